@@ -1,0 +1,164 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use segflow_engine::ingest::IngestOptions;
+use segflow_engine::mapping::MappingOverride;
+use segflow_engine::schema::Dataset;
+use segflow_ingest_fn::config::{parse_date_order, IngestConfig};
+use segflow_ingest_fn::pipeline::{self, Summary};
+use segflow_storage::{AnyStore, LocalStore, ObjectStore};
+
+use crate::{DatasetArg, IngestArgs};
+
+fn options(args: &IngestArgs) -> Result<IngestOptions> {
+    let mut opts = IngestConfig::from_env()?.engine_options();
+    if let Some(tz) = &args.timezone {
+        opts.timezone = tz.parse().map_err(|_| anyhow::anyhow!("unknown time zone {tz:?}"))?;
+    }
+    if let Some(o) = &args.date_order {
+        opts.date_order = parse_date_order(o)?;
+    }
+    if let Some(p) = &args.mapping {
+        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        opts.mapping = Some(MappingOverride::from_json(&text)?);
+    }
+    opts.dataset = args.dataset.map(|d| match d {
+        DatasetArg::Sales => Dataset::Sales,
+        DatasetArg::Customers => Dataset::Customers,
+        DatasetArg::Activity => Dataset::Activity,
+    });
+    Ok(opts)
+}
+
+/// Files under a folder, in a stable order, skipping hidden files.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if p.is_dir() { walk(&p, out)? } else { out.push(p) }
+    }
+    Ok(())
+}
+
+/// The key a local file is known by: the same as if its folder had been uploaded to `incoming/`, so
+/// local and cloud runs name their outputs alike and two files of one name in different folders
+/// stay distinct. The dataset comes from `--dataset`, else from a folder named after a dataset.
+fn local_key(root: &Path, file: &Path, dataset: Option<Dataset>) -> String {
+    let rel = file.strip_prefix(root).ok().filter(|r| !r.as_os_str().is_empty()).unwrap_or(file);
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let rel_name = match file.strip_prefix(root) {
+        Ok(r) if !r.as_os_str().is_empty() => parts.join("/"),
+        _ => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+    };
+    let folder_dataset = file
+        .ancestors()
+        .skip(1)
+        .filter_map(|a| a.file_name())
+        .find_map(|n| Dataset::from_name(&n.to_string_lossy()));
+    match dataset.or(folder_dataset) {
+        Some(d) => {
+            // Drop the path down to and including the dataset folder, which the key restates.
+            let tail = match parts.iter().position(|p| p == d.name()) {
+                Some(i) if i + 1 < parts.len() => parts[i + 1..].join("/"),
+                _ => rel_name,
+            };
+            format!("incoming/{}/{}", d.name(), tail)
+        }
+        None => format!("incoming/{rel_name}"),
+    }
+}
+
+pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<()> {
+    let opts = options(args)?;
+    let output = AnyStore::open(out).await;
+    let work = tempfile::tempdir()?;
+    let mut summaries: Vec<Summary> = Vec::new();
+    for input in inputs {
+        if let Some((bucket, prefix)) = segflow_storage::parse_s3_uri(input) {
+            let store = AnyStore::open(&format!("s3://{bucket}")).await;
+            let keys = match store.head(&prefix).await? {
+                Some(_) => vec![prefix.clone()],
+                None => store.list(&prefix).await?.into_iter().map(|m| m.key).filter(|k| !k.ends_with('/')).collect(),
+            };
+            if keys.is_empty() {
+                bail!("{input}: no such object or prefix");
+            }
+            for key in keys {
+                summaries.push(pipeline::ingest_object(&store, &key, None, &output, &opts, work.path()).await?);
+            }
+            continue;
+        }
+        let path = PathBuf::from(input);
+        let mut files = Vec::new();
+        let root = if path.is_dir() {
+            walk(&path, &mut files)?;
+            path.clone()
+        } else if path.is_file() {
+            files.push(path.clone());
+            path.parent().unwrap_or(Path::new("")).to_path_buf()
+        } else {
+            bail!("{input}: no such file or folder");
+        };
+        for file in files {
+            let key = local_key(&root, &file, opts.dataset);
+            let dir = file.parent().unwrap_or(Path::new("."));
+            let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let mut meta = LocalStore::new(dir).head(&name).await?.context("file vanished")?;
+            meta.key = key;
+            if pipeline::already_ingested(&output, &meta).await? {
+                summaries.push(Summary::skipped(&meta.key, "duplicate"));
+                continue;
+            }
+            let mut o = opts.clone();
+            o.dataset = o.dataset.or_else(|| pipeline::dataset_of_key(&meta.key));
+            let job = tempfile::tempdir_in(work.path())?;
+            summaries.push(pipeline::process_file(&file, meta, file.display().to_string(), &output, &o, job.path()).await?);
+        }
+    }
+    print_table(&summaries);
+    let rejected: Vec<&Summary> = summaries.iter().filter(|s| s.outcome == "rejected").collect();
+    if !rejected.is_empty() {
+        let lines: Vec<String> = rejected
+            .iter()
+            .map(|s| format!("  {}: {}", s.key, s.error.as_deref().unwrap_or("rejected")))
+            .collect();
+        bail!("{} input(s) could not be ingested (see their reports):\n{}", rejected.len(), lines.join("\n"));
+    }
+    Ok(())
+}
+
+fn print_table(summaries: &[Summary]) {
+    println!("{:<10} {:<10} {:>10} {:>10} {:>10}  source", "outcome", "dataset", "read", "written", "rejected");
+    for s in summaries {
+        println!(
+            "{:<10} {:<10} {:>10} {:>10} {:>10}  {}",
+            s.outcome,
+            s.dataset.unwrap_or("-"),
+            s.rows_read,
+            s.rows_written,
+            s.rows_rejected,
+            s.key
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_keys_follow_the_bucket_layout() {
+        let k = |root: &str, file: &str, d| local_key(Path::new(root), Path::new(file), d);
+        assert_eq!(k("fx", "fx/sales/2011/a.csv", None), "incoming/sales/2011/a.csv");
+        assert_eq!(k("fx/sales", "fx/sales/a.csv", None), "incoming/sales/a.csv");
+        assert_eq!(k("dl", "dl/a.csv", None), "incoming/a.csv");
+        assert_eq!(k("dl", "dl/x/a.csv", Some(Dataset::Customers)), "incoming/customers/x/a.csv");
+        assert_eq!(k("", "a.csv", Some(Dataset::Sales)), "incoming/sales/a.csv");
+    }
+}

@@ -1,0 +1,116 @@
+//! `segflow`: the product's engine and handlers on the command line, for local folders and s3:// URIs.
+
+mod ingest_cmd;
+mod segment_cmd;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "segflow", version, about = "Sales exports to typed Parquet and customer segments")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DatasetArg {
+    Sales,
+    Customers,
+    Activity,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct IngestArgs {
+    /// Force the dataset; by default it comes from an `incoming/<dataset>/` path or a parent folder
+    /// named sales/customers/activity, else from the header.
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetArg>,
+    /// JSON file mapping source headers to canonical fields, for exports the synonyms cannot read.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// IANA time zone of naive timestamps (default: SEGFLOW_TIMEZONE or UTC).
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// How to read dates like 03/04/2024: auto, day-first or month-first.
+    #[arg(long)]
+    pub date_order: Option<String>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct SegmentArgs {
+    /// Run date (features as of the end of this day); default: the day of the latest order.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Number of clusters (2–10); default: chosen automatically.
+    #[arg(long)]
+    pub k: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Convert exports (files, folders or s3:// URIs) into the bucket layout under --out.
+    Ingest {
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// Root of the bucket layout: a folder or s3://bucket[/prefix].
+        #[arg(long)]
+        out: String,
+        #[command(flatten)]
+        args: IngestArgs,
+    },
+    /// Compute customer features, RFM, lifecycle and clusters from curated data.
+    Segment {
+        /// Root of the bucket layout holding curated/ (folder or s3://).
+        #[arg(long)]
+        data: String,
+        /// Root to write segments/ and state/ under (folder or s3://).
+        #[arg(long)]
+        out: String,
+        #[command(flatten)]
+        args: SegmentArgs,
+    },
+    /// The whole job on a local folder: ingest everything under DIR, then segment.
+    Run {
+        dir: PathBuf,
+        #[arg(long)]
+        out: String,
+        #[command(flatten)]
+        ingest: IngestArgs,
+        #[command(flatten)]
+        segment: SegmentArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Ingest { inputs, out, args } => ingest_cmd::ingest(&inputs, &out, &args).await,
+        Cmd::Segment { data, out, args } => segment_cmd::segment(&data, &out, &args).await,
+        Cmd::Run { dir, out, ingest, segment } => {
+            let ingested = ingest_cmd::ingest(&[dir.display().to_string()], &out, &ingest).await;
+            // Segment even when some file was rejected: the other files' data is valid, and the
+            // error is still reported through the exit status.
+            segment_cmd::segment(&out, &out, &segment).await?;
+            ingested
+        }
+    }
+}

@@ -1,0 +1,178 @@
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
+use chrono::NaiveDate;
+use csv::StringRecord;
+
+use super::*;
+use crate::values::{normalize_gender, parse_bool};
+
+struct Cols {
+    customer_id: Option<usize>,
+    email: Option<usize>,
+    birth_date: Option<usize>,
+    age: Option<usize>,
+    gender: Option<usize>,
+    city: Option<usize>,
+    country: Option<usize>,
+    job_title: Option<usize>,
+    signup_date: Option<usize>,
+    consent: Option<usize>,
+}
+
+pub fn customers_schema() -> SchemaRef {
+    let mut fields = vec![
+        ArrowField::new("customer_id", DataType::Utf8, false),
+        utf8("email"),
+        ArrowField::new("birth_date", DataType::Date32, true),
+        ArrowField::new("age", DataType::Int32, true),
+        utf8("gender"),
+        utf8("city"),
+        utf8("country"),
+        utf8("job_title"),
+        ArrowField::new("signup_date", DataType::Date32, true),
+        ArrowField::new("marketing_consent", DataType::Boolean, true),
+    ];
+    fields.extend(provenance_fields());
+    schema_of(fields)
+}
+
+pub struct CustomersConverter {
+    cols: Cols,
+    birth: DateParser,
+    signup: DateParser,
+    ages: NumberParser,
+    source_key: String,
+    tz_name: String,
+    customer_id: StringBuilder,
+    email: StringBuilder,
+    birth_date: Date32Builder,
+    age: Int32Builder,
+    gender: StringBuilder,
+    city: StringBuilder,
+    country: StringBuilder,
+    job_title: StringBuilder,
+    signup_date: Date32Builder,
+    consent: BooleanBuilder,
+    source_keys: StringBuilder,
+    source_line: Int64Builder,
+    rows: usize,
+    stats: ConvertStats,
+    schema: SchemaRef,
+}
+
+fn days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+impl CustomersConverter {
+    pub fn new(m: &ColumnMapping, samples: &[StringRecord], cfg: &ConvertConfig) -> Self {
+        let cols = Cols {
+            customer_id: col(m, Field::CustomerId),
+            email: col(m, Field::Email),
+            birth_date: col(m, Field::BirthDate),
+            age: col(m, Field::Age),
+            gender: col(m, Field::Gender),
+            city: col(m, Field::City),
+            country: col(m, Field::Country),
+            job_title: col(m, Field::JobTitle),
+            signup_date: col(m, Field::SignupDate),
+            consent: col(m, Field::MarketingConsent),
+        };
+        CustomersConverter {
+            birth: date_parser(samples, cols.birth_date, cfg),
+            signup: date_parser(samples, cols.signup_date, cfg),
+            ages: number_parser(samples, &[cols.age]),
+            cols,
+            source_key: cfg.source_key.clone(),
+            tz_name: cfg.timezone.name().to_string(),
+            customer_id: StringBuilder::new(),
+            email: StringBuilder::new(),
+            birth_date: Date32Builder::new(),
+            age: Int32Builder::new(),
+            gender: StringBuilder::new(),
+            city: StringBuilder::new(),
+            country: StringBuilder::new(),
+            job_title: StringBuilder::new(),
+            signup_date: Date32Builder::new(),
+            consent: BooleanBuilder::new(),
+            source_keys: StringBuilder::new(),
+            source_line: Int64Builder::new(),
+            rows: 0,
+            stats: ConvertStats::default(),
+            schema: customers_schema(),
+        }
+    }
+}
+
+impl Converter for CustomersConverter {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn partition_column(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn push(&mut self, line: u64, rec: &StringRecord) -> std::result::Result<(), RowReject> {
+        let c = &self.cols;
+        let Some(key) = customer_key(rec, c.customer_id, c.email) else {
+            return Err(RowReject::at("missing_customer_id", c.customer_id.or(c.email)));
+        };
+        let birth = self.birth.parse_date(cell(rec, c.birth_date)).map_err(|e| RowReject::at(e.code(), c.birth_date))?;
+        let signup =
+            self.signup.parse_date(cell(rec, c.signup_date)).map_err(|e| RowReject::at(e.code(), c.signup_date))?;
+        let age = match self.ages.parse(cell(rec, c.age)).map_err(|_| RowReject::at("bad_number", c.age))? {
+            Some(n) if (0.0..=130.0).contains(&n.value) => Some(n.value.floor() as i32),
+            Some(_) => return Err(RowReject::at("bad_age", c.age)),
+            None => None,
+        };
+        let consent = parse_bool(cell(rec, c.consent)).map_err(|e| RowReject::at(e.code(), c.consent))?;
+        self.customer_id.append_value(&key);
+        self.email.append_option(email_value(cell(rec, c.email)));
+        self.birth_date.append_option(birth.map(days));
+        self.age.append_option(age);
+        self.gender.append_option(normalize_gender(cell(rec, c.gender)));
+        self.city.append_option(text(rec, c.city));
+        self.country.append_option(text(rec, c.country));
+        self.job_title.append_option(text(rec, c.job_title));
+        self.signup_date.append_option(signup.map(days));
+        self.consent.append_option(consent);
+        self.source_keys.append_value(&self.source_key);
+        self.source_line.append_value(line as i64);
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn buffered(&self) -> usize {
+        self.rows
+    }
+
+    fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)> {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.customer_id.finish()),
+            Arc::new(self.email.finish()),
+            Arc::new(self.birth_date.finish()),
+            Arc::new(self.age.finish()),
+            Arc::new(self.gender.finish()),
+            Arc::new(self.city.finish()),
+            Arc::new(self.country.finish()),
+            Arc::new(self.job_title.finish()),
+            Arc::new(self.signup_date.finish()),
+            Arc::new(self.consent.finish()),
+            Arc::new(self.source_keys.finish()),
+            Arc::new(self.source_line.finish()),
+        ];
+        self.rows = 0;
+        Ok((RecordBatch::try_new(self.schema.clone(), columns)?, Vec::new()))
+    }
+
+    fn stats(&self) -> &ConvertStats {
+        &self.stats
+    }
+
+    fn settings(&self) -> ParseSettings {
+        ParseSettings { date_format: self.birth.describe(), decimal_mark: None, timezone: self.tz_name.clone() }
+    }
+}

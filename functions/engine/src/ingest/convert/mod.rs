@@ -1,0 +1,183 @@
+//! Turning source records into typed Arrow columns, one converter per dataset. A row either lands
+//! whole in the builders or is rejected with a reason: converters parse every cell first and
+//! append only once the row is known good.
+
+mod activity;
+mod customers;
+mod sales;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, Datelike, Utc};
+use csv::StringRecord;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::mapping::ColumnMapping;
+use crate::schema::{Dataset, Field};
+use crate::values::{normalize_digits, DateOrder, DateParser, NumberParser};
+
+pub use activity::normalize_event_type;
+
+/// Why one row was rejected; `column` is the source column index when one cell is to blame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowReject {
+    pub reason: &'static str,
+    pub column: Option<usize>,
+}
+
+impl RowReject {
+    fn at(reason: &'static str, column: Option<usize>) -> Self {
+        RowReject { reason, column }
+    }
+}
+
+/// Facts about the converted rows for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConvertStats {
+    pub min_ts: Option<DateTime<Utc>>,
+    pub max_ts: Option<DateTime<Utc>>,
+    /// Sales: rows flagged as returns/cancellations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returns: Option<u64>,
+    /// Sales: rows without a customer (guest checkouts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest_rows: Option<u64>,
+    pub currencies: std::collections::BTreeSet<String>,
+}
+
+impl ConvertStats {
+    fn see_ts(&mut self, ts: DateTime<Utc>) {
+        self.min_ts = Some(self.min_ts.map_or(ts, |m| m.min(ts)));
+        self.max_ts = Some(self.max_ts.map_or(ts, |m| m.max(ts)));
+    }
+}
+
+/// How the values of a file were read; recorded in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParseSettings {
+    pub date_format: &'static str,
+    pub decimal_mark: Option<crate::values::DecimalMark>,
+    pub timezone: String,
+}
+
+pub trait Converter: Send {
+    fn schema(&self) -> SchemaRef;
+    /// Hive partition column written in the path (e.g. `order_month`), if the dataset is partitioned.
+    fn partition_column(&self) -> Option<&'static str>;
+    fn push(&mut self, line: u64, rec: &StringRecord) -> std::result::Result<(), RowReject>;
+    fn buffered(&self) -> usize;
+    /// The buffered rows as one batch, with each row's partition (months since year 0), if partitioned.
+    fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)>;
+    fn stats(&self) -> &ConvertStats;
+    fn settings(&self) -> ParseSettings;
+}
+
+/// What converters need besides the mapping.
+#[derive(Debug, Clone)]
+pub struct ConvertConfig {
+    pub source_key: String,
+    pub timezone: chrono_tz::Tz,
+    pub date_order: DateOrder,
+}
+
+pub fn converter(
+    dataset: Dataset,
+    mapping: &ColumnMapping,
+    headers: &[String],
+    samples: &[StringRecord],
+    cfg: &ConvertConfig,
+) -> Box<dyn Converter> {
+    match dataset {
+        Dataset::Sales => Box::new(sales::SalesConverter::new(mapping, headers, samples, cfg)),
+        Dataset::Customers => Box::new(customers::CustomersConverter::new(mapping, samples, cfg)),
+        Dataset::Activity => Box::new(activity::ActivityConverter::new(mapping, samples, cfg)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared cell helpers
+
+pub(crate) fn cell(rec: &StringRecord, col: Option<usize>) -> &str {
+    col.and_then(|c| rec.get(c)).unwrap_or("").trim()
+}
+
+pub(crate) fn text(rec: &StringRecord, col: Option<usize>) -> Option<&str> {
+    let s = cell(rec, col);
+    (!s.is_empty()).then_some(s)
+}
+
+/// Identifiers: digits normalised, and the ".0" that spreadsheets and pandas add to numeric ids
+/// ("17850.0") removed, so the same customer has one id whichever tool wrote the file.
+pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let s = normalize_digits(raw);
+    let trimmed = match s.strip_suffix(".0") {
+        Some(head) if !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) => Some(head.to_string()),
+        _ => None,
+    };
+    Some(match trimmed {
+        Some(t) => Cow::Owned(t),
+        None => s,
+    })
+}
+
+pub(crate) fn email_value(raw: &str) -> Option<String> {
+    let s = raw.trim();
+    (s.contains('@') && !s.contains(' ')).then(|| s.to_lowercase())
+}
+
+/// Customer key: the id when there is one, else the lower-cased email (so exports keyed by email,
+/// such as Shopify's, still give customers).
+pub(crate) fn customer_key(rec: &StringRecord, id_col: Option<usize>, email_col: Option<usize>) -> Option<String> {
+    if let Some(id) = id_value(cell(rec, id_col)) {
+        return Some(id.into_owned());
+    }
+    email_value(cell(rec, email_col))
+}
+
+pub(crate) fn samples_of<'a>(samples: &'a [StringRecord], col: Option<usize>) -> impl Iterator<Item = &'a str> + Clone {
+    samples.iter().map(move |r| cell(r, col)).filter(|s| !s.is_empty())
+}
+
+pub(crate) fn date_parser(samples: &[StringRecord], col: Option<usize>, cfg: &ConvertConfig) -> DateParser {
+    DateParser::infer(samples_of(samples, col), cfg.date_order, cfg.timezone)
+}
+
+pub(crate) fn number_parser(samples: &[StringRecord], cols: &[Option<usize>]) -> NumberParser {
+    NumberParser::infer(cols.iter().flat_map(|c| samples_of(samples, *c)))
+}
+
+pub(crate) fn month_key(ts: DateTime<Utc>) -> i32 {
+    ts.year() * 12 + ts.month0() as i32
+}
+
+pub fn month_label(key: i32) -> String {
+    format!("{:04}-{:02}", key.div_euclid(12), key.rem_euclid(12) + 1)
+}
+
+pub(crate) fn col(m: &ColumnMapping, f: Field) -> Option<usize> {
+    m.column_of(f)
+}
+
+pub(crate) fn utf8(name: &str) -> ArrowField {
+    ArrowField::new(name, DataType::Utf8, true)
+}
+
+pub(crate) fn ts_field(name: &str, nullable: bool) -> ArrowField {
+    ArrowField::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), nullable)
+}
+
+pub(crate) fn provenance_fields() -> [ArrowField; 2] {
+    [ArrowField::new("source_key", DataType::Utf8, false), ArrowField::new("source_line", DataType::Int64, false)]
+}
+
+pub(crate) fn schema_of(fields: Vec<ArrowField>) -> SchemaRef {
+    Arc::new(Schema::new(fields))
+}

@@ -1,0 +1,371 @@
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
+use csv::StringRecord;
+
+use super::*;
+use crate::values::ValueError;
+
+/// Source columns feeding the sales schema.
+struct Cols {
+    order_id: Option<usize>,
+    customer_id: Option<usize>,
+    email: Option<usize>,
+    date: Option<usize>,
+    time: Option<usize>,
+    product_id: Option<usize>,
+    product_name: Option<usize>,
+    category: Option<usize>,
+    quantity: Option<usize>,
+    unit_price: Option<usize>,
+    line_amount: Option<usize>,
+    currency: Option<usize>,
+    country: Option<usize>,
+    city: Option<usize>,
+    channel: Option<usize>,
+    status: Option<usize>,
+}
+
+struct Builders {
+    order_id: StringBuilder,
+    customer_id: StringBuilder,
+    order_ts: TimestampMicrosecondBuilder,
+    product_id: StringBuilder,
+    product_name: StringBuilder,
+    category: StringBuilder,
+    quantity: Float64Builder,
+    unit_price: Float64Builder,
+    line_amount: Float64Builder,
+    currency: StringBuilder,
+    country: StringBuilder,
+    city: StringBuilder,
+    channel: StringBuilder,
+    status: StringBuilder,
+    is_return: BooleanBuilder,
+    source_key: StringBuilder,
+    source_line: Int64Builder,
+}
+
+impl Builders {
+    fn new() -> Self {
+        Builders {
+            order_id: StringBuilder::new(),
+            customer_id: StringBuilder::new(),
+            order_ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            product_id: StringBuilder::new(),
+            product_name: StringBuilder::new(),
+            category: StringBuilder::new(),
+            quantity: Float64Builder::new(),
+            unit_price: Float64Builder::new(),
+            line_amount: Float64Builder::new(),
+            currency: StringBuilder::new(),
+            country: StringBuilder::new(),
+            city: StringBuilder::new(),
+            channel: StringBuilder::new(),
+            status: StringBuilder::new(),
+            is_return: BooleanBuilder::new(),
+            source_key: StringBuilder::new(),
+            source_line: Int64Builder::new(),
+        }
+    }
+}
+
+pub fn sales_schema() -> SchemaRef {
+    let mut fields = vec![
+        utf8("order_id"),
+        utf8("customer_id"),
+        ts_field("order_ts", false),
+        utf8("product_id"),
+        utf8("product_name"),
+        utf8("category"),
+        ArrowField::new("quantity", DataType::Float64, false),
+        ArrowField::new("unit_price", DataType::Float64, true),
+        ArrowField::new("line_amount", DataType::Float64, false),
+        utf8("currency"),
+        utf8("country"),
+        utf8("city"),
+        utf8("channel"),
+        utf8("status"),
+        ArrowField::new("is_return", DataType::Boolean, false),
+    ];
+    fields.extend(provenance_fields());
+    schema_of(fields)
+}
+
+pub struct SalesConverter {
+    cols: Cols,
+    dates: DateParser,
+    numbers: NumberParser,
+    header_currency: Option<&'static str>,
+    /// Multipliers from headers such as "مبلغ (هزار تومان)" (amounts in thousands).
+    price_scale: f64,
+    amount_scale: f64,
+    source_key: String,
+    tz_name: String,
+    b: Builders,
+    months: Vec<i32>,
+    stats: ConvertStats,
+    schema: SchemaRef,
+}
+
+impl SalesConverter {
+    pub fn new(m: &ColumnMapping, headers: &[String], samples: &[StringRecord], cfg: &ConvertConfig) -> Self {
+        let cols = Cols {
+            order_id: col(m, Field::OrderId),
+            customer_id: col(m, Field::CustomerId),
+            email: col(m, Field::Email),
+            date: col(m, Field::OrderDate),
+            time: col(m, Field::OrderTime),
+            product_id: col(m, Field::ProductId),
+            product_name: col(m, Field::ProductName),
+            category: col(m, Field::Category),
+            quantity: col(m, Field::Quantity),
+            unit_price: col(m, Field::UnitPrice),
+            line_amount: col(m, Field::LineAmount),
+            currency: col(m, Field::Currency),
+            country: col(m, Field::Country),
+            city: col(m, Field::City),
+            channel: col(m, Field::Channel),
+            status: col(m, Field::Status),
+        };
+        let header_currency = [cols.unit_price, cols.line_amount]
+            .into_iter()
+            .flatten()
+            .find_map(|c| m.currency_hints.get(c).copied().flatten());
+        let scale = |c: Option<usize>| {
+            c.and_then(|c| headers.get(c)).and_then(|h| crate::mapping::amount_scale_hint(h)).map_or(1.0, f64::from)
+        };
+        SalesConverter {
+            price_scale: scale(cols.unit_price),
+            amount_scale: scale(cols.line_amount),
+            dates: date_parser(samples, cols.date, cfg),
+            numbers: number_parser(samples, &[cols.quantity, cols.unit_price, cols.line_amount]),
+            cols,
+            header_currency,
+            source_key: cfg.source_key.clone(),
+            tz_name: cfg.timezone.name().to_string(),
+            b: Builders::new(),
+            months: Vec::new(),
+            stats: ConvertStats { returns: Some(0), guest_rows: Some(0), ..Default::default() },
+            schema: sales_schema(),
+        }
+    }
+
+    fn number(&self, rec: &StringRecord, c: Option<usize>) -> Result<Option<crate::values::ParsedNumber>, RowReject> {
+        self.numbers.parse(cell(rec, c)).map_err(|_| RowReject::at("bad_number", c))
+    }
+}
+
+/// Canonical status values; anything else is kept lower-cased as written.
+pub fn normalize_status(raw: &str) -> (String, bool) {
+    let l = raw.trim().to_lowercase();
+    let canon = match l.as_str() {
+        "cancelled" | "canceled" | "cancel" | "void" | "voided" | "storniert" | "storno" | "annulliert"
+        | "لغو" | "لغو شده" | "لغوشده" | "ابطال" | "باطل شده" => "cancelled",
+        "refunded" | "refund" | "partially_refunded" | "partially refunded" | "erstattet" | "rückerstattet"
+        | "مسترد" | "مسترد شده" | "بازپرداخت" => "refunded",
+        "returned" | "return" | "retoure" | "zurückgesendet" | "مرجوع" | "مرجوعی" | "مرجوع شده" => "returned",
+        "paid" | "bezahlt" | "پرداخت شده" | "پرداخت‌شده" => "paid",
+        "completed" | "complete" | "fulfilled" | "delivered" | "abgeschlossen" | "geliefert" | "تکمیل شده"
+        | "تحویل شده" | "ارسال شده" => "completed",
+        "pending" | "processing" | "on-hold" | "on hold" | "offen" | "در انتظار" | "در حال پردازش" => "pending",
+        _ => return (l, false),
+    };
+    (canon.to_string(), matches!(canon, "cancelled" | "refunded" | "returned"))
+}
+
+/// Currency column values to ISO-ish codes; Toman has no ISO code and is written IRT as Iranian
+/// shops and payment providers do.
+pub fn normalize_currency(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let code = match t.to_lowercase().as_str() {
+        "$" | "us$" | "usd" | "dollar" | "dollars" => "USD",
+        "€" | "eur" | "euro" | "euros" => "EUR",
+        "£" | "gbp" | "pound" | "pounds" => "GBP",
+        "ریال" | "ريال" | "﷼" | "irr" | "rial" | "rials" => "IRR",
+        "تومان" | "toman" | "tomans" | "irt" => "IRT",
+        _ => return Some(t.to_uppercase()),
+    };
+    Some(code.to_string())
+}
+
+fn is_cancellation_invoice(order_id: &str) -> bool {
+    // UCI-style: "C536379" marks a cancellation of an invoice.
+    let b = order_id.as_bytes();
+    b.len() > 1 && (b[0] == b'C' || b[0] == b'c') && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+impl Converter for SalesConverter {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn partition_column(&self) -> Option<&'static str> {
+        Some("order_month")
+    }
+
+    fn push(&mut self, line: u64, rec: &StringRecord) -> std::result::Result<(), RowReject> {
+        let c = &self.cols;
+        let date_raw = cell(rec, c.date);
+        let ts = match c.time {
+            Some(_) => self.dates.parse_parts(date_raw, cell(rec, c.time)),
+            None => self.dates.parse(date_raw),
+        };
+        let ts = match ts {
+            Ok(Some(ts)) => ts,
+            Ok(None) => return Err(RowReject::at("missing_date", c.date)),
+            Err(ValueError::BadTime) => return Err(RowReject::at("bad_time", c.time)),
+            Err(e) => return Err(RowReject::at(e.code(), c.date)),
+        };
+        let qty = self.number(rec, c.quantity)?;
+        let price = self.number(rec, c.unit_price)?.map(|mut p| {
+            p.value *= self.price_scale;
+            p
+        });
+        let amount = self.number(rec, c.line_amount)?.map(|mut a| {
+            a.value *= self.amount_scale;
+            a
+        });
+        let quantity = match (qty, amount) {
+            (Some(q), _) => q.value,
+            // One row = one purchase of the stated amount.
+            (None, Some(_)) => 1.0,
+            (None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
+        };
+        let line_amount = match (amount, price) {
+            (Some(a), _) => a.value,
+            (None, Some(p)) => quantity * p.value,
+            (None, None) => {
+                return Err(RowReject::at("missing_amount", c.unit_price.or(c.line_amount)));
+            }
+        };
+        if !quantity.is_finite() || !line_amount.is_finite() {
+            return Err(RowReject::at("bad_number", c.quantity));
+        }
+        let currency = amount
+            .and_then(|a| a.currency)
+            .or(price.and_then(|p| p.currency))
+            .map(str::to_string)
+            .or_else(|| normalize_currency(cell(rec, c.currency)))
+            .or(self.header_currency.map(str::to_string));
+        let order_id = id_value(cell(rec, c.order_id));
+        let status = text(rec, c.status).map(normalize_status);
+        let is_return = quantity < 0.0
+            || line_amount < 0.0
+            || order_id.as_deref().is_some_and(is_cancellation_invoice)
+            || status.as_ref().is_some_and(|(_, r)| *r);
+        let customer = customer_key(rec, c.customer_id, c.email);
+
+        // The row is good: append every column.
+        let b = &mut self.b;
+        b.order_id.append_option(order_id.as_deref());
+        b.customer_id.append_option(customer.as_deref());
+        b.order_ts.append_value(ts.timestamp_micros());
+        b.product_id.append_option(id_value(cell(rec, c.product_id)).as_deref());
+        b.product_name.append_option(text(rec, c.product_name));
+        b.category.append_option(text(rec, c.category));
+        b.quantity.append_value(quantity);
+        b.unit_price.append_option(price.map(|p| p.value));
+        b.line_amount.append_value(line_amount);
+        b.currency.append_option(currency.as_deref());
+        b.country.append_option(text(rec, c.country));
+        b.city.append_option(text(rec, c.city));
+        b.channel.append_option(text(rec, c.channel));
+        b.status.append_option(status.as_ref().map(|(s, _)| s.as_str()));
+        b.is_return.append_value(is_return);
+        b.source_key.append_value(&self.source_key);
+        b.source_line.append_value(line as i64);
+        self.months.push(month_key(ts));
+        self.stats.see_ts(ts);
+        if is_return {
+            *self.stats.returns.get_or_insert(0) += 1;
+        }
+        if customer.is_none() {
+            *self.stats.guest_rows.get_or_insert(0) += 1;
+        }
+        if let Some(cur) = currency {
+            if !self.stats.currencies.contains(&cur) {
+                self.stats.currencies.insert(cur);
+            }
+        }
+        Ok(())
+    }
+
+    fn buffered(&self) -> usize {
+        self.months.len()
+    }
+
+    fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)> {
+        let b = &mut self.b;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(b.order_id.finish()),
+            Arc::new(b.customer_id.finish()),
+            Arc::new(b.order_ts.finish()),
+            Arc::new(b.product_id.finish()),
+            Arc::new(b.product_name.finish()),
+            Arc::new(b.category.finish()),
+            Arc::new(b.quantity.finish()),
+            Arc::new(b.unit_price.finish()),
+            Arc::new(b.line_amount.finish()),
+            Arc::new(b.currency.finish()),
+            Arc::new(b.country.finish()),
+            Arc::new(b.city.finish()),
+            Arc::new(b.channel.finish()),
+            Arc::new(b.status.finish()),
+            Arc::new(b.is_return.finish()),
+            Arc::new(b.source_key.finish()),
+            Arc::new(b.source_line.finish()),
+        ];
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+        Ok((batch, std::mem::take(&mut self.months)))
+    }
+
+    fn stats(&self) -> &ConvertStats {
+        &self.stats
+    }
+
+    fn settings(&self) -> ParseSettings {
+        ParseSettings {
+            date_format: self.dates.describe(),
+            decimal_mark: Some(self.numbers.decimal),
+            timezone: self.tz_name.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(normalize_status("Canceled"), ("cancelled".into(), true));
+        assert_eq!(normalize_status("لغو شده"), ("cancelled".into(), true));
+        assert_eq!(normalize_status("partially_refunded"), ("refunded".into(), true));
+        assert_eq!(normalize_status("Paid"), ("paid".into(), false));
+        assert_eq!(normalize_status("Weird"), ("weird".into(), false));
+    }
+
+    #[test]
+    fn currencies() {
+        assert_eq!(normalize_currency("تومان").as_deref(), Some("IRT"));
+        assert_eq!(normalize_currency("ريال").as_deref(), Some("IRR"));
+        assert_eq!(normalize_currency("eur").as_deref(), Some("EUR"));
+        assert_eq!(normalize_currency("chf").as_deref(), Some("CHF"));
+        assert_eq!(normalize_currency(" "), None);
+    }
+
+    #[test]
+    fn cancellation_invoices() {
+        assert!(is_cancellation_invoice("C536379"));
+        assert!(!is_cancellation_invoice("536379"));
+        assert!(!is_cancellation_invoice("CA-1"));
+    }
+}

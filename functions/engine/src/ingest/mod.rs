@@ -1,0 +1,335 @@
+//! Ingest: one uploaded export → typed Parquet under `curated/`, rejected rows under `quarantine/`,
+//! and a JSON report under `reports/ingest/`, all written into a local staging folder that the
+//! caller publishes. Every data row ends up written or rejected; the report's counts reconcile.
+
+pub mod convert;
+pub mod naming;
+pub mod quarantine;
+pub mod reject;
+pub mod report;
+pub mod sniff;
+pub mod source;
+pub mod writer;
+
+use std::path::Path;
+use std::time::Instant;
+
+use csv::StringRecord;
+
+pub use reject::RejectReason;
+pub use report::{IngestReport, SourceRef, Status};
+pub use writer::OutputFile;
+
+use crate::error::{EngineError, Result};
+use crate::mapping::{self, MappingOverride};
+use crate::schema::{Dataset, Field};
+use crate::values::{normalize_digits, DateOrder};
+use convert::{ConvertConfig, Converter};
+use quarantine::Quarantine;
+use report::{MappingReport, ReportError};
+use source::{Next, RecordSource};
+
+/// Rows used to infer date order and decimal marks before converting.
+const SAMPLE_ROWS: usize = 20_000;
+/// Rows per Arrow batch handed to the Parquet writer.
+const BATCH_ROWS: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// The dataset, when the upload prefix says it; otherwise it is guessed from the header.
+    pub dataset: Option<Dataset>,
+    pub mapping: Option<MappingOverride>,
+    /// Zone of naive timestamps in the exports.
+    pub timezone: chrono_tz::Tz,
+    pub date_order: DateOrder,
+    pub limits: sniff::Limits,
+    pub max_input_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            dataset: None,
+            mapping: None,
+            timezone: chrono_tz::UTC,
+            date_order: DateOrder::Auto,
+            limits: sniff::Limits::default(),
+            max_input_bytes: 20 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+pub struct IngestOutcome {
+    pub report: IngestReport,
+    /// Where the report is staged and its key.
+    pub report_file: OutputFile,
+    /// Parquet and quarantine files, staged.
+    pub files: Vec<OutputFile>,
+    pub source_id: String,
+    pub dataset: Option<Dataset>,
+}
+
+/// Ingests the local file `input` (a copy of the object `src`) into `staging`.
+/// Returns `Err` only for failures worth retrying (I/O); a file that cannot be ingested at all
+/// gives `Ok` with a rejected report.
+pub fn ingest_file(input: &Path, src: SourceRef, opts: &IngestOptions, staging: &Path) -> Result<IngestOutcome> {
+    let start = Instant::now();
+    let source_id = naming::source_id(&src.key);
+    let version = naming::version_tag(src.etag.as_deref(), src.version_id.as_deref());
+    let mut report = IngestReport::new(src.clone());
+    let mut dataset = opts.dataset;
+    let files = match run(input, &src, opts, staging, &source_id, &mut report, &mut dataset) {
+        Ok(files) => files,
+        Err(EngineError::Rejected(reason)) => {
+            report.status = Status::Rejected;
+            report.error = Some(ReportError { code: reason.code(), message: reason.to_string() });
+            // Nothing partial is published for a rejected file.
+            for d in ["curated", "quarantine"] {
+                let _ = std::fs::remove_dir_all(staging.join(d));
+            }
+            report.outputs.clear();
+            report.quarantine = None;
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    report.dataset = dataset.map(Dataset::name);
+    report.duration_ms = start.elapsed().as_millis() as u64;
+    let key = format!("reports/ingest/{}/{}/{}.json", dataset.map_or("unknown", Dataset::name), source_id, version);
+    let path = staging.join(&key);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&report)?).map_err(|e| EngineError::io(&path, e))?;
+    Ok(IngestOutcome { report, report_file: OutputFile { key, path, rows: 0 }, files, source_id, dataset })
+}
+
+fn run(
+    input: &Path,
+    src: &SourceRef,
+    opts: &IngestOptions,
+    staging: &Path,
+    source_id: &str,
+    report: &mut IngestReport,
+    dataset_out: &mut Option<Dataset>,
+) -> Result<Vec<OutputFile>> {
+    if src.size > opts.max_input_bytes {
+        return Err(RejectReason::TooLarge { size: src.size, limit: opts.max_input_bytes }.into());
+    }
+    let fmt = sniff::sniff(input, &src.key, opts.limits)?;
+    report.format = Some(fmt.clone());
+    let opened = source::open(input, &fmt, opts.limits, opts.dataset)?;
+    let headers = opened.headers;
+    report.header_line = (opened.header_line > 0).then_some(opened.header_line);
+    report.rows.preamble_skipped = opened.preamble_rows;
+    let dataset = opts.dataset.or(opened.guessed).ok_or_else(|| {
+        RejectReason::UnknownDataset(format!(
+            "none of the headers is a known column name; headers found: {}",
+            headers.join(", ")
+        ))
+    })?;
+    *dataset_out = Some(dataset);
+    let cmap = mapping::map_headers(&headers, dataset, opts.mapping.as_ref());
+    report.mapping = Some(MappingReport {
+        used: cmap.used(&headers).into_iter().map(|(f, h)| (f.name().to_string(), h)).collect(),
+        unmapped: cmap.unmapped.clone(),
+        override_file: opts.mapping.is_some(),
+    });
+    mapping::check_required(dataset, &cmap, &headers)
+        .map_err(|e| RejectReason::MissingColumns { dataset: dataset.name(), source: e })?;
+
+    let mut src_rows = opened.source;
+    let mut samples: Vec<(u64, Result<StringRecord, (&'static str, String)>)> = Vec::new();
+    let mut rec = StringRecord::new();
+    while samples.len() < SAMPLE_ROWS {
+        match src_rows.next(&mut rec)? {
+            Next::Record { line } => samples.push((line, Ok(rec.clone()))),
+            Next::Bad { line, reason, detail } => samples.push((line, Err((reason, detail)))),
+            Next::End => break,
+        }
+    }
+    let mut good: Vec<StringRecord> = samples.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
+    let date_col = match dataset {
+        Dataset::Sales => cmap.column_of(Field::OrderDate),
+        Dataset::Activity => cmap.column_of(Field::EventTime),
+        Dataset::Customers => None,
+    };
+    if let Some(dc) = date_col {
+        if opts.date_order == DateOrder::Auto && samples.len() == SAMPLE_ROWS {
+            if let Some(evidence) = find_order_evidence(&good, dc, || {
+                let reopened = source::open(input, &fmt, opts.limits, Some(dataset))?;
+                Ok(reopened.source)
+            })? {
+                let mut r = StringRecord::new();
+                for i in 0..headers.len() {
+                    r.push_field(if i == dc { &evidence } else { "" });
+                }
+                good.push(r);
+            }
+        }
+    }
+    let cfg = ConvertConfig { source_key: src.key.clone(), timezone: opts.timezone, date_order: opts.date_order };
+    let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
+    drop(good);
+    let prefix = format!("curated/{}", dataset.name());
+    let mut out = writer::PartitionedWriter::new(
+        staging,
+        &prefix,
+        conv.partition_column(),
+        &format!("{source_id}.parquet"),
+        conv.schema(),
+    );
+    let quarantine_key = format!("quarantine/{}/{}.jsonl", dataset.name(), source_id);
+    let mut q = Quarantine::new(staging, quarantine_key);
+    let mut ctx = RowCtx { headers: &headers, conv: conv.as_mut(), q: &mut q, out: &mut out, report };
+    for (line, r) in samples {
+        match r {
+            Ok(r) => ctx.row(line, &r)?,
+            Err((reason, detail)) => ctx.bad(line, reason, &detail)?,
+        }
+    }
+    loop {
+        match src_rows.next(&mut rec)? {
+            Next::Record { line } => ctx.row(line, &rec)?,
+            Next::Bad { line, reason, detail } => ctx.bad(line, reason, &detail)?,
+            Next::End => break,
+        }
+    }
+    ctx.flush()?;
+    report.parsing = Some(conv.settings());
+    report.stats = Some(conv.stats().clone());
+    let mut files = out.finish()?;
+    report.outputs = files.clone();
+    if let Some(qf) = q.finish()? {
+        report.quarantine = Some(qf.key.clone());
+        files.push(qf);
+    }
+    let rows = &report.rows;
+    debug_assert_eq!(rows.read, rows.written + rows.rejected);
+    report.status = if rows.rejected == 0 { Status::Ok } else { Status::Partial };
+    Ok(files)
+}
+
+struct RowCtx<'a> {
+    headers: &'a [String],
+    conv: &'a mut dyn Converter,
+    q: &'a mut Quarantine,
+    out: &'a mut writer::PartitionedWriter,
+    report: &'a mut IngestReport,
+}
+
+impl RowCtx<'_> {
+    fn row(&mut self, line: u64, rec: &StringRecord) -> Result<()> {
+        self.report.rows.read += 1;
+        // More cells than headers means an unquoted delimiter shifted the row: its values cannot be
+        // trusted column by column.
+        if rec.len() > self.headers.len() && rec.iter().skip(self.headers.len()).any(|c| !c.trim().is_empty()) {
+            return self.reject(line, "too_many_fields", None, None, Some(rec));
+        }
+        match self.conv.push(line, rec) {
+            Ok(()) => {
+                self.report.rows.written += 1;
+                if self.conv.buffered() >= BATCH_ROWS {
+                    self.flush()?;
+                }
+                Ok(())
+            }
+            Err(rr) => {
+                let column = rr.column.map(|c| (self.headers.get(c).map_or("", String::as_str), rec.get(c).unwrap_or("")));
+                self.reject(line, rr.reason, column, None, Some(rec))
+            }
+        }
+    }
+
+    fn bad(&mut self, line: u64, reason: &'static str, detail: &str) -> Result<()> {
+        self.report.rows.read += 1;
+        self.reject(line, reason, None, Some(detail), None)
+    }
+
+    fn reject(
+        &mut self,
+        line: u64,
+        reason: &str,
+        column: Option<(&str, &str)>,
+        detail: Option<&str>,
+        rec: Option<&StringRecord>,
+    ) -> Result<()> {
+        self.report.rows.rejected += 1;
+        *self.report.rows.rejected_by_reason.entry(reason.to_string()).or_insert(0) += 1;
+        self.q.reject(line, reason, column, detail, rec)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.conv.buffered() == 0 {
+            return Ok(());
+        }
+        let (batch, parts) = self.conv.finish_batch()?;
+        self.out.write(&batch, &parts)
+    }
+}
+
+/// Day-first or month-first evidence in one value such as `13/01/2023` or `01/13/2023`.
+fn order_evidence(v: &str) -> Option<DateOrder> {
+    let v = normalize_digits(v.trim());
+    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
+    let a: u32 = parts.next()?.parse().ok()?;
+    let b: u32 = parts.next()?.parse().ok()?;
+    let y = parts.next()?;
+    if !(y.len() == 2 || y.len() == 4) || y.parse::<u32>().is_err() || a == 0 || b == 0 {
+        return None;
+    }
+    match (a > 12 && a <= 31 && b <= 12, b > 12 && b <= 31 && a <= 12) {
+        (true, _) => Some(DateOrder::DayFirst),
+        (_, true) => Some(DateOrder::MonthFirst),
+        _ => None,
+    }
+}
+
+fn looks_ambiguous(v: &str) -> bool {
+    let v = normalize_digits(v.trim());
+    let mut parts = v.split(['/', '.', '-']);
+    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if a.len() <= 2 && b.len() <= 2 && a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
+}
+
+/// When a large file's sample has only ambiguous a/b/yyyy dates (e.g. the first twelve days of a
+/// month), reading one column further down is cheaper than guessing wrong for every row.
+fn find_order_evidence(
+    sample: &[StringRecord],
+    col: usize,
+    reopen: impl FnOnce() -> Result<Box<dyn RecordSource>>,
+) -> Result<Option<String>> {
+    let values = || sample.iter().filter_map(|r| r.get(col));
+    if values().any(|v| order_evidence(v).is_some()) || !values().any(looks_ambiguous) {
+        return Ok(None);
+    }
+    let mut src = reopen()?;
+    let mut rec = StringRecord::new();
+    loop {
+        match src.next(&mut rec)? {
+            Next::Record { .. } => {
+                if let Some(v) = rec.get(col) {
+                    if order_evidence(v).is_some() {
+                        return Ok(Some(v.to_string()));
+                    }
+                }
+            }
+            Next::Bad { .. } => {}
+            Next::End => return Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_evidence_from_values() {
+        assert_eq!(order_evidence("13/01/2023"), Some(DateOrder::DayFirst));
+        assert_eq!(order_evidence("12/13/2010 8:26"), Some(DateOrder::MonthFirst));
+        assert_eq!(order_evidence("12/1/2010 8:26"), None);
+        assert_eq!(order_evidence("2023-01-13"), None);
+        assert!(looks_ambiguous("12/1/2010 8:26"));
+        assert!(!looks_ambiguous("2010-12-01"));
+    }
+}

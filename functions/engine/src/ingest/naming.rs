@@ -1,0 +1,57 @@
+//! Output names. Data files are named after the source key only, so a corrected re-upload under the
+//! same key overwrites its own files instead of adding rows beside them; reports are named after the
+//! key and the object version, so each upload keeps its own report.
+
+use sha2::{Digest, Sha256};
+
+/// `<readable slug>-<8 hex of sha256(key)>`: readable in a listing, unique per key, ASCII-only so every
+/// downstream tool accepts it whatever the uploader named the file (Persian names, spaces…).
+pub fn source_id(key: &str) -> String {
+    let file = key.rsplit('/').next().unwrap_or(key);
+    let stem = file.split('.').next().unwrap_or(file);
+    let mut slug = String::new();
+    for ch in stem.chars() {
+        if ch.is_ascii_alphanumeric() {
+            slug.push(ch.to_ascii_lowercase());
+        } else if !slug.ends_with('_') && !slug.is_empty() {
+            slug.push('_');
+        }
+        if slug.len() >= 48 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('_');
+    let hash = hex8(key.as_bytes());
+    if slug.is_empty() { format!("src-{hash}") } else { format!("{slug}-{hash}") }
+}
+
+/// A short, filesystem-safe tag for one version of a source (its ETag or version id).
+pub fn version_tag(etag: Option<&str>, version_id: Option<&str>) -> String {
+    match (version_id, etag) {
+        (Some(v), _) if !v.is_empty() && v != "null" => format!("v-{}", hex8(v.as_bytes())),
+        (_, Some(e)) if !e.is_empty() => format!("e-{}", hex8(e.trim_matches('"').as_bytes())),
+        _ => "unversioned".to_string(),
+    }
+}
+
+fn hex8(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_readable_and_distinct() {
+        let a = source_id("incoming/sales/Online Retail 2011.csv");
+        assert!(a.starts_with("online_retail_2011-"), "{a}");
+        assert_eq!(a, source_id("incoming/sales/Online Retail 2011.csv"));
+        assert_ne!(a, source_id("incoming/sales/online retail 2011.csv"));
+        let p = source_id("incoming/sales/فروش ۱۴۰۲.csv");
+        assert!(p.starts_with("src-") && p.is_ascii(), "{p}");
+        assert_eq!(version_tag(Some("\"abc\""), None), version_tag(Some("abc"), None));
+        assert_ne!(version_tag(Some("abc"), Some("v1")), version_tag(Some("abc"), Some("v2")));
+    }
+}

@@ -1,0 +1,41 @@
+use crate::mapping::MappingError;
+
+/// Why a whole input was not ingested. These are final: retrying the same bytes gives the same
+/// answer, so handlers write a report and acknowledge the event instead of failing it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RejectReason {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is binary data, not a text, Excel or JSON export ({0})")]
+    Binary(String),
+    #[error("{0}")]
+    UnsupportedFormat(String),
+    #[error(
+        "the file expands to more than {limit} bytes when decompressed (compressed size {compressed}); refusing it as a possible compression bomb"
+    )]
+    CompressionBomb { compressed: u64, limit: u64 },
+    #[error("the file is {size} bytes, above the configured limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("could not tell which dataset this is (sales, customers or activity): {0}")]
+    UnknownDataset(String),
+    #[error("this does not look like a {dataset} export: {source}")]
+    MissingColumns { dataset: &'static str, source: MappingError },
+    #[error("the file is not readable as {format}: {detail}")]
+    Malformed { format: &'static str, detail: String },
+}
+
+impl RejectReason {
+    /// Stable machine-readable code for reports and alarms.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::Empty => "empty_file",
+            RejectReason::Binary(_) => "binary_file",
+            RejectReason::UnsupportedFormat(_) => "unsupported_format",
+            RejectReason::CompressionBomb { .. } => "compression_bomb",
+            RejectReason::TooLarge { .. } => "too_large",
+            RejectReason::UnknownDataset(_) => "unknown_dataset",
+            RejectReason::MissingColumns { .. } => "missing_columns",
+            RejectReason::Malformed { .. } => "malformed_file",
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The per-upload ingest report: what was detected, how columns were mapped, and where every row went.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::convert::{ConvertStats, ParseSettings};
+use super::sniff::Format;
+use super::writer::OutputFile;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every row was written.
+    Ok,
+    /// Some rows were quarantined.
+    Partial,
+    /// The file as a whole was not ingested; see `error`.
+    Rejected,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RowCounts {
+    /// Data rows after the header (blank lines and title lines above the header excluded).
+    pub read: u64,
+    pub written: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Non-empty lines above the header row (report titles and notes).
+    pub preamble_skipped: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingReport {
+    /// canonical field → source header
+    pub used: BTreeMap<String, String>,
+    pub unmapped: Vec<String>,
+    pub override_file: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub report_version: u32,
+    pub schema_version: u32,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReportError>,
+    pub source: SourceRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<MappingReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parsing: Option<ParseSettings>,
+    pub rows: RowCounts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<ConvertStats>,
+    pub outputs: Vec<OutputFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl IngestReport {
+    pub fn new(source: SourceRef) -> Self {
+        IngestReport {
+            report_version: 1,
+            schema_version: crate::schema::SCHEMA_VERSION,
+            status: Status::Ok,
+            error: None,
+            source,
+            dataset: None,
+            format: None,
+            header_line: None,
+            mapping: None,
+            parsing: None,
+            rows: RowCounts::default(),
+            stats: None,
+            outputs: Vec::new(),
+            quarantine: None,
+            duration_ms: 0,
+        }
+    }
+}

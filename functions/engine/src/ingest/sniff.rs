@@ -1,0 +1,462 @@
+//! Format detection from the first bytes of a file: compression, container, text encoding,
+//! delimiter and quoting. Works on a bounded prefix so that a multi-GB file costs the same as a
+//! small one.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::reject::RejectReason;
+use crate::error::{EngineError, Result};
+
+const SAMPLE_BYTES: usize = 256 * 1024;
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    None,
+    Gzip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Container {
+    Delimited,
+    Xlsx,
+    Xls,
+    JsonLines,
+    JsonArray,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TextEncoding {
+    #[serde(rename = "utf-8")]
+    Utf8,
+    #[serde(rename = "utf-8-bom")]
+    Utf8Bom,
+    #[serde(rename = "utf-16le")]
+    Utf16Le,
+    #[serde(rename = "utf-16be")]
+    Utf16Be,
+    #[serde(rename = "windows-1252")]
+    Windows1252,
+    #[serde(rename = "windows-1256")]
+    Windows1256,
+}
+
+impl TextEncoding {
+    pub fn encoding(self) -> &'static encoding_rs::Encoding {
+        match self {
+            TextEncoding::Utf8 | TextEncoding::Utf8Bom => encoding_rs::UTF_8,
+            TextEncoding::Utf16Le => encoding_rs::UTF_16LE,
+            TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
+            TextEncoding::Windows1252 => encoding_rs::WINDOWS_1252,
+            TextEncoding::Windows1256 => encoding_rs::WINDOWS_1256,
+        }
+    }
+}
+
+/// What the sniffer decided; recorded verbatim in the ingest report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Format {
+    pub compression: Compression,
+    pub container: Container,
+    /// Only meaningful for text containers.
+    pub encoding: TextEncoding,
+    #[serde(serialize_with = "ser_byte")]
+    pub delimiter: u8,
+    #[serde(serialize_with = "ser_byte")]
+    pub quote: u8,
+    /// Windows line endings; the CSV reader reports their line numbers one short (see source.rs).
+    pub crlf: bool,
+}
+
+fn ser_byte<S: serde::Serializer>(b: &u8, s: S) -> std::result::Result<S::Ok, S::Error> {
+    let text = match *b {
+        b'\t' => "\\t".to_string(),
+        b => (b as char).to_string(),
+    };
+    s.serialize_str(&text)
+}
+
+/// Limits that protect a function from hostile or accidental giant inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest decompressed size accepted.
+    pub max_expanded_bytes: u64,
+    /// Largest decompressed/compressed ratio accepted once past 64 MiB of output.
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_expanded_bytes: 64 * 1024 * 1024 * 1024, max_ratio: 200 }
+    }
+}
+
+/// A reader that turns a runaway decompression into an error instead of filling the disk or RAM.
+pub struct BombGuard<R> {
+    inner: R,
+    produced: u64,
+    compressed: u64,
+    limits: Limits,
+}
+
+#[derive(Debug)]
+pub struct BombError {
+    pub compressed: u64,
+    pub limit: u64,
+}
+
+impl std::fmt::Display for BombError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "decompressed data exceeds {} bytes", self.limit)
+    }
+}
+impl std::error::Error for BombError {}
+
+impl<R: Read> Read for BombGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.produced += n as u64;
+        let ratio_limit = self.compressed.saturating_mul(self.limits.max_ratio).max(64 * 1024 * 1024);
+        let limit = ratio_limit.min(self.limits.max_expanded_bytes);
+        if self.produced > limit {
+            return Err(io::Error::other(BombError { compressed: self.compressed, limit }));
+        }
+        Ok(n)
+    }
+}
+
+/// Maps an I/O error raised while reading an input into the right outcome: a bomb is a rejection,
+/// anything else is an I/O failure of the run.
+pub fn classify_read_error(path: &Path, e: io::Error) -> EngineError {
+    if let Some(b) = e.get_ref().and_then(|i| i.downcast_ref::<BombError>()) {
+        return RejectReason::CompressionBomb { compressed: b.compressed, limit: b.limit }.into();
+    }
+    if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::InvalidInput {
+        return RejectReason::Malformed { format: "gzip", detail: e.to_string() }.into();
+    }
+    EngineError::io(path, e)
+}
+
+/// Opens the file and undoes any compression; the result yields the raw (still encoded) bytes.
+pub fn open_decompressed(path: &Path, compression: Compression, limits: Limits) -> Result<Box<dyn Read + Send>> {
+    let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
+    let compressed = file.metadata().map_err(|e| EngineError::io(path, e))?.len();
+    let reader = BufReader::with_capacity(1 << 20, file);
+    Ok(match compression {
+        Compression::None => Box::new(reader),
+        Compression::Gzip => Box::new(BombGuard {
+            inner: flate2::bufread::MultiGzDecoder::new(reader),
+            produced: 0,
+            compressed,
+            limits,
+        }),
+    })
+}
+
+fn read_prefix(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(max.min(1 << 16));
+    r.by_ref().take(max as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Detects the format of the file at `path`. `name` (the source key) is used only as a tie-breaker
+/// hint, never trusted over the bytes.
+pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
+    let raw_head = {
+        let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
+        read_prefix(f, 8).map_err(|e| EngineError::io(path, e))?
+    };
+    if raw_head.is_empty() {
+        return Err(RejectReason::Empty.into());
+    }
+    let compression = if raw_head.starts_with(&[0x1f, 0x8b]) { Compression::Gzip } else { Compression::None };
+    let sample = {
+        let r = open_decompressed(path, compression, limits)?;
+        read_prefix(r, SAMPLE_BYTES).map_err(|e| classify_read_error(path, e))?
+    };
+    if sample.is_empty() {
+        return Err(RejectReason::Empty.into());
+    }
+    let mut fmt = Format {
+        compression,
+        container: Container::Delimited,
+        encoding: TextEncoding::Utf8,
+        delimiter: b',',
+        quote: b'"',
+        crlf: false,
+    };
+    if sample.starts_with(b"PK\x03\x04") {
+        if compression == Compression::Gzip {
+            return Err(RejectReason::UnsupportedFormat("a gzip-compressed zip archive".into()).into());
+        }
+        fmt.container = Container::Xlsx;
+        return Ok(fmt);
+    }
+    if sample.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        fmt.container = Container::Xls;
+        return Ok(fmt);
+    }
+    if let Some(kind) = binary_signature(&sample) {
+        return Err(RejectReason::Binary(kind.into()).into());
+    }
+    fmt.encoding = detect_encoding(&sample)?;
+    let text = decode_sample(&sample, fmt.encoding);
+    if text.chars().all(char::is_whitespace) {
+        return Err(RejectReason::Empty.into());
+    }
+    let control = text.chars().filter(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n')).count();
+    if control * 100 > text.chars().count() {
+        return Err(RejectReason::Binary("control characters in text".into()).into());
+    }
+    fmt.crlf = text.contains("\r\n");
+    let trimmed = text.trim_start();
+    let lower_name = name.to_ascii_lowercase();
+    if trimmed.starts_with('[') {
+        fmt.container = Container::JsonArray;
+    } else if trimmed.starts_with('{') || lower_name.ends_with(".jsonl") || lower_name.ends_with(".ndjson") {
+        fmt.container = Container::JsonLines;
+    } else {
+        fmt.delimiter = sniff_delimiter(&text, &lower_name);
+    }
+    Ok(fmt)
+}
+
+fn binary_signature(s: &[u8]) -> Option<&'static str> {
+    const SIGS: &[(&[u8], &str)] = &[
+        (b"%PDF", "PDF document"),
+        (b"\x89PNG", "PNG image"),
+        (b"\xFF\xD8\xFF", "JPEG image"),
+        (b"GIF8", "GIF image"),
+        (b"PAR1", "Parquet file"),
+        (b"7z\xBC\xAF", "7-Zip archive"),
+        (b"Rar!", "RAR archive"),
+        (b"\x7FELF", "executable"),
+        (b"BZh", "bzip2 archive"),
+        (b"\xFD7zXZ", "xz archive"),
+        (b"\x28\xB5\x2F\xFD", "zstd archive"),
+    ];
+    SIGS.iter().find(|(sig, _)| s.starts_with(sig)).map(|(_, name)| *name)
+}
+
+fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
+    if s.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Ok(TextEncoding::Utf8Bom);
+    }
+    if s.starts_with(&[0xFF, 0xFE]) {
+        return Ok(TextEncoding::Utf16Le);
+    }
+    if s.starts_with(&[0xFE, 0xFF]) {
+        return Ok(TextEncoding::Utf16Be);
+    }
+    let head = &s[..s.len().min(4096)];
+    let (mut even_nul, mut odd_nul) = (0usize, 0usize);
+    for (i, b) in head.iter().enumerate() {
+        if *b == 0 {
+            if i % 2 == 0 { even_nul += 1 } else { odd_nul += 1 }
+        }
+    }
+    let half = head.len() / 2;
+    // UTF-16 without BOM: ASCII-range text has a zero byte in every other position.
+    if odd_nul * 10 > half * 6 && even_nul * 10 < half {
+        return Ok(TextEncoding::Utf16Le);
+    }
+    if even_nul * 10 > half * 6 && odd_nul * 10 < half {
+        return Ok(TextEncoding::Utf16Be);
+    }
+    if even_nul + odd_nul > 0 {
+        return Err(RejectReason::Binary("NUL bytes in a non-UTF-16 file".into()).into());
+    }
+    match std::str::from_utf8(s) {
+        Ok(_) => return Ok(TextEncoding::Utf8),
+        // The sample may end in the middle of a multi-byte character.
+        Err(e) if e.error_len().is_none() => return Ok(TextEncoding::Utf8),
+        Err(_) => {}
+    }
+    Ok(if looks_arabic_script(s) { TextEncoding::Windows1256 } else { TextEncoding::Windows1252 })
+}
+
+/// Windows-1256 text (Persian/Arabic) has whole words of high bytes, and uses 0x81/0x8D/0x8E/0x90
+/// for پ چ ژ گ, which are undefined in Windows-1252. Western text has isolated accented letters.
+fn looks_arabic_script(s: &[u8]) -> bool {
+    let mut persian_letters = 0usize;
+    let mut high_runs = 0usize;
+    let mut isolated = 0usize;
+    let mut run = 0usize;
+    for &b in s.iter().chain(std::iter::once(&b' ')) {
+        if b >= 0x80 {
+            if matches!(b, 0x81 | 0x8D | 0x8E | 0x90) {
+                persian_letters += 1;
+            }
+            run += 1;
+        } else {
+            match run {
+                0 => {}
+                1 => isolated += 1,
+                _ => high_runs += 1,
+            }
+            run = 0;
+        }
+    }
+    persian_letters > 0 || high_runs > isolated
+}
+
+fn decode_sample(s: &[u8], enc: TextEncoding) -> String {
+    let (text, _, _) = enc.encoding().decode(s);
+    text.into_owned()
+}
+
+/// Picks the delimiter whose field count is the most consistent over the first lines (and > 1).
+fn sniff_delimiter(text: &str, lower_name: &str) -> u8 {
+    // Drop a possibly truncated last line.
+    let body = match text.rfind('\n') {
+        Some(i) if i + 1 < text.len() => &text[..i],
+        _ => text,
+    };
+    let mut best: Option<(u8, usize, usize)> = None; // (delim, agreeing rows, fields)
+    for &d in &DELIMITERS {
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(d)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(body.as_bytes());
+        let mut counts: Vec<usize> = Vec::new();
+        for rec in rdr.records().take(60) {
+            match rec {
+                Ok(r) if r.len() > 1 || !r.iter().all(str::is_empty) => counts.push(r.len()),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if counts.is_empty() {
+            continue;
+        }
+        // Skip possible title lines above the table: look at the mode of the field counts.
+        let mut freq = std::collections::BTreeMap::new();
+        for c in &counts {
+            *freq.entry(*c).or_insert(0usize) += 1;
+        }
+        let (&fields, &agree) = freq.iter().max_by_key(|(f, n)| (**n, **f)).unwrap();
+        if fields < 2 {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((_, a, f)) => agree > a || (agree == a && fields > f),
+        };
+        if better {
+            best = Some((d, agree, fields));
+        }
+    }
+    match best {
+        Some((d, _, _)) => d,
+        None if lower_name.ends_with(".tsv") || lower_name.ends_with(".tab") => b'\t',
+        None => b',',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn sniff_bytes(bytes: &[u8], name: &str) -> Result<Format> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, bytes).unwrap();
+        sniff(&p, name, Limits::default())
+    }
+
+    #[test]
+    fn delimiters() {
+        for (d, name) in [(',', "a.csv"), (';', "a.csv"), ('\t', "a.txt"), ('|', "a.txt")] {
+            let text = format!("a{d}b{d}c\n1{d}\"x{d}y\"{d}3\n4{d}5{d}6\n");
+            let f = sniff_bytes(text.as_bytes(), name).unwrap();
+            assert_eq!(f.delimiter, d as u8, "delimiter {d:?}");
+            assert_eq!(f.container, Container::Delimited);
+        }
+    }
+
+    #[test]
+    fn european_semicolon_with_decimal_comma() {
+        let f = sniff_bytes(b"Datum;Menge;Preis\n01.02.2023;2;3,50\n02.02.2023;1;12,00\n", "x.csv").unwrap();
+        assert_eq!(f.delimiter, b';');
+    }
+
+    #[test]
+    fn title_line_above_table_does_not_confuse() {
+        let f = sniff_bytes(b"Sales report, 2023\n\na;b;c\n1;2;3\n4;5;6\n7;8;9\n", "x.csv").unwrap();
+        assert_eq!(f.delimiter, b';');
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(sniff_bytes(b"\xEF\xBB\xBFa,b\n1,2\n", "x").unwrap().encoding, TextEncoding::Utf8Bom);
+        let (utf16, _, _) = encoding_rs::UTF_16LE.encode("a\tb\n1\t2\n");
+        // encoding_rs encodes UTF-16 as UTF-8 (per the Encoding Standard), so build it by hand.
+        let _ = utf16;
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a\tb\n1\t2\n".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
+        let f = sniff_bytes(&le, "x.txt").unwrap();
+        assert_eq!((f.encoding, f.delimiter), (TextEncoding::Utf16Le, b'\t'));
+        let be: Vec<u8> = "a\tb\n1\t2\n".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(sniff_bytes(&be, "x.txt").unwrap().encoding, TextEncoding::Utf16Be);
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode("Stückpreis;Menge\n2,50;1\n");
+        assert_eq!(sniff_bytes(&cp1252, "x").unwrap().encoding, TextEncoding::Windows1252);
+        let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode("کد مشتری,تعداد,قیمت\n1,2,3\n");
+        assert_eq!(sniff_bytes(&cp1256, "x").unwrap().encoding, TextEncoding::Windows1256);
+    }
+
+    #[test]
+    fn containers() {
+        assert_eq!(sniff_bytes(b"{\"a\":1}\n{\"a\":2}\n", "x").unwrap().container, Container::JsonLines);
+        assert_eq!(sniff_bytes(b" [{\"a\":1}]", "x").unwrap().container, Container::JsonArray);
+        assert_eq!(sniff_bytes(b"PK\x03\x04rest", "x.xlsx").unwrap().container, Container::Xlsx);
+    }
+
+    #[test]
+    fn gzip_is_seen_through() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"a;b\n1;2\n").unwrap();
+        let f = sniff_bytes(&gz.finish().unwrap(), "x.csv.gz").unwrap();
+        assert_eq!((f.compression, f.delimiter), (Compression::Gzip, b';'));
+    }
+
+    #[test]
+    fn bad_inputs_are_rejected_with_reasons() {
+        let code = |b: &[u8]| match sniff_bytes(b, "x") {
+            Err(EngineError::Rejected(r)) => r.code(),
+            other => panic!("expected rejection, got {other:?}"),
+        };
+        assert_eq!(code(b""), "empty_file");
+        assert_eq!(code(b"  \n\n "), "empty_file");
+        assert_eq!(code(b"%PDF-1.7 ..."), "binary_file");
+        assert_eq!(code(b"abc\x00\x01\x02\x03\x00\x00\x00\x05def\x00"), "binary_file");
+    }
+
+    #[test]
+    fn gzip_bomb_is_refused() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![b'0'; 1 << 20];
+        for _ in 0..80 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let bytes = gz.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bomb.csv.gz");
+        std::fs::write(&p, &bytes).unwrap();
+        let mut r = open_decompressed(&p, Compression::Gzip, Limits::default()).unwrap();
+        let err = io::copy(&mut r, &mut io::sink()).unwrap_err();
+        match classify_read_error(&p, err) {
+            EngineError::Rejected(r) => assert_eq!(r.code(), "compression_bomb"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

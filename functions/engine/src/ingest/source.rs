@@ -1,0 +1,511 @@
+//! Record readers over every supported container. Each yields `csv::StringRecord`s (reused, so the
+//! hot loop does not allocate per row) with the source line number, after the header row.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use csv::StringRecord;
+
+use super::reject::RejectReason;
+use super::sniff::{self, Container, Format, Limits, TextEncoding};
+use crate::error::{EngineError, Result};
+use crate::mapping::header_score;
+use crate::schema::Dataset;
+
+/// How far down the header row is searched for (exports often put a title or blank lines on top).
+const HEADER_SEARCH_ROWS: usize = 10;
+/// JSON objects are rarely uniform: the header is the union of keys over this many objects.
+const JSON_KEY_SAMPLE: usize = 1000;
+/// A JSON array must be parsed whole; beyond this size we ask for JSON Lines instead.
+const MAX_JSON_ARRAY_BYTES: u64 = 512 * 1024 * 1024;
+
+pub enum Next {
+    Record { line: u64 },
+    /// A row the reader itself could not decode; it is quarantined with this reason.
+    Bad { line: u64, reason: &'static str, detail: String },
+    End,
+}
+
+pub trait RecordSource: Send {
+    fn next(&mut self, rec: &mut StringRecord) -> Result<Next>;
+}
+
+pub struct Opened {
+    pub source: Box<dyn RecordSource>,
+    pub headers: Vec<String>,
+    /// Source line of the header row (1-based), 0 for JSON.
+    pub header_line: u64,
+    /// Non-empty lines above the header row (titles, notes) that are not data.
+    pub preamble_rows: u64,
+    /// The dataset the header looks most like, when the caller did not say.
+    pub guessed: Option<Dataset>,
+}
+
+/// Opens `path` as described by `fmt` and positions it after the header row.
+pub fn open(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    match fmt.container {
+        Container::Delimited => open_delimited(path, fmt, limits, dataset),
+        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset),
+        Container::JsonLines => open_json_lines(path, fmt, limits, dataset),
+        Container::JsonArray => open_json_array(path, fmt, limits, dataset),
+    }
+}
+
+fn score(cells: &[&str], dataset: Option<Dataset>) -> (usize, Option<Dataset>) {
+    match dataset {
+        Some(d) => (header_score(cells, d), Some(d)),
+        None => Dataset::ALL
+            .into_iter()
+            .map(|d| (header_score(cells, d), Some(d)))
+            .max_by_key(|(s, _)| *s)
+            .unwrap_or((0, None)),
+    }
+}
+
+/// Picks the header among the first rows: the one that looks most like a header of the dataset.
+/// Returns (index of header row, guessed dataset).
+fn pick_header(rows: &[Vec<String>], dataset: Option<Dataset>) -> (usize, Option<Dataset>) {
+    let mut best = (0usize, 0usize, None);
+    for (i, r) in rows.iter().enumerate() {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        let (s, d) = score(&cells, dataset);
+        if s > best.1 {
+            best = (i, s, d);
+        }
+    }
+    // Nothing recognisable: the first non-empty row is the header, and mapping will explain.
+    (best.0, if best.1 > 0 { best.2 } else { None })
+}
+
+struct Pending {
+    rows: VecDeque<(u64, StringRecord)>,
+}
+
+impl Pending {
+    fn pop_into(&mut self, rec: &mut StringRecord) -> Option<u64> {
+        let (line, r) = self.rows.pop_front()?;
+        *rec = r;
+        Some(line)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delimited text
+
+struct DelimitedSource {
+    rdr: csv::Reader<Box<dyn Read + Send>>,
+    /// csv-core records a record's position before consuming the `\n` of the previous `\r\n`, so
+    /// with Windows line endings every record after the first is reported one line early.
+    line_fix: u64,
+    pending: Pending,
+    path: std::path::PathBuf,
+}
+
+fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn Read + Send>> {
+    let raw = sniff::open_decompressed(path, fmt.compression, limits)?;
+    Ok(match fmt.encoding {
+        // csv strips a UTF-8 BOM itself; plain UTF-8 goes straight through without transcoding.
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => raw,
+        enc => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc.encoding()))
+                .bom_override(true)
+                .build(raw),
+        ),
+    })
+}
+
+fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    let reader = decoded_reader(path, fmt, limits)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(fmt.delimiter)
+        .quote(fmt.quote)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(reader);
+    let mut head: Vec<(u64, StringRecord)> = Vec::new();
+    let mut rec = StringRecord::new();
+    let line_fix = u64::from(fmt.crlf);
+    while head.len() < HEADER_SEARCH_ROWS {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {
+                if rec.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                // The first record's position is right: no line ending precedes it.
+                let line = record_line(&rec, if head.is_empty() { 0 } else { line_fix });
+                head.push((line, rec.clone()));
+            }
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e, "text")),
+        }
+    }
+    if head.is_empty() {
+        return Err(RejectReason::Empty.into());
+    }
+    let rows: Vec<Vec<String>> = head.iter().map(|(_, r)| r.iter().map(str::to_string).collect()).collect();
+    let (hi, guessed) = pick_header(&rows, dataset);
+    let headers = rows[hi].iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+    let header_line = head[hi].0;
+    let pending = Pending { rows: head.into_iter().skip(hi + 1).collect() };
+    Ok(Opened {
+        source: Box::new(DelimitedSource { rdr, line_fix, pending, path: path.to_path_buf() }),
+        headers,
+        header_line,
+        preamble_rows: hi as u64,
+        guessed,
+    })
+}
+
+fn record_line(rec: &StringRecord, line_fix: u64) -> u64 {
+    rec.position().map_or(0, |p| p.line() + line_fix)
+}
+
+fn csv_error(path: &Path, e: csv::Error, format: &'static str) -> EngineError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => sniff::classify_read_error(path, io),
+        other => RejectReason::Malformed { format, detail: format!("{other:?}") }.into(),
+    }
+}
+
+impl RecordSource for DelimitedSource {
+    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
+        if let Some(line) = self.pending.pop_into(rec) {
+            return Ok(Next::Record { line });
+        }
+        loop {
+            match self.rdr.read_record(rec) {
+                Ok(true) => {
+                    // Lines of only delimiters (",,,,") are padding some tools emit, not rows.
+                    if rec.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    return Ok(Next::Record { line: record_line(rec, self.line_fix) });
+                }
+                Ok(false) => return Ok(Next::End),
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line() + self.line_fix);
+                    match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => {
+                            return Ok(Next::Bad {
+                                line,
+                                reason: "bad_encoding",
+                                detail: "row is not valid UTF-8".into(),
+                            });
+                        }
+                        _ => return Err(csv_error(&self.path, e, "delimited text")),
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Excel
+
+struct SheetSource {
+    rows: std::vec::IntoIter<(u64, Vec<String>)>,
+}
+
+impl RecordSource for SheetSource {
+    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
+        match self.rows.next() {
+            Some((line, cells)) => {
+                rec.clear();
+                for c in &cells {
+                    rec.push_field(c);
+                }
+                Ok(Next::Record { line })
+            }
+            None => Ok(Next::End),
+        }
+    }
+}
+
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) => format_float(*f),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            None => format_float(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f}") }
+}
+
+/// Refuse zip bombs before calamine inflates sheets into memory.
+fn check_zip(path: &Path, limits: Limits) -> Result<()> {
+    let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
+    let compressed = f.metadata().map_err(|e| EngineError::io(path, e))?.len();
+    let mut zip = zip::ZipArchive::new(BufReader::new(f))
+        .map_err(|e| RejectReason::Malformed { format: "xlsx", detail: e.to_string() })?;
+    if zip.index_for_name("xl/workbook.xml").is_none() {
+        return Err(RejectReason::UnsupportedFormat(
+            "a zip archive that is not an Excel workbook (unzip it and upload the files inside)".into(),
+        )
+        .into());
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed { format: "xlsx", detail: e.to_string() })?;
+        total = total.saturating_add(e.size());
+    }
+    let limit = compressed.saturating_mul(limits.max_ratio).max(64 * 1024 * 1024).min(limits.max_expanded_bytes);
+    if total > limit {
+        return Err(RejectReason::CompressionBomb { compressed, limit }.into());
+    }
+    Ok(())
+}
+
+fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    use calamine::Reader;
+    let malformed = |e: &dyn std::fmt::Display| RejectReason::Malformed { format: "Excel", detail: e.to_string() };
+    let file = || File::open(path).map(BufReader::new).map_err(|e| EngineError::io(path, e));
+    // The first sheet with any data; workbooks often open with an empty cover sheet.
+    let range = if fmt.container == Container::Xlsx {
+        check_zip(path, limits)?;
+        let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(file()?).map_err(|e| malformed(&e))?;
+        first_nonempty(&mut wb).map_err(|e| malformed(&e))?
+    } else {
+        let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| malformed(&e))?;
+        first_nonempty(&mut wb).map_err(|e| malformed(&e))?
+    };
+    let Some(range) = range else { return Err(RejectReason::Empty.into()) };
+    let start_row = range.start().map_or(0, |(r, _)| r as u64);
+    let mut rows: Vec<(u64, Vec<String>)> = range
+        .rows()
+        .enumerate()
+        .map(|(i, r)| (start_row + i as u64 + 1, r.iter().map(cell_text).collect::<Vec<_>>()))
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .collect();
+    if rows.is_empty() {
+        return Err(RejectReason::Empty.into());
+    }
+    let head: Vec<Vec<String>> = rows.iter().take(HEADER_SEARCH_ROWS).map(|(_, r)| r.clone()).collect();
+    let (hi, guessed) = pick_header(&head, dataset);
+    let data = rows.split_off(hi + 1);
+    let (header_line, header) = rows.pop().expect("header row exists");
+    Ok(Opened {
+        source: Box::new(SheetSource { rows: data.into_iter() }),
+        headers: header.into_iter().map(|h| h.trim().to_string()).collect(),
+        header_line,
+        preamble_rows: hi as u64,
+        guessed,
+    })
+}
+
+fn first_nonempty<RS, R>(wb: &mut R) -> std::result::Result<Option<calamine::Range<calamine::Data>>, R::Error>
+where
+    RS: Read + std::io::Seek,
+    R: calamine::Reader<RS>,
+{
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name)?;
+        if !range.is_empty() {
+            return Ok(Some(range));
+        }
+    }
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn fill(rec: &mut StringRecord, headers: &[String], obj: &JsonObject) {
+    rec.clear();
+    for h in headers {
+        match obj.get(h) {
+            Some(v) => rec.push_field(&value_text(v)),
+            None => rec.push_field(""),
+        }
+    }
+}
+
+fn union_keys<'a>(objs: impl Iterator<Item = &'a JsonObject>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for o in objs {
+        for k in o.keys() {
+            if seen.insert(k.clone()) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
+}
+
+enum JsonItem {
+    Obj(u64, JsonObject),
+    Bad(u64, String),
+}
+
+struct JsonLinesSource {
+    lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
+    line_no: u64,
+    pending: VecDeque<JsonItem>,
+    headers: Vec<String>,
+    path: std::path::PathBuf,
+}
+
+impl JsonLinesSource {
+    fn read_item(&mut self) -> Result<Option<JsonItem>> {
+        loop {
+            let Some(line) = self.lines.next() else { return Ok(None) };
+            self.line_no += 1;
+            let line = match line {
+                Ok(l) => l,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData && e.get_ref().is_none() => {
+                    return Ok(Some(JsonItem::Bad(self.line_no, "line is not valid UTF-8".into())));
+                }
+                Err(e) => return Err(sniff::classify_read_error(&self.path, e)),
+            };
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            return Ok(Some(match serde_json::from_str::<JsonObject>(t) {
+                Ok(o) => JsonItem::Obj(self.line_no, o),
+                Err(e) => JsonItem::Bad(self.line_no, e.to_string()),
+            }));
+        }
+    }
+}
+
+fn emit(item: JsonItem, rec: &mut StringRecord, headers: &[String]) -> Next {
+    match item {
+        JsonItem::Obj(line, o) => {
+            fill(rec, headers, &o);
+            Next::Record { line }
+        }
+        JsonItem::Bad(line, detail) => Next::Bad { line, reason: "bad_json", detail },
+    }
+}
+
+impl RecordSource for JsonLinesSource {
+    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
+        let item = match self.pending.pop_front() {
+            Some(i) => i,
+            None => match self.read_item()? {
+                Some(i) => i,
+                None => return Ok(Next::End),
+            },
+        };
+        Ok(emit(item, rec, &self.headers))
+    }
+}
+
+fn json_headers(pending: &VecDeque<JsonItem>, dataset: Option<Dataset>) -> Result<(Vec<String>, Option<Dataset>)> {
+    let headers = union_keys(pending.iter().filter_map(|i| match i {
+        JsonItem::Obj(_, o) => Some(o),
+        JsonItem::Bad(..) => None,
+    }));
+    if headers.is_empty() {
+        return Err(RejectReason::Malformed { format: "JSON", detail: "no JSON objects found".into() }.into());
+    }
+    let cells: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let (s, d) = score(&cells, dataset);
+    Ok((headers, if s > 0 { d } else { None }))
+}
+
+fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    let reader = decoded_reader(path, fmt, limits)?;
+    let mut src = JsonLinesSource {
+        lines: BufReader::with_capacity(1 << 20, reader).lines(),
+        line_no: 0,
+        pending: VecDeque::new(),
+        headers: Vec::new(),
+        path: path.to_path_buf(),
+    };
+    while src.pending.len() < JSON_KEY_SAMPLE {
+        match src.read_item()? {
+            Some(i) => src.pending.push_back(i),
+            None => break,
+        }
+    }
+    let (headers, guessed) = json_headers(&src.pending, dataset)?;
+    src.headers = headers.clone();
+    Ok(Opened { source: Box::new(src), headers, header_line: 0, preamble_rows: 0, guessed })
+}
+
+struct JsonArraySource {
+    items: VecDeque<JsonItem>,
+    headers: Vec<String>,
+}
+
+impl RecordSource for JsonArraySource {
+    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
+        Ok(match self.items.pop_front() {
+            Some(i) => emit(i, rec, &self.headers),
+            None => Next::End,
+        })
+    }
+}
+
+fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    let size = std::fs::metadata(path).map_err(|e| EngineError::io(path, e))?.len();
+    if size > MAX_JSON_ARRAY_BYTES {
+        return Err(RejectReason::UnsupportedFormat(format!(
+            "a JSON array of {size} bytes; arrays above {MAX_JSON_ARRAY_BYTES} bytes must be exported as JSON Lines (one object per line)"
+        ))
+        .into());
+    }
+    let mut text = String::new();
+    decoded_reader(path, fmt, limits)?
+        .read_to_string(&mut text)
+        .map_err(|e| sniff::classify_read_error(path, e))?;
+    let values: Vec<serde_json::Value> = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| RejectReason::Malformed { format: "JSON", detail: e.to_string() })?;
+    let items: VecDeque<JsonItem> = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            serde_json::Value::Object(o) => JsonItem::Obj(i as u64 + 1, o),
+            other => JsonItem::Bad(i as u64 + 1, format!("array element is not an object: {}", kind_of(&other))),
+        })
+        .collect();
+    let (headers, guessed) = json_headers(&items, dataset)?;
+    Ok(Opened {
+        source: Box::new(JsonArraySource { items, headers: headers.clone() }),
+        headers,
+        header_line: 0,
+        preamble_rows: 0,
+        guessed,
+    })
+}
+
+fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}

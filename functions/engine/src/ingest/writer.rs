@@ -1,0 +1,142 @@
+//! Parquet output, one file per (dataset, partition, source): `curated/<dataset>/[<col>=<value>/]<name>.parquet`.
+//! Writers are opened lazily per partition and their buffered row groups are flushed when the total
+//! buffered size passes a budget, so memory stays bounded however the rows are spread over months.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
+use arrow::datatypes::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+
+use super::convert::month_label;
+use crate::error::{EngineError, Result};
+
+/// Rows per row group: large enough for good compression and Athena split sizes, small enough to
+/// keep a writer's buffer in tens of MB.
+pub const ROW_GROUP_ROWS: usize = 256 * 1024;
+/// Total bytes the open writers may buffer before the biggest one is flushed.
+pub const WRITER_MEMORY_BUDGET: usize = 96 * 1024 * 1024;
+
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_writer_version(WriterVersion::PARQUET_1_0)
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("segflow {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// A file written by the run: its key relative to the output root, where it is staged, and rows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutputFile {
+    pub key: String,
+    #[serde(skip)]
+    pub path: PathBuf,
+    pub rows: u64,
+}
+
+pub struct PartitionedWriter {
+    staging: PathBuf,
+    prefix: String,
+    partition_column: Option<&'static str>,
+    file_name: String,
+    schema: SchemaRef,
+    writers: BTreeMap<i32, (String, ArrowWriter<File>, u64)>,
+}
+
+impl PartitionedWriter {
+    /// `prefix` is e.g. `curated/sales`; `file_name` e.g. `<source_id>.parquet`.
+    pub fn new(staging: &Path, prefix: &str, partition_column: Option<&'static str>, file_name: &str, schema: SchemaRef) -> Self {
+        PartitionedWriter {
+            staging: staging.to_path_buf(),
+            prefix: prefix.to_string(),
+            partition_column,
+            file_name: file_name.to_string(),
+            schema,
+            writers: BTreeMap::new(),
+        }
+    }
+
+    fn key_for(&self, part: i32) -> String {
+        match self.partition_column {
+            Some(c) => format!("{}/{}={}/{}", self.prefix, c, month_label(part), self.file_name),
+            None => format!("{}/{}", self.prefix, self.file_name),
+        }
+    }
+
+    fn writer(&mut self, part: i32) -> Result<&mut (String, ArrowWriter<File>, u64)> {
+        if !self.writers.contains_key(&part) {
+            let key = self.key_for(part);
+            let path = self.staging.join(&key);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+            }
+            let file = File::create(&path).map_err(|e| EngineError::io(&path, e))?;
+            let w = ArrowWriter::try_new(file, self.schema.clone(), Some(writer_properties()))?;
+            self.writers.insert(part, (key, w, 0));
+        }
+        Ok(self.writers.get_mut(&part).expect("inserted above"))
+    }
+
+    /// Writes a batch whose rows belong to `parts[i]` (ignored when unpartitioned).
+    pub fn write(&mut self, batch: &RecordBatch, parts: &[i32]) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if self.partition_column.is_none() {
+            let (_, w, n) = self.writer(0)?;
+            w.write(batch)?;
+            *n += batch.num_rows() as u64;
+        } else if parts.iter().all(|p| *p == parts[0]) {
+            // Exports are usually in date order: most batches fall in one month, no copy needed.
+            let (_, w, n) = self.writer(parts[0])?;
+            w.write(batch)?;
+            *n += batch.num_rows() as u64;
+        } else {
+            let mut groups: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+            for (i, p) in parts.iter().enumerate() {
+                groups.entry(*p).or_default().push(i as u32);
+            }
+            for (p, idx) in groups {
+                let sub = take_record_batch(batch, &UInt32Array::from(idx))?;
+                let (_, w, n) = self.writer(p)?;
+                w.write(&sub)?;
+                *n += sub.num_rows() as u64;
+            }
+        }
+        self.enforce_budget()
+    }
+
+    fn enforce_budget(&mut self) -> Result<()> {
+        loop {
+            let total: usize = self.writers.values().map(|(_, w, _)| w.memory_size()).sum();
+            if total <= WRITER_MEMORY_BUDGET {
+                return Ok(());
+            }
+            let Some((_, (_, w, _))) = self.writers.iter_mut().max_by_key(|(_, (_, w, _))| w.memory_size()) else {
+                return Ok(());
+            };
+            if w.memory_size() == 0 {
+                return Ok(());
+            }
+            w.flush()?;
+        }
+    }
+
+    /// Closes every file; returns them in key order.
+    pub fn finish(self) -> Result<Vec<OutputFile>> {
+        let mut out = Vec::new();
+        for (_, (key, w, rows)) in self.writers {
+            w.close()?;
+            let path = self.staging.join(&key);
+            out.push(OutputFile { key, path, rows });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,1879 @@
+//! Maps the headers of an export onto the canonical fields of a dataset.
+//!
+//! Exports come from shop systems and ERPs in English, German and Persian, hand-edited in Excel, so
+//! the same column turns up as "Stückpreis", "Stueckpreis", "STÜCKPREIS " or "قيمت واحد" (Arabic yeh).
+//! Headers are compared after `normalize_header`, against the synonym tables in `synonyms.rs`.
+//! Only headers are looked at here; values are parsed by the converters.
+
+mod synonyms;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use crate::schema::{Dataset, Field};
+use synonyms::{CURRENCY_SIGNS, CURRENCY_WORDS, GROUPS, Kind, SCALE_WORDS, UNIT_FILLERS};
+
+/// Lowercase; strip BOM, surrounding quotes and whitespace; remove spaces, '_', '-', '.', '/', '#', '(',
+/// ')', ':' and other punctuation; Persian normalisation: Arabic yeh ي and alef maksura ى → ی, Arabic
+/// kaf ك → ک, remove ZWNJ U+200C and tatweel U+0640, Persian/Arabic-Indic digits → ASCII; German ß → ss,
+/// and ä/ö/ü → ae/oe/ue so "Stückpreis" and "Stueckpreis" match.
+///
+/// Also folds other Latin accents (é → e), Arabic teh marbuta and alef/heh variants, and decomposed
+/// (NFD, as written by macOS) umlauts, since all of these show up in hand-typed headers.
+pub fn normalize_header(h: &str) -> String {
+    let mut out = String::with_capacity(h.len());
+    for c in h.chars() {
+        push_normalized(c, &mut out);
+    }
+    out
+}
+
+fn push_normalized(c: char, out: &mut String) {
+    match c {
+        'ي' | 'ى' => out.push('ی'),
+        'ك' => out.push('ک'),
+        'ة' | 'ۀ' => out.push('ه'),
+        'أ' | 'إ' | 'آ' | 'ٱ' => out.push('ا'),
+        // Tatweel only stretches a word for looks; it is a letter to Unicode, so it must go explicitly.
+        'ـ' => {}
+        '۰'..='۹' => out.push(char::from(b'0' + (c as u32 - 0x06F0) as u8)),
+        '٠'..='٩' => out.push(char::from(b'0' + (c as u32 - 0x0660) as u8)),
+        // A combining diaeresis after a, o or u is a decomposed umlaut: fold it like the composed one.
+        '\u{0308}' => {
+            if out.ends_with(['a', 'o', 'u']) {
+                out.push('e');
+            }
+        }
+        _ => {
+            for lc in c.to_lowercase() {
+                match lc {
+                    'ß' => out.push_str("ss"),
+                    'ä' | 'æ' => out.push_str("ae"),
+                    'ö' | 'œ' => out.push_str("oe"),
+                    'ü' => out.push_str("ue"),
+                    'à' | 'á' | 'â' | 'ã' | 'å' => out.push('a'),
+                    'ç' => out.push('c'),
+                    'è' | 'é' | 'ê' | 'ë' => out.push('e'),
+                    'ì' | 'í' | 'î' | 'ï' => out.push('i'),
+                    'ñ' => out.push('n'),
+                    'ò' | 'ó' | 'ô' | 'õ' | 'ø' => out.push('o'),
+                    'ù' | 'ú' | 'û' => out.push('u'),
+                    'ý' | 'ÿ' => out.push('y'),
+                    // Everything else that is not a letter or digit is spacing, punctuation, a BOM, a
+                    // ZWNJ, a bidi mark or a diacritic: none of it tells headers apart.
+                    _ if lc.is_alphanumeric() => out.push(lc),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Overrides
+
+/// A user-supplied override (JSON file passed with --mapping): source header (as written, matched
+/// after normalize_header) → canonical field name (`Field::name()`) or "ignore".
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct MappingOverride {
+    pub columns: BTreeMap<String, String>,
+}
+
+const IGNORE: &str = "ignore";
+
+impl MappingOverride {
+    /// Accepts `{"columns": {"Header": "field"}}` and, because people write it that way, the bare
+    /// `{"Header": "field"}`. Field names are checked here so that a typo fails the run up front
+    /// instead of silently leaving a column unmapped.
+    pub fn from_json(s: &str) -> Result<Self, MappingError> {
+        let bad = |m: String| MappingError::BadOverride(m);
+        let value: serde_json::Value =
+            serde_json::from_str(s).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        let top = value.as_object().ok_or_else(|| {
+            bad(r#"expected a JSON object such as {"columns": {"Rechnungsdatum": "order_date"}}"#.into())
+        })?;
+        let columns = match top.get("columns").and_then(|c| c.as_object()) {
+            Some(columns) => {
+                // Keys starting with '$' or '_' are left for "$schema" and "_comment".
+                if let Some(k) = top.keys().find(|k| *k != "columns" && !k.starts_with(['$', '_'])) {
+                    return Err(bad(format!("unknown key \"{k}\" (expected only \"columns\")")));
+                }
+                columns
+            }
+            None => top,
+        };
+        let mut out = BTreeMap::new();
+        let mut seen: HashMap<String, (&str, &'static str)> = HashMap::new();
+        for (header, target) in columns {
+            let Some(t) = target.as_str() else {
+                return Err(bad(format!(
+                    "column \"{header}\": expected a field name as a string, got {target}"
+                )));
+            };
+            let canonical = canonical_target(t).ok_or_else(|| {
+                bad(format!(
+                    "column \"{header}\": unknown field \"{t}\"; expected one of {}, or \"{IGNORE}\"",
+                    all_field_names()
+                ))
+            })?;
+            if let Some((first, first_target)) = seen.insert(normalize_header(header), (header, canonical))
+                && first_target != canonical
+            {
+                return Err(bad(format!(
+                    "columns \"{first}\" and \"{header}\" are the same header but are mapped to \
+                     \"{first_target}\" and \"{canonical}\""
+                )));
+            }
+            out.insert(header.clone(), canonical.to_string());
+        }
+        Ok(MappingOverride { columns: out })
+    }
+}
+
+/// "Order Date", "order-date" and "ORDER_DATE" all mean `order_date`: being strict about the spelling
+/// of a field name would only produce errors, not catch mistakes.
+fn canonical_target(t: &str) -> Option<&'static str> {
+    let t = t.trim().to_lowercase().replace([' ', '-'], "_");
+    if t == IGNORE {
+        return Some(IGNORE);
+    }
+    Field::from_name(&t).map(Field::name)
+}
+
+fn all_field_names() -> String {
+    crate::schema::ALL_FIELDS
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+// -------------------------------------------------------------------------------------------------
+// Mapping
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ColumnMapping {
+    /// One entry per source column: the field it feeds, if any.
+    pub columns: Vec<Option<Field>>,
+    /// Source headers that feed nothing (listed in the ingest report), in source order. Headers are
+    /// trimmed of whitespace, BOM and quotes; an empty header is listed as "(column N)", 1-based, so
+    /// the report still says which column was dropped.
+    pub unmapped: Vec<String>,
+    /// Per source column: a currency implied by the header itself, e.g. "Price (€)" → Some("EUR"),
+    /// "مبلغ (تومان)" → Some("IRT"), "قیمت (ریال)" → Some("IRR"), "Amount USD" → Some("USD").
+    pub currency_hints: Vec<Option<&'static str>>,
+}
+
+impl ColumnMapping {
+    pub fn column_of(&self, f: Field) -> Option<usize> {
+        self.columns.iter().position(|c| *c == Some(f))
+    }
+
+    /// (field, source header) pairs in source order, for the report.
+    pub fn used(&self, headers: &[String]) -> Vec<(Field, String)> {
+        self.columns
+            .iter()
+            .zip(headers)
+            .enumerate()
+            .filter_map(|(i, (f, h))| f.map(|f| (f, display_header(h, i))))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MappingError {
+    #[error("mapping file: {0}")]
+    BadOverride(String),
+    /// A clear, human message: which required fields are missing, e.g. "no column for the order date
+    /// (looked for: InvoiceDate, Order Date, Created at, تاریخ, …); headers found: a, b, c".
+    /// `missing` holds the requirements by field name, e.g. "order_date", "customer_id or email".
+    #[error("{message}")]
+    MissingRequired {
+        dataset: Dataset,
+        missing: Vec<String>,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    field: Field,
+    kind: Kind,
+    /// Position among the synonyms of `field`: lower is more specific.
+    rank: u16,
+}
+
+type Table = HashMap<String, Entry>;
+
+/// Builds one dataset's lookup table and reports entries that normalise to a key already taken.
+fn build_table(dataset: Dataset) -> (Table, Vec<String>) {
+    let mut table = Table::new();
+    let mut problems = Vec::new();
+    let mut next_rank: HashMap<Field, u16> = HashMap::new();
+    for group in GROUPS {
+        if !dataset.fields().contains(&group.field) || group.only.is_some_and(|d| d != dataset) {
+            continue;
+        }
+        for word in group.words {
+            let rank = next_rank.entry(group.field).or_default();
+            let entry = Entry {
+                field: group.field,
+                kind: group.kind,
+                rank: *rank,
+            };
+            *rank += 1;
+            let key = normalize_header(word);
+            if key.is_empty() {
+                problems.push(format!("{word:?} normalises to nothing"));
+            } else if let Some(prev) = table.get(&key) {
+                problems.push(format!(
+                    "{word:?} ({}) normalises to {key:?}, already taken by {}",
+                    group.field.name(),
+                    prev.field.name()
+                ));
+            } else {
+                table.insert(key, entry);
+            }
+        }
+    }
+    (table, problems)
+}
+
+static TABLES: LazyLock<[Table; 3]> = LazyLock::new(|| Dataset::ALL.map(|d| build_table(d).0));
+
+fn table(dataset: Dataset) -> &'static Table {
+    let i = Dataset::ALL.iter().position(|d| *d == dataset).unwrap_or(0);
+    &TABLES[i]
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    field: Field,
+    kind: Kind,
+    rank: u16,
+    /// Which form of the header matched (see `header_forms`): an exact match beats one that needed a
+    /// unit cut off.
+    form: usize,
+}
+
+/// Shopify's orders export names the order number "Name" (it holds "#1001") and prefixes line fields
+/// with "Lineitem". A bare "Name" anywhere else is a product or a person, so it is only trusted next
+/// to Shopify's line columns.
+fn is_shopify(headers: impl IntoIterator<Item = impl AsRef<str>>) -> bool {
+    headers
+        .into_iter()
+        .any(|h| normalize_header(h.as_ref()).starts_with("lineitem"))
+}
+
+fn candidate(header: &str, dataset: Dataset, shopify: bool) -> Option<Candidate> {
+    let table = table(dataset);
+    header_forms(header)
+        .into_iter()
+        .enumerate()
+        .find_map(|(form, key)| {
+            if shopify && dataset == Dataset::Sales && key == "name" {
+                return Some(Candidate {
+                    field: Field::OrderId,
+                    kind: Kind::Plain,
+                    rank: 0,
+                    form,
+                });
+            }
+            table.get(&key).map(|e| Candidate {
+                field: e.field,
+                kind: e.kind,
+                rank: e.rank,
+                form,
+            })
+        })
+}
+
+/// The normalised keys a header is looked up under, most literal first.
+fn header_forms(h: &str) -> Vec<String> {
+    fn push(forms: &mut Vec<String>, key: String) {
+        if !key.is_empty() && !forms.contains(&key) {
+            forms.push(key);
+        }
+    }
+    let mut forms = Vec::with_capacity(4);
+    // '#' reads "number" ("Order #", "Item #"); normalising it away would turn "Item #" into "Item".
+    if h.contains('#') {
+        push(&mut forms, normalize_header(&h.replace('#', " number ")));
+    }
+    push(&mut forms, normalize_header(h));
+    // A unit or qualifier in brackets: "Price (€)", "مبلغ (تومان)", "Email (Billing)".
+    push(&mut forms, normalize_header(&strip_brackets(h)));
+    // A unit written as a word: "Amount USD", "Betrag in EUR", "مبلغ به تومان".
+    if let Some(rest) = without_currency(h) {
+        push(&mut forms, normalize_header(&rest));
+    }
+    forms
+}
+
+fn is_open(c: char) -> bool {
+    matches!(c, '(' | '[' | '{' | '（' | '［')
+}
+
+fn is_close(c: char) -> bool {
+    matches!(c, ')' | ']' | '}' | '）' | '］')
+}
+
+/// Drops bracketed parts; an unclosed bracket runs to the end ("Price (EUR").
+fn strip_brackets(h: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::with_capacity(h.len());
+    for c in h.chars() {
+        if is_open(c) {
+            depth += 1;
+        } else if is_close(c) {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Splits at spacing and punctuation but not inside words (ZWNJ and combining marks stay in).
+fn tokens(h: &str) -> impl Iterator<Item = &str> {
+    h.split(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || is_open(c) || is_close(c))
+        .filter(|t| !t.is_empty())
+}
+
+fn currency_word(token: &str) -> Option<&'static str> {
+    let n = normalize_header(token);
+    CURRENCY_WORDS
+        .iter()
+        .find(|(w, _)| *w == n)
+        .map(|(_, code)| *code)
+}
+
+/// The header with currency words, and the fillers they leave behind at the end, removed; `None` when
+/// there was no currency word.
+fn without_currency(h: &str) -> Option<String> {
+    let all: Vec<&str> = tokens(h).collect();
+    let mut kept: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|t| currency_word(t).is_none())
+        .collect();
+    if kept.len() == all.len() {
+        return None;
+    }
+    while kept
+        .last()
+        .is_some_and(|t| UNIT_FILLERS.contains(&normalize_header(t).as_str()))
+    {
+        kept.pop();
+    }
+    Some(kept.join(" "))
+}
+
+/// The currency a header names, by ISO code: "Price (€)" → EUR, "مبلغ (تومان)" → IRT (the toman,
+/// 10 rials, which Iranian shops price in), "قیمت (ریال)" → IRR, "Amount USD" → USD.
+pub fn currency_hint(header: &str) -> Option<&'static str> {
+    tokens(header).find_map(currency_word).or_else(|| {
+        header.chars().find_map(|c| {
+            CURRENCY_SIGNS
+                .iter()
+                .find(|(s, _)| *s == c)
+                .map(|(_, code)| *code)
+        })
+    })
+}
+
+/// A multiplier a header puts on its amounts: "مبلغ (هزار تومان)" → 1000, "Umsatz (Mio. EUR)" →
+/// 1000000. Only counted next to a currency, so "Thousand Island Dressing" is not scaled.
+pub fn amount_scale_hint(header: &str) -> Option<u32> {
+    currency_hint(header)?;
+    tokens(header).find_map(|t| {
+        let n = normalize_header(t);
+        SCALE_WORDS.iter().find(|(w, _)| *w == n).map(|(_, s)| *s)
+    })
+}
+
+/// The header as it should appear in reports and messages.
+fn display_header(h: &str, index: usize) -> String {
+    let t = h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '"' || c == '\'');
+    if t.is_empty() {
+        format!("(column {})", index + 1)
+    } else {
+        t.to_string()
+    }
+}
+
+/// Map source headers onto the dataset's canonical fields. Each field is fed by at most one column:
+/// when several headers match the same field, the best (most specific) synonym wins and the others
+/// are unmapped. An override entry always wins over synonyms. Only fields in `dataset.fields()` are
+/// used.
+///
+/// Choices beyond that:
+/// - An override naming a field this dataset does not have leaves the column unmapped (the user said
+///   what it is, so no synonym guess is made for it). Entries whose target is not a field name or
+///   "ignore" (possible only when the struct is built by hand) are disregarded.
+/// - A plain "Date" feeds the order date in sales and the event time in activity, but nothing in
+///   customers: a customer list's bare "Date" is as often the last change or last order as the
+///   sign-up, and a wrong sign-up date skews tenure for every customer.
+/// - Name-like customer columns ("Customer", "Kunde", "مشتری") feed the customer id only when there
+///   is no id and no email column.
+/// - Order totals ("Total", "Subtotal", "Gesamtbetrag", "جمع کل") feed the line amount only when there
+///   is no line amount and not both quantity and unit price.
+/// - A lone time column ("Order Time", "زمان سفارش") with no date column becomes the order date: on
+///   its own it holds the full timestamp.
+pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOverride>) -> ColumnMapping {
+    let allowed = dataset.fields();
+    let n = headers.len();
+    let mut columns: Vec<Option<Field>> = vec![None; n];
+    let mut settled = vec![false; n];
+
+    if let Some(over) = over {
+        let targets: HashMap<String, &'static str> = over
+            .columns
+            .iter()
+            .filter_map(|(k, v)| Some((normalize_header(k), canonical_target(v)?)))
+            .collect();
+        for (i, h) in headers.iter().enumerate() {
+            let Some(target) = targets.get(&normalize_header(h)) else {
+                continue;
+            };
+            settled[i] = true;
+            if let Some(f) = Field::from_name(target)
+                && allowed.contains(&f)
+                && !columns.contains(&Some(f))
+            {
+                columns[i] = Some(f);
+            }
+        }
+    }
+
+    let shopify = is_shopify(headers);
+    let cands: Vec<Option<Candidate>> = headers
+        .iter()
+        .zip(&settled)
+        .map(|(h, settled)| {
+            if *settled {
+                None
+            } else {
+                candidate(h, dataset, shopify)
+            }
+        })
+        .collect();
+    let best = |field: Field, kinds: &[Kind]| {
+        cands
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.map(|c| (i, c)))
+            .filter(|(_, c)| c.field == field && kinds.contains(&c.kind))
+            .min_by_key(|(i, c)| (c.rank, c.form, *i))
+    };
+
+    let mut from_synonym: Vec<Option<Kind>> = vec![None; n];
+    for &field in allowed {
+        if columns.contains(&Some(field)) {
+            continue;
+        }
+        if let Some((i, c)) = best(field, &[Kind::Plain, Kind::NameLike]) {
+            columns[i] = Some(field);
+            from_synonym[i] = Some(c.kind);
+        }
+    }
+
+    let has = |columns: &[Option<Field>], f: Field| columns.contains(&Some(f));
+    if has(&columns, Field::Email)
+        && let Some(i) = columns.iter().position(|c| *c == Some(Field::CustomerId))
+        && from_synonym[i] == Some(Kind::NameLike)
+    {
+        columns[i] = None;
+    }
+    if allowed.contains(&Field::LineAmount)
+        && !has(&columns, Field::LineAmount)
+        && !(has(&columns, Field::Quantity) && has(&columns, Field::UnitPrice))
+        && let Some((i, _)) = best(Field::LineAmount, &[Kind::OrderTotal])
+    {
+        columns[i] = Some(Field::LineAmount);
+    }
+    if allowed.contains(&Field::OrderDate)
+        && !has(&columns, Field::OrderDate)
+        && let Some(i) = columns.iter().position(|c| *c == Some(Field::OrderTime))
+        && from_synonym[i].is_some()
+    {
+        columns[i] = Some(Field::OrderDate);
+    }
+
+    let unmapped = headers
+        .iter()
+        .zip(&columns)
+        .enumerate()
+        .filter(|(_, (_, f))| f.is_none())
+        .map(|(i, (h, _))| display_header(h, i))
+        .collect();
+    let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
+    ColumnMapping {
+        columns,
+        unmapped,
+        currency_hints,
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Required fields
+
+/// How many headers are listed in an error message before the rest is summarised as a count.
+const MAX_LISTED_HEADERS: usize = 40;
+
+/// Required fields: Sales needs OrderDate and either LineAmount or both Quantity and UnitPrice
+/// (Quantity alone with LineAmount is fine; a LineAmount alone means quantity 1); Customers needs
+/// CustomerId or Email; Activity needs (CustomerId or Email), EventType and EventTime.
+pub fn check_required(
+    dataset: Dataset,
+    mapping: &ColumnMapping,
+    headers: &[String],
+) -> Result<(), MappingError> {
+    use synonyms::examples as ex;
+    let col = |f: Field| mapping.column_of(f);
+    let header_of = |i: usize| headers.get(i).map(|h| display_header(h, i)).unwrap_or_default();
+    let mut missing: Vec<String> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut need = |missing_name: &str, reason: String| {
+        missing.push(missing_name.to_string());
+        reasons.push(reason);
+    };
+
+    match dataset {
+        Dataset::Sales => {
+            if col(Field::OrderDate).is_none() {
+                need(
+                    "order_date",
+                    format!(
+                        "no column for the order date (looked for: {})",
+                        looked_for(&[ex::ORDER_DATE])
+                    ),
+                );
+            }
+            match (
+                col(Field::LineAmount),
+                col(Field::Quantity),
+                col(Field::UnitPrice),
+            ) {
+                (Some(_), _, _) | (None, Some(_), Some(_)) => {}
+                (None, Some(q), None) => need(
+                    "unit_price or line_amount",
+                    format!(
+                        "a quantity column (\"{}\") but no unit price or line amount (looked for: {})",
+                        header_of(q),
+                        looked_for(&[ex::UNIT_PRICE, ex::LINE_AMOUNT])
+                    ),
+                ),
+                (None, None, Some(p)) => need(
+                    "quantity or line_amount",
+                    format!(
+                        "a unit price column (\"{}\") but no quantity or line amount (looked for: {}); \
+                         if every row is a single item, map that column to line_amount in a mapping file",
+                        header_of(p),
+                        looked_for(&[ex::QUANTITY, ex::LINE_AMOUNT])
+                    ),
+                ),
+                (None, None, None) => need(
+                    "line_amount or quantity and unit_price",
+                    format!(
+                        "no column for the line amount, nor for quantity and unit price (looked for: {})",
+                        looked_for(&[ex::LINE_AMOUNT, ex::QUANTITY, ex::UNIT_PRICE])
+                    ),
+                ),
+            }
+        }
+        Dataset::Customers | Dataset::Activity => {
+            if col(Field::CustomerId).is_none() && col(Field::Email).is_none() {
+                need(
+                    "customer_id or email",
+                    format!(
+                        "no column identifying the customer (looked for: {})",
+                        looked_for(&[ex::CUSTOMER_ID, ex::EMAIL])
+                    ),
+                );
+            }
+            if dataset == Dataset::Activity {
+                if col(Field::EventType).is_none() {
+                    need(
+                        "event_type",
+                        format!(
+                            "no column for the event type (looked for: {})",
+                            looked_for(&[ex::EVENT_TYPE])
+                        ),
+                    );
+                }
+                if col(Field::EventTime).is_none() {
+                    need(
+                        "event_time",
+                        format!(
+                            "no column for the event time (looked for: {})",
+                            looked_for(&[ex::EVENT_TIME])
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let message = format!("{}; headers found: {}", reasons.join("; "), list_headers(headers));
+    Err(MappingError::MissingRequired {
+        dataset,
+        missing,
+        message,
+    })
+}
+
+/// "A, B, …; C, D, …": examples per alternative, each marked as incomplete.
+fn looked_for(alternatives: &[&[&str]]) -> String {
+    alternatives
+        .iter()
+        .map(|words| format!("{}, …", words.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn list_headers(headers: &[String]) -> String {
+    let shown: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| display_header(h, i))
+        .take(MAX_LISTED_HEADERS)
+        .collect();
+    if shown.is_empty() {
+        return "(none)".to_string();
+    }
+    let mut s = shown.join(", ");
+    if headers.len() > MAX_LISTED_HEADERS {
+        s.push_str(&format!(", … ({} more)", headers.len() - MAX_LISTED_HEADERS));
+    }
+    s
+}
+
+/// How many cells of a row are known header synonyms for this dataset (used to tell a header row from
+/// a data row and to guess which dataset a file is).
+pub fn header_score(cells: &[&str], dataset: Dataset) -> usize {
+    let shopify = is_shopify(cells);
+    cells
+        .iter()
+        .filter(|c| candidate(c, dataset, shopify).is_some())
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Field::*;
+
+    fn strings(headers: &[&str]) -> Vec<String> {
+        headers.iter().map(|h| h.to_string()).collect()
+    }
+
+    /// Asserts the complete mapping of a header row: every column and what it feeds.
+    #[track_caller]
+    fn check(dataset: Dataset, expected: &[(&str, Option<Field>)]) -> ColumnMapping {
+        check_with(dataset, None, expected)
+    }
+
+    #[track_caller]
+    fn check_with(
+        dataset: Dataset,
+        over: Option<&MappingOverride>,
+        expected: &[(&str, Option<Field>)],
+    ) -> ColumnMapping {
+        let headers: Vec<String> = expected.iter().map(|(h, _)| h.to_string()).collect();
+        let m = map_headers(&headers, dataset, over);
+        let got: Vec<(&str, Option<Field>)> = headers
+            .iter()
+            .map(String::as_str)
+            .zip(m.columns.iter().copied())
+            .collect();
+        assert_eq!(got, expected, "mapping of {dataset:?} headers");
+        let unmapped: Vec<String> = expected
+            .iter()
+            .filter(|(_, f)| f.is_none())
+            .map(|(h, _)| h.trim().to_string())
+            .collect();
+        assert_eq!(m.unmapped, unmapped);
+        assert_eq!(m.currency_hints.len(), headers.len());
+        m
+    }
+
+    #[track_caller]
+    fn assert_complete(dataset: Dataset, m: &ColumnMapping, headers: &[(&str, Option<Field>)]) {
+        let headers: Vec<String> = headers.iter().map(|(h, _)| h.to_string()).collect();
+        assert_eq!(check_required(dataset, m, &headers), Ok(()));
+    }
+
+    // --- normalisation ---------------------------------------------------------------------------
+
+    #[test]
+    fn normalizes_case_spacing_and_punctuation() {
+        assert_eq!(normalize_header("\u{feff}\"Customer ID\" "), "customerid");
+        assert_eq!(normalize_header("customer_id"), "customerid");
+        assert_eq!(normalize_header("Customer-ID"), "customerid");
+        assert_eq!(normalize_header("Rechnungsnr.:"), "rechnungsnr");
+        assert_eq!(normalize_header("Order #"), "order");
+        assert_eq!(normalize_header("Date/Time (UTC)"), "datetimeutc");
+        assert_eq!(normalize_header("  Page\u{a0}URL\t"), "pageurl");
+        assert_eq!(normalize_header("'Lineitem quantity'"), "lineitemquantity");
+    }
+
+    #[test]
+    fn normalizes_german_spellings() {
+        assert_eq!(normalize_header("Stückpreis"), normalize_header("Stueckpreis"));
+        assert_eq!(normalize_header("STÜCKPREIS"), "stueckpreis");
+        assert_eq!(normalize_header("Stu\u{0308}ckpreis"), "stueckpreis");
+        assert_eq!(normalize_header("Straße"), "strasse");
+        assert_eq!(normalize_header("Währung"), "waehrung");
+        assert_eq!(normalize_header("Größe"), "groesse");
+        assert_eq!(normalize_header("Catégorie"), "categorie");
+    }
+
+    #[test]
+    fn normalizes_persian_variants() {
+        // Arabic yeh and kaf, as typed on Arabic keyboards or exported by older Windows software.
+        assert_eq!(normalize_header("كد مشتري"), normalize_header("کد مشتری"));
+        assert_eq!(normalize_header("فى"), normalize_header("فی"));
+        // ZWNJ and plain space are both just word separators.
+        assert_eq!(
+            normalize_header("دسته\u{200c}بندی"),
+            normalize_header("دسته بندی")
+        );
+        assert_eq!(normalize_header("دستهبندی"), normalize_header("دسته بندی"));
+        assert_eq!(normalize_header("مبـــلغ"), "مبلغ");
+        assert_eq!(normalize_header("قیمت ۱۲"), "قیمت12");
+        assert_eq!(normalize_header("قیمت ١٢"), "قیمت12");
+        // Bidi marks from right-to-left spreadsheets.
+        assert_eq!(normalize_header("\u{200f}تاریخ\u{200e}"), "تاریخ");
+    }
+
+    // --- synonym tables --------------------------------------------------------------------------
+
+    #[test]
+    fn synonym_tables_have_no_conflicts_or_duplicates() {
+        for d in Dataset::ALL {
+            let (_, problems) = build_table(d);
+            assert!(problems.is_empty(), "{d:?}:\n{}", problems.join("\n"));
+        }
+    }
+
+    #[test]
+    fn every_group_feeds_a_field_of_some_dataset() {
+        for g in GROUPS {
+            let datasets: Vec<Dataset> = g.only.map_or(Dataset::ALL.to_vec(), |d| vec![d]);
+            assert!(
+                datasets.iter().any(|d| d.fields().contains(&g.field)),
+                "{:?} synonyms are used by no dataset",
+                g.field
+            );
+        }
+    }
+
+    // --- real exports ----------------------------------------------------------------------------
+
+    #[test]
+    fn uci_online_retail() {
+        let e = [
+            ("InvoiceNo", Some(OrderId)),
+            ("StockCode", Some(ProductId)),
+            ("Description", Some(ProductName)),
+            ("Quantity", Some(Quantity)),
+            ("InvoiceDate", Some(OrderDate)),
+            ("UnitPrice", Some(UnitPrice)),
+            ("CustomerID", Some(CustomerId)),
+            ("Country", Some(Country)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        assert!(m.currency_hints.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn uci_online_retail_ii() {
+        let e = [
+            ("Invoice", Some(OrderId)),
+            ("StockCode", Some(ProductId)),
+            ("Description", Some(ProductName)),
+            ("Quantity", Some(Quantity)),
+            ("InvoiceDate", Some(OrderDate)),
+            ("Price", Some(UnitPrice)),
+            ("Customer ID", Some(CustomerId)),
+            ("Country", Some(Country)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+    }
+
+    #[test]
+    fn shopify_orders_export() {
+        let e = [
+            ("Name", Some(OrderId)),
+            ("Email", Some(Email)),
+            ("Financial Status", Some(Status)),
+            ("Paid at", None),
+            ("Fulfillment Status", None),
+            ("Fulfilled at", None),
+            ("Accepts Marketing", None),
+            ("Currency", Some(Currency)),
+            ("Subtotal", None),
+            ("Shipping", None),
+            ("Taxes", None),
+            ("Total", None),
+            ("Discount Code", None),
+            ("Discount Amount", None),
+            ("Shipping Method", None),
+            ("Created at", Some(OrderDate)),
+            ("Lineitem quantity", Some(Quantity)),
+            ("Lineitem name", Some(ProductName)),
+            ("Lineitem price", Some(UnitPrice)),
+            ("Lineitem compare at price", None),
+            ("Lineitem sku", Some(ProductId)),
+            ("Lineitem requires shipping", None),
+            ("Lineitem taxable", None),
+            ("Lineitem fulfillment status", None),
+            ("Billing Name", None),
+            ("Billing Street", None),
+            ("Billing City", Some(City)),
+            ("Billing Zip", None),
+            ("Billing Province", None),
+            ("Billing Country", Some(Country)),
+            ("Billing Phone", None),
+            ("Shipping Name", None),
+            ("Shipping City", None),
+            ("Shipping Country", None),
+            ("Notes", None),
+            ("Cancelled at", None),
+            ("Payment Method", None),
+            ("Refunded Amount", None),
+            ("Vendor", None),
+            ("Id", None),
+            ("Tags", None),
+            ("Risk Level", None),
+            ("Source", Some(Channel)),
+            ("Lineitem discount", None),
+            ("Phone", None),
+            ("Receipt Number", None),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        assert_eq!(m.column_of(OrderDate), Some(15));
+    }
+
+    #[test]
+    fn shopify_customer_id_when_present() {
+        let e = [
+            ("Name", Some(OrderId)),
+            ("Email", Some(Email)),
+            ("Customer ID", Some(CustomerId)),
+            ("Created at", Some(OrderDate)),
+            ("Lineitem quantity", Some(Quantity)),
+            ("Lineitem price", Some(UnitPrice)),
+            ("Total", None),
+        ];
+        check(Dataset::Sales, &e);
+    }
+
+    #[test]
+    fn bare_name_is_not_an_order_id_outside_shopify() {
+        check(
+            Dataset::Sales,
+            &[
+                ("Name", None),
+                ("Date", Some(OrderDate)),
+                ("Amount", Some(LineAmount)),
+            ],
+        );
+    }
+
+    #[test]
+    fn woocommerce_order_export() {
+        let e = [
+            ("Order ID", Some(OrderId)),
+            ("Order Number", None),
+            ("Order Date", Some(OrderDate)),
+            ("Order Status", Some(Status)),
+            ("Customer User ID", Some(CustomerId)),
+            ("Billing Email", Some(Email)),
+            ("Billing City", Some(City)),
+            ("Billing Country", Some(Country)),
+            ("Order Currency", Some(Currency)),
+            ("Item Name", Some(ProductName)),
+            ("SKU", Some(ProductId)),
+            ("Item Quantity", Some(Quantity)),
+            ("Item Cost", Some(UnitPrice)),
+            ("Line Total", Some(LineAmount)),
+            ("Order Total", None),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+    }
+
+    #[test]
+    fn woocommerce_advanced_order_export() {
+        let e = [
+            ("Order Number", Some(OrderId)),
+            ("Order Status", Some(Status)),
+            ("Order Date", Some(OrderDate)),
+            ("First Name (Billing)", None),
+            ("Last Name (Billing)", None),
+            ("City (Billing)", Some(City)),
+            ("Country Code (Billing)", Some(Country)),
+            ("Email (Billing)", Some(Email)),
+            ("City (Shipping)", None),
+            ("Customer ID", Some(CustomerId)),
+            ("Order Subtotal Amount", None),
+            ("Order Total Amount", None),
+            ("SKU", Some(ProductId)),
+            ("Item #", None),
+            ("Product Name", Some(ProductName)),
+            ("Quantity (- Refund)", Some(Quantity)),
+            ("Item Price", Some(UnitPrice)),
+            ("Item Cost", None),
+            ("Discount Amount", None),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+    }
+
+    #[test]
+    fn woocommerce_analytics_orders() {
+        // WooCommerce › Analytics › Orders › Download: one row per order, so the customer column
+        // (a name) and net sales are all there is.
+        let e = [
+            ("Date", Some(OrderDate)),
+            ("Order #", Some(OrderId)),
+            ("Status", Some(Status)),
+            ("Customer", Some(CustomerId)),
+            ("Customer type", None),
+            ("Product(s)", Some(ProductName)),
+            ("Items sold", Some(Quantity)),
+            ("Coupon(s)", None),
+            ("Net Sales", Some(LineAmount)),
+            ("Attribution", None),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+    }
+
+    #[test]
+    fn german_invoice_lines() {
+        let e = [
+            ("Rechnungsnr.", Some(OrderId)),
+            ("Rechnungsdatum", Some(OrderDate)),
+            ("Uhrzeit", Some(OrderTime)),
+            ("Kunden-Nr.", Some(CustomerId)),
+            ("Kunde", None),
+            ("E-Mail", Some(Email)),
+            ("Artikel-Nr.", Some(ProductId)),
+            ("Artikelbezeichnung", Some(ProductName)),
+            ("Warengruppe", Some(Category)),
+            ("Menge", Some(Quantity)),
+            ("Einzelpreis (€)", Some(UnitPrice)),
+            ("Gesamtpreis", Some(LineAmount)),
+            ("Währung", Some(Currency)),
+            ("Land", Some(Country)),
+            ("Ort", Some(City)),
+            ("Vertriebskanal", Some(Channel)),
+            ("Status", Some(Status)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        assert_eq!(m.currency_hints[10], Some("EUR"));
+    }
+
+    #[test]
+    fn german_variants() {
+        check(
+            Dataset::Sales,
+            &[
+                ("Belegnummer", Some(OrderId)),
+                ("Belegdatum", Some(OrderDate)),
+                ("Kundennummer", Some(CustomerId)),
+                ("Artikelnummer", Some(ProductId)),
+                ("Bezeichnung", Some(ProductName)),
+                ("Kategorie", Some(Category)),
+                ("Stück", Some(Quantity)),
+                ("Stückpreis", Some(UnitPrice)),
+                ("Betrag", Some(LineAmount)),
+                ("Stadt", Some(City)),
+                ("Kanal", Some(Channel)),
+            ],
+        );
+        check(
+            Dataset::Sales,
+            &[
+                ("Bestellnummer", Some(OrderId)),
+                ("Rechnungsnummer", None),
+                ("Bestelldatum", Some(OrderDate)),
+                ("Datum", None),
+                ("Kunde", Some(CustomerId)),
+                ("Artikel", Some(ProductName)),
+                ("Anzahl", Some(Quantity)),
+                ("Preis", Some(UnitPrice)),
+                ("Umsatz", Some(LineAmount)),
+                ("Summe", None),
+            ],
+        );
+        check(
+            Dataset::Sales,
+            &[
+                ("Datum", Some(OrderDate)),
+                ("Produkt", Some(ProductName)),
+                ("Stueckpreis", Some(UnitPrice)),
+                ("Anzahl", Some(Quantity)),
+                ("Gesamtbetrag", None),
+            ],
+        );
+    }
+
+    #[test]
+    fn order_total_is_the_amount_when_rows_are_orders() {
+        let e = [
+            ("Rechnungsnummer", Some(OrderId)),
+            ("Datum", Some(OrderDate)),
+            ("Kundennummer", Some(CustomerId)),
+            ("Gesamtbetrag", Some(LineAmount)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        // "Total" before "Subtotal": what the customer paid.
+        check(
+            Dataset::Sales,
+            &[
+                ("Order", Some(OrderId)),
+                ("Date", Some(OrderDate)),
+                ("Email", Some(Email)),
+                ("Subtotal", None),
+                ("Total", Some(LineAmount)),
+            ],
+        );
+        // With a quantity but no unit price, the total is still the line's amount.
+        check(
+            Dataset::Sales,
+            &[
+                ("Date", Some(OrderDate)),
+                ("Qty", Some(Quantity)),
+                ("Total", Some(LineAmount)),
+            ],
+        );
+    }
+
+    #[test]
+    fn persian_invoice_lines() {
+        let e = [
+            ("ردیف", None),
+            ("شماره فاکتور", Some(OrderId)),
+            ("تاریخ", Some(OrderDate)),
+            ("ساعت", Some(OrderTime)),
+            ("کد مشتری", Some(CustomerId)),
+            ("نام مشتری", None),
+            ("کد کالا", Some(ProductId)),
+            ("شرح کالا", Some(ProductName)),
+            ("گروه کالا", Some(Category)),
+            ("تعداد", Some(Quantity)),
+            ("فی (ریال)", Some(UnitPrice)),
+            ("مبلغ کل (ریال)", Some(LineAmount)),
+            ("جمع کل", None),
+            ("شهر", Some(City)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        assert_eq!(m.currency_hints[10], Some("IRR"));
+        assert_eq!(m.currency_hints[11], Some("IRR"));
+        assert_eq!(m.currency_hints[9], None);
+    }
+
+    #[test]
+    fn persian_shop_orders_with_arabic_letters_and_zwnj() {
+        let e = [
+            ("شناسه سفارش", Some(OrderId)),
+            ("تاريخ سفارش", Some(OrderDate)),
+            ("وضعيت سفارش", Some(Status)),
+            ("شناسه\u{200c}مشتری", Some(CustomerId)),
+            ("پست الكترونيك", Some(Email)),
+            ("شناسه محصول", Some(ProductId)),
+            ("نام محصول", Some(ProductName)),
+            ("دسته\u{200c}بندی", Some(Category)),
+            ("مقدار", Some(Quantity)),
+            ("قیمت واحد (تومان)", Some(UnitPrice)),
+            ("مبلغ (تومان)", Some(LineAmount)),
+            ("واحد پول", Some(Currency)),
+            ("کانال فروش", Some(Channel)),
+            ("کشور", Some(Country)),
+            ("شهر", Some(City)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        assert_eq!(m.currency_hints[9], Some("IRT"));
+        assert_eq!(m.currency_hints[10], Some("IRT"));
+    }
+
+    #[test]
+    fn persian_synonym_variants() {
+        let sales = |h: &str| map_headers(&strings(&[h]), Dataset::Sales, None).columns[0];
+        for (h, f) in [
+            ("شماره سفارش", OrderId),
+            ("کد سفارش", OrderId),
+            ("شماره مشتری", CustomerId),
+            ("مشتری", CustomerId),
+            ("ایمیل", Email),
+            ("پست الکترونیک", Email),
+            ("تاریخ فاکتور", OrderDate),
+            ("تاریخ خرید", OrderDate),
+            ("کد محصول", ProductId),
+            ("نام کالا", ProductName),
+            ("کالا", ProductName),
+            ("محصول", ProductName),
+            ("دسته بندی", Category),
+            ("فی", UnitPrice),
+            ("في", UnitPrice),
+            ("مبلغ واحد", UnitPrice),
+            ("قیمت", UnitPrice),
+            ("مبلغ", LineAmount),
+            ("مبلغ کل", LineAmount),
+            ("ارز", Currency),
+            ("وضعیت", Status),
+            ("جمع کل", LineAmount),
+        ] {
+            assert_eq!(sales(h), Some(f), "{h}");
+        }
+    }
+
+    #[test]
+    fn customers_english() {
+        let e = [
+            ("Customer ID", Some(CustomerId)),
+            ("Email", Some(Email)),
+            ("Date of Birth", Some(BirthDate)),
+            ("Age", Some(Age)),
+            ("Gender", Some(Gender)),
+            ("City", Some(City)),
+            ("Country", Some(Country)),
+            ("Job Title", Some(JobTitle)),
+            ("Signup Date", Some(SignupDate)),
+            ("Accepts Marketing", Some(MarketingConsent)),
+        ];
+        let m = check(Dataset::Customers, &e);
+        assert_complete(Dataset::Customers, &m, &e);
+        check(
+            Dataset::Customers,
+            &[
+                ("id", Some(CustomerId)),
+                ("e-mail", Some(Email)),
+                ("DOB", Some(BirthDate)),
+                ("Sex", Some(Gender)),
+                ("Occupation", Some(JobTitle)),
+                ("Registered", Some(SignupDate)),
+                ("Opt-in", Some(MarketingConsent)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("Email", Some(Email)),
+                ("Birthday", Some(BirthDate)),
+                ("Title", Some(JobTitle)),
+                ("Customer Since", Some(SignupDate)),
+                ("Newsletter", Some(MarketingConsent)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("Email", Some(Email)),
+                ("Birth Date", Some(BirthDate)),
+                ("Role", Some(JobTitle)),
+                ("Created At", Some(SignupDate)),
+                ("Email Subscribed", Some(MarketingConsent)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("Email", Some(Email)),
+                ("Position", Some(JobTitle)),
+                ("Subscribed", Some(MarketingConsent)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("Email", Some(Email)),
+                ("Marketing Consent", Some(MarketingConsent)),
+            ],
+        );
+    }
+
+    #[test]
+    fn shopify_customers_exports() {
+        check(
+            Dataset::Customers,
+            &[
+                ("First Name", None),
+                ("Last Name", None),
+                ("Email", Some(Email)),
+                ("Company", None),
+                ("Address1", None),
+                ("City", Some(City)),
+                ("Province", None),
+                ("Country", Some(Country)),
+                ("Country Code", None),
+                ("Zip", None),
+                ("Phone", None),
+                ("Accepts Marketing", Some(MarketingConsent)),
+                ("Total Spent", None),
+                ("Total Orders", None),
+                ("Tags", None),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("Customer ID", Some(CustomerId)),
+                ("First Name", None),
+                ("Last Name", None),
+                ("Email", Some(Email)),
+                ("Accepts Email Marketing", Some(MarketingConsent)),
+                ("Default Address City", Some(City)),
+                ("Default Address Country Code", Some(Country)),
+                ("Phone", None),
+                ("Accepts SMS Marketing", None),
+                ("Total Spent", None),
+            ],
+        );
+    }
+
+    #[test]
+    fn customers_german() {
+        let e = [
+            ("Kundennummer", Some(CustomerId)),
+            ("E-Mail", Some(Email)),
+            ("Geburtsdatum", Some(BirthDate)),
+            ("Alter", Some(Age)),
+            ("Geschlecht", Some(Gender)),
+            ("Beruf", Some(JobTitle)),
+            ("Ort", Some(City)),
+            ("Land", Some(Country)),
+            ("Kunde seit", Some(SignupDate)),
+            ("Newsletter", Some(MarketingConsent)),
+        ];
+        let m = check(Dataset::Customers, &e);
+        assert_complete(Dataset::Customers, &m, &e);
+        check(
+            Dataset::Customers,
+            &[
+                ("Kunden-Nr.", Some(CustomerId)),
+                ("Berufsbezeichnung", Some(JobTitle)),
+                ("Anmeldedatum", Some(SignupDate)),
+                ("Marketing-Einwilligung", Some(MarketingConsent)),
+                ("Stadt", Some(City)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("Kunde", Some(CustomerId)),
+                ("Position", Some(JobTitle)),
+                ("Registriert am", Some(SignupDate)),
+                ("Einwilligung", Some(MarketingConsent)),
+            ],
+        );
+    }
+
+    #[test]
+    fn customers_persian() {
+        let e = [
+            ("شناسه مشتری", Some(CustomerId)),
+            ("ایمیل", Some(Email)),
+            ("تاریخ تولد", Some(BirthDate)),
+            ("سن", Some(Age)),
+            ("جنسیت", Some(Gender)),
+            ("شغل", Some(JobTitle)),
+            ("شهر", Some(City)),
+            ("کشور", Some(Country)),
+            ("تاریخ عضویت", Some(SignupDate)),
+            ("رضایت تبلیغات", Some(MarketingConsent)),
+        ];
+        let m = check(Dataset::Customers, &e);
+        assert_complete(Dataset::Customers, &m, &e);
+        check(
+            Dataset::Customers,
+            &[
+                ("کد مشتری", Some(CustomerId)),
+                ("عنوان شغلی", Some(JobTitle)),
+                ("تاریخ ثبت نام", Some(SignupDate)),
+                ("عضویت خبرنامه", Some(MarketingConsent)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("پست الکترونیک", Some(Email)),
+                ("سمت", Some(JobTitle)),
+                ("تاریخ ثبت‌نام", Some(SignupDate)),
+            ],
+        );
+    }
+
+    #[test]
+    fn activity_english_exports() {
+        let e = [
+            ("Contact ID", Some(CustomerId)),
+            ("Email", Some(Email)),
+            ("Activity Type", Some(EventType)),
+            ("Activity Date", Some(EventTime)),
+            ("Page URL", Some(Page)),
+            ("Duration", Some(DurationSeconds)),
+            ("Job Title", Some(JobTitle)),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        // Mailchimp subscriber activity.
+        let e = [
+            ("Email Address", Some(Email)),
+            ("Action", Some(EventType)),
+            ("Timestamp", Some(EventTime)),
+            ("URL", Some(Page)),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        check(
+            Dataset::Activity,
+            &[
+                ("Visitor ID", Some(CustomerId)),
+                ("Event", Some(EventType)),
+                ("Event Time", Some(EventTime)),
+                ("Page Path", Some(Page)),
+                ("Time on Page", Some(DurationSeconds)),
+            ],
+        );
+        check(
+            Dataset::Activity,
+            &[
+                ("Lead ID", Some(CustomerId)),
+                ("Event Type", Some(EventType)),
+                ("Occurred At", Some(EventTime)),
+                ("Path", Some(Page)),
+                ("Seconds", Some(DurationSeconds)),
+                ("Title", None),
+            ],
+        );
+        check(
+            Dataset::Activity,
+            &[
+                ("Customer ID", Some(CustomerId)),
+                ("Activity", Some(EventType)),
+                ("Created", Some(EventTime)),
+                ("Page", Some(Page)),
+                ("Duration (s)", Some(DurationSeconds)),
+            ],
+        );
+    }
+
+    #[test]
+    fn activity_persian() {
+        let e = [
+            ("کد مشتری", Some(CustomerId)),
+            ("نوع رویداد", Some(EventType)),
+            ("زمان رویداد", Some(EventTime)),
+            ("آدرس صفحه", Some(Page)),
+            ("مدت زمان", Some(DurationSeconds)),
+            ("عنوان شغلی", Some(JobTitle)),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        check(
+            Dataset::Activity,
+            &[
+                ("ایمیل", Some(Email)),
+                ("رویداد", Some(EventType)),
+                ("زمان", Some(EventTime)),
+                ("صفحه", Some(Page)),
+                ("مدت", Some(DurationSeconds)),
+            ],
+        );
+        check(
+            Dataset::Activity,
+            &[("فعالیت", Some(EventType)), ("تاریخ", Some(EventTime))],
+        );
+    }
+
+    // --- generic headers -------------------------------------------------------------------------
+
+    #[test]
+    fn plain_date_depends_on_the_dataset() {
+        check(Dataset::Sales, &[("Date", Some(OrderDate))]);
+        check(Dataset::Activity, &[("Date", Some(EventTime))]);
+        check(Dataset::Customers, &[("Email", Some(Email)), ("Date", None)]);
+    }
+
+    #[test]
+    fn specific_synonyms_beat_generic_ones() {
+        check(
+            Dataset::Sales,
+            &[
+                ("Date", None),
+                ("Order Date", Some(OrderDate)),
+                ("Price", None),
+                ("Unit Price", Some(UnitPrice)),
+                ("Amount", None),
+                ("Line Total", Some(LineAmount)),
+                ("Shipping City", None),
+                ("Billing City", Some(City)),
+            ],
+        );
+        // "Created at" wins over the payment date; fulfilment and cancellation dates never map.
+        check(
+            Dataset::Sales,
+            &[
+                ("Paid at", None),
+                ("Fulfilled at", None),
+                ("Cancelled at", None),
+                ("Created at", Some(OrderDate)),
+            ],
+        );
+        check(
+            Dataset::Sales,
+            &[("Paid at", Some(OrderDate)), ("Fulfilled at", None)],
+        );
+        // On a tie the first column wins.
+        check(
+            Dataset::Sales,
+            &[("Betrag (netto)", Some(LineAmount)), ("Betrag (brutto)", None)],
+        );
+    }
+
+    #[test]
+    fn customer_names_are_ids_only_without_ids_or_emails() {
+        check(
+            Dataset::Sales,
+            &[("Customer", Some(CustomerId)), ("Date", Some(OrderDate))],
+        );
+        check(
+            Dataset::Sales,
+            &[("Customer", None), ("Customer ID", Some(CustomerId))],
+        );
+        check(Dataset::Sales, &[("Kunde", None), ("E-Mail", Some(Email))]);
+        check(Dataset::Customers, &[("مشتری", None), ("ایمیل", Some(Email))]);
+        // A bare id is a customer id only in a customer list.
+        check(Dataset::Sales, &[("id", None), ("Date", Some(OrderDate))]);
+        check(Dataset::Activity, &[("id", None), ("Email", Some(Email))]);
+        // A real id stays even next to an email.
+        check(
+            Dataset::Customers,
+            &[("ID", Some(CustomerId)), ("Email", Some(Email))],
+        );
+    }
+
+    #[test]
+    fn lone_time_column_is_the_order_date() {
+        check(
+            Dataset::Sales,
+            &[("زمان سفارش", Some(OrderDate)), ("مبلغ", Some(LineAmount))],
+        );
+        check(
+            Dataset::Sales,
+            &[
+                ("تاریخ سفارش", Some(OrderDate)),
+                ("زمان سفارش", Some(OrderTime)),
+                ("مبلغ", Some(LineAmount)),
+            ],
+        );
+    }
+
+    #[test]
+    fn hash_reads_as_number() {
+        check(
+            Dataset::Sales,
+            &[
+                ("Order #", Some(OrderId)),
+                ("Item #", Some(ProductId)),
+                ("Item", Some(ProductName)),
+            ],
+        );
+    }
+
+    #[test]
+    fn fields_of_other_datasets_are_not_used() {
+        check(
+            Dataset::Sales,
+            &[
+                ("Order ID", Some(OrderId)),
+                ("Age", None),
+                ("Event Type", None),
+                ("Accepts Marketing", None),
+                ("Job Title", None),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[("Email", Some(Email)), ("Quantity", None), ("Order Date", None)],
+        );
+        check(
+            Dataset::Activity,
+            &[("Email", Some(Email)), ("City", None), ("Event", Some(EventType))],
+        );
+    }
+
+    // --- currency --------------------------------------------------------------------------------
+
+    #[test]
+    fn currency_hints_from_headers() {
+        let e = [
+            ("Price (€)", Some(UnitPrice)),
+            ("Amount USD", Some(LineAmount)),
+            ("Currency", Some(Currency)),
+            ("Date", Some(OrderDate)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_eq!(m.currency_hints, vec![Some("EUR"), Some("USD"), None, None]);
+
+        for (h, field, hint) in [
+            ("مبلغ (تومان)", LineAmount, "IRT"),
+            ("قیمت (ریال)", UnitPrice, "IRR"),
+            ("قيمت (ريال)", UnitPrice, "IRR"),
+            ("Price (€)", UnitPrice, "EUR"),
+            ("Amount USD", LineAmount, "USD"),
+            ("Amount [GBP]", LineAmount, "GBP"),
+            ("Betrag in EUR", LineAmount, "EUR"),
+            ("Umsatz €", LineAmount, "EUR"),
+            ("Preis in Euro", UnitPrice, "EUR"),
+            ("Unit_Price_CHF", UnitPrice, "CHF"),
+            ("Amount $", LineAmount, "USD"),
+            ("Amount (CAD $)", LineAmount, "CAD"),
+            ("مبلغ به تومان", LineAmount, "IRT"),
+            ("مبلغ بر حسب ریال", LineAmount, "IRR"),
+            ("مبلغ (هزار تومان)", LineAmount, "IRT"),
+            ("قیمت واحد (ریال)", UnitPrice, "IRR"),
+            ("فی (تومن)", UnitPrice, "IRT"),
+        ] {
+            let m = map_headers(&strings(&[h]), Dataset::Sales, None);
+            assert_eq!(m.columns[0], Some(field), "{h}");
+            assert_eq!(m.currency_hints[0], Some(hint), "{h}");
+        }
+        for h in ["Quantity", "Currency", "Country", "Europe Region", "Serial"] {
+            assert_eq!(currency_hint(h), None, "{h}");
+        }
+    }
+
+    #[test]
+    fn amount_scale_hints() {
+        assert_eq!(amount_scale_hint("مبلغ (هزار تومان)"), Some(1000));
+        assert_eq!(amount_scale_hint("Umsatz (Mio. EUR)"), Some(1_000_000));
+        assert_eq!(amount_scale_hint("Amount in thousand USD"), Some(1000));
+        assert_eq!(amount_scale_hint("مبلغ (تومان)"), None);
+        assert_eq!(amount_scale_hint("Thousand Island"), None);
+    }
+
+    // --- overrides -------------------------------------------------------------------------------
+
+    #[test]
+    fn override_wins_over_synonyms_and_can_ignore() {
+        let over = MappingOverride::from_json(
+            r#"{"columns": {"Datum": "ignore", "Lieferdatum": "order_date", "Kunde": "customer_id",
+                "Shipping City": "city", "Wert": "line_amount"}}"#,
+        )
+        .unwrap();
+        let e = [
+            ("Datum", None),
+            ("Lieferdatum", Some(OrderDate)),
+            ("Kundennummer", None),
+            ("KUNDE ", Some(CustomerId)),
+            ("Billing City", None),
+            ("shipping_city", Some(City)),
+            // Both normalise to "wert": the first column takes the field, as with synonyms.
+            ("Wert (€)", Some(LineAmount)),
+            ("Wert", None),
+        ];
+        let m = check_with(Dataset::Sales, Some(&over), &e);
+        assert_eq!(m.currency_hints[6], Some("EUR"));
+    }
+
+    #[test]
+    fn override_accepts_flat_form_and_loose_field_spelling() {
+        let over =
+            MappingOverride::from_json(r#"{"Spalte 1": "Order Date", "Spalte 2": "LINE-AMOUNT"}"#).unwrap();
+        assert_eq!(over.columns["Spalte 1"], "order_date");
+        assert_eq!(over.columns["Spalte 2"], "line_amount");
+        check_with(
+            Dataset::Sales,
+            Some(&over),
+            &[
+                ("Spalte 1", Some(OrderDate)),
+                ("Spalte 2", Some(LineAmount)),
+                ("Spalte 3", None),
+            ],
+        );
+    }
+
+    #[test]
+    fn override_to_a_field_of_another_dataset_leaves_the_column_unmapped() {
+        let over = MappingOverride::from_json(r#"{"columns": {"Datum": "birth_date"}}"#).unwrap();
+        check_with(
+            Dataset::Sales,
+            Some(&over),
+            &[("Datum", None), ("Betrag", Some(LineAmount))],
+        );
+    }
+
+    #[test]
+    fn override_round_trips_through_serde() {
+        let over = MappingOverride::from_json(r#"{"columns": {"A": "email"}, "_comment": "x"}"#).unwrap();
+        let json = serde_json::to_string(&over).unwrap();
+        assert_eq!(json, r#"{"columns":{"A":"email"}}"#);
+        let back: MappingOverride = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.columns, over.columns);
+    }
+
+    #[test]
+    fn bad_overrides_are_rejected() {
+        let err = |s: &str| match MappingOverride::from_json(s) {
+            Err(MappingError::BadOverride(m)) => m,
+            other => panic!("expected BadOverride for {s}, got {other:?}"),
+        };
+        let m = err(r#"{"columns": {"Datum": "orderdate"}}"#);
+        assert!(
+            m.contains("\"Datum\"") && m.contains("orderdate") && m.contains("order_date"),
+            "{m}"
+        );
+        assert!(
+            MappingOverride::from_json(r#"{"columns": {"Datum": "orderdate"}}"#)
+                .unwrap_err()
+                .to_string()
+                .starts_with("mapping file: ")
+        );
+        err("not json");
+        err(r#"["order_date"]"#);
+        err(r#"{"columns": {"Datum": 3}}"#);
+        err(r#"{"columns": {"Datum": "order_date"}, "colums": {}}"#);
+        let m = err(r#"{"columns": {"Datum": "order_date", "DATUM": "event_time"}}"#);
+        assert!(m.contains("same header"), "{m}");
+        // The same header twice with the same meaning is harmless.
+        MappingOverride::from_json(r#"{"columns": {"Datum": "order_date", "datum": "order_date"}}"#).unwrap();
+    }
+
+    // --- required fields -------------------------------------------------------------------------
+
+    fn required_error(dataset: Dataset, headers: &[&str]) -> (Vec<String>, String) {
+        let headers = strings(headers);
+        let m = map_headers(&headers, dataset, None);
+        match check_required(dataset, &m, &headers) {
+            Err(MappingError::MissingRequired {
+                dataset: d,
+                missing,
+                message,
+            }) => {
+                assert_eq!(d, dataset);
+                (missing, message)
+            }
+            other => panic!("expected MissingRequired, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unrelated_columns_explain_what_is_missing() {
+        let (missing, msg) = required_error(Dataset::Sales, &["name", "colour", "size"]);
+        assert_eq!(missing, ["order_date", "line_amount or quantity and unit_price"]);
+        assert!(
+            msg.contains("no column for the order date (looked for: Order Date, InvoiceDate"),
+            "{msg}"
+        );
+        assert!(msg.contains("no column for the line amount"), "{msg}");
+        assert!(msg.ends_with("headers found: name, colour, size"), "{msg}");
+
+        let (missing, msg) = required_error(Dataset::Customers, &["name", "colour", "size"]);
+        assert_eq!(missing, ["customer_id or email"]);
+        assert!(msg.contains("no column identifying the customer"), "{msg}");
+        assert!(msg.ends_with("headers found: name, colour, size"), "{msg}");
+
+        let (missing, msg) = required_error(Dataset::Activity, &["name", "colour", "size"]);
+        assert_eq!(missing, ["customer_id or email", "event_type", "event_time"]);
+        assert!(msg.contains("event type") && msg.contains("event time"), "{msg}");
+        assert!(msg.ends_with("headers found: name, colour, size"), "{msg}");
+    }
+
+    #[test]
+    fn sales_amount_requirements() {
+        let ok = |h: &[&str]| {
+            let h = strings(h);
+            check_required(Dataset::Sales, &map_headers(&h, Dataset::Sales, None), &h)
+        };
+        assert_eq!(ok(&["Date", "Amount"]), Ok(()));
+        assert_eq!(ok(&["Date", "Qty", "Amount"]), Ok(()));
+        assert_eq!(ok(&["Date", "Qty", "Price"]), Ok(()));
+
+        let (missing, msg) = required_error(Dataset::Sales, &["Date", "Qty"]);
+        assert_eq!(missing, ["unit_price or line_amount"]);
+        assert!(msg.contains("a quantity column (\"Qty\")"), "{msg}");
+
+        let (missing, msg) = required_error(Dataset::Sales, &["Date", "Price"]);
+        assert_eq!(missing, ["quantity or line_amount"]);
+        assert!(
+            msg.contains("a unit price column (\"Price\")") && msg.contains("line_amount"),
+            "{msg}"
+        );
+
+        let (missing, msg) = required_error(Dataset::Sales, &["Price", "Qty", "\u{feff}Colour", ""]);
+        assert_eq!(missing, ["order_date"]);
+        assert!(
+            msg.ends_with("headers found: Price, Qty, Colour, (column 4)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn activity_requirements() {
+        let (missing, _) = required_error(Dataset::Activity, &["Email", "Timestamp"]);
+        assert_eq!(missing, ["event_type"]);
+        let (missing, _) = required_error(Dataset::Activity, &["Event", "Date", "Page"]);
+        assert_eq!(missing, ["customer_id or email"]);
+    }
+
+    #[test]
+    fn long_header_lists_are_cut() {
+        let headers: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+        let m = map_headers(&headers, Dataset::Customers, None);
+        let Err(MappingError::MissingRequired { message, .. }) =
+            check_required(Dataset::Customers, &m, &headers)
+        else {
+            panic!("expected an error");
+        };
+        assert!(message.ends_with("c39, … (10 more)"), "{message}");
+    }
+
+    // --- report helpers --------------------------------------------------------------------------
+
+    #[test]
+    fn used_and_unmapped_are_in_source_order() {
+        let headers = strings(&[
+            "\u{feff}InvoiceNo",
+            "Foo",
+            "Quantity",
+            " ",
+            "InvoiceDate",
+            "UnitPrice",
+        ]);
+        let m = map_headers(&headers, Dataset::Sales, None);
+        assert_eq!(
+            m.used(&headers),
+            vec![
+                (OrderId, "InvoiceNo".to_string()),
+                (Quantity, "Quantity".to_string()),
+                (OrderDate, "InvoiceDate".to_string()),
+                (UnitPrice, "UnitPrice".to_string()),
+            ]
+        );
+        assert_eq!(m.unmapped, ["Foo", "(column 4)"]);
+        assert_eq!(m.column_of(UnitPrice), Some(5));
+        assert_eq!(m.column_of(Email), None);
+    }
+
+    #[test]
+    fn mapping_serializes_with_field_names() {
+        let m = map_headers(&strings(&["Order ID", "x", "Price (€)"]), Dataset::Sales, None);
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["columns"], serde_json::json!(["order_id", null, "unit_price"]));
+        assert_eq!(v["currency_hints"], serde_json::json!([null, null, "EUR"]));
+    }
+
+    // --- header detection ------------------------------------------------------------------------
+
+    #[test]
+    fn header_score_tells_header_rows_from_data_rows() {
+        let header = [
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+        ];
+        let data = [
+            "536365",
+            "85123A",
+            "WHITE HANGING HEART T-LIGHT HOLDER",
+            "6",
+            "12/1/2010 8:26",
+            "2.55",
+            "17850",
+            "United Kingdom",
+        ];
+        assert_eq!(header_score(&header, Dataset::Sales), 8);
+        assert_eq!(header_score(&data, Dataset::Sales), 0);
+        for d in Dataset::ALL {
+            assert_eq!(header_score(&data, d), 0, "{d:?}");
+        }
+        let title = ["Sales report 2024", "", ""];
+        assert_eq!(header_score(&title, Dataset::Sales), 0);
+        let persian_data = ["۱۰۲۳", "۱۴۰۲/۰۵/۱۲", "کفش ورزشی", "۲", "۱۲۰۰۰۰۰"];
+        assert_eq!(header_score(&persian_data, Dataset::Sales), 0);
+    }
+
+    #[test]
+    fn header_score_points_at_the_right_dataset() {
+        let guess = |cells: &[&str]| {
+            let scores: Vec<usize> = Dataset::ALL.iter().map(|d| header_score(cells, *d)).collect();
+            let best = *scores.iter().max().unwrap();
+            assert_eq!(
+                scores.iter().filter(|s| **s == best).count(),
+                1,
+                "tie: {scores:?} for {cells:?}"
+            );
+            Dataset::ALL[scores.iter().position(|s| *s == best).unwrap()]
+        };
+        assert_eq!(
+            guess(&[
+                "Name",
+                "Email",
+                "Financial Status",
+                "Created at",
+                "Lineitem quantity",
+                "Lineitem price",
+                "Total"
+            ]),
+            Dataset::Sales
+        );
+        assert_eq!(
+            guess(&[
+                "Customer ID",
+                "Email",
+                "Date of Birth",
+                "Gender",
+                "City",
+                "Signup Date",
+                "Accepts Marketing"
+            ]),
+            Dataset::Customers
+        );
+        assert_eq!(
+            guess(&[
+                "Contact ID",
+                "Email",
+                "Event Type",
+                "Timestamp",
+                "Page URL",
+                "Duration"
+            ]),
+            Dataset::Activity
+        );
+        assert_eq!(
+            guess(&["شماره فاکتور", "تاریخ", "کد مشتری", "تعداد", "فی", "مبلغ"]),
+            Dataset::Sales
+        );
+        assert_eq!(
+            guess(&[
+                "Kundennummer",
+                "E-Mail",
+                "Geburtsdatum",
+                "Geschlecht",
+                "Kunde seit"
+            ]),
+            Dataset::Customers
+        );
+    }
+}

@@ -1,0 +1,466 @@
+//! Header synonym tables. Every entry is compared after `normalize_header`, so spelling variants that
+//! only differ in case, spacing, punctuation, umlaut transcription or Arabic/Persian letter forms need
+//! one entry, not several (the tests reject entries that normalise to the same key).
+//!
+//! Within one field the order of the entries is their specificity: when two columns of a file match
+//! the same field, the one matching the earlier entry feeds it. Generic words ("Date", "Price",
+//! "تاریخ") therefore come last in their field.
+
+use crate::schema::{Dataset, Field};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Plain,
+    /// A column that *names* the customer ("Customer", "Kunde", "مشتری") rather than identifying them.
+    /// Names collide (two "Ali Rezaei"s) so such a column is the customer id only when there is neither
+    /// a real id nor an email column.
+    NameLike,
+    /// An order-level total ("Total", "Gesamtbetrag", "جمع کل"). Shopify and WooCommerce repeat it, or
+    /// leave it blank, on every line of a multi-line order, so summing it per line over- or under-counts.
+    /// It becomes the line amount only when the file has no line-level amount and no quantity × unit
+    /// price to compute one from, i.e. when the file has one row per order anyway.
+    OrderTotal,
+}
+
+pub(super) struct Group {
+    pub field: Field,
+    /// Restricts the group to one dataset when a word means different things in different exports.
+    pub only: Option<Dataset>,
+    pub kind: Kind,
+    pub words: &'static [&'static str],
+}
+
+const fn g(field: Field, words: &'static [&'static str]) -> Group {
+    Group {
+        field,
+        only: None,
+        kind: Kind::Plain,
+        words,
+    }
+}
+
+const fn only(dataset: Dataset, field: Field, words: &'static [&'static str]) -> Group {
+    Group {
+        field,
+        only: Some(dataset),
+        kind: Kind::Plain,
+        words,
+    }
+}
+
+const fn name_like(field: Field, words: &'static [&'static str]) -> Group {
+    Group {
+        field,
+        only: None,
+        kind: Kind::NameLike,
+        words,
+    }
+}
+
+const fn order_total(words: &'static [&'static str]) -> Group {
+    Group {
+        field: Field::LineAmount,
+        only: Some(Dataset::Sales),
+        kind: Kind::OrderTotal,
+        words,
+    }
+}
+
+use Field::*;
+
+#[rustfmt::skip] // One line per synonym would make the table several screens long.
+pub(super) const GROUPS: &[Group] = &[
+    // ---------------------------------------------------------------------------------------------
+    // Sales
+    g(
+        OrderId,
+        &[
+            "Order ID", "Order Number", "Order No", "Order Nr", "Order Reference", "Order Ref", "Order Name",
+            "Sales Order", "Sales Order Number", "Invoice No", "Invoice Number", "Invoice ID", "Invoice",
+            "Receipt Number", "Receipt No", "Receipt ID", "Transaction ID", "Transaction Number",
+            "Document Number", "Bestellnummer", "Bestell-Nr.", "Bestell-ID", "Auftragsnummer", "Auftrags-Nr.",
+            "Rechnungsnummer", "Rechnungsnr.", "Belegnummer", "Beleg-Nr.", "Vorgangsnummer", "Bonnummer",
+            "Bon-Nr.", "شماره سفارش", "کد سفارش", "شناسه سفارش", "شماره فاکتور", "کد فاکتور", "شناسه فاکتور",
+            "شماره صورتحساب", "شماره رسید", "شماره سند", "Order", "Bestellung", "Auftrag", "Rechnung",
+            "Beleg", "سفارش", "فاکتور",
+        ],
+    ),
+    g(
+        CustomerId,
+        &[
+            "Customer ID", "Customer Number", "Customer No", "Customer Code", "Customer Ref",
+            "Customer Reference", "Customer User ID", "Customer Account", "Customer Account Number",
+            "Client ID", "Client Number", "Client Code", "Buyer ID", "User ID", "Member ID", "Account ID",
+            "Account Number", "Contact ID", "Lead ID", "Visitor ID", "Subscriber ID", "Person ID",
+            "Profile ID", "Distinct ID", "Associated Contact ID", "Kundennummer", "Kunden-Nr.", "Kunden-ID",
+            "Kd.-Nr.", "Kundenkonto", "Debitorennummer", "Debitor-Nr.", "Debitor", "کد مشتری", "شناسه مشتری",
+            "شماره مشتری", "کد اشتراک", "شماره اشتراک", "کد طرف حساب", "شناسه کاربر", "کد کاربر",
+        ],
+    ),
+    // In a customer list a bare "ID" can only be the customer's; in orders or events it may be the
+    // order's, the line's or the event's.
+    only(Dataset::Customers, CustomerId, &["ID", "شناسه"]),
+    name_like(
+        CustomerId,
+        &[
+            "Customer", "Customer Name", "Client", "Client Name", "Buyer", "Buyer Name", "Billing Name",
+            "Kunde", "Kundenname", "Käufer", "مشتری", "نام مشتری", "خریدار", "نام خریدار", "طرف حساب",
+            "نام طرف حساب",
+        ],
+    ),
+    g(
+        Email,
+        &[
+            "Email", "Email Address", "Customer Email", "Billing Email", "Contact Email", "Subscriber Email",
+            "User Email", "Buyer Email", "Email ID", "E-Mail-Adresse", "Kunden-E-Mail", "Mailadresse", "Mail",
+            "ایمیل", "آدرس ایمیل", "ایمیل مشتری", "پست الکترونیک", "پست الکترونیکی", "رایانامه",
+        ],
+    ),
+    g(
+        OrderDate,
+        &[
+            "Order Date", "Invoice Date", "Created at", "Order Created", "Order Created At", "Date Created",
+            "Created Date", "Order Datetime", "Order Timestamp", "Purchase Date", "Date of Purchase",
+            "Transaction Date", "Sale Date", "Sales Date", "Receipt Date", "Document Date", "Bestelldatum",
+            "Auftragsdatum", "Rechnungsdatum", "Belegdatum", "Kaufdatum", "Verkaufsdatum", "Buchungsdatum",
+            "Erstellt am", "تاریخ سفارش", "تاریخ فاکتور", "تاریخ خرید", "تاریخ فروش", "تاریخ ثبت سفارش",
+            "تاریخ صورتحساب", "تاریخ سند", "تاریخ ثبت",
+            // Generic: only when nothing more specific is there.
+            "Date", "Datetime", "Timestamp", "Created", "Datum", "Zeitstempel", "تاریخ", "تاریخ شمسی",
+            "تاریخ میلادی", "تاریخ و ساعت",
+            // Last resort: a payment date is close to the order date; fulfilment and cancellation dates
+            // are not, and are deliberately absent.
+            "Paid at", "Payment Date", "Zahlungsdatum", "تاریخ پرداخت",
+        ],
+    ),
+    g(
+        OrderTime,
+        &[
+            "Order Time", "Invoice Time", "Purchase Time", "Time", "Bestellzeit", "Uhrzeit", "Zeit",
+            "ساعت سفارش", "زمان سفارش", "ساعت فاکتور", "ساعت", "زمان",
+        ],
+    ),
+    g(
+        ProductId,
+        &[
+            "Product ID", "Product Code", "Product SKU", "Lineitem sku", "SKU", "Item SKU", "Variant SKU",
+            "StockCode", "Item Code", "Item ID", "Item Number", "Item No", "Article Number", "Article No",
+            "Article ID", "Part Number", "Material Number", "Product Number", "Variant ID", "EAN", "GTIN",
+            "UPC", "Barcode", "Artikelnummer", "Artikel-Nr.", "Artikel-ID", "Art.-Nr.", "Produktnummer",
+            "Produkt-ID", "Materialnummer", "کد کالا", "کد محصول", "شناسه محصول", "شناسه کالا", "شماره کالا",
+            "کد فنی", "بارکد",
+        ],
+    ),
+    g(
+        ProductName,
+        &[
+            "Product Name", "Item Name", "Lineitem name", "Product Title", "Item Title",
+            "Product Description", "Item Description", "Description", "Product", "Products", "Item",
+            "Article", "Artikelbezeichnung", "Artikelname", "Produktname", "Produktbezeichnung",
+            "Artikelbeschreibung", "Bezeichnung", "Artikel", "Produkt", "Beschreibung", "نام کالا",
+            "نام محصول", "شرح کالا", "عنوان کالا", "عنوان محصول", "نام کالا/خدمات", "شرح کالا/خدمات",
+            "کالا/خدمات", "شرح", "کالا", "محصول",
+        ],
+    ),
+    g(
+        Category,
+        &[
+            "Category", "Product Category", "Item Category", "Product Type", "Product Group", "Department",
+            "Produktkategorie", "Kategorie", "Warengruppe", "Artikelgruppe", "Produktgruppe",
+            "دسته بندی محصول", "دسته بندی کالا", "دسته بندی", "گروه کالا", "گروه محصول", "دسته", "گروه",
+        ],
+    ),
+    g(
+        Quantity,
+        &[
+            "Quantity", "Qty", "Lineitem quantity", "Item Quantity", "Quantity Ordered", "Ordered Quantity",
+            "Order Quantity", "Units Sold", "Items Sold", "Number of Items", "Units", "Pieces", "Pcs",
+            "Menge", "Anzahl", "Stück", "Stückzahl", "Stk", "Bestellmenge", "Verkaufsmenge", "تعداد", "مقدار",
+            "تعداد کالا", "تعداد سفارش", "تعداد فروش", "تعداد خرید",
+        ],
+    ),
+    g(
+        UnitPrice,
+        &[
+            "Unit Price", "Price per Unit", "Price Each", "Item Price", "Lineitem price", "Item Cost",
+            "Sale Price", "Selling Price", "Sales Price", "Einzelpreis", "Stückpreis", "Preis pro Stück",
+            "Einzelpreis netto", "Einzelpreis brutto", "E-Preis", "Verkaufspreis", "VK-Preis", "قیمت واحد",
+            "فی", "مبلغ واحد", "فی واحد", "بهای واحد", "قیمت فروش",
+            // Generic
+            "Price", "Preis", "قیمت", "Rate",
+        ],
+    ),
+    // Line-level amounts only: see `Kind::OrderTotal` for "Total", "Subtotal" and friends.
+    g(
+        LineAmount,
+        &[
+            "Line Total", "Line Amount", "Lineitem total", "Item Total", "Line Subtotal", "Line Revenue",
+            "Item Revenue", "Extended Price", "Ext Price", "Total Price", "Amount", "Sales Amount",
+            "Sale Amount", "Net Sales", "Gross Sales", "Sales", "Revenue", "Net Revenue", "Gross Revenue",
+            "Net Amount", "Gross Amount", "Gesamtpreis", "Positionsbetrag", "Positionssumme", "Zeilenbetrag",
+            "Betrag", "Umsatz", "Umsatz netto", "Umsatz brutto", "Nettoumsatz", "Bruttoumsatz", "Nettobetrag",
+            "Bruttobetrag", "مبلغ کل", "قیمت کل", "مبلغ", "مبلغ فروش", "مبلغ خالص", "مبلغ نهایی", "فروش",
+            "درآمد",
+        ],
+    ),
+    order_total(&[
+        "Order Total", "Order Total Amount", "Total", "Grand Total", "Total Amount", "Invoice Total",
+        "Invoice Amount", "Order Amount", "Order Value", "Total Paid", "Amount Paid", "Subtotal",
+        "Order Subtotal", "Order Subtotal Amount", "Gesamtbetrag", "Gesamtsumme", "Rechnungsbetrag",
+        "Endbetrag", "Summe", "Gesamt", "Zwischensumme", "جمع کل", "جمع فاکتور", "مبلغ فاکتور", "مبلغ سفارش",
+        "مبلغ قابل پرداخت", "جمع",
+    ]),
+    g(
+        Currency,
+        &[
+            "Currency", "Currency Code", "Order Currency", "Curr", "Währung", "Währungscode", "واحد پول",
+            "ارز", "نوع ارز", "واحد ارز",
+        ],
+    ),
+    // Billing before shipping: the billing address is the customer's, the shipping one may be a gift.
+    g(
+        Country,
+        &[
+            "Country", "Customer Country", "Billing Country", "Country Name", "Country Code",
+            "Billing Country Code", "Default Address Country", "Default Address Country Code",
+            "Shipping Country", "Shipping Country Code", "Land", "Rechnungsland", "Ländercode",
+            "Länderkennzeichen", "Lieferland", "کشور", "کشور مشتری",
+        ],
+    ),
+    g(
+        City,
+        &[
+            "City", "Customer City", "Billing City", "Town", "Default Address City", "Shipping City", "Stadt",
+            "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری",
+        ],
+    ),
+    g(
+        Channel,
+        &[
+            "Channel", "Sales Channel", "Order Channel", "Order Source", "Source Name", "Source", "Platform",
+            "Marketplace", "Vertriebskanal", "Verkaufskanal", "Absatzkanal", "Kanal", "Marktplatz",
+            "Plattform", "کانال فروش", "کانال", "روش فروش", "منبع سفارش",
+        ],
+    ),
+    // Financial status before fulfilment status: refunds and voids are what change the revenue.
+    g(
+        Status,
+        &[
+            "Order Status", "Status", "Financial Status", "Payment Status", "Fulfillment Status",
+            "Bestellstatus", "Auftragsstatus", "Zahlungsstatus", "وضعیت سفارش", "وضعیت", "وضعیت پرداخت",
+            "وضعیت فاکتور",
+        ],
+    ),
+    // ---------------------------------------------------------------------------------------------
+    // Customers
+    g(
+        BirthDate,
+        &[
+            "Date of Birth", "Birth Date", "DOB", "Birthday", "Born", "Geburtsdatum", "Geburtstag",
+            "Geb.-Datum", "تاریخ تولد",
+        ],
+    ),
+    g(Age, &["Age", "Customer Age", "Alter", "سن"]),
+    // A salutation (Mr/Mrs, Herr/Frau) is how most German shop exports carry the gender.
+    g(
+        Gender,
+        &["Gender", "Sex", "Geschlecht", "Salutation", "Anrede", "جنسیت"],
+    ),
+    g(
+        JobTitle,
+        &[
+            "Job Title", "Occupation", "Profession", "Job Role", "Job Function", "Position", "Role", "Job",
+            "Berufsbezeichnung", "Beruf", "Tätigkeit", "Funktion", "عنوان شغلی", "شغل", "سمت", "حرفه",
+        ],
+    ),
+    // "Title" is a job title in CRM customer lists; in activity exports it is usually the page title.
+    only(Dataset::Customers, JobTitle, &["Title"]),
+    g(
+        SignupDate,
+        &[
+            "Signup Date", "Registration Date", "Registered At", "Registered On", "Registered",
+            "Customer Since", "Member Since", "Join Date", "Date Joined", "Joined At", "Joined",
+            "Account Created", "Create Date", "Created At", "Date Created", "Created", "Anmeldedatum",
+            "Registriert am", "Registrierungsdatum", "Kunde seit", "Angelegt am", "Erstellt am",
+            "Erstelldatum", "تاریخ عضویت", "تاریخ ثبت نام", "تاریخ ثبت", "تاریخ ایجاد",
+        ],
+    ),
+    g(
+        MarketingConsent,
+        &[
+            "Accepts Email Marketing", "Accepts Marketing", "Marketing Consent", "Email Marketing Consent",
+            "Marketing Opt-in", "Email Opt-in", "Opt-in", "Newsletter", "Newsletter Subscribed",
+            "Newsletter Subscription", "Email Subscribed", "Subscribed", "Subscriber", "Subscription Status",
+            "GDPR Consent", "Consent", "Accepts SMS Marketing", "Marketing-Einwilligung", "Werbeeinwilligung",
+            "Einwilligung", "Newsletter-Anmeldung", "Newsletter abonniert", "Newsletter-Abo", "رضایت تبلیغات",
+            "رضایت دریافت تبلیغات", "عضویت خبرنامه", "عضویت در خبرنامه", "خبرنامه",
+        ],
+    ),
+    // ---------------------------------------------------------------------------------------------
+    // Activity
+    g(
+        EventType,
+        &[
+            "Event Type", "Event Name", "Event", "Activity Type", "Activity", "Action", "Action Type",
+            "Interaction Type", "Interaction", "Engagement Type", "Event Category", "Type", "Ereignistyp",
+            "Ereignis", "Aktivitätstyp", "Aktivität", "Aktion", "نوع رویداد", "رویداد", "نوع فعالیت",
+            "فعالیت", "عملیات", "اقدام",
+        ],
+    ),
+    g(
+        EventTime,
+        &[
+            "Event Time", "Event Timestamp", "Event Date", "Activity Date", "Activity Time", "Occurred At",
+            "Timestamp", "Visit Time", "Visit Date", "Datetime", "Created At", "Created", "Date", "Time",
+            "Zeitstempel", "Zeitpunkt", "Datum", "زمان رویداد", "تاریخ رویداد", "زمان فعالیت", "تاریخ و ساعت",
+            "زمان", "تاریخ",
+        ],
+    ),
+    g(
+        Page,
+        &[
+            "Page URL", "Page", "URL", "Page Path", "Path", "Page Location", "Page Path and Screen Class",
+            "Landing Page", "Page Title", "URI", "Link", "Seiten-URL", "Seitenpfad", "Seite", "آدرس صفحه",
+            "نشانی صفحه", "صفحه", "لینک", "مسیر", "آدرس",
+        ],
+    ),
+    g(
+        DurationSeconds,
+        &[
+            "Duration Seconds", "Duration", "Time on Page", "Avg Time on Page", "Average Time on Page",
+            "Time Spent", "Session Duration", "Engagement Time", "Average Engagement Time", "Dwell Time",
+            "Seconds", "Dauer", "Verweildauer", "Sitzungsdauer", "مدت زمان", "مدت", "مدت بازدید", "مدت حضور",
+            "زمان ماندگاری",
+        ],
+    ),
+];
+
+/// Currency words and codes as they appear in headers ("Amount USD", "مبلغ (تومان)"), normalised.
+pub(super) const CURRENCY_WORDS: &[(&str, &str)] = &[
+    ("eur", "EUR"),
+    ("euro", "EUR"),
+    ("euros", "EUR"),
+    ("یورو", "EUR"),
+    ("usd", "USD"),
+    ("dollar", "USD"),
+    ("dollars", "USD"),
+    ("دلار", "USD"),
+    ("gbp", "GBP"),
+    ("chf", "CHF"),
+    ("irr", "IRR"),
+    ("rial", "IRR"),
+    ("rials", "IRR"),
+    ("ریال", "IRR"),
+    ("irt", "IRT"),
+    ("toman", "IRT"),
+    ("tomans", "IRT"),
+    ("تومان", "IRT"),
+    ("تومن", "IRT"),
+    ("aed", "AED"),
+    ("درهم", "AED"),
+    ("jpy", "JPY"),
+    ("cny", "CNY"),
+    ("cad", "CAD"),
+    ("aud", "AUD"),
+    ("sek", "SEK"),
+    ("nok", "NOK"),
+    ("dkk", "DKK"),
+    ("pln", "PLN"),
+    ("czk", "CZK"),
+    ("huf", "HUF"),
+    ("inr", "INR"),
+    ("rub", "RUB"),
+];
+
+/// Currency signs. Checked after the words so that "Amount (CAD $)" is CAD, not USD.
+pub(super) const CURRENCY_SIGNS: &[(char, &str)] = &[
+    ('€', "EUR"),
+    ('£', "GBP"),
+    ('﷼', "IRR"),
+    ('₺', "TRY"),
+    ('₹', "INR"),
+    ('₽', "RUB"),
+    ('$', "USD"),
+];
+
+/// Words that are left dangling once a currency is cut out of a header: "Betrag in EUR",
+/// "مبلغ به تومان", "مبلغ بر حسب ریال", "Amount in thousand USD".
+pub(super) const UNIT_FILLERS: &[&str] = &[
+    "in",
+    "per",
+    "je",
+    "به",
+    "بر",
+    "حسب",
+    "برحسب",
+    "thousand",
+    "thousands",
+    "tsd",
+    "mio",
+    "هزار",
+    "میلیون",
+];
+
+/// Multipliers written next to a currency ("مبلغ (هزار تومان)", "Umsatz in Tsd. EUR").
+pub(super) const SCALE_WORDS: &[(&str, u32)] = &[
+    ("thousand", 1_000),
+    ("thousands", 1_000),
+    ("tsd", 1_000),
+    ("هزار", 1_000),
+    ("mio", 1_000_000),
+    ("million", 1_000_000),
+    ("millions", 1_000_000),
+    ("میلیون", 1_000_000),
+];
+
+/// Short, mixed-language example lists for error messages: enough for a person to see what kind of
+/// header was expected, not the whole table.
+pub(super) mod examples {
+    pub const ORDER_DATE: &[&str] = &[
+        "Order Date",
+        "InvoiceDate",
+        "Created at",
+        "Date",
+        "Bestelldatum",
+        "Rechnungsdatum",
+        "Datum",
+        "تاریخ سفارش",
+        "تاریخ",
+    ];
+    pub const LINE_AMOUNT: &[&str] = &[
+        "Amount",
+        "Line Total",
+        "Sales",
+        "Revenue",
+        "Betrag",
+        "Umsatz",
+        "مبلغ",
+        "مبلغ کل",
+    ];
+    pub const QUANTITY: &[&str] = &["Quantity", "Qty", "Menge", "Anzahl", "تعداد"];
+    pub const UNIT_PRICE: &[&str] = &["Unit Price", "Price", "Einzelpreis", "Preis", "فی", "قیمت واحد"];
+    pub const CUSTOMER_ID: &[&str] = &[
+        "Customer ID",
+        "CustomerID",
+        "Contact ID",
+        "Kundennummer",
+        "کد مشتری",
+    ];
+    pub const EMAIL: &[&str] = &["Email", "E-Mail", "ایمیل"];
+    pub const EVENT_TYPE: &[&str] = &[
+        "Event Type",
+        "Event",
+        "Activity",
+        "Action",
+        "Ereignis",
+        "نوع رویداد",
+    ];
+    pub const EVENT_TIME: &[&str] = &[
+        "Timestamp",
+        "Event Time",
+        "Occurred At",
+        "Date",
+        "Zeitstempel",
+        "زمان رویداد",
+    ];
+}

@@ -1,0 +1,134 @@
+//! The canonical data contract: which datasets exist and which fields each one maps source columns onto.
+//! Parquet column names are the `Field::name()` strings; they are part of the contract documented in
+//! `docs/data-contract.md` and must not change without a schema version bump.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a Parquet column is added, removed, renamed or retyped.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dataset {
+    Sales,
+    Customers,
+    Activity,
+}
+
+impl Dataset {
+    pub const ALL: [Dataset; 3] = [Dataset::Sales, Dataset::Customers, Dataset::Activity];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Sales => "sales",
+            Dataset::Customers => "customers",
+            Dataset::Activity => "activity",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Dataset> {
+        Dataset::ALL.into_iter().find(|d| d.name() == s)
+    }
+
+    /// Fields a source column may be mapped onto for this dataset.
+    pub fn fields(self) -> &'static [Field] {
+        use Field::*;
+        match self {
+            Dataset::Sales => &[
+                OrderId, CustomerId, Email, OrderDate, OrderTime, ProductId, ProductName, Category,
+                Quantity, UnitPrice, LineAmount, Currency, Country, City, Channel, Status,
+            ],
+            Dataset::Customers => &[
+                CustomerId, Email, BirthDate, Age, Gender, City, Country, JobTitle, SignupDate,
+                MarketingConsent,
+            ],
+            Dataset::Activity => &[
+                CustomerId, Email, EventType, EventTime, Page, DurationSeconds, JobTitle,
+            ],
+        }
+    }
+}
+
+/// A canonical field. One enum for all datasets so that shared fields (customer id, email, city…)
+/// have one set of header synonyms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    // sales
+    OrderId,
+    CustomerId,
+    Email,
+    /// A date or a date-time; when a separate `OrderTime` column exists the two are combined.
+    OrderDate,
+    OrderTime,
+    ProductId,
+    ProductName,
+    Category,
+    Quantity,
+    UnitPrice,
+    LineAmount,
+    Currency,
+    Country,
+    City,
+    Channel,
+    Status,
+    // customers
+    BirthDate,
+    Age,
+    Gender,
+    JobTitle,
+    SignupDate,
+    MarketingConsent,
+    // activity
+    EventType,
+    EventTime,
+    Page,
+    DurationSeconds,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        use Field::*;
+        match self {
+            OrderId => "order_id",
+            CustomerId => "customer_id",
+            Email => "email",
+            OrderDate => "order_date",
+            OrderTime => "order_time",
+            ProductId => "product_id",
+            ProductName => "product_name",
+            Category => "category",
+            Quantity => "quantity",
+            UnitPrice => "unit_price",
+            LineAmount => "line_amount",
+            Currency => "currency",
+            Country => "country",
+            City => "city",
+            Channel => "channel",
+            Status => "status",
+            BirthDate => "birth_date",
+            Age => "age",
+            Gender => "gender",
+            JobTitle => "job_title",
+            SignupDate => "signup_date",
+            MarketingConsent => "marketing_consent",
+            EventType => "event_type",
+            EventTime => "event_time",
+            Page => "page",
+            DurationSeconds => "duration_seconds",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Field> {
+        ALL_FIELDS.iter().copied().find(|f| f.name() == s)
+    }
+}
+
+pub const ALL_FIELDS: [Field; 26] = {
+    use Field::*;
+    [
+        OrderId, CustomerId, Email, OrderDate, OrderTime, ProductId, ProductName, Category, Quantity,
+        UnitPrice, LineAmount, Currency, Country, City, Channel, Status, BirthDate, Age, Gender, JobTitle,
+        SignupDate, MarketingConsent, EventType, EventTime, Page, DurationSeconds,
+    ]
+};

@@ -1,0 +1,408 @@
+//! k-means clustering of purchasing customers, choice of k, and segment ids that stay stable from
+//! one nightly run to the next.
+
+use linfa::DatasetBase;
+use linfa::traits::Fit;
+use linfa_clustering::{KMeans, KMeansInit};
+use ndarray::{Array2, ArrayView2, Axis};
+use rand_xoshiro::Xoshiro256Plus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use super::features::Behaviour;
+use super::{ModelState, SegmentError, SegmentParams};
+
+pub(super) const N_FEATURES: usize = 6;
+pub(super) const FEATURE_NAMES: [&str; N_FEATURES] = [
+    "log1p_recency_days",
+    "log1p_frequency",
+    "log1p_monetary",
+    "log1p_avg_order_value",
+    "return_rate",
+    "multi_item_share",
+];
+/// Index of the monetary feature, used to order fresh segment ids.
+const MONETARY: usize = 2;
+pub(super) const K_MAX: usize = 10;
+pub(super) const SILHOUETTE_SAMPLE: usize = 2000;
+/// Lloyd iterations per initialisation. linfa's default (300) is far more than these six
+/// well-scaled features need, and each iteration is a full pass over the sample.
+const MAX_ITERATIONS: u64 = 100;
+const TOLERANCE: f64 = 1e-4;
+
+pub(super) fn transform(b: &Behaviour) -> [f64; N_FEATURES] {
+    [
+        b.recency_days.max(0.0).ln_1p(),
+        f64::from(b.frequency).ln_1p(),
+        b.monetary.max(0.0).ln_1p(),
+        b.avg_order_value.max(0.0).ln_1p(),
+        b.return_rate.clamp(0.0, 1.0),
+        b.multi_item_share,
+    ]
+}
+
+/// z-score scaling fitted on all purchasing customers.
+#[derive(Clone, Debug)]
+pub(super) struct Scaler {
+    mean: [f64; N_FEATURES],
+    std: [f64; N_FEATURES],
+}
+
+impl Scaler {
+    fn fit(rows: &[[f64; N_FEATURES]]) -> Scaler {
+        let n = rows.len().max(1) as f64;
+        let mut mean = [0.0; N_FEATURES];
+        let mut std = [0.0; N_FEATURES];
+        for j in 0..N_FEATURES {
+            mean[j] = rows.iter().map(|r| r[j]).sum::<f64>() / n;
+            let var = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n;
+            // A constant feature (e.g. nobody returns anything) would divide by zero; leaving it
+            // unscaled makes it a constant 0 that no longer influences distances.
+            std[j] = if var.sqrt() > 1e-9 { var.sqrt() } else { 1.0 };
+        }
+        Scaler { mean, std }
+    }
+
+    fn scale(&self, row: &[f64]) -> [f64; N_FEATURES] {
+        std::array::from_fn(|j| (row[j] - self.mean[j]) / self.std[j])
+    }
+
+    fn unscale(&self, row: &[f64]) -> [f64; N_FEATURES] {
+        std::array::from_fn(|j| row[j] * self.std[j] + self.mean[j])
+    }
+}
+
+/// How k was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum KChoice {
+    Given,
+    Silhouette,
+    Previous,
+}
+
+impl KChoice {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            KChoice::Given => "given",
+            KChoice::Silhouette => "silhouette",
+            KChoice::Previous => "previous",
+        }
+    }
+}
+
+/// What happened to the previous run's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum PreviousUse {
+    None,
+    /// Same k: k-means started from the previous centroids, ids and names kept per cluster.
+    Continued,
+    /// Different k: clusters matched to previous ones by nearest centroid.
+    Matched,
+    Ignored(String),
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Cluster {
+    pub id: u32,
+    /// Carried over from the previous run; new clusters get a name from their profile later.
+    pub kept_name: Option<String>,
+    /// In the transformed, unscaled feature space.
+    pub centroid: [f64; N_FEATURES],
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Clustering {
+    pub k: usize,
+    pub choice: KChoice,
+    pub previous: PreviousUse,
+    /// (k, mean silhouette) for every k tried when k was chosen automatically.
+    pub silhouette_by_k: Vec<(usize, Option<f64>)>,
+    /// Mean silhouette of the final model on the silhouette sample.
+    pub silhouette: Option<f64>,
+    /// Sum of squared distances (scaled space) of every customer to its centroid.
+    pub inertia: f64,
+    pub fit_sample: usize,
+    pub silhouette_sample: usize,
+    /// Sorted by id.
+    pub clusters: Vec<Cluster>,
+    /// Per input row: index into `clusters`.
+    pub labels: Vec<usize>,
+}
+
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Nearest centroid; ties go to the lower index.
+fn nearest(row: &[f64], centroids: &Array2<f64>) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (i, c) in centroids.axis_iter(Axis(0)).enumerate() {
+        let d = sq_dist(row, c.as_slice().expect("standard layout"));
+        if d < best.1 {
+            best = (i, d);
+        }
+    }
+    best
+}
+
+fn fit(
+    data: ArrayView2<f64>,
+    k: usize,
+    p: &SegmentParams,
+    init: Option<Array2<f64>>,
+) -> Result<Array2<f64>, SegmentError> {
+    let rng = Xoshiro256Plus::seed_from_u64(p.seed);
+    let mut params = KMeans::params_with_rng(k, rng).n_runs(p.n_runs).max_n_iterations(MAX_ITERATIONS).tolerance(TOLERANCE);
+    if let Some(c) = init {
+        // Starting from given centroids is deterministic, extra runs would repeat the same fit.
+        params = params.init_method(KMeansInit::Precomputed(c)).n_runs(1);
+    }
+    let model = params.fit(&DatasetBase::from(data)).map_err(|e| SegmentError::Clustering(e.to_string()))?;
+    Ok(model.centroids().clone())
+}
+
+/// Condensed pairwise distances of the silhouette sample, computed once for every k tried.
+struct Distances {
+    n: usize,
+    d: Vec<f64>,
+}
+
+impl Distances {
+    fn new(rows: ArrayView2<f64>) -> Distances {
+        let n = rows.nrows();
+        let mut d = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+        for i in 0..n {
+            for j in i + 1..n {
+                d.push(sq_dist(rows.row(i).as_slice().expect("standard"), rows.row(j).as_slice().expect("standard")).sqrt());
+            }
+        }
+        Distances { n, d }
+    }
+
+    fn get(&self, i: usize, j: usize) -> f64 {
+        let (i, j) = if i < j { (i, j) } else { (j, i) };
+        self.d[i * (2 * self.n - i - 1) / 2 + (j - i - 1)]
+    }
+
+    /// Mean silhouette (a point alone in its cluster scores 0, as in scikit-learn); `None` when
+    /// fewer than two clusters are present.
+    fn silhouette(&self, labels: &[usize], k: usize) -> Option<f64> {
+        let mut sizes = vec![0usize; k];
+        for &l in labels {
+            sizes[l] += 1;
+        }
+        if sizes.iter().filter(|&&s| s > 0).count() < 2 {
+            return None;
+        }
+        let mut sums = vec![0.0; k];
+        let mut total = 0.0;
+        for i in 0..self.n {
+            sums.iter_mut().for_each(|s| *s = 0.0);
+            for j in 0..self.n {
+                if i != j {
+                    sums[labels[j]] += self.get(i, j);
+                }
+            }
+            let own = labels[i];
+            if sizes[own] <= 1 {
+                continue;
+            }
+            let a = sums[own] / (sizes[own] - 1) as f64;
+            let b = (0..k)
+                .filter(|&c| c != own && sizes[c] > 0)
+                .map(|c| sums[c] / sizes[c] as f64)
+                .fold(f64::INFINITY, f64::min);
+            let m = a.max(b);
+            if m > 0.0 {
+                total += (b - a) / m;
+            }
+        }
+        Some(total / self.n as f64)
+    }
+}
+
+fn labels_of(rows: ArrayView2<f64>, centroids: &Array2<f64>) -> Vec<usize> {
+    rows.axis_iter(Axis(0)).map(|r| nearest(r.as_slice().expect("standard"), centroids).0).collect()
+}
+
+/// The previous state, when it describes the same features and a usable k.
+fn usable_previous<'a>(previous: Option<&'a ModelState>, n: usize) -> Result<Option<&'a ModelState>, String> {
+    let Some(prev) = previous else { return Ok(None) };
+    if prev.feature_names.iter().map(String::as_str).ne(FEATURE_NAMES) {
+        return Err("previous state has different features".into());
+    }
+    if prev.segments.len() != prev.k
+        || !(2..=K_MAX).contains(&prev.k)
+        || prev.segments.iter().any(|s| s.centroid.len() != N_FEATURES || s.centroid.iter().any(|v| !v.is_finite()))
+    {
+        return Err("previous state is malformed".into());
+    }
+    if n < 2 * prev.k {
+        return Err(format!("only {n} customers with purchases, too few for the previous k = {}", prev.k));
+    }
+    Ok(Some(prev))
+}
+
+/// Clusters `rows` (one per purchasing customer, in output order). `sample_keys` are stable
+/// per-customer hashes fixing the fit and silhouette samples.
+pub(super) fn cluster(
+    rows: &[[f64; N_FEATURES]],
+    sample_keys: &[(u64, &str)],
+    p: &SegmentParams,
+    previous: Option<&ModelState>,
+) -> Result<Clustering, SegmentError> {
+    let n = rows.len();
+    let scaler = Scaler::fit(rows);
+    let mut scaled = Array2::<f64>::zeros((n, N_FEATURES));
+    for (i, r) in rows.iter().enumerate() {
+        scaled.row_mut(i).assign(&ndarray::ArrayView1::from(&scaler.scale(r)));
+    }
+
+    // Samples ordered by a hash of the id: the same customers are picked on every run and
+    // machine, and the pick is unrelated to id order or spend.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| sample_keys[a].cmp(&sample_keys[b]));
+    let fit_n = n.min(p.sample_size);
+    let sil_n = n.min(SILHOUETTE_SAMPLE);
+    let fit_rows = scaled.select(Axis(0), &order[..fit_n]);
+    let sil_rows = scaled.select(Axis(0), &order[..sil_n]);
+
+    let (prev, mut previous_use) = match usable_previous(previous, n) {
+        Ok(Some(prev)) => (Some(prev), PreviousUse::None),
+        Ok(None) => (None, PreviousUse::None),
+        Err(why) => (None, PreviousUse::Ignored(why)),
+    };
+    let continue_prev = prev.filter(|prev| p.k.is_none_or(|k| k == prev.k));
+
+    let dist = Distances::new(sil_rows.view());
+    let mut silhouette_by_k = Vec::new();
+    let (k, choice, centroids) = if let Some(prev) = continue_prev {
+        let mut init = Array2::zeros((prev.k, N_FEATURES));
+        for (i, s) in prev.segments.iter().enumerate() {
+            init.row_mut(i).assign(&ndarray::ArrayView1::from(&scaler.scale(&s.centroid)));
+        }
+        previous_use = PreviousUse::Continued;
+        (prev.k, KChoice::Previous, fit(fit_rows.view(), prev.k, p, Some(init))?)
+    } else if let Some(k) = p.k {
+        (k, KChoice::Given, fit(fit_rows.view(), k, p, None)?)
+    } else {
+        let mut best: Option<(f64, usize, Array2<f64>)> = None;
+        let mut fallback = None;
+        for k in 2..=K_MAX.min(n / 2) {
+            let c = fit(fit_rows.view(), k, p, None)?;
+            let s = dist.silhouette(&labels_of(sil_rows.view(), &c), k);
+            silhouette_by_k.push((k, s));
+            match s {
+                // Strictly better only: on ties the smaller k wins.
+                Some(s) if best.as_ref().is_none_or(|b| s > b.0) => best = Some((s, k, c)),
+                Some(_) => {}
+                None => {
+                    fallback.get_or_insert((k, c));
+                }
+            }
+        }
+        match best.map(|(_, k, c)| (k, c)).or(fallback) {
+            Some((k, c)) => (k, KChoice::Silhouette, c),
+            None => return Err(SegmentError::Clustering(format!("no k could be fitted on {n} customers"))),
+        }
+    };
+
+    let mut labels = Vec::with_capacity(n);
+    let mut inertia = 0.0;
+    for r in scaled.axis_iter(Axis(0)) {
+        let (l, d) = nearest(r.as_slice().expect("standard"), &centroids);
+        labels.push(l);
+        inertia += d;
+    }
+    let silhouette = dist.silhouette(&labels_of(sil_rows.view(), &centroids), k);
+    let unscaled: Vec<[f64; N_FEATURES]> =
+        centroids.axis_iter(Axis(0)).map(|c| scaler.unscale(c.as_slice().expect("standard"))).collect();
+
+    // Which previous cluster (if any) each new cluster continues.
+    let mut inherited: Vec<Option<(u32, String)>> = vec![None; k];
+    if let Some(prev) = continue_prev {
+        for (i, s) in prev.segments.iter().enumerate() {
+            inherited[i] = Some((s.id, s.name.clone()));
+        }
+    } else if let Some(prev) = prev {
+        // Greedy matching on distances in today's scaled space: closest pair first.
+        let mut pairs = Vec::new();
+        for (i, c) in centroids.axis_iter(Axis(0)).enumerate() {
+            for (j, s) in prev.segments.iter().enumerate() {
+                pairs.push((sq_dist(c.as_slice().expect("standard"), &scaler.scale(&s.centroid)), i, j));
+            }
+        }
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+        let mut prev_taken = vec![false; prev.segments.len()];
+        for (_, i, j) in pairs {
+            if inherited[i].is_none() && !prev_taken[j] {
+                prev_taken[j] = true;
+                inherited[i] = Some((prev.segments[j].id, prev.segments[j].name.clone()));
+            }
+        }
+        previous_use = PreviousUse::Matched;
+    }
+    // Fresh ids follow centroid spend, highest first, after any id already in use.
+    let mut fresh: Vec<usize> = (0..k).filter(|&i| inherited[i].is_none()).collect();
+    fresh.sort_by(|&a, &b| unscaled[b][MONETARY].total_cmp(&unscaled[a][MONETARY]).then(a.cmp(&b)));
+    let mut next_id = prev.map_or(0, |p| p.segments.iter().map(|s| s.id).max().unwrap_or(0)) + 1;
+    let mut ids = vec![0u32; k];
+    let mut names: Vec<Option<String>> = vec![None; k];
+    for i in 0..k {
+        if let Some((id, name)) = inherited[i].take() {
+            ids[i] = id;
+            names[i] = Some(name);
+        }
+    }
+    for i in fresh {
+        ids[i] = next_id;
+        next_id += 1;
+    }
+
+    let mut by_id: Vec<usize> = (0..k).collect();
+    by_id.sort_by_key(|&i| ids[i]);
+    let mut position = vec![0usize; k];
+    for (pos, &i) in by_id.iter().enumerate() {
+        position[i] = pos;
+    }
+    let clusters = by_id
+        .iter()
+        .map(|&i| Cluster { id: ids[i], kept_name: names[i].take(), centroid: unscaled[i] })
+        .collect();
+    let labels = labels.into_iter().map(|l| position[l]).collect();
+    Ok(Clustering {
+        k,
+        choice,
+        previous: previous_use,
+        silhouette_by_k,
+        silhouette,
+        inertia,
+        fit_sample: fit_n,
+        silhouette_sample: sil_n,
+        clusters,
+        labels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn silhouette_of_two_clean_clusters_is_high() {
+        let rows = array![[0.0, 0.0], [0.0, 0.1], [10.0, 10.0], [10.0, 10.1]];
+        let d = Distances::new(rows.view());
+        let s = d.silhouette(&[0, 0, 1, 1], 2).unwrap();
+        assert!(s > 0.95, "{s}");
+        assert_eq!(d.silhouette(&[0, 0, 0, 0], 2), None);
+        assert!(d.silhouette(&[0, 1, 0, 1], 2).unwrap() < 0.0);
+    }
+
+    #[test]
+    fn scaler_guards_constant_features() {
+        let s = Scaler::fit(&[[1.0, 2.0, 3.0, 4.0, 0.0, 0.5], [3.0, 2.0, 5.0, 4.0, 0.0, 0.5]]);
+        let x = s.scale(&[3.0, 2.0, 5.0, 4.0, 0.0, 0.5]);
+        assert_eq!(x, [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
+        assert_eq!(s.unscale(&x), [3.0, 2.0, 5.0, 4.0, 0.0, 0.5]);
+    }
+}

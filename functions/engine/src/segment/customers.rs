@@ -1,0 +1,86 @@
+//! The optional curated customers dataset: descriptive attributes joined onto the features.
+
+use std::path::PathBuf;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Date32Type, Int32Type};
+
+use super::SegmentError;
+use super::sales::{Interner, arrow_err, column, open_parquet, projected_reader, str_at};
+
+/// One customer's attributes; strings are interned in the shared `strings` interner.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Attrs {
+    pub age: Option<i32>,
+    /// Days since 1970-01-01.
+    pub birth_date: Option<i32>,
+    pub signup_date: Option<i32>,
+    pub gender: Option<u32>,
+    pub city: Option<u32>,
+    pub country: Option<u32>,
+    pub job_title: Option<u32>,
+    pub marketing_consent: Option<bool>,
+}
+
+const COLUMNS: [&str; 9] =
+    ["customer_id", "age", "birth_date", "signup_date", "gender", "city", "country", "job_title", "marketing_consent"];
+
+/// Reads the customers files in path order; for a customer id seen several times the last row
+/// wins as a whole (a later upload is the current truth, including its blanks).
+/// Returns attributes indexed like `ids` (customers first seen here are appended to `ids`) and
+/// the number of rows read.
+pub(super) fn read_customers(
+    files: &[PathBuf],
+    ids: &mut Interner,
+    strings: &mut Interner,
+) -> Result<(Vec<Option<Attrs>>, u64), SegmentError> {
+    let mut files = files.to_vec();
+    files.sort();
+    files.dedup();
+    let mut attrs: Vec<Option<Attrs>> = Vec::new();
+    let mut rows = 0u64;
+    for path in &files {
+        let reader = projected_reader(path, open_parquet(path)?, &COLUMNS)?;
+        for batch in reader {
+            let batch = batch.map_err(|e| arrow_err(path, e))?;
+            let utf8 = |name: &str, req: bool| column(path, &batch, name, &DataType::Utf8, req);
+            let (cid, gender, city, country, job) =
+                (utf8("customer_id", true)?, utf8("gender", false)?, utf8("city", false)?, utf8("country", false)?, utf8("job_title", false)?);
+            let age = column(path, &batch, "age", &DataType::Int32, false)?;
+            let birth = column(path, &batch, "birth_date", &DataType::Date32, false)?;
+            let signup = column(path, &batch, "signup_date", &DataType::Date32, false)?;
+            let consent = column(path, &batch, "marketing_consent", &DataType::Boolean, false)?;
+
+            let cid = cid.as_ref().map(|a| a.as_string::<i32>());
+            let gender = gender.as_ref().map(|a| a.as_string::<i32>());
+            let city = city.as_ref().map(|a| a.as_string::<i32>());
+            let country = country.as_ref().map(|a| a.as_string::<i32>());
+            let job = job.as_ref().map(|a| a.as_string::<i32>());
+            let age = age.as_ref().map(|a| a.as_primitive::<Int32Type>());
+            let birth = birth.as_ref().map(|a| a.as_primitive::<Date32Type>());
+            let signup = signup.as_ref().map(|a| a.as_primitive::<Date32Type>());
+            let consent = consent.as_ref().map(|a| a.as_boolean());
+
+            for i in 0..batch.num_rows() {
+                rows += 1;
+                let Some(id) = str_at(cid, i) else { continue };
+                let c = ids.intern(id) as usize;
+                if attrs.len() <= c {
+                    attrs.resize(c + 1, None);
+                }
+                let mut s = |a| str_at(a, i).map(|v| strings.intern(v));
+                attrs[c] = Some(Attrs {
+                    age: age.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
+                    birth_date: birth.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
+                    signup_date: signup.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
+                    gender: s(gender),
+                    city: s(city),
+                    country: s(country),
+                    job_title: s(job),
+                    marketing_consent: consent.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
+                });
+            }
+        }
+    }
+    Ok((attrs, rows))
+}

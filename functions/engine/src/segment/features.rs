@@ -1,0 +1,287 @@
+//! Per-customer behavioural features, RFM scores and lifecycle stages.
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike};
+use chrono_tz::Tz;
+
+use super::customers::Attrs;
+use super::rfm::{group_of, quintile_scores, rank_value};
+use super::sales::{Interner, MICROS_PER_DAY, NONE, Order, SalesData};
+use super::{RfmRule, SegmentParams};
+
+pub(super) const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+pub(super) const HOUR_BANDS: [&str; 5] = ["00-08", "08-12", "12-17", "17-21", "21-24"];
+pub(super) const AGE_BANDS: [&str; 6] = ["<25", "25-34", "35-44", "45-54", "55-64", "65+"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Stage {
+    Prospect,
+    Lapsed,
+    New,
+    AtRisk,
+    Active,
+}
+
+impl Stage {
+    pub(super) const ALL: [Stage; 5] = [Stage::Prospect, Stage::Lapsed, Stage::New, Stage::AtRisk, Stage::Active];
+
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Stage::Prospect => "prospect",
+            Stage::Lapsed => "lapsed",
+            Stage::New => "new",
+            Stage::AtRisk => "at_risk",
+            Stage::Active => "active",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Behaviour {
+    pub recency_days: f64,
+    pub frequency: u32,
+    pub monetary: f64,
+    pub gross: f64,
+    pub returned: f64,
+    pub avg_order_value: f64,
+    pub tenure_days: f64,
+    pub days_between_orders: Option<f64>,
+    pub items_per_order: f64,
+    pub multi_item_share: f64,
+    pub return_rate: f64,
+    pub weekday: usize,
+    pub hour_band: usize,
+    pub country: Option<u32>,
+    pub city: Option<u32>,
+    pub distinct_products: u32,
+    /// Local dates (in the run's time zone), days since 1970-01-01.
+    pub first_day: i32,
+    pub last_day: i32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Rfm {
+    pub r: u8,
+    pub f: u8,
+    pub m: u8,
+    /// Index into the rules.
+    pub group: usize,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Customer {
+    pub idx: u32,
+    pub behaviour: Option<Behaviour>,
+    pub attrs: Option<Attrs>,
+    pub rfm: Option<Rfm>,
+    pub stage: Stage,
+    /// Index into the run's segment list.
+    pub segment: Option<usize>,
+}
+
+/// Facts about the run date every feature needs.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Clock {
+    pub as_of: NaiveDate,
+    pub tz: Tz,
+    /// First instant after `as_of` in `tz`, UTC microseconds.
+    pub cutoff: i64,
+}
+
+pub(super) fn epoch_days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+pub(super) fn from_epoch_days(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(i64::from(days))
+}
+
+fn local(tz: Tz, ts: i64) -> chrono::DateTime<Tz> {
+    DateTime::from_timestamp_micros(ts).unwrap_or_default().with_timezone(&tz)
+}
+
+fn hour_band(hour: u32) -> usize {
+    match hour {
+        0..8 => 0,
+        8..12 => 1,
+        12..17 => 2,
+        17..21 => 3,
+        _ => 4,
+    }
+}
+
+/// Most frequent value; ties go to the alphabetically first name.
+fn mode_by_name(values: &mut Vec<u32>, names: &Interner) -> Option<u32> {
+    values.sort_unstable();
+    let mut best: Option<(usize, u32)> = None;
+    for run in values.chunk_by(|a, b| a == b) {
+        let better = match best {
+            None => true,
+            Some((n, v)) => run.len() > n || (run.len() == n && names.name(run[0]) < names.name(v)),
+        };
+        if better {
+            best = Some((run.len(), run[0]));
+        }
+    }
+    best.map(|(_, v)| v)
+}
+
+/// First index holding the maximum: ties go to the earlier weekday / hour band.
+fn argmax(counts: &[u32]) -> usize {
+    let mut best = 0;
+    for (i, &c) in counts.iter().enumerate() {
+        if c > counts[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clock, scratch: &mut Vec<u32>) -> Behaviour {
+    let c = orders[0].cust as usize;
+    let n = orders.len();
+    let (first, last) = (orders[0].ts, orders[n - 1].ts);
+    let (mut gross, mut units, mut multi) = (0.0, 0.0, 0usize);
+    let (mut weekdays, mut bands) = ([0u32; 7], [0u32; 5]);
+    for o in orders {
+        gross += o.value;
+        units += o.units;
+        multi += usize::from(o.multi);
+        let t = local(clock.tz, o.ts);
+        weekdays[t.weekday().num_days_from_monday() as usize] += 1;
+        bands[hour_band(t.hour())] += 1;
+    }
+    scratch.clear();
+    scratch.extend(orders.iter().map(|o| o.country).filter(|&v| v != NONE));
+    let country = mode_by_name(scratch, places);
+    scratch.clear();
+    scratch.extend(orders.iter().map(|o| o.city).filter(|&v| v != NONE));
+    let city = mode_by_name(scratch, places);
+
+    let returned = sales.returned[c];
+    let days = |micros: i64| micros as f64 / MICROS_PER_DAY;
+    // Returns of purchases made before the data window can exceed in-window purchases; capping
+    // keeps the rate a rate.
+    let return_rate = if gross > 0.0 { (returned / gross).min(1.0) } else if returned > 0.0 { 1.0 } else { 0.0 };
+    Behaviour {
+        recency_days: days(clock.cutoff - last),
+        frequency: n as u32,
+        monetary: gross - returned,
+        gross,
+        returned,
+        avg_order_value: gross / n as f64,
+        tenure_days: days(clock.cutoff - first),
+        days_between_orders: (n >= 2).then(|| days(last - first) / (n - 1) as f64),
+        items_per_order: units / n as f64,
+        multi_item_share: multi as f64 / n as f64,
+        return_rate,
+        weekday: argmax(&weekdays),
+        hour_band: argmax(&bands),
+        country,
+        city,
+        distinct_products: sales.distinct_products[c],
+        first_day: epoch_days(local(clock.tz, first).date_naive()),
+        last_day: epoch_days(local(clock.tz, last).date_naive()),
+    }
+}
+
+/// Customers with purchases plus known customers without any (prospects, and ids seen only on
+/// returns), sorted by customer id. Prospects who signed up after the run date did not exist yet
+/// and are left out.
+pub(super) fn build_customers(
+    sales: &SalesData,
+    attrs: &[Option<Attrs>],
+    ids: &Interner,
+    places: &Interner,
+    clock: &Clock,
+) -> Vec<Customer> {
+    let mut behaviours: Vec<Option<Behaviour>> = vec![None; ids.len()];
+    let mut scratch = Vec::new();
+    for run in sales.orders.chunk_by(|a, b| a.cust == b.cust) {
+        behaviours[run[0].cust as usize] = Some(behaviour(run, sales, places, clock, &mut scratch));
+    }
+    let as_of_days = epoch_days(clock.as_of);
+    let mut out: Vec<Customer> = behaviours
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, b)| {
+            let a = attrs.get(i).copied().flatten();
+            let returns_only = sales.returned.get(i).is_some_and(|&r| r > 0.0);
+            let keep = b.is_some() || returns_only || a.is_some_and(|a| a.signup_date.is_none_or(|d| d <= as_of_days));
+            keep.then_some(Customer { idx: i as u32, behaviour: b, attrs: a, rfm: None, stage: Stage::Prospect, segment: None })
+        })
+        .collect();
+    out.sort_by(|a, b| ids.name(a.idx).cmp(ids.name(b.idx)));
+    out
+}
+
+pub(super) fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 })
+}
+
+/// RFM scores and groups for every customer with purchases.
+pub(super) fn score_rfm(customers: &mut [Customer], rules: &[RfmRule]) {
+    let buyers: Vec<usize> = (0..customers.len()).filter(|&i| customers[i].behaviour.is_some()).collect();
+    if buyers.is_empty() {
+        return;
+    }
+    let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
+    // Smaller recency is better: negate so "strictly smaller" counts customers with larger recency.
+    let r = quintile_scores(&buyers.iter().map(|&i| -b(i).recency_days).collect::<Vec<_>>());
+    let f = quintile_scores(&buyers.iter().map(|&i| f64::from(b(i).frequency)).collect::<Vec<_>>());
+    let m = quintile_scores(&buyers.iter().map(|&i| rank_value(b(i).monetary)).collect::<Vec<_>>());
+    for (j, &i) in buyers.iter().enumerate() {
+        let group = group_of(rules, r[j], f[j]).expect("rules are checked to cover every cell");
+        customers[i].rfm = Some(Rfm { r: r[j], f: f[j], m: m[j], group });
+    }
+}
+
+/// Lifecycle stages; returns the median gap between orders of repeat customers (the expected gap
+/// for one-order customers), if any.
+pub(super) fn assign_stages(customers: &mut [Customer], p: &SegmentParams) -> Option<f64> {
+    let mut gaps: Vec<f64> = customers
+        .iter()
+        .filter_map(|c| c.behaviour.as_ref()?.days_between_orders)
+        .filter(|g| *g > 0.0)
+        .collect();
+    let median_gap = median(&mut gaps);
+    for c in customers.iter_mut() {
+        c.stage = match &c.behaviour {
+            None => Stage::Prospect,
+            Some(b) if b.recency_days > f64::from(p.lapsed_days) => Stage::Lapsed,
+            Some(b) if b.tenure_days <= f64::from(p.new_days) => Stage::New,
+            Some(b) => {
+                // Orders at one instant give a zero gap, which says nothing about the rhythm.
+                let expected = b.days_between_orders.filter(|g| *g > 0.0).or(median_gap);
+                match expected {
+                    Some(g) if b.recency_days > p.at_risk_factor * g => Stage::AtRisk,
+                    _ => Stage::Active,
+                }
+            }
+        };
+    }
+    median_gap
+}
+
+/// Age band from the stated age or else from the birth date as of the run date.
+pub(super) fn age_band(a: &Attrs, as_of: NaiveDate) -> Option<&'static str> {
+    let age = match (a.age, a.birth_date) {
+        (Some(age), _) => age,
+        (None, Some(b)) => i32::try_from(as_of.years_since(from_epoch_days(b))?).ok()?,
+        (None, None) => return None,
+    };
+    Some(match age {
+        ..0 => return None,
+        0..25 => AGE_BANDS[0],
+        25..35 => AGE_BANDS[1],
+        35..45 => AGE_BANDS[2],
+        45..55 => AGE_BANDS[3],
+        55..65 => AGE_BANDS[4],
+        65..=120 => AGE_BANDS[5],
+        _ => return None,
+    })
+}

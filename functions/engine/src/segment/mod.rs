@@ -1,0 +1,413 @@
+//! Nightly segmentation: customer features, RFM scores, lifecycle stages and k-means clusters
+//! whose ids and names stay stable from one night to the next. Pure and synchronous: curated
+//! Parquet in, a folder of result files out; storage and scheduling live in the Lambda and CLI.
+//!
+//! Minimum data: at least one usable sales row on or before `as_of`, and at least 2 × k
+//! customers with purchases (k = the given k, else 2), so that every cluster can hold more than
+//! one customer. Anything less fails with [`SegmentError::NoData`] before any file is written.
+
+mod cluster;
+mod customers;
+mod features;
+mod hash;
+mod output;
+mod profile;
+mod rfm;
+mod sales;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, TimeZone};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use features::{Clock, Customer, Stage};
+use output::{Report, SegmentOut};
+use sales::Interner;
+
+/// Settings of one segmentation run. Build with [`SegmentParams::new`], adjust fields, then
+/// [`SegmentParams::check`].
+#[derive(Clone, Debug)]
+pub struct SegmentParams {
+    /// Features are computed as of the end of this day (in `timezone`); later rows are ignored.
+    pub as_of: NaiveDate,
+    /// `None`: chosen automatically in 2..=10 by silhouette (or kept from the previous run).
+    pub k: Option<usize>,
+    /// For weekday / hour of purchase, purchase dates and the end of `as_of`.
+    pub timezone: chrono_tz::Tz,
+    pub seed: u64,
+    /// k-means initialisations.
+    pub n_runs: usize,
+    pub lapsed_days: u32,
+    pub new_days: u32,
+    /// Overdue (at risk) when recency > factor × expected gap between orders.
+    pub at_risk_factor: f64,
+    /// Segment and RFM-cell figures over fewer customers are suppressed.
+    pub min_group_size: usize,
+    /// Most customers used to fit k-means and pick k.
+    pub sample_size: usize,
+    pub rfm_rules: Vec<RfmRule>,
+}
+
+impl SegmentParams {
+    /// The defaults: automatic k, UTC, seed 42, 4 runs, lapsed after 180 days, new within 30,
+    /// at risk at 1.5 × the usual gap, groups of at least 10, a 20 000-customer sample, and
+    /// [`default_rfm_rules`].
+    pub fn new(as_of: NaiveDate) -> Self {
+        SegmentParams {
+            as_of,
+            k: None,
+            timezone: chrono_tz::UTC,
+            seed: 42,
+            n_runs: 4,
+            lapsed_days: 180,
+            new_days: 30,
+            at_risk_factor: 1.5,
+            min_group_size: 10,
+            sample_size: 20_000,
+            rfm_rules: default_rfm_rules(),
+        }
+    }
+
+    pub fn check(self) -> Result<CheckedParams, SegmentError> {
+        let bad = |m: String| Err(SegmentError::InvalidParams(m));
+        if let Some(k) = self.k
+            && !(2..=cluster::K_MAX).contains(&k)
+        {
+            return bad(format!("k must be between 2 and {}, got {k}", cluster::K_MAX));
+        }
+        if self.n_runs == 0 {
+            return bad("n_runs must be at least 1".into());
+        }
+        if !(self.at_risk_factor.is_finite() && self.at_risk_factor > 0.0) {
+            return bad(format!("at_risk_factor must be a positive number, got {}", self.at_risk_factor));
+        }
+        if self.lapsed_days == 0 {
+            return bad("lapsed_days must be positive".into());
+        }
+        if self.sample_size < 100 {
+            return bad(format!("sample_size must be at least 100, got {}", self.sample_size));
+        }
+        rfm::check_rules(&self.rfm_rules).map_err(SegmentError::InvalidParams)?;
+        end_of_day(self.as_of, self.timezone)?;
+        Ok(CheckedParams(self))
+    }
+}
+
+/// Parameters that passed [`SegmentParams::check`].
+#[derive(Clone, Debug)]
+pub struct CheckedParams(SegmentParams);
+
+impl CheckedParams {
+    pub fn params(&self) -> &SegmentParams {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for CheckedParams {
+    type Target = SegmentParams;
+    fn deref(&self) -> &SegmentParams {
+        &self.0
+    }
+}
+
+/// Maps an R×F cell range (inclusive, scores 1–5) to a group name; the first matching rule wins.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct RfmRule {
+    pub name: String,
+    pub r: (u8, u8),
+    pub f: (u8, u8),
+}
+
+pub fn default_rfm_rules() -> Vec<RfmRule> {
+    let rule = |name: &str, r, f| RfmRule { name: name.into(), r, f };
+    vec![
+        rule("Lost", (1, 1), (1, 1)),
+        rule("Hibernating", (1, 2), (1, 2)),
+        rule("At Risk", (1, 2), (3, 4)),
+        rule("Can't Lose Them", (1, 2), (5, 5)),
+        rule("About to Sleep", (3, 3), (1, 2)),
+        rule("Need Attention", (3, 3), (3, 3)),
+        rule("Loyal", (3, 4), (4, 5)),
+        rule("Promising", (4, 4), (1, 1)),
+        rule("New", (5, 5), (1, 1)),
+        rule("Potential Loyalist", (4, 5), (2, 3)),
+        rule("Champions", (5, 5), (4, 5)),
+    ]
+}
+
+/// What the next run needs to keep segment ids and names stable.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ModelState {
+    /// Version of this structure.
+    pub state_version: u32,
+    /// The run date that produced it, `YYYY-MM-DD`.
+    pub as_of: String,
+    pub k: usize,
+    pub feature_names: Vec<String>,
+    /// Sorted by id.
+    pub segments: Vec<SegmentState>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SegmentState {
+    pub id: u32,
+    pub name: String,
+    /// In the transformed (log1p…) but unscaled feature space, so it stays meaningful when the
+    /// next run's scaler differs.
+    pub centroid: Vec<f64>,
+}
+
+pub const MODEL_STATE_VERSION: u32 = 1;
+
+pub struct SegmentInputs {
+    pub sales_files: Vec<PathBuf>,
+    pub customers_files: Vec<PathBuf>,
+    pub previous: Option<ModelState>,
+}
+
+pub struct SegmentRun {
+    /// File names written into the output folder, `manifest.json` last.
+    pub files: Vec<String>,
+    pub state: ModelState,
+    pub manifest: Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentError {
+    /// Nothing to segment; never retried, the data has to change.
+    #[error("no data: {0}")]
+    NoData(String),
+    #[error("invalid parameters: {0}")]
+    InvalidParams(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("clustering: {0}")]
+    Clustering(String),
+}
+
+/// First instant after `as_of` in `tz`, UTC microseconds. Some zones skip local midnight on DST
+/// days, so the first local time that exists is used.
+fn end_of_day(as_of: NaiveDate, tz: chrono_tz::Tz) -> Result<i64, SegmentError> {
+    let invalid = || SegmentError::InvalidParams(format!("as_of {as_of} has no end of day in {tz}"));
+    let mut t = as_of.succ_opt().ok_or_else(invalid)?.and_hms_opt(0, 0, 0).ok_or_else(invalid)?;
+    for _ in 0..96 {
+        if let Some(d) = tz.from_local_datetime(&t).earliest() {
+            return Ok(d.timestamp_micros());
+        }
+        t += chrono::Duration::minutes(15);
+    }
+    Err(invalid())
+}
+
+/// Computes everything, then writes the result files into `out_dir` (created if missing),
+/// `manifest.json` last so its presence means the set is complete.
+pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Result<SegmentRun, SegmentError> {
+    let p = &params.0;
+    if inputs.sales_files.is_empty() {
+        return Err(SegmentError::NoData("no sales files were given".into()));
+    }
+    let started = std::time::Instant::now();
+    let ms = || started.elapsed().as_millis() as u64;
+    let clock = Clock { as_of: p.as_of, tz: p.timezone, cutoff: end_of_day(p.as_of, p.timezone)? };
+    let (mut ids, mut places, mut strings) = (Interner::default(), Interner::default(), Interner::default());
+    let sales = sales::read_sales(&inputs.sales_files, clock.cutoff, &mut ids, &mut places)?;
+    let st = &sales.stats;
+    tracing::info!(rows_read = st.rows_read, rows_used = st.rows_used, orders = sales.orders.len(), elapsed_ms = ms(), "segment: sales read");
+    if st.rows_used == 0 {
+        return Err(SegmentError::NoData(format!(
+            "no usable sales rows on or before {}: {} rows read from {} files, {} after that date, {} duplicates, {} unusable",
+            p.as_of, st.rows_read, st.files, st.rows_after_as_of, st.duplicates_dropped, st.rows_unusable
+        )));
+    }
+    let (attrs, customers_rows) = customers::read_customers(&inputs.customers_files, &mut ids, &mut strings)?;
+    let mut customers = features::build_customers(&sales, &attrs, &ids, &places, &clock);
+    drop(attrs);
+    let buyers: Vec<usize> = (0..customers.len()).filter(|&i| customers[i].behaviour.is_some()).collect();
+    let min_buyers = 2 * p.k.unwrap_or(2);
+    if buyers.len() < min_buyers {
+        return Err(SegmentError::NoData(format!(
+            "only {} customers with purchases on or before {} ({} guest rows excluded); segmentation needs at least {min_buyers}",
+            buyers.len(),
+            p.as_of,
+            st.guest_rows
+        )));
+    }
+
+    features::score_rfm(&mut customers, &p.rfm_rules);
+    let median_gap = features::assign_stages(&mut customers, p);
+    tracing::info!(customers = customers.len(), purchasers = buyers.len(), elapsed_ms = ms(), "segment: features computed");
+
+    let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
+    let rows: Vec<_> = buyers.iter().map(|&i| cluster::transform(b(i))).collect();
+    let keys: Vec<(u64, &str)> = buyers
+        .iter()
+        .map(|&i| {
+            let id = ids.name(customers[i].idx);
+            (hash::stable_hash(id), id)
+        })
+        .collect();
+    let clustering = cluster::cluster(&rows, &keys, p, inputs.previous.as_ref())?;
+    drop(rows);
+    tracing::info!(k = clustering.k, chosen_by = clustering.choice.as_str(), elapsed_ms = ms(), "segment: clustered");
+    for (j, &i) in buyers.iter().enumerate() {
+        customers[i].segment = Some(clustering.labels[j]);
+    }
+
+    let rules = &p.rfm_rules;
+    let base = profile::profile(customers.iter(), &places, &strings, rules);
+    let profiles: Vec<profile::Profile> = (0..clustering.k)
+        .map(|s| profile::profile(customers.iter().filter(|c| c.segment == Some(s)), &places, &strings, rules))
+        .collect();
+    let names = profile::names(&clustering.clusters, &profiles, &base, p);
+    let segments: Vec<SegmentOut> = clustering
+        .clusters
+        .iter()
+        .zip(names)
+        .zip(profiles)
+        .map(|((c, name), prof)| SegmentOut { id: c.id, name, description: profile::describe(&prof, &base, p), profile: prof })
+        .collect();
+    let median_monetary = base.median_monetary.expect("there are buyers");
+
+    let report = Report {
+        params: p,
+        customers: &customers,
+        ids: &ids,
+        places: &places,
+        strings: &strings,
+        segments: &segments,
+        base: &base,
+        median_monetary,
+    };
+    let winback = output::winback(&report);
+
+    std::fs::create_dir_all(out_dir).map_err(|source| SegmentError::Io { path: out_dir.to_path_buf(), source })?;
+    let mut files = Vec::new();
+    let mut written = |name: &str| {
+        files.push(name.to_string());
+        out_dir.join(name)
+    };
+    output::write_customers_parquet(&report, &written(output::CUSTOMERS_PARQUET))?;
+    output::write_customers_csv(&report, &written(output::CUSTOMERS_CSV))?;
+    output::write_segments_csv(&report, &written(output::SEGMENTS_CSV))?;
+    output::write_json(&written(output::SEGMENTS_JSON), &output::segments_json(&report))?;
+    output::write_rfm_matrix(&report, &written(output::RFM_MATRIX_CSV))?;
+    output::write_winback(&report, &winback, &written(output::WINBACK_CSV))?;
+
+    let state = ModelState {
+        state_version: MODEL_STATE_VERSION,
+        as_of: p.as_of.to_string(),
+        k: clustering.k,
+        feature_names: cluster::FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
+        segments: clustering
+            .clusters
+            .iter()
+            .zip(&segments)
+            .map(|(c, s)| SegmentState { id: c.id, name: s.name.clone(), centroid: c.centroid.to_vec() })
+            .collect(),
+    };
+    let manifest = manifest(&report, &sales.stats, inputs, customers_rows, &clustering, median_gap, winback.len(), &files);
+    output::write_json(&out_dir.join(output::MANIFEST_JSON), &manifest)?;
+    files.push(output::MANIFEST_JSON.to_string());
+    tracing::info!(files = files.len(), elapsed_ms = ms(), "segment: outputs written");
+    Ok(SegmentRun { files, state, manifest })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn manifest(
+    r: &Report,
+    st: &sales::SalesStats,
+    inputs: &SegmentInputs,
+    customers_rows: u64,
+    c: &cluster::Clustering,
+    median_gap: Option<f64>,
+    winback: usize,
+    files: &[String],
+) -> Value {
+    let p = r.params;
+    let customers: &[Customer] = r.customers;
+    let mut stages: BTreeMap<&str, usize> = Stage::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut groups: BTreeMap<&str, usize> = p.rfm_rules.iter().map(|g| (g.name.as_str(), 0)).collect();
+    for cu in customers {
+        *stages.entry(cu.stage.as_str()).or_default() += 1;
+        if let Some(rfm) = cu.rfm {
+            *groups.entry(p.rfm_rules[rfm.group].name.as_str()).or_default() += 1;
+        }
+    }
+    let purchasers = customers.iter().filter(|c| c.behaviour.is_some()).count();
+    let segment_counts: BTreeMap<String, usize> = r.segments.iter().map(|s| (s.id.to_string(), s.profile.customers)).collect();
+    let silhouette_by_k: BTreeMap<String, Option<f64>> =
+        c.silhouette_by_k.iter().map(|(k, s)| (k.to_string(), s.map(|s| output::round(s, 6)))).collect();
+    let (previous_state, previous_note) = match &c.previous {
+        cluster::PreviousUse::None => ("none", None),
+        cluster::PreviousUse::Continued => ("continued", None),
+        cluster::PreviousUse::Matched => ("matched", None),
+        cluster::PreviousUse::Ignored(why) => ("ignored", Some(why.as_str())),
+    };
+    let guest_share = (st.total_net_revenue.abs() > 0.0).then(|| output::round(st.guest_net_revenue / st.total_net_revenue, 6));
+    json!({
+        "schema_version": crate::schema::SCHEMA_VERSION,
+        "software_version": env!("CARGO_PKG_VERSION"),
+        "as_of": p.as_of.to_string(),
+        "timezone": p.timezone.name(),
+        "inputs": {
+            "sales_files": st.files,
+            "customers_files": inputs.customers_files.len(),
+            "customers_rows_read": customers_rows,
+            "rows_read": st.rows_read,
+            "rows_used": st.rows_used,
+            "rows_after_as_of": st.rows_after_as_of,
+            "rows_unusable": st.rows_unusable,
+            "duplicates_dropped": st.duplicates_dropped,
+            "rows_checked_for_duplicates": st.rows_checked_for_duplicates,
+            "overlap_windows": st.overlap_windows,
+            "return_rows": st.return_rows,
+            "guest_rows": st.guest_rows,
+            "guest_revenue_share": guest_share,
+            "net_revenue": output::round(st.total_net_revenue, 2),
+        },
+        "counts": {
+            "customers": customers.len(),
+            "purchasers": purchasers,
+            "prospects": stages["prospect"],
+            "lifecycle": stages,
+            "rfm_groups": groups,
+            "segments": segment_counts,
+            "winback": winback,
+        },
+        "parameters": {
+            "k": p.k,
+            "seed": p.seed,
+            "n_runs": p.n_runs,
+            "lapsed_days": p.lapsed_days,
+            "new_days": p.new_days,
+            "at_risk_factor": p.at_risk_factor,
+            "min_group_size": p.min_group_size,
+            "sample_size": p.sample_size,
+            "rfm_rules": p.rfm_rules,
+        },
+        "clustering": {
+            "k": c.k,
+            "k_chosen_by": c.choice.as_str(),
+            "silhouette_by_k": silhouette_by_k,
+            "silhouette": c.silhouette.map(|s| output::round(s, 6)),
+            "inertia": output::round(c.inertia, 6),
+            "features": cluster::FEATURE_NAMES,
+            "fit_sample": c.fit_sample,
+            "silhouette_sample": c.silhouette_sample,
+            "previous_state": previous_state,
+            "previous_state_note": previous_note,
+            "median_gap_days": median_gap.map(|g| output::round(g, 3)),
+        },
+        "files": files,
+    })
+}

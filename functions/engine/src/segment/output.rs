@@ -1,0 +1,492 @@
+//! The result files. Everything here is deterministic: rows sorted by id, floats printed with a
+//! fixed number of decimals, JSON objects with sorted keys, and no wall-clock time anywhere.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use serde_json::{Value, json};
+
+use super::SegmentError;
+use super::features::{Behaviour, Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, from_epoch_days};
+use super::profile::{Profile, suppressed};
+use super::sales::Interner;
+use super::{RfmRule, SegmentParams};
+
+pub(super) const CUSTOMERS_PARQUET: &str = "customers.parquet";
+pub(super) const CUSTOMERS_CSV: &str = "customers.csv";
+pub(super) const SEGMENTS_CSV: &str = "segments.csv";
+pub(super) const SEGMENTS_JSON: &str = "segments.json";
+pub(super) const RFM_MATRIX_CSV: &str = "rfm_matrix.csv";
+pub(super) const WINBACK_CSV: &str = "winback.csv";
+pub(super) const MANIFEST_JSON: &str = "manifest.json";
+
+/// Excel only detects UTF-8 (and so shows Persian names) when the file starts with a BOM.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+fn io_err(path: &Path, source: std::io::Error) -> SegmentError {
+    SegmentError::Io { path: path.to_path_buf(), source }
+}
+
+/// Fixed decimals, without the "-0.00" that rounding tiny negatives would print.
+pub(super) fn fixed(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+        _ => s,
+    }
+}
+
+pub(super) fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    let r = (v * f).round() / f;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+fn opt_fixed(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(String::new, |v| fixed(v, decimals))
+}
+
+fn date_str(days: i32) -> String {
+    from_epoch_days(days).format("%Y-%m-%d").to_string()
+}
+
+/// Everything the writers need to know about the run.
+pub(super) struct Report<'a> {
+    pub params: &'a SegmentParams,
+    pub customers: &'a [Customer],
+    pub ids: &'a Interner,
+    pub places: &'a Interner,
+    pub strings: &'a Interner,
+    /// Per segment (index as in `Customer::segment`): id, name, description, profile.
+    pub segments: &'a [SegmentOut],
+    pub base: &'a Profile,
+    pub median_monetary: f64,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct SegmentOut {
+    pub id: u32,
+    pub name: String,
+    pub description: String,
+    pub profile: Profile,
+}
+
+/// One output row, shared by the Parquet and CSV writers.
+struct Row<'a> {
+    customer_id: &'a str,
+    segment: Option<&'a SegmentOut>,
+    rfm: Option<(u8, u8, u8)>,
+    rfm_group: Option<&'a str>,
+    stage: &'static str,
+    b: Option<&'a Behaviour>,
+    main_country: Option<&'a str>,
+    main_city: Option<&'a str>,
+    age_band: Option<&'static str>,
+    gender: Option<&'a str>,
+    job_title: Option<&'a str>,
+    consent: Option<bool>,
+}
+
+impl Report<'_> {
+    fn rules(&self) -> &[RfmRule] {
+        &self.params.rfm_rules
+    }
+
+    fn row<'a>(&'a self, c: &'a Customer) -> Row<'a> {
+        let b = c.behaviour.as_ref();
+        let a = c.attrs.as_ref();
+        let s = |i: Option<u32>| i.map(|i| self.strings.name(i));
+        Row {
+            customer_id: self.ids.name(c.idx),
+            segment: c.segment.map(|i| &self.segments[i]),
+            rfm: c.rfm.map(|r| (r.r, r.f, r.m)),
+            rfm_group: c.rfm.map(|r| self.rules()[r.group].name.as_str()),
+            stage: c.stage.as_str(),
+            b,
+            // The customers dataset fills in where the sales rows carry no place.
+            main_country: b.and_then(|b| b.country).map(|i| self.places.name(i)).or_else(|| s(a.and_then(|a| a.country))),
+            main_city: b.and_then(|b| b.city).map(|i| self.places.name(i)).or_else(|| s(a.and_then(|a| a.city))),
+            age_band: a.and_then(|a| age_band(a, self.params.as_of)),
+            gender: s(a.and_then(|a| a.gender)),
+            job_title: s(a.and_then(|a| a.job_title)),
+            consent: a.and_then(|a| a.marketing_consent),
+        }
+    }
+}
+
+pub(super) fn customers_schema() -> SchemaRef {
+    let utf8 = |n: &str, null: bool| Field::new(n, DataType::Utf8, null);
+    let f64f = |n: &str| Field::new(n, DataType::Float64, true);
+    Arc::new(Schema::new(vec![
+        utf8("customer_id", false),
+        utf8("segment_id", true),
+        utf8("segment_name", true),
+        Field::new("rfm_r", DataType::Int32, true),
+        Field::new("rfm_f", DataType::Int32, true),
+        Field::new("rfm_m", DataType::Int32, true),
+        utf8("rfm_code", true),
+        utf8("rfm_group", true),
+        utf8("lifecycle_stage", false),
+        f64f("recency_days"),
+        Field::new("frequency", DataType::Int64, true),
+        f64f("monetary"),
+        f64f("avg_order_value"),
+        f64f("tenure_days"),
+        f64f("days_between_orders"),
+        f64f("items_per_order"),
+        f64f("multi_item_share"),
+        f64f("return_rate"),
+        utf8("preferred_weekday", true),
+        utf8("preferred_hour_band", true),
+        utf8("main_country", true),
+        utf8("main_city", true),
+        Field::new("distinct_products", DataType::Int64, true),
+        Field::new("first_purchase", DataType::Date32, true),
+        Field::new("last_purchase", DataType::Date32, true),
+        utf8("age_band", true),
+        utf8("gender", true),
+        utf8("job_title", true),
+        Field::new("marketing_consent", DataType::Boolean, true),
+    ]))
+}
+
+pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), SegmentError> {
+    let n = r.customers.len();
+    let s = || StringBuilder::with_capacity(n, n * 8);
+    let (mut id, mut seg_id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s(), s());
+    let (mut weekday, mut band, mut country, mut city, mut age, mut gender, mut job) = (s(), s(), s(), s(), s(), s(), s());
+    let (mut rr, mut rf, mut rm) = (Int32Builder::with_capacity(n), Int32Builder::with_capacity(n), Int32Builder::with_capacity(n));
+    let (mut freq, mut products) = (Int64Builder::with_capacity(n), Int64Builder::with_capacity(n));
+    let f = || Float64Builder::with_capacity(n);
+    let (mut recency, mut monetary, mut aov, mut tenure, mut gap, mut items, mut multi, mut ret) = (f(), f(), f(), f(), f(), f(), f(), f());
+    let (mut first, mut last) = (Date32Builder::with_capacity(n), Date32Builder::with_capacity(n));
+    let mut consent = BooleanBuilder::with_capacity(n);
+    for c in r.customers {
+        let row = r.row(c);
+        let b = row.b;
+        id.append_value(row.customer_id);
+        seg_id.append_option(row.segment.map(|s| s.id.to_string()));
+        seg_name.append_option(row.segment.map(|s| s.name.as_str()));
+        rr.append_option(row.rfm.map(|x| i32::from(x.0)));
+        rf.append_option(row.rfm.map(|x| i32::from(x.1)));
+        rm.append_option(row.rfm.map(|x| i32::from(x.2)));
+        code.append_option(row.rfm.map(|(a, b, c)| format!("{a}{b}{c}")));
+        group.append_option(row.rfm_group);
+        stage.append_value(row.stage);
+        recency.append_option(b.map(|b| b.recency_days));
+        freq.append_option(b.map(|b| i64::from(b.frequency)));
+        monetary.append_option(b.map(|b| b.monetary));
+        aov.append_option(b.map(|b| b.avg_order_value));
+        tenure.append_option(b.map(|b| b.tenure_days));
+        gap.append_option(b.and_then(|b| b.days_between_orders));
+        items.append_option(b.map(|b| b.items_per_order));
+        multi.append_option(b.map(|b| b.multi_item_share));
+        ret.append_option(b.map(|b| b.return_rate));
+        weekday.append_option(b.map(|b| WEEKDAYS[b.weekday]));
+        band.append_option(b.map(|b| HOUR_BANDS[b.hour_band]));
+        country.append_option(row.main_country);
+        city.append_option(row.main_city);
+        products.append_option(b.map(|b| i64::from(b.distinct_products)));
+        first.append_option(b.map(|b| b.first_day));
+        last.append_option(b.map(|b| b.last_day));
+        age.append_option(row.age_band);
+        gender.append_option(row.gender);
+        job.append_option(row.job_title);
+        consent.append_option(row.consent);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(seg_id.finish()),
+        Arc::new(seg_name.finish()),
+        Arc::new(rr.finish()),
+        Arc::new(rf.finish()),
+        Arc::new(rm.finish()),
+        Arc::new(code.finish()),
+        Arc::new(group.finish()),
+        Arc::new(stage.finish()),
+        Arc::new(recency.finish()),
+        Arc::new(freq.finish()),
+        Arc::new(monetary.finish()),
+        Arc::new(aov.finish()),
+        Arc::new(tenure.finish()),
+        Arc::new(gap.finish()),
+        Arc::new(items.finish()),
+        Arc::new(multi.finish()),
+        Arc::new(ret.finish()),
+        Arc::new(weekday.finish()),
+        Arc::new(band.finish()),
+        Arc::new(country.finish()),
+        Arc::new(city.finish()),
+        Arc::new(products.finish()),
+        Arc::new(first.finish()),
+        Arc::new(last.finish()),
+        Arc::new(age.finish()),
+        Arc::new(gender.finish()),
+        Arc::new(job.finish()),
+        Arc::new(consent.finish()),
+    ];
+    let schema = customers_schema();
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let file = File::create(path).map_err(|e| io_err(path, e))?;
+    let mut w = ArrowWriter::try_new(file, schema, Some(crate::ingest::writer::writer_properties()))?;
+    w.write(&batch)?;
+    w.close()?;
+    Ok(())
+}
+
+fn csv_writer(path: &Path) -> Result<csv::Writer<BufWriter<File>>, SegmentError> {
+    let mut out = BufWriter::new(File::create(path).map_err(|e| io_err(path, e))?);
+    out.write_all(BOM).map_err(|e| io_err(path, e))?;
+    Ok(csv::Writer::from_writer(out))
+}
+
+fn csv_finish(path: &Path, w: csv::Writer<BufWriter<File>>) -> Result<(), SegmentError> {
+    let out = w.into_inner().map_err(|e| io_err(path, e.into_error()))?;
+    out.into_inner().map_err(|e| io_err(path, e.into_error()))?;
+    Ok(())
+}
+
+fn csv_row<I, S>(path: &Path, w: &mut csv::Writer<BufWriter<File>>, fields: I) -> Result<(), SegmentError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<[u8]>,
+{
+    w.write_record(fields).map_err(|e| io_err(path, e.into()))
+}
+
+pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), SegmentError> {
+    let mut w = csv_writer(path)?;
+    let schema = customers_schema();
+    csv_row(path, &mut w, schema.fields().iter().map(|f| f.name().as_str()))?;
+    let mut fields: Vec<String> = Vec::with_capacity(schema.fields().len());
+    for c in r.customers {
+        let row = r.row(c);
+        let b = row.b;
+        let text = |s: Option<&str>| s.unwrap_or_default().to_string();
+        fields.clear();
+        fields.push(row.customer_id.to_string());
+        fields.push(row.segment.map_or_else(String::new, |s| s.id.to_string()));
+        fields.push(text(row.segment.map(|s| s.name.as_str())));
+        for score in [row.rfm.map(|x| x.0), row.rfm.map(|x| x.1), row.rfm.map(|x| x.2)] {
+            fields.push(score.map_or_else(String::new, |s| s.to_string()));
+        }
+        fields.push(row.rfm.map_or_else(String::new, |(a, b, c)| format!("{a}{b}{c}")));
+        fields.push(text(row.rfm_group));
+        fields.push(row.stage.to_string());
+        fields.push(opt_fixed(b.map(|b| b.recency_days), 1));
+        fields.push(b.map_or_else(String::new, |b| b.frequency.to_string()));
+        fields.push(opt_fixed(b.map(|b| b.monetary), 2));
+        fields.push(opt_fixed(b.map(|b| b.avg_order_value), 2));
+        fields.push(opt_fixed(b.map(|b| b.tenure_days), 1));
+        fields.push(opt_fixed(b.and_then(|b| b.days_between_orders), 1));
+        fields.push(opt_fixed(b.map(|b| b.items_per_order), 2));
+        fields.push(opt_fixed(b.map(|b| b.multi_item_share), 3));
+        fields.push(opt_fixed(b.map(|b| b.return_rate), 3));
+        fields.push(text(b.map(|b| WEEKDAYS[b.weekday])));
+        fields.push(text(b.map(|b| HOUR_BANDS[b.hour_band])));
+        fields.push(text(row.main_country));
+        fields.push(text(row.main_city));
+        fields.push(b.map_or_else(String::new, |b| b.distinct_products.to_string()));
+        fields.push(b.map_or_else(String::new, |b| date_str(b.first_day)));
+        fields.push(b.map_or_else(String::new, |b| date_str(b.last_day)));
+        fields.push(text(row.age_band));
+        fields.push(text(row.gender));
+        fields.push(text(row.job_title));
+        fields.push(row.consent.map_or_else(String::new, |v| v.to_string()));
+        csv_row(path, &mut w, &fields)?;
+    }
+    csv_finish(path, w)
+}
+
+/// Profile figures as JSON (rounded for reading), or nulls when suppressed.
+pub(super) fn profile_json(s: &Profile, hide: bool) -> Value {
+    let r = |v: Option<f64>, d: i32| if hide { Value::Null } else { json!(v.map(|v| round(v, d))) };
+    let t = |v: &Option<String>| if hide { Value::Null } else { json!(v) };
+    json!({
+        "median_recency_days": r(s.median_recency_days, 1),
+        "median_frequency": r(s.median_frequency, 1),
+        "median_monetary": r(s.median_monetary, 2),
+        "median_avg_order_value": r(s.median_avg_order_value, 2),
+        "median_tenure_days": r(s.median_tenure_days, 1),
+        "return_rate": r(s.return_rate, 3),
+        "multi_item_share": r(s.multi_item_share, 3),
+        "new_share": r(s.new_share, 3),
+        "top_country": t(&s.top_country),
+        "top_city": t(&s.top_city),
+        "top_rfm_group": t(&s.top_rfm_group),
+    })
+}
+
+fn share(part: f64, whole: f64) -> Option<f64> {
+    (whole > 0.0).then(|| part / whole)
+}
+
+pub(super) fn segments_json(r: &Report) -> Value {
+    let segments: Vec<Value> = r
+        .segments
+        .iter()
+        .map(|s| {
+            let hide = suppressed(&s.profile, r.params);
+            json!({
+                "id": s.id,
+                "name": s.name,
+                "description": s.description,
+                "customers": s.profile.customers,
+                "share": share(s.profile.customers as f64, r.base.customers as f64).map(|v| round(v, 3)),
+                "revenue_share": if hide { None } else { share(s.profile.revenue, r.base.revenue).map(|v| round(v, 3)) },
+                "suppressed": hide,
+                "profile": profile_json(&s.profile, hide),
+            })
+        })
+        .collect();
+    json!({
+        "as_of": r.params.as_of.to_string(),
+        "min_group_size": r.params.min_group_size,
+        "base": {
+            "customers": r.base.customers,
+            "revenue": round(r.base.revenue, 2),
+            "profile": profile_json(r.base, suppressed(r.base, r.params)),
+        },
+        "segments": segments,
+    })
+}
+
+pub(super) fn write_segments_csv(r: &Report, path: &Path) -> Result<(), SegmentError> {
+    let mut w = csv_writer(path)?;
+    csv_row(
+        path,
+        &mut w,
+        [
+            "segment_id",
+            "segment_name",
+            "description",
+            "customers",
+            "share",
+            "revenue_share",
+            "suppressed",
+            "median_recency_days",
+            "median_frequency",
+            "median_monetary",
+            "median_avg_order_value",
+            "return_rate",
+            "multi_item_share",
+            "new_share",
+            "top_country",
+            "top_city",
+            "top_rfm_group",
+        ],
+    )?;
+    for s in r.segments {
+        let p = &s.profile;
+        let hide = suppressed(p, r.params);
+        let num = |v: Option<f64>, d: usize| if hide { String::new() } else { opt_fixed(v, d) };
+        let text = |v: &Option<String>| if hide { String::new() } else { v.clone().unwrap_or_default() };
+        let revenue_share = if hide { None } else { share(p.revenue, r.base.revenue) };
+        let row = [
+            s.id.to_string(),
+            s.name.clone(),
+            s.description.clone(),
+            p.customers.to_string(),
+            opt_fixed(share(p.customers as f64, r.base.customers as f64), 3),
+            opt_fixed(revenue_share, 3),
+            hide.to_string(),
+            num(p.median_recency_days, 1),
+            num(p.median_frequency, 1),
+            num(p.median_monetary, 2),
+            num(p.median_avg_order_value, 2),
+            num(p.return_rate, 3),
+            num(p.multi_item_share, 3),
+            num(p.new_share, 3),
+            text(&p.top_country),
+            text(&p.top_city),
+            text(&p.top_rfm_group),
+        ];
+        csv_row(path, &mut w, &row)?;
+    }
+    csv_finish(path, w)
+}
+
+pub(super) fn write_rfm_matrix(r: &Report, path: &Path) -> Result<(), SegmentError> {
+    let mut cells = [[(0usize, 0.0f64); 5]; 5];
+    for c in r.customers {
+        if let (Some(rfm), Some(b)) = (c.rfm, &c.behaviour) {
+            let cell = &mut cells[usize::from(rfm.r - 1)][usize::from(rfm.f - 1)];
+            cell.0 += 1;
+            cell.1 += b.monetary;
+        }
+    }
+    let mut w = csv_writer(path)?;
+    csv_row(path, &mut w, ["r", "f", "rfm_group", "customers", "avg_monetary"])?;
+    for rs in 1..=5u8 {
+        for fs in 1..=5u8 {
+            let (n, sum) = cells[usize::from(rs - 1)][usize::from(fs - 1)];
+            let group = super::rfm::group_of(r.rules(), rs, fs).map_or("", |g| r.rules()[g].name.as_str());
+            let avg = if n == 0 || n < r.params.min_group_size { String::new() } else { fixed(sum / n as f64, 2) };
+            csv_row(path, &mut w, [rs.to_string(), fs.to_string(), group.to_string(), n.to_string(), avg])?;
+        }
+    }
+    csv_finish(path, w)
+}
+
+/// Lapsed customers worth winning back, without those who refused marketing.
+pub(super) fn winback<'a>(r: &'a Report) -> Vec<&'a Customer> {
+    let mut list: Vec<&Customer> = r
+        .customers
+        .iter()
+        .filter(|c| c.stage == Stage::Lapsed)
+        .filter(|c| c.behaviour.as_ref().is_some_and(|b| b.monetary >= r.median_monetary))
+        .filter(|c| c.attrs.and_then(|a| a.marketing_consent) != Some(false))
+        .collect();
+    let m = |c: &Customer| c.behaviour.as_ref().map_or(0.0, |b| b.monetary);
+    // Customers are already in id order and the sort is stable: equal spend stays in id order.
+    list.sort_by(|a, b| m(b).total_cmp(&m(a)));
+    list
+}
+
+pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Result<(), SegmentError> {
+    let mut w = csv_writer(path)?;
+    csv_row(path, &mut w, ["customer_id", "last_purchase", "recency_days", "frequency", "monetary", "rfm_group", "segment_name"])?;
+    for c in list {
+        let row = r.row(c);
+        let b = row.b.expect("win-back customers have purchases");
+        csv_row(
+            path,
+            &mut w,
+            [
+                row.customer_id.to_string(),
+                date_str(b.last_day),
+                fixed(b.recency_days, 1),
+                b.frequency.to_string(),
+                fixed(b.monetary, 2),
+                row.rfm_group.unwrap_or_default().to_string(),
+                row.segment.map(|s| s.name.clone()).unwrap_or_default(),
+            ],
+        )?;
+    }
+    csv_finish(path, w)
+}
+
+pub(super) fn write_json(path: &Path, value: &Value) -> Result<(), SegmentError> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    std::fs::write(path, bytes).map_err(|e| io_err(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_never_prints_negative_zero() {
+        assert_eq!(fixed(-0.001, 2), "0.00");
+        assert_eq!(fixed(-0.0, 1), "0.0");
+        assert_eq!(fixed(-1.005, 1), "-1.0");
+        assert_eq!(fixed(2.5, 3), "2.500");
+        assert_eq!(round(-0.0004, 3), 0.0);
+    }
+}

@@ -1,0 +1,525 @@
+//! Streaming the curated sales Parquet into per-order aggregates.
+//!
+//! Memory is what matters here (~10 M rows, 200 k customers): rows are never kept, customer ids,
+//! products and places are interned to `u32`, and an order costs one small map entry keyed by
+//! (customer, hash of the order id). The duplicate-line set is only built for rows in the time
+//! windows where two sources overlap, since lines outside such a window cannot have been exported
+//! twice.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::error::ArrowError;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::errors::ParquetError;
+use parquet::file::statistics::Statistics;
+
+use super::SegmentError;
+use super::hash::{MixMap, MixSet, content_hash, str_hash};
+
+/// Marks "no value" in interned `u32` slots.
+pub(super) const NONE: u32 = u32::MAX;
+
+pub(super) const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+
+const BATCH_ROWS: usize = 8192;
+
+/// Strings to dense `u32` indices, in first-seen order (so indices are deterministic).
+#[derive(Default)]
+pub(super) struct Interner {
+    map: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub(super) fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).expect("fewer than 4 billion distinct values");
+        self.names.push(s.into());
+        self.map.insert(s.into(), i);
+        i
+    }
+
+    pub(super) fn name(&self, i: u32) -> &str {
+        &self.names[i as usize]
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// One non-return order.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Order {
+    pub cust: u32,
+    pub ts: i64,
+    pub value: f64,
+    pub units: f64,
+    /// At least two distinct lines (products).
+    pub multi: bool,
+    pub country: u32,
+    pub city: u32,
+}
+
+#[derive(Clone, Copy)]
+struct OrderAcc {
+    ts: i64,
+    value: f64,
+    units: f64,
+    first_product: u32,
+    lines: u32,
+    multi: bool,
+    country: u32,
+    city: u32,
+}
+
+#[derive(Debug, Default, Clone)]
+pub(super) struct SalesStats {
+    pub files: usize,
+    pub rows_read: u64,
+    pub rows_after_as_of: u64,
+    /// Rows whose amount or quantity is not a finite number.
+    pub rows_unusable: u64,
+    pub duplicates_dropped: u64,
+    pub rows_used: u64,
+    /// Rows inside a window where sources overlap, i.e. checked against the duplicate set.
+    pub rows_checked_for_duplicates: u64,
+    pub overlap_windows: usize,
+    pub return_rows: u64,
+    pub guest_rows: u64,
+    pub guest_net_revenue: f64,
+    pub total_net_revenue: f64,
+}
+
+pub(super) struct SalesData {
+    /// Sorted by (customer, time, order key): downstream float sums then never depend on
+    /// hash-map iteration order, which keeps outputs byte-identical from run to run.
+    pub orders: Vec<Order>,
+    /// Per customer index: sum of |line_amount| of return rows.
+    pub returned: Vec<f64>,
+    pub distinct_products: Vec<u32>,
+    pub stats: SalesStats,
+}
+
+const SALES_COLUMNS: [&str; 11] = [
+    "order_id", "customer_id", "order_ts", "product_id", "quantity", "unit_price", "line_amount", "country",
+    "city", "is_return", "source_key",
+];
+
+fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+pub(super) fn parquet_err(path: &Path, e: ParquetError) -> SegmentError {
+    SegmentError::Parquet(ParquetError::General(format!("{}: {e}", path.display())))
+}
+
+pub(super) fn arrow_err(path: &Path, e: ArrowError) -> SegmentError {
+    SegmentError::Arrow(ArrowError::ExternalError(format!("{}: {e}", path.display()).into()))
+}
+
+pub(super) fn open_parquet(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, SegmentError> {
+    let file = File::open(path).map_err(|source| SegmentError::Io { path: path.to_path_buf(), source })?;
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))
+}
+
+/// Projects `builder` onto `columns` and returns a batch reader.
+pub(super) fn projected_reader(
+    path: &Path,
+    builder: ParquetRecordBatchReaderBuilder<File>,
+    columns: &[&str],
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, SegmentError> {
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| parquet_err(path, e))
+}
+
+/// The named column, cast to `ty` when a foreign writer used a compatible but different type.
+pub(super) fn column(
+    path: &Path,
+    batch: &RecordBatch,
+    name: &str,
+    ty: &DataType,
+    required: bool,
+) -> Result<Option<ArrayRef>, SegmentError> {
+    match batch.column_by_name(name) {
+        None if required => Err(SegmentError::Arrow(ArrowError::SchemaError(format!(
+            "{}: required column {name} is missing",
+            path.display()
+        )))),
+        None => Ok(None),
+        Some(c) if c.data_type() == ty => Ok(Some(c.clone())),
+        Some(c) => arrow::compute::cast(c, ty).map(Some).map_err(|e| arrow_err(path, e)),
+    }
+}
+
+pub(super) fn str_at(a: Option<&StringArray>, i: usize) -> Option<&str> {
+    a.filter(|a| a.is_valid(i)).map(|a| a.value(i)).filter(|s| !s.is_empty())
+}
+
+fn f64_at(a: Option<&Float64Array>, i: usize) -> Option<f64> {
+    a.filter(|a| a.is_valid(i)).map(|a| a.value(i))
+}
+
+/// What a line is, for deciding whether two exports carry the same line.
+#[derive(Hash)]
+struct LineKey<'a> {
+    order_id: Option<&'a str>,
+    customer_id: Option<&'a str>,
+    ts: i64,
+    product_id: Option<&'a str>,
+    quantity: u64,
+    unit_price: Option<u64>,
+    line_amount: u64,
+    is_return: bool,
+}
+
+/// `0.0` and `-0.0` compare equal, so they must hash equal too.
+fn float_bits(x: f64) -> u64 {
+    if x == 0.0 { 0 } else { x.to_bits() }
+}
+
+/// The time range covered by one source's rows in one file.
+#[derive(Clone, Copy, Debug)]
+struct Range {
+    source: u32,
+    min: i64,
+    max: i64,
+}
+
+/// Ranges from the row-group statistics when they are conclusive (one source key, exact
+/// microsecond min/max); otherwise from a scan of the two columns.
+fn file_ranges(path: &Path, sources: &mut Interner) -> Result<Vec<Range>, SegmentError> {
+    let builder = open_parquet(path)?;
+    if let Some(r) = ranges_from_stats(&builder, sources) {
+        return Ok(r);
+    }
+    let reader = projected_reader(path, builder, &["order_ts", "source_key"])?;
+    let mut by_source: std::collections::BTreeMap<u32, (i64, i64)> = Default::default();
+    for batch in reader {
+        let batch = batch.map_err(|e| arrow_err(path, e))?;
+        let ts = column(path, &batch, "order_ts", &ts_type(), true)?.expect("required");
+        let sk = column(path, &batch, "source_key", &DataType::Utf8, true)?.expect("required");
+        let (ts, sk) = (ts.as_primitive::<TimestampMicrosecondType>(), sk.as_string::<i32>());
+        for i in 0..batch.num_rows() {
+            if ts.is_null(i) {
+                continue;
+            }
+            let s = sources.intern(if sk.is_valid(i) { sk.value(i) } else { "" });
+            let t = ts.value(i);
+            let e = by_source.entry(s).or_insert((t, t));
+            e.0 = e.0.min(t);
+            e.1 = e.1.max(t);
+        }
+    }
+    Ok(by_source.into_iter().map(|(source, (min, max))| Range { source, min, max }).collect())
+}
+
+fn ranges_from_stats(builder: &ParquetRecordBatchReaderBuilder<File>, sources: &mut Interner) -> Option<Vec<Range>> {
+    let ts_field = builder.schema().field_with_name("order_ts").ok()?;
+    if !matches!(ts_field.data_type(), DataType::Timestamp(TimeUnit::Microsecond, _)) {
+        return None;
+    }
+    let cols = builder.parquet_schema().columns();
+    let ts_idx = cols.iter().position(|c| c.path().string() == "order_ts")?;
+    let sk_idx = cols.iter().position(|c| c.path().string() == "source_key")?;
+    let mut key: Option<Vec<u8>> = None;
+    let (mut min, mut max) = (i64::MAX, i64::MIN);
+    for rg in builder.metadata().row_groups() {
+        if rg.num_rows() == 0 {
+            continue;
+        }
+        let Some(Statistics::Int64(ts)) = rg.column(ts_idx).statistics() else { return None };
+        min = min.min(*ts.min_opt()?);
+        max = max.max(*ts.max_opt()?);
+        let Some(Statistics::ByteArray(sk)) = rg.column(sk_idx).statistics() else { return None };
+        let (lo, hi) = (sk.min_opt()?, sk.max_opt()?);
+        if !sk.min_is_exact() || !sk.max_is_exact() || lo != hi {
+            return None;
+        }
+        match &key {
+            None => key = Some(lo.data().to_vec()),
+            Some(k) if k.as_slice() == lo.data() => {}
+            Some(_) => return None,
+        }
+    }
+    let Some(key) = key else { return Some(Vec::new()) };
+    let source = sources.intern(std::str::from_utf8(&key).ok()?);
+    Some(vec![Range { source, min, max }])
+}
+
+/// Merged, sorted intersections of the ranges of different sources.
+fn overlap_windows(ranges: &[Range]) -> Vec<(i64, i64)> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_by_key(|r| (r.min, r.max, r.source));
+    let mut windows = Vec::new();
+    for (i, a) in sorted.iter().enumerate() {
+        for b in &sorted[i + 1..] {
+            if b.min > a.max {
+                break;
+            }
+            if a.source != b.source {
+                windows.push((b.min, a.max.min(b.max)));
+            }
+        }
+    }
+    windows.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(windows.len());
+    for (lo, hi) in windows {
+        match merged.last_mut() {
+            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+            _ => merged.push((lo, hi)),
+        }
+    }
+    merged
+}
+
+struct Dedup {
+    windows: Vec<(i64, i64)>,
+    sources: Interner,
+    /// (source, content) → how many times that content has been seen in that source so far.
+    occurrences: MixMap<(u32, u128), u32>,
+    /// (content, occurrence) → the source that first delivered it.
+    first_source: MixMap<(u128, u32), u32>,
+}
+
+impl Dedup {
+    fn in_window(&self, ts: i64) -> bool {
+        let i = self.windows.partition_point(|w| w.1 < ts);
+        self.windows.get(i).is_some_and(|w| w.0 <= ts)
+    }
+
+    /// True when the same line (same content, same occurrence number) already came from another
+    /// source. Repeats inside one source get distinct occurrence numbers, so they are kept.
+    fn is_duplicate(&mut self, source: &str, content: u128) -> bool {
+        let src = self.sources.intern(source);
+        let occ = self.occurrences.entry((src, content)).or_insert(0);
+        let n = *occ;
+        *occ += 1;
+        match self.first_source.entry((content, n)) {
+            Entry::Occupied(e) => *e.get() != src,
+            Entry::Vacant(e) => {
+                e.insert(src);
+                false
+            }
+        }
+    }
+}
+
+/// Reads every sales file (sorted by path) and aggregates rows with `order_ts < cutoff`.
+/// Customer ids go into `ids`; countries and cities into `places`.
+pub(super) fn read_sales(
+    files: &[PathBuf],
+    cutoff: i64,
+    ids: &mut Interner,
+    places: &mut Interner,
+) -> Result<SalesData, SegmentError> {
+    let mut files = files.to_vec();
+    files.sort();
+    files.dedup();
+
+    let mut sources = Interner::default();
+    let mut ranges = Vec::new();
+    for f in &files {
+        ranges.extend(file_ranges(f, &mut sources)?);
+    }
+    let mut dedup = Dedup {
+        windows: overlap_windows(&ranges),
+        sources,
+        occurrences: MixMap::default(),
+        first_source: MixMap::default(),
+    };
+
+    let mut stats = SalesStats { files: files.len(), overlap_windows: dedup.windows.len(), ..Default::default() };
+    let mut orders: MixMap<(u32, u64), OrderAcc> = MixMap::default();
+    let mut returned: Vec<f64> = Vec::new();
+    let mut products = Interner::default();
+    let mut bought: MixSet<u64> = MixSet::default();
+    // Rows without an order id are orders of their own; they get keys from a separate range.
+    const ANON: u64 = 1 << 63;
+    let mut anon_orders: u64 = 0;
+
+    for path in &files {
+        let reader = projected_reader(path, open_parquet(path)?, &SALES_COLUMNS)?;
+        for batch in reader {
+            let batch = batch.map_err(|e| arrow_err(path, e))?;
+            let utf8 = |name: &str, req: bool| column(path, &batch, name, &DataType::Utf8, req);
+            let f64c = |name: &str, req: bool| column(path, &batch, name, &DataType::Float64, req);
+            let (order_id, customer_id, product_id) = (utf8("order_id", false)?, utf8("customer_id", false)?, utf8("product_id", false)?);
+            let (country, city, source_key) = (utf8("country", false)?, utf8("city", false)?, utf8("source_key", true)?);
+            let (quantity, unit_price, line_amount) = (f64c("quantity", true)?, f64c("unit_price", false)?, f64c("line_amount", true)?);
+            let ts = column(path, &batch, "order_ts", &ts_type(), true)?.expect("required");
+            let is_return = column(path, &batch, "is_return", &DataType::Boolean, true)?.expect("required");
+
+            let order_id = order_id.as_ref().map(|a| a.as_string::<i32>());
+            let customer_id = customer_id.as_ref().map(|a| a.as_string::<i32>());
+            let product_id = product_id.as_ref().map(|a| a.as_string::<i32>());
+            let country = country.as_ref().map(|a| a.as_string::<i32>());
+            let city = city.as_ref().map(|a| a.as_string::<i32>());
+            let source_key = source_key.as_ref().map(|a| a.as_string::<i32>());
+            let quantity = quantity.as_ref().map(|a| a.as_primitive::<Float64Type>());
+            let unit_price = unit_price.as_ref().map(|a| a.as_primitive::<Float64Type>());
+            let line_amount = line_amount.as_ref().map(|a| a.as_primitive::<Float64Type>());
+            let ts = ts.as_primitive::<TimestampMicrosecondType>();
+            let is_return: &BooleanArray = is_return.as_boolean();
+
+            for i in 0..batch.num_rows() {
+                stats.rows_read += 1;
+                if ts.is_null(i) {
+                    stats.rows_unusable += 1;
+                    continue;
+                }
+                let t = ts.value(i);
+                if t >= cutoff {
+                    stats.rows_after_as_of += 1;
+                    continue;
+                }
+                let (Some(qty), Some(amount)) = (f64_at(quantity, i), f64_at(line_amount, i)) else {
+                    stats.rows_unusable += 1;
+                    continue;
+                };
+                if !qty.is_finite() || !amount.is_finite() {
+                    stats.rows_unusable += 1;
+                    continue;
+                }
+                let ret = is_return.is_valid(i) && is_return.value(i);
+                let oid = str_at(order_id, i);
+                let cid = str_at(customer_id, i);
+                let pid = str_at(product_id, i);
+                if dedup.in_window(t) {
+                    stats.rows_checked_for_duplicates += 1;
+                    let key = LineKey {
+                        order_id: oid,
+                        customer_id: cid,
+                        ts: t,
+                        product_id: pid,
+                        quantity: float_bits(qty),
+                        unit_price: f64_at(unit_price, i).map(float_bits),
+                        line_amount: float_bits(amount),
+                        is_return: ret,
+                    };
+                    if dedup.is_duplicate(str_at(source_key, i).unwrap_or(""), content_hash(&key)) {
+                        stats.duplicates_dropped += 1;
+                        continue;
+                    }
+                }
+                stats.rows_used += 1;
+                let net = if ret { -amount.abs() } else { amount };
+                stats.total_net_revenue += net;
+                if ret {
+                    stats.return_rows += 1;
+                }
+                let Some(cid) = cid else {
+                    stats.guest_rows += 1;
+                    stats.guest_net_revenue += net;
+                    continue;
+                };
+                let c = ids.intern(cid);
+                if returned.len() <= c as usize {
+                    returned.resize(c as usize + 1, 0.0);
+                }
+                if ret {
+                    returned[c as usize] += amount.abs();
+                    continue;
+                }
+                let okey = match oid {
+                    Some(o) => str_hash(o) & !ANON,
+                    None => {
+                        anon_orders += 1;
+                        ANON | anon_orders
+                    }
+                };
+                let product = pid.map_or(NONE, |p| products.intern(p));
+                let o = orders.entry((c, okey)).or_insert(OrderAcc {
+                    ts: t,
+                    value: 0.0,
+                    units: 0.0,
+                    first_product: NONE,
+                    lines: 0,
+                    multi: false,
+                    country: NONE,
+                    city: NONE,
+                });
+                o.ts = o.ts.min(t);
+                o.value += amount;
+                o.units += qty;
+                if o.lines == 0 {
+                    o.first_product = product;
+                } else if product == NONE || o.first_product == NONE || product != o.first_product {
+                    // A line without a product id is a distinct line by definition.
+                    o.multi = true;
+                }
+                o.lines = o.lines.saturating_add(1);
+                if o.country == NONE
+                    && let Some(s) = str_at(country, i)
+                {
+                    o.country = places.intern(s);
+                }
+                if o.city == NONE
+                    && let Some(s) = str_at(city, i)
+                {
+                    o.city = places.intern(s);
+                }
+                if product != NONE {
+                    bought.insert((u64::from(c) << 32) | u64::from(product));
+                }
+            }
+        }
+    }
+    drop(dedup);
+
+    let n = ids.len();
+    returned.resize(n, 0.0);
+    let mut distinct_products = vec![0u32; n];
+    for key in bought {
+        distinct_products[(key >> 32) as usize] += 1;
+    }
+    let mut keyed: Vec<(u64, Order)> = orders
+        .into_iter()
+        .map(|((cust, okey), a)| {
+            let o = Order { cust, ts: a.ts, value: a.value, units: a.units, multi: a.multi, country: a.country, city: a.city };
+            (okey, o)
+        })
+        .collect();
+    keyed.sort_unstable_by_key(|(k, o)| (o.cust, o.ts, *k));
+    let orders = keyed.into_iter().map(|(_, o)| o).collect();
+    Ok(SalesData { orders, returned, distinct_products, stats })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_only_where_different_sources_overlap() {
+        let r = |source, min, max| Range { source, min, max };
+        // Same source overlapping itself (two months of one upload) is not a window.
+        assert!(overlap_windows(&[r(0, 0, 10), r(0, 5, 20)]).is_empty());
+        assert_eq!(overlap_windows(&[r(0, 0, 10), r(1, 5, 20), r(2, 8, 30)]), vec![(5, 20)]);
+        assert_eq!(overlap_windows(&[r(0, 0, 10), r(1, 10, 20), r(0, 30, 40), r(1, 35, 50)]), vec![(10, 10), (35, 40)]);
+        assert!(overlap_windows(&[r(0, 0, 10), r(1, 11, 20)]).is_empty());
+    }
+
+    #[test]
+    fn dedup_keeps_repeats_within_a_source() {
+        let mut d = Dedup {
+            windows: vec![(0, 100)],
+            sources: Interner::default(),
+            occurrences: MixMap::default(),
+            first_source: MixMap::default(),
+        };
+        assert!(d.in_window(0) && d.in_window(100) && !d.in_window(101) && !d.in_window(-1));
+        assert!(!d.is_duplicate("a", 7));
+        assert!(!d.is_duplicate("a", 7));
+        assert!(d.is_duplicate("b", 7));
+        assert!(d.is_duplicate("b", 7));
+        assert!(!d.is_duplicate("b", 7), "a third copy in b is more than a delivered twice");
+    }
+}

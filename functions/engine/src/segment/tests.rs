@@ -1,0 +1,723 @@
+//! End-to-end tests on small hand-made Parquet inputs. Times are UTC noon unless stated, so with
+//! `as_of` = D the recency of a purchase on day D−n is n + 0.5 days.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use chrono::{NaiveDate, NaiveDateTime};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use super::*;
+
+/// One sales line. Empty strings stand for nulls; a negative quantity marks a return.
+#[derive(Clone, Debug)]
+struct Line {
+    order: String,
+    cust: String,
+    ts: String,
+    product: String,
+    qty: f64,
+    amount: f64,
+    country: &'static str,
+    city: &'static str,
+}
+
+fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amount: f64) -> Line {
+    let ts = if ts.len() == 10 { format!("{ts} 12:00") } else { ts.to_string() };
+    let (order, cust, product) = (order.to_string(), cust.to_string(), product.to_string());
+    Line { order, cust, ts, product, qty, amount, country: "IR", city: "Tehran" }
+}
+
+impl Line {
+    fn at(mut self, country: &'static str, city: &'static str) -> Line {
+        self.country = country;
+        self.city = city;
+        self
+    }
+}
+
+fn opt(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn micros(ts: &str) -> i64 {
+    NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M").expect("test timestamp").and_utc().timestamp_micros()
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+}
+
+fn days_ago(d: NaiveDate, n: i64) -> String {
+    (d - chrono::Duration::days(n)).format("%Y-%m-%d").to_string()
+}
+
+/// Writes a curated sales file (the full data contract) under `dir/rel`.
+fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], stats: bool) -> PathBuf {
+    let utf8 = |n: &str, null| Field::new(n, DataType::Utf8, null);
+    let schema = Arc::new(Schema::new(vec![
+        utf8("order_id", true),
+        utf8("customer_id", true),
+        Field::new("order_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        utf8("product_id", true),
+        utf8("product_name", true),
+        utf8("category", true),
+        Field::new("quantity", DataType::Float64, false),
+        Field::new("unit_price", DataType::Float64, true),
+        Field::new("line_amount", DataType::Float64, false),
+        utf8("currency", true),
+        utf8("country", true),
+        utf8("city", true),
+        utf8("channel", true),
+        utf8("status", true),
+        Field::new("is_return", DataType::Boolean, false),
+        utf8("source_key", false),
+        Field::new("source_line", DataType::Int64, false),
+    ]));
+    let strs = |f: &dyn Fn(&Line) -> Option<&str>| -> ArrayRef { Arc::new(StringArray::from_iter(lines.iter().map(f))) };
+    let columns: Vec<ArrayRef> = vec![
+        strs(&|r| opt(&r.order)),
+        strs(&|r| opt(&r.cust)),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(lines.iter().map(|r| micros(&r.ts))).with_timezone("UTC")),
+        strs(&|r| opt(&r.product)),
+        strs(&|r| opt(&r.product).map(|_| "name")),
+        strs(&|_| Some("cat")),
+        Arc::new(Float64Array::from_iter_values(lines.iter().map(|r| r.qty))),
+        Arc::new(Float64Array::from_iter(lines.iter().map(|r| (r.qty != 0.0).then(|| (r.amount / r.qty).abs())))),
+        Arc::new(Float64Array::from_iter_values(lines.iter().map(|r| r.amount))),
+        strs(&|_| Some("IRR")),
+        strs(&|r| opt(r.country)),
+        strs(&|r| opt(r.city)),
+        strs(&|_| Some("web")),
+        strs(&|r| Some(if r.qty < 0.0 { "returned" } else { "paid" })),
+        Arc::new(BooleanArray::from_iter(lines.iter().map(|r| Some(r.qty < 0.0)))),
+        Arc::new(StringArray::from_iter_values(lines.iter().map(|_| source_key))),
+        Arc::new(Int64Array::from_iter_values(0..lines.len() as i64)),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let props = if stats {
+        crate::ingest::writer::writer_properties()
+    } else {
+        WriterProperties::builder().set_statistics_enabled(EnabledStatistics::None).build()
+    };
+    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, Some(props)).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    path
+}
+
+fn write_sales(dir: &Path, rel: &str, source_key: &str, lines: &[Line]) -> PathBuf {
+    write_sales_with(dir, rel, source_key, lines, true)
+}
+
+/// A customers row: id, age, birth date, gender, city, job title, signup date, consent.
+type CustRow = (&'static str, Option<i32>, Option<&'static str>, &'static str, &'static str, &'static str, Option<&'static str>, Option<bool>);
+
+fn write_customers(dir: &Path, rel: &str, rows: &[CustRow]) -> PathBuf {
+    let utf8 = |n: &str, null| Field::new(n, DataType::Utf8, null);
+    let schema = Arc::new(Schema::new(vec![
+        utf8("customer_id", false),
+        utf8("email", true),
+        Field::new("birth_date", DataType::Date32, true),
+        Field::new("age", DataType::Int32, true),
+        utf8("gender", true),
+        utf8("city", true),
+        utf8("country", true),
+        utf8("job_title", true),
+        Field::new("signup_date", DataType::Date32, true),
+        Field::new("marketing_consent", DataType::Boolean, true),
+        utf8("source_key", false),
+        Field::new("source_line", DataType::Int64, false),
+    ]));
+    let d = |s: Option<&str>| s.map(|s| features::epoch_days(date(s)));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|_| None::<&str>))),
+        Arc::new(Date32Array::from_iter(rows.iter().map(|r| d(r.2)))),
+        Arc::new(Int32Array::from_iter(rows.iter().map(|r| r.1))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| opt(r.3)))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| opt(r.4)))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|_| Some("IR")))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| opt(r.5)))),
+        Arc::new(Date32Array::from_iter(rows.iter().map(|r| d(r.6)))),
+        Arc::new(BooleanArray::from_iter(rows.iter().map(|r| r.7))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "crm"))),
+        Arc::new(Int64Array::from_iter_values(0..rows.len() as i64)),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    path
+}
+
+fn checked(as_of: &str, k: Option<usize>) -> CheckedParams {
+    let mut p = SegmentParams::new(date(as_of));
+    p.k = k;
+    p.min_group_size = 2;
+    p.check().expect("valid params")
+}
+
+fn inputs(sales: Vec<PathBuf>, customers: Vec<PathBuf>, previous: Option<ModelState>) -> SegmentInputs {
+    SegmentInputs { sales_files: sales, customers_files: customers, previous }
+}
+
+/// A CSV output as rows of header → value; checks the BOM on the way.
+fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let bytes = std::fs::read(path).expect("read csv");
+    let text = std::str::from_utf8(&bytes).expect("utf8");
+    let text = text.strip_prefix('\u{feff}').expect("CSV starts with a BOM");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().expect("headers").clone();
+    r.records()
+        .map(|rec| headers.iter().zip(rec.expect("record").iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .collect()
+}
+
+fn by_id(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<String, String>> {
+    rows.into_iter().map(|r| (r["customer_id"].clone(), r)).collect()
+}
+
+/// The hand-computed RFM set (as of 2024-06-30, see `golden_rfm_lifecycle_and_winback`).
+fn golden_lines() -> Vec<Line> {
+    vec![
+        l("o1", "c01", "2024-06-29", "p1", 1.0, 100.0),
+        l("o2a", "c02", "2024-06-20", "p1", 1.0, 50.0),
+        l("o2b", "c02", "2024-06-29", "p2", 1.0, 50.0),
+        l("o3a", "c03", "2024-05-01", "p1", 1.0, 100.0),
+        l("o3b", "c03", "2024-05-16", "p2", 1.0, 100.0),
+        l("o3c", "c03", "2024-06-01", "p3", 1.0, 100.0),
+        l("o4", "c04", "2024-03-01", "p1", 1.0, 20.0),
+        l("o5a", "c05", "2024-06-01", "p1", 1.0, 40.0),
+        l("o5b", "c05", "2024-06-05", "p1", 1.0, 40.0),
+        l("o5c", "c05", "2024-06-10", "p1", 1.0, 40.0),
+        l("o5d", "c05", "2024-06-15", "p1", 1.0, 40.0),
+        l("o5e", "c05", "2024-06-25", "p1", 1.0, 40.0),
+        l("o6", "c06", "2023-12-01", "p1", 2.0, 200.0),
+        l("o7a", "c07", "2024-01-10", "p1", 1.0, 30.0),
+        l("o7b", "c07", "2024-02-10", "p1", 1.0, 30.0),
+        l("o8", "c08", "2024-06-29", "p1", 1.0, 10.0),
+        l("o9a", "c09", "2024-04-01", "p1", 1.0, 25.0),
+        l("o9b", "c09", "2024-04-20", "p1", 1.0, 25.0),
+        l("o9c", "c09", "2024-05-10", "p1", 1.0, 25.0),
+        l("o9d", "c09", "2024-06-10", "p1", 1.0, 25.0),
+        l("o10", "c10", "2023-06-01", "p1", 1.0, 500.0),
+        // After as_of: ignored.
+        l("o11", "c01", "2024-07-01 00:00", "p1", 1.0, 999.0),
+    ]
+}
+
+#[test]
+fn quintile_scores_give_ties_equal_scores() {
+    assert_eq!(rfm::quintile_scores(&[1.0, 1.0, 1.0, 1.0]), vec![1, 1, 1, 1]);
+    assert_eq!(rfm::quintile_scores(&[10.0, 20.0, 30.0, 40.0, 50.0]), vec![1, 2, 3, 4, 5]);
+    assert_eq!(rfm::quintile_scores(&[5.0, 1.0, 5.0, 2.0, 3.0, 3.0, 4.0, 9.0, 0.0, 5.0]), vec![4, 1, 4, 2, 2, 2, 3, 5, 1, 4]);
+}
+
+#[test]
+fn golden_rfm_lifecycle_and_winback() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &golden_lines());
+    let customers = write_customers(
+        dir.path(),
+        "customers/crm.parquet",
+        &[
+            ("c10", Some(40), None, "male", "", "engineer", Some("2020-01-01"), Some(false)),
+            ("c06", None, Some("1990-07-01"), "female", "", "", None, None),
+            ("c11", Some(22), None, "other", "Shiraz", "", Some("2024-06-01"), Some(true)),
+            // Signed up after the run date: did not exist yet.
+            ("c12", None, None, "", "", "", Some("2024-07-05"), None),
+        ],
+    );
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![sales], vec![customers], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+
+    let expect = [
+        ("c01", "412", "Promising", "new"),
+        ("c02", "432", "Potential Loyalist", "new"),
+        ("c03", "345", "Loyal", "at_risk"),
+        ("c04", "211", "Hibernating", "at_risk"),
+        ("c05", "454", "Loyal", "new"),
+        ("c06", "114", "Lost", "lapsed"),
+        ("c07", "232", "At Risk", "at_risk"),
+        ("c08", "411", "Promising", "new"),
+        ("c09", "352", "Loyal", "active"),
+        ("c10", "115", "Lost", "lapsed"),
+    ];
+    for (id, code, group, stage) in expect {
+        let r = &rows[id];
+        assert_eq!((r["rfm_code"].as_str(), r["rfm_group"].as_str(), r["lifecycle_stage"].as_str()), (code, group, stage), "{id}");
+        assert!(!r["segment_id"].is_empty() && !r["segment_name"].is_empty(), "{id} has a segment");
+    }
+    assert_eq!(rows.len(), 11, "ten buyers and one prospect; c12 signed up after as_of");
+    let c11 = &rows["c11"];
+    assert_eq!(c11["lifecycle_stage"], "prospect");
+    for col in ["segment_id", "rfm_code", "rfm_r", "recency_days", "frequency", "monetary", "first_purchase"] {
+        assert_eq!(c11[col], "", "prospect {col}");
+    }
+    assert_eq!((c11["age_band"].as_str(), c11["gender"].as_str(), c11["main_city"].as_str()), ("<25", "other", "Shiraz"));
+
+    let c03 = &rows["c03"];
+    assert_eq!(c03["recency_days"], "29.5");
+    assert_eq!(c03["frequency"], "3");
+    assert_eq!(c03["monetary"], "300.00");
+    assert_eq!(c03["avg_order_value"], "100.00");
+    assert_eq!(c03["days_between_orders"], "15.5");
+    assert_eq!(c03["tenure_days"], "60.5");
+    assert_eq!(c03["distinct_products"], "3");
+    assert_eq!(c03["first_purchase"], "2024-05-01");
+    assert_eq!(c03["last_purchase"], "2024-06-01");
+    assert_eq!(c03["preferred_weekday"], "Wednesday", "May 1, May 16 (Thu), Jun 1 (Sat): tie → earliest weekday");
+    assert_eq!(c03["preferred_hour_band"], "12-17");
+    assert_eq!(rows["c01"]["monetary"], "100.00", "the 999 order after as_of is ignored");
+    assert_eq!(rows["c01"]["days_between_orders"], "");
+    assert_eq!(rows["c06"]["items_per_order"], "2.00");
+    assert_eq!(rows["c06"]["age_band"], "25-34", "born 1990-07-01: 33 on 2024-06-30");
+    assert_eq!(rows["c10"]["age_band"], "35-44");
+    assert_eq!(rows["c10"]["marketing_consent"], "false");
+
+    // Both lapsed customers spent at least the median (100) but c10 refused marketing.
+    let winback = read_csv(&out.join("winback.csv"));
+    assert_eq!(winback.iter().map(|r| r["customer_id"].as_str()).collect::<Vec<_>>(), vec!["c06"]);
+    assert_eq!(winback[0]["monetary"], "200.00");
+    assert_eq!(winback[0]["rfm_group"], "Lost");
+
+    let m = &run.manifest;
+    assert_eq!(m["counts"]["lifecycle"]["new"], 4);
+    assert_eq!(m["counts"]["lifecycle"]["at_risk"], 3);
+    assert_eq!(m["counts"]["lifecycle"]["lapsed"], 2, "c10 still counts although excluded from win-back");
+    assert_eq!(m["counts"]["lifecycle"]["active"], 1);
+    assert_eq!(m["counts"]["prospects"], 1);
+    assert_eq!(m["counts"]["rfm_groups"]["Loyal"], 3);
+    assert_eq!(m["counts"]["rfm_groups"]["Champions"], 0);
+    assert_eq!(m["inputs"]["rows_after_as_of"], 1);
+    assert_eq!(m["inputs"]["rows_used"], 21);
+    assert_eq!(m["clustering"]["k"], 2);
+    assert_eq!(m["clustering"]["k_chosen_by"], "given");
+    assert_eq!(m["clustering"]["median_gap_days"], 15.5);
+    assert_eq!(m["schema_version"], crate::schema::SCHEMA_VERSION);
+
+    let matrix = read_csv(&out.join("rfm_matrix.csv"));
+    assert_eq!(matrix.len(), 25);
+    let cell = matrix.iter().find(|r| r["r"] == "4" && r["f"] == "1").unwrap();
+    assert_eq!((cell["customers"].as_str(), cell["avg_monetary"].as_str(), cell["rfm_group"].as_str()), ("2", "55.00", "Promising"));
+    let cell = matrix.iter().find(|r| r["r"] == "3" && r["f"] == "4").unwrap();
+    assert_eq!((cell["customers"].as_str(), cell["avg_monetary"].as_str()), ("1", ""), "under min_group_size: suppressed");
+
+    assert_eq!(run.files.last().map(String::as_str), Some("manifest.json"));
+    for f in &run.files {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+}
+
+#[test]
+fn without_previous_state_ids_follow_centroid_spend() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &three_groups(date("2024-06-30"), &[]));
+    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(3)), &dir.path().join("out")).unwrap();
+    let ids: Vec<u32> = run.state.segments.iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+    let spend: Vec<f64> = run.state.segments.iter().map(|s| s.centroid[2]).collect();
+    assert!(spend.windows(2).all(|w| w[0] >= w[1]), "{spend:?}");
+    let names: std::collections::BTreeSet<_> = run.state.segments.iter().map(|s| s.name.clone()).collect();
+    assert_eq!(names.len(), 3, "names are unique: {names:?}");
+    let rows = by_id(read_csv(&dir.path().join("out/customers.csv")));
+    assert_eq!(rows["a00"]["segment_id"], "1", "the high spenders are segment 1");
+    let segs = read_csv(&dir.path().join("out/segments.csv"));
+    assert_eq!(segs.len(), 3);
+    assert!(segs.iter().all(|s| !s["description"].is_empty()));
+}
+
+#[test]
+fn guests_are_excluded_and_their_share_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = vec![
+        l("o1", "c1", "2024-06-01", "p1", 1.0, 100.0),
+        l("o2", "c2", "2024-06-02", "p1", 1.0, 100.0),
+        l("o3", "c3", "2024-06-03", "p1", 1.0, 100.0),
+        l("o4", "c4", "2024-06-04", "p1", 1.0, 100.0),
+        l("g1", "", "2024-06-05", "p1", 1.0, 150.0),
+        l("", "", "2024-06-06", "p2", 1.0, 50.0),
+    ];
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let rows = read_csv(&out.join("customers.csv"));
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| !r["customer_id"].is_empty()));
+    assert_eq!(run.manifest["inputs"]["guest_revenue_share"], 0.333333);
+    assert_eq!(run.manifest["inputs"]["guest_rows"], 2);
+    assert_eq!(run.manifest["counts"]["purchasers"], 4);
+}
+
+#[test]
+fn returns_are_netted_and_not_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![
+        l("o1", "c1", "2024-06-01", "p1", 1.0, 60.0),
+        l("o1", "c1", "2024-06-01", "p2", 2.0, 40.0),
+        l("C9", "c1", "2024-06-03", "p2", -2.0, -40.0),
+        l("o2", "c1", "2024-06-10", "p1", 1.0, 100.0),
+    ];
+    lines.extend((2..=5).map(|i| l(["", "", "x2", "x3", "x4", "x5"][i], ["", "", "c2", "c3", "c4", "c5"][i], "2024-06-01", "p1", 1.0, 10.0)));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let c1 = &rows["c1"];
+    assert_eq!(c1["frequency"], "2", "the return is not an order");
+    assert_eq!(c1["monetary"], "160.00", "200 bought − 40 returned");
+    assert_eq!(c1["avg_order_value"], "100.00", "gross value per order");
+    assert_eq!(c1["return_rate"], "0.200");
+    assert_eq!(c1["multi_item_share"], "0.500");
+    assert_eq!(c1["items_per_order"], "2.00");
+    assert_eq!(c1["recency_days"], "20.5", "last purchase, not the later return date");
+    assert_eq!(run.manifest["inputs"]["return_rows"], 1);
+}
+
+#[test]
+fn lines_repeated_across_sources_count_once_within_a_source_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let dup = l("o1", "c1", "2024-06-01", "p1", 1.0, 100.0);
+    let other = l("o2", "c1", "2024-06-05", "p2", 1.0, 50.0);
+    let others: Vec<Line> = (0..4).map(|i| l(["y0", "y1", "y2", "y3"][i], ["c2", "c3", "c4", "c5"][i], "2024-05-20", "p1", 1.0, 10.0)).collect();
+    // Source a: the line twice (a real repeat) plus another line.
+    let mut a = vec![dup.clone(), dup.clone(), other.clone()];
+    a.extend(others);
+    // Source b, an overlapping export: the same lines once, plus one new line. Written without
+    // statistics so the range comes from the fallback scan.
+    let b = vec![dup.clone(), other.clone(), l("o3", "c1", "2024-06-07", "p3", 1.0, 7.0)];
+    // Source c does not overlap in time: its repeat of an a-line content is impossible, but a
+    // same-looking order on another day must be kept.
+    let c = vec![l("o1", "c1", "2024-06-20", "p1", 1.0, 100.0)];
+    let fa = write_sales(dir.path(), "sales/order_month=2024-06/a.parquet", "a", &a);
+    let fb = write_sales_with(dir.path(), "sales/order_month=2024-06/b.parquet", "b", &b, false);
+    let fc = write_sales(dir.path(), "sales/order_month=2024-06/c.parquet", "c", &c);
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![fc, fb, fa], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 2);
+    assert_eq!(run.manifest["inputs"]["rows_read"], 11);
+    assert_eq!(run.manifest["inputs"]["rows_used"], 9);
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    // o1 twice from a (200) + o2 (50) + o3 from b (7) + o1 on June 20 from c (100), which shares
+    // o1's order id so it extends that order.
+    assert_eq!(rows["c1"]["monetary"], "357.00");
+    assert_eq!(rows["c1"]["frequency"], "3");
+}
+
+#[test]
+fn timezone_sets_end_of_day_weekday_and_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<Line> = (0..4).map(|i| l(["z0", "z1", "z2", "z3"][i], ["c2", "c3", "c4", "c5"][i], "2024-06-01", "p1", 1.0, 10.0)).collect();
+    // 22:30 UTC on Friday 28 June is 02:00 on Saturday 29 June in Tehran (UTC+3:30).
+    lines.push(l("t1", "c1", "2024-06-28 22:30", "p1", 1.0, 10.0));
+    // 21:00 UTC on 30 June is already 1 July in Tehran: after as_of.
+    lines.push(l("t2", "c1", "2024-06-30 21:00", "p1", 1.0, 10.0));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.timezone = chrono_tz::Asia::Tehran;
+    p.k = Some(2);
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let c1 = &rows["c1"];
+    assert_eq!((c1["preferred_weekday"].as_str(), c1["preferred_hour_band"].as_str()), ("Saturday", "00-08"));
+    assert_eq!(c1["last_purchase"], "2024-06-29");
+    assert_eq!(c1["frequency"], "1");
+    assert_eq!(run.manifest["inputs"]["rows_after_as_of"], 1);
+    // End of 30 June in Tehran is 20:30 UTC, 46 hours after 22:30 UTC on 28 June.
+    assert_eq!(c1["recency_days"], "1.9");
+}
+
+/// Three well-separated groups of 20 customers as of `as_of`, plus `extra` lines.
+fn three_groups(as_of: NaiveDate, extra: &[Line]) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for i in 0..20i64 {
+        let (a, m, b) = (format!("a{i:02}"), format!("m{i:02}"), format!("b{i:02}"));
+        // Regular high spenders: 8 orders 10 days apart with three products each.
+        for o in 0..8 {
+            let day = days_ago(as_of, 1 + i % 3 + 10 * o);
+            for prod in ["p1", "p2", "p3"] {
+                lines.push(l(&format!("{a}-{o}"), &a, &day, prod, 1.0, 150.0 + i as f64));
+            }
+        }
+        // Mid customers: 3 orders a month apart, last one 40–59 days ago.
+        for o in 0..3 {
+            let day = days_ago(as_of, 40 + i + 30 * o);
+            lines.push(l(&format!("{m}-{o}"), &m, &day, "p4", 1.0, 80.0 + i as f64).at("IR", "Isfahan"));
+        }
+        // One-time small buyers, about five months ago.
+        lines.push(l(&format!("{b}-0"), &b, &days_ago(as_of, 140 + i), "p5", 1.0, 12.0 + i as f64).at("IR", "Mashhad"));
+    }
+    lines.extend_from_slice(extra);
+    lines
+}
+
+#[test]
+fn same_inputs_give_byte_identical_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let as_of = date("2024-06-30");
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &three_groups(as_of, &[]));
+    let p = checked("2024-06-30", None);
+    let r1 = run(&inputs(vec![sales.clone()], vec![], None), &p, &dir.path().join("o1")).unwrap();
+    let r2 = run(&inputs(vec![sales], vec![], None), &p, &dir.path().join("o2")).unwrap();
+    assert_eq!(r1.files, r2.files);
+    assert_eq!(r1.state, r2.state);
+    for f in &r1.files {
+        let (a, b) = (std::fs::read(dir.path().join("o1").join(f)).unwrap(), std::fs::read(dir.path().join("o2").join(f)).unwrap());
+        assert!(a == b, "{f} differs between runs");
+    }
+    assert_eq!(r1.manifest["clustering"]["k_chosen_by"], "silhouette");
+    let scores = r1.manifest["clustering"]["silhouette_by_k"].as_object().unwrap();
+    assert_eq!(scores.len(), 9, "k = 2..=10 all tried: {scores:?}");
+}
+
+#[test]
+fn segment_ids_and_names_are_stable_across_nights() {
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = date("2024-06-30");
+    let s1 = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &three_groups(day1, &[]));
+    let first = run(&inputs(vec![s1.clone()], vec![], None), &checked("2024-06-30", None), &dir.path().join("n1")).unwrap();
+
+    // Next night: a few customers bought again on July 1.
+    let new_lines = vec![
+        l("a00-new", "a00", "2024-07-01", "p1", 1.0, 150.0),
+        l("m00-new", "m00", "2024-07-01", "p4", 1.0, 80.0),
+        l("b00-new", "b00", "2024-07-01", "p5", 1.0, 12.0),
+    ];
+    let s2 = write_sales(dir.path(), "sales/order_month=2024-07/s2.parquet", "s2", &new_lines);
+    let second =
+        run(&inputs(vec![s1, s2], vec![], Some(first.state.clone())), &checked("2024-07-01", None), &dir.path().join("n2")).unwrap();
+    assert_eq!(second.manifest["clustering"]["k_chosen_by"], "previous");
+    assert_eq!(second.manifest["clustering"]["previous_state"], "continued");
+    assert_eq!(second.state.k, first.state.k);
+    let pairs = |s: &ModelState| s.segments.iter().map(|x| (x.id, x.name.clone())).collect::<Vec<_>>();
+    assert_eq!(pairs(&second.state), pairs(&first.state));
+
+    let before = by_id(read_csv(&dir.path().join("n1/customers.csv")));
+    let after = by_id(read_csv(&dir.path().join("n2/customers.csv")));
+    let changed = ["a00", "m00", "b00"];
+    let mut compared = 0;
+    for (id, row) in &before {
+        if changed.contains(&id.as_str()) {
+            continue;
+        }
+        let now = &after[id];
+        assert_eq!((&now["segment_id"], &now["segment_name"]), (&row["segment_id"], &row["segment_name"]), "{id}");
+        compared += 1;
+    }
+    assert_eq!(compared, 57);
+
+    // Asking for another k: clusters are matched to the previous ones, unmatched get new ids.
+    let third = run(
+        &inputs(vec![dir.path().join("sales/order_month=2024-06/s1.parquet")], vec![], Some(first.state.clone())),
+        &checked("2024-06-30", Some(if first.state.k == 2 { 3 } else { 2 })),
+        &dir.path().join("n3"),
+    )
+    .unwrap();
+    assert_eq!(third.manifest["clustering"]["previous_state"], "matched");
+    let old: HashMap<u32, String> = first.state.segments.iter().map(|s| (s.id, s.name.clone())).collect();
+    let max_old = *old.keys().max().unwrap();
+    for s in &third.state.segments {
+        match old.get(&s.id) {
+            Some(name) => assert_eq!(&s.name, name),
+            None => assert!(s.id > max_old),
+        }
+    }
+}
+
+#[test]
+fn params_are_checked() {
+    let base = || SegmentParams::new(date("2024-06-30"));
+    let err = |p: SegmentParams| match p.check() {
+        Err(SegmentError::InvalidParams(m)) => m,
+        Err(e) => panic!("wrong error {e}"),
+        Ok(_) => panic!("accepted"),
+    };
+    assert!(base().check().is_ok());
+    assert!(err(SegmentParams { k: Some(1), ..base() }).contains("k must be"));
+    assert!(err(SegmentParams { k: Some(11), ..base() }).contains("k must be"));
+    assert!(SegmentParams { k: Some(10), ..base() }.check().is_ok());
+    assert!(err(SegmentParams { n_runs: 0, ..base() }).contains("n_runs"));
+    assert!(err(SegmentParams { at_risk_factor: 0.0, ..base() }).contains("at_risk_factor"));
+    assert!(err(SegmentParams { at_risk_factor: f64::NAN, ..base() }).contains("at_risk_factor"));
+    assert!(err(SegmentParams { lapsed_days: 0, ..base() }).contains("lapsed_days"));
+    assert!(err(SegmentParams { sample_size: 99, ..base() }).contains("sample_size"));
+    assert!(err(SegmentParams { rfm_rules: vec![], ..base() }).contains("empty"));
+    let mut rules = default_rfm_rules();
+    rules.retain(|r| r.name != "Need Attention");
+    assert!(err(SegmentParams { rfm_rules: rules, ..base() }).contains("R3F3"));
+    let bad_range = vec![RfmRule { name: "All".into(), r: (0, 5), f: (1, 5) }];
+    assert!(err(SegmentParams { rfm_rules: bad_range, ..base() }).contains("range"));
+    let catch_all = vec![RfmRule { name: "All".into(), r: (1, 5), f: (1, 5) }];
+    assert!(SegmentParams { rfm_rules: catch_all, ..base() }.check().is_ok());
+}
+
+#[test]
+fn default_rules_cover_the_grid() {
+    let rules = default_rfm_rules();
+    assert!(rfm::check_rules(&rules).is_ok());
+    let name = |r, f| rules[rfm::group_of(&rules, r, f).unwrap()].name.as_str();
+    // Rows r = 5 (top) down to 1, columns f = 1..5.
+    let grid: Vec<Vec<&str>> = (1..=5u8).rev().map(|r| (1..=5u8).map(|f| name(r, f)).collect()).collect();
+    assert_eq!(grid[0], ["New", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"]);
+    assert_eq!(grid[1], ["Promising", "Potential Loyalist", "Potential Loyalist", "Loyal", "Loyal"]);
+    assert_eq!(grid[2], ["About to Sleep", "About to Sleep", "Need Attention", "Loyal", "Loyal"]);
+    assert_eq!(grid[3], ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"]);
+    assert_eq!(grid[4], ["Lost", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"]);
+}
+
+#[test]
+fn no_data_fails_clearly_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let p = checked("2024-06-30", None);
+    let no_data = |r: Result<SegmentRun, SegmentError>| match r {
+        Err(SegmentError::NoData(m)) => m,
+        Err(e) => panic!("wrong error {e}"),
+        Ok(_) => panic!("succeeded"),
+    };
+    assert!(no_data(run(&inputs(vec![], vec![], None), &p, &out)).contains("no sales files"));
+    let late = write_sales(dir.path(), "late.parquet", "s1", &[l("o1", "c1", "2024-07-02", "p1", 1.0, 10.0)]);
+    let m = no_data(run(&inputs(vec![late], vec![], None), &p, &out));
+    assert!(m.contains("no usable sales rows on or before 2024-06-30") && m.contains("1 after"), "{m}");
+    let empty = write_sales(dir.path(), "empty.parquet", "s1", &[]);
+    assert!(no_data(run(&inputs(vec![empty], vec![], None), &p, &out)).contains("no usable sales rows"));
+    let few: Vec<Line> = (0..3).map(|i| l(["o1", "o2", "o3"][i], ["c1", "c2", "c3"][i], "2024-06-01", "p1", 1.0, 10.0)).collect();
+    let few = write_sales(dir.path(), "few.parquet", "s1", &few);
+    let m = no_data(run(&inputs(vec![few.clone()], vec![], None), &p, &out));
+    assert!(m.contains("only 3 customers with purchases") && m.contains("at least 4"), "{m}");
+    let m = no_data(run(&inputs(vec![few], vec![], None), &checked("2024-06-30", Some(5)), &out));
+    assert!(m.contains("at least 10"), "{m}");
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn customers_parquet_has_the_documented_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(out.join("customers.parquet")).unwrap()).unwrap();
+    let schema = builder.schema().clone();
+    let ty = |n: &str| schema.field_with_name(n).unwrap().data_type().clone();
+    for n in ["customer_id", "segment_id", "segment_name", "rfm_code", "rfm_group", "lifecycle_stage", "preferred_weekday", "main_city", "age_band"] {
+        assert_eq!(ty(n), DataType::Utf8, "{n}");
+    }
+    for n in ["rfm_r", "rfm_f", "rfm_m"] {
+        assert_eq!(ty(n), DataType::Int32, "{n}");
+    }
+    for n in ["frequency", "distinct_products"] {
+        assert_eq!(ty(n), DataType::Int64, "{n}");
+    }
+    for n in ["recency_days", "monetary", "avg_order_value", "tenure_days", "days_between_orders", "items_per_order", "return_rate"] {
+        assert_eq!(ty(n), DataType::Float64, "{n}");
+    }
+    assert_eq!(ty("first_purchase"), DataType::Date32);
+    assert_eq!(ty("last_purchase"), DataType::Date32);
+    assert_eq!(ty("marketing_consent"), DataType::Boolean);
+    assert_eq!(schema.fields().len(), 29);
+    let batches: Vec<RecordBatch> = builder.build().unwrap().collect::<Result<_, _>>().unwrap();
+    let ids = batches[0].column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!(ids.len(), 10);
+    assert!(ids.iter().flatten().collect::<Vec<_>>().is_sorted(), "sorted by customer id");
+    let monetary = batches[0].column_by_name("monetary").unwrap().as_any().downcast_ref::<Float64Array>().unwrap();
+    assert_eq!(monetary.value(2), 300.0, "c03, full precision in Parquet");
+}
+
+#[test]
+fn small_segments_are_suppressed_but_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.k = Some(3);
+    p.min_group_size = 100;
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let segs: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("segments.json")).unwrap()).unwrap();
+    let list = segs["segments"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    for s in list {
+        assert_eq!(s["suppressed"], true);
+        assert!(s["revenue_share"].is_null() && s["profile"]["median_monetary"].is_null());
+        assert!(s["customers"].as_u64().is_some() && s["name"].as_str().is_some());
+    }
+    let csv = read_csv(&out.join("segments.csv"));
+    assert!(csv.iter().all(|r| r["suppressed"] == "true" && r["median_monetary"].is_empty()));
+}
+
+/// Scale check, run by hand in release mode:
+/// `cargo test --release -p segflow-engine --lib segment::tests::scale -- --ignored --nocapture`
+/// Generates ~200 k customers and ~5 M lines over 12 monthly files from two overlapping sources.
+#[test]
+#[ignore]
+fn scale_200k_customers() {
+    use rand_xoshiro::Xoshiro256Plus;
+    use rand_xoshiro::rand_core::{RngCore, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Xoshiro256Plus::seed_from_u64(7);
+    let start = micros("2023-07-01 00:00");
+    let day = 86_400_000_000i64;
+    let mut files = Vec::new();
+    let schema_lines = |n: usize| Vec::<Line>::with_capacity(n);
+    // Per month, one file per source; source b re-exports the first week of every month.
+    let t0 = std::time::Instant::now();
+    let mut rows_total = 0usize;
+    for month in 0..12i64 {
+        let mut a = schema_lines(500_000);
+        let mut b = schema_lines(100_000);
+        for c in 0..200_000u64 {
+            // Customer c buys in this month with a probability depending on its "type".
+            let kind = c % 5;
+            let p = [90, 40, 15, 5, 60][kind as usize];
+            if rng.next_u64() % 100 >= p {
+                continue;
+            }
+            let orders = 1 + rng.next_u64() % [3, 2, 1, 1, 2][kind as usize];
+            for o in 0..orders {
+                let ts = start + month * 30 * day + (rng.next_u64() % (30 * day as u64)) as i64;
+                let order = format!("{c}-{month}-{o}");
+                let cust = format!("C{c:06}");
+                let lines = 1 + rng.next_u64() % 4;
+                for li in 0..lines {
+                    let product = format!("P{}", rng.next_u64() % 5000);
+                    let qty = 1.0 + (rng.next_u64() % 3) as f64;
+                    let amount = qty * (5.0 + (rng.next_u64() % [200, 80, 40, 20, 500][kind as usize]) as f64);
+                    let ts_s = chrono::DateTime::from_timestamp_micros(ts).unwrap().format("%Y-%m-%d %H:%M").to_string();
+                    let mut line = l(&order, &cust, &ts_s, &product, qty, amount);
+                    if li == 0 && rng.next_u64() % 50 == 0 {
+                        line.qty = -qty;
+                        line.amount = -amount;
+                        line.order = format!("C{order}");
+                    }
+                    if ts < start + month * 30 * day + 7 * day {
+                        b.push(line.clone());
+                    }
+                    a.push(line);
+                }
+            }
+        }
+        rows_total += a.len() + b.len();
+        files.push(write_sales(dir.path(), &format!("sales/order_month={month:02}/a.parquet"), "a", &a));
+        files.push(write_sales(dir.path(), &format!("sales/order_month={month:02}/b.parquet"), "b", &b));
+    }
+    eprintln!("generated {rows_total} rows in {:?}", t0.elapsed());
+    let t1 = std::time::Instant::now();
+    let r = run(&inputs(files.clone(), vec![], None), &checked("2024-06-30", None), &dir.path().join("out")).unwrap();
+    eprintln!("run (auto k) in {:?}", t1.elapsed());
+    eprintln!("{}", serde_json::to_string_pretty(&r.manifest["inputs"]).unwrap());
+    eprintln!("{}", serde_json::to_string_pretty(&r.manifest["clustering"]).unwrap());
+    let t2 = std::time::Instant::now();
+    let r2 = run(&inputs(files, vec![], Some(r.state.clone())), &checked("2024-06-30", None), &dir.path().join("out2")).unwrap();
+    eprintln!("run (previous state) in {:?}, k {}", t2.elapsed(), r2.state.k);
+}

@@ -1,0 +1,1722 @@
+//! Dates and date-times in the shapes shop exports use: ISO 8601, d/m/y and m/d/y with any common
+//! separator, English month names, 12-hour clocks (with English, Persian and Arabic markers),
+//! compact YYYYMMDD, Excel serial numbers, Unix epochs and Jalali (Solar Hijri) dates.
+//!
+//! Plain ASCII ISO and d/m/y values take fixed-shape fast paths on bytes. Everything else is split
+//! into a few tokens (numbers, words, punctuation) in a stack array and matched by hand, so no
+//! value allocates unless it contains Persian or Arabic digits.
+
+use chrono::{
+    DateTime, Datelike, FixedOffset, MappedLocalTime, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
+    TimeZone, Utc,
+};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::digits::normalize_digits;
+use super::jalali::jalali_to_gregorian;
+use super::{ValueError, fold_char, is_invisible, is_null_marker, trim_value};
+
+/// Gregorian years accepted; anything else is almost certainly a typo or a placeholder
+/// ("0001-01-01", "9999-12-31") and is reported as out of range rather than stored.
+const MIN_YEAR: i32 = 1900;
+const MAX_YEAR: i32 = 2100;
+
+/// A four-digit year in this range is a Jalali year: no Gregorian year in range overlaps it.
+const JALALI_YEARS: std::ops::RangeInclusive<i32> = 1200..=1500;
+
+/// How to read an ambiguous `a/b/yyyy` date when the column gives no evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateOrder {
+    Auto,
+    DayFirst,
+    MonthFirst,
+}
+
+/// The dominant way a column is written; decides how bare numbers are read and what the ingest
+/// report says. The order of [`Style::ALL`] breaks ties in inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Iso,
+    Jalali,
+    Dmy,
+    MonthName,
+    Yyyymmdd,
+    Excel,
+    UnixSeconds,
+    UnixMillis,
+}
+
+impl Style {
+    const ALL: [Style; 8] = [
+        Style::Iso,
+        Style::Jalali,
+        Style::Dmy,
+        Style::MonthName,
+        Style::Yyyymmdd,
+        Style::Excel,
+        Style::UnixSeconds,
+        Style::UnixMillis,
+    ];
+}
+
+/// Parses the dates of one column, with the conventions inferred for that column.
+#[derive(Debug, Clone)]
+pub struct DateParser {
+    style: Style,
+    day_first: bool,
+    tz: Tz,
+    /// The zone's offset when it never changes (UTC, Etc/GMT+3, ...): converting then needs no
+    /// transition lookup.
+    fixed: Option<FixedOffset>,
+}
+
+/// A parsed value before it is placed on the time line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stamp {
+    /// A calendar date and wall-clock time, in the column's zone unless it carries an offset.
+    Local {
+        date: NaiveDate,
+        time: Option<NaiveTime>,
+        offset: Option<FixedOffset>,
+    },
+    /// An instant (Unix epochs), independent of any zone.
+    Instant(DateTime<Utc>),
+}
+
+impl DateParser {
+    /// A parser with no inferred conventions: `a/b/yyyy` is read in `order` (day-first for
+    /// [`DateOrder::Auto`]) and bare numbers are never Excel serials.
+    pub fn new(order: DateOrder, tz: Tz) -> Self {
+        DateParser {
+            style: Style::Dmy,
+            day_first: order != DateOrder::MonthFirst,
+            tz,
+            fixed: fixed_offset(tz),
+        }
+    }
+
+    /// Decides, from sample values of one column, how the column is written: day-first vs
+    /// month-first (a sample whose first part is > 12 is evidence for day-first, second part > 12
+    /// for month-first; the majority of evidence wins and without evidence `order` decides, Auto
+    /// meaning day-first), and whether a purely numeric column is YYYYMMDD, Jalali YYYYMMDD, an
+    /// Excel serial number, or Unix epoch seconds or milliseconds.
+    pub fn infer<'a, I: IntoIterator<Item = &'a str>>(samples: I, order: DateOrder, tz: Tz) -> Self {
+        let mut votes = [0usize; Style::ALL.len()];
+        let (mut day_first_evidence, mut month_first_evidence) = (0usize, 0usize);
+        for sample in samples {
+            match classify(sample) {
+                Some(Evidence::Style(style)) => votes[style as usize] += 1,
+                Some(Evidence::Dmy {
+                    first_over_12,
+                    second_over_12,
+                }) => {
+                    votes[Style::Dmy as usize] += 1;
+                    if first_over_12 && !second_over_12 {
+                        day_first_evidence += 1;
+                    } else if second_over_12 && !first_over_12 {
+                        month_first_evidence += 1;
+                    }
+                }
+                None => {}
+            }
+        }
+        let mut style = Style::Dmy;
+        let mut best = 0;
+        for candidate in Style::ALL {
+            if votes[candidate as usize] > best {
+                best = votes[candidate as usize];
+                style = candidate;
+            }
+        }
+        let day_first = match day_first_evidence.cmp(&month_first_evidence) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => order != DateOrder::MonthFirst,
+        };
+        DateParser {
+            style,
+            day_first,
+            tz,
+            fixed: fixed_offset(tz),
+        }
+    }
+
+    /// Whether ambiguous `a/b/yyyy` dates are read day-first.
+    pub fn day_first(&self) -> bool {
+        self.day_first
+    }
+
+    /// The zone naive values are interpreted in.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    /// Parses one cell into an instant. `Ok(None)` for empty cells and null markers. Naive values
+    /// are wall-clock times in the column's zone (a time in a DST gap moves forward by the length
+    /// of the gap; an ambiguous one takes the earlier instant); values with an offset or `Z` use
+    /// it; Unix epochs are UTC.
+    pub fn parse(&self, raw: &str) -> Result<Option<DateTime<Utc>>, ValueError> {
+        Ok(self.stamp(raw, false)?.map(|stamp| self.resolve(stamp)))
+    }
+
+    /// Combines a date column and a time column. An empty time means the date cell alone is
+    /// parsed (so midnight, unless that cell carries a time itself); otherwise any time in the date
+    /// cell is ignored in favour of the time column. The time may be an Excel day fraction.
+    pub fn parse_parts(&self, date: &str, time: &str) -> Result<Option<DateTime<Utc>>, ValueError> {
+        let time = trim_value(time);
+        if is_null_marker(time) {
+            return self.parse(date);
+        }
+        let Some(date) = self.parse_date(date)? else {
+            return Ok(None);
+        };
+        let (time, offset) = parse_time_cell(time)?;
+        Ok(Some(self.resolve(Stamp::Local {
+            date,
+            time: Some(time),
+            offset,
+        })))
+    }
+
+    /// The calendar date of a cell, ignoring any time part (for birth or sign-up dates). Unix
+    /// epochs give their date in the column's zone.
+    pub fn parse_date(&self, raw: &str) -> Result<Option<NaiveDate>, ValueError> {
+        Ok(self.stamp(raw, true)?.map(|stamp| match stamp {
+            Stamp::Local { date, .. } => date,
+            Stamp::Instant(instant) => instant.with_timezone(&self.tz).date_naive(),
+        }))
+    }
+
+    /// Short description of how the column is written, for the ingest report.
+    pub fn describe(&self) -> &'static str {
+        match self.style {
+            Style::Iso => "iso-8601",
+            Style::Jalali => "jalali",
+            Style::Dmy if self.day_first => "day-first",
+            Style::Dmy => "month-first",
+            Style::MonthName => "month-name",
+            Style::Yyyymmdd => "yyyymmdd",
+            Style::Excel => "excel-serial",
+            Style::UnixSeconds => "unix-seconds",
+            Style::UnixMillis => "unix-millis",
+        }
+    }
+
+    fn stamp(&self, raw: &str, date_only: bool) -> Result<Option<Stamp>, ValueError> {
+        let trimmed = trim_value(raw);
+        if is_null_marker(trimmed) {
+            return Ok(None);
+        }
+        if let Some(result) = fast_iso(trimmed.as_bytes()) {
+            return result.map(Some);
+        }
+        if let Some(result) = fast_dmy(trimmed.as_bytes(), self.day_first) {
+            return result.map(Some);
+        }
+        let normalized = normalize_digits(trimmed);
+        let s = normalized.as_ref();
+        if is_numeric(s) {
+            return self.numeric(s).map(Some);
+        }
+        let tokens = tokenize(s)?;
+        let tokens = tokens.as_slice();
+        let (date, next) = self.date_tokens(tokens)?;
+        if date_only {
+            return Ok(Some(Stamp::Local {
+                date,
+                time: None,
+                offset: None,
+            }));
+        }
+        let (time, offset) = time_after_date(tokens, next)?;
+        Ok(Some(Stamp::Local { date, time, offset }))
+    }
+
+    fn resolve(&self, stamp: Stamp) -> DateTime<Utc> {
+        match stamp {
+            Stamp::Instant(instant) => instant,
+            Stamp::Local { date, time, offset } => {
+                let local = date.and_time(time.unwrap_or(NaiveTime::MIN));
+                match offset.or(self.fixed) {
+                    Some(offset) => utc_from_offset(local, offset),
+                    None => self.zoned_to_utc(local),
+                }
+            }
+        }
+    }
+
+    fn zoned_to_utc(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        match self.tz.from_local_datetime(&local) {
+            MappedLocalTime::Single(dt) => dt.with_timezone(&Utc),
+            MappedLocalTime::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
+            MappedLocalTime::None => {
+                // In a DST gap: read the wall-clock time with the offset in force before the gap,
+                // which lands as far past the gap as the time was into it (02:30 -> 03:30).
+                let before = self
+                    .tz
+                    .offset_from_utc_datetime(&(local - TimeDelta::days(1)))
+                    .fix();
+                utc_from_offset(local, before)
+            }
+        }
+    }
+
+    /// Cells that are only digits (with an optional fraction).
+    fn numeric(&self, s: &str) -> Result<Stamp, ValueError> {
+        let bad = ValueError::BadDate;
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        if self.style == Style::Excel && int.len() <= 7 {
+            return excel_serial(s.parse().map_err(|_| bad)?);
+        }
+        match int.len() {
+            8 if frac.is_empty() => {
+                let v: u32 = int.parse().map_err(|_| bad)?;
+                let date = ymd4((v / 10_000) as i32, v / 100 % 100, v % 100)?;
+                Ok(Stamp::Local {
+                    date,
+                    time: None,
+                    offset: None,
+                })
+            }
+            9 | 10 => {
+                let secs: i64 = int.parse().map_err(|_| bad)?;
+                instant(DateTime::from_timestamp(secs, fraction_nanos(frac)))
+            }
+            12 | 13 => {
+                let millis: i64 = int.parse().map_err(|_| bad)?;
+                let nanos = (millis % 1000) as u32 * 1_000_000 + fraction_nanos(frac) / 1000;
+                instant(DateTime::from_timestamp(millis / 1000, nanos))
+            }
+            _ => Err(bad),
+        }
+    }
+
+    /// Parses the date at the start of `t`; returns it and the index of the first token after it.
+    fn date_tokens(&self, t: &[Tok<'_>]) -> Result<(NaiveDate, usize), ValueError> {
+        let bad = ValueError::BadDate;
+        let i = skip_weekday(t);
+        match t.get(i).copied() {
+            Some(Tok::Num { v: a, len: a_len }) => {
+                if let (Some(Tok::Sym(sep)), Some(Tok::Num { v: b, len: b_len })) =
+                    (t.get(i + 1), t.get(i + 2))
+                    && is_date_sep(*sep)
+                {
+                    let Some(&Tok::Num { v: c, len: c_len }) = t.get(i + 4) else {
+                        return Err(bad);
+                    };
+                    if t.get(i + 3) != Some(&Tok::Sym(*sep)) || *b_len > 2 {
+                        return Err(bad);
+                    }
+                    let (a, b, c) = (a as u32, *b as u32, c as u32);
+                    let date = match (a_len, c_len) {
+                        (4, 1 | 2) => ymd4(a as i32, b, c)?,
+                        (1 | 2, 2 | 4) => {
+                            let year = if c_len == 2 { expand_year(c) } else { c as i32 };
+                            if JALALI_YEARS.contains(&year) {
+                                // Persian usage is day/month/year, never month-first.
+                                jalali(year, b, a)?
+                            } else if self.day_first {
+                                gregorian(year, b, a)?
+                            } else {
+                                gregorian(year, a, b)?
+                            }
+                        }
+                        _ => return Err(bad),
+                    };
+                    return Ok((date, i + 5));
+                }
+                match a_len {
+                    // "2023-Jan-05"
+                    4 => {
+                        let mut j = skip_sep(t, i + 1);
+                        let Some(Tok::Word(w)) = t.get(j) else {
+                            return Err(bad);
+                        };
+                        let (month, persian) = month_word(w).ok_or(bad)?;
+                        j = skip_sep(t, j + 1);
+                        let Some(&Tok::Num { v: d, len: 1 | 2 }) = t.get(j) else {
+                            return Err(bad);
+                        };
+                        let date = if persian {
+                            jalali(a as i32, month, d as u32)?
+                        } else {
+                            gregorian(a as i32, month, d as u32)?
+                        };
+                        Ok((date, j + 1))
+                    }
+                    // "20231104T1430..." (a bare 8-digit cell never reaches here).
+                    8 => {
+                        let v = a as u32;
+                        Ok((ymd4((v / 10_000) as i32, v / 100 % 100, v % 100)?, i + 1))
+                    }
+                    // "01-Jan-2023", "5 January 2023", "5th of May, 2023", "۱۳ آبان ۱۴۰۲"
+                    1 | 2 => {
+                        let mut j = skip_ordinal(t, i + 1);
+                        j = skip_sep(t, j);
+                        if matches!(t.get(j), Some(Tok::Word(w)) if word_is(w, "of")) {
+                            j += 1;
+                        }
+                        let Some(Tok::Word(w)) = t.get(j) else {
+                            return Err(bad);
+                        };
+                        let (month, persian) = month_word(w).ok_or(bad)?;
+                        j = skip_sep(t, j + 1);
+                        let year = year_token(t.get(j), persian)?;
+                        let date = if persian {
+                            jalali(year, month, a as u32)?
+                        } else {
+                            gregorian(year, month, a as u32)?
+                        };
+                        Ok((date, j + 1))
+                    }
+                    _ => Err(bad),
+                }
+            }
+            // "Jan 5, 2023", "January 5th 2023", "Nov-04-2023"
+            Some(Tok::Word(w)) => {
+                let (month, persian) = month_word(w).ok_or(bad)?;
+                let j = skip_sep(t, i + 1);
+                let Some(&Tok::Num { v: d, len: 1 | 2 }) = t.get(j) else {
+                    return Err(bad);
+                };
+                let j = skip_sep(t, skip_ordinal(t, j + 1));
+                let year = year_token(t.get(j), persian)?;
+                let date = if persian {
+                    jalali(year, month, d as u32)?
+                } else {
+                    gregorian(year, month, d as u32)?
+                };
+                Ok((date, j + 1))
+            }
+            _ => Err(bad),
+        }
+    }
+}
+
+/// Parses a time-of-day cell: "8:26", "08:26:00", "14:30:00.250", "8:26 PM", "8 pm",
+/// "02:30 ب.ظ". `Ok(None)` for empty cells and null markers.
+pub fn parse_time_of_day(raw: &str) -> Result<Option<NaiveTime>, ValueError> {
+    let trimmed = trim_value(raw);
+    if is_null_marker(trimmed) {
+        return Ok(None);
+    }
+    if let Some(time) = fast_time(trimmed.as_bytes()) {
+        return Ok(Some(time));
+    }
+    let normalized = normalize_digits(trimmed);
+    let tokens = tokenize(&normalized).map_err(|_| ValueError::BadTime)?;
+    let t = tokens.as_slice();
+    let start = usize::from(matches!(t.first(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case("t")));
+    match parse_time(t, start)? {
+        (time, None, end) if end == t.len() => Ok(Some(time)),
+        _ => Err(ValueError::BadTime),
+    }
+}
+
+/// The time column of [`DateParser::parse_parts`]: a clock time (optionally with an offset) or an
+/// Excel day fraction such as "0.5".
+fn parse_time_cell(s: &str) -> Result<(NaiveTime, Option<FixedOffset>), ValueError> {
+    let bad = ValueError::BadTime;
+    let normalized = normalize_digits(s);
+    let s = normalized.as_ref();
+    if is_numeric(s) {
+        let fraction: f64 = s.parse().map_err(|_| bad)?;
+        if !(0.0..1.0).contains(&fraction) {
+            return Err(bad);
+        }
+        let ms = (fraction * 86_400_000.0).round() as u32;
+        let time =
+            NaiveTime::from_num_seconds_from_midnight_opt((ms / 1000).min(86_399), ms % 1000 * 1_000_000);
+        return Ok((time.ok_or(bad)?, None));
+    }
+    let tokens = tokenize(s).map_err(|_| bad)?;
+    let t = tokens.as_slice();
+    let start = usize::from(matches!(t.first(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case("t")));
+    match parse_time(t, start)? {
+        (time, offset, end) if end == t.len() => Ok((time, offset)),
+        _ => Err(bad),
+    }
+}
+
+fn utc_from_offset(local: NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
+    match offset.local_minus_utc() {
+        // Most columns are UTC; skip the date arithmetic for them.
+        0 => local.and_utc(),
+        secs => (local - TimeDelta::seconds(i64::from(secs))).and_utc(),
+    }
+}
+
+/// The offset of zones that have no transitions; chrono-tz names them Etc/* or plain UTC aliases.
+fn fixed_offset(tz: Tz) -> Option<FixedOffset> {
+    let name = tz.name();
+    let fixed = name.starts_with("Etc/")
+        || matches!(
+            name,
+            "UTC" | "UCT" | "GMT" | "GMT0" | "GMT+0" | "GMT-0" | "Greenwich" | "Universal" | "Zulu"
+        );
+    fixed.then(|| {
+        tz.offset_from_utc_datetime(&DateTime::UNIX_EPOCH.naive_utc())
+            .fix()
+    })
+}
+
+/// `YYYY-MM-DD`, optionally followed by `[T ]H[H]:MM[:SS]` and `Z`, at fixed byte positions.
+/// `None` sends anything else (including invalid times and non-Gregorian years) to the general
+/// path, which also produces the right error.
+#[inline]
+fn fast_iso(b: &[u8]) -> Option<Result<Stamp, ValueError>> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = fast_year(&b[..4])?;
+    let month = two_digits(b[5], b[6])?;
+    let day = two_digits(b[8], b[9])?;
+    let mut rest = &b[10..];
+    let mut offset = None;
+    if let [head @ .., b'Z'] = rest {
+        if head.is_empty() {
+            return None;
+        }
+        rest = head;
+        offset = Some(FixedOffset::east_opt(0)?);
+    }
+    let time = fast_clock(rest)?;
+    Some(
+        NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day))
+            .map(|date| Stamp::Local { date, time, offset })
+            .ok_or(ValueError::BadDate),
+    )
+}
+
+/// `D[D]/M[M]/YYYY` (or with '.' or '-'), optionally followed by `[T ]H[H]:MM[:SS]`. Like
+/// [`fast_iso`], `None` defers to the general path.
+#[inline]
+fn fast_dmy(b: &[u8], day_first: bool) -> Option<Result<Stamp, ValueError>> {
+    let (a, i) = fast_one_or_two(b, 0)?;
+    let sep = *b.get(i)?;
+    if !is_date_sep(sep) {
+        return None;
+    }
+    let (c, j) = fast_one_or_two(b, i + 1)?;
+    if b.get(j) != Some(&sep) {
+        return None;
+    }
+    let year = fast_year(b.get(j + 1..j + 5)?)?;
+    let time = fast_clock(&b[j + 5..])?;
+    let (day, month) = if day_first { (a, c) } else { (c, a) };
+    Some(
+        NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day))
+            .map(|date| Stamp::Local {
+                date,
+                time,
+                offset: None,
+            })
+            .ok_or(ValueError::BadDate),
+    )
+}
+
+/// Four ASCII digits forming a Gregorian year in range (Jalali and out-of-range years are left
+/// to the general path).
+#[inline]
+fn fast_year(b: &[u8]) -> Option<i32> {
+    let [y1, y2, y3, y4] = *b else {
+        return None;
+    };
+    let year = i32::from(two_digits(y1, y2)?) * 100 + i32::from(two_digits(y3, y4)?);
+    (MIN_YEAR..=MAX_YEAR).contains(&year).then_some(year)
+}
+
+/// One or two ASCII digits at `b[i..]`: the value and the index after them.
+#[inline]
+fn fast_one_or_two(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    let first = digit(*b.get(i)?)?;
+    match b.get(i + 1).and_then(|&c| digit(c)) {
+        Some(second) => Some((first * 10 + second, i + 2)),
+        None => Some((first, i + 1)),
+    }
+}
+
+/// Nothing, or `[T ]` and a time for [`fast_time`].
+#[inline]
+fn fast_clock(rest: &[u8]) -> Option<Option<NaiveTime>> {
+    match rest {
+        [] => Some(None),
+        [b'T' | b' ', time @ ..] => fast_time(time).map(Some),
+        _ => None,
+    }
+}
+
+/// `H:MM`, `HH:MM` and `HH:MM:SS` in ASCII.
+#[inline]
+fn fast_time(b: &[u8]) -> Option<NaiveTime> {
+    let (h, rest) = match b {
+        [h, b':', rest @ ..] => (u32::from(digit(*h)?), rest),
+        [h1, h2, b':', rest @ ..] => (u32::from(two_digits(*h1, *h2)?), rest),
+        _ => return None,
+    };
+    match rest {
+        [m1, m2] => NaiveTime::from_hms_opt(h, u32::from(two_digits(*m1, *m2)?), 0),
+        [m1, m2, b':', s1, s2] => NaiveTime::from_hms_opt(
+            h,
+            u32::from(two_digits(*m1, *m2)?),
+            u32::from(two_digits(*s1, *s2)?),
+        ),
+        _ => None,
+    }
+}
+
+#[inline]
+fn digit(b: u8) -> Option<u8> {
+    b.is_ascii_digit().then(|| b - b'0')
+}
+
+#[inline]
+fn two_digits(a: u8, b: u8) -> Option<u8> {
+    Some(digit(a)? * 10 + digit(b)?)
+}
+
+/// Only ASCII digits, with at most one '.' that has digits before it.
+fn is_numeric(s: &str) -> bool {
+    let b = s.as_bytes();
+    let int_len = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    int_len > 0
+        && match &b[int_len..] {
+            [] => true,
+            [b'.', frac @ ..] => frac.iter().all(u8::is_ascii_digit),
+            _ => false,
+        }
+}
+
+/// Nanoseconds of a fraction written as digits after the decimal point (extra digits dropped).
+fn fraction_nanos(frac: &str) -> u32 {
+    let mut nanos = 0u32;
+    let mut scale = 100_000_000u32;
+    for b in frac.bytes().take(9) {
+        nanos += u32::from(b - b'0') * scale;
+        scale /= 10;
+    }
+    nanos
+}
+
+fn instant(dt: Option<DateTime<Utc>>) -> Result<Stamp, ValueError> {
+    let dt = dt.ok_or(ValueError::DateOutOfRange)?;
+    if (MIN_YEAR..=MAX_YEAR).contains(&dt.year()) {
+        Ok(Stamp::Instant(dt))
+    } else {
+        Err(ValueError::DateOutOfRange)
+    }
+}
+
+/// Excel's 1900 date system: serial 1 is 1900-01-01 and serial 60 is the 29 February 1900 that
+/// Excel invents for Lotus compatibility, so from 61 on the epoch is 1899-12-30 (25569 is
+/// 1970-01-01). The fraction is the time of day, rounded to the millisecond to undo float noise.
+fn excel_serial(serial: f64) -> Result<Stamp, ValueError> {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return Err(ValueError::DateOutOfRange);
+    }
+    let mut days = serial.trunc() as i64;
+    let mut ms = ((serial - serial.trunc()) * 86_400_000.0).round() as i64;
+    if ms >= 86_400_000 {
+        days += 1;
+        ms -= 86_400_000;
+    }
+    let epoch = match days {
+        ..60 => NaiveDate::from_ymd_opt(1899, 12, 31),
+        60 => return Err(ValueError::BadDate),
+        _ => NaiveDate::from_ymd_opt(1899, 12, 30),
+    };
+    let date = epoch
+        .and_then(|e| e.checked_add_signed(TimeDelta::days(days)))
+        .ok_or(ValueError::DateOutOfRange)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&date.year()) {
+        return Err(ValueError::DateOutOfRange);
+    }
+    let time =
+        NaiveTime::from_num_seconds_from_midnight_opt((ms / 1000) as u32, (ms % 1000) as u32 * 1_000_000);
+    Ok(Stamp::Local {
+        date,
+        time,
+        offset: None,
+    })
+}
+
+fn gregorian(y: i32, m: u32, d: u32) -> Result<NaiveDate, ValueError> {
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return Err(ValueError::DateOutOfRange);
+    }
+    NaiveDate::from_ymd_opt(y, m, d).ok_or(ValueError::BadDate)
+}
+
+fn jalali(y: i32, m: u32, d: u32) -> Result<NaiveDate, ValueError> {
+    let date = jalali_to_gregorian(y, m, d).ok_or(ValueError::BadDate)?;
+    if (MIN_YEAR..=MAX_YEAR).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(ValueError::DateOutOfRange)
+    }
+}
+
+/// A date with a four-digit year first: Jalali when the year says so.
+fn ymd4(y: i32, m: u32, d: u32) -> Result<NaiveDate, ValueError> {
+    if JALALI_YEARS.contains(&y) {
+        jalali(y, m, d)
+    } else {
+        gregorian(y, m, d)
+    }
+}
+
+/// Two-digit years pivot at 70, like most spreadsheet software.
+fn expand_year(yy: u32) -> i32 {
+    let yy = yy as i32;
+    if yy < 70 { 2000 + yy } else { 1900 + yy }
+}
+
+/// The same pivot for two-digit Jalali years ("۰۲" is 1402, "۹۸" is 1398).
+fn expand_jalali_year(yy: u32) -> i32 {
+    let yy = yy as i32;
+    if yy < 70 { 1400 + yy } else { 1300 + yy }
+}
+
+fn year_token(tok: Option<&Tok<'_>>, persian: bool) -> Result<i32, ValueError> {
+    match tok {
+        Some(&Tok::Num { v, len: 4 }) => Ok(v as i32),
+        Some(&Tok::Num { v, len: 2 }) if persian => Ok(expand_jalali_year(v as u32)),
+        Some(&Tok::Num { v, len: 2 }) => Ok(expand_year(v as u32)),
+        _ => Err(ValueError::BadDate),
+    }
+}
+
+fn is_date_sep(c: u8) -> bool {
+    matches!(c, b'-' | b'/' | b'.')
+}
+
+/// Skips one separator between the parts of a date written with a month name.
+fn skip_sep(t: &[Tok<'_>], i: usize) -> usize {
+    match t.get(i) {
+        Some(Tok::Sym(b'-' | b'/' | b'.' | b',')) => i + 1,
+        _ => i,
+    }
+}
+
+fn skip_ordinal(t: &[Tok<'_>], i: usize) -> usize {
+    match t.get(i) {
+        Some(Tok::Word(w)) if ["st", "nd", "rd", "th"].iter().any(|o| word_is(w, o)) => i + 1,
+        _ => i,
+    }
+}
+
+const WEEKDAYS: [&str; 29] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+    // Persian, folded (no ZWNJ).
+    "شنبه",
+    "یکشنبه",
+    "دوشنبه",
+    "سهشنبه",
+    "چهارشنبه",
+    "پنجشنبه",
+    "جمعه",
+    // First halves of weekdays written with a space instead of a ZWNJ ("سه شنبه").
+    "یک",
+    "دو",
+    "سه",
+    "چهار",
+    "پنج",
+];
+
+/// Skips a leading weekday name ("Sat, 04 Nov 2023", "شنبه ۱۳ آبان ۱۴۰۲", "سه شنبه ...").
+fn skip_weekday(t: &[Tok<'_>]) -> usize {
+    let mut i = 0;
+    while let Some(Tok::Word(w)) = t.get(i)
+        && WEEKDAYS.iter().any(|d| word_is(w, d))
+    {
+        i += 1;
+        if let Some(Tok::Sym(b',')) = t.get(i) {
+            i += 1;
+        }
+    }
+    i
+}
+
+const ENGLISH_MONTHS: [(&str, u32); 24] = [
+    ("jan", 1),
+    ("january", 1),
+    ("feb", 2),
+    ("february", 2),
+    ("mar", 3),
+    ("march", 3),
+    ("apr", 4),
+    ("april", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("june", 6),
+    ("jul", 7),
+    ("july", 7),
+    ("aug", 8),
+    ("august", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("september", 9),
+    ("oct", 10),
+    ("october", 10),
+    ("nov", 11),
+    ("november", 11),
+    ("dec", 12),
+    ("december", 12),
+];
+
+/// Jalali month names in folded spelling (Persian yeh, bare alef), in calendar order.
+const PERSIAN_MONTHS: [&str; 12] = [
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "ابان",
+    "اذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+];
+
+/// The month number of an English or Persian month name, and whether it is Persian (Jalali).
+fn month_word(w: &str) -> Option<(u32, bool)> {
+    if w.as_bytes()[0].is_ascii_alphabetic() {
+        ENGLISH_MONTHS
+            .iter()
+            .find(|(name, _)| word_is(w, name))
+            .map(|&(_, m)| (m, false))
+    } else {
+        PERSIAN_MONTHS
+            .iter()
+            .position(|name| word_is(w, name))
+            .map(|i| (i as u32 + 1, true))
+    }
+}
+
+/// Compares a word with a lowercase, folded name, ignoring ASCII case, dots ("Jan.", "a.m."),
+/// ZWNJ and tatweel, and Arabic spelling variants of Persian letters.
+fn word_is(w: &str, name: &str) -> bool {
+    w.chars()
+        .filter(|&c| !matches!(c, '.' | '\u{200C}' | '\u{200D}' | '\u{0640}'))
+        .map(|c| fold_char(c).to_ascii_lowercase())
+        .eq(name.chars().filter(|&c| c != '.'))
+}
+
+/// Whether a word marks the afternoon (Some(true)) or the morning (Some(false)).
+fn meridiem(w: &str) -> Option<bool> {
+    const AM: [&str; 5] = ["am", "قظ", "صبح", "ص", "قبلازظهر"];
+    const PM: [&str; 5] = ["pm", "بظ", "عصر", "م", "بعدازظهر"];
+    if AM.iter().any(|m| word_is(w, m)) {
+        Some(false)
+    } else if PM.iter().any(|m| word_is(w, m)) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// After the date: nothing, or an optional 'T' / ',' / "at" / "ساعت" and a time.
+fn time_after_date(
+    t: &[Tok<'_>],
+    mut i: usize,
+) -> Result<(Option<NaiveTime>, Option<FixedOffset>), ValueError> {
+    if i == t.len() {
+        return Ok((None, None));
+    }
+    match t[i] {
+        Tok::Word(w) if word_is(w, "t") || word_is(w, "at") || word_is(w, "ساعت") => i += 1,
+        Tok::Sym(b',') => i += 1,
+        _ => {}
+    }
+    let (time, offset, end) = parse_time(t, i)?;
+    if end != t.len() {
+        return Err(ValueError::BadTime);
+    }
+    Ok((Some(time), offset))
+}
+
+/// `H[:MM[:SS[.fff]]] [am/pm] [offset]` starting at `t[i]` (the hour alone needs an am/pm
+/// marker). Returns the time, the offset if any and the index after the last token used.
+fn parse_time(t: &[Tok<'_>], mut i: usize) -> Result<(NaiveTime, Option<FixedOffset>, usize), ValueError> {
+    let bad = ValueError::BadTime;
+    let Some(&Tok::Num { v: hour, len: 1 | 2 }) = t.get(i) else {
+        return Err(bad);
+    };
+    i += 1;
+    let (mut minute, mut second, mut nano) = (0, 0, 0);
+    let mut has_minutes = false;
+    if let Some(Tok::Sym(b':')) = t.get(i) {
+        let Some(&Tok::Num { v, len: 2 }) = t.get(i + 1) else {
+            return Err(bad);
+        };
+        minute = v;
+        has_minutes = true;
+        i += 2;
+        if let Some(Tok::Sym(b':')) = t.get(i) {
+            let Some(&Tok::Num { v, len: 2 }) = t.get(i + 1) else {
+                return Err(bad);
+            };
+            second = v;
+            i += 2;
+            if let (Some(Tok::Sym(b'.' | b',')), Some(&Tok::Num { v, len })) = (t.get(i), t.get(i + 1)) {
+                nano = frac_tok_nanos(v, len);
+                i += 2;
+            }
+        }
+    }
+    let mut pm = None;
+    if let Some(Tok::Word(w)) = t.get(i)
+        && let Some(is_pm) = meridiem(w)
+    {
+        pm = Some(is_pm);
+        i += 1;
+    }
+    if !has_minutes && pm.is_none() {
+        return Err(bad);
+    }
+    let hour = match pm {
+        None => hour,
+        Some(_) if hour > 12 => return Err(bad),
+        // 12 AM is midnight and 12 PM is noon.
+        Some(is_pm) => hour % 12 + if is_pm { 12 } else { 0 },
+    };
+    let time = NaiveTime::from_hms_nano_opt(hour as u32, minute as u32, second as u32, nano).ok_or(bad)?;
+    let (offset, i) = parse_offset(t, i)?;
+    Ok((time, offset, i))
+}
+
+fn frac_tok_nanos(v: u64, len: u8) -> u32 {
+    let mut v = v;
+    let mut len = len;
+    while len > 9 {
+        v /= 10;
+        len -= 1;
+    }
+    (v * 10u64.pow(u32::from(9 - len))) as u32
+}
+
+/// `Z`, `UTC`, `GMT`, `±HH`, `±HHMM`, `±HH:MM`, or `UTC±...`.
+fn parse_offset(t: &[Tok<'_>], mut i: usize) -> Result<(Option<FixedOffset>, usize), ValueError> {
+    let bad = ValueError::BadTime;
+    let mut seconds = None;
+    if let Some(Tok::Word(w)) = t.get(i)
+        && (word_is(w, "z") || word_is(w, "utc") || word_is(w, "gmt"))
+    {
+        seconds = Some(0);
+        i += 1;
+    }
+    if let Some(&Tok::Sym(sign @ (b'+' | b'-'))) = t.get(i) {
+        let Some(&Tok::Num { v, len }) = t.get(i + 1) else {
+            return Err(bad);
+        };
+        let (hours, minutes) = match len {
+            1 | 2 => match (t.get(i + 2), t.get(i + 3)) {
+                (Some(Tok::Sym(b':')), Some(&Tok::Num { v: m, len: 2 })) => {
+                    i += 2;
+                    (v, m)
+                }
+                _ => (v, 0),
+            },
+            4 => (v / 100, v % 100),
+            _ => return Err(bad),
+        };
+        i += 2;
+        if hours > 23 || minutes > 59 {
+            return Err(bad);
+        }
+        let magnitude = (hours * 3600 + minutes * 60) as i32;
+        seconds = Some(if sign == b'-' { -magnitude } else { magnitude });
+    }
+    match seconds {
+        None => Ok((None, i)),
+        Some(s) => Ok((Some(FixedOffset::east_opt(s).ok_or(bad)?), i)),
+    }
+}
+
+/// What one sample says about its column.
+enum Evidence {
+    Style(Style),
+    Dmy {
+        first_over_12: bool,
+        second_over_12: bool,
+    },
+}
+
+fn classify(sample: &str) -> Option<Evidence> {
+    let trimmed = trim_value(sample);
+    if is_null_marker(trimmed) {
+        return None;
+    }
+    let normalized = normalize_digits(trimmed);
+    let s = normalized.as_ref();
+    if is_numeric(s) {
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        return match int.len() {
+            8 if frac.is_empty() => {
+                let v: u32 = int.parse().ok()?;
+                let (y, m, d) = ((v / 10_000) as i32, v / 100 % 100, v % 100);
+                if JALALI_YEARS.contains(&y) {
+                    jalali(y, m, d).ok().map(|_| Evidence::Style(Style::Jalali))
+                } else {
+                    gregorian(y, m, d).ok().map(|_| Evidence::Style(Style::Yyyymmdd))
+                }
+            }
+            9 | 10 => Some(Evidence::Style(Style::UnixSeconds)),
+            12 | 13 => Some(Evidence::Style(Style::UnixMillis)),
+            5 => {
+                let serial: f64 = s.parse().ok()?;
+                (20_000.0..=80_000.0)
+                    .contains(&serial)
+                    .then_some(Evidence::Style(Style::Excel))
+            }
+            _ => None,
+        };
+    }
+    let tokens = tokenize(s).ok()?;
+    let t = tokens.as_slice();
+    let i = skip_weekday(t);
+    match (t.get(i), t.get(i + 1), t.get(i + 2), t.get(i + 3), t.get(i + 4)) {
+        (Some(&Tok::Num { v, len: 4 }), Some(Tok::Sym(sep)), ..) if is_date_sep(*sep) => {
+            let jalali = JALALI_YEARS.contains(&(v as i32));
+            Some(Evidence::Style(if jalali { Style::Jalali } else { Style::Iso }))
+        }
+        (
+            Some(&Tok::Num { v: a, len: 1 | 2 }),
+            Some(Tok::Sym(s1)),
+            Some(&Tok::Num { v: b, len: 1 | 2 }),
+            Some(Tok::Sym(s2)),
+            Some(&Tok::Num {
+                v: y,
+                len: y_len @ (2 | 4),
+            }),
+        ) if is_date_sep(*s1) && s1 == s2 => {
+            if y_len == 4 && JALALI_YEARS.contains(&(y as i32)) {
+                Some(Evidence::Style(Style::Jalali))
+            } else {
+                Some(Evidence::Dmy {
+                    first_over_12: a > 12,
+                    second_over_12: b > 12,
+                })
+            }
+        }
+        _ => t.iter().find_map(|tok| match tok {
+            Tok::Word(w) => month_word(w)
+                .map(|(_, persian)| Evidence::Style(if persian { Style::Jalali } else { Style::MonthName })),
+            _ => None,
+        }),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok<'a> {
+    /// A run of ASCII digits: its value and how many digits it had ("08" is 8, len 2).
+    Num { v: u64, len: u8 },
+    /// Letters (any script), with any dots attached to them ("Jan.", "a.m.", "ق.ظ").
+    Word(&'a str),
+    /// One of `- / . : , +` (the Arabic comma and the Unicode minus map onto ',' and '-').
+    Sym(u8),
+}
+
+const MAX_TOKENS: usize = 24;
+
+struct Tokens<'a> {
+    buf: [Tok<'a>; MAX_TOKENS],
+    len: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn push(&mut self, tok: Tok<'a>) -> Result<(), ValueError> {
+        *self.buf.get_mut(self.len).ok_or(ValueError::BadDate)? = tok;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn as_slice(&self) -> &[Tok<'a>] {
+        &self.buf[..self.len]
+    }
+}
+
+/// Splits a digit-normalised value into tokens; whitespace only separates them.
+fn tokenize(s: &str) -> Result<Tokens<'_>, ValueError> {
+    let bad = ValueError::BadDate;
+    let b = s.as_bytes();
+    let mut out = Tokens {
+        buf: [Tok::Sym(0); MAX_TOKENS],
+        len: 0,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            let start = i;
+            let mut v = 0u64;
+            while i < b.len() && b[i].is_ascii_digit() {
+                v = v.wrapping_mul(10).wrapping_add(u64::from(b[i] - b'0'));
+                i += 1;
+            }
+            // 18 digits always fit in a u64; no date needs more.
+            let len = u8::try_from(i - start).ok().filter(|&n| n <= 18).ok_or(bad)?;
+            out.push(Tok::Num { v, len })?;
+        } else if matches!(c, b'-' | b'/' | b'.' | b':' | b',' | b'+') {
+            out.push(Tok::Sym(c))?;
+            i += 1;
+        } else if c == b' ' || c == b'\t' {
+            i += 1;
+        } else {
+            let ch = s[i..].chars().next().ok_or(bad)?;
+            if ch.is_whitespace() || is_invisible(ch) {
+                i += ch.len_utf8();
+            } else if ch == '\u{060C}' {
+                out.push(Tok::Sym(b','))?;
+                i += ch.len_utf8();
+            } else if ch == '\u{2212}' {
+                out.push(Tok::Sym(b'-'))?;
+                i += ch.len_utf8();
+            } else if ch.is_alphabetic() {
+                let start = i;
+                for ch in s[i..].chars() {
+                    if ch.is_alphabetic() || matches!(ch, '.' | '\u{200C}' | '\u{0640}') {
+                        i += ch.len_utf8();
+                    } else {
+                        break;
+                    }
+                }
+                out.push(Tok::Word(&s[start..i]))?;
+            } else {
+                return Err(bad);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Timelike;
+
+    fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, mi, s).unwrap()
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn hms(h: u32, m: u32, s: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, s).unwrap()
+    }
+
+    fn p() -> DateParser {
+        DateParser::new(DateOrder::Auto, Tz::UTC)
+    }
+
+    fn month_first() -> DateParser {
+        DateParser::new(DateOrder::MonthFirst, Tz::UTC)
+    }
+
+    fn ok(parser: &DateParser, s: &str) -> DateTime<Utc> {
+        match parser.parse(s) {
+            Ok(Some(dt)) => dt,
+            other => panic!("{s:?} -> {other:?}"),
+        }
+    }
+
+    fn date(parser: &DateParser, s: &str) -> NaiveDate {
+        match parser.parse_date(s) {
+            Ok(Some(d)) => d,
+            other => panic!("{s:?} -> {other:?}"),
+        }
+    }
+
+    #[test]
+    fn iso_dates_and_datetimes() {
+        let p = p();
+        assert_eq!(ok(&p, "2023-11-04"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&p, "2023-11-04T14:30"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 14:30"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04T14:30:15"), utc(2023, 11, 4, 14, 30, 15));
+        assert_eq!(ok(&p, "2023-11-04 14:30:15"), utc(2023, 11, 4, 14, 30, 15));
+        assert_eq!(ok(&p, "2023-11-04T14:30:15Z"), utc(2023, 11, 4, 14, 30, 15));
+        assert_eq!(ok(&p, "2023-11-04T14:30Z"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(
+            ok(&p, "2023-11-04T14:30:15.250Z"),
+            utc(2023, 11, 4, 14, 30, 15) + TimeDelta::milliseconds(250)
+        );
+        assert_eq!(
+            ok(&p, "2023-11-04T14:30:15,5"),
+            utc(2023, 11, 4, 14, 30, 15) + TimeDelta::milliseconds(500)
+        );
+        assert_eq!(
+            ok(&p, "2023-11-04T14:30:15.123456789"),
+            utc(2023, 11, 4, 14, 30, 15) + TimeDelta::nanoseconds(123_456_789)
+        );
+        assert_eq!(
+            ok(&p, "2023-11-04T14:30:15.1234567891"),
+            utc(2023, 11, 4, 14, 30, 15) + TimeDelta::nanoseconds(123_456_789)
+        );
+        assert_eq!(ok(&p, "2023-1-4"), utc(2023, 1, 4, 0, 0, 0));
+        assert_eq!(ok(&p, "2023/11/04"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&p, "2023.11.04"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&p, "2023-11-04 8:26"), utc(2023, 11, 4, 8, 26, 0));
+    }
+
+    #[test]
+    fn offsets() {
+        let p = p();
+        assert_eq!(ok(&p, "2023-11-04T14:30:00+03:30"), utc(2023, 11, 4, 11, 0, 0));
+        assert_eq!(ok(&p, "2023-11-04T14:30:00+0330"), utc(2023, 11, 4, 11, 0, 0));
+        assert_eq!(ok(&p, "2023-11-04T14:30:00+03"), utc(2023, 11, 4, 11, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04T14:30:00-05:00"), utc(2023, 11, 4, 19, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 14:30 -0500"), utc(2023, 11, 4, 19, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 14:30 UTC"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 14:30 GMT+2"), utc(2023, 11, 4, 12, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04T00:30:00+01:00"), utc(2023, 11, 3, 23, 30, 0));
+        // An explicit offset wins over the column's zone.
+        let tehran = DateParser::new(DateOrder::Auto, chrono_tz::Asia::Tehran);
+        assert_eq!(ok(&tehran, "2023-11-04T14:30:00Z"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(p.parse("2023-11-04T14:30:00+25:00"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04T14:30:00+03:75"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04T14:30:00+033"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04T14:30:00+"), Err(ValueError::BadTime));
+    }
+
+    #[test]
+    fn day_first_and_month_first() {
+        let p = p();
+        assert_eq!(date(&p, "04/11/2023"), day(2023, 11, 4));
+        assert_eq!(date(&p, "4/11/2023"), day(2023, 11, 4));
+        assert_eq!(date(&p, "4.11.2023"), day(2023, 11, 4));
+        assert_eq!(date(&p, "04-11-2023"), day(2023, 11, 4));
+        assert_eq!(date(&p, "4/11/23"), day(2023, 11, 4));
+        assert_eq!(date(&p, "4/11/99"), day(1999, 11, 4));
+        assert_eq!(date(&p, "4/11/69"), day(2069, 11, 4));
+        assert_eq!(date(&p, "4/11/70"), day(1970, 11, 4));
+        let m = month_first();
+        assert_eq!(date(&m, "11/04/2023"), day(2023, 11, 4));
+        assert_eq!(date(&m, "11/4/23"), day(2023, 11, 4));
+        assert_eq!(ok(&m, "11/4/2023 2:30 PM"), utc(2023, 11, 4, 14, 30, 0));
+        // The configured order is strict: a day in the month slot is an error, not a guess.
+        assert_eq!(m.parse("25/12/2023"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("12/25/2023"), Err(ValueError::BadDate));
+    }
+
+    #[test]
+    fn mismatched_or_malformed_separators() {
+        let p = p();
+        for s in [
+            "04/11-2023",
+            "04/11",
+            "2023-11",
+            "2023",
+            "04//2023",
+            "2023-11-04-",
+            "4/11/2023/5",
+            "04/11/123",
+        ] {
+            assert!(p.parse(s).is_err(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn month_names() {
+        let p = p();
+        assert_eq!(date(&p, "01-Jan-2023"), day(2023, 1, 1));
+        assert_eq!(date(&p, "Jan 5, 2023"), day(2023, 1, 5));
+        assert_eq!(date(&p, "5 January 2023"), day(2023, 1, 5));
+        assert_eq!(date(&p, "2023-Jan-05"), day(2023, 1, 5));
+        assert_eq!(date(&p, "January 5th, 2023"), day(2023, 1, 5));
+        assert_eq!(date(&p, "5th of May, 2023"), day(2023, 5, 5));
+        assert_eq!(date(&p, "5 Sept. 2023"), day(2023, 9, 5));
+        assert_eq!(date(&p, "5 sep 2023"), day(2023, 9, 5));
+        assert_eq!(date(&p, "05-DEC-23"), day(2023, 12, 5));
+        assert_eq!(date(&p, "Nov-04-2023"), day(2023, 11, 4));
+        assert_eq!(date(&p, "04.Nov.2023"), day(2023, 11, 4));
+        assert_eq!(
+            ok(&p, "Sat, 04 Nov 2023 14:30:00 +0000"),
+            utc(2023, 11, 4, 14, 30, 0)
+        );
+        assert_eq!(
+            ok(&p, "Saturday, November 4, 2023 2:30 PM"),
+            utc(2023, 11, 4, 14, 30, 0)
+        );
+        assert_eq!(ok(&p, "Jan 5, 2023 at 8:00am"), utc(2023, 1, 5, 8, 0, 0));
+        assert_eq!(p.parse("Foo 5, 2023"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("Feb 30, 2023"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("January 2023"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("5 January"), Err(ValueError::BadDate));
+    }
+
+    #[test]
+    fn twelve_hour_clock() {
+        let p = p();
+        assert_eq!(ok(&p, "2023-11-04 2:30 PM"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 2:30pm"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 2:30 p.m."), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 2:30 a.m."), utc(2023, 11, 4, 2, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 12:15 AM"), utc(2023, 11, 4, 0, 15, 0));
+        assert_eq!(ok(&p, "2023-11-04 12:15 PM"), utc(2023, 11, 4, 12, 15, 0));
+        assert_eq!(ok(&p, "2023-11-04 12:15:30 am"), utc(2023, 11, 4, 0, 15, 30));
+        assert_eq!(ok(&p, "2023-11-04 8 pm"), utc(2023, 11, 4, 20, 0, 0));
+        assert_eq!(ok(&p, "2023-11-04 02:30 ب.ظ"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 02:30 ق.ظ"), utc(2023, 11, 4, 2, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 09:30 صبح"), utc(2023, 11, 4, 9, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 05:30 عصر"), utc(2023, 11, 4, 17, 30, 0));
+        assert_eq!(p.parse("2023-11-04 13:30 PM"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04 25:00"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04 14:60"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04 14"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04 14:3"), Err(ValueError::BadTime));
+        assert_eq!(p.parse("2023-11-04 foo"), Err(ValueError::BadTime));
+    }
+
+    #[test]
+    fn jalali_dates() {
+        let p = p();
+        assert_eq!(ok(&p, "۱۴۰۲/۰۸/۱۳"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&p, "1402/08/13"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&p, "1402/8/13"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&p, "1402-08-13 14:30"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "۱۴۰۲-۰۸-۱۳ ۱۴:۳۰:۰۰"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "۱۴۰۲/۰۸/۱۳ ۰۲:۳۰ ب.ظ"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "۱۴۰۲/۰۸/۱۳ ساعت ۱۴:۳۰"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "٢٠٢٣-١١-٠٤"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(date(&p, "13/08/1402"), day(2023, 11, 4));
+        // Jalali day/month/year is day-first even in a month-first column.
+        assert_eq!(date(&month_first(), "13/08/1402"), day(2023, 11, 4));
+        assert_eq!(date(&p, "14020813"), day(2023, 11, 4));
+        assert_eq!(date(&p, "1403/01/01"), day(2024, 3, 20));
+        assert_eq!(date(&p, "1399/12/30"), day(2021, 3, 20));
+        assert_eq!(p.parse("1402/12/30"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("1402/07/31"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("1402/13/01"), Err(ValueError::BadDate));
+        // Jalali years before 1279 are Gregorian years before 1900.
+        assert_eq!(p.parse("1250/01/01"), Err(ValueError::DateOutOfRange));
+    }
+
+    #[test]
+    fn persian_month_names() {
+        let p = p();
+        assert_eq!(date(&p, "۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
+        assert_eq!(date(&p, "13 ابان 1402"), day(2023, 11, 4));
+        assert_eq!(date(&p, "۱ فروردین ۱۴۰۳"), day(2024, 3, 20));
+        // Arabic yeh and kaf variants.
+        assert_eq!(date(&p, "۱ فروردين ۱۴۰۳"), day(2024, 3, 20));
+        assert_eq!(date(&p, "۲۹ اسفند ۱۴۰۲"), day(2024, 3, 19));
+        assert_eq!(date(&p, "۳۱ شهریور ۱۴۰۲"), day(2023, 9, 22));
+        assert_eq!(date(&p, "۳۱ شهريور ۱۴۰۲"), day(2023, 9, 22));
+        assert_eq!(date(&p, "۱ مهر ۱۴۰۲"), day(2023, 9, 23));
+        assert_eq!(date(&p, "۱ دی ۱۴۰۲"), day(2023, 12, 22));
+        assert_eq!(date(&p, "شنبه ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
+        assert_eq!(date(&p, "سه شنبه، ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
+        assert_eq!(date(&p, "سه‌شنبه ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
+        assert_eq!(date(&p, "يكشنبه ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
+        assert_eq!(date(&p, "چهار شنبه ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
+        assert_eq!(date(&p, "۱۳ آبان ۰۲"), day(2023, 11, 4));
+        assert_eq!(ok(&p, "۱۳ آبان ۱۴۰۲ ساعت ۱۴:۳۰"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "۱۳ آبان ۱۴۰۲، ۱۴:۳۰"), utc(2023, 11, 4, 14, 30, 0));
+        let all = [
+            "فروردین",
+            "اردیبهشت",
+            "خرداد",
+            "تیر",
+            "مرداد",
+            "شهریور",
+            "مهر",
+            "آبان",
+            "آذر",
+            "دی",
+            "بهمن",
+            "اسفند",
+        ];
+        for (i, name) in all.iter().enumerate() {
+            let d = date(&p, &format!("1 {name} 1402"));
+            assert_eq!(d, jalali_to_gregorian(1402, i as u32 + 1, 1).unwrap(), "{name}");
+        }
+        assert_eq!(p.parse("۳۰ اسفند ۱۴۰۲"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("۱۳ آبانن ۱۴۰۲"), Err(ValueError::BadDate));
+    }
+
+    #[test]
+    fn invalid_and_out_of_range() {
+        let p = p();
+        assert_eq!(p.parse("2023-02-30"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("2023-13-01"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("2023-00-10"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("2024-02-29").map(|d| d.is_some()), Ok(true));
+        assert_eq!(p.parse("2023-02-29"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("30/02/2023"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("0001-01-01"), Err(ValueError::DateOutOfRange));
+        assert_eq!(p.parse("9999-12-31"), Err(ValueError::DateOutOfRange));
+        assert_eq!(p.parse("1899-12-31"), Err(ValueError::DateOutOfRange));
+        assert_eq!(p.parse("2101-01-01"), Err(ValueError::DateOutOfRange));
+        assert_eq!(p.parse("01/01/1800"), Err(ValueError::DateOutOfRange));
+        assert_eq!(p.parse("99991231"), Err(ValueError::DateOutOfRange));
+        assert!(p.parse("1900-01-01").unwrap().is_some());
+        assert!(p.parse("2100-12-31").unwrap().is_some());
+        for s in [
+            "hello",
+            "2023-11-04x",
+            "12:30",
+            "@",
+            "2023-11-04 14:30 ✓",
+            "1.2.3.4",
+            "1/2/3",
+        ] {
+            assert!(p.parse(s).is_err(), "{s:?}");
+        }
+        assert_eq!(p.parse("123456"), Err(ValueError::BadDate));
+        assert_eq!(p.parse(&"1".repeat(30)), Err(ValueError::BadDate));
+        assert_eq!(p.parse(&"1/".repeat(30)), Err(ValueError::BadDate));
+    }
+
+    #[test]
+    fn nulls() {
+        let p = p();
+        for s in ["", "  ", "-", "NA", "N/A", "null", "NULL", "None"] {
+            assert_eq!(p.parse(s), Ok(None), "{s:?}");
+            assert_eq!(p.parse_date(s), Ok(None), "{s:?}");
+            assert_eq!(parse_time_of_day(s), Ok(None), "{s:?}");
+            assert_eq!(p.parse_parts(s, "10:00"), Ok(None), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn yyyymmdd_and_epochs() {
+        let p = p();
+        assert_eq!(ok(&p, "20231104"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(p.parse("20230230"), Err(ValueError::BadDate));
+        assert_eq!(ok(&p, "1699108200"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(
+            ok(&p, "1699108200.5"),
+            utc(2023, 11, 4, 14, 30, 0) + TimeDelta::milliseconds(500)
+        );
+        assert_eq!(
+            ok(&p, "1699108200123"),
+            utc(2023, 11, 4, 14, 30, 0) + TimeDelta::milliseconds(123)
+        );
+        assert_eq!(ok(&p, "946684800"), utc(2000, 1, 1, 0, 0, 0));
+        assert_eq!(ok(&p, "۱۶۹۹۱۰۸۲۰۰"), utc(2023, 11, 4, 14, 30, 0));
+        // Epochs are instants: the column's zone does not shift them.
+        let tehran = DateParser::new(DateOrder::Auto, chrono_tz::Asia::Tehran);
+        assert_eq!(ok(&tehran, "1699108200"), utc(2023, 11, 4, 14, 30, 0));
+        // ... but their calendar date is the local one.
+        assert_eq!(date(&tehran, "1699137000"), day(2023, 11, 5));
+        assert_eq!(date(&p, "1699137000"), day(2023, 11, 4));
+        assert_eq!(p.parse("9999999999"), Err(ValueError::DateOutOfRange));
+        assert_eq!(p.parse("12345678901"), Err(ValueError::BadDate));
+    }
+
+    #[test]
+    fn excel_serials_only_when_inferred() {
+        let excel = DateParser::infer(["45234", "45235.5", "44927"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(excel.describe(), "excel-serial");
+        assert_eq!(ok(&excel, "25569"), utc(1970, 1, 1, 0, 0, 0));
+        assert_eq!(ok(&excel, "45234"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&excel, "45234.5"), utc(2023, 11, 4, 12, 0, 0));
+        assert_eq!(ok(&excel, "45234.604166666664"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&excel, "45234.999999999"), utc(2023, 11, 5, 0, 0, 0));
+        assert_eq!(date(&excel, "45234.75"), day(2023, 11, 4));
+        assert_eq!(ok(&excel, "1"), utc(1900, 1, 1, 0, 0, 0));
+        assert_eq!(ok(&excel, "59"), utc(1900, 2, 28, 0, 0, 0));
+        assert_eq!(excel.parse("60"), Err(ValueError::BadDate));
+        assert_eq!(ok(&excel, "61"), utc(1900, 3, 1, 0, 0, 0));
+        assert_eq!(excel.parse("0"), Err(ValueError::DateOutOfRange));
+        assert_eq!(excel.parse("2958465"), Err(ValueError::DateOutOfRange));
+        assert_eq!(excel.parse("3000000"), Err(ValueError::DateOutOfRange));
+        // Other shapes still parse in an Excel column.
+        assert_eq!(ok(&excel, "2023-11-04"), utc(2023, 11, 4, 0, 0, 0));
+        assert_eq!(ok(&excel, "20231104"), utc(2023, 11, 4, 0, 0, 0));
+        // Excel serials are wall-clock times in the column's zone.
+        let tehran = DateParser::infer(["45234"], DateOrder::Auto, chrono_tz::Asia::Tehran);
+        assert_eq!(ok(&tehran, "45234.5"), utc(2023, 11, 4, 8, 30, 0));
+        // Without inference a five-digit number is not a date.
+        assert_eq!(p().parse("45234"), Err(ValueError::BadDate));
+    }
+
+    #[test]
+    fn infer_order() {
+        let tz = Tz::UTC;
+        let dayf = DateParser::infer(["01/02/2023", "25/12/2023"], DateOrder::Auto, tz);
+        assert!(dayf.day_first());
+        assert_eq!(dayf.describe(), "day-first");
+        let monthf = DateParser::infer(["01/02/2023", "12/25/2023"], DateOrder::Auto, tz);
+        assert!(!monthf.day_first());
+        assert_eq!(monthf.describe(), "month-first");
+        assert_eq!(date(&monthf, "01/02/2023"), day(2023, 1, 2));
+        // Evidence overrides the configured order.
+        assert!(DateParser::infer(["25/12/2023"], DateOrder::MonthFirst, tz).day_first());
+        assert!(!DateParser::infer(["12/25/2023"], DateOrder::DayFirst, tz).day_first());
+        // No evidence: the configured order, day-first for Auto.
+        assert!(DateParser::infer(["01/02/2023"], DateOrder::Auto, tz).day_first());
+        assert!(DateParser::infer(["01/02/2023"], DateOrder::DayFirst, tz).day_first());
+        assert!(!DateParser::infer(["01/02/2023"], DateOrder::MonthFirst, tz).day_first());
+        assert!(!DateParser::infer(std::iter::empty(), DateOrder::MonthFirst, tz).day_first());
+        assert_eq!(
+            DateParser::infer(std::iter::empty(), DateOrder::Auto, tz).describe(),
+            "day-first"
+        );
+        // The majority of evidence wins.
+        let mixed = DateParser::infer(["13/01/2023", "14/01/2023", "01/13/2023"], DateOrder::Auto, tz);
+        assert!(mixed.day_first());
+        // Samples with evidence mixed into ISO values still set the order.
+        let iso = DateParser::infer(
+            ["2023-01-01", "2023-01-02", "2023-01-03", "12/25/2023"],
+            DateOrder::Auto,
+            tz,
+        );
+        assert_eq!(iso.describe(), "iso-8601");
+        assert!(!iso.day_first());
+    }
+
+    #[test]
+    fn infer_styles() {
+        let tz = Tz::UTC;
+        let describe =
+            |samples: &[&str]| DateParser::infer(samples.iter().copied(), DateOrder::Auto, tz).describe();
+        assert_eq!(describe(&["2023-11-04", "2023-11-05T10:00:00Z", ""]), "iso-8601");
+        assert_eq!(describe(&["۱۴۰۲/۰۸/۱۳", "1402/08/14"]), "jalali");
+        assert_eq!(describe(&["۱۳ آبان ۱۴۰۲"]), "jalali");
+        assert_eq!(describe(&["13/08/1402"]), "jalali");
+        assert_eq!(describe(&["14020813", "14020901"]), "jalali");
+        assert_eq!(describe(&["20231104", "20231105"]), "yyyymmdd");
+        assert_eq!(describe(&["45234", "45234.5"]), "excel-serial");
+        assert_eq!(describe(&["1699108200", "1699108260"]), "unix-seconds");
+        assert_eq!(describe(&["1699108200000", "1699108260000"]), "unix-millis");
+        assert_eq!(describe(&["Jan 5, 2023", "01-Feb-2023"]), "month-name");
+        assert_eq!(describe(&["NA", "", "garbage"]), "day-first");
+        // Numbers that fit no numeric date shape carry no evidence.
+        assert_eq!(describe(&["12", "123456", "99999"]), "day-first");
+        assert_eq!(describe(&["2023-11-04", "2023-11-05", "45234"]), "iso-8601");
+    }
+
+    #[test]
+    fn jalali_yyyymmdd_column() {
+        let p = DateParser::infer(["14020813", "14021229"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(date(&p, "14020813"), day(2023, 11, 4));
+        assert_eq!(date(&p, "14021229"), day(2024, 3, 19));
+        assert_eq!(date(&p, "۱۴۰۲۰۸۱۳"), day(2023, 11, 4));
+        assert_eq!(p.parse("14021230"), Err(ValueError::BadDate));
+    }
+
+    #[test]
+    fn time_zones_and_dst() {
+        let berlin = DateParser::new(DateOrder::Auto, chrono_tz::Europe::Berlin);
+        assert_eq!(ok(&berlin, "2023-07-01 12:00"), utc(2023, 7, 1, 10, 0, 0));
+        assert_eq!(ok(&berlin, "2023-01-01 12:00"), utc(2023, 1, 1, 11, 0, 0));
+        // Spring-forward gap: 02:30 does not exist and moves to 03:30 CEST.
+        assert_eq!(ok(&berlin, "2023-03-26 02:30"), utc(2023, 3, 26, 1, 30, 0));
+        // Fall-back overlap: 02:30 happens twice; the earlier (CEST) one wins.
+        assert_eq!(ok(&berlin, "2023-10-29 02:30"), utc(2023, 10, 29, 0, 30, 0));
+        let ny = DateParser::new(DateOrder::Auto, chrono_tz::America::New_York);
+        assert_eq!(ok(&ny, "2023-03-12 02:30"), utc(2023, 3, 12, 7, 30, 0));
+        assert_eq!(ok(&ny, "2023-11-05 01:30"), utc(2023, 11, 5, 5, 30, 0));
+        let tehran = DateParser::new(DateOrder::Auto, chrono_tz::Asia::Tehran);
+        assert_eq!(ok(&tehran, "1402/08/13 14:30"), utc(2023, 11, 4, 11, 0, 0));
+        assert_eq!(ok(&tehran, "2023-11-04"), utc(2023, 11, 3, 20, 30, 0));
+        let etc = DateParser::new(DateOrder::Auto, chrono_tz::Etc::GMTPlus5);
+        assert_eq!(etc.fixed, FixedOffset::east_opt(-5 * 3600));
+        assert_eq!(ok(&etc, "2023-11-04 12:00"), utc(2023, 11, 4, 17, 0, 0));
+        assert!(p().fixed.is_some());
+        assert!(berlin.fixed.is_none());
+        assert_eq!(berlin.tz(), chrono_tz::Europe::Berlin);
+    }
+
+    #[test]
+    fn parse_parts_combines_columns() {
+        let p = p();
+        assert_eq!(
+            p.parse_parts("2023-11-04", "14:30"),
+            Ok(Some(utc(2023, 11, 4, 14, 30, 0)))
+        );
+        assert_eq!(
+            p.parse_parts("2023-11-04", ""),
+            Ok(Some(utc(2023, 11, 4, 0, 0, 0)))
+        );
+        assert_eq!(
+            p.parse_parts("2023-11-04", "  "),
+            Ok(Some(utc(2023, 11, 4, 0, 0, 0)))
+        );
+        assert_eq!(
+            p.parse_parts("04/11/2023", "2:30 PM"),
+            Ok(Some(utc(2023, 11, 4, 14, 30, 0)))
+        );
+        assert_eq!(
+            p.parse_parts("۱۴۰۲/۰۸/۱۳", "۱۴:۳۰"),
+            Ok(Some(utc(2023, 11, 4, 14, 30, 0)))
+        );
+        assert_eq!(
+            p.parse_parts("1402/08/13", "02:30 ب.ظ"),
+            Ok(Some(utc(2023, 11, 4, 14, 30, 0)))
+        );
+        assert_eq!(
+            p.parse_parts("2023-11-04", "14:30+01:00"),
+            Ok(Some(utc(2023, 11, 4, 13, 30, 0)))
+        );
+        assert_eq!(
+            p.parse_parts("2023-11-04", "0.5"),
+            Ok(Some(utc(2023, 11, 4, 12, 0, 0)))
+        );
+        // A midnight time inside the date cell gives way to the time column.
+        assert_eq!(
+            p.parse_parts("2023-11-04 00:00:00", "14:30"),
+            Ok(Some(utc(2023, 11, 4, 14, 30, 0)))
+        );
+        // Without a time column, a time in the date cell is kept.
+        assert_eq!(
+            p.parse_parts("2023-11-04 09:15", ""),
+            Ok(Some(utc(2023, 11, 4, 9, 15, 0)))
+        );
+        assert_eq!(p.parse_parts("2023-11-04", "25:00"), Err(ValueError::BadTime));
+        assert_eq!(p.parse_parts("2023-11-04", "1.5"), Err(ValueError::BadTime));
+        assert_eq!(p.parse_parts("2023-11-04", "noon"), Err(ValueError::BadTime));
+        assert_eq!(p.parse_parts("2023-02-30", "10:00"), Err(ValueError::BadDate));
+        let berlin = DateParser::new(DateOrder::Auto, chrono_tz::Europe::Berlin);
+        assert_eq!(
+            berlin.parse_parts("2023-07-01", "12:00"),
+            Ok(Some(utc(2023, 7, 1, 10, 0, 0)))
+        );
+    }
+
+    #[test]
+    fn parse_date_ignores_time() {
+        let p = p();
+        assert_eq!(date(&p, "2023-11-04T23:30:00-05:00"), day(2023, 11, 4));
+        assert_eq!(date(&p, "2023-11-04 99:99"), day(2023, 11, 4));
+        assert_eq!(date(&p, "04/11/2023 14:30"), day(2023, 11, 4));
+        assert_eq!(date(&p, "1402/08/13 14:30"), day(2023, 11, 4));
+        assert_eq!(p.parse_date("2023-02-30"), Err(ValueError::BadDate));
+        assert_eq!(p.parse_date("1850-01-01"), Err(ValueError::DateOutOfRange));
+    }
+
+    #[test]
+    fn time_of_day() {
+        let t = |s: &str| parse_time_of_day(s).unwrap().unwrap();
+        assert_eq!(t("8:26"), hms(8, 26, 0));
+        assert_eq!(t("08:26"), hms(8, 26, 0));
+        assert_eq!(t("08:26:00"), hms(8, 26, 0));
+        assert_eq!(t("23:59:59"), hms(23, 59, 59));
+        assert_eq!(t(" 8:26 "), hms(8, 26, 0));
+        assert_eq!(t("8:26 PM"), hms(20, 26, 0));
+        assert_eq!(t("8:26pm"), hms(20, 26, 0));
+        assert_eq!(t("8:26 a.m."), hms(8, 26, 0));
+        assert_eq!(t("12:00 AM"), hms(0, 0, 0));
+        assert_eq!(t("12:00 PM"), hms(12, 0, 0));
+        assert_eq!(t("12:00:01 p.m."), hms(12, 0, 1));
+        assert_eq!(t("0:30 AM"), hms(0, 30, 0));
+        assert_eq!(t("8 PM"), hms(20, 0, 0));
+        assert_eq!(t("۰۸:۲۶"), hms(8, 26, 0));
+        assert_eq!(t("۰۲:۳۰ ب.ظ"), hms(14, 30, 0));
+        assert_eq!(t("۰۲:۳۰ ق.ظ"), hms(2, 30, 0));
+        assert_eq!(t("10:00 صبح"), hms(10, 0, 0));
+        assert_eq!(t("4:00 عصر"), hms(16, 0, 0));
+        assert_eq!(t("T14:30"), hms(14, 30, 0));
+        assert_eq!(t("14:30:15.5").nanosecond(), 500_000_000);
+        for s in [
+            "24:00",
+            "12:60",
+            "8",
+            "8:6",
+            "13:00 PM",
+            "14:30Z",
+            "14:30 +01:00",
+            "noon",
+            "8:26 xm",
+            "1:2:3",
+        ] {
+            assert_eq!(parse_time_of_day(s), Err(ValueError::BadTime), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_general_path() {
+        let general = |parser: &DateParser, s: &str| {
+            let tokens = tokenize(s).unwrap();
+            parser.date_tokens(tokens.as_slice()).and_then(|(date, next)| {
+                let (time, offset) = time_after_date(tokens.as_slice(), next)?;
+                Ok(Stamp::Local { date, time, offset })
+            })
+        };
+        let iso = [
+            "2023-11-04",
+            "2023-11-04 14:30",
+            "2023-11-04 8:30",
+            "2023-11-04T14:30:15",
+            "2023-11-04T14:30:15Z",
+            "2023-02-30",
+            "1900-01-01",
+        ];
+        for s in iso {
+            assert_eq!(fast_iso(s.as_bytes()).unwrap(), general(&p(), s), "{s:?}");
+        }
+        let dmy = [
+            "04/11/2023",
+            "4/11/2023",
+            "4.1.2023 8:30",
+            "04-11-2023T14:30:15",
+            "31/02/2023",
+            "13/13/2023",
+        ];
+        for parser in [p(), month_first()] {
+            for s in dmy {
+                assert_eq!(
+                    fast_dmy(s.as_bytes(), parser.day_first()).unwrap(),
+                    general(&parser, s),
+                    "{s:?}"
+                );
+            }
+        }
+        for s in [
+            "1402-08-13",
+            "2023-11-04 25:00",
+            "2023/11/04",
+            "2023-11-04Z",
+            "2023-11-04 14:30 PM",
+            "2023-11-4",
+        ] {
+            assert!(fast_iso(s.as_bytes()).is_none(), "{s:?}");
+        }
+        for s in [
+            "13/08/1402",
+            "04/11/23",
+            "04/11-2023",
+            "4/11/2023 2:30 PM",
+            "04/11/2023 25:00",
+            "004/11/2023",
+        ] {
+            assert!(fast_dmy(s.as_bytes(), true).is_none(), "{s:?}");
+        }
+        assert_eq!(fast_time(b"8:26"), Some(hms(8, 26, 0)));
+        assert_eq!(fast_time(b"24:00"), None);
+        assert_eq!(fast_time(b"8:26 PM"), None);
+    }
+
+    #[test]
+    fn whitespace_and_invisible_marks() {
+        let p = p();
+        assert_eq!(date(&p, "\u{200F}۱۴۰۲/۰۸/۱۳\u{200E}"), day(2023, 11, 4));
+        assert_eq!(date(&p, "\u{00A0}2023-11-04\u{00A0}"), day(2023, 11, 4));
+        assert_eq!(ok(&p, "2023-11-04\u{00A0}14:30"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04   14:30"), utc(2023, 11, 4, 14, 30, 0));
+    }
+}

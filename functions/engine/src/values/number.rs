@@ -1,0 +1,725 @@
+//! Numbers as people type them: thousands separators, decimal commas, currency signs, Persian
+//! digits and accounting-style negatives.
+//!
+//! [`NumberParser::parse`] first tries a byte-level fast path that accepts only an optional sign,
+//! ASCII digits and at most one decimal mark, and hands those straight to the standard library's
+//! float parser (which is correctly rounded and does not allocate). Everything else goes through
+//! the general path, which is also allocation-free: it copies the digits into a stack buffer in
+//! canonical form and parses that.
+
+use serde::{Deserialize, Serialize};
+
+use super::digits::digit_value;
+use super::{ValueError, is_null_marker, trim_value};
+
+/// Which character separates the integer part from the fraction in a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecimalMark {
+    Dot,
+    Comma,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParsedNumber {
+    pub value: f64,
+    /// ISO 4217 code of a currency sign or name found next to the number ("IRT" for toman,
+    /// which has no ISO code of its own but is how Iranian shops usually price).
+    pub currency: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberParser {
+    pub decimal: DecimalMark,
+}
+
+/// Currency signs and names, matched before or after the number. Latin ones ignore ASCII case.
+/// Order matters: a longer token must come before any token that is its suffix or prefix
+/// ("US$" before "$", "Rials" before "Rial").
+const CURRENCIES: &[(&str, &str)] = &[
+    ("US$", "USD"),
+    ("USD", "USD"),
+    ("$", "USD"),
+    ("EUR", "EUR"),
+    ("€", "EUR"),
+    ("GBP", "GBP"),
+    ("£", "GBP"),
+    ("IRR", "IRR"),
+    ("Rials", "IRR"),
+    ("Rial", "IRR"),
+    ("ریال", "IRR"),
+    ("ريال", "IRR"),
+    ("﷼", "IRR"),
+    ("IRT", "IRT"),
+    ("Tomans", "IRT"),
+    ("Toman", "IRT"),
+    ("تومان", "IRT"),
+    ("تومن", "IRT"),
+];
+
+impl NumberParser {
+    pub fn new(decimal: DecimalMark) -> Self {
+        NumberParser { decimal }
+    }
+
+    /// Decides the decimal mark of a column from sample values by majority of the samples that
+    /// carry evidence ("1.234,56", "12,5", "0,99" vote comma; "1,234.56", "12.5" vote dot; an
+    /// ambiguous "1,234" votes for nothing). No evidence, or a tie, means dot.
+    pub fn infer<'a, I: IntoIterator<Item = &'a str>>(samples: I) -> Self {
+        let (mut dot, mut comma) = (0usize, 0usize);
+        for sample in samples {
+            match mark_evidence(sample) {
+                Some(DecimalMark::Dot) => dot += 1,
+                Some(DecimalMark::Comma) => comma += 1,
+                None => {}
+            }
+        }
+        NumberParser::new(if comma > dot {
+            DecimalMark::Comma
+        } else {
+            DecimalMark::Dot
+        })
+    }
+
+    /// Parses one cell. `Ok(None)` for blank cells and null markers ("", "-", "NA", "N/A",
+    /// "null", "None", "NaN", ...).
+    pub fn parse(&self, raw: &str) -> Result<Option<ParsedNumber>, ValueError> {
+        if let Some(value) = self.parse_fast(raw.trim_ascii()) {
+            return Ok(Some(ParsedNumber {
+                value,
+                currency: None,
+            }));
+        }
+        self.parse_general(raw)
+    }
+
+    /// `[+-]digits[mark digits]` in ASCII, or None to defer to the general path.
+    #[inline]
+    fn parse_fast(&self, s: &str) -> Option<f64> {
+        let b = s.as_bytes();
+        let mark = match self.decimal {
+            DecimalMark::Dot => b'.',
+            DecimalMark::Comma => b',',
+        };
+        let body = match b.first() {
+            Some(b'-' | b'+') => &b[1..],
+            _ => b,
+        };
+        let (mut digits, mut marks) = (0usize, 0usize);
+        for &c in body {
+            if c.is_ascii_digit() {
+                digits += 1;
+            } else if c == mark {
+                marks += 1;
+            } else {
+                return None;
+            }
+        }
+        if digits == 0 || marks > 1 {
+            return None;
+        }
+        if marks == 0 || mark == b'.' {
+            return s.parse().ok();
+        }
+        let mut buf = [0u8; 64];
+        let out = buf.get_mut(..b.len())?;
+        for (o, &c) in out.iter_mut().zip(b) {
+            *o = if c == b',' { b'.' } else { c };
+        }
+        std::str::from_utf8(out).ok()?.parse().ok()
+    }
+
+    fn parse_general(&self, raw: &str) -> Result<Option<ParsedNumber>, ValueError> {
+        let mut s = trim_value(raw);
+        if is_null_marker(s) {
+            return Ok(None);
+        }
+        let mut negative = false;
+        let mut signed = false;
+        let mut parenthesised = false;
+        let mut currency = None;
+        // Sign, currency and parentheses nest in every order in the wild ("-$5", "$-5", "$(5)",
+        // "(5 €)", "5-"), so peel them off until nothing changes, each at most once.
+        loop {
+            let before = s.len();
+            if !parenthesised && s.len() >= 2 && s.starts_with('(') && s.ends_with(')') {
+                parenthesised = true;
+                s = trim_value(&s[1..s.len() - 1]);
+            }
+            if currency.is_none()
+                && let Some((code, rest)) = strip_currency(s)
+            {
+                currency = Some(code);
+                s = trim_value(rest);
+            }
+            if !signed && let Some((neg, rest)) = strip_sign(s) {
+                signed = true;
+                negative = neg;
+                s = trim_value(rest);
+            }
+            if s.len() == before {
+                break;
+            }
+        }
+        if s.is_empty() || (parenthesised && signed) {
+            return Err(ValueError::BadNumber);
+        }
+        let magnitude = parse_magnitude(s, self.decimal)?;
+        let value = if negative || parenthesised {
+            -magnitude
+        } else {
+            magnitude
+        };
+        Ok(Some(ParsedNumber { value, currency }))
+    }
+}
+
+fn strip_currency(s: &str) -> Option<(&'static str, &str)> {
+    for &(token, code) in CURRENCIES {
+        let n = token.len();
+        if s.len() > n {
+            if s.is_char_boundary(n) && s[..n].eq_ignore_ascii_case(token) {
+                return Some((code, &s[n..]));
+            }
+            let at = s.len() - n;
+            if s.is_char_boundary(at) && s[at..].eq_ignore_ascii_case(token) {
+                return Some((code, &s[..at]));
+            }
+        }
+    }
+    None
+}
+
+/// A leading sign, or a trailing minus as some accounting exports write it ("12-").
+fn strip_sign(s: &str) -> Option<(bool, &str)> {
+    let mut chars = s.chars();
+    let first = chars.next()?;
+    if chars.as_str().is_empty() {
+        return None;
+    }
+    match first {
+        '-' | '\u{2212}' => return Some((true, chars.as_str())),
+        '+' => return Some((false, chars.as_str())),
+        _ => {}
+    }
+    let mut rev = s.chars();
+    match rev.next_back()? {
+        '-' | '\u{2212}' => Some((true, rev.as_str())),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    Dot,
+    Comma,
+    Apostrophe,
+    Space,
+    ArabicDecimal,
+    ArabicThousands,
+}
+
+impl Sep {
+    fn of(c: char) -> Option<Sep> {
+        Some(match c {
+            '.' => Sep::Dot,
+            ',' => Sep::Comma,
+            '\'' | '\u{2019}' | '\u{02BC}' => Sep::Apostrophe,
+            ' ' | '\u{00A0}' | '\u{202F}' | '\u{2009}' | '\u{2007}' => Sep::Space,
+            '\u{066B}' => Sep::ArabicDecimal,
+            '\u{066C}' => Sep::ArabicThousands,
+            _ => return None,
+        })
+    }
+
+    /// Separators that count as the same thousands separator within one number.
+    fn thousands_class(self) -> u8 {
+        match self {
+            Sep::Dot => 0,
+            Sep::Comma | Sep::ArabicThousands => 1,
+            Sep::Apostrophe => 2,
+            Sep::Space => 3,
+            Sep::ArabicDecimal => 4,
+        }
+    }
+}
+
+const MAX_GROUPS: usize = 16;
+const MAX_DIGITS: usize = 64;
+
+/// Parses an unsigned number whose sign and currency are already gone.
+fn parse_magnitude(s: &str, mark: DecimalMark) -> Result<f64, ValueError> {
+    let bad = ValueError::BadNumber;
+    let mut digits = [0u8; MAX_DIGITS];
+    let mut n_digits = 0;
+    // Digit groups and the separator in front of each (seps[0] is unused).
+    let mut lens = [0usize; MAX_GROUPS];
+    let mut seps = [Sep::Dot; MAX_GROUPS];
+    let mut n_groups = 1;
+    let mut exponent = "";
+    for (i, c) in s.char_indices() {
+        if let Some(d) = digit_value(c) {
+            *digits.get_mut(n_digits).ok_or(bad)? = b'0' + d;
+            n_digits += 1;
+            lens[n_groups - 1] += 1;
+        } else if let Some(sep) = Sep::of(c) {
+            *seps.get_mut(n_groups).ok_or(bad)? = sep;
+            n_groups += 1;
+        } else if (c == 'e' || c == 'E') && n_digits > 0 {
+            exponent = &s[i..];
+            break;
+        } else {
+            return Err(bad);
+        }
+    }
+    if n_digits == 0 {
+        return Err(bad);
+    }
+    let lens = &lens[..n_groups];
+    let seps = &seps[..n_groups];
+    let decimal_at = decimal_group(lens, seps, mark, digits[0])?;
+    let int_end = decimal_at.unwrap_or(n_groups);
+    if int_end > 1 {
+        let class = seps[1].thousands_class();
+        let grouped = (1..=3).contains(&lens[0])
+            && digits[0] != b'0'
+            && (1..int_end).all(|j| lens[j] == 3 && seps[j].thousands_class() == class);
+        if !grouped {
+            return Err(bad);
+        }
+    }
+    let int_digits: usize = lens[..int_end].iter().sum();
+
+    let mut out = [0u8; MAX_DIGITS + 24];
+    let mut n = 0;
+    let mut push = |b: u8| -> Result<(), ValueError> {
+        *out.get_mut(n).ok_or(bad)? = b;
+        n += 1;
+        Ok(())
+    };
+    for &d in &digits[..int_digits] {
+        push(d)?;
+    }
+    if decimal_at.is_some() {
+        push(b'.')?;
+        for &d in &digits[int_digits..n_digits] {
+            push(d)?;
+        }
+    }
+    if !exponent.is_empty() {
+        push(b'e')?;
+        let mut rest = exponent[1..].chars().peekable();
+        match rest.peek() {
+            Some('+') => {
+                rest.next();
+            }
+            Some('-' | '\u{2212}') => {
+                rest.next();
+                push(b'-')?;
+            }
+            _ => {}
+        }
+        let mut exp_digits = 0;
+        for c in rest {
+            push(b'0' + digit_value(c).ok_or(bad)?)?;
+            exp_digits += 1;
+        }
+        if exp_digits == 0 {
+            return Err(bad);
+        }
+    }
+    let value: f64 = std::str::from_utf8(&out[..n])
+        .map_err(|_| bad)?
+        .parse()
+        .map_err(|_| bad)?;
+    if value.is_finite() { Ok(value) } else { Err(bad) }
+}
+
+/// Index of the digit group that starts the fraction, if any. Only the last separator can be
+/// the decimal mark; which of '.' and ',' it is depends on the column's mark unless the number
+/// itself settles it (both marks present, or a repeated mark, which can only be grouping).
+fn decimal_group(
+    lens: &[usize],
+    seps: &[Sep],
+    mark: DecimalMark,
+    first_digit: u8,
+) -> Result<Option<usize>, ValueError> {
+    let n = lens.len();
+    if n == 1 {
+        return Ok(None);
+    }
+    let count = |kind: Sep| seps[1..].iter().filter(|&&s| s == kind).count();
+    let last = seps[n - 1];
+    let arabic_decimals = count(Sep::ArabicDecimal);
+    if arabic_decimals > 0 {
+        return if arabic_decimals == 1 && last == Sep::ArabicDecimal {
+            Ok(Some(n - 1))
+        } else {
+            Err(ValueError::BadNumber)
+        };
+    }
+    let (own, other) = match last {
+        Sep::Dot => (DecimalMark::Dot, Sep::Comma),
+        Sep::Comma => (DecimalMark::Comma, Sep::Dot),
+        _ => return Ok(None),
+    };
+    if count(last) > 1 {
+        return Ok(None);
+    }
+    if count(other) > 0 || own == mark {
+        return Ok(Some(n - 1));
+    }
+    // The column's other mark, alone: grouping if it looks like "1,234" (in a dot column) or
+    // "1.234" (in a comma column); otherwise, as in "3.75" in a comma column, it can only be
+    // meant as the decimal mark.
+    let looks_grouped = n == 2 && lens[1] == 3 && (1..=3).contains(&lens[0]) && first_digit != b'0';
+    Ok(if looks_grouped { None } else { Some(n - 1) })
+}
+
+/// What one sample says about the column's decimal mark.
+fn mark_evidence(s: &str) -> Option<DecimalMark> {
+    let (mut dots, mut commas) = (0usize, 0usize);
+    let (mut last_dot, mut last_comma) = (None, None);
+    for (i, c) in s.char_indices() {
+        match c {
+            '.' => {
+                dots += 1;
+                last_dot = Some(i);
+            }
+            ',' => {
+                commas += 1;
+                last_comma = Some(i);
+            }
+            _ => {}
+        }
+    }
+    match (last_dot, last_comma) {
+        (Some(d), Some(c)) => Some(if d > c {
+            DecimalMark::Dot
+        } else {
+            DecimalMark::Comma
+        }),
+        // A repeated mark is grouping, so the decimal mark is the other one.
+        (Some(_), None) if dots > 1 => Some(DecimalMark::Comma),
+        (None, Some(_)) if commas > 1 => Some(DecimalMark::Dot),
+        (Some(at), None) => single_mark_evidence(s, at, DecimalMark::Dot),
+        (None, Some(at)) => single_mark_evidence(s, at, DecimalMark::Comma),
+        (None, None) => None,
+    }
+}
+
+/// A lone mark is the decimal mark unless it could be grouping ("1,234", "12.500").
+fn single_mark_evidence(s: &str, at: usize, mark: DecimalMark) -> Option<DecimalMark> {
+    let after = s[at + 1..]
+        .chars()
+        .take_while(|&c| digit_value(c).is_some())
+        .count();
+    let mut before_digits = s[..at].chars().rev().take_while(|&c| digit_value(c).is_some());
+    let last_before = before_digits.next();
+    let before = last_before.map_or(0, |_| 1 + before_digits.count());
+    let leading_zero = before == 1 && last_before.and_then(digit_value) == Some(0);
+    if after == 3 && (1..=3).contains(&before) && !leading_zero {
+        None
+    } else {
+        Some(mark)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOT: NumberParser = NumberParser {
+        decimal: DecimalMark::Dot,
+    };
+    const COMMA: NumberParser = NumberParser {
+        decimal: DecimalMark::Comma,
+    };
+
+    fn val(p: NumberParser, s: &str) -> f64 {
+        match p.parse(s) {
+            Ok(Some(n)) => n.value,
+            other => panic!("{s:?} -> {other:?}"),
+        }
+    }
+
+    fn cur(p: NumberParser, s: &str) -> (f64, Option<&'static str>) {
+        match p.parse(s) {
+            Ok(Some(n)) => (n.value, n.currency),
+            other => panic!("{s:?} -> {other:?}"),
+        }
+    }
+
+    fn assert_bad(p: NumberParser, s: &str) {
+        assert_eq!(p.parse(s), Err(ValueError::BadNumber), "{s:?}");
+    }
+
+    #[test]
+    fn plain_ascii() {
+        assert_eq!(val(DOT, "3.75"), 3.75);
+        assert_eq!(val(DOT, "-12"), -12.0);
+        assert_eq!(val(DOT, "1234"), 1234.0);
+        assert_eq!(val(DOT, "+7"), 7.0);
+        assert_eq!(val(DOT, "-2"), -2.0);
+        assert_eq!(val(DOT, "0"), 0.0);
+        assert_eq!(val(DOT, "007"), 7.0);
+        assert_eq!(val(DOT, ".5"), 0.5);
+        assert_eq!(val(DOT, "5."), 5.0);
+        assert_eq!(val(DOT, "  3.75\t"), 3.75);
+        assert_eq!(val(DOT, "0.1"), 0.1);
+        assert_eq!(val(DOT, "123456789012345678"), 123456789012345678.0);
+    }
+
+    #[test]
+    fn fast_path_covers_common_shapes() {
+        assert_eq!(DOT.parse_fast("3.75"), Some(3.75));
+        assert_eq!(DOT.parse_fast("-12"), Some(-12.0));
+        assert_eq!(COMMA.parse_fast("12,5"), Some(12.5));
+        assert_eq!(DOT.parse_fast("1,234"), None);
+        assert_eq!(DOT.parse_fast("-"), None);
+        assert_eq!(DOT.parse_fast("1e5"), None);
+        assert_eq!(COMMA.parse_fast("3.75"), None);
+        assert_eq!(DOT.parse_fast("inf"), None);
+        assert_eq!(DOT.parse_fast("NaN"), None);
+    }
+
+    #[test]
+    fn nulls() {
+        for s in [
+            "", "   ", "-", "NA", "N/A", "null", "NULL", "None", "\u{00A0}", "nan", "#N/A",
+        ] {
+            assert_eq!(DOT.parse(s), Ok(None), "{s:?}");
+            assert_eq!(COMMA.parse(s), Ok(None), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn unicode_whitespace_around() {
+        assert_eq!(val(DOT, "\u{00A0}12.5\u{202F}"), 12.5);
+        assert_eq!(val(DOT, "\u{2009}12\u{2009}"), 12.0);
+        assert_eq!(val(DOT, "\u{200F}12\u{200E}"), 12.0);
+    }
+
+    #[test]
+    fn thousands_separators_dot_mode() {
+        assert_eq!(val(DOT, "1,234"), 1234.0);
+        assert_eq!(val(DOT, "1,234,567.89"), 1234567.89);
+        assert_eq!(val(DOT, "1'234.50"), 1234.5);
+        assert_eq!(val(DOT, "1’234’567"), 1234567.0);
+        assert_eq!(val(DOT, "1 234 567"), 1234567.0);
+        assert_eq!(val(DOT, "1\u{00A0}234.5"), 1234.5);
+        assert_eq!(val(DOT, "1\u{202F}234"), 1234.0);
+        assert_eq!(val(DOT, "12٬500٬000"), 12500000.0);
+        // Repeated dots can only be grouping.
+        assert_eq!(val(DOT, "1.234.567"), 1234567.0);
+    }
+
+    #[test]
+    fn comma_mode() {
+        assert_eq!(val(COMMA, "1,5"), 1.5);
+        assert_eq!(val(COMMA, "1.234"), 1234.0);
+        assert_eq!(val(COMMA, "1.234,56"), 1234.56);
+        assert_eq!(val(COMMA, "1 234,50"), 1234.5);
+        assert_eq!(val(COMMA, "1.234.567"), 1234567.0);
+        assert_eq!(val(COMMA, "0,99"), 0.99);
+        assert_eq!(val(COMMA, "-12,5"), -12.5);
+        assert_eq!(val(COMMA, "1,234"), 1.234);
+        assert_eq!(cur(COMMA, "€1.234,56"), (1234.56, Some("EUR")));
+        assert_eq!(cur(COMMA, "1.234,56 €"), (1234.56, Some("EUR")));
+    }
+
+    #[test]
+    fn number_itself_settles_the_mark() {
+        // Both marks present: the last one is the decimal mark, whatever the column says.
+        assert_eq!(val(DOT, "1.234,56"), 1234.56);
+        assert_eq!(val(COMMA, "1,234.56"), 1234.56);
+        // A lone foreign mark that cannot be grouping is a decimal mark.
+        assert_eq!(val(COMMA, "3.75"), 3.75);
+        assert_eq!(val(COMMA, "0.125"), 0.125);
+        assert_eq!(val(DOT, "12,5"), 12.5);
+        assert_eq!(val(DOT, "1234,567"), 1234.567);
+        assert_eq!(val(DOT, "1,2345"), 1.2345);
+    }
+
+    #[test]
+    fn persian_and_arabic_digits() {
+        assert_eq!(cur(DOT, "۱۲٬۵۰۰٬۰۰۰ ریال"), (12500000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "۱۲,۵۰۰,۰۰۰ تومان"), (12500000.0, Some("IRT")));
+        assert_eq!(val(DOT, "۱۲٫۵"), 12.5);
+        assert_eq!(val(COMMA, "۱٫۲۳۴"), 1.234);
+        assert_eq!(val(DOT, "٢٫٥"), 2.5);
+        assert_eq!(val(DOT, "-۴۵"), -45.0);
+        assert_eq!(val(DOT, "۱۲۳۴"), 1234.0);
+        assert_bad(DOT, "۱٫۲٫۳");
+        assert_bad(DOT, "۱٫۲۳۴,۵");
+    }
+
+    #[test]
+    fn currencies() {
+        assert_eq!(cur(DOT, "$ 3.99"), (3.99, Some("USD")));
+        assert_eq!(cur(DOT, "$3.99"), (3.99, Some("USD")));
+        assert_eq!(cur(DOT, "3.99$"), (3.99, Some("USD")));
+        assert_eq!(cur(DOT, "US$ 10"), (10.0, Some("USD")));
+        assert_eq!(cur(DOT, "10 US$"), (10.0, Some("USD")));
+        assert_eq!(cur(DOT, "USD 1,000.00"), (1000.0, Some("USD")));
+        assert_eq!(cur(DOT, "1000usd"), (1000.0, Some("USD")));
+        assert_eq!(cur(DOT, "€5"), (5.0, Some("EUR")));
+        assert_eq!(cur(DOT, "5 EUR"), (5.0, Some("EUR")));
+        assert_eq!(cur(DOT, "eur 5"), (5.0, Some("EUR")));
+        assert_eq!(cur(DOT, "£12.50"), (12.5, Some("GBP")));
+        assert_eq!(cur(DOT, "12.50 GBP"), (12.5, Some("GBP")));
+        assert_eq!(cur(DOT, "﷼ 5000"), (5000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "5000﷼"), (5000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "5000 ريال"), (5000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "ریال ۵۰۰۰"), (5000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "5000 IRR"), (5000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "5000 Rials"), (5000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "5000 rial"), (5000.0, Some("IRR")));
+        assert_eq!(cur(DOT, "50 Toman"), (50.0, Some("IRT")));
+        assert_eq!(cur(DOT, "50 TOMANS"), (50.0, Some("IRT")));
+        assert_eq!(cur(DOT, "50 IRT"), (50.0, Some("IRT")));
+        assert_eq!(cur(DOT, "تومان ۵۰"), (50.0, Some("IRT")));
+        assert_eq!(cur(DOT, "\u{00A0}$\u{00A0}3.99\u{00A0}"), (3.99, Some("USD")));
+        assert_eq!(DOT.parse("3.99").unwrap().unwrap().currency, None);
+    }
+
+    #[test]
+    fn negatives() {
+        assert_eq!(val(DOT, "(45.00)"), -45.0);
+        assert_eq!(val(DOT, "(1,234.50)"), -1234.5);
+        assert_eq!(val(DOT, "\u{2212}5"), -5.0);
+        assert_eq!(val(DOT, "12-"), -12.0);
+        assert_eq!(val(DOT, "1,234.50-"), -1234.5);
+        assert_eq!(val(DOT, "- 5"), -5.0);
+        assert_eq!(cur(DOT, "-$3.99"), (-3.99, Some("USD")));
+        assert_eq!(cur(DOT, "$-3.99"), (-3.99, Some("USD")));
+        assert_eq!(cur(DOT, "$(3.99)"), (-3.99, Some("USD")));
+        assert_eq!(cur(DOT, "(3.99 €)"), (-3.99, Some("EUR")));
+        assert_eq!(cur(COMMA, "-1.234,56 €"), (-1234.56, Some("EUR")));
+        assert_eq!(val(DOT, "+1,000"), 1000.0);
+    }
+
+    #[test]
+    fn scientific_notation() {
+        assert_eq!(val(DOT, "1.5e3"), 1500.0);
+        assert_eq!(val(DOT, "1.5E3"), 1500.0);
+        assert_eq!(val(DOT, "2e-2"), 0.02);
+        assert_eq!(val(DOT, "2e+2"), 200.0);
+        assert_eq!(val(DOT, "-1.5e3"), -1500.0);
+        assert_eq!(val(COMMA, "1,5e3"), 1500.0);
+        assert_bad(DOT, "1e");
+        assert_bad(DOT, "1e+");
+        assert_bad(DOT, "e5");
+        assert_bad(DOT, "1e999");
+        assert_bad(DOT, "1e5x");
+    }
+
+    #[test]
+    fn garbage() {
+        for s in [
+            "12abc",
+            "abc",
+            "1.2.3",
+            "1,23,4",
+            "1,2,3",
+            "1,,234",
+            "12 34",
+            "0,123,456",
+            ",234,5",
+            "$",
+            "€ €",
+            "(5",
+            "5)",
+            "(-5)",
+            "--5",
+            "+-5",
+            "5%",
+            "1.234,5.6",
+            "1'23",
+            "1 234'567",
+            "inf",
+            "infinity",
+            "12 EURO",
+            "$5$",
+            "1٫2٫3",
+            "1/2",
+            "..",
+            ".",
+        ] {
+            assert_bad(DOT, s);
+        }
+        for s in ["12abc", "1,2,3", "1.23.4", "1.2,3,4", ","] {
+            assert_bad(COMMA, s);
+        }
+    }
+
+    #[test]
+    fn indian_grouping_is_rejected() {
+        assert_bad(DOT, "1,23,456.00");
+    }
+
+    #[test]
+    fn overlong_input_is_rejected_not_panicking() {
+        let long = "1".repeat(200);
+        assert_bad(DOT, &format!("{long}x"));
+        assert_bad(DOT, &format!("{long}.5e3"));
+        assert_eq!(val(DOT, &long), long.parse::<f64>().unwrap());
+        let groups = "1,000".repeat(20);
+        assert_bad(DOT, &groups);
+    }
+
+    #[test]
+    fn infer_comma() {
+        assert_eq!(
+            NumberParser::infer(["1.234,56", "12,5", "7"]).decimal,
+            DecimalMark::Comma
+        );
+        assert_eq!(NumberParser::infer(["0,99"]).decimal, DecimalMark::Comma);
+        assert_eq!(NumberParser::infer(["1.234.567"]).decimal, DecimalMark::Comma);
+        assert_eq!(
+            NumberParser::infer(["€ 1 234,50", "3"]).decimal,
+            DecimalMark::Comma
+        );
+        assert_eq!(NumberParser::infer(["۱۲,۵"]).decimal, DecimalMark::Comma);
+    }
+
+    #[test]
+    fn infer_dot() {
+        assert_eq!(
+            NumberParser::infer(["1,234.56", "12.5"]).decimal,
+            DecimalMark::Dot
+        );
+        assert_eq!(NumberParser::infer(["1,234,567"]).decimal, DecimalMark::Dot);
+        assert_eq!(NumberParser::infer(["0.125"]).decimal, DecimalMark::Dot);
+        assert_eq!(NumberParser::infer(["1.5e3"]).decimal, DecimalMark::Dot);
+    }
+
+    #[test]
+    fn infer_without_evidence_is_dot() {
+        assert_eq!(NumberParser::infer(std::iter::empty()).decimal, DecimalMark::Dot);
+        assert_eq!(
+            NumberParser::infer(["1,234", "1.234", "12", "", "۱۲٬۵۰۰"]).decimal,
+            DecimalMark::Dot
+        );
+        // A tie goes to dot as well.
+        assert_eq!(NumberParser::infer(["12,5", "12.5"]).decimal, DecimalMark::Dot);
+    }
+
+    #[test]
+    fn infer_majority_wins() {
+        assert_eq!(
+            NumberParser::infer(["12,5", "3,25", "1.5"]).decimal,
+            DecimalMark::Comma
+        );
+        assert_eq!(
+            NumberParser::infer(["12.5", "3.25", "1,5"]).decimal,
+            DecimalMark::Dot
+        );
+    }
+
+    #[test]
+    fn constructor() {
+        assert_eq!(NumberParser::new(DecimalMark::Comma), COMMA);
+        assert_eq!(NumberParser::new(DecimalMark::Dot), DOT);
+    }
+}

@@ -1,0 +1,512 @@
+//! Small vocabularies: yes/no flags, genders and durations, in English, German and Persian.
+
+use super::digits::ascii_replacement;
+use super::number::{DecimalMark, NumberParser};
+use super::{ValueError, fold_char, is_invisible, is_null_marker, trim_value};
+
+/// A word reduced for vocabulary lookup, on the stack: lowercase, Persian digits as ASCII, Arabic
+/// letter variants folded, and spaces, hyphens, underscores and invisible marks removed (so
+/// "Opt-In", "opted in" and "OPTED_IN" all meet "optin"/"optedin").
+struct Key {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Key {
+    /// None when the value is too long to be any vocabulary word.
+    fn new(raw: &str) -> Option<Key> {
+        let mut key = Key { buf: [0; 48], len: 0 };
+        for c in raw.chars() {
+            // A hyphen only joins words ("opt-in"); a leading one is a sign ("-1" is no flag).
+            let joiner = matches!(c, '-' | '_') && key.len > 0;
+            if c.is_whitespace() || is_invisible(c) || joiner || c == '\u{0640}' {
+                continue;
+            }
+            let c = fold_char(ascii_replacement(c).unwrap_or(c));
+            for lower in c.to_lowercase() {
+                let end = key.len + lower.len_utf8();
+                lower.encode_utf8(key.buf.get_mut(key.len..end)?);
+                key.len = end;
+            }
+        }
+        Some(key)
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole UTF-8 encodings are ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// Parses a yes/no cell. `Ok(None)` for empty cells and null markers; anything outside the
+/// vocabulary is [`ValueError::BadBool`].
+pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
+    let trimmed = trim_value(raw);
+    if is_null_marker(trimmed) {
+        return Ok(None);
+    }
+    let key = Key::new(trimmed).ok_or(ValueError::BadBool)?;
+    match key.as_str() {
+        "yes" | "y" | "true" | "t" | "1" | "1.0" | "optin" | "optedin" | "subscribed" | "consent"
+        | "consented" | "granted" | "ja" | "j" | "بله" | "اری" | "بلی" | "دارد" | "✓" | "✔" | "☑" => {
+            Ok(Some(true))
+        }
+        "no" | "n" | "false" | "f" | "0" | "0.0" | "optout" | "optedout" | "unsubscribed" | "denied"
+        | "nein" | "خیر" | "نه" | "ندارد" | "✗" | "✘" | "☐" => Ok(Some(false)),
+        _ => Err(ValueError::BadBool),
+    }
+}
+
+/// Maps a gender cell onto "female", "male" or "other"; None for empty or unrecognised values
+/// (gender is optional everywhere downstream, so unknown values are dropped, not quarantined).
+pub fn normalize_gender(raw: &str) -> Option<&'static str> {
+    let key = Key::new(trim_value(raw))?;
+    match key.as_str() {
+        "f" | "female" | "woman" | "w" | "weiblich" | "frau" | "زن" | "خانم" | "مونث" => {
+            Some("female")
+        }
+        "m" | "male" | "man" | "männlich" | "maennlich" | "herr" | "مرد" | "اقا" | "مذکر" => {
+            Some("male")
+        }
+        // "d" is the German "divers" of the m/w/d forms.
+        "other" | "diverse" | "divers" | "d" | "x" | "nonbinary" | "nb" => Some("other"),
+        _ => None,
+    }
+}
+
+/// Parses a duration cell into seconds: a bare number of seconds ("150"), a clock ("02:30" is
+/// mm:ss, "01:02:03" is hh:mm:ss), numbers with units ("2m 30s", "1h", "45 sec", "1.5 min",
+/// "۲ دقیقه و ۳۰ ثانیه", "1h30"), or ISO 8601 ("PT2M30S"). `Ok(None)` for empty cells.
+pub fn parse_duration_seconds(raw: &str) -> Result<Option<f64>, ValueError> {
+    let bad = ValueError::BadDuration;
+    let trimmed = trim_value(raw);
+    if is_null_marker(trimmed) {
+        return Ok(None);
+    }
+    // The common case, a plain ASCII number of seconds, needs no further work.
+    if trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return trimmed.parse::<f64>().map(Some).map_err(|_| bad);
+    }
+    let normalized = super::digits::normalize_digits(trimmed);
+    let s = normalized.as_ref();
+    if !s.starts_with(['-', '+', '(', '\u{2212}'])
+        && let Ok(Some(n)) = NumberParser::new(DecimalMark::Dot).parse(s)
+        && n.currency.is_none()
+    {
+        return Ok(Some(n.value));
+    }
+    let seconds = if s.contains(':') {
+        clock(s)
+    } else if let Some(rest) = s.strip_prefix(['P', 'p']) {
+        iso(rest)
+    } else {
+        with_units(s)
+    }
+    .ok_or(bad)?;
+    if seconds.is_finite() {
+        Ok(Some(seconds))
+    } else {
+        Err(bad)
+    }
+}
+
+/// `m:ss`, `mm:ss` or `h:mm:ss`, with an optional fraction on the seconds. The first field may
+/// exceed 59 ("90:00" is ninety minutes); the others may not.
+fn clock(s: &str) -> Option<f64> {
+    let mut fields = [0.0f64; 3];
+    let mut n = 0;
+    for (i, part) in s.split(':').enumerate() {
+        let part = trim_value(part);
+        let (int, frac) = part.split_once('.').unwrap_or((part, ""));
+        let digits_ok = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit());
+        if !digits_ok || (i > 0 && int.len() != 2) {
+            return None;
+        }
+        *fields.get_mut(i)? = part.parse().ok()?;
+        n = i + 1;
+    }
+    let fields = &fields[..n];
+    // Only the seconds field may carry a fraction, and later fields must be below 60.
+    if fields[..n - 1].iter().any(|f| f.fract() != 0.0) || fields[1..].iter().any(|&f| f >= 60.0) {
+        return None;
+    }
+    match fields {
+        [m, s] => Some(m * 60.0 + s),
+        [h, m, s] => Some(h * 3600.0 + m * 60.0 + s),
+        _ => None,
+    }
+}
+
+/// The seconds in one unit name, or None if it is not a unit.
+fn unit_seconds(word: &str) -> Option<f64> {
+    const UNITS: [(&str, f64); 22] = [
+        ("ms", 0.001),
+        ("msec", 0.001),
+        ("millisecond", 0.001),
+        ("milliseconds", 0.001),
+        ("s", 1.0),
+        ("sec", 1.0),
+        ("secs", 1.0),
+        ("second", 1.0),
+        ("seconds", 1.0),
+        ("ثانیه", 1.0),
+        ("m", 60.0),
+        ("min", 60.0),
+        ("mins", 60.0),
+        ("minute", 60.0),
+        ("minutes", 60.0),
+        ("دقیقه", 60.0),
+        ("h", 3600.0),
+        ("hr", 3600.0),
+        ("hrs", 3600.0),
+        ("hour", 3600.0),
+        ("hours", 3600.0),
+        ("ساعت", 3600.0),
+    ];
+    let word = word.trim_end_matches('.');
+    let eq = |name: &str| {
+        word.chars()
+            .map(|c| fold_char(c).to_ascii_lowercase())
+            .eq(name.chars())
+    };
+    if eq("d") || eq("day") || eq("days") || eq("روز") {
+        return Some(86_400.0);
+    }
+    UNITS.iter().find(|(name, _)| eq(name)).map(|&(_, secs)| secs)
+}
+
+/// A number at the start of `s` (digits with an optional '.' fraction) and the rest.
+fn leading_number(s: &str) -> Option<(f64, &str)> {
+    let b = s.as_bytes();
+    let int = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut end = int;
+    if b.get(end) == Some(&b'.') {
+        let frac = b[end + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if frac > 0 {
+            end += 1 + frac;
+        }
+    }
+    if int == 0 && end == 0 {
+        return None;
+    }
+    Some((s[..end].parse().ok()?, &s[end..]))
+}
+
+/// "2m 30s", "1 hour, 5 minutes", "۲ دقیقه و ۳۰ ثانیه". A trailing bare number takes the unit
+/// below the previous one ("1h30" is 1h30m, "2m30" is 2m30s).
+fn with_units(s: &str) -> Option<f64> {
+    let mut rest = s;
+    let mut total = 0.0;
+    let mut last_unit: Option<f64> = None;
+    loop {
+        rest =
+            rest.trim_start_matches(|c: char| c.is_whitespace() || is_invisible(c) || c == ',' || c == '،');
+        if rest.is_empty() {
+            break;
+        }
+        let (word, after) = split_word(rest);
+        if !word.is_empty() {
+            // Connectors between pairs; any other word here is out of place.
+            if word.eq_ignore_ascii_case("and") || word == "و" {
+                rest = after;
+                continue;
+            }
+            return None;
+        }
+        let (value, after) = leading_number(rest)?;
+        let after = after.trim_start();
+        let (word, after) = split_word(after);
+        let unit = if word.is_empty() {
+            if !after.trim().is_empty() {
+                return None;
+            }
+            match last_unit {
+                Some(3600.0) => 60.0,
+                Some(60.0) => 1.0,
+                _ => return None,
+            }
+        } else {
+            unit_seconds(word)?
+        };
+        total += value * unit;
+        last_unit = Some(unit);
+        rest = after;
+    }
+    last_unit.map(|_| total)
+}
+
+/// Splits off a leading run of letters (and dots, for "sec.").
+fn split_word(s: &str) -> (&str, &str) {
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_alphabetic() || c == '\u{200C}' || (c == '.' && i > 0)))
+        .map_or(s.len(), |(i, _)| i);
+    s.split_at(end)
+}
+
+/// The part of an ISO 8601 duration after 'P': `[nW][nD][T[nH][nM][nS]]`. Years and months are
+/// rejected because their length in seconds is not fixed.
+fn iso(s: &str) -> Option<f64> {
+    let mut rest = s;
+    let mut in_time = false;
+    let mut total = 0.0;
+    let mut fields = 0;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix(['T', 't']) {
+            if in_time {
+                return None;
+            }
+            in_time = true;
+            rest = r;
+            continue;
+        }
+        let (value, after) = leading_number(rest)?;
+        let mut chars = after.chars();
+        let unit = match (in_time, chars.next()?.to_ascii_uppercase()) {
+            (false, 'W') => 604_800.0,
+            (false, 'D') => 86_400.0,
+            (true, 'H') => 3600.0,
+            (true, 'M') => 60.0,
+            (true, 'S') => 1.0,
+            _ => return None,
+        };
+        total += value * unit;
+        fields += 1;
+        rest = chars.as_str();
+    }
+    (fields > 0).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bool_true() {
+        for s in [
+            "yes",
+            "Yes",
+            "YES",
+            "y",
+            "Y",
+            "true",
+            "TRUE",
+            "t",
+            "1",
+            "opt-in",
+            "Opt In",
+            "optin",
+            "opted in",
+            "Opted-In",
+            "subscribed",
+            "consent",
+            "granted",
+            "ja",
+            "JA",
+            "بله",
+            "آری",
+            "بلی",
+            "دارد",
+            "✓",
+            " yes ",
+            "۱",
+            "بلي",
+            "1.0",
+        ] {
+            assert_eq!(parse_bool(s), Ok(Some(true)), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn bool_false() {
+        for s in [
+            "no",
+            "No",
+            "NO",
+            "n",
+            "false",
+            "False",
+            "f",
+            "0",
+            "opt-out",
+            "opt out",
+            "opted out",
+            "Opted_Out",
+            "unsubscribed",
+            "denied",
+            "nein",
+            "Nein",
+            "خیر",
+            "خير",
+            "نه",
+            "ندارد",
+            "۰",
+            "0.0",
+        ] {
+            assert_eq!(parse_bool(s), Ok(Some(false)), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn bool_empty_and_bad() {
+        for s in ["", "  ", "NA", "null", "N/A"] {
+            assert_eq!(parse_bool(s), Ok(None), "{s:?}");
+        }
+        for s in ["maybe", "2", "yess", "oui", "10", "-1", &"y".repeat(100)] {
+            assert_eq!(parse_bool(s), Err(ValueError::BadBool), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn genders() {
+        for s in [
+            "f", "F", "female", "Female", "woman", "w", "W", "weiblich", "Frau", "زن", "خانم", "مونث", "مؤنث",
+        ] {
+            assert_eq!(normalize_gender(s), Some("female"), "{s:?}");
+        }
+        for s in [
+            "m",
+            "M",
+            "male",
+            "MALE",
+            "man",
+            "männlich",
+            "MÄNNLICH",
+            "maennlich",
+            "Herr",
+            "مرد",
+            "آقا",
+            "مذکر",
+        ] {
+            assert_eq!(normalize_gender(s), Some("male"), "{s:?}");
+        }
+        for s in [
+            "other",
+            "Other",
+            "diverse",
+            "divers",
+            "d",
+            "x",
+            "X",
+            "non-binary",
+            "nonbinary",
+            "Non Binary",
+        ] {
+            assert_eq!(normalize_gender(s), Some("other"), "{s:?}");
+        }
+        for s in ["", " ", "unknown", "?", "NA", "ms", &"f".repeat(100)] {
+            assert_eq!(normalize_gender(s), None, "{s:?}");
+        }
+        assert_eq!(normalize_gender(" Female\u{200F} "), Some("female"));
+    }
+
+    fn secs(s: &str) -> f64 {
+        match parse_duration_seconds(s) {
+            Ok(Some(v)) => v,
+            other => panic!("{s:?} -> {other:?}"),
+        }
+    }
+
+    #[test]
+    fn durations_plain_and_clock() {
+        assert_eq!(secs("150"), 150.0);
+        assert_eq!(secs("150.5"), 150.5);
+        assert_eq!(secs("1,200"), 1200.0);
+        assert_eq!(secs("02:30"), 150.0);
+        assert_eq!(secs("2:30"), 150.0);
+        assert_eq!(secs("01:02:03"), 3723.0);
+        assert_eq!(secs("1:02:03"), 3723.0);
+        assert_eq!(secs("90:00"), 5400.0);
+        assert_eq!(secs("00:01.5"), 1.5);
+        assert_eq!(secs("۰۲:۳۰"), 150.0);
+        assert_eq!(secs("۱۵۰"), 150.0);
+        assert_eq!(secs("0"), 0.0);
+    }
+
+    #[test]
+    fn durations_with_units() {
+        assert_eq!(secs("2m 30s"), 150.0);
+        assert_eq!(secs("2m30s"), 150.0);
+        assert_eq!(secs("1h"), 3600.0);
+        assert_eq!(secs("45 sec"), 45.0);
+        assert_eq!(secs("45 sec."), 45.0);
+        assert_eq!(secs("1.5 min"), 90.0);
+        assert_eq!(secs("1 hour, 5 minutes"), 3900.0);
+        assert_eq!(secs("1 hour and 5 minutes"), 3900.0);
+        assert_eq!(secs("2 Hours 3 Mins 4 Secs"), 7384.0);
+        assert_eq!(secs("1d 2h"), 93_600.0);
+        assert_eq!(secs("250ms"), 0.25);
+        assert_eq!(secs("1h30"), 5400.0);
+        assert_eq!(secs("2m30"), 150.0);
+        assert_eq!(secs("۲ دقیقه و ۳۰ ثانیه"), 150.0);
+        assert_eq!(secs("۱ ساعت"), 3600.0);
+        assert_eq!(secs("۱٫۵ دقیقه"), 90.0);
+        assert_eq!(secs("۲ دقيقه"), 120.0);
+    }
+
+    #[test]
+    fn durations_iso() {
+        assert_eq!(secs("PT2M30S"), 150.0);
+        assert_eq!(secs("PT1H"), 3600.0);
+        assert_eq!(secs("P1DT2H"), 93_600.0);
+        assert_eq!(secs("PT1.5S"), 1.5);
+        assert_eq!(secs("P1W"), 604_800.0);
+        assert_eq!(secs("pt45s"), 45.0);
+    }
+
+    #[test]
+    fn durations_empty_and_bad() {
+        for s in ["", " ", "NA", "-"] {
+            assert_eq!(parse_duration_seconds(s), Ok(None), "{s:?}");
+        }
+        for s in [
+            "abc",
+            "-5",
+            "-2m",
+            "(5)",
+            "$5",
+            "2 parsecs",
+            "1:2",
+            "1:02:03:04",
+            "1:60",
+            "1:2.5:00",
+            ":30",
+            "1h 30 x",
+            "30 2m",
+            "5 5",
+            "P",
+            "PT",
+            "P1M",
+            "P1Y",
+            "PT1D",
+            "P1H",
+            "PTT1H",
+            "1..5s",
+            "m",
+            "and",
+            "2m and",
+            "1.2.3",
+            "1h,",
+            "5 xs",
+        ] {
+            let r = parse_duration_seconds(s);
+            if s == "2m and" || s == "1h," {
+                // Trailing connectors are harmless.
+                assert!(r.is_ok(), "{s:?} -> {r:?}");
+            } else {
+                assert_eq!(r, Err(ValueError::BadDuration), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn key_folding() {
+        assert_eq!(Key::new(" Opt-In ").unwrap().as_str(), "optin");
+        assert_eq!(Key::new("MÄNNLICH").unwrap().as_str(), "männlich");
+        assert_eq!(Key::new("آري").unwrap().as_str(), "اری");
+        assert_eq!(Key::new("۱").unwrap().as_str(), "1");
+        assert!(Key::new(&"a".repeat(49)).is_none());
+    }
+}

@@ -1,0 +1,97 @@
+//! Configuration of the ingest function, read from the environment in this one place.
+
+use std::path::PathBuf;
+
+use segflow_engine::ingest::IngestOptions;
+use segflow_engine::values::DateOrder;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// `SEGFLOW_TIMEZONE`: IANA zone of naive timestamps in exports (default UTC).
+    pub timezone: chrono_tz::Tz,
+    /// `SEGFLOW_DATE_ORDER`: auto | day-first | month-first, for dates like 03/04/2024.
+    pub date_order: DateOrder,
+    /// `SEGFLOW_MAX_INPUT_BYTES`: larger uploads are rejected with a report (default 20 GiB).
+    pub max_input_bytes: u64,
+    /// `SEGFLOW_OUTPUT_BUCKET`: where outputs go; default the bucket of the upload.
+    pub output_bucket: Option<String>,
+    /// `SEGFLOW_TMP_DIR`: spool folder (default the system temp dir, `/tmp` in Lambda).
+    pub tmp_dir: PathBuf,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            timezone: chrono_tz::UTC,
+            date_order: DateOrder::Auto,
+            max_input_bytes: IngestOptions::default().max_input_bytes,
+            output_bucket: None,
+            tmp_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+impl IngestConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut c = IngestConfig::default();
+        if let Some(tz) = get("SEGFLOW_TIMEZONE").filter(|s| !s.is_empty()) {
+            c.timezone = tz.parse().map_err(|_| ConfigError(format!("SEGFLOW_TIMEZONE: unknown time zone {tz:?}")))?;
+        }
+        if let Some(o) = get("SEGFLOW_DATE_ORDER").filter(|s| !s.is_empty()) {
+            c.date_order = parse_date_order(&o)?;
+        }
+        if let Some(m) = get("SEGFLOW_MAX_INPUT_BYTES").filter(|s| !s.is_empty()) {
+            c.max_input_bytes = m.parse().map_err(|_| ConfigError(format!("SEGFLOW_MAX_INPUT_BYTES: not a number: {m:?}")))?;
+        }
+        c.output_bucket = get("SEGFLOW_OUTPUT_BUCKET").filter(|s| !s.is_empty());
+        if let Some(t) = get("SEGFLOW_TMP_DIR").filter(|s| !s.is_empty()) {
+            c.tmp_dir = t.into();
+        }
+        Ok(c)
+    }
+
+    pub fn engine_options(&self) -> IngestOptions {
+        IngestOptions {
+            timezone: self.timezone,
+            date_order: self.date_order,
+            max_input_bytes: self.max_input_bytes,
+            ..IngestOptions::default()
+        }
+    }
+}
+
+pub fn parse_date_order(s: &str) -> Result<DateOrder, ConfigError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "auto" => Ok(DateOrder::Auto),
+        "day-first" | "dmy" => Ok(DateOrder::DayFirst),
+        "month-first" | "mdy" => Ok(DateOrder::MonthFirst),
+        other => Err(ConfigError(format!("date order must be auto, day-first or month-first, not {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_validates_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        let c = IngestConfig::from_lookup(env(&[("SEGFLOW_TIMEZONE", "Asia/Tehran"), ("SEGFLOW_DATE_ORDER", "month-first")]))
+            .unwrap();
+        assert_eq!(c.timezone, chrono_tz::Asia::Tehran);
+        assert_eq!(c.date_order, DateOrder::MonthFirst);
+        assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_TIMEZONE", "Mars/Olympus")])).is_err());
+        assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_DATE_ORDER", "sideways")])).is_err());
+        assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_MAX_INPUT_BYTES", "lots")])).is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! The Lambda handler, generic over storage: it turns any supported event into work items, runs the
+//! pipeline for each, and answers in the shape the invoker expects (SQS partial batch failures).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use segflow_storage::ObjectStore;
+
+use crate::config::IngestConfig;
+use crate::events::{self, Invocation, Parsed};
+use crate::pipeline::{self, Summary};
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct BatchItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Response {
+    /// Read by Lambda for SQS event sources with `ReportBatchItemFailures`.
+    #[serde(rename = "batchItemFailures")]
+    pub batch_item_failures: Vec<BatchItemFailure>,
+    pub processed: Vec<Summary>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} objects failed with retryable errors; first: {first}")]
+pub struct RetryableFailure {
+    pub failed: usize,
+    pub total: usize,
+    pub first: String,
+}
+
+pub struct IngestHandler<F> {
+    stores: F,
+    config: IngestConfig,
+}
+
+impl<F, S> IngestHandler<F>
+where
+    F: Fn(&str) -> S,
+    S: ObjectStore,
+{
+    /// `stores` opens the store for a bucket name.
+    pub fn new(stores: F, config: IngestConfig) -> Self {
+        IngestHandler { stores, config }
+    }
+
+    pub async fn handle(&self, payload: &Value) -> Result<Response, RetryableFailure> {
+        let (invocation, items) = events::parse(payload);
+        let mut failures: Vec<BatchItemFailure> = Vec::new();
+        let mut processed = Vec::new();
+        let mut first_error = None;
+        let opts = self.config.engine_options();
+        for item in &items {
+            let obj = match &item.outcome {
+                Parsed::Object(o) => o,
+                Parsed::Ignored(why) => {
+                    tracing::info!(reason = %why, "event ignored");
+                    continue;
+                }
+                Parsed::Unreadable(why) => {
+                    // Retrying an unreadable payload can never succeed: log it and acknowledge.
+                    tracing::error!(reason = %why, "unreadable event acknowledged without work");
+                    continue;
+                }
+            };
+            if !obj.key.starts_with(pipeline::TRIGGER_PREFIX) {
+                // Defence in depth: a misconfigured trigger must never make us eat our own outputs.
+                tracing::warn!(key = %obj.key, "object outside incoming/ ignored");
+                processed.push(Summary::skipped(&obj.key, "ignored_outside_incoming"));
+                continue;
+            }
+            let input = (self.stores)(&obj.bucket);
+            let output = (self.stores)(self.config.output_bucket.as_deref().unwrap_or(&obj.bucket));
+            let result =
+                pipeline::ingest_object(&input, &obj.key, obj.alt_key.as_deref(), &output, &opts, &self.config.tmp_dir)
+                    .await;
+            match result {
+                Ok(summary) => {
+                    tracing::info!(
+                        key = %summary.key,
+                        outcome = summary.outcome,
+                        dataset = summary.dataset,
+                        rows_read = summary.rows_read,
+                        rows_written = summary.rows_written,
+                        rows_rejected = summary.rows_rejected,
+                        "object processed"
+                    );
+                    processed.push(summary);
+                }
+                Err(e) => {
+                    tracing::error!(key = %obj.key, error = %e, retryable = e.is_retryable(), "object failed");
+                    first_error.get_or_insert_with(|| format!("{}: {e}", obj.key));
+                    if let Some(id) = &item.message_id {
+                        let f = BatchItemFailure { item_identifier: id.clone() };
+                        if !failures.contains(&f) {
+                            failures.push(f);
+                        }
+                    } else {
+                        failures.push(BatchItemFailure { item_identifier: obj.key.clone() });
+                    }
+                }
+            }
+        }
+        if invocation == Invocation::Direct && !failures.is_empty() {
+            // Direct (async) invocations are retried by Lambda only when the handler fails.
+            return Err(RetryableFailure {
+                failed: failures.len(),
+                total: items.len(),
+                first: first_error.unwrap_or_default(),
+            });
+        }
+        Ok(Response { batch_item_failures: failures, processed })
+    }
+}

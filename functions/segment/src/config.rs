@@ -1,0 +1,97 @@
+//! Configuration of the segmentation job, read from the environment in this one place.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Debug, Clone)]
+pub struct SegmentConfig {
+    /// `SEGFLOW_DATA_BUCKET`: the bucket holding curated/ and receiving segments/ (Lambda only).
+    pub data_bucket: Option<String>,
+    /// `SEGFLOW_K`: `auto` (default) or a number of clusters 2–10.
+    pub k: Option<usize>,
+    /// `SEGFLOW_MIN_GROUP_SIZE`: groups smaller than this are not published (default 10).
+    pub min_group_size: usize,
+    /// `SEGFLOW_TIMEZONE`: the shop's zone, for "Mondays 8–12" and for the nightly run date.
+    pub timezone: chrono_tz::Tz,
+    /// `SEGFLOW_LAPSED_DAYS` (default 180) and `SEGFLOW_NEW_DAYS` (default 30).
+    pub lapsed_days: u32,
+    pub new_days: u32,
+    /// `SEGFLOW_SEED`: k-means seed (default 42).
+    pub seed: u64,
+    /// `SEGFLOW_TMP_DIR`: where inputs are spooled (default the system temp dir).
+    pub tmp_dir: PathBuf,
+}
+
+impl Default for SegmentConfig {
+    fn default() -> Self {
+        SegmentConfig {
+            data_bucket: None,
+            k: None,
+            min_group_size: 10,
+            timezone: chrono_tz::UTC,
+            lapsed_days: 180,
+            new_days: 30,
+            seed: 42,
+            tmp_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
+    v.trim().parse().map_err(|_| ConfigError(format!("{name}: not a valid number: {v:?}")))
+}
+
+impl SegmentConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let mut c = SegmentConfig { data_bucket: get("SEGFLOW_DATA_BUCKET"), ..Default::default() };
+        if let Some(k) = get("SEGFLOW_K") {
+            c.k = if k.trim().eq_ignore_ascii_case("auto") { None } else { Some(num("SEGFLOW_K", &k)?) };
+        }
+        if let Some(v) = get("SEGFLOW_MIN_GROUP_SIZE") {
+            c.min_group_size = num("SEGFLOW_MIN_GROUP_SIZE", &v)?;
+        }
+        if let Some(tz) = get("SEGFLOW_TIMEZONE") {
+            c.timezone = tz.parse().map_err(|_| ConfigError(format!("SEGFLOW_TIMEZONE: unknown time zone {tz:?}")))?;
+        }
+        if let Some(v) = get("SEGFLOW_LAPSED_DAYS") {
+            c.lapsed_days = num("SEGFLOW_LAPSED_DAYS", &v)?;
+        }
+        if let Some(v) = get("SEGFLOW_NEW_DAYS") {
+            c.new_days = num("SEGFLOW_NEW_DAYS", &v)?;
+        }
+        if let Some(v) = get("SEGFLOW_SEED") {
+            c.seed = num("SEGFLOW_SEED", &v)?;
+        }
+        if let Some(v) = get("SEGFLOW_TMP_DIR") {
+            c.tmp_dir = v.into();
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_is_validated() {
+        let c = SegmentConfig::from_lookup(|k| match k {
+            "SEGFLOW_K" => Some("6".into()),
+            "SEGFLOW_DATA_BUCKET" => Some("b".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!((c.k, c.data_bucket.as_deref(), c.min_group_size), (Some(6), Some("b"), 10));
+        assert_eq!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "auto".into())).unwrap().k, None);
+        assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "six".into())).is_err());
+        assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_TIMEZONE").then(|| "Nowhere".into())).is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! The segmentation job over any storage: gather curated Parquet, run the engine, publish a dated
+//! run folder (manifest last), then move `segments/latest/` and the model state. A failed run leaves
+//! the previous outputs untouched.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use segflow_engine::segment::{self, ModelState, SegmentInputs, SegmentParams};
+use segflow_engine::EngineError;
+use segflow_storage::{ObjectStore, StorageError};
+
+use crate::config::SegmentConfig;
+use crate::request::SegmentRequest;
+
+pub const STATE_KEY: &str = "state/segments/model.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Segment(#[from] segment::SegmentError),
+    #[error("no curated sales data under curated/sales/: ingest some exports first")]
+    NoSalesData,
+    #[error("{0}")]
+    Other(String),
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobSummary {
+    pub as_of: chrono::NaiveDate,
+    pub run_prefix: String,
+    pub files: Vec<String>,
+    pub manifest: serde_json::Value,
+}
+
+async fn fetch_parquet<S: ObjectStore>(store: &S, prefix: &str, dir: &Path) -> Result<Vec<PathBuf>, JobError> {
+    std::fs::create_dir_all(dir).map_err(|e| JobError::Other(format!("{}: {e}", dir.display())))?;
+    let mut paths = Vec::new();
+    for (i, obj) in store.list(prefix).await?.into_iter().filter(|o| o.key.ends_with(".parquet")).enumerate() {
+        // Numbered in key order so the engine sees the same order as the listing.
+        let dest = dir.join(format!("{i:06}.parquet"));
+        store.download(&obj.key, &dest).await?;
+        paths.push(dest);
+    }
+    Ok(paths)
+}
+
+pub async fn run_job<D: ObjectStore, O: ObjectStore>(
+    data: &D,
+    out: &O,
+    request: &SegmentRequest,
+    config: &SegmentConfig,
+) -> Result<JobSummary, JobError> {
+    let work = tempfile::Builder::new()
+        .prefix("segflow-segment-")
+        .tempdir_in(&config.tmp_dir)
+        .map_err(|e| JobError::Other(format!("{}: {e}", config.tmp_dir.display())))?;
+    let sales = fetch_parquet(data, "curated/sales/", &work.path().join("sales")).await?;
+    if sales.is_empty() {
+        return Err(JobError::NoSalesData);
+    }
+    let customers = fetch_parquet(data, "curated/customers/", &work.path().join("customers")).await?;
+    let as_of = match request.as_of {
+        Some(d) => d,
+        None => {
+            let latest = segflow_engine::curated::latest_timestamp(&sales, "order_ts")?.ok_or(JobError::NoSalesData)?;
+            latest.with_timezone(&config.timezone).date_naive()
+        }
+    };
+    let previous: Option<ModelState> = match out.get(STATE_KEY).await? {
+        // A state file we cannot read only costs label stability for one night; say so.
+        Some(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "previous model state unreadable; segments start afresh");
+                None
+            }
+        },
+        None => None,
+    };
+    let mut params = SegmentParams::new(as_of);
+    params.k = request.k.or(config.k);
+    params.timezone = config.timezone;
+    params.seed = config.seed;
+    params.lapsed_days = config.lapsed_days;
+    params.new_days = config.new_days;
+    params.min_group_size = config.min_group_size;
+    let checked = params.check()?;
+    let inputs = SegmentInputs { sales_files: sales, customers_files: customers, previous };
+    let out_dir = work.path().join("out");
+    std::fs::create_dir_all(&out_dir).map_err(|e| JobError::Other(format!("{}: {e}", out_dir.display())))?;
+    let od = out_dir.clone();
+    let result = tokio::task::spawn_blocking(move || segment::run(&inputs, &checked, &od))
+        .await
+        .map_err(|e| JobError::Other(format!("segmentation task failed: {e}")))??;
+
+    let run_prefix = format!("segments/run_date={as_of}");
+    // `result.files` ends with the manifest, so each folder is complete once its manifest exists.
+    for name in &result.files {
+        out.upload_file(&format!("{run_prefix}/{name}"), &out_dir.join(name)).await?;
+    }
+    let stale: Vec<String> = out
+        .list("segments/latest/")
+        .await?
+        .into_iter()
+        .map(|o| o.key)
+        .filter(|k| !result.files.iter().any(|n| k == &format!("segments/latest/{n}")))
+        .collect();
+    for name in &result.files {
+        out.upload_file(&format!("segments/latest/{name}"), &out_dir.join(name)).await?;
+    }
+    for key in stale {
+        out.delete(&key).await?;
+    }
+    let state = serde_json::to_vec_pretty(&result.state).map_err(EngineError::from)?;
+    out.put(STATE_KEY, state).await?;
+    Ok(JobSummary { as_of, run_prefix, files: result.files, manifest: result.manifest })
+}

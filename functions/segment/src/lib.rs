@@ -1,0 +1,10 @@
+//! The segmentation function: a request in, the engine in the middle, storage around it. `main.rs`
+//! only wires the AWS client and configuration.
+
+pub mod config;
+pub mod job;
+pub mod request;
+
+pub use config::SegmentConfig;
+pub use job::{run_job, JobError, JobSummary};
+pub use request::SegmentRequest;

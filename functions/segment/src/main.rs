@@ -1,0 +1,23 @@
+//! Lambda entry point: wires the S3 client and configuration, nothing else.
+
+use anyhow::Context;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use segflow_segment_fn::{request, run_job, SegmentConfig};
+use segflow_storage::S3Store;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = SegmentConfig::from_env()?;
+    let bucket = config.data_bucket.clone().context("SEGFLOW_DATA_BUCKET must be set")?;
+    let store = S3Store::new(S3Store::client_from_env().await, bucket, "");
+    let (config, store) = (&config, &store);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let req = request::parse(&event.payload, config.timezone)?;
+        let summary = run_job(store, store, &req, config).await?;
+        tracing::info!(as_of = %summary.as_of, files = summary.files.len(), "segmentation published");
+        Ok::<_, Error>(serde_json::to_value(&summary)?)
+    }))
+    .await
+}

@@ -1,0 +1,141 @@
+use std::path::{Path, PathBuf};
+
+use change_tag::etag_of;
+
+use crate::{ObjectMeta, ObjectStore, Result, StorageError};
+
+/// A folder laid out like the bucket. Writes go through a temporary file and a rename, so a reader
+/// never sees half a file.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStore { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.root.join(key)
+    }
+
+    fn meta(&self, key: &str, path: &Path) -> Result<Option<ObjectMeta>> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => Ok(Some(ObjectMeta {
+                key: key.to_string(),
+                size: m.len(),
+                etag: Some(etag_of(&m)),
+                version_id: None,
+            })),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StorageError::io(path, e)),
+        }
+    }
+
+    fn write_atomic(&self, key: &str, write: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<()> {
+        let dest = self.path(key);
+        let dir = dest.parent().unwrap_or(&self.root).to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(&dir, e))?;
+        let tmp = dir.join(format!(".{}.tmp", dest.file_name().and_then(|n| n.to_str()).unwrap_or("object")));
+        write(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &dest).map_err(|e| StorageError::io(&dest, e))
+    }
+}
+
+mod change_tag {
+    use sha2::{Digest, Sha256};
+
+    /// A change tag from size and modification time: what S3's ETag is for our purposes (did the
+    /// object change?), without reading the file.
+    pub fn etag_of(m: &std::fs::Metadata) -> String {
+        let mut h = Sha256::new();
+        h.update(m.len().to_le_bytes());
+        if let Ok(d) = m.modified().map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()) {
+            h.update(d.as_nanos().to_le_bytes());
+        }
+        h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl ObjectStore for LocalStore {
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>> {
+        self.meta(key, &self.path(key))
+    }
+
+    async fn download(&self, key: &str, dest: &Path) -> Result<ObjectMeta> {
+        let src = self.path(key);
+        let meta = self.meta(key, &src)?.ok_or_else(|| StorageError::NotFound(key.to_string()))?;
+        std::fs::copy(&src, dest).map_err(|e| StorageError::io(&src, e))?;
+        Ok(meta)
+    }
+
+    async fn upload_file(&self, key: &str, src: &Path) -> Result<()> {
+        self.write_atomic(key, |tmp| std::fs::copy(src, tmp).map(|_| ()))
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        self.write_atomic(key, |tmp| std::fs::write(tmp, &bytes))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let p = self.path(key);
+        match std::fs::read(&p) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StorageError::io(&p, e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(StorageError::io(&dir, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| StorageError::io(&dir, e))?;
+                let path = entry.path();
+                let rel = path.strip_prefix(&self.root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                if path.is_dir() {
+                    // Only descend where the prefix can still match.
+                    let dir_key = format!("{rel}/");
+                    if dir_key.starts_with(prefix) || prefix.starts_with(&dir_key) {
+                        stack.push(path);
+                    }
+                } else if rel.starts_with(prefix) {
+                    if let Some(m) = self.meta(&rel, &path)? {
+                        out.push(m);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let p = self.path(key);
+        match std::fs::remove_file(&p) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::io(&p, e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+}

@@ -1,0 +1,243 @@
+//! The ingest Lambda handler end to end: real event JSON from fixtures/, a real S3-protocol server,
+//! the real aws-sdk-s3 client, and the Parquet, quarantine and reports read back.
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use segflow_e2e::*;
+use segflow_ingest_fn::{IngestConfig, IngestHandler};
+use segflow_storage::S3Store;
+use serde_json::Value;
+
+fn handler(server: &S3Server) -> IngestHandler<impl Fn(&str) -> S3Store + '_> {
+    let config = IngestConfig { timezone: chrono_tz::Asia::Tehran, ..IngestConfig::default() };
+    handler_with(server, config)
+}
+
+fn handler_with(server: &S3Server, config: IngestConfig) -> IngestHandler<impl Fn(&str) -> S3Store + '_> {
+    IngestHandler::new(
+        move |bucket: &str| {
+            if bucket == "unreachable-bucket" {
+                // Nothing listens on port 9 of loopback: every request fails like a network outage.
+                S3Store::new(client_for("http://127.0.0.1:9"), bucket, "")
+            } else {
+                S3Store::new(server.client.clone(), bucket, "")
+            }
+        },
+        config,
+    )
+}
+
+async fn report_for(server: &S3Server, key_part: &str) -> Value {
+    let keys = server.keys("reports/ingest/").await;
+    let key = keys.iter().find(|k| k.contains(key_part)).unwrap_or_else(|| panic!("no report for {key_part} in {keys:?}"));
+    server.json(key).await
+}
+
+fn counts(report: &Value) -> (u64, u64, u64) {
+    let r = &report["rows"];
+    (r["read"].as_u64().unwrap(), r["written"].as_u64().unwrap(), r["rejected"].as_u64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing() {
+    let server = S3Server::start().await;
+    let uci = "incoming/sales/Online Retail 2011.csv";
+    let persian = "incoming/sales/فروش ۱۴۰۲.csv";
+    server.upload(uci, &fixture("exports/sales/Online Retail 2011.csv")).await;
+    server.upload(persian, &fixture("exports/sales/فروش ۱۴۰۲.csv")).await;
+
+    let h = handler(&server);
+    let resp = h.handle(&event("s3_put.json")).await.expect("handled");
+    let outcomes: Vec<&str> = resp.processed.iter().map(|s| s.outcome).collect();
+    assert_eq!(outcomes, ["ok", "ok"], "{:?}", resp.processed);
+    assert!(resp.batch_item_failures.is_empty());
+
+    // UCI: every data line of the file is a row; cancellations are flagged, not dropped.
+    let report = report_for(&server, "online_retail_2011-").await;
+    let lines = std::fs::read_to_string(fixture("exports/sales/Online Retail 2011.csv")).unwrap().lines().count() as u64 - 1;
+    assert_eq!(counts(&report), (lines, lines, 0));
+    assert_eq!(report["format"]["delimiter"], ",");
+    assert_eq!(report["parsing"]["date_format"], "month-first");
+    assert_eq!(report["mapping"]["used"]["order_date"], "InvoiceDate");
+    let parquet_keys: Vec<String> =
+        server.keys("curated/sales/").await.into_iter().filter(|k| k.contains("online_retail_2011-")).collect();
+    assert!(parquet_keys.iter().all(|k| k.contains("/order_month=20")), "{parquet_keys:?}");
+    let mut total = 0;
+    let mut returns = 0;
+    for k in &parquet_keys {
+        let batches = read_parquet(server.get(k).await);
+        total += rows(&batches);
+        for b in &batches {
+            returns += b.column_by_name("is_return").unwrap().as_boolean().true_count();
+            let ts = b.column_by_name("order_ts").unwrap();
+            assert_eq!(ts.data_type(), &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+        }
+    }
+    assert_eq!(total as u64, lines);
+    assert_eq!(returns as u64, report["stats"]["returns"].as_u64().unwrap());
+    assert!(returns > 0);
+
+    // Persian: Jalali dates in Tehran time, Persian digits, Toman with Persian thousands separators.
+    let report = report_for(&server, "src-").await;
+    assert_eq!(counts(&report), (6, 6, 0));
+    assert_eq!(report["format"]["encoding"], "utf-8-bom");
+    let key = server.keys("curated/sales/order_month=2023-11/").await.into_iter().find(|k| k.contains("src-")).unwrap();
+    let batches = read_parquet(server.get(&key).await);
+    let b = &batches[0];
+    let ts = b.column_by_name("order_ts").unwrap().as_primitive::<TimestampMicrosecondType>();
+    // ۱۴۰۲/۰۸/۱۳ ۱۰:۳۰ in Tehran (+03:30) is 2023-11-04T07:00:00Z.
+    assert_eq!(ts.value(0), chrono::DateTime::parse_from_rfc3339("2023-11-04T07:00:00Z").unwrap().timestamp_micros());
+    let amount = b.column_by_name("line_amount").unwrap().as_primitive::<Float64Type>();
+    assert_eq!(amount.value(1), 12_500_000.0);
+    assert_eq!(b.column_by_name("currency").unwrap().as_string::<i32>().value(1), "IRT");
+    assert_eq!(b.column_by_name("customer_id").unwrap().as_string::<i32>().value(0), "C-17");
+
+    // The same event again: nothing is rewritten, nothing is duplicated.
+    let before: Vec<(String, Vec<u8>)> = {
+        let mut v = Vec::new();
+        for k in server.keys("curated/").await {
+            let bytes = server.get(&k).await;
+            v.push((k, bytes));
+        }
+        v
+    };
+    let resp = h.handle(&event("s3_put.json")).await.expect("handled");
+    assert!(resp.processed.iter().all(|s| s.outcome == "duplicate"), "{:?}", resp.processed);
+    let mut after = Vec::new();
+    for k in server.keys("curated/").await {
+        let bytes = server.get(&k).await;
+        after.push((k, bytes));
+    }
+    assert_eq!(before, after);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn corrected_reupload_replaces_the_old_rows() {
+    let server = S3Server::start().await;
+    let key = "incoming/sales/Online Retail 2011.csv";
+    let original = std::fs::read_to_string(fixture("exports/sales/Online Retail 2011.csv")).unwrap();
+    server.upload_bytes(key, original.clone().into_bytes()).await;
+    let h = handler(&server);
+    h.handle(&event("s3_put.json")).await.expect("first version");
+    let first_keys = server.keys("curated/sales/").await;
+
+    // The corrected export keeps only the 2011 rows: the December 2010 partition must disappear.
+    let corrected: String = original.lines().filter(|l| !l.contains("/2010 ")).map(|l| format!("{l}\r\n")).collect();
+    let kept = corrected.lines().count() - 1;
+    server.upload_bytes(key, corrected.into_bytes()).await;
+    let resp = h.handle(&event("s3_put.json")).await.expect("second version");
+    assert_eq!(resp.processed[0].outcome, "ok");
+    let keys = server.keys("curated/sales/").await;
+    assert!(first_keys.iter().any(|k| k.contains("order_month=2010-12")));
+    assert!(!keys.iter().any(|k| k.contains("order_month=2010-12")), "stale partition left: {keys:?}");
+    let mut total = 0;
+    for k in keys.iter().filter(|k| k.contains("online_retail_2011-")) {
+        total += rows(&read_parquet(server.get(k).await));
+    }
+    assert_eq!(total, kept, "rows of the old version must be replaced, not added to");
+    // Each upload keeps its own report.
+    assert_eq!(server.keys("reports/ingest/sales/").await.iter().filter(|k| k.contains("online_retail_2011-")).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqs_batch_reports_only_retryable_failures() {
+    let server = S3Server::start().await;
+    server.upload("incoming/sales/Bestellungen 2023.csv", &fixture("exports/sales/Bestellungen 2023.csv")).await;
+    server.upload("incoming/sales/not_sales.csv", &fixture("broken/not_sales.csv")).await;
+    server.upload("incoming/customers/crm_customers.csv", &fixture("exports/customers/crm_customers.csv")).await;
+    let mut payload = event("sqs_s3.json");
+    // A fifth message for a bucket whose endpoint is down: the only one Lambda should redeliver.
+    let mut outage = payload["Records"][0].clone();
+    outage["messageId"] = "outage-1".into();
+    outage["body"] = outage["body"].as_str().unwrap().replace(BUCKET, "unreachable-bucket").into();
+    payload["Records"].as_array_mut().unwrap().push(outage);
+
+    let resp = handler(&server).handle(&payload).await.expect("SQS batches never fail whole");
+    let failed: Vec<&str> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["outage-1"]);
+    let by_key = |k: &str| resp.processed.iter().find(|s| s.key.ends_with(k)).unwrap_or_else(|| panic!("{k}"));
+    assert_eq!(by_key("Bestellungen 2023.csv").outcome, "partial");
+    assert_eq!(by_key("not_sales.csv").outcome, "rejected");
+    assert_eq!(by_key("crm_customers.csv").outcome, "ok");
+
+    // German export: cp1252, `;`, decimal comma, day-first dates; two bad rows quarantined.
+    let report = report_for(&server, "bestellungen_2023-").await;
+    assert_eq!(report["format"]["encoding"], "windows-1252");
+    assert_eq!(report["format"]["delimiter"], ";");
+    assert_eq!(counts(&report), (6, 4, 2));
+    assert_eq!(report["rows"]["rejected_by_reason"]["bad_date"], 1);
+    assert_eq!(report["rows"]["rejected_by_reason"]["bad_number"], 1);
+    let q = String::from_utf8(server.get(report["quarantine"].as_str().unwrap()).await).unwrap();
+    let entries: Vec<Value> = q.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(entries.len(), 2);
+    assert_eq!((entries[0]["line"].as_u64(), entries[0]["column"].as_str()), (Some(5), Some("Rechnungsdatum")));
+    assert_eq!(entries[1]["value"], "abc");
+    let key = server.keys("curated/sales/order_month=2023-11/").await.into_iter().find(|k| k.contains("bestellungen")).unwrap();
+    let b = &read_parquet(server.get(&key).await)[0];
+    let price = b.column_by_name("unit_price").unwrap().as_primitive::<Float64Type>();
+    assert!(price.iter().flatten().any(|p| p == 1045.0), "1.045,00 is one thousand forty-five");
+
+    // A file that is not a sales export: a report with a clear error, no data, no retry.
+    let report = report_for(&server, "not_sales-").await;
+    assert_eq!(report["status"], "rejected");
+    assert_eq!(report["error"]["code"], "missing_columns");
+    let msg = report["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("name, colour, size"), "{msg}");
+    assert!(server.keys("curated/sales/").await.iter().all(|k| !k.contains("not_sales")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eventbridge_and_test_events() {
+    let server = S3Server::start().await;
+    server.upload("incoming/sales/excel_unicode_text.txt", &fixture("exports/sales/excel_unicode_text.txt")).await;
+    let h = handler(&server);
+    let resp = h.handle(&event("eventbridge_object_created.json")).await.unwrap();
+    assert_eq!(resp.processed.len(), 1);
+    assert_eq!(resp.processed[0].outcome, "ok");
+    let report = report_for(&server, "excel_unicode_text-").await;
+    assert_eq!(report["format"]["encoding"], "utf-16le");
+    assert_eq!(report["format"]["delimiter"], "\\t");
+    assert_eq!(counts(&report), (3, 3, 0));
+
+    let resp = h.handle(&event("s3_test_event.json")).await.unwrap();
+    assert!(resp.processed.is_empty() && resp.batch_item_failures.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_files_get_readable_reports_and_rows_reconcile() {
+    let server = S3Server::start().await;
+    let cases = [
+        ("empty.csv", "empty_file"),
+        ("photo.csv", "binary_file"),
+        ("not_sales.csv", "missing_columns"),
+        ("bomb.csv.gz", "compression_bomb"),
+    ];
+    let mut records = Vec::new();
+    for (name, _) in cases.iter().chain([("bad_rows.csv", "")].iter()) {
+        let key = format!("incoming/sales/{name}");
+        server.upload(&key, &fixture(&format!("broken/{name}"))).await;
+        records.push(serde_json::json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}));
+    }
+    let resp = handler(&server).handle(&serde_json::json!({ "Records": records })).await.expect("no retry for bad files");
+    for (name, code) in cases {
+        let stem = name.split('.').next().unwrap();
+        let report = report_for(&server, &format!("/{stem}-")).await;
+        assert_eq!(report["status"], "rejected", "{name}");
+        assert_eq!(report["error"]["code"], code, "{name}: {}", report["error"]);
+        assert!(!report["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let s = resp.processed.iter().find(|s| s.key.ends_with("bad_rows.csv")).unwrap();
+    assert_eq!((s.rows_read, s.rows_written, s.rows_rejected), (6, 2, 4));
+    let report = report_for(&server, "bad_rows-").await;
+    let reasons = &report["rows"]["rejected_by_reason"];
+    assert_eq!(reasons["bad_number"], 1);
+    assert_eq!(reasons["bad_date"], 1);
+    assert_eq!(reasons["missing_amount"], 1);
+    assert_eq!(reasons["too_many_fields"], 1);
+    let q = String::from_utf8(server.get(report["quarantine"].as_str().unwrap()).await).unwrap();
+    assert_eq!(q.lines().count(), 4);
+    // Rejected files publish nothing but their report.
+    assert!(server.keys("curated/").await.iter().all(|k| k.contains("bad_rows")));
+    assert!(server.keys("quarantine/").await.iter().all(|k| k.contains("bad_rows")));
+}

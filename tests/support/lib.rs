@@ -1,0 +1,114 @@
+//! Shared helpers for the end-to-end tests: a real S3-protocol server (s3s + s3s-fs) started
+//! in-process on a loopback port, a real `aws-sdk-s3` client for it, fixtures and Parquet readers.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use segflow_storage::S3Store;
+
+pub const BUCKET: &str = "segflow-data";
+const ACCESS_KEY: &str = "segflow-test";
+const SECRET_KEY: &str = "segflow-test-secret";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("fixtures").join(rel)
+}
+
+pub fn event(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("event fixture");
+    serde_json::from_str(&text).expect("event fixture is JSON")
+}
+
+/// An S3 server backed by a temporary folder; stops with the test's runtime.
+pub struct S3Server {
+    pub endpoint: String,
+    pub client: aws_sdk_s3::Client,
+    _root: tempfile::TempDir,
+}
+
+pub fn client_for(endpoint: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-central-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+impl S3Server {
+    pub async fn start() -> S3Server {
+        let root = tempfile::tempdir().expect("temp dir");
+        let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let service = builder.build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let conn = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+        });
+        let client = client_for(&endpoint);
+        client.create_bucket().bucket(BUCKET).send().await.expect("create bucket");
+        S3Server { endpoint, client, _root: root }
+    }
+
+    pub fn store(&self) -> S3Store {
+        S3Store::new(self.client.clone(), BUCKET, "")
+    }
+
+    pub async fn upload(&self, key: &str, file: &Path) {
+        self.upload_bytes(key, std::fs::read(file).expect("fixture readable")).await;
+    }
+
+    pub async fn upload_bytes(&self, key: &str, bytes: Vec<u8>) {
+        self.client.put_object().bucket(BUCKET).key(key).body(ByteStream::from(bytes)).send().await.expect("put");
+    }
+
+    pub async fn get(&self, key: &str) -> Vec<u8> {
+        let o = self.client.get_object().bucket(BUCKET).key(key).send().await.unwrap_or_else(|e| panic!("get {key}: {e:?}"));
+        o.body.collect().await.expect("body").into_bytes().to_vec()
+    }
+
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut pages = self.client.list_objects_v2().bucket(BUCKET).prefix(prefix).into_paginator().send();
+        while let Some(p) = pages.next().await {
+            for o in p.expect("list").contents() {
+                out.push(o.key().unwrap_or_default().to_string());
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub async fn json(&self, key: &str) -> serde_json::Value {
+        serde_json::from_slice(&self.get(key).await).expect("json object")
+    }
+}
+
+/// Reads a Parquet file's bytes into batches.
+pub fn read_parquet(bytes: Vec<u8>) -> Vec<RecordBatch> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).expect("parquet").build().expect("reader");
+    reader.collect::<Result<Vec<_>, _>>().expect("batches")
+}
+
+pub fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
+}
