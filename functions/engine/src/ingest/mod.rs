@@ -148,27 +148,20 @@ fn run(
             Next::End => break,
         }
     }
-    let mut good: Vec<StringRecord> = samples.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
+    let good: Vec<StringRecord> = samples.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
     let date_col = match dataset {
         Dataset::Sales => cmap.column_of(Field::OrderDate),
         Dataset::Activity => cmap.column_of(Field::EventTime),
         Dataset::Customers => None,
     };
-    if let Some(dc) = date_col {
-        if opts.date_order == DateOrder::Auto && samples.len() == SAMPLE_ROWS {
-            if let Some(evidence) = find_order_evidence(&good, dc, || {
-                let reopened = source::open(input, &fmt, opts.limits, Some(dataset))?;
-                Ok(reopened.source)
-            })? {
-                let mut r = StringRecord::new();
-                for i in 0..headers.len() {
-                    r.push_field(if i == dc { &evidence } else { "" });
-                }
-                good.push(r);
-            }
-        }
+    let mut date_order = opts.date_order;
+    if let (Some(dc), DateOrder::Auto) = (date_col, opts.date_order) {
+        let whole_file_sampled = samples.len() < SAMPLE_ROWS;
+        date_order = decide_date_order(&good, dc, whole_file_sampled, || {
+            Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source)
+        })?;
     }
-    let cfg = ConvertConfig { source_key: src.key.clone(), timezone: opts.timezone, date_order: opts.date_order };
+    let cfg = ConvertConfig { source_key: src.key.clone(), timezone: opts.timezone, date_order };
     let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
     drop(good);
     let prefix = format!("curated/{}", dataset.name());
@@ -270,15 +263,8 @@ impl RowCtx<'_> {
 
 /// Day-first or month-first evidence in one value such as `13/01/2023` or `01/13/2023`.
 fn order_evidence(v: &str) -> Option<DateOrder> {
-    let v = normalize_digits(v.trim());
-    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
-    let a: u32 = parts.next()?.parse().ok()?;
-    let b: u32 = parts.next()?.parse().ok()?;
-    let y = parts.next()?;
-    if !(y.len() == 2 || y.len() == 4) || y.parse::<u32>().is_err() || a == 0 || b == 0 {
-        return None;
-    }
-    match (a > 12 && a <= 31 && b <= 12, b > 12 && b <= 31 && a <= 12) {
+    let (a, b, _) = abc(v)?;
+    match (a > 12 && a <= 31 && (1..=12).contains(&b), b > 12 && b <= 31 && (1..=12).contains(&a)) {
         (true, _) => Some(DateOrder::DayFirst),
         (_, true) => Some(DateOrder::MonthFirst),
         _ => None,
@@ -286,42 +272,91 @@ fn order_evidence(v: &str) -> Option<DateOrder> {
 }
 
 fn looks_ambiguous(v: &str) -> bool {
-    let v = normalize_digits(v.trim());
-    let mut parts = v.split(['/', '.', '-']);
-    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if a.len() <= 2 && b.len() <= 2 && a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
+    abc(v).is_some_and(|(a, b, _)| (1..=12).contains(&a) && (1..=12).contains(&b))
 }
 
-/// When a large file's sample has only ambiguous a/b/yyyy dates (e.g. the first twelve days of a
-/// month), reading one column further down is cheaper than guessing wrong for every row.
-fn find_order_evidence(
+/// The three numbers of an `a/b/yyyy`-style date, if the value is one.
+fn abc(v: &str) -> Option<(u32, u32, i32)> {
+    let v = normalize_digits(v.trim());
+    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
+    let a = parts.next()?;
+    let b = parts.next()?;
+    let y = parts.next()?;
+    if a.len() > 2 || b.len() > 2 || !(y.len() == 2 || y.len() == 4) {
+        return None;
+    }
+    let y: i32 = y.parse().ok()?;
+    Some((a.parse().ok()?, b.parse().ok()?, if y < 100 { 2000 + y } else { y }))
+}
+
+/// How to read `a/b/yyyy` dates when the configuration says `auto`. In order: a value that can only
+/// be read one way (`13/01`) decides, first in the sample, then — for a file larger than the
+/// sample — further down the file; else the reading under which the dates run closest to
+/// chronological order (exports are written in date order: 12/2 … 12/9 is a week of December, not
+/// eight months of 2011); else the configured default.
+fn decide_date_order(
     sample: &[StringRecord],
     col: usize,
+    whole_file_sampled: bool,
     reopen: impl FnOnce() -> Result<Box<dyn RecordSource>>,
-) -> Result<Option<String>> {
+) -> Result<DateOrder> {
     let values = || sample.iter().filter_map(|r| r.get(col));
     if values().any(|v| order_evidence(v).is_some()) || !values().any(looks_ambiguous) {
-        return Ok(None);
+        // The date parser sees the evidence itself, or there is nothing ambiguous.
+        return Ok(DateOrder::Auto);
     }
-    let mut src = reopen()?;
-    let mut rec = StringRecord::new();
-    loop {
-        match src.next(&mut rec)? {
-            Next::Record { .. } => {
-                if let Some(v) = rec.get(col) {
-                    if order_evidence(v).is_some() {
-                        return Ok(Some(v.to_string()));
+    if !whole_file_sampled {
+        let mut src = reopen()?;
+        let mut rec = StringRecord::new();
+        loop {
+            match src.next(&mut rec)? {
+                Next::Record { .. } => {
+                    if let Some(order) = rec.get(col).and_then(order_evidence) {
+                        return Ok(order);
                     }
                 }
+                Next::Bad { .. } => {}
+                Next::End => break,
             }
-            Next::Bad { .. } => {}
-            Next::End => return Ok(None),
         }
     }
+    let jumps = |day_first: bool| -> Option<i64> {
+        let mut prev: Option<chrono::NaiveDate> = None;
+        let mut total = 0i64;
+        for (a, b, y) in values().filter_map(abc) {
+            let (d, m) = if day_first { (a, b) } else { (b, a) };
+            let date = chrono::NaiveDate::from_ymd_opt(y, m, d)?;
+            if let Some(p) = prev {
+                total += (date - p).num_days().abs();
+            }
+            prev = Some(date);
+        }
+        Some(total)
+    };
+    Ok(match (jumps(true), jumps(false)) {
+        (Some(df), Some(mf)) if mf < df => DateOrder::MonthFirst,
+        (Some(df), Some(mf)) if df < mf => DateOrder::DayFirst,
+        _ => DateOrder::Auto,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chronology_decides_when_no_value_is_unambiguous() {
+        let recs = |vals: &[&str]| -> Vec<StringRecord> { vals.iter().map(|v| StringRecord::from(vec![*v])).collect() };
+        let never = || -> Result<Box<dyn RecordSource>> { panic!("whole file was sampled") };
+        let week_of_december = recs(&["12/2/2011 8:26", "12/5/2011 9:00", "12/7/2011 10:00", "12/9/2011 12:50"]);
+        assert_eq!(decide_date_order(&week_of_december, 0, true, never).unwrap(), DateOrder::MonthFirst);
+        let early_days = recs(&["01.02.2023", "03.02.2023", "07.02.2023", "10.02.2023"]);
+        assert_eq!(decide_date_order(&early_days, 0, true, never).unwrap(), DateOrder::DayFirst);
+        let evidence = recs(&["12/2/2011", "12/13/2011"]);
+        assert_eq!(decide_date_order(&evidence, 0, true, never).unwrap(), DateOrder::Auto);
+        let one_value = recs(&["05/06/2023"]);
+        assert_eq!(decide_date_order(&one_value, 0, true, never).unwrap(), DateOrder::Auto);
+    }
 
     #[test]
     fn order_evidence_from_values() {
@@ -333,3 +368,6 @@ mod tests {
         assert!(!looks_ambiguous("2010-12-01"));
     }
 }
+
+#[cfg(test)]
+mod fixture_tests;
