@@ -41,9 +41,9 @@ fn counts(report: &Value) -> (u64, u64, u64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing() {
     let server = S3Server::start().await;
-    let uci = "incoming/sales/Online Retail 2011.csv";
+    let uci = "incoming/sales/Online Retail 2023.csv";
     let persian = "incoming/sales/فروش ۱۴۰۲.csv";
-    server.upload(uci, &fixture("exports/sales/Online Retail 2011.csv")).await;
+    server.upload(uci, &fixture("exports/sales/Online Retail 2023.csv")).await;
     server.upload(persian, &fixture("exports/sales/فروش ۱۴۰۲.csv")).await;
 
     let h = handler(&server);
@@ -53,14 +53,14 @@ async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing
     assert!(resp.batch_item_failures.is_empty());
 
     // UCI: every data line of the file is a row; cancellations are flagged, not dropped.
-    let report = report_for(&server, "online_retail_2011-").await;
-    let lines = std::fs::read_to_string(fixture("exports/sales/Online Retail 2011.csv")).unwrap().lines().count() as u64 - 1;
+    let report = report_for(&server, "online_retail_2023-").await;
+    let lines = std::fs::read_to_string(fixture("exports/sales/Online Retail 2023.csv")).unwrap().lines().count() as u64 - 1;
     assert_eq!(counts(&report), (lines, lines, 0));
     assert_eq!(report["format"]["delimiter"], ",");
     assert_eq!(report["parsing"]["date_format"], "month-first");
     assert_eq!(report["mapping"]["used"]["order_date"], "InvoiceDate");
     let parquet_keys: Vec<String> =
-        server.keys("curated/sales/").await.into_iter().filter(|k| k.contains("online_retail_2011-")).collect();
+        server.keys("curated/sales/").await.into_iter().filter(|k| k.contains("online_retail_2023-")).collect();
     assert!(parquet_keys.iter().all(|k| k.contains("/order_month=20")), "{parquet_keys:?}");
     let mut total = 0;
     let mut returns = 0;
@@ -114,29 +114,29 @@ async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing
 #[tokio::test(flavor = "multi_thread")]
 async fn corrected_reupload_replaces_the_old_rows() {
     let server = S3Server::start().await;
-    let key = "incoming/sales/Online Retail 2011.csv";
-    let original = std::fs::read_to_string(fixture("exports/sales/Online Retail 2011.csv")).unwrap();
+    let key = "incoming/sales/Online Retail 2023.csv";
+    let original = std::fs::read_to_string(fixture("exports/sales/Online Retail 2023.csv")).unwrap();
     server.upload_bytes(key, original.clone().into_bytes()).await;
     let h = handler(&server);
     h.handle(&event("s3_put.json")).await.expect("first version");
     let first_keys = server.keys("curated/sales/").await;
 
-    // The corrected export keeps only the 2011 rows: the December 2010 partition must disappear.
-    let corrected: String = original.lines().filter(|l| !l.contains("/2010 ")).map(|l| format!("{l}\r\n")).collect();
+    // The corrected export keeps only the 2023 rows: the December 2022 partition must disappear.
+    let corrected: String = original.lines().filter(|l| !l.contains("/2022 ")).map(|l| format!("{l}\r\n")).collect();
     let kept = corrected.lines().count() - 1;
     server.upload_bytes(key, corrected.into_bytes()).await;
     let resp = h.handle(&event("s3_put.json")).await.expect("second version");
     assert_eq!(resp.processed[0].outcome, "ok");
     let keys = server.keys("curated/sales/").await;
-    assert!(first_keys.iter().any(|k| k.contains("order_month=2010-12")));
-    assert!(!keys.iter().any(|k| k.contains("order_month=2010-12")), "stale partition left: {keys:?}");
+    assert!(first_keys.iter().any(|k| k.contains("order_month=2022-12")));
+    assert!(!keys.iter().any(|k| k.contains("order_month=2022-12")), "stale partition left: {keys:?}");
     let mut total = 0;
-    for k in keys.iter().filter(|k| k.contains("online_retail_2011-")) {
+    for k in keys.iter().filter(|k| k.contains("online_retail_2023-")) {
         total += rows(&read_parquet(server.get(k).await));
     }
     assert_eq!(total, kept, "rows of the old version must be replaced, not added to");
     // Each upload keeps its own report.
-    assert_eq!(server.keys("reports/ingest/sales/").await.iter().filter(|k| k.contains("online_retail_2011-")).count(), 2);
+    assert_eq!(server.keys("reports/ingest/sales/").await.iter().filter(|k| k.contains("online_retail_2023-")).count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
