@@ -54,6 +54,9 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
     let customers = read_parquet(server.get("segments/latest/customers.parquet").await);
     assert!(rows(&customers) >= 60);
     assert!(server.keys("state/segments/").await.contains(&"state/segments/model.json".to_string()));
+    for athena in ["athena/customers/customers.parquet", "athena/segments/segments.csv"] {
+        assert!(run_keys.contains(&format!("segments/run_date=2023-12-08/{athena}")), "{athena} missing");
+    }
     let first_customers = server.get("segments/latest/customers.csv").await;
 
     // On demand with an explicit date and k: a second dated folder; latest moves to it.

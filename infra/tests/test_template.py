@@ -383,6 +383,7 @@ def check_functions(t: dict) -> None:
         assert p["CodeUri"] == f"../target/lambda/{binary}/bootstrap.zip", p["CodeUri"]
         assert "ReservedConcurrentExecutions" in p
         assert p.get("Tracing") == "Active"
+        assert p.get("LoggingConfig", {}).get("LogFormat") == "JSON", f"{fid}: logs must be structured JSON"
         for key in ("MemorySize", "Timeout", "EphemeralStorage"):
             assert key in p, f"{fid}: {key} missing"
     ingest_storage = t["Parameters"]["IngestEphemeralStorageSize"]
@@ -502,8 +503,8 @@ def glue_table(t: dict, name: str) -> dict:
 def check_glue_tables(t: dict) -> None:
     specs = [
         ("curated_sales", CURATED_SALES_COLUMNS, "order_month", "curated/sales/order_month=${!order_month}/", "yyyy-MM"),
-        ("segment_customers", SEGMENT_CUSTOMERS_COLUMNS, "run_date", "segments/run_date=${!run_date}/", "yyyy-MM-dd"),
-        ("segment_summary", SEGMENT_SUMMARY_COLUMNS, "run_date", "segments/run_date=${!run_date}/", "yyyy-MM-dd"),
+        ("segment_customers", SEGMENT_CUSTOMERS_COLUMNS, "run_date", "segments/run_date=${!run_date}/athena/customers/", "yyyy-MM-dd"),
+        ("segment_summary", SEGMENT_SUMMARY_COLUMNS, "run_date", "segments/run_date=${!run_date}/athena/segments/", "yyyy-MM-dd"),
     ]
     for name, columns, key, location, fmt in specs:
         table = glue_table(t, name)

@@ -15,6 +15,9 @@ use crate::request::SegmentRequest;
 
 pub const STATE_KEY: &str = "state/segments/model.json";
 
+/// (Glue table folder, file) pairs published under `segments/run_date=…/athena/`.
+pub const ATHENA_TABLES: [(&str, &str); 2] = [("customers", "customers.parquet"), ("segments", "segments.csv")];
+
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error(transparent)]
@@ -99,10 +102,19 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         .map_err(|e| JobError::Other(format!("segmentation task failed: {e}")))??;
 
     let run_prefix = format!("segments/run_date={as_of}");
-    // `result.files` ends with the manifest, so each folder is complete once its manifest exists.
-    for name in &result.files {
+    let (manifest, data_files) = result.files.split_last().ok_or_else(|| JobError::Other("run wrote no files".into()))?;
+    for name in data_files {
         out.upload_file(&format!("{run_prefix}/{name}"), &out_dir.join(name)).await?;
     }
+    // Athena reads every object under a table's folder, so each Glue table gets a folder holding
+    // only its own file (see infra/template.yaml).
+    for (table, name) in ATHENA_TABLES {
+        if data_files.iter().any(|f| f == name) {
+            out.upload_file(&format!("{run_prefix}/athena/{table}/{name}"), &out_dir.join(name)).await?;
+        }
+    }
+    // The manifest goes last: a run folder with a manifest is complete.
+    out.upload_file(&format!("{run_prefix}/{manifest}"), &out_dir.join(manifest)).await?;
     let stale: Vec<String> = out
         .list("segments/latest/")
         .await?

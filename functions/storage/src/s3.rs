@@ -75,6 +75,16 @@ impl S3Store {
         }
     }
 
+    /// S3 answers a read of a missing key with 403 instead of 404 when the caller may not list the
+    /// bucket without a prefix condition, as our least-privilege roles may not. A listing of exactly
+    /// that key (allowed by the prefix-scoped ListBucket) tells "missing" from "really forbidden".
+    async fn missing_despite_403(&self, full: &str) -> bool {
+        match self.client.list_objects_v2().bucket(&self.bucket).prefix(full).max_keys(1).send().await {
+            Ok(r) => !r.contents().iter().any(|o| o.key() == Some(full)),
+            Err(_) => false,
+        }
+    }
+
     async fn download_once(&self, key: &str, dest: &Path) -> Result<ObjectMeta> {
         let full = self.full(key);
         let resp = self
@@ -167,6 +177,9 @@ impl ObjectStore for S3Store {
                 version_id: r.version_id().map(str::to_string),
             })),
             Err(SdkError::ServiceError(s)) if s.raw().status().as_u16() == 404 => Ok(None),
+            Err(SdkError::ServiceError(s)) if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await => {
+                Ok(None)
+            }
             Err(e) => Err(classify("HeadObject", &full, e)),
         }
     }
@@ -222,6 +235,9 @@ impl ObjectStore for S3Store {
             Ok(r) => {
                 let data = r.body.collect().await.map_err(|e| StorageError::Transient(format!("reading {full}: {e}")))?;
                 Ok(Some(data.into_bytes().to_vec()))
+            }
+            Err(SdkError::ServiceError(s)) if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await => {
+                Ok(None)
             }
             Err(e) => match classify("GetObject", &full, e) {
                 StorageError::NotFound(_) => Ok(None),

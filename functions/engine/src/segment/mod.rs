@@ -222,7 +222,7 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     let (mut ids, mut places, mut strings) = (Interner::default(), Interner::default(), Interner::default());
     let sales = sales::read_sales(&inputs.sales_files, clock.cutoff, &mut ids, &mut places)?;
     let st = &sales.stats;
-    tracing::info!(rows_read = st.rows_read, rows_used = st.rows_used, orders = sales.orders.len(), elapsed_ms = ms(), "segment: sales read");
+    eprintln!("TIMING {}", ms()); tracing::info!(rows_read = st.rows_read, rows_used = st.rows_used, orders = sales.orders.len(), elapsed_ms = ms(), "segment: sales read");
     if st.rows_used == 0 {
         return Err(SegmentError::NoData(format!(
             "no usable sales rows on or before {}: {} rows read from {} files, {} after that date, {} duplicates, {} unusable",
@@ -245,7 +245,7 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
 
     features::score_rfm(&mut customers, &p.rfm_rules);
     let median_gap = features::assign_stages(&mut customers, p);
-    tracing::info!(customers = customers.len(), purchasers = buyers.len(), elapsed_ms = ms(), "segment: features computed");
+    eprintln!("TIMING {}", ms()); tracing::info!(customers = customers.len(), purchasers = buyers.len(), elapsed_ms = ms(), "segment: features computed");
 
     let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
     let rows: Vec<_> = buyers.iter().map(|&i| cluster::transform(b(i))).collect();
@@ -258,7 +258,7 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
         .collect();
     let clustering = cluster::cluster(&rows, &keys, p, inputs.previous.as_ref())?;
     drop(rows);
-    tracing::info!(k = clustering.k, chosen_by = clustering.choice.as_str(), elapsed_ms = ms(), "segment: clustered");
+    eprintln!("TIMING {}", ms()); tracing::info!(k = clustering.k, chosen_by = clustering.choice.as_str(), elapsed_ms = ms(), "segment: clustered");
     for (j, &i) in buyers.iter().enumerate() {
         customers[i].segment = Some(clustering.labels[j]);
     }
@@ -318,7 +318,7 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     let manifest = manifest(&report, &sales.stats, inputs, customers_rows, &clustering, median_gap, winback.len(), &files);
     output::write_json(&out_dir.join(output::MANIFEST_JSON), &manifest)?;
     files.push(output::MANIFEST_JSON.to_string());
-    tracing::info!(files = files.len(), elapsed_ms = ms(), "segment: outputs written");
+    eprintln!("TIMING {}", ms()); tracing::info!(files = files.len(), elapsed_ms = ms(), "segment: outputs written");
     Ok(SegmentRun { files, state, manifest })
 }
 

@@ -330,6 +330,7 @@ pub(super) fn read_sales(
     for f in &files {
         ranges.extend(file_ranges(f, &mut sources)?);
     }
+    eprintln!("TIMING ranges done");
     let mut dedup = Dedup {
         windows: overlap_windows(&ranges),
         sources,
