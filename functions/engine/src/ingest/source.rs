@@ -509,3 +509,53 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "object",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn xlsx_with_entry(dir: &Path, name: &str, entry_bytes: usize) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/workbook.xml", opts).unwrap();
+        zip.write_all(b"<workbook/>").unwrap();
+        zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..entry_bytes / chunk.len() {
+            zip.write_all(&chunk).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_before_inflating() {
+        let dir = tempfile::tempdir().unwrap();
+        // A small ceiling keeps the test fast; the production floor is 64 MiB.
+        let limits = Limits { max_expanded_bytes: 2 << 20, ..Limits::default() };
+        let bomb = xlsx_with_entry(dir.path(), "bomb.xlsx", 4 << 20);
+        let fmt = sniff::sniff(&bomb, "bomb.xlsx", limits).unwrap();
+        match open(&bomb, &fmt, limits, None) {
+            Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "compression_bomb"),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("a zip bomb was opened"),
+        }
+    }
+
+    #[test]
+    fn a_plain_zip_archive_is_not_taken_for_a_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exports.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        zip.start_file("orders.csv", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(b"a,b\n1,2\n").unwrap();
+        zip.finish().unwrap();
+        let fmt = sniff::sniff(&path, "exports.zip", Limits::default()).unwrap();
+        match open(&path, &fmt, Limits::default(), None) {
+            Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "unsupported_format", "{r}"),
+            _ => panic!("expected a rejection"),
+        }
+    }
+}
