@@ -6,6 +6,7 @@ pub mod curated;
 pub mod error;
 pub mod ingest;
 pub mod mapping;
+pub mod privacy;
 pub mod schema;
 pub mod segment;
 pub mod values;

@@ -124,7 +124,8 @@ pub(super) fn customers_schema() -> SchemaRef {
     let f64f = |n: &str| Field::new(n, DataType::Float64, true);
     Arc::new(Schema::new(vec![
         utf8("customer_id", false),
-        utf8("segment_id", true),
+        // int in the Glue table the analysts query (infra/template.yaml).
+        Field::new("segment_id", DataType::Int32, true),
         utf8("segment_name", true),
         Field::new("rfm_r", DataType::Int32, true),
         Field::new("rfm_f", DataType::Int32, true),
@@ -158,7 +159,8 @@ pub(super) fn customers_schema() -> SchemaRef {
 pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), SegmentError> {
     let n = r.customers.len();
     let s = || StringBuilder::with_capacity(n, n * 8);
-    let (mut id, mut seg_id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s(), s());
+    let (mut id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s());
+    let mut seg_id = Int32Builder::with_capacity(n);
     let (mut weekday, mut band, mut country, mut city, mut age, mut gender, mut job) = (s(), s(), s(), s(), s(), s(), s());
     let (mut rr, mut rf, mut rm) = (Int32Builder::with_capacity(n), Int32Builder::with_capacity(n), Int32Builder::with_capacity(n));
     let (mut freq, mut products) = (Int64Builder::with_capacity(n), Int64Builder::with_capacity(n));
@@ -170,7 +172,7 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         let row = r.row(c);
         let b = row.b;
         id.append_value(row.customer_id);
-        seg_id.append_option(row.segment.map(|s| s.id.to_string()));
+        seg_id.append_option(row.segment.map(|s| i32::try_from(s.id).unwrap_or(i32::MAX)));
         seg_name.append_option(row.segment.map(|s| s.name.as_str()));
         rr.append_option(row.rfm.map(|x| i32::from(x.0)));
         rf.append_option(row.rfm.map(|x| i32::from(x.1)));

@@ -7,7 +7,6 @@
 //! twice.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -79,6 +78,53 @@ struct OrderAcc {
     multi: bool,
     country: u32,
     city: u32,
+}
+
+impl OrderAcc {
+    fn new(ts: i64) -> OrderAcc {
+        OrderAcc { ts, value: 0.0, units: 0.0, first_product: NONE, lines: 0, multi: false, country: NONE, city: NONE }
+    }
+
+    fn add_line(&mut self, ts: i64, amount: f64, qty: f64, product: u32) {
+        self.ts = self.ts.min(ts);
+        self.value += amount;
+        self.units += qty;
+        if self.lines == 0 {
+            self.first_product = product;
+        } else if product == NONE || self.first_product == NONE || product != self.first_product {
+            // A line without a product id is a distinct line by definition.
+            self.multi = true;
+        }
+        self.lines = self.lines.saturating_add(1);
+    }
+
+    /// Adds lines of the same order that arrived apart from the first ones.
+    fn merge(&mut self, o: &OrderAcc) {
+        self.multi = self.multi
+            || o.multi
+            || self.first_product == NONE
+            || o.first_product == NONE
+            || self.first_product != o.first_product;
+        self.ts = self.ts.min(o.ts);
+        self.value += o.value;
+        self.units += o.units;
+        self.lines = self.lines.saturating_add(o.lines);
+        if self.country == NONE {
+            self.country = o.country;
+        }
+        if self.city == NONE {
+            self.city = o.city;
+        }
+    }
+}
+
+fn flush(orders: &mut MixMap<(u32, u64), OrderAcc>, key: (u32, u64), acc: OrderAcc) {
+    match orders.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(&acc),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(acc);
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -281,35 +327,52 @@ fn overlap_windows(ranges: &[Range]) -> Vec<(i64, i64)> {
     merged
 }
 
+/// How often one line content has been delivered, per source.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    /// The highest per-source count so far.
+    max: u32,
+    /// (source + 1, count); 0 marks a free slot. Two slots cover the usual case of one line in
+    /// two overlapping exports; further sources spill into `Dedup::more`.
+    slots: [(u32, u32); 2],
+}
+
 struct Dedup {
     windows: Vec<(i64, i64)>,
     sources: Interner,
-    /// (source, content) → how many times that content has been seen in that source so far.
-    occurrences: MixMap<(u32, u128), u32>,
-    /// (content, occurrence) → the source that first delivered it.
-    first_source: MixMap<(u128, u32), u32>,
+    seen: MixMap<u128, Seen>,
+    more: MixMap<(u32, u128), u32>,
 }
 
 impl Dedup {
+    fn new(windows: Vec<(i64, i64)>, sources: Interner) -> Dedup {
+        Dedup { windows, sources, seen: MixMap::default(), more: MixMap::default() }
+    }
+
     fn in_window(&self, ts: i64) -> bool {
         let i = self.windows.partition_point(|w| w.1 < ts);
         self.windows.get(i).is_some_and(|w| w.0 <= ts)
     }
 
-    /// True when the same line (same content, same occurrence number) already came from another
-    /// source. Repeats inside one source get distinct occurrence numbers, so they are kept.
+    /// The n-th copy (0-based) of a content within a source is the same line as the n-th copy in
+    /// any other source, so it is a duplicate exactly when another source already delivered
+    /// more than n copies, i.e. when n is below the highest count so far. Repeats inside one
+    /// source raise only that source's count, so they are kept.
     fn is_duplicate(&mut self, source: &str, content: u128) -> bool {
-        let src = self.sources.intern(source);
-        let occ = self.occurrences.entry((src, content)).or_insert(0);
-        let n = *occ;
-        *occ += 1;
-        match self.first_source.entry((content, n)) {
-            Entry::Occupied(e) => *e.get() != src,
-            Entry::Vacant(e) => {
-                e.insert(src);
-                false
+        let tag = self.sources.intern(source) + 1;
+        let e = self.seen.entry(content).or_default();
+        let count = match e.slots.iter().position(|&(t, _)| t == tag || t == 0) {
+            Some(i) => {
+                e.slots[i].0 = tag;
+                &mut e.slots[i].1
             }
-        }
+            None => self.more.entry((tag, content)).or_default(),
+        };
+        let n = *count;
+        *count += 1;
+        let duplicate = n < e.max;
+        e.max = e.max.max(n + 1);
+        duplicate
     }
 }
 
@@ -331,12 +394,7 @@ pub(super) fn read_sales(
         ranges.extend(file_ranges(f, &mut sources)?);
     }
     eprintln!("TIMING ranges done");
-    let mut dedup = Dedup {
-        windows: overlap_windows(&ranges),
-        sources,
-        occurrences: MixMap::default(),
-        first_source: MixMap::default(),
-    };
+    let mut dedup = Dedup::new(overlap_windows(&ranges), sources);
 
     let mut stats = SalesStats { files: files.len(), overlap_windows: dedup.windows.len(), ..Default::default() };
     let mut orders: MixMap<(u32, u64), OrderAcc> = MixMap::default();
@@ -346,6 +404,7 @@ pub(super) fn read_sales(
     // Rows without an order id are orders of their own; they get keys from a separate range.
     const ANON: u64 = 1 << 63;
     let mut anon_orders: u64 = 0;
+    let mut pending: Option<((u32, u64), OrderAcc)> = None;
 
     for path in &files {
         let reader = projected_reader(path, open_parquet(path)?, &SALES_COLUMNS)?;
@@ -370,6 +429,8 @@ pub(super) fn read_sales(
             let line_amount = line_amount.as_ref().map(|a| a.as_primitive::<Float64Type>());
             let ts = ts.as_primitive::<TimestampMicrosecondType>();
             let is_return: &BooleanArray = is_return.as_boolean();
+            let mut last_cust: Option<(&str, u32)> = None;
+            let mut last_order: Option<(u32, &str, u64)> = None;
 
             for i in 0..batch.num_rows() {
                 stats.rows_read += 1;
@@ -422,7 +483,16 @@ pub(super) fn read_sales(
                     stats.guest_net_revenue += net;
                     continue;
                 };
-                let c = ids.intern(cid);
+                // Lines of one order usually arrive together: remember the last customer and order
+                // so most rows skip the interner, the hash and the map.
+                let c = match last_cust {
+                    Some((s, c)) if s == cid => c,
+                    _ => {
+                        let c = ids.intern(cid);
+                        last_cust = Some((cid, c));
+                        c
+                    }
+                };
                 if returned.len() <= c as usize {
                     returned.resize(c as usize + 1, 0.0);
                 }
@@ -430,34 +500,26 @@ pub(super) fn read_sales(
                     returned[c as usize] += amount.abs();
                     continue;
                 }
-                let okey = match oid {
-                    Some(o) => str_hash(o) & !ANON,
-                    None => {
+                let key = match (oid, last_order) {
+                    (Some(o), Some((lc, lo, k))) if lc == c && lo == o => (c, k),
+                    (Some(o), _) => {
+                        let k = str_hash(o) & !ANON;
+                        last_order = Some((c, o, k));
+                        (c, k)
+                    }
+                    (None, _) => {
                         anon_orders += 1;
-                        ANON | anon_orders
+                        (c, ANON | anon_orders)
                     }
                 };
                 let product = pid.map_or(NONE, |p| products.intern(p));
-                let o = orders.entry((c, okey)).or_insert(OrderAcc {
-                    ts: t,
-                    value: 0.0,
-                    units: 0.0,
-                    first_product: NONE,
-                    lines: 0,
-                    multi: false,
-                    country: NONE,
-                    city: NONE,
-                });
-                o.ts = o.ts.min(t);
-                o.value += amount;
-                o.units += qty;
-                if o.lines == 0 {
-                    o.first_product = product;
-                } else if product == NONE || o.first_product == NONE || product != o.first_product {
-                    // A line without a product id is a distinct line by definition.
-                    o.multi = true;
+                if pending.as_ref().is_some_and(|(k, _)| *k != key)
+                    && let Some((k, acc)) = pending.take()
+                {
+                    flush(&mut orders, k, acc);
                 }
-                o.lines = o.lines.saturating_add(1);
+                let (_, o) = pending.get_or_insert_with(|| (key, OrderAcc::new(t)));
+                o.add_line(t, amount, qty, product);
                 if o.country == NONE
                     && let Some(s) = str_at(country, i)
                 {
@@ -473,6 +535,9 @@ pub(super) fn read_sales(
                 }
             }
         }
+    }
+    if let Some((k, acc)) = pending.take() {
+        flush(&mut orders, k, acc);
     }
     drop(dedup);
 
@@ -510,17 +575,19 @@ mod tests {
 
     #[test]
     fn dedup_keeps_repeats_within_a_source() {
-        let mut d = Dedup {
-            windows: vec![(0, 100)],
-            sources: Interner::default(),
-            occurrences: MixMap::default(),
-            first_source: MixMap::default(),
-        };
+        let mut d = Dedup::new(vec![(0, 100)], Interner::default());
         assert!(d.in_window(0) && d.in_window(100) && !d.in_window(101) && !d.in_window(-1));
         assert!(!d.is_duplicate("a", 7));
         assert!(!d.is_duplicate("a", 7));
         assert!(d.is_duplicate("b", 7));
         assert!(d.is_duplicate("b", 7));
-        assert!(!d.is_duplicate("b", 7), "a third copy in b is more than a delivered twice");
+        assert!(!d.is_duplicate("b", 7), "a third copy in b is more than a delivered");
+        // More sources than inline slots.
+        assert!(!d.is_duplicate("c", 8));
+        assert!(d.is_duplicate("d", 8));
+        assert!(d.is_duplicate("e", 8));
+        assert!(!d.is_duplicate("e", 8));
+        assert!(d.is_duplicate("c", 8));
+        assert!(!d.is_duplicate("c", 8));
     }
 }

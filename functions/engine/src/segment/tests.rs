@@ -611,10 +611,10 @@ fn customers_parquet_has_the_documented_types() {
     let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(out.join("customers.parquet")).unwrap()).unwrap();
     let schema = builder.schema().clone();
     let ty = |n: &str| schema.field_with_name(n).unwrap().data_type().clone();
-    for n in ["customer_id", "segment_id", "segment_name", "rfm_code", "rfm_group", "lifecycle_stage", "preferred_weekday", "main_city", "age_band"] {
+    for n in ["customer_id", "segment_name", "rfm_code", "rfm_group", "lifecycle_stage", "preferred_weekday", "main_city", "age_band"] {
         assert_eq!(ty(n), DataType::Utf8, "{n}");
     }
-    for n in ["rfm_r", "rfm_f", "rfm_m"] {
+    for n in ["segment_id", "rfm_r", "rfm_f", "rfm_m"] {
         assert_eq!(ty(n), DataType::Int32, "{n}");
     }
     for n in ["frequency", "distinct_products"] {
@@ -720,4 +720,32 @@ fn scale_200k_customers() {
     let t2 = std::time::Instant::now();
     let r2 = run(&inputs(files, vec![], Some(r.state.clone())), &checked("2024-06-30", None), &dir.path().join("out2")).unwrap();
     eprintln!("run (previous state) in {:?}, k {}", t2.elapsed(), r2.state.k);
+}
+
+#[test]
+fn lines_of_one_order_arriving_apart_make_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![
+        l("o1", "c1", "2024-06-01", "p1", 1.0, 10.0),
+        l("o2", "c1", "2024-06-02", "p1", 1.0, 5.0),
+        l("o1", "c1", "2024-06-01", "p2", 1.0, 20.0),
+        l("o3", "c1", "2024-06-03", "p1", 1.0, 1.0),
+        l("o3", "c1", "2024-06-03", "p1", 1.0, 1.0),
+        // Same order id under another customer is another order.
+        l("o1", "c2", "2024-06-01", "p1", 1.0, 7.0),
+    ];
+    lines.extend((3..6).map(|i| l(&format!("x{i}"), &format!("c{i}"), "2024-06-01", "p1", 1.0, 10.0)));
+    let f1 = write_sales(dir.path(), "a/s.parquet", "s1", &lines);
+    // The rest of order o2 comes in another file of the same upload.
+    let f2 = write_sales(dir.path(), "b/s.parquet", "s1", &[l("o2", "c1", "2024-06-02", "p3", 2.0, 8.0)]);
+    let out = dir.path().join("out");
+    run(&inputs(vec![f2, f1], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let c1 = &rows["c1"];
+    assert_eq!(c1["frequency"], "3");
+    assert_eq!(c1["monetary"], "45.00");
+    assert_eq!(c1["multi_item_share"], "0.667", "o1 and o2 have two products, o3 one product twice");
+    assert_eq!(c1["items_per_order"], "2.33");
+    assert_eq!(c1["distinct_products"], "3");
+    assert_eq!(rows["c2"]["monetary"], "7.00");
 }
