@@ -5,6 +5,7 @@
 pub mod curated;
 pub mod error;
 pub mod ingest;
+pub mod leads;
 pub mod mapping;
 pub mod privacy;
 pub mod schema;

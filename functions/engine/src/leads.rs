@@ -1,0 +1,416 @@
+//! Lead scoring from website/CRM activity: points per activity (job-title weighted where a person's
+//! seniority matters, key pages weighted, unsubscribes negative, optional decay with age), bands
+//! weak < 100 ≤ medium ≤ 200 < strong, and a fit × engagement grade (A1 … C3) combined with the
+//! ideal-customer fit.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::PathBuf;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::TimestampMicrosecondType;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EngineError, Result};
+
+/// One curated activity event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub contact: String,
+    pub email: Option<String>,
+    pub event_type: String,
+    /// UTC microseconds.
+    pub ts: i64,
+    pub page: Option<String>,
+    pub job_title: Option<String>,
+}
+
+/// A case-insensitive substring rule: the first whose pattern occurs in the text applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub pattern: String,
+    pub value: f64,
+}
+
+fn rule(pattern: &str, value: f64) -> Rule {
+    Rule { pattern: pattern.to_string(), value }
+}
+
+/// The points table. Serialisable so a deployment can replace it with its own JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadScoring {
+    /// Points per canonical event type (see the activity dataset); missing types score 0.
+    pub points: BTreeMap<String, f64>,
+    /// Event types whose points are multiplied by the job-title weight (what a CEO downloads
+    /// counts more than what an intern downloads).
+    pub title_weighted: Vec<String>,
+    /// Job-title weights, first matching pattern wins; 1.0 when none matches.
+    pub job_titles: Vec<Rule>,
+    /// Extra points for a page view of a key page (pattern matched in the URL/path).
+    pub key_pages: Vec<Rule>,
+    /// Points halve every this many days of age (`None`: no decay).
+    pub half_life_days: Option<f64>,
+    /// weak < `medium_from` ≤ medium ≤ `strong_above` < strong.
+    pub medium_from: f64,
+    pub strong_above: f64,
+}
+
+impl Default for LeadScoring {
+    fn default() -> Self {
+        let points = [
+            ("download", 30.0),
+            ("form_submit", 40.0),
+            ("page_view", 2.0),
+            ("video_view", 15.0),
+            ("newsletter_signup", 20.0),
+            ("email_open", 3.0),
+            ("email_click", 8.0),
+            ("unsubscribe", -50.0),
+        ];
+        LeadScoring {
+            points: points.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            title_weighted: vec!["download".into(), "form_submit".into()],
+            job_titles: vec![
+                rule("ceo", 2.0),
+                rule("chief", 2.0),
+                rule("founder", 2.0),
+                rule("owner", 2.0),
+                rule("managing director", 2.0),
+                rule("geschäftsführer", 2.0),
+                rule("مدیرعامل", 2.0),
+                rule("vp", 1.7),
+                rule("vice president", 1.7),
+                rule("director", 1.7),
+                rule("head of", 1.7),
+                rule("leiter", 1.7),
+                rule("مدیر", 1.5),
+                rule("manager", 1.4),
+                rule("lead", 1.4),
+                rule("intern", 0.5),
+                rule("student", 0.5),
+                rule("junior", 0.6),
+                rule("assistant", 0.7),
+                rule("کارآموز", 0.5),
+                rule("دانشجو", 0.5),
+            ],
+            key_pages: vec![rule("pricing", 10.0), rule("demo", 10.0), rule("contact", 8.0), rule("quote", 8.0)],
+            half_life_days: None,
+            medium_from: 100.0,
+            strong_above: 200.0,
+        }
+    }
+}
+
+impl LeadScoring {
+    /// Validated before any scoring, like the clustering parameters.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(EngineError::Invalid(format!("lead scoring: {m}")));
+        if !(self.medium_from < self.strong_above) {
+            return bad(format!("medium_from ({}) must be below strong_above ({})", self.medium_from, self.strong_above));
+        }
+        if let Some(h) = self.half_life_days {
+            if !(h > 0.0 && h.is_finite()) {
+                return bad(format!("half_life_days must be positive, not {h}"));
+            }
+        }
+        if let Some(r) = self.job_titles.iter().find(|r| !(r.value >= 0.0 && r.value.is_finite())) {
+            return bad(format!("job-title weight for {:?} must be ≥ 0", r.pattern));
+        }
+        if self.points.values().chain(self.key_pages.iter().map(|r| &r.value)).any(|v| !v.is_finite()) {
+            return bad("points must be finite numbers".into());
+        }
+        Ok(())
+    }
+
+    pub fn title_weight(&self, title: Option<&str>) -> f64 {
+        let Some(t) = title.map(str::to_lowercase) else { return 1.0 };
+        // Short Latin patterns ("vp", "ceo", "lead") must match a whole word: "Leadership coach"
+        // is not a team lead.
+        self.job_titles
+            .iter()
+            .find(|r| {
+                let p = r.pattern.to_lowercase();
+                if p.len() <= 4 && p.is_ascii() {
+                    t.split(|c: char| !c.is_alphanumeric()).any(|w| w == p)
+                } else {
+                    t.contains(&p)
+                }
+            })
+            .map_or(1.0, |r| r.value)
+    }
+
+    fn page_bonus(&self, page: Option<&str>) -> f64 {
+        let Some(p) = page.map(str::to_lowercase) else { return 0.0 };
+        self.key_pages.iter().find(|r| p.contains(&r.pattern.to_lowercase())).map_or(0.0, |r| r.value)
+    }
+
+    pub fn band(&self, score: f64) -> Band {
+        if score < self.medium_from {
+            Band::Weak
+        } else if score <= self.strong_above {
+            Band::Medium
+        } else {
+            Band::Strong
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    Weak,
+    Medium,
+    Strong,
+}
+
+impl Band {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Weak => "weak",
+            Band::Medium => "medium",
+            Band::Strong => "strong",
+        }
+    }
+}
+
+/// Fit letter from the 0–100 ideal-customer fit (A ≥ 70, B ≥ 40, else C) and engagement digit
+/// from the band (1 strong, 2 medium, 3 weak): A1 is a great fit that is highly engaged.
+pub fn grade(fit: f64, band: Band) -> String {
+    let letter = if fit >= 70.0 {
+        'A'
+    } else if fit >= 40.0 {
+        'B'
+    } else {
+        'C'
+    };
+    let digit = match band {
+        Band::Strong => '1',
+        Band::Medium => '2',
+        Band::Weak => '3',
+    };
+    format!("{letter}{digit}")
+}
+
+/// One contact's score with what made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadScore {
+    pub contact: String,
+    pub email: Option<String>,
+    pub job_title: Option<String>,
+    pub score: f64,
+    pub band: Band,
+    /// (event type, count, points), largest contribution first.
+    pub contributions: Vec<(String, u32, f64)>,
+    pub last_activity: i64,
+    /// The contact unsubscribed at some point: never activated, whatever the score.
+    pub unsubscribed: bool,
+}
+
+impl LeadScore {
+    /// e.g. "form_submit×1 +80, download×2 +120, page_view×5 +30".
+    pub fn contributions_text(&self) -> String {
+        self.contributions
+            .iter()
+            .map(|(t, n, p)| format!("{t}×{n} {}{:.0}", if *p >= 0.0 { "+" } else { "" }, p))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Scores every contact with activity on or before `as_of_micros`; sorted by score (desc), then id.
+pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64) -> Vec<LeadScore> {
+    #[derive(Default)]
+    struct Acc {
+        email: Option<String>,
+        title: Option<String>,
+        by_type: BTreeMap<String, (u32, f64)>,
+        last: i64,
+        unsubscribed: bool,
+    }
+    let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
+    for a in activities.iter().filter(|a| a.ts <= as_of_micros) {
+        let e = acc.entry(a.contact.as_str()).or_default();
+        if a.job_title.is_some() {
+            e.title = a.job_title.clone();
+        }
+        if a.email.is_some() {
+            e.email = a.email.clone();
+        }
+        let mut pts = cfg.points.get(&a.event_type).copied().unwrap_or(0.0);
+        if cfg.title_weighted.iter().any(|t| t == &a.event_type) {
+            pts *= cfg.title_weight(a.job_title.as_deref());
+        }
+        if a.event_type == "page_view" {
+            pts += cfg.page_bonus(a.page.as_deref());
+        }
+        if let Some(h) = cfg.half_life_days {
+            let age_days = (as_of_micros - a.ts) as f64 / 86_400e6;
+            pts *= 0.5f64.powf(age_days / h);
+        }
+        let slot = e.by_type.entry(a.event_type.clone()).or_default();
+        slot.0 += 1;
+        slot.1 += pts;
+        e.last = e.last.max(a.ts);
+        e.unsubscribed |= a.event_type == "unsubscribe";
+    }
+    let mut out: Vec<LeadScore> = acc
+        .into_iter()
+        .map(|(contact, a)| {
+            // Rounded to 1/100 so float noise never moves a lead across a band edge.
+            let score = (a.by_type.values().map(|(_, p)| p).sum::<f64>() * 100.0).round() / 100.0;
+            let mut contributions: Vec<(String, u32, f64)> =
+                a.by_type.into_iter().map(|(t, (n, p))| (t, n, (p * 100.0).round() / 100.0)).collect();
+            contributions.sort_by(|x, y| y.2.abs().total_cmp(&x.2.abs()).then_with(|| x.0.cmp(&y.0)));
+            LeadScore {
+                contact: contact.to_string(),
+                email: a.email,
+                job_title: a.title,
+                score,
+                band: cfg.band(score),
+                contributions,
+                last_activity: a.last,
+                unsubscribed: a.unsubscribed,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.contact.cmp(&b.contact)));
+    out
+}
+
+/// Reads curated activity Parquet files (in the given order).
+pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
+    let mut out = Vec::new();
+    for path in files {
+        let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let wanted = ["contact_id", "email", "event_type", "event_ts", "page", "job_title"];
+        let schema = builder.parquet_schema();
+        let idx: Vec<usize> =
+            (0..schema.num_columns()).filter(|i| wanted.contains(&schema.column(*i).name())).collect();
+        let mask = ProjectionMask::leaves(schema, idx);
+        for batch in builder.with_projection(mask).build()? {
+            let b = batch?;
+            let col = |n: &str| {
+                b.column_by_name(n).ok_or_else(|| EngineError::Invalid(format!("{}: no column {n}", path.display())))
+            };
+            let contact = col("contact_id")?.as_string::<i32>().clone();
+            let email = col("email")?.as_string::<i32>().clone();
+            let event = col("event_type")?.as_string::<i32>().clone();
+            let ts = col("event_ts")?.as_primitive::<TimestampMicrosecondType>().clone();
+            let page = col("page")?.as_string::<i32>().clone();
+            let title = col("job_title")?.as_string::<i32>().clone();
+            let opt = |a: &arrow::array::StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
+            for i in 0..b.num_rows() {
+                out.push(Activity {
+                    contact: contact.value(i).to_string(),
+                    email: opt(&email, i),
+                    event_type: event.value(i).to_string(),
+                    ts: ts.value(i),
+                    page: opt(&page, i),
+                    job_title: opt(&title, i),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000_000;
+
+    fn act(contact: &str, event: &str, day: i64, title: Option<&str>, page: Option<&str>) -> Activity {
+        Activity {
+            contact: contact.into(),
+            email: None,
+            event_type: event.into(),
+            ts: day * DAY,
+            page: page.map(str::to_string),
+            job_title: title.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn band_edges() {
+        let c = LeadScoring::default();
+        assert_eq!(c.band(99.0), Band::Weak);
+        assert_eq!(c.band(99.99), Band::Weak);
+        assert_eq!(c.band(100.0), Band::Medium);
+        assert_eq!(c.band(200.0), Band::Medium);
+        assert_eq!(c.band(200.01), Band::Strong);
+        assert_eq!(c.band(201.0), Band::Strong);
+        assert_eq!(c.band(-20.0), Band::Weak);
+    }
+
+    #[test]
+    fn points_arithmetic_with_titles_key_pages_and_unsubscribes() {
+        let c = LeadScoring::default();
+        let acts = vec![
+            // CEO: download 30×2 + form 40×2 + pricing view 2+10 = 152
+            act("ceo", "download", 1, Some("CEO"), None),
+            act("ceo", "form_submit", 2, Some("CEO"), Some("/demo")),
+            act("ceo", "page_view", 3, Some("CEO"), Some("/pricing")),
+            // Intern: the same activities: 30×0.5 + 40×0.5 + 12 = 47
+            act("intern", "download", 1, Some("Marketing Intern"), None),
+            act("intern", "form_submit", 2, Some("Marketing Intern"), None),
+            act("intern", "page_view", 3, Some("Marketing Intern"), Some("/pricing")),
+            // Newsletter then unsubscribe: 20 − 50 = −30
+            act("gone", "newsletter_signup", 1, None, None),
+            act("gone", "unsubscribe", 2, None, None),
+            // After the run date: ignored.
+            act("late", "form_submit", 99, Some("CEO"), None),
+        ];
+        let s = score_leads(&acts, &c, 10 * DAY);
+        let by = |id: &str| s.iter().find(|l| l.contact == id).unwrap();
+        assert_eq!(by("ceo").score, 152.0);
+        assert_eq!(by("ceo").band, Band::Medium);
+        assert_eq!(by("intern").score, 47.0);
+        assert_eq!(by("gone").score, -30.0);
+        assert!(by("gone").unsubscribed && !by("ceo").unsubscribed);
+        assert!(s.iter().all(|l| l.contact != "late"));
+        assert_eq!(s[0].contact, "ceo", "sorted by score");
+        assert_eq!(by("ceo").contributions_text(), "form_submit×1 +80, download×1 +60, page_view×1 +12");
+    }
+
+    #[test]
+    fn strong_leads_and_grades() {
+        let c = LeadScoring::default();
+        let acts: Vec<Activity> = (0..3).map(|d| act("vp", "form_submit", d, Some("VP Sales"), None)).collect();
+        let s = score_leads(&acts, &c, 5 * DAY);
+        assert_eq!(s[0].score, 204.0, "3 × 40 × 1.7");
+        assert_eq!(s[0].band, Band::Strong);
+        assert_eq!(grade(85.0, Band::Strong), "A1");
+        assert_eq!(grade(70.0, Band::Medium), "A2");
+        assert_eq!(grade(69.9, Band::Weak), "B3");
+        assert_eq!(grade(10.0, Band::Strong), "C1");
+    }
+
+    #[test]
+    fn decay_halves_points_per_half_life() {
+        let c = LeadScoring { half_life_days: Some(30.0), ..LeadScoring::default() };
+        let s = score_leads(&[act("a", "video_view", 0, None, None)], &c, 30 * DAY);
+        assert_eq!(s[0].score, 7.5);
+    }
+
+    #[test]
+    fn titles_match_whole_words_for_short_patterns() {
+        let c = LeadScoring::default();
+        assert_eq!(c.title_weight(Some("Team Lead")), 1.4);
+        assert_eq!(c.title_weight(Some("Leadership coach")), 1.0);
+        assert_eq!(c.title_weight(Some("مدیرعامل")), 2.0);
+        assert_eq!(c.title_weight(None), 1.0);
+    }
+
+    #[test]
+    fn invalid_tables_are_refused_before_scoring() {
+        let bad = LeadScoring { medium_from: 300.0, ..LeadScoring::default() };
+        assert!(bad.check().is_err());
+        let bad = LeadScoring { half_life_days: Some(0.0), ..LeadScoring::default() };
+        assert!(bad.check().is_err());
+        assert!(LeadScoring::default().check().is_ok());
+    }
+}
