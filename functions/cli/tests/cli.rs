@@ -82,3 +82,21 @@ fn segment_without_data_fails_cleanly_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no curated sales data"));
     assert!(tree(dir.path()).is_empty());
 }
+
+#[test]
+fn logs_never_contain_row_contents_even_at_trace_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_segflow"))
+        .args(["run", "fixtures/exports", "--out", dir.path().to_str().unwrap()])
+        .env("RUST_LOG", "trace")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.contains("rows_read") || logs.contains("segment"), "trace logging is on: {}", &logs[..logs.len().min(500)]);
+    // Values that occur only inside rows: product names, customer ids, emails, amounts, cities.
+    for secret in ["WHITE HANGING HEART", "12346", "sara@example.com", "۱۲٬۵۰۰٬۰۰۰", "Teekanne", "c12347@example.com", "تهران"] {
+        assert!(!logs.contains(secret), "log output contains row content {secret:?}");
+    }
+}
