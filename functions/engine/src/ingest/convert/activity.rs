@@ -137,7 +137,7 @@ impl Converter for ActivityConverter {
         let duration =
             parse_duration_seconds(cell(rec, c.duration)).map_err(|e| RowReject::at(e.code(), c.duration))?;
         self.contact.append_value(&contact);
-        self.email.append_option(email_value(cell(rec, c.email)));
+        self.email.append_option(email_value(cell(rec, c.email)).as_deref());
         self.event.append_value(normalize_event_type(event_raw));
         self.event_raw.append_value(event_raw);
         self.ts.append_value(ts.timestamp_micros());

@@ -130,7 +130,7 @@ impl Converter for CustomersConverter {
         };
         let consent = parse_bool(cell(rec, c.consent)).map_err(|e| RowReject::at(e.code(), c.consent))?;
         self.customer_id.append_value(&key);
-        self.email.append_option(email_value(cell(rec, c.email)));
+        self.email.append_option(email_value(cell(rec, c.email)).as_deref());
         self.birth_date.append_option(birth.map(days));
         self.age.append_option(age);
         self.gender.append_option(normalize_gender(cell(rec, c.gender)));

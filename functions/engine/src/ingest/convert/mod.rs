@@ -128,18 +128,18 @@ pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {
     })
 }
 
-pub(crate) fn email_value(raw: &str) -> Option<String> {
+pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
     let s = raw.trim();
-    (s.contains('@') && !s.contains(' ')).then(|| s.to_lowercase())
+    if !s.contains('@') || s.contains(' ') {
+        return None;
+    }
+    Some(if s.chars().any(char::is_uppercase) { Cow::Owned(s.to_lowercase()) } else { Cow::Borrowed(s) })
 }
 
 /// Customer key: the id when there is one, else the lower-cased email (so exports keyed by email,
 /// such as Shopify's, still give customers).
-pub(crate) fn customer_key(rec: &StringRecord, id_col: Option<usize>, email_col: Option<usize>) -> Option<String> {
-    if let Some(id) = id_value(cell(rec, id_col)) {
-        return Some(id.into_owned());
-    }
-    email_value(cell(rec, email_col))
+pub(crate) fn customer_key(rec: &StringRecord, id_col: Option<usize>, email_col: Option<usize>) -> Option<Cow<'_, str>> {
+    id_value(cell(rec, id_col)).or_else(|| email_value(cell(rec, email_col)))
 }
 
 pub(crate) fn samples_of<'a>(samples: &'a [StringRecord], col: Option<usize>) -> impl Iterator<Item = &'a str> + Clone {

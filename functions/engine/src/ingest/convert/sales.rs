@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -180,10 +181,21 @@ pub fn normalize_status(raw: &str) -> (String, bool) {
 
 /// Currency column values to ISO-ish codes; Toman has no ISO code and is written IRT as Iranian
 /// shops and payment providers do.
-pub fn normalize_currency(raw: &str) -> Option<String> {
+pub fn normalize_currency(raw: &str) -> Option<Cow<'static, str>> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
+    }
+    // Most exports repeat one ISO code on every row: no allocation for those.
+    if t.len() == 3 && t.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Some(match t {
+            "USD" => Cow::Borrowed("USD"),
+            "EUR" => Cow::Borrowed("EUR"),
+            "GBP" => Cow::Borrowed("GBP"),
+            "IRR" => Cow::Borrowed("IRR"),
+            "IRT" => Cow::Borrowed("IRT"),
+            other => Cow::Owned(other.to_string()),
+        });
     }
     let code = match t.to_lowercase().as_str() {
         "$" | "us$" | "usd" | "dollar" | "dollars" => "USD",
@@ -191,9 +203,9 @@ pub fn normalize_currency(raw: &str) -> Option<String> {
         "£" | "gbp" | "pound" | "pounds" => "GBP",
         "ریال" | "ريال" | "﷼" | "irr" | "rial" | "rials" => "IRR",
         "تومان" | "toman" | "tomans" | "irt" => "IRT",
-        _ => return Some(t.to_uppercase()),
+        _ => return Some(Cow::Owned(t.to_uppercase())),
     };
-    Some(code.to_string())
+    Some(Cow::Borrowed(code))
 }
 
 fn is_cancellation_invoice(order_id: &str) -> bool {
@@ -249,12 +261,12 @@ impl Converter for SalesConverter {
         if !quantity.is_finite() || !line_amount.is_finite() {
             return Err(RowReject::at("bad_number", c.quantity));
         }
-        let currency = amount
+        let currency: Option<Cow<'_, str>> = amount
             .and_then(|a| a.currency)
             .or(price.and_then(|p| p.currency))
-            .map(str::to_string)
+            .map(Cow::Borrowed)
             .or_else(|| normalize_currency(cell(rec, c.currency)))
-            .or(self.header_currency.map(str::to_string));
+            .or(self.header_currency.map(Cow::Borrowed));
         let order_id = id_value(cell(rec, c.order_id));
         let status = text(rec, c.status).map(normalize_status);
         let is_return = quantity < 0.0
@@ -291,8 +303,8 @@ impl Converter for SalesConverter {
             *self.stats.guest_rows.get_or_insert(0) += 1;
         }
         if let Some(cur) = currency {
-            if !self.stats.currencies.contains(&cur) {
-                self.stats.currencies.insert(cur);
+            if !self.stats.currencies.contains(cur.as_ref()) {
+                self.stats.currencies.insert(cur.into_owned());
             }
         }
         Ok(())
