@@ -234,7 +234,7 @@ def main():
         p("| target | measured | met |")
         p("| --- | --- | --- |")
         for name, t in targets.items():
-            shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in t.items() if k not in ("target", "met")}
+            shown = {k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in t.items() if k not in ("target", "met")}
             p(f"| {t['target']} ({name}) | {json.dumps(shown)} | {'yes' if t['met'] else '**no**'} |")
         p("")
 

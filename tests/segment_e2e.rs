@@ -11,6 +11,7 @@ async fn ingest_fixtures(server: &S3Server) {
         ("incoming/sales/Online Retail 2023.csv", "exports/sales/Online Retail 2023.csv"),
         ("incoming/sales/online_retail_last_week.csv", "exports/sales/online_retail_last_week.csv"),
         ("incoming/customers/crm_customers.csv", "exports/customers/crm_customers.csv"),
+        ("incoming/activity/web_activity.csv", "exports/activity/web_activity.csv"),
     ] {
         server.upload(key, &fixture(file)).await;
     }
@@ -44,10 +45,27 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
     let summary = run_job(&store, &store, &req, &cfg).await.expect("scheduled run");
     assert_eq!(summary.as_of.to_string(), "2023-12-08");
     let run_keys = server.keys("segments/run_date=2023-12-08/").await;
-    for f in ["customers.parquet", "customers.csv", "segments.csv", "segments.json", "rfm_matrix.csv", "winback.csv", "manifest.json"] {
+    for f in [
+        "customers.parquet",
+        "customers.csv",
+        "segments.csv",
+        "segments.json",
+        "rfm_matrix.csv",
+        "winback.csv",
+        "ideal_customer_profile.json",
+        "ideal_customer_profile.md",
+        "ideal_customers.csv",
+        "lead_scores.csv",
+        "manifest.json",
+    ] {
         assert!(run_keys.contains(&format!("segments/run_date=2023-12-08/{f}")), "{f} missing: {run_keys:?}");
     }
+    // The curated activity reaches lead scoring; the lead who unsubscribed is never listed.
+    let leads = String::from_utf8(server.get("segments/latest/lead_scores.csv").await).unwrap();
+    assert!(leads.contains("L-1,lead1@example.com,CEO,152.00,medium"), "{leads}");
+    assert!(!leads.contains("L-2"), "{leads}");
     let manifest = server.json("segments/latest/manifest.json").await;
+    assert_eq!(manifest["privacy"]["customer_ids_pseudonymized"], false);
     assert_eq!(manifest["as_of"], "2023-12-08");
     // The weekly re-export repeats the last days' lines: they are counted once.
     assert!(manifest["inputs"]["duplicates_dropped"].as_u64().unwrap() > 0, "{manifest}");

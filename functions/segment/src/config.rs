@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SegmentConfig {
     /// `SEGFLOW_DATA_BUCKET`: the bucket holding curated/ and receiving segments/ (Lambda only).
     pub data_bucket: Option<String>,
@@ -23,6 +23,25 @@ pub struct SegmentConfig {
     pub seed: u64,
     /// `SEGFLOW_TMP_DIR`: where inputs are spooled (default the system temp dir).
     pub tmp_dir: PathBuf,
+    /// `SEGFLOW_PSEUDONYM_KEY`: when set, customers.parquet carries HMAC pseudonyms instead of
+    /// customer ids. The value is the key itself (its UTF-8 bytes); never logged.
+    pub pseudonym_key: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SegmentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentConfig")
+            .field("data_bucket", &self.data_bucket)
+            .field("k", &self.k)
+            .field("min_group_size", &self.min_group_size)
+            .field("timezone", &self.timezone)
+            .field("lapsed_days", &self.lapsed_days)
+            .field("new_days", &self.new_days)
+            .field("seed", &self.seed)
+            .field("tmp_dir", &self.tmp_dir)
+            .field("pseudonym_key", &self.pseudonym_key.as_ref().map(|_| "(set)"))
+            .finish()
+    }
 }
 
 impl Default for SegmentConfig {
@@ -36,6 +55,7 @@ impl Default for SegmentConfig {
             new_days: 30,
             seed: 42,
             tmp_dir: std::env::temp_dir(),
+            pseudonym_key: None,
         }
     }
 }
@@ -73,6 +93,8 @@ impl SegmentConfig {
         if let Some(v) = get("SEGFLOW_TMP_DIR") {
             c.tmp_dir = v.into();
         }
+        // Not trimmed beyond the emptiness check: the key is exactly what the deployment set.
+        c.pseudonym_key = get("SEGFLOW_PSEUDONYM_KEY").map(String::into_bytes);
         Ok(c)
     }
 }
@@ -93,5 +115,9 @@ mod tests {
         assert_eq!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "auto".into())).unwrap().k, None);
         assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "six".into())).is_err());
         assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_TIMEZONE").then(|| "Nowhere".into())).is_err());
+        let c = SegmentConfig::from_lookup(|k| (k == "SEGFLOW_PSEUDONYM_KEY").then(|| "s3cret".into())).unwrap();
+        assert_eq!(c.pseudonym_key.as_deref(), Some(&b"s3cret"[..]));
+        assert!(!format!("{c:?}").contains("s3cret"), "the key is never printed");
+        assert_eq!(SegmentConfig::default().pseudonym_key, None);
     }
 }

@@ -67,6 +67,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         return Err(JobError::NoSalesData);
     }
     let customers = fetch_parquet(data, "curated/customers/", &work.path().join("customers")).await?;
+    let activity = fetch_parquet(data, "curated/activity/", &work.path().join("activity")).await?;
     let as_of = match request.as_of {
         Some(d) => d,
         None => {
@@ -92,8 +93,9 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     params.lapsed_days = config.lapsed_days;
     params.new_days = config.new_days;
     params.min_group_size = config.min_group_size;
+    params.pseudonym_key = config.pseudonym_key.clone().map(segment::PseudonymKey);
     let checked = params.check()?;
-    let inputs = SegmentInputs { sales_files: sales, customers_files: customers, previous };
+    let inputs = SegmentInputs { sales_files: sales, customers_files: customers, activity_files: activity, previous };
     let out_dir = work.path().join("out");
     std::fs::create_dir_all(&out_dir).map_err(|e| JobError::Other(format!("{}: {e}", out_dir.display())))?;
     let od = out_dir.clone();

@@ -225,7 +225,7 @@ fn labels_of(rows: ArrayView2<f64>, centroids: &Array2<f64>) -> Vec<usize> {
 }
 
 /// The previous state, when it describes the same features and a usable k.
-fn usable_previous<'a>(previous: Option<&'a ModelState>, n: usize) -> Result<Option<&'a ModelState>, String> {
+fn usable_previous(previous: Option<&ModelState>, n: usize) -> Result<Option<&ModelState>, String> {
     let Some(prev) = previous else { return Ok(None) };
     if prev.feature_names.iter().map(String::as_str).ne(FEATURE_NAMES) {
         return Err("previous state has different features".into());

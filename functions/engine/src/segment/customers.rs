@@ -20,10 +20,13 @@ pub(super) struct Attrs {
     pub country: Option<u32>,
     pub job_title: Option<u32>,
     pub marketing_consent: Option<bool>,
+    /// Lower-cased, to match activity contacts that carry only an email.
+    pub email: Option<u32>,
 }
 
-const COLUMNS: [&str; 9] =
-    ["customer_id", "age", "birth_date", "signup_date", "gender", "city", "country", "job_title", "marketing_consent"];
+const COLUMNS: [&str; 10] = [
+    "customer_id", "age", "birth_date", "signup_date", "gender", "city", "country", "job_title", "marketing_consent", "email",
+];
 
 /// Reads the customers files in path order; for a customer id seen several times the last row
 /// wins as a whole (a later upload is the current truth, including its blanks).
@@ -50,6 +53,8 @@ pub(super) fn read_customers(
             let birth = column(path, &batch, "birth_date", &DataType::Date32, false)?;
             let signup = column(path, &batch, "signup_date", &DataType::Date32, false)?;
             let consent = column(path, &batch, "marketing_consent", &DataType::Boolean, false)?;
+            let email = utf8("email", false)?;
+            let email = email.as_ref().map(|a| a.as_string::<i32>());
 
             let cid = cid.as_ref().map(|a| a.as_string::<i32>());
             let gender = gender.as_ref().map(|a| a.as_string::<i32>());
@@ -78,6 +83,7 @@ pub(super) fn read_customers(
                     country: s(country),
                     job_title: s(job),
                     marketing_consent: consent.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
+                    email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
                 });
             }
         }

@@ -110,7 +110,7 @@ fn hour_band(hour: u32) -> usize {
 }
 
 /// Most frequent value; ties go to the alphabetically first name.
-fn mode_by_name(values: &mut Vec<u32>, names: &Interner) -> Option<u32> {
+fn mode_by_name(values: &mut [u32], names: &Interner) -> Option<u32> {
     values.sort_unstable();
     let mut best: Option<(usize, u32)> = None;
     for run in values.chunk_by(|a, b| a == b) {

@@ -6,10 +6,15 @@
 //! customers with purchases (k = the given k, else 2), so that every cluster can hold more than
 //! one customer. Anything less fails with [`SegmentError::NoData`] before any file is written.
 
+mod activation;
 mod cluster;
 mod customers;
+mod evaluate;
 mod features;
 mod hash;
+mod icp;
+#[cfg(test)]
+mod icp_tests;
 mod output;
 mod profile;
 mod rfm;
@@ -27,6 +32,10 @@ use serde_json::{Value, json};
 use features::{Clock, Customer, Stage};
 use output::{Report, SegmentOut};
 use sales::Interner;
+
+pub use activation::PseudonymKey;
+pub use evaluate::{EvalReport, evaluate_lookalike};
+pub use icp::IdealRule;
 
 /// Settings of one segmentation run. Build with [`SegmentParams::new`], adjust fields, then
 /// [`SegmentParams::check`].
@@ -50,6 +59,14 @@ pub struct SegmentParams {
     /// Most customers used to fit k-means and pick k.
     pub sample_size: usize,
     pub rfm_rules: Vec<RfmRule>,
+    /// Who the ideal customers are (ideal_customer_profile.json explains the rule it used).
+    pub ideal_rule: IdealRule,
+    /// With [`IdealRule::TopSegments`]: the least share of purchasers the ideal segments cover.
+    pub ideal_min_share: f64,
+    pub lead_scoring: crate::leads::LeadScoring,
+    /// When set, customers.parquet (the BI output) carries keyed pseudonyms instead of customer
+    /// ids; the CSV activation lists keep the real ids, since they are for contacting people.
+    pub pseudonym_key: Option<PseudonymKey>,
 }
 
 impl SegmentParams {
@@ -69,6 +86,10 @@ impl SegmentParams {
             min_group_size: 10,
             sample_size: 20_000,
             rfm_rules: default_rfm_rules(),
+            ideal_rule: IdealRule::TopSegments,
+            ideal_min_share: 0.2,
+            lead_scoring: crate::leads::LeadScoring::default(),
+            pseudonym_key: None,
         }
     }
 
@@ -92,6 +113,21 @@ impl SegmentParams {
             return bad(format!("sample_size must be at least 100, got {}", self.sample_size));
         }
         rfm::check_rules(&self.rfm_rules).map_err(SegmentError::InvalidParams)?;
+        if !(self.ideal_min_share > 0.0 && self.ideal_min_share <= 1.0) {
+            return bad(format!("ideal_min_share must be in (0, 1], got {}", self.ideal_min_share));
+        }
+        if let IdealRule::RfmGroups(groups) = &self.ideal_rule {
+            if groups.is_empty() {
+                return bad("ideal_rule RfmGroups needs at least one group".into());
+            }
+            if let Some(g) = groups.iter().find(|g| !self.rfm_rules.iter().any(|r| &r.name == *g)) {
+                return bad(format!("ideal_rule names the RFM group {g:?}, which no rfm_rules entry defines"));
+            }
+        }
+        self.lead_scoring.check().map_err(|e| SegmentError::InvalidParams(e.to_string()))?;
+        if self.pseudonym_key.as_ref().is_some_and(|k| k.0.is_empty()) {
+            return bad("pseudonym_key must not be empty (leave it unset to keep real ids)".into());
+        }
         end_of_day(self.as_of, self.timezone)?;
         Ok(CheckedParams(self))
     }
@@ -166,6 +202,8 @@ pub const MODEL_STATE_VERSION: u32 = 1;
 pub struct SegmentInputs {
     pub sales_files: Vec<PathBuf>,
     pub customers_files: Vec<PathBuf>,
+    /// Curated activity (web/CRM events) for lead scoring; may be empty.
+    pub activity_files: Vec<PathBuf>,
     pub previous: Option<ModelState>,
 }
 
@@ -193,6 +231,8 @@ pub enum SegmentError {
     Json(#[from] serde_json::Error),
     #[error("clustering: {0}")]
     Clustering(String),
+    #[error("activity: {0}")]
+    Activity(#[from] crate::EngineError),
 }
 
 /// First instant after `as_of` in `tz`, UTC microseconds. Some zones skip local midnight on DST
@@ -222,7 +262,7 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     let (mut ids, mut places, mut strings) = (Interner::default(), Interner::default(), Interner::default());
     let sales = sales::read_sales(&inputs.sales_files, clock.cutoff, &mut ids, &mut places)?;
     let st = &sales.stats;
-    eprintln!("TIMING {}", ms()); tracing::info!(rows_read = st.rows_read, rows_used = st.rows_used, orders = sales.orders.len(), elapsed_ms = ms(), "segment: sales read");
+    tracing::info!(rows_read = st.rows_read, rows_used = st.rows_used, orders = sales.orders.len(), elapsed_ms = ms(), "segment: sales read");
     if st.rows_used == 0 {
         return Err(SegmentError::NoData(format!(
             "no usable sales rows on or before {}: {} rows read from {} files, {} after that date, {} duplicates, {} unusable",
@@ -245,7 +285,7 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
 
     features::score_rfm(&mut customers, &p.rfm_rules);
     let median_gap = features::assign_stages(&mut customers, p);
-    eprintln!("TIMING {}", ms()); tracing::info!(customers = customers.len(), purchasers = buyers.len(), elapsed_ms = ms(), "segment: features computed");
+    tracing::info!(customers = customers.len(), purchasers = buyers.len(), elapsed_ms = ms(), "segment: features computed");
 
     let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
     let rows: Vec<_> = buyers.iter().map(|&i| cluster::transform(b(i))).collect();
@@ -258,16 +298,22 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
         .collect();
     let clustering = cluster::cluster(&rows, &keys, p, inputs.previous.as_ref())?;
     drop(rows);
-    eprintln!("TIMING {}", ms()); tracing::info!(k = clustering.k, chosen_by = clustering.choice.as_str(), elapsed_ms = ms(), "segment: clustered");
+    tracing::info!(k = clustering.k, chosen_by = clustering.choice.as_str(), elapsed_ms = ms(), "segment: clustered");
     for (j, &i) in buyers.iter().enumerate() {
         customers[i].segment = Some(clustering.labels[j]);
     }
 
     let rules = &p.rfm_rules;
     let base = profile::profile(customers.iter(), &places, &strings, rules);
-    let profiles: Vec<profile::Profile> = (0..clustering.k)
-        .map(|s| profile::profile(customers.iter().filter(|c| c.segment == Some(s)), &places, &strings, rules))
-        .collect();
+    let mut members: Vec<Vec<&Customer>> = vec![Vec::new(); clustering.k];
+    for c in &customers {
+        if let Some(s) = c.segment {
+            members[s].push(c);
+        }
+    }
+    let profiles: Vec<profile::Profile> =
+        members.iter().map(|m| profile::profile(m.iter().copied(), &places, &strings, rules)).collect();
+    drop(members);
     let names = profile::names(&clustering.clusters, &profiles, &base, p);
     let segments: Vec<SegmentOut> = clustering
         .clusters
@@ -277,8 +323,14 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
         .map(|((c, name), prof)| SegmentOut { id: c.id, name, description: profile::describe(&prof, &base, p), profile: prof })
         .collect();
     let median_monetary = base.median_monetary.expect("there are buyers");
+    let pseudonymizer = p.pseudonym_key.as_ref().and_then(|k| crate::privacy::Pseudonymizer::new(&k.0));
+    let facts = icp::order_facts(&sales, &customers, p.timezone);
+    let mut activity_files = inputs.activity_files.clone();
+    activity_files.sort();
+    activity_files.dedup();
+    let activity = crate::leads::read_activity(&activity_files)?;
 
-    let report = Report {
+    let mut report = Report {
         params: p,
         customers: &customers,
         ids: &ids,
@@ -287,8 +339,17 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
         segments: &segments,
         base: &base,
         median_monetary,
+        ideal_fit: Vec::new(),
+        pseudonymizer: pseudonymizer.as_ref(),
     };
-    let winback = output::winback(&report);
+    let icp = icp::build(&report, &facts);
+    let activation = activation::build(&report, &icp, &activity, clock.cutoff);
+    report.ideal_fit = activation.fit.clone();
+    let mut winback = output::winback(&report);
+    // Unsubscribing in the activity data counts as refusing marketing.
+    let opted_out: std::collections::HashSet<u32> =
+        (0..customers.len()).filter(|&i| activation.opted_out[i]).map(|i| customers[i].idx).collect();
+    winback.retain(|c| !opted_out.contains(&c.idx));
 
     std::fs::create_dir_all(out_dir).map_err(|source| SegmentError::Io { path: out_dir.to_path_buf(), source })?;
     let mut files = Vec::new();
@@ -302,6 +363,11 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     output::write_json(&written(output::SEGMENTS_JSON), &output::segments_json(&report))?;
     output::write_rfm_matrix(&report, &written(output::RFM_MATRIX_CSV))?;
     output::write_winback(&report, &winback, &written(output::WINBACK_CSV))?;
+    output::write_json(&written(icp::ICP_JSON), &icp.json)?;
+    std::fs::write(written(icp::ICP_MD), icp.markdown.as_bytes())
+        .map_err(|source| SegmentError::Io { path: out_dir.join(icp::ICP_MD), source })?;
+    activation::write_ideal_customers(&activation.ideal, &written(activation::IDEAL_CUSTOMERS_CSV))?;
+    activation::write_lead_scores(&activation.leads, p.timezone, &written(activation::LEAD_SCORES_CSV))?;
 
     let state = ModelState {
         state_version: MODEL_STATE_VERSION,
@@ -315,10 +381,25 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
             .map(|(c, s)| SegmentState { id: c.id, name: s.name.clone(), centroid: c.centroid.to_vec() })
             .collect(),
     };
-    let manifest = manifest(&report, &sales.stats, inputs, customers_rows, &clustering, median_gap, winback.len(), &files);
+    let mut manifest = manifest(&report, &sales.stats, inputs, customers_rows, &clustering, median_gap, winback.len(), &files);
+    let ideal_count = icp.ideal.iter().filter(|&&x| x).count();
+    let negative_count = icp.negative.iter().filter(|&&x| x).count();
+    manifest["inputs"]["activity_files"] = json!(activity_files.len());
+    manifest["inputs"]["activity_events"] = json!(activity.len());
+    manifest["counts"]["ideal_customers"] = json!(ideal_count);
+    manifest["counts"]["negative_value_customers"] = json!(negative_count);
+    manifest["counts"]["ideal_customers_listed"] = json!(activation.ideal.len());
+    manifest["counts"]["leads_scored"] = json!(activation.leads.len());
+    manifest["counts"]["leads_excluded_no_consent"] = json!(activation.leads_excluded);
+    manifest["counts"]["customers_opted_out"] = json!(activation.opted_out.iter().filter(|&&x| x).count());
+    manifest["parameters"]["ideal_rule"] = serde_json::to_value(&p.ideal_rule)?;
+    manifest["parameters"]["ideal_min_share"] = json!(p.ideal_min_share);
+    manifest["parameters"]["lead_scoring"] = serde_json::to_value(&p.lead_scoring)?;
+    // Whether ids were replaced, never the key.
+    manifest["privacy"] = json!({ "customer_ids_pseudonymized": report.pseudonymizer.is_some() });
     output::write_json(&out_dir.join(output::MANIFEST_JSON), &manifest)?;
     files.push(output::MANIFEST_JSON.to_string());
-    eprintln!("TIMING {}", ms()); tracing::info!(files = files.len(), elapsed_ms = ms(), "segment: outputs written");
+    tracing::info!(files = files.len(), elapsed_ms = ms(), "segment: outputs written");
     Ok(SegmentRun { files, state, manifest })
 }
 

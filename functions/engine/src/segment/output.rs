@@ -66,6 +66,10 @@ pub(super) struct Report<'a> {
     pub segments: &'a [SegmentOut],
     pub base: &'a Profile,
     pub median_monetary: f64,
+    /// Per customer (same index): ideal-customer fit 0–100; empty until computed.
+    pub ideal_fit: Vec<f64>,
+    /// Set: customers.parquet carries pseudonyms instead of customer ids.
+    pub pseudonymizer: Option<&'a crate::privacy::Pseudonymizer>,
 }
 
 #[derive(Clone, Debug)]
@@ -153,6 +157,7 @@ pub(super) fn customers_schema() -> SchemaRef {
         utf8("gender", true),
         utf8("job_title", true),
         Field::new("marketing_consent", DataType::Boolean, true),
+        f64f("ideal_fit"),
     ]))
 }
 
@@ -168,10 +173,15 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
     let (mut recency, mut monetary, mut aov, mut tenure, mut gap, mut items, mut multi, mut ret) = (f(), f(), f(), f(), f(), f(), f(), f());
     let (mut first, mut last) = (Date32Builder::with_capacity(n), Date32Builder::with_capacity(n));
     let mut consent = BooleanBuilder::with_capacity(n);
-    for c in r.customers {
+    let mut fit = f();
+    for (i, c) in r.customers.iter().enumerate() {
         let row = r.row(c);
         let b = row.b;
-        id.append_value(row.customer_id);
+        match r.pseudonymizer {
+            Some(p) => id.append_value(p.pseudonym(row.customer_id)),
+            None => id.append_value(row.customer_id),
+        }
+        fit.append_option(r.ideal_fit.get(i).copied());
         seg_id.append_option(row.segment.map(|s| i32::try_from(s.id).unwrap_or(i32::MAX)));
         seg_name.append_option(row.segment.map(|s| s.name.as_str()));
         rr.append_option(row.rfm.map(|x| i32::from(x.0)));
@@ -231,6 +241,7 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         Arc::new(gender.finish()),
         Arc::new(job.finish()),
         Arc::new(consent.finish()),
+        Arc::new(fit.finish()),
     ];
     let schema = customers_schema();
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
@@ -241,19 +252,19 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
     Ok(())
 }
 
-fn csv_writer(path: &Path) -> Result<csv::Writer<BufWriter<File>>, SegmentError> {
+pub(super) fn csv_writer(path: &Path) -> Result<csv::Writer<BufWriter<File>>, SegmentError> {
     let mut out = BufWriter::new(File::create(path).map_err(|e| io_err(path, e))?);
     out.write_all(BOM).map_err(|e| io_err(path, e))?;
     Ok(csv::Writer::from_writer(out))
 }
 
-fn csv_finish(path: &Path, w: csv::Writer<BufWriter<File>>) -> Result<(), SegmentError> {
+pub(super) fn csv_finish(path: &Path, w: csv::Writer<BufWriter<File>>) -> Result<(), SegmentError> {
     let out = w.into_inner().map_err(|e| io_err(path, e.into_error()))?;
     out.into_inner().map_err(|e| io_err(path, e.into_error()))?;
     Ok(())
 }
 
-fn csv_row<I, S>(path: &Path, w: &mut csv::Writer<BufWriter<File>>, fields: I) -> Result<(), SegmentError>
+pub(super) fn csv_row<I, S>(path: &Path, w: &mut csv::Writer<BufWriter<File>>, fields: I) -> Result<(), SegmentError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<[u8]>,
@@ -266,7 +277,7 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
     let schema = customers_schema();
     csv_row(path, &mut w, schema.fields().iter().map(|f| f.name().as_str()))?;
     let mut fields: Vec<String> = Vec::with_capacity(schema.fields().len());
-    for c in r.customers {
+    for (i, c) in r.customers.iter().enumerate() {
         let row = r.row(c);
         let b = row.b;
         let text = |s: Option<&str>| s.unwrap_or_default().to_string();
@@ -300,6 +311,7 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
         fields.push(text(row.gender));
         fields.push(text(row.job_title));
         fields.push(row.consent.map_or_else(String::new, |v| v.to_string()));
+        fields.push(opt_fixed(r.ideal_fit.get(i).copied(), 1));
         csv_row(path, &mut w, &fields)?;
     }
     csv_finish(path, w)

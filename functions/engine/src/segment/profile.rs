@@ -129,14 +129,19 @@ pub(super) fn describe(s: &Profile, base: &Profile, p: &SegmentParams) -> String
     if suppressed(s, p) {
         return format!("Fewer than {} customers: figures suppressed.", p.min_group_size);
     }
-    let f = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
+    let count = |v: Option<f64>, unit: &str| match v {
+        None => format!("no {unit}s"),
+        Some(v) if v.fract() == 0.0 => format!("{v:.0} {unit}{}", if v == 1.0 { "" } else { "s" }),
+        Some(v) => format!("{v:.1} {unit}s"),
+    };
+    let days = |v: Option<f64>| count(v.map(f64::round), "day");
     format!(
-        "Median {} orders (base {}), last purchase {} days ago (base {}), spend {} ({:.1}× the base median), return rate {:.1}%.",
-        f(s.median_frequency, 0),
-        f(base.median_frequency, 0),
-        f(s.median_recency_days, 0),
-        f(base.median_recency_days, 0),
-        f(s.median_monetary, 2),
+        "Median {} (base {}), last purchase {} ago (base {}), spend {} ({:.1}× the base median), return rate {:.1}%.",
+        count(s.median_frequency, "order"),
+        count(base.median_frequency, "order"),
+        days(s.median_recency_days),
+        days(base.median_recency_days),
+        s.median_monetary.map_or("-".to_string(), |v| format!("{v:.2}")),
         ratio(s.median_monetary, base.median_monetary),
         100.0 * s.return_rate.unwrap_or(0.0),
     )
@@ -162,4 +167,49 @@ pub(super) fn names(clusters: &[Cluster], profiles: &[Profile], base: &Profile, 
         names[i] = Some(name);
     }
     names.into_iter().map(|n| n.expect("every cluster named")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn prof(recency: f64, freq: f64, monetary: f64, aov: f64, return_rate: f64, new_share: f64) -> Profile {
+        Profile {
+            customers: 50,
+            median_recency_days: Some(recency),
+            median_frequency: Some(freq),
+            median_monetary: Some(monetary),
+            median_avg_order_value: Some(aov),
+            return_rate: Some(return_rate),
+            new_share: Some(new_share),
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn names_follow_the_profile_and_stay_unique() {
+        let p = SegmentParams::new(NaiveDate::from_ymd_opt(2024, 6, 30).unwrap());
+        let base = prof(60.0, 2.0, 200.0, 100.0, 0.05, 0.1);
+        let cases = [
+            (prof(30.0, 3.0, 300.0, 100.0, 0.3, 0.0), "Frequent returners"),
+            (prof(300.0, 1.0, 500.0, 500.0, 0.0, 0.0), "Lapsed high spenders"),
+            (prof(300.0, 1.0, 50.0, 50.0, 0.0, 0.0), "Lapsed low spenders"),
+            (prof(10.0, 1.0, 80.0, 80.0, 0.0, 0.9), "New first-time buyers"),
+            (prof(120.0, 4.0, 900.0, 225.0, 0.0, 0.0), "Big spenders drifting away"),
+            (prof(10.0, 6.0, 900.0, 150.0, 0.0, 0.0), "High-value regulars"),
+            (prof(70.0, 1.0, 40.0, 40.0, 0.0, 0.0), "One-time bargain buyers"),
+            (prof(60.0, 2.0, 210.0, 105.0, 0.0, 0.0), "Steady mid-value customers"),
+        ];
+        for (profile, name) in &cases {
+            assert_eq!(base_name(profile, &base, &p), *name, "{profile:?}");
+        }
+        let clusters: Vec<Cluster> = (1..=3)
+            .map(|id| Cluster { id, kept_name: (id == 3).then(|| "Lapsed low spenders".to_string()), centroid: [0.0; 6] })
+            .collect();
+        let lapsed_low = cases[2].0.clone();
+        let profiles = vec![lapsed_low.clone(), prof(300.0, 1.0, 40.0, 40.0, 0.0, 0.0), lapsed_low];
+        assert_eq!(names(&clusters, &profiles, &base, &p), ["Lapsed low spenders (2)", "Lapsed low spenders (3)", "Lapsed low spenders"]);
+        assert!(describe(&cases[0].0, &base, &p).starts_with("Median 3 orders (base 2 orders), last purchase 30 days ago"));
+    }
 }

@@ -16,7 +16,7 @@ use super::*;
 
 /// One sales line. Empty strings stand for nulls; a negative quantity marks a return.
 #[derive(Clone, Debug)]
-struct Line {
+pub(super) struct Line {
     order: String,
     cust: String,
     ts: String,
@@ -27,14 +27,14 @@ struct Line {
     city: &'static str,
 }
 
-fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amount: f64) -> Line {
+pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amount: f64) -> Line {
     let ts = if ts.len() == 10 { format!("{ts} 12:00") } else { ts.to_string() };
     let (order, cust, product) = (order.to_string(), cust.to_string(), product.to_string());
     Line { order, cust, ts, product, qty, amount, country: "IR", city: "Tehran" }
 }
 
 impl Line {
-    fn at(mut self, country: &'static str, city: &'static str) -> Line {
+    pub(super) fn at(mut self, country: &'static str, city: &'static str) -> Line {
         self.country = country;
         self.city = city;
         self
@@ -45,15 +45,15 @@ fn opt(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
 
-fn micros(ts: &str) -> i64 {
+pub(super) fn micros(ts: &str) -> i64 {
     NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M").expect("test timestamp").and_utc().timestamp_micros()
 }
 
-fn date(s: &str) -> NaiveDate {
+pub(super) fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
 }
 
-fn days_ago(d: NaiveDate, n: i64) -> String {
+pub(super) fn days_ago(d: NaiveDate, n: i64) -> String {
     (d - chrono::Duration::days(n)).format("%Y-%m-%d").to_string()
 }
 
@@ -113,14 +113,14 @@ fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], sta
     path
 }
 
-fn write_sales(dir: &Path, rel: &str, source_key: &str, lines: &[Line]) -> PathBuf {
+pub(super) fn write_sales(dir: &Path, rel: &str, source_key: &str, lines: &[Line]) -> PathBuf {
     write_sales_with(dir, rel, source_key, lines, true)
 }
 
 /// A customers row: id, age, birth date, gender, city, job title, signup date, consent.
-type CustRow = (&'static str, Option<i32>, Option<&'static str>, &'static str, &'static str, &'static str, Option<&'static str>, Option<bool>);
+pub(super) type CustRow = (&'static str, Option<i32>, Option<&'static str>, &'static str, &'static str, &'static str, Option<&'static str>, Option<bool>);
 
-fn write_customers(dir: &Path, rel: &str, rows: &[CustRow]) -> PathBuf {
+pub(super) fn write_customers(dir: &Path, rel: &str, rows: &[CustRow]) -> PathBuf {
     let utf8 = |n: &str, null| Field::new(n, DataType::Utf8, null);
     let schema = Arc::new(Schema::new(vec![
         utf8("customer_id", false),
@@ -160,19 +160,19 @@ fn write_customers(dir: &Path, rel: &str, rows: &[CustRow]) -> PathBuf {
     path
 }
 
-fn checked(as_of: &str, k: Option<usize>) -> CheckedParams {
+pub(super) fn checked(as_of: &str, k: Option<usize>) -> CheckedParams {
     let mut p = SegmentParams::new(date(as_of));
     p.k = k;
     p.min_group_size = 2;
     p.check().expect("valid params")
 }
 
-fn inputs(sales: Vec<PathBuf>, customers: Vec<PathBuf>, previous: Option<ModelState>) -> SegmentInputs {
-    SegmentInputs { sales_files: sales, customers_files: customers, previous }
+pub(super) fn inputs(sales: Vec<PathBuf>, customers: Vec<PathBuf>, previous: Option<ModelState>) -> SegmentInputs {
+    SegmentInputs { sales_files: sales, customers_files: customers, activity_files: vec![], previous }
 }
 
 /// A CSV output as rows of header → value; checks the BOM on the way.
-fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+pub(super) fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let bytes = std::fs::read(path).expect("read csv");
     let text = std::str::from_utf8(&bytes).expect("utf8");
     let text = text.strip_prefix('\u{feff}').expect("CSV starts with a BOM");
@@ -183,7 +183,7 @@ fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-fn by_id(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<String, String>> {
+pub(super) fn by_id(rows: Vec<HashMap<String, String>>) -> HashMap<String, HashMap<String, String>> {
     rows.into_iter().map(|r| (r["customer_id"].clone(), r)).collect()
 }
 
@@ -620,13 +620,13 @@ fn customers_parquet_has_the_documented_types() {
     for n in ["frequency", "distinct_products"] {
         assert_eq!(ty(n), DataType::Int64, "{n}");
     }
-    for n in ["recency_days", "monetary", "avg_order_value", "tenure_days", "days_between_orders", "items_per_order", "return_rate"] {
+    for n in ["recency_days", "monetary", "avg_order_value", "tenure_days", "days_between_orders", "items_per_order", "return_rate", "ideal_fit"] {
         assert_eq!(ty(n), DataType::Float64, "{n}");
     }
     assert_eq!(ty("first_purchase"), DataType::Date32);
     assert_eq!(ty("last_purchase"), DataType::Date32);
     assert_eq!(ty("marketing_consent"), DataType::Boolean);
-    assert_eq!(schema.fields().len(), 29);
+    assert_eq!(schema.fields().len(), 30);
     let batches: Vec<RecordBatch> = builder.build().unwrap().collect::<Result<_, _>>().unwrap();
     let ids = batches[0].column(0).as_any().downcast_ref::<StringArray>().unwrap();
     assert_eq!(ids.len(), 10);
@@ -711,10 +711,42 @@ fn scale_200k_customers() {
         files.push(write_sales(dir.path(), &format!("sales/order_month={month:02}/a.parquet"), "a", &a));
         files.push(write_sales(dir.path(), &format!("sales/order_month={month:02}/b.parquet"), "b", &b));
     }
-    eprintln!("generated {rows_total} rows in {:?}", t0.elapsed());
+    let peak = || std::fs::read_to_string("/proc/self/status").ok().and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string));
+    eprintln!("generated {rows_total} rows in {:?}; {:?}", t0.elapsed(), peak());
+    // CPU seconds of this process (all threads): less distorted than wall time on a busy machine.
+    let cpu = || {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
+    };
+    let p = checked("2024-06-30", None);
+    {
+    let (c0, w0) = (cpu(), std::time::Instant::now());
+    let mut ids = sales::Interner::default();
+    let mut places = sales::Interner::default();
+    let clock = features::Clock { as_of: p.as_of, tz: p.timezone, cutoff: end_of_day(p.as_of, p.timezone).unwrap() };
+    let data = sales::read_sales(&files, clock.cutoff, &mut ids, &mut places).unwrap();
+    eprintln!("phase read_sales: cpu {:.1}s wall {:?}; {:?}", cpu() - c0, w0.elapsed(), peak());
+    let (c0, w0) = (cpu(), std::time::Instant::now());
+    let mut customers = features::build_customers(&data, &[], &ids, &places, &clock);
+    features::score_rfm(&mut customers, &p.rfm_rules);
+    features::assign_stages(&mut customers, &p);
+    eprintln!("phase features: cpu {:.1}s wall {:?}", cpu() - c0, w0.elapsed());
+    let (c0, w0) = (cpu(), std::time::Instant::now());
+    let rows: Vec<_> = customers.iter().filter_map(|c| c.behaviour.as_ref()).map(cluster::transform).collect();
+    let keys: Vec<(u64, &str)> = customers
+        .iter()
+        .filter(|c| c.behaviour.is_some())
+        .map(|c| (hash::stable_hash(ids.name(c.idx)), ids.name(c.idx)))
+        .collect();
+    let cl = cluster::cluster(&rows, &keys, &p, None).unwrap();
+    eprintln!("phase cluster (auto k = {}): cpu {:.1}s wall {:?}", cl.k, cpu() - c0, w0.elapsed());
+    }
+
     let t1 = std::time::Instant::now();
     let r = run(&inputs(files.clone(), vec![], None), &checked("2024-06-30", None), &dir.path().join("out")).unwrap();
-    eprintln!("run (auto k) in {:?}", t1.elapsed());
+    eprintln!("run (auto k) in {:?}; {:?}", t1.elapsed(), peak());
     eprintln!("{}", serde_json::to_string_pretty(&r.manifest["inputs"]).unwrap());
     eprintln!("{}", serde_json::to_string_pretty(&r.manifest["clustering"]).unwrap());
     let t2 = std::time::Instant::now();

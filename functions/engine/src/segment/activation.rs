@@ -1,0 +1,246 @@
+//! Activation lists built on the ideal customer profile: every customer, prospect and lead ranked
+//! by fit (`ideal_customers.csv`) and the lead scores with their fit × engagement grade
+//! (`lead_scores.csv`). Only people who may be contacted appear: no one who refused marketing
+//! in the customers dataset or unsubscribed in the activity data (they still count in every
+//! aggregate).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::DateTime;
+
+use super::SegmentError;
+use super::icp::{Icp, fit, lead_traits};
+use super::output::{Report, csv_finish, csv_row, csv_writer, fixed};
+use crate::leads::{self, Activity, LeadScore, LeadScoring};
+
+pub(super) const IDEAL_CUSTOMERS_CSV: &str = "ideal_customers.csv";
+pub(super) const LEAD_SCORES_CSV: &str = "lead_scores.csv";
+
+/// The key that turns customer ids into pseudonyms in the BI output. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PseudonymKey(pub Vec<u8>);
+
+impl std::fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PseudonymKey(..)")
+    }
+}
+
+pub(super) struct LeadRow {
+    pub score: LeadScore,
+    pub fit: f64,
+    pub grade: String,
+}
+
+pub(super) struct IdealRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub fit: f64,
+    pub reasons: String,
+    pub segment: String,
+    pub stage: String,
+}
+
+pub(super) struct Activation {
+    /// Per customer (index as in `Report::customers`): fit 0–100.
+    pub fit: Vec<f64>,
+    /// Per customer: refused marketing or unsubscribed; kept out of every activation list.
+    pub opted_out: Vec<bool>,
+    pub leads: Vec<LeadRow>,
+    pub ideal: Vec<IdealRow>,
+    /// Contacts left out of lead_scores.csv because they unsubscribed or refused marketing.
+    pub leads_excluded: usize,
+}
+
+/// Engagement adds at most ±1 to the fit's log-odds: a lead at the strong threshold counts like
+/// one strongly typical trait.
+fn engagement(s: &LeadScore, cfg: &LeadScoring) -> (f64, String) {
+    let c = (s.score / cfg.strong_above.max(1.0)).clamp(-1.0, 1.0);
+    (
+        c,
+        format!("engagement {} points ({})", fixed(s.score, 0), s.band.as_str()),
+    )
+}
+
+pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros: i64) -> Activation {
+    let cfg = &r.params.lead_scoring;
+    let n = r.customers.len();
+    // Activity up to the end of the run date, like the sales.
+    let scores = leads::score_leads(activity, cfg, cutoff_micros - 1);
+    let by_id: BTreeMap<&str, usize> = (0..n).map(|i| (r.ids.name(r.customers[i].idx), i)).collect();
+    let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, c) in r.customers.iter().enumerate() {
+        if let Some(e) = c.attrs.and_then(|a| a.email) {
+            // Customers are in id order: with a shared email the first id wins, deterministically.
+            by_email
+                .entry(r.strings.name(e).trim().to_lowercase())
+                .or_insert(i);
+        }
+    }
+    let matched = |s: &LeadScore| -> Option<usize> {
+        by_id.get(s.contact.as_str()).copied().or_else(|| {
+            let e = s.email.as_deref()?.trim().to_lowercase();
+            by_email.get(&e).copied()
+        })
+    };
+    let mut opted_out: Vec<bool> = r
+        .customers
+        .iter()
+        .map(|c| c.attrs.and_then(|a| a.marketing_consent) == Some(false))
+        .collect();
+    let mut lead_of: Vec<Option<usize>> = vec![None; n];
+    let matches: Vec<Option<usize>> = scores.iter().map(matched).collect();
+    for (k, (s, m)) in scores.iter().zip(&matches).enumerate() {
+        if let Some(i) = *m {
+            opted_out[i] |= s.unsubscribed;
+            // The strongest matching contact stands for the customer (scores are sorted).
+            lead_of[i].get_or_insert(k);
+        }
+    }
+
+    let mut fits = Vec::with_capacity(n);
+    let mut ideal = Vec::new();
+    for (i, c) in r.customers.iter().enumerate() {
+        let f = match icp.buyer_fit(r, i) {
+            Some(f) => f,
+            None => fit(
+                &icp.lifts,
+                &icp.traits[i],
+                &icp.job_display,
+                lead_of[i].map(|k| engagement(&scores[k], cfg)),
+            ),
+        };
+        fits.push(f.fit);
+        if !opted_out[i] {
+            ideal.push(IdealRow {
+                id: r.ids.name(c.idx).to_string(),
+                kind: if c.behaviour.is_some() {
+                    "customer"
+                } else {
+                    "prospect"
+                },
+                fit: f.fit,
+                reasons: f.reasons.join("; "),
+                segment: c.segment.map(|s| r.segments[s].name.clone()).unwrap_or_default(),
+                stage: c.stage.as_str().to_string(),
+            });
+        }
+    }
+    let mut lead_rows = Vec::new();
+    let mut leads_excluded = 0;
+    for (s, m) in scores.into_iter().zip(matches) {
+        let blocked = s.unsubscribed || m.is_some_and(|i| opted_out[i]);
+        if blocked {
+            leads_excluded += 1;
+            continue;
+        }
+        let f = match m {
+            Some(i) => fits[i],
+            None => {
+                let f = fit(
+                    &icp.lifts,
+                    &lead_traits(s.job_title.as_deref()),
+                    &icp.job_display,
+                    Some(engagement(&s, cfg)),
+                );
+                ideal.push(IdealRow {
+                    id: s.contact.clone(),
+                    kind: "lead",
+                    fit: f.fit,
+                    reasons: f.reasons.join("; "),
+                    segment: String::new(),
+                    stage: String::new(),
+                });
+                f.fit
+            }
+        };
+        lead_rows.push(LeadRow {
+            grade: leads::grade(f, s.band),
+            fit: f,
+            score: s,
+        });
+    }
+    ideal.sort_by(|a, b| {
+        b.fit
+            .total_cmp(&a.fit)
+            .then_with(|| a.id.cmp(&b.id))
+            .then(a.kind.cmp(b.kind))
+    });
+    Activation {
+        fit: fits,
+        opted_out,
+        leads: lead_rows,
+        ideal,
+        leads_excluded,
+    }
+}
+
+pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<(), SegmentError> {
+    let mut w = csv_writer(path)?;
+    csv_row(
+        path,
+        &mut w,
+        ["id", "kind", "fit", "reasons", "segment_name", "lifecycle_stage"],
+    )?;
+    for r in rows {
+        csv_row(
+            path,
+            &mut w,
+            [
+                r.id.as_str(),
+                r.kind,
+                &fixed(r.fit, 1),
+                &r.reasons,
+                &r.segment,
+                &r.stage,
+            ],
+        )?;
+    }
+    csv_finish(path, w)
+}
+
+pub(super) fn write_lead_scores(
+    rows: &[LeadRow],
+    tz: chrono_tz::Tz,
+    path: &Path,
+) -> Result<(), SegmentError> {
+    let mut w = csv_writer(path)?;
+    csv_row(
+        path,
+        &mut w,
+        [
+            "contact_id",
+            "email",
+            "job_title",
+            "score",
+            "band",
+            "fit",
+            "grade",
+            "contributions",
+            "last_activity",
+        ],
+    )?;
+    for l in rows {
+        let s = &l.score;
+        let last = DateTime::from_timestamp_micros(s.last_activity)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        csv_row(
+            path,
+            &mut w,
+            [
+                s.contact.as_str(),
+                s.email.as_deref().unwrap_or_default(),
+                s.job_title.as_deref().unwrap_or_default(),
+                &fixed(s.score, 2),
+                s.band.as_str(),
+                &fixed(l.fit, 1),
+                &l.grade,
+                &s.contributions_text(),
+                &last,
+            ],
+        )?;
+    }
+    csv_finish(path, w)
+}

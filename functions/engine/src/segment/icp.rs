@@ -1,0 +1,826 @@
+//! The ideal customer profile (ICP): the most valuable customers by a documented rule, how they
+//! differ from the whole base (lift = share in the group / share in the base), the same for the
+//! customers who cost money, and the lift tables the lookalike fit score is built from.
+//!
+//! Every figure over fewer than `min_group_size` customers is left out, so neither the JSON nor
+//! the Markdown can describe a handful of identifiable people.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Timelike};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::features::{Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, median};
+use super::output::{Report, fixed, round};
+use super::sales::SalesData;
+
+/// Which customers form the ideal group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum IdealRule {
+    /// Segments ranked by value = median net revenue per customer × (1 − share lapsed), taken in
+    /// that order until they cover at least `ideal_min_share` of the purchasing customers.
+    TopSegments,
+    /// Customers in these RFM groups (names of `rfm_rules`), e.g. Champions and Loyal.
+    RfmGroups(Vec<String>),
+}
+
+pub(super) const ICP_JSON: &str = "ideal_customer_profile.json";
+pub(super) const ICP_MD: &str = "ideal_customer_profile.md";
+
+/// Return rate from which a customer belongs to the negative-value profile.
+pub(super) const NEGATIVE_RETURN_RATE: f64 = 0.3;
+/// Lifts outside [LIFT_LOW, LIFT_HIGH] are highlighted (1 / 1.3 ≈ 0.77).
+pub(super) const LIFT_HIGH: f64 = 1.3;
+pub(super) const LIFT_LOW: f64 = 0.77;
+/// Medians that differ by at least this share are highlighted.
+pub(super) const MEDIAN_DIFF: f64 = 0.25;
+/// Pseudo-customers that pull the lift of thinly supported values towards 1 in the fit score.
+const SMOOTHING: f64 = 10.0;
+/// Largest |ln lift| one trait can add to the fit: no single trait decides it.
+const CLIP: f64 = 1.5;
+
+pub(super) const N_DIMS: usize = 13;
+/// The first five dimensions are explicit attributes, known for prospects and leads too; the
+/// others come from purchases.
+pub(super) const DIM_NAMES: [&str; N_DIMS] = [
+    "country",
+    "city",
+    "age_band",
+    "gender",
+    "job_title",
+    "purchase_pattern",
+    "basket",
+    "order_value",
+    "spend",
+    "frequency",
+    "recency",
+    "tenure",
+    "rhythm",
+];
+const JOB_TITLE: usize = 4;
+
+/// One person's value per dimension (job titles lower-cased, so "CEO" and "ceo" are one value).
+pub(super) type Traits = [Option<String>; N_DIMS];
+
+pub(super) fn job_key(title: &str) -> Option<String> {
+    let t = title.trim().to_lowercase();
+    (!t.is_empty()).then_some(t)
+}
+
+fn hour_band(hour: u32) -> usize {
+    // Same bands as features::HOUR_BANDS.
+    match hour {
+        0..8 => 0,
+        8..12 => 1,
+        12..17 => 2,
+        17..21 => 3,
+        _ => 4,
+    }
+}
+
+/// "Mondays 08–12" for a weekday × hour-band cell.
+pub(super) fn pattern_label(cell: usize) -> String {
+    format!(
+        "{}s {}",
+        WEEKDAYS[cell / 5],
+        HOUR_BANDS[cell % 5].replace('-', "–")
+    )
+}
+
+/// Per-order facts the customer features do not keep.
+pub(super) struct OrderFacts {
+    /// Per customer (index as in `Report::customers`): the weekday × hour-band cell
+    /// (weekday × 5 + band, in the run's time zone) of most orders; ties go to the earliest cell.
+    pub pattern: Vec<Option<usize>>,
+    values: Vec<f64>,
+    span: Vec<(usize, usize)>,
+}
+
+impl OrderFacts {
+    fn order_values(&self, i: usize) -> &[f64] {
+        &self.values[self.span[i].0..self.span[i].1]
+    }
+}
+
+pub(super) fn order_facts(sales: &SalesData, customers: &[Customer], tz: Tz) -> OrderFacts {
+    let max_idx = customers.iter().map(|c| c.idx as usize + 1).max().unwrap_or(0);
+    let mut pos = vec![usize::MAX; max_idx];
+    for (i, c) in customers.iter().enumerate() {
+        pos[c.idx as usize] = i;
+    }
+    let n = customers.len();
+    let (mut pattern, mut span) = (vec![None; n], vec![(0, 0); n]);
+    let values: Vec<f64> = sales.orders.iter().map(|o| o.value).collect();
+    let mut start = 0;
+    for run in sales.orders.chunk_by(|a, b| a.cust == b.cust) {
+        let end = start + run.len();
+        if let Some(&p) = pos.get(run[0].cust as usize)
+            && p != usize::MAX
+        {
+            let mut cells = [0u32; 35];
+            for o in run {
+                let t = DateTime::from_timestamp_micros(o.ts)
+                    .unwrap_or_default()
+                    .with_timezone(&tz);
+                cells[t.weekday().num_days_from_monday() as usize * 5 + hour_band(t.hour())] += 1;
+            }
+            let mut best = 0;
+            for (c, &k) in cells.iter().enumerate() {
+                if k > cells[best] {
+                    best = c;
+                }
+            }
+            pattern[p] = Some(best);
+            span[p] = (start, end);
+        }
+        start = end;
+    }
+    OrderFacts {
+        pattern,
+        values,
+        span,
+    }
+}
+
+/// Quartile cut points (nearest rank) of the purchasers' spend and average order value.
+struct Bands {
+    spend: [f64; 3],
+    aov: [f64; 3],
+}
+
+fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
+    if v.is_empty() {
+        return [0.0; 3];
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: usize| v[(q * v.len() / 4).min(v.len() - 1)];
+    [at(1), at(2), at(3)]
+}
+
+fn band_label(x: f64, cuts: &[f64; 3], what: &str) -> String {
+    let i = cuts.iter().filter(|&&t| x >= t).count();
+    let f = |v: f64| fixed(v, 2);
+    match i {
+        0 => format!("{what} under {}", f(cuts[0])),
+        1 => format!("{what} {}–{}", f(cuts[0]), f(cuts[1])),
+        2 => format!("{what} {}–{}", f(cuts[1]), f(cuts[2])),
+        _ => format!("{what} {} and more", f(cuts[2])),
+    }
+}
+
+fn customer_traits(r: &Report, facts: &OrderFacts, bands: &Bands, i: usize) -> Traits {
+    let c = &r.customers[i];
+    let b = c.behaviour.as_ref();
+    let a = c.attrs.as_ref();
+    let s = |v: Option<u32>| v.map(|v| r.strings.name(v).to_string());
+    let mut t: Traits = Default::default();
+    // The customers dataset fills in where the sales rows carry no place (as in customers.csv).
+    t[0] = b
+        .and_then(|b| b.country)
+        .map(|v| r.places.name(v).to_string())
+        .or_else(|| s(a.and_then(|a| a.country)));
+    t[1] = b
+        .and_then(|b| b.city)
+        .map(|v| r.places.name(v).to_string())
+        .or_else(|| s(a.and_then(|a| a.city)));
+    t[2] = a.and_then(|a| age_band(a, r.params.as_of)).map(str::to_string);
+    t[3] = s(a.and_then(|a| a.gender));
+    t[4] = a
+        .and_then(|a| a.job_title)
+        .and_then(|j| job_key(r.strings.name(j)));
+    let Some(b) = b else { return t };
+    t[5] = facts.pattern[i].map(pattern_label);
+    t[6] = Some(
+        if b.multi_item_share >= 0.5 {
+            "mostly multi-item orders"
+        } else {
+            "mostly single-item orders"
+        }
+        .into(),
+    );
+    t[7] = Some(band_label(b.avg_order_value, &bands.aov, "average order"));
+    t[8] = Some(band_label(b.monetary, &bands.spend, "net spend"));
+    t[9] = Some(
+        match b.frequency {
+            0..=1 => "1 order",
+            2..=3 => "2–3 orders",
+            4..=9 => "4–9 orders",
+            _ => "10+ orders",
+        }
+        .into(),
+    );
+    t[10] = Some(
+        match b.recency_days {
+            d if d <= 30.0 => "last order within 30 days",
+            d if d <= 90.0 => "last order 31–90 days ago",
+            d if d <= 180.0 => "last order 91–180 days ago",
+            d if d <= 365.0 => "last order 181–365 days ago",
+            _ => "last order over a year ago",
+        }
+        .into(),
+    );
+    t[11] = Some(
+        match b.tenure_days {
+            d if d < 90.0 => "customer for under 90 days",
+            d if d < 365.0 => "customer for 90–365 days",
+            d if d < 730.0 => "customer for 1–2 years",
+            _ => "customer for over 2 years",
+        }
+        .into(),
+    );
+    t[12] = Some(
+        match b.days_between_orders {
+            None => "single order",
+            Some(g) if g <= 30.0 => "reorders within 30 days",
+            Some(g) if g <= 90.0 => "reorders every 31–90 days",
+            Some(_) => "reorders less often than every 90 days",
+        }
+        .into(),
+    );
+    t
+}
+
+/// Traits of a lead known only from activity: the job title.
+pub(super) fn lead_traits(job_title: Option<&str>) -> Traits {
+    let mut t: Traits = Default::default();
+    t[JOB_TITLE] = job_title.and_then(job_key);
+    t
+}
+
+/// Group and base counts per dimension value.
+pub(super) struct Lifts {
+    counts: Vec<BTreeMap<String, (usize, usize)>>,
+    /// Per dimension: group and base customers whose value is known.
+    known: Vec<(usize, usize)>,
+    min_group: usize,
+}
+
+impl Lifts {
+    fn new(traits: &[Traits], base: &[usize], group: &[bool], min_group: usize) -> Lifts {
+        let mut counts = vec![BTreeMap::new(); N_DIMS];
+        let mut known = vec![(0, 0); N_DIMS];
+        for &i in base {
+            for (d, v) in traits[i].iter().enumerate() {
+                if let Some(v) = v {
+                    let e: &mut (usize, usize) = counts[d].entry(v.clone()).or_default();
+                    e.1 += 1;
+                    known[d].1 += 1;
+                    if group[i] {
+                        e.0 += 1;
+                        known[d].0 += 1;
+                    }
+                }
+            }
+        }
+        Lifts {
+            counts,
+            known,
+            min_group,
+        }
+    }
+
+    /// (shares in group and base, lift) of one value; `None` when a denominator is 0.
+    fn raw(&self, d: usize, v: &str) -> Option<(usize, usize, f64, f64, f64)> {
+        let &(g, b) = self.counts[d].get(v)?;
+        let (gk, bk) = self.known[d];
+        if gk == 0 || bk == 0 || b == 0 {
+            return None;
+        }
+        let (sg, sb) = (g as f64 / gk as f64, b as f64 / bk as f64);
+        Some((g, b, sg, sb, sg / sb))
+    }
+
+    /// Contribution of one trait to the fit (clipped ln of the smoothed lift) and the smoothed
+    /// lift itself; values seen on fewer than `min_group` base customers say nothing.
+    pub(super) fn contribution(&self, d: usize, v: &str) -> Option<(f64, f64)> {
+        let &(g, b) = self.counts[d].get(v)?;
+        let (gk, bk) = self.known[d];
+        if b < self.min_group.max(1) || bk == 0 {
+            return None;
+        }
+        let pb = b as f64 / bk as f64;
+        let lift = ((g as f64 + SMOOTHING * pb) / (gk as f64 + SMOOTHING)) / pb;
+        Some((lift.ln().clamp(-CLIP, CLIP), lift))
+    }
+}
+
+/// A trait as a reason phrase, e.g. "job title CEO (×2.5)".
+fn reason_phrase(d: usize, value: &str, lift: f64) -> String {
+    let what = match d {
+        0 => format!("country {value}"),
+        1 => format!("city {value}"),
+        2 => format!("age {value}"),
+        3 => format!("gender {value}"),
+        4 => format!("job title {value}"),
+        5 => format!("buys {value}"),
+        _ => value.to_string(),
+    };
+    format!("{what} (×{})", fixed(lift, 1))
+}
+
+/// How a marketer reads a trait: "… are {phrase}".
+fn sentence_phrase(d: usize, value: &str) -> String {
+    match d {
+        0 => format!("from {value}"),
+        1 => format!("in {value}"),
+        2 => format!("aged {value}"),
+        3 => format!("of gender \"{value}\""),
+        4 => format!("working as \"{value}\""),
+        5 => format!("buying mostly on {value}"),
+        6 => format!("placing {value}"),
+        9 => format!("on {value}"),
+        _ => format!("at \"{value}\""),
+    }
+}
+
+/// A fit score with its reasons.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Fit {
+    /// 0–100, one decimal.
+    pub fit: f64,
+    pub reasons: Vec<String>,
+}
+
+/// Fit = 100 × logistic(Σ clipped ln lift of the person's traits + engagement): a fixed transform,
+/// so a score means the same whoever else is scored. Reasons: the three largest contributions.
+pub(super) fn fit(
+    lifts: &Lifts,
+    traits: &Traits,
+    display: &BTreeMap<String, String>,
+    engagement: Option<(f64, String)>,
+) -> Fit {
+    let mut parts: Vec<(f64, String)> = Vec::new();
+    for (d, v) in traits.iter().enumerate() {
+        let Some(v) = v else { continue };
+        if let Some((c, lift)) = lifts.contribution(d, v) {
+            let shown = if d == JOB_TITLE {
+                display.get(v).map_or(v.as_str(), String::as_str)
+            } else {
+                v.as_str()
+            };
+            parts.push((c, reason_phrase(d, shown, lift)));
+        }
+    }
+    if let Some(e) = engagement {
+        parts.push(e);
+    }
+    let raw: f64 = parts.iter().map(|p| p.0).sum();
+    let fit = round(100.0 / (1.0 + (-raw).exp()), 1);
+    // Largest effect first; the phrase breaks ties so the order never depends on the input order.
+    parts.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then_with(|| a.1.cmp(&b.1)));
+    let reasons = parts
+        .into_iter()
+        .filter(|p| p.0.abs() >= 0.01)
+        .take(3)
+        .map(|p| p.1)
+        .collect();
+    Fit { fit, reasons }
+}
+
+/// The profiles and what the lookalike score needs.
+pub(super) struct Icp {
+    /// Per customer: in the ideal group.
+    pub ideal: Vec<bool>,
+    pub negative: Vec<bool>,
+    pub traits: Vec<Traits>,
+    pub lifts: Lifts,
+    /// Lower-cased job title → how it is shown (the alphabetically first spelling).
+    pub job_display: BTreeMap<String, String>,
+    pub json: Value,
+    pub markdown: String,
+}
+
+impl Icp {
+    /// Fits of purchasers (from their traits alone); `None` for the others.
+    pub(super) fn buyer_fit(&self, r: &Report, i: usize) -> Option<Fit> {
+        r.customers[i]
+            .behaviour
+            .as_ref()
+            .map(|_| fit(&self.lifts, &self.traits[i], &self.job_display, None))
+    }
+}
+
+/// The ideal group under the configured rule, a description of the rule and, for the segment
+/// rule, the ranking that was used.
+fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
+    let p = r.params;
+    let mut ideal = vec![false; r.customers.len()];
+    match &p.ideal_rule {
+        IdealRule::RfmGroups(groups) => {
+            for &i in buyers {
+                if let Some(rfm) = r.customers[i].rfm
+                    && groups.iter().any(|g| g == &p.rfm_rules[rfm.group].name)
+                {
+                    ideal[i] = true;
+                }
+            }
+            let text = format!("Customers in the RFM groups {}.", groups.join(", "));
+            (ideal, text, json!({ "kind": "rfm_groups", "groups": groups }))
+        }
+        IdealRule::TopSegments => {
+            let mut ranked: Vec<(usize, f64, usize)> = (0..r.segments.len())
+                .map(|s| {
+                    let members: Vec<usize> = buyers
+                        .iter()
+                        .copied()
+                        .filter(|&i| r.customers[i].segment == Some(s))
+                        .collect();
+                    let lapsed = members
+                        .iter()
+                        .filter(|&&i| r.customers[i].stage == Stage::Lapsed)
+                        .count();
+                    let share_lapsed = if members.is_empty() {
+                        0.0
+                    } else {
+                        lapsed as f64 / members.len() as f64
+                    };
+                    let value = r.segments[s].profile.median_monetary.unwrap_or(0.0) * (1.0 - share_lapsed);
+                    (s, value, members.len())
+                })
+                .collect();
+            ranked.sort_by(|a, b| {
+                b.1.total_cmp(&a.1)
+                    .then(r.segments[a.0].id.cmp(&r.segments[b.0].id))
+            });
+            let need = (p.ideal_min_share * buyers.len() as f64).ceil() as usize;
+            let (mut covered, mut taken) = (0usize, Vec::new());
+            for &(s, _, n) in &ranked {
+                if covered >= need.max(1) {
+                    break;
+                }
+                covered += n;
+                taken.push(s);
+            }
+            for &i in buyers {
+                if r.customers[i].segment.is_some_and(|s| taken.contains(&s)) {
+                    ideal[i] = true;
+                }
+            }
+            let names: Vec<&str> = taken.iter().map(|&s| r.segments[s].name.as_str()).collect();
+            let text = format!(
+                "Segments ranked by median net revenue per customer × (1 − share lapsed), taken in that order until they cover at least {:.0}% of purchasing customers: {}.",
+                100.0 * p.ideal_min_share,
+                names.join(", ")
+            );
+            let ranking: Vec<Value> = ranked
+                .iter()
+                .map(|&(s, v, n)| {
+                    let seg = &r.segments[s];
+                    let hide = n < p.min_group_size;
+                    json!({ "segment_id": seg.id, "segment_name": seg.name, "customers": n,
+                            "value": if hide { Value::Null } else { json!(round(v, 2)) }, "ideal": taken.contains(&s) })
+                })
+                .collect();
+            (
+                ideal,
+                text,
+                json!({ "kind": "top_segments", "min_share": p.ideal_min_share, "ranking": ranking }),
+            )
+        }
+    }
+}
+
+struct Figure {
+    name: &'static str,
+    group: Option<f64>,
+    base: Option<f64>,
+    decimals: i32,
+}
+
+fn figures(r: &Report, facts: &OrderFacts, members: &[usize], base: &[usize]) -> Vec<Figure> {
+    let stats = |set: &[usize]| -> Vec<(&'static str, Option<f64>, i32)> {
+        let b = |i: usize| r.customers[i].behaviour.as_ref().expect("purchasers only");
+        let med = |f: &dyn Fn(usize) -> Option<f64>| {
+            median(&mut set.iter().filter_map(|&i| f(i)).collect::<Vec<_>>())
+        };
+        let mut orders: Vec<f64> = set
+            .iter()
+            .flat_map(|&i| facts.order_values(i).iter().copied())
+            .collect();
+        orders.sort_by(f64::total_cmp);
+        let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
+        let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
+        let n = set.len().max(1) as f64;
+        vec![
+            ("min_order_value", orders.first().copied(), 2),
+            ("median_order_value", median(&mut orders.clone()), 2),
+            ("max_order_value", orders.last().copied(), 2),
+            ("median_net_revenue", med(&|i| Some(b(i).monetary)), 2),
+            ("median_orders", med(&|i| Some(f64::from(b(i).frequency))), 1),
+            ("median_avg_order_value", med(&|i| Some(b(i).avg_order_value)), 2),
+            ("median_tenure_days", med(&|i| Some(b(i).tenure_days)), 1),
+            (
+                "median_days_between_orders",
+                med(&|i| b(i).days_between_orders),
+                1,
+            ),
+            (
+                "return_rate",
+                (gross > 0.0).then(|| (returned / gross).min(1.0)),
+                3,
+            ),
+            (
+                "multi_item_share",
+                Some(set.iter().map(|&i| b(i).multi_item_share).sum::<f64>() / n),
+                3,
+            ),
+        ]
+    };
+    let (g, b) = (stats(members), stats(base));
+    g.into_iter()
+        .zip(b)
+        .map(|((name, group, decimals), (_, base, _))| Figure {
+            name,
+            group,
+            base,
+            decimals,
+        })
+        .collect()
+}
+
+const FIGURE_TEXT: [(&str, &str); 10] = [
+    ("min_order_value", "Smallest order"),
+    ("median_order_value", "Median order value"),
+    ("max_order_value", "Largest order"),
+    ("median_net_revenue", "Median net revenue per customer"),
+    ("median_orders", "Median number of orders"),
+    ("median_avg_order_value", "Median average order value"),
+    ("median_tenure_days", "Median days since first order"),
+    ("median_days_between_orders", "Median days between orders"),
+    ("return_rate", "Return rate (returned / purchased value)"),
+    ("multi_item_share", "Share of multi-item orders"),
+];
+
+/// One group's JSON and Markdown section.
+#[allow(clippy::too_many_arguments)]
+fn describe_group(
+    r: &Report,
+    facts: &OrderFacts,
+    traits: &[Traits],
+    members: &[usize],
+    base: &[usize],
+    display: &BTreeMap<String, String>,
+    who: &str,
+) -> (Value, String) {
+    let m = r.params.min_group_size;
+    let hide = members.len() < m.max(1);
+    let mut md = String::new();
+    let share = if base.is_empty() {
+        0.0
+    } else {
+        members.len() as f64 / base.len() as f64
+    };
+    if hide {
+        md.push_str(&format!(
+            "Fewer than {m} customers are in this group ({} found), so nothing more is shown to protect their privacy.\n",
+            members.len()
+        ));
+        return (
+            json!({ "customers": members.len(), "share_of_purchasers": round(share, 3), "suppressed": true,
+                        "figures": Value::Null, "traits": [], "highlights": [] }),
+            md,
+        );
+    }
+    md.push_str(&format!(
+        "{} customers ({:.1}% of the {} customers with purchases).\n\n",
+        members.len(),
+        100.0 * share,
+        base.len()
+    ));
+
+    let mut fig_json = serde_json::Map::new();
+    let mut table =
+        String::from("| Figure | This group | All customers | Ratio |\n| --- | ---: | ---: | ---: |\n");
+    let mut fig_sentences = Vec::new();
+    for f in figures(r, facts, members, base) {
+        let ratio = match (f.group, f.base) {
+            (Some(g), Some(b)) if b.abs() > 1e-12 => Some(g / b),
+            _ => None,
+        };
+        let highlight = ratio.is_some_and(|x| (x - 1.0).abs() >= MEDIAN_DIFF);
+        fig_json.insert(
+            f.name.to_string(),
+            json!({ "group": f.group.map(|v| round(v, f.decimals)), "base": f.base.map(|v| round(v, f.decimals)),
+                    "ratio": ratio.map(|v| round(v, 2)), "highlight": highlight }),
+        );
+        let text = FIGURE_TEXT.iter().find(|t| t.0 == f.name).map_or(f.name, |t| t.1);
+        let d = f.decimals as usize;
+        let cell = |v: Option<f64>| v.map_or("–".to_string(), |v| fixed(v, d));
+        table.push_str(&format!(
+            "| {text} | {} | {} | {} |\n",
+            cell(f.group),
+            cell(f.base),
+            ratio.map_or("–".into(), |x| format!("{}×", fixed(x, 2)))
+        ));
+        if highlight && f.name.starts_with("median_") {
+            fig_sentences.push(format!(
+                "- {text}: {} against {} for all customers ({}×).",
+                cell(f.group),
+                cell(f.base),
+                fixed(ratio.unwrap_or(1.0), 1)
+            ));
+        }
+    }
+
+    let in_group: Vec<bool> = {
+        let mut v = vec![false; r.customers.len()];
+        for &i in members {
+            v[i] = true;
+        }
+        v
+    };
+    let own = Lifts::new(traits, base, &in_group, m);
+    let mut rows = Vec::new();
+    let mut suppressed_values = 0usize;
+    for d in 0..N_DIMS {
+        for v in own.counts[d].keys() {
+            let Some((g, b, sg, sb, lift)) = own.raw(d, v) else {
+                continue;
+            };
+            if g < m.max(1) || b < m.max(1) {
+                suppressed_values += 1;
+                continue;
+            }
+            let highlight = lift >= LIFT_HIGH || lift <= LIFT_LOW;
+            let shown = if d == JOB_TITLE {
+                display.get(v).cloned().unwrap_or_else(|| v.clone())
+            } else {
+                v.clone()
+            };
+            rows.push((d, shown, g, b, sg, sb, lift, highlight));
+        }
+    }
+    let traits_json: Vec<Value> = rows
+        .iter()
+        .map(|(d, v, g, b, sg, sb, lift, h)| {
+            json!({ "trait": DIM_NAMES[*d], "value": v, "group_customers": g, "group_share": round(*sg, 3),
+                    "base_customers": b, "base_share": round(*sb, 3), "lift": round(*lift, 2), "highlight": h })
+        })
+        .collect();
+    let mut hl: Vec<&(usize, String, usize, usize, f64, f64, f64, bool)> =
+        rows.iter().filter(|r| r.7).collect();
+    hl.sort_by(|a, b| {
+        b.6.ln()
+            .abs()
+            .total_cmp(&a.6.ln().abs())
+            .then(a.0.cmp(&b.0))
+            .then(a.1.cmp(&b.1))
+    });
+    let mut highlights = Vec::new();
+    for (d, v, _, _, sg, sb, lift, _) in &hl {
+        let phrase = sentence_phrase(*d, v);
+        let s = if *lift >= 1.0 {
+            format!(
+                "{who} are {}× as often {phrase} as your customers overall ({:.0}% against {:.0}%).",
+                fixed(*lift, 1),
+                100.0 * sg,
+                100.0 * sb
+            )
+        } else {
+            format!(
+                "{who} are less often {phrase}: {:.0}% against {:.0}% overall ({}×).",
+                100.0 * sg,
+                100.0 * sb,
+                fixed(*lift, 1)
+            )
+        };
+        highlights.push(s);
+    }
+    if highlights.is_empty() && fig_sentences.is_empty() {
+        md.push_str("No trait differs clearly from your customers overall.\n\n");
+    } else {
+        md.push_str("What stands out:\n\n");
+        for s in &fig_sentences {
+            md.push_str(s);
+            md.push('\n');
+        }
+        for s in &highlights {
+            md.push_str(&format!("- {s}\n"));
+        }
+        md.push('\n');
+    }
+    md.push_str(&table);
+    if suppressed_values > 0 {
+        md.push_str(&format!(
+            "\n{suppressed_values} trait values held by fewer than {m} customers (in the group or overall) are not shown.\n"
+        ));
+    }
+    let json = json!({
+        "customers": members.len(),
+        "share_of_purchasers": round(share, 3),
+        "suppressed": false,
+        "figures": Value::Object(fig_json),
+        "traits": traits_json,
+        "suppressed_trait_values": suppressed_values,
+        "highlights": highlights,
+    });
+    (json, md)
+}
+
+/// Computes both profiles and the lift tables.
+pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
+    let p = r.params;
+    let n = r.customers.len();
+    let buyers: Vec<usize> = (0..n).filter(|&i| r.customers[i].behaviour.is_some()).collect();
+    let bands = {
+        let b = |i: &usize| r.customers[*i].behaviour.as_ref().expect("buyer");
+        Bands {
+            spend: quartiles(buyers.iter().map(|i| b(i).monetary).collect()),
+            aov: quartiles(buyers.iter().map(|i| b(i).avg_order_value).collect()),
+        }
+    };
+    let traits: Vec<Traits> = (0..n).map(|i| customer_traits(r, facts, &bands, i)).collect();
+    let mut job_display: BTreeMap<String, String> = BTreeMap::new();
+    for c in r.customers {
+        if let Some(j) = c.attrs.and_then(|a| a.job_title) {
+            let shown = r.strings.name(j).trim();
+            if let Some(k) = job_key(shown) {
+                let e = job_display.entry(k).or_insert_with(|| shown.to_string());
+                if shown < e.as_str() {
+                    *e = shown.to_string();
+                }
+            }
+        }
+    }
+    let (ideal, rule_text, rule_json) = select_ideal(r, &buyers);
+    let negative: Vec<bool> = (0..n)
+        .map(|i| {
+            r.customers[i]
+                .behaviour
+                .as_ref()
+                .is_some_and(|b| b.monetary <= 0.0 || b.return_rate >= NEGATIVE_RETURN_RATE)
+        })
+        .collect();
+    let lifts = Lifts::new(&traits, &buyers, &ideal, p.min_group_size);
+    let ideal_members: Vec<usize> = buyers.iter().copied().filter(|&i| ideal[i]).collect();
+    let negative_members: Vec<usize> = buyers.iter().copied().filter(|&i| negative[i]).collect();
+    let (ideal_json, ideal_md) = describe_group(
+        r,
+        facts,
+        &traits,
+        &ideal_members,
+        &buyers,
+        &job_display,
+        "Your best customers",
+    );
+    let (neg_json, neg_md) = describe_group(
+        r,
+        facts,
+        &traits,
+        &negative_members,
+        &buyers,
+        &job_display,
+        "Customers who cost you money",
+    );
+
+    let products_note = "Top products and categories are not profiled: the segmentation reads orders without product ids or categories.";
+    let json = json!({
+        "as_of": p.as_of.to_string(),
+        "timezone": p.timezone.name(),
+        "min_group_size": p.min_group_size,
+        "purchasers": buyers.len(),
+        "ideal_rule": { "description": rule_text, "rule": rule_json },
+        "highlight_rule": { "lift_at_least": LIFT_HIGH, "lift_at_most": LIFT_LOW, "median_differs_by": MEDIAN_DIFF,
+                            "min_customers": p.min_group_size },
+        "ideal": ideal_json,
+        "negative": {
+            "rule": format!("Net revenue ≤ 0 or return rate ≥ {:.0}%.", 100.0 * NEGATIVE_RETURN_RATE),
+            "profile": neg_json,
+        },
+        "products": { "available": false, "note": products_note },
+    });
+    let markdown = format!(
+        "# Ideal customer profile ({as_of})\n\n\
+         ## Who counts as an ideal customer\n\n{rule_text}\n\n\
+         A trait is called out when your best customers have it at least {hi}× as often as all customers \
+         (or at most {lo}× as often), with at least {m} customers behind it; a median is called out when it \
+         differs by at least {md:.0}%. Weekdays and hours are in {tz}.\n\n\
+         ## Your best customers\n\n{ideal_md}\n\
+         ## Customers who cost you money\n\n\
+         Customers whose returns and refunds cancel their purchases (net revenue 0 or below) or who return at \
+         least {neg:.0}% of what they buy.\n\n{neg_md}\n\
+         ## Notes\n\n\
+         - Figures over fewer than {m} customers are never shown.\n\
+         - {products_note}\n\
+         - `ideal_customers.csv` ranks every customer, prospect and lead with marketing consent by how much they \
+         resemble your best customers (fit 0–100).\n",
+        as_of = p.as_of,
+        hi = LIFT_HIGH,
+        lo = LIFT_LOW,
+        m = p.min_group_size,
+        md = 100.0 * MEDIAN_DIFF,
+        tz = p.timezone.name(),
+        neg = 100.0 * NEGATIVE_RETURN_RATE,
+    );
+    Icp {
+        ideal,
+        negative,
+        traits,
+        lifts,
+        job_display,
+        json,
+        markdown,
+    }
+}
