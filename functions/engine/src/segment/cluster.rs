@@ -151,12 +151,17 @@ fn fit(
     init: Option<Array2<f64>>,
 ) -> Result<Array2<f64>, SegmentError> {
     let rng = Xoshiro256Plus::seed_from_u64(p.seed);
-    let mut params = KMeans::params_with_rng(k, rng).n_runs(p.n_runs).max_n_iterations(MAX_ITERATIONS).tolerance(TOLERANCE);
+    let mut params = KMeans::params_with_rng(k, rng)
+        .n_runs(p.n_runs)
+        .max_n_iterations(MAX_ITERATIONS)
+        .tolerance(TOLERANCE);
     if let Some(c) = init {
         // Starting from given centroids is deterministic, extra runs would repeat the same fit.
         params = params.init_method(KMeansInit::Precomputed(c)).n_runs(1);
     }
-    let model = params.fit(&DatasetBase::from(data)).map_err(|e| SegmentError::Clustering(e.to_string()))?;
+    let model = params
+        .fit(&DatasetBase::from(data))
+        .map_err(|e| SegmentError::Clustering(e.to_string()))?;
     Ok(model.centroids().clone())
 }
 
@@ -172,7 +177,13 @@ impl Distances {
         let mut d = Vec::with_capacity(n * n.saturating_sub(1) / 2);
         for i in 0..n {
             for j in i + 1..n {
-                d.push(sq_dist(rows.row(i).as_slice().expect("standard"), rows.row(j).as_slice().expect("standard")).sqrt());
+                d.push(
+                    sq_dist(
+                        rows.row(i).as_slice().expect("standard"),
+                        rows.row(j).as_slice().expect("standard"),
+                    )
+                    .sqrt(),
+                );
             }
         }
         Distances { n, d }
@@ -221,7 +232,9 @@ impl Distances {
 }
 
 fn labels_of(rows: ArrayView2<f64>, centroids: &Array2<f64>) -> Vec<usize> {
-    rows.axis_iter(Axis(0)).map(|r| nearest(r.as_slice().expect("standard"), centroids).0).collect()
+    rows.axis_iter(Axis(0))
+        .map(|r| nearest(r.as_slice().expect("standard"), centroids).0)
+        .collect()
 }
 
 /// The previous state, when it describes the same features and a usable k.
@@ -232,12 +245,18 @@ fn usable_previous(previous: Option<&ModelState>, n: usize) -> Result<Option<&Mo
     }
     if prev.segments.len() != prev.k
         || !(2..=K_MAX).contains(&prev.k)
-        || prev.segments.iter().any(|s| s.centroid.len() != N_FEATURES || s.centroid.iter().any(|v| !v.is_finite()))
+        || prev
+            .segments
+            .iter()
+            .any(|s| s.centroid.len() != N_FEATURES || s.centroid.iter().any(|v| !v.is_finite()))
     {
         return Err("previous state is malformed".into());
     }
     if n < 2 * prev.k {
-        return Err(format!("only {n} customers with purchases, too few for the previous k = {}", prev.k));
+        return Err(format!(
+            "only {n} customers with purchases, too few for the previous k = {}",
+            prev.k
+        ));
     }
     Ok(Some(prev))
 }
@@ -254,7 +273,9 @@ pub(super) fn cluster(
     let scaler = Scaler::fit(rows);
     let mut scaled = Array2::<f64>::zeros((n, N_FEATURES));
     for (i, r) in rows.iter().enumerate() {
-        scaled.row_mut(i).assign(&ndarray::ArrayView1::from(&scaler.scale(r)));
+        scaled
+            .row_mut(i)
+            .assign(&ndarray::ArrayView1::from(&scaler.scale(r)));
     }
 
     // Samples ordered by a hash of the id: the same customers are picked on every run and
@@ -278,10 +299,16 @@ pub(super) fn cluster(
     let (k, choice, centroids) = if let Some(prev) = continue_prev {
         let mut init = Array2::zeros((prev.k, N_FEATURES));
         for (i, s) in prev.segments.iter().enumerate() {
-            init.row_mut(i).assign(&ndarray::ArrayView1::from(&scaler.scale(&s.centroid)));
+            init.row_mut(i)
+                .assign(&ndarray::ArrayView1::from(&scaler.scale(&s.centroid)));
         }
         previous_use = PreviousUse::Continued;
-        (prev.k, KChoice::Previous, fit(fit_rows.view(), prev.k, p, Some(init))?)
+        let choice = if p.k.is_some() {
+            KChoice::Given
+        } else {
+            KChoice::Previous
+        };
+        (prev.k, choice, fit(fit_rows.view(), prev.k, p, Some(init))?)
     } else if let Some(k) = p.k {
         (k, KChoice::Given, fit(fit_rows.view(), k, p, None)?)
     } else {
@@ -302,7 +329,11 @@ pub(super) fn cluster(
         }
         match best.map(|(_, k, c)| (k, c)).or(fallback) {
             Some((k, c)) => (k, KChoice::Silhouette, c),
-            None => return Err(SegmentError::Clustering(format!("no k could be fitted on {n} customers"))),
+            None => {
+                return Err(SegmentError::Clustering(format!(
+                    "no k could be fitted on {n} customers"
+                )));
+            }
         }
     };
 
@@ -314,8 +345,10 @@ pub(super) fn cluster(
         inertia += d;
     }
     let silhouette = dist.silhouette(&labels_of(sil_rows.view(), &centroids), k);
-    let unscaled: Vec<[f64; N_FEATURES]> =
-        centroids.axis_iter(Axis(0)).map(|c| scaler.unscale(c.as_slice().expect("standard"))).collect();
+    let unscaled: Vec<[f64; N_FEATURES]> = centroids
+        .axis_iter(Axis(0))
+        .map(|c| scaler.unscale(c.as_slice().expect("standard")))
+        .collect();
 
     // Which previous cluster (if any) each new cluster continues.
     let mut inherited: Vec<Option<(u32, String)>> = vec![None; k];
@@ -328,7 +361,11 @@ pub(super) fn cluster(
         let mut pairs = Vec::new();
         for (i, c) in centroids.axis_iter(Axis(0)).enumerate() {
             for (j, s) in prev.segments.iter().enumerate() {
-                pairs.push((sq_dist(c.as_slice().expect("standard"), &scaler.scale(&s.centroid)), i, j));
+                pairs.push((
+                    sq_dist(c.as_slice().expect("standard"), &scaler.scale(&s.centroid)),
+                    i,
+                    j,
+                ));
             }
         }
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
@@ -343,7 +380,11 @@ pub(super) fn cluster(
     }
     // Fresh ids follow centroid spend, highest first, after any id already in use.
     let mut fresh: Vec<usize> = (0..k).filter(|&i| inherited[i].is_none()).collect();
-    fresh.sort_by(|&a, &b| unscaled[b][MONETARY].total_cmp(&unscaled[a][MONETARY]).then(a.cmp(&b)));
+    fresh.sort_by(|&a, &b| {
+        unscaled[b][MONETARY]
+            .total_cmp(&unscaled[a][MONETARY])
+            .then(a.cmp(&b))
+    });
     let mut next_id = prev.map_or(0, |p| p.segments.iter().map(|s| s.id).max().unwrap_or(0)) + 1;
     let mut ids = vec![0u32; k];
     let mut names: Vec<Option<String>> = vec![None; k];
@@ -366,7 +407,11 @@ pub(super) fn cluster(
     }
     let clusters = by_id
         .iter()
-        .map(|&i| Cluster { id: ids[i], kept_name: names[i].take(), centroid: unscaled[i] })
+        .map(|&i| Cluster {
+            id: ids[i],
+            kept_name: names[i].take(),
+            centroid: unscaled[i],
+        })
         .collect();
     let labels = labels.into_iter().map(|l| position[l]).collect();
     Ok(Clustering {

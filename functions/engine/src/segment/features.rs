@@ -8,7 +8,15 @@ use super::rfm::{group_of, quintile_scores, rank_value};
 use super::sales::{Interner, MICROS_PER_DAY, NONE, Order, SalesData};
 use super::{RfmRule, SegmentParams};
 
-pub(super) const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+pub(super) const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 pub(super) const HOUR_BANDS: [&str; 5] = ["00-08", "08-12", "12-17", "17-21", "21-24"];
 pub(super) const AGE_BANDS: [&str; 6] = ["<25", "25-34", "35-44", "45-54", "55-64", "65+"];
 
@@ -22,7 +30,13 @@ pub(super) enum Stage {
 }
 
 impl Stage {
-    pub(super) const ALL: [Stage; 5] = [Stage::Prospect, Stage::Lapsed, Stage::New, Stage::AtRisk, Stage::Active];
+    pub(super) const ALL: [Stage; 5] = [
+        Stage::Prospect,
+        Stage::Lapsed,
+        Stage::New,
+        Stage::AtRisk,
+        Stage::Active,
+    ];
 
     pub(super) fn as_str(self) -> &'static str {
         match self {
@@ -96,7 +110,9 @@ pub(super) fn from_epoch_days(days: i32) -> NaiveDate {
 }
 
 fn local(tz: Tz, ts: i64) -> chrono::DateTime<Tz> {
-    DateTime::from_timestamp_micros(ts).unwrap_or_default().with_timezone(&tz)
+    DateTime::from_timestamp_micros(ts)
+        .unwrap_or_default()
+        .with_timezone(&tz)
 }
 
 fn hour_band(hour: u32) -> usize {
@@ -136,7 +152,13 @@ fn argmax(counts: &[u32]) -> usize {
     best
 }
 
-fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clock, scratch: &mut Vec<u32>) -> Behaviour {
+fn behaviour(
+    orders: &[Order],
+    sales: &SalesData,
+    places: &Interner,
+    clock: &Clock,
+    scratch: &mut Vec<u32>,
+) -> Behaviour {
     let c = orders[0].cust as usize;
     let n = orders.len();
     let (first, last) = (orders[0].ts, orders[n - 1].ts);
@@ -161,7 +183,13 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
     let days = |micros: i64| micros as f64 / MICROS_PER_DAY;
     // Returns of purchases made before the data window can exceed in-window purchases; capping
     // keeps the rate a rate.
-    let return_rate = if gross > 0.0 { (returned / gross).min(1.0) } else if returned > 0.0 { 1.0 } else { 0.0 };
+    let return_rate = if gross > 0.0 {
+        (returned / gross).min(1.0)
+    } else if returned > 0.0 {
+        1.0
+    } else {
+        0.0
+    };
     Behaviour {
         recency_days: days(clock.cutoff - last),
         frequency: n as u32,
@@ -206,8 +234,17 @@ pub(super) fn build_customers(
         .filter_map(|(i, b)| {
             let a = attrs.get(i).copied().flatten();
             let returns_only = sales.returned.get(i).is_some_and(|&r| r > 0.0);
-            let keep = b.is_some() || returns_only || a.is_some_and(|a| a.signup_date.is_none_or(|d| d <= as_of_days));
-            keep.then_some(Customer { idx: i as u32, behaviour: b, attrs: a, rfm: None, stage: Stage::Prospect, segment: None })
+            let keep = b.is_some()
+                || returns_only
+                || a.is_some_and(|a| a.signup_date.is_none_or(|d| d <= as_of_days));
+            keep.then_some(Customer {
+                idx: i as u32,
+                behaviour: b,
+                attrs: a,
+                rfm: None,
+                stage: Stage::Prospect,
+                segment: None,
+            })
         })
         .collect();
     out.sort_by(|a, b| ids.name(a.idx).cmp(ids.name(b.idx)));
@@ -220,23 +257,44 @@ pub(super) fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
 }
 
 /// RFM scores and groups for every customer with purchases.
 pub(super) fn score_rfm(customers: &mut [Customer], rules: &[RfmRule]) {
-    let buyers: Vec<usize> = (0..customers.len()).filter(|&i| customers[i].behaviour.is_some()).collect();
+    let buyers: Vec<usize> = (0..customers.len())
+        .filter(|&i| customers[i].behaviour.is_some())
+        .collect();
     if buyers.is_empty() {
         return;
     }
     let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
     // Smaller recency is better: negate so "strictly smaller" counts customers with larger recency.
     let r = quintile_scores(&buyers.iter().map(|&i| -b(i).recency_days).collect::<Vec<_>>());
-    let f = quintile_scores(&buyers.iter().map(|&i| f64::from(b(i).frequency)).collect::<Vec<_>>());
-    let m = quintile_scores(&buyers.iter().map(|&i| rank_value(b(i).monetary)).collect::<Vec<_>>());
+    let f = quintile_scores(
+        &buyers
+            .iter()
+            .map(|&i| f64::from(b(i).frequency))
+            .collect::<Vec<_>>(),
+    );
+    let m = quintile_scores(
+        &buyers
+            .iter()
+            .map(|&i| rank_value(b(i).monetary))
+            .collect::<Vec<_>>(),
+    );
     for (j, &i) in buyers.iter().enumerate() {
         let group = group_of(rules, r[j], f[j]).expect("rules are checked to cover every cell");
-        customers[i].rfm = Some(Rfm { r: r[j], f: f[j], m: m[j], group });
+        customers[i].rfm = Some(Rfm {
+            r: r[j],
+            f: f[j],
+            m: m[j],
+            group,
+        });
     }
 }
 

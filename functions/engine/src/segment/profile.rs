@@ -33,7 +33,11 @@ fn top<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
         *counts.entry(v).or_default() += 1;
     }
     // max_by_key returns the last maximum; iterate in reverse so the alphabetically first wins.
-    counts.into_iter().rev().max_by_key(|(_, n)| *n).map(|(v, _)| v.to_string())
+    counts
+        .into_iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .map(|(v, _)| v.to_string())
 }
 
 pub(super) fn profile<'a>(
@@ -42,12 +46,18 @@ pub(super) fn profile<'a>(
     strings: &Interner,
     rules: &[RfmRule],
 ) -> Profile {
-    let buyers = || members.clone().filter_map(|c| c.behaviour.as_ref().map(|b| (c, b)));
+    let buyers = || {
+        members
+            .clone()
+            .filter_map(|c| c.behaviour.as_ref().map(|b| (c, b)))
+    };
     let n = buyers().count();
     if n == 0 {
         return Profile::default();
     }
-    let med = |f: &dyn Fn(&super::features::Behaviour) -> f64| median(&mut buyers().map(|(_, b)| f(b)).collect::<Vec<_>>());
+    let med = |f: &dyn Fn(&super::features::Behaviour) -> f64| {
+        median(&mut buyers().map(|(_, b)| f(b)).collect::<Vec<_>>())
+    };
     let gross: f64 = buyers().map(|(_, b)| b.gross).sum();
     let returned: f64 = buyers().map(|(_, b)| b.returned).sum();
     Profile {
@@ -58,13 +68,23 @@ pub(super) fn profile<'a>(
         median_monetary: med(&|b| b.monetary),
         median_avg_order_value: med(&|b| b.avg_order_value),
         median_tenure_days: med(&|b| b.tenure_days),
-        return_rate: Some(if gross > 0.0 { (returned / gross).min(1.0) } else { 0.0 }),
+        return_rate: Some(if gross > 0.0 {
+            (returned / gross).min(1.0)
+        } else {
+            0.0
+        }),
         multi_item_share: Some(buyers().map(|(_, b)| b.multi_item_share).sum::<f64>() / n as f64),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
         top_country: top(buyers().filter_map(|(c, b)| {
-            b.country.map(|i| places.name(i)).or_else(|| c.attrs?.country.map(|i| strings.name(i)))
+            b.country
+                .map(|i| places.name(i))
+                .or_else(|| c.attrs?.country.map(|i| strings.name(i)))
         })),
-        top_city: top(buyers().filter_map(|(c, b)| b.city.map(|i| places.name(i)).or_else(|| c.attrs?.city.map(|i| strings.name(i))))),
+        top_city: top(buyers().filter_map(|(c, b)| {
+            b.city
+                .map(|i| places.name(i))
+                .or_else(|| c.attrs?.city.map(|i| strings.name(i)))
+        })),
         top_rfm_group: top(buyers().filter_map(|(c, _)| c.rfm.map(|r| rules[r.group].name.as_str()))),
     }
 }
@@ -88,10 +108,18 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
         return "Frequent returners";
     }
     if s.median_recency_days.unwrap_or(0.0) > f64::from(p.lapsed_days) {
-        return if rel_m >= 1.0 { "Lapsed high spenders" } else { "Lapsed low spenders" };
+        return if rel_m >= 1.0 {
+            "Lapsed high spenders"
+        } else {
+            "Lapsed low spenders"
+        };
     }
     if s.new_share.unwrap_or(0.0) >= 0.5 {
-        return if freq <= 1.0 { "New first-time buyers" } else { "New repeat buyers" };
+        return if freq <= 1.0 {
+            "New first-time buyers"
+        } else {
+            "New repeat buyers"
+        };
     }
     if rel_m >= 1.5 {
         return if rel_r >= 1.5 {
@@ -149,7 +177,12 @@ pub(super) fn describe(s: &Profile, base: &Profile, p: &SegmentParams) -> String
 
 /// Names for the clusters: kept names stay, others are derived from the profile and made unique
 /// with a number (higher-spending clusters claim the plain name first).
-pub(super) fn names(clusters: &[Cluster], profiles: &[Profile], base: &Profile, p: &SegmentParams) -> Vec<String> {
+pub(super) fn names(
+    clusters: &[Cluster],
+    profiles: &[Profile],
+    base: &Profile,
+    p: &SegmentParams,
+) -> Vec<String> {
     let mut names: Vec<Option<String>> = clusters.iter().map(|c| c.kept_name.clone()).collect();
     let mut used: std::collections::BTreeSet<String> = names.iter().flatten().cloned().collect();
     let mut order: Vec<usize> = (0..clusters.len()).filter(|&i| names[i].is_none()).collect();
@@ -166,7 +199,10 @@ pub(super) fn names(clusters: &[Cluster], profiles: &[Profile], base: &Profile, 
         used.insert(name.clone());
         names[i] = Some(name);
     }
-    names.into_iter().map(|n| n.expect("every cluster named")).collect()
+    names
+        .into_iter()
+        .map(|n| n.expect("every cluster named"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -196,20 +232,44 @@ mod tests {
             (prof(300.0, 1.0, 500.0, 500.0, 0.0, 0.0), "Lapsed high spenders"),
             (prof(300.0, 1.0, 50.0, 50.0, 0.0, 0.0), "Lapsed low spenders"),
             (prof(10.0, 1.0, 80.0, 80.0, 0.0, 0.9), "New first-time buyers"),
-            (prof(120.0, 4.0, 900.0, 225.0, 0.0, 0.0), "Big spenders drifting away"),
+            (
+                prof(120.0, 4.0, 900.0, 225.0, 0.0, 0.0),
+                "Big spenders drifting away",
+            ),
             (prof(10.0, 6.0, 900.0, 150.0, 0.0, 0.0), "High-value regulars"),
             (prof(70.0, 1.0, 40.0, 40.0, 0.0, 0.0), "One-time bargain buyers"),
-            (prof(60.0, 2.0, 210.0, 105.0, 0.0, 0.0), "Steady mid-value customers"),
+            (
+                prof(60.0, 2.0, 210.0, 105.0, 0.0, 0.0),
+                "Steady mid-value customers",
+            ),
         ];
         for (profile, name) in &cases {
             assert_eq!(base_name(profile, &base, &p), *name, "{profile:?}");
         }
         let clusters: Vec<Cluster> = (1..=3)
-            .map(|id| Cluster { id, kept_name: (id == 3).then(|| "Lapsed low spenders".to_string()), centroid: [0.0; 6] })
+            .map(|id| Cluster {
+                id,
+                kept_name: (id == 3).then(|| "Lapsed low spenders".to_string()),
+                centroid: [0.0; 6],
+            })
             .collect();
         let lapsed_low = cases[2].0.clone();
-        let profiles = vec![lapsed_low.clone(), prof(300.0, 1.0, 40.0, 40.0, 0.0, 0.0), lapsed_low];
-        assert_eq!(names(&clusters, &profiles, &base, &p), ["Lapsed low spenders (2)", "Lapsed low spenders (3)", "Lapsed low spenders"]);
-        assert!(describe(&cases[0].0, &base, &p).starts_with("Median 3 orders (base 2 orders), last purchase 30 days ago"));
+        let profiles = vec![
+            lapsed_low.clone(),
+            prof(300.0, 1.0, 40.0, 40.0, 0.0, 0.0),
+            lapsed_low,
+        ];
+        assert_eq!(
+            names(&clusters, &profiles, &base, &p),
+            [
+                "Lapsed low spenders (2)",
+                "Lapsed low spenders (3)",
+                "Lapsed low spenders"
+            ]
+        );
+        assert!(
+            describe(&cases[0].0, &base, &p)
+                .starts_with("Median 3 orders (base 2 orders), last purchase 30 days ago")
+        );
     }
 }

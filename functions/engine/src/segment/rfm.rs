@@ -26,7 +26,9 @@ pub(super) fn rank_value(x: f64) -> f64 {
 
 /// Index of the first rule matching the cell.
 pub(super) fn group_of(rules: &[RfmRule], r: u8, f: u8) -> Option<usize> {
-    rules.iter().position(|rule| (rule.r.0..=rule.r.1).contains(&r) && (rule.f.0..=rule.f.1).contains(&f))
+    rules
+        .iter()
+        .position(|rule| (rule.r.0..=rule.r.1).contains(&r) && (rule.f.0..=rule.f.1).contains(&f))
 }
 
 /// Every rule well formed and every one of the 25 R×F cells covered.
@@ -40,7 +42,10 @@ pub(super) fn check_rules(rules: &[RfmRule]) -> Result<(), String> {
         }
         for (axis, (lo, hi)) in [("r", rule.r), ("f", rule.f)] {
             if !(1..=5).contains(&lo) || !(1..=5).contains(&hi) || lo > hi {
-                return Err(format!("RFM rule {:?}: {axis} range ({lo}, {hi}) must satisfy 1 ≤ low ≤ high ≤ 5", rule.name));
+                return Err(format!(
+                    "RFM rule {:?}: {axis} range ({lo}, {hi}) must satisfy 1 ≤ low ≤ high ≤ 5",
+                    rule.name
+                ));
             }
         }
     }

@@ -83,7 +83,16 @@ struct OrderAcc {
 
 impl OrderAcc {
     fn new(ts: i64) -> OrderAcc {
-        OrderAcc { ts, value: 0.0, units: 0.0, first_product: NONE, lines: 0, multi: false, country: NONE, city: NONE }
+        OrderAcc {
+            ts,
+            value: 0.0,
+            units: 0.0,
+            first_product: NONE,
+            lines: 0,
+            multi: false,
+            country: NONE,
+            city: NONE,
+        }
     }
 
     fn add_line(&mut self, ts: i64, amount: f64, qty: f64, product: u32) {
@@ -157,8 +166,17 @@ pub(super) struct SalesData {
 }
 
 const SALES_COLUMNS: [&str; 11] = [
-    "order_id", "customer_id", "order_ts", "product_id", "quantity", "unit_price", "line_amount", "country",
-    "city", "is_return", "source_key",
+    "order_id",
+    "customer_id",
+    "order_ts",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "line_amount",
+    "country",
+    "city",
+    "is_return",
+    "source_key",
 ];
 
 fn ts_type() -> DataType {
@@ -170,11 +188,16 @@ pub(super) fn parquet_err(path: &Path, e: ParquetError) -> SegmentError {
 }
 
 pub(super) fn arrow_err(path: &Path, e: ArrowError) -> SegmentError {
-    SegmentError::Arrow(ArrowError::ExternalError(format!("{}: {e}", path.display()).into()))
+    SegmentError::Arrow(ArrowError::ExternalError(
+        format!("{}: {e}", path.display()).into(),
+    ))
 }
 
 pub(super) fn open_parquet(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, SegmentError> {
-    let file = File::open(path).map_err(|source| SegmentError::Io { path: path.to_path_buf(), source })?;
+    let file = File::open(path).map_err(|source| SegmentError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))
 }
 
@@ -185,7 +208,11 @@ pub(super) fn projected_reader(
     columns: &[&str],
 ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, SegmentError> {
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-    builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| parquet_err(path, e))
+    builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| parquet_err(path, e))
 }
 
 /// The named column, cast to `ty` when a foreign writer used a compatible but different type.
@@ -203,12 +230,16 @@ pub(super) fn column(
         )))),
         None => Ok(None),
         Some(c) if c.data_type() == ty => Ok(Some(c.clone())),
-        Some(c) => arrow::compute::cast(c, ty).map(Some).map_err(|e| arrow_err(path, e)),
+        Some(c) => arrow::compute::cast(c, ty)
+            .map(Some)
+            .map_err(|e| arrow_err(path, e)),
     }
 }
 
 pub(super) fn str_at(a: Option<&StringArray>, i: usize) -> Option<&str> {
-    a.filter(|a| a.is_valid(i)).map(|a| a.value(i)).filter(|s| !s.is_empty())
+    a.filter(|a| a.is_valid(i))
+        .map(|a| a.value(i))
+        .filter(|s| !s.is_empty())
 }
 
 fn f64_at(a: Option<&Float64Array>, i: usize) -> Option<f64> {
@@ -254,7 +285,10 @@ fn file_ranges(path: &Path, sources: &mut Interner) -> Result<Vec<Range>, Segmen
         let batch = batch.map_err(|e| arrow_err(path, e))?;
         let ts = column(path, &batch, "order_ts", &ts_type(), true)?.expect("required");
         let sk = column(path, &batch, "source_key", &DataType::Utf8, true)?.expect("required");
-        let (ts, sk) = (ts.as_primitive::<TimestampMicrosecondType>(), sk.as_string::<i32>());
+        let (ts, sk) = (
+            ts.as_primitive::<TimestampMicrosecondType>(),
+            sk.as_string::<i32>(),
+        );
         for i in 0..batch.num_rows() {
             if ts.is_null(i) {
                 continue;
@@ -266,12 +300,21 @@ fn file_ranges(path: &Path, sources: &mut Interner) -> Result<Vec<Range>, Segmen
             e.1 = e.1.max(t);
         }
     }
-    Ok(by_source.into_iter().map(|(source, (min, max))| Range { source, min, max }).collect())
+    Ok(by_source
+        .into_iter()
+        .map(|(source, (min, max))| Range { source, min, max })
+        .collect())
 }
 
-fn ranges_from_stats(builder: &ParquetRecordBatchReaderBuilder<File>, sources: &mut Interner) -> Option<Vec<Range>> {
+fn ranges_from_stats(
+    builder: &ParquetRecordBatchReaderBuilder<File>,
+    sources: &mut Interner,
+) -> Option<Vec<Range>> {
     let ts_field = builder.schema().field_with_name("order_ts").ok()?;
-    if !matches!(ts_field.data_type(), DataType::Timestamp(TimeUnit::Microsecond, _)) {
+    if !matches!(
+        ts_field.data_type(),
+        DataType::Timestamp(TimeUnit::Microsecond, _)
+    ) {
         return None;
     }
     let cols = builder.parquet_schema().columns();
@@ -283,10 +326,14 @@ fn ranges_from_stats(builder: &ParquetRecordBatchReaderBuilder<File>, sources: &
         if rg.num_rows() == 0 {
             continue;
         }
-        let Some(Statistics::Int64(ts)) = rg.column(ts_idx).statistics() else { return None };
+        let Some(Statistics::Int64(ts)) = rg.column(ts_idx).statistics() else {
+            return None;
+        };
         min = min.min(*ts.min_opt()?);
         max = max.max(*ts.max_opt()?);
-        let Some(Statistics::ByteArray(sk)) = rg.column(sk_idx).statistics() else { return None };
+        let Some(Statistics::ByteArray(sk)) = rg.column(sk_idx).statistics() else {
+            return None;
+        };
         let (lo, hi) = (sk.min_opt()?, sk.max_opt()?);
         if !sk.min_is_exact() || !sk.max_is_exact() || lo != hi {
             return None;
@@ -347,7 +394,12 @@ struct Dedup {
 
 impl Dedup {
     fn new(windows: Vec<(i64, i64)>, sources: Interner) -> Dedup {
-        Dedup { windows, sources, seen: MixMap::default(), more: MixMap::default() }
+        Dedup {
+            windows,
+            sources,
+            seen: MixMap::default(),
+            more: MixMap::default(),
+        }
     }
 
     fn in_window(&self, ts: i64) -> bool {
@@ -396,7 +448,11 @@ pub(super) fn read_sales(
     }
     let mut dedup = Dedup::new(overlap_windows(&ranges), sources);
 
-    let mut stats = SalesStats { files: files.len(), overlap_windows: dedup.windows.len(), ..Default::default() };
+    let mut stats = SalesStats {
+        files: files.len(),
+        overlap_windows: dedup.windows.len(),
+        ..Default::default()
+    };
     let mut orders: MixMap<(u32, u64), OrderAcc> = MixMap::default();
     let mut returned: Vec<f64> = Vec::new();
     let mut products = Interner::default();
@@ -412,9 +468,21 @@ pub(super) fn read_sales(
             let batch = batch.map_err(|e| arrow_err(path, e))?;
             let utf8 = |name: &str, req: bool| column(path, &batch, name, &DataType::Utf8, req);
             let f64c = |name: &str, req: bool| column(path, &batch, name, &DataType::Float64, req);
-            let (order_id, customer_id, product_id) = (utf8("order_id", false)?, utf8("customer_id", false)?, utf8("product_id", false)?);
-            let (country, city, source_key) = (utf8("country", false)?, utf8("city", false)?, utf8("source_key", true)?);
-            let (quantity, unit_price, line_amount) = (f64c("quantity", true)?, f64c("unit_price", false)?, f64c("line_amount", true)?);
+            let (order_id, customer_id, product_id) = (
+                utf8("order_id", false)?,
+                utf8("customer_id", false)?,
+                utf8("product_id", false)?,
+            );
+            let (country, city, source_key) = (
+                utf8("country", false)?,
+                utf8("city", false)?,
+                utf8("source_key", true)?,
+            );
+            let (quantity, unit_price, line_amount) = (
+                f64c("quantity", true)?,
+                f64c("unit_price", false)?,
+                f64c("line_amount", true)?,
+            );
             let ts = column(path, &batch, "order_ts", &ts_type(), true)?.expect("required");
             let is_return = column(path, &batch, "is_return", &DataType::Boolean, true)?.expect("required");
 
@@ -560,13 +628,26 @@ pub(super) fn read_sales(
     let mut keyed: Vec<(u64, Order)> = orders
         .into_iter()
         .map(|((cust, okey), a)| {
-            let o = Order { cust, ts: a.ts, value: a.value, units: a.units, multi: a.multi, country: a.country, city: a.city };
+            let o = Order {
+                cust,
+                ts: a.ts,
+                value: a.value,
+                units: a.units,
+                multi: a.multi,
+                country: a.country,
+                city: a.city,
+            };
             (okey, o)
         })
         .collect();
     keyed.sort_unstable_by_key(|(k, o)| (o.cust, o.ts, *k));
     let orders = keyed.into_iter().map(|(_, o)| o).collect();
-    Ok(SalesData { orders, returned, distinct_products, stats })
+    Ok(SalesData {
+        orders,
+        returned,
+        distinct_products,
+        stats,
+    })
 }
 
 #[cfg(test)]
@@ -578,8 +659,14 @@ mod tests {
         let r = |source, min, max| Range { source, min, max };
         // Same source overlapping itself (two months of one upload) is not a window.
         assert!(overlap_windows(&[r(0, 0, 10), r(0, 5, 20)]).is_empty());
-        assert_eq!(overlap_windows(&[r(0, 0, 10), r(1, 5, 20), r(2, 8, 30)]), vec![(5, 20)]);
-        assert_eq!(overlap_windows(&[r(0, 0, 10), r(1, 10, 20), r(0, 30, 40), r(1, 35, 50)]), vec![(10, 10), (35, 40)]);
+        assert_eq!(
+            overlap_windows(&[r(0, 0, 10), r(1, 5, 20), r(2, 8, 30)]),
+            vec![(5, 20)]
+        );
+        assert_eq!(
+            overlap_windows(&[r(0, 0, 10), r(1, 10, 20), r(0, 30, 40), r(1, 35, 50)]),
+            vec![(10, 10), (35, 40)]
+        );
         assert!(overlap_windows(&[r(0, 0, 10), r(1, 11, 20)]).is_empty());
     }
 
@@ -591,7 +678,10 @@ mod tests {
         assert!(!d.is_duplicate(0, 7));
         assert!(d.is_duplicate(1, 7));
         assert!(d.is_duplicate(1, 7));
-        assert!(!d.is_duplicate(1, 7), "a third copy in b is more than a delivered");
+        assert!(
+            !d.is_duplicate(1, 7),
+            "a third copy in b is more than a delivered"
+        );
         // More sources than inline slots.
         assert!(!d.is_duplicate(2, 8));
         assert!(d.is_duplicate(3, 8));
