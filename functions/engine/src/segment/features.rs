@@ -115,7 +115,7 @@ fn local(tz: Tz, ts: i64) -> chrono::DateTime<Tz> {
         .with_timezone(&tz)
 }
 
-fn hour_band(hour: u32) -> usize {
+pub(super) fn hour_band(hour: u32) -> usize {
     match hour {
         0..8 => 0,
         8..12 => 1,

@@ -69,17 +69,6 @@ pub(super) fn job_key(title: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
-fn hour_band(hour: u32) -> usize {
-    // Same bands as features::HOUR_BANDS.
-    match hour {
-        0..8 => 0,
-        8..12 => 1,
-        12..17 => 2,
-        17..21 => 3,
-        _ => 4,
-    }
-}
-
 /// "Mondays 08–12" for a weekday × hour-band cell.
 pub(super) fn pattern_label(cell: usize) -> String {
     format!(
@@ -124,7 +113,8 @@ pub(super) fn order_facts(sales: &SalesData, customers: &[Customer], tz: Tz) -> 
                 let t = DateTime::from_timestamp_micros(o.ts)
                     .unwrap_or_default()
                     .with_timezone(&tz);
-                cells[t.weekday().num_days_from_monday() as usize * 5 + hour_band(t.hour())] += 1;
+                cells[t.weekday().num_days_from_monday() as usize * 5
+                    + super::features::hour_band(t.hour())] += 1;
             }
             let mut best = 0;
             for (c, &k) in cells.iter().enumerate() {
@@ -553,6 +543,9 @@ const FIGURE_TEXT: [(&str, &str); 10] = [
     ("multi_item_share", "Share of multi-item orders"),
 ];
 
+/// (dimension, value, group customers, base customers, group share, base share, lift, highlighted)
+type TraitRow = (usize, String, usize, usize, f64, f64, f64, bool);
+
 /// One group's JSON and Markdown section.
 #[allow(clippy::too_many_arguments)]
 fn describe_group(
@@ -632,7 +625,7 @@ fn describe_group(
         v
     };
     let own = Lifts::new(traits, base, &in_group, m);
-    let mut rows = Vec::new();
+    let mut rows: Vec<TraitRow> = Vec::new();
     let mut suppressed_values = 0usize;
     for d in 0..N_DIMS {
         for v in own.counts[d].keys() {
@@ -659,8 +652,7 @@ fn describe_group(
                     "base_customers": b, "base_share": round(*sb, 3), "lift": round(*lift, 2), "highlight": h })
         })
         .collect();
-    let mut hl: Vec<&(usize, String, usize, usize, f64, f64, f64, bool)> =
-        rows.iter().filter(|r| r.7).collect();
+    let mut hl: Vec<&TraitRow> = rows.iter().filter(|r| r.7).collect();
     hl.sort_by(|a, b| {
         b.6.ln()
             .abs()
