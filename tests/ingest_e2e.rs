@@ -9,7 +9,10 @@ use segflow_storage::S3Store;
 use serde_json::Value;
 
 fn handler(server: &S3Server) -> IngestHandler<impl Fn(&str) -> S3Store + '_> {
-    let config = IngestConfig { timezone: chrono_tz::Asia::Tehran, ..IngestConfig::default() };
+    let config = IngestConfig {
+        timezone: chrono_tz::Asia::Tehran,
+        ..IngestConfig::default()
+    };
     handler_with(server, config)
 }
 
@@ -29,13 +32,20 @@ fn handler_with(server: &S3Server, config: IngestConfig) -> IngestHandler<impl F
 
 async fn report_for(server: &S3Server, key_part: &str) -> Value {
     let keys = server.keys("reports/ingest/").await;
-    let key = keys.iter().find(|k| k.contains(key_part)).unwrap_or_else(|| panic!("no report for {key_part} in {keys:?}"));
+    let key = keys
+        .iter()
+        .find(|k| k.contains(key_part))
+        .unwrap_or_else(|| panic!("no report for {key_part} in {keys:?}"));
     server.json(key).await
 }
 
 fn counts(report: &Value) -> (u64, u64, u64) {
     let r = &report["rows"];
-    (r["read"].as_u64().unwrap(), r["written"].as_u64().unwrap(), r["rejected"].as_u64().unwrap())
+    (
+        r["read"].as_u64().unwrap(),
+        r["written"].as_u64().unwrap(),
+        r["rejected"].as_u64().unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -43,8 +53,12 @@ async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing
     let server = S3Server::start().await;
     let uci = "incoming/sales/Online Retail 2023.csv";
     let persian = "incoming/sales/فروش ۱۴۰۲.csv";
-    server.upload(uci, &fixture("exports/sales/Online Retail 2023.csv")).await;
-    server.upload(persian, &fixture("exports/sales/فروش ۱۴۰۲.csv")).await;
+    server
+        .upload(uci, &fixture("exports/sales/Online Retail 2023.csv"))
+        .await;
+    server
+        .upload(persian, &fixture("exports/sales/فروش ۱۴۰۲.csv"))
+        .await;
 
     let h = handler(&server);
     let resp = h.handle(&event("s3_put.json")).await.expect("handled");
@@ -54,14 +68,25 @@ async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing
 
     // UCI: every data line of the file is a row; cancellations are flagged, not dropped.
     let report = report_for(&server, "online_retail_2023-").await;
-    let lines = std::fs::read_to_string(fixture("exports/sales/Online Retail 2023.csv")).unwrap().lines().count() as u64 - 1;
+    let lines = std::fs::read_to_string(fixture("exports/sales/Online Retail 2023.csv"))
+        .unwrap()
+        .lines()
+        .count() as u64
+        - 1;
     assert_eq!(counts(&report), (lines, lines, 0));
     assert_eq!(report["format"]["delimiter"], ",");
     assert_eq!(report["parsing"]["date_format"], "month-first");
     assert_eq!(report["mapping"]["used"]["order_date"], "InvoiceDate");
-    let parquet_keys: Vec<String> =
-        server.keys("curated/sales/").await.into_iter().filter(|k| k.contains("online_retail_2023-")).collect();
-    assert!(parquet_keys.iter().all(|k| k.contains("/order_month=20")), "{parquet_keys:?}");
+    let parquet_keys: Vec<String> = server
+        .keys("curated/sales/")
+        .await
+        .into_iter()
+        .filter(|k| k.contains("online_retail_2023-"))
+        .collect();
+    assert!(
+        parquet_keys.iter().all(|k| k.contains("/order_month=20")),
+        "{parquet_keys:?}"
+    );
     let mut total = 0;
     let mut returns = 0;
     for k in &parquet_keys {
@@ -70,7 +95,10 @@ async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing
         for b in &batches {
             returns += b.column_by_name("is_return").unwrap().as_boolean().true_count();
             let ts = b.column_by_name("order_ts").unwrap();
-            assert_eq!(ts.data_type(), &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+            assert_eq!(
+                ts.data_type(),
+                &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+            );
         }
     }
     assert_eq!(total as u64, lines);
@@ -81,16 +109,41 @@ async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing
     let report = report_for(&server, "src-").await;
     assert_eq!(counts(&report), (6, 6, 0));
     assert_eq!(report["format"]["encoding"], "utf-8-bom");
-    let key = server.keys("curated/sales/order_month=2023-11/").await.into_iter().find(|k| k.contains("src-")).unwrap();
+    let key = server
+        .keys("curated/sales/order_month=2023-11/")
+        .await
+        .into_iter()
+        .find(|k| k.contains("src-"))
+        .unwrap();
     let batches = read_parquet(server.get(&key).await);
     let b = &batches[0];
-    let ts = b.column_by_name("order_ts").unwrap().as_primitive::<TimestampMicrosecondType>();
+    let ts = b
+        .column_by_name("order_ts")
+        .unwrap()
+        .as_primitive::<TimestampMicrosecondType>();
     // ۱۴۰۲/۰۸/۱۳ ۱۰:۳۰ in Tehran (+03:30) is 2023-11-04T07:00:00Z.
-    assert_eq!(ts.value(0), chrono::DateTime::parse_from_rfc3339("2023-11-04T07:00:00Z").unwrap().timestamp_micros());
-    let amount = b.column_by_name("line_amount").unwrap().as_primitive::<Float64Type>();
+    assert_eq!(
+        ts.value(0),
+        chrono::DateTime::parse_from_rfc3339("2023-11-04T07:00:00Z")
+            .unwrap()
+            .timestamp_micros()
+    );
+    let amount = b
+        .column_by_name("line_amount")
+        .unwrap()
+        .as_primitive::<Float64Type>();
     assert_eq!(amount.value(1), 12_500_000.0);
-    assert_eq!(b.column_by_name("currency").unwrap().as_string::<i32>().value(1), "IRT");
-    assert_eq!(b.column_by_name("customer_id").unwrap().as_string::<i32>().value(0), "C-17");
+    assert_eq!(
+        b.column_by_name("currency").unwrap().as_string::<i32>().value(1),
+        "IRT"
+    );
+    assert_eq!(
+        b.column_by_name("customer_id")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0),
+        "C-17"
+    );
 
     // The same event again: nothing is rewritten, nothing is duplicated.
     let before: Vec<(String, Vec<u8>)> = {
@@ -102,7 +155,11 @@ async fn direct_s3_event_converts_uploads_and_duplicate_delivery_changes_nothing
         v
     };
     let resp = h.handle(&event("s3_put.json")).await.expect("handled");
-    assert!(resp.processed.iter().all(|s| s.outcome == "duplicate"), "{:?}", resp.processed);
+    assert!(
+        resp.processed.iter().all(|s| s.outcome == "duplicate"),
+        "{:?}",
+        resp.processed
+    );
     let mut after = Vec::new();
     for k in server.keys("curated/").await {
         let bytes = server.get(&k).await;
@@ -122,40 +179,86 @@ async fn corrected_reupload_replaces_the_old_rows() {
     let first_keys = server.keys("curated/sales/").await;
 
     // The corrected export keeps only the 2023 rows: the December 2022 partition must disappear.
-    let corrected: String = original.lines().filter(|l| !l.contains("/2022 ")).map(|l| format!("{l}\r\n")).collect();
+    let corrected: String = original
+        .lines()
+        .filter(|l| !l.contains("/2022 "))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
     let kept = corrected.lines().count() - 1;
     server.upload_bytes(key, corrected.into_bytes()).await;
     let resp = h.handle(&event("s3_put.json")).await.expect("second version");
     assert_eq!(resp.processed[0].outcome, "ok");
     let keys = server.keys("curated/sales/").await;
     assert!(first_keys.iter().any(|k| k.contains("order_month=2022-12")));
-    assert!(!keys.iter().any(|k| k.contains("order_month=2022-12")), "stale partition left: {keys:?}");
+    assert!(
+        !keys.iter().any(|k| k.contains("order_month=2022-12")),
+        "stale partition left: {keys:?}"
+    );
     let mut total = 0;
     for k in keys.iter().filter(|k| k.contains("online_retail_2023-")) {
         total += rows(&read_parquet(server.get(k).await));
     }
-    assert_eq!(total, kept, "rows of the old version must be replaced, not added to");
+    assert_eq!(
+        total, kept,
+        "rows of the old version must be replaced, not added to"
+    );
     // Each upload keeps its own report.
-    assert_eq!(server.keys("reports/ingest/sales/").await.iter().filter(|k| k.contains("online_retail_2023-")).count(), 2);
+    assert_eq!(
+        server
+            .keys("reports/ingest/sales/")
+            .await
+            .iter()
+            .filter(|k| k.contains("online_retail_2023-"))
+            .count(),
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sqs_batch_reports_only_retryable_failures() {
     let server = S3Server::start().await;
-    server.upload("incoming/sales/Bestellungen 2023.csv", &fixture("exports/sales/Bestellungen 2023.csv")).await;
-    server.upload("incoming/sales/not_sales.csv", &fixture("broken/not_sales.csv")).await;
-    server.upload("incoming/customers/crm_customers.csv", &fixture("exports/customers/crm_customers.csv")).await;
+    server
+        .upload(
+            "incoming/sales/Bestellungen 2023.csv",
+            &fixture("exports/sales/Bestellungen 2023.csv"),
+        )
+        .await;
+    server
+        .upload("incoming/sales/not_sales.csv", &fixture("broken/not_sales.csv"))
+        .await;
+    server
+        .upload(
+            "incoming/customers/crm_customers.csv",
+            &fixture("exports/customers/crm_customers.csv"),
+        )
+        .await;
     let mut payload = event("sqs_s3.json");
     // A fifth message for a bucket whose endpoint is down: the only one Lambda should redeliver.
     let mut outage = payload["Records"][0].clone();
     outage["messageId"] = "outage-1".into();
-    outage["body"] = outage["body"].as_str().unwrap().replace(BUCKET, "unreachable-bucket").into();
+    outage["body"] = outage["body"]
+        .as_str()
+        .unwrap()
+        .replace(BUCKET, "unreachable-bucket")
+        .into();
     payload["Records"].as_array_mut().unwrap().push(outage);
 
-    let resp = handler(&server).handle(&payload).await.expect("SQS batches never fail whole");
-    let failed: Vec<&str> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let resp = handler(&server)
+        .handle(&payload)
+        .await
+        .expect("SQS batches never fail whole");
+    let failed: Vec<&str> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(failed, ["outage-1"]);
-    let by_key = |k: &str| resp.processed.iter().find(|s| s.key.ends_with(k)).unwrap_or_else(|| panic!("{k}"));
+    let by_key = |k: &str| {
+        resp.processed
+            .iter()
+            .find(|s| s.key.ends_with(k))
+            .unwrap_or_else(|| panic!("{k}"))
+    };
     assert_eq!(by_key("Bestellungen 2023.csv").outcome, "partial");
     assert_eq!(by_key("not_sales.csv").outcome, "rejected");
     assert_eq!(by_key("crm_customers.csv").outcome, "ok");
@@ -170,12 +273,26 @@ async fn sqs_batch_reports_only_retryable_failures() {
     let q = String::from_utf8(server.get(report["quarantine"].as_str().unwrap()).await).unwrap();
     let entries: Vec<Value> = q.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(entries.len(), 2);
-    assert_eq!((entries[0]["line"].as_u64(), entries[0]["column"].as_str()), (Some(5), Some("Rechnungsdatum")));
+    assert_eq!(
+        (entries[0]["line"].as_u64(), entries[0]["column"].as_str()),
+        (Some(5), Some("Rechnungsdatum"))
+    );
     assert_eq!(entries[1]["value"], "abc");
-    let key = server.keys("curated/sales/order_month=2023-11/").await.into_iter().find(|k| k.contains("bestellungen")).unwrap();
+    let key = server
+        .keys("curated/sales/order_month=2023-11/")
+        .await
+        .into_iter()
+        .find(|k| k.contains("bestellungen"))
+        .unwrap();
     let b = &read_parquet(server.get(&key).await)[0];
-    let price = b.column_by_name("unit_price").unwrap().as_primitive::<Float64Type>();
-    assert!(price.iter().flatten().any(|p| p == 1045.0), "1.045,00 is one thousand forty-five");
+    let price = b
+        .column_by_name("unit_price")
+        .unwrap()
+        .as_primitive::<Float64Type>();
+    assert!(
+        price.iter().flatten().any(|p| p == 1045.0),
+        "1.045,00 is one thousand forty-five"
+    );
 
     // A file that is not a sales export: a report with a clear error, no data, no retry.
     let report = report_for(&server, "not_sales-").await;
@@ -183,13 +300,24 @@ async fn sqs_batch_reports_only_retryable_failures() {
     assert_eq!(report["error"]["code"], "missing_columns");
     let msg = report["error"]["message"].as_str().unwrap();
     assert!(msg.contains("name, colour, size"), "{msg}");
-    assert!(server.keys("curated/sales/").await.iter().all(|k| !k.contains("not_sales")));
+    assert!(
+        server
+            .keys("curated/sales/")
+            .await
+            .iter()
+            .all(|k| !k.contains("not_sales"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn eventbridge_and_test_events() {
     let server = S3Server::start().await;
-    server.upload("incoming/sales/excel_unicode_text.txt", &fixture("exports/sales/excel_unicode_text.txt")).await;
+    server
+        .upload(
+            "incoming/sales/excel_unicode_text.txt",
+            &fixture("exports/sales/excel_unicode_text.txt"),
+        )
+        .await;
     let h = handler(&server);
     let resp = h.handle(&event("eventbridge_object_created.json")).await.unwrap();
     assert_eq!(resp.processed.len(), 1);
@@ -216,10 +344,15 @@ async fn broken_files_get_readable_reports_and_rows_reconcile() {
     for (name, _) in cases.iter().chain([("bad_rows.csv", "")].iter()) {
         let key = format!("incoming/sales/{name}");
         server.upload(&key, &fixture(&format!("broken/{name}"))).await;
-        records.push(serde_json::json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-            "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}));
+        records.push(
+            serde_json::json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}),
+        );
     }
-    let resp = handler(&server).handle(&serde_json::json!({ "Records": records })).await.expect("no retry for bad files");
+    let resp = handler(&server)
+        .handle(&serde_json::json!({ "Records": records }))
+        .await
+        .expect("no retry for bad files");
     for (name, code) in cases {
         let stem = name.split('.').next().unwrap();
         let report = report_for(&server, &format!("/{stem}-")).await;
@@ -227,7 +360,11 @@ async fn broken_files_get_readable_reports_and_rows_reconcile() {
         assert_eq!(report["error"]["code"], code, "{name}: {}", report["error"]);
         assert!(!report["error"]["message"].as_str().unwrap().is_empty());
     }
-    let s = resp.processed.iter().find(|s| s.key.ends_with("bad_rows.csv")).unwrap();
+    let s = resp
+        .processed
+        .iter()
+        .find(|s| s.key.ends_with("bad_rows.csv"))
+        .unwrap();
     assert_eq!((s.rows_read, s.rows_written, s.rows_rejected), (6, 2, 4));
     let report = report_for(&server, "bad_rows-").await;
     let reasons = &report["rows"]["rejected_by_reason"];
@@ -238,6 +375,18 @@ async fn broken_files_get_readable_reports_and_rows_reconcile() {
     let q = String::from_utf8(server.get(report["quarantine"].as_str().unwrap()).await).unwrap();
     assert_eq!(q.lines().count(), 4);
     // Rejected files publish nothing but their report.
-    assert!(server.keys("curated/").await.iter().all(|k| k.contains("bad_rows")));
-    assert!(server.keys("quarantine/").await.iter().all(|k| k.contains("bad_rows")));
+    assert!(
+        server
+            .keys("curated/")
+            .await
+            .iter()
+            .all(|k| k.contains("bad_rows"))
+    );
+    assert!(
+        server
+            .keys("quarantine/")
+            .await
+            .iter()
+            .all(|k| k.contains("bad_rows"))
+    );
 }

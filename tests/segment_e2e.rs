@@ -3,15 +3,27 @@
 
 use segflow_e2e::*;
 use segflow_ingest_fn::{IngestConfig, IngestHandler};
-use segflow_segment_fn::{request, run_job, SegmentConfig};
+use segflow_segment_fn::{SegmentConfig, request, run_job};
 use segflow_storage::S3Store;
 
 async fn ingest_fixtures(server: &S3Server) {
     for (key, file) in [
-        ("incoming/sales/Online Retail 2023.csv", "exports/sales/Online Retail 2023.csv"),
-        ("incoming/sales/online_retail_last_week.csv", "exports/sales/online_retail_last_week.csv"),
-        ("incoming/customers/crm_customers.csv", "exports/customers/crm_customers.csv"),
-        ("incoming/activity/web_activity.csv", "exports/activity/web_activity.csv"),
+        (
+            "incoming/sales/Online Retail 2023.csv",
+            "exports/sales/Online Retail 2023.csv",
+        ),
+        (
+            "incoming/sales/online_retail_last_week.csv",
+            "exports/sales/online_retail_last_week.csv",
+        ),
+        (
+            "incoming/customers/crm_customers.csv",
+            "exports/customers/crm_customers.csv",
+        ),
+        (
+            "incoming/activity/web_activity.csv",
+            "exports/activity/web_activity.csv",
+        ),
     ] {
         server.upload(key, &fixture(file)).await;
     }
@@ -24,13 +36,26 @@ async fn ingest_fixtures(server: &S3Server) {
                 "s3": {"bucket": {"name": BUCKET}, "object": {"key": k.replace(' ', "+")}}})
         })
         .collect();
-    let h = IngestHandler::new(|b: &str| S3Store::new(server.client.clone(), b, ""), IngestConfig::default());
-    let resp = h.handle(&serde_json::json!({ "Records": records })).await.expect("ingest");
-    assert!(resp.processed.iter().all(|s| s.outcome == "ok"), "{:?}", resp.processed);
+    let h = IngestHandler::new(
+        |b: &str| S3Store::new(server.client.clone(), b, ""),
+        IngestConfig::default(),
+    );
+    let resp = h
+        .handle(&serde_json::json!({ "Records": records }))
+        .await
+        .expect("ingest");
+    assert!(
+        resp.processed.iter().all(|s| s.outcome == "ok"),
+        "{:?}",
+        resp.processed
+    );
 }
 
 fn config() -> SegmentConfig {
-    SegmentConfig { data_bucket: Some(BUCKET.into()), ..SegmentConfig::default() }
+    SegmentConfig {
+        data_bucket: Some(BUCKET.into()),
+        ..SegmentConfig::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -58,22 +83,42 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
         "lead_scores.csv",
         "manifest.json",
     ] {
-        assert!(run_keys.contains(&format!("segments/run_date=2023-12-08/{f}")), "{f} missing: {run_keys:?}");
+        assert!(
+            run_keys.contains(&format!("segments/run_date=2023-12-08/{f}")),
+            "{f} missing: {run_keys:?}"
+        );
     }
     // The curated activity reaches lead scoring; the lead who unsubscribed is never listed.
     let leads = String::from_utf8(server.get("segments/latest/lead_scores.csv").await).unwrap();
-    assert!(leads.contains("L-1,lead1@example.com,CEO,152.00,medium"), "{leads}");
+    assert!(
+        leads.contains("L-1,lead1@example.com,CEO,152.00,medium"),
+        "{leads}"
+    );
     assert!(!leads.contains("L-2"), "{leads}");
     let manifest = server.json("segments/latest/manifest.json").await;
     assert_eq!(manifest["privacy"]["customer_ids_pseudonymized"], false);
     assert_eq!(manifest["as_of"], "2023-12-08");
     // The weekly re-export repeats the last days' lines: they are counted once.
-    assert!(manifest["inputs"]["duplicates_dropped"].as_u64().unwrap() > 0, "{manifest}");
+    assert!(
+        manifest["inputs"]["duplicates_dropped"].as_u64().unwrap() > 0,
+        "{manifest}"
+    );
     let customers = read_parquet(server.get("segments/latest/customers.parquet").await);
     assert!(rows(&customers) >= 60);
-    assert!(server.keys("state/segments/").await.contains(&"state/segments/model.json".to_string()));
-    for athena in ["athena/customers/customers.parquet", "athena/segments/segments.csv"] {
-        assert!(run_keys.contains(&format!("segments/run_date=2023-12-08/{athena}")), "{athena} missing");
+    assert!(
+        server
+            .keys("state/segments/")
+            .await
+            .contains(&"state/segments/model.json".to_string())
+    );
+    for athena in [
+        "athena/customers/customers.parquet",
+        "athena/segments/segments.csv",
+    ] {
+        assert!(
+            run_keys.contains(&format!("segments/run_date=2023-12-08/{athena}")),
+            "{athena} missing"
+        );
     }
     let first_customers = server.get("segments/latest/customers.csv").await;
 
@@ -83,10 +128,17 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
     let summary = run_job(&store, &store, &req, &cfg).await.expect("on-demand run");
     assert_eq!(summary.as_of.to_string(), "2023-12-08");
     let segments = server.json("segments/latest/segments.json").await;
-    let n = segments.as_array().or_else(|| segments["segments"].as_array()).map(Vec::len).unwrap();
+    let n = segments
+        .as_array()
+        .or_else(|| segments["segments"].as_array())
+        .map(Vec::len)
+        .unwrap();
     assert_eq!(n, 4, "{segments}");
     // Same data, same date, same seed: the files are identical to the dated copy.
-    assert_eq!(server.get("segments/latest/customers.csv").await, server.get("segments/run_date=2023-12-08/customers.csv").await);
+    assert_eq!(
+        server.get("segments/latest/customers.csv").await,
+        server.get("segments/run_date=2023-12-08/customers.csv").await
+    );
     assert_ne!(first_customers.len(), 0);
 }
 
@@ -96,12 +148,19 @@ async fn a_failed_run_leaves_previous_outputs_untouched() {
     ingest_fixtures(&server).await;
     let store = server.store();
     let cfg = config();
-    run_job(&store, &store, &request::SegmentRequest::default(), &cfg).await.expect("first run");
+    run_job(&store, &store, &request::SegmentRequest::default(), &cfg)
+        .await
+        .expect("first run");
     let before = server.keys("segments/").await;
     let latest = server.get("segments/latest/manifest.json").await;
     // As of a date before any sale: nothing to segment, a clear error, and nothing published.
-    let req = request::SegmentRequest { as_of: chrono::NaiveDate::from_ymd_opt(2001, 1, 1), k: None };
-    let err = run_job(&store, &store, &req, &cfg).await.expect_err("no data as of 2001");
+    let req = request::SegmentRequest {
+        as_of: chrono::NaiveDate::from_ymd_opt(2001, 1, 1),
+        k: None,
+    };
+    let err = run_job(&store, &store, &req, &cfg)
+        .await
+        .expect_err("no data as of 2001");
     assert!(!err.to_string().is_empty());
     assert_eq!(server.keys("segments/").await, before);
     assert_eq!(server.get("segments/latest/manifest.json").await, latest);

@@ -52,21 +52,36 @@ impl S3Server {
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         let service = builder.build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move {
             let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             loop {
-                let Ok((socket, _)) = listener.accept().await else { continue };
-                let conn = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let conn = http
+                    .serve_connection(TokioIo::new(socket), service.clone())
+                    .into_owned();
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });
             }
         });
         let client = client_for(&endpoint);
-        client.create_bucket().bucket(BUCKET).send().await.expect("create bucket");
-        S3Server { endpoint, client, _root: root }
+        client
+            .create_bucket()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .expect("create bucket");
+        S3Server {
+            endpoint,
+            client,
+            _root: root,
+        }
     }
 
     pub fn store(&self) -> S3Store {
@@ -74,21 +89,42 @@ impl S3Server {
     }
 
     pub async fn upload(&self, key: &str, file: &Path) {
-        self.upload_bytes(key, std::fs::read(file).expect("fixture readable")).await;
+        self.upload_bytes(key, std::fs::read(file).expect("fixture readable"))
+            .await;
     }
 
     pub async fn upload_bytes(&self, key: &str, bytes: Vec<u8>) {
-        self.client.put_object().bucket(BUCKET).key(key).body(ByteStream::from(bytes)).send().await.expect("put");
+        self.client
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .expect("put");
     }
 
     pub async fn get(&self, key: &str) -> Vec<u8> {
-        let o = self.client.get_object().bucket(BUCKET).key(key).send().await.unwrap_or_else(|e| panic!("get {key}: {e:?}"));
+        let o = self
+            .client
+            .get_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get {key}: {e:?}"));
         o.body.collect().await.expect("body").into_bytes().to_vec()
     }
 
     pub async fn keys(&self, prefix: &str) -> Vec<String> {
         let mut out = Vec::new();
-        let mut pages = self.client.list_objects_v2().bucket(BUCKET).prefix(prefix).into_paginator().send();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
         while let Some(p) = pages.next().await {
             for o in p.expect("list").contents() {
                 out.push(o.key().unwrap_or_default().to_string());
@@ -105,7 +141,10 @@ impl S3Server {
 
 /// Reads a Parquet file's bytes into batches.
 pub fn read_parquet(bytes: Vec<u8>) -> Vec<RecordBatch> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).expect("parquet").build().expect("reader");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .expect("parquet")
+        .build()
+        .expect("reader");
     reader.collect::<Result<Vec<_>, _>>().expect("batches")
 }
 

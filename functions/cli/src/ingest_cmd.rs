@@ -1,10 +1,10 @@
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use segflow_engine::ingest::IngestOptions;
 use segflow_engine::mapping::MappingOverride;
 use segflow_engine::schema::Dataset;
-use segflow_ingest_fn::config::{parse_date_order, IngestConfig};
+use segflow_ingest_fn::config::{IngestConfig, parse_date_order};
 use segflow_ingest_fn::pipeline::{self, Summary};
 use segflow_storage::{AnyStore, LocalStore, ObjectStore};
 
@@ -13,7 +13,9 @@ use crate::{DatasetArg, IngestArgs};
 fn options(args: &IngestArgs) -> Result<IngestOptions> {
     let mut opts = IngestConfig::from_env()?.engine_options();
     if let Some(tz) = &args.timezone {
-        opts.timezone = tz.parse().map_err(|_| anyhow::anyhow!("unknown time zone {tz:?}"))?;
+        opts.timezone = tz
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown time zone {tz:?}"))?;
     }
     if let Some(o) = &args.date_order {
         opts.date_order = parse_date_order(o)?;
@@ -50,11 +52,21 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// local and cloud runs name their outputs alike and two files of one name in different folders
 /// stay distinct. The dataset comes from `--dataset`, else from a folder named after a dataset.
 fn local_key(root: &Path, file: &Path, dataset: Option<Dataset>) -> String {
-    let rel = file.strip_prefix(root).ok().filter(|r| !r.as_os_str().is_empty()).unwrap_or(file);
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let rel = file
+        .strip_prefix(root)
+        .ok()
+        .filter(|r| !r.as_os_str().is_empty())
+        .unwrap_or(file);
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     let rel_name = match file.strip_prefix(root) {
         Ok(r) if !r.as_os_str().is_empty() => parts.join("/"),
-        _ => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        _ => file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     let folder_dataset = file
         .ancestors()
@@ -84,13 +96,20 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
             let store = AnyStore::open(&format!("s3://{bucket}")).await;
             let keys = match store.head(&prefix).await? {
                 Some(_) => vec![prefix.clone()],
-                None => store.list(&prefix).await?.into_iter().map(|m| m.key).filter(|k| !k.ends_with('/')).collect(),
+                None => store
+                    .list(&prefix)
+                    .await?
+                    .into_iter()
+                    .map(|m| m.key)
+                    .filter(|k| !k.ends_with('/'))
+                    .collect(),
             };
             if keys.is_empty() {
                 bail!("{input}: no such object or prefix");
             }
             for key in keys {
-                summaries.push(pipeline::ingest_object(&store, &key, None, &output, &opts, work.path()).await?);
+                summaries
+                    .push(pipeline::ingest_object(&store, &key, None, &output, &opts, work.path()).await?);
             }
             continue;
         }
@@ -108,7 +127,11 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
         for file in files {
             let key = local_key(&root, &file, opts.dataset);
             let dir = file.parent().unwrap_or(Path::new("."));
-            let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = file
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             let mut meta = LocalStore::new(dir).head(&name).await?.context("file vanished")?;
             meta.key = key;
             if pipeline::already_ingested(&output, &meta).await? {
@@ -118,7 +141,10 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
             let mut o = opts.clone();
             o.dataset = o.dataset.or_else(|| pipeline::dataset_of_key(&meta.key));
             let job = tempfile::tempdir_in(work.path())?;
-            summaries.push(pipeline::process_file(&file, meta, file.display().to_string(), &output, &o, job.path()).await?);
+            summaries.push(
+                pipeline::process_file(&file, meta, file.display().to_string(), &output, &o, job.path())
+                    .await?,
+            );
         }
     }
     print_table(&summaries);
@@ -128,13 +154,20 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
             .iter()
             .map(|s| format!("  {}: {}", s.key, s.error.as_deref().unwrap_or("rejected")))
             .collect();
-        bail!("{} input(s) could not be ingested (see their reports):\n{}", rejected.len(), lines.join("\n"));
+        bail!(
+            "{} input(s) could not be ingested (see their reports):\n{}",
+            rejected.len(),
+            lines.join("\n")
+        );
     }
     Ok(())
 }
 
 fn print_table(summaries: &[Summary]) {
-    println!("{:<10} {:<10} {:>10} {:>10} {:>10}  source", "outcome", "dataset", "read", "written", "rejected");
+    println!(
+        "{:<10} {:<10} {:>10} {:>10} {:>10}  source",
+        "outcome", "dataset", "read", "written", "rejected"
+    );
     for s in summaries {
         println!(
             "{:<10} {:<10} {:>10} {:>10} {:>10}  {}",
@@ -158,7 +191,10 @@ mod tests {
         assert_eq!(k("fx", "fx/sales/2011/a.csv", None), "incoming/sales/2011/a.csv");
         assert_eq!(k("fx/sales", "fx/sales/a.csv", None), "incoming/sales/a.csv");
         assert_eq!(k("dl", "dl/a.csv", None), "incoming/a.csv");
-        assert_eq!(k("dl", "dl/x/a.csv", Some(Dataset::Customers)), "incoming/customers/x/a.csv");
+        assert_eq!(
+            k("dl", "dl/x/a.csv", Some(Dataset::Customers)),
+            "incoming/customers/x/a.csv"
+        );
         assert_eq!(k("", "a.csv", Some(Dataset::Sales)), "incoming/sales/a.csv");
     }
 }

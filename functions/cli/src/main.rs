@@ -9,7 +9,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "segflow", version, about = "Sales exports to typed Parquet and customer segments")]
+#[command(
+    name = "segflow",
+    version,
+    about = "Sales exports to typed Parquet and customer segments"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -105,7 +109,12 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Ingest { inputs, out, args } => ingest_cmd::ingest(&inputs, &out, &args).await,
         Cmd::Segment { data, out, args } => segment_cmd::segment(&data, &out, &args).await,
-        Cmd::Run { dir, out, ingest, segment } => {
+        Cmd::Run {
+            dir,
+            out,
+            ingest,
+            segment,
+        } => {
             let ingested = ingest_cmd::ingest(&[dir.display().to_string()], &out, &ingest).await;
             // Segment even when some file was rejected: the other files' data is valid, and the
             // error is still reported through the exit status.

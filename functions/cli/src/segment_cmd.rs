@@ -1,5 +1,5 @@
 use anyhow::Result;
-use segflow_segment_fn::{run_job, SegmentConfig, SegmentRequest};
+use segflow_segment_fn::{SegmentConfig, SegmentRequest, run_job};
 use segflow_storage::AnyStore;
 
 use crate::SegmentArgs;
@@ -8,9 +8,17 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs) -> Result<()> {
     let config = SegmentConfig::from_env()?;
     let data = AnyStore::open(data).await;
     let out_store = AnyStore::open(out).await;
-    let req = SegmentRequest { as_of: args.as_of, k: args.k };
+    let req = SegmentRequest {
+        as_of: args.as_of,
+        k: args.k,
+    };
     let summary = run_job(&data, &out_store, &req, &config).await?;
-    println!("segments as of {} written to {}/{}", summary.as_of, out.trim_end_matches('/'), summary.run_prefix);
+    println!(
+        "segments as of {} written to {}/{}",
+        summary.as_of,
+        out.trim_end_matches('/'),
+        summary.run_prefix
+    );
     for f in &summary.files {
         println!("  {f}");
     }

@@ -9,7 +9,11 @@ fn repo() -> PathBuf {
 }
 
 fn segflow(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_segflow")).args(args).current_dir(repo()).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_segflow"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("runs")
 }
 
 fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
@@ -21,7 +25,10 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+                out.push((
+                    p.strip_prefix(root).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                ));
             }
         }
     }
@@ -34,21 +41,47 @@ fn run_on_the_bundled_fixtures_writes_the_whole_layout_deterministically() {
     let a = tempfile::tempdir().unwrap();
     let out = segflow(&["run", "fixtures/exports", "--out", a.path().to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
-    for f in ["customers.parquet", "customers.csv", "segments.csv", "segments.json", "rfm_matrix.csv", "winback.csv", "manifest.json"] {
-        assert!(a.path().join("segments/latest").join(f).is_file(), "segments/latest/{f} missing; stdout: {stdout}");
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "customers.parquet",
+        "customers.csv",
+        "segments.csv",
+        "segments.json",
+        "rfm_matrix.csv",
+        "winback.csv",
+        "manifest.json",
+    ] {
+        assert!(
+            a.path().join("segments/latest").join(f).is_file(),
+            "segments/latest/{f} missing; stdout: {stdout}"
+        );
     }
     assert!(a.path().join("state/segments/model.json").is_file());
     assert!(a.path().join("curated/customers").is_dir() && a.path().join("curated/activity").is_dir());
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(a.path().join("segments/latest/manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["as_of"], "2023-12-08", "the latest order day in the fixtures");
+        serde_json::from_slice(&std::fs::read(a.path().join("segments/latest/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["as_of"], "2023-12-08",
+        "the latest order day in the fixtures"
+    );
 
     // The same inputs into a fresh folder: byte-identical data and segment files.
     let b = tempfile::tempdir().unwrap();
-    assert!(segflow(&["run", "fixtures/exports", "--out", b.path().to_str().unwrap()]).status.success());
+    assert!(
+        segflow(&["run", "fixtures/exports", "--out", b.path().to_str().unwrap()])
+            .status
+            .success()
+    );
     let data = |root: &Path| -> Vec<(String, Vec<u8>)> {
-        tree(root).into_iter().filter(|(k, _)| k.starts_with("curated/") || k.starts_with("segments/")).collect()
+        tree(root)
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("curated/") || k.starts_with("segments/"))
+            .collect()
     };
     assert_eq!(data(a.path()), data(b.path()));
 
@@ -62,14 +95,29 @@ fn run_on_the_bundled_fixtures_writes_the_whole_layout_deterministically() {
 #[test]
 fn an_input_that_is_not_an_export_fails_with_a_clear_message_and_a_report() {
     let dir = tempfile::tempdir().unwrap();
-    let out = segflow(&["ingest", "fixtures/broken/not_sales.csv", "--dataset", "sales", "--out", dir.path().to_str().unwrap()]);
+    let out = segflow(&[
+        "ingest",
+        "fixtures/broken/not_sales.csv",
+        "--dataset",
+        "sales",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("could not be ingested") && err.contains("not_sales.csv") && err.contains("order date"), "{err}");
+    assert!(
+        err.contains("could not be ingested") && err.contains("not_sales.csv") && err.contains("order date"),
+        "{err}"
+    );
     let reports = tree(&dir.path().join("reports"));
     assert_eq!(reports.len(), 1);
     assert!(!dir.path().join("curated").exists());
-    let missing = segflow(&["ingest", "fixtures/nope.csv", "--out", dir.path().to_str().unwrap()]);
+    let missing = segflow(&[
+        "ingest",
+        "fixtures/nope.csv",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file"));
 }
@@ -77,7 +125,13 @@ fn an_input_that_is_not_an_export_fails_with_a_clear_message_and_a_report() {
 #[test]
 fn segment_without_data_fails_cleanly_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = segflow(&["segment", "--data", dir.path().to_str().unwrap(), "--out", dir.path().to_str().unwrap()]);
+    let out = segflow(&[
+        "segment",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no curated sales data"));
     assert!(tree(dir.path()).is_empty());
@@ -94,9 +148,24 @@ fn logs_never_contain_row_contents_even_at_trace_level() {
         .unwrap();
     assert!(out.status.success());
     let logs = String::from_utf8_lossy(&out.stderr);
-    assert!(logs.contains("rows_read") || logs.contains("segment"), "trace logging is on: {}", &logs[..logs.len().min(500)]);
+    assert!(
+        logs.contains("rows_read") || logs.contains("segment"),
+        "trace logging is on: {}",
+        &logs[..logs.len().min(500)]
+    );
     // Values that occur only inside rows: product names, customer ids, emails, amounts, cities.
-    for secret in ["WHITE HANGING HEART", "12346", "sara@example.com", "۱۲٬۵۰۰٬۰۰۰", "Teekanne", "c12347@example.com", "تهران"] {
-        assert!(!logs.contains(secret), "log output contains row content {secret:?}");
+    for secret in [
+        "WHITE HANGING HEART",
+        "12346",
+        "sara@example.com",
+        "۱۲٬۵۰۰٬۰۰۰",
+        "Teekanne",
+        "c12347@example.com",
+        "تهران",
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "log output contains row content {secret:?}"
+        );
     }
 }

@@ -18,14 +18,23 @@ pub fn latest_timestamp(files: &[impl AsRef<Path>], column: &str) -> Result<Opti
         let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
         let reader = SerializedFileReader::new(file)?;
         let meta = reader.metadata();
-        let Some(idx) = meta.file_metadata().schema_descr().columns().iter().position(|c| c.name() == column) else {
-            return Err(EngineError::Invalid(format!("{}: no column {column}", path.display())));
+        let Some(idx) = meta
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .position(|c| c.name() == column)
+        else {
+            return Err(EngineError::Invalid(format!(
+                "{}: no column {column}",
+                path.display()
+            )));
         };
         for rg in meta.row_groups() {
-            if let Some(Statistics::Int64(s)) = rg.column(idx).statistics() {
-                if let Some(max) = s.max_opt() {
-                    latest = Some(latest.map_or(*max, |l| l.max(*max)));
-                }
+            if let Some(Statistics::Int64(s)) = rg.column(idx).statistics()
+                && let Some(max) = s.max_opt()
+            {
+                latest = Some(latest.map_or(*max, |l| l.max(*max)));
             }
         }
     }

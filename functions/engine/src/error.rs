@@ -21,7 +21,10 @@ pub enum EngineError {
 
 impl EngineError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        EngineError::Io { path: path.into(), source }
+        EngineError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -35,7 +35,10 @@ pub struct Rule {
 }
 
 fn rule(pattern: &str, value: f64) -> Rule {
-    Rule { pattern: pattern.to_string(), value }
+    Rule {
+        pattern: pattern.to_string(),
+        value,
+    }
 }
 
 /// The points table. Serialisable so a deployment can replace it with its own JSON.
@@ -95,7 +98,12 @@ impl Default for LeadScoring {
                 rule("کارآموز", 0.5),
                 rule("دانشجو", 0.5),
             ],
-            key_pages: vec![rule("pricing", 10.0), rule("demo", 10.0), rule("contact", 8.0), rule("quote", 8.0)],
+            key_pages: vec![
+                rule("pricing", 10.0),
+                rule("demo", 10.0),
+                rule("contact", 8.0),
+                rule("quote", 8.0),
+            ],
             half_life_days: None,
             medium_from: 100.0,
             strong_above: 200.0,
@@ -107,25 +115,41 @@ impl LeadScoring {
     /// Validated before any scoring, like the clustering parameters.
     pub fn check(&self) -> Result<()> {
         let bad = |m: String| Err(EngineError::Invalid(format!("lead scoring: {m}")));
+        // Written so that NaN thresholds fail the check too.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(self.medium_from < self.strong_above) {
-            return bad(format!("medium_from ({}) must be below strong_above ({})", self.medium_from, self.strong_above));
+            return bad(format!(
+                "medium_from ({}) must be below strong_above ({})",
+                self.medium_from, self.strong_above
+            ));
         }
-        if let Some(h) = self.half_life_days {
-            if !(h > 0.0 && h.is_finite()) {
-                return bad(format!("half_life_days must be positive, not {h}"));
-            }
+        if let Some(h) = self.half_life_days
+            && !(h > 0.0 && h.is_finite())
+        {
+            return bad(format!("half_life_days must be positive, not {h}"));
         }
-        if let Some(r) = self.job_titles.iter().find(|r| !(r.value >= 0.0 && r.value.is_finite())) {
+        if let Some(r) = self
+            .job_titles
+            .iter()
+            .find(|r| !(r.value >= 0.0 && r.value.is_finite()))
+        {
             return bad(format!("job-title weight for {:?} must be ≥ 0", r.pattern));
         }
-        if self.points.values().chain(self.key_pages.iter().map(|r| &r.value)).any(|v| !v.is_finite()) {
+        if self
+            .points
+            .values()
+            .chain(self.key_pages.iter().map(|r| &r.value))
+            .any(|v| !v.is_finite())
+        {
             return bad("points must be finite numbers".into());
         }
         Ok(())
     }
 
     pub fn title_weight(&self, title: Option<&str>) -> f64 {
-        let Some(t) = title.map(str::to_lowercase) else { return 1.0 };
+        let Some(t) = title.map(str::to_lowercase) else {
+            return 1.0;
+        };
         // Short Latin patterns ("vp", "ceo", "lead") must match a whole word: "Leadership coach"
         // is not a team lead.
         self.job_titles
@@ -142,8 +166,13 @@ impl LeadScoring {
     }
 
     fn page_bonus(&self, page: Option<&str>) -> f64 {
-        let Some(p) = page.map(str::to_lowercase) else { return 0.0 };
-        self.key_pages.iter().find(|r| p.contains(&r.pattern.to_lowercase())).map_or(0.0, |r| r.value)
+        let Some(p) = page.map(str::to_lowercase) else {
+            return 0.0;
+        };
+        self.key_pages
+            .iter()
+            .find(|r| p.contains(&r.pattern.to_lowercase()))
+            .map_or(0.0, |r| r.value)
     }
 
     pub fn band(&self, score: f64) -> Band {
@@ -260,8 +289,11 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
         .map(|(contact, a)| {
             // Rounded to 1/100 so float noise never moves a lead across a band edge.
             let score = (a.by_type.values().map(|(_, p)| p).sum::<f64>() * 100.0).round() / 100.0;
-            let mut contributions: Vec<(String, u32, f64)> =
-                a.by_type.into_iter().map(|(t, (n, p))| (t, n, (p * 100.0).round() / 100.0)).collect();
+            let mut contributions: Vec<(String, u32, f64)> = a
+                .by_type
+                .into_iter()
+                .map(|(t, (n, p))| (t, n, (p * 100.0).round() / 100.0))
+                .collect();
             contributions.sort_by(|x, y| y.2.abs().total_cmp(&x.2.abs()).then_with(|| x.0.cmp(&y.0)));
             LeadScore {
                 contact: contact.to_string(),
@@ -275,7 +307,11 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
             }
         })
         .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.contact.cmp(&b.contact)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.contact.cmp(&b.contact))
+    });
     out
 }
 
@@ -285,20 +321,31 @@ pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
     for path in files {
         let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-        let wanted = ["contact_id", "email", "event_type", "event_ts", "page", "job_title"];
+        let wanted = [
+            "contact_id",
+            "email",
+            "event_type",
+            "event_ts",
+            "page",
+            "job_title",
+        ];
         let schema = builder.parquet_schema();
-        let idx: Vec<usize> =
-            (0..schema.num_columns()).filter(|i| wanted.contains(&schema.column(*i).name())).collect();
+        let idx: Vec<usize> = (0..schema.num_columns())
+            .filter(|i| wanted.contains(&schema.column(*i).name()))
+            .collect();
         let mask = ProjectionMask::leaves(schema, idx);
         for batch in builder.with_projection(mask).build()? {
             let b = batch?;
             let col = |n: &str| {
-                b.column_by_name(n).ok_or_else(|| EngineError::Invalid(format!("{}: no column {n}", path.display())))
+                b.column_by_name(n)
+                    .ok_or_else(|| EngineError::Invalid(format!("{}: no column {n}", path.display())))
             };
             let contact = col("contact_id")?.as_string::<i32>().clone();
             let email = col("email")?.as_string::<i32>().clone();
             let event = col("event_type")?.as_string::<i32>().clone();
-            let ts = col("event_ts")?.as_primitive::<TimestampMicrosecondType>().clone();
+            let ts = col("event_ts")?
+                .as_primitive::<TimestampMicrosecondType>()
+                .clone();
             let page = col("page")?.as_string::<i32>().clone();
             let title = col("job_title")?.as_string::<i32>().clone();
             let opt = |a: &arrow::array::StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
@@ -357,7 +404,13 @@ mod tests {
             // Intern: the same activities: 30×0.5 + 40×0.5 + 12 = 47
             act("intern", "download", 1, Some("Marketing Intern"), None),
             act("intern", "form_submit", 2, Some("Marketing Intern"), None),
-            act("intern", "page_view", 3, Some("Marketing Intern"), Some("/pricing")),
+            act(
+                "intern",
+                "page_view",
+                3,
+                Some("Marketing Intern"),
+                Some("/pricing"),
+            ),
             // Newsletter then unsubscribe: 20 − 50 = −30
             act("gone", "newsletter_signup", 1, None, None),
             act("gone", "unsubscribe", 2, None, None),
@@ -373,13 +426,18 @@ mod tests {
         assert!(by("gone").unsubscribed && !by("ceo").unsubscribed);
         assert!(s.iter().all(|l| l.contact != "late"));
         assert_eq!(s[0].contact, "ceo", "sorted by score");
-        assert_eq!(by("ceo").contributions_text(), "form_submit×1 +80, download×1 +60, page_view×1 +12");
+        assert_eq!(
+            by("ceo").contributions_text(),
+            "form_submit×1 +80, download×1 +60, page_view×1 +12"
+        );
     }
 
     #[test]
     fn strong_leads_and_grades() {
         let c = LeadScoring::default();
-        let acts: Vec<Activity> = (0..3).map(|d| act("vp", "form_submit", d, Some("VP Sales"), None)).collect();
+        let acts: Vec<Activity> = (0..3)
+            .map(|d| act("vp", "form_submit", d, Some("VP Sales"), None))
+            .collect();
         let s = score_leads(&acts, &c, 5 * DAY);
         assert_eq!(s[0].score, 204.0, "3 × 40 × 1.7");
         assert_eq!(s[0].band, Band::Strong);
@@ -391,7 +449,10 @@ mod tests {
 
     #[test]
     fn decay_halves_points_per_half_life() {
-        let c = LeadScoring { half_life_days: Some(30.0), ..LeadScoring::default() };
+        let c = LeadScoring {
+            half_life_days: Some(30.0),
+            ..LeadScoring::default()
+        };
         let s = score_leads(&[act("a", "video_view", 0, None, None)], &c, 30 * DAY);
         assert_eq!(s[0].score, 7.5);
     }
@@ -407,9 +468,15 @@ mod tests {
 
     #[test]
     fn invalid_tables_are_refused_before_scoring() {
-        let bad = LeadScoring { medium_from: 300.0, ..LeadScoring::default() };
+        let bad = LeadScoring {
+            medium_from: 300.0,
+            ..LeadScoring::default()
+        };
         assert!(bad.check().is_err());
-        let bad = LeadScoring { half_life_days: Some(0.0), ..LeadScoring::default() };
+        let bad = LeadScoring {
+            half_life_days: Some(0.0),
+            ..LeadScoring::default()
+        };
         assert!(bad.check().is_err());
         assert!(LeadScoring::default().check().is_ok());
     }

@@ -23,7 +23,9 @@ impl Pseudonymizer {
         if key.is_empty() {
             return None;
         }
-        Some(Pseudonymizer { mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length") })
+        Some(Pseudonymizer {
+            mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length"),
+        })
     }
 
     /// `p_` + the first 16 bytes of HMAC-SHA256(key, id), hex: 128 bits, collision-free in practice.
@@ -48,7 +50,10 @@ mod tests {
     fn matches_rfc_4231_test_case_2() {
         // Key "Jefe", data "what do ya want for nothing?": HMAC-SHA256 starts 5bdcc146bf60754e6a042426089575c7.
         let p = Pseudonymizer::new(b"Jefe").unwrap();
-        assert_eq!(p.pseudonym("what do ya want for nothing?"), "p_5bdcc146bf60754e6a042426089575c7");
+        assert_eq!(
+            p.pseudonym("what do ya want for nothing?"),
+            "p_5bdcc146bf60754e6a042426089575c7"
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ use std::io::{self, Write};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 
-pub const HEADER: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+pub const HEADER: &str =
+    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
 
 /// Number of products in the catalogue.
 pub const N_PRODUCTS: usize = 4000;
@@ -75,7 +76,9 @@ impl Rng {
     /// Independent stream per purpose, so that e.g. the catalogue does not change when the
     /// number of rows does.
     fn new(seed: u64, stream: u64) -> Rng {
-        Rng(Xoshiro256PlusPlus::seed_from_u64(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        Rng(Xoshiro256PlusPlus::seed_from_u64(
+            seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ))
     }
 
     fn u64(&mut self) -> u64 {
@@ -200,8 +203,8 @@ fn weekday(days: i64) -> usize {
 
 const WEEKDAY_WEIGHT: [f64; 7] = [1.0, 1.05, 1.0, 1.1, 0.85, 0.35, 0.12];
 const HOUR_WEIGHT: [f64; 24] = [
-    0.005, 0.003, 0.002, 0.002, 0.003, 0.01, 0.04, 0.12, 0.5, 0.9, 1.2, 1.2, 1.1, 1.0, 0.9, 0.8, 0.55, 0.3, 0.2,
-    0.15, 0.1, 0.06, 0.03, 0.01,
+    0.005, 0.003, 0.002, 0.002, 0.003, 0.01, 0.04, 0.12, 0.5, 0.9, 1.2, 1.2, 1.1, 1.0, 0.9, 0.8, 0.55, 0.3,
+    0.2, 0.15, 0.1, 0.06, 0.03, 0.01,
 ];
 /// Retail seasonality: a build-up to November.
 const MONTH_WEIGHT: [f64; 12] = [0.8, 0.8, 0.95, 0.85, 1.0, 0.95, 0.95, 0.95, 1.2, 1.3, 1.5, 1.1];
@@ -232,7 +235,11 @@ impl Clock {
             }
         }
         cum.push(acc);
-        Clock { cum, slot: 0, day_prefix }
+        Clock {
+            cum,
+            slot: 0,
+            day_prefix,
+        }
     }
 
     /// Appends `M/D/YYYY H:MM` for the time at share `u` ∈ [0, 1) of the period's weight.
@@ -244,7 +251,12 @@ impl Clock {
             self.slot += 1;
         }
         let (lo, hi) = (self.cum[self.slot], self.cum[self.slot + 1]);
-        let minute = if hi > lo { (((target - lo) / (hi - lo)) * 60.0) as u64 } else { 0 }.min(59);
+        let minute = if hi > lo {
+            (((target - lo) / (hi - lo)) * 60.0) as u64
+        } else {
+            0
+        }
+        .min(59);
         out.extend_from_slice(&self.day_prefix[self.slot / 24]);
         push_u64(out, (self.slot % 24) as u64);
         out.push(b':');
@@ -264,18 +276,98 @@ struct Product {
 }
 
 const ADJECTIVES: [&str; 50] = [
-    "WHITE", "RED", "PINK", "BLUE", "GREEN", "IVORY", "BLACK", "VINTAGE", "RETRO", "REGENCY", "SWEETHEART", "GLASS",
-    "WOODEN", "ZINC", "ENAMEL", "CERAMIC", "PAPER", "FELTCRAFT", "HANGING", "HEART", "STAR", "SPOTTY", "FLORAL",
-    "CHRISTMAS", "EASTER", "JUMBO", "SMALL", "LARGE", "MINI", "ANTIQUE", "FRENCH", "SET OF 3", "SET OF 6",
-    "PACK OF 12", "ROSES", "POLKADOT", "SKULL", "ALARM", "LUNCH", "PARTY", "GARDEN", "KITCHEN", "BATHROOM",
-    "CHILDRENS", "DOLLY GIRL", "SPACEBOY", "LOVE", "HOME SWEET HOME", "SCANDINAVIAN", "CAKE",
+    "WHITE",
+    "RED",
+    "PINK",
+    "BLUE",
+    "GREEN",
+    "IVORY",
+    "BLACK",
+    "VINTAGE",
+    "RETRO",
+    "REGENCY",
+    "SWEETHEART",
+    "GLASS",
+    "WOODEN",
+    "ZINC",
+    "ENAMEL",
+    "CERAMIC",
+    "PAPER",
+    "FELTCRAFT",
+    "HANGING",
+    "HEART",
+    "STAR",
+    "SPOTTY",
+    "FLORAL",
+    "CHRISTMAS",
+    "EASTER",
+    "JUMBO",
+    "SMALL",
+    "LARGE",
+    "MINI",
+    "ANTIQUE",
+    "FRENCH",
+    "SET OF 3",
+    "SET OF 6",
+    "PACK OF 12",
+    "ROSES",
+    "POLKADOT",
+    "SKULL",
+    "ALARM",
+    "LUNCH",
+    "PARTY",
+    "GARDEN",
+    "KITCHEN",
+    "BATHROOM",
+    "CHILDRENS",
+    "DOLLY GIRL",
+    "SPACEBOY",
+    "LOVE",
+    "HOME SWEET HOME",
+    "SCANDINAVIAN",
+    "CAKE",
 ];
 const NOUNS: [&str; 40] = [
-    "T-LIGHT HOLDER", "LANTERN", "CANDLE", "MUG", "TEACUP AND SAUCER", "BAG", "LUNCH BOX", "CLOCK", "MIRROR",
-    "PHOTO FRAME", "SIGN", "CUSHION COVER", "NAPKINS", "PAPER PLATES", "CAKE CASES", "BUNTING", "DOORMAT", "TIN",
-    "STORAGE JAR", "BOTTLE", "PURSE", "NOTEBOOK", "PENCILS", "STICKERS", "GIFT WRAP", "CARD", "DECORATION",
-    "ORNAMENT", "HOT WATER BOTTLE", "APRON", "OVEN GLOVE", "TEA TOWEL", "PLANT POT", "BIRD FEEDER", "WALL ART",
-    "COASTER", "TRAY", "BOWL", "JUG", "SPOON",
+    "T-LIGHT HOLDER",
+    "LANTERN",
+    "CANDLE",
+    "MUG",
+    "TEACUP AND SAUCER",
+    "BAG",
+    "LUNCH BOX",
+    "CLOCK",
+    "MIRROR",
+    "PHOTO FRAME",
+    "SIGN",
+    "CUSHION COVER",
+    "NAPKINS",
+    "PAPER PLATES",
+    "CAKE CASES",
+    "BUNTING",
+    "DOORMAT",
+    "TIN",
+    "STORAGE JAR",
+    "BOTTLE",
+    "PURSE",
+    "NOTEBOOK",
+    "PENCILS",
+    "STICKERS",
+    "GIFT WRAP",
+    "CARD",
+    "DECORATION",
+    "ORNAMENT",
+    "HOT WATER BOTTLE",
+    "APRON",
+    "OVEN GLOVE",
+    "TEA TOWEL",
+    "PLANT POT",
+    "BIRD FEEDER",
+    "WALL ART",
+    "COASTER",
+    "TRAY",
+    "BOWL",
+    "JUG",
+    "SPOON",
 ];
 const COMMA_SUFFIXES: [&str; 4] = ["PANTRY DESIGN", "ASSORTED", "PINK/WHITE", "SET OF 4"];
 
@@ -331,8 +423,16 @@ impl Catalogue {
                 } else {
                     (2.0f64.ln() + 0.8 * rng.normal()).exp().clamp(0.29, 50.0)
                 };
-                let cents = if price < 1.0 { (price * 100.0).round() } else { (price * 20.0).round() * 5.0 };
-                Product { code: code.into_bytes(), desc: csv_field(&desc), cents: cents.max(1.0) as u32 }
+                let cents = if price < 1.0 {
+                    (price * 100.0).round()
+                } else {
+                    (price * 20.0).round() * 5.0
+                };
+                Product {
+                    code: code.into_bytes(),
+                    desc: csv_field(&desc),
+                    cents: cents.max(1.0) as u32,
+                }
             })
             .collect();
         // Zipf-like popularity with a flattened head.
@@ -347,8 +447,27 @@ struct Quantities {
     packs: Discrete,
 }
 
-const SMALL_QTY: [(u32, f64); 9] = [(1, 30.0), (2, 18.0), (3, 8.0), (4, 10.0), (5, 3.0), (6, 14.0), (8, 4.0), (10, 5.0), (12, 8.0)];
-const PACK_QTY: [(u32, f64); 8] = [(24, 30.0), (25, 8.0), (36, 6.0), (48, 12.0), (50, 6.0), (72, 4.0), (96, 6.0), (100, 4.0)];
+const SMALL_QTY: [(u32, f64); 9] = [
+    (1, 30.0),
+    (2, 18.0),
+    (3, 8.0),
+    (4, 10.0),
+    (5, 3.0),
+    (6, 14.0),
+    (8, 4.0),
+    (10, 5.0),
+    (12, 8.0),
+];
+const PACK_QTY: [(u32, f64); 8] = [
+    (24, 30.0),
+    (25, 8.0),
+    (36, 6.0),
+    (48, 12.0),
+    (50, 6.0),
+    (72, 4.0),
+    (96, 6.0),
+    (100, 4.0),
+];
 
 impl Quantities {
     fn new() -> Quantities {
@@ -425,7 +544,9 @@ fn plan(cfg: &Config, customers_used: u32, rng: &mut Rng) -> Vec<u64> {
     // Popularity: Lomax (Pareto II) weights: many near zero (one-time buyers), a heavy tail of
     // regulars. Everyone in the base buys at least once.
     let c = customers_used as usize;
-    let weights: Vec<f64> = (0..c).map(|_| (rng.open01().powf(-1.0 / 1.5) - 1.0).min(300.0)).collect();
+    let weights: Vec<f64> = (0..c)
+        .map(|_| (rng.open01().powf(-1.0 / 1.5) - 1.0).min(300.0))
+        .collect();
     let total: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
     let extra = for_customers.saturating_sub(c as u64) as f64;
     for (i, w) in weights.iter().enumerate() {
@@ -433,7 +554,11 @@ fn plan(cfg: &Config, customers_used: u32, rng: &mut Rng) -> Vec<u64> {
         // Active window: some customers were there from the start, others join later; some
         // stay to the end, others lapse.
         let a = if rng.chance(0.55) { 0.0 } else { rng.f64() * 0.95 };
-        let mut b = if rng.chance(0.6) { 1.0 } else { a + (1.0 - a) * rng.f64() };
+        let mut b = if rng.chance(0.6) {
+            1.0
+        } else {
+            a + (1.0 - a) * rng.f64()
+        };
         b = b.max((a + 0.02).min(1.0));
         let regular = rng.chance(0.5);
         for k in 0..n {
@@ -598,7 +723,10 @@ pub fn generate<W: Write>(cfg: &Config, out: W) -> io::Result<Stats> {
         catalogue: &catalogue,
         countries: COUNTRIES.iter().map(|c| csv_field(c.0)).collect(),
         clock: Clock::new(cfg.start_day, days),
-        stats: Stats { customers_used, ..Stats::default() },
+        stats: Stats {
+            customers_used,
+            ..Stats::default()
+        },
         next_invoice: FIRST_INVOICE,
         buf: Vec::with_capacity(1 << 16),
         inv: Vec::with_capacity(16),
@@ -637,7 +765,11 @@ pub fn generate<W: Write>(cfg: &Config, out: W) -> io::Result<Stats> {
             let c = &customers[customer as usize];
             (c.country, f64::from(c.basket))
         };
-        let n = if rng.chance(SINGLE_LINE_SHARE) { 1 } else { rng.lines(basket) };
+        let n = if rng.chance(SINGLE_LINE_SHARE) {
+            1
+        } else {
+            rng.lines(basket)
+        };
         w.begin(false, customer);
         lines.clear();
         for _ in 0..n {
@@ -648,26 +780,51 @@ pub fn generate<W: Write>(cfg: &Config, out: W) -> io::Result<Stats> {
             let qty = quantities.sample(&mut rng);
             let base = catalogue.products[product].cents;
             // Trade packs get a bulk price.
-            let cents = if qty >= 24 { ((f64::from(base) * 0.85).round() as u32).max(1) } else { base };
-            let line = Line { product: product as u16, qty, cents };
+            let cents = if qty >= 24 {
+                ((f64::from(base) * 0.85).round() as u32).max(1)
+            } else {
+                base
+            };
+            let line = Line {
+                product: product as u16,
+                qty,
+                cents,
+            };
             w.row(line, false, country);
             lines.push(line);
         }
         out.write_all(&w.buf)?;
         if customer != GUEST && !lines.is_empty() && rng.chance(CANCEL_SHARE) {
             let u = rng.f64();
-            let count = if u < 0.7 { 1 } else if u < 0.9 { 2 } else { 3 }.min(lines.len());
+            let count = if u < 0.7 {
+                1
+            } else if u < 0.9 {
+                2
+            } else {
+                3
+            }
+            .min(lines.len());
             let start = rng.below(lines.len() as u64) as usize;
             let mut ret = [Line::default(); 3];
             for (j, r) in ret.iter_mut().enumerate().take(count) {
                 let l = lines[(start + j) % lines.len()];
-                let qty = if rng.chance(0.7) { l.qty } else { 1 + rng.below(u64::from(l.qty)) as u32 };
+                let qty = if rng.chance(0.7) {
+                    l.qty
+                } else {
+                    1 + rng.below(u64::from(l.qty)) as u32
+                };
                 *r = Line { qty, ..l };
             }
             let delay_days = CANCEL_MIN_DAYS + rng.exp(CANCEL_MEAN_EXTRA_DAYS);
             let due = w.stats.rows + ((delay_days * rows_per_day) as u64).max(1);
             seq += 1;
-            pending.push(Reverse(Pending { due, seq, customer, n: count as u8, lines: ret }));
+            pending.push(Reverse(Pending {
+                due,
+                seq,
+                customer,
+                n: count as u8,
+                lines: ret,
+            }));
         }
     }
     out.flush()?;
@@ -679,7 +836,13 @@ mod tests {
     use super::*;
 
     fn cfg(rows: u64, seed: u64) -> Config {
-        Config { rows, customers: 2000, seed, start_day: parse_date("2022-12-01").unwrap(), days: 374 }
+        Config {
+            rows,
+            customers: 2000,
+            seed,
+            start_day: parse_date("2022-12-01").unwrap(),
+            days: 374,
+        }
     }
 
     fn run(c: &Config) -> (Vec<u8>, Stats) {
@@ -722,7 +885,10 @@ mod tests {
     fn header_is_exact() {
         let (out, _) = run(&cfg(10, 1));
         let text = String::from_utf8(out).unwrap();
-        assert_eq!(text.lines().next().unwrap(), "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country");
+        assert_eq!(
+            text.lines().next().unwrap(),
+            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+        );
         let (out, stats) = run(&cfg(0, 1));
         assert_eq!(out, HEADER.as_bytes());
         assert_eq!(stats.rows, 0);
@@ -761,14 +927,19 @@ mod tests {
             rows += 1;
             let qty: i64 = f[3].parse().unwrap();
             let price: f64 = f[5].parse().unwrap();
-            assert!(price > 0.0 && f[5].split('.').nth(1).unwrap().len() == 2, "{line}");
+            assert!(
+                price > 0.0 && f[5].split('.').nth(1).unwrap().len() == 2,
+                "{line}"
+            );
             if f[0].starts_with('C') {
                 returns += 1;
                 assert!(qty < 0, "{line}");
                 assert!(!f[6].is_empty(), "returns belong to a customer: {line}");
             } else {
                 assert!(qty > 0, "{line}");
-                invoices.entry(f[0].clone()).or_insert((f[6].is_empty(), f[6].clone()));
+                invoices
+                    .entry(f[0].clone())
+                    .or_insert((f[6].is_empty(), f[6].clone()));
                 if (1..=12).contains(&qty) {
                     qty_small += 1;
                 }
@@ -792,7 +963,10 @@ mod tests {
         assert!((0.013..0.027).contains(&ret), "return line share {ret}");
         assert_eq!(returns, stats.return_rows);
         let lines_per_invoice = (rows - returns) as f64 / invoices.len() as f64;
-        assert!((8.5..11.5).contains(&lines_per_invoice), "lines per invoice {lines_per_invoice}");
+        assert!(
+            (8.5..11.5).contains(&lines_per_invoice),
+            "lines per invoice {lines_per_invoice}"
+        );
         let uk = uk as f64 / rows as f64;
         assert!((0.78..0.92).contains(&uk), "UK share {uk}");
         assert!(qty_small as f64 / (rows - returns) as f64 > 0.7);
@@ -823,7 +997,10 @@ mod tests {
             let key = (f[6].clone(), f[1].clone());
             if f[0].starts_with('C') {
                 let first = bought.get(&key).copied();
-                assert!(first.is_some_and(|j| j < i), "return without an earlier purchase: {line}");
+                assert!(
+                    first.is_some_and(|j| j < i),
+                    "return without an earlier purchase: {line}"
+                );
                 checked += 1;
             } else {
                 bought.entry(key).or_insert(i);

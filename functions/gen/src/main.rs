@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "segflow-gen", version, about = "Deterministic generator of realistic sales exports (UCI Online Retail layout)")]
+#[command(
+    name = "segflow-gen",
+    version,
+    about = "Deterministic generator of realistic sales exports (UCI Online Retail layout)"
+)]
 struct Args {
     /// Data rows to write (exactly; the header is extra).
     #[arg(long, default_value_t = 10_000_000)]
@@ -46,10 +50,18 @@ fn main() -> ExitCode {
         eprintln!("error: --days must be at least 1");
         return ExitCode::FAILURE;
     }
-    let cfg = generator::Config { rows: args.rows, customers: args.customers, seed: args.seed, start_day, days: args.days };
+    let cfg = generator::Config {
+        rows: args.rows,
+        customers: args.customers,
+        seed: args.seed,
+        start_day,
+        days: args.days,
+    };
     let started = std::time::Instant::now();
     let result = match &args.out {
-        Some(path) => File::create(path).and_then(|f| generator::generate(&cfg, BufWriter::with_capacity(BUFFER, f))),
+        Some(path) => {
+            File::create(path).and_then(|f| generator::generate(&cfg, BufWriter::with_capacity(BUFFER, f)))
+        }
         None => {
             let stdout = io::stdout().lock();
             generator::generate(&cfg, BufWriter::with_capacity(BUFFER, stdout))

@@ -43,13 +43,17 @@ impl IngestConfig {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut c = IngestConfig::default();
         if let Some(tz) = get("SEGFLOW_TIMEZONE").filter(|s| !s.is_empty()) {
-            c.timezone = tz.parse().map_err(|_| ConfigError(format!("SEGFLOW_TIMEZONE: unknown time zone {tz:?}")))?;
+            c.timezone = tz
+                .parse()
+                .map_err(|_| ConfigError(format!("SEGFLOW_TIMEZONE: unknown time zone {tz:?}")))?;
         }
         if let Some(o) = get("SEGFLOW_DATE_ORDER").filter(|s| !s.is_empty()) {
             c.date_order = parse_date_order(&o)?;
         }
         if let Some(m) = get("SEGFLOW_MAX_INPUT_BYTES").filter(|s| !s.is_empty()) {
-            c.max_input_bytes = m.parse().map_err(|_| ConfigError(format!("SEGFLOW_MAX_INPUT_BYTES: not a number: {m:?}")))?;
+            c.max_input_bytes = m
+                .parse()
+                .map_err(|_| ConfigError(format!("SEGFLOW_MAX_INPUT_BYTES: not a number: {m:?}")))?;
         }
         c.output_bucket = get("SEGFLOW_OUTPUT_BUCKET").filter(|s| !s.is_empty());
         if let Some(t) = get("SEGFLOW_TMP_DIR").filter(|s| !s.is_empty()) {
@@ -73,7 +77,9 @@ pub fn parse_date_order(s: &str) -> Result<DateOrder, ConfigError> {
         "auto" => Ok(DateOrder::Auto),
         "day-first" | "dmy" => Ok(DateOrder::DayFirst),
         "month-first" | "mdy" => Ok(DateOrder::MonthFirst),
-        other => Err(ConfigError(format!("date order must be auto, day-first or month-first, not {other:?}"))),
+        other => Err(ConfigError(format!(
+            "date order must be auto, day-first or month-first, not {other:?}"
+        ))),
     }
 }
 
@@ -86,8 +92,11 @@ mod tests {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
             move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
         };
-        let c = IngestConfig::from_lookup(env(&[("SEGFLOW_TIMEZONE", "Asia/Tehran"), ("SEGFLOW_DATE_ORDER", "month-first")]))
-            .unwrap();
+        let c = IngestConfig::from_lookup(env(&[
+            ("SEGFLOW_TIMEZONE", "Asia/Tehran"),
+            ("SEGFLOW_DATE_ORDER", "month-first"),
+        ]))
+        .unwrap();
         assert_eq!(c.timezone, chrono_tz::Asia::Tehran);
         assert_eq!(c.date_order, DateOrder::MonthFirst);
         assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_TIMEZONE", "Mars/Olympus")])).is_err());

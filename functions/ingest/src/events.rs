@@ -42,7 +42,9 @@ pub enum Invocation {
 /// Decodes an S3-notification key: `+` is a space and `%XX` are UTF-8 bytes.
 pub fn decode_key(raw: &str) -> String {
     let plus = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -57,9 +59,21 @@ fn object_from(bucket: Option<&str>, obj: Option<&Value>, encoded: bool) -> Pars
         return Parsed::Unreadable("event names no object key".into());
     };
     let decoded = decode_key(raw);
-    let (key, alt) = if encoded { (decoded, raw.to_string()) } else { (raw.to_string(), decoded) };
-    let etag = obj.get("eTag").or_else(|| obj.get("etag")).and_then(Value::as_str).map(str::to_string);
-    let version_id = obj.get("versionId").or_else(|| obj.get("version-id")).and_then(Value::as_str).map(str::to_string);
+    let (key, alt) = if encoded {
+        (decoded, raw.to_string())
+    } else {
+        (raw.to_string(), decoded)
+    };
+    let etag = obj
+        .get("eTag")
+        .or_else(|| obj.get("etag"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let version_id = obj
+        .get("versionId")
+        .or_else(|| obj.get("version-id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Parsed::Object(ObjectEvent {
         bucket: bucket.to_string(),
         alt_key: (alt != key).then_some(alt),
@@ -85,16 +99,22 @@ fn s3_notification(v: &Value) -> Vec<Parsed> {
             if !name.starts_with("ObjectCreated") && !name.starts_with("s3:ObjectCreated") {
                 return Parsed::Ignored(format!("event {name}"));
             }
-            object_from(str_at(r, &["s3", "bucket", "name"]), r.get("s3").and_then(|s| s.get("object")), true)
+            object_from(
+                str_at(r, &["s3", "bucket", "name"]),
+                r.get("s3").and_then(|s| s.get("object")),
+                true,
+            )
         })
         .collect()
 }
 
 fn eventbridge(v: &Value) -> Parsed {
     match str_at(v, &["detail-type"]) {
-        Some("Object Created") => {
-            object_from(str_at(v, &["detail", "bucket", "name"]), v.get("detail").and_then(|d| d.get("object")), false)
-        }
+        Some("Object Created") => object_from(
+            str_at(v, &["detail", "bucket", "name"]),
+            v.get("detail").and_then(|d| d.get("object")),
+            false,
+        ),
         Some(other) => Parsed::Ignored(format!("EventBridge {other}")),
         None => Parsed::Unreadable("EventBridge event without detail-type".into()),
     }
@@ -103,10 +123,10 @@ fn eventbridge(v: &Value) -> Parsed {
 /// A message body: an S3 notification, a test event, an EventBridge event, or any of them in an
 /// SNS envelope.
 fn body_items(body: &Value) -> Vec<Parsed> {
-    if str_at(body, &["Type"]) == Some("Notification") {
-        if let Some(inner) = str_at(body, &["Message"]).and_then(|m| serde_json::from_str::<Value>(m).ok()) {
-            return body_items(&inner);
-        }
+    if str_at(body, &["Type"]) == Some("Notification")
+        && let Some(inner) = str_at(body, &["Message"]).and_then(|m| serde_json::from_str::<Value>(m).ok())
+    {
+        return body_items(&inner);
     }
     if body.get("detail-type").is_some() {
         return vec![eventbridge(body)];
@@ -117,7 +137,8 @@ fn body_items(body: &Value) -> Vec<Parsed> {
 /// Splits any supported payload into work items.
 pub fn parse(payload: &Value) -> (Invocation, Vec<WorkItem>) {
     let records = payload.get("Records").and_then(Value::as_array);
-    let is_sqs = records.is_some_and(|r| r.first().and_then(|r| str_at(r, &["eventSource"])) == Some("aws:sqs"));
+    let is_sqs =
+        records.is_some_and(|r| r.first().and_then(|r| str_at(r, &["eventSource"])) == Some("aws:sqs"));
     if is_sqs {
         let items = records
             .into_iter()
@@ -129,12 +150,21 @@ pub fn parse(payload: &Value) -> (Invocation, Vec<WorkItem>) {
                     Some(Err(e)) => vec![Parsed::Unreadable(format!("SQS body is not JSON: {e}"))],
                     None => vec![Parsed::Unreadable("SQS message without body".into())],
                 };
-                parsed.into_iter().map(move |p| WorkItem { message_id: id.clone(), outcome: p })
+                parsed.into_iter().map(move |p| WorkItem {
+                    message_id: id.clone(),
+                    outcome: p,
+                })
             })
             .collect();
         return (Invocation::Sqs, items);
     }
-    let items = body_items(payload).into_iter().map(|p| WorkItem { message_id: None, outcome: p }).collect();
+    let items = body_items(payload)
+        .into_iter()
+        .map(|p| WorkItem {
+            message_id: None,
+            outcome: p,
+        })
+        .collect();
     (Invocation::Direct, items)
 }
 
@@ -144,7 +174,10 @@ mod tests {
 
     #[test]
     fn keys_are_decoded() {
-        assert_eq!(decode_key("incoming/sales/My+File+%282%29.csv"), "incoming/sales/My File (2).csv");
+        assert_eq!(
+            decode_key("incoming/sales/My+File+%282%29.csv"),
+            "incoming/sales/My File (2).csv"
+        );
         assert_eq!(
             decode_key("incoming/sales/%D9%81%D8%B1%D9%88%D8%B4+%DB%B1%DB%B4%DB%B0%DB%B2.csv"),
             "incoming/sales/فروش ۱۴۰۲.csv"

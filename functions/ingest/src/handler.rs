@@ -74,9 +74,15 @@ where
             }
             let input = (self.stores)(&obj.bucket);
             let output = (self.stores)(self.config.output_bucket.as_deref().unwrap_or(&obj.bucket));
-            let result =
-                pipeline::ingest_object(&input, &obj.key, obj.alt_key.as_deref(), &output, &opts, &self.config.tmp_dir)
-                    .await;
+            let result = pipeline::ingest_object(
+                &input,
+                &obj.key,
+                obj.alt_key.as_deref(),
+                &output,
+                &opts,
+                &self.config.tmp_dir,
+            )
+            .await;
             match result {
                 Ok(summary) => {
                     tracing::info!(
@@ -94,12 +100,16 @@ where
                     tracing::error!(key = %obj.key, error = %e, retryable = e.is_retryable(), "object failed");
                     first_error.get_or_insert_with(|| format!("{}: {e}", obj.key));
                     if let Some(id) = &item.message_id {
-                        let f = BatchItemFailure { item_identifier: id.clone() };
+                        let f = BatchItemFailure {
+                            item_identifier: id.clone(),
+                        };
                         if !failures.contains(&f) {
                             failures.push(f);
                         }
                     } else {
-                        failures.push(BatchItemFailure { item_identifier: obj.key.clone() });
+                        failures.push(BatchItemFailure {
+                            item_identifier: obj.key.clone(),
+                        });
                     }
                 }
             }
@@ -112,6 +122,9 @@ where
                 first: first_error.unwrap_or_default(),
             });
         }
-        Ok(Response { batch_item_failures: failures, processed })
+        Ok(Response {
+            batch_item_failures: failures,
+            processed,
+        })
     }
 }

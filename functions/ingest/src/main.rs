@@ -1,6 +1,6 @@
 //! Lambda entry point: wires the S3 client and configuration, nothing else.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use segflow_ingest_fn::{IngestConfig, IngestHandler};
 use segflow_storage::S3Store;
 use serde_json::Value;
@@ -10,7 +10,10 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = IngestConfig::from_env()?;
     let client = S3Store::client_from_env().await;
-    let handler = IngestHandler::new(move |bucket: &str| S3Store::new(client.clone(), bucket, ""), config);
+    let handler = IngestHandler::new(
+        move |bucket: &str| S3Store::new(client.clone(), bucket, ""),
+        config,
+    );
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let response = handler.handle(&event.payload).await?;

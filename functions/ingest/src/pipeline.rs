@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use segflow_engine::EngineError;
 use segflow_engine::ingest::{self, IngestOptions, SourceRef, Status};
 use segflow_engine::schema::Dataset;
-use segflow_engine::EngineError;
 use segflow_storage::{ObjectMeta, ObjectStore, StorageError};
 
 /// Uploads are only ever read from here; outputs are never written below it.
@@ -163,7 +163,9 @@ pub async fn process_file<O: ObjectStore>(
             output.delete(stale).await?;
         }
     }
-    output.upload_file(&outcome.report_file.key, &outcome.report_file.path).await?;
+    output
+        .upload_file(&outcome.report_file.key, &outcome.report_file.path)
+        .await?;
     let status = match report.status {
         Status::Ok => "ok",
         Status::Partial => "partial",
@@ -178,7 +180,12 @@ pub async fn process_file<O: ObjectStore>(
         report: outcome.report_file.key.clone(),
         status: status.to_string(),
     };
-    output.put(&manifest_key(&source_id), serde_json::to_vec_pretty(&manifest).map_err(EngineError::from)?).await?;
+    output
+        .put(
+            &manifest_key(&source_id),
+            serde_json::to_vec_pretty(&manifest).map_err(EngineError::from)?,
+        )
+        .await?;
     Ok(Summary {
         key: meta.key,
         outcome: status,
@@ -187,11 +194,17 @@ pub async fn process_file<O: ObjectStore>(
         rows_written: report.rows.written,
         rows_rejected: report.rows.rejected,
         report: Some(outcome.report_file.key.clone()),
-        error: report.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)),
+        error: report
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.code, e.message)),
     })
 }
 
-async fn load_manifest<O: ObjectStore>(output: &O, source_id: &str) -> Result<Option<SourceManifest>, PipelineError> {
+async fn load_manifest<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+) -> Result<Option<SourceManifest>, PipelineError> {
     Ok(match output.get(&manifest_key(source_id)).await? {
         // An unreadable manifest is treated as absent: the run then simply rewrites everything.
         Some(bytes) => serde_json::from_slice(&bytes).ok(),
@@ -207,4 +220,3 @@ pub async fn already_ingested<O: ObjectStore>(output: &O, meta: &ObjectMeta) -> 
         m.source_key == meta.key && m.etag.is_some() && m.etag == meta.etag && m.version_id == meta.version_id
     }))
 }
-

@@ -61,7 +61,9 @@ impl Default for SegmentConfig {
 }
 
 fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
-    v.trim().parse().map_err(|_| ConfigError(format!("{name}: not a valid number: {v:?}")))
+    v.trim()
+        .parse()
+        .map_err(|_| ConfigError(format!("{name}: not a valid number: {v:?}")))
 }
 
 impl SegmentConfig {
@@ -71,15 +73,24 @@ impl SegmentConfig {
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let mut c = SegmentConfig { data_bucket: get("SEGFLOW_DATA_BUCKET"), ..Default::default() };
+        let mut c = SegmentConfig {
+            data_bucket: get("SEGFLOW_DATA_BUCKET"),
+            ..Default::default()
+        };
         if let Some(k) = get("SEGFLOW_K") {
-            c.k = if k.trim().eq_ignore_ascii_case("auto") { None } else { Some(num("SEGFLOW_K", &k)?) };
+            c.k = if k.trim().eq_ignore_ascii_case("auto") {
+                None
+            } else {
+                Some(num("SEGFLOW_K", &k)?)
+            };
         }
         if let Some(v) = get("SEGFLOW_MIN_GROUP_SIZE") {
             c.min_group_size = num("SEGFLOW_MIN_GROUP_SIZE", &v)?;
         }
         if let Some(tz) = get("SEGFLOW_TIMEZONE") {
-            c.timezone = tz.parse().map_err(|_| ConfigError(format!("SEGFLOW_TIMEZONE: unknown time zone {tz:?}")))?;
+            c.timezone = tz
+                .parse()
+                .map_err(|_| ConfigError(format!("SEGFLOW_TIMEZONE: unknown time zone {tz:?}")))?;
         }
         if let Some(v) = get("SEGFLOW_LAPSED_DAYS") {
             c.lapsed_days = num("SEGFLOW_LAPSED_DAYS", &v)?;
@@ -111,11 +122,20 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        assert_eq!((c.k, c.data_bucket.as_deref(), c.min_group_size), (Some(6), Some("b"), 10));
-        assert_eq!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "auto".into())).unwrap().k, None);
+        assert_eq!(
+            (c.k, c.data_bucket.as_deref(), c.min_group_size),
+            (Some(6), Some("b"), 10)
+        );
+        assert_eq!(
+            SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "auto".into()))
+                .unwrap()
+                .k,
+            None
+        );
         assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "six".into())).is_err());
         assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_TIMEZONE").then(|| "Nowhere".into())).is_err());
-        let c = SegmentConfig::from_lookup(|k| (k == "SEGFLOW_PSEUDONYM_KEY").then(|| "s3cret".into())).unwrap();
+        let c =
+            SegmentConfig::from_lookup(|k| (k == "SEGFLOW_PSEUDONYM_KEY").then(|| "s3cret".into())).unwrap();
         assert_eq!(c.pseudonym_key.as_deref(), Some(&b"s3cret"[..]));
         assert!(!format!("{c:?}").contains("s3cret"), "the key is never printed");
         assert_eq!(SegmentConfig::default().pseudonym_key, None);

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use segflow_engine::segment::{self, ModelState, SegmentInputs, SegmentParams};
 use segflow_engine::EngineError;
+use segflow_engine::segment::{self, ModelState, SegmentInputs, SegmentParams};
 use segflow_storage::{ObjectStore, StorageError};
 
 use crate::config::SegmentConfig;
@@ -16,7 +16,8 @@ use crate::request::SegmentRequest;
 pub const STATE_KEY: &str = "state/segments/model.json";
 
 /// (Glue table folder, file) pairs published under `segments/run_date=…/athena/`.
-pub const ATHENA_TABLES: [(&str, &str); 2] = [("customers", "customers.parquet"), ("segments", "segments.csv")];
+pub const ATHENA_TABLES: [(&str, &str); 2] =
+    [("customers", "customers.parquet"), ("segments", "segments.csv")];
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -40,10 +41,20 @@ pub struct JobSummary {
     pub manifest: serde_json::Value,
 }
 
-async fn fetch_parquet<S: ObjectStore>(store: &S, prefix: &str, dir: &Path) -> Result<Vec<PathBuf>, JobError> {
+async fn fetch_parquet<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, JobError> {
     std::fs::create_dir_all(dir).map_err(|e| JobError::Other(format!("{}: {e}", dir.display())))?;
     let mut paths = Vec::new();
-    for (i, obj) in store.list(prefix).await?.into_iter().filter(|o| o.key.ends_with(".parquet")).enumerate() {
+    for (i, obj) in store
+        .list(prefix)
+        .await?
+        .into_iter()
+        .filter(|o| o.key.ends_with(".parquet"))
+        .enumerate()
+    {
         // Numbered in key order so the engine sees the same order as the listing.
         let dest = dir.join(format!("{i:06}.parquet"));
         store.download(&obj.key, &dest).await?;
@@ -71,7 +82,8 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     let as_of = match request.as_of {
         Some(d) => d,
         None => {
-            let latest = segflow_engine::curated::latest_timestamp(&sales, "order_ts")?.ok_or(JobError::NoSalesData)?;
+            let latest = segflow_engine::curated::latest_timestamp(&sales, "order_ts")?
+                .ok_or(JobError::NoSalesData)?;
             latest.with_timezone(&config.timezone).date_naive()
         }
     };
@@ -95,7 +107,12 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     params.min_group_size = config.min_group_size;
     params.pseudonym_key = config.pseudonym_key.clone().map(segment::PseudonymKey);
     let checked = params.check()?;
-    let inputs = SegmentInputs { sales_files: sales, customers_files: customers, activity_files: activity, previous };
+    let inputs = SegmentInputs {
+        sales_files: sales,
+        customers_files: customers,
+        activity_files: activity,
+        previous,
+    };
     let out_dir = work.path().join("out");
     std::fs::create_dir_all(&out_dir).map_err(|e| JobError::Other(format!("{}: {e}", out_dir.display())))?;
     let od = out_dir.clone();
@@ -104,19 +121,28 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         .map_err(|e| JobError::Other(format!("segmentation task failed: {e}")))??;
 
     let run_prefix = format!("segments/run_date={as_of}");
-    let (manifest, data_files) = result.files.split_last().ok_or_else(|| JobError::Other("run wrote no files".into()))?;
+    let (manifest, data_files) = result
+        .files
+        .split_last()
+        .ok_or_else(|| JobError::Other("run wrote no files".into()))?;
     for name in data_files {
-        out.upload_file(&format!("{run_prefix}/{name}"), &out_dir.join(name)).await?;
+        out.upload_file(&format!("{run_prefix}/{name}"), &out_dir.join(name))
+            .await?;
     }
     // Athena reads every object under a table's folder, so each Glue table gets a folder holding
     // only its own file (see infra/template.yaml).
     for (table, name) in ATHENA_TABLES {
         if data_files.iter().any(|f| f == name) {
-            out.upload_file(&format!("{run_prefix}/athena/{table}/{name}"), &out_dir.join(name)).await?;
+            out.upload_file(
+                &format!("{run_prefix}/athena/{table}/{name}"),
+                &out_dir.join(name),
+            )
+            .await?;
         }
     }
     // The manifest goes last: a run folder with a manifest is complete.
-    out.upload_file(&format!("{run_prefix}/{manifest}"), &out_dir.join(manifest)).await?;
+    out.upload_file(&format!("{run_prefix}/{manifest}"), &out_dir.join(manifest))
+        .await?;
     let stale: Vec<String> = out
         .list("segments/latest/")
         .await?
@@ -125,12 +151,18 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         .filter(|k| !result.files.iter().any(|n| k == &format!("segments/latest/{n}")))
         .collect();
     for name in &result.files {
-        out.upload_file(&format!("segments/latest/{name}"), &out_dir.join(name)).await?;
+        out.upload_file(&format!("segments/latest/{name}"), &out_dir.join(name))
+            .await?;
     }
     for key in stale {
         out.delete(&key).await?;
     }
     let state = serde_json::to_vec_pretty(&result.state).map_err(EngineError::from)?;
     out.put(STATE_KEY, state).await?;
-    Ok(JobSummary { as_of, run_prefix, files: result.files, manifest: result.manifest })
+    Ok(JobSummary {
+        as_of,
+        run_prefix,
+        files: result.files,
+        manifest: result.manifest,
+    })
 }

@@ -6,5 +6,5 @@ pub mod job;
 pub mod request;
 
 pub use config::SegmentConfig;
-pub use job::{run_job, JobError, JobSummary};
+pub use job::{JobError, JobSummary, run_job};
 pub use request::SegmentRequest;

@@ -1,8 +1,8 @@
 //! Lambda entry point: wires the S3 client and configuration, nothing else.
 
 use anyhow::Context;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use segflow_segment_fn::{request, run_job, SegmentConfig};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use segflow_segment_fn::{SegmentConfig, request, run_job};
 use segflow_storage::S3Store;
 use serde_json::Value;
 
@@ -10,7 +10,10 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = SegmentConfig::from_env()?;
-    let bucket = config.data_bucket.clone().context("SEGFLOW_DATA_BUCKET must be set")?;
+    let bucket = config
+        .data_bucket
+        .clone()
+        .context("SEGFLOW_DATA_BUCKET must be set")?;
     let store = S3Store::new(S3Store::client_from_env().await, bucket, "");
     let (config, store) = (&config, &store);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -18,7 +18,10 @@ pub struct RequestError(pub String);
 /// Reads a payload. A scheduled event runs "as of yesterday" in the shop's zone, relative to the
 /// time the schedule fired (not to when the function happens to run, so retries give the same run).
 pub fn parse(payload: &Value, tz: chrono_tz::Tz) -> Result<SegmentRequest, RequestError> {
-    let scheduled = matches!(payload.get("detail-type").and_then(Value::as_str), Some("Scheduled Event"));
+    let scheduled = matches!(
+        payload.get("detail-type").and_then(Value::as_str),
+        Some("Scheduled Event")
+    );
     if scheduled {
         let fired = payload
             .get("time")
@@ -27,19 +30,27 @@ pub fn parse(payload: &Value, tz: chrono_tz::Tz) -> Result<SegmentRequest, Reque
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| RequestError("scheduled event without a valid time".into()))?;
         let day = fired.with_timezone(&tz).date_naive() - Duration::days(1);
-        return Ok(SegmentRequest { as_of: Some(day), k: None });
+        return Ok(SegmentRequest {
+            as_of: Some(day),
+            k: None,
+        });
     }
     let as_of = match payload.get("as_of") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| RequestError(format!("as_of must be YYYY-MM-DD, not {s:?}")))?,
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| RequestError(format!("as_of must be YYYY-MM-DD, not {s:?}")))?,
         ),
         Some(other) => return Err(RequestError(format!("as_of must be a string, not {other}"))),
     };
     let k = match payload.get("k") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.eq_ignore_ascii_case("auto") => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| RequestError(format!("k must be a number or \"auto\", not {v}")))? as usize),
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| RequestError(format!("k must be a number or \"auto\", not {v}")))?
+                as usize,
+        ),
     };
     Ok(SegmentRequest { as_of, k })
 }
@@ -63,8 +74,17 @@ mod tests {
     #[test]
     fn on_demand_payloads() {
         let r = parse(&json!({"as_of": "2011-12-10", "k": 6}), chrono_tz::UTC).unwrap();
-        assert_eq!(r, SegmentRequest { as_of: NaiveDate::from_ymd_opt(2011, 12, 10), k: Some(6) });
-        assert_eq!(parse(&json!({}), chrono_tz::UTC).unwrap(), SegmentRequest::default());
+        assert_eq!(
+            r,
+            SegmentRequest {
+                as_of: NaiveDate::from_ymd_opt(2011, 12, 10),
+                k: Some(6)
+            }
+        );
+        assert_eq!(
+            parse(&json!({}), chrono_tz::UTC).unwrap(),
+            SegmentRequest::default()
+        );
         assert_eq!(parse(&json!({"k": "auto"}), chrono_tz::UTC).unwrap().k, None);
         assert!(parse(&json!({"as_of": "10/12/2011"}), chrono_tz::UTC).is_err());
         assert!(parse(&json!({"k": "six"}), chrono_tz::UTC).is_err());

@@ -13,7 +13,9 @@ impl AnyStore {
     /// `s3://bucket[/prefix]` or a local folder.
     pub async fn open(location: &str) -> AnyStore {
         match crate::parse_s3_uri(location) {
-            Some((bucket, prefix)) => AnyStore::S3(S3Store::new(S3Store::client_from_env().await, bucket, prefix)),
+            Some((bucket, prefix)) => {
+                AnyStore::S3(S3Store::new(S3Store::client_from_env().await, bucket, prefix))
+            }
             None => AnyStore::Local(LocalStore::new(location)),
         }
     }

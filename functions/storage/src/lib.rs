@@ -39,7 +39,10 @@ impl StorageError {
         matches!(self, StorageError::Transient(_) | StorageError::Io { .. })
     }
     fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        StorageError::Io { path: path.as_ref().display().to_string(), source }
+        StorageError::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
     }
 }
 

@@ -42,7 +42,10 @@ impl LocalStore {
         let dest = self.path(key);
         let dir = dest.parent().unwrap_or(&self.root).to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(&dir, e))?;
-        let tmp = dir.join(format!(".{}.tmp", dest.file_name().and_then(|n| n.to_str()).unwrap_or("object")));
+        let tmp = dir.join(format!(
+            ".{}.tmp",
+            dest.file_name().and_then(|n| n.to_str()).unwrap_or("object")
+        ));
         write(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
         std::fs::rename(&tmp, &dest).map_err(|e| StorageError::io(&dest, e))
     }
@@ -56,7 +59,10 @@ mod change_tag {
     pub fn etag_of(m: &std::fs::Metadata) -> String {
         let mut h = Sha256::new();
         h.update(m.len().to_le_bytes());
-        if let Ok(d) = m.modified().map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()) {
+        if let Ok(d) = m
+            .modified()
+            .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default())
+        {
             h.update(d.as_nanos().to_le_bytes());
         }
         h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
@@ -70,7 +76,9 @@ impl ObjectStore for LocalStore {
 
     async fn download(&self, key: &str, dest: &Path) -> Result<ObjectMeta> {
         let src = self.path(key);
-        let meta = self.meta(key, &src)?.ok_or_else(|| StorageError::NotFound(key.to_string()))?;
+        let meta = self
+            .meta(key, &src)?
+            .ok_or_else(|| StorageError::NotFound(key.to_string()))?;
         std::fs::copy(&src, dest).map_err(|e| StorageError::io(&src, e))?;
         Ok(meta)
     }
@@ -104,7 +112,11 @@ impl ObjectStore for LocalStore {
             for entry in entries {
                 let entry = entry.map_err(|e| StorageError::io(&dir, e))?;
                 let path = entry.path();
-                let rel = path.strip_prefix(&self.root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(&self.root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 let name = entry.file_name();
                 if name.to_string_lossy().starts_with('.') {
                     continue;
@@ -115,10 +127,10 @@ impl ObjectStore for LocalStore {
                     if dir_key.starts_with(prefix) || prefix.starts_with(&dir_key) {
                         stack.push(path);
                     }
-                } else if rel.starts_with(prefix) {
-                    if let Some(m) = self.meta(&rel, &path)? {
-                        out.push(m);
-                    }
+                } else if rel.starts_with(prefix)
+                    && let Some(m) = self.meta(&rel, &path)?
+                {
+                    out.push(m);
                 }
             }
         }

@@ -1,10 +1,10 @@
 use std::path::Path;
 
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use aws_sdk_s3::Client;
-use aws_sdk_s3::config::http::HttpResponse;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{ObjectMeta, ObjectStore, Result, StorageError};
@@ -47,15 +47,22 @@ where
 
 impl S3Store {
     pub fn new(client: Client, bucket: impl Into<String>, prefix: impl Into<String>) -> Self {
-        S3Store { client, bucket: bucket.into(), prefix: prefix.into().trim_matches('/').to_string() }
+        S3Store {
+            client,
+            bucket: bucket.into(),
+            prefix: prefix.into().trim_matches('/').to_string(),
+        }
     }
 
     /// A client from the standard AWS environment. `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3`) points
     /// it at any S3-compatible server; such servers usually want path-style addressing.
     pub async fn client_from_env() -> Client {
         let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let custom = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let s3conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(custom).build();
+        let custom = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let s3conf = aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(custom)
+            .build();
         Client::from_conf(s3conf)
     }
 
@@ -64,14 +71,21 @@ impl S3Store {
     }
 
     fn full(&self, key: &str) -> String {
-        if self.prefix.is_empty() { key.to_string() } else { format!("{}/{}", self.prefix, key) }
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{}", self.prefix, key)
+        }
     }
 
     fn rel(&self, full: &str) -> String {
         if self.prefix.is_empty() {
             full.to_string()
         } else {
-            full.strip_prefix(&self.prefix).map(|k| k.trim_start_matches('/')).unwrap_or(full).to_string()
+            full.strip_prefix(&self.prefix)
+                .map(|k| k.trim_start_matches('/'))
+                .unwrap_or(full)
+                .to_string()
         }
     }
 
@@ -79,7 +93,15 @@ impl S3Store {
     /// bucket without a prefix condition, as our least-privilege roles may not. A listing of exactly
     /// that key (allowed by the prefix-scoped ListBucket) tells "missing" from "really forbidden".
     async fn missing_despite_403(&self, full: &str) -> bool {
-        match self.client.list_objects_v2().bucket(&self.bucket).prefix(full).max_keys(1).send().await {
+        match self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(full)
+            .max_keys(1)
+            .send()
+            .await
+        {
             Ok(r) => !r.contents().iter().any(|o| o.key() == Some(full)),
             Err(_) => false,
         }
@@ -101,12 +123,18 @@ impl S3Store {
             etag: resp.e_tag().map(str::to_string),
             version_id: resp.version_id().map(str::to_string),
         };
-        let mut file = tokio::fs::File::create(dest).await.map_err(|e| StorageError::io(dest, e))?;
+        let mut file = tokio::fs::File::create(dest)
+            .await
+            .map_err(|e| StorageError::io(dest, e))?;
         let mut body = resp.body;
-        while let Some(chunk) =
-            body.try_next().await.map_err(|e| StorageError::Transient(format!("reading {full}: {e}")))?
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| StorageError::Transient(format!("reading {full}: {e}")))?
         {
-            file.write_all(&chunk).await.map_err(|e| StorageError::io(dest, e))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| StorageError::io(dest, e))?;
         }
         file.flush().await.map_err(|e| StorageError::io(dest, e))?;
         Ok(meta)
@@ -123,12 +151,18 @@ impl S3Store {
             .map_err(|e| classify("CreateMultipartUpload", full, e))?;
         let upload_id = created.upload_id().unwrap_or_default().to_string();
         let result = async {
-            let mut file = tokio::fs::File::open(src).await.map_err(|e| StorageError::io(src, e))?;
+            let mut file = tokio::fs::File::open(src)
+                .await
+                .map_err(|e| StorageError::io(src, e))?;
             let mut parts = Vec::new();
             let mut number = 1;
             loop {
                 let mut buf = Vec::with_capacity(PART_BYTES);
-                (&mut file).take(PART_BYTES as u64).read_to_end(&mut buf).await.map_err(|e| StorageError::io(src, e))?;
+                (&mut file)
+                    .take(PART_BYTES as u64)
+                    .read_to_end(&mut buf)
+                    .await
+                    .map_err(|e| StorageError::io(src, e))?;
                 if buf.is_empty() {
                     break;
                 }
@@ -143,7 +177,12 @@ impl S3Store {
                     .send()
                     .await
                     .map_err(|e| classify("UploadPart", full, e))?;
-                parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_string)).build());
+                parts.push(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(part.e_tag().map(str::to_string))
+                        .build(),
+                );
                 number += 1;
             }
             self.client
@@ -160,7 +199,14 @@ impl S3Store {
         .await;
         if result.is_err() {
             // Do not leave billable orphan parts behind.
-            let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(full).upload_id(&upload_id).send().await;
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(full)
+                .upload_id(&upload_id)
+                .send()
+                .await;
         }
         result
     }
@@ -169,7 +215,14 @@ impl S3Store {
 impl ObjectStore for S3Store {
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>> {
         let full = self.full(key);
-        match self.client.head_object().bucket(&self.bucket).key(&full).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+        {
             Ok(r) => Ok(Some(ObjectMeta {
                 key: key.to_string(),
                 size: r.content_length().unwrap_or(0).max(0) as u64,
@@ -177,7 +230,9 @@ impl ObjectStore for S3Store {
                 version_id: r.version_id().map(str::to_string),
             })),
             Err(SdkError::ServiceError(s)) if s.raw().status().as_u16() == 404 => Ok(None),
-            Err(SdkError::ServiceError(s)) if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await => {
+            Err(SdkError::ServiceError(s))
+                if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await =>
+            {
                 Ok(None)
             }
             Err(e) => Err(classify("HeadObject", &full, e)),
@@ -200,11 +255,16 @@ impl ObjectStore for S3Store {
 
     async fn upload_file(&self, key: &str, src: &Path) -> Result<()> {
         let full = self.full(key);
-        let size = tokio::fs::metadata(src).await.map_err(|e| StorageError::io(src, e))?.len();
+        let size = tokio::fs::metadata(src)
+            .await
+            .map_err(|e| StorageError::io(src, e))?
+            .len();
         if size as usize > PART_BYTES {
             return self.upload_multipart(&full, src).await;
         }
-        let body = ByteStream::from_path(src).await.map_err(|e| StorageError::Other(format!("{}: {e}", src.display())))?;
+        let body = ByteStream::from_path(src)
+            .await
+            .map_err(|e| StorageError::Other(format!("{}: {e}", src.display())))?;
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -231,12 +291,25 @@ impl ObjectStore for S3Store {
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let full = self.full(key);
-        match self.client.get_object().bucket(&self.bucket).key(&full).send().await {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+        {
             Ok(r) => {
-                let data = r.body.collect().await.map_err(|e| StorageError::Transient(format!("reading {full}: {e}")))?;
+                let data = r
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| StorageError::Transient(format!("reading {full}: {e}")))?;
                 Ok(Some(data.into_bytes().to_vec()))
             }
-            Err(SdkError::ServiceError(s)) if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await => {
+            Err(SdkError::ServiceError(s))
+                if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await =>
+            {
                 Ok(None)
             }
             Err(e) => match classify("GetObject", &full, e) {
@@ -249,7 +322,13 @@ impl ObjectStore for S3Store {
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
         let full = self.full(prefix);
         let mut out = Vec::new();
-        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(&full).into_paginator().send();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("ListObjectsV2", &full, e))?;
             for o in page.contents() {
@@ -280,6 +359,10 @@ impl ObjectStore for S3Store {
     }
 
     fn describe(&self) -> String {
-        if self.prefix.is_empty() { format!("s3://{}", self.bucket) } else { format!("s3://{}/{}", self.bucket, self.prefix) }
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
     }
 }

@@ -9,14 +9,22 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use super::*;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(rel)
 }
 
 fn ingest(rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir) {
     let path = fixture(rel);
     let size = std::fs::metadata(&path).unwrap().len();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let src = SourceRef { bucket: None, key: format!("incoming/sales/{name}"), etag: Some("e".into()), version_id: None, size };
+    let src = SourceRef {
+        bucket: None,
+        key: format!("incoming/sales/{name}"),
+        etag: Some("e".into()),
+        version_id: None,
+        size,
+    };
     let staging = tempfile::tempdir().unwrap();
     let out = ingest_file(&path, src, opts, staging.path()).unwrap();
     let r = &out.report.rows;
@@ -28,7 +36,10 @@ fn batches(out: &IngestOutcome) -> Vec<RecordBatch> {
     let mut all = Vec::new();
     for f in out.files.iter().filter(|f| f.key.ends_with(".parquet")) {
         let file = std::fs::File::open(&f.path).unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
         all.extend(reader.map(Result::unwrap));
     }
     all
@@ -38,20 +49,37 @@ fn strings(b: &[RecordBatch], col: &str) -> Vec<Option<String>> {
     b.iter()
         .flat_map(|b| {
             let a = b.column_by_name(col).unwrap().as_string::<i32>().clone();
-            (0..a.len()).map(move |i| a.is_valid(i).then(|| a.value(i).to_string())).collect::<Vec<_>>()
+            (0..a.len())
+                .map(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+                .collect::<Vec<_>>()
         })
         .collect()
 }
 
 fn floats(b: &[RecordBatch], col: &str) -> Vec<f64> {
-    b.iter().flat_map(|b| b.column_by_name(col).unwrap().as_primitive::<Float64Type>().values().to_vec()).collect()
+    b.iter()
+        .flat_map(|b| {
+            b.column_by_name(col)
+                .unwrap()
+                .as_primitive::<Float64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect()
 }
 
 fn times(b: &[RecordBatch]) -> Vec<String> {
     b.iter()
         .flat_map(|b| {
-            let a = b.column_by_name("order_ts").unwrap().as_primitive::<TimestampMicrosecondType>().clone();
-            a.values().iter().map(|v| chrono::DateTime::from_timestamp_micros(*v).unwrap().to_rfc3339()).collect::<Vec<_>>()
+            let a = b
+                .column_by_name("order_ts")
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>()
+                .clone();
+            a.values()
+                .iter()
+                .map(|v| chrono::DateTime::from_timestamp_micros(*v).unwrap().to_rfc3339())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -73,21 +101,34 @@ fn excel_workbook_with_a_cover_sheet_and_a_title_row() {
 fn gzipped_json_lines_with_epochs_and_a_guest() {
     let (out, _s) = ingest("exports/sales/woo_orders.jsonl.gz", &IngestOptions::default());
     let fmt = out.report.format.as_ref().unwrap();
-    assert_eq!((fmt.compression, fmt.container), (sniff::Compression::Gzip, sniff::Container::JsonLines));
+    assert_eq!(
+        (fmt.compression, fmt.container),
+        (sniff::Compression::Gzip, sniff::Container::JsonLines)
+    );
     assert_eq!(out.report.parsing.as_ref().unwrap().date_format, "unix-seconds");
     assert_eq!(out.report.stats.as_ref().unwrap().guest_rows, Some(1));
     let b = batches(&out);
     assert_eq!(times(&b)[0], "2023-10-01T09:00:00+00:00");
-    assert_eq!(strings(&b, "customer_id"), [Some("501".into()), Some("502".into()), None]);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [Some("501".into()), Some("502".into()), None]
+    );
     assert_eq!(floats(&b, "line_amount"), [19.99, 11.0, 19.99]);
 }
 
 #[test]
 fn windows_1256_export_with_rial_header_and_jalali_dates() {
     let (out, _s) = ingest("exports/sales/sefaresh_cp1256.csv", &IngestOptions::default());
-    assert_eq!(out.report.format.as_ref().unwrap().encoding, sniff::TextEncoding::Windows1256);
+    assert_eq!(
+        out.report.format.as_ref().unwrap().encoding,
+        sniff::TextEncoding::Windows1256
+    );
     let b = batches(&out);
-    assert_eq!(times(&b)[0], "2023-09-23T00:00:00+00:00", "1402/07/01 is 23 September 2023");
+    assert_eq!(
+        times(&b)[0],
+        "2023-09-23T00:00:00+00:00",
+        "1402/07/01 is 23 September 2023"
+    );
     assert_eq!(floats(&b, "line_amount"), [1_250_000.0, 3_400_000.0]);
     assert_eq!(strings(&b, "currency")[0].as_deref(), Some("IRR"));
     assert_eq!(strings(&b, "customer_id")[0].as_deref(), Some("C-20"));
@@ -95,23 +136,58 @@ fn windows_1256_export_with_rial_header_and_jalali_dates() {
 
 #[test]
 fn shopify_orders_keyed_by_email_with_a_refund() {
-    let (out, _s) = ingest("exports/sales/orders_export_shopify.csv", &IngestOptions::default());
+    let (out, _s) = ingest(
+        "exports/sales/orders_export_shopify.csv",
+        &IngestOptions::default(),
+    );
     let b = batches(&out);
     let customers = strings(&b, "customer_id");
-    assert_eq!(customers[0].as_deref(), Some("sara@example.com"), "emails are lower-cased into the key");
+    assert_eq!(
+        customers[0].as_deref(),
+        Some("sara@example.com"),
+        "emails are lower-cased into the key"
+    );
     assert_eq!(customers[3].as_deref(), Some("sara@example.com"));
     assert_eq!(floats(&b, "line_amount")[0], 25.0, "quantity × line-item price");
-    let returns: Vec<bool> = b.iter().flat_map(|b| b.column_by_name("is_return").unwrap().as_boolean().iter().flatten().collect::<Vec<_>>()).collect();
+    let returns: Vec<bool> = b
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("is_return")
+                .unwrap()
+                .as_boolean()
+                .iter()
+                .flatten()
+                .collect::<Vec<_>>()
+        })
+        .collect();
     assert_eq!(returns, [false, false, false, true, false]);
-    assert_eq!(times(&b)[0], "2023-11-04T09:15:00+00:00", "the +0100 offset is honoured");
-    assert!(out.report.mapping.as_ref().unwrap().unmapped.contains(&"Total".to_string()));
+    assert_eq!(
+        times(&b)[0],
+        "2023-11-04T09:15:00+00:00",
+        "the +0100 offset is honoured"
+    );
+    assert!(
+        out.report
+            .mapping
+            .as_ref()
+            .unwrap()
+            .unmapped
+            .contains(&"Total".to_string())
+    );
 }
 
 #[test]
 fn naive_times_take_the_configured_zone() {
-    let opts = IngestOptions { timezone: chrono_tz::Europe::Berlin, ..IngestOptions::default() };
+    let opts = IngestOptions {
+        timezone: chrono_tz::Europe::Berlin,
+        ..IngestOptions::default()
+    };
     let (out, _s) = ingest("exports/sales/Bestellungen 2023.csv", &opts);
-    assert_eq!(times(&batches(&out))[0], "2023-11-03T23:00:00+00:00", "midnight in Berlin is 23:00 UTC");
+    assert_eq!(
+        times(&batches(&out))[0],
+        "2023-11-03T23:00:00+00:00",
+        "midnight in Berlin is 23:00 UTC"
+    );
     assert_eq!(out.report.parsing.as_ref().unwrap().date_format, "day-first");
 }
 
@@ -122,7 +198,12 @@ fn same_input_gives_byte_identical_parquet() {
     assert_eq!(a.files.len(), b.files.len());
     for (x, y) in a.files.iter().zip(&b.files) {
         assert_eq!(x.key, y.key);
-        assert_eq!(std::fs::read(&x.path).unwrap(), std::fs::read(&y.path).unwrap(), "{}", x.key);
+        assert_eq!(
+            std::fs::read(&x.path).unwrap(),
+            std::fs::read(&y.path).unwrap(),
+            "{}",
+            x.key
+        );
     }
 }
 
@@ -131,12 +212,34 @@ fn mapping_override_reads_a_file_the_synonyms_cannot() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("odd.csv");
     std::fs::write(&path, "col_a;col_b;col_c\n2024-01-02;3;9,50\n").unwrap();
-    let src = SourceRef { bucket: None, key: "incoming/sales/odd.csv".into(), etag: None, version_id: None, size: 40 };
+    let src = SourceRef {
+        bucket: None,
+        key: "incoming/sales/odd.csv".into(),
+        etag: None,
+        version_id: None,
+        size: 40,
+    };
     let staging = tempfile::tempdir().unwrap();
-    let out = ingest_file(&path, src.clone(), &IngestOptions { dataset: Some(Dataset::Sales), ..Default::default() }, staging.path()).unwrap();
+    let out = ingest_file(
+        &path,
+        src.clone(),
+        &IngestOptions {
+            dataset: Some(Dataset::Sales),
+            ..Default::default()
+        },
+        staging.path(),
+    )
+    .unwrap();
     assert_eq!(out.report.error.as_ref().unwrap().code, "missing_columns");
-    let over = MappingOverride::from_json(r#"{"columns": {"col_a": "order_date", "col_b": "quantity", "col_c": "unit_price"}}"#).unwrap();
-    let opts = IngestOptions { dataset: Some(Dataset::Sales), mapping: Some(over), ..Default::default() };
+    let over = MappingOverride::from_json(
+        r#"{"columns": {"col_a": "order_date", "col_b": "quantity", "col_c": "unit_price"}}"#,
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        mapping: Some(over),
+        ..Default::default()
+    };
     let staging = tempfile::tempdir().unwrap();
     let out = ingest_file(&path, src, &opts, staging.path()).unwrap();
     assert_eq!(out.report.rows.written, 1);

@@ -23,11 +23,14 @@ pub use writer::OutputFile;
 use crate::error::{EngineError, Result};
 use crate::mapping::{self, MappingOverride};
 use crate::schema::{Dataset, Field};
-use crate::values::{normalize_digits, DateOrder};
+use crate::values::{DateOrder, normalize_digits};
 use convert::{ConvertConfig, Converter};
 use quarantine::Quarantine;
 use report::{MappingReport, ReportError};
 use source::{Next, RecordSource};
+
+/// A row read while sampling: the record, or the reader's reason and detail for a bad row.
+type SampledRow = std::result::Result<StringRecord, (&'static str, String)>;
 
 /// Rows used to infer date order and decimal marks before converting.
 const SAMPLE_ROWS: usize = 20_000;
@@ -72,7 +75,12 @@ pub struct IngestOutcome {
 /// Ingests the local file `input` (a copy of the object `src`) into `staging`.
 /// Returns `Err` only for failures worth retrying (I/O); a file that cannot be ingested at all
 /// gives `Ok` with a rejected report.
-pub fn ingest_file(input: &Path, src: SourceRef, opts: &IngestOptions, staging: &Path) -> Result<IngestOutcome> {
+pub fn ingest_file(
+    input: &Path,
+    src: SourceRef,
+    opts: &IngestOptions,
+    staging: &Path,
+) -> Result<IngestOutcome> {
     let start = Instant::now();
     let source_id = naming::source_id(&src.key);
     let version = naming::version_tag(src.etag.as_deref(), src.version_id.as_deref());
@@ -82,7 +90,10 @@ pub fn ingest_file(input: &Path, src: SourceRef, opts: &IngestOptions, staging: 
         Ok(files) => files,
         Err(EngineError::Rejected(reason)) => {
             report.status = Status::Rejected;
-            report.error = Some(ReportError { code: reason.code(), message: reason.to_string() });
+            report.error = Some(ReportError {
+                code: reason.code(),
+                message: reason.to_string(),
+            });
             // Nothing partial is published for a rejected file.
             for d in ["curated", "quarantine"] {
                 let _ = std::fs::remove_dir_all(staging.join(d));
@@ -95,13 +106,24 @@ pub fn ingest_file(input: &Path, src: SourceRef, opts: &IngestOptions, staging: 
     };
     report.dataset = dataset.map(Dataset::name);
     report.duration_ms = start.elapsed().as_millis() as u64;
-    let key = format!("reports/ingest/{}/{}/{}.json", dataset.map_or("unknown", Dataset::name), source_id, version);
+    let key = format!(
+        "reports/ingest/{}/{}/{}.json",
+        dataset.map_or("unknown", Dataset::name),
+        source_id,
+        version
+    );
     let path = staging.join(&key);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
     }
     std::fs::write(&path, serde_json::to_vec_pretty(&report)?).map_err(|e| EngineError::io(&path, e))?;
-    Ok(IngestOutcome { report, report_file: OutputFile { key, path, rows: 0 }, files, source_id, dataset })
+    Ok(IngestOutcome {
+        report,
+        report_file: OutputFile { key, path, rows: 0 },
+        files,
+        source_id,
+        dataset,
+    })
 }
 
 fn run(
@@ -114,7 +136,11 @@ fn run(
     dataset_out: &mut Option<Dataset>,
 ) -> Result<Vec<OutputFile>> {
     if src.size > opts.max_input_bytes {
-        return Err(RejectReason::TooLarge { size: src.size, limit: opts.max_input_bytes }.into());
+        return Err(RejectReason::TooLarge {
+            size: src.size,
+            limit: opts.max_input_bytes,
+        }
+        .into());
     }
     let fmt = sniff::sniff(input, &src.key, opts.limits)?;
     report.format = Some(fmt.clone());
@@ -131,15 +157,21 @@ fn run(
     *dataset_out = Some(dataset);
     let cmap = mapping::map_headers(&headers, dataset, opts.mapping.as_ref());
     report.mapping = Some(MappingReport {
-        used: cmap.used(&headers).into_iter().map(|(f, h)| (f.name().to_string(), h)).collect(),
+        used: cmap
+            .used(&headers)
+            .into_iter()
+            .map(|(f, h)| (f.name().to_string(), h))
+            .collect(),
         unmapped: cmap.unmapped.clone(),
         override_file: opts.mapping.is_some(),
     });
-    mapping::check_required(dataset, &cmap, &headers)
-        .map_err(|e| RejectReason::MissingColumns { dataset: dataset.name(), source: e })?;
+    mapping::check_required(dataset, &cmap, &headers).map_err(|e| RejectReason::MissingColumns {
+        dataset: dataset.name(),
+        source: e,
+    })?;
 
     let mut src_rows = opened.source;
-    let mut samples: Vec<(u64, Result<StringRecord, (&'static str, String)>)> = Vec::new();
+    let mut samples: Vec<(u64, SampledRow)> = Vec::new();
     let mut rec = StringRecord::new();
     while samples.len() < SAMPLE_ROWS {
         match src_rows.next(&mut rec)? {
@@ -148,7 +180,10 @@ fn run(
             Next::End => break,
         }
     }
-    let good: Vec<StringRecord> = samples.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
+    let good: Vec<StringRecord> = samples
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().cloned())
+        .collect();
     let date_col = match dataset {
         Dataset::Sales => cmap.column_of(Field::OrderDate),
         Dataset::Activity => cmap.column_of(Field::EventTime),
@@ -161,7 +196,11 @@ fn run(
             Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source)
         })?;
     }
-    let cfg = ConvertConfig { source_key: src.key.clone(), timezone: opts.timezone, date_order };
+    let cfg = ConvertConfig {
+        source_key: src.key.clone(),
+        timezone: opts.timezone,
+        date_order,
+    };
     let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
     drop(good);
     let prefix = format!("curated/{}", dataset.name());
@@ -174,7 +213,13 @@ fn run(
     );
     let quarantine_key = format!("quarantine/{}/{}.jsonl", dataset.name(), source_id);
     let mut q = Quarantine::new(staging, quarantine_key);
-    let mut ctx = RowCtx { headers: &headers, conv: conv.as_mut(), q: &mut q, out: &mut out, report };
+    let mut ctx = RowCtx {
+        headers: &headers,
+        conv: conv.as_mut(),
+        q: &mut q,
+        out: &mut out,
+        report,
+    };
     for (line, r) in samples {
         match r {
             Ok(r) => ctx.row(line, &r)?,
@@ -199,7 +244,11 @@ fn run(
     }
     let rows = &report.rows;
     debug_assert_eq!(rows.read, rows.written + rows.rejected);
-    report.status = if rows.rejected == 0 { Status::Ok } else { Status::Partial };
+    report.status = if rows.rejected == 0 {
+        Status::Ok
+    } else {
+        Status::Partial
+    };
     Ok(files)
 }
 
@@ -216,7 +265,8 @@ impl RowCtx<'_> {
         self.report.rows.read += 1;
         // More cells than headers means an unquoted delimiter shifted the row: its values cannot be
         // trusted column by column.
-        if rec.len() > self.headers.len() && rec.iter().skip(self.headers.len()).any(|c| !c.trim().is_empty()) {
+        if rec.len() > self.headers.len() && rec.iter().skip(self.headers.len()).any(|c| !c.trim().is_empty())
+        {
             return self.reject(line, "too_many_fields", None, None, Some(rec));
         }
         match self.conv.push(line, rec) {
@@ -228,7 +278,12 @@ impl RowCtx<'_> {
                 Ok(())
             }
             Err(rr) => {
-                let column = rr.column.map(|c| (self.headers.get(c).map_or("", String::as_str), rec.get(c).unwrap_or("")));
+                let column = rr.column.map(|c| {
+                    (
+                        self.headers.get(c).map_or("", String::as_str),
+                        rec.get(c).unwrap_or(""),
+                    )
+                });
                 self.reject(line, rr.reason, column, None, Some(rec))
             }
         }
@@ -248,7 +303,12 @@ impl RowCtx<'_> {
         rec: Option<&StringRecord>,
     ) -> Result<()> {
         self.report.rows.rejected += 1;
-        *self.report.rows.rejected_by_reason.entry(reason.to_string()).or_insert(0) += 1;
+        *self
+            .report
+            .rows
+            .rejected_by_reason
+            .entry(reason.to_string())
+            .or_insert(0) += 1;
         self.q.reject(line, reason, column, detail, rec)
     }
 
@@ -264,7 +324,10 @@ impl RowCtx<'_> {
 /// Day-first or month-first evidence in one value such as `13/01/2023` or `01/13/2023`.
 fn order_evidence(v: &str) -> Option<DateOrder> {
     let (a, b, _) = abc(v)?;
-    match (a > 12 && a <= 31 && (1..=12).contains(&b), b > 12 && b <= 31 && (1..=12).contains(&a)) {
+    match (
+        a > 12 && a <= 31 && (1..=12).contains(&b),
+        b > 12 && b <= 31 && (1..=12).contains(&a),
+    ) {
         (true, _) => Some(DateOrder::DayFirst),
         (_, true) => Some(DateOrder::MonthFirst),
         _ => None,
@@ -286,7 +349,11 @@ fn abc(v: &str) -> Option<(u32, u32, i32)> {
         return None;
     }
     let y: i32 = y.parse().ok()?;
-    Some((a.parse().ok()?, b.parse().ok()?, if y < 100 { 2000 + y } else { y }))
+    Some((
+        a.parse().ok()?,
+        b.parse().ok()?,
+        if y < 100 { 2000 + y } else { y },
+    ))
 }
 
 /// How to read `a/b/yyyy` dates when the configuration says `auto`. In order: a value that can only
@@ -346,16 +413,35 @@ mod tests {
 
     #[test]
     fn chronology_decides_when_no_value_is_unambiguous() {
-        let recs = |vals: &[&str]| -> Vec<StringRecord> { vals.iter().map(|v| StringRecord::from(vec![*v])).collect() };
+        let recs = |vals: &[&str]| -> Vec<StringRecord> {
+            vals.iter().map(|v| StringRecord::from(vec![*v])).collect()
+        };
         let never = || -> Result<Box<dyn RecordSource>> { panic!("whole file was sampled") };
-        let week_of_december = recs(&["12/2/2011 8:26", "12/5/2011 9:00", "12/7/2011 10:00", "12/9/2011 12:50"]);
-        assert_eq!(decide_date_order(&week_of_december, 0, true, never).unwrap(), DateOrder::MonthFirst);
+        let week_of_december = recs(&[
+            "12/2/2011 8:26",
+            "12/5/2011 9:00",
+            "12/7/2011 10:00",
+            "12/9/2011 12:50",
+        ]);
+        assert_eq!(
+            decide_date_order(&week_of_december, 0, true, never).unwrap(),
+            DateOrder::MonthFirst
+        );
         let early_days = recs(&["01.02.2023", "03.02.2023", "07.02.2023", "10.02.2023"]);
-        assert_eq!(decide_date_order(&early_days, 0, true, never).unwrap(), DateOrder::DayFirst);
+        assert_eq!(
+            decide_date_order(&early_days, 0, true, never).unwrap(),
+            DateOrder::DayFirst
+        );
         let evidence = recs(&["12/2/2011", "12/13/2011"]);
-        assert_eq!(decide_date_order(&evidence, 0, true, never).unwrap(), DateOrder::Auto);
+        assert_eq!(
+            decide_date_order(&evidence, 0, true, never).unwrap(),
+            DateOrder::Auto
+        );
         let one_value = recs(&["05/06/2023"]);
-        assert_eq!(decide_date_order(&one_value, 0, true, never).unwrap(), DateOrder::Auto);
+        assert_eq!(
+            decide_date_order(&one_value, 0, true, never).unwrap(),
+            DateOrder::Auto
+        );
     }
 
     #[test]

@@ -22,7 +22,11 @@ pub fn source_id(key: &str) -> String {
     }
     let slug = slug.trim_end_matches('_');
     let hash = hex8(key.as_bytes());
-    if slug.is_empty() { format!("src-{hash}") } else { format!("{slug}-{hash}") }
+    if slug.is_empty() {
+        format!("src-{hash}")
+    } else {
+        format!("{slug}-{hash}")
+    }
 }
 
 /// A short, filesystem-safe tag for one version of a source (its ETag or version id).
@@ -52,6 +56,9 @@ mod tests {
         let p = source_id("incoming/sales/فروش ۱۴۰۲.csv");
         assert!(p.starts_with("src-") && p.is_ascii(), "{p}");
         assert_eq!(version_tag(Some("\"abc\""), None), version_tag(Some("abc"), None));
-        assert_ne!(version_tag(Some("abc"), Some("v1")), version_tag(Some("abc"), Some("v2")));
+        assert_ne!(
+            version_tag(Some("abc"), Some("v1")),
+            version_tag(Some("abc"), Some("v2"))
+        );
     }
 }

@@ -34,7 +34,12 @@ pub struct Quarantine {
 impl Quarantine {
     pub fn new(staging: &Path, key: String) -> Self {
         let path = staging.join(&key);
-        Quarantine { key, path, out: None, rows: 0 }
+        Quarantine {
+            key,
+            path,
+            out: None,
+            rows: 0,
+        }
     }
 
     fn out(&mut self) -> Result<&mut BufWriter<File>> {
@@ -77,7 +82,11 @@ impl Quarantine {
             None => Ok(None),
             Some(mut w) => {
                 w.flush().map_err(|e| EngineError::io(&self.path, e))?;
-                Ok(Some(OutputFile { key: self.key, path: self.path, rows: self.rows }))
+                Ok(Some(OutputFile {
+                    key: self.key,
+                    path: self.path,
+                    rows: self.rows,
+                }))
             }
         }
     }

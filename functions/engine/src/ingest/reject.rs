@@ -19,7 +19,10 @@ pub enum RejectReason {
     #[error("could not tell which dataset this is (sales, customers or activity): {0}")]
     UnknownDataset(String),
     #[error("this does not look like a {dataset} export: {source}")]
-    MissingColumns { dataset: &'static str, source: MappingError },
+    MissingColumns {
+        dataset: &'static str,
+        source: MappingError,
+    },
     #[error("the file is not readable as {format}: {detail}")]
     Malformed { format: &'static str, detail: String },
 }

@@ -93,7 +93,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_expanded_bytes: 64 * 1024 * 1024 * 1024, max_ratio: 200 }
+        Limits {
+            max_expanded_bytes: 64 * 1024 * 1024 * 1024,
+            max_ratio: 200,
+        }
     }
 }
 
@@ -122,10 +125,16 @@ impl<R: Read> Read for BombGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.produced += n as u64;
-        let ratio_limit = self.compressed.saturating_mul(self.limits.max_ratio).max(64 * 1024 * 1024);
+        let ratio_limit = self
+            .compressed
+            .saturating_mul(self.limits.max_ratio)
+            .max(64 * 1024 * 1024);
         let limit = ratio_limit.min(self.limits.max_expanded_bytes);
         if self.produced > limit {
-            return Err(io::Error::other(BombError { compressed: self.compressed, limit }));
+            return Err(io::Error::other(BombError {
+                compressed: self.compressed,
+                limit,
+            }));
         }
         Ok(n)
     }
@@ -135,16 +144,28 @@ impl<R: Read> Read for BombGuard<R> {
 /// anything else is an I/O failure of the run.
 pub fn classify_read_error(path: &Path, e: io::Error) -> EngineError {
     if let Some(b) = e.get_ref().and_then(|i| i.downcast_ref::<BombError>()) {
-        return RejectReason::CompressionBomb { compressed: b.compressed, limit: b.limit }.into();
+        return RejectReason::CompressionBomb {
+            compressed: b.compressed,
+            limit: b.limit,
+        }
+        .into();
     }
     if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::InvalidInput {
-        return RejectReason::Malformed { format: "gzip", detail: e.to_string() }.into();
+        return RejectReason::Malformed {
+            format: "gzip",
+            detail: e.to_string(),
+        }
+        .into();
     }
     EngineError::io(path, e)
 }
 
 /// Opens the file and undoes any compression; the result yields the raw (still encoded) bytes.
-pub fn open_decompressed(path: &Path, compression: Compression, limits: Limits) -> Result<Box<dyn Read + Send>> {
+pub fn open_decompressed(
+    path: &Path,
+    compression: Compression,
+    limits: Limits,
+) -> Result<Box<dyn Read + Send>> {
     let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
     let compressed = file.metadata().map_err(|e| EngineError::io(path, e))?.len();
     let reader = BufReader::with_capacity(1 << 20, file);
@@ -175,7 +196,11 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
     if raw_head.is_empty() {
         return Err(RejectReason::Empty.into());
     }
-    let compression = if raw_head.starts_with(&[0x1f, 0x8b]) { Compression::Gzip } else { Compression::None };
+    let compression = if raw_head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else {
+        Compression::None
+    };
     let sample = {
         let r = open_decompressed(path, compression, limits)?;
         read_prefix(r, SAMPLE_BYTES).map_err(|e| classify_read_error(path, e))?
@@ -210,7 +235,10 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
     if text.chars().all(char::is_whitespace) {
         return Err(RejectReason::Empty.into());
     }
-    let control = text.chars().filter(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n')).count();
+    let control = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+        .count();
     if control * 100 > text.chars().count() {
         return Err(RejectReason::Binary("control characters in text".into()).into());
     }
@@ -241,7 +269,9 @@ fn binary_signature(s: &[u8]) -> Option<&'static str> {
         (b"\xFD7zXZ", "xz archive"),
         (b"\x28\xB5\x2F\xFD", "zstd archive"),
     ];
-    SIGS.iter().find(|(sig, _)| s.starts_with(sig)).map(|(_, name)| *name)
+    SIGS.iter()
+        .find(|(sig, _)| s.starts_with(sig))
+        .map(|(_, name)| *name)
 }
 
 fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
@@ -278,7 +308,11 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
         Err(e) if e.error_len().is_none() => return Ok(TextEncoding::Utf8),
         Err(_) => {}
     }
-    Ok(if looks_arabic_script(s) { TextEncoding::Windows1256 } else { TextEncoding::Windows1252 })
+    Ok(if looks_arabic_script(s) {
+        TextEncoding::Windows1256
+    } else {
+        TextEncoding::Windows1252
+    })
 }
 
 /// Windows-1256 text (Persian/Arabic) has whole words of high bytes, and uses 0x81/0x8D/0x8E/0x90
@@ -384,7 +418,11 @@ mod tests {
 
     #[test]
     fn european_semicolon_with_decimal_comma() {
-        let f = sniff_bytes(b"Datum;Menge;Preis\n01.02.2023;2;3,50\n02.02.2023;1;12,00\n", "x.csv").unwrap();
+        let f = sniff_bytes(
+            b"Datum;Menge;Preis\n01.02.2023;2;3,50\n02.02.2023;1;12,00\n",
+            "x.csv",
+        )
+        .unwrap();
         assert_eq!(f.delimiter, b';');
     }
 
@@ -396,7 +434,10 @@ mod tests {
 
     #[test]
     fn encodings() {
-        assert_eq!(sniff_bytes(b"\xEF\xBB\xBFa,b\n1,2\n", "x").unwrap().encoding, TextEncoding::Utf8Bom);
+        assert_eq!(
+            sniff_bytes(b"\xEF\xBB\xBFa,b\n1,2\n", "x").unwrap().encoding,
+            TextEncoding::Utf8Bom
+        );
         let (utf16, _, _) = encoding_rs::UTF_16LE.encode("a\tb\n1\t2\n");
         // encoding_rs encodes UTF-16 as UTF-8 (per the Encoding Standard), so build it by hand.
         let _ = utf16;
@@ -406,19 +447,37 @@ mod tests {
             .collect();
         let f = sniff_bytes(&le, "x.txt").unwrap();
         assert_eq!((f.encoding, f.delimiter), (TextEncoding::Utf16Le, b'\t'));
-        let be: Vec<u8> = "a\tb\n1\t2\n".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let be: Vec<u8> = "a\tb\n1\t2\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
         assert_eq!(sniff_bytes(&be, "x.txt").unwrap().encoding, TextEncoding::Utf16Be);
         let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode("Stückpreis;Menge\n2,50;1\n");
-        assert_eq!(sniff_bytes(&cp1252, "x").unwrap().encoding, TextEncoding::Windows1252);
+        assert_eq!(
+            sniff_bytes(&cp1252, "x").unwrap().encoding,
+            TextEncoding::Windows1252
+        );
         let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode("کد مشتری,تعداد,قیمت\n1,2,3\n");
-        assert_eq!(sniff_bytes(&cp1256, "x").unwrap().encoding, TextEncoding::Windows1256);
+        assert_eq!(
+            sniff_bytes(&cp1256, "x").unwrap().encoding,
+            TextEncoding::Windows1256
+        );
     }
 
     #[test]
     fn containers() {
-        assert_eq!(sniff_bytes(b"{\"a\":1}\n{\"a\":2}\n", "x").unwrap().container, Container::JsonLines);
-        assert_eq!(sniff_bytes(b" [{\"a\":1}]", "x").unwrap().container, Container::JsonArray);
-        assert_eq!(sniff_bytes(b"PK\x03\x04rest", "x.xlsx").unwrap().container, Container::Xlsx);
+        assert_eq!(
+            sniff_bytes(b"{\"a\":1}\n{\"a\":2}\n", "x").unwrap().container,
+            Container::JsonLines
+        );
+        assert_eq!(
+            sniff_bytes(b" [{\"a\":1}]", "x").unwrap().container,
+            Container::JsonArray
+        );
+        assert_eq!(
+            sniff_bytes(b"PK\x03\x04rest", "x.xlsx").unwrap().container,
+            Container::Xlsx
+        );
     }
 
     #[test]
@@ -453,7 +512,10 @@ mod tests {
         let p = dir.path().join("bomb.csv.gz");
         std::fs::write(&p, &bytes).unwrap();
         // A small ceiling keeps the test fast; the production floor is 64 MiB (see the e2e test).
-        let limits = Limits { max_expanded_bytes: 2 << 20, ..Limits::default() };
+        let limits = Limits {
+            max_expanded_bytes: 2 << 20,
+            ..Limits::default()
+        };
         let mut r = open_decompressed(&p, Compression::Gzip, limits).unwrap();
         let err = io::copy(&mut r, &mut io::sink()).unwrap_err();
         match classify_read_error(&p, err) {

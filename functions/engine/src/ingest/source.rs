@@ -22,9 +22,15 @@ const JSON_KEY_SAMPLE: usize = 1000;
 const MAX_JSON_ARRAY_BYTES: u64 = 512 * 1024 * 1024;
 
 pub enum Next {
-    Record { line: u64 },
+    Record {
+        line: u64,
+    },
     /// A row the reader itself could not decode; it is quarantined with this reason.
-    Bad { line: u64, reason: &'static str, detail: String },
+    Bad {
+        line: u64,
+        reason: &'static str,
+        detail: String,
+    },
     End,
 }
 
@@ -146,13 +152,26 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
     if head.is_empty() {
         return Err(RejectReason::Empty.into());
     }
-    let rows: Vec<Vec<String>> = head.iter().map(|(_, r)| r.iter().map(str::to_string).collect()).collect();
+    let rows: Vec<Vec<String>> = head
+        .iter()
+        .map(|(_, r)| r.iter().map(str::to_string).collect())
+        .collect();
     let (hi, guessed) = pick_header(&rows, dataset);
-    let headers = rows[hi].iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+    let headers = rows[hi]
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
     let header_line = head[hi].0;
-    let pending = Pending { rows: head.into_iter().skip(hi + 1).collect() };
+    let pending = Pending {
+        rows: head.into_iter().skip(hi + 1).collect(),
+    };
     Ok(Opened {
-        source: Box::new(DelimitedSource { rdr, line_fix, pending, path: path.to_path_buf() }),
+        source: Box::new(DelimitedSource {
+            rdr,
+            line_fix,
+            pending,
+            path: path.to_path_buf(),
+        }),
         headers,
         header_line,
         preamble_rows: hi as u64,
@@ -167,7 +186,11 @@ fn record_line(rec: &StringRecord, line_fix: u64) -> u64 {
 fn csv_error(path: &Path, e: csv::Error, format: &'static str) -> EngineError {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => sniff::classify_read_error(path, io),
-        other => RejectReason::Malformed { format, detail: format!("{other:?}") }.into(),
+        other => RejectReason::Malformed {
+            format,
+            detail: format!("{other:?}"),
+        }
+        .into(),
     }
 }
 
@@ -183,7 +206,9 @@ impl RecordSource for DelimitedSource {
                     if rec.iter().all(|c| c.trim().is_empty()) {
                         continue;
                     }
-                    return Ok(Next::Record { line: record_line(rec, self.line_fix) });
+                    return Ok(Next::Record {
+                        line: record_line(rec, self.line_fix),
+                    });
                 }
                 Ok(false) => return Ok(Next::End),
                 Err(e) => {
@@ -244,15 +269,21 @@ fn cell_text(d: &calamine::Data) -> String {
 }
 
 fn format_float(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f}") }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
 }
 
 /// Refuse zip bombs before calamine inflates sheets into memory.
 fn check_zip(path: &Path, limits: Limits) -> Result<()> {
     let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
     let compressed = f.metadata().map_err(|e| EngineError::io(path, e))?.len();
-    let mut zip = zip::ZipArchive::new(BufReader::new(f))
-        .map_err(|e| RejectReason::Malformed { format: "xlsx", detail: e.to_string() })?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| RejectReason::Malformed {
+        format: "xlsx",
+        detail: e.to_string(),
+    })?;
     if zip.index_for_name("xl/workbook.xml").is_none() {
         return Err(RejectReason::UnsupportedFormat(
             "a zip archive that is not an Excel workbook (unzip it and upload the files inside)".into(),
@@ -261,10 +292,16 @@ fn check_zip(path: &Path, limits: Limits) -> Result<()> {
     }
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed { format: "xlsx", detail: e.to_string() })?;
+        let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed {
+            format: "xlsx",
+            detail: e.to_string(),
+        })?;
         total = total.saturating_add(e.size());
     }
-    let limit = compressed.saturating_mul(limits.max_ratio).max(64 * 1024 * 1024).min(limits.max_expanded_bytes);
+    let limit = compressed
+        .saturating_mul(limits.max_ratio)
+        .max(64 * 1024 * 1024)
+        .min(limits.max_expanded_bytes);
     if total > limit {
         return Err(RejectReason::CompressionBomb { compressed, limit }.into());
     }
@@ -273,8 +310,15 @@ fn check_zip(path: &Path, limits: Limits) -> Result<()> {
 
 fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
     use calamine::Reader;
-    let malformed = |e: &dyn std::fmt::Display| RejectReason::Malformed { format: "Excel", detail: e.to_string() };
-    let file = || File::open(path).map(BufReader::new).map_err(|e| EngineError::io(path, e));
+    let malformed = |e: &dyn std::fmt::Display| RejectReason::Malformed {
+        format: "Excel",
+        detail: e.to_string(),
+    };
+    let file = || {
+        File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| EngineError::io(path, e))
+    };
     // The first sheet with any data; workbooks often open with an empty cover sheet.
     let range = if fmt.container == Container::Xlsx {
         check_zip(path, limits)?;
@@ -284,23 +328,36 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
         let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| malformed(&e))?;
         first_nonempty(&mut wb).map_err(|e| malformed(&e))?
     };
-    let Some(range) = range else { return Err(RejectReason::Empty.into()) };
+    let Some(range) = range else {
+        return Err(RejectReason::Empty.into());
+    };
     let start_row = range.start().map_or(0, |(r, _)| r as u64);
     let mut rows: Vec<(u64, Vec<String>)> = range
         .rows()
         .enumerate()
-        .map(|(i, r)| (start_row + i as u64 + 1, r.iter().map(cell_text).collect::<Vec<_>>()))
+        .map(|(i, r)| {
+            (
+                start_row + i as u64 + 1,
+                r.iter().map(cell_text).collect::<Vec<_>>(),
+            )
+        })
         .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
         .collect();
     if rows.is_empty() {
         return Err(RejectReason::Empty.into());
     }
-    let head: Vec<Vec<String>> = rows.iter().take(HEADER_SEARCH_ROWS).map(|(_, r)| r.clone()).collect();
+    let head: Vec<Vec<String>> = rows
+        .iter()
+        .take(HEADER_SEARCH_ROWS)
+        .map(|(_, r)| r.clone())
+        .collect();
     let (hi, guessed) = pick_header(&head, dataset);
     let data = rows.split_off(hi + 1);
     let (header_line, header) = rows.pop().expect("header row exists");
     Ok(Opened {
-        source: Box::new(SheetSource { rows: data.into_iter() }),
+        source: Box::new(SheetSource {
+            rows: data.into_iter(),
+        }),
         headers: header.into_iter().map(|h| h.trim().to_string()).collect(),
         header_line,
         preamble_rows: hi as u64,
@@ -376,12 +433,17 @@ struct JsonLinesSource {
 impl JsonLinesSource {
     fn read_item(&mut self) -> Result<Option<JsonItem>> {
         loop {
-            let Some(line) = self.lines.next() else { return Ok(None) };
+            let Some(line) = self.lines.next() else {
+                return Ok(None);
+            };
             self.line_no += 1;
             let line = match line {
                 Ok(l) => l,
                 Err(e) if e.kind() == std::io::ErrorKind::InvalidData && e.get_ref().is_none() => {
-                    return Ok(Some(JsonItem::Bad(self.line_no, "line is not valid UTF-8".into())));
+                    return Ok(Some(JsonItem::Bad(
+                        self.line_no,
+                        "line is not valid UTF-8".into(),
+                    )));
                 }
                 Err(e) => return Err(sniff::classify_read_error(&self.path, e)),
             };
@@ -403,7 +465,11 @@ fn emit(item: JsonItem, rec: &mut StringRecord, headers: &[String]) -> Next {
             fill(rec, headers, &o);
             Next::Record { line }
         }
-        JsonItem::Bad(line, detail) => Next::Bad { line, reason: "bad_json", detail },
+        JsonItem::Bad(line, detail) => Next::Bad {
+            line,
+            reason: "bad_json",
+            detail,
+        },
     }
 }
 
@@ -420,13 +486,20 @@ impl RecordSource for JsonLinesSource {
     }
 }
 
-fn json_headers(pending: &VecDeque<JsonItem>, dataset: Option<Dataset>) -> Result<(Vec<String>, Option<Dataset>)> {
+fn json_headers(
+    pending: &VecDeque<JsonItem>,
+    dataset: Option<Dataset>,
+) -> Result<(Vec<String>, Option<Dataset>)> {
     let headers = union_keys(pending.iter().filter_map(|i| match i {
         JsonItem::Obj(_, o) => Some(o),
         JsonItem::Bad(..) => None,
     }));
     if headers.is_empty() {
-        return Err(RejectReason::Malformed { format: "JSON", detail: "no JSON objects found".into() }.into());
+        return Err(RejectReason::Malformed {
+            format: "JSON",
+            detail: "no JSON objects found".into(),
+        }
+        .into());
     }
     let cells: Vec<&str> = headers.iter().map(String::as_str).collect();
     let (s, d) = score(&cells, dataset);
@@ -450,7 +523,13 @@ fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
     }
     let (headers, guessed) = json_headers(&src.pending, dataset)?;
     src.headers = headers.clone();
-    Ok(Opened { source: Box::new(src), headers, header_line: 0, preamble_rows: 0, guessed })
+    Ok(Opened {
+        source: Box::new(src),
+        headers,
+        header_line: 0,
+        preamble_rows: 0,
+        guessed,
+    })
 }
 
 struct JsonArraySource {
@@ -468,7 +547,9 @@ impl RecordSource for JsonArraySource {
 }
 
 fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
-    let size = std::fs::metadata(path).map_err(|e| EngineError::io(path, e))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| EngineError::io(path, e))?
+        .len();
     if size > MAX_JSON_ARRAY_BYTES {
         return Err(RejectReason::UnsupportedFormat(format!(
             "a JSON array of {size} bytes; arrays above {MAX_JSON_ARRAY_BYTES} bytes must be exported as JSON Lines (one object per line)"
@@ -479,19 +560,28 @@ fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
     decoded_reader(path, fmt, limits)?
         .read_to_string(&mut text)
         .map_err(|e| sniff::classify_read_error(path, e))?;
-    let values: Vec<serde_json::Value> = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| RejectReason::Malformed { format: "JSON", detail: e.to_string() })?;
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| RejectReason::Malformed {
+            format: "JSON",
+            detail: e.to_string(),
+        })?;
     let items: VecDeque<JsonItem> = values
         .into_iter()
         .enumerate()
         .map(|(i, v)| match v {
             serde_json::Value::Object(o) => JsonItem::Obj(i as u64 + 1, o),
-            other => JsonItem::Bad(i as u64 + 1, format!("array element is not an object: {}", kind_of(&other))),
+            other => JsonItem::Bad(
+                i as u64 + 1,
+                format!("array element is not an object: {}", kind_of(&other)),
+            ),
         })
         .collect();
     let (headers, guessed) = json_headers(&items, dataset)?;
     Ok(Opened {
-        source: Box::new(JsonArraySource { items, headers: headers.clone() }),
+        source: Box::new(JsonArraySource {
+            items,
+            headers: headers.clone(),
+        }),
         headers,
         header_line: 0,
         preamble_rows: 0,
@@ -518,7 +608,8 @@ mod tests {
     fn xlsx_with_entry(dir: &Path, name: &str, entry_bytes: usize) -> std::path::PathBuf {
         let path = dir.join(name);
         let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let opts =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("xl/workbook.xml", opts).unwrap();
         zip.write_all(b"<workbook/>").unwrap();
         zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
@@ -534,7 +625,10 @@ mod tests {
     fn zip_bombs_are_refused_before_inflating() {
         let dir = tempfile::tempdir().unwrap();
         // A small ceiling keeps the test fast; the production floor is 64 MiB.
-        let limits = Limits { max_expanded_bytes: 2 << 20, ..Limits::default() };
+        let limits = Limits {
+            max_expanded_bytes: 2 << 20,
+            ..Limits::default()
+        };
         let bomb = xlsx_with_entry(dir.path(), "bomb.xlsx", 4 << 20);
         let fmt = sniff::sniff(&bomb, "bomb.xlsx", limits).unwrap();
         match open(&bomb, &fmt, limits, None) {
@@ -549,7 +643,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("exports.zip");
         let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
-        zip.start_file("orders.csv", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file("orders.csv", zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(b"a,b\n1,2\n").unwrap();
         zip.finish().unwrap();
         let fmt = sniff::sniff(&path, "exports.zip", Limits::default()).unwrap();

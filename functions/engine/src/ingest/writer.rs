@@ -25,7 +25,9 @@ pub const WRITER_MEMORY_BUDGET: usize = 96 * 1024 * 1024;
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid zstd level"),
+        ))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("segflow {}", env!("CARGO_PKG_VERSION")))
@@ -52,7 +54,13 @@ pub struct PartitionedWriter {
 
 impl PartitionedWriter {
     /// `prefix` is e.g. `curated/sales`; `file_name` e.g. `<source_id>.parquet`.
-    pub fn new(staging: &Path, prefix: &str, partition_column: Option<&'static str>, file_name: &str, schema: SchemaRef) -> Self {
+    pub fn new(
+        staging: &Path,
+        prefix: &str,
+        partition_column: Option<&'static str>,
+        file_name: &str,
+        schema: SchemaRef,
+    ) -> Self {
         PartitionedWriter {
             staging: staging.to_path_buf(),
             prefix: prefix.to_string(),
@@ -119,7 +127,11 @@ impl PartitionedWriter {
             if total <= WRITER_MEMORY_BUDGET {
                 return Ok(());
             }
-            let Some((_, (_, w, _))) = self.writers.iter_mut().max_by_key(|(_, (_, w, _))| w.memory_size()) else {
+            let Some((_, (_, w, _))) = self
+                .writers
+                .iter_mut()
+                .max_by_key(|(_, (_, w, _))| w.memory_size())
+            else {
                 return Ok(());
             };
             if w.memory_size() == 0 {

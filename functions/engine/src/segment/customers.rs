@@ -25,7 +25,16 @@ pub(super) struct Attrs {
 }
 
 const COLUMNS: [&str; 10] = [
-    "customer_id", "age", "birth_date", "signup_date", "gender", "city", "country", "job_title", "marketing_consent", "email",
+    "customer_id",
+    "age",
+    "birth_date",
+    "signup_date",
+    "gender",
+    "city",
+    "country",
+    "job_title",
+    "marketing_consent",
+    "email",
 ];
 
 /// Reads the customers files in path order; for a customer id seen several times the last row
@@ -47,8 +56,13 @@ pub(super) fn read_customers(
         for batch in reader {
             let batch = batch.map_err(|e| arrow_err(path, e))?;
             let utf8 = |name: &str, req: bool| column(path, &batch, name, &DataType::Utf8, req);
-            let (cid, gender, city, country, job) =
-                (utf8("customer_id", true)?, utf8("gender", false)?, utf8("city", false)?, utf8("country", false)?, utf8("job_title", false)?);
+            let (cid, gender, city, country, job) = (
+                utf8("customer_id", true)?,
+                utf8("gender", false)?,
+                utf8("city", false)?,
+                utf8("country", false)?,
+                utf8("job_title", false)?,
+            );
             let age = column(path, &batch, "age", &DataType::Int32, false)?;
             let birth = column(path, &batch, "birth_date", &DataType::Date32, false)?;
             let signup = column(path, &batch, "signup_date", &DataType::Date32, false)?;

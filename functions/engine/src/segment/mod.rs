@@ -104,27 +104,43 @@ impl SegmentParams {
             return bad("n_runs must be at least 1".into());
         }
         if !(self.at_risk_factor.is_finite() && self.at_risk_factor > 0.0) {
-            return bad(format!("at_risk_factor must be a positive number, got {}", self.at_risk_factor));
+            return bad(format!(
+                "at_risk_factor must be a positive number, got {}",
+                self.at_risk_factor
+            ));
         }
         if self.lapsed_days == 0 {
             return bad("lapsed_days must be positive".into());
         }
         if self.sample_size < 100 {
-            return bad(format!("sample_size must be at least 100, got {}", self.sample_size));
+            return bad(format!(
+                "sample_size must be at least 100, got {}",
+                self.sample_size
+            ));
         }
         rfm::check_rules(&self.rfm_rules).map_err(SegmentError::InvalidParams)?;
         if !(self.ideal_min_share > 0.0 && self.ideal_min_share <= 1.0) {
-            return bad(format!("ideal_min_share must be in (0, 1], got {}", self.ideal_min_share));
+            return bad(format!(
+                "ideal_min_share must be in (0, 1], got {}",
+                self.ideal_min_share
+            ));
         }
         if let IdealRule::RfmGroups(groups) = &self.ideal_rule {
             if groups.is_empty() {
                 return bad("ideal_rule RfmGroups needs at least one group".into());
             }
-            if let Some(g) = groups.iter().find(|g| !self.rfm_rules.iter().any(|r| &r.name == *g)) {
-                return bad(format!("ideal_rule names the RFM group {g:?}, which no rfm_rules entry defines"));
+            if let Some(g) = groups
+                .iter()
+                .find(|g| !self.rfm_rules.iter().any(|r| &r.name == *g))
+            {
+                return bad(format!(
+                    "ideal_rule names the RFM group {g:?}, which no rfm_rules entry defines"
+                ));
             }
         }
-        self.lead_scoring.check().map_err(|e| SegmentError::InvalidParams(e.to_string()))?;
+        self.lead_scoring
+            .check()
+            .map_err(|e| SegmentError::InvalidParams(e.to_string()))?;
         if self.pseudonym_key.as_ref().is_some_and(|k| k.0.is_empty()) {
             return bad("pseudonym_key must not be empty (leave it unset to keep real ids)".into());
         }
@@ -159,7 +175,11 @@ pub struct RfmRule {
 }
 
 pub fn default_rfm_rules() -> Vec<RfmRule> {
-    let rule = |name: &str, r, f| RfmRule { name: name.into(), r, f };
+    let rule = |name: &str, r, f| RfmRule {
+        name: name.into(),
+        r,
+        f,
+    };
     vec![
         rule("Lost", (1, 1), (1, 1)),
         rule("Hibernating", (1, 2), (1, 2)),
@@ -239,7 +259,11 @@ pub enum SegmentError {
 /// days, so the first local time that exists is used.
 fn end_of_day(as_of: NaiveDate, tz: chrono_tz::Tz) -> Result<i64, SegmentError> {
     let invalid = || SegmentError::InvalidParams(format!("as_of {as_of} has no end of day in {tz}"));
-    let mut t = as_of.succ_opt().ok_or_else(invalid)?.and_hms_opt(0, 0, 0).ok_or_else(invalid)?;
+    let mut t = as_of
+        .succ_opt()
+        .ok_or_else(invalid)?
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(invalid)?;
     for _ in 0..96 {
         if let Some(d) = tz.from_local_datetime(&t).earliest() {
             return Ok(d.timestamp_micros());
@@ -251,18 +275,32 @@ fn end_of_day(as_of: NaiveDate, tz: chrono_tz::Tz) -> Result<i64, SegmentError> 
 
 /// Computes everything, then writes the result files into `out_dir` (created if missing),
 /// `manifest.json` last so its presence means the set is complete.
-pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Result<SegmentRun, SegmentError> {
+pub fn run(
+    inputs: &SegmentInputs,
+    params: &CheckedParams,
+    out_dir: &Path,
+) -> Result<SegmentRun, SegmentError> {
     let p = &params.0;
     if inputs.sales_files.is_empty() {
         return Err(SegmentError::NoData("no sales files were given".into()));
     }
     let started = std::time::Instant::now();
     let ms = || started.elapsed().as_millis() as u64;
-    let clock = Clock { as_of: p.as_of, tz: p.timezone, cutoff: end_of_day(p.as_of, p.timezone)? };
+    let clock = Clock {
+        as_of: p.as_of,
+        tz: p.timezone,
+        cutoff: end_of_day(p.as_of, p.timezone)?,
+    };
     let (mut ids, mut places, mut strings) = (Interner::default(), Interner::default(), Interner::default());
     let sales = sales::read_sales(&inputs.sales_files, clock.cutoff, &mut ids, &mut places)?;
     let st = &sales.stats;
-    tracing::info!(rows_read = st.rows_read, rows_used = st.rows_used, orders = sales.orders.len(), elapsed_ms = ms(), "segment: sales read");
+    tracing::info!(
+        rows_read = st.rows_read,
+        rows_used = st.rows_used,
+        orders = sales.orders.len(),
+        elapsed_ms = ms(),
+        "segment: sales read"
+    );
     if st.rows_used == 0 {
         return Err(SegmentError::NoData(format!(
             "no usable sales rows on or before {}: {} rows read from {} files, {} after that date, {} duplicates, {} unusable",
@@ -272,7 +310,9 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     let (attrs, customers_rows) = customers::read_customers(&inputs.customers_files, &mut ids, &mut strings)?;
     let mut customers = features::build_customers(&sales, &attrs, &ids, &places, &clock);
     drop(attrs);
-    let buyers: Vec<usize> = (0..customers.len()).filter(|&i| customers[i].behaviour.is_some()).collect();
+    let buyers: Vec<usize> = (0..customers.len())
+        .filter(|&i| customers[i].behaviour.is_some())
+        .collect();
     let min_buyers = 2 * p.k.unwrap_or(2);
     if buyers.len() < min_buyers {
         return Err(SegmentError::NoData(format!(
@@ -285,7 +325,12 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
 
     features::score_rfm(&mut customers, &p.rfm_rules);
     let median_gap = features::assign_stages(&mut customers, p);
-    tracing::info!(customers = customers.len(), purchasers = buyers.len(), elapsed_ms = ms(), "segment: features computed");
+    tracing::info!(
+        customers = customers.len(),
+        purchasers = buyers.len(),
+        elapsed_ms = ms(),
+        "segment: features computed"
+    );
 
     let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
     let rows: Vec<_> = buyers.iter().map(|&i| cluster::transform(b(i))).collect();
@@ -298,7 +343,12 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
         .collect();
     let clustering = cluster::cluster(&rows, &keys, p, inputs.previous.as_ref())?;
     drop(rows);
-    tracing::info!(k = clustering.k, chosen_by = clustering.choice.as_str(), elapsed_ms = ms(), "segment: clustered");
+    tracing::info!(
+        k = clustering.k,
+        chosen_by = clustering.choice.as_str(),
+        elapsed_ms = ms(),
+        "segment: clustered"
+    );
     for (j, &i) in buyers.iter().enumerate() {
         customers[i].segment = Some(clustering.labels[j]);
     }
@@ -311,8 +361,10 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
             members[s].push(c);
         }
     }
-    let profiles: Vec<profile::Profile> =
-        members.iter().map(|m| profile::profile(m.iter().copied(), &places, &strings, rules)).collect();
+    let profiles: Vec<profile::Profile> = members
+        .iter()
+        .map(|m| profile::profile(m.iter().copied(), &places, &strings, rules))
+        .collect();
     drop(members);
     let names = profile::names(&clustering.clusters, &profiles, &base, p);
     let segments: Vec<SegmentOut> = clustering
@@ -320,10 +372,18 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
         .iter()
         .zip(names)
         .zip(profiles)
-        .map(|((c, name), prof)| SegmentOut { id: c.id, name, description: profile::describe(&prof, &base, p), profile: prof })
+        .map(|((c, name), prof)| SegmentOut {
+            id: c.id,
+            name,
+            description: profile::describe(&prof, &base, p),
+            profile: prof,
+        })
         .collect();
     let median_monetary = base.median_monetary.expect("there are buyers");
-    let pseudonymizer = p.pseudonym_key.as_ref().and_then(|k| crate::privacy::Pseudonymizer::new(&k.0));
+    let pseudonymizer = p
+        .pseudonym_key
+        .as_ref()
+        .and_then(|k| crate::privacy::Pseudonymizer::new(&k.0));
     let facts = icp::order_facts(&sales, &customers, p.timezone);
     let mut activity_files = inputs.activity_files.clone();
     activity_files.sort();
@@ -347,11 +407,16 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     report.ideal_fit = activation.fit.clone();
     let mut winback = output::winback(&report);
     // Unsubscribing in the activity data counts as refusing marketing.
-    let opted_out: std::collections::HashSet<u32> =
-        (0..customers.len()).filter(|&i| activation.opted_out[i]).map(|i| customers[i].idx).collect();
+    let opted_out: std::collections::HashSet<u32> = (0..customers.len())
+        .filter(|&i| activation.opted_out[i])
+        .map(|i| customers[i].idx)
+        .collect();
     winback.retain(|c| !opted_out.contains(&c.idx));
 
-    std::fs::create_dir_all(out_dir).map_err(|source| SegmentError::Io { path: out_dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(out_dir).map_err(|source| SegmentError::Io {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
     let mut files = Vec::new();
     let mut written = |name: &str| {
         files.push(name.to_string());
@@ -364,10 +429,16 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     output::write_rfm_matrix(&report, &written(output::RFM_MATRIX_CSV))?;
     output::write_winback(&report, &winback, &written(output::WINBACK_CSV))?;
     output::write_json(&written(icp::ICP_JSON), &icp.json)?;
-    std::fs::write(written(icp::ICP_MD), icp.markdown.as_bytes())
-        .map_err(|source| SegmentError::Io { path: out_dir.join(icp::ICP_MD), source })?;
+    std::fs::write(written(icp::ICP_MD), icp.markdown.as_bytes()).map_err(|source| SegmentError::Io {
+        path: out_dir.join(icp::ICP_MD),
+        source,
+    })?;
     activation::write_ideal_customers(&activation.ideal, &written(activation::IDEAL_CUSTOMERS_CSV))?;
-    activation::write_lead_scores(&activation.leads, p.timezone, &written(activation::LEAD_SCORES_CSV))?;
+    activation::write_lead_scores(
+        &activation.leads,
+        p.timezone,
+        &written(activation::LEAD_SCORES_CSV),
+    )?;
 
     let state = ModelState {
         state_version: MODEL_STATE_VERSION,
@@ -378,10 +449,23 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
             .clusters
             .iter()
             .zip(&segments)
-            .map(|(c, s)| SegmentState { id: c.id, name: s.name.clone(), centroid: c.centroid.to_vec() })
+            .map(|(c, s)| SegmentState {
+                id: c.id,
+                name: s.name.clone(),
+                centroid: c.centroid.to_vec(),
+            })
             .collect(),
     };
-    let mut manifest = manifest(&report, &sales.stats, inputs, customers_rows, &clustering, median_gap, winback.len(), &files);
+    let mut manifest = manifest(
+        &report,
+        &sales.stats,
+        inputs,
+        customers_rows,
+        &clustering,
+        median_gap,
+        winback.len(),
+        &files,
+    );
     let ideal_count = icp.ideal.iter().filter(|&&x| x).count();
     let negative_count = icp.negative.iter().filter(|&&x| x).count();
     manifest["inputs"]["activity_files"] = json!(activity_files.len());
@@ -400,7 +484,11 @@ pub fn run(inputs: &SegmentInputs, params: &CheckedParams, out_dir: &Path) -> Re
     output::write_json(&out_dir.join(output::MANIFEST_JSON), &manifest)?;
     files.push(output::MANIFEST_JSON.to_string());
     tracing::info!(files = files.len(), elapsed_ms = ms(), "segment: outputs written");
-    Ok(SegmentRun { files, state, manifest })
+    Ok(SegmentRun {
+        files,
+        state,
+        manifest,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -425,16 +513,24 @@ fn manifest(
         }
     }
     let purchasers = customers.iter().filter(|c| c.behaviour.is_some()).count();
-    let segment_counts: BTreeMap<String, usize> = r.segments.iter().map(|s| (s.id.to_string(), s.profile.customers)).collect();
-    let silhouette_by_k: BTreeMap<String, Option<f64>> =
-        c.silhouette_by_k.iter().map(|(k, s)| (k.to_string(), s.map(|s| output::round(s, 6)))).collect();
+    let segment_counts: BTreeMap<String, usize> = r
+        .segments
+        .iter()
+        .map(|s| (s.id.to_string(), s.profile.customers))
+        .collect();
+    let silhouette_by_k: BTreeMap<String, Option<f64>> = c
+        .silhouette_by_k
+        .iter()
+        .map(|(k, s)| (k.to_string(), s.map(|s| output::round(s, 6))))
+        .collect();
     let (previous_state, previous_note) = match &c.previous {
         cluster::PreviousUse::None => ("none", None),
         cluster::PreviousUse::Continued => ("continued", None),
         cluster::PreviousUse::Matched => ("matched", None),
         cluster::PreviousUse::Ignored(why) => ("ignored", Some(why.as_str())),
     };
-    let guest_share = (st.total_net_revenue.abs() > 0.0).then(|| output::round(st.guest_net_revenue / st.total_net_revenue, 6));
+    let guest_share = (st.total_net_revenue.abs() > 0.0)
+        .then(|| output::round(st.guest_net_revenue / st.total_net_revenue, 6));
     json!({
         "schema_version": crate::schema::SCHEMA_VERSION,
         "software_version": env!("CARGO_PKG_VERSION"),

@@ -6,7 +6,10 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, RecordBatch,
+    StringBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use serde_json::{Value, json};
@@ -29,7 +32,10 @@ pub(super) const MANIFEST_JSON: &str = "manifest.json";
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
 fn io_err(path: &Path, source: std::io::Error) -> SegmentError {
-    SegmentError::Io { path: path.to_path_buf(), source }
+    SegmentError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Fixed decimals, without the "-0.00" that rounding tiny negatives would print.
@@ -113,8 +119,14 @@ impl Report<'_> {
             stage: c.stage.as_str(),
             b,
             // The customers dataset fills in where the sales rows carry no place.
-            main_country: b.and_then(|b| b.country).map(|i| self.places.name(i)).or_else(|| s(a.and_then(|a| a.country))),
-            main_city: b.and_then(|b| b.city).map(|i| self.places.name(i)).or_else(|| s(a.and_then(|a| a.city))),
+            main_country: b
+                .and_then(|b| b.country)
+                .map(|i| self.places.name(i))
+                .or_else(|| s(a.and_then(|a| a.country))),
+            main_city: b
+                .and_then(|b| b.city)
+                .map(|i| self.places.name(i))
+                .or_else(|| s(a.and_then(|a| a.city))),
             age_band: a.and_then(|a| age_band(a, self.params.as_of)),
             gender: s(a.and_then(|a| a.gender)),
             job_title: s(a.and_then(|a| a.job_title)),
@@ -166,11 +178,17 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
     let s = || StringBuilder::with_capacity(n, n * 8);
     let (mut id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s());
     let mut seg_id = Int32Builder::with_capacity(n);
-    let (mut weekday, mut band, mut country, mut city, mut age, mut gender, mut job) = (s(), s(), s(), s(), s(), s(), s());
-    let (mut rr, mut rf, mut rm) = (Int32Builder::with_capacity(n), Int32Builder::with_capacity(n), Int32Builder::with_capacity(n));
+    let (mut weekday, mut band, mut country, mut city, mut age, mut gender, mut job) =
+        (s(), s(), s(), s(), s(), s(), s());
+    let (mut rr, mut rf, mut rm) = (
+        Int32Builder::with_capacity(n),
+        Int32Builder::with_capacity(n),
+        Int32Builder::with_capacity(n),
+    );
     let (mut freq, mut products) = (Int64Builder::with_capacity(n), Int64Builder::with_capacity(n));
     let f = || Float64Builder::with_capacity(n);
-    let (mut recency, mut monetary, mut aov, mut tenure, mut gap, mut items, mut multi, mut ret) = (f(), f(), f(), f(), f(), f(), f(), f());
+    let (mut recency, mut monetary, mut aov, mut tenure, mut gap, mut items, mut multi, mut ret) =
+        (f(), f(), f(), f(), f(), f(), f(), f());
     let (mut first, mut last) = (Date32Builder::with_capacity(n), Date32Builder::with_capacity(n));
     let mut consent = BooleanBuilder::with_capacity(n);
     let mut fit = f();
@@ -264,7 +282,11 @@ pub(super) fn csv_finish(path: &Path, w: csv::Writer<BufWriter<File>>) -> Result
     Ok(())
 }
 
-pub(super) fn csv_row<I, S>(path: &Path, w: &mut csv::Writer<BufWriter<File>>, fields: I) -> Result<(), SegmentError>
+pub(super) fn csv_row<I, S>(
+    path: &Path,
+    w: &mut csv::Writer<BufWriter<File>>,
+    fields: I,
+) -> Result<(), SegmentError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<[u8]>,
@@ -319,7 +341,13 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
 
 /// Profile figures as JSON (rounded for reading), or nulls when suppressed.
 pub(super) fn profile_json(s: &Profile, hide: bool) -> Value {
-    let r = |v: Option<f64>, d: i32| if hide { Value::Null } else { json!(v.map(|v| round(v, d))) };
+    let r = |v: Option<f64>, d: i32| {
+        if hide {
+            Value::Null
+        } else {
+            json!(v.map(|v| round(v, d)))
+        }
+    };
     let t = |v: &Option<String>| if hide { Value::Null } else { json!(v) };
     json!({
         "median_recency_days": r(s.median_recency_days, 1),
@@ -399,8 +427,18 @@ pub(super) fn write_segments_csv(r: &Report, path: &Path) -> Result<(), SegmentE
         let p = &s.profile;
         let hide = suppressed(p, r.params);
         let num = |v: Option<f64>, d: usize| if hide { String::new() } else { opt_fixed(v, d) };
-        let text = |v: &Option<String>| if hide { String::new() } else { v.clone().unwrap_or_default() };
-        let revenue_share = if hide { None } else { share(p.revenue, r.base.revenue) };
+        let text = |v: &Option<String>| {
+            if hide {
+                String::new()
+            } else {
+                v.clone().unwrap_or_default()
+            }
+        };
+        let revenue_share = if hide {
+            None
+        } else {
+            share(p.revenue, r.base.revenue)
+        };
         let row = [
             s.id.to_string(),
             s.name.clone(),
@@ -440,8 +478,22 @@ pub(super) fn write_rfm_matrix(r: &Report, path: &Path) -> Result<(), SegmentErr
         for fs in 1..=5u8 {
             let (n, sum) = cells[usize::from(rs - 1)][usize::from(fs - 1)];
             let group = super::rfm::group_of(r.rules(), rs, fs).map_or("", |g| r.rules()[g].name.as_str());
-            let avg = if n == 0 || n < r.params.min_group_size { String::new() } else { fixed(sum / n as f64, 2) };
-            csv_row(path, &mut w, [rs.to_string(), fs.to_string(), group.to_string(), n.to_string(), avg])?;
+            let avg = if n == 0 || n < r.params.min_group_size {
+                String::new()
+            } else {
+                fixed(sum / n as f64, 2)
+            };
+            csv_row(
+                path,
+                &mut w,
+                [
+                    rs.to_string(),
+                    fs.to_string(),
+                    group.to_string(),
+                    n.to_string(),
+                    avg,
+                ],
+            )?;
         }
     }
     csv_finish(path, w)
@@ -453,7 +505,11 @@ pub(super) fn winback<'a>(r: &'a Report) -> Vec<&'a Customer> {
         .customers
         .iter()
         .filter(|c| c.stage == Stage::Lapsed)
-        .filter(|c| c.behaviour.as_ref().is_some_and(|b| b.monetary >= r.median_monetary))
+        .filter(|c| {
+            c.behaviour
+                .as_ref()
+                .is_some_and(|b| b.monetary >= r.median_monetary)
+        })
         .filter(|c| c.attrs.and_then(|a| a.marketing_consent) != Some(false))
         .collect();
     let m = |c: &Customer| c.behaviour.as_ref().map_or(0.0, |b| b.monetary);
@@ -464,7 +520,19 @@ pub(super) fn winback<'a>(r: &'a Report) -> Vec<&'a Customer> {
 
 pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Result<(), SegmentError> {
     let mut w = csv_writer(path)?;
-    csv_row(path, &mut w, ["customer_id", "last_purchase", "recency_days", "frequency", "monetary", "rfm_group", "segment_name"])?;
+    csv_row(
+        path,
+        &mut w,
+        [
+            "customer_id",
+            "last_purchase",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "rfm_group",
+            "segment_name",
+        ],
+    )?;
     for c in list {
         let row = r.row(c);
         let b = row.b.expect("win-back customers have purchases");

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
+};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use chrono::{NaiveDate, NaiveDateTime};
 use parquet::arrow::ArrowWriter;
@@ -28,9 +31,22 @@ pub(super) struct Line {
 }
 
 pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amount: f64) -> Line {
-    let ts = if ts.len() == 10 { format!("{ts} 12:00") } else { ts.to_string() };
+    let ts = if ts.len() == 10 {
+        format!("{ts} 12:00")
+    } else {
+        ts.to_string()
+    };
     let (order, cust, product) = (order.to_string(), cust.to_string(), product.to_string());
-    Line { order, cust, ts, product, qty, amount, country: "IR", city: "Tehran" }
+    Line {
+        order,
+        cust,
+        ts,
+        product,
+        qty,
+        amount,
+        country: "IR",
+        city: "Tehran",
+    }
 }
 
 impl Line {
@@ -46,7 +62,10 @@ fn opt(s: &str) -> Option<&str> {
 }
 
 pub(super) fn micros(ts: &str) -> i64 {
-    NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M").expect("test timestamp").and_utc().timestamp_micros()
+    NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M")
+        .expect("test timestamp")
+        .and_utc()
+        .timestamp_micros()
 }
 
 pub(super) fn date(s: &str) -> NaiveDate {
@@ -63,7 +82,11 @@ fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], sta
     let schema = Arc::new(Schema::new(vec![
         utf8("order_id", true),
         utf8("customer_id", true),
-        Field::new("order_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "order_ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
         utf8("product_id", true),
         utf8("product_name", true),
         utf8("category", true),
@@ -79,16 +102,25 @@ fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], sta
         utf8("source_key", false),
         Field::new("source_line", DataType::Int64, false),
     ]));
-    let strs = |f: &dyn Fn(&Line) -> Option<&str>| -> ArrayRef { Arc::new(StringArray::from_iter(lines.iter().map(f))) };
+    let strs = |f: &dyn Fn(&Line) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(lines.iter().map(f)))
+    };
     let columns: Vec<ArrayRef> = vec![
         strs(&|r| opt(&r.order)),
         strs(&|r| opt(&r.cust)),
-        Arc::new(TimestampMicrosecondArray::from_iter_values(lines.iter().map(|r| micros(&r.ts))).with_timezone("UTC")),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(lines.iter().map(|r| micros(&r.ts)))
+                .with_timezone("UTC"),
+        ),
         strs(&|r| opt(&r.product)),
         strs(&|r| opt(&r.product).map(|_| "name")),
         strs(&|_| Some("cat")),
         Arc::new(Float64Array::from_iter_values(lines.iter().map(|r| r.qty))),
-        Arc::new(Float64Array::from_iter(lines.iter().map(|r| (r.qty != 0.0).then(|| (r.amount / r.qty).abs())))),
+        Arc::new(Float64Array::from_iter(
+            lines
+                .iter()
+                .map(|r| (r.qty != 0.0).then(|| (r.amount / r.qty).abs())),
+        )),
         Arc::new(Float64Array::from_iter_values(lines.iter().map(|r| r.amount))),
         strs(&|_| Some("IRR")),
         strs(&|r| opt(r.country)),
@@ -105,9 +137,12 @@ fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], sta
     let props = if stats {
         crate::ingest::writer::writer_properties()
     } else {
-        WriterProperties::builder().set_statistics_enabled(EnabledStatistics::None).build()
+        WriterProperties::builder()
+            .set_statistics_enabled(EnabledStatistics::None)
+            .build()
     };
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, Some(props)).expect("writer");
+    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, Some(props))
+        .expect("writer");
     w.write(&batch).expect("write");
     w.close().expect("close");
     path
@@ -118,7 +153,16 @@ pub(super) fn write_sales(dir: &Path, rel: &str, source_key: &str, lines: &[Line
 }
 
 /// A customers row: id, age, birth date, gender, city, job title, signup date, consent.
-pub(super) type CustRow = (&'static str, Option<i32>, Option<&'static str>, &'static str, &'static str, &'static str, Option<&'static str>, Option<bool>);
+pub(super) type CustRow = (
+    &'static str,
+    Option<i32>,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<bool>,
+);
 
 pub(super) fn write_customers(dir: &Path, rel: &str, rows: &[CustRow]) -> PathBuf {
     let utf8 = |n: &str, null| Field::new(n, DataType::Utf8, null);
@@ -154,7 +198,8 @@ pub(super) fn write_customers(dir: &Path, rel: &str, rows: &[CustRow]) -> PathBu
     let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
     let path = dir.join(rel);
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, None).expect("writer");
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, None).expect("writer");
     w.write(&batch).expect("write");
     w.close().expect("close");
     path
@@ -167,8 +212,17 @@ pub(super) fn checked(as_of: &str, k: Option<usize>) -> CheckedParams {
     p.check().expect("valid params")
 }
 
-pub(super) fn inputs(sales: Vec<PathBuf>, customers: Vec<PathBuf>, previous: Option<ModelState>) -> SegmentInputs {
-    SegmentInputs { sales_files: sales, customers_files: customers, activity_files: vec![], previous }
+pub(super) fn inputs(
+    sales: Vec<PathBuf>,
+    customers: Vec<PathBuf>,
+    previous: Option<ModelState>,
+) -> SegmentInputs {
+    SegmentInputs {
+        sales_files: sales,
+        customers_files: customers,
+        activity_files: vec![],
+        previous,
+    }
 }
 
 /// A CSV output as rows of header → value; checks the BOM on the way.
@@ -179,7 +233,13 @@ pub(super) fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let headers = r.headers().expect("headers").clone();
     r.records()
-        .map(|rec| headers.iter().zip(rec.expect("record").iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .map(|rec| {
+            headers
+                .iter()
+                .zip(rec.expect("record").iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
         .collect()
 }
 
@@ -219,27 +279,61 @@ fn golden_lines() -> Vec<Line> {
 #[test]
 fn quintile_scores_give_ties_equal_scores() {
     assert_eq!(rfm::quintile_scores(&[1.0, 1.0, 1.0, 1.0]), vec![1, 1, 1, 1]);
-    assert_eq!(rfm::quintile_scores(&[10.0, 20.0, 30.0, 40.0, 50.0]), vec![1, 2, 3, 4, 5]);
-    assert_eq!(rfm::quintile_scores(&[5.0, 1.0, 5.0, 2.0, 3.0, 3.0, 4.0, 9.0, 0.0, 5.0]), vec![4, 1, 4, 2, 2, 2, 3, 5, 1, 4]);
+    assert_eq!(
+        rfm::quintile_scores(&[10.0, 20.0, 30.0, 40.0, 50.0]),
+        vec![1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        rfm::quintile_scores(&[5.0, 1.0, 5.0, 2.0, 3.0, 3.0, 4.0, 9.0, 0.0, 5.0]),
+        vec![4, 1, 4, 2, 2, 2, 3, 5, 1, 4]
+    );
 }
 
 #[test]
 fn golden_rfm_lifecycle_and_winback() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &golden_lines());
+    let sales = write_sales(
+        dir.path(),
+        "sales/order_month=2024-06/s1.parquet",
+        "s1",
+        &golden_lines(),
+    );
     let customers = write_customers(
         dir.path(),
         "customers/crm.parquet",
         &[
-            ("c10", Some(40), None, "male", "", "engineer", Some("2020-01-01"), Some(false)),
+            (
+                "c10",
+                Some(40),
+                None,
+                "male",
+                "",
+                "engineer",
+                Some("2020-01-01"),
+                Some(false),
+            ),
             ("c06", None, Some("1990-07-01"), "female", "", "", None, None),
-            ("c11", Some(22), None, "other", "Shiraz", "", Some("2024-06-01"), Some(true)),
+            (
+                "c11",
+                Some(22),
+                None,
+                "other",
+                "Shiraz",
+                "",
+                Some("2024-06-01"),
+                Some(true),
+            ),
             // Signed up after the run date: did not exist yet.
             ("c12", None, None, "", "", "", Some("2024-07-05"), None),
         ],
     );
     let out = dir.path().join("out");
-    let run = run(&inputs(vec![sales], vec![customers], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let run = run(
+        &inputs(vec![sales], vec![customers], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     let rows = by_id(read_csv(&out.join("customers.csv")));
 
     let expect = [
@@ -256,16 +350,46 @@ fn golden_rfm_lifecycle_and_winback() {
     ];
     for (id, code, group, stage) in expect {
         let r = &rows[id];
-        assert_eq!((r["rfm_code"].as_str(), r["rfm_group"].as_str(), r["lifecycle_stage"].as_str()), (code, group, stage), "{id}");
-        assert!(!r["segment_id"].is_empty() && !r["segment_name"].is_empty(), "{id} has a segment");
+        assert_eq!(
+            (
+                r["rfm_code"].as_str(),
+                r["rfm_group"].as_str(),
+                r["lifecycle_stage"].as_str()
+            ),
+            (code, group, stage),
+            "{id}"
+        );
+        assert!(
+            !r["segment_id"].is_empty() && !r["segment_name"].is_empty(),
+            "{id} has a segment"
+        );
     }
-    assert_eq!(rows.len(), 11, "ten buyers and one prospect; c12 signed up after as_of");
+    assert_eq!(
+        rows.len(),
+        11,
+        "ten buyers and one prospect; c12 signed up after as_of"
+    );
     let c11 = &rows["c11"];
     assert_eq!(c11["lifecycle_stage"], "prospect");
-    for col in ["segment_id", "rfm_code", "rfm_r", "recency_days", "frequency", "monetary", "first_purchase"] {
+    for col in [
+        "segment_id",
+        "rfm_code",
+        "rfm_r",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "first_purchase",
+    ] {
         assert_eq!(c11[col], "", "prospect {col}");
     }
-    assert_eq!((c11["age_band"].as_str(), c11["gender"].as_str(), c11["main_city"].as_str()), ("<25", "other", "Shiraz"));
+    assert_eq!(
+        (
+            c11["age_band"].as_str(),
+            c11["gender"].as_str(),
+            c11["main_city"].as_str()
+        ),
+        ("<25", "other", "Shiraz")
+    );
 
     let c03 = &rows["c03"];
     assert_eq!(c03["recency_days"], "29.5");
@@ -277,25 +401,43 @@ fn golden_rfm_lifecycle_and_winback() {
     assert_eq!(c03["distinct_products"], "3");
     assert_eq!(c03["first_purchase"], "2024-05-01");
     assert_eq!(c03["last_purchase"], "2024-06-01");
-    assert_eq!(c03["preferred_weekday"], "Wednesday", "May 1, May 16 (Thu), Jun 1 (Sat): tie → earliest weekday");
+    assert_eq!(
+        c03["preferred_weekday"], "Wednesday",
+        "May 1, May 16 (Thu), Jun 1 (Sat): tie → earliest weekday"
+    );
     assert_eq!(c03["preferred_hour_band"], "12-17");
-    assert_eq!(rows["c01"]["monetary"], "100.00", "the 999 order after as_of is ignored");
+    assert_eq!(
+        rows["c01"]["monetary"], "100.00",
+        "the 999 order after as_of is ignored"
+    );
     assert_eq!(rows["c01"]["days_between_orders"], "");
     assert_eq!(rows["c06"]["items_per_order"], "2.00");
-    assert_eq!(rows["c06"]["age_band"], "25-34", "born 1990-07-01: 33 on 2024-06-30");
+    assert_eq!(
+        rows["c06"]["age_band"], "25-34",
+        "born 1990-07-01: 33 on 2024-06-30"
+    );
     assert_eq!(rows["c10"]["age_band"], "35-44");
     assert_eq!(rows["c10"]["marketing_consent"], "false");
 
     // Both lapsed customers spent at least the median (100) but c10 refused marketing.
     let winback = read_csv(&out.join("winback.csv"));
-    assert_eq!(winback.iter().map(|r| r["customer_id"].as_str()).collect::<Vec<_>>(), vec!["c06"]);
+    assert_eq!(
+        winback
+            .iter()
+            .map(|r| r["customer_id"].as_str())
+            .collect::<Vec<_>>(),
+        vec!["c06"]
+    );
     assert_eq!(winback[0]["monetary"], "200.00");
     assert_eq!(winback[0]["rfm_group"], "Lost");
 
     let m = &run.manifest;
     assert_eq!(m["counts"]["lifecycle"]["new"], 4);
     assert_eq!(m["counts"]["lifecycle"]["at_risk"], 3);
-    assert_eq!(m["counts"]["lifecycle"]["lapsed"], 2, "c10 still counts although excluded from win-back");
+    assert_eq!(
+        m["counts"]["lifecycle"]["lapsed"], 2,
+        "c10 still counts although excluded from win-back"
+    );
     assert_eq!(m["counts"]["lifecycle"]["active"], 1);
     assert_eq!(m["counts"]["prospects"], 1);
     assert_eq!(m["counts"]["rfm_groups"]["Loyal"], 3);
@@ -310,9 +452,20 @@ fn golden_rfm_lifecycle_and_winback() {
     let matrix = read_csv(&out.join("rfm_matrix.csv"));
     assert_eq!(matrix.len(), 25);
     let cell = matrix.iter().find(|r| r["r"] == "4" && r["f"] == "1").unwrap();
-    assert_eq!((cell["customers"].as_str(), cell["avg_monetary"].as_str(), cell["rfm_group"].as_str()), ("2", "55.00", "Promising"));
+    assert_eq!(
+        (
+            cell["customers"].as_str(),
+            cell["avg_monetary"].as_str(),
+            cell["rfm_group"].as_str()
+        ),
+        ("2", "55.00", "Promising")
+    );
     let cell = matrix.iter().find(|r| r["r"] == "3" && r["f"] == "4").unwrap();
-    assert_eq!((cell["customers"].as_str(), cell["avg_monetary"].as_str()), ("1", ""), "under min_group_size: suppressed");
+    assert_eq!(
+        (cell["customers"].as_str(), cell["avg_monetary"].as_str()),
+        ("1", ""),
+        "under min_group_size: suppressed"
+    );
 
     assert_eq!(run.files.last().map(String::as_str), Some("manifest.json"));
     for f in &run.files {
@@ -323,8 +476,18 @@ fn golden_rfm_lifecycle_and_winback() {
 #[test]
 fn without_previous_state_ids_follow_centroid_spend() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = write_sales(dir.path(), "s.parquet", "s1", &three_groups(date("2024-06-30"), &[]));
-    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(3)), &dir.path().join("out")).unwrap();
+    let sales = write_sales(
+        dir.path(),
+        "s.parquet",
+        "s1",
+        &three_groups(date("2024-06-30"), &[]),
+    );
+    let run = run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(3)),
+        &dir.path().join("out"),
+    )
+    .unwrap();
     let ids: Vec<u32> = run.state.segments.iter().map(|s| s.id).collect();
     assert_eq!(ids, vec![1, 2, 3]);
     let spend: Vec<f64> = run.state.segments.iter().map(|s| s.centroid[2]).collect();
@@ -351,7 +514,12 @@ fn guests_are_excluded_and_their_share_reported() {
     ];
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let run = run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     let rows = read_csv(&out.join("customers.csv"));
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|r| !r["customer_id"].is_empty()));
@@ -369,10 +537,24 @@ fn returns_are_netted_and_not_orders() {
         l("C9", "c1", "2024-06-03", "p2", -2.0, -40.0),
         l("o2", "c1", "2024-06-10", "p1", 1.0, 100.0),
     ];
-    lines.extend((2..=5).map(|i| l(["", "", "x2", "x3", "x4", "x5"][i], ["", "", "c2", "c3", "c4", "c5"][i], "2024-06-01", "p1", 1.0, 10.0)));
+    lines.extend((2..=5).map(|i| {
+        l(
+            ["", "", "x2", "x3", "x4", "x5"][i],
+            ["", "", "c2", "c3", "c4", "c5"][i],
+            "2024-06-01",
+            "p1",
+            1.0,
+            10.0,
+        )
+    }));
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let run = run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     let rows = by_id(read_csv(&out.join("customers.csv")));
     let c1 = &rows["c1"];
     assert_eq!(c1["frequency"], "2", "the return is not an order");
@@ -381,7 +563,10 @@ fn returns_are_netted_and_not_orders() {
     assert_eq!(c1["return_rate"], "0.200");
     assert_eq!(c1["multi_item_share"], "0.500");
     assert_eq!(c1["items_per_order"], "2.00");
-    assert_eq!(c1["recency_days"], "20.5", "last purchase, not the later return date");
+    assert_eq!(
+        c1["recency_days"], "20.5",
+        "last purchase, not the later return date"
+    );
     assert_eq!(run.manifest["inputs"]["return_rows"], 1);
 }
 
@@ -390,13 +575,28 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     let dir = tempfile::tempdir().unwrap();
     let dup = l("o1", "c1", "2024-06-01", "p1", 1.0, 100.0);
     let other = l("o2", "c1", "2024-06-05", "p2", 1.0, 50.0);
-    let others: Vec<Line> = (0..4).map(|i| l(["y0", "y1", "y2", "y3"][i], ["c2", "c3", "c4", "c5"][i], "2024-05-20", "p1", 1.0, 10.0)).collect();
+    let others: Vec<Line> = (0..4)
+        .map(|i| {
+            l(
+                ["y0", "y1", "y2", "y3"][i],
+                ["c2", "c3", "c4", "c5"][i],
+                "2024-05-20",
+                "p1",
+                1.0,
+                10.0,
+            )
+        })
+        .collect();
     // Source a: the line twice (a real repeat) plus another line.
     let mut a = vec![dup.clone(), dup.clone(), other.clone()];
     a.extend(others);
     // Source b, an overlapping export: the same lines once, plus one new line. Written without
     // statistics so the range comes from the fallback scan.
-    let b = vec![dup.clone(), other.clone(), l("o3", "c1", "2024-06-07", "p3", 1.0, 7.0)];
+    let b = vec![
+        dup.clone(),
+        other.clone(),
+        l("o3", "c1", "2024-06-07", "p3", 1.0, 7.0),
+    ];
     // Source c does not overlap in time: its repeat of an a-line content is impossible, but a
     // same-looking order on another day must be kept.
     let c = vec![l("o1", "c1", "2024-06-20", "p1", 1.0, 100.0)];
@@ -404,7 +604,12 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     let fb = write_sales_with(dir.path(), "sales/order_month=2024-06/b.parquet", "b", &b, false);
     let fc = write_sales(dir.path(), "sales/order_month=2024-06/c.parquet", "c", &c);
     let out = dir.path().join("out");
-    let run = run(&inputs(vec![fc, fb, fa], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let run = run(
+        &inputs(vec![fc, fb, fa], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 2);
     assert_eq!(run.manifest["inputs"]["rows_read"], 11);
     assert_eq!(run.manifest["inputs"]["rows_used"], 9);
@@ -418,7 +623,18 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
 #[test]
 fn timezone_sets_end_of_day_weekday_and_hour() {
     let dir = tempfile::tempdir().unwrap();
-    let mut lines: Vec<Line> = (0..4).map(|i| l(["z0", "z1", "z2", "z3"][i], ["c2", "c3", "c4", "c5"][i], "2024-06-01", "p1", 1.0, 10.0)).collect();
+    let mut lines: Vec<Line> = (0..4)
+        .map(|i| {
+            l(
+                ["z0", "z1", "z2", "z3"][i],
+                ["c2", "c3", "c4", "c5"][i],
+                "2024-06-01",
+                "p1",
+                1.0,
+                10.0,
+            )
+        })
+        .collect();
     // 22:30 UTC on Friday 28 June is 02:00 on Saturday 29 June in Tehran (UTC+3:30).
     lines.push(l("t1", "c1", "2024-06-28 22:30", "p1", 1.0, 10.0));
     // 21:00 UTC on 30 June is already 1 July in Tehran: after as_of.
@@ -431,7 +647,13 @@ fn timezone_sets_end_of_day_weekday_and_hour() {
     let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
     let rows = by_id(read_csv(&out.join("customers.csv")));
     let c1 = &rows["c1"];
-    assert_eq!((c1["preferred_weekday"].as_str(), c1["preferred_hour_band"].as_str()), ("Saturday", "00-08"));
+    assert_eq!(
+        (
+            c1["preferred_weekday"].as_str(),
+            c1["preferred_hour_band"].as_str()
+        ),
+        ("Saturday", "00-08")
+    );
     assert_eq!(c1["last_purchase"], "2024-06-29");
     assert_eq!(c1["frequency"], "1");
     assert_eq!(run.manifest["inputs"]["rows_after_as_of"], 1);
@@ -457,7 +679,17 @@ fn three_groups(as_of: NaiveDate, extra: &[Line]) -> Vec<Line> {
             lines.push(l(&format!("{m}-{o}"), &m, &day, "p4", 1.0, 80.0 + i as f64).at("IR", "Isfahan"));
         }
         // One-time small buyers, about five months ago.
-        lines.push(l(&format!("{b}-0"), &b, &days_ago(as_of, 140 + i), "p5", 1.0, 12.0 + i as f64).at("IR", "Mashhad"));
+        lines.push(
+            l(
+                &format!("{b}-0"),
+                &b,
+                &days_ago(as_of, 140 + i),
+                "p5",
+                1.0,
+                12.0 + i as f64,
+            )
+            .at("IR", "Mashhad"),
+        );
     }
     lines.extend_from_slice(extra);
     lines
@@ -469,12 +701,20 @@ fn same_inputs_give_byte_identical_outputs() {
     let as_of = date("2024-06-30");
     let sales = write_sales(dir.path(), "s.parquet", "s1", &three_groups(as_of, &[]));
     let p = checked("2024-06-30", None);
-    let r1 = run(&inputs(vec![sales.clone()], vec![], None), &p, &dir.path().join("o1")).unwrap();
+    let r1 = run(
+        &inputs(vec![sales.clone()], vec![], None),
+        &p,
+        &dir.path().join("o1"),
+    )
+    .unwrap();
     let r2 = run(&inputs(vec![sales], vec![], None), &p, &dir.path().join("o2")).unwrap();
     assert_eq!(r1.files, r2.files);
     assert_eq!(r1.state, r2.state);
     for f in &r1.files {
-        let (a, b) = (std::fs::read(dir.path().join("o1").join(f)).unwrap(), std::fs::read(dir.path().join("o2").join(f)).unwrap());
+        let (a, b) = (
+            std::fs::read(dir.path().join("o1").join(f)).unwrap(),
+            std::fs::read(dir.path().join("o2").join(f)).unwrap(),
+        );
         assert!(a == b, "{f} differs between runs");
     }
     assert_eq!(r1.manifest["clustering"]["k_chosen_by"], "silhouette");
@@ -486,8 +726,18 @@ fn same_inputs_give_byte_identical_outputs() {
 fn segment_ids_and_names_are_stable_across_nights() {
     let dir = tempfile::tempdir().unwrap();
     let day1 = date("2024-06-30");
-    let s1 = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &three_groups(day1, &[]));
-    let first = run(&inputs(vec![s1.clone()], vec![], None), &checked("2024-06-30", None), &dir.path().join("n1")).unwrap();
+    let s1 = write_sales(
+        dir.path(),
+        "sales/order_month=2024-06/s1.parquet",
+        "s1",
+        &three_groups(day1, &[]),
+    );
+    let first = run(
+        &inputs(vec![s1.clone()], vec![], None),
+        &checked("2024-06-30", None),
+        &dir.path().join("n1"),
+    )
+    .unwrap();
 
     // Next night: a few customers bought again on July 1.
     let new_lines = vec![
@@ -495,13 +745,27 @@ fn segment_ids_and_names_are_stable_across_nights() {
         l("m00-new", "m00", "2024-07-01", "p4", 1.0, 80.0),
         l("b00-new", "b00", "2024-07-01", "p5", 1.0, 12.0),
     ];
-    let s2 = write_sales(dir.path(), "sales/order_month=2024-07/s2.parquet", "s2", &new_lines);
-    let second =
-        run(&inputs(vec![s1, s2], vec![], Some(first.state.clone())), &checked("2024-07-01", None), &dir.path().join("n2")).unwrap();
+    let s2 = write_sales(
+        dir.path(),
+        "sales/order_month=2024-07/s2.parquet",
+        "s2",
+        &new_lines,
+    );
+    let second = run(
+        &inputs(vec![s1, s2], vec![], Some(first.state.clone())),
+        &checked("2024-07-01", None),
+        &dir.path().join("n2"),
+    )
+    .unwrap();
     assert_eq!(second.manifest["clustering"]["k_chosen_by"], "previous");
     assert_eq!(second.manifest["clustering"]["previous_state"], "continued");
     assert_eq!(second.state.k, first.state.k);
-    let pairs = |s: &ModelState| s.segments.iter().map(|x| (x.id, x.name.clone())).collect::<Vec<_>>();
+    let pairs = |s: &ModelState| {
+        s.segments
+            .iter()
+            .map(|x| (x.id, x.name.clone()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(pairs(&second.state), pairs(&first.state));
 
     let before = by_id(read_csv(&dir.path().join("n1/customers.csv")));
@@ -513,20 +777,33 @@ fn segment_ids_and_names_are_stable_across_nights() {
             continue;
         }
         let now = &after[id];
-        assert_eq!((&now["segment_id"], &now["segment_name"]), (&row["segment_id"], &row["segment_name"]), "{id}");
+        assert_eq!(
+            (&now["segment_id"], &now["segment_name"]),
+            (&row["segment_id"], &row["segment_name"]),
+            "{id}"
+        );
         compared += 1;
     }
     assert_eq!(compared, 57);
 
     // Asking for another k: clusters are matched to the previous ones, unmatched get new ids.
     let third = run(
-        &inputs(vec![dir.path().join("sales/order_month=2024-06/s1.parquet")], vec![], Some(first.state.clone())),
+        &inputs(
+            vec![dir.path().join("sales/order_month=2024-06/s1.parquet")],
+            vec![],
+            Some(first.state.clone()),
+        ),
         &checked("2024-06-30", Some(if first.state.k == 2 { 3 } else { 2 })),
         &dir.path().join("n3"),
     )
     .unwrap();
     assert_eq!(third.manifest["clustering"]["previous_state"], "matched");
-    let old: HashMap<u32, String> = first.state.segments.iter().map(|s| (s.id, s.name.clone())).collect();
+    let old: HashMap<u32, String> = first
+        .state
+        .segments
+        .iter()
+        .map(|s| (s.id, s.name.clone()))
+        .collect();
     let max_old = *old.keys().max().unwrap();
     for s in &third.state.segments {
         match old.get(&s.id) {
@@ -546,21 +823,91 @@ fn params_are_checked() {
     };
     assert!(base().check().is_ok());
     assert!(err(SegmentParams { k: Some(1), ..base() }).contains("k must be"));
-    assert!(err(SegmentParams { k: Some(11), ..base() }).contains("k must be"));
-    assert!(SegmentParams { k: Some(10), ..base() }.check().is_ok());
+    assert!(
+        err(SegmentParams {
+            k: Some(11),
+            ..base()
+        })
+        .contains("k must be")
+    );
+    assert!(
+        SegmentParams {
+            k: Some(10),
+            ..base()
+        }
+        .check()
+        .is_ok()
+    );
     assert!(err(SegmentParams { n_runs: 0, ..base() }).contains("n_runs"));
-    assert!(err(SegmentParams { at_risk_factor: 0.0, ..base() }).contains("at_risk_factor"));
-    assert!(err(SegmentParams { at_risk_factor: f64::NAN, ..base() }).contains("at_risk_factor"));
-    assert!(err(SegmentParams { lapsed_days: 0, ..base() }).contains("lapsed_days"));
-    assert!(err(SegmentParams { sample_size: 99, ..base() }).contains("sample_size"));
-    assert!(err(SegmentParams { rfm_rules: vec![], ..base() }).contains("empty"));
+    assert!(
+        err(SegmentParams {
+            at_risk_factor: 0.0,
+            ..base()
+        })
+        .contains("at_risk_factor")
+    );
+    assert!(
+        err(SegmentParams {
+            at_risk_factor: f64::NAN,
+            ..base()
+        })
+        .contains("at_risk_factor")
+    );
+    assert!(
+        err(SegmentParams {
+            lapsed_days: 0,
+            ..base()
+        })
+        .contains("lapsed_days")
+    );
+    assert!(
+        err(SegmentParams {
+            sample_size: 99,
+            ..base()
+        })
+        .contains("sample_size")
+    );
+    assert!(
+        err(SegmentParams {
+            rfm_rules: vec![],
+            ..base()
+        })
+        .contains("empty")
+    );
     let mut rules = default_rfm_rules();
     rules.retain(|r| r.name != "Need Attention");
-    assert!(err(SegmentParams { rfm_rules: rules, ..base() }).contains("R3F3"));
-    let bad_range = vec![RfmRule { name: "All".into(), r: (0, 5), f: (1, 5) }];
-    assert!(err(SegmentParams { rfm_rules: bad_range, ..base() }).contains("range"));
-    let catch_all = vec![RfmRule { name: "All".into(), r: (1, 5), f: (1, 5) }];
-    assert!(SegmentParams { rfm_rules: catch_all, ..base() }.check().is_ok());
+    assert!(
+        err(SegmentParams {
+            rfm_rules: rules,
+            ..base()
+        })
+        .contains("R3F3")
+    );
+    let bad_range = vec![RfmRule {
+        name: "All".into(),
+        r: (0, 5),
+        f: (1, 5),
+    }];
+    assert!(
+        err(SegmentParams {
+            rfm_rules: bad_range,
+            ..base()
+        })
+        .contains("range")
+    );
+    let catch_all = vec![RfmRule {
+        name: "All".into(),
+        r: (1, 5),
+        f: (1, 5),
+    }];
+    assert!(
+        SegmentParams {
+            rfm_rules: catch_all,
+            ..base()
+        }
+        .check()
+        .is_ok()
+    );
 }
 
 #[test]
@@ -569,12 +916,54 @@ fn default_rules_cover_the_grid() {
     assert!(rfm::check_rules(&rules).is_ok());
     let name = |r, f| rules[rfm::group_of(&rules, r, f).unwrap()].name.as_str();
     // Rows r = 5 (top) down to 1, columns f = 1..5.
-    let grid: Vec<Vec<&str>> = (1..=5u8).rev().map(|r| (1..=5u8).map(|f| name(r, f)).collect()).collect();
-    assert_eq!(grid[0], ["New", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"]);
-    assert_eq!(grid[1], ["Promising", "Potential Loyalist", "Potential Loyalist", "Loyal", "Loyal"]);
-    assert_eq!(grid[2], ["About to Sleep", "About to Sleep", "Need Attention", "Loyal", "Loyal"]);
-    assert_eq!(grid[3], ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"]);
-    assert_eq!(grid[4], ["Lost", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"]);
+    let grid: Vec<Vec<&str>> = (1..=5u8)
+        .rev()
+        .map(|r| (1..=5u8).map(|f| name(r, f)).collect())
+        .collect();
+    assert_eq!(
+        grid[0],
+        [
+            "New",
+            "Potential Loyalist",
+            "Potential Loyalist",
+            "Champions",
+            "Champions"
+        ]
+    );
+    assert_eq!(
+        grid[1],
+        [
+            "Promising",
+            "Potential Loyalist",
+            "Potential Loyalist",
+            "Loyal",
+            "Loyal"
+        ]
+    );
+    assert_eq!(
+        grid[2],
+        [
+            "About to Sleep",
+            "About to Sleep",
+            "Need Attention",
+            "Loyal",
+            "Loyal"
+        ]
+    );
+    assert_eq!(
+        grid[3],
+        [
+            "Hibernating",
+            "Hibernating",
+            "At Risk",
+            "At Risk",
+            "Can't Lose Them"
+        ]
+    );
+    assert_eq!(
+        grid[4],
+        ["Lost", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"]
+    );
 }
 
 #[test]
@@ -588,16 +977,42 @@ fn no_data_fails_clearly_and_writes_nothing() {
         Ok(_) => panic!("succeeded"),
     };
     assert!(no_data(run(&inputs(vec![], vec![], None), &p, &out)).contains("no sales files"));
-    let late = write_sales(dir.path(), "late.parquet", "s1", &[l("o1", "c1", "2024-07-02", "p1", 1.0, 10.0)]);
+    let late = write_sales(
+        dir.path(),
+        "late.parquet",
+        "s1",
+        &[l("o1", "c1", "2024-07-02", "p1", 1.0, 10.0)],
+    );
     let m = no_data(run(&inputs(vec![late], vec![], None), &p, &out));
-    assert!(m.contains("no usable sales rows on or before 2024-06-30") && m.contains("1 after"), "{m}");
+    assert!(
+        m.contains("no usable sales rows on or before 2024-06-30") && m.contains("1 after"),
+        "{m}"
+    );
     let empty = write_sales(dir.path(), "empty.parquet", "s1", &[]);
     assert!(no_data(run(&inputs(vec![empty], vec![], None), &p, &out)).contains("no usable sales rows"));
-    let few: Vec<Line> = (0..3).map(|i| l(["o1", "o2", "o3"][i], ["c1", "c2", "c3"][i], "2024-06-01", "p1", 1.0, 10.0)).collect();
+    let few: Vec<Line> = (0..3)
+        .map(|i| {
+            l(
+                ["o1", "o2", "o3"][i],
+                ["c1", "c2", "c3"][i],
+                "2024-06-01",
+                "p1",
+                1.0,
+                10.0,
+            )
+        })
+        .collect();
     let few = write_sales(dir.path(), "few.parquet", "s1", &few);
     let m = no_data(run(&inputs(vec![few.clone()], vec![], None), &p, &out));
-    assert!(m.contains("only 3 customers with purchases") && m.contains("at least 4"), "{m}");
-    let m = no_data(run(&inputs(vec![few], vec![], None), &checked("2024-06-30", Some(5)), &out));
+    assert!(
+        m.contains("only 3 customers with purchases") && m.contains("at least 4"),
+        "{m}"
+    );
+    let m = no_data(run(
+        &inputs(vec![few], vec![], None),
+        &checked("2024-06-30", Some(5)),
+        &out,
+    ));
     assert!(m.contains("at least 10"), "{m}");
     assert!(!out.exists(), "nothing written");
 }
@@ -607,11 +1022,27 @@ fn customers_parquet_has_the_documented_types() {
     let dir = tempfile::tempdir().unwrap();
     let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
     let out = dir.path().join("out");
-    run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
-    let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(out.join("customers.parquet")).unwrap()).unwrap();
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(out.join("customers.parquet")).unwrap())
+            .unwrap();
     let schema = builder.schema().clone();
     let ty = |n: &str| schema.field_with_name(n).unwrap().data_type().clone();
-    for n in ["customer_id", "segment_name", "rfm_code", "rfm_group", "lifecycle_stage", "preferred_weekday", "main_city", "age_band"] {
+    for n in [
+        "customer_id",
+        "segment_name",
+        "rfm_code",
+        "rfm_group",
+        "lifecycle_stage",
+        "preferred_weekday",
+        "main_city",
+        "age_band",
+    ] {
         assert_eq!(ty(n), DataType::Utf8, "{n}");
     }
     for n in ["segment_id", "rfm_r", "rfm_f", "rfm_m"] {
@@ -620,7 +1051,16 @@ fn customers_parquet_has_the_documented_types() {
     for n in ["frequency", "distinct_products"] {
         assert_eq!(ty(n), DataType::Int64, "{n}");
     }
-    for n in ["recency_days", "monetary", "avg_order_value", "tenure_days", "days_between_orders", "items_per_order", "return_rate", "ideal_fit"] {
+    for n in [
+        "recency_days",
+        "monetary",
+        "avg_order_value",
+        "tenure_days",
+        "days_between_orders",
+        "items_per_order",
+        "return_rate",
+        "ideal_fit",
+    ] {
         assert_eq!(ty(n), DataType::Float64, "{n}");
     }
     assert_eq!(ty("first_purchase"), DataType::Date32);
@@ -628,10 +1068,22 @@ fn customers_parquet_has_the_documented_types() {
     assert_eq!(ty("marketing_consent"), DataType::Boolean);
     assert_eq!(schema.fields().len(), 30);
     let batches: Vec<RecordBatch> = builder.build().unwrap().collect::<Result<_, _>>().unwrap();
-    let ids = batches[0].column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let ids = batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
     assert_eq!(ids.len(), 10);
-    assert!(ids.iter().flatten().collect::<Vec<_>>().is_sorted(), "sorted by customer id");
-    let monetary = batches[0].column_by_name("monetary").unwrap().as_any().downcast_ref::<Float64Array>().unwrap();
+    assert!(
+        ids.iter().flatten().collect::<Vec<_>>().is_sorted(),
+        "sorted by customer id"
+    );
+    let monetary = batches[0]
+        .column_by_name("monetary")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
     assert_eq!(monetary.value(2), 300.0, "c03, full precision in Parquet");
 }
 
@@ -644,7 +1096,8 @@ fn small_segments_are_suppressed_but_listed() {
     p.min_group_size = 100;
     let out = dir.path().join("out");
     run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
-    let segs: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("segments.json")).unwrap()).unwrap();
+    let segs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("segments.json")).unwrap()).unwrap();
     let list = segs["segments"].as_array().unwrap();
     assert_eq!(list.len(), 3);
     for s in list {
@@ -653,7 +1106,10 @@ fn small_segments_are_suppressed_but_listed() {
         assert!(s["customers"].as_u64().is_some() && s["name"].as_str().is_some());
     }
     let csv = read_csv(&out.join("segments.csv"));
-    assert!(csv.iter().all(|r| r["suppressed"] == "true" && r["median_monetary"].is_empty()));
+    assert!(
+        csv.iter()
+            .all(|r| r["suppressed"] == "true" && r["median_monetary"].is_empty())
+    );
 }
 
 /// Scale check, run by hand in release mode:
@@ -692,8 +1148,12 @@ fn scale_200k_customers() {
                 for li in 0..lines {
                     let product = format!("P{}", rng.next_u64() % 5000);
                     let qty = 1.0 + (rng.next_u64() % 3) as f64;
-                    let amount = qty * (5.0 + (rng.next_u64() % [200, 80, 40, 20, 500][kind as usize]) as f64);
-                    let ts_s = chrono::DateTime::from_timestamp_micros(ts).unwrap().format("%Y-%m-%d %H:%M").to_string();
+                    let amount =
+                        qty * (5.0 + (rng.next_u64() % [200, 80, 40, 20, 500][kind as usize]) as f64);
+                    let ts_s = chrono::DateTime::from_timestamp_micros(ts)
+                        .unwrap()
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string();
                     let mut line = l(&order, &cust, &ts_s, &product, qty, amount);
                     if li == 0 && rng.next_u64() % 50 == 0 {
                         line.qty = -qty;
@@ -708,10 +1168,24 @@ fn scale_200k_customers() {
             }
         }
         rows_total += a.len() + b.len();
-        files.push(write_sales(dir.path(), &format!("sales/order_month={month:02}/a.parquet"), "a", &a));
-        files.push(write_sales(dir.path(), &format!("sales/order_month={month:02}/b.parquet"), "b", &b));
+        files.push(write_sales(
+            dir.path(),
+            &format!("sales/order_month={month:02}/a.parquet"),
+            "a",
+            &a,
+        ));
+        files.push(write_sales(
+            dir.path(),
+            &format!("sales/order_month={month:02}/b.parquet"),
+            "b",
+            &b,
+        ));
     }
-    let peak = || std::fs::read_to_string("/proc/self/status").ok().and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string));
+    let peak = || {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string))
+    };
     eprintln!("generated {rows_total} rows in {:?}; {:?}", t0.elapsed(), peak());
     // CPU seconds of this process (all threads): less distorted than wall time on a busy machine.
     let cpu = || {
@@ -722,35 +1196,66 @@ fn scale_200k_customers() {
     };
     let p = checked("2024-06-30", None);
     {
-    let (c0, w0) = (cpu(), std::time::Instant::now());
-    let mut ids = sales::Interner::default();
-    let mut places = sales::Interner::default();
-    let clock = features::Clock { as_of: p.as_of, tz: p.timezone, cutoff: end_of_day(p.as_of, p.timezone).unwrap() };
-    let data = sales::read_sales(&files, clock.cutoff, &mut ids, &mut places).unwrap();
-    eprintln!("phase read_sales: cpu {:.1}s wall {:?}; {:?}", cpu() - c0, w0.elapsed(), peak());
-    let (c0, w0) = (cpu(), std::time::Instant::now());
-    let mut customers = features::build_customers(&data, &[], &ids, &places, &clock);
-    features::score_rfm(&mut customers, &p.rfm_rules);
-    features::assign_stages(&mut customers, &p);
-    eprintln!("phase features: cpu {:.1}s wall {:?}", cpu() - c0, w0.elapsed());
-    let (c0, w0) = (cpu(), std::time::Instant::now());
-    let rows: Vec<_> = customers.iter().filter_map(|c| c.behaviour.as_ref()).map(cluster::transform).collect();
-    let keys: Vec<(u64, &str)> = customers
-        .iter()
-        .filter(|c| c.behaviour.is_some())
-        .map(|c| (hash::stable_hash(ids.name(c.idx)), ids.name(c.idx)))
-        .collect();
-    let cl = cluster::cluster(&rows, &keys, &p, None).unwrap();
-    eprintln!("phase cluster (auto k = {}): cpu {:.1}s wall {:?}", cl.k, cpu() - c0, w0.elapsed());
+        let (c0, w0) = (cpu(), std::time::Instant::now());
+        let mut ids = sales::Interner::default();
+        let mut places = sales::Interner::default();
+        let clock = features::Clock {
+            as_of: p.as_of,
+            tz: p.timezone,
+            cutoff: end_of_day(p.as_of, p.timezone).unwrap(),
+        };
+        let data = sales::read_sales(&files, clock.cutoff, &mut ids, &mut places).unwrap();
+        eprintln!(
+            "phase read_sales: cpu {:.1}s wall {:?}; {:?}",
+            cpu() - c0,
+            w0.elapsed(),
+            peak()
+        );
+        let (c0, w0) = (cpu(), std::time::Instant::now());
+        let mut customers = features::build_customers(&data, &[], &ids, &places, &clock);
+        features::score_rfm(&mut customers, &p.rfm_rules);
+        features::assign_stages(&mut customers, &p);
+        eprintln!("phase features: cpu {:.1}s wall {:?}", cpu() - c0, w0.elapsed());
+        let (c0, w0) = (cpu(), std::time::Instant::now());
+        let rows: Vec<_> = customers
+            .iter()
+            .filter_map(|c| c.behaviour.as_ref())
+            .map(cluster::transform)
+            .collect();
+        let keys: Vec<(u64, &str)> = customers
+            .iter()
+            .filter(|c| c.behaviour.is_some())
+            .map(|c| (hash::stable_hash(ids.name(c.idx)), ids.name(c.idx)))
+            .collect();
+        let cl = cluster::cluster(&rows, &keys, &p, None).unwrap();
+        eprintln!(
+            "phase cluster (auto k = {}): cpu {:.1}s wall {:?}",
+            cl.k,
+            cpu() - c0,
+            w0.elapsed()
+        );
     }
 
     let t1 = std::time::Instant::now();
-    let r = run(&inputs(files.clone(), vec![], None), &checked("2024-06-30", None), &dir.path().join("out")).unwrap();
+    let r = run(
+        &inputs(files.clone(), vec![], None),
+        &checked("2024-06-30", None),
+        &dir.path().join("out"),
+    )
+    .unwrap();
     eprintln!("run (auto k) in {:?}; {:?}", t1.elapsed(), peak());
     eprintln!("{}", serde_json::to_string_pretty(&r.manifest["inputs"]).unwrap());
-    eprintln!("{}", serde_json::to_string_pretty(&r.manifest["clustering"]).unwrap());
+    eprintln!(
+        "{}",
+        serde_json::to_string_pretty(&r.manifest["clustering"]).unwrap()
+    );
     let t2 = std::time::Instant::now();
-    let r2 = run(&inputs(files, vec![], Some(r.state.clone())), &checked("2024-06-30", None), &dir.path().join("out2")).unwrap();
+    let r2 = run(
+        &inputs(files, vec![], Some(r.state.clone())),
+        &checked("2024-06-30", None),
+        &dir.path().join("out2"),
+    )
+    .unwrap();
     eprintln!("run (previous state) in {:?}, k {}", t2.elapsed(), r2.state.k);
 }
 
@@ -769,14 +1274,27 @@ fn lines_of_one_order_arriving_apart_make_one_order() {
     lines.extend((3..6).map(|i| l(&format!("x{i}"), &format!("c{i}"), "2024-06-01", "p1", 1.0, 10.0)));
     let f1 = write_sales(dir.path(), "a/s.parquet", "s1", &lines);
     // The rest of order o2 comes in another file of the same upload.
-    let f2 = write_sales(dir.path(), "b/s.parquet", "s1", &[l("o2", "c1", "2024-06-02", "p3", 2.0, 8.0)]);
+    let f2 = write_sales(
+        dir.path(),
+        "b/s.parquet",
+        "s1",
+        &[l("o2", "c1", "2024-06-02", "p3", 2.0, 8.0)],
+    );
     let out = dir.path().join("out");
-    run(&inputs(vec![f2, f1], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    run(
+        &inputs(vec![f2, f1], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     let rows = by_id(read_csv(&out.join("customers.csv")));
     let c1 = &rows["c1"];
     assert_eq!(c1["frequency"], "3");
     assert_eq!(c1["monetary"], "45.00");
-    assert_eq!(c1["multi_item_share"], "0.667", "o1 and o2 have two products, o3 one product twice");
+    assert_eq!(
+        c1["multi_item_share"], "0.667",
+        "o1 and o2 have two products, o3 one product twice"
+    );
     assert_eq!(c1["items_per_order"], "2.33");
     assert_eq!(c1["distinct_products"], "3");
     assert_eq!(rows["c2"]["monetary"], "7.00");

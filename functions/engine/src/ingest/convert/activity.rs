@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::array::{
+    ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 use csv::StringRecord;
 
@@ -36,13 +38,27 @@ pub fn activity_schema() -> SchemaRef {
 pub fn normalize_event_type(raw: &str) -> &'static str {
     let l = raw.trim().to_lowercase().replace(['-', '_'], " ");
     let has = |words: &[&str]| words.iter().any(|w| l.contains(w));
-    if has(&["unsubscrib", "opt out", "optout", "abmeld", "لغو عضویت", "لغو اشتراک"]) {
+    if has(&[
+        "unsubscrib",
+        "opt out",
+        "optout",
+        "abmeld",
+        "لغو عضویت",
+        "لغو اشتراک",
+    ]) {
         "unsubscribe"
     } else if has(&["newsletter", "subscrib", "sign up", "signup", "خبرنامه", "عضویت"]) {
         "newsletter_signup"
     } else if has(&["download", "دانلود", "herunterlad"]) {
         "download"
-    } else if has(&["form", "submit", "فرم", "contact request", "demo request", "anfrage"]) {
+    } else if has(&[
+        "form",
+        "submit",
+        "فرم",
+        "contact request",
+        "demo request",
+        "anfrage",
+    ]) {
         "form_submit"
     } else if has(&["video", "webinar", "ویدیو", "ویدئو", "فیلم"]) {
         "video_view"
@@ -137,7 +153,8 @@ impl Converter for ActivityConverter {
         let duration =
             parse_duration_seconds(cell(rec, c.duration)).map_err(|e| RowReject::at(e.code(), c.duration))?;
         self.contact.append_value(&contact);
-        self.email.append_option(email_value(cell(rec, c.email)).as_deref());
+        self.email
+            .append_option(email_value(cell(rec, c.email)).as_deref());
         self.event.append_value(normalize_event_type(event_raw));
         self.event_raw.append_value(event_raw);
         self.ts.append_value(ts.timestamp_micros());
@@ -168,7 +185,10 @@ impl Converter for ActivityConverter {
             Arc::new(self.source_keys.finish()),
             Arc::new(self.source_line.finish()),
         ];
-        Ok((RecordBatch::try_new(self.schema.clone(), columns)?, std::mem::take(&mut self.months)))
+        Ok((
+            RecordBatch::try_new(self.schema.clone(), columns)?,
+            std::mem::take(&mut self.months),
+        ))
     }
 
     fn stats(&self) -> &ConvertStats {
@@ -176,7 +196,11 @@ impl Converter for ActivityConverter {
     }
 
     fn settings(&self) -> ParseSettings {
-        ParseSettings { date_format: self.dates.describe(), decimal_mark: None, timezone: self.tz_name.clone() }
+        ParseSettings {
+            date_format: self.dates.describe(),
+            decimal_mark: None,
+            timezone: self.tz_name.clone(),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
+};
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 use chrono::NaiveDate;
 use csv::StringRecord;
@@ -120,17 +122,27 @@ impl Converter for CustomersConverter {
         let Some(key) = customer_key(rec, c.customer_id, c.email) else {
             return Err(RowReject::at("missing_customer_id", c.customer_id.or(c.email)));
         };
-        let birth = self.birth.parse_date(cell(rec, c.birth_date)).map_err(|e| RowReject::at(e.code(), c.birth_date))?;
-        let signup =
-            self.signup.parse_date(cell(rec, c.signup_date)).map_err(|e| RowReject::at(e.code(), c.signup_date))?;
-        let age = match self.ages.parse(cell(rec, c.age)).map_err(|_| RowReject::at("bad_number", c.age))? {
+        let birth = self
+            .birth
+            .parse_date(cell(rec, c.birth_date))
+            .map_err(|e| RowReject::at(e.code(), c.birth_date))?;
+        let signup = self
+            .signup
+            .parse_date(cell(rec, c.signup_date))
+            .map_err(|e| RowReject::at(e.code(), c.signup_date))?;
+        let age = match self
+            .ages
+            .parse(cell(rec, c.age))
+            .map_err(|_| RowReject::at("bad_number", c.age))?
+        {
             Some(n) if (0.0..=130.0).contains(&n.value) => Some(n.value.floor() as i32),
             Some(_) => return Err(RowReject::at("bad_age", c.age)),
             None => None,
         };
         let consent = parse_bool(cell(rec, c.consent)).map_err(|e| RowReject::at(e.code(), c.consent))?;
         self.customer_id.append_value(&key);
-        self.email.append_option(email_value(cell(rec, c.email)).as_deref());
+        self.email
+            .append_option(email_value(cell(rec, c.email)).as_deref());
         self.birth_date.append_option(birth.map(days));
         self.age.append_option(age);
         self.gender.append_option(normalize_gender(cell(rec, c.gender)));
@@ -173,6 +185,10 @@ impl Converter for CustomersConverter {
     }
 
     fn settings(&self) -> ParseSettings {
-        ParseSettings { date_format: self.birth.describe(), decimal_mark: None, timezone: self.tz_name.clone() }
+        ParseSettings {
+            date_format: self.birth.describe(),
+            decimal_mark: None,
+            timezone: self.tz_name.clone(),
+        }
     }
 }

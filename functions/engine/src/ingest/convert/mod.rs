@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::mapping::ColumnMapping;
 use crate::schema::{Dataset, Field};
-use crate::values::{normalize_digits, DateOrder, DateParser, NumberParser};
+use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
 
 pub use activity::normalize_event_type;
 
@@ -133,17 +133,28 @@ pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
     if !s.contains('@') || s.contains(' ') {
         return None;
     }
-    Some(if s.chars().any(char::is_uppercase) { Cow::Owned(s.to_lowercase()) } else { Cow::Borrowed(s) })
+    Some(if s.chars().any(char::is_uppercase) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    })
 }
 
 /// Customer key: the id when there is one, else the lower-cased email (so exports keyed by email,
 /// such as Shopify's, still give customers).
-pub(crate) fn customer_key(rec: &StringRecord, id_col: Option<usize>, email_col: Option<usize>) -> Option<Cow<'_, str>> {
+pub(crate) fn customer_key(
+    rec: &StringRecord,
+    id_col: Option<usize>,
+    email_col: Option<usize>,
+) -> Option<Cow<'_, str>> {
     id_value(cell(rec, id_col)).or_else(|| email_value(cell(rec, email_col)))
 }
 
-pub(crate) fn samples_of<'a>(samples: &'a [StringRecord], col: Option<usize>) -> impl Iterator<Item = &'a str> + Clone {
-    samples.iter().map(move |r| cell(r, col)).filter(|s| !s.is_empty())
+pub(crate) fn samples_of(samples: &[StringRecord], col: Option<usize>) -> impl Iterator<Item = &str> + Clone {
+    samples
+        .iter()
+        .map(move |r| cell(r, col))
+        .filter(|s| !s.is_empty())
 }
 
 pub(crate) fn date_parser(samples: &[StringRecord], col: Option<usize>, cfg: &ConvertConfig) -> DateParser {
@@ -171,11 +182,18 @@ pub(crate) fn utf8(name: &str) -> ArrowField {
 }
 
 pub(crate) fn ts_field(name: &str, nullable: bool) -> ArrowField {
-    ArrowField::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), nullable)
+    ArrowField::new(
+        name,
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        nullable,
+    )
 }
 
 pub(crate) fn provenance_fields() -> [ArrowField; 2] {
-    [ArrowField::new("source_key", DataType::Utf8, false), ArrowField::new("source_line", DataType::Int64, false)]
+    [
+        ArrowField::new("source_key", DataType::Utf8, false),
+        ArrowField::new("source_line", DataType::Int64, false),
+    ]
 }
 
 pub(crate) fn schema_of(fields: Vec<ArrowField>) -> SchemaRef {

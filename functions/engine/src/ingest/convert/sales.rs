@@ -138,7 +138,9 @@ impl SalesConverter {
             .flatten()
             .find_map(|c| m.currency_hints.get(c).copied().flatten());
         let scale = |c: Option<usize>| {
-            c.and_then(|c| headers.get(c)).and_then(|h| crate::mapping::amount_scale_hint(h)).map_or(1.0, f64::from)
+            c.and_then(|c| headers.get(c))
+                .and_then(|h| crate::mapping::amount_scale_hint(h))
+                .map_or(1.0, f64::from)
         };
         SalesConverter {
             price_scale: scale(cols.unit_price),
@@ -151,13 +153,23 @@ impl SalesConverter {
             tz_name: cfg.timezone.name().to_string(),
             b: Builders::new(),
             months: Vec::new(),
-            stats: ConvertStats { returns: Some(0), guest_rows: Some(0), ..Default::default() },
+            stats: ConvertStats {
+                returns: Some(0),
+                guest_rows: Some(0),
+                ..Default::default()
+            },
             schema: sales_schema(),
         }
     }
 
-    fn number(&self, rec: &StringRecord, c: Option<usize>) -> Result<Option<crate::values::ParsedNumber>, RowReject> {
-        self.numbers.parse(cell(rec, c)).map_err(|_| RowReject::at("bad_number", c))
+    fn number(
+        &self,
+        rec: &StringRecord,
+        c: Option<usize>,
+    ) -> Result<Option<crate::values::ParsedNumber>, RowReject> {
+        self.numbers
+            .parse(cell(rec, c))
+            .map_err(|_| RowReject::at("bad_number", c))
     }
 }
 
@@ -167,16 +179,23 @@ pub fn normalize_status(raw: &str) -> (String, bool) {
     let canon = match l.as_str() {
         "cancelled" | "canceled" | "cancel" | "void" | "voided" | "storniert" | "storno" | "annulliert"
         | "لغو" | "لغو شده" | "لغوشده" | "ابطال" | "باطل شده" => "cancelled",
-        "refunded" | "refund" | "partially_refunded" | "partially refunded" | "erstattet" | "rückerstattet"
-        | "مسترد" | "مسترد شده" | "بازپرداخت" => "refunded",
-        "returned" | "return" | "retoure" | "zurückgesendet" | "مرجوع" | "مرجوعی" | "مرجوع شده" => "returned",
+        "refunded" | "refund" | "partially_refunded" | "partially refunded" | "erstattet"
+        | "rückerstattet" | "مسترد" | "مسترد شده" | "بازپرداخت" => "refunded",
+        "returned" | "return" | "retoure" | "zurückgesendet" | "مرجوع" | "مرجوعی" | "مرجوع شده" => {
+            "returned"
+        }
         "paid" | "bezahlt" | "پرداخت شده" | "پرداخت‌شده" => "paid",
-        "completed" | "complete" | "fulfilled" | "delivered" | "abgeschlossen" | "geliefert" | "تکمیل شده"
-        | "تحویل شده" | "ارسال شده" => "completed",
-        "pending" | "processing" | "on-hold" | "on hold" | "offen" | "در انتظار" | "در حال پردازش" => "pending",
+        "completed" | "complete" | "fulfilled" | "delivered" | "abgeschlossen" | "geliefert"
+        | "تکمیل شده" | "تحویل شده" | "ارسال شده" => "completed",
+        "pending" | "processing" | "on-hold" | "on hold" | "offen" | "در انتظار" | "در حال پردازش" => {
+            "pending"
+        }
         _ => return (l, false),
     };
-    (canon.to_string(), matches!(canon, "cancelled" | "refunded" | "returned"))
+    (
+        canon.to_string(),
+        matches!(canon, "cancelled" | "refunded" | "returned"),
+    )
 }
 
 /// Currency column values to ISO-ish codes; Toman has no ISO code and is written IRT as Iranian
@@ -280,7 +299,8 @@ impl Converter for SalesConverter {
         b.order_id.append_option(order_id.as_deref());
         b.customer_id.append_option(customer.as_deref());
         b.order_ts.append_value(ts.timestamp_micros());
-        b.product_id.append_option(id_value(cell(rec, c.product_id)).as_deref());
+        b.product_id
+            .append_option(id_value(cell(rec, c.product_id)).as_deref());
         b.product_name.append_option(text(rec, c.product_name));
         b.category.append_option(text(rec, c.category));
         b.quantity.append_value(quantity);
@@ -302,10 +322,10 @@ impl Converter for SalesConverter {
         if customer.is_none() {
             *self.stats.guest_rows.get_or_insert(0) += 1;
         }
-        if let Some(cur) = currency {
-            if !self.stats.currencies.contains(cur.as_ref()) {
-                self.stats.currencies.insert(cur.into_owned());
-            }
+        if let Some(cur) = currency
+            && !self.stats.currencies.contains(cur.as_ref())
+        {
+            self.stats.currencies.insert(cur.into_owned());
         }
         Ok(())
     }
