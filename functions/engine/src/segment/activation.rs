@@ -99,9 +99,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         }
     }
 
-    let mut fits = Vec::with_capacity(n);
-    let mut ideal = Vec::new();
-    for (i, c) in r.customers.iter().enumerate() {
+    // Each fit depends on that customer alone: computed on all cores.
+    let computed: Vec<(f64, String)> = super::par::map_range(n, |i| {
         let f = match icp.buyer_fit(r, i) {
             Some(f) => f,
             None => fit(
@@ -111,7 +110,12 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 lead_of[i].map(|k| engagement(&scores[k], cfg)),
             ),
         };
-        fits.push(f.fit);
+        (f.fit, f.reasons.join("; "))
+    });
+    let mut fits = Vec::with_capacity(n);
+    let mut ideal = Vec::new();
+    for ((i, c), (fit, reasons)) in r.customers.iter().enumerate().zip(computed) {
+        fits.push(fit);
         if !opted_out[i] {
             ideal.push(IdealRow {
                 id: r.ids.name(c.idx).to_string(),
@@ -120,8 +124,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 } else {
                     "prospect"
                 },
-                fit: f.fit,
-                reasons: f.reasons.join("; "),
+                fit,
+                reasons,
                 segment: c.segment.map(|s| r.segments[s].name.clone()).unwrap_or_default(),
                 stage: c.stage.as_str().to_string(),
             });

@@ -228,27 +228,28 @@ pub(super) fn build_customers(
         behaviours[run[0].cust as usize] = Some(behaviour(run, sales, places, clock, &mut scratch));
     }
     let as_of_days = epoch_days(clock.as_of);
-    let mut out: Vec<Customer> = behaviours
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, b)| {
+    let mut keep: Vec<u32> = (0..ids.len())
+        .filter(|&i| {
             let a = attrs.get(i).copied().flatten();
             let returns_only = sales.returned.get(i).is_some_and(|&r| r > 0.0);
-            let keep = b.is_some()
+            behaviours[i].is_some()
                 || returns_only
-                || a.is_some_and(|a| a.signup_date.is_none_or(|d| d <= as_of_days));
-            keep.then_some(Customer {
-                idx: i as u32,
-                behaviour: b,
-                attrs: a,
-                rfm: None,
-                stage: Stage::Prospect,
-                segment: None,
-            })
+                || a.is_some_and(|a| a.signup_date.is_none_or(|d| d <= as_of_days))
         })
+        .map(|i| i as u32)
         .collect();
-    out.sort_by(|a, b| ids.name(a.idx).cmp(ids.name(b.idx)));
-    out
+    // Ids are distinct, so an unstable sort of the small indices gives the one order there is.
+    keep.sort_unstable_by(|&a, &b| ids.name(a).cmp(ids.name(b)));
+    keep.into_iter()
+        .map(|i| Customer {
+            idx: i,
+            behaviour: behaviours[i as usize].take(),
+            attrs: attrs.get(i as usize).copied().flatten(),
+            rfm: None,
+            stage: Stage::Prospect,
+            segment: None,
+        })
+        .collect()
 }
 
 pub(super) fn median(values: &mut [f64]) -> Option<f64> {

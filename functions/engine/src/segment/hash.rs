@@ -53,7 +53,6 @@ impl Hasher for MixHasher {
 }
 
 pub(super) type MixMap<K, V> = HashMap<K, V, BuildHasherDefault<MixHasher>>;
-pub(super) type MixSet<K> = std::collections::HashSet<K, BuildHasherDefault<MixHasher>>;
 
 /// 64-bit SipHash of a string: order ids are arbitrary text, where a weak hash could collide on
 /// structured ids of one customer and silently merge two orders.

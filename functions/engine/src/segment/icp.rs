@@ -723,7 +723,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
             aov: quartiles(buyers.iter().map(|i| b(i).avg_order_value).collect()),
         }
     };
-    let traits: Vec<Traits> = (0..n).map(|i| customer_traits(r, facts, &bands, i)).collect();
+    let traits: Vec<Traits> = super::par::map_range(n, |i| customer_traits(r, facts, &bands, i));
     let mut job_display: BTreeMap<String, String> = BTreeMap::new();
     for c in r.customers {
         if let Some(j) = c.attrs.and_then(|a| a.job_title) {

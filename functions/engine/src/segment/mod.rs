@@ -9,6 +9,8 @@
 mod activation;
 mod cluster;
 mod customers;
+mod dict;
+mod distinct;
 mod evaluate;
 mod features;
 mod hash;
@@ -16,6 +18,7 @@ mod icp;
 #[cfg(test)]
 mod icp_tests;
 mod output;
+mod par;
 mod profile;
 mod rfm;
 mod sales;
@@ -422,8 +425,15 @@ pub fn run(
         files.push(name.to_string());
         out_dir.join(name)
     };
-    output::write_customers_parquet(&report, &written(output::CUSTOMERS_PARQUET))?;
-    output::write_customers_csv(&report, &written(output::CUSTOMERS_CSV))?;
+    let (customers_parquet, customers_csv) =
+        (written(output::CUSTOMERS_PARQUET), written(output::CUSTOMERS_CSV));
+    // The two largest outputs: Parquet encoding on one core, CSV formatting on another.
+    std::thread::scope(|s| {
+        let parquet = s.spawn(|| output::write_customers_parquet(&report, &customers_parquet));
+        let csv = output::write_customers_csv(&report, &customers_csv);
+        let parquet = parquet.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        parquet.and(csv)
+    })?;
     output::write_segments_csv(&report, &written(output::SEGMENTS_CSV))?;
     output::write_json(&written(output::SEGMENTS_JSON), &output::segments_json(&report))?;
     output::write_rfm_matrix(&report, &written(output::RFM_MATRIX_CSV))?;

@@ -1,24 +1,34 @@
 //! Streaming the curated sales Parquet into per-order aggregates.
 //!
 //! Memory is what matters here (~10 M rows, 200 k customers): rows are never kept, customer ids,
-//! products and places are interned to `u32`, and an order costs one small map entry keyed by
-//! (customer, hash of the order id). The duplicate-line set is only built for rows in the time
+//! products and places are interned to `u32` once per dictionary value rather than once per row,
+//! and an order costs one small map entry keyed by (customer, hash of the order id). The duplicate-line set is only built for rows in the time
 //! windows where two sources overlap, since lines outside such a window cannot have been exported
 //! twice.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray, new_null_array,
+};
+use arrow::datatypes::{DataType, FieldRef, Float64Type, Schema, TimeUnit, TimestampMicrosecondType};
 use arrow::error::ArrowError;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::basic::Encoding;
 use parquet::errors::ParquetError;
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::statistics::Statistics;
 
 use super::SegmentError;
-use super::hash::{MixMap, MixSet, content_hash, str_hash};
+use super::dict::{StrColumn, ValueCache, dict_type};
+use super::distinct::DistinctProducts;
+use super::hash::{MixMap, content_hash, str_hash};
+use super::par;
 
 /// Marks "no value" in interned `u32` slots.
 pub(super) const NONE: u32 = u32::MAX;
@@ -429,6 +439,330 @@ impl Dedup {
     }
 }
 
+/// Rows without an order id are orders of their own; they get keys from a separate range.
+const ANON: u64 = 1 << 63;
+
+/// Whether every data page of `column` in every row group is dictionary encoded.
+fn all_dictionary_pages(meta: &ParquetMetaData, column: &str) -> bool {
+    let Some(idx) = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.path().string() == column)
+    else {
+        return false;
+    };
+    meta.row_groups().iter().all(|rg| {
+        let c = rg.column(idx);
+        c.dictionary_page_offset().is_some()
+            && c.page_encoding_stats_mask()
+                .is_some_and(|m| m.is_only(Encoding::RLE_DICTIONARY) || m.is_only(Encoding::PLAIN_DICTIONARY))
+    })
+}
+
+/// A batch reader of `columns` that reads those string columns whose pages are all dictionary
+/// encoded as dictionary arrays (see [`super::dict`]); other columns keep the file's types.
+fn sales_reader(
+    path: &Path,
+    columns: &[&str],
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, SegmentError> {
+    let file = File::open(path).map_err(|source| SegmentError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let meta =
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| parquet_err(path, e))?;
+    let fields: Vec<FieldRef> = meta
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8
+                if columns.contains(&f.name().as_str())
+                    && all_dictionary_pages(meta.metadata(), f.name()) =>
+            {
+                Arc::new(f.as_ref().clone().with_data_type(dict_type()))
+            }
+            _ => f.clone(),
+        })
+        .collect();
+    let schema = Schema::new_with_metadata(fields, meta.schema().metadata().clone());
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(schema));
+    let meta =
+        ArrowReaderMetadata::try_new(meta.metadata().clone(), options).map_err(|e| parquet_err(path, e))?;
+    projected_reader(
+        path,
+        ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta),
+        columns,
+    )
+}
+
+/// A string column as read by [`sales_reader`] (dictionary or `Utf8`), cast to `Utf8` when a
+/// foreign writer used another type, all nulls when an optional column is absent.
+fn string_column(
+    path: &Path,
+    batch: &RecordBatch,
+    name: &str,
+    required: bool,
+) -> Result<ArrayRef, SegmentError> {
+    match batch.column_by_name(name) {
+        Some(c) if c.data_type() == &dict_type() => Ok(c.clone()),
+        _ => Ok(column(path, batch, name, &DataType::Utf8, required)?
+            .unwrap_or_else(|| new_null_array(&DataType::Utf8, batch.num_rows()))),
+    }
+}
+
+/// The columns of one sales batch, in the types the aggregation reads.
+struct Columns {
+    order_id: ArrayRef,
+    customer_id: ArrayRef,
+    product_id: ArrayRef,
+    country: ArrayRef,
+    city: ArrayRef,
+    source_key: ArrayRef,
+    quantity: ArrayRef,
+    unit_price: Option<ArrayRef>,
+    line_amount: ArrayRef,
+    ts: ArrayRef,
+    is_return: ArrayRef,
+}
+
+impl Columns {
+    fn of(path: &Path, batch: &RecordBatch) -> Result<Columns, SegmentError> {
+        let text = |name: &str, required: bool| string_column(path, batch, name, required);
+        let number = |name: &str, required: bool| column(path, batch, name, &DataType::Float64, required);
+        let required = |c: Option<ArrayRef>| c.expect("required columns are present or an error");
+        Ok(Columns {
+            order_id: text("order_id", false)?,
+            customer_id: text("customer_id", false)?,
+            product_id: text("product_id", false)?,
+            country: text("country", false)?,
+            city: text("city", false)?,
+            source_key: text("source_key", true)?,
+            quantity: required(number("quantity", true)?),
+            unit_price: number("unit_price", false)?,
+            line_amount: required(number("line_amount", true)?),
+            ts: required(column(path, batch, "order_ts", &ts_type(), true)?),
+            is_return: required(column(path, batch, "is_return", &DataType::Boolean, true)?),
+        })
+    }
+}
+
+/// What each dictionary value of the string columns maps to (see [`ValueCache`]).
+#[derive(Default)]
+struct Caches {
+    customer: ValueCache<u32>,
+    /// The order key: `str_hash` of the order id, or [`ANON`] for none.
+    order: ValueCache<u64>,
+    product: ValueCache<u32>,
+    country: ValueCache<u32>,
+    city: ValueCache<u32>,
+    source: ValueCache<u32>,
+}
+
+/// The aggregation of all sales rows, fed one batch at a time in file order.
+struct Aggregator {
+    cutoff: i64,
+    dedup: Dedup,
+    stats: SalesStats,
+    orders: MixMap<(u32, u64), OrderAcc>,
+    returned: Vec<f64>,
+    products: Interner,
+    distinct: DistinctProducts,
+    anon_orders: u64,
+    /// The order whose lines are being read: lines of one order usually arrive together, so
+    /// most rows skip the order map.
+    pending: Option<((u32, u64), OrderAcc)>,
+    caches: Caches,
+}
+
+impl Aggregator {
+    fn add(
+        &mut self,
+        path: &Path,
+        batch: &RecordBatch,
+        ids: &mut Interner,
+        places: &mut Interner,
+    ) -> Result<(), SegmentError> {
+        let cols = Columns::of(path, batch)?;
+        let Aggregator {
+            cutoff,
+            dedup,
+            stats,
+            orders,
+            returned,
+            products,
+            distinct,
+            anon_orders,
+            pending,
+            caches,
+        } = self;
+        let order_id = StrColumn::new(&cols.order_id);
+        let customer_id = StrColumn::new(&cols.customer_id);
+        let product_id = StrColumn::new(&cols.product_id);
+        let country = StrColumn::new(&cols.country);
+        let city = StrColumn::new(&cols.city);
+        let source_key = StrColumn::new(&cols.source_key);
+        caches.order.follow(&order_id);
+        caches.customer.follow(&customer_id);
+        caches.product.follow(&product_id);
+        caches.country.follow(&country);
+        caches.city.follow(&city);
+        caches.source.follow(&source_key);
+        let quantity = cols.quantity.as_primitive::<Float64Type>();
+        let unit_price = cols.unit_price.as_ref().map(|a| a.as_primitive::<Float64Type>());
+        let line_amount = cols.line_amount.as_primitive::<Float64Type>();
+        let ts = cols.ts.as_primitive::<TimestampMicrosecondType>();
+        let is_return: &BooleanArray = cols.is_return.as_boolean();
+
+        for i in 0..batch.num_rows() {
+            stats.rows_read += 1;
+            if ts.is_null(i) {
+                stats.rows_unusable += 1;
+                continue;
+            }
+            let t = ts.value(i);
+            if t >= *cutoff {
+                stats.rows_after_as_of += 1;
+                continue;
+            }
+            let (Some(qty), Some(amount)) = (f64_at(Some(quantity), i), f64_at(Some(line_amount), i)) else {
+                stats.rows_unusable += 1;
+                continue;
+            };
+            if !qty.is_finite() || !amount.is_finite() {
+                stats.rows_unusable += 1;
+                continue;
+            }
+            let ret = is_return.is_valid(i) && is_return.value(i);
+            if dedup.in_window(t) {
+                stats.rows_checked_for_duplicates += 1;
+                let key = LineKey {
+                    order_id: order_id.str(i),
+                    customer_id: customer_id.str(i),
+                    ts: t,
+                    product_id: product_id.str(i),
+                    quantity: float_bits(qty),
+                    unit_price: f64_at(unit_price, i).map(float_bits),
+                    line_amount: float_bits(amount),
+                    is_return: ret,
+                };
+                let sources = &mut dedup.sources;
+                let src = caches
+                    .source
+                    .get(&source_key, i, |s| sources.intern(s.unwrap_or("")));
+                if dedup.is_duplicate(src, content_hash(&key)) {
+                    stats.duplicates_dropped += 1;
+                    continue;
+                }
+            }
+            stats.rows_used += 1;
+            let net = if ret { -amount.abs() } else { amount };
+            stats.total_net_revenue += net;
+            if ret {
+                stats.return_rows += 1;
+            }
+            let c = caches
+                .customer
+                .get(&customer_id, i, |s| s.map_or(NONE, |s| ids.intern(s)));
+            if c == NONE {
+                stats.guest_rows += 1;
+                stats.guest_net_revenue += net;
+                continue;
+            }
+            if returned.len() <= c as usize {
+                returned.resize(c as usize + 1, 0.0);
+            }
+            if ret {
+                returned[c as usize] += amount.abs();
+                continue;
+            }
+            let order = caches
+                .order
+                .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
+            let key = if order == ANON {
+                *anon_orders += 1;
+                (c, ANON | *anon_orders)
+            } else {
+                (c, order)
+            };
+            let product = caches
+                .product
+                .get(&product_id, i, |s| s.map_or(NONE, |p| products.intern(p)));
+            if pending.as_ref().is_some_and(|(k, _)| *k != key)
+                && let Some((k, acc)) = pending.take()
+            {
+                flush(orders, k, acc);
+            }
+            let (_, o) = pending.get_or_insert_with(|| (key, OrderAcc::new(t)));
+            o.add_line(t, amount, qty, product);
+            if o.country == NONE {
+                o.country = caches
+                    .country
+                    .get(&country, i, |s| s.map_or(NONE, |s| places.intern(s)));
+            }
+            if o.city == NONE {
+                o.city = caches
+                    .city
+                    .get(&city, i, |s| s.map_or(NONE, |s| places.intern(s)));
+            }
+            if product != NONE {
+                distinct.insert(c, product);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, customers: usize) -> SalesData {
+        if let Some((k, acc)) = self.pending.take() {
+            flush(&mut self.orders, k, acc);
+        }
+        let mut returned = self.returned;
+        returned.resize(customers, 0.0);
+        let mut keyed: Vec<(u64, Order)> = self
+            .orders
+            .into_iter()
+            .map(|((cust, okey), a)| {
+                let o = Order {
+                    cust,
+                    ts: a.ts,
+                    value: a.value,
+                    units: a.units,
+                    multi: a.multi,
+                    country: a.country,
+                    city: a.city,
+                };
+                (okey, o)
+            })
+            .collect();
+        keyed.sort_unstable_by_key(|(k, o)| (o.cust, o.ts, *k));
+        SalesData {
+            orders: keyed.into_iter().map(|(_, o)| o).collect(),
+            returned,
+            distinct_products: self.distinct.counts(customers),
+            stats: self.stats,
+        }
+    }
+}
+
+/// Decoded batches waiting for the aggregation: enough to absorb uneven batches, few enough
+/// (each ~0.5 MB) to keep memory flat.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Every batch of `files` in order, each with its file; reading stops after the first error.
+fn batches(files: &[PathBuf]) -> impl Iterator<Item = (&Path, Result<RecordBatch, SegmentError>)> {
+    files.iter().flat_map(|path| {
+        let path = path.as_path();
+        let batches: Box<dyn Iterator<Item = Result<RecordBatch, SegmentError>> + Send> =
+            match sales_reader(path, &SALES_COLUMNS) {
+                Ok(reader) => Box::new(reader.map(move |b| b.map_err(|e| arrow_err(path, e)))),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
+        batches.map(move |b| (path, b))
+    })
+}
+
 /// Reads every sales file (sorted by path) and aggregates rows with `order_ts < cutoff`.
 /// Customer ids go into `ids`; countries and cities into `places`.
 pub(super) fn read_sales(
@@ -446,208 +780,48 @@ pub(super) fn read_sales(
     for f in &files {
         ranges.extend(file_ranges(f, &mut sources)?);
     }
-    let mut dedup = Dedup::new(overlap_windows(&ranges), sources);
-
-    let mut stats = SalesStats {
+    let dedup = Dedup::new(overlap_windows(&ranges), sources);
+    let stats = SalesStats {
         files: files.len(),
         overlap_windows: dedup.windows.len(),
         ..Default::default()
     };
-    let mut orders: MixMap<(u32, u64), OrderAcc> = MixMap::default();
-    let mut returned: Vec<f64> = Vec::new();
-    let mut products = Interner::default();
-    let mut bought: MixSet<u64> = MixSet::default();
-    // Rows without an order id are orders of their own; they get keys from a separate range.
-    const ANON: u64 = 1 << 63;
-    let mut anon_orders: u64 = 0;
-    let mut pending: Option<((u32, u64), OrderAcc)> = None;
-
-    for path in &files {
-        let reader = projected_reader(path, open_parquet(path)?, &SALES_COLUMNS)?;
-        for batch in reader {
-            let batch = batch.map_err(|e| arrow_err(path, e))?;
-            let utf8 = |name: &str, req: bool| column(path, &batch, name, &DataType::Utf8, req);
-            let f64c = |name: &str, req: bool| column(path, &batch, name, &DataType::Float64, req);
-            let (order_id, customer_id, product_id) = (
-                utf8("order_id", false)?,
-                utf8("customer_id", false)?,
-                utf8("product_id", false)?,
-            );
-            let (country, city, source_key) = (
-                utf8("country", false)?,
-                utf8("city", false)?,
-                utf8("source_key", true)?,
-            );
-            let (quantity, unit_price, line_amount) = (
-                f64c("quantity", true)?,
-                f64c("unit_price", false)?,
-                f64c("line_amount", true)?,
-            );
-            let ts = column(path, &batch, "order_ts", &ts_type(), true)?.expect("required");
-            let is_return = column(path, &batch, "is_return", &DataType::Boolean, true)?.expect("required");
-
-            let order_id = order_id.as_ref().map(|a| a.as_string::<i32>());
-            let customer_id = customer_id.as_ref().map(|a| a.as_string::<i32>());
-            let product_id = product_id.as_ref().map(|a| a.as_string::<i32>());
-            let country = country.as_ref().map(|a| a.as_string::<i32>());
-            let city = city.as_ref().map(|a| a.as_string::<i32>());
-            let source_key = source_key.as_ref().map(|a| a.as_string::<i32>());
-            let quantity = quantity.as_ref().map(|a| a.as_primitive::<Float64Type>());
-            let unit_price = unit_price.as_ref().map(|a| a.as_primitive::<Float64Type>());
-            let line_amount = line_amount.as_ref().map(|a| a.as_primitive::<Float64Type>());
-            let ts = ts.as_primitive::<TimestampMicrosecondType>();
-            let is_return: &BooleanArray = is_return.as_boolean();
-            let mut last_cust: Option<(&str, u32)> = None;
-            let mut last_source: Option<(&str, u32)> = None;
-            let mut last_order: Option<(u32, &str, u64)> = None;
-
-            for i in 0..batch.num_rows() {
-                stats.rows_read += 1;
-                if ts.is_null(i) {
-                    stats.rows_unusable += 1;
-                    continue;
-                }
-                let t = ts.value(i);
-                if t >= cutoff {
-                    stats.rows_after_as_of += 1;
-                    continue;
-                }
-                let (Some(qty), Some(amount)) = (f64_at(quantity, i), f64_at(line_amount, i)) else {
-                    stats.rows_unusable += 1;
-                    continue;
-                };
-                if !qty.is_finite() || !amount.is_finite() {
-                    stats.rows_unusable += 1;
-                    continue;
-                }
-                let ret = is_return.is_valid(i) && is_return.value(i);
-                let oid = str_at(order_id, i);
-                let cid = str_at(customer_id, i);
-                let pid = str_at(product_id, i);
-                if dedup.in_window(t) {
-                    stats.rows_checked_for_duplicates += 1;
-                    let key = LineKey {
-                        order_id: oid,
-                        customer_id: cid,
-                        ts: t,
-                        product_id: pid,
-                        quantity: float_bits(qty),
-                        unit_price: f64_at(unit_price, i).map(float_bits),
-                        line_amount: float_bits(amount),
-                        is_return: ret,
-                    };
-                    let sk = str_at(source_key, i).unwrap_or("");
-                    let src = match last_source {
-                        Some((s, tag)) if s == sk => tag,
-                        _ => {
-                            let tag = dedup.sources.intern(sk);
-                            last_source = Some((sk, tag));
-                            tag
-                        }
-                    };
-                    if dedup.is_duplicate(src, content_hash(&key)) {
-                        stats.duplicates_dropped += 1;
-                        continue;
-                    }
-                }
-                stats.rows_used += 1;
-                let net = if ret { -amount.abs() } else { amount };
-                stats.total_net_revenue += net;
-                if ret {
-                    stats.return_rows += 1;
-                }
-                let Some(cid) = cid else {
-                    stats.guest_rows += 1;
-                    stats.guest_net_revenue += net;
-                    continue;
-                };
-                // Lines of one order usually arrive together: remember the last customer and order
-                // so most rows skip the interner, the hash and the map.
-                let c = match last_cust {
-                    Some((s, c)) if s == cid => c,
-                    _ => {
-                        let c = ids.intern(cid);
-                        last_cust = Some((cid, c));
-                        c
-                    }
-                };
-                if returned.len() <= c as usize {
-                    returned.resize(c as usize + 1, 0.0);
-                }
-                if ret {
-                    returned[c as usize] += amount.abs();
-                    continue;
-                }
-                let key = match (oid, last_order) {
-                    (Some(o), Some((lc, lo, k))) if lc == c && lo == o => (c, k),
-                    (Some(o), _) => {
-                        let k = str_hash(o) & !ANON;
-                        last_order = Some((c, o, k));
-                        (c, k)
-                    }
-                    (None, _) => {
-                        anon_orders += 1;
-                        (c, ANON | anon_orders)
-                    }
-                };
-                let product = pid.map_or(NONE, |p| products.intern(p));
-                if pending.as_ref().is_some_and(|(k, _)| *k != key)
-                    && let Some((k, acc)) = pending.take()
-                {
-                    flush(&mut orders, k, acc);
-                }
-                let (_, o) = pending.get_or_insert_with(|| (key, OrderAcc::new(t)));
-                o.add_line(t, amount, qty, product);
-                if o.country == NONE
-                    && let Some(s) = str_at(country, i)
-                {
-                    o.country = places.intern(s);
-                }
-                if o.city == NONE
-                    && let Some(s) = str_at(city, i)
-                {
-                    o.city = places.intern(s);
-                }
-                if product != NONE {
-                    bought.insert((u64::from(c) << 32) | u64::from(product));
-                }
-            }
-        }
-    }
-    if let Some((k, acc)) = pending.take() {
-        flush(&mut orders, k, acc);
-    }
-    drop(dedup);
-
-    let n = ids.len();
-    returned.resize(n, 0.0);
-    let mut distinct_products = vec![0u32; n];
-    for key in bought {
-        distinct_products[(key >> 32) as usize] += 1;
-    }
-    let mut keyed: Vec<(u64, Order)> = orders
-        .into_iter()
-        .map(|((cust, okey), a)| {
-            let o = Order {
-                cust,
-                ts: a.ts,
-                value: a.value,
-                units: a.units,
-                multi: a.multi,
-                country: a.country,
-                city: a.city,
-            };
-            (okey, o)
-        })
-        .collect();
-    keyed.sort_unstable_by_key(|(k, o)| (o.cust, o.ts, *k));
-    let orders = keyed.into_iter().map(|(_, o)| o).collect();
-    Ok(SalesData {
-        orders,
-        returned,
-        distinct_products,
+    let mut agg = Aggregator {
+        cutoff,
+        dedup,
         stats,
-    })
+        orders: MixMap::default(),
+        returned: Vec::new(),
+        products: Interner::default(),
+        distinct: DistinctProducts::default(),
+        anon_orders: 0,
+        pending: None,
+        caches: Caches::default(),
+    };
+    if par::threads() == 1 {
+        for (path, batch) in batches(&files) {
+            agg.add(path, &batch?, ids, places)?;
+        }
+    } else {
+        // Decoding (decompression, levels, dictionaries) runs ahead on a second core while this
+        // one aggregates; the channel keeps the file order and bounds the batches in flight.
+        let files = &files;
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+            s.spawn(move || {
+                for item in batches(files) {
+                    let stop = item.1.is_err();
+                    // The receiver is gone only when aggregation failed; its error is reported.
+                    if tx.send(item).is_err() || stop {
+                        break;
+                    }
+                }
+            });
+            rx.into_iter()
+                .try_for_each(|(path, batch)| agg.add(path, &batch?, ids, places))
+        })?;
+    }
+    Ok(agg.finish(ids.len()))
 }
 
 #[cfg(test)]

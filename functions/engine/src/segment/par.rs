@@ -1,0 +1,45 @@
+//! Order-preserving data parallelism over std threads: the per-customer work after reading is a
+//! pure function of the customer, so splitting the index range into one contiguous part per core
+//! and concatenating the parts gives exactly the sequential result.
+
+use std::num::NonZeroUsize;
+use std::thread;
+
+/// Cores to use: what the machine (or Lambda) offers.
+pub(super) fn threads() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// `(0..n).map(f).collect()`, computed on up to [`threads`] threads.
+pub(super) fn map_range<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let parts = threads().min(n / 1024).max(1);
+    if parts == 1 {
+        return (0..n).map(f).collect();
+    }
+    let f = &f;
+    let chunk = n.div_ceil(parts);
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..parts)
+            .map(|p| s.spawn(move || (p * chunk..n.min((p + 1) * chunk)).map(f).collect::<Vec<T>>()))
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        for h in handles {
+            // A panic in a worker is a bug; carry it to the caller unchanged.
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn same_as_sequential() {
+        for n in [0, 1, 1023, 1024, 5000, 100_003] {
+            assert_eq!(
+                super::map_range(n, |i| i * 3),
+                (0..n).map(|i| i * 3).collect::<Vec<_>>()
+            );
+        }
+    }
+}
