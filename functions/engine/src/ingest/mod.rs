@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod naming;
+pub mod prefetch;
 pub mod quarantine;
 pub mod reject;
 pub mod report;
@@ -170,7 +171,7 @@ fn run(
         source: e,
     })?;
 
-    let mut src_rows = opened.source;
+    let mut src_rows = prefetch::Prefetch::spawn(opened.source);
     let mut samples: Vec<(u64, SampledRow)> = Vec::new();
     let mut rec = StringRecord::new();
     while samples.len() < SAMPLE_ROWS {
@@ -204,13 +205,13 @@ fn run(
     let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
     drop(good);
     let prefix = format!("curated/{}", dataset.name());
-    let mut out = writer::PartitionedWriter::new(
+    let mut out = writer::BackgroundWriter::spawn(writer::PartitionedWriter::new(
         staging,
         &prefix,
         conv.partition_column(),
         &format!("{source_id}.parquet"),
         conv.schema(),
-    );
+    ));
     let quarantine_key = format!("quarantine/{}/{}.jsonl", dataset.name(), source_id);
     let mut q = Quarantine::new(staging, quarantine_key);
     let mut ctx = RowCtx {
@@ -256,7 +257,7 @@ struct RowCtx<'a> {
     headers: &'a [String],
     conv: &'a mut dyn Converter,
     q: &'a mut Quarantine,
-    out: &'a mut writer::PartitionedWriter,
+    out: &'a mut writer::BackgroundWriter,
     report: &'a mut IngestReport,
 }
 
@@ -317,7 +318,7 @@ impl RowCtx<'_> {
             return Ok(());
         }
         let (batch, parts) = self.conv.finish_batch()?;
-        self.out.write(&batch, &parts)
+        self.out.write(batch, parts)
     }
 }
 

@@ -1,17 +1,22 @@
 //! Parquet output, one file per (dataset, partition, source): `curated/<dataset>/[<col>=<value>/]<name>.parquet`.
 //! Writers are opened lazily per partition and their buffered row groups are flushed when the total
 //! buffered size passes a budget, so memory stays bounded however the rows are spread over months.
+//! [`BackgroundWriter`] runs the encoding on its own thread: Parquet encoding and compression take
+//! about a third of an ingest, and the other core is busy parsing.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use arrow::array::{RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::schema::types::ColumnPath;
 
 use super::convert::month_label;
 use crate::error::{EngineError, Result};
@@ -29,6 +34,10 @@ pub fn writer_properties() -> WriterProperties {
             ZstdLevel::try_new(3).expect("valid zstd level"),
         ))
         .set_statistics_enabled(EnabledStatistics::Page)
+        // Line numbers are distinct and rising: a dictionary is wasted work that falls back anyway,
+        // and deltas of 1 pack into almost nothing.
+        .set_column_dictionary_enabled(ColumnPath::from("source_line"), false)
+        .set_column_encoding(ColumnPath::from("source_line"), Encoding::DELTA_BINARY_PACKED)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("segflow {}", env!("CARGO_PKG_VERSION")))
         .build()
@@ -150,5 +159,75 @@ impl PartitionedWriter {
             out.push(OutputFile { key, path, rows });
         }
         Ok(out)
+    }
+}
+
+/// Batches in flight between the converter and the writer thread. Two keep both threads busy;
+/// more would only add memory (a batch is ~10 MB).
+const QUEUE_BATCHES: usize = 2;
+
+/// A [`PartitionedWriter`] on its own thread behind a bounded queue.
+pub struct BackgroundWriter {
+    tx: Option<SyncSender<(RecordBatch, Vec<i32>)>>,
+    handle: Option<JoinHandle<Result<Vec<OutputFile>>>>,
+}
+
+impl BackgroundWriter {
+    pub fn spawn(mut w: PartitionedWriter) -> Self {
+        let (tx, rx) = sync_channel::<(RecordBatch, Vec<i32>)>(QUEUE_BATCHES);
+        let handle = std::thread::Builder::new()
+            .name("parquet-writer".into())
+            .spawn(move || {
+                for (batch, parts) in rx {
+                    w.write(&batch, &parts)?;
+                }
+                w.finish()
+            })
+            .expect("spawning a thread");
+        BackgroundWriter {
+            tx: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Queues a batch; blocks while the writer is two batches behind.
+    pub fn write(&mut self, batch: RecordBatch, parts: Vec<i32>) -> Result<()> {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send((batch, parts)).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The writer thread stopped early: its error explains why.
+        match self.join() {
+            Err(e) => Err(e),
+            Ok(_) => Err(EngineError::Invalid("the Parquet writer stopped early".into())),
+        }
+    }
+
+    /// Waits for the queued batches, closes every file and returns them in key order.
+    pub fn finish(mut self) -> Result<Vec<OutputFile>> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<Vec<OutputFile>> {
+        self.tx = None;
+        let handle = self
+            .handle
+            .take()
+            .ok_or_else(|| EngineError::Invalid("the Parquet writer was already joined".into()))?;
+        match handle.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for BackgroundWriter {
+    fn drop(&mut self) {
+        // An abandoned ingest (rejected file, error) still waits for the thread, so that no file
+        // is being written behind the caller's back when it cleans the staging folder.
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }

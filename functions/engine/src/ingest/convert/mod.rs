@@ -9,7 +9,7 @@ mod sales;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{ArrayRef, RecordBatch, StringBuilder, new_null_array};
 use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Datelike, Utc};
 use csv::StringRecord;
@@ -102,7 +102,7 @@ pub fn converter(
 // Shared cell helpers
 
 pub(crate) fn cell(rec: &StringRecord, col: Option<usize>) -> &str {
-    col.and_then(|c| rec.get(c)).unwrap_or("").trim()
+    crate::values::trim_value(col.and_then(|c| rec.get(c)).unwrap_or(""))
 }
 
 pub(crate) fn text(rec: &StringRecord, col: Option<usize>) -> Option<&str> {
@@ -175,6 +175,42 @@ pub fn month_label(key: i32) -> String {
 
 pub(crate) fn col(m: &ColumnMapping, f: Field) -> Option<usize> {
     m.column_of(f)
+}
+
+/// A string column of the output. When the file has no source for it, rows cost nothing and the
+/// batch gets an all-null array; otherwise the builder is sized from the previous batch so it
+/// does not regrow (and copy) its buffers on every batch.
+pub(crate) struct TextColumn {
+    builder: Option<StringBuilder>,
+    bytes_hint: usize,
+}
+
+impl TextColumn {
+    pub(crate) fn new(has_source: bool) -> Self {
+        TextColumn {
+            builder: has_source.then(StringBuilder::new),
+            bytes_hint: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn append(&mut self, v: Option<&str>) {
+        if let Some(b) = &mut self.builder {
+            b.append_option(v);
+        }
+    }
+
+    pub(crate) fn finish(&mut self, rows: usize) -> ArrayRef {
+        match &mut self.builder {
+            Some(b) => {
+                let array = b.finish();
+                self.bytes_hint = array.value_data().len();
+                *b = StringBuilder::with_capacity(rows, self.bytes_hint);
+                Arc::new(array)
+            }
+            None => new_null_array(&DataType::Utf8, rows),
+        }
+    }
 }
 
 pub(crate) fn utf8(name: &str) -> ArrowField {

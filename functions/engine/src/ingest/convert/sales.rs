@@ -2,7 +2,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringArray,
     TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
@@ -32,44 +32,44 @@ struct Cols {
 }
 
 struct Builders {
-    order_id: StringBuilder,
-    customer_id: StringBuilder,
+    order_id: TextColumn,
+    customer_id: TextColumn,
     order_ts: TimestampMicrosecondBuilder,
-    product_id: StringBuilder,
-    product_name: StringBuilder,
-    category: StringBuilder,
+    product_id: TextColumn,
+    product_name: TextColumn,
+    category: TextColumn,
     quantity: Float64Builder,
     unit_price: Float64Builder,
     line_amount: Float64Builder,
-    currency: StringBuilder,
-    country: StringBuilder,
-    city: StringBuilder,
-    channel: StringBuilder,
-    status: StringBuilder,
+    currency: TextColumn,
+    country: TextColumn,
+    city: TextColumn,
+    channel: TextColumn,
+    status: TextColumn,
     is_return: BooleanBuilder,
-    source_key: StringBuilder,
     source_line: Int64Builder,
 }
 
 impl Builders {
-    fn new() -> Self {
+    fn new(c: &Cols) -> Self {
+        let text = |col: Option<usize>| TextColumn::new(col.is_some());
         Builders {
-            order_id: StringBuilder::new(),
-            customer_id: StringBuilder::new(),
+            order_id: text(c.order_id),
+            customer_id: TextColumn::new(c.customer_id.is_some() || c.email.is_some()),
             order_ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            product_id: StringBuilder::new(),
-            product_name: StringBuilder::new(),
-            category: StringBuilder::new(),
+            product_id: text(c.product_id),
+            product_name: text(c.product_name),
+            category: text(c.category),
             quantity: Float64Builder::new(),
             unit_price: Float64Builder::new(),
             line_amount: Float64Builder::new(),
-            currency: StringBuilder::new(),
-            country: StringBuilder::new(),
-            city: StringBuilder::new(),
-            channel: StringBuilder::new(),
-            status: StringBuilder::new(),
+            // Also read from amounts ("€12") and headers ("Price (Toman)").
+            currency: TextColumn::new(true),
+            country: text(c.country),
+            city: text(c.city),
+            channel: text(c.channel),
+            status: text(c.status),
             is_return: BooleanBuilder::new(),
-            source_key: StringBuilder::new(),
             source_line: Int64Builder::new(),
         }
     }
@@ -142,7 +142,9 @@ impl SalesConverter {
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
                 .map_or(1.0, f64::from)
         };
+        let b = Builders::new(&cols);
         SalesConverter {
+            b,
             price_scale: scale(cols.unit_price),
             amount_scale: scale(cols.line_amount),
             dates: date_parser(samples, cols.date, cfg),
@@ -151,7 +153,6 @@ impl SalesConverter {
             header_currency,
             source_key: cfg.source_key.clone(),
             tz_name: cfg.timezone.name().to_string(),
-            b: Builders::new(),
             months: Vec::new(),
             stats: ConvertStats {
                 returns: Some(0),
@@ -296,23 +297,21 @@ impl Converter for SalesConverter {
 
         // The row is good: append every column.
         let b = &mut self.b;
-        b.order_id.append_option(order_id.as_deref());
-        b.customer_id.append_option(customer.as_deref());
+        b.order_id.append(order_id.as_deref());
+        b.customer_id.append(customer.as_deref());
         b.order_ts.append_value(ts.timestamp_micros());
-        b.product_id
-            .append_option(id_value(cell(rec, c.product_id)).as_deref());
-        b.product_name.append_option(text(rec, c.product_name));
-        b.category.append_option(text(rec, c.category));
+        b.product_id.append(id_value(cell(rec, c.product_id)).as_deref());
+        b.product_name.append(text(rec, c.product_name));
+        b.category.append(text(rec, c.category));
         b.quantity.append_value(quantity);
         b.unit_price.append_option(price.map(|p| p.value));
         b.line_amount.append_value(line_amount);
-        b.currency.append_option(currency.as_deref());
-        b.country.append_option(text(rec, c.country));
-        b.city.append_option(text(rec, c.city));
-        b.channel.append_option(text(rec, c.channel));
-        b.status.append_option(status.as_ref().map(|(s, _)| s.as_str()));
+        b.currency.append(currency.as_deref());
+        b.country.append(text(rec, c.country));
+        b.city.append(text(rec, c.city));
+        b.channel.append(text(rec, c.channel));
+        b.status.append(status.as_ref().map(|(s, _)| s.as_str()));
         b.is_return.append_value(is_return);
-        b.source_key.append_value(&self.source_key);
         b.source_line.append_value(line as i64);
         self.months.push(month_key(ts));
         self.stats.see_ts(ts);
@@ -335,24 +334,29 @@ impl Converter for SalesConverter {
     }
 
     fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)> {
+        let n = self.months.len();
         let b = &mut self.b;
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(b.order_id.finish()),
-            Arc::new(b.customer_id.finish()),
+            b.order_id.finish(n),
+            b.customer_id.finish(n),
             Arc::new(b.order_ts.finish()),
-            Arc::new(b.product_id.finish()),
-            Arc::new(b.product_name.finish()),
-            Arc::new(b.category.finish()),
+            b.product_id.finish(n),
+            b.product_name.finish(n),
+            b.category.finish(n),
             Arc::new(b.quantity.finish()),
             Arc::new(b.unit_price.finish()),
             Arc::new(b.line_amount.finish()),
-            Arc::new(b.currency.finish()),
-            Arc::new(b.country.finish()),
-            Arc::new(b.city.finish()),
-            Arc::new(b.channel.finish()),
-            Arc::new(b.status.finish()),
+            b.currency.finish(n),
+            b.country.finish(n),
+            b.city.finish(n),
+            b.channel.finish(n),
+            b.status.finish(n),
             Arc::new(b.is_return.finish()),
-            Arc::new(b.source_key.finish()),
+            // The same value on every row of a file: built once per batch, not appended per row.
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                &self.source_key,
+                n,
+            ))),
             Arc::new(b.source_line.finish()),
         ];
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
