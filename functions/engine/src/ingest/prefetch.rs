@@ -142,7 +142,7 @@ mod tests {
                     Ok(Next::End)
                 };
             }
-            if self.i % 1000 == 0 {
+            if self.i.is_multiple_of(1000) {
                 return Ok(Next::Bad {
                     line: self.i,
                     reason: "bad_encoding",
