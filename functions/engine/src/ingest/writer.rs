@@ -231,3 +231,58 @@ impl Drop for BackgroundWriter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn batch(n: i64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..n))]).unwrap()
+    }
+
+    #[test]
+    fn background_writer_writes_every_row_per_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = batch(10);
+        let w = PartitionedWriter::new(dir.path(), "curated/t", Some("m"), "s.parquet", b.schema());
+        let mut bg = BackgroundWriter::spawn(w);
+        for _ in 0..5 {
+            bg.write(
+                b.clone(),
+                vec![24_276; 6].into_iter().chain([24_277; 4]).collect(),
+            )
+            .unwrap();
+        }
+        let files = bg.finish().unwrap();
+        let keys: Vec<_> = files.iter().map(|f| (f.key.as_str(), f.rows)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("curated/t/m=2023-01/s.parquet", 30),
+                ("curated/t/m=2023-02/s.parquet", 20)
+            ]
+        );
+        assert!(files.iter().all(|f| f.path.is_file()));
+    }
+
+    #[test]
+    fn background_writer_reports_the_threads_error() {
+        // The staging "folder" is a file, so the writer thread cannot create its output.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let b = batch(3);
+        let w = PartitionedWriter::new(file.path(), "curated/t", None, "s.parquet", b.schema());
+        let mut bg = BackgroundWriter::spawn(w);
+        // The first write may be queued before the thread fails; a later one or finish reports it.
+        let err = (0..QUEUE_BATCHES + 2)
+            .find_map(|_| bg.write(b.clone(), Vec::new()).err())
+            .or_else(|| bg.finish().err())
+            .expect("an error");
+        assert!(matches!(err, EngineError::Io { .. }), "{err}");
+    }
+}

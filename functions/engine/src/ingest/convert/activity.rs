@@ -88,7 +88,6 @@ pub struct ActivityConverter {
     page: StringBuilder,
     duration: Float64Builder,
     job_title: StringBuilder,
-    source_keys: StringBuilder,
     source_line: Int64Builder,
     months: Vec<i32>,
     stats: ConvertStats,
@@ -119,7 +118,6 @@ impl ActivityConverter {
             page: StringBuilder::new(),
             duration: Float64Builder::new(),
             job_title: StringBuilder::new(),
-            source_keys: StringBuilder::new(),
             source_line: Int64Builder::new(),
             months: Vec::new(),
             stats: ConvertStats::default(),
@@ -161,7 +159,6 @@ impl Converter for ActivityConverter {
         self.page.append_option(text(rec, c.page));
         self.duration.append_option(duration);
         self.job_title.append_option(text(rec, c.job_title));
-        self.source_keys.append_value(&self.source_key);
         self.source_line.append_value(line as i64);
         self.months.push(month_key(ts));
         self.stats.see_ts(ts);
@@ -182,7 +179,7 @@ impl Converter for ActivityConverter {
             Arc::new(self.page.finish()),
             Arc::new(self.duration.finish()),
             Arc::new(self.job_title.finish()),
-            Arc::new(self.source_keys.finish()),
+            constant_text(&self.source_key, self.months.len()),
             Arc::new(self.source_line.finish()),
         ];
         Ok((

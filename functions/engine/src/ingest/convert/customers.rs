@@ -57,7 +57,6 @@ pub struct CustomersConverter {
     job_title: StringBuilder,
     signup_date: Date32Builder,
     consent: BooleanBuilder,
-    source_keys: StringBuilder,
     source_line: Int64Builder,
     rows: usize,
     stats: ConvertStats,
@@ -99,7 +98,6 @@ impl CustomersConverter {
             job_title: StringBuilder::new(),
             signup_date: Date32Builder::new(),
             consent: BooleanBuilder::new(),
-            source_keys: StringBuilder::new(),
             source_line: Int64Builder::new(),
             rows: 0,
             stats: ConvertStats::default(),
@@ -151,7 +149,6 @@ impl Converter for CustomersConverter {
         self.job_title.append_option(text(rec, c.job_title));
         self.signup_date.append_option(signup.map(days));
         self.consent.append_option(consent);
-        self.source_keys.append_value(&self.source_key);
         self.source_line.append_value(line as i64);
         self.rows += 1;
         Ok(())
@@ -173,7 +170,7 @@ impl Converter for CustomersConverter {
             Arc::new(self.job_title.finish()),
             Arc::new(self.signup_date.finish()),
             Arc::new(self.consent.finish()),
-            Arc::new(self.source_keys.finish()),
+            constant_text(&self.source_key, self.rows),
             Arc::new(self.source_line.finish()),
         ];
         self.rows = 0;

@@ -213,6 +213,14 @@ impl TextColumn {
     }
 }
 
+/// A column with the same value on every row (the upload's key): built once per batch rather than
+/// appended per row.
+pub(crate) fn constant_text(value: &str, rows: usize) -> ArrayRef {
+    Arc::new(arrow::array::StringArray::from_iter_values(std::iter::repeat_n(
+        value, rows,
+    )))
+}
+
 pub(crate) fn utf8(name: &str) -> ArrowField {
     ArrowField::new(name, DataType::Utf8, true)
 }

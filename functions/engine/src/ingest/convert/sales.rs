@@ -2,8 +2,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringArray,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 use csv::StringRecord;
@@ -352,11 +351,7 @@ impl Converter for SalesConverter {
             b.channel.finish(n),
             b.status.finish(n),
             Arc::new(b.is_return.finish()),
-            // The same value on every row of a file: built once per batch, not appended per row.
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                &self.source_key,
-                n,
-            ))),
+            constant_text(&self.source_key, n),
             Arc::new(b.source_line.finish()),
         ];
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
