@@ -41,6 +41,7 @@ pub fn client_for(endpoint: &str) -> aws_sdk_s3::Client {
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
         .force_path_style(true)
+        .http_client(segflow_storage::https_client())
         .build();
     aws_sdk_s3::Client::from_conf(conf)
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 pub use any::AnyStore;
 pub use local::LocalStore;
-pub use s3::S3Store;
+pub use s3::{S3Store, https_client};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {

@@ -6,6 +6,7 @@
 //! the Markdown can describe a handful of identifiable people.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
@@ -62,7 +63,8 @@ pub(super) const DIM_NAMES: [&str; N_DIMS] = [
 const JOB_TITLE: usize = 4;
 
 /// One person's value per dimension (job titles lower-cased, so "CEO" and "ceo" are one value).
-pub(super) type Traits = [Option<String>; N_DIMS];
+/// Values are shared (see `TraitCache`).
+pub(super) type Traits = [Option<Arc<str>>; N_DIMS];
 
 pub(super) fn job_key(title: &str) -> Option<String> {
     let t = title.trim().to_lowercase();
@@ -149,93 +151,112 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     [at(1), at(2), at(3)]
 }
 
-fn band_label(x: f64, cuts: &[f64; 3], what: &str) -> String {
+fn band_label(x: f64, cuts: &[f64; 3], what: &str, cache: &mut TraitCache) -> Arc<str> {
     let i = cuts.iter().filter(|&&t| x >= t).count();
     let f = |v: f64| fixed(v, 2);
     match i {
-        0 => format!("{what} under {}", f(cuts[0])),
-        1 => format!("{what} {}–{}", f(cuts[0]), f(cuts[1])),
-        2 => format!("{what} {}–{}", f(cuts[1]), f(cuts[2])),
-        _ => format!("{what} {} and more", f(cuts[2])),
+        0 => cache.fmt(format_args!("{what} under {}", f(cuts[0]))),
+        1 => cache.fmt(format_args!("{what} {}–{}", f(cuts[0]), f(cuts[1]))),
+        2 => cache.fmt(format_args!("{what} {}–{}", f(cuts[1]), f(cuts[2]))),
+        _ => cache.fmt(format_args!("{what} {} and more", f(cuts[2]))),
     }
 }
 
-fn customer_traits(r: &Report, facts: &OrderFacts, bands: &Bands, i: usize) -> Traits {
+/// Shares one allocation per distinct trait value: 200 k customers × 13 dimensions as separate
+/// strings were the largest block of a segment run's memory.
+#[derive(Default)]
+struct TraitCache {
+    values: std::collections::HashMap<String, Arc<str>>,
+    scratch: String,
+}
+
+impl TraitCache {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.values.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.values.insert(s.to_string(), a.clone());
+        a
+    }
+
+    /// For computed labels: formatted into a reused buffer, then shared.
+    fn fmt(&mut self, args: std::fmt::Arguments) -> Arc<str> {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        // Writing to a String cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut buf, args);
+        let a = self.get(&buf);
+        self.scratch = buf;
+        a
+    }
+}
+
+fn customer_traits(
+    r: &Report,
+    facts: &OrderFacts,
+    bands: &Bands,
+    i: usize,
+    cache: &mut TraitCache,
+) -> Traits {
     let c = &r.customers[i];
     let b = c.behaviour.as_ref();
     let a = c.attrs.as_ref();
-    let s = |v: Option<u32>| v.map(|v| r.strings.name(v).to_string());
     let mut t: Traits = Default::default();
     // The customers dataset fills in where the sales rows carry no place (as in customers.csv).
-    t[0] = b
-        .and_then(|b| b.country)
-        .map(|v| r.places.name(v).to_string())
-        .or_else(|| s(a.and_then(|a| a.country)));
-    t[1] = b
-        .and_then(|b| b.city)
-        .map(|v| r.places.name(v).to_string())
-        .or_else(|| s(a.and_then(|a| a.city)));
-    t[2] = a.and_then(|a| age_band(a, r.params.as_of)).map(str::to_string);
-    t[3] = s(a.and_then(|a| a.gender));
+    let place = |bv: Option<u32>, av: Option<u32>| {
+        bv.map(|v| r.places.name(v))
+            .or_else(|| av.map(|v| r.strings.name(v)))
+    };
+    t[0] = place(b.and_then(|b| b.country), a.and_then(|a| a.country)).map(|v| cache.get(v));
+    t[1] = place(b.and_then(|b| b.city), a.and_then(|a| a.city)).map(|v| cache.get(v));
+    t[2] = a.and_then(|a| age_band(a, r.params.as_of)).map(|v| cache.get(v));
+    t[3] = a.and_then(|a| a.gender).map(|v| cache.get(r.strings.name(v)));
     t[4] = a
         .and_then(|a| a.job_title)
-        .and_then(|j| job_key(r.strings.name(j)));
+        .and_then(|j| job_key(r.strings.name(j)))
+        .map(|k| cache.get(&k));
     let Some(b) = b else { return t };
-    t[5] = facts.pattern[i].map(pattern_label);
-    t[6] = Some(
-        if b.multi_item_share >= 0.5 {
-            "mostly multi-item orders"
-        } else {
-            "mostly single-item orders"
-        }
-        .into(),
-    );
-    t[7] = Some(band_label(b.avg_order_value, &bands.aov, "average order"));
-    t[8] = Some(band_label(b.monetary, &bands.spend, "net spend"));
-    t[9] = Some(
-        match b.frequency {
-            0..=1 => "1 order",
-            2..=3 => "2–3 orders",
-            4..=9 => "4–9 orders",
-            _ => "10+ orders",
-        }
-        .into(),
-    );
-    t[10] = Some(
-        match b.recency_days {
-            d if d <= 30.0 => "last order within 30 days",
-            d if d <= 90.0 => "last order 31–90 days ago",
-            d if d <= 180.0 => "last order 91–180 days ago",
-            d if d <= 365.0 => "last order 181–365 days ago",
-            _ => "last order over a year ago",
-        }
-        .into(),
-    );
-    t[11] = Some(
-        match b.tenure_days {
-            d if d < 90.0 => "customer for under 90 days",
-            d if d < 365.0 => "customer for 90–365 days",
-            d if d < 730.0 => "customer for 1–2 years",
-            _ => "customer for over 2 years",
-        }
-        .into(),
-    );
-    t[12] = Some(
-        match b.days_between_orders {
-            None => "single order",
-            Some(g) if g <= 30.0 => "reorders within 30 days",
-            Some(g) if g <= 90.0 => "reorders every 31–90 days",
-            Some(_) => "reorders less often than every 90 days",
-        }
-        .into(),
-    );
+    t[5] = facts.pattern[i].map(|cell| cache.get(&pattern_label(cell)));
+    t[6] = Some(cache.get(if b.multi_item_share >= 0.5 {
+        "mostly multi-item orders"
+    } else {
+        "mostly single-item orders"
+    }));
+    t[7] = Some(band_label(b.avg_order_value, &bands.aov, "average order", cache));
+    t[8] = Some(band_label(b.monetary, &bands.spend, "net spend", cache));
+    t[9] = Some(cache.get(match b.frequency {
+        0..=1 => "1 order",
+        2..=3 => "2–3 orders",
+        4..=9 => "4–9 orders",
+        _ => "10+ orders",
+    }));
+    t[10] = Some(cache.get(match b.recency_days {
+        d if d <= 30.0 => "last order within 30 days",
+        d if d <= 90.0 => "last order 31–90 days ago",
+        d if d <= 180.0 => "last order 91–180 days ago",
+        d if d <= 365.0 => "last order 181–365 days ago",
+        _ => "last order over a year ago",
+    }));
+    t[11] = Some(cache.get(match b.tenure_days {
+        d if d < 90.0 => "customer for under 90 days",
+        d if d < 365.0 => "customer for 90–365 days",
+        d if d < 730.0 => "customer for 1–2 years",
+        _ => "customer for over 2 years",
+    }));
+    t[12] = Some(cache.get(match b.days_between_orders {
+        None => "single order",
+        Some(g) if g <= 30.0 => "reorders within 30 days",
+        Some(g) if g <= 90.0 => "reorders every 31–90 days",
+        Some(_) => "reorders less often than every 90 days",
+    }));
     t
 }
 
 /// Traits of a lead known only from activity: the job title.
 pub(super) fn lead_traits(job_title: Option<&str>) -> Traits {
     let mut t: Traits = Default::default();
-    t[JOB_TITLE] = job_title.and_then(job_key);
+    t[JOB_TITLE] = job_title.and_then(job_key).map(Arc::from);
     t
 }
 
@@ -254,7 +275,11 @@ impl Lifts {
         for &i in base {
             for (d, v) in traits[i].iter().enumerate() {
                 if let Some(v) = v {
-                    let e: &mut (usize, usize) = counts[d].entry(v.clone()).or_default();
+                    // Most values are already counted: look up before allocating a key.
+                    let e: &mut (usize, usize) = match counts[d].get_mut(&**v) {
+                        Some(e) => e,
+                        None => counts[d].entry(v.to_string()).or_default(),
+                    };
                     e.1 += 1;
                     known[d].1 += 1;
                     if group[i] {
@@ -341,30 +366,44 @@ pub(super) fn fit(
     display: &BTreeMap<String, String>,
     engagement: Option<(f64, String)>,
 ) -> Fit {
-    let mut parts: Vec<(f64, String)> = Vec::new();
+    // Phrases are formatted only for the (at most three) reasons kept: formatting all thirteen
+    // for every customer was the largest cost of the output phase.
+    enum Part<'a> {
+        Trait { d: usize, shown: &'a str, lift: f64 },
+        Engagement(String),
+    }
+    let phrase = |p: &Part| match p {
+        Part::Trait { d, shown, lift } => reason_phrase(*d, shown, *lift),
+        Part::Engagement(s) => s.clone(),
+    };
+    let mut parts: Vec<(f64, Part)> = Vec::with_capacity(N_DIMS + 1);
     for (d, v) in traits.iter().enumerate() {
         let Some(v) = v else { continue };
         if let Some((c, lift)) = lifts.contribution(d, v) {
             let shown = if d == JOB_TITLE {
-                display.get(v).map_or(v.as_str(), String::as_str)
+                display.get(&**v).map_or(&**v, String::as_str)
             } else {
-                v.as_str()
+                &**v
             };
-            parts.push((c, reason_phrase(d, shown, lift)));
+            parts.push((c, Part::Trait { d, shown, lift }));
         }
     }
-    if let Some(e) = engagement {
-        parts.push(e);
+    if let Some((c, e)) = engagement {
+        parts.push((c, Part::Engagement(e)));
     }
     let raw: f64 = parts.iter().map(|p| p.0).sum();
     let fit = round(100.0 / (1.0 + (-raw).exp()), 1);
     // Largest effect first; the phrase breaks ties so the order never depends on the input order.
-    parts.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then_with(|| a.1.cmp(&b.1)));
+    parts.sort_by(|a, b| {
+        b.0.abs()
+            .total_cmp(&a.0.abs())
+            .then_with(|| phrase(&a.1).cmp(&phrase(&b.1)))
+    });
     let reasons = parts
-        .into_iter()
+        .iter()
         .filter(|p| p.0.abs() >= 0.01)
         .take(3)
-        .map(|p| p.1)
+        .map(|p| phrase(&p.1))
         .collect();
     Fit { fit, reasons }
 }
@@ -723,7 +762,11 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
             aov: quartiles(buyers.iter().map(|i| b(i).avg_order_value).collect()),
         }
     };
-    let traits: Vec<Traits> = super::par::map_range(n, |i| customer_traits(r, facts, &bands, i));
+    let mut cache = TraitCache::default();
+    let traits: Vec<Traits> = (0..n)
+        .map(|i| customer_traits(r, facts, &bands, i, &mut cache))
+        .collect();
+    drop(cache);
     let mut job_display: BTreeMap<String, String> = BTreeMap::new();
     for c in r.customers {
         if let Some(j) = c.attrs.and_then(|a| a.job_title) {

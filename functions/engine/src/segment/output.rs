@@ -1,6 +1,7 @@
 //! The result files. Everything here is deterministic: rows sorted by id, floats printed with a
 //! fixed number of decimals, JSON objects with sorted keys, and no wall-clock time anywhere.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -294,47 +295,101 @@ where
     w.write_record(fields).map_err(|e| io_err(path, e.into()))
 }
 
+/// One CSV row built in a reused buffer: the customers file has ~30 fields per customer, and a
+/// `String` per field was a large share of the output phase's allocations.
+#[derive(Default)]
+pub(super) struct RowBuf {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl RowBuf {
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+    }
+
+    fn end(&mut self) {
+        self.ends.push(self.buf.len());
+    }
+
+    fn text(&mut self, s: Option<&str>) {
+        self.buf.push_str(s.unwrap_or_default());
+        self.end();
+    }
+
+    fn display(&mut self, v: Option<impl std::fmt::Display>) {
+        if let Some(v) = v {
+            // Writing to a String cannot fail.
+            let _ = write!(self.buf, "{v}");
+        }
+        self.end();
+    }
+
+    /// As [`fixed`]: never "-0.0".
+    fn fixed(&mut self, v: Option<f64>, decimals: usize) {
+        if let Some(v) = v {
+            let start = self.buf.len();
+            let _ = write!(self.buf, "{v:.decimals$}");
+            if self.buf[start..].starts_with('-')
+                && self.buf[start + 1..].bytes().all(|b| b == b'0' || b == b'.')
+            {
+                self.buf.remove(start);
+            }
+        }
+        self.end();
+    }
+
+    fn fields(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.buf[a..b])
+    }
+}
+
 pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), SegmentError> {
     let mut w = csv_writer(path)?;
     let schema = customers_schema();
     csv_row(path, &mut w, schema.fields().iter().map(|f| f.name().as_str()))?;
-    let mut fields: Vec<String> = Vec::with_capacity(schema.fields().len());
+    let mut f = RowBuf::default();
     for (i, c) in r.customers.iter().enumerate() {
         let row = r.row(c);
         let b = row.b;
-        let text = |s: Option<&str>| s.unwrap_or_default().to_string();
-        fields.clear();
-        fields.push(row.customer_id.to_string());
-        fields.push(row.segment.map_or_else(String::new, |s| s.id.to_string()));
-        fields.push(text(row.segment.map(|s| s.name.as_str())));
+        f.clear();
+        f.text(Some(row.customer_id));
+        f.display(row.segment.map(|s| s.id));
+        f.text(row.segment.map(|s| s.name.as_str()));
         for score in [row.rfm.map(|x| x.0), row.rfm.map(|x| x.1), row.rfm.map(|x| x.2)] {
-            fields.push(score.map_or_else(String::new, |s| s.to_string()));
+            f.display(score);
         }
-        fields.push(row.rfm.map_or_else(String::new, |(a, b, c)| format!("{a}{b}{c}")));
-        fields.push(text(row.rfm_group));
-        fields.push(row.stage.to_string());
-        fields.push(opt_fixed(b.map(|b| b.recency_days), 1));
-        fields.push(b.map_or_else(String::new, |b| b.frequency.to_string()));
-        fields.push(opt_fixed(b.map(|b| b.monetary), 2));
-        fields.push(opt_fixed(b.map(|b| b.avg_order_value), 2));
-        fields.push(opt_fixed(b.map(|b| b.tenure_days), 1));
-        fields.push(opt_fixed(b.and_then(|b| b.days_between_orders), 1));
-        fields.push(opt_fixed(b.map(|b| b.items_per_order), 2));
-        fields.push(opt_fixed(b.map(|b| b.multi_item_share), 3));
-        fields.push(opt_fixed(b.map(|b| b.return_rate), 3));
-        fields.push(text(b.map(|b| WEEKDAYS[b.weekday])));
-        fields.push(text(b.map(|b| HOUR_BANDS[b.hour_band])));
-        fields.push(text(row.main_country));
-        fields.push(text(row.main_city));
-        fields.push(b.map_or_else(String::new, |b| b.distinct_products.to_string()));
-        fields.push(b.map_or_else(String::new, |b| date_str(b.first_day)));
-        fields.push(b.map_or_else(String::new, |b| date_str(b.last_day)));
-        fields.push(text(row.age_band));
-        fields.push(text(row.gender));
-        fields.push(text(row.job_title));
-        fields.push(row.consent.map_or_else(String::new, |v| v.to_string()));
-        fields.push(opt_fixed(r.ideal_fit.get(i).copied(), 1));
-        csv_row(path, &mut w, &fields)?;
+        // The RFM cell ("545"): each score is one digit, 1–5.
+        f.display(
+            row.rfm
+                .map(|(a, b, c)| u32::from(a) * 100 + u32::from(b) * 10 + u32::from(c)),
+        );
+        f.text(row.rfm_group);
+        f.text(Some(row.stage));
+        f.fixed(b.map(|b| b.recency_days), 1);
+        f.display(b.map(|b| b.frequency));
+        f.fixed(b.map(|b| b.monetary), 2);
+        f.fixed(b.map(|b| b.avg_order_value), 2);
+        f.fixed(b.map(|b| b.tenure_days), 1);
+        f.fixed(b.and_then(|b| b.days_between_orders), 1);
+        f.fixed(b.map(|b| b.items_per_order), 2);
+        f.fixed(b.map(|b| b.multi_item_share), 3);
+        f.fixed(b.map(|b| b.return_rate), 3);
+        f.text(b.map(|b| WEEKDAYS[b.weekday]));
+        f.text(b.map(|b| HOUR_BANDS[b.hour_band]));
+        f.text(row.main_country);
+        f.text(row.main_city);
+        f.display(b.map(|b| b.distinct_products));
+        f.display(b.map(|b| from_epoch_days(b.first_day).format("%Y-%m-%d")));
+        f.display(b.map(|b| from_epoch_days(b.last_day).format("%Y-%m-%d")));
+        f.text(row.age_band);
+        f.text(row.gender);
+        f.text(row.job_title);
+        f.display(row.consent);
+        f.fixed(r.ideal_fit.get(i).copied(), 1);
+        csv_row(path, &mut w, f.fields())?;
     }
     csv_finish(path, w)
 }
@@ -562,6 +617,26 @@ pub(super) fn write_json(path: &Path, value: &Value) -> Result<(), SegmentError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_buffer_fields_match_the_string_helpers() {
+        let mut f = RowBuf::default();
+        for _ in 0..2 {
+            f.clear();
+            f.text(Some("a,b"));
+            f.text(None);
+            f.display(Some(545));
+            f.display(None::<u8>);
+            f.fixed(Some(-0.001), 2);
+            f.fixed(Some(-1.25), 1);
+            f.fixed(None, 1);
+            let fields: Vec<&str> = f.fields().collect();
+            assert_eq!(
+                fields,
+                ["a,b", "", "545", "", &fixed(-0.001, 2), &fixed(-1.25, 1), ""]
+            );
+        }
+    }
 
     #[test]
     fn fixed_never_prints_negative_zero() {

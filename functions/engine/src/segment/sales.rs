@@ -442,6 +442,20 @@ impl Dedup {
 /// Rows without an order id are orders of their own; they get keys from a separate range.
 const ANON: u64 = 1 << 63;
 
+/// String columns that [`Columns::of`] reads as all null when absent.
+const OPTIONAL_TEXT: [&str; 5] = ["order_id", "customer_id", "product_id", "country", "city"];
+
+/// Whether the statistics of row group `rg` say that `column` holds only nulls.
+pub(super) fn all_null(meta: &ParquetMetaData, rg: usize, column: &str) -> bool {
+    let rg = meta.row_group(rg);
+    rg.columns().iter().any(|c| {
+        c.column_path().string() == column
+            && c.statistics()
+                .and_then(|s| s.null_count_opt())
+                .is_some_and(|n| n as i64 == rg.num_rows())
+    })
+}
+
 /// Whether every data page of `column` in every row group is dictionary encoded.
 fn all_dictionary_pages(meta: &ParquetMetaData, column: &str) -> bool {
     let Some(idx) = meta
@@ -461,12 +475,15 @@ fn all_dictionary_pages(meta: &ParquetMetaData, column: &str) -> bool {
     })
 }
 
-/// A batch reader of `columns` that reads those string columns whose pages are all dictionary
-/// encoded as dictionary arrays (see [`super::dict`]); other columns keep the file's types.
-fn sales_reader(
+/// Batch readers of `columns`, one per row group, that read those string columns whose pages are
+/// all dictionary encoded as dictionary arrays (see [`super::dict`]); other columns keep the
+/// file's types. One reader per row group keeps every batch inside one column chunk: a batch
+/// that straddled two chunks would hold two dictionaries, and the Parquet reader would rebuild
+/// it by hashing every value of the batch.
+fn sales_readers(
     path: &Path,
     columns: &[&str],
-) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, SegmentError> {
+) -> Result<Vec<parquet::arrow::arrow_reader::ParquetRecordBatchReader>, SegmentError> {
     let file = File::open(path).map_err(|source| SegmentError::Io {
         path: path.to_path_buf(),
         source,
@@ -491,14 +508,30 @@ fn sales_reader(
     let options = ArrowReaderOptions::new().with_schema(Arc::new(schema));
     let meta =
         ArrowReaderMetadata::try_new(meta.metadata().clone(), options).map_err(|e| parquet_err(path, e))?;
-    projected_reader(
-        path,
-        ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta),
-        columns,
-    )
+    (0..meta.metadata().num_row_groups())
+        .map(|rg| {
+            let file = file.try_clone().map_err(|source| SegmentError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            // An all-null string column (e.g. `city` when the export has none) is left out and
+            // read as absent: its empty dictionary would make the reader rebuild every batch.
+            let read: Vec<&str> = columns
+                .iter()
+                .copied()
+                .filter(|c| OPTIONAL_TEXT.contains(c) && all_null(meta.metadata(), rg, c))
+                .fold(columns.to_vec(), |mut keep, c| {
+                    keep.retain(|k| *k != c);
+                    keep
+                });
+            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
+                .with_row_groups(vec![rg]);
+            projected_reader(path, builder, &read)
+        })
+        .collect()
 }
 
-/// A string column as read by [`sales_reader`] (dictionary or `Utf8`), cast to `Utf8` when a
+/// A string column as read by [`sales_readers`] (dictionary or `Utf8`), cast to `Utf8` when a
 /// foreign writer used another type, all nulls when an optional column is absent.
 fn string_column(
     path: &Path,
@@ -755,8 +788,13 @@ fn batches(files: &[PathBuf]) -> impl Iterator<Item = (&Path, Result<RecordBatch
     files.iter().flat_map(|path| {
         let path = path.as_path();
         let batches: Box<dyn Iterator<Item = Result<RecordBatch, SegmentError>> + Send> =
-            match sales_reader(path, &SALES_COLUMNS) {
-                Ok(reader) => Box::new(reader.map(move |b| b.map_err(|e| arrow_err(path, e)))),
+            match sales_readers(path, &SALES_COLUMNS) {
+                Ok(readers) => Box::new(
+                    readers
+                        .into_iter()
+                        .flatten()
+                        .map(move |b| b.map_err(|e| arrow_err(path, e))),
+                ),
                 Err(e) => Box::new(std::iter::once(Err(e))),
             };
         batches.map(move |b| (path, b))

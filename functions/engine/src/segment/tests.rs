@@ -77,7 +77,13 @@ pub(super) fn days_ago(d: NaiveDate, n: i64) -> String {
 }
 
 /// Writes a curated sales file (the full data contract) under `dir/rel`.
-fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], stats: bool) -> PathBuf {
+fn write_sales_with(
+    dir: &Path,
+    rel: &str,
+    source_key: &str,
+    lines: &[Line],
+    props: WriterProperties,
+) -> PathBuf {
     let utf8 = |n: &str, null| Field::new(n, DataType::Utf8, null);
     let schema = Arc::new(Schema::new(vec![
         utf8("order_id", true),
@@ -134,13 +140,6 @@ fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], sta
     let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
     let path = dir.join(rel);
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    let props = if stats {
-        crate::ingest::writer::writer_properties()
-    } else {
-        WriterProperties::builder()
-            .set_statistics_enabled(EnabledStatistics::None)
-            .build()
-    };
     let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, Some(props))
         .expect("writer");
     w.write(&batch).expect("write");
@@ -149,7 +148,13 @@ fn write_sales_with(dir: &Path, rel: &str, source_key: &str, lines: &[Line], sta
 }
 
 pub(super) fn write_sales(dir: &Path, rel: &str, source_key: &str, lines: &[Line]) -> PathBuf {
-    write_sales_with(dir, rel, source_key, lines, true)
+    write_sales_with(
+        dir,
+        rel,
+        source_key,
+        lines,
+        crate::ingest::writer::writer_properties(),
+    )
 }
 
 /// A customers row: id, age, birth date, gender, city, job title, signup date, consent.
@@ -601,7 +606,16 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     // same-looking order on another day must be kept.
     let c = vec![l("o1", "c1", "2024-06-20", "p1", 1.0, 100.0)];
     let fa = write_sales(dir.path(), "sales/order_month=2024-06/a.parquet", "a", &a);
-    let fb = write_sales_with(dir.path(), "sales/order_month=2024-06/b.parquet", "b", &b, false);
+    let no_stats = WriterProperties::builder()
+        .set_statistics_enabled(EnabledStatistics::None)
+        .build();
+    let fb = write_sales_with(
+        dir.path(),
+        "sales/order_month=2024-06/b.parquet",
+        "b",
+        &b,
+        no_stats,
+    );
     let fc = write_sales(dir.path(), "sales/order_month=2024-06/c.parquet", "c", &c);
     let out = dir.path().join("out");
     let run = run(
@@ -720,6 +734,44 @@ fn same_inputs_give_byte_identical_outputs() {
     assert_eq!(r1.manifest["clustering"]["k_chosen_by"], "silhouette");
     let scores = r1.manifest["clustering"]["silhouette_by_k"].as_object().unwrap();
     assert_eq!(scores.len(), 9, "k = 2..=10 all tried: {scores:?}");
+}
+
+/// The reader leaves out string columns whose statistics say they are all null, one row group at
+/// a time; that must give exactly what reading the nulls gives.
+#[test]
+fn all_null_columns_and_many_row_groups_read_like_one_plain_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let as_of = date("2024-06-30");
+    let mut lines = three_groups(as_of, &[]);
+    for line in &mut lines {
+        line.city = "";
+    }
+    // Seven rows per row group: every read batch spans many column chunks and dictionaries.
+    let small_groups = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(7))
+        .build();
+    let split = write_sales_with(dir.path(), "a/s.parquet", "s1", &lines, small_groups);
+    use parquet::file::reader::FileReader as _;
+    let meta = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&split).unwrap())
+        .unwrap()
+        .metadata()
+        .clone();
+    assert!(meta.num_row_groups() > 10);
+    assert!(super::sales::all_null(&meta, 0, "city"));
+    assert!(!super::sales::all_null(&meta, 0, "country"));
+    let no_stats = WriterProperties::builder()
+        .set_statistics_enabled(EnabledStatistics::None)
+        .build();
+    let whole = write_sales_with(dir.path(), "b/s.parquet", "s1", &lines, no_stats);
+    let p = checked("2024-06-30", None);
+    let ra = run(&inputs(vec![split], vec![], None), &p, &dir.path().join("oa")).unwrap();
+    let rb = run(&inputs(vec![whole], vec![], None), &p, &dir.path().join("ob")).unwrap();
+    assert_eq!(ra.files, rb.files);
+    for f in ["customers.csv", "segments.csv", "ideal_customers.csv"] {
+        let a = std::fs::read_to_string(dir.path().join("oa").join(f)).unwrap();
+        let b = std::fs::read_to_string(dir.path().join("ob").join(f)).unwrap();
+        assert!(a == b, "{f} differs");
+    }
 }
 
 #[test]

@@ -59,8 +59,9 @@ pub(crate) fn is_invisible(c: char) -> bool {
 pub(crate) fn trim_value(s: &str) -> &str {
     let t = s.trim_ascii();
     match (t.as_bytes().first(), t.as_bytes().last()) {
-        // ASCII at both ends: nothing more to trim, and no char decoding needed.
+        // ASCII at both ends (or empty): nothing more to trim, and no char decoding needed.
         (Some(&first), Some(&last)) if first.is_ascii() && last.is_ascii() => t,
+        (None, _) => t,
         _ => t.trim_matches(|c: char| c.is_whitespace() || is_invisible(c)),
     }
 }

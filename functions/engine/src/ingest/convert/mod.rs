@@ -113,7 +113,7 @@ pub(crate) fn text(rec: &StringRecord, col: Option<usize>) -> Option<&str> {
 /// Identifiers: digits normalised, and the ".0" that spreadsheets and pandas add to numeric ids
 /// ("17850.0") removed, so the same customer has one id whichever tool wrote the file.
 pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {
-    let raw = raw.trim();
+    let raw = crate::values::trim_value(raw);
     if raw.is_empty() {
         return None;
     }
@@ -129,7 +129,7 @@ pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {
 }
 
 pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
-    let s = raw.trim();
+    let s = crate::values::trim_value(raw);
     if !s.contains('@') || s.contains(' ') {
         return None;
     }
