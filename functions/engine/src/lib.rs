@@ -7,6 +7,7 @@ pub mod error;
 pub mod ingest;
 pub mod leads;
 pub mod mapping;
+pub mod memory;
 pub mod privacy;
 pub mod schema;
 pub mod segment;

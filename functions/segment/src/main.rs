@@ -8,6 +8,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    segflow_engine::memory::release_freed_memory_promptly();
     lambda_runtime::tracing::init_default_subscriber();
     let config = SegmentConfig::from_env()?;
     let bucket = config
