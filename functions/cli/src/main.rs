@@ -90,7 +90,6 @@ enum Cmd {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    segflow_engine::memory::release_freed_memory_promptly();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -5,6 +5,7 @@ use segflow_storage::AnyStore;
 use crate::SegmentArgs;
 
 pub async fn segment(data: &str, out: &str, args: &SegmentArgs) -> Result<()> {
+    segflow_engine::memory::release_freed_memory_promptly();
     let config = SegmentConfig::from_env()?;
     let data = AnyStore::open(data).await;
     let out_store = AnyStore::open(out).await;

@@ -7,7 +7,6 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    segflow_engine::memory::release_freed_memory_promptly();
     lambda_runtime::tracing::init_default_subscriber();
     let config = IngestConfig::from_env()?;
     let client = S3Store::client_from_env().await;
