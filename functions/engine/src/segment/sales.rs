@@ -519,11 +519,8 @@ fn sales_readers(
             let read: Vec<&str> = columns
                 .iter()
                 .copied()
-                .filter(|c| OPTIONAL_TEXT.contains(c) && all_null(meta.metadata(), rg, c))
-                .fold(columns.to_vec(), |mut keep, c| {
-                    keep.retain(|k| *k != c);
-                    keep
-                });
+                .filter(|c| !(OPTIONAL_TEXT.contains(c) && all_null(meta.metadata(), rg, c)))
+                .collect();
             let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
                 .with_row_groups(vec![rg]);
             projected_reader(path, builder, &read)
