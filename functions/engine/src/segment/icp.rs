@@ -136,10 +136,35 @@ pub(super) fn order_facts(sales: &SalesData, customers: &[Customer], tz: Tz) -> 
     }
 }
 
-/// Quartile cut points (nearest rank) of the purchasers' spend and average order value.
+/// Spend and average-order-value bands of the purchasers.
 struct Bands {
-    spend: [f64; 3],
-    aov: [f64; 3],
+    spend: Band,
+    aov: Band,
+}
+
+/// Quartile cut points (nearest rank) of one purchaser figure, with each band's label built once.
+struct Band {
+    cuts: [f64; 3],
+    labels: [Arc<str>; 4],
+}
+
+impl Band {
+    fn new(values: Vec<f64>, what: &str, cache: &mut TraitCache) -> Band {
+        let cuts = quartiles(values);
+        let f = |v: f64| fixed(v, 2);
+        let labels = [
+            cache.fmt(format_args!("{what} under {}", f(cuts[0]))),
+            cache.fmt(format_args!("{what} {}–{}", f(cuts[0]), f(cuts[1]))),
+            cache.fmt(format_args!("{what} {}–{}", f(cuts[1]), f(cuts[2]))),
+            cache.fmt(format_args!("{what} {} and more", f(cuts[2]))),
+        ];
+        Band { cuts, labels }
+    }
+
+    /// The band of `x`: as many cut points as lie at or below it.
+    fn label(&self, x: f64) -> Arc<str> {
+        self.labels[self.cuts.iter().filter(|&&t| x >= t).count()].clone()
+    }
 }
 
 fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
@@ -149,17 +174,6 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     v.sort_by(f64::total_cmp);
     let at = |q: usize| v[(q * v.len() / 4).min(v.len() - 1)];
     [at(1), at(2), at(3)]
-}
-
-fn band_label(x: f64, cuts: &[f64; 3], what: &str, cache: &mut TraitCache) -> Arc<str> {
-    let i = cuts.iter().filter(|&&t| x >= t).count();
-    let f = |v: f64| fixed(v, 2);
-    match i {
-        0 => cache.fmt(format_args!("{what} under {}", f(cuts[0]))),
-        1 => cache.fmt(format_args!("{what} {}–{}", f(cuts[0]), f(cuts[1]))),
-        2 => cache.fmt(format_args!("{what} {}–{}", f(cuts[1]), f(cuts[2]))),
-        _ => cache.fmt(format_args!("{what} {} and more", f(cuts[2]))),
-    }
 }
 
 /// Shares one allocation per distinct trait value: 200 k customers × 13 dimensions as separate
@@ -223,8 +237,8 @@ fn customer_traits(
     } else {
         "mostly single-item orders"
     }));
-    t[7] = Some(band_label(b.avg_order_value, &bands.aov, "average order", cache));
-    t[8] = Some(band_label(b.monetary, &bands.spend, "net spend", cache));
+    t[7] = Some(bands.aov.label(b.avg_order_value));
+    t[8] = Some(bands.spend.label(b.monetary));
     t[9] = Some(cache.get(match b.frequency {
         0..=1 => "1 order",
         2..=3 => "2–3 orders",
@@ -755,14 +769,22 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
     let p = r.params;
     let n = r.customers.len();
     let buyers: Vec<usize> = (0..n).filter(|&i| r.customers[i].behaviour.is_some()).collect();
+    let mut cache = TraitCache::default();
     let bands = {
         let b = |i: &usize| r.customers[*i].behaviour.as_ref().expect("buyer");
         Bands {
-            spend: quartiles(buyers.iter().map(|i| b(i).monetary).collect()),
-            aov: quartiles(buyers.iter().map(|i| b(i).avg_order_value).collect()),
+            spend: Band::new(
+                buyers.iter().map(|i| b(i).monetary).collect(),
+                "net spend",
+                &mut cache,
+            ),
+            aov: Band::new(
+                buyers.iter().map(|i| b(i).avg_order_value).collect(),
+                "average order",
+                &mut cache,
+            ),
         }
     };
-    let mut cache = TraitCache::default();
     let traits: Vec<Traits> = (0..n)
         .map(|i| customer_traits(r, facts, &bands, i, &mut cache))
         .collect();
