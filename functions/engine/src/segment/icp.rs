@@ -153,11 +153,12 @@ impl Band {
         let cuts = quartiles(values);
         let f = |v: f64| fixed(v, 2);
         let labels = [
-            cache.fmt(format_args!("{what} under {}", f(cuts[0]))),
-            cache.fmt(format_args!("{what} {}–{}", f(cuts[0]), f(cuts[1]))),
-            cache.fmt(format_args!("{what} {}–{}", f(cuts[1]), f(cuts[2]))),
-            cache.fmt(format_args!("{what} {} and more", f(cuts[2]))),
-        ];
+            format!("{what} under {}", f(cuts[0])),
+            format!("{what} {}–{}", f(cuts[0]), f(cuts[1])),
+            format!("{what} {}–{}", f(cuts[1]), f(cuts[2])),
+            format!("{what} {} and more", f(cuts[2])),
+        ]
+        .map(|l| cache.get(&l));
         Band { cuts, labels }
     }
 
@@ -181,7 +182,6 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
 #[derive(Default)]
 struct TraitCache {
     values: std::collections::HashMap<String, Arc<str>>,
-    scratch: String,
 }
 
 impl TraitCache {
@@ -191,17 +191,6 @@ impl TraitCache {
         }
         let a: Arc<str> = Arc::from(s);
         self.values.insert(s.to_string(), a.clone());
-        a
-    }
-
-    /// For computed labels: formatted into a reused buffer, then shared.
-    fn fmt(&mut self, args: std::fmt::Arguments) -> Arc<str> {
-        let mut buf = std::mem::take(&mut self.scratch);
-        buf.clear();
-        // Writing to a String cannot fail.
-        let _ = std::fmt::Write::write_fmt(&mut buf, args);
-        let a = self.get(&buf);
-        self.scratch = buf;
         a
     }
 }
