@@ -181,7 +181,7 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
 /// strings were the largest block of a segment run's memory.
 #[derive(Default)]
 struct TraitCache {
-    values: std::collections::HashMap<String, Arc<str>>,
+    values: std::collections::HashSet<Arc<str>>,
 }
 
 impl TraitCache {
@@ -190,7 +190,7 @@ impl TraitCache {
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
-        self.values.insert(s.to_string(), a.clone());
+        self.values.insert(a.clone());
         a
     }
 }

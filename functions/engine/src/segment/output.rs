@@ -41,10 +41,18 @@ fn io_err(path: &Path, source: std::io::Error) -> SegmentError {
 
 /// Fixed decimals, without the "-0.00" that rounding tiny negatives would print.
 pub(super) fn fixed(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
-    match s.strip_prefix('-') {
-        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
-        _ => s,
+    let mut s = String::new();
+    push_fixed(&mut s, v, decimals);
+    s
+}
+
+/// [`fixed`], appended to `buf`.
+fn push_fixed(buf: &mut String, v: f64, decimals: usize) {
+    let start = buf.len();
+    // Writing to a String cannot fail.
+    let _ = write!(buf, "{v:.decimals$}");
+    if buf[start..].starts_with('-') && buf[start + 1..].bytes().all(|b| b == b'0' || b == b'.') {
+        buf.remove(start);
     }
 }
 
@@ -326,16 +334,9 @@ impl RowBuf {
         self.end();
     }
 
-    /// As [`fixed`]: never "-0.0".
     fn fixed(&mut self, v: Option<f64>, decimals: usize) {
         if let Some(v) = v {
-            let start = self.buf.len();
-            let _ = write!(self.buf, "{v:.decimals$}");
-            if self.buf[start..].starts_with('-')
-                && self.buf[start + 1..].bytes().all(|b| b == b'0' || b == b'.')
-            {
-                self.buf.remove(start);
-            }
+            push_fixed(&mut self.buf, v, decimals);
         }
         self.end();
     }
