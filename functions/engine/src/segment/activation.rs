@@ -4,13 +4,14 @@
 //! in the customers dataset or unsubscribed in the activity data (they still count in every
 //! aggregate).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::DateTime;
 
 use super::SegmentError;
-use super::icp::{Icp, fit, lead_traits};
+use super::icp::Icp;
 use super::output::{Report, csv_finish, csv_row, csv_writer, fixed};
 use crate::leads::{self, Activity, LeadScore, LeadScoring};
 
@@ -33,22 +34,22 @@ pub(super) struct LeadRow {
     pub grade: String,
 }
 
-pub(super) struct IdealRow {
-    pub id: String,
+pub(super) struct IdealRow<'a> {
+    pub id: Cow<'a, str>,
     pub kind: &'static str,
     pub fit: f64,
     pub reasons: String,
-    pub segment: String,
-    pub stage: String,
+    pub segment: &'a str,
+    pub stage: &'static str,
 }
 
-pub(super) struct Activation {
+pub(super) struct Activation<'a> {
     /// Per customer (index as in `Report::customers`): fit 0–100.
     pub fit: Vec<f64>,
     /// Per customer: refused marketing or unsubscribed; kept out of every activation list.
     pub opted_out: Vec<bool>,
     pub leads: Vec<LeadRow>,
-    pub ideal: Vec<IdealRow>,
+    pub ideal: Vec<IdealRow<'a>>,
     /// Contacts left out of lead_scores.csv because they unsubscribed or refused marketing.
     pub leads_excluded: usize,
 }
@@ -63,12 +64,21 @@ fn engagement(s: &LeadScore, cfg: &LeadScoring) -> (f64, String) {
     )
 }
 
-pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros: i64) -> Activation {
+pub(super) fn build<'a>(
+    r: &Report<'a>,
+    icp: &Icp,
+    activity: &[Activity],
+    cutoff_micros: i64,
+) -> Activation<'a> {
     let cfg = &r.params.lead_scoring;
     let n = r.customers.len();
     // Activity up to the end of the run date, like the sales.
     let scores = leads::score_leads(activity, cfg, cutoff_micros - 1);
-    let by_id: BTreeMap<&str, usize> = (0..n).map(|i| (r.ids.name(r.customers[i].idx), i)).collect();
+    // Interned customer id → position in `r.customers`.
+    let mut position = vec![usize::MAX; r.ids.len()];
+    for (i, c) in r.customers.iter().enumerate() {
+        position[c.idx as usize] = i;
+    }
     let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
         if let Some(e) = c.attrs.and_then(|a| a.email) {
@@ -79,7 +89,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         }
     }
     let matched = |s: &LeadScore| -> Option<usize> {
-        by_id.get(s.contact.as_str()).copied().or_else(|| {
+        let by_id = r.ids.get(&s.contact).map(|idx| position[idx as usize]);
+        by_id.filter(|&i| i != usize::MAX).or_else(|| {
             let e = s.email.as_deref()?.trim().to_lowercase();
             by_email.get(&e).copied()
         })
@@ -103,14 +114,9 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     let computed: Vec<(f64, String)> = super::par::map_range(n, |i| {
         let f = match icp.buyer_fit(r, i) {
             Some(f) => f,
-            None => fit(
-                &icp.lifts,
-                &icp.traits[i],
-                &icp.job_display,
-                lead_of[i].map(|k| engagement(&scores[k], cfg)),
-            ),
+            None => icp.customer_fit(i, lead_of[i].map(|k| engagement(&scores[k], cfg))),
         };
-        (f.fit, f.reasons.join("; "))
+        (f.fit, f.reasons)
     });
     let mut fits = Vec::with_capacity(n);
     let mut ideal = Vec::new();
@@ -118,7 +124,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         fits.push(fit);
         if !opted_out[i] {
             ideal.push(IdealRow {
-                id: r.ids.name(c.idx).to_string(),
+                id: Cow::Borrowed(r.ids.name(c.idx)),
                 kind: if c.behaviour.is_some() {
                     "customer"
                 } else {
@@ -126,8 +132,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 },
                 fit,
                 reasons,
-                segment: c.segment.map(|s| r.segments[s].name.clone()).unwrap_or_default(),
-                stage: c.stage.as_str().to_string(),
+                segment: c.segment.map_or("", |s| r.segments[s].name.as_str()),
+                stage: c.stage.as_str(),
             });
         }
     }
@@ -142,19 +148,14 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         let f = match m {
             Some(i) => fits[i],
             None => {
-                let f = fit(
-                    &icp.lifts,
-                    &lead_traits(s.job_title.as_deref()),
-                    &icp.job_display,
-                    Some(engagement(&s, cfg)),
-                );
+                let f = icp.lead_fit(s.job_title.as_deref(), Some(engagement(&s, cfg)));
                 ideal.push(IdealRow {
-                    id: s.contact.clone(),
+                    id: Cow::Owned(s.contact.clone()),
                     kind: "lead",
                     fit: f.fit,
-                    reasons: f.reasons.join("; "),
-                    segment: String::new(),
-                    stage: String::new(),
+                    reasons: f.reasons,
+                    segment: "",
+                    stage: "",
                 });
                 f.fit
             }
@@ -165,12 +166,11 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             score: s,
         });
     }
-    ideal.sort_by(|a, b| {
-        b.fit
-            .total_cmp(&a.fit)
-            .then_with(|| a.id.cmp(&b.id))
-            .then(a.kind.cmp(b.kind))
-    });
+    // Order: fit descending, then id and kind. Two stable sorts reach it with few id comparisons:
+    // the customer rows are already in id order (a run the sort detects in one pass), so ordering
+    // by id only sorts the leads and merges, and fits then reorder without comparing ids.
+    ideal.sort_by(|a, b| a.id.cmp(&b.id).then(a.kind.cmp(b.kind)));
+    ideal.sort_by(|a, b| b.fit.total_cmp(&a.fit));
     Activation {
         fit: fits,
         opted_out,
@@ -191,14 +191,7 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<()
         csv_row(
             path,
             &mut w,
-            [
-                r.id.as_str(),
-                r.kind,
-                &fixed(r.fit, 1),
-                &r.reasons,
-                &r.segment,
-                &r.stage,
-            ],
+            [&r.id, r.kind, &fixed(r.fit, 1), &r.reasons, r.segment, r.stage],
         )?;
     }
     csv_finish(path, w)

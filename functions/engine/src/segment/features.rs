@@ -252,16 +252,20 @@ pub(super) fn build_customers(
         .collect()
 }
 
+/// The median (mean of the middle two for an even count). Reorders `values`: a selection, not a
+/// sort, since profiles take ~20 medians over all customers.
 pub(super) fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
     let n = values.len();
+    let (below, &mut mid, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
     Some(if n % 2 == 1 {
-        values[n / 2]
+        mid
     } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+        // The largest value below the middle is the other middle one.
+        let lower = below.iter().copied().max_by(f64::total_cmp).expect("n ≥ 2");
+        (lower + mid) / 2.0
     })
 }
 

@@ -6,7 +6,6 @@
 //! the Markdown can describe a handful of identifiable people.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::features::{Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, median};
 use super::output::{Report, fixed, round};
-use super::sales::SalesData;
+use super::sales::{Interner, SalesData};
 
 /// Which customers form the ideal group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,9 +61,30 @@ pub(super) const DIM_NAMES: [&str; N_DIMS] = [
 ];
 const JOB_TITLE: usize = 4;
 
-/// One person's value per dimension (job titles lower-cased, so "CEO" and "ceo" are one value).
-/// Values are shared (see `TraitCache`).
-pub(super) type Traits = [Option<Arc<str>>; N_DIMS];
+/// One person's value per dimension (job titles lower-cased, so "CEO" and "ceo" are one value),
+/// as an index into that dimension's table in [`TraitValues`].
+pub(super) type Traits = [Option<u32>; N_DIMS];
+
+/// The distinct values of each dimension, stored once. 200 k customers × 13 dimensions as
+/// separate strings were the largest block of a segment run's memory, and lift tables indexed by
+/// value instead of keyed by string spare millions of string comparisons. Indices are internal:
+/// everything written lists values in name order.
+#[derive(Default)]
+pub(super) struct TraitValues([Interner; N_DIMS]);
+
+impl TraitValues {
+    fn name(&self, d: usize, v: u32) -> &str {
+        self.0[d].name(v)
+    }
+
+    /// The values of dimension `d` in name order.
+    fn sorted(&self, d: usize) -> Vec<u32> {
+        let n = u32::try_from(self.0[d].len()).expect("interned indices fit in u32");
+        let mut ids: Vec<u32> = (0..n).collect();
+        ids.sort_unstable_by(|&a, &b| self.name(d, a).cmp(self.name(d, b)));
+        ids
+    }
+}
 
 pub(super) fn job_key(title: &str) -> Option<String> {
     let t = title.trim().to_lowercase();
@@ -145,11 +165,11 @@ struct Bands {
 /// Quartile cut points (nearest rank) of one purchaser figure, with each band's label built once.
 struct Band {
     cuts: [f64; 3],
-    labels: [Arc<str>; 4],
+    labels: [u32; 4],
 }
 
 impl Band {
-    fn new(values: Vec<f64>, what: &str, cache: &mut TraitCache) -> Band {
+    fn new(values: Vec<f64>, what: &str, table: &mut Interner) -> Band {
         let cuts = quartiles(values);
         let f = |v: f64| fixed(v, 2);
         let labels = [
@@ -158,13 +178,13 @@ impl Band {
             format!("{what} {}–{}", f(cuts[1]), f(cuts[2])),
             format!("{what} {} and more", f(cuts[2])),
         ]
-        .map(|l| cache.get(&l));
+        .map(|l| table.intern(&l));
         Band { cuts, labels }
     }
 
     /// The band of `x`: as many cut points as lie at or below it.
-    fn label(&self, x: f64) -> Arc<str> {
-        self.labels[self.cuts.iter().filter(|&&t| x >= t).count()].clone()
+    fn label(&self, x: f64) -> u32 {
+        self.labels[self.cuts.iter().filter(|&&t| x >= t).count()]
     }
 }
 
@@ -177,30 +197,13 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     [at(1), at(2), at(3)]
 }
 
-/// Shares one allocation per distinct trait value: 200 k customers × 13 dimensions as separate
-/// strings were the largest block of a segment run's memory.
-#[derive(Default)]
-struct TraitCache {
-    values: std::collections::HashSet<Arc<str>>,
-}
-
-impl TraitCache {
-    fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.values.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        self.values.insert(a.clone());
-        a
-    }
-}
-
 fn customer_traits(
     r: &Report,
     facts: &OrderFacts,
     bands: &Bands,
     i: usize,
-    cache: &mut TraitCache,
+    values: &mut TraitValues,
+    patterns: &mut [Option<u32>; 35],
 ) -> Traits {
     let c = &r.customers[i];
     let b = c.behaviour.as_ref();
@@ -211,43 +214,47 @@ fn customer_traits(
         bv.map(|v| r.places.name(v))
             .or_else(|| av.map(|v| r.strings.name(v)))
     };
-    t[0] = place(b.and_then(|b| b.country), a.and_then(|a| a.country)).map(|v| cache.get(v));
-    t[1] = place(b.and_then(|b| b.city), a.and_then(|a| a.city)).map(|v| cache.get(v));
-    t[2] = a.and_then(|a| age_band(a, r.params.as_of)).map(|v| cache.get(v));
-    t[3] = a.and_then(|a| a.gender).map(|v| cache.get(r.strings.name(v)));
+    let v = &mut values.0;
+    t[0] = place(b.and_then(|b| b.country), a.and_then(|a| a.country)).map(|s| v[0].intern(s));
+    t[1] = place(b.and_then(|b| b.city), a.and_then(|a| a.city)).map(|s| v[1].intern(s));
+    t[2] = a
+        .and_then(|a| age_band(a, r.params.as_of))
+        .map(|s| v[2].intern(s));
+    t[3] = a.and_then(|a| a.gender).map(|g| v[3].intern(r.strings.name(g)));
     t[4] = a
         .and_then(|a| a.job_title)
         .and_then(|j| job_key(r.strings.name(j)))
-        .map(|k| cache.get(&k));
+        .map(|k| v[4].intern(&k));
     let Some(b) = b else { return t };
-    t[5] = facts.pattern[i].map(|cell| cache.get(&pattern_label(cell)));
-    t[6] = Some(cache.get(if b.multi_item_share >= 0.5 {
+    t[5] =
+        facts.pattern[i].map(|cell| *patterns[cell].get_or_insert_with(|| v[5].intern(&pattern_label(cell))));
+    t[6] = Some(v[6].intern(if b.multi_item_share >= 0.5 {
         "mostly multi-item orders"
     } else {
         "mostly single-item orders"
     }));
     t[7] = Some(bands.aov.label(b.avg_order_value));
     t[8] = Some(bands.spend.label(b.monetary));
-    t[9] = Some(cache.get(match b.frequency {
+    t[9] = Some(v[9].intern(match b.frequency {
         0..=1 => "1 order",
         2..=3 => "2–3 orders",
         4..=9 => "4–9 orders",
         _ => "10+ orders",
     }));
-    t[10] = Some(cache.get(match b.recency_days {
+    t[10] = Some(v[10].intern(match b.recency_days {
         d if d <= 30.0 => "last order within 30 days",
         d if d <= 90.0 => "last order 31–90 days ago",
         d if d <= 180.0 => "last order 91–180 days ago",
         d if d <= 365.0 => "last order 181–365 days ago",
         _ => "last order over a year ago",
     }));
-    t[11] = Some(cache.get(match b.tenure_days {
+    t[11] = Some(v[11].intern(match b.tenure_days {
         d if d < 90.0 => "customer for under 90 days",
         d if d < 365.0 => "customer for 90–365 days",
         d if d < 730.0 => "customer for 1–2 years",
         _ => "customer for over 2 years",
     }));
-    t[12] = Some(cache.get(match b.days_between_orders {
+    t[12] = Some(v[12].intern(match b.days_between_orders {
         None => "single order",
         Some(g) if g <= 30.0 => "reorders within 30 days",
         Some(g) if g <= 90.0 => "reorders every 31–90 days",
@@ -256,33 +263,29 @@ fn customer_traits(
     t
 }
 
-/// Traits of a lead known only from activity: the job title.
-pub(super) fn lead_traits(job_title: Option<&str>) -> Traits {
-    let mut t: Traits = Default::default();
-    t[JOB_TITLE] = job_title.and_then(job_key).map(Arc::from);
-    t
-}
-
 /// Group and base counts per dimension value.
 pub(super) struct Lifts {
-    counts: Vec<BTreeMap<String, (usize, usize)>>,
+    /// Per dimension, per value index: (group, base) customers with that value.
+    counts: Vec<Vec<(usize, usize)>>,
     /// Per dimension: group and base customers whose value is known.
     known: Vec<(usize, usize)>,
     min_group: usize,
 }
 
 impl Lifts {
-    fn new(traits: &[Traits], base: &[usize], group: &[bool], min_group: usize) -> Lifts {
-        let mut counts = vec![BTreeMap::new(); N_DIMS];
+    fn new(
+        traits: &[Traits],
+        values: &TraitValues,
+        base: &[usize],
+        group: &[bool],
+        min_group: usize,
+    ) -> Lifts {
+        let mut counts: Vec<Vec<(usize, usize)>> = values.0.iter().map(|t| vec![(0, 0); t.len()]).collect();
         let mut known = vec![(0, 0); N_DIMS];
         for &i in base {
             for (d, v) in traits[i].iter().enumerate() {
-                if let Some(v) = v {
-                    // Most values are already counted: look up before allocating a key.
-                    let e: &mut (usize, usize) = match counts[d].get_mut(&**v) {
-                        Some(e) => e,
-                        None => counts[d].entry(v.to_string()).or_default(),
-                    };
+                if let &Some(v) = v {
+                    let e = &mut counts[d][v as usize];
                     e.1 += 1;
                     known[d].1 += 1;
                     if group[i] {
@@ -300,8 +303,8 @@ impl Lifts {
     }
 
     /// (shares in group and base, lift) of one value; `None` when a denominator is 0.
-    fn raw(&self, d: usize, v: &str) -> Option<(usize, usize, f64, f64, f64)> {
-        let &(g, b) = self.counts[d].get(v)?;
+    fn raw(&self, d: usize, v: u32) -> Option<(usize, usize, f64, f64, f64)> {
+        let (g, b) = self.counts[d][v as usize];
         let (gk, bk) = self.known[d];
         if gk == 0 || bk == 0 || b == 0 {
             return None;
@@ -312,8 +315,8 @@ impl Lifts {
 
     /// Contribution of one trait to the fit (clipped ln of the smoothed lift) and the smoothed
     /// lift itself; values seen on fewer than `min_group` base customers say nothing.
-    pub(super) fn contribution(&self, d: usize, v: &str) -> Option<(f64, f64)> {
-        let &(g, b) = self.counts[d].get(v)?;
+    fn contribution(&self, d: usize, v: u32) -> Option<(f64, f64)> {
+        let (g, b) = self.counts[d][v as usize];
         let (gk, bk) = self.known[d];
         if b < self.min_group.max(1) || bk == 0 {
             return None;
@@ -358,57 +361,71 @@ fn sentence_phrase(d: usize, value: &str) -> String {
 pub(super) struct Fit {
     /// 0–100, one decimal.
     pub fit: f64,
-    pub reasons: Vec<String>,
+    /// The three largest contributions as phrases, joined by "; ".
+    pub reasons: String,
 }
 
-/// Fit = 100 × logistic(Σ clipped ln lift of the person's traits + engagement): a fixed transform,
-/// so a score means the same whoever else is scored. Reasons: the three largest contributions.
-pub(super) fn fit(
-    lifts: &Lifts,
-    traits: &Traits,
-    display: &BTreeMap<String, String>,
-    engagement: Option<(f64, String)>,
-) -> Fit {
-    // Phrases are formatted only for the (at most three) reasons kept: formatting all thirteen
-    // for every customer was the largest cost of the output phase.
-    enum Part<'a> {
-        Trait { d: usize, shown: &'a str, lift: f64 },
-        Engagement(String),
+/// What each trait value adds to the fit and its reason phrase: both depend on the value alone,
+/// so they are computed once per value, not once per customer.
+pub(super) struct Scoring {
+    /// Per dimension, per value index: (clipped ln lift, phrase); `None` for values too rare to say
+    /// anything.
+    per_value: Vec<Vec<Option<(f64, String)>>>,
+}
+
+impl Scoring {
+    fn new(lifts: &Lifts, values: &TraitValues, display: &BTreeMap<String, String>) -> Scoring {
+        let per_value = (0..N_DIMS)
+            .map(|d| {
+                (0..values.0[d].len() as u32)
+                    .map(|v| {
+                        let (c, lift) = lifts.contribution(d, v)?;
+                        Some((c, reason_phrase(d, shown(values, display, d, v), lift)))
+                    })
+                    .collect()
+            })
+            .collect();
+        Scoring { per_value }
     }
-    let phrase = |p: &Part| match p {
-        Part::Trait { d, shown, lift } => reason_phrase(*d, shown, *lift),
-        Part::Engagement(s) => s.clone(),
-    };
-    let mut parts: Vec<(f64, Part)> = Vec::with_capacity(N_DIMS + 1);
-    for (d, v) in traits.iter().enumerate() {
-        let Some(v) = v else { continue };
-        if let Some((c, lift)) = lifts.contribution(d, v) {
-            let shown = if d == JOB_TITLE {
-                display.get(&**v).map_or(&**v, String::as_str)
-            } else {
-                &**v
-            };
-            parts.push((c, Part::Trait { d, shown, lift }));
+
+    /// Fit = 100 × logistic(Σ clipped ln lift of the person's traits + engagement): a fixed
+    /// transform, so a score means the same whoever else is scored. Reasons: the three largest
+    /// contributions.
+    fn fit(&self, traits: &Traits, engagement: Option<(f64, String)>) -> Fit {
+        let mut parts: Vec<(f64, &str)> = Vec::with_capacity(N_DIMS + 1);
+        for (d, v) in traits.iter().enumerate() {
+            if let &Some(v) = v
+                && let Some((c, phrase)) = &self.per_value[d][v as usize]
+            {
+                parts.push((*c, phrase));
+            }
         }
+        if let Some((c, e)) = &engagement {
+            parts.push((*c, e));
+        }
+        let raw: f64 = parts.iter().map(|p| p.0).sum();
+        let fit = round(100.0 / (1.0 + (-raw).exp()), 1);
+        // Largest effect first; the phrase breaks ties so the order never depends on the input order.
+        parts.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then_with(|| a.1.cmp(b.1)));
+        let mut reasons = String::new();
+        for (_, phrase) in parts.iter().filter(|p| p.0.abs() >= 0.01).take(3) {
+            if !reasons.is_empty() {
+                reasons.push_str("; ");
+            }
+            reasons.push_str(phrase);
+        }
+        Fit { fit, reasons }
     }
-    if let Some((c, e)) = engagement {
-        parts.push((c, Part::Engagement(e)));
+}
+
+/// How value `v` of dimension `d` is shown: job titles in their display spelling.
+fn shown<'a>(values: &'a TraitValues, display: &'a BTreeMap<String, String>, d: usize, v: u32) -> &'a str {
+    let name = values.name(d, v);
+    if d == JOB_TITLE {
+        display.get(name).map_or(name, String::as_str)
+    } else {
+        name
     }
-    let raw: f64 = parts.iter().map(|p| p.0).sum();
-    let fit = round(100.0 / (1.0 + (-raw).exp()), 1);
-    // Largest effect first; the phrase breaks ties so the order never depends on the input order.
-    parts.sort_by(|a, b| {
-        b.0.abs()
-            .total_cmp(&a.0.abs())
-            .then_with(|| phrase(&a.1).cmp(&phrase(&b.1)))
-    });
-    let reasons = parts
-        .iter()
-        .filter(|p| p.0.abs() >= 0.01)
-        .take(3)
-        .map(|p| phrase(&p.1))
-        .collect();
-    Fit { fit, reasons }
 }
 
 /// The profiles and what the lookalike score needs.
@@ -416,10 +433,9 @@ pub(super) struct Icp {
     /// Per customer: in the ideal group.
     pub ideal: Vec<bool>,
     pub negative: Vec<bool>,
-    pub traits: Vec<Traits>,
-    pub lifts: Lifts,
-    /// Lower-cased job title → how it is shown (the alphabetically first spelling).
-    pub job_display: BTreeMap<String, String>,
+    traits: Vec<Traits>,
+    values: TraitValues,
+    scoring: Scoring,
     pub json: Value,
     pub markdown: String,
 }
@@ -430,7 +446,22 @@ impl Icp {
         r.customers[i]
             .behaviour
             .as_ref()
-            .map(|_| fit(&self.lifts, &self.traits[i], &self.job_display, None))
+            .map(|_| self.scoring.fit(&self.traits[i], None))
+    }
+
+    /// Fit of customer `i`, with the engagement of the lead they also are.
+    pub(super) fn customer_fit(&self, i: usize, engagement: Option<(f64, String)>) -> Fit {
+        self.scoring.fit(&self.traits[i], engagement)
+    }
+
+    /// Fit of a lead known only from activity: the job title and the engagement.
+    pub(super) fn lead_fit(&self, job_title: Option<&str>, engagement: Option<(f64, String)>) -> Fit {
+        let mut t: Traits = Default::default();
+        // A title no customer holds has no lift to contribute.
+        t[JOB_TITLE] = job_title
+            .and_then(job_key)
+            .and_then(|k| self.values.0[JOB_TITLE].get(&k));
+        self.scoring.fit(&t, engagement)
     }
 }
 
@@ -521,49 +552,54 @@ struct Figure {
     decimals: i32,
 }
 
-fn figures(r: &Report, facts: &OrderFacts, members: &[usize], base: &[usize]) -> Vec<Figure> {
-    let stats = |set: &[usize]| -> Vec<(&'static str, Option<f64>, i32)> {
-        let b = |i: usize| r.customers[i].behaviour.as_ref().expect("purchasers only");
-        let med = |f: &dyn Fn(usize) -> Option<f64>| {
-            median(&mut set.iter().filter_map(|&i| f(i)).collect::<Vec<_>>())
-        };
-        let mut orders: Vec<f64> = set
-            .iter()
-            .flat_map(|&i| facts.order_values(i).iter().copied())
-            .collect();
-        orders.sort_by(f64::total_cmp);
-        let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
-        let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
-        let n = set.len().max(1) as f64;
-        vec![
-            ("min_order_value", orders.first().copied(), 2),
-            ("median_order_value", median(&mut orders.clone()), 2),
-            ("max_order_value", orders.last().copied(), 2),
-            ("median_net_revenue", med(&|i| Some(b(i).monetary)), 2),
-            ("median_orders", med(&|i| Some(f64::from(b(i).frequency))), 1),
-            ("median_avg_order_value", med(&|i| Some(b(i).avg_order_value)), 2),
-            ("median_tenure_days", med(&|i| Some(b(i).tenure_days)), 1),
-            (
-                "median_days_between_orders",
-                med(&|i| b(i).days_between_orders),
-                1,
-            ),
-            (
-                "return_rate",
-                (gross > 0.0).then(|| (returned / gross).min(1.0)),
-                3,
-            ),
-            (
-                "multi_item_share",
-                Some(set.iter().map(|&i| b(i).multi_item_share).sum::<f64>() / n),
-                3,
-            ),
-        ]
-    };
-    let (g, b) = (stats(members), stats(base));
-    g.into_iter()
-        .zip(b)
-        .map(|((name, group, decimals), (_, base, _))| Figure {
+/// (name, value, decimals) of each figure of one set of purchasers.
+type Stats = Vec<(&'static str, Option<f64>, i32)>;
+
+fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
+    let b = |i: usize| r.customers[i].behaviour.as_ref().expect("purchasers only");
+    let med =
+        |f: &dyn Fn(usize) -> Option<f64>| median(&mut set.iter().filter_map(|&i| f(i)).collect::<Vec<_>>());
+    let mut orders: Vec<f64> = set
+        .iter()
+        .flat_map(|&i| facts.order_values(i).iter().copied())
+        .collect();
+    let min_order = orders.iter().copied().min_by(f64::total_cmp);
+    let max_order = orders.iter().copied().max_by(f64::total_cmp);
+    let median_order = median(&mut orders);
+    let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
+    let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
+    let n = set.len().max(1) as f64;
+    vec![
+        ("min_order_value", min_order, 2),
+        ("median_order_value", median_order, 2),
+        ("max_order_value", max_order, 2),
+        ("median_net_revenue", med(&|i| Some(b(i).monetary)), 2),
+        ("median_orders", med(&|i| Some(f64::from(b(i).frequency))), 1),
+        ("median_avg_order_value", med(&|i| Some(b(i).avg_order_value)), 2),
+        ("median_tenure_days", med(&|i| Some(b(i).tenure_days)), 1),
+        (
+            "median_days_between_orders",
+            med(&|i| b(i).days_between_orders),
+            1,
+        ),
+        (
+            "return_rate",
+            (gross > 0.0).then(|| (returned / gross).min(1.0)),
+            3,
+        ),
+        (
+            "multi_item_share",
+            Some(set.iter().map(|&i| b(i).multi_item_share).sum::<f64>() / n),
+            3,
+        ),
+    ]
+}
+
+fn figures(group: Stats, base: &Stats) -> Vec<Figure> {
+    group
+        .into_iter()
+        .zip(base)
+        .map(|((name, group, decimals), &(_, base, _))| Figure {
             name,
             group,
             base,
@@ -594,8 +630,10 @@ fn describe_group(
     r: &Report,
     facts: &OrderFacts,
     traits: &[Traits],
+    values: &TraitValues,
     members: &[usize],
     base: &[usize],
+    base_stats: &Stats,
     display: &BTreeMap<String, String>,
     who: &str,
 ) -> (Value, String) {
@@ -629,7 +667,7 @@ fn describe_group(
     let mut table =
         String::from("| Figure | This group | All customers | Ratio |\n| --- | ---: | ---: | ---: |\n");
     let mut fig_sentences = Vec::new();
-    for f in figures(r, facts, members, base) {
+    for f in figures(stats(r, facts, members), base_stats) {
         let ratio = match (f.group, f.base) {
             (Some(g), Some(b)) if b.abs() > 1e-12 => Some(g / b),
             _ => None,
@@ -666,11 +704,11 @@ fn describe_group(
         }
         v
     };
-    let own = Lifts::new(traits, base, &in_group, m);
+    let own = Lifts::new(traits, values, base, &in_group, m);
     let mut rows: Vec<TraitRow> = Vec::new();
     let mut suppressed_values = 0usize;
     for d in 0..N_DIMS {
-        for v in own.counts[d].keys() {
+        for v in values.sorted(d) {
             let Some((g, b, sg, sb, lift)) = own.raw(d, v) else {
                 continue;
             };
@@ -679,11 +717,7 @@ fn describe_group(
                 continue;
             }
             let highlight = lift >= LIFT_HIGH || lift <= LIFT_LOW;
-            let shown = if d == JOB_TITLE {
-                display.get(v).cloned().unwrap_or_else(|| v.clone())
-            } else {
-                v.clone()
-            };
+            let shown = shown(values, display, d, v).to_string();
             rows.push((d, shown, g, b, sg, sb, lift, highlight));
         }
     }
@@ -758,26 +792,26 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
     let p = r.params;
     let n = r.customers.len();
     let buyers: Vec<usize> = (0..n).filter(|&i| r.customers[i].behaviour.is_some()).collect();
-    let mut cache = TraitCache::default();
+    let mut values = TraitValues::default();
     let bands = {
         let b = |i: &usize| r.customers[*i].behaviour.as_ref().expect("buyer");
         Bands {
             spend: Band::new(
                 buyers.iter().map(|i| b(i).monetary).collect(),
                 "net spend",
-                &mut cache,
+                &mut values.0[8],
             ),
             aov: Band::new(
                 buyers.iter().map(|i| b(i).avg_order_value).collect(),
                 "average order",
-                &mut cache,
+                &mut values.0[7],
             ),
         }
     };
+    let mut patterns = [None; 35];
     let traits: Vec<Traits> = (0..n)
-        .map(|i| customer_traits(r, facts, &bands, i, &mut cache))
+        .map(|i| customer_traits(r, facts, &bands, i, &mut values, &mut patterns))
         .collect();
-    drop(cache);
     let mut job_display: BTreeMap<String, String> = BTreeMap::new();
     for c in r.customers {
         if let Some(j) = c.attrs.and_then(|a| a.job_title) {
@@ -799,27 +833,26 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                 .is_some_and(|b| b.monetary <= 0.0 || b.return_rate >= NEGATIVE_RETURN_RATE)
         })
         .collect();
-    let lifts = Lifts::new(&traits, &buyers, &ideal, p.min_group_size);
+    let lifts = Lifts::new(&traits, &values, &buyers, &ideal, p.min_group_size);
+    let scoring = Scoring::new(&lifts, &values, &job_display);
     let ideal_members: Vec<usize> = buyers.iter().copied().filter(|&i| ideal[i]).collect();
     let negative_members: Vec<usize> = buyers.iter().copied().filter(|&i| negative[i]).collect();
-    let (ideal_json, ideal_md) = describe_group(
-        r,
-        facts,
-        &traits,
-        &ideal_members,
-        &buyers,
-        &job_display,
-        "Your best customers",
-    );
-    let (neg_json, neg_md) = describe_group(
-        r,
-        facts,
-        &traits,
-        &negative_members,
-        &buyers,
-        &job_display,
-        "Customers who cost you money",
-    );
+    let base_stats = stats(r, facts, &buyers);
+    let describe = |members: &[usize], who: &str| {
+        describe_group(
+            r,
+            facts,
+            &traits,
+            &values,
+            members,
+            &buyers,
+            &base_stats,
+            &job_display,
+            who,
+        )
+    };
+    let (ideal_json, ideal_md) = describe(&ideal_members, "Your best customers");
+    let (neg_json, neg_md) = describe(&negative_members, "Customers who cost you money");
 
     let products_note = "Top products and categories are not profiled: the segmentation reads orders without product ids or categories.";
     let json = json!({
@@ -864,8 +897,8 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
         ideal,
         negative,
         traits,
-        lifts,
-        job_display,
+        values,
+        scoring,
         json,
         markdown,
     }

@@ -357,18 +357,24 @@ pub fn run(
     }
 
     let rules = &p.rfm_rules;
-    let base = profile::profile(customers.iter(), &places, &strings, rules);
     let mut members: Vec<Vec<&Customer>> = vec![Vec::new(); clustering.k];
     for c in &customers {
         if let Some(s) = c.segment {
             members[s].push(c);
         }
     }
-    let profiles: Vec<profile::Profile> = members
-        .iter()
-        .map(|m| profile::profile(m.iter().copied(), &places, &strings, rules))
-        .collect();
+    // Three independent passes over all customers, side by side.
+    let (base, profiles, facts) = std::thread::scope(|s| {
+        let base = s.spawn(|| profile::profile(customers.iter(), &places, &strings, rules));
+        let facts = s.spawn(|| icp::order_facts(&sales, &customers, p.timezone));
+        let profiles: Vec<profile::Profile> = members
+            .iter()
+            .map(|m| profile::profile(m.iter().copied(), &places, &strings, rules))
+            .collect();
+        (par::join(base), profiles, par::join(facts))
+    });
     drop(members);
+    tracing::debug!(elapsed_ms = ms(), "segment: profiles built");
     let names = profile::names(&clustering.clusters, &profiles, &base, p);
     let segments: Vec<SegmentOut> = clustering
         .clusters
@@ -387,7 +393,6 @@ pub fn run(
         .pseudonym_key
         .as_ref()
         .and_then(|k| crate::privacy::Pseudonymizer::new(&k.0));
-    let facts = icp::order_facts(&sales, &customers, p.timezone);
     let mut activity_files = inputs.activity_files.clone();
     activity_files.sort();
     activity_files.dedup();
@@ -406,7 +411,9 @@ pub fn run(
         pseudonymizer: pseudonymizer.as_ref(),
     };
     let icp = icp::build(&report, &facts);
+    tracing::debug!(elapsed_ms = ms(), "segment: ideal-customer profile built");
     let activation = activation::build(&report, &icp, &activity, clock.cutoff);
+    tracing::debug!(elapsed_ms = ms(), "segment: fits and lead scores computed");
     report.ideal_fit = activation.fit.clone();
     let mut winback = output::winback(&report);
     // Unsubscribing in the activity data counts as refusing marketing.
@@ -420,35 +427,44 @@ pub fn run(
         path: out_dir.to_path_buf(),
         source,
     })?;
-    let mut files = Vec::new();
-    let mut written = |name: &str| {
-        files.push(name.to_string());
-        out_dir.join(name)
-    };
-    let (customers_parquet, customers_csv) =
-        (written(output::CUSTOMERS_PARQUET), written(output::CUSTOMERS_CSV));
-    // The two largest outputs: Parquet encoding on one core, CSV formatting on another.
+    let path = |name: &str| out_dir.join(name);
+    // The three largest outputs, side by side: Parquet encoding, and CSV formatting of the
+    // customers and of the ranked lists.
     std::thread::scope(|s| {
-        let parquet = s.spawn(|| output::write_customers_parquet(&report, &customers_parquet));
-        let csv = output::write_customers_csv(&report, &customers_csv);
-        let parquet = parquet.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        parquet.and(csv)
+        let parquet = s.spawn(|| output::write_customers_parquet(&report, &path(output::CUSTOMERS_PARQUET)));
+        let lists = s.spawn(|| {
+            activation::write_ideal_customers(&activation.ideal, &path(activation::IDEAL_CUSTOMERS_CSV))?;
+            activation::write_lead_scores(&activation.leads, p.timezone, &path(activation::LEAD_SCORES_CSV))
+        });
+        let csv = output::write_customers_csv(&report, &path(output::CUSTOMERS_CSV));
+        par::join(parquet).and(par::join(lists)).and(csv)
     })?;
-    output::write_segments_csv(&report, &written(output::SEGMENTS_CSV))?;
-    output::write_json(&written(output::SEGMENTS_JSON), &output::segments_json(&report))?;
-    output::write_rfm_matrix(&report, &written(output::RFM_MATRIX_CSV))?;
-    output::write_winback(&report, &winback, &written(output::WINBACK_CSV))?;
-    output::write_json(&written(icp::ICP_JSON), &icp.json)?;
-    std::fs::write(written(icp::ICP_MD), icp.markdown.as_bytes()).map_err(|source| SegmentError::Io {
-        path: out_dir.join(icp::ICP_MD),
+    tracing::debug!(elapsed_ms = ms(), "segment: customer files written");
+    output::write_segments_csv(&report, &path(output::SEGMENTS_CSV))?;
+    output::write_json(&path(output::SEGMENTS_JSON), &output::segments_json(&report))?;
+    output::write_rfm_matrix(&report, &path(output::RFM_MATRIX_CSV))?;
+    output::write_winback(&report, &winback, &path(output::WINBACK_CSV))?;
+    output::write_json(&path(icp::ICP_JSON), &icp.json)?;
+    std::fs::write(path(icp::ICP_MD), icp.markdown.as_bytes()).map_err(|source| SegmentError::Io {
+        path: path(icp::ICP_MD),
         source,
     })?;
-    activation::write_ideal_customers(&activation.ideal, &written(activation::IDEAL_CUSTOMERS_CSV))?;
-    activation::write_lead_scores(
-        &activation.leads,
-        p.timezone,
-        &written(activation::LEAD_SCORES_CSV),
-    )?;
+
+    // In the order the manifest and the CLI list them.
+    let mut files: Vec<String> = [
+        output::CUSTOMERS_PARQUET,
+        output::CUSTOMERS_CSV,
+        output::SEGMENTS_CSV,
+        output::SEGMENTS_JSON,
+        output::RFM_MATRIX_CSV,
+        output::WINBACK_CSV,
+        icp::ICP_JSON,
+        icp::ICP_MD,
+        activation::IDEAL_CUSTOMERS_CSV,
+        activation::LEAD_SCORES_CSV,
+    ]
+    .map(String::from)
+    .to_vec();
 
     let state = ModelState {
         state_version: MODEL_STATE_VERSION,

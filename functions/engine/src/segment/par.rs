@@ -24,11 +24,15 @@ pub(super) fn map_range<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec
             .collect();
         let mut out = Vec::with_capacity(n);
         for h in handles {
-            // A panic in a worker is a bug; carry it to the caller unchanged.
-            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            out.extend(join(h));
         }
         out
     })
+}
+
+/// The result of a scoped thread; a panic in it is a bug, carried to the caller unchanged.
+pub(super) fn join<T>(h: thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Segment profiles, and the names and one-line descriptions derived from them.
 
 use std::collections::BTreeMap;
+use std::hash::Hash;
 
 use super::cluster::Cluster;
 use super::features::{Customer, Stage, median};
+use super::hash::MixMap;
 use super::sales::Interner;
 use super::{RfmRule, SegmentParams};
 
@@ -26,11 +28,23 @@ pub(super) struct Profile {
     pub top_rfm_group: Option<String>,
 }
 
-/// Most common value, ties alphabetical.
-fn top<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
+/// Where a place name is interned: the sales rows or the customers dataset.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Source {
+    Sales(u32),
+    Customers(u32),
+}
+
+/// Most common value, ties alphabetical. Values are counted by key (an interned index) and names
+/// compared only between the few distinct keys; keys with the same name count as one value.
+fn top<'a, K: Hash + Eq>(keys: impl Iterator<Item = K>, name: impl Fn(&K) -> &'a str) -> Option<String> {
+    let mut by_key: MixMap<K, usize> = MixMap::default();
+    for k in keys {
+        *by_key.entry(k).or_default() += 1;
+    }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for v in values {
-        *counts.entry(v).or_default() += 1;
+    for (k, n) in by_key {
+        *counts.entry(name(&k)).or_default() += n;
     }
     // max_by_key returns the last maximum; iterate in reverse so the alphabetically first wins.
     counts
@@ -46,6 +60,10 @@ pub(super) fn profile<'a>(
     strings: &Interner,
     rules: &[RfmRule],
 ) -> Profile {
+    let place_name = |s: &Source| match *s {
+        Source::Sales(i) => places.name(i),
+        Source::Customers(i) => strings.name(i),
+    };
     let buyers = || {
         members
             .clone()
@@ -75,17 +93,25 @@ pub(super) fn profile<'a>(
         }),
         multi_item_share: Some(buyers().map(|(_, b)| b.multi_item_share).sum::<f64>() / n as f64),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
-        top_country: top(buyers().filter_map(|(c, b)| {
-            b.country
-                .map(|i| places.name(i))
-                .or_else(|| c.attrs?.country.map(|i| strings.name(i)))
-        })),
-        top_city: top(buyers().filter_map(|(c, b)| {
-            b.city
-                .map(|i| places.name(i))
-                .or_else(|| c.attrs?.city.map(|i| strings.name(i)))
-        })),
-        top_rfm_group: top(buyers().filter_map(|(c, _)| c.rfm.map(|r| rules[r.group].name.as_str()))),
+        top_country: top(
+            buyers().filter_map(|(c, b)| {
+                b.country
+                    .map(Source::Sales)
+                    .or_else(|| c.attrs?.country.map(Source::Customers))
+            }),
+            place_name,
+        ),
+        top_city: top(
+            buyers().filter_map(|(c, b)| {
+                b.city
+                    .map(Source::Sales)
+                    .or_else(|| c.attrs?.city.map(Source::Customers))
+            }),
+            place_name,
+        ),
+        top_rfm_group: top(buyers().filter_map(|(c, _)| c.rfm.map(|r| r.group)), |&g| {
+            rules[g].name.as_str()
+        }),
     }
 }
 

@@ -57,6 +57,10 @@ impl Interner {
         i
     }
 
+    pub(super) fn get(&self, s: &str) -> Option<u32> {
+        self.map.get(s).copied()
+    }
+
     pub(super) fn name(&self, i: u32) -> &str {
         &self.names[i as usize]
     }
