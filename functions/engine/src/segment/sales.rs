@@ -595,41 +595,48 @@ struct Caches {
     source: ValueCache<u32>,
 }
 
-/// The aggregation of all sales rows, fed one batch at a time in file order.
-struct Aggregator {
+/// One usable line of a known customer, its strings resolved to interned indices: what the
+/// order aggregation needs of a row.
+#[derive(Clone, Copy)]
+struct Line {
+    cust: u32,
+    /// `str_hash` of the order id, or [`ANON`] with a sequence number for lines without one.
+    order: u64,
+    ts: i64,
+    amount: f64,
+    qty: f64,
+    product: u32,
+    country: u32,
+    city: u32,
+    is_return: bool,
+}
+
+/// First stage of the aggregation: filters, de-duplicates and counts rows and resolves their
+/// strings to interned indices. Runs in file order on its own thread, so that the interning order
+/// (first use) is the one a row-by-row reader gives.
+struct Prepare<'a> {
     cutoff: i64,
     dedup: Dedup,
     stats: SalesStats,
-    orders: MixMap<(u32, u64), OrderAcc>,
-    returned: Vec<f64>,
+    ids: &'a mut Interner,
+    places: &'a mut Interner,
     products: Interner,
-    distinct: DistinctProducts,
     anon_orders: u64,
-    /// The order whose lines are being read: lines of one order usually arrive together, so
-    /// most rows skip the order map.
-    pending: Option<((u32, u64), OrderAcc)>,
     caches: Caches,
 }
 
-impl Aggregator {
-    fn add(
-        &mut self,
-        path: &Path,
-        batch: &RecordBatch,
-        ids: &mut Interner,
-        places: &mut Interner,
-    ) -> Result<(), SegmentError> {
+impl Prepare<'_> {
+    /// Appends the usable lines of known customers in `batch` to `out`.
+    fn batch(&mut self, path: &Path, batch: &RecordBatch, out: &mut Vec<Line>) -> Result<(), SegmentError> {
         let cols = Columns::of(path, batch)?;
-        let Aggregator {
+        let Prepare {
             cutoff,
             dedup,
             stats,
-            orders,
-            returned,
+            ids,
+            places,
             products,
-            distinct,
             anon_orders,
-            pending,
             caches,
         } = self;
         let order_id = StrColumn::new(&cols.order_id);
@@ -705,50 +712,97 @@ impl Aggregator {
                 stats.guest_net_revenue += net;
                 continue;
             }
-            if returned.len() <= c as usize {
-                returned.resize(c as usize + 1, 0.0);
-            }
             if ret {
-                returned[c as usize] += amount.abs();
+                out.push(Line {
+                    cust: c,
+                    order: ANON,
+                    ts: t,
+                    amount,
+                    qty,
+                    product: NONE,
+                    country: NONE,
+                    city: NONE,
+                    is_return: true,
+                });
                 continue;
             }
-            let order = caches
+            let mut order = caches
                 .order
                 .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
-            let key = if order == ANON {
+            if order == ANON {
                 *anon_orders += 1;
-                (c, ANON | *anon_orders)
-            } else {
-                (c, order)
-            };
-            let product = caches
-                .product
-                .get(&product_id, i, |s| s.map_or(NONE, |p| products.intern(p)));
+                order = ANON | *anon_orders;
+            }
+            out.push(Line {
+                cust: c,
+                order,
+                ts: t,
+                amount,
+                qty,
+                product: caches
+                    .product
+                    .get(&product_id, i, |s| s.map_or(NONE, |p| products.intern(p))),
+                country: caches
+                    .country
+                    .get(&country, i, |s| s.map_or(NONE, |s| places.intern(s))),
+                city: caches
+                    .city
+                    .get(&city, i, |s| s.map_or(NONE, |s| places.intern(s))),
+                is_return: false,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Second stage: lines into orders, returned value per customer and distinct products.
+#[derive(Default)]
+struct Orders {
+    orders: MixMap<(u32, u64), OrderAcc>,
+    returned: Vec<f64>,
+    distinct: DistinctProducts,
+    /// The order whose lines are being read: lines of one order usually arrive together, so
+    /// most lines skip the order map.
+    pending: Option<((u32, u64), OrderAcc)>,
+}
+
+impl Orders {
+    fn add(&mut self, lines: &[Line]) {
+        let Orders {
+            orders,
+            returned,
+            distinct,
+            pending,
+        } = self;
+        for l in lines {
+            if returned.len() <= l.cust as usize {
+                returned.resize(l.cust as usize + 1, 0.0);
+            }
+            if l.is_return {
+                returned[l.cust as usize] += l.amount.abs();
+                continue;
+            }
+            let key = (l.cust, l.order);
             if pending.as_ref().is_some_and(|(k, _)| *k != key)
                 && let Some((k, acc)) = pending.take()
             {
                 flush(orders, k, acc);
             }
-            let (_, o) = pending.get_or_insert_with(|| (key, OrderAcc::new(t)));
-            o.add_line(t, amount, qty, product);
+            let (_, o) = pending.get_or_insert_with(|| (key, OrderAcc::new(l.ts)));
+            o.add_line(l.ts, l.amount, l.qty, l.product);
             if o.country == NONE {
-                o.country = caches
-                    .country
-                    .get(&country, i, |s| s.map_or(NONE, |s| places.intern(s)));
+                o.country = l.country;
             }
             if o.city == NONE {
-                o.city = caches
-                    .city
-                    .get(&city, i, |s| s.map_or(NONE, |s| places.intern(s)));
+                o.city = l.city;
             }
-            if product != NONE {
-                distinct.insert(c, product);
+            if l.product != NONE {
+                distinct.insert(l.cust, l.product);
             }
         }
-        Ok(())
     }
 
-    fn finish(mut self, customers: usize) -> SalesData {
+    fn finish(mut self, customers: usize, stats: SalesStats) -> SalesData {
         if let Some((k, acc)) = self.pending.take() {
             flush(&mut self.orders, k, acc);
         }
@@ -775,13 +829,13 @@ impl Aggregator {
             orders: keyed.into_iter().map(|(_, o)| o).collect(),
             returned,
             distinct_products: self.distinct.counts(customers),
-            stats: self.stats,
+            stats,
         }
     }
 }
 
-/// Decoded batches waiting for the aggregation: enough to absorb uneven batches, few enough
-/// (each ~0.5 MB) to keep memory flat.
+/// Batches waiting between two stages of the reading pipeline: enough to absorb uneven batches,
+/// few enough (each ~0.5 MB) to keep memory flat.
 const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Every batch of `files` in order, each with its file; reading stops after the first error.
@@ -825,42 +879,66 @@ pub(super) fn read_sales(
         overlap_windows: dedup.windows.len(),
         ..Default::default()
     };
-    let mut agg = Aggregator {
+    let mut prepare = Prepare {
         cutoff,
         dedup,
         stats,
-        orders: MixMap::default(),
-        returned: Vec::new(),
+        ids,
+        places,
         products: Interner::default(),
-        distinct: DistinctProducts::default(),
         anon_orders: 0,
-        pending: None,
         caches: Caches::default(),
     };
+    let mut orders = Orders::default();
     if par::threads() == 1 {
+        let mut lines = Vec::new();
         for (path, batch) in batches(&files) {
-            agg.add(path, &batch?, ids, places)?;
+            lines.clear();
+            prepare.batch(path, &batch?, &mut lines)?;
+            orders.add(&lines);
         }
     } else {
-        // Decoding (decompression, levels, dictionaries) runs ahead on a second core while this
-        // one aggregates; the channel keeps the file order and bounds the batches in flight.
+        // Three stages, each on its own thread, in file order: decoding (decompression, levels,
+        // dictionaries), preparing lines (filters, duplicates, interning) and aggregating orders.
+        // The channels keep the order and bound what is in flight.
         let files = &files;
+        let prepare = &mut prepare;
         std::thread::scope(|s| {
-            let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+            let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+            let (line_tx, line_rx) = std::sync::mpsc::sync_channel::<Vec<Line>>(BATCHES_IN_FLIGHT);
             s.spawn(move || {
                 for item in batches(files) {
                     let stop = item.1.is_err();
-                    // The receiver is gone only when aggregation failed; its error is reported.
-                    if tx.send(item).is_err() || stop {
+                    // The receiver is gone only when a later stage failed; its error is reported.
+                    if batch_tx.send(item).is_err() || stop {
                         break;
                     }
                 }
             });
-            rx.into_iter()
-                .try_for_each(|(path, batch)| agg.add(path, &batch?, ids, places))
+            // Line buffers go back to the preparing stage: fresh ones would be fresh pages.
+            let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<Vec<Line>>(BATCHES_IN_FLIGHT + 2);
+            let prepared = s.spawn(move || -> Result<(), SegmentError> {
+                for (path, batch) in batch_rx {
+                    let batch = batch?;
+                    let mut lines = free_rx.try_recv().unwrap_or_default();
+                    lines.clear();
+                    prepare.batch(path, &batch, &mut lines)?;
+                    if line_tx.send(lines).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+            for lines in line_rx {
+                orders.add(&lines);
+                // Full only if the preparing stage stopped; the buffer is then dropped.
+                let _ = free_tx.try_send(lines);
+            }
+            par::join(prepared)
         })?;
     }
-    Ok(agg.finish(ids.len()))
+    let customers = prepare.ids.len();
+    Ok(orders.finish(customers, prepare.stats))
 }
 
 #[cfg(test)]
