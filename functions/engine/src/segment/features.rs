@@ -152,13 +152,7 @@ fn argmax(counts: &[u32]) -> usize {
     best
 }
 
-fn behaviour(
-    orders: &[Order],
-    sales: &SalesData,
-    places: &Interner,
-    clock: &Clock,
-    scratch: &mut Vec<u32>,
-) -> Behaviour {
+fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clock) -> Behaviour {
     let c = orders[0].cust as usize;
     let n = orders.len();
     let (first, last) = (orders[0].ts, orders[n - 1].ts);
@@ -172,12 +166,11 @@ fn behaviour(
         weekdays[t.weekday().num_days_from_monday() as usize] += 1;
         bands[hour_band(t.hour())] += 1;
     }
-    scratch.clear();
-    scratch.extend(orders.iter().map(|o| o.country).filter(|&v| v != NONE));
-    let country = mode_by_name(scratch, places);
+    let mut scratch: Vec<u32> = orders.iter().map(|o| o.country).filter(|&v| v != NONE).collect();
+    let country = mode_by_name(&mut scratch, places);
     scratch.clear();
     scratch.extend(orders.iter().map(|o| o.city).filter(|&v| v != NONE));
-    let city = mode_by_name(scratch, places);
+    let city = mode_by_name(&mut scratch, places);
 
     let returned = sales.returned[c];
     let days = |micros: i64| micros as f64 / MICROS_PER_DAY;
@@ -223,9 +216,11 @@ pub(super) fn build_customers(
     clock: &Clock,
 ) -> Vec<Customer> {
     let mut behaviours: Vec<Option<Behaviour>> = vec![None; ids.len()];
-    let mut scratch = Vec::new();
-    for run in sales.orders.chunk_by(|a, b| a.cust == b.cust) {
-        behaviours[run[0].cust as usize] = Some(behaviour(run, sales, places, clock, &mut scratch));
+    let runs: Vec<&[Order]> = sales.orders.chunk_by(|a, b| a.cust == b.cust).collect();
+    // Each customer's behaviour depends on their orders alone: computed on all cores.
+    let computed = super::par::map_range(runs.len(), |j| behaviour(runs[j], sales, places, clock));
+    for (run, b) in runs.iter().zip(computed) {
+        behaviours[run[0].cust as usize] = Some(b);
     }
     let as_of_days = epoch_days(clock.as_of);
     let mut keep: Vec<u32> = (0..ids.len())
@@ -279,19 +274,18 @@ pub(super) fn score_rfm(customers: &mut [Customer], rules: &[RfmRule]) {
     }
     let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
     // Smaller recency is better: negate so "strictly smaller" counts customers with larger recency.
-    let r = quintile_scores(&buyers.iter().map(|&i| -b(i).recency_days).collect::<Vec<_>>());
-    let f = quintile_scores(
-        &buyers
-            .iter()
-            .map(|&i| f64::from(b(i).frequency))
-            .collect::<Vec<_>>(),
-    );
-    let m = quintile_scores(
-        &buyers
-            .iter()
-            .map(|&i| rank_value(b(i).monetary))
-            .collect::<Vec<_>>(),
-    );
+    let scores = |f: &(dyn Fn(&Behaviour) -> f64 + Sync)| {
+        quintile_scores(&buyers.iter().map(|&i| f(b(i))).collect::<Vec<_>>())
+    };
+    // Three independent sorts over all buyers, side by side.
+    let (r, f, m) = std::thread::scope(|s| {
+        // Smaller recency is better: negate so "strictly smaller" counts customers with larger
+        // recency.
+        let r = s.spawn(|| scores(&|b| -b.recency_days));
+        let f = s.spawn(|| scores(&|b| f64::from(b.frequency)));
+        let m = scores(&|b| rank_value(b.monetary));
+        (super::par::join(r), super::par::join(f), m)
+    });
     for (j, &i) in buyers.iter().enumerate() {
         let group = group_of(rules, r[j], f[j]).expect("rules are checked to cover every cell");
         customers[i].rfm = Some(Rfm {

@@ -808,30 +808,60 @@ impl Orders {
         }
         let mut returned = self.returned;
         returned.resize(customers, 0.0);
-        let mut keyed: Vec<(u64, Order)> = self
-            .orders
-            .into_iter()
-            .map(|((cust, okey), a)| {
-                let o = Order {
-                    cust,
-                    ts: a.ts,
-                    value: a.value,
-                    units: a.units,
-                    multi: a.multi,
-                    country: a.country,
-                    city: a.city,
-                };
-                (okey, o)
-            })
-            .collect();
-        keyed.sort_unstable_by_key(|(k, o)| (o.cust, o.ts, *k));
+        let Orders { orders, distinct, .. } = self;
+        let (orders, distinct_products) = std::thread::scope(|s| {
+            let distinct = s.spawn(move || distinct.counts(customers));
+            (sorted_orders(orders), par::join(distinct))
+        });
         SalesData {
-            orders: keyed.into_iter().map(|(_, o)| o).collect(),
+            orders,
             returned,
-            distinct_products: self.distinct.counts(customers),
+            distinct_products,
             stats,
         }
     }
+}
+
+/// The orders sorted by (customer, time, order key), the halves sorted on two cores and merged.
+/// The keys are distinct, so the order is the one there is, whatever the split.
+fn sorted_orders(orders: MixMap<(u32, u64), OrderAcc>) -> Vec<Order> {
+    let mut keyed: Vec<(u64, Order)> = orders
+        .into_iter()
+        .map(|((cust, okey), a)| {
+            let o = Order {
+                cust,
+                ts: a.ts,
+                value: a.value,
+                units: a.units,
+                multi: a.multi,
+                country: a.country,
+                city: a.city,
+            };
+            (okey, o)
+        })
+        .collect();
+    let key = |(k, o): &(u64, Order)| (o.cust, o.ts, *k);
+    let mid = keyed.len() / 2;
+    let (a, b) = keyed.split_at_mut(mid);
+    std::thread::scope(|s| {
+        let h = s.spawn(|| a.sort_unstable_by_key(key));
+        b.sort_unstable_by_key(key);
+        par::join(h);
+    });
+    let (a, b) = keyed.split_at(mid);
+    let mut out = Vec::with_capacity(keyed.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if key(&a[i]) <= key(&b[j]) {
+            out.push(a[i].1);
+            i += 1;
+        } else {
+            out.push(b[j].1);
+            j += 1;
+        }
+    }
+    out.extend(a[i..].iter().chain(&b[j..]).map(|(_, o)| *o));
+    out
 }
 
 /// Batches waiting between two stages of the reading pipeline: enough to absorb uneven batches,
