@@ -197,70 +197,125 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     [at(1), at(2), at(3)]
 }
 
-fn customer_traits(
-    r: &Report,
-    facts: &OrderFacts,
-    bands: &Bands,
-    i: usize,
-    values: &mut TraitValues,
-    patterns: &mut [Option<u32>; 35],
-) -> Traits {
-    let c = &r.customers[i];
-    let b = c.behaviour.as_ref();
-    let a = c.attrs.as_ref();
-    let mut t: Traits = Default::default();
-    // The customers dataset fills in where the sales rows carry no place (as in customers.csv).
-    let place = |bv: Option<u32>, av: Option<u32>| {
-        bv.map(|v| r.places.name(v))
-            .or_else(|| av.map(|v| r.strings.name(v)))
-    };
-    let v = &mut values.0;
-    t[0] = place(b.and_then(|b| b.country), a.and_then(|a| a.country)).map(|s| v[0].intern(s));
-    t[1] = place(b.and_then(|b| b.city), a.and_then(|a| a.city)).map(|s| v[1].intern(s));
-    t[2] = a
-        .and_then(|a| age_band(a, r.params.as_of))
-        .map(|s| v[2].intern(s));
-    t[3] = a.and_then(|a| a.gender).map(|g| v[3].intern(r.strings.name(g)));
-    t[4] = a
-        .and_then(|a| a.job_title)
-        .and_then(|j| job_key(r.strings.name(j)))
-        .map(|k| v[4].intern(&k));
-    let Some(b) = b else { return t };
-    t[5] =
-        facts.pattern[i].map(|cell| *patterns[cell].get_or_insert_with(|| v[5].intern(&pattern_label(cell))));
-    t[6] = Some(v[6].intern(if b.multi_item_share >= 0.5 {
-        "mostly multi-item orders"
-    } else {
-        "mostly single-item orders"
-    }));
-    t[7] = Some(bands.aov.label(b.avg_order_value));
-    t[8] = Some(bands.spend.label(b.monetary));
-    t[9] = Some(v[9].intern(match b.frequency {
-        0..=1 => "1 order",
-        2..=3 => "2–3 orders",
-        4..=9 => "4–9 orders",
-        _ => "10+ orders",
-    }));
-    t[10] = Some(v[10].intern(match b.recency_days {
-        d if d <= 30.0 => "last order within 30 days",
-        d if d <= 90.0 => "last order 31–90 days ago",
-        d if d <= 180.0 => "last order 91–180 days ago",
-        d if d <= 365.0 => "last order 181–365 days ago",
-        _ => "last order over a year ago",
-    }));
-    t[11] = Some(v[11].intern(match b.tenure_days {
-        d if d < 90.0 => "customer for under 90 days",
-        d if d < 365.0 => "customer for 90–365 days",
-        d if d < 730.0 => "customer for 1–2 years",
-        _ => "customer for over 2 years",
-    }));
-    t[12] = Some(v[12].intern(match b.days_between_orders {
-        None => "single order",
-        Some(g) if g <= 30.0 => "reorders within 30 days",
-        Some(g) if g <= 90.0 => "reorders every 31–90 days",
-        Some(_) => "reorders less often than every 90 days",
-    }));
-    t
+const BASKET: [&str; 2] = ["mostly single-item orders", "mostly multi-item orders"];
+const FREQUENCY: [&str; 4] = ["1 order", "2–3 orders", "4–9 orders", "10+ orders"];
+const RECENCY: [&str; 5] = [
+    "last order within 30 days",
+    "last order 31–90 days ago",
+    "last order 91–180 days ago",
+    "last order 181–365 days ago",
+    "last order over a year ago",
+];
+const TENURE: [&str; 4] = [
+    "customer for under 90 days",
+    "customer for 90–365 days",
+    "customer for 1–2 years",
+    "customer for over 2 years",
+];
+const RHYTHM: [&str; 4] = [
+    "single order",
+    "reorders within 30 days",
+    "reorders every 31–90 days",
+    "reorders less often than every 90 days",
+];
+
+/// Builds every customer's traits. Each distinct value is interned once and then found by what
+/// it was derived from (a phrase number, a place's index), not hashed again per customer.
+struct TraitBuilder {
+    values: TraitValues,
+    /// Per dimension and phrase number (weekday × hour-band cell for the purchase pattern).
+    phrases: [[Option<u32>; 35]; N_DIMS],
+    /// Countries (0) and cities (1) by their index in the sales rows' and in the customers
+    /// dataset's interner.
+    sales_places: [Vec<Option<u32>>; 2],
+    customer_places: [Vec<Option<u32>>; 2],
+}
+
+impl TraitBuilder {
+    fn new(r: &Report) -> TraitBuilder {
+        TraitBuilder {
+            values: TraitValues::default(),
+            phrases: [[None; 35]; N_DIMS],
+            sales_places: [vec![None; r.places.len()], vec![None; r.places.len()]],
+            customer_places: [vec![None; r.strings.len()], vec![None; r.strings.len()]],
+        }
+    }
+
+    fn phrase(&mut self, d: usize, k: usize, text: impl FnOnce() -> String) -> u32 {
+        let values = &mut self.values.0[d];
+        *self.phrases[d][k].get_or_insert_with(|| values.intern(&text()))
+    }
+
+    fn fixed(&mut self, d: usize, phrases: &[&str], k: usize) -> Option<u32> {
+        Some(self.phrase(d, k, || phrases[k].to_string()))
+    }
+
+    /// Dimension `d` (0 country, 1 city): the sales rows' value, else the customers dataset's
+    /// (as in customers.csv).
+    fn place(&mut self, r: &Report, d: usize, sales: Option<u32>, customers: Option<u32>) -> Option<u32> {
+        let values = &mut self.values.0[d];
+        if let Some(i) = sales {
+            return Some(
+                *self.sales_places[d][i as usize].get_or_insert_with(|| values.intern(r.places.name(i))),
+            );
+        }
+        customers.map(|i| {
+            *self.customer_places[d][i as usize].get_or_insert_with(|| values.intern(r.strings.name(i)))
+        })
+    }
+
+    fn customer(&mut self, r: &Report, facts: &OrderFacts, bands: &Bands, i: usize) -> Traits {
+        let c = &r.customers[i];
+        let b = c.behaviour.as_ref();
+        let a = c.attrs.as_ref();
+        let mut t: Traits = Default::default();
+        t[0] = self.place(r, 0, b.and_then(|b| b.country), a.and_then(|a| a.country));
+        t[1] = self.place(r, 1, b.and_then(|b| b.city), a.and_then(|a| a.city));
+        let v = &mut self.values.0;
+        t[2] = a
+            .and_then(|a| age_band(a, r.params.as_of))
+            .map(|s| v[2].intern(s));
+        t[3] = a.and_then(|a| a.gender).map(|g| v[3].intern(r.strings.name(g)));
+        t[4] = a
+            .and_then(|a| a.job_title)
+            .and_then(|j| job_key(r.strings.name(j)))
+            .map(|k| v[4].intern(&k));
+        let Some(b) = b else { return t };
+        t[5] = facts.pattern[i].map(|cell| self.phrase(5, cell, || pattern_label(cell)));
+        t[6] = self.fixed(6, &BASKET, usize::from(b.multi_item_share >= 0.5));
+        t[7] = Some(bands.aov.label(b.avg_order_value));
+        t[8] = Some(bands.spend.label(b.monetary));
+        let frequency = match b.frequency {
+            0..=1 => 0,
+            2..=3 => 1,
+            4..=9 => 2,
+            _ => 3,
+        };
+        t[9] = self.fixed(9, &FREQUENCY, frequency);
+        let recency = match b.recency_days {
+            d if d <= 30.0 => 0,
+            d if d <= 90.0 => 1,
+            d if d <= 180.0 => 2,
+            d if d <= 365.0 => 3,
+            _ => 4,
+        };
+        t[10] = self.fixed(10, &RECENCY, recency);
+        let tenure = match b.tenure_days {
+            d if d < 90.0 => 0,
+            d if d < 365.0 => 1,
+            d if d < 730.0 => 2,
+            _ => 3,
+        };
+        t[11] = self.fixed(11, &TENURE, tenure);
+        let rhythm = match b.days_between_orders {
+            None => 0,
+            Some(g) if g <= 30.0 => 1,
+            Some(g) if g <= 90.0 => 2,
+            Some(_) => 3,
+        };
+        t[12] = self.fixed(12, &RHYTHM, rhythm);
+        t
+    }
 }
 
 /// Group and base counts per dimension value.
@@ -792,26 +847,24 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
     let p = r.params;
     let n = r.customers.len();
     let buyers: Vec<usize> = (0..n).filter(|&i| r.customers[i].behaviour.is_some()).collect();
-    let mut values = TraitValues::default();
+    let mut builder = TraitBuilder::new(r);
     let bands = {
         let b = |i: &usize| r.customers[*i].behaviour.as_ref().expect("buyer");
         Bands {
             spend: Band::new(
                 buyers.iter().map(|i| b(i).monetary).collect(),
                 "net spend",
-                &mut values.0[8],
+                &mut builder.values.0[8],
             ),
             aov: Band::new(
                 buyers.iter().map(|i| b(i).avg_order_value).collect(),
                 "average order",
-                &mut values.0[7],
+                &mut builder.values.0[7],
             ),
         }
     };
-    let mut patterns = [None; 35];
-    let traits: Vec<Traits> = (0..n)
-        .map(|i| customer_traits(r, facts, &bands, i, &mut values, &mut patterns))
-        .collect();
+    let traits: Vec<Traits> = (0..n).map(|i| builder.customer(r, facts, &bands, i)).collect();
+    let values = builder.values;
     let mut job_display: BTreeMap<String, String> = BTreeMap::new();
     for c in r.customers {
         if let Some(j) = c.attrs.and_then(|a| a.job_title) {
@@ -833,11 +886,16 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                 .is_some_and(|b| b.monetary <= 0.0 || b.return_rate >= NEGATIVE_RETURN_RATE)
         })
         .collect();
-    let lifts = Lifts::new(&traits, &values, &buyers, &ideal, p.min_group_size);
-    let scoring = Scoring::new(&lifts, &values, &job_display);
     let ideal_members: Vec<usize> = buyers.iter().copied().filter(|&i| ideal[i]).collect();
     let negative_members: Vec<usize> = buyers.iter().copied().filter(|&i| negative[i]).collect();
-    let base_stats = stats(r, facts, &buyers);
+    // The fit's lift table, the base figures and the two group descriptions are independent
+    // passes over all purchasers: side by side.
+    let (scoring, base_stats) = std::thread::scope(|s| {
+        let base_stats = s.spawn(|| stats(r, facts, &buyers));
+        let lifts = Lifts::new(&traits, &values, &buyers, &ideal, p.min_group_size);
+        let scoring = Scoring::new(&lifts, &values, &job_display);
+        (scoring, super::par::join(base_stats))
+    });
     let describe = |members: &[usize], who: &str| {
         describe_group(
             r,
@@ -851,8 +909,11 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
             who,
         )
     };
-    let (ideal_json, ideal_md) = describe(&ideal_members, "Your best customers");
-    let (neg_json, neg_md) = describe(&negative_members, "Customers who cost you money");
+    let ((ideal_json, ideal_md), (neg_json, neg_md)) = std::thread::scope(|s| {
+        let negative = s.spawn(|| describe(&negative_members, "Customers who cost you money"));
+        let ideal = describe(&ideal_members, "Your best customers");
+        (ideal, super::par::join(negative))
+    });
 
     let products_note = "Top products and categories are not profiled: the segmentation reads orders without product ids or categories.";
     let json = json!({
