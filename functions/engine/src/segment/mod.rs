@@ -337,13 +337,11 @@ pub fn run(
 
     let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
     let rows: Vec<_> = buyers.iter().map(|&i| cluster::transform(b(i))).collect();
-    let keys: Vec<(u64, &str)> = buyers
-        .iter()
-        .map(|&i| {
-            let id = ids.name(customers[i].idx);
-            (hash::stable_hash(id), id)
-        })
-        .collect();
+    // A SHA-256 per customer: on all cores.
+    let keys: Vec<(u64, &str)> = par::map_range(buyers.len(), |j| {
+        let id = ids.name(customers[buyers[j]].idx);
+        (hash::stable_hash(id), id)
+    });
     let clustering = cluster::cluster(&rows, &keys, p, inputs.previous.as_ref())?;
     drop(rows);
     tracing::info!(

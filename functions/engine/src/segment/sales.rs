@@ -193,6 +193,9 @@ const SALES_COLUMNS: [&str; 11] = [
     "source_key",
 ];
 
+/// Columns read only to compare lines in windows where sources overlap.
+const DEDUP_ONLY: [&str; 2] = ["unit_price", "source_key"];
+
 fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
@@ -573,7 +576,8 @@ impl Columns {
             product_id: text("product_id", false)?,
             country: text("country", false)?,
             city: text("city", false)?,
-            source_key: text("source_key", true)?,
+            // Present in every sales file (`file_ranges` checks), read only for duplicates.
+            source_key: text("source_key", false)?,
             quantity: required(number("quantity", true)?),
             unit_price: number("unit_price", false)?,
             line_amount: required(number("line_amount", true)?),
@@ -869,11 +873,14 @@ fn sorted_orders(orders: MixMap<(u32, u64), OrderAcc>) -> Vec<Order> {
 const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Every batch of `files` in order, each with its file; reading stops after the first error.
-fn batches(files: &[PathBuf]) -> impl Iterator<Item = (&Path, Result<RecordBatch, SegmentError>)> {
+fn batches<'a>(
+    files: &'a [PathBuf],
+    columns: &'a [&'a str],
+) -> impl Iterator<Item = (&'a Path, Result<RecordBatch, SegmentError>)> {
     files.iter().flat_map(|path| {
         let path = path.as_path();
         let batches: Box<dyn Iterator<Item = Result<RecordBatch, SegmentError>> + Send> =
-            match sales_readers(path, &SALES_COLUMNS) {
+            match sales_readers(path, columns) {
                 Ok(readers) => Box::new(
                     readers
                         .into_iter()
@@ -919,10 +926,16 @@ pub(super) fn read_sales(
         anon_orders: 0,
         caches: Caches::default(),
     };
+    // Without windows where sources overlap, no line is compared with another: the columns only
+    // the duplicate check reads are not decoded at all.
+    let columns: Vec<&str> = SALES_COLUMNS
+        .into_iter()
+        .filter(|c| !prepare.dedup.windows.is_empty() || !DEDUP_ONLY.contains(c))
+        .collect();
     let mut orders = Orders::default();
     if par::threads() == 1 {
         let mut lines = Vec::new();
-        for (path, batch) in batches(&files) {
+        for (path, batch) in batches(&files, &columns) {
             lines.clear();
             prepare.batch(path, &batch?, &mut lines)?;
             orders.add(&lines);
@@ -931,13 +944,13 @@ pub(super) fn read_sales(
         // Three stages, each on its own thread, in file order: decoding (decompression, levels,
         // dictionaries), preparing lines (filters, duplicates, interning) and aggregating orders.
         // The channels keep the order and bound what is in flight.
-        let files = &files;
+        let (files, columns) = (&files, &columns);
         let prepare = &mut prepare;
         std::thread::scope(|s| {
             let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
             let (line_tx, line_rx) = std::sync::mpsc::sync_channel::<Vec<Line>>(BATCHES_IN_FLIGHT);
             s.spawn(move || {
-                for item in batches(files) {
+                for item in batches(files, columns) {
                     let stop = item.1.is_err();
                     // The receiver is gone only when a later stage failed; its error is reported.
                     if batch_tx.send(item).is_err() || stop {
