@@ -614,10 +614,10 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     let b = |i: usize| r.customers[i].behaviour.as_ref().expect("purchasers only");
     let med =
         |f: &dyn Fn(usize) -> Option<f64>| median(&mut set.iter().filter_map(|&i| f(i)).collect::<Vec<_>>());
-    let mut orders: Vec<f64> = set
-        .iter()
-        .flat_map(|&i| facts.order_values(i).iter().copied())
-        .collect();
+    let mut orders: Vec<f64> = Vec::new();
+    for &i in set {
+        orders.extend_from_slice(facts.order_values(i));
+    }
     let min_order = orders.iter().copied().min_by(f64::total_cmp);
     let max_order = orders.iter().copied().max_by(f64::total_cmp);
     let median_order = median(&mut orders);
@@ -847,92 +847,92 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
     let p = r.params;
     let n = r.customers.len();
     let buyers: Vec<usize> = (0..n).filter(|&i| r.customers[i].behaviour.is_some()).collect();
-    let mut builder = TraitBuilder::new(r);
-    let bands = {
-        let b = |i: &usize| r.customers[*i].behaviour.as_ref().expect("buyer");
-        Bands {
-            spend: Band::new(
-                buyers.iter().map(|i| b(i).monetary).collect(),
-                "net spend",
-                &mut builder.values.0[8],
-            ),
-            aov: Band::new(
-                buyers.iter().map(|i| b(i).avg_order_value).collect(),
-                "average order",
-                &mut builder.values.0[7],
-            ),
-        }
-    };
-    let traits: Vec<Traits> = (0..n).map(|i| builder.customer(r, facts, &bands, i)).collect();
-    let values = builder.values;
-    let mut job_display: BTreeMap<String, String> = BTreeMap::new();
-    for c in r.customers {
-        if let Some(j) = c.attrs.and_then(|a| a.job_title) {
-            let shown = r.strings.name(j).trim();
-            if let Some(k) = job_key(shown) {
-                let e = job_display.entry(k).or_insert_with(|| shown.to_string());
-                if shown < e.as_str() {
-                    *e = shown.to_string();
+    // The base figures need no traits: computed beside everything up to the group descriptions.
+    std::thread::scope(|s| {
+        let base_stats = s.spawn(|| stats(r, facts, &buyers));
+        let mut builder = TraitBuilder::new(r);
+        let bands = {
+            let b = |i: &usize| r.customers[*i].behaviour.as_ref().expect("buyer");
+            Bands {
+                spend: Band::new(
+                    buyers.iter().map(|i| b(i).monetary).collect(),
+                    "net spend",
+                    &mut builder.values.0[8],
+                ),
+                aov: Band::new(
+                    buyers.iter().map(|i| b(i).avg_order_value).collect(),
+                    "average order",
+                    &mut builder.values.0[7],
+                ),
+            }
+        };
+        let traits: Vec<Traits> = (0..n).map(|i| builder.customer(r, facts, &bands, i)).collect();
+        let values = builder.values;
+        let mut job_display: BTreeMap<String, String> = BTreeMap::new();
+        for c in r.customers {
+            if let Some(j) = c.attrs.and_then(|a| a.job_title) {
+                let shown = r.strings.name(j).trim();
+                if let Some(k) = job_key(shown) {
+                    let e = job_display.entry(k).or_insert_with(|| shown.to_string());
+                    if shown < e.as_str() {
+                        *e = shown.to_string();
+                    }
                 }
             }
         }
-    }
-    let (ideal, rule_text, rule_json) = select_ideal(r, &buyers);
-    let negative: Vec<bool> = (0..n)
-        .map(|i| {
-            r.customers[i]
-                .behaviour
-                .as_ref()
-                .is_some_and(|b| b.monetary <= 0.0 || b.return_rate >= NEGATIVE_RETURN_RATE)
-        })
-        .collect();
-    let ideal_members: Vec<usize> = buyers.iter().copied().filter(|&i| ideal[i]).collect();
-    let negative_members: Vec<usize> = buyers.iter().copied().filter(|&i| negative[i]).collect();
-    // The fit's lift table, the base figures and the two group descriptions are independent
-    // passes over all purchasers: side by side.
-    let (scoring, base_stats) = std::thread::scope(|s| {
-        let base_stats = s.spawn(|| stats(r, facts, &buyers));
+        let (ideal, rule_text, rule_json) = select_ideal(r, &buyers);
+        let negative: Vec<bool> = (0..n)
+            .map(|i| {
+                r.customers[i]
+                    .behaviour
+                    .as_ref()
+                    .is_some_and(|b| b.monetary <= 0.0 || b.return_rate >= NEGATIVE_RETURN_RATE)
+            })
+            .collect();
+        let ideal_members: Vec<usize> = buyers.iter().copied().filter(|&i| ideal[i]).collect();
+        let negative_members: Vec<usize> = buyers.iter().copied().filter(|&i| negative[i]).collect();
+        // The fit's lift table, the base figures and the two group descriptions are independent
+        // passes over all purchasers: side by side.
         let lifts = Lifts::new(&traits, &values, &buyers, &ideal, p.min_group_size);
         let scoring = Scoring::new(&lifts, &values, &job_display);
-        (scoring, super::par::join(base_stats))
-    });
-    let describe = |members: &[usize], who: &str| {
-        describe_group(
-            r,
-            facts,
-            &traits,
-            &values,
-            members,
-            &buyers,
-            &base_stats,
-            &job_display,
-            who,
-        )
-    };
-    let ((ideal_json, ideal_md), (neg_json, neg_md)) = std::thread::scope(|s| {
-        let negative = s.spawn(|| describe(&negative_members, "Customers who cost you money"));
-        let ideal = describe(&ideal_members, "Your best customers");
-        (ideal, super::par::join(negative))
-    });
+        let base_stats = super::par::join(base_stats);
+        let describe = |members: &[usize], who: &str| {
+            describe_group(
+                r,
+                facts,
+                &traits,
+                &values,
+                members,
+                &buyers,
+                &base_stats,
+                &job_display,
+                who,
+            )
+        };
+        let ((ideal_json, ideal_md), (neg_json, neg_md)) = std::thread::scope(|s| {
+            let negative = s.spawn(|| describe(&negative_members, "Customers who cost you money"));
+            let ideal = describe(&ideal_members, "Your best customers");
+            (ideal, super::par::join(negative))
+        });
 
-    let products_note = "Top products and categories are not profiled: the segmentation reads orders without product ids or categories.";
-    let json = json!({
-        "as_of": p.as_of.to_string(),
-        "timezone": p.timezone.name(),
-        "min_group_size": p.min_group_size,
-        "purchasers": buyers.len(),
-        "ideal_rule": { "description": rule_text, "rule": rule_json },
-        "highlight_rule": { "lift_at_least": LIFT_HIGH, "lift_at_most": LIFT_LOW, "median_differs_by": MEDIAN_DIFF,
-                            "min_customers": p.min_group_size },
-        "ideal": ideal_json,
-        "negative": {
-            "rule": format!("Net revenue ≤ 0 or return rate ≥ {:.0}%.", 100.0 * NEGATIVE_RETURN_RATE),
-            "profile": neg_json,
-        },
-        "products": { "available": false, "note": products_note },
-    });
-    let markdown = format!(
-        "# Ideal customer profile ({as_of})\n\n\
+        let products_note = "Top products and categories are not profiled: the segmentation reads orders without product ids or categories.";
+        let json = json!({
+            "as_of": p.as_of.to_string(),
+            "timezone": p.timezone.name(),
+            "min_group_size": p.min_group_size,
+            "purchasers": buyers.len(),
+            "ideal_rule": { "description": rule_text, "rule": rule_json },
+            "highlight_rule": { "lift_at_least": LIFT_HIGH, "lift_at_most": LIFT_LOW, "median_differs_by": MEDIAN_DIFF,
+                                "min_customers": p.min_group_size },
+            "ideal": ideal_json,
+            "negative": {
+                "rule": format!("Net revenue ≤ 0 or return rate ≥ {:.0}%.", 100.0 * NEGATIVE_RETURN_RATE),
+                "profile": neg_json,
+            },
+            "products": { "available": false, "note": products_note },
+        });
+        let markdown = format!(
+            "# Ideal customer profile ({as_of})\n\n\
          ## Who counts as an ideal customer\n\n{rule_text}\n\n\
          A trait is called out when your best customers have it at least {hi}× as often as all customers \
          (or at most {lo}× as often), with at least {m} customers behind it; a median is called out when it \
@@ -946,21 +946,22 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
          - {products_note}\n\
          - `ideal_customers.csv` ranks every customer, prospect and lead with marketing consent by how much they \
          resemble your best customers (fit 0–100).\n",
-        as_of = p.as_of,
-        hi = LIFT_HIGH,
-        lo = LIFT_LOW,
-        m = p.min_group_size,
-        md = 100.0 * MEDIAN_DIFF,
-        tz = p.timezone.name(),
-        neg = 100.0 * NEGATIVE_RETURN_RATE,
-    );
-    Icp {
-        ideal,
-        negative,
-        traits,
-        values,
-        scoring,
-        json,
-        markdown,
-    }
+            as_of = p.as_of,
+            hi = LIFT_HIGH,
+            lo = LIFT_LOW,
+            m = p.min_group_size,
+            md = 100.0 * MEDIAN_DIFF,
+            tz = p.timezone.name(),
+            neg = 100.0 * NEGATIVE_RETURN_RATE,
+        );
+        Icp {
+            ideal,
+            negative,
+            traits,
+            values,
+            scoring,
+            json,
+            markdown,
+        }
+    })
 }
