@@ -119,7 +119,7 @@ pub(super) fn build<'a>(
         (f.fit, f.reasons)
     });
     let mut fits = Vec::with_capacity(n);
-    let mut ideal = Vec::new();
+    let mut ideal = Vec::with_capacity(n + scores.len());
     for ((i, c), (fit, reasons)) in r.customers.iter().enumerate().zip(computed) {
         fits.push(fit);
         if !opted_out[i] {
