@@ -476,6 +476,15 @@ fn golden_rfm_lifecycle_and_winback() {
     for f in &run.files {
         assert!(out.join(f).is_file(), "{f}");
     }
+    // And nothing is written that the manifest does not list.
+    let mut on_disk: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut listed = run.files.clone();
+    on_disk.sort();
+    listed.sort();
+    assert_eq!(on_disk, listed);
 }
 
 #[test]
