@@ -60,6 +60,10 @@ pub(super) fn profile<'a>(
     strings: &Interner,
     rules: &[RfmRule],
 ) -> Profile {
+    // The sales rows' place, else the customers dataset's (as in customers.csv).
+    let place = |sales: Option<u32>, customers: Option<u32>| {
+        sales.map(Source::Sales).or(customers.map(Source::Customers))
+    };
     let place_name = |s: &Source| match *s {
         Source::Sales(i) => places.name(i),
         Source::Customers(i) => strings.name(i),
@@ -94,19 +98,11 @@ pub(super) fn profile<'a>(
         multi_item_share: Some(buyers().map(|(_, b)| b.multi_item_share).sum::<f64>() / n as f64),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
         top_country: top(
-            buyers().filter_map(|(c, b)| {
-                b.country
-                    .map(Source::Sales)
-                    .or_else(|| c.attrs?.country.map(Source::Customers))
-            }),
+            buyers().filter_map(|(c, b)| place(b.country, c.attrs.and_then(|a| a.country))),
             place_name,
         ),
         top_city: top(
-            buyers().filter_map(|(c, b)| {
-                b.city
-                    .map(Source::Sales)
-                    .or_else(|| c.attrs?.city.map(Source::Customers))
-            }),
+            buyers().filter_map(|(c, b)| place(b.city, c.attrs.and_then(|a| a.city))),
             place_name,
         ),
         top_rfm_group: top(buyers().filter_map(|(c, _)| c.rfm.map(|r| r.group)), |&g| {
