@@ -3,11 +3,13 @@
 //! caller publishes. Every data row ends up written or rejected; the report's counts reconcile.
 
 pub mod convert;
+pub mod delimited;
 pub mod naming;
 pub mod prefetch;
 pub mod quarantine;
 pub mod reject;
 pub mod report;
+pub mod rows;
 pub mod sniff;
 pub mod source;
 pub mod writer;
@@ -28,10 +30,8 @@ use crate::values::{DateOrder, normalize_digits};
 use convert::{ConvertConfig, Converter};
 use quarantine::Quarantine;
 use report::{MappingReport, ReportError};
+use rows::{Entry, Row};
 use source::{Next, RecordSource};
-
-/// A row read while sampling: the record, or the reader's reason and detail for a bad row.
-type SampledRow = std::result::Result<StringRecord, (&'static str, String)>;
 
 /// Rows used to infer date order and decimal marks before converting.
 const SAMPLE_ROWS: usize = 20_000;
@@ -172,18 +172,26 @@ fn run(
     })?;
 
     let mut src_rows = prefetch::Prefetch::spawn(opened.source);
-    let mut samples: Vec<(u64, SampledRow)> = Vec::new();
-    let mut rec = StringRecord::new();
-    while samples.len() < SAMPLE_ROWS {
-        match src_rows.next(&mut rec)? {
-            Next::Record { line } => samples.push((line, Ok(rec.clone()))),
-            Next::Bad { line, reason, detail } => samples.push((line, Err((reason, detail)))),
-            Next::End => break,
+    // The first rows decide date order and number format; they are converted like the rest.
+    let mut held: Vec<prefetch::Chunk> = Vec::new();
+    let mut sampled = 0;
+    while sampled < SAMPLE_ROWS {
+        let Some(mut chunk) = src_rows.next_chunk() else { break };
+        if let Some(e) = chunk.error.take() {
+            return Err(e);
         }
+        sampled += chunk.rows.len();
+        held.push(chunk);
     }
-    let good: Vec<StringRecord> = samples
+    let whole_file_sampled = sampled < SAMPLE_ROWS;
+    let good: Vec<StringRecord> = held
         .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().cloned())
+        .flat_map(|c| c.rows.iter())
+        .take(SAMPLE_ROWS)
+        .filter_map(|e| match e {
+            Entry::Row(_, r) => Some(r.to_record()),
+            Entry::Bad(..) => None,
+        })
         .collect();
     let date_col = match dataset {
         Dataset::Sales => cmap.column_of(Field::OrderDate),
@@ -192,7 +200,6 @@ fn run(
     };
     let mut date_order = opts.date_order;
     if let (Some(dc), DateOrder::Auto) = (date_col, opts.date_order) {
-        let whole_file_sampled = samples.len() < SAMPLE_ROWS;
         date_order = decide_date_order(&good, dc, whole_file_sampled, || {
             Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source)
         })?;
@@ -221,18 +228,19 @@ fn run(
         out: &mut out,
         report,
     };
-    for (line, r) in samples {
-        match r {
-            Ok(r) => ctx.row(line, &r)?,
-            Err((reason, detail)) => ctx.bad(line, reason, &detail)?,
-        }
-    }
+    let mut chunks = held.into_iter();
     loop {
-        match src_rows.next(&mut rec)? {
-            Next::Record { line } => ctx.row(line, &rec)?,
-            Next::Bad { line, reason, detail } => ctx.bad(line, reason, &detail)?,
-            Next::End => break,
+        let Some(mut chunk) = chunks.next().or_else(|| src_rows.next_chunk()) else { break };
+        for e in chunk.rows.iter() {
+            match e {
+                Entry::Row(line, r) => ctx.row(line, &r)?,
+                Entry::Bad(line, reason, detail) => ctx.bad(line, reason, detail)?,
+            }
         }
+        if let Some(e) = chunk.error.take() {
+            return Err(e);
+        }
+        src_rows.recycle(chunk);
     }
     ctx.flush()?;
     report.parsing = Some(conv.settings());
@@ -262,7 +270,7 @@ struct RowCtx<'a> {
 }
 
 impl RowCtx<'_> {
-    fn row(&mut self, line: u64, rec: &StringRecord) -> Result<()> {
+    fn row(&mut self, line: u64, rec: &Row<'_>) -> Result<()> {
         self.report.rows.read += 1;
         // More cells than headers means an unquoted delimiter shifted the row: its values cannot be
         // trusted column by column.
@@ -301,7 +309,7 @@ impl RowCtx<'_> {
         reason: &str,
         column: Option<(&str, &str)>,
         detail: Option<&str>,
-        rec: Option<&StringRecord>,
+        rec: Option<&Row<'_>>,
     ) -> Result<()> {
         self.report.rows.rejected += 1;
         *self

@@ -1,35 +1,35 @@
-//! Reading ahead on a second thread. Decoding and splitting the text into records is a fifth of an
+//! Reading ahead on a second thread. Decoding and splitting the text into rows is a fifth of an
 //! ingest; done beside the conversion instead of before it, it costs no wall time.
 //!
-//! Records travel in chunks and the chunks travel back empty, so the record buffers are reused
-//! and the steady state allocates nothing per row.
+//! Rows travel in chunks and the chunks travel back empty, so their buffers are reused and the
+//! steady state allocates nothing per row.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use csv::StringRecord;
 
-use super::source::{Next, RecordSource};
-use crate::error::Result;
+use super::rows::Rows;
+use super::source::RecordSource;
+use crate::error::EngineError;
 
-/// Records per chunk: large enough that channel traffic is negligible, small enough that a few
+/// Rows per chunk: large enough that channel traffic is negligible, small enough that a few
 /// chunks in flight hold little memory.
 const CHUNK_ROWS: usize = 4096;
 /// Chunks read ahead of the consumer.
 const AHEAD: usize = 2;
 
+/// Rows in reading order, then the error that stopped the reading, if one did.
 #[derive(Default)]
-struct Chunk {
-    outcomes: Vec<Result<Next>>,
-    records: Vec<StringRecord>,
+pub struct Chunk {
+    pub rows: Rows,
+    pub error: Option<EngineError>,
 }
 
-/// A [`RecordSource`] that reads its inner source on a background thread.
+/// A [`RecordSource`] read on a background thread.
 pub struct Prefetch {
     rx: Option<Receiver<Chunk>>,
     recycle: SyncSender<Chunk>,
-    current: Chunk,
-    pos: usize,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -41,17 +41,20 @@ impl Prefetch {
         let handle = std::thread::Builder::new()
             .name("record-reader".into())
             .spawn(move || {
+                let mut scratch = StringRecord::new();
                 loop {
                     let mut chunk = recycled.try_recv().unwrap_or_default();
-                    chunk.outcomes.clear();
+                    chunk.rows.clear();
                     let mut finished = false;
-                    for i in 0..CHUNK_ROWS {
-                        if i == chunk.records.len() {
-                            chunk.records.push(StringRecord::new());
+                    while chunk.rows.len() < CHUNK_ROWS {
+                        match inner.next_into(&mut chunk.rows, &mut scratch) {
+                            Ok(true) => {}
+                            Ok(false) => finished = true,
+                            Err(e) => {
+                                chunk.error = Some(e);
+                                finished = true;
+                            }
                         }
-                        let outcome = inner.next(&mut chunk.records[i]);
-                        finished = !matches!(outcome, Ok(Next::Record { .. } | Next::Bad { .. }));
-                        chunk.outcomes.push(outcome);
                         if finished {
                             break;
                         }
@@ -66,10 +69,25 @@ impl Prefetch {
         Prefetch {
             rx: Some(rx),
             recycle,
-            current: Chunk::default(),
-            pos: 0,
             handle: Some(handle),
         }
+    }
+
+    /// The next chunk; `None` once every row (and the error, if any) has been handed out.
+    pub fn next_chunk(&mut self) -> Option<Chunk> {
+        match self.rx.as_ref().map(Receiver::recv) {
+            Some(Ok(chunk)) => Some(chunk),
+            // The reader stopped after its last chunk, or it panicked: re-raise that here.
+            _ => {
+                self.join();
+                None
+            }
+        }
+    }
+
+    /// Hands a used chunk back for its buffers to be reused.
+    pub fn recycle(&mut self, chunk: Chunk) {
+        let _ = self.recycle.try_send(chunk);
     }
 
     fn join(&mut self) {
@@ -78,34 +96,6 @@ impl Prefetch {
             && let Err(panic) = h.join()
         {
             std::panic::resume_unwind(panic);
-        }
-    }
-}
-
-impl RecordSource for Prefetch {
-    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
-        loop {
-            if self.pos < self.current.outcomes.len() {
-                let i = self.pos;
-                self.pos += 1;
-                // Swap rather than copy: the caller's old buffer goes back to the reader for reuse.
-                std::mem::swap(rec, &mut self.current.records[i]);
-                return std::mem::replace(&mut self.current.outcomes[i], Ok(Next::End));
-            }
-            let used = std::mem::take(&mut self.current);
-            if !used.records.is_empty() {
-                let _ = self.recycle.try_send(used);
-            }
-            self.pos = 0;
-            match self.rx.as_ref().map(Receiver::recv) {
-                Some(Ok(chunk)) => self.current = chunk,
-                // The reader stopped after its last outcome (End or an error) was consumed, or
-                // it panicked: re-raise that here.
-                _ => {
-                    self.join();
-                    return Ok(Next::End);
-                }
-            }
         }
     }
 }
@@ -123,7 +113,9 @@ impl Drop for Prefetch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::EngineError;
+    use crate::ingest::rows::Entry;
+    use crate::error::Result;
+    use crate::ingest::source::Next;
 
     /// `n` records, a bad row every 1000, then `end`.
     struct Counting {
@@ -157,18 +149,22 @@ mod tests {
 
     fn drain(p: &mut Prefetch) -> (Vec<u64>, Vec<u64>, Result<()>) {
         let (mut good, mut bad) = (Vec::new(), Vec::new());
-        let mut rec = StringRecord::new();
-        loop {
-            match p.next(&mut rec) {
-                Ok(Next::Record { line }) => {
-                    assert_eq!(rec.get(0), Some(line.to_string().as_str()));
-                    good.push(line);
+        while let Some(mut chunk) = p.next_chunk() {
+            for e in chunk.rows.iter() {
+                match e {
+                    Entry::Row(line, r) => {
+                        assert_eq!(r.get(0), Some(line.to_string().as_str()));
+                        good.push(line);
+                    }
+                    Entry::Bad(line, ..) => bad.push(line),
                 }
-                Ok(Next::Bad { line, .. }) => bad.push(line),
-                Ok(Next::End) => return (good, bad, Ok(())),
-                Err(e) => return (good, bad, Err(e)),
             }
+            if let Some(e) = chunk.error.take() {
+                return (good, bad, Err(e));
+            }
+            p.recycle(chunk);
         }
+        (good, bad, Ok(()))
     }
 
     #[test]
@@ -185,7 +181,7 @@ mod tests {
         assert_eq!(bad, (1..=n).filter(|i| i % 1000 == 0).collect::<Vec<_>>());
         assert!(good.windows(2).all(|w| w[0] < w[1]));
         // Reading past the end stays at the end.
-        assert!(matches!(p.next(&mut StringRecord::new()), Ok(Next::End)));
+        assert!(p.next_chunk().is_none());
     }
 
     #[test]
@@ -207,8 +203,8 @@ mod tests {
             i: 0,
             fail_at_end: false,
         }));
-        let mut rec = StringRecord::new();
-        assert!(matches!(p.next(&mut rec), Ok(Next::Record { line: 1 })));
+        let chunk = p.next_chunk().expect("a chunk");
+        assert!(matches!(chunk.rows.get(0), Some(Entry::Row(1, _))));
         drop(p); // joins the reader; a hang here would fail the test run
     }
 }

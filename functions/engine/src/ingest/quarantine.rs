@@ -4,10 +4,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use csv::StringRecord;
 use serde::Serialize;
 
 use super::writer::OutputFile;
+use super::rows::Row;
 use crate::error::{EngineError, Result};
 
 #[derive(Serialize)]
@@ -59,7 +59,7 @@ impl Quarantine {
         reason: &str,
         column: Option<(&str, &str)>,
         detail: Option<&str>,
-        record: Option<&StringRecord>,
+        record: Option<&Row<'_>>,
     ) -> Result<()> {
         let entry = Entry {
             line,

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use csv::StringRecord;
 
+use super::delimited::{DelimitedReader, Step};
 use super::reject::RejectReason;
+use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
 use crate::error::{EngineError, Result};
 use crate::mapping::header_score;
@@ -36,6 +38,17 @@ pub enum Next {
 
 pub trait RecordSource: Send {
     fn next(&mut self, rec: &mut StringRecord) -> Result<Next>;
+
+    /// Appends the next row, or the next undecodable row, to `out`; false at the end. Sources
+    /// that split text themselves write into `out` directly; the others fill `scratch`.
+    fn next_into(&mut self, out: &mut Rows, scratch: &mut StringRecord) -> Result<bool> {
+        match self.next(scratch)? {
+            Next::Record { line } => out.push_cells(line, scratch.iter()),
+            Next::Bad { line, reason, detail } => out.push_bad(line, reason, detail),
+            Next::End => return Ok(false),
+        }
+        Ok(true)
+    }
 }
 
 pub struct Opened {
@@ -85,34 +98,22 @@ fn pick_header(rows: &[Vec<String>], dataset: Option<Dataset>) -> (usize, Option
     (best.0, if best.1 > 0 { best.2 } else { None })
 }
 
-struct Pending {
-    rows: VecDeque<(u64, StringRecord)>,
-}
-
-impl Pending {
-    fn pop_into(&mut self, rec: &mut StringRecord) -> Option<u64> {
-        let (line, r) = self.rows.pop_front()?;
-        *rec = r;
-        Some(line)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Delimited text
 
 struct DelimitedSource {
-    rdr: csv::Reader<Box<dyn Read + Send>>,
-    /// csv-core records a record's position before consuming the `\n` of the previous `\r\n`, so
-    /// with Windows line endings every record after the first is reported one line early.
-    line_fix: u64,
-    pending: Pending,
+    rdr: DelimitedReader<Box<dyn Read + Send>>,
+    /// Rows read while looking for the header that come after it.
+    pending: VecDeque<(u64, StringRecord)>,
     path: std::path::PathBuf,
+    /// For [`RecordSource::next`], which the ingest itself does not use.
+    scratch: Rows,
 }
 
 fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn Read + Send>> {
     let raw = sniff::open_decompressed(path, fmt.compression, limits)?;
     Ok(match fmt.encoding {
-        // csv strips a UTF-8 BOM itself; plain UTF-8 goes straight through without transcoding.
+        // The reader drops a UTF-8 BOM itself; plain UTF-8 goes straight through without transcoding.
         TextEncoding::Utf8 | TextEncoding::Utf8Bom => raw,
         enc => Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -125,30 +126,29 @@ fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn R
 
 fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
     let reader = decoded_reader(path, fmt, limits)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(fmt.delimiter)
-        .quote(fmt.quote)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(reader);
-    let mut head: Vec<(u64, StringRecord)> = Vec::new();
-    let mut rec = StringRecord::new();
-    let line_fix = u64::from(fmt.crlf);
-    while head.len() < HEADER_SEARCH_ROWS {
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {
-                if rec.iter().all(|c| c.trim().is_empty()) {
-                    continue;
-                }
-                // The first record's position is right: no line ending precedes it.
-                let line = record_line(&rec, if head.is_empty() { 0 } else { line_fix });
-                head.push((line, rec.clone()));
+    let mut source = DelimitedSource {
+        rdr: DelimitedReader::new(reader, fmt.delimiter, fmt.quote),
+        pending: VecDeque::new(),
+        path: path.to_path_buf(),
+        scratch: Rows::default(),
+    };
+    let mut head = Rows::default();
+    while head.len() < HEADER_SEARCH_ROWS && source.next_into(&mut head, &mut StringRecord::new())? {
+        if let Some(Entry::Bad(line, ..)) = head.last() {
+            return Err(RejectReason::Malformed {
+                format: "text",
+                detail: format!("line {line} is not valid UTF-8"),
             }
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e, "text")),
+            .into());
         }
     }
+    let head: Vec<(u64, StringRecord)> = head
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Row(line, r) => Some((line, r.to_record())),
+            Entry::Bad(..) => None,
+        })
+        .collect();
     if head.is_empty() {
         return Err(RejectReason::Empty.into());
     }
@@ -162,16 +162,9 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
     let header_line = head[hi].0;
-    let pending = Pending {
-        rows: head.into_iter().skip(hi + 1).collect(),
-    };
+    source.pending = head.into_iter().skip(hi + 1).collect();
     Ok(Opened {
-        source: Box::new(DelimitedSource {
-            rdr,
-            line_fix,
-            pending,
-            path: path.to_path_buf(),
-        }),
+        source: Box::new(source),
         headers,
         header_line,
         preamble_rows: hi as u64,
@@ -179,51 +172,52 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
     })
 }
 
-fn record_line(rec: &StringRecord, line_fix: u64) -> u64 {
-    rec.position().map_or(0, |p| p.line() + line_fix)
-}
-
-fn csv_error(path: &Path, e: csv::Error, format: &'static str) -> EngineError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => sniff::classify_read_error(path, io),
-        other => RejectReason::Malformed {
-            format,
-            detail: format!("{other:?}"),
-        }
-        .into(),
-    }
-}
-
 impl RecordSource for DelimitedSource {
     fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
-        if let Some(line) = self.pending.pop_into(rec) {
-            return Ok(Next::Record { line });
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let next = match self.next_into(&mut scratch, rec)? {
+            false => Next::End,
+            true => match scratch.last() {
+                Some(Entry::Row(line, r)) => {
+                    rec.clear();
+                    r.iter().for_each(|c| rec.push_field(c));
+                    Next::Record { line }
+                }
+                Some(Entry::Bad(line, reason, detail)) => Next::Bad {
+                    line,
+                    reason,
+                    detail: detail.to_string(),
+                },
+                None => Next::End,
+            },
+        };
+        self.scratch = scratch;
+        Ok(next)
+    }
+
+    fn next_into(&mut self, out: &mut Rows, _: &mut StringRecord) -> Result<bool> {
+        if let Some((line, r)) = self.pending.pop_front() {
+            out.push_cells(line, r.iter());
+            return Ok(true);
         }
         loop {
-            match self.rdr.read_record(rec) {
-                Ok(true) => {
+            match self.rdr.next(out).map_err(|e| sniff::classify_read_error(&self.path, e))? {
+                Step::Record(_) => {
                     // Lines of only delimiters (",,,,") are padding some tools emit, not rows.
-                    if rec.iter().all(|c| c.trim().is_empty()) {
+                    if let Some(Entry::Row(_, r)) = out.last()
+                        && r.iter().all(|c| c.trim().is_empty())
+                    {
+                        out.pop();
                         continue;
                     }
-                    return Ok(Next::Record {
-                        line: record_line(rec, self.line_fix),
-                    });
+                    return Ok(true);
                 }
-                Ok(false) => return Ok(Next::End),
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line() + self.line_fix);
-                    match e.kind() {
-                        csv::ErrorKind::Utf8 { .. } => {
-                            return Ok(Next::Bad {
-                                line,
-                                reason: "bad_encoding",
-                                detail: "row is not valid UTF-8".into(),
-                            });
-                        }
-                        _ => return Err(csv_error(&self.path, e, "delimited text")),
-                    }
+                Step::BadUtf8(line) => {
+                    out.push_bad(line, "bad_encoding", "row is not valid UTF-8".into());
+                    return Ok(true);
                 }
+                Step::End => return Ok(false),
             }
         }
     }

@@ -135,7 +135,7 @@ impl Converter for ActivityConverter {
         Some("event_month")
     }
 
-    fn push(&mut self, line: u64, rec: &StringRecord) -> std::result::Result<(), RowReject> {
+    fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         let c = &self.cols;
         let Some(contact) = customer_key(rec, c.contact, c.email) else {
             return Err(RowReject::at("missing_contact", c.contact.or(c.email)));

@@ -115,7 +115,7 @@ impl Converter for CustomersConverter {
         None
     }
 
-    fn push(&mut self, line: u64, rec: &StringRecord) -> std::result::Result<(), RowReject> {
+    fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         let c = &self.cols;
         let Some(key) = customer_key(rec, c.customer_id, c.email) else {
             return Err(RowReject::at("missing_customer_id", c.customer_id.or(c.email)));

@@ -15,6 +15,7 @@ use chrono::{DateTime, Datelike, Utc};
 use csv::StringRecord;
 use serde::Serialize;
 
+use super::rows::{Cells, Row};
 use crate::error::Result;
 use crate::mapping::ColumnMapping;
 use crate::schema::{Dataset, Field};
@@ -68,7 +69,7 @@ pub trait Converter: Send {
     fn schema(&self) -> SchemaRef;
     /// Hive partition column written in the path (e.g. `order_month`), if the dataset is partitioned.
     fn partition_column(&self) -> Option<&'static str>;
-    fn push(&mut self, line: u64, rec: &StringRecord) -> std::result::Result<(), RowReject>;
+    fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject>;
     fn buffered(&self) -> usize;
     /// The buffered rows as one batch, with each row's partition (months since year 0), if partitioned.
     fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)>;
@@ -101,11 +102,12 @@ pub fn converter(
 // ---------------------------------------------------------------------------------------------
 // Shared cell helpers
 
-pub(crate) fn cell(rec: &StringRecord, col: Option<usize>) -> &str {
-    crate::values::trim_value(col.and_then(|c| rec.get(c)).unwrap_or(""))
+#[inline]
+pub(crate) fn cell<R: Cells>(rec: &R, col: Option<usize>) -> &str {
+    crate::values::trim_value(col.and_then(|c| rec.cell_at(c)).unwrap_or(""))
 }
 
-pub(crate) fn text(rec: &StringRecord, col: Option<usize>) -> Option<&str> {
+pub(crate) fn text<R: Cells>(rec: &R, col: Option<usize>) -> Option<&str> {
     let s = cell(rec, col);
     (!s.is_empty()).then_some(s)
 }
@@ -142,8 +144,8 @@ pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
 
 /// Customer key: the id when there is one, else the lower-cased email (so exports keyed by email,
 /// such as Shopify's, still give customers).
-pub(crate) fn customer_key(
-    rec: &StringRecord,
+pub(crate) fn customer_key<R: Cells>(
+    rec: &R,
     id_col: Option<usize>,
     email_col: Option<usize>,
 ) -> Option<Cow<'_, str>> {

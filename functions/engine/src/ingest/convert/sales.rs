@@ -164,7 +164,7 @@ impl SalesConverter {
 
     fn number(
         &self,
-        rec: &StringRecord,
+        rec: &Row<'_>,
         c: Option<usize>,
     ) -> Result<Option<crate::values::ParsedNumber>, RowReject> {
         self.numbers
@@ -242,7 +242,7 @@ impl Converter for SalesConverter {
         Some("order_month")
     }
 
-    fn push(&mut self, line: u64, rec: &StringRecord) -> std::result::Result<(), RowReject> {
+    fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
         let ts = match c.time {

@@ -1,0 +1,480 @@
+//! Splitting delimited text into records. Almost every line of a real export has no quote
+//! character: such a line is split at its delimiters with `memchr` (SIMD), and only lines that
+//! hold a quote (or a lone carriage return) go through `csv_core`'s state machine. On the 10 M-row
+//! benchmark file `csv::Reader` spent ~1.3 s of CPU here, a fifth of the ingest (BENCHMARKS.md).
+//!
+//! Records mean what they mean to `csv` with `flexible(true)` and the CRLF terminator: fields
+//! split at the delimiter; `\n`, `\r\n` or a lone `\r` end a record; quoted fields may hold
+//! delimiters, quotes (doubled) and line breaks; blank lines are skipped; a UTF-8 byte order mark
+//! at the start is dropped. Each record comes with the physical line it starts on (1-based).
+
+use std::io::Read;
+
+use csv_core::{ReadRecordResult, ReaderBuilder};
+
+use super::rows::Rows;
+
+/// Read size; also the longest line split without the state machine.
+const BLOCK: usize = 1 << 20;
+
+/// One step of [`DelimitedReader::next`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The record that starts on this line was appended to the rows.
+    Record(u64),
+    /// The record starting on this line is not valid UTF-8; it was skipped.
+    BadUtf8(u64),
+    End,
+}
+
+pub struct DelimitedReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Unread data is `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Line of `buf[start]`.
+    line: u64,
+    /// `buf[start..scanned]` is known to hold no `\n` (saves rescanning long CR-only text).
+    scanned: usize,
+    bom_checked: bool,
+    delimiter: u8,
+    quote: u8,
+    /// Quoted records are split by `csv_core` into these.
+    core: csv_core::Reader,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// Delimiter positions in the current line.
+    cuts: Vec<usize>,
+}
+
+impl<R: Read> DelimitedReader<R> {
+    pub fn new(inner: R, delimiter: u8, quote: u8) -> Self {
+        DelimitedReader {
+            inner,
+            buf: vec![0; BLOCK],
+            start: 0,
+            end: 0,
+            eof: false,
+            line: 1,
+            scanned: 0,
+            bom_checked: false,
+            delimiter,
+            quote,
+            core: ReaderBuilder::new().delimiter(delimiter).quote(quote).build(),
+            fields: vec![0; 4096],
+            ends: vec![0; 64],
+            cuts: Vec::new(),
+        }
+    }
+
+    /// Moves the unread data to the front and reads more after it. Sets `eof` when the source
+    /// has nothing more.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.scanned = self.scanned.saturating_sub(self.start);
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The index of the next `\n` in the unread data, if it is in the buffer.
+    fn next_newline(&mut self) -> Option<usize> {
+        let from = self.scanned.max(self.start);
+        match memchr::memchr(b'\n', &self.buf[from..self.end]) {
+            Some(i) => Some(from + i),
+            None => {
+                self.scanned = self.end;
+                None
+            }
+        }
+    }
+
+    pub fn next(&mut self, out: &mut Rows) -> std::io::Result<Step> {
+        loop {
+            if self.start == self.end {
+                if self.eof {
+                    return Ok(Step::End);
+                }
+                self.fill()?;
+                continue;
+            }
+            if !self.bom_checked {
+                // Only decided once three bytes are in (or the source ended).
+                if self.end - self.start < 3 && !self.eof {
+                    self.fill()?;
+                    continue;
+                }
+                self.bom_checked = true;
+                if self.buf[self.start..self.end].starts_with(b"\xEF\xBB\xBF") {
+                    self.start += 3;
+                }
+                continue;
+            }
+            let line_end = match self.next_newline() {
+                Some(i) => i,
+                None if self.eof => self.end,
+                // Room to read the rest of the line: read and look again.
+                None if self.start > 0 || self.end < self.buf.len() => {
+                    self.fill()?;
+                    continue;
+                }
+                // A "line" longer than the buffer (or text ending lines with CR only).
+                None => return self.quoted(out),
+            };
+            let text = &self.buf[self.start..line_end];
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            if text.is_empty() {
+                self.consume_line(line_end);
+                continue;
+            }
+            if !self.delimiter.is_ascii() {
+                return self.quoted(out);
+            }
+            self.cuts.clear();
+            let found = scan(text, self.delimiter, self.quote, &mut self.cuts);
+            if found.special {
+                return self.quoted(out);
+            }
+            let line = self.line;
+            let utf8 = if found.ascii {
+                // SAFETY: every byte is ASCII, so the bytes are valid UTF-8.
+                Ok(unsafe { std::str::from_utf8_unchecked(text) })
+            } else {
+                std::str::from_utf8(text)
+            };
+            let step = match utf8 {
+                // An ASCII delimiter's positions are char boundaries.
+                Ok(s) => {
+                    out.push_line(line, s, &self.cuts);
+                    Step::Record(line)
+                }
+                Err(_) => Step::BadUtf8(line),
+            };
+            self.consume_line(line_end);
+            return Ok(step);
+        }
+    }
+
+    /// Skips past the line ending at `line_end` (a `\n`, or the end of the data).
+    fn consume_line(&mut self, line_end: usize) {
+        if line_end < self.end {
+            self.start = line_end + 1;
+            self.line += 1;
+        } else {
+            self.start = line_end;
+        }
+    }
+
+    /// Reads one record with `csv_core`, from the current position (the start of a record).
+    fn quoted(&mut self, rows: &mut Rows) -> std::io::Result<Step> {
+        let line = self.line;
+        let (mut out, mut nends) = (0, 0);
+        loop {
+            let input = &self.buf[self.start..self.end];
+            let (res, nin, nout, nend) =
+                self.core
+                    .read_record(input, &mut self.fields[out..], &mut self.ends[nends..]);
+            self.line += memchr::memchr_iter(b'\n', &input[..nin]).count() as u64;
+            self.start += nin;
+            out += nout;
+            nends += nend;
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    // An empty input tells csv_core the data ended, so only fill when there is more.
+                    if !self.eof {
+                        self.fill()?;
+                    }
+                }
+                ReadRecordResult::OutputFull => {
+                    let n = self.fields.len();
+                    self.fields.resize(n * 2, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let n = self.ends.len();
+                    self.ends.resize(n * 2, 0);
+                }
+                ReadRecordResult::Record => break,
+                ReadRecordResult::End => return Ok(Step::End),
+            }
+        }
+        let Ok(s) = std::str::from_utf8(&self.fields[..out]) else {
+            return Ok(Step::BadUtf8(line));
+        };
+        // Cells end where csv_core says; with a delimiter that is not ASCII such an end can fall
+        // inside a character, and the record cannot be read as text.
+        let ends = &self.ends[..nends];
+        if !ends.iter().all(|&e| s.is_char_boundary(e)) {
+            return Ok(Step::BadUtf8(line));
+        }
+        rows.push_cells(
+            line,
+            ends.iter().scan(0, |from, &to| {
+                let cell = &s[*from..to];
+                *from = to;
+                Some(cell)
+            }),
+        );
+        Ok(Step::Record(line))
+    }
+}
+
+/// What [`scan`] found in a line.
+struct Scan {
+    /// A quote or a carriage return: only csv_core can split the line.
+    special: bool,
+    ascii: bool,
+}
+
+/// Pushes the positions of `delimiter` in `text` to `cuts`, in one pass that also looks for what
+/// only csv_core can read and for bytes beyond ASCII. Cells are ~10 bytes, so a `memchr` call
+/// per cell costs more than this.
+fn scan(text: &[u8], delimiter: u8, quote: u8, cuts: &mut Vec<usize>) -> Scan {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline: every CPU that runs this binary has it.
+        unsafe { scan_sse2(text, delimiter, quote, cuts) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scan_bytes(text, 0, delimiter, quote, cuts)
+    }
+}
+
+/// [`scan`] one byte at a time; `offset` is added to the positions.
+fn scan_bytes(text: &[u8], offset: usize, delimiter: u8, quote: u8, cuts: &mut Vec<usize>) -> Scan {
+    let (mut special, mut high) = (false, 0u8);
+    for (i, &b) in text.iter().enumerate() {
+        if b == delimiter {
+            cuts.push(offset + i);
+        }
+        special |= b == quote || b == b'\r';
+        high |= b;
+    }
+    Scan {
+        special,
+        ascii: high.is_ascii(),
+    }
+}
+
+/// [`scan`] 16 bytes at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn scan_sse2(text: &[u8], delimiter: u8, quote: u8, cuts: &mut Vec<usize>) -> Scan {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let chunks = text.chunks_exact(16);
+    let rest = chunks.remainder();
+    let (d, q, cr) = (
+        _mm_set1_epi8(delimiter as i8),
+        _mm_set1_epi8(quote as i8),
+        _mm_set1_epi8(b'\r' as i8),
+    );
+    let (mut special, mut high) = (0i32, 0i32);
+    for (k, chunk) in chunks.enumerate() {
+        // SAFETY: `chunk` is 16 readable bytes; the load has no alignment requirement.
+        let v = unsafe { _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>()) };
+        let mut delims = _mm_movemask_epi8(_mm_cmpeq_epi8(v, d)) as u32;
+        special |= _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, cr)));
+        high |= _mm_movemask_epi8(v);
+        while delims != 0 {
+            cuts.push(k * 16 + delims.trailing_zeros() as usize);
+            delims &= delims - 1;
+        }
+    }
+    let tail = scan_bytes(rest, text.len() - rest.len(), delimiter, quote, cuts);
+    Scan {
+        special: special != 0 || tail.special,
+        ascii: high == 0 && tail.ascii,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use csv::StringRecord;
+
+    use super::*;
+    use crate::ingest::rows::Entry;
+
+    /// The wide scan agrees with the byte loop on every position, quote, CR and non-ASCII byte.
+    #[test]
+    fn both_scans_agree() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let alphabet = b",;\"\rab1 \xC3\xA9";
+        for len in 0..200 {
+            for _ in 0..20 {
+                let text: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        // Every other line has no quote or CR, so both outcomes are common.
+                        let k = (state % 24) as usize;
+                        match alphabet.get(k) {
+                            Some(b'"' | b'\r') if len % 2 == 0 => b'x',
+                            Some(&b) => b,
+                            None => b'x',
+                        }
+                    })
+                    .collect();
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let wide = scan(&text, b',', b'"', &mut a);
+                let bytes = scan_bytes(&text, 0, b',', b'"', &mut b);
+                assert_eq!(a, b, "{text:?}");
+                assert_eq!((wide.special, wide.ascii), (bytes.special, bytes.ascii), "{text:?}");
+            }
+        }
+    }
+
+    /// Every record as (line, fields) or (line, "<bad utf-8>"), read through buffers of `block`
+    /// bytes by a reader that hands out at most `chunk` bytes per read.
+    fn read_all(data: &[u8], delimiter: u8, chunk: usize) -> Vec<(u64, Vec<String>)> {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(self.1);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = DelimitedReader::new(Trickle(data, chunk), delimiter, b'"');
+        let mut rows = Rows::default();
+        let mut out = Vec::new();
+        loop {
+            match r.next(&mut rows).unwrap() {
+                Step::Record(l) => {
+                    let Some(Entry::Row(line, row)) = rows.last() else {
+                        panic!("no row appended")
+                    };
+                    assert_eq!(line, l);
+                    out.push((l, row.iter().map(str::to_string).collect()));
+                }
+                Step::BadUtf8(l) => out.push((l, vec!["<bad utf-8>".to_string()])),
+                Step::End => return out,
+            }
+        }
+    }
+
+    /// The same records, lines and fields as `csv::Reader` (flexible, no headers), whose
+    /// lines are right for LF files without blank lines.
+    fn csv_crate(data: &[u8], delimiter: u8) -> Vec<(u64, Vec<String>)> {
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        let mut rec = StringRecord::new();
+        let mut out = Vec::new();
+        loop {
+            match r.read_record(&mut rec) {
+                Ok(true) => out.push((
+                    rec.position().unwrap().line(),
+                    rec.iter().map(str::to_string).collect(),
+                )),
+                Ok(false) => return out,
+                Err(e) => match e.kind() {
+                    csv::ErrorKind::Utf8 { pos, .. } => {
+                        out.push((pos.as_ref().unwrap().line(), vec!["<bad utf-8>".to_string()]))
+                    }
+                    _ => panic!("{e}"),
+                },
+            }
+        }
+    }
+
+    fn fields(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn plain_and_quoted_records_split_like_the_csv_crate() {
+        let data = "id,name,note\n1,Ali,plain\n2,\"Doe, Jane\",\"said \"\"hi\"\"\"\n3,,\n\
+                    4,\"two\nlines\",x\n5,رضا,۱۲۳\n6,a\"b,c\n7\n8,x,y,z,w\n"
+            .as_bytes();
+        for chunk in [1, 2, 3, 7, 64, 1 << 20] {
+            let got = read_all(data, b',', chunk);
+            assert_eq!(got, csv_crate(data, b','), "chunk {chunk}");
+        }
+        let got = read_all(data, b',', 1 << 20);
+        assert_eq!(got[2], (3, fields(&["2", "Doe, Jane", "said \"hi\""])));
+        assert_eq!(got[4], (5, fields(&["4", "two\nlines", "x"])));
+        // The record after a quoted line break starts on the line after it.
+        assert_eq!(got[5], (7, fields(&["5", "رضا", "۱۲۳"])));
+        assert_eq!(got[6].1, fields(&["6", "a\"b", "c"]));
+    }
+
+    #[test]
+    fn line_endings_blank_lines_and_bom() {
+        let crlf = b"\xEF\xBB\xBFa;b\r\n1;2\r\n\r\n3;\"x\r\ny\"\r\n4;5";
+        assert_eq!(
+            read_all(crlf, b';', 1 << 20),
+            [
+                (1, fields(&["a", "b"])),
+                (2, fields(&["1", "2"])),
+                // Line 3 is blank; lines are physical lines, also with CRLF.
+                (4, fields(&["3", "x\r\ny"])),
+                (6, fields(&["4", "5"])),
+            ]
+        );
+        for chunk in [1, 2, 5] {
+            assert_eq!(read_all(crlf, b';', chunk), read_all(crlf, b';', 1 << 20), "chunk {chunk}");
+        }
+        // Old Mac line endings: every CR ends a record, and all of it is on line 1.
+        assert_eq!(
+            read_all(b"a,b\r1,2\r3,4", b',', 1 << 20),
+            [(1, fields(&["a", "b"])), (1, fields(&["1", "2"])), (1, fields(&["3", "4"]))]
+        );
+        assert!(read_all(b"", b',', 4).is_empty());
+        assert!(read_all(b"\n\r\n\n", b',', 4).is_empty());
+        // Two bytes of a byte order mark are not one: an undecodable record.
+        assert_eq!(read_all(b"\xEF\xBB", b',', 1), [(1, fields(&["<bad utf-8>"]))]);
+    }
+
+    #[test]
+    fn invalid_utf8_spoils_only_its_record() {
+        let data = b"a,b\n1,\xFF\n\"2\",\"\xFE\"\n3,ok\n";
+        let got = read_all(data, b',', 1 << 20);
+        assert_eq!(
+            got,
+            [
+                (1, fields(&["a", "b"])),
+                (2, fields(&["<bad utf-8>"])),
+                (3, fields(&["<bad utf-8>"])),
+                (4, fields(&["3", "ok"])),
+            ]
+        );
+        assert_eq!(got, csv_crate(data, b','));
+    }
+
+    #[test]
+    fn lines_longer_than_the_buffer() {
+        let long = "x".repeat(3 * BLOCK);
+        let data = format!("a,b\n1,{long}\n\"2\",\"{long}\"\n3,z\n");
+        let got = read_all(data.as_bytes(), b',', 1 << 16);
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[1], (2, vec!["1".to_string(), long.clone()]));
+        assert_eq!(got[2], (3, vec!["2".to_string(), long]));
+        assert_eq!(got[3], (4, fields(&["3", "z"])));
+    }
+}
