@@ -29,7 +29,7 @@ pub(crate) fn ascii_replacement(c: char) -> Option<char> {
 pub fn normalize_digits(s: &str) -> Cow<'_, str> {
     // Every character rewritten here is encoded with lead byte 0xD9 or 0xDB, so one byte scan
     // settles the (overwhelmingly common) ASCII case. Those are lead bytes, hence char boundaries.
-    let Some(lead) = memchr::memchr2(0xD9, 0xDB, s.as_bytes()) else {
+    let Some(lead) = s.bytes().position(|b| b == 0xD9 || b == 0xDB) else {
         return Cow::Borrowed(s);
     };
     let Some((offset, _)) = s[lead..]

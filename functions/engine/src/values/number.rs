@@ -57,6 +57,39 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("تومن", "IRT"),
 ];
 
+/// Exact powers of ten as doubles (10^22 is the last one a double holds exactly).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `[+-]digits[mark digits]` (already checked to be that) as `str::parse` rounds it, or None.
+/// With at most 15 digits the integer is exact in a double, and so is 10^k for k ≤ 22, so one
+/// IEEE division gives the correctly rounded value, which is what `str::parse` returns
+/// (Clinger's fast path) — without its general machinery, a tenth of an ingest's conversion.
+#[inline]
+fn exact_decimal(b: &[u8], mark: u8) -> Option<f64> {
+    let (negative, body) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    // At most 15 digits: below 2^53.
+    if body.len() > 15 {
+        return None;
+    }
+    let (mut m, mut fraction) = (0u64, 0usize);
+    for (i, &c) in body.iter().enumerate() {
+        if c == mark {
+            fraction = body.len() - i - 1;
+        } else {
+            m = m * 10 + u64::from(c - b'0');
+        }
+    }
+    let v = m as f64 / POW10[fraction];
+    Some(if negative { -v } else { v })
+}
+
 impl NumberParser {
     pub fn new(decimal: DecimalMark) -> Self {
         NumberParser { decimal }
@@ -117,6 +150,9 @@ impl NumberParser {
         }
         if digits == 0 || marks > 1 {
             return None;
+        }
+        if let Some(v) = exact_decimal(b, mark) {
+            return Some(v);
         }
         if marks == 0 || mark == b'.' {
             return s.parse().ok();
@@ -428,6 +464,48 @@ fn single_mark_evidence(s: &str, at: usize, mark: DecimalMark) -> Option<Decimal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path gives the very double `str::parse` gives, across lengths, marks and signs.
+    #[test]
+    fn exact_decimals_match_the_standard_parser() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for _ in 0..400_000 {
+            let len = 1 + (next() % 17) as usize;
+            let mut t: String = (0..len).map(|_| char::from(b'0' + (next() % 10) as u8)).collect();
+            match next() % 4 {
+                0 => {}
+                _ => {
+                    let at = (next() as usize) % (len + 1);
+                    t.insert(at, '.');
+                }
+            }
+            match next() % 6 {
+                0 => t.insert(0, '-'),
+                1 => t.insert(0, '+'),
+                _ => {}
+            }
+            if t.trim_start_matches(['-', '+']) == "." {
+                continue;
+            }
+            let want: f64 = t.parse().unwrap();
+            if let Some(got) = exact_decimal(t.as_bytes(), b'.') {
+                assert_eq!(got.to_bits(), want.to_bits(), "{t}");
+                checked += 1;
+            }
+            let comma = t.replace('.', ",");
+            if let Some(got) = exact_decimal(comma.as_bytes(), b',') {
+                assert_eq!(got.to_bits(), want.to_bits(), "{comma}");
+            }
+        }
+        assert!(checked > 250_000, "the fast path took only {checked} values");
+    }
 
     const DOT: NumberParser = NumberParser {
         decimal: DecimalMark::Dot,

@@ -110,6 +110,8 @@ pub struct SalesConverter {
     months: Vec<i32>,
     stats: ConvertStats,
     schema: SchemaRef,
+    /// The last date cell parsed and its instant.
+    last_date: (String, DateTime<Utc>),
 }
 
 impl SalesConverter {
@@ -159,6 +161,7 @@ impl SalesConverter {
                 ..Default::default()
             },
             schema: sales_schema(),
+            last_date: (String::new(), DateTime::<Utc>::MIN_UTC),
         }
     }
 
@@ -245,9 +248,19 @@ impl Converter for SalesConverter {
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
+        // The lines of one order repeat its timestamp: parse each distinct run once.
         let ts = match c.time {
             Some(_) => self.dates.parse_parts(date_raw, cell(rec, c.time)),
-            None => self.dates.parse(date_raw),
+            None if !date_raw.is_empty() && date_raw == self.last_date.0 => Ok(Some(self.last_date.1)),
+            None => {
+                let ts = self.dates.parse(date_raw);
+                if let Ok(Some(t)) = ts {
+                    self.last_date.0.clear();
+                    self.last_date.0.push_str(date_raw);
+                    self.last_date.1 = t;
+                }
+                ts
+            }
         };
         let ts = match ts {
             Ok(Some(ts)) => ts,
