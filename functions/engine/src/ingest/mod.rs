@@ -30,8 +30,8 @@ use crate::values::{DateOrder, normalize_digits};
 use convert::{ConvertConfig, Converter};
 use quarantine::Quarantine;
 use report::{MappingReport, ReportError};
-use rows::{Entry, Row};
-use source::{Next, RecordSource};
+use rows::{Entry, Row, Rows};
+use source::RecordSource;
 
 /// Rows used to infer date order and decimal marks before converting.
 const SAMPLE_ROWS: usize = 20_000;
@@ -383,17 +383,14 @@ fn decide_date_order(
     }
     if !whole_file_sampled {
         let mut src = reopen()?;
-        let mut rec = StringRecord::new();
-        loop {
-            match src.next(&mut rec)? {
-                Next::Record { .. } => {
-                    if let Some(order) = rec.get(col).and_then(order_evidence) {
-                        return Ok(order);
-                    }
-                }
-                Next::Bad { .. } => {}
-                Next::End => break,
+        let mut rows = Rows::default();
+        while src.next(&mut rows)? {
+            if let Some(Entry::Row(_, r)) = rows.last()
+                && let Some(order) = r.get(col).and_then(order_evidence)
+            {
+                return Ok(order);
             }
+            rows.clear();
         }
     }
     let jumps = |day_first: bool| -> Option<i64> {

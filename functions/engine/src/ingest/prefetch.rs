@@ -7,8 +7,6 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use csv::StringRecord;
-
 use super::rows::Rows;
 use super::source::RecordSource;
 use crate::error::EngineError;
@@ -41,13 +39,12 @@ impl Prefetch {
         let handle = std::thread::Builder::new()
             .name("record-reader".into())
             .spawn(move || {
-                let mut scratch = StringRecord::new();
                 loop {
                     let mut chunk = recycled.try_recv().unwrap_or_default();
                     chunk.rows.clear();
                     let mut finished = false;
                     while chunk.rows.len() < CHUNK_ROWS {
-                        match inner.next_into(&mut chunk.rows, &mut scratch) {
+                        match inner.next(&mut chunk.rows) {
                             Ok(true) => {}
                             Ok(false) => finished = true,
                             Err(e) => {
@@ -113,9 +110,8 @@ impl Drop for Prefetch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::rows::Entry;
     use crate::error::Result;
-    use crate::ingest::source::Next;
+    use crate::ingest::rows::Entry;
 
     /// `n` records, a bad row every 1000, then `end`.
     struct Counting {
@@ -125,25 +121,21 @@ mod tests {
     }
 
     impl RecordSource for Counting {
-        fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
+        fn next(&mut self, out: &mut Rows) -> Result<bool> {
             self.i += 1;
             if self.i > self.n {
                 return if self.fail_at_end {
                     Err(EngineError::Invalid("disk gone".into()))
                 } else {
-                    Ok(Next::End)
+                    Ok(false)
                 };
             }
             if self.i.is_multiple_of(1000) {
-                return Ok(Next::Bad {
-                    line: self.i,
-                    reason: "bad_encoding",
-                    detail: String::new(),
-                });
+                out.push_bad(self.i, "bad_encoding", String::new());
+            } else {
+                out.push_cells(self.i, [self.i.to_string()]);
             }
-            rec.clear();
-            rec.push_field(&self.i.to_string());
-            Ok(Next::Record { line: self.i })
+            Ok(true)
         }
     }
 

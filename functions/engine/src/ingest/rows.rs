@@ -123,14 +123,14 @@ impl Rows {
         });
     }
 
-    pub fn push_cells<'s>(&mut self, line_no: u64, cells: impl IntoIterator<Item = &'s str>) {
+    pub fn push_cells<C: AsRef<str>>(&mut self, line_no: u64, cells: impl IntoIterator<Item = C>) {
         let start = self.text.len();
         let first = self.ends.len();
         for (i, c) in cells.into_iter().enumerate() {
             if i > 0 {
                 self.text.push(',');
             }
-            self.text.push_str(c);
+            self.text.push_str(c.as_ref());
             self.ends.push(self.text.len());
         }
         self.items.push(Item::Row {

@@ -1,6 +1,8 @@
-//! Record readers over every supported container. Each yields `csv::StringRecord`s (reused, so the
-//! hot loop does not allocate per row) with the source line number, after the header row.
+//! Record readers over every supported container. Each appends rows, with their source line
+//! numbers, after the header row, to [`Rows`] (whose buffers are reused, so the hot loop does not
+//! allocate per row).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -23,32 +25,10 @@ const JSON_KEY_SAMPLE: usize = 1000;
 /// A JSON array must be parsed whole; beyond this size we ask for JSON Lines instead.
 const MAX_JSON_ARRAY_BYTES: u64 = 512 * 1024 * 1024;
 
-pub enum Next {
-    Record {
-        line: u64,
-    },
-    /// A row the reader itself could not decode; it is quarantined with this reason.
-    Bad {
-        line: u64,
-        reason: &'static str,
-        detail: String,
-    },
-    End,
-}
-
 pub trait RecordSource: Send {
-    fn next(&mut self, rec: &mut StringRecord) -> Result<Next>;
-
-    /// Appends the next row, or the next undecodable row, to `out`; false at the end. Sources
-    /// that split text themselves write into `out` directly; the others fill `scratch`.
-    fn next_into(&mut self, out: &mut Rows, scratch: &mut StringRecord) -> Result<bool> {
-        match self.next(scratch)? {
-            Next::Record { line } => out.push_cells(line, scratch.iter()),
-            Next::Bad { line, reason, detail } => out.push_bad(line, reason, detail),
-            Next::End => return Ok(false),
-        }
-        Ok(true)
-    }
+    /// Appends the next row, or the next row that could not be decoded (with the reason it is
+    /// quarantined for), to `out`; false at the end.
+    fn next(&mut self, out: &mut Rows) -> Result<bool>;
 }
 
 pub struct Opened {
@@ -106,8 +86,6 @@ struct DelimitedSource {
     /// Rows read while looking for the header that come after it.
     pending: VecDeque<(u64, StringRecord)>,
     path: std::path::PathBuf,
-    /// For [`RecordSource::next`], which the ingest itself does not use.
-    scratch: Rows,
 }
 
 fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn Read + Send>> {
@@ -130,10 +108,9 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         rdr: DelimitedReader::new(reader, fmt.delimiter, fmt.quote),
         pending: VecDeque::new(),
         path: path.to_path_buf(),
-        scratch: Rows::default(),
     };
     let mut head = Rows::default();
-    while head.len() < HEADER_SEARCH_ROWS && source.next_into(&mut head, &mut StringRecord::new())? {
+    while head.len() < HEADER_SEARCH_ROWS && source.next(&mut head)? {
         if let Some(Entry::Bad(line, ..)) = head.last() {
             return Err(RejectReason::Malformed {
                 format: "text",
@@ -173,30 +150,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
 }
 
 impl RecordSource for DelimitedSource {
-    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        let next = match self.next_into(&mut scratch, rec)? {
-            false => Next::End,
-            true => match scratch.last() {
-                Some(Entry::Row(line, r)) => {
-                    rec.clear();
-                    r.iter().for_each(|c| rec.push_field(c));
-                    Next::Record { line }
-                }
-                Some(Entry::Bad(line, reason, detail)) => Next::Bad {
-                    line,
-                    reason,
-                    detail: detail.to_string(),
-                },
-                None => Next::End,
-            },
-        };
-        self.scratch = scratch;
-        Ok(next)
-    }
-
-    fn next_into(&mut self, out: &mut Rows, _: &mut StringRecord) -> Result<bool> {
+    fn next(&mut self, out: &mut Rows) -> Result<bool> {
         if let Some((line, r)) = self.pending.pop_front() {
             out.push_cells(line, r.iter());
             return Ok(true);
@@ -231,17 +185,12 @@ struct SheetSource {
 }
 
 impl RecordSource for SheetSource {
-    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
-        match self.rows.next() {
-            Some((line, cells)) => {
-                rec.clear();
-                for c in &cells {
-                    rec.push_field(c);
-                }
-                Ok(Next::Record { line })
-            }
-            None => Ok(Next::End),
-        }
+    fn next(&mut self, out: &mut Rows) -> Result<bool> {
+        let Some((line, cells)) = self.rows.next() else {
+            return Ok(false);
+        };
+        out.push_cells(line, &cells);
+        Ok(true)
     }
 }
 
@@ -378,24 +327,24 @@ where
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
 
-fn value_text(v: &serde_json::Value) -> String {
+fn value_text(v: &serde_json::Value) -> Cow<'_, str> {
     match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Bool(b) => b.to_string(),
-        serde_json::Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+        serde_json::Value::Null => Cow::Borrowed(""),
+        serde_json::Value::String(s) => Cow::Borrowed(s),
+        serde_json::Value::Bool(b) => Cow::Owned(b.to_string()),
+        serde_json::Value::Number(n) => Cow::Owned(n.to_string()),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
-fn fill(rec: &mut StringRecord, headers: &[String], obj: &JsonObject) {
-    rec.clear();
-    for h in headers {
-        match obj.get(h) {
-            Some(v) => rec.push_field(&value_text(v)),
-            None => rec.push_field(""),
-        }
-    }
+/// One object as a row: its values under `headers`, empty where it has no such key.
+fn push_object(out: &mut Rows, line: u64, headers: &[String], obj: &JsonObject) {
+    out.push_cells(
+        line,
+        headers
+            .iter()
+            .map(|h| obj.get(h).map_or(Cow::Borrowed(""), value_text)),
+    );
 }
 
 fn union_keys<'a>(objs: impl Iterator<Item = &'a JsonObject>) -> Vec<String> {
@@ -453,30 +402,24 @@ impl JsonLinesSource {
     }
 }
 
-fn emit(item: JsonItem, rec: &mut StringRecord, headers: &[String]) -> Next {
+fn emit(item: JsonItem, out: &mut Rows, headers: &[String]) {
     match item {
-        JsonItem::Obj(line, o) => {
-            fill(rec, headers, &o);
-            Next::Record { line }
-        }
-        JsonItem::Bad(line, detail) => Next::Bad {
-            line,
-            reason: "bad_json",
-            detail,
-        },
+        JsonItem::Obj(line, o) => push_object(out, line, headers, &o),
+        JsonItem::Bad(line, detail) => out.push_bad(line, "bad_json", detail),
     }
 }
 
 impl RecordSource for JsonLinesSource {
-    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
+    fn next(&mut self, out: &mut Rows) -> Result<bool> {
         let item = match self.pending.pop_front() {
             Some(i) => i,
             None => match self.read_item()? {
                 Some(i) => i,
-                None => return Ok(Next::End),
+                None => return Ok(false),
             },
         };
-        Ok(emit(item, rec, &self.headers))
+        emit(item, out, &self.headers);
+        Ok(true)
     }
 }
 
@@ -532,11 +475,12 @@ struct JsonArraySource {
 }
 
 impl RecordSource for JsonArraySource {
-    fn next(&mut self, rec: &mut StringRecord) -> Result<Next> {
-        Ok(match self.items.pop_front() {
-            Some(i) => emit(i, rec, &self.headers),
-            None => Next::End,
-        })
+    fn next(&mut self, out: &mut Rows) -> Result<bool> {
+        let Some(item) = self.items.pop_front() else {
+            return Ok(false);
+        };
+        emit(item, out, &self.headers);
+        Ok(true)
     }
 }
 
