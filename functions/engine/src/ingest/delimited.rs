@@ -79,6 +79,8 @@ impl<R: Read> DelimitedReader<R> {
             self.scanned = self.scanned.saturating_sub(self.start);
             self.start = 0;
         }
+        // The callers read only when there is room, but a full buffer must never pass for the
+        // end of the data (a zero-byte read).
         if self.end == self.buf.len() {
             self.buf.resize(self.buf.len() * 2, 0);
         }

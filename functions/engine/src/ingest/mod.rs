@@ -17,7 +17,6 @@ pub mod writer;
 use std::path::Path;
 use std::time::Instant;
 
-use csv::StringRecord;
 
 pub use reject::RejectReason;
 pub use report::{IngestReport, SourceRef, Status};
@@ -184,12 +183,12 @@ fn run(
         held.push(chunk);
     }
     let whole_file_sampled = sampled < SAMPLE_ROWS;
-    let good: Vec<StringRecord> = held
+    let good: Vec<Row<'_>> = held
         .iter()
         .flat_map(|c| c.rows.iter())
         .take(SAMPLE_ROWS)
         .filter_map(|e| match e {
-            Entry::Row(_, r) => Some(r.to_record()),
+            Entry::Row(_, r) => Some(r),
             Entry::Bad(..) => None,
         })
         .collect();
@@ -371,7 +370,7 @@ fn abc(v: &str) -> Option<(u32, u32, i32)> {
 /// chronological order (exports are written in date order: 12/2 … 12/9 is a week of December, not
 /// eight months of 2011); else the configured default.
 fn decide_date_order(
-    sample: &[StringRecord],
+    sample: &[Row<'_>],
     col: usize,
     whole_file_sampled: bool,
     reopen: impl FnOnce() -> Result<Box<dyn RecordSource>>,
@@ -419,9 +418,21 @@ mod tests {
 
     #[test]
     fn chronology_decides_when_no_value_is_unambiguous() {
-        let recs = |vals: &[&str]| -> Vec<StringRecord> {
-            vals.iter().map(|v| StringRecord::from(vec![*v])).collect()
+        let recs = |vals: &[&str]| -> Rows {
+            let mut rows = Rows::default();
+            for (i, v) in vals.iter().enumerate() {
+                rows.push_cells(i as u64 + 2, [*v]);
+            }
+            rows
         };
+        fn list(rows: &Rows) -> Vec<Row<'_>> {
+            rows.iter()
+                .filter_map(|e| match e {
+                    Entry::Row(_, r) => Some(r),
+                    Entry::Bad(..) => None,
+                })
+                .collect()
+        }
         let never = || -> Result<Box<dyn RecordSource>> { panic!("whole file was sampled") };
         let week_of_december = recs(&[
             "12/2/2011 8:26",
@@ -430,22 +441,22 @@ mod tests {
             "12/9/2011 12:50",
         ]);
         assert_eq!(
-            decide_date_order(&week_of_december, 0, true, never).unwrap(),
+            decide_date_order(&list(&week_of_december), 0, true, never).unwrap(),
             DateOrder::MonthFirst
         );
         let early_days = recs(&["01.02.2023", "03.02.2023", "07.02.2023", "10.02.2023"]);
         assert_eq!(
-            decide_date_order(&early_days, 0, true, never).unwrap(),
+            decide_date_order(&list(&early_days), 0, true, never).unwrap(),
             DateOrder::DayFirst
         );
         let evidence = recs(&["12/2/2011", "12/13/2011"]);
         assert_eq!(
-            decide_date_order(&evidence, 0, true, never).unwrap(),
+            decide_date_order(&list(&evidence), 0, true, never).unwrap(),
             DateOrder::Auto
         );
         let one_value = recs(&["05/06/2023"]);
         assert_eq!(
-            decide_date_order(&one_value, 0, true, never).unwrap(),
+            decide_date_order(&list(&one_value), 0, true, never).unwrap(),
             DateOrder::Auto
         );
     }

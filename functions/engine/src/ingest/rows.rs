@@ -2,27 +2,6 @@
 //! and its cells are slices of it. A `csv::StringRecord` per row cost a copy call per cell, which
 //! on exports of short cells was a tenth of an ingest (BENCHMARKS.md).
 
-use csv::StringRecord;
-
-/// Read access to one row's cells, for code that takes both [`Row`]s and `StringRecord`s.
-pub trait Cells {
-    fn cell_at(&self, i: usize) -> Option<&str>;
-}
-
-impl Cells for StringRecord {
-    #[inline]
-    fn cell_at(&self, i: usize) -> Option<&str> {
-        self.get(i)
-    }
-}
-
-impl Cells for Row<'_> {
-    #[inline]
-    fn cell_at(&self, i: usize) -> Option<&str> {
-        self.get(i)
-    }
-}
-
 /// One row: cell `i` is `text[start_i..ends[i]]`, where `start_0` is `start` and every other
 /// cell starts one byte (a separator) after the previous one ends.
 #[derive(Clone, Copy)]
@@ -51,14 +30,6 @@ impl<'a> Row<'a> {
 
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
         (0..self.ends.len()).filter_map(|i| self.get(i))
-    }
-
-    pub fn to_record(&self) -> StringRecord {
-        let mut r = StringRecord::new();
-        for c in self.iter() {
-            r.push_field(c);
-        }
-        r
     }
 }
 
@@ -212,6 +183,6 @@ mod tests {
         );
         let Some(Entry::Row(_, r)) = rows.get(1) else { panic!() };
         assert_eq!((r.len(), r.get(2), r.get(4)), (4, Some("x,y"), None));
-        assert_eq!(r.to_record(), StringRecord::from(vec!["a", "", "x,y", "d"]));
+        assert_eq!(r.iter().collect::<Vec<_>>(), ["a", "", "x,y", "d"]);
     }
 }

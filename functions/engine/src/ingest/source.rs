@@ -8,7 +8,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use csv::StringRecord;
 
 use super::delimited::{DelimitedReader, Step};
 use super::reject::RejectReason;
@@ -84,7 +83,7 @@ fn pick_header(rows: &[Vec<String>], dataset: Option<Dataset>) -> (usize, Option
 struct DelimitedSource {
     rdr: DelimitedReader<Box<dyn Read + Send>>,
     /// Rows read while looking for the header that come after it.
-    pending: VecDeque<(u64, StringRecord)>,
+    pending: VecDeque<(u64, Vec<String>)>,
     path: std::path::PathBuf,
 }
 
@@ -119,27 +118,23 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
             .into());
         }
     }
-    let head: Vec<(u64, StringRecord)> = head
+    let (lines, rows): (Vec<u64>, Vec<Vec<String>>) = head
         .iter()
         .filter_map(|e| match e {
-            Entry::Row(line, r) => Some((line, r.to_record())),
+            Entry::Row(line, r) => Some((line, r.iter().map(str::to_string).collect())),
             Entry::Bad(..) => None,
         })
-        .collect();
-    if head.is_empty() {
+        .unzip();
+    if rows.is_empty() {
         return Err(RejectReason::Empty.into());
     }
-    let rows: Vec<Vec<String>> = head
-        .iter()
-        .map(|(_, r)| r.iter().map(str::to_string).collect())
-        .collect();
     let (hi, guessed) = pick_header(&rows, dataset);
     let headers = rows[hi]
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
-    let header_line = head[hi].0;
-    source.pending = head.into_iter().skip(hi + 1).collect();
+    let header_line = lines[hi];
+    source.pending = lines.into_iter().zip(rows).skip(hi + 1).collect();
     Ok(Opened {
         source: Box::new(source),
         headers,
@@ -152,7 +147,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
 impl RecordSource for DelimitedSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
         if let Some((line, r)) = self.pending.pop_front() {
-            out.push_cells(line, r.iter());
+            out.push_cells(line, &r);
             return Ok(true);
         }
         loop {

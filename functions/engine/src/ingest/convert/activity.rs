@@ -4,7 +4,6 @@ use arrow::array::{
     ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
-use csv::StringRecord;
 
 use super::*;
 use crate::values::parse_duration_seconds;
@@ -95,7 +94,7 @@ pub struct ActivityConverter {
 }
 
 impl ActivityConverter {
-    pub fn new(m: &ColumnMapping, samples: &[StringRecord], cfg: &ConvertConfig) -> Self {
+    pub fn new(m: &ColumnMapping, samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
             contact: col(m, Field::CustomerId),
             email: col(m, Field::Email),

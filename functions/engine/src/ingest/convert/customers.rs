@@ -5,7 +5,6 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 use chrono::NaiveDate;
-use csv::StringRecord;
 
 use super::*;
 use crate::values::{normalize_gender, parse_bool};
@@ -68,7 +67,7 @@ fn days(d: NaiveDate) -> i32 {
 }
 
 impl CustomersConverter {
-    pub fn new(m: &ColumnMapping, samples: &[StringRecord], cfg: &ConvertConfig) -> Self {
+    pub fn new(m: &ColumnMapping, samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
             customer_id: col(m, Field::CustomerId),
             email: col(m, Field::Email),

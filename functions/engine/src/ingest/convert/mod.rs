@@ -12,10 +12,9 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder, new_null_array};
 use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Datelike, Utc};
-use csv::StringRecord;
 use serde::Serialize;
 
-use super::rows::{Cells, Row};
+use super::rows::Row;
 use crate::error::Result;
 use crate::mapping::ColumnMapping;
 use crate::schema::{Dataset, Field};
@@ -89,7 +88,7 @@ pub fn converter(
     dataset: Dataset,
     mapping: &ColumnMapping,
     headers: &[String],
-    samples: &[StringRecord],
+    samples: &[Row<'_>],
     cfg: &ConvertConfig,
 ) -> Box<dyn Converter> {
     match dataset {
@@ -103,11 +102,11 @@ pub fn converter(
 // Shared cell helpers
 
 #[inline]
-pub(crate) fn cell<R: Cells>(rec: &R, col: Option<usize>) -> &str {
-    crate::values::trim_value(col.and_then(|c| rec.cell_at(c)).unwrap_or(""))
+pub(crate) fn cell<'a>(rec: &Row<'a>, col: Option<usize>) -> &'a str {
+    crate::values::trim_value(col.and_then(|c| rec.get(c)).unwrap_or(""))
 }
 
-pub(crate) fn text<R: Cells>(rec: &R, col: Option<usize>) -> Option<&str> {
+pub(crate) fn text<'a>(rec: &Row<'a>, col: Option<usize>) -> Option<&'a str> {
     let s = cell(rec, col);
     (!s.is_empty()).then_some(s)
 }
@@ -144,26 +143,26 @@ pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
 
 /// Customer key: the id when there is one, else the lower-cased email (so exports keyed by email,
 /// such as Shopify's, still give customers).
-pub(crate) fn customer_key<R: Cells>(
-    rec: &R,
+pub(crate) fn customer_key<'a>(
+    rec: &Row<'a>,
     id_col: Option<usize>,
     email_col: Option<usize>,
-) -> Option<Cow<'_, str>> {
+) -> Option<Cow<'a, str>> {
     id_value(cell(rec, id_col)).or_else(|| email_value(cell(rec, email_col)))
 }
 
-pub(crate) fn samples_of(samples: &[StringRecord], col: Option<usize>) -> impl Iterator<Item = &str> + Clone {
+pub(crate) fn samples_of<'a>(samples: &'a [Row<'a>], col: Option<usize>) -> impl Iterator<Item = &'a str> + Clone {
     samples
         .iter()
         .map(move |r| cell(r, col))
         .filter(|s| !s.is_empty())
 }
 
-pub(crate) fn date_parser(samples: &[StringRecord], col: Option<usize>, cfg: &ConvertConfig) -> DateParser {
+pub(crate) fn date_parser(samples: &[Row<'_>], col: Option<usize>, cfg: &ConvertConfig) -> DateParser {
     DateParser::infer(samples_of(samples, col), cfg.date_order, cfg.timezone)
 }
 
-pub(crate) fn number_parser(samples: &[StringRecord], cols: &[Option<usize>]) -> NumberParser {
+pub(crate) fn number_parser(samples: &[Row<'_>], cols: &[Option<usize>]) -> NumberParser {
     NumberParser::infer(cols.iter().flat_map(|c| samples_of(samples, *c)))
 }
 

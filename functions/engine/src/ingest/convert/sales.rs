@@ -5,7 +5,6 @@ use arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
-use csv::StringRecord;
 
 use super::*;
 use crate::values::ValueError;
@@ -115,7 +114,7 @@ pub struct SalesConverter {
 }
 
 impl SalesConverter {
-    pub fn new(m: &ColumnMapping, headers: &[String], samples: &[StringRecord], cfg: &ConvertConfig) -> Self {
+    pub fn new(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
             order_id: col(m, Field::OrderId),
             customer_id: col(m, Field::CustomerId),
