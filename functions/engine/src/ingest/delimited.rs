@@ -344,7 +344,11 @@ mod tests {
                 let wide = scan(&text, b',', b'"', &mut a);
                 let bytes = scan_bytes(&text, 0, b',', b'"', &mut b);
                 assert_eq!(a, b, "{text:?}");
-                assert_eq!((wide.special, wide.ascii), (bytes.special, bytes.ascii), "{text:?}");
+                assert_eq!(
+                    (wide.special, wide.ascii),
+                    (bytes.special, bytes.ascii),
+                    "{text:?}"
+                );
             }
         }
     }
@@ -441,12 +445,20 @@ mod tests {
             ]
         );
         for chunk in [1, 2, 5] {
-            assert_eq!(read_all(crlf, b';', chunk), read_all(crlf, b';', 1 << 20), "chunk {chunk}");
+            assert_eq!(
+                read_all(crlf, b';', chunk),
+                read_all(crlf, b';', 1 << 20),
+                "chunk {chunk}"
+            );
         }
         // Old Mac line endings: every CR ends a record, and all of it is on line 1.
         assert_eq!(
             read_all(b"a,b\r1,2\r3,4", b',', 1 << 20),
-            [(1, fields(&["a", "b"])), (1, fields(&["1", "2"])), (1, fields(&["3", "4"]))]
+            [
+                (1, fields(&["a", "b"])),
+                (1, fields(&["1", "2"])),
+                (1, fields(&["3", "4"]))
+            ]
         );
         assert!(read_all(b"", b',', 4).is_empty());
         assert!(read_all(b"\n\r\n\n", b',', 4).is_empty());

@@ -17,7 +17,6 @@ pub mod writer;
 use std::path::Path;
 use std::time::Instant;
 
-
 pub use reject::RejectReason;
 pub use report::{IngestReport, SourceRef, Status};
 pub use writer::OutputFile;
@@ -175,7 +174,9 @@ fn run(
     let mut held: Vec<prefetch::Chunk> = Vec::new();
     let mut sampled = 0;
     while sampled < SAMPLE_ROWS {
-        let Some(mut chunk) = src_rows.next_chunk() else { break };
+        let Some(mut chunk) = src_rows.next_chunk() else {
+            break;
+        };
         if let Some(e) = chunk.error.take() {
             return Err(e);
         }
@@ -229,7 +230,9 @@ fn run(
     };
     let mut chunks = held.into_iter();
     loop {
-        let Some(mut chunk) = chunks.next().or_else(|| src_rows.next_chunk()) else { break };
+        let Some(mut chunk) = chunks.next().or_else(|| src_rows.next_chunk()) else {
+            break;
+        };
         for e in chunk.rows.iter() {
             match e {
                 Entry::Row(line, r) => ctx.row(line, &r)?,

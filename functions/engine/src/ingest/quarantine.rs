@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::writer::OutputFile;
 use super::rows::Row;
+use super::writer::OutputFile;
 use crate::error::{EngineError, Result};
 
 #[derive(Serialize)]

@@ -181,7 +181,9 @@ mod tests {
                 (6, "only".to_string()),
             ]
         );
-        let Some(Entry::Row(_, r)) = rows.get(1) else { panic!() };
+        let Some(Entry::Row(_, r)) = rows.get(1) else {
+            panic!()
+        };
         assert_eq!((r.len(), r.get(2), r.get(4)), (4, Some("x,y"), None));
         assert_eq!(r.iter().collect::<Vec<_>>(), ["a", "", "x,y", "d"]);
     }

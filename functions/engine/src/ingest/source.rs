@@ -8,7 +8,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-
 use super::delimited::{DelimitedReader, Step};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
@@ -151,7 +150,11 @@ impl RecordSource for DelimitedSource {
             return Ok(true);
         }
         loop {
-            match self.rdr.next(out).map_err(|e| sniff::classify_read_error(&self.path, e))? {
+            match self
+                .rdr
+                .next(out)
+                .map_err(|e| sniff::classify_read_error(&self.path, e))?
+            {
                 Step::Record(_) => {
                     // Lines of only delimiters (",,,,") are padding some tools emit, not rows.
                     if let Some(Entry::Row(_, r)) = out.last()

@@ -151,7 +151,10 @@ pub(crate) fn customer_key<'a>(
     id_value(cell(rec, id_col)).or_else(|| email_value(cell(rec, email_col)))
 }
 
-pub(crate) fn samples_of<'a>(samples: &'a [Row<'a>], col: Option<usize>) -> impl Iterator<Item = &'a str> + Clone {
+pub(crate) fn samples_of<'a>(
+    samples: &'a [Row<'a>],
+    col: Option<usize>,
+) -> impl Iterator<Item = &'a str> + Clone {
     samples
         .iter()
         .map(move |r| cell(r, col))
