@@ -15,7 +15,10 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn ingest(rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir) {
-    let path = fixture(rel);
+    ingest_path(&fixture(rel), rel, opts)
+}
+
+fn ingest_path(path: &Path, rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir) {
     let size = std::fs::metadata(&path).unwrap().len();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let src = SourceRef {
@@ -26,7 +29,7 @@ fn ingest(rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir)
         size,
     };
     let staging = tempfile::tempdir().unwrap();
-    let out = ingest_file(&path, src, opts, staging.path()).unwrap();
+    let out = ingest_file(path, src, opts, staging.path()).unwrap();
     let r = &out.report.rows;
     assert_eq!(r.read, r.written + r.rejected, "{rel}: rows must reconcile");
     (out, staging)
@@ -244,4 +247,81 @@ fn mapping_override_reads_a_file_the_synonyms_cannot() {
     let out = ingest_file(&path, src, &opts, staging.path()).unwrap();
     assert_eq!(out.report.rows.written, 1);
     assert_eq!(floats(&batches(&out), "line_amount"), [28.5]);
+}
+
+/// Past the sniffer's sample, so the file is read as UTF-8: a row with a byte that is not UTF-8 is
+/// quarantined under its own line, the rows around it are kept, blank lines and a quoted line
+/// break count as lines, and the counts reconcile.
+#[test]
+fn a_row_that_is_not_utf8_is_quarantined_and_the_others_kept() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(
+        f,
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+    )
+    .unwrap();
+    let plain = 5000;
+    for i in 0..plain {
+        writeln!(
+            f,
+            "{},{},PLAIN ITEM {},2,1/{}/2023 10:00,1.5,{},Iran",
+            100 + i / 4,
+            i % 50,
+            i,
+            1 + i % 28,
+            1000 + i % 90
+        )
+        .unwrap();
+    }
+    // Line plain + 2: Latin-1 "é", not UTF-8.
+    f.write_all(b"9001,7,CAF\xC9 AU LAIT,1,2/1/2023 10:00,3.0,1001,France\n")
+        .unwrap();
+    // A blank line, then a quoted line break: the next rows start on lines plain + 4 and + 6.
+    f.write_all(b"\n9002,8,\"TWO\nLINES\",1,2/2/2023 10:00,4.0,1002,France\n")
+        .unwrap();
+    f.write_all(b"9003,9,LAST,1,2/3/2023 10:00,5.0,1003,France\n")
+        .unwrap();
+    drop(f);
+    let opts = IngestOptions {
+        date_order: DateOrder::MonthFirst,
+        ..Default::default()
+    };
+    let (out, _staging) = ingest_path(&path, "export.csv", &opts);
+    let rows = &out.report.rows;
+    assert_eq!(
+        (rows.read, rows.written, rows.rejected),
+        (plain + 3, plain + 2, 1)
+    );
+    assert_eq!(rows.rejected_by_reason.get("bad_encoding"), Some(&1));
+    let q = out
+        .files
+        .iter()
+        .find(|f| f.key.starts_with("quarantine/"))
+        .unwrap();
+    let entry: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&q.path).unwrap().trim()).unwrap();
+    assert_eq!(entry["line"], plain + 2);
+    assert_eq!(entry["reason"], "bad_encoding");
+
+    let b = batches(&out);
+    let ids = strings(&b, "order_id");
+    let lines: Vec<i64> = b
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name("source_line")
+                .unwrap()
+                .as_primitive::<arrow::datatypes::Int64Type>();
+            a.values().to_vec()
+        })
+        .collect();
+    let at = |id: &str| lines[ids.iter().position(|o| o.as_deref() == Some(id)).unwrap()];
+    assert_eq!(
+        (at("100"), at("9002"), at("9003")),
+        (2, plain as i64 + 4, plain as i64 + 6)
+    );
+    assert!(strings(&b, "product_name").contains(&Some("TWO\nLINES".to_string())));
 }
