@@ -19,7 +19,7 @@ fn ingest(rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir)
 }
 
 fn ingest_path(path: &Path, rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir) {
-    let size = std::fs::metadata(&path).unwrap().len();
+    let size = std::fs::metadata(path).unwrap().len();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let src = SourceRef {
         bucket: None,
