@@ -58,15 +58,18 @@ impl LocalStore {
 }
 
 /// A hard link to `src` at `dest`, else a copy (other filesystem, no link support). An existing
-/// `dest` is removed first: it may be a link to `src` itself, which a copy would truncate.
+/// `dest` is removed first: it may be a link to `src` itself, which a copy would truncate. A
+/// symbolic link is resolved first, since `link` would copy the link itself (and a relative one
+/// would point elsewhere from `dest`).
 fn link_or_copy(src: &Path, dest: &Path) -> std::io::Result<()> {
     match std::fs::remove_file(dest) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    match std::fs::hard_link(src, dest) {
+    let src = std::fs::canonicalize(src)?;
+    match std::fs::hard_link(&src, dest) {
         Ok(()) => Ok(()),
-        Err(_) => std::fs::copy(src, dest).map(|_| ()),
+        Err(_) => std::fs::copy(&src, dest).map(|_| ()),
     }
 }
 
@@ -202,5 +205,24 @@ mod tests {
         assert_eq!(block_on(store.get("latest/out.csv")).unwrap().unwrap(), b"v2");
         assert_eq!(block_on(store.get("runs/a/out.csv")).unwrap().unwrap(), b"v1");
         assert_eq!(std::fs::read_to_string(&got).unwrap(), "v1");
+    }
+
+    /// An object that is a relative symbolic link (an export linked into the folder) downloads
+    /// as its target's content, not as a link that points nowhere from the download folder.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_object_downloads_as_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let bucket = dir.path().join("bucket");
+        std::fs::create_dir_all(bucket.join("curated")).unwrap();
+        std::fs::write(bucket.join("real.csv"), "data").unwrap();
+        std::os::unix::fs::symlink("../real.csv", bucket.join("curated/linked.csv")).unwrap();
+        let store = LocalStore::new(&bucket);
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        let got = work.join("got.csv");
+        block_on(store.download("curated/linked.csv", &got)).unwrap();
+        assert_eq!(std::fs::read_to_string(&got).unwrap(), "data");
+        assert!(!std::fs::symlink_metadata(&got).unwrap().file_type().is_symlink());
     }
 }
