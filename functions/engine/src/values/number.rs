@@ -63,10 +63,11 @@ const POW10: [f64; 23] = [
     1e19, 1e20, 1e21, 1e22,
 ];
 
-/// `[+-]digits[mark digits]` (already checked to be that) as `str::parse` rounds it, or None.
-/// With at most 15 digits the integer is exact in a double, and so is 10^k for k ≤ 22, so one
-/// IEEE division gives the correctly rounded value, which is what `str::parse` returns
-/// (Clinger's fast path) — without its general machinery, a tenth of an ingest's conversion.
+/// `[+-]digits[mark digits]` as `str::parse` rounds it; None for anything else, and for more than
+/// 15 bytes after the sign (left to `str::parse`). With at most 15 digits the integer is exact in
+/// a double, and so is 10^k for k ≤ 22, so one IEEE division gives the correctly rounded value,
+/// which is what `str::parse` returns (Clinger's fast path) — without its general machinery, a
+/// tenth of an ingest's conversion. Checks and accumulates in one pass: this is per number cell.
 #[inline]
 fn exact_decimal(b: &[u8], mark: u8) -> Option<f64> {
     let (negative, body) = match b.first() {
@@ -78,13 +79,19 @@ fn exact_decimal(b: &[u8], mark: u8) -> Option<f64> {
     if body.len() > 15 {
         return None;
     }
-    let (mut m, mut fraction) = (0u64, 0usize);
+    let (mut m, mut fraction, mut marks) = (0u64, 0usize, 0usize);
     for (i, &c) in body.iter().enumerate() {
-        if c == mark {
+        if c.is_ascii_digit() {
+            m = m * 10 + u64::from(c - b'0');
+        } else if c == mark {
+            marks += 1;
             fraction = body.len() - i - 1;
         } else {
-            m = m * 10 + u64::from(c - b'0');
+            return None;
         }
+    }
+    if marks > 1 || body.len() == marks {
+        return None;
     }
     let v = m as f64 / POW10[fraction];
     Some(if negative { -v } else { v })
@@ -134,6 +141,10 @@ impl NumberParser {
             DecimalMark::Dot => b'.',
             DecimalMark::Comma => b',',
         };
+        if let Some(v) = exact_decimal(b, mark) {
+            return Some(v);
+        }
+        // Longer numbers: the same shape, read by the standard parser.
         let body = match b.first() {
             Some(b'-' | b'+') => &b[1..],
             _ => b,
@@ -150,9 +161,6 @@ impl NumberParser {
         }
         if digits == 0 || marks > 1 {
             return None;
-        }
-        if let Some(v) = exact_decimal(b, mark) {
-            return Some(v);
         }
         if marks == 0 || mark == b'.' {
             return s.parse().ok();
@@ -505,6 +513,14 @@ mod tests {
             }
         }
         assert!(checked > 250_000, "the fast path took only {checked} values");
+        // It also decides the shape: anything else goes to the other paths.
+        for bad in [
+            "", "-", "+", ".", "-.", "1.2.3", "1a", "1,5", "--1", "1-", " 1", "١",
+        ] {
+            assert_eq!(exact_decimal(bad.as_bytes(), b'.'), None, "{bad:?}");
+        }
+        assert_eq!(exact_decimal(b"1.5", b','), None);
+        assert_eq!(exact_decimal(b"+.5", b'.'), Some(0.5));
     }
 
     const DOT: NumberParser = NumberParser {
