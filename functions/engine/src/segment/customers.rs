@@ -6,7 +6,8 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Date32Type, Int32Type};
 
 use super::SegmentError;
-use super::sales::{Interner, arrow_err, column, open_parquet, projected_reader, str_at};
+use super::interner::Interner;
+use super::sales::{arrow_err, column, open_parquet, projected_reader, str_at};
 
 /// One customer's attributes; strings are interned in the shared `strings` interner.
 #[derive(Clone, Copy, Debug, Default)]

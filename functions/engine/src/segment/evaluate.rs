@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::sales::{Interner, read_sales};
+use super::interner::Interner;
+use super::sales::read_sales;
 use super::{SegmentError, SegmentInputs, SegmentParams, end_of_day};
 
 /// Share of the cut-off's purchasers that counts as "top value" in the horizon.

@@ -4,8 +4,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 use chrono_tz::Tz;
 
 use super::customers::Attrs;
+use super::interner::Interner;
 use super::rfm::{group_of, quintile_scores, rank_value};
-use super::sales::{Interner, MICROS_PER_DAY, NONE, Order, SalesData};
+use super::sales::{MICROS_PER_DAY, NONE, Order, SalesData};
 use super::{RfmRule, SegmentParams};
 
 pub(super) const WEEKDAYS: [&str; 7] = [

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::features::{Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, median};
+use super::interner::Interner;
 use super::output::{Report, fixed, round};
-use super::sales::{Interner, SalesData};
+use super::sales::SalesData;
 
 /// Which customers form the ideal group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

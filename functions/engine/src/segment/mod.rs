@@ -17,6 +17,7 @@ mod hash;
 mod icp;
 #[cfg(test)]
 mod icp_tests;
+mod interner;
 mod output;
 mod par;
 mod profile;
@@ -33,8 +34,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use features::{Clock, Customer, Stage};
+use interner::Interner;
 use output::{Report, SegmentOut};
-use sales::Interner;
 
 pub use activation::PseudonymKey;
 pub use evaluate::{EvalReport, evaluate_lookalike};

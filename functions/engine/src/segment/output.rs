@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 
 use super::SegmentError;
 use super::features::{Behaviour, Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, from_epoch_days};
+use super::interner::Interner;
 use super::profile::{Profile, suppressed};
-use super::sales::Interner;
 use super::{RfmRule, SegmentParams};
 
 pub(super) const CUSTOMERS_PARQUET: &str = "customers.parquet";

@@ -6,7 +6,7 @@ use std::hash::Hash;
 use super::cluster::Cluster;
 use super::features::{Customer, Stage, median};
 use super::hash::MixMap;
-use super::sales::Interner;
+use super::interner::Interner;
 use super::{RfmRule, SegmentParams};
 
 #[derive(Clone, Debug, Default)]

@@ -1258,8 +1258,8 @@ fn scale_200k_customers() {
     let p = checked("2024-06-30", None);
     {
         let (c0, w0) = (cpu(), std::time::Instant::now());
-        let mut ids = sales::Interner::default();
-        let mut places = sales::Interner::default();
+        let mut ids = interner::Interner::default();
+        let mut places = interner::Interner::default();
         let clock = features::Clock {
             as_of: p.as_of,
             tz: p.timezone,
