@@ -4,7 +4,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 use chrono_tz::Tz;
 
 use super::customers::Attrs;
-use super::interner::Interner;
+use super::interner::{Interner, sort_key};
 use super::rfm::{group_of, quintile_scores, rank_value};
 use super::sales::{MICROS_PER_DAY, NONE, Order, SalesData};
 use super::{RfmRule, SegmentParams};
@@ -216,30 +216,36 @@ pub(super) fn build_customers(
     places: &Interner,
     clock: &Clock,
 ) -> Vec<Customer> {
-    let mut behaviours: Vec<Option<Behaviour>> = vec![None; ids.len()];
     let runs: Vec<&[Order]> = sales.orders.chunk_by(|a, b| a.cust == b.cust).collect();
     // Each customer's behaviour depends on their orders alone: computed on all cores.
-    let computed = super::par::map_range(runs.len(), |j| behaviour(runs[j], sales, places, clock));
-    for (run, b) in runs.iter().zip(computed) {
-        behaviours[run[0].cust as usize] = Some(b);
+    let mut computed: Vec<Option<Behaviour>> =
+        super::par::map_range(runs.len(), |j| Some(behaviour(runs[j], sales, places, clock)));
+    let mut run_of = vec![u32::MAX; ids.len()];
+    for (j, run) in runs.iter().enumerate() {
+        run_of[run[0].cust as usize] = j as u32;
     }
     let as_of_days = epoch_days(clock.as_of);
-    let mut keep: Vec<u32> = (0..ids.len())
+    let mut keep: Vec<(u128, u32)> = (0..ids.len())
         .filter(|&i| {
             let a = attrs.get(i).copied().flatten();
             let returns_only = sales.returned.get(i).is_some_and(|&r| r > 0.0);
-            behaviours[i].is_some()
+            run_of[i] != u32::MAX
                 || returns_only
                 || a.is_some_and(|a| a.signup_date.is_none_or(|d| d <= as_of_days))
         })
-        .map(|i| i as u32)
+        .map(|i| (sort_key(ids.name(i as u32)), i as u32))
         .collect();
-    // Ids are distinct, so an unstable sort of the small indices gives the one order there is.
-    keep.sort_unstable_by(|&a, &b| ids.name(a).cmp(ids.name(b)));
+    // By id. The keys order ids as their strings do, exactly for short ids, so the strings are
+    // compared only for long ids sharing their first bytes. Ids are distinct, so an unstable sort
+    // gives the one order there is.
+    keep.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ids.name(a.1).cmp(ids.name(b.1))));
     keep.into_iter()
-        .map(|i| Customer {
+        .map(|(_, i)| Customer {
             idx: i,
-            behaviour: behaviours[i as usize].take(),
+            behaviour: run_of
+                .get(i as usize)
+                .and_then(|&j| computed.get_mut(j as usize))
+                .and_then(Option::take),
             attrs: attrs.get(i as usize).copied().flatten(),
             rfm: None,
             stage: Stage::Prospect,

@@ -21,6 +21,18 @@ fn packed(s: &str) -> Option<u128> {
     })
 }
 
+/// A key whose order is the order of the strings (byte-wise, as `str::cmp`): the first 15 bytes,
+/// zero-padded, then the length capped at 16. Equal keys mean equal strings for strings of up to
+/// 15 bytes; longer strings with the same first 15 bytes tie and need comparing in full.
+pub(super) fn sort_key(s: &str) -> u128 {
+    let b = s.as_bytes();
+    let n = b.len().min(SHORT);
+    let mut buf = [0u8; 16];
+    buf[..n].copy_from_slice(&b[..n]);
+    buf[SHORT] = b.len().min(SHORT + 1) as u8;
+    u128::from_be_bytes(buf)
+}
+
 #[derive(Default)]
 pub(super) struct Interner {
     // The fast hasher matters here, and the keys are our own data, not attacker-chosen.
@@ -91,5 +103,42 @@ mod tests {
         // A trailing NUL or a prefix is another string, not the same packed key.
         assert_eq!(t.get("a\0\0"), None);
         assert_eq!(t.get("fifteen-bytes!"), None);
+    }
+
+    #[test]
+    fn sort_keys_order_as_the_strings_do() {
+        let words = [
+            "",
+            "\0",
+            "\0\0",
+            "a",
+            "a\0",
+            "a\u{1}",
+            "ab",
+            "b",
+            "145933",
+            "145933\0",
+            "99",
+            "ÿ",
+            "تهران",
+            "fifteen-bytes!!",
+            "fifteen-bytes!!!",
+            "fifteen-bytes!!\0",
+            "fifteen-bytes!!a-longer",
+            "fifteen-bytes!\0",
+            "fifteen-bytes!",
+            "zzzzzzzzzzzzzzzzzzzz",
+        ];
+        for a in words {
+            for b in words {
+                let (ka, kb) = (sort_key(a), sort_key(b));
+                if a.len() <= SHORT && b.len() <= SHORT {
+                    assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
+                } else if ka != kb {
+                    // Only a tie may disagree (then the strings decide).
+                    assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
+                }
+            }
+        }
     }
 }
