@@ -529,13 +529,23 @@ fn manifest(
 ) -> Value {
     let p = r.params;
     let customers: &[Customer] = r.customers;
-    let mut stages: BTreeMap<&str, usize> = Stage::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut groups: BTreeMap<&str, usize> = p.rfm_rules.iter().map(|g| (g.name.as_str(), 0)).collect();
+    // Counted by index, then named: a map lookup by name per customer was a visible part of the
+    // run's single-threaded tail.
+    let mut by_stage = [0usize; Stage::ALL.len()];
+    let mut by_rule = vec![0usize; p.rfm_rules.len()];
     for cu in customers {
-        *stages.entry(cu.stage.as_str()).or_default() += 1;
+        by_stage[cu.stage as usize] += 1;
         if let Some(rfm) = cu.rfm {
-            *groups.entry(p.rfm_rules[rfm.group].name.as_str()).or_default() += 1;
+            by_rule[rfm.group] += 1;
         }
+    }
+    let stages: BTreeMap<&str, usize> = Stage::ALL
+        .iter()
+        .map(|s| (s.as_str(), by_stage[*s as usize]))
+        .collect();
+    let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
+    for (rule, n) in p.rfm_rules.iter().zip(by_rule) {
+        *groups.entry(rule.name.as_str()).or_default() += n;
     }
     let purchasers = customers.iter().filter(|c| c.behaviour.is_some()).count();
     let segment_counts: BTreeMap<String, usize> = r
