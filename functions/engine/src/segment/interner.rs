@@ -11,14 +11,9 @@ use super::hash::MixMap;
 /// Longest string packed into a [`u128`] key (the last byte holds the length).
 const SHORT: usize = 15;
 
+/// The table key of a short string: its [`sort_key`], which holds all of it.
 fn packed(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    (b.len() <= SHORT).then(|| {
-        let mut buf = [0u8; 16];
-        buf[..b.len()].copy_from_slice(b);
-        buf[SHORT] = b.len() as u8;
-        u128::from_le_bytes(buf)
-    })
+    (s.len() <= SHORT).then(|| sort_key(s))
 }
 
 /// A key whose order is the order of the strings (byte-wise, as `str::cmp`): the first 15 bytes,

@@ -1360,3 +1360,11 @@ fn lines_of_one_order_arriving_apart_make_one_order() {
     assert_eq!(c1["distinct_products"], "3");
     assert_eq!(rows["c2"]["monetary"], "7.00");
 }
+
+#[test]
+fn stage_discriminants_index_stage_all() {
+    // The manifest counts stages in an array indexed by `stage as usize`.
+    for (i, s) in Stage::ALL.iter().enumerate() {
+        assert_eq!(*s as usize, i, "{s:?}");
+    }
+}
