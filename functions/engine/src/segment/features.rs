@@ -242,9 +242,9 @@ pub(super) fn build_customers(
     keep.into_iter()
         .map(|(_, i)| Customer {
             idx: i,
-            behaviour: run_of
-                .get(i as usize)
-                .and_then(|&j| computed.get_mut(j as usize))
+            // `u32::MAX` (no orders) is past the end of `computed`.
+            behaviour: computed
+                .get_mut(run_of[i as usize] as usize)
                 .and_then(Option::take),
             attrs: attrs.get(i as usize).copied().flatten(),
             rfm: None,

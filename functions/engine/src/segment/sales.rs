@@ -417,11 +417,6 @@ impl Dedup {
 /// Rows without an order id are orders of their own; they get keys from a separate range.
 const ANON: u64 = 1 << 63;
 
-/// The key of an order id, below the [`ANON`] range.
-fn order_key(order_id: &str) -> u64 {
-    str_hash(order_id) & !ANON
-}
-
 /// String columns that [`Columns::of`] reads as all null when absent.
 const OPTIONAL_TEXT: [&str; 5] = ["order_id", "customer_id", "product_id", "country", "city"];
 
@@ -703,7 +698,9 @@ impl Prepare<'_> {
                 });
                 continue;
             }
-            let mut order = caches.order.get(&order_id, i, |s| s.map_or(ANON, order_key));
+            let mut order = caches
+                .order
+                .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
             if order == ANON {
                 *anon_orders += 1;
                 order = ANON | *anon_orders;
