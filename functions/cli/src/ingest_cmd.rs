@@ -75,9 +75,18 @@ fn local_key(root: &Path, file: &Path, dataset: Option<Dataset>) -> String {
         .find_map(|n| Dataset::from_name(&n.to_string_lossy()));
     match dataset.or(folder_dataset) {
         Some(d) => {
-            // Drop the path down to and including the dataset folder, which the key restates.
+            // The dataset folder moves to the front, where the key restates it; folders above it
+            // (one per shop, say) are kept after it, so `shopA/sales/orders.csv` and
+            // `shopB/sales/orders.csv` stay two sources. A leading `incoming` (a copy of the
+            // bucket's layout) is the key's own prefix.
             let tail = match parts.iter().position(|p| p == d.name()) {
-                Some(i) if i + 1 < parts.len() => parts[i + 1..].join("/"),
+                Some(i) if i + 1 < parts.len() => parts[..i]
+                    .iter()
+                    .skip_while(|p| *p == "incoming")
+                    .chain(&parts[i + 1..])
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("/"),
                 _ => rel_name,
             };
             format!("incoming/{}/{}", d.name(), tail)
@@ -86,8 +95,56 @@ fn local_key(root: &Path, file: &Path, dataset: Option<Dataset>) -> String {
     }
 }
 
+/// The files of a local input and the root their keys are relative to.
+fn local_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let path = PathBuf::from(input);
+    let mut files = Vec::new();
+    if path.is_dir() {
+        walk(&path, &mut files)?;
+        Ok((path, files))
+    } else if path.is_file() {
+        let root = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        Ok((root, vec![path]))
+    } else {
+        bail!("{input}: no such file or folder");
+    }
+}
+
+/// Two different files under one key would overwrite each other's rows; refused before anything
+/// is written.
+fn check_distinct_keys(inputs: &[String], dataset: Option<Dataset>) -> Result<()> {
+    let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
+    for input in inputs
+        .iter()
+        .filter(|i| segflow_storage::parse_s3_uri(i).is_none())
+    {
+        let (root, files) = local_files(input)?;
+        for file in files {
+            let key = local_key(&root, &file, dataset);
+            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => a == b,
+            };
+            match seen.get(&key) {
+                Some(first) if !same(first, &file) => bail!(
+                    "{} and {} would both be stored as {key} and overwrite each other: rename one, or \
+                     ingest the folder that holds both",
+                    first.display(),
+                    file.display()
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert(key, file);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<()> {
     let opts = options(args)?;
+    check_distinct_keys(inputs, opts.dataset)?;
     let output = AnyStore::open(out).await;
     let work = tempfile::tempdir()?;
     let mut summaries: Vec<Summary> = Vec::new();
@@ -113,17 +170,7 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
             }
             continue;
         }
-        let path = PathBuf::from(input);
-        let mut files = Vec::new();
-        let root = if path.is_dir() {
-            walk(&path, &mut files)?;
-            path.clone()
-        } else if path.is_file() {
-            files.push(path.clone());
-            path.parent().unwrap_or(Path::new("")).to_path_buf()
-        } else {
-            bail!("{input}: no such file or folder");
-        };
+        let (root, files) = local_files(input)?;
         for file in files {
             let key = local_key(&root, &file, opts.dataset);
             let dir = file.parent().unwrap_or(Path::new("."));
@@ -196,5 +243,37 @@ mod tests {
             "incoming/customers/x/a.csv"
         );
         assert_eq!(k("", "a.csv", Some(Dataset::Sales)), "incoming/sales/a.csv");
+        // One folder per shop: the same file name stays two sources.
+        assert_eq!(
+            k("c", "c/shopA/sales/orders.csv", None),
+            "incoming/sales/shopA/orders.csv"
+        );
+        assert_eq!(
+            k("c", "c/shopB/sales/orders.csv", None),
+            "incoming/sales/shopB/orders.csv"
+        );
+        // A copy of the bucket layout.
+        assert_eq!(k("b", "b/incoming/sales/x.csv", None), "incoming/sales/x.csv");
+    }
+
+    #[test]
+    fn two_files_under_one_key_are_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for shop in ["a", "b"] {
+            std::fs::create_dir_all(dir.path().join(shop)).unwrap();
+            std::fs::write(dir.path().join(shop).join("orders.csv"), "x").unwrap();
+        }
+        let file = |shop: &str| dir.path().join(shop).join("orders.csv").display().to_string();
+        let err = check_distinct_keys(&[file("a"), file("b")], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("would both be stored as incoming/orders.csv"),
+            "{err}"
+        );
+        // The same file twice is one source (the second is skipped as a duplicate later).
+        check_distinct_keys(&[file("a"), file("a")], None).unwrap();
+        // Their common folder keeps them apart.
+        check_distinct_keys(&[dir.path().display().to_string()], None).unwrap();
     }
 }

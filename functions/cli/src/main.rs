@@ -117,9 +117,12 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let ingested = ingest_cmd::ingest(&[dir.display().to_string()], &out, &ingest).await;
             // Segment even when some file was rejected: the other files' data is valid, and the
-            // error is still reported through the exit status.
-            segment_cmd::segment(&out, &out, &segment).await?;
-            ingested
+            // error is still reported through the exit status. When both fail, the inputs that
+            // could not be ingested are usually why, so both are said.
+            match (ingested, segment_cmd::segment(&out, &out, &segment).await) {
+                (Err(i), Err(s)) => Err(anyhow::anyhow!("{i:#}\nsegmentation did not run: {s:#}")),
+                (ingested, segmented) => segmented.and(ingested),
+            }
         }
     }
 }

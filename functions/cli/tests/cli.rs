@@ -169,3 +169,67 @@ fn logs_never_contain_row_contents_even_at_trace_level() {
         );
     }
 }
+
+/// An export without a header row has a customer in its first row. Rejected, it is reported
+/// without repeating that row, on stderr or in its report, and `run` still names the input.
+#[test]
+fn a_headerless_export_is_rejected_without_repeating_its_first_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in/customers");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let first_row = [
+        "12345",
+        "john.doe@secret.com",
+        "Ali Rezaei",
+        "1980-01-01",
+        "London",
+    ];
+    std::fs::write(
+        inputs.join("crm.csv"),
+        format!(
+            "{}\n12346,jane@secret.com,Sara Ahmadi,1982-02-02,Leeds\n",
+            first_row.join(",")
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let res = Command::new(env!("CARGO_BIN_EXE_segflow"))
+        .args([
+            "run",
+            dir.path().join("in").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(!res.status.success());
+    let logs = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        logs.contains("incoming/customers/crm.csv"),
+        "names the input: {logs}"
+    );
+    assert!(logs.contains("5 columns, none a known column name"), "{logs}");
+    assert!(logs.contains("segmentation did not run"), "{logs}");
+    let mut reports = Vec::new();
+    let mut stack = vec![out.join("reports")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                reports.push(std::fs::read_to_string(p).unwrap())
+            }
+        }
+    }
+    assert_eq!(reports.len(), 1);
+    for cell in first_row {
+        assert!(!logs.contains(cell), "stderr repeats {cell:?}: {logs}");
+        assert!(
+            !reports[0].contains(cell),
+            "the report repeats {cell:?}: {}",
+            reports[0]
+        );
+    }
+}

@@ -248,6 +248,22 @@ impl LeadScore {
     }
 }
 
+/// Every contact who ever unsubscribed, with the emails they did it under. Unlike scores, this is
+/// not cut at the run date: lists are used now, so a backdated run must not put back someone
+/// who has since opted out.
+pub fn refusals(activities: &[Activity]) -> BTreeMap<&str, Vec<&str>> {
+    let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for a in activities.iter().filter(|a| a.event_type == "unsubscribe") {
+        let emails = out.entry(a.contact.as_str()).or_default();
+        if let Some(e) = a.email.as_deref()
+            && !emails.contains(&e)
+        {
+            emails.push(e);
+        }
+    }
+    out
+}
+
 /// Scores every contact with activity on or before `as_of_micros`; sorted by score (desc), then id.
 pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64) -> Vec<LeadScore> {
     #[derive(Default)]

@@ -325,3 +325,84 @@ fn a_row_that_is_not_utf8_is_quarantined_and_the_others_kept() {
     );
     assert!(strings(&b, "product_name").contains(&Some("TWO\nLINES".to_string())));
 }
+
+/// An upload cut short (or damaged) past the sniffer's sample fails while rows are being
+/// converted: the file is rejected with a readable reason and nothing partial is published.
+#[test]
+fn a_truncated_gzip_is_rejected_without_partial_output() {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    writeln!(gz, "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID").unwrap();
+    for i in 0..40_000 {
+        writeln!(
+            gz,
+            "{},{},2023-0{}-1{} 10:00,{}.25,{}",
+            1000 + i / 3,
+            1 + i % 4,
+            1 + i % 9,
+            i % 10,
+            i % 97,
+            i * 7919 % 10_007
+        )
+        .unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv.gz");
+    std::fs::write(&path, &bytes[..bytes.len() * 3 / 4]).unwrap();
+    let (out, staging) = ingest_path(&path, "orders.csv.gz", &IngestOptions::default());
+    let err = out.report.error.as_ref().expect("rejected");
+    assert_eq!(err.code, "malformed_file");
+    assert!(
+        err.message.contains("upload the whole file again"),
+        "{}",
+        err.message
+    );
+    assert!(out.files.is_empty());
+    assert!(!staging.path().join("curated").exists());
+}
+
+/// Placeholders that exports write for a guest are no customer id: counted as guest rows, not
+/// merged into one customer called "-".
+#[test]
+fn guest_placeholders_are_no_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    std::fs::write(
+        &path,
+        "Order,Date,Amount,Customer\n1,2024-01-02,10,C1\n2,2024-01-02,11,-\n3,2024-01-03,12,N/A\n4,2024-01-03,13,\n5,2024-01-04,14,#N/A\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "orders.csv", &IngestOptions::default());
+    assert_eq!(out.report.rows.written, 5);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [Some("C1".to_string()), None, None, None, None]
+    );
+}
+
+/// A return signed twice (−2 × −10) or refunded as a positive amount lowers net revenue; an
+/// ordinary negative amount (a discount line) stays as exported.
+#[test]
+fn a_return_never_adds_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    let both = dir.path().join("both.csv");
+    std::fs::write(
+        &both,
+        "Order,Date,Quantity,Price,Customer\n1,2024-01-02,2,10,C1\n2,2024-01-03,-2,-10,C1\n3,2024-01-04,-1,5,C2\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&both, "both.csv", &IngestOptions::default());
+    assert_eq!(floats(&batches(&out), "line_amount"), [20.0, -20.0, -5.0]);
+
+    let refund = dir.path().join("refund.csv");
+    std::fs::write(
+        &refund,
+        "Order,Date,Quantity,Amount,Customer\n1,2024-01-02,2,20,C1\n2,2024-01-03,-2,20,C1\n3,2024-01-04,1,-3,C2\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&refund, "refund.csv", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [20.0, -20.0, -3.0]);
+}

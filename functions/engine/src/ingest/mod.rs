@@ -150,7 +150,7 @@ fn run(
     let dataset = opts.dataset.or(opened.guessed).ok_or_else(|| {
         RejectReason::UnknownDataset(format!(
             "none of the headers is a known column name; headers found: {}",
-            headers.join(", ")
+            mapping::list_headers(&headers)
         ))
     })?;
     *dataset_out = Some(dataset);
@@ -164,9 +164,12 @@ fn run(
         unmapped: cmap.unmapped.clone(),
         override_file: opts.mapping.is_some(),
     });
-    mapping::check_required(dataset, &cmap, &headers).map_err(|e| RejectReason::MissingColumns {
-        dataset: dataset.name(),
-        source: e,
+    mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
+        mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),
+        e => RejectReason::MissingColumns {
+            dataset: dataset.name(),
+            source: e,
+        },
     })?;
 
     let mut src_rows = prefetch::Prefetch::spawn(opened.source);

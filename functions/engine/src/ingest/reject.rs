@@ -25,6 +25,8 @@ pub enum RejectReason {
     },
     #[error("the file is not readable as {format}: {detail}")]
     Malformed { format: &'static str, detail: String },
+    #[error("the mapping file does not fit this export: {0}")]
+    MappingConflict(String),
 }
 
 impl RejectReason {
@@ -39,6 +41,7 @@ impl RejectReason {
             RejectReason::UnknownDataset(_) => "unknown_dataset",
             RejectReason::MissingColumns { .. } => "missing_columns",
             RejectReason::Malformed { .. } => "malformed_file",
+            RejectReason::MappingConflict(_) => "mapping_conflict",
         }
     }
 }

@@ -150,10 +150,15 @@ pub fn classify_read_error(path: &Path, e: io::Error) -> EngineError {
         }
         .into();
     }
-    if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::InvalidInput {
+    // A corrupt stream is InvalidData/InvalidInput, a truncated one (an interrupted upload)
+    // UnexpectedEof; reading the same bytes again would fail the same way, so it is a rejection.
+    if matches!(
+        e.kind(),
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof
+    ) {
         return RejectReason::Malformed {
             format: "gzip",
-            detail: e.to_string(),
+            detail: format!("{e} (the compressed data is cut short or damaged; upload the whole file again)"),
         }
         .into();
     }

@@ -162,6 +162,9 @@ pub struct ColumnMapping {
     /// Per source column: a currency implied by the header itself, e.g. "Price (€)" → Some("EUR"),
     /// "مبلغ (تومان)" → Some("IRT"), "قیمت (ریال)" → Some("IRR"), "Amount USD" → Some("USD").
     pub currency_hints: Vec<Option<&'static str>>,
+    /// Fields the mapping file assigns to more than one column present in this file, as
+    /// "\"A\" and \"B\" → order_date". Such a file is rejected: which column is meant is a guess.
+    pub override_conflicts: Vec<String>,
 }
 
 impl ColumnMapping {
@@ -426,6 +429,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     let mut columns: Vec<Option<Field>> = vec![None; n];
     let mut settled = vec![false; n];
 
+    let mut override_conflicts = Vec::new();
     if let Some(over) = over {
         let targets: HashMap<String, &'static str> = over
             .columns
@@ -439,9 +443,16 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
             settled[i] = true;
             if let Some(f) = Field::from_name(target)
                 && allowed.contains(&f)
-                && !columns.contains(&Some(f))
             {
-                columns[i] = Some(f);
+                match columns.iter().position(|c| *c == Some(f)) {
+                    None => columns[i] = Some(f),
+                    Some(first) => override_conflicts.push(format!(
+                        "\"{}\" and \"{}\" → {}",
+                        display_header(&headers[first], first),
+                        display_header(h, i),
+                        f.name()
+                    )),
+                }
             }
         }
     }
@@ -500,18 +511,21 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         columns[i] = Some(Field::OrderDate);
     }
 
+    // The cells of a row that is not a header at all are data: not repeated in the report.
+    let recognised = columns.iter().any(Option::is_some) || header_row_recognised(headers);
     let unmapped = headers
         .iter()
         .zip(&columns)
         .enumerate()
-        .filter(|(_, (_, f))| f.is_none())
-        .map(|(i, (h, _))| display_header(h, i))
+        .filter(|(_, (_, f))| recognised && f.is_none())
+        .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
     ColumnMapping {
         columns,
         unmapped,
         currency_hints,
+        override_conflicts,
     }
 }
 
@@ -530,6 +544,12 @@ pub fn check_required(
     headers: &[String],
 ) -> Result<(), MappingError> {
     use synonyms::examples as ex;
+    if !mapping.override_conflicts.is_empty() {
+        return Err(MappingError::BadOverride(format!(
+            "it maps more than one column of this file to one field ({}); a field takes one column, so map the others to \"ignore\"",
+            mapping.override_conflicts.join(", ")
+        )));
+    }
     let col = |f: Field| mapping.column_of(f);
     let header_of = |i: usize| headers.get(i).map(|h| display_header(h, i)).unwrap_or_default();
     let mut missing: Vec<String> = Vec::new();
@@ -635,16 +655,40 @@ fn looked_for(alternatives: &[&[&str]]) -> String {
         .join("; ")
 }
 
-fn list_headers(headers: &[String]) -> String {
+/// Whether any cell of the row is a known column name of any dataset. Messages and reports must
+/// never carry customer data, and a row without one may well be data (an export without a header
+/// row): its cells are then not repeated anywhere.
+pub fn header_row_recognised(headers: &[String]) -> bool {
+    let cells: Vec<&str> = headers.iter().map(String::as_str).collect();
+    Dataset::ALL.into_iter().any(|d| header_score(&cells, d) > 0)
+}
+
+/// A header as shown in messages and reports; one that looks like a value (an email, mostly
+/// digits) is replaced by its position.
+pub fn shown_header(h: &str, index: usize) -> String {
+    let digits = h.chars().filter(|c| c.is_numeric()).count();
+    let letters = h.chars().filter(|c| c.is_alphabetic()).count();
+    if h.contains('@') || digits > letters {
+        format!("(column {}, a value)", index + 1)
+    } else {
+        display_header(h, index)
+    }
+}
+
+/// The headers, for an error message (see [`header_row_recognised`]).
+pub fn list_headers(headers: &[String]) -> String {
+    if !header_row_recognised(headers) {
+        return format!(
+            "{} columns, none a known column name (their contents are not shown: the first row may be data)",
+            headers.len()
+        );
+    }
     let shown: Vec<String> = headers
         .iter()
         .enumerate()
-        .map(|(i, h)| display_header(h, i))
+        .map(|(i, h)| shown_header(h, i))
         .take(MAX_LISTED_HEADERS)
         .collect();
-    if shown.is_empty() {
-        return "(none)".to_string();
-    }
     let mut s = shown.join(", ");
     if headers.len() > MAX_LISTED_HEADERS {
         s.push_str(&format!(", … ({} more)", headers.len() - MAX_LISTED_HEADERS));
@@ -1629,6 +1673,27 @@ mod tests {
     }
 
     #[test]
+    fn two_columns_mapped_to_one_field_is_an_error_for_that_file() {
+        // One mapping file may name both spellings of a header for two export variants…
+        let over = MappingOverride::from_json(r#"{"Rechnungsdatum": "order_date", "Belegdatum": "order_date", "Kunde": "customer_id", "Betrag": "line_amount"}"#).unwrap();
+        let one = strings(&["Rechnungsdatum", "Kunde", "Betrag"]);
+        let m = map_headers(&one, Dataset::Sales, Some(&over));
+        assert_eq!(check_required(Dataset::Sales, &m, &one), Ok(()));
+        // …but a file with both cannot feed one field from two columns.
+        let both = strings(&["Belegdatum", "Kunde", "Rechnungsdatum", "Betrag"]);
+        let m = map_headers(&both, Dataset::Sales, Some(&over));
+        match check_required(Dataset::Sales, &m, &both) {
+            Err(MappingError::BadOverride(msg)) => {
+                assert!(
+                    msg.contains("\"Belegdatum\" and \"Rechnungsdatum\" → order_date"),
+                    "{msg}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn bad_overrides_are_rejected() {
         let err = |s: &str| match MappingOverride::from_json(s) {
             Err(MappingError::BadOverride(m)) => m,
@@ -1682,17 +1747,44 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("no column for the line amount"), "{msg}");
-        assert!(msg.ends_with("headers found: name, colour, size"), "{msg}");
+        // Not one known column name: the row may be data, so its cells are not repeated.
+        const NOT_SHOWN: &str = "headers found: 3 columns, none a known column name (their contents are not shown: the first row may be data)";
+        assert!(msg.ends_with(NOT_SHOWN), "{msg}");
 
         let (missing, msg) = required_error(Dataset::Customers, &["name", "colour", "size"]);
         assert_eq!(missing, ["customer_id or email"]);
         assert!(msg.contains("no column identifying the customer"), "{msg}");
-        assert!(msg.ends_with("headers found: name, colour, size"), "{msg}");
+        assert!(msg.ends_with(NOT_SHOWN), "{msg}");
 
         let (missing, msg) = required_error(Dataset::Activity, &["name", "colour", "size"]);
         assert_eq!(missing, ["customer_id or email", "event_type", "event_time"]);
         assert!(msg.contains("event type") && msg.contains("event time"), "{msg}");
-        assert!(msg.ends_with("headers found: name, colour, size"), "{msg}");
+        assert!(msg.ends_with(NOT_SHOWN), "{msg}");
+    }
+
+    #[test]
+    fn a_data_row_taken_for_a_header_is_never_repeated() {
+        let row = [
+            "ORD991",
+            "secret.person@leak.test",
+            "Ali Rezaei",
+            "2024-03-01",
+            "987654.32",
+        ];
+        for d in Dataset::ALL {
+            let (_, msg) = required_error(d, &row);
+            assert!(msg.ends_with("5 columns, none a known column name (their contents are not shown: the first row may be data)"), "{msg}");
+            for cell in row {
+                assert!(!msg.contains(cell), "{msg}");
+            }
+            assert!(map_headers(&strings(&row), d, None).unmapped.is_empty());
+        }
+        // A real header row with one value-like cell (a header row shifted by a stray cell).
+        let (_, msg) = required_error(Dataset::Sales, &["Price", "Qty", "bob@example.com", "12345"]);
+        assert!(
+            msg.ends_with("headers found: Price, Qty, (column 3, a value), (column 4, a value)"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -1734,14 +1826,17 @@ mod tests {
 
     #[test]
     fn long_header_lists_are_cut() {
-        let headers: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+        // "Gender" is a known column name, so this is a header row and its cells are listed.
+        let headers: Vec<String> = std::iter::once("Gender".to_string())
+            .chain((1..50).map(|i| format!("col{i}")))
+            .collect();
         let m = map_headers(&headers, Dataset::Customers, None);
         let Err(MappingError::MissingRequired { message, .. }) =
             check_required(Dataset::Customers, &m, &headers)
         else {
             panic!("expected an error");
         };
-        assert!(message.ends_with("c39, … (10 more)"), "{message}");
+        assert!(message.ends_with("col39, … (10 more)"), "{message}");
     }
 
     // --- report helpers --------------------------------------------------------------------------

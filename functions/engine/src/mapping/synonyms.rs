@@ -293,7 +293,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Newsletter Subscription", "Email Subscribed", "Subscribed", "Subscriber", "Subscription Status",
             "GDPR Consent", "Consent", "Accepts SMS Marketing", "Marketing-Einwilligung", "Werbeeinwilligung",
             "Einwilligung", "Newsletter-Anmeldung", "Newsletter abonniert", "Newsletter-Abo", "رضایت تبلیغات",
-            "رضایت دریافت تبلیغات", "عضویت خبرنامه", "عضویت در خبرنامه", "خبرنامه",
+            "رضایت دریافت تبلیغات", "رضایت بازاریابی", "رضایت به بازاریابی", "اجازه بازاریابی",
+            "اجازه ارسال تبلیغات", "دریافت خبرنامه", "عضویت خبرنامه", "عضویت در خبرنامه", "خبرنامه",
         ],
     ),
     // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 //! aggregate).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::DateTime;
@@ -79,6 +79,14 @@ pub(super) fn build<'a>(
     for (i, c) in r.customers.iter().enumerate() {
         position[c.idx as usize] = i;
     }
+    // A customers-dataset id whose record moved onto a buyer known by email stands for that buyer.
+    for (i, c) in r.customers.iter().enumerate() {
+        if let Some(alias) = c.attrs.and_then(|a| a.alias)
+            && position[alias as usize] == usize::MAX
+        {
+            position[alias as usize] = i;
+        }
+    }
     let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
         if let Some(e) = c.attrs.and_then(|a| a.email) {
@@ -88,20 +96,47 @@ pub(super) fn build<'a>(
                 .or_insert(i);
         }
     }
-    let matched = |s: &LeadScore| -> Option<usize> {
-        let by_id = r.ids.get(&s.contact).map(|idx| position[idx as usize]);
+    let matched = |contact: &str, email: Option<&str>| -> Option<usize> {
+        let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
         by_id.filter(|&i| i != usize::MAX).or_else(|| {
-            let e = s.email.as_deref()?.trim().to_lowercase();
+            let e = email?.trim().to_lowercase();
             by_email.get(&e).copied()
         })
     };
+    // Refusals of any date, under a contact id or any address: the emails given with them and
+    // contact ids that are emails.
+    let refused = leads::refusals(activity);
+    let refused_emails: BTreeSet<String> = refused
+        .iter()
+        .flat_map(|(contact, emails)| {
+            emails
+                .iter()
+                .copied()
+                .chain(contact.contains('@').then_some(*contact))
+        })
+        .map(|e| e.trim().to_lowercase())
+        .collect();
+    let refused_address = |e: &str| e.contains('@') && refused_emails.contains(&e.trim().to_lowercase());
     let mut opted_out: Vec<bool> = r
         .customers
         .iter()
-        .map(|c| c.attrs.and_then(|a| a.marketing_consent) == Some(false))
+        .map(|c| {
+            let id = r.ids.name(c.idx);
+            let a = c.attrs;
+            a.and_then(|a| a.marketing_consent) == Some(false)
+                || refused.contains_key(id)
+                || refused_address(id)
+                || a.and_then(|a| a.alias)
+                    .is_some_and(|al| refused.contains_key(r.ids.name(al)))
+                || a.and_then(|a| a.email)
+                    .is_some_and(|e| refused_address(r.strings.name(e)))
+        })
         .collect();
     let mut lead_of: Vec<Option<usize>> = vec![None; n];
-    let matches: Vec<Option<usize>> = scores.iter().map(matched).collect();
+    let matches: Vec<Option<usize>> = scores
+        .iter()
+        .map(|s| matched(&s.contact, s.email.as_deref()))
+        .collect();
     for (k, (s, m)) in scores.iter().zip(&matches).enumerate() {
         if let Some(i) = *m {
             opted_out[i] |= s.unsubscribed;
@@ -140,7 +175,11 @@ pub(super) fn build<'a>(
     let mut lead_rows = Vec::new();
     let mut leads_excluded = 0;
     for (s, m) in scores.into_iter().zip(matches) {
-        let blocked = s.unsubscribed || m.is_some_and(|i| opted_out[i]);
+        let blocked = s.unsubscribed
+            || refused.contains_key(s.contact.as_str())
+            || refused_address(&s.contact)
+            || s.email.as_deref().is_some_and(refused_address)
+            || m.is_some_and(|i| opted_out[i]);
         if blocked {
             leads_excluded += 1;
             continue;

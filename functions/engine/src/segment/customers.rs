@@ -23,6 +23,9 @@ pub(super) struct Attrs {
     pub marketing_consent: Option<bool>,
     /// Lower-cased, to match activity contacts that carry only an email.
     pub email: Option<u32>,
+    /// The customers-dataset id these attributes were filed under, when the buyer is known to the
+    /// sales by email instead (see [`read_customers`]).
+    pub alias: Option<u32>,
 }
 
 const COLUMNS: [&str; 10] = [
@@ -52,6 +55,7 @@ pub(super) fn read_customers(
     files.dedup();
     let mut attrs: Vec<Option<Attrs>> = Vec::new();
     let mut rows = 0u64;
+    let known = ids.len();
     for path in &files {
         let reader = projected_reader(path, open_parquet(path)?, &COLUMNS)?;
         for batch in reader {
@@ -99,9 +103,42 @@ pub(super) fn read_customers(
                     job_title: s(job),
                     marketing_consent: consent.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
+                    alias: None,
                 });
             }
         }
     }
+    join_by_email(&mut attrs, known, ids, strings);
     Ok((attrs, rows))
+}
+
+/// Exports keyed by email (Shopify's, or any shop without customer numbers) give buyers whose id
+/// is their email, while the customers dataset may file the same person under a customer number
+/// with that email. Its attributes, consent above all, then belong to the buyer, and the person
+/// is one customer, not a buyer plus a prospect: a record known only to the customers dataset
+/// moves onto the buyer. `known` is the number of ids the sales interned (ids below it are
+/// buyers or returners). A buyer's own record, if it has one, is never overwritten.
+fn join_by_email(attrs: &mut Vec<Option<Attrs>>, known: usize, ids: &Interner, strings: &Interner) {
+    for c in 0..attrs.len() {
+        let Some(a) = attrs[c] else { continue };
+        let Some(j) = a.email.and_then(|e| ids.get(strings.name(e))) else {
+            continue;
+        };
+        let j = j as usize;
+        if j == c || j >= known {
+            continue;
+        }
+        if attrs.len() <= j {
+            attrs.resize(j + 1, None);
+        }
+        if attrs[j].is_none() {
+            attrs[j] = Some(Attrs {
+                alias: Some(c as u32),
+                ..a
+            });
+        }
+        if c >= known {
+            attrs[c] = None;
+        }
+    }
 }

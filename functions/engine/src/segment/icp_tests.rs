@@ -431,6 +431,82 @@ fn consent_and_unsubscribes_keep_people_off_every_list() {
     assert!(!customers["s8"]["ideal_fit"].is_empty());
 }
 
+/// A refusal dated after the run date still counts (lists are used now), and a person the sales
+/// know by email is the customers dataset's record with that email: one customer carrying its
+/// consent, reachable by its customer number.
+#[test]
+fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sales = lines();
+    for c in ["e1@x.com", "e2@x.com", "e3@x.com"] {
+        sales.push(l(&format!("{c}-o"), c, "2024-06-26 11:00", "p2", 1.0, 30.0));
+    }
+    let mut people = customers_rows();
+    people.extend([
+        // Refused marketing; known to the sales only by email (in other letter case).
+        ("K-9", "E1@x.com", "Engineer", Some(false)),
+        // Unsubscribed under the customer number, with no email in the activity row.
+        ("K-8", "e2@x.com", "Owner", Some(true)),
+        ("K-7", "e3@x.com", "Owner", Some(true)),
+    ]);
+    let mut acts = activity_rows();
+    acts.push(("K-8", "", "unsubscribe", "2024-06-20 08:00", "", ""));
+    // b2 opts out after the run date.
+    acts.push(("b2", "", "unsubscribe", "2024-07-05 08:00", "", ""));
+    let inputs = SegmentInputs {
+        sales_files: vec![write_sales(
+            dir.path(),
+            "sales/order_month=2024-06/s1.parquet",
+            "s1",
+            &sales,
+        )],
+        customers_files: vec![write_customers_with_email(dir.path(), &people)],
+        activity_files: vec![write_activity(dir.path(), &acts)],
+        previous: None,
+    };
+    let out = dir.path().join("out");
+    let run = run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for (id, consent, job) in [
+        ("e1@x.com", "false", "Engineer"),
+        ("e2@x.com", "true", "Owner"),
+        ("e3@x.com", "true", "Owner"),
+    ] {
+        let c = &customers[id];
+        assert_eq!(
+            (c["marketing_consent"].as_str(), c["job_title"].as_str()),
+            (consent, job),
+            "{id}"
+        );
+        assert_eq!(c["lifecycle_stage"], "new", "{id}");
+    }
+    for merged in ["K-9", "K-8", "K-7"] {
+        assert!(
+            !customers.contains_key(merged),
+            "{merged} is the buyer known by email, not a prospect"
+        );
+    }
+    let listed: Vec<String> = read_csv(&out.join("ideal_customers.csv"))
+        .into_iter()
+        .map(|r| r["id"].clone())
+        .chain(
+            read_csv(&out.join("lead_scores.csv"))
+                .into_iter()
+                .map(|r| r["contact_id"].clone()),
+        )
+        .collect();
+    for gone in ["e1@x.com", "e2@x.com", "b2", "K-8", "K-9"] {
+        assert!(
+            !listed.iter().any(|id| id == gone),
+            "{gone} must not be listed: {listed:?}"
+        );
+    }
+    assert!(listed.iter().any(|id| id == "e3@x.com"), "{listed:?}");
+    // s8, w1, p1 as in the base set, plus e1 (refused), e2 (unsubscribed as K-8) and b2.
+    assert_eq!(run.manifest["counts"]["customers_opted_out"], 6);
+}
+
 #[test]
 fn lead_score_rows_and_grades() {
     let s = setup();

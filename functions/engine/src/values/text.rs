@@ -47,12 +47,18 @@ pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
     }
     let key = Key::new(trimmed).ok_or(ValueError::BadBool)?;
     match key.as_str() {
-        "yes" | "y" | "true" | "t" | "1" | "1.0" | "optin" | "optedin" | "subscribed" | "consent"
-        | "consented" | "granted" | "ja" | "j" | "بله" | "اری" | "بلی" | "دارد" | "✓" | "✔" | "☑" => {
+        "yes" | "y" | "true" | "t" | "1" | "1.0" | "on" | "optin" | "optedin" | "subscribed" | "consent"
+        | "consented" | "granted" | "accepted" | "agreed" | "allowed" | "ja" | "j" | "an" | "zugestimmt"
+        | "abonniert" | "بله" | "اری" | "بلی" | "دارد" | "موافق" | "✓" | "✔" | "☑" => {
             Ok(Some(true))
         }
-        "no" | "n" | "false" | "f" | "0" | "0.0" | "optout" | "optedout" | "unsubscribed" | "denied"
-        | "nein" | "خیر" | "نه" | "ندارد" | "✗" | "✘" | "☐" => Ok(Some(false)),
+        "no" | "n" | "false" | "f" | "0" | "0.0" | "off" | "optout" | "optedout" | "notoptedin"
+        | "unsubscribed" | "notsubscribed" | "neversubscribed" | "pending" | "denied" | "declined"
+        | "refused" | "rejected" | "revoked" | "withdrawn" | "nein" | "aus" | "abgemeldet" | "abgelehnt"
+        | "widerrufen" | "خیر" | "نه" | "ندارد" | "مخالف" | "لغو" | "✗" | "✘" | "☐" => {
+            Ok(Some(false))
+        }
+        "unknown" | "unset" | "notset" | "unbekannt" | "نامشخص" | "?" => Ok(None),
         _ => Err(ValueError::BadBool),
     }
 }
@@ -314,6 +320,9 @@ mod tests {
             "۱",
             "بلي",
             "1.0",
+            "on",
+            "Accepted",
+            "موافق",
         ] {
             assert_eq!(parse_bool(s), Ok(Some(true)), "{s:?}");
         }
@@ -344,6 +353,13 @@ mod tests {
             "ندارد",
             "۰",
             "0.0",
+            "off",
+            "declined",
+            "Not opted in",
+            "NEVER_SUBSCRIBED",
+            "pending",
+            "abgelehnt",
+            "مخالف",
         ] {
             assert_eq!(parse_bool(s), Ok(Some(false)), "{s:?}");
         }
@@ -351,7 +367,7 @@ mod tests {
 
     #[test]
     fn bool_empty_and_bad() {
-        for s in ["", "  ", "NA", "null", "N/A"] {
+        for s in ["", "  ", "NA", "null", "N/A", "unknown", "نامشخص"] {
             assert_eq!(parse_bool(s), Ok(None), "{s:?}");
         }
         for s in ["maybe", "2", "yess", "oui", "10", "-1", &"y".repeat(100)] {

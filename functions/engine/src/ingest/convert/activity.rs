@@ -37,13 +37,23 @@ pub fn activity_schema() -> SchemaRef {
 pub fn normalize_event_type(raw: &str) -> &'static str {
     let l = raw.trim().to_lowercase().replace(['-', '_'], " ");
     let has = |words: &[&str]| words.iter().any(|w| l.contains(w));
+    // Checked first: an "unsubscribe from newsletter" is an unsubscribe, and any wording of a
+    // refusal must keep the contact out of the lists.
     if has(&[
         "unsubscrib",
         "opt out",
         "optout",
+        "opted out",
+        "optedout",
+        "do not email",
+        "do not contact",
+        "spam complaint",
+        "marked as spam",
         "abmeld",
+        "abgemeldet",
         "لغو عضویت",
         "لغو اشتراک",
+        "انصراف",
     ]) {
         "unsubscribe"
     } else if has(&["newsletter", "subscrib", "sign up", "signup", "خبرنامه", "عضویت"]) {
@@ -218,6 +228,16 @@ mod tests {
         assert_eq!(n("بازدید صفحه"), "page_view");
         assert_eq!(n("لغو عضویت خبرنامه"), "unsubscribe");
         assert_eq!(n("عضویت در خبرنامه"), "newsletter_signup");
+        for refusal in [
+            "Opted out",
+            "Opted-Out",
+            "Do Not Email",
+            "Spam complaint",
+            "Newsletter abgemeldet",
+            "انصراف از خبرنامه",
+        ] {
+            assert_eq!(n(refusal), "unsubscribe", "{refusal}");
+        }
         assert_eq!(n("something"), "other");
     }
 }

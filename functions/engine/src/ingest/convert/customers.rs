@@ -119,24 +119,36 @@ impl Converter for CustomersConverter {
         let Some(key) = customer_key(rec, c.customer_id, c.email) else {
             return Err(RowReject::at("missing_customer_id", c.customer_id.or(c.email)));
         };
+        let stats = &mut self.stats;
+        let mut unreadable = |column: &'static str| *stats.unreadable_values.entry(column).or_insert(0) += 1;
         let birth = self
             .birth
             .parse_date(cell(rec, c.birth_date))
-            .map_err(|e| RowReject::at(e.code(), c.birth_date))?;
+            .unwrap_or_else(|_| {
+                unreadable("birth_date");
+                None
+            });
         let signup = self
             .signup
             .parse_date(cell(rec, c.signup_date))
-            .map_err(|e| RowReject::at(e.code(), c.signup_date))?;
-        let age = match self
-            .ages
-            .parse(cell(rec, c.age))
-            .map_err(|_| RowReject::at("bad_number", c.age))?
-        {
-            Some(n) if (0.0..=130.0).contains(&n.value) => Some(n.value.floor() as i32),
-            Some(_) => return Err(RowReject::at("bad_age", c.age)),
-            None => None,
+            .unwrap_or_else(|_| {
+                unreadable("signup_date");
+                None
+            });
+        let age = match self.ages.parse(cell(rec, c.age)) {
+            Ok(Some(n)) if (0.0..=130.0).contains(&n.value) => Some(n.value.floor() as i32),
+            Ok(None) => None,
+            Ok(Some(_)) | Err(_) => {
+                unreadable("age");
+                None
+            }
         };
-        let consent = parse_bool(cell(rec, c.consent)).map_err(|e| RowReject::at(e.code(), c.consent))?;
+        // An unreadable consent value must not drop the customer (and with it their refusal):
+        // it counts as no consent.
+        let consent = parse_bool(cell(rec, c.consent)).unwrap_or_else(|_| {
+            *self.stats.consent_unclear.get_or_insert(0) += 1;
+            Some(false)
+        });
         self.customer_id.append_value(&key);
         self.email
             .append_option(email_value(cell(rec, c.email)).as_deref());

@@ -46,6 +46,15 @@ pub struct ConvertStats {
     /// Sales: rows without a customer (guest checkouts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_rows: Option<u64>,
+    /// Customers: marketing-consent cells outside the yes/no vocabulary. They are read as no
+    /// consent: only a clear yes lets a customer into the lists marketing tools import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent_unclear: Option<u64>,
+    /// Customers: optional attributes (birth date, age, sign-up date) that could not be read, by
+    /// column. The customer is kept with that attribute empty: dropping the whole row would also
+    /// drop their id and consent.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unreadable_values: std::collections::BTreeMap<&'static str, u64>,
     pub currencies: std::collections::BTreeSet<String>,
 }
 
@@ -115,7 +124,8 @@ pub(crate) fn text<'a>(rec: &Row<'a>, col: Option<usize>) -> Option<&'a str> {
 /// ("17850.0") removed, so the same customer has one id whichever tool wrote the file.
 pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {
     let raw = crate::values::trim_value(raw);
-    if raw.is_empty() {
+    // "-" or "N/A" for a guest is no id: such rows must not all become one customer.
+    if crate::values::is_null_marker(raw) {
         return None;
     }
     let s = normalize_digits(raw);

@@ -289,6 +289,13 @@ impl Converter for SalesConverter {
                 return Err(RowReject::at("missing_amount", c.unit_price.or(c.line_amount)));
             }
         };
+        // Some systems sign a return twice (−2 × −10) or give its refund as a positive amount;
+        // either way money went back, and net revenue must fall.
+        let line_amount = if quantity < 0.0 {
+            -line_amount.abs()
+        } else {
+            line_amount
+        };
         if !quantity.is_finite() || !line_amount.is_finite() {
             return Err(RowReject::at("bad_number", c.quantity));
         }
