@@ -406,3 +406,54 @@ fn a_return_never_adds_revenue() {
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [20.0, -20.0, -3.0]);
 }
+
+/// A notes sheet, a hidden scratch sheet, a sheet per month and a summary: both months are read,
+/// numbered across sheets, and the report says which sheets were skipped and why.
+#[test]
+fn a_workbook_with_a_sheet_per_month_is_read_whole() {
+    let (out, _s) = ingest("workbooks/monthly_sheets.xlsx", &IngestOptions::default());
+    let r = &out.report;
+    assert_eq!((r.rows.read, r.rows.written), (4, 4));
+    let b = batches(&out);
+    let ids = strings(&b, "order_id");
+    assert_eq!(ids.len(), 4);
+    for id in ["M-1", "M-2", "A-1", "A-2"] {
+        assert!(ids.contains(&Some(id.to_string())), "{id}: {ids:?}");
+    }
+    let sheets: Vec<(String, Option<u64>, Option<&str>)> = r
+        .sheets
+        .iter()
+        .map(|s| (s.name.clone(), s.line_offset, s.skipped))
+        .collect();
+    assert_eq!(
+        sheets,
+        [
+            (
+                "Notes".to_string(),
+                None,
+                Some("before the sheet with the export")
+            ),
+            (
+                "Scratch".to_string(),
+                None,
+                Some("before the sheet with the export")
+            ),
+            ("March".to_string(), Some(0), None),
+            ("April".to_string(), Some(3), None),
+            ("Summary".to_string(), None, Some("a different header row")),
+        ]
+    );
+    // April's first order is row 2 of its sheet: line 3 + 2.
+    let lines: Vec<i64> = b
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("source_line")
+                .unwrap()
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    let a1 = ids.iter().position(|o| o.as_deref() == Some("A-1")).unwrap();
+    assert_eq!(lines[a1], 5);
+}

@@ -147,6 +147,7 @@ fn run(
     let headers = opened.headers;
     report.header_line = (opened.header_line > 0).then_some(opened.header_line);
     report.rows.preamble_skipped = opened.preamble_rows;
+    report.sheets = opened.sheets;
     let dataset = opts.dataset.or(opened.guessed).ok_or_else(|| {
         RejectReason::UnknownDataset(format!(
             "none of the headers is a known column name; headers found: {}",

@@ -70,6 +70,9 @@ pub struct IngestReport {
     pub format: Option<Format>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header_line: Option<u64>,
+    /// Workbooks: the sheets read (with their line offsets) and those skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sheets: Vec<super::source::SheetReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapping: Option<MappingReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +97,7 @@ impl IngestReport {
             dataset: None,
             format: None,
             header_line: None,
+            sheets: Vec::new(),
             mapping: None,
             parsing: None,
             rows: RowCounts::default(),

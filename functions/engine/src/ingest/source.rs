@@ -38,6 +38,8 @@ pub struct Opened {
     pub preamble_rows: u64,
     /// The dataset the header looks most like, when the caller did not say.
     pub guessed: Option<Dataset>,
+    /// Workbooks: which sheets were read and which skipped.
+    pub sheets: Vec<SheetReport>,
 }
 
 /// Opens `path` as described by `fmt` and positions it after the header row.
@@ -140,6 +142,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         header_line,
         preamble_rows: hi as u64,
         guessed,
+        sheets: Vec::new(),
     })
 }
 
@@ -260,64 +263,149 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
             .map(BufReader::new)
             .map_err(|e| EngineError::io(path, e))
     };
-    // The first sheet with any data; workbooks often open with an empty cover sheet.
-    let range = if fmt.container == Container::Xlsx {
+    let sheets = if fmt.container == Container::Xlsx {
         check_zip(path, limits)?;
         let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(file()?).map_err(|e| malformed(&e))?;
-        first_nonempty(&mut wb).map_err(|e| malformed(&e))?
+        nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
     } else {
         let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| malformed(&e))?;
-        first_nonempty(&mut wb).map_err(|e| malformed(&e))?
+        nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
     };
-    let Some(range) = range else {
-        return Err(RejectReason::Empty.into());
-    };
-    let start_row = range.start().map_or(0, |(r, _)| r as u64);
-    let mut rows: Vec<(u64, Vec<String>)> = range
-        .rows()
-        .enumerate()
-        .map(|(i, r)| {
-            (
-                start_row + i as u64 + 1,
-                r.iter().map(cell_text).collect::<Vec<_>>(),
-            )
-        })
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
-        .collect();
-    if rows.is_empty() {
-        return Err(RejectReason::Empty.into());
-    }
-    let head: Vec<Vec<String>> = rows
-        .iter()
-        .take(HEADER_SEARCH_ROWS)
-        .map(|(_, r)| r.clone())
-        .collect();
-    let (hi, guessed) = pick_header(&head, dataset);
-    let data = rows.split_off(hi + 1);
-    let (header_line, header) = rows.pop().expect("header row exists");
-    Ok(Opened {
-        source: Box::new(SheetSource {
-            rows: data.into_iter(),
-        }),
-        headers: header.into_iter().map(|h| h.trim().to_string()).collect(),
-        header_line,
-        preamble_rows: hi as u64,
-        guessed,
-    })
+    choose_sheets(sheets, dataset)
 }
 
-fn first_nonempty<RS, R>(wb: &mut R) -> std::result::Result<Option<calamine::Range<calamine::Data>>, R::Error>
+/// A sheet with data: its name, whether it is visible, and its non-empty rows with their 1-based
+/// row numbers in the sheet.
+struct SheetRows {
+    name: String,
+    visible: bool,
+    rows: Vec<(u64, Vec<String>)>,
+}
+
+fn nonempty_sheets<RS, R>(wb: &mut R) -> std::result::Result<Vec<SheetRows>, R::Error>
 where
     RS: Read + std::io::Seek,
     R: calamine::Reader<RS>,
 {
-    for name in wb.sheet_names() {
+    let meta: Vec<(String, bool)> = wb
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| (s.name.clone(), s.visible == calamine::SheetVisible::Visible))
+        .collect();
+    let mut out = Vec::new();
+    for (name, visible) in meta {
         let range = wb.worksheet_range(&name)?;
-        if !range.is_empty() {
-            return Ok(Some(range));
+        let start_row = range.start().map_or(0, |(r, _)| r as u64);
+        let rows: Vec<(u64, Vec<String>)> = range
+            .rows()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    start_row + i as u64 + 1,
+                    r.iter().map(cell_text).collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+            .collect();
+        if !rows.is_empty() {
+            out.push(SheetRows { name, visible, rows });
         }
     }
-    Ok(None)
+    Ok(out)
+}
+
+/// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
+/// scratch data on hidden sheets, and split long exports into a sheet per month. The export is
+/// the sheet whose header row is most like the dataset's (visible sheets first, then the first),
+/// together with every later sheet with exactly the same header; the others are listed in the
+/// report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus its
+/// own row number.
+fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Opened> {
+    if sheets.is_empty() {
+        return Err(RejectReason::Empty.into());
+    }
+    let headers: Vec<(usize, usize, Option<Dataset>)> = sheets
+        .iter()
+        .map(|s| {
+            let head: Vec<Vec<String>> = s
+                .rows
+                .iter()
+                .take(HEADER_SEARCH_ROWS)
+                .map(|(_, r)| r.clone())
+                .collect();
+            let (hi, guessed) = pick_header(&head, dataset);
+            let cells: Vec<&str> = head[hi].iter().map(String::as_str).collect();
+            (hi, score(&cells, guessed.or(dataset)).0, guessed)
+        })
+        .collect();
+    let primary = (0..sheets.len())
+        .max_by_key(|&i| (headers[i].1, sheets[i].visible, std::cmp::Reverse(i)))
+        .expect("at least one sheet");
+    let header = header_of_rows(&sheets[primary].rows, headers[primary].0);
+    let header_line = sheets[primary].rows[headers[primary].0].0;
+    let guessed = headers[primary].2;
+
+    let mut report = Vec::new();
+    let mut data: Vec<(u64, Vec<String>)> = Vec::new();
+    let mut offset = 0u64;
+    let mut preamble_rows = 0u64;
+    for (i, sheet) in sheets.into_iter().enumerate() {
+        let same = i == primary || (i > primary && header_of_rows(&sheet.rows, headers[i].0) == header);
+        if !same {
+            report.push(SheetReport {
+                name: sheet.name,
+                line_offset: None,
+                skipped: Some(if i < primary {
+                    "before the sheet with the export"
+                } else {
+                    "a different header row"
+                }),
+            });
+            continue;
+        }
+        let last = sheet.rows.last().map_or(0, |(r, _)| *r);
+        preamble_rows += headers[i].0 as u64;
+        data.extend(
+            sheet
+                .rows
+                .into_iter()
+                .skip(headers[i].0 + 1)
+                .map(|(row, cells)| (offset + row, cells)),
+        );
+        report.push(SheetReport {
+            name: sheet.name,
+            line_offset: Some(offset),
+            skipped: None,
+        });
+        offset += last;
+    }
+    Ok(Opened {
+        source: Box::new(SheetSource {
+            rows: data.into_iter(),
+        }),
+        headers: header,
+        header_line,
+        preamble_rows,
+        guessed,
+        sheets: report,
+    })
+}
+
+fn header_of_rows(rows: &[(u64, Vec<String>)], at: usize) -> Vec<String> {
+    rows[at].1.iter().map(|h| h.trim().to_string()).collect()
+}
+
+/// How one sheet of a workbook was used, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SheetReport {
+    pub name: String,
+    /// Read: `source_line` minus this is the row number in this sheet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_offset: Option<u64>,
+    /// Not read, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<&'static str>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,6 +552,7 @@ fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         header_line: 0,
         preamble_rows: 0,
         guessed,
+        sheets: Vec::new(),
     })
 }
 
@@ -522,6 +611,7 @@ fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         header_line: 0,
         preamble_rows: 0,
         guessed,
+        sheets: Vec::new(),
     })
 }
 

@@ -157,7 +157,8 @@ pub(super) fn build<'a>(
     let mut ideal = Vec::with_capacity(n + scores.len());
     for ((i, c), (fit, reasons)) in r.customers.iter().enumerate().zip(computed) {
         fits.push(fit);
-        if !opted_out[i] {
+        // Someone seen only on returns is neither a prospect nor a look-alike of the best.
+        if !opted_out[i] && c.returns_only.is_none() {
             ideal.push(IdealRow {
                 id: Cow::Borrowed(r.ids.name(c.idx)),
                 kind: if c.behaviour.is_some() {

@@ -87,6 +87,9 @@ pub(super) struct Customer {
     pub idx: u32,
     pub behaviour: Option<Behaviour>,
     pub attrs: Option<Attrs>,
+    /// Net value (negative) of a customer seen only on returns up to the run date: they bought
+    /// before the data starts. Not a prospect, and not in the purchaser figures.
+    pub returns_only: Option<f64>,
     pub rfm: Option<Rfm>,
     pub stage: Stage,
     /// Index into the run's segment list.
@@ -247,6 +250,11 @@ pub(super) fn build_customers(
                 .get_mut(run_of[i as usize] as usize)
                 .and_then(Option::take),
             attrs: attrs.get(i as usize).copied().flatten(),
+            returns_only: (run_of[i as usize] == u32::MAX)
+                .then(|| sales.returned.get(i as usize).copied())
+                .flatten()
+                .filter(|&r| r > 0.0)
+                .map(|r| -r),
             rfm: None,
             stage: Stage::Prospect,
             segment: None,
@@ -315,6 +323,8 @@ pub(super) fn assign_stages(customers: &mut [Customer], p: &SegmentParams) -> Op
     let median_gap = median(&mut gaps);
     for c in customers.iter_mut() {
         c.stage = match &c.behaviour {
+            // Their purchase is older than the data: a customer gone quiet, not a prospect.
+            None if c.returns_only.is_some() => Stage::Lapsed,
             None => Stage::Prospect,
             Some(b) if b.recency_days > f64::from(p.lapsed_days) => Stage::Lapsed,
             Some(b) if b.tenure_days <= f64::from(p.new_days) => Stage::New,

@@ -180,6 +180,8 @@ struct Row<'a> {
     rfm_group: Option<&'a str>,
     stage: &'static str,
     b: Option<&'a Behaviour>,
+    /// Net value: the behaviour's, else that of a customer seen only on returns.
+    monetary: Option<f64>,
     main_country: Option<&'a str>,
     main_city: Option<&'a str>,
     age_band: Option<&'static str>,
@@ -204,6 +206,7 @@ impl Report<'_> {
             rfm_group: c.rfm.map(|r| self.rules()[r.group].name.as_str()),
             stage: c.stage.as_str(),
             b,
+            monetary: b.map(|b| b.monetary).or(c.returns_only),
             // The customers dataset fills in where the sales rows carry no place.
             main_country: b
                 .and_then(|b| b.country)
@@ -299,7 +302,7 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         stage.append_value(row.stage);
         recency.append_option(b.map(|b| b.recency_days));
         freq.append_option(b.map(|b| i64::from(b.frequency)));
-        monetary.append_option(b.map(|b| b.monetary));
+        monetary.append_option(row.monetary);
         aov.append_option(b.map(|b| b.avg_order_value));
         tenure.append_option(b.map(|b| b.tenure_days));
         gap.append_option(b.and_then(|b| b.days_between_orders));
@@ -470,7 +473,7 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
         f.text(Some(row.stage));
         f.fixed(b.map(|b| b.recency_days), 1);
         f.int(b.map(|b| b.frequency));
-        f.fixed(b.map(|b| b.monetary), 2);
+        f.fixed(row.monetary, 2);
         f.fixed(b.map(|b| b.avg_order_value), 2);
         f.fixed(b.map(|b| b.tenure_days), 1);
         f.fixed(b.and_then(|b| b.days_between_orders), 1);

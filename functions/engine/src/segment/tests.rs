@@ -550,6 +550,8 @@ fn returns_are_netted_and_not_orders() {
         l("o1", "c1", "2024-06-01", "p2", 2.0, 40.0),
         l("C9", "c1", "2024-06-03", "p2", -2.0, -40.0),
         l("o2", "c1", "2024-06-10", "p1", 1.0, 100.0),
+        // r1 bought before the data starts: only the return is in it.
+        l("C10", "r1", "2024-06-05", "p1", -1.0, -25.0),
     ];
     lines.extend((2..=5).map(|i| {
         l(
@@ -581,7 +583,18 @@ fn returns_are_netted_and_not_orders() {
         c1["recency_days"], "20.5",
         "last purchase, not the later return date"
     );
-    assert_eq!(run.manifest["inputs"]["return_rows"], 1);
+    assert_eq!(run.manifest["inputs"]["return_rows"], 2);
+    // Not a prospect: a customer from before the data, with a negative net value, never offered
+    // as a look-alike of the best.
+    let r1 = &rows["r1"];
+    assert_eq!(
+        (r1["lifecycle_stage"].as_str(), r1["monetary"].as_str()),
+        ("lapsed", "-25.00")
+    );
+    assert_eq!(r1["frequency"], "");
+    let ideal = read_csv(&out.join("ideal_customers.csv"));
+    assert!(ideal.iter().all(|r| r["id"] != "r1"));
+    assert_eq!(ideal.len(), 5);
 }
 
 #[test]
