@@ -72,8 +72,6 @@ pub(super) fn build<'a>(
 ) -> Activation<'a> {
     let cfg = &r.params.lead_scoring;
     let n = r.customers.len();
-    // Activity up to the end of the run date, like the sales.
-    let scores = leads::score_leads(activity, cfg, cutoff_micros - 1);
     // Interned customer id → position in `r.customers`.
     let mut position = vec![usize::MAX; r.ids.len()];
     for (i, c) in r.customers.iter().enumerate() {
@@ -117,6 +115,28 @@ pub(super) fn build<'a>(
         .map(|e| e.trim().to_lowercase())
         .collect();
     let refused_address = |e: &str| e.contains('@') && refused_emails.contains(&e.trim().to_lowercase());
+    // Downloads and forms weigh by job title, which activity exports often leave out while the
+    // customers dataset has it: the matched customer's title fills the gap.
+    let titled: Vec<Activity>;
+    let activity: &[Activity] = if activity.iter().any(|a| a.job_title.is_none()) {
+        titled = activity
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                if a.job_title.is_none() {
+                    a.job_title = matched(&a.contact, a.email.as_deref())
+                        .and_then(|i| r.customers[i].attrs?.job_title)
+                        .map(|t| r.strings.name(t).to_string());
+                }
+                a
+            })
+            .collect();
+        &titled
+    } else {
+        activity
+    };
+    // Activity up to the end of the run date, like the sales.
+    let scores = leads::score_leads(activity, cfg, cutoff_micros - 1);
     let mut opted_out: Vec<bool> = r
         .customers
         .iter()

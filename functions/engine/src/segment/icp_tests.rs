@@ -453,6 +453,8 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
     acts.push(("K-8", "", "unsubscribe", "2024-06-20 08:00", "", ""));
     // b2 opts out after the run date.
     acts.push(("b2", "", "unsubscribe", "2024-07-05 08:00", "", ""));
+    // No job title in the activity export; the customers dataset has K-7 as an Owner (×2).
+    acts.push(("K-7", "", "download", "2024-06-15 08:00", "/whitepaper", ""));
     let inputs = SegmentInputs {
         sales_files: vec![write_sales(
             dir.path(),
@@ -503,6 +505,15 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         );
     }
     assert!(listed.iter().any(|id| id == "e3@x.com"), "{listed:?}");
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let k7 = leads
+        .iter()
+        .find(|r| r["contact_id"] == "K-7")
+        .expect("K-7 scored");
+    assert_eq!(
+        (k7["job_title"].as_str(), k7["contributions"].as_str()),
+        ("Owner", "download×1 +60")
+    );
     // s8, w1, p1 as in the base set, plus e1 (refused), e2 (unsubscribed as K-8) and b2.
     assert_eq!(run.manifest["counts"]["customers_opted_out"], 6);
 }
