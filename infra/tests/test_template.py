@@ -390,8 +390,16 @@ def check_functions(t: dict) -> None:
     assert int(ingest_storage["Default"]) >= 10240, "ingest needs the largest /tmp for multi-GB uploads"
     seg_env = props(t, "SegmentFunction")["Environment"]["Variables"]
     assert is_ref(seg_env["SEGFLOW_DATA_BUCKET"], "DataBucket")
-    for key in ("SEGFLOW_K", "SEGFLOW_MIN_GROUP_SIZE", "SEGFLOW_PSEUDONYM_KEY", "SEGFLOW_TIMEZONE", "RUST_LOG"):
+    for key in ("SEGFLOW_K", "SEGFLOW_MIN_GROUP_SIZE", "SEGFLOW_CURRENCY_RATES", "SEGFLOW_PSEUDONYM_KEY",
+                "SEGFLOW_TIMEZONE", "RUST_LOG"):
         assert key in seg_env, key
+    # The template accepts exactly the k the segment function accepts (2–10 or auto).
+    k_pattern = re.compile(t["Parameters"]["SegmentK"]["AllowedPattern"])
+    assert all(k_pattern.match(v) for v in ["auto"] + [str(k) for k in range(2, 11)])
+    assert not any(k_pattern.match(v) for v in ["1", "11", "50", "0"])
+    rates = re.compile(t["Parameters"]["SegmentCurrencyRates"]["AllowedPattern"])
+    assert all(rates.match(v) for v in ["", "EUR=1", "EUR=1,GBP=1.17", "eur=1, IRT=0.00002"])
+    assert not any(rates.match(v) for v in ["EUR", "EURO=1", "EUR=1;GBP=2"])
     ingest_env = props(t, "IngestFunction")["Environment"]["Variables"]
     for key in ("SEGFLOW_TIMEZONE", "SEGFLOW_DATE_ORDER", "SEGFLOW_MAX_INPUT_BYTES", "RUST_LOG"):
         assert key in ingest_env, key

@@ -26,6 +26,9 @@ pub struct SegmentConfig {
     /// `SEGFLOW_PSEUDONYM_KEY`: when set, customers.parquet carries HMAC pseudonyms instead of
     /// customer ids. The value is the key itself (its UTF-8 bytes); never logged.
     pub pseudonym_key: Option<Vec<u8>>,
+    /// `SEGFLOW_CURRENCY_RATES`: `CODE=rate,…`, the value of one unit of each currency in the
+    /// reporting currency (default none: Rial to Toman only).
+    pub currency_rates: std::collections::BTreeMap<String, f64>,
 }
 
 impl std::fmt::Debug for SegmentConfig {
@@ -40,6 +43,7 @@ impl std::fmt::Debug for SegmentConfig {
             .field("seed", &self.seed)
             .field("tmp_dir", &self.tmp_dir)
             .field("pseudonym_key", &self.pseudonym_key.as_ref().map(|_| "(set)"))
+            .field("currency_rates", &self.currency_rates)
             .finish()
     }
 }
@@ -56,6 +60,7 @@ impl Default for SegmentConfig {
             seed: 42,
             tmp_dir: std::env::temp_dir(),
             pseudonym_key: None,
+            currency_rates: Default::default(),
         }
     }
 }
@@ -104,6 +109,10 @@ impl SegmentConfig {
         if let Some(v) = get("SEGFLOW_TMP_DIR") {
             c.tmp_dir = v.into();
         }
+        if let Some(v) = get("SEGFLOW_CURRENCY_RATES") {
+            c.currency_rates = segflow_engine::segment::parse_currency_rates(&v)
+                .map_err(|e| ConfigError(format!("SEGFLOW_CURRENCY_RATES: {e}")))?;
+        }
         // Not trimmed beyond the emptiness check: the key is exactly what the deployment set.
         c.pseudonym_key = get("SEGFLOW_PSEUDONYM_KEY").map(String::into_bytes);
         Ok(c)
@@ -139,5 +148,12 @@ mod tests {
         assert_eq!(c.pseudonym_key.as_deref(), Some(&b"s3cret"[..]));
         assert!(!format!("{c:?}").contains("s3cret"), "the key is never printed");
         assert_eq!(SegmentConfig::default().pseudonym_key, None);
+        let c =
+            SegmentConfig::from_lookup(|k| (k == "SEGFLOW_CURRENCY_RATES").then(|| "eur=1, GBP=1.17".into()))
+                .unwrap();
+        assert_eq!(c.currency_rates.get("GBP"), Some(&1.17));
+        assert!(
+            SegmentConfig::from_lookup(|k| (k == "SEGFLOW_CURRENCY_RATES").then(|| "GBP=x".into())).is_err()
+        );
     }
 }

@@ -106,6 +106,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     params.new_days = config.new_days;
     params.min_group_size = config.min_group_size;
     params.pseudonym_key = config.pseudonym_key.clone().map(segment::PseudonymKey);
+    params.currency_rates = config.currency_rates.clone();
     let checked = params.check()?;
     let inputs = SegmentInputs {
         sales_files: sales,

@@ -38,9 +38,13 @@ pub struct EvalReport {
 }
 
 /// Net revenue (purchases − returns) per customer id up to `cutoff` (UTC µs, exclusive).
-fn net_by_customer(files: &[PathBuf], cutoff: i64) -> Result<HashMap<String, f64>, SegmentError> {
+fn net_by_customer(
+    files: &[PathBuf],
+    cutoff: i64,
+    params: &SegmentParams,
+) -> Result<HashMap<String, f64>, SegmentError> {
     let (mut ids, mut places) = (Interner::default(), Interner::default());
-    let sales = read_sales(files, cutoff, &mut ids, &mut places)?;
+    let sales = read_sales(files, cutoff, &params.currency_rates, &mut ids, &mut places)?;
     let mut net = vec![0.0; ids.len()];
     for o in &sales.orders {
         net[o.cust as usize] += o.value;
@@ -193,8 +197,8 @@ pub fn evaluate_lookalike(
     let horizon_end = cutoff + chrono::Duration::days(i64::from(horizon_days));
     let end_h = end_of_day(horizon_end, checked.timezone)?;
     let (before, after) = (
-        net_by_customer(sales_files, end_cut)?,
-        net_by_customer(sales_files, end_h)?,
+        net_by_customer(sales_files, end_cut, params)?,
+        net_by_customer(sales_files, end_h, params)?,
     );
     let future: Vec<f64> = rows
         .iter()

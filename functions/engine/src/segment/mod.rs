@@ -8,6 +8,7 @@
 
 mod activation;
 mod cluster;
+mod currency;
 mod customers;
 mod dict;
 mod distinct;
@@ -38,6 +39,7 @@ use interner::Interner;
 use output::{Report, SegmentOut};
 
 pub use activation::PseudonymKey;
+pub use currency::parse_rates as parse_currency_rates;
 pub use evaluate::{EvalReport, evaluate_lookalike};
 pub use icp::IdealRule;
 
@@ -71,6 +73,9 @@ pub struct SegmentParams {
     /// When set, customers.parquet (the BI output) carries keyed pseudonyms instead of customer
     /// ids; the CSV activation lists keep the real ids, since they are for contacting people.
     pub pseudonym_key: Option<PseudonymKey>,
+    /// Currency code → value of one unit in the reporting currency; amounts are converted before
+    /// any figure is computed. Rial without a rate is always taken to Toman (÷ 10).
+    pub currency_rates: BTreeMap<String, f64>,
 }
 
 impl SegmentParams {
@@ -94,6 +99,7 @@ impl SegmentParams {
             ideal_min_share: 0.2,
             lead_scoring: crate::leads::LeadScoring::default(),
             pseudonym_key: None,
+            currency_rates: BTreeMap::new(),
         }
     }
 
@@ -115,6 +121,15 @@ impl SegmentParams {
         }
         if self.lapsed_days == 0 {
             return bad("lapsed_days must be positive".into());
+        }
+        if let Some((code, rate)) = self
+            .currency_rates
+            .iter()
+            .find(|(_, r)| !(r.is_finite() && **r > 0.0))
+        {
+            return bad(format!(
+                "the rate of {code} must be a positive number, got {rate}"
+            ));
         }
         if self.sample_size < 100 {
             return bad(format!(
@@ -296,7 +311,13 @@ pub fn run(
         cutoff: end_of_day(p.as_of, p.timezone)?,
     };
     let (mut ids, mut places, mut strings) = (Interner::default(), Interner::default(), Interner::default());
-    let sales = sales::read_sales(&inputs.sales_files, clock.cutoff, &mut ids, &mut places)?;
+    let sales = sales::read_sales(
+        &inputs.sales_files,
+        clock.cutoff,
+        &p.currency_rates,
+        &mut ids,
+        &mut places,
+    )?;
     let st = &sales.stats;
     tracing::info!(
         rows_read = st.rows_read,
@@ -586,7 +607,9 @@ fn manifest(
             "guest_rows": st.guest_rows,
             "guest_revenue_share": guest_share,
             "net_revenue": output::round(st.total_net_revenue, 2),
+            "currencies": st.currencies,
         },
+        "warnings": st.currency_warning.iter().collect::<Vec<_>>(),
         "counts": {
             "customers": customers.len(),
             "purchasers": purchasers,
@@ -606,6 +629,7 @@ fn manifest(
             "min_group_size": p.min_group_size,
             "sample_size": p.sample_size,
             "rfm_rules": p.rfm_rules,
+            "currency_rates": p.currency_rates,
         },
         "clustering": {
             "k": c.k,

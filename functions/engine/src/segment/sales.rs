@@ -6,6 +6,7 @@
 //! windows where two sources overlap, since lines outside such a window cannot have been exported
 //! twice.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use parquet::file::metadata::ParquetMetaData;
 use parquet::file::statistics::Statistics;
 
 use super::SegmentError;
+use super::currency::Currencies;
 use super::dict::{StrColumn, ValueCache, dict_type};
 use super::distinct::DistinctProducts;
 use super::hash::{MixMap, content_hash, str_hash};
@@ -135,6 +137,9 @@ pub(super) struct SalesStats {
     pub guest_rows: u64,
     pub guest_net_revenue: f64,
     pub total_net_revenue: f64,
+    /// Rows used per currency as exported (see `currency.rs`).
+    pub currencies: BTreeMap<String, u64>,
+    pub currency_warning: Option<String>,
 }
 
 pub(super) struct SalesData {
@@ -147,7 +152,8 @@ pub(super) struct SalesData {
     pub stats: SalesStats,
 }
 
-const SALES_COLUMNS: [&str; 11] = [
+const SALES_COLUMNS: [&str; 12] = [
+    "currency",
     "order_id",
     "customer_id",
     "order_ts",
@@ -529,6 +535,7 @@ struct Columns {
     quantity: ArrayRef,
     unit_price: Option<ArrayRef>,
     line_amount: ArrayRef,
+    currency: ArrayRef,
     ts: ArrayRef,
     is_return: ArrayRef,
 }
@@ -549,6 +556,7 @@ impl Columns {
             quantity: required(number("quantity", true)?),
             unit_price: number("unit_price", false)?,
             line_amount: required(number("line_amount", true)?),
+            currency: text("currency", false)?,
             ts: required(column(path, batch, "order_ts", &ts_type(), true)?),
             is_return: required(column(path, batch, "is_return", &DataType::Boolean, true)?),
         })
@@ -565,6 +573,8 @@ struct Caches {
     country: ValueCache<u32>,
     city: ValueCache<u32>,
     source: ValueCache<u32>,
+    /// Index into [`Currencies`].
+    currency: ValueCache<u32>,
 }
 
 /// One usable line of a known customer, its strings resolved to interned indices: what the
@@ -595,6 +605,7 @@ struct Prepare<'a> {
     products: Interner,
     anon_orders: u64,
     caches: Caches,
+    currencies: Currencies,
 }
 
 impl Prepare<'_> {
@@ -610,6 +621,7 @@ impl Prepare<'_> {
             products,
             anon_orders,
             caches,
+            currencies,
         } = self;
         let order_id = StrColumn::new(&cols.order_id);
         let customer_id = StrColumn::new(&cols.customer_id);
@@ -617,6 +629,8 @@ impl Prepare<'_> {
         let country = StrColumn::new(&cols.country);
         let city = StrColumn::new(&cols.city);
         let source_key = StrColumn::new(&cols.source_key);
+        let currency = StrColumn::new(&cols.currency);
+        caches.currency.follow(&currency);
         caches.order.follow(&order_id);
         caches.customer.follow(&customer_id);
         caches.product.follow(&product_id);
@@ -671,6 +685,9 @@ impl Prepare<'_> {
                 }
             }
             stats.rows_used += 1;
+            let cur = caches.currency.get(&currency, i, |s| currencies.index(s));
+            currencies.count(cur);
+            let amount = amount * currencies.factor(cur);
             let net = if ret { -amount.abs() } else { amount };
             stats.total_net_revenue += net;
             if ret {
@@ -868,6 +885,7 @@ fn batches<'a>(
 pub(super) fn read_sales(
     files: &[PathBuf],
     cutoff: i64,
+    currency_rates: &BTreeMap<String, f64>,
     ids: &mut Interner,
     places: &mut Interner,
 ) -> Result<SalesData, SegmentError> {
@@ -895,6 +913,7 @@ pub(super) fn read_sales(
         products: Interner::default(),
         anon_orders: 0,
         caches: Caches::default(),
+        currencies: Currencies::new(currency_rates),
     };
     // Without windows where sources overlap, no line is compared with another: the columns only
     // the duplicate check reads are not decoded at all.
@@ -951,6 +970,8 @@ pub(super) fn read_sales(
         })?;
     }
     let customers = prepare.ids.len();
+    prepare.stats.currencies = prepare.currencies.rows();
+    prepare.stats.currency_warning = prepare.currencies.warning();
     Ok(orders.finish(customers, prepare.stats))
 }
 

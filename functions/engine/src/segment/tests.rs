@@ -1,7 +1,7 @@
 //! End-to-end tests on small hand-made Parquet inputs. Times are UTC noon unless stated, so with
 //! `as_of` = D the recency of a purchase on day D−n is n + 0.5 days.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,6 +28,7 @@ pub(super) struct Line {
     amount: f64,
     country: &'static str,
     city: &'static str,
+    currency: &'static str,
 }
 
 pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amount: f64) -> Line {
@@ -46,6 +47,7 @@ pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amou
         amount,
         country: "IR",
         city: "Tehran",
+        currency: "IRT",
     }
 }
 
@@ -53,6 +55,11 @@ impl Line {
     pub(super) fn at(mut self, country: &'static str, city: &'static str) -> Line {
         self.country = country;
         self.city = city;
+        self
+    }
+
+    pub(super) fn in_currency(mut self, currency: &'static str) -> Line {
+        self.currency = currency;
         self
     }
 }
@@ -128,7 +135,7 @@ fn write_sales_with(
                 .map(|r| (r.qty != 0.0).then(|| (r.amount / r.qty).abs())),
         )),
         Arc::new(Float64Array::from_iter_values(lines.iter().map(|r| r.amount))),
-        strs(&|_| Some("IRR")),
+        strs(&|r| opt(r.currency)),
         strs(&|r| opt(r.country)),
         strs(&|r| opt(r.city)),
         strs(&|_| Some("web")),
@@ -595,6 +602,56 @@ fn returns_are_netted_and_not_orders() {
     let ideal = read_csv(&out.join("ideal_customers.csv"));
     assert!(ideal.iter().all(|r| r["id"] != "r1"));
     assert_eq!(ideal.len(), 5);
+}
+
+/// Rial is Toman ÷ 10 whatever else is configured; other currencies convert with the configured
+/// rates, and what is still summed at face value is named in the manifest.
+#[test]
+fn amounts_are_brought_to_one_currency_before_any_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![
+        l("o1", "c1", "2024-06-01", "p1", 1.0, 1_000_000.0).in_currency("IRR"),
+        l("o2", "c1", "2024-06-02", "p1", 1.0, 50_000.0).in_currency("IRT"),
+        l("o3", "c2", "2024-06-03", "p1", 1.0, 20.0).in_currency("GBP"),
+        l("o4", "c3", "2024-06-03", "p1", 1.0, 30.0).in_currency(""),
+    ];
+    lines.extend((4..=7).map(|i| l(&format!("x{i}"), &format!("c{i}"), "2024-06-01", "p1", 1.0, 10.0)));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let go = |rates: &str| {
+        let out = dir.path().join(format!("out{}", rates.len()));
+        let mut p = checked("2024-06-30", Some(2)).params().clone();
+        p.currency_rates = parse_currency_rates(rates).unwrap();
+        let run = run(
+            &inputs(vec![sales.clone()], vec![], None),
+            &p.check().unwrap(),
+            &out,
+        )
+        .unwrap();
+        (by_id(read_csv(&out.join("customers.csv"))), run.manifest)
+    };
+    let (rows, m) = go("");
+    assert_eq!(rows["c1"]["monetary"], "150000.00", "100 000 + 50 000 Toman");
+    assert_eq!(rows["c2"]["monetary"], "20.00");
+    assert_eq!(
+        m["inputs"]["currencies"],
+        serde_json::json!({"(none)": 1, "GBP": 1, "IRR": 1, "IRT": 5})
+    );
+    let w = m["warnings"][0].as_str().unwrap();
+    assert!(
+        w.starts_with("amounts in GBP, IRT are added together at face value"),
+        "{w}"
+    );
+
+    let (rows, m) = go("GBP=1.25,IRT=0.00002");
+    assert_eq!(rows["c1"]["monetary"], "3.00", "150 000 Toman at 0.00002");
+    assert_eq!(rows["c2"]["monetary"], "25.00");
+    assert_eq!(rows["c3"]["monetary"], "30.00", "no currency: taken as it is");
+    assert_eq!(m["warnings"], serde_json::json!([]));
+    assert_eq!(m["parameters"]["currency_rates"]["GBP"], 1.25);
+
+    let mut bad = checked("2024-06-30", Some(2)).params().clone();
+    bad.currency_rates.insert("EUR".into(), 0.0);
+    assert!(bad.check().is_err());
 }
 
 #[test]
@@ -1278,7 +1335,7 @@ fn scale_200k_customers() {
             tz: p.timezone,
             cutoff: end_of_day(p.as_of, p.timezone).unwrap(),
         };
-        let data = sales::read_sales(&files, clock.cutoff, &mut ids, &mut places).unwrap();
+        let data = sales::read_sales(&files, clock.cutoff, &BTreeMap::new(), &mut ids, &mut places).unwrap();
         eprintln!(
             "phase read_sales: cpu {:.1}s wall {:?}; {:?}",
             cpu() - c0,

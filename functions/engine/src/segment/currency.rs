@@ -1,0 +1,156 @@
+//! Amounts in several currencies. Every figure (monetary value, order value, revenue shares) sums
+//! line amounts, so amounts are brought to one unit before anything is computed: with the
+//! configured rates (`SEGFLOW_CURRENCY_RATES`), and Rial to Toman always (an exact ÷ 10; Iranian
+//! shops export either, and quote prices in Toman). Amounts in currencies without a rate are
+//! taken as they are, and when that adds up more than one currency the manifest says so.
+
+use std::collections::BTreeMap;
+
+/// The unit a converted amount is in: the one the configured rates are quoted in.
+const REPORTING: &str = "(reporting currency)";
+
+/// The currencies met in a run, in first-use order, with their conversion and row counts.
+pub(super) struct Currencies {
+    rates: BTreeMap<String, f64>,
+    /// (currency code or `None` for no currency, factor, unit it is summed in, rows).
+    seen: Vec<(Option<String>, f64, Option<String>, u64)>,
+}
+
+impl Currencies {
+    pub(super) fn new(rates: &BTreeMap<String, f64>) -> Self {
+        Currencies {
+            rates: rates.clone(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// The index of a currency code (as the curated data has it: ISO 4217, upper case).
+    pub(super) fn index(&mut self, code: Option<&str>) -> u32 {
+        let code = code
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty());
+        if let Some(i) = self.seen.iter().position(|s| s.0 == code) {
+            return i as u32;
+        }
+        let (factor, unit) = match code.as_deref() {
+            Some(c) => match self.rates.get(c) {
+                Some(&rate) => (rate, Some(REPORTING.to_string())),
+                // Rial is a tenth of a Toman, converted the way Toman is.
+                None if c == "IRR" => match self.rates.get("IRT") {
+                    Some(&toman) => (0.1 * toman, Some(REPORTING.to_string())),
+                    None => (0.1, Some("IRT".to_string())),
+                },
+                None => (1.0, Some(c.to_string())),
+            },
+            None => (1.0, None),
+        };
+        self.seen.push((code, factor, unit, 0));
+        (self.seen.len() - 1) as u32
+    }
+
+    #[inline]
+    pub(super) fn factor(&self, i: u32) -> f64 {
+        self.seen[i as usize].1
+    }
+
+    #[inline]
+    pub(super) fn count(&mut self, i: u32) {
+        self.seen[i as usize].3 += 1;
+    }
+
+    /// Rows used per currency as exported (`(none)` for rows without one), by code.
+    pub(super) fn rows(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for (code, _, _, rows) in self.seen.iter().filter(|s| s.3 > 0) {
+            *out.entry(code.clone().unwrap_or_else(|| "(none)".into()))
+                .or_insert(0) += rows;
+        }
+        out
+    }
+
+    /// A warning when used rows are summed in more than one unit. Rows without a currency are
+    /// taken to be in the shop's own and are no reason to warn.
+    pub(super) fn warning(&self) -> Option<String> {
+        let mut units: Vec<&str> = self
+            .seen
+            .iter()
+            .filter(|s| s.3 > 0)
+            .filter_map(|s| s.2.as_deref())
+            .collect();
+        units.sort_unstable();
+        units.dedup();
+        (units.len() > 1).then(|| {
+            format!(
+                "amounts in {} are added together at face value, so monetary values, order values and \
+                 revenue shares mix currencies; set SEGFLOW_CURRENCY_RATES (e.g. \"EUR=1,GBP=1.17\") to \
+                 convert them into one",
+                units.join(", ")
+            )
+        })
+    }
+}
+
+/// Parses `SEGFLOW_CURRENCY_RATES`: `CODE=rate` pairs separated by commas, each rate the value of
+/// one unit of that currency in the reporting currency (finite and positive).
+pub fn parse_rates(text: &str) -> Result<BTreeMap<String, f64>, String> {
+    let mut out = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (code, rate) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?} is not CODE=rate"))?;
+        let code = code.trim().to_ascii_uppercase();
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(format!("{code:?} is not a three-letter currency code"));
+        }
+        let rate: f64 = rate
+            .trim()
+            .parse()
+            .map_err(|_| format!("{code}: {rate:?} is not a number"))?;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(format!("{code}: the rate must be a positive number"));
+        }
+        out.insert(code, rate);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rial_is_toman_and_rates_convert() {
+        let mut c = Currencies::new(&BTreeMap::new());
+        let (irr, irt, none) = (c.index(Some("IRR")), c.index(Some("irt")), c.index(None));
+        assert_eq!((c.factor(irr), c.factor(irt), c.factor(none)), (0.1, 1.0, 1.0));
+        for i in [irr, irt, irt, none] {
+            c.count(i);
+        }
+        assert_eq!(c.warning(), None, "Rial and Toman are one unit once converted");
+        let rows: Vec<(String, u64)> = c.rows().into_iter().collect();
+        assert_eq!(rows, [("(none)".into(), 1), ("IRR".into(), 1), ("IRT".into(), 2)]);
+        let gbp = c.index(Some("GBP"));
+        c.count(gbp);
+        let w = c.warning().unwrap();
+        assert!(w.starts_with("amounts in GBP, IRT are added together"), "{w}");
+
+        let rates = parse_rates("gbp=1.17, EUR=1").unwrap();
+        let mut c = Currencies::new(&rates);
+        let (gbp, eur, irr) = (c.index(Some("GBP")), c.index(Some("EUR")), c.index(Some("IRR")));
+        assert_eq!((c.factor(gbp), c.factor(eur)), (1.17, 1.0));
+        for i in [gbp, eur] {
+            c.count(i);
+        }
+        assert_eq!(c.warning(), None);
+        c.count(irr);
+        assert!(c.warning().unwrap().contains("(reporting currency), IRT"));
+    }
+
+    #[test]
+    fn rates_are_validated() {
+        assert_eq!(parse_rates("").unwrap().len(), 0);
+        for bad in ["EUR", "EURO=1", "EUR=x", "EUR=0", "EUR=-1", "EUR=inf"] {
+            assert!(parse_rates(bad).is_err(), "{bad}");
+        }
+    }
+}
