@@ -457,3 +457,33 @@ fn a_workbook_with_a_sheet_per_month_is_read_whole() {
     let a1 = ids.iter().position(|o| o.as_deref() == Some("A-1")).unwrap();
     assert_eq!(lines[a1], 5);
 }
+
+/// Amounts whose every separator could be either ("1.234", "12.500") follow the file's
+/// convention: thousands in a `;`-separated export and in Toman or Rial, a decimal point otherwise.
+#[test]
+fn ambiguous_amounts_follow_the_file_convention() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "de.csv",
+            "Beleg;Datum;Kunde;Betrag\n1;04.03.2024;K1;1.234\n2;05.03.2024;K2;12.500\n3;06.03.2024;K3;3.000\n",
+            [1234.0, 12500.0, 3000.0],
+        ),
+        (
+            "fa.csv",
+            "شماره سفارش,تاریخ,مشتری,مبلغ (تومان)\n1,1402/12/01,C1,125.000\n2,1402/12/02,C2,2.500\n3,1402/12/03,C3,12.000\n",
+            [125000.0, 2500.0, 12000.0],
+        ),
+        (
+            "en.csv",
+            "Order,Date,Customer,Amount\n1,2024-03-04,K1,1.234\n2,2024-03-05,K2,12.500\n3,2024-03-06,K3,3.000\n",
+            [1.234, 12.5, 3.0],
+        ),
+    ];
+    for (name, text, amounts) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &IngestOptions::default());
+        assert_eq!(floats(&batches(&out), "line_amount"), amounts, "{name}");
+    }
+}

@@ -212,6 +212,8 @@ fn run(
         source_key: src.key.clone(),
         timezone: opts.timezone,
         date_order,
+        // Spreadsheets save `;`-separated text where the comma is the decimal mark.
+        semicolon_separated: fmt.container == sniff::Container::Delimited && fmt.delimiter == b';',
     };
     let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
     drop(good);

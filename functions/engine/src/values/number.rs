@@ -28,6 +28,17 @@ pub struct ParsedNumber {
     pub currency: Option<&'static str>,
 }
 
+/// How to read a column whose every mark could be either ("1.234", "12.500", "3,000").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ambiguous {
+    /// As in English-language exports: "1.234" is one point two three four.
+    Decimal,
+    /// As in `;`-separated (European) exports: a comma is the decimal mark, "1.234" is 1234.
+    CommaDecimal,
+    /// Amounts that have no fractions (Toman, Rial): a lone mark before three digits groups.
+    Grouping,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NumberParser {
     pub decimal: DecimalMark,
@@ -106,19 +117,39 @@ impl NumberParser {
     /// carry evidence ("1.234,56", "12,5", "0,99" vote comma; "1,234.56", "12.5" vote dot; an
     /// ambiguous "1,234" votes for nothing). No evidence, or a tie, means dot.
     pub fn infer<'a, I: IntoIterator<Item = &'a str>>(samples: I) -> Self {
+        Self::infer_with(samples, Ambiguous::Decimal)
+    }
+
+    /// As [`Self::infer`], but a column in which every mark is ambiguous ("1.234", "12.500",
+    /// "3,000") is read as the file's convention says (see [`Ambiguous`]).
+    pub fn infer_with<'a, I: IntoIterator<Item = &'a str>>(samples: I, ambiguous: Ambiguous) -> Self {
         let (mut dot, mut comma) = (0usize, 0usize);
+        let (mut lone_dots, mut lone_commas) = (0usize, 0usize);
         for sample in samples {
             match mark_evidence(sample) {
                 Some(DecimalMark::Dot) => dot += 1,
                 Some(DecimalMark::Comma) => comma += 1,
+                None if sample.contains('.') => lone_dots += 1,
+                None if sample.contains(',') => lone_commas += 1,
                 None => {}
             }
         }
-        NumberParser::new(if comma > dot {
-            DecimalMark::Comma
+        let decimal = if dot + comma > 0 {
+            if comma > dot {
+                DecimalMark::Comma
+            } else {
+                DecimalMark::Dot
+            }
         } else {
-            DecimalMark::Dot
-        })
+            match ambiguous {
+                Ambiguous::Decimal => DecimalMark::Dot,
+                Ambiguous::CommaDecimal => DecimalMark::Comma,
+                // The mark the values use is grouping, so the decimal mark is the other one.
+                Ambiguous::Grouping if lone_dots > lone_commas => DecimalMark::Comma,
+                Ambiguous::Grouping => DecimalMark::Dot,
+            }
+        };
+        NumberParser::new(decimal)
     }
 
     /// Parses one cell. `Ok(None)` for blank cells and null markers ("", "-", "NA", "N/A",
@@ -775,6 +806,21 @@ mod tests {
             DecimalMark::Comma
         );
         assert_eq!(NumberParser::infer(["۱۲,۵"]).decimal, DecimalMark::Comma);
+    }
+
+    #[test]
+    fn ambiguous_columns_follow_the_file_convention() {
+        let de = ["1.234", "12.500", "3.000"];
+        assert_eq!(NumberParser::infer(de).decimal, DecimalMark::Dot);
+        let p = NumberParser::infer_with(de, Ambiguous::CommaDecimal);
+        assert_eq!(p.parse("12.500").unwrap().unwrap().value, 12500.0);
+        for (vals, grouped) in [(["125.000", "2.500"], 125000.0), (["125,000", "2,500"], 125000.0)] {
+            let p = NumberParser::infer_with(vals, Ambiguous::Grouping);
+            assert_eq!(p.parse(vals[0]).unwrap().unwrap().value, grouped, "{vals:?}");
+        }
+        // One unambiguous value decides, whatever the convention.
+        let p = NumberParser::infer_with(["1.234", "12.5"], Ambiguous::CommaDecimal);
+        assert_eq!(p.decimal, DecimalMark::Dot);
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl CustomersConverter {
         CustomersConverter {
             birth: date_parser(samples, cols.birth_date, cfg),
             signup: date_parser(samples, cols.signup_date, cfg),
-            ages: number_parser(samples, &[cols.age]),
+            ages: number_parser(samples, &[cols.age], crate::values::Ambiguous::Decimal),
             cols,
             source_key: cfg.source_key.clone(),
             tz_name: cfg.timezone.name().to_string(),

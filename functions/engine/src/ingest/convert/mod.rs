@@ -91,6 +91,8 @@ pub struct ConvertConfig {
     pub source_key: String,
     pub timezone: chrono_tz::Tz,
     pub date_order: DateOrder,
+    /// The file is `;`-separated text: numbers whose every mark is ambiguous use a decimal comma.
+    pub semicolon_separated: bool,
 }
 
 pub fn converter(
@@ -175,8 +177,12 @@ pub(crate) fn date_parser(samples: &[Row<'_>], col: Option<usize>, cfg: &Convert
     DateParser::infer(samples_of(samples, col), cfg.date_order, cfg.timezone)
 }
 
-pub(crate) fn number_parser(samples: &[Row<'_>], cols: &[Option<usize>]) -> NumberParser {
-    NumberParser::infer(cols.iter().flat_map(|c| samples_of(samples, *c)))
+pub(crate) fn number_parser(
+    samples: &[Row<'_>],
+    cols: &[Option<usize>],
+    ambiguous: crate::values::Ambiguous,
+) -> NumberParser {
+    NumberParser::infer_with(cols.iter().flat_map(|c| samples_of(samples, *c)), ambiguous)
 }
 
 pub(crate) fn month_key(ts: DateTime<Utc>) -> i32 {

@@ -7,7 +7,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
 use super::*;
-use crate::values::ValueError;
+use crate::values::{Ambiguous, ValueError};
 
 /// Source columns feeding the sales schema.
 struct Cols {
@@ -142,13 +142,38 @@ impl SalesConverter {
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
                 .map_or(1.0, f64::from)
         };
+        // Toman and Rial have no fractions in practice: "125.000" there is 125 000, not 125.
+        let iranian = |c: &str| matches!(c, "IRT" | "IRR");
+        let ambiguous = if header_currency.is_some_and(iranian)
+            || samples_of(samples, cols.currency)
+                .take(50)
+                .any(|v| normalize_currency(v).is_some_and(|c| iranian(&c)))
+            || [cols.unit_price, cols.line_amount]
+                .into_iter()
+                .flat_map(|c| samples_of(samples, c).take(50))
+                .any(|v| {
+                    let v = v.to_lowercase();
+                    ["تومان", "ریال", "ريال", "toman", "rial"]
+                        .iter()
+                        .any(|w| v.contains(w))
+                }) {
+            Ambiguous::Grouping
+        } else if cfg.semicolon_separated {
+            Ambiguous::CommaDecimal
+        } else {
+            Ambiguous::Decimal
+        };
         let b = Builders::new(&cols);
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
             amount_scale: scale(cols.line_amount),
             dates: date_parser(samples, cols.date, cfg),
-            numbers: number_parser(samples, &[cols.quantity, cols.unit_price, cols.line_amount]),
+            numbers: number_parser(
+                samples,
+                &[cols.quantity, cols.unit_price, cols.line_amount],
+                ambiguous,
+            ),
             cols,
             header_currency,
             source_key: cfg.source_key.clone(),
