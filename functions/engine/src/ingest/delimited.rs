@@ -8,6 +8,8 @@
 //! split at the delimiter; `\n`, `\r\n` or a lone `\r` end a record; quoted fields may hold
 //! delimiters, quotes (doubled) and line breaks; blank lines are skipped; a UTF-8 byte order mark
 //! at the start is dropped. Each record comes with the physical line it starts on (1-based).
+//! One departure: once the header's width is known, a quote that opens a field and never closes
+//! does not swallow the lines after it (see `reread_stray_quote`).
 
 use std::io::Read;
 
@@ -48,6 +50,10 @@ pub struct DelimitedReader<R> {
     ends: Vec<usize>,
     /// Delimiter positions in the current line.
     cuts: Vec<usize>,
+    /// Fields of a record, once the header is known (see [`Self::expect_fields`]).
+    width: Option<usize>,
+    /// The raw bytes of the record being read by `csv_core`, to read again if it was a stray quote.
+    raw: Vec<u8>,
 }
 
 impl<R: Read> DelimitedReader<R> {
@@ -67,7 +73,15 @@ impl<R: Read> DelimitedReader<R> {
             fields: vec![0; 4096],
             ends: vec![0; 64],
             cuts: Vec::new(),
+            width: None,
+            raw: Vec::new(),
         }
+    }
+
+    /// Tells the reader how many fields a record has (the header's). With it, a record that a
+    /// stray quote stretched over several lines is recognised and read again line by line.
+    pub fn expect_fields(&mut self, width: usize) {
+        self.width = Some(width);
     }
 
     /// Moves the unread data to the front and reads more after it. Sets `eof` when the source
@@ -192,11 +206,15 @@ impl<R: Read> DelimitedReader<R> {
     fn quoted(&mut self, rows: &mut Rows) -> std::io::Result<Step> {
         let line = self.line;
         let (mut out, mut nends) = (0, 0);
+        self.raw.clear();
         loop {
             let input = &self.buf[self.start..self.end];
             let (res, nin, nout, nend) =
                 self.core
                     .read_record(input, &mut self.fields[out..], &mut self.ends[nends..]);
+            if self.width.is_some() {
+                self.raw.extend_from_slice(&input[..nin]);
+            }
             self.line += memchr::memchr_iter(b'\n', &input[..nin]).count() as u64;
             self.start += nin;
             out += nout;
@@ -220,6 +238,12 @@ impl<R: Read> DelimitedReader<R> {
                 ReadRecordResult::End => return Ok(Step::End),
             }
         }
+        if self.line > line + 1
+            && self.width.is_some_and(|w| w != nends)
+            && let Some(step) = self.reread_stray_quote(line, rows)
+        {
+            return Ok(step);
+        }
         let Ok(s) = std::str::from_utf8(&self.fields[..out]) else {
             return Ok(Step::BadUtf8(line));
         };
@@ -238,6 +262,47 @@ impl<R: Read> DelimitedReader<R> {
             }),
         );
         Ok(Step::Record(line))
+    }
+}
+
+impl<R: Read> DelimitedReader<R> {
+    /// A quote that opens a field and is never closed (`"17 inch`) makes `csv_core` read on to
+    /// the next quote, many lines later, as one record with the wrong number of fields. When the
+    /// record's first line, split at every delimiter with its quotes kept as text, has exactly the
+    /// header's fields, that line was a row of its own: it is taken so, and the lines after it
+    /// are put back to be read again. Otherwise (a genuinely ragged multi-line record) `None`.
+    fn reread_stray_quote(&mut self, line: u64, rows: &mut Rows) -> Option<Step> {
+        let width = self.width?;
+        let nl = memchr::memchr(b'\n', &self.raw)?;
+        let first = &self.raw[..nl];
+        let first = first.strip_suffix(b"\r").unwrap_or(first);
+        let text = std::str::from_utf8(first).ok()?;
+        if !self.delimiter.is_ascii() || text.bytes().filter(|&b| b == self.delimiter).count() + 1 != width {
+            return None;
+        }
+        self.cuts.clear();
+        self.cuts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == self.delimiter)
+                .map(|(i, _)| i),
+        );
+        rows.push_line(line, text, &self.cuts);
+        // The rest of the record goes back in front of the unread data.
+        let rest = self.raw.len() - (nl + 1);
+        let unread = self.end - self.start;
+        let mut buf = Vec::with_capacity((rest + unread).max(BLOCK));
+        buf.extend_from_slice(&self.raw[nl + 1..]);
+        buf.extend_from_slice(&self.buf[self.start..self.end]);
+        let len = buf.len();
+        buf.resize(buf.capacity().max(len + 1), 0);
+        self.buf = buf;
+        self.start = 0;
+        self.end = len;
+        self.scanned = 0;
+        self.line = line + 1;
+        self.core.reset();
+        Some(Step::Record(line))
     }
 }
 

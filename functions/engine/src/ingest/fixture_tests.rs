@@ -487,3 +487,30 @@ fn ambiguous_amounts_follow_the_file_convention() {
         assert_eq!(floats(&batches(&out), "line_amount"), amounts, "{name}");
     }
 }
+
+/// A quote that opens a field and never closes (`"17 inch`) must not swallow the rows after it
+/// (here across several read buffers): its line is read as a row of its own, quote and all, and
+/// every line after it as before. A quoted field that really spans lines stays one row.
+#[test]
+fn a_stray_quote_does_not_swallow_the_rows_after_it() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    let mut text = String::from("Order,Date,Product,Qty,Price,Customer\n");
+    text.push_str("1,2024-03-01,\"17 inch monitor,1,10,C1\n");
+    text.push_str("2,2024-03-01,\"desk\nlamp\",1,12,C2\n");
+    let rows = 70_000;
+    for i in 3..rows {
+        writeln!(text, "{i},2024-03-02,cable {i},2,3.5,C{}", i % 500).unwrap();
+    }
+    assert!(text.len() > 2 << 20, "spans more than one read buffer");
+    std::fs::write(&path, &text).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.csv", &IngestOptions::default());
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (rows - 1, rows - 1, 0));
+    let b = batches(&out);
+    let names = strings(&b, "product_name");
+    assert_eq!(names[0].as_deref(), Some("\"17 inch monitor"));
+    assert_eq!(names[1].as_deref(), Some("desk\nlamp"));
+    assert_eq!(names[2].as_deref(), Some("cable 3"));
+}

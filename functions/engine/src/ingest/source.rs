@@ -111,12 +111,17 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
     };
     let mut head = Rows::default();
     while head.len() < HEADER_SEARCH_ROWS && source.next(&mut head)? {
-        if let Some(Entry::Bad(line, ..)) = head.last() {
-            return Err(RejectReason::Malformed {
-                format: "text",
-                detail: format!("line {line} is not valid UTF-8"),
+        match head.last() {
+            Some(Entry::Bad(line, ..)) => {
+                return Err(RejectReason::Malformed {
+                    format: "text",
+                    detail: format!("line {line} is not valid UTF-8"),
+                }
+                .into());
             }
-            .into());
+            // Usually the header: the width to check records against until the header is known.
+            Some(Entry::Row(_, r)) if head.len() == 1 => source.rdr.expect_fields(r.len()),
+            _ => {}
         }
     }
     let (lines, rows): (Vec<u64>, Vec<Vec<String>>) = head
@@ -135,6 +140,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
     let header_line = lines[hi];
+    source.rdr.expect_fields(rows[hi].len());
     source.pending = lines.into_iter().zip(rows).skip(hi + 1).collect();
     Ok(Opened {
         source: Box::new(source),
