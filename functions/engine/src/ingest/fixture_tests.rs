@@ -514,3 +514,37 @@ fn a_stray_quote_does_not_swallow_the_rows_after_it() {
     assert_eq!(names[1].as_deref(), Some("desk\nlamp"));
     assert_eq!(names[2].as_deref(), Some("cable 3"));
 }
+
+/// Nested objects are columns named by their path: `customer.id` is the customer id, never the
+/// object's JSON text.
+#[test]
+fn nested_json_objects_are_read_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.json");
+    std::fs::write(
+        &path,
+        r#"[{"id": "1", "customer": {"id": "C1", "email": "a@b.com"}, "created_at": "2024-03-01T10:00:00Z", "line_items": [{"sku": "A"}], "total": "13.00"},
+            {"id": "2", "customer": null, "created_at": "2024-03-02T10:00:00Z", "total": "5.00"}]"#,
+    )
+    .unwrap();
+    // The pipeline takes the dataset from the upload's prefix (incoming/sales/).
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    assert_eq!(
+        out.report.rows.written, 2,
+        "{:?}",
+        out.report.rows.rejected_by_reason
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "customer_id"), [Some("C1".to_string()), None]);
+    assert_eq!(floats(&b, "line_amount"), [13.0, 5.0]);
+    let used = &out.report.mapping.as_ref().unwrap().used;
+    assert_eq!(
+        used.get("customer_id").map(String::as_str),
+        Some("customer.id"),
+        "{used:?}"
+    );
+}

@@ -419,14 +419,31 @@ pub struct SheetReport {
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
 
+/// Nested objects are read as columns named by their path ("customer.id"), this deep.
+const JSON_NESTING: usize = 3;
+
 fn value_text(v: &serde_json::Value) -> Cow<'_, str> {
     match v {
         serde_json::Value::Null => Cow::Borrowed(""),
         serde_json::Value::String(s) => Cow::Borrowed(s),
         serde_json::Value::Bool(b) => Cow::Owned(b.to_string()),
         serde_json::Value::Number(n) => Cow::Owned(n.to_string()),
+        // An object's fields are columns of their own ("customer.id"): the object itself is no
+        // value (as text it would become, say, a customer id made of JSON).
+        serde_json::Value::Object(_) => Cow::Borrowed(""),
         other => Cow::Owned(other.to_string()),
     }
+}
+
+/// The value under `key`, where a key with dots may be the path into nested objects.
+fn lookup<'a>(obj: &'a JsonObject, key: &str) -> Option<&'a serde_json::Value> {
+    if let Some(v) = obj.get(key) {
+        return Some(v);
+    }
+    key.match_indices('.').find_map(|(i, _)| {
+        let inner = obj.get(&key[..i])?.as_object()?;
+        lookup(inner, &key[i + 1..])
+    })
 }
 
 /// One object as a row: its values under `headers`, empty where it has no such key.
@@ -435,20 +452,49 @@ fn push_object(out: &mut Rows, line: u64, headers: &[String], obj: &JsonObject) 
         line,
         headers
             .iter()
-            .map(|h| obj.get(h).map_or(Cow::Borrowed(""), value_text)),
+            .map(|h| lookup(obj, h).map_or(Cow::Borrowed(""), value_text)),
     );
 }
 
 fn union_keys<'a>(objs: impl Iterator<Item = &'a JsonObject>) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for o in objs {
-        for k in o.keys() {
-            if seen.insert(k.clone()) {
-                keys.push(k.clone());
+    fn add(
+        obj: &JsonObject,
+        prefix: &str,
+        depth: usize,
+        keys: &mut Vec<String>,
+        seen: &mut std::collections::HashSet<String>,
+    ) {
+        for (k, v) in obj {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v.as_object() {
+                Some(inner) if depth < JSON_NESTING => add(inner, &key, depth + 1, keys, seen),
+                _ if v.is_null() => {}
+                _ => {
+                    if seen.insert(key.clone()) {
+                        keys.push(key);
+                    }
+                }
             }
         }
     }
+    // Nested paths go after every top-level key: where both name a field ("customer_id" and
+    // "customer.id"), the top-level one is the column.
+    let (mut keys, mut nested) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for o in objs {
+        // A null says nothing about what the key holds (`"customer": null` beside objects).
+        for (k, v) in o {
+            if !v.is_object() && !v.is_null() && seen.insert(k.clone()) {
+                keys.push(k.clone());
+            }
+        }
+        add(o, "", 1, &mut nested, &mut seen);
+    }
+    keys.append(&mut nested);
     keys
 }
 
