@@ -32,7 +32,8 @@ fn options(args: &IngestArgs) -> Result<IngestOptions> {
     Ok(opts)
 }
 
-/// Files under a folder, in a stable order, skipping hidden files.
+/// Files under a folder, in a stable order, skipping hidden files. Links to files are followed;
+/// links to folders are not (one pointing back up would never end), and are named in a warning.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -43,7 +44,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         if e.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        if p.is_dir() { walk(&p, out)? } else { out.push(p) }
+        let linked = e.file_type().is_ok_and(|t| t.is_symlink());
+        if p.is_dir() {
+            if linked {
+                eprintln!("warning: {} is a link to a folder; not followed", p.display());
+            } else {
+                walk(&p, out)?;
+            }
+        } else {
+            out.push(p);
+        }
     }
     Ok(())
 }
@@ -254,6 +264,20 @@ mod tests {
         );
         // A copy of the bucket layout.
         assert_eq!(k("b", "b/incoming/sales/x.csv", None), "incoming/sales/x.csv");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_to_folders_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let sales = dir.path().join("sales");
+        std::fs::create_dir_all(&sales).unwrap();
+        std::fs::write(sales.join("a.csv"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path(), sales.join("loop")).unwrap();
+        std::os::unix::fs::symlink(sales.join("a.csv"), sales.join("b.csv")).unwrap();
+        let mut files = Vec::new();
+        walk(dir.path(), &mut files).unwrap();
+        assert_eq!(files, [sales.join("a.csv"), sales.join("b.csv")]);
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct DelimitedReader<R> {
     width: Option<usize>,
     /// The raw bytes of the record being read by `csv_core`, to read again if it was a stray quote.
     raw: Vec<u8>,
+    /// The data read so far ends with a `\r` whose line is not counted yet (see [`line_breaks`]).
+    cr_pending: bool,
 }
 
 impl<R: Read> DelimitedReader<R> {
@@ -75,6 +77,7 @@ impl<R: Read> DelimitedReader<R> {
             cuts: Vec::new(),
             width: None,
             raw: Vec::new(),
+            cr_pending: false,
         }
     }
 
@@ -128,6 +131,29 @@ impl<R: Read> DelimitedReader<R> {
 
     pub fn next(&mut self, out: &mut Rows) -> std::io::Result<Step> {
         loop {
+            if self.cr_pending && self.start < self.end {
+                // A lone CR ended the last record, unless a LF follows (then that LF is counted).
+                self.cr_pending = false;
+                if self.buf[self.start] != b'\n' {
+                    self.line += 1;
+                }
+            }
+            // Blank lines of old Mac text (lone CRs) are lines too; a CR whose next byte is not
+            // read yet waits for it.
+            if self.start < self.end && self.buf[self.start] == b'\r' {
+                match self.buf[self.start + 1..self.end].first() {
+                    Some(b'\n') => {}
+                    None if !self.eof => {
+                        self.fill()?;
+                        continue;
+                    }
+                    _ => {
+                        self.start += 1;
+                        self.line += 1;
+                        continue;
+                    }
+                }
+            }
             if self.start == self.end {
                 if self.eof {
                     return Ok(Step::End);
@@ -215,7 +241,7 @@ impl<R: Read> DelimitedReader<R> {
             if self.width.is_some() {
                 self.raw.extend_from_slice(&input[..nin]);
             }
-            self.line += memchr::memchr_iter(b'\n', &input[..nin]).count() as u64;
+            self.line += line_breaks(&input[..nin], &mut self.cr_pending);
             self.start += nin;
             out += nout;
             nends += nend;
@@ -304,6 +330,22 @@ impl<R: Read> DelimitedReader<R> {
         self.core.reset();
         Some(Step::Record(line))
     }
+}
+
+/// Line breaks in `bytes`: `\n`, `\r\n`, and a lone `\r` (old Mac text, which reaches only
+/// `csv_core`). A `\r` ending the slice is left for later (`cr_pending`): its `\n` may be the
+/// next byte.
+fn line_breaks(bytes: &[u8], cr_pending: &mut bool) -> u64 {
+    let Some(&first) = bytes.first() else {
+        return 0;
+    };
+    let carried = std::mem::take(cr_pending) && first != b'\n';
+    let lf = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1).is_some_and(|&b| b != b'\n'))
+        .count();
+    *cr_pending = bytes.last() == Some(&b'\r');
+    (usize::from(carried) + lf + lone_cr) as u64
 }
 
 /// What [`scan`] found in a line.
@@ -516,15 +558,19 @@ mod tests {
                 "chunk {chunk}"
             );
         }
-        // Old Mac line endings: every CR ends a record, and all of it is on line 1.
-        assert_eq!(
-            read_all(b"a,b\r1,2\r3,4", b',', 1 << 20),
-            [
-                (1, fields(&["a", "b"])),
-                (1, fields(&["1", "2"])),
-                (1, fields(&["3", "4"]))
-            ]
-        );
+        // Old Mac line endings: every CR ends a record and a line.
+        for chunk in [1, 2, 3, 1 << 20] {
+            assert_eq!(
+                read_all(b"a,b\r1,\"x\ry\"\r3,4\r\r5,6", b',', chunk),
+                [
+                    (1, fields(&["a", "b"])),
+                    (2, fields(&["1", "x\ry"])),
+                    (4, fields(&["3", "4"])),
+                    (6, fields(&["5", "6"]))
+                ],
+                "chunk {chunk}"
+            );
+        }
         assert!(read_all(b"", b',', 4).is_empty());
         assert!(read_all(b"\n\r\n\n", b',', 4).is_empty());
         // Two bytes of a byte order mark are not one: an undecodable record.

@@ -289,7 +289,7 @@ impl Converter for SalesConverter {
         let ts = match ts {
             Ok(Some(ts)) => ts,
             Ok(None) => return Err(RowReject::at("missing_date", c.date)),
-            Err(ValueError::BadTime) => return Err(RowReject::at("bad_time", c.time)),
+            Err(ValueError::BadTime) => return Err(RowReject::at("bad_time", c.time.or(c.date))),
             Err(e) => return Err(RowReject::at(e.code(), c.date)),
         };
         let qty = self.number(rec, c.quantity)?;
