@@ -152,6 +152,11 @@ fn shopify_orders_keyed_by_email_with_a_refund() {
     );
     assert_eq!(customers[3].as_deref(), Some("sara@example.com"));
     assert_eq!(floats(&b, "line_amount")[0], 25.0, "quantity × line-item price");
+    // Shopify states the currency on an order's first line only.
+    assert_eq!(
+        strings(&b, "currency")[..2],
+        [Some("EUR".to_string()), Some("EUR".to_string())]
+    );
     let returns: Vec<bool> = b
         .iter()
         .flat_map(|b| {
@@ -407,17 +412,18 @@ fn a_return_never_adds_revenue() {
     assert_eq!(floats(&b, "line_amount"), [20.0, -20.0, -3.0]);
 }
 
-/// A notes sheet, a hidden scratch sheet, a sheet per month and a summary: both months are read,
+/// A notes sheet, a hidden scratch sheet, a sheet per month (the last from another tool) and a
+/// summary: the months are read,
 /// numbered across sheets, and the report says which sheets were skipped and why.
 #[test]
 fn a_workbook_with_a_sheet_per_month_is_read_whole() {
     let (out, _s) = ingest("workbooks/monthly_sheets.xlsx", &IngestOptions::default());
     let r = &out.report;
-    assert_eq!((r.rows.read, r.rows.written), (4, 4));
+    assert_eq!((r.rows.read, r.rows.written), (6, 6));
     let b = batches(&out);
     let ids = strings(&b, "order_id");
-    assert_eq!(ids.len(), 4);
-    for id in ["M-1", "M-2", "A-1", "A-2"] {
+    assert_eq!(ids.len(), 6);
+    for id in ["M-1", "M-2", "A-1", "A-2", "Y-1", "Y-2"] {
         assert!(ids.contains(&Some(id.to_string())), "{id}: {ids:?}");
     }
     let sheets: Vec<(String, Option<u64>, Option<&str>)> = r
@@ -440,9 +446,19 @@ fn a_workbook_with_a_sheet_per_month_is_read_whole() {
             ),
             ("March".to_string(), Some(0), None),
             ("April".to_string(), Some(3), None),
-            ("Summary".to_string(), None, Some("a different header row")),
+            ("May".to_string(), Some(6), None),
+            (
+                "Summary".to_string(),
+                None,
+                Some("its header lacks columns of the export sheet")
+            ),
         ]
     );
+    // May's columns are in another order under other words, and land in the right fields.
+    let y2 = ids.iter().position(|o| o.as_deref() == Some("Y-2")).unwrap();
+    assert_eq!(strings(&b, "customer_id")[y2].as_deref(), Some("K4"));
+    assert_eq!(floats(&b, "line_amount")[y2], 80.0);
+    assert_eq!(times(&b)[y2], "2024-05-07T09:00:00+00:00");
     // April's first order is row 2 of its sheet: line 3 + 2.
     let lines: Vec<i64> = b
         .iter()

@@ -324,8 +324,8 @@ where
 /// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
 /// scratch data on hidden sheets, and split long exports into a sheet per month. The export is
 /// the sheet whose header row is most like the dataset's (visible sheets first, then the first),
-/// together with every later sheet with exactly the same header; the others are listed in the
-/// report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus its
+/// together with every later sheet that has its columns (by header, or by the field a header
+/// maps to, in any order); the others are listed in the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus its
 /// own row number.
 fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Opened> {
     if sheets.is_empty() {
@@ -357,28 +357,36 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     let mut offset = 0u64;
     let mut preamble_rows = 0u64;
     for (i, sheet) in sheets.into_iter().enumerate() {
-        let same = i == primary || (i > primary && header_of_rows(&sheet.rows, headers[i].0) == header);
-        if !same {
+        let order = match i.cmp(&primary) {
+            std::cmp::Ordering::Less => None,
+            std::cmp::Ordering::Equal => Some((0..header.len()).map(Some).collect()),
+            std::cmp::Ordering::Greater => column_order(
+                &header,
+                &header_of_rows(&sheet.rows, headers[i].0),
+                dataset.or(guessed),
+            ),
+        };
+        let Some(order) = order else {
             report.push(SheetReport {
                 name: sheet.name,
                 line_offset: None,
                 skipped: Some(if i < primary {
                     "before the sheet with the export"
                 } else {
-                    "a different header row"
+                    "its header lacks columns of the export sheet"
                 }),
             });
             continue;
-        }
+        };
         let last = sheet.rows.last().map_or(0, |(r, _)| *r);
         preamble_rows += headers[i].0 as u64;
-        data.extend(
-            sheet
-                .rows
-                .into_iter()
-                .skip(headers[i].0 + 1)
-                .map(|(row, cells)| (offset + row, cells)),
-        );
+        data.extend(sheet.rows.into_iter().skip(headers[i].0 + 1).map(|(row, cells)| {
+            let cells = order
+                .iter()
+                .map(|c| c.and_then(|c| cells.get(c).cloned()).unwrap_or_default())
+                .collect();
+            (offset + row, cells)
+        }));
         report.push(SheetReport {
             name: sheet.name,
             line_offset: Some(offset),
@@ -396,6 +404,29 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         guessed,
         sheets: report,
     })
+}
+
+/// Where each column of the export sheet is in a later sheet: under the same header, else under
+/// a header for the same field ("Invoice" for "Order ID", columns in another order). `None`
+/// when the later sheet lacks a column the export sheet maps: it is something else (a summary).
+fn column_order(export: &[String], other: &[String], dataset: Option<Dataset>) -> Option<Vec<Option<usize>>> {
+    let fields = |h: &[String]| dataset.map(|d| crate::mapping::map_headers(h, d, None));
+    let (mine, theirs) = (fields(export), fields(other));
+    export
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if let Some(j) = other.iter().position(|o| o == h) {
+                return Some(Some(j));
+            }
+            match mine.as_ref().and_then(|m| m.columns[i]) {
+                Some(f) => theirs.as_ref()?.column_of(f).map(Some),
+                None if dataset.is_some() => Some(None),
+                // Without a dataset, only the same header names say the sheets match.
+                None => None,
+            }
+        })
+        .collect()
 }
 
 fn header_of_rows(rows: &[(u64, Vec<String>)], at: usize) -> Vec<String> {

@@ -655,12 +655,16 @@ fn looked_for(alternatives: &[&[&str]]) -> String {
         .join("; ")
 }
 
-/// Whether any cell of the row is a known column name of any dataset. Messages and reports must
-/// never carry customer data, and a row without one may well be data (an export without a header
-/// row): its cells are then not repeated anywhere.
+/// Whether the row holds known column names of a dataset (two, or its one cell). Messages and
+/// reports must never carry customer data, and a row without them may well be data (an export
+/// without a header row): its cells are then not repeated anywhere.
 pub fn header_row_recognised(headers: &[String]) -> bool {
     let cells: Vec<&str> = headers.iter().map(String::as_str).collect();
-    Dataset::ALL.into_iter().any(|d| header_score(&cells, d) > 0)
+    // Two known names, since one value may happen to be a word like "Date" or "Email".
+    let needed = cells.len().min(2);
+    Dataset::ALL
+        .into_iter()
+        .any(|d| header_score(&cells, d) >= needed.max(1))
 }
 
 /// A header as shown in messages and reports; one that looks like a value (an email, mostly
@@ -679,7 +683,7 @@ pub fn shown_header(h: &str, index: usize) -> String {
 pub fn list_headers(headers: &[String]) -> String {
     if !header_row_recognised(headers) {
         return format!(
-            "{} columns, none a known column name (their contents are not shown: the first row may be data)",
+            "{} columns that do not read as a header (their contents are not shown: the first row may be data)",
             headers.len()
         );
     }
@@ -1748,7 +1752,7 @@ mod tests {
         );
         assert!(msg.contains("no column for the line amount"), "{msg}");
         // Not one known column name: the row may be data, so its cells are not repeated.
-        const NOT_SHOWN: &str = "headers found: 3 columns, none a known column name (their contents are not shown: the first row may be data)";
+        const NOT_SHOWN: &str = "headers found: 3 columns that do not read as a header (their contents are not shown: the first row may be data)";
         assert!(msg.ends_with(NOT_SHOWN), "{msg}");
 
         let (missing, msg) = required_error(Dataset::Customers, &["name", "colour", "size"]);
@@ -1773,12 +1777,18 @@ mod tests {
         ];
         for d in Dataset::ALL {
             let (_, msg) = required_error(d, &row);
-            assert!(msg.ends_with("5 columns, none a known column name (their contents are not shown: the first row may be data)"), "{msg}");
+            assert!(msg.ends_with("5 columns that do not read as a header (their contents are not shown: the first row may be data)"), "{msg}");
             for cell in row {
                 assert!(!msg.contains(cell), "{msg}");
             }
             assert!(map_headers(&strings(&row), d, None).unmapped.is_empty());
         }
+        // One cell that happens to be a column name does not make a data row a header.
+        let (_, msg) = required_error(Dataset::Sales, &["ORD9", "Amount", "Secret Name", "London"]);
+        assert!(
+            !msg.contains("Secret Name") && msg.contains("4 columns that do not read"),
+            "{msg}"
+        );
         // A real header row with one value-like cell (a header row shifted by a stray cell).
         let (_, msg) = required_error(Dataset::Sales, &["Price", "Qty", "bob@example.com", "12345"]);
         assert!(
@@ -1826,9 +1836,11 @@ mod tests {
 
     #[test]
     fn long_header_lists_are_cut() {
-        // "Gender" is a known column name, so this is a header row and its cells are listed.
-        let headers: Vec<String> = std::iter::once("Gender".to_string())
-            .chain((1..50).map(|i| format!("col{i}")))
+        // "Gender" and "City" are known column names, so this is a header row and its cells are
+        // listed.
+        let headers: Vec<String> = ["Gender".to_string(), "City".to_string()]
+            .into_iter()
+            .chain((2..50).map(|i| format!("col{i}")))
             .collect();
         let m = map_headers(&headers, Dataset::Customers, None);
         let Err(MappingError::MissingRequired { message, .. }) =

@@ -35,10 +35,14 @@ impl Currencies {
         let (factor, unit) = match code.as_deref() {
             Some(c) => match self.rates.get(c) {
                 Some(&rate) => (rate, Some(REPORTING.to_string())),
-                // Rial is a tenth of a Toman, converted the way Toman is.
+                // Rial is a tenth of a Toman: either one's rate converts the other.
                 None if c == "IRR" => match self.rates.get("IRT") {
                     Some(&toman) => (0.1 * toman, Some(REPORTING.to_string())),
                     None => (0.1, Some("IRT".to_string())),
+                },
+                None if c == "IRT" => match self.rates.get("IRR") {
+                    Some(&rial) => (10.0 * rial, Some(REPORTING.to_string())),
+                    None => (1.0, Some("IRT".to_string())),
                 },
                 None => (1.0, Some(c.to_string())),
             },
@@ -144,6 +148,11 @@ mod tests {
         assert_eq!(c.warning(), None);
         c.count(irr);
         assert!(c.warning().unwrap().contains("(reporting currency), IRT"));
+
+        // A rate for Rial converts Toman too.
+        let mut c = Currencies::new(&parse_rates("IRR=0.000002").unwrap());
+        let irt = c.index(Some("IRT"));
+        assert!((c.factor(irt) - 0.00002).abs() < 1e-18);
     }
 
     #[test]

@@ -117,7 +117,8 @@ pub(super) fn read_customers(
 /// with that email. Its attributes, consent above all, then belong to the buyer, and the person
 /// is one customer, not a buyer plus a prospect: a record known only to the customers dataset
 /// moves onto the buyer. `known` is the number of ids the sales interned (ids below it are
-/// buyers or returners). A buyer's own record, if it has one, is never overwritten.
+/// buyers or returners). A buyer's own (or first) record keeps its attributes, but a refusal of
+/// marketing in any record with its email carries over.
 fn join_by_email(attrs: &mut Vec<Option<Attrs>>, known: usize, ids: &Interner, strings: &Interner) {
     for c in 0..attrs.len() {
         let Some(a) = attrs[c] else { continue };
@@ -131,11 +132,22 @@ fn join_by_email(attrs: &mut Vec<Option<Attrs>>, known: usize, ids: &Interner, s
         if attrs.len() <= j {
             attrs.resize(j + 1, None);
         }
-        if attrs[j].is_none() {
-            attrs[j] = Some(Attrs {
-                alias: Some(c as u32),
-                ..a
-            });
+        match &mut attrs[j] {
+            None => {
+                attrs[j] = Some(Attrs {
+                    alias: Some(c as u32),
+                    ..a
+                })
+            }
+            // The person has another record: a refusal under either one stands, whatever the
+            // order of the records.
+            Some(b) => {
+                b.marketing_consent = match (b.marketing_consent, a.marketing_consent) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (None, None) => None,
+                }
+            }
         }
         if c >= known {
             attrs[c] = None;

@@ -438,7 +438,7 @@ fn consent_and_unsubscribes_keep_people_off_every_list() {
 fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
     let dir = tempfile::tempdir().unwrap();
     let mut sales = lines();
-    for c in ["e1@x.com", "e2@x.com", "e3@x.com"] {
+    for c in ["e1@x.com", "e2@x.com", "e3@x.com", "e4@x.com"] {
         sales.push(l(&format!("{c}-o"), c, "2024-06-26 11:00", "p2", 1.0, 30.0));
     }
     let mut people = customers_rows();
@@ -448,6 +448,9 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         // Unsubscribed under the customer number, with no email in the activity row.
         ("K-8", "e2@x.com", "Owner", Some(true)),
         ("K-7", "e3@x.com", "Owner", Some(true)),
+        // Two records for one address: the refusal stands although the consent comes first.
+        ("K-5", "e4@x.com", "Owner", Some(true)),
+        ("K-6", "e4@x.com", "Owner", Some(false)),
     ]);
     let mut acts = activity_rows();
     acts.push(("K-8", "", "unsubscribe", "2024-06-20 08:00", "", ""));
@@ -498,7 +501,7 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
                 .map(|r| r["contact_id"].clone()),
         )
         .collect();
-    for gone in ["e1@x.com", "e2@x.com", "b2", "K-8", "K-9"] {
+    for gone in ["e1@x.com", "e2@x.com", "e4@x.com", "b2", "K-8", "K-9"] {
         assert!(
             !listed.iter().any(|id| id == gone),
             "{gone} must not be listed: {listed:?}"
@@ -514,8 +517,8 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         (k7["job_title"].as_str(), k7["contributions"].as_str()),
         ("Owner", "download×1 +60")
     );
-    // s8, w1, p1 as in the base set, plus e1 (refused), e2 (unsubscribed as K-8) and b2.
-    assert_eq!(run.manifest["counts"]["customers_opted_out"], 6);
+    // s8, w1, p1 as in the base set, plus e1 and e4 (refused), e2 (unsubscribed as K-8) and b2.
+    assert_eq!(run.manifest["counts"]["customers_opted_out"], 7);
 }
 
 #[test]

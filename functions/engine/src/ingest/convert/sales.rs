@@ -111,6 +111,9 @@ pub struct SalesConverter {
     schema: SchemaRef,
     /// The last date cell parsed and its instant.
     last_date: (String, DateTime<Utc>),
+    /// The last order id with a currency, and that currency: Shopify gives it on an order's
+    /// first line only.
+    order_currency: (String, String),
 }
 
 impl SalesConverter {
@@ -186,6 +189,7 @@ impl SalesConverter {
             },
             schema: sales_schema(),
             last_date: (String::new(), DateTime::<Utc>::MIN_UTC),
+            order_currency: (String::new(), String::new()),
         }
     }
 
@@ -331,6 +335,19 @@ impl Converter for SalesConverter {
             .or_else(|| normalize_currency(cell(rec, c.currency)))
             .or(self.header_currency.map(Cow::Borrowed));
         let order_id = id_value(cell(rec, c.order_id));
+        let currency = match (currency, order_id.as_deref()) {
+            (Some(cur), Some(o)) => {
+                if self.order_currency.0 != o || self.order_currency.1 != cur {
+                    self.order_currency.0.clear();
+                    self.order_currency.0.push_str(o);
+                    self.order_currency.1.clear();
+                    self.order_currency.1.push_str(&cur);
+                }
+                Some(cur)
+            }
+            (None, Some(o)) if self.order_currency.0 == o => Some(Cow::Owned(self.order_currency.1.clone())),
+            (cur, _) => cur,
+        };
         let status = text(rec, c.status).map(normalize_status);
         let is_return = quantity < 0.0
             || line_amount < 0.0
