@@ -428,6 +428,7 @@ pub fn run(
         base: &base,
         median_monetary,
         ideal_fit: Vec::new(),
+        opted_out: Vec::new(),
         pseudonymizer: pseudonymizer.as_ref(),
     };
     let icp = icp::build(&report, &facts);
@@ -435,6 +436,7 @@ pub fn run(
     let activation = activation::build(&report, &icp, &activity, clock.cutoff);
     tracing::debug!(elapsed_ms = ms(), "segment: fits and lead scores computed");
     report.ideal_fit = activation.fit.clone();
+    report.opted_out = activation.opted_out.clone();
     let mut winback = output::winback(&report);
     // Unsubscribing in the activity data counts as refusing marketing.
     let opted_out: std::collections::HashSet<u32> = (0..customers.len())

@@ -160,6 +160,9 @@ pub(super) struct Report<'a> {
     pub median_monetary: f64,
     /// Per customer (same index): ideal-customer fit 0–100; empty until computed.
     pub ideal_fit: Vec<f64>,
+    /// Per customer (same index): kept off the activation lists (refused or unsubscribed);
+    /// empty until computed.
+    pub opted_out: Vec<bool>,
     /// Set: customers.parquet carries pseudonyms instead of customer ids.
     pub pseudonymizer: Option<&'a crate::privacy::Pseudonymizer>,
 }
@@ -193,6 +196,17 @@ struct Row<'a> {
 impl Report<'_> {
     fn rules(&self) -> &[RfmRule] {
         &self.params.rfm_rules
+    }
+
+    /// The consent the activation lists obey: a customer who unsubscribed, or refused under
+    /// another record with their email, has none, whatever their own record says. Anyone
+    /// filtering `customers.csv` on this column must get the same people the lists have.
+    fn consent(&self, i: usize, recorded: Option<bool>) -> Option<bool> {
+        if self.opted_out.get(i) == Some(&true) {
+            Some(false)
+        } else {
+            recorded
+        }
     }
 
     fn row<'a>(&'a self, c: &'a Customer) -> Row<'a> {
@@ -262,8 +276,39 @@ pub(super) fn customers_schema() -> SchemaRef {
     ]))
 }
 
+/// Rows per batch handed to the Parquet writer: a multiple of its 1024-row write batches, so the
+/// pages come out as from one batch, and the arrays of 200 000 customers are never all built at
+/// once (they were the peak of a run's memory, beside the other two customer files' writers).
+const CUSTOMER_BATCH_ROWS: usize = 32 * 1024;
+
 pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), SegmentError> {
-    let n = r.customers.len();
+    let schema = customers_schema();
+    let file = File::create(path).map_err(|e| io_err(path, e))?;
+    // One id per row, and money amounts that rarely repeat: a dictionary would only be built
+    // to be dropped again when it overflows.
+    let props = ["customer_id", "monetary", "avg_order_value"]
+        .into_iter()
+        .fold(
+            crate::ingest::writer::writer_properties().into_builder(),
+            |b, c| b.set_column_dictionary_enabled(ColumnPath::from(c), false),
+        )
+        .build();
+    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+    for start in (0..r.customers.len()).step_by(CUSTOMER_BATCH_ROWS) {
+        let end = (start + CUSTOMER_BATCH_ROWS).min(r.customers.len());
+        w.write(&customers_batch(r, start..end, &schema)?)?;
+    }
+    w.close()?;
+    Ok(())
+}
+
+/// The rows of `customers.parquet` for the customers in `range`.
+fn customers_batch(
+    r: &Report,
+    range: std::ops::Range<usize>,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, SegmentError> {
+    let n = range.len();
     let s = || StringBuilder::with_capacity(n, n * 8);
     let (mut id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s());
     let mut seg_id = Int32Builder::with_capacity(n);
@@ -281,8 +326,8 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
     let (mut first, mut last) = (Date32Builder::with_capacity(n), Date32Builder::with_capacity(n));
     let mut consent = BooleanBuilder::with_capacity(n);
     let mut fit = f();
-    for (i, c) in r.customers.iter().enumerate() {
-        let row = r.row(c);
+    for i in range {
+        let row = r.row(&r.customers[i]);
         let b = row.b;
         match r.pseudonymizer {
             Some(p) => id.append_value(p.pseudonym(row.customer_id)),
@@ -319,7 +364,7 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         age.append_option(row.age_band);
         gender.append_option(row.gender);
         job.append_option(row.job_title);
-        consent.append_option(row.consent);
+        consent.append_option(r.consent(i, row.consent));
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
@@ -353,22 +398,7 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         Arc::new(consent.finish()),
         Arc::new(fit.finish()),
     ];
-    let schema = customers_schema();
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    let file = File::create(path).map_err(|e| io_err(path, e))?;
-    // One id per row, and money amounts that rarely repeat: a dictionary would only be built
-    // to be dropped again when it overflows.
-    let props = ["customer_id", "monetary", "avg_order_value"]
-        .into_iter()
-        .fold(
-            crate::ingest::writer::writer_properties().into_builder(),
-            |b, c| b.set_column_dictionary_enabled(ColumnPath::from(c), false),
-        )
-        .build();
-    let mut w = ArrowWriter::try_new(file, schema, Some(props))?;
-    w.write(&batch)?;
-    w.close()?;
-    Ok(())
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 pub(super) fn csv_writer(path: &Path) -> Result<csv::Writer<BufWriter<File>>, SegmentError> {
@@ -490,7 +520,7 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
         f.text(row.age_band);
         f.text(row.gender);
         f.text(row.job_title);
-        f.display(row.consent);
+        f.display(r.consent(i, row.consent));
         f.fixed(r.ideal_fit.get(i).copied(), 1);
         csv_row(path, &mut w, f.fields())?;
     }

@@ -424,7 +424,14 @@ impl Dedup {
 const ANON: u64 = 1 << 63;
 
 /// String columns that [`Columns::of`] reads as all null when absent.
-const OPTIONAL_TEXT: [&str; 5] = ["order_id", "customer_id", "product_id", "country", "city"];
+const OPTIONAL_TEXT: [&str; 6] = [
+    "order_id",
+    "customer_id",
+    "product_id",
+    "country",
+    "city",
+    "currency",
+];
 
 /// Whether the statistics of row group `rg` say that `column` holds only nulls.
 pub(super) fn all_null(meta: &ParquetMetaData, rg: usize, column: &str) -> bool {
