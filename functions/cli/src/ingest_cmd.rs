@@ -120,21 +120,25 @@ fn local_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
     }
 }
 
-/// Two different files under one key would overwrite each other's rows; refused before anything
-/// is written.
-fn check_distinct_keys(inputs: &[String], dataset: Option<Dataset>) -> Result<()> {
+/// The local files of each input (none for `s3://` inputs) with their keys, walked once. Two
+/// different files under one key would overwrite each other's rows: refused before anything is
+/// written.
+fn local_plan(inputs: &[String], dataset: Option<Dataset>) -> Result<Vec<Vec<(PathBuf, String)>>> {
     let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
-    for input in inputs
-        .iter()
-        .filter(|i| segflow_storage::parse_s3_uri(i).is_none())
-    {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let mut plan = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        if segflow_storage::parse_s3_uri(input).is_some() {
+            plan.push(Vec::new());
+            continue;
+        }
         let (root, files) = local_files(input)?;
+        let mut planned = Vec::with_capacity(files.len());
         for file in files {
             let key = local_key(&root, &file, dataset);
-            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => a == b,
-            };
             match seen.get(&key) {
                 Some(first) if !same(first, &file) => bail!(
                     "{} and {} would both be stored as {key} and overwrite each other: rename one, or \
@@ -144,21 +148,23 @@ fn check_distinct_keys(inputs: &[String], dataset: Option<Dataset>) -> Result<()
                 ),
                 Some(_) => {}
                 None => {
-                    seen.insert(key, file);
+                    seen.insert(key.clone(), file.clone());
                 }
             }
+            planned.push((file, key));
         }
+        plan.push(planned);
     }
-    Ok(())
+    Ok(plan)
 }
 
 pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<()> {
     let opts = options(args)?;
-    check_distinct_keys(inputs, opts.dataset)?;
+    let plan = local_plan(inputs, opts.dataset)?;
     let output = AnyStore::open(out).await;
     let work = tempfile::tempdir()?;
     let mut summaries: Vec<Summary> = Vec::new();
-    for input in inputs {
+    for (input, planned) in inputs.iter().zip(plan) {
         if let Some((bucket, prefix)) = segflow_storage::parse_s3_uri(input) {
             let store = AnyStore::open(&format!("s3://{bucket}")).await;
             let keys = match store.head(&prefix).await? {
@@ -180,9 +186,7 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
             }
             continue;
         }
-        let (root, files) = local_files(input)?;
-        for file in files {
-            let key = local_key(&root, &file, opts.dataset);
+        for (file, key) in planned {
             let dir = file.parent().unwrap_or(Path::new("."));
             let name = file
                 .file_name()
@@ -288,16 +292,16 @@ mod tests {
             std::fs::write(dir.path().join(shop).join("orders.csv"), "x").unwrap();
         }
         let file = |shop: &str| dir.path().join(shop).join("orders.csv").display().to_string();
-        let err = check_distinct_keys(&[file("a"), file("b")], None)
-            .unwrap_err()
-            .to_string();
+        let err = local_plan(&[file("a"), file("b")], None).unwrap_err().to_string();
         assert!(
             err.contains("would both be stored as incoming/orders.csv"),
             "{err}"
         );
         // The same file twice is one source (the second is skipped as a duplicate later).
-        check_distinct_keys(&[file("a"), file("a")], None).unwrap();
+        assert_eq!(local_plan(&[file("a"), file("a")], None).unwrap().len(), 2);
         // Their common folder keeps them apart.
-        check_distinct_keys(&[dir.path().display().to_string()], None).unwrap();
+        let plan = local_plan(&[dir.path().display().to_string()], None).unwrap();
+        let keys: Vec<&str> = plan[0].iter().map(|(_, k)| k.as_str()).collect();
+        assert_eq!(keys, ["incoming/a/orders.csv", "incoming/b/orders.csv"]);
     }
 }
