@@ -129,6 +129,8 @@ fn local_plan(inputs: &[String], dataset: Option<Dataset>) -> Result<Vec<Vec<(Pa
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     };
+    // One file reached two ways (alone and inside a folder) would get two keys: its rows twice.
+    let mut keyed: std::collections::HashMap<PathBuf, String> = std::collections::HashMap::new();
     let mut plan = Vec::with_capacity(inputs.len());
     for input in inputs {
         if segflow_storage::parse_s3_uri(input).is_some() {
@@ -139,6 +141,18 @@ fn local_plan(inputs: &[String], dataset: Option<Dataset>) -> Result<Vec<Vec<(Pa
         let mut planned = Vec::with_capacity(files.len());
         for file in files {
             let key = local_key(&root, &file, dataset);
+            let real = file.canonicalize().unwrap_or_else(|_| file.clone());
+            match keyed.get(&real) {
+                Some(other) if *other != key => bail!(
+                    "{} is given twice, which would store it as {other} and as {key}: pass it once \
+                     (keys are the path below the folder you pass, so pass the same folder each time)",
+                    file.display()
+                ),
+                Some(_) => {}
+                None => {
+                    keyed.insert(real, key.clone());
+                }
+            }
             match seen.get(&key) {
                 Some(first) if !same(first, &file) => bail!(
                     "{} and {} would both be stored as {key} and overwrite each other: rename one, or \
@@ -303,5 +317,10 @@ mod tests {
         let plan = local_plan(&[dir.path().display().to_string()], None).unwrap();
         let keys: Vec<&str> = plan[0].iter().map(|(_, k)| k.as_str()).collect();
         assert_eq!(keys, ["incoming/a/orders.csv", "incoming/b/orders.csv"]);
+        // The same file alone and inside that folder would be two sources with the same rows.
+        let err = local_plan(&[file("a"), dir.path().display().to_string()], None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is given twice"), "{err}");
     }
 }

@@ -265,7 +265,6 @@ impl<R: Read> DelimitedReader<R> {
             }
         }
         if self.line > line + 1
-            && self.width.is_some_and(|w| w != nends)
             && let Some(step) = self.reread_stray_quote(line, rows)
         {
             return Ok(step);
@@ -292,20 +291,29 @@ impl<R: Read> DelimitedReader<R> {
 }
 
 impl<R: Read> DelimitedReader<R> {
-    /// A quote that opens a field and is never closed (`"17 inch`) makes `csv_core` read on to
-    /// the next quote, many lines later, as one record with the wrong number of fields. When the
-    /// record's first line, split at every delimiter with its quotes kept as text, has exactly the
-    /// header's fields, that line was a row of its own: it is taken so, and the lines after it
-    /// are put back to be read again. Otherwise (a genuinely ragged multi-line record) `None`.
+    /// A quote that opens a field and is never closed (`"17 inch`, or `"broken note` in the last
+    /// column) makes `csv_core` read on to the next quote or the end of the file as one record.
+    /// When the record's first line and the line after it, each split at every delimiter with
+    /// quotes kept as text, both have exactly the header's fields, they were rows of their own:
+    /// the first is taken so, and the lines after it are put back to be read again. A genuine
+    /// line break inside a quoted field (an address, a note) continues with text, not with a
+    /// whole row; narrow files (under three fields) are left alone, where that is no evidence.
     fn reread_stray_quote(&mut self, line: u64, rows: &mut Rows) -> Option<Step> {
-        let width = self.width?;
+        let width = self.width.filter(|&w| w >= 3)?;
+        if !self.delimiter.is_ascii() {
+            return None;
+        }
+        let fields = |l: &[u8]| l.iter().filter(|&&b| b == self.delimiter).count() + 1;
         let nl = memchr::memchr(b'\n', &self.raw)?;
         let first = &self.raw[..nl];
         let first = first.strip_suffix(b"\r").unwrap_or(first);
-        let text = std::str::from_utf8(first).ok()?;
-        if !self.delimiter.is_ascii() || text.bytes().filter(|&b| b == self.delimiter).count() + 1 != width {
+        let rest = &self.raw[nl + 1..];
+        let next = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+        let next = next.strip_suffix(b"\r").unwrap_or(next);
+        if fields(first) != width || fields(next) != width {
             return None;
         }
+        let text = std::str::from_utf8(first).ok()?;
         self.cuts.clear();
         self.cuts.extend(
             text.bytes()

@@ -412,8 +412,8 @@ fn a_return_never_adds_revenue() {
     assert_eq!(floats(&b, "line_amount"), [20.0, -20.0, -3.0]);
 }
 
-/// A notes sheet, a hidden scratch sheet, a sheet per month (the last from another tool) and a
-/// summary: the months are read,
+/// A notes sheet, a hidden scratch sheet, a sheet per month (the last from another tool), a hidden
+/// backup, a returns sheet and a summary: the months are read,
 /// numbered across sheets, and the report says which sheets were skipped and why.
 #[test]
 fn a_workbook_with_a_sheet_per_month_is_read_whole() {
@@ -447,6 +447,12 @@ fn a_workbook_with_a_sheet_per_month_is_read_whole() {
             ("March".to_string(), Some(0), None),
             ("April".to_string(), Some(3), None),
             ("May".to_string(), Some(6), None),
+            ("Backup".to_string(), None, Some("hidden")),
+            (
+                "Returns".to_string(),
+                None,
+                Some("named as returns: export them with a negative quantity or a status")
+            ),
             (
                 "Summary".to_string(),
                 None,
@@ -495,6 +501,18 @@ fn ambiguous_amounts_follow_the_file_convention() {
             "Order,Date,Customer,Amount\n1,2024-03-04,K1,1.234\n2,2024-03-05,K2,12.500\n3,2024-03-06,K3,3.000\n",
             [1.234, 12.5, 3.0],
         ),
+        // Toman prices by the currency column; weights in kg (0.5, 1.500) stay weights.
+        (
+            "toman_kg.csv",
+            "Order,Date,Customer,Qty,Unit Price,Currency\n1,2024-03-04,K1,0.5,250.000,IRT\n2,2024-03-05,K2,1.500,120.000,IRT\n3,2024-03-06,K3,2,85.000,IRT\n",
+            [125000.0, 180000.0, 170000.0],
+        ),
+        // One column, two currencies: only the Toman rows group.
+        (
+            "mixed.csv",
+            "Order,Date,Customer,Qty,Unit Price,Currency\n1,2024-03-04,K1,1,12.500,EUR\n2,2024-03-05,K2,1,125.000,IRT\n3,2024-03-06,K3,2,3.250,EUR\n",
+            [12.5, 125000.0, 6.5],
+        ),
     ];
     for (name, text, amounts) in cases {
         let path = dir.path().join(name);
@@ -504,9 +522,10 @@ fn ambiguous_amounts_follow_the_file_convention() {
     }
 }
 
-/// A quote that opens a field and never closes (`"17 inch`) must not swallow the rows after it
-/// (here across several read buffers): its line is read as a row of its own, quote and all, and
-/// every line after it as before. A quoted field that really spans lines stays one row.
+/// A quote that opens a field and never closes (`"17 inch`, or a note in the last column) must
+/// not swallow the rows after it (here across several read buffers): its line is read as a row of
+/// its own, quote and all, and every line after it as before. A quoted field that really spans
+/// lines stays one row, also where rows end with a delimiter the header lacks.
 #[test]
 fn a_stray_quote_does_not_swallow_the_rows_after_it() {
     use std::fmt::Write as _;
@@ -514,21 +533,41 @@ fn a_stray_quote_does_not_swallow_the_rows_after_it() {
     let path = dir.path().join("orders.csv");
     let mut text = String::from("Order,Date,Product,Qty,Price,Customer\n");
     text.push_str("1,2024-03-01,\"17 inch monitor,1,10,C1\n");
-    text.push_str("2,2024-03-01,\"desk\nlamp\",1,12,C2\n");
+    text.push_str("2,2024-03-01,lamp,1,12,C2\n");
+    text.push_str("3,2024-03-01,\"desk\nwith drawer\",1,12,C3\n");
     let rows = 70_000;
-    for i in 3..rows {
+    for i in 4..rows {
         writeln!(text, "{i},2024-03-02,cable {i},2,3.5,C{}", i % 500).unwrap();
     }
+    text.push_str(&format!("{rows},2024-03-03,cable,1,3.5,\"broken note\n"));
+    text.push_str(&format!("{},2024-03-03,cable,1,3.5,C9\n", rows + 1));
     assert!(text.len() > 2 << 20, "spans more than one read buffer");
     std::fs::write(&path, &text).unwrap();
     let (out, _s) = ingest_path(&path, "orders.csv", &IngestOptions::default());
     let r = &out.report.rows;
-    assert_eq!((r.read, r.written, r.rejected), (rows - 1, rows - 1, 0));
+    assert_eq!((r.read, r.written, r.rejected), (rows + 1, rows + 1, 0));
     let b = batches(&out);
     let names = strings(&b, "product_name");
     assert_eq!(names[0].as_deref(), Some("\"17 inch monitor"));
-    assert_eq!(names[1].as_deref(), Some("desk\nlamp"));
-    assert_eq!(names[2].as_deref(), Some("cable 3"));
+    assert_eq!(names[1].as_deref(), Some("lamp"));
+    assert_eq!(names[2].as_deref(), Some("desk\nwith drawer"));
+    assert_eq!(strings(&b, "customer_id").last().unwrap().as_deref(), Some("C9"));
+
+    // Every data row ends with a delimiter; a note breaks over two lines, legitimately.
+    let trailing = dir.path().join("trailing.csv");
+    std::fs::write(
+        &trailing,
+        "Order,Date,Product,Qty,Price,Note\n1,2024-03-01,lamp,1,10,\"call\nfirst\",\n2,2024-03-01,desk,1,12,,\n3,2024-03-02,pen,2,1,,\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&trailing, "trailing.csv", &IngestOptions::default());
+    let r = &out.report.rows;
+    assert_eq!(
+        (r.read, r.written, r.rejected),
+        (3, 3, 0),
+        "{:?}",
+        r.rejected_by_reason
+    );
 }
 
 /// Nested objects are columns named by their path: `customer.id` is the customer id, never the

@@ -356,27 +356,34 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     let mut data: Vec<(u64, Vec<String>)> = Vec::new();
     let mut offset = 0u64;
     let mut preamble_rows = 0u64;
+    let primary_visible = sheets[primary].visible;
     for (i, sheet) in sheets.into_iter().enumerate() {
-        let order = match i.cmp(&primary) {
-            std::cmp::Ordering::Less => None,
-            std::cmp::Ordering::Equal => Some((0..header.len()).map(Some).collect()),
+        let skipped = match i.cmp(&primary) {
+            std::cmp::Ordering::Less => Err("before the sheet with the export"),
+            std::cmp::Ordering::Equal => Ok((0..header.len()).map(Some).collect()),
+            // A hidden copy is a backup, not more orders.
+            _ if primary_visible && !sheet.visible => Err("hidden"),
+            // Its rows would pass for purchases; returns belong in the export, signed or flagged.
+            _ if names_returns(&sheet.name) => {
+                Err("named as returns: export them with a negative quantity or a status")
+            }
             std::cmp::Ordering::Greater => column_order(
                 &header,
                 &header_of_rows(&sheet.rows, headers[i].0),
                 dataset.or(guessed),
-            ),
+            )
+            .ok_or("its header lacks columns of the export sheet"),
         };
-        let Some(order) = order else {
-            report.push(SheetReport {
-                name: sheet.name,
-                line_offset: None,
-                skipped: Some(if i < primary {
-                    "before the sheet with the export"
-                } else {
-                    "its header lacks columns of the export sheet"
-                }),
-            });
-            continue;
+        let order: Vec<Option<usize>> = match skipped {
+            Ok(order) => order,
+            Err(why) => {
+                report.push(SheetReport {
+                    name: sheet.name,
+                    line_offset: None,
+                    skipped: Some(why),
+                });
+                continue;
+            }
         };
         let last = sheet.rows.last().map_or(0, |(r, _)| *r);
         preamble_rows += headers[i].0 as u64;
@@ -427,6 +434,22 @@ fn column_order(export: &[String], other: &[String], dataset: Option<Dataset>) -
             }
         })
         .collect()
+}
+
+/// A sheet named for returns or refunds ("Returns", "Retouren", "مرجوعی").
+fn names_returns(name: &str) -> bool {
+    let n = name.to_lowercase();
+    [
+        "return",
+        "refund",
+        "retour",
+        "storno",
+        "gutschrift",
+        "مرجوع",
+        "برگشت",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 fn header_of_rows(rows: &[(u64, Vec<String>)], at: usize) -> Vec<String> {

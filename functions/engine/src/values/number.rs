@@ -35,8 +35,11 @@ pub enum Ambiguous {
     Decimal,
     /// As in `;`-separated (European) exports: a comma is the decimal mark, "1.234" is 1234.
     CommaDecimal,
-    /// Amounts that have no fractions (Toman, Rial): a lone mark before three digits groups.
-    Grouping,
+}
+
+/// A value with a `.` or `,` that could be a decimal mark or grouping ("1.234", "12,500").
+fn ambiguous_mark(s: &str) -> bool {
+    (s.contains('.') || s.contains(',')) && mark_evidence(s).is_none()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,13 +127,10 @@ impl NumberParser {
     /// "3,000") is read as the file's convention says (see [`Ambiguous`]).
     pub fn infer_with<'a, I: IntoIterator<Item = &'a str>>(samples: I, ambiguous: Ambiguous) -> Self {
         let (mut dot, mut comma) = (0usize, 0usize);
-        let (mut lone_dots, mut lone_commas) = (0usize, 0usize);
         for sample in samples {
             match mark_evidence(sample) {
                 Some(DecimalMark::Dot) => dot += 1,
                 Some(DecimalMark::Comma) => comma += 1,
-                None if sample.contains('.') => lone_dots += 1,
-                None if sample.contains(',') => lone_commas += 1,
                 None => {}
             }
         }
@@ -144,12 +144,29 @@ impl NumberParser {
             match ambiguous {
                 Ambiguous::Decimal => DecimalMark::Dot,
                 Ambiguous::CommaDecimal => DecimalMark::Comma,
-                // The mark the values use is grouping, so the decimal mark is the other one.
-                Ambiguous::Grouping if lone_dots > lone_commas => DecimalMark::Comma,
-                Ambiguous::Grouping => DecimalMark::Dot,
             }
         };
         NumberParser::new(decimal)
+    }
+
+    /// As [`Self::parse`], for money. In Toman or Rial (`iranian`, or a currency word in the cell)
+    /// a value whose only separator could be either ("125.000", "12,000") is thousands: those
+    /// currencies have no fractions in practice. Decided per value, so a quantity of 0.5 or a
+    /// euro row in the same column changes nothing.
+    pub fn parse_money(&self, raw: &str, iranian: bool) -> Result<Option<ParsedNumber>, ValueError> {
+        let parsed = self.parse(raw)?;
+        match parsed {
+            Some(n) if (iranian || matches!(n.currency, Some("IRT" | "IRR"))) && ambiguous_mark(raw) => {
+                // The mark the value uses is grouping, so the decimal mark is the other one.
+                let decimal = if raw.contains('.') {
+                    DecimalMark::Comma
+                } else {
+                    DecimalMark::Dot
+                };
+                NumberParser::new(decimal).parse(raw)
+            }
+            other => Ok(other),
+        }
     }
 
     /// Parses one cell. `Ok(None)` for blank cells and null markers ("", "-", "NA", "N/A",
@@ -814,10 +831,28 @@ mod tests {
         assert_eq!(NumberParser::infer(de).decimal, DecimalMark::Dot);
         let p = NumberParser::infer_with(de, Ambiguous::CommaDecimal);
         assert_eq!(p.parse("12.500").unwrap().unwrap().value, 12500.0);
-        for (vals, grouped) in [(["125.000", "2.500"], 125000.0), (["125,000", "2,500"], 125000.0)] {
-            let p = NumberParser::infer_with(vals, Ambiguous::Grouping);
-            assert_eq!(p.parse(vals[0]).unwrap().unwrap().value, grouped, "{vals:?}");
+        // Toman: per value, whatever the column's decimal mark.
+        for decimal in [DecimalMark::Dot, DecimalMark::Comma] {
+            let p = NumberParser::new(decimal);
+            for (raw, v) in [
+                ("125.000", 125000.0),
+                ("2,500", 2500.0),
+                ("12.5", 12.5),
+                ("7", 7.0),
+            ] {
+                assert_eq!(
+                    p.parse_money(raw, true).unwrap().unwrap().value,
+                    v,
+                    "{raw} {decimal:?}"
+                );
+            }
+            assert_eq!(
+                p.parse_money("125.000 تومان", false).unwrap().unwrap().value,
+                125000.0
+            );
         }
+        let dot = NumberParser::new(DecimalMark::Dot);
+        assert_eq!(dot.parse_money("12.500", false).unwrap().unwrap().value, 12.5);
         // One unambiguous value decides, whatever the convention.
         let p = NumberParser::infer_with(["1.234", "12.5"], Ambiguous::CommaDecimal);
         assert_eq!(p.decimal, DecimalMark::Dot);

@@ -98,7 +98,8 @@ pub fn sales_schema() -> SchemaRef {
 pub struct SalesConverter {
     cols: Cols,
     dates: DateParser,
-    numbers: NumberParser,
+    quantities: NumberParser,
+    money: NumberParser,
     header_currency: Option<&'static str>,
     /// Multipliers from headers such as "مبلغ (هزار تومان)" (amounts in thousands).
     price_scale: f64,
@@ -145,23 +146,10 @@ impl SalesConverter {
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
                 .map_or(1.0, f64::from)
         };
-        // Toman and Rial have no fractions in practice: "125.000" there is 125 000, not 125.
-        let iranian = |c: &str| matches!(c, "IRT" | "IRR");
-        let ambiguous = if header_currency.is_some_and(iranian)
-            || samples_of(samples, cols.currency)
-                .take(50)
-                .any(|v| normalize_currency(v).is_some_and(|c| iranian(&c)))
-            || [cols.unit_price, cols.line_amount]
-                .into_iter()
-                .flat_map(|c| samples_of(samples, c).take(50))
-                .any(|v| {
-                    let v = v.to_lowercase();
-                    ["تومان", "ریال", "ريال", "toman", "rial"]
-                        .iter()
-                        .any(|w| v.contains(w))
-                }) {
-            Ambiguous::Grouping
-        } else if cfg.semicolon_separated {
+        // Spreadsheets save `;`-separated text where the comma is the decimal mark. Quantities
+        // and money are separate columns with their own evidence: a weight of 0.5 kg says
+        // nothing about how prices are written.
+        let convention = if cfg.semicolon_separated {
             Ambiguous::CommaDecimal
         } else {
             Ambiguous::Decimal
@@ -172,11 +160,8 @@ impl SalesConverter {
             price_scale: scale(cols.unit_price),
             amount_scale: scale(cols.line_amount),
             dates: date_parser(samples, cols.date, cfg),
-            numbers: number_parser(
-                samples,
-                &[cols.quantity, cols.unit_price, cols.line_amount],
-                ambiguous,
-            ),
+            quantities: number_parser(samples, &[cols.quantity], convention),
+            money: number_parser(samples, &[cols.unit_price, cols.line_amount], convention),
             cols,
             header_currency,
             source_key: cfg.source_key.clone(),
@@ -193,13 +178,15 @@ impl SalesConverter {
         }
     }
 
-    fn number(
+    /// A money cell; `iranian`: the row is in Toman or Rial (see [`NumberParser::parse_money`]).
+    fn money(
         &self,
         rec: &Row<'_>,
         c: Option<usize>,
+        iranian: bool,
     ) -> Result<Option<crate::values::ParsedNumber>, RowReject> {
-        self.numbers
-            .parse(cell(rec, c))
+        self.money
+            .parse_money(cell(rec, c), iranian)
             .map_err(|_| RowReject::at("bad_number", c))
     }
 }
@@ -296,12 +283,20 @@ impl Converter for SalesConverter {
             Err(ValueError::BadTime) => return Err(RowReject::at("bad_time", c.time.or(c.date))),
             Err(e) => return Err(RowReject::at(e.code(), c.date)),
         };
-        let qty = self.number(rec, c.quantity)?;
-        let price = self.number(rec, c.unit_price)?.map(|mut p| {
+        let qty = self
+            .quantities
+            .parse(cell(rec, c.quantity))
+            .map_err(|_| RowReject::at("bad_number", c.quantity))?;
+        let row_currency = normalize_currency(cell(rec, c.currency));
+        let iranian = self.header_currency.is_some_and(|h| matches!(h, "IRT" | "IRR"))
+            || row_currency
+                .as_deref()
+                .is_some_and(|h| matches!(h, "IRT" | "IRR"));
+        let price = self.money(rec, c.unit_price, iranian)?.map(|mut p| {
             p.value *= self.price_scale;
             p
         });
-        let amount = self.number(rec, c.line_amount)?.map(|mut a| {
+        let amount = self.money(rec, c.line_amount, iranian)?.map(|mut a| {
             a.value *= self.amount_scale;
             a
         });
@@ -332,7 +327,7 @@ impl Converter for SalesConverter {
             .and_then(|a| a.currency)
             .or(price.and_then(|p| p.currency))
             .map(Cow::Borrowed)
-            .or_else(|| normalize_currency(cell(rec, c.currency)))
+            .or(row_currency)
             .or(self.header_currency.map(Cow::Borrowed));
         let order_id = id_value(cell(rec, c.order_id));
         let currency = match (currency, order_id.as_deref()) {
@@ -426,7 +421,7 @@ impl Converter for SalesConverter {
     fn settings(&self) -> ParseSettings {
         ParseSettings {
             date_format: self.dates.describe(),
-            decimal_mark: Some(self.numbers.decimal),
+            decimal_mark: Some(self.money.decimal),
             timezone: self.tz_name.clone(),
         }
     }
