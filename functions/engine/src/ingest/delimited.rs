@@ -9,7 +9,7 @@
 //! delimiters, quotes (doubled) and line breaks; blank lines are skipped; a UTF-8 byte order mark
 //! at the start is dropped. Each record comes with the physical line it starts on (1-based).
 //! One departure: once the header's width is known, a quote that opens a field and never closes
-//! does not swallow the lines after it (see `reread_stray_quote`).
+//! does not swallow the lines after it (see `stray_quote_line`).
 
 use std::io::Read;
 
@@ -52,8 +52,6 @@ pub struct DelimitedReader<R> {
     cuts: Vec<usize>,
     /// Fields of a record, once the header is known (see [`Self::expect_fields`]).
     width: Option<usize>,
-    /// The raw bytes of the record being read by `csv_core`, to read again if it was a stray quote.
-    raw: Vec<u8>,
     /// The data read so far ends with a `\r` whose line is not counted yet (see [`line_breaks`]).
     cr_pending: bool,
 }
@@ -76,13 +74,12 @@ impl<R: Read> DelimitedReader<R> {
             ends: vec![0; 64],
             cuts: Vec::new(),
             width: None,
-            raw: Vec::new(),
             cr_pending: false,
         }
     }
 
-    /// Tells the reader how many fields a record has (the header's). With it, a record that a
-    /// stray quote stretched over several lines is recognised and read again line by line.
+    /// Tells the reader how many fields a record has (the header's). With it, a quote that opens a
+    /// field and never closes is recognised before it stretches a record over later lines.
     pub fn expect_fields(&mut self, width: usize) {
         self.width = Some(width);
     }
@@ -230,17 +227,16 @@ impl<R: Read> DelimitedReader<R> {
 
     /// Reads one record with `csv_core`, from the current position (the start of a record).
     fn quoted(&mut self, rows: &mut Rows) -> std::io::Result<Step> {
+        if let Some(step) = self.stray_quote_line(rows)? {
+            return Ok(step);
+        }
         let line = self.line;
         let (mut out, mut nends) = (0, 0);
-        self.raw.clear();
         loop {
             let input = &self.buf[self.start..self.end];
             let (res, nin, nout, nend) =
                 self.core
                     .read_record(input, &mut self.fields[out..], &mut self.ends[nends..]);
-            if self.width.is_some() {
-                self.raw.extend_from_slice(&input[..nin]);
-            }
             self.line += line_breaks(&input[..nin], &mut self.cr_pending);
             self.start += nin;
             out += nout;
@@ -263,11 +259,6 @@ impl<R: Read> DelimitedReader<R> {
                 ReadRecordResult::Record => break,
                 ReadRecordResult::End => return Ok(Step::End),
             }
-        }
-        if self.line > line + 1
-            && let Some(step) = self.reread_stray_quote(line, rows)
-        {
-            return Ok(step);
         }
         let Ok(s) = std::str::from_utf8(&self.fields[..out]) else {
             return Ok(Step::BadUtf8(line));
@@ -292,51 +283,60 @@ impl<R: Read> DelimitedReader<R> {
 
 impl<R: Read> DelimitedReader<R> {
     /// A quote that opens a field and is never closed (`"17 inch`, or `"broken note` in the last
-    /// column) makes `csv_core` read on to the next quote or the end of the file as one record.
-    /// When the record's first line and the line after it, each split at every delimiter with
-    /// quotes kept as text, both have exactly the header's fields, they were rows of their own:
-    /// the first is taken so, and the lines after it are put back to be read again. A genuine
-    /// line break inside a quoted field (an address, a note) continues with text, not with a
-    /// whole row; narrow files (under three fields) are left alone, where that is no evidence.
-    fn reread_stray_quote(&mut self, line: u64, rows: &mut Rows) -> Option<Step> {
-        let width = self.width.filter(|&w| w >= 3)?;
+    /// column) would make `csv_core` read on to the next quote, or to the end of the file, as one
+    /// record: the rows after it lost, and memory growing with them. So before a line with a quote
+    /// goes to `csv_core`: when its quotes do not pair up, and it and the line after it, each split
+    /// at every delimiter with quotes kept as text, both have exactly the header's fields, the
+    /// line is a row of its own and is taken so. A genuine line break inside a quoted field (an
+    /// address, a note) continues with text, not with a whole row; narrow files (under three
+    /// fields) are left alone, where a whole row is no evidence.
+    fn stray_quote_line(&mut self, rows: &mut Rows) -> std::io::Result<Option<Step>> {
+        let Some(width) = self.width.filter(|&w| w >= 3) else {
+            return Ok(None);
+        };
         if !self.delimiter.is_ascii() {
-            return None;
+            return Ok(None);
         }
+        // The line and the next one, both whole, in the buffer (or the data ends first). Text
+        // without line feeds (old Mac) is not read ahead without end: 64 KiB at most.
+        const LOOKAHEAD: usize = 64 * 1024;
+        let (first_end, next_end) = loop {
+            let data = &self.buf[self.start..self.end];
+            let first = memchr::memchr(b'\n', data);
+            let next = first.map(|f| memchr::memchr(b'\n', &data[f + 1..]).map_or(data.len(), |n| f + 1 + n));
+            match (first, next) {
+                (Some(f), Some(n)) if n < data.len() || self.eof => break (f, n),
+                _ if self.eof || data.len() >= LOOKAHEAD => return Ok(None),
+                _ => self.fill()?,
+            }
+        };
+        let data = &self.buf[self.start..self.end];
+        let strip = |l: &'_ [u8]| -> usize { l.len() - usize::from(l.last() == Some(&b'\r')) };
+        let first = &data[..strip(&data[..first_end])];
+        let next = &data[first_end + 1..first_end + 1 + strip(&data[first_end + 1..next_end])];
         let fields = |l: &[u8]| l.iter().filter(|&&b| b == self.delimiter).count() + 1;
-        let nl = memchr::memchr(b'\n', &self.raw)?;
-        let first = &self.raw[..nl];
-        let first = first.strip_suffix(b"\r").unwrap_or(first);
-        let rest = &self.raw[nl + 1..];
-        let next = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
-        let next = next.strip_suffix(b"\r").unwrap_or(next);
-        if fields(first) != width || fields(next) != width {
-            return None;
+        let quotes = first.iter().filter(|&&b| b == self.quote).count();
+        // Paired quotes (every field quoted, say) are csv_core's to read.
+        if quotes % 2 == 0 || fields(first) != width || fields(next) != width {
+            return Ok(None);
         }
-        let text = std::str::from_utf8(first).ok()?;
-        self.cuts.clear();
-        self.cuts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == self.delimiter)
-                .map(|(i, _)| i),
-        );
-        rows.push_line(line, text, &self.cuts);
-        // The rest of the record goes back in front of the unread data.
-        let rest = self.raw.len() - (nl + 1);
-        let unread = self.end - self.start;
-        let mut buf = Vec::with_capacity((rest + unread).max(BLOCK));
-        buf.extend_from_slice(&self.raw[nl + 1..]);
-        buf.extend_from_slice(&self.buf[self.start..self.end]);
-        let len = buf.len();
-        buf.resize(buf.capacity().max(len + 1), 0);
-        self.buf = buf;
-        self.start = 0;
-        self.end = len;
-        self.scanned = 0;
-        self.line = line + 1;
-        self.core.reset();
-        Some(Step::Record(line))
+        let line = self.line;
+        let step = match std::str::from_utf8(first) {
+            Ok(text) => {
+                self.cuts.clear();
+                self.cuts.extend(
+                    text.bytes()
+                        .enumerate()
+                        .filter(|(_, b)| *b == self.delimiter)
+                        .map(|(i, _)| i),
+                );
+                rows.push_line(line, text, &self.cuts);
+                Step::Record(line)
+            }
+            Err(_) => Step::BadUtf8(line),
+        };
+        self.consume_line(self.start + first_end);
+        Ok(Some(step))
     }
 }
 
@@ -470,16 +470,18 @@ mod tests {
 
     /// Every record as (line, fields) or (line, "<bad utf-8>"), read through buffers of `block`
     /// bytes by a reader that hands out at most `chunk` bytes per read.
-    fn read_all(data: &[u8], delimiter: u8, chunk: usize) -> Vec<(u64, Vec<String>)> {
-        struct Trickle<'a>(&'a [u8], usize);
-        impl Read for Trickle<'_> {
-            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-                let n = self.0.len().min(out.len()).min(self.1);
-                out[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
+    /// A reader that hands out at most `.1` bytes per read.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(self.1);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
         }
+    }
+
+    fn read_all(data: &[u8], delimiter: u8, chunk: usize) -> Vec<(u64, Vec<String>)> {
         let mut r = DelimitedReader::new(Trickle(data, chunk), delimiter, b'"');
         let mut rows = Rows::default();
         let mut out = Vec::new();
@@ -583,6 +585,35 @@ mod tests {
         assert!(read_all(b"\n\r\n\n", b',', 4).is_empty());
         // Two bytes of a byte order mark are not one: an undecodable record.
         assert_eq!(read_all(b"\xEF\xBB", b',', 1), [(1, fields(&["<bad utf-8>"]))]);
+    }
+
+    #[test]
+    fn a_stray_quote_is_caught_whatever_the_read_size() {
+        let data = b"id,name,qty\n1,\"17 inch,2\n2,lamp,1\n3,\"two\nlines\",4\n4,pen,5\n";
+        for chunk in [1, 2, 3, 7, 64, 1 << 20] {
+            let mut r = DelimitedReader::new(Trickle(data, chunk), b',', b'"');
+            r.expect_fields(3);
+            let mut rows = Rows::default();
+            while r.next(&mut rows).unwrap() != Step::End {}
+            let got: Vec<(u64, String)> = rows
+                .iter()
+                .map(|e| match e {
+                    Entry::Row(l, r) => (l, r.iter().collect::<Vec<_>>().join("|")),
+                    Entry::Bad(l, ..) => (l, "<bad>".to_string()),
+                })
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    (1, "id|name|qty".to_string()),
+                    (2, "1|\"17 inch|2".to_string()),
+                    (3, "2|lamp|1".to_string()),
+                    (4, "3|two\nlines|4".to_string()),
+                    (6, "4|pen|5".to_string()),
+                ],
+                "chunk {chunk}"
+            );
+        }
     }
 
     #[test]

@@ -322,11 +322,12 @@ where
 }
 
 /// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
-/// scratch data on hidden sheets, and split long exports into a sheet per month. The export is
-/// the sheet whose header row is most like the dataset's (visible sheets first, then the first),
-/// together with every later sheet that has its columns (by header, or by the field a header
-/// maps to, in any order); the others are listed in the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus its
-/// own row number.
+/// scratch data and backups on hidden sheets, and split long exports into a sheet per month. The
+/// export is the sheet whose header row is most like the dataset's (visible sheets first, then the
+/// first), together with every later visible sheet that has its columns (by header, or by the
+/// field a header maps to, in any order) and is not named for returns; the others are listed in
+/// the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus
+/// its own row number.
 fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Opened> {
     if sheets.is_empty() {
         return Err(RejectReason::Empty.into());
