@@ -413,7 +413,7 @@ fn a_return_never_adds_revenue() {
 }
 
 /// A notes sheet, a hidden scratch sheet, a sheet per month (the last from another tool), a hidden
-/// backup, a returns sheet and a summary: the months are read,
+/// backup and a summary: the months are read,
 /// numbered across sheets, and the report says which sheets were skipped and why.
 #[test]
 fn a_workbook_with_a_sheet_per_month_is_read_whole() {
@@ -448,11 +448,6 @@ fn a_workbook_with_a_sheet_per_month_is_read_whole() {
             ("April".to_string(), Some(3), None),
             ("May".to_string(), Some(6), None),
             ("Backup".to_string(), None, Some("hidden")),
-            (
-                "Returns".to_string(),
-                None,
-                Some("named as returns: export them with a negative quantity or a status")
-            ),
             (
                 "Summary".to_string(),
                 None,
@@ -506,6 +501,12 @@ fn ambiguous_amounts_follow_the_file_convention() {
             "toman_kg.csv",
             "Order,Date,Customer,Qty,Unit Price,Currency\n1,2024-03-04,K1,0.5,250.000,IRT\n2,2024-03-05,K2,1.500,120.000,IRT\n3,2024-03-06,K3,2,85.000,IRT\n",
             [125000.0, 180000.0, 170000.0],
+        ),
+        // A currency column filled on some rows only speaks for its blanks.
+        (
+            "toman_blanks.csv",
+            "Order,Date,Customer,Qty,Unit Price,Currency\n1,2024-03-04,K1,1,250.000,IRT\n2,2024-03-05,K2,1,120.000,\n3,2024-03-06,K3,1,85.000,\n",
+            [250000.0, 120000.0, 85000.0],
         ),
         // One column, two currencies: only the Toman rows group.
         (

@@ -358,9 +358,12 @@ fn sniff_delimiter(text: &str, lower_name: &str) -> u8 {
         _ => text,
     };
     let mut best: Option<(u8, usize, usize)> = None; // (delim, agreeing rows, fields)
-    for &d in &DELIMITERS {
+    // Also read without quoting: one quote that never closes would otherwise swallow the sample
+    // and hand the file to a delimiter that merely splits its decimal commas.
+    for (d, quoting) in DELIMITERS.iter().flat_map(|&d| [(d, true), (d, false)]) {
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(d)
+            .quoting(quoting)
             .has_headers(false)
             .flexible(true)
             .from_reader(body.as_bytes());
@@ -425,6 +428,13 @@ mod tests {
     fn european_semicolon_with_decimal_comma() {
         let f = sniff_bytes(
             b"Datum;Menge;Preis\n01.02.2023;2;3,50\n02.02.2023;1;12,00\n",
+            "x.csv",
+        )
+        .unwrap();
+        assert_eq!(f.delimiter, b';');
+        // A quote that never closes in the first row does not hand the file to the comma.
+        let f = sniff_bytes(
+            b"Datum;Menge;Preis;Notiz\n01.02.2023;2;3,50;\"x\n02.02.2023;1;12,00;y\n03.02.2023;1;8,99;z\n",
             "x.csv",
         )
         .unwrap();

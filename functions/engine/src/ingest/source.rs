@@ -325,8 +325,7 @@ where
 /// scratch data and backups on hidden sheets, and split long exports into a sheet per month. The
 /// export is the sheet whose header row is most like the dataset's (visible sheets first, then the
 /// first), together with every later visible sheet that has its columns (by header, or by the
-/// field a header maps to, in any order) and is not named for returns; the others are listed in
-/// the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus
+/// field a header maps to, in any order); the others are listed in the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus
 /// its own row number.
 fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Opened> {
     if sheets.is_empty() {
@@ -364,10 +363,6 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             std::cmp::Ordering::Equal => Ok((0..header.len()).map(Some).collect()),
             // A hidden copy is a backup, not more orders.
             _ if primary_visible && !sheet.visible => Err("hidden"),
-            // Its rows would pass for purchases; returns belong in the export, signed or flagged.
-            _ if names_returns(&sheet.name) => {
-                Err("named as returns: export them with a negative quantity or a status")
-            }
             std::cmp::Ordering::Greater => column_order(
                 &header,
                 &header_of_rows(&sheet.rows, headers[i].0),
@@ -435,22 +430,6 @@ fn column_order(export: &[String], other: &[String], dataset: Option<Dataset>) -
             }
         })
         .collect()
-}
-
-/// A sheet named for returns or refunds ("Returns", "Retouren", "مرجوعی").
-fn names_returns(name: &str) -> bool {
-    let n = name.to_lowercase();
-    [
-        "return",
-        "refund",
-        "retour",
-        "storno",
-        "gutschrift",
-        "مرجوع",
-        "برگشت",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
 }
 
 fn header_of_rows(rows: &[(u64, Vec<String>)], at: usize) -> Vec<String> {

@@ -101,6 +101,8 @@ pub struct SalesConverter {
     quantities: NumberParser,
     money: NumberParser,
     header_currency: Option<&'static str>,
+    /// The one currency every filled cell of the currency column names, for its blank cells.
+    file_currency: Option<String>,
     /// Multipliers from headers such as "مبلغ (هزار تومان)" (amounts in thousands).
     price_scale: f64,
     amount_scale: f64,
@@ -154,6 +156,15 @@ impl SalesConverter {
         } else {
             Ambiguous::Decimal
         };
+        // A currency column that names one currency wherever it is filled speaks for its blanks
+        // too (exports leave it empty on some rows); with two currencies, a blank says nothing.
+        let named: Vec<String> = samples_of(samples, cols.currency)
+            .filter_map(|v| normalize_currency(v).map(Cow::into_owned))
+            .collect();
+        let file_currency = named
+            .first()
+            .filter(|first| named.iter().all(|c| c == *first))
+            .cloned();
         let b = Builders::new(&cols);
         SalesConverter {
             b,
@@ -164,6 +175,7 @@ impl SalesConverter {
             money: number_parser(samples, &[cols.unit_price, cols.line_amount], convention),
             cols,
             header_currency,
+            file_currency,
             source_key: cfg.source_key.clone(),
             tz_name: cfg.timezone.name().to_string(),
             months: Vec::new(),
@@ -288,10 +300,11 @@ impl Converter for SalesConverter {
             .parse(cell(rec, c.quantity))
             .map_err(|_| RowReject::at("bad_number", c.quantity))?;
         let row_currency = normalize_currency(cell(rec, c.currency));
-        let iranian = self.header_currency.is_some_and(|h| matches!(h, "IRT" | "IRR"))
-            || row_currency
-                .as_deref()
-                .is_some_and(|h| matches!(h, "IRT" | "IRR"));
+        let iranian = row_currency
+            .as_deref()
+            .or(self.header_currency)
+            .or(self.file_currency.as_deref())
+            .is_some_and(|c| matches!(c, "IRT" | "IRR"));
         let price = self.money(rec, c.unit_price, iranian)?.map(|mut p| {
             p.value *= self.price_scale;
             p
@@ -328,7 +341,8 @@ impl Converter for SalesConverter {
             .or(price.and_then(|p| p.currency))
             .map(Cow::Borrowed)
             .or(row_currency)
-            .or(self.header_currency.map(Cow::Borrowed));
+            .or(self.header_currency.map(Cow::Borrowed))
+            .or(self.file_currency.as_deref().map(Cow::Borrowed));
         let order_id = id_value(cell(rec, c.order_id));
         let currency = match (currency, order_id.as_deref()) {
             (Some(cur), Some(o)) => {
