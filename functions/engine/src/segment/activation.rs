@@ -196,8 +196,8 @@ pub(super) fn build<'a>(
     let mut lead_rows = Vec::new();
     let mut leads_excluded = 0;
     for (s, m) in scores.into_iter().zip(matches) {
-        let blocked = s.unsubscribed
-            || refused.contains_key(s.contact.as_str())
+        // `refused` holds every contact that ever unsubscribed, `s.unsubscribed` ones included.
+        let blocked = refused.contains_key(s.contact.as_str())
             || refused_address(&s.contact)
             || s.email.as_deref().is_some_and(refused_address)
             || m.is_some_and(|i| opted_out[i]);
