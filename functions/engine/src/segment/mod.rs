@@ -396,16 +396,20 @@ pub fn run(
     drop(members);
     tracing::debug!(elapsed_ms = ms(), "segment: profiles built");
     let names = profile::names(&clustering.clusters, &profiles, &base, p);
+    let sizes: Vec<usize> = profiles.iter().map(|s| s.customers).collect();
+    let withheld = profile::withheld(&sizes, p.min_group_size);
     let segments: Vec<SegmentOut> = clustering
         .clusters
         .iter()
         .zip(names)
         .zip(profiles)
-        .map(|((c, name), prof)| SegmentOut {
+        .zip(withheld)
+        .map(|(((c, name), prof), withheld)| SegmentOut {
             id: c.id,
             name,
-            description: profile::describe(&prof, &base, p),
+            description: profile::describe(&prof, &base, withheld, p),
             profile: prof,
+            withheld,
         })
         .collect();
     let median_monetary = base.median_monetary.expect("there are buyers");

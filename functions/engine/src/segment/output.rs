@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::SegmentError;
 use super::features::{Behaviour, Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, from_epoch_days};
 use super::interner::Interner;
-use super::profile::{Profile, suppressed};
+use super::profile::{Profile, withheld};
 use super::{RfmRule, SegmentParams};
 
 pub(super) const CUSTOMERS_PARQUET: &str = "customers.parquet";
@@ -173,6 +173,8 @@ pub(super) struct SegmentOut {
     pub name: String,
     pub description: String,
     pub profile: Profile,
+    /// Figures not published: see [`super::profile::withheld`].
+    pub withheld: bool,
 }
 
 /// One output row, shared by the Parquet and CSV writers.
@@ -561,7 +563,7 @@ pub(super) fn segments_json(r: &Report) -> Value {
         .segments
         .iter()
         .map(|s| {
-            let hide = suppressed(&s.profile, r.params);
+            let hide = s.withheld;
             json!({
                 "id": s.id,
                 "name": s.name,
@@ -580,7 +582,7 @@ pub(super) fn segments_json(r: &Report) -> Value {
         "base": {
             "customers": r.base.customers,
             "revenue": round(r.base.revenue, 2),
-            "profile": profile_json(r.base, suppressed(r.base, r.params)),
+            "profile": profile_json(r.base, r.base.customers < r.params.min_group_size),
         },
         "segments": segments,
     })
@@ -613,7 +615,7 @@ pub(super) fn write_segments_csv(r: &Report, path: &Path) -> Result<(), SegmentE
     )?;
     for s in r.segments {
         let p = &s.profile;
-        let hide = suppressed(p, r.params);
+        let hide = s.withheld;
         let num = |v: Option<f64>, d: usize| if hide { String::new() } else { opt_fixed(v, d) };
         let text = |v: &Option<String>| {
             if hide {
@@ -660,13 +662,15 @@ pub(super) fn write_rfm_matrix(r: &Report, path: &Path) -> Result<(), SegmentErr
             cell.1 += b.monetary;
         }
     }
+    let sizes: Vec<usize> = cells.iter().flatten().map(|c| c.0).collect();
+    let hide = withheld(&sizes, r.params.min_group_size);
     let mut w = csv_writer(path)?;
     csv_row(path, &mut w, ["r", "f", "rfm_group", "customers", "avg_monetary"])?;
     for rs in 1..=5u8 {
         for fs in 1..=5u8 {
             let (n, sum) = cells[usize::from(rs - 1)][usize::from(fs - 1)];
             let group = super::rfm::group_of(r.rules(), rs, fs).map_or("", |g| r.rules()[g].name.as_str());
-            let avg = if n == 0 || n < r.params.min_group_size {
+            let avg = if n == 0 || hide[usize::from(rs - 1) * 5 + usize::from(fs - 1)] {
                 String::new()
             } else {
                 fixed(sum / n as f64, 2)

@@ -168,16 +168,36 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
     "Steady mid-value customers"
 }
 
-pub(super) fn suppressed(s: &Profile, p: &SegmentParams) -> bool {
-    s.customers < p.min_group_size
+/// Which groups of a published breakdown have their figures withheld, given each group's size:
+/// those under `min` customers and, when that leaves exactly one non-empty group hidden, the
+/// smallest other non-empty group too (complementary suppression). One hidden group alone gives
+/// itself away: its revenue share is one minus the others', its average follows from the total.
+pub(super) fn withheld(sizes: &[usize], min: usize) -> Vec<bool> {
+    let mut hide: Vec<bool> = sizes.iter().map(|&n| n < min).collect();
+    let hidden_with_customers = sizes.iter().filter(|&&n| n > 0 && n < min).count();
+    if hidden_with_customers == 1 {
+        let smallest_shown = (0..sizes.len())
+            .filter(|&i| !hide[i])
+            .min_by_key(|&i| (sizes[i], i));
+        if let Some(i) = smallest_shown {
+            hide[i] = true;
+        }
+    }
+    hide
 }
 
-pub(super) fn describe(s: &Profile, base: &Profile, p: &SegmentParams) -> String {
+pub(super) fn describe(s: &Profile, base: &Profile, withheld: bool, p: &SegmentParams) -> String {
     if s.customers == 0 {
         return "No customers in this segment on this run.".into();
     }
-    if suppressed(s, p) {
+    if withheld && s.customers < p.min_group_size {
         return format!("Fewer than {} customers: figures suppressed.", p.min_group_size);
+    }
+    if withheld {
+        return format!(
+            "Figures withheld: with them, those of a segment of fewer than {} customers could be worked out.",
+            p.min_group_size
+        );
     }
     let count = |v: Option<f64>, unit: &str| match v {
         None => format!("no {unit}s"),
@@ -231,6 +251,19 @@ pub(super) fn names(
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn one_hidden_group_takes_the_smallest_shown_one_with_it() {
+        // Alone, the 3-customer group's revenue share would be one minus the others'.
+        assert_eq!(withheld(&[40, 3, 25, 12], 10), [false, true, false, true]);
+        // Ties go to the first; empty groups hide nothing and are not taken as the partner.
+        assert_eq!(withheld(&[0, 12, 5, 12], 10), [true, true, true, false]);
+        // Two hidden groups already cover each other; none hidden, nothing to cover.
+        assert_eq!(withheld(&[4, 30, 6, 20], 10), [true, false, true, false]);
+        assert_eq!(withheld(&[30, 0, 20], 10), [false, true, false]);
+        // Nothing else to hide: the base is then under the minimum and withheld as well.
+        assert_eq!(withheld(&[3], 10), [true]);
+    }
 
     fn prof(recency: f64, freq: f64, monetary: f64, aov: f64, return_rate: f64, new_share: f64) -> Profile {
         Profile {
@@ -290,7 +323,7 @@ mod tests {
             ]
         );
         assert!(
-            describe(&cases[0].0, &base, &p)
+            describe(&cases[0].0, &base, false, &p)
                 .starts_with("Median 3 orders (base 2 orders), last purchase 30 days ago")
         );
     }

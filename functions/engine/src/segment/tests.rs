@@ -1243,6 +1243,65 @@ fn small_segments_are_suppressed_but_listed() {
     );
 }
 
+/// Three plainly separate groups of 8, 5 and 3 customers, each group alike in R, F and M.
+fn groups_of_8_5_and_3() -> Vec<Line> {
+    let mut lines = Vec::new();
+    for c in 0..8 {
+        for d in 0..5 {
+            let (o, cu) = (format!("a{c}-{d}"), format!("a{c}"));
+            lines.push(l(&o, &cu, &format!("2024-06-{:02}", 10 + d), "p1", 1.0, 40.0));
+        }
+    }
+    for c in 0..5 {
+        lines.push(l(&format!("b{c}"), &format!("b{c}"), "2023-07-01", "p1", 1.0, 10.0));
+    }
+    for c in 0..3 {
+        for day in ["2024-03-01", "2024-03-15"] {
+            lines.push(l(&format!("c{c}-{day}"), &format!("c{c}"), day, "p2", 1.0, 1000.0));
+        }
+    }
+    lines
+}
+
+#[test]
+fn one_small_group_takes_the_next_smallest_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &groups_of_8_5_and_3());
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.k = Some(3);
+    p.min_group_size = 4;
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let segs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("segments.json")).unwrap()).unwrap();
+    let csv = read_csv(&out.join("segments.csv"));
+    let mut seen = Vec::new();
+    for (s, row) in segs["segments"].as_array().unwrap().iter().zip(&csv) {
+        let hidden = s["suppressed"] == true;
+        seen.push((s["customers"].as_u64().unwrap(), hidden));
+        assert_eq!(row["suppressed"] == "true", hidden);
+        assert_eq!(s["revenue_share"].is_null(), hidden);
+        assert_eq!(s["profile"]["return_rate"].is_null(), hidden);
+        assert_eq!(row["revenue_share"].is_empty() && row["new_share"].is_empty(), hidden);
+        if s["customers"] == 5 {
+            assert!(s["description"].as_str().unwrap().starts_with("Figures withheld"), "{s}");
+        }
+    }
+    seen.sort();
+    // The 3 under the minimum, and the 5: with its figures, the 3's would follow from the base's.
+    assert_eq!(seen, [(3, true), (5, true), (8, false)]);
+
+    // The R × F grid by the same rule: one cell per group.
+    let matrix = read_csv(&out.join("rfm_matrix.csv"));
+    let mut cells: Vec<(usize, bool)> = matrix
+        .iter()
+        .map(|r| (r["customers"].parse().unwrap(), r["avg_monetary"].is_empty()))
+        .filter(|c| c.0 > 0)
+        .collect();
+    cells.sort();
+    assert_eq!(cells, [(3, true), (5, true), (8, false)]);
+}
+
 /// Scale check, run by hand in release mode:
 /// `cargo test --release -p segflow-engine --lib segment::tests::scale -- --ignored --nocapture`
 /// Generates ~200 k customers and ~5 M lines over 12 monthly files from two overlapping sources.
