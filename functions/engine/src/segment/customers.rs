@@ -42,7 +42,7 @@ const COLUMNS: [&str; 10] = [
 ];
 
 /// Reads the customers files in path order; for a customer id seen several times the last row
-/// wins as a whole (a later upload is the current truth, including its blanks).
+/// wins (its blanks included), except that a refusal of marketing in any of its rows stands.
 /// Returns attributes indexed like `ids` (customers first seen here are appended to `ids`) and
 /// the number of rows read.
 pub(super) fn read_customers(
@@ -93,6 +93,7 @@ pub(super) fn read_customers(
                     attrs.resize(c + 1, None);
                 }
                 let mut s = |a| str_at(a, i).map(|v| strings.intern(v));
+                let earlier = attrs[c].and_then(|a| a.marketing_consent);
                 attrs[c] = Some(Attrs {
                     age: age.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     birth_date: birth.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
@@ -105,6 +106,14 @@ pub(super) fn read_customers(
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
                     alias: None,
                 });
+                // File order says nothing about which export is newer (curated files are named
+                // by source), so a refusal in any record of the customer stands: a stale "yes"
+                // must never undo a withdrawal. A re-upload under the same key replaces its rows.
+                if earlier == Some(false)
+                    && let Some(a) = attrs[c].as_mut()
+                {
+                    a.marketing_consent = Some(false);
+                }
             }
         }
     }

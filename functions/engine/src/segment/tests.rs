@@ -1243,6 +1243,46 @@ fn small_segments_are_suppressed_but_listed() {
     );
 }
 
+#[test]
+fn a_stale_yes_in_another_export_does_not_undo_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
+    // Curated files are named by source, so the newer export may well sort first.
+    let newer = write_customers(
+        dir.path(),
+        "customers/a.parquet",
+        &[("c06", Some(20), None, "", "", "", None, Some(false))],
+    );
+    let older = write_customers(
+        dir.path(),
+        "customers/b.parquet",
+        &[("c06", Some(39), None, "", "", "", None, Some(true))],
+    );
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![older, newer], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let customers = read_csv(&out.join("customers.csv"));
+    let c06 = customers.iter().find(|r| r["customer_id"] == "c06").unwrap();
+    assert_eq!(c06["marketing_consent"], "false");
+    // The other attributes still come from the last row read.
+    assert_eq!(c06["age_band"], "35-44");
+    for list in ["winback.csv", "ideal_customers.csv"] {
+        assert!(read_csv(&out.join(list)).iter().all(|r| r.values().all(|v| v != "c06")), "{list}");
+    }
+    // c06 is lapsed and worth more than the median: on the win-back list when it may be contacted.
+    let (yes, no_refusal) = (
+        write_customers(dir.path(), "c2/a.parquet", &[("c06", None, None, "", "", "", None, Some(true))]),
+        dir.path().join("out2"),
+    );
+    let sales = dir.path().join("s.parquet");
+    run(&inputs(vec![sales], vec![yes], None), &checked("2024-06-30", Some(2)), &no_refusal).unwrap();
+    assert!(read_csv(&no_refusal.join("winback.csv")).iter().any(|r| r["customer_id"] == "c06"));
+}
+
 /// Three plainly separate groups of 8, 5 and 3 customers, each group alike in R, F and M.
 fn groups_of_8_5_and_3() -> Vec<Line> {
     let mut lines = Vec::new();
