@@ -521,6 +521,9 @@ impl Icp {
     }
 }
 
+/// Share of purchasers that segments after the best one may not push the ideal group beyond.
+const IDEAL_MAX_SHARE: f64 = 0.5;
+
 /// The ideal group under the configured rule, a description of the rule and, for the segment
 /// rule, the ranking that was used.
 fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
@@ -564,9 +567,12 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                     .then(r.segments[a.0].id.cmp(&r.segments[b.0].id))
             });
             let need = (p.ideal_min_share * buyers.len() as f64).ceil() as usize;
+            let most = (IDEAL_MAX_SHARE * buyers.len() as f64).floor() as usize;
             let (mut covered, mut taken) = (0usize, Vec::new());
             for &(s, _, n) in &ranked {
-                if covered >= need.max(1) {
+                // A group of nearly everyone has no traits that stand out: short of the minimum
+                // share, the best segment alone is the better answer.
+                if covered >= need.max(1) || (!taken.is_empty() && covered + n > most) {
                     break;
                 }
                 covered += n;
@@ -579,8 +585,9 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
             }
             let names: Vec<&str> = taken.iter().map(|&s| r.segments[s].name.as_str()).collect();
             let text = format!(
-                "Segments ranked by median net revenue per customer × (1 − share lapsed), taken in that order until they cover at least {:.0}% of purchasing customers: {}.",
+                "Segments ranked by median net revenue per customer × (1 − share lapsed), taken in that order until they cover at least {:.0}% of purchasing customers (no more than {:.0}% after the first): {}.",
                 100.0 * p.ideal_min_share,
+                100.0 * IDEAL_MAX_SHARE,
                 names.join(", ")
             );
             let ranking: Vec<Value> = ranked

@@ -1283,6 +1283,32 @@ fn a_stale_yes_in_another_export_does_not_undo_a_refusal() {
     assert!(read_csv(&no_refusal.join("winback.csv")).iter().any(|r| r["customer_id"] == "c06"));
 }
 
+#[test]
+fn a_small_best_segment_is_not_diluted_into_the_whole_base() {
+    // 6 big regular spenders (13 % of the purchasers) and 40 one-time small buyers.
+    let mut lines = Vec::new();
+    for c in 0..6 {
+        for d in 0..6 {
+            let day = format!("2024-06-{:02}", 2 + 4 * d);
+            lines.push(l(&format!("w{c}-{d}"), &format!("w{c}"), &day, "p1", 2.0, 500.0));
+        }
+    }
+    for c in 0..40 {
+        let day = format!("2024-{:02}-{:02}", 1 + c % 6, 1 + c % 27);
+        lines.push(l(&format!("r{c}"), &format!("r{c:02}"), &day, "p2", 1.0, 20.0 + c as f64));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let icp: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("ideal_customer_profile.json")).unwrap()).unwrap();
+    // Under the 20 % asked for, but the next segment would make it everyone.
+    assert_eq!(icp["ideal"]["customers"], 6, "{:#}", icp["ideal_rule"]);
+    let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
+    assert_eq!(ranking.iter().filter(|s| s["ideal"] == true).count(), 1);
+}
+
 /// Three plainly separate groups of 8, 5 and 3 customers, each group alike in R, F and M.
 fn groups_of_8_5_and_3() -> Vec<Line> {
     let mut lines = Vec::new();
