@@ -610,6 +610,7 @@ fn manifest(
             "rows_checked_for_duplicates": st.rows_checked_for_duplicates,
             "overlap_windows": st.overlap_windows,
             "return_rows": st.return_rows,
+            "cancelled_rows": st.cancelled_rows,
             "guest_rows": st.guest_rows,
             "guest_revenue_share": guest_share,
             "net_revenue": output::round(st.total_net_revenue, 2),

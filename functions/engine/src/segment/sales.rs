@@ -134,6 +134,8 @@ pub(super) struct SalesStats {
     pub rows_checked_for_duplicates: u64,
     pub overlap_windows: usize,
     pub return_rows: u64,
+    /// Lines of cancelled orders as the export lists them (positive, cancelled by status only).
+    pub cancelled_rows: u64,
     pub guest_rows: u64,
     pub guest_net_revenue: f64,
     pub total_net_revenue: f64,
@@ -152,8 +154,9 @@ pub(super) struct SalesData {
     pub stats: SalesStats,
 }
 
-const SALES_COLUMNS: [&str; 12] = [
+const SALES_COLUMNS: [&str; 13] = [
     "currency",
+    "status",
     "order_id",
     "customer_id",
     "order_ts",
@@ -424,13 +427,14 @@ impl Dedup {
 const ANON: u64 = 1 << 63;
 
 /// String columns that [`Columns::of`] reads as all null when absent.
-const OPTIONAL_TEXT: [&str; 6] = [
+const OPTIONAL_TEXT: [&str; 7] = [
     "order_id",
     "customer_id",
     "product_id",
     "country",
     "city",
     "currency",
+    "status",
 ];
 
 /// Whether the statistics of row group `rg` say that `column` holds only nulls.
@@ -543,6 +547,7 @@ struct Columns {
     unit_price: Option<ArrayRef>,
     line_amount: ArrayRef,
     currency: ArrayRef,
+    status: ArrayRef,
     ts: ArrayRef,
     is_return: ArrayRef,
 }
@@ -564,6 +569,7 @@ impl Columns {
             unit_price: number("unit_price", false)?,
             line_amount: required(number("line_amount", true)?),
             currency: text("currency", false)?,
+            status: text("status", false)?,
             ts: required(column(path, batch, "order_ts", &ts_type(), true)?),
             is_return: required(column(path, batch, "is_return", &DataType::Boolean, true)?),
         })
@@ -637,6 +643,7 @@ impl Prepare<'_> {
         let city = StrColumn::new(&cols.city);
         let source_key = StrColumn::new(&cols.source_key);
         let currency = StrColumn::new(&cols.currency);
+        let status = StrColumn::new(&cols.status);
         caches.currency.follow(&currency);
         caches.order.follow(&order_id);
         caches.customer.follow(&customer_id);
@@ -695,7 +702,21 @@ impl Prepare<'_> {
             let cur = caches.currency.get(&currency, i, |s| currencies.index(s));
             currencies.count(cur);
             let amount = amount * currencies.factor(cur);
-            let net = if ret { -amount.abs() } else { amount };
+            // A return the export shows only by its status, on a positive line, is the original
+            // order line itself (Shopify, WooCommerce): no purchase line elsewhere stands against
+            // it. Cancelled, it never counted; refunded or returned, it was bought and returned.
+            let reversed = ret && qty > 0.0 && amount > 0.0;
+            if reversed && status.str(i) == Some("cancelled") {
+                stats.cancelled_rows += 1;
+                continue;
+            }
+            let net = if reversed {
+                0.0
+            } else if ret {
+                -amount.abs()
+            } else {
+                amount
+            };
             stats.total_net_revenue += net;
             if ret {
                 stats.return_rows += 1;
@@ -720,7 +741,9 @@ impl Prepare<'_> {
                     city: NONE,
                     is_return: true,
                 });
-                continue;
+                if !reversed {
+                    continue;
+                }
             }
             let mut order = caches
                 .order

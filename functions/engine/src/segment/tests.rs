@@ -29,6 +29,8 @@ pub(super) struct Line {
     country: &'static str,
     city: &'static str,
     currency: &'static str,
+    /// Empty: `returned` on returns, else `paid`.
+    status: &'static str,
 }
 
 pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amount: f64) -> Line {
@@ -48,6 +50,7 @@ pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amou
         country: "IR",
         city: "Tehran",
         currency: "IRT",
+        status: "",
     }
 }
 
@@ -61,6 +64,16 @@ impl Line {
     pub(super) fn in_currency(mut self, currency: &'static str) -> Line {
         self.currency = currency;
         self
+    }
+
+    /// A status as ingest writes it (canonical); a cancel/refund/return status marks a return.
+    fn with_status(mut self, status: &'static str) -> Line {
+        self.status = status;
+        self
+    }
+
+    fn is_return(&self) -> bool {
+        self.qty < 0.0 || matches!(self.status, "cancelled" | "refunded" | "returned")
     }
 }
 
@@ -139,8 +152,12 @@ fn write_sales_with(
         strs(&|r| opt(r.country)),
         strs(&|r| opt(r.city)),
         strs(&|_| Some("web")),
-        strs(&|r| Some(if r.qty < 0.0 { "returned" } else { "paid" })),
-        Arc::new(BooleanArray::from_iter(lines.iter().map(|r| Some(r.qty < 0.0)))),
+        strs(&|r| match r.status {
+            "" if r.qty < 0.0 => Some("returned"),
+            "" => Some("paid"),
+            s => Some(s),
+        }),
+        Arc::new(BooleanArray::from_iter(lines.iter().map(|r| Some(r.is_return())))),
         Arc::new(StringArray::from_iter_values(lines.iter().map(|_| source_key))),
         Arc::new(Int64Array::from_iter_values(0..lines.len() as i64)),
     ];
@@ -1307,6 +1324,29 @@ fn a_small_best_segment_is_not_diluted_into_the_whole_base() {
     assert_eq!(icp["ideal"]["customers"], 6, "{:#}", icp["ideal_rule"]);
     let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
     assert_eq!(ranking.iter().filter(|s| s["ideal"] == true).count(), 1);
+}
+
+#[test]
+fn orders_refunded_or_cancelled_by_status_net_to_nothing() {
+    // Shopify-style: the refunded or cancelled order is listed once, positive, with its status.
+    let mut lines = golden_lines();
+    lines.push(l("k1", "k00", "2024-06-01", "p1", 1.0, 100.0));
+    lines.push(l("k2", "k00", "2024-06-10", "p1", 1.0, 30.0).with_status("refunded"));
+    lines.push(l("k3", "k50", "2024-06-12", "p1", 1.0, 30.0).with_status("cancelled"));
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let customers = read_csv(&out.join("customers.csv"));
+    let k00 = customers.iter().find(|r| r["customer_id"] == "k00").unwrap();
+    // Bought 130, returned 30: net 100 over two orders.
+    assert_eq!((k00["monetary"].as_str(), k00["frequency"].as_str()), ("100.00", "2"));
+    assert_eq!(k00["return_rate"], "0.231");
+    // A cancelled order never counted: k50 is no customer at all, let alone a lapsed one.
+    assert!(customers.iter().all(|r| r["customer_id"] != "k50"));
+    let inputs = &run.manifest["inputs"];
+    assert_eq!(inputs["cancelled_rows"], 1);
+    assert_eq!(inputs["return_rows"], 1);
 }
 
 /// Three plainly separate groups of 8, 5 and 3 customers, each group alike in R, F and M.
