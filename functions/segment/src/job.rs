@@ -63,6 +63,17 @@ async fn fetch_parquet<S: ObjectStore>(
     Ok(paths)
 }
 
+/// The day of the latest sale, but never after today: one mistyped date (2099) would otherwise
+/// move the run decades ahead and make every customer lapsed. The rows after it are left out
+/// and the manifest warns about them.
+fn default_as_of(
+    latest: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> chrono::NaiveDate {
+    latest.min(now).with_timezone(&tz).date_naive()
+}
+
 pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     data: &D,
     out: &O,
@@ -84,7 +95,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         None => {
             let latest = segflow_engine::curated::latest_timestamp(&sales, "order_ts")?
                 .ok_or(JobError::NoSalesData)?;
-            latest.with_timezone(&config.timezone).date_naive()
+            default_as_of(latest, chrono::Utc::now(), config.timezone)
         }
     };
     let previous: Option<ModelState> = match out.get(STATE_KEY).await? {
@@ -166,4 +177,23 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         files: result.files,
         manifest: result.manifest,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    #[test]
+    fn the_default_run_date_is_the_latest_sale_but_never_after_today() {
+        let now = Utc.with_ymd_and_hms(2024, 7, 1, 21, 0, 0).unwrap();
+        let tehran = chrono_tz::Asia::Tehran;
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let sale = Utc.with_ymd_and_hms(2024, 6, 29, 10, 0, 0).unwrap();
+        assert_eq!(default_as_of(sale, now, tehran), day(2024, 6, 29));
+        let typo = Utc.with_ymd_and_hms(2099, 6, 1, 10, 0, 0).unwrap();
+        // 21:00 UTC is already 2 July in Tehran.
+        assert_eq!(default_as_of(typo, now, tehran), day(2024, 7, 2));
+        assert_eq!(default_as_of(typo, now, chrono_tz::UTC), day(2024, 7, 1));
+    }
 }

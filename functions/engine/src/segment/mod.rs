@@ -544,6 +544,19 @@ pub fn run(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// What a reader of the outputs should know about the inputs: amounts added across currencies,
+/// sales left out for being dated after the run date.
+fn warnings(st: &sales::SalesStats, p: &SegmentParams) -> Vec<String> {
+    let mut w: Vec<String> = st.currency_warning.iter().cloned().collect();
+    if st.rows_after_as_of > 0 {
+        w.push(format!(
+            "{} sales rows are dated after the run date {} and were left out (a backdated run, or dates in the future in the exports).",
+            st.rows_after_as_of, p.as_of
+        ));
+    }
+    w
+}
+
 fn manifest(
     r: &Report,
     st: &sales::SalesStats,
@@ -616,7 +629,7 @@ fn manifest(
             "net_revenue": output::round(st.total_net_revenue, 2),
             "currencies": st.currencies,
         },
-        "warnings": st.currency_warning.iter().collect::<Vec<_>>(),
+        "warnings": warnings(st, p),
         "counts": {
             "customers": customers.len(),
             "purchasers": purchasers,

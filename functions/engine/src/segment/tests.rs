@@ -472,6 +472,10 @@ fn golden_rfm_lifecycle_and_winback() {
     assert_eq!(m["counts"]["rfm_groups"]["Loyal"], 3);
     assert_eq!(m["counts"]["rfm_groups"]["Champions"], 0);
     assert_eq!(m["inputs"]["rows_after_as_of"], 1);
+    assert_eq!(
+        m["warnings"],
+        serde_json::json!(["1 sales rows are dated after the run date 2024-06-30 and were left out (a backdated run, or dates in the future in the exports)."])
+    );
     assert_eq!(m["inputs"]["rows_used"], 21);
     assert_eq!(m["clustering"]["k"], 2);
     assert_eq!(m["clustering"]["k_chosen_by"], "given");
