@@ -213,8 +213,7 @@ const TENURE: [&str; 4] = [
     "customer for 1–2 years",
     "customer for over 2 years",
 ];
-const RHYTHM: [&str; 4] = [
-    "single order",
+const RHYTHM: [&str; 3] = [
     "reorders within 30 days",
     "reorders every 31–90 days",
     "reorders less often than every 90 days",
@@ -308,13 +307,16 @@ impl TraitBuilder {
             _ => 3,
         };
         t[11] = self.fixed(11, &TENURE, tenure);
-        let rhythm = match b.days_between_orders {
-            None => 0,
-            Some(g) if g <= 30.0 => 1,
-            Some(g) if g <= 90.0 => 2,
-            Some(_) => 3,
-        };
-        t[12] = self.fixed(12, &RHYTHM, rhythm);
+        // One order has no rhythm: the frequency band already says "1 order", and saying it
+        // again would count it twice in the fit and list it twice in the profile.
+        if let Some(g) = b.days_between_orders {
+            let rhythm = match g {
+                g if g <= 30.0 => 0,
+                g if g <= 90.0 => 1,
+                _ => 2,
+            };
+            t[12] = self.fixed(12, &RHYTHM, rhythm);
+        }
         t
     }
 }
@@ -750,7 +752,7 @@ fn describe_group(
             cell(f.base),
             ratio.map_or("–".into(), |x| format!("{}×", fixed(x, 2)))
         ));
-        if highlight && f.name.starts_with("median_") {
+        if highlight {
             fig_sentences.push(format!(
                 "- {text}: {} against {} for all customers ({}×).",
                 cell(f.group),

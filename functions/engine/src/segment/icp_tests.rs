@@ -367,6 +367,21 @@ fn ideal_profile_traits_and_lifts() {
     );
     assert!(md.contains("Customers who cost you money"));
     assert!(run.files.contains(&"ideal_customer_profile.md".to_string()));
+    // Every figure the JSON highlights is said in the Markdown, not only the medians: the
+    // negative group is defined by its return rate.
+    let rate = &neg["figures"]["return_rate"];
+    assert_eq!(rate["highlight"], true, "{rate}");
+    let negative_md = &md[md.find("Customers who cost you money").unwrap()..];
+    let said = format!(
+        "- Return rate (returned / purchased value): 1.000 against {:.3} for all customers",
+        rate["base"].as_f64().unwrap()
+    );
+    assert!(negative_md.contains(&said), "{said}\n{md}");
+    // One order is said once (frequency "1 order"), not again as a "single order" rhythm.
+    for group in [&icp["ideal"], neg] {
+        assert!(trait_row(group, "rhythm", "single order").is_none(), "{group:#}");
+    }
+    assert!(trait_row(neg, "frequency", "1 order").is_some(), "{neg:#}");
 }
 
 fn round2(v: f64) -> f64 {

@@ -61,9 +61,10 @@ fn push_fixed(buf: &mut String, v: f64, decimals: usize) {
     }
 }
 
+/// The value [`fixed`] prints, so that a figure reads the same in the JSON files as in the CSV
+/// and Markdown ones (scaling by 10^d first rounded 103.165, stored as 103.16499…, up to 103.17).
 pub(super) fn round(v: f64, decimals: i32) -> f64 {
-    let f = 10f64.powi(decimals);
-    let r = (v * f).round() / f;
+    let r = fixed(v, usize::try_from(decimals).unwrap_or(0)).parse().unwrap_or(v);
     if r == 0.0 { 0.0 } else { r }
 }
 
@@ -881,5 +882,16 @@ mod tests {
         assert_eq!(fixed(-1.005, 1), "-1.0");
         assert_eq!(fixed(2.5, 3), "2.500");
         assert_eq!(round(-0.0004, 3), 0.0);
+    }
+
+    #[test]
+    fn json_rounding_agrees_with_the_printed_figures() {
+        // A median of 103.16499… (just under the tie): scaling by 100 first rounds the product
+        // up to 10316.5, so the JSON said 103.17 where the Markdown said 103.16.
+        let v = 103.165_f64.next_down();
+        assert_eq!((round(v, 2), fixed(v, 2).as_str()), (103.16, "103.16"));
+        for (v, d) in [(103.165, 2), (1.005, 2), (2.675, 2), (0.1235, 3), (-7.45, 1), (1e15 + 0.5, 0)] {
+            assert_eq!(round(v, d), fixed(v, d as usize).parse::<f64>().unwrap(), "{v}");
+        }
     }
 }
