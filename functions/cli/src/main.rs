@@ -45,8 +45,9 @@ pub struct IngestArgs {
 
 #[derive(clap::Args, Clone)]
 pub struct SegmentArgs {
-    /// Run date (features as of the end of this day); default: the day of the latest order.
-    #[arg(long)]
+    /// Run date (features as of the end of this day), Gregorian or Jalali (1402-12-20);
+    /// default: the day of the latest order, never after today.
+    #[arg(long, value_parser = segflow_engine::values::parse_run_date)]
     pub as_of: Option<chrono::NaiveDate>,
     /// Number of clusters (2–10); default: chosen automatically.
     #[arg(long)]
@@ -124,5 +125,25 @@ async fn run(cli: Cli) -> Result<()> {
                 (ingested, segmented) => segmented.and(ingested),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_takes_jalali_dates_and_says_what_it_expects() {
+        let as_of = |v: &str| match Cli::try_parse_from(["segflow", "segment", "--data", "d", "--out", "o", "--as-of", v]) {
+            Ok(Cli {
+                cmd: Cmd::Segment { args, .. },
+            }) => Ok(args.as_of),
+            Ok(_) => unreachable!("segment parses as segment"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(as_of("1402-12-20"), Ok(chrono::NaiveDate::from_ymd_opt(2024, 3, 10)));
+        assert_eq!(as_of("2024-03-10"), Ok(chrono::NaiveDate::from_ymd_opt(2024, 3, 10)));
+        let err = as_of("tomorrow").unwrap_err();
+        assert!(err.contains("Jalali (1402-12-20)"), "{err}");
     }
 }

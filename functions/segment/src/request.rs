@@ -38,8 +38,7 @@ pub fn parse(payload: &Value, tz: chrono_tz::Tz) -> Result<SegmentRequest, Reque
     let as_of = match payload.get("as_of") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| RequestError(format!("as_of must be YYYY-MM-DD, not {s:?}")))?,
+            segflow_engine::values::parse_run_date(s).map_err(|e| RequestError(format!("as_of: {e}")))?,
         ),
         Some(other) => return Err(RequestError(format!("as_of must be a string, not {other}"))),
     };
@@ -87,6 +86,9 @@ mod tests {
         );
         assert_eq!(parse(&json!({"k": "auto"}), chrono_tz::UTC).unwrap().k, None);
         assert!(parse(&json!({"as_of": "10/12/2011"}), chrono_tz::UTC).is_err());
+        // A Jalali run date, as an Iranian shop's team would type it.
+        let r = parse(&json!({"as_of": "۱۳۹۰-۰۹-۱۹"}), chrono_tz::UTC).unwrap();
+        assert_eq!(r.as_of, NaiveDate::from_ymd_opt(2011, 12, 10));
         assert!(parse(&json!({"k": "six"}), chrono_tz::UTC).is_err());
     }
 }

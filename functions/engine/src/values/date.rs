@@ -1110,6 +1110,36 @@ fn tokenize(s: &str) -> Result<Tokens<'_>, ValueError> {
     Ok(out)
 }
 
+/// A run date as a person types it: `YYYY-MM-DD` (or `/`), in any digits, Gregorian or Jalali
+/// (`1402-12-20`, `۱۴۰۲/۱۲/۲۰`).
+pub fn parse_run_date(raw: &str) -> Result<NaiveDate, String> {
+    let expected = || {
+        format!("{raw:?} is not a date: expected YYYY-MM-DD, Gregorian (2024-03-10) or Jalali (1402-12-20)")
+    };
+    let s = normalize_digits(raw.trim());
+    let mut parts = s.split(['-', '/']);
+    let mut num = |max_len: usize| {
+        parts
+            .next()
+            .filter(|p| (1..=max_len).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    let (Some(y), Some(m), Some(d)) = (num(4), num(2), num(2)) else {
+        return Err(expected());
+    };
+    if parts.next().is_some() {
+        return Err(expected());
+    }
+    let y = i32::try_from(y).map_err(|_| expected())?;
+    if JALALI_YEARS.contains(&y) {
+        return jalali_to_gregorian(y, m, d).ok_or_else(|| format!("{raw:?}: no such day in the Jalali calendar"));
+    }
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return Err(expected());
+    }
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("{raw:?}: no such day"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1718,5 +1748,19 @@ mod tests {
         assert_eq!(date(&p, "\u{00A0}2023-11-04\u{00A0}"), day(2023, 11, 4));
         assert_eq!(ok(&p, "2023-11-04\u{00A0}14:30"), utc(2023, 11, 4, 14, 30, 0));
         assert_eq!(ok(&p, "2023-11-04   14:30"), utc(2023, 11, 4, 14, 30, 0));
+    }
+
+    #[test]
+    fn run_dates_in_any_digits_and_either_calendar() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(parse_run_date("2024-03-10"), Ok(d(2024, 3, 10)));
+        assert_eq!(parse_run_date("۲۰۲۴-۰۳-۱۰"), Ok(d(2024, 3, 10)));
+        assert_eq!(parse_run_date("1402-12-20"), Ok(d(2024, 3, 10)));
+        assert_eq!(parse_run_date(" ۱۴۰۲/۱۲/۲۰ "), Ok(d(2024, 3, 10)));
+        assert_eq!(parse_run_date("1403-12-30"), Ok(d(2025, 3, 20)), "leap Esfand");
+        assert!(parse_run_date("1402-12-30").unwrap_err().contains("Jalali"));
+        for bad in ["2024-02-30", "10/03/2024", "2024-03", "yesterday", "0001-01-01", "2024-03-10-1"] {
+            assert!(parse_run_date(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -10,7 +10,7 @@ pub mod jalali;
 pub mod number;
 pub mod text;
 
-pub use date::{DateOrder, DateParser, parse_time_of_day};
+pub use date::{DateOrder, DateParser, parse_run_date, parse_time_of_day};
 pub use digits::normalize_digits;
 pub use number::{Ambiguous, DecimalMark, NumberParser, ParsedNumber};
 pub use text::{normalize_gender, parse_bool, parse_duration_seconds};
