@@ -72,6 +72,25 @@ impl Currencies {
         out
     }
 
+    /// The one unit every used amount is summed in, when there is one and it has a name: a
+    /// currency code (Toman for Rial and Toman), or with rates the code quoted at exactly 1.
+    /// Rows without a currency do not count against it: they are taken to be in the shop's own.
+    pub(super) fn unit(&self) -> Option<String> {
+        let mut units = self.seen.iter().filter(|s| s.3 > 0).filter_map(|s| s.2.as_deref());
+        let first = units.next()?;
+        if units.any(|u| u != first) {
+            return None;
+        }
+        if first != REPORTING {
+            return Some(first.to_string());
+        }
+        let mut at_one = self.rates.iter().filter(|(_, r)| **r == 1.0).map(|(c, _)| c);
+        match (at_one.next(), at_one.next()) {
+            (Some(c), None) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
     /// A warning when used rows are summed in more than one unit. Rows without a currency are
     /// taken to be in the shop's own and are no reason to warn.
     pub(super) fn warning(&self) -> Option<String> {
@@ -133,8 +152,10 @@ mod tests {
         assert_eq!(c.warning(), None, "Rial and Toman are one unit once converted");
         let rows: Vec<(String, u64)> = c.rows().into_iter().collect();
         assert_eq!(rows, [("(none)".into(), 1), ("IRR".into(), 1), ("IRT".into(), 2)]);
+        assert_eq!(c.unit().as_deref(), Some("IRT"));
         let gbp = c.index(Some("GBP"));
         c.count(gbp);
+        assert_eq!(c.unit(), None, "GBP and Toman at face value");
         let w = c.warning().unwrap();
         assert!(w.starts_with("amounts in GBP, IRT are added together"), "{w}");
 

@@ -852,6 +852,15 @@ fn describe_group(
     (json, md)
 }
 
+/// Says what unit the amounts are in: Rial and Toman differ tenfold, so a bare number is not enough.
+fn money_sentence(unit: Option<&str>) -> String {
+    match unit {
+        Some("IRT") => "Amounts are in Toman (IRT; Rial amounts divided by 10).".into(),
+        Some(u) => format!("Amounts are in {u}."),
+        None => "Amounts are as exported: the exports name no single currency (manifest.json lists them).".into(),
+    }
+}
+
 /// Computes both profiles and the lift tables.
 pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
     let p = r.params;
@@ -929,6 +938,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
         let json = json!({
             "as_of": p.as_of.to_string(),
             "timezone": p.timezone.name(),
+            "money_unit": r.money_unit,
             "min_group_size": p.min_group_size,
             "purchasers": buyers.len(),
             "ideal_rule": { "description": rule_text, "rule": rule_json },
@@ -946,7 +956,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
          ## Who counts as an ideal customer\n\n{rule_text}\n\n\
          A trait is called out when your best customers have it at least {hi}× as often as all customers \
          (or at most {lo}× as often), with at least {m} customers behind it; a median is called out when it \
-         differs by at least {md:.0}%. Weekdays and hours are in {tz}.\n\n\
+         differs by at least {md:.0}%. Weekdays and hours are in {tz}. {money}\n\n\
          ## Your best customers\n\n{ideal_md}\n\
          ## Customers who cost you money\n\n\
          Customers whose returns and refunds cancel their purchases (net revenue 0 or below) or who return at \
@@ -962,6 +972,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
             m = p.min_group_size,
             md = 100.0 * MEDIAN_DIFF,
             tz = p.timezone.name(),
+            money = money_sentence(r.money_unit),
             neg = 100.0 * NEGATIVE_RETURN_RATE,
         );
         Icp {

@@ -434,6 +434,7 @@ pub fn run(
         ideal_fit: Vec::new(),
         opted_out: Vec::new(),
         pseudonymizer: pseudonymizer.as_ref(),
+        money_unit: sales.stats.money_unit.as_deref(),
     };
     let icp = icp::build(&report, &facts);
     tracing::debug!(elapsed_ms = ms(), "segment: ideal-customer profile built");
@@ -611,6 +612,7 @@ fn manifest(
         "software_version": env!("CARGO_PKG_VERSION"),
         "as_of": p.as_of.to_string(),
         "timezone": p.timezone.name(),
+        "money_unit": st.money_unit,
         "inputs": {
             "sales_files": st.files,
             "customers_files": inputs.customers_files.len(),

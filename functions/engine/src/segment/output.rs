@@ -166,6 +166,8 @@ pub(super) struct Report<'a> {
     pub opted_out: Vec<bool>,
     /// Set: customers.parquet carries pseudonyms instead of customer ids.
     pub pseudonymizer: Option<&'a crate::privacy::Pseudonymizer>,
+    /// The currency every amount is in, when one is known.
+    pub money_unit: Option<&'a str>,
 }
 
 #[derive(Clone, Debug)]
@@ -579,6 +581,7 @@ pub(super) fn segments_json(r: &Report) -> Value {
         .collect();
     json!({
         "as_of": r.params.as_of.to_string(),
+        "money_unit": r.money_unit,
         "min_group_size": r.params.min_group_size,
         "base": {
             "customers": r.base.customers,

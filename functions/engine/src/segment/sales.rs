@@ -142,6 +142,8 @@ pub(super) struct SalesStats {
     /// Rows used per currency as exported (see `currency.rs`).
     pub currencies: BTreeMap<String, u64>,
     pub currency_warning: Option<String>,
+    /// The unit every figure is in, when one is known (see `Currencies::unit`).
+    pub money_unit: Option<String>,
 }
 
 pub(super) struct SalesData {
@@ -1002,6 +1004,7 @@ pub(super) fn read_sales(
     let customers = prepare.ids.len();
     prepare.stats.currencies = prepare.currencies.rows();
     prepare.stats.currency_warning = prepare.currencies.warning();
+    prepare.stats.money_unit = prepare.currencies.unit();
     Ok(orders.finish(customers, prepare.stats))
 }
 

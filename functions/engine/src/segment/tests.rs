@@ -481,6 +481,9 @@ fn golden_rfm_lifecycle_and_winback() {
     assert_eq!(m["clustering"]["k_chosen_by"], "given");
     assert_eq!(m["clustering"]["median_gap_days"], 15.5);
     assert_eq!(m["schema_version"], crate::schema::SCHEMA_VERSION);
+    assert_eq!(m["money_unit"], "IRT");
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    assert!(md.contains("Amounts are in Toman (IRT; Rial amounts divided by 10)."), "{md}");
 
     let matrix = read_csv(&out.join("rfm_matrix.csv"));
     assert_eq!(matrix.len(), 25);
@@ -662,6 +665,7 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
         w.starts_with("amounts in GBP, IRT are added together at face value"),
         "{w}"
     );
+    assert_eq!(m["money_unit"], serde_json::Value::Null, "no one unit");
 
     let (rows, m) = go("GBP=1.25,IRT=0.00002");
     assert_eq!(rows["c1"]["monetary"], "3.00", "150 000 Toman at 0.00002");
@@ -669,6 +673,9 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
     assert_eq!(rows["c3"]["monetary"], "30.00", "no currency: taken as it is");
     assert_eq!(m["warnings"], serde_json::json!([]));
     assert_eq!(m["parameters"]["currency_rates"]["GBP"], 1.25);
+    assert_eq!(m["money_unit"], serde_json::Value::Null, "no currency quoted at 1");
+    let (_, m) = go("EUR=1,GBP=1.17,IRT=0.00002");
+    assert_eq!(m["money_unit"], "EUR", "the rates are quoted in EUR");
 
     let mut bad = checked("2024-06-30", Some(2)).params().clone();
     bad.currency_rates.insert("EUR".into(), 0.0);
