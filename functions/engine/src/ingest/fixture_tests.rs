@@ -412,6 +412,31 @@ fn a_return_never_adds_revenue() {
     assert_eq!(floats(&b, "line_amount"), [20.0, -20.0, -3.0]);
 }
 
+/// Each sheet's header says its unit: Rial for two months, then Toman, then thousands of Rial.
+#[test]
+fn a_later_sheet_in_another_currency_keeps_its_currency() {
+    let (out, _s) = ingest("workbooks/rial_then_toman.xlsx", &IngestOptions::default());
+    let b = batches(&out);
+    let rows: Vec<(Option<String>, f64, Option<String>)> = strings(&b, "order_id")
+        .into_iter()
+        .zip(floats(&b, "line_amount"))
+        .zip(strings(&b, "currency"))
+        .map(|((o, a), c)| (o, a, c))
+        .collect();
+    let row = |o: &str, a: f64, c: &str| (Some(o.to_string()), a, Some(c.to_string()));
+    assert_eq!(
+        rows,
+        [row("ف-1", 1_200_000.0, "IRR"), row("ا-1", 950_000.0, "IRR"), row("خ-1", 95_000.0, "IRT")]
+    );
+    // Read with the Rial sheets' scale, thousands of Rial would be 1000× too small: not read,
+    // and the report says why.
+    let tir = out.report.sheets.iter().find(|s| s.name == "تیر").unwrap();
+    assert_eq!(
+        tir.skipped,
+        Some("its amounts are in another multiple (thousands) than the export sheet's")
+    );
+}
+
 /// A notes sheet, a hidden scratch sheet, a sheet per month (the last from another tool), a hidden
 /// backup and a summary: the months are read,
 /// numbered across sheets, and the report says which sheets were skipped and why.

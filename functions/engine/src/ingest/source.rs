@@ -360,17 +360,20 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     for (i, sheet) in sheets.into_iter().enumerate() {
         let skipped = match i.cmp(&primary) {
             std::cmp::Ordering::Less => Err("before the sheet with the export"),
-            std::cmp::Ordering::Equal => Ok((0..header.len()).map(Some).collect()),
+            std::cmp::Ordering::Equal => Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()])),
             // A hidden copy is a backup, not more orders.
             _ if primary_visible && !sheet.visible => Err("hidden"),
-            std::cmp::Ordering::Greater => column_order(
-                &header,
-                &header_of_rows(&sheet.rows, headers[i].0),
-                dataset.or(guessed),
-            )
-            .ok_or("its header lacks columns of the export sheet"),
+            std::cmp::Ordering::Greater => {
+                let theirs = header_of_rows(&sheet.rows, headers[i].0);
+                column_order(&header, &theirs, dataset.or(guessed))
+                    .ok_or("its header lacks columns of the export sheet")
+                    .and_then(|order| {
+                        let units = sheet_units(&header, &theirs, &order, dataset.or(guessed))?;
+                        Ok((order, units))
+                    })
+            }
         };
-        let order: Vec<Option<usize>> = match skipped {
+        let (order, units): (Vec<Option<usize>>, Vec<Option<String>>) = match skipped {
             Ok(order) => order,
             Err(why) => {
                 report.push(SheetReport {
@@ -386,7 +389,14 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         data.extend(sheet.rows.into_iter().skip(headers[i].0 + 1).map(|(row, cells)| {
             let cells = order
                 .iter()
-                .map(|c| c.and_then(|c| cells.get(c).cloned()).unwrap_or_default())
+                .zip(&units)
+                .map(|(c, unit)| {
+                    let cell = c.and_then(|c| cells.get(c).cloned()).unwrap_or_default();
+                    match unit {
+                        Some(u) if !cell.trim().is_empty() => format!("{cell} {u}"),
+                        _ => cell,
+                    }
+                })
                 .collect();
             (offset + row, cells)
         }));
@@ -428,6 +438,41 @@ fn column_order(export: &[String], other: &[String], dataset: Option<Dataset>) -
                 // Without a dataset, only the same header names say the sheets match.
                 None => None,
             }
+        })
+        .collect()
+}
+
+/// The currency a later sheet's money columns name in their headers, where it differs from the
+/// export sheet's ("مبلغ (تومان)" under "مبلغ (ریال)": shops switch mid-year). Each cell of such
+/// a column then carries it, as if written beside the number, and a unit in the cell is read
+/// before the header's. A sheet whose amounts are scaled differently ("هزار ریال") cannot be
+/// read with the export sheet's scale and is skipped, with that reason in the report.
+fn sheet_units(
+    export: &[String],
+    other: &[String],
+    order: &[Option<usize>],
+    dataset: Option<Dataset>,
+) -> std::result::Result<Vec<Option<String>>, &'static str> {
+    let Some(d) = dataset else {
+        return Ok(vec![None; export.len()]);
+    };
+    let (mine, theirs) = (
+        crate::mapping::map_headers(export, d, None),
+        crate::mapping::map_headers(other, d, None),
+    );
+    let scale = |h: &str| crate::mapping::amount_scale_hint(h).unwrap_or(1);
+    (0..export.len())
+        .map(|i| {
+            let money = matches!(
+                mine.columns[i],
+                Some(crate::schema::Field::UnitPrice | crate::schema::Field::LineAmount)
+            );
+            let Some(j) = order[i].filter(|_| money) else { return Ok(None) };
+            if scale(&export[i]) != scale(&other[j]) {
+                return Err("its amounts are in another multiple (thousands) than the export sheet's");
+            }
+            let (a, b) = (mine.currency_hints[i], theirs.currency_hints[j]);
+            Ok(b.filter(|b| a != Some(*b)).map(str::to_string))
         })
         .collect()
 }
