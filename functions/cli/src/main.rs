@@ -134,15 +134,23 @@ mod tests {
 
     #[test]
     fn as_of_takes_jalali_dates_and_says_what_it_expects() {
-        let as_of = |v: &str| match Cli::try_parse_from(["segflow", "segment", "--data", "d", "--out", "o", "--as-of", v]) {
+        let as_of = |v: &str| match Cli::try_parse_from([
+            "segflow", "segment", "--data", "d", "--out", "o", "--as-of", v,
+        ]) {
             Ok(Cli {
                 cmd: Cmd::Segment { args, .. },
             }) => Ok(args.as_of),
             Ok(_) => unreachable!("segment parses as segment"),
             Err(e) => Err(e.to_string()),
         };
-        assert_eq!(as_of("1402-12-20"), Ok(chrono::NaiveDate::from_ymd_opt(2024, 3, 10)));
-        assert_eq!(as_of("2024-03-10"), Ok(chrono::NaiveDate::from_ymd_opt(2024, 3, 10)));
+        assert_eq!(
+            as_of("1402-12-20"),
+            Ok(chrono::NaiveDate::from_ymd_opt(2024, 3, 10))
+        );
+        assert_eq!(
+            as_of("2024-03-10"),
+            Ok(chrono::NaiveDate::from_ymd_opt(2024, 3, 10))
+        );
         let err = as_of("tomorrow").unwrap_err();
         assert!(err.contains("Jalali (1402-12-20)"), "{err}");
     }

@@ -37,9 +37,9 @@ pub fn parse(payload: &Value, tz: chrono_tz::Tz) -> Result<SegmentRequest, Reque
     }
     let as_of = match payload.get("as_of") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            segflow_engine::values::parse_run_date(s).map_err(|e| RequestError(format!("as_of: {e}")))?,
-        ),
+        Some(Value::String(s)) => {
+            Some(segflow_engine::values::parse_run_date(s).map_err(|e| RequestError(format!("as_of: {e}")))?)
+        }
         Some(other) => return Err(RequestError(format!("as_of must be a string, not {other}"))),
     };
     let k = match payload.get("k") {

@@ -426,7 +426,11 @@ fn a_later_sheet_in_another_currency_keeps_its_currency() {
     let row = |o: &str, a: f64, c: &str| (Some(o.to_string()), a, Some(c.to_string()));
     assert_eq!(
         rows,
-        [row("ف-1", 1_200_000.0, "IRR"), row("ا-1", 950_000.0, "IRR"), row("خ-1", 95_000.0, "IRT")]
+        [
+            row("ف-1", 1_200_000.0, "IRR"),
+            row("ا-1", 950_000.0, "IRR"),
+            row("خ-1", 95_000.0, "IRT")
+        ]
     );
     // Read with the Rial sheets' scale, thousands of Rial would be 1000× too small: not read,
     // and the report says why.

@@ -360,7 +360,9 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     for (i, sheet) in sheets.into_iter().enumerate() {
         let skipped = match i.cmp(&primary) {
             std::cmp::Ordering::Less => Err("before the sheet with the export"),
-            std::cmp::Ordering::Equal => Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()])),
+            std::cmp::Ordering::Equal => {
+                Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()]))
+            }
             // A hidden copy is a backup, not more orders.
             _ if primary_visible && !sheet.visible => Err("hidden"),
             std::cmp::Ordering::Greater => {
@@ -467,7 +469,9 @@ fn sheet_units(
                 mine.columns[i],
                 Some(crate::schema::Field::UnitPrice | crate::schema::Field::LineAmount)
             );
-            let Some(j) = order[i].filter(|_| money) else { return Ok(None) };
+            let Some(j) = order[i].filter(|_| money) else {
+                return Ok(None);
+            };
             if scale(&export[i]) != scale(&other[j]) {
                 return Err("its amounts are in another multiple (thousands) than the export sheet's");
             }

@@ -76,7 +76,11 @@ impl Currencies {
     /// currency code (Toman for Rial and Toman), or with rates the code quoted at exactly 1.
     /// Rows without a currency do not count against it: they are taken to be in the shop's own.
     pub(super) fn unit(&self) -> Option<String> {
-        let mut units = self.seen.iter().filter(|s| s.3 > 0).filter_map(|s| s.2.as_deref());
+        let mut units = self
+            .seen
+            .iter()
+            .filter(|s| s.3 > 0)
+            .filter_map(|s| s.2.as_deref());
         let first = units.next()?;
         if units.any(|u| u != first) {
             return None;

@@ -857,7 +857,9 @@ fn money_sentence(unit: Option<&str>) -> String {
     match unit {
         Some("IRT") => "Amounts are in Toman (IRT; Rial amounts divided by 10).".into(),
         Some(u) => format!("Amounts are in {u}."),
-        None => "Amounts are as exported: the exports name no single currency (manifest.json lists them).".into(),
+        None => {
+            "Amounts are as exported: the exports name no single currency (manifest.json lists them).".into()
+        }
     }
 }
 

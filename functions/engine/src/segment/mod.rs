@@ -544,7 +544,6 @@ pub fn run(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 /// What a reader of the outputs should know about the inputs: amounts added across currencies,
 /// sales left out for being dated after the run date.
 fn warnings(st: &sales::SalesStats, p: &SegmentParams) -> Vec<String> {
@@ -558,6 +557,7 @@ fn warnings(st: &sales::SalesStats, p: &SegmentParams) -> Vec<String> {
     w
 }
 
+#[allow(clippy::too_many_arguments)]
 fn manifest(
     r: &Report,
     st: &sales::SalesStats,

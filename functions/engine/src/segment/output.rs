@@ -64,7 +64,9 @@ fn push_fixed(buf: &mut String, v: f64, decimals: usize) {
 /// The value [`fixed`] prints, so that a figure reads the same in the JSON files as in the CSV
 /// and Markdown ones (scaling by 10^d first rounded 103.165, stored as 103.16499…, up to 103.17).
 pub(super) fn round(v: f64, decimals: i32) -> f64 {
-    let r = fixed(v, usize::try_from(decimals).unwrap_or(0)).parse().unwrap_or(v);
+    let r = fixed(v, usize::try_from(decimals).unwrap_or(0))
+        .parse()
+        .unwrap_or(v);
     if r == 0.0 { 0.0 } else { r }
 }
 
@@ -893,7 +895,14 @@ mod tests {
         // up to 10316.5, so the JSON said 103.17 where the Markdown said 103.16.
         let v = 103.165_f64.next_down();
         assert_eq!((round(v, 2), fixed(v, 2).as_str()), (103.16, "103.16"));
-        for (v, d) in [(103.165, 2), (1.005, 2), (2.675, 2), (0.1235, 3), (-7.45, 1), (1e15 + 0.5, 0)] {
+        for (v, d) in [
+            (103.165, 2),
+            (1.005, 2),
+            (2.675, 2),
+            (0.1235, 3),
+            (-7.45, 1),
+            (1e15 + 0.5, 0),
+        ] {
             assert_eq!(round(v, d), fixed(v, d as usize).parse::<f64>().unwrap(), "{v}");
         }
     }

@@ -474,7 +474,9 @@ fn golden_rfm_lifecycle_and_winback() {
     assert_eq!(m["inputs"]["rows_after_as_of"], 1);
     assert_eq!(
         m["warnings"],
-        serde_json::json!(["1 sales rows are dated after the run date 2024-06-30 and were left out (a backdated run, or dates in the future in the exports)."])
+        serde_json::json!([
+            "1 sales rows are dated after the run date 2024-06-30 and were left out (a backdated run, or dates in the future in the exports)."
+        ])
     );
     assert_eq!(m["inputs"]["rows_used"], 21);
     assert_eq!(m["clustering"]["k"], 2);
@@ -483,7 +485,10 @@ fn golden_rfm_lifecycle_and_winback() {
     assert_eq!(m["schema_version"], crate::schema::SCHEMA_VERSION);
     assert_eq!(m["money_unit"], "IRT");
     let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
-    assert!(md.contains("Amounts are in Toman (IRT; Rial amounts divided by 10)."), "{md}");
+    assert!(
+        md.contains("Amounts are in Toman (IRT; Rial amounts divided by 10)."),
+        "{md}"
+    );
 
     let matrix = read_csv(&out.join("rfm_matrix.csv"));
     assert_eq!(matrix.len(), 25);
@@ -673,7 +678,11 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
     assert_eq!(rows["c3"]["monetary"], "30.00", "no currency: taken as it is");
     assert_eq!(m["warnings"], serde_json::json!([]));
     assert_eq!(m["parameters"]["currency_rates"]["GBP"], 1.25);
-    assert_eq!(m["money_unit"], serde_json::Value::Null, "no currency quoted at 1");
+    assert_eq!(
+        m["money_unit"],
+        serde_json::Value::Null,
+        "no currency quoted at 1"
+    );
     let (_, m) = go("EUR=1,GBP=1.17,IRT=0.00002");
     assert_eq!(m["money_unit"], "EUR", "the rates are quoted in EUR");
 
@@ -1299,16 +1308,34 @@ fn a_stale_yes_in_another_export_does_not_undo_a_refusal() {
     // The other attributes still come from the last row read.
     assert_eq!(c06["age_band"], "35-44");
     for list in ["winback.csv", "ideal_customers.csv"] {
-        assert!(read_csv(&out.join(list)).iter().all(|r| r.values().all(|v| v != "c06")), "{list}");
+        assert!(
+            read_csv(&out.join(list))
+                .iter()
+                .all(|r| r.values().all(|v| v != "c06")),
+            "{list}"
+        );
     }
     // c06 is lapsed and worth more than the median: on the win-back list when it may be contacted.
     let (yes, no_refusal) = (
-        write_customers(dir.path(), "c2/a.parquet", &[("c06", None, None, "", "", "", None, Some(true))]),
+        write_customers(
+            dir.path(),
+            "c2/a.parquet",
+            &[("c06", None, None, "", "", "", None, Some(true))],
+        ),
         dir.path().join("out2"),
     );
     let sales = dir.path().join("s.parquet");
-    run(&inputs(vec![sales], vec![yes], None), &checked("2024-06-30", Some(2)), &no_refusal).unwrap();
-    assert!(read_csv(&no_refusal.join("winback.csv")).iter().any(|r| r["customer_id"] == "c06"));
+    run(
+        &inputs(vec![sales], vec![yes], None),
+        &checked("2024-06-30", Some(2)),
+        &no_refusal,
+    )
+    .unwrap();
+    assert!(
+        read_csv(&no_refusal.join("winback.csv"))
+            .iter()
+            .any(|r| r["customer_id"] == "c06")
+    );
 }
 
 #[test]
@@ -1323,12 +1350,24 @@ fn a_small_best_segment_is_not_diluted_into_the_whole_base() {
     }
     for c in 0..40 {
         let day = format!("2024-{:02}-{:02}", 1 + c % 6, 1 + c % 27);
-        lines.push(l(&format!("r{c}"), &format!("r{c:02}"), &day, "p2", 1.0, 20.0 + c as f64));
+        lines.push(l(
+            &format!("r{c}"),
+            &format!("r{c:02}"),
+            &day,
+            "p2",
+            1.0,
+            20.0 + c as f64,
+        ));
     }
     let dir = tempfile::tempdir().unwrap();
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     let icp: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("ideal_customer_profile.json")).unwrap()).unwrap();
     // Under the 20 % asked for, but the next segment would make it everyone.
@@ -1347,11 +1386,19 @@ fn orders_refunded_or_cancelled_by_status_net_to_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    let run = run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let run = run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     let customers = read_csv(&out.join("customers.csv"));
     let k00 = customers.iter().find(|r| r["customer_id"] == "k00").unwrap();
     // Bought 130, returned 30: net 100 over two orders.
-    assert_eq!((k00["monetary"].as_str(), k00["frequency"].as_str()), ("100.00", "2"));
+    assert_eq!(
+        (k00["monetary"].as_str(), k00["frequency"].as_str()),
+        ("100.00", "2")
+    );
     assert_eq!(k00["return_rate"], "0.231");
     // A cancelled order never counted: k50 is no customer at all, let alone a lapsed one.
     assert!(customers.iter().all(|r| r["customer_id"] != "k50"));
@@ -1370,11 +1417,25 @@ fn groups_of_8_5_and_3() -> Vec<Line> {
         }
     }
     for c in 0..5 {
-        lines.push(l(&format!("b{c}"), &format!("b{c}"), "2023-07-01", "p1", 1.0, 10.0));
+        lines.push(l(
+            &format!("b{c}"),
+            &format!("b{c}"),
+            "2023-07-01",
+            "p1",
+            1.0,
+            10.0,
+        ));
     }
     for c in 0..3 {
         for day in ["2024-03-01", "2024-03-15"] {
-            lines.push(l(&format!("c{c}-{day}"), &format!("c{c}"), day, "p2", 1.0, 1000.0));
+            lines.push(l(
+                &format!("c{c}-{day}"),
+                &format!("c{c}"),
+                day,
+                "p2",
+                1.0,
+                1000.0,
+            ));
         }
     }
     lines
@@ -1399,9 +1460,15 @@ fn one_small_group_takes_the_next_smallest_with_it() {
         assert_eq!(row["suppressed"] == "true", hidden);
         assert_eq!(s["revenue_share"].is_null(), hidden);
         assert_eq!(s["profile"]["return_rate"].is_null(), hidden);
-        assert_eq!(row["revenue_share"].is_empty() && row["new_share"].is_empty(), hidden);
+        assert_eq!(
+            row["revenue_share"].is_empty() && row["new_share"].is_empty(),
+            hidden
+        );
         if s["customers"] == 5 {
-            assert!(s["description"].as_str().unwrap().starts_with("Figures withheld"), "{s}");
+            assert!(
+                s["description"].as_str().unwrap().starts_with("Figures withheld"),
+                "{s}"
+            );
         }
     }
     seen.sort();

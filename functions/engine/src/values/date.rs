@@ -1132,7 +1132,8 @@ pub fn parse_run_date(raw: &str) -> Result<NaiveDate, String> {
     }
     let y = i32::try_from(y).map_err(|_| expected())?;
     if JALALI_YEARS.contains(&y) {
-        return jalali_to_gregorian(y, m, d).ok_or_else(|| format!("{raw:?}: no such day in the Jalali calendar"));
+        return jalali_to_gregorian(y, m, d)
+            .ok_or_else(|| format!("{raw:?}: no such day in the Jalali calendar"));
     }
     if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
         return Err(expected());
@@ -1759,7 +1760,14 @@ mod tests {
         assert_eq!(parse_run_date(" ۱۴۰۲/۱۲/۲۰ "), Ok(d(2024, 3, 10)));
         assert_eq!(parse_run_date("1403-12-30"), Ok(d(2025, 3, 20)), "leap Esfand");
         assert!(parse_run_date("1402-12-30").unwrap_err().contains("Jalali"));
-        for bad in ["2024-02-30", "10/03/2024", "2024-03", "yesterday", "0001-01-01", "2024-03-10-1"] {
+        for bad in [
+            "2024-02-30",
+            "10/03/2024",
+            "2024-03",
+            "yesterday",
+            "0001-01-01",
+            "2024-03-10-1",
+        ] {
             assert!(parse_run_date(bad).is_err(), "{bad}");
         }
     }
