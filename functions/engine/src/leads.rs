@@ -331,6 +331,52 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
     out
 }
 
+/// Drops repeated events and returns how many were dropped. Two rows are one event when they
+/// have the same contact, event type, timestamp and page: overlapping weekly exports, a tracker
+/// that retries, or a row pasted twice would otherwise score the same download or form twice.
+/// Unlike sales lines (where two identical lines of one order can both be real, so only copies
+/// delivered by a second source are dropped), an activity row carries no quantity: one person
+/// cannot submit the same form on the same page twice in the same instant, so repeats count once
+/// within a file as well as across files. The first row (in file order) is kept, and an email or
+/// job title only a later copy has fills its gap, so no information is lost by dropping it.
+pub fn dedup_activity(activities: &mut Vec<Activity>) -> usize {
+    type Key<'a> = (&'a str, &'a str, i64, Option<&'a str>);
+    fn key(a: &Activity) -> Key<'_> {
+        (&a.contact, &a.event_type, a.ts, a.page.as_deref())
+    }
+    // Sorting positions rather than rows keeps the kept rows in their input order; equal keys
+    // end up side by side with the earliest row first.
+    let mut order: Vec<usize> = (0..activities.len()).collect();
+    order.sort_by(|&x, &y| key(&activities[x]).cmp(&key(&activities[y])).then(x.cmp(&y)));
+    let mut drop = vec![false; activities.len()];
+    let mut fills: Vec<(usize, usize)> = Vec::new();
+    let mut first = None;
+    for &i in &order {
+        match first {
+            Some(f) if key(&activities[f]) == key(&activities[i]) => {
+                drop[i] = true;
+                fills.push((f, i));
+            }
+            _ => first = Some(i),
+        }
+    }
+    for (keep, dup) in fills {
+        if activities[keep].email.is_none() {
+            activities[keep].email = activities[dup].email.take();
+        }
+        if activities[keep].job_title.is_none() {
+            activities[keep].job_title = activities[dup].job_title.take();
+        }
+    }
+    let dropped = drop.iter().filter(|&&d| d).count();
+    let mut i = 0;
+    activities.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+    dropped
+}
+
 /// Reads curated activity Parquet files (in the given order).
 pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
     let mut out = Vec::new();
@@ -395,6 +441,39 @@ mod tests {
             page: page.map(str::to_string),
             job_title: title.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn repeated_events_count_once_within_and_across_files() {
+        let c = LeadScoring::default();
+        let mut acts = vec![
+            // Week 1 export.
+            act("L1", "form_submit", 1, None, None),
+            act("L1", "download", 2, None, Some("/guide.pdf")),
+            // The same form pasted twice in one file.
+            act("L2", "form_submit", 1, None, None),
+            act("L2", "form_submit", 1, None, None),
+            // Week 2 export repeats the day-2 download (with a job title this time), then a
+            // new download of the same file and one of another file on the same day.
+            act("L1", "download", 2, Some("CEO"), Some("/guide.pdf")),
+            act("L1", "download", 5, None, Some("/guide.pdf")),
+            act("L1", "download", 5, None, Some("/pricing.pdf")),
+        ];
+        assert_eq!(dedup_activity(&mut acts), 2);
+        assert_eq!(acts.len(), 5);
+        assert_eq!(
+            acts[1].job_title.as_deref(),
+            Some("CEO"),
+            "the later copy's title fills the kept row"
+        );
+        let s = score_leads(&acts, &c, 10 * DAY);
+        let by = |id: &str| s.iter().find(|l| l.contact == id).unwrap().score;
+        // form 40 + downloads 30×2 (CEO, day 2) + 30 + 30 (day 5, two files).
+        assert_eq!(by("L1"), 160.0);
+        assert_eq!(by("L2"), 40.0);
+        // Kept rows stay in input order.
+        let order: Vec<(&str, i64)> = acts.iter().map(|a| (a.contact.as_str(), a.ts / DAY)).collect();
+        assert_eq!(order, [("L1", 1), ("L1", 2), ("L2", 1), ("L1", 5), ("L1", 5)]);
     }
 
     #[test]

@@ -562,6 +562,34 @@ fn lead_score_rows_and_grades() {
     assert_eq!(b1["grade"], "A3");
 }
 
+/// Overlapping activity exports (and a row pasted twice) score each event once: L-1's download
+/// and form are delivered again by a second file and its form twice in the first.
+#[test]
+fn repeated_activity_rows_score_once() {
+    let s = setup();
+    let mut first = activity_rows();
+    first.push(first[2]);
+    let repeat = vec![activity_rows()[1], activity_rows()[2]];
+    let second = write_activity(&s._dir.path().join("second"), &repeat);
+    let inputs = SegmentInputs {
+        sales_files: s.inputs.sales_files.clone(),
+        customers_files: s.inputs.customers_files.clone(),
+        activity_files: vec![write_activity(s._dir.path(), &first), second],
+        previous: None,
+    };
+    let run = run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
+    let leads = read_csv(&s.out.join("lead_scores.csv"));
+    let l1 = leads.iter().find(|r| r["contact_id"] == "L-1").unwrap();
+    // As without the copies: 2 + 10 (pricing) + 30×2 + 40×2 (CEO).
+    assert_eq!(l1["score"], "152.00");
+    assert_eq!(
+        l1["contributions"],
+        "form_submit×1 +80, download×1 +60, page_view×1 +12"
+    );
+    assert_eq!(run.manifest["inputs"]["activity_duplicates_dropped"], 3);
+    assert_eq!(run.manifest["inputs"]["activity_events"], activity_rows().len());
+}
+
 #[test]
 fn fit_ranks_ideal_like_people_first_with_reasons() {
     let s = setup();

@@ -420,7 +420,8 @@ pub fn run(
     let mut activity_files = inputs.activity_files.clone();
     activity_files.sort();
     activity_files.dedup();
-    let activity = crate::leads::read_activity(&activity_files)?;
+    let mut activity = crate::leads::read_activity(&activity_files)?;
+    let activity_duplicates = crate::leads::dedup_activity(&mut activity);
 
     let mut report = Report {
         params: p,
@@ -522,6 +523,7 @@ pub fn run(
     let negative_count = icp.negative.iter().filter(|&&x| x).count();
     manifest["inputs"]["activity_files"] = json!(activity_files.len());
     manifest["inputs"]["activity_events"] = json!(activity.len());
+    manifest["inputs"]["activity_duplicates_dropped"] = json!(activity_duplicates);
     manifest["counts"]["ideal_customers"] = json!(ideal_count);
     manifest["counts"]["negative_value_customers"] = json!(negative_count);
     manifest["counts"]["ideal_customers_listed"] = json!(activation.ideal.len());
