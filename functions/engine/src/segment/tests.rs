@@ -1253,11 +1253,25 @@ fn groups_of_8_5_and_3() -> Vec<Line> {
         }
     }
     for c in 0..5 {
-        lines.push(l(&format!("b{c}"), &format!("b{c}"), "2023-07-01", "p1", 1.0, 10.0));
+        lines.push(l(
+            &format!("b{c}"),
+            &format!("b{c}"),
+            "2023-07-01",
+            "p1",
+            1.0,
+            10.0,
+        ));
     }
     for c in 0..3 {
         for day in ["2024-03-01", "2024-03-15"] {
-            lines.push(l(&format!("c{c}-{day}"), &format!("c{c}"), day, "p2", 1.0, 1000.0));
+            lines.push(l(
+                &format!("c{c}-{day}"),
+                &format!("c{c}"),
+                day,
+                "p2",
+                1.0,
+                1000.0,
+            ));
         }
     }
     lines
@@ -1282,9 +1296,15 @@ fn one_small_group_takes_the_next_smallest_with_it() {
         assert_eq!(row["suppressed"] == "true", hidden);
         assert_eq!(s["revenue_share"].is_null(), hidden);
         assert_eq!(s["profile"]["return_rate"].is_null(), hidden);
-        assert_eq!(row["revenue_share"].is_empty() && row["new_share"].is_empty(), hidden);
+        assert_eq!(
+            row["revenue_share"].is_empty() && row["new_share"].is_empty(),
+            hidden
+        );
         if s["customers"] == 5 {
-            assert!(s["description"].as_str().unwrap().starts_with("Figures withheld"), "{s}");
+            assert!(
+                s["description"].as_str().unwrap().starts_with("Figures withheld"),
+                "{s}"
+            );
         }
     }
     seen.sort();
