@@ -587,6 +587,8 @@ fn manifest(
         .iter()
         .map(|(k, s)| (k.to_string(), s.map(|s| output::round(s, 6))))
         .collect();
+    let smallest_by_k: BTreeMap<String, usize> =
+        c.smallest_by_k.iter().map(|(k, s)| (k.to_string(), *s)).collect();
     let (previous_state, previous_note) = match &c.previous {
         cluster::PreviousUse::None => ("none", None),
         cluster::PreviousUse::Continued => ("continued", None),
@@ -643,6 +645,7 @@ fn manifest(
             "k": c.k,
             "k_chosen_by": c.choice.as_str(),
             "silhouette_by_k": silhouette_by_k,
+            "smallest_segment_by_k": smallest_by_k,
             "silhouette": c.silhouette.map(|s| output::round(s, 6)),
             "inertia": output::round(c.inertia, 6),
             "features": cluster::FEATURE_NAMES,
