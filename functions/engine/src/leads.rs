@@ -27,18 +27,75 @@ pub struct Activity {
     pub job_title: Option<String>,
 }
 
-/// A case-insensitive substring rule: the first whose pattern occurs in the text applies.
+/// A pattern and its value; the first rule whose pattern matches applies. Key pages match as a
+/// case-insensitive substring of the URL; job titles as whole words (see
+/// [`LeadScoring::title_weight`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub pattern: String,
     pub value: f64,
+    /// Job titles only: the pattern may also be part of a longer word. German writes titles as
+    /// compounds ("Vertriebsleiter", "Geschäftsführerin"), which whole-word matching would miss.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inside_words: bool,
 }
 
 fn rule(pattern: &str, value: f64) -> Rule {
     Rule {
         pattern: pattern.to_string(),
         value,
+        inside_words: false,
     }
+}
+
+/// A rule whose pattern may be part of a compound word.
+fn compound(pattern: &str, value: f64) -> Rule {
+    Rule {
+        inside_words: true,
+        ..rule(pattern, value)
+    }
+}
+
+/// The words of a job title (or of a title pattern) in one spelling: lower case, the Arabic
+/// letters Persian text is often typed with replaced by their Persian forms (ي/ى → ی, ك → ک),
+/// tatweel dropped, and split at every non-alphanumeric character, the zero-width non-joiner
+/// included, so "مدیر‌عامل" (ZWNJ) gives the same words as "مدیر عامل".
+fn title_words(text: &str) -> Vec<String> {
+    let mut norm = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'ي' | 'ى' => norm.push('ی'),
+            'ك' => norm.push('ک'),
+            // Tatweel only stretches a word on screen.
+            'ـ' => {}
+            c => norm.extend(c.to_lowercase()),
+        }
+    }
+    norm.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether the pattern's words occur in the title as a run of whole words, ignoring where the
+/// spaces fall: Persian compounds are written joined, with a space or with a ZWNJ ("مدیرعامل",
+/// "مدیر عامل", "مدیر‌عامل") and "Vice-President" and "V.P." are "vice president" and "vp".
+/// Whole words only, so "intern" is not found in "Internal Auditor" nor "lead" in "Leadership".
+fn words_match(title: &[String], pattern: &str) -> bool {
+    if pattern.is_empty() {
+        return false;
+    }
+    (0..title.len()).any(|start| {
+        let mut rest = pattern;
+        for w in &title[start..] {
+            match rest.strip_prefix(w.as_str()) {
+                Some("") => return true,
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        false
+    })
 }
 
 /// The points table. Serialisable so a deployment can replace it with its own JSON.
@@ -75,21 +132,30 @@ impl Default for LeadScoring {
         LeadScoring {
             points: points.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             title_weighted: vec!["download".into(), "form_submit".into()],
-            job_titles: vec![
-                rule("ceo", 2.0),
-                rule("chief", 2.0),
-                rule("founder", 2.0),
+            job_titles: [
+                // C-level titles are mostly written as abbreviations.
+                "ceo", "cto", "cfo", "coo", "cmo", "cio", "cxo", "cpo", "cro", "cso", "cdo", "cco", "chro",
+                "ciso", "chief",
+            ]
+            .into_iter()
+            .map(|p| rule(p, 2.0))
+            .chain([
+                // Scrum and process roles, not proprietors: neutral, and listed before "owner"
+                // so that the first match stops there.
+                rule("product owner", 1.0),
+                rule("process owner", 1.0),
+                compound("founder", 2.0),
                 rule("owner", 2.0),
                 rule("managing director", 2.0),
-                rule("geschäftsführer", 2.0),
+                compound("geschäftsführer", 2.0),
                 rule("مدیرعامل", 2.0),
                 rule("vp", 1.7),
                 rule("vice president", 1.7),
                 rule("director", 1.7),
                 rule("head of", 1.7),
-                rule("leiter", 1.7),
+                compound("leiter", 1.7),
                 rule("مدیر", 1.5),
-                rule("manager", 1.4),
+                compound("manager", 1.4),
                 rule("lead", 1.4),
                 rule("intern", 0.5),
                 rule("student", 0.5),
@@ -97,7 +163,8 @@ impl Default for LeadScoring {
                 rule("assistant", 0.7),
                 rule("کارآموز", 0.5),
                 rule("دانشجو", 0.5),
-            ],
+            ])
+            .collect(),
             key_pages: vec![
                 rule("pricing", 10.0),
                 rule("demo", 10.0),
@@ -146,20 +213,22 @@ impl LeadScoring {
         Ok(())
     }
 
+    /// The weight of the first job-title rule that matches; 1.0 when none does. Title and pattern
+    /// are compared in one spelling ([`title_words`]) and as whole words ([`words_match`]), except
+    /// for rules marked `inside_words`, which may be part of a longer word.
     pub fn title_weight(&self, title: Option<&str>) -> f64 {
-        let Some(t) = title.map(str::to_lowercase) else {
+        let Some(words) = title.map(title_words) else {
             return 1.0;
         };
-        // Short Latin patterns ("vp", "ceo", "lead") must match a whole word: "Leadership coach"
-        // is not a team lead.
+        let joined: String = words.concat();
         self.job_titles
             .iter()
             .find(|r| {
-                let p = r.pattern.to_lowercase();
-                if p.len() <= 4 && p.is_ascii() {
-                    t.split(|c: char| !c.is_alphanumeric()).any(|w| w == p)
+                let p = title_words(&r.pattern).concat();
+                if r.inside_words {
+                    !p.is_empty() && joined.contains(&p)
                 } else {
-                    t.contains(&p)
+                    words_match(&words, &p)
                 }
             })
             .map_or(1.0, |r| r.value)
@@ -331,6 +400,52 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
     out
 }
 
+/// Drops repeated events and returns how many were dropped. Two rows are one event when they
+/// have the same contact, event type, timestamp and page: overlapping weekly exports, a tracker
+/// that retries, or a row pasted twice would otherwise score the same download or form twice.
+/// Unlike sales lines (where two identical lines of one order can both be real, so only copies
+/// delivered by a second source are dropped), an activity row carries no quantity: one person
+/// cannot submit the same form on the same page twice in the same instant, so repeats count once
+/// within a file as well as across files. The first row (in file order) is kept, and an email or
+/// job title only a later copy has fills its gap, so no information is lost by dropping it.
+pub fn dedup_activity(activities: &mut Vec<Activity>) -> usize {
+    type Key<'a> = (&'a str, &'a str, i64, Option<&'a str>);
+    fn key(a: &Activity) -> Key<'_> {
+        (&a.contact, &a.event_type, a.ts, a.page.as_deref())
+    }
+    // Sorting positions rather than rows keeps the kept rows in their input order; equal keys
+    // end up side by side with the earliest row first.
+    let mut order: Vec<usize> = (0..activities.len()).collect();
+    order.sort_by(|&x, &y| key(&activities[x]).cmp(&key(&activities[y])).then(x.cmp(&y)));
+    let mut drop = vec![false; activities.len()];
+    let mut fills: Vec<(usize, usize)> = Vec::new();
+    let mut first = None;
+    for &i in &order {
+        match first {
+            Some(f) if key(&activities[f]) == key(&activities[i]) => {
+                drop[i] = true;
+                fills.push((f, i));
+            }
+            _ => first = Some(i),
+        }
+    }
+    for (keep, dup) in fills {
+        if activities[keep].email.is_none() {
+            activities[keep].email = activities[dup].email.take();
+        }
+        if activities[keep].job_title.is_none() {
+            activities[keep].job_title = activities[dup].job_title.take();
+        }
+    }
+    let dropped = drop.iter().filter(|&&d| d).count();
+    let mut i = 0;
+    activities.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+    dropped
+}
+
 /// Reads curated activity Parquet files (in the given order).
 pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
     let mut out = Vec::new();
@@ -395,6 +510,39 @@ mod tests {
             page: page.map(str::to_string),
             job_title: title.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn repeated_events_count_once_within_and_across_files() {
+        let c = LeadScoring::default();
+        let mut acts = vec![
+            // Week 1 export.
+            act("L1", "form_submit", 1, None, None),
+            act("L1", "download", 2, None, Some("/guide.pdf")),
+            // The same form pasted twice in one file.
+            act("L2", "form_submit", 1, None, None),
+            act("L2", "form_submit", 1, None, None),
+            // Week 2 export repeats the day-2 download (with a job title this time), then a
+            // new download of the same file and one of another file on the same day.
+            act("L1", "download", 2, Some("CEO"), Some("/guide.pdf")),
+            act("L1", "download", 5, None, Some("/guide.pdf")),
+            act("L1", "download", 5, None, Some("/pricing.pdf")),
+        ];
+        assert_eq!(dedup_activity(&mut acts), 2);
+        assert_eq!(acts.len(), 5);
+        assert_eq!(
+            acts[1].job_title.as_deref(),
+            Some("CEO"),
+            "the later copy's title fills the kept row"
+        );
+        let s = score_leads(&acts, &c, 10 * DAY);
+        let by = |id: &str| s.iter().find(|l| l.contact == id).unwrap().score;
+        // form 40 + downloads 30×2 (CEO, day 2) + 30 + 30 (day 5, two files).
+        assert_eq!(by("L1"), 160.0);
+        assert_eq!(by("L2"), 40.0);
+        // Kept rows stay in input order.
+        let order: Vec<(&str, i64)> = acts.iter().map(|a| (a.contact.as_str(), a.ts / DAY)).collect();
+        assert_eq!(order, [("L1", 1), ("L1", 2), ("L2", 1), ("L1", 5), ("L1", 5)]);
     }
 
     #[test]
@@ -480,6 +628,66 @@ mod tests {
         assert_eq!(c.title_weight(Some("Leadership coach")), 1.0);
         assert_eq!(c.title_weight(Some("مدیرعامل")), 2.0);
         assert_eq!(c.title_weight(None), 1.0);
+    }
+
+    #[test]
+    fn titles_match_whole_words_and_c_level_abbreviations() {
+        let c = LeadScoring::default();
+        for (title, weight) in [
+            // "intern" is not a word of "Internal".
+            ("Internal Auditor", 1.0),
+            ("Marketing Intern", 0.5),
+            ("Product Owner", 1.0),
+            ("Owner", 2.0),
+            ("Co-Owner & Managing Director", 2.0),
+            ("Co-Founder", 2.0),
+            ("Cofounder", 2.0),
+            ("CTO", 2.0),
+            ("CFO / COO", 2.0),
+            ("cmo", 2.0),
+            ("CIO", 2.0),
+            ("CxO", 2.0),
+            ("Chief Revenue Officer", 2.0),
+            ("Vice-President Sales", 1.7),
+            ("V.P. Engineering", 1.7),
+            ("Head of Marketing", 1.7),
+            ("Cisco Engineer", 1.0),
+            // German compounds.
+            ("Vertriebsleiterin", 1.7),
+            ("Geschäftsführer", 2.0),
+            ("Projektmanager", 1.4),
+            ("Student", 0.5),
+        ] {
+            assert_eq!(c.title_weight(Some(title)), weight, "{title}");
+        }
+    }
+
+    #[test]
+    fn persian_titles_weigh_alike_however_they_are_typed() {
+        let c = LeadScoring::default();
+        for title in [
+            "مدیرعامل",
+            "مدیر عامل",
+            "مدیر\u{200c}عامل",
+            // Arabic yeh, as Arabic keyboards type it.
+            "مدير عامل",
+            "مدیـرعامل",
+        ] {
+            assert_eq!(c.title_weight(Some(title)), 2.0, "{title:?}");
+        }
+        assert_eq!(c.title_weight(Some("مدیر فروش")), 1.5);
+        // "مدیریت" (management) is another word, not "مدیر" (manager).
+        assert_eq!(c.title_weight(Some("کارشناس مدیریت")), 1.0);
+        for title in ["کارآموز", "كارآموز", "کار\u{200c}آموز", "کارآموز فروش"]
+        {
+            assert_eq!(c.title_weight(Some(title)), 0.5, "{title:?}");
+        }
+        // Patterns are normalised too: a table written with spaces or Arabic letters works.
+        let custom = LeadScoring {
+            job_titles: vec![rule("مدير عامل", 3.0)],
+            ..LeadScoring::default()
+        };
+        assert_eq!(custom.title_weight(Some("مدیرعامل")), 3.0);
     }
 
     #[test]

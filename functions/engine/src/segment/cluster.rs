@@ -75,7 +75,11 @@ impl Scaler {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum KChoice {
     Given,
+    /// The best silhouette among the k whose segments all reach the minimum group size.
     Silhouette,
+    /// No k tried kept every segment at the minimum group size: the one whose smallest segment
+    /// is largest.
+    SmallestSegment,
     Previous,
 }
 
@@ -84,7 +88,45 @@ impl KChoice {
         match self {
             KChoice::Given => "given",
             KChoice::Silhouette => "silhouette",
+            KChoice::SmallestSegment => "smallest_segment",
             KChoice::Previous => "previous",
+        }
+    }
+}
+
+/// The largest k automatic choice tries on `n` purchasers: segments under the minimum group size
+/// are published without figures, so a k above n / min_group_size can only produce segments that
+/// say nothing (k = 10 on 22 purchasers gave ten withheld segments with numbered names). At least
+/// 2 while there are the 2 × 2 purchasers a run needs; at most [`K_MAX`] and n / 2.
+pub(super) fn auto_k_max(n: usize, min_group_size: usize) -> usize {
+    K_MAX.min(n / 2).min((n / min_group_size.max(1)).max(2))
+}
+
+/// One k tried by the automatic choice.
+struct Candidate {
+    k: usize,
+    silhouette: Option<f64>,
+    /// Customers in the smallest cluster, over all purchasers (not just the samples).
+    smallest: usize,
+    centroids: Array2<f64>,
+}
+
+impl Candidate {
+    /// Whether `self` is a strictly better choice than `other`: first every segment at the
+    /// minimum group size, then (if neither manages) the larger smallest segment, then the
+    /// higher silhouette (a k without one comes last). Strictly: on ties the smaller k, tried
+    /// first, stays.
+    fn beats(&self, other: &Candidate, min_group_size: usize) -> bool {
+        let ok = |c: &Candidate| c.smallest >= min_group_size;
+        if ok(self) != ok(other) {
+            return ok(self);
+        }
+        if !ok(self) && self.smallest != other.smallest {
+            return self.smallest > other.smallest;
+        }
+        match (self.silhouette, other.silhouette) {
+            (Some(a), Some(b)) => a > b,
+            (a, b) => a.is_some() && b.is_none(),
         }
     }
 }
@@ -116,6 +158,8 @@ pub(super) struct Clustering {
     pub previous: PreviousUse,
     /// (k, mean silhouette) for every k tried when k was chosen automatically.
     pub silhouette_by_k: Vec<(usize, Option<f64>)>,
+    /// (k, customers in the smallest cluster) for every k tried when k was chosen automatically.
+    pub smallest_by_k: Vec<(usize, usize)>,
     /// Mean silhouette of the final model on the silhouette sample.
     pub silhouette: Option<f64>,
     /// Sum of squared distances (scaled space) of every customer to its centroid.
@@ -292,10 +336,17 @@ pub(super) fn cluster(
         Ok(None) => (None, PreviousUse::None),
         Err(why) => (None, PreviousUse::Ignored(why)),
     };
-    let continue_prev = prev.filter(|prev| p.k.is_none_or(|k| k == prev.k));
+    let k_max = auto_k_max(n, p.min_group_size);
+    // Without a given k, the previous k is continued only while automatic choice could still
+    // pick it; a larger one is refitted at an allowed k and matched to the previous clusters.
+    let continue_prev = prev.filter(|prev| match p.k {
+        Some(k) => k == prev.k,
+        None => prev.k <= k_max,
+    });
 
     let dist = Distances::new(sil_rows.view());
     let mut silhouette_by_k = Vec::new();
+    let mut smallest_by_k = Vec::new();
     let (k, choice, centroids) = if let Some(prev) = continue_prev {
         let mut init = Array2::zeros((prev.k, N_FEATURES));
         for (i, s) in prev.segments.iter().enumerate() {
@@ -312,23 +363,37 @@ pub(super) fn cluster(
     } else if let Some(k) = p.k {
         (k, KChoice::Given, fit(fit_rows.view(), k, p, None)?)
     } else {
-        let mut best: Option<(f64, usize, Array2<f64>)> = None;
-        let mut fallback = None;
-        for k in 2..=K_MAX.min(n / 2) {
-            let c = fit(fit_rows.view(), k, p, None)?;
-            let s = dist.silhouette(&labels_of(sil_rows.view(), &c), k);
-            silhouette_by_k.push((k, s));
-            match s {
-                // Strictly better only: on ties the smaller k wins.
-                Some(s) if best.as_ref().is_none_or(|b| s > b.0) => best = Some((s, k, c)),
-                Some(_) => {}
-                None => {
-                    fallback.get_or_insert((k, c));
-                }
+        let mut best: Option<Candidate> = None;
+        for k in 2..=k_max {
+            let centroids = fit(fit_rows.view(), k, p, None)?;
+            let silhouette = dist.silhouette(&labels_of(sil_rows.view(), &centroids), k);
+            // Sizes over every purchaser: the segments that will be published, not the sample.
+            let mut sizes = vec![0usize; k];
+            for l in labels_of(scaled.view(), &centroids) {
+                sizes[l] += 1;
+            }
+            let smallest = sizes.iter().copied().min().unwrap_or(0);
+            silhouette_by_k.push((k, silhouette));
+            smallest_by_k.push((k, smallest));
+            let c = Candidate {
+                k,
+                silhouette,
+                smallest,
+                centroids,
+            };
+            if best.as_ref().is_none_or(|b| c.beats(b, p.min_group_size)) {
+                best = Some(c);
             }
         }
-        match best.map(|(_, k, c)| (k, c)).or(fallback) {
-            Some((k, c)) => (k, KChoice::Silhouette, c),
+        match best {
+            Some(b) => {
+                let choice = if b.smallest >= p.min_group_size {
+                    KChoice::Silhouette
+                } else {
+                    KChoice::SmallestSegment
+                };
+                (b.k, choice, b.centroids)
+            }
             None => {
                 return Err(SegmentError::Clustering(format!(
                     "no k could be fitted on {n} customers"
@@ -419,6 +484,7 @@ pub(super) fn cluster(
         choice,
         previous: previous_use,
         silhouette_by_k,
+        smallest_by_k,
         silhouette,
         inertia,
         fit_sample: fit_n,
@@ -441,6 +507,41 @@ mod tests {
         assert!(s > 0.95, "{s}");
         assert_eq!(d.silhouette(&[0, 0, 0, 0], 2), None);
         assert!(d.silhouette(&[0, 1, 0, 1], 2).unwrap() < 0.0);
+    }
+
+    #[test]
+    fn automatic_k_stops_where_segments_would_fall_under_the_minimum() {
+        // 22 purchasers, minimum 10: only k = 2 can give segments of 10.
+        assert_eq!(auto_k_max(22, 10), 2);
+        assert_eq!(auto_k_max(40, 10), 4);
+        assert_eq!(auto_k_max(65, 10), 6);
+        assert_eq!(auto_k_max(1000, 10), K_MAX);
+        // Fewer than 2 × the minimum: still k = 2, the fewest segments a run can have.
+        assert_eq!(auto_k_max(15, 10), 2);
+        assert_eq!(auto_k_max(4, 10), 2);
+        // Without a minimum, as before: up to n / 2.
+        assert_eq!(auto_k_max(12, 0), 6);
+        assert_eq!(auto_k_max(12, 1), 6);
+    }
+
+    #[test]
+    fn candidates_under_the_minimum_lose_to_any_that_reach_it() {
+        let c = |k, silhouette, smallest| Candidate {
+            k,
+            silhouette,
+            smallest,
+            centroids: Array2::zeros((k, 1)),
+        };
+        let min = 10;
+        // A better silhouette does not make up for segments under the minimum.
+        assert!(c(2, Some(0.3), 12).beats(&c(4, Some(0.9), 3), min));
+        assert!(!c(4, Some(0.9), 3).beats(&c(2, Some(0.3), 12), min));
+        // Among those that reach it, the silhouette decides; a tie keeps the earlier (smaller) k.
+        assert!(c(3, Some(0.6), 10).beats(&c(2, Some(0.5), 20), min));
+        assert!(!c(3, Some(0.5), 10).beats(&c(2, Some(0.5), 20), min));
+        // When none reaches it, the largest smallest segment.
+        assert!(c(2, Some(0.1), 7).beats(&c(3, Some(0.8), 4), min));
+        assert!(c(3, Some(0.8), 4).beats(&c(2, None, 4), min));
     }
 
     #[test]

@@ -385,8 +385,14 @@ impl Lifts {
     }
 }
 
-/// A trait as a reason phrase, e.g. "job title CEO (×2.5)".
-fn reason_phrase(d: usize, value: &str, lift: f64) -> String {
+/// A trait as a reason phrase, e.g. "job title CEO (×2.5)"; `None` when the trait does not raise
+/// the fit: a reason says why someone resembles the ideal customers, so a lift of 1 or below
+/// (also one above 1 that shows as "×1.0") is no reason, whatever its size.
+fn reason_phrase(d: usize, value: &str, lift: f64) -> Option<String> {
+    let factor = fixed(lift, 1);
+    if lift <= 1.0 || factor == fixed(1.0, 1) {
+        return None;
+    }
     let what = match d {
         0 => format!("country {value}"),
         1 => format!("city {value}"),
@@ -396,7 +402,7 @@ fn reason_phrase(d: usize, value: &str, lift: f64) -> String {
         5 => format!("buys {value}"),
         _ => value.to_string(),
     };
-    format!("{what} (×{})", fixed(lift, 1))
+    Some(format!("{what} (×{factor})"))
 }
 
 /// How a marketer reads a trait: "… are {phrase}".
@@ -423,12 +429,15 @@ pub(super) struct Fit {
     pub reasons: String,
 }
 
+/// What one trait value adds to the fit (clipped ln lift) and its reason phrase, if it raises the
+/// fit.
+type TraitScore = (f64, Option<String>);
+
 /// What each trait value adds to the fit and its reason phrase: both depend on the value alone,
 /// so they are computed once per value, not once per customer.
 pub(super) struct Scoring {
-    /// Per dimension, per value index: (clipped ln lift, phrase); `None` for values too rare to say
-    /// anything.
-    per_value: Vec<Vec<Option<(f64, String)>>>,
+    /// Per dimension, per value index: `None` for values too rare to say anything.
+    per_value: Vec<Vec<Option<TraitScore>>>,
 }
 
 impl Scoring {
@@ -448,25 +457,35 @@ impl Scoring {
 
     /// Fit = 100 × logistic(Σ clipped ln lift of the person's traits + engagement): a fixed
     /// transform, so a score means the same whoever else is scored. Reasons: the three largest
-    /// contributions.
+    /// contributions that raise the fit (traits that lower it count in the fit but are not
+    /// reasons for it).
     fn fit(&self, traits: &Traits, engagement: Option<(f64, String)>) -> Fit {
+        let mut raw = 0.0;
         let mut parts: Vec<(f64, &str)> = Vec::with_capacity(N_DIMS + 1);
         for (d, v) in traits.iter().enumerate() {
             if let &Some(v) = v
                 && let Some((c, phrase)) = &self.per_value[d][v as usize]
             {
-                parts.push((*c, phrase));
+                raw += c;
+                if let Some(phrase) = phrase {
+                    parts.push((*c, phrase));
+                }
             }
         }
         if let Some((c, e)) = &engagement {
-            parts.push((*c, e));
+            raw += c;
+            // Engagement is a reason by the rule for traits: when, as a factor on the odds, it
+            // would show above ×1.0. Not for a negative score (an unsubscribe), nor for a few
+            // page views that barely move the fit.
+            if *c > 0.0 && fixed(c.exp(), 1) != fixed(1.0, 1) {
+                parts.push((*c, e));
+            }
         }
-        let raw: f64 = parts.iter().map(|p| p.0).sum();
         let fit = round(100.0 / (1.0 + (-raw).exp()), 1);
         // Largest effect first; the phrase breaks ties so the order never depends on the input order.
-        parts.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then_with(|| a.1.cmp(b.1)));
+        parts.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         let mut reasons = String::new();
-        for (_, phrase) in parts.iter().filter(|p| p.0.abs() >= 0.01).take(3) {
+        for (_, phrase) in parts.iter().take(3) {
             if !reasons.is_empty() {
                 reasons.push_str("; ");
             }

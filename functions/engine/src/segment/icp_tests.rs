@@ -577,6 +577,34 @@ fn lead_score_rows_and_grades() {
     assert_eq!(b1["grade"], "A3");
 }
 
+/// Overlapping activity exports (and a row pasted twice) score each event once: L-1's download
+/// and form are delivered again by a second file and its form twice in the first.
+#[test]
+fn repeated_activity_rows_score_once() {
+    let s = setup();
+    let mut first = activity_rows();
+    first.push(first[2]);
+    let repeat = vec![activity_rows()[1], activity_rows()[2]];
+    let second = write_activity(&s._dir.path().join("second"), &repeat);
+    let inputs = SegmentInputs {
+        sales_files: s.inputs.sales_files.clone(),
+        customers_files: s.inputs.customers_files.clone(),
+        activity_files: vec![write_activity(s._dir.path(), &first), second],
+        previous: None,
+    };
+    let run = run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
+    let leads = read_csv(&s.out.join("lead_scores.csv"));
+    let l1 = leads.iter().find(|r| r["contact_id"] == "L-1").unwrap();
+    // As without the copies: 2 + 10 (pricing) + 30×2 + 40×2 (CEO).
+    assert_eq!(l1["score"], "152.00");
+    assert_eq!(
+        l1["contributions"],
+        "form_submit×1 +80, download×1 +60, page_view×1 +12"
+    );
+    assert_eq!(run.manifest["inputs"]["activity_duplicates_dropped"], 3);
+    assert_eq!(run.manifest["inputs"]["activity_events"], activity_rows().len());
+}
+
 #[test]
 fn fit_ranks_ideal_like_people_first_with_reasons() {
     let s = setup();
@@ -619,6 +647,64 @@ fn fit_ranks_ideal_like_people_first_with_reasons() {
         "{}",
         l1["reasons"]
     );
+}
+
+/// Reasons say why someone resembles the ideal customers: traits that lower the fit (a Student
+/// title, ×0.5 or so here) or leave it as it is (×1.0) are never listed, only what raises it.
+#[test]
+fn reasons_list_only_what_raises_the_fit() {
+    let s = setup();
+    let mut acts = activity_rows();
+    // Student leads: one with a download, one who only opened an email.
+    acts.push((
+        "L-5",
+        "lead5@example.com",
+        "download",
+        "2024-06-10 10:00",
+        "/guide",
+        "Student",
+    ));
+    acts.push((
+        "L-8",
+        "lead8@example.com",
+        "email_open",
+        "2024-06-10 10:00",
+        "",
+        "Student",
+    ));
+    let inputs = SegmentInputs {
+        sales_files: s.inputs.sales_files.clone(),
+        customers_files: s.inputs.customers_files.clone(),
+        activity_files: vec![write_activity(s._dir.path(), &acts)],
+        previous: None,
+    };
+    run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
+    let rows = read_csv(&s.out.join("ideal_customers.csv"));
+    let row = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap();
+    // 30 × 0.5 = 15 points: the engagement raises the fit, the title lowers it.
+    assert_eq!(row("L-5")["reasons"], "engagement 15 points (weak)");
+    assert!(
+        row("L-5")["fit"].parse::<f64>().unwrap() < 50.0,
+        "the title still counts"
+    );
+    // 3 points: ×1.015 on the odds, which would show as ×1.0: no reason.
+    assert_eq!(row("L-8")["reasons"], "");
+    // Students among the customers: their title is no reason either.
+    assert!(
+        !row("s5")["reasons"].contains("Student"),
+        "{}",
+        row("s5")["reasons"]
+    );
+    for r in &rows {
+        for phrase in r["reasons"].split("; ").filter(|p| !p.is_empty()) {
+            if let Some(f) = phrase.split("(×").nth(1) {
+                let factor: f64 = f.trim_end_matches(')').parse().unwrap();
+                assert!(factor > 1.0, "{}: {phrase}", r["id"]);
+            } else {
+                assert!(phrase.starts_with("engagement "), "{}: {phrase}", r["id"]);
+            }
+        }
+    }
 }
 
 #[test]

@@ -420,7 +420,8 @@ pub fn run(
     let mut activity_files = inputs.activity_files.clone();
     activity_files.sort();
     activity_files.dedup();
-    let activity = crate::leads::read_activity(&activity_files)?;
+    let mut activity = crate::leads::read_activity(&activity_files)?;
+    let activity_duplicates = crate::leads::dedup_activity(&mut activity);
 
     let mut report = Report {
         params: p,
@@ -523,6 +524,7 @@ pub fn run(
     let negative_count = icp.negative.iter().filter(|&&x| x).count();
     manifest["inputs"]["activity_files"] = json!(activity_files.len());
     manifest["inputs"]["activity_events"] = json!(activity.len());
+    manifest["inputs"]["activity_duplicates_dropped"] = json!(activity_duplicates);
     manifest["counts"]["ideal_customers"] = json!(ideal_count);
     manifest["counts"]["negative_value_customers"] = json!(negative_count);
     manifest["counts"]["ideal_customers_listed"] = json!(activation.ideal.len());
@@ -599,6 +601,8 @@ fn manifest(
         .iter()
         .map(|(k, s)| (k.to_string(), s.map(|s| output::round(s, 6))))
         .collect();
+    let smallest_by_k: BTreeMap<String, usize> =
+        c.smallest_by_k.iter().map(|(k, s)| (k.to_string(), *s)).collect();
     let (previous_state, previous_note) = match &c.previous {
         cluster::PreviousUse::None => ("none", None),
         cluster::PreviousUse::Continued => ("continued", None),
@@ -657,6 +661,7 @@ fn manifest(
             "k": c.k,
             "k_chosen_by": c.choice.as_str(),
             "silhouette_by_k": silhouette_by_k,
+            "smallest_segment_by_k": smallest_by_k,
             "silhouette": c.silhouette.map(|s| output::round(s, 6)),
             "inertia": output::round(c.inertia, 6),
             "features": cluster::FEATURE_NAMES,

@@ -852,6 +852,76 @@ fn same_inputs_give_byte_identical_outputs() {
     assert_eq!(scores.len(), 9, "k = 2..=10 all tried: {scores:?}");
 }
 
+/// `count` customers alike in recency, frequency and spend: `orders` orders of about `amount`, the
+/// last `last_days_ago` days before the run date.
+fn tight_group(prefix: &str, count: usize, orders: i64, amount: f64, last_days_ago: i64) -> Vec<Line> {
+    let as_of = date("2024-06-30");
+    let mut lines = Vec::new();
+    for c in 0..count {
+        let id = format!("{prefix}{c:02}");
+        for o in 0..orders {
+            let day = days_ago(as_of, last_days_ago + 7 * o + (c % 2) as i64);
+            lines.push(l(&format!("{id}-{o}"), &id, &day, "p1", 1.0, amount + c as f64));
+        }
+    }
+    lines
+}
+
+fn segment_sizes(out: &Path) -> Vec<(usize, bool)> {
+    read_csv(&out.join("segments.csv"))
+        .iter()
+        .map(|r| (r["customers"].parse().unwrap(), r["suppressed"] == "true"))
+        .collect()
+}
+
+/// Two groups of 17 and two outlier pairs of 3: the best silhouette lies at k = 4, whose outlier
+/// segments would be withheld. Automatic k keeps every segment at the minimum group size.
+#[test]
+fn automatic_k_keeps_segments_at_the_minimum_group_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = tight_group("a", 17, 6, 200.0, 2);
+    lines.extend(tight_group("b", 17, 1, 20.0, 150));
+    lines.extend(tight_group("c", 3, 2, 5000.0, 60));
+    lines.extend(tight_group("d", 3, 12, 40.0, 1));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.min_group_size = 10;
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let c = &run.manifest["clustering"];
+    assert_eq!(c["k_chosen_by"], "silhouette");
+    // 40 purchasers / 10: k = 2..=4 tried, not up to 10.
+    let tried: Vec<&String> = c["silhouette_by_k"].as_object().unwrap().keys().collect();
+    assert_eq!(tried, ["2", "3", "4"]);
+    let smallest = c["smallest_segment_by_k"].as_object().unwrap();
+    assert!(smallest["4"].as_u64().unwrap() < 10, "{c}");
+    let sizes = segment_sizes(&out);
+    assert!(sizes.iter().all(|&(n, hidden)| n >= 10 && !hidden), "{sizes:?}");
+}
+
+/// Fewer purchasers than two groups of the minimum: every segment is under it whatever k, so the
+/// run keeps to k = 2 instead of ten withheld segments with numbered copies of a few names.
+#[test]
+fn automatic_k_is_2_when_no_k_reaches_the_minimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    for (g, (orders, amount, last)) in [(1, 20.0, 150), (3, 90.0, 30), (8, 300.0, 2), (2, 2000.0, 90)]
+        .into_iter()
+        .enumerate()
+    {
+        lines.extend(tight_group(&format!("g{g}-"), 4, orders, amount, last));
+    }
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.min_group_size = 10;
+    let out = dir.path().join("out");
+    let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let c = &run.manifest["clustering"];
+    assert_eq!(c["k"], 2, "{c}");
+    assert_eq!(c["k_chosen_by"], "smallest_segment");
+    assert_eq!(segment_sizes(&out).len(), 2);
+}
+
 /// The reader leaves out string columns whose statistics say they are all null, one row group at
 /// a time; that must give exactly what reading the nulls gives.
 #[test]
