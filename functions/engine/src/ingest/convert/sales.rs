@@ -7,6 +7,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
 use super::*;
+use crate::values::text::Key;
 use crate::values::{Ambiguous, ValueError};
 
 /// Source columns feeding the sales schema.
@@ -203,29 +204,89 @@ impl SalesConverter {
     }
 }
 
-/// Canonical status values; anything else is kept lower-cased as written.
+/// Canonical status values; anything else is kept lower-cased as written. Statuses are looked up
+/// by their vocabulary key (see [`Key`]): case, spaces, ZWNJ, hyphens and underscores, Arabic
+/// yeh/kaf and alef forms and Persian digits do not matter, so "لغو‌شده" (ZWNJ), "لغو شده" and
+/// "لغوشده", or "تحويل شده" (Arabic yeh) and "تحویل شده", need one entry each.
 pub fn normalize_status(raw: &str) -> (String, bool) {
-    let l = raw.trim().to_lowercase();
-    let canon = match l.as_str() {
+    let trimmed = crate::values::trim_value(raw);
+    let canon = status_word(trimmed).or_else(|| {
+        // "لغو شده توسط مشتری", "Cancelled by customer": who did it does not change what happened.
+        let head = before_agent(trimmed)?;
+        status_word(head)
+    });
+    match canon {
+        Some(canon) => (
+            canon.to_string(),
+            matches!(canon, "cancelled" | "refunded" | "returned"),
+        ),
+        None => (trimmed.to_lowercase(), false),
+    }
+}
+
+/// The canonical status of a whole cell, by its vocabulary key.
+fn status_word(s: &str) -> Option<&'static str> {
+    let key = Key::new(s)?;
+    Some(match key.as_str() {
         "cancelled" | "canceled" | "cancel" | "void" | "voided" | "storniert" | "storno" | "annulliert"
-        | "لغو" | "لغو شده" | "لغوشده" | "ابطال" | "باطل شده" => "cancelled",
-        "refunded" | "refund" | "partially_refunded" | "partially refunded" | "erstattet"
-        | "rückerstattet" | "مسترد" | "مسترد شده" | "بازپرداخت" => "refunded",
-        "returned" | "return" | "retoure" | "zurückgesendet" | "مرجوع" | "مرجوعی" | "مرجوع شده" => {
-            "returned"
+        | "لغو" | "لغوشده" | "ابطال" | "ابطالشده" | "باطل" | "باطلشده" | "کنسل" | "کنسلشده" => {
+            "cancelled"
         }
-        "paid" | "bezahlt" | "پرداخت شده" | "پرداخت‌شده" => "paid",
-        "completed" | "complete" | "fulfilled" | "delivered" | "abgeschlossen" | "geliefert"
-        | "تکمیل شده" | "تحویل شده" | "ارسال شده" => "completed",
-        "pending" | "processing" | "on-hold" | "on hold" | "offen" | "در انتظار" | "در حال پردازش" => {
-            "pending"
-        }
-        _ => return (l, false),
-    };
-    (
-        canon.to_string(),
-        matches!(canon, "cancelled" | "refunded" | "returned"),
-    )
+        "refunded"
+        | "refund"
+        | "partiallyrefunded"
+        | "erstattet"
+        | "rückerstattet"
+        | "مسترد"
+        | "مستردشده"
+        | "بازپرداخت"
+        | "بازپرداختشده" => "refunded",
+        // "برگشت از فروش" is the accounting term for a sales return.
+        "returned"
+        | "return"
+        | "retoure"
+        | "zurückgesendet"
+        | "مرجوع"
+        | "مرجوعی"
+        | "مرجوعشده"
+        | "برگشتازفروش"
+        | "برگشتی"
+        | "برگشتشده" => "returned",
+        "paid" | "bezahlt" | "پرداختشده" => "paid",
+        "completed"
+        | "complete"
+        | "fulfilled"
+        | "delivered"
+        | "abgeschlossen"
+        | "geliefert"
+        | "تکمیلشده"
+        | "تحویلشده"
+        | "تحویلدادهشده"
+        | "ارسالشده" => "completed",
+        // WooCommerce's Persian translation says "awaiting payment", "in progress" and "awaiting
+        // review" for pending, processing and on-hold.
+        "pending"
+        | "processing"
+        | "onhold"
+        | "offen"
+        | "درانتظار"
+        | "درحالپردازش"
+        | "درانتظارپرداخت"
+        | "درحالانجام"
+        | "درانتظاربررسی" => "pending",
+        _ => return None,
+    })
+}
+
+/// The words before "توسط" / "by" / "von" (who did it), when the cell has such a qualifier.
+fn before_agent(s: &str) -> Option<&str> {
+    let mut words = s.split_whitespace();
+    // The first word is the status itself, never the agent marker.
+    words.next()?;
+    let marker = words.find(|w| ["by", "von"].iter().any(|m| w.eq_ignore_ascii_case(m)) || *w == "توسط")?;
+    // `marker` is a subslice of `s`, so its offset is where the qualifier starts.
+    let at = marker.as_ptr() as usize - s.as_ptr() as usize;
+    Some(s[..at].trim_end())
 }
 
 /// Currency column values to ISO-ish codes; Toman has no ISO code and is written IRT as Iranian
@@ -452,6 +513,37 @@ mod tests {
         assert_eq!(normalize_status("partially_refunded"), ("refunded".into(), true));
         assert_eq!(normalize_status("Paid"), ("paid".into(), false));
         assert_eq!(normalize_status("Weird"), ("weird".into(), false));
+        assert_eq!(normalize_status("On-Hold"), ("pending".into(), false));
+    }
+
+    /// Persian returns and cancellations are what keeps them out of revenue; spelling variants
+    /// (ZWNJ or space, Arabic or Persian yeh and kaf) are folded before the lookup.
+    #[test]
+    fn persian_statuses() {
+        for (raw, canon, is_return) in [
+            ("برگشت از فروش", "returned", true),
+            ("برگشت‌از‌فروش", "returned", true),
+            ("مرجوع شده", "returned", true),
+            ("ابطال شده", "cancelled", true),
+            ("کنسل شده", "cancelled", true),
+            ("لغو\u{200c}شده", "cancelled", true),
+            ("لغو شده توسط مشتری", "cancelled", true),
+            ("Cancelled by customer", "cancelled", true),
+            ("مسترد شده", "refunded", true),
+            ("بازپرداخت شده", "refunded", true),
+            ("تحویل داده شده", "completed", false),
+            ("تحويل شده", "completed", false),
+            ("ارسال شده", "completed", false),
+            ("پرداخت\u{200c}شده", "paid", false),
+            ("در انتظار پرداخت", "pending", false),
+            ("در حال انجام", "pending", false),
+        ] {
+            assert_eq!(normalize_status(raw), (canon.into(), is_return), "{raw}");
+        }
+        // An agent alone, or an unknown status with one, is kept as written.
+        assert_eq!(normalize_status("توسط مشتری"), ("توسط مشتری".into(), false));
+        assert_eq!(normalize_status("Held by bank"), ("held by bank".into(), false));
+        assert_eq!(normalize_status("لغو نشده"), ("لغو نشده".into(), false));
     }
 
     #[test]
