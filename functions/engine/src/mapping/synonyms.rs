@@ -352,11 +352,20 @@ pub(super) const CURRENCY_WORDS: &[(&str, &str)] = &[
     ("rial", "IRR"),
     ("rials", "IRR"),
     ("ریال", "IRR"),
+    // The adjective: "مبلغ ریالی" is an amount in Rial.
+    ("ریالی", "IRR"),
+    // Persian WooCommerce's thousand-Rial code; SCALE_WORDS gives its × 1000.
+    ("irhr", "IRR"),
     ("irt", "IRT"),
     ("toman", "IRT"),
     ("tomans", "IRT"),
     ("تومان", "IRT"),
     ("تومن", "IRT"),
+    ("تومانی", "IRT"),
+    // The abbreviation shops write after prices ("125,000 ت", "قیمت (ت)").
+    ("ت", "IRT"),
+    // Persian WooCommerce's thousand-Toman code; SCALE_WORDS gives its × 1000.
+    ("irht", "IRT"),
     ("aed", "AED"),
     ("درهم", "AED"),
     ("jpy", "JPY"),
@@ -412,6 +421,9 @@ pub(super) const SCALE_WORDS: &[(&str, u32)] = &[
     ("million", 1_000_000),
     ("millions", 1_000_000),
     ("میلیون", 1_000_000),
+    // Currency codes that are themselves a thousand units (Persian WooCommerce).
+    ("irht", 1_000),
+    ("irhr", 1_000),
 ];
 
 /// Short, mixed-language example lists for error messages: enough for a person to see what kind of

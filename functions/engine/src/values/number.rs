@@ -26,6 +26,9 @@ pub struct ParsedNumber {
     /// ISO 4217 code of a currency sign or name found next to the number ("IRT" for toman,
     /// which has no ISO code of its own but is how Iranian shops usually price).
     pub currency: Option<&'static str>,
+    /// The cell carried its own multiplier ("۸۰ هزار تومان"), already applied to `value`: units
+    /// stated elsewhere (a header's "(هزار تومان)") must not multiply it again.
+    pub scaled: bool,
 }
 
 /// How to read a column whose every mark could be either ("1.234", "12.500", "3,000").
@@ -69,7 +72,14 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("Toman", "IRT"),
     ("تومان", "IRT"),
     ("تومن", "IRT"),
+    // The abbreviation after Toman prices ("125,000 ت"). Last: it is the first letter of
+    // "تومان" and "تومن", which must match whole.
+    ("ت", "IRT"),
 ];
+
+/// Multiplier words written between a number and its currency ("۸۰ هزار تومان", "۲ میلیون ریال"),
+/// in folded spelling. Persian only: English and German exports write the digits out.
+const SCALES: &[(&str, f64)] = &[("هزار", 1e3), ("میلیون", 1e6), ("ملیون", 1e6)];
 
 /// Exact powers of ten as doubles (10^22 is the last one a double holds exactly).
 const POW10: [f64; 23] = [
@@ -176,6 +186,7 @@ impl NumberParser {
             return Ok(Some(ParsedNumber {
                 value,
                 currency: None,
+                scaled: false,
             }));
         }
         self.parse_general(raw)
@@ -230,6 +241,7 @@ impl NumberParser {
         let mut signed = false;
         let mut parenthesised = false;
         let mut currency = None;
+        let mut scale = None;
         // Sign, currency and parentheses nest in every order in the wild ("-$5", "$-5", "$(5)",
         // "(5 €)", "5-"), so peel them off until nothing changes, each at most once.
         loop {
@@ -244,6 +256,13 @@ impl NumberParser {
                 currency = Some(code);
                 s = trim_value(rest);
             }
+            // After the currency is gone: "۸۰ هزار تومان" leaves "۸۰ هزار".
+            if scale.is_none()
+                && let Some((factor, rest)) = strip_scale(s)
+            {
+                scale = Some(factor);
+                s = trim_value(rest);
+            }
             if !signed && let Some((neg, rest)) = strip_sign(s) {
                 signed = true;
                 negative = neg;
@@ -256,30 +275,66 @@ impl NumberParser {
         if s.is_empty() || (parenthesised && signed) {
             return Err(ValueError::BadNumber);
         }
-        let magnitude = parse_magnitude(s, self.decimal)?;
+        let magnitude = parse_magnitude(s, self.decimal)? * scale.unwrap_or(1.0);
+        if !magnitude.is_finite() {
+            return Err(ValueError::BadNumber);
+        }
         let value = if negative || parenthesised {
             -magnitude
         } else {
             magnitude
         };
-        Ok(Some(ParsedNumber { value, currency }))
+        Ok(Some(ParsedNumber {
+            value,
+            currency,
+            scaled: scale.is_some(),
+        }))
     }
+}
+
+/// Whether `c` continues a word: a currency or scale word that runs into another letter is part
+/// of some other word ("12 ساعت" is twelve hours, not twelve "ت"). A ZWNJ separates words.
+fn is_letter(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphabetic() || c == '\u{0640}')
 }
 
 fn strip_currency(s: &str) -> Option<(&'static str, &str)> {
     for &(token, code) in CURRENCIES {
         let n = token.len();
+        let wordy = token.chars().any(char::is_alphabetic);
         if s.len() > n {
-            if s.is_char_boundary(n) && s[..n].eq_ignore_ascii_case(token) {
+            if s.is_char_boundary(n)
+                && s[..n].eq_ignore_ascii_case(token)
+                && !(wordy && is_letter(s[n..].chars().next()))
+            {
                 return Some((code, &s[n..]));
             }
             let at = s.len() - n;
-            if s.is_char_boundary(at) && s[at..].eq_ignore_ascii_case(token) {
+            if s.is_char_boundary(at)
+                && s[at..].eq_ignore_ascii_case(token)
+                && !(wordy && is_letter(s[..at].chars().next_back()))
+            {
                 return Some((code, &s[..at]));
             }
         }
     }
     None
+}
+
+/// A multiplier word at the end of `s` ([`SCALES`]), as a whole word, and what is before it.
+fn strip_scale(s: &str) -> Option<(f64, &str)> {
+    let word_start = s
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_letter(Some(c)))
+        .last()
+        .map(|(i, _)| i)?;
+    let (rest, word) = s.split_at(word_start);
+    let folded = word.chars().filter(|&c| c != '\u{0640}').map(super::fold_char);
+    SCALES
+        .iter()
+        .find(|(name, _)| folded.clone().eq(name.chars()))
+        .map(|&(_, factor)| (factor, rest))
 }
 
 /// A leading sign, or a trailing minus as some accounting exports write it ("12-").
@@ -723,6 +778,28 @@ mod tests {
         assert_eq!(cur(DOT, "تومان ۵۰"), (50.0, Some("IRT")));
         assert_eq!(cur(DOT, "\u{00A0}$\u{00A0}3.99\u{00A0}"), (3.99, Some("USD")));
         assert_eq!(DOT.parse("3.99").unwrap().unwrap().currency, None);
+    }
+
+    /// "ت" after a price is Toman, and "هزار" (thousand) before the currency multiplies; both
+    /// only as whole words.
+    #[test]
+    fn toman_abbreviation_and_thousands() {
+        assert_eq!(cur(DOT, "125,000 ت"), (125000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۱۲۵٬۰۰۰ت"), (125000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "ت ۵۰"), (50.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۸۰ هزار تومان"), (80000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۸۰هزار‌تومان"), (80000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۲ میليون ریال"), (2_000_000.0, Some("IRR")));
+        assert_eq!(val(DOT, "۸۰ هزار"), 80000.0);
+        assert_eq!(val(DOT, "-۸۰ هزار تومان"), -80000.0);
+        let n = DOT.parse("۸۰ هزار تومان").unwrap().unwrap();
+        assert!(n.scaled);
+        assert!(!DOT.parse("80 تومان").unwrap().unwrap().scaled);
+        assert!(!DOT.parse("80").unwrap().unwrap().scaled);
+        // A letter that runs on is part of another word: twelve hours, not twelve Toman.
+        for s in ["12 ساعت", "12ساعت", "هزار", "ت", "12 هزارم", "12 thousand"] {
+            assert_bad(DOT, s);
+        }
     }
 
     #[test]
