@@ -364,6 +364,9 @@ enum Sep {
     Space,
     ArabicDecimal,
     ArabicThousands,
+    /// '/' as a decimal mark: Persian writes the decimal separator ٫, which looks like a slash and
+    /// is typed as one ("۱۲/۵" is 12.5). Never grouping; see [`slash_is_a_fraction`].
+    Slash,
 }
 
 impl Sep {
@@ -375,6 +378,7 @@ impl Sep {
             ' ' | '\u{00A0}' | '\u{202F}' | '\u{2009}' | '\u{2007}' => Sep::Space,
             '\u{066B}' => Sep::ArabicDecimal,
             '\u{066C}' => Sep::ArabicThousands,
+            '/' => Sep::Slash,
             _ => return None,
         })
     }
@@ -387,6 +391,7 @@ impl Sep {
             Sep::Apostrophe => 2,
             Sep::Space => 3,
             Sep::ArabicDecimal => 4,
+            Sep::Slash => 5,
         }
     }
 }
@@ -404,8 +409,10 @@ fn parse_magnitude(s: &str, mark: DecimalMark) -> Result<f64, ValueError> {
     let mut seps = [Sep::Dot; MAX_GROUPS];
     let mut n_groups = 1;
     let mut exponent = "";
+    let mut ascii_digits = true;
     for (i, c) in s.char_indices() {
         if let Some(d) = digit_value(c) {
+            ascii_digits &= c.is_ascii_digit();
             *digits.get_mut(n_digits).ok_or(bad)? = b'0' + d;
             n_digits += 1;
             lens[n_groups - 1] += 1;
@@ -425,6 +432,13 @@ fn parse_magnitude(s: &str, mark: DecimalMark) -> Result<f64, ValueError> {
     let lens = &lens[..n_groups];
     let seps = &seps[..n_groups];
     let decimal_at = decimal_group(lens, seps, mark, digits[0])?;
+    if decimal_at.is_some() && seps[n_groups - 1] == Sep::Slash {
+        let int_digits: usize = lens[..n_groups - 1].iter().sum();
+        let (int, fraction) = digits[..n_digits].split_at(int_digits);
+        if int.is_empty() || fraction.is_empty() || (ascii_digits && slash_is_a_fraction(int, fraction)) {
+            return Err(bad);
+        }
+    }
     let int_end = decimal_at.unwrap_or(n_groups);
     if int_end > 1 {
         let class = seps[1].thousands_class();
@@ -497,9 +511,10 @@ fn decimal_group(
     }
     let count = |kind: Sep| seps[1..].iter().filter(|&&s| s == kind).count();
     let last = seps[n - 1];
-    let arabic_decimals = count(Sep::ArabicDecimal);
-    if arabic_decimals > 0 {
-        return if arabic_decimals == 1 && last == Sep::ArabicDecimal {
+    // Marks that can only be the decimal mark: one, and last.
+    let decimal_only = count(Sep::ArabicDecimal) + count(Sep::Slash);
+    if decimal_only > 0 {
+        return if decimal_only == 1 && matches!(last, Sep::ArabicDecimal | Sep::Slash) {
             Ok(Some(n - 1))
         } else {
             Err(ValueError::BadNumber)
@@ -521,6 +536,22 @@ fn decimal_group(
     // meant as the decimal mark.
     let looks_grouped = n == 2 && lens[1] == 3 && (1..=3).contains(&lens[0]) && first_digit != b'0';
     Ok(if looks_grouped { None } else { Some(n - 1) })
+}
+
+/// Whether `int/fraction` (ASCII digit values) reads as a vulgar fraction: a single non-zero
+/// digit over a larger number ("1/2", "3/4", "1/16"). Those mean a half or three quarters in an
+/// English export and 1.2 or 3.4 in a Persian one, so they stay unreadable rather than be
+/// guessed. Persian digits ("۱/۲") settle it: that is how Persian writes 1.2.
+fn slash_is_a_fraction(int: &[u8], fraction: &[u8]) -> bool {
+    let value = |d: &[u8]| {
+        d.iter()
+            .try_fold(0u64, |v, &c| v.checked_mul(10)?.checked_add(u64::from(c - b'0')))
+    };
+    match (int, value(fraction)) {
+        ([d], Some(f)) => *d != b'0' && u64::from(d - b'0') < f,
+        ([_], None) => true,
+        _ => false,
+    }
 }
 
 /// What one sample says about the column's decimal mark.
@@ -798,6 +829,44 @@ mod tests {
         assert!(!DOT.parse("80").unwrap().unwrap().scaled);
         // A letter that runs on is part of another word: twelve hours, not twelve Toman.
         for s in ["12 ساعت", "12ساعت", "هزار", "ت", "12 هزارم", "12 thousand"] {
+            assert_bad(DOT, s);
+        }
+    }
+
+    /// '/' is the decimal mark Persian keyboards type for ٫: one slash, digits on both sides,
+    /// no date shape; a single ASCII digit over a larger number is a vulgar fraction, not read.
+    #[test]
+    fn slash_as_persian_decimal_mark() {
+        for p in [DOT, COMMA] {
+            assert_eq!(val(p, "۱۲/۵"), 12.5);
+            assert_eq!(val(p, "1250/75"), 1250.75);
+            assert_eq!(val(p, "99/9"), 99.9);
+            assert_eq!(val(p, "0/5"), 0.5);
+            assert_eq!(val(p, "۱/۵"), 1.5);
+            assert_eq!(val(p, "۱/۲"), 1.2);
+            assert_eq!(val(p, "5/2"), 5.2);
+            assert_eq!(val(p, "-۱۲/۵"), -12.5);
+            assert_eq!(cur(p, "۱۲/۵ تومان"), (12.5, Some("IRT")));
+        }
+        assert_eq!(val(DOT, "1,250/75"), 1250.75);
+        assert_eq!(val(COMMA, "1.250/75"), 1250.75);
+        assert_eq!(val(DOT, "۱٬۲۵۰/۷۵"), 1250.75);
+        for s in [
+            "1/2",
+            "3/4",
+            "1/16",
+            "1/5",
+            "1402/07/15",
+            "07/15/2023",
+            "12/",
+            "/5",
+            "1/2/3",
+            "1/2.5",
+            "1.5/2",
+            "1٫5/2",
+            "1 / 2",
+            "1/1000000000000000000000",
+        ] {
             assert_bad(DOT, s);
         }
     }
