@@ -673,3 +673,24 @@ fn persian_currency_words_and_thousand_units() {
         assert_eq!(strings(&b, "currency"), got, "{name}");
     }
 }
+
+/// A unit word after a quantity ("۲ عدد", "2 pcs") is read as the count, not quarantined.
+#[test]
+fn quantities_with_unit_words_are_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qty.csv");
+    std::fs::write(
+        &path,
+        "شماره فاکتور,کد مشتری,تاریخ,تعداد,قیمت واحد\n1,C-1,1402/07/15,۲ عدد,\"125,000\"\n2,C-2,1402/07/16,۱٫۵ کیلوگرم,\"100,000\"\n3,C-3,1402/07/17,2 pcs,\"10,000\"\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "qty.csv", &IngestOptions::default());
+    assert_eq!(
+        out.report.rows.rejected, 0,
+        "{:?}",
+        out.report.rows.rejected_by_reason
+    );
+    let b = batches(&out);
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.5, 2.0]);
+    assert_eq!(floats(&b, "line_amount"), [250_000.0, 150_000.0, 20_000.0]);
+}

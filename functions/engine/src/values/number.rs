@@ -81,6 +81,40 @@ const CURRENCIES: &[(&str, &str)] = &[
 /// in folded spelling. Persian only: English and German exports write the digits out.
 const SCALES: &[(&str, f64)] = &[("هزار", 1e3), ("میلیون", 1e6), ("ملیون", 1e6)];
 
+/// Unit words written after a quantity ("۲ عدد", "1 بسته", "2 pcs", "3 Stk."): pieces, packs
+/// and the kilogram shops price by, so the number is still the count the unit price is for.
+/// Lowercase and folded (Persian yeh and kaf); '×' and 'x' may also come first ("x2").
+const QUANTITY_UNITS: &[&str] = &[
+    "عدد",
+    "دانه",
+    "تا",
+    "بسته",
+    "کارتن",
+    "جعبه",
+    "قلم",
+    "جفت",
+    "کیلو",
+    "کیلوگرم",
+    "pcs",
+    "pc",
+    "piece",
+    "pieces",
+    "unit",
+    "units",
+    "ea",
+    "each",
+    "pack",
+    "packs",
+    "box",
+    "boxes",
+    "kg",
+    "x",
+    "×",
+    "stk",
+    "stück",
+    "st",
+];
+
 /// Exact powers of ten as doubles (10^22 is the last one a double holds exactly).
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
@@ -176,6 +210,20 @@ impl NumberParser {
                 NumberParser::new(decimal).parse(raw)
             }
             other => Ok(other),
+        }
+    }
+
+    /// As [`Self::parse`], for quantities: a unit word after the number ([`QUANTITY_UNITS`]) is
+    /// dropped. Only tried once the cell has failed as a plain number.
+    pub fn parse_quantity(&self, raw: &str) -> Result<Option<ParsedNumber>, ValueError> {
+        let err = match self.parse(raw) {
+            Err(err) => err,
+            ok => return ok,
+        };
+        let rest = strip_quantity_unit(trim_value(raw)).ok_or(err)?;
+        match self.parse(rest)? {
+            Some(n) if n.currency.is_none() => Ok(Some(n)),
+            _ => Err(err),
         }
     }
 
@@ -319,6 +367,37 @@ fn strip_currency(s: &str) -> Option<(&'static str, &str)> {
         }
     }
     None
+}
+
+/// `s` without a quantity unit word at its end ("۲ عدد", "2pcs", "3 Stk.", "2×") or an 'x' before
+/// the number ("x2", "× 2"); None when there is none.
+fn strip_quantity_unit(s: &str) -> Option<&str> {
+    let is_unit = |w: &str| {
+        let w = w.trim_end_matches('.');
+        QUANTITY_UNITS.iter().any(|u| {
+            w.chars()
+                .filter(|&c| c != '\u{0640}')
+                .flat_map(|c| super::fold_char(c).to_lowercase())
+                .eq(u.chars())
+        })
+    };
+    let unit_char = |c: char| c.is_alphabetic() || matches!(c, '.' | '×' | '\u{0640}');
+    let word_start = s
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| unit_char(c))
+        .last()
+        .map(|(i, _)| i);
+    if let Some(at) = word_start
+        && at > 0
+        && is_unit(&s[at..])
+    {
+        return Some(&s[..at]);
+    }
+    let first = s.chars().next()?;
+    let rest = &s[first.len_utf8()..];
+    (matches!(first, 'x' | 'X' | '×') && rest.trim_start().starts_with(|c: char| digit_value(c).is_some()))
+        .then_some(rest)
 }
 
 /// A multiplier word at the end of `s` ([`SCALES`]), as a whole word, and what is before it.
@@ -869,6 +948,51 @@ mod tests {
         ] {
             assert_bad(DOT, s);
         }
+    }
+
+    fn qty(s: &str) -> Result<Option<f64>, ValueError> {
+        DOT.parse_quantity(s).map(|n| n.map(|n| n.value))
+    }
+
+    /// A unit word after a quantity is the unit the count is in, not an unreadable number.
+    #[test]
+    fn quantities_with_unit_words() {
+        for (s, v) in [
+            ("۲ عدد", 2.0),
+            ("3 عدد", 3.0),
+            ("۱٫۵ کیلوگرم", 1.5),
+            ("1 بسته", 1.0),
+            ("۲ عدد", 2.0),
+            ("2 pcs", 2.0),
+            ("2pcs", 2.0),
+            ("2 PCS", 2.0),
+            ("3 Stk.", 3.0),
+            ("2x", 2.0),
+            ("x2", 2.0),
+            ("× 2", 2.0),
+            ("2 ×", 2.0),
+            ("1,000 units", 1000.0),
+            ("-1 عدد", -1.0),
+            ("۲ كارتن", 2.0),
+            ("2", 2.0),
+        ] {
+            assert_eq!(qty(s), Ok(Some(v)), "{s:?}");
+        }
+        assert_eq!(qty(""), Ok(None));
+        for s in [
+            "عدد",
+            "2 apples",
+            "2 عددها",
+            "2 pcs pcs",
+            "x",
+            "2 تومان pcs",
+            "pcs2",
+            "2 x 3",
+        ] {
+            assert_eq!(qty(s), Err(ValueError::BadNumber), "{s:?}");
+        }
+        // Only quantities take unit words.
+        assert_bad(DOT, "2 pcs");
     }
 
     #[test]

@@ -405,7 +405,7 @@ impl Converter for SalesConverter {
         };
         let qty = self
             .quantities
-            .parse(cell(rec, c.quantity))
+            .parse_quantity(cell(rec, c.quantity))
             .map_err(|_| RowReject::at("bad_number", c.quantity))?;
         let order_id = id_value(cell(rec, c.order_id));
         let unit = self.row_unit(cell(rec, c.currency), order_id.as_deref());
