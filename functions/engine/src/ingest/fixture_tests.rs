@@ -694,3 +694,39 @@ fn quantities_with_unit_words_are_counts() {
     assert_eq!(floats(&b, "quantity"), [2.0, 1.5, 2.0]);
     assert_eq!(floats(&b, "line_amount"), [250_000.0, 150_000.0, 20_000.0]);
 }
+
+/// Cities written with Arabic yeh and kaf (Windows-1256 software, Arabic keyboards) are the same
+/// cities as the Persian spellings; product names and ids are kept exactly as written.
+#[test]
+fn arabic_letter_variants_of_a_city_are_one_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cities.csv");
+    std::fs::write(
+        &path,
+        "شماره فاکتور,کد مشتری,تاریخ,مبلغ,شهر,کشور,نام کالا\n1,C-1,1402/07/15,100,تبريز,ايران,كتاب\n2,C-2,1402/07/16,100,تبریز,ایران,کتاب\n3,C-ك,1402/07/17,100,كرج,ايران,كتاب\n4,C-4,1402/07/18,100,کرج,ایران,کتاب\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "cities.csv", &IngestOptions::default());
+    let b = batches(&out);
+    let s = |v: &[&str]| v.iter().map(|c| Some(c.to_string())).collect::<Vec<_>>();
+    assert_eq!(strings(&b, "city"), s(&["تبریز", "تبریز", "کرج", "کرج"]));
+    assert_eq!(strings(&b, "country"), s(&["ایران"; 4]));
+    assert_eq!(strings(&b, "product_name"), s(&["كتاب", "کتاب", "كتاب", "کتاب"]));
+    assert_eq!(strings(&b, "customer_id")[2].as_deref(), Some("C-ك"));
+
+    // Customer lists: city and job title are grouped by in the profiles.
+    let path = dir.path().join("customers.csv");
+    std::fs::write(
+        &path,
+        "کد مشتری,ایمیل,شهر,شغل\nC-1,a@x.ir,تبريز,مدير عامل\nC-2,b@x.ir,تبریز,مدیر عامل\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..Default::default()
+    };
+    let (out, _s) = ingest_path(&path, "customers.csv", &opts);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "city"), s(&["تبریز"; 2]));
+    assert_eq!(strings(&b, "job_title"), s(&["مدیر عامل"; 2]));
+}

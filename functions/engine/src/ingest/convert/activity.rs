@@ -167,7 +167,7 @@ impl Converter for ActivityConverter {
         self.ts.append_value(ts.timestamp_micros());
         self.page.append_option(text(rec, c.page));
         self.duration.append_option(duration);
-        self.job_title.append_option(text(rec, c.job_title));
+        self.job_title.append_option(grouped_text(rec, c.job_title));
         self.source_line.append_value(line as i64);
         self.months.push(month_key(ts));
         self.stats.see_ts(ts);

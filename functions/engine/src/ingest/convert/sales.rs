@@ -500,8 +500,8 @@ impl Converter for SalesConverter {
         b.unit_price.append_option(price.map(|p| p.value));
         b.line_amount.append_value(line_amount);
         b.currency.append(currency.as_deref());
-        b.country.append(text(rec, c.country));
-        b.city.append(text(rec, c.city));
+        b.country.append(grouped_text(rec, c.country).as_deref());
+        b.city.append(grouped_text(rec, c.city).as_deref());
         b.channel.append(text(rec, c.channel));
         b.status.append(status.as_ref().map(|(s, _)| s.as_str()));
         b.is_return.append_value(is_return);
