@@ -387,7 +387,7 @@ fn without_currency(h: &str) -> Option<String> {
 /// The currency a header names, by ISO code: "Price (€)" → EUR, "مبلغ (تومان)" → IRT (the toman,
 /// 10 rials, which Iranian shops price in), "قیمت (ریال)" → IRR, "Amount USD" → USD.
 pub fn currency_hint(header: &str) -> Option<&'static str> {
-    tokens(header).find_map(currency_word).or_else(|| {
+    currency_word_hint(header).or_else(|| {
         header.chars().find_map(|c| {
             CURRENCY_SIGNS
                 .iter()
@@ -395,6 +395,12 @@ pub fn currency_hint(header: &str) -> Option<&'static str> {
                 .map(|(_, code)| *code)
         })
     })
+}
+
+/// The currency a word of `text` names ("Amount USD", "تومان ایران", "IRHT"), ignoring signs: a
+/// "$" alone does not tell "R$" or "A$" from US dollars.
+pub fn currency_word_hint(text: &str) -> Option<&'static str> {
+    tokens(text).find_map(currency_word)
 }
 
 /// A multiplier a header puts on its amounts: "مبلغ (هزار تومان)" → 1000, "Umsatz (Mio. EUR)" →

@@ -327,8 +327,9 @@ pub struct CurrencyUnit {
 
 /// Currency column values to ISO-ish codes; Toman has no ISO code and is written IRT as Iranian
 /// shops and payment providers do. Words beyond the common codes and signs are read with the
-/// header-unit vocabulary ([`crate::mapping::currency_hint`]), so "تومان ایران", "ت" and "ریال
-/// ایران" are Toman and Rial, and "هزار تومان" or "IRHT" carry their × 1000 as a header would.
+/// header-unit vocabulary ([`crate::mapping::currency_word_hint`]), so "تومان ایران", "ت" and
+/// "ریال ایران" are Toman and Rial, and "هزار تومان" or "IRHT" carry their × 1000 as a header
+/// would. Other values are kept upper-cased ("R$" stays "R$": its "$" is no US dollar).
 pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
     let t = raw.trim();
     if t.is_empty() {
@@ -353,7 +354,7 @@ pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
         "ریال" | "ريال" | "﷼" | "irr" | "rial" | "rials" => "IRR",
         "تومان" | "toman" | "tomans" | "irt" => "IRT",
         _ => {
-            return match crate::mapping::currency_hint(t) {
+            return match crate::mapping::currency_word_hint(t) {
                 Some(code) => Some(CurrencyUnit {
                     code: Cow::Borrowed(code),
                     scale: crate::mapping::amount_scale_hint(t).unwrap_or(1),
@@ -621,6 +622,8 @@ mod tests {
         assert_eq!(unit("eur"), one("EUR"));
         assert_eq!(unit("chf"), one("CHF"));
         assert_eq!(unit("XAU"), one("XAU"));
+        assert_eq!(unit("R$"), one("R$"));
+        assert_eq!(unit("A$"), one("A$"));
         assert_eq!(unit(" "), None);
     }
 
