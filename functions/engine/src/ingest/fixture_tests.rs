@@ -633,3 +633,129 @@ fn nested_json_objects_are_read_by_path() {
         "{used:?}"
     );
 }
+
+/// Persian currency words (in the currency column or after the amount) are Toman and Rial, not
+/// unknown currencies; thousand-Toman and thousand-Rial units (Persian WooCommerce's IRHT and
+/// IRHR, "هزار تومان") multiply the amounts once, wherever the unit is stated.
+#[test]
+fn persian_currency_words_and_thousand_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &[f64], &[&str]); 6] = [
+        (
+            "words.csv",
+            "Order,Date,Customer,Amount,Currency\n1,2024-03-04,K1,1250000,ریال ایران\n2,2024-03-04,K2,125000,تومان ایران\n3,2024-03-04,K3,125000,ت\n4,2024-03-04,K4,125000,تومن\n5,2024-03-04,K5,125,هزار تومان\n6,2024-03-04,K6,125,IRHT\n7,2024-03-04,K7,1250,IRHR\n",
+            &[
+                1_250_000.0,
+                125_000.0,
+                125_000.0,
+                125_000.0,
+                125_000.0,
+                125_000.0,
+                1_250_000.0,
+            ],
+            &["IRR", "IRT", "IRT", "IRT", "IRT", "IRT", "IRR"],
+        ),
+        // A blank cell under a column that says IRHT everywhere else is in thousands too.
+        (
+            "irht_blank.csv",
+            "Order,Date,Customer,Qty,Unit Price,Currency\n1,2024-03-04,K1,2,125,IRHT\n2,2024-03-05,K2,1,80,\n",
+            &[250_000.0, 80_000.0],
+            &["IRT", "IRT"],
+        ),
+        // Shopify-style: the currency on an order's first line only, two currencies in the file.
+        (
+            "irht_order.csv",
+            "Order,Date,Customer,Qty,Unit Price,Currency\n1,2024-03-04,K1,1,125,IRHT\n1,2024-03-04,K1,1,80,\n2,2024-03-05,K2,1,5,EUR\n",
+            &[125_000.0, 80_000.0, 5.0],
+            &["IRT", "IRT", "EUR"],
+        ),
+        // The header and the column both say thousand Toman: once, not a million times.
+        (
+            "header_and_column.csv",
+            "Order,Date,Customer,مبلغ (هزار تومان),Currency\n1,2024-03-04,K1,125,IRHT\n2,2024-03-05,K2,80,IRT\n",
+            &[125_000.0, 80_000.0],
+            &["IRT", "IRT"],
+        ),
+        // The amount cell states its own unit: the header's is not applied on top.
+        (
+            "cell_unit.csv",
+            "Order,Date,Customer,مبلغ (هزار تومان)\n1,2024-03-04,K1,۸۰ هزار تومان\n2,2024-03-05,K2,125\n",
+            &[80_000.0, 125_000.0],
+            &["IRT", "IRT"],
+        ),
+        (
+            "t_suffix.csv",
+            "شماره فاکتور,کد مشتری,تاریخ,مبلغ\n1,C-1,1402/07/15,\"125,000 ت\"\n2,C-2,1402/07/16,۱۲۵٬۰۰۰ت\n3,C-3,1402/07/17,۸۰ هزار تومان\n",
+            &[125_000.0, 125_000.0, 80_000.0],
+            &["IRT", "IRT", "IRT"],
+        ),
+    ];
+    for (name, text, amounts, currencies) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &IngestOptions::default());
+        let r = &out.report.rows;
+        assert_eq!(r.rejected, 0, "{name}: {:?}", r.rejected_by_reason);
+        let b = batches(&out);
+        assert_eq!(floats(&b, "line_amount"), amounts, "{name}");
+        let got: Vec<Option<String>> = currencies.iter().map(|c| Some(c.to_string())).collect();
+        assert_eq!(strings(&b, "currency"), got, "{name}");
+    }
+}
+
+/// A unit word after a quantity ("۲ عدد", "2 pcs") is read as the count, not quarantined.
+#[test]
+fn quantities_with_unit_words_are_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qty.csv");
+    std::fs::write(
+        &path,
+        "شماره فاکتور,کد مشتری,تاریخ,تعداد,قیمت واحد\n1,C-1,1402/07/15,۲ عدد,\"125,000\"\n2,C-2,1402/07/16,۱٫۵ کیلوگرم,\"100,000\"\n3,C-3,1402/07/17,2 pcs,\"10,000\"\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "qty.csv", &IngestOptions::default());
+    assert_eq!(
+        out.report.rows.rejected, 0,
+        "{:?}",
+        out.report.rows.rejected_by_reason
+    );
+    let b = batches(&out);
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.5, 2.0]);
+    assert_eq!(floats(&b, "line_amount"), [250_000.0, 150_000.0, 20_000.0]);
+}
+
+/// Cities written with Arabic yeh and kaf (Windows-1256 software, Arabic keyboards) are the same
+/// cities as the Persian spellings; product names and ids are kept exactly as written.
+#[test]
+fn arabic_letter_variants_of_a_city_are_one_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cities.csv");
+    std::fs::write(
+        &path,
+        "شماره فاکتور,کد مشتری,تاریخ,مبلغ,شهر,کشور,نام کالا\n1,C-1,1402/07/15,100,تبريز,ايران,كتاب\n2,C-2,1402/07/16,100,تبریز,ایران,کتاب\n3,C-ك,1402/07/17,100,كرج,ايران,كتاب\n4,C-4,1402/07/18,100,کرج,ایران,کتاب\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "cities.csv", &IngestOptions::default());
+    let b = batches(&out);
+    let s = |v: &[&str]| v.iter().map(|c| Some(c.to_string())).collect::<Vec<_>>();
+    assert_eq!(strings(&b, "city"), s(&["تبریز", "تبریز", "کرج", "کرج"]));
+    assert_eq!(strings(&b, "country"), s(&["ایران"; 4]));
+    assert_eq!(strings(&b, "product_name"), s(&["كتاب", "کتاب", "كتاب", "کتاب"]));
+    assert_eq!(strings(&b, "customer_id")[2].as_deref(), Some("C-ك"));
+
+    // Customer lists: city and job title are grouped by in the profiles.
+    let path = dir.path().join("customers.csv");
+    std::fs::write(
+        &path,
+        "کد مشتری,ایمیل,شهر,شغل\nC-1,a@x.ir,تبريز,مدير عامل\nC-2,b@x.ir,تبریز,مدیر عامل\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..Default::default()
+    };
+    let (out, _s) = ingest_path(&path, "customers.csv", &opts);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "city"), s(&["تبریز"; 2]));
+    assert_eq!(strings(&b, "job_title"), s(&["مدیر عامل"; 2]));
+}

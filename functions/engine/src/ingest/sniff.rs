@@ -290,21 +290,25 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
         return Ok(TextEncoding::Utf16Be);
     }
     let head = &s[..s.len().min(4096)];
-    let (mut even_nul, mut odd_nul) = (0usize, 0usize);
-    for (i, b) in head.iter().enumerate() {
-        if *b == 0 {
-            if i % 2 == 0 { even_nul += 1 } else { odd_nul += 1 }
+    // UTF-16 without BOM shows in the high byte of each two-byte unit: 0x00 for ASCII and Latin-1
+    // text, 0x06 for Persian and Arabic (U+0600–U+06FF). Neither byte occurs in UTF-8 or
+    // Windows-125x text. The high byte is the odd one in little-endian, the even one in big-endian.
+    let (mut even_high, mut odd_high) = (0usize, 0usize);
+    let mut nul = false;
+    for (i, &b) in head.iter().enumerate() {
+        nul |= b == 0;
+        if b == 0x00 || b == 0x06 {
+            if i % 2 == 0 { even_high += 1 } else { odd_high += 1 }
         }
     }
     let half = head.len() / 2;
-    // UTF-16 without BOM: ASCII-range text has a zero byte in every other position.
-    if odd_nul * 10 > half * 6 && even_nul * 10 < half {
+    if odd_high * 10 > half * 6 && even_high * 10 < half {
         return Ok(TextEncoding::Utf16Le);
     }
-    if even_nul * 10 > half * 6 && odd_nul * 10 < half {
+    if even_high * 10 > half * 6 && odd_high * 10 < half {
         return Ok(TextEncoding::Utf16Be);
     }
-    if even_nul + odd_nul > 0 {
+    if nul {
         return Err(RejectReason::Binary("NUL bytes in a non-UTF-16 file".into()).into());
     }
     match std::str::from_utf8(s) {
@@ -467,6 +471,18 @@ mod tests {
             .flat_map(|u| u.to_be_bytes())
             .collect();
         assert_eq!(sniff_bytes(&be, "x.txt").unwrap().encoding, TextEncoding::Utf16Be);
+        // Without a BOM, mostly Persian: the high bytes are 0x06, not NUL.
+        let fa = "شماره فاکتور\tکد مشتری\tتاریخ\tمبلغ\n۱۰۰۱\tمشتری-۱\t۱۴۰۲/۰۷/۱۵\t۱۲۵٬۰۰۰\n";
+        let le: Vec<u8> = fa.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let f = sniff_bytes(&le, "x.txt").unwrap();
+        assert_eq!((f.encoding, f.delimiter), (TextEncoding::Utf16Le, b'\t'));
+        let be: Vec<u8> = fa.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(sniff_bytes(&be, "x.txt").unwrap().encoding, TextEncoding::Utf16Be);
+        // Persian in UTF-8 has no 0x06 or NUL bytes: still UTF-8.
+        assert_eq!(
+            sniff_bytes(fa.as_bytes(), "x.txt").unwrap().encoding,
+            TextEncoding::Utf8
+        );
         let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode("Stückpreis;Menge\n2,50;1\n");
         assert_eq!(
             sniff_bytes(&cp1252, "x").unwrap().encoding,

@@ -20,10 +20,22 @@ use synonyms::{CURRENCY_SIGNS, CURRENCY_WORDS, GROUPS, Kind, SCALE_WORDS, UNIT_F
 ///
 /// Also folds other Latin accents (é → e), Arabic teh marbuta and alef/heh variants, and decomposed
 /// (NFD, as written by macOS) umlauts, since all of these show up in hand-typed headers.
+///
+/// The ezafe written as a separate "ی" after a ZWNJ or a space ("شماره‌ی فاکتور", "شماره ی فاکتور")
+/// is dropped: it only links two words ("number of invoice") and is usually left out.
 pub fn normalize_header(h: &str) -> String {
     let mut out = String::with_capacity(h.len());
-    for c in h.chars() {
-        push_normalized(c, &mut out);
+    let mut chars = h.chars().peekable();
+    let mut prev: Option<char> = None;
+    while let Some(c) = chars.next() {
+        let ezafe = matches!(c, 'ی' | 'ي' | 'ى')
+            && !out.is_empty()
+            && prev.is_some_and(|p| p == '\u{200C}' || p.is_whitespace())
+            && !chars.peek().is_some_and(|n| n.is_alphabetic());
+        if !ezafe {
+            push_normalized(c, &mut out);
+        }
+        prev = Some(c);
     }
     out
 }
@@ -375,7 +387,7 @@ fn without_currency(h: &str) -> Option<String> {
 /// The currency a header names, by ISO code: "Price (€)" → EUR, "مبلغ (تومان)" → IRT (the toman,
 /// 10 rials, which Iranian shops price in), "قیمت (ریال)" → IRR, "Amount USD" → USD.
 pub fn currency_hint(header: &str) -> Option<&'static str> {
-    tokens(header).find_map(currency_word).or_else(|| {
+    currency_word_hint(header).or_else(|| {
         header.chars().find_map(|c| {
             CURRENCY_SIGNS
                 .iter()
@@ -383,6 +395,12 @@ pub fn currency_hint(header: &str) -> Option<&'static str> {
                 .map(|(_, code)| *code)
         })
     })
+}
+
+/// The currency a word of `text` names ("Amount USD", "تومان ایران", "IRHT"), ignoring signs: a
+/// "$" alone does not tell "R$" or "A$" from US dollars.
+pub fn currency_word_hint(text: &str) -> Option<&'static str> {
+    tokens(text).find_map(currency_word)
 }
 
 /// A multiplier a header puts on its amounts: "مبلغ (هزار تومان)" → 1000, "Umsatz (Mio. EUR)" →
@@ -796,6 +814,19 @@ mod tests {
         assert_eq!(normalize_header("قیمت ١٢"), "قیمت12");
         // Bidi marks from right-to-left spreadsheets.
         assert_eq!(normalize_header("\u{200f}تاریخ\u{200e}"), "تاریخ");
+        // The ezafe after a ZWNJ or a space links two words and is left out as often as not.
+        for h in [
+            "شماره\u{200c}ی فاکتور",
+            "شماره ی فاکتور",
+            "شماره\u{200c}ي فاکتور",
+            "شماره\u{200c}ی\u{200c}فاکتور",
+        ] {
+            assert_eq!(normalize_header(h), normalize_header("شماره فاکتور"), "{h}");
+        }
+        // A yeh inside or at the start of a word stays.
+        assert_eq!(normalize_header("ی شماره"), "یشماره");
+        assert_eq!(normalize_header("مشتری"), "مشتری");
+        assert_eq!(normalize_header("کد\u{200c}یکتا"), "کدیکتا");
     }
 
     // --- synonym tables --------------------------------------------------------------------------
@@ -1006,6 +1037,55 @@ mod tests {
         assert_complete(Dataset::Sales, &m, &e);
     }
 
+    /// Persian WooCommerce's order export: the same columns as the English one, translated; they
+    /// map exactly as their English equivalents do (Item Price before Item Cost, Order Total only
+    /// without line amounts, billing address before shipping).
+    #[test]
+    fn woocommerce_order_export_persian() {
+        let e = [
+            ("شناسه سفارش", Some(OrderId)),
+            ("تاریخ سفارش", Some(OrderDate)),
+            ("وضعیت سفارش", Some(Status)),
+            ("نام صورتحساب", None),
+            ("نام خانوادگی صورتحساب", None),
+            ("ایمیل صورتحساب", Some(Email)),
+            ("تلفن صورتحساب", None),
+            ("شهر صورتحساب", Some(City)),
+            ("استان صورتحساب", None),
+            ("کشور صورتحساب", Some(Country)),
+            ("واحد پول سفارش", Some(Currency)),
+            ("نام محصول", Some(ProductName)),
+            ("شناسه محصول", None),
+            ("کد محصول", Some(ProductId)),
+            ("تعداد", Some(Quantity)),
+            ("قیمت مورد", Some(UnitPrice)),
+            ("هزینه مورد", None),
+            ("مجموع سفارش", None),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        // One row per order: the order total is the amount.
+        for total in ["مجموع سفارش", "مبلغ کل سفارش"] {
+            let e = [
+                ("شماره سفارش", Some(OrderId)),
+                ("تاریخ سفارش", Some(OrderDate)),
+                ("ایمیل صورتحساب", Some(Email)),
+                (total, Some(LineAmount)),
+            ];
+            let m = check(Dataset::Sales, &e);
+            assert_complete(Dataset::Sales, &m, &e);
+        }
+        let sales = |h: &str| map_headers(&strings(&[h]), Dataset::Sales, None).columns[0];
+        for (h, f) in [
+            ("هزینه مورد", UnitPrice),
+            ("قیمت کالا", UnitPrice),
+            ("قیمت هر واحد", UnitPrice),
+            ("قيمت هر واحد", UnitPrice),
+        ] {
+            assert_eq!(sales(h), Some(f), "{h}");
+        }
+    }
+
     #[test]
     fn german_invoice_lines() {
         let e = [
@@ -1185,6 +1265,9 @@ mod tests {
             ("ارز", Currency),
             ("وضعیت", Status),
             ("جمع کل", LineAmount),
+            ("شماره\u{200c}ی فاکتور", OrderId),
+            ("کد\u{200c}مشتری", CustomerId),
+            ("قیمت\u{200c}واحد", UnitPrice),
         ] {
             assert_eq!(sales(h), Some(f), "{h}");
         }
@@ -1597,6 +1680,11 @@ mod tests {
             ("مبلغ (هزار تومان)", LineAmount, "IRT"),
             ("قیمت واحد (ریال)", UnitPrice, "IRR"),
             ("فی (تومن)", UnitPrice, "IRT"),
+            // The adjective: an amount "in Rial".
+            ("مبلغ ریالی", LineAmount, "IRR"),
+            ("قیمت تومانی", UnitPrice, "IRT"),
+            ("قیمت (ت)", UnitPrice, "IRT"),
+            ("Item Cost (IRHT)", UnitPrice, "IRT"),
         ] {
             let m = map_headers(&strings(&[h]), Dataset::Sales, None);
             assert_eq!(m.columns[0], Some(field), "{h}");
@@ -1613,6 +1701,9 @@ mod tests {
         assert_eq!(amount_scale_hint("Umsatz (Mio. EUR)"), Some(1_000_000));
         assert_eq!(amount_scale_hint("Amount in thousand USD"), Some(1000));
         assert_eq!(amount_scale_hint("مبلغ (تومان)"), None);
+        // Persian WooCommerce's thousand-Toman and thousand-Rial codes.
+        assert_eq!(amount_scale_hint("Order Total (IRHT)"), Some(1000));
+        assert_eq!(amount_scale_hint("قیمت (IRHR)"), Some(1000));
         assert_eq!(amount_scale_hint("Thousand Island"), None);
     }
 

@@ -113,7 +113,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Email", "Email Address", "Customer Email", "Billing Email", "Contact Email", "Subscriber Email",
             "User Email", "Buyer Email", "Email ID", "E-Mail-Adresse", "Kunden-E-Mail", "Mailadresse", "Mail",
-            "ایمیل", "آدرس ایمیل", "ایمیل مشتری", "پست الکترونیک", "پست الکترونیکی", "رایانامه",
+            "ایمیل", "آدرس ایمیل", "ایمیل مشتری", "ایمیل صورتحساب", "پست الکترونیک", "پست الکترونیکی", "رایانامه",
         ],
     ),
     g(
@@ -185,7 +185,9 @@ pub(super) const GROUPS: &[Group] = &[
             "Unit Price", "Price per Unit", "Price Each", "Item Price", "Lineitem price", "Item Cost",
             "Sale Price", "Selling Price", "Sales Price", "Einzelpreis", "Stückpreis", "Preis pro Stück",
             "Einzelpreis netto", "Einzelpreis brutto", "E-Preis", "Verkaufspreis", "VK-Preis", "قیمت واحد",
-            "فی", "مبلغ واحد", "فی واحد", "بهای واحد", "قیمت فروش",
+            "قیمت هر واحد", "فی", "مبلغ واحد", "فی واحد", "بهای واحد",
+            // Persian WooCommerce's "Item Price" and "Item Cost", in the English order.
+            "قیمت مورد", "هزینه مورد", "قیمت کالا", "قیمت محصول", "قیمت فروش",
             // Generic
             "Price", "Preis", "قیمت", "Rate",
         ],
@@ -207,13 +209,16 @@ pub(super) const GROUPS: &[Group] = &[
         "Order Total", "Order Total Amount", "Total", "Grand Total", "Total Amount", "Invoice Total",
         "Invoice Amount", "Order Amount", "Order Value", "Total Paid", "Amount Paid", "Subtotal",
         "Order Subtotal", "Order Subtotal Amount", "Gesamtbetrag", "Gesamtsumme", "Rechnungsbetrag",
-        "Endbetrag", "Summe", "Gesamt", "Zwischensumme", "جمع کل", "جمع فاکتور", "مبلغ فاکتور", "مبلغ سفارش",
+        "Endbetrag", "Summe", "Gesamt", "Zwischensumme",
+        // Persian WooCommerce's "Order Total" and "Order Total Amount" first, as in English.
+        "مجموع سفارش", "مبلغ کل سفارش", "جمع کل", "جمع فاکتور", "مبلغ فاکتور", "مبلغ سفارش",
         "مبلغ قابل پرداخت", "جمع",
     ]),
     g(
         Currency,
         &[
             "Currency", "Currency Code", "Order Currency", "Curr", "Währung", "Währungscode", "واحد پول",
+            "واحد پول سفارش",
             "ارز", "نوع ارز", "واحد ارز",
         ],
     ),
@@ -224,14 +229,14 @@ pub(super) const GROUPS: &[Group] = &[
             "Country", "Customer Country", "Billing Country", "Country Name", "Country Code",
             "Billing Country Code", "Default Address Country", "Default Address Country Code",
             "Shipping Country", "Shipping Country Code", "Land", "Rechnungsland", "Ländercode",
-            "Länderkennzeichen", "Lieferland", "کشور", "کشور مشتری",
+            "Länderkennzeichen", "Lieferland", "کشور", "کشور مشتری", "کشور صورتحساب",
         ],
     ),
     g(
         City,
         &[
             "City", "Customer City", "Billing City", "Town", "Default Address City", "Shipping City", "Stadt",
-            "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری",
+            "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری", "شهر صورتحساب",
         ],
     ),
     g(
@@ -352,11 +357,20 @@ pub(super) const CURRENCY_WORDS: &[(&str, &str)] = &[
     ("rial", "IRR"),
     ("rials", "IRR"),
     ("ریال", "IRR"),
+    // The adjective: "مبلغ ریالی" is an amount in Rial.
+    ("ریالی", "IRR"),
+    // Persian WooCommerce's thousand-Rial code; SCALE_WORDS gives its × 1000.
+    ("irhr", "IRR"),
     ("irt", "IRT"),
     ("toman", "IRT"),
     ("tomans", "IRT"),
     ("تومان", "IRT"),
     ("تومن", "IRT"),
+    ("تومانی", "IRT"),
+    // The abbreviation shops write after prices ("125,000 ت", "قیمت (ت)").
+    ("ت", "IRT"),
+    // Persian WooCommerce's thousand-Toman code; SCALE_WORDS gives its × 1000.
+    ("irht", "IRT"),
     ("aed", "AED"),
     ("درهم", "AED"),
     ("jpy", "JPY"),
@@ -412,6 +426,9 @@ pub(super) const SCALE_WORDS: &[(&str, u32)] = &[
     ("million", 1_000_000),
     ("millions", 1_000_000),
     ("میلیون", 1_000_000),
+    // Currency codes that are themselves a thousand units (Persian WooCommerce).
+    ("irht", 1_000),
+    ("irhr", 1_000),
 ];
 
 /// Short, mixed-language example lists for error messages: enough for a person to see what kind of

@@ -222,6 +222,18 @@ impl DateParser {
         }
         let tokens = tokenize(s)?;
         let tokens = tokens.as_slice();
+        if let Some(leading) = leading_time(tokens) {
+            let (time, start) = leading?;
+            let (date, next) = self.date_tokens(&tokens[start..])?;
+            if start + next != tokens.len() {
+                return Err(ValueError::BadDate);
+            }
+            return Ok(Some(Stamp::Local {
+                date,
+                time: (!date_only).then_some(time),
+                offset: None,
+            }));
+        }
         let (date, next) = self.date_tokens(tokens)?;
         if date_only {
             return Ok(Some(Stamp::Local {
@@ -335,7 +347,7 @@ impl DateParser {
                             return Err(bad);
                         };
                         let (month, persian) = month_word(w).ok_or(bad)?;
-                        j = skip_sep(t, j + 1);
+                        j = skip_sep(t, skip_mah(t, j + 1, persian));
                         let Some(&Tok::Num { v: d, len: 1 | 2 }) = t.get(j) else {
                             return Err(bad);
                         };
@@ -362,7 +374,7 @@ impl DateParser {
                             return Err(bad);
                         };
                         let (month, persian) = month_word(w).ok_or(bad)?;
-                        j = skip_sep(t, j + 1);
+                        j = skip_sep(t, skip_mah(t, j + 1, persian));
                         let year = year_token(t.get(j), persian)?;
                         let date = if persian {
                             jalali(year, month, a as u32)?
@@ -377,7 +389,7 @@ impl DateParser {
             // "Jan 5, 2023", "January 5th 2023", "Nov-04-2023"
             Some(Tok::Word(w)) => {
                 let (month, persian) = month_word(w).ok_or(bad)?;
-                let j = skip_sep(t, i + 1);
+                let j = skip_sep(t, skip_mah(t, i + 1, persian));
                 let Some(&Tok::Num { v: d, len: 1 | 2 }) = t.get(j) else {
                     return Err(bad);
                 };
@@ -700,6 +712,14 @@ fn skip_sep(t: &[Tok<'_>], i: usize) -> usize {
     }
 }
 
+/// Skips the word "ماه" (month) after a Persian month name: "۱۵ مهر ماه ۱۴۰۲".
+fn skip_mah(t: &[Tok<'_>], i: usize, persian: bool) -> usize {
+    match t.get(i) {
+        Some(Tok::Word(w)) if persian && word_is(w, "ماه") => i + 1,
+        _ => i,
+    }
+}
+
 fn skip_ordinal(t: &[Tok<'_>], i: usize) -> usize {
     match t.get(i) {
         Some(Tok::Word(w)) if ["st", "nd", "rd", "th"].iter().any(|o| word_is(w, o)) => i + 1,
@@ -806,6 +826,11 @@ fn month_word(w: &str) -> Option<(u32, bool)> {
             .find(|(name, _)| word_is(w, name))
             .map(|&(_, m)| (m, false))
     } else {
+        // "مهرماه", "مهر‌ماه": the month name with "ماه" (month) run on, with or without a ZWNJ.
+        let w = match w.strip_suffix("ماه") {
+            Some(head) if !head.is_empty() => head,
+            _ => w,
+        };
         PERSIAN_MONTHS
             .iter()
             .position(|name| word_is(w, name))
@@ -835,7 +860,8 @@ fn meridiem(w: &str) -> Option<bool> {
     }
 }
 
-/// After the date: nothing, or an optional 'T' / ',' / "at" / "ساعت" and a time.
+/// After the date: nothing, or an optional 'T' / ',' / '-' / "at" / "ساعت" and a time
+/// ("1402/07/15 - 14:30", as Persian shop software writes it).
 fn time_after_date(
     t: &[Tok<'_>],
     mut i: usize,
@@ -845,7 +871,7 @@ fn time_after_date(
     }
     match t[i] {
         Tok::Word(w) if word_is(w, "t") || word_is(w, "at") || word_is(w, "ساعت") => i += 1,
-        Tok::Sym(b',') => i += 1,
+        Tok::Sym(b',' | b'-') => i += 1,
         _ => {}
     }
     let (time, offset, end) = parse_time(t, i)?;
@@ -855,9 +881,36 @@ fn time_after_date(
     Ok((Some(time), offset))
 }
 
+/// A time before the date ("14:30 1402/07/15", as some Persian point-of-sale software writes
+/// it): None unless the value starts with `H:` or `HH:`, which no date does; else the time and
+/// the index of the date's first token (after an optional ',' or '-'). No offset is read here:
+/// in "14:30 - 1402/07/15" the dash separates, it does not start "-1402".
+fn leading_time(t: &[Tok<'_>]) -> Option<Result<(NaiveTime, usize), ValueError>> {
+    if !matches!(
+        (t.first(), t.get(1)),
+        (Some(Tok::Num { len: 1 | 2, .. }), Some(Tok::Sym(b':')))
+    ) {
+        return None;
+    }
+    Some(parse_clock(t, 0).map(|(time, end)| {
+        let start = match t.get(end) {
+            Some(Tok::Sym(b',' | b'-')) => end + 1,
+            _ => end,
+        };
+        (time, start)
+    }))
+}
+
 /// `H[:MM[:SS[.fff]]] [am/pm] [offset]` starting at `t[i]` (the hour alone needs an am/pm
 /// marker). Returns the time, the offset if any and the index after the last token used.
-fn parse_time(t: &[Tok<'_>], mut i: usize) -> Result<(NaiveTime, Option<FixedOffset>, usize), ValueError> {
+fn parse_time(t: &[Tok<'_>], i: usize) -> Result<(NaiveTime, Option<FixedOffset>, usize), ValueError> {
+    let (time, i) = parse_clock(t, i)?;
+    let (offset, i) = parse_offset(t, i)?;
+    Ok((time, offset, i))
+}
+
+/// `H[:MM[:SS[.fff]]] [am/pm]` starting at `t[i]`: the time and the index after it.
+fn parse_clock(t: &[Tok<'_>], mut i: usize) -> Result<(NaiveTime, usize), ValueError> {
     let bad = ValueError::BadTime;
     let Some(&Tok::Num { v: hour, len: 1 | 2 }) = t.get(i) else {
         return Err(bad);
@@ -901,8 +954,7 @@ fn parse_time(t: &[Tok<'_>], mut i: usize) -> Result<(NaiveTime, Option<FixedOff
         Some(is_pm) => hour % 12 + if is_pm { 12 } else { 0 },
     };
     let time = NaiveTime::from_hms_nano_opt(hour as u32, minute as u32, second as u32, nano).ok_or(bad)?;
-    let (offset, i) = parse_offset(t, i)?;
-    Ok((time, offset, i))
+    Ok((time, i))
 }
 
 fn frac_tok_nanos(v: u64, len: u8) -> u32 {
@@ -993,7 +1045,10 @@ fn classify(sample: &str) -> Option<Evidence> {
         };
     }
     let tokens = tokenize(s).ok()?;
-    let t = tokens.as_slice();
+    let mut t = tokens.as_slice();
+    if let Some(Ok((_, start))) = leading_time(t) {
+        t = &t[start..];
+    }
     let i = skip_weekday(t);
     match (t.get(i), t.get(i + 1), t.get(i + 2), t.get(i + 3), t.get(i + 4)) {
         (Some(&Tok::Num { v, len: 4 }), Some(Tok::Sym(sep)), ..) if is_date_sep(*sep) => {
@@ -1386,6 +1441,52 @@ mod tests {
         }
         assert_eq!(p.parse("۳۰ اسفند ۱۴۰۲"), Err(ValueError::BadDate));
         assert_eq!(p.parse("۱۳ آبانن ۱۴۰۲"), Err(ValueError::BadDate));
+    }
+
+    /// Shapes Persian shop and point-of-sale software writes: a dash between date and time, "ماه"
+    /// (month) after the month name, and the time before the date.
+    #[test]
+    fn persian_shop_date_shapes() {
+        let p = p();
+        let at = utc(2023, 10, 7, 14, 30, 0);
+        for s in [
+            "1402/07/15 - 14:30",
+            "۱۴۰۲/۰۷/۱۵ - ۱۴:۳۰",
+            "۱۵ مهر ۱۴۰۲ - ۱۴:۳۰",
+            "14:30 1402/07/15",
+            "۱۴:۳۰ ۱۴۰۲/۰۷/۱۵",
+            "14:30 - 1402/07/15",
+            "14:30, 1402/07/15",
+            "14:30:00 1402-07-15",
+            "02:30 ب.ظ 1402/07/15",
+            "14:30 ۱۵ مهر ماه ۱۴۰۲",
+        ] {
+            assert_eq!(ok(&p, s), at, "{s:?}");
+        }
+        assert_eq!(ok(&p, "2:30 PM 2023-10-07"), at);
+        for s in [
+            "۱۵ مهر ماه ۱۴۰۲",
+            "۱۵ مهرماه ۱۴۰۲",
+            "۱۵ مهر\u{200c}ماه ۱۴۰۲",
+            "مهر ماه ۱۵، ۱۴۰۲",
+        ] {
+            assert_eq!(date(&p, s), day(2023, 10, 7), "{s:?}");
+        }
+        assert_eq!(date(&p, "۲۹ اسفند ماه ۱۴۰۲"), day(2024, 3, 19));
+        assert_eq!(date(&p, "14:30 1402/07/15"), day(2023, 10, 7));
+        for s in [
+            "14:30 1402/07/15 x",
+            "14:30 1402/07",
+            "۱۵ ماه ۱۴۰۲",
+            "۱۵ مهر ماه ماه ۱۴۰۲",
+            "1402/07/15 -",
+        ] {
+            assert!(p.parse(s).is_err(), "{s:?}");
+        }
+        assert_eq!(p.parse("25:00 1402/07/15"), Err(ValueError::BadTime));
+        // A column written time-first is still recognised as Jalali.
+        let col = DateParser::infer(["14:30 1402/07/15", "09:05 1402/08/01"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(col.describe(), "jalali");
     }
 
     #[test]

@@ -91,9 +91,40 @@ pub(crate) fn fold_char(c: char) -> char {
     }
 }
 
+/// Arabic yeh (ي), alef maksura (ى) and kaf (ك) as the Persian ی and ک, in text that is kept
+/// and shown: Windows-1256 software and Arabic keyboards write "تبريز" and "كرج" for the
+/// "تبریز" and "کرج" of everyone else, and a city, country or job title must not split in two.
+/// Narrower than [`fold_char`] (which is for lookups): alef forms and hamzas are real spelling.
+/// Borrows when there is nothing to fold.
+pub(crate) fn persian_letters(s: &str) -> std::borrow::Cow<'_, str> {
+    let fold = |c: char| match c {
+        '\u{064A}' | '\u{0649}' => '\u{06CC}',
+        '\u{0643}' => '\u{06A9}',
+        _ => c,
+    };
+    // All three are encoded with lead byte 0xD9, so ASCII and most Persian text exit on a byte scan.
+    if !s.bytes().any(|b| b == 0xD9) || !s.chars().any(|c| fold(c) != c) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.chars().map(fold).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn persian_letters_in_kept_text() {
+        assert_eq!(persian_letters("تبريز"), "تبریز");
+        assert_eq!(persian_letters("كرج"), "کرج");
+        assert_eq!(persian_letters("مصطفى"), "مصطفی");
+        assert_eq!(persian_letters("مدير عامل"), "مدیر عامل");
+        // Alef forms are spelling, not variants, in text that is shown.
+        assert_eq!(persian_letters("آبادان"), "آبادان");
+        for s in ["Berlin", "تبریز", "کرج", "لرستان", ""] {
+            assert!(matches!(persian_letters(s), std::borrow::Cow::Borrowed(_)), "{s}");
+        }
+    }
 
     #[test]
     fn codes_are_stable() {

@@ -26,6 +26,9 @@ pub struct ParsedNumber {
     /// ISO 4217 code of a currency sign or name found next to the number ("IRT" for toman,
     /// which has no ISO code of its own but is how Iranian shops usually price).
     pub currency: Option<&'static str>,
+    /// The cell carried its own multiplier ("۸۰ هزار تومان"), already applied to `value`: units
+    /// stated elsewhere (a header's "(هزار تومان)") must not multiply it again.
+    pub scaled: bool,
 }
 
 /// How to read a column whose every mark could be either ("1.234", "12.500", "3,000").
@@ -69,6 +72,47 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("Toman", "IRT"),
     ("تومان", "IRT"),
     ("تومن", "IRT"),
+    // The abbreviation after Toman prices ("125,000 ت"). Last: it is the first letter of
+    // "تومان" and "تومن", which must match whole.
+    ("ت", "IRT"),
+];
+
+/// Multiplier words written between a number and its currency ("۸۰ هزار تومان", "۲ میلیون ریال"),
+/// in folded spelling. Persian only: English and German exports write the digits out.
+const SCALES: &[(&str, f64)] = &[("هزار", 1e3), ("میلیون", 1e6), ("ملیون", 1e6)];
+
+/// Unit words written after a quantity ("۲ عدد", "1 بسته", "2 pcs", "3 Stk."): pieces, packs
+/// and the kilogram shops price by, so the number is still the count the unit price is for.
+/// Lowercase and folded (Persian yeh and kaf); '×' and 'x' may also come first ("x2").
+const QUANTITY_UNITS: &[&str] = &[
+    "عدد",
+    "دانه",
+    "تا",
+    "بسته",
+    "کارتن",
+    "جعبه",
+    "قلم",
+    "جفت",
+    "کیلو",
+    "کیلوگرم",
+    "pcs",
+    "pc",
+    "piece",
+    "pieces",
+    "unit",
+    "units",
+    "ea",
+    "each",
+    "pack",
+    "packs",
+    "box",
+    "boxes",
+    "kg",
+    "x",
+    "×",
+    "stk",
+    "stück",
+    "st",
 ];
 
 /// Exact powers of ten as doubles (10^22 is the last one a double holds exactly).
@@ -169,6 +213,20 @@ impl NumberParser {
         }
     }
 
+    /// As [`Self::parse`], for quantities: a unit word after the number ([`QUANTITY_UNITS`]) is
+    /// dropped. Only tried once the cell has failed as a plain number.
+    pub fn parse_quantity(&self, raw: &str) -> Result<Option<ParsedNumber>, ValueError> {
+        let err = match self.parse(raw) {
+            Err(err) => err,
+            ok => return ok,
+        };
+        let rest = strip_quantity_unit(trim_value(raw)).ok_or(err)?;
+        match self.parse(rest)? {
+            Some(n) if n.currency.is_none() => Ok(Some(n)),
+            _ => Err(err),
+        }
+    }
+
     /// Parses one cell. `Ok(None)` for blank cells and null markers ("", "-", "NA", "N/A",
     /// "null", "None", "NaN", ...).
     pub fn parse(&self, raw: &str) -> Result<Option<ParsedNumber>, ValueError> {
@@ -176,6 +234,7 @@ impl NumberParser {
             return Ok(Some(ParsedNumber {
                 value,
                 currency: None,
+                scaled: false,
             }));
         }
         self.parse_general(raw)
@@ -230,6 +289,7 @@ impl NumberParser {
         let mut signed = false;
         let mut parenthesised = false;
         let mut currency = None;
+        let mut scale = None;
         // Sign, currency and parentheses nest in every order in the wild ("-$5", "$-5", "$(5)",
         // "(5 €)", "5-"), so peel them off until nothing changes, each at most once.
         loop {
@@ -244,6 +304,13 @@ impl NumberParser {
                 currency = Some(code);
                 s = trim_value(rest);
             }
+            // After the currency is gone: "۸۰ هزار تومان" leaves "۸۰ هزار".
+            if scale.is_none()
+                && let Some((factor, rest)) = strip_scale(s)
+            {
+                scale = Some(factor);
+                s = trim_value(rest);
+            }
             if !signed && let Some((neg, rest)) = strip_sign(s) {
                 signed = true;
                 negative = neg;
@@ -256,30 +323,97 @@ impl NumberParser {
         if s.is_empty() || (parenthesised && signed) {
             return Err(ValueError::BadNumber);
         }
-        let magnitude = parse_magnitude(s, self.decimal)?;
+        let magnitude = parse_magnitude(s, self.decimal)? * scale.unwrap_or(1.0);
+        if !magnitude.is_finite() {
+            return Err(ValueError::BadNumber);
+        }
         let value = if negative || parenthesised {
             -magnitude
         } else {
             magnitude
         };
-        Ok(Some(ParsedNumber { value, currency }))
+        Ok(Some(ParsedNumber {
+            value,
+            currency,
+            scaled: scale.is_some(),
+        }))
     }
+}
+
+/// Whether `c` continues a word: a currency or scale word that runs into another letter is part
+/// of some other word ("12 ساعت" is twelve hours, not twelve "ت"). A ZWNJ separates words.
+fn is_letter(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphabetic() || c == '\u{0640}')
 }
 
 fn strip_currency(s: &str) -> Option<(&'static str, &str)> {
     for &(token, code) in CURRENCIES {
         let n = token.len();
+        let wordy = token.chars().any(char::is_alphabetic);
         if s.len() > n {
-            if s.is_char_boundary(n) && s[..n].eq_ignore_ascii_case(token) {
+            if s.is_char_boundary(n)
+                && s[..n].eq_ignore_ascii_case(token)
+                && !(wordy && is_letter(s[n..].chars().next()))
+            {
                 return Some((code, &s[n..]));
             }
             let at = s.len() - n;
-            if s.is_char_boundary(at) && s[at..].eq_ignore_ascii_case(token) {
+            if s.is_char_boundary(at)
+                && s[at..].eq_ignore_ascii_case(token)
+                && !(wordy && is_letter(s[..at].chars().next_back()))
+            {
                 return Some((code, &s[..at]));
             }
         }
     }
     None
+}
+
+/// `s` without a quantity unit word at its end ("۲ عدد", "2pcs", "3 Stk.", "2×") or an 'x' before
+/// the number ("x2", "× 2"); None when there is none.
+fn strip_quantity_unit(s: &str) -> Option<&str> {
+    let is_unit = |w: &str| {
+        let w = w.trim_end_matches('.');
+        QUANTITY_UNITS.iter().any(|u| {
+            w.chars()
+                .filter(|&c| c != '\u{0640}')
+                .flat_map(|c| super::fold_char(c).to_lowercase())
+                .eq(u.chars())
+        })
+    };
+    let unit_char = |c: char| c.is_alphabetic() || matches!(c, '.' | '×' | '\u{0640}');
+    let word_start = s
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| unit_char(c))
+        .last()
+        .map(|(i, _)| i);
+    if let Some(at) = word_start
+        && at > 0
+        && is_unit(&s[at..])
+    {
+        return Some(&s[..at]);
+    }
+    let first = s.chars().next()?;
+    let rest = &s[first.len_utf8()..];
+    (matches!(first, 'x' | 'X' | '×') && rest.trim_start().starts_with(|c: char| digit_value(c).is_some()))
+        .then_some(rest)
+}
+
+/// A multiplier word at the end of `s` ([`SCALES`]), as a whole word, and what is before it.
+fn strip_scale(s: &str) -> Option<(f64, &str)> {
+    let word_start = s
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_letter(Some(c)))
+        .last()
+        .map(|(i, _)| i)?;
+    let (rest, word) = s.split_at(word_start);
+    let folded = word.chars().filter(|&c| c != '\u{0640}').map(super::fold_char);
+    SCALES
+        .iter()
+        .find(|(name, _)| folded.clone().eq(name.chars()))
+        .map(|&(_, factor)| (factor, rest))
 }
 
 /// A leading sign, or a trailing minus as some accounting exports write it ("12-").
@@ -309,6 +443,9 @@ enum Sep {
     Space,
     ArabicDecimal,
     ArabicThousands,
+    /// '/' as a decimal mark: Persian writes the decimal separator ٫, which looks like a slash and
+    /// is typed as one ("۱۲/۵" is 12.5). Never grouping; see [`slash_is_a_fraction`].
+    Slash,
 }
 
 impl Sep {
@@ -320,6 +457,7 @@ impl Sep {
             ' ' | '\u{00A0}' | '\u{202F}' | '\u{2009}' | '\u{2007}' => Sep::Space,
             '\u{066B}' => Sep::ArabicDecimal,
             '\u{066C}' => Sep::ArabicThousands,
+            '/' => Sep::Slash,
             _ => return None,
         })
     }
@@ -332,6 +470,7 @@ impl Sep {
             Sep::Apostrophe => 2,
             Sep::Space => 3,
             Sep::ArabicDecimal => 4,
+            Sep::Slash => 5,
         }
     }
 }
@@ -349,8 +488,10 @@ fn parse_magnitude(s: &str, mark: DecimalMark) -> Result<f64, ValueError> {
     let mut seps = [Sep::Dot; MAX_GROUPS];
     let mut n_groups = 1;
     let mut exponent = "";
+    let mut ascii_digits = true;
     for (i, c) in s.char_indices() {
         if let Some(d) = digit_value(c) {
+            ascii_digits &= c.is_ascii_digit();
             *digits.get_mut(n_digits).ok_or(bad)? = b'0' + d;
             n_digits += 1;
             lens[n_groups - 1] += 1;
@@ -370,6 +511,13 @@ fn parse_magnitude(s: &str, mark: DecimalMark) -> Result<f64, ValueError> {
     let lens = &lens[..n_groups];
     let seps = &seps[..n_groups];
     let decimal_at = decimal_group(lens, seps, mark, digits[0])?;
+    if decimal_at.is_some() && seps[n_groups - 1] == Sep::Slash {
+        let int_digits: usize = lens[..n_groups - 1].iter().sum();
+        let (int, fraction) = digits[..n_digits].split_at(int_digits);
+        if int.is_empty() || fraction.is_empty() || (ascii_digits && slash_is_a_fraction(int, fraction)) {
+            return Err(bad);
+        }
+    }
     let int_end = decimal_at.unwrap_or(n_groups);
     if int_end > 1 {
         let class = seps[1].thousands_class();
@@ -442,9 +590,10 @@ fn decimal_group(
     }
     let count = |kind: Sep| seps[1..].iter().filter(|&&s| s == kind).count();
     let last = seps[n - 1];
-    let arabic_decimals = count(Sep::ArabicDecimal);
-    if arabic_decimals > 0 {
-        return if arabic_decimals == 1 && last == Sep::ArabicDecimal {
+    // Marks that can only be the decimal mark: one, and last.
+    let decimal_only = count(Sep::ArabicDecimal) + count(Sep::Slash);
+    if decimal_only > 0 {
+        return if decimal_only == 1 && matches!(last, Sep::ArabicDecimal | Sep::Slash) {
             Ok(Some(n - 1))
         } else {
             Err(ValueError::BadNumber)
@@ -466,6 +615,22 @@ fn decimal_group(
     // meant as the decimal mark.
     let looks_grouped = n == 2 && lens[1] == 3 && (1..=3).contains(&lens[0]) && first_digit != b'0';
     Ok(if looks_grouped { None } else { Some(n - 1) })
+}
+
+/// Whether `int/fraction` (ASCII digit values) reads as a vulgar fraction: a single non-zero
+/// digit over a larger number ("1/2", "3/4", "1/16"). Those mean a half or three quarters in an
+/// English export and 1.2 or 3.4 in a Persian one, so they stay unreadable rather than be
+/// guessed. Persian digits ("۱/۲") settle it: that is how Persian writes 1.2.
+fn slash_is_a_fraction(int: &[u8], fraction: &[u8]) -> bool {
+    let value = |d: &[u8]| {
+        d.iter()
+            .try_fold(0u64, |v, &c| v.checked_mul(10)?.checked_add(u64::from(c - b'0')))
+    };
+    match (int, value(fraction)) {
+        ([d], Some(f)) => *d != b'0' && u64::from(d - b'0') < f,
+        ([_], None) => true,
+        _ => false,
+    }
 }
 
 /// What one sample says about the column's decimal mark.
@@ -723,6 +888,111 @@ mod tests {
         assert_eq!(cur(DOT, "تومان ۵۰"), (50.0, Some("IRT")));
         assert_eq!(cur(DOT, "\u{00A0}$\u{00A0}3.99\u{00A0}"), (3.99, Some("USD")));
         assert_eq!(DOT.parse("3.99").unwrap().unwrap().currency, None);
+    }
+
+    /// "ت" after a price is Toman, and "هزار" (thousand) before the currency multiplies; both
+    /// only as whole words.
+    #[test]
+    fn toman_abbreviation_and_thousands() {
+        assert_eq!(cur(DOT, "125,000 ت"), (125000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۱۲۵٬۰۰۰ت"), (125000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "ت ۵۰"), (50.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۸۰ هزار تومان"), (80000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۸۰هزار‌تومان"), (80000.0, Some("IRT")));
+        assert_eq!(cur(DOT, "۲ میليون ریال"), (2_000_000.0, Some("IRR")));
+        assert_eq!(val(DOT, "۸۰ هزار"), 80000.0);
+        assert_eq!(val(DOT, "-۸۰ هزار تومان"), -80000.0);
+        let n = DOT.parse("۸۰ هزار تومان").unwrap().unwrap();
+        assert!(n.scaled);
+        assert!(!DOT.parse("80 تومان").unwrap().unwrap().scaled);
+        assert!(!DOT.parse("80").unwrap().unwrap().scaled);
+        // A letter that runs on is part of another word: twelve hours, not twelve Toman.
+        for s in ["12 ساعت", "12ساعت", "هزار", "ت", "12 هزارم", "12 thousand"] {
+            assert_bad(DOT, s);
+        }
+    }
+
+    /// '/' is the decimal mark Persian keyboards type for ٫: one slash, digits on both sides,
+    /// no date shape; a single ASCII digit over a larger number is a vulgar fraction, not read.
+    #[test]
+    fn slash_as_persian_decimal_mark() {
+        for p in [DOT, COMMA] {
+            assert_eq!(val(p, "۱۲/۵"), 12.5);
+            assert_eq!(val(p, "1250/75"), 1250.75);
+            assert_eq!(val(p, "99/9"), 99.9);
+            assert_eq!(val(p, "0/5"), 0.5);
+            assert_eq!(val(p, "۱/۵"), 1.5);
+            assert_eq!(val(p, "۱/۲"), 1.2);
+            assert_eq!(val(p, "5/2"), 5.2);
+            assert_eq!(val(p, "-۱۲/۵"), -12.5);
+            assert_eq!(cur(p, "۱۲/۵ تومان"), (12.5, Some("IRT")));
+        }
+        assert_eq!(val(DOT, "1,250/75"), 1250.75);
+        assert_eq!(val(COMMA, "1.250/75"), 1250.75);
+        assert_eq!(val(DOT, "۱٬۲۵۰/۷۵"), 1250.75);
+        for s in [
+            "1/2",
+            "3/4",
+            "1/16",
+            "1/5",
+            "1402/07/15",
+            "07/15/2023",
+            "12/",
+            "/5",
+            "1/2/3",
+            "1/2.5",
+            "1.5/2",
+            "1٫5/2",
+            "1 / 2",
+            "1/1000000000000000000000",
+        ] {
+            assert_bad(DOT, s);
+        }
+    }
+
+    fn qty(s: &str) -> Result<Option<f64>, ValueError> {
+        DOT.parse_quantity(s).map(|n| n.map(|n| n.value))
+    }
+
+    /// A unit word after a quantity is the unit the count is in, not an unreadable number.
+    #[test]
+    fn quantities_with_unit_words() {
+        for (s, v) in [
+            ("۲ عدد", 2.0),
+            ("3 عدد", 3.0),
+            ("۱٫۵ کیلوگرم", 1.5),
+            ("1 بسته", 1.0),
+            ("۲ عدد", 2.0),
+            ("2 pcs", 2.0),
+            ("2pcs", 2.0),
+            ("2 PCS", 2.0),
+            ("3 Stk.", 3.0),
+            ("2x", 2.0),
+            ("x2", 2.0),
+            ("× 2", 2.0),
+            ("2 ×", 2.0),
+            ("1,000 units", 1000.0),
+            ("-1 عدد", -1.0),
+            ("۲ كارتن", 2.0),
+            ("2", 2.0),
+        ] {
+            assert_eq!(qty(s), Ok(Some(v)), "{s:?}");
+        }
+        assert_eq!(qty(""), Ok(None));
+        for s in [
+            "عدد",
+            "2 apples",
+            "2 عددها",
+            "2 pcs pcs",
+            "x",
+            "2 تومان pcs",
+            "pcs2",
+            "2 x 3",
+        ] {
+            assert_eq!(qty(s), Err(ValueError::BadNumber), "{s:?}");
+        }
+        // Only quantities take unit words.
+        assert_bad(DOT, "2 pcs");
     }
 
     #[test]

@@ -6,15 +6,16 @@ use super::{ValueError, fold_char, is_invisible, is_null_marker, trim_value};
 
 /// A word reduced for vocabulary lookup, on the stack: lowercase, Persian digits as ASCII, Arabic
 /// letter variants folded, and spaces, hyphens, underscores and invisible marks removed (so
-/// "Opt-In", "opted in" and "OPTED_IN" all meet "optin"/"optedin").
-struct Key {
+/// "Opt-In", "opted in" and "OPTED_IN" all meet "optin"/"optedin"). Also used for the order-status
+/// vocabulary, so that "لغو‌شده" (ZWNJ), "لغو شده" and "لغوشده" are one word.
+pub(crate) struct Key {
     buf: [u8; 48],
     len: usize,
 }
 
 impl Key {
     /// None when the value is too long to be any vocabulary word.
-    fn new(raw: &str) -> Option<Key> {
+    pub(crate) fn new(raw: &str) -> Option<Key> {
         let mut key = Key { buf: [0; 48], len: 0 };
         for c in raw.chars() {
             // A hyphen only joins words ("opt-in"); a leading one is a sign ("-1" is no flag).
@@ -32,7 +33,7 @@ impl Key {
         Some(key)
     }
 
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Only whole UTF-8 encodings are ever written.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }

@@ -34,8 +34,18 @@ pub fn activity_schema() -> SchemaRef {
 }
 
 /// Canonical event types used by lead scoring; unknown events keep `other` and their raw text.
+/// Matched after lower-casing, with hyphens, underscores and ZWNJ as spaces and Arabic letter
+/// variants folded ("باز‌کردن ايميل" is "باز کردن ایمیل").
 pub fn normalize_event_type(raw: &str) -> &'static str {
-    let l = raw.trim().to_lowercase().replace(['-', '_'], " ");
+    let l: String = raw
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '-' | '_' | '\u{200C}' => ' ',
+            c => crate::values::fold_char(c),
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
     let has = |words: &[&str]| words.iter().any(|w| l.contains(w));
     // Checked first: an "unsubscribe from newsletter" is an unsubscribe, and any wording of a
     // refusal must keep the contact out of the lists.
@@ -71,7 +81,18 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
         "form_submit"
     } else if has(&["video", "webinar", "ویدیو", "ویدئو", "فیلم"]) {
         "video_view"
-    } else if has(&["email open", "mail open", "opened", "open"]) {
+    } else if has(&[
+        "email open",
+        "mail open",
+        "opened",
+        "open",
+        // "Opening the email", "email opened", "viewing the email".
+        "باز کردن ایمیل",
+        "بازکردن ایمیل",
+        "باز شدن ایمیل",
+        "ایمیل باز شد",
+        "مشاهده ایمیل",
+    ]) {
         "email_open"
     } else if has(&["click", "کلیک"]) {
         "email_click"
@@ -167,7 +188,7 @@ impl Converter for ActivityConverter {
         self.ts.append_value(ts.timestamp_micros());
         self.page.append_option(text(rec, c.page));
         self.duration.append_option(duration);
-        self.job_title.append_option(text(rec, c.job_title));
+        self.job_title.append_option(grouped_text(rec, c.job_title));
         self.source_line.append_value(line as i64);
         self.months.push(month_key(ts));
         self.stats.see_ts(ts);
@@ -228,6 +249,17 @@ mod tests {
         assert_eq!(n("بازدید صفحه"), "page_view");
         assert_eq!(n("لغو عضویت خبرنامه"), "unsubscribe");
         assert_eq!(n("عضویت در خبرنامه"), "newsletter_signup");
+        for open in [
+            "باز کردن ایمیل",
+            "باز\u{200c}کردن ایمیل",
+            "بازکردن ايميل",
+            "ایمیل باز شد",
+            "مشاهده ایمیل",
+        ] {
+            assert_eq!(n(open), "email_open", "{open}");
+        }
+        assert_eq!(n("کلیک ایمیل"), "email_click");
+        assert_eq!(n("كليك ايميل"), "email_click");
         for refusal in [
             "Opted out",
             "Opted-Out",

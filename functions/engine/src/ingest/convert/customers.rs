@@ -155,9 +155,9 @@ impl Converter for CustomersConverter {
         self.birth_date.append_option(birth.map(days));
         self.age.append_option(age);
         self.gender.append_option(normalize_gender(cell(rec, c.gender)));
-        self.city.append_option(text(rec, c.city));
-        self.country.append_option(text(rec, c.country));
-        self.job_title.append_option(text(rec, c.job_title));
+        self.city.append_option(grouped_text(rec, c.city));
+        self.country.append_option(grouped_text(rec, c.country));
+        self.job_title.append_option(grouped_text(rec, c.job_title));
         self.signup_date.append_option(signup.map(days));
         self.consent.append_option(consent);
         self.source_line.append_value(line as i64);

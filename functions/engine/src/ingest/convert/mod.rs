@@ -122,6 +122,13 @@ pub(crate) fn text<'a>(rec: &Row<'a>, col: Option<usize>) -> Option<&'a str> {
     (!s.is_empty()).then_some(s)
 }
 
+/// A text cell that is grouped by downstream (city, country, job title): Arabic letter variants
+/// as the Persian letters (see [`crate::values::persian_letters`]), so one city is one value. Ids
+/// and product names are kept as written: there a different letter may be a different thing.
+pub(crate) fn grouped_text<'a>(rec: &Row<'a>, col: Option<usize>) -> Option<Cow<'a, str>> {
+    text(rec, col).map(crate::values::persian_letters)
+}
+
 /// Identifiers: digits normalised, and the ".0" that spreadsheets and pandas add to numeric ids
 /// ("17850.0") removed, so the same customer has one id whichever tool wrote the file.
 pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {

@@ -7,6 +7,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
 use super::*;
+use crate::values::text::Key;
 use crate::values::{Ambiguous, ValueError};
 
 /// Source columns feeding the sales schema.
@@ -101,8 +102,9 @@ pub struct SalesConverter {
     quantities: NumberParser,
     money: NumberParser,
     header_currency: Option<&'static str>,
-    /// The one currency every filled cell of the currency column names, for its blank cells.
-    file_currency: Option<String>,
+    /// The one currency (and unit size) every filled cell of the currency column names, for its
+    /// blank cells.
+    file_currency: Option<CurrencyUnit>,
     /// Multipliers from headers such as "مبلغ (هزار تومان)" (amounts in thousands).
     price_scale: f64,
     amount_scale: f64,
@@ -116,7 +118,7 @@ pub struct SalesConverter {
     last_date: (String, DateTime<Utc>),
     /// The last order id with a currency, and that currency: Shopify gives it on an order's
     /// first line only.
-    order_currency: (String, String),
+    order_currency: (String, CurrencyUnit),
 }
 
 impl SalesConverter {
@@ -158,8 +160,8 @@ impl SalesConverter {
         };
         // A currency column that names one currency wherever it is filled speaks for its blanks
         // too (exports leave it empty on some rows); with two currencies, a blank says nothing.
-        let named: Vec<String> = samples_of(samples, cols.currency)
-            .filter_map(|v| normalize_currency(v).map(Cow::into_owned))
+        let named: Vec<CurrencyUnit> = samples_of(samples, cols.currency)
+            .filter_map(normalize_currency)
             .collect();
         let file_currency = named
             .first()
@@ -186,7 +188,13 @@ impl SalesConverter {
             },
             schema: sales_schema(),
             last_date: (String::new(), DateTime::<Utc>::MIN_UTC),
-            order_currency: (String::new(), String::new()),
+            order_currency: (
+                String::new(),
+                CurrencyUnit {
+                    code: Cow::Borrowed(""),
+                    scale: 1,
+                },
+            ),
         }
     }
 
@@ -201,43 +209,136 @@ impl SalesConverter {
             .parse_money(cell(rec, c), iranian)
             .map_err(|_| RowReject::at("bad_number", c))
     }
+
+    /// The currency a row's amounts are in unless a cell names its own: the currency cell, else
+    /// the header's, else the one the column names everywhere else in the file, else that of the
+    /// same order's earlier line (Shopify fills only an order's first line).
+    fn row_unit(&self, currency_cell: &str, order_id: Option<&str>) -> Option<CurrencyUnit> {
+        if let Some(unit) = normalize_currency(currency_cell) {
+            return Some(unit);
+        }
+        if let Some(code) = self.header_currency {
+            // Scale 1: the header's own multiplier is applied as `price_scale`/`amount_scale`.
+            return Some(CurrencyUnit {
+                code: Cow::Borrowed(code),
+                scale: 1,
+            });
+        }
+        if self.file_currency.is_some() {
+            return self.file_currency.clone();
+        }
+        let (order, last) = &self.order_currency;
+        (order_id == Some(order.as_str()) && !last.code.is_empty()).then(|| last.clone())
+    }
 }
 
-/// Canonical status values; anything else is kept lower-cased as written.
+/// Canonical status values; anything else is kept lower-cased as written. Statuses are looked up
+/// by their vocabulary key (see [`Key`]): case, spaces, ZWNJ, hyphens and underscores, Arabic
+/// yeh/kaf and alef forms and Persian digits do not matter, so "لغو‌شده" (ZWNJ), "لغو شده" and
+/// "لغوشده", or "تحويل شده" (Arabic yeh) and "تحویل شده", need one entry each.
 pub fn normalize_status(raw: &str) -> (String, bool) {
-    let l = raw.trim().to_lowercase();
-    let canon = match l.as_str() {
+    let trimmed = crate::values::trim_value(raw);
+    let canon = status_word(trimmed).or_else(|| {
+        // "لغو شده توسط مشتری", "Cancelled by customer": who did it does not change what happened.
+        let head = before_agent(trimmed)?;
+        status_word(head)
+    });
+    match canon {
+        Some(canon) => (
+            canon.to_string(),
+            matches!(canon, "cancelled" | "refunded" | "returned"),
+        ),
+        None => (trimmed.to_lowercase(), false),
+    }
+}
+
+/// The canonical status of a whole cell, by its vocabulary key.
+fn status_word(s: &str) -> Option<&'static str> {
+    let key = Key::new(s)?;
+    Some(match key.as_str() {
         "cancelled" | "canceled" | "cancel" | "void" | "voided" | "storniert" | "storno" | "annulliert"
-        | "لغو" | "لغو شده" | "لغوشده" | "ابطال" | "باطل شده" => "cancelled",
-        "refunded" | "refund" | "partially_refunded" | "partially refunded" | "erstattet"
-        | "rückerstattet" | "مسترد" | "مسترد شده" | "بازپرداخت" => "refunded",
-        "returned" | "return" | "retoure" | "zurückgesendet" | "مرجوع" | "مرجوعی" | "مرجوع شده" => {
-            "returned"
+        | "لغو" | "لغوشده" | "ابطال" | "ابطالشده" | "باطل" | "باطلشده" | "کنسل" | "کنسلشده" => {
+            "cancelled"
         }
-        "paid" | "bezahlt" | "پرداخت شده" | "پرداخت‌شده" => "paid",
-        "completed" | "complete" | "fulfilled" | "delivered" | "abgeschlossen" | "geliefert"
-        | "تکمیل شده" | "تحویل شده" | "ارسال شده" => "completed",
-        "pending" | "processing" | "on-hold" | "on hold" | "offen" | "در انتظار" | "در حال پردازش" => {
-            "pending"
-        }
-        _ => return (l, false),
-    };
-    (
-        canon.to_string(),
-        matches!(canon, "cancelled" | "refunded" | "returned"),
-    )
+        "refunded"
+        | "refund"
+        | "partiallyrefunded"
+        | "erstattet"
+        | "rückerstattet"
+        | "مسترد"
+        | "مستردشده"
+        | "بازپرداخت"
+        | "بازپرداختشده" => "refunded",
+        // "برگشت از فروش" is the accounting term for a sales return.
+        "returned"
+        | "return"
+        | "retoure"
+        | "zurückgesendet"
+        | "مرجوع"
+        | "مرجوعی"
+        | "مرجوعشده"
+        | "برگشتازفروش"
+        | "برگشتی"
+        | "برگشتشده" => "returned",
+        "paid" | "bezahlt" | "پرداختشده" => "paid",
+        "completed"
+        | "complete"
+        | "fulfilled"
+        | "delivered"
+        | "abgeschlossen"
+        | "geliefert"
+        | "تکمیلشده"
+        | "تحویلشده"
+        | "تحویلدادهشده"
+        | "ارسالشده" => "completed",
+        // WooCommerce's Persian translation says "awaiting payment", "in progress" and "awaiting
+        // review" for pending, processing and on-hold.
+        "pending"
+        | "processing"
+        | "onhold"
+        | "offen"
+        | "درانتظار"
+        | "درحالپردازش"
+        | "درانتظارپرداخت"
+        | "درحالانجام"
+        | "درانتظاربررسی" => "pending",
+        _ => return None,
+    })
+}
+
+/// The words before "توسط" / "by" / "von" (who did it), when the cell has such a qualifier.
+fn before_agent(s: &str) -> Option<&str> {
+    let mut words = s.split_whitespace();
+    // The first word is the status itself, never the agent marker.
+    words.next()?;
+    let marker = words.find(|w| ["by", "von"].iter().any(|m| w.eq_ignore_ascii_case(m)) || *w == "توسط")?;
+    // `marker` is a subslice of `s`, so its offset is where the qualifier starts.
+    let at = marker.as_ptr() as usize - s.as_ptr() as usize;
+    Some(s[..at].trim_end())
+}
+
+/// What a currency cell says: the code, and the unit size its amounts are counted in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyUnit {
+    pub code: Cow<'static, str>,
+    /// 1000 for "IRHT" (Persian WooCommerce's thousand-Toman code) or "هزار تومان".
+    pub scale: u32,
 }
 
 /// Currency column values to ISO-ish codes; Toman has no ISO code and is written IRT as Iranian
-/// shops and payment providers do.
-pub fn normalize_currency(raw: &str) -> Option<Cow<'static, str>> {
+/// shops and payment providers do. Words beyond the common codes and signs are read with the
+/// header-unit vocabulary ([`crate::mapping::currency_word_hint`]), so "تومان ایران", "ت" and
+/// "ریال ایران" are Toman and Rial, and "هزار تومان" or "IRHT" carry their × 1000 as a header
+/// would. Other values are kept upper-cased ("R$" stays "R$": its "$" is no US dollar).
+pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
     }
+    let plain = |code: Cow<'static, str>| Some(CurrencyUnit { code, scale: 1 });
     // Most exports repeat one ISO code on every row: no allocation for those.
     if t.len() == 3 && t.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Some(match t {
+        return plain(match t {
             "USD" => Cow::Borrowed("USD"),
             "EUR" => Cow::Borrowed("EUR"),
             "GBP" => Cow::Borrowed("GBP"),
@@ -252,9 +353,17 @@ pub fn normalize_currency(raw: &str) -> Option<Cow<'static, str>> {
         "£" | "gbp" | "pound" | "pounds" => "GBP",
         "ریال" | "ريال" | "﷼" | "irr" | "rial" | "rials" => "IRR",
         "تومان" | "toman" | "tomans" | "irt" => "IRT",
-        _ => return Some(Cow::Owned(t.to_uppercase())),
+        _ => {
+            return match crate::mapping::currency_word_hint(t) {
+                Some(code) => Some(CurrencyUnit {
+                    code: Cow::Borrowed(code),
+                    scale: crate::mapping::amount_scale_hint(t).unwrap_or(1),
+                }),
+                None => plain(Cow::Owned(t.to_uppercase())),
+            };
+        }
     };
-    Some(Cow::Borrowed(code))
+    plain(Cow::Borrowed(code))
 }
 
 fn is_cancellation_invoice(order_id: &str) -> bool {
@@ -297,22 +406,32 @@ impl Converter for SalesConverter {
         };
         let qty = self
             .quantities
-            .parse(cell(rec, c.quantity))
+            .parse_quantity(cell(rec, c.quantity))
             .map_err(|_| RowReject::at("bad_number", c.quantity))?;
-        let row_currency = normalize_currency(cell(rec, c.currency));
-        let iranian = row_currency
-            .as_deref()
-            .or(self.header_currency)
-            .or(self.file_currency.as_deref())
-            .is_some_and(|c| matches!(c, "IRT" | "IRR"));
-        let price = self.money(rec, c.unit_price, iranian)?.map(|mut p| {
-            p.value *= self.price_scale;
-            p
-        });
-        let amount = self.money(rec, c.line_amount, iranian)?.map(|mut a| {
-            a.value *= self.amount_scale;
-            a
-        });
+        let order_id = id_value(cell(rec, c.order_id));
+        let unit = self.row_unit(cell(rec, c.currency), order_id.as_deref());
+        let iranian = unit
+            .as_ref()
+            .is_some_and(|u| matches!(u.code.as_ref(), "IRT" | "IRR"));
+        // The unit size comes from the most specific place that states one: the amount cell
+        // itself ("۸۰ هزار تومان", applied by the parser), else the currency column ("IRHT",
+        // "هزار تومان"), else the header ("مبلغ (هزار تومان)"). A plain code such as "IRT" says
+        // which currency, not the unit size, so the header's still applies next to it.
+        let column_scale = unit.as_ref().map_or(1, |u| u.scale);
+        let scaled = |n: crate::values::ParsedNumber, header_scale: f64| crate::values::ParsedNumber {
+            value: match (n.scaled, column_scale) {
+                (true, _) => n.value,
+                (false, 1) => n.value * header_scale,
+                (false, s) => n.value * f64::from(s),
+            },
+            ..n
+        };
+        let price = self
+            .money(rec, c.unit_price, iranian)?
+            .map(|p| scaled(p, self.price_scale));
+        let amount = self
+            .money(rec, c.line_amount, iranian)?
+            .map(|a| scaled(a, self.amount_scale));
         let quantity = match (qty, amount) {
             (Some(q), _) => q.value,
             // One row = one purchase of the stated amount.
@@ -336,27 +455,33 @@ impl Converter for SalesConverter {
         if !quantity.is_finite() || !line_amount.is_finite() {
             return Err(RowReject::at("bad_number", c.quantity));
         }
-        let currency: Option<Cow<'_, str>> = amount
-            .and_then(|a| a.currency)
-            .or(price.and_then(|p| p.currency))
-            .map(Cow::Borrowed)
-            .or(row_currency)
-            .or(self.header_currency.map(Cow::Borrowed))
-            .or(self.file_currency.as_deref().map(Cow::Borrowed));
-        let order_id = id_value(cell(rec, c.order_id));
-        let currency = match (currency, order_id.as_deref()) {
-            (Some(cur), Some(o)) => {
-                if self.order_currency.0 != o || self.order_currency.1 != cur {
-                    self.order_currency.0.clear();
-                    self.order_currency.0.push_str(o);
-                    self.order_currency.1.clear();
-                    self.order_currency.1.push_str(&cur);
-                }
-                Some(cur)
+        let column_unit = unit.unwrap_or(CurrencyUnit {
+            code: Cow::Borrowed(""),
+            scale: 1,
+        });
+        let currency: Option<Cow<'static, str>> =
+            match amount.and_then(|a| a.currency).or(price.and_then(|p| p.currency)) {
+                Some(code) => Some(Cow::Borrowed(code)),
+                None if column_unit.code.is_empty() => None,
+                None => Some(column_unit.code.clone()),
+            };
+        if let (Some(cur), Some(o)) = (&currency, order_id.as_deref()) {
+            // The unit size travels with the currency only when the row's amounts were in it.
+            let scale = if *cur == column_unit.code {
+                column_unit.scale
+            } else {
+                1
+            };
+            let (order, last) = &mut self.order_currency;
+            if order != o || last.code != *cur || last.scale != scale {
+                order.clear();
+                order.push_str(o);
+                *last = CurrencyUnit {
+                    code: cur.clone(),
+                    scale,
+                };
             }
-            (None, Some(o)) if self.order_currency.0 == o => Some(Cow::Owned(self.order_currency.1.clone())),
-            (cur, _) => cur,
-        };
+        }
         let status = text(rec, c.status).map(normalize_status);
         let is_return = quantity < 0.0
             || line_amount < 0.0
@@ -376,8 +501,8 @@ impl Converter for SalesConverter {
         b.unit_price.append_option(price.map(|p| p.value));
         b.line_amount.append_value(line_amount);
         b.currency.append(currency.as_deref());
-        b.country.append(text(rec, c.country));
-        b.city.append(text(rec, c.city));
+        b.country.append(grouped_text(rec, c.country).as_deref());
+        b.city.append(grouped_text(rec, c.city).as_deref());
         b.channel.append(text(rec, c.channel));
         b.status.append(status.as_ref().map(|(s, _)| s.as_str()));
         b.is_return.append_value(is_return);
@@ -452,15 +577,73 @@ mod tests {
         assert_eq!(normalize_status("partially_refunded"), ("refunded".into(), true));
         assert_eq!(normalize_status("Paid"), ("paid".into(), false));
         assert_eq!(normalize_status("Weird"), ("weird".into(), false));
+        assert_eq!(normalize_status("On-Hold"), ("pending".into(), false));
+    }
+
+    /// Persian returns and cancellations are what keeps them out of revenue; spelling variants
+    /// (ZWNJ or space, Arabic or Persian yeh and kaf) are folded before the lookup.
+    #[test]
+    fn persian_statuses() {
+        for (raw, canon, is_return) in [
+            ("برگشت از فروش", "returned", true),
+            ("برگشت‌از‌فروش", "returned", true),
+            ("مرجوع شده", "returned", true),
+            ("ابطال شده", "cancelled", true),
+            ("کنسل شده", "cancelled", true),
+            ("لغو\u{200c}شده", "cancelled", true),
+            ("لغو شده توسط مشتری", "cancelled", true),
+            ("Cancelled by customer", "cancelled", true),
+            ("مسترد شده", "refunded", true),
+            ("بازپرداخت شده", "refunded", true),
+            ("تحویل داده شده", "completed", false),
+            ("تحويل شده", "completed", false),
+            ("ارسال شده", "completed", false),
+            ("پرداخت\u{200c}شده", "paid", false),
+            ("در انتظار پرداخت", "pending", false),
+            ("در حال انجام", "pending", false),
+        ] {
+            assert_eq!(normalize_status(raw), (canon.into(), is_return), "{raw}");
+        }
+        // An agent alone, or an unknown status with one, is kept as written.
+        assert_eq!(normalize_status("توسط مشتری"), ("توسط مشتری".into(), false));
+        assert_eq!(normalize_status("Held by bank"), ("held by bank".into(), false));
+        assert_eq!(normalize_status("لغو نشده"), ("لغو نشده".into(), false));
+    }
+
+    fn unit(raw: &str) -> Option<(String, u32)> {
+        normalize_currency(raw).map(|u| (u.code.into_owned(), u.scale))
     }
 
     #[test]
     fn currencies() {
-        assert_eq!(normalize_currency("تومان").as_deref(), Some("IRT"));
-        assert_eq!(normalize_currency("ريال").as_deref(), Some("IRR"));
-        assert_eq!(normalize_currency("eur").as_deref(), Some("EUR"));
-        assert_eq!(normalize_currency("chf").as_deref(), Some("CHF"));
-        assert_eq!(normalize_currency(" "), None);
+        let one = |code: &str| Some((code.to_string(), 1));
+        assert_eq!(unit("تومان"), one("IRT"));
+        assert_eq!(unit("ريال"), one("IRR"));
+        assert_eq!(unit("eur"), one("EUR"));
+        assert_eq!(unit("chf"), one("CHF"));
+        assert_eq!(unit("XAU"), one("XAU"));
+        assert_eq!(unit("R$"), one("R$"));
+        assert_eq!(unit("A$"), one("A$"));
+        assert_eq!(unit(" "), None);
+    }
+
+    /// Persian currency words are Toman and Rial, not unknown currencies; thousand-Toman and
+    /// thousand-Rial units carry their × 1000.
+    #[test]
+    fn persian_currency_words_and_units() {
+        let one = |code: &str| Some((code.to_string(), 1));
+        for raw in ["ت", "تومن", "تومان ایران", "تومان ايران"] {
+            assert_eq!(unit(raw), one("IRT"), "{raw}");
+        }
+        for raw in ["ریال ایران", "﷼"] {
+            assert_eq!(unit(raw), one("IRR"), "{raw}");
+        }
+        let thousand = |code: &str| Some((code.to_string(), 1000));
+        assert_eq!(unit("IRHT"), thousand("IRT"));
+        assert_eq!(unit("irht"), thousand("IRT"));
+        assert_eq!(unit("هزار تومان"), thousand("IRT"));
+        assert_eq!(unit("IRHR"), thousand("IRR"));
+        assert_eq!(unit("هزار ریال"), thousand("IRR"));
     }
 
     #[test]
