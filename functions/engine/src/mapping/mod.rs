@@ -322,6 +322,17 @@ fn header_forms(h: &str) -> Vec<String> {
     if let Some(rest) = without_currency(h) {
         push(&mut forms, normalize_header(&rest));
     }
+    // A nested JSON field ("order.customer.id"): its last two keys, and those two the other way
+    // round, which is how Persian says it ("مشتری.کد" is the "کد مشتری", the customer's code).
+    if !h.contains(' ')
+        && let Some((parent, key)) = h.rsplit_once('.')
+    {
+        let parent = parent.rsplit('.').next().unwrap_or(parent);
+        if !parent.is_empty() && !key.is_empty() {
+            push(&mut forms, normalize_header(&format!("{parent} {key}")));
+            push(&mut forms, normalize_header(&format!("{key} {parent}")));
+        }
+    }
     forms
 }
 
@@ -939,6 +950,28 @@ mod tests {
         let m = check(Dataset::Sales, &e);
         assert_complete(Dataset::Sales, &m, &e);
         assert_eq!(m.column_of(OrderDate), Some(15));
+    }
+
+    #[test]
+    fn nested_json_fields_in_either_word_order() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let m = map_headers(
+            &h(&["سفارش.شماره", "سفارش.مشتری.کد", "تاریخ", "مبلغ"]),
+            Dataset::Sales,
+            None,
+        );
+        assert_eq!(m.columns[0], Some(Field::OrderId), "{m:?}");
+        assert_eq!(m.columns[1], Some(Field::CustomerId), "{m:?}");
+        let m = map_headers(
+            &h(&["order.customer.id", "order.date", "line.amount"]),
+            Dataset::Sales,
+            None,
+        );
+        assert_eq!(m.columns[0], Some(Field::CustomerId), "{m:?}");
+        assert_eq!(m.columns[1], Some(Field::OrderDate), "{m:?}");
+        // A dot that is an abbreviation, not a path, is left alone.
+        let m = map_headers(&h(&["Nr.", "Qty.", "Datum"]), Dataset::Sales, None);
+        assert_eq!(m.columns[1], Some(Field::Quantity), "{m:?}");
     }
 
     #[test]
