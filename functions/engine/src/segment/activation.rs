@@ -205,8 +205,12 @@ pub(super) fn build<'a>(
             leads_excluded += 1;
             continue;
         }
-        let f = match m {
-            Some(i) => fits[i],
+        // The grade's letter is how much the person resembles the best customers and its digit
+        // how engaged they are, so the letter takes the fit without engagement (a buyer's fit
+        // has none); ideal_customers.csv ranks people without purchases with it added.
+        let profile_fit = match m {
+            Some(i) if r.customers[i].behaviour.is_some() => fits[i],
+            Some(i) => icp.customer_fit(i, None).fit,
             None => {
                 let f = icp.lead_fit(s.job_title.as_deref(), Some(engagement(&s, cfg)));
                 ideal.push(IdealRow {
@@ -217,12 +221,12 @@ pub(super) fn build<'a>(
                     segment: "",
                     stage: "",
                 });
-                f.fit
+                icp.lead_fit(s.job_title.as_deref(), None).fit
             }
         };
         lead_rows.push(LeadRow {
-            grade: leads::grade(f, s.band),
-            fit: f,
+            grade: leads::grade(profile_fit, s.band),
+            fit: profile_fit,
             score: s,
         });
     }

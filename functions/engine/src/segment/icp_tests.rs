@@ -558,13 +558,20 @@ fn lead_score_rows_and_grades() {
         ),
         ("lead1@example.com", "CEO", "2024-06-02")
     );
-    // Fit: CEO smoothed lift ((3 + 10·3/17)/(4 + 10))/(3/17) plus engagement 152/200.
+    // Fit: CEO smoothed lift ((3 + 10·3/17)/(4 + 10))/(3/17); the engagement (152/200) is the
+    // grade's digit, not part of its letter.
     let pb: f64 = 3.0 / 17.0;
-    let raw = (((3.0 + 10.0 * pb) / 14.0) / pb).ln() + 152.0 / 200.0;
+    let raw = (((3.0 + 10.0 * pb) / 14.0) / pb).ln();
     let fit = 100.0 / (1.0 + (-raw).exp());
     assert_eq!(l1["fit"], format!("{fit:.1}"));
-    assert_eq!(l1["fit"], "80.5");
-    assert_eq!(l1["grade"], "A2");
+    assert_eq!(l1["fit"], "65.9");
+    assert_eq!(l1["grade"], "B2");
+    // ideal_customers.csv ranks the lead with its engagement added.
+    let ranked = read_csv(&s.out.join("ideal_customers.csv"));
+    let ranked_l1 = ranked.iter().find(|r| r["id"] == l1["contact_id"]).unwrap();
+    let with_engagement = 100.0 / (1.0 + (-(raw + 152.0 / 200.0)).exp());
+    assert_eq!(ranked_l1["fit"], format!("{with_engagement:.1}"));
+    assert_eq!(ranked_l1["fit"], "80.5");
     let l3 = leads.iter().find(|r| r["contact_id"] == "L-3").unwrap();
     assert_eq!(
         (l3["score"].as_str(), l3["band"].as_str(), l3["grade"].as_str()),
