@@ -38,7 +38,8 @@ pub struct IngestArgs {
     /// IANA time zone of naive timestamps (default: SEGFLOW_TIMEZONE or UTC).
     #[arg(long)]
     pub timezone: Option<String>,
-    /// How to read dates like 03/04/2024: auto, day-first or month-first.
+    /// How to read dates like 03/04/2024: auto, day-first, month-first, or jalali-year-first
+    /// (02/07/15 is 1402/07/15).
     #[arg(long)]
     pub date_order: Option<String>,
 }

@@ -77,8 +77,9 @@ pub fn parse_date_order(s: &str) -> Result<DateOrder, ConfigError> {
         "auto" => Ok(DateOrder::Auto),
         "day-first" | "dmy" => Ok(DateOrder::DayFirst),
         "month-first" | "mdy" => Ok(DateOrder::MonthFirst),
+        "jalali-year-first" | "jalali-ymd" => Ok(DateOrder::JalaliYearFirst),
         other => Err(ConfigError(format!(
-            "date order must be auto, day-first or month-first, not {other:?}"
+            "date order must be auto, day-first, month-first or jalali-year-first, not {other:?}"
         ))),
     }
 }
@@ -101,6 +102,8 @@ mod tests {
         assert_eq!(c.date_order, DateOrder::MonthFirst);
         assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_TIMEZONE", "Mars/Olympus")])).is_err());
         assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_DATE_ORDER", "sideways")])).is_err());
+        let c = IngestConfig::from_lookup(env(&[("SEGFLOW_DATE_ORDER", "jalali-year-first")])).unwrap();
+        assert_eq!(c.date_order, DateOrder::JalaliYearFirst);
         assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_MAX_INPUT_BYTES", "lots")])).is_err());
     }
 }

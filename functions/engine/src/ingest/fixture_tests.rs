@@ -412,6 +412,33 @@ fn a_return_never_adds_revenue() {
     assert_eq!(floats(&b, "line_amount"), [20.0, -20.0, -3.0]);
 }
 
+/// Persian shop software writes short dates year first with a two-digit Jalali year; read as
+/// d/m/yy or m/d/yy they land between 2001 and 2029, out of order, and nothing says so.
+#[test]
+fn short_jalali_dates_in_a_persian_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("faktor.csv");
+    std::fs::write(
+        &path,
+        "شماره فاکتور,کد مشتری,تاریخ,تعداد,مبلغ\n1,۱۰۱,02/07/15,1,100000\n2,۱۰۲,02/08/01,1,200000\n3,۱۰۱,02/12/29,2,150000\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "faktor.csv", &IngestOptions::default());
+    assert_eq!(
+        out.report.parsing.as_ref().unwrap().date_format,
+        "jalali-year-first"
+    );
+    // 1402/07/15, 1402/08/01 and 1402/12/29 at midnight in UTC (the default zone).
+    assert_eq!(
+        times(&batches(&out)),
+        [
+            "2023-10-07T00:00:00+00:00",
+            "2023-10-23T00:00:00+00:00",
+            "2024-03-19T00:00:00+00:00"
+        ]
+    );
+}
+
 /// Each sheet's header says its unit: Rial for two months, then Toman, then thousands of Rial.
 #[test]
 fn a_later_sheet_in_another_currency_keeps_its_currency() {

@@ -204,7 +204,12 @@ fn run(
     };
     let mut date_order = opts.date_order;
     if let (Some(dc), DateOrder::Auto) = (date_col, opts.date_order) {
-        date_order = decide_date_order(&good, dc, whole_file_sampled, || {
+        let persian = headers.iter().any(|h| h.chars().any(is_arabic_script))
+            || good
+                .iter()
+                .filter_map(|r| r.get(dc))
+                .any(|v| v.chars().any(is_arabic_script));
+        date_order = decide_date_order(&good, dc, persian, whole_file_sampled, || {
             Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source)
         })?;
     }
@@ -377,10 +382,13 @@ fn abc(v: &str) -> Option<(u32, u32, i32)> {
 /// be read one way (`13/01`) decides, first in the sample, then — for a file larger than the
 /// sample — further down the file; else the reading under which the dates run closest to
 /// chronological order (exports are written in date order: 12/2 … 12/9 is a week of December, not
-/// eight months of 2011); else the configured default.
+/// eight months of 2011); else the configured default. In a Persian export (`persian`: Persian
+/// headers or digits) whose dates all have two-digit parts, Persian software's `yy/mm/dd` with a
+/// Jalali year ("02/07/15" is 1402/07/15) is a third reading, by the same test.
 fn decide_date_order(
     sample: &[Row<'_>],
     col: usize,
+    persian: bool,
     whole_file_sampled: bool,
     reopen: impl FnOnce() -> Result<Box<dyn RecordSource>>,
 ) -> Result<DateOrder> {
@@ -414,11 +422,51 @@ fn decide_date_order(
         }
         Some(total)
     };
-    Ok(match (jumps(true), jumps(false)) {
-        (Some(df), Some(mf)) if mf < df => DateOrder::MonthFirst,
-        (Some(df), Some(mf)) if df < mf => DateOrder::DayFirst,
+    let jalali_jumps = || -> Option<i64> {
+        let mut prev: Option<chrono::NaiveDate> = None;
+        let mut total = 0i64;
+        for v in values().filter(|v| abc(v).is_some()) {
+            let date = jalali_year_first(v)?;
+            if let Some(p) = prev {
+                total += (date - p).num_days().abs();
+            }
+            prev = Some(date);
+        }
+        Some(total)
+    };
+    let readings = [
+        (jumps(true), DateOrder::DayFirst),
+        (jumps(false), DateOrder::MonthFirst),
+        (persian.then(jalali_jumps).flatten(), DateOrder::JalaliYearFirst),
+    ];
+    let best = readings
+        .iter()
+        .filter_map(|(j, o)| j.map(|j| (j, *o)))
+        .min_by_key(|(j, _)| *j);
+    Ok(match best {
+        // A tie says nothing: the configured default decides.
+        Some((j, order)) if readings.iter().filter(|(k, _)| *k == Some(j)).count() == 1 => order,
         _ => DateOrder::Auto,
     })
+}
+
+/// An `a/b/c` date of two-digit parts read as Jalali `yy/mm/dd` (the pivot of two-digit Jalali
+/// years: "02" is 1402, "98" is 1398).
+fn jalali_year_first(v: &str) -> Option<chrono::NaiveDate> {
+    let v = normalize_digits(v.trim());
+    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 2 || m.len() > 2 || d.len() > 2 {
+        return None;
+    }
+    let y: i32 = y.parse().ok()?;
+    let y = if y < 70 { 1400 + y } else { 1300 + y };
+    crate::values::jalali::jalali_to_gregorian(y, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Letters of the Arabic script, in which Persian is written (and Persian digits).
+fn is_arabic_script(c: char) -> bool {
+    matches!(c, '\u{0600}'..='\u{06FF}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFC}')
 }
 
 #[cfg(test)]
@@ -450,23 +498,41 @@ mod tests {
             "12/9/2011 12:50",
         ]);
         assert_eq!(
-            decide_date_order(&list(&week_of_december), 0, true, never).unwrap(),
+            decide_date_order(&list(&week_of_december), 0, false, true, never).unwrap(),
             DateOrder::MonthFirst
         );
         let early_days = recs(&["01.02.2023", "03.02.2023", "07.02.2023", "10.02.2023"]);
         assert_eq!(
-            decide_date_order(&list(&early_days), 0, true, never).unwrap(),
+            decide_date_order(&list(&early_days), 0, false, true, never).unwrap(),
             DateOrder::DayFirst
         );
         let evidence = recs(&["12/2/2011", "12/13/2011"]);
         assert_eq!(
-            decide_date_order(&list(&evidence), 0, true, never).unwrap(),
+            decide_date_order(&list(&evidence), 0, false, true, never).unwrap(),
             DateOrder::Auto
         );
         let one_value = recs(&["05/06/2023"]);
         assert_eq!(
-            decide_date_order(&list(&one_value), 0, true, never).unwrap(),
+            decide_date_order(&list(&one_value), 0, false, true, never).unwrap(),
             DateOrder::Auto
+        );
+        // Short Jalali dates (1402/07/15 … 1402/12/29): read as d/m/yy or m/d/yy they jump
+        // between 2001 and 2029.
+        let short_jalali = recs(&["02/07/15", "02/08/01", "02/09/20", "02/12/29"]);
+        assert_eq!(
+            decide_date_order(&list(&short_jalali), 0, true, true, never).unwrap(),
+            DateOrder::JalaliYearFirst
+        );
+        // Only in a Persian export: elsewhere the two Gregorian readings compete as before.
+        assert_ne!(
+            decide_date_order(&list(&short_jalali), 0, false, true, never).unwrap(),
+            DateOrder::JalaliYearFirst
+        );
+        // Gregorian short dates in a Persian export keep their reading (a week of December 2011).
+        let week = recs(&["12/02/11", "12/05/11", "12/07/11", "12/09/11"]);
+        assert_eq!(
+            decide_date_order(&list(&week), 0, true, true, never).unwrap(),
+            DateOrder::MonthFirst
         );
     }
 

@@ -32,6 +32,9 @@ pub enum DateOrder {
     Auto,
     DayFirst,
     MonthFirst,
+    /// `yy/mm/dd` with a two-digit Jalali year ("02/07/15" is 1402/07/15), as Persian software
+    /// writes short dates.
+    JalaliYearFirst,
 }
 
 /// The dominant way a column is written; decides how bare numbers are read and what the ingest
@@ -66,6 +69,8 @@ impl Style {
 pub struct DateParser {
     style: Style,
     day_first: bool,
+    /// `a/b/c` with two-digit parts is a Jalali `yy/mm/dd` ([`DateOrder::JalaliYearFirst`]).
+    jalali_year_first: bool,
     tz: Tz,
     /// The zone's offset when it never changes (UTC, Etc/GMT+3, ...): converting then needs no
     /// transition lookup.
@@ -92,6 +97,7 @@ impl DateParser {
         DateParser {
             style: Style::Dmy,
             day_first: order != DateOrder::MonthFirst,
+            jalali_year_first: order == DateOrder::JalaliYearFirst,
             tz,
             fixed: fixed_offset(tz),
         }
@@ -138,6 +144,7 @@ impl DateParser {
         DateParser {
             style,
             day_first,
+            jalali_year_first: order == DateOrder::JalaliYearFirst,
             tz,
             fixed: fixed_offset(tz),
         }
@@ -194,6 +201,7 @@ impl DateParser {
         match self.style {
             Style::Iso => "iso-8601",
             Style::Jalali => "jalali",
+            Style::Dmy if self.jalali_year_first => "jalali-year-first",
             Style::Dmy if self.day_first => "day-first",
             Style::Dmy => "month-first",
             Style::MonthName => "month-name",
@@ -324,6 +332,7 @@ impl DateParser {
                     let (a, b, c) = (a as u32, *b as u32, c as u32);
                     let date = match (a_len, c_len) {
                         (4, 1 | 2) => ymd4(a as i32, b, c)?,
+                        (2, 1 | 2) if self.jalali_year_first => jalali(expand_jalali_year(a), b, c)?,
                         (1 | 2, 2 | 4) => {
                             let year = if c_len == 2 { expand_year(c) } else { c as i32 };
                             if JALALI_YEARS.contains(&year) {
@@ -1850,6 +1859,20 @@ mod tests {
         assert_eq!(date(&p, "\u{00A0}2023-11-04\u{00A0}"), day(2023, 11, 4));
         assert_eq!(ok(&p, "2023-11-04\u{00A0}14:30"), utc(2023, 11, 4, 14, 30, 0));
         assert_eq!(ok(&p, "2023-11-04   14:30"), utc(2023, 11, 4, 14, 30, 0));
+    }
+
+    #[test]
+    fn short_jalali_dates_year_first() {
+        let p = DateParser::new(DateOrder::JalaliYearFirst, chrono_tz::UTC);
+        assert_eq!(date(&p, "02/07/15"), day(2023, 10, 7));
+        assert_eq!(date(&p, "۰۲/۱۲/۲۹"), day(2024, 3, 19));
+        assert_eq!(date(&p, "98-1-5"), day(2019, 3, 25));
+        // Four-digit years keep their own reading.
+        assert_eq!(date(&p, "1402/07/15"), day(2023, 10, 7));
+        assert_eq!(date(&p, "15/07/1402"), day(2023, 10, 7));
+        assert_eq!(p.describe(), "jalali-year-first");
+        // Esfand 30 only in a leap year.
+        assert!(p.parse_date("02/12/30").is_err());
     }
 
     #[test]
