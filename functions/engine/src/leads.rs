@@ -64,11 +64,9 @@ fn title_words(text: &str) -> Vec<String> {
     let mut norm = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            'ي' | 'ى' => norm.push('ی'),
-            'ك' => norm.push('ک'),
             // Tatweel only stretches a word on screen.
             'ـ' => {}
-            c => norm.extend(c.to_lowercase()),
+            c => norm.extend(crate::values::persian_letter(c).to_lowercase()),
         }
     }
     norm.split(|c: char| !c.is_alphanumeric())

@@ -409,24 +409,12 @@ fn decide_date_order(
             rows.clear();
         }
     }
-    let jumps = |day_first: bool| -> Option<i64> {
-        let mut prev: Option<chrono::NaiveDate> = None;
-        let mut total = 0i64;
-        for (a, b, y) in values().filter_map(abc) {
-            let (d, m) = if day_first { (a, b) } else { (b, a) };
-            let date = chrono::NaiveDate::from_ymd_opt(y, m, d)?;
-            if let Some(p) = prev {
-                total += (date - p).num_days().abs();
-            }
-            prev = Some(date);
-        }
-        Some(total)
-    };
-    let jalali_jumps = || -> Option<i64> {
+    // Days between consecutive dates under one reading; None when a value is no date under it.
+    let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| -> Option<i64> {
         let mut prev: Option<chrono::NaiveDate> = None;
         let mut total = 0i64;
         for v in values().filter(|v| abc(v).is_some()) {
-            let date = jalali_year_first(v)?;
+            let date = read(v)?;
             if let Some(p) = prev {
                 total += (date - p).num_days().abs();
             }
@@ -434,10 +422,20 @@ fn decide_date_order(
         }
         Some(total)
     };
+    let gregorian = |day_first: bool| {
+        move |v: &str| {
+            let (a, b, y) = abc(v)?;
+            let (d, m) = if day_first { (a, b) } else { (b, a) };
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+        }
+    };
     let readings = [
-        (jumps(true), DateOrder::DayFirst),
-        (jumps(false), DateOrder::MonthFirst),
-        (persian.then(jalali_jumps).flatten(), DateOrder::JalaliYearFirst),
+        (jumps(&gregorian(true)), DateOrder::DayFirst),
+        (jumps(&gregorian(false)), DateOrder::MonthFirst),
+        (
+            persian.then(|| jumps(&jalali_year_first)).flatten(),
+            DateOrder::JalaliYearFirst,
+        ),
     ];
     let best = readings
         .iter()
@@ -459,9 +457,11 @@ fn jalali_year_first(v: &str) -> Option<chrono::NaiveDate> {
     if y.len() != 2 || m.len() > 2 || d.len() > 2 {
         return None;
     }
-    let y: i32 = y.parse().ok()?;
-    let y = if y < 70 { 1400 + y } else { 1300 + y };
-    crate::values::jalali::jalali_to_gregorian(y, m.parse().ok()?, d.parse().ok()?)
+    crate::values::jalali::jalali_to_gregorian(
+        crate::values::date::expand_jalali_year(y.parse().ok()?),
+        m.parse().ok()?,
+        d.parse().ok()?,
+    )
 }
 
 /// Letters of the Arabic script, in which Persian is written (and Persian digits).

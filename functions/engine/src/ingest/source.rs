@@ -13,7 +13,7 @@ use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
 use crate::error::{EngineError, Result};
-use crate::mapping::header_score;
+use crate::mapping::{ColumnMapping, header_score};
 use crate::schema::Dataset;
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
@@ -357,6 +357,13 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     let mut offset = 0u64;
     let mut preamble_rows = 0u64;
     let primary_visible = sheets[primary].visible;
+    // The fields the headers map to: how a later sheet's columns are found and their units read.
+    let fields = |h: &[String]| {
+        dataset
+            .or(guessed)
+            .map(|d| crate::mapping::map_headers(h, d, None))
+    };
+    let mine = fields(&header);
     for (i, sheet) in sheets.into_iter().enumerate() {
         let skipped = match i.cmp(&primary) {
             std::cmp::Ordering::Less => Err("before the sheet with the export"),
@@ -366,11 +373,12 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             // A hidden copy is a backup, not more orders.
             _ if primary_visible && !sheet.visible => Err("hidden"),
             std::cmp::Ordering::Greater => {
-                let theirs = header_of_rows(&sheet.rows, headers[i].0);
-                column_order(&header, &theirs, dataset.or(guessed))
+                let other = header_of_rows(&sheet.rows, headers[i].0);
+                let theirs = fields(&other);
+                column_order(&header, &other, mine.as_ref(), theirs.as_ref())
                     .ok_or("its header lacks columns of the export sheet")
                     .and_then(|order| {
-                        let units = sheet_units(&header, &theirs, &order, dataset.or(guessed))?;
+                        let units = sheet_units(&header, &other, &order, mine.as_ref(), theirs.as_ref())?;
                         Ok((order, units))
                     })
             }
@@ -424,9 +432,13 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
 /// Where each column of the export sheet is in a later sheet: under the same header, else under
 /// a header for the same field ("Invoice" for "Order ID", columns in another order). `None`
 /// when the later sheet lacks a column the export sheet maps: it is something else (a summary).
-fn column_order(export: &[String], other: &[String], dataset: Option<Dataset>) -> Option<Vec<Option<usize>>> {
-    let fields = |h: &[String]| dataset.map(|d| crate::mapping::map_headers(h, d, None));
-    let (mine, theirs) = (fields(export), fields(other));
+/// `mine` and `theirs` are the two headers' fields, when the dataset is known.
+fn column_order(
+    export: &[String],
+    other: &[String],
+    mine: Option<&ColumnMapping>,
+    theirs: Option<&ColumnMapping>,
+) -> Option<Vec<Option<usize>>> {
     export
         .iter()
         .enumerate()
@@ -434,9 +446,9 @@ fn column_order(export: &[String], other: &[String], dataset: Option<Dataset>) -
             if let Some(j) = other.iter().position(|o| o == h) {
                 return Some(Some(j));
             }
-            match mine.as_ref().and_then(|m| m.columns[i]) {
-                Some(f) => theirs.as_ref()?.column_of(f).map(Some),
-                None if dataset.is_some() => Some(None),
+            match mine.and_then(|m| m.columns[i]) {
+                Some(f) => theirs?.column_of(f).map(Some),
+                None if mine.is_some() => Some(None),
                 // Without a dataset, only the same header names say the sheets match.
                 None => None,
             }
@@ -453,15 +465,12 @@ fn sheet_units(
     export: &[String],
     other: &[String],
     order: &[Option<usize>],
-    dataset: Option<Dataset>,
+    mine: Option<&ColumnMapping>,
+    theirs: Option<&ColumnMapping>,
 ) -> std::result::Result<Vec<Option<String>>, &'static str> {
-    let Some(d) = dataset else {
+    let (Some(mine), Some(theirs)) = (mine, theirs) else {
         return Ok(vec![None; export.len()]);
     };
-    let (mine, theirs) = (
-        crate::mapping::map_headers(export, d, None),
-        crate::mapping::map_headers(other, d, None),
-    );
     let scale = |h: &str| crate::mapping::amount_scale_hint(h).unwrap_or(1);
     (0..export.len())
         .map(|i| {

@@ -72,21 +72,29 @@ impl Currencies {
         out
     }
 
+    /// The units the used rows are summed in, sorted, each once; rows without a currency have
+    /// none.
+    fn used_units(&self) -> Vec<&str> {
+        let mut units: Vec<&str> = self
+            .seen
+            .iter()
+            .filter(|s| s.3 > 0)
+            .filter_map(|s| s.2.as_deref())
+            .collect();
+        units.sort_unstable();
+        units.dedup();
+        units
+    }
+
     /// The one unit every used amount is summed in, when there is one and it has a name: a
     /// currency code (Toman for Rial and Toman), or with rates the code quoted at exactly 1.
     /// Rows without a currency do not count against it: they are taken to be in the shop's own.
     pub(super) fn unit(&self) -> Option<String> {
-        let mut units = self
-            .seen
-            .iter()
-            .filter(|s| s.3 > 0)
-            .filter_map(|s| s.2.as_deref());
-        let first = units.next()?;
-        if units.any(|u| u != first) {
+        let [only] = self.used_units()[..] else {
             return None;
-        }
-        if first != REPORTING {
-            return Some(first.to_string());
+        };
+        if only != REPORTING {
+            return Some(only.to_string());
         }
         let mut at_one = self.rates.iter().filter(|(_, r)| **r == 1.0).map(|(c, _)| c);
         match (at_one.next(), at_one.next()) {
@@ -98,14 +106,7 @@ impl Currencies {
     /// A warning when used rows are summed in more than one unit. Rows without a currency are
     /// taken to be in the shop's own and are no reason to warn.
     pub(super) fn warning(&self) -> Option<String> {
-        let mut units: Vec<&str> = self
-            .seen
-            .iter()
-            .filter(|s| s.3 > 0)
-            .filter_map(|s| s.2.as_deref())
-            .collect();
-        units.sort_unstable();
-        units.dedup();
+        let units = self.used_units();
         (units.len() > 1).then(|| {
             format!(
                 "amounts in {} are added together at face value, so monetary values, order values and \

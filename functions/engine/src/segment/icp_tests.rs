@@ -20,7 +20,7 @@ use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMi
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
 
-use super::tests::{Line, by_id, checked, date, l, micros, read_csv, write_sales};
+use super::tests::{Line, by_id, checked, date, l, micros, read_csv, read_json, write_sales};
 use super::*;
 
 fn lines() -> Vec<Line> {
@@ -261,10 +261,6 @@ fn params(m: usize) -> SegmentParams {
     let mut p = checked("2024-06-30", Some(3)).params().clone();
     p.min_group_size = m;
     p
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 fn trait_row<'a>(group: &'a Value, name: &str, value: &str) -> Option<&'a Value> {

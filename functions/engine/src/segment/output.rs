@@ -64,9 +64,13 @@ fn push_fixed(buf: &mut String, v: f64, decimals: usize) {
 /// The value [`fixed`] prints, so that a figure reads the same in the JSON files as in the CSV
 /// and Markdown ones (scaling by 10^d first rounded 103.165, stored as 103.16499…, up to 103.17).
 pub(super) fn round(v: f64, decimals: i32) -> f64 {
-    let r = fixed(v, usize::try_from(decimals).unwrap_or(0))
-        .parse()
-        .unwrap_or(v);
+    let decimals = usize::try_from(decimals).unwrap_or(0);
+    // Every person's fit is rounded: the digits `fixed` would print, without printing them. A
+    // correctly rounded division of the digits by the scale is the value parsing them gives.
+    let r = match fast_digits(v, decimals) {
+        Some((n, scale)) => (n as f64 / scale as f64).copysign(v),
+        None => fixed(v, decimals).parse().unwrap_or(v),
+    };
     if r == 0.0 { 0.0 } else { r }
 }
 
@@ -84,23 +88,9 @@ fn date_str(days: i32) -> String {
 /// where the result could differ from the exact formatting. The customers file prints ~2 M
 /// decimals, and exact float formatting was the largest cost of writing it.
 fn push_fixed_fast(buf: &mut String, v: f64, decimals: usize) -> bool {
-    const SCALE: [u64; 4] = [1, 10, 100, 1000];
-    let Some(&scale) = SCALE.get(decimals) else {
+    let Some((n, scale)) = fast_digits(v, decimals) else {
         return false;
     };
-    // Exact powers of ten: the product carries one rounding, under 2^-53 of it, i.e. below
-    // 1.2e-7 for products under 1e9.
-    let x = v.abs() * scale as f64;
-    if !x.is_finite() || x >= 1e9 {
-        return false;
-    }
-    let whole = x.floor();
-    let frac = x - whole;
-    // Near a tie, that rounding could decide the last digit: leave it to the exact path.
-    if (frac - 0.5).abs() < 1e-6 {
-        return false;
-    }
-    let n = whole as u64 + u64::from(frac > 0.5);
     if n != 0 && v.is_sign_negative() {
         buf.push('-');
     }
@@ -115,6 +105,26 @@ fn push_fixed_fast(buf: &mut String, v: f64, decimals: usize) -> bool {
         buf.push_str(f);
     }
     true
+}
+
+/// The digits of `|v|` at `decimals` places as an integer, with its scale (10^decimals), through
+/// float arithmetic; `None` where that could differ from exact formatting.
+fn fast_digits(v: f64, decimals: usize) -> Option<(u64, u64)> {
+    const SCALE: [u64; 4] = [1, 10, 100, 1000];
+    let scale = *SCALE.get(decimals)?;
+    // Exact powers of ten: the product carries one rounding, under 2^-53 of it, i.e. below
+    // 1.2e-7 for products under 1e9.
+    let x = v.abs() * scale as f64;
+    if !x.is_finite() || x >= 1e9 {
+        return None;
+    }
+    let whole = x.floor();
+    let frac = x - whole;
+    // Near a tie, that rounding could decide the last digit: leave it to the exact path.
+    if (frac - 0.5).abs() < 1e-6 {
+        return None;
+    }
+    Some((whole as u64 + u64::from(frac > 0.5), scale))
 }
 
 /// A day count since 1970-01-01 as chrono's `%Y-%m-%d` prints it, without parsing that format

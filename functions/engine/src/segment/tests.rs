@@ -254,6 +254,11 @@ pub(super) fn inputs(
     }
 }
 
+/// A JSON output.
+pub(super) fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// A CSV output as rows of header → value; checks the BOM on the way.
 pub(super) fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let bytes = std::fs::read(path).expect("read csv");
@@ -1334,8 +1339,7 @@ fn small_segments_are_suppressed_but_listed() {
     p.min_group_size = 100;
     let out = dir.path().join("out");
     run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
-    let segs: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("segments.json")).unwrap()).unwrap();
+    let segs = read_json(&out.join("segments.json"));
     let list = segs["segments"].as_array().unwrap();
     assert_eq!(list.len(), 3);
     for s in list {
@@ -1438,8 +1442,7 @@ fn a_small_best_segment_is_not_diluted_into_the_whole_base() {
         &out,
     )
     .unwrap();
-    let icp: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("ideal_customer_profile.json")).unwrap()).unwrap();
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
     // Under the 20 % asked for, but the next segment would make it everyone.
     assert_eq!(icp["ideal"]["customers"], 6, "{:#}", icp["ideal_rule"]);
     let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
@@ -1520,8 +1523,7 @@ fn one_small_group_takes_the_next_smallest_with_it() {
     p.min_group_size = 4;
     let out = dir.path().join("out");
     run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
-    let segs: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("segments.json")).unwrap()).unwrap();
+    let segs = read_json(&out.join("segments.json"));
     let csv = read_csv(&out.join("segments.csv"));
     let mut seen = Vec::new();
     for (s, row) in segs["segments"].as_array().unwrap().iter().zip(&csv) {

@@ -695,7 +695,7 @@ fn expand_year(yy: u32) -> i32 {
 }
 
 /// The same pivot for two-digit Jalali years ("۰۲" is 1402, "۹۸" is 1398).
-fn expand_jalali_year(yy: u32) -> i32 {
+pub(crate) fn expand_jalali_year(yy: u32) -> i32 {
     let yy = yy as i32;
     if yy < 70 { 1400 + yy } else { 1300 + yy }
 }

@@ -78,35 +78,35 @@ pub(crate) fn is_null_marker(s: &str) -> bool {
 /// Folds Arabic-script spelling variants onto one form, so that words typed on an Arabic keyboard
 /// (or by software that prefers Arabic code points) compare equal to the Persian spelling.
 pub(crate) fn fold_char(c: char) -> char {
-    match c {
-        // Arabic yeh and alef maksura -> Persian yeh.
-        '\u{064A}' | '\u{0649}' => '\u{06CC}',
-        // Arabic kaf -> Persian keheh.
-        '\u{0643}' => '\u{06A9}',
+    match persian_letter(c) {
         // Alef with madda or hamza -> bare alef: "آبان" is often typed "ابان".
         '\u{0622}' | '\u{0623}' | '\u{0625}' => '\u{0627}',
         // Waw with hamza -> waw: "مؤنث" and "مونث" are both common.
         '\u{0624}' => '\u{0648}',
+        folded => folded,
+    }
+}
+
+/// Arabic yeh (ي) and alef maksura (ى) as the Persian yeh ی, Arabic kaf (ك) as the Persian
+/// keheh ک: Windows-1256 software and Arabic keyboards write "تبريز" and "كرج" for the "تبریز"
+/// and "کرج" of everyone else. Narrower than [`fold_char`] (which is for lookups): alef forms and
+/// hamzas are real spelling in text that is kept and shown.
+pub(crate) fn persian_letter(c: char) -> char {
+    match c {
+        '\u{064A}' | '\u{0649}' => '\u{06CC}',
+        '\u{0643}' => '\u{06A9}',
         _ => c,
     }
 }
 
-/// Arabic yeh (ي), alef maksura (ى) and kaf (ك) as the Persian ی and ک, in text that is kept
-/// and shown: Windows-1256 software and Arabic keyboards write "تبريز" and "كرج" for the
-/// "تبریز" and "کرج" of everyone else, and a city, country or job title must not split in two.
-/// Narrower than [`fold_char`] (which is for lookups): alef forms and hamzas are real spelling.
-/// Borrows when there is nothing to fold.
+/// [`persian_letter`] over text that is kept and shown, so that a city, country or job title
+/// does not split in two. Borrows when there is nothing to fold.
 pub(crate) fn persian_letters(s: &str) -> std::borrow::Cow<'_, str> {
-    let fold = |c: char| match c {
-        '\u{064A}' | '\u{0649}' => '\u{06CC}',
-        '\u{0643}' => '\u{06A9}',
-        _ => c,
-    };
     // All three are encoded with lead byte 0xD9, so ASCII and most Persian text exit on a byte scan.
-    if !s.bytes().any(|b| b == 0xD9) || !s.chars().any(|c| fold(c) != c) {
+    if !s.bytes().any(|b| b == 0xD9) || !s.chars().any(|c| persian_letter(c) != c) {
         return std::borrow::Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(s.chars().map(fold).collect())
+    std::borrow::Cow::Owned(s.chars().map(persian_letter).collect())
 }
 
 #[cfg(test)]
