@@ -78,12 +78,7 @@ fn local_key(root: &Path, file: &Path, dataset: Option<Dataset>) -> String {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
-    let folder_dataset = file
-        .ancestors()
-        .skip(1)
-        .filter_map(|a| a.file_name())
-        .find_map(|n| Dataset::from_name(&n.to_string_lossy()));
-    match dataset.or(folder_dataset) {
+    match dataset.or_else(|| folder_dataset(file)) {
         Some(d) => {
             // The dataset folder moves to the front, where the key restates it; folders above it
             // (one per shop, say) are kept after it, so `shopA/sales/orders.csv` and
@@ -105,6 +100,14 @@ fn local_key(root: &Path, file: &Path, dataset: Option<Dataset>) -> String {
     }
 }
 
+/// The dataset a folder above `file` is named after (`…/sales/2023/orders.csv`).
+fn folder_dataset(file: &Path) -> Option<Dataset> {
+    file.ancestors()
+        .skip(1)
+        .filter_map(|a| a.file_name())
+        .find_map(|n| Dataset::from_name(&n.to_string_lossy()))
+}
+
 /// The files of a local input and the root their keys are relative to.
 fn local_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
     let path = PathBuf::from(input);
@@ -123,7 +126,7 @@ fn local_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
 /// The local files of each input (none for `s3://` inputs) with their keys, walked once. Two
 /// different files under one key would overwrite each other's rows: refused before anything is
 /// written.
-fn local_plan(inputs: &[String], dataset: Option<Dataset>) -> Result<Vec<Vec<(PathBuf, String)>>> {
+fn local_plan(inputs: &[String], opts: &IngestOptions) -> Result<Vec<Vec<(PathBuf, String)>>> {
     let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -140,6 +143,12 @@ fn local_plan(inputs: &[String], dataset: Option<Dataset>) -> Result<Vec<Vec<(Pa
         let (root, files) = local_files(input)?;
         let mut planned = Vec::with_capacity(files.len());
         for file in files {
+            // A loose file is keyed by the dataset its header shows, as an upload would be by its
+            // folder: else `ingest orders.csv` and `ingest --dataset sales orders.csv` would store
+            // the same file as two sources, its rows twice.
+            let dataset = opts.dataset.or_else(|| folder_dataset(&file)).or_else(|| {
+                segflow_engine::ingest::guess_dataset(&file, &file.to_string_lossy(), opts.limits)
+            });
             let key = local_key(&root, &file, dataset);
             let real = file.canonicalize().unwrap_or_else(|_| file.clone());
             match keyed.get(&real) {
@@ -174,7 +183,7 @@ fn local_plan(inputs: &[String], dataset: Option<Dataset>) -> Result<Vec<Vec<(Pa
 
 pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<()> {
     let opts = options(args)?;
-    let plan = local_plan(inputs, opts.dataset)?;
+    let plan = local_plan(inputs, &opts)?;
     let output = AnyStore::open(out).await;
     let work = tempfile::tempdir()?;
     let mut summaries: Vec<Summary> = Vec::new();
@@ -284,6 +293,30 @@ mod tests {
         assert_eq!(k("b", "b/incoming/sales/x.csv", None), "incoming/sales/x.csv");
     }
 
+    #[test]
+    fn a_loose_file_is_keyed_by_the_dataset_its_header_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("orders.csv");
+        std::fs::write(
+            &file,
+            "order_id,customer_id,order_date,quantity,unit_price\n1,c1,2023-01-02,1,10\n",
+        )
+        .unwrap();
+        let key = |dataset| {
+            let opts = IngestOptions {
+                dataset,
+                ..IngestOptions::default()
+            };
+            local_plan(&[file.display().to_string()], &opts).unwrap()[0][0]
+                .1
+                .clone()
+        };
+        assert_eq!(key(None), "incoming/sales/orders.csv");
+        assert_eq!(key(Some(Dataset::Sales)), "incoming/sales/orders.csv");
+        // The flag still wins over the header.
+        assert_eq!(key(Some(Dataset::Customers)), "incoming/customers/orders.csv");
+    }
+
     #[cfg(unix)]
     #[test]
     fn links_to_folders_are_not_followed() {
@@ -306,21 +339,31 @@ mod tests {
             std::fs::write(dir.path().join(shop).join("orders.csv"), "x").unwrap();
         }
         let file = |shop: &str| dir.path().join(shop).join("orders.csv").display().to_string();
-        let err = local_plan(&[file("a"), file("b")], None).unwrap_err().to_string();
+        let err = local_plan(&[file("a"), file("b")], &IngestOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("would both be stored as incoming/orders.csv"),
             "{err}"
         );
         // The same file twice is one source (the second is skipped as a duplicate later).
-        assert_eq!(local_plan(&[file("a"), file("a")], None).unwrap().len(), 2);
+        assert_eq!(
+            local_plan(&[file("a"), file("a")], &IngestOptions::default())
+                .unwrap()
+                .len(),
+            2
+        );
         // Their common folder keeps them apart.
-        let plan = local_plan(&[dir.path().display().to_string()], None).unwrap();
+        let plan = local_plan(&[dir.path().display().to_string()], &IngestOptions::default()).unwrap();
         let keys: Vec<&str> = plan[0].iter().map(|(_, k)| k.as_str()).collect();
         assert_eq!(keys, ["incoming/a/orders.csv", "incoming/b/orders.csv"]);
         // The same file alone and inside that folder would be two sources with the same rows.
-        let err = local_plan(&[file("a"), dir.path().display().to_string()], None)
-            .unwrap_err()
-            .to_string();
+        let err = local_plan(
+            &[file("a"), dir.path().display().to_string()],
+            &IngestOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("is given twice"), "{err}");
     }
 }

@@ -59,6 +59,15 @@ fn strings(b: &[RecordBatch], col: &str) -> Vec<Option<String>> {
         .collect()
 }
 
+fn bools(b: &[RecordBatch], col: &str) -> Vec<bool> {
+    b.iter()
+        .flat_map(|b| {
+            let a = b.column_by_name(col).unwrap().as_boolean().clone();
+            (0..a.len()).map(move |i| a.value(i)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn floats(b: &[RecordBatch], col: &str) -> Vec<f64> {
     b.iter()
         .flat_map(|b| {
@@ -401,13 +410,14 @@ fn a_return_never_adds_revenue() {
     let (out, _s) = ingest_path(&both, "both.csv", &IngestOptions::default());
     assert_eq!(floats(&batches(&out), "line_amount"), [20.0, -20.0, -5.0]);
 
-    let refund = dir.path().join("refund.csv");
+    // (Not named "refunds.csv": a file named as returns is read as returns whole.)
+    let refund = dir.path().join("signed_twice.csv");
     std::fs::write(
         &refund,
         "Order,Date,Quantity,Amount,Customer\n1,2024-01-02,2,20,C1\n2,2024-01-03,-2,20,C1\n3,2024-01-04,1,-3,C2\n",
     )
     .unwrap();
-    let (out, _s) = ingest_path(&refund, "refund.csv", &IngestOptions::default());
+    let (out, _s) = ingest_path(&refund, "signed_twice.csv", &IngestOptions::default());
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [20.0, -20.0, -3.0]);
 }
@@ -466,6 +476,82 @@ fn a_later_sheet_in_another_currency_keeps_its_currency() {
         tir.skipped,
         Some("its amounts are in another multiple (thousands) than the export sheet's")
     );
+}
+
+/// A "Returns" sheet lists what went back with positive quantities: read as returns, so the
+/// lamp returned is not counted as a third one sold. A return already signed stays as it is.
+#[test]
+fn a_returns_sheet_is_read_as_returns() {
+    let (out, _s) = ingest("workbooks/orders_and_returns.xlsx", &IngestOptions::default());
+    let b = batches(&out);
+    let rows: Vec<(f64, f64, bool)> = floats(&b, "quantity")
+        .into_iter()
+        .zip(floats(&b, "line_amount"))
+        .zip(bools(&b, "is_return"))
+        .map(|((q, a), r)| (q, a, r))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (2.0, 80.0, false),
+            (1.0, 250.0, false),
+            (-1.0, -40.0, true),
+            (-1.0, -250.0, true)
+        ]
+    );
+    let r = &out.report;
+    let read_as_returns: Vec<(&str, bool)> = r
+        .sheets
+        .iter()
+        .map(|s| (s.name.as_str(), s.read_as_returns))
+        .collect();
+    assert_eq!(
+        read_as_returns,
+        [("Orders", false), ("Returns", true), ("Summary", false)]
+    );
+    let stats = r.stats.as_ref().unwrap();
+    assert_eq!((stats.returns, stats.listed_returns), (Some(2), Some(1)));
+    assert!(!r.read_as_returns);
+}
+
+/// A file named as returns (here a Persian accounting report, "sales returns 1402") is read as
+/// returns whole; the same rows under an ordinary name are sales.
+#[test]
+fn a_file_named_as_returns_is_read_as_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "شماره فاکتور,کد مشتری,تاریخ,تعداد,مبلغ (تومان)\nف-1,۱۰۱,1402/07/15,2,\"250,000\"\n";
+    for (name, returned) in [("برگشت از فروش ۱۴۰۲.csv", true), ("فروش ۱۴۰۲.csv", false)]
+    {
+        let path = dir.path().join(name);
+        std::fs::write(&path, csv).unwrap();
+        let (out, _s) = ingest_path(&path, name, &IngestOptions::default());
+        let b = batches(&out);
+        let sign = if returned { -1.0 } else { 1.0 };
+        assert_eq!(floats(&b, "quantity"), [2.0 * sign], "{name}");
+        assert_eq!(floats(&b, "line_amount"), [250_000.0 * sign], "{name}");
+        assert_eq!(bools(&b, "is_return"), [returned], "{name}");
+        assert_eq!(out.report.read_as_returns, returned, "{name}");
+    }
+}
+
+/// A legacy export pads fields with NULs and ends in a zero-filled block (a copy cut short): the
+/// file is read, the padding is not part of any value, and the NUL line is quarantined.
+#[test]
+fn nul_padding_does_not_reject_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("legacy.csv");
+    let mut bytes = b"order_id,customer_id,order_date,quantity,unit_price\n".to_vec();
+    bytes.extend_from_slice(b"1\0\0,K1\0\0\0,2023-01-02,1,10\n2,K2,2023-01-03,2,5\n");
+    bytes.extend_from_slice(&[0u8; 40]);
+    bytes.push(b'\n');
+    std::fs::write(&path, &bytes).unwrap();
+    let (out, _s) = ingest_path(&path, "legacy.csv", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(strings(&b, "customer_id"), [Some("K1".into()), Some("K2".into())]);
+    assert_eq!(strings(&b, "order_id"), [Some("1".into()), Some("2".into())]);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (3, 2, 1));
+    assert_eq!(r.rejected_by_reason.keys().collect::<Vec<_>>(), ["missing_date"]);
 }
 
 /// A notes sheet, a hidden scratch sheet, a sheet per month (the last from another tool), a hidden

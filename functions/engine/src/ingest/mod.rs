@@ -61,6 +61,15 @@ impl Default for IngestOptions {
     }
 }
 
+/// The dataset a file's header says it holds, for callers that must name a file before ingesting
+/// it (the CLI keys a loose file by its dataset, as an upload to `incoming/<dataset>/` would be, so
+/// the same file is one source with or without `--dataset`). `None` when the file cannot be read or
+/// no header row looks like a dataset's.
+pub fn guess_dataset(input: &Path, key: &str, limits: sniff::Limits) -> Option<Dataset> {
+    let fmt = sniff::sniff(input, key, limits).ok()?;
+    source::open(input, &fmt, limits, None).ok()?.guessed
+}
+
 pub struct IngestOutcome {
     pub report: IngestReport,
     /// Where the report is staged and its key.
@@ -213,8 +222,17 @@ fn run(
             Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source)
         })?;
     }
+    // An upload named as returns ("incoming/sales/returns/2023-11.csv", "برگشت از فروش.xlsx")
+    // lists what went back; a "Returns" sheet of a workbook does so for its own lines.
+    let returns_lines = if dataset == Dataset::Sales && src.key.split('/').any(convert::names_returns) {
+        report.read_as_returns = true;
+        vec![0..=u64::MAX]
+    } else {
+        opened.returns_lines
+    };
     let cfg = ConvertConfig {
         source_key: src.key.clone(),
+        returns_lines,
         timezone: opts.timezone,
         date_order,
         // Spreadsheets save `;`-separated text where the comma is the decimal mark.

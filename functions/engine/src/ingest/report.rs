@@ -73,6 +73,10 @@ pub struct IngestReport {
     /// Workbooks: the sheets read (with their line offsets) and those skipped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sheets: Vec<super::source::SheetReport>,
+    /// Sales: the file (or a folder of its key) is named as returns, so positive quantities in
+    /// it were read as returns (counted in `stats.listed_returns`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_as_returns: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapping: Option<MappingReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,6 +102,7 @@ impl IngestReport {
             format: None,
             header_line: None,
             sheets: Vec::new(),
+            read_as_returns: false,
             mapping: None,
             parsing: None,
             rows: RowCounts::default(),

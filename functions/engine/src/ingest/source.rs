@@ -6,8 +6,10 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::RangeInclusive;
 use std::path::Path;
 
+use super::convert::names_returns;
 use super::delimited::{DelimitedReader, Step};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
@@ -40,6 +42,8 @@ pub struct Opened {
     pub guessed: Option<Dataset>,
     /// Workbooks: which sheets were read and which skipped.
     pub sheets: Vec<SheetReport>,
+    /// Sales workbooks: the source lines of sheets named as returns ([`names_returns`]).
+    pub returns_lines: Vec<RangeInclusive<u64>>,
 }
 
 /// Opens `path` as described by `fmt` and positions it after the header row.
@@ -149,6 +153,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         preamble_rows: hi as u64,
         guessed,
         sheets: Vec::new(),
+        returns_lines: Vec::new(),
     })
 }
 
@@ -356,6 +361,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     let mut data: Vec<(u64, Vec<String>)> = Vec::new();
     let mut offset = 0u64;
     let mut preamble_rows = 0u64;
+    let mut returns_lines = Vec::new();
     let primary_visible = sheets[primary].visible;
     // The fields the headers map to: how a later sheet's columns are found and their units read.
     let fields = |h: &[String]| {
@@ -390,6 +396,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                     name: sheet.name,
                     line_offset: None,
                     skipped: Some(why),
+                    read_as_returns: false,
                 });
                 continue;
             }
@@ -410,10 +417,16 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                 .collect();
             (offset + row, cells)
         }));
+        // A "Returns" sheet beside the orders lists what went back, often as positive numbers.
+        let returns = dataset.or(guessed) == Some(Dataset::Sales) && names_returns(&sheet.name);
+        if returns {
+            returns_lines.push(offset + 1..=offset + last);
+        }
         report.push(SheetReport {
             name: sheet.name,
             line_offset: Some(offset),
             skipped: None,
+            read_as_returns: returns,
         });
         offset += last;
     }
@@ -426,6 +439,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         preamble_rows,
         guessed,
         sheets: report,
+        returns_lines,
     })
 }
 
@@ -504,6 +518,9 @@ pub struct SheetReport {
     /// Not read, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<&'static str>,
+    /// Named as returns: its positive quantities were read as returns.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_as_returns: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -697,6 +714,7 @@ fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         preamble_rows: 0,
         guessed,
         sheets: Vec::new(),
+        returns_lines: Vec::new(),
     })
 }
 
@@ -756,6 +774,7 @@ fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         preamble_rows: 0,
         guessed,
         sheets: Vec::new(),
+        returns_lines: Vec::new(),
     })
 }
 

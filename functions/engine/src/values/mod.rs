@@ -58,11 +58,13 @@ pub(crate) fn is_invisible(c: char) -> bool {
 /// Trims Unicode whitespace (which includes NBSP, U+202F and U+2009) and invisible marks.
 pub(crate) fn trim_value(s: &str) -> &str {
     let t = s.trim_ascii();
+    // Printable ASCII at both ends (or empty): nothing more to trim, and no char decoding needed.
+    let plain = |b: u8| b.is_ascii() && !b.is_ascii_control();
     match (t.as_bytes().first(), t.as_bytes().last()) {
-        // ASCII at both ends (or empty): nothing more to trim, and no char decoding needed.
-        (Some(&first), Some(&last)) if first.is_ascii() && last.is_ascii() => t,
+        (Some(&first), Some(&last)) if plain(first) && plain(last) => t,
         (None, _) => t,
-        _ => t.trim_matches(|c: char| c.is_whitespace() || is_invisible(c)),
+        // Legacy exports pad fixed-width fields with NULs ("K1\0\0"), which no one means as data.
+        _ => t.trim_matches(|c: char| c.is_whitespace() || c.is_control() || is_invisible(c)),
     }
 }
 

@@ -21,6 +21,7 @@ use crate::schema::{Dataset, Field};
 use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
 
 pub use activity::normalize_event_type;
+pub use sales::names_returns;
 
 /// Why one row was rejected; `column` is the source column index when one cell is to blame.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +44,10 @@ pub struct ConvertStats {
     /// Sales: rows flagged as returns/cancellations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub returns: Option<u64>,
+    /// Sales: rows with a positive quantity read as returns because their sheet or file is named
+    /// as returns (included in `returns`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_returns: Option<u64>,
     /// Sales: rows without a customer (guest checkouts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_rows: Option<u64>,
@@ -93,6 +98,9 @@ pub struct ConvertConfig {
     pub date_order: DateOrder,
     /// The file is `;`-separated text: numbers whose every mark is ambiguous use a decimal comma.
     pub semicolon_separated: bool,
+    /// Sales: lines of sheets, or the whole file, named as returns: positive quantities there are
+    /// returns and are negated.
+    pub returns_lines: Vec<std::ops::RangeInclusive<u64>>,
 }
 
 pub fn converter(

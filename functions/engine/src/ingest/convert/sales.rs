@@ -109,6 +109,8 @@ pub struct SalesConverter {
     price_scale: f64,
     amount_scale: f64,
     source_key: String,
+    /// Source lines of sheets (or the whole file) named as returns, see [`names_returns`].
+    returns_lines: Vec<std::ops::RangeInclusive<u64>>,
     tz_name: String,
     b: Builders,
     months: Vec<i32>,
@@ -179,6 +181,7 @@ impl SalesConverter {
             header_currency,
             file_currency,
             source_key: cfg.source_key.clone(),
+            returns_lines: cfg.returns_lines.clone(),
             tz_name: cfg.timezone.name().to_string(),
             months: Vec::new(),
             stats: ConvertStats {
@@ -250,6 +253,45 @@ pub fn normalize_status(raw: &str) -> (String, bool) {
         ),
         None => (trimmed.to_lowercase(), false),
     }
+}
+
+/// Whether a sheet or file name says it lists returns ("Returns", "Sales returns 2023",
+/// "برگشت از فروش ۱۴۰۲", "Retouren_Nov", "مرجوعی‌ها"): its leading words, after an optional "sales"
+/// or "orders", are a return word. Such lists often give the returned quantity as a positive
+/// number, which read as it stands counts every return as one more sale. Only the leading words
+/// count, so "sales_and_returns" is not one.
+pub fn names_returns(name: &str) -> bool {
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let words = match words.first().and_then(|w| Key::new(w)) {
+        Some(k)
+            if matches!(
+                k.as_str(),
+                "sales" | "sale" | "order" | "orders" | "customer" | "customers"
+            ) =>
+        {
+            &words[1..]
+        }
+        _ => &words[..],
+    };
+    (1..=words.len().min(3)).any(|n| {
+        let phrase = words[..n].concat();
+        Key::new(&phrase).is_some_and(|k| {
+            matches!(
+                k.as_str(),
+                "returns"
+                    | "refunds"
+                    | "retouren"
+                    | "rücksendungen"
+                    | "erstattungen"
+                    | "برگشت"
+                    | "مرجوعیها"
+                    | "برگشتیها"
+            )
+        }) || matches!(status_word(&phrase), Some("returned" | "refunded"))
+    })
 }
 
 /// The canonical status of a whole cell, by its vocabulary key.
@@ -408,6 +450,7 @@ impl Converter for SalesConverter {
             .quantities
             .parse_quantity(cell(rec, c.quantity))
             .map_err(|_| RowReject::at("bad_number", c.quantity))?;
+        let listed_return = self.returns_lines.iter().any(|r| r.contains(&line));
         let order_id = id_value(cell(rec, c.order_id));
         let unit = self.row_unit(cell(rec, c.currency), order_id.as_deref());
         let iranian = unit
@@ -438,6 +481,9 @@ impl Converter for SalesConverter {
             (None, Some(_)) => 1.0,
             (None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
         };
+        // A row of a sheet or file named as returns went back, whatever its sign.
+        let negated = listed_return && quantity > 0.0;
+        let quantity = if negated { -quantity } else { quantity };
         let line_amount = match (amount, price) {
             (Some(a), _) => a.value,
             (None, Some(p)) => quantity * p.value,
@@ -512,6 +558,9 @@ impl Converter for SalesConverter {
         if is_return {
             *self.stats.returns.get_or_insert(0) += 1;
         }
+        if negated {
+            *self.stats.listed_returns.get_or_insert(0) += 1;
+        }
         if customer.is_none() {
             *self.stats.guest_rows.get_or_insert(0) += 1;
         }
@@ -569,6 +618,36 @@ impl Converter for SalesConverter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_say_returns() {
+        for name in [
+            "Returns",
+            "returns_2023-11.csv",
+            "Sales Returns",
+            "Return orders",
+            "Refunds Q3",
+            "Retouren_November.xlsx",
+            "برگشت از فروش ۱۴۰۲.xlsx",
+            "مرجوعی‌ها",
+            "مرجوعی مهر",
+            "برگشتی",
+        ] {
+            assert!(names_returns(name), "{name}");
+        }
+        for name in [
+            "orders.csv",
+            "Sales",
+            "sales_and_returns.csv",
+            "Orders 2023 (incl. returns)",
+            "فروش ۱۴۰۲",
+            "incoming",
+            "Summary",
+            "",
+        ] {
+            assert!(!names_returns(name), "{name}");
+        }
+    }
 
     #[test]
     fn statuses() {
