@@ -4,6 +4,7 @@
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use segflow_e2e::*;
+use segflow_ingest_fn::pipeline::ingest_object;
 use segflow_ingest_fn::{IngestConfig, IngestHandler};
 use segflow_storage::S3Store;
 use serde_json::Value;
@@ -391,4 +392,164 @@ async fn broken_files_get_readable_reports_and_rows_reconcile() {
             .iter()
             .all(|k| k.contains("bad_rows"))
     );
+}
+
+fn without_2022(original: &str) -> String {
+    original
+        .lines()
+        .filter(|l| !l.contains("/2022 "))
+        .map(|l| format!("{l}\r\n"))
+        .collect()
+}
+
+const UCI_KEY: &str = "incoming/sales/Online Retail 2023.csv";
+
+fn uci() -> String {
+    std::fs::read_to_string(fixture("exports/sales/Online Retail 2023.csv")).unwrap()
+}
+
+/// A corrected export uploaded while the first one is still being converted: the stale run must
+/// not publish (it could overwrite the newer rows or leave months no manifest names); the newer
+/// version's own event does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_replaced_while_converting_is_not_published() {
+    let server = S3Server::start().await;
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    let corrected = without_2022(&uci());
+    let input = Hooked {
+        inner: server.store(),
+        upload_during_download: Some(corrected.clone().into_bytes()),
+        fail_upload_of: None,
+    };
+    let opts = IngestConfig::default().engine_options();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = server.store();
+    let s = ingest_object(&input, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "superseded");
+    assert!(server.keys("curated/").await.is_empty());
+    assert!(server.keys("state/").await.is_empty());
+
+    let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "ok");
+    assert_eq!(s.rows_written as usize, corrected.lines().count() - 1);
+}
+
+/// An unreadable re-upload (here an empty file) is reported, and the rows of the last readable
+/// version stay until a readable one replaces them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_reupload_keeps_the_rows_of_the_last_readable_version() {
+    let server = S3Server::start().await;
+    let (out, opts, tmp) = (
+        server.store(),
+        IngestConfig::default().engine_options(),
+        tempfile::tempdir().unwrap(),
+    );
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    let first = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    let curated = server.keys("curated/").await;
+    assert!(!curated.is_empty());
+
+    server.upload_bytes(UCI_KEY, Vec::new()).await;
+    let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "rejected");
+    assert_eq!(server.keys("curated/").await, curated);
+    let report = server.json(s.report.as_deref().unwrap()).await;
+    assert_eq!(report["error"]["code"], "empty_file");
+    assert_eq!(report["kept_previous"].as_str(), first.report.as_deref());
+
+    // A readable version replaces them as usual, the 2022 month included.
+    server
+        .upload_bytes(UCI_KEY, without_2022(&uci()).into_bytes())
+        .await;
+    let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "ok");
+    let keys = server.keys("curated/").await;
+    assert!(curated.iter().any(|k| k.contains("order_month=2022-12")));
+    assert!(
+        !keys.iter().any(|k| k.contains("order_month=2022-12")),
+        "{keys:?}"
+    );
+}
+
+/// Deleting an upload takes its rows out of curated/ (a file sent to the wrong folder, a test
+/// file); a second delivery of the deletion changes nothing, and uploading it again brings the
+/// rows back.
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_an_upload_retracts_its_rows() {
+    let server = S3Server::start().await;
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    let h = handler(&server);
+    h.handle(&event("s3_put.json")).await.expect("upload");
+    let mine = |keys: Vec<String>| {
+        keys.into_iter()
+            .filter(|k| k.contains("online_retail_2023-"))
+            .count()
+    };
+    assert!(mine(server.keys("curated/").await) > 0);
+
+    server.delete(UCI_KEY).await;
+    let resp = h.handle(&event("s3_delete.json")).await.expect("deletion");
+    assert_eq!(resp.processed[0].outcome, "deleted");
+    assert_eq!(resp.processed[0].dataset, Some("sales"));
+    assert_eq!(mine(server.keys("curated/").await), 0);
+    assert_eq!(mine(server.keys("quarantine/").await), 0);
+    let state_key = server
+        .keys("state/ingest/sources/")
+        .await
+        .into_iter()
+        .find(|k| k.contains("online_retail_2023-"))
+        .unwrap();
+    let state = server.json(&state_key).await;
+    assert_eq!(
+        (
+            state["status"].as_str(),
+            state["outputs"].as_array().map(Vec::len)
+        ),
+        (Some("deleted"), Some(0))
+    );
+    let again = h.handle(&event("s3_delete.json")).await.expect("redelivery");
+    assert_eq!(again.processed[0].outcome, "duplicate");
+
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    let back = h.handle(&event("s3_put.json")).await.expect("upload again");
+    assert_eq!(back.processed[0].outcome, "ok");
+    assert!(mine(server.keys("curated/").await) > 0);
+}
+
+/// An upload over the size limit is reported as such without being downloaded (it may not fit
+/// in /tmp): were it downloaded, the hook would put a new version and the run would stop as
+/// superseded.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_over_the_limit_is_reported_without_a_download() {
+    let server = S3Server::start().await;
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    let input = Hooked {
+        inner: server.store(),
+        upload_during_download: Some(b"changed".to_vec()),
+        fail_upload_of: None,
+    };
+    let opts = IngestConfig {
+        max_input_bytes: 1000,
+        ..IngestConfig::default()
+    }
+    .engine_options();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = server.store();
+    let s = ingest_object(&input, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "rejected");
+    let report = server.json(s.report.as_deref().unwrap()).await;
+    assert_eq!(report["error"]["code"], "too_large");
+    assert_eq!(server.get(UCI_KEY).await, uci().into_bytes());
 }

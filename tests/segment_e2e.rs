@@ -122,11 +122,15 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
     }
     let first_customers = server.get("segments/latest/customers.csv").await;
 
-    // On demand with an explicit date and k: a second dated folder; latest moves to it.
+    // On demand with an explicit date and k: the date's folder is replaced and latest moves to
+    // it, but the model state stays the nightly's: a one-off k must not become the next night's.
+    let state = server.get("state/segments/model.json").await;
     let req = request::parse(&event("on_demand.json"), cfg.timezone).unwrap();
     assert_eq!(req.k, Some(4));
     let summary = run_job(&store, &store, &req, &cfg).await.expect("on-demand run");
     assert_eq!(summary.as_of.to_string(), "2023-12-08");
+    assert!(summary.latest && !summary.model_saved);
+    assert_eq!(server.get("state/segments/model.json").await, state);
     let segments = server.json("segments/latest/segments.json").await;
     let n = segments
         .as_array()
@@ -164,4 +168,78 @@ async fn a_failed_run_leaves_previous_outputs_untouched() {
     assert!(!err.to_string().is_empty());
     assert_eq!(server.keys("segments/").await, before);
     assert_eq!(server.get("segments/latest/manifest.json").await, latest);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backdated_run_leaves_latest_and_the_model_alone() {
+    let server = S3Server::start().await;
+    ingest_fixtures(&server).await;
+    let store = server.store();
+    let cfg = config();
+    let nightly = request::parse(&event("scheduled.json"), cfg.timezone).unwrap();
+    run_job(&store, &store, &nightly, &cfg)
+        .await
+        .expect("nightly run");
+    let (latest, state) = (
+        server.get("segments/latest/manifest.json").await,
+        server.get("state/segments/model.json").await,
+    );
+    let req = request::SegmentRequest {
+        as_of: chrono::NaiveDate::from_ymd_opt(2023, 11, 30),
+        k: None,
+    };
+    let summary = run_job(&store, &store, &req, &cfg).await.expect("backdated run");
+    assert!(!summary.latest && !summary.model_saved);
+    assert!(
+        server
+            .keys("segments/run_date=2023-11-30/")
+            .await
+            .contains(&"segments/run_date=2023-11-30/manifest.json".to_string())
+    );
+    assert_eq!(server.get("segments/latest/manifest.json").await, latest);
+    assert_eq!(server.get("state/segments/model.json").await, state);
+}
+
+/// A run cut short while replacing a folder leaves it without a manifest (incomplete), never
+/// with the old manifest over a mix of two runs' files.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_cut_short_leaves_no_folder_that_looks_complete() {
+    let server = S3Server::start().await;
+    ingest_fixtures(&server).await;
+    let store = server.store();
+    let cfg = config();
+    let nightly = request::parse(&event("scheduled.json"), cfg.timezone).unwrap();
+    run_job(&store, &store, &nightly, &cfg)
+        .await
+        .expect("nightly run");
+    let has = |keys: Vec<String>, k: &str| keys.iter().any(|x| x == k);
+    let dated = "segments/run_date=2023-12-08/manifest.json";
+    let latest = "segments/latest/manifest.json";
+
+    // Cut short while writing latest/: the dated folder is complete, latest/ says it is not.
+    let failing = Hooked {
+        inner: server.store(),
+        upload_during_download: None,
+        fail_upload_of: Some("segments/latest/customers.csv".into()),
+    };
+    run_job(&store, &failing, &nightly, &cfg)
+        .await
+        .expect_err("injected failure");
+    assert!(has(server.keys("segments/run_date=2023-12-08/").await, dated));
+    assert!(!has(server.keys("segments/latest/").await, latest));
+
+    // Cut short while re-writing the dated folder: that folder has no manifest either.
+    let failing = Hooked {
+        fail_upload_of: Some("segments/run_date=2023-12-08/customers.csv".into()),
+        ..failing
+    };
+    run_job(&store, &failing, &nightly, &cfg)
+        .await
+        .expect_err("injected failure");
+    assert!(!has(server.keys("segments/run_date=2023-12-08/").await, dated));
+
+    // The next run completes both.
+    run_job(&store, &store, &nightly, &cfg).await.expect("retry");
+    assert!(has(server.keys("segments/run_date=2023-12-08/").await, dated));
+    assert!(has(server.keys("segments/latest/").await, latest));
 }

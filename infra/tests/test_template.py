@@ -23,6 +23,7 @@ INFRA = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(os.environ.get("SEGFLOW_TEMPLATE", INFRA / "template.yaml"))
 
 TRIGGER_PREFIXES = {"incoming/sales/", "incoming/customers/", "incoming/activity/"}
+TRIGGER_EVENTS = {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
 OUTPUT_PREFIXES = {"curated/", "quarantine/", "reports/", "segments/", "state/"}
 
 # What each function may do in the data bucket: action -> key prefixes.
@@ -32,13 +33,13 @@ INGEST_S3 = {
     "s3:PutObject": {"state/ingest/", "curated/", "quarantine/", "reports/ingest/"},
     "s3:AbortMultipartUpload": {"state/ingest/", "curated/", "quarantine/", "reports/ingest/"},
     "s3:DeleteObject": {"curated/", "quarantine/"},
-    "s3:ListBucket": {"state/ingest/"},
+    "s3:ListBucket": {"state/ingest/", "incoming/"},
 }
 SEGMENT_S3 = {
     "s3:GetObject": {"curated/", "state/segments/", "segments/"},
     "s3:PutObject": {"segments/", "state/segments/"},
     "s3:AbortMultipartUpload": {"segments/", "state/segments/"},
-    "s3:DeleteObject": {"segments/latest/"},
+    "s3:DeleteObject": {"segments/latest/", "segments/run_date=*/manifest.json"},
     "s3:ListBucket": {"curated/", "state/segments/", "segments/"},
 }
 EXPECTED_S3 = {"IngestRole": INGEST_S3, "SegmentRole": SEGMENT_S3}
@@ -145,6 +146,8 @@ def role_statements(t: dict, role: str) -> list[dict]:
 
 BUCKET_ARN = re.compile(r"^\$\{DataBucket\.Arn\}$")
 OBJECT_ARN = re.compile(r"^\$\{DataBucket\.Arn\}/(?P<prefix>[^*]*)\*$")
+# One file name in every folder below a prefix: `segments/run_date=*/manifest.json`.
+OBJECT_FILE_ARN = re.compile(r"^\$\{DataBucket\.Arn\}/(?P<pattern>[^*]+\*/[^*/]+)$")
 
 
 def s3_resource(resource) -> tuple[str, str | None]:
@@ -160,6 +163,9 @@ def s3_resource(resource) -> tuple[str, str | None]:
             prefix = m.group("prefix")
             assert prefix and prefix.endswith("/"), f"object ARN {text!r} is not limited to a folder prefix"
             return "object", prefix
+        m = OBJECT_FILE_ARN.match(text)
+        if m:
+            return "object", m.group("pattern")
     raise AssertionError(f"S3 resource {resource!r} is not the data bucket or a prefix of it")
 
 
@@ -176,13 +182,16 @@ def check_trigger_only_incoming(t: dict) -> None:
     assert set(notif) == {"QueueConfigurations"}, f"unexpected notification targets: {sorted(notif)}"
     seen = []
     for cfg in notif["QueueConfigurations"]:
-        assert cfg["Event"].startswith("s3:ObjectCreated:"), cfg["Event"]
+        assert cfg["Event"] in TRIGGER_EVENTS, cfg["Event"]
         assert is_getatt(cfg["Queue"], "IngestQueue"), cfg["Queue"]
         rules = cfg.get("Filter", {}).get("S3Key", {}).get("Rules", [])
         prefixes = [r["Value"] for r in rules if r["Name"].lower() == "prefix"]
         assert len(prefixes) == 1, f"every notification needs exactly one prefix filter, got {rules}"
-        seen.append(prefixes[0])
-    assert sorted(seen) == sorted(TRIGGER_PREFIXES), f"trigger prefixes {seen}"
+        seen.append((cfg["Event"], prefixes[0]))
+    # Uploads and deletions (which retract an upload's rows) of each trigger prefix, nothing else.
+    expected = sorted((e, p) for e in TRIGGER_EVENTS for p in TRIGGER_PREFIXES)
+    assert sorted(seen) == expected, f"trigger events and prefixes {seen}"
+    seen = [p for _, p in seen]
     for trigger in seen:
         assert trigger.startswith("incoming/") and trigger.endswith("/"), trigger
         for output in OUTPUT_PREFIXES:

@@ -8,7 +8,7 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use segflow_storage::S3Store;
+use segflow_storage::{ObjectMeta, ObjectStore, S3Store, StorageError};
 
 pub const BUCKET: &str = "segflow-data";
 const ACCESS_KEY: &str = "segflow-test";
@@ -137,6 +137,63 @@ impl S3Server {
 
     pub async fn json(&self, key: &str) -> serde_json::Value {
         serde_json::from_slice(&self.get(key).await).expect("json object")
+    }
+
+    pub async fn delete(&self, key: &str) {
+        self.client
+            .delete_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .expect("delete");
+    }
+}
+
+/// The server's store with one thing made to happen around a call, for tests of what the code
+/// does then: another version uploaded while an object is downloaded (two runs on one key), or
+/// the upload of one key failing (a run cut short part-way). Every other call goes to the server.
+pub struct Hooked {
+    pub inner: S3Store,
+    /// After a download, these bytes are put under the downloaded key.
+    pub upload_during_download: Option<Vec<u8>>,
+    /// Uploads of this key fail.
+    pub fail_upload_of: Option<String>,
+}
+
+impl ObjectStore for Hooked {
+    async fn head(&self, key: &str) -> segflow_storage::Result<Option<ObjectMeta>> {
+        self.inner.head(key).await
+    }
+    async fn download(&self, key: &str, dest: &Path) -> segflow_storage::Result<ObjectMeta> {
+        let meta = self.inner.download(key, dest).await?;
+        if let Some(bytes) = &self.upload_during_download {
+            self.inner.put(key, bytes.clone()).await?;
+        }
+        Ok(meta)
+    }
+    async fn upload_file(&self, key: &str, src: &Path) -> segflow_storage::Result<()> {
+        if self.fail_upload_of.as_deref() == Some(key) {
+            return Err(StorageError::Transient(format!(
+                "injected failure uploading {key}"
+            )));
+        }
+        self.inner.upload_file(key, src).await
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> segflow_storage::Result<()> {
+        self.inner.put(key, bytes).await
+    }
+    async fn get(&self, key: &str) -> segflow_storage::Result<Option<Vec<u8>>> {
+        self.inner.get(key).await
+    }
+    async fn list(&self, prefix: &str) -> segflow_storage::Result<Vec<ObjectMeta>> {
+        self.inner.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> segflow_storage::Result<()> {
+        self.inner.delete(key).await
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
     }
 }
 

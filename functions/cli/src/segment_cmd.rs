@@ -23,5 +23,12 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs) -> Result<()> {
     for f in &summary.files {
         println!("  {f}");
     }
+    if !summary.latest {
+        println!("segments/latest/ keeps its later run date; this run is only in its dated folder");
+    } else if !summary.model_saved {
+        println!(
+            "the model state was not saved: k differs from the configured one, so the next run continues as before"
+        );
+    }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod mapping;
 pub mod memory;
 pub mod privacy;
 pub mod schema;
+pub mod scratch;
 pub mod segment;
 pub mod values;
 

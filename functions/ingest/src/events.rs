@@ -1,5 +1,6 @@
-//! The event shapes that deliver "an object was uploaded": S3 notifications invoked directly,
-//! the same wrapped in SQS (optionally via SNS), and EventBridge "Object Created" events.
+//! The event shapes that deliver "an object was uploaded" (or deleted): S3 notifications invoked
+//! directly, the same wrapped in SQS (optionally via SNS), and EventBridge "Object Created" and
+//! "Object Deleted" events.
 
 use serde_json::Value;
 
@@ -15,6 +16,8 @@ pub struct ObjectEvent {
     pub etag: Option<String>,
     pub version_id: Option<String>,
     pub size: Option<u64>,
+    /// Deleted (or a delete marker put over it) rather than uploaded.
+    pub removed: bool,
 }
 
 /// One unit of work: an SQS message carries its id so it can be reported as a batch item failure.
@@ -27,7 +30,7 @@ pub struct WorkItem {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {
     Object(ObjectEvent),
-    /// `s3:TestEvent`, deletions and other events that need no work.
+    /// `s3:TestEvent` and other events that need no work.
     Ignored(String),
     /// A payload we cannot read; retrying will not help.
     Unreadable(String),
@@ -51,7 +54,7 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
 }
 
-fn object_from(bucket: Option<&str>, obj: Option<&Value>, encoded: bool) -> Parsed {
+fn object_from(bucket: Option<&str>, obj: Option<&Value>, encoded: bool, removed: bool) -> Parsed {
     let (Some(bucket), Some(obj)) = (bucket, obj) else {
         return Parsed::Unreadable("event names no bucket or object".into());
     };
@@ -81,6 +84,7 @@ fn object_from(bucket: Option<&str>, obj: Option<&Value>, encoded: bool) -> Pars
         etag,
         version_id,
         size: obj.get("size").and_then(Value::as_u64),
+        removed,
     })
 }
 
@@ -96,13 +100,19 @@ fn s3_notification(v: &Value) -> Vec<Parsed> {
         .iter()
         .map(|r| {
             let name = str_at(r, &["eventName"]).unwrap_or("");
-            if !name.starts_with("ObjectCreated") && !name.starts_with("s3:ObjectCreated") {
+            let kind = name.strip_prefix("s3:").unwrap_or(name);
+            let removed = if kind.starts_with("ObjectCreated") {
+                false
+            } else if kind.starts_with("ObjectRemoved") {
+                true
+            } else {
                 return Parsed::Ignored(format!("event {name}"));
-            }
+            };
             object_from(
                 str_at(r, &["s3", "bucket", "name"]),
                 r.get("s3").and_then(|s| s.get("object")),
                 true,
+                removed,
             )
         })
         .collect()
@@ -110,10 +120,11 @@ fn s3_notification(v: &Value) -> Vec<Parsed> {
 
 fn eventbridge(v: &Value) -> Parsed {
     match str_at(v, &["detail-type"]) {
-        Some("Object Created") => object_from(
+        Some(kind @ ("Object Created" | "Object Deleted")) => object_from(
             str_at(v, &["detail", "bucket", "name"]),
             v.get("detail").and_then(|d| d.get("object")),
             false,
+            kind == "Object Deleted",
         ),
         Some(other) => Parsed::Ignored(format!("EventBridge {other}")),
         None => Parsed::Unreadable("EventBridge event without detail-type".into()),
@@ -204,7 +215,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(items[1].outcome, Parsed::Ignored(_)));
+        match &items[1].outcome {
+            Parsed::Object(o) => assert!(o.removed && o.key == "incoming/sales/x.csv"),
+            other => panic!("{other:?}"),
+        }
+        let restore = serde_json::json!({"Records": [{"eventSource": "aws:s3",
+            "eventName": "ObjectRestore:Completed",
+            "s3": {"bucket": {"name": "b"}, "object": {"key": "incoming/sales/x.csv"}}}]});
+        assert!(matches!(parse(&restore).1[0].outcome, Parsed::Ignored(_)));
     }
 
     #[test]
@@ -231,7 +249,14 @@ mod tests {
                 assert_eq!(o.key, "incoming/sales/a+b.csv");
                 assert_eq!(o.alt_key.as_deref(), Some("incoming/sales/a b.csv"));
                 assert_eq!(o.version_id.as_deref(), Some("v1"));
+                assert!(!o.removed);
             }
+            other => panic!("{other:?}"),
+        }
+        let deleted = serde_json::json!({"version": "0", "detail-type": "Object Deleted", "source": "aws.s3",
+            "detail": {"bucket": {"name": "b"}, "object": {"key": "incoming/sales/a.csv"}}});
+        match &parse(&deleted).1[0].outcome {
+            Parsed::Object(o) => assert!(o.removed),
             other => panic!("{other:?}"),
         }
     }

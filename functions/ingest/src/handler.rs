@@ -1,5 +1,6 @@
 //! The Lambda handler, generic over storage: it turns any supported event into work items, runs the
-//! pipeline for each, and answers in the shape the invoker expects (SQS partial batch failures).
+//! pipeline for each (an upload is ingested, a deletion retracts the source's rows), and answers
+//! in the shape the invoker expects (SQS partial batch failures).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -74,15 +75,19 @@ where
             }
             let input = (self.stores)(&obj.bucket);
             let output = (self.stores)(self.config.output_bucket.as_deref().unwrap_or(&obj.bucket));
-            let result = pipeline::ingest_object(
-                &input,
-                &obj.key,
-                obj.alt_key.as_deref(),
-                &output,
-                &opts,
-                &self.config.tmp_dir,
-            )
-            .await;
+            let result = if obj.removed {
+                pipeline::sync_removed(&input, &obj.key, &output, &opts, &self.config.tmp_dir).await
+            } else {
+                pipeline::ingest_object(
+                    &input,
+                    &obj.key,
+                    obj.alt_key.as_deref(),
+                    &output,
+                    &opts,
+                    &self.config.tmp_dir,
+                )
+                .await
+            };
             match result {
                 Ok(summary) => {
                     tracing::info!(

@@ -14,6 +14,9 @@ use segflow_storage::{ObjectMeta, ObjectStore, StorageError};
 /// Uploads are only ever read from here; outputs are never written below it.
 pub const TRIGGER_PREFIX: &str = "incoming/";
 
+/// Name prefix of a run's spool folder in the temp dir.
+pub const WORK_PREFIX: &str = "segflow-ingest-";
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]
@@ -27,6 +30,14 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
+    /// A failure of our own code on this input (a panic, an Arrow or Parquet error): it fails the
+    /// same way on every delivery. Storage errors are not defects: access and configuration
+    /// problems are fixed by an operator, and the message is redriven from the dead-letter queue.
+    pub fn is_defect(&self) -> bool {
+        matches!(self, PipelineError::Join(_))
+            || matches!(self, PipelineError::Engine(e) if !matches!(e, EngineError::Io { .. }))
+    }
+
     /// Whether delivering the same event again may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -117,16 +128,80 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
         return Ok(Summary::skipped(key, "duplicate"));
     }
     let work = tempfile::Builder::new()
-        .prefix("segflow-ingest-")
+        .prefix(WORK_PREFIX)
         .tempdir_in(tmp_root)
         .map_err(|e| PipelineError::Io(format!("{}: {e}", tmp_root.display())))?;
     let spool = work.path().join("input");
-    let meta = input.download(key, &spool).await?;
+    let meta = if meta.size > opts.max_input_bytes {
+        // The engine rejects it on its size before reading a byte: downloading it would only fill
+        // the disk (a 12 GB upload does not fit in the function's /tmp) and fail without a report.
+        std::fs::File::create(&spool).map_err(|e| PipelineError::Io(format!("{}: {e}", spool.display())))?;
+        meta
+    } else {
+        input.download(key, &spool).await?
+    };
     let mut opts = opts.clone();
     if opts.dataset.is_none() {
         opts.dataset = dataset_of_key(key);
     }
-    process_file(&spool, meta, input.describe(), output, &opts, work.path()).await
+    let staged = match stage(&spool, meta.clone(), input.describe(), &opts, work.path()).await {
+        Ok(s) => s,
+        Err(e) if e.is_defect() => return record_failure(output, &meta, opts.dataset, &e).await,
+        Err(e) => return Err(e),
+    };
+    // A newer version uploaded, or the object deleted, while this one was converted: publishing
+    // now could overwrite the newer version's rows or bring back deleted ones, and the newer
+    // event does the publishing. (Two runs on one key overlap when a corrected export follows a
+    // large one within minutes.)
+    match input.head(key).await? {
+        Some(now) if same_version(&now, &staged.meta) => {}
+        Some(_) => return Ok(Summary::skipped(key, "superseded")),
+        None => return Ok(Summary::skipped(key, "deleted_meanwhile")),
+    }
+    publish(output, staged).await
+}
+
+fn same_version(a: &ObjectMeta, b: &ObjectMeta) -> bool {
+    a.etag == b.etag && a.version_id == b.version_id
+}
+
+/// An object removed from `incoming/` (deleted, or its newest version deleted): the source's rows
+/// go with it. When an older version became current instead, that version is ingested.
+pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
+    input: &I,
+    key: &str,
+    output: &O,
+    opts: &IngestOptions,
+    tmp_root: &Path,
+) -> Result<Summary, PipelineError> {
+    if input.head(key).await?.is_some() {
+        return ingest_object(input, key, None, output, opts, tmp_root).await;
+    }
+    let source_id = ingest::naming::source_id(key);
+    let Some(old) = load_manifest(output, &source_id).await? else {
+        return Ok(Summary::skipped(key, "missing"));
+    };
+    if old.status == "deleted" {
+        return Ok(Summary::skipped(key, "duplicate"));
+    }
+    for k in &old.outputs {
+        output.delete(k).await?;
+    }
+    let dataset = old.dataset.as_deref().and_then(Dataset::from_name);
+    let tombstone = SourceManifest {
+        source_key: key.to_string(),
+        etag: None,
+        version_id: None,
+        dataset: old.dataset,
+        outputs: Vec::new(),
+        report: old.report,
+        status: "deleted".into(),
+    };
+    put_manifest(output, &source_id, &tombstone).await?;
+    Ok(Summary {
+        dataset: dataset.map(Dataset::name),
+        ..Summary::skipped(key, "deleted")
+    })
 }
 
 /// Ingests a local file already on disk, known to the product as `meta.key`, and publishes the
@@ -139,7 +214,23 @@ pub async fn process_file<O: ObjectStore>(
     opts: &IngestOptions,
     work: &Path,
 ) -> Result<Summary, PipelineError> {
-    let source_id = ingest::naming::source_id(&meta.key);
+    let staged = stage(file, meta, origin, opts, work).await?;
+    publish(output, staged).await
+}
+
+/// One version of a source converted into local files, not yet published.
+struct Staged {
+    meta: ObjectMeta,
+    outcome: ingest::IngestOutcome,
+}
+
+async fn stage(
+    file: &Path,
+    meta: ObjectMeta,
+    origin: String,
+    opts: &IngestOptions,
+    work: &Path,
+) -> Result<Staged, PipelineError> {
     let staging = work.join("staging");
     let src = SourceRef {
         bucket: Some(origin),
@@ -148,17 +239,44 @@ pub async fn process_file<O: ObjectStore>(
         version_id: meta.version_id.clone(),
         size: meta.size,
     };
-    let (file, o, st) = (file.to_path_buf(), opts.clone(), staging.clone());
-    let outcome = tokio::task::spawn_blocking(move || ingest::ingest_file(&file, src, &o, &st))
+    let (file, o) = (file.to_path_buf(), opts.clone());
+    let outcome = tokio::task::spawn_blocking(move || ingest::ingest_file(&file, src, &o, &staging))
         .await
         .map_err(|e| PipelineError::Join(e.to_string()))??;
-    let report = &outcome.report;
+    Ok(Staged { meta, outcome })
+}
 
+/// Uploads a staged version's files, retires the files of the previous version it replaces, and
+/// records the version last, so a crash part-way leaves a state that the retry completes.
+async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, PipelineError> {
+    let Staged { meta, mut outcome } = staged;
+    let source_id = outcome.source_id.clone();
+    let old = load_manifest(output, &source_id).await?;
+    // A re-upload that cannot be read at all (an empty file, a changed header, a cut-off
+    // download) must not wipe the rows the last readable version gave: they stay until a
+    // readable version replaces them or the upload is deleted, and the report says so.
+    let kept = match &old {
+        Some(m) if outcome.report.status == Status::Rejected && !m.outputs.is_empty() => {
+            outcome.report.kept_previous = Some(m.report.clone());
+            let path = &outcome.report_file.path;
+            std::fs::write(
+                path,
+                serde_json::to_vec_pretty(&outcome.report).map_err(EngineError::from)?,
+            )
+            .map_err(|e| PipelineError::Io(format!("{}: {e}", path.display())))?;
+            Some(m.outputs.clone())
+        }
+        _ => None,
+    };
+    let report = &outcome.report;
     for f in &outcome.files {
         output.upload_file(&f.key, &f.path).await?;
     }
-    let new_keys: Vec<String> = outcome.files.iter().map(|f| f.key.clone()).collect();
-    if let Some(old) = load_manifest(output, &source_id).await? {
+    let new_keys: Vec<String> = match &kept {
+        Some(outputs) => outputs.clone(),
+        None => outcome.files.iter().map(|f| f.key.clone()).collect(),
+    };
+    if let Some(old) = &old {
         for stale in old.outputs.iter().filter(|k| !new_keys.contains(k)) {
             output.delete(stale).await?;
         }
@@ -180,12 +298,7 @@ pub async fn process_file<O: ObjectStore>(
         report: outcome.report_file.key.clone(),
         status: status.to_string(),
     };
-    output
-        .put(
-            &manifest_key(&source_id),
-            serde_json::to_vec_pretty(&manifest).map_err(EngineError::from)?,
-        )
-        .await?;
+    put_manifest(output, &source_id, &manifest).await?;
     Ok(Summary {
         key: meta.key,
         outcome: status,
@@ -199,6 +312,79 @@ pub async fn process_file<O: ObjectStore>(
             .as_ref()
             .map(|e| format!("{}: {}", e.code, e.message)),
     })
+}
+
+/// A defect met while converting (a panic, an Arrow or Parquet error) fails the same way on every
+/// delivery: retrying would only delay the dead-letter queue by hours and tell the user nothing.
+/// The version gets a report saying so and is recorded as done, keeping the rows of the
+/// previous version; uploading the file again (after a fix) retries it.
+async fn record_failure<O: ObjectStore>(
+    output: &O,
+    meta: &ObjectMeta,
+    dataset: Option<Dataset>,
+    error: &PipelineError,
+) -> Result<Summary, PipelineError> {
+    tracing::error!(key = %meta.key, error = %error, "object failed with a defect; reported, not retried");
+    let source_id = ingest::naming::source_id(&meta.key);
+    let old = load_manifest(output, &source_id).await?;
+    let mut report = ingest::IngestReport::new(SourceRef {
+        bucket: None,
+        key: meta.key.clone(),
+        etag: meta.etag.clone(),
+        version_id: meta.version_id.clone(),
+        size: meta.size,
+    });
+    report.status = Status::Rejected;
+    report.dataset = dataset.map(Dataset::name);
+    report.error = Some(ingest::report::ReportError {
+        code: "internal_error",
+        message: format!(
+            "segflow failed on this file ({error}); it is not retried automatically. Upload it again \
+             once the cause is fixed"
+        ),
+    });
+    report.kept_previous = old
+        .as_ref()
+        .filter(|m| !m.outputs.is_empty())
+        .map(|m| m.report.clone());
+    let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
+    let report_key = ingest::naming::report_key(dataset, &source_id, &version);
+    output
+        .put(
+            &report_key,
+            serde_json::to_vec_pretty(&report).map_err(EngineError::from)?,
+        )
+        .await?;
+    let manifest = SourceManifest {
+        source_key: meta.key.clone(),
+        etag: meta.etag.clone(),
+        version_id: meta.version_id.clone(),
+        dataset: dataset.map(|d| d.name().to_string()),
+        outputs: old.map(|m| m.outputs).unwrap_or_default(),
+        report: report_key.clone(),
+        status: "failed".into(),
+    };
+    put_manifest(output, &source_id, &manifest).await?;
+    Ok(Summary {
+        dataset: dataset.map(Dataset::name),
+        report: Some(report_key),
+        error: report.error.map(|e| format!("{}: {}", e.code, e.message)),
+        ..Summary::skipped(&meta.key, "failed")
+    })
+}
+
+async fn put_manifest<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+    manifest: &SourceManifest,
+) -> Result<(), PipelineError> {
+    output
+        .put(
+            &manifest_key(source_id),
+            serde_json::to_vec_pretty(manifest).map_err(EngineError::from)?,
+        )
+        .await?;
+    Ok(())
 }
 
 async fn load_manifest<O: ObjectStore>(
@@ -219,4 +405,62 @@ pub async fn already_ingested<O: ObjectStore>(output: &O, meta: &ObjectMeta) -> 
     Ok(load_manifest(output, &source_id).await?.is_some_and(|m| {
         m.source_key == meta.key && m.etag.is_some() && m.etag == meta.etag && m.version_id == meta.version_id
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segflow_storage::LocalStore;
+
+    #[test]
+    fn only_our_own_failures_are_defects() {
+        assert!(PipelineError::Join("task panicked".into()).is_defect());
+        assert!(PipelineError::Engine(EngineError::Invalid("x".into())).is_defect());
+        let io = EngineError::io("/tmp/x", std::io::Error::other("disk full"));
+        assert!(!PipelineError::Engine(io).is_defect());
+        assert!(!PipelineError::Storage(StorageError::Other("AccessDenied".into())).is_defect());
+        assert!(!PipelineError::Io("tmp".into()).is_defect());
+    }
+
+    /// A defect gets a report and the version is recorded, so a redelivery is a duplicate, not
+    /// five more failures and a dead letter hours later; the previous version's rows stay.
+    #[tokio::test]
+    async fn a_defect_is_reported_once_and_keeps_the_previous_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = LocalStore::new(dir.path());
+        let meta = ObjectMeta {
+            key: "incoming/sales/a.csv".into(),
+            size: 10,
+            etag: Some("e2".into()),
+            version_id: None,
+        };
+        let source_id = ingest::naming::source_id(&meta.key);
+        let previous = SourceManifest {
+            source_key: meta.key.clone(),
+            etag: Some("e1".into()),
+            version_id: None,
+            dataset: Some("sales".into()),
+            outputs: vec!["curated/sales/order_month=2024-01/a.parquet".into()],
+            report: "reports/ingest/sales/a/e-e1.json".into(),
+            status: "ok".into(),
+        };
+        put_manifest(&out, &source_id, &previous).await.unwrap();
+
+        let err = PipelineError::Join("task panicked".into());
+        let s = record_failure(&out, &meta, Some(Dataset::Sales), &err)
+            .await
+            .unwrap();
+        assert_eq!(s.outcome, "failed");
+        let bytes = out.get(s.report.as_deref().unwrap()).await.unwrap().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(report["status"], "rejected");
+        assert_eq!(report["error"]["code"], "internal_error");
+        assert_eq!(report["kept_previous"], "reports/ingest/sales/a/e-e1.json");
+        assert!(already_ingested(&out, &meta).await.unwrap());
+        let state = load_manifest(&out, &source_id).await.unwrap().unwrap();
+        assert_eq!(
+            (state.status.as_str(), state.outputs),
+            ("failed", previous.outputs)
+        );
+    }
 }

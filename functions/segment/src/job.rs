@@ -1,6 +1,8 @@
 //! The segmentation job over any storage: gather curated Parquet, run the engine, publish a dated
-//! run folder (manifest last), then move `segments/latest/` and the model state. A failed run leaves
-//! the previous outputs untouched.
+//! run folder (manifest last), then move `segments/latest/` and the model state. A folder's
+//! manifest is taken away before its files change and written back last, so a run that fails
+//! part-way leaves no folder that looks complete but mixes two runs; a run that fails before
+//! publishing leaves the previous outputs untouched.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +16,11 @@ use crate::config::SegmentConfig;
 use crate::request::SegmentRequest;
 
 pub const STATE_KEY: &str = "state/segments/model.json";
+
+/// Name prefix of a run's spool folder in the temp dir.
+pub const WORK_PREFIX: &str = "segflow-segment-";
+
+const LATEST: &str = "segments/latest";
 
 /// (Glue table folder, file) pairs published under `segments/run_date=…/athena/`.
 pub const ATHENA_TABLES: [(&str, &str); 2] =
@@ -39,6 +46,12 @@ pub struct JobSummary {
     pub run_prefix: String,
     pub files: Vec<String>,
     pub manifest: serde_json::Value,
+    /// Whether `segments/latest/` now holds this run: not when it already holds a later run date.
+    pub latest: bool,
+    /// Whether the model state was saved for the next run to continue from: not for a run that
+    /// moved no `latest/`, nor for an on-demand k other than the configured one (an experiment
+    /// must not become the nightly's k).
+    pub model_saved: bool,
 }
 
 async fn fetch_parquet<S: ObjectStore>(
@@ -57,8 +70,15 @@ async fn fetch_parquet<S: ObjectStore>(
     {
         // Numbered in key order so the engine sees the same order as the listing.
         let dest = dir.join(format!("{i:06}.parquet"));
-        store.download(&obj.key, &dest).await?;
-        paths.push(dest);
+        match store.download(&obj.key, &dest).await {
+            Ok(_) => paths.push(dest),
+            // A corrected upload being ingested retires its old months while we read: the
+            // listing named a file that is gone, and its rows are in the new version's files.
+            Err(StorageError::NotFound(_)) => {
+                tracing::warn!(key = %obj.key, "curated file removed while the run read; skipped");
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(paths)
 }
@@ -81,7 +101,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     config: &SegmentConfig,
 ) -> Result<JobSummary, JobError> {
     let work = tempfile::Builder::new()
-        .prefix("segflow-segment-")
+        .prefix(WORK_PREFIX)
         .tempdir_in(&config.tmp_dir)
         .map_err(|e| JobError::Other(format!("{}: {e}", config.tmp_dir.display())))?;
     let sales = fetch_parquet(data, "curated/sales/", &work.path().join("sales")).await?;
@@ -137,6 +157,15 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         .files
         .split_last()
         .ok_or_else(|| JobError::Other("run wrote no files".into()))?;
+    // Decided before anything is written: `latest/` never moves back to an earlier run date (a
+    // backdated on-demand run publishes its dated folder only).
+    let published = latest_as_of(out).await?;
+    let latest = published.is_none_or(|d| as_of >= d);
+    let model_saved = latest && request.k.is_none_or(|k| config.k == Some(k));
+
+    // A re-run of a date replaces its folder: its manifest goes first, so a failure part-way
+    // leaves a folder without one (incomplete), not one that mixes two runs.
+    out.delete(&format!("{run_prefix}/{manifest}")).await?;
     for name in data_files {
         out.upload_file(&format!("{run_prefix}/{name}"), &out_dir.join(name))
             .await?;
@@ -152,31 +181,48 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
             .await?;
         }
     }
-    // The manifest goes last: a run folder with a manifest is complete.
     out.upload_file(&format!("{run_prefix}/{manifest}"), &out_dir.join(manifest))
         .await?;
-    let stale: Vec<String> = out
-        .list("segments/latest/")
-        .await?
-        .into_iter()
-        .map(|o| o.key)
-        .filter(|k| !result.files.iter().any(|n| k == &format!("segments/latest/{n}")))
-        .collect();
-    for name in &result.files {
-        out.upload_file(&format!("segments/latest/{name}"), &out_dir.join(name))
+    if latest {
+        let stale: Vec<String> = out
+            .list(&format!("{LATEST}/"))
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .filter(|k| !result.files.iter().any(|n| k == &format!("{LATEST}/{n}")))
+            .collect();
+        out.delete(&format!("{LATEST}/{manifest}")).await?;
+        for name in data_files {
+            out.upload_file(&format!("{LATEST}/{name}"), &out_dir.join(name))
+                .await?;
+        }
+        for key in stale {
+            out.delete(&key).await?;
+        }
+        out.upload_file(&format!("{LATEST}/{manifest}"), &out_dir.join(manifest))
             .await?;
     }
-    for key in stale {
-        out.delete(&key).await?;
+    if model_saved {
+        let state = serde_json::to_vec_pretty(&result.state).map_err(EngineError::from)?;
+        out.put(STATE_KEY, state).await?;
     }
-    let state = serde_json::to_vec_pretty(&result.state).map_err(EngineError::from)?;
-    out.put(STATE_KEY, state).await?;
     Ok(JobSummary {
         as_of,
         run_prefix,
         files: result.files,
         manifest: result.manifest,
+        latest,
+        model_saved,
     })
+}
+
+/// The run date `segments/latest/` holds, from its manifest.
+async fn latest_as_of<O: ObjectStore>(out: &O) -> Result<Option<chrono::NaiveDate>, JobError> {
+    Ok(out
+        .get(&format!("{LATEST}/manifest.json"))
+        .await?
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|m| m["as_of"].as_str()?.parse().ok()))
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ async fn main() -> Result<(), Error> {
     segflow_engine::memory::release_freed_memory_promptly();
     lambda_runtime::tracing::init_default_subscriber();
     let config = SegmentConfig::from_env()?;
+    // A new process: any spool folder in the temp dir is from a run cut short.
+    segflow_engine::scratch::remove_leftovers(&config.tmp_dir, segflow_segment_fn::job::WORK_PREFIX);
     let bucket = config
         .data_bucket
         .clone()

@@ -114,12 +114,7 @@ pub fn ingest_file(
     };
     report.dataset = dataset.map(Dataset::name);
     report.duration_ms = start.elapsed().as_millis() as u64;
-    let key = format!(
-        "reports/ingest/{}/{}/{}.json",
-        dataset.map_or("unknown", Dataset::name),
-        source_id,
-        version
-    );
+    let key = naming::report_key(dataset, &source_id, &version);
     let path = staging.join(&key);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;

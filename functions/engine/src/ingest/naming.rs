@@ -29,6 +29,14 @@ pub fn source_id(key: &str) -> String {
     }
 }
 
+/// Where the report of one version of a source goes (`unknown/` when the dataset could not be told).
+pub fn report_key(dataset: Option<crate::schema::Dataset>, source_id: &str, version: &str) -> String {
+    format!(
+        "reports/ingest/{}/{source_id}/{version}.json",
+        dataset.map_or("unknown", crate::schema::Dataset::name)
+    )
+}
+
 /// A short, filesystem-safe tag for one version of a source (its ETag or version id).
 pub fn version_tag(etag: Option<&str>, version_id: Option<&str>) -> String {
     match (version_id, etag) {

@@ -87,6 +87,10 @@ pub struct IngestReport {
     pub outputs: Vec<OutputFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<String>,
+    /// A rejected or failed version of a source that had readable rows: those rows stay, and this
+    /// is the report of the version they came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_previous: Option<String>,
     pub duration_ms: u64,
 }
 
@@ -109,6 +113,7 @@ impl IngestReport {
             stats: None,
             outputs: Vec::new(),
             quarantine: None,
+            kept_previous: None,
             duration_ms: 0,
         }
     }

@@ -44,8 +44,9 @@ pub(super) struct IdealRow<'a> {
 }
 
 pub(super) struct Activation<'a> {
-    /// Per customer (index as in `Report::customers`): fit 0–100.
-    pub fit: Vec<f64>,
+    /// Per customer (index as in `Report::customers`): fit 0–100; None for someone seen only on
+    /// returns, who is neither a buyer nor a prospect to compare with the best customers.
+    pub fit: Vec<Option<f64>>,
     /// Per customer: refused marketing or unsubscribed; kept out of every activation list.
     pub opted_out: Vec<bool>,
     pub leads: Vec<LeadRow>,
@@ -176,7 +177,7 @@ pub(super) fn build<'a>(
     let mut fits = Vec::with_capacity(n);
     let mut ideal = Vec::with_capacity(n + scores.len());
     for ((i, c), (fit, reasons)) in r.customers.iter().enumerate().zip(computed) {
-        fits.push(fit);
+        fits.push(c.returns_only.is_none().then_some(fit));
         // Someone seen only on returns is neither a prospect nor a look-alike of the best.
         if !opted_out[i] && c.returns_only.is_none() {
             ideal.push(IdealRow {
@@ -209,7 +210,8 @@ pub(super) fn build<'a>(
         // how engaged they are, so the letter takes the fit without engagement (a buyer's fit
         // has none); ideal_customers.csv ranks people without purchases with it added.
         let profile_fit = match m {
-            Some(i) if r.customers[i].behaviour.is_some() => fits[i],
+            // Every buyer has a fit; only customers seen just on returns have none.
+            Some(i) if r.customers[i].behaviour.is_some() => fits[i].unwrap_or_default(),
             Some(i) => icp.customer_fit(i, None).fit,
             None => {
                 let f = icp.lead_fit(s.job_title.as_deref(), Some(engagement(&s, cfg)));

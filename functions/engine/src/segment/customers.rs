@@ -41,8 +41,8 @@ const COLUMNS: [&str; 10] = [
     "email",
 ];
 
-/// Reads the customers files in path order; for a customer id seen several times the last row
-/// wins (its blanks included), except that a refusal of marketing in any of its rows stands.
+/// Reads the customers files in path order; for a customer id seen several times each attribute
+/// comes from the last row that has one ([`merged`]), and a refusal of marketing in any row stands.
 /// Returns attributes indexed like `ids` (customers first seen here are appended to `ids`) and
 /// the number of rows read.
 pub(super) fn read_customers(
@@ -93,8 +93,8 @@ pub(super) fn read_customers(
                     attrs.resize(c + 1, None);
                 }
                 let mut s = |a| str_at(a, i).map(|v| strings.intern(v));
-                let earlier = attrs[c].and_then(|a| a.marketing_consent);
-                attrs[c] = Some(Attrs {
+                let earlier = attrs[c];
+                let row = Attrs {
                     age: age.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     birth_date: birth.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     signup_date: signup.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
@@ -105,20 +105,60 @@ pub(super) fn read_customers(
                     marketing_consent: consent.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
                     alias: None,
+                };
+                attrs[c] = Some(match earlier {
+                    Some(e) => merged(row, e),
+                    None => row,
                 });
-                // File order says nothing about which export is newer (curated files are named
-                // by source), so a refusal in any record of the customer stands: a stale "yes"
-                // must never undo a withdrawal. A re-upload under the same key replaces its rows.
-                if earlier == Some(false)
-                    && let Some(a) = attrs[c].as_mut()
-                {
-                    a.marketing_consent = Some(false);
-                }
             }
         }
     }
     join_by_email(&mut attrs, known, ids, strings);
+    refusals_by_email(&mut attrs);
     Ok((attrs, rows))
+}
+
+/// A later row of the same customer over an earlier one: each attribute from the later row when
+/// it has one, else kept. A thinner export (no birth dates, no gender column) must not erase what
+/// a fuller one said. File order says nothing about which export is newer (curated files are
+/// named by source), so a refusal of marketing in any row stands: a stale "yes" must never undo a
+/// withdrawal. A re-upload under the same key replaces its rows.
+fn merged(later: Attrs, earlier: Attrs) -> Attrs {
+    Attrs {
+        age: later.age.or(earlier.age),
+        birth_date: later.birth_date.or(earlier.birth_date),
+        signup_date: later.signup_date.or(earlier.signup_date),
+        gender: later.gender.or(earlier.gender),
+        city: later.city.or(earlier.city),
+        country: later.country.or(earlier.country),
+        job_title: later.job_title.or(earlier.job_title),
+        marketing_consent: match (later.marketing_consent, earlier.marketing_consent) {
+            (_, Some(false)) => Some(false),
+            (l, e) => l.or(e),
+        },
+        email: later.email.or(earlier.email),
+        alias: None,
+    }
+}
+
+/// One person may be filed under two customer numbers with one email (two shop systems, a second
+/// registration): a refusal of marketing under either record stands for every record with that
+/// email, as it does for records joined to an email-keyed buyer. Emails are compared lower-cased.
+fn refusals_by_email(attrs: &mut [Option<Attrs>]) {
+    let refused: std::collections::HashSet<u32> = attrs
+        .iter()
+        .flatten()
+        .filter(|a| a.marketing_consent == Some(false))
+        .filter_map(|a| a.email)
+        .collect();
+    if refused.is_empty() {
+        return;
+    }
+    for a in attrs.iter_mut().flatten() {
+        if a.email.is_some_and(|e| refused.contains(&e)) {
+            a.marketing_consent = Some(false);
+        }
+    }
 }
 
 /// Exports keyed by email (Shopify's, or any shop without customer numbers) give buyers whose id

@@ -462,6 +462,8 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         // Two records for one address: the refusal stands although the consent comes first.
         ("K-5", "e4@x.com", "Owner", Some(true)),
         ("K-6", "e4@x.com", "Owner", Some(false)),
+        // b1 (a buyer under its number) refused under a second number with its email.
+        ("K-4", "B1@X.com", "", Some(false)),
     ]);
     let mut acts = activity_rows();
     acts.push(("K-8", "", "unsubscribe", "2024-06-20 08:00", "", ""));
@@ -514,7 +516,10 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
                 .map(|r| r["contact_id"].clone()),
         )
         .collect();
-    for gone in ["e1@x.com", "e2@x.com", "e4@x.com", "b2", "K-8", "K-9"] {
+    assert_eq!(customers["b1"]["marketing_consent"], "false");
+    for gone in [
+        "e1@x.com", "e2@x.com", "e4@x.com", "b1", "b2", "K-4", "K-8", "K-9",
+    ] {
         assert!(
             !listed.iter().any(|id| id == gone),
             "{gone} must not be listed: {listed:?}"
@@ -530,8 +535,9 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         (k7["job_title"].as_str(), k7["contributions"].as_str()),
         ("Owner", "download×1 +60")
     );
-    // s8, w1, p1 as in the base set, plus e1 and e4 (refused), e2 (unsubscribed as K-8) and b2.
-    assert_eq!(run.manifest["counts"]["customers_opted_out"], 7);
+    // s8, w1, p1 as in the base set, plus e1 and e4 (refused), e2 (unsubscribed as K-8), b2, and
+    // b1 with its second record K-4.
+    assert_eq!(run.manifest["counts"]["customers_opted_out"], 9);
 }
 
 #[test]

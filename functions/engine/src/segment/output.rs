@@ -172,7 +172,8 @@ pub(super) struct Report<'a> {
     pub base: &'a Profile,
     pub median_monetary: f64,
     /// Per customer (same index): ideal-customer fit 0–100; empty until computed.
-    pub ideal_fit: Vec<f64>,
+    /// None for customers seen only on returns, who take no part in the profile.
+    pub ideal_fit: Vec<Option<f64>>,
     /// Per customer (same index): kept off the activation lists (refused or unsubscribed);
     /// empty until computed.
     pub opted_out: Vec<bool>,
@@ -350,7 +351,7 @@ fn customers_batch(
             Some(p) => id.append_value(p.pseudonym(row.customer_id)),
             None => id.append_value(row.customer_id),
         }
-        fit.append_option(r.ideal_fit.get(i).copied());
+        fit.append_option(r.ideal_fit.get(i).copied().flatten());
         seg_id.append_option(row.segment.map(|s| i32::try_from(s.id).unwrap_or(i32::MAX)));
         seg_name.append_option(row.segment.map(|s| s.name.as_str()));
         rr.append_option(row.rfm.map(|x| i32::from(x.0)));
@@ -538,7 +539,7 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
         f.text(row.gender);
         f.text(row.job_title);
         f.display(r.consent(i, row.consent));
-        f.fixed(r.ideal_fit.get(i).copied(), 1);
+        f.fixed(r.ideal_fit.get(i).copied().flatten(), 1);
         csv_row(path, &mut w, f.fields())?;
     }
     csv_finish(path, w)

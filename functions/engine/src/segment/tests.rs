@@ -633,6 +633,9 @@ fn returns_are_netted_and_not_orders() {
         ("lapsed", "-25.00")
     );
     assert_eq!(r1["frequency"], "");
+    // No fit either: a neutral 50 would rank them above most buyers.
+    assert_eq!(r1["ideal_fit"], "");
+    assert!(!rows["c1"]["ideal_fit"].is_empty());
     let ideal = read_csv(&out.join("ideal_customers.csv"));
     assert!(ideal.iter().all(|r| r["id"] != "r1"));
     assert_eq!(ideal.len(), 5);
@@ -1409,6 +1412,41 @@ fn a_stale_yes_in_another_export_does_not_undo_a_refusal() {
         read_csv(&no_refusal.join("winback.csv"))
             .iter()
             .any(|r| r["customer_id"] == "c06")
+    );
+}
+
+#[test]
+fn a_thinner_export_read_later_does_not_erase_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
+    let full = write_customers(
+        dir.path(),
+        "customers/a.parquet",
+        &[("c06", Some(39), None, "female", "Shiraz", "CEO", None, Some(true))],
+    );
+    // A newsletter export read after it: no age, gender, city or job title columns.
+    let thin = write_customers(
+        dir.path(),
+        "customers/z.parquet",
+        &[("c06", None, None, "", "", "", None, None)],
+    );
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![full, thin], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let customers = read_csv(&out.join("customers.csv"));
+    let c06 = customers.iter().find(|r| r["customer_id"] == "c06").unwrap();
+    assert_eq!(
+        [
+            &c06["age_band"],
+            &c06["gender"],
+            &c06["job_title"],
+            &c06["marketing_consent"]
+        ],
+        ["35-44", "female", "CEO", "true"]
     );
 }
 
