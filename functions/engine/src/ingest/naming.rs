@@ -46,7 +46,8 @@ pub fn version_tag(etag: Option<&str>, version_id: Option<&str>) -> String {
     }
 }
 
-fn hex8(bytes: &[u8]) -> String {
+/// The first 8 hex digits of the bytes' SHA-256.
+pub(crate) fn hex8(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);
     d[..4].iter().map(|b| format!("{b:02x}")).collect()
 }

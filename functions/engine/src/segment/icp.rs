@@ -776,7 +776,7 @@ fn describe_group(
                 "- {text}: {} against {} for all customers ({}×).",
                 cell(f.group),
                 cell(f.base),
-                fixed(ratio.unwrap_or(1.0), 1)
+                fixed(ratio.unwrap_or(1.0), 2)
             ));
         }
     }
@@ -826,7 +826,7 @@ fn describe_group(
         let s = if *lift >= 1.0 {
             format!(
                 "{who} are {}× as often {phrase} as your customers overall ({:.0}% against {:.0}%).",
-                fixed(*lift, 1),
+                fixed(*lift, 2),
                 100.0 * sg,
                 100.0 * sb
             )
@@ -835,7 +835,7 @@ fn describe_group(
                 "{who} are less often {phrase}: {:.0}% against {:.0}% overall ({}×).",
                 100.0 * sg,
                 100.0 * sb,
-                fixed(*lift, 1)
+                fixed(*lift, 2)
             )
         };
         highlights.push(s);
@@ -955,7 +955,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
             (ideal, super::par::join(negative))
         });
 
-        let products_note = "Top products and categories are not profiled: the segmentation reads orders without product ids or categories.";
+        let products_note = "Top products and categories are not profiled: the profile describes customers, not baskets (each customer's number of distinct products is in customers.csv).";
         let json = json!({
             "as_of": p.as_of.to_string(),
             "timezone": p.timezone.name(),

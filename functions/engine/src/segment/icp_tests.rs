@@ -352,13 +352,13 @@ fn ideal_profile_traits_and_lifts() {
     let md = std::fs::read_to_string(s.out.join("ideal_customer_profile.md")).unwrap();
     assert!(
         md.contains(
-            "Your best customers are 4.2× as often from DE as your customers overall (100% against 24%)."
+            "Your best customers are 4.25× as often from DE as your customers overall (100% against 24%)."
         ),
         "{md}"
     );
     assert!(md.contains("buying mostly on Mondays 08–12"), "{md}");
     assert!(
-        md.contains("Median net revenue per customer: 1500.00 against 20.00 for all customers (75.0×)."),
+        md.contains("Median net revenue per customer: 1500.00 against 20.00 for all customers (75.00×)."),
         "{md}"
     );
     assert!(md.contains("Customers who cost you money"));

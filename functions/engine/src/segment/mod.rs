@@ -536,6 +536,10 @@ pub fn run(
     manifest["parameters"]["lead_scoring"] = serde_json::to_value(&p.lead_scoring)?;
     // Whether ids were replaced, never the key.
     manifest["privacy"] = json!({ "customer_ids_pseudonymized": report.pseudonymizer.is_some() });
+    // Names this run's content, not its clock: the same inputs and parameters give the same id
+    // (and byte-identical files), and any difference in them gives another.
+    let content = serde_json::to_vec(&manifest)?;
+    manifest["run_id"] = json!(format!("{}-{}", p.as_of, crate::ingest::naming::hex8(&content)));
     output::write_json(&out_dir.join(output::MANIFEST_JSON), &manifest)?;
     files.push(output::MANIFEST_JSON.to_string());
     tracing::info!(files = files.len(), elapsed_ms = ms(), "segment: outputs written");

@@ -206,7 +206,7 @@ pub(super) fn describe(s: &Profile, base: &Profile, withheld: bool, p: &SegmentP
     };
     let days = |v: Option<f64>| count(v.map(f64::round), "day");
     format!(
-        "Median {} (base {}), last purchase {} ago (base {}), spend {} ({:.1}× the base median), return rate {:.1}%.",
+        "Median {} (base {}), last purchase {} ago (base {}), spend {} ({:.2}× the base median), return rate {:.1}%.",
         count(s.median_frequency, "order"),
         count(base.median_frequency, "order"),
         days(s.median_recency_days),

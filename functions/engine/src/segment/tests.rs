@@ -858,6 +858,17 @@ fn same_inputs_give_byte_identical_outputs() {
     assert_eq!(r1.manifest["clustering"]["k_chosen_by"], "silhouette");
     let scores = r1.manifest["clustering"]["silhouette_by_k"].as_object().unwrap();
     assert_eq!(scores.len(), 9, "k = 2..=10 all tried: {scores:?}");
+    // The run id names the content: the same run gets the same id, other parameters another.
+    let id = r1.manifest["run_id"].as_str().unwrap();
+    assert!(id.starts_with("2024-06-30-") && id.len() == 19, "{id}");
+    let sales = dir.path().join("s.parquet");
+    let r3 = run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &dir.path().join("o3"),
+    )
+    .unwrap();
+    assert_ne!(r3.manifest["run_id"].as_str(), Some(id));
 }
 
 /// `count` customers alike in recency, frequency and spend: `orders` orders of about `amount`, the
