@@ -36,6 +36,7 @@ pub(super) struct LeadRow {
 
 pub(super) struct IdealRow<'a> {
     pub id: Cow<'a, str>,
+    pub email: Option<Cow<'a, str>>,
     pub kind: &'static str,
     pub fit: f64,
     pub reasons: String,
@@ -182,6 +183,7 @@ pub(super) fn build<'a>(
         if !opted_out[i] && c.returns_only.is_none() {
             ideal.push(IdealRow {
                 id: Cow::Borrowed(r.ids.name(c.idx)),
+                email: r.email(c).map(Cow::Borrowed),
                 kind: if c.behaviour.is_some() {
                     "customer"
                 } else {
@@ -217,6 +219,7 @@ pub(super) fn build<'a>(
                 let f = icp.lead_fit(s.job_title.as_deref(), Some(engagement(&s, cfg)));
                 ideal.push(IdealRow {
                     id: Cow::Owned(s.contact.clone()),
+                    email: s.email.clone().map(Cow::Owned),
                     kind: "lead",
                     fit: f.fit,
                     reasons: f.reasons,
@@ -251,13 +254,29 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<()
     csv_row(
         path,
         &mut w,
-        ["id", "kind", "fit", "reasons", "segment_name", "lifecycle_stage"],
+        [
+            "id",
+            "kind",
+            "fit",
+            "reasons",
+            "segment_name",
+            "lifecycle_stage",
+            "email",
+        ],
     )?;
     for r in rows {
         csv_row(
             path,
             &mut w,
-            [&r.id, r.kind, &fixed(r.fit, 1), &r.reasons, r.segment, r.stage],
+            [
+                &r.id,
+                r.kind,
+                &fixed(r.fit, 1),
+                &r.reasons,
+                r.segment,
+                r.stage,
+                r.email.as_deref().unwrap_or_default(),
+            ],
         )?;
     }
     csv_finish(path, w)

@@ -1,5 +1,6 @@
 //! The optional curated customers dataset: descriptive attributes joined onto the features.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use arrow::array::{Array, AsArray};
@@ -40,6 +41,38 @@ const COLUMNS: [&str; 10] = [
     "marketing_consent",
     "email",
 ];
+
+/// Lower-cased email → customer number, from the customers files (in path order, the first
+/// record with an email keeps it). Sales keyed by email are read under that number (see
+/// [`super::sales::read_sales`]).
+pub(super) fn email_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>, SegmentError> {
+    let mut files = files.to_vec();
+    files.sort();
+    files.dedup();
+    let mut aliases = HashMap::new();
+    for path in &files {
+        let reader = projected_reader(path, open_parquet(path)?, &["customer_id", "email"])?;
+        for batch in reader {
+            let batch = batch.map_err(|e| arrow_err(path, e))?;
+            let (Some(cid), Some(email)) = (
+                column(path, &batch, "customer_id", &DataType::Utf8, true)?,
+                column(path, &batch, "email", &DataType::Utf8, false)?,
+            ) else {
+                continue;
+            };
+            let (cid, email) = (cid.as_string::<i32>(), email.as_string::<i32>());
+            for i in 0..batch.num_rows() {
+                if let (Some(id), Some(e)) = (str_at(Some(cid), i), str_at(Some(email), i)) {
+                    let e = e.trim().to_lowercase();
+                    if e != id {
+                        aliases.entry(e).or_insert_with(|| id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(aliases)
+}
 
 /// Reads the customers files in path order; for a customer id seen several times each attribute
 /// comes from the last row that has one ([`merged`]), and a refusal of marketing in any row stands.

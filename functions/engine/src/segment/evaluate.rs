@@ -44,7 +44,14 @@ fn net_by_customer(
     params: &SegmentParams,
 ) -> Result<HashMap<String, f64>, SegmentError> {
     let (mut ids, mut places) = (Interner::default(), Interner::default());
-    let sales = read_sales(files, cutoff, &params.currency_rates, &mut ids, &mut places)?;
+    let sales = read_sales(
+        files,
+        cutoff,
+        &params.currency_rates,
+        &HashMap::new(),
+        &mut ids,
+        &mut places,
+    )?;
     let mut net = vec![0.0; ids.len()];
     for o in &sales.orders {
         net[o.cust as usize] += o.value;

@@ -443,8 +443,8 @@ fn consent_and_unsubscribes_keep_people_off_every_list() {
 }
 
 /// A refusal dated after the run date still counts (lists are used now), and a person the sales
-/// know by email is the customers dataset's record with that email: one customer carrying its
-/// consent, reachable by its customer number.
+/// know by email is the customers dataset's record with that email: one customer under its
+/// customer number, carrying its consent, listed with the address.
 #[test]
 fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
     let dir = tempfile::tempdir().unwrap();
@@ -452,6 +452,8 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
     for c in ["e1@x.com", "e2@x.com", "e3@x.com", "e4@x.com"] {
         sales.push(l(&format!("{c}-o"), c, "2024-06-26 11:00", "p2", 1.0, 30.0));
     }
+    // b4 (three orders under its number) also bought once in a shop that keys by email.
+    sales.push(l("web-1", "b4@x.com", "2024-06-27 11:00", "p2", 1.0, 30.0));
     let mut people = customers_rows();
     people.extend([
         // Refused marketing; known to the sales only by email (in other letter case).
@@ -486,12 +488,16 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
     let run = run(&inputs, &params(2).check().unwrap(), &out).unwrap();
 
     let customers = by_id(read_csv(&out.join("customers.csv")));
+    // Each buyer known by email is the customer number with that email: one customer with the
+    // record's attributes and consent, its purchases under the number.
     for (id, consent, job) in [
-        ("e1@x.com", "false", "Engineer"),
+        ("K-9", "false", "Engineer"),
         // Consented in the customers dataset, unsubscribed as K-8: the column says what the
         // lists obey.
-        ("e2@x.com", "false", "Owner"),
-        ("e3@x.com", "true", "Owner"),
+        ("K-8", "false", "Owner"),
+        ("K-7", "true", "Owner"),
+        // Two records for e4: the first read takes the purchases, the refusal covers both.
+        ("K-5", "false", "Owner"),
     ] {
         let c = &customers[id];
         assert_eq!(
@@ -500,15 +506,26 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
             "{id}"
         );
         assert_eq!(c["lifecycle_stage"], "new", "{id}");
+        assert_eq!(c["frequency"], "1", "{id}");
     }
-    for merged in ["K-9", "K-8", "K-7"] {
+    assert_eq!(customers["K-6"]["lifecycle_stage"], "prospect");
+    assert_eq!(
+        (
+            customers["b4"]["frequency"].as_str(),
+            customers["b4"]["monetary"].as_str()
+        ),
+        ("4", "1530.00")
+    );
+    assert!(!customers.contains_key("b4@x.com"));
+    for email in ["e1@x.com", "e2@x.com", "e3@x.com", "e4@x.com"] {
         assert!(
-            !customers.contains_key(merged),
-            "{merged} is the buyer known by email, not a prospect"
+            !customers.contains_key(email),
+            "{email} is a customer number's buyer"
         );
     }
-    let listed: Vec<String> = read_csv(&out.join("ideal_customers.csv"))
-        .into_iter()
+    let ideal = read_csv(&out.join("ideal_customers.csv"));
+    let listed: Vec<String> = ideal
+        .iter()
         .map(|r| r["id"].clone())
         .chain(
             read_csv(&out.join("lead_scores.csv"))
@@ -517,15 +534,15 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         )
         .collect();
     assert_eq!(customers["b1"]["marketing_consent"], "false");
-    for gone in [
-        "e1@x.com", "e2@x.com", "e4@x.com", "b1", "b2", "K-4", "K-8", "K-9",
-    ] {
+    for gone in ["K-9", "K-8", "K-5", "K-6", "b1", "b2", "K-4"] {
         assert!(
             !listed.iter().any(|id| id == gone),
             "{gone} must not be listed: {listed:?}"
         );
     }
-    assert!(listed.iter().any(|id| id == "e3@x.com"), "{listed:?}");
+    // Listed under its number, with the address the marketing tool needs.
+    let k7 = ideal.iter().find(|r| r["id"] == "K-7").expect("K-7 listed");
+    assert_eq!(k7["email"], "e3@x.com");
     let leads = read_csv(&out.join("lead_scores.csv"));
     let k7 = leads
         .iter()
@@ -535,9 +552,9 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         (k7["job_title"].as_str(), k7["contributions"].as_str()),
         ("Owner", "download×1 +60")
     );
-    // s8, w1, p1 as in the base set, plus e1 and e4 (refused), e2 (unsubscribed as K-8), b2, and
-    // b1 with its second record K-4.
-    assert_eq!(run.manifest["counts"]["customers_opted_out"], 9);
+    // s8, w1, p1 as in the base set, plus K-9 (e1) and K-5 and K-6 (e4) who refused, K-8 (e2,
+    // unsubscribed), b2, and b1 with its second record K-4.
+    assert_eq!(run.manifest["counts"]["customers_opted_out"], 10);
 }
 
 #[test]

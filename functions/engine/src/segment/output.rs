@@ -211,7 +211,7 @@ struct Row<'a> {
     consent: Option<bool>,
 }
 
-impl Report<'_> {
+impl<'r> Report<'r> {
     fn rules(&self) -> &[RfmRule] {
         &self.params.rfm_rules
     }
@@ -225,6 +225,17 @@ impl Report<'_> {
         } else {
             recorded
         }
+    }
+
+    /// The address a marketing tool reaches the customer at: the customers dataset's, else the id
+    /// when the shop keys customers by email.
+    pub(super) fn email(&self, c: &Customer) -> Option<&'r str> {
+        let (ids, strings): (&'r Interner, &'r Interner) = (self.ids, self.strings);
+        let id = ids.name(c.idx);
+        c.attrs
+            .and_then(|a| a.email)
+            .map(|e| strings.name(e))
+            .or_else(|| id.contains('@').then_some(id))
     }
 
     fn row<'a>(&'a self, c: &'a Customer) -> Row<'a> {
@@ -740,6 +751,7 @@ pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Resu
             "monetary",
             "rfm_group",
             "segment_name",
+            "email",
         ],
     )?;
     for c in list {
@@ -756,6 +768,7 @@ pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Resu
                 fixed(b.monetary, 2),
                 row.rfm_group.unwrap_or_default().to_string(),
                 row.segment.map(|s| s.name.clone()).unwrap_or_default(),
+                r.email(c).unwrap_or_default().to_string(),
             ],
         )?;
     }

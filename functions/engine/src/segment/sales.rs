@@ -6,7 +6,7 @@
 //! windows where two sources overlap, since lines outside such a window cannot have been exported
 //! twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -631,6 +631,8 @@ struct Prepare<'a> {
     cutoff: i64,
     dedup: Dedup,
     stats: SalesStats,
+    /// Buyers known by email who have a customer number (see [`read_sales`]).
+    aliases: &'a HashMap<String, String>,
     ids: &'a mut Interner,
     places: &'a mut Interner,
     products: Interner,
@@ -647,6 +649,7 @@ impl Prepare<'_> {
             cutoff,
             dedup,
             stats,
+            aliases,
             ids,
             places,
             products,
@@ -739,9 +742,9 @@ impl Prepare<'_> {
             if ret {
                 stats.return_rows += 1;
             }
-            let c = caches
-                .customer
-                .get(&customer_id, i, |s| s.map_or(NONE, |s| ids.intern(s)));
+            let c = caches.customer.get(&customer_id, i, |s| {
+                s.map_or(NONE, |s| ids.intern(aliases.get(s).map_or(s, String::as_str)))
+            });
             if c == NONE {
                 stats.guest_rows += 1;
                 stats.guest_net_revenue += net;
@@ -929,11 +932,14 @@ fn batches<'a>(
 }
 
 /// Reads every sales file (sorted by path) and aggregates rows with `order_ts < cutoff`.
-/// Customer ids go into `ids`; countries and cities into `places`.
+/// Customer ids go into `ids`; countries and cities into `places`. A buyer whose id is an email
+/// that `aliases` files under a customer number is that customer: one person who bought in a shop
+/// keyed by email (Shopify) and in one keyed by number is one customer, not two half ones.
 pub(super) fn read_sales(
     files: &[PathBuf],
     cutoff: i64,
     currency_rates: &BTreeMap<String, f64>,
+    aliases: &HashMap<String, String>,
     ids: &mut Interner,
     places: &mut Interner,
 ) -> Result<SalesData, SegmentError> {
@@ -956,6 +962,7 @@ pub(super) fn read_sales(
         cutoff,
         dedup,
         stats,
+        aliases,
         ids,
         places,
         products: Interner::default(),

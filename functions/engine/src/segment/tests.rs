@@ -1699,7 +1699,15 @@ fn scale_200k_customers() {
             tz: p.timezone,
             cutoff: end_of_day(p.as_of, p.timezone).unwrap(),
         };
-        let data = sales::read_sales(&files, clock.cutoff, &BTreeMap::new(), &mut ids, &mut places).unwrap();
+        let data = sales::read_sales(
+            &files,
+            clock.cutoff,
+            &BTreeMap::new(),
+            &Default::default(),
+            &mut ids,
+            &mut places,
+        )
+        .unwrap();
         eprintln!(
             "phase read_sales: cpu {:.1}s wall {:?}; {:?}",
             cpu() - c0,
