@@ -721,6 +721,7 @@ fn outputs_are_deterministic_and_complete() {
         "customers.parquet",
         "customers.csv",
         "segments.csv",
+        "segments.parquet",
         "segments.json",
         "rfm_matrix.csv",
         "winback.csv",
