@@ -312,21 +312,46 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         )
         .build();
     let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-    for start in (0..r.customers.len()).step_by(CUSTOMER_BATCH_ROWS) {
-        let end = (start + CUSTOMER_BATCH_ROWS).min(r.customers.len());
-        w.write(&customers_batch(r, start..end, &schema)?)?;
+    let (order, pseudonyms) = customer_order(r);
+    for rows in order.chunks(CUSTOMER_BATCH_ROWS) {
+        w.write(&customers_batch(r, rows, pseudonyms.as_deref(), &schema)?)?;
     }
     w.close()?;
     Ok(())
 }
 
-/// The rows of `customers.parquet` for the customers in `range`.
+/// The order of the rows of `customers.parquet` (customer indexes), and each customer's
+/// pseudonym (by index) when ids are pseudonymised. Without pseudonyms the rows are in id order,
+/// as in `customers.csv`. With them, they are in pseudonym order: in id order, row i of the
+/// Parquet would sit beside row i of `customers.csv` (same row count, same order) and pair each
+/// pseudonym with its real id.
+fn customer_order(r: &Report) -> (Vec<u32>, Option<Vec<String>>) {
+    let n = r.customers.len();
+    let mut order: Vec<u32> = (0..n)
+        .map(|i| u32::try_from(i).expect("customer index fits u32"))
+        .collect();
+    let Some(p) = r.pseudonymizer else {
+        return (order, None);
+    };
+    // An HMAC per customer: on all cores.
+    let pseudonyms = super::par::map_range(n, |i| p.pseudonym(r.ids.name(r.customers[i].idx)));
+    // Pseudonyms are distinct in practice; the index keeps the order total regardless.
+    order.sort_unstable_by(|&a, &b| {
+        pseudonyms[a as usize]
+            .cmp(&pseudonyms[b as usize])
+            .then(a.cmp(&b))
+    });
+    (order, Some(pseudonyms))
+}
+
+/// The rows of `customers.parquet` for the customers at `rows` (indexes, in file order).
 fn customers_batch(
     r: &Report,
-    range: std::ops::Range<usize>,
+    rows: &[u32],
+    pseudonyms: Option<&[String]>,
     schema: &SchemaRef,
 ) -> Result<RecordBatch, SegmentError> {
-    let n = range.len();
+    let n = rows.len();
     let s = || StringBuilder::with_capacity(n, n * 8);
     let (mut id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s());
     let mut seg_id = Int32Builder::with_capacity(n);
@@ -344,11 +369,12 @@ fn customers_batch(
     let (mut first, mut last) = (Date32Builder::with_capacity(n), Date32Builder::with_capacity(n));
     let mut consent = BooleanBuilder::with_capacity(n);
     let mut fit = f();
-    for i in range {
+    for &i in rows {
+        let i = i as usize;
         let row = r.row(&r.customers[i]);
         let b = row.b;
-        match r.pseudonymizer {
-            Some(p) => id.append_value(p.pseudonym(row.customer_id)),
+        match pseudonyms {
+            Some(p) => id.append_value(&p[i]),
             None => id.append_value(row.customer_id),
         }
         fit.append_option(r.ideal_fit.get(i).copied());
