@@ -32,6 +32,10 @@ pub(super) const RFM_MATRIX_CSV: &str = "rfm_matrix.csv";
 pub(super) const WINBACK_CSV: &str = "winback.csv";
 pub(super) const MANIFEST_JSON: &str = "manifest.json";
 
+/// Decimals of the money columns of the customer files (`monetary`, `avg_order_value`), in the
+/// CSV and the Parquet alike.
+const MONEY_DECIMALS: i32 = 2;
+
 /// Excel only detects UTF-8 (and so shows Persian names) when the file starts with a BOM.
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
@@ -391,8 +395,10 @@ fn customers_batch(
         stage.append_value(row.stage);
         recency.append_option(b.map(|b| b.recency_days));
         freq.append_option(b.map(|b| i64::from(b.frequency)));
-        monetary.append_option(row.monetary);
-        aov.append_option(b.map(|b| b.avg_order_value));
+        // Money to the cent, as customers.csv prints it: a net value of 0.1 + 0.2 - 0.3 is 0,
+        // not 5.6e-17, and a sum in Athena matches one over the CSV.
+        monetary.append_option(row.monetary.map(|v| round(v, MONEY_DECIMALS)));
+        aov.append_option(b.map(|b| round(b.avg_order_value, MONEY_DECIMALS)));
         tenure.append_option(b.map(|b| b.tenure_days));
         gap.append_option(b.and_then(|b| b.days_between_orders));
         items.append_option(b.map(|b| b.items_per_order));
@@ -547,8 +553,8 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
         f.text(Some(row.stage));
         f.fixed(b.map(|b| b.recency_days), 1);
         f.int(b.map(|b| b.frequency));
-        f.fixed(row.monetary, 2);
-        f.fixed(b.map(|b| b.avg_order_value), 2);
+        f.fixed(row.monetary, MONEY_DECIMALS as usize);
+        f.fixed(b.map(|b| b.avg_order_value), MONEY_DECIMALS as usize);
         f.fixed(b.map(|b| b.tenure_days), 1);
         f.fixed(b.and_then(|b| b.days_between_orders), 1);
         f.fixed(b.map(|b| b.items_per_order), 2);
