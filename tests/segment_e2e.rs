@@ -74,6 +74,7 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
         "customers.parquet",
         "customers.csv",
         "segments.csv",
+        "segments.parquet",
         "segments.json",
         "rfm_matrix.csv",
         "winback.csv",
@@ -111,15 +112,11 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
             .await
             .contains(&"state/segments/model.json".to_string())
     );
-    for athena in [
-        "athena/customers/customers.parquet",
-        "athena/segments/segments.csv",
-    ] {
-        assert!(
-            run_keys.contains(&format!("segments/run_date=2023-12-08/{athena}")),
-            "{athena} missing"
-        );
-    }
+    check_athena_tables(&server, "2023-12-08").await;
+    assert!(
+        !run_keys.iter().any(|k| k.contains("/athena/")),
+        "no Athena copies inside the run folder: {run_keys:?}"
+    );
     let first_customers = server.get("segments/latest/customers.csv").await;
 
     // On demand with an explicit date and k: the date's folder is replaced and latest moves to
@@ -144,6 +141,80 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
         server.get("segments/run_date=2023-12-08/customers.csv").await
     );
     assert_ne!(first_customers.len(), 0);
+    // The second run of the same date replaced the copies: still one file per folder.
+    check_athena_tables(&server, "2023-12-08").await;
+}
+
+/// What Athena reads: under each Glue table's location (infra/athena_tables.json, which the
+/// infra tests hold the template to), Hive partition folders of one Parquet file each for the
+/// segment tables, every file with exactly the table's columns, in order, with the Athena type
+/// of its Parquet type. The segment copies are the run's own files.
+async fn check_athena_tables(server: &S3Server, run_date: &str) {
+    let tables = athena_tables();
+    assert_eq!(tables.len(), 3, "{tables:?}");
+    for AthenaTable {
+        name: table,
+        location,
+        partition,
+        columns,
+    } in tables
+    {
+        let keys = server.keys(&location).await;
+        assert!(!keys.is_empty(), "{table}: nothing under {location}");
+        let mut folders = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for key in &keys {
+            let rest = key.strip_prefix(&location).unwrap();
+            let (folder, file) = rest
+                .split_once('/')
+                .unwrap_or_else(|| panic!("{key}: not in a partition folder"));
+            assert!(
+                folder.starts_with(&format!("{partition}="))
+                    && !file.contains('/')
+                    && file.ends_with(".parquet"),
+                "{key}: not {location}{partition}=…/<file>.parquet"
+            );
+            folders
+                .entry(folder.to_string())
+                .or_default()
+                .push(file.to_string());
+            assert_eq!(
+                athena_columns(server.get(key).await),
+                columns,
+                "{table}: columns of {key}"
+            );
+        }
+        if partition == "run_date" {
+            let file = match table.as_str() {
+                "segment_customers" => "customers.parquet",
+                "segment_summary" => "segments.parquet",
+                other => panic!("unexpected segment table {other}"),
+            };
+            let folder = format!("run_date={run_date}");
+            assert_eq!(
+                folders,
+                [(folder.clone(), vec![file.to_string()])].into(),
+                "{table}: one file per run date"
+            );
+            assert_eq!(
+                server.get(&format!("{location}{folder}/{file}")).await,
+                server.get(&format!("segments/{folder}/{file}")).await,
+                "{table}: a copy of the run's {file}"
+            );
+        }
+    }
+    // The summary's rows are segments.csv's (the engine's tests compare them cell by cell).
+    let summary = read_parquet(
+        server
+            .get(&format!(
+                "segments/athena/segment_summary/run_date={run_date}/segments.parquet"
+            ))
+            .await,
+    );
+    let csv = server
+        .get(&format!("segments/run_date={run_date}/segments.csv"))
+        .await;
+    let csv_rows = String::from_utf8(csv).unwrap().lines().count() - 1;
+    assert_eq!(rows(&summary), csv_rows);
 }
 
 #[tokio::test(flavor = "multi_thread")]

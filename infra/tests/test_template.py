@@ -47,25 +47,18 @@ ALLOWED_MANAGED_POLICIES = {"AWSXRayDaemonWriteAccess"}
 
 FUNCTIONS = {"IngestFunction": "ingest", "SegmentFunction": "segment"}
 
-CURATED_SALES_COLUMNS = [
-    ("order_id", "string"), ("customer_id", "string"), ("order_ts", "timestamp"),
-    ("product_id", "string"), ("product_name", "string"), ("category", "string"),
-    ("quantity", "double"), ("unit_price", "double"), ("line_amount", "double"),
-    ("currency", "string"), ("country", "string"), ("city", "string"),
-    ("channel", "string"), ("status", "string"), ("is_return", "boolean"),
-    ("source_key", "string"), ("source_line", "bigint"),
-]
-SEGMENT_CUSTOMERS_COLUMNS = [
-    ("customer_id", "string"), ("segment_id", "int"), ("segment_name", "string"),
-    ("rfm_r", "int"), ("rfm_f", "int"), ("rfm_m", "int"), ("rfm_code", "string"),
-    ("rfm_group", "string"), ("lifecycle_stage", "string"), ("recency_days", "double"),
-    ("frequency", "bigint"), ("monetary", "double"), ("avg_order_value", "double"),
-    ("ideal_fit", "double"),
-]
-SEGMENT_SUMMARY_COLUMNS = [
-    ("segment_id", "int"), ("segment_name", "string"), ("description", "string"),
-    ("customers", "bigint"), ("share", "double"), ("revenue_share", "double"),
-]
+# The Glue tables: location, partition and columns. tests/segment_e2e.rs checks the Parquet files
+# the functions write against the same file, so a column added to an output without the table
+# (or the other way round) fails one of the two.
+ATHENA_TABLES = json.loads((INFRA / "athena_tables.json").read_text())["tables"]
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+# Athena's relative date syntax for projection ranges (docs: partition-projection-supported-types).
+RELATIVE_DATE = re.compile(r"^\s*NOW\s*(?:([+-])\s*([0-9]+)\s*(YEARS?|MONTHS?|WEEKS?|DAYS?|HOURS?|MINUTES?|SECONDS?)\s*)?$")
+DAYS_PER_UNIT = {"YEAR": 365, "MONTH": 28, "WEEK": 7, "DAY": 1, "HOUR": 0, "MINUTE": 0, "SECOND": 0}
+# How far into the future (days, at least) each partition's projection must reach: sales months
+# for pre-dated orders and mistyped years, run dates for a run as of today in a zone ahead of UTC.
+PROJECTION_AHEAD_DAYS = {"order_month": 365, "run_date": 1}
 
 
 # ----------------------------------------------------------------- helpers
@@ -517,23 +510,53 @@ def glue_table(t: dict, name: str) -> dict:
     raise AssertionError(f"Glue table {name} missing")
 
 
+def projection_days_ahead(end: str) -> int:
+    """How many days past today a projection range's end reaches (0 for NOW or a fixed date)."""
+    m = RELATIVE_DATE.match(end)
+    if not m:
+        return 0
+    sign, amount, unit = m.groups()
+    if sign is None:
+        return 0
+    days = int(amount) * DAYS_PER_UNIT[unit.rstrip("S")]
+    return days if sign == "+" else -days
+
+
 def check_glue_tables(t: dict) -> None:
-    specs = [
-        ("curated_sales", CURATED_SALES_COLUMNS, "order_month", "curated/sales/order_month=${!order_month}/", "yyyy-MM"),
-        ("segment_customers", SEGMENT_CUSTOMERS_COLUMNS, "run_date", "segments/run_date=${!run_date}/athena/customers/", "yyyy-MM-dd"),
-        ("segment_summary", SEGMENT_SUMMARY_COLUMNS, "run_date", "segments/run_date=${!run_date}/athena/segments/", "yyyy-MM-dd"),
-    ]
-    for name, columns, key, location, fmt in specs:
+    tables = {r["Properties"]["TableInput"]["Name"] for r in resources(t, "AWS::Glue::Table").values()}
+    assert tables == set(ATHENA_TABLES), f"Glue tables {sorted(tables)} != athena_tables.json {sorted(ATHENA_TABLES)}"
+    for name, spec in ATHENA_TABLES.items():
         table = glue_table(t, name)
         params = table["Parameters"]
+        key, location, fmt = spec["partition"], spec["location"], spec["partition_format"]
         assert params.get("projection.enabled") == "true", f"{name}: partition projection off"
         assert params.get(f"projection.{key}.type") == "date" and params.get(f"projection.{key}.format") == fmt
-        assert params["storage.location.template"] == {"Fn::Sub": f"s3://${{DataBucket}}/{location}"}
+        assert params["storage.location.template"] == {"Fn::Sub": f"s3://${{DataBucket}}/{location}{key}=${{!{key}}}/"}, name
+        storage = table["StorageDescriptor"]
+        assert storage["Location"] == {"Fn::Sub": f"s3://${{DataBucket}}/{location}"}, f"{name}: Location"
         assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [(key, "string")]
-        assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == columns, name
-    summary = glue_table(t, "segment_summary")
-    assert summary["Parameters"].get("skip.header.line.count") == "1"
-    assert summary["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("OpenCSVSerde")
+        assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == [tuple(c) for c in spec["columns"]], name
+        assert storage["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE, f"{name}: not the Parquet SerDe"
+        assert storage["InputFormat"] == PARQUET_INPUT, f"{name}: not the Parquet input format"
+        assert params.get("classification") == "parquet", name
+        # The range: from ProjectionStartYear, into the future.
+        text = params[f"projection.{key}.range"]["Fn::Sub"]
+        start, end = text.split(",")
+        assert start.startswith("${ProjectionStartYear}-01"), f"{name}: range starts at {start}"
+        ahead = projection_days_ahead(end)
+        assert RELATIVE_DATE.match(end) and ahead >= PROJECTION_AHEAD_DAYS[key], (
+            f"{name}: range ends at {end!r}: {key} values after today are invisible"
+        )
+    # Athena reads every object under a table's location: no table may see another's files or
+    # a run folder's CSV/JSON (segments/run_date=…/, segments/latest/).
+    locations = {name: spec["location"] for name, spec in ATHENA_TABLES.items()}
+    for name, location in locations.items():
+        assert location.endswith("/") and location.count("/") >= 2, f"{name}: location {location}"
+        for other, other_location in locations.items():
+            if other != name:
+                assert not prefixes_overlap(location, other_location), f"{name} and {other} share files"
+        if location.startswith("segments/"):
+            assert location.startswith("segments/athena/"), f"{name}: {location} holds more than its copies"
     assert not resources(t, "AWS::Glue::Crawler"), "partition projection replaces crawlers"
 
 
@@ -819,6 +842,45 @@ REGRESSIONS = {
     "Glue column type drift": (
         check_glue_tables,
         lambda t: _res(t, "SegmentCustomersTable")["TableInput"]["StorageDescriptor"]["Columns"][1].update(Type="string"),
+    ),
+    "Glue table lacks a column of its file": (
+        check_glue_tables,
+        lambda t: _res(t, "SegmentCustomersTable")["TableInput"]["StorageDescriptor"]["Columns"].pop(),
+    ),
+    "segment summary read as CSV": (
+        check_glue_tables,
+        lambda t: _res(t, "SegmentSummaryTable")["TableInput"]["StorageDescriptor"]["SerdeInfo"].update(
+            SerializationLibrary="org.apache.hadoop.hive.serde2.OpenCSVSerde"),
+    ),
+    "segment table over the whole segments folder": (
+        check_glue_tables,
+        lambda t: _res(t, "SegmentSummaryTable")["TableInput"]["StorageDescriptor"].update(
+            Location={"Fn::Sub": "s3://${DataBucket}/segments/"}),
+    ),
+    "segment copies inside the run folders": (
+        check_glue_tables,
+        lambda t: _res(t, "SegmentCustomersTable")["TableInput"]["Parameters"].update({
+            "storage.location.template": {"Fn::Sub": "s3://${DataBucket}/segments/run_date=${!run_date}/athena/customers/"}}),
+    ),
+    "sales projection ends today": (
+        check_glue_tables,
+        lambda t: _res(t, "CuratedSalesTable")["TableInput"]["Parameters"].update({
+            "projection.order_month.range": {"Fn::Sub": "${ProjectionStartYear}-01,NOW"}}),
+    ),
+    "sales projection reaches only a month ahead": (
+        check_glue_tables,
+        lambda t: _res(t, "CuratedSalesTable")["TableInput"]["Parameters"].update({
+            "projection.order_month.range": {"Fn::Sub": "${ProjectionStartYear}-01,NOW+1MONTH"}}),
+    ),
+    "run date projection ends in the past": (
+        check_glue_tables,
+        lambda t: _res(t, "SegmentSummaryTable")["TableInput"]["Parameters"].update({
+            "projection.run_date.range": {"Fn::Sub": "${ProjectionStartYear}-01-01,NOW-1DAYS"}}),
+    ),
+    "stray Glue table": (
+        check_glue_tables,
+        lambda t: t["Resources"].update(Stray=copy.deepcopy(t["Resources"]["SegmentSummaryTable"]))
+        or t["Resources"]["Stray"]["Properties"]["TableInput"].update(Name="stray"),
     ),
     "undocumented skip": (
         check_skips_documented,

@@ -209,3 +209,83 @@ pub fn read_parquet(bytes: Vec<u8>) -> Vec<RecordBatch> {
 pub fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
+
+/// A Glue table as `infra/athena_tables.json` declares it (the infra tests check the template
+/// against the same file).
+#[derive(Debug)]
+pub struct AthenaTable {
+    pub name: String,
+    /// Below the bucket, ending in `/`.
+    pub location: String,
+    /// The Hive partition column (`<partition>=<value>/` folders under the location).
+    pub partition: String,
+    /// Column name and Athena type, in order.
+    pub columns: Vec<(String, String)>,
+}
+
+pub fn athena_tables() -> Vec<AthenaTable> {
+    let path = repo_root().join("infra/athena_tables.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("athena_tables.json")).expect("JSON");
+    let tables = doc["tables"].as_object().expect("tables");
+    tables
+        .iter()
+        .map(|(name, t)| {
+            let s = |k: &str| t[k].as_str().expect(k).to_string();
+            let columns = t["columns"]
+                .as_array()
+                .expect("columns")
+                .iter()
+                .map(|c| {
+                    (
+                        c[0].as_str().unwrap().to_string(),
+                        c[1].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            AthenaTable {
+                name: name.clone(),
+                location: s("location"),
+                partition: s("partition"),
+                columns,
+            }
+        })
+        .collect()
+}
+
+/// A Parquet file's columns with the Athena type that reads each one, from the file's own
+/// physical and logical types (not Arrow's view of them): `string` over UTF-8 BYTE_ARRAY, `int`
+/// over INT32, `bigint` over INT64, `double`, `boolean`, `date` over INT32 DATE, `timestamp` over
+/// INT64 TIMESTAMP. Anything else (nested or other types) panics: no table declares one.
+pub fn athena_columns(bytes: Vec<u8>) -> Vec<(String, String)> {
+    use parquet::basic::{LogicalType, Type as Physical};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(bytes::Bytes::from(bytes)).expect("parquet");
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    schema
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| {
+            let name = f.name().to_string();
+            assert!(f.is_primitive(), "{name}: nested column");
+            let logical = f.get_basic_info().logical_type_ref();
+            let int = |bits: i8| match logical {
+                None => true,
+                Some(LogicalType::Integer(t)) => t.bit_width == bits && t.is_signed,
+                _ => false,
+            };
+            let ty = match (f.get_physical_type(), logical) {
+                (Physical::BYTE_ARRAY, Some(LogicalType::String)) => "string",
+                (Physical::INT32, Some(LogicalType::Date)) => "date",
+                (Physical::INT32, _) if int(32) => "int",
+                (Physical::INT64, Some(LogicalType::Timestamp(_))) => "timestamp",
+                (Physical::INT64, _) if int(64) => "bigint",
+                (Physical::DOUBLE, None) => "double",
+                (Physical::BOOLEAN, None) => "boolean",
+                (p, l) => panic!("{name}: {p:?} {l:?} has no Athena type declared here"),
+            };
+            (name, ty.to_string())
+        })
+        .collect()
+}

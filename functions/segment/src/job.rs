@@ -22,9 +22,20 @@ pub const WORK_PREFIX: &str = "segflow-segment-";
 
 const LATEST: &str = "segments/latest";
 
-/// (Glue table folder, file) pairs published under `segments/run_date=…/athena/`.
-pub const ATHENA_TABLES: [(&str, &str); 2] =
-    [("customers", "customers.parquet"), ("segments", "segments.csv")];
+/// (Glue table, file) pairs: each run's copy of the file goes to
+/// [`athena_key`]`(table, run date, file)`, one file per folder (see infra/template.yaml).
+pub const ATHENA_TABLES: [(&str, &str); 2] = [
+    ("segment_customers", "customers.parquet"),
+    ("segment_summary", "segments.parquet"),
+];
+
+/// Where a run's copy of a Glue table's file goes: `segments/athena/<table>/run_date=<date>/<file>`.
+/// Athena reads every object under a table's location, so each table has a folder of its own,
+/// outside the run folders (which hold CSV, JSON and Markdown beside the Parquet), and
+/// Hive-partitioned by run date.
+pub fn athena_key(table: &str, as_of: chrono::NaiveDate, file: &str) -> String {
+    format!("segments/athena/{table}/run_date={as_of}/{file}")
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -157,6 +168,14 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         .files
         .split_last()
         .ok_or_else(|| JobError::Other("run wrote no files".into()))?;
+    if let Some((table, name)) = ATHENA_TABLES
+        .iter()
+        .find(|(_, n)| !data_files.iter().any(|f| f == n))
+    {
+        return Err(JobError::Other(format!(
+            "the run wrote no {name} for the {table} table"
+        )));
+    }
     // Decided before anything is written: `latest/` never moves back to an earlier run date (a
     // backdated on-demand run publishes its dated folder only).
     let published = latest_as_of(out).await?;
@@ -170,16 +189,10 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         out.upload_file(&format!("{run_prefix}/{name}"), &out_dir.join(name))
             .await?;
     }
-    // Athena reads every object under a table's folder, so each Glue table gets a folder holding
-    // only its own file (see infra/template.yaml).
+    // The Glue tables' copies, before the manifest too.
     for (table, name) in ATHENA_TABLES {
-        if data_files.iter().any(|f| f == name) {
-            out.upload_file(
-                &format!("{run_prefix}/athena/{table}/{name}"),
-                &out_dir.join(name),
-            )
+        out.upload_file(&athena_key(table, as_of, name), &out_dir.join(name))
             .await?;
-        }
     }
     out.upload_file(&format!("{run_prefix}/{manifest}"), &out_dir.join(manifest))
         .await?;
@@ -229,6 +242,17 @@ async fn latest_as_of<O: ObjectStore>(out: &O) -> Result<Option<chrono::NaiveDat
 mod tests {
     use super::*;
     use chrono::{NaiveDate, TimeZone, Utc};
+
+    #[test]
+    fn athena_copies_go_to_a_hive_partitioned_folder_per_table() {
+        let day = NaiveDate::from_ymd_opt(2023, 12, 8).unwrap();
+        assert_eq!(
+            athena_key("segment_summary", day, "segments.parquet"),
+            "segments/athena/segment_summary/run_date=2023-12-08/segments.parquet"
+        );
+        // Parquet only: the tables use the Parquet SerDe.
+        assert!(ATHENA_TABLES.iter().all(|(_, f)| f.ends_with(".parquet")));
+    }
 
     #[test]
     fn the_default_run_date_is_the_latest_sale_but_never_after_today() {

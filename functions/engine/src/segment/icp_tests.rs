@@ -744,6 +744,7 @@ fn outputs_are_deterministic_and_complete() {
         "customers.parquet",
         "customers.csv",
         "segments.csv",
+        "segments.parquet",
         "segments.json",
         "rfm_matrix.csv",
         "winback.csv",
@@ -810,6 +811,44 @@ fn pseudonyms_replace_ids_in_the_bi_output_only() {
     );
     assert_eq!(run.manifest["privacy"]["customer_ids_pseudonymized"], true);
     assert!(!serde_json::to_string(&run.manifest).unwrap().contains("k1\""));
+}
+
+/// customers.csv lists real ids in id order; were customers.parquet in that order too, its row i
+/// would pair a pseudonym with the real id on row i of the CSV. Pseudonymised, it is in
+/// pseudonym order, the same from run to run.
+#[test]
+fn pseudonymised_rows_are_in_pseudonym_order_not_id_order() {
+    use arrow::array::AsArray;
+    let s = setup();
+    let mut p = params(2);
+    p.pseudonym_key = Some(PseudonymKey(b"k1".to_vec()));
+    let p = p.check().unwrap();
+    run(&s.inputs, &p, &s.out.join("a")).unwrap();
+    run(&s.inputs, &p, &s.out.join("b")).unwrap();
+    let file = |d: &str| std::fs::read(s.out.join(d).join("customers.parquet")).unwrap();
+    assert_eq!(file("a"), file("b"), "stable from run to run");
+    let batch = super::tests::read_parquet(&s.out.join("a").join("customers.parquet"));
+    let pseudonyms: Vec<&str> = batch.column(0).as_string::<i32>().iter().flatten().collect();
+    let real: Vec<String> = read_csv(&s.out.join("a").join("customers.csv"))
+        .into_iter()
+        .map(|r| r["customer_id"].clone())
+        .collect();
+    assert_eq!(pseudonyms.len(), real.len());
+    assert!(pseudonyms.is_sorted(), "{pseudonyms:?}");
+    let pz = crate::privacy::Pseudonymizer::new(b"k1").unwrap();
+    let in_csv_order: Vec<String> = real.iter().map(|id| pz.pseudonym(id)).collect();
+    assert_ne!(pseudonyms, in_csv_order, "rows would line up with customers.csv");
+    // The same customers, each row with its own figures: the stage of a pseudonym's row is its
+    // customer's.
+    let stages = batch
+        .column_by_name("lifecycle_stage")
+        .unwrap()
+        .as_string::<i32>();
+    let csv = by_id(read_csv(&s.out.join("a").join("customers.csv")));
+    for id in &real {
+        let row = pseudonyms.iter().position(|q| *q == pz.pseudonym(id)).unwrap();
+        assert_eq!(stages.value(row), csv[id]["lifecycle_stage"], "{id}");
+    }
 }
 
 #[test]

@@ -471,6 +471,7 @@ pub fn run(
     })?;
     tracing::debug!(elapsed_ms = ms(), "segment: customer files written");
     output::write_segments_csv(&report, &path(output::SEGMENTS_CSV))?;
+    output::write_segments_parquet(&report, &path(output::SEGMENTS_PARQUET))?;
     output::write_json(&path(output::SEGMENTS_JSON), &output::segments_json(&report))?;
     output::write_rfm_matrix(&report, &path(output::RFM_MATRIX_CSV))?;
     output::write_winback(&report, &winback, &path(output::WINBACK_CSV))?;
@@ -485,6 +486,7 @@ pub fn run(
         output::CUSTOMERS_PARQUET,
         output::CUSTOMERS_CSV,
         output::SEGMENTS_CSV,
+        output::SEGMENTS_PARQUET,
         output::SEGMENTS_JSON,
         output::RFM_MATRIX_CSV,
         output::WINBACK_CSV,

@@ -26,10 +26,15 @@ use super::{RfmRule, SegmentParams};
 pub(super) const CUSTOMERS_PARQUET: &str = "customers.parquet";
 pub(super) const CUSTOMERS_CSV: &str = "customers.csv";
 pub(super) const SEGMENTS_CSV: &str = "segments.csv";
+pub(super) const SEGMENTS_PARQUET: &str = "segments.parquet";
 pub(super) const SEGMENTS_JSON: &str = "segments.json";
 pub(super) const RFM_MATRIX_CSV: &str = "rfm_matrix.csv";
 pub(super) const WINBACK_CSV: &str = "winback.csv";
 pub(super) const MANIFEST_JSON: &str = "manifest.json";
+
+/// Decimals of the money columns of the customer files (`monetary`, `avg_order_value`), in the
+/// CSV and the Parquet alike.
+const MONEY_DECIMALS: i32 = 2;
 
 /// Excel only detects UTF-8 (and so shows Persian names) when the file starts with a BOM.
 const BOM: &[u8] = "\u{feff}".as_bytes();
@@ -323,21 +328,46 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         )
         .build();
     let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-    for start in (0..r.customers.len()).step_by(CUSTOMER_BATCH_ROWS) {
-        let end = (start + CUSTOMER_BATCH_ROWS).min(r.customers.len());
-        w.write(&customers_batch(r, start..end, &schema)?)?;
+    let (order, pseudonyms) = customer_order(r);
+    for rows in order.chunks(CUSTOMER_BATCH_ROWS) {
+        w.write(&customers_batch(r, rows, pseudonyms.as_deref(), &schema)?)?;
     }
     w.close()?;
     Ok(())
 }
 
-/// The rows of `customers.parquet` for the customers in `range`.
+/// The order of the rows of `customers.parquet` (customer indexes), and each customer's
+/// pseudonym (by index) when ids are pseudonymised. Without pseudonyms the rows are in id order,
+/// as in `customers.csv`. With them, they are in pseudonym order: in id order, row i of the
+/// Parquet would sit beside row i of `customers.csv` (same row count, same order) and pair each
+/// pseudonym with its real id.
+fn customer_order(r: &Report) -> (Vec<u32>, Option<Vec<String>>) {
+    let n = r.customers.len();
+    let mut order: Vec<u32> = (0..n)
+        .map(|i| u32::try_from(i).expect("customer index fits u32"))
+        .collect();
+    let Some(p) = r.pseudonymizer else {
+        return (order, None);
+    };
+    // An HMAC per customer: on all cores.
+    let pseudonyms = super::par::map_range(n, |i| p.pseudonym(r.ids.name(r.customers[i].idx)));
+    // Pseudonyms are distinct in practice; the index keeps the order total regardless.
+    order.sort_unstable_by(|&a, &b| {
+        pseudonyms[a as usize]
+            .cmp(&pseudonyms[b as usize])
+            .then(a.cmp(&b))
+    });
+    (order, Some(pseudonyms))
+}
+
+/// The rows of `customers.parquet` for the customers at `rows` (indexes, in file order).
 fn customers_batch(
     r: &Report,
-    range: std::ops::Range<usize>,
+    rows: &[u32],
+    pseudonyms: Option<&[String]>,
     schema: &SchemaRef,
 ) -> Result<RecordBatch, SegmentError> {
-    let n = range.len();
+    let n = rows.len();
     let s = || StringBuilder::with_capacity(n, n * 8);
     let (mut id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s());
     let mut seg_id = Int32Builder::with_capacity(n);
@@ -355,11 +385,12 @@ fn customers_batch(
     let (mut first, mut last) = (Date32Builder::with_capacity(n), Date32Builder::with_capacity(n));
     let mut consent = BooleanBuilder::with_capacity(n);
     let mut fit = f();
-    for i in range {
+    for &i in rows {
+        let i = i as usize;
         let row = r.row(&r.customers[i]);
         let b = row.b;
-        match r.pseudonymizer {
-            Some(p) => id.append_value(p.pseudonym(row.customer_id)),
+        match pseudonyms {
+            Some(p) => id.append_value(&p[i]),
             None => id.append_value(row.customer_id),
         }
         fit.append_option(r.ideal_fit.get(i).copied().flatten());
@@ -376,8 +407,10 @@ fn customers_batch(
         stage.append_value(row.stage);
         recency.append_option(b.map(|b| b.recency_days));
         freq.append_option(b.map(|b| i64::from(b.frequency)));
-        monetary.append_option(row.monetary);
-        aov.append_option(b.map(|b| b.avg_order_value));
+        // Money to the cent, as customers.csv prints it: a net value of 0.1 + 0.2 - 0.3 is 0,
+        // not 5.6e-17, and a sum in Athena matches one over the CSV.
+        monetary.append_option(row.monetary.map(|v| round(v, MONEY_DECIMALS)));
+        aov.append_option(b.map(|b| round(b.avg_order_value, MONEY_DECIMALS)));
         tenure.append_option(b.map(|b| b.tenure_days));
         gap.append_option(b.and_then(|b| b.days_between_orders));
         items.append_option(b.map(|b| b.items_per_order));
@@ -532,8 +565,8 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
         f.text(Some(row.stage));
         f.fixed(b.map(|b| b.recency_days), 1);
         f.int(b.map(|b| b.frequency));
-        f.fixed(row.monetary, 2);
-        f.fixed(b.map(|b| b.avg_order_value), 2);
+        f.fixed(row.monetary, MONEY_DECIMALS as usize);
+        f.fixed(b.map(|b| b.avg_order_value), MONEY_DECIMALS as usize);
         f.fixed(b.map(|b| b.tenure_days), 1);
         f.fixed(b.and_then(|b| b.days_between_orders), 1);
         f.fixed(b.map(|b| b.items_per_order), 2);
@@ -616,69 +649,156 @@ pub(super) fn segments_json(r: &Report) -> Value {
     })
 }
 
+/// The profile figures of a segment row: column, and decimals (segments.csv prints them so, and
+/// segments.parquet holds them rounded so).
+const SEGMENT_FIGURES: [(&str, usize); 7] = [
+    ("median_recency_days", 1),
+    ("median_frequency", 1),
+    ("median_monetary", 2),
+    ("median_avg_order_value", 2),
+    ("return_rate", 3),
+    ("multi_item_share", 3),
+    ("new_share", 3),
+];
+const SEGMENT_TEXTS: [&str; 3] = ["top_country", "top_city", "top_rfm_group"];
+/// Decimals of `share` and `revenue_share`.
+const SHARE_DECIMALS: usize = 3;
+
+/// The columns of `segments.csv` and `segments.parquet`, with the Parquet types. Figures a
+/// segment withholds, and revenue shares when the base's net revenue is not positive, are empty
+/// cells in the CSV and nulls in the Parquet.
+pub(super) fn segments_schema() -> SchemaRef {
+    let mut fields = vec![
+        // int, as segment_id in customers.parquet.
+        Field::new("segment_id", DataType::Int32, false),
+        Field::new("segment_name", DataType::Utf8, false),
+        Field::new("description", DataType::Utf8, false),
+        Field::new("customers", DataType::Int64, false),
+        Field::new("share", DataType::Float64, true),
+        Field::new("revenue_share", DataType::Float64, true),
+        Field::new("suppressed", DataType::Boolean, false),
+    ];
+    fields.extend(
+        SEGMENT_FIGURES
+            .iter()
+            .map(|(n, _)| Field::new(*n, DataType::Float64, true)),
+    );
+    fields.extend(SEGMENT_TEXTS.iter().map(|n| Field::new(*n, DataType::Utf8, true)));
+    Arc::new(Schema::new(fields))
+}
+
+/// One row of the segment summary, before formatting: the CSV prints the figures with their
+/// decimals, the Parquet holds them rounded to the same digits.
+struct SummaryRow<'a> {
+    s: &'a SegmentOut,
+    share: Option<f64>,
+    revenue_share: Option<f64>,
+    figures: [Option<f64>; SEGMENT_FIGURES.len()],
+    texts: [Option<&'a str>; SEGMENT_TEXTS.len()],
+}
+
+fn summary_rows<'a>(r: &'a Report) -> Vec<SummaryRow<'a>> {
+    r.segments
+        .iter()
+        .map(|s| {
+            let p = &s.profile;
+            let hide = s.withheld;
+            let shown = |v: Option<f64>| if hide { None } else { v };
+            let text = |v: &'a Option<String>| if hide { None } else { v.as_deref() };
+            SummaryRow {
+                s,
+                share: share(p.customers as f64, r.base.customers as f64),
+                revenue_share: shown(share(p.revenue, r.base.revenue)),
+                figures: [
+                    p.median_recency_days,
+                    p.median_frequency,
+                    p.median_monetary,
+                    p.median_avg_order_value,
+                    p.return_rate,
+                    p.multi_item_share,
+                    p.new_share,
+                ]
+                .map(shown),
+                texts: [&p.top_country, &p.top_city, &p.top_rfm_group].map(text),
+            }
+        })
+        .collect()
+}
+
 pub(super) fn write_segments_csv(r: &Report, path: &Path) -> Result<(), SegmentError> {
     let mut w = csv_writer(path)?;
-    csv_row(
-        path,
-        &mut w,
-        [
-            "segment_id",
-            "segment_name",
-            "description",
-            "customers",
-            "share",
-            "revenue_share",
-            "suppressed",
-            "median_recency_days",
-            "median_frequency",
-            "median_monetary",
-            "median_avg_order_value",
-            "return_rate",
-            "multi_item_share",
-            "new_share",
-            "top_country",
-            "top_city",
-            "top_rfm_group",
-        ],
-    )?;
-    for s in r.segments {
-        let p = &s.profile;
-        let hide = s.withheld;
-        let num = |v: Option<f64>, d: usize| if hide { String::new() } else { opt_fixed(v, d) };
-        let text = |v: &Option<String>| {
-            if hide {
-                String::new()
-            } else {
-                v.clone().unwrap_or_default()
-            }
-        };
-        let revenue_share = if hide {
-            None
-        } else {
-            share(p.revenue, r.base.revenue)
-        };
-        let row = [
+    let schema = segments_schema();
+    csv_row(path, &mut w, schema.fields().iter().map(|f| f.name().as_str()))?;
+    for row in summary_rows(r) {
+        let s = row.s;
+        let mut cells = vec![
             s.id.to_string(),
             s.name.clone(),
             s.description.clone(),
-            p.customers.to_string(),
-            opt_fixed(share(p.customers as f64, r.base.customers as f64), 3),
-            opt_fixed(revenue_share, 3),
-            hide.to_string(),
-            num(p.median_recency_days, 1),
-            num(p.median_frequency, 1),
-            num(p.median_monetary, 2),
-            num(p.median_avg_order_value, 2),
-            num(p.return_rate, 3),
-            num(p.multi_item_share, 3),
-            num(p.new_share, 3),
-            text(&p.top_country),
-            text(&p.top_city),
-            text(&p.top_rfm_group),
+            s.profile.customers.to_string(),
+            opt_fixed(row.share, SHARE_DECIMALS),
+            opt_fixed(row.revenue_share, SHARE_DECIMALS),
+            s.withheld.to_string(),
         ];
-        csv_row(path, &mut w, &row)?;
+        cells.extend(
+            row.figures
+                .iter()
+                .zip(SEGMENT_FIGURES)
+                .map(|(v, (_, d))| opt_fixed(*v, d)),
+        );
+        cells.extend(row.texts.iter().map(|t| t.unwrap_or_default().to_string()));
+        csv_row(path, &mut w, &cells)?;
     }
     csv_finish(path, w)
+}
+
+/// `segments.csv` as typed Parquet, for Athena: the same columns and values, with nulls where the
+/// CSV has empty cells (Athena's CSV reader fails on an empty number).
+pub(super) fn write_segments_parquet(r: &Report, path: &Path) -> Result<(), SegmentError> {
+    let schema = segments_schema();
+    let rows = summary_rows(r);
+    let n = rows.len();
+    let mut id = Int32Builder::with_capacity(n);
+    let (mut name, mut description) = (StringBuilder::new(), StringBuilder::new());
+    let mut customers = Int64Builder::with_capacity(n);
+    let (mut share_b, mut revenue_share) = (Float64Builder::new(), Float64Builder::new());
+    let mut suppressed = BooleanBuilder::with_capacity(n);
+    let mut figures: Vec<Float64Builder> = SEGMENT_FIGURES.iter().map(|_| Float64Builder::new()).collect();
+    let mut texts: Vec<StringBuilder> = SEGMENT_TEXTS.iter().map(|_| StringBuilder::new()).collect();
+    let rounded = |v: Option<f64>, d: usize| v.map(|v| round(v, d as i32));
+    for row in &rows {
+        let s = row.s;
+        id.append_value(i32::try_from(s.id).unwrap_or(i32::MAX));
+        name.append_value(&s.name);
+        description.append_value(&s.description);
+        customers.append_value(i64::try_from(s.profile.customers).unwrap_or(i64::MAX));
+        share_b.append_option(rounded(row.share, SHARE_DECIMALS));
+        revenue_share.append_option(rounded(row.revenue_share, SHARE_DECIMALS));
+        suppressed.append_value(s.withheld);
+        for ((b, v), (_, d)) in figures.iter_mut().zip(row.figures).zip(SEGMENT_FIGURES) {
+            b.append_option(rounded(v, d));
+        }
+        for (b, t) in texts.iter_mut().zip(row.texts) {
+            b.append_option(t);
+        }
+    }
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(name.finish()),
+        Arc::new(description.finish()),
+        Arc::new(customers.finish()),
+        Arc::new(share_b.finish()),
+        Arc::new(revenue_share.finish()),
+        Arc::new(suppressed.finish()),
+    ];
+    columns.extend(figures.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    columns.extend(texts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let file = File::create(path).map_err(|e| io_err(path, e))?;
+    let mut w = ArrowWriter::try_new(file, schema, Some(crate::ingest::writer::writer_properties()))?;
+    w.write(&batch)?;
+    w.close()?;
+    Ok(())
 }
 
 pub(super) fn write_rfm_matrix(r: &Report, path: &Path) -> Result<(), SegmentError> {

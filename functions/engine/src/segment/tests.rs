@@ -1810,3 +1810,209 @@ fn stage_discriminants_index_stage_all() {
         assert_eq!(*s as usize, i, "{s:?}");
     }
 }
+
+/// A Parquet output: its schema and all its rows in one batch.
+pub(super) fn read_parquet(path: &Path) -> RecordBatch {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
+    let schema = builder.schema().clone();
+    let reader = builder.build().unwrap();
+    let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
+}
+
+/// Every cell of `batch` against the same cell of the CSV: the columns are the CSV's, in order; an
+/// empty cell is a null; numbers are equal to the value the CSV's digits parse to, except that
+/// floats of the columns `rounded_in_csv_only` need only print as the CSV does.
+fn assert_parquet_matches_csv(batch: &RecordBatch, csv: &Path, rounded_in_csv_only: &[&str]) {
+    let bytes = std::fs::read(csv).unwrap();
+    let text = std::str::from_utf8(&bytes)
+        .unwrap()
+        .strip_prefix('\u{feff}')
+        .unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let names: Vec<&String> = batch.schema_ref().fields().iter().map(|f| f.name()).collect();
+    assert_eq!(
+        names,
+        headers.iter().collect::<Vec<_>>(),
+        "columns of {}",
+        csv.display()
+    );
+    let records: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), batch.num_rows(), "rows of {}", csv.display());
+    for (c, name) in headers.iter().enumerate() {
+        let col = batch.column(c);
+        for (i, rec) in records.iter().enumerate() {
+            let cell = &rec[c];
+            let at = format!("{name}, row {i}: CSV {cell:?}");
+            assert_eq!(col.is_null(i), cell.is_empty(), "{at}");
+            if cell.is_empty() {
+                continue;
+            }
+            match col.data_type() {
+                DataType::Utf8 => assert_eq!(
+                    col.as_any().downcast_ref::<StringArray>().unwrap().value(i),
+                    cell,
+                    "{at}"
+                ),
+                DataType::Int32 => assert_eq!(
+                    i64::from(col.as_any().downcast_ref::<Int32Array>().unwrap().value(i)),
+                    cell.parse::<i64>().unwrap(),
+                    "{at}"
+                ),
+                DataType::Int64 => assert_eq!(
+                    col.as_any().downcast_ref::<Int64Array>().unwrap().value(i),
+                    cell.parse::<i64>().unwrap(),
+                    "{at}"
+                ),
+                DataType::Float64 => {
+                    let v = col.as_any().downcast_ref::<Float64Array>().unwrap().value(i);
+                    if rounded_in_csv_only.contains(&name.as_str()) {
+                        let decimals = cell.split_once('.').map_or(0, |(_, d)| d.len());
+                        assert_eq!(output::fixed(v, decimals), cell, "{at}: Parquet {v:e}");
+                    } else {
+                        assert_eq!(
+                            v.to_bits(),
+                            cell.parse::<f64>().unwrap().to_bits(),
+                            "{at}: Parquet {v:e}"
+                        );
+                    }
+                }
+                DataType::Boolean => assert_eq!(
+                    col.as_any()
+                        .downcast_ref::<BooleanArray>()
+                        .unwrap()
+                        .value(i)
+                        .to_string(),
+                    cell,
+                    "{at}"
+                ),
+                DataType::Date32 => assert_eq!(
+                    features::from_epoch_days(col.as_any().downcast_ref::<Date32Array>().unwrap().value(i))
+                        .to_string(),
+                    cell,
+                    "{at}"
+                ),
+                other => panic!("{at}: unexpected type {other}"),
+            }
+        }
+    }
+}
+
+/// Athena reads the summary from segments.parquet: segments.csv's columns and values, with nulls
+/// where the CSV leaves withheld figures empty (Athena's CSV reader fails on an empty number).
+#[test]
+fn segments_parquet_is_the_summary_csv_with_types_and_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &groups_of_8_5_and_3());
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.k = Some(3);
+    p.min_group_size = 4;
+    let out = dir.path().join("out");
+    let r = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    assert!(r.files.iter().any(|f| f == "segments.parquet"), "{:?}", r.files);
+    let batch = read_parquet(&out.join("segments.parquet"));
+    let types: Vec<(&str, &DataType)> = batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| (f.name().as_str(), f.data_type()))
+        .collect();
+    let float = &DataType::Float64;
+    assert_eq!(
+        types,
+        [
+            ("segment_id", &DataType::Int32),
+            ("segment_name", &DataType::Utf8),
+            ("description", &DataType::Utf8),
+            ("customers", &DataType::Int64),
+            ("share", float),
+            ("revenue_share", float),
+            ("suppressed", &DataType::Boolean),
+            ("median_recency_days", float),
+            ("median_frequency", float),
+            ("median_monetary", float),
+            ("median_avg_order_value", float),
+            ("return_rate", float),
+            ("multi_item_share", float),
+            ("new_share", float),
+            ("top_country", &DataType::Utf8),
+            ("top_city", &DataType::Utf8),
+            ("top_rfm_group", &DataType::Utf8),
+        ]
+    );
+    // Two of three segments withheld (3 under the minimum, 5 with it): their figures are nulls.
+    let suppressed = batch
+        .column_by_name("suppressed")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<BooleanArray>()
+        .unwrap();
+    assert_eq!(suppressed.true_count(), 2);
+    for c in ["revenue_share", "median_monetary", "new_share", "top_city"] {
+        assert_eq!(batch.column_by_name(c).unwrap().null_count(), 2, "{c}");
+    }
+    assert_parquet_matches_csv(&batch, &out.join("segments.csv"), &[]);
+}
+
+/// Money in customers.parquet is rounded to the cent as customers.csv prints it: a net value of
+/// 0.1 + 0.2 − 0.3 is 0, not float noise, and 10 over 3 orders is 3.33 in both files.
+#[test]
+fn customers_parquet_money_agrees_with_the_csv() {
+    assert_ne!(0.1 + 0.2 - 0.3, 0.0, "the noise this test is about");
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = golden_lines();
+    lines.extend([
+        l("z1", "c20", "2024-06-01", "p1", 1.0, 0.1),
+        l("z2", "c20", "2024-06-02", "p1", 1.0, 0.2),
+        l("z3", "c20", "2024-06-03", "p1", -1.0, -0.3),
+        l("y1", "c21", "2024-06-01", "p1", 1.0, 3.0),
+        l("y2", "c21", "2024-06-02", "p1", 1.0, 3.0),
+        l("y3", "c21", "2024-06-03", "p1", 1.0, 4.0),
+    ]);
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let batch = read_parquet(&out.join("customers.parquet"));
+    let ids = batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let money = |col: &str, id: &str| {
+        let i = (0..ids.len()).find(|&i| ids.value(i) == id).unwrap();
+        let a = batch.column_by_name(col).unwrap();
+        a.as_any().downcast_ref::<Float64Array>().unwrap().value(i)
+    };
+    assert_eq!(
+        money("monetary", "c20").to_bits(),
+        0.0f64.to_bits(),
+        "no noise, no −0"
+    );
+    assert_eq!(money("avg_order_value", "c21"), 3.33);
+    assert_eq!(money("monetary", "c21"), 10.0);
+    let csv = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(
+        (
+            csv["c20"]["monetary"].as_str(),
+            csv["c21"]["avg_order_value"].as_str()
+        ),
+        ("0.00", "3.33")
+    );
+    // And every cell of every row, in the same order (ids not pseudonymised); figures other
+    // than money keep their precision in the Parquet.
+    assert_parquet_matches_csv(
+        &batch,
+        &out.join("customers.csv"),
+        &[
+            "recency_days",
+            "tenure_days",
+            "days_between_orders",
+            "items_per_order",
+            "multi_item_share",
+            "return_rate",
+            "ideal_fit",
+        ],
+    );
+}
