@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use segflow_engine::ingest::IngestOptions;
+use segflow_engine::ingest::sniff::Limits;
 use segflow_engine::values::DateOrder;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,10 @@ pub struct IngestConfig {
     pub output_bucket: Option<String>,
     /// `SEGFLOW_TMP_DIR`: spool folder (default the system temp dir, `/tmp` in Lambda).
     pub tmp_dir: PathBuf,
+    /// `SEGFLOW_MAX_WORKBOOK_BYTES`: largest workbook (uncompressed sheet data) read; larger ones
+    /// are rejected with a report asking for CSV. Default: a third of the function's memory
+    /// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets), else 4 GiB.
+    pub max_workbook_bytes: u64,
 }
 
 impl Default for IngestConfig {
@@ -31,6 +36,7 @@ impl Default for IngestConfig {
             max_input_bytes: IngestOptions::default().max_input_bytes,
             output_bucket: None,
             tmp_dir: std::env::temp_dir(),
+            max_workbook_bytes: Limits::default().max_workbook_bytes,
         }
     }
 }
@@ -59,6 +65,17 @@ impl IngestConfig {
         if let Some(t) = get("SEGFLOW_TMP_DIR").filter(|s| !s.is_empty()) {
             c.tmp_dir = t.into();
         }
+        if let Some(m) = get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").filter(|s| !s.is_empty()) {
+            let mb: u64 = m
+                .parse()
+                .map_err(|_| ConfigError(format!("AWS_LAMBDA_FUNCTION_MEMORY_SIZE: not a number: {m:?}")))?;
+            c.max_workbook_bytes = Limits::workbook_bytes_for_memory(mb);
+        }
+        if let Some(m) = get("SEGFLOW_MAX_WORKBOOK_BYTES").filter(|s| !s.is_empty()) {
+            c.max_workbook_bytes = m
+                .parse()
+                .map_err(|_| ConfigError(format!("SEGFLOW_MAX_WORKBOOK_BYTES: not a number: {m:?}")))?;
+        }
         Ok(c)
     }
 
@@ -67,6 +84,10 @@ impl IngestConfig {
             timezone: self.timezone,
             date_order: self.date_order,
             max_input_bytes: self.max_input_bytes,
+            limits: Limits {
+                max_workbook_bytes: self.max_workbook_bytes,
+                ..Limits::default()
+            },
             ..IngestOptions::default()
         }
     }
@@ -105,5 +126,14 @@ mod tests {
         let c = IngestConfig::from_lookup(env(&[("SEGFLOW_DATE_ORDER", "jalali-year-first")])).unwrap();
         assert_eq!(c.date_order, DateOrder::JalaliYearFirst);
         assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_MAX_INPUT_BYTES", "lots")])).is_err());
+        // In Lambda the workbook limit follows the function's memory, unless set.
+        let c = IngestConfig::from_lookup(env(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1536")])).unwrap();
+        assert_eq!(c.engine_options().limits.max_workbook_bytes, 512 * 1024 * 1024);
+        let c = IngestConfig::from_lookup(env(&[
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1536"),
+            ("SEGFLOW_MAX_WORKBOOK_BYTES", "1000"),
+        ]))
+        .unwrap();
+        assert_eq!(c.max_workbook_bytes, 1000);
     }
 }

@@ -68,6 +68,19 @@ fn bools(b: &[RecordBatch], col: &str) -> Vec<bool> {
         .collect()
 }
 
+fn ints(b: &[RecordBatch], col: &str) -> Vec<i64> {
+    b.iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name(col)
+                .unwrap()
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .clone();
+            (0..a.len()).map(move |i| a.value(i)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn floats(b: &[RecordBatch], col: &str) -> Vec<f64> {
     b.iter()
         .flat_map(|b| {
@@ -745,6 +758,51 @@ fn nested_json_objects_are_read_by_path() {
         Some("customer.id"),
         "{used:?}"
     );
+}
+
+/// A JSON array is read element by element: brackets, braces and escaped quotes inside strings
+/// do not end an element, an element that is not an object is quarantined with its index, and a
+/// file cut off mid-element keeps every element before it and quarantines the partial one.
+#[test]
+fn json_arrays_are_read_element_by_element() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let whole = concat!(
+        "\u{feff} [\n",
+        r#"{"id": "1", "customer_id": "C]1", "created_at": "2024-03-01T10:00:00Z", "total": 13, "note": "a \"}\" b [x"},"#,
+        "\n  42 ,\n",
+        r#"{"id": "2", "customer_id": "C2", "created_at": "2024-03-02T10:00:00Z", "total": 5.5, "items": [{"sku": "A"}, {"sku": "B"}]}"#,
+        "\n]\n"
+    );
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, whole).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!(
+        (r.read, r.written, r.rejected),
+        (3, 2, 1),
+        "{:?}",
+        r.rejected_by_reason
+    );
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [Some("C]1".to_string()), Some("C2".to_string())]
+    );
+    assert_eq!(floats(&b, "line_amount"), [13.0, 5.5]);
+    assert_eq!(ints(&b, "source_line"), [1, 3]);
+
+    // Cut off inside the third element.
+    let cut = &whole[..whole.find(r#""items""#).unwrap()];
+    let path = dir.path().join("cut.json");
+    std::fs::write(&path, cut).unwrap();
+    let (out, _s) = ingest_path(&path, "cut.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (3, 1, 2));
+    assert_eq!(strings(&batches(&out), "customer_id"), [Some("C]1".to_string())]);
 }
 
 /// Persian currency words (in the currency column or after the amount) are Toman and Rial, not

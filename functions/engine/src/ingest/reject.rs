@@ -16,6 +16,10 @@ pub enum RejectReason {
     CompressionBomb { compressed: u64, limit: u64 },
     #[error("the file is {size} bytes, above the configured limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
+    #[error(
+        "the workbook holds {size} bytes of sheet data, more than can be read at once here ({limit} bytes); save it as CSV (UTF-8) or split it into smaller workbooks, and upload those"
+    )]
+    WorkbookTooLarge { size: u64, limit: u64 },
     #[error("could not tell which dataset this is (sales, customers or activity): {0}")]
     UnknownDataset(String),
     #[error("this does not look like a {dataset} export: {source}")]
@@ -37,7 +41,7 @@ impl RejectReason {
             RejectReason::Binary(_) => "binary_file",
             RejectReason::UnsupportedFormat(_) => "unsupported_format",
             RejectReason::CompressionBomb { .. } => "compression_bomb",
-            RejectReason::TooLarge { .. } => "too_large",
+            RejectReason::TooLarge { .. } | RejectReason::WorkbookTooLarge { .. } => "too_large",
             RejectReason::UnknownDataset(_) => "unknown_dataset",
             RejectReason::MissingColumns { .. } => "missing_columns",
             RejectReason::Malformed { .. } => "malformed_file",

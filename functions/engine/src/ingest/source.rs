@@ -22,8 +22,6 @@ use crate::schema::Dataset;
 const HEADER_SEARCH_ROWS: usize = 10;
 /// JSON objects are rarely uniform: the header is the union of keys over this many objects.
 const JSON_KEY_SAMPLE: usize = 1000;
-/// A JSON array must be parsed whole; beyond this size we ask for JSON Lines instead.
-const MAX_JSON_ARRAY_BYTES: u64 = 512 * 1024 * 1024;
 
 pub trait RecordSource: Send {
     /// Appends the next row, or the next row that could not be decoded (with the reason it is
@@ -245,13 +243,24 @@ fn check_zip(path: &Path, limits: Limits) -> Result<()> {
         )
         .into());
     }
-    let mut total = 0u64;
+    let (mut total, mut cells) = (0u64, 0u64);
     for i in 0..zip.len() {
         let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed {
             format: "xlsx",
             detail: e.to_string(),
         })?;
         total = total.saturating_add(e.size());
+        let name = e.name_raw();
+        if name.starts_with(b"xl/worksheets/") || name == b"xl/sharedStrings.xml" {
+            cells = cells.saturating_add(e.size());
+        }
+    }
+    if cells > limits.max_workbook_bytes {
+        return Err(RejectReason::WorkbookTooLarge {
+            size: cells,
+            limit: limits.max_workbook_bytes,
+        }
+        .into());
     }
     let limit = compressed
         .saturating_mul(limits.max_ratio)
@@ -279,6 +288,16 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
         let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(file()?).map_err(|e| malformed(&e))?;
         nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
     } else {
+        let size = std::fs::metadata(path)
+            .map_err(|e| EngineError::io(path, e))?
+            .len();
+        if size > limits.max_workbook_bytes {
+            return Err(RejectReason::WorkbookTooLarge {
+                size,
+                limit: limits.max_workbook_bytes,
+            }
+            .into());
+        }
         let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| malformed(&e))?;
         nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
     };
@@ -718,15 +737,187 @@ fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
     })
 }
 
+/// A JSON array read element by element: a 300 MB export parsed whole took 11× its size in
+/// memory. Only the element being read is held (its raw bytes, then its object).
 struct JsonArraySource {
-    items: VecDeque<JsonItem>,
+    reader: BufReader<Box<dyn Read + Send>>,
+    /// Elements read so far (an element's `source_line` is its 1-based index).
+    index: u64,
+    /// After the opening bracket; `finished` after the closing one (or the end of a cut-off file).
+    finished: bool,
+    raw: Vec<u8>,
+    pending: VecDeque<JsonItem>,
     headers: Vec<String>,
+    path: std::path::PathBuf,
+}
+
+/// How the raw bytes of one array element ended.
+enum Element {
+    /// Complete: the bytes in `raw`.
+    Whole,
+    /// The closing bracket: no more elements.
+    End,
+    /// The file ends inside an element or before the closing bracket.
+    CutOff,
+}
+
+impl JsonArraySource {
+    /// The next byte that is not JSON whitespace, consumed.
+    fn next_token(&mut self) -> Result<Option<u8>> {
+        loop {
+            let buf = self
+                .reader
+                .fill_buf()
+                .map_err(|e| sniff::classify_read_error(&self.path, e))?;
+            let Some(pos) = buf
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            else {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                let n = buf.len();
+                self.reader.consume(n);
+                continue;
+            };
+            let b = buf[pos];
+            self.reader.consume(pos + 1);
+            return Ok(Some(b));
+        }
+    }
+
+    /// Reads the raw bytes of the next element into `self.raw`: up to the comma or bracket that
+    /// ends it outside any string, nested object or array.
+    fn read_element(&mut self) -> Result<Element> {
+        self.raw.clear();
+        let first = match self.next_token()? {
+            None => return Ok(Element::CutOff),
+            Some(b']') if self.index == 0 => return Ok(Element::End),
+            Some(b) => b,
+        };
+        if self.index > 0 {
+            // Between elements: a comma, or the closing bracket.
+            match first {
+                b',' => {}
+                b']' => return Ok(Element::End),
+                _ => {
+                    self.raw.push(first);
+                    return Ok(Element::CutOff);
+                }
+            }
+            match self.next_token()? {
+                None => return Ok(Element::CutOff),
+                Some(b) => self.raw.push(b),
+            }
+        } else {
+            self.raw.push(first);
+        }
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        match self.raw[0] {
+            b'{' | b'[' => depth = 1,
+            b'"' => in_string = true,
+            _ => {}
+        }
+        loop {
+            let buf = self
+                .reader
+                .fill_buf()
+                .map_err(|e| sniff::classify_read_error(&self.path, e))?;
+            if buf.is_empty() {
+                return Ok(if depth == 0 && !in_string {
+                    Element::Whole
+                } else {
+                    Element::CutOff
+                });
+            }
+            let mut used = 0;
+            let mut done = false;
+            for &b in buf {
+                if in_string {
+                    used += 1;
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        done = depth == 0;
+                    }
+                } else if depth == 0 && matches!(b, b',' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    // The end of a scalar: the delimiter stays for the next call.
+                    done = true;
+                } else {
+                    used += 1;
+                    match b {
+                        b'"' => in_string = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth = depth.saturating_sub(1);
+                            done = depth == 0;
+                        }
+                        _ => {}
+                    }
+                }
+                if done {
+                    break;
+                }
+            }
+            self.raw.extend_from_slice(&buf[..used]);
+            self.reader.consume(used);
+            if done {
+                return Ok(Element::Whole);
+            }
+        }
+    }
+
+    fn read_item(&mut self) -> Result<Option<JsonItem>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let element = self.read_element()?;
+        let line = self.index + 1;
+        match element {
+            Element::End => {
+                self.finished = true;
+                Ok(None)
+            }
+            Element::CutOff => {
+                self.finished = true;
+                // Whitespace only after the last element but no closing bracket: nothing lost.
+                if self.raw.iter().all(u8::is_ascii_whitespace) {
+                    return Ok(None);
+                }
+                self.index += 1;
+                Ok(Some(JsonItem::Bad(
+                    line,
+                    "the array ends inside this element or lacks its closing bracket (file cut off?)".into(),
+                )))
+            }
+            Element::Whole => {
+                self.index += 1;
+                Ok(Some(
+                    match serde_json::from_slice::<serde_json::Value>(&self.raw) {
+                        Ok(serde_json::Value::Object(o)) => JsonItem::Obj(line, o),
+                        Ok(other) => JsonItem::Bad(
+                            line,
+                            format!("array element is not an object: {}", kind_of(&other)),
+                        ),
+                        Err(e) => JsonItem::Bad(line, e.to_string()),
+                    },
+                ))
+            }
+        }
+    }
 }
 
 impl RecordSource for JsonArraySource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        let Some(item) = self.items.pop_front() else {
-            return Ok(false);
+        let item = match self.pending.pop_front() {
+            Some(i) => i,
+            None => match self.read_item()? {
+                Some(i) => i,
+                None => return Ok(false),
+            },
         };
         emit(item, out, &self.headers);
         Ok(true)
@@ -734,41 +925,40 @@ impl RecordSource for JsonArraySource {
 }
 
 fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| EngineError::io(path, e))?
-        .len();
-    if size > MAX_JSON_ARRAY_BYTES {
-        return Err(RejectReason::UnsupportedFormat(format!(
-            "a JSON array of {size} bytes; arrays above {MAX_JSON_ARRAY_BYTES} bytes must be exported as JSON Lines (one object per line)"
-        ))
+    let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
+    // The opening bracket, after a byte-order mark and whitespace.
+    let start = reader
+        .fill_buf()
+        .map_err(|e| sniff::classify_read_error(path, e))?;
+    if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    }
+    let mut src = JsonArraySource {
+        reader,
+        index: 0,
+        finished: false,
+        raw: Vec::new(),
+        pending: VecDeque::new(),
+        headers: Vec::new(),
+        path: path.to_path_buf(),
+    };
+    if src.next_token()? != Some(b'[') {
+        return Err(RejectReason::Malformed {
+            format: "JSON",
+            detail: "a JSON array must start with [".into(),
+        }
         .into());
     }
-    let mut text = String::new();
-    decoded_reader(path, fmt, limits)?
-        .read_to_string(&mut text)
-        .map_err(|e| sniff::classify_read_error(path, e))?;
-    let values: Vec<serde_json::Value> =
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| RejectReason::Malformed {
-            format: "JSON",
-            detail: e.to_string(),
-        })?;
-    let items: VecDeque<JsonItem> = values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            serde_json::Value::Object(o) => JsonItem::Obj(i as u64 + 1, o),
-            other => JsonItem::Bad(
-                i as u64 + 1,
-                format!("array element is not an object: {}", kind_of(&other)),
-            ),
-        })
-        .collect();
-    let (headers, guessed) = json_headers(&items, dataset)?;
+    while src.pending.len() < JSON_KEY_SAMPLE {
+        match src.read_item()? {
+            Some(i) => src.pending.push_back(i),
+            None => break,
+        }
+    }
+    let (headers, guessed) = json_headers(&src.pending, dataset)?;
+    src.headers = headers.clone();
     Ok(Opened {
-        source: Box::new(JsonArraySource {
-            items,
-            headers: headers.clone(),
-        }),
+        source: Box::new(src),
         headers,
         header_line: 0,
         preamble_rows: 0,
@@ -808,6 +998,26 @@ mod tests {
         }
         zip.finish().unwrap();
         path
+    }
+
+    #[test]
+    fn workbooks_too_large_to_read_in_memory_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = xlsx_with_entry(dir.path(), "big.xlsx", 3 << 20);
+        let limits = Limits {
+            max_workbook_bytes: 2 << 20,
+            ..Limits::default()
+        };
+        let fmt = sniff::sniff(&book, "big.xlsx", limits).unwrap();
+        match open(&book, &fmt, limits, None) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                assert!(r.to_string().contains("save it as CSV"), "{r}");
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        assert_eq!(Limits::workbook_bytes_for_memory(1024), 1024 * 1024 * 1024 / 3);
     }
 
     #[test]
