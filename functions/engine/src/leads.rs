@@ -398,6 +398,30 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
     out
 }
 
+/// A contact one export keys by id and another by email (a CRM and a newsletter tool) is one
+/// lead: rows keyed by an email that rows with an id also carry move to that id (the first in
+/// row order), keeping the email. Returns how many rows moved. Run before [`dedup_activity`], so
+/// one event exported by both tools counts once.
+pub fn unify_contacts(activities: &mut [Activity]) -> usize {
+    let mut id_of_email: BTreeMap<String, String> = BTreeMap::new();
+    for a in activities.iter() {
+        if let Some(e) = a.email.as_deref().filter(|_| !a.contact.contains('@')) {
+            id_of_email
+                .entry(e.trim().to_lowercase())
+                .or_insert_with(|| a.contact.clone());
+        }
+    }
+    let mut moved = 0;
+    for a in activities.iter_mut().filter(|a| a.contact.contains('@')) {
+        if let Some(id) = id_of_email.get(&a.contact.trim().to_lowercase()) {
+            let email = std::mem::replace(&mut a.contact, id.clone());
+            a.email.get_or_insert(email);
+            moved += 1;
+        }
+    }
+    moved
+}
+
 /// Drops repeated events and returns how many were dropped. Two rows are one event when they
 /// have the same contact, event type, timestamp and page: overlapping weekly exports, a tracker
 /// that retries, or a row pasted twice would otherwise score the same download or form twice.
@@ -508,6 +532,41 @@ mod tests {
             page: page.map(str::to_string),
             job_title: title.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn one_person_keyed_by_id_in_one_export_and_by_email_in_another_is_one_lead() {
+        let at = |contact: &str, email: Option<&str>, kind: &str, ts: i64| Activity {
+            contact: contact.into(),
+            email: email.map(str::to_string),
+            event_type: kind.into(),
+            ts,
+            page: None,
+            job_title: None,
+        };
+        let mut acts = vec![
+            at("P-1", Some("P1@ir.example"), "download", 1),
+            at("p1@ir.example", None, "newsletter_signup", 2),
+            // The same download, exported by the newsletter tool too: one event.
+            at("p1@ir.example", None, "download", 1),
+            at("other@ir.example", None, "page_view", 3),
+        ];
+        assert_eq!(unify_contacts(&mut acts), 2);
+        assert_eq!(dedup_activity(&mut acts), 1);
+        let contacts: Vec<(&str, Option<&str>)> = acts
+            .iter()
+            .map(|a| (a.contact.as_str(), a.email.as_deref()))
+            .collect();
+        assert_eq!(
+            contacts,
+            [
+                ("P-1", Some("P1@ir.example")),
+                ("P-1", Some("p1@ir.example")),
+                ("other@ir.example", None)
+            ]
+        );
+        let leads = score_leads(&acts, &LeadScoring::default(), 10);
+        assert_eq!(leads.len(), 2);
     }
 
     #[test]

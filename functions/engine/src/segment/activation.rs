@@ -79,12 +79,10 @@ pub(super) fn build<'a>(
     for (i, c) in r.customers.iter().enumerate() {
         position[c.idx as usize] = i;
     }
-    // A customers-dataset id whose record moved onto a buyer known by email stands for that buyer.
-    for (i, c) in r.customers.iter().enumerate() {
-        if let Some(alias) = c.attrs.and_then(|a| a.alias)
-            && position[alias as usize] == usize::MAX
-        {
-            position[alias as usize] = i;
+    // A customers-dataset id whose record folded into a buyer with its email stands for that buyer.
+    for &(record, buyer) in r.merged_records {
+        if position[record as usize] == usize::MAX {
+            position[record as usize] = position[buyer as usize];
         }
     }
     let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
@@ -148,12 +146,16 @@ pub(super) fn build<'a>(
             a.and_then(|a| a.marketing_consent) == Some(false)
                 || refused.contains_key(id)
                 || refused_address(id)
-                || a.and_then(|a| a.alias)
-                    .is_some_and(|al| refused.contains_key(r.ids.name(al)))
                 || a.and_then(|a| a.email)
                     .is_some_and(|e| refused_address(r.strings.name(e)))
         })
         .collect();
+    for &(record, buyer) in r.merged_records {
+        let i = position[buyer as usize];
+        if i != usize::MAX && refused.contains_key(r.ids.name(record)) {
+            opted_out[i] = true;
+        }
+    }
     let mut lead_of: Vec<Option<usize>> = vec![None; n];
     let matches: Vec<Option<usize>> = scores
         .iter()
@@ -164,6 +166,20 @@ pub(super) fn build<'a>(
             opted_out[i] |= s.unsubscribed;
             // The strongest matching contact stands for the customer (scores are sorted).
             lead_of[i].get_or_insert(k);
+        }
+    }
+    // One person under two records (two customer numbers with one email) is one person for
+    // consent: a refusal or an unsubscribe under either stands for both, and for a lead keyed by
+    // that email.
+    let opted_emails: BTreeSet<String> = (0..n)
+        .filter(|&i| opted_out[i])
+        .filter_map(|i| r.email(&r.customers[i]))
+        .map(|e| e.trim().to_lowercase())
+        .collect();
+    let opted_email = |e: &str| opted_emails.contains(&e.trim().to_lowercase());
+    for (i, c) in r.customers.iter().enumerate() {
+        if !opted_out[i] && r.email(c).is_some_and(opted_email) {
+            opted_out[i] = true;
         }
     }
 
@@ -198,11 +214,17 @@ pub(super) fn build<'a>(
     }
     let mut lead_rows = Vec::new();
     let mut leads_excluded = 0;
-    for (s, m) in scores.into_iter().zip(matches) {
+    for (mut s, m) in scores.into_iter().zip(matches) {
+        // The address the lists carry: the activity's, else the matched customer's.
+        if s.email.is_none() {
+            s.email = m.and_then(|i| r.email(&r.customers[i])).map(str::to_string);
+        }
         // `refused` holds every contact that ever unsubscribed, `s.unsubscribed` ones included.
         let blocked = refused.contains_key(s.contact.as_str())
             || refused_address(&s.contact)
             || s.email.as_deref().is_some_and(refused_address)
+            || s.email.as_deref().is_some_and(opted_email)
+            || (s.contact.contains('@') && opted_email(&s.contact))
             || m.is_some_and(|i| opted_out[i]);
         if blocked {
             leads_excluded += 1;

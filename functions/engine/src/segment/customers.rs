@@ -24,9 +24,6 @@ pub(super) struct Attrs {
     pub marketing_consent: Option<bool>,
     /// Lower-cased, to match activity contacts that carry only an email.
     pub email: Option<u32>,
-    /// The customers-dataset id these attributes were filed under, when the buyer is known to the
-    /// sales by email instead (see [`read_customers`]).
-    pub alias: Option<u32>,
 }
 
 const COLUMNS: [&str; 10] = [
@@ -74,15 +71,24 @@ pub(super) fn email_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>
     Ok(aliases)
 }
 
+/// What the customers dataset says, by customer index.
+pub(super) struct CustomersRead {
+    /// Attributes indexed like `ids`.
+    pub attrs: Vec<Option<Attrs>>,
+    /// Rows read.
+    pub rows: u64,
+    /// Records folded into a buyer with their email: (record id, buyer id), see [`fold_by_email`].
+    pub merged: Vec<(u32, u32)>,
+}
+
 /// Reads the customers files in path order; for a customer id seen several times each attribute
 /// comes from the last row that has one ([`merged`]), and a refusal of marketing in any row stands.
-/// Returns attributes indexed like `ids` (customers first seen here are appended to `ids`) and
-/// the number of rows read.
+/// Customers first seen here are appended to `ids`.
 pub(super) fn read_customers(
     files: &[PathBuf],
     ids: &mut Interner,
     strings: &mut Interner,
-) -> Result<(Vec<Option<Attrs>>, u64), SegmentError> {
+) -> Result<CustomersRead, SegmentError> {
     let mut files = files.to_vec();
     files.sort();
     files.dedup();
@@ -137,7 +143,6 @@ pub(super) fn read_customers(
                     job_title: s(job),
                     marketing_consent: consent.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
-                    alias: None,
                 };
                 attrs[c] = Some(match earlier {
                     Some(e) => merged(row, e),
@@ -146,9 +151,9 @@ pub(super) fn read_customers(
             }
         }
     }
-    join_by_email(&mut attrs, known, ids, strings);
+    let merged = fold_by_email(&mut attrs, known, ids, strings);
     refusals_by_email(&mut attrs);
-    Ok((attrs, rows))
+    Ok(CustomersRead { attrs, rows, merged })
 }
 
 /// A later row of the same customer over an earlier one: each attribute from the later row when
@@ -170,7 +175,6 @@ fn merged(later: Attrs, earlier: Attrs) -> Attrs {
             (l, e) => l.or(e),
         },
         email: later.email.or(earlier.email),
-        alias: None,
     }
 }
 
@@ -194,45 +198,54 @@ fn refusals_by_email(attrs: &mut [Option<Attrs>]) {
     }
 }
 
-/// Exports keyed by email (Shopify's, or any shop without customer numbers) give buyers whose id
-/// is their email, while the customers dataset may file the same person under a customer number
-/// with that email. Its attributes, consent above all, then belong to the buyer, and the person
-/// is one customer, not a buyer plus a prospect: a record known only to the customers dataset
-/// moves onto the buyer. `known` is the number of ids the sales interned (ids below it are
-/// buyers or returners). A buyer's own (or first) record keeps its attributes, but a refusal of
-/// marketing in any record with its email carries over.
-fn join_by_email(attrs: &mut Vec<Option<Attrs>>, known: usize, ids: &Interner, strings: &Interner) {
-    for c in 0..attrs.len() {
+/// One person with two records: a buyer, and a record of the customers dataset alone (no
+/// purchases) with the buyer's email, e.g. a second registration, or the number of a buyer the
+/// sales know by email. The record folds into the buyer: it is no prospect of its own, its
+/// refusal of marketing carries over, and activity under its id counts for the buyer (the
+/// returned pairs, record → buyer, see [`super::activation`]). A buyer without attributes of its
+/// own takes the record's. `known` is the number of ids the sales interned (ids below it are
+/// buyers or returners); buyers are looked up by their record's email, or by their id when it is
+/// an email.
+fn fold_by_email(
+    attrs: &mut Vec<Option<Attrs>>,
+    known: usize,
+    ids: &Interner,
+    strings: &Interner,
+) -> Vec<(u32, u32)> {
+    let mut buyer_of: HashMap<&str, usize> = HashMap::new();
+    for j in 0..known {
+        let email = match attrs.get(j).copied().flatten().and_then(|a| a.email) {
+            Some(e) => strings.name(e),
+            None => Some(ids.name(j as u32))
+                .filter(|id| id.contains('@'))
+                .unwrap_or_default(),
+        };
+        if !email.is_empty() {
+            // Lowest index first: the same buyer on every run.
+            buyer_of.entry(email).or_insert(j);
+        }
+    }
+    let mut merged = Vec::new();
+    for c in known..attrs.len() {
         let Some(a) = attrs[c] else { continue };
-        let Some(j) = a.email.and_then(|e| ids.get(strings.name(e))) else {
+        let Some(&j) = a.email.and_then(|e| buyer_of.get(strings.name(e))) else {
             continue;
         };
-        let j = j as usize;
-        if j == c || j >= known {
-            continue;
-        }
         if attrs.len() <= j {
             attrs.resize(j + 1, None);
         }
-        match &mut attrs[j] {
-            None => {
-                attrs[j] = Some(Attrs {
-                    alias: Some(c as u32),
-                    ..a
-                })
-            }
-            // The person has another record: a refusal under either one stands, whatever the
-            // order of the records.
-            Some(b) => {
-                b.marketing_consent = match (b.marketing_consent, a.marketing_consent) {
+        attrs[j] = Some(match attrs[j] {
+            None => a,
+            Some(b) => Attrs {
+                marketing_consent: match (b.marketing_consent, a.marketing_consent) {
                     (Some(false), _) | (_, Some(false)) => Some(false),
-                    (Some(true), _) | (_, Some(true)) => Some(true),
-                    (None, None) => None,
-                }
-            }
-        }
-        if c >= known {
-            attrs[c] = None;
-        }
+                    (b, a) => b.or(a),
+                },
+                ..b
+            },
+        });
+        attrs[c] = None;
+        merged.push((c as u32, j as u32));
     }
+    merged
 }

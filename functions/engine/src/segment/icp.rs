@@ -615,7 +615,8 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                 .iter()
                 .map(|&(s, v, n)| {
                     let seg = &r.segments[s];
-                    let hide = n < p.min_group_size;
+                    // As in segments.csv: withheld there (a small segment's complement), withheld here.
+                    let hide = n < p.min_group_size || seg.withheld;
                     json!({ "segment_id": seg.id, "segment_name": seg.name, "customers": n,
                             "value": if hide { Value::Null } else { json!(round(v, 2)) }, "ideal": taken.contains(&s) })
                 })
@@ -722,7 +723,12 @@ fn describe_group(
     who: &str,
 ) -> (Value, String) {
     let m = r.params.min_group_size;
-    let hide = members.len() < m.max(1);
+    // The group is compared with all purchasers: when all but a few are in it, each figure and
+    // trait count beside the base's gives away those few (the largest order outside the group
+    // is the base's largest; a trait 23 customers have against 15 in the group is held by all 8
+    // outside it).
+    let rest = base.len().saturating_sub(members.len());
+    let hide = members.len() < m.max(1) || (rest > 0 && rest < m);
     let mut md = String::new();
     let share = if base.is_empty() {
         0.0
@@ -730,10 +736,18 @@ fn describe_group(
         members.len() as f64 / base.len() as f64
     };
     if hide {
-        md.push_str(&format!(
-            "Fewer than {m} customers are in this group ({} found), so nothing more is shown to protect their privacy.\n",
-            members.len()
-        ));
+        if members.len() < m.max(1) {
+            md.push_str(&format!(
+                "Fewer than {m} customers are in this group ({} found), so nothing more is shown to protect their privacy.\n",
+                members.len()
+            ));
+        } else {
+            md.push_str(&format!(
+                "All but {rest} of the {} customers with purchases are in this group ({} customers): set against all customers, its figures would describe those {rest}, fewer than {m}, so nothing more is shown to protect their privacy.\n",
+                base.len(),
+                members.len()
+            ));
+        }
         return (
             json!({ "customers": members.len(), "share_of_purchasers": round(share, 3), "suppressed": true,
                         "figures": Value::Null, "traits": [], "highlights": [] }),

@@ -449,11 +449,14 @@ fn consent_and_unsubscribes_keep_people_off_every_list() {
 fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
     let dir = tempfile::tempdir().unwrap();
     let mut sales = lines();
-    for c in ["e1@x.com", "e2@x.com", "e3@x.com", "e4@x.com"] {
+    for c in ["e1@x.com", "e2@x.com", "e3@x.com", "e4@x.com", "e5@x.com"] {
         sales.push(l(&format!("{c}-o"), c, "2024-06-26 11:00", "p2", 1.0, 30.0));
     }
     // b4 (three orders under its number) also bought once in a shop that keys by email.
     sales.push(l("web-1", "b4@x.com", "2024-06-27 11:00", "p2", 1.0, 30.0));
+    // One person buying under two numbers with one email (N-1, N-2), who unsubscribes as N-2.
+    sales.push(l("n1-o", "N-1", "2024-06-26 12:00", "p2", 1.0, 40.0));
+    sales.push(l("n2-o", "N-2", "2024-06-27 12:00", "p2", 1.0, 40.0));
     let mut people = customers_rows();
     people.extend([
         // Refused marketing; known to the sales only by email (in other letter case).
@@ -466,9 +469,16 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         ("K-6", "e4@x.com", "Owner", Some(false)),
         // b1 (a buyer under its number) refused under a second number with its email.
         ("K-4", "B1@X.com", "", Some(false)),
+        // e5 buys by email; its second record K-2 unsubscribes in the activity data.
+        ("K-3", "e5@x.com", "Owner", Some(true)),
+        ("K-2", "e5@x.com", "Owner", Some(true)),
+        ("N-1", "n@x.com", "Owner", Some(true)),
+        ("N-2", "n@x.com", "Owner", Some(true)),
     ]);
     let mut acts = activity_rows();
     acts.push(("K-8", "", "unsubscribe", "2024-06-20 08:00", "", ""));
+    acts.push(("K-2", "", "unsubscribe", "2024-06-21 08:00", "", ""));
+    acts.push(("N-2", "", "unsubscribe", "2024-06-21 09:00", "", ""));
     // b2 opts out after the run date.
     acts.push(("b2", "", "unsubscribe", "2024-07-05 08:00", "", ""));
     // No job title in the activity export; the customers dataset has K-7 as an Owner (×2).
@@ -508,7 +518,14 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         assert_eq!(c["lifecycle_stage"], "new", "{id}");
         assert_eq!(c["frequency"], "1", "{id}");
     }
-    assert_eq!(customers["K-6"]["lifecycle_stage"], "prospect");
+    // The second records fold into the buyer: no prospects of their own.
+    for folded in ["K-6", "K-4", "K-2"] {
+        assert!(!customers.contains_key(folded), "{folded}");
+    }
+    // An unsubscribe under a second record, or under the other number of one email, stands.
+    for id in ["K-3", "N-1", "N-2"] {
+        assert_eq!(customers[id]["marketing_consent"], "false", "{id}");
+    }
     assert_eq!(
         (
             customers["b4"]["frequency"].as_str(),
@@ -534,7 +551,9 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         )
         .collect();
     assert_eq!(customers["b1"]["marketing_consent"], "false");
-    for gone in ["K-9", "K-8", "K-5", "K-6", "b1", "b2", "K-4"] {
+    for gone in [
+        "K-9", "K-8", "K-5", "K-6", "b1", "b2", "K-4", "K-3", "K-2", "N-1", "N-2",
+    ] {
         assert!(
             !listed.iter().any(|id| id == gone),
             "{gone} must not be listed: {listed:?}"
@@ -552,9 +571,11 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         (k7["job_title"].as_str(), k7["contributions"].as_str()),
         ("Owner", "download×1 +60")
     );
-    // s8, w1, p1 as in the base set, plus K-9 (e1) and K-5 and K-6 (e4) who refused, K-8 (e2,
-    // unsubscribed), b2, and b1 with its second record K-4.
-    assert_eq!(run.manifest["counts"]["customers_opted_out"], 10);
+    // The activity row has no email: the matched customer's fills the column.
+    assert_eq!(k7["email"], "e3@x.com");
+    // s8, w1, p1 as in the base set, plus K-9 (e1) and K-5 (e4, refused as K-6) who refused,
+    // K-8 (e2, unsubscribed), b2, b1 (refused as K-4), K-3 (unsubscribed as K-2), N-1 and N-2.
+    assert_eq!(run.manifest["counts"]["customers_opted_out"], 11);
 }
 
 #[test]

@@ -334,7 +334,11 @@ pub fn run(
             p.as_of, st.rows_read, st.files, st.rows_after_as_of, st.duplicates_dropped, st.rows_unusable
         )));
     }
-    let (attrs, customers_rows) = customers::read_customers(&inputs.customers_files, &mut ids, &mut strings)?;
+    let customers::CustomersRead {
+        attrs,
+        rows: customers_rows,
+        merged: merged_records,
+    } = customers::read_customers(&inputs.customers_files, &mut ids, &mut strings)?;
     let mut customers = features::build_customers(&sales, &attrs, &ids, &places, &clock);
     drop(attrs);
     let buyers: Vec<usize> = (0..customers.len())
@@ -387,11 +391,11 @@ pub fn run(
     }
     // Three independent passes over all customers, side by side.
     let (base, profiles, facts) = std::thread::scope(|s| {
-        let base = s.spawn(|| profile::profile(customers.iter(), &places, &strings, rules));
+        let base = s.spawn(|| profile::profile(customers.iter(), &places, &strings, rules, p.min_group_size));
         let facts = s.spawn(|| icp::order_facts(&sales, &customers, p.timezone));
         let profiles: Vec<profile::Profile> = members
             .iter()
-            .map(|m| profile::profile(m.iter().copied(), &places, &strings, rules))
+            .map(|m| profile::profile(m.iter().copied(), &places, &strings, rules, p.min_group_size))
             .collect();
         (par::join(base), profiles, par::join(facts))
     });
@@ -423,6 +427,7 @@ pub fn run(
     activity_files.sort();
     activity_files.dedup();
     let mut activity = crate::leads::read_activity(&activity_files)?;
+    crate::leads::unify_contacts(&mut activity);
     let activity_duplicates = crate::leads::dedup_activity(&mut activity);
 
     let mut report = Report {
@@ -438,6 +443,7 @@ pub fn run(
         opted_out: Vec::new(),
         pseudonymizer: pseudonymizer.as_ref(),
         money_unit: sales.stats.money_unit.as_deref(),
+        merged_records: &merged_records,
     };
     let icp = icp::build(&report, &facts);
     tracing::debug!(elapsed_ms = ms(), "segment: ideal-customer profile built");

@@ -186,6 +186,8 @@ pub(super) struct Report<'a> {
     pub pseudonymizer: Option<&'a crate::privacy::Pseudonymizer>,
     /// The currency every amount is in, when one is known.
     pub money_unit: Option<&'a str>,
+    /// Customers-dataset records folded into a buyer with their email: (record id, buyer id).
+    pub merged_records: &'a [(u32, u32)],
 }
 
 #[derive(Clone, Debug)]

@@ -35,9 +35,14 @@ enum Source {
     Customers(u32),
 }
 
-/// Most common value, ties alphabetical. Values are counted by key (an interned index) and names
-/// compared only between the few distinct keys; keys with the same name count as one value.
-fn top<'a, K: Hash + Eq>(keys: impl Iterator<Item = K>, name: impl Fn(&K) -> &'a str) -> Option<String> {
+/// Most common value, ties alphabetical, when at least `min` customers hold it: a place held by
+/// fewer would point at them. Values are counted by key (an interned index) and names compared
+/// only between the few distinct keys; keys with the same name count as one value.
+fn top<'a, K: Hash + Eq>(
+    keys: impl Iterator<Item = K>,
+    name: impl Fn(&K) -> &'a str,
+    min: usize,
+) -> Option<String> {
     let mut by_key: MixMap<K, usize> = MixMap::default();
     for k in keys {
         *by_key.entry(k).or_default() += 1;
@@ -51,14 +56,18 @@ fn top<'a, K: Hash + Eq>(keys: impl Iterator<Item = K>, name: impl Fn(&K) -> &'a
         .into_iter()
         .rev()
         .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n >= min)
         .map(|(v, _)| v.to_string())
 }
 
+/// `min_group_size`: the top country, city and RFM group are named only when at least that many
+/// of the members share them.
 pub(super) fn profile<'a>(
     members: impl Iterator<Item = &'a Customer> + Clone,
     places: &Interner,
     strings: &Interner,
     rules: &[RfmRule],
+    min_group_size: usize,
 ) -> Profile {
     // The sales rows' place, else the customers dataset's (as in customers.csv).
     let place = |sales: Option<u32>, customers: Option<u32>| {
@@ -100,14 +109,18 @@ pub(super) fn profile<'a>(
         top_country: top(
             buyers().filter_map(|(c, b)| place(b.country, c.attrs.and_then(|a| a.country))),
             place_name,
+            min_group_size,
         ),
         top_city: top(
             buyers().filter_map(|(c, b)| place(b.city, c.attrs.and_then(|a| a.city))),
             place_name,
+            min_group_size,
         ),
-        top_rfm_group: top(buyers().filter_map(|(c, _)| c.rfm.map(|r| r.group)), |&g| {
-            rules[g].name.as_str()
-        }),
+        top_rfm_group: top(
+            buyers().filter_map(|(c, _)| c.rfm.map(|r| r.group)),
+            |&g| rules[g].name.as_str(),
+            min_group_size,
+        ),
     }
 }
 
@@ -251,6 +264,20 @@ pub(super) fn names(
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn a_top_place_is_named_only_when_enough_customers_share_it() {
+        let names = ["Paris", "Lyon"];
+        let keys = || [0usize, 0, 0, 1, 1].into_iter();
+        assert_eq!(top(keys(), |&k| names[k], 3).as_deref(), Some("Paris"));
+        // Paris leads with 3 customers: under a minimum of 4 it would point at them.
+        assert_eq!(top(keys(), |&k| names[k], 4), None);
+        // Ties go to the alphabetically first.
+        assert_eq!(
+            top([0usize, 1].into_iter(), |&k| names[k], 1).as_deref(),
+            Some("Lyon")
+        );
+    }
 
     #[test]
     fn one_hidden_group_takes_the_smallest_shown_one_with_it() {

@@ -1461,6 +1461,33 @@ fn a_thinner_export_read_later_does_not_erase_attributes() {
     );
 }
 
+/// When all but a few purchasers are in the ideal group, the profile's group-against-base
+/// figures and trait counts would describe those few: it is withheld, and so are the ranking
+/// values of segments segments.csv withholds.
+#[test]
+fn the_profile_does_not_give_away_the_few_outside_the_ideal_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = tight_group("big", 15, 6, 500.0, 3);
+    lines.extend(tight_group("low", 5, 1, 20.0, 200));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.k = Some(2);
+    p.min_group_size = 6;
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    assert_eq!(icp["ideal"]["customers"], 15, "{icp:#}");
+    assert_eq!(icp["ideal"]["suppressed"], true);
+    assert!(icp["ideal"]["figures"].is_null());
+    assert!(icp["ideal"]["traits"].as_array().unwrap().is_empty());
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    assert!(md.contains("All but 5 of the 20 customers"), "{md}");
+    assert!(!md.contains("500.00"), "{md}");
+    for seg in icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap() {
+        assert!(seg["value"].is_null(), "{seg}");
+    }
+}
+
 #[test]
 fn a_small_best_segment_is_not_diluted_into_the_whole_base() {
     // 6 big regular spenders (13 % of the purchasers) and 40 one-time small buyers.
