@@ -420,6 +420,7 @@ async fn a_version_replaced_while_converting_is_not_published() {
         inner: server.store(),
         upload_during_download: Some(corrected.clone().into_bytes()),
         fail_upload_of: None,
+        delete_after_list: None,
     };
     let opts = IngestConfig::default().engine_options();
     let tmp = tempfile::tempdir().unwrap();
@@ -483,10 +484,10 @@ async fn a_rejected_reupload_keeps_the_rows_of_the_last_readable_version() {
 
 /// Deleting an upload takes its rows out of curated/ (a file sent to the wrong folder, a test
 /// file); a second delivery of the deletion changes nothing, and uploading it again brings the
-/// rows back.
+/// rows back. The server answers reads of missing keys with 403, as S3 answers the function.
 #[tokio::test(flavor = "multi_thread")]
 async fn deleting_an_upload_retracts_its_rows() {
-    let server = S3Server::start().await;
+    let server = S3Server::start_like_aws().await;
     server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
     let h = handler(&server);
     h.handle(&event("s3_put.json")).await.expect("upload");
@@ -537,6 +538,7 @@ async fn an_upload_over_the_limit_is_reported_without_a_download() {
         inner: server.store(),
         upload_during_download: Some(b"changed".to_vec()),
         fail_upload_of: None,
+        delete_after_list: None,
     };
     let opts = IngestConfig {
         max_input_bytes: 1000,

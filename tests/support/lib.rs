@@ -46,12 +46,49 @@ pub fn client_for(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// Answers as S3 does to a role without an unconditioned `s3:ListBucket` (ours): a read of a
+/// missing key is 403 AccessDenied, not 404. Listing stays allowed, as the roles' prefix-scoped
+/// ListBucket allows it.
+struct LikeIam {
+    root: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for LikeIam {
+    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        if cx.credentials().is_none() {
+            return Err(s3s::s3_error!(AccessDenied, "signed requests only"));
+        }
+        if matches!(cx.s3_op().name(), "GetObject" | "HeadObject")
+            && let s3s::path::S3Path::Object { bucket, key } = cx.s3_path()
+            && !self.root.join(bucket.as_ref()).join(key.as_ref()).is_file()
+        {
+            return Err(s3s::s3_error!(AccessDenied));
+        }
+        Ok(())
+    }
+}
+
 impl S3Server {
     pub async fn start() -> S3Server {
+        Self::start_with(false).await
+    }
+
+    /// A server that answers reads of missing keys with 403, as S3 answers our functions' roles.
+    pub async fn start_like_aws() -> S3Server {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(like_iam: bool) -> S3Server {
         let root = tempfile::tempdir().expect("temp dir");
         let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        if like_iam {
+            builder.set_access(LikeIam {
+                root: root.path().to_path_buf(),
+            });
+        }
         let service = builder.build();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -159,6 +196,8 @@ pub struct Hooked {
     pub upload_during_download: Option<Vec<u8>>,
     /// Uploads of this key fail.
     pub fail_upload_of: Option<String>,
+    /// After a listing, this key is deleted (a corrected upload retiring a month meanwhile).
+    pub delete_after_list: Option<String>,
 }
 
 impl ObjectStore for Hooked {
@@ -187,7 +226,15 @@ impl ObjectStore for Hooked {
         self.inner.get(key).await
     }
     async fn list(&self, prefix: &str) -> segflow_storage::Result<Vec<ObjectMeta>> {
-        self.inner.list(prefix).await
+        let listed = self.inner.list(prefix).await?;
+        if let Some(key) = self
+            .delete_after_list
+            .as_deref()
+            .filter(|k| k.starts_with(prefix))
+        {
+            self.inner.delete(key).await?;
+        }
+        Ok(listed)
     }
     async fn delete(&self, key: &str) -> segflow_storage::Result<()> {
         self.inner.delete(key).await

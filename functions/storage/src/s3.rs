@@ -121,14 +121,24 @@ impl S3Store {
 
     async fn download_once(&self, key: &str, dest: &Path) -> Result<ObjectMeta> {
         let full = self.full(key);
-        let resp = self
+        let resp = match self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(&full)
             .send()
             .await
-            .map_err(|e| classify("GetObject", &full, e))?;
+        {
+            Ok(r) => r,
+            // A file listed a moment ago and deleted since (a corrected upload retiring a month)
+            // answers 403 to our roles, as for `head`.
+            Err(SdkError::ServiceError(s))
+                if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await =>
+            {
+                return Err(StorageError::NotFound(key.to_string()));
+            }
+            Err(e) => return Err(classify("GetObject", &full, e)),
+        };
         let meta = ObjectMeta {
             key: key.to_string(),
             size: resp.content_length().unwrap_or(0).max(0) as u64,

@@ -493,6 +493,8 @@ fn a_later_sheet_in_another_currency_keeps_its_currency() {
 
 /// A "Returns" sheet lists what went back with positive quantities: read as returns, so the
 /// lamp returned is not counted as a third one sold. A return already signed stays as it is.
+/// Its extra Status column makes it the sheet most like an export, and the Orders sheet before
+/// it is read all the same.
 #[test]
 fn a_returns_sheet_is_read_as_returns() {
     let (out, _s) = ingest("workbooks/orders_and_returns.xlsx", &IngestOptions::default());
@@ -522,6 +524,8 @@ fn a_returns_sheet_is_read_as_returns() {
         read_as_returns,
         [("Orders", false), ("Returns", true), ("Summary", false)]
     );
+    // The Returns sheet is the export sheet (its Status column maps too).
+    assert!(r.mapping.as_ref().unwrap().used.contains_key("status"));
     let stats = r.stats.as_ref().unwrap();
     assert_eq!((stats.returns, stats.listed_returns), (Some(2), Some(1)));
     assert!(!r.read_as_returns);
@@ -545,6 +549,23 @@ fn a_file_named_as_returns_is_read_as_returns() {
         assert_eq!(bools(&b, "is_return"), [returned], "{name}");
         assert_eq!(out.report.read_as_returns, returned, "{name}");
     }
+}
+
+/// In a returns list, a cancelled return never happened: it is not negated, and its status keeps
+/// it out of the sums (segmentation ignores positive cancelled lines).
+#[test]
+fn a_cancelled_return_in_a_returns_list_is_not_a_return_of_goods() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Returns.csv");
+    std::fs::write(
+        &path,
+        "order_id,customer_id,order_date,quantity,unit_price,status\n1,K1,2024-03-01,1,10,refunded\n2,K2,2024-03-02,1,10,Cancelled\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "Returns.csv", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(floats(&b, "quantity"), [-1.0, 1.0]);
+    assert_eq!(strings(&b, "status")[1].as_deref(), Some("cancelled"));
 }
 
 /// A legacy export pads fields with NULs and ends in a zero-filled block (a copy cut short): the
@@ -592,13 +613,9 @@ fn a_workbook_with_a_sheet_per_month_is_read_whole() {
             (
                 "Notes".to_string(),
                 None,
-                Some("before the sheet with the export")
+                Some("its header lacks columns of the export sheet")
             ),
-            (
-                "Scratch".to_string(),
-                None,
-                Some("before the sheet with the export")
-            ),
+            ("Scratch".to_string(), None, Some("hidden")),
             ("March".to_string(), Some(0), None),
             ("April".to_string(), Some(3), None),
             ("May".to_string(), Some(6), None),

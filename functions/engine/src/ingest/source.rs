@@ -16,7 +16,7 @@ use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
 use crate::error::{EngineError, Result};
 use crate::mapping::{ColumnMapping, header_score};
-use crate::schema::Dataset;
+use crate::schema::{Dataset, Field};
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
 const HEADER_SEARCH_ROWS: usize = 10;
@@ -390,14 +390,17 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     };
     let mine = fields(&header);
     for (i, sheet) in sheets.into_iter().enumerate() {
+        // Sheets before the export sheet count like those after it: a first sheet whose header
+        // has fewer known columns (one month of several, or "Orders" before a "Returns" sheet
+        // with an extra column) is still part of the export. Cover and notes sheets lack its
+        // columns and are skipped.
         let skipped = match i.cmp(&primary) {
-            std::cmp::Ordering::Less => Err("before the sheet with the export"),
             std::cmp::Ordering::Equal => {
                 Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()]))
             }
             // A hidden copy is a backup, not more orders.
             _ if primary_visible && !sheet.visible => Err("hidden"),
-            std::cmp::Ordering::Greater => {
+            std::cmp::Ordering::Less | std::cmp::Ordering::Greater => {
                 let other = header_of_rows(&sheet.rows, headers[i].0);
                 let theirs = fields(&other);
                 column_order(&header, &other, mine.as_ref(), theirs.as_ref())
@@ -462,10 +465,13 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     })
 }
 
-/// Where each column of the export sheet is in a later sheet: under the same header, else under
+/// Where each column of the export sheet is in another sheet: under the same header, else under
 /// a header for the same field ("Invoice" for "Order ID", columns in another order). `None`
-/// when the later sheet lacks a column the export sheet maps: it is something else (a summary).
-/// `mine` and `theirs` are the two headers' fields, when the dataset is known.
+/// when the other sheet lacks a column the export sheet maps for ids, dates, amounts or
+/// consent: it is something else (a summary). A descriptive column it lacks (status, category,
+/// place, channel, …: a "Returns" sheet with a "Reason" or "Status" column the "Orders" sheet
+/// has not) is left empty on its rows. `mine` and `theirs` are the two headers' fields, when the
+/// dataset is known.
 fn column_order(
     export: &[String],
     other: &[String],
@@ -480,13 +486,33 @@ fn column_order(
                 return Some(Some(j));
             }
             match mine.and_then(|m| m.columns[i]) {
-                Some(f) => theirs?.column_of(f).map(Some),
+                Some(f) => match theirs?.column_of(f) {
+                    Some(j) => Some(Some(j)),
+                    None if descriptive(f) => Some(None),
+                    None => None,
+                },
                 None if mine.is_some() => Some(None),
                 // Without a dataset, only the same header names say the sheets match.
                 None => None,
             }
         })
         .collect()
+}
+
+/// A field a sheet may lack while the export sheet has it: it describes rows, and no row needs it
+/// to be read.
+fn descriptive(f: Field) -> bool {
+    matches!(
+        f,
+        Field::ProductName
+            | Field::Category
+            | Field::Country
+            | Field::City
+            | Field::Channel
+            | Field::Status
+            | Field::Page
+            | Field::DurationSeconds
+    )
 }
 
 /// The currency a later sheet's money columns name in their headers, where it differs from the

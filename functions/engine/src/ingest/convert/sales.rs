@@ -256,16 +256,19 @@ pub fn normalize_status(raw: &str) -> (String, bool) {
 }
 
 /// Whether a sheet or file name says it lists returns ("Returns", "Sales returns 2023",
-/// "برگشت از فروش ۱۴۰۲", "Retouren_Nov", "مرجوعی‌ها"): its leading words, after an optional "sales"
-/// or "orders", are a return word. Such lists often give the returned quantity as a positive
-/// number, which read as it stands counts every return as one more sale. Only the leading words
-/// count, so "sales_and_returns" is not one.
+/// "برگشت از فروش ۱۴۰۲", "Retouren_Nov", "مرجوعی‌ها"): its leading words, after an optional "sales",
+/// "orders" or "customer", are a noun for return transactions, and no later word names orders or
+/// sales ("Returns and orders" is both). Such lists often give the returned quantity as a positive
+/// number, which read as it stands counts every return as one more sale. Adjectives and the
+/// singular are left out on purpose: "Return ticket sales", "Refunded orders" and "Returning
+/// customers" list sales, not returns.
 pub fn names_returns(name: &str) -> bool {
     let words: Vec<&str> = name
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
         .collect();
-    let words = match words.first().and_then(|w| Key::new(w)) {
+    let key = |w: &str| Key::new(w).map(|k| k.as_str().to_string()).unwrap_or_default();
+    let words = match words.first().map(|w| key(w)) {
         Some(k)
             if matches!(
                 k.as_str(),
@@ -276,21 +279,38 @@ pub fn names_returns(name: &str) -> bool {
         }
         _ => &words[..],
     };
-    (1..=words.len().min(3)).any(|n| {
-        let phrase = words[..n].concat();
-        Key::new(&phrase).is_some_and(|k| {
+    let leading = (1..=words.len().min(3)).find(|&n| {
+        matches!(
+            key(&words[..n].concat()).as_str(),
+            "returns"
+                | "refunds"
+                | "retouren"
+                | "rücksendungen"
+                | "erstattungen"
+                | "gutschriften"
+                | "مرجوعی"
+                | "مرجوعیها"
+                | "مرجوعات"
+                | "برگشتی"
+                | "برگشتیها"
+                | "برگشتازفروش"
+        )
+    });
+    leading.is_some_and(|n| {
+        !words[n..].iter().any(|w| {
             matches!(
-                k.as_str(),
-                "returns"
-                    | "refunds"
-                    | "retouren"
-                    | "rücksendungen"
-                    | "erstattungen"
-                    | "برگشت"
-                    | "مرجوعیها"
-                    | "برگشتیها"
+                key(w).as_str(),
+                "order"
+                    | "orders"
+                    | "sales"
+                    | "sale"
+                    | "bestellungen"
+                    | "فروش"
+                    | "سفارش"
+                    | "سفارشات"
+                    | "سفارشها"
             )
-        }) || matches!(status_word(&phrase), Some("returned" | "refunded"))
+        })
     })
 }
 
@@ -482,7 +502,10 @@ impl Converter for SalesConverter {
             (None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
         };
         // A row of a sheet or file named as returns went back, whatever its sign.
-        let negated = listed_return && quantity > 0.0;
+        // A cancelled return never happened: left positive, its status keeps it out of the sums.
+        let negated = listed_return
+            && quantity > 0.0
+            && !text(rec, c.status).is_some_and(|t| normalize_status(t).0 == "cancelled");
         let quantity = if negated { -quantity } else { quantity };
         let line_amount = match (amount, price) {
             (Some(a), _) => a.value,
@@ -625,7 +648,7 @@ mod tests {
             "Returns",
             "returns_2023-11.csv",
             "Sales Returns",
-            "Return orders",
+            "Customer returns March",
             "Refunds Q3",
             "Retouren_November.xlsx",
             "برگشت از فروش ۱۴۰۲.xlsx",
@@ -640,7 +663,16 @@ mod tests {
             "Sales",
             "sales_and_returns.csv",
             "Orders 2023 (incl. returns)",
+            "Returns and orders.xlsx",
+            "Return ticket sales.csv",
+            "Return tickets",
+            "Refunded orders",
+            "Partially refunded orders.csv",
+            "Returning customers",
+            "returnable_items.csv",
+            "برگشت بلیط",
             "فروش ۱۴۰۲",
+            "مهر ۱۴۰۲",
             "incoming",
             "Summary",
             "",
