@@ -812,14 +812,59 @@ fn json_arrays_are_read_element_by_element() {
     assert_eq!(floats(&b, "line_amount"), [13.0, 5.5]);
     assert_eq!(ints(&b, "source_line"), [1, 3]);
 
-    // Cut off inside the third element.
+    // A file cut off, a missing comma or a second array pasted on: rows would be lost without a
+    // count, so the file is refused whole with the reason, as the parser of the whole file did.
     let cut = &whole[..whole.find(r#""items""#).unwrap()];
-    let path = dir.path().join("cut.json");
-    std::fs::write(&path, cut).unwrap();
-    let (out, _s) = ingest_path(&path, "cut.json", &opts);
-    let r = &out.report.rows;
-    assert_eq!((r.read, r.written, r.rejected), (3, 1, 2));
-    assert_eq!(strings(&batches(&out), "customer_id"), [Some("C]1".to_string())]);
+    let no_comma = whole.replacen("},\n  42 ,", "}\n  42 ,", 1);
+    let two = format!("{whole}[]");
+    for (name, text, says) in [
+        ("cut.json", cut.to_string(), "without its closing bracket"),
+        (
+            "no_comma.json",
+            no_comma,
+            "no comma or closing bracket after element 1",
+        ),
+        ("two.json", two, "after the array's closing bracket"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &opts);
+        let err = out.report.error.as_ref().expect(name);
+        assert_eq!(err.code, "malformed_file", "{name}");
+        assert!(err.message.contains(says), "{name}: {}", err.message);
+        assert!(out.files.is_empty(), "{name}");
+    }
+}
+
+/// A JSON export leaves out keys whose value is null: a field first seen after many objects (an
+/// email only registered customers have) is a column all the same, in arrays and JSON Lines.
+#[test]
+fn json_columns_come_from_every_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let row = |i: usize| {
+        let email = if i == 2500 {
+            r#", "email": "late@x.com""#
+        } else {
+            ""
+        };
+        format!(r#"{{"id": "{i}", "created_at": "2024-03-01T10:00:00Z", "total": 1{email}}}"#)
+    };
+    let objects: Vec<String> = (0..3000).map(row).collect();
+    for (name, text) in [
+        ("late.json", format!("[{}]", objects.join(","))),
+        ("late.jsonl", objects.join("\n")),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &opts);
+        assert_eq!(out.report.rows.written, 3000, "{name}");
+        let ids = strings(&batches(&out), "customer_id");
+        assert_eq!(ids.iter().flatten().collect::<Vec<_>>(), ["late@x.com"], "{name}");
+    }
 }
 
 /// Persian currency words (in the currency column or after the amount) are Toman and Rial, not

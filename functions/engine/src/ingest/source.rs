@@ -20,8 +20,8 @@ use crate::schema::{Dataset, Field};
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
 const HEADER_SEARCH_ROWS: usize = 10;
-/// JSON objects are rarely uniform: the header is the union of keys over this many objects.
-const JSON_KEY_SAMPLE: usize = 1000;
+/// The largest element of a JSON array read; a larger one is an unclosed bracket or string.
+const MAX_JSON_ELEMENT_BYTES: usize = 64 * 1024 * 1024;
 
 pub trait RecordSource: Send {
     /// Appends the next row, or the next row that could not be decoded (with the reason it is
@@ -610,46 +610,55 @@ fn push_object(out: &mut Rows, line: u64, headers: &[String], obj: &JsonObject) 
     );
 }
 
-fn union_keys<'a>(objs: impl Iterator<Item = &'a JsonObject>) -> Vec<String> {
-    fn add(
-        obj: &JsonObject,
-        prefix: &str,
-        depth: usize,
-        keys: &mut Vec<String>,
-        seen: &mut std::collections::HashSet<String>,
-    ) {
-        for (k, v) in obj {
-            let key = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            match v.as_object() {
-                Some(inner) if depth < JSON_NESTING => add(inner, &key, depth + 1, keys, seen),
-                _ if v.is_null() => {}
-                _ => {
-                    if seen.insert(key.clone()) {
-                        keys.push(key);
+/// The columns of a JSON export: the union of its objects' keys, nested objects' fields as paths
+/// ("customer.id"). Top-level keys come first, in the order first seen, then nested paths: where
+/// both name a field ("customer_id" and "customer.id"), the top-level one is the column.
+#[derive(Default)]
+struct KeyUnion {
+    keys: Vec<String>,
+    nested: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl KeyUnion {
+    fn add(&mut self, obj: &JsonObject) {
+        fn nested(
+            obj: &JsonObject,
+            prefix: &str,
+            depth: usize,
+            keys: &mut Vec<String>,
+            seen: &mut std::collections::HashSet<String>,
+        ) {
+            for (k, v) in obj {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match v.as_object() {
+                    Some(inner) if depth < JSON_NESTING => nested(inner, &key, depth + 1, keys, seen),
+                    _ if v.is_null() => {}
+                    _ => {
+                        if seen.insert(key.clone()) {
+                            keys.push(key);
+                        }
                     }
                 }
             }
         }
-    }
-    // Nested paths go after every top-level key: where both name a field ("customer_id" and
-    // "customer.id"), the top-level one is the column.
-    let (mut keys, mut nested) = (Vec::new(), Vec::new());
-    let mut seen = std::collections::HashSet::new();
-    for o in objs {
         // A null says nothing about what the key holds (`"customer": null` beside objects).
-        for (k, v) in o {
-            if !v.is_object() && !v.is_null() && seen.insert(k.clone()) {
-                keys.push(k.clone());
+        for (k, v) in obj {
+            if !v.is_object() && !v.is_null() && self.seen.insert(k.clone()) {
+                self.keys.push(k.clone());
             }
         }
-        add(o, "", 1, &mut nested, &mut seen);
+        nested(obj, "", 1, &mut self.nested, &mut self.seen);
     }
-    keys.append(&mut nested);
-    keys
+
+    fn finish(mut self) -> Vec<String> {
+        self.keys.append(&mut self.nested);
+        self.keys
+    }
 }
 
 enum JsonItem {
@@ -660,7 +669,6 @@ enum JsonItem {
 struct JsonLinesSource {
     lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
     line_no: u64,
-    pending: VecDeque<JsonItem>,
     headers: Vec<String>,
     path: std::path::PathBuf,
 }
@@ -703,26 +711,16 @@ fn emit(item: JsonItem, out: &mut Rows, headers: &[String]) {
 
 impl RecordSource for JsonLinesSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        let item = match self.pending.pop_front() {
-            Some(i) => i,
-            None => match self.read_item()? {
-                Some(i) => i,
-                None => return Ok(false),
-            },
+        let Some(item) = self.read_item()? else {
+            return Ok(false);
         };
         emit(item, out, &self.headers);
         Ok(true)
     }
 }
 
-fn json_headers(
-    pending: &VecDeque<JsonItem>,
-    dataset: Option<Dataset>,
-) -> Result<(Vec<String>, Option<Dataset>)> {
-    let headers = union_keys(pending.iter().filter_map(|i| match i {
-        JsonItem::Obj(_, o) => Some(o),
-        JsonItem::Bad(..) => None,
-    }));
+fn json_headers(keys: KeyUnion, dataset: Option<Dataset>) -> Result<(Vec<String>, Option<Dataset>)> {
+    let headers = keys.finish();
     if headers.is_empty() {
         return Err(RejectReason::Malformed {
             format: "JSON",
@@ -735,22 +733,34 @@ fn json_headers(
     Ok((headers, if s > 0 { d } else { None }))
 }
 
-fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
-    let reader = decoded_reader(path, fmt, limits)?;
-    let mut src = JsonLinesSource {
-        lines: BufReader::with_capacity(1 << 20, reader).lines(),
-        line_no: 0,
-        pending: VecDeque::new(),
-        headers: Vec::new(),
-        path: path.to_path_buf(),
-    };
-    while src.pending.len() < JSON_KEY_SAMPLE {
-        match src.read_item()? {
-            Some(i) => src.pending.push_back(i),
-            None => break,
+impl JsonLinesSource {
+    fn open(path: &Path, fmt: &Format, limits: Limits) -> Result<Self> {
+        Ok(JsonLinesSource {
+            lines: BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?).lines(),
+            line_no: 0,
+            headers: Vec::new(),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// The columns of a JSON file, from every object in it: exports leave out a key where its value
+/// is null, so a field first seen in row 5,000 (an email only registered customers have) would be
+/// lost for the whole file by a sample. A first pass reads the keys; objects are not kept.
+fn scan_keys(mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<KeyUnion> {
+    let mut keys = KeyUnion::default();
+    while let Some(item) = next()? {
+        if let JsonItem::Obj(_, o) = item {
+            keys.add(&o);
         }
     }
-    let (headers, guessed) = json_headers(&src.pending, dataset)?;
+    Ok(keys)
+}
+
+fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    let mut scan = JsonLinesSource::open(path, fmt, limits)?;
+    let (headers, guessed) = json_headers(scan_keys(|| scan.read_item())?, dataset)?;
+    let mut src = JsonLinesSource::open(path, fmt, limits)?;
     src.headers = headers.clone();
     Ok(Opened {
         source: Box::new(src),
@@ -772,7 +782,6 @@ struct JsonArraySource {
     /// After the opening bracket; `finished` after the closing one (or the end of a cut-off file).
     finished: bool,
     raw: Vec<u8>,
-    pending: VecDeque<JsonItem>,
     headers: Vec<String>,
     path: std::path::PathBuf,
 }
@@ -827,8 +836,10 @@ impl JsonArraySource {
                 b',' => {}
                 b']' => return Ok(Element::End),
                 _ => {
-                    self.raw.push(first);
-                    return Ok(Element::CutOff);
+                    return Err(malformed_json(format!(
+                        "no comma or closing bracket after element {} of the array",
+                        self.index
+                    )));
                 }
             }
             match self.next_token()? {
@@ -893,6 +904,13 @@ impl JsonArraySource {
             if done {
                 return Ok(Element::Whole);
             }
+            if self.raw.len() > MAX_JSON_ELEMENT_BYTES {
+                // An unbalanced bracket would otherwise take the rest of the file as one element.
+                return Err(malformed_json(format!(
+                    "element {} of the array is larger than {MAX_JSON_ELEMENT_BYTES} bytes (an unclosed bracket or string?)",
+                    self.index + 1
+                )));
+            }
         }
     }
 
@@ -905,20 +923,19 @@ impl JsonArraySource {
         match element {
             Element::End => {
                 self.finished = true;
+                // Anything but whitespace after the array (a second array pasted on) is a file
+                // this reader does not understand: refused, not half read.
+                if self.next_token()?.is_some() {
+                    return Err(malformed_json("data after the array's closing bracket"));
+                }
                 Ok(None)
             }
-            Element::CutOff => {
-                self.finished = true;
-                // Whitespace only after the last element but no closing bracket: nothing lost.
-                if self.raw.iter().all(u8::is_ascii_whitespace) {
-                    return Ok(None);
-                }
-                self.index += 1;
-                Ok(Some(JsonItem::Bad(
-                    line,
-                    "the array ends inside this element or lacks its closing bracket (file cut off?)".into(),
-                )))
-            }
+            // Rows after the cut are lost, and nothing in the file says how many: refused whole,
+            // like a cut-off gzip, rather than ingested in part as if complete.
+            Element::CutOff => Err(malformed_json(format!(
+                "the file ends after element {} of the array, without its closing bracket (cut off?)",
+                self.index
+            ))),
             Element::Whole => {
                 self.index += 1;
                 Ok(Some(
@@ -938,50 +955,51 @@ impl JsonArraySource {
 
 impl RecordSource for JsonArraySource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        let item = match self.pending.pop_front() {
-            Some(i) => i,
-            None => match self.read_item()? {
-                Some(i) => i,
-                None => return Ok(false),
-            },
+        let Some(item) = self.read_item()? else {
+            return Ok(false);
         };
         emit(item, out, &self.headers);
         Ok(true)
     }
 }
 
+impl JsonArraySource {
+    /// Positioned after the opening bracket (after a byte-order mark and whitespace).
+    fn open(path: &Path, fmt: &Format, limits: Limits) -> Result<Self> {
+        let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
+        let start = reader
+            .fill_buf()
+            .map_err(|e| sniff::classify_read_error(path, e))?;
+        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            reader.consume(3);
+        }
+        let mut src = JsonArraySource {
+            reader,
+            index: 0,
+            finished: false,
+            raw: Vec::new(),
+            headers: Vec::new(),
+            path: path.to_path_buf(),
+        };
+        if src.next_token()? != Some(b'[') {
+            return Err(malformed_json("a JSON array must start with ["));
+        }
+        Ok(src)
+    }
+}
+
+fn malformed_json(detail: impl Into<String>) -> EngineError {
+    RejectReason::Malformed {
+        format: "JSON",
+        detail: detail.into(),
+    }
+    .into()
+}
+
 fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
-    let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
-    // The opening bracket, after a byte-order mark and whitespace.
-    let start = reader
-        .fill_buf()
-        .map_err(|e| sniff::classify_read_error(path, e))?;
-    if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        reader.consume(3);
-    }
-    let mut src = JsonArraySource {
-        reader,
-        index: 0,
-        finished: false,
-        raw: Vec::new(),
-        pending: VecDeque::new(),
-        headers: Vec::new(),
-        path: path.to_path_buf(),
-    };
-    if src.next_token()? != Some(b'[') {
-        return Err(RejectReason::Malformed {
-            format: "JSON",
-            detail: "a JSON array must start with [".into(),
-        }
-        .into());
-    }
-    while src.pending.len() < JSON_KEY_SAMPLE {
-        match src.read_item()? {
-            Some(i) => src.pending.push_back(i),
-            None => break,
-        }
-    }
-    let (headers, guessed) = json_headers(&src.pending, dataset)?;
+    let mut scan = JsonArraySource::open(path, fmt, limits)?;
+    let (headers, guessed) = json_headers(scan_keys(|| scan.read_item())?, dataset)?;
+    let mut src = JsonArraySource::open(path, fmt, limits)?;
     src.headers = headers.clone();
     Ok(Opened {
         source: Box::new(src),
