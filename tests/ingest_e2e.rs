@@ -465,6 +465,17 @@ async fn a_rejected_reupload_keeps_the_rows_of_the_last_readable_version() {
     let report = server.json(s.report.as_deref().unwrap()).await;
     assert_eq!(report["error"]["code"], "empty_file");
     assert_eq!(report["kept_previous"].as_str(), first.report.as_deref());
+    // A second unreadable version still names the version whose rows stay, not the first reject.
+    server
+        .upload_bytes(UCI_KEY, b"\x89PNG\r\n\x1a\nnot an export".to_vec())
+        .await;
+    let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    let report = server.json(s.report.as_deref().unwrap()).await;
+    assert_eq!(report["error"]["code"], "binary_file");
+    assert_eq!(report["kept_previous"].as_str(), first.report.as_deref());
+    assert_eq!(server.keys("curated/").await, curated);
 
     // A readable version replaces them as usual, the 2022 month included.
     server
@@ -525,6 +536,23 @@ async fn deleting_an_upload_retracts_its_rows() {
     let back = h.handle(&event("s3_put.json")).await.expect("upload again");
     assert_eq!(back.processed[0].outcome, "ok");
     assert!(mine(server.keys("curated/").await) > 0);
+}
+
+/// EventBridge names a deleted key as stored, while the notification encodes it: the deletion
+/// finds the source under either reading.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deletion_event_finds_the_source_under_either_reading_of_its_key() {
+    let server = S3Server::start().await;
+    let key = "incoming/sales/Online Retail 2023.csv";
+    server.upload_bytes(key, uci().into_bytes()).await;
+    let h = handler(&server);
+    h.handle(&event("s3_put.json")).await.expect("upload");
+    server.delete(key).await;
+    let deleted = serde_json::json!({"version": "0", "detail-type": "Object Deleted", "source": "aws.s3",
+        "detail": {"bucket": {"name": BUCKET}, "object": {"key": "incoming/sales/Online+Retail+2023.csv"}}});
+    let resp = h.handle(&deleted).await.expect("deletion");
+    assert_eq!(resp.processed[0].outcome, "deleted");
+    assert!(server.keys("curated/").await.is_empty());
 }
 
 /// An upload over the size limit is reported as such without being downloaded (it may not fit

@@ -231,7 +231,7 @@ async fn a_failed_run_leaves_previous_outputs_untouched() {
     // As of a date before any sale: nothing to segment, a clear error, and nothing published.
     let req = request::SegmentRequest {
         as_of: chrono::NaiveDate::from_ymd_opt(2001, 1, 1),
-        k: None,
+        ..Default::default()
     };
     let err = run_job(&store, &store, &req, &cfg)
         .await
@@ -257,7 +257,7 @@ async fn a_backdated_run_leaves_latest_and_the_model_alone() {
     );
     let req = request::SegmentRequest {
         as_of: chrono::NaiveDate::from_ymd_opt(2023, 11, 30),
-        k: None,
+        ..Default::default()
     };
     let summary = run_job(&store, &store, &req, &cfg).await.expect("backdated run");
     assert!(!summary.latest && !summary.model_saved);
@@ -269,6 +269,21 @@ async fn a_backdated_run_leaves_latest_and_the_model_alone() {
     );
     assert_eq!(server.get("segments/latest/manifest.json").await, latest);
     assert_eq!(server.get("state/segments/model.json").await, state);
+
+    // A run that takes its date from the data moves latest/ even to an earlier date: the newest
+    // rows may have been deleted or corrected since (here latest/ holds an on-demand 2023-12-20).
+    let ahead = request::SegmentRequest {
+        as_of: chrono::NaiveDate::from_ymd_opt(2023, 12, 20),
+        ..Default::default()
+    };
+    assert!(run_job(&store, &store, &ahead, &cfg).await.unwrap().latest);
+    let summary = run_job(&store, &store, &request::SegmentRequest::default(), &cfg)
+        .await
+        .expect("run as of the data");
+    assert_eq!(summary.as_of.to_string(), "2023-12-08");
+    assert!(summary.latest);
+    let manifest = server.json("segments/latest/manifest.json").await;
+    assert_eq!(manifest["as_of"], "2023-12-08");
 }
 
 /// A run cut short while replacing a folder leaves it without a manifest (incomplete), never

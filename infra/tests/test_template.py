@@ -471,6 +471,17 @@ def check_alarms(t: dict) -> None:
     dlqs = dead_letter_targets(t)
     assert dlqs <= watched("AWS/SQS", "ApproximateNumberOfMessagesVisible"), "a DLQ has no depth alarm"
     assert set(FUNCTIONS) <= watched("AWS/Lambda", "Errors"), "a function has no Errors alarm"
+    # Defects are acknowledged with a report, so only their log line shows them: a metric filter
+    # on the ingest log group for the line pipeline.rs writes, and an alarm on its metric.
+    filters = [f["Properties"] for f in resources(t, "AWS::Logs::MetricFilter").values()]
+    defect = [f for f in filters if "failed with a defect" in f["FilterPattern"]]
+    assert defect and references(defect[0]["LogGroupName"]) == {"IngestLogGroup"}, "no defect metric filter"
+    metric = defect[0]["MetricTransformations"][0]
+    assert any(
+        a["Namespace"] == metric["MetricNamespace"] and a["MetricName"] == metric["MetricName"] for a in alarms
+    ), "no alarm on the defect metric"
+    pipeline = (INFRA.parent / "functions/ingest/src/pipeline.rs").read_text()
+    assert "failed with a defect" in pipeline, "the log line the filter matches is gone"
 
 
 def check_no_notification_cycle(t: dict) -> None:

@@ -12,6 +12,7 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs) -> Result<()> {
     let req = SegmentRequest {
         as_of: args.as_of,
         k: args.k,
+        scheduled: false,
     };
     let summary = run_job(&data, &out_store, &req, &config).await?;
     println!(

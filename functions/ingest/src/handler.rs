@@ -76,7 +76,15 @@ where
             let input = (self.stores)(&obj.bucket);
             let output = (self.stores)(self.config.output_bucket.as_deref().unwrap_or(&obj.bucket));
             let result = if obj.removed {
-                pipeline::sync_removed(&input, &obj.key, &output, &opts, &self.config.tmp_dir).await
+                pipeline::sync_removed(
+                    &input,
+                    &obj.key,
+                    obj.alt_key.as_deref(),
+                    &output,
+                    &opts,
+                    &self.config.tmp_dir,
+                )
+                .await
             } else {
                 pipeline::ingest_object(
                     &input,

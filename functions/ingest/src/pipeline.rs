@@ -34,18 +34,35 @@ impl PipelineError {
     /// same way on every delivery. Storage errors are not defects: access and configuration
     /// problems are fixed by an operator, and the message is redriven from the dead-letter queue.
     pub fn is_defect(&self) -> bool {
-        matches!(self, PipelineError::Join(_))
-            || matches!(self, PipelineError::Engine(e) if !matches!(e, EngineError::Io { .. }))
+        match self {
+            PipelineError::Join(_) => true,
+            PipelineError::Engine(e) => !caused_by_io(e),
+            PipelineError::Storage(_) | PipelineError::Io(_) => false,
+        }
     }
 
     /// Whether delivering the same event again may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
             PipelineError::Storage(e) => e.is_retryable(),
-            PipelineError::Engine(EngineError::Io { .. }) | PipelineError::Io(_) => true,
-            PipelineError::Engine(_) | PipelineError::Join(_) => false,
+            PipelineError::Io(_) => true,
+            PipelineError::Engine(e) => caused_by_io(e),
+            PipelineError::Join(_) => false,
         }
     }
+}
+
+/// Whether an I/O error is behind `e`: a full disk while the Parquet writer flushes surfaces as a
+/// Parquet error, and is worth a retry on another day (or in another environment), not a defect.
+fn caused_by_io(e: &EngineError) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<std::io::Error>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// What happened to one object; logged and returned by the handler.
@@ -89,6 +106,17 @@ pub struct SourceManifest {
     pub outputs: Vec<String>,
     pub report: String,
     pub status: String,
+    /// When `outputs` are an earlier version's (this one was rejected or failed): that version's
+    /// report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs_report: Option<String>,
+}
+
+impl SourceManifest {
+    /// The report of the version whose rows `outputs` hold.
+    fn rows_report(&self) -> &str {
+        self.outputs_report.as_deref().unwrap_or(&self.report)
+    }
 }
 
 pub fn manifest_key(source_id: &str) -> String {
@@ -167,20 +195,31 @@ fn same_version(a: &ObjectMeta, b: &ObjectMeta) -> bool {
 
 /// An object removed from `incoming/` (deleted, or its newest version deleted): the source's rows
 /// go with it. When an older version became current instead, that version is ingested.
+/// `alt_key` is the other reading of an event's raw key, as for [`ingest_object`].
 pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
     input: &I,
     key: &str,
+    alt_key: Option<&str>,
     output: &O,
     opts: &IngestOptions,
     tmp_root: &Path,
 ) -> Result<Summary, PipelineError> {
-    if input.head(key).await?.is_some() {
-        return ingest_object(input, key, None, output, opts, tmp_root).await;
+    for k in std::iter::once(key).chain(alt_key) {
+        if input.head(k).await?.is_some() {
+            return ingest_object(input, k, None, output, opts, tmp_root).await;
+        }
     }
-    let source_id = ingest::naming::source_id(key);
-    let Some(old) = load_manifest(output, &source_id).await? else {
+    let mut found = None;
+    for k in std::iter::once(key).chain(alt_key) {
+        if let Some(m) = load_manifest(output, &ingest::naming::source_id(k)).await? {
+            found = Some((k, m));
+            break;
+        }
+    }
+    let Some((key, old)) = found else {
         return Ok(Summary::skipped(key, "missing"));
     };
+    let source_id = ingest::naming::source_id(key);
     if old.status == "deleted" {
         return Ok(Summary::skipped(key, "duplicate"));
     }
@@ -196,6 +235,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
         outputs: Vec::new(),
         report: old.report,
         status: "deleted".into(),
+        outputs_report: None,
     };
     put_manifest(output, &source_id, &tombstone).await?;
     Ok(Summary {
@@ -257,7 +297,7 @@ async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, 
     // readable version replaces them or the upload is deleted, and the report says so.
     let kept = match &old {
         Some(m) if outcome.report.status == Status::Rejected && !m.outputs.is_empty() => {
-            outcome.report.kept_previous = Some(m.report.clone());
+            outcome.report.kept_previous = Some(m.rows_report().to_string());
             let path = &outcome.report_file.path;
             std::fs::write(
                 path,
@@ -297,6 +337,7 @@ async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, 
         outputs: new_keys,
         report: outcome.report_file.key.clone(),
         status: status.to_string(),
+        outputs_report: outcome.report.kept_previous.clone(),
     };
     put_manifest(output, &source_id, &manifest).await?;
     Ok(Summary {
@@ -346,7 +387,7 @@ async fn record_failure<O: ObjectStore>(
     report.kept_previous = old
         .as_ref()
         .filter(|m| !m.outputs.is_empty())
-        .map(|m| m.report.clone());
+        .map(|m| m.rows_report().to_string());
     let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
     let report_key = ingest::naming::report_key(dataset, &source_id, &version);
     output
@@ -363,6 +404,7 @@ async fn record_failure<O: ObjectStore>(
         outputs: old.map(|m| m.outputs).unwrap_or_default(),
         report: report_key.clone(),
         status: "failed".into(),
+        outputs_report: report.kept_previous.clone(),
     };
     put_manifest(output, &source_id, &manifest).await?;
     Ok(Summary {
@@ -420,6 +462,15 @@ mod tests {
         assert!(!PipelineError::Engine(io).is_defect());
         assert!(!PipelineError::Storage(StorageError::Other("AccessDenied".into())).is_defect());
         assert!(!PipelineError::Io("tmp".into()).is_defect());
+        // A full /tmp while the Parquet writer flushes: retried, not recorded as a defect.
+        let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device");
+        let parquet = EngineError::Parquet(parquet::errors::ParquetError::External(Box::new(full)));
+        let e = PipelineError::Engine(parquet);
+        assert!(!e.is_defect() && e.is_retryable());
+        let e = PipelineError::Engine(EngineError::Parquet(parquet::errors::ParquetError::General(
+            "bad".into(),
+        )));
+        assert!(e.is_defect() && !e.is_retryable());
     }
 
     /// A defect gets a report and the version is recorded, so a redelivery is a duplicate, not
@@ -443,6 +494,7 @@ mod tests {
             outputs: vec!["curated/sales/order_month=2024-01/a.parquet".into()],
             report: "reports/ingest/sales/a/e-e1.json".into(),
             status: "ok".into(),
+            outputs_report: None,
         };
         put_manifest(&out, &source_id, &previous).await.unwrap();
 

@@ -176,10 +176,13 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
             "the run wrote no {name} for the {table} table"
         )));
     }
-    // Decided before anything is written: `latest/` never moves back to an earlier run date (a
-    // backdated on-demand run publishes its dated folder only).
+    // Decided before anything is written. An on-demand run for a date before the one `latest/`
+    // holds is a look back: it publishes its dated folder only. The nightly run and a run that
+    // takes its date from the data always move `latest/`: after a deleted upload or a corrected
+    // date, the data's latest day may be earlier than the last run's, and `latest/` must not
+    // keep serving rows that are gone.
     let published = latest_as_of(out).await?;
-    let latest = published.is_none_or(|d| as_of >= d);
+    let latest = request.scheduled || request.as_of.is_none() || published.is_none_or(|d| as_of >= d);
     let model_saved = latest && request.k.is_none_or(|k| config.k == Some(k));
 
     // A re-run of a date replaces its folder: its manifest goes first, so a failure part-way

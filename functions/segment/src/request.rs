@@ -9,6 +9,8 @@ pub struct SegmentRequest {
     /// None: the job decides (the day before the schedule fired, or the latest order day locally).
     pub as_of: Option<NaiveDate>,
     pub k: Option<usize>,
+    /// The nightly schedule's run: it always moves `segments/latest/` (see the job).
+    pub scheduled: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -33,6 +35,7 @@ pub fn parse(payload: &Value, tz: chrono_tz::Tz) -> Result<SegmentRequest, Reque
         return Ok(SegmentRequest {
             as_of: Some(day),
             k: None,
+            scheduled: true,
         });
     }
     let as_of = match payload.get("as_of") {
@@ -51,7 +54,11 @@ pub fn parse(payload: &Value, tz: chrono_tz::Tz) -> Result<SegmentRequest, Reque
                 as usize,
         ),
     };
-    Ok(SegmentRequest { as_of, k })
+    Ok(SegmentRequest {
+        as_of,
+        k,
+        scheduled: false,
+    })
 }
 
 #[cfg(test)]
@@ -66,6 +73,7 @@ mod tests {
         // 21:00 UTC is 00:30 on the 23rd in Tehran: the finished day there is the 22nd.
         let r = parse(&ev, chrono_tz::Asia::Tehran).unwrap();
         assert_eq!(r.as_of, NaiveDate::from_ymd_opt(2026, 11, 22));
+        assert!(r.scheduled);
         let r = parse(&ev, chrono_tz::UTC).unwrap();
         assert_eq!(r.as_of, NaiveDate::from_ymd_opt(2026, 11, 21));
     }
@@ -77,7 +85,8 @@ mod tests {
             r,
             SegmentRequest {
                 as_of: NaiveDate::from_ymd_opt(2011, 12, 10),
-                k: Some(6)
+                k: Some(6),
+                scheduled: false,
             }
         );
         assert_eq!(

@@ -323,8 +323,9 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
     }
     // NULs in text are padding from a legacy export (fixed-width fields, a zero-filled tail): the
     // rows holding them are dealt with one by one, and the control-character test below, which
-    // leaves NULs out, tells binary data. A sample that is mostly NULs holds no text to judge.
-    if nul * 2 > head.len() {
+    // leaves NULs out, tells binary data. Fields padded to width may be mostly NULs; a sample
+    // with almost nothing else (under 1 byte in 20) holds no text to judge.
+    if (head.len() - nul) * 20 < head.len() {
         return Err(RejectReason::Binary("NUL bytes in a non-UTF-16 file".into()).into());
     }
     match std::str::from_utf8(s) {
@@ -549,8 +550,18 @@ mod tests {
         // Binary data with no NUL in the sample still shows its control bytes.
         let noise: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 255 + 1) as u8).collect();
         assert_eq!(code(&noise), "binary_file");
-        // NUL padding in text is not a reason to refuse the file.
+        // NUL padding in text is not a reason to refuse the file, even when fields padded to
+        // width make it mostly NULs.
         assert!(sniff_bytes(b"id,name\n1\0\0\0,Ann\0\0\n2,Bob\n", "x").is_ok());
+        let mut padded = b"id,name\n".to_vec();
+        for i in 0..40 {
+            padded.extend_from_slice(format!("{i}").as_bytes());
+            padded.extend_from_slice(&[0; 20]);
+            padded.extend_from_slice(b",Ann");
+            padded.extend_from_slice(&[0; 36]);
+            padded.push(b'\n');
+        }
+        assert!(sniff_bytes(&padded, "x").is_ok());
     }
 
     #[test]

@@ -578,6 +578,46 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
     assert_eq!(run.manifest["counts"]["customers_opted_out"], 11);
 }
 
+/// One order exported by an ERP keyed by customer number and by a shop keyed by email (the two
+/// exports overlap) counts once, under the number.
+#[test]
+fn an_order_in_an_email_keyed_and_a_number_keyed_export_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut erp = lines();
+    erp.push(l("o-7", "N-7", "2024-06-20 10:00", "p2", 1.0, 70.0));
+    let shop = vec![
+        l("o-7", "n7@x.com", "2024-06-20 10:00", "p2", 1.0, 70.0),
+        l("o-8", "n7@x.com", "2024-06-22 10:00", "p2", 1.0, 20.0),
+    ];
+    let mut people = customers_rows();
+    people.push(("N-7", "n7@x.com", "Owner", Some(true)));
+    let inputs = SegmentInputs {
+        sales_files: vec![
+            write_sales(dir.path(), "sales/order_month=2024-06/erp.parquet", "erp", &erp),
+            write_sales(
+                dir.path(),
+                "sales/order_month=2024-06/shop.parquet",
+                "shop",
+                &shop,
+            ),
+        ],
+        customers_files: vec![write_customers_with_email(dir.path(), &people)],
+        activity_files: vec![],
+        previous: None,
+    };
+    let out = dir.path().join("out");
+    let run = run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(
+        (
+            customers["N-7"]["frequency"].as_str(),
+            customers["N-7"]["monetary"].as_str()
+        ),
+        ("2", "90.00")
+    );
+    assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 1);
+}
+
 #[test]
 fn lead_score_rows_and_grades() {
     let s = setup();

@@ -702,7 +702,11 @@ impl Prepare<'_> {
                 stats.rows_checked_for_duplicates += 1;
                 let key = LineKey {
                     order_id: order_id.str(i),
-                    customer_id: customer_id.str(i),
+                    // Under the customer it is counted for: one order exported by a shop keyed by
+                    // email and by one keyed by number is one order.
+                    customer_id: customer_id
+                        .str(i)
+                        .map(|s| aliases.get(s).map_or(s, String::as_str)),
                     ts: t,
                     product_id: product_id.str(i),
                     quantity: float_bits(qty),
