@@ -505,7 +505,7 @@ impl Converter for SalesConverter {
         // A cancelled return never happened: left positive, its status keeps it out of the sums.
         let negated = listed_return
             && quantity > 0.0
-            && !text(rec, c.status).is_some_and(|t| normalize_status(t).0 == "cancelled");
+            && text(rec, c.status).is_none_or(|t| normalize_status(t).0 != "cancelled");
         let quantity = if negated { -quantity } else { quantity };
         let line_amount = match (amount, price) {
             (Some(a), _) => a.value,
