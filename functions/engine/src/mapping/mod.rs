@@ -711,10 +711,37 @@ pub fn shown_header(h: &str, index: usize) -> String {
 /// The headers, for an error message (see [`header_row_recognised`]).
 pub fn list_headers(headers: &[String]) -> String {
     if !header_row_recognised(headers) {
-        return format!(
-            "{} columns that do not read as a header (their contents are not shown: the first row may be data)",
-            headers.len()
-        );
+        // Known column names are shown (they are words of the synonym tables, not data), the
+        // other cells never.
+        let shopify = is_shopify(headers);
+        let known: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| Dataset::ALL.iter().any(|d| candidate(h, *d, shopify).is_some()))
+            .map(|(i, h)| format!("\"{}\"", shown_header(h, i)))
+            .collect();
+        let columns = match headers.len() {
+            1 => "1 column".to_string(),
+            n => format!("{n} columns"),
+        };
+        let others = headers.len() - known.len();
+        let others = if others == 1 {
+            "the other is".to_string()
+        } else {
+            format!("the other {others} are")
+        };
+        return match known.as_slice() {
+            [] => format!(
+                "{columns}, none of them a known column name (their contents are not shown: the first row may be data)"
+            ),
+            [one] => format!(
+                "{columns}, of which only {one} is a known column name ({others} not shown: the first row may be data)"
+            ),
+            [init @ .., last] => format!(
+                "{columns}, of which only {} and {last} are known column names ({others} not shown: the first row may be data)",
+                init.join(", ")
+            ),
+        };
     }
     let shown: Vec<String> = headers
         .iter()
@@ -1876,7 +1903,7 @@ mod tests {
         );
         assert!(msg.contains("no column for the line amount"), "{msg}");
         // Not one known column name: the row may be data, so its cells are not repeated.
-        const NOT_SHOWN: &str = "headers found: 3 columns that do not read as a header (their contents are not shown: the first row may be data)";
+        const NOT_SHOWN: &str = "headers found: 3 columns, none of them a known column name (their contents are not shown: the first row may be data)";
         assert!(msg.ends_with(NOT_SHOWN), "{msg}");
 
         let (missing, msg) = required_error(Dataset::Customers, &["name", "colour", "size"]);
@@ -1901,16 +1928,30 @@ mod tests {
         ];
         for d in Dataset::ALL {
             let (_, msg) = required_error(d, &row);
-            assert!(msg.ends_with("5 columns that do not read as a header (their contents are not shown: the first row may be data)"), "{msg}");
+            assert!(msg.ends_with("5 columns, none of them a known column name (their contents are not shown: the first row may be data)"), "{msg}");
             for cell in row {
                 assert!(!msg.contains(cell), "{msg}");
             }
             assert!(map_headers(&strings(&row), d, None).unmapped.is_empty());
         }
-        // One cell that happens to be a column name does not make a data row a header.
+        // One cell that happens to be a column name does not make a data row a header: that
+        // name is said (it is a word of the tables, not data), the other cells are not.
         let (_, msg) = required_error(Dataset::Sales, &["ORD9", "Amount", "Secret Name", "London"]);
         assert!(
-            !msg.contains("Secret Name") && msg.contains("4 columns that do not read"),
+            msg.ends_with(
+                "headers found: 4 columns, of which only \"Amount\" is a known column name (the other 3 \
+                 are not shown: the first row may be data)"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("Secret Name") && !msg.contains("London"), "{msg}");
+        // Known names of different datasets, none of which has two.
+        let (_, msg) = required_error(Dataset::Activity, &["Gender", "x1", "Amount", "x2"]);
+        assert!(
+            msg.ends_with(
+                "headers found: 4 columns, of which only \"Gender\" and \"Amount\" are known column \
+                 names (the other 2 are not shown: the first row may be data)"
+            ),
             "{msg}"
         );
         // A real header row with one value-like cell (a header row shifted by a stray cell).
