@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -337,8 +338,16 @@ fn is_no_engagement(raw: &str, e: &EventText, positive: Option<&str>) -> bool {
     }
 }
 
+/// Distinct names read as `other` that are counted; past that, new ones are not (an export with a
+/// unique id in every event name must not grow this without bound).
+const OTHER_EVENTS_COUNTED: usize = 10_000;
+
 pub struct ActivityConverter {
     cols: Cols,
+    /// The event type of every row, when the file says it other than in an event column.
+    implied_event: Option<&'static str>,
+    /// Rows per event name read as `other` (cut to `OTHER_EVENT_CHARS`).
+    other_events: HashMap<String, u64>,
     dates: DateParser,
     source_key: String,
     tz_name: String,
@@ -368,6 +377,8 @@ impl ActivityConverter {
             job_title: col(m, Field::JobTitle),
         };
         ActivityConverter {
+            implied_event: m.implied_event.as_ref().map(|i| i.event_type),
+            other_events: HashMap::new(),
             dates: date_parser(samples, cols.time, cfg),
             cols,
             source_key: cfg.source_key.clone(),
@@ -402,8 +413,11 @@ impl Converter for ActivityConverter {
         let Some(contact) = customer_key(rec, c.contact, c.email) else {
             return Err(RowReject::at("missing_contact", c.contact.or(c.email)));
         };
-        let Some(event_raw) = text(rec, c.event) else {
-            return Err(RowReject::at("missing_event_type", c.event));
+        let event_raw = text(rec, c.event);
+        let event = match (self.implied_event, event_raw) {
+            (Some(implied), _) => implied,
+            (None, Some(raw)) => normalize_event_type(raw),
+            (None, None) => return Err(RowReject::at("missing_event_type", c.event)),
         };
         let ts = match self.dates.parse(cell(rec, c.time)) {
             Ok(Some(ts)) => ts,
@@ -415,8 +429,22 @@ impl Converter for ActivityConverter {
         self.contact.append_value(&contact);
         self.email
             .append_option(email_value(cell(rec, c.email)).as_deref());
-        self.event.append_value(normalize_event_type(event_raw));
-        self.event_raw.append_value(event_raw);
+        self.event.append_value(event);
+        self.event_raw.append_option(event_raw);
+        *self.stats.event_types.entry(event).or_default() += 1;
+        if event == "other"
+            && let Some(raw) = event_raw
+        {
+            let name = match raw.char_indices().nth(OTHER_EVENT_CHARS) {
+                Some((end, _)) => &raw[..end],
+                None => raw,
+            };
+            if let Some(n) = self.other_events.get_mut(name) {
+                *n += 1;
+            } else if self.other_events.len() < OTHER_EVENTS_COUNTED {
+                self.other_events.insert(name.to_string(), 1);
+            }
+        }
         self.ts.append_value(ts.timestamp_micros());
         self.page.append_option(text(rec, c.page));
         self.duration.append_option(duration);
@@ -450,8 +478,21 @@ impl Converter for ActivityConverter {
         ))
     }
 
-    fn stats(&self) -> &ConvertStats {
-        &self.stats
+    fn stats(&self) -> ConvertStats {
+        let mut other: Vec<EventCount> = self
+            .other_events
+            .iter()
+            .map(|(value, rows)| EventCount {
+                value: value.clone(),
+                rows: *rows,
+            })
+            .collect();
+        other.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value)));
+        other.truncate(OTHER_EVENTS_LISTED);
+        ConvertStats {
+            other_events: other,
+            ..self.stats.clone()
+        }
     }
 
     fn settings(&self) -> ParseSettings {
