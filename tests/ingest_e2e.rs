@@ -301,7 +301,10 @@ async fn sqs_batch_reports_only_retryable_failures() {
     assert_eq!(report["error"]["code"], "missing_columns");
     let msg = report["error"]["message"].as_str().unwrap();
     // Not one known column name: the first row may be data, so its cells are not repeated.
-    assert!(msg.contains("3 columns that do not read as a header"), "{msg}");
+    assert!(
+        msg.contains("3 columns, none of them a known column name"),
+        "{msg}"
+    );
     assert!(!msg.contains("colour"), "{msg}");
     assert!(
         server

@@ -79,6 +79,7 @@ fn title_words(text: &str) -> Vec<String> {
 /// spaces fall: Persian compounds are written joined, with a space or with a ZWNJ ("مدیرعامل",
 /// "مدیر عامل", "مدیر‌عامل") and "Vice-President" and "V.P." are "vice president" and "vp".
 /// Whole words only, so "intern" is not found in "Internal Auditor" nor "lead" in "Leadership".
+/// A Persian word may carry a written ezafe ([`without_ezafe`]): «دانشجوی ارشد» is a «دانشجو».
 fn words_match(title: &[String], pattern: &str) -> bool {
     if pattern.is_empty() {
         return false;
@@ -86,7 +87,10 @@ fn words_match(title: &[String], pattern: &str) -> bool {
     (0..title.len()).any(|start| {
         let mut rest = pattern;
         for w in &title[start..] {
-            match rest.strip_prefix(w.as_str()) {
+            let next = rest
+                .strip_prefix(w.as_str())
+                .or_else(|| without_ezafe(w).and_then(|base| rest.strip_prefix(base)));
+            match next {
                 Some("") => return true,
                 Some(r) => rest = r,
                 None => return false,
@@ -94,6 +98,15 @@ fn words_match(title: &[String], pattern: &str) -> bool {
         }
         false
     })
+}
+
+/// The word without the ezafe «ی» that Persian writes after a word ending in a vowel letter
+/// (ا or و) when another word qualifies it: «دانشجوی ارشد» (graduate student) is «دانشجو» +
+/// «ی». After a consonant the ezafe is not written, so «مدیری», «کارآموزی» (internship) or
+/// «دانشجویی» (students') keep their own meaning and match nothing shorter.
+fn without_ezafe(word: &str) -> Option<&str> {
+    let base = word.strip_suffix('ی')?;
+    (base.chars().count() >= 2 && base.ends_with(['ا', 'و'])).then_some(base)
 }
 
 /// The points table. Serialisable so a deployment can replace it with its own JSON.
@@ -733,6 +746,33 @@ mod tests {
             assert_eq!(c.title_weight(Some(title)), 2.0, "{title:?}");
         }
         assert_eq!(c.title_weight(Some("مدیر فروش")), 1.5);
+        // The ezafe written after a final vowel: «دانشجوی ارشد» (graduate student) is a «دانشجو».
+        for title in ["دانشجوی ارشد", "دانشجوي ارشد", "دانشجوی کارشناسی ارشد", "دانشجوی"]
+        {
+            assert_eq!(c.title_weight(Some(title)), 0.5, "{title:?}");
+        }
+        // ... but only there: these are other words, not a rule word with an ezafe.
+        for title in [
+            // Student affairs officer: «دانشجویی» is an adjective.
+            "کارشناس امور دانشجویی",
+            // "Internship coordinator": «کارآموزی» is internship, not «کارآموز» + ezafe.
+            "هماهنگ کننده کارآموزی",
+            // Management, managing.
+            "کارشناس مدیری",
+            "دانشجویان",
+        ] {
+            assert_eq!(c.title_weight(Some(title)), 1.0, "{title:?}");
+        }
+        let custom = LeadScoring {
+            job_titles: vec![rule("دانشجو ارشد", 0.8), rule("استاد", 1.3)],
+            ..LeadScoring::default()
+        };
+        assert_eq!(custom.title_weight(Some("دانشجوی ارشد")), 0.8);
+        assert_eq!(
+            custom.title_weight(Some("استادی")),
+            1.0,
+            "a consonant before the yeh"
+        );
         // "مدیریت" (management) is another word, not "مدیر" (manager).
         assert_eq!(c.title_weight(Some("کارشناس مدیریت")), 1.0);
         for title in ["کارآموز", "كارآموز", "کار\u{200c}آموز", "کارآموز فروش"]

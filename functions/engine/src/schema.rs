@@ -7,6 +7,20 @@ use serde::{Deserialize, Serialize};
 /// Bumped whenever a Parquet column is added, removed, renamed or retyped.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The canonical event types of `curated/activity` (`event_type`), in the data contract's order.
+pub const EVENT_TYPES: [&str; 10] = [
+    "page_view",
+    "download",
+    "form_submit",
+    "video_view",
+    "newsletter_signup",
+    "unsubscribe",
+    "email_open",
+    "email_click",
+    "purchase",
+    "other",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dataset {

@@ -992,3 +992,250 @@ fn arabic_letter_variants_of_a_city_are_one_city() {
     assert_eq!(strings(&b, "city"), s(&["تبریز"; 2]));
     assert_eq!(strings(&b, "job_title"), s(&["مدیر عامل"; 2]));
 }
+
+/// Ingests `text` as the activity export `name`.
+fn ingest_activity(
+    name: &str,
+    text: &str,
+    mapping: Option<MappingOverride>,
+) -> (IngestOutcome, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let src = SourceRef {
+        bucket: None,
+        key: format!("incoming/activity/{name}"),
+        etag: Some("e".into()),
+        version_id: None,
+        size: text.len() as u64,
+    };
+    let staging = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Activity),
+        mapping,
+        ..Default::default()
+    };
+    let out = ingest_file(&path, src, &opts, staging.path()).unwrap();
+    let r = &out.report.rows;
+    assert_eq!(r.read, r.written + r.rejected, "{name}: rows must reconcile");
+    drop(dir);
+    (out, staging)
+}
+
+fn event_times(b: &[RecordBatch]) -> Vec<String> {
+    b.iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name("event_ts")
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>()
+                .clone();
+            a.values()
+                .iter()
+                .map(|v| chrono::DateTime::from_timestamp_micros(*v).unwrap().to_rfc3339())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// GA4's BigQuery export counts `event_timestamp` in microseconds; other pipelines write
+/// nanoseconds. Both are read, and the report names the unit.
+#[test]
+fn ga4_microsecond_and_nanosecond_timestamps() {
+    for (digits, unit, ts) in [
+        ("micros", "unix-micros", ["1718877600000007", "1718877661000007"]),
+        (
+            "nanos",
+            "unix-nanos",
+            ["1718877600000007000", "1718877661000007000"],
+        ),
+    ] {
+        let text = format!(
+            "event_date,event_timestamp,event_name,user_id,page_location\n\
+             20240620,{},page_view,U0,https://x/pricing\n\
+             20240620,{},page_view,U1,https://x/pricing\n",
+            ts[0], ts[1]
+        );
+        let (out, _s) = ingest_activity(&format!("ga4_{digits}.csv"), &text, None);
+        let r = &out.report;
+        assert_eq!(
+            (r.rows.written, r.rows.rejected),
+            (2, 0),
+            "{digits}: {:?}",
+            r.rows
+        );
+        assert_eq!(r.parsing.as_ref().unwrap().date_format, unit);
+        assert_eq!(
+            event_times(&batches(&out)),
+            [
+                "2024-06-20T10:00:00.000007+00:00",
+                "2024-06-20T10:01:01.000007+00:00"
+            ]
+        );
+    }
+}
+
+/// Exports without an event column whose rows are all one event: Mailchimp's unsubscribed
+/// members, Gravity Forms and Contact Form 7 entries; and a mapping file's constant.
+#[test]
+fn an_export_of_one_kind_of_event_needs_no_event_column() {
+    let (out, _s) = ingest_activity(
+        "unsubscribed_members_export_abc123.csv",
+        "Email Address,First Name,Last Name,MEMBER_RATING,OPTIN_TIME,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_REASON,LEID,EUID\n\
+         f006@shop.example,Fritz,Six,2,2023-01-01 10:00:00,2024-06-21 09:00:00,June News,No longer interested,123,abc\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 1), "{:?}", r.error);
+    let implied = r.mapping.as_ref().unwrap().implied_event_type.as_ref().unwrap();
+    assert_eq!(
+        (implied.event_type, implied.from.as_str()),
+        ("unsubscribe", "UNSUB_TIME")
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "event_type"), [Some("unsubscribe".to_string())]);
+    assert_eq!(strings(&b, "event_raw"), [None]);
+    assert_eq!(strings(&b, "contact_id"), [Some("f006@shop.example".to_string())]);
+    assert_eq!(event_times(&b), ["2024-06-21T09:00:00+00:00"]);
+    let json = serde_json::to_value(r).unwrap();
+    assert_eq!(
+        json["mapping"]["implied_event_type"],
+        serde_json::json!({"event_type": "unsubscribe", "from": "UNSUB_TIME"})
+    );
+
+    let (out, _s) = ingest_activity(
+        "gravityforms-request-a-quote-export-2024-06-30.csv",
+        "Entry Id,Entry Date,Name (First),Name (Last),Email,Job Title,Source Url,User IP\n\
+         17,06/18/2024 2:23 pm,Lina,Moser,lina.moser@gf.example,CEO,https://shop.example/quote,203.0.113.5\n\
+         18,06/19/2024 9:05 am,Paul,Roth,paul.roth@gf.example,Student,https://shop.example/quote,203.0.113.6\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 2), "{:?}", r.error);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "event_type"),
+        [Some("form_submit".to_string()), Some("form_submit".to_string())]
+    );
+    assert_eq!(strings(&b, "job_title")[0].as_deref(), Some("CEO"));
+    assert_eq!(
+        strings(&b, "page")[0].as_deref(),
+        Some("https://shop.example/quote")
+    );
+    assert_eq!(event_times(&b)[0], "2024-06-18T14:23:00+00:00");
+
+    let (out, _s) = ingest_activity(
+        "cfdb7-contact-form-1.csv",
+        "your-name,your-email,your-subject,your-message,Date\n\
+         Ali Rezaei,ali.rezaei@cf7.example,Quote,Please send prices,2024-06-20 10:00:00\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 1), "{:?}", r.error);
+    assert_eq!(
+        strings(&batches(&out), "event_type"),
+        [Some("form_submit".to_string())]
+    );
+    assert_eq!(r.stats.as_ref().unwrap().event_types["form_submit"], 1);
+
+    // Without anything that says what the rows are, the file is still refused, and the message
+    // says how to name the event.
+    let (out, _s) = ingest_activity("signups.csv", "Email,Date\na@x.example,2024-06-20\n", None);
+    let err = out.report.error.as_ref().unwrap();
+    assert_eq!(err.code, "missing_columns");
+    assert!(
+        err.message
+            .starts_with("this does not look like an activity export: "),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains(r#"{"event_type": "form_submit"}"#),
+        "{}",
+        err.message
+    );
+    let over = MappingOverride::from_json(r#"{"event_type": "newsletter_signup"}"#).unwrap();
+    let (out, _s) = ingest_activity("signups.csv", "Email,Date\na@x.example,2024-06-20\n", Some(over));
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 1), "{:?}", r.error);
+    let implied = r.mapping.as_ref().unwrap().implied_event_type.as_ref().unwrap();
+    assert_eq!(
+        (implied.event_type, implied.from.as_str()),
+        ("newsletter_signup", "mapping file")
+    );
+    assert_eq!(
+        strings(&batches(&out), "event_type"),
+        [Some("newsletter_signup".to_string())]
+    );
+}
+
+/// The report counts rows per event type and lists the names read as `other`, so a vocabulary
+/// the product does not know is seen.
+#[test]
+fn the_report_counts_event_types_and_lists_unrecognised_names() {
+    use std::fmt::Write as _;
+    let mut text = String::from("Contact ID,Event Type,Timestamp\n");
+    let long = "x".repeat(70);
+    let mut rows = vec![
+        ("page_view", 3),
+        ("session_start", 4),
+        ("scroll", 2),
+        ("unsub", 1),
+        ("video_progress", 2),
+        (long.as_str(), 1),
+    ];
+    let names: Vec<String> = (0..25).map(|i| format!("custom_event_{i:02}")).collect();
+    rows.extend(names.iter().map(|n| (n.as_str(), 1)));
+    let mut line = 0;
+    for (event, n) in &rows {
+        for _ in 0..*n {
+            line += 1;
+            writeln!(text, "C{line},{event},2024-06-01 10:{:02}", line % 60).unwrap();
+        }
+    }
+    let (out, _s) = ingest_activity("events.csv", &text, None);
+    let stats = out.report.stats.as_ref().unwrap();
+    let other = 4 + 2 + 2 + 1 + 25;
+    assert_eq!(
+        stats.event_types,
+        [("other", other), ("page_view", 3), ("unsubscribe", 1)]
+            .into_iter()
+            .collect()
+    );
+    let listed: Vec<(&str, u64)> = stats
+        .other_events
+        .iter()
+        .map(|e| (e.value.as_str(), e.rows))
+        .collect();
+    assert_eq!(listed.len(), 20);
+    assert_eq!(
+        &listed[..5],
+        [
+            ("session_start", 4),
+            ("scroll", 2),
+            ("video_progress", 2),
+            ("custom_event_00", 1),
+            ("custom_event_01", 1)
+        ]
+    );
+    // Cut to 60 characters: sorted after the custom events, so past the 20 listed here.
+    assert!(listed.iter().all(|(v, _)| v.chars().count() <= 60));
+    let json = serde_json::to_value(&out.report).unwrap();
+    assert_eq!(json["stats"]["event_types"]["page_view"], 3);
+    assert_eq!(
+        json["stats"]["other_events"][0],
+        serde_json::json!({"value": "session_start", "rows": 4})
+    );
+
+    let (out, _s) = ingest_activity(
+        "long.csv",
+        &format!("Contact ID,Event Type,Timestamp\nC1,{long},2024-06-01\n"),
+        None,
+    );
+    let stats = out.report.stats.as_ref().unwrap();
+    assert_eq!(stats.other_events[0].value, "x".repeat(60));
+    // Sales and customers reports have no event counts.
+    let (out, _s) = ingest("exports/sales/erp_orders.xlsx", &IngestOptions::default());
+    let json = serde_json::to_value(&out.report).unwrap();
+    assert!(json["stats"].get("event_types").is_none() && json["stats"].get("other_events").is_none());
+}

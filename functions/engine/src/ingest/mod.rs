@@ -168,6 +168,7 @@ fn run(
             .collect(),
         unmapped: cmap.unmapped.clone(),
         override_file: opts.mapping.is_some(),
+        implied_event_type: cmap.implied_event.clone(),
     });
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),
@@ -270,7 +271,7 @@ fn run(
     }
     ctx.flush()?;
     report.parsing = Some(conv.settings());
-    report.stats = Some(conv.stats().clone());
+    report.stats = Some(conv.stats());
     let mut files = out.finish()?;
     report.outputs = files.clone();
     if let Some(qf) = q.finish()? {

@@ -22,7 +22,7 @@ pub enum RejectReason {
     WorkbookTooLarge { size: u64, limit: u64 },
     #[error("could not tell which dataset this is (sales, customers or activity): {0}")]
     UnknownDataset(String),
-    #[error("this does not look like a {dataset} export: {source}")]
+    #[error("this does not look like {} {dataset} export: {source}", article(dataset))]
     MissingColumns {
         dataset: &'static str,
         source: MappingError,
@@ -31,6 +31,15 @@ pub enum RejectReason {
     Malformed { format: &'static str, detail: String },
     #[error("the mapping file does not fit this export: {0}")]
     MappingConflict(String),
+}
+
+/// "a sales export", "a customers export", "an activity export".
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 impl RejectReason {
@@ -47,5 +56,33 @@ impl RejectReason {
             RejectReason::Malformed { .. } => "malformed_file",
             RejectReason::MappingConflict(_) => "mapping_conflict",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dataset_takes_its_article() {
+        let missing = |dataset| RejectReason::MissingColumns {
+            dataset,
+            source: MappingError::BadOverride("x".into()),
+        };
+        assert!(
+            missing("activity")
+                .to_string()
+                .starts_with("this does not look like an activity export: ")
+        );
+        assert!(
+            missing("sales")
+                .to_string()
+                .starts_with("this does not look like a sales export: ")
+        );
+        assert!(
+            missing("customers")
+                .to_string()
+                .starts_with("this does not look like a customers export: ")
+        );
     }
 }

@@ -54,6 +54,10 @@ pub struct MappingReport {
     pub used: BTreeMap<String, String>,
     pub unmapped: Vec<String>,
     pub override_file: bool,
+    /// Activity: the event type given to every row, and what says so (a time column naming the
+    /// event, a column only form-entry exports have, or the mapping file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implied_event_type: Option<crate::mapping::ImpliedEvent>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -11,7 +11,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use crate::schema::{Dataset, Field};
-use synonyms::{CURRENCY_SIGNS, CURRENCY_WORDS, GROUPS, Kind, SCALE_WORDS, UNIT_FILLERS};
+use synonyms::{
+    CURRENCY_SIGNS, CURRENCY_WORDS, FORM_ENTRY_MARKERS, GROUPS, Kind, SCALE_WORDS, SUBMISSION_TIMES,
+    UNIT_FILLERS, UNSUBSCRIBE_TIMES,
+};
 
 /// Lowercase; strip BOM, surrounding quotes and whitespace; remove spaces, '_', '-', '.', '/', '#', '(',
 /// ')', ':' and other punctuation; Persian normalisation: Arabic yeh ي and alef maksura ى → ی, Arabic
@@ -85,18 +88,25 @@ fn push_normalized(c: char, out: &mut String) {
 // Overrides
 
 /// A user-supplied override (JSON file passed with --mapping): source header (as written, matched
-/// after normalize_header) → canonical field name (`Field::name()`) or "ignore".
+/// after normalize_header) → canonical field name (`Field::name()`) or "ignore"; and, for activity
+/// exports that list one kind of event without saying so, the event type of every row.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 pub struct MappingOverride {
     pub columns: BTreeMap<String, String>,
+    /// Activity: a canonical event type (`crate::schema::EVENT_TYPES`) given to every row of the
+    /// file, whatever an event column says. Ignored by the other datasets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
 }
 
 const IGNORE: &str = "ignore";
 
 impl MappingOverride {
-    /// Accepts `{"columns": {"Header": "field"}}` and, because people write it that way, the bare
-    /// `{"Header": "field"}`. Field names are checked here so that a typo fails the run up front
-    /// instead of silently leaving a column unmapped.
+    /// Accepts `{"columns": {"Header": "field"}, "event_type": "unsubscribe"}` (either key may be
+    /// left out) and, because people write it that way, the bare `{"Header": "field"}`, where
+    /// `"event_type": "<an event type>"` is the constant event type too (no field is named like an
+    /// event type). Field names and event types are checked here so that a typo fails the run up
+    /// front instead of silently leaving a column unmapped.
     pub fn from_json(s: &str) -> Result<Self, MappingError> {
         let bad = |m: String| MappingError::BadOverride(m);
         let value: serde_json::Value =
@@ -104,19 +114,43 @@ impl MappingOverride {
         let top = value.as_object().ok_or_else(|| {
             bad(r#"expected a JSON object such as {"columns": {"Rechnungsdatum": "order_date"}}"#.into())
         })?;
-        let columns = match top.get("columns").and_then(|c| c.as_object()) {
+        let constant = |v: &serde_json::Value| -> Result<String, MappingError> {
+            v.as_str()
+                .and_then(canonical_event_type)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "\"event_type\": expected one of {}, got {v}",
+                        crate::schema::EVENT_TYPES.join(", ")
+                    ))
+                })
+        };
+        let mut event_type = None;
+        let (columns, bare) = match top.get("columns").and_then(|c| c.as_object()) {
             Some(columns) => {
-                // Keys starting with '$' or '_' are left for "$schema" and "_comment".
-                if let Some(k) = top.keys().find(|k| *k != "columns" && !k.starts_with(['$', '_'])) {
-                    return Err(bad(format!("unknown key \"{k}\" (expected only \"columns\")")));
+                if let Some(k) = top.keys().find(|k| !is_override_key(k)) {
+                    return Err(bad(format!(
+                        "unknown key \"{k}\" (expected only \"columns\" and \"event_type\")"
+                    )));
                 }
-                columns
+                if let Some(v) = top.get("event_type") {
+                    event_type = Some(constant(v)?);
+                }
+                (columns, false)
             }
-            None => top,
+            None => (top, true),
         };
         let mut out = BTreeMap::new();
         let mut seen: HashMap<String, (&str, &'static str)> = HashMap::new();
         for (header, target) in columns {
+            // The bare form: `"event_type": "unsubscribe"` names an event type, which no field is.
+            if bare
+                && canonical_target(header) == Some("event_type")
+                && target.as_str().and_then(canonical_event_type).is_some()
+            {
+                event_type = Some(constant(target)?);
+                continue;
+            }
             let Some(t) = target.as_str() else {
                 return Err(bad(format!(
                     "column \"{header}\": expected a field name as a string, got {target}"
@@ -138,8 +172,23 @@ impl MappingOverride {
             }
             out.insert(header.clone(), canonical.to_string());
         }
-        Ok(MappingOverride { columns: out })
+        Ok(MappingOverride {
+            columns: out,
+            event_type,
+        })
     }
+}
+
+/// Top-level keys of the `{"columns": …}` form; keys starting with '$' or '_' are left for
+/// "$schema" and "_comment".
+fn is_override_key(k: &str) -> bool {
+    k == "columns" || k == "event_type" || k.starts_with(['$', '_'])
+}
+
+/// "Form Submit", "form-submit" and "FORM_SUBMIT" are `form_submit`, as for field names.
+fn canonical_event_type(t: &str) -> Option<&'static str> {
+    let t = t.trim().to_lowercase().replace([' ', '-'], "_");
+    crate::schema::EVENT_TYPES.into_iter().find(|e| *e == t)
 }
 
 /// "Order Date", "order-date" and "ORDER_DATE" all mean `order_date`: being strict about the spelling
@@ -177,6 +226,17 @@ pub struct ColumnMapping {
     /// Fields the mapping file assigns to more than one column present in this file, as
     /// "\"A\" and \"B\" → order_date". Such a file is rejected: which column is meant is a guess.
     pub override_conflicts: Vec<String>,
+    /// Activity: the event type of every row, when the file says it other than in an event
+    /// column (see [`implied_event`]).
+    pub implied_event: Option<ImpliedEvent>,
+}
+
+/// The one event type of every row of an activity export, and what says so.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImpliedEvent {
+    pub event_type: &'static str,
+    /// The header that implies it ("UNSUB_TIME", "Entry Date", "your-email"), or "mapping file".
+    pub from: String,
 }
 
 impl ColumnMapping {
@@ -539,6 +599,16 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     {
         columns[i] = Some(Field::OrderDate);
     }
+    // A bare "Title" in an activity export is the page's title when the file has pages, and the
+    // person's job title when it has none (Salesforce campaign members).
+    if dataset == Dataset::Activity
+        && !has(&columns, Field::JobTitle)
+        && !has(&columns, Field::Page)
+        && let Some(i) =
+            (0..n).find(|&i| !settled[i] && columns[i].is_none() && normalize_header(&headers[i]) == "title")
+    {
+        columns[i] = Some(Field::JobTitle);
+    }
 
     // The cells of a row that is not a header at all are data: not repeated in the report.
     let recognised = columns.iter().any(Option::is_some) || header_row_recognised(headers);
@@ -550,12 +620,63 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
+    let implied_event = if dataset == Dataset::Activity {
+        implied_event(headers, &columns, over)
+    } else {
+        None
+    };
     ColumnMapping {
         columns,
         unmapped,
         currency_hints,
         override_conflicts,
+        implied_event,
     }
+}
+
+/// The event type of every row of an activity export that has no event-type column but says what
+/// its rows are: the mapping file's `event_type` (which also wins over an event column); else an
+/// event time whose header names the event (`UNSUB_TIME`, "Unsubscribed At", «تاریخ لغو عضویت»:
+/// an unsubscribe; "Entry Date", "Submitted At": a form submission); else, with any event time,
+/// a column only form-entry exports have (Contact Form 7's `your-email`, Gravity Forms' "Entry
+/// Id"): a form submission.
+fn implied_event(
+    headers: &[String],
+    columns: &[Option<Field>],
+    over: Option<&MappingOverride>,
+) -> Option<ImpliedEvent> {
+    if let Some(t) = over
+        .and_then(|o| o.event_type.as_deref())
+        .and_then(canonical_event_type)
+    {
+        return Some(ImpliedEvent {
+            event_type: t,
+            from: "mapping file".into(),
+        });
+    }
+    if columns.contains(&Some(Field::EventType)) {
+        return None;
+    }
+    let time = columns.iter().position(|c| *c == Some(Field::EventTime))?;
+    let named = |words: &[&str], h: &str| {
+        header_forms(h)
+            .iter()
+            .any(|k| words.iter().any(|w| normalize_header(w) == *k))
+    };
+    let implied = |event_type: &'static str, i: usize| ImpliedEvent {
+        event_type,
+        from: display_header(&headers[i], i),
+    };
+    if named(UNSUBSCRIBE_TIMES, &headers[time]) {
+        return Some(implied("unsubscribe", time));
+    }
+    if named(SUBMISSION_TIMES, &headers[time]) {
+        return Some(implied("form_submit", time));
+    }
+    headers
+        .iter()
+        .position(|h| named(FORM_ENTRY_MARKERS, h))
+        .map(|i| implied("form_submit", i))
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -642,11 +763,12 @@ pub fn check_required(
                 );
             }
             if dataset == Dataset::Activity {
-                if col(Field::EventType).is_none() {
+                if col(Field::EventType).is_none() && mapping.implied_event.is_none() {
                     need(
                         "event_type",
                         format!(
-                            "no column for the event type (looked for: {})",
+                            "no column for the event type (looked for: {}); when every row is one kind \
+                             of event, name it in a mapping file: {{\"event_type\": \"form_submit\"}}",
                             looked_for(&[ex::EVENT_TYPE])
                         ),
                     );
@@ -711,10 +833,37 @@ pub fn shown_header(h: &str, index: usize) -> String {
 /// The headers, for an error message (see [`header_row_recognised`]).
 pub fn list_headers(headers: &[String]) -> String {
     if !header_row_recognised(headers) {
-        return format!(
-            "{} columns that do not read as a header (their contents are not shown: the first row may be data)",
-            headers.len()
-        );
+        // Known column names are shown (they are words of the synonym tables, not data), the
+        // other cells never.
+        let shopify = is_shopify(headers);
+        let known: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| Dataset::ALL.iter().any(|d| candidate(h, *d, shopify).is_some()))
+            .map(|(i, h)| format!("\"{}\"", shown_header(h, i)))
+            .collect();
+        let columns = match headers.len() {
+            1 => "1 column".to_string(),
+            n => format!("{n} columns"),
+        };
+        let others = headers.len() - known.len();
+        let others = if others == 1 {
+            "the other is".to_string()
+        } else {
+            format!("the other {others} are")
+        };
+        return match known.as_slice() {
+            [] => format!(
+                "{columns}, none of them a known column name (their contents are not shown: the first row may be data)"
+            ),
+            [one] => format!(
+                "{columns}, of which only {one} is a known column name ({others} not shown: the first row may be data)"
+            ),
+            [init @ .., last] => format!(
+                "{columns}, of which only {} and {last} are known column names ({others} not shown: the first row may be data)",
+                init.join(", ")
+            ),
+        };
     }
     let shown: Vec<String> = headers
         .iter()
@@ -1565,6 +1714,218 @@ mod tests {
         );
     }
 
+    #[track_caller]
+    fn implied(
+        dataset: Dataset,
+        headers: &[&str],
+        over: Option<&MappingOverride>,
+    ) -> Option<(&'static str, String)> {
+        map_headers(&strings(headers), dataset, over)
+            .implied_event
+            .map(|i| (i.event_type, i.from))
+    }
+
+    #[test]
+    fn activity_exports_of_marketing_tools() {
+        // Mautic's contact timeline.
+        let e = [
+            ("Contact ID", Some(CustomerId)),
+            ("Email", Some(Email)),
+            ("Event Type", Some(EventType)),
+            ("Event Name", None),
+            ("Date Added", Some(EventTime)),
+            ("URL", Some(Page)),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        // Salesforce campaign members: no page, so "Title" is the person's.
+        let e = [
+            ("Campaign Name", None),
+            ("Campaign Type", None),
+            ("Member Status", Some(EventType)),
+            ("First Responded Date", Some(EventTime)),
+            ("Contact ID", Some(CustomerId)),
+            ("Lead ID", None),
+            ("Email", Some(Email)),
+            ("Title", Some(JobTitle)),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        // HubSpot's contact activity.
+        let e = [
+            ("Record ID", Some(CustomerId)),
+            ("First Name", None),
+            ("Last Name", None),
+            ("Email", Some(Email)),
+            ("Job Title", Some(JobTitle)),
+            ("Activity Type", Some(EventType)),
+            ("Activity Date", Some(EventTime)),
+            ("Page URL", Some(Page)),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        // Gravity Forms' entries.
+        let e = [
+            ("Entry Id", None),
+            ("Entry Date", Some(EventTime)),
+            ("Name (First)", None),
+            ("Name (Last)", None),
+            ("Email", Some(Email)),
+            ("Job Title", Some(JobTitle)),
+            ("Source Url", Some(Page)),
+            ("User IP", None),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        // Contact Form 7's entries (CFDB7).
+        let e = [
+            ("your-name", None),
+            ("your-email", Some(Email)),
+            ("your-subject", None),
+            ("your-message", None),
+            ("Date", Some(EventTime)),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        // Mailchimp's unsubscribed members.
+        let e = [
+            ("Email Address", Some(Email)),
+            ("First Name", None),
+            ("Last Name", None),
+            ("MEMBER_RATING", None),
+            ("OPTIN_TIME", None),
+            ("UNSUB_TIME", Some(EventTime)),
+            ("UNSUB_CAMPAIGN_TITLE", None),
+            ("UNSUB_REASON", None),
+            ("LEID", None),
+            ("EUID", None),
+        ];
+        let m = check(Dataset::Activity, &e);
+        assert_complete(Dataset::Activity, &m, &e);
+        // A Persian CRM's contact id.
+        check(
+            Dataset::Activity,
+            &[
+                ("شناسه مخاطب", Some(CustomerId)),
+                ("پست الکترونیک", Some(Email)),
+                ("فعالیت", Some(EventType)),
+                ("تاریخ و ساعت", Some(EventTime)),
+            ],
+        );
+        // "Record ID" is the contact's in HubSpot's contacts too, but a deal's in its deals.
+        check(
+            Dataset::Customers,
+            &[("Record ID", Some(CustomerId)), ("Date Added", Some(SignupDate))],
+        );
+        check(Dataset::Sales, &[("Record ID", None), ("Create Date", None)]);
+        check(Dataset::Customers, &[("شناسه مخاطب", Some(CustomerId))]);
+    }
+
+    #[test]
+    fn a_time_column_can_say_what_every_row_is() {
+        let a = Dataset::Activity;
+        let unsub = |h: &str| Some(("unsubscribe", h.to_string()));
+        let form = |h: &str| Some(("form_submit", h.to_string()));
+        assert_eq!(
+            implied(a, &["Email Address", "OPTIN_TIME", "UNSUB_TIME"], None),
+            unsub("UNSUB_TIME")
+        );
+        assert_eq!(
+            implied(a, &["Email", "Unsubscribed At"], None),
+            unsub("Unsubscribed At")
+        );
+        assert_eq!(
+            implied(a, &["Email", "Opt-out date"], None),
+            unsub("Opt-out date")
+        );
+        assert_eq!(
+            implied(a, &["ایمیل", "تاریخ لغو عضویت"], None),
+            unsub("تاریخ لغو عضویت")
+        );
+        assert_eq!(
+            implied(a, &["ایمیل", "تاریخ لغو\u{200c}عضويت"], None),
+            unsub("تاریخ لغو\u{200c}عضويت")
+        );
+        assert_eq!(
+            implied(a, &["Entry Id", "Entry Date", "Email"], None),
+            form("Entry Date")
+        );
+        assert_eq!(implied(a, &["Email", "Submitted At"], None), form("Submitted At"));
+        assert_eq!(
+            implied(a, &["Email", "Submission Date"], None),
+            form("Submission Date")
+        );
+        // Contact Form 7 dates its entries with a plain "Date": its own fields say what the file is.
+        assert_eq!(
+            implied(a, &["your-name", "your-email", "Date"], None),
+            form("your-name")
+        );
+        // A form's own "Date" field is not the entry's time.
+        let m = map_headers(&strings(&["Date", "Entry Date", "Email"]), a, None);
+        assert_eq!(m.columns, [None, Some(EventTime), Some(Email)]);
+        // An event column says it row by row, and then the time column is only a time.
+        assert_eq!(implied(a, &["Email", "Event", "UNSUB_TIME"], None), None);
+        let m = map_headers(&strings(&["Email", "Event", "Timestamp", "UNSUB_TIME"]), a, None);
+        assert_eq!(m.columns, [Some(Email), Some(EventType), Some(EventTime), None]);
+        // Times that name no event, and other datasets, imply nothing.
+        assert_eq!(implied(a, &["Email", "Date"], None), None);
+        assert_eq!(implied(a, &["Email", "OPTIN_TIME"], None), None);
+        assert_eq!(implied(Dataset::Customers, &["Email", "UNSUB_TIME"], None), None);
+        let (missing, msg) = required_error(a, &["Email", "Date"]);
+        assert_eq!(missing, ["event_type"]);
+        assert!(msg.contains(r#"{"event_type": "form_submit"}"#), "{msg}");
+    }
+
+    #[test]
+    fn a_mapping_file_can_give_every_row_one_event_type() {
+        let a = Dataset::Activity;
+        let over = MappingOverride::from_json(r#"{"event_type": "Form Submit"}"#).unwrap();
+        assert_eq!(over.event_type.as_deref(), Some("form_submit"));
+        assert!(over.columns.is_empty());
+        let from_file = |t: &'static str| Some((t, "mapping file".to_string()));
+        assert_eq!(
+            implied(a, &["Email", "Date"], Some(&over)),
+            from_file("form_submit")
+        );
+        let headers = strings(&["Email", "Date"]);
+        assert_eq!(
+            check_required(a, &map_headers(&headers, a, Some(&over)), &headers),
+            Ok(())
+        );
+        // It wins over an event column and over a time that names another event.
+        assert_eq!(
+            implied(a, &["Email", "Event", "Date"], Some(&over)),
+            from_file("form_submit")
+        );
+        let over =
+            MappingOverride::from_json(r#"{"columns": {"Wann": "event_time"}, "event_type": "unsubscribe"}"#)
+                .unwrap();
+        assert_eq!(
+            implied(a, &["Email", "Wann"], Some(&over)),
+            from_file("unsubscribe")
+        );
+        // The bare form: an "event_type" key naming an event type is the constant; naming a
+        // field, it is a header as before.
+        let over = MappingOverride::from_json(r#"{"Wann": "event_time", "event_type": "download"}"#).unwrap();
+        assert_eq!(over.event_type.as_deref(), Some("download"));
+        assert_eq!(over.columns.len(), 1);
+        let over = MappingOverride::from_json(r#"{"event_type": "event_type"}"#).unwrap();
+        assert_eq!(
+            (over.event_type, over.columns["event_type"].as_str()),
+            (None, "event_type")
+        );
+        // Other datasets have no event type.
+        let over = MappingOverride::from_json(r#"{"event_type": "download"}"#).unwrap();
+        assert_eq!(implied(Dataset::Customers, &["Email"], Some(&over)), None);
+        // Round trip.
+        let over =
+            MappingOverride::from_json(r#"{"columns": {"A": "email"}, "event_type": "purchase"}"#).unwrap();
+        let json = serde_json::to_string(&over).unwrap();
+        assert_eq!(json, r#"{"columns":{"A":"email"},"event_type":"purchase"}"#);
+        let back: MappingOverride = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.event_type.as_deref(), Some("purchase"));
+    }
+
     // --- generic headers -------------------------------------------------------------------------
 
     #[test]
@@ -1842,6 +2203,8 @@ mod tests {
         err(r#"["order_date"]"#);
         err(r#"{"columns": {"Datum": 3}}"#);
         err(r#"{"columns": {"Datum": "order_date"}, "colums": {}}"#);
+        let m = err(r#"{"columns": {}, "event_type": "download_pdf"}"#);
+        assert!(m.contains("\"event_type\"") && m.contains("form_submit"), "{m}");
         let m = err(r#"{"columns": {"Datum": "order_date", "DATUM": "event_time"}}"#);
         assert!(m.contains("same header"), "{m}");
         // The same header twice with the same meaning is harmless.
@@ -1876,7 +2239,7 @@ mod tests {
         );
         assert!(msg.contains("no column for the line amount"), "{msg}");
         // Not one known column name: the row may be data, so its cells are not repeated.
-        const NOT_SHOWN: &str = "headers found: 3 columns that do not read as a header (their contents are not shown: the first row may be data)";
+        const NOT_SHOWN: &str = "headers found: 3 columns, none of them a known column name (their contents are not shown: the first row may be data)";
         assert!(msg.ends_with(NOT_SHOWN), "{msg}");
 
         let (missing, msg) = required_error(Dataset::Customers, &["name", "colour", "size"]);
@@ -1901,16 +2264,30 @@ mod tests {
         ];
         for d in Dataset::ALL {
             let (_, msg) = required_error(d, &row);
-            assert!(msg.ends_with("5 columns that do not read as a header (their contents are not shown: the first row may be data)"), "{msg}");
+            assert!(msg.ends_with("5 columns, none of them a known column name (their contents are not shown: the first row may be data)"), "{msg}");
             for cell in row {
                 assert!(!msg.contains(cell), "{msg}");
             }
             assert!(map_headers(&strings(&row), d, None).unmapped.is_empty());
         }
-        // One cell that happens to be a column name does not make a data row a header.
+        // One cell that happens to be a column name does not make a data row a header: that
+        // name is said (it is a word of the tables, not data), the other cells are not.
         let (_, msg) = required_error(Dataset::Sales, &["ORD9", "Amount", "Secret Name", "London"]);
         assert!(
-            !msg.contains("Secret Name") && msg.contains("4 columns that do not read"),
+            msg.ends_with(
+                "headers found: 4 columns, of which only \"Amount\" is a known column name (the other 3 \
+                 are not shown: the first row may be data)"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("Secret Name") && !msg.contains("London"), "{msg}");
+        // Known names of different datasets, none of which has two.
+        let (_, msg) = required_error(Dataset::Activity, &["Gender", "x1", "Amount", "x2"]);
+        assert!(
+            msg.ends_with(
+                "headers found: 4 columns, of which only \"Gender\" and \"Amount\" are known column \
+                 names (the other 2 are not shown: the first row may be data)"
+            ),
             "{msg}"
         );
         // A real header row with one value-like cell (a header row shifted by a stray cell).

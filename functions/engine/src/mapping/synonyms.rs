@@ -95,8 +95,13 @@ pub(super) const GROUPS: &[Group] = &[
             "Profile ID", "Distinct ID", "Associated Contact ID", "Kundennummer", "Kunden-Nr.", "Kunden-ID",
             "Kd.-Nr.", "Kundenkonto", "Debitorennummer", "Debitor-Nr.", "Debitor", "کد مشتری", "شناسه مشتری",
             "شماره مشتری", "کد اشتراک", "شماره اشتراک", "کد طرف حساب", "شناسه کاربر", "کد کاربر",
+            "شناسه مخاطب", "کد مخاطب",
         ],
     ),
+    // HubSpot's contact exports and contact activity name the contact's id "Record ID"; in its
+    // deal exports (sales) that is the deal's.
+    only(Dataset::Customers, CustomerId, &["Record ID"]),
+    only(Dataset::Activity, CustomerId, &["Record ID"]),
     // In a customer list a bare "ID" can only be the customer's; in orders or events it may be the
     // order's, the line's or the event's.
     only(Dataset::Customers, CustomerId, &["ID", "شناسه"]),
@@ -114,6 +119,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Email", "Email Address", "Customer Email", "Billing Email", "Contact Email", "Subscriber Email",
             "User Email", "Buyer Email", "Email ID", "E-Mail-Adresse", "Kunden-E-Mail", "Mailadresse", "Mail",
             "ایمیل", "آدرس ایمیل", "ایمیل مشتری", "ایمیل صورتحساب", "پست الکترونیک", "پست الکترونیکی", "رایانامه",
+            // Contact Form 7's default field, as its exports (CFDB7, Flamingo) head it.
+            "your-email",
         ],
     ),
     g(
@@ -285,7 +292,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Signup Date", "Registration Date", "Registered At", "Registered On", "Registered",
             "Customer Since", "Member Since", "Join Date", "Date Joined", "Joined At", "Joined",
-            "Account Created", "Create Date", "Created At", "Date Created", "Created", "Anmeldedatum",
+            "Account Created", "Create Date", "Created At", "Date Created", "Date Added", "Created", "Anmeldedatum",
             "Registriert am", "Registrierungsdatum", "Kunde seit", "Angelegt am", "Erstellt am",
             "Erstelldatum", "تاریخ عضویت", "تاریخ ثبت نام", "تاریخ ثبت", "تاریخ ایجاد",
         ],
@@ -308,7 +315,9 @@ pub(super) const GROUPS: &[Group] = &[
         EventType,
         &[
             "Event Type", "Event Name", "Event", "Activity Type", "Activity", "Action", "Action Type",
-            "Interaction Type", "Interaction", "Engagement Type", "Event Category", "Type", "Ereignistyp",
+            "Interaction Type", "Interaction", "Engagement Type", "Event Category",
+            // Salesforce campaign members: what the member did ("Opened", "Responded").
+            "Member Status", "Type", "Ereignistyp",
             "Ereignis", "Aktivitätstyp", "Aktivität", "Aktion", "نوع رویداد", "رویداد", "نوع فعالیت",
             "فعالیت", "عملیات", "اقدام",
         ],
@@ -317,16 +326,28 @@ pub(super) const GROUPS: &[Group] = &[
         EventTime,
         &[
             "Event Time", "Event Timestamp", "Event Date", "Activity Date", "Activity Time", "Occurred At",
-            "Timestamp", "Visit Time", "Visit Date", "Datetime", "Created At", "Created", "Date", "Time",
-            "Zeitstempel", "Zeitpunkt", "Datum", "زمان رویداد", "تاریخ رویداد", "زمان فعالیت", "تاریخ و ساعت",
-            "زمان", "تاریخ",
+            "Timestamp", "Visit Time", "Visit Date",
+            // Mautic's contact timeline; Salesforce campaign members.
+            "Date Added", "First Responded Date", "زمان رویداد", "تاریخ رویداد", "زمان فعالیت",
+        ],
+    ),
+    // Times that say what happened: in an export without an event-type column, every row is that
+    // event (see `mapping::implied_event`). Before the generic words, so that a form's own "Date"
+    // field does not take the place of its entry date.
+    g(EventTime, UNSUBSCRIBE_TIMES),
+    g(EventTime, SUBMISSION_TIMES),
+    g(
+        EventTime,
+        &[
+            "Datetime", "Created At", "Created", "Date", "Time", "Zeitstempel", "Zeitpunkt", "Datum",
+            "تاریخ و ساعت", "زمان", "تاریخ",
         ],
     ),
     g(
         Page,
         &[
             "Page URL", "Page", "URL", "Page Path", "Path", "Page Location", "Page Path and Screen Class",
-            "Landing Page", "Page Title", "URI", "Link", "Seiten-URL", "Seitenpfad", "Seite", "آدرس صفحه",
+            "Landing Page", "Page Title", "Source URL", "URI", "Link", "Seiten-URL", "Seitenpfad", "Seite", "آدرس صفحه",
             "نشانی صفحه", "صفحه", "لینک", "مسیر", "آدرس",
         ],
     ),
@@ -339,6 +360,30 @@ pub(super) const GROUPS: &[Group] = &[
             "زمان ماندگاری",
         ],
     ),
+];
+
+/// Activity: times of an unsubscribe (Mailchimp's "unsubscribed members" export has `UNSUB_TIME`).
+#[rustfmt::skip]
+pub(super) const UNSUBSCRIBE_TIMES: &[&str] = &[
+    "UNSUB_TIME", "Unsubscribed At", "Unsubscribed On", "Unsubscribed Date", "Unsubscribe Date",
+    "Unsubscribe Time", "Opt-out Date", "Opt-out Time", "Opted Out At", "Opted Out Date", "Abmeldedatum",
+    "تاریخ لغو عضویت", "زمان لغو عضویت", "تاریخ لغو اشتراک", "تاریخ انصراف",
+];
+
+/// Activity: times a form entry was submitted (Gravity Forms' "Entry Date", WPForms, CF7 exports).
+#[rustfmt::skip]
+pub(super) const SUBMISSION_TIMES: &[&str] = &[
+    "Entry Date", "Submitted At", "Submitted On", "Submission Date", "Submission Time", "Date Submitted",
+    "Form Date", "تاریخ ارسال فرم", "زمان ارسال فرم",
+];
+
+/// Activity: columns only a form-entry export has (Contact Form 7's default fields, Gravity Forms'
+/// and WPForms' entry ids). Without an event-type column, each row of such a file is a form
+/// submission.
+#[rustfmt::skip]
+pub(super) const FORM_ENTRY_MARKERS: &[&str] = &[
+    "your-email", "your-name", "your-subject", "your-message", "Entry Id", "Submission ID", "Form Name",
+    "Form Title",
 ];
 
 /// Currency words and codes as they appear in headers ("Amount USD", "مبلغ (تومان)"), normalised.

@@ -49,10 +49,13 @@ enum Style {
     Excel,
     UnixSeconds,
     UnixMillis,
+    /// GA4's BigQuery export (`event_timestamp`) counts microseconds.
+    UnixMicros,
+    UnixNanos,
 }
 
 impl Style {
-    const ALL: [Style; 8] = [
+    const ALL: [Style; 10] = [
         Style::Iso,
         Style::Jalali,
         Style::Dmy,
@@ -61,6 +64,8 @@ impl Style {
         Style::Excel,
         Style::UnixSeconds,
         Style::UnixMillis,
+        Style::UnixMicros,
+        Style::UnixNanos,
     ];
 }
 
@@ -209,6 +214,8 @@ impl DateParser {
             Style::Excel => "excel-serial",
             Style::UnixSeconds => "unix-seconds",
             Style::UnixMillis => "unix-millis",
+            Style::UnixMicros => "unix-micros",
+            Style::UnixNanos => "unix-nanos",
         }
     }
 
@@ -308,6 +315,16 @@ impl DateParser {
                 let millis: i64 = int.parse().map_err(|_| bad)?;
                 let nanos = (millis % 1000) as u32 * 1_000_000 + fraction_nanos(frac) / 1000;
                 instant(DateTime::from_timestamp(millis / 1000, nanos))
+            }
+            // Microseconds (GA4's event_timestamp: 1718877600000123) and nanoseconds, from 1973
+            // on; a fraction after them is dropped.
+            15 | 16 => {
+                let micros: i64 = int.parse().map_err(|_| bad)?;
+                instant(DateTime::from_timestamp_micros(micros))
+            }
+            18 | 19 => {
+                let nanos: i64 = int.parse().map_err(|_| bad)?;
+                instant(Some(DateTime::from_timestamp_nanos(nanos)))
             }
             _ => Err(bad),
         }
@@ -1044,6 +1061,8 @@ fn classify(sample: &str) -> Option<Evidence> {
             }
             9 | 10 => Some(Evidence::Style(Style::UnixSeconds)),
             12 | 13 => Some(Evidence::Style(Style::UnixMillis)),
+            15 | 16 => Some(Evidence::Style(Style::UnixMicros)),
+            18 | 19 => Some(Evidence::Style(Style::UnixNanos)),
             5 => {
                 let serial: f64 = s.parse().ok()?;
                 (20_000.0..=80_000.0)
@@ -1566,6 +1585,20 @@ mod tests {
         assert_eq!(date(&p, "1699137000"), day(2023, 11, 4));
         assert_eq!(p.parse("9999999999"), Err(ValueError::DateOutOfRange));
         assert_eq!(p.parse("12345678901"), Err(ValueError::BadDate));
+        // Microseconds (GA4's event_timestamp) and nanoseconds.
+        assert_eq!(
+            ok(&p, "1718877600000123"),
+            utc(2024, 6, 20, 10, 0, 0) + TimeDelta::microseconds(123)
+        );
+        assert_eq!(
+            ok(&p, "1718877600000123456"),
+            utc(2024, 6, 20, 10, 0, 0) + TimeDelta::nanoseconds(123_456)
+        );
+        assert_eq!(ok(&p, "946684800000000"), utc(2000, 1, 1, 0, 0, 0));
+        assert_eq!(ok(&p, "946684800000000000"), utc(2000, 1, 1, 0, 0, 0));
+        assert_eq!(p.parse("9999999999999999"), Err(ValueError::DateOutOfRange));
+        assert_eq!(p.parse("12345678901234"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("12345678901234567"), Err(ValueError::BadDate));
     }
 
     #[test]
@@ -1644,6 +1677,11 @@ mod tests {
         assert_eq!(describe(&["45234", "45234.5"]), "excel-serial");
         assert_eq!(describe(&["1699108200", "1699108260"]), "unix-seconds");
         assert_eq!(describe(&["1699108200000", "1699108260000"]), "unix-millis");
+        assert_eq!(describe(&["1718877600000123", "1718877661000007"]), "unix-micros");
+        assert_eq!(
+            describe(&["1718877600000123456", "1718877661000007000"]),
+            "unix-nanos"
+        );
         assert_eq!(describe(&["Jan 5, 2023", "01-Feb-2023"]), "month-name");
         assert_eq!(describe(&["NA", "", "garbage"]), "day-first");
         // Numbers that fit no numeric date shape carry no evidence.

@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -33,80 +34,320 @@ pub fn activity_schema() -> SchemaRef {
     schema_of(fields)
 }
 
-/// Canonical event types used by lead scoring; unknown events keep `other` and their raw text.
-/// Matched after lower-casing, with hyphens, underscores and ZWNJ as spaces and Arabic letter
-/// variants folded ("باز‌کردن ايميل" is "باز کردن ایمیل").
-pub fn normalize_event_type(raw: &str) -> &'static str {
-    let l: String = raw
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '-' | '_' | '\u{200C}' => ' ',
-            c => crate::values::fold_char(c),
-        })
-        .flat_map(char::to_lowercase)
-        .collect();
-    let has = |words: &[&str]| words.iter().any(|w| l.contains(w));
-    // Checked first: an "unsubscribe from newsletter" is an unsubscribe, and any wording of a
-    // refusal must keep the contact out of the lists.
-    if has(&[
-        "unsubscrib",
-        "opt out",
-        "optout",
-        "opted out",
-        "optedout",
-        "do not email",
-        "do not contact",
-        "spam complaint",
-        "marked as spam",
-        "abmeld",
-        "abgemeldet",
-        "لغو عضویت",
-        "لغو اشتراک",
-        "انصراف",
-    ]) {
-        "unsubscribe"
-    } else if has(&["newsletter", "subscrib", "sign up", "signup", "خبرنامه", "عضویت"]) {
-        "newsletter_signup"
-    } else if has(&["download", "دانلود", "herunterlad"]) {
-        "download"
-    } else if has(&[
-        "form",
-        "submit",
-        "فرم",
-        "contact request",
-        "demo request",
-        "anfrage",
-    ]) {
-        "form_submit"
-    } else if has(&["video", "webinar", "ویدیو", "ویدئو", "فیلم"]) {
-        "video_view"
-    } else if has(&[
-        "email open",
-        "mail open",
-        "opened",
-        "open",
-        // "Opening the email", "email opened", "viewing the email".
-        "باز کردن ایمیل",
-        "بازکردن ایمیل",
-        "باز شدن ایمیل",
-        "ایمیل باز شد",
-        "مشاهده ایمیل",
-    ]) {
-        "email_open"
-    } else if has(&["click", "کلیک"]) {
-        "email_click"
-    } else if has(&["page", "view", "visit", "seitenaufruf", "بازدید", "صفحه"]) {
-        "page_view"
-    } else if has(&["purchase", "order", "kauf", "خرید"]) {
-        "purchase"
-    } else {
-        "other"
+/// An event name in one spelling: lower case, Arabic letter variants folded ("باز‌کردن ايميل" is
+/// "باز کردن ایمیل"), every run of characters that are not letters or digits (spaces, `-`, `_`,
+/// `.`, `/`, ZWNJ) one space; also its words and the words run together ("opt-out" is "optout").
+struct EventText {
+    spaced: String,
+    joined: String,
+}
+
+impl EventText {
+    fn new(raw: &str) -> Self {
+        let mut spaced = String::with_capacity(raw.len());
+        for c in raw
+            .chars()
+            .map(crate::values::fold_char)
+            .flat_map(char::to_lowercase)
+        {
+            if c.is_alphanumeric() {
+                spaced.push(c);
+            } else if !spaced.is_empty() && !spaced.ends_with(' ') {
+                spaced.push(' ');
+            }
+        }
+        if spaced.ends_with(' ') {
+            spaced.pop();
+        }
+        let joined = spaced.replace(' ', "");
+        EventText { spaced, joined }
+    }
+
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.spaced.split(' ')
+    }
+
+    /// One of the phrases occurs in the text (inside words too).
+    fn has(&self, phrases: &[&str]) -> bool {
+        phrases.iter().any(|p| self.spaced.contains(p))
+    }
+
+    /// One of the phrases occurs with the spaces between words left out.
+    fn has_joined(&self, phrases: &[&str]) -> bool {
+        phrases.iter().any(|p| self.joined.contains(p))
+    }
+
+    /// One of the words is a whole word of the text.
+    fn word(&self, words: &[&str]) -> bool {
+        self.words().any(|w| words.contains(&w))
+    }
+
+    /// A word of the text starts with one of the prefixes.
+    fn word_starting(&self, prefixes: &[&str]) -> bool {
+        self.words().any(|w| prefixes.iter().any(|p| w.starts_with(p)))
     }
 }
 
+/// Canonical event types used by lead scoring; unknown events keep `other` and their raw text.
+///
+/// A refusal is recognised first, in any wording, and nothing negated ever counts as a positive
+/// event: an unsubscribe must keep the contact out of the lists, and "Not opened", "Cancelled
+/// order" or "Webinar no-show" are no engagement. In order:
+/// 1. Refusals: unsubscribe (`unsub`, `Unsubscribed`), opt-out, do not contact/email (`DNC`,
+///    Mautic's `lead.donotcontact`), spam reports, abuse and complaints (a spam complaint is the
+///    strongest unsubscribe there is), German `Abmeldung`/`abbestellt`, Persian «لغو عضویت».
+/// 2. Negations: `stop`, `withdrawn`, `revoked`, «لغو», «انصراف», «توقف» on their own or about a
+///    subscription, and `not`, `no`, `cancelled`, `declined`, `removed`, `kein`, «عدم», «حذف»
+///    about a subscription, a list, emails or consent («لغو دریافت خبرنامه», «عدم دریافت»,
+///    "Subscription cancelled", "Removed from list") are unsubscribes; a negated positive event
+///    ("Not opened", "Cancelled order", «لغو سفارش») is `other`.
+/// 3. Failures (`bounce`, `hard bounce`, `failed`, `dropped`, `blocked`, `abandoned`, `no-show`)
+///    and tracking events that are no engagement of their own (GA4's `session_start`,
+///    `first_visit`, `user_engagement`, `scroll`, `form_start`, `view_promotion`,
+///    `view_item_list`; video progress and completion, which GA4 sends beside `video_start` at
+///    10/25/50/75 % and at the end) are `other`.
+/// 4. Positive events by keyword.
+pub fn normalize_event_type(raw: &str) -> &'static str {
+    let e = EventText::new(raw);
+    if is_refusal(&e) {
+        return "unsubscribe";
+    }
+    let positive = positive_event(&e);
+    let strong_negation = e.word(&[
+        "stop",
+        "stopped",
+        "withdraw",
+        "withdrawn",
+        "withdrew",
+        "revoke",
+        "revoked",
+    ]) || e.has(&["لغو", "انصراف", "توقف"]);
+    let negation = strong_negation
+        || e.word(&[
+            "no",
+            "not",
+            "never",
+            "declined",
+            "decline",
+            "kein",
+            "keine",
+            "keinen",
+            "nicht",
+            "unopened",
+            "unread",
+            "unclicked",
+            "unviewed",
+            "unwatched",
+            "undelivered",
+        ])
+        || e.word_starting(&["cancel", "remov", "storn"])
+        || e.has(&["عدم", "حذف"]);
+    if negation {
+        let about_consent = positive == Some("newsletter_signup")
+            || e.word_starting(&[
+                "subscri",
+                "newsletter",
+                "mailing",
+                "list",
+                "email",
+                "mail",
+                "sms",
+                "marketing",
+                "consent",
+                "contact",
+                "communication",
+                "promo",
+                "einwilligung",
+                "werbung",
+            ])
+            || e.has(&[
+                "e mail",
+                "خبرنامه",
+                "عضویت",
+                "اشتراک",
+                "دریافت",
+                "ایمیل",
+                "پیامک",
+                "تبلیغ",
+                "رضایت",
+                "لیست",
+            ]);
+        return match positive {
+            Some("newsletter_signup") | None if about_consent || strong_negation => "unsubscribe",
+            _ => "other",
+        };
+    }
+    if is_no_engagement(raw, &e, positive) {
+        return "other";
+    }
+    positive.unwrap_or("other")
+}
+
+fn is_refusal(e: &EventText) -> bool {
+    e.has(&[
+        "unsub",
+        "un subscri",
+        "opt out",
+        "opted out",
+        "opting out",
+        "do not email",
+        "do not mail",
+        "do not contact",
+        "spam",
+        "abuse",
+        "complain",
+        "abmeld",
+        "abgemeld",
+        "abbestell",
+        "austrag",
+        "ausgetragen",
+        "widerruf",
+        "اسپم",
+        "لغو عضویت",
+        "لغو اشتراک",
+    ]) || e.has_joined(&[
+        "optout",
+        "optedout",
+        "donotcontact",
+        "donotemail",
+        "donotmail",
+        "unsubscri",
+    ]) || e.word(&["dnc"])
+}
+
+/// The positive event a name speaks of, ignoring negations (those are [`normalize_event_type`]'s).
+fn positive_event(e: &EventText) -> Option<&'static str> {
+    Some(
+        if e.has(&[
+            "newsletter",
+            "subscrib",
+            "sign up",
+            "signup",
+            "opt in",
+            "opted in",
+            "خبرنامه",
+            "عضویت",
+        ]) || e.has_joined(&["optin"])
+        {
+            "newsletter_signup"
+        } else if e.has(&["download", "دانلود", "herunterlad"]) {
+            "download"
+        } else if e.word(&["form", "forms", "webform", "webforms", "formulaire", "responded"])
+            || e.has(&[
+                "formular",
+                "submit",
+                "submission",
+                "فرم",
+                "درخواست",
+                "contact request",
+                "demo request",
+                "generate lead",
+                "anfrage",
+            ])
+        {
+            "form_submit"
+        } else if e.has(&["video", "webinar", "ویدیو", "ویدئو", "فیلم"]) || e.word(&["attended"])
+        {
+            "video_view"
+        } else if e.has(&[
+            "email open",
+            "mail open",
+            "email read",
+            "mail read",
+            "opened",
+            "open",
+            // "Opening the email", "email opened", "viewing the email".
+            "باز کردن ایمیل",
+            "بازکردن ایمیل",
+            "باز شدن ایمیل",
+            "ایمیل باز شد",
+            "مشاهده ایمیل",
+        ]) {
+            "email_open"
+        } else if e.has(&["click", "کلیک"]) {
+            "email_click"
+        } else if e.has(&["page", "view", "visit", "seitenaufruf", "بازدید", "صفحه"]) {
+            "page_view"
+        } else if e.has(&["purchase", "order", "kauf", "bestell", "خرید", "سفارش"]) {
+            "purchase"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// Failures, and tracking events that come with (or instead of) an engagement without being one.
+fn is_no_engagement(raw: &str, e: &EventText, positive: Option<&str>) -> bool {
+    if e.word_starting(&["bounc", "fail", "abandon"])
+        || e.word(&["error", "dropped", "deferred", "blocked", "noshow"])
+        || e.has(&["no show"])
+    {
+        return true;
+    }
+    // GA4's automatic events: a visit's first page view and its session are the page_view
+    // already counted, scrolling and engagement time are no event of their own.
+    if e.has(&[
+        "session start",
+        "first visit",
+        "first open",
+        "user engagement",
+        "scroll",
+        "view promotion",
+        "view item list",
+    ]) {
+        return true;
+    }
+    match positive {
+        // Only the start (or a plain view) of a video is a view: progress marks and the
+        // completion would count one video four or five times.
+        Some("video_view") => {
+            raw.contains('%')
+                || e.word_starting(&[
+                    "progress",
+                    "complet",
+                    "finish",
+                    "percent",
+                    "quartile",
+                    "milestone",
+                    "paus",
+                    "seek",
+                    "buffer",
+                    "resum",
+                ])
+                || e.word(&["end", "ended", "ends"])
+        }
+        // A form that was shown or started is no submission.
+        Some("form_submit") => {
+            !e.has(&["submit", "submission"])
+                && e.word(&[
+                    "start",
+                    "started",
+                    "view",
+                    "viewed",
+                    "views",
+                    "impression",
+                    "impressions",
+                    "open",
+                    "opened",
+                    "shown",
+                    "displayed",
+                    "loaded",
+                ])
+        }
+        _ => false,
+    }
+}
+
+/// Distinct names read as `other` that are counted; past that, new ones are not (an export with a
+/// unique id in every event name must not grow this without bound).
+const OTHER_EVENTS_COUNTED: usize = 10_000;
+
 pub struct ActivityConverter {
     cols: Cols,
+    /// The event type of every row, when the file says it other than in an event column.
+    implied_event: Option<&'static str>,
+    /// Rows per event name read as `other` (cut to `OTHER_EVENT_CHARS`).
+    other_events: HashMap<String, u64>,
     dates: DateParser,
     source_key: String,
     tz_name: String,
@@ -136,6 +377,8 @@ impl ActivityConverter {
             job_title: col(m, Field::JobTitle),
         };
         ActivityConverter {
+            implied_event: m.implied_event.as_ref().map(|i| i.event_type),
+            other_events: HashMap::new(),
             dates: date_parser(samples, cols.time, cfg),
             cols,
             source_key: cfg.source_key.clone(),
@@ -170,8 +413,11 @@ impl Converter for ActivityConverter {
         let Some(contact) = customer_key(rec, c.contact, c.email) else {
             return Err(RowReject::at("missing_contact", c.contact.or(c.email)));
         };
-        let Some(event_raw) = text(rec, c.event) else {
-            return Err(RowReject::at("missing_event_type", c.event));
+        let event_raw = text(rec, c.event);
+        let event = match (self.implied_event, event_raw) {
+            (Some(implied), _) => implied,
+            (None, Some(raw)) => normalize_event_type(raw),
+            (None, None) => return Err(RowReject::at("missing_event_type", c.event)),
         };
         let ts = match self.dates.parse(cell(rec, c.time)) {
             Ok(Some(ts)) => ts,
@@ -183,8 +429,22 @@ impl Converter for ActivityConverter {
         self.contact.append_value(&contact);
         self.email
             .append_option(email_value(cell(rec, c.email)).as_deref());
-        self.event.append_value(normalize_event_type(event_raw));
-        self.event_raw.append_value(event_raw);
+        self.event.append_value(event);
+        self.event_raw.append_option(event_raw);
+        *self.stats.event_types.entry(event).or_default() += 1;
+        if event == "other"
+            && let Some(raw) = event_raw
+        {
+            let name = match raw.char_indices().nth(OTHER_EVENT_CHARS) {
+                Some((end, _)) => &raw[..end],
+                None => raw,
+            };
+            if let Some(n) = self.other_events.get_mut(name) {
+                *n += 1;
+            } else if self.other_events.len() < OTHER_EVENTS_COUNTED {
+                self.other_events.insert(name.to_string(), 1);
+            }
+        }
         self.ts.append_value(ts.timestamp_micros());
         self.page.append_option(text(rec, c.page));
         self.duration.append_option(duration);
@@ -218,8 +478,21 @@ impl Converter for ActivityConverter {
         ))
     }
 
-    fn stats(&self) -> &ConvertStats {
-        &self.stats
+    fn stats(&self) -> ConvertStats {
+        let mut other: Vec<EventCount> = self
+            .other_events
+            .iter()
+            .map(|(value, rows)| EventCount {
+                value: value.clone(),
+                rows: *rows,
+            })
+            .collect();
+        other.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value)));
+        other.truncate(OTHER_EVENTS_LISTED);
+        ConvertStats {
+            other_events: other,
+            ..self.stats.clone()
+        }
     }
 
     fn settings(&self) -> ParseSettings {
@@ -271,5 +544,160 @@ mod tests {
             assert_eq!(n(refusal), "unsubscribe", "{refusal}");
         }
         assert_eq!(n("something"), "other");
+    }
+
+    /// Every wording of a refusal is an unsubscribe, whatever positive word it also holds.
+    #[test]
+    fn refusals_of_real_tools_are_unsubscribes() {
+        for refusal in [
+            // Mailchimp's activity export.
+            "unsub",
+            "unsubscribe",
+            "UNSUBSCRIBED",
+            "Marketing email unsubscribed",
+            "Unsubscribed from all email",
+            "un-subscribe",
+            // Mautic, HubSpot, Salesforce.
+            "lead.donotcontact",
+            "Do Not Contact",
+            "do_not_contact",
+            "DNC",
+            "Email opt-out",
+            "Email Opt Out",
+            "opt-out",
+            "optout",
+            "Opted out of newsletter",
+            // Spam complaints (SES, SendGrid, Mailchimp's abuse reports) are the strongest refusal.
+            "spam report",
+            "spamreport",
+            "Marked as spam",
+            "abuse",
+            "Abuse report",
+            "complaint",
+            "Complained",
+            // German.
+            "Abmeldung",
+            "Newsletter-Abmeldung",
+            "Newsletter abbestellt",
+            // Negations win over the positive word.
+            "STOP",
+            "Subscription cancelled",
+            "Newsletter subscription withdrawn",
+            "Consent declined",
+            "Removed from list",
+            "Not subscribed",
+            "Kein Newsletter",
+        ] {
+            assert_eq!(n(refusal), "unsubscribe", "{refusal}");
+        }
+    }
+
+    /// «لغو دریافت خبرنامه» holds «خبرنامه» (newsletter) but is the opt-out from it.
+    #[test]
+    fn persian_negations_win_over_the_newsletter() {
+        for refusal in [
+            "لغو دریافت خبرنامه",
+            "لغو عضویت",
+            "لغو عضویت خبرنامه",
+            "لغو\u{200c}عضویت",
+            "لغوعضویت در خبرنامه",
+            "لغو اشتراک",
+            "لغو اشتراك",
+            "لغو اشتراک خبرنامه",
+            "انصراف از خبرنامه",
+            "انصراف از دریافت ایمیل",
+            "عدم دریافت",
+            "عدم دریافت خبرنامه",
+            "عدم\u{200c}دریافت ايميل",
+            "لغو",
+            "حذف از خبرنامه",
+            "گزارش اسپم",
+        ] {
+            assert_eq!(n(refusal), "unsubscribe", "{refusal}");
+        }
+        assert_eq!(n("عضویت در خبرنامه"), "newsletter_signup");
+        assert_eq!(n("دریافت خبرنامه"), "newsletter_signup");
+    }
+
+    /// A negated or failed positive event is no engagement: `other`, never a positive type.
+    #[test]
+    fn negated_and_failed_events_are_not_positive() {
+        for other in [
+            "bounce",
+            "hard bounce",
+            "Soft bounce",
+            "Bounced",
+            "Not opened",
+            "unopened",
+            "Cancelled order",
+            "Order cancelled",
+            "Webinar no-show",
+            "Form submission failed",
+            "Form abandoned",
+            "Stopped video",
+            "لغو سفارش",
+            "لغو دانلود",
+            "عدم بازدید",
+            "Cancelled",
+            "sent",
+            "delivered",
+        ] {
+            assert_eq!(n(other), "other", "{other}");
+        }
+    }
+
+    /// GA4 sends `video_start`, then `video_progress` at 10/25/50/75 % and `video_complete` for
+    /// one view, and `session_start`/`first_visit` beside the visit's `page_view`.
+    #[test]
+    fn ga4_events() {
+        for other in [
+            "video_progress",
+            "video_complete",
+            "session_start",
+            "first_visit",
+            "user_engagement",
+            "scroll",
+            "form_start",
+            "view_promotion",
+            "view_item_list",
+            "Video 50% watched",
+            "Video completed",
+        ] {
+            assert_eq!(n(other), "other", "{other}");
+        }
+        assert_eq!(n("page_view"), "page_view");
+        assert_eq!(n("video_start"), "video_view");
+        assert_eq!(n("file_download"), "download");
+        assert_eq!(n("form_submit"), "form_submit");
+        assert_eq!(n("generate_lead"), "form_submit");
+        assert_eq!(n("sign_up"), "newsletter_signup");
+        assert_eq!(n("purchase"), "purchase");
+    }
+
+    /// Other tools' names for the positive events.
+    #[test]
+    fn positive_events_of_real_tools() {
+        for (raw, want) in [
+            ("email.read", "email_open"),
+            ("page.hit", "page_view"),
+            ("asset.download", "download"),
+            ("form.submitted", "form_submit"),
+            ("video.hit", "video_view"),
+            ("Responded", "form_submit"),
+            ("Attended", "video_view"),
+            ("Webinar attended", "video_view"),
+            ("Formular abgeschickt", "form_submit"),
+            ("Kontaktformular", "form_submit"),
+            ("ثبت درخواست", "form_submit"),
+            ("تکمیل فرم", "form_submit"),
+            ("ثبت\u{200c}نام در خبرنامه", "newsletter_signup"),
+            ("Double opt-in", "newsletter_signup"),
+            ("ثبت سفارش", "purchase"),
+            // "form" is a word, not part of one.
+            ("Viewed information page", "page_view"),
+            ("Platform login", "other"),
+        ] {
+            assert_eq!(n(raw), want, "{raw}");
+        }
     }
 }

@@ -188,8 +188,8 @@ impl Converter for CustomersConverter {
         Ok((RecordBatch::try_new(self.schema.clone(), columns)?, Vec::new()))
     }
 
-    fn stats(&self) -> &ConvertStats {
-        &self.stats
+    fn stats(&self) -> ConvertStats {
+        self.stats.clone()
     }
 
     fn settings(&self) -> ParseSettings {

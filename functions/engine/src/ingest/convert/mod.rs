@@ -61,7 +61,27 @@ pub struct ConvertStats {
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub unreadable_values: std::collections::BTreeMap<&'static str, u64>,
     pub currencies: std::collections::BTreeSet<String>,
+    /// Activity: rows written per canonical event type.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub event_types: std::collections::BTreeMap<&'static str, u64>,
+    /// Activity: the event names read as `other` (not scored), most rows first (then by name),
+    /// at most [`OTHER_EVENTS_LISTED`], each cut to [`OTHER_EVENT_CHARS`] characters: what to add
+    /// to a mapping or to the vocabulary. Event names, not customer data.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_events: Vec<EventCount>,
 }
+
+/// One event name and the rows that had it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventCount {
+    pub value: String,
+    pub rows: u64,
+}
+
+/// How many of the names read as `other` the report lists.
+pub const OTHER_EVENTS_LISTED: usize = 20;
+/// Characters of such a name kept in the report.
+pub const OTHER_EVENT_CHARS: usize = 60;
 
 impl ConvertStats {
     fn see_ts(&mut self, ts: DateTime<Utc>) {
@@ -86,7 +106,7 @@ pub trait Converter: Send {
     fn buffered(&self) -> usize;
     /// The buffered rows as one batch, with each row's partition (months since year 0), if partitioned.
     fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)>;
-    fn stats(&self) -> &ConvertStats;
+    fn stats(&self) -> ConvertStats;
     fn settings(&self) -> ParseSettings;
 }
 

@@ -625,8 +625,8 @@ impl Converter for SalesConverter {
         Ok((batch, std::mem::take(&mut self.months)))
     }
 
-    fn stats(&self) -> &ConvertStats {
-        &self.stats
+    fn stats(&self) -> ConvertStats {
+        self.stats.clone()
     }
 
     fn settings(&self) -> ParseSettings {
