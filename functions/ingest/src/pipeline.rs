@@ -204,10 +204,9 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
     opts: &IngestOptions,
     tmp_root: &Path,
 ) -> Result<Summary, PipelineError> {
-    for k in std::iter::once(key).chain(alt_key) {
-        if input.head(k).await?.is_some() {
-            return ingest_object(input, k, None, output, opts, tmp_root).await;
-        }
+    let current = ingest_object(input, key, alt_key, output, opts, tmp_root).await?;
+    if current.outcome != "missing" {
+        return Ok(current);
     }
     let mut found = None;
     for k in std::iter::once(key).chain(alt_key) {

@@ -151,8 +151,9 @@ pub(super) fn read_customers(
             }
         }
     }
+    // Records that share an email are one person for consent too: the activation lists see to
+    // that (`activation::build`), for refusals here and unsubscribes alike.
     let merged = fold_by_email(&mut attrs, known, ids, strings);
-    refusals_by_email(&mut attrs);
     Ok(CustomersRead { attrs, rows, merged })
 }
 
@@ -175,26 +176,6 @@ fn merged(later: Attrs, earlier: Attrs) -> Attrs {
             (l, e) => l.or(e),
         },
         email: later.email.or(earlier.email),
-    }
-}
-
-/// One person may be filed under two customer numbers with one email (two shop systems, a second
-/// registration): a refusal of marketing under either record stands for every record with that
-/// email, as it does for records joined to an email-keyed buyer. Emails are compared lower-cased.
-fn refusals_by_email(attrs: &mut [Option<Attrs>]) {
-    let refused: std::collections::HashSet<u32> = attrs
-        .iter()
-        .flatten()
-        .filter(|a| a.marketing_consent == Some(false))
-        .filter_map(|a| a.email)
-        .collect();
-    if refused.is_empty() {
-        return;
-    }
-    for a in attrs.iter_mut().flatten() {
-        if a.email.is_some_and(|e| refused.contains(&e)) {
-            a.marketing_consent = Some(false);
-        }
     }
 }
 
