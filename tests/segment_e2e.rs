@@ -151,7 +151,7 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
 /// of its Parquet type. The segment copies are the run's own files.
 async fn check_athena_tables(server: &S3Server, run_date: &str) {
     let tables = athena_tables();
-    assert_eq!(tables.len(), 3, "{tables:?}");
+    assert_eq!(tables.len(), 5, "{tables:?}");
     for AthenaTable {
         name: table,
         location,
@@ -164,6 +164,18 @@ async fn check_athena_tables(server: &S3Server, run_date: &str) {
         let mut folders = std::collections::BTreeMap::<String, Vec<String>>::new();
         for key in &keys {
             let rest = key.strip_prefix(&location).unwrap();
+            let Some(partition) = &partition else {
+                assert!(
+                    !rest.contains('/') && rest.ends_with(".parquet"),
+                    "{key}: not {location}<file>.parquet"
+                );
+                assert_eq!(
+                    athena_columns(server.get(key).await),
+                    columns,
+                    "{table}: columns of {key}"
+                );
+                continue;
+            };
             let (folder, file) = rest
                 .split_once('/')
                 .unwrap_or_else(|| panic!("{key}: not in a partition folder"));
@@ -183,7 +195,7 @@ async fn check_athena_tables(server: &S3Server, run_date: &str) {
                 "{table}: columns of {key}"
             );
         }
-        if partition == "run_date" {
+        if partition.as_deref() == Some("run_date") {
             let file = match table.as_str() {
                 "segment_customers" => "customers.parquet",
                 "segment_summary" => "segments.parquet",

@@ -58,7 +58,7 @@ RELATIVE_DATE = re.compile(r"^\s*NOW\s*(?:([+-])\s*([0-9]+)\s*(YEARS?|MONTHS?|WE
 DAYS_PER_UNIT = {"YEAR": 365, "MONTH": 28, "WEEK": 7, "DAY": 1, "HOUR": 0, "MINUTE": 0, "SECOND": 0}
 # How far into the future (days, at least) each partition's projection must reach: sales months
 # for pre-dated orders and mistyped years, run dates for a run as of today in a zone ahead of UTC.
-PROJECTION_AHEAD_DAYS = {"order_month": 365, "run_date": 1}
+PROJECTION_AHEAD_DAYS = {"order_month": 365, "event_month": 365, "run_date": 1}
 
 
 # ----------------------------------------------------------------- helpers
@@ -540,16 +540,21 @@ def check_glue_tables(t: dict) -> None:
         table = glue_table(t, name)
         params = table["Parameters"]
         key, location, fmt = spec["partition"], spec["location"], spec["partition_format"]
-        assert params.get("projection.enabled") == "true", f"{name}: partition projection off"
-        assert params.get(f"projection.{key}.type") == "date" and params.get(f"projection.{key}.format") == fmt
-        assert params["storage.location.template"] == {"Fn::Sub": f"s3://${{DataBucket}}/{location}{key}=${{!{key}}}/"}, name
         storage = table["StorageDescriptor"]
         assert storage["Location"] == {"Fn::Sub": f"s3://${{DataBucket}}/{location}"}, f"{name}: Location"
-        assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [(key, "string")]
         assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == [tuple(c) for c in spec["columns"]], name
         assert storage["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE, f"{name}: not the Parquet SerDe"
         assert storage["InputFormat"] == PARQUET_INPUT, f"{name}: not the Parquet input format"
         assert params.get("classification") == "parquet", name
+        if key is None:
+            # One file per source in the location itself: nothing to project.
+            assert not table.get("PartitionKeys"), f"{name}: partition keys without partition folders"
+            assert not any(p.startswith("projection.") or p == "storage.location.template" for p in params), name
+            continue
+        assert params.get("projection.enabled") == "true", f"{name}: partition projection off"
+        assert params.get(f"projection.{key}.type") == "date" and params.get(f"projection.{key}.format") == fmt
+        assert params["storage.location.template"] == {"Fn::Sub": f"s3://${{DataBucket}}/{location}{key}=${{!{key}}}/"}, name
+        assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [(key, "string")]
         # The range: from ProjectionStartYear, into the future.
         text = params[f"projection.{key}.range"]["Fn::Sub"]
         start, end = text.split(",")

@@ -264,8 +264,9 @@ pub struct AthenaTable {
     pub name: String,
     /// Below the bucket, ending in `/`.
     pub location: String,
-    /// The Hive partition column (`<partition>=<value>/` folders under the location).
-    pub partition: String,
+    /// The Hive partition column (`<partition>=<value>/` folders under the location); `None`:
+    /// the files lie in the location itself.
+    pub partition: Option<String>,
     /// Column name and Athena type, in order.
     pub columns: Vec<(String, String)>,
 }
@@ -293,7 +294,7 @@ pub fn athena_tables() -> Vec<AthenaTable> {
             AthenaTable {
                 name: name.clone(),
                 location: s("location"),
-                partition: s("partition"),
+                partition: t["partition"].as_str().map(str::to_string),
                 columns,
             }
         })
