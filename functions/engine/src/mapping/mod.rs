@@ -599,9 +599,24 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     {
         columns[i] = Some(Field::OrderDate);
     }
-    // A bare "Title" in an activity export is the page's title when the file has pages, and the
-    // person's job title when it has none (Salesforce campaign members).
+    // A bare "Title" in an activity export is the person's job title only in a list of people
+    // (Salesforce campaign members: campaign, name and company columns, no page). In an event log
+    // it is what was viewed or downloaded ("The CEO guide" would weigh the download ×2).
+    let of_people = headers.iter().any(|h| {
+        let h = h.to_lowercase();
+        [
+            "campaign",
+            "first name",
+            "firstname",
+            "last name",
+            "lastname",
+            "company",
+        ]
+        .iter()
+        .any(|w| h.contains(w))
+    });
     if dataset == Dataset::Activity
+        && of_people
         && !has(&columns, Field::JobTitle)
         && !has(&columns, Field::Page)
         && let Some(i) =
@@ -635,7 +650,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
 }
 
 /// The event type of every row of an activity export that has no event-type column but says what
-/// its rows are: the mapping file's `event_type` (which also wins over an event column); else an
+/// its rows are: the mapping file's `event_type` (only for a file without an event column); else an
 /// event time whose header names the event (`UNSUB_TIME`, "Unsubscribed At", «تاریخ لغو عضویت»:
 /// an unsubscribe; "Entry Date", "Submitted At": a form submission); else, with any event time,
 /// a column only form-entry exports have (Contact Form 7's `your-email`, Gravity Forms' "Entry
@@ -645,6 +660,12 @@ fn implied_event(
     columns: &[Option<Field>],
     over: Option<&MappingOverride>,
 ) -> Option<ImpliedEvent> {
+    // A file with an event column says its events itself: a mapping file's type is for exports
+    // without one (one `--mapping` may be given for a whole folder, and an "Unsubscribed" row
+    // read as a form submission would put a refusal on the lists).
+    if columns.contains(&Some(Field::EventType)) {
+        return None;
+    }
     if let Some(t) = over
         .and_then(|o| o.event_type.as_deref())
         .and_then(canonical_event_type)
@@ -653,9 +674,6 @@ fn implied_event(
             event_type: t,
             from: "mapping file".into(),
         });
-    }
-    if columns.contains(&Some(Field::EventType)) {
-        return None;
     }
     let time = columns.iter().position(|c| *c == Some(Field::EventTime))?;
     let named = |words: &[&str], h: &str| {
@@ -1738,6 +1756,14 @@ mod tests {
         ];
         let m = check(Dataset::Activity, &e);
         assert_complete(Dataset::Activity, &m, &e);
+        // A download log: "Title" is what was downloaded, not a job title.
+        let e = [
+            ("Email", Some(Email)),
+            ("Activity", Some(EventType)),
+            ("Date", Some(EventTime)),
+            ("Title", None),
+        ];
+        check(Dataset::Activity, &e);
         // Salesforce campaign members: no page, so "Title" is the person's.
         let e = [
             ("Campaign Name", None),
@@ -1892,11 +1918,9 @@ mod tests {
             check_required(a, &map_headers(&headers, a, Some(&over)), &headers),
             Ok(())
         );
-        // It wins over an event column and over a time that names another event.
-        assert_eq!(
-            implied(a, &["Email", "Event", "Date"], Some(&over)),
-            from_file("form_submit")
-        );
+        // A file with an event column keeps its own events (one mapping file may serve a folder
+        // whose other exports say "Unsubscribed").
+        assert_eq!(implied(a, &["Email", "Event", "Date"], Some(&over)), None);
         let over =
             MappingOverride::from_json(r#"{"columns": {"Wann": "event_time"}, "event_type": "unsubscribe"}"#)
                 .unwrap();

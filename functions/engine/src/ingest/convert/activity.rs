@@ -90,29 +90,33 @@ impl EventText {
 
 /// Canonical event types used by lead scoring; unknown events keep `other` and their raw text.
 ///
-/// A refusal is recognised first, in any wording, and nothing negated ever counts as a positive
-/// event: an unsubscribe must keep the contact out of the lists, and "Not opened", "Cancelled
-/// order" or "Webinar no-show" are no engagement. In order:
-/// 1. Refusals: unsubscribe (`unsub`, `Unsubscribed`), opt-out, do not contact/email (`DNC`,
-///    Mautic's `lead.donotcontact`), spam reports, abuse and complaints (a spam complaint is the
-///    strongest unsubscribe there is), German `Abmeldung`/`abbestellt`, Persian «لغو عضویت».
-/// 2. Negations: `stop`, `withdrawn`, `revoked`, «لغو», «انصراف», «توقف» on their own or about a
-///    subscription, and `not`, `no`, `cancelled`, `declined`, `removed`, `kein`, «عدم», «حذف»
-///    about a subscription, a list, emails or consent («لغو دریافت خبرنامه», «عدم دریافت»,
-///    "Subscription cancelled", "Removed from list") are unsubscribes; a negated positive event
-///    ("Not opened", "Cancelled order", «لغو سفارش») is `other`.
-/// 3. Failures (`bounce`, `hard bounce`, `failed`, `dropped`, `blocked`, `abandoned`, `no-show`)
-///    and tracking events that are no engagement of their own (GA4's `session_start`,
-///    `first_visit`, `user_engagement`, `scroll`, `form_start`, `view_promotion`,
-///    `view_item_list`; video progress and completion, which GA4 sends beside `video_start` at
-///    10/25/50/75 % and at the end) are `other`.
-/// 4. Positive events by keyword.
+/// A refusal is recognised first, and nothing negated ever counts as a positive event: an
+/// unsubscribe must keep the contact out of the lists, and "Not opened", "Cancelled order" or
+/// "Webinar no-show" are no engagement. The full vocabulary is in docs/data-contract.md
+/// (`curated/activity`); in order:
+/// 1. Refusals: unsubscribe, opt-out, do not contact (`DNC`), spam and abuse reports, complaints,
+///    German `Abmeldung`/`abbestellt`, Persian «لغو عضویت».
+/// 2. Failures (bounces, undelivered or blocked messages) are `other`: no refusal.
+/// 3. Negations about a subscription, a list, marketing or consent (and, after `stop`-like words,
+///    about emails and messages; an SMS `STOP` alone) are unsubscribes; other negated names are
+///    `other`, never a positive type.
+/// 4. Tracking events that are no engagement of their own (GA4's `session_start`, `first_visit`,
+///    `user_engagement`, `scroll`, …; video progress and completion) are `other`.
+/// 5. Positive events by keyword.
 pub fn normalize_event_type(raw: &str) -> &'static str {
     let e = EventText::new(raw);
     if is_refusal(&e) {
         return "unsubscribe";
     }
+    // A failed delivery is no refusal ("Email not delivered", "Mailbox not found").
+    if is_failure(&e) {
+        return "other";
+    }
     let positive = positive_event(&e);
+    // Dismissing a sign-up pop-up is neither a sign-up nor a refusal.
+    if e.word(&["dismissed", "dismiss", "closed", "ignored"]) {
+        return "other";
+    }
     let strong_negation = e.word(&[
         "stop",
         "stopped",
@@ -121,14 +125,19 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
         "withdrew",
         "revoke",
         "revoked",
-    ]) || e.has(&["لغو", "انصراف", "توقف"]);
+        "paused",
+        "abgesagt",
+        "gekündigt",
+        "kündigung",
+        "beendet",
+    ]) || e.has(&["لغو", "انصراف", "توقف", "خروج", "غیرفعال", "غیر فعال"]);
     let negation = strong_negation
         || e.word(&[
-            "no",
             "not",
-            "never",
             "declined",
             "decline",
+            "deleted",
+            "delete",
             "kein",
             "keine",
             "keinen",
@@ -138,42 +147,34 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
             "unclicked",
             "unviewed",
             "unwatched",
-            "undelivered",
         ])
         || e.word_starting(&["cancel", "remov", "storn"])
         || e.has(&["عدم", "حذف"]);
     if negation {
+        // What a refusal is about: the newsletter, the list, marketing, consent. Emails and
+        // messages count only after a strong negation ("Stop emails"): "Email not opened" is no
+        // refusal.
         let about_consent = positive == Some("newsletter_signup")
             || e.word_starting(&[
                 "subscri",
                 "newsletter",
                 "mailing",
-                "list",
-                "email",
-                "mail",
-                "sms",
                 "marketing",
                 "consent",
-                "contact",
                 "communication",
-                "promo",
                 "einwilligung",
                 "werbung",
             ])
-            || e.has(&[
-                "e mail",
-                "خبرنامه",
-                "عضویت",
-                "اشتراک",
-                "دریافت",
-                "ایمیل",
-                "پیامک",
-                "تبلیغ",
-                "رضایت",
-                "لیست",
-            ]);
+            || e.word(&["list"])
+            || e.has(&["خبرنامه", "عضویت", "اشتراک", "تبلیغ", "رضایت", "لیست"])
+            || (strong_negation
+                && (e.word_starting(&["email", "mail", "sms", "message"])
+                    || e.has(&["e mail", "دریافت", "ایمیل", "پیامک", "پیام"])))
+            || (!strong_negation && e.has(&["دریافت"]));
+        // A bare "STOP" or «لغو» (an SMS keyword) is a refusal; «لغو پرداخت» is not.
+        let bare = e.spaced.split(' ').filter(|w| !w.is_empty()).count() == 1;
         return match positive {
-            Some("newsletter_signup") | None if about_consent || strong_negation => "unsubscribe",
+            Some("newsletter_signup") | None if about_consent || (strong_negation && bare) => "unsubscribe",
             _ => "other",
         };
     }
@@ -183,36 +184,82 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     positive.unwrap_or("other")
 }
 
+/// A message that did not arrive: a bounce, a failed or blocked delivery.
+fn is_failure(e: &EventText) -> bool {
+    e.word_starting(&["bounc", "fail", "undeliver"])
+        || e.word(&["dropped", "deferred", "blocked", "rejected"])
+        || e.has(&[
+            "not delivered",
+            "not found",
+            "mailbox full",
+            "invalid email",
+            "invalid address",
+        ])
+}
+
 fn is_refusal(e: &EventText) -> bool {
-    e.has(&[
-        "unsub",
-        "un subscri",
-        "opt out",
-        "opted out",
-        "opting out",
-        "do not email",
-        "do not mail",
-        "do not contact",
-        "spam",
-        "abuse",
-        "complain",
-        "abmeld",
-        "abgemeld",
-        "abbestell",
-        "austrag",
-        "ausgetragen",
-        "widerruf",
-        "اسپم",
-        "لغو عضویت",
-        "لغو اشتراک",
-    ]) || e.has_joined(&[
-        "optout",
-        "optedout",
-        "donotcontact",
-        "donotemail",
-        "donotmail",
-        "unsubscri",
-    ]) || e.word(&["dnc"])
+    // Spam and abuse reports, not every name that mentions spam ("Signup (no spam)").
+    let spam_report = e.has(&[
+        "spam report",
+        "spam complaint",
+        "marked as spam",
+        "marked spam",
+        "reported spam",
+        "reported as spam",
+        "report spam",
+        "abuse report",
+        "reported abuse",
+    ]) || e.has_joined(&["spamreport", "spamcomplaint", "markedasspam"])
+        || matches!(e.spaced.trim(), "spam" | "abuse" | "complaint" | "complained");
+    spam_report
+        || e.has(&[
+            "unsub",
+            "un subscri",
+            "opt out",
+            "opted out",
+            "opting out",
+            "do not email",
+            "do not mail",
+            "do not contact",
+            "abmeld",
+            "abgemeld",
+            "abbestell",
+            "austrag",
+            "ausgetragen",
+            "widerruf",
+            "اسپم",
+            "لغو عضویت",
+            "لغو اشتراک",
+        ])
+        || e.has_joined(&[
+            "optout",
+            "optedout",
+            "donotcontact",
+            "donotemail",
+            "donotmail",
+            "unsubscri",
+        ])
+        || e.word(&["dnc"])
+}
+
+/// How many distinct event names a converter remembers the reading of.
+const EVENT_NAMES_CACHED: usize = 4096;
+/// What the report shows instead of an `other` value that is not an event name.
+const FREE_TEXT: &str = "(free text, not shown)";
+
+/// An event name, as tools write them ("user_engagement", "Webinar registered", «ثبت نام»): short,
+/// few words, no address and no long number. Anything else may be a note about a person.
+fn looks_like_event_name(raw: &str) -> bool {
+    let mut digits = 0usize;
+    let mut longest_digits = 0usize;
+    for c in raw.chars() {
+        digits = if c.is_numeric() { digits + 1 } else { 0 };
+        longest_digits = longest_digits.max(digits);
+    }
+    raw.chars().count() <= 40
+        && !raw.contains('@')
+        && longest_digits < 5
+        && raw.split_whitespace().count() <= 4
 }
 
 /// The positive event a name speaks of, ignoring negations (those are [`normalize_event_type`]'s).
@@ -278,10 +325,7 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
 
 /// Failures, and tracking events that come with (or instead of) an engagement without being one.
 fn is_no_engagement(raw: &str, e: &EventText, positive: Option<&str>) -> bool {
-    if e.word_starting(&["bounc", "fail", "abandon"])
-        || e.word(&["error", "dropped", "deferred", "blocked", "noshow"])
-        || e.has(&["no show"])
-    {
+    if e.word_starting(&["abandon"]) || e.word(&["error", "noshow"]) || e.has(&["no show"]) {
         return true;
     }
     // GA4's automatic events: a visit's first page view and its session are the page_view
@@ -348,6 +392,9 @@ pub struct ActivityConverter {
     implied_event: Option<&'static str>,
     /// Rows per event name read as `other` (cut to `OTHER_EVENT_CHARS`).
     other_events: HashMap<String, u64>,
+    /// Event names already read: exports repeat a few names over millions of rows, and reading
+    /// one takes a few dozen word scans.
+    event_cache: HashMap<String, &'static str>,
     dates: DateParser,
     source_key: String,
     tz_name: String,
@@ -379,6 +426,7 @@ impl ActivityConverter {
         ActivityConverter {
             implied_event: m.implied_event.as_ref().map(|i| i.event_type),
             other_events: HashMap::new(),
+            event_cache: HashMap::new(),
             dates: date_parser(samples, cols.time, cfg),
             cols,
             source_key: cfg.source_key.clone(),
@@ -416,7 +464,16 @@ impl Converter for ActivityConverter {
         let event_raw = text(rec, c.event);
         let event = match (self.implied_event, event_raw) {
             (Some(implied), _) => implied,
-            (None, Some(raw)) => normalize_event_type(raw),
+            (None, Some(raw)) => match self.event_cache.get(raw) {
+                Some(e) => e,
+                None => {
+                    let e = normalize_event_type(raw);
+                    if self.event_cache.len() < EVENT_NAMES_CACHED {
+                        self.event_cache.insert(raw.to_string(), e);
+                    }
+                    e
+                }
+            },
             (None, None) => return Err(RowReject::at("missing_event_type", c.event)),
         };
         let ts = match self.dates.parse(cell(rec, c.time)) {
@@ -435,9 +492,15 @@ impl Converter for ActivityConverter {
         if event == "other"
             && let Some(raw) = event_raw
         {
-            let name = match raw.char_indices().nth(OTHER_EVENT_CHARS) {
-                Some((end, _)) => &raw[..end],
-                None => raw,
+            // CRM timelines put free text in the activity column ("Email sent to ann@x.com",
+            // "Call with Maryam"): only what reads as an event name is named in the report.
+            let name = if looks_like_event_name(raw) {
+                match raw.char_indices().nth(OTHER_EVENT_CHARS) {
+                    Some((end, _)) => &raw[..end],
+                    None => raw,
+                }
+            } else {
+                FREE_TEXT
             };
             if let Some(n) = self.other_events.get_mut(name) {
                 *n += 1;
@@ -643,6 +706,70 @@ mod tests {
             "delivered",
         ] {
             assert_eq!(n(other), "other", "{other}");
+        }
+    }
+
+    #[test]
+    fn free_text_is_not_taken_for_an_event_name() {
+        for name in [
+            "session_start",
+            "Webinar registered",
+            "ثبت نام",
+            "lead.stage_changed",
+        ] {
+            assert!(super::looks_like_event_name(name), "{name}");
+        }
+        for text in [
+            "Email sent to ann@x.com",
+            "Call with Maryam Ahmadi about the renewal",
+            "Invoice 100234 paid",
+            "A note that is much longer than any event name would ever be",
+        ] {
+            assert!(!super::looks_like_event_name(text), "{text}");
+        }
+    }
+
+    /// Names that mention a negation, spam or a deletion without refusing anything, and opt-outs
+    /// worded in other ways (the third review's list).
+    #[test]
+    fn refusals_are_told_from_names_that_only_mention_a_negation() {
+        for not_a_refusal in [
+            "Newsletter signup (no spam)",
+            "Subscribe - we never spam",
+            "Signup form - no credit card",
+            "Free trial sign up - no card needed",
+            "Opened: How to avoid the spam folder",
+            "Mailbox not found",
+            "Email not delivered",
+            "Undelivered email",
+            "لغو پرداخت",
+            "لغو رزرو",
+            "Session stop",
+            "Tracking stopped",
+            "Promo code removed",
+            "Listing removed",
+            "Newsletter popup dismissed",
+        ] {
+            assert_ne!(n(not_a_refusal), "unsubscribe", "{not_a_refusal}");
+        }
+        for refusal in [
+            "خروج از خبرنامه",
+            "غیرفعال کردن خبرنامه",
+            "Subscriber deleted",
+            "subscriber.deleted",
+            "Newsletter abgesagt",
+            "Newsletter gekündigt",
+            "Newsletter-Abo beendet",
+            "Newsletter paused",
+            "Removed from list",
+            "Stop emails",
+            "STOP",
+            "لغو",
+            "spam report",
+            "Marked as spam",
+            "complaint",
+        ] {
+            assert_eq!(n(refusal), "unsubscribe", "{refusal}");
         }
     }
 

@@ -66,7 +66,8 @@ pub struct ConvertStats {
     pub event_types: std::collections::BTreeMap<&'static str, u64>,
     /// Activity: the event names read as `other` (not scored), most rows first (then by name),
     /// at most [`OTHER_EVENTS_LISTED`], each cut to [`OTHER_EVENT_CHARS`] characters: what to add
-    /// to a mapping or to the vocabulary. Event names, not customer data.
+    /// to a mapping or to the vocabulary. Values that do not read as event names (free text that
+    /// may be about a person) are counted under one placeholder, never shown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_events: Vec<EventCount>,
 }
