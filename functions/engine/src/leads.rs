@@ -412,21 +412,27 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
 }
 
 /// A contact one export keys by id and another by email (a CRM and a newsletter tool) is one
-/// lead: rows keyed by an email that rows with an id also carry move to that id (the first in
-/// row order), keeping the email. Returns how many rows moved. Run before [`dedup_activity`], so
+/// lead: rows keyed by an email that rows with an id also carry move to that id, keeping the
+/// email; not when rows of two ids carry it (a shared inbox). Returns how many rows moved. Run before [`dedup_activity`], so
 /// one event exported by both tools counts once.
 pub fn unify_contacts(activities: &mut [Activity]) -> usize {
-    let mut id_of_email: BTreeMap<String, String> = BTreeMap::new();
+    // None: two ids carry the email (a shared inbox, info@…): whose the rows are is unknown.
+    let mut id_of_email: BTreeMap<String, Option<String>> = BTreeMap::new();
     for a in activities.iter() {
         if let Some(e) = a.email.as_deref().filter(|_| !a.contact.contains('@')) {
             id_of_email
                 .entry(e.trim().to_lowercase())
-                .or_insert_with(|| a.contact.clone());
+                .and_modify(|id| {
+                    if id.as_deref() != Some(a.contact.as_str()) {
+                        *id = None;
+                    }
+                })
+                .or_insert_with(|| Some(a.contact.clone()));
         }
     }
     let mut moved = 0;
     for a in activities.iter_mut().filter(|a| a.contact.contains('@')) {
-        if let Some(id) = id_of_email.get(&a.contact.trim().to_lowercase()) {
+        if let Some(Some(id)) = id_of_email.get(&a.contact.trim().to_lowercase()) {
             let email = std::mem::replace(&mut a.contact, id.clone());
             a.email.get_or_insert(email);
             moved += 1;
@@ -563,6 +569,10 @@ mod tests {
             // The same download, exported by the newsletter tool too: one event.
             at("p1@ir.example", None, "download", 1),
             at("other@ir.example", None, "page_view", 3),
+            // A shared inbox: two people's rows carry it, so its own rows stay its own.
+            at("A-1", Some("info@co.example"), "download", 4),
+            at("A-2", Some("info@co.example"), "download", 5),
+            at("info@co.example", None, "page_view", 6),
         ];
         assert_eq!(unify_contacts(&mut acts), 2);
         assert_eq!(dedup_activity(&mut acts), 1);
@@ -575,11 +585,14 @@ mod tests {
             [
                 ("P-1", Some("P1@ir.example")),
                 ("P-1", Some("p1@ir.example")),
-                ("other@ir.example", None)
+                ("other@ir.example", None),
+                ("A-1", Some("info@co.example")),
+                ("A-2", Some("info@co.example")),
+                ("info@co.example", None)
             ]
         );
         let leads = score_leads(&acts, &LeadScoring::default(), 10);
-        assert_eq!(leads.len(), 2);
+        assert_eq!(leads.len(), 5);
     }
 
     #[test]

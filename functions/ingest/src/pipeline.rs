@@ -204,12 +204,13 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
     opts: &IngestOptions,
     tmp_root: &Path,
 ) -> Result<Summary, PipelineError> {
-    let current = ingest_object(input, key, alt_key, output, opts, tmp_root).await?;
-    if current.outcome != "missing" {
-        return Ok(current);
-    }
+    // Each reading in turn, the event's own first: when both name objects ("a b.csv" deleted,
+    // "a+b.csv" still there), the deleted one is this event's.
     let mut found = None;
     for k in std::iter::once(key).chain(alt_key) {
+        if input.head(k).await?.is_some() {
+            return ingest_object(input, k, None, output, opts, tmp_root).await;
+        }
         if let Some(m) = load_manifest(output, &ingest::naming::source_id(k)).await? {
             found = Some((k, m));
             break;

@@ -348,7 +348,7 @@ where
 /// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
 /// scratch data and backups on hidden sheets, and split long exports into a sheet per month. The
 /// export is the sheet whose header row is most like the dataset's (visible sheets first, then the
-/// first), together with every later visible sheet that has its columns (by header, or by the
+/// first), together with every other visible sheet, before or after it, that has its columns (by header, or by the
 /// field a header maps to, in any order); the others are listed in the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus
 /// its own row number.
 fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Opened> {
@@ -575,6 +575,8 @@ type JsonObject = serde_json::Map<String, serde_json::Value>;
 
 /// Nested objects are read as columns named by their path ("customer.id"), this deep.
 const JSON_NESTING: usize = 3;
+/// At most this many columns from nested objects.
+const MAX_NESTED_COLUMNS: usize = 256;
 
 fn value_text(v: &serde_json::Value) -> Cow<'_, str> {
     match v {
@@ -638,8 +640,12 @@ impl KeyUnion {
                 match v.as_object() {
                     Some(inner) if depth < JSON_NESTING => nested(inner, &key, depth + 1, keys, seen),
                     _ if v.is_null() => {}
+                    // Objects keyed by data ({"items": {"<sku>": 2}}) would add a column per
+                    // distinct key: past this many, nested fields are not columns.
+                    _ if keys.len() >= MAX_NESTED_COLUMNS => {}
                     _ => {
-                        if seen.insert(key.clone()) {
+                        if !seen.contains(&key) {
+                            seen.insert(key.clone());
                             keys.push(key);
                         }
                     }
@@ -648,7 +654,8 @@ impl KeyUnion {
         }
         // A null says nothing about what the key holds (`"customer": null` beside objects).
         for (k, v) in obj {
-            if !v.is_object() && !v.is_null() && self.seen.insert(k.clone()) {
+            if !v.is_object() && !v.is_null() && !self.seen.contains(k) {
+                self.seen.insert(k.clone());
                 self.keys.push(k.clone());
             }
         }

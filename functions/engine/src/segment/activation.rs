@@ -87,11 +87,10 @@ pub(super) fn build<'a>(
     }
     let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
-        if let Some(e) = c.attrs.and_then(|a| a.email) {
+        // The customers dataset's address, else the id of a buyer keyed by email.
+        if let Some(e) = r.email(c) {
             // Customers are in id order: with a shared email the first id wins, deterministically.
-            by_email
-                .entry(r.strings.name(e).trim().to_lowercase())
-                .or_insert(i);
+            by_email.entry(e.trim().to_lowercase()).or_insert(i);
         }
     }
     let matched = |contact: &str, email: Option<&str>| -> Option<usize> {
@@ -104,12 +103,21 @@ pub(super) fn build<'a>(
     // Refusals of any date, under a contact id or any address: the emails given with them and
     // contact ids that are emails.
     let refused = leads::refusals(activity);
+    // Every address a refusing contact is known by in the activity data, also from its other
+    // rows: an unsubscribe row often carries no email.
+    let mut emails_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for a in activity {
+        if let Some(e) = a.email.as_deref() {
+            emails_of.entry(a.contact.as_str()).or_default().insert(e);
+        }
+    }
     let refused_emails: BTreeSet<String> = refused
         .iter()
         .flat_map(|(contact, emails)| {
             emails
                 .iter()
                 .copied()
+                .chain(emails_of.get(contact).into_iter().flatten().copied())
                 .chain(contact.contains('@').then_some(*contact))
         })
         .map(|e| e.trim().to_lowercase())

@@ -39,14 +39,14 @@ const COLUMNS: [&str; 10] = [
     "email",
 ];
 
-/// Lower-cased email → customer number, from the customers files (in path order, the first
-/// record with an email keeps it). Sales keyed by email are read under that number (see
+/// Lower-cased email → customer number, from the customers files, for emails that one number
+/// alone has. Sales keyed by email are read under that number (see
 /// [`super::sales::read_sales`]).
 pub(super) fn email_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>, SegmentError> {
     let mut files = files.to_vec();
     files.sort();
     files.dedup();
-    let mut aliases = HashMap::new();
+    let mut aliases: HashMap<String, Option<String>> = HashMap::new();
     for path in &files {
         let reader = projected_reader(path, open_parquet(path)?, &["customer_id", "email"])?;
         for batch in reader {
@@ -62,13 +62,22 @@ pub(super) fn email_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>
                 if let (Some(id), Some(e)) = (str_at(Some(cid), i), str_at(Some(email), i)) {
                     let e = e.trim().to_lowercase();
                     if e != id {
-                        aliases.entry(e).or_insert_with(|| id.to_string());
+                        aliases
+                            .entry(e)
+                            .and_modify(|a: &mut Option<String>| {
+                                if a.as_deref() != Some(id) {
+                                    *a = None;
+                                }
+                            })
+                            .or_insert_with(|| Some(id.to_string()));
                     }
                 }
             }
         }
     }
-    Ok(aliases)
+    // An email two numbers share (a family's, an office's) names neither: its purchases stay
+    // under the email.
+    Ok(aliases.into_iter().filter_map(|(e, id)| Some((e, id?))).collect())
 }
 
 /// What the customers dataset says, by customer index.
@@ -193,7 +202,8 @@ fn fold_by_email(
     ids: &Interner,
     strings: &Interner,
 ) -> Vec<(u32, u32)> {
-    let mut buyer_of: HashMap<&str, usize> = HashMap::new();
+    // None: two buyers have the email (a family's), and a record with it could be either's.
+    let mut buyer_of: HashMap<&str, Option<usize>> = HashMap::new();
     for j in 0..known {
         let email = match attrs.get(j).copied().flatten().and_then(|a| a.email) {
             Some(e) => strings.name(e),
@@ -202,14 +212,20 @@ fn fold_by_email(
                 .unwrap_or_default(),
         };
         if !email.is_empty() {
-            // Lowest index first: the same buyer on every run.
-            buyer_of.entry(email).or_insert(j);
+            buyer_of
+                .entry(email)
+                .and_modify(|b| {
+                    if *b != Some(j) {
+                        *b = None;
+                    }
+                })
+                .or_insert(Some(j));
         }
     }
     let mut merged = Vec::new();
     for c in known..attrs.len() {
         let Some(a) = attrs[c] else { continue };
-        let Some(&j) = a.email.and_then(|e| buyer_of.get(strings.name(e))) else {
+        let Some(&Some(j)) = a.email.and_then(|e| buyer_of.get(strings.name(e))) else {
             continue;
         };
         if attrs.len() <= j {

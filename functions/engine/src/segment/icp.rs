@@ -611,14 +611,19 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                 100.0 * IDEAL_MAX_SHARE,
                 names.join(", ")
             );
-            let ranking: Vec<Value> = ranked
-                .iter()
+            // As in segments.csv: withheld there (small, or a small segment's complement), withheld
+            // here, and listed after the others in id order: its place among them would bound
+            // its value.
+            let hidden = |s: usize, n: usize| n < p.min_group_size || r.segments[s].withheld;
+            let mut listed: Vec<&(usize, f64, usize)> = ranked.iter().collect();
+            listed.sort_by_key(|&&(s, _, n)| hidden(s, n).then_some(r.segments[s].id));
+            let ranking: Vec<Value> = listed
+                .into_iter()
                 .map(|&(s, v, n)| {
                     let seg = &r.segments[s];
-                    // As in segments.csv: withheld there (a small segment's complement), withheld here.
-                    let hide = n < p.min_group_size || seg.withheld;
                     json!({ "segment_id": seg.id, "segment_name": seg.name, "customers": n,
-                            "value": if hide { Value::Null } else { json!(round(v, 2)) }, "ideal": taken.contains(&s) })
+                            "value": if hidden(s, n) { Value::Null } else { json!(round(v, 2)) },
+                            "ideal": taken.contains(&s) })
                 })
                 .collect();
             (

@@ -255,33 +255,29 @@ pub fn normalize_status(raw: &str) -> (String, bool) {
     }
 }
 
-/// Whether a sheet or file name says it lists returns ("Returns", "Sales returns 2023",
-/// "برگشت از فروش ۱۴۰۲", "Retouren_Nov", "مرجوعی‌ها"): its leading words, after an optional "sales",
-/// "orders" or "customer", are a noun for return transactions, and no later word names orders or
-/// sales ("Returns and orders" is both). Such lists often give the returned quantity as a positive
-/// number, which read as it stands counts every return as one more sale. Adjectives and the
-/// singular are left out on purpose: "Return ticket sales", "Refunded orders" and "Returning
-/// customers" list sales, not returns.
+/// Whether a sheet or file name says it lists returns ("Returns", "Sales Return Register",
+/// "Return orders", "Returned items", "برگشت از فروش ۱۴۰۲", «برگشت کالا», "Retouren_Nov",
+/// "مرجوعی‌ها"). Its leading words, after an optional "sales" or "customer", are a noun for return
+/// transactions ("returns", "refunds", «مرجوعی»), or "return"/"returned"/«برگشت» followed by what
+/// was returned or the register it is kept in ("orders", "items", "goods", "register", «کالا»);
+/// and no word after "and" names orders or sales ("Returns and orders" is both). Such lists often
+/// give the returned quantity as a positive number, which read as it stands counts every return
+/// as one more sale. "Return ticket sales", "Refunded orders" and "Returning customers" list
+/// sales.
 pub fn names_returns(name: &str) -> bool {
-    let words: Vec<&str> = name
+    let words: Vec<String> = name
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
+        .map(|w| Key::new(w).map(|k| k.as_str().to_string()).unwrap_or_default())
         .collect();
-    let key = |w: &str| Key::new(w).map(|k| k.as_str().to_string()).unwrap_or_default();
-    let words = match words.first().map(|w| key(w)) {
-        Some(k)
-            if matches!(
-                k.as_str(),
-                "sales" | "sale" | "order" | "orders" | "customer" | "customers"
-            ) =>
-        {
-            &words[1..]
-        }
+    let words = match words.first().map(String::as_str) {
+        Some("sales" | "sale" | "customer" | "customers") => &words[1..],
         _ => &words[..],
     };
-    let leading = (1..=words.len().min(3)).find(|&n| {
+    let word = |i: usize| words.get(i).map_or("", String::as_str);
+    let noun = (1..=words.len().min(3)).find(|&n| {
         matches!(
-            key(&words[..n].concat()).as_str(),
+            words[..n].concat().as_str(),
             "returns"
                 | "refunds"
                 | "retouren"
@@ -296,22 +292,58 @@ pub fn names_returns(name: &str) -> bool {
                 | "برگشتازفروش"
         )
     });
+    // "Sales Return", "Return orders", "Returned items", «برگشت کالا»: a return of something.
+    let of_goods = || {
+        matches!(word(0), "return" | "returned" | "برگشت" | "برگشتی")
+            && (name_has_sales_prefix(name)
+                || matches!(
+                    word(1),
+                    "order"
+                        | "orders"
+                        | "item"
+                        | "items"
+                        | "goods"
+                        | "products"
+                        | "register"
+                        | "voucher"
+                        | "vouchers"
+                        | "note"
+                        | "notes"
+                        | "merchandise"
+                        | "کالا"
+                        | "کالاها"
+                        | "اجناس"
+                        | "سفارش"
+                ))
+    };
+    let leading = noun.or_else(|| of_goods().then_some(2.min(words.len())));
     leading.is_some_and(|n| {
-        !words[n..].iter().any(|w| {
-            matches!(
-                key(w).as_str(),
-                "order"
-                    | "orders"
-                    | "sales"
-                    | "sale"
-                    | "bestellungen"
-                    | "فروش"
-                    | "سفارش"
-                    | "سفارشات"
-                    | "سفارشها"
-            )
+        // Only what follows a conjunction is a second kind of row ("Returns and orders").
+        !words[n..].windows(2).any(|w| {
+            matches!(w[0].as_str(), "and" | "und" | "و" | "plus")
+                && matches!(
+                    w[1].as_str(),
+                    "order"
+                        | "orders"
+                        | "sales"
+                        | "sale"
+                        | "bestellungen"
+                        | "فروش"
+                        | "سفارش"
+                        | "سفارشات"
+                        | "سفارشها"
+                )
         })
     })
+}
+
+/// Whether a name starts with "sales" or "customer" (a bare "Return" after it is a returns list:
+/// "Sales Return.xlsx").
+fn name_has_sales_prefix(name: &str) -> bool {
+    name.split(|c: char| !c.is_alphabetic())
+        .find(|w| !w.is_empty())
+        .and_then(Key::new)
+        .is_some_and(|k| matches!(k.as_str(), "sales" | "sale" | "customer" | "customers"))
 }
 
 /// The canonical status of a whole cell, by its vocabulary key.
@@ -647,6 +679,11 @@ mod tests {
         for name in [
             "Returns",
             "returns_2023-11.csv",
+            "Sales Return.xlsx",
+            "Sales Return Register",
+            "Return orders",
+            "Returned items",
+            "برگشت کالا",
             "Sales Returns",
             "Customer returns March",
             "Refunds Q3",
