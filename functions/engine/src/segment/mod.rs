@@ -401,9 +401,9 @@ pub fn run(
     });
     drop(members);
     tracing::debug!(elapsed_ms = ms(), "segment: profiles built");
-    let names = profile::names(&clustering.clusters, &profiles, &base, p);
     let sizes: Vec<usize> = profiles.iter().map(|s| s.customers).collect();
     let withheld = profile::withheld(&sizes, p.min_group_size);
+    let names = profile::names(&clustering.clusters, &profiles, &base, p, &withheld);
     let segments: Vec<SegmentOut> = clustering
         .clusters
         .iter()

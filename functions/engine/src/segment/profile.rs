@@ -231,14 +231,26 @@ pub(super) fn describe(s: &Profile, base: &Profile, withheld: bool, p: &SegmentP
 }
 
 /// Names for the clusters: kept names stay, others are derived from the profile and made unique
-/// with a number (higher-spending clusters claim the plain name first).
+/// with a number (higher-spending clusters claim the plain name first). A segment whose figures
+/// are withheld is named by its id: "Frequent returners" would say what its figures may not.
 pub(super) fn names(
     clusters: &[Cluster],
     profiles: &[Profile],
     base: &Profile,
     p: &SegmentParams,
+    withheld: &[bool],
 ) -> Vec<String> {
-    let mut names: Vec<Option<String>> = clusters.iter().map(|c| c.kept_name.clone()).collect();
+    let mut names: Vec<Option<String>> = clusters
+        .iter()
+        .zip(withheld)
+        .map(|(c, &w)| {
+            if w {
+                Some(format!("Segment {}", c.id))
+            } else {
+                c.kept_name.clone()
+            }
+        })
+        .collect();
     let mut used: std::collections::BTreeSet<String> = names.iter().flatten().cloned().collect();
     let mut order: Vec<usize> = (0..clusters.len()).filter(|&i| names[i].is_none()).collect();
     order.sort_by(|&a, &b| {
@@ -342,12 +354,17 @@ mod tests {
             lapsed_low,
         ];
         assert_eq!(
-            names(&clusters, &profiles, &base, &p),
+            names(&clusters, &profiles, &base, &p, &[false; 3]),
             [
                 "Lapsed low spenders (2)",
                 "Lapsed low spenders (3)",
                 "Lapsed low spenders"
             ]
+        );
+        // A segment whose figures are withheld is named by its id, kept name or not.
+        assert_eq!(
+            names(&clusters, &profiles, &base, &p, &[false, true, true]),
+            ["Lapsed low spenders", "Segment 2", "Segment 3"]
         );
         assert!(
             describe(&cases[0].0, &base, false, &p)
