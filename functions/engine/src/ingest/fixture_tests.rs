@@ -524,8 +524,10 @@ fn a_returns_sheet_is_read_as_returns() {
         read_as_returns,
         [("Orders", false), ("Returns", true), ("Summary", false)]
     );
-    // The Returns sheet is the export sheet (its Status column maps too).
+    // The Returns sheet is the export sheet (its Status column maps too); its header line is
+    // numbered after the Orders sheet's three rows, like the rows' source lines.
     assert!(r.mapping.as_ref().unwrap().used.contains_key("status"));
+    assert_eq!(r.header_line, Some(4));
     let stats = r.stats.as_ref().unwrap();
     assert_eq!((stats.returns, stats.listed_returns), (Some(2), Some(1)));
     assert!(!r.read_as_returns);

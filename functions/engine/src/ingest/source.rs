@@ -373,7 +373,8 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         .max_by_key(|&i| (headers[i].1, sheets[i].visible, std::cmp::Reverse(i)))
         .expect("at least one sheet");
     let header = header_of_rows(&sheets[primary].rows, headers[primary].0);
-    let header_line = sheets[primary].rows[headers[primary].0].0;
+    // In the export sheet; numbered across the sheets read below, like `source_line`.
+    let mut header_line = sheets[primary].rows[headers[primary].0].0;
     let guessed = headers[primary].2;
 
     let mut report = Vec::new();
@@ -439,6 +440,9 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                 .collect();
             (offset + row, cells)
         }));
+        if i == primary {
+            header_line += offset;
+        }
         // A "Returns" sheet beside the orders lists what went back, often as positive numbers.
         let returns = dataset.or(guessed) == Some(Dataset::Sales) && names_returns(&sheet.name);
         if returns {
