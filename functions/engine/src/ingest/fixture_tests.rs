@@ -1180,14 +1180,17 @@ fn the_report_counts_event_types_and_lists_unrecognised_names() {
     let long = "x".repeat(70);
     let mut rows = vec![
         ("page_view", 3),
-        ("session_start", 4),
-        ("scroll", 2),
+        ("session_start", 5),
+        ("scroll", 4),
         ("unsub", 1),
-        ("video_progress", 2),
+        ("video_progress", 3),
         (long.as_str(), 1),
     ];
+    // 25 names of 3 rows each: 20 are listed, the names that repeat are event names.
     let names: Vec<String> = (0..25).map(|i| format!("custom_event_{i:02}")).collect();
-    rows.extend(names.iter().map(|n| (n.as_str(), 1)));
+    rows.extend(names.iter().map(|n| (n.as_str(), 3)));
+    // Rare values (a note on one row) are counted without being named.
+    rows.extend([("Note one", 1), ("Note two", 2)]);
     let mut line = 0;
     for (event, n) in &rows {
         for _ in 0..*n {
@@ -1197,7 +1200,7 @@ fn the_report_counts_event_types_and_lists_unrecognised_names() {
     }
     let (out, _s) = ingest_activity("events.csv", &text, None);
     let stats = out.report.stats.as_ref().unwrap();
-    let other = 4 + 2 + 2 + 1 + 25;
+    let other = 5 + 4 + 3 + 1 + 75 + 3;
     assert_eq!(
         stats.event_types,
         [("other", other), ("page_view", 3), ("unsubscribe", 1)]
@@ -1213,18 +1216,18 @@ fn the_report_counts_event_types_and_lists_unrecognised_names() {
     assert_eq!(
         &listed[..5],
         [
-            ("session_start", 4),
-            ("scroll", 2),
-            ("video_progress", 2),
-            ("(free text, not shown)", 1),
-            ("custom_event_00", 1)
+            ("session_start", 5),
+            ("(free text or rare, not shown)", 4),
+            ("scroll", 4),
+            ("custom_event_00", 3),
+            ("custom_event_01", 3)
         ]
     );
     let json = serde_json::to_value(&out.report).unwrap();
     assert_eq!(json["stats"]["event_types"]["page_view"], 3);
     assert_eq!(
         json["stats"]["other_events"][0],
-        serde_json::json!({"value": "session_start", "rows": 4})
+        serde_json::json!({"value": "session_start", "rows": 5})
     );
 
     let (out, _s) = ingest_activity(
@@ -1234,7 +1237,7 @@ fn the_report_counts_event_types_and_lists_unrecognised_names() {
     );
     // Longer than an event name: counted, never shown.
     let stats = out.report.stats.as_ref().unwrap();
-    assert_eq!(stats.other_events[0].value, "(free text, not shown)");
+    assert_eq!(stats.other_events[0].value, "(free text or rare, not shown)");
     // Sales and customers reports have no event counts.
     let (out, _s) = ingest("exports/sales/erp_orders.xlsx", &IngestOptions::default());
     let json = serde_json::to_value(&out.report).unwrap();

@@ -603,17 +603,19 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     // (Salesforce campaign members: campaign, name and company columns, no page). In an event log
     // it is what was viewed or downloaded ("The CEO guide" would weigh the download ×2).
     let of_people = headers.iter().any(|h| {
-        let h = h.to_lowercase();
-        [
-            "campaign",
-            "first name",
-            "firstname",
-            "last name",
-            "lastname",
-            "company",
-        ]
-        .iter()
-        .any(|w| h.contains(w))
+        let h = h.to_lowercase().replace(['_', '-'], " ");
+        matches!(
+            h.trim(),
+            "campaign name"
+                | "campaign"
+                | "first name"
+                | "firstname"
+                | "last name"
+                | "lastname"
+                | "company"
+                | "company name"
+                | "account name"
+        )
     });
     if dataset == Dataset::Activity
         && of_people
@@ -1756,12 +1758,14 @@ mod tests {
         ];
         let m = check(Dataset::Activity, &e);
         assert_complete(Dataset::Activity, &m, &e);
-        // A download log: "Title" is what was downloaded, not a job title.
+        // A download log: "Title" is what was downloaded, not a job title, also beside a UTM
+        // campaign.
         let e = [
             ("Email", Some(Email)),
             ("Activity", Some(EventType)),
             ("Date", Some(EventTime)),
             ("Title", None),
+            ("utm_campaign", None),
         ];
         check(Dataset::Activity, &e);
         // Salesforce campaign members: no page, so "Title" is the person's.

@@ -117,64 +117,85 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     if e.word(&["dismissed", "dismiss", "closed", "ignored"]) {
         return "other";
     }
-    let strong_negation = e.word(&[
-        "stop",
-        "stopped",
-        "withdraw",
-        "withdrawn",
-        "withdrew",
-        "revoke",
-        "revoked",
-        "paused",
-        "abgesagt",
-        "gekündigt",
-        "kündigung",
-        "beendet",
-    ]) || e.has(&["لغو", "انصراف", "توقف", "خروج", "غیرفعال", "غیر فعال"]);
-    let negation = strong_negation
-        || e.word(&[
-            "not",
-            "declined",
-            "decline",
-            "deleted",
-            "delete",
-            "kein",
-            "keine",
-            "keinen",
-            "nicht",
-            "unopened",
-            "unread",
-            "unclicked",
-            "unviewed",
-            "unwatched",
-        ])
-        || e.word_starting(&["cancel", "remov", "storn"])
-        || e.has(&["عدم", "حذف"]);
-    if negation {
-        // What a refusal is about: the newsletter, the list, marketing, consent. Emails and
-        // messages count only after a strong negation ("Stop emails"): "Email not opened" is no
-        // refusal.
-        let about_consent = positive == Some("newsletter_signup")
-            || e.word_starting(&[
-                "subscri",
-                "newsletter",
-                "mailing",
-                "marketing",
-                "consent",
-                "communication",
-                "einwilligung",
-                "werbung",
-            ])
-            || e.word(&["list"])
-            || e.has(&["خبرنامه", "عضویت", "اشتراک", "تبلیغ", "رضایت", "لیست"])
-            || (strong_negation
-                && (e.word_starting(&["email", "mail", "sms", "message"])
-                    || e.has(&["e mail", "دریافت", "ایمیل", "پیامک", "پیام"])))
-            || (!strong_negation && e.has(&["دریافت"]));
-        // A bare "STOP" or «لغو» (an SMS keyword) is a refusal; «لغو پرداخت» is not.
-        let bare = e.spaced.split(' ').filter(|w| !w.is_empty()).count() == 1;
+    // "e-mail" is one word here, so "Keine E-Mails" has its negation beside its object.
+    let text = e.spaced.replace("e mail", "email");
+    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    let persian_consent = e.has(&[
+        "خبرنامه",
+        "عضویت",
+        "اشتراک",
+        "ایمیل",
+        "پیامک",
+        "تبلیغ",
+        "رضایت",
+        "دریافت",
+        "ارسال",
+        "لیست",
+    ]);
+    // What a refusal is about: the newsletter, a list, marketing, consent, emails or messages.
+    let consent_word =
+        |w: &str| CONSENT_PREFIXES.iter().any(|p| w.starts_with(p)) || CONSENT_WORDS.contains(&w);
+    let about_consent = words.iter().any(|w| consent_word(w)) || persian_consent;
+    // A negated engagement ("Newsletter not opened", "Signup not confirmed") is no refusal.
+    let engagement = e.word_starting(&[
+        "open",
+        "click",
+        "deliver",
+        "confirm",
+        "read",
+        "geöffnet",
+        "zugestellt",
+        "bestätigt",
+        "watched",
+        "unopen",
+        "unread",
+        "unclick",
+        "unview",
+        "unwatch",
+        "undeliver",
+    ]) || e.has(&["باز", "خوانده"]);
+    // Strong words refuse whatever consent they are said of; alone, only an SMS keyword does
+    // ("STOP", «لغو»): "Paused" or «خروج» (log-out) alone are player and session events.
+    let strong = words.iter().any(|w| STRONG_NEGATIONS.contains(w))
+        || e.has(&["لغو", "انصراف", "توقف", "خروج", "غیرفعال", "غیر فعال"]);
+    let bare_keyword = matches!(words.as_slice(), ["stop" | "stopall" | "quit" | "لغو" | "انصراف"]);
+    // Weak words refuse only what stands beside them ("No newsletter", "Email marketing: no",
+    // "Email declined"): "Signup form - no credit card" is about the card. "No" before a number
+    // is an issue number ("Newsletter No. 12").
+    let weak_at = |i: usize| {
+        let w = words[i];
+        (WEAK_NEGATIONS.contains(&w)
+            || ["cancel", "remov", "storn", "deactiv", "disabl", "kein", "entzog"]
+                .iter()
+                .any(|p| w.starts_with(p))
+            || w.contains("عدم")
+            || w.contains("حذف"))
+            && !(w == "no"
+                && words
+                    .get(i + 1)
+                    .is_some_and(|n| n.chars().all(|c| c.is_numeric())))
+    };
+    // Beside it, or one preposition away ("Removed from list").
+    let preposition = |j: usize| words.get(j).is_some_and(|w| PREPOSITIONS.contains(w));
+    let weak_about_consent = (0..words.len()).any(|i| {
+        let after = if preposition(i + 1) { i + 2 } else { i + 1 };
+        let before = match i.checked_sub(1) {
+            Some(b) if preposition(b) => b.checked_sub(1),
+            b => b,
+        };
+        weak_at(i)
+            && [before, Some(after)]
+                .into_iter()
+                .flatten()
+                .filter_map(|j| words.get(j))
+                .any(|w| consent_word(w))
+    }) || ((0..words.len()).any(weak_at) && persian_consent);
+    let negated = strong || bare_keyword || (0..words.len()).any(weak_at);
+    if negated {
+        let refusal = bare_keyword || (strong && about_consent) || (weak_about_consent && !engagement);
         return match positive {
-            Some("newsletter_signup") | None if about_consent || (strong_negation && bare) => "unsubscribe",
+            Some("newsletter_signup") | None if refusal => "unsubscribe",
+            _ if refusal && positive != Some("purchase") => "unsubscribe",
             _ => "other",
         };
     }
@@ -183,6 +204,65 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     }
     positive.unwrap_or("other")
 }
+
+/// Words of a consent a refusal is about (prefixes, then whole words).
+const CONSENT_PREFIXES: [&str; 14] = [
+    "subscri",
+    "newsletter",
+    "mailing",
+    "marketing",
+    "consent",
+    "communication",
+    "einwilligung",
+    "werbe",
+    "werbung",
+    "promo",
+    "email",
+    "mail",
+    "sms",
+    "message",
+];
+const CONSENT_WORDS: [&str; 6] = ["list", "contact", "calls", "call", "emails", "newsletters"];
+/// Refuse what they are said of, wherever it stands in the name.
+const STRONG_NEGATIONS: [&str; 16] = [
+    "stop",
+    "stopped",
+    "withdraw",
+    "withdrawn",
+    "withdrew",
+    "revoke",
+    "revoked",
+    "paused",
+    "pause",
+    "pausiert",
+    "abgesagt",
+    "gekündigt",
+    "kündigung",
+    "beendet",
+    "unsubscribed",
+    "quit",
+];
+const PREPOSITIONS: [&str; 9] = ["from", "of", "to", "for", "von", "aus", "از", "به", "the"];
+/// Refuse only the consent standing beside them.
+const WEAK_NEGATIONS: [&str; 17] = [
+    "no",
+    "not",
+    "never",
+    "nein",
+    "declined",
+    "decline",
+    "deleted",
+    "delete",
+    "nicht",
+    "off",
+    "denied",
+    "unopened",
+    "unread",
+    "unclicked",
+    "unviewed",
+    "unwatched",
+    "undelivered",
+];
 
 /// A message that did not arrive: a bounce, a failed or blocked delivery.
 fn is_failure(e: &EventText) -> bool {
@@ -198,19 +278,22 @@ fn is_failure(e: &EventText) -> bool {
 }
 
 fn is_refusal(e: &EventText) -> bool {
-    // Spam and abuse reports, not every name that mentions spam ("Signup (no spam)").
-    let spam_report = e.has(&[
-        "spam report",
-        "spam complaint",
-        "marked as spam",
-        "marked spam",
-        "reported spam",
-        "reported as spam",
-        "report spam",
-        "abuse report",
-        "reported abuse",
-    ]) || e.has_joined(&["spamreport", "spamcomplaint", "markedasspam"])
-        || matches!(e.spaced.trim(), "spam" | "abuse" | "complaint" | "complained");
+    // Spam and abuse reports and complaints, not every name that mentions spam ("Signup (no
+    // spam)"): a complaint or an abuse report in any wording, spam when someone marked,
+    // flagged or reported it.
+    let spam_report = e.word_starting(&["complain", "beschwerde"])
+        || e.word(&["abuse", "fbl"])
+        || e.has(&[
+            "spam report",
+            "spam complaint",
+            "as spam",
+            "marked spam",
+            "flagged spam",
+            "reported spam",
+            "report spam",
+        ])
+        || e.has_joined(&["spamreport", "spamcomplaint", "markedasspam"])
+        || e.spaced.trim() == "spam";
     spam_report
         || e.has(&[
             "unsub",
@@ -221,6 +304,7 @@ fn is_refusal(e: &EventText) -> bool {
             "do not email",
             "do not mail",
             "do not contact",
+            "do not call",
             "abmeld",
             "abgemeld",
             "abbestell",
@@ -235,6 +319,7 @@ fn is_refusal(e: &EventText) -> bool {
             "optout",
             "optedout",
             "donotcontact",
+            "donotcall",
             "donotemail",
             "donotmail",
             "unsubscri",
@@ -245,7 +330,7 @@ fn is_refusal(e: &EventText) -> bool {
 /// How many distinct event names a converter remembers the reading of.
 const EVENT_NAMES_CACHED: usize = 4096;
 /// What the report shows instead of an `other` value that is not an event name.
-const FREE_TEXT: &str = "(free text, not shown)";
+const FREE_TEXT: &str = "(free text or rare, not shown)";
 
 /// An event name, as tools write them ("user_engagement", "Webinar registered", «ثبت نام»): short,
 /// few words, no address and no long number. Anything else may be a note about a person.
@@ -256,11 +341,23 @@ fn looks_like_event_name(raw: &str) -> bool {
         digits = if c.is_numeric() { digits + 1 } else { 0 };
         longest_digits = longest_digits.max(digits);
     }
+    // "Call with Maryam", «تماس با مریم»: a preposition before a name.
+    let about_someone = raw.split_whitespace().any(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "with" | "to" | "for" | "from" | "by" | "mit" | "an" | "für" | "با" | "به" | "برای" | "از"
+        )
+    });
     raw.chars().count() <= 40
         && !raw.contains('@')
-        && longest_digits < 5
+        && longest_digits < 3
         && raw.split_whitespace().count() <= 4
+        && !about_someone
 }
+
+/// An `other` value is named in the report only when this many rows have it: an event name
+/// repeats, a note about one person rarely does.
+const OTHER_EVENT_MIN_ROWS: u64 = 3;
 
 /// The positive event a name speaks of, ignoring negations (those are [`normalize_event_type`]'s).
 fn positive_event(e: &EventText) -> Option<&'static str> {
@@ -542,14 +639,24 @@ impl Converter for ActivityConverter {
     }
 
     fn stats(&self) -> ConvertStats {
-        let mut other: Vec<EventCount> = self
-            .other_events
-            .iter()
-            .map(|(value, rows)| EventCount {
-                value: value.clone(),
-                rows: *rows,
-            })
-            .collect();
+        let mut hidden = 0;
+        let mut other: Vec<EventCount> = Vec::new();
+        for (value, &rows) in &self.other_events {
+            if rows >= OTHER_EVENT_MIN_ROWS && value != FREE_TEXT {
+                other.push(EventCount {
+                    value: value.clone(),
+                    rows,
+                });
+            } else {
+                hidden += rows;
+            }
+        }
+        if hidden > 0 {
+            other.push(EventCount {
+                value: FREE_TEXT.to_string(),
+                rows: hidden,
+            });
+        }
         other.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value)));
         other.truncate(OTHER_EVENTS_LISTED);
         ConvertStats {
@@ -721,6 +828,9 @@ mod tests {
         }
         for text in [
             "Email sent to ann@x.com",
+            "Call with Maryam",
+            "تماس با مریم احمدی",
+            "Call 0912 345 6789",
             "Call with Maryam Ahmadi about the renewal",
             "Invoice 100234 paid",
             "A note that is much longer than any event name would ever be",
@@ -734,6 +844,18 @@ mod tests {
     #[test]
     fn refusals_are_told_from_names_that_only_mention_a_negation() {
         for not_a_refusal in [
+            "Newsletter No. 12 opened",
+            "Newsletter no 5 clicked",
+            "خروج",
+            "Beendet",
+            "Abgesagt",
+            "Paused",
+            "غیرفعال",
+            "Newsletter not opened",
+            "Newsletter unopened",
+            "Newsletter nicht geöffnet",
+            "Newsletter nicht zugestellt",
+            "Signup not confirmed",
             "Newsletter signup (no spam)",
             "Subscribe - we never spam",
             "Signup form - no credit card",
@@ -753,6 +875,35 @@ mod tests {
             assert_ne!(n(not_a_refusal), "unsubscribe", "{not_a_refusal}");
         }
         for refusal in [
+            "email.complained",
+            "Marked Email as Spam",
+            "Email complaint",
+            "complaint_received",
+            "Flagged as spam",
+            "Email reported as abuse",
+            "No newsletter",
+            "Newsletter: no",
+            "No marketing",
+            "No emails",
+            "No SMS",
+            "Never email",
+            "Email marketing: no",
+            "Marketing consent: no",
+            "Email declined",
+            "Promo emails declined",
+            "Stop promotions",
+            "Promotions stopped",
+            "Keine E-Mails mehr",
+            "Email removed",
+            "Contact removed",
+            "عدم ارسال ایمیل",
+            "حذف ایمیل",
+            "Newsletter: nein",
+            "Einwilligung entzogen",
+            "Subscription deactivated",
+            "Do not call",
+            "Newsletter pausiert",
+            "Newsletter deactivated",
             "خروج از خبرنامه",
             "غیرفعال کردن خبرنامه",
             "Subscriber deleted",

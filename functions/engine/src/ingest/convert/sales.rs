@@ -271,7 +271,10 @@ pub fn names_returns(name: &str) -> bool {
         .map(|w| Key::new(w).map(|k| k.as_str().to_string()).unwrap_or_default())
         .collect();
     let words = match words.first().map(String::as_str) {
-        Some("sales" | "sale" | "customer" | "customers") => &words[1..],
+        Some(
+            "sales" | "sale" | "customer" | "customers" | "order" | "orders" | "shopify" | "woocommerce"
+            | "فاکتور" | "invoice",
+        ) => &words[1..],
         _ => &words[..],
     };
     let word = |i: usize| words.get(i).map_or("", String::as_str);
@@ -280,6 +283,8 @@ pub fn names_returns(name: &str) -> bool {
             words[..n].concat().as_str(),
             "returns"
                 | "refunds"
+                | "creditnote"
+                | "creditnotes"
                 | "retouren"
                 | "rücksendungen"
                 | "erstattungen"
@@ -293,46 +298,60 @@ pub fn names_returns(name: &str) -> bool {
         )
     });
     // "Sales Return", "Return orders", "Returned items", «برگشت کالا»: a return of something.
-    let of_goods = || {
-        matches!(word(0), "return" | "returned" | "برگشت" | "برگشتی")
-            && (name_has_sales_prefix(name)
-                || matches!(
-                    word(1),
-                    "order"
-                        | "orders"
-                        | "item"
-                        | "items"
-                        | "goods"
-                        | "products"
-                        | "register"
-                        | "voucher"
-                        | "vouchers"
-                        | "note"
-                        | "notes"
-                        | "merchandise"
-                        | "کالا"
-                        | "کالاها"
-                        | "اجناس"
-                        | "سفارش"
-                ))
+    let goods = |w: &str| {
+        matches!(
+            w,
+            "order"
+                | "orders"
+                | "item"
+                | "items"
+                | "goods"
+                | "products"
+                | "register"
+                | "voucher"
+                | "vouchers"
+                | "note"
+                | "notes"
+                | "merchandise"
+                | "کالا"
+                | "کالاها"
+                | "اجناس"
+                | "سفارش"
+                | "سفارشات"
+                | "فروش"
+        )
     };
-    let leading = noun.or_else(|| of_goods().then_some(2.min(words.len())));
+    let return_word = matches!(word(0), "return" | "returned" | "برگشت" | "برگشتی");
+    let of_goods = if return_word && goods(word(1)) {
+        Some(2)
+    } else if return_word && name_has_sales_prefix(name) {
+        Some(1)
+    } else {
+        None
+    };
+    let leading = noun.or(of_goods);
     leading.is_some_and(|n| {
-        // Only what follows a conjunction is a second kind of row ("Returns and orders").
-        !words[n..].windows(2).any(|w| {
-            matches!(w[0].as_str(), "and" | "und" | "و" | "plus")
-                && matches!(
-                    w[1].as_str(),
-                    "order"
-                        | "orders"
-                        | "sales"
-                        | "sale"
-                        | "bestellungen"
-                        | "فروش"
-                        | "سفارش"
-                        | "سفارشات"
-                        | "سفارشها"
-                )
+        // A later word naming orders or sales is a second kind of row ("Returns & Orders",
+        // "Returns by order", "Returns 2023 sales"), and rates, policies and statuses are
+        // reports about returns, not lists of them.
+        !words[n..].iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "order"
+                    | "orders"
+                    | "sales"
+                    | "sale"
+                    | "bestellungen"
+                    | "exchanges"
+                    | "فروش"
+                    | "سفارش"
+                    | "سفارشات"
+                    | "سفارشها"
+                    | "rate"
+                    | "rates"
+                    | "policy"
+                    | "status"
+            )
         })
     })
 }
@@ -684,6 +703,14 @@ mod tests {
             "Return orders",
             "Returned items",
             "برگشت کالا",
+            "Order returns.csv",
+            "order_returns_export.csv",
+            "Order Refunds",
+            "برگشت فروش",
+            "فاکتور برگشت از فروش",
+            "برگشت سفارشات",
+            "Credit Note Register",
+            "shopify_returns.csv",
             "Sales Returns",
             "Customer returns March",
             "Refunds Q3",
@@ -701,6 +728,15 @@ mod tests {
             "sales_and_returns.csv",
             "Orders 2023 (incl. returns)",
             "Returns and orders.xlsx",
+            "Returns & Orders.xlsx",
+            "returns-orders-export.csv",
+            "Returns - Sales 2023.csv",
+            "Returns by order",
+            "Refunds per order.csv",
+            "Sales return (Q1) orders",
+            "Sales Return Rate",
+            "Customer Return Policy",
+            "Return Order Status",
             "Return ticket sales.csv",
             "Return tickets",
             "Refunded orders",
