@@ -19,11 +19,21 @@ fn ingest(rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir)
 }
 
 fn ingest_path(path: &Path, rel: &str, opts: &IngestOptions) -> (IngestOutcome, tempfile::TempDir) {
+    ingest_upload(path, "sales", rel, opts)
+}
+
+/// Ingests `path` as an upload to `incoming/<folder>/`, checking that its rows reconcile.
+fn ingest_upload(
+    path: &Path,
+    folder: &str,
+    rel: &str,
+    opts: &IngestOptions,
+) -> (IngestOutcome, tempfile::TempDir) {
     let size = std::fs::metadata(path).unwrap().len();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let src = SourceRef {
         bucket: None,
-        key: format!("incoming/sales/{name}"),
+        key: format!("incoming/{folder}/{name}"),
         etag: Some("e".into()),
         version_id: None,
         size,
@@ -94,10 +104,15 @@ fn floats(b: &[RecordBatch], col: &str) -> Vec<f64> {
 }
 
 fn times(b: &[RecordBatch]) -> Vec<String> {
+    timestamps(b, "order_ts")
+}
+
+/// A timestamp column's values as RFC 3339 text.
+fn timestamps(b: &[RecordBatch], col: &str) -> Vec<String> {
     b.iter()
         .flat_map(|b| {
             let a = b
-                .column_by_name("order_ts")
+                .column_by_name(col)
                 .unwrap()
                 .as_primitive::<TimestampMicrosecondType>()
                 .clone();
@@ -1004,40 +1019,12 @@ fn ingest_activity(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
-    let src = SourceRef {
-        bucket: None,
-        key: format!("incoming/activity/{name}"),
-        etag: Some("e".into()),
-        version_id: None,
-        size: text.len() as u64,
-    };
-    let staging = tempfile::tempdir().unwrap();
     let opts = IngestOptions {
         dataset: Some(Dataset::Activity),
         mapping,
         ..Default::default()
     };
-    let out = ingest_file(&path, src, &opts, staging.path()).unwrap();
-    let r = &out.report.rows;
-    assert_eq!(r.read, r.written + r.rejected, "{name}: rows must reconcile");
-    drop(dir);
-    (out, staging)
-}
-
-fn event_times(b: &[RecordBatch]) -> Vec<String> {
-    b.iter()
-        .flat_map(|b| {
-            let a = b
-                .column_by_name("event_ts")
-                .unwrap()
-                .as_primitive::<TimestampMicrosecondType>()
-                .clone();
-            a.values()
-                .iter()
-                .map(|v| chrono::DateTime::from_timestamp_micros(*v).unwrap().to_rfc3339())
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    ingest_upload(&path, "activity", name, &opts)
 }
 
 /// GA4's BigQuery export counts `event_timestamp` in microseconds; other pipelines write
@@ -1068,7 +1055,7 @@ fn ga4_microsecond_and_nanosecond_timestamps() {
         );
         assert_eq!(r.parsing.as_ref().unwrap().date_format, unit);
         assert_eq!(
-            event_times(&batches(&out)),
+            timestamps(&batches(&out), "event_ts"),
             [
                 "2024-06-20T10:00:00.000007+00:00",
                 "2024-06-20T10:01:01.000007+00:00"
@@ -1098,7 +1085,7 @@ fn an_export_of_one_kind_of_event_needs_no_event_column() {
     assert_eq!(strings(&b, "event_type"), [Some("unsubscribe".to_string())]);
     assert_eq!(strings(&b, "event_raw"), [None]);
     assert_eq!(strings(&b, "contact_id"), [Some("f006@shop.example".to_string())]);
-    assert_eq!(event_times(&b), ["2024-06-21T09:00:00+00:00"]);
+    assert_eq!(timestamps(&b, "event_ts"), ["2024-06-21T09:00:00+00:00"]);
     let json = serde_json::to_value(r).unwrap();
     assert_eq!(
         json["mapping"]["implied_event_type"],
@@ -1124,7 +1111,7 @@ fn an_export_of_one_kind_of_event_needs_no_event_column() {
         strings(&b, "page")[0].as_deref(),
         Some("https://shop.example/quote")
     );
-    assert_eq!(event_times(&b)[0], "2024-06-18T14:23:00+00:00");
+    assert_eq!(timestamps(&b, "event_ts")[0], "2024-06-18T14:23:00+00:00");
 
     let (out, _s) = ingest_activity(
         "cfdb7-contact-form-1.csv",

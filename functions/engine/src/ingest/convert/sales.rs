@@ -270,6 +270,11 @@ pub fn names_returns(name: &str) -> bool {
         .filter(|w| !w.is_empty())
         .map(|w| Key::new(w).map(|k| k.as_str().to_string()).unwrap_or_default())
         .collect();
+    // A bare "Return" after "Sales" or "Customer" is a returns list ("Sales Return.xlsx").
+    let sales_prefix = matches!(
+        words.first().map(String::as_str),
+        Some("sales" | "sale" | "customer" | "customers")
+    );
     let words = match words.first().map(String::as_str) {
         Some(
             "sales" | "sale" | "customer" | "customers" | "order" | "orders" | "shopify" | "woocommerce"
@@ -324,7 +329,7 @@ pub fn names_returns(name: &str) -> bool {
     let return_word = matches!(word(0), "return" | "returned" | "برگشت" | "برگشتی");
     let of_goods = if return_word && goods(word(1)) {
         Some(2)
-    } else if return_word && name_has_sales_prefix(name) {
+    } else if return_word && sales_prefix {
         Some(1)
     } else {
         None
@@ -354,15 +359,6 @@ pub fn names_returns(name: &str) -> bool {
             )
         })
     })
-}
-
-/// Whether a name starts with "sales" or "customer" (a bare "Return" after it is a returns list:
-/// "Sales Return.xlsx").
-fn name_has_sales_prefix(name: &str) -> bool {
-    name.split(|c: char| !c.is_alphabetic())
-        .find(|w| !w.is_empty())
-        .and_then(Key::new)
-        .is_some_and(|k| matches!(k.as_str(), "sales" | "sale" | "customer" | "customers"))
 }
 
 /// The canonical status of a whole cell, by its vocabulary key.
