@@ -30,7 +30,8 @@ impl std::fmt::Debug for PseudonymKey {
 
 pub(super) struct LeadRow {
     pub score: LeadScore,
-    pub fit: f64,
+    /// `None` (and no grade) when the ideal group is withheld.
+    pub fit: Option<f64>,
     pub grade: String,
 }
 
@@ -192,19 +193,22 @@ pub(super) fn build<'a>(
     }
 
     // Each fit depends on that customer alone: computed on all cores.
-    let computed: Vec<(f64, String)> = super::par::map_range(n, |i| {
-        let f = match icp.buyer_fit(r, i) {
-            Some(f) => f,
+    let computed: Vec<Option<(f64, String)>> = super::par::map_range(n, |i| {
+        let f = match r.customers[i].behaviour {
+            Some(_) => icp.buyer_fit(r, i),
             None => icp.customer_fit(i, lead_of[i].map(|k| engagement(&scores[k], cfg))),
         };
-        (f.fit, f.reasons)
+        f.map(|f| (f.fit, f.reasons))
     });
     let mut fits = Vec::with_capacity(n);
     let mut ideal = Vec::with_capacity(n + scores.len());
-    for ((i, c), (fit, reasons)) in r.customers.iter().enumerate().zip(computed) {
-        fits.push(c.returns_only.is_none().then_some(fit));
+    for ((i, c), fit) in r.customers.iter().enumerate().zip(computed) {
         // Someone seen only on returns is neither a prospect nor a look-alike of the best.
-        if !opted_out[i] && c.returns_only.is_none() {
+        let fit = fit.filter(|_| c.returns_only.is_none());
+        fits.push(fit.as_ref().map(|f| f.0));
+        if let Some((fit, reasons)) = fit
+            && !opted_out[i]
+        {
             ideal.push(IdealRow {
                 id: Cow::Borrowed(r.ids.name(c.idx)),
                 email: r.email(c).map(Cow::Borrowed),
@@ -242,25 +246,25 @@ pub(super) fn build<'a>(
         // how engaged they are, so the letter takes the fit without engagement (a buyer's fit
         // has none); ideal_customers.csv ranks people without purchases with it added.
         let profile_fit = match m {
-            // Every buyer has a fit; only customers seen just on returns have none.
-            Some(i) if r.customers[i].behaviour.is_some() => fits[i].unwrap_or_default(),
-            Some(i) => icp.customer_fit(i, None).fit,
+            Some(i) if r.customers[i].behaviour.is_some() => fits[i],
+            Some(i) => icp.customer_fit(i, None).map(|f| f.fit),
             None => {
-                let f = icp.lead_fit(s.job_title.as_deref(), Some(engagement(&s, cfg)));
-                ideal.push(IdealRow {
-                    id: Cow::Owned(s.contact.clone()),
-                    email: s.email.clone().map(Cow::Owned),
-                    kind: "lead",
-                    fit: f.fit,
-                    reasons: f.reasons,
-                    segment: "",
-                    stage: "",
-                });
-                icp.lead_fit(s.job_title.as_deref(), None).fit
+                if let Some(f) = icp.lead_fit(s.job_title.as_deref(), Some(engagement(&s, cfg))) {
+                    ideal.push(IdealRow {
+                        id: Cow::Owned(s.contact.clone()),
+                        email: s.email.clone().map(Cow::Owned),
+                        kind: "lead",
+                        fit: f.fit,
+                        reasons: f.reasons,
+                        segment: "",
+                        stage: "",
+                    });
+                }
+                icp.lead_fit(s.job_title.as_deref(), None).map(|f| f.fit)
             }
         };
         lead_rows.push(LeadRow {
-            grade: leads::grade(profile_fit, s.band),
+            grade: profile_fit.map_or_else(String::new, |f| leads::grade(f, s.band)),
             fit: profile_fit,
             score: s,
         });
@@ -347,7 +351,7 @@ pub(super) fn write_lead_scores(
                 s.job_title.as_deref().unwrap_or_default(),
                 &fixed(s.score, 2),
                 s.band.as_str(),
-                &fixed(l.fit, 1),
+                &l.fit.map_or_else(String::new, |f| fixed(f, 1)),
                 &l.grade,
                 &s.contributions_text(),
                 &last,

@@ -60,11 +60,18 @@ pub(super) struct Behaviour {
     pub avg_order_value: f64,
     pub tenure_days: f64,
     pub days_between_orders: Option<f64>,
+    /// The median of the positive gaps between consecutive orders: what lifecycle stages compare
+    /// the recency with. One long pause raises the mean gap (`days_between_orders`) enough to
+    /// keep a weekly buyer who stopped a month ago "active".
+    pub usual_gap_days: Option<f64>,
     pub items_per_order: f64,
     pub multi_item_share: f64,
+    /// Orders with at least two distinct lines: group shares are taken over orders from these.
+    pub multi_orders: u32,
     pub return_rate: f64,
-    pub weekday: usize,
-    pub hour_band: usize,
+    /// The weekday and hour band of more orders than any other; `None` when two tie.
+    pub weekday: Option<usize>,
+    pub hour_band: Option<usize>,
     pub country: Option<u32>,
     pub city: Option<u32>,
     pub distinct_products: u32,
@@ -145,15 +152,13 @@ fn mode_by_name(values: &mut [u32], names: &Interner) -> Option<u32> {
     best.map(|(_, v)| v)
 }
 
-/// First index holding the maximum: ties go to the earlier weekday / hour band.
-fn argmax(counts: &[u32]) -> usize {
-    let mut best = 0;
-    for (i, &c) in counts.iter().enumerate() {
-        if c > counts[best] {
-            best = i;
-        }
-    }
-    best
+/// The index holding more than any other, or `None` on a tie: a customer with one Monday and one
+/// Friday order has no preferred day, and breaking the tie by position made Mondays and 08–12
+/// look preferred by everyone with two orders.
+pub(super) fn unique_mode(counts: &[u32]) -> Option<usize> {
+    let best = (0..counts.len()).max_by_key(|&i| counts[i])?;
+    let ties = counts.iter().filter(|&&c| c == counts[best]).count();
+    (counts[best] > 0 && ties == 1).then_some(best)
 }
 
 fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clock) -> Behaviour {
@@ -170,6 +175,13 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         weekdays[t.weekday().num_days_from_monday() as usize] += 1;
         bands[hour_band(t.hour())] += 1;
     }
+    // Orders at one instant (a split checkout) give a zero gap, which says nothing about the rhythm.
+    let mut gaps: Vec<f64> = orders
+        .windows(2)
+        .map(|w| (w[1].ts - w[0].ts) as f64 / MICROS_PER_DAY)
+        .filter(|&g| g > 0.0)
+        .collect();
+    let usual_gap_days = median(&mut gaps);
     let mut scratch: Vec<u32> = orders.iter().map(|o| o.country).filter(|&v| v != NONE).collect();
     let country = mode_by_name(&mut scratch, places);
     scratch.clear();
@@ -196,17 +208,28 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         avg_order_value: gross / n as f64,
         tenure_days: days(clock.cutoff - first),
         days_between_orders: (n >= 2).then(|| days(last - first) / (n - 1) as f64),
+        usual_gap_days,
         items_per_order: units / n as f64,
         multi_item_share: multi as f64 / n as f64,
+        multi_orders: multi as u32,
         return_rate,
-        weekday: argmax(&weekdays),
-        hour_band: argmax(&bands),
+        weekday: unique_mode(&weekdays),
+        hour_band: unique_mode(&bands),
         country,
         city,
         distinct_products: sales.distinct_products[c],
         first_day: epoch_days(local(clock.tz, first).date_naive()),
         last_day: epoch_days(local(clock.tz, last).date_naive()),
     }
+}
+
+/// The share of a group's orders that have at least two distinct lines: over orders, as the
+/// return rate is over value, so a customer with 40 orders weighs 40 times one with one order.
+pub(super) fn multi_order_share<'a>(buyers: impl Iterator<Item = &'a Behaviour>) -> Option<f64> {
+    let (multi, orders) = buyers.fold((0u64, 0u64), |(m, n), b| {
+        (m + u64::from(b.multi_orders), n + u64::from(b.frequency))
+    });
+    (orders > 0).then(|| multi as f64 / orders as f64)
 }
 
 /// Customers with purchases plus known customers without any (prospects, and ids seen only on
@@ -317,8 +340,7 @@ pub(super) fn score_rfm(customers: &mut [Customer], rules: &[RfmRule]) {
 pub(super) fn assign_stages(customers: &mut [Customer], p: &SegmentParams) -> Option<f64> {
     let mut gaps: Vec<f64> = customers
         .iter()
-        .filter_map(|c| c.behaviour.as_ref()?.days_between_orders)
-        .filter(|g| *g > 0.0)
+        .filter_map(|c| c.behaviour.as_ref()?.usual_gap_days)
         .collect();
     let median_gap = median(&mut gaps);
     for c in customers.iter_mut() {
@@ -329,8 +351,7 @@ pub(super) fn assign_stages(customers: &mut [Customer], p: &SegmentParams) -> Op
             Some(b) if b.recency_days > f64::from(p.lapsed_days) => Stage::Lapsed,
             Some(b) if b.tenure_days <= f64::from(p.new_days) => Stage::New,
             Some(b) => {
-                // Orders at one instant give a zero gap, which says nothing about the rhythm.
-                let expected = b.days_between_orders.filter(|g| *g > 0.0).or(median_gap);
+                let expected = b.usual_gap_days.or(median_gap);
                 match expected {
                     Some(g) if b.recency_days > p.at_risk_factor * g => Stage::AtRisk,
                     _ => Stage::Active,

@@ -30,6 +30,10 @@ pub enum IdealRule {
 pub(super) const ICP_JSON: &str = "ideal_customer_profile.json";
 pub(super) const ICP_MD: &str = "ideal_customer_profile.md";
 
+/// The negative-value group's name: most of its members still bring in some revenue, so it says
+/// what they do rather than "customers who cost you money".
+const NEGATIVE_HEADING: &str = "Frequent returners and customers with no net revenue";
+
 /// Return rate from which a customer belongs to the negative-value profile.
 pub(super) const NEGATIVE_RETURN_RATE: f64 = 0.3;
 /// Lifts outside [LIFT_LOW, LIFT_HIGH] are highlighted (1 / 1.3 ≈ 0.77).
@@ -104,7 +108,7 @@ pub(super) fn pattern_label(cell: usize) -> String {
 /// Per-order facts the customer features do not keep.
 pub(super) struct OrderFacts {
     /// Per customer (index as in `Report::customers`): the weekday × hour-band cell
-    /// (weekday × 5 + band, in the run's time zone) of most orders; ties go to the earliest cell.
+    /// (weekday × 5 + band, in the run's time zone) of more orders than any other; `None` on a tie.
     pub pattern: Vec<Option<usize>>,
     values: Vec<f64>,
     span: Vec<(usize, usize)>,
@@ -139,13 +143,7 @@ pub(super) fn order_facts(sales: &SalesData, customers: &[Customer], tz: Tz) -> 
                 cells[t.weekday().num_days_from_monday() as usize * 5
                     + super::features::hour_band(t.hour())] += 1;
             }
-            let mut best = 0;
-            for (c, &k) in cells.iter().enumerate() {
-                if k > cells[best] {
-                    best = c;
-                }
-            }
-            pattern[p] = Some(best);
+            pattern[p] = super::features::unique_mode(&cells);
             span[p] = (start, end);
         }
         start = end;
@@ -438,10 +436,18 @@ type TraitScore = (f64, Option<String>);
 pub(super) struct Scoring {
     /// Per dimension, per value index: `None` for values too rare to say anything.
     per_value: Vec<Vec<Option<TraitScore>>>,
+    /// The log-odds of someone of whom nothing is known: the ideal group's share of purchasers.
+    prior: f64,
 }
 
 impl Scoring {
-    fn new(lifts: &Lifts, values: &TraitValues, display: &BTreeMap<String, String>) -> Scoring {
+    fn new(
+        lifts: &Lifts,
+        values: &TraitValues,
+        display: &BTreeMap<String, String>,
+        ideal_share: f64,
+    ) -> Scoring {
+        let p = ideal_share.clamp(0.01, 0.99);
         let per_value = (0..N_DIMS)
             .map(|d| {
                 (0..values.0[d].len() as u32)
@@ -452,21 +458,29 @@ impl Scoring {
                     .collect()
             })
             .collect();
-        Scoring { per_value }
+        Scoring {
+            per_value,
+            prior: (p / (1.0 - p)).ln(),
+        }
     }
 
-    /// Fit = 100 × logistic(Σ clipped ln lift of the person's traits + engagement): a fixed
-    /// transform, so a score means the same whoever else is scored. Reasons: the three largest
+    /// Fit = 100 × logistic(prior + (Σ clipped ln lift of the person's traits + engagement) / √n)
+    /// over the n terms known: a fixed transform, so a score means the same whoever else is
+    /// scored. With nothing known it is the ideal group's share of purchasers, not an even 50
+    /// that put empty records above real customers. The √n keeps thirteen correlated traits
+    /// (spend, order count, recency and tenure move together) from adding up as thirteen pieces
+    /// of evidence, which pinned most customers at 0.0 or 100.0. Reasons: the three largest
     /// contributions that raise the fit (traits that lower it count in the fit but are not
     /// reasons for it).
     fn fit(&self, traits: &Traits, engagement: Option<(f64, String)>) -> Fit {
-        let mut raw = 0.0;
+        let (mut raw, mut terms) = (0.0, 0usize);
         let mut parts: Vec<(f64, &str)> = Vec::with_capacity(N_DIMS + 1);
         for (d, v) in traits.iter().enumerate() {
             if let &Some(v) = v
                 && let Some((c, phrase)) = &self.per_value[d][v as usize]
             {
                 raw += c;
+                terms += 1;
                 if let Some(phrase) = phrase {
                     parts.push((*c, phrase));
                 }
@@ -474,6 +488,7 @@ impl Scoring {
         }
         if let Some((c, e)) = &engagement {
             raw += c;
+            terms += 1;
             // Engagement is a reason by the rule for traits: when, as a factor on the odds, it
             // would show above ×1.0. Not for a negative score (an unsubscribe), nor for a few
             // page views that barely move the fit.
@@ -481,7 +496,13 @@ impl Scoring {
                 parts.push((*c, e));
             }
         }
-        let fit = round(100.0 / (1.0 + (-raw).exp()), 1);
+        let x = self.prior
+            + if terms == 0 {
+                0.0
+            } else {
+                raw / (terms as f64).sqrt()
+            };
+        let fit = round(100.0 / (1.0 + (-x).exp()), 1);
         // Largest effect first; the phrase breaks ties so the order never depends on the input order.
         parts.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         let mut reasons = String::new();
@@ -512,7 +533,9 @@ pub(super) struct Icp {
     pub negative: Vec<bool>,
     traits: Vec<Traits>,
     values: TraitValues,
-    scoring: Scoring,
+    /// `None` when the ideal group is withheld: the fit is made of the group's lifts, so scores
+    /// and reasons would publish what the profile withholds.
+    scoring: Option<Scoring>,
     pub json: Value,
     pub markdown: String,
 }
@@ -520,25 +543,23 @@ pub(super) struct Icp {
 impl Icp {
     /// Fits of purchasers (from their traits alone); `None` for the others.
     pub(super) fn buyer_fit(&self, r: &Report, i: usize) -> Option<Fit> {
-        r.customers[i]
-            .behaviour
-            .as_ref()
-            .map(|_| self.scoring.fit(&self.traits[i], None))
+        r.customers[i].behaviour.as_ref()?;
+        Some(self.scoring.as_ref()?.fit(&self.traits[i], None))
     }
 
     /// Fit of customer `i`, with the engagement of the lead they also are.
-    pub(super) fn customer_fit(&self, i: usize, engagement: Option<(f64, String)>) -> Fit {
-        self.scoring.fit(&self.traits[i], engagement)
+    pub(super) fn customer_fit(&self, i: usize, engagement: Option<(f64, String)>) -> Option<Fit> {
+        Some(self.scoring.as_ref()?.fit(&self.traits[i], engagement))
     }
 
     /// Fit of a lead known only from activity: the job title and the engagement.
-    pub(super) fn lead_fit(&self, job_title: Option<&str>, engagement: Option<(f64, String)>) -> Fit {
+    pub(super) fn lead_fit(&self, job_title: Option<&str>, engagement: Option<(f64, String)>) -> Option<Fit> {
         let mut t: Traits = Default::default();
         // A title no customer holds has no lift to contribute.
         t[JOB_TITLE] = job_title
             .and_then(job_key)
             .and_then(|k| self.values.0[JOB_TITLE].get(&k));
-        self.scoring.fit(&t, engagement)
+        Some(self.scoring.as_ref()?.fit(&t, engagement))
     }
 }
 
@@ -658,7 +679,6 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     let median_order = median(&mut orders);
     let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
     let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
-    let n = set.len().max(1) as f64;
     vec![
         ("min_order_value", min_order, 2),
         ("median_order_value", median_order, 2),
@@ -679,7 +699,7 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
         ),
         (
             "multi_item_share",
-            Some(set.iter().map(|&i| b(i).multi_item_share).sum::<f64>() / n),
+            super::features::multi_order_share(set.iter().map(|&i| b(i))),
             3,
         ),
     ]
@@ -714,6 +734,21 @@ const FIGURE_TEXT: [(&str, &str); 10] = [
 /// (dimension, value, group customers, base customers, group share, base share, lift, highlighted)
 type TraitRow = (usize, String, usize, usize, f64, f64, f64, bool);
 
+/// Whether a group of `members` among `base` purchasers is too small to describe. The group is
+/// compared with all purchasers, so when all but a few are in it, each figure and trait count
+/// beside the base's gives away those few (the largest order outside the group is the base's
+/// largest; a trait 23 customers have against 15 in the group is held by all 8 outside it).
+fn withheld(members: usize, base: usize, min_group: usize) -> bool {
+    let rest = base.saturating_sub(members);
+    members < min_group.max(1) || (rest > 0 && rest < min_group)
+}
+
+/// Whether a count may be published beside others it can be subtracted from: none, or at least
+/// the minimum group size.
+fn publishable(count: usize, min_group: usize) -> bool {
+    count == 0 || count >= min_group.max(1)
+}
+
 /// One group's JSON and Markdown section.
 #[allow(clippy::too_many_arguments)]
 fn describe_group(
@@ -728,12 +763,8 @@ fn describe_group(
     who: &str,
 ) -> (Value, String) {
     let m = r.params.min_group_size;
-    // The group is compared with all purchasers: when all but a few are in it, each figure and
-    // trait count beside the base's gives away those few (the largest order outside the group
-    // is the base's largest; a trait 23 customers have against 15 in the group is held by all 8
-    // outside it).
     let rest = base.len().saturating_sub(members.len());
-    let hide = members.len() < m.max(1) || (rest > 0 && rest < m);
+    let hide = withheld(members.len(), base.len(), m);
     let mut md = String::new();
     let share = if base.is_empty() {
         0.0
@@ -811,14 +842,37 @@ fn describe_group(
     let mut rows: Vec<TraitRow> = Vec::new();
     let mut suppressed_values = 0usize;
     for d in 0..N_DIMS {
+        let mut candidates = Vec::new();
         for v in values.sorted(d) {
             let Some((g, b, sg, sb, lift)) = own.raw(d, v) else {
                 continue;
             };
-            if g < m.max(1) || b < m.max(1) {
+            // Also the customers outside the group who hold the value: "12 with this title, 10 of
+            // them in the group" says the other 2 are not.
+            if g < m.max(1) || b < m.max(1) || !publishable(b - g, m) {
                 suppressed_values += 1;
                 continue;
             }
+            candidates.push((v, g, b, sg, sb, lift));
+        }
+        // What the shown values leave over is known by subtraction from the group and base sizes:
+        // Germany at 40 of a group of 43 and 265 of 268 purchasers says that the 3 others are all
+        // in the group. Values are withheld, smallest first, until what is left over is no such
+        // small group.
+        let (gk, bk) = own.known[d];
+        loop {
+            let (sg, sb) = candidates.iter().fold((0, 0), |(g, b), c| (g + c.1, b + c.2));
+            let (hidden_g, hidden_b) = (gk - sg, bk - sb);
+            if publishable(hidden_g, m) && publishable(hidden_b, m) && publishable(hidden_b - hidden_g, m) {
+                break;
+            }
+            let Some(smallest) = (0..candidates.len()).min_by_key(|&i| candidates[i].2) else {
+                break;
+            };
+            candidates.remove(smallest);
+            suppressed_values += 1;
+        }
+        for (v, g, b, sg, sb, lift) in candidates {
             let highlight = lift >= LIFT_HIGH || lift <= LIFT_LOW;
             let shown = shown(values, display, d, v).to_string();
             rows.push((d, shown, g, b, sg, sb, lift, highlight));
@@ -875,7 +929,7 @@ fn describe_group(
     md.push_str(&table);
     if suppressed_values > 0 {
         md.push_str(&format!(
-            "\n{suppressed_values} trait values held by fewer than {m} customers (in the group or overall) are not shown.\n"
+            "\n{suppressed_values} trait values are not shown: fewer than {m} customers hold them (in the group, outside it or overall), or their counts would give away such a small group.\n"
         ));
     }
     let json = json!({
@@ -953,7 +1007,10 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
         // The fit's lift table, the base figures and the two group descriptions are independent
         // passes over all purchasers: side by side.
         let lifts = Lifts::new(&traits, &values, &buyers, &ideal, p.min_group_size);
-        let scoring = Scoring::new(&lifts, &values, &job_display);
+        let scoring = (!withheld(ideal_members.len(), buyers.len(), p.min_group_size)).then(|| {
+            let share = ideal_members.len() as f64 / buyers.len().max(1) as f64;
+            Scoring::new(&lifts, &values, &job_display, share)
+        });
         let base_stats = super::par::join(base_stats);
         let describe = |members: &[usize], who: &str| {
             describe_group(
@@ -969,7 +1026,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
             )
         };
         let ((ideal_json, ideal_md), (neg_json, neg_md)) = std::thread::scope(|s| {
-            let negative = s.spawn(|| describe(&negative_members, "Customers who cost you money"));
+            let negative = s.spawn(|| describe(&negative_members, NEGATIVE_HEADING));
             let ideal = describe(&ideal_members, "Your best customers");
             (ideal, super::par::join(negative))
         });
@@ -990,7 +1047,23 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                 "profile": neg_json,
             },
             "products": { "available": false, "note": products_note },
+            // The fit of `ideal_customers.csv`, `customers.csv` and `lead_scores.csv`.
+            "fit": {
+                "published": scoring.is_some(),
+                "nothing_known": scoring.as_ref().map(|sc| round(100.0 / (1.0 + (-sc.prior).exp()), 1)),
+            },
         });
+        let ranking_note = match &scoring {
+            Some(sc) => format!(
+                "`ideal_customers.csv` ranks every customer, prospect and lead with marketing consent by how much \
+                 they resemble your best customers (fit 0–100; someone of whom nothing is known scores {:.1}, the \
+                 best customers' share of all customers).",
+                100.0 / (1.0 + (-sc.prior).exp())
+            ),
+            None => "`ideal_customers.csv` is empty and no fit is given in `customers.csv` or `lead_scores.csv`: the \
+                     fit is built from your best customers' traits, which are not shown here."
+                .to_string(),
+        };
         let markdown = format!(
             "# Ideal customer profile ({as_of})\n\n\
          ## Who counts as an ideal customer\n\n{rule_text}\n\n\
@@ -998,14 +1071,14 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
          (or at most {lo}× as often), with at least {m} customers behind it; a median is called out when it \
          differs by at least {md:.0}%. Weekdays and hours are in {tz}. {money}\n\n\
          ## Your best customers\n\n{ideal_md}\n\
-         ## Customers who cost you money\n\n\
+         ## {NEGATIVE_HEADING}\n\n\
          Customers whose returns and refunds cancel their purchases (net revenue 0 or below) or who return at \
-         least {neg:.0}% of what they buy.\n\n{neg_md}\n\
+         least {neg:.0}% of what they buy: most still bring in some revenue, but less than their orders \
+         suggest.\n\n{neg_md}\n\
          ## Notes\n\n\
          - Figures over fewer than {m} customers are never shown.\n\
          - {products_note}\n\
-         - `ideal_customers.csv` ranks every customer, prospect and lead with marketing consent by how much they \
-         resemble your best customers (fit 0–100).\n",
+         - {ranking_note}\n",
             as_of = p.as_of,
             hi = LIFT_HIGH,
             lo = LIFT_LOW,

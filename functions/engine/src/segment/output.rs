@@ -418,8 +418,8 @@ fn customers_batch(
         items.append_option(b.map(|b| b.items_per_order));
         multi.append_option(b.map(|b| b.multi_item_share));
         ret.append_option(b.map(|b| b.return_rate));
-        weekday.append_option(b.map(|b| WEEKDAYS[b.weekday]));
-        band.append_option(b.map(|b| HOUR_BANDS[b.hour_band]));
+        weekday.append_option(b.and_then(|b| b.weekday).map(|d| WEEKDAYS[d]));
+        band.append_option(b.and_then(|b| b.hour_band).map(|h| HOUR_BANDS[h]));
         country.append_option(row.main_country);
         city.append_option(row.main_city);
         products.append_option(b.map(|b| i64::from(b.distinct_products)));
@@ -574,8 +574,8 @@ pub(super) fn write_customers_csv(r: &Report, path: &Path) -> Result<(), Segment
         f.fixed(b.map(|b| b.items_per_order), 2);
         f.fixed(b.map(|b| b.multi_item_share), 3);
         f.fixed(b.map(|b| b.return_rate), 3);
-        f.text(b.map(|b| WEEKDAYS[b.weekday]));
-        f.text(b.map(|b| HOUR_BANDS[b.hour_band]));
+        f.text(b.and_then(|b| b.weekday).map(|d| WEEKDAYS[d]));
+        f.text(b.and_then(|b| b.hour_band).map(|h| HOUR_BANDS[h]));
         f.text(row.main_country);
         f.text(row.main_city);
         f.int(b.map(|b| b.distinct_products));

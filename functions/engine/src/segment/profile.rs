@@ -104,7 +104,7 @@ pub(super) fn profile<'a>(
         } else {
             0.0
         }),
-        multi_item_share: Some(buyers().map(|(_, b)| b.multi_item_share).sum::<f64>() / n as f64),
+        multi_item_share: super::features::multi_order_share(buyers().map(|(_, b)| b)),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
         top_country: top(
             buyers().filter_map(|(c, b)| place(b.country, c.attrs.and_then(|a| a.country))),
