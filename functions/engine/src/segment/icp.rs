@@ -168,9 +168,9 @@ struct Band {
 }
 
 impl Band {
-    fn new(values: Vec<f64>, what: &str, table: &mut Interner) -> Band {
+    fn new(values: Vec<f64>, what: &str, unit: Option<&str>, table: &mut Interner) -> Band {
         let cuts = quartiles(values);
-        let f = |v: f64| fixed(v, 2);
+        let f = |v: f64| money_text(v, unit);
         let labels = [
             format!("{what} under {}", f(cuts[0])),
             format!("{what} {}–{}", f(cuts[0]), f(cuts[1])),
@@ -187,6 +187,38 @@ impl Band {
     }
 }
 
+/// Figures in money, which the Markdown and the band names print with [`money_text`].
+const MONEY_FIGURES: [&str; 5] = [
+    "min_order_value",
+    "median_order_value",
+    "max_order_value",
+    "median_net_revenue",
+    "median_avg_order_value",
+];
+
+/// Money as a reader expects it: thousands grouped, and in Toman whole (no one prices in tenths
+/// of a Toman): "6,795,000" where "6795000.00" had to be counted digit by digit.
+pub(super) fn money_text(v: f64, unit: Option<&str>) -> String {
+    let decimals = if matches!(unit, Some("IRT" | "IRR")) { 0 } else { 2 };
+    let s = fixed(v, decimals);
+    let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
+    let (int, frac) = digits
+        .split_once('.')
+        .map_or((digits, None), |(i, f)| (i, Some(f)));
+    let mut out = String::from(sign);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     if v.is_empty() {
         return [0.0; 3];
@@ -196,7 +228,12 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     [at(1), at(2), at(3)]
 }
 
-const BASKET: [&str; 2] = ["mostly single-item orders", "mostly multi-item orders"];
+/// "Mostly" is more than half: a customer with as many of each is neither.
+const BASKET: [&str; 3] = [
+    "mostly single-item orders",
+    "as many single- as multi-item orders",
+    "mostly multi-item orders",
+];
 const FREQUENCY: [&str; 4] = ["1 order", "2–3 orders", "4–9 orders", "10+ orders"];
 const RECENCY: [&str; 5] = [
     "last order within 30 days",
@@ -280,7 +317,12 @@ impl TraitBuilder {
             .map(|k| v[4].intern(&k));
         let Some(b) = b else { return t };
         t[5] = facts.pattern[i].map(|cell| self.phrase(5, cell, || pattern_label(cell)));
-        t[6] = self.fixed(6, &BASKET, usize::from(b.multi_item_share >= 0.5));
+        let basket = match b.multi_item_share {
+            s if s < 0.5 => 0,
+            s if s == 0.5 => 1,
+            _ => 2,
+        };
+        t[6] = self.fixed(6, &BASKET, basket);
         t[7] = Some(bands.aov.label(b.avg_order_value));
         t[8] = Some(bands.spend.label(b.monetary));
         let frequency = match b.frequency {
@@ -814,7 +856,16 @@ fn describe_group(
         );
         let text = FIGURE_TEXT.iter().find(|t| t.0 == f.name).map_or(f.name, |t| t.1);
         let d = f.decimals as usize;
-        let cell = |v: Option<f64>| v.map_or("–".to_string(), |v| fixed(v, d));
+        let money = MONEY_FIGURES.contains(&f.name);
+        let cell = |v: Option<f64>| {
+            v.map_or("–".to_string(), |v| {
+                if money {
+                    money_text(v, r.money_unit)
+                } else {
+                    fixed(v, d)
+                }
+            })
+        };
         table.push_str(&format!(
             "| {text} | {} | {} | {} |\n",
             cell(f.group),
@@ -970,11 +1021,13 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                 spend: Band::new(
                     buyers.iter().map(|i| b(i).monetary).collect(),
                     "net spend",
+                    r.money_unit,
                     &mut builder.values.0[8],
                 ),
                 aov: Band::new(
                     buyers.iter().map(|i| b(i).avg_order_value).collect(),
                     "average order",
+                    r.money_unit,
                     &mut builder.values.0[7],
                 ),
             }

@@ -353,7 +353,7 @@ fn ideal_profile_traits_and_lifts() {
     );
     assert!(md.contains("buying mostly on Mondays 08–12"), "{md}");
     assert!(
-        md.contains("Median net revenue per customer: 1500.00 against 20.00 for all customers (75.00×)."),
+        md.contains("Median net revenue per customer: 1,500 against 20 for all customers (75.00×)."),
         "{md}"
     );
     assert!(md.contains("Frequent returners and customers with no net revenue"));
@@ -1186,4 +1186,14 @@ fn multi_item_share_is_over_orders() {
         icp["ideal"]["figures"]["multi_item_share"]["base"], 0.062,
         "{icp:#}"
     );
+}
+
+#[test]
+fn money_is_grouped_and_whole_in_toman() {
+    assert_eq!(super::icp::money_text(6_795_000.0, Some("IRT")), "6,795,000");
+    assert_eq!(super::icp::money_text(323_466_000.4, Some("IRT")), "323,466,000");
+    assert_eq!(super::icp::money_text(1500.0, Some("EUR")), "1,500.00");
+    assert_eq!(super::icp::money_text(-1234.5, None), "-1,234.50");
+    assert_eq!(super::icp::money_text(999.99, None), "999.99");
+    assert_eq!(super::icp::money_text(100.0, None), "100.00");
 }
