@@ -317,10 +317,10 @@ impl TraitBuilder {
             .map(|k| v[4].intern(&k));
         let Some(b) = b else { return t };
         t[5] = facts.pattern[i].map(|cell| self.phrase(5, cell, || pattern_label(cell)));
-        let basket = match b.multi_item_share {
-            s if s < 0.5 => 0,
-            s if s == 0.5 => 1,
-            _ => 2,
+        let basket = match b.multi_item_share.total_cmp(&0.5) {
+            std::cmp::Ordering::Less => 0,
+            std::cmp::Ordering::Equal => 1,
+            std::cmp::Ordering::Greater => 2,
         };
         t[6] = self.fixed(6, &BASKET, basket);
         t[7] = Some(bands.aov.label(b.avg_order_value));
