@@ -178,6 +178,10 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
     if freq > base_freq {
         return "Frequent modest spenders";
     }
+    // Repeat buyers spending clearly less than the typical customer are not "mid-value".
+    if rel_m < 0.8 {
+        return "Repeat low spenders";
+    }
     "Steady mid-value customers"
 }
 
@@ -336,6 +340,7 @@ mod tests {
                 prof(60.0, 2.0, 210.0, 105.0, 0.0, 0.0),
                 "Steady mid-value customers",
             ),
+            (prof(60.0, 2.0, 150.0, 75.0, 0.0, 0.0), "Repeat low spenders"),
         ];
         for (profile, name) in &cases {
             assert_eq!(base_name(profile, &base, &p), *name, "{profile:?}");
