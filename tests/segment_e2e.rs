@@ -369,3 +369,66 @@ async fn a_curated_file_removed_while_the_run_reads_is_skipped() {
         .expect("the run reads what is left");
     assert_eq!(summary.manifest["inputs"]["sales_files"], sales.len() - 1);
 }
+
+/// `SEGFLOW_IDEAL_RFM_GROUPS` reaches the run: the ideal group is the customers of the named RFM
+/// groups instead of the top segments, and the manifest and the profile say which rule was used.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_configured_rfm_groups_are_the_ideal_group() {
+    let server = S3Server::start().await;
+    ingest_fixtures(&server).await;
+    let store = server.store();
+    let req = request::SegmentRequest::default();
+    run_job(&store, &store, &req, &config())
+        .await
+        .expect("default run");
+    let default_icp = server.json("segments/latest/ideal_customer_profile.json").await;
+    assert_eq!(default_icp["ideal_rule"]["rule"]["kind"], "top_segments");
+
+    let cfg = SegmentConfig::from_lookup(|k| match k {
+        "SEGFLOW_DATA_BUCKET" => Some(BUCKET.into()),
+        "SEGFLOW_IDEAL_RFM_GROUPS" => Some("champions, Loyal".into()),
+        _ => None,
+    })
+    .expect("valid configuration");
+    run_job(&store, &store, &req, &cfg)
+        .await
+        .expect("run with RFM groups");
+    let icp = server.json("segments/latest/ideal_customer_profile.json").await;
+    assert_eq!(icp["ideal_rule"]["rule"]["kind"], "rfm_groups", "{icp}");
+    assert_eq!(
+        icp["ideal_rule"]["rule"]["groups"],
+        serde_json::json!(["Champions", "Loyal"])
+    );
+    let manifest = server.json("segments/latest/manifest.json").await;
+    assert_eq!(
+        manifest["parameters"]["ideal_rule"],
+        serde_json::json!({"RfmGroups": ["Champions", "Loyal"]})
+    );
+    // Exactly the customers whose RFM group is one of the two.
+    let customers = read_parquet(server.get("segments/latest/customers.parquet").await);
+    let in_groups: usize = customers
+        .iter()
+        .map(|b| {
+            let g = b
+                .column_by_name("rfm_group")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap();
+            g.iter()
+                .filter(|v| matches!(v, Some("Champions" | "Loyal")))
+                .count()
+        })
+        .sum();
+    assert!(in_groups > 0);
+    assert_eq!(
+        manifest["counts"]["ideal_customers"].as_u64(),
+        Some(in_groups as u64),
+        "{manifest}"
+    );
+    assert_eq!(icp["ideal"]["customers"].as_u64(), Some(in_groups as u64));
+    assert_ne!(
+        icp["ideal"]["customers"], default_icp["ideal"]["customers"],
+        "the default group is another one"
+    );
+}

@@ -393,8 +393,18 @@ def check_functions(t: dict) -> None:
     seg_env = props(t, "SegmentFunction")["Environment"]["Variables"]
     assert is_ref(seg_env["SEGFLOW_DATA_BUCKET"], "DataBucket")
     for key in ("SEGFLOW_K", "SEGFLOW_MIN_GROUP_SIZE", "SEGFLOW_CURRENCY_RATES", "SEGFLOW_PSEUDONYM_KEY",
-                "SEGFLOW_TIMEZONE", "RUST_LOG"):
+                "SEGFLOW_TIMEZONE", "SEGFLOW_IDEAL_RFM_GROUPS", "SEGFLOW_IDEAL_MIN_SHARE", "SEGFLOW_RFM_RULES",
+                "RUST_LOG"):
         assert key in seg_env, key
+    # Optional settings default to empty, which the segment function reads as unset.
+    for param in ("SegmentIdealRfmGroups", "SegmentIdealMinShare", "SegmentRfmRules"):
+        assert t["Parameters"][param]["Default"] == "", param
+    share = re.compile(t["Parameters"]["SegmentIdealMinShare"]["AllowedPattern"])
+    assert all(share.match(v) for v in ["", "0.2", ".35", "1", "20%"])
+    assert not any(share.match(v) for v in ["0,2", "a lot", "-0.1"])
+    groups = re.compile(t["Parameters"]["SegmentIdealRfmGroups"]["AllowedPattern"])
+    assert all(groups.match(v) for v in ["", "Champions,Loyal", "Can't Lose Them"])
+    assert not groups.match("Champions:R5:F4-5"), "a rule table in the groups parameter"
     # The template accepts exactly the k the segment function accepts (2–10 or auto).
     k_pattern = re.compile(t["Parameters"]["SegmentK"]["AllowedPattern"])
     assert all(k_pattern.match(v) for v in ["auto"] + [str(k) for k in range(2, 11)])

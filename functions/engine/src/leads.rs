@@ -159,21 +159,43 @@ impl Default for LeadScoring {
                 rule("owner", 2.0),
                 rule("managing director", 2.0),
                 compound("geschäftsführer", 2.0),
+                // Persian titles weigh as their English equivalents, tier by tier: the same lead
+                // must score the same whichever language the CRM is in. «مدیر ارشد …» is how
+                // "Chief … Officer" is translated, so those are C-level before the generic
+                // «مدیر ارشد» (senior manager, director level) and «مدیر» (manager).
                 rule("مدیرعامل", 2.0),
+                rule("مدیر ارشد اجرایی", 2.0),
+                rule("مدیر ارشد فناوری", 2.0),
+                rule("مدیر ارشد فنی", 2.0),
+                rule("مدیر ارشد مالی", 2.0),
+                rule("مدیر ارشد عملیات", 2.0),
+                rule("مدیر ارشد بازاریابی", 2.0),
+                rule("مدیر ارشد اطلاعات", 2.0),
+                rule("بنیانگذار", 2.0),
+                rule("موسس", 2.0),
+                rule("مؤسس", 2.0),
+                rule("مالک", 2.0),
                 rule("vp", 1.7),
                 rule("vice president", 1.7),
                 rule("director", 1.7),
                 rule("head of", 1.7),
                 compound("leiter", 1.7),
-                rule("مدیر", 1.5),
+                rule("مدیر ارشد", 1.7),
+                rule("معاون", 1.7),
+                rule("رئیس", 1.7),
+                rule("رییس", 1.7),
                 compound("manager", 1.4),
                 rule("lead", 1.4),
+                rule("مدیر", 1.4),
+                rule("سرپرست", 1.4),
                 rule("intern", 0.5),
                 rule("student", 0.5),
                 rule("junior", 0.6),
                 rule("assistant", 0.7),
                 rule("کارآموز", 0.5),
                 rule("دانشجو", 0.5),
+                rule("دانش آموز", 0.5),
+                rule("دستیار", 0.7),
             ])
             .collect(),
             key_pages: vec![
@@ -758,7 +780,7 @@ mod tests {
         ] {
             assert_eq!(c.title_weight(Some(title)), 2.0, "{title:?}");
         }
-        assert_eq!(c.title_weight(Some("مدیر فروش")), 1.5);
+        assert_eq!(c.title_weight(Some("مدیر فروش")), 1.4);
         // The ezafe written after a final vowel: «دانشجوی ارشد» (graduate student) is a «دانشجو».
         for title in ["دانشجوی ارشد", "دانشجوي ارشد", "دانشجوی کارشناسی ارشد", "دانشجوی"]
         {
@@ -798,6 +820,57 @@ mod tests {
             ..LeadScoring::default()
         };
         assert_eq!(custom.title_weight(Some("مدیرعامل")), 3.0);
+    }
+
+    /// The same person must not score differently because the CRM is in Persian: each pair is
+    /// one title in both languages.
+    #[test]
+    fn persian_titles_weigh_as_their_english_equivalents() {
+        let c = LeadScoring::default();
+        for (english, persian) in [
+            ("CEO", "مدیرعامل"),
+            ("Managing Director", "مدیر عامل"),
+            ("Chief Executive Officer", "مدیر ارشد اجرایی"),
+            ("CTO", "مدیر ارشد فناوری"),
+            ("CFO", "مدیر ارشد مالی"),
+            ("COO", "مدیر ارشد عملیات"),
+            ("CMO", "مدیر ارشد بازاریابی"),
+            ("CIO", "مدیر ارشد اطلاعات"),
+            ("Founder", "بنیان‌گذار"),
+            ("Co-Founder", "هم‌بنیان‌گذار"),
+            ("Founder", "مؤسس"),
+            ("Owner", "مالک"),
+            ("VP Sales", "معاون فروش"),
+            ("Vice President Marketing", "معاون بازاریابی"),
+            ("Sales Director", "مدیر ارشد فروش"),
+            ("Head of IT", "رئیس واحد فناوری اطلاعات"),
+            ("Head of Sales", "رییس فروش"),
+            ("Procurement Manager", "مدیر خرید"),
+            ("Sales Manager", "مدیر فروش"),
+            ("Marketing Manager", "مدير بازاريابي"),
+            ("Team Lead", "سرپرست تیم"),
+            ("Sales Specialist", "کارشناس فروش"),
+            ("Analyst", "تحلیلگر"),
+            ("Senior Specialist", "کارشناس ارشد"),
+            ("Accountant", "حسابدار"),
+            ("Marketing Intern", "کارآموز بازاریابی"),
+            ("Student", "دانشجو"),
+            ("Student", "دانش‌آموز"),
+            ("Assistant", "دستیار"),
+        ] {
+            assert_eq!(
+                c.title_weight(Some(persian)),
+                c.title_weight(Some(english)),
+                "{english} / {persian}"
+            );
+        }
+        // The two titles of the report: the same lead, the same weight.
+        assert_eq!(c.title_weight(Some("مدیر خرید")), 1.4);
+        // A deputy CEO is weighed by the CEO in the title, in either language.
+        assert_eq!(
+            c.title_weight(Some("معاون مدیرعامل")),
+            c.title_weight(Some("Deputy CEO"))
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use segflow_engine::segment::{IdealRule, RfmRule, SegmentParams};
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
@@ -29,6 +31,15 @@ pub struct SegmentConfig {
     /// `SEGFLOW_CURRENCY_RATES`: `CODE=rate,…`, the value of one unit of each currency in the
     /// reporting currency (default none: Rial to Toman only).
     pub currency_rates: std::collections::BTreeMap<String, f64>,
+    /// `SEGFLOW_RFM_RULES`: the RFM group table, `Name:R<scores>:F<scores>;…` in match order
+    /// (default: the engine's table, see docs/data-contract.md).
+    pub rfm_rules: Option<Vec<RfmRule>>,
+    /// `SEGFLOW_IDEAL_RFM_GROUPS`: `Champions,Loyal` makes the customers in those RFM groups the
+    /// ideal group (default: the top segments).
+    pub ideal_rfm_groups: Option<Vec<String>>,
+    /// `SEGFLOW_IDEAL_MIN_SHARE`: the least share of purchasers the top segments cover as the
+    /// ideal group, `0.2` or `20%` (default 0.2).
+    pub ideal_min_share: Option<f64>,
 }
 
 impl std::fmt::Debug for SegmentConfig {
@@ -44,6 +55,9 @@ impl std::fmt::Debug for SegmentConfig {
             .field("tmp_dir", &self.tmp_dir)
             .field("pseudonym_key", &self.pseudonym_key.as_ref().map(|_| "(set)"))
             .field("currency_rates", &self.currency_rates)
+            .field("rfm_rules", &self.rfm_rules)
+            .field("ideal_rfm_groups", &self.ideal_rfm_groups)
+            .field("ideal_min_share", &self.ideal_min_share)
             .finish()
     }
 }
@@ -61,8 +75,28 @@ impl Default for SegmentConfig {
             tmp_dir: std::env::temp_dir(),
             pseudonym_key: None,
             currency_rates: Default::default(),
+            rfm_rules: None,
+            ideal_rfm_groups: None,
+            ideal_min_share: None,
         }
     }
+}
+
+/// A share as a fraction (`0.2`) or a percentage (`20%`); the range is [`SegmentParams::check`]'s.
+fn share(name: &str, v: &str) -> Result<f64, ConfigError> {
+    let v = v.trim();
+    let x: f64 = match v.strip_suffix('%') {
+        Some(pct) => num::<f64>(name, pct)? / 100.0,
+        None => num(name, v)?,
+    };
+    if x > 1.0 && x <= 100.0 && !v.ends_with('%') {
+        // 20 almost certainly meant 20 %, but a share is never guessed.
+        return Err(ConfigError(format!(
+            "{name}: {v} is not a share between 0 and 1; write {} or {v}%",
+            x / 100.0
+        )));
+    }
+    Ok(x)
 }
 
 fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
@@ -113,9 +147,101 @@ impl SegmentConfig {
             c.currency_rates = segflow_engine::segment::parse_currency_rates(&v)
                 .map_err(|e| ConfigError(format!("SEGFLOW_CURRENCY_RATES: {e}")))?;
         }
+        if let Some(v) = get("SEGFLOW_RFM_RULES") {
+            c.rfm_rules = Some(
+                segflow_engine::segment::parse_rfm_rules(&v)
+                    .map_err(|e| ConfigError(format!("SEGFLOW_RFM_RULES: {e}")))?,
+            );
+        }
+        if let Some(v) = get("SEGFLOW_IDEAL_MIN_SHARE") {
+            c.ideal_min_share = Some(share("SEGFLOW_IDEAL_MIN_SHARE", &v)?);
+        }
+        if let Some(v) = get("SEGFLOW_IDEAL_RFM_GROUPS") {
+            let rules = c
+                .rfm_rules
+                .clone()
+                .unwrap_or_else(segflow_engine::segment::default_rfm_rules);
+            // Written as the table spells them, whatever case was typed; a name the table lacks
+            // is kept as typed for the check to refuse with the list of groups.
+            let groups = v
+                .split(',')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(|g| {
+                    rules
+                        .iter()
+                        .find(|r| r.name.eq_ignore_ascii_case(g))
+                        .map_or(g, |r| r.name.as_str())
+                        .to_string()
+                })
+                .collect();
+            c.ideal_rfm_groups = Some(groups);
+        }
+        if c.ideal_rfm_groups.is_some() && c.ideal_min_share.is_some() {
+            return Err(ConfigError(
+                "SEGFLOW_IDEAL_MIN_SHARE sizes the default ideal group (the top segments) and has no effect with SEGFLOW_IDEAL_RFM_GROUPS: set one of them".into(),
+            ));
+        }
         // Not trimmed beyond the emptiness check: the key is exactly what the deployment set.
         c.pseudonym_key = get("SEGFLOW_PSEUDONYM_KEY").map(String::into_bytes);
+        c.validate()?;
         Ok(c)
+    }
+
+    /// Sets the run parameters this configuration holds (all but the run date and an on-demand
+    /// k, which come with the request). The Lambda and the CLI both run through here.
+    pub fn apply(&self, p: &mut SegmentParams) {
+        p.k = self.k;
+        p.timezone = self.timezone;
+        p.seed = self.seed;
+        p.lapsed_days = self.lapsed_days;
+        p.new_days = self.new_days;
+        p.min_group_size = self.min_group_size;
+        p.pseudonym_key = self
+            .pseudonym_key
+            .clone()
+            .map(segflow_engine::segment::PseudonymKey);
+        p.currency_rates = self.currency_rates.clone();
+        if let Some(rules) = &self.rfm_rules {
+            p.rfm_rules = rules.clone();
+        }
+        if let Some(groups) = &self.ideal_rfm_groups {
+            p.ideal_rule = IdealRule::RfmGroups(groups.clone());
+        }
+        if let Some(share) = self.ideal_min_share {
+            p.ideal_min_share = share;
+        }
+    }
+
+    /// Refuses a configuration the run would refuse, before any data is fetched, with the
+    /// engine's own check ([`SegmentParams::check`]). The settings are added one at a time, so
+    /// the error names the variable that made the parameters invalid.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("a valid date");
+        let mut p = SegmentParams::new(day);
+        let check = |p: &SegmentParams, name: &str| {
+            p.clone().check().map(drop).map_err(|e| {
+                ConfigError(if name.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{name}: {e}")
+                })
+            })
+        };
+        if let Some(rules) = &self.rfm_rules {
+            p.rfm_rules = rules.clone();
+            check(&p, "SEGFLOW_RFM_RULES")?;
+        }
+        if let Some(share) = self.ideal_min_share {
+            p.ideal_min_share = share;
+            check(&p, "SEGFLOW_IDEAL_MIN_SHARE")?;
+        }
+        if let Some(groups) = &self.ideal_rfm_groups {
+            p.ideal_rule = IdealRule::RfmGroups(groups.clone());
+            check(&p, "SEGFLOW_IDEAL_RFM_GROUPS")?;
+        }
+        self.apply(&mut p);
+        check(&p, "")
     }
 }
 
@@ -155,5 +281,91 @@ mod tests {
         assert!(
             SegmentConfig::from_lookup(|k| (k == "SEGFLOW_CURRENCY_RATES").then(|| "GBP=x".into())).is_err()
         );
+    }
+
+    fn with(vars: &[(&str, &str)]) -> Result<SegmentConfig, ConfigError> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        SegmentConfig::from_lookup(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    fn params(c: &SegmentConfig) -> SegmentParams {
+        let mut p = SegmentParams::new(chrono::NaiveDate::from_ymd_opt(2024, 6, 30).unwrap());
+        c.apply(&mut p);
+        p
+    }
+
+    #[test]
+    fn the_ideal_group_and_the_rfm_table_are_configurable() {
+        // Unset: the engine's defaults.
+        let p = params(&with(&[]).unwrap());
+        assert_eq!(p.ideal_rule, IdealRule::TopSegments);
+        assert_eq!(p.ideal_min_share, 0.2);
+        assert_eq!(p.rfm_rules, segflow_engine::segment::default_rfm_rules());
+
+        // Group names in any case, as the table spells them.
+        let c = with(&[("SEGFLOW_IDEAL_RFM_GROUPS", " champions, Loyal ,")]).unwrap();
+        assert_eq!(
+            params(&c).ideal_rule,
+            IdealRule::RfmGroups(vec!["Champions".into(), "Loyal".into()])
+        );
+        for (v, share) in [("0.35", 0.35), ("35%", 0.35), ("1", 1.0)] {
+            let c = with(&[("SEGFLOW_IDEAL_MIN_SHARE", v)]).unwrap();
+            assert_eq!(params(&c).ideal_min_share, share, "{v}");
+        }
+        let c = with(&[
+            ("SEGFLOW_RFM_RULES", "Best:R4-5:F4-5; Rest:R1-5:F1-5"),
+            ("SEGFLOW_IDEAL_RFM_GROUPS", "best"),
+        ])
+        .unwrap();
+        let p = params(&c);
+        assert_eq!(p.rfm_rules.len(), 2);
+        assert_eq!(p.rfm_rules[0].r, (4, 5));
+        assert_eq!(p.ideal_rule, IdealRule::RfmGroups(vec!["Best".into()]));
+        assert!(p.check().is_ok());
+
+        // Bad values, each refused naming its variable.
+        let err = |vars: &[(&str, &str)]| with(vars).unwrap_err().to_string();
+        let e = err(&[("SEGFLOW_IDEAL_RFM_GROUPS", "Champions,Whales")]);
+        assert!(
+            e.contains("SEGFLOW_IDEAL_RFM_GROUPS") && e.contains("\"Whales\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("Lost, Hibernating, At Risk"),
+            "the allowed groups are listed: {e}"
+        );
+        let e = err(&[
+            ("SEGFLOW_RFM_RULES", "Best:R4-5:F4-5;Rest:R1-5:F1-5"),
+            ("SEGFLOW_IDEAL_RFM_GROUPS", "Champions"),
+        ]);
+        assert!(
+            e.contains("SEGFLOW_IDEAL_RFM_GROUPS") && e.contains("the groups are Best, Rest"),
+            "{e}"
+        );
+        for share in ["0", "-0.1", "1.5", "150%", "20", "lots", "NaN"] {
+            let e = err(&[("SEGFLOW_IDEAL_MIN_SHARE", share)]);
+            assert!(e.contains("SEGFLOW_IDEAL_MIN_SHARE"), "{share}: {e}");
+        }
+        assert!(err(&[("SEGFLOW_IDEAL_MIN_SHARE", "20")]).contains("0.2 or 20%"));
+        for rules in [
+            "Champions",
+            "Champions:R5:F4-5:extra:",
+            "Champions:R5:Fx",
+            // Scores outside 1–5, a reversed range, cells no rule covers.
+            "All:R0-5:F1-5",
+            "All:R1-6:F1-5",
+            "All:R5-1:F1-5",
+            "Champions:R5:F4-5;Loyal:R3-4:F4-5",
+        ] {
+            let e = err(&[("SEGFLOW_RFM_RULES", rules)]);
+            assert!(e.contains("SEGFLOW_RFM_RULES"), "{rules}: {e}");
+        }
+        let e = err(&[
+            ("SEGFLOW_IDEAL_RFM_GROUPS", "Champions"),
+            ("SEGFLOW_IDEAL_MIN_SHARE", "0.3"),
+        ]);
+        assert!(e.contains("no effect"), "{e}");
+        // The run's other checks come before any data is fetched too.
+        assert!(with(&[("SEGFLOW_K", "50")]).is_err());
     }
 }

@@ -141,14 +141,8 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         None => None,
     };
     let mut params = SegmentParams::new(as_of);
+    config.apply(&mut params);
     params.k = request.k.or(config.k);
-    params.timezone = config.timezone;
-    params.seed = config.seed;
-    params.lapsed_days = config.lapsed_days;
-    params.new_days = config.new_days;
-    params.min_group_size = config.min_group_size;
-    params.pseudonym_key = config.pseudonym_key.clone().map(segment::PseudonymKey);
-    params.currency_rates = config.currency_rates.clone();
     let checked = params.check()?;
     let inputs = SegmentInputs {
         sales_files: sales,

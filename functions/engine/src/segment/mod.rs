@@ -42,6 +42,7 @@ pub use activation::PseudonymKey;
 pub use currency::parse_rates as parse_currency_rates;
 pub use evaluate::{EvalReport, evaluate_lookalike};
 pub use icp::IdealRule;
+pub use rfm::parse_rules as parse_rfm_rules;
 
 /// Settings of one segmentation run. Build with [`SegmentParams::new`], adjust fields, then
 /// [`SegmentParams::check`].
@@ -152,8 +153,15 @@ impl SegmentParams {
                 .iter()
                 .find(|g| !self.rfm_rules.iter().any(|r| &r.name == *g))
             {
+                let mut known: Vec<&str> = Vec::new();
+                for r in &self.rfm_rules {
+                    if !known.contains(&r.name.as_str()) {
+                        known.push(&r.name);
+                    }
+                }
                 return bad(format!(
-                    "ideal_rule names the RFM group {g:?}, which no rfm_rules entry defines"
+                    "ideal_rule names the RFM group {g:?}, which no rfm_rules entry defines; the groups are {}",
+                    known.join(", ")
                 ));
             }
         }
@@ -186,7 +194,7 @@ impl std::ops::Deref for CheckedParams {
 }
 
 /// Maps an R×F cell range (inclusive, scores 1–5) to a group name; the first matching rule wins.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RfmRule {
     pub name: String,
     pub r: (u8, u8),

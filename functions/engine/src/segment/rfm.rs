@@ -31,6 +31,66 @@ pub(super) fn group_of(rules: &[RfmRule], r: u8, f: u8) -> Option<usize> {
         .position(|rule| (rule.r.0..=rule.r.1).contains(&r) && (rule.f.0..=rule.f.1).contains(&f))
 }
 
+/// Reads an RFM rule table written as a marketer would type it: rules separated by `;` (or
+/// line breaks), each `Name:R<scores>:F<scores>`, scores a single one (`R5`) or a range (`F4-5`),
+/// in table order (the first match wins): `Champions:R5:F4-5;Loyal:R3-4:F4-5;…`. Only the syntax
+/// is read here; scores out of 1–5, reversed ranges and uncovered cells are refused by
+/// [`check_rules`], with the rest of the parameters.
+pub fn parse_rules(text: &str) -> Result<Vec<RfmRule>, String> {
+    let rules: Vec<RfmRule> = text
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(parse_rule)
+        .collect::<Result<_, _>>()?;
+    if rules.is_empty() {
+        return Err("no rules given".into());
+    }
+    Ok(rules)
+}
+
+fn parse_rule(text: &str) -> Result<RfmRule, String> {
+    let bad = || format!("{text:?} is not Name:R<score or range>:F<score or range>, e.g. Loyal:R3-4:F4-5");
+    // From the right, so a group name may hold a colon.
+    let mut parts = text.rsplitn(3, ':').map(str::trim);
+    let (Some(second), Some(first), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let (mut r, mut f) = (None, None);
+    for part in [first, second] {
+        let mut chars = part.chars();
+        let axis = match chars.next().map(|c| c.to_ascii_uppercase()) {
+            Some('R') => &mut r,
+            Some('F') => &mut f,
+            _ => return Err(bad()),
+        };
+        if axis.is_some() {
+            return Err(bad());
+        }
+        *axis = Some(scores(chars.as_str()).ok_or_else(bad)?);
+    }
+    let (Some(r), Some(f)) = (r, f) else {
+        return Err(bad());
+    };
+    if name.is_empty() {
+        return Err(bad());
+    }
+    Ok(RfmRule {
+        name: name.to_string(),
+        r,
+        f,
+    })
+}
+
+/// `5` → (5, 5); `3-4` (or `3–4`) → (3, 4).
+fn scores(text: &str) -> Option<(u8, u8)> {
+    let score = |s: &str| s.trim().parse::<u8>().ok();
+    match text.split_once(['-', '–']) {
+        Some((lo, hi)) => Some((score(lo)?, score(hi)?)),
+        None => score(text).map(|s| (s, s)),
+    }
+}
+
 /// Every rule well formed and every one of the 25 R×F cells covered.
 pub(super) fn check_rules(rules: &[RfmRule]) -> Result<(), String> {
     if rules.is_empty() {
@@ -58,5 +118,64 @@ pub(super) fn check_rules(rules: &[RfmRule]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("RFM rules do not cover the cells {}", missing.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default table as docs/data-contract.md writes it for SEGFLOW_RFM_RULES.
+    fn documented_default() -> &'static str {
+        let contract = include_str!("../../../../docs/data-contract.md");
+        let line = contract
+            .lines()
+            .find(|l| l.starts_with("`Lost:"))
+            .expect("the data contract writes the default table");
+        line.trim_end_matches('.').trim_matches('`')
+    }
+
+    #[test]
+    fn rule_tables_are_read_as_typed() {
+        assert_eq!(
+            parse_rules(documented_default()).unwrap(),
+            super::super::default_rfm_rules()
+        );
+        // Line breaks for ';', either order of R and F, lower case, an en dash.
+        let rules = parse_rules("Best: f4–5 : r4-5\nRest:R1-5:F1-5;").unwrap();
+        assert_eq!(
+            rules,
+            vec![
+                RfmRule {
+                    name: "Best".into(),
+                    r: (4, 5),
+                    f: (4, 5)
+                },
+                RfmRule {
+                    name: "Rest".into(),
+                    r: (1, 5),
+                    f: (1, 5)
+                },
+            ]
+        );
+        assert!(check_rules(&rules).is_ok());
+        for bad in [
+            "",
+            ";",
+            "Champions",
+            "Champions:R5",
+            "Champions:R5:R4",
+            "Champions:X5:F4",
+            ":R5:F5",
+            "A:R5:Fx",
+            "A:R300:F1",
+        ] {
+            assert!(parse_rules(bad).is_err(), "{bad:?}");
+        }
+        // Read, then refused by the check with the other parameters.
+        for out_of_range in ["All:R0-5:F1-5", "All:R1-6:F1-5", "All:R5-1:F1-5", "Top:R5:F5"] {
+            let rules = parse_rules(out_of_range).unwrap();
+            assert!(check_rules(&rules).is_err(), "{out_of_range:?}");
+        }
     }
 }

@@ -21,8 +21,10 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use parquet::basic::Encoding;
+use parquet::column::page::{Page, PageReader};
 use parquet::errors::ParquetError;
-use parquet::file::metadata::ParquetMetaData;
+use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData};
+use parquet::file::serialized_reader::SerializedPageReader;
 use parquet::file::statistics::Statistics;
 
 use super::SegmentError;
@@ -86,7 +88,7 @@ impl OrderAcc {
         if self.lines == 0 {
             self.first_product = product;
         } else if product == NONE || self.first_product == NONE || product != self.first_product {
-            // A line without a product id is a distinct line by definition.
+            // A line without a product (neither id nor name) is a distinct line by definition.
             self.multi = true;
         }
         self.lines = self.lines.saturating_add(1);
@@ -156,13 +158,15 @@ pub(super) struct SalesData {
     pub stats: SalesStats,
 }
 
-const SALES_COLUMNS: [&str; 13] = [
+const SALES_COLUMNS: [&str; 14] = [
     "currency",
     "status",
     "order_id",
     "customer_id",
     "order_ts",
     "product_id",
+    // Read only in row groups that may have lines without a product id (see `product_columns`).
+    "product_name",
     "quantity",
     "unit_price",
     "line_amount",
@@ -249,6 +253,8 @@ struct LineKey<'a> {
     customer_id: Option<&'a str>,
     ts: i64,
     product_id: Option<&'a str>,
+    /// Only for a line without a product id, where the name is the product.
+    product_name: Option<&'a str>,
     quantity: u64,
     unit_price: Option<u64>,
     line_amount: u64,
@@ -425,6 +431,9 @@ impl Dedup {
     }
 }
 
+/// Marks the product index of a line known by its product name only (see [`Prepare`]).
+const NAMED: u32 = 1 << 31;
+
 /// Rows without an order id are orders of their own; they get keys from a separate range.
 const ANON: u64 = 1 << 63;
 
@@ -448,6 +457,50 @@ pub(super) fn all_null(meta: &ParquetMetaData, rg: usize, column: &str) -> bool 
                 .and_then(|s| s.null_count_opt())
                 .is_some_and(|n| n as i64 == rg.num_rows())
     })
+}
+
+/// Whether the product ids and the product names of row group `rg` are read. The name is the
+/// product of a line without an id: in exports that name products but carry no SKU, it is all
+/// there is to tell products apart. Read only where an id may be missing, so exports with ids
+/// (the common case, and the benchmark's) decode no extra column. The ids are left out of the
+/// read where the row group has none: an empty dictionary would make the reader rebuild every
+/// batch.
+fn product_columns(file: &File, meta: &ParquetMetaData, rg: usize) -> Result<(bool, bool), ParquetError> {
+    let group = meta.row_group(rg);
+    let Some(ids) = group
+        .columns()
+        .iter()
+        .find(|c| c.column_path().string() == "product_id")
+    else {
+        return Ok((false, true));
+    };
+    Ok(match ids.statistics().and_then(|s| s.null_count_opt()) {
+        Some(0) => (true, false),
+        Some(n) if n as i64 == group.num_rows() => (false, true),
+        Some(_) => (true, true),
+        // The curated files keep no statistics on product ids (see `curated_writer_properties`):
+        // a dictionary without entries means no line has one.
+        None if empty_dictionary(file, ids, group.num_rows())? => (false, true),
+        None => (true, false),
+    })
+}
+
+/// Whether the column chunk is dictionary encoded with an empty dictionary, i.e. holds only
+/// nulls. Reads the dictionary page alone.
+fn empty_dictionary(file: &File, chunk: &ColumnChunkMetaData, rows: i64) -> Result<bool, ParquetError> {
+    if chunk.dictionary_page_offset().is_none() {
+        return Ok(false);
+    }
+    let mut pages = SerializedPageReader::new(
+        Arc::new(file.try_clone()?),
+        chunk,
+        usize::try_from(rows).unwrap_or(0),
+        None,
+    )?;
+    Ok(matches!(
+        pages.get_next_page()?,
+        Some(Page::DictionaryPage { num_values: 0, .. })
+    ))
 }
 
 /// Whether every data page of `column` in every row group is dictionary encoded.
@@ -510,10 +563,17 @@ fn sales_readers(
             })?;
             // An all-null string column (e.g. `city` when the export has none) is left out and
             // read as absent: its empty dictionary would make the reader rebuild every batch.
+            let (ids, names) =
+                product_columns(&file, meta.metadata(), rg).map_err(|e| parquet_err(path, e))?;
             let read: Vec<&str> = columns
                 .iter()
                 .copied()
                 .filter(|c| !(OPTIONAL_TEXT.contains(c) && all_null(meta.metadata(), rg, c)))
+                .filter(|&c| match c {
+                    "product_id" => ids,
+                    "product_name" => names,
+                    _ => true,
+                })
                 .collect();
             let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
                 .with_row_groups(vec![rg]);
@@ -558,6 +618,8 @@ struct Columns {
     order_id: ArrayRef,
     customer_id: ArrayRef,
     product_id: ArrayRef,
+    /// All nulls where the row group's lines all have a product id (see [`product_columns`]).
+    product_name: ArrayRef,
     country: ArrayRef,
     city: ArrayRef,
     source_key: ArrayRef,
@@ -579,6 +641,7 @@ impl Columns {
             order_id: text("order_id", false)?,
             customer_id: text("customer_id", false)?,
             product_id: text("product_id", false)?,
+            product_name: text("product_name", false)?,
             country: text("country", false)?,
             city: text("city", false)?,
             // Present in every sales file (`file_ranges` checks), read only for duplicates.
@@ -601,6 +664,8 @@ struct Caches {
     /// The order key: `str_hash` of the order id, or [`ANON`] for none.
     order: ValueCache<u64>,
     product: ValueCache<u32>,
+    /// [`NAMED`] with the index of the product name.
+    product_name: ValueCache<u32>,
     country: ValueCache<u32>,
     city: ValueCache<u32>,
     source: ValueCache<u32>,
@@ -636,6 +701,9 @@ struct Prepare<'a> {
     ids: &'a mut Interner,
     places: &'a mut Interner,
     products: Interner,
+    /// Products known by name only: their own indices, marked [`NAMED`], so that a name never
+    /// counts as the product whose id happens to be spelt alike.
+    product_names: Interner,
     anon_orders: u64,
     caches: Caches,
     currencies: Currencies,
@@ -653,6 +721,7 @@ impl Prepare<'_> {
             ids,
             places,
             products,
+            product_names,
             anon_orders,
             caches,
             currencies,
@@ -660,6 +729,9 @@ impl Prepare<'_> {
         let order_id = StrColumn::new(&cols.order_id);
         let customer_id = StrColumn::new(&cols.customer_id);
         let product_id = StrColumn::new(&cols.product_id);
+        let product_name = StrColumn::new(&cols.product_name);
+        // Known per batch, so rows whose ids are all there pay one comparison, never a lookup.
+        let names = batch.column_by_name("product_name").is_some();
         let country = StrColumn::new(&cols.country);
         let city = StrColumn::new(&cols.city);
         let source_key = StrColumn::new(&cols.source_key);
@@ -669,6 +741,7 @@ impl Prepare<'_> {
         caches.order.follow(&order_id);
         caches.customer.follow(&customer_id);
         caches.product.follow(&product_id);
+        caches.product_name.follow(&product_name);
         caches.country.follow(&country);
         caches.city.follow(&city);
         caches.source.follow(&source_key);
@@ -709,6 +782,11 @@ impl Prepare<'_> {
                         .map(|s| aliases.get(s).map_or(s, String::as_str)),
                     ts: t,
                     product_id: product_id.str(i),
+                    product_name: if names && product_id.str(i).is_none() {
+                        product_name.str(i)
+                    } else {
+                        None
+                    },
                     quantity: float_bits(qty),
                     unit_price: f64_at(unit_price, i).map(float_bits),
                     line_amount: float_bits(amount),
@@ -777,15 +855,21 @@ impl Prepare<'_> {
                 *anon_orders += 1;
                 order = ANON | *anon_orders;
             }
+            let mut product = caches
+                .product
+                .get(&product_id, i, |s| s.map_or(NONE, |p| products.intern(p)));
+            if product == NONE && names {
+                product = caches.product_name.get(&product_name, i, |s| {
+                    s.map_or(NONE, |p| NAMED | product_names.intern(p))
+                });
+            }
             out.push(Line {
                 cust: c,
                 order,
                 ts: t,
                 amount,
                 qty,
-                product: caches
-                    .product
-                    .get(&product_id, i, |s| s.map_or(NONE, |p| products.intern(p))),
+                product,
                 country: caches
                     .country
                     .get(&country, i, |s| s.map_or(NONE, |s| places.intern(s))),
@@ -970,6 +1054,7 @@ pub(super) fn read_sales(
         ids,
         places,
         products: Interner::default(),
+        product_names: Interner::default(),
         anon_orders: 0,
         caches: Caches::default(),
         currencies: Currencies::new(currency_rates),

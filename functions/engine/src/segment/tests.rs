@@ -31,6 +31,8 @@ pub(super) struct Line {
     currency: &'static str,
     /// Empty: `returned` on returns, else `paid`.
     status: &'static str,
+    /// The product name; `None`: "name" beside a product id, else null.
+    name: Option<&'static str>,
 }
 
 pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amount: f64) -> Line {
@@ -51,6 +53,7 @@ pub(super) fn l(order: &str, cust: &str, ts: &str, product: &str, qty: f64, amou
         city: "Tehran",
         currency: "IRT",
         status: "",
+        name: None,
     }
 }
 
@@ -69,6 +72,11 @@ impl Line {
     /// A status as ingest writes it (canonical); a cancel/refund/return status marks a return.
     fn with_status(mut self, status: &'static str) -> Line {
         self.status = status;
+        self
+    }
+
+    fn named(mut self, name: &'static str) -> Line {
+        self.name = Some(name);
         self
     }
 
@@ -139,7 +147,7 @@ fn write_sales_with(
                 .with_timezone("UTC"),
         ),
         strs(&|r| opt(&r.product)),
-        strs(&|r| opt(&r.product).map(|_| "name")),
+        strs(&|r| r.name.or(opt(&r.product).map(|_| "name"))),
         strs(&|_| Some("cat")),
         Arc::new(Float64Array::from_iter_values(lines.iter().map(|r| r.qty))),
         Arc::new(Float64Array::from_iter(
@@ -2096,5 +2104,105 @@ fn at_risk_compares_with_the_median_gap() {
     assert_eq!(
         rows["c0"]["lifecycle_stage"], "active",
         "one 84-day gap, 5.5 days ago"
+    );
+}
+
+/// Exports that name products but have no product id (SKU) column: the name is the product, for
+/// distinct products and for telling multi-item orders, whether the ids are missing from the
+/// whole export (ingested CSV: the curated files keep no statistics on product ids) or from some
+/// lines of a file whose statistics say so.
+#[test]
+fn products_without_ids_are_told_apart_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("orders.csv");
+    let mut text = String::from("Order,Customer,Date,Product,Qty,Price\n");
+    // c1: o1 holds two products, o2 one product on two lines, o3 a third product.
+    for row in [
+        "o1,c1,2024-06-01,Green Tea,1,10",
+        "o1,c1,2024-06-01,Black Tea,2,12",
+        "o2,c1,2024-06-05,Green Tea,1,10",
+        "o2,c1,2024-06-05,Green Tea,1,10",
+        "o3,c1,2024-06-09,Honey,1,30",
+    ] {
+        text.push_str(row);
+        text.push('\n');
+    }
+    for i in 2..8 {
+        text.push_str(&format!("x{i},c{i},2024-06-0{i},Honey,1,{}\n", 10 * i));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let src = crate::ingest::SourceRef {
+        bucket: None,
+        key: "incoming/sales/orders.csv".into(),
+        etag: Some("e".into()),
+        version_id: None,
+        size: std::fs::metadata(&csv).unwrap().len(),
+    };
+    let staging = dir.path().join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    let opts = crate::ingest::IngestOptions::default();
+    let ingested = crate::ingest::ingest_file(&csv, src, &opts, &staging).unwrap();
+    let curated: Vec<PathBuf> = ingested
+        .files
+        .iter()
+        .filter(|f| f.key.starts_with("curated/sales/"))
+        .map(|f| f.path.clone())
+        .collect();
+    // As the reviewer's export: names and no ids, and (curated) no statistics on the ids.
+    let file = std::fs::File::open(&curated[0]).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let meta = builder.metadata().clone();
+    let batch = builder.build().unwrap().next().unwrap().unwrap();
+    assert_eq!(
+        batch.column_by_name("product_id").unwrap().null_count(),
+        batch.num_rows()
+    );
+    assert_eq!(batch.column_by_name("product_name").unwrap().null_count(), 0);
+    let ids = meta
+        .row_group(0)
+        .columns()
+        .iter()
+        .find(|c| c.column_path().string() == "product_id");
+    assert!(ids.unwrap().statistics().is_none());
+    let out = dir.path().join("out");
+    run(
+        &inputs(curated, vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["c1"]["distinct_products"], "3");
+    assert_eq!(
+        rows["c1"]["multi_item_share"], "0.333",
+        "o1 has two products; o2 one product twice; o3 one"
+    );
+    assert_eq!(rows["c2"]["distinct_products"], "1");
+
+    // Ids on some lines only, in a file with statistics: a line without an id is its name's.
+    let lines = vec![
+        l("o1", "c1", "2024-06-01", "SKU-1", 1.0, 10.0),
+        l("o1", "c1", "2024-06-01", "", 1.0, 10.0).named("Gift card"),
+        l("o2", "c1", "2024-06-05", "", 1.0, 10.0).named("Gift card"),
+        l("o2", "c1", "2024-06-05", "", 1.0, 10.0).named("Gift card"),
+        // A name spelt like another product's id is still another product.
+        l("o3", "c1", "2024-06-09", "", 1.0, 10.0).named("SKU-1"),
+        l("o4", "c2", "2024-06-09", "SKU-1", 1.0, 10.0),
+        l("o5", "c3", "2024-06-09", "SKU-1", 1.0, 10.0),
+        l("o6", "c4", "2024-06-09", "SKU-1", 1.0, 10.0),
+    ];
+    let f = write_sales(dir.path(), "mixed/s.parquet", "s1", &lines);
+    let out = dir.path().join("out2");
+    run(
+        &inputs(vec![f], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["c1"]["distinct_products"], "3");
+    assert_eq!(
+        rows["c1"]["multi_item_share"], "0.333",
+        "only o1 has two products"
     );
 }

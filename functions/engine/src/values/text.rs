@@ -75,8 +75,14 @@ pub fn normalize_gender(raw: &str) -> Option<&'static str> {
         "m" | "male" | "man" | "männlich" | "maennlich" | "herr" | "مرد" | "اقا" | "مذکر" => {
             Some("male")
         }
-        // "d" is the German "divers" of the m/w/d forms.
-        "other" | "diverse" | "divers" | "d" | "x" | "nonbinary" | "nb" => Some("other"),
+        // "d" is the German "divers" of the m/w/d forms. Persian forms say "other" («سایر»,
+        // «دیگر», «غیره») or "non-binary" («نان‌باینری», «غیردودویی»), as English ones do.
+        "other" | "diverse" | "divers" | "d" | "x" | "nonbinary" | "nb" | "enby" | "genderqueer" | "سایر"
+        | "دیگر" | "دیگری" | "غیره" | "نانباینری" | "ناباینری" | "غیرباینری" | "غیردودویی" => {
+            Some("other")
+        }
+        // Unknown or withheld ("unspecified", «نامشخص», «ترجیح می‌دهم نگویم») is no gender at all,
+        // like every other value outside the vocabulary.
         _ => None,
     }
 }
@@ -410,10 +416,33 @@ mod tests {
             "non-binary",
             "nonbinary",
             "Non Binary",
+            "genderqueer",
+            "سایر",
+            "ساير",
+            "دیگر",
+            "غیره",
+            "نان\u{200c}باینری",
+            "نان باینری",
+            "ناباینری",
+            "غیر باینری",
+            "غیر دودویی",
         ] {
             assert_eq!(normalize_gender(s), Some("other"), "{s:?}");
         }
-        for s in ["", " ", "unknown", "?", "NA", "ms", &"f".repeat(100)] {
+        for s in [
+            "",
+            " ",
+            "unknown",
+            "?",
+            "NA",
+            "ms",
+            &"f".repeat(100),
+            "unspecified",
+            "prefer not to say",
+            "نامشخص",
+            "نامعلوم",
+            "ترجیح می\u{200c}دهم نگویم",
+        ] {
             assert_eq!(normalize_gender(s), None, "{s:?}");
         }
         assert_eq!(normalize_gender(" Female\u{200F} "), Some("female"));
