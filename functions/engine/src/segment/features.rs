@@ -161,6 +161,27 @@ pub(super) fn unique_mode(counts: &[u32]) -> Option<usize> {
     (counts[best] > 0 && ties == 1).then_some(best)
 }
 
+/// The median of the positive gaps between consecutive orders (sorted by time). Orders at one
+/// instant (a split checkout) give a zero gap, which says nothing about the rhythm. Most
+/// customers have a few orders: their gaps are kept on the stack, not in one allocation each.
+fn usual_gap(orders: &[Order]) -> Option<f64> {
+    let gaps = orders
+        .windows(2)
+        .map(|w| (w[1].ts - w[0].ts) as f64 / MICROS_PER_DAY)
+        .filter(|&g| g > 0.0);
+    let mut small = [0.0f64; 32];
+    if orders.len() <= small.len() {
+        let mut n = 0;
+        for g in gaps {
+            small[n] = g;
+            n += 1;
+        }
+        median(&mut small[..n])
+    } else {
+        median(&mut gaps.collect::<Vec<_>>())
+    }
+}
+
 fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clock) -> Behaviour {
     let c = orders[0].cust as usize;
     let n = orders.len();
@@ -175,13 +196,7 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         weekdays[t.weekday().num_days_from_monday() as usize] += 1;
         bands[hour_band(t.hour())] += 1;
     }
-    // Orders at one instant (a split checkout) give a zero gap, which says nothing about the rhythm.
-    let mut gaps: Vec<f64> = orders
-        .windows(2)
-        .map(|w| (w[1].ts - w[0].ts) as f64 / MICROS_PER_DAY)
-        .filter(|&g| g > 0.0)
-        .collect();
-    let usual_gap_days = median(&mut gaps);
+    let usual_gap_days = usual_gap(orders);
     let mut scratch: Vec<u32> = orders.iter().map(|o| o.country).filter(|&v| v != NONE).collect();
     let country = mode_by_name(&mut scratch, places);
     scratch.clear();
@@ -379,4 +394,43 @@ pub(super) fn age_band(a: &Attrs, as_of: NaiveDate) -> Option<&'static str> {
         65..=120 => AGE_BANDS[5],
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orders(days: &[f64]) -> Vec<Order> {
+        days.iter()
+            .map(|&d| Order {
+                cust: 0,
+                ts: (d * MICROS_PER_DAY) as i64,
+                value: 1.0,
+                units: 1.0,
+                multi: false,
+                country: NONE,
+                city: NONE,
+            })
+            .collect()
+    }
+
+    /// The same median on the stack (few orders) and on the heap (many), zero gaps left out.
+    #[test]
+    fn usual_gap_is_the_median_positive_gap() {
+        assert_eq!(usual_gap(&orders(&[0.0])), None);
+        assert_eq!(usual_gap(&orders(&[0.0, 0.0])), None);
+        assert_eq!(usual_gap(&orders(&[0.0, 3.0, 3.0, 6.0, 9.0, 60.0])), Some(3.0));
+        for n in [31usize, 32, 33, 40] {
+            // Gaps 1, 2, …, n − 1 days: the median of 1..n−1.
+            let mut day = 0.0;
+            let days: Vec<f64> = (0..n)
+                .map(|i| {
+                    day += i as f64;
+                    day
+                })
+                .collect();
+            let gaps = (n - 1) as f64;
+            assert_eq!(usual_gap(&orders(&days)), Some((gaps + 1.0) / 2.0), "{n} orders");
+        }
+    }
 }
