@@ -110,18 +110,25 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Ingest { inputs, out, args } => ingest_cmd::ingest(&inputs, &out, &args).await,
-        Cmd::Segment { data, out, args } => segment_cmd::segment(&data, &out, &args).await,
+        Cmd::Segment { data, out, args } => {
+            segment_cmd::segment(&data, &out, &args, &segment_cmd::config()?).await
+        }
         Cmd::Run {
             dir,
             out,
             ingest,
             segment,
         } => {
+            // A mistyped segmentation setting is said before minutes of ingest, not after.
+            let config = segment_cmd::config()?;
             let ingested = ingest_cmd::ingest(&[dir.display().to_string()], &out, &ingest).await;
             // Segment even when some file was rejected: the other files' data is valid, and the
             // error is still reported through the exit status. When both fail, the inputs that
             // could not be ingested are usually why, so both are said.
-            match (ingested, segment_cmd::segment(&out, &out, &segment).await) {
+            match (
+                ingested,
+                segment_cmd::segment(&out, &out, &segment, &config).await,
+            ) {
                 (Err(i), Err(s)) => Err(anyhow::anyhow!("{i:#}\nsegmentation did not run: {s:#}")),
                 (ingested, segmented) => segmented.and(ingested),
             }

@@ -4,9 +4,13 @@ use segflow_storage::AnyStore;
 
 use crate::SegmentArgs;
 
-pub async fn segment(data: &str, out: &str, args: &SegmentArgs) -> Result<()> {
+/// The segmentation settings from the environment, as the Lambda reads them at start-up.
+pub fn config() -> Result<SegmentConfig> {
+    Ok(SegmentConfig::from_env()?)
+}
+
+pub async fn segment(data: &str, out: &str, args: &SegmentArgs, config: &SegmentConfig) -> Result<()> {
     segflow_engine::memory::release_freed_memory_promptly();
-    let config = SegmentConfig::from_env()?;
     let data = AnyStore::open(data).await;
     let out_store = AnyStore::open(out).await;
     let req = SegmentRequest {
@@ -14,7 +18,7 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs) -> Result<()> {
         k: args.k,
         scheduled: false,
     };
-    let summary = run_job(&data, &out_store, &req, &config).await?;
+    let summary = run_job(&data, &out_store, &req, config).await?;
     println!(
         "segments as of {} written to {}/{}",
         summary.as_of,

@@ -137,6 +137,21 @@ fn segment_without_data_fails_cleanly_and_writes_nothing() {
     assert!(tree(dir.path()).is_empty());
 }
 
+/// A bad segmentation setting stops `run` before the ingest, not after it.
+#[test]
+fn run_refuses_a_bad_segmentation_setting_before_ingesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_segflow"))
+        .args(["run", "fixtures/exports", "--out", dir.path().to_str().unwrap()])
+        .env("SEGFLOW_RFM_RULES", "Top:R5:F4-5")
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEGFLOW_RFM_RULES"));
+    assert!(tree(dir.path()).is_empty(), "nothing ingested");
+}
+
 #[test]
 fn logs_never_contain_row_contents_even_at_trace_level() {
     let dir = tempfile::tempdir().unwrap();

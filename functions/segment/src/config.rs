@@ -163,18 +163,18 @@ impl SegmentConfig {
                 .unwrap_or_else(segflow_engine::segment::default_rfm_rules);
             // Written as the table spells them, whatever case was typed; a name the table lacks
             // is kept as typed for the check to refuse with the list of groups.
-            let groups = v
-                .split(',')
-                .map(str::trim)
-                .filter(|g| !g.is_empty())
-                .map(|g| {
-                    rules
-                        .iter()
-                        .find(|r| r.name.eq_ignore_ascii_case(g))
-                        .map_or(g, |r| r.name.as_str())
-                        .to_string()
-                })
-                .collect();
+            let mut groups: Vec<String> = Vec::new();
+            for g in v.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+                let g = rules
+                    .iter()
+                    .find(|r| r.name.eq_ignore_ascii_case(g))
+                    .map_or(g, |r| r.name.as_str())
+                    .to_string();
+                // "Champions,champions" is one group, named once in the rule text.
+                if !groups.contains(&g) {
+                    groups.push(g);
+                }
+            }
             c.ideal_rfm_groups = Some(groups);
         }
         if c.ideal_rfm_groups.is_some() && c.ideal_min_share.is_some() {
@@ -308,7 +308,13 @@ mod tests {
             params(&c).ideal_rule,
             IdealRule::RfmGroups(vec!["Champions".into(), "Loyal".into()])
         );
-        for (v, share) in [("0.35", 0.35), ("35%", 0.35), ("1", 1.0)] {
+        let c = with(&[("SEGFLOW_IDEAL_RFM_GROUPS", "Champions,champions")]).unwrap();
+        assert_eq!(
+            params(&c).ideal_rule,
+            IdealRule::RfmGroups(vec!["Champions".into()]),
+            "one group, named once"
+        );
+        for (v, share) in [("0.35", 0.35), ("35%", 0.35), ("0.5", 0.5)] {
             let c = with(&[("SEGFLOW_IDEAL_MIN_SHARE", v)]).unwrap();
             assert_eq!(params(&c).ideal_min_share, share, "{v}");
         }

@@ -139,9 +139,12 @@ impl SegmentParams {
             ));
         }
         rfm::check_rules(&self.rfm_rules).map_err(SegmentError::InvalidParams)?;
-        if !(self.ideal_min_share > 0.0 && self.ideal_min_share <= 1.0) {
+        // Segments after the best one never take the group past half of the purchasers (a
+        // group of nearly everyone has nothing that stands out), so more could not be honoured.
+        if !(self.ideal_min_share > 0.0 && self.ideal_min_share <= icp::IDEAL_MAX_SHARE) {
             return bad(format!(
-                "ideal_min_share must be in (0, 1], got {}",
+                "ideal_min_share must be more than 0 and at most {}, got {}: the ideal group never grows past half of the purchasers",
+                icp::IDEAL_MAX_SHARE,
                 self.ideal_min_share
             ));
         }

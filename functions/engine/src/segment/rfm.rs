@@ -109,6 +109,27 @@ pub(super) fn check_rules(rules: &[RfmRule]) -> Result<(), String> {
             }
         }
     }
+    for (i, rule) in rules.iter().enumerate() {
+        if let Some(other) = rules[..i]
+            .iter()
+            .find(|o| o.name.trim().eq_ignore_ascii_case(rule.name.trim()))
+        {
+            return Err(format!(
+                "RFM rules {:?} and {:?} differ only in case: name each group once",
+                other.name, rule.name
+            ));
+        }
+        // First match wins: a rule whose every cell an earlier rule takes names no one.
+        let reached = (rule.r.0..=rule.r.1)
+            .flat_map(|r| (rule.f.0..=rule.f.1).map(move |f| (r, f)))
+            .any(|(r, f)| group_of(rules, r, f) == Some(i));
+        if !reached {
+            return Err(format!(
+                "RFM rule {:?} never applies: the rules before it take all of its cells (the first match wins)",
+                rule.name
+            ));
+        }
+    }
     let missing: Vec<String> = (1..=5u8)
         .flat_map(|r| (1..=5u8).map(move |f| (r, f)))
         .filter(|&(r, f)| group_of(rules, r, f).is_none())
@@ -173,7 +194,16 @@ mod tests {
             assert!(parse_rules(bad).is_err(), "{bad:?}");
         }
         // Read, then refused by the check with the other parameters.
-        for out_of_range in ["All:R0-5:F1-5", "All:R1-6:F1-5", "All:R5-1:F1-5", "Top:R5:F5"] {
+        // Out of range, not covering every cell, a rule the ones before it shadow (first match
+        // wins), two names for one group.
+        for out_of_range in [
+            "All:R0-5:F1-5",
+            "All:R1-6:F1-5",
+            "All:R5-1:F1-5",
+            "Top:R5:F5",
+            "Rest:R1-5:F1-5;Champions:R5:F4-5",
+            "Top:R5:F1-5;top:R1-4:F1-5",
+        ] {
             let rules = parse_rules(out_of_range).unwrap();
             assert!(check_rules(&rules).is_err(), "{out_of_range:?}");
         }

@@ -252,9 +252,9 @@ struct LineKey<'a> {
     order_id: Option<&'a str>,
     customer_id: Option<&'a str>,
     ts: i64,
+    // No product name: whether names are read depends on each row group's statistics, and one
+    // line exported twice must hash alike in both exports.
     product_id: Option<&'a str>,
-    /// Only for a line without a product id, where the name is the product.
-    product_name: Option<&'a str>,
     quantity: u64,
     unit_price: Option<u64>,
     line_amount: u64,
@@ -782,11 +782,6 @@ impl Prepare<'_> {
                         .map(|s| aliases.get(s).map_or(s, String::as_str)),
                     ts: t,
                     product_id: product_id.str(i),
-                    product_name: if names && product_id.str(i).is_none() {
-                        product_name.str(i)
-                    } else {
-                        None
-                    },
                     quantity: float_bits(qty),
                     unit_price: f64_at(unit_price, i).map(float_bits),
                     line_amount: float_bits(amount),
