@@ -46,7 +46,7 @@ const SMOOTHING: f64 = 10.0;
 /// Largest |ln lift| one trait can add to the fit: no single trait decides it.
 const CLIP: f64 = 1.5;
 
-pub(super) const N_DIMS: usize = 13;
+pub(super) const N_DIMS: usize = 14;
 /// The first five dimensions are explicit attributes, known for prospects and leads too; the
 /// others come from purchases.
 pub(super) const DIM_NAMES: [&str; N_DIMS] = [
@@ -63,6 +63,7 @@ pub(super) const DIM_NAMES: [&str; N_DIMS] = [
     "recency",
     "tenure",
     "rhythm",
+    "returns",
 ];
 const JOB_TITLE: usize = 4;
 /// The weight of every term of the fit (see [`Scoring::fit`]).
@@ -250,6 +251,12 @@ const TENURE: [&str; 4] = [
     "customer for 1–2 years",
     "customer for over 2 years",
 ];
+/// Customers who return 30 % or more of what they buy (the negative-value profile's rule):
+/// without the trait, one who sends most things back but ordered lately ranked above steady
+/// buyers who keep what they buy. Fewer returns are no trait: frequent buyers return a little
+/// more often than others, and "no returns" or "returns under 30 %" as traits cut the fit's
+/// top-10 % precision in the evaluation (docs/lookalike-evaluation.md).
+const RETURNS: [&str; 1] = ["returns 30% or more of purchases"];
 const RHYTHM: [&str; 3] = [
     "reorders within 30 days",
     "reorders every 31–90 days",
@@ -359,6 +366,9 @@ impl TraitBuilder {
             };
             t[12] = self.fixed(12, &RHYTHM, rhythm);
         }
+        if b.return_rate >= NEGATIVE_RETURN_RATE {
+            t[13] = self.fixed(13, &RETURNS, 0);
+        }
         t
     }
 }
@@ -461,6 +471,7 @@ fn sentence_phrase(d: usize, value: &str) -> String {
         5 => format!("buying mostly on {value}"),
         6 => format!("placing {value}"),
         9 => format!("on {value}"),
+        13 => format!("with {value}"),
         _ => format!("at \"{value}\""),
     }
 }
@@ -516,7 +527,7 @@ impl Scoring {
     /// every term moves it its own way (a trait that raises the fit never lowers it). With
     /// nothing known it is the ideal group's share of purchasers, not an even 50 that put empty
     /// records above real customers. The ½: spend, order count, recency, tenure and rhythm move
-    /// together, and at full weight thirteen traits added up as thirteen pieces of evidence,
+    /// together, and at full weight fourteen traits added up as fourteen pieces of evidence,
     /// which pinned most customers at 0.0 or 100.0. One weight for all keeps the ranking of
     /// the plain sum, which docs/lookalike-evaluation.md measures. Reasons: the three
     /// largest contributions that raise the fit (traits that lower it count in the fit but are
@@ -1068,10 +1079,14 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
         // The fit's lift table, the base figures and the two group descriptions are independent
         // passes over all purchasers: side by side.
         let lifts = Lifts::new(&traits, &values, &buyers, &ideal, p.min_group_size);
-        let scoring = (!withheld(ideal_members.len(), buyers.len(), p.min_group_size)).then(|| {
-            let share = ideal_members.len() as f64 / buyers.len().max(1) as f64;
-            Scoring::new(&lifts, &values, &job_display, share)
-        });
+        // A group of every purchaser has nothing that sets it apart: every lift is 1, and every
+        // fit would be the same 99.0.
+        let everyone = ideal_members.len() == buyers.len();
+        let scoring =
+            (!everyone && !withheld(ideal_members.len(), buyers.len(), p.min_group_size)).then(|| {
+                let share = ideal_members.len() as f64 / buyers.len().max(1) as f64;
+                Scoring::new(&lifts, &values, &job_display, share)
+            });
         let base_stats = super::par::join(base_stats);
         let describe = |members: &[usize], who: &str| {
             describe_group(
@@ -1121,6 +1136,10 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                  best customers' share of all customers with purchases).",
                 100.0 / (1.0 + (-sc.prior).exp())
             ),
+            None if everyone => "`ideal_customers.csv` is empty and no fit is given in `customers.csv` or \
+                                 `lead_scores.csv`: every customer with purchases is one of your best customers \
+                                 under this rule, so no one resembles them more than anyone else."
+                .to_string(),
             None => "`ideal_customers.csv` is empty and no fit is given in `customers.csv` or `lead_scores.csv`: the \
                      fit is built from your best customers' traits, which are not shown here."
                 .to_string(),

@@ -1247,3 +1247,63 @@ fn unknown_values_count_as_left_over() {
     );
     assert!(trait_row(ideal, "country", "DE").is_none(), "{ideal:#}");
 }
+
+/// An ideal group of every purchaser (all RFM groups named) sets no one apart: no fit, and the
+/// profile says why.
+#[test]
+fn an_ideal_group_of_everyone_publishes_no_fit() {
+    let s = setup();
+    let mut p = params(2);
+    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
+    run(&s.inputs, &p.check().unwrap(), &s.out).unwrap();
+    let icp = read_json(&s.out.join("ideal_customer_profile.json"));
+    assert_eq!(icp["ideal"]["customers"], icp["purchasers"]);
+    assert_eq!(icp["fit"]["published"], false);
+    assert!(read_csv(&s.out.join("ideal_customers.csv")).is_empty());
+    let md = std::fs::read_to_string(s.out.join("ideal_customer_profile.md")).unwrap();
+    assert!(
+        md.contains("every customer with purchases is one of your best customers"),
+        "{md}"
+    );
+}
+
+/// Customers who send back most of what they buy rank below customers like them who keep it:
+/// n1–n3 returned their one order, k1–k3 bought the same and kept it.
+#[test]
+fn heavy_returners_rank_below_customers_who_keep_what_they_buy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sales = lines();
+    let mut people = customers_rows();
+    for (c, p) in [("k1", "k1-o"), ("k2", "k2-o"), ("k3", "k3-o")] {
+        sales.push(l(p, c, "2024-06-21 19:00", "p3", 1.0, 50.0));
+        people.push((c, "", "Student", Some(true)));
+    }
+    let inputs = SegmentInputs {
+        sales_files: vec![write_sales(
+            dir.path(),
+            "sales/order_month=2024-06/s1.parquet",
+            "s1",
+            &sales,
+        )],
+        customers_files: vec![write_customers_with_email(dir.path(), &people)],
+        activity_files: vec![],
+        previous: None,
+    };
+    let out = dir.path().join("out");
+    run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+    let rows = read_csv(&out.join("ideal_customers.csv"));
+    let fit = |id: &str| -> f64 {
+        rows.iter().find(|r| r["id"] == id).unwrap()["fit"]
+            .parse()
+            .unwrap()
+    };
+    for (n, k) in [("n1", "k1"), ("n2", "k2"), ("n3", "k3")] {
+        assert!(fit(n) < fit(k), "{n} {} vs {k} {}", fit(n), fit(k));
+    }
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    let neg = &icp["negative"]["profile"];
+    assert!(
+        trait_row(neg, "returns", "returns 30% or more of purchases").is_some(),
+        "{neg:#}"
+    );
+}

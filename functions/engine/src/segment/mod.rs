@@ -424,7 +424,7 @@ pub fn run(
         .map(|(((c, name), prof), withheld)| SegmentOut {
             id: c.id,
             name,
-            description: profile::describe(&prof, &base, withheld, p),
+            description: profile::describe(&prof, &base, withheld, p, sales.stats.money_unit.as_deref()),
             profile: prof,
             withheld,
         })

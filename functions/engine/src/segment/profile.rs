@@ -203,7 +203,15 @@ pub(super) fn withheld(sizes: &[usize], min: usize) -> Vec<bool> {
     hide
 }
 
-pub(super) fn describe(s: &Profile, base: &Profile, withheld: bool, p: &SegmentParams) -> String {
+/// `unit`: the run's money unit, for writing the spend as people read it (see
+/// [`super::icp::money_text`]).
+pub(super) fn describe(
+    s: &Profile,
+    base: &Profile,
+    withheld: bool,
+    p: &SegmentParams,
+    unit: Option<&str>,
+) -> String {
     if s.customers == 0 {
         return "No customers in this segment on this run.".into();
     }
@@ -228,7 +236,8 @@ pub(super) fn describe(s: &Profile, base: &Profile, withheld: bool, p: &SegmentP
         count(base.median_frequency, "order"),
         days(s.median_recency_days),
         days(base.median_recency_days),
-        s.median_monetary.map_or("-".to_string(), |v| format!("{v:.2}")),
+        s.median_monetary
+            .map_or("-".to_string(), |v| super::icp::money_text(v, unit)),
         ratio(s.median_monetary, base.median_monetary),
         100.0 * s.return_rate.unwrap_or(0.0),
     )
@@ -372,8 +381,15 @@ mod tests {
             ["Lapsed low spenders", "Segment 2", "Segment 3"]
         );
         assert!(
-            describe(&cases[0].0, &base, false, &p)
+            describe(&cases[0].0, &base, false, &p, None)
                 .starts_with("Median 3 orders (base 2 orders), last purchase 30 days ago")
+        );
+        // Toman spends are grouped and whole, as people read them.
+        let toman = prof(30.0, 3.0, 323_466_000.0, 100.0, 0.0, 0.0);
+        assert!(
+            describe(&toman, &base, false, &p, Some("IRT")).contains("spend 323,466,000 ("),
+            "{}",
+            describe(&toman, &base, false, &p, Some("IRT"))
         );
     }
 }
