@@ -585,8 +585,9 @@ pub(super) struct Icp {
     pub negative: Vec<bool>,
     traits: Vec<Traits>,
     values: TraitValues,
-    /// `None` when the ideal group is withheld: the fit is made of the group's lifts, so scores
-    /// and reasons would publish what the profile withholds.
+    /// `None` when the ideal group is withheld (the fit is made of the group's lifts, so scores
+    /// and reasons would publish what the profile withholds) or holds every purchaser (no one
+    /// resembles it more than anyone else).
     scoring: Option<Scoring>,
     pub json: Value,
     pub markdown: String,

@@ -375,6 +375,21 @@ fn ideal_profile_traits_and_lifts() {
     assert!(trait_row(neg, "frequency", "1 order").is_some(), "{neg:#}");
 }
 
+/// Inputs of one sales file holding `lines`, no customers dataset and no activity.
+fn sales_only(dir: &Path, lines: &[Line]) -> SegmentInputs {
+    SegmentInputs {
+        sales_files: vec![write_sales(
+            dir,
+            "sales/order_month=2024-06/s1.parquet",
+            "s1",
+            lines,
+        )],
+        customers_files: vec![],
+        activity_files: vec![],
+        previous: None,
+    }
+}
+
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
@@ -1123,13 +1138,7 @@ fn tied_weekdays_and_hours_name_no_pattern() {
         let c = format!("u{i:02}");
         lines.push(l(&format!("{c}-a"), &c, "2024-06-05 18:30", "p1", 1.0, 20.0));
     }
-    let sales = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &lines);
-    let inputs = SegmentInputs {
-        sales_files: vec![sales],
-        customers_files: vec![],
-        activity_files: vec![],
-        previous: None,
-    };
+    let inputs = sales_only(dir.path(), &lines);
     let out = dir.path().join("out");
     run(&inputs, &params(2).check().unwrap(), &out).unwrap();
     let customers = by_id(read_csv(&out.join("customers.csv")));
@@ -1173,13 +1182,7 @@ fn multi_item_share_is_over_orders() {
             lines.push(l(&format!("{c}-{d}"), &c, d, "p1", 1.0, 10.0));
         }
     }
-    let sales = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &lines);
-    let inputs = SegmentInputs {
-        sales_files: vec![sales],
-        customers_files: vec![],
-        activity_files: vec![],
-        previous: None,
-    };
+    let inputs = sales_only(dir.path(), &lines);
     let out = dir.path().join("out");
     let mut p = params(1);
     p.k = Some(2);
@@ -1215,13 +1218,7 @@ fn unknown_values_count_as_left_over() {
         let country = if i < 2 { "" } else { "DE" };
         lines.push(l(&format!("{c}-a"), &c, day, "p1", 1.0, 10.0 + i as f64).at(country, ""));
     }
-    let sales = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &lines);
-    let inputs = SegmentInputs {
-        sales_files: vec![sales],
-        customers_files: vec![],
-        activity_files: vec![],
-        previous: None,
-    };
+    let inputs = sales_only(dir.path(), &lines);
     let out = dir.path().join("out");
     let mut p = params(3);
     p.k = Some(2);
