@@ -72,6 +72,9 @@ pub(super) struct Behaviour {
     /// The weekday and hour band of more orders than any other; `None` when two tie.
     pub weekday: Option<usize>,
     pub hour_band: Option<usize>,
+    /// The weekday × hour-band cell (weekday × 5 + band) of more orders than any other; `None` on
+    /// a tie. Taken here, where each order's local time is already known.
+    pub pattern: Option<usize>,
     pub country: Option<u32>,
     pub city: Option<u32>,
     pub distinct_products: u32,
@@ -187,14 +190,16 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
     let n = orders.len();
     let (first, last) = (orders[0].ts, orders[n - 1].ts);
     let (mut gross, mut units, mut multi) = (0.0, 0.0, 0usize);
-    let (mut weekdays, mut bands) = ([0u32; 7], [0u32; 5]);
+    let (mut weekdays, mut bands, mut cells) = ([0u32; 7], [0u32; 5], [0u32; 35]);
     for o in orders {
         gross += o.value;
         units += o.units;
         multi += usize::from(o.multi);
         let t = local(clock.tz, o.ts);
-        weekdays[t.weekday().num_days_from_monday() as usize] += 1;
-        bands[hour_band(t.hour())] += 1;
+        let (day, band) = (t.weekday().num_days_from_monday() as usize, hour_band(t.hour()));
+        weekdays[day] += 1;
+        bands[band] += 1;
+        cells[day * 5 + band] += 1;
     }
     let usual_gap_days = usual_gap(orders);
     let mut scratch: Vec<u32> = orders.iter().map(|o| o.country).filter(|&v| v != NONE).collect();
@@ -230,6 +235,7 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         return_rate,
         weekday: unique_mode(&weekdays),
         hour_band: unique_mode(&bands),
+        pattern: unique_mode(&cells),
         country,
         city,
         distinct_products: sales.distinct_products[c],

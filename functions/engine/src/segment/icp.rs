@@ -7,8 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Timelike};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -110,9 +108,6 @@ pub(super) fn pattern_label(cell: usize) -> String {
 
 /// Per-order facts the customer features do not keep.
 pub(super) struct OrderFacts {
-    /// Per customer (index as in `Report::customers`): the weekday × hour-band cell
-    /// (weekday × 5 + band, in the run's time zone) of more orders than any other; `None` on a tie.
-    pub pattern: Vec<Option<usize>>,
     values: Vec<f64>,
     span: Vec<(usize, usize)>,
 }
@@ -123,14 +118,14 @@ impl OrderFacts {
     }
 }
 
-pub(super) fn order_facts(sales: &SalesData, customers: &[Customer], tz: Tz) -> OrderFacts {
+pub(super) fn order_facts(sales: &SalesData, customers: &[Customer]) -> OrderFacts {
     let max_idx = customers.iter().map(|c| c.idx as usize + 1).max().unwrap_or(0);
     let mut pos = vec![usize::MAX; max_idx];
     for (i, c) in customers.iter().enumerate() {
         pos[c.idx as usize] = i;
     }
     let n = customers.len();
-    let (mut pattern, mut span) = (vec![None; n], vec![(0, 0); n]);
+    let mut span = vec![(0, 0); n];
     let values: Vec<f64> = sales.orders.iter().map(|o| o.value).collect();
     let mut start = 0;
     for run in sales.orders.chunk_by(|a, b| a.cust == b.cust) {
@@ -138,24 +133,11 @@ pub(super) fn order_facts(sales: &SalesData, customers: &[Customer], tz: Tz) -> 
         if let Some(&p) = pos.get(run[0].cust as usize)
             && p != usize::MAX
         {
-            let mut cells = [0u32; 35];
-            for o in run {
-                let t = DateTime::from_timestamp_micros(o.ts)
-                    .unwrap_or_default()
-                    .with_timezone(&tz);
-                cells[t.weekday().num_days_from_monday() as usize * 5
-                    + super::features::hour_band(t.hour())] += 1;
-            }
-            pattern[p] = super::features::unique_mode(&cells);
             span[p] = (start, end);
         }
         start = end;
     }
-    OrderFacts {
-        pattern,
-        values,
-        span,
-    }
+    OrderFacts { values, span }
 }
 
 /// Spend and average-order-value bands of the purchasers.
@@ -308,7 +290,7 @@ impl TraitBuilder {
         })
     }
 
-    fn customer(&mut self, r: &Report, facts: &OrderFacts, bands: &Bands, i: usize) -> Traits {
+    fn customer(&mut self, r: &Report, bands: &Bands, i: usize) -> Traits {
         let c = &r.customers[i];
         let b = c.behaviour.as_ref();
         let a = c.attrs.as_ref();
@@ -325,7 +307,7 @@ impl TraitBuilder {
             .and_then(|j| job_key(r.strings.name(j)))
             .map(|k| v[4].intern(&k));
         let Some(b) = b else { return t };
-        t[5] = facts.pattern[i].map(|cell| self.phrase(5, cell, || pattern_label(cell)));
+        t[5] = b.pattern.map(|cell| self.phrase(5, cell, || pattern_label(cell)));
         let basket = match b.multi_item_share.total_cmp(&0.5) {
             std::cmp::Ordering::Less => 0,
             std::cmp::Ordering::Equal => 1,
@@ -1052,7 +1034,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                 ),
             }
         };
-        let traits: Vec<Traits> = (0..n).map(|i| builder.customer(r, facts, &bands, i)).collect();
+        let traits: Vec<Traits> = (0..n).map(|i| builder.customer(r, &bands, i)).collect();
         let values = builder.values;
         let mut job_display: BTreeMap<String, String> = BTreeMap::new();
         for c in r.customers {

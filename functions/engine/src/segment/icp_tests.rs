@@ -375,8 +375,9 @@ fn ideal_profile_traits_and_lifts() {
     assert!(trait_row(neg, "frequency", "1 order").is_some(), "{neg:#}");
 }
 
-/// Inputs of one sales file holding `lines`, no customers dataset and no activity.
-fn sales_only(dir: &Path, lines: &[Line]) -> SegmentInputs {
+/// Inputs of one sales file holding `lines`, a customers dataset of `people` (none when empty)
+/// and no activity.
+fn inputs_of(dir: &Path, lines: &[Line], people: &[Cust]) -> SegmentInputs {
     SegmentInputs {
         sales_files: vec![write_sales(
             dir,
@@ -384,7 +385,11 @@ fn sales_only(dir: &Path, lines: &[Line]) -> SegmentInputs {
             "s1",
             lines,
         )],
-        customers_files: vec![],
+        customers_files: if people.is_empty() {
+            vec![]
+        } else {
+            vec![write_customers_with_email(dir, people)]
+        },
         activity_files: vec![],
         previous: None,
     }
@@ -1077,15 +1082,9 @@ fn evaluation_on_generated_data() {
 #[test]
 fn nothing_known_scores_the_share_of_ideal_customers() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = write_sales(dir.path(), "sales/order_month=2024-06/s1.parquet", "s1", &lines());
     let mut people = customers_rows();
     people.push(("z1", "z1@x.com", "", Some(true)));
-    let inputs = SegmentInputs {
-        sales_files: vec![sales],
-        customers_files: vec![write_customers_with_email(dir.path(), &people)],
-        activity_files: vec![],
-        previous: None,
-    };
+    let inputs = inputs_of(dir.path(), &lines(), &people);
     let out = dir.path().join("out");
     run(&inputs, &params(2).check().unwrap(), &out).unwrap();
     let rows = read_csv(&out.join("ideal_customers.csv"));
@@ -1138,7 +1137,7 @@ fn tied_weekdays_and_hours_name_no_pattern() {
         let c = format!("u{i:02}");
         lines.push(l(&format!("{c}-a"), &c, "2024-06-05 18:30", "p1", 1.0, 20.0));
     }
-    let inputs = sales_only(dir.path(), &lines);
+    let inputs = inputs_of(dir.path(), &lines, &[]);
     let out = dir.path().join("out");
     run(&inputs, &params(2).check().unwrap(), &out).unwrap();
     let customers = by_id(read_csv(&out.join("customers.csv")));
@@ -1182,7 +1181,7 @@ fn multi_item_share_is_over_orders() {
             lines.push(l(&format!("{c}-{d}"), &c, d, "p1", 1.0, 10.0));
         }
     }
-    let inputs = sales_only(dir.path(), &lines);
+    let inputs = inputs_of(dir.path(), &lines, &[]);
     let out = dir.path().join("out");
     let mut p = params(1);
     p.k = Some(2);
@@ -1218,7 +1217,7 @@ fn unknown_values_count_as_left_over() {
         let country = if i < 2 { "" } else { "DE" };
         lines.push(l(&format!("{c}-a"), &c, day, "p1", 1.0, 10.0 + i as f64).at(country, ""));
     }
-    let inputs = sales_only(dir.path(), &lines);
+    let inputs = inputs_of(dir.path(), &lines, &[]);
     let out = dir.path().join("out");
     let mut p = params(3);
     p.k = Some(2);
@@ -1275,17 +1274,7 @@ fn heavy_returners_rank_below_customers_who_keep_what_they_buy() {
         sales.push(l(p, c, "2024-06-21 19:00", "p3", 1.0, 50.0));
         people.push((c, "", "Student", Some(true)));
     }
-    let inputs = SegmentInputs {
-        sales_files: vec![write_sales(
-            dir.path(),
-            "sales/order_month=2024-06/s1.parquet",
-            "s1",
-            &sales,
-        )],
-        customers_files: vec![write_customers_with_email(dir.path(), &people)],
-        activity_files: vec![],
-        previous: None,
-    };
+    let inputs = inputs_of(dir.path(), &sales, &people);
     let out = dir.path().join("out");
     run(&inputs, &params(2).check().unwrap(), &out).unwrap();
     let rows = read_csv(&out.join("ideal_customers.csv"));

@@ -403,7 +403,7 @@ pub fn run(
     // Three independent passes over all customers, side by side.
     let (base, profiles, facts) = std::thread::scope(|s| {
         let base = s.spawn(|| profile::profile(customers.iter(), &places, &strings, rules, p.min_group_size));
-        let facts = s.spawn(|| icp::order_facts(&sales, &customers, p.timezone));
+        let facts = s.spawn(|| icp::order_facts(&sales, &customers));
         let profiles: Vec<profile::Profile> = members
             .iter()
             .map(|m| profile::profile(m.iter().copied(), &places, &strings, rules, p.min_group_size))
