@@ -841,16 +841,18 @@ pub(super) fn write_rfm_matrix(r: &Report, path: &Path) -> Result<(), SegmentErr
     csv_finish(path, w)
 }
 
-/// Lapsed customers worth winning back, without those who refused marketing.
+/// Lapsed customers worth winning back, without those who refused marketing. Customers who
+/// return a large share of what they buy are the negative-value profile's, not worth a campaign
+/// however much they once bought.
 pub(super) fn winback<'a>(r: &'a Report) -> Vec<&'a Customer> {
     let mut list: Vec<&Customer> = r
         .customers
         .iter()
         .filter(|c| c.stage == Stage::Lapsed)
         .filter(|c| {
-            c.behaviour
-                .as_ref()
-                .is_some_and(|b| b.monetary >= r.median_monetary)
+            c.behaviour.as_ref().is_some_and(|b| {
+                b.monetary >= r.median_monetary && b.return_rate < super::icp::NEGATIVE_RETURN_RATE
+            })
         })
         .filter(|c| c.attrs.and_then(|a| a.marketing_consent) != Some(false))
         .collect();

@@ -591,6 +591,37 @@ fn guests_are_excluded_and_their_share_reported() {
     assert_eq!(run.manifest["counts"]["purchasers"], 4);
 }
 
+/// The negative-value profile's returners are not worth a win-back campaign, however much they
+/// bought: 30 % returned is out, less is in.
+#[test]
+fn winback_leaves_out_heavy_returners() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![
+        l("w1a", "w1", "2023-05-01", "p1", 1.0, 500.0),
+        l("w2a", "w2", "2023-05-01", "p1", 1.0, 500.0),
+        l("w2b", "w2", "2023-05-10", "p2", 1.0, 300.0),
+        l("C1", "w2", "2023-05-20", "p2", -1.0, -300.0),
+        l("w3a", "w3", "2023-05-01", "p1", 1.0, 600.0),
+        l("C2", "w3", "2023-05-20", "p1", -1.0, -100.0),
+    ];
+    lines.extend((1..=4).map(|i| l(&format!("a{i}"), &format!("a{i}"), "2024-06-20", "p1", 1.0, 10.0)));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    for id in ["w1", "w2", "w3"] {
+        assert_eq!(rows[id]["lifecycle_stage"], "lapsed", "{id}");
+        assert_eq!(rows[id]["monetary"], "500.00", "{id}");
+    }
+    assert_eq!(rows["w2"]["return_rate"], "0.375");
+    assert_eq!(rows["w3"]["return_rate"], "0.167");
+    let winback = read_csv(&out.join("winback.csv"));
+    assert_eq!(
+        winback.iter().map(|r| r["customer_id"].as_str()).collect::<Vec<_>>(),
+        vec!["w1", "w3"]
+    );
+}
+
 #[test]
 fn returns_are_netted_and_not_orders() {
     let dir = tempfile::tempdir().unwrap();
