@@ -330,7 +330,12 @@ mod tests {
         assert!(p.check().is_ok());
 
         // Bad values, each refused naming its variable.
-        let err = |vars: &[(&str, &str)]| with(vars).unwrap_err().to_string();
+        let errors = std::cell::RefCell::new(Vec::new());
+        let err = |vars: &[(&str, &str)]| {
+            let e = with(vars).unwrap_err().to_string();
+            errors.borrow_mut().push(e.clone());
+            e
+        };
         let e = err(&[("SEGFLOW_IDEAL_RFM_GROUPS", "Champions,Whales")]);
         assert!(
             e.contains("SEGFLOW_IDEAL_RFM_GROUPS") && e.contains("\"Whales\""),
@@ -353,6 +358,8 @@ mod tests {
             assert!(e.contains("SEGFLOW_IDEAL_MIN_SHARE"), "{share}: {e}");
         }
         assert!(err(&[("SEGFLOW_IDEAL_MIN_SHARE", "20")]).contains("0.2 or 20%"));
+        let e = err(&[("SEGFLOW_IDEAL_MIN_SHARE", "0.7")]);
+        assert!(e.contains("at most 0.5"), "{e}");
         for rules in [
             "Champions",
             "Champions:R5:F4-5:extra:",
@@ -366,11 +373,22 @@ mod tests {
             let e = err(&[("SEGFLOW_RFM_RULES", rules)]);
             assert!(e.contains("SEGFLOW_RFM_RULES"), "{rules}: {e}");
         }
+        assert!(
+            errors.borrow().iter().any(|e| e.contains("the R scores 0-5 must be from 1 to 5")),
+            "{errors:?}"
+        );
         let e = err(&[
             ("SEGFLOW_IDEAL_RFM_GROUPS", "Champions"),
             ("SEGFLOW_IDEAL_MIN_SHARE", "0.3"),
         ]);
         assert!(e.contains("no effect"), "{e}");
+        // The texts speak of the variables, not of the engine's parameter names.
+        for e in errors.borrow().iter() {
+            assert!(
+                !["ideal_rule", "rfm_rules", "ideal_min_share"].iter().any(|p| e.contains(p)),
+                "{e}"
+            );
+        }
         // The run's other checks come before any data is fetched too.
         assert!(with(&[("SEGFLOW_K", "50")]).is_err());
     }

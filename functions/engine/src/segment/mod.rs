@@ -143,14 +143,14 @@ impl SegmentParams {
         // group of nearly everyone has nothing that stands out), so more could not be honoured.
         if !(self.ideal_min_share > 0.0 && self.ideal_min_share <= icp::IDEAL_MAX_SHARE) {
             return bad(format!(
-                "ideal_min_share must be more than 0 and at most {}, got {}: the ideal group never grows past half of the purchasers",
+                "the ideal group's least share of purchasers must be more than 0 and at most {}, got {}: the ideal group never grows past half of the purchasers",
                 icp::IDEAL_MAX_SHARE,
                 self.ideal_min_share
             ));
         }
         if let IdealRule::RfmGroups(groups) = &self.ideal_rule {
             if groups.is_empty() {
-                return bad("ideal_rule RfmGroups needs at least one group".into());
+                return bad("the ideal group needs at least one RFM group".into());
             }
             if let Some(g) = groups
                 .iter()
@@ -163,7 +163,7 @@ impl SegmentParams {
                     }
                 }
                 return bad(format!(
-                    "ideal_rule names the RFM group {g:?}, which no rfm_rules entry defines; the groups are {}",
+                    "the ideal group names the RFM group {g:?}, which no RFM rule defines; the groups are {}",
                     known.join(", ")
                 ));
             }

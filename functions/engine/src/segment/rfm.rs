@@ -94,16 +94,16 @@ fn scores(text: &str) -> Option<(u8, u8)> {
 /// Every rule well formed and every one of the 25 R×F cells covered.
 pub(super) fn check_rules(rules: &[RfmRule]) -> Result<(), String> {
     if rules.is_empty() {
-        return Err("rfm_rules is empty".into());
+        return Err("there are no RFM rules".into());
     }
     for rule in rules {
         if rule.name.trim().is_empty() {
             return Err("an RFM rule has an empty name".into());
         }
-        for (axis, (lo, hi)) in [("r", rule.r), ("f", rule.f)] {
+        for (axis, (lo, hi)) in [("R", rule.r), ("F", rule.f)] {
             if !(1..=5).contains(&lo) || !(1..=5).contains(&hi) || lo > hi {
                 return Err(format!(
-                    "RFM rule {:?}: {axis} range ({lo}, {hi}) must satisfy 1 ≤ low ≤ high ≤ 5",
+                    "RFM rule {:?}: the {axis} scores {lo}-{hi} must be from 1 to 5, lowest first",
                     rule.name
                 ));
             }

@@ -1167,7 +1167,7 @@ fn params_are_checked() {
             rfm_rules: vec![],
             ..base()
         })
-        .contains("empty")
+        .contains("no RFM rules")
     );
     let mut rules = default_rfm_rules();
     rules.retain(|r| r.name != "Need Attention");
@@ -1188,7 +1188,7 @@ fn params_are_checked() {
             rfm_rules: bad_range,
             ..base()
         })
-        .contains("range")
+        .contains("R scores 0-5")
     );
     let catch_all = vec![RfmRule {
         name: "All".into(),
