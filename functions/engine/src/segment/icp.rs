@@ -884,8 +884,11 @@ fn describe_group(
     };
     let own = Lifts::new(traits, values, base, &in_group, m);
     let mut rows: Vec<TraitRow> = Vec::new();
-    let mut suppressed_values = 0usize;
+    // Per dimension: which traits a reader misses is no one's secret, and it says where a
+    // smaller minimum group (if the shop's privacy rules allow one) would show more.
+    let mut withheld_by_dim = [0usize; N_DIMS];
     for d in 0..N_DIMS {
+        let suppressed_values = &mut withheld_by_dim[d];
         let mut candidates = Vec::new();
         for v in values.sorted(d) {
             let Some((g, b, sg, sb, lift)) = own.raw(d, v) else {
@@ -894,7 +897,7 @@ fn describe_group(
             // Also the customers outside the group who hold the value: "12 with this title, 10 of
             // them in the group" says the other 2 are not.
             if g < m.max(1) || b < m.max(1) || !publishable(b - g, m) {
-                suppressed_values += 1;
+                *suppressed_values += 1;
                 continue;
             }
             candidates.push((v, g, b, sg, sb, lift));
@@ -910,7 +913,7 @@ fn describe_group(
         // country; with 2 such purchasers in all, both are in the group).
         let (gu, bu) = (members.len() - gk, base.len() - bk);
         if !(publishable(gu, m) && publishable(bu, m) && publishable(bu - gu, m)) {
-            suppressed_values += candidates.len();
+            *suppressed_values += candidates.len();
             candidates.clear();
         }
         loop {
@@ -923,7 +926,7 @@ fn describe_group(
                 break;
             };
             candidates.remove(smallest);
-            suppressed_values += 1;
+            *suppressed_values += 1;
         }
         for (v, g, b, sg, sb, lift) in candidates {
             let highlight = lift >= LIFT_HIGH || lift <= LIFT_LOW;
@@ -980,9 +983,19 @@ fn describe_group(
         md.push('\n');
     }
     md.push_str(&table);
+    let suppressed_values: usize = withheld_by_dim.iter().sum();
+    let by_dim: Vec<(&str, usize)> = (0..N_DIMS)
+        .filter(|&d| withheld_by_dim[d] > 0)
+        .map(|d| (DIM_NAMES[d], withheld_by_dim[d]))
+        .collect();
     if suppressed_values > 0 {
+        let list: Vec<String> = by_dim
+            .iter()
+            .map(|(d, n)| format!("{} {n}", d.replace('_', " ")))
+            .collect();
         md.push_str(&format!(
-            "\n{suppressed_values} trait values are not shown: fewer than {m} customers hold them (in the group, outside it or overall), or their counts would give away such a small group.\n"
+            "\n{suppressed_values} trait values are not shown ({}): fewer than {m} customers hold them (in the group, outside it or overall), or their counts would give away such a small group.\n",
+            list.join(", ")
         ));
     }
     let json = json!({
@@ -992,6 +1005,7 @@ fn describe_group(
         "figures": Value::Object(fig_json),
         "traits": traits_json,
         "suppressed_trait_values": suppressed_values,
+        "suppressed_trait_values_by_trait": by_dim.iter().map(|(d, n)| (d.to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
         "highlights": highlights,
     });
     (json, md)
