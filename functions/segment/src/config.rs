@@ -374,7 +374,10 @@ mod tests {
             assert!(e.contains("SEGFLOW_RFM_RULES"), "{rules}: {e}");
         }
         assert!(
-            errors.borrow().iter().any(|e| e.contains("the R scores 0-5 must be from 1 to 5")),
+            errors
+                .borrow()
+                .iter()
+                .any(|e| e.contains("the R scores 0-5 must be from 1 to 5")),
             "{errors:?}"
         );
         let e = err(&[
@@ -385,7 +388,9 @@ mod tests {
         // The texts speak of the variables, not of the engine's parameter names.
         for e in errors.borrow().iter() {
             assert!(
-                !["ideal_rule", "rfm_rules", "ideal_min_share"].iter().any(|p| e.contains(p)),
+                !["ideal_rule", "rfm_rules", "ideal_min_share"]
+                    .iter()
+                    .any(|p| e.contains(p)),
                 "{e}"
             );
         }

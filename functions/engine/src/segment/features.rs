@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use super::customers::Attrs;
 use super::interner::{Interner, sort_key};
-use super::rfm::{group_of, quintile_scores, rank_value};
+use super::rfm::{Ties, group_of, quintile_scores, rank_value};
 use super::sales::{MICROS_PER_DAY, NONE, Order, SalesData};
 use super::{RfmRule, SegmentParams};
 
@@ -332,17 +332,15 @@ pub(super) fn score_rfm(customers: &mut [Customer], rules: &[RfmRule]) {
         return;
     }
     let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
-    // Smaller recency is better: negate so "strictly smaller" counts customers with larger recency.
-    let scores = |f: &(dyn Fn(&Behaviour) -> f64 + Sync)| {
-        quintile_scores(&buyers.iter().map(|&i| f(b(i))).collect::<Vec<_>>())
+    let scores = |f: &(dyn Fn(&Behaviour) -> f64 + Sync), ties| {
+        quintile_scores(&buyers.iter().map(|&i| f(b(i))).collect::<Vec<_>>(), ties)
     };
     // Three independent sorts over all buyers, side by side.
     let (r, f, m) = std::thread::scope(|s| {
-        // Smaller recency is better: negate so "strictly smaller" counts customers with larger
-        // recency.
-        let r = s.spawn(|| scores(&|b| -b.recency_days));
-        let f = s.spawn(|| scores(&|b| f64::from(b.frequency)));
-        let m = scores(&|b| rank_value(b.monetary));
+        // Smaller recency is better: negated, a larger value is better.
+        let r = s.spawn(|| scores(&|b| -b.recency_days, Ties::Middle));
+        let f = s.spawn(|| scores(&|b| f64::from(b.frequency), Ties::Lowest));
+        let m = scores(&|b| rank_value(b.monetary), Ties::Middle);
         (super::par::join(r), super::par::join(f), m)
     });
     for (j, &i) in buyers.iter().enumerate() {

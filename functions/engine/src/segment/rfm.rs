@@ -2,10 +2,22 @@
 
 use super::RfmRule;
 
-/// Scores 1–5 where a larger value is better: `1 + floor(5 × (#strictly smaller) / n)`.
-/// Counting strictly smaller values gives tied customers the same score, which plain quantile
-/// cuts on a sorted list would not.
-pub(super) fn quintile_scores(values: &[f64]) -> Vec<u8> {
+/// Which score the customers who share a value get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ties {
+    /// The lowest of the block: one-order customers are F1 however many they are, as RFM tables
+    /// expect ("New" and "Promising" are F1).
+    Lowest,
+    /// The middle of the block (the upper middle of an even one). Date-only exports tie everyone
+    /// who bought on one day: when a third of the customers bought on the last day, they are R5,
+    /// and when all bought on the same day, all are R3, not R1 ("Lost").
+    Middle,
+}
+
+/// Scores 1–5 where a larger value is better. Position `p` (0-based, ascending) of `n` scores
+/// `1 + floor(5 p / n)`; customers who share a value share the score of one position of their
+/// block (see [`Ties`]), which plain quantile cuts on a sorted list would not give them.
+pub(super) fn quintile_scores(values: &[f64], ties: Ties) -> Vec<u8> {
     let n = values.len();
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -13,7 +25,14 @@ pub(super) fn quintile_scores(values: &[f64]) -> Vec<u8> {
         .iter()
         .map(|&v| {
             let smaller = sorted.partition_point(|&x| x < v);
-            1 + (5 * smaller / n) as u8
+            let p = match ties {
+                Ties::Lowest => smaller,
+                Ties::Middle => {
+                    let block = sorted[smaller..].partition_point(|&x| x <= v);
+                    smaller + block / 2
+                }
+            };
+            1 + (5 * p / n) as u8
         })
         .collect()
 }

@@ -320,15 +320,24 @@ fn golden_lines() -> Vec<Line> {
 
 #[test]
 fn quintile_scores_give_ties_equal_scores() {
-    assert_eq!(rfm::quintile_scores(&[1.0, 1.0, 1.0, 1.0]), vec![1, 1, 1, 1]);
-    assert_eq!(
-        rfm::quintile_scores(&[10.0, 20.0, 30.0, 40.0, 50.0]),
-        vec![1, 2, 3, 4, 5]
-    );
-    assert_eq!(
-        rfm::quintile_scores(&[5.0, 1.0, 5.0, 2.0, 3.0, 3.0, 4.0, 9.0, 0.0, 5.0]),
-        vec![4, 1, 4, 2, 2, 2, 3, 5, 1, 4]
-    );
+    use rfm::Ties::{Lowest, Middle};
+    let q = rfm::quintile_scores;
+    assert_eq!(q(&[1.0, 1.0, 1.0, 1.0], Lowest), vec![1, 1, 1, 1]);
+    assert_eq!(q(&[1.0, 1.0, 1.0, 1.0], Middle), vec![3, 3, 3, 3]);
+    for ties in [Lowest, Middle] {
+        assert_eq!(q(&[10.0, 20.0, 30.0, 40.0, 50.0], ties), vec![1, 2, 3, 4, 5]);
+    }
+    let mixed = [5.0, 1.0, 5.0, 2.0, 3.0, 3.0, 4.0, 9.0, 0.0, 5.0];
+    assert_eq!(q(&mixed, Lowest), vec![4, 1, 4, 2, 2, 2, 3, 5, 1, 4]);
+    // The 3s hold positions 3 and 4 (scores 2 and 3), the 5s 6 to 8 (4, 4 and 5).
+    assert_eq!(q(&mixed, Middle), vec![4, 1, 4, 2, 3, 3, 3, 5, 1, 4]);
+    // A third of the customers bought on the last day of a date-only export: the best value,
+    // tied. Their positions score 4 and 5; the middle one 5.
+    let mut recency: Vec<f64> = (0..70).map(|d| -f64::from(100 - d)).collect();
+    recency.extend([-1.0; 30]);
+    let scores = q(&recency, Middle);
+    assert!(scores[70..].iter().all(|&s| s == 5), "{scores:?}");
+    assert_eq!(q(&recency, Lowest)[70], 4, "the lowest of the block would be 4");
 }
 
 #[test]
@@ -378,16 +387,18 @@ fn golden_rfm_lifecycle_and_winback() {
     .unwrap();
     let rows = by_id(read_csv(&out.join("customers.csv")));
 
+    // c01, c02 and c08 bought on the last day: tied at the best recency, R5 (the middle of
+    // positions 7 to 9), where the lowest of the block (R4) would leave no one at R5.
     let expect = [
-        ("c01", "412", "Promising", "new"),
-        ("c02", "432", "Potential Loyalist", "new"),
+        ("c01", "513", "New", "new"),
+        ("c02", "533", "Potential Loyalist", "new"),
         ("c03", "345", "Loyal", "at_risk"),
         ("c04", "211", "Hibernating", "at_risk"),
         ("c05", "454", "Loyal", "new"),
         ("c06", "114", "Lost", "lapsed"),
         ("c07", "232", "At Risk", "at_risk"),
-        ("c08", "411", "Promising", "new"),
-        ("c09", "352", "Loyal", "active"),
+        ("c08", "511", "New", "new"),
+        ("c09", "353", "Loyal", "active"),
         ("c10", "115", "Lost", "lapsed"),
     ];
     for (id, code, group, stage) in expect {
@@ -505,14 +516,14 @@ fn golden_rfm_lifecycle_and_winback() {
 
     let matrix = read_csv(&out.join("rfm_matrix.csv"));
     assert_eq!(matrix.len(), 25);
-    let cell = matrix.iter().find(|r| r["r"] == "4" && r["f"] == "1").unwrap();
+    let cell = matrix.iter().find(|r| r["r"] == "5" && r["f"] == "1").unwrap();
     assert_eq!(
         (
             cell["customers"].as_str(),
             cell["avg_monetary"].as_str(),
             cell["rfm_group"].as_str()
         ),
-        ("2", "55.00", "Promising")
+        ("2", "55.00", "New")
     );
     let cell = matrix.iter().find(|r| r["r"] == "3" && r["f"] == "4").unwrap();
     assert_eq!(
@@ -607,7 +618,12 @@ fn winback_leaves_out_heavy_returners() {
     lines.extend((1..=4).map(|i| l(&format!("a{i}"), &format!("a{i}"), "2024-06-20", "p1", 1.0, 10.0)));
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    run(&inputs(vec![sales], vec![], None), &checked("2024-06-30", Some(2)), &out).unwrap();
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
     let rows = by_id(read_csv(&out.join("customers.csv")));
     for id in ["w1", "w2", "w3"] {
         assert_eq!(rows[id]["lifecycle_stage"], "lapsed", "{id}");
@@ -617,7 +633,10 @@ fn winback_leaves_out_heavy_returners() {
     assert_eq!(rows["w3"]["return_rate"], "0.167");
     let winback = read_csv(&out.join("winback.csv"));
     assert_eq!(
-        winback.iter().map(|r| r["customer_id"].as_str()).collect::<Vec<_>>(),
+        winback
+            .iter()
+            .map(|r| r["customer_id"].as_str())
+            .collect::<Vec<_>>(),
         vec!["w1", "w3"]
     );
 }
