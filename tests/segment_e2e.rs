@@ -3,7 +3,7 @@
 
 use segflow_e2e::*;
 use segflow_ingest_fn::{IngestConfig, IngestHandler};
-use segflow_segment_fn::{SegmentConfig, request, run_job};
+use segflow_segment_fn::{JobError, SegmentConfig, request, run_job};
 use segflow_storage::S3Store;
 
 async fn ingest_fixtures(server: &S3Server) {
@@ -251,6 +251,18 @@ async fn a_failed_run_leaves_previous_outputs_untouched() {
     assert!(!err.to_string().is_empty());
     assert_eq!(server.keys("segments/").await, before);
     assert_eq!(server.get("segments/latest/manifest.json").await, latest);
+    // A run date still to come would make everyone lapsed and move latest/ ahead of the nightly
+    // runs: refused before anything is read.
+    let req = request::SegmentRequest {
+        as_of: chrono::NaiveDate::from_ymd_opt(2099, 1, 1),
+        ..Default::default()
+    };
+    let err = run_job(&store, &store, &req, &cfg)
+        .await
+        .expect_err("2099 has not come");
+    assert!(matches!(err, JobError::FutureRunDate { .. }), "{err}");
+    assert!(err.to_string().contains("after today"), "{err}");
+    assert_eq!(server.keys("segments/").await, before);
 }
 
 #[tokio::test(flavor = "multi_thread")]

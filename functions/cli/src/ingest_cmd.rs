@@ -13,9 +13,7 @@ use crate::{DatasetArg, IngestArgs};
 fn options(args: &IngestArgs) -> Result<IngestOptions> {
     let mut opts = IngestConfig::from_env()?.engine_options();
     if let Some(tz) = &args.timezone {
-        opts.timezone = tz
-            .parse()
-            .map_err(|_| anyhow::anyhow!("unknown time zone {tz:?}"))?;
+        opts.timezone = crate::segment_cmd::timezone(tz)?;
     }
     if let Some(o) = &args.date_order {
         opts.date_order = parse_date_order(o)?;

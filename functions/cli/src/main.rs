@@ -35,11 +35,12 @@ pub struct IngestArgs {
     /// JSON file mapping source headers to canonical fields, for exports the synonyms cannot read.
     #[arg(long)]
     pub mapping: Option<PathBuf>,
-    /// IANA time zone of naive timestamps (default: SEGFLOW_TIMEZONE or UTC).
+    /// IANA time zone of naive timestamps, and with `run` the segmentation's too (weekdays and
+    /// hours, the run date); default: SEGFLOW_TIMEZONE, else UTC.
     #[arg(long)]
     pub timezone: Option<String>,
     /// How to read dates like 03/04/2024: auto, day-first, month-first, or jalali-year-first
-    /// (02/07/15 is 1402/07/15).
+    /// (02/07/15 is 1402/07/15); default: SEGFLOW_DATE_ORDER, else auto.
     #[arg(long)]
     pub date_order: Option<String>,
 }
@@ -50,9 +51,9 @@ pub struct SegmentArgs {
     /// default: the day of the latest order, never after today.
     #[arg(long, value_parser = segflow_engine::values::parse_run_date)]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Number of clusters (2–10); default: chosen automatically.
-    #[arg(long)]
-    pub k: Option<usize>,
+    /// Number of clusters (2–10); default: SEGFLOW_K, else chosen automatically.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(2..=10))]
+    pub k: Option<u8>,
 }
 
 #[derive(Subcommand)]
@@ -80,7 +81,10 @@ enum Cmd {
     },
     /// The whole job on a local folder: ingest everything under DIR, then segment.
     Run {
+        /// Folder of exports (in sales/, customers/ and activity/ subfolders, or named by header).
         dir: PathBuf,
+        /// Root of the bucket layout to write curated/, segments/ and reports/ under (folder or
+        /// s3://bucket[/prefix]).
         #[arg(long)]
         out: String,
         #[command(flatten)]
@@ -120,7 +124,12 @@ async fn run(cli: Cli) -> Result<()> {
             segment,
         } => {
             // A mistyped segmentation setting is said before minutes of ingest, not after.
-            let config = segment_cmd::config()?;
+            let mut config = segment_cmd::config()?;
+            // One zone for the whole job: the ingest's reading of local times and the
+            // segmentation's weekdays, hours and run date.
+            if let Some(tz) = &ingest.timezone {
+                config.timezone = segment_cmd::timezone(tz)?;
+            }
             let ingested = ingest_cmd::ingest(&[dir.display().to_string()], &out, &ingest).await;
             // Segment even when some file was rejected: the other files' data is valid, and the
             // error is still reported through the exit status. When both fail, the inputs that

@@ -9,13 +9,20 @@ pub fn config() -> Result<SegmentConfig> {
     Ok(SegmentConfig::from_env()?)
 }
 
+/// A `--timezone` value, as `SEGFLOW_TIMEZONE` is read.
+pub fn timezone(name: &str) -> Result<chrono_tz::Tz> {
+    name.trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--timezone: unknown time zone {name:?}"))
+}
+
 pub async fn segment(data: &str, out: &str, args: &SegmentArgs, config: &SegmentConfig) -> Result<()> {
     segflow_engine::memory::release_freed_memory_promptly();
     let data = AnyStore::open(data).await;
     let out_store = AnyStore::open(out).await;
     let req = SegmentRequest {
         as_of: args.as_of,
-        k: args.k,
+        k: args.k.map(usize::from),
         scheduled: false,
     };
     let summary = run_job(&data, &out_store, &req, config).await?;
@@ -27,6 +34,13 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs, config: &Segment
     );
     for f in &summary.files {
         println!("  {f}");
+    }
+    // The manifest's warnings (amounts added across currencies, sales after the run date) change
+    // how every figure reads: said where the person running the job looks, not only in the file.
+    for w in summary.manifest["warnings"].as_array().into_iter().flatten() {
+        if let Some(w) = w.as_str() {
+            eprintln!("warning: {w}");
+        }
     }
     if !summary.latest {
         println!("segments/latest/ keeps its later run date; this run is only in its dated folder");

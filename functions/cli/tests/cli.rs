@@ -69,6 +69,16 @@ fn run_on_the_bundled_fixtures_writes_the_whole_layout_deterministically() {
         manifest["as_of"], "2023-12-08",
         "the latest order day in the fixtures"
     );
+    // The manifest's warnings (the fixtures add Toman to euros) are said on the console too.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings = manifest["warnings"].as_array().unwrap();
+    assert!(!warnings.is_empty());
+    for w in warnings {
+        assert!(
+            stderr.contains(&format!("warning: {}", w.as_str().unwrap())),
+            "{w} not on stderr: {stderr}"
+        );
+    }
 
     // The same inputs into a fresh folder: byte-identical data and segment files.
     let b = tempfile::tempdir().unwrap();
@@ -150,6 +160,45 @@ fn run_refuses_a_bad_segmentation_setting_before_ingesting() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SEGFLOW_RFM_RULES"));
     assert!(tree(dir.path()).is_empty(), "nothing ingested");
+    for (flag, value, says) in [
+        ("--k", "1", "2..=10"),
+        ("--timezone", "Mars/Olympus", "unknown time zone"),
+    ] {
+        let out = segflow(&[
+            "run",
+            "fixtures/exports",
+            "--out",
+            dir.path().to_str().unwrap(),
+            flag,
+            value,
+        ]);
+        assert!(!out.status.success(), "{flag} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{flag} {value}: {err}");
+        assert!(tree(dir.path()).is_empty(), "{flag} {value}: nothing ingested");
+    }
+}
+
+/// `run --timezone` is the zone of the whole job: the segmentation's weekdays and hours too.
+#[test]
+fn run_timezone_reaches_the_segmentation() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    let out = segflow(&[
+        "run",
+        "fixtures/exports",
+        "--out",
+        root,
+        "--timezone",
+        "Asia/Tehran",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("segments/latest/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["timezone"], "Asia/Tehran", "{manifest:#}");
+    let md = std::fs::read_to_string(dir.path().join("segments/latest/ideal_customer_profile.md")).unwrap();
+    assert!(md.contains("Weekdays and hours are in Asia/Tehran"), "{md}");
 }
 
 #[test]

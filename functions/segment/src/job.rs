@@ -47,6 +47,14 @@ pub enum JobError {
     Segment(#[from] segment::SegmentError),
     #[error("no curated sales data under curated/sales/: ingest some exports first")]
     NoSalesData,
+    /// Features as of a day that has not come would make every customer lapsed and move
+    /// `segments/latest/` ahead of the nightly runs.
+    #[error("the run date {as_of} is after today ({today} in {tz}): give a date up to today")]
+    FutureRunDate {
+        as_of: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+        tz: chrono_tz::Tz,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -111,6 +119,14 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     request: &SegmentRequest,
     config: &SegmentConfig,
 ) -> Result<JobSummary, JobError> {
+    let today = chrono::Utc::now().with_timezone(&config.timezone).date_naive();
+    if let Some(as_of) = request.as_of.filter(|d| *d > today) {
+        return Err(JobError::FutureRunDate {
+            as_of,
+            today,
+            tz: config.timezone,
+        });
+    }
     let work = tempfile::Builder::new()
         .prefix(WORK_PREFIX)
         .tempdir_in(&config.tmp_dir)
