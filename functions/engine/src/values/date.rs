@@ -349,7 +349,11 @@ impl DateParser {
                     let (a, b, c) = (a as u32, *b as u32, c as u32);
                     let date = match (a_len, c_len) {
                         (4, 1 | 2) => ymd4(a as i32, b, c)?,
-                        (2, 1 | 2) if self.jalali_year_first => jalali(expand_jalali_year(a), b, c)?,
+                        // In a column of Jalali dates a short one is Persian software's
+                        // `yy/mm/dd` too: read as Gregorian, "۰۲/۰۷/۱۵" was 2 July 2015.
+                        (2, 1 | 2) if self.jalali_year_first || self.style == Style::Jalali => {
+                            jalali(expand_jalali_year(a), b, c)?
+                        }
                         (1 | 2, 2 | 4) => {
                             let year = if c_len == 2 { expand_year(c) } else { c as i32 };
                             if JALALI_YEARS.contains(&year) {
@@ -1687,6 +1691,18 @@ mod tests {
         // Numbers that fit no numeric date shape carry no evidence.
         assert_eq!(describe(&["12", "123456", "99999"]), "day-first");
         assert_eq!(describe(&["2023-11-04", "2023-11-05", "45234"]), "iso-8601");
+    }
+
+    #[test]
+    fn short_dates_in_a_jalali_column_are_jalali() {
+        let p = DateParser::infer(["۱۴۰۲/۰۷/۰۱", "۰۲/۰۷/۱۵", "۱۴۰۲/۰۷/۲۰"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(p.describe(), "jalali");
+        assert_eq!(date(&p, "۰۲/۰۷/۱۵"), day(2023, 10, 7));
+        assert_eq!(date(&p, "98/1/5"), day(2019, 3, 25));
+        assert_eq!(p.parse("02/13/01"), Err(ValueError::BadDate), "no 13th month");
+        // Elsewhere two-digit years stay Gregorian.
+        let g = DateParser::infer(["15/07/2023", "16/07/2023"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(date(&g, "02/07/15"), day(2015, 7, 2));
     }
 
     #[test]
