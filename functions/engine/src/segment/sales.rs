@@ -884,6 +884,9 @@ struct Orders {
     orders: MixMap<(u32, u64), OrderAcc>,
     returned: Vec<f64>,
     distinct: DistinctProducts,
+    /// Per customer: purchase lines with neither a product id nor a name, each a product of its
+    /// own (as for multi-item orders).
+    unnamed: Vec<u32>,
     /// The order whose lines are being read: lines of one order usually arrive together, so
     /// most lines skip the order map.
     pending: Option<((u32, u64), OrderAcc)>,
@@ -895,11 +898,13 @@ impl Orders {
             orders,
             returned,
             distinct,
+            unnamed,
             pending,
         } = self;
         for l in lines {
             if returned.len() <= l.cust as usize {
                 returned.resize(l.cust as usize + 1, 0.0);
+                unnamed.resize(l.cust as usize + 1, 0);
             }
             if l.is_return {
                 returned[l.cust as usize] += l.amount.abs();
@@ -921,6 +926,8 @@ impl Orders {
             }
             if l.product != NONE {
                 distinct.insert(l.cust, l.product);
+            } else {
+                unnamed[l.cust as usize] += 1;
             }
         }
     }
@@ -931,11 +938,19 @@ impl Orders {
         }
         let mut returned = self.returned;
         returned.resize(customers, 0.0);
-        let Orders { orders, distinct, .. } = self;
-        let (orders, distinct_products) = std::thread::scope(|s| {
+        let Orders {
+            orders,
+            distinct,
+            unnamed,
+            ..
+        } = self;
+        let (orders, mut distinct_products) = std::thread::scope(|s| {
             let distinct = s.spawn(move || distinct.counts(customers));
             (sorted_orders(orders), par::join(distinct))
         });
+        for (d, u) in distinct_products.iter_mut().zip(unnamed) {
+            *d += u;
+        }
         SalesData {
             orders,
             returned,

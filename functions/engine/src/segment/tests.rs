@@ -2255,4 +2255,27 @@ fn products_without_ids_are_told_apart_by_name() {
         rows["c1"]["multi_item_share"], "0.333",
         "only o1 has two products"
     );
+
+    // Lines with neither an id nor a name: each a product of its own, as for multi-item orders.
+    let lines = vec![
+        l("o1", "c1", "2024-06-01", "", 1.0, 10.0),
+        l("o1", "c1", "2024-06-01", "", 2.0, 20.0),
+        l("o2", "c1", "2024-06-05", "", 1.0, 10.0),
+        l("o3", "c2", "2024-06-09", "SKU-1", 1.0, 10.0),
+        l("o4", "c2", "2024-06-10", "", 1.0, 10.0),
+        l("o5", "c3", "2024-06-09", "SKU-1", 1.0, 10.0),
+        l("o6", "c4", "2024-06-09", "SKU-1", 1.0, 10.0),
+    ];
+    let f = write_sales(dir.path(), "bare/s.parquet", "s1", &lines);
+    let out = dir.path().join("out3");
+    run(
+        &inputs(vec![f], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["c1"]["distinct_products"], "3");
+    assert_eq!(rows["c1"]["multi_item_share"], "0.500", "o1 has two lines");
+    assert_eq!(rows["c2"]["distinct_products"], "2");
 }
