@@ -156,6 +156,11 @@ impl MappingOverride {
                     "column \"{header}\": expected a field name as a string, got {target}"
                 )));
             };
+            // `"event_type": "foo"` in the bare form meant a constant event type far more often
+            // than a column named event_type: say what event types there are.
+            if bare && canonical_target(header) == Some("event_type") && canonical_target(t).is_none() {
+                return Err(constant(target).expect_err("not an event type, checked above"));
+            }
             let canonical = canonical_target(t).ok_or_else(|| {
                 bad(format!(
                     "column \"{header}\": unknown field \"{t}\"; expected one of {}, or \"{IGNORE}\"",
@@ -2233,6 +2238,9 @@ mod tests {
         err(r#"{"columns": {"Datum": "order_date"}, "colums": {}}"#);
         let m = err(r#"{"columns": {}, "event_type": "download_pdf"}"#);
         assert!(m.contains("\"event_type\"") && m.contains("form_submit"), "{m}");
+        // The bare form too: the event types are listed, not the fields.
+        let m = err(r#"{"event_type": "foo"}"#);
+        assert!(m.contains("form_submit") && !m.contains("order_id"), "{m}");
         let m = err(r#"{"columns": {"Datum": "order_date", "DATUM": "event_time"}}"#);
         assert!(m.contains("same header"), "{m}");
         // The same header twice with the same meaning is harmless.
