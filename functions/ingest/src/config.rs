@@ -57,9 +57,11 @@ impl IngestConfig {
             c.date_order = parse_date_order(&o)?;
         }
         if let Some(m) = get("SEGFLOW_MAX_INPUT_BYTES").filter(|s| !s.is_empty()) {
-            c.max_input_bytes = m
-                .parse()
-                .map_err(|_| ConfigError(format!("SEGFLOW_MAX_INPUT_BYTES: not a number: {m:?}")))?;
+            c.max_input_bytes = m.parse().map_err(|_| {
+                ConfigError(format!(
+                    "SEGFLOW_MAX_INPUT_BYTES: expected a number of bytes, got {m:?}"
+                ))
+            })?;
         }
         c.output_bucket = get("SEGFLOW_OUTPUT_BUCKET").filter(|s| !s.is_empty());
         if let Some(t) = get("SEGFLOW_TMP_DIR").filter(|s| !s.is_empty()) {
@@ -72,9 +74,11 @@ impl IngestConfig {
             c.max_workbook_bytes = Limits::workbook_bytes_for_memory(mb);
         }
         if let Some(m) = get("SEGFLOW_MAX_WORKBOOK_BYTES").filter(|s| !s.is_empty()) {
-            c.max_workbook_bytes = m
-                .parse()
-                .map_err(|_| ConfigError(format!("SEGFLOW_MAX_WORKBOOK_BYTES: not a number: {m:?}")))?;
+            c.max_workbook_bytes = m.parse().map_err(|_| {
+                ConfigError(format!(
+                    "SEGFLOW_MAX_WORKBOOK_BYTES: expected a number of bytes, got {m:?}"
+                ))
+            })?;
         }
         Ok(c)
     }

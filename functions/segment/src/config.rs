@@ -105,6 +105,13 @@ fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
         .map_err(|_| ConfigError(format!("{name}: not a valid number: {v:?}")))
 }
 
+/// A count or a number of days: "-5" and "30d" are refused saying what is expected.
+fn whole<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
+    v.trim()
+        .parse()
+        .map_err(|_| ConfigError(format!("{name}: expected a whole number, 0 or more, got {v:?}")))
+}
+
 impl SegmentConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -120,11 +127,11 @@ impl SegmentConfig {
             c.k = if k.trim().eq_ignore_ascii_case("auto") {
                 None
             } else {
-                Some(num("SEGFLOW_K", &k)?)
+                Some(whole("SEGFLOW_K", &k)?)
             };
         }
         if let Some(v) = get("SEGFLOW_MIN_GROUP_SIZE") {
-            c.min_group_size = num("SEGFLOW_MIN_GROUP_SIZE", &v)?;
+            c.min_group_size = whole("SEGFLOW_MIN_GROUP_SIZE", &v)?;
         }
         if let Some(tz) = get("SEGFLOW_TIMEZONE") {
             c.timezone = tz
@@ -132,13 +139,13 @@ impl SegmentConfig {
                 .map_err(|_| ConfigError(format!("SEGFLOW_TIMEZONE: unknown time zone {tz:?}")))?;
         }
         if let Some(v) = get("SEGFLOW_LAPSED_DAYS") {
-            c.lapsed_days = num("SEGFLOW_LAPSED_DAYS", &v)?;
+            c.lapsed_days = whole("SEGFLOW_LAPSED_DAYS", &v)?;
         }
         if let Some(v) = get("SEGFLOW_NEW_DAYS") {
-            c.new_days = num("SEGFLOW_NEW_DAYS", &v)?;
+            c.new_days = whole("SEGFLOW_NEW_DAYS", &v)?;
         }
         if let Some(v) = get("SEGFLOW_SEED") {
-            c.seed = num("SEGFLOW_SEED", &v)?;
+            c.seed = whole("SEGFLOW_SEED", &v)?;
         }
         if let Some(v) = get("SEGFLOW_TMP_DIR") {
             c.tmp_dir = v.into();
@@ -394,6 +401,10 @@ mod tests {
                 "{e}"
             );
         }
+        assert!(
+            err(&[("SEGFLOW_LAPSED_DAYS", "-5")]).contains("expected a whole number, 0 or more"),
+            "a negative count says what is expected"
+        );
         // The run's other checks come before any data is fetched too.
         assert!(with(&[("SEGFLOW_K", "50")]).is_err());
     }
