@@ -86,13 +86,44 @@ impl Currencies {
         units
     }
 
+    /// Rows used without a currency.
+    fn rows_without_currency(&self) -> u64 {
+        self.seen.iter().filter(|s| s.0.is_none()).map(|s| s.3).sum()
+    }
+
+    /// The currency codes of the used rows, sorted, each once.
+    fn used_codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self
+            .seen
+            .iter()
+            .filter(|s| s.3 > 0)
+            .filter_map(|s| s.0.as_deref())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
+
+    /// Rows without a currency are taken to be in the shop's own, which the other rows name when
+    /// they name one currency. Beside several (EUR and USD converted by rates, or Rial and Toman)
+    /// their unit is a guess.
+    fn unplaced_rows(&self) -> u64 {
+        if self.used_codes().len() > 1 {
+            self.rows_without_currency()
+        } else {
+            0
+        }
+    }
+
     /// The one unit every used amount is summed in, when there is one and it has a name: a
     /// currency code (Toman for Rial and Toman), or with rates the code quoted at exactly 1.
-    /// Rows without a currency do not count against it: they are taken to be in the shop's own.
     pub(super) fn unit(&self) -> Option<String> {
         let [only] = self.used_units()[..] else {
             return None;
         };
+        if self.unplaced_rows() > 0 {
+            return None;
+        }
         if only != REPORTING {
             return Some(only.to_string());
         }
@@ -103,18 +134,29 @@ impl Currencies {
         }
     }
 
-    /// A warning when used rows are summed in more than one unit. Rows without a currency are
-    /// taken to be in the shop's own and are no reason to warn.
+    /// A warning when used rows are summed in more than one unit, or when rows without a currency
+    /// are added to amounts in several.
     pub(super) fn warning(&self) -> Option<String> {
         let units = self.used_units();
-        (units.len() > 1).then(|| {
-            format!(
+        let mut parts = Vec::new();
+        if units.len() > 1 {
+            parts.push(format!(
                 "amounts in {} are added together at face value, so monetary values, order values and \
                  revenue shares mix currencies; set SEGFLOW_CURRENCY_RATES (e.g. \"EUR=1,GBP=1.17\") to \
                  convert them into one",
                 units.join(", ")
-            )
-        })
+            ));
+        }
+        let unplaced = self.unplaced_rows();
+        if unplaced > 0 {
+            parts.push(format!(
+                "{unplaced} sales rows name no currency and are added at face value to amounts in {}, \
+                 in whichever currency they are; give their exports a currency column (or the currency \
+                 in the amount's header) so that they are converted",
+                self.used_codes().join(", ")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(". "))
     }
 }
 
@@ -154,9 +196,29 @@ mod tests {
         for i in [irr, irt, irt, none] {
             c.count(i);
         }
-        assert_eq!(c.warning(), None, "Rial and Toman are one unit once converted");
         let rows: Vec<(String, u64)> = c.rows().into_iter().collect();
         assert_eq!(rows, [("(none)".into(), 1), ("IRR".into(), 1), ("IRT".into(), 2)]);
+        // Rial and Toman are one unit once converted, but the row without a currency may be in
+        // either: tenfold apart.
+        let w = c.warning().unwrap();
+        assert!(
+            w.starts_with("1 sales rows name no currency and are added at face value to amounts in IRR, IRT"),
+            "{w}"
+        );
+        assert_eq!(c.unit(), None);
+        let mut c = Currencies::new(&BTreeMap::new());
+        let (irr, none) = (c.index(Some("IRR")), c.index(None));
+        for i in [irr, none] {
+            c.count(i);
+        }
+        assert_eq!(c.warning(), None, "beside one currency, that is the shop's own");
+        assert_eq!(c.unit().as_deref(), Some("IRT"));
+        let mut c = Currencies::new(&BTreeMap::new());
+        let (irr, irt) = (c.index(Some("IRR")), c.index(Some("IRT")));
+        for i in [irr, irt] {
+            c.count(i);
+        }
+        assert_eq!(c.warning(), None, "Rial and Toman are one unit once converted");
         assert_eq!(c.unit().as_deref(), Some("IRT"));
         let gbp = c.index(Some("GBP"));
         c.count(gbp);
@@ -172,6 +234,16 @@ mod tests {
             c.count(i);
         }
         assert_eq!(c.warning(), None);
+        assert_eq!(c.unit().as_deref(), Some("EUR"));
+        // Rows without a currency beside converted euros and pounds: in which one?
+        let none = c.index(None);
+        c.count(none);
+        let w = c.warning().unwrap();
+        assert!(
+            w.contains("1 sales rows name no currency") && w.contains("EUR, GBP"),
+            "{w}"
+        );
+        assert_eq!(c.unit(), None);
         c.count(irr);
         assert!(c.warning().unwrap().contains("(reporting currency), IRT"));
 

@@ -741,7 +741,13 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
     assert_eq!(rows["c1"]["monetary"], "3.00", "150 000 Toman at 0.00002");
     assert_eq!(rows["c2"]["monetary"], "25.00");
     assert_eq!(rows["c3"]["monetary"], "30.00", "no currency: taken as it is");
-    assert_eq!(m["warnings"], serde_json::json!([]));
+    // ... and said to be: beside pounds, Rial and Toman, its 30 is in no known unit.
+    let w = m["warnings"][0].as_str().unwrap();
+    assert!(
+        w.starts_with("1 sales rows name no currency and are added at face value to amounts in GBP, IRR, IRT"),
+        "{w}"
+    );
+    assert_eq!(m["warnings"].as_array().unwrap().len(), 1);
     assert_eq!(m["parameters"]["currency_rates"]["GBP"], 1.25);
     assert_eq!(
         m["money_unit"],
@@ -749,7 +755,11 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
         "no currency quoted at 1"
     );
     let (_, m) = go("EUR=1,GBP=1.17,IRT=0.00002");
-    assert_eq!(m["money_unit"], "EUR", "the rates are quoted in EUR");
+    assert_eq!(
+        m["money_unit"],
+        serde_json::Value::Null,
+        "the rates are quoted in EUR, but c3's 30 is in no known unit"
+    );
 
     let mut bad = checked("2024-06-30", Some(2)).params().clone();
     bad.currency_rates.insert("EUR".into(), 0.0);
