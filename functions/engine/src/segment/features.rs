@@ -410,6 +410,7 @@ mod tests {
                 cust: 0,
                 ts: (d * MICROS_PER_DAY) as i64,
                 value: 1.0,
+                returned: 0.0,
                 units: 1.0,
                 multi: false,
                 country: NONE,

@@ -106,7 +106,9 @@ pub(super) fn pattern_label(cell: usize) -> String {
     )
 }
 
-/// Per-order facts the customer features do not keep.
+/// Per-order facts the customer features do not keep: the order values, net of what returns
+/// under the same order id took back, without the orders they took back whole (a refunded order
+/// sets no spend threshold).
 pub(super) struct OrderFacts {
     values: Vec<f64>,
     span: Vec<(usize, usize)>,
@@ -126,16 +128,19 @@ pub(super) fn order_facts(sales: &SalesData, customers: &[Customer]) -> OrderFac
     }
     let n = customers.len();
     let mut span = vec![(0, 0); n];
-    let values: Vec<f64> = sales.orders.iter().map(|o| o.value).collect();
-    let mut start = 0;
+    let mut values: Vec<f64> = Vec::with_capacity(sales.orders.len());
     for run in sales.orders.chunk_by(|a, b| a.cust == b.cust) {
-        let end = start + run.len();
+        let start = values.len();
+        values.extend(run.iter().filter_map(|o| {
+            let net = o.value - o.returned;
+            // Half a cent: sums of the same amounts in another order differ in the last bits.
+            (o.returned == 0.0 || net > 0.005).then_some(net)
+        }));
         if let Some(&p) = pos.get(run[0].cust as usize)
             && p != usize::MAX
         {
-            span[p] = (start, end);
+            span[p] = (start, values.len());
         }
-        start = end;
     }
     OrderFacts { values, span }
 }

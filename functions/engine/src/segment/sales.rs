@@ -48,6 +48,10 @@ pub(super) struct Order {
     pub cust: u32,
     pub ts: i64,
     pub value: f64,
+    /// What return lines under the same order id took back (a refund by status, Shopify's and
+    /// WooCommerce's way, returns the whole order). Returns under their own ids (`C536379`) are
+    /// the customer's but no order's.
+    pub returned: f64,
     pub units: f64,
     /// At least two distinct lines (products).
     pub multi: bool,
@@ -59,6 +63,7 @@ pub(super) struct Order {
 struct OrderAcc {
     ts: i64,
     value: f64,
+    returned: f64,
     units: f64,
     first_product: u32,
     lines: u32,
@@ -72,6 +77,7 @@ impl OrderAcc {
         OrderAcc {
             ts,
             value: 0.0,
+            returned: 0.0,
             units: 0.0,
             first_product: NONE,
             lines: 0,
@@ -103,6 +109,7 @@ impl OrderAcc {
             || self.first_product != o.first_product;
         self.ts = self.ts.min(o.ts);
         self.value += o.value;
+        self.returned += o.returned;
         self.units += o.units;
         self.lines = self.lines.saturating_add(o.lines);
         if self.country == NONE {
@@ -827,10 +834,15 @@ impl Prepare<'_> {
                 stats.guest_net_revenue += net;
                 continue;
             }
+            let mut order = caches
+                .order
+                .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
             if ret {
                 out.push(Line {
                     cust: c,
-                    order: ANON,
+                    // Keyed only when the export gives an id: a return without one is no
+                    // order's.
+                    order,
                     ts: t,
                     amount,
                     qty,
@@ -843,9 +855,6 @@ impl Prepare<'_> {
                     continue;
                 }
             }
-            let mut order = caches
-                .order
-                .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
             if order == ANON {
                 *anon_orders += 1;
                 order = ANON | *anon_orders;
@@ -887,6 +896,9 @@ struct Orders {
     /// Per customer: purchase lines with neither a product id nor a name, each a product of its
     /// own (as for multi-item orders).
     unnamed: Vec<u32>,
+    /// Returned value by (customer, order id) for return lines that carry an order id; set
+    /// against the orders once all lines are in (a return may be read before its order).
+    returned_by_order: MixMap<(u32, u64), f64>,
     /// The order whose lines are being read: lines of one order usually arrive together, so
     /// most lines skip the order map.
     pending: Option<((u32, u64), OrderAcc)>,
@@ -899,6 +911,7 @@ impl Orders {
             returned,
             distinct,
             unnamed,
+            returned_by_order,
             pending,
         } = self;
         for l in lines {
@@ -908,6 +921,9 @@ impl Orders {
             }
             if l.is_return {
                 returned[l.cust as usize] += l.amount.abs();
+                if l.order != ANON {
+                    *returned_by_order.entry((l.cust, l.order)).or_insert(0.0) += l.amount.abs();
+                }
                 continue;
             }
             let key = (l.cust, l.order);
@@ -939,11 +955,20 @@ impl Orders {
         let mut returned = self.returned;
         returned.resize(customers, 0.0);
         let Orders {
-            orders,
+            mut orders,
             distinct,
             unnamed,
+            returned_by_order,
             ..
         } = self;
+        // In key order: a float sum per order must not depend on hash-map iteration order.
+        let mut against: Vec<((u32, u64), f64)> = returned_by_order.into_iter().collect();
+        against.sort_unstable_by_key(|(k, _)| *k);
+        for (key, amount) in against {
+            if let Some(o) = orders.get_mut(&key) {
+                o.returned += amount;
+            }
+        }
         let (orders, mut distinct_products) = std::thread::scope(|s| {
             let distinct = s.spawn(move || distinct.counts(customers));
             (sorted_orders(orders), par::join(distinct))
@@ -970,6 +995,7 @@ fn sorted_orders(orders: MixMap<(u32, u64), OrderAcc>) -> Vec<Order> {
                 cust,
                 ts: a.ts,
                 value: a.value,
+                returned: a.returned,
                 units: a.units,
                 multi: a.multi,
                 country: a.country,

@@ -744,7 +744,9 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
     // ... and said to be: beside pounds, Rial and Toman, its 30 is in no known unit.
     let w = m["warnings"][0].as_str().unwrap();
     assert!(
-        w.starts_with("1 sales rows name no currency and are added at face value to amounts in GBP, IRR, IRT"),
+        w.starts_with(
+            "1 sales rows name no currency and are added at face value to amounts in GBP, IRR, IRT"
+        ),
         "{w}"
     );
     assert_eq!(m["warnings"].as_array().unwrap().len(), 1);
@@ -1621,6 +1623,41 @@ fn orders_refunded_or_cancelled_by_status_net_to_nothing() {
     let inputs = &run.manifest["inputs"];
     assert_eq!(inputs["cancelled_rows"], 1);
     assert_eq!(inputs["return_rows"], 1);
+}
+
+/// The profile's order values are what the customer kept: a refunded order sets no threshold,
+/// a return under the order's own id comes off it; a return under its own id is no order's.
+#[test]
+fn order_value_thresholds_leave_out_what_came_back() {
+    let lines = vec![
+        l("big", "r1", "2024-06-01", "p1", 1.0, 5000.0).with_status("refunded"),
+        l("a1", "r1", "2024-06-02", "p1", 1.0, 100.0),
+        l("b1", "r2", "2024-06-03", "p1", 1.0, 100.0),
+        l("b1", "r2", "2024-06-03", "p2", 1.0, 100.0),
+        l("b1", "r2", "2024-06-08", "p2", -1.0, -50.0),
+        l("x1", "x1", "2024-06-04", "p1", 1.0, 80.0),
+        l("x2", "x2", "2024-06-04", "p1", 1.0, 90.0),
+        l("x3", "x3", "2024-06-04", "p1", 1.0, 110.0),
+        l("x4", "x4", "2024-06-04", "p1", 1.0, 120.0),
+        l("C7", "x4", "2024-06-09", "p1", -1.0, -120.0),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.min_group_size = 1;
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    let base = |f: &str| icp["ideal"]["figures"][f]["base"].as_f64().unwrap();
+    // Kept: 100 (r1), 150 (r2), 80, 90, 110, 120 (x4's return is under an id of its own).
+    assert_eq!(base("max_order_value"), 150.0, "{:#}", icp["ideal"]["figures"]);
+    assert_eq!(base("min_order_value"), 80.0);
+    assert_eq!(base("median_order_value"), 105.0);
+    // The customers' own figures are unchanged: the refund still counts as bought and returned.
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["r1"]["frequency"], "2");
+    assert_eq!(rows["r1"]["monetary"], "100.00");
+    assert_eq!(rows["r2"]["monetary"], "150.00");
 }
 
 /// Three plainly separate groups of 8, 5 and 3 customers, each group alike in R, F and M.
