@@ -76,10 +76,25 @@ pub struct DateParser {
     day_first: bool,
     /// `a/b/c` with two-digit parts is a Jalali `yy/mm/dd` ([`DateOrder::JalaliYearFirst`]).
     jalali_year_first: bool,
+    /// How a column of Jalali dates writes a two-digit year, as its four-digit dates do.
+    short_jalali: ShortJalali,
     tz: Tz,
     /// The zone's offset when it never changes (UTC, Etc/GMT+3, ...): converting then needs no
     /// transition lookup.
     fixed: Option<FixedOffset>,
+}
+
+/// Dates with a two-digit year in a column of Jalali dates (inferred, [`DateOrder::Auto`] only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ShortJalali {
+    /// Not a Jalali column, or an order was configured: read as everywhere else.
+    No,
+    /// The column writes `1402/07/01`: `۰۲/۰۷/۱۵` is Persian software's short form of it.
+    YearFirst,
+    /// The column writes `15/07/1402` (or month names): `15/07/02` is 1402.
+    YearLast,
+    /// Both: a short date is refused (quarantined) rather than guessed.
+    Unclear,
 }
 
 /// A parsed value before it is placed on the time line.
@@ -103,6 +118,7 @@ impl DateParser {
             style: Style::Dmy,
             day_first: order != DateOrder::MonthFirst,
             jalali_year_first: order == DateOrder::JalaliYearFirst,
+            short_jalali: ShortJalali::No,
             tz,
             fixed: fixed_offset(tz),
         }
@@ -116,9 +132,21 @@ impl DateParser {
     pub fn infer<'a, I: IntoIterator<Item = &'a str>>(samples: I, order: DateOrder, tz: Tz) -> Self {
         let mut votes = [0usize; Style::ALL.len()];
         let (mut day_first_evidence, mut month_first_evidence) = (0usize, 0usize);
+        // Jalali dates written year first, and Jalali dates written otherwise (`15/07/1402`,
+        // `۱۵ مهر ۱۴۰۲`): only a column of the first kind reads `02/07/15` as 1402/07/15.
+        let (mut jalali_year_first, mut jalali_other) = (0usize, 0usize);
         for sample in samples {
             match classify(sample) {
-                Some(Evidence::Style(style)) => votes[style as usize] += 1,
+                Some(Evidence::JalaliYearFirst) => {
+                    votes[Style::Jalali as usize] += 1;
+                    jalali_year_first += 1;
+                }
+                Some(Evidence::Style(style)) => {
+                    votes[style as usize] += 1;
+                    if style == Style::Jalali {
+                        jalali_other += 1;
+                    }
+                }
                 Some(Evidence::Dmy {
                     first_over_12,
                     second_over_12,
@@ -146,10 +174,18 @@ impl DateParser {
             std::cmp::Ordering::Less => false,
             std::cmp::Ordering::Equal => order != DateOrder::MonthFirst,
         };
+        // A day or month order given in the configuration is kept for short dates.
+        let short_jalali = match (jalali_year_first > 0, jalali_other > 0) {
+            _ if style != Style::Jalali || order != DateOrder::Auto => ShortJalali::No,
+            (true, false) => ShortJalali::YearFirst,
+            (false, _) => ShortJalali::YearLast,
+            (true, true) => ShortJalali::Unclear,
+        };
         DateParser {
             style,
             day_first,
             jalali_year_first: order == DateOrder::JalaliYearFirst,
+            short_jalali,
             tz,
             fixed: fixed_offset(tz),
         }
@@ -349,13 +385,18 @@ impl DateParser {
                     let (a, b, c) = (a as u32, *b as u32, c as u32);
                     let date = match (a_len, c_len) {
                         (4, 1 | 2) => ymd4(a as i32, b, c)?,
-                        // In a column of Jalali dates a short one is Persian software's
-                        // `yy/mm/dd` too: read as Gregorian, "۰۲/۰۷/۱۵" was 2 July 2015.
-                        (2, 1 | 2) if self.jalali_year_first || self.style == Style::Jalali => {
+                        (1 | 2, 1 | 2) if self.short_jalali == ShortJalali::Unclear => return Err(bad),
+                        (2, 1 | 2)
+                            if self.jalali_year_first || self.short_jalali == ShortJalali::YearFirst =>
+                        {
                             jalali(expand_jalali_year(a), b, c)?
                         }
                         (1 | 2, 2 | 4) => {
-                            let year = if c_len == 2 { expand_year(c) } else { c as i32 };
+                            let year = match c_len {
+                                4 => c as i32,
+                                _ if self.short_jalali == ShortJalali::YearLast => expand_jalali_year(c),
+                                _ => expand_year(c),
+                            };
                             if JALALI_YEARS.contains(&year) {
                                 // Persian usage is day/month/year, never month-first.
                                 jalali(year, b, a)?
@@ -715,10 +756,12 @@ fn expand_year(yy: u32) -> i32 {
     if yy < 70 { 2000 + yy } else { 1900 + yy }
 }
 
-/// The same pivot for two-digit Jalali years ("۰۲" is 1402, "۹۸" is 1398).
+/// Two-digit Jalali years: 1400–1419 below 20, else 13yy ("۰۲" is 1402, "۹۸" 1398, "۶۲" 1362).
+/// The year is 1405 at the time of writing: at 70, as for Gregorian years, a birth year "62"
+/// would be 1462, 57 years ahead.
 pub(crate) fn expand_jalali_year(yy: u32) -> i32 {
     let yy = yy as i32;
-    if yy < 70 { 1400 + yy } else { 1300 + yy }
+    if yy < 20 { 1400 + yy } else { 1300 + yy }
 }
 
 fn year_token(tok: Option<&Tok<'_>>, persian: bool) -> Result<i32, ValueError> {
@@ -1038,6 +1081,8 @@ fn parse_offset(t: &[Tok<'_>], mut i: usize) -> Result<(Option<FixedOffset>, usi
 /// What one sample says about its column.
 enum Evidence {
     Style(Style),
+    /// A Jalali date written year first (`1402/07/01`, `14020701`).
+    JalaliYearFirst,
     Dmy {
         first_over_12: bool,
         second_over_12: bool,
@@ -1058,7 +1103,7 @@ fn classify(sample: &str) -> Option<Evidence> {
                 let v: u32 = int.parse().ok()?;
                 let (y, m, d) = ((v / 10_000) as i32, v / 100 % 100, v % 100);
                 if JALALI_YEARS.contains(&y) {
-                    jalali(y, m, d).ok().map(|_| Evidence::Style(Style::Jalali))
+                    jalali(y, m, d).ok().map(|_| Evidence::JalaliYearFirst)
                 } else {
                     gregorian(y, m, d).ok().map(|_| Evidence::Style(Style::Yyyymmdd))
                 }
@@ -1084,8 +1129,11 @@ fn classify(sample: &str) -> Option<Evidence> {
     let i = skip_weekday(t);
     match (t.get(i), t.get(i + 1), t.get(i + 2), t.get(i + 3), t.get(i + 4)) {
         (Some(&Tok::Num { v, len: 4 }), Some(Tok::Sym(sep)), ..) if is_date_sep(*sep) => {
-            let jalali = JALALI_YEARS.contains(&(v as i32));
-            Some(Evidence::Style(if jalali { Style::Jalali } else { Style::Iso }))
+            if JALALI_YEARS.contains(&(v as i32)) {
+                Some(Evidence::JalaliYearFirst)
+            } else {
+                Some(Evidence::Style(Style::Iso))
+            }
         }
         (
             Some(&Tok::Num { v: a, len: 1 | 2 }),
@@ -1695,14 +1743,40 @@ mod tests {
 
     #[test]
     fn short_dates_in_a_jalali_column_are_jalali() {
-        let p = DateParser::infer(["۱۴۰۲/۰۷/۰۱", "۰۲/۰۷/۱۵", "۱۴۰۲/۰۷/۲۰"], DateOrder::Auto, Tz::UTC);
+        let infer = |samples: &[&str], order| DateParser::infer(samples.iter().copied(), order, Tz::UTC);
+        let p = infer(&["۱۴۰۲/۰۷/۰۱", "۰۲/۰۷/۱۵", "۱۴۰۲/۰۷/۲۰"], DateOrder::Auto);
         assert_eq!(p.describe(), "jalali");
         assert_eq!(date(&p, "۰۲/۰۷/۱۵"), day(2023, 10, 7));
         assert_eq!(date(&p, "98/1/5"), day(2019, 3, 25));
         assert_eq!(p.parse("02/13/01"), Err(ValueError::BadDate), "no 13th month");
+        assert_eq!(
+            date(&infer(&["14020701"], DateOrder::Auto), "02/07/15"),
+            day(2023, 10, 7)
+        );
+        // Jalali dates written day first: a short one is day first too, with its year last.
+        let p = infer(&["15/07/1402", "16/07/1402"], DateOrder::Auto);
+        assert_eq!(p.describe(), "jalali");
+        assert_eq!(date(&p, "15/07/02"), day(2023, 10, 7));
+        // Either way round in one column, a short date is not guessed: it is quarantined.
+        let p = infer(&["1402/07/01", "15/07/1402"], DateOrder::Auto);
+        assert_eq!(p.parse("15/07/02"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("5/7/02"), Err(ValueError::BadDate));
+        assert_eq!(date(&p, "1402/07/15"), day(2023, 10, 7), "long dates are read as before");
+        // A day order given in the configuration is kept.
+        let p = infer(&["1402/07/01", "1402/07/20"], DateOrder::DayFirst);
+        assert_eq!(date(&p, "15/07/23"), day(2023, 7, 15));
         // Elsewhere two-digit years stay Gregorian.
-        let g = DateParser::infer(["15/07/2023", "16/07/2023"], DateOrder::Auto, Tz::UTC);
+        let g = infer(&["15/07/2023", "16/07/2023"], DateOrder::Auto);
         assert_eq!(date(&g, "02/07/15"), day(2015, 7, 2));
+    }
+
+    #[test]
+    fn two_digit_jalali_years_pivot_at_20() {
+        assert_eq!(expand_jalali_year(2), 1402);
+        assert_eq!(expand_jalali_year(19), 1419);
+        assert_eq!(expand_jalali_year(20), 1320);
+        assert_eq!(expand_jalali_year(62), 1362, "a birth year, not 1462");
+        assert_eq!(expand_jalali_year(98), 1398);
     }
 
     #[test]
