@@ -130,6 +130,7 @@ async fn run(cli: Cli) -> Result<()> {
             if let Some(tz) = &ingest.timezone {
                 config.timezone = segment_cmd::timezone(tz)?;
             }
+            segflow_segment_fn::check_run_date(segment.as_of, config.timezone)?;
             let ingested = ingest_cmd::ingest(&[dir.display().to_string()], &out, &ingest).await;
             // Segment even when some file was rejected: the other files' data is valid, and the
             // error is still reported through the exit status. When both fail, the inputs that

@@ -163,6 +163,7 @@ fn run_refuses_a_bad_segmentation_setting_before_ingesting() {
     for (flag, value, says) in [
         ("--k", "1", "2..=10"),
         ("--timezone", "Mars/Olympus", "unknown time zone"),
+        ("--as-of", "2099-01-01", "after today"),
     ] {
         let out = segflow(&[
             "run",

@@ -113,20 +113,23 @@ fn default_as_of(
     latest.min(now).with_timezone(&tz).date_naive()
 }
 
+/// Refuses a run date after today in the shop's zone. [`run_job`] checks it before reading
+/// anything; the CLI's `run` before it ingests.
+pub fn check_run_date(as_of: Option<chrono::NaiveDate>, tz: chrono_tz::Tz) -> Result<(), JobError> {
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    match as_of {
+        Some(as_of) if as_of > today => Err(JobError::FutureRunDate { as_of, today, tz }),
+        _ => Ok(()),
+    }
+}
+
 pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     data: &D,
     out: &O,
     request: &SegmentRequest,
     config: &SegmentConfig,
 ) -> Result<JobSummary, JobError> {
-    let today = chrono::Utc::now().with_timezone(&config.timezone).date_naive();
-    if let Some(as_of) = request.as_of.filter(|d| *d > today) {
-        return Err(JobError::FutureRunDate {
-            as_of,
-            today,
-            tz: config.timezone,
-        });
-    }
+    check_run_date(request.as_of, config.timezone)?;
     let work = tempfile::Builder::new()
         .prefix(WORK_PREFIX)
         .tempdir_in(&config.tmp_dir)

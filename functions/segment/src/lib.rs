@@ -6,5 +6,5 @@ pub mod job;
 pub mod request;
 
 pub use config::SegmentConfig;
-pub use job::{JobError, JobSummary, run_job};
+pub use job::{JobError, JobSummary, check_run_date, run_job};
 pub use request::SegmentRequest;

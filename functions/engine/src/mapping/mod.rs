@@ -159,7 +159,10 @@ impl MappingOverride {
             // `"event_type": "foo"` in the bare form meant a constant event type far more often
             // than a column named event_type: say what event types there are.
             if bare && canonical_target(header) == Some("event_type") && canonical_target(t).is_none() {
-                return Err(constant(target).expect_err("not an event type, checked above"));
+                return Err(bad(format!(
+                    "\"event_type\": expected one of {}, got {target}",
+                    crate::schema::EVENT_TYPES.join(", ")
+                )));
             }
             let canonical = canonical_target(t).ok_or_else(|| {
                 bad(format!(

@@ -105,14 +105,20 @@ impl Currencies {
     }
 
     /// Rows without a currency are taken to be in the shop's own, which the other rows name when
-    /// they name one currency. Beside several (EUR and USD converted by rates, or Rial and Toman)
-    /// their unit is a guess.
+    /// they name one currency that is summed as it is. Beside several (EUR and USD converted by
+    /// rates, or Rial and Toman), or beside one that is converted (Rial to Toman, pounds at a
+    /// rate), their unit is a guess: they are summed as they are, which is right for at most one.
     fn unplaced_rows(&self) -> u64 {
-        if self.used_codes().len() > 1 {
-            self.rows_without_currency()
-        } else {
-            0
-        }
+        let codes = self.used_codes();
+        let as_is = match codes[..] {
+            [] => true,
+            [code] => self
+                .seen
+                .iter()
+                .any(|s| s.0.as_deref() == Some(code) && s.1 == 1.0),
+            _ => false,
+        };
+        if as_is { 0 } else { self.rows_without_currency() }
     }
 
     /// The one unit every used amount is summed in, when there is one and it has a name: a
@@ -149,10 +155,15 @@ impl Currencies {
         }
         let unplaced = self.unplaced_rows();
         if unplaced > 0 {
+            let rows = if unplaced == 1 {
+                "1 sales row names no currency and is".to_string()
+            } else {
+                format!("{unplaced} sales rows name no currency and are")
+            };
             parts.push(format!(
-                "{unplaced} sales rows name no currency and are added at face value to amounts in {}, \
-                 in whichever currency they are; give their exports a currency column (or the currency \
-                 in the amount's header) so that they are converted",
+                "{rows} added at face value to amounts in {}, in whichever currency they are; give \
+                 their exports a currency column (or the currency in the amount's header) so that \
+                 they are converted",
                 self.used_codes().join(", ")
             ));
         }
@@ -202,7 +213,7 @@ mod tests {
         // either: tenfold apart.
         let w = c.warning().unwrap();
         assert!(
-            w.starts_with("1 sales rows name no currency and are added at face value to amounts in IRR, IRT"),
+            w.starts_with("1 sales row names no currency and is added at face value to amounts in IRR, IRT"),
             "{w}"
         );
         assert_eq!(c.unit(), None);
@@ -211,7 +222,18 @@ mod tests {
         for i in [irr, none] {
             c.count(i);
         }
-        assert_eq!(c.warning(), None, "beside one currency, that is the shop's own");
+        let w = c.warning().unwrap();
+        assert!(
+            w.contains("amounts in IRR"),
+            "Rial is divided by 10, the other row not: {w}"
+        );
+        assert_eq!(c.unit(), None);
+        let mut c = Currencies::new(&BTreeMap::new());
+        let (irt, none) = (c.index(Some("IRT")), c.index(None));
+        for i in [irt, none, none] {
+            c.count(i);
+        }
+        assert_eq!(c.warning(), None, "beside Toman alone, that is the shop's own");
         assert_eq!(c.unit().as_deref(), Some("IRT"));
         let mut c = Currencies::new(&BTreeMap::new());
         let (irr, irt) = (c.index(Some("IRR")), c.index(Some("IRT")));
@@ -240,7 +262,7 @@ mod tests {
         c.count(none);
         let w = c.warning().unwrap();
         assert!(
-            w.contains("1 sales rows name no currency") && w.contains("EUR, GBP"),
+            w.contains("1 sales row names no currency") && w.contains("EUR, GBP"),
             "{w}"
         );
         assert_eq!(c.unit(), None);

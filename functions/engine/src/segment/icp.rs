@@ -902,7 +902,8 @@ fn describe_group(
             // Also the customers outside the group who hold the value: "12 with this title, 10 of
             // them in the group" says the other 2 are not.
             if g < m.max(1) || b < m.max(1) || !publishable(b - g, m) {
-                *suppressed_values += 1;
+                // A value no one in the group holds is not missing from its description.
+                *suppressed_values += usize::from(g > 0);
                 continue;
             }
             candidates.push((v, g, b, sg, sb, lift));

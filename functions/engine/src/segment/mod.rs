@@ -576,9 +576,13 @@ pub fn run(
 fn warnings(st: &sales::SalesStats, p: &SegmentParams) -> Vec<String> {
     let mut w: Vec<String> = st.currency_warning.iter().cloned().collect();
     if st.rows_after_as_of > 0 {
+        let (rows, were) = match st.rows_after_as_of {
+            1 => ("1 sales row is".to_string(), "was"),
+            n => (format!("{n} sales rows are"), "were"),
+        };
         w.push(format!(
-            "{} sales rows are dated after the run date {} and were left out (a backdated run, or dates in the future in the exports).",
-            st.rows_after_as_of, p.as_of
+            "{rows} dated after the run date {} and {were} left out (a backdated run, or dates in the future in the exports).",
+            p.as_of
         ));
     }
     w

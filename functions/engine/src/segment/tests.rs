@@ -499,7 +499,7 @@ fn golden_rfm_lifecycle_and_winback() {
     assert_eq!(
         m["warnings"],
         serde_json::json!([
-            "1 sales rows are dated after the run date 2024-06-30 and were left out (a backdated run, or dates in the future in the exports)."
+            "1 sales row is dated after the run date 2024-06-30 and was left out (a backdated run, or dates in the future in the exports)."
         ])
     );
     assert_eq!(m["inputs"]["rows_used"], 21);
@@ -614,6 +614,9 @@ fn winback_leaves_out_heavy_returners() {
         l("C1", "w2", "2023-05-20", "p2", -1.0, -300.0),
         l("w3a", "w3", "2023-05-01", "p1", 1.0, 600.0),
         l("C2", "w3", "2023-05-20", "p1", -1.0, -100.0),
+        // Exactly 30 %: the negative profile's, so out.
+        l("w4a", "w4", "2023-05-01", "p1", 1.0, 1000.0),
+        l("C3", "w4", "2023-05-20", "p1", -1.0, -300.0),
     ];
     lines.extend((1..=4).map(|i| l(&format!("a{i}"), &format!("a{i}"), "2024-06-20", "p1", 1.0, 10.0)));
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
@@ -625,12 +628,15 @@ fn winback_leaves_out_heavy_returners() {
     )
     .unwrap();
     let rows = by_id(read_csv(&out.join("customers.csv")));
-    for id in ["w1", "w2", "w3"] {
+    for id in ["w1", "w2", "w3", "w4"] {
         assert_eq!(rows[id]["lifecycle_stage"], "lapsed", "{id}");
+    }
+    for id in ["w1", "w2", "w3"] {
         assert_eq!(rows[id]["monetary"], "500.00", "{id}");
     }
     assert_eq!(rows["w2"]["return_rate"], "0.375");
     assert_eq!(rows["w3"]["return_rate"], "0.167");
+    assert_eq!(rows["w4"]["return_rate"], "0.300");
     let winback = read_csv(&out.join("winback.csv"));
     assert_eq!(
         winback
@@ -744,9 +750,7 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
     // ... and said to be: beside pounds, Rial and Toman, its 30 is in no known unit.
     let w = m["warnings"][0].as_str().unwrap();
     assert!(
-        w.starts_with(
-            "1 sales rows name no currency and are added at face value to amounts in GBP, IRR, IRT"
-        ),
+        w.starts_with("1 sales row names no currency and is added at face value to amounts in GBP, IRR, IRT"),
         "{w}"
     );
     assert_eq!(m["warnings"].as_array().unwrap().len(), 1);

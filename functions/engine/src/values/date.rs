@@ -1761,7 +1761,11 @@ mod tests {
         let p = infer(&["1402/07/01", "15/07/1402"], DateOrder::Auto);
         assert_eq!(p.parse("15/07/02"), Err(ValueError::BadDate));
         assert_eq!(p.parse("5/7/02"), Err(ValueError::BadDate));
-        assert_eq!(date(&p, "1402/07/15"), day(2023, 10, 7), "long dates are read as before");
+        assert_eq!(
+            date(&p, "1402/07/15"),
+            day(2023, 10, 7),
+            "long dates are read as before"
+        );
         // A day order given in the configuration is kept.
         let p = infer(&["1402/07/01", "1402/07/20"], DateOrder::DayFirst);
         assert_eq!(date(&p, "15/07/23"), day(2023, 7, 15));
