@@ -261,6 +261,11 @@ fn print_table(summaries: &[Summary]) {
             s.key
         );
     }
+    for s in summaries {
+        if let Some(note) = &s.note {
+            eprintln!("note: {}: {note}", s.key);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,9 @@ pub struct Summary {
     pub report: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The report's `dataset_note`: a given dataset the header contradicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Summary {
@@ -92,6 +95,7 @@ impl Summary {
             rows_rejected: 0,
             report: None,
             error: None,
+            note: None,
         }
     }
 }
@@ -352,6 +356,7 @@ async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, 
             .error
             .as_ref()
             .map(|e| format!("{}: {}", e.code, e.message)),
+        note: report.dataset_note.clone(),
     })
 }
 

@@ -236,6 +236,30 @@ fn naive_times_take_the_configured_zone() {
     assert_eq!(out.report.parsing.as_ref().unwrap().date_format, "day-first");
 }
 
+/// A dataset given by a flag or a folder wins, but a header that reads as another's is noted.
+#[test]
+fn a_given_dataset_the_header_contradicts_is_noted() {
+    let rel = "exports/sales/Online Retail 2023.csv";
+    let (out, _s) = ingest(rel, &IngestOptions::default());
+    assert_eq!(out.report.dataset_note, None, "no dataset given");
+    let sales = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..IngestOptions::default()
+    };
+    assert_eq!(ingest(rel, &sales).0.report.dataset_note, None);
+    let customers = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&fixture(rel), "customers", rel, &customers);
+    assert_eq!(out.report.dataset, Some("customers"));
+    let note = out
+        .report
+        .dataset_note
+        .expect("a sales header given as customers");
+    assert!(note.starts_with("the header reads as a sales export"), "{note}");
+}
+
 #[test]
 fn same_input_gives_byte_identical_parquet() {
     let (a, _sa) = ingest("exports/sales/Online Retail 2023.csv", &IngestOptions::default());

@@ -70,6 +70,25 @@ pub fn guess_dataset(input: &Path, key: &str, limits: sniff::Limits) -> Option<D
     source::open(input, &fmt, limits, None).ok()?.guessed
 }
 
+/// When the header matches another dataset's columns more than the given one's.
+fn other_dataset_note(headers: &[String], given: Dataset) -> Option<String> {
+    let cells: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let own = mapping::header_score(&cells, given);
+    let (best, score) = Dataset::ALL
+        .into_iter()
+        .map(|d| (d, mapping::header_score(&cells, d)))
+        .max_by_key(|(_, s)| *s)?;
+    (best != given && score > own).then(|| {
+        format!(
+            "the header reads as a {} export ({score} of its columns known, {own} as {}); it was ingested as {} because the dataset was given (--dataset, or the incoming/{}/ folder)",
+            best.name(),
+            given.name(),
+            given.name(),
+            given.name()
+        )
+    })
+}
+
 pub struct IngestOutcome {
     pub report: IngestReport,
     /// Where the report is staged and its key.
@@ -159,6 +178,9 @@ fn run(
         ))
     })?;
     *dataset_out = Some(dataset);
+    if opts.dataset.is_some() {
+        report.dataset_note = other_dataset_note(&headers, dataset);
+    }
     let cmap = mapping::map_headers(&headers, dataset, opts.mapping.as_ref());
     report.mapping = Some(MappingReport {
         used: cmap

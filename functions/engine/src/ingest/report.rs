@@ -70,6 +70,11 @@ pub struct IngestReport {
     pub source: SourceRef,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<&'static str>,
+    /// The dataset was given (`--dataset`, the key's folder) and the header reads more like
+    /// another's: a sales export dropped into `incoming/customers/` is ingested as customers, and
+    /// this says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<Format>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +112,7 @@ impl IngestReport {
             error: None,
             source,
             dataset: None,
+            dataset_note: None,
             format: None,
             header_line: None,
             sheets: Vec::new(),
