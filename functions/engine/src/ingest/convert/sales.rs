@@ -365,8 +365,11 @@ pub fn names_returns(name: &str) -> bool {
 fn status_word(s: &str) -> Option<&'static str> {
     let key = Key::new(s)?;
     Some(match key.as_str() {
+        // A failed payment is an order that never happened, as a cancelled one: WooCommerce
+        // exports both, and counting "failed" as a sale adds revenue no one paid.
         "cancelled" | "canceled" | "cancel" | "void" | "voided" | "storniert" | "storno" | "annulliert"
-        | "لغو" | "لغوشده" | "ابطال" | "ابطالشده" | "باطل" | "باطلشده" | "کنسل" | "کنسلشده" => {
+        | "failed" | "fehlgeschlagen" | "لغو" | "لغوشده" | "لغوشد" | "ابطال" | "ابطالشده" | "ابطالشد"
+        | "باطل" | "باطلشده" | "کنسل" | "کنسلشده" | "کنسلشد" | "ناموفق" | "پرداختناموفق" => {
             "cancelled"
         }
         "refunded"
@@ -376,8 +379,15 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "rückerstattet"
         | "مسترد"
         | "مستردشده"
+        | "مستردشد"
         | "بازپرداخت"
-        | "بازپرداختشده" => "refunded",
+        | "بازپرداختشده"
+        | "بازگشتوجه"
+        | "بازگشتوجهشده"
+        | "استرداد"
+        | "استردادوجه"
+        | "استردادشده"
+        | "عودتوجه" => "refunded",
         // "برگشت از فروش" is the accounting term for a sales return.
         "returned"
         | "return"
@@ -386,6 +396,9 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "مرجوع"
         | "مرجوعی"
         | "مرجوعشده"
+        | "مرجوعشد"
+        | "عودت"
+        | "عودتشده"
         | "برگشتازفروش"
         | "برگشتی"
         | "برگشتشده" => "returned",
@@ -775,6 +788,11 @@ mod tests {
             ("Cancelled by customer", "cancelled", true),
             ("مسترد شده", "refunded", true),
             ("بازپرداخت شده", "refunded", true),
+            ("بازگشت وجه", "refunded", true),
+            ("لغو شد", "cancelled", true),
+            ("ناموفق", "cancelled", true),
+            ("Failed", "cancelled", true),
+            ("عودت شده", "returned", true),
             ("تحویل داده شده", "completed", false),
             ("تحويل شده", "completed", false),
             ("ارسال شده", "completed", false),
