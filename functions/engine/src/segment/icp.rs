@@ -92,8 +92,10 @@ impl TraitValues {
     }
 }
 
+/// One value per job title however it is spelt: case, spaces and ZWNJ, Arabic or Persian letters
+/// ("مدیرعامل", "مدیر عامل", "مدير‌عامل" are one title, as lead scoring weighs them).
 pub(super) fn job_key(title: &str) -> Option<String> {
-    let t = title.trim().to_lowercase();
+    let t: String = crate::values::key_chars(title).collect();
     (!t.is_empty()).then_some(t)
 }
 

@@ -271,6 +271,23 @@ fn trait_row<'a>(group: &'a Value, name: &str, value: &str) -> Option<&'a Value>
         .find(|t| t["trait"] == name && t["value"] == value)
 }
 
+/// One title however it is spelt, as lead scoring weighs it.
+#[test]
+fn job_titles_are_one_value_however_spelt() {
+    use super::icp::job_key;
+    let k = |t: &str| job_key(t).unwrap();
+    assert_eq!(k("مدیرعامل"), k("مدیر عامل"));
+    assert_eq!(k("مدیرعامل"), k("مدیر\u{200c}عامل"), "ZWNJ");
+    assert_eq!(k("مدیرعامل"), k("مدير عامل"), "Arabic yeh");
+    assert_eq!(k("CEO"), k(" ceo "));
+    assert_eq!(k("Sales-Rep"), k("sales rep"));
+    assert_ne!(k("Sales Rep"), k("Sales Manager"));
+    assert_eq!(job_key("  "), None);
+    // Longer than any vocabulary word: still one key.
+    let long = "Senior Vice President of Global Procurement and Supply";
+    assert_eq!(k(long), k(&long.to_uppercase()));
+}
+
 #[test]
 fn ideal_profile_traits_and_lifts() {
     let s = setup();

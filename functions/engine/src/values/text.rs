@@ -13,22 +13,29 @@ pub(crate) struct Key {
     len: usize,
 }
 
+/// The characters of [`Key`]: lower-cased and folded, without spaces, joiners and invisible
+/// marks.
+pub(crate) fn key_chars(raw: &str) -> impl Iterator<Item = char> + '_ {
+    let mut started = false;
+    raw.chars()
+        .filter(move |&c| {
+            // A hyphen only joins words ("opt-in"); a leading one is a sign ("-1" is no flag).
+            let joiner = matches!(c, '-' | '_') && started;
+            let skip = c.is_whitespace() || is_invisible(c) || joiner || c == '\u{0640}';
+            started |= !skip;
+            !skip
+        })
+        .flat_map(|c| fold_char(ascii_replacement(c).unwrap_or(c)).to_lowercase())
+}
+
 impl Key {
     /// None when the value is too long to be any vocabulary word.
     pub(crate) fn new(raw: &str) -> Option<Key> {
         let mut key = Key { buf: [0; 48], len: 0 };
-        for c in raw.chars() {
-            // A hyphen only joins words ("opt-in"); a leading one is a sign ("-1" is no flag).
-            let joiner = matches!(c, '-' | '_') && key.len > 0;
-            if c.is_whitespace() || is_invisible(c) || joiner || c == '\u{0640}' {
-                continue;
-            }
-            let c = fold_char(ascii_replacement(c).unwrap_or(c));
-            for lower in c.to_lowercase() {
-                let end = key.len + lower.len_utf8();
-                lower.encode_utf8(key.buf.get_mut(key.len..end)?);
-                key.len = end;
-            }
+        for lower in key_chars(raw) {
+            let end = key.len + lower.len_utf8();
+            lower.encode_utf8(key.buf.get_mut(key.len..end)?);
+            key.len = end;
         }
         Some(key)
     }
