@@ -196,10 +196,15 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         units += o.units;
         multi += usize::from(o.multi);
         let t = local(clock.tz, o.ts);
-        let (day, band) = (t.weekday().num_days_from_monday() as usize, hour_band(t.hour()));
+        let day = t.weekday().num_days_from_monday() as usize;
         weekdays[day] += 1;
-        bands[band] += 1;
-        cells[day * 5 + band] += 1;
+        // Exactly midnight is how an export with dates but no times is stored: the day is
+        // known, the hour is not (a real order at 00:00:00.000 loses only its hour).
+        if t.num_seconds_from_midnight() != 0 || t.nanosecond() != 0 {
+            let band = hour_band(t.hour());
+            bands[band] += 1;
+            cells[day * 5 + band] += 1;
+        }
     }
     let usual_gap_days = usual_gap(orders);
     let mut scratch: Vec<u32> = orders.iter().map(|o| o.country).filter(|&v| v != NONE).collect();

@@ -872,6 +872,38 @@ fn timezone_sets_end_of_day_weekday_and_hour() {
     assert_eq!(c1["recency_days"], "1.9");
 }
 
+/// Dates without times are stored at local midnight: the weekday is known, the hour is not.
+#[test]
+fn a_date_without_a_time_names_a_weekday_but_no_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    // Local midnight in Tehran is 20:30 UTC the day before: Saturdays 1 and 8 June.
+    let mut lines = vec![
+        l("d1", "d1", "2024-05-31 20:30", "p1", 1.0, 10.0),
+        l("d2", "d1", "2024-06-07 20:30", "p1", 1.0, 10.0),
+        // One order at 10:00 Tehran time among midnight ones: that hour is the only one known.
+        l("m1", "m1", "2024-05-31 20:30", "p1", 1.0, 10.0),
+        l("m2", "m1", "2024-06-08 06:30", "p1", 1.0, 10.0),
+    ];
+    lines.extend((0..3).map(|i| l(&format!("x{i}"), &format!("x{i}"), "2024-06-10", "p1", 1.0, 10.0)));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let mut p = SegmentParams::new(date("2024-06-30"));
+    p.timezone = chrono_tz::Asia::Tehran;
+    p.k = Some(2);
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let d1 = &rows["d1"];
+    assert_eq!(
+        (
+            d1["preferred_weekday"].as_str(),
+            d1["preferred_hour_band"].as_str()
+        ),
+        ("Saturday", ""),
+        "not 00-08"
+    );
+    assert_eq!(rows["m1"]["preferred_hour_band"], "08-12");
+}
+
 /// Three well-separated groups of 20 customers as of `as_of`, plus `extra` lines.
 fn three_groups(as_of: NaiveDate, extra: &[Line]) -> Vec<Line> {
     let mut lines = Vec::new();
