@@ -6,6 +6,7 @@ use std::hash::Hash;
 use super::cluster::Cluster;
 use super::features::{Customer, Stage, median};
 use super::hash::MixMap;
+use super::icp::NEGATIVE_RETURN_RATE;
 use super::interner::Interner;
 use super::{RfmRule, SegmentParams};
 
@@ -21,6 +22,9 @@ pub(super) struct Profile {
     pub median_tenure_days: Option<f64>,
     /// Returned value over purchased value of the whole group.
     pub return_rate: Option<f64>,
+    /// Share of the members who return at least [`NEGATIVE_RETURN_RATE`] of what they buy: a few
+    /// heavy returners can carry the group's value-weighted rate alone.
+    pub returner_share: Option<f64>,
     pub multi_item_share: Option<f64>,
     pub new_share: Option<f64>,
     pub top_country: Option<String>,
@@ -104,6 +108,12 @@ pub(super) fn profile<'a>(
         } else {
             0.0
         }),
+        returner_share: Some(
+            buyers()
+                .filter(|(_, b)| b.return_rate >= NEGATIVE_RETURN_RATE)
+                .count() as f64
+                / n as f64,
+        ),
         multi_item_share: super::features::multi_order_share(buyers().map(|(_, b)| b)),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
         top_country: top(
@@ -139,7 +149,9 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
     let freq = s.median_frequency.unwrap_or(0.0);
     let base_freq = base.median_frequency.unwrap_or(0.0);
     let rr = s.return_rate.unwrap_or(0.0);
-    if rr >= 0.2 && rr >= 2.0 * base.return_rate.unwrap_or(0.0) {
+    // Most of its members, not a few who return most of a large spend: a list of "returners"
+    // is acted on customer by customer.
+    if rr >= 0.2 && rr >= 2.0 * base.return_rate.unwrap_or(0.0) && s.returner_share.unwrap_or(0.0) >= 0.5 {
         return "Frequent returners";
     }
     if s.median_recency_days.unwrap_or(0.0) > f64::from(p.lapsed_days) {
@@ -176,7 +188,12 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
         return "Occasional buyers drifting away";
     }
     if freq > base_freq {
-        return "Frequent modest spenders";
+        // "Modest" only for those who spend less than the typical customer.
+        return if rel_m < 1.0 {
+            "Frequent modest spenders"
+        } else {
+            "Frequent buyers"
+        };
     }
     // Repeat buyers spending clearly less than the typical customer are not "mid-value".
     if rel_m < 0.8 {
@@ -325,6 +342,12 @@ mod tests {
             median_monetary: Some(monetary),
             median_avg_order_value: Some(aov),
             return_rate: Some(return_rate),
+            // Every member returns as much as the group does.
+            returner_share: Some(if return_rate >= NEGATIVE_RETURN_RATE {
+                1.0
+            } else {
+                0.0
+            }),
             new_share: Some(new_share),
             ..Profile::default()
         }
@@ -336,6 +359,19 @@ mod tests {
         let base = prof(60.0, 2.0, 200.0, 100.0, 0.05, 0.1);
         let cases = [
             (prof(30.0, 3.0, 300.0, 100.0, 0.3, 0.0), "Frequent returners"),
+            // The same rate carried by a few: 5 of 68 members returned anything.
+            (
+                Profile {
+                    returner_share: Some(5.0 / 68.0),
+                    ..prof(30.0, 1.0, 100.0, 100.0, 0.28, 0.0)
+                },
+                "One-time buyers",
+            ),
+            (prof(30.0, 4.0, 210.0, 100.0, 0.0, 0.0), "Frequent buyers"),
+            (
+                prof(30.0, 4.0, 150.0, 100.0, 0.0, 0.0),
+                "Frequent modest spenders",
+            ),
             (prof(300.0, 1.0, 500.0, 500.0, 0.0, 0.0), "Lapsed high spenders"),
             (prof(300.0, 1.0, 50.0, 50.0, 0.0, 0.0), "Lapsed low spenders"),
             (prof(10.0, 1.0, 80.0, 80.0, 0.0, 0.9), "New first-time buyers"),
@@ -361,7 +397,12 @@ mod tests {
                 centroid: [0.0; 6],
             })
             .collect();
-        let lapsed_low = cases[2].0.clone();
+        let lapsed_low = cases
+            .iter()
+            .find(|c| c.1 == "Lapsed low spenders")
+            .unwrap()
+            .0
+            .clone();
         let profiles = vec![
             lapsed_low.clone(),
             prof(300.0, 1.0, 40.0, 40.0, 0.0, 0.0),

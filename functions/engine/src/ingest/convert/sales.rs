@@ -367,11 +367,29 @@ fn status_word(s: &str) -> Option<&'static str> {
     Some(match key.as_str() {
         // A failed payment is an order that never happened, as a cancelled one: WooCommerce
         // exports both, and counting "failed" as a sale adds revenue no one paid.
-        "cancelled" | "canceled" | "cancel" | "void" | "voided" | "storniert" | "storno" | "annulliert"
-        | "failed" | "fehlgeschlagen" | "لغو" | "لغوشده" | "لغوشد" | "ابطال" | "ابطالشده" | "ابطالشد"
-        | "باطل" | "باطلشده" | "کنسل" | "کنسلشده" | "کنسلشد" | "ناموفق" | "پرداختناموفق" => {
-            "cancelled"
-        }
+        "cancelled"
+        | "canceled"
+        | "cancel"
+        | "void"
+        | "voided"
+        | "storniert"
+        | "storno"
+        | "annulliert"
+        | "failed"
+        | "fehlgeschlagen"
+        | "لغو"
+        | "لغوشده"
+        | "لغوشد"
+        | "ابطال"
+        | "ابطالشده"
+        | "ابطالشد"
+        | "باطل"
+        | "باطلشده"
+        | "کنسل"
+        | "کنسلشده"
+        | "کنسلشد"
+        | "ناموفق"
+        | "پرداختناموفق" => "cancelled",
         "refunded"
         | "refund"
         | "partiallyrefunded"
