@@ -609,6 +609,25 @@ fn a_cancelled_return_in_a_returns_list_is_not_a_return_of_goods() {
     assert_eq!(strings(&b, "status")[1].as_deref(), Some("cancelled"));
 }
 
+/// An export of one amount per order and no quantity column: a blank amount is what is missing.
+#[test]
+fn a_blank_amount_without_a_quantity_column_is_a_missing_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    std::fs::write(
+        &path,
+        "Order,Customer,Date,Amount\n1,K1,2024-03-01,\n2,K2,2024-03-02,10\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "orders.csv", &IngestOptions::default());
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (2, 1, 1));
+    assert_eq!(r.rejected_by_reason.keys().collect::<Vec<_>>(), ["missing_amount"]);
+    let q = out.files.iter().find(|f| f.key.starts_with("quarantine/")).unwrap();
+    let text = String::from_utf8_lossy(&std::fs::read(&q.path).unwrap()).into_owned();
+    assert!(text.contains(r#""column":"Amount""#), "the column is named: {text}");
+}
+
 /// A legacy export pads fields with NULs and ends in a zero-filled block (a copy cut short): the
 /// file is read, the padding is not part of any value, and the NUL line is quarantined.
 #[test]

@@ -577,6 +577,11 @@ impl Converter for SalesConverter {
             (Some(q), _) => q.value,
             // One row = one purchase of the stated amount.
             (None, Some(_)) => 1.0,
+            // Without a quantity column a row is one purchase of its amount: that is what is
+            // missing.
+            (None, None) if c.quantity.is_none() => {
+                return Err(RowReject::at("missing_amount", c.line_amount.or(c.unit_price)));
+            }
             (None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
         };
         // A row of a sheet or file named as returns went back, whatever its sign.
