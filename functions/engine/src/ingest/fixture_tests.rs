@@ -428,6 +428,19 @@ fn a_truncated_gzip_is_rejected_without_partial_output() {
     assert!(!staging.path().join("curated").exists());
 }
 
+/// A workbook cut short (an interrupted download) says so, as a cut gzip does.
+#[test]
+fn a_truncated_workbook_is_rejected_saying_so() {
+    let bytes = std::fs::read(fixture("exports/sales/erp_orders.xlsx")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.xlsx");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    let err = out.report.error.as_ref().expect("rejected");
+    assert_eq!(err.code, "malformed_file");
+    assert!(err.message.contains("cut short or damaged"), "{}", err.message);
+}
+
 /// Placeholders that exports write for a guest are no customer id: counted as guest rows, not
 /// merged into one customer called "-".
 #[test]
@@ -622,10 +635,20 @@ fn a_blank_amount_without_a_quantity_column_is_a_missing_amount() {
     let (out, _s) = ingest_path(&path, "orders.csv", &IngestOptions::default());
     let r = &out.report.rows;
     assert_eq!((r.read, r.written, r.rejected), (2, 1, 1));
-    assert_eq!(r.rejected_by_reason.keys().collect::<Vec<_>>(), ["missing_amount"]);
-    let q = out.files.iter().find(|f| f.key.starts_with("quarantine/")).unwrap();
+    assert_eq!(
+        r.rejected_by_reason.keys().collect::<Vec<_>>(),
+        ["missing_amount"]
+    );
+    let q = out
+        .files
+        .iter()
+        .find(|f| f.key.starts_with("quarantine/"))
+        .unwrap();
     let text = String::from_utf8_lossy(&std::fs::read(&q.path).unwrap()).into_owned();
-    assert!(text.contains(r#""column":"Amount""#), "the column is named: {text}");
+    assert!(
+        text.contains(r#""column":"Amount""#),
+        "the column is named: {text}"
+    );
 }
 
 /// A legacy export pads fields with NULs and ends in a zero-filled block (a copy cut short): the

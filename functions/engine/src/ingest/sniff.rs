@@ -262,6 +262,9 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
     }
     fmt.crlf = text.contains("\r\n");
     let trimmed = text.trim_start();
+    if let Some(kind) = markup(trimmed) {
+        return Err(RejectReason::UnsupportedFormat(kind.into()).into());
+    }
     let lower_name = name.to_ascii_lowercase();
     if trimmed.starts_with('[') {
         fmt.container = Container::JsonArray;
@@ -271,6 +274,24 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
         fmt.delimiter = sniff_delimiter(&text, &lower_name);
     }
     Ok(fmt)
+}
+
+/// Web panels often export an HTML table under an .xls name, and old Excel saves XML
+/// spreadsheets: both open in Excel, neither is a sheet segflow reads.
+fn markup(text: &str) -> Option<&'static str> {
+    let head: String = text.chars().take(1024).collect::<String>().to_ascii_lowercase();
+    if head.contains("urn:schemas-microsoft-com:office:spreadsheet") && !head.contains("<html") {
+        return Some(
+            "an Excel 2003 XML spreadsheet: open it in Excel, save it as .xlsx (Excel Workbook) or CSV, and upload that",
+        );
+    }
+    let html = ["<!doctype html", "<html", "<table", "<head", "<body", "<meta"]
+        .iter()
+        .any(|t| head.starts_with(t))
+        || (head.starts_with("<?xml") && head.contains("<html"));
+    html.then_some(
+        "an HTML page (a web table saved under a spreadsheet or CSV name, as many web panels export): open it in Excel, save it as .xlsx (Excel Workbook) or CSV, and upload that",
+    )
 }
 
 fn binary_signature(s: &[u8]) -> Option<&'static str> {
@@ -433,6 +454,28 @@ mod tests {
         let p = dir.path().join("f");
         std::fs::write(&p, bytes).unwrap();
         sniff(&p, name, Limits::default())
+    }
+
+    #[test]
+    fn web_tables_and_xml_spreadsheets_are_named() {
+        let html = "\u{FEFF}<html dir=\"rtl\"><head><meta charset=\"utf-8\"></head><body><table><tr><td>شماره فاکتور</td></tr></table></body></html>";
+        for (bytes, name) in [
+            (html.as_bytes(), "panel_export.xls"),
+            (
+                b"  <table><tr><td>Order</td></tr></table>".as_slice(),
+                "orders.csv",
+            ),
+            (b"<!DOCTYPE html>\n<html>".as_slice(), "x.xls"),
+        ] {
+            let e = sniff_bytes(bytes, name).unwrap_err().to_string();
+            assert!(e.contains("an HTML page") && e.contains(".xlsx"), "{name}: {e}");
+        }
+        let xml =
+            b"<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">";
+        let e = sniff_bytes(xml, "old.xls").unwrap_err().to_string();
+        assert!(e.contains("Excel 2003 XML spreadsheet"), "{e}");
+        // A CSV whose first cell merely holds a "<" is still a CSV.
+        assert!(sniff_bytes(b"note,amount\n<b>x</b>,1\n", "a.csv").is_ok());
     }
 
     #[test]

@@ -233,9 +233,10 @@ fn format_float(f: f64) -> String {
 fn check_zip(path: &Path, limits: Limits) -> Result<()> {
     let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
     let compressed = f.metadata().map_err(|e| EngineError::io(path, e))?.len();
+    // An .xlsx is a zip archive whose directory is at its end: a copy cut short has none.
     let mut zip = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| RejectReason::Malformed {
         format: "xlsx",
-        detail: e.to_string(),
+        detail: format!("{e} (the workbook is cut short or damaged; upload the whole file again)"),
     })?;
     if zip.index_for_name("xl/workbook.xml").is_none() {
         return Err(RejectReason::UnsupportedFormat(
