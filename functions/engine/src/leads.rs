@@ -203,6 +203,14 @@ impl Default for LeadScoring {
                 rule("demo", 10.0),
                 rule("contact", 8.0),
                 rule("quote", 8.0),
+                // Persian shops' pages: prices, tariffs, demo, contact us, inquiry, pro-forma.
+                rule("قیمت", 10.0),
+                rule("تعرفه", 10.0),
+                rule("دمو", 10.0),
+                rule("تماس", 8.0),
+                rule("استعلام", 8.0),
+                rule("پیش فاکتور", 8.0),
+                rule("پیش-فاکتور", 8.0),
             ],
             half_life_days: None,
             medium_from: 100.0,
@@ -268,12 +276,12 @@ impl LeadScoring {
     }
 
     fn page_bonus(&self, page: Option<&str>) -> f64 {
-        let Some(p) = page.map(str::to_lowercase) else {
+        let Some(p) = page.map(page_text) else {
             return 0.0;
         };
         self.key_pages
             .iter()
-            .find(|r| p.contains(&r.pattern.to_lowercase()))
+            .find(|r| p.contains(&*crate::values::persian_letters(&r.pattern.to_lowercase())))
             .map_or(0.0, |r| r.value)
     }
 
@@ -286,6 +294,34 @@ impl LeadScoring {
             Band::Strong
         }
     }
+}
+
+/// A page as people read it: analytics exports give Persian paths percent-encoded
+/// (`/%D9%82%DB%8C%D9%85%D8%AA`), and Arabic yeh and kaf stand for the Persian letters.
+fn page_text(page: &str) -> String {
+    let lower = page.to_lowercase();
+    let decoded = if lower.contains('%') {
+        let b = lower.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+                (b'%', Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                }
+                (c, ..) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    } else {
+        lower
+    };
+    crate::values::persian_letters(&decoded).into_owned()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -660,6 +696,26 @@ mod tests {
         assert_eq!(c.band(200.01), Band::Strong);
         assert_eq!(c.band(201.0), Band::Strong);
         assert_eq!(c.band(-20.0), Band::Weak);
+    }
+
+    #[test]
+    fn persian_and_percent_encoded_key_pages() {
+        let c = LeadScoring::default();
+        let encoded: String = "/قیمت"
+            .bytes()
+            .map(|b| if b.is_ascii() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        for (page, bonus) in [
+            ("/Pricing", 10.0),
+            ("/قیمت\u{200c}ها", 10.0),
+            ("/قيمت", 10.0),
+            (encoded.as_str(), 10.0),
+            ("/fa/تماس-با-ما", 8.0),
+            ("/blog/سفارش", 0.0),
+            ("/%ZZ", 0.0),
+        ] {
+            assert_eq!(c.page_bonus(Some(page)), bonus, "{page}");
+        }
     }
 
     #[test]
