@@ -306,7 +306,11 @@ fn page_text(page: &str) -> String {
         let mut i = 0;
         while i < b.len() {
             let hex = |c: u8| (c as char).to_digit(16);
-            match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            match (
+                b[i],
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
                 (b'%', Some(h), Some(l)) => {
                     out.push((h * 16 + l) as u8);
                     i += 3;
@@ -703,7 +707,13 @@ mod tests {
         let c = LeadScoring::default();
         let encoded: String = "/قیمت"
             .bytes()
-            .map(|b| if b.is_ascii() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect();
         for (page, bonus) in [
             ("/Pricing", 10.0),

@@ -390,7 +390,7 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
             ])
         {
             "form_submit"
-        } else if e.has(&["video", "webinar", "ویدیو", "ویدئو", "فیلم"]) || e.word(&["attended"])
+        } else if e.has(&["video", "webinar", "ویدیو", "ویدئو", "فیلم", "وبینار"]) || e.word(&["attended"])
         {
             "video_view"
         } else if e.has(&[
@@ -969,6 +969,9 @@ mod tests {
             ("ثبت درخواست", "form_submit"),
             ("تکمیل فرم", "form_submit"),
             ("ثبت\u{200c}نام در خبرنامه", "newsletter_signup"),
+            // As "Webinar registration".
+            ("ثبت\u{200c}نام در وبینار", "video_view"),
+            ("Webinar registration", "video_view"),
             ("Double opt-in", "newsletter_signup"),
             ("ثبت سفارش", "purchase"),
             // "form" is a word, not part of one.
