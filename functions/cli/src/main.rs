@@ -39,8 +39,9 @@ pub struct IngestArgs {
     /// hours, the run date); default: SEGFLOW_TIMEZONE, else UTC.
     #[arg(long)]
     pub timezone: Option<String>,
-    /// How to read dates like 03/04/2024: auto, day-first, month-first, or jalali-year-first
-    /// (02/07/15 is 1402/07/15); default: SEGFLOW_DATE_ORDER, else auto.
+    /// How to read dates like 03/04/2024: auto, day-first, month-first, jalali-year-first
+    /// (02/07/15 is 1402/07/15) or jalali-day-first (15/07/02 is 1402/07/15); default:
+    /// SEGFLOW_DATE_ORDER, else auto.
     #[arg(long)]
     pub date_order: Option<String>,
 }

@@ -103,8 +103,9 @@ pub fn parse_date_order(s: &str) -> Result<DateOrder, ConfigError> {
         "day-first" | "dmy" => Ok(DateOrder::DayFirst),
         "month-first" | "mdy" => Ok(DateOrder::MonthFirst),
         "jalali-year-first" | "jalali-ymd" => Ok(DateOrder::JalaliYearFirst),
+        "jalali-day-first" | "jalali-dmy" => Ok(DateOrder::JalaliDayFirst),
         other => Err(ConfigError(format!(
-            "date order must be auto, day-first, month-first or jalali-year-first, not {other:?}"
+            "date order must be auto, day-first, month-first, jalali-year-first or jalali-day-first, not {other:?}"
         ))),
     }
 }

@@ -429,6 +429,21 @@ fn decide_date_order(
     reopen: impl FnOnce() -> Result<Box<dyn RecordSource>>,
 ) -> Result<DateOrder> {
     let values = || sample.iter().filter_map(|r| r.get(col));
+    // Two-digit years written in Persian digits are Jalali: Iranian software writes Gregorian
+    // dates with four. Which part is the year the order of the dates tells; Gregorian readings
+    // ("۱۵/۰۷/۰۲" as 15 July 2002) are not candidates.
+    if persian
+        && values().any(|v| v.chars().any(is_persian_digit))
+        && values().all(|v| short_ymd(v).is_some() || v.trim().is_empty())
+    {
+        let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| chronology(values(), read);
+        let (year_first, day_first) = (jumps(&jalali_year_first), jumps(&jalali_day_first));
+        return Ok(match (year_first, day_first) {
+            (Some(y), Some(d)) if d < y => DateOrder::JalaliDayFirst,
+            (None, Some(_)) => DateOrder::JalaliDayFirst,
+            _ => DateOrder::JalaliYearFirst,
+        });
+    }
     if values().any(|v| order_evidence(v).is_some()) || !values().any(looks_ambiguous) {
         // The date parser sees the evidence itself, or there is nothing ambiguous.
         return Ok(DateOrder::Auto);
@@ -445,18 +460,8 @@ fn decide_date_order(
             rows.clear();
         }
     }
-    // Days between consecutive dates under one reading; None when a value is no date under it.
-    let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| -> Option<i64> {
-        let mut prev: Option<chrono::NaiveDate> = None;
-        let mut total = 0i64;
-        for v in values().filter(|v| abc(v).is_some()) {
-            let date = read(v)?;
-            if let Some(p) = prev {
-                total += (date - p).num_days().abs();
-            }
-            prev = Some(date);
-        }
-        Some(total)
+    let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| {
+        chronology(values().filter(|v| abc(v).is_some()), read)
     };
     let gregorian = |day_first: bool| {
         move |v: &str| {
@@ -484,6 +489,34 @@ fn decide_date_order(
     })
 }
 
+/// Days between consecutive dates under one reading; None when a value is no date under it.
+fn chronology<'a>(
+    values: impl Iterator<Item = &'a str>,
+    read: &dyn Fn(&str) -> Option<chrono::NaiveDate>,
+) -> Option<i64> {
+    let mut prev: Option<chrono::NaiveDate> = None;
+    let mut total = 0i64;
+    for v in values.filter(|v| !v.trim().is_empty()) {
+        let date = read(v)?;
+        if let Some(p) = prev {
+            total += (date - p).num_days().abs();
+        }
+        prev = Some(date);
+    }
+    Some(total)
+}
+
+/// The three parts of an `a/b/c` date whose parts all have one or two digits (a time may follow).
+fn short_ymd(v: &str) -> Option<(u32, u32, u32)> {
+    let v = normalize_digits(v.trim());
+    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if a.len() > 2 || b.len() > 2 || c.len() != 2 {
+        return None;
+    }
+    Some((a.parse().ok()?, b.parse().ok()?, c.parse().ok()?))
+}
+
 /// An `a/b/c` date of two-digit parts read as Jalali `yy/mm/dd` (the pivot of two-digit Jalali
 /// years: "02" is 1402, "98" is 1398).
 fn jalali_year_first(v: &str) -> Option<chrono::NaiveDate> {
@@ -498,6 +531,17 @@ fn jalali_year_first(v: &str) -> Option<chrono::NaiveDate> {
         m.parse().ok()?,
         d.parse().ok()?,
     )
+}
+
+/// The same, read as Jalali `dd/mm/yy`.
+fn jalali_day_first(v: &str) -> Option<chrono::NaiveDate> {
+    let (d, m, y) = short_ymd(v)?;
+    crate::values::jalali::jalali_to_gregorian(crate::values::date::expand_jalali_year(y), m, d)
+}
+
+/// Persian (and Arabic-Indic) digits.
+fn is_persian_digit(c: char) -> bool {
+    matches!(c, '\u{06F0}'..='\u{06F9}' | '\u{0660}'..='\u{0669}')
 }
 
 /// Letters of the Arabic script, in which Persian is written (and Persian digits).
@@ -562,6 +606,17 @@ mod tests {
         // Only in a Persian export: elsewhere the two Gregorian readings compete as before.
         assert_ne!(
             decide_date_order(&list(&short_jalali), 0, false, true, never).unwrap(),
+            DateOrder::JalaliYearFirst
+        );
+        // Two-digit years in Persian digits are Jalali, year first or last as the dates run.
+        let day_first = recs(&["۱۵/۰۷/۰۲", "۲۰/۰۷/۰۲", "۰۳/۰۸/۰۲", "۲۹/۱۲/۰۲"]);
+        assert_eq!(
+            decide_date_order(&list(&day_first), 0, true, true, never).unwrap(),
+            DateOrder::JalaliDayFirst
+        );
+        let year_first = recs(&["۰۲/۰۷/۱۵", "۰۲/۰۸/۰۱", "۰۲/۰۹/۲۰"]);
+        assert_eq!(
+            decide_date_order(&list(&year_first), 0, true, true, never).unwrap(),
             DateOrder::JalaliYearFirst
         );
         // Gregorian short dates in a Persian export keep their reading (a week of December 2011).

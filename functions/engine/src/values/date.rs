@@ -35,6 +35,8 @@ pub enum DateOrder {
     /// `yy/mm/dd` with a two-digit Jalali year ("02/07/15" is 1402/07/15), as Persian software
     /// writes short dates.
     JalaliYearFirst,
+    /// `dd/mm/yy` with a two-digit Jalali year ("15/07/02" is 1402/07/15).
+    JalaliDayFirst,
 }
 
 /// The dominant way a column is written; decides how bare numbers are read and what the ingest
@@ -118,7 +120,11 @@ impl DateParser {
             style: Style::Dmy,
             day_first: order != DateOrder::MonthFirst,
             jalali_year_first: order == DateOrder::JalaliYearFirst,
-            short_jalali: ShortJalali::No,
+            short_jalali: if order == DateOrder::JalaliDayFirst {
+                ShortJalali::YearLast
+            } else {
+                ShortJalali::No
+            },
             tz,
             fixed: fixed_offset(tz),
         }
@@ -176,6 +182,7 @@ impl DateParser {
         };
         // A day or month order given in the configuration is kept for short dates.
         let short_jalali = match (jalali_year_first > 0, jalali_other > 0) {
+            _ if order == DateOrder::JalaliDayFirst => ShortJalali::YearLast,
             _ if style != Style::Jalali || order != DateOrder::Auto => ShortJalali::No,
             (true, false) => ShortJalali::YearFirst,
             (false, _) => ShortJalali::YearLast,
@@ -243,6 +250,7 @@ impl DateParser {
             Style::Iso => "iso-8601",
             Style::Jalali => "jalali",
             Style::Dmy if self.jalali_year_first => "jalali-year-first",
+            Style::Dmy if self.short_jalali == ShortJalali::YearLast => "jalali-day-first",
             Style::Dmy if self.day_first => "day-first",
             Style::Dmy => "month-first",
             Style::MonthName => "month-name",
@@ -1772,6 +1780,25 @@ mod tests {
         // Elsewhere two-digit years stay Gregorian.
         let g = infer(&["15/07/2023", "16/07/2023"], DateOrder::Auto);
         assert_eq!(date(&g, "02/07/15"), day(2015, 7, 2));
+    }
+
+    #[test]
+    fn short_jalali_dates_day_first() {
+        let p = DateParser::new(DateOrder::JalaliDayFirst, chrono_tz::UTC);
+        assert_eq!(date(&p, "۱۵/۰۷/۰۲"), day(2023, 10, 7));
+        assert_eq!(date(&p, "29/12/02"), day(2024, 3, 19));
+        assert_eq!(
+            date(&p, "15/07/1402"),
+            day(2023, 10, 7),
+            "four-digit years as ever"
+        );
+        assert_eq!(p.describe(), "jalali-day-first");
+        let inferred = DateParser::infer(
+            ["۱۵/۰۷/۰۲", "۲۰/۰۷/۰۲"],
+            DateOrder::JalaliDayFirst,
+            chrono_tz::UTC,
+        );
+        assert_eq!(date(&inferred, "۲۰/۰۷/۰۲"), day(2023, 10, 12));
     }
 
     #[test]
