@@ -216,8 +216,8 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
                 .into_owned();
             let mut meta = LocalStore::new(dir).head(&name).await?.context("file vanished")?;
             meta.key = key;
-            if pipeline::already_ingested(&output, &meta).await? {
-                summaries.push(Summary::skipped(&meta.key, "duplicate"));
+            if let Some(previous) = pipeline::previous_ingest(&output, &meta).await? {
+                summaries.push(previous);
                 continue;
             }
             let mut o = opts.clone();
@@ -230,7 +230,11 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
         }
     }
     print_table(&summaries);
-    let rejected: Vec<&Summary> = summaries.iter().filter(|s| s.outcome == "rejected").collect();
+    // A rejected file delivered again unchanged is still rejected: a re-run must not succeed.
+    let rejected: Vec<&Summary> = summaries
+        .iter()
+        .filter(|s| s.outcome == "rejected" || (s.outcome == "duplicate" && s.error.is_some()))
+        .collect();
     if !rejected.is_empty() {
         let lines: Vec<String> = rejected
             .iter()

@@ -122,6 +122,20 @@ fn an_input_that_is_not_an_export_fails_with_a_clear_message_and_a_report() {
     let reports = tree(&dir.path().join("reports"));
     assert_eq!(reports.len(), 1);
     assert!(!dir.path().join("curated").exists());
+    // Again, unchanged: still rejected, and the run still fails (a scheduled re-run must not
+    // report success for it).
+    let again = segflow(&[
+        "ingest",
+        "fixtures/broken/not_sales.csv",
+        "--dataset",
+        "sales",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("unchanged since it was rejected"), "{err}");
+    assert_eq!(tree(&dir.path().join("reports")).len(), 1, "no second report");
     let missing = segflow(&[
         "ingest",
         "fixtures/nope.csv",

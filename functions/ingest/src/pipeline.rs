@@ -156,8 +156,8 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
     if key.ends_with('/') {
         return Ok(Summary::skipped(key, "ignored_folder_marker"));
     }
-    if already_ingested(output, &meta).await? {
-        return Ok(Summary::skipped(key, "duplicate"));
+    if let Some(previous) = previous_ingest(output, &meta).await? {
+        return Ok(previous);
     }
     let work = tempfile::Builder::new()
         .prefix(WORK_PREFIX)
@@ -448,10 +448,38 @@ async fn load_manifest<O: ObjectStore>(
 /// Whether this exact version of the source (same key and ETag/version) was already ingested, so a
 /// duplicate delivery costs one small read.
 pub async fn already_ingested<O: ObjectStore>(output: &O, meta: &ObjectMeta) -> Result<bool, PipelineError> {
+    Ok(previous_ingest(output, meta).await?.is_some())
+}
+
+/// The summary of a source whose exact version (same key and ETag/version) was already ingested,
+/// so a duplicate delivery costs one small read. It says how that version ended: a file that was
+/// rejected and is delivered again unchanged is still rejected (`error` set), so that a re-run of
+/// a folder does not report success for it.
+pub async fn previous_ingest<O: ObjectStore>(
+    output: &O,
+    meta: &ObjectMeta,
+) -> Result<Option<Summary>, PipelineError> {
     let source_id = ingest::naming::source_id(&meta.key);
-    Ok(load_manifest(output, &source_id).await?.is_some_and(|m| {
-        m.source_key == meta.key && m.etag.is_some() && m.etag == meta.etag && m.version_id == meta.version_id
-    }))
+    Ok(load_manifest(output, &source_id)
+        .await?
+        .filter(|m| {
+            m.source_key == meta.key
+                && m.etag.is_some()
+                && m.etag == meta.etag
+                && m.version_id == meta.version_id
+        })
+        .map(|m| Summary {
+            dataset: m
+                .dataset
+                .as_deref()
+                .and_then(Dataset::from_name)
+                .map(Dataset::name),
+            report: Some(m.report.clone()),
+            error: (m.status == "rejected").then(|| {
+                "unchanged since it was rejected (see its report); fix the file and upload it again".into()
+            }),
+            ..Summary::skipped(&meta.key, "duplicate")
+        }))
 }
 
 #[cfg(test)]
