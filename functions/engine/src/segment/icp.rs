@@ -894,8 +894,7 @@ fn describe_group(
     // Per dimension: which traits a reader misses is no one's secret, and it says where a
     // smaller minimum group (if the shop's privacy rules allow one) would show more.
     let mut withheld_by_dim = [0usize; N_DIMS];
-    for d in 0..N_DIMS {
-        let suppressed_values = &mut withheld_by_dim[d];
+    for (d, suppressed_values) in withheld_by_dim.iter_mut().enumerate() {
         let mut candidates = Vec::new();
         for v in values.sorted(d) {
             let Some((g, b, sg, sb, lift)) = own.raw(d, v) else {
