@@ -209,8 +209,10 @@ impl Default for LeadScoring {
                 rule("دمو", 10.0),
                 rule("تماس", 8.0),
                 rule("استعلام", 8.0),
+                rule("پیش\u{200c}فاکتور", 8.0),
                 rule("پیش فاکتور", 8.0),
                 rule("پیش-فاکتور", 8.0),
+                rule("پیشفاکتور", 8.0),
             ],
             half_life_days: None,
             medium_from: 100.0,
@@ -281,7 +283,7 @@ impl LeadScoring {
         };
         self.key_pages
             .iter()
-            .find(|r| p.contains(&*crate::values::persian_letters(&r.pattern.to_lowercase())))
+            .find(|r| has_word(&p, &crate::values::persian_letters(&r.pattern.to_lowercase())))
             .map_or(0.0, |r| r.value)
     }
 
@@ -294,6 +296,25 @@ impl LeadScoring {
             Band::Strong
         }
     }
+}
+
+/// Whether `word` is in `text` as a word of its own, or with a plural ending ("pricing",
+/// "/demos", «قیمت‌ها»), not inside another ("/demographics", «دموکراسی», «بی‌قیمت»). A ZWNJ
+/// ends a Persian word before its suffix but joins a prefix to it.
+fn has_word(text: &str, word: &str) -> bool {
+    let is_letter = |c: char| c.is_alphanumeric() || c == '\u{200c}';
+    let plural = |rest: &str| {
+        ["s", "ها", "\u{200c}ها"].iter().any(|p| {
+            rest.strip_prefix(p)
+                .is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric()))
+        })
+    };
+    text.match_indices(word).any(|(at, _)| {
+        let before_ok = !text[..at].ends_with(is_letter);
+        let rest = &text[at + word.len()..];
+        let after_ok = !rest.starts_with(|c: char| c.is_alphanumeric()) || plural(rest);
+        before_ok && after_ok
+    })
 }
 
 /// A page as people read it: analytics exports give Persian paths percent-encoded
@@ -723,6 +744,17 @@ mod tests {
             ("/fa/تماس-با-ما", 8.0),
             ("/blog/سفارش", 0.0),
             ("/%ZZ", 0.0),
+            ("/%", 0.0),
+            ("/%D9", 0.0),
+            // Words that merely begin or end like a key page are not one.
+            ("/blog/دموکراسی-دیجیتال", 0.0),
+            ("/demographics", 0.0),
+            ("/بی\u{200c}قیمت", 0.0),
+            ("/demos", 10.0),
+            ("/pricing-plans", 10.0),
+            ("/products?page=pricing", 10.0),
+            ("/پیش\u{200c}فاکتور", 8.0),
+            ("/قیمتها", 10.0),
         ] {
             assert_eq!(c.page_bonus(Some(page)), bonus, "{page}");
         }

@@ -95,7 +95,8 @@ const QUANTITY_UNITS: &[&str] = &[
     "جفت",
     "کیلو",
     "کیلوگرم",
-    // Devices, sets, and goods sold by length, volume or weight.
+    // Devices, sets, and goods sold by length or volume. Not grams: prices are per kilogram,
+    // and "۵۰۰ گرم" read as 500 would cost a thousand times too much.
     "دستگاه",
     "ست",
     "دست",
@@ -103,7 +104,6 @@ const QUANTITY_UNITS: &[&str] = &[
     "شاخه",
     "متر",
     "لیتر",
-    "گرم",
     "pcs",
     "pc",
     "piece",
@@ -1000,6 +1000,8 @@ mod tests {
             "2 تومان pcs",
             "pcs2",
             "2 x 3",
+            // Prices are per kilogram: 500 grams is not 500 of them.
+            "۵۰۰ گرم",
         ] {
             assert_eq!(qty(s), Err(ValueError::BadNumber), "{s:?}");
         }
