@@ -364,7 +364,10 @@ pub fn names_returns(name: &str) -> bool {
 /// The canonical status of a whole cell, by its vocabulary key.
 fn status_word(s: &str) -> Option<&'static str> {
     let key = Key::new(s)?;
-    Some(match key.as_str() {
+    // WooCommerce's database slugs ("wc-refunded") are its statuses with a prefix.
+    let key = key.as_str();
+    let key = key.strip_prefix("wc").filter(|k| !k.is_empty()).unwrap_or(key);
+    Some(match key {
         // A failed payment is an order that never happened, as a cancelled one: WooCommerce
         // exports both, and counting "failed" as a sale adds revenue no one paid.
         "cancelled"
@@ -376,6 +379,8 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "storno"
         | "annulliert"
         | "failed"
+        | "paymentfailed"
+        | "لغوگردید"
         | "fehlgeschlagen"
         | "لغو"
         | "لغوشده"
@@ -402,6 +407,7 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "بازپرداختشده"
         | "بازگشتوجه"
         | "بازگشتوجهشده"
+        | "بازگشتوجهانجامشد"
         | "استرداد"
         | "استردادوجه"
         | "استردادشده"
@@ -815,6 +821,13 @@ mod tests {
             ("لغو شد", "cancelled", true),
             ("ناموفق", "cancelled", true),
             ("Failed", "cancelled", true),
+            ("Payment failed", "cancelled", true),
+            ("wc-refunded", "refunded", true),
+            ("wc-cancelled", "cancelled", true),
+            ("wc-completed", "completed", false),
+            ("wc-on-hold", "pending", false),
+            ("لغو گردید", "cancelled", true),
+            ("بازگشت وجه انجام شد", "refunded", true),
             ("عودت شده", "returned", true),
             ("تحویل داده شده", "completed", false),
             ("تحويل شده", "completed", false),
