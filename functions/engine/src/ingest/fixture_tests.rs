@@ -651,6 +651,37 @@ fn a_blank_amount_without_a_quantity_column_is_a_missing_amount() {
     );
 }
 
+/// Birth dates with two-digit years in Persian digits are Jalali (۶۲ is 1362), as sales dates are.
+#[test]
+fn short_persian_birth_dates_are_jalali() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("customers.csv");
+    std::fs::write(
+        &path,
+        "کد مشتری,تاریخ تولد\nC1,۶۲/۰۷/۱۵\nC2,۷۵/۰۱/۲۰\nC3,۵۸/۱۲/۰۱\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "customers", "customers.csv", &opts);
+    let b = batches(&out);
+    let days: Vec<Option<i32>> = b
+        .iter()
+        .flat_map(|b| {
+            let a = b.column_by_name("birth_date").unwrap();
+            let a = a.as_any().downcast_ref::<arrow::array::Date32Array>().unwrap();
+            (0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let day = |y, m, d| Some((chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap() - epoch).num_days() as i32);
+    assert_eq!(days, [day(1983, 10, 7), day(1996, 4, 8), day(1980, 2, 20)]);
+}
+
 /// A legacy export pads fields with NULs and ends in a zero-filled block (a copy cut short): the
 /// file is read, the padding is not part of any value, and the NUL line is quarantined.
 #[test]

@@ -420,7 +420,9 @@ fn abc(v: &str) -> Option<(u32, u32, i32)> {
 /// chronological order (exports are written in date order: 12/2 … 12/9 is a week of December, not
 /// eight months of 2011); else the configured default. In a Persian export (`persian`: Persian
 /// headers or digits) whose dates all have two-digit parts, Persian software's `yy/mm/dd` with a
-/// Jalali year ("02/07/15" is 1402/07/15) is a third reading, by the same test.
+/// Jalali year ("02/07/15" is 1402/07/15) is a third reading, by the same test. Before all
+/// that, short dates in Persian digits are Jalali, year first or last
+/// ([`crate::values::date::persian_short_order`]).
 fn decide_date_order(
     sample: &[Row<'_>],
     col: usize,
@@ -429,20 +431,10 @@ fn decide_date_order(
     reopen: impl FnOnce() -> Result<Box<dyn RecordSource>>,
 ) -> Result<DateOrder> {
     let values = || sample.iter().filter_map(|r| r.get(col));
-    // Two-digit years written in Persian digits are Jalali: Iranian software writes Gregorian
-    // dates with four. Which part is the year the order of the dates tells; Gregorian readings
-    // ("۱۵/۰۷/۰۲" as 15 July 2002) are not candidates.
-    if persian
-        && values().any(|v| v.chars().any(is_persian_digit))
-        && values().all(|v| short_ymd(v).is_some() || v.trim().is_empty())
-    {
-        let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| chronology(values(), read);
-        let (year_first, day_first) = (jumps(&jalali_year_first), jumps(&jalali_day_first));
-        return Ok(match (year_first, day_first) {
-            (Some(y), Some(d)) if d < y => DateOrder::JalaliDayFirst,
-            (None, Some(_)) => DateOrder::JalaliDayFirst,
-            _ => DateOrder::JalaliYearFirst,
-        });
+    let today = chrono::Utc::now().date_naive();
+    let since = crate::values::date::earliest_event();
+    if persian && let Some(order) = crate::values::date::persian_short_order(values(), today, since) {
+        return Ok(order);
     }
     if values().any(|v| order_evidence(v).is_some()) || !values().any(looks_ambiguous) {
         // The date parser sees the evidence itself, or there is nothing ambiguous.
@@ -461,7 +453,7 @@ fn decide_date_order(
         }
     }
     let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| {
-        chronology(values().filter(|v| abc(v).is_some()), read)
+        crate::values::date::chronology(values().filter(|v| abc(v).is_some()), read)
     };
     let gregorian = |day_first: bool| {
         move |v: &str| {
@@ -489,59 +481,11 @@ fn decide_date_order(
     })
 }
 
-/// Days between consecutive dates under one reading; None when a value is no date under it.
-fn chronology<'a>(
-    values: impl Iterator<Item = &'a str>,
-    read: &dyn Fn(&str) -> Option<chrono::NaiveDate>,
-) -> Option<i64> {
-    let mut prev: Option<chrono::NaiveDate> = None;
-    let mut total = 0i64;
-    for v in values.filter(|v| !v.trim().is_empty()) {
-        let date = read(v)?;
-        if let Some(p) = prev {
-            total += (date - p).num_days().abs();
-        }
-        prev = Some(date);
-    }
-    Some(total)
-}
-
-/// The three parts of an `a/b/c` date whose parts all have one or two digits (a time may follow).
-fn short_ymd(v: &str) -> Option<(u32, u32, u32)> {
-    let v = normalize_digits(v.trim());
-    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
-    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
-    if a.len() > 2 || b.len() > 2 || c.len() != 2 {
-        return None;
-    }
-    Some((a.parse().ok()?, b.parse().ok()?, c.parse().ok()?))
-}
-
 /// An `a/b/c` date of two-digit parts read as Jalali `yy/mm/dd` (the pivot of two-digit Jalali
 /// years: "02" is 1402, "98" is 1398).
 fn jalali_year_first(v: &str) -> Option<chrono::NaiveDate> {
-    let v = normalize_digits(v.trim());
-    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() != 2 || m.len() > 2 || d.len() > 2 {
-        return None;
-    }
-    crate::values::jalali::jalali_to_gregorian(
-        crate::values::date::expand_jalali_year(y.parse().ok()?),
-        m.parse().ok()?,
-        d.parse().ok()?,
-    )
-}
-
-/// The same, read as Jalali `dd/mm/yy`.
-fn jalali_day_first(v: &str) -> Option<chrono::NaiveDate> {
-    let (d, m, y) = short_ymd(v)?;
+    let (y, m, d) = crate::values::date::short_parts(v)?;
     crate::values::jalali::jalali_to_gregorian(crate::values::date::expand_jalali_year(y), m, d)
-}
-
-/// Persian (and Arabic-Indic) digits.
-fn is_persian_digit(c: char) -> bool {
-    matches!(c, '\u{06F0}'..='\u{06F9}' | '\u{0660}'..='\u{0669}')
 }
 
 /// Letters of the Arabic script, in which Persian is written (and Persian digits).

@@ -764,6 +764,89 @@ fn expand_year(yy: u32) -> i32 {
     if yy < 70 { 2000 + yy } else { 1900 + yy }
 }
 
+/// The three parts of an `a/b/c` date whose parts all have one or two digits, the last two (a
+/// time may follow).
+pub(crate) fn short_parts(v: &str) -> Option<(u32, u32, u32)> {
+    let v = normalize_digits(v.trim());
+    let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if a.len() > 2 || b.len() > 2 || c.len() != 2 {
+        return None;
+    }
+    Some((a.parse().ok()?, b.parse().ok()?, c.parse().ok()?))
+}
+
+/// Days between consecutive dates under one reading; None when a value is no date under it.
+pub(crate) fn chronology<'a>(
+    values: impl Iterator<Item = &'a str>,
+    read: &dyn Fn(&str) -> Option<NaiveDate>,
+) -> Option<i64> {
+    let mut prev: Option<NaiveDate> = None;
+    let mut total = 0i64;
+    for v in values.filter(|v| !v.trim().is_empty()) {
+        let date = read(v)?;
+        if let Some(p) = prev {
+            total += (date - p).num_days().abs();
+        }
+        prev = Some(date);
+    }
+    Some(total)
+}
+
+/// The first day of 1370 (1991): a sale or a website event read as earlier is a misreading.
+pub(crate) fn earliest_event() -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1991, 3, 21)
+}
+
+/// Two-digit years written in Persian digits (۰–۹) are Jalali: Iranian software writes Gregorian
+/// dates with four. Which part is the year: the reading under which more values are plausible
+/// dates (not after a year from `today`, nor before `earliest` when given), then the one under
+/// which they run closer to date order (exports are written in date order), then the one whose
+/// last date is later (a one-day export is recent). Gregorian readings ("۱۵/۰۷/۰۲" as 15 July
+/// 2002) are not candidates, unless neither Jalali reading gives a plausible date: then None, as
+/// for values that are not such dates (Arabic-Indic digits are Arabic software's, Gregorian).
+pub(crate) fn persian_short_order<'a>(
+    values: impl Iterator<Item = &'a str> + Clone,
+    today: NaiveDate,
+    earliest: Option<NaiveDate>,
+) -> Option<DateOrder> {
+    let present = values.filter(|v| !is_null_marker(trim_value(v)));
+    let mut any = false;
+    for v in present.clone() {
+        short_parts(v)?;
+        any |= v.chars().any(|c| matches!(c, '\u{06F0}'..='\u{06F9}'));
+    }
+    if !any {
+        return None;
+    }
+    let latest = today + chrono::Days::new(366);
+    let plausible = |d: NaiveDate| d <= latest && earliest.is_none_or(|e| d >= e);
+    let year_first = |v: &str| {
+        let (y, m, d) = short_parts(v)?;
+        jalali_to_gregorian(expand_jalali_year(y), m, d).filter(|d| plausible(*d))
+    };
+    let day_first = |v: &str| {
+        let (d, m, y) = short_parts(v)?;
+        jalali_to_gregorian(expand_jalali_year(y), m, d).filter(|d| plausible(*d))
+    };
+    // (plausible values, −days of jumps between them, last date): larger is better.
+    let score = |read: &dyn Fn(&str) -> Option<NaiveDate>| {
+        let dates = || present.clone().filter(|v| read(v).is_some());
+        let jumps = chronology(dates(), read).unwrap_or(0);
+        let last = dates().filter_map(read).max();
+        (dates().count(), -jumps, last)
+    };
+    let (y, d) = (score(&year_first), score(&day_first));
+    if y.0 == 0 && d.0 == 0 {
+        return None;
+    }
+    Some(if d > y {
+        DateOrder::JalaliDayFirst
+    } else {
+        DateOrder::JalaliYearFirst
+    })
+}
+
 /// Two-digit Jalali years: 1400–1419 below 20, else 13yy ("۰۲" is 1402, "۹۸" 1398, "۶۲" 1362).
 /// The year is 1405 at the time of writing: at 70, as for Gregorian years, a birth year "62"
 /// would be 1462, 57 years ahead.
@@ -1799,6 +1882,45 @@ mod tests {
             chrono_tz::UTC,
         );
         assert_eq!(date(&inferred, "۲۰/۰۷/۰۲"), day(2023, 10, 12));
+    }
+
+    #[test]
+    fn short_dates_in_persian_digits_are_jalali() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let since_1991 = NaiveDate::from_ymd_opt(1991, 3, 21);
+        let order = |v: &[&str]| persian_short_order(v.iter().copied(), today, None);
+        let sales = |v: &[&str]| persian_short_order(v.iter().copied(), today, since_1991);
+        // Birth dates, unsorted: only year first reads ۶۲ as a year.
+        assert_eq!(
+            order(&["۶۲/۰۷/۱۵", "۷۵/۰۱/۲۰", ""]),
+            Some(DateOrder::JalaliYearFirst)
+        );
+        assert_eq!(order(&["۱۵/۰۷/۶۲", "۲۰/۰۱/۷۵"]), Some(DateOrder::JalaliDayFirst));
+        // Both readable: the order of the dates decides.
+        assert_eq!(
+            order(&["۰۱/۰۲/۰۳", "۰۱/۰۲/۱۰", "۰۱/۰۳/۰۱"]),
+            Some(DateOrder::JalaliYearFirst)
+        );
+        assert_eq!(
+            order(&["۰۳/۰۲/۰۱", "۱۰/۰۲/۰۱", "۰۱/۰۳/۰۱"]),
+            Some(DateOrder::JalaliDayFirst)
+        );
+        // A one-day export: 1415 is ten years ahead, 1402 is the day.
+        assert_eq!(sales(&["۱۵/۰۷/۰۲", "۱۵/۰۷/۰۲"]), Some(DateOrder::JalaliDayFirst));
+        assert_eq!(sales(&["۱۵/۰۷/۰۲"]), Some(DateOrder::JalaliDayFirst));
+        // One impossible day (Mehr has 30) or a placeholder does not swing the column.
+        assert_eq!(
+            sales(&["۳۱/۰۷/۰۲", "۱۵/۰۷/۰۲", "-", "۲۰/۰۷/۰۲"]),
+            Some(DateOrder::JalaliDayFirst)
+        );
+        // Gregorian short dates in Persian digits (a week of December 2011): no Jalali reading
+        // is a plausible sales date, so the Gregorian readings decide as before.
+        assert_eq!(sales(&["۱۲/۰۲/۱۱", "۱۲/۰۵/۱۱", "۱۲/۰۹/۱۱"]), None);
+        // Not such a column: ASCII or Arabic-Indic digits, or a four-digit year anywhere.
+        assert_eq!(order(&["15/07/02", "20/07/02"]), None);
+        assert_eq!(order(&["١٥/٠٧/٢٣"]), None);
+        assert_eq!(order(&["۱۵/۰۷/۰۲", "۱۵/۰۷/۱۴۰۲"]), None);
+        assert_eq!(order(&[]), None);
     }
 
     #[test]

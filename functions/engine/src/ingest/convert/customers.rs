@@ -81,8 +81,13 @@ impl CustomersConverter {
             consent: col(m, Field::MarketingConsent),
         };
         CustomersConverter {
-            birth: date_parser(samples, cols.birth_date, cfg),
-            signup: date_parser(samples, cols.signup_date, cfg),
+            birth: date_parser(samples, cols.birth_date, cfg, None),
+            signup: date_parser(
+                samples,
+                cols.signup_date,
+                cfg,
+                crate::values::date::earliest_event(),
+            ),
             ages: number_parser(samples, &[cols.age], crate::values::Ambiguous::Decimal),
             cols,
             source_key: cfg.source_key.clone(),

@@ -209,8 +209,26 @@ pub(crate) fn samples_of<'a>(
         .filter(|s| !s.is_empty())
 }
 
-pub(crate) fn date_parser(samples: &[Row<'_>], col: Option<usize>, cfg: &ConvertConfig) -> DateParser {
-    DateParser::infer(samples_of(samples, col), cfg.date_order, cfg.timezone)
+/// `earliest`: the first plausible date of the column, for short dates in Persian digits (see
+/// [`crate::values::date::persian_short_order`]); None for birth dates.
+pub(crate) fn date_parser(
+    samples: &[Row<'_>],
+    col: Option<usize>,
+    cfg: &ConvertConfig,
+    earliest: Option<chrono::NaiveDate>,
+) -> DateParser {
+    // Birth and sign-up dates get no chronology check before this: a column of short dates in
+    // Persian digits is Jalali here too (۶۲/۰۷/۱۵ is 1362).
+    let order = match cfg.date_order {
+        DateOrder::Auto => crate::values::date::persian_short_order(
+            samples_of(samples, col),
+            chrono::Utc::now().date_naive(),
+            earliest,
+        )
+        .unwrap_or(DateOrder::Auto),
+        order => order,
+    };
+    DateParser::infer(samples_of(samples, col), order, cfg.timezone)
 }
 
 pub(crate) fn number_parser(
