@@ -233,7 +233,9 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
     // A rejected file delivered again unchanged is still rejected: a re-run must not succeed.
     let rejected: Vec<&Summary> = summaries
         .iter()
-        .filter(|s| s.outcome == "rejected" || (s.outcome == "duplicate" && s.error.is_some()))
+        .filter(|s| {
+            matches!(s.outcome, "rejected" | "failed") || (s.outcome == "duplicate" && s.error.is_some())
+        })
         .collect();
     if !rejected.is_empty() {
         let lines: Vec<String> = rejected

@@ -475,8 +475,11 @@ pub async fn previous_ingest<O: ObjectStore>(
                 .and_then(Dataset::from_name)
                 .map(Dataset::name),
             report: Some(m.report.clone()),
-            error: (m.status == "rejected").then(|| {
-                "unchanged since it was rejected (see its report); fix the file and upload it again".into()
+            error: matches!(m.status.as_str(), "rejected" | "failed").then(|| {
+                format!(
+                    "unchanged since it was {} (see its report): fix the file and upload it again; if an option such as --dataset or --mapping is the fix, save the file again (a new modification time) so that it is read again",
+                    m.status
+                )
             }),
             ..Summary::skipped(&meta.key, "duplicate")
         }))

@@ -198,9 +198,11 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         let t = local(clock.tz, o.ts);
         let day = t.weekday().num_days_from_monday() as usize;
         weekdays[day] += 1;
-        // Exactly midnight is how an export with dates but no times is stored: the day is
-        // known, the hour is not (a real order at 00:00:00.000 loses only its hour).
-        if t.num_seconds_from_midnight() != 0 || t.nanosecond() != 0 {
+        // The first instant of the local day is how an export with dates but no times is stored
+        // (midnight, or 01:00 where the clocks jump forward at midnight): the day is known, the
+        // hour is not. A real order at that instant loses only its hour.
+        let day_start = local(clock.tz, o.ts - 1).date_naive() != t.date_naive();
+        if !day_start {
             let band = hour_band(t.hour());
             bands[band] += 1;
             cells[day * 5 + band] += 1;

@@ -6,9 +6,11 @@ use std::hash::Hash;
 use super::cluster::Cluster;
 use super::features::{Customer, Stage, median};
 use super::hash::MixMap;
-use super::icp::NEGATIVE_RETURN_RATE;
 use super::interner::Interner;
 use super::{RfmRule, SegmentParams};
+
+/// The return rate of a "Frequent returners" segment, and of each member it counts as one.
+const RETURNER_RATE: f64 = 0.2;
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct Profile {
@@ -22,7 +24,7 @@ pub(super) struct Profile {
     pub median_tenure_days: Option<f64>,
     /// Returned value over purchased value of the whole group.
     pub return_rate: Option<f64>,
-    /// Share of the members who return at least [`NEGATIVE_RETURN_RATE`] of what they buy: a few
+    /// Share of the members who return at least [`RETURNER_RATE`] of what they buy: a few
     /// heavy returners can carry the group's value-weighted rate alone.
     pub returner_share: Option<f64>,
     pub multi_item_share: Option<f64>,
@@ -109,10 +111,7 @@ pub(super) fn profile<'a>(
             0.0
         }),
         returner_share: Some(
-            buyers()
-                .filter(|(_, b)| b.return_rate >= NEGATIVE_RETURN_RATE)
-                .count() as f64
-                / n as f64,
+            buyers().filter(|(_, b)| b.return_rate >= RETURNER_RATE).count() as f64 / n as f64,
         ),
         multi_item_share: super::features::multi_order_share(buyers().map(|(_, b)| b)),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
@@ -151,7 +150,10 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
     let rr = s.return_rate.unwrap_or(0.0);
     // Most of its members, not a few who return most of a large spend: a list of "returners"
     // is acted on customer by customer.
-    if rr >= 0.2 && rr >= 2.0 * base.return_rate.unwrap_or(0.0) && s.returner_share.unwrap_or(0.0) >= 0.5 {
+    if rr >= RETURNER_RATE
+        && rr >= 2.0 * base.return_rate.unwrap_or(0.0)
+        && s.returner_share.unwrap_or(0.0) >= 0.5
+    {
         return "Frequent returners";
     }
     if s.median_recency_days.unwrap_or(0.0) > f64::from(p.lapsed_days) {
@@ -343,11 +345,7 @@ mod tests {
             median_avg_order_value: Some(aov),
             return_rate: Some(return_rate),
             // Every member returns as much as the group does.
-            returner_share: Some(if return_rate >= NEGATIVE_RETURN_RATE {
-                1.0
-            } else {
-                0.0
-            }),
+            returner_share: Some(if return_rate >= RETURNER_RATE { 1.0 } else { 0.0 }),
             new_share: Some(new_share),
             ..Profile::default()
         }

@@ -883,6 +883,9 @@ fn a_date_without_a_time_names_a_weekday_but_no_hour() {
         // One order at 10:00 Tehran time among midnight ones: that hour is the only one known.
         l("m1", "m1", "2024-05-31 20:30", "p1", 1.0, 10.0),
         l("m2", "m1", "2024-06-08 06:30", "p1", 1.0, 10.0),
+        // Tehran's clocks jumped from 00:00 to 01:00 on 22 March 2021: a date-only value is
+        // stored at 01:00 (+04:30), the first instant of that Monday.
+        l("g1", "g1", "2021-03-21 20:30", "p1", 1.0, 10.0),
     ];
     lines.extend((0..3).map(|i| l(&format!("x{i}"), &format!("x{i}"), "2024-06-10", "p1", 1.0, 10.0)));
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
@@ -902,6 +905,13 @@ fn a_date_without_a_time_names_a_weekday_but_no_hour() {
         "not 00-08"
     );
     assert_eq!(rows["m1"]["preferred_hour_band"], "08-12");
+    assert_eq!(
+        (
+            rows["g1"]["preferred_weekday"].as_str(),
+            rows["g1"]["preferred_hour_band"].as_str()
+        ),
+        ("Monday", "")
+    );
 }
 
 /// Three well-separated groups of 20 customers as of `as_of`, plus `extra` lines.
