@@ -202,6 +202,8 @@ impl Default for LeadScoring {
                 rule("pricing", 10.0),
                 rule("demo", 10.0),
                 rule("contact", 8.0),
+                rule("contactus", 8.0),
+                rule("requestdemo", 10.0),
                 rule("quote", 8.0),
                 // Persian shops' pages: prices, tariffs, demo, contact us, inquiry, pro-forma.
                 rule("قیمت", 10.0),
@@ -298,31 +300,44 @@ impl LeadScoring {
     }
 }
 
-/// Whether `word` is in `text` as a word of its own, or with a plural ending ("pricing",
-/// "/demos", «قیمت‌ها»), not inside another ("/demographics", «دموکراسی», «بی‌قیمت»). A ZWNJ
-/// ends a Persian word before its suffix but joins a prefix to it.
+/// Whether the key word is the first or the last word of a part of the page's path or query,
+/// alone or with a plural ending: `/pricing-plans`, `/demos`, `/get-a-quote`, `?page=pricing`,
+/// «/قیمت‌ها», «/لیست-قیمت». Not inside a word (`/demographics`, «دموکراسی», «بی‌قیمت») nor
+/// amid a slug: shops name product pages «خرید-و-قیمت-گوشی-…», which are no pricing page.
 fn has_word(text: &str, word: &str) -> bool {
-    let is_letter = |c: char| c.is_alphanumeric() || c == '\u{200c}';
-    let plural = |rest: &str| {
-        ["s", "ها", "\u{200c}ها"].iter().any(|p| {
-            rest.strip_prefix(p)
-                .is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric()))
-        })
+    let split = |s: &str| -> Vec<String> {
+        s.split(['-', '_', '+', ' '])
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
     };
-    text.match_indices(word).any(|(at, _)| {
-        let before_ok = !text[..at].ends_with(is_letter);
-        let rest = &text[at + word.len()..];
-        let after_ok = !rest.starts_with(|c: char| c.is_alphanumeric()) || plural(rest);
-        before_ok && after_ok
+    let pattern = split(word);
+    let Some((last, head)) = pattern.split_last() else {
+        return false;
+    };
+    let same = |w: &str, p: &str| {
+        w == p
+            || ["s", "ها", "\u{200c}ها"]
+                .iter()
+                .any(|e| w.strip_prefix(p) == Some(*e))
+    };
+    let run = |words: &[String]| {
+        words.len() == pattern.len()
+            && words[..head.len()].iter().zip(head).all(|(w, p)| w == p)
+            && same(&words[head.len()], last)
+    };
+    text.split(['/', '?', '&', '=', '#', '.']).any(|part| {
+        let words = split(part);
+        let n = pattern.len();
+        words.len() >= n && (run(&words[..n]) || run(&words[words.len() - n..]))
     })
 }
 
 /// A page as people read it: analytics exports give Persian paths percent-encoded
 /// (`/%D9%82%DB%8C%D9%85%D8%AA`), and Arabic yeh and kaf stand for the Persian letters.
 fn page_text(page: &str) -> String {
-    let lower = page.to_lowercase();
-    let decoded = if lower.contains('%') {
-        let b = lower.as_bytes();
+    let decoded = if page.contains('%') {
+        let b = page.as_bytes();
         let mut out = Vec::with_capacity(b.len());
         let mut i = 0;
         while i < b.len() {
@@ -344,9 +359,9 @@ fn page_text(page: &str) -> String {
         }
         String::from_utf8_lossy(&out).into_owned()
     } else {
-        lower
+        page.to_string()
     };
-    crate::values::persian_letters(&decoded).into_owned()
+    crate::values::persian_letters(&decoded.to_lowercase()).into_owned()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -752,6 +767,13 @@ mod tests {
             ("/بی\u{200c}قیمت", 0.0),
             ("/demos", 10.0),
             ("/pricing-plans", 10.0),
+            ("/ContactUs", 8.0),
+            ("/request-a-demo", 10.0),
+            ("/get-a-quote", 8.0),
+            ("/fa/لیست-قیمت", 10.0),
+            // A product page named for its price is no pricing page.
+            ("/product/خرید-و-قیمت-گوشی-سامسونگ", 0.0),
+            ("/blog/why-pricing-matters", 0.0),
             ("/products?page=pricing", 10.0),
             ("/پیش\u{200c}فاکتور", 8.0),
             ("/قیمتها", 10.0),
