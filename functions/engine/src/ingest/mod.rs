@@ -178,7 +178,8 @@ fn run(
         ))
     })?;
     *dataset_out = Some(dataset);
-    if opts.dataset.is_some() {
+    // A mapping file says what the columns are: the header's own reading is then beside the point.
+    if opts.dataset.is_some() && opts.mapping.is_none() {
         report.dataset_note = other_dataset_note(&headers, dataset);
     }
     let cmap = mapping::map_headers(&headers, dataset, opts.mapping.as_ref());

@@ -285,9 +285,19 @@ fn markup(text: &str) -> Option<&'static str> {
             "an Excel 2003 XML spreadsheet: open it in Excel, save it as .xlsx (Excel Workbook) or CSV, and upload that",
         );
     }
-    let html = ["<!doctype html", "<html", "<table", "<head", "<body", "<meta"]
-        .iter()
-        .any(|t| head.starts_with(t))
+    let html = [
+        "<!doctype html",
+        "<html",
+        "<table",
+        "<head",
+        "<body",
+        "<meta",
+        "<style",
+        "<tr",
+        "<!--",
+    ]
+    .iter()
+    .any(|t| head.starts_with(t))
         || (head.starts_with("<?xml") && head.contains("<html"));
     html.then_some(
         "an HTML page (a web table saved under a spreadsheet or CSV name, as many web panels export): open it in Excel, save it as .xlsx (Excel Workbook) or CSV, and upload that",
@@ -474,8 +484,11 @@ mod tests {
             b"<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">";
         let e = sniff_bytes(xml, "old.xls").unwrap_err().to_string();
         assert!(e.contains("Excel 2003 XML spreadsheet"), "{e}");
-        // A CSV whose first cell merely holds a "<" is still a CSV.
+        let e = sniff_bytes(b"<!-- saved from panel -->\n<table>", "x.xls").unwrap_err();
+        assert!(e.to_string().contains("an HTML page"), "{e}");
+        // A CSV with markup in a cell, even the first, is still a CSV.
         assert!(sniff_bytes(b"note,amount\n<b>x</b>,1\n", "a.csv").is_ok());
+        assert!(sniff_bytes(b"<b>Order</b>,amount\n1,2\n", "a.csv").is_ok());
     }
 
     #[test]
