@@ -105,14 +105,15 @@ fn run_on_the_bundled_fixtures_writes_the_whole_layout_deterministically() {
 #[test]
 fn an_input_that_is_not_an_export_fails_with_a_clear_message_and_a_report() {
     let dir = tempfile::tempdir().unwrap();
-    let out = segflow(&[
+    let args = [
         "ingest",
         "fixtures/broken/not_sales.csv",
         "--dataset",
         "sales",
         "--out",
         dir.path().to_str().unwrap(),
-    ]);
+    ];
+    let out = segflow(&args);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -124,14 +125,7 @@ fn an_input_that_is_not_an_export_fails_with_a_clear_message_and_a_report() {
     assert!(!dir.path().join("curated").exists());
     // Again, unchanged: still rejected, and the run still fails (a scheduled re-run must not
     // report success for it).
-    let again = segflow(&[
-        "ingest",
-        "fixtures/broken/not_sales.csv",
-        "--dataset",
-        "sales",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
+    let again = segflow(&args);
     assert!(!again.status.success());
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(err.contains("unchanged since it was rejected"), "{err}");

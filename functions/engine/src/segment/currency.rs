@@ -12,9 +12,11 @@ const REPORTING: &str = "(reporting currency)";
 /// The currencies met in a run, in first-use order, with their conversion and row counts.
 pub(super) struct Currencies {
     rates: BTreeMap<String, f64>,
-    /// (currency code or `None` for no currency, factor, unit it is summed in, rows).
-    seen: Vec<(Option<String>, f64, Option<String>, u64)>,
+    seen: Vec<Seen>,
 }
+
+/// (currency code or `None` for no currency, factor, unit it is summed in, rows).
+type Seen = (Option<String>, f64, Option<String>, u64);
 
 impl Currencies {
     pub(super) fn new(rates: &BTreeMap<String, f64>) -> Self {
@@ -72,36 +74,27 @@ impl Currencies {
         out
     }
 
-    /// The units the used rows are summed in, sorted, each once; rows without a currency have
-    /// none.
+    /// What `field` names of the used rows, sorted, each once (rows it names nothing for left out).
+    fn used<'a>(&'a self, field: impl Fn(&'a Seen) -> Option<&'a str>) -> Vec<&'a str> {
+        let mut names: Vec<&str> = self.seen.iter().filter(|s| s.3 > 0).filter_map(field).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// The units the used rows are summed in; rows without a currency have none.
     fn used_units(&self) -> Vec<&str> {
-        let mut units: Vec<&str> = self
-            .seen
-            .iter()
-            .filter(|s| s.3 > 0)
-            .filter_map(|s| s.2.as_deref())
-            .collect();
-        units.sort_unstable();
-        units.dedup();
-        units
+        self.used(|s| s.2.as_deref())
+    }
+
+    /// The currency codes of the used rows.
+    fn used_codes(&self) -> Vec<&str> {
+        self.used(|s| s.0.as_deref())
     }
 
     /// Rows used without a currency.
     fn rows_without_currency(&self) -> u64 {
         self.seen.iter().filter(|s| s.0.is_none()).map(|s| s.3).sum()
-    }
-
-    /// The currency codes of the used rows, sorted, each once.
-    fn used_codes(&self) -> Vec<&str> {
-        let mut codes: Vec<&str> = self
-            .seen
-            .iter()
-            .filter(|s| s.3 > 0)
-            .filter_map(|s| s.0.as_deref())
-            .collect();
-        codes.sort_unstable();
-        codes.dedup();
-        codes
     }
 
     /// Rows without a currency are taken to be in the shop's own, which the other rows name when

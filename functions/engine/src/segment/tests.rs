@@ -872,7 +872,8 @@ fn timezone_sets_end_of_day_weekday_and_hour() {
     assert_eq!(c1["recency_days"], "1.9");
 }
 
-/// Dates without times are stored at local midnight: the weekday is known, the hour is not.
+/// Dates without times are stored at the first instant of the local day: the weekday is known,
+/// the hour is not.
 #[test]
 fn a_date_without_a_time_names_a_weekday_but_no_hour() {
     let dir = tempfile::tempdir().unwrap();
