@@ -79,6 +79,10 @@ enum Cmd {
         out: String,
         #[command(flatten)]
         args: SegmentArgs,
+        /// IANA time zone of weekdays, hours and the run date: the one the data was ingested
+        /// with (default: SEGFLOW_TIMEZONE, else UTC).
+        #[arg(long)]
+        timezone: Option<String>,
     },
     /// The whole job on a local folder: ingest everything under DIR, then segment.
     Run {
@@ -115,8 +119,17 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Ingest { inputs, out, args } => ingest_cmd::ingest(&inputs, &out, &args).await,
-        Cmd::Segment { data, out, args } => {
-            segment_cmd::segment(&data, &out, &args, &segment_cmd::config()?).await
+        Cmd::Segment {
+            data,
+            out,
+            args,
+            timezone,
+        } => {
+            let mut config = segment_cmd::config()?;
+            if let Some(tz) = &timezone {
+                config.timezone = segment_cmd::timezone(tz)?;
+            }
+            segment_cmd::segment(&data, &out, &args, &config).await
         }
         Cmd::Run {
             dir,

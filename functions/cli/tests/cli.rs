@@ -208,6 +208,22 @@ fn run_timezone_reaches_the_segmentation() {
     assert_eq!(manifest["timezone"], "Asia/Tehran", "{manifest:#}");
     let md = std::fs::read_to_string(dir.path().join("segments/latest/ideal_customer_profile.md")).unwrap();
     assert!(md.contains("Weekdays and hours are in Asia/Tehran"), "{md}");
+    // segment on its own takes the zone as a flag too.
+    let again = tempfile::tempdir().unwrap();
+    let out = segflow(&[
+        "segment",
+        "--data",
+        root,
+        "--out",
+        again.path().to_str().unwrap(),
+        "--timezone",
+        "Asia/Tehran",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(again.path().join("segments/latest/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["timezone"], "Asia/Tehran");
 }
 
 #[test]
