@@ -332,7 +332,10 @@ impl NumberParser {
         if s.is_empty() || (parenthesised && signed) {
             return Err(ValueError::BadNumber);
         }
-        let magnitude = parse_magnitude(s, self.decimal)? * scale.unwrap_or(1.0);
+        let magnitude = match compound(s, scale, self.decimal)? {
+            Some(sum) => sum,
+            None => parse_magnitude(s, self.decimal)? * scale.unwrap_or(1.0),
+        };
         if !magnitude.is_finite() {
             return Err(ValueError::BadNumber);
         }
@@ -410,6 +413,34 @@ fn strip_quantity_unit(s: &str) -> Option<&str> {
 }
 
 /// A multiplier word at the end of `s` ([`SCALES`]), as a whole word, and what is before it.
+/// «۲ میلیون و ۵۰۰ هزار» (2 million and 500 thousand): parts joined by «و», each with a
+/// larger scale than the next; `last_scale` is the one already taken off the last part. None
+/// when `s` is one number.
+fn compound(s: &str, last_scale: Option<f64>, mark: DecimalMark) -> Result<Option<f64>, ValueError> {
+    if !s.contains(" و ") {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = s.split(" و ").map(trim_value).collect();
+    let Some((last, head)) = parts.split_last().filter(|(_, head)| !head.is_empty()) else {
+        return Ok(None);
+    };
+    let mut total = 0.0;
+    let mut previous = f64::INFINITY;
+    for part in head {
+        let (factor, digits) = strip_scale(part).ok_or(ValueError::BadNumber)?;
+        if factor >= previous {
+            return Err(ValueError::BadNumber);
+        }
+        previous = factor;
+        total += parse_magnitude(trim_value(digits), mark)? * factor;
+    }
+    let factor = last_scale.unwrap_or(1.0);
+    if factor >= previous {
+        return Err(ValueError::BadNumber);
+    }
+    Ok(Some(total + parse_magnitude(last, mark)? * factor))
+}
+
 fn strip_scale(s: &str) -> Option<(f64, &str)> {
     let word_start = s
         .char_indices()
@@ -911,6 +942,19 @@ mod tests {
         assert_eq!(cur(DOT, "۲ میليون ریال"), (2_000_000.0, Some("IRR")));
         assert_eq!(val(DOT, "۸۰ هزار"), 80000.0);
         assert_eq!(val(DOT, "-۸۰ هزار تومان"), -80000.0);
+        // Written out as people say it.
+        assert_eq!(cur(DOT, "۲ میلیون و ۵۰۰ هزار تومان"), (2_500_000.0, Some("IRT")));
+        assert_eq!(val(DOT, "۱ میلیون و ۲۵۰"), 1_000_250.0);
+        assert_eq!(val(DOT, "۳ میلیون و ۲۰۰ هزار و ۵۰۰"), 3_200_500.0);
+        for s in [
+            "۵۰۰ هزار و ۲ میلیون",
+            "۲ میلیون و",
+            "و ۵۰۰",
+            "۲ و ۵۰۰",
+            "۲ میلیون و ۳ میلیون",
+        ] {
+            assert_bad(DOT, s);
+        }
         let n = DOT.parse("۸۰ هزار تومان").unwrap().unwrap();
         assert!(n.scaled);
         assert!(!DOT.parse("80 تومان").unwrap().unwrap().scaled);
