@@ -961,12 +961,10 @@ impl Orders {
             returned_by_order,
             ..
         } = self;
-        // In key order: a float sum per order must not depend on hash-map iteration order.
-        let mut against: Vec<((u32, u64), f64)> = returned_by_order.into_iter().collect();
-        against.sort_unstable_by_key(|(k, _)| *k);
-        for (key, amount) in against {
+        // One sum per order, summed in line order: the map's own order does not matter.
+        for (key, amount) in returned_by_order {
             if let Some(o) = orders.get_mut(&key) {
-                o.returned += amount;
+                o.returned = amount;
             }
         }
         let (orders, mut distinct_products) = std::thread::scope(|s| {
