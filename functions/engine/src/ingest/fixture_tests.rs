@@ -459,6 +459,23 @@ fn guest_placeholders_are_no_customer() {
         strings(&b, "customer_id"),
         [Some("C1".to_string()), None, None, None, None]
     );
+    // WooCommerce and BigCommerce give guests customer 0: each is known by the email, if any.
+    let path = dir.path().join("woo.csv");
+    std::fs::write(
+        &path,
+        "Order,Date,Amount,Customer ID,Billing Email\n1,2024-01-02,10,0,ann@x.com\n2,2024-01-02,11,0,bob@x.com\n3,2024-01-03,12,0,\n4,2024-01-03,13,17,cy@x.com\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "woo.csv", &IngestOptions::default());
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [
+            Some("ann@x.com".to_string()),
+            Some("bob@x.com".to_string()),
+            None,
+            Some("17".to_string())
+        ]
+    );
 }
 
 /// A return signed twice (−2 × −10) or refunded as a positive amount lowers net revenue; an

@@ -56,7 +56,40 @@ pub struct NumberParser {
 const CURRENCIES: &[(&str, &str)] = &[
     ("US$", "USD"),
     ("USD", "USD"),
+    // Dollars of other countries, before the bare "$".
+    ("NZ$", "NZD"),
+    ("HK$", "HKD"),
+    ("MX$", "MXN"),
+    ("C$", "CAD"),
+    ("A$", "AUD"),
+    ("S$", "SGD"),
+    ("R$", "BRL"),
     ("$", "USD"),
+    ("CAD", "CAD"),
+    ("AUD", "AUD"),
+    ("NZD", "NZD"),
+    ("HKD", "HKD"),
+    ("SGD", "SGD"),
+    ("MXN", "MXN"),
+    ("BRL", "BRL"),
+    ("CHF", "CHF"),
+    ("SEK", "SEK"),
+    ("NOK", "NOK"),
+    ("DKK", "DKK"),
+    ("PLN", "PLN"),
+    ("CZK", "CZK"),
+    ("HUF", "HUF"),
+    ("JPY", "JPY"),
+    ("CNY", "CNY"),
+    ("INR", "INR"),
+    ("₹", "INR"),
+    ("ZAR", "ZAR"),
+    ("TRY", "TRY"),
+    ("₺", "TRY"),
+    ("AED", "AED"),
+    ("SAR", "SAR"),
+    ("KRW", "KRW"),
+    ("₩", "KRW"),
     ("EUR", "EUR"),
     ("€", "EUR"),
     ("GBP", "GBP"),
@@ -909,6 +942,20 @@ mod tests {
         assert_eq!(cur(DOT, "US$ 10"), (10.0, Some("USD")));
         assert_eq!(cur(DOT, "10 US$"), (10.0, Some("USD")));
         assert_eq!(cur(DOT, "USD 1,000.00"), (1000.0, Some("USD")));
+        for (s, v, code) in [
+            ("CHF 45.00", 45.0, "CHF"),
+            ("45.00 CAD", 45.0, "CAD"),
+            ("C$45.00", 45.0, "CAD"),
+            ("A$45.00", 45.0, "AUD"),
+            ("JPY 4500", 4500.0, "JPY"),
+            ("₹45.00", 45.0, "INR"),
+            ("45.00 PLN", 45.0, "PLN"),
+            ("US$ 7", 7.0, "USD"),
+        ] {
+            assert_eq!(cur(DOT, s), (v, Some(code)), "{s}");
+        }
+        assert_eq!(cur(COMMA, "SEK 45,00"), (45.0, Some("SEK")));
+        assert_eq!(cur(COMMA, "R$ 45,00"), (45.0, Some("BRL")));
         assert_eq!(cur(DOT, "1000usd"), (1000.0, Some("USD")));
         assert_eq!(cur(DOT, "€5"), (5.0, Some("EUR")));
         assert_eq!(cur(DOT, "5 EUR"), (5.0, Some("EUR")));
