@@ -441,6 +441,32 @@ fn a_truncated_workbook_is_rejected_saying_so() {
     assert!(err.message.contains("cut short or damaged"), "{}", err.message);
 }
 
+/// Shopify gives an order's "Financial Status" on its first line only: a refunded order's other
+/// lines are refunded too, a paid order's paid; a partial refund marks no line.
+#[test]
+fn an_orders_status_on_its_first_line_holds_for_all_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders_export_1.csv");
+    std::fs::write(
+        &path,
+        "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem price,Lineitem name\n\
+         #1003,joe@x.com,refunded,2023-11-05 10:00:00 -0500,1,12,A\n\
+         #1003,joe@x.com,,2023-11-05 10:00:00 -0500,1,20,B\n\
+         #1004,ann@x.com,paid,2023-11-06 10:00:00 -0500,1,5,C\n\
+         #1004,ann@x.com,,2023-11-06 10:00:00 -0500,1,6,D\n\
+         #1005,cy@x.com,partially_refunded,2023-11-07 10:00:00 -0500,3,10,E\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "orders_export_1.csv", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(bools(&b, "is_return"), [true, true, false, false, false]);
+    let status: Vec<Option<String>> = strings(&b, "status");
+    assert_eq!(
+        status,
+        ["refunded", "refunded", "paid", "paid", "partially_refunded"].map(|s| Some(s.to_string()))
+    );
+}
+
 /// Placeholders that exports write for a guest are no customer id: counted as guest rows, not
 /// merged into one customer called "-".
 #[test]

@@ -121,6 +121,10 @@ pub struct SalesConverter {
     /// The last order id with a currency, and that currency: Shopify gives it on an order's
     /// first line only.
     order_currency: (String, CurrencyUnit),
+    /// The last order id with a status, and that status (canonical, and whether it is a return):
+    /// Shopify gives an order's "Financial Status" on its first line only, so a refunded order's
+    /// other lines were sales.
+    order_status: (String, Option<(String, bool)>),
 }
 
 impl SalesConverter {
@@ -198,6 +202,7 @@ impl SalesConverter {
                     scale: 1,
                 },
             ),
+            order_status: (String::new(), None),
         }
     }
 
@@ -380,6 +385,11 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "annulliert"
         | "failed"
         | "paymentfailed"
+        // A declined payment, a quotation or a draft is no sale either.
+        | "declined"
+        | "quotation"
+        | "quotationsent"
+        | "draft"
         | "لغوگردید"
         | "fehlgeschlagen"
         | "لغو"
@@ -397,7 +407,6 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "پرداختناموفق" => "cancelled",
         "refunded"
         | "refund"
-        | "partiallyrefunded"
         | "erstattet"
         | "rückerstattet"
         | "مسترد"
@@ -427,6 +436,8 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "برگشتی"
         | "برگشتشده" => "returned",
         "paid" | "bezahlt" | "پرداختشده" => "paid",
+        // Part of the order went back, not this line: which part the export does not say.
+        "partiallyrefunded" => "partially_refunded",
         "completed"
         | "complete"
         | "fulfilled"
@@ -640,7 +651,17 @@ impl Converter for SalesConverter {
                 };
             }
         }
-        let status = text(rec, c.status).map(normalize_status);
+        let status = match (text(rec, c.status).map(normalize_status), order_id.as_deref()) {
+            (Some(s), Some(o)) => {
+                let (order, last) = &mut self.order_status;
+                order.clear();
+                order.push_str(o);
+                *last = Some(s.clone());
+                Some(s)
+            }
+            (None, Some(o)) if self.order_status.0 == o => self.order_status.1.clone(),
+            (s, _) => s,
+        };
         let is_return = quantity < 0.0
             || line_amount < 0.0
             || order_id.as_deref().is_some_and(is_cancellation_invoice)
@@ -796,7 +817,12 @@ mod tests {
     fn statuses() {
         assert_eq!(normalize_status("Canceled"), ("cancelled".into(), true));
         assert_eq!(normalize_status("لغو شده"), ("cancelled".into(), true));
-        assert_eq!(normalize_status("partially_refunded"), ("refunded".into(), true));
+        assert_eq!(
+            normalize_status("partially_refunded"),
+            ("partially_refunded".into(), false)
+        );
+        assert_eq!(normalize_status("Declined"), ("cancelled".into(), true));
+        assert_eq!(normalize_status("Quotation"), ("cancelled".into(), true));
         assert_eq!(normalize_status("Paid"), ("paid".into(), false));
         assert_eq!(normalize_status("Weird"), ("weird".into(), false));
         assert_eq!(normalize_status("On-Hold"), ("pending".into(), false));
