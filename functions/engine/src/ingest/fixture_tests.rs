@@ -260,6 +260,24 @@ fn a_given_dataset_the_header_contradicts_is_noted() {
     assert!(note.starts_with("the header reads as a sales export"), "{note}");
 }
 
+/// A header that says UTC (Stripe's "Created date (UTC)") outranks the configured zone.
+#[test]
+fn a_utc_header_outranks_the_configured_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unified_payments.csv");
+    std::fs::write(
+        &path,
+        "id,Created date (UTC),Amount,Currency,Customer Email\nch_1,2023-11-05 19:30:00,45.00,usd,a@x.com\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        timezone: chrono_tz::America::New_York,
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_path(&path, "unified_payments.csv", &opts);
+    assert_eq!(times(&batches(&out)), ["2023-11-05T19:30:00+00:00"]);
+}
+
 #[test]
 fn same_input_gives_byte_identical_parquet() {
     let (a, _sa) = ingest("exports/sales/Online Retail 2023.csv", &IngestOptions::default());

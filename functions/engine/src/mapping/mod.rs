@@ -231,6 +231,9 @@ pub struct ColumnMapping {
     /// Per source column: a currency implied by the header itself, e.g. "Price (€)" → Some("EUR"),
     /// "مبلغ (تومان)" → Some("IRT"), "قیمت (ریال)" → Some("IRR"), "Amount USD" → Some("USD").
     pub currency_hints: Vec<Option<&'static str>>,
+    /// Per source column: the header says its times are UTC ("Created date (UTC)", Stripe's;
+    /// "Time UTC", "Order Date GMT"), whatever zone the shop's other exports are in.
+    pub utc_hints: Vec<bool>,
     /// Fields the mapping file assigns to more than one column present in this file, as
     /// "\"A\" and \"B\" → order_date". Such a file is rejected: which column is meant is a guess.
     pub override_conflicts: Vec<String>,
@@ -645,6 +648,13 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
+    let utc_hints = headers
+        .iter()
+        .map(|h| {
+            h.split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w.eq_ignore_ascii_case("utc") || w.eq_ignore_ascii_case("gmt"))
+        })
+        .collect();
     let implied_event = if dataset == Dataset::Activity {
         implied_event(headers, &columns, over)
     } else {
@@ -654,6 +664,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         columns,
         unmapped,
         currency_hints,
+        utc_hints,
         override_conflicts,
         implied_event,
     }

@@ -524,7 +524,7 @@ impl ActivityConverter {
             implied_event: m.implied_event.as_ref().map(|i| i.event_type),
             other_events: HashMap::new(),
             event_cache: HashMap::new(),
-            dates: date_parser(samples, cols.time, cfg, crate::values::date::earliest_event()),
+            dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
             cols,
             source_key: cfg.source_key.clone(),
             tz_name: cfg.timezone.name().to_string(),

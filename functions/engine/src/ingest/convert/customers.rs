@@ -81,9 +81,10 @@ impl CustomersConverter {
             consent: col(m, Field::MarketingConsent),
         };
         CustomersConverter {
-            birth: date_parser(samples, cols.birth_date, cfg, None),
+            birth: date_parser(samples, m, cols.birth_date, cfg, None),
             signup: date_parser(
                 samples,
+                m,
                 cols.signup_date,
                 cfg,
                 crate::values::date::earliest_event(),

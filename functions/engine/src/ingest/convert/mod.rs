@@ -216,6 +216,7 @@ pub(crate) fn samples_of<'a>(
 /// [`crate::values::date::persian_short_order`]); None for birth dates.
 pub(crate) fn date_parser(
     samples: &[Row<'_>],
+    m: &ColumnMapping,
     col: Option<usize>,
     cfg: &ConvertConfig,
     earliest: Option<chrono::NaiveDate>,
@@ -231,7 +232,13 @@ pub(crate) fn date_parser(
         .unwrap_or(DateOrder::Auto),
         order => order,
     };
-    DateParser::infer(samples_of(samples, col), order, cfg.timezone)
+    // A header that says UTC ("Created date (UTC)") outranks the shop's zone.
+    let tz = if col.is_some_and(|c| m.utc_hints.get(c) == Some(&true)) {
+        chrono_tz::UTC
+    } else {
+        cfg.timezone
+    };
+    DateParser::infer(samples_of(samples, col), order, tz)
 }
 
 pub(crate) fn number_parser(

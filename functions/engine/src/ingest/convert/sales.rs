@@ -178,7 +178,7 @@ impl SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
             amount_scale: scale(cols.line_amount),
-            dates: date_parser(samples, cols.date, cfg, crate::values::date::earliest_event()),
+            dates: date_parser(samples, m, cols.date, cfg, crate::values::date::earliest_event()),
             quantities: number_parser(samples, &[cols.quantity], convention),
             money: number_parser(samples, &[cols.unit_price, cols.line_amount], convention),
             cols,
