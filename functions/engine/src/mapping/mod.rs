@@ -1189,6 +1189,26 @@ mod tests {
     }
 
     #[test]
+    fn wix_and_amazon_orders() {
+        check(
+            Dataset::Sales,
+            &[
+                ("Order number", Some(OrderId)),
+                ("Date created", Some(OrderDate)),
+                ("Buyer's Email", Some(Email)),
+                ("Item's Name", Some(ProductName)),
+                ("Qty", Some(Quantity)),
+            ],
+        );
+        let m = map_headers(
+            &strings(&["amazon-order-id", "purchase-date", "sku"]),
+            Dataset::Sales,
+            None,
+        );
+        assert_eq!(m.columns[0], Some(OrderId));
+    }
+
+    #[test]
     fn woocommerce_order_export() {
         let e = [
             ("Order ID", Some(OrderId)),

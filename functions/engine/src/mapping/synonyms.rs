@@ -76,6 +76,7 @@ pub(super) const GROUPS: &[Group] = &[
         OrderId,
         &[
             "Order ID", "Order Number", "Order No", "Order Nr", "Order Reference", "Order Ref", "Order Name",
+            "amazon-order-id",
             "Sales Order", "Sales Order Number", "Invoice No", "Invoice Number", "Invoice ID", "Invoice",
             "Receipt Number", "Receipt No", "Receipt ID", "Transaction ID", "Transaction Number",
             "Document Number", "Bestellnummer", "Bestell-Nr.", "Bestell-ID", "Auftragsnummer", "Auftrags-Nr.",
@@ -117,7 +118,7 @@ pub(super) const GROUPS: &[Group] = &[
         Email,
         &[
             "Email", "Email Address", "Customer Email", "Billing Email", "Contact Email", "Subscriber Email",
-            "User Email", "Buyer Email", "Email ID", "E-Mail-Adresse", "Kunden-E-Mail", "Mailadresse", "Mail",
+            "User Email", "Buyer Email", "Buyer's Email", "Email ID", "E-Mail-Adresse", "Kunden-E-Mail", "Mailadresse", "Mail",
             "ایمیل", "آدرس ایمیل", "ایمیل مشتری", "ایمیل صورتحساب", "پست الکترونیک", "پست الکترونیکی", "رایانامه",
             // Contact Form 7's default field, as its exports (CFDB7, Flamingo) head it.
             "your-email",
@@ -161,7 +162,7 @@ pub(super) const GROUPS: &[Group] = &[
     g(
         ProductName,
         &[
-            "Product Name", "Item Name", "Lineitem name", "Product Title", "Item Title",
+            "Product Name", "Item Name", "Item's Name", "Lineitem name", "Product Title", "Item Title",
             "Product Description", "Item Description", "Description", "Product", "Products", "Item",
             "Article", "Artikelbezeichnung", "Artikelname", "Produktname", "Produktbezeichnung",
             "Artikelbeschreibung", "Bezeichnung", "Artikel", "Produkt", "Beschreibung", "نام کالا",
