@@ -896,9 +896,10 @@ struct Orders {
     /// Per customer: purchase lines with neither a product id nor a name, each a product of its
     /// own (as for multi-item orders).
     unnamed: Vec<u32>,
-    /// Returned value by (customer, order id) for return lines that carry an order id; set
+    /// Returned value by (customer, order id) for return lines that carry an order id, as
+    /// (refunded by status on the order's own positive lines, returned by negative lines); set
     /// against the orders once all lines are in (a return may be read before its order).
-    returned_by_order: MixMap<(u32, u64), f64>,
+    returned_by_order: MixMap<(u32, u64), (f64, f64)>,
     /// The order whose lines are being read: lines of one order usually arrive together, so
     /// most lines skip the order map.
     pending: Option<((u32, u64), OrderAcc)>,
@@ -920,9 +921,15 @@ impl Orders {
                 unnamed.resize(l.cust as usize + 1, 0);
             }
             if l.is_return {
-                returned[l.cust as usize] += l.amount.abs();
-                if l.order != ANON {
-                    *returned_by_order.entry((l.cust, l.order)).or_insert(0.0) += l.amount.abs();
+                if l.order == ANON {
+                    returned[l.cust as usize] += l.amount.abs();
+                } else {
+                    let (by_status, by_lines) = returned_by_order.entry((l.cust, l.order)).or_default();
+                    if l.amount > 0.0 {
+                        *by_status += l.amount;
+                    } else {
+                        *by_lines -= l.amount;
+                    }
                 }
                 continue;
             }
@@ -948,7 +955,7 @@ impl Orders {
         }
     }
 
-    fn finish(mut self, customers: usize, stats: SalesStats) -> SalesData {
+    fn finish(mut self, customers: usize, mut stats: SalesStats) -> SalesData {
         if let Some((k, acc)) = self.pending.take() {
             flush(&mut self.orders, k, acc);
         }
@@ -961,8 +968,16 @@ impl Orders {
             returned_by_order,
             ..
         } = self;
-        // One sum per order, summed in line order: the map's own order does not matter.
-        for (key, amount) in returned_by_order {
+        // An order refunded by its status and by a negative refund line as well (WooCommerce
+        // Analytics lists both) went back once: the larger of the two is what came back. In
+        // key order, so that each customer's sum is the same from run to run.
+        let mut against: Vec<((u32, u64), (f64, f64))> = returned_by_order.into_iter().collect();
+        against.sort_unstable_by_key(|(k, _)| *k);
+        for (key, (by_status, by_lines)) in against {
+            let amount = by_status.max(by_lines);
+            returned[key.0 as usize] += amount;
+            // The rows had taken both off the total.
+            stats.total_net_revenue += by_status.min(by_lines);
             if let Some(o) = orders.get_mut(&key) {
                 o.returned = amount;
             }

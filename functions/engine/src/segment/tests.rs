@@ -1672,6 +1672,40 @@ fn orders_refunded_or_cancelled_by_status_net_to_nothing() {
     assert_eq!(inputs["return_rows"], 1);
 }
 
+/// WooCommerce Analytics lists a refunded order with its status and the refund as a negative
+/// row of its own: the money went back once.
+#[test]
+fn an_order_refunded_by_status_and_by_a_refund_row_went_back_once() {
+    let mut lines = golden_lines();
+    lines.push(l("w1", "k00", "2024-06-01", "p1", 1.0, 100.0));
+    lines.push(l("w2", "k00", "2024-06-10", "p1", 1.0, 20.0).with_status("refunded"));
+    lines.push(l("w2", "k00", "2024-06-12", "p1", -1.0, -20.0).with_status("refunded"));
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let run = run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["k00"]["monetary"], "100.00", "120 bought, 20 returned once");
+    assert_eq!(rows["k00"]["return_rate"], "0.167");
+    // The golden customers' 1,350 net, plus k00's 100.
+    let base: f64 = golden_lines()
+        .iter()
+        .filter(|l| !l.ts.starts_with("2024-07"))
+        .map(|l| l.amount)
+        .sum();
+    let total = run.manifest["inputs"]["net_revenue"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (total - (base + 100.0)).abs() < 1e-6,
+        "{total} vs {}",
+        base + 100.0
+    );
+}
+
 /// The profile's order values are what the customer kept: a refunded order sets no threshold,
 /// a return under the order's own id comes off it; a return under its own id is no order's.
 #[test]
