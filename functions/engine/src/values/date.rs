@@ -1131,14 +1131,46 @@ fn frac_tok_nanos(v: u64, len: u8) -> u32 {
     (v * 10u64.pow(u32::from(9 - len))) as u32
 }
 
-/// `Z`, `UTC`, `GMT`, `±HH`, `±HHMM`, `±HH:MM`, or `UTC±...`.
+/// Zone abbreviations exports print after a time ("Nov 5, 2023 2:30 PM EST"), with their offsets
+/// in seconds. Only those that name one offset: IST, AST and China's CST are left out.
+const ZONE_ABBREVIATIONS: &[(&str, i32)] = &[
+    ("z", 0),
+    ("utc", 0),
+    ("gmt", 0),
+    ("est", -5 * 3600),
+    ("edt", -4 * 3600),
+    ("cst", -6 * 3600),
+    ("cdt", -5 * 3600),
+    ("mst", -7 * 3600),
+    ("mdt", -6 * 3600),
+    ("pst", -8 * 3600),
+    ("pdt", -7 * 3600),
+    ("akst", -9 * 3600),
+    ("akdt", -8 * 3600),
+    ("hst", -10 * 3600),
+    ("wet", 0),
+    ("west", 3600),
+    ("bst", 3600),
+    ("cet", 3600),
+    ("cest", 2 * 3600),
+    ("eet", 2 * 3600),
+    ("eest", 3 * 3600),
+    ("irst", 3 * 3600 + 1800),
+    ("irdt", 4 * 3600 + 1800),
+    ("jst", 9 * 3600),
+    ("aest", 10 * 3600),
+    ("aedt", 11 * 3600),
+];
+
+/// `Z`, `UTC`, `GMT`, a zone abbreviation (`EST`, `CET`, `IRST`), `±HH`, `±HHMM`, `±HH:MM`, or
+/// `UTC±...`.
 fn parse_offset(t: &[Tok<'_>], mut i: usize) -> Result<(Option<FixedOffset>, usize), ValueError> {
     let bad = ValueError::BadTime;
     let mut seconds = None;
     if let Some(Tok::Word(w)) = t.get(i)
-        && (word_is(w, "z") || word_is(w, "utc") || word_is(w, "gmt"))
+        && let Some(&(_, offset)) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| word_is(w, name))
     {
-        seconds = Some(0);
+        seconds = Some(offset);
         i += 1;
     }
     if let Some(&Tok::Sym(sign @ (b'+' | b'-'))) = t.get(i) {
@@ -1449,6 +1481,16 @@ mod tests {
         assert_eq!(ok(&p, "2023-11-04 14:30 UTC"), utc(2023, 11, 4, 14, 30, 0));
         assert_eq!(ok(&p, "2023-11-04 14:30 GMT+2"), utc(2023, 11, 4, 12, 30, 0));
         assert_eq!(ok(&p, "2023-11-04T00:30:00+01:00"), utc(2023, 11, 3, 23, 30, 0));
+        // Zone abbreviations that name one offset.
+        assert_eq!(ok(&p, "Nov 4, 2023 2:30 PM EST"), utc(2023, 11, 4, 19, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 14:30:00 CET"), utc(2023, 11, 4, 13, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 14:30 IRST"), utc(2023, 11, 4, 11, 0, 0));
+        assert_eq!(ok(&p, "2023-07-04 14:30 PDT"), utc(2023, 7, 4, 21, 30, 0));
+        assert_eq!(
+            p.parse("2023-11-04 14:30 IST"),
+            Err(ValueError::BadTime),
+            "India, Ireland or Israel"
+        );
         // An explicit offset wins over the column's zone.
         let tehran = DateParser::new(DateOrder::Auto, chrono_tz::Asia::Tehran);
         assert_eq!(ok(&tehran, "2023-11-04T14:30:00Z"), utc(2023, 11, 4, 14, 30, 0));
