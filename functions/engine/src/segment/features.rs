@@ -201,7 +201,9 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         // The first instant of the local day is how an export with dates but no times is stored
         // (midnight, or 01:00 where the clocks jump forward at midnight): the day is known, the
         // hour is not. A real order at that instant loses only its hour.
-        let day_start = local(clock.tz, o.ts - 1).date_naive() != t.date_naive();
+        // (A clock change moves the day's start to 01:00 at most; later hours need no second
+        // conversion.)
+        let day_start = t.hour() < 3 && local(clock.tz, o.ts - 1).date_naive() != t.date_naive();
         if !day_start {
             let band = hour_band(t.hour());
             bands[band] += 1;

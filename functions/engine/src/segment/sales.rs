@@ -838,11 +838,20 @@ impl Prepare<'_> {
                 .order
                 .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
             if ret {
+                // Keyed only when the export gives an id, and one that can be its order's: a
+                // cancellation invoice ("C536379") is a document of its own.
+                let of_order = if order == ANON
+                    || order_id
+                        .str(i)
+                        .is_some_and(crate::ingest::convert::is_cancellation_invoice)
+                {
+                    ANON
+                } else {
+                    order
+                };
                 out.push(Line {
                     cust: c,
-                    // Keyed only when the export gives an id: a return without one is no
-                    // order's.
-                    order,
+                    order: of_order,
                     ts: t,
                     amount,
                     qty,
@@ -921,9 +930,8 @@ impl Orders {
                 unnamed.resize(l.cust as usize + 1, 0);
             }
             if l.is_return {
-                if l.order == ANON {
-                    returned[l.cust as usize] += l.amount.abs();
-                } else {
+                returned[l.cust as usize] += l.amount.abs();
+                if l.order != ANON {
                     let (by_status, by_lines) = returned_by_order.entry((l.cust, l.order)).or_default();
                     if l.amount > 0.0 {
                         *by_status += l.amount;
@@ -969,18 +977,23 @@ impl Orders {
             ..
         } = self;
         // An order refunded by its status and by a negative refund line as well (WooCommerce
-        // Analytics lists both) went back once: the larger of the two is what came back. In
-        // key order, so that each customer's sum is the same from run to run.
-        let mut against: Vec<((u32, u64), (f64, f64))> = returned_by_order.into_iter().collect();
-        against.sort_unstable_by_key(|(k, _)| *k);
-        for (key, (by_status, by_lines)) in against {
-            let amount = by_status.max(by_lines);
-            returned[key.0 as usize] += amount;
-            // The rows had taken both off the total.
-            stats.total_net_revenue += by_status.min(by_lines);
-            if let Some(o) = orders.get_mut(&key) {
-                o.returned = amount;
+        // Analytics lists both) went back once: the larger of the two is what came back, and
+        // the customer's sum and the total had taken both. One value per order: the map's order
+        // does not matter there; the few orders counted twice are corrected in key order, so
+        // that each sum is the same from run to run.
+        let mut twice: Vec<((u32, u64), f64)> = Vec::new();
+        for (key, (by_status, by_lines)) in returned_by_order {
+            if by_status > 0.0 && by_lines > 0.0 {
+                twice.push((key, by_status.min(by_lines)));
             }
+            if let Some(o) = orders.get_mut(&key) {
+                o.returned = by_status.max(by_lines);
+            }
+        }
+        twice.sort_unstable_by_key(|(k, _)| *k);
+        for ((cust, _), amount) in twice {
+            returned[cust as usize] -= amount;
+            stats.total_net_revenue += amount;
         }
         let (orders, mut distinct_products) = std::thread::scope(|s| {
             let distinct = s.spawn(move || distinct.counts(customers));

@@ -21,6 +21,7 @@ use crate::schema::{Dataset, Field};
 use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
 
 pub use activity::normalize_event_type;
+pub(crate) use sales::is_cancellation_invoice;
 pub use sales::names_returns;
 
 /// Why one row was rejected; `column` is the source column index when one cell is to blame.

@@ -523,7 +523,7 @@ pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
     plain(Cow::Borrowed(code))
 }
 
-fn is_cancellation_invoice(order_id: &str) -> bool {
+pub(crate) fn is_cancellation_invoice(order_id: &str) -> bool {
     // UCI-style: "C536379" marks a cancellation of an invoice.
     let b = order_id.as_bytes();
     b.len() > 1 && (b[0] == b'C' || b[0] == b'c') && b[1..].iter().all(u8::is_ascii_digit)
