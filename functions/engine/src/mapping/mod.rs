@@ -342,24 +342,47 @@ struct Candidate {
     form: usize,
 }
 
-/// Shopify's orders export names the order number "Name" (it holds "#1001") and prefixes line fields
-/// with "Lineitem". A bare "Name" anywhere else is a product or a person, so it is only trusted next
-/// to Shopify's line columns.
-fn is_shopify(headers: impl IntoIterator<Item = impl AsRef<str>>) -> bool {
-    headers
-        .into_iter()
-        .any(|h| normalize_header(h.as_ref()).starts_with("lineitem"))
+/// Exports whose own names mean something else than the synonym tables say.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Other,
+    /// Shopify's orders export names the order number "Name" (it holds "#1001") and prefixes
+    /// line fields with "Lineitem". A bare "Name" anywhere else is a product or a person, so it
+    /// is only trusted next to Shopify's line columns.
+    Shopify,
+    /// Amazon's order reports (`amazon-order-id`) give `item-price` for the line, quantity
+    /// included, where elsewhere an item price is a unit price.
+    Amazon,
 }
 
-fn candidate(header: &str, dataset: Dataset, shopify: bool) -> Option<Candidate> {
+fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
+    let mut layout = Layout::Other;
+    for h in headers {
+        let h = normalize_header(h.as_ref());
+        if h.starts_with("lineitem") {
+            return Layout::Shopify;
+        }
+        if h == "amazonorderid" {
+            layout = Layout::Amazon;
+        }
+    }
+    layout
+}
+
+fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate> {
     let table = table(dataset);
     header_forms(header)
         .into_iter()
         .enumerate()
         .find_map(|(form, key)| {
-            if shopify && dataset == Dataset::Sales && key == "name" {
+            let special = match (layout, key.as_str()) {
+                (Layout::Shopify, "name") => Some(Field::OrderId),
+                (Layout::Amazon, "itemprice") => Some(Field::LineAmount),
+                _ => None,
+            };
+            if let Some(field) = special.filter(|_| dataset == Dataset::Sales) {
                 return Some(Candidate {
-                    field: Field::OrderId,
+                    field,
                     kind: Kind::Plain,
                     rank: 0,
                     form,
@@ -557,7 +580,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         }
     }
 
-    let shopify = is_shopify(headers);
+    let layout = layout(headers);
     let cands: Vec<Option<Candidate>> = headers
         .iter()
         .zip(&settled)
@@ -565,7 +588,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
             if *settled {
                 None
             } else {
-                candidate(h, dataset, shopify)
+                candidate(h, dataset, layout)
             }
         })
         .collect();
@@ -874,11 +897,11 @@ pub fn list_headers(headers: &[String]) -> String {
     if !header_row_recognised(headers) {
         // Known column names are shown (they are words of the synonym tables, not data), the
         // other cells never.
-        let shopify = is_shopify(headers);
+        let layout = layout(headers);
         let known: Vec<String> = headers
             .iter()
             .enumerate()
-            .filter(|(_, h)| Dataset::ALL.iter().any(|d| candidate(h, *d, shopify).is_some()))
+            .filter(|(_, h)| Dataset::ALL.iter().any(|d| candidate(h, *d, layout).is_some()))
             .map(|(i, h)| format!("\"{}\"", shown_header(h, i)))
             .collect();
         let columns = match headers.len() {
@@ -920,10 +943,10 @@ pub fn list_headers(headers: &[String]) -> String {
 /// How many cells of a row are known header synonyms for this dataset (used to tell a header row from
 /// a data row and to guess which dataset a file is).
 pub fn header_score(cells: &[&str], dataset: Dataset) -> usize {
-    let shopify = is_shopify(cells);
+    let layout = layout(cells);
     cells
         .iter()
-        .filter(|c| candidate(c, dataset, shopify).is_some())
+        .filter(|c| candidate(c, dataset, layout).is_some())
         .count()
 }
 
@@ -1200,12 +1223,21 @@ mod tests {
                 ("Qty", Some(Quantity)),
             ],
         );
-        let m = map_headers(
-            &strings(&["amazon-order-id", "purchase-date", "sku"]),
-            Dataset::Sales,
-            None,
-        );
+        // Amazon's item-price is the line's, quantity included; elsewhere an item price is a
+        // unit price.
+        let amazon = [
+            "amazon-order-id",
+            "purchase-date",
+            "sku",
+            "quantity",
+            "item-price",
+        ];
+        let m = map_headers(&strings(&amazon), Dataset::Sales, None);
         assert_eq!(m.columns[0], Some(OrderId));
+        assert_eq!(m.columns[4], Some(LineAmount));
+        let other = ["Order ID", "Order Date", "SKU", "Quantity", "Item Price"];
+        let m = map_headers(&strings(&other), Dataset::Sales, None);
+        assert_eq!(m.columns[4], Some(UnitPrice));
     }
 
     #[test]
