@@ -520,6 +520,18 @@ fn guest_placeholders_are_no_customer() {
             Some("17".to_string())
         ]
     );
+    // A customers export lists people: there 0 is one.
+    let path = dir.path().join("customers.csv");
+    std::fs::write(&path, "Customer ID,Email\n0,zed@x.com\n17,cy@x.com\n").unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "customers", "customers.csv", &opts);
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [Some("0".to_string()), Some("17".to_string())]
+    );
 }
 
 /// A return signed twice (−2 × −10) or refunded as a positive amount lowers net revenue; an

@@ -242,6 +242,22 @@ pub struct ColumnMapping {
     pub implied_event: Option<ImpliedEvent>,
 }
 
+/// Whether a header says its times are UTC: "Created date (UTC)", "Time UTC", "Order Date GMT";
+/// not "(UTC-05:00)", "(GMT+1)", "UTC Offset", "(not UTC)" or "(UTC converted to EST)".
+fn says_utc(header: &str) -> bool {
+    let h = header.to_ascii_lowercase();
+    if h.contains("not ") || h.contains("convert") {
+        return false;
+    }
+    ["utc", "gmt"].iter().any(|zone| {
+        h.match_indices(zone).any(|(at, _)| {
+            let rest = h[at + zone.len()..].trim_start();
+            !h[..at].ends_with(|c: char| c.is_ascii_alphanumeric())
+                && !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-'))
+        })
+    })
+}
+
 /// The one event type of every row of an activity export, and what says so.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ImpliedEvent {
@@ -671,13 +687,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
-    let utc_hints = headers
-        .iter()
-        .map(|h| {
-            h.split(|c: char| !c.is_ascii_alphanumeric())
-                .any(|w| w.eq_ignore_ascii_case("utc") || w.eq_ignore_ascii_case("gmt"))
-        })
-        .collect();
+    let utc_hints = headers.iter().map(|h| says_utc(h)).collect();
     let implied_event = if dataset == Dataset::Activity {
         implied_event(headers, &columns, over)
     } else {
@@ -1238,6 +1248,30 @@ mod tests {
         let other = ["Order ID", "Order Date", "SKU", "Quantity", "Item Price"];
         let m = map_headers(&strings(&other), Dataset::Sales, None);
         assert_eq!(m.columns[4], Some(UnitPrice));
+    }
+
+    #[test]
+    fn headers_that_say_utc() {
+        for h in [
+            "Created date (UTC)",
+            "Time UTC",
+            "Order Date GMT",
+            "utc_time",
+            "Date [UTC]",
+        ] {
+            assert!(says_utc(h), "{h}");
+        }
+        for h in [
+            "Order Date (UTC-05:00)",
+            "Order Date (UTC+1)",
+            "Date (GMT+01:00)",
+            "UTC Offset",
+            "Date (not UTC)",
+            "Date (UTC converted to EST)",
+            "Order Date",
+        ] {
+            assert!(!says_utc(h), "{h}");
+        }
     }
 
     #[test]

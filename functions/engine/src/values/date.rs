@@ -1132,14 +1132,14 @@ fn frac_tok_nanos(v: u64, len: u8) -> u32 {
 }
 
 /// Zone abbreviations exports print after a time ("Nov 5, 2023 2:30 PM EST"), with their offsets
-/// in seconds. Only those that name one offset: IST, AST and China's CST are left out.
+/// in seconds. Only those that name one offset: IST, AST, CST (US or China) and BST (British or
+/// Bangladesh) are left out.
 const ZONE_ABBREVIATIONS: &[(&str, i32)] = &[
     ("z", 0),
     ("utc", 0),
     ("gmt", 0),
     ("est", -5 * 3600),
     ("edt", -4 * 3600),
-    ("cst", -6 * 3600),
     ("cdt", -5 * 3600),
     ("mst", -7 * 3600),
     ("mdt", -6 * 3600),
@@ -1150,7 +1150,6 @@ const ZONE_ABBREVIATIONS: &[(&str, i32)] = &[
     ("hst", -10 * 3600),
     ("wet", 0),
     ("west", 3600),
-    ("bst", 3600),
     ("cet", 3600),
     ("cest", 2 * 3600),
     ("eet", 2 * 3600),
@@ -1490,6 +1489,11 @@ mod tests {
             p.parse("2023-11-04 14:30 IST"),
             Err(ValueError::BadTime),
             "India, Ireland or Israel"
+        );
+        assert_eq!(
+            p.parse("2023-11-04 14:30 CST"),
+            Err(ValueError::BadTime),
+            "US or China"
         );
         // An explicit offset wins over the column's zone.
         let tehran = DateParser::new(DateOrder::Auto, chrono_tz::Asia::Tehran);

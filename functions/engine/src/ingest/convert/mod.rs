@@ -197,10 +197,7 @@ pub(crate) fn customer_key<'a>(
     id_col: Option<usize>,
     email_col: Option<usize>,
 ) -> Option<Cow<'a, str>> {
-    // WooCommerce and BigCommerce write customer 0 for a guest: not one customer of all guests.
-    id_value(cell(rec, id_col))
-        .filter(|id| id != "0")
-        .or_else(|| email_value(cell(rec, email_col)))
+    id_value(cell(rec, id_col)).or_else(|| email_value(cell(rec, email_col)))
 }
 
 pub(crate) fn samples_of<'a>(

@@ -387,6 +387,8 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "paymentfailed"
         // A declined payment, a quotation or a draft is no sale either.
         | "declined"
+        | "paymentdeclined"
+        | "quote"
         | "quotation"
         | "quotationsent"
         | "draft"
@@ -666,7 +668,12 @@ impl Converter for SalesConverter {
             || line_amount < 0.0
             || order_id.as_deref().is_some_and(is_cancellation_invoice)
             || status.as_ref().is_some_and(|(_, r)| *r);
-        let customer = customer_key(rec, c.customer_id, c.email);
+        // WooCommerce and BigCommerce write customer 0 on a guest's order: not one customer of
+        // all guests. (A customers or activity export lists people, so 0 stays one there.)
+        let customer = match id_value(cell(rec, c.customer_id)) {
+            Some(id) if id == "0" => email_value(cell(rec, c.email)),
+            _ => customer_key(rec, c.customer_id, c.email),
+        };
 
         // The row is good: append every column.
         let b = &mut self.b;
