@@ -249,7 +249,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
 }
 
 /// Ingests a local file already on disk, known to the product as `meta.key`, and publishes the
-/// outputs to `output`. Callers check [`already_ingested`] first.
+/// outputs to `output`. Callers check [`previous_ingest`] first.
 pub async fn process_file<O: ObjectStore>(
     file: &Path,
     meta: ObjectMeta,
@@ -445,12 +445,6 @@ async fn load_manifest<O: ObjectStore>(
     })
 }
 
-/// Whether this exact version of the source (same key and ETag/version) was already ingested, so a
-/// duplicate delivery costs one small read.
-pub async fn already_ingested<O: ObjectStore>(output: &O, meta: &ObjectMeta) -> Result<bool, PipelineError> {
-    Ok(previous_ingest(output, meta).await?.is_some())
-}
-
 /// The summary of a source whose exact version (same key and ETag/version) was already ingested,
 /// so a duplicate delivery costs one small read. It says how that version ended: a file that was
 /// rejected and is delivered again unchanged is still rejected (`error` set), so that a re-run of
@@ -544,7 +538,7 @@ mod tests {
         assert_eq!(report["status"], "rejected");
         assert_eq!(report["error"]["code"], "internal_error");
         assert_eq!(report["kept_previous"], "reports/ingest/sales/a/e-e1.json");
-        assert!(already_ingested(&out, &meta).await.unwrap());
+        assert!(previous_ingest(&out, &meta).await.unwrap().is_some());
         let state = load_manifest(&out, &source_id).await.unwrap().unwrap();
         assert_eq!(
             (state.status.as_str(), state.outputs),

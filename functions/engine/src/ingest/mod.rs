@@ -467,7 +467,9 @@ fn decide_date_order(
         (jumps(&gregorian(true)), DateOrder::DayFirst),
         (jumps(&gregorian(false)), DateOrder::MonthFirst),
         (
-            persian.then(|| jumps(&jalali_year_first)).flatten(),
+            persian
+                .then(|| jumps(&|v: &str| crate::values::date::short_jalali(v, true)))
+                .flatten(),
             DateOrder::JalaliYearFirst,
         ),
     ];
@@ -480,13 +482,6 @@ fn decide_date_order(
         Some((j, order)) if readings.iter().filter(|(k, _)| *k == Some(j)).count() == 1 => order,
         _ => DateOrder::Auto,
     })
-}
-
-/// An `a/b/c` date of two-digit parts read as Jalali `yy/mm/dd` (the pivot of two-digit Jalali
-/// years: "02" is 1402, "98" is 1398).
-fn jalali_year_first(v: &str) -> Option<chrono::NaiveDate> {
-    let (y, m, d) = crate::values::date::short_parts(v)?;
-    crate::values::jalali::jalali_to_gregorian(crate::values::date::expand_jalali_year(y), m, d)
 }
 
 /// Letters of the Arabic script, in which Persian is written (and Persian digits).

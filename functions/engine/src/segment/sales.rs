@@ -63,6 +63,7 @@ pub(super) struct Order {
 struct OrderAcc {
     ts: i64,
     value: f64,
+    /// Set once all lines are in (see `Orders::finish`): returns may come before their order.
     returned: f64,
     units: f64,
     first_product: u32,
@@ -109,7 +110,6 @@ impl OrderAcc {
             || self.first_product != o.first_product;
         self.ts = self.ts.min(o.ts);
         self.value += o.value;
-        self.returned += o.returned;
         self.units += o.units;
         self.lines = self.lines.saturating_add(o.lines);
         if self.country == NONE {

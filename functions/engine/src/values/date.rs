@@ -766,7 +766,7 @@ fn expand_year(yy: u32) -> i32 {
 
 /// The three parts of an `a/b/c` date whose parts all have one or two digits, the last two (a
 /// time may follow).
-pub(crate) fn short_parts(v: &str) -> Option<(u32, u32, u32)> {
+fn short_parts(v: &str) -> Option<(u32, u32, u32)> {
     let v = normalize_digits(v.trim());
     let mut parts = v.split(['/', '.', '-', ' ', 'T']).filter(|p| !p.is_empty());
     let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
@@ -774,6 +774,13 @@ pub(crate) fn short_parts(v: &str) -> Option<(u32, u32, u32)> {
         return None;
     }
     Some((a.parse().ok()?, b.parse().ok()?, c.parse().ok()?))
+}
+
+/// A date of [`short_parts`] read as Jalali, `yy/mm/dd` or `dd/mm/yy`.
+pub(crate) fn short_jalali(v: &str, year_first: bool) -> Option<NaiveDate> {
+    let (a, m, c) = short_parts(v)?;
+    let (y, d) = if year_first { (a, c) } else { (c, a) };
+    jalali_to_gregorian(expand_jalali_year(y), m, d)
 }
 
 /// Days between consecutive dates under one reading; None when a value is no date under it.
@@ -821,14 +828,8 @@ pub(crate) fn persian_short_order<'a>(
     }
     let latest = today + chrono::Days::new(366);
     let plausible = |d: NaiveDate| d <= latest && earliest.is_none_or(|e| d >= e);
-    let year_first = |v: &str| {
-        let (y, m, d) = short_parts(v)?;
-        jalali_to_gregorian(expand_jalali_year(y), m, d).filter(|d| plausible(*d))
-    };
-    let day_first = |v: &str| {
-        let (d, m, y) = short_parts(v)?;
-        jalali_to_gregorian(expand_jalali_year(y), m, d).filter(|d| plausible(*d))
-    };
+    let year_first = |v: &str| short_jalali(v, true).filter(|d| plausible(*d));
+    let day_first = |v: &str| short_jalali(v, false).filter(|d| plausible(*d));
     // (plausible values, −days of jumps between them, last date): larger is better.
     let score = |read: &dyn Fn(&str) -> Option<NaiveDate>| {
         let dates = || present.clone().filter(|v| read(v).is_some());
