@@ -54,6 +54,7 @@ impl Dataset {
                 Email,
                 OrderDate,
                 OrderTime,
+                TimeZone,
                 ProductId,
                 ProductName,
                 Category,
@@ -103,6 +104,9 @@ pub enum Field {
     /// A date or a date-time; when a separate `OrderTime` column exists the two are combined.
     OrderDate,
     OrderTime,
+    /// A row's own time zone (Square's "Time Zone": "Eastern Time (US & Canada)"), for its naive
+    /// times.
+    TimeZone,
     ProductId,
     ProductName,
     Category,
@@ -137,6 +141,7 @@ impl Field {
             Email => "email",
             OrderDate => "order_date",
             OrderTime => "order_time",
+            TimeZone => "time_zone",
             ProductId => "product_id",
             ProductName => "product_name",
             Category => "category",
@@ -166,7 +171,7 @@ impl Field {
     }
 }
 
-pub const ALL_FIELDS: [Field; 26] = {
+pub const ALL_FIELDS: [Field; 27] = {
     use Field::*;
     [
         OrderId,
@@ -174,6 +179,7 @@ pub const ALL_FIELDS: [Field; 26] = {
         Email,
         OrderDate,
         OrderTime,
+        TimeZone,
         ProductId,
         ProductName,
         Category,

@@ -276,6 +276,15 @@ fn a_utc_header_outranks_the_configured_zone() {
     };
     let (out, _s) = ingest_path(&path, "unified_payments.csv", &opts);
     assert_eq!(times(&batches(&out)), ["2023-11-05T19:30:00+00:00"]);
+    // So does a separate time column's.
+    let path = dir.path().join("orders.csv");
+    std::fs::write(
+        &path,
+        "Order ID,Order Date,Order Time (UTC),Amount\n1,2023-11-05,19:30:00,45.00\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "orders.csv", &opts);
+    assert_eq!(times(&batches(&out)), ["2023-11-05T19:30:00+00:00"]);
 }
 
 #[test]
@@ -482,6 +491,192 @@ fn an_orders_status_on_its_first_line_holds_for_all_its_lines() {
     assert_eq!(
         status,
         ["refunded", "refunded", "paid", "paid", "partially_refunded"].map(|s| Some(s.to_string()))
+    );
+}
+
+/// Writes `text` as `name` in a temporary folder and ingests it as a sales upload.
+fn ingest_text(name: &str, text: &str) -> (IngestOutcome, tempfile::TempDir, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let (out, staging) = ingest_path(&path, name, &IngestOptions::default());
+    (out, staging, dir)
+}
+
+fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
+    out.report
+        .rows
+        .rejected_by_reason
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect()
+}
+
+fn layout_of(out: &IngestOutcome) -> Option<crate::mapping::Layout> {
+    out.report.mapping.as_ref().and_then(|m| m.layout)
+}
+
+/// Lightspeed (X-Series) lists a receipt's "Sale" row, its "Sale Line" rows and its "Payment"
+/// rows together: only the lines are sales, and they are the customer's and take the status of
+/// their sale (a voided sale's lines are cancelled).
+#[test]
+fn lightspeed_sale_and_payment_rows_are_not_lines() {
+    let (out, _s, _d) = ingest_text(
+        "sales.csv",
+        "Date,Receipt Number,Line Type,Customer Code,Quantity,Total,Details,Status,Sku\n\
+         2023-11-05 14:30:00,1001,Sale,C-0042,3,33.00,,CLOSED,\n\
+         2023-11-05 14:30:00,1001,Sale Line,,2,25.00,Mug,,MUG-1\n\
+         2023-11-05 14:30:00,1001,Sale Line,,1,8.00,Tea,,TEA-1\n\
+         2023-11-05 14:30:00,1001,Payment,,,33.00,Credit Card,,\n\
+         2023-11-06 10:00:00,1002,Sale,,1,45.00,,VOIDED,\n\
+         2023-11-06 10:00:00,1002,Sale Line,,1,45.00,Teapot,,POT-1\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Lightspeed));
+    assert_eq!(
+        rejected_by_reason(&out),
+        [("order_summary", 2), ("payment_row", 1)]
+    );
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [25.0, 8.0, 45.0]);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [Some("C-0042".to_string()), Some("C-0042".to_string()), None]
+    );
+    assert_eq!(bools(&b, "is_return"), [false, false, true]);
+    assert!(
+        !out.report
+            .mapping
+            .as_ref()
+            .unwrap()
+            .unmapped
+            .contains(&"Line Type".to_string()),
+        "the line type is read"
+    );
+}
+
+/// eBay's "Total Price" includes shipping: a line is worth quantity × "Sold For". An order of
+/// several items has a summary row (buyer, total) and item rows without the buyer.
+#[test]
+fn ebay_orders_are_read_by_item() {
+    let (out, _s, _d) = ingest_text(
+        "ebay.csv",
+        "Sales Record Number,Order Number,Buyer Username,Buyer Email,Item Number,Item Title,Quantity,Sold For,Shipping And Handling,Total Price,Sale Date\n\
+         5001,12-10501-23456,sara_k88,a1@members.ebay.com,2345678901,Mug,2,£12.50,£3.00,£28.00,Nov-05-23\n\
+         5002,14-10502-99999,jbloggs,f6@members.ebay.com,,,2,,£0.00,£53.00,Nov-12-23\n\
+         5003,14-10502-99999,,,2345678902,Teapot,1,£45.00,,,Nov-12-23\n\
+         5004,14-10502-99999,,,2345678903,Tea,1,£8.00,,,Nov-12-23\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Ebay));
+    assert_eq!(rejected_by_reason(&out), [("order_summary", 1)]);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [25.0, 45.0, 8.0]);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        ["sara_k88", "jbloggs", "jbloggs"].map(|s| Some(s.to_string()))
+    );
+}
+
+/// Magento's order grid numbers orders in "ID", and "Closed" is an order refunded by a credit memo.
+#[test]
+fn magento_closed_orders_are_refunded() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "ID,Purchase Point,Purchase Date,Grand Total (Base),Grand Total (Purchased),Status,Customer Email\n\
+         000000101,Main Website,\"Nov 5, 2023 2:30:45 PM\",$30.00,$30.00,Complete,sara@example.com\n\
+         000000103,Main Website,\"Nov 7, 2023 12:00:00 PM\",$30.00,$30.00,Closed,anna@example.com\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Magento));
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["000000101", "000000103"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(bools(&b, "is_return"), [false, true]);
+    assert_eq!(
+        strings(&b, "status"),
+        ["completed", "refunded"].map(|s| Some(s.to_string()))
+    );
+    // Elsewhere "closed" is only a word: Lightspeed closes every completed sale.
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Date,Amount,Status\n1,2023-11-05,30,Closed\n",
+    );
+    assert_eq!(bools(&batches(&out), "is_return"), [false]);
+}
+
+/// Odoo fills an order's own cells (number, date, customer, status) on its first line only.
+#[test]
+fn odoo_order_lines_take_their_orders_cells() {
+    let (out, _s, _d) = ingest_text(
+        "sale.order.csv",
+        "Order Reference,Order Date,Customer,Status,Currency,Order Lines/Product,Order Lines/Quantity,Order Lines/Unit Price,Order Lines/Subtotal,Total\n\
+         S00021,2023-11-05 14:30:00,Deco Addict,Sales Order,USD,Desk,2,450,900,1045\n\
+         ,,,,,Customizable Desk,1,145,145,\n\
+         S00023,2023-11-13 16:45:00,Gemini Furniture,Cancelled,USD,Desk,1,450,450,450\n\
+         ,,,,,Lamp,1,40,40,\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Odoo));
+    assert_eq!(out.report.rows.rejected, 0);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [900.0, 145.0, 450.0, 40.0]);
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["S00021", "S00021", "S00023", "S00023"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [
+            "Deco Addict",
+            "Deco Addict",
+            "Gemini Furniture",
+            "Gemini Furniture"
+        ]
+        .map(|s| Some(s.to_string()))
+    );
+    assert_eq!(bools(&b, "is_return"), [false, false, true, true]);
+    assert_eq!(timestamps(&b, "order_ts")[1], timestamps(&b, "order_ts")[0]);
+    // A blank line elsewhere is no order's: a totals row stays out.
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Date,Customer,Product,Quantity,Price\nB-1,2023-11-05,K1,Mug,2,12.5\n,,,Summe,2,\n",
+    );
+    assert_eq!(out.report.rows.written, 1);
+}
+
+/// Square writes each row's zone beside its naive date and time: the row's zone, not the
+/// configured one, places it. A zone nobody can place rejects the row, naming the column.
+#[test]
+fn a_rows_own_time_zone_places_its_time() {
+    let (out, _s, _d) = ingest_text(
+        "items-2023-11-05.csv",
+        "Date,Time,Time Zone,Item,Qty,Net Sales,Transaction ID\n\
+         2023-11-05,14:30:12,Eastern Time (US & Canada),Latte,2,$9.00,T1\n\
+         2023-11-05,23:45:00,Eastern Time (US & Canada),Espresso,1,$3.00,T2\n\
+         2023-11-06,09:10:00,Tehran,Latte,1,$4.50,T3\n\
+         2023-11-06,09:10:00,,Latte,1,$4.50,T4\n\
+         2023-11-06,09:10:00,UTC-05:00,Latte,1,$4.50,T6\n\
+         2023-11-06,09:10:00,Atlantis,Latte,1,$4.50,T5\n",
+    );
+    assert_eq!(
+        timestamps(&batches(&out), "order_ts"),
+        [
+            "2023-11-05T19:30:12+00:00",
+            "2023-11-06T04:45:00+00:00",
+            "2023-11-06T05:40:00+00:00",
+            "2023-11-06T09:10:00+00:00",
+            "2023-11-06T14:10:00+00:00"
+        ]
+    );
+    assert_eq!(rejected_by_reason(&out), [("bad_time_zone", 1)]);
+    assert_eq!(
+        out.report
+            .mapping
+            .as_ref()
+            .unwrap()
+            .used
+            .get("time_zone")
+            .map(String::as_str),
+        Some("Time Zone")
     );
 }
 

@@ -192,6 +192,7 @@ fn run(
         unmapped: cmap.unmapped.clone(),
         override_file: opts.mapping.is_some(),
         implied_event_type: cmap.implied_event.clone(),
+        layout: Some(cmap.layout).filter(|l| *l != mapping::Layout::Other),
     });
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),

@@ -58,6 +58,10 @@ pub struct MappingReport {
     /// event, a column only form-entry exports have, or the mapping file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implied_event_type: Option<crate::mapping::ImpliedEvent>,
+    /// Sales: the platform whose layout the header shows and whose rows and values are read its
+    /// own way (`shopify`, `amazon`, `ebay`, `magento`, `odoo`, `lightspeed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<crate::mapping::Layout>,
 }
 
 #[derive(Debug, Clone, Serialize)]

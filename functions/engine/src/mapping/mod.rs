@@ -240,6 +240,10 @@ pub struct ColumnMapping {
     /// Activity: the event type of every row, when the file says it other than in an event
     /// column (see [`implied_event`]).
     pub implied_event: Option<ImpliedEvent>,
+    /// Sales: the platform layout the header shows, for the rows and values it reads its own way.
+    pub layout: Layout,
+    /// Sales, [`Layout::Lightspeed`]: the column saying what kind of row each is.
+    pub line_type: Option<usize>,
 }
 
 /// Whether a header says its times are UTC: "Created date (UTC)", "Time UTC", "Order Date GMT";
@@ -358,9 +362,12 @@ struct Candidate {
     form: usize,
 }
 
-/// Exports whose own names mean something else than the synonym tables say.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Layout {
+/// Exports whose own names, rows or values mean something else than the synonym tables and the
+/// usual one-row-per-line reading say. Told from the header alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    #[default]
     Other,
     /// Shopify's orders export names the order number "Name" (it holds "#1001") and prefixes
     /// line fields with "Lineitem". A bare "Name" anywhere else is a product or a person, so it
@@ -369,20 +376,71 @@ enum Layout {
     /// Amazon's order reports (`amazon-order-id`) give `item-price` for the line, quantity
     /// included, where elsewhere an item price is a unit price.
     Amazon,
+    /// eBay's orders report ("Sales Record Number", "Sold For"): "Total Price" is the order's,
+    /// shipping included, and an order of several items has a summary row (buyer, total, no
+    /// item) followed by one row per item (item, "Sold For", no buyer).
+    Ebay,
+    /// Magento's order grid ("Purchase Point", "Grand Total (Base)"): "ID" is the order number,
+    /// and "Closed" means refunded by a credit memo, not done.
+    Magento,
+    /// Odoo's exports of sale orders with their lines ("Order Lines/Product"): the order's own
+    /// cells are filled on its first line only; its further lines leave them blank.
+    Odoo,
+    /// Lightspeed Retail (X-Series) sales ("Line Type" beside "Receipt Number"): a "Sale" row
+    /// (customer, status, total) is followed by its "Sale Line" rows (products) and "Payment"
+    /// rows (tenders). Only the sale lines are lines.
+    Lightspeed,
 }
 
 fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
-    let mut layout = Layout::Other;
-    for h in headers {
-        let h = normalize_header(h.as_ref());
-        if h.starts_with("lineitem") {
-            return Layout::Shopify;
-        }
-        if h == "amazonorderid" {
-            layout = Layout::Amazon;
-        }
+    let keys: Vec<String> = headers
+        .into_iter()
+        .map(|h| normalize_header(h.as_ref()))
+        .collect();
+    let has = |k: &str| keys.iter().any(|h| h == k);
+    if keys.iter().any(|h| h.starts_with("lineitem")) {
+        Layout::Shopify
+    } else if has("amazonorderid") {
+        Layout::Amazon
+    } else if has("salesrecordnumber") && has("soldfor") {
+        Layout::Ebay
+    } else if has("purchasepoint") || has("grandtotalpurchased") {
+        Layout::Magento
+    } else if keys.iter().any(|h| h.starts_with("orderlines")) && has("orderreference") {
+        Layout::Odoo
+    } else if has("linetype") && has("receiptnumber") {
+        Layout::Lightspeed
+    } else {
+        Layout::Other
     }
-    layout
+}
+
+/// A column whose meaning the layout fixes, whatever the synonym tables say of its header.
+fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)> {
+    Some(match (layout, key) {
+        (Layout::Shopify, "name") => (Field::OrderId, Kind::Plain),
+        (Layout::Amazon, "itemprice") => (Field::LineAmount, Kind::Plain),
+        (Layout::Ebay, "soldfor") => (Field::UnitPrice, Kind::Plain),
+        (Layout::Ebay, "buyerusername") => (Field::CustomerId, Kind::Plain),
+        // Shipping included: the order's, only read when nothing line-level is.
+        (Layout::Ebay, "totalprice") => (Field::LineAmount, Kind::OrderTotal),
+        (Layout::Magento, "id") => (Field::OrderId, Kind::Plain),
+        // "Order Lines/Subtotal" is the line's; "Order Lines/Product" its product, and so on.
+        (Layout::Odoo, _) => {
+            let (parent, child) = header.rsplit_once('/')?;
+            if !normalize_header(parent).starts_with("orderline") {
+                return None;
+            }
+            match normalize_header(child).as_str() {
+                "subtotal" | "subtotalwithouttax" | "total" => (Field::LineAmount, Kind::Plain),
+                "product" | "description" => (Field::ProductName, Kind::Plain),
+                "quantity" => (Field::Quantity, Kind::Plain),
+                "unitprice" => (Field::UnitPrice, Kind::Plain),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    })
 }
 
 fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate> {
@@ -391,15 +449,11 @@ fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate
         .into_iter()
         .enumerate()
         .find_map(|(form, key)| {
-            let special = match (layout, key.as_str()) {
-                (Layout::Shopify, "name") => Some(Field::OrderId),
-                (Layout::Amazon, "itemprice") => Some(Field::LineAmount),
-                _ => None,
-            };
-            if let Some(field) = special.filter(|_| dataset == Dataset::Sales) {
+            let special = layout_field(layout, header, &key);
+            if let Some((field, kind)) = special.filter(|_| dataset == Dataset::Sales) {
                 return Some(Candidate {
                     field,
-                    kind: Kind::Plain,
+                    kind,
                     rank: 0,
                     form,
                 });
@@ -679,11 +733,14 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
 
     // The cells of a row that is not a header at all are data: not repeated in the report.
     let recognised = columns.iter().any(Option::is_some) || header_row_recognised(headers);
+    let line_type = (dataset == Dataset::Sales && layout == Layout::Lightspeed)
+        .then(|| headers.iter().position(|h| normalize_header(h) == "linetype"))
+        .flatten();
     let unmapped = headers
         .iter()
         .zip(&columns)
         .enumerate()
-        .filter(|(_, (_, f))| recognised && f.is_none())
+        .filter(|(i, (_, f))| recognised && f.is_none() && Some(*i) != line_type)
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
@@ -700,6 +757,12 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         utc_hints,
         override_conflicts,
         implied_event,
+        layout: if dataset == Dataset::Sales {
+            layout
+        } else {
+            Layout::Other
+        },
+        line_type,
     }
 }
 

@@ -148,6 +148,11 @@ pub(super) const GROUPS: &[Group] = &[
             "ساعت سفارش", "زمان سفارش", "ساعت فاکتور", "ساعت", "زمان",
         ],
     ),
+    only(
+        Dataset::Sales,
+        TimeZone,
+        &["Time Zone", "Order Time Zone", "TZ", "Zeitzone", "منطقه زمانی"],
+    ),
     g(
         ProductId,
         &[

@@ -208,6 +208,22 @@ impl DateParser {
         self.tz
     }
 
+    /// The same conventions with naive values read in the zone a row's own time-zone cell
+    /// names.
+    pub fn in_zone(&self, zone: RowZone) -> DateParser {
+        match zone {
+            RowZone::Named(tz) => DateParser {
+                tz,
+                fixed: fixed_offset(tz),
+                ..self.clone()
+            },
+            RowZone::Offset(offset) => DateParser {
+                fixed: Some(offset),
+                ..self.clone()
+            },
+        }
+    }
+
     /// Parses one cell into an instant. `Ok(None)` for empty cells and null markers. Naive values
     /// are wall-clock times in the column's zone (a time in a DST gap moves forward by the length
     /// of the gap; an ambiguous one takes the earlier instant); values with an offset or `Z` use
@@ -1132,6 +1148,122 @@ fn frac_tok_nanos(v: u64, len: u8) -> u32 {
     (v * 10u64.pow(u32::from(9 - len))) as u32
 }
 
+/// Names of zones that are not their IANA city, as point-of-sale and shop systems write them
+/// (Square and Shopify use Rails' names: "Eastern Time (US & Canada)", "Mumbai").
+const ZONE_NAMES: &[(&str, Tz)] = &[
+    ("easterntimeuscanada", Tz::America__New_York),
+    ("centraltimeuscanada", Tz::America__Chicago),
+    ("mountaintimeuscanada", Tz::America__Denver),
+    ("pacifictimeuscanada", Tz::America__Los_Angeles),
+    ("atlantictimecanada", Tz::America__Halifax),
+    ("alaska", Tz::America__Juneau),
+    ("hawaii", Tz::Pacific__Honolulu),
+    ("arizona", Tz::America__Phoenix),
+    ("newfoundland", Tz::America__St_Johns),
+    ("indianaeast", Tz::America__Indiana__Indianapolis),
+    ("saskatchewan", Tz::America__Regina),
+    ("centralamerica", Tz::America__Guatemala),
+    ("brasilia", Tz::America__Sao_Paulo),
+    ("edinburgh", Tz::Europe__London),
+    ("bern", Tz::Europe__Zurich),
+    ("stpetersburg", Tz::Europe__Moscow),
+    ("abudhabi", Tz::Asia__Muscat),
+    ("islamabad", Tz::Asia__Karachi),
+    ("mumbai", Tz::Asia__Kolkata),
+    ("newdelhi", Tz::Asia__Kolkata),
+    ("chennai", Tz::Asia__Kolkata),
+    ("beijing", Tz::Asia__Shanghai),
+    ("hanoi", Tz::Asia__Bangkok),
+    ("osaka", Tz::Asia__Tokyo),
+    ("sapporo", Tz::Asia__Tokyo),
+    ("canberra", Tz::Australia__Melbourne),
+    ("wellington", Tz::Pacific__Auckland),
+    ("pretoria", Tz::Africa__Johannesburg),
+    ("tehran", Tz::Asia__Tehran),
+    ("iran", Tz::Asia__Tehran),
+    ("irst", Tz::Asia__Tehran),
+    ("تهران", Tz::Asia__Tehran),
+    ("ایران", Tz::Asia__Tehran),
+    ("وقتتهران", Tz::Asia__Tehran),
+    ("utc", Tz::UTC),
+    ("gmt", Tz::UTC),
+];
+
+/// A zone a row's own time-zone cell names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RowZone {
+    Named(Tz),
+    /// An offset ("-05:00", "UTC+3:30") or an abbreviation of one ("EST", "IRST").
+    Offset(FixedOffset),
+}
+
+/// What a row's time-zone cell says: a zone's name (see [`zone_named`]), else an offset
+/// (`-05:00`, `+0330`, `UTC-5`, `GMT+3:30`) or one-offset abbreviation (`EST`, `IRST`).
+pub fn row_zone(raw: &str) -> Option<RowZone> {
+    if let Some(tz) = zone_named(raw) {
+        return Some(RowZone::Named(tz));
+    }
+    let lower = trim_value(raw).to_ascii_lowercase();
+    if let Some(&(_, seconds)) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| *name == lower) {
+        return FixedOffset::east_opt(seconds).map(RowZone::Offset);
+    }
+    let rest = ["utc", "gmt"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .unwrap_or(&lower)
+        .trim_start();
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = match digits.split_once(':') {
+        Some(parts) => parts,
+        None if digits.len() == 4 => digits.split_at(2),
+        None => (digits, "0"),
+    };
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if !(0..=14).contains(&hours) || !(0..=59).contains(&minutes) {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).map(RowZone::Offset)
+}
+
+/// The zone a per-row time-zone cell names: an IANA name ("America/New_York"), a city that is
+/// one's last part ("London", "Buenos Aires"), or a system's own name of it (see
+/// [`ZONE_NAMES`]). A leading "(GMT-05:00) " is dropped. `None` for anything else.
+pub fn zone_named(raw: &str) -> Option<Tz> {
+    let raw = trim_value(raw);
+    // Windows and Rails lists prefix the offset: "(GMT-05:00) Eastern Time (US & Canada)".
+    let name = match raw.strip_prefix('(').and_then(|r| r.split_once(')')) {
+        Some((inside, rest)) if inside.starts_with("GMT") || inside.starts_with("UTC") => rest.trim(),
+        _ => raw,
+    };
+    if let Ok(tz) = name.parse::<Tz>() {
+        return Some(tz);
+    }
+    let key: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if key.is_empty() {
+        return None;
+    }
+    if let Some(&(_, tz)) = ZONE_NAMES.iter().find(|(k, _)| *k == key) {
+        return Some(tz);
+    }
+    chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| {
+        let city = tz.name().rsplit('/').next().unwrap_or_default();
+        city.len() == key.len() + city.matches('_').count()
+            && city
+                .chars()
+                .filter(|c| *c != '_')
+                .flat_map(char::to_lowercase)
+                .eq(key.chars())
+    })
+}
+
 /// Zone abbreviations exports print after a time ("Nov 5, 2023 2:30 PM EST"), with their offsets
 /// in seconds. Only those that name one offset: IST, AST, CST (US or China) and BST (British or
 /// Bangladesh) are left out.
@@ -1403,6 +1535,39 @@ pub fn parse_run_date(raw: &str) -> Result<NaiveDate, String> {
 mod tests {
     use super::*;
     use chrono::Timelike;
+
+    #[test]
+    fn zones_named_as_exports_name_them() {
+        use chrono_tz::{America, Asia, Europe};
+        for (raw, tz) in [
+            ("America/New_York", America::New_York),
+            ("Eastern Time (US & Canada)", America::New_York),
+            ("(GMT-08:00) Pacific Time (US & Canada)", America::Los_Angeles),
+            ("London", Europe::London),
+            ("Buenos Aires", America::Argentina::Buenos_Aires),
+            ("Tehran", Asia::Tehran),
+            ("تهران", Asia::Tehran),
+            ("Mumbai", Asia::Kolkata),
+            ("UTC", chrono_tz::UTC),
+        ] {
+            assert_eq!(zone_named(raw), Some(tz), "{raw}");
+        }
+        for raw in ["", "Local", "Mars/Olympus", "Time (US & Canada)", "York"] {
+            assert_eq!(zone_named(raw), None, "{raw}");
+        }
+        let offset =
+            |h: i32, m: i32| Some(RowZone::Offset(FixedOffset::east_opt(h * 3600 + m * 60).unwrap()));
+        assert_eq!(row_zone("-05:00"), offset(-5, 0));
+        assert_eq!(row_zone("UTC+3:30"), offset(3, 30));
+        assert_eq!(row_zone("GMT -0800"), offset(-8, 0));
+        assert_eq!(row_zone("+04"), offset(4, 0));
+        assert_eq!(row_zone("CEST"), offset(2, 0));
+        assert_eq!(row_zone("IRST"), Some(RowZone::Named(Asia::Tehran)));
+        assert_eq!(row_zone("Tehran"), Some(RowZone::Named(Asia::Tehran)));
+        for raw in ["+25:00", "-05:75", "GMT+xx", "5", "Local"] {
+            assert_eq!(row_zone(raw), None, "{raw}");
+        }
+    }
 
     fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, mi, s).unwrap()

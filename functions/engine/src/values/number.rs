@@ -59,6 +59,8 @@ const CURRENCIES: &[(&str, &str)] = &[
     // Dollars of other countries, before the bare "$".
     ("NZ$", "NZD"),
     ("HK$", "HKD"),
+    ("CA$", "CAD"),
+    ("AU$", "AUD"),
     ("MX$", "MXN"),
     ("C$", "CAD"),
     ("A$", "AUD"),
@@ -341,7 +343,7 @@ impl NumberParser {
                 s = trim_value(&s[1..s.len() - 1]);
             }
             if currency.is_none()
-                && let Some((code, rest)) = strip_currency(s)
+                && let Some((code, rest)) = strip_code_with_symbol(s).or_else(|| strip_currency(s))
             {
                 currency = Some(code);
                 s = trim_value(rest);
@@ -389,6 +391,41 @@ impl NumberParser {
 /// of some other word ("12 ساعت" is twelve hours, not twelve "ت"). A ZWNJ separates words.
 fn is_letter(c: Option<char>) -> bool {
     c.is_some_and(|c| c.is_alphabetic() || c == '\u{0640}')
+}
+
+/// An ISO code beside its currency's symbol ("CAD $45", "$45.00 CAD", "USD $1,234.50",
+/// "EUR €5"): the code says which dollar the symbol is. `s` without both.
+fn strip_code_with_symbol(s: &str) -> Option<(&'static str, &str)> {
+    const SYMBOLS: &[(&str, &str)] = &[
+        ("USD", "$"),
+        ("CAD", "$"),
+        ("AUD", "$"),
+        ("NZD", "$"),
+        ("HKD", "$"),
+        ("SGD", "$"),
+        ("MXN", "$"),
+        ("EUR", "€"),
+        ("GBP", "£"),
+        ("INR", "₹"),
+        ("TRY", "₺"),
+        ("KRW", "₩"),
+    ];
+    let n = 3;
+    SYMBOLS.iter().find_map(|&(code, symbol)| {
+        let rest = if s.len() > n && s.is_char_boundary(n) && s[..n].eq_ignore_ascii_case(code) {
+            &s[n..]
+        } else if s.len() > n
+            && s.is_char_boundary(s.len() - n)
+            && s[s.len() - n..].eq_ignore_ascii_case(code)
+        {
+            &s[..s.len() - n]
+        } else {
+            return None;
+        };
+        let rest = trim_value(rest);
+        let rest = rest.strip_prefix(symbol).or_else(|| rest.strip_suffix(symbol))?;
+        Some((code, rest))
+    })
 }
 
 fn strip_currency(s: &str) -> Option<(&'static str, &str)> {
@@ -951,6 +988,12 @@ mod tests {
             ("₹45.00", 45.0, "INR"),
             ("45.00 PLN", 45.0, "PLN"),
             ("US$ 7", 7.0, "USD"),
+            ("CA$45.00", 45.0, "CAD"),
+            ("AU$45.00", 45.0, "AUD"),
+            ("CAD $45.00", 45.0, "CAD"),
+            ("$45.00 CAD", 45.0, "CAD"),
+            ("USD $1,234.50", 1234.5, "USD"),
+            ("EUR €5", 5.0, "EUR"),
         ] {
             assert_eq!(cur(DOT, s), (v, Some(code)), "{s}");
         }

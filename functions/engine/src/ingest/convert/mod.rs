@@ -230,8 +230,13 @@ pub(crate) fn date_parser(
         .unwrap_or(DateOrder::Auto),
         order => order,
     };
-    // A header that says UTC ("Created date (UTC)") outranks the shop's zone.
-    let tz = if col.is_some_and(|c| m.utc_hints.get(c) == Some(&true)) {
+    // A header that says UTC ("Created date (UTC)", or the separate "Order Time (UTC)") outranks
+    // the shop's zone.
+    let tz = if col
+        .into_iter()
+        .chain(m.column_of(Field::OrderTime))
+        .any(|c| m.utc_hints.get(c) == Some(&true))
+    {
         chrono_tz::UTC
     } else {
         cfg.timezone

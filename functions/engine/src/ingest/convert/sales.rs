@@ -7,6 +7,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
 use super::*;
+use crate::mapping::Layout;
 use crate::values::text::Key;
 use crate::values::{Ambiguous, ValueError};
 
@@ -17,6 +18,7 @@ struct Cols {
     email: Option<usize>,
     date: Option<usize>,
     time: Option<usize>,
+    time_zone: Option<usize>,
     product_id: Option<usize>,
     product_name: Option<usize>,
     category: Option<usize>,
@@ -118,13 +120,54 @@ pub struct SalesConverter {
     schema: SchemaRef,
     /// The last date cell parsed and its instant.
     last_date: (String, DateTime<Utc>),
-    /// The last order id with a currency, and that currency: Shopify gives it on an order's
-    /// first line only.
-    order_currency: (String, CurrencyUnit),
-    /// The last order id with a status, and that status (canonical, and whether it is a return):
-    /// Shopify gives an order's "Financial Status" on its first line only, so a refunded order's
-    /// other lines were sales.
-    order_status: (String, Option<(String, bool)>),
+    layout: Layout,
+    /// [`Layout::Lightspeed`]: the "Line Type" column.
+    line_type: Option<usize>,
+    order: OrderCarry,
+    /// The time-zone cells seen, with the date parser of each: a handful per file.
+    zones: Vec<(String, DateParser)>,
+}
+
+/// What the current order's earlier rows said, for its later rows that leave it blank. Shopify
+/// gives an order's currency and "Financial Status" on its first line only (so a refunded
+/// order's other lines were sales); eBay and Lightspeed give the buyer and status on the order's
+/// summary row only; Odoo gives every order cell, its number included, on the first line only.
+#[derive(Default)]
+struct OrderCarry {
+    /// Empty before the first row with an order id.
+    id: String,
+    ts: Option<DateTime<Utc>>,
+    /// Reused across orders: one copy per order, not one allocation.
+    customer: String,
+    has_customer: bool,
+    status: Option<(String, bool)>,
+    currency: Option<CurrencyUnit>,
+}
+
+impl OrderCarry {
+    /// Makes `id` the current order, forgetting the previous one's cells if it is another.
+    fn enter(&mut self, id: &str) {
+        if self.id != id {
+            self.id.clear();
+            self.id.push_str(id);
+            self.ts = None;
+            self.has_customer = false;
+            self.status = None;
+            self.currency = None;
+        }
+    }
+
+    fn customer(&self) -> Option<&str> {
+        self.has_customer.then_some(self.customer.as_str())
+    }
+
+    fn keep_customer(&mut self, customer: &str) {
+        if !self.has_customer {
+            self.customer.clear();
+            self.customer.push_str(customer);
+            self.has_customer = true;
+        }
+    }
 }
 
 impl SalesConverter {
@@ -135,6 +178,7 @@ impl SalesConverter {
             email: col(m, Field::Email),
             date: col(m, Field::OrderDate),
             time: col(m, Field::OrderTime),
+            time_zone: col(m, Field::TimeZone),
             product_id: col(m, Field::ProductId),
             product_name: col(m, Field::ProductName),
             category: col(m, Field::Category),
@@ -195,14 +239,10 @@ impl SalesConverter {
             },
             schema: sales_schema(),
             last_date: (String::new(), DateTime::<Utc>::MIN_UTC),
-            order_currency: (
-                String::new(),
-                CurrencyUnit {
-                    code: Cow::Borrowed(""),
-                    scale: 1,
-                },
-            ),
-            order_status: (String::new(), None),
+            layout: m.layout,
+            line_type: m.line_type,
+            order: OrderCarry::default(),
+            zones: Vec::new(),
         }
     }
 
@@ -235,8 +275,73 @@ impl SalesConverter {
         if self.file_currency.is_some() {
             return self.file_currency.clone();
         }
-        let (order, last) = &self.order_currency;
-        (order_id == Some(order.as_str()) && !last.code.is_empty()).then(|| last.clone())
+        order_id.filter(|o| *o == self.order.id)?;
+        self.order.currency.clone()
+    }
+
+    /// Why a row of the file's layout is not an order line, if it is not: Lightspeed's "Sale"
+    /// row (the receipt's customer, status and total) and "Payment" rows; eBay's summary row of an
+    /// order of several items (buyer and total, no item). The lines follow with the items.
+    fn not_a_line(&self, rec: &Row<'_>) -> Option<&'static str> {
+        let c = &self.cols;
+        match self.layout {
+            Layout::Lightspeed => match Key::new(cell(rec, self.line_type))?.as_str() {
+                "sale" => Some("order_summary"),
+                "payment" => Some("payment_row"),
+                _ => None,
+            },
+            Layout::Ebay => (!cell(rec, c.order_id).trim().is_empty()
+                && cell(rec, c.product_id).trim().is_empty()
+                && cell(rec, c.unit_price).trim().is_empty())
+            .then_some("order_summary"),
+            _ => None,
+        }
+    }
+
+    /// The date parser for a row's own time-zone cell (an index into `zones`), `None` when the
+    /// row has none. A zone no one can place rejects the row: its hour is unknown.
+    fn row_zone(&mut self, rec: &Row<'_>) -> Result<Option<usize>, RowReject> {
+        let raw = crate::values::trim_value(cell(rec, self.cols.time_zone));
+        if crate::values::is_null_marker(raw) {
+            return Ok(None);
+        }
+        if let Some(i) = self.zones.iter().position(|(z, _)| z == raw) {
+            return Ok(Some(i));
+        }
+        let zone = crate::values::date::row_zone(raw)
+            .ok_or_else(|| RowReject::at("bad_time_zone", self.cols.time_zone))?;
+        // A file names a few zones; a column of anything else must not grow without bound.
+        if self.zones.len() >= 64 {
+            self.zones.pop();
+        }
+        self.zones.push((raw.to_string(), self.dates.in_zone(zone)));
+        Ok(Some(self.zones.len() - 1))
+    }
+
+    /// A status cell as this layout means it: Magento's "Closed" is an order refunded by a
+    /// credit memo.
+    fn status(&self, raw: &str) -> (String, bool) {
+        if self.layout == Layout::Magento && Key::new(raw).is_some_and(|k| k.as_str() == "closed") {
+            return ("refunded".to_string(), true);
+        }
+        normalize_status(raw)
+    }
+
+    /// Keeps an order's cells from its summary row for the lines that follow it.
+    fn carry_summary(&mut self, rec: &Row<'_>) {
+        let c = &self.cols;
+        let Some(order_id) = id_value(cell(rec, c.order_id)) else {
+            return;
+        };
+        let customer = customer_key(rec, c.customer_id, c.email);
+        let status = text(rec, c.status).map(|t| self.status(t));
+        self.order.enter(&order_id);
+        if let Some(customer) = customer {
+            self.order.keep_customer(&customer);
+        }
+        if status.is_some() {
+            self.order.status = status;
+        }
     }
 }
 
@@ -541,15 +646,42 @@ impl Converter for SalesConverter {
     }
 
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
+        if let Some(reason) = self.not_a_line(rec) {
+            self.carry_summary(rec);
+            return Err(RowReject::at(reason, self.line_type.or(self.cols.order_id)));
+        }
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
+        let mut order_id = id_value(cell(rec, c.order_id));
+        // Odoo leaves the order's cells blank on its further lines.
+        let continued = order_id.is_none()
+            && self.layout == Layout::Odoo
+            && date_raw.trim().is_empty()
+            && self.order.ts.is_some();
+        if continued {
+            order_id = Some(Cow::Owned(self.order.id.clone()));
+        }
+        if let Some(o) = order_id.as_deref() {
+            self.order.enter(o);
+        }
+        let zoned = match c.time_zone {
+            Some(_) => self.row_zone(rec)?,
+            None => None,
+        };
+        let c = &self.cols;
+        let dates = zoned.map_or(&self.dates, |i| &self.zones[i].1);
         // The lines of one order repeat its timestamp: parse each distinct run once.
         let ts = match c.time {
-            Some(_) => self.dates.parse_parts(date_raw, cell(rec, c.time)),
-            None if !date_raw.is_empty() && date_raw == self.last_date.0 => Ok(Some(self.last_date.1)),
+            _ if continued => Ok(self.order.ts),
+            Some(_) => dates.parse_parts(date_raw, cell(rec, c.time)),
+            None if zoned.is_none() && !date_raw.is_empty() && date_raw == self.last_date.0 => {
+                Ok(Some(self.last_date.1))
+            }
             None => {
-                let ts = self.dates.parse(date_raw);
-                if let Ok(Some(t)) = ts {
+                let ts = dates.parse(date_raw);
+                if zoned.is_none()
+                    && let Ok(Some(t)) = ts
+                {
                     self.last_date.0.clear();
                     self.last_date.0.push_str(date_raw);
                     self.last_date.1 = t;
@@ -568,7 +700,9 @@ impl Converter for SalesConverter {
             .parse_quantity(cell(rec, c.quantity))
             .map_err(|_| RowReject::at("bad_number", c.quantity))?;
         let listed_return = self.returns_lines.iter().any(|r| r.contains(&line));
-        let order_id = id_value(cell(rec, c.order_id));
+        if order_id.is_some() {
+            self.order.ts = Some(ts);
+        }
         let unit = self.row_unit(cell(rec, c.currency), order_id.as_deref());
         let iranian = unit
             .as_ref()
@@ -636,33 +770,32 @@ impl Converter for SalesConverter {
                 None if column_unit.code.is_empty() => None,
                 None => Some(column_unit.code.clone()),
             };
-        if let (Some(cur), Some(o)) = (&currency, order_id.as_deref()) {
+        if let (Some(cur), Some(_)) = (&currency, order_id.as_deref()) {
             // The unit size travels with the currency only when the row's amounts were in it.
             let scale = if *cur == column_unit.code {
                 column_unit.scale
             } else {
                 1
             };
-            let (order, last) = &mut self.order_currency;
-            if order != o || last.code != *cur || last.scale != scale {
-                order.clear();
-                order.push_str(o);
-                *last = CurrencyUnit {
+            if self
+                .order
+                .currency
+                .as_ref()
+                .is_none_or(|last| last.code != *cur || last.scale != scale)
+            {
+                self.order.currency = Some(CurrencyUnit {
                     code: cur.clone(),
                     scale,
-                };
+                });
             }
         }
-        let status = match (text(rec, c.status).map(normalize_status), order_id.as_deref()) {
-            (Some(s), Some(o)) => {
-                let (order, last) = &mut self.order_status;
-                order.clear();
-                order.push_str(o);
-                *last = Some(s.clone());
+        let status = match (text(rec, c.status).map(|t| self.status(t)), order_id.is_some()) {
+            (Some(s), true) => {
+                self.order.status = Some(s.clone());
                 Some(s)
             }
-            (None, Some(o)) if self.order_status.0 == o => self.order_status.1.clone(),
-            (s, _) => s,
+            (None, true) => self.order.status.clone(),
+            (s, false) => s,
         };
         let is_return = quantity < 0.0
             || line_amount < 0.0
@@ -673,6 +806,15 @@ impl Converter for SalesConverter {
         let customer = match id_value(cell(rec, c.customer_id)) {
             Some(id) if id == "0" => email_value(cell(rec, c.email)),
             _ => customer_key(rec, c.customer_id, c.email),
+        };
+        // An order's later lines without a buyer are the buyer's of its earlier ones.
+        let customer = match (customer, order_id.is_some()) {
+            (Some(cust), true) => {
+                self.order.keep_customer(&cust);
+                Some(cust)
+            }
+            (None, true) => self.order.customer().map(|cust| Cow::Owned(cust.to_string())),
+            (cust, false) => cust,
         };
 
         // The row is good: append every column.
