@@ -1483,6 +1483,50 @@ mod tests {
     }
 
     #[test]
+    fn french_orders() {
+        let e = [
+            ("N° de commande", Some(OrderId)),
+            ("Date de commande", Some(OrderDate)),
+            ("Heure", Some(OrderTime)),
+            ("Code client", Some(CustomerId)),
+            ("Nom du client", None),
+            ("Courriel", Some(Email)),
+            ("Référence produit", Some(ProductId)),
+            ("Désignation", Some(ProductName)),
+            ("Catégorie", Some(Category)),
+            ("Quantité", Some(Quantity)),
+            ("Prix unitaire", Some(UnitPrice)),
+            ("Montant", Some(LineAmount)),
+            ("Devise", Some(Currency)),
+            ("Pays", Some(Country)),
+            ("Ville", Some(City)),
+            ("Canal de vente", Some(Channel)),
+            ("Statut", Some(Status)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+    }
+
+    /// SAP Business One's and Dynamics' sales analyses: the posting date is the invoice's.
+    #[test]
+    fn erp_sales_analysis() {
+        let e = [
+            ("Customer Code", Some(CustomerId)),
+            ("Customer Name", None),
+            ("Document Type", None),
+            ("Document No.", Some(OrderId)),
+            ("Posting Date", Some(OrderDate)),
+            ("Item No.", Some(ProductId)),
+            ("Item Description", Some(ProductName)),
+            ("Quantity", Some(Quantity)),
+            ("Unit Price", Some(UnitPrice)),
+            ("Total (LC)", Some(LineAmount)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+    }
+
+    #[test]
     fn german_variants() {
         check(
             Dataset::Sales,

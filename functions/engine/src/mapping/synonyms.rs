@@ -82,8 +82,10 @@ pub(super) const GROUPS: &[Group] = &[
             "Document Number", "Bestellnummer", "Bestell-Nr.", "Bestell-ID", "Auftragsnummer", "Auftrags-Nr.",
             "Rechnungsnummer", "Rechnungsnr.", "Belegnummer", "Beleg-Nr.", "Vorgangsnummer", "Bonnummer",
             "Bon-Nr.", "شماره سفارش", "کد سفارش", "شناسه سفارش", "شماره فاکتور", "کد فاکتور", "شناسه فاکتور",
-            "شماره صورتحساب", "شماره رسید", "شماره سند", "Order", "Bestellung", "Auftrag", "Rechnung",
-            "Beleg", "سفارش", "فاکتور",
+            "شماره صورتحساب", "شماره رسید", "شماره سند",
+            "N° de commande", "Numéro de commande", "Référence de commande", "Référence commande",
+            "N° de facture", "Numéro de facture", "Document No", "Doc No", "DocNum",
+            "Order", "Bestellung", "Auftrag", "Rechnung", "Beleg", "سفارش", "فاکتور", "Commande", "Facture",
         ],
     ),
     g(
@@ -96,7 +98,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Profile ID", "Distinct ID", "Associated Contact ID", "Kundennummer", "Kunden-Nr.", "Kunden-ID",
             "Kd.-Nr.", "Kundenkonto", "Debitorennummer", "Debitor-Nr.", "Debitor", "کد مشتری", "شناسه مشتری",
             "شماره مشتری", "کد اشتراک", "شماره اشتراک", "کد طرف حساب", "شناسه کاربر", "کد کاربر",
-            "شناسه مخاطب", "کد مخاطب",
+            "شناسه مخاطب", "کد مخاطب", "Code client", "N° client", "Numéro client", "ID client",
+            "Référence client", "Sell-to Customer No", "Bill-to Customer No", "CardCode",
         ],
     ),
     // HubSpot's contact exports and contact activity name the contact's id "Record ID"; in its
@@ -111,7 +114,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Customer", "Customer Name", "Client", "Client Name", "Buyer", "Buyer Name", "Billing Name",
             "Kunde", "Kundenname", "Käufer", "مشتری", "نام مشتری", "خریدار", "نام خریدار", "طرف حساب",
-            "نام طرف حساب",
+            "نام طرف حساب", "Nom du client", "Nom client",
         ],
     ),
     g(
@@ -119,6 +122,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Email", "Email Address", "Customer Email", "Billing Email", "Contact Email", "Subscriber Email",
             "User Email", "Buyer Email", "Buyer's Email", "Email ID", "E-Mail-Adresse", "Kunden-E-Mail", "Mailadresse", "Mail",
+            "Courriel", "Adresse e-mail", "E-mail client",
             "ایمیل", "آدرس ایمیل", "ایمیل مشتری", "ایمیل صورتحساب", "پست الکترونیک", "پست الکترونیکی", "رایانامه",
             // Contact Form 7's default field, as its exports (CFDB7, Flamingo) head it.
             "your-email",
@@ -132,7 +136,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Transaction Date", "Sale Date", "Sales Date", "Receipt Date", "Document Date", "Bestelldatum",
             "Auftragsdatum", "Rechnungsdatum", "Belegdatum", "Kaufdatum", "Verkaufsdatum", "Buchungsdatum",
             "Erstellt am", "تاریخ سفارش", "تاریخ فاکتور", "تاریخ خرید", "تاریخ فروش", "تاریخ ثبت سفارش",
-            "تاریخ صورتحساب", "تاریخ سند", "تاریخ ثبت",
+            "تاریخ صورتحساب", "تاریخ سند", "تاریخ ثبت", "Date de commande", "Date commande",
+            "Date de facture", "Date facture", "Date d'achat", "Date de vente", "Posting Date", "DocDate",
             // Generic: only when nothing more specific is there.
             "Date", "Datetime", "Timestamp", "Created", "Datum", "Zeitstempel", "تاریخ", "تاریخ شمسی",
             "تاریخ میلادی", "تاریخ و ساعت",
@@ -145,7 +150,7 @@ pub(super) const GROUPS: &[Group] = &[
         OrderTime,
         &[
             "Order Time", "Invoice Time", "Purchase Time", "Time", "Bestellzeit", "Uhrzeit", "Zeit",
-            "ساعت سفارش", "زمان سفارش", "ساعت فاکتور", "ساعت", "زمان",
+            "ساعت سفارش", "زمان سفارش", "ساعت فاکتور", "ساعت", "زمان", "Heure de commande", "Heure",
         ],
     ),
     only(
@@ -161,7 +166,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Article ID", "Part Number", "Material Number", "Product Number", "Variant ID", "EAN", "GTIN",
             "UPC", "Barcode", "Artikelnummer", "Artikel-Nr.", "Artikel-ID", "Art.-Nr.", "Produktnummer",
             "Produkt-ID", "Materialnummer", "کد کالا", "کد محصول", "شناسه محصول", "شناسه کالا", "شماره کالا",
-            "کد فنی", "بارکد",
+            "کد فنی", "بارکد", "Référence produit", "Réf. produit", "Code article", "Code produit",
         ],
     ),
     g(
@@ -172,7 +177,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Article", "Artikelbezeichnung", "Artikelname", "Produktname", "Produktbezeichnung",
             "Artikelbeschreibung", "Bezeichnung", "Artikel", "Produkt", "Beschreibung", "نام کالا",
             "نام محصول", "شرح کالا", "عنوان کالا", "عنوان محصول", "نام کالا/خدمات", "شرح کالا/خدمات",
-            "کالا/خدمات", "شرح", "کالا", "محصول",
+            "کالا/خدمات", "شرح", "کالا", "محصول", "Nom du produit", "Désignation", "Libellé", "Produit",
         ],
     ),
     g(
@@ -181,6 +186,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Category", "Product Category", "Item Category", "Product Type", "Product Group", "Department",
             "Produktkategorie", "Kategorie", "Warengruppe", "Artikelgruppe", "Produktgruppe",
             "دسته بندی محصول", "دسته بندی کالا", "دسته بندی", "گروه کالا", "گروه محصول", "دسته", "گروه",
+            "Catégorie",
         ],
     ),
     g(
@@ -189,7 +195,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Quantity", "Qty", "Lineitem quantity", "Item Quantity", "Quantity Ordered", "Ordered Quantity",
             "Order Quantity", "Units Sold", "Items Sold", "Number of Items", "Units", "Pieces", "Pcs",
             "Menge", "Anzahl", "Stück", "Stückzahl", "Stk", "Bestellmenge", "Verkaufsmenge", "تعداد", "مقدار",
-            "تعداد کالا", "تعداد سفارش", "تعداد فروش", "تعداد خرید",
+            "تعداد کالا", "تعداد سفارش", "تعداد فروش", "تعداد خرید", "Quantité", "Qté",
         ],
     ),
     g(
@@ -200,9 +206,10 @@ pub(super) const GROUPS: &[Group] = &[
             "Einzelpreis netto", "Einzelpreis brutto", "E-Preis", "Verkaufspreis", "VK-Preis", "قیمت واحد",
             "قیمت هر واحد", "فی", "مبلغ واحد", "فی واحد", "بهای واحد",
             // Persian WooCommerce's "Item Price" and "Item Cost", in the English order.
-            "قیمت مورد", "هزینه مورد", "قیمت کالا", "قیمت محصول", "قیمت فروش",
+            "قیمت مورد", "هزینه مورد", "قیمت کالا", "قیمت محصول", "قیمت فروش", "Prix unitaire",
+            "Prix unitaire HT", "Prix unitaire TTC", "Prix de vente",
             // Generic
-            "Price", "Preis", "قیمت", "Rate",
+            "Price", "Preis", "قیمت", "Rate", "Prix",
         ],
     ),
     // Line-level amounts only: see `Kind::OrderTotal` for "Total", "Subtotal" and friends.
@@ -215,7 +222,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Net Amount", "Gross Amount", "Gesamtpreis", "Positionsbetrag", "Positionssumme", "Zeilenbetrag",
             "Betrag", "Umsatz", "Umsatz netto", "Umsatz brutto", "Nettoumsatz", "Bruttoumsatz", "Nettobetrag",
             "Bruttobetrag", "مبلغ کل", "قیمت کل", "مبلغ", "مبلغ فروش", "مبلغ خالص", "مبلغ نهایی", "فروش",
-            "درآمد",
+            "درآمد", "Montant", "Montant HT", "Montant TTC", "Total ligne", "Chiffre d'affaires",
+            "Total (LC)",
         ],
     ),
     order_total(&[
@@ -225,14 +233,14 @@ pub(super) const GROUPS: &[Group] = &[
         "Endbetrag", "Summe", "Gesamt", "Zwischensumme",
         // Persian WooCommerce's "Order Total" and "Order Total Amount" first, as in English.
         "مجموع سفارش", "مبلغ کل سفارش", "جمع کل", "جمع فاکتور", "مبلغ فاکتور", "مبلغ سفارش",
-        "مبلغ قابل پرداخت", "جمع",
+        "مبلغ قابل پرداخت", "جمع", "Total TTC", "Total HT", "Montant total", "Total commande",
     ]),
     g(
         Currency,
         &[
             "Currency", "Currency Code", "Order Currency", "Curr", "Währung", "Währungscode", "واحد پول",
             "واحد پول سفارش",
-            "ارز", "نوع ارز", "واحد ارز",
+            "ارز", "نوع ارز", "واحد ارز", "Devise", "Monnaie",
         ],
     ),
     // Billing before shipping: the billing address is the customer's, the shipping one may be a gift.
@@ -242,14 +250,14 @@ pub(super) const GROUPS: &[Group] = &[
             "Country", "Customer Country", "Billing Country", "Country Name", "Country Code",
             "Billing Country Code", "Default Address Country", "Default Address Country Code",
             "Shipping Country", "Shipping Country Code", "Land", "Rechnungsland", "Ländercode",
-            "Länderkennzeichen", "Lieferland", "کشور", "کشور مشتری", "کشور صورتحساب",
+            "Länderkennzeichen", "Lieferland", "کشور", "کشور مشتری", "کشور صورتحساب", "Pays",
         ],
     ),
     g(
         City,
         &[
             "City", "Customer City", "Billing City", "Town", "Default Address City", "Shipping City", "Stadt",
-            "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری", "شهر صورتحساب",
+            "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری", "شهر صورتحساب", "Ville",
         ],
     ),
     g(
@@ -257,7 +265,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Channel", "Sales Channel", "Order Channel", "Order Source", "Source Name", "Source", "Platform",
             "Marketplace", "Vertriebskanal", "Verkaufskanal", "Absatzkanal", "Kanal", "Marktplatz",
-            "Plattform", "کانال فروش", "کانال", "روش فروش", "منبع سفارش",
+            "Plattform", "کانال فروش", "کانال", "روش فروش", "منبع سفارش", "Canal de vente", "Canal",
         ],
     ),
     // Financial status before fulfilment status: refunds and voids are what change the revenue.
@@ -266,7 +274,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Order Status", "Status", "Financial Status", "Payment Status", "Fulfillment Status",
             "Bestellstatus", "Auftragsstatus", "Zahlungsstatus", "وضعیت سفارش", "وضعیت", "وضعیت پرداخت",
-            "وضعیت فاکتور",
+            "وضعیت فاکتور", "Statut de la commande", "Statut",
         ],
     ),
     // ---------------------------------------------------------------------------------------------

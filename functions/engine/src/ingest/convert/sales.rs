@@ -511,7 +511,13 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "کنسلشده"
         | "کنسلشد"
         | "ناموفق"
-        | "پرداختناموفق" => "cancelled",
+        | "پرداختناموفق"
+        | "annulée"
+        | "annulé"
+        | "annulee"
+        | "annule"
+        | "échouée"
+        | "échec" => "cancelled",
         "refunded"
         | "refund"
         | "erstattet"
@@ -527,7 +533,11 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "استرداد"
         | "استردادوجه"
         | "استردادشده"
-        | "عودتوجه" => "refunded",
+        | "عودتوجه"
+        | "remboursée"
+        | "remboursé"
+        | "remboursee"
+        | "rembourse" => "refunded",
         // "برگشت از فروش" is the accounting term for a sales return.
         "returned"
         | "return"
@@ -541,8 +551,12 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "عودتشده"
         | "برگشتازفروش"
         | "برگشتی"
-        | "برگشتشده" => "returned",
-        "paid" | "bezahlt" | "پرداختشده" => "paid",
+        | "برگشتشده"
+        | "retournée"
+        | "retourné"
+        | "retournee"
+        | "retourne" => "returned",
+        "paid" | "bezahlt" | "پرداختشده" | "payée" | "payé" | "payee" | "paye" => "paid",
         // Part of the order went back, not this line: which part the export does not say.
         "partiallyrefunded" => "partially_refunded",
         "completed"
@@ -554,7 +568,13 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "تکمیلشده"
         | "تحویلشده"
         | "تحویلدادهشده"
-        | "ارسالشده" => "completed",
+        | "ارسالشده"
+        | "livrée"
+        | "livré"
+        | "expédiée"
+        | "expédié"
+        | "terminée"
+        | "terminé" => "completed",
         // WooCommerce's Persian translation says "awaiting payment", "in progress" and "awaiting
         // review" for pending, processing and on-hold.
         "pending"
@@ -565,7 +585,9 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "درحالپردازش"
         | "درانتظارپرداخت"
         | "درحالانجام"
-        | "درانتظاربررسی" => "pending",
+        | "درانتظاربررسی"
+        | "enattente"
+        | "encours" => "pending",
         _ => return None,
     })
 }
@@ -975,6 +997,16 @@ mod tests {
         assert_eq!(normalize_status("Paid"), ("paid".into(), false));
         assert_eq!(normalize_status("Weird"), ("weird".into(), false));
         assert_eq!(normalize_status("On-Hold"), ("pending".into(), false));
+        for (raw, canon, is_return) in [
+            ("Payée", "paid", false),
+            ("Annulée", "cancelled", true),
+            ("Remboursée", "refunded", true),
+            ("Retourné", "returned", true),
+            ("Livrée", "completed", false),
+            ("En attente", "pending", false),
+        ] {
+            assert_eq!(normalize_status(raw), (canon.into(), is_return), "{raw}");
+        }
     }
 
     /// Persian returns and cancellations are what keeps them out of revenue; spelling variants
