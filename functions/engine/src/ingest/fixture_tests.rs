@@ -285,6 +285,16 @@ fn a_utc_header_outranks_the_configured_zone() {
     .unwrap();
     let (out, _s) = ingest_path(&path, "orders.csv", &opts);
     assert_eq!(times(&batches(&out)), ["2023-11-05T19:30:00+00:00"]);
+    assert_eq!(out.report.parsing.as_ref().unwrap().timezone, "UTC");
+    // A header's other offset is that offset.
+    std::fs::write(
+        &path,
+        "Order ID,Order Date,Order Time (UTC+01:00),Amount\n1,2023-11-05,14:30:00,45.00\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "orders.csv", &opts);
+    assert_eq!(times(&batches(&out)), ["2023-11-05T13:30:00+00:00"]);
+    assert_eq!(out.report.parsing.as_ref().unwrap().timezone, "UTC+01:00");
 }
 
 #[test]
@@ -523,13 +533,13 @@ fn layout_of(out: &IngestOutcome) -> Option<crate::mapping::Layout> {
 fn lightspeed_sale_and_payment_rows_are_not_lines() {
     let (out, _s, _d) = ingest_text(
         "sales.csv",
-        "Date,Receipt Number,Line Type,Customer Code,Quantity,Total,Details,Status,Sku\n\
-         2023-11-05 14:30:00,1001,Sale,C-0042,3,33.00,,CLOSED,\n\
-         2023-11-05 14:30:00,1001,Sale Line,,2,25.00,Mug,,MUG-1\n\
-         2023-11-05 14:30:00,1001,Sale Line,,1,8.00,Tea,,TEA-1\n\
-         2023-11-05 14:30:00,1001,Payment,,,33.00,Credit Card,,\n\
-         2023-11-06 10:00:00,1002,Sale,,1,45.00,,VOIDED,\n\
-         2023-11-06 10:00:00,1002,Sale Line,,1,45.00,Teapot,,POT-1\n",
+        "Date,Receipt Number,Line Type,Customer Code,Quantity,Total,Details,Register,Status,Sku\n\
+         2023-11-05 14:30:00,1001,Sale,C-0042,3,33.00,,Main,CLOSED,\n\
+         2023-11-05 14:30:00,1001,Sale Line,,2,25.00,Mug,,,MUG-1\n\
+         2023-11-05 14:30:00,1001,Sale Line,,1,8.00,Tea,,,TEA-1\n\
+         2023-11-05 14:30:00,1001,Payment,,,33.00,Credit Card,,,\n\
+         2023-11-06 10:00:00,1002,Sale,,1,45.00,,Main,VOIDED,\n\
+         2023-11-06 10:00:00,1002,Sale Line,,1,45.00,Teapot,,,POT-1\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Lightspeed));
     assert_eq!(
@@ -541,6 +551,10 @@ fn lightspeed_sale_and_payment_rows_are_not_lines() {
     assert_eq!(
         strings(&b, "customer_id"),
         [Some("C-0042".to_string()), Some("C-0042".to_string()), None]
+    );
+    assert_eq!(
+        strings(&b, "product_name"),
+        ["Mug", "Tea", "Teapot"].map(|s| Some(s.to_string()))
     );
     assert_eq!(bools(&b, "is_return"), [false, false, true]);
     assert!(
@@ -635,12 +649,42 @@ fn odoo_order_lines_take_their_orders_cells() {
     );
     assert_eq!(bools(&b, "is_return"), [false, false, true, true]);
     assert_eq!(timestamps(&b, "order_ts")[1], timestamps(&b, "order_ts")[0]);
+    // A total below the lines, labelled or after a blank line, is no line of the last order.
+    let (out, _s, _d) = ingest_text(
+        "sale.order.csv",
+        "Order Reference,Order Date,Customer,Order Lines/Product,Order Lines/Quantity,Order Lines/Subtotal\n\
+         S00042,2023-11-05 14:30:00,Ready Mat,Desk,1,45\n\
+         ,,,Lamp,1,90\n\
+         ,,,Total,2,135\n\
+         \n\
+         ,,,,,135\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [45.0, 90.0]);
+    assert_eq!(out.report.rows.rejected, 2);
     // A blank line elsewhere is no order's: a totals row stays out.
     let (out, _s, _d) = ingest_text(
         "orders.csv",
         "Order ID,Date,Customer,Product,Quantity,Price\nB-1,2023-11-05,K1,Mug,2,12.5\n,,,Summe,2,\n",
     );
     assert_eq!(out.report.rows.written, 1);
+}
+
+/// A bare "$" names no country: beside a currency column saying CAD, the amount is Canadian. A
+/// value that names its dollar, or a column naming no dollar, leaves the value's.
+#[test]
+fn a_bare_dollar_is_the_currency_columns_dollar() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Date,Amount,Currency\n\
+         1,2023-11-05,$10.00,CAD\n\
+         2,2023-11-05,US$10.00,CAD\n\
+         3,2023-11-05,$10.00,EUR\n\
+         4,2023-11-05,10.00,CAD\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "currency"),
+        ["CAD", "USD", "USD", "CAD"].map(|s| Some(s.to_string()))
+    );
 }
 
 /// Square writes each row's zone beside its naive date and time: the row's zone, not the

@@ -231,9 +231,11 @@ pub struct ColumnMapping {
     /// Per source column: a currency implied by the header itself, e.g. "Price (€)" → Some("EUR"),
     /// "مبلغ (تومان)" → Some("IRT"), "قیمت (ریال)" → Some("IRR"), "Amount USD" → Some("USD").
     pub currency_hints: Vec<Option<&'static str>>,
-    /// Per source column: the header says its times are UTC ("Created date (UTC)", Stripe's;
-    /// "Time UTC", "Order Date GMT"), whatever zone the shop's other exports are in.
-    pub utc_hints: Vec<bool>,
+    /// Per source column: the offset the header says its times are in, whatever zone the shop's
+    /// other exports are in: UTC ("Created date (UTC)", Stripe's; "Time UTC", "Order Date GMT") or
+    /// another ("Order Time (UTC+01:00)", "Date (GMT+3:30)"). See [`header_offset`].
+    #[serde(skip)]
+    pub zone_hints: Vec<Option<chrono::FixedOffset>>,
     /// Fields the mapping file assigns to more than one column present in this file, as
     /// "\"A\" and \"B\" → order_date". Such a file is rejected: which column is meant is a guess.
     pub override_conflicts: Vec<String>,
@@ -246,18 +248,33 @@ pub struct ColumnMapping {
     pub line_type: Option<usize>,
 }
 
-/// Whether a header says its times are UTC: "Created date (UTC)", "Time UTC", "Order Date GMT";
-/// not "(UTC-05:00)", "(GMT+1)", "UTC Offset", "(not UTC)" or "(UTC converted to EST)".
-fn says_utc(header: &str) -> bool {
-    let h = header.to_ascii_lowercase();
+/// The offset a header says its times are in: UTC for "Created date (UTC)", "Time UTC", "Order
+/// Date GMT"; +01:00 for "Order Time (UTC+01:00)", −05:00 for "Date (GMT-5)". None for "UTC
+/// Offset", "(not UTC)", "(UTC converted to EST)" and headers naming no zone.
+pub fn header_offset(header: &str) -> Option<chrono::FixedOffset> {
+    let h = header.to_ascii_lowercase().replace('\u{2212}', "-");
     if h.contains("not ") || h.contains("convert") {
-        return false;
+        return None;
     }
-    ["utc", "gmt"].iter().any(|zone| {
-        h.match_indices(zone).any(|(at, _)| {
+    ["utc", "gmt"].iter().find_map(|zone| {
+        h.match_indices(zone).find_map(|(at, _)| {
             let rest = h[at + zone.len()..].trim_start();
-            !h[..at].ends_with(|c: char| c.is_ascii_alphanumeric())
-                && !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-'))
+            if h[..at].ends_with(|c: char| c.is_ascii_alphanumeric())
+                || rest.starts_with(|c: char| c.is_ascii_alphanumeric())
+            {
+                return None;
+            }
+            if !rest.starts_with(['+', '-']) {
+                return chrono::FixedOffset::east_opt(0);
+            }
+            let offset: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ':'))
+                .collect();
+            match crate::values::date::row_zone(&offset)? {
+                crate::values::date::RowZone::Offset(o) => Some(o),
+                crate::values::date::RowZone::Named(_) => None,
+            }
         })
     })
 }
@@ -408,7 +425,7 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         Layout::Magento
     } else if keys.iter().any(|h| h.starts_with("orderlines")) && has("orderreference") {
         Layout::Odoo
-    } else if has("linetype") && has("receiptnumber") {
+    } else if has("linetype") && has("receiptnumber") && (has("register") || has("paid")) {
         Layout::Lightspeed
     } else {
         Layout::Other
@@ -422,6 +439,10 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
         (Layout::Amazon, "itemprice") => (Field::LineAmount, Kind::Plain),
         (Layout::Ebay, "soldfor") => (Field::UnitPrice, Kind::Plain),
         (Layout::Ebay, "buyerusername") => (Field::CustomerId, Kind::Plain),
+        // The seller's own SKU; "Item Number" is the listing's.
+        (Layout::Ebay, "customlabel") => (Field::ProductId, Kind::Plain),
+        // The product on a sale line (the tender on a payment row).
+        (Layout::Lightspeed, "details") => (Field::ProductName, Kind::Plain),
         // Shipping included: the order's, only read when nothing line-level is.
         (Layout::Ebay, "totalprice") => (Field::LineAmount, Kind::OrderTotal),
         (Layout::Magento, "id") => (Field::OrderId, Kind::Plain),
@@ -744,7 +765,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
-    let utc_hints = headers.iter().map(|h| says_utc(h)).collect();
+    let zone_hints = headers.iter().map(|h| header_offset(h)).collect();
     let implied_event = if dataset == Dataset::Activity {
         implied_event(headers, &columns, over)
     } else {
@@ -754,7 +775,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         columns,
         unmapped,
         currency_hints,
-        utc_hints,
+        zone_hints,
         override_conflicts,
         implied_event,
         layout: if dataset == Dataset::Sales {
@@ -1314,7 +1335,8 @@ mod tests {
     }
 
     #[test]
-    fn headers_that_say_utc() {
+    fn headers_that_name_a_zone() {
+        let offset = |h: i32, m: i32| chrono::FixedOffset::east_opt(h * 3600 + m * 60);
         for h in [
             "Created date (UTC)",
             "Time UTC",
@@ -1322,18 +1344,20 @@ mod tests {
             "utc_time",
             "Date [UTC]",
         ] {
-            assert!(says_utc(h), "{h}");
+            assert_eq!(header_offset(h), offset(0, 0), "{h}");
         }
+        assert_eq!(header_offset("Order Date (UTC-05:00)"), offset(-5, 0));
+        assert_eq!(header_offset("Order Date (UTC+1)"), offset(1, 0));
+        assert_eq!(header_offset("Order Time (UTC+01:00)"), offset(1, 0));
+        assert_eq!(header_offset("Order Date (GMT+3:30)"), offset(3, 30));
         for h in [
-            "Order Date (UTC-05:00)",
-            "Order Date (UTC+1)",
-            "Date (GMT+01:00)",
             "UTC Offset",
             "Date (not UTC)",
             "Date (UTC converted to EST)",
             "Order Date",
+            "Date (UTC+99)",
         ] {
-            assert!(!says_utc(h), "{h}");
+            assert_eq!(header_offset(h), None, "{h}");
         }
     }
 

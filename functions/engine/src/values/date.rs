@@ -208,6 +208,15 @@ impl DateParser {
         self.tz
     }
 
+    /// The zone naive values are read in, as the report names it: the zone's name, or
+    /// "UTC+01:00" for an offset a header gave.
+    pub fn zone_label(&self) -> String {
+        match self.fixed {
+            Some(f) if fixed_offset(self.tz) != Some(f) => format!("UTC{f}"),
+            _ => self.tz.name().to_string(),
+        }
+    }
+
     /// The same conventions with naive values read in the zone a row's own time-zone cell
     /// names.
     pub fn in_zone(&self, zone: RowZone) -> DateParser {
@@ -1185,25 +1194,80 @@ const ZONE_NAMES: &[(&str, Tz)] = &[
     ("تهران", Tz::Asia__Tehran),
     ("ایران", Tz::Asia__Tehran),
     ("وقتتهران", Tz::Asia__Tehran),
+    ("بهوقتتهران", Tz::Asia__Tehran),
+    ("وقتایران", Tz::Asia__Tehran),
+    ("ساعتاستانداردایران", Tz::Asia__Tehran),
+    ("mitteleuropäischezeit", Tz::Europe__Berlin),
     ("utc", Tz::UTC),
     ("gmt", Tz::UTC),
+    ("coordinateduniversaltime", Tz::UTC),
+    // Windows zone ids (Dynamics, SQL Server, .NET exports).
+    ("easternstandardtime", Tz::America__New_York),
+    ("centralstandardtime", Tz::America__Chicago),
+    ("mountainstandardtime", Tz::America__Denver),
+    ("usmountainstandardtime", Tz::America__Phoenix),
+    ("pacificstandardtime", Tz::America__Los_Angeles),
+    ("alaskanstandardtime", Tz::America__Anchorage),
+    ("hawaiianstandardtime", Tz::Pacific__Honolulu),
+    ("atlanticstandardtime", Tz::America__Halifax),
+    ("saeasternstandardtime", Tz::America__Cayenne),
+    ("esouthamericastandardtime", Tz::America__Sao_Paulo),
+    ("sapacificstandardtime", Tz::America__Bogota),
+    ("argentinastandardtime", Tz::America__Argentina__Buenos_Aires),
+    ("centralstandardtimemexico", Tz::America__Mexico_City),
+    ("gmtstandardtime", Tz::Europe__London),
+    ("greenwichstandardtime", Tz::Atlantic__Reykjavik),
+    ("weuropestandardtime", Tz::Europe__Berlin),
+    ("centraleuropestandardtime", Tz::Europe__Budapest),
+    ("centraleuropeanstandardtime", Tz::Europe__Warsaw),
+    ("romancestandardtime", Tz::Europe__Paris),
+    ("gtbstandardtime", Tz::Europe__Bucharest),
+    ("flestandardtime", Tz::Europe__Kyiv),
+    ("eeuropestandardtime", Tz::Europe__Chisinau),
+    ("turkeystandardtime", Tz::Europe__Istanbul),
+    ("russianstandardtime", Tz::Europe__Moscow),
+    ("israelstandardtime", Tz::Asia__Jerusalem),
+    ("egyptstandardtime", Tz::Africa__Cairo),
+    ("southafricastandardtime", Tz::Africa__Johannesburg),
+    ("arabstandardtime", Tz::Asia__Riyadh),
+    ("arabicstandardtime", Tz::Asia__Baghdad),
+    ("arabianstandardtime", Tz::Asia__Dubai),
+    ("iranstandardtime", Tz::Asia__Tehran),
+    ("afghanistanstandardtime", Tz::Asia__Kabul),
+    ("pakistanstandardtime", Tz::Asia__Karachi),
+    ("indiastandardtime", Tz::Asia__Kolkata),
+    ("bangladeshstandardtime", Tz::Asia__Dhaka),
+    ("seasiastandardtime", Tz::Asia__Bangkok),
+    ("chinastandardtime", Tz::Asia__Shanghai),
+    ("singaporestandardtime", Tz::Asia__Singapore),
+    ("tokyostandardtime", Tz::Asia__Tokyo),
+    ("koreastandardtime", Tz::Asia__Seoul),
+    ("auseasternstandardtime", Tz::Australia__Sydney),
+    ("newzealandstandardtime", Tz::Pacific__Auckland),
 ];
 
 /// A zone a row's own time-zone cell names.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RowZone {
     Named(Tz),
-    /// An offset ("-05:00", "UTC+3:30") or an abbreviation of one ("EST", "IRST").
+    /// An offset ("-05:00", "UTC+3:30") or an abbreviation of one ("EST", "CEST").
     Offset(FixedOffset),
 }
 
-/// What a row's time-zone cell says: a zone's name (see [`zone_named`]), else an offset
-/// (`-05:00`, `+0330`, `UTC-5`, `GMT+3:30`) or one-offset abbreviation (`EST`, `IRST`).
+/// What a row's time-zone cell says: a zone's name (see [`zone_named`]); else a Windows display
+/// name's offset ("(UTC+01:00) …" when none of its cities is known); else an offset (`-05:00`,
+/// `+0330`, `UTC-5`, `GMT+3:30`, `UTC −03:00`) or one-offset abbreviation (`EST`, `CEST`, `MEZ`).
 pub fn row_zone(raw: &str) -> Option<RowZone> {
     if let Some(tz) = zone_named(raw) {
         return Some(RowZone::Named(tz));
     }
-    let lower = trim_value(raw).to_ascii_lowercase();
+    let raw = trim_value(raw);
+    let offset = match raw.strip_prefix('(').and_then(|r| r.split_once(')')) {
+        Some((inside, _)) => inside,
+        None => raw,
+    };
+    // A Unicode minus or dash, as typeset lists write it.
+    let lower = offset.replace(['\u{2212}', '\u{2013}'], "-").to_ascii_lowercase();
     if let Some(&(_, seconds)) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| *name == lower) {
         return FixedOffset::east_opt(seconds).map(RowZone::Offset);
     }
@@ -1229,9 +1293,10 @@ pub fn row_zone(raw: &str) -> Option<RowZone> {
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).map(RowZone::Offset)
 }
 
-/// The zone a per-row time-zone cell names: an IANA name ("America/New_York"), a city that is
-/// one's last part ("London", "Buenos Aires"), or a system's own name of it (see
-/// [`ZONE_NAMES`]). A leading "(GMT-05:00) " is dropped. `None` for anything else.
+/// The zone a per-row time-zone cell names: an IANA name in any case ("America/New_York"), a
+/// city that is one's last part ("London", "Buenos Aires"), a Windows zone id ("Eastern Standard
+/// Time") or a system's own name of it (see [`ZONE_NAMES`]). Of a display name such as
+/// "(UTC+01:00) Amsterdam, Berlin, Bern" the first city known. `None` for anything else.
 pub fn zone_named(raw: &str) -> Option<Tz> {
     let raw = trim_value(raw);
     // Windows and Rails lists prefix the offset: "(GMT-05:00) Eastern Time (US & Canada)".
@@ -1239,8 +1304,22 @@ pub fn zone_named(raw: &str) -> Option<Tz> {
         Some((inside, rest)) if inside.starts_with("GMT") || inside.starts_with("UTC") => rest.trim(),
         _ => raw,
     };
+    one_zone(name).or_else(|| {
+        name.contains(',')
+            .then(|| name.split(',').find_map(|city| one_zone(city.trim())))
+            .flatten()
+    })
+}
+
+fn one_zone(name: &str) -> Option<Tz> {
     if let Ok(tz) = name.parse::<Tz>() {
         return Some(tz);
+    }
+    if name.contains('/') {
+        return chrono_tz::TZ_VARIANTS
+            .iter()
+            .copied()
+            .find(|tz| tz.name().eq_ignore_ascii_case(name));
     }
     let key: String = name
         .chars()
@@ -1281,6 +1360,8 @@ const ZONE_ABBREVIATIONS: &[(&str, i32)] = &[
     ("akst", -9 * 3600),
     ("akdt", -8 * 3600),
     ("hst", -10 * 3600),
+    ("mez", 3600),
+    ("mesz", 2 * 3600),
     ("wet", 0),
     ("west", 3600),
     ("cet", 3600),
@@ -1564,6 +1645,24 @@ mod tests {
         assert_eq!(row_zone("CEST"), offset(2, 0));
         assert_eq!(row_zone("IRST"), Some(RowZone::Named(Asia::Tehran)));
         assert_eq!(row_zone("Tehran"), Some(RowZone::Named(Asia::Tehran)));
+        for (raw, tz) in [
+            ("Eastern Standard Time", America::New_York),
+            ("Iran Standard Time", Asia::Tehran),
+            (
+                "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+                Europe::Amsterdam,
+            ),
+            ("(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", Asia::Kolkata),
+            ("(UTC) Coordinated Universal Time", chrono_tz::UTC),
+            ("Europe/berlin", Europe::Berlin),
+            ("Mitteleuropäische Zeit", Europe::Berlin),
+            ("ساعت استاندارد ایران", Asia::Tehran),
+        ] {
+            assert_eq!(row_zone(raw), Some(RowZone::Named(tz)), "{raw}");
+        }
+        assert_eq!(row_zone("MEZ"), offset(1, 0));
+        assert_eq!(row_zone("UTC \u{2212}03:00"), offset(-3, 0));
+        assert_eq!(row_zone("(UTC+04:00) Nowhere, Elsewhere"), offset(4, 0));
         for raw in ["+25:00", "-05:75", "GMT+xx", "5", "Local"] {
             assert_eq!(row_zone(raw), None, "{raw}");
         }

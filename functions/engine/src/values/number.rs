@@ -61,6 +61,14 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("HK$", "HKD"),
     ("CA$", "CAD"),
     ("AU$", "AUD"),
+    // eBay writes a foreign price with a space: "US $29.99", "AU $45.00", "C $45.00".
+    ("US $", "USD"),
+    ("AU $", "AUD"),
+    ("CA $", "CAD"),
+    ("NZ $", "NZD"),
+    ("HK $", "HKD"),
+    ("C $", "CAD"),
+    ("A $", "AUD"),
     ("MX$", "MXN"),
     ("C$", "CAD"),
     ("A$", "AUD"),
@@ -391,6 +399,11 @@ impl NumberParser {
 /// of some other word ("12 ساعت" is twelve hours, not twelve "ت"). A ZWNJ separates words.
 fn is_letter(c: Option<char>) -> bool {
     c.is_some_and(|c| c.is_alphabetic() || c == '\u{0640}')
+}
+
+/// Whether `code` is a currency written with a bare "$".
+pub fn is_dollar(code: &str) -> bool {
+    matches!(code, "USD" | "CAD" | "AUD" | "NZD" | "HKD" | "SGD" | "MXN")
 }
 
 /// An ISO code beside its currency's symbol ("CAD $45", "$45.00 CAD", "USD $1,234.50",
@@ -994,6 +1007,10 @@ mod tests {
             ("$45.00 CAD", 45.0, "CAD"),
             ("USD $1,234.50", 1234.5, "USD"),
             ("EUR €5", 5.0, "EUR"),
+            ("US $29.99", 29.99, "USD"),
+            ("AU $45.00", 45.0, "AUD"),
+            ("C $45.00", 45.0, "CAD"),
+            ("CA $45.00", 45.0, "CAD"),
         ] {
             assert_eq!(cur(DOT, s), (v, Some(code)), "{s}");
         }

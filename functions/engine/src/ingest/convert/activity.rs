@@ -494,7 +494,6 @@ pub struct ActivityConverter {
     event_cache: HashMap<String, &'static str>,
     dates: DateParser,
     source_key: String,
-    tz_name: String,
     contact: StringBuilder,
     email: StringBuilder,
     event: StringBuilder,
@@ -527,7 +526,6 @@ impl ActivityConverter {
             dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
             cols,
             source_key: cfg.source_key.clone(),
-            tz_name: cfg.timezone.name().to_string(),
             contact: StringBuilder::new(),
             email: StringBuilder::new(),
             event: StringBuilder::new(),
@@ -669,7 +667,7 @@ impl Converter for ActivityConverter {
         ParseSettings {
             date_format: self.dates.describe(),
             decimal_mark: None,
-            timezone: self.tz_name.clone(),
+            timezone: self.dates.zone_label(),
         }
     }
 }

@@ -18,6 +18,7 @@ use super::rows::Row;
 use crate::error::Result;
 use crate::mapping::ColumnMapping;
 use crate::schema::{Dataset, Field};
+use crate::values::date::RowZone;
 use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
 
 pub use activity::normalize_event_type;
@@ -230,18 +231,18 @@ pub(crate) fn date_parser(
         .unwrap_or(DateOrder::Auto),
         order => order,
     };
-    // A header that says UTC ("Created date (UTC)", or the separate "Order Time (UTC)") outranks
-    // the shop's zone.
-    let tz = if col
+    // A header that names an offset ("Created date (UTC)", the separate "Order Time (UTC+01:00)")
+    // outranks the shop's zone.
+    let header = col
         .into_iter()
         .chain(m.column_of(Field::OrderTime))
-        .any(|c| m.utc_hints.get(c) == Some(&true))
-    {
-        chrono_tz::UTC
-    } else {
-        cfg.timezone
-    };
-    DateParser::infer(samples_of(samples, col), order, tz)
+        .find_map(|c| m.zone_hints.get(c).copied().flatten());
+    let parser = DateParser::infer(samples_of(samples, col), order, cfg.timezone);
+    match header {
+        Some(o) if o.local_minus_utc() == 0 => parser.in_zone(RowZone::Named(chrono_tz::UTC)),
+        Some(o) => parser.in_zone(RowZone::Offset(o)),
+        None => parser,
+    }
 }
 
 pub(crate) fn number_parser(

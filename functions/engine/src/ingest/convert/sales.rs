@@ -113,7 +113,6 @@ pub struct SalesConverter {
     source_key: String,
     /// Source lines of sheets (or the whole file) named as returns, see [`names_returns`].
     returns_lines: Vec<std::ops::RangeInclusive<u64>>,
-    tz_name: String,
     b: Builders,
     months: Vec<i32>,
     stats: ConvertStats,
@@ -136,6 +135,8 @@ pub struct SalesConverter {
 struct OrderCarry {
     /// Empty before the first row with an order id.
     id: String,
+    /// The source line of the order's latest row.
+    line: u64,
     ts: Option<DateTime<Utc>>,
     /// Reused across orders: one copy per order, not one allocation.
     customer: String,
@@ -144,10 +145,28 @@ struct OrderCarry {
     currency: Option<CurrencyUnit>,
 }
 
+/// `a == b` for the short texts compared on every row (an order id, a date): two overlapping
+/// word loads instead of a `memcmp` call, which costs more than the comparison itself.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let u64_at = |s: &[u8], i: usize| s[i..i + 8].try_into().map(u64::from_ne_bytes).ok();
+    let u32_at = |s: &[u8], i: usize| s[i..i + 4].try_into().map(u32::from_ne_bytes).ok();
+    match n {
+        8..=16 => u64_at(a, 0) == u64_at(b, 0) && u64_at(a, n - 8) == u64_at(b, n - 8),
+        4..=7 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),
+        _ => a == b,
+    }
+}
+
 impl OrderCarry {
     /// Makes `id` the current order, forgetting the previous one's cells if it is another.
     fn enter(&mut self, id: &str) {
-        if self.id != id {
+        if !same_text(&self.id, id) {
             self.id.clear();
             self.id.push_str(id);
             self.ts = None;
@@ -230,7 +249,6 @@ impl SalesConverter {
             file_currency,
             source_key: cfg.source_key.clone(),
             returns_lines: cfg.returns_lines.clone(),
-            tz_name: cfg.timezone.name().to_string(),
             months: Vec::new(),
             stats: ConvertStats {
                 returns: Some(0),
@@ -558,7 +576,11 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "retourne" => "returned",
         "paid" | "bezahlt" | "پرداختشده" | "payée" | "payé" | "payee" | "paye" => "paid",
         // Part of the order went back, not this line: which part the export does not say.
-        "partiallyrefunded" => "partially_refunded",
+        "partiallyrefunded"
+        | "rembourséepartiellement"
+        | "partiellementremboursée"
+        | "teilweiseerstattet"
+        | "teilerstattet" => "partially_refunded",
         "completed"
         | "complete"
         | "fulfilled"
@@ -589,6 +611,27 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "enattente"
         | "encours" => "pending",
         _ => return None,
+    })
+}
+
+/// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product.
+fn is_total_label(s: &str) -> bool {
+    Key::new(s).is_some_and(|k| {
+        matches!(
+            k.as_str(),
+            "total"
+                | "totals"
+                | "total:"
+                | "grandtotal"
+                | "subtotal"
+                | "sum"
+                | "summe"
+                | "gesamt"
+                | "gesamtsumme"
+                | "جمع"
+                | "جمعکل"
+                | "مجموع"
+        )
     })
 }
 
@@ -675,16 +718,20 @@ impl Converter for SalesConverter {
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
         let mut order_id = id_value(cell(rec, c.order_id));
-        // Odoo leaves the order's cells blank on its further lines.
+        // Odoo leaves the order's cells blank on its further lines, which follow it directly and
+        // name a product; a total someone added below, or after a blank line, is no line.
         let continued = order_id.is_none()
             && self.layout == Layout::Odoo
             && date_raw.trim().is_empty()
-            && self.order.ts.is_some();
+            && self.order.ts.is_some()
+            && line == self.order.line + 1
+            && text(rec, c.product_name).is_some_and(|p| !is_total_label(p));
         if continued {
             order_id = Some(Cow::Owned(self.order.id.clone()));
         }
         if let Some(o) = order_id.as_deref() {
             self.order.enter(o);
+            self.order.line = line;
         }
         let zoned = match c.time_zone {
             Some(_) => self.row_zone(rec)?,
@@ -696,7 +743,7 @@ impl Converter for SalesConverter {
         let ts = match c.time {
             _ if continued => Ok(self.order.ts),
             Some(_) => dates.parse_parts(date_raw, cell(rec, c.time)),
-            None if zoned.is_none() && !date_raw.is_empty() && date_raw == self.last_date.0 => {
+            None if zoned.is_none() && !date_raw.is_empty() && same_text(date_raw, &self.last_date.0) => {
                 Ok(Some(self.last_date.1))
             }
             None => {
@@ -786,12 +833,24 @@ impl Converter for SalesConverter {
             code: Cow::Borrowed(""),
             scale: 1,
         });
-        let currency: Option<Cow<'static, str>> =
-            match amount.and_then(|a| a.currency).or(price.and_then(|p| p.currency)) {
-                Some(code) => Some(Cow::Borrowed(code)),
-                None if column_unit.code.is_empty() => None,
-                None => Some(column_unit.code.clone()),
-            };
+        let value_currency = match amount.and_then(|a| a.currency).or(price.and_then(|p| p.currency)) {
+            // A bare "$" names no country: beside a currency column saying CAD, it is Canadian.
+            Some("USD")
+                if column_unit.code != "USD"
+                    && crate::values::number::is_dollar(&column_unit.code)
+                    && [c.line_amount, c.unit_price]
+                        .iter()
+                        .all(|&col| !cell(rec, col).chars().any(char::is_alphabetic)) =>
+            {
+                None
+            }
+            v => v,
+        };
+        let currency: Option<Cow<'static, str>> = match value_currency {
+            Some(code) => Some(Cow::Borrowed(code)),
+            None if column_unit.code.is_empty() => None,
+            None => Some(column_unit.code.clone()),
+        };
         if let (Some(cur), Some(_)) = (&currency, order_id.as_deref()) {
             // The unit size travels with the currency only when the row's amounts were in it.
             let scale = if *cur == column_unit.code {
@@ -914,7 +973,7 @@ impl Converter for SalesConverter {
         ParseSettings {
             date_format: self.dates.describe(),
             decimal_mark: Some(self.money.decimal),
-            timezone: self.tz_name.clone(),
+            timezone: self.dates.zone_label(),
         }
     }
 }
@@ -981,6 +1040,33 @@ mod tests {
             "",
         ] {
             assert!(!names_returns(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn same_text_is_equality() {
+        let texts: Vec<String> = (0..24)
+            .flat_map(|n| {
+                let base: String = "0123456789abcdefghijklmn"[..n].to_string();
+                let mut last = base.clone();
+                if n > 0 {
+                    last.replace_range(n - 1.., "x");
+                }
+                let mut first = base.clone();
+                if n > 0 {
+                    first.replace_range(..1, "x");
+                }
+                let mut mid = base.clone();
+                if n > 2 {
+                    mid.replace_range(n / 2..n / 2 + 1, "x");
+                }
+                [base, first, mid, last]
+            })
+            .collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
+            }
         }
     }
 
