@@ -66,6 +66,7 @@ impl Dataset {
                 City,
                 Channel,
                 Status,
+                DocumentType,
             ],
             Dataset::Customers => &[
                 CustomerId,
@@ -118,6 +119,9 @@ pub enum Field {
     City,
     Channel,
     Status,
+    /// What a row is in a ledger or account history ("Invoice", "Credit Memo", "Payment"): see
+    /// `ingest::convert::sales::document_kind`.
+    DocumentType,
     // customers
     BirthDate,
     Age,
@@ -153,6 +157,7 @@ impl Field {
             City => "city",
             Channel => "channel",
             Status => "status",
+            DocumentType => "document_type",
             BirthDate => "birth_date",
             Age => "age",
             Gender => "gender",
@@ -171,7 +176,7 @@ impl Field {
     }
 }
 
-pub const ALL_FIELDS: [Field; 27] = {
+pub const ALL_FIELDS: [Field; 28] = {
     use Field::*;
     [
         OrderId,
@@ -191,6 +196,7 @@ pub const ALL_FIELDS: [Field; 27] = {
         City,
         Channel,
         Status,
+        DocumentType,
         BirthDate,
         Age,
         Gender,

@@ -669,6 +669,100 @@ fn odoo_order_lines_take_their_orders_cells() {
     assert_eq!(out.report.rows.written, 1);
 }
 
+/// PayPal's activity download lists every movement of the account: payments received are sales
+/// (placed by their TimeZone), a refund is a return of the buyer it went to, withdrawals and
+/// currency conversions are no sales.
+#[test]
+fn paypal_activity_is_read_by_type() {
+    let (out, _s, _d) = ingest_text(
+        "Download.CSV",
+        "\"Date\",\"Time\",\"TimeZone\",\"Name\",\"Type\",\"Status\",\"Currency\",\"Gross\",\"Fee\",\"Net\",\"From Email Address\",\"To Email Address\",\"Transaction ID\",\"Item Title\",\"Invoice Number\",\"Quantity\",\"Balance\",\"Balance Impact\"\n\
+         \"11/05/2023\",\"11:30:00\",\"PST\",\"Sara Klein\",\"Express Checkout Payment\",\"Completed\",\"USD\",\"1,234.56\",\"-36.10\",\"1,198.46\",\"sara@example.com\",\"shop@teashop.com\",\"8AB1\",\"Sofa\",\"INV-1001\",\"1\",\"1,198.46\",\"Credit\"\n\
+         \"11/06/2023\",\"08:00:00\",\"PST\",\"Joe Bloggs\",\"Website Payment\",\"Completed\",\"USD\",\"45.00\",\"-1.61\",\"43.39\",\"joe@example.com\",\"shop@teashop.com\",\"9CD1\",\"Teapot\",\"INV-1002\",\"1\",\"1,241.85\",\"Credit\"\n\
+         \"11/08/2023\",\"09:00:00\",\"PST\",\"Joe Bloggs\",\"Payment Refund\",\"Completed\",\"USD\",\"-45.00\",\"1.31\",\"-43.69\",\"shop@teashop.com\",\"joe@example.com\",\"1EF1\",\"Teapot\",\"INV-1002\",\"1\",\"1,198.16\",\"Debit\"\n\
+         \"11/09/2023\",\"10:00:00\",\"PST\",\"\",\"General Withdrawal\",\"Completed\",\"USD\",\"-1,000.00\",\"0.00\",\"-1,000.00\",\"shop@teashop.com\",\"\",\"2GH1\",\"\",\"\",\"\",\"198.16\",\"Debit\"\n\
+         \"11/10/2023\",\"10:00:00\",\"PST\",\"PayPal\",\"General Currency Conversion\",\"Completed\",\"USD\",\"-10.00\",\"0.00\",\"-10.00\",\"shop@teashop.com\",\"\",\"3IJ1\",\"\",\"\",\"\",\"188.16\",\"Debit\"\n\
+         \"11/11/2023\",\"10:00:00\",\"PST\",\"Mass Pay\",\"Mass Pay Payment\",\"Completed\",\"USD\",\"-20.00\",\"0.00\",\"-20.00\",\"shop@teashop.com\",\"x@y.com\",\"4KL1\",\"\",\"\",\"\",\"168.16\",\"Debit\"\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::PayPal));
+    assert_eq!(rejected_by_reason(&out), [("not_a_sale", 3)]);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [1234.56, 45.0, -45.0]);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        ["sara@example.com", "joe@example.com", "joe@example.com"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(bools(&b, "is_return"), [false, false, true]);
+    assert_eq!(timestamps(&b, "order_ts")[0], "2023-11-05T19:30:00+00:00");
+    let unmapped = &out.report.mapping.as_ref().unwrap().unmapped;
+    assert!(
+        !unmapped.contains(&"To Email Address".to_string()),
+        "{unmapped:?}"
+    );
+}
+
+/// A ledger (Dynamics' customer ledger entries, QuickBooks' transaction list) mixes invoices
+/// with credit memos and payments: a payment pays an invoice and is no sale; a credit memo is a
+/// return, whatever its sign.
+#[test]
+fn a_ledgers_payments_are_no_sales_and_credit_memos_returns() {
+    let (out, _s, _d) = ingest_text(
+        "ledger.csv",
+        "Posting Date,Document Type,Document No.,Customer No.,Amount\n\
+         2023-11-05,Invoice,103001,10000,1500\n\
+         2023-11-10,Payment,2593,10000,-1500\n\
+         2023-11-12,Credit Memo,104001,10000,200\n\
+         2023-11-13,Sales Receipt,103002,20000,80\n\
+         2023-11-14,Prepayment Invoice,103003,20000,50\n",
+    );
+    assert_eq!(rejected_by_reason(&out), [("not_a_sale", 1)]);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [1500.0, -200.0, 80.0, 50.0]);
+    assert_eq!(bools(&b, "is_return"), [false, true, false, false]);
+    assert_eq!(out.report.stats.as_ref().unwrap().listed_returns, None);
+}
+
+/// QuickBooks' "Sales by Customer Detail" names each customer on a row of its own above their
+/// lines and totals them below: the lines are that customer's, the group rows no sales.
+#[test]
+fn quickbooks_groups_name_the_customer() {
+    let (out, _s, _d) = ingest_text(
+        "Sales by Customer Detail.csv",
+        "Sales by Customer Detail\n\
+         Craig's Design and Landscaping Services\n\
+         \n\
+         ,Date,Transaction Type,Num,Product/Service,Qty,Sales Price,Amount,Balance\n\
+         Amy's Bird Sanctuary,,,,,,,,\n\
+         ,11/05/2023,Invoice,1021,Mug,2,12.50,25.00,25.00\n\
+         ,11/05/2023,Invoice,1021,Tea,1,8.00,8.00,33.00\n\
+         Total for Amy's Bird Sanctuary,,,,,3,,$33.00,\n\
+         Bill's Windsurf Shop,,,,,,,,\n\
+         ,11/12/2023,Sales Receipt,1022,Teapot,1,45.00,45.00,45.00\n\
+         ,11/20/2023,Credit Memo,1023,Teapot,-1,45.00,-45.00,0.00\n\
+         Total for Bill's Windsurf Shop,,,,,0,,$0.00,\n\
+         TOTAL,,,,,3,,$33.00,\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::QuickBooks));
+    assert_eq!(rejected_by_reason(&out), [("group_row", 5)]);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [
+            "Amy's Bird Sanctuary",
+            "Amy's Bird Sanctuary",
+            "Bill's Windsurf Shop",
+            "Bill's Windsurf Shop"
+        ]
+        .map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["1021", "1021", "1022", "1023"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(floats(&b, "line_amount"), [25.0, 8.0, 45.0, -45.0]);
+    assert_eq!(bools(&b, "is_return"), [false, false, false, true]);
+}
+
 /// A bare "$" names no country: beside a currency column saying CAD, the amount is Canadian. A
 /// value that names its dollar, or a column naming no dollar, leaves the value's.
 #[test]

@@ -59,7 +59,8 @@ pub struct MappingReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implied_event_type: Option<crate::mapping::ImpliedEvent>,
     /// Sales: the platform whose layout the header shows and whose rows and values are read its
-    /// own way (`shopify`, `amazon`, `ebay`, `magento`, `odoo`, `lightspeed`).
+    /// own way (`shopify`, `amazon`, `ebay`, `magento`, `odoo`, `lightspeed`, `paypal`,
+    /// `quickbooks`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layout: Option<crate::mapping::Layout>,
 }

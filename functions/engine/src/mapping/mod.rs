@@ -244,8 +244,50 @@ pub struct ColumnMapping {
     pub implied_event: Option<ImpliedEvent>,
     /// Sales: the platform layout the header shows, for the rows and values it reads its own way.
     pub layout: Layout,
-    /// Sales, [`Layout::Lightspeed`]: the column saying what kind of row each is.
+    /// Sales: columns the layout reads beyond the canonical fields.
+    pub layout_columns: LayoutColumns,
+}
+
+/// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct LayoutColumns {
+    /// [`Layout::Lightspeed`]'s "Line Type": what kind of row each is.
     pub line_type: Option<usize>,
+    /// [`Layout::PayPal`]'s "To Email Address": the buyer a refund went to (the shop sent it).
+    pub refund_email: Option<usize>,
+    /// [`Layout::PayPal`]'s "Balance Impact": Credit, Debit or Memo.
+    pub balance_impact: Option<usize>,
+    /// [`Layout::QuickBooks`]' first column, when the report groups by customer (it has no
+    /// customer column of its own).
+    pub group: Option<usize>,
+}
+
+impl LayoutColumns {
+    fn find(layout: Layout, headers: &[String], columns: &[Option<Field>]) -> LayoutColumns {
+        let at = |key: &str| headers.iter().position(|h| normalize_header(h) == key);
+        match layout {
+            Layout::Lightspeed => LayoutColumns {
+                line_type: at("linetype"),
+                ..LayoutColumns::default()
+            },
+            Layout::PayPal => LayoutColumns {
+                refund_email: at("toemailaddress"),
+                balance_impact: at("balanceimpact"),
+                ..LayoutColumns::default()
+            },
+            Layout::QuickBooks => LayoutColumns {
+                group: (!columns.contains(&Some(Field::CustomerId))
+                    && !columns.contains(&Some(Field::Email)))
+                .then_some(0),
+                ..LayoutColumns::default()
+            },
+            _ => LayoutColumns::default(),
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        [self.line_type, self.refund_email, self.balance_impact, self.group].contains(&Some(i))
+    }
 }
 
 /// The offset a header says its times are in: UTC for "Created date (UTC)", "Time UTC", "Order
@@ -407,6 +449,16 @@ pub enum Layout {
     /// (customer, status, total) is followed by its "Sale Line" rows (products) and "Payment"
     /// rows (tenders). Only the sale lines are lines.
     Lightspeed,
+    /// PayPal's activity download ("Gross", "Fee", "Net", "Balance"): every movement of the
+    /// account. Payments received are sales, refunds and reversals returns (to the "To Email
+    /// Address"), withdrawals, conversions, holds and fees no sales.
+    #[serde(rename = "paypal")]
+    PayPal,
+    /// QuickBooks' detail reports ("Sales by Customer Detail": a blank first header, "Transaction
+    /// Type", "Num"): the first column holds group rows, the customer's name above its lines and
+    /// "Total for …" below them; "Num" is the invoice number.
+    #[serde(rename = "quickbooks")]
+    QuickBooks,
 }
 
 fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
@@ -427,6 +479,10 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         Layout::Odoo
     } else if has("linetype") && has("receiptnumber") && (has("register") || has("paid")) {
         Layout::Lightspeed
+    } else if has("gross") && has("fee") && has("net") && has("balance") && has("type") {
+        Layout::PayPal
+    } else if keys.first().is_some_and(String::is_empty) && has("transactiontype") && has("num") {
+        Layout::QuickBooks
     } else {
         Layout::Other
     }
@@ -443,6 +499,11 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
         (Layout::Ebay, "customlabel") => (Field::ProductId, Kind::Plain),
         // The product on a sale line (the tender on a payment row).
         (Layout::Lightspeed, "details") => (Field::ProductName, Kind::Plain),
+        (Layout::PayPal, "type") => (Field::DocumentType, Kind::Plain),
+        (Layout::PayPal, "gross") => (Field::LineAmount, Kind::Plain),
+        (Layout::PayPal, "fromemailaddress") => (Field::Email, Kind::Plain),
+        (Layout::QuickBooks, "num") => (Field::OrderId, Kind::Plain),
+        (Layout::QuickBooks, "productservice") => (Field::ProductName, Kind::Plain),
         // Shipping included: the order's, only read when nothing line-level is.
         (Layout::Ebay, "totalprice") => (Field::LineAmount, Kind::OrderTotal),
         (Layout::Magento, "id") => (Field::OrderId, Kind::Plain),
@@ -754,14 +815,16 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
 
     // The cells of a row that is not a header at all are data: not repeated in the report.
     let recognised = columns.iter().any(Option::is_some) || header_row_recognised(headers);
-    let line_type = (dataset == Dataset::Sales && layout == Layout::Lightspeed)
-        .then(|| headers.iter().position(|h| normalize_header(h) == "linetype"))
-        .flatten();
+    let layout_columns = if dataset == Dataset::Sales {
+        LayoutColumns::find(layout, headers, &columns)
+    } else {
+        LayoutColumns::default()
+    };
     let unmapped = headers
         .iter()
         .zip(&columns)
         .enumerate()
-        .filter(|(i, (_, f))| recognised && f.is_none() && Some(*i) != line_type)
+        .filter(|(i, (_, f))| recognised && f.is_none() && !layout_columns.contains(*i))
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
@@ -783,7 +846,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         } else {
             Layout::Other
         },
-        line_type,
+        layout_columns,
     }
 }
 
@@ -1537,7 +1600,7 @@ mod tests {
         let e = [
             ("Customer Code", Some(CustomerId)),
             ("Customer Name", None),
-            ("Document Type", None),
+            ("Document Type", Some(DocumentType)),
             ("Document No.", Some(OrderId)),
             ("Posting Date", Some(OrderDate)),
             ("Item No.", Some(ProductId)),

@@ -277,6 +277,17 @@ pub(super) const GROUPS: &[Group] = &[
             "وضعیت فاکتور", "Statut de la commande", "Statut",
         ],
     ),
+    // Ledgers and account histories mix invoices with credit memos and payments. A bare "Type"
+    // is too often the product's.
+    only(
+        Dataset::Sales,
+        DocumentType,
+        &[
+            "Document Type", "Doc Type", "Transaction Type", "Voucher Type", "Belegart",
+            "Belegtyp", "Dokumentart", "Type de document", "Type de pièce", "نوع سند", "نوع فاکتور",
+            "نوع تراکنش",
+        ],
+    ),
     // ---------------------------------------------------------------------------------------------
     // Customers
     g(

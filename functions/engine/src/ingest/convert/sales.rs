@@ -30,6 +30,7 @@ struct Cols {
     city: Option<usize>,
     channel: Option<usize>,
     status: Option<usize>,
+    document_type: Option<usize>,
 }
 
 struct Builders {
@@ -52,11 +53,13 @@ struct Builders {
 }
 
 impl Builders {
-    fn new(c: &Cols) -> Self {
+    /// `customer`: the layout names customers other than by a customer column (QuickBooks'
+    /// groups).
+    fn new(c: &Cols, customer: bool) -> Self {
         let text = |col: Option<usize>| TextColumn::new(col.is_some());
         Builders {
             order_id: text(c.order_id),
-            customer_id: TextColumn::new(c.customer_id.is_some() || c.email.is_some()),
+            customer_id: TextColumn::new(customer || c.customer_id.is_some() || c.email.is_some()),
             order_ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
             product_id: text(c.product_id),
             product_name: text(c.product_name),
@@ -120,11 +123,12 @@ pub struct SalesConverter {
     /// The last date cell parsed and its instant.
     last_date: (String, DateTime<Utc>),
     layout: Layout,
-    /// [`Layout::Lightspeed`]: the "Line Type" column.
-    line_type: Option<usize>,
+    extra: crate::mapping::LayoutColumns,
     order: OrderCarry,
     /// The time-zone cells seen, with the date parser of each: a handful per file.
     zones: Vec<(String, DateParser)>,
+    /// [`Layout::QuickBooks`]: the customer whose group the rows are in.
+    group: Option<String>,
 }
 
 /// What the current order's earlier rows said, for its later rows that leave it blank. Shopify
@@ -209,6 +213,7 @@ impl SalesConverter {
             city: col(m, Field::City),
             channel: col(m, Field::Channel),
             status: col(m, Field::Status),
+            document_type: col(m, Field::DocumentType),
         };
         let header_currency = [cols.unit_price, cols.line_amount]
             .into_iter()
@@ -236,7 +241,7 @@ impl SalesConverter {
             .first()
             .filter(|first| named.iter().all(|c| c == *first))
             .cloned();
-        let b = Builders::new(&cols);
+        let b = Builders::new(&cols, m.layout_columns.group.is_some());
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -258,9 +263,10 @@ impl SalesConverter {
             schema: sales_schema(),
             last_date: (String::new(), DateTime::<Utc>::MIN_UTC),
             layout: m.layout,
-            line_type: m.line_type,
+            extra: m.layout_columns,
             order: OrderCarry::default(),
             zones: Vec::new(),
+            group: None,
         }
     }
 
@@ -303,11 +309,18 @@ impl SalesConverter {
     fn not_a_line(&self, rec: &Row<'_>) -> Option<&'static str> {
         let c = &self.cols;
         match self.layout {
-            Layout::Lightspeed => match Key::new(cell(rec, self.line_type))?.as_str() {
+            Layout::Lightspeed => match Key::new(cell(rec, self.extra.line_type))?.as_str() {
                 "sale" => Some("order_summary"),
                 "payment" => Some("payment_row"),
                 _ => None,
             },
+            // A group's heading (the customer) or its "Total for …" row: nothing else filled.
+            Layout::QuickBooks => {
+                let label = text(rec, Some(0))?;
+                (rec.len() > 1 && (1..rec.len()).all(|i| text(rec, Some(i)).is_none())
+                    || is_total_label(label.split_whitespace().next().unwrap_or_default()))
+                .then_some("group_row")
+            }
             Layout::Ebay => (!cell(rec, c.order_id).trim().is_empty()
                 && cell(rec, c.product_id).trim().is_empty()
                 && cell(rec, c.unit_price).trim().is_empty())
@@ -345,8 +358,15 @@ impl SalesConverter {
         normalize_status(raw)
     }
 
-    /// Keeps an order's cells from its summary row for the lines that follow it.
+    /// Keeps an order's cells from its summary row for the lines that follow it, or a group's
+    /// customer from its heading.
     fn carry_summary(&mut self, rec: &Row<'_>) {
+        if self.extra.group.is_some() {
+            let label = text(rec, self.extra.group).unwrap_or_default();
+            let total = is_total_label(label.split_whitespace().next().unwrap_or_default());
+            self.group = (!total).then(|| label.to_string());
+            return;
+        }
         let c = &self.cols;
         let Some(order_id) = id_value(cell(rec, c.order_id)) else {
             return;
@@ -575,6 +595,9 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "retournee"
         | "retourne" => "returned",
         "paid" | "bezahlt" | "پرداختشده" | "payée" | "payé" | "payee" | "paye" => "paid",
+        // A denied payment never happened; a reversed one went back (PayPal).
+        "denied" => "cancelled",
+        "reversed" => "refunded",
         // Part of the order went back, not this line: which part the export does not say.
         "partiallyrefunded"
         | "rembourséepartiellement"
@@ -612,6 +635,87 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "encours" => "pending",
         _ => return None,
     })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocKind {
+    Sale,
+    /// A credit memo, credit note or refund: goods or money went back.
+    Return,
+    /// A payment received, a journal entry, a transfer: no sale, and counting it one would
+    /// count the invoice it pays twice.
+    NotASale,
+}
+
+/// What a row's document or transaction type says it is. Returns: credit memos and notes
+/// ("A/R Credit Memo", "Gutschrift", "Avoir", «برگشت از فروش»), refunds, reversals,
+/// chargebacks. No sales: payments ("Payment", "Customer Payment", «دریافت»; not a "Prepayment
+/// Invoice"), receipts of money ("Receipt"; QuickBooks' "Sales Receipt" is a sale), deposits,
+/// journal entries, transfers, withdrawals, reminders, estimates. Anything else is a sale.
+/// PayPal lists every movement of the account: only payments received (Balance Impact not Debit
+/// or Memo) are sales there.
+pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str) -> DocKind {
+    let Some(key) = Key::new(raw) else {
+        return DocKind::Sale;
+    };
+    let k = key.as_str();
+    let has = |w: &str| k.contains(w);
+    if [
+        "refund",
+        "reversal",
+        "chargeback",
+        "return",
+        "gutschrift",
+        "avoir",
+        "storno",
+        "برگشت",
+        "مرجوع",
+    ]
+    .iter()
+    .any(|w| has(w))
+        || (has("credit") && (has("memo") || has("note")))
+    {
+        return DocKind::Return;
+    }
+    if layout == Layout::PayPal {
+        let impact = Key::new(balance_impact);
+        let paid_out = impact.is_some_and(|i| matches!(i.as_str(), "debit" | "memo"));
+        return if has("payment") && !paid_out {
+            DocKind::Sale
+        } else {
+            DocKind::NotASale
+        };
+    }
+    let not_a_sale = (has("payment") && !has("invoice"))
+        || [
+            "journal",
+            "transfer",
+            "withdrawal",
+            "deposit",
+            "reminder",
+            "estimate",
+            "zahlung",
+            "mahnung",
+        ]
+        .iter()
+        .any(|w| has(w))
+        || matches!(
+            k,
+            "receipt"
+                | "cashreceipt"
+                | "financechargememo"
+                | "paiement"
+                | "règlement"
+                | "reglement"
+                | "دریافت"
+                | "دریافتوجه"
+                | "پرداخت"
+        );
+    if not_a_sale {
+        DocKind::NotASale
+    } else {
+        DocKind::Sale
+    }
 }
 
 /// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product.
@@ -713,7 +817,14 @@ impl Converter for SalesConverter {
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         if let Some(reason) = self.not_a_line(rec) {
             self.carry_summary(rec);
-            return Err(RowReject::at(reason, self.line_type.or(self.cols.order_id)));
+            return Err(RowReject::at(reason, self.extra.line_type.or(self.cols.order_id)));
+        }
+        let document = match text(rec, self.cols.document_type) {
+            None => DocKind::Sale,
+            Some(t) => document_kind(self.layout, t, cell(rec, self.extra.balance_impact)),
+        };
+        if document == DocKind::NotASale {
+            return Err(RowReject::at("not_a_sale", self.cols.document_type));
         }
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
@@ -806,9 +917,10 @@ impl Converter for SalesConverter {
             }
             (None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
         };
-        // A row of a sheet or file named as returns went back, whatever its sign.
-        // A cancelled return never happened: left positive, its status keeps it out of the sums.
-        let negated = listed_return
+        // A row of a sheet or file named as returns, or a credit memo, went back, whatever its
+        // sign. A cancelled return never happened: left positive, its status keeps it out of the
+        // sums.
+        let negated = (listed_return || document == DocKind::Return)
             && quantity > 0.0
             && text(rec, c.status).is_none_or(|t| normalize_status(t).0 != "cancelled");
         let quantity = if negated { -quantity } else { quantity };
@@ -886,6 +998,11 @@ impl Converter for SalesConverter {
         // all guests. (A customers or activity export lists people, so 0 stays one there.)
         let customer = match id_value(cell(rec, c.customer_id)) {
             Some(id) if id == "0" => email_value(cell(rec, c.email)),
+            // PayPal's refund goes from the shop to the buyer.
+            None if document == DocKind::Return && self.extra.refund_email.is_some() => {
+                email_value(cell(rec, self.extra.refund_email))
+            }
+            None if self.group.is_some() => self.group.as_deref().map(Cow::Borrowed),
             _ => customer_key(rec, c.customer_id, c.email),
         };
         // An order's later lines without a buyer are the buyer's of its earlier ones.
@@ -921,7 +1038,7 @@ impl Converter for SalesConverter {
         if is_return {
             *self.stats.returns.get_or_insert(0) += 1;
         }
-        if negated {
+        if negated && listed_return {
             *self.stats.listed_returns.get_or_insert(0) += 1;
         }
         if customer.is_none() {
