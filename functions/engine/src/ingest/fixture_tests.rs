@@ -763,6 +763,62 @@ fn quickbooks_groups_name_the_customer() {
     assert_eq!(bools(&b, "is_return"), [false, false, false, true]);
 }
 
+/// Toast's "Net Price" is the line's after its discount, and "Void?" True a voided item.
+#[test]
+fn toast_items_net_of_discount_and_voids() {
+    let (out, _s, _d) = ingest_text(
+        "ItemSelectionDetails.csv",
+        "Location,Order Id,Order #,Order Date,Item Selection Id,Menu Item,Gross Price,Discount,Net Price,Qty,Void?\n\
+         Downtown,400000012345,17,11/5/23 7:30 PM,4001,Burger,30.00,0.00,30.00,2,False\n\
+         Downtown,400000012345,17,11/5/23 7:30 PM,4002,Fries,5.00,1.00,4.00,1,False\n\
+         Downtown,400000012345,17,11/5/23 7:30 PM,4003,Steak,42.00,0.00,42.00,1,True\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Toast));
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [30.0, 4.0, 42.0]);
+    assert_eq!(bools(&b, "is_return"), [false, false, true]);
+    assert_eq!(strings(&b, "status")[2].as_deref(), Some("cancelled"));
+    assert_eq!(timestamps(&b, "order_ts")[0], "2023-11-05T19:30:00+00:00");
+}
+
+/// Shopify's bulk operation output lists an order object, then its line items naming it by
+/// `__parentId`: the lines are the order's (number, time, buyer, status, currency).
+#[test]
+fn shopify_bulk_line_items_take_their_order() {
+    let (out, _s, _d) = ingest_text(
+        "bulk-orders.jsonl",
+        "{\"id\": \"gid://shopify/Order/1\", \"name\": \"#1001\", \"createdAt\": \"2023-11-05T19:30:00Z\", \"email\": \"sara@example.com\", \"displayFinancialStatus\": \"REFUNDED\", \"currencyCode\": \"CAD\"}\n\
+         {\"id\": \"gid://shopify/LineItem/1\", \"sku\": \"MUG-1\", \"title\": \"Mug\", \"quantity\": 2, \"originalUnitPrice\": \"12.50\", \"__parentId\": \"gid://shopify/Order/1\"}\n\
+         {\"id\": \"gid://shopify/Order/2\", \"name\": \"#1002\", \"createdAt\": \"2023-11-06T10:00:00Z\", \"email\": \"joe@example.com\", \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"USD\"}\n\
+         {\"id\": \"gid://shopify/LineItem/2\", \"sku\": \"TEA-1\", \"title\": \"Tea\", \"quantity\": 1, \"originalUnitPrice\": \"8.00\", \"__parentId\": \"gid://shopify/Order/2\"}\n\
+         {\"id\": \"gid://shopify/LineItem/3\", \"sku\": \"POT-1\", \"title\": \"Pot\", \"quantity\": 1, \"originalUnitPrice\": \"45.00\", \"__parentId\": \"gid://shopify/Order/2\"}\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::ShopifyBulk));
+    assert_eq!(rejected_by_reason(&out), [("order_summary", 2)]);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["#1001", "#1002", "#1002"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        ["sara@example.com", "joe@example.com", "joe@example.com"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "currency"),
+        ["CAD", "USD", "USD"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(bools(&b, "is_return"), [true, false, false]);
+    assert_eq!(
+        timestamps(&b, "order_ts"),
+        [
+            "2023-11-05T19:30:00+00:00",
+            "2023-11-06T10:00:00+00:00",
+            "2023-11-06T10:00:00+00:00"
+        ]
+    );
+}
+
 /// A bare "$" names no country: beside a currency column saying CAD, the amount is Canadian. A
 /// value that names its dollar, or a column naming no dollar, leaves the value's.
 #[test]

@@ -260,6 +260,11 @@ pub struct LayoutColumns {
     /// [`Layout::QuickBooks`]' first column, when the report groups by customer (it has no
     /// customer column of its own).
     pub group: Option<usize>,
+    /// [`Layout::Toast`]'s "Void?".
+    pub void: Option<usize>,
+    /// [`Layout::ShopifyBulk`]'s `id` and `__parentId`.
+    pub object_id: Option<usize>,
+    pub parent_id: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -275,6 +280,15 @@ impl LayoutColumns {
                 balance_impact: at("balanceimpact"),
                 ..LayoutColumns::default()
             },
+            Layout::Toast => LayoutColumns {
+                void: at("void"),
+                ..LayoutColumns::default()
+            },
+            Layout::ShopifyBulk => LayoutColumns {
+                object_id: at("id"),
+                parent_id: at("parentid"),
+                ..LayoutColumns::default()
+            },
             Layout::QuickBooks => LayoutColumns {
                 group: (!columns.contains(&Some(Field::CustomerId))
                     && !columns.contains(&Some(Field::Email)))
@@ -286,7 +300,16 @@ impl LayoutColumns {
     }
 
     fn contains(&self, i: usize) -> bool {
-        [self.line_type, self.refund_email, self.balance_impact, self.group].contains(&Some(i))
+        [
+            self.line_type,
+            self.refund_email,
+            self.balance_impact,
+            self.group,
+            self.void,
+            self.object_id,
+            self.parent_id,
+        ]
+        .contains(&Some(i))
     }
 }
 
@@ -459,6 +482,23 @@ pub enum Layout {
     /// "Total for …" below them; "Num" is the invoice number.
     #[serde(rename = "quickbooks")]
     QuickBooks,
+    /// Toast's item selection details ("Item Selection Id", "Menu Item"): "Net Price" is the
+    /// line's, after its discount; "Void?" True is a voided item.
+    Toast,
+    /// Shopify's bulk operation output (JSON Lines with `__parentId`): an order object is
+    /// followed by its line item objects, which name the order only by its `id`.
+    ShopifyBulk,
+}
+
+impl Layout {
+    /// How `a/b/yy` dates read when the column gives no evidence: month first for platforms that
+    /// write US dates whatever the shop's country (Toast, QuickBooks, PayPal's US download).
+    pub fn date_order(self) -> crate::values::DateOrder {
+        match self {
+            Layout::Toast | Layout::QuickBooks | Layout::PayPal => crate::values::DateOrder::MonthFirst,
+            _ => crate::values::DateOrder::Auto,
+        }
+    }
 }
 
 fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
@@ -467,7 +507,9 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         .map(|h| normalize_header(h.as_ref()))
         .collect();
     let has = |k: &str| keys.iter().any(|h| h == k);
-    if keys.iter().any(|h| h.starts_with("lineitem")) {
+    if has("parentid") && has("id") {
+        Layout::ShopifyBulk
+    } else if keys.iter().any(|h| h.starts_with("lineitem")) {
         Layout::Shopify
     } else if has("amazonorderid") {
         Layout::Amazon
@@ -483,6 +525,8 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         Layout::PayPal
     } else if keys.first().is_some_and(String::is_empty) && has("transactiontype") && has("num") {
         Layout::QuickBooks
+    } else if has("itemselectionid") && has("menuitem") {
+        Layout::Toast
     } else {
         Layout::Other
     }
@@ -504,6 +548,12 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
         (Layout::PayPal, "fromemailaddress") => (Field::Email, Kind::Plain),
         (Layout::QuickBooks, "num") => (Field::OrderId, Kind::Plain),
         (Layout::QuickBooks, "productservice") => (Field::ProductName, Kind::Plain),
+        (Layout::Toast, "netprice") => (Field::LineAmount, Kind::Plain),
+        (Layout::Toast, "menuitem") => (Field::ProductName, Kind::Plain),
+        (Layout::ShopifyBulk, "name") => (Field::OrderId, Kind::Plain),
+        (Layout::ShopifyBulk, "title") => (Field::ProductName, Kind::Plain),
+        (Layout::ShopifyBulk, "originalunitprice" | "discountedunitprice") => (Field::UnitPrice, Kind::Plain),
+        (Layout::ShopifyBulk, "displayfinancialstatus") => (Field::Status, Kind::Plain),
         // Shipping included: the order's, only read when nothing line-level is.
         (Layout::Ebay, "totalprice") => (Field::LineAmount, Kind::OrderTotal),
         (Layout::Magento, "id") => (Field::OrderId, Kind::Plain),

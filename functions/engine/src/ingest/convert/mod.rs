@@ -228,7 +228,7 @@ pub(crate) fn date_parser(
             chrono::Utc::now().date_naive(),
             earliest,
         )
-        .unwrap_or(DateOrder::Auto),
+        .unwrap_or(m.layout.date_order()),
         order => order,
     };
     // A header that names an offset ("Created date (UTC)", the separate "Order Time (UTC+01:00)")

@@ -53,9 +53,10 @@ struct Builders {
 }
 
 impl Builders {
-    /// `customer`: the layout names customers other than by a customer column (QuickBooks'
-    /// groups).
-    fn new(c: &Cols, customer: bool) -> Self {
+    /// `extra`: columns by which the layout names customers (QuickBooks' groups) or statuses
+    /// (Toast's "Void?") other than by a customer or status column.
+    fn new(c: &Cols, extra: &crate::mapping::LayoutColumns) -> Self {
+        let customer = extra.group.is_some();
         let text = |col: Option<usize>| TextColumn::new(col.is_some());
         Builders {
             order_id: text(c.order_id),
@@ -72,7 +73,7 @@ impl Builders {
             country: text(c.country),
             city: text(c.city),
             channel: text(c.channel),
-            status: text(c.status),
+            status: TextColumn::new(c.status.is_some() || extra.void.is_some()),
             is_return: BooleanBuilder::new(),
             source_line: Int64Builder::new(),
         }
@@ -129,6 +130,9 @@ pub struct SalesConverter {
     zones: Vec<(String, DateParser)>,
     /// [`Layout::QuickBooks`]: the customer whose group the rows are in.
     group: Option<String>,
+    /// [`Layout::ShopifyBulk`]: the `id` of the current order object, which its line items
+    /// name as their `__parentId`.
+    parent: String,
 }
 
 /// What the current order's earlier rows said, for its later rows that leave it blank. Shopify
@@ -241,7 +245,7 @@ impl SalesConverter {
             .first()
             .filter(|first| named.iter().all(|c| c == *first))
             .cloned();
-        let b = Builders::new(&cols, m.layout_columns.group.is_some());
+        let b = Builders::new(&cols, &m.layout_columns);
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -267,6 +271,7 @@ impl SalesConverter {
             order: OrderCarry::default(),
             zones: Vec::new(),
             group: None,
+            parent: String::new(),
         }
     }
 
@@ -321,6 +326,11 @@ impl SalesConverter {
                     || is_total_label(label.split_whitespace().next().unwrap_or_default()))
                 .then_some("group_row")
             }
+            // The order object; its line items follow.
+            Layout::ShopifyBulk => cell(rec, self.extra.parent_id)
+                .trim()
+                .is_empty()
+                .then_some("order_summary"),
             Layout::Ebay => (!cell(rec, c.order_id).trim().is_empty()
                 && cell(rec, c.product_id).trim().is_empty()
                 && cell(rec, c.unit_price).trim().is_empty())
@@ -379,6 +389,12 @@ impl SalesConverter {
         }
         if status.is_some() {
             self.order.status = status;
+        }
+        if self.layout == Layout::ShopifyBulk {
+            self.parent.clear();
+            self.parent.push_str(cell(rec, self.extra.object_id).trim());
+            self.order.ts = self.dates.parse(cell(rec, c.date)).ok().flatten();
+            self.order.currency = normalize_currency(cell(rec, c.currency));
         }
     }
 }
@@ -832,11 +848,19 @@ impl Converter for SalesConverter {
         // Odoo leaves the order's cells blank on its further lines, which follow it directly and
         // name a product; a total someone added below, or after a blank line, is no line.
         let continued = order_id.is_none()
-            && self.layout == Layout::Odoo
             && date_raw.trim().is_empty()
             && self.order.ts.is_some()
-            && line == self.order.line + 1
-            && text(rec, c.product_name).is_some_and(|p| !is_total_label(p));
+            && match self.layout {
+                Layout::Odoo => {
+                    line == self.order.line + 1
+                        && text(rec, c.product_name).is_some_and(|p| !is_total_label(p))
+                }
+                // A line item names its order object.
+                Layout::ShopifyBulk => {
+                    !self.parent.is_empty() && same_text(cell(rec, self.extra.parent_id).trim(), &self.parent)
+                }
+                _ => false,
+            };
         if continued {
             order_id = Some(Cow::Owned(self.order.id.clone()));
         }
@@ -982,7 +1006,16 @@ impl Converter for SalesConverter {
                 });
             }
         }
-        let status = match (text(rec, c.status).map(|t| self.status(t)), order_id.is_some()) {
+        // Toast marks a voided item "Void?" True.
+        let voided = self.layout == Layout::Toast
+            && Key::new(cell(rec, self.extra.void))
+                .is_some_and(|k| matches!(k.as_str(), "true" | "yes" | "1"));
+        let own_status = if voided {
+            Some(("cancelled".to_string(), true))
+        } else {
+            text(rec, c.status).map(|t| self.status(t))
+        };
+        let status = match (own_status, order_id.is_some()) {
             (Some(s), true) => {
                 self.order.status = Some(s.clone());
                 Some(s)
