@@ -819,6 +819,29 @@ fn shopify_bulk_line_items_take_their_order() {
     );
 }
 
+/// Sage 50's day book codes its rows: SI an invoice, SC a credit note (a return, written
+/// positive), SR a receipt of money (no sale).
+#[test]
+fn sage_transaction_codes() {
+    let (out, _s, _d) = ingest_text(
+        "Customer Day Book.csv",
+        "No,Type,A/C,Date,Inv Ref,N/C,Details,Net Amnt,Tax Amnt,T/C,Gross Amnt\n\
+         101,SI,SARA001,05/11/2023,INV0021,4000,Mugs x2,20.83,4.17,T1,25.00\n\
+         102,SI,BLOG001,13/11/2023,INV0022,4000,Teapot,37.50,7.50,T1,45.00\n\
+         103,SC,BLOG001,20/11/2023,CRN0004,4000,Teapot returned,37.50,7.50,T1,45.00\n\
+         104,SR,SARA001,21/11/2023,,1200,Payment,25.00,0.00,T9,25.00\n\
+         ,,,,,,Totals:,95.83,19.17,,115.00\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Sage));
+    assert_eq!(rejected_by_reason(&out), [("missing_date", 1), ("not_a_sale", 1)]);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [25.0, 45.0, -45.0]);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        ["SARA001", "BLOG001", "BLOG001"].map(|s| Some(s.to_string()))
+    );
+}
+
 /// A bare "$" names no country: beside a currency column saying CAD, the amount is Canadian. A
 /// value that names its dollar, or a column naming no dollar, leaves the value's.
 #[test]

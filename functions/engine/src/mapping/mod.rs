@@ -488,6 +488,9 @@ pub enum Layout {
     /// Shopify's bulk operation output (JSON Lines with `__parentId`): an order object is
     /// followed by its line item objects, which name the order only by its `id`.
     ShopifyBulk,
+    /// Sage 50's day books and audit trail ("A/C", "N/C", "Inv Ref", "Net Amnt"): "Type" is a
+    /// transaction code (SI invoice, SC credit note, SR/SA receipts and payments on account).
+    Sage,
 }
 
 impl Layout {
@@ -527,6 +530,8 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         Layout::QuickBooks
     } else if has("itemselectionid") && has("menuitem") {
         Layout::Toast
+    } else if has("ac") && has("nc") && (has("invref") || has("netamnt")) {
+        Layout::Sage
     } else {
         Layout::Other
     }
@@ -554,6 +559,12 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
         (Layout::ShopifyBulk, "title") => (Field::ProductName, Kind::Plain),
         (Layout::ShopifyBulk, "originalunitprice" | "discountedunitprice") => (Field::UnitPrice, Kind::Plain),
         (Layout::ShopifyBulk, "displayfinancialstatus") => (Field::Status, Kind::Plain),
+        (Layout::Sage, "ac" | "acref") => (Field::CustomerId, Kind::Plain),
+        (Layout::Sage, "invref" | "ref") => (Field::OrderId, Kind::Plain),
+        (Layout::Sage, "type") => (Field::DocumentType, Kind::Plain),
+        (Layout::Sage, "details") => (Field::ProductName, Kind::Plain),
+        // VAT included, as a shop's own prices are.
+        (Layout::Sage, "grossamnt" | "grossamount") => (Field::LineAmount, Kind::Plain),
         // Shipping included: the order's, only read when nothing line-level is.
         (Layout::Ebay, "totalprice") => (Field::LineAmount, Kind::OrderTotal),
         (Layout::Magento, "id") => (Field::OrderId, Kind::Plain),

@@ -675,6 +675,15 @@ pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str) -> 
         return DocKind::Sale;
     };
     let k = key.as_str();
+    if layout == Layout::Sage {
+        // Sales invoice, credit note; receipts, payments on account, discounts, refunds of
+        // money and write-offs move money only.
+        return match k {
+            "si" => DocKind::Sale,
+            "sc" => DocKind::Return,
+            _ => DocKind::NotASale,
+        };
+    }
     let has = |w: &str| k.contains(w);
     if [
         "refund",
