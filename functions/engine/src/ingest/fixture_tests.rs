@@ -720,6 +720,16 @@ fn a_ledgers_payments_are_no_sales_and_credit_memos_returns() {
     assert_eq!(floats(&b, "line_amount"), [1500.0, -200.0, 80.0, 50.0]);
     assert_eq!(bools(&b, "is_return"), [false, true, false, false]);
     assert_eq!(out.report.stats.as_ref().unwrap().listed_returns, None);
+    // A shop's "Transaction Type" that is a payment method, or a till's "Sale", is no ledger.
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Date,Customer,Qty,Price,Transaction Type\n\
+         A1,2024-03-01,c1,1,10.00,Online Payment\n\
+         A2,2024-03-02,c2,1,10.00,Bank Transfer\n\
+         A3,2024-03-03,c3,1,10.00,Sale\n\
+         A4,2024-03-04,c4,1,10.00,Deposit\n",
+    );
+    assert_eq!(out.report.rows.written, 4);
 }
 
 /// QuickBooks' "Sales by Customer Detail" names each customer on a row of its own above their
@@ -740,10 +750,13 @@ fn quickbooks_groups_name_the_customer() {
          ,11/12/2023,Sales Receipt,1022,Teapot,1,45.00,45.00,45.00\n\
          ,11/20/2023,Credit Memo,1023,Teapot,-1,45.00,-45.00,0.00\n\
          Total for Bill's Windsurf Shop,,,,,0,,$0.00,\n\
-         TOTAL,,,,,3,,$33.00,\n",
+         Total Care Clinic\n\
+         ,11/21/2023,Invoice,1024,Rocks,10,12.00,120.00,120.00\n\
+         Total for Total Care Clinic,,,,,10,,$120.00,\n\
+         TOTAL,,,,,13,,$153.00,\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::QuickBooks));
-    assert_eq!(rejected_by_reason(&out), [("group_row", 5)]);
+    assert_eq!(rejected_by_reason(&out), [("group_row", 7)]);
     let b = batches(&out);
     assert_eq!(
         strings(&b, "customer_id"),
@@ -751,16 +764,31 @@ fn quickbooks_groups_name_the_customer() {
             "Amy's Bird Sanctuary",
             "Amy's Bird Sanctuary",
             "Bill's Windsurf Shop",
-            "Bill's Windsurf Shop"
+            "Bill's Windsurf Shop",
+            "Total Care Clinic"
         ]
         .map(|s| Some(s.to_string()))
     );
     assert_eq!(
         strings(&b, "order_id"),
-        ["1021", "1021", "1022", "1023"].map(|s| Some(s.to_string()))
+        ["1021", "1021", "1022", "1023", "1024"].map(|s| Some(s.to_string()))
     );
-    assert_eq!(floats(&b, "line_amount"), [25.0, 8.0, 45.0, -45.0]);
-    assert_eq!(bools(&b, "is_return"), [false, false, false, true]);
+    assert_eq!(floats(&b, "line_amount"), [25.0, 8.0, 45.0, -45.0, 120.0]);
+    assert_eq!(bools(&b, "is_return"), [false, false, false, true, false]);
+    // Sales by Product/Service Detail groups by product and has a customer column.
+    let (out, _s, _d) = ingest_text(
+        "Sales by Product Detail.csv",
+        ",Date,Transaction Type,Num,Customer,Qty,Sales Price,Amount,Balance\n\
+         Design,,,,,,,,\n\
+         ,01/15/2024,Invoice,1001,Amy's Bird Sanctuary,5,75.00,375.00,375.00\n\
+         Total for Design,,,,,5,,$375.00,\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "product_name"), [Some("Design".to_string())]);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [Some("Amy's Bird Sanctuary".to_string())]
+    );
 }
 
 /// Toast's "Net Price" is the line's after its discount, and "Void?" True a voided item.
@@ -791,30 +819,44 @@ fn shopify_bulk_line_items_take_their_order() {
          {\"id\": \"gid://shopify/LineItem/1\", \"sku\": \"MUG-1\", \"title\": \"Mug\", \"quantity\": 2, \"originalUnitPrice\": \"12.50\", \"__parentId\": \"gid://shopify/Order/1\"}\n\
          {\"id\": \"gid://shopify/Order/2\", \"name\": \"#1002\", \"createdAt\": \"2023-11-06T10:00:00Z\", \"email\": \"joe@example.com\", \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"USD\"}\n\
          {\"id\": \"gid://shopify/LineItem/2\", \"sku\": \"TEA-1\", \"title\": \"Tea\", \"quantity\": 1, \"originalUnitPrice\": \"8.00\", \"__parentId\": \"gid://shopify/Order/2\"}\n\
-         {\"id\": \"gid://shopify/LineItem/3\", \"sku\": \"POT-1\", \"title\": \"Pot\", \"quantity\": 1, \"originalUnitPrice\": \"45.00\", \"__parentId\": \"gid://shopify/Order/2\"}\n",
+         {\"id\": \"gid://shopify/LineItem/3\", \"sku\": \"POT-1\", \"title\": \"Pot\", \"quantity\": 1, \"originalUnitPriceSet\": {\"shopMoney\": {\"amount\": \"45.00\"}}, \"__parentId\": \"gid://shopify/Order/2\"}\n\
+         {\"id\": \"gid://shopify/Order/3\", \"name\": \"#1003\", \"createdAt\": \"2023-11-07T10:00:00Z\", \"customer\": {\"id\": \"gid://shopify/Customer/9\", \"email\": \"cy@example.com\"}, \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"EUR\"}\n\
+         {\"id\": \"gid://shopify/LineItem/4\", \"sku\": \"CUP-1\", \"title\": \"Cup\", \"quantity\": 1, \"originalUnitPrice\": \"5.00\", \"__parentId\": \"gid://shopify/Order/1\"}\n\
+         {\"id\": \"gid://shopify/LineItem/5\", \"sku\": \"CUP-1\", \"title\": \"Cup\", \"quantity\": 1, \"originalUnitPrice\": \"6.00\", \"__parentId\": \"gid://shopify/Order/3\"}\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::ShopifyBulk));
-    assert_eq!(rejected_by_reason(&out), [("order_summary", 2)]);
+    // A line item may come after another order; the nested price and the customer's email are
+    // read where the plain ones are missing, and the email, not the customer's gid, is the key.
+    assert_eq!(rejected_by_reason(&out), [("order_summary", 3)]);
     let b = batches(&out);
+    let texts = |col: &str| {
+        strings(&b, col)
+            .into_iter()
+            .map(Option::unwrap)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(texts("order_id"), ["#1001", "#1002", "#1002", "#1001", "#1003"]);
     assert_eq!(
-        strings(&b, "order_id"),
-        ["#1001", "#1002", "#1002"].map(|s| Some(s.to_string()))
+        texts("customer_id"),
+        [
+            "sara@example.com",
+            "joe@example.com",
+            "joe@example.com",
+            "sara@example.com",
+            "cy@example.com"
+        ]
     );
-    assert_eq!(
-        strings(&b, "customer_id"),
-        ["sara@example.com", "joe@example.com", "joe@example.com"].map(|s| Some(s.to_string()))
-    );
-    assert_eq!(
-        strings(&b, "currency"),
-        ["CAD", "USD", "USD"].map(|s| Some(s.to_string()))
-    );
-    assert_eq!(bools(&b, "is_return"), [true, false, false]);
+    assert_eq!(texts("currency"), ["CAD", "USD", "USD", "CAD", "EUR"]);
+    assert_eq!(floats(&b, "line_amount"), [25.0, 8.0, 45.0, 5.0, 6.0]);
+    assert_eq!(bools(&b, "is_return"), [true, false, false, true, false]);
     assert_eq!(
         timestamps(&b, "order_ts"),
         [
             "2023-11-05T19:30:00+00:00",
             "2023-11-06T10:00:00+00:00",
-            "2023-11-06T10:00:00+00:00"
+            "2023-11-06T10:00:00+00:00",
+            "2023-11-05T19:30:00+00:00",
+            "2023-11-07T10:00:00+00:00"
         ]
     );
 }

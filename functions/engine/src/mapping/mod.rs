@@ -257,14 +257,21 @@ pub struct LayoutColumns {
     pub refund_email: Option<usize>,
     /// [`Layout::PayPal`]'s "Balance Impact": Credit, Debit or Memo.
     pub balance_impact: Option<usize>,
-    /// [`Layout::QuickBooks`]' first column, when the report groups by customer (it has no
-    /// customer column of its own).
+    /// [`Layout::QuickBooks`]' first column, of group headings and totals.
     pub group: Option<usize>,
+    /// What a group heading names: the customer in Sales by Customer Detail (no customer
+    /// column of its own), the product in Sales by Product/Service Detail.
+    pub group_field: Option<Field>,
     /// [`Layout::Toast`]'s "Void?".
     pub void: Option<usize>,
     /// [`Layout::ShopifyBulk`]'s `id` and `__parentId`.
     pub object_id: Option<usize>,
     pub parent_id: Option<usize>,
+    /// [`Layout::ShopifyBulk`]'s `customer.email`, for an order without its own `email`.
+    pub alt_email: Option<usize>,
+    /// [`Layout::ShopifyBulk`]'s other unit price field (`originalUnitPrice` beside
+    /// `originalUnitPriceSet.shopMoney.amount`), for a line without the one read.
+    pub alt_price: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -287,12 +294,24 @@ impl LayoutColumns {
             Layout::ShopifyBulk => LayoutColumns {
                 object_id: at("id"),
                 parent_id: at("parentid"),
+                alt_email: at("customeremail").filter(|&i| columns[i].is_none()),
+                alt_price: [at("originalunitprice"), at("originalunitpricesetshopmoneyamount")]
+                    .into_iter()
+                    .flatten()
+                    .find(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
             Layout::QuickBooks => LayoutColumns {
-                group: (!columns.contains(&Some(Field::CustomerId))
-                    && !columns.contains(&Some(Field::Email)))
-                .then_some(0),
+                group: Some(0),
+                group_field: if !columns.contains(&Some(Field::CustomerId))
+                    && !columns.contains(&Some(Field::Email))
+                {
+                    Some(Field::CustomerId)
+                } else if !columns.contains(&Some(Field::ProductName)) {
+                    Some(Field::ProductName)
+                } else {
+                    None
+                },
                 ..LayoutColumns::default()
             },
             _ => LayoutColumns::default(),
@@ -308,6 +327,8 @@ impl LayoutColumns {
             self.void,
             self.object_id,
             self.parent_id,
+            self.alt_email,
+            self.alt_price,
         ]
         .contains(&Some(i))
     }
@@ -505,12 +526,14 @@ impl Layout {
 }
 
 fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
-    let keys: Vec<String> = headers
+    let raw: Vec<String> = headers
         .into_iter()
-        .map(|h| normalize_header(h.as_ref()))
+        .map(|h| h.as_ref().trim().to_string())
         .collect();
+    let keys: Vec<String> = raw.iter().map(|h| normalize_header(h)).collect();
     let has = |k: &str| keys.iter().any(|h| h == k);
-    if has("parentid") && has("id") {
+    // Exactly Shopify's key: WooCommerce's orders have a "parent_id" too.
+    if raw.iter().any(|h| h == "__parentId") && has("id") {
         Layout::ShopifyBulk
     } else if keys.iter().any(|h| h.starts_with("lineitem")) {
         Layout::Shopify
@@ -557,7 +580,13 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
         (Layout::Toast, "menuitem") => (Field::ProductName, Kind::Plain),
         (Layout::ShopifyBulk, "name") => (Field::OrderId, Kind::Plain),
         (Layout::ShopifyBulk, "title") => (Field::ProductName, Kind::Plain),
-        (Layout::ShopifyBulk, "originalunitprice" | "discountedunitprice") => (Field::UnitPrice, Kind::Plain),
+        (
+            Layout::ShopifyBulk,
+            "originalunitprice"
+            | "discountedunitprice"
+            | "originalunitpricesetshopmoneyamount"
+            | "discountedunitpricesetshopmoneyamount",
+        ) => (Field::UnitPrice, Kind::Plain),
         (Layout::ShopifyBulk, "displayfinancialstatus") => (Field::Status, Kind::Plain),
         (Layout::Sage, "ac" | "acref") => (Field::CustomerId, Kind::Plain),
         (Layout::Sage, "invref" | "ref") => (Field::OrderId, Kind::Plain),
@@ -826,6 +855,15 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     }
 
     let has = |columns: &[Option<Field>], f: Field| columns.contains(&Some(f));
+    // Shopify's bulk output names a customer by a gid only when the order has an account: the
+    // email, as in Shopify's CSV export, keys every buyer alike.
+    if layout == Layout::ShopifyBulk
+        && dataset == Dataset::Sales
+        && has(&columns, Field::Email)
+        && let Some(i) = columns.iter().position(|c| *c == Some(Field::CustomerId))
+    {
+        columns[i] = None;
+    }
     if has(&columns, Field::Email)
         && let Some(i) = columns.iter().position(|c| *c == Some(Field::CustomerId))
         && from_synonym[i] == Some(Kind::NameLike)
@@ -1426,6 +1464,25 @@ mod tests {
                 ("Date", Some(OrderDate)),
                 ("Amount", Some(LineAmount)),
             ],
+        );
+    }
+
+    #[test]
+    fn layouts_are_told_from_the_header() {
+        let of = |h: &[&str]| layout(h.iter().copied());
+        assert_eq!(
+            of(&["id", "name", "createdAt", "__parentId"]),
+            Layout::ShopifyBulk
+        );
+        assert_eq!(of(&["id", "parent_id", "status", "total"]), Layout::Other);
+        assert_eq!(
+            of(&["Date", "Receipt Number", "Line Type", "Register"]),
+            Layout::Lightspeed
+        );
+        assert_eq!(of(&["Receipt Number", "Line Type", "Item"]), Layout::Other);
+        assert_eq!(
+            of(&["", "Date", "Transaction Type", "Num", "Amount"]),
+            Layout::QuickBooks
         );
     }
 

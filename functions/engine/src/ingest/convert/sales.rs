@@ -1,4 +1,5 @@
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -56,14 +57,16 @@ impl Builders {
     /// `extra`: columns by which the layout names customers (QuickBooks' groups) or statuses
     /// (Toast's "Void?") other than by a customer or status column.
     fn new(c: &Cols, extra: &crate::mapping::LayoutColumns) -> Self {
-        let customer = extra.group.is_some();
+        let customer = extra.group_field == Some(Field::CustomerId);
         let text = |col: Option<usize>| TextColumn::new(col.is_some());
         Builders {
             order_id: text(c.order_id),
             customer_id: TextColumn::new(customer || c.customer_id.is_some() || c.email.is_some()),
             order_ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
             product_id: text(c.product_id),
-            product_name: text(c.product_name),
+            product_name: TextColumn::new(
+                c.product_name.is_some() || extra.group_field == Some(Field::ProductName),
+            ),
             category: text(c.category),
             quantity: Float64Builder::new(),
             unit_price: Float64Builder::new(),
@@ -133,6 +136,8 @@ pub struct SalesConverter {
     /// [`Layout::ShopifyBulk`]: the `id` of the current order object, which its line items
     /// name as their `__parentId`.
     parent: String,
+    document_types: DocumentTypes,
+    bulk_orders: HashMap<String, BulkOrder>,
 }
 
 /// What the current order's earlier rows said, for its later rows that leave it blank. Shopify
@@ -246,6 +251,7 @@ impl SalesConverter {
             .filter(|first| named.iter().all(|c| c == *first))
             .cloned();
         let b = Builders::new(&cols, &m.layout_columns);
+        let document_types = DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type));
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -272,6 +278,8 @@ impl SalesConverter {
             zones: Vec::new(),
             group: None,
             parent: String::new(),
+            document_types,
+            bulk_orders: HashMap::new(),
         }
     }
 
@@ -321,10 +329,9 @@ impl SalesConverter {
             },
             // A group's heading (the customer) or its "Total for …" row: nothing else filled.
             Layout::QuickBooks => {
-                let label = text(rec, Some(0))?;
-                (rec.len() > 1 && (1..rec.len()).all(|i| text(rec, Some(i)).is_none())
-                    || is_total_label(label.split_whitespace().next().unwrap_or_default()))
-                .then_some("group_row")
+                let label = text(rec, self.extra.group)?;
+                ((1..rec.len()).all(|i| text(rec, Some(i)).is_none()) || group_total(label))
+                    .then_some("group_row")
             }
             // The order object; its line items follow.
             Layout::ShopifyBulk => cell(rec, self.extra.parent_id)
@@ -373,15 +380,15 @@ impl SalesConverter {
     fn carry_summary(&mut self, rec: &Row<'_>) {
         if self.extra.group.is_some() {
             let label = text(rec, self.extra.group).unwrap_or_default();
-            let total = is_total_label(label.split_whitespace().next().unwrap_or_default());
-            self.group = (!total).then(|| label.to_string());
+            self.group = (self.extra.group_field.is_some() && !group_total(label)).then(|| label.to_string());
             return;
         }
         let c = &self.cols;
         let Some(order_id) = id_value(cell(rec, c.order_id)) else {
             return;
         };
-        let customer = customer_key(rec, c.customer_id, c.email);
+        let customer = customer_key(rec, c.customer_id, c.email)
+            .or_else(|| email_value(cell(rec, self.extra.alt_email)));
         let status = text(rec, c.status).map(|t| self.status(t));
         self.order.enter(&order_id);
         if let Some(customer) = customer {
@@ -395,8 +402,59 @@ impl SalesConverter {
             self.parent.push_str(cell(rec, self.extra.object_id).trim());
             self.order.ts = self.dates.parse(cell(rec, c.date)).ok().flatten();
             self.order.currency = normalize_currency(cell(rec, c.currency));
+            // Shopify does not promise a line item comes right after its order.
+            if self.bulk_orders.len() >= BULK_ORDERS_KEPT {
+                self.bulk_orders.clear();
+            }
+            let order = &self.order;
+            self.bulk_orders.insert(
+                self.parent.clone(),
+                BulkOrder {
+                    id: order.id.clone(),
+                    ts: order.ts,
+                    customer: order.customer().map(str::to_string),
+                    status: order.status.clone(),
+                    currency: order.currency.clone(),
+                },
+            );
         }
     }
+
+    /// [`Layout::ShopifyBulk`]: makes the order object a line item names its current order.
+    fn enter_bulk_parent(&mut self, rec: &Row<'_>) -> bool {
+        let parent = cell(rec, self.extra.parent_id).trim();
+        if parent.is_empty() {
+            return false;
+        }
+        if same_text(parent, &self.parent) {
+            return true;
+        }
+        let Some(o) = self.bulk_orders.get(parent) else {
+            return false;
+        };
+        self.order.enter(&o.id);
+        self.order.ts = o.ts;
+        if let Some(customer) = &o.customer {
+            self.order.keep_customer(customer);
+        }
+        self.order.status = o.status.clone();
+        self.order.currency = o.currency.clone();
+        self.parent.clear();
+        self.parent.push_str(parent);
+        true
+    }
+}
+
+/// How many of a bulk file's latest order objects are kept for line items that come later.
+const BULK_ORDERS_KEPT: usize = 1 << 16;
+
+/// An order object of Shopify's bulk output, for its line items.
+struct BulkOrder {
+    id: String,
+    ts: Option<DateTime<Utc>>,
+    customer: Option<String>,
+    status: Option<(String, bool)>,
+    currency: Option<CurrencyUnit>,
 }
 
 /// Canonical status values; anything else is kept lower-cased as written. Statuses are looked up
@@ -663,84 +721,183 @@ pub(crate) enum DocKind {
     NotASale,
 }
 
-/// What a row's document or transaction type says it is. Returns: credit memos and notes
-/// ("A/R Credit Memo", "Gutschrift", "Avoir", «برگشت از فروش»), refunds, reversals,
-/// chargebacks. No sales: payments ("Payment", "Customer Payment", «دریافت»; not a "Prepayment
-/// Invoice"), receipts of money ("Receipt"; QuickBooks' "Sales Receipt" is a sale), deposits,
-/// journal entries, transfers, withdrawals, reminders, estimates. Anything else is a sale.
-/// PayPal lists every movement of the account: only payments received (Balance Impact not Debit
-/// or Memo) are sales there.
-pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str) -> DocKind {
+/// What a row's document or transaction type says it is, in a column read as one (see
+/// [`DocumentTypes`]). PayPal lists every movement of the account: there only payments received
+/// are sales, and refunds, reversals and chargebacks paid out returns; holds, fees, conversions,
+/// transfers and money refunded to the seller are no sales. Sage codes its rows (SI, SC, ...).
+pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, ledger: bool) -> DocKind {
     let Some(key) = Key::new(raw) else {
         return DocKind::Sale;
     };
     let k = key.as_str();
-    if layout == Layout::Sage {
-        // Sales invoice, credit note; receipts, payments on account, discounts, refunds of
-        // money and write-offs move money only.
-        return match k {
+    let has = |w: &str| k.contains(w);
+    match layout {
+        Layout::Sage => match k {
+            // Sales invoice, credit note; receipts, payments on account, discounts, refunds of
+            // money and write-offs move money only.
             "si" => DocKind::Sale,
             "sc" => DocKind::Return,
             _ => DocKind::NotASale,
-        };
+        },
+        Layout::PayPal => {
+            let impact = Key::new(balance_impact);
+            let impact = impact.as_ref().map_or("", Key::as_str);
+            let money_only = [
+                "hold",
+                "fee",
+                "authori",
+                "conversion",
+                "withdrawal",
+                "transfer",
+                "deposit",
+            ]
+            .iter()
+            .any(|w| has(w));
+            let refund = has("refund") || has("reversal") || has("chargeback");
+            match impact {
+                "memo" => DocKind::NotASale,
+                _ if money_only => DocKind::NotASale,
+                // Money back to the seller: their own purchase refunded, a dispute won.
+                "credit" if refund => DocKind::NotASale,
+                _ if refund => DocKind::Return,
+                "debit" => DocKind::NotASale,
+                _ if has("payment") => DocKind::Sale,
+                _ => DocKind::NotASale,
+            }
+        }
+        // In a ledger a refund pays out a credit memo already counted, as a payment pays an
+        // invoice.
+        _ if ledger && k == "refund" => DocKind::NotASale,
+        _ => document_word(k).unwrap_or(DocKind::Sale),
     }
+}
+
+/// What a document type says by its own words (a vocabulary key), or None when it names no kind
+/// of document (a payment method such as "Credit Card", a product type). Returns: credit memos
+/// and notes, refunds, reversals, chargebacks, returns ("A/R Credit Memo", "Delayed Credit",
+/// "Gutschrift", "Retoure", "Storno", "Avoir", "Note de crédit", «برگشت از فروش»). No sales:
+/// payments (not a "Prepayment Invoice" or "Anzahlungsrechnung"), receipts of money ("Receipt";
+/// QuickBooks' "Sales Receipt" is a sale), deposits, journal entries, transfers, withdrawals,
+/// reminders, quotes and estimates ("Angebot", "Devis", "Proforma", «پیش فاکتور»), «دریافت»,
+/// «پرداخت», «سند حسابداری». Sales: invoices, sales receipts, orders («فاکتور فروش»).
+fn document_word(k: &str) -> Option<DocKind> {
     let has = |w: &str| k.contains(w);
-    if [
+    let any = |words: &[&str]| words.iter().any(|w| k.contains(w));
+    if any(&[
         "refund",
         "reversal",
         "chargeback",
         "return",
+        "retour",
+        "rücksend",
         "gutschrift",
         "avoir",
-        "storno",
+        "storn",
+        "rembours",
+        "delayedcredit",
         "برگشت",
         "مرجوع",
-    ]
-    .iter()
-    .any(|w| has(w))
-        || (has("credit") && (has("memo") || has("note")))
+    ]) || ((has("credit") || has("crédit")) && (has("memo") || has("note")))
     {
-        return DocKind::Return;
+        return Some(DocKind::Return);
     }
-    if layout == Layout::PayPal {
-        let impact = Key::new(balance_impact);
-        let paid_out = impact.is_some_and(|i| matches!(i.as_str(), "debit" | "memo"));
-        return if has("payment") && !paid_out {
-            DocKind::Sale
-        } else {
-            DocKind::NotASale
-        };
-    }
-    let not_a_sale = (has("payment") && !has("invoice"))
-        || [
+    let invoice = any(&["invoice", "rechnung", "facture"]);
+    if (any(&["payment", "zahlung", "paiement"]) && !invoice)
+        || any(&[
             "journal",
             "transfer",
+            "virement",
             "withdrawal",
             "deposit",
             "reminder",
-            "estimate",
-            "zahlung",
+            "relance",
             "mahnung",
-        ]
-        .iter()
-        .any(|w| has(w))
+            "estimate",
+            "quot",
+            "angebot",
+            "devis",
+            "proforma",
+            "پیشفاکتور",
+            "دریافت",
+            "پرداخت",
+            "حسابداری",
+        ])
         || matches!(
             k,
-            "receipt"
-                | "cashreceipt"
-                | "financechargememo"
-                | "paiement"
-                | "règlement"
-                | "reglement"
-                | "دریافت"
-                | "دریافتوجه"
-                | "پرداخت"
-        );
-    if not_a_sale {
-        DocKind::NotASale
-    } else {
-        DocKind::Sale
+            "receipt" | "cashreceipt" | "financechargememo" | "règlement" | "reglement"
+        )
+    {
+        return Some(DocKind::NotASale);
     }
+    (invoice
+        || any(&[
+            "salesreceipt",
+            "sale",
+            "order",
+            "bestellung",
+            "commande",
+            "فاکتور",
+            "فروش",
+            "سفارش",
+        ]))
+    .then_some(DocKind::Sale)
+}
+
+/// How a file's document-type column is read: only when it holds accounting documents — some
+/// value names an invoice, a sales receipt or a credit memo or note — since shops also head a
+/// payment method ("Online Payment", "Bank Transfer"), a till's "Sale"/"Refund" or a product
+/// type so. A ledger (some value is a payment
+/// received) reads a bare "Refund" as money paid out.
+#[derive(Debug, Clone, Copy, Default)]
+struct DocumentTypes {
+    read: bool,
+    ledger: bool,
+}
+
+impl DocumentTypes {
+    fn infer<'a>(layout: Layout, values: impl Iterator<Item = &'a str>) -> DocumentTypes {
+        let mut types = DocumentTypes {
+            read: matches!(layout, Layout::PayPal | Layout::Sage),
+            ledger: false,
+        };
+        for v in values {
+            let Some(key) = Key::new(v) else { continue };
+            let k = key.as_str();
+            // Only an accounting document says the column lists them: "Sale", "Refund" or
+            // "Payment" alone are as often a point-of-sale's words, or a payment method.
+            let document = [
+                "invoice",
+                "rechnung",
+                "facture",
+                "فاکتور",
+                "salesreceipt",
+                "gutschrift",
+                "avoir",
+                "برگشتازفروش",
+            ]
+            .iter()
+            .any(|w| k.contains(w))
+                || ((k.contains("credit") || k.contains("crédit"))
+                    && (k.contains("memo") || k.contains("note")));
+            match document_word(k) {
+                Some(DocKind::Sale | DocKind::Return) if document => types.read = true,
+                Some(DocKind::NotASale) => {
+                    types.ledger |= ["payment", "zahlung", "paiement", "receipt", "دریافت"]
+                        .iter()
+                        .any(|w| key.as_str().contains(w));
+                }
+                _ => {}
+            }
+        }
+        types
+    }
+}
+
+/// A QuickBooks group's closing row: "Total for Amy's Bird Sanctuary", or the report's "TOTAL"
+/// (a customer called "Total Care Clinic" is a heading).
+fn group_total(label: &str) -> bool {
+    let label = label.trim().to_lowercase();
+    label == "total" || label.starts_with("total for ")
 }
 
 /// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product.
@@ -845,12 +1002,18 @@ impl Converter for SalesConverter {
             return Err(RowReject::at(reason, self.extra.line_type.or(self.cols.order_id)));
         }
         let document = match text(rec, self.cols.document_type) {
-            None => DocKind::Sale,
-            Some(t) => document_kind(self.layout, t, cell(rec, self.extra.balance_impact)),
+            Some(t) if self.document_types.read => document_kind(
+                self.layout,
+                t,
+                cell(rec, self.extra.balance_impact),
+                self.document_types.ledger,
+            ),
+            _ => DocKind::Sale,
         };
         if document == DocKind::NotASale {
             return Err(RowReject::at("not_a_sale", self.cols.document_type));
         }
+        let bulk_line = self.layout == Layout::ShopifyBulk && self.enter_bulk_parent(rec);
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
         let mut order_id = id_value(cell(rec, c.order_id));
@@ -865,9 +1028,7 @@ impl Converter for SalesConverter {
                         && text(rec, c.product_name).is_some_and(|p| !is_total_label(p))
                 }
                 // A line item names its order object.
-                Layout::ShopifyBulk => {
-                    !self.parent.is_empty() && same_text(cell(rec, self.extra.parent_id).trim(), &self.parent)
-                }
+                Layout::ShopifyBulk => bulk_line,
                 _ => false,
             };
         if continued {
@@ -933,9 +1094,12 @@ impl Converter for SalesConverter {
             },
             ..n
         };
-        let price = self
-            .money(rec, c.unit_price, iranian)?
-            .map(|p| scaled(p, self.price_scale));
+        let price = match self.money(rec, c.unit_price, iranian)? {
+            // Shopify's bulk output gives a line's price in one of two fields.
+            None if self.extra.alt_price.is_some() => self.money(rec, self.extra.alt_price, iranian)?,
+            p => p,
+        }
+        .map(|p| scaled(p, self.price_scale));
         let amount = self
             .money(rec, c.line_amount, iranian)?
             .map(|a| scaled(a, self.amount_scale));
@@ -1044,7 +1208,9 @@ impl Converter for SalesConverter {
             None if document == DocKind::Return && self.extra.refund_email.is_some() => {
                 email_value(cell(rec, self.extra.refund_email))
             }
-            None if self.group.is_some() => self.group.as_deref().map(Cow::Borrowed),
+            None if self.extra.group_field == Some(Field::CustomerId) => {
+                self.group.as_deref().map(Cow::Borrowed)
+            }
             _ => customer_key(rec, c.customer_id, c.email),
         };
         // An order's later lines without a buyer are the buyer's of its earlier ones.
@@ -1063,7 +1229,11 @@ impl Converter for SalesConverter {
         b.customer_id.append(customer.as_deref());
         b.order_ts.append_value(ts.timestamp_micros());
         b.product_id.append(id_value(cell(rec, c.product_id)).as_deref());
-        b.product_name.append(text(rec, c.product_name));
+        let product_name = match text(rec, c.product_name) {
+            None if self.extra.group_field == Some(Field::ProductName) => self.group.as_deref(),
+            name => name,
+        };
+        b.product_name.append(product_name);
         b.category.append(text(rec, c.category));
         b.quantity.append_value(quantity);
         b.unit_price.append_option(price.map(|p| p.value));
@@ -1200,6 +1370,75 @@ mod tests {
         ] {
             assert!(!names_returns(name), "{name}");
         }
+    }
+
+    #[test]
+    fn document_types() {
+        let kind = |raw: &str| document_kind(Layout::Other, raw, "", false);
+        for raw in [
+            "Invoice",
+            "A/R Invoice",
+            "Sales Receipt",
+            "Prepayment Invoice",
+            "Anzahlungsrechnung",
+            "فاکتور فروش",
+            "Order",
+        ] {
+            assert_eq!(kind(raw), DocKind::Sale, "{raw}");
+        }
+        for raw in [
+            "Credit Memo",
+            "A/R Credit Memo",
+            "Delayed Credit",
+            "Gutschrift",
+            "Retoure",
+            "Stornierung",
+            "Avoir",
+            "Note de crédit",
+            "Remboursement",
+            "برگشت از فروش",
+            "Refund",
+        ] {
+            assert_eq!(kind(raw), DocKind::Return, "{raw}");
+        }
+        for raw in [
+            "Payment",
+            "Customer Payment",
+            "Receipt",
+            "Deposit",
+            "Journal Entry",
+            "Transfer",
+            "Virement",
+            "Reminder",
+            "Relance",
+            "Quote",
+            "Sales Quotation",
+            "Angebot",
+            "Devis",
+            "Proforma Invoice",
+            "پیش فاکتور",
+            "Zahlung",
+            "دریافت چک",
+            "سند حسابداری",
+        ] {
+            assert_eq!(kind(raw), DocKind::NotASale, "{raw}");
+        }
+        // In a ledger a refund pays out a credit memo.
+        assert_eq!(
+            document_kind(Layout::Other, "Refund", "", true),
+            DocKind::NotASale
+        );
+        // PayPal: money back to the seller, holds and fees are no sales.
+        let paypal = |raw: &str, impact: &str| document_kind(Layout::PayPal, raw, impact, false);
+        assert_eq!(paypal("Express Checkout Payment", "Credit"), DocKind::Sale);
+        assert_eq!(paypal("Payment Refund", "Debit"), DocKind::Return);
+        assert_eq!(paypal("Payment Refund", "Credit"), DocKind::NotASale);
+        assert_eq!(
+            paypal("Reversal of General Account Hold", "Credit"),
+            DocKind::NotASale
+        );
+        assert_eq!(paypal("Chargeback Fee", "Debit"), DocKind::NotASale);
+        assert_eq!(paypal("Website Payment", "Debit"), DocKind::NotASale);
     }
 
     #[test]
