@@ -4,6 +4,8 @@
 
 mod activity;
 mod customers;
+mod documents;
+mod orders;
 mod sales;
 
 use std::borrow::Cow;

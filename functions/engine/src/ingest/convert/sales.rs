@@ -7,6 +7,8 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
+use super::documents::{DocKind, DocumentTypes, document_kind};
+use super::orders::{BULK_ORDERS_KEPT, BulkOrder, OrderCarry, same_text};
 use super::*;
 use crate::mapping::Layout;
 use crate::values::text::Key;
@@ -138,68 +140,6 @@ pub struct SalesConverter {
     parent: String,
     document_types: DocumentTypes,
     bulk_orders: HashMap<String, BulkOrder>,
-}
-
-/// What the current order's earlier rows said, for its later rows that leave it blank. Shopify
-/// gives an order's currency and "Financial Status" on its first line only (so a refunded
-/// order's other lines were sales); eBay and Lightspeed give the buyer and status on the order's
-/// summary row only; Odoo gives every order cell, its number included, on the first line only.
-#[derive(Default)]
-struct OrderCarry {
-    /// Empty before the first row with an order id.
-    id: String,
-    /// The source line of the order's latest row.
-    line: u64,
-    ts: Option<DateTime<Utc>>,
-    /// Reused across orders: one copy per order, not one allocation.
-    customer: String,
-    has_customer: bool,
-    status: Option<(String, bool)>,
-    currency: Option<CurrencyUnit>,
-}
-
-/// `a == b` for the short texts compared on every row (an order id, a date): two overlapping
-/// word loads instead of a `memcmp` call, which costs more than the comparison itself.
-#[inline]
-fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let u64_at = |s: &[u8], i: usize| s[i..i + 8].try_into().map(u64::from_ne_bytes).ok();
-    let u32_at = |s: &[u8], i: usize| s[i..i + 4].try_into().map(u32::from_ne_bytes).ok();
-    match n {
-        8..=16 => u64_at(a, 0) == u64_at(b, 0) && u64_at(a, n - 8) == u64_at(b, n - 8),
-        4..=7 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),
-        _ => a == b,
-    }
-}
-
-impl OrderCarry {
-    /// Makes `id` the current order, forgetting the previous one's cells if it is another.
-    fn enter(&mut self, id: &str) {
-        if !same_text(&self.id, id) {
-            self.id.clear();
-            self.id.push_str(id);
-            self.ts = None;
-            self.has_customer = false;
-            self.status = None;
-            self.currency = None;
-        }
-    }
-
-    fn customer(&self) -> Option<&str> {
-        self.has_customer.then_some(self.customer.as_str())
-    }
-
-    fn keep_customer(&mut self, customer: &str) {
-        if !self.has_customer {
-            self.customer.clear();
-            self.customer.push_str(customer);
-            self.has_customer = true;
-        }
-    }
 }
 
 impl SalesConverter {
@@ -443,18 +383,6 @@ impl SalesConverter {
         self.parent.push_str(parent);
         true
     }
-}
-
-/// How many of a bulk file's latest order objects are kept for line items that come later.
-const BULK_ORDERS_KEPT: usize = 1 << 16;
-
-/// An order object of Shopify's bulk output, for its line items.
-struct BulkOrder {
-    id: String,
-    ts: Option<DateTime<Utc>>,
-    customer: Option<String>,
-    status: Option<(String, bool)>,
-    currency: Option<CurrencyUnit>,
 }
 
 /// Canonical status values; anything else is kept lower-cased as written. Statuses are looked up
@@ -711,188 +639,6 @@ fn status_word(s: &str) -> Option<&'static str> {
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DocKind {
-    Sale,
-    /// A credit memo, credit note or refund: goods or money went back.
-    Return,
-    /// A payment received, a journal entry, a transfer: no sale, and counting it one would
-    /// count the invoice it pays twice.
-    NotASale,
-}
-
-/// What a row's document or transaction type says it is, in a column read as one (see
-/// [`DocumentTypes`]). PayPal lists every movement of the account: there only payments received
-/// are sales, and refunds, reversals and chargebacks paid out returns; holds, fees, conversions,
-/// transfers and money refunded to the seller are no sales. Sage codes its rows (SI, SC, ...).
-pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, ledger: bool) -> DocKind {
-    let Some(key) = Key::new(raw) else {
-        return DocKind::Sale;
-    };
-    let k = key.as_str();
-    let has = |w: &str| k.contains(w);
-    match layout {
-        Layout::Sage => match k {
-            // Sales invoice, credit note; receipts, payments on account, discounts, refunds of
-            // money and write-offs move money only.
-            "si" => DocKind::Sale,
-            "sc" => DocKind::Return,
-            _ => DocKind::NotASale,
-        },
-        Layout::PayPal => {
-            let impact = Key::new(balance_impact);
-            let impact = impact.as_ref().map_or("", Key::as_str);
-            let money_only = [
-                "hold",
-                "fee",
-                "authori",
-                "conversion",
-                "withdrawal",
-                "transfer",
-                "deposit",
-            ]
-            .iter()
-            .any(|w| has(w));
-            let refund = has("refund") || has("reversal") || has("chargeback");
-            match impact {
-                "memo" => DocKind::NotASale,
-                _ if money_only => DocKind::NotASale,
-                // Money back to the seller: their own purchase refunded, a dispute won.
-                "credit" if refund => DocKind::NotASale,
-                _ if refund => DocKind::Return,
-                "debit" => DocKind::NotASale,
-                _ if has("payment") => DocKind::Sale,
-                _ => DocKind::NotASale,
-            }
-        }
-        // In a ledger a refund pays out a credit memo already counted, as a payment pays an
-        // invoice.
-        _ if ledger && k == "refund" => DocKind::NotASale,
-        _ => document_word(k).unwrap_or(DocKind::Sale),
-    }
-}
-
-/// What a document type says by its own words (a vocabulary key), or None when it names no kind
-/// of document (a payment method such as "Credit Card", a product type). Returns: credit memos
-/// and notes, refunds, reversals, chargebacks, returns ("A/R Credit Memo", "Delayed Credit",
-/// "Gutschrift", "Retoure", "Storno", "Avoir", "Note de crédit", «برگشت از فروش»). No sales:
-/// payments (not a "Prepayment Invoice" or "Anzahlungsrechnung"), receipts of money ("Receipt";
-/// QuickBooks' "Sales Receipt" is a sale), deposits, journal entries, transfers, withdrawals,
-/// reminders, quotes and estimates ("Angebot", "Devis", "Proforma", «پیش فاکتور»), «دریافت»,
-/// «پرداخت», «سند حسابداری». Sales: invoices, sales receipts, orders («فاکتور فروش»).
-fn document_word(k: &str) -> Option<DocKind> {
-    let has = |w: &str| k.contains(w);
-    let any = |words: &[&str]| words.iter().any(|w| k.contains(w));
-    if any(&[
-        "refund",
-        "reversal",
-        "chargeback",
-        "return",
-        "retour",
-        "rücksend",
-        "gutschrift",
-        "avoir",
-        "storn",
-        "rembours",
-        "delayedcredit",
-        "برگشت",
-        "مرجوع",
-    ]) || ((has("credit") || has("crédit")) && (has("memo") || has("note")))
-    {
-        return Some(DocKind::Return);
-    }
-    let invoice = any(&["invoice", "rechnung", "facture"]);
-    if (any(&["payment", "zahlung", "paiement"]) && !invoice)
-        || any(&[
-            "journal",
-            "transfer",
-            "virement",
-            "withdrawal",
-            "deposit",
-            "reminder",
-            "relance",
-            "mahnung",
-            "estimate",
-            "quot",
-            "angebot",
-            "devis",
-            "proforma",
-            "پیشفاکتور",
-            "دریافت",
-            "پرداخت",
-            "حسابداری",
-        ])
-        || matches!(
-            k,
-            "receipt" | "cashreceipt" | "financechargememo" | "règlement" | "reglement"
-        )
-    {
-        return Some(DocKind::NotASale);
-    }
-    (invoice
-        || any(&[
-            "salesreceipt",
-            "sale",
-            "order",
-            "bestellung",
-            "commande",
-            "فاکتور",
-            "فروش",
-            "سفارش",
-        ]))
-    .then_some(DocKind::Sale)
-}
-
-/// How a file's document-type column is read: only when it holds accounting documents — some
-/// value names an invoice, a sales receipt or a credit memo or note — since shops also head a
-/// payment method ("Online Payment", "Bank Transfer"), a till's "Sale"/"Refund" or a product
-/// type so. A ledger (some value is a payment
-/// received) reads a bare "Refund" as money paid out.
-#[derive(Debug, Clone, Copy, Default)]
-struct DocumentTypes {
-    read: bool,
-    ledger: bool,
-}
-
-impl DocumentTypes {
-    fn infer<'a>(layout: Layout, values: impl Iterator<Item = &'a str>) -> DocumentTypes {
-        let mut types = DocumentTypes {
-            read: matches!(layout, Layout::PayPal | Layout::Sage),
-            ledger: false,
-        };
-        for v in values {
-            let Some(key) = Key::new(v) else { continue };
-            let k = key.as_str();
-            // Only an accounting document says the column lists them: "Sale", "Refund" or
-            // "Payment" alone are as often a point-of-sale's words, or a payment method.
-            let document = [
-                "invoice",
-                "rechnung",
-                "facture",
-                "فاکتور",
-                "salesreceipt",
-                "gutschrift",
-                "avoir",
-                "برگشتازفروش",
-            ]
-            .iter()
-            .any(|w| k.contains(w))
-                || ((k.contains("credit") || k.contains("crédit"))
-                    && (k.contains("memo") || k.contains("note")));
-            match document_word(k) {
-                Some(DocKind::Sale | DocKind::Return) if document => types.read = true,
-                Some(DocKind::NotASale) => {
-                    types.ledger |= ["payment", "zahlung", "paiement", "receipt", "دریافت"]
-                        .iter()
-                        .any(|w| key.as_str().contains(w));
-                }
-                _ => {}
-            }
-        }
-        types
-    }
-}
-
 /// A QuickBooks group's closing row: "Total for Amy's Bird Sanctuary", or the report's "TOTAL"
 /// (a customer called "Total Care Clinic" is a heading).
 fn group_total(label: &str) -> bool {
@@ -999,7 +745,10 @@ impl Converter for SalesConverter {
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         if let Some(reason) = self.not_a_line(rec) {
             self.carry_summary(rec);
-            return Err(RowReject::at(reason, self.extra.line_type.or(self.cols.order_id)));
+            return Err(RowReject::at(
+                reason,
+                self.extra.line_type.or(self.extra.group).or(self.cols.order_id),
+            ));
         }
         let document = match text(rec, self.cols.document_type) {
             Some(t) if self.document_types.read => document_kind(
@@ -1369,102 +1118,6 @@ mod tests {
             "",
         ] {
             assert!(!names_returns(name), "{name}");
-        }
-    }
-
-    #[test]
-    fn document_types() {
-        let kind = |raw: &str| document_kind(Layout::Other, raw, "", false);
-        for raw in [
-            "Invoice",
-            "A/R Invoice",
-            "Sales Receipt",
-            "Prepayment Invoice",
-            "Anzahlungsrechnung",
-            "فاکتور فروش",
-            "Order",
-        ] {
-            assert_eq!(kind(raw), DocKind::Sale, "{raw}");
-        }
-        for raw in [
-            "Credit Memo",
-            "A/R Credit Memo",
-            "Delayed Credit",
-            "Gutschrift",
-            "Retoure",
-            "Stornierung",
-            "Avoir",
-            "Note de crédit",
-            "Remboursement",
-            "برگشت از فروش",
-            "Refund",
-        ] {
-            assert_eq!(kind(raw), DocKind::Return, "{raw}");
-        }
-        for raw in [
-            "Payment",
-            "Customer Payment",
-            "Receipt",
-            "Deposit",
-            "Journal Entry",
-            "Transfer",
-            "Virement",
-            "Reminder",
-            "Relance",
-            "Quote",
-            "Sales Quotation",
-            "Angebot",
-            "Devis",
-            "Proforma Invoice",
-            "پیش فاکتور",
-            "Zahlung",
-            "دریافت چک",
-            "سند حسابداری",
-        ] {
-            assert_eq!(kind(raw), DocKind::NotASale, "{raw}");
-        }
-        // In a ledger a refund pays out a credit memo.
-        assert_eq!(
-            document_kind(Layout::Other, "Refund", "", true),
-            DocKind::NotASale
-        );
-        // PayPal: money back to the seller, holds and fees are no sales.
-        let paypal = |raw: &str, impact: &str| document_kind(Layout::PayPal, raw, impact, false);
-        assert_eq!(paypal("Express Checkout Payment", "Credit"), DocKind::Sale);
-        assert_eq!(paypal("Payment Refund", "Debit"), DocKind::Return);
-        assert_eq!(paypal("Payment Refund", "Credit"), DocKind::NotASale);
-        assert_eq!(
-            paypal("Reversal of General Account Hold", "Credit"),
-            DocKind::NotASale
-        );
-        assert_eq!(paypal("Chargeback Fee", "Debit"), DocKind::NotASale);
-        assert_eq!(paypal("Website Payment", "Debit"), DocKind::NotASale);
-    }
-
-    #[test]
-    fn same_text_is_equality() {
-        let texts: Vec<String> = (0..24)
-            .flat_map(|n| {
-                let base: String = "0123456789abcdefghijklmn"[..n].to_string();
-                let mut last = base.clone();
-                if n > 0 {
-                    last.replace_range(n - 1.., "x");
-                }
-                let mut first = base.clone();
-                if n > 0 {
-                    first.replace_range(..1, "x");
-                }
-                let mut mid = base.clone();
-                if n > 2 {
-                    mid.replace_range(n / 2..n / 2 + 1, "x");
-                }
-                [base, first, mid, last]
-            })
-            .collect();
-        for a in &texts {
-            for b in &texts {
-                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
-            }
         }
     }
 

@@ -1,0 +1,260 @@
+//! What a ledger's document types say a row is: a sale, a return, or no sale at all.
+
+use crate::mapping::Layout;
+use crate::values::text::Key;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocKind {
+    Sale,
+    /// A credit memo, credit note or refund: goods or money went back.
+    Return,
+    /// A payment received, a journal entry, a transfer: no sale, and counting it one would
+    /// count the invoice it pays twice.
+    NotASale,
+}
+
+/// What a row's document or transaction type says it is, in a column read as one (see
+/// [`DocumentTypes`]). PayPal lists every movement of the account: there only payments received
+/// are sales, and refunds, reversals and chargebacks paid out returns; holds, fees, conversions,
+/// transfers and money refunded to the seller are no sales. Sage codes its rows (SI, SC, ...).
+pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, ledger: bool) -> DocKind {
+    let Some(key) = Key::new(raw) else {
+        return DocKind::Sale;
+    };
+    let k = key.as_str();
+    let has = |w: &str| k.contains(w);
+    match layout {
+        Layout::Sage => match k {
+            // Sales invoice, credit note; receipts, payments on account, discounts, refunds of
+            // money and write-offs move money only.
+            "si" => DocKind::Sale,
+            "sc" => DocKind::Return,
+            _ => DocKind::NotASale,
+        },
+        Layout::PayPal => {
+            let impact = Key::new(balance_impact);
+            let impact = impact.as_ref().map_or("", Key::as_str);
+            let money_only = [
+                "hold",
+                "fee",
+                "authori",
+                "conversion",
+                "withdrawal",
+                "transfer",
+                "deposit",
+            ]
+            .iter()
+            .any(|w| has(w));
+            let refund = has("refund") || has("reversal") || has("chargeback");
+            match impact {
+                "memo" => DocKind::NotASale,
+                _ if money_only => DocKind::NotASale,
+                // Money back to the seller: their own purchase refunded, a dispute won.
+                "credit" if refund => DocKind::NotASale,
+                _ if refund => DocKind::Return,
+                "debit" => DocKind::NotASale,
+                _ if has("payment") => DocKind::Sale,
+                _ => DocKind::NotASale,
+            }
+        }
+        // In a ledger a refund pays out a credit memo already counted, as a payment pays an
+        // invoice.
+        _ if ledger && k == "refund" => DocKind::NotASale,
+        _ => document_word(k).unwrap_or(DocKind::Sale),
+    }
+}
+
+/// What a document type says by its own words (a vocabulary key), or None when it names no kind
+/// of document (a payment method such as "Credit Card", a product type). Returns: credit memos
+/// and notes, refunds, reversals, chargebacks, returns ("A/R Credit Memo", "Delayed Credit",
+/// "Gutschrift", "Retoure", "Storno", "Avoir", "Note de crédit", «برگشت از فروش»). No sales:
+/// payments (not a "Prepayment Invoice" or "Anzahlungsrechnung"), receipts of money ("Receipt";
+/// QuickBooks' "Sales Receipt" is a sale), deposits, journal entries, transfers, withdrawals,
+/// reminders, quotes and estimates ("Angebot", "Devis", "Proforma", «پیش فاکتور»), «دریافت»,
+/// «پرداخت», «سند حسابداری». Sales: invoices, sales receipts, orders («فاکتور فروش»).
+fn document_word(k: &str) -> Option<DocKind> {
+    let has = |w: &str| k.contains(w);
+    let any = |words: &[&str]| words.iter().any(|w| k.contains(w));
+    if any(&[
+        "refund",
+        "reversal",
+        "chargeback",
+        "return",
+        "retour",
+        "rücksend",
+        "gutschrift",
+        "avoir",
+        "storn",
+        "rembours",
+        "delayedcredit",
+        "برگشت",
+        "مرجوع",
+    ]) || ((has("credit") || has("crédit")) && (has("memo") || has("note")))
+    {
+        return Some(DocKind::Return);
+    }
+    let invoice = any(&["invoice", "rechnung", "facture"]);
+    if (any(&["payment", "zahlung", "paiement"]) && !invoice)
+        || any(&[
+            "journal",
+            "transfer",
+            "virement",
+            "withdrawal",
+            "deposit",
+            "reminder",
+            "relance",
+            "mahnung",
+            "estimate",
+            "quot",
+            "angebot",
+            "devis",
+            "proforma",
+            "پیشفاکتور",
+            "دریافت",
+            "پرداخت",
+            "حسابداری",
+        ])
+        || matches!(
+            k,
+            "receipt" | "cashreceipt" | "financechargememo" | "règlement" | "reglement"
+        )
+    {
+        return Some(DocKind::NotASale);
+    }
+    (invoice
+        || any(&[
+            "salesreceipt",
+            "sale",
+            "order",
+            "bestellung",
+            "commande",
+            "فاکتور",
+            "فروش",
+            "سفارش",
+        ]))
+    .then_some(DocKind::Sale)
+}
+
+/// How a file's document-type column is read: only when it holds accounting documents — some
+/// value names an invoice, a sales receipt or a credit memo or note — since shops also head a
+/// payment method ("Online Payment", "Bank Transfer"), a till's "Sale"/"Refund" or a product
+/// type so. A ledger (some value is a payment
+/// received) reads a bare "Refund" as money paid out.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct DocumentTypes {
+    pub(super) read: bool,
+    pub(super) ledger: bool,
+}
+
+impl DocumentTypes {
+    pub(super) fn infer<'a>(layout: Layout, values: impl Iterator<Item = &'a str>) -> DocumentTypes {
+        let mut types = DocumentTypes {
+            read: matches!(layout, Layout::PayPal | Layout::Sage),
+            ledger: false,
+        };
+        for v in values {
+            let Some(key) = Key::new(v) else { continue };
+            let k = key.as_str();
+            // Only an accounting document says the column lists them: "Sale", "Refund" or
+            // "Payment" alone are as often a point-of-sale's words, or a payment method.
+            let document = [
+                "invoice",
+                "rechnung",
+                "facture",
+                "فاکتور",
+                "salesreceipt",
+                "gutschrift",
+                "avoir",
+                "برگشتازفروش",
+            ]
+            .iter()
+            .any(|w| k.contains(w))
+                || ((k.contains("credit") || k.contains("crédit"))
+                    && (k.contains("memo") || k.contains("note")));
+            match document_word(k) {
+                Some(DocKind::Sale | DocKind::Return) if document => types.read = true,
+                Some(DocKind::NotASale) => {
+                    types.ledger |= ["payment", "zahlung", "paiement", "receipt", "دریافت"]
+                        .iter()
+                        .any(|w| key.as_str().contains(w));
+                }
+                _ => {}
+            }
+        }
+        types
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_types() {
+        let kind = |raw: &str| document_kind(Layout::Other, raw, "", false);
+        for raw in [
+            "Invoice",
+            "A/R Invoice",
+            "Sales Receipt",
+            "Prepayment Invoice",
+            "Anzahlungsrechnung",
+            "فاکتور فروش",
+            "Order",
+        ] {
+            assert_eq!(kind(raw), DocKind::Sale, "{raw}");
+        }
+        for raw in [
+            "Credit Memo",
+            "A/R Credit Memo",
+            "Delayed Credit",
+            "Gutschrift",
+            "Retoure",
+            "Stornierung",
+            "Avoir",
+            "Note de crédit",
+            "Remboursement",
+            "برگشت از فروش",
+            "Refund",
+        ] {
+            assert_eq!(kind(raw), DocKind::Return, "{raw}");
+        }
+        for raw in [
+            "Payment",
+            "Customer Payment",
+            "Receipt",
+            "Deposit",
+            "Journal Entry",
+            "Transfer",
+            "Virement",
+            "Reminder",
+            "Relance",
+            "Quote",
+            "Sales Quotation",
+            "Angebot",
+            "Devis",
+            "Proforma Invoice",
+            "پیش فاکتور",
+            "Zahlung",
+            "دریافت چک",
+            "سند حسابداری",
+        ] {
+            assert_eq!(kind(raw), DocKind::NotASale, "{raw}");
+        }
+        // In a ledger a refund pays out a credit memo.
+        assert_eq!(
+            document_kind(Layout::Other, "Refund", "", true),
+            DocKind::NotASale
+        );
+        // PayPal: money back to the seller, holds and fees are no sales.
+        let paypal = |raw: &str, impact: &str| document_kind(Layout::PayPal, raw, impact, false);
+        assert_eq!(paypal("Express Checkout Payment", "Credit"), DocKind::Sale);
+        assert_eq!(paypal("Payment Refund", "Debit"), DocKind::Return);
+        assert_eq!(paypal("Payment Refund", "Credit"), DocKind::NotASale);
+        assert_eq!(
+            paypal("Reversal of General Account Hold", "Credit"),
+            DocKind::NotASale
+        );
+        assert_eq!(paypal("Chargeback Fee", "Debit"), DocKind::NotASale);
+        assert_eq!(paypal("Website Payment", "Debit"), DocKind::NotASale);
+    }
+}
