@@ -546,6 +546,8 @@ fn lightspeed_sale_and_payment_rows_are_not_lines() {
         rejected_by_reason(&out),
         [("order_summary", 2), ("payment_row", 1)]
     );
+    // Those rows are expected: the file is read whole.
+    assert_eq!(out.report.status, Status::Ok);
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [25.0, 8.0, 45.0]);
     assert_eq!(
@@ -876,6 +878,7 @@ fn sage_transaction_codes() {
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Sage));
     assert_eq!(rejected_by_reason(&out), [("missing_date", 1), ("not_a_sale", 1)]);
+    assert_eq!(out.report.status, Status::Partial);
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [25.0, 45.0, -45.0]);
     assert_eq!(
