@@ -42,15 +42,20 @@ pub(super) fn same_text(a: &str, b: &str) -> bool {
 
 impl OrderCarry {
     /// Makes `id` the current order, forgetting the previous one's cells if it is another.
+    #[inline]
     pub(super) fn enter(&mut self, id: &str) {
         if !same_text(&self.id, id) {
-            self.id.clear();
-            self.id.push_str(id);
-            self.ts = None;
-            self.has_customer = false;
-            self.status = None;
-            self.currency = None;
+            self.start(id);
         }
+    }
+
+    fn start(&mut self, id: &str) {
+        self.id.clear();
+        self.id.push_str(id);
+        self.ts = None;
+        self.has_customer = false;
+        self.status = None;
+        self.currency = None;
     }
 
     pub(super) fn customer(&self) -> Option<&str> {

@@ -238,7 +238,8 @@ impl SalesConverter {
     /// The currency a row's amounts are in unless a cell names its own: the currency cell, else
     /// the header's, else the one the column names everywhere else in the file, else that of the
     /// same order's earlier line (Shopify fills only an order's first line).
-    fn row_unit(&self, currency_cell: &str, order_id: Option<&str>) -> Option<CurrencyUnit> {
+    /// `in_order`: the row names its order (which `push` has made the current one).
+    fn row_unit(&self, currency_cell: &str, in_order: bool) -> Option<CurrencyUnit> {
         if let Some(unit) = normalize_currency(currency_cell) {
             return Some(unit);
         }
@@ -252,8 +253,7 @@ impl SalesConverter {
         if self.file_currency.is_some() {
             return self.file_currency.clone();
         }
-        order_id.filter(|o| *o == self.order.id)?;
-        self.order.currency.clone()
+        self.order.currency.clone().filter(|_| in_order)
     }
 
     /// Why a row of the file's layout is not an order line, if it is not: Lightspeed's "Sale"
@@ -743,21 +743,25 @@ impl Converter for SalesConverter {
     }
 
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
-        if let Some(reason) = self.not_a_line(rec) {
+        if self.layout != Layout::Other
+            && let Some(reason) = self.not_a_line(rec)
+        {
             self.carry_summary(rec);
             return Err(RowReject::at(
                 reason,
                 self.extra.line_type.or(self.extra.group).or(self.cols.order_id),
             ));
         }
-        let document = match text(rec, self.cols.document_type) {
-            Some(t) if self.document_types.read => document_kind(
-                self.layout,
-                t,
-                cell(rec, self.extra.balance_impact),
-                self.document_types.ledger,
-            ),
-            _ => DocKind::Sale,
+        let document = match self.document_types.read {
+            false => DocKind::Sale,
+            true => text(rec, self.cols.document_type).map_or(DocKind::Sale, |t| {
+                document_kind(
+                    self.layout,
+                    t,
+                    cell(rec, self.extra.balance_impact),
+                    self.document_types.ledger,
+                )
+            }),
         };
         if document == DocKind::NotASale {
             return Err(RowReject::at("not_a_sale", self.cols.document_type));
@@ -826,7 +830,7 @@ impl Converter for SalesConverter {
         if order_id.is_some() {
             self.order.ts = Some(ts);
         }
-        let unit = self.row_unit(cell(rec, c.currency), order_id.as_deref());
+        let unit = self.row_unit(cell(rec, c.currency), order_id.is_some());
         let iranian = unit
             .as_ref()
             .is_some_and(|u| matches!(u.code.as_ref(), "IRT" | "IRR"));
