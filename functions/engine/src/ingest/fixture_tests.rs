@@ -663,6 +663,14 @@ fn odoo_order_lines_take_their_orders_cells() {
     );
     assert_eq!(floats(&batches(&out), "line_amount"), [45.0, 90.0]);
     assert_eq!(out.report.rows.rejected, 2);
+    // A description over several lines does not end the order.
+    let (out, _s, _d) = ingest_text(
+        "sale.order.csv",
+        "Order Reference,Order Date,Customer,Order Lines/Product,Order Lines/Quantity,Order Lines/Subtotal\n\
+         S00042,2023-11-05 14:30:00,Ready Mat,\"[D1] Desk\nOak, 160 cm\",1,45\n\
+         ,,,Lamp,1,90\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [45.0, 90.0]);
     // A blank line elsewhere is no order's: a totals row stays out.
     let (out, _s, _d) = ingest_text(
         "orders.csv",
@@ -824,7 +832,7 @@ fn shopify_bulk_line_items_take_their_order() {
          {\"id\": \"gid://shopify/LineItem/3\", \"sku\": \"POT-1\", \"title\": \"Pot\", \"quantity\": 1, \"originalUnitPriceSet\": {\"shopMoney\": {\"amount\": \"45.00\"}}, \"__parentId\": \"gid://shopify/Order/2\"}\n\
          {\"id\": \"gid://shopify/Order/3\", \"name\": \"#1003\", \"createdAt\": \"2023-11-07T10:00:00Z\", \"customer\": {\"id\": \"gid://shopify/Customer/9\", \"email\": \"cy@example.com\"}, \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"EUR\"}\n\
          {\"id\": \"gid://shopify/LineItem/4\", \"sku\": \"CUP-1\", \"title\": \"Cup\", \"quantity\": 1, \"originalUnitPrice\": \"5.00\", \"__parentId\": \"gid://shopify/Order/1\"}\n\
-         {\"id\": \"gid://shopify/LineItem/5\", \"sku\": \"CUP-1\", \"title\": \"Cup\", \"quantity\": 1, \"originalUnitPrice\": \"6.00\", \"__parentId\": \"gid://shopify/Order/3\"}\n",
+         {\"id\": \"gid://shopify/LineItem/5\", \"name\": \"Cup - Large\", \"sku\": \"CUP-1\", \"title\": \"Cup\", \"quantity\": 1, \"originalUnitPrice\": \"6.00\", \"__parentId\": \"gid://shopify/Order/3\"}\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::ShopifyBulk));
     // A line item may come after another order; the nested price and the customer's email are
@@ -861,6 +869,19 @@ fn shopify_bulk_line_items_take_their_order() {
             "2023-11-07T10:00:00+00:00"
         ]
     );
+}
+
+/// A return cancelled by the order's status, given on its first line only, stays as it was.
+#[test]
+fn a_cancelled_return_is_not_negated_whichever_line_says_so() {
+    let (out, _s, _d) = ingest_text(
+        "Returns.csv",
+        "Order ID,Date,Customer,Product,Quantity,Price,Status\n\
+         R1,2023-11-05,K1,Mug,1,12.50,Cancelled\n\
+         R1,2023-11-05,K1,Tea,1,8.00,\n\
+         R2,2023-11-06,K2,Pot,1,45.00,\n",
+    );
+    assert_eq!(floats(&batches(&out), "quantity"), [1.0, 1.0, -1.0]);
 }
 
 /// Sage 50's day book codes its rows: SI an invoice, SC a credit note (a return, written

@@ -1258,10 +1258,15 @@ pub enum RowZone {
 /// name's offset ("(UTC+01:00) …" when none of its cities is known); else an offset (`-05:00`,
 /// `+0330`, `UTC-5`, `GMT+3:30`, `UTC −03:00`) or one-offset abbreviation (`EST`, `CEST`, `MEZ`).
 pub fn row_zone(raw: &str) -> Option<RowZone> {
+    let raw = trim_value(raw);
+    // Before the zone names: tzdb's "CET" zone keeps summer time, the abbreviation does not.
+    let lower = raw.to_ascii_lowercase();
+    if let Some(&(_, seconds)) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| *name == lower) {
+        return FixedOffset::east_opt(seconds).map(RowZone::Offset);
+    }
     if let Some(tz) = zone_named(raw) {
         return Some(RowZone::Named(tz));
     }
-    let raw = trim_value(raw);
     let offset = match raw.strip_prefix('(').and_then(|r| r.split_once(')')) {
         Some((inside, _)) => inside,
         None => raw,
@@ -1643,7 +1648,8 @@ mod tests {
         assert_eq!(row_zone("GMT -0800"), offset(-8, 0));
         assert_eq!(row_zone("+04"), offset(4, 0));
         assert_eq!(row_zone("CEST"), offset(2, 0));
-        assert_eq!(row_zone("IRST"), Some(RowZone::Named(Asia::Tehran)));
+        assert_eq!(row_zone("IRST"), offset(3, 30));
+        assert_eq!(row_zone("CET"), offset(1, 0));
         assert_eq!(row_zone("Tehran"), Some(RowZone::Named(Asia::Tehran)));
         for (raw, tz) in [
             ("Eastern Standard Time", America::New_York),

@@ -19,7 +19,11 @@ pub(crate) enum DocKind {
 /// transfers and money refunded to the seller are no sales. Sage codes its rows (SI, SC, ...).
 pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, ledger: bool) -> DocKind {
     let Some(key) = Key::new(raw) else {
-        return DocKind::Sale;
+        // Too long for any word of the vocabulary: what the layout makes of an unknown type.
+        return match layout {
+            Layout::PayPal | Layout::Sage => DocKind::NotASale,
+            _ => DocKind::Sale,
+        };
     };
     let k = key.as_str();
     let has = |w: &str| k.contains(w);

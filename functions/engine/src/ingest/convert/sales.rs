@@ -132,7 +132,7 @@ pub struct SalesConverter {
     extra: crate::mapping::LayoutColumns,
     order: OrderCarry,
     /// The time-zone cells seen, with the date parser of each: a handful per file.
-    zones: Vec<(String, DateParser)>,
+    zones: Vec<(String, Option<DateParser>)>,
     /// [`Layout::QuickBooks`]: the customer whose group the rows are in.
     group: Option<String>,
     /// [`Layout::ShopifyBulk`]: the `id` of the current order object, which its line items
@@ -293,17 +293,23 @@ impl SalesConverter {
         if crate::values::is_null_marker(raw) {
             return Ok(None);
         }
-        if let Some(i) = self.zones.iter().position(|(z, _)| z == raw) {
-            return Ok(Some(i));
+        let i = match self.zones.iter().position(|(z, _)| z == raw) {
+            Some(i) => i,
+            None => {
+                // A file names a few zones; a column of anything else must not grow without
+                // bound. Unplaceable ones are kept too, so as not to be looked up again.
+                if self.zones.len() >= 64 {
+                    self.zones.pop();
+                }
+                let parser = crate::values::date::row_zone(raw).map(|zone| self.dates.in_zone(zone));
+                self.zones.push((raw.to_string(), parser));
+                self.zones.len() - 1
+            }
+        };
+        match self.zones[i].1 {
+            Some(_) => Ok(Some(i)),
+            None => Err(RowReject::at("bad_time_zone", self.cols.time_zone)),
         }
-        let zone = crate::values::date::row_zone(raw)
-            .ok_or_else(|| RowReject::at("bad_time_zone", self.cols.time_zone))?;
-        // A file names a few zones; a column of anything else must not grow without bound.
-        if self.zones.len() >= 64 {
-            self.zones.pop();
-        }
-        self.zones.push((raw.to_string(), self.dates.in_zone(zone)));
-        Ok(Some(self.zones.len() - 1))
     }
 
     /// A status cell as this layout means it: Magento's "Closed" is an order refunded by a
@@ -316,17 +322,16 @@ impl SalesConverter {
     }
 
     /// Keeps an order's cells from its summary row for the lines that follow it, or a group's
-    /// customer from its heading.
-    fn carry_summary(&mut self, rec: &Row<'_>) {
+    /// customer from its heading. Why the row is bad, if its order's date is (Shopify's bulk
+    /// order object: its line items have no date of their own).
+    fn carry_summary(&mut self, rec: &Row<'_>) -> Option<RowReject> {
         if self.extra.group.is_some() {
             let label = text(rec, self.extra.group).unwrap_or_default();
             self.group = (self.extra.group_field.is_some() && !group_total(label)).then(|| label.to_string());
-            return;
+            return None;
         }
         let c = &self.cols;
-        let Some(order_id) = id_value(cell(rec, c.order_id)) else {
-            return;
-        };
+        let order_id = id_value(cell(rec, c.order_id))?;
         let customer = customer_key(rec, c.customer_id, c.email)
             .or_else(|| email_value(cell(rec, self.extra.alt_email)));
         let status = text(rec, c.status).map(|t| self.status(t));
@@ -340,7 +345,11 @@ impl SalesConverter {
         if self.layout == Layout::ShopifyBulk {
             self.parent.clear();
             self.parent.push_str(cell(rec, self.extra.object_id).trim());
-            self.order.ts = self.dates.parse(cell(rec, c.date)).ok().flatten();
+            self.order.ts = match self.dates.parse(cell(rec, c.date)) {
+                Ok(Some(ts)) => Some(ts),
+                Ok(None) => return Some(RowReject::at("missing_date", c.date)),
+                Err(e) => return Some(RowReject::at(e.code(), c.date)),
+            };
             self.order.currency = normalize_currency(cell(rec, c.currency));
             // Shopify does not promise a line item comes right after its order.
             if self.bulk_orders.len() >= BULK_ORDERS_KEPT {
@@ -358,6 +367,7 @@ impl SalesConverter {
                 },
             );
         }
+        None
     }
 
     /// [`Layout::ShopifyBulk`]: makes the order object a line item names its current order.
@@ -642,8 +652,11 @@ fn status_word(s: &str) -> Option<&'static str> {
 /// A QuickBooks group's closing row: "Total for Amy's Bird Sanctuary", or the report's "TOTAL"
 /// (a customer called "Total Care Clinic" is a heading).
 fn group_total(label: &str) -> bool {
-    let label = label.trim().to_lowercase();
-    label == "total" || label.starts_with("total for ")
+    let label = label.trim();
+    label.eq_ignore_ascii_case("total")
+        || label
+            .get(..10)
+            .is_some_and(|head| head.eq_ignore_ascii_case("total for "))
 }
 
 /// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product.
@@ -746,11 +759,11 @@ impl Converter for SalesConverter {
         if self.layout != Layout::Other
             && let Some(reason) = self.not_a_line(rec)
         {
-            self.carry_summary(rec);
-            return Err(RowReject::at(
+            // A summary row whose own cells are bad says so, rather than pass for an expected one.
+            return Err(self.carry_summary(rec).unwrap_or(RowReject::at(
                 reason,
                 self.extra.line_type.or(self.extra.group).or(self.cols.order_id),
-            ));
+            )));
         }
         let document = match self.document_types.read {
             false => DocKind::Sale,
@@ -772,31 +785,37 @@ impl Converter for SalesConverter {
         let mut order_id = id_value(cell(rec, c.order_id));
         // Odoo leaves the order's cells blank on its further lines, which follow it directly and
         // name a product; a total someone added below, or after a blank line, is no line.
-        let continued = order_id.is_none()
-            && date_raw.trim().is_empty()
-            && self.order.ts.is_some()
-            && match self.layout {
-                Layout::Odoo => {
-                    line == self.order.line + 1
-                        && text(rec, c.product_name).is_some_and(|p| !is_total_label(p))
-                }
-                // A line item names its order object.
-                Layout::ShopifyBulk => bulk_line,
-                _ => false,
-            };
+        // A bulk line item is its order object's, whatever its own cells (a line's `name`).
+        let continued = bulk_line
+            || self.layout == Layout::Odoo
+                && order_id.is_none()
+                && date_raw.is_empty()
+                && self.order.ts.is_some()
+                && line == self.order.line + 1
+                && text(rec, c.product_name).is_some_and(|p| !is_total_label(p));
         if continued {
             order_id = Some(Cow::Owned(self.order.id.clone()));
         }
         if let Some(o) = order_id.as_deref() {
             self.order.enter(o);
-            self.order.line = line;
+            // The line the row ends on: an Odoo description may hold line breaks.
+            self.order.line = match self.layout {
+                Layout::Odoo => {
+                    line + (0..rec.len())
+                        .map(|i| cell(rec, Some(i)).matches('\n').count() as u64)
+                        .sum::<u64>()
+                }
+                _ => line,
+            };
         }
         let zoned = match c.time_zone {
             Some(_) => self.row_zone(rec)?,
             None => None,
         };
         let c = &self.cols;
-        let dates = zoned.map_or(&self.dates, |i| &self.zones[i].1);
+        let dates = zoned
+            .and_then(|i| self.zones[i].1.as_ref())
+            .unwrap_or(&self.dates);
         // The lines of one order repeat its timestamp: parse each distinct run once.
         let ts = match c.time {
             _ if continued => Ok(self.order.ts),
@@ -867,12 +886,28 @@ impl Converter for SalesConverter {
             }
             (None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
         };
+        // Toast marks a voided item "Void?" True.
+        let voided = self.layout == Layout::Toast
+            && crate::values::text::parse_bool(cell(rec, self.extra.void)) == Ok(Some(true));
+        let own_status = if voided {
+            Some(("cancelled".to_string(), true))
+        } else {
+            text(rec, c.status).map(|t| self.status(t))
+        };
+        let status = match (own_status, order_id.is_some()) {
+            (Some(s), true) => {
+                self.order.status = Some(s.clone());
+                Some(s)
+            }
+            (None, true) => self.order.status.clone(),
+            (s, false) => s,
+        };
         // A row of a sheet or file named as returns, or a credit memo, went back, whatever its
         // sign. A cancelled return never happened: left positive, its status keeps it out of the
         // sums.
         let negated = (listed_return || document == DocKind::Return)
             && quantity > 0.0
-            && text(rec, c.status).is_none_or(|t| normalize_status(t).0 != "cancelled");
+            && status.as_ref().is_none_or(|(s, _)| s != "cancelled");
         let quantity = if negated { -quantity } else { quantity };
         let line_amount = match (amount, price) {
             (Some(a), _) => a.value,
@@ -932,23 +967,6 @@ impl Converter for SalesConverter {
                 });
             }
         }
-        // Toast marks a voided item "Void?" True.
-        let voided = self.layout == Layout::Toast
-            && Key::new(cell(rec, self.extra.void))
-                .is_some_and(|k| matches!(k.as_str(), "true" | "yes" | "1"));
-        let own_status = if voided {
-            Some(("cancelled".to_string(), true))
-        } else {
-            text(rec, c.status).map(|t| self.status(t))
-        };
-        let status = match (own_status, order_id.is_some()) {
-            (Some(s), true) => {
-                self.order.status = Some(s.clone());
-                Some(s)
-            }
-            (None, true) => self.order.status.clone(),
-            (s, false) => s,
-        };
         let is_return = quantity < 0.0
             || line_amount < 0.0
             || order_id.as_deref().is_some_and(is_cancellation_invoice)
@@ -972,7 +990,7 @@ impl Converter for SalesConverter {
                 self.order.keep_customer(&cust);
                 Some(cust)
             }
-            (None, true) => self.order.customer().map(|cust| Cow::Owned(cust.to_string())),
+            (None, true) => self.order.customer().map(Cow::Borrowed),
             (cust, false) => cust,
         };
 
