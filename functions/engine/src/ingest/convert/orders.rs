@@ -24,7 +24,7 @@ pub(super) struct OrderCarry {
 
 /// `a == b` for the short texts compared on every row (an order id, a date): two overlapping
 /// word loads instead of a `memcmp` call, which costs more than the comparison itself.
-#[inline]
+#[inline(always)]
 pub(super) fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
@@ -42,7 +42,7 @@ pub(super) fn same_text(a: &str, b: &str) -> bool {
 
 impl OrderCarry {
     /// Makes `id` the current order, forgetting the previous one's cells if it is another.
-    #[inline]
+    #[inline(always)]
     pub(super) fn enter(&mut self, id: &str) {
         if !same_text(&self.id, id) {
             self.start(id);
@@ -58,16 +58,22 @@ impl OrderCarry {
         self.currency = None;
     }
 
+    #[inline(always)]
     pub(super) fn customer(&self) -> Option<&str> {
         self.has_customer.then_some(self.customer.as_str())
     }
 
+    #[inline(always)]
     pub(super) fn keep_customer(&mut self, customer: &str) {
         if !self.has_customer {
-            self.customer.clear();
-            self.customer.push_str(customer);
-            self.has_customer = true;
+            self.set_customer(customer);
         }
+    }
+
+    fn set_customer(&mut self, customer: &str) {
+        self.customer.clear();
+        self.customer.push_str(customer);
+        self.has_customer = true;
     }
 }
 
