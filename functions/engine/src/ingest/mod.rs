@@ -309,7 +309,7 @@ fn run(
     let expected: u64 = rows
         .rejected_by_reason
         .iter()
-        .filter(|(reason, _)| EXPECTED_REJECTS.contains(&reason.as_str()))
+        .filter(|(reason, _)| convert::EXPECTED_REJECTS.contains(&reason.as_str()))
         .map(|(_, n)| n)
         .sum();
     report.status = if rows.rejected == expected {
@@ -319,10 +319,6 @@ fn run(
     };
     Ok(files)
 }
-
-/// Quarantine reasons of rows that are no sale lines by the export's own account (see the data
-/// contract's "Platform layouts" and "Document types"); they leave a file's status `ok`.
-const EXPECTED_REJECTS: [&str; 4] = ["order_summary", "payment_row", "group_row", "not_a_sale"];
 
 struct RowCtx<'a> {
     headers: &'a [String],

@@ -1254,48 +1254,25 @@ pub enum RowZone {
     Offset(FixedOffset),
 }
 
-/// What a row's time-zone cell says: a zone's name (see [`zone_named`]); else a Windows display
-/// name's offset ("(UTC+01:00) …" when none of its cities is known); else an offset (`-05:00`,
-/// `+0330`, `UTC-5`, `GMT+3:30`, `UTC −03:00`) or one-offset abbreviation (`EST`, `CEST`, `MEZ`).
+/// What a row's time-zone cell says: an offset (`-05:00`, `+0330`, `UTC-5`, `GMT+3:30`,
+/// `UTC −03:00`) or one-offset abbreviation (`EST`, `CET`, `MEZ`: before the zone names, since
+/// tzdb's `CET` zone keeps summer time and the abbreviation does not); else a zone's name (see
+/// [`zone_named`]); else a Windows display name's offset ("(UTC+01:00) …" when none of its cities
+/// is known).
 pub fn row_zone(raw: &str) -> Option<RowZone> {
     let raw = trim_value(raw);
-    // Before the zone names: tzdb's "CET" zone keeps summer time, the abbreviation does not.
-    let lower = raw.to_ascii_lowercase();
-    if let Some(&(_, seconds)) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| *name == lower) {
-        return FixedOffset::east_opt(seconds).map(RowZone::Offset);
-    }
-    if let Some(tz) = zone_named(raw) {
-        return Some(RowZone::Named(tz));
-    }
-    let offset = match raw.strip_prefix('(').and_then(|r| r.split_once(')')) {
-        Some((inside, _)) => inside,
-        None => raw,
+    // The offset grammar of values ("14:30 -05:00", "2:30 PM EST"), as the whole cell.
+    let offset = |s: &str| {
+        let s = normalize_digits(s);
+        let t = tokenize(&s).ok()?;
+        match parse_offset(t.as_slice(), 0) {
+            Ok((Some(o), used)) if used == t.len => Some(RowZone::Offset(o)),
+            _ => None,
+        }
     };
-    // A Unicode minus or dash, as typeset lists write it.
-    let lower = offset.replace(['\u{2212}', '\u{2013}'], "-").to_ascii_lowercase();
-    if let Some(&(_, seconds)) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| *name == lower) {
-        return FixedOffset::east_opt(seconds).map(RowZone::Offset);
-    }
-    let rest = ["utc", "gmt"]
-        .iter()
-        .find_map(|p| lower.strip_prefix(p))
-        .unwrap_or(&lower)
-        .trim_start();
-    let (sign, digits) = match rest.as_bytes().first()? {
-        b'+' => (1, &rest[1..]),
-        b'-' => (-1, &rest[1..]),
-        _ => return None,
-    };
-    let (hours, minutes) = match digits.split_once(':') {
-        Some(parts) => parts,
-        None if digits.len() == 4 => digits.split_at(2),
-        None => (digits, "0"),
-    };
-    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
-    if !(0..=14).contains(&hours) || !(0..=59).contains(&minutes) {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).map(RowZone::Offset)
+    offset(raw)
+        .or_else(|| zone_named(raw).map(RowZone::Named))
+        .or_else(|| offset(raw.strip_prefix('(')?.split_once(')')?.0))
 }
 
 /// The zone a per-row time-zone cell names: an IANA name in any case ("America/New_York"), a

@@ -77,7 +77,6 @@ pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, led
 /// reminders, quotes and estimates ("Angebot", "Devis", "Proforma", «پیش فاکتور»), «دریافت»,
 /// «پرداخت», «سند حسابداری». Sales: invoices, sales receipts, orders («فاکتور فروش»).
 fn document_word(k: &str) -> Option<DocKind> {
-    let has = |w: &str| k.contains(w);
     let any = |words: &[&str]| words.iter().any(|w| k.contains(w));
     if any(&[
         "refund",
@@ -93,12 +92,12 @@ fn document_word(k: &str) -> Option<DocKind> {
         "delayedcredit",
         "برگشت",
         "مرجوع",
-    ]) || ((has("credit") || has("crédit")) && (has("memo") || has("note")))
+    ]) || credit_note(k)
     {
         return Some(DocKind::Return);
     }
     let invoice = any(&["invoice", "rechnung", "facture"]);
-    if (any(&["payment", "zahlung", "paiement"]) && !invoice)
+    if (payment_word(k) && !invoice)
         || any(&[
             "journal",
             "transfer",
@@ -139,11 +138,19 @@ fn document_word(k: &str) -> Option<DocKind> {
     .then_some(DocKind::Sale)
 }
 
+/// A credit memo or note ("A/R Credit Memo", "Note de crédit").
+fn credit_note(k: &str) -> bool {
+    (k.contains("credit") || k.contains("crédit")) && (k.contains("memo") || k.contains("note"))
+}
+
+fn payment_word(k: &str) -> bool {
+    ["payment", "zahlung", "paiement"].iter().any(|w| k.contains(w))
+}
+
 /// How a file's document-type column is read: only when it holds accounting documents — some
 /// value names an invoice, a sales receipt or a credit memo or note — since shops also head a
 /// payment method ("Online Payment", "Bank Transfer"), a till's "Sale"/"Refund" or a product
-/// type so. A ledger (some value is a payment
-/// received) reads a bare "Refund" as money paid out.
+/// type so. A ledger (some value is a payment received) reads a bare "Refund" as money paid out.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct DocumentTypes {
     pub(super) read: bool,
@@ -173,14 +180,11 @@ impl DocumentTypes {
             ]
             .iter()
             .any(|w| k.contains(w))
-                || ((k.contains("credit") || k.contains("crédit"))
-                    && (k.contains("memo") || k.contains("note")));
+                || credit_note(k);
             match document_word(k) {
                 Some(DocKind::Sale | DocKind::Return) if document => types.read = true,
                 Some(DocKind::NotASale) => {
-                    types.ledger |= ["payment", "zahlung", "paiement", "receipt", "دریافت"]
-                        .iter()
-                        .any(|w| key.as_str().contains(w));
+                    types.ledger |= payment_word(k) || k.contains("receipt") || k.contains("دریافت");
                 }
                 _ => {}
             }

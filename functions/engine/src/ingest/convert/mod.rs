@@ -27,6 +27,15 @@ pub use activity::normalize_event_type;
 pub(crate) use sales::is_cancellation_invoice;
 pub use sales::names_returns;
 
+/// Quarantine reasons of rows that are no sale lines by the export's own account (the data
+/// contract's "Platform layouts" and "Document types"): expected, so they leave a file's status
+/// `ok`.
+pub(crate) const ORDER_SUMMARY: &str = "order_summary";
+pub(crate) const PAYMENT_ROW: &str = "payment_row";
+pub(crate) const GROUP_ROW: &str = "group_row";
+pub(crate) const NOT_A_SALE: &str = "not_a_sale";
+pub(crate) const EXPECTED_REJECTS: [&str; 4] = [ORDER_SUMMARY, PAYMENT_ROW, GROUP_ROW, NOT_A_SALE];
+
 /// Why one row was rejected; `column` is the source column index when one cell is to blame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowReject {

@@ -8,7 +8,7 @@ use super::sales::CurrencyUnit;
 /// gives an order's currency and "Financial Status" on its first line only (so a refunded
 /// order's other lines were sales); eBay and Lightspeed give the buyer and status on the order's
 /// summary row only; Odoo gives every order cell, its number included, on the first line only.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct OrderCarry {
     /// Empty before the first row with an order id.
     pub(super) id: String,
@@ -79,15 +79,6 @@ impl OrderCarry {
 
 /// How many of a bulk file's latest order objects are kept for line items that come later.
 pub(super) const BULK_ORDERS_KEPT: usize = 1 << 16;
-
-/// An order object of Shopify's bulk output, for its line items.
-pub(super) struct BulkOrder {
-    pub(super) id: String,
-    pub(super) ts: Option<DateTime<Utc>>,
-    pub(super) customer: Option<String>,
-    pub(super) status: Option<(String, bool)>,
-    pub(super) currency: Option<CurrencyUnit>,
-}
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
 use super::documents::{DocKind, DocumentTypes, document_kind};
-use super::orders::{BULK_ORDERS_KEPT, BulkOrder, OrderCarry, same_text};
+use super::orders::{BULK_ORDERS_KEPT, OrderCarry, same_text};
 use super::*;
 use crate::mapping::Layout;
 use crate::values::text::Key;
@@ -139,7 +139,8 @@ pub struct SalesConverter {
     /// name as their `__parentId`.
     parent: String,
     document_types: DocumentTypes,
-    bulk_orders: HashMap<String, BulkOrder>,
+    /// [`Layout::ShopifyBulk`]: the order objects read, by `id`, for line items further down.
+    bulk_orders: HashMap<String, OrderCarry>,
 }
 
 impl SalesConverter {
@@ -263,25 +264,25 @@ impl SalesConverter {
         let c = &self.cols;
         match self.layout {
             Layout::Lightspeed => match Key::new(cell(rec, self.extra.line_type))?.as_str() {
-                "sale" => Some("order_summary"),
-                "payment" => Some("payment_row"),
+                "sale" => Some(ORDER_SUMMARY),
+                "payment" => Some(PAYMENT_ROW),
                 _ => None,
             },
             // A group's heading (the customer) or its "Total for …" row: nothing else filled.
             Layout::QuickBooks => {
                 let label = text(rec, self.extra.group)?;
                 ((1..rec.len()).all(|i| text(rec, Some(i)).is_none()) || group_total(label))
-                    .then_some("group_row")
+                    .then_some(GROUP_ROW)
             }
             // The order object; its line items follow.
             Layout::ShopifyBulk => cell(rec, self.extra.parent_id)
                 .trim()
                 .is_empty()
-                .then_some("order_summary"),
+                .then_some(ORDER_SUMMARY),
             Layout::Ebay => (!cell(rec, c.order_id).trim().is_empty()
                 && cell(rec, c.product_id).trim().is_empty()
                 && cell(rec, c.unit_price).trim().is_empty())
-            .then_some("order_summary"),
+            .then_some(ORDER_SUMMARY),
             _ => None,
         }
     }
@@ -355,17 +356,7 @@ impl SalesConverter {
             if self.bulk_orders.len() >= BULK_ORDERS_KEPT {
                 self.bulk_orders.clear();
             }
-            let order = &self.order;
-            self.bulk_orders.insert(
-                self.parent.clone(),
-                BulkOrder {
-                    id: order.id.clone(),
-                    ts: order.ts,
-                    customer: order.customer().map(str::to_string),
-                    status: order.status.clone(),
-                    currency: order.currency.clone(),
-                },
-            );
+            self.bulk_orders.insert(self.parent.clone(), self.order.clone());
         }
         None
     }
@@ -382,13 +373,7 @@ impl SalesConverter {
         let Some(o) = self.bulk_orders.get(parent) else {
             return false;
         };
-        self.order.enter(&o.id);
-        self.order.ts = o.ts;
-        if let Some(customer) = &o.customer {
-            self.order.keep_customer(customer);
-        }
-        self.order.status = o.status.clone();
-        self.order.currency = o.currency.clone();
+        self.order.clone_from(o);
         self.parent.clear();
         self.parent.push_str(parent);
         true
@@ -777,7 +762,7 @@ impl Converter for SalesConverter {
             }),
         };
         if document == DocKind::NotASale {
-            return Err(RowReject::at("not_a_sale", self.cols.document_type));
+            return Err(RowReject::at(NOT_A_SALE, self.cols.document_type));
         }
         let bulk_line = self.layout == Layout::ShopifyBulk && self.enter_bulk_parent(rec);
         let c = &self.cols;
