@@ -884,6 +884,19 @@ fn a_cancelled_return_is_not_negated_whichever_line_says_so() {
     assert_eq!(floats(&batches(&out), "quantity"), [1.0, 1.0, -1.0]);
 }
 
+/// Etsy's Sold Orders file: an order is worth its items' value, as in its Sold Order Items
+/// file, not its total with shipping and tax.
+#[test]
+fn etsy_orders_are_worth_their_items() {
+    let (out, _s, _d) = ingest_text(
+        "EtsySoldOrders2023.csv",
+        "Sale Date,Order ID,Buyer,Number of Items,Currency,Order Value,Shipping,Sales Tax,Order Total,Adjusted Order Total\n\
+         11/05/23,3012345678,saraklein88,3,USD,33.00,4.50,0,37.50,\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Etsy));
+    assert_eq!(floats(&batches(&out), "line_amount"), [33.0]);
+}
+
 /// Sage 50's day book codes its rows: SI an invoice, SC a credit note (a return, written
 /// positive), SR a receipt of money (no sale).
 #[test]

@@ -509,6 +509,10 @@ pub enum Layout {
     /// Shopify's bulk operation output (JSON Lines with `__parentId`): an order object is
     /// followed by its line item objects, which name the order only by its `id`.
     ShopifyBulk,
+    /// Etsy's Sold Orders file ("Number of Items", "Order Value", "Adjusted Order Total"): an
+    /// order's "Order Value" is its items' worth, as its Sold Order Items file gives it; "Order
+    /// Total" adds shipping and tax.
+    Etsy,
     /// Sage 50's day books and audit trail ("A/C", "N/C", "Inv Ref", "Net Amnt"): "Type" is a
     /// transaction code (SI invoice, SC credit note, SR/SA receipts and payments on account).
     Sage,
@@ -553,6 +557,8 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         Layout::QuickBooks
     } else if has("itemselectionid") && has("menuitem") {
         Layout::Toast
+    } else if has("numberofitems") && has("ordervalue") && has("adjustedordertotal") {
+        Layout::Etsy
     } else if has("ac") && has("nc") && (has("invref") || has("netamnt")) {
         Layout::Sage
     } else {
@@ -588,6 +594,7 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
             | "discountedunitpricesetshopmoneyamount",
         ) => (Field::UnitPrice, Kind::Plain),
         (Layout::ShopifyBulk, "displayfinancialstatus") => (Field::Status, Kind::Plain),
+        (Layout::Etsy, "ordervalue") => (Field::LineAmount, Kind::Plain),
         (Layout::Sage, "ac" | "acref") => (Field::CustomerId, Kind::Plain),
         (Layout::Sage, "invref" | "ref") => (Field::OrderId, Kind::Plain),
         (Layout::Sage, "type") => (Field::DocumentType, Kind::Plain),
