@@ -891,10 +891,15 @@ fn etsy_orders_are_worth_their_items() {
     let (out, _s, _d) = ingest_text(
         "EtsySoldOrders2023.csv",
         "Sale Date,Order ID,Buyer,Number of Items,Currency,Order Value,Shipping,Sales Tax,Order Total,Adjusted Order Total\n\
-         11/05/23,3012345678,saraklein88,3,USD,33.00,4.50,0,37.50,\n",
+         11/05/23,3012345678,saraklein88,3,USD,33.00,4.50,0,37.50,\n\
+         12/01/23,3012345680,saraklein88,1,USD,12.50,4.50,0,17.00,0.00\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Etsy));
-    assert_eq!(floats(&batches(&out), "line_amount"), [33.0]);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [33.0, 12.5]);
+    // An adjusted total of 0 is a refund of the whole order.
+    assert_eq!(bools(&b, "is_return"), [false, true]);
+    assert_eq!(strings(&b, "status")[1].as_deref(), Some("refunded"));
 }
 
 /// Sage 50's day book codes its rows: SI an invoice, SC a credit note (a return, written

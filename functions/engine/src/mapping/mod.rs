@@ -264,6 +264,8 @@ pub struct LayoutColumns {
     pub group_field: Option<Field>,
     /// [`Layout::Toast`]'s "Void?".
     pub void: Option<usize>,
+    /// [`Layout::Etsy`]'s "Adjusted Order Total", filled when the order was refunded.
+    pub adjusted_total: Option<usize>,
     /// [`Layout::ShopifyBulk`]'s `id` and `__parentId`.
     pub object_id: Option<usize>,
     pub parent_id: Option<usize>,
@@ -289,6 +291,10 @@ impl LayoutColumns {
             },
             Layout::Toast => LayoutColumns {
                 void: at("void"),
+                ..LayoutColumns::default()
+            },
+            Layout::Etsy => LayoutColumns {
+                adjusted_total: at("adjustedordertotal"),
                 ..LayoutColumns::default()
             },
             Layout::ShopifyBulk => LayoutColumns {
@@ -325,6 +331,7 @@ impl LayoutColumns {
             self.balance_impact,
             self.group,
             self.void,
+            self.adjusted_total,
             self.object_id,
             self.parent_id,
             self.alt_email,

@@ -57,7 +57,7 @@ struct Builders {
 
 impl Builders {
     /// `extra`: columns by which the layout names customers (QuickBooks' groups) or statuses
-    /// (Toast's "Void?") other than by a customer or status column.
+    /// (Toast's "Void?", Etsy's adjusted total) other than by a customer or status column.
     fn new(c: &Cols, extra: &crate::mapping::LayoutColumns) -> Self {
         let customer = extra.group_field == Some(Field::CustomerId);
         let text = |col: Option<usize>| TextColumn::new(col.is_some());
@@ -78,7 +78,9 @@ impl Builders {
             country: text(c.country),
             city: text(c.city),
             channel: text(c.channel),
-            status: TextColumn::new(c.status.is_some() || extra.void.is_some()),
+            status: TextColumn::new(
+                c.status.is_some() || extra.void.is_some() || extra.adjusted_total.is_some(),
+            ),
             is_return: BooleanBuilder::new(),
             source_line: Int64Builder::new(),
         }
@@ -874,8 +876,16 @@ impl Converter for SalesConverter {
         // Toast marks a voided item "Void?" True.
         let voided = self.layout == Layout::Toast
             && crate::values::text::parse_bool(cell(rec, self.extra.void)) == Ok(Some(true));
+        // Etsy fills "Adjusted Order Total" when it refunds an order: 0 is a refund of all of it.
+        let refunded = self.layout == Layout::Etsy
+            && self
+                .money
+                .parse(cell(rec, self.extra.adjusted_total))
+                .is_ok_and(|n| n.is_some_and(|n| n.value == 0.0));
         let own_status = if voided {
             Some(("cancelled".to_string(), true))
+        } else if refunded {
+            Some(("refunded".to_string(), true))
         } else {
             text(rec, c.status).map(|t| self.status(t))
         };
