@@ -884,6 +884,25 @@ fn a_cancelled_return_is_not_negated_whichever_line_says_so() {
     assert_eq!(floats(&batches(&out), "quantity"), [1.0, 1.0, -1.0]);
 }
 
+/// Stripe's balance history lists payouts and fees beside charges: a payout is no return.
+#[test]
+fn stripe_balance_history_payouts_are_no_sales() {
+    let (out, _s, _d) = ingest_text(
+        "balance_history.csv",
+        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC),Available On (UTC),Description\n\
+         txn_1,charge,ch_1,45.00,1.61,43.39,usd,2023-11-05 19:30:00,2023-11-07 00:00:00,Teapot\n\
+         txn_3,refund,re_1,-45.00,0.00,-45.00,usd,2023-11-08 09:00:00,2023-11-08 09:00:00,REFUND FOR CHARGE\n\
+         txn_4,payout,po_1,-1000.00,0.00,-1000.00,usd,2023-11-09 00:00:00,2023-11-09 00:00:00,STRIPE PAYOUT\n\
+         txn_5,stripe_fee,,-2.00,0.00,-2.00,usd,2023-11-10 00:00:00,2023-11-10 00:00:00,Radar fee\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::StripeBalance));
+    assert_eq!(rejected_by_reason(&out), [("not_a_sale", 2)]);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [45.0, -45.0]);
+    assert_eq!(bools(&b, "is_return"), [false, true]);
+    assert_eq!(strings(&b, "channel"), [None, None]);
+}
+
 /// Etsy's Sold Orders file: an order is worth its items' value, as in its Sold Order Items
 /// file, not its total with shipping and tax.
 #[test]

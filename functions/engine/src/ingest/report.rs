@@ -60,7 +60,7 @@ pub struct MappingReport {
     pub implied_event_type: Option<crate::mapping::ImpliedEvent>,
     /// Sales: the platform whose layout the header shows and whose rows and values are read its
     /// own way (`shopify`, `amazon`, `ebay`, `magento`, `odoo`, `lightspeed`, `paypal`,
-    /// `quickbooks`, `toast`, `shopify_bulk`, `sage`, `etsy`).
+    /// `quickbooks`, `toast`, `shopify_bulk`, `sage`, `etsy`, `stripe_balance`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layout: Option<crate::mapping::Layout>,
 }

@@ -516,6 +516,11 @@ pub enum Layout {
     /// Shopify's bulk operation output (JSON Lines with `__parentId`): an order object is
     /// followed by its line item objects, which name the order only by its `id`.
     ShopifyBulk,
+    /// Stripe's balance history ("Type", "Fee", "Net", "Available On (UTC)"): every movement of
+    /// the balance. Charges are sales, refunds returns; payouts, fees, adjustments and transfers
+    /// move money only.
+    #[serde(rename = "stripe_balance")]
+    StripeBalance,
     /// Etsy's Sold Orders file ("Number of Items", "Order Value", "Adjusted Order Total"): an
     /// order's "Order Value" is its items' worth, as its Sold Order Items file gives it; "Order
     /// Total" adds shipping and tax.
@@ -564,6 +569,8 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         Layout::QuickBooks
     } else if has("itemselectionid") && has("menuitem") {
         Layout::Toast
+    } else if has("type") && has("fee") && has("net") && (has("availableonutc") || has("availableon")) {
+        Layout::StripeBalance
     } else if has("numberofitems") && has("ordervalue") && has("adjustedordertotal") {
         Layout::Etsy
     } else if has("ac") && has("nc") && (has("invref") || has("netamnt")) {
@@ -602,6 +609,9 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
         ) => (Field::UnitPrice, Kind::Plain),
         (Layout::ShopifyBulk, "displayfinancialstatus") => (Field::Status, Kind::Plain),
         (Layout::Etsy, "ordervalue") => (Field::LineAmount, Kind::Plain),
+        (Layout::StripeBalance, "type") => (Field::DocumentType, Kind::Plain),
+        // The charge, refund or payout the movement belongs to ("ch_…"), not a sales channel.
+        (Layout::StripeBalance, "source") => (Field::OrderId, Kind::Plain),
         (Layout::Sage, "ac" | "acref") => (Field::CustomerId, Kind::Plain),
         (Layout::Sage, "invref" | "ref") => (Field::OrderId, Kind::Plain),
         (Layout::Sage, "type") => (Field::DocumentType, Kind::Plain),

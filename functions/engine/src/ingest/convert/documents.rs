@@ -21,7 +21,7 @@ pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, led
     let Some(key) = Key::new(raw) else {
         // Too long for any word of the vocabulary: what the layout makes of an unknown type.
         return match layout {
-            Layout::PayPal | Layout::Sage => DocKind::NotASale,
+            Layout::PayPal | Layout::Sage | Layout::StripeBalance => DocKind::NotASale,
             _ => DocKind::Sale,
         };
     };
@@ -33,6 +33,12 @@ pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, led
             // money and write-offs move money only.
             "si" => DocKind::Sale,
             "sc" => DocKind::Return,
+            _ => DocKind::NotASale,
+        },
+        Layout::StripeBalance => match k {
+            "charge" | "payment" => DocKind::Sale,
+            _ if k.contains("refund") => DocKind::Return,
+            // Payouts, fees, dispute adjustments, transfers and reserves move money only.
             _ => DocKind::NotASale,
         },
         Layout::PayPal => {
@@ -160,7 +166,7 @@ pub(super) struct DocumentTypes {
 impl DocumentTypes {
     pub(super) fn infer<'a>(layout: Layout, values: impl Iterator<Item = &'a str>) -> DocumentTypes {
         let mut types = DocumentTypes {
-            read: matches!(layout, Layout::PayPal | Layout::Sage),
+            read: matches!(layout, Layout::PayPal | Layout::Sage | Layout::StripeBalance),
             ledger: false,
         };
         for v in values {
