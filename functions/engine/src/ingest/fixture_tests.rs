@@ -989,6 +989,10 @@ fn a_rows_own_time_zone_places_its_time() {
     );
     assert_eq!(rejected_by_reason(&out), [("bad_time_zone", 1)]);
     assert_eq!(
+        out.report.parsing.as_ref().unwrap().timezone,
+        "per row (Time Zone), else UTC"
+    );
+    assert_eq!(
         out.report
             .mapping
             .as_ref()

@@ -133,6 +133,8 @@ pub struct SalesConverter {
     layout: Layout,
     extra: crate::mapping::LayoutColumns,
     order: OrderCarry,
+    /// The header of the rows' own time-zone column, for the report.
+    zone_header: Option<String>,
     /// The time-zone cells seen, with the date parser of each: a handful per file.
     zones: Vec<(String, Option<DateParser>)>,
     /// [`Layout::QuickBooks`]: the customer whose group the rows are in.
@@ -195,6 +197,9 @@ impl SalesConverter {
             .cloned();
         let b = Builders::new(&cols, &m.layout_columns);
         let document_types = DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type));
+        let zone_header = cols
+            .time_zone
+            .and_then(|c| Some(crate::mapping::shown_header(headers.get(c)?, c)));
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -218,6 +223,7 @@ impl SalesConverter {
             layout: m.layout,
             extra: m.layout_columns,
             order: OrderCarry::default(),
+            zone_header,
             zones: Vec::new(),
             group: None,
             parent: String::new(),
@@ -1068,7 +1074,10 @@ impl Converter for SalesConverter {
         ParseSettings {
             date_format: self.dates.describe(),
             decimal_mark: Some(self.money.decimal),
-            timezone: self.dates.zone_label(),
+            timezone: match &self.zone_header {
+                Some(h) => format!("per row ({h}), else {}", self.dates.zone_label()),
+                None => self.dates.zone_label(),
+            },
         }
     }
 }
