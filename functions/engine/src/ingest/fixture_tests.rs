@@ -576,19 +576,26 @@ fn lightspeed_sale_and_payment_rows_are_not_lines() {
 fn ebay_orders_are_read_by_item() {
     let (out, _s, _d) = ingest_text(
         "ebay.csv",
-        "Sales Record Number,Order Number,Buyer Username,Buyer Email,Item Number,Item Title,Quantity,Sold For,Shipping And Handling,Total Price,Sale Date\n\
-         5001,12-10501-23456,sara_k88,a1@members.ebay.com,2345678901,Mug,2,£12.50,£3.00,£28.00,Nov-05-23\n\
-         5002,14-10502-99999,jbloggs,f6@members.ebay.com,,,2,,£0.00,£53.00,Nov-12-23\n\
-         5003,14-10502-99999,,,2345678902,Teapot,1,£45.00,,,Nov-12-23\n\
-         5004,14-10502-99999,,,2345678903,Tea,1,£8.00,,,Nov-12-23\n",
+        "Sales Record Number,Order Number,Buyer Username,Buyer Email,Item Number,Item Title,Custom Label,Quantity,Sold For,Shipping And Handling,Total Price,Sale Date\n\
+         5001,12-10501-23456,sara_k88,a1@members.ebay.com,2345678901,Mug,MUG-1,2,£12.50,£3.00,£28.00,Nov-05-23\n\
+         5002,14-10502-99999,jbloggs,f6@members.ebay.com,,,,2,,£0.00,£53.00,Nov-12-23\n\
+         5003,14-10502-99999,,,2345678902,Teapot,POT-1,1,£45.00,,,Nov-12-23\n\
+         5004,14-10502-99999,,,2345678903,Tea,,1,£8.00,,,Nov-12-23\n\
+         5005,03-10503-11111,anna.lee,z9@members.ebay.com,2345678904,Candle,,1,,£0.00,£12.00,Dec-01-23\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Ebay));
     assert_eq!(rejected_by_reason(&out), [("order_summary", 1)]);
     let b = batches(&out);
-    assert_eq!(floats(&b, "line_amount"), [25.0, 45.0, 8.0]);
+    // A line without its Sold For is worth its order's total.
+    assert_eq!(floats(&b, "line_amount"), [25.0, 45.0, 8.0, 12.0]);
     assert_eq!(
         strings(&b, "customer_id"),
-        ["sara_k88", "jbloggs", "jbloggs"].map(|s| Some(s.to_string()))
+        ["sara_k88", "jbloggs", "jbloggs", "anna.lee"].map(|s| Some(s.to_string()))
+    );
+    // The seller's SKU, where there is one.
+    assert_eq!(
+        strings(&b, "product_id"),
+        [Some("MUG-1".to_string()), Some("POT-1".to_string()), None, None]
     );
 }
 

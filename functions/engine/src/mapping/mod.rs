@@ -274,6 +274,8 @@ pub struct LayoutColumns {
     /// [`Layout::ShopifyBulk`]'s other unit price field (`originalUnitPrice` beside
     /// `originalUnitPriceSet.shopMoney.amount`), for a line without the one read.
     pub alt_price: Option<usize>,
+    /// [`Layout::Ebay`]'s "Total Price", for a line without its "Sold For".
+    pub alt_amount: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -291,6 +293,10 @@ impl LayoutColumns {
             },
             Layout::Toast => LayoutColumns {
                 void: at("void"),
+                ..LayoutColumns::default()
+            },
+            Layout::Ebay => LayoutColumns {
+                alt_amount: at("totalprice").filter(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
             Layout::Etsy => LayoutColumns {
@@ -336,6 +342,7 @@ impl LayoutColumns {
             self.parent_id,
             self.alt_email,
             self.alt_price,
+            self.alt_amount,
         ]
         .contains(&Some(i))
     }

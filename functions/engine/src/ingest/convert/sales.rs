@@ -287,9 +287,11 @@ impl SalesConverter {
                 .trim()
                 .is_empty()
                 .then_some(ORDER_SUMMARY),
-            Layout::Ebay => (!cell(rec, c.order_id).trim().is_empty()
-                && cell(rec, c.product_id).trim().is_empty()
-                && cell(rec, c.unit_price).trim().is_empty())
+            // No item (neither the seller's SKU nor a title) and no price: the order's own row.
+            Layout::Ebay => (!cell(rec, c.order_id).is_empty()
+                && cell(rec, c.product_id).is_empty()
+                && cell(rec, c.product_name).is_empty()
+                && cell(rec, c.unit_price).is_empty())
             .then_some(ORDER_SUMMARY),
             _ => None,
         }
@@ -865,9 +867,14 @@ impl Converter for SalesConverter {
             p => p,
         }
         .map(|p| scaled(p, self.price_scale));
-        let amount = self
-            .money(rec, c.line_amount, iranian)?
-            .map(|a| scaled(a, self.amount_scale));
+        let amount = match self.money(rec, c.line_amount, iranian)? {
+            // eBay gives a line without its "Sold For" only its order's total.
+            None if price.is_none() && self.extra.alt_amount.is_some() => {
+                self.money(rec, self.extra.alt_amount, iranian)?
+            }
+            a => a,
+        }
+        .map(|a| scaled(a, self.amount_scale));
         let quantity = match (qty, amount) {
             (Some(q), _) => q.value,
             // One row = one purchase of the stated amount.
