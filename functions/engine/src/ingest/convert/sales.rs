@@ -284,7 +284,6 @@ impl SalesConverter {
             }
             // The order object; its line items follow.
             Layout::ShopifyBulk => cell(rec, self.extra.parent_id)
-                .trim()
                 .is_empty()
                 .then_some(ORDER_SUMMARY),
             // No item (neither the seller's SKU nor a title) and no price: the order's own row.
@@ -300,7 +299,7 @@ impl SalesConverter {
     /// The date parser for a row's own time-zone cell (an index into `zones`), `None` when the
     /// row has none. A zone no one can place rejects the row: its hour is unknown.
     fn row_zone(&mut self, rec: &Row<'_>) -> Result<Option<usize>, RowReject> {
-        let raw = crate::values::trim_value(cell(rec, self.cols.time_zone));
+        let raw = cell(rec, self.cols.time_zone);
         if crate::values::is_null_marker(raw) {
             return Ok(None);
         }
@@ -355,7 +354,7 @@ impl SalesConverter {
         }
         if self.layout == Layout::ShopifyBulk {
             self.parent.clear();
-            self.parent.push_str(cell(rec, self.extra.object_id).trim());
+            self.parent.push_str(cell(rec, self.extra.object_id));
             self.order.ts = match self.dates.parse(cell(rec, c.date)) {
                 Ok(Some(ts)) => Some(ts),
                 Ok(None) => return Some(RowReject::at("missing_date", c.date)),
@@ -373,7 +372,7 @@ impl SalesConverter {
 
     /// [`Layout::ShopifyBulk`]: makes the order object a line item names its current order.
     fn enter_bulk_parent(&mut self, rec: &Row<'_>) -> bool {
-        let parent = cell(rec, self.extra.parent_id).trim();
+        let parent = cell(rec, self.extra.parent_id);
         if parent.is_empty() {
             return false;
         }
