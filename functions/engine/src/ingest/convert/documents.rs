@@ -102,7 +102,7 @@ fn document_word(k: &str) -> Option<DocKind> {
     {
         return Some(DocKind::Return);
     }
-    let invoice = any(&["invoice", "rechnung", "facture"]);
+    let invoice = invoice_word(k);
     if (payment_word(k) && !invoice)
         || any(&[
             "journal",
@@ -149,6 +149,10 @@ fn credit_note(k: &str) -> bool {
     (k.contains("credit") || k.contains("crédit")) && (k.contains("memo") || k.contains("note"))
 }
 
+fn invoice_word(k: &str) -> bool {
+    ["invoice", "rechnung", "facture"].iter().any(|w| k.contains(w))
+}
+
 fn payment_word(k: &str) -> bool {
     ["payment", "zahlung", "paiement"].iter().any(|w| k.contains(w))
 }
@@ -174,19 +178,11 @@ impl DocumentTypes {
             let k = key.as_str();
             // Only an accounting document says the column lists them: "Sale", "Refund" or
             // "Payment" alone are as often a point-of-sale's words, or a payment method.
-            let document = [
-                "invoice",
-                "rechnung",
-                "facture",
-                "فاکتور",
-                "salesreceipt",
-                "gutschrift",
-                "avoir",
-                "برگشتازفروش",
-            ]
-            .iter()
-            .any(|w| k.contains(w))
-                || credit_note(k);
+            let document = invoice_word(k)
+                || credit_note(k)
+                || ["فاکتور", "salesreceipt", "gutschrift", "avoir", "برگشتازفروش"]
+                    .iter()
+                    .any(|w| k.contains(w));
             match document_word(k) {
                 Some(DocKind::Sale | DocKind::Return) if document => types.read = true,
                 Some(DocKind::NotASale) => {
