@@ -918,14 +918,25 @@ fn etsy_orders_are_worth_their_items() {
         "EtsySoldOrders2023.csv",
         "Sale Date,Order ID,Buyer,Number of Items,Currency,Order Value,Shipping,Sales Tax,Order Total,Adjusted Order Total\n\
          11/05/23,3012345678,saraklein88,3,USD,33.00,4.50,0,37.50,\n\
-         12/01/23,3012345680,saraklein88,1,USD,12.50,4.50,0,17.00,0.00\n",
+         12/01/23,3012345680,saraklein88,1,USD,12.50,4.50,0,17.00,0.00\n\
+         12/02/23,3012345681,jonas_k,2,USD,40.00,0,0,40.00,25.00\n\
+         12/03/23,3012345682,jonas_k,1,USD,18.00,0,0,18.00,18.00\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Etsy));
+    let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone());
+    assert_eq!(
+        unmapped,
+        Some(vec!["Shipping".to_string(), "Sales Tax".to_string()])
+    );
     let b = batches(&out);
-    assert_eq!(floats(&b, "line_amount"), [33.0, 12.5]);
-    // An adjusted total of 0 is a refund of the whole order.
-    assert_eq!(bools(&b, "is_return"), [false, true]);
-    assert_eq!(strings(&b, "status")[1].as_deref(), Some("refunded"));
+    assert_eq!(floats(&b, "line_amount"), [33.0, 12.5, 40.0, 18.0]);
+    // An adjusted total of 0 is a refund of the whole order; one below the order total of a
+    // part of it, which the file does not say (as other partial refunds, nothing is returned).
+    assert_eq!(bools(&b, "is_return"), [false, true, false, false]);
+    assert_eq!(
+        strings(&b, "status"),
+        [None, Some("refunded"), Some("partially_refunded"), None].map(|s| s.map(String::from))
+    );
 }
 
 /// Sage 50's day book codes its rows: SI an invoice, SC a credit note (a return, written

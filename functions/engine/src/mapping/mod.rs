@@ -264,8 +264,10 @@ pub struct LayoutColumns {
     pub group_field: Option<Field>,
     /// [`Layout::Toast`]'s "Void?".
     pub void: Option<usize>,
-    /// [`Layout::Etsy`]'s "Adjusted Order Total", filled when the order was refunded.
+    /// [`Layout::Etsy`]'s "Adjusted Order Total", filled when the order was refunded, and its
+    /// "Order Total", which a partial refund leaves the adjusted total below.
     pub adjusted_total: Option<usize>,
+    pub order_total: Option<usize>,
     /// [`Layout::ShopifyBulk`]'s `id` and `__parentId`.
     pub object_id: Option<usize>,
     pub parent_id: Option<usize>,
@@ -301,6 +303,7 @@ impl LayoutColumns {
             },
             Layout::Etsy => LayoutColumns {
                 adjusted_total: at("adjustedordertotal"),
+                order_total: at("ordertotal").filter(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
             Layout::ShopifyBulk => LayoutColumns {
@@ -331,18 +334,36 @@ impl LayoutColumns {
     }
 
     fn contains(&self, i: usize) -> bool {
+        // Destructured, not read field by field: a column added to the struct and forgotten
+        // here would be listed as unmapped, and the compiler now says so.
+        let LayoutColumns {
+            line_type,
+            refund_email,
+            balance_impact,
+            group,
+            group_field: _,
+            void,
+            adjusted_total,
+            order_total,
+            object_id,
+            parent_id,
+            alt_email,
+            alt_price,
+            alt_amount,
+        } = *self;
         [
-            self.line_type,
-            self.refund_email,
-            self.balance_impact,
-            self.group,
-            self.void,
-            self.adjusted_total,
-            self.object_id,
-            self.parent_id,
-            self.alt_email,
-            self.alt_price,
-            self.alt_amount,
+            line_type,
+            refund_email,
+            balance_impact,
+            group,
+            void,
+            adjusted_total,
+            order_total,
+            object_id,
+            parent_id,
+            alt_email,
+            alt_price,
+            alt_amount,
         ]
         .contains(&Some(i))
     }

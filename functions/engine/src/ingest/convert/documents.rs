@@ -1,5 +1,7 @@
 //! What a ledger's document types say a row is: a sale, a return, or no sale at all.
 
+use std::collections::HashMap;
+
 use crate::mapping::Layout;
 use crate::values::text::Key;
 
@@ -161,17 +163,24 @@ fn payment_word(k: &str) -> bool {
 /// value names an invoice, a sales receipt or a credit memo or note — since shops also head a
 /// payment method ("Online Payment", "Bank Transfer"), a till's "Sale"/"Refund" or a product
 /// type so. A ledger (some value is a payment received) reads a bare "Refund" as money paid out.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct DocumentTypes {
     pub(super) read: bool,
     pub(super) ledger: bool,
+    /// Types already read, by type and balance impact: ledgers repeat a few types over many
+    /// rows, and reading one takes a few dozen word scans.
+    cache: HashMap<String, DocKind>,
+    key: String,
 }
+
+/// Distinct (type, balance impact) pairs remembered; a file with more reads the rest afresh.
+const DOCUMENT_TYPES_CACHED: usize = 1024;
 
 impl DocumentTypes {
     pub(super) fn infer<'a>(layout: Layout, values: impl Iterator<Item = &'a str>) -> DocumentTypes {
         let mut types = DocumentTypes {
             read: matches!(layout, Layout::PayPal | Layout::Sage | Layout::StripeBalance),
-            ledger: false,
+            ..DocumentTypes::default()
         };
         for v in values {
             let Some(key) = Key::new(v) else { continue };
@@ -192,6 +201,22 @@ impl DocumentTypes {
             }
         }
         types
+    }
+
+    /// What a row is by its document type, see [`document_kind`].
+    pub(super) fn kind(&mut self, layout: Layout, raw: &str, balance_impact: &str) -> DocKind {
+        self.key.clear();
+        self.key.push_str(raw);
+        self.key.push('\u{1f}');
+        self.key.push_str(balance_impact);
+        if let Some(&kind) = self.cache.get(self.key.as_str()) {
+            return kind;
+        }
+        let kind = document_kind(layout, raw, balance_impact, self.ledger);
+        if self.cache.len() < DOCUMENT_TYPES_CACHED {
+            self.cache.insert(self.key.clone(), kind);
+        }
+        kind
     }
 }
 

@@ -7,7 +7,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
-use super::documents::{DocKind, DocumentTypes, document_kind};
+use super::documents::{DocKind, DocumentTypes};
 use super::orders::{BULK_ORDERS_KEPT, OrderCarry, same_text};
 use super::*;
 use crate::mapping::Layout;
@@ -329,6 +329,21 @@ impl SalesConverter {
             return ("refunded".to_string(), true);
         }
         normalize_status(raw)
+    }
+
+    /// Etsy fills an order's "Adjusted Order Total" only when it refunds some of it: whether
+    /// the refund was whole (an adjusted total of 0), else partial (below the order total).
+    fn etsy_refund(&self, rec: &Row<'_>) -> Option<bool> {
+        let adjusted = self
+            .money
+            .parse(cell(rec, self.extra.adjusted_total))
+            .ok()??
+            .value;
+        if adjusted == 0.0 {
+            return Some(true);
+        }
+        let total = self.money.parse(cell(rec, self.extra.order_total)).ok().flatten();
+        total.is_none_or(|t| adjusted < t.value).then_some(false)
     }
 
     /// Keeps an order's cells from its summary row for the lines that follow it, or a group's
@@ -762,12 +777,8 @@ impl Converter for SalesConverter {
         let document = match self.document_types.read {
             false => DocKind::Sale,
             true => text(rec, self.cols.document_type).map_or(DocKind::Sale, |t| {
-                document_kind(
-                    self.layout,
-                    t,
-                    cell(rec, self.extra.balance_impact),
-                    self.document_types.ledger,
-                )
+                self.document_types
+                    .kind(self.layout, t, cell(rec, self.extra.balance_impact))
             }),
         };
         if document == DocKind::NotASale {
@@ -888,16 +899,18 @@ impl Converter for SalesConverter {
         // Toast marks a voided item "Void?" True.
         let voided = self.layout == Layout::Toast
             && crate::values::text::parse_bool(cell(rec, self.extra.void)) == Ok(Some(true));
-        // Etsy fills "Adjusted Order Total" when it refunds an order: 0 is a refund of all of it.
-        let refunded = self.layout == Layout::Etsy
-            && self
-                .money
-                .parse(cell(rec, self.extra.adjusted_total))
-                .is_ok_and(|n| n.is_some_and(|n| n.value == 0.0));
+        let refund = match self.layout {
+            Layout::Etsy => self.etsy_refund(rec),
+            _ => None,
+        };
         let own_status = if voided {
             Some(("cancelled".to_string(), true))
-        } else if refunded {
-            Some(("refunded".to_string(), true))
+        } else if let Some(whole) = refund {
+            Some(normalize_status(if whole {
+                "refunded"
+            } else {
+                "partially_refunded"
+            }))
         } else {
             text(rec, c.status).map(|t| self.status(t))
         };
