@@ -132,6 +132,14 @@ fn excel_workbook_with_a_cover_sheet_and_a_title_row() {
     assert_eq!(r.header_line, Some(3));
     let b = batches(&out);
     assert_eq!(times(&b)[0], "2023-09-04T10:00:00+00:00");
+    // The report's range is that of the rows written.
+    let mut all = times(&b);
+    all.sort();
+    let stats = r.stats.as_ref().unwrap();
+    let rfc = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339());
+    assert_eq!(rfc(stats.min_ts), all.first().cloned());
+    assert_eq!(rfc(stats.max_ts), all.last().cloned());
+    assert_ne!(stats.min_ts, stats.max_ts);
     assert_eq!(floats(&b, "line_amount"), [39.9, 120.0, 39.9]);
     assert_eq!(floats(&b, "quantity"), [1.0, 2.0, 1.0]);
     assert_eq!(strings(&b, "customer_id")[0].as_deref(), Some("9001"));

@@ -249,6 +249,7 @@ impl NumberParser {
     /// a value whose only separator could be either ("125.000", "12,000") is thousands: those
     /// currencies have no fractions in practice. Decided per value, so a quantity of 0.5 or a
     /// euro row in the same column changes nothing.
+    #[inline]
     pub fn parse_money(&self, raw: &str, iranian: bool) -> Result<Option<ParsedNumber>, ValueError> {
         let parsed = self.parse(raw)?;
         match parsed {

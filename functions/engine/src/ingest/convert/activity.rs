@@ -603,13 +603,14 @@ impl Converter for ActivityConverter {
                 self.other_events.insert(name.to_string(), 1);
             }
         }
-        self.ts.append_value(ts.timestamp_micros());
+        let micros = ts.timestamp_micros();
+        self.ts.append_value(micros);
         self.page.append_option(text(rec, c.page));
         self.duration.append_option(duration);
         self.job_title.append_option(grouped_text(rec, c.job_title));
         self.source_line.append_value(line as i64);
         self.months.push(month_key(ts));
-        self.stats.see_ts(ts);
+        self.stats.see_ts(micros);
         Ok(())
     }
 
@@ -659,7 +660,7 @@ impl Converter for ActivityConverter {
         other.truncate(OTHER_EVENTS_LISTED);
         ConvertStats {
             other_events: other,
-            ..self.stats.clone()
+            ..self.stats.snapshot()
         }
     }
 

@@ -54,6 +54,10 @@ impl RowReject {
 pub struct ConvertStats {
     pub min_ts: Option<DateTime<Utc>>,
     pub max_ts: Option<DateTime<Utc>>,
+    /// `min_ts` and `max_ts` as they are seen, in microseconds: on every row, and two integers
+    /// compare without branches where `DateTime`s compare field by field.
+    #[serde(skip)]
+    range: Option<(i64, i64)>,
     /// Sales: rows flagged as returns/cancellations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub returns: Option<u64>,
@@ -98,9 +102,20 @@ pub const OTHER_EVENTS_LISTED: usize = 20;
 pub const OTHER_EVENT_CHARS: usize = 60;
 
 impl ConvertStats {
-    fn see_ts(&mut self, ts: DateTime<Utc>) {
-        self.min_ts = Some(self.min_ts.map_or(ts, |m| m.min(ts)));
-        self.max_ts = Some(self.max_ts.map_or(ts, |m| m.max(ts)));
+    fn see_ts(&mut self, micros: i64) {
+        let (lo, hi) = self.range.get_or_insert((micros, micros));
+        *lo = (*lo).min(micros);
+        *hi = (*hi).max(micros);
+    }
+
+    /// The stats as reported, with the range of times seen.
+    fn snapshot(&self) -> ConvertStats {
+        let at = |us| DateTime::<Utc>::from_timestamp_micros(us);
+        ConvertStats {
+            min_ts: self.range.and_then(|(lo, _)| at(lo)),
+            max_ts: self.range.and_then(|(_, hi)| at(hi)),
+            ..self.clone()
+        }
     }
 }
 
