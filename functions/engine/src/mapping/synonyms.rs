@@ -136,7 +136,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Transaction Date", "Sale Date", "Sales Date", "Receipt Date", "Document Date", "Bestelldatum",
             "Auftragsdatum", "Rechnungsdatum", "Belegdatum", "Kaufdatum", "Verkaufsdatum", "Buchungsdatum",
             "Erstellt am", "تاریخ سفارش", "تاریخ فاکتور", "تاریخ خرید", "تاریخ فروش", "تاریخ ثبت سفارش",
-            "تاریخ صورتحساب", "تاریخ سند", "تاریخ ثبت", "Date de commande", "Date commande",
+            "تاریخ صورتحساب", "تاریخ سند", "تاریخ ثبت", "تاریخ ایجاد", "تاریخ تراکنش", "Date de commande", "Date commande",
             "Date de facture", "Date facture", "Date d'achat", "Date de vente", "Posting Date", "DocDate",
             // Generic: only when nothing more specific is there.
             "Date", "Datetime", "Timestamp", "Created", "Datum", "Zeitstempel", "تاریخ", "تاریخ شمسی",
@@ -150,7 +150,7 @@ pub(super) const GROUPS: &[Group] = &[
         OrderTime,
         &[
             "Order Time", "Invoice Time", "Purchase Time", "Time", "Bestellzeit", "Uhrzeit", "Zeit",
-            "ساعت سفارش", "زمان سفارش", "ساعت فاکتور", "ساعت", "زمان", "Heure de commande", "Heure",
+            "ساعت سفارش", "زمان سفارش", "ساعت فاکتور", "ساعت تراکنش", "زمان تراکنش", "ساعت", "زمان", "Heure de commande", "Heure",
         ],
     ),
     only(
@@ -223,7 +223,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Betrag", "Umsatz", "Umsatz netto", "Umsatz brutto", "Nettoumsatz", "Bruttoumsatz", "Nettobetrag",
             "Bruttobetrag", "مبلغ کل", "قیمت کل", "مبلغ", "مبلغ فروش", "مبلغ خالص", "مبلغ نهایی", "فروش",
             "درآمد", "Montant", "Montant HT", "Montant TTC", "Total ligne", "Chiffre d'affaires",
-            "Total (LC)",
+            "Total (LC)", "Transaction Amount", "مبلغ تراکنش",
         ],
     ),
     order_total(&[

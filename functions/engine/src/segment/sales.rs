@@ -809,9 +809,10 @@ impl Prepare<'_> {
             let amount = amount * currencies.factor(cur);
             // A return the export shows only by its status, on a positive line, is the original
             // order line itself (Shopify, WooCommerce): no purchase line elsewhere stands against
-            // it. Cancelled, it never counted; refunded or returned, it was bought and returned.
+            // it. Cancelled or never paid, it never counted; refunded or returned, it was bought
+            // and returned.
             let reversed = ret && qty > 0.0 && amount > 0.0;
-            if reversed && status.str(i) == Some("cancelled") {
+            if reversed && status.str(i).is_some_and(crate::ingest::convert::never_happened) {
                 stats.cancelled_rows += 1;
                 continue;
             }

@@ -81,7 +81,7 @@ impl Line {
     }
 
     fn is_return(&self) -> bool {
-        self.qty < 0.0 || matches!(self.status, "cancelled" | "refunded" | "returned")
+        self.qty < 0.0 || matches!(self.status, "cancelled" | "unpaid" | "refunded" | "returned")
     }
 }
 
@@ -1648,6 +1648,8 @@ fn orders_refunded_or_cancelled_by_status_net_to_nothing() {
     lines.push(l("k1", "k00", "2024-06-01", "p1", 1.0, 100.0));
     lines.push(l("k2", "k00", "2024-06-10", "p1", 1.0, 30.0).with_status("refunded"));
     lines.push(l("k3", "k50", "2024-06-12", "p1", 1.0, 30.0).with_status("cancelled"));
+    // A payment abandoned at the gateway: no money came.
+    lines.push(l("k4", "k51", "2024-06-13", "p1", 1.0, 45.0).with_status("unpaid"));
     let dir = tempfile::tempdir().unwrap();
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
@@ -1665,10 +1667,15 @@ fn orders_refunded_or_cancelled_by_status_net_to_nothing() {
         ("100.00", "2")
     );
     assert_eq!(k00["return_rate"], "0.231");
-    // A cancelled order never counted: k50 is no customer at all, let alone a lapsed one.
-    assert!(customers.iter().all(|r| r["customer_id"] != "k50"));
+    // A cancelled or unpaid order never counted: k50 and k51 are no customers at all, let
+    // alone lapsed ones.
+    assert!(
+        customers
+            .iter()
+            .all(|r| r["customer_id"] != "k50" && r["customer_id"] != "k51")
+    );
     let inputs = &run.manifest["inputs"];
-    assert_eq!(inputs["cancelled_rows"], 1);
+    assert_eq!(inputs["cancelled_rows"], 2);
     assert_eq!(inputs["return_rows"], 1);
 }
 

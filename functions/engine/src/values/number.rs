@@ -580,7 +580,8 @@ impl Sep {
             '\'' | '\u{2019}' | '\u{02BC}' => Sep::Apostrophe,
             ' ' | '\u{00A0}' | '\u{202F}' | '\u{2009}' | '\u{2007}' => Sep::Space,
             '\u{066B}' => Sep::ArabicDecimal,
-            '\u{066C}' => Sep::ArabicThousands,
+            // The Arabic comma is the comma of Persian keyboards: "۸۷۰،۰۰۰" is 870,000.
+            '\u{066C}' | '\u{060C}' => Sep::ArabicThousands,
             '/' => Sep::Slash,
             _ => return None,
         })
@@ -941,6 +942,10 @@ mod tests {
         assert_eq!(val(DOT, "1\u{00A0}234.5"), 1234.5);
         assert_eq!(val(DOT, "1\u{202F}234"), 1234.0);
         assert_eq!(val(DOT, "12٬500٬000"), 12500000.0);
+        assert_eq!(val(DOT, "۸۷۰،۰۰۰"), 870000.0);
+        assert_eq!(val(COMMA, "1،250،000"), 1250000.0);
+        // Never a decimal mark.
+        assert!(DOT.parse("12،5").is_err());
         // Repeated dots can only be grouping.
         assert_eq!(val(DOT, "1.234.567"), 1234567.0);
     }

@@ -19,7 +19,13 @@ pub(crate) enum DocKind {
 /// [`DocumentTypes`]). PayPal lists every movement of the account: there only payments received
 /// are sales, and refunds, reversals and chargebacks paid out returns; holds, fees, conversions,
 /// transfers and money refunded to the seller are no sales. Sage codes its rows (SI, SC, ...).
-pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, ledger: bool) -> DocKind {
+pub(crate) fn document_kind(
+    layout: Layout,
+    raw: &str,
+    balance_impact: &str,
+    ledger: bool,
+    statement: bool,
+) -> DocKind {
     let Some(key) = Key::new(raw) else {
         // Too long for any word of the vocabulary: what the layout makes of an unknown type.
         return match layout {
@@ -69,9 +75,14 @@ pub(crate) fn document_kind(layout: Layout, raw: &str, balance_impact: &str, led
                 _ => DocKind::NotASale,
             }
         }
+        // Fees, commissions and settlements move money only, whatever else they say: a
+        // commission refunded on a return («برگشت کمیسیون») is no sale either.
+        _ if money_movement(k) => DocKind::NotASale,
         // In a ledger a refund pays out a credit memo already counted, as a payment pays an
         // invoice.
         _ if ledger && k == "refund" => DocKind::NotASale,
+        // In a statement of a gateway or marketplace account, a payment is a buyer's purchase.
+        _ if statement && payment_word(k) => DocKind::Sale,
         _ => document_word(k).unwrap_or(DocKind::Sale),
     }
 }
@@ -100,6 +111,9 @@ fn document_word(k: &str) -> Option<DocKind> {
         "delayedcredit",
         "برگشت",
         "مرجوع",
+        "استرداد",
+        "بازگشتوجه",
+        "عودت",
     ]) || credit_note(k)
     {
         return Some(DocKind::Return);
@@ -156,17 +170,40 @@ fn invoice_word(k: &str) -> bool {
 }
 
 fn payment_word(k: &str) -> bool {
-    ["payment", "zahlung", "paiement"].iter().any(|w| k.contains(w))
+    ["payment", "zahlung", "paiement", "پرداخت"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+/// Money moved without a sale: a fee, a commission, a payout or settlement to the seller
+/// («کارمزد», «کمیسیون», «تسویه», «هزینه ارسال»).
+fn money_movement(k: &str) -> bool {
+    [
+        "fee",
+        "commission",
+        "payout",
+        "settlement",
+        "کارمزد",
+        "کمیسیون",
+        "تسویه",
+        "هزینه",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
 }
 
 /// How a file's document-type column is read: only when it holds accounting documents — some
 /// value names an invoice, a sales receipt or a credit memo or note — since shops also head a
 /// payment method ("Online Payment", "Bank Transfer"), a till's "Sale"/"Refund" or a product
 /// type so. A ledger (some value is a payment received) reads a bare "Refund" as money paid out.
+/// A statement of a gateway's or marketplace's account lists no documents but money movements
+/// (a fee, a commission, a settlement, a purchase reversed «برگشت خرید»): there a payment is a
+/// purchase and a refund a return.
 #[derive(Debug, Clone, Default)]
 pub(super) struct DocumentTypes {
     pub(super) read: bool,
     pub(super) ledger: bool,
+    statement: bool,
     /// Types already read, by type and balance impact: ledgers repeat a few types over many
     /// rows, and reading one takes a few dozen word scans.
     cache: HashMap<String, DocKind>,
@@ -182,9 +219,11 @@ impl DocumentTypes {
             read: matches!(layout, Layout::PayPal | Layout::Sage | Layout::StripeBalance),
             ..DocumentTypes::default()
         };
+        let mut movements = false;
         for v in values {
             let Some(key) = Key::new(v) else { continue };
             let k = key.as_str();
+            movements |= money_movement(k) || ["برگشتخرید", "استرداد"].iter().any(|w| k.contains(w));
             // Only an accounting document says the column lists them: "Sale", "Refund" or
             // "Payment" alone are as often a point-of-sale's words, or a payment method.
             let document = invoice_word(k)
@@ -200,6 +239,9 @@ impl DocumentTypes {
                 _ => {}
             }
         }
+        // Invoices make it a ledger, whose payments pay them.
+        types.statement = movements && !types.read;
+        types.read |= movements;
         types
     }
 
@@ -212,7 +254,7 @@ impl DocumentTypes {
         if let Some(&kind) = self.cache.get(self.key.as_str()) {
             return kind;
         }
-        let kind = document_kind(layout, raw, balance_impact, self.ledger);
+        let kind = document_kind(layout, raw, balance_impact, self.ledger, self.statement);
         if self.cache.len() < DOCUMENT_TYPES_CACHED {
             self.cache.insert(self.key.clone(), kind);
         }
@@ -226,7 +268,7 @@ mod tests {
 
     #[test]
     fn document_types() {
-        let kind = |raw: &str| document_kind(Layout::Other, raw, "", false);
+        let kind = |raw: &str| document_kind(Layout::Other, raw, "", false, false);
         for raw in [
             "Invoice",
             "A/R Invoice",
@@ -277,11 +319,11 @@ mod tests {
         }
         // In a ledger a refund pays out a credit memo.
         assert_eq!(
-            document_kind(Layout::Other, "Refund", "", true),
+            document_kind(Layout::Other, "Refund", "", true, false),
             DocKind::NotASale
         );
         // PayPal: money back to the seller, holds and fees are no sales.
-        let paypal = |raw: &str, impact: &str| document_kind(Layout::PayPal, raw, impact, false);
+        let paypal = |raw: &str, impact: &str| document_kind(Layout::PayPal, raw, impact, false, false);
         assert_eq!(paypal("Express Checkout Payment", "Credit"), DocKind::Sale);
         assert_eq!(paypal("Payment Refund", "Debit"), DocKind::Return);
         assert_eq!(paypal("Payment Refund", "Credit"), DocKind::NotASale);
@@ -291,5 +333,36 @@ mod tests {
         );
         assert_eq!(paypal("Chargeback Fee", "Debit"), DocKind::NotASale);
         assert_eq!(paypal("Website Payment", "Debit"), DocKind::NotASale);
+    }
+
+    /// A gateway's or marketplace's statement: payments are purchases, refunds and reversals
+    /// returns, fees, commissions (refunded or not) and settlements no sales. A column of payment
+    /// methods is not read.
+    #[test]
+    fn statements_of_an_account() {
+        let read = |values: &[&str]| DocumentTypes::infer(Layout::Other, values.iter().copied());
+        let mut zarinpal = read(&["پرداخت", "کارمزد", "تسویه", "بازگشت وجه"]);
+        assert!(zarinpal.read);
+        let mut kind = |raw: &str| zarinpal.kind(Layout::Other, raw, "");
+        assert_eq!(kind("پرداخت"), DocKind::Sale);
+        assert_eq!(kind("بازگشت وجه"), DocKind::Return);
+        assert_eq!(kind("کارمزد"), DocKind::NotASale);
+        assert_eq!(kind("تسویه حساب"), DocKind::NotASale);
+        let mut digikala = read(&["فروش کالا", "کمیسیون", "مرجوعی", "برگشت کمیسیون"]);
+        let mut kind = |raw: &str| digikala.kind(Layout::Other, raw, "");
+        assert_eq!(kind("فروش کالا"), DocKind::Sale);
+        assert_eq!(kind("مرجوعی"), DocKind::Return);
+        assert_eq!(kind("برگشت کمیسیون"), DocKind::NotASale);
+        assert_eq!(kind("هزینه پردازش و ارسال"), DocKind::NotASale);
+        let mut bank = read(&["خرید", "برگشت خرید", "استرداد وجه"]);
+        let mut kind = |raw: &str| bank.kind(Layout::Other, raw, "");
+        assert_eq!(kind("خرید"), DocKind::Sale);
+        assert_eq!(kind("برگشت خرید"), DocKind::Return);
+        assert_eq!(kind("استرداد وجه"), DocKind::Return);
+        // Payment methods: nothing says the column lists movements of an account.
+        assert!(!read(&["پرداخت آنلاین", "کارت به کارت", "Bank Transfer"]).read);
+        // Invoices beside payments: a ledger, whose payments pay the invoices.
+        let mut ledger = read(&["فاکتور فروش", "دریافت", "کارمزد"]);
+        assert_eq!(ledger.kind(Layout::Other, "پرداخت", ""), DocKind::NotASale);
     }
 }

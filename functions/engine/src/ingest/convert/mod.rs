@@ -24,8 +24,8 @@ use crate::values::date::RowZone;
 use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
 
 pub use activity::normalize_event_type;
-pub(crate) use sales::is_cancellation_invoice;
 pub use sales::names_returns;
+pub(crate) use sales::{is_cancellation_invoice, never_happened};
 
 /// Quarantine reasons of rows that are no sale lines by the export's own account (the data
 /// contract's "Platform layouts" and "Document types"): expected, so they leave a file's status

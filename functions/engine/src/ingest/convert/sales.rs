@@ -421,7 +421,7 @@ pub fn normalize_status(raw: &str) -> (String, bool) {
     match canon {
         Some(canon) => (
             canon.to_string(),
-            matches!(canon, "cancelled" | "refunded" | "returned"),
+            matches!(canon, "cancelled" | "unpaid" | "refunded" | "returned"),
         ),
         None => (trimmed.to_lowercase(), false),
     }
@@ -450,7 +450,7 @@ pub fn names_returns(name: &str) -> bool {
     let words = match words.first().map(String::as_str) {
         Some(
             "sales" | "sale" | "customer" | "customers" | "order" | "orders" | "shopify" | "woocommerce"
-            | "فاکتور" | "invoice",
+            | "فاکتور" | "invoice" | "report" | "list" | "گزارش" | "لیست" | "فهرست",
         ) => &words[1..],
         _ => &words[..],
     };
@@ -579,7 +579,13 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "annulee"
         | "annule"
         | "échouée"
-        | "échec" => "cancelled",
+        | "échec"
+        // Rejected by the shop or, in a returns list, a return the shop refused.
+        | "rejected"
+        | "abgelehnt"
+        | "refusée"
+        | "ردشده"
+        | "ردشد" => "cancelled",
         "refunded"
         | "refund"
         | "erstattet"
@@ -596,6 +602,9 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "استردادوجه"
         | "استردادشده"
         | "عودتوجه"
+        // A gateway's payment sent back to the payer.
+        | "برگشتبهپرداختکننده"
+        | "بازگشتدادهشده"
         | "remboursée"
         | "remboursé"
         | "remboursee"
@@ -618,7 +627,36 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "retourné"
         | "retournee"
         | "retourne" => "returned",
-        "paid" | "bezahlt" | "پرداختشده" | "payée" | "payé" | "payee" | "paye" => "paid",
+        "paid"
+        | "bezahlt"
+        | "پرداختشده"
+        | "موفق"
+        | "پرداختموفق"
+        | "تاییدشده"
+        | "پرداختتاییدشده"
+        | "پرداختتاییدشدهاست"
+        | "واریزشد"
+        | "payée"
+        | "payé"
+        | "payee"
+        | "paye" => "paid",
+        // No money came: a payment awaited (WooCommerce's "Pending payment", most often a
+        // gateway payment the buyer never finished), abandoned or not yet confirmed. Counted as
+        // a purchase it adds revenue no one paid; the paid retry is usually the next order.
+        // A bare "pending" (Shopify's manual payments, "processing") says not so much.
+        "pendingpayment"
+        | "awaitingpayment"
+        | "unpaid"
+        | "notpaid"
+        | "abandoned"
+        | "درانتظارپرداخت"
+        | "پرداختنشده"
+        | "انصرافازپرداخت"
+        | "درانتظارتاییدپرداخت"
+        | "enattentedepaiement"
+        | "nonpayée"
+        | "unbezahlt"
+        | "zahlungausstehend" => "unpaid",
         // A denied payment never happened; a reversed one went back (PayPal).
         "denied" => "cancelled",
         "reversed" => "refunded",
@@ -644,21 +682,26 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "expédié"
         | "terminée"
         | "terminé" => "completed",
-        // WooCommerce's Persian translation says "awaiting payment", "in progress" and "awaiting
-        // review" for pending, processing and on-hold.
+        // WooCommerce's Persian translation says "in progress" and "awaiting review" for
+        // processing and on-hold.
         "pending"
         | "processing"
         | "onhold"
         | "offen"
         | "درانتظار"
         | "درحالپردازش"
-        | "درانتظارپرداخت"
+        | "درانتظارارسال"
         | "درحالانجام"
         | "درانتظاربررسی"
         | "enattente"
         | "encours" => "pending",
         _ => return None,
     })
+}
+
+/// A status under which an order never counted: cancelled, or never paid.
+pub(crate) fn never_happened(status: &str) -> bool {
+    matches!(status, "cancelled" | "unpaid")
 }
 
 /// A QuickBooks group's closing row: "Total for Amy's Bird Sanctuary", or the report's "TOTAL"
@@ -673,12 +716,11 @@ fn group_total(label: &str) -> bool {
 
 /// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product.
 fn is_total_label(s: &str) -> bool {
-    Key::new(s).is_some_and(|k| {
+    Key::new(s.trim().trim_end_matches(':')).is_some_and(|k| {
         matches!(
             k.as_str(),
             "total"
                 | "totals"
-                | "total:"
                 | "grandtotal"
                 | "subtotal"
                 | "sum"
@@ -827,6 +869,15 @@ impl Converter for SalesConverter {
         // The lines of one order repeat its timestamp: parse each distinct run once.
         let ts = match c.time {
             _ if continued => Ok(self.order.ts),
+            // An order's later line without a date is at the order's time: WooCommerce's order
+            // export can fill the order's cells on its first line only.
+            _ if date_raw.is_empty()
+                && order_id.is_some()
+                && self.order.ts.is_some()
+                && cell(rec, c.time).is_empty() =>
+            {
+                Ok(self.order.ts)
+            }
             Some(_) => dates.parse_parts(date_raw, cell(rec, c.time)),
             None if zoned.is_none() && !date_raw.is_empty() && same_text(date_raw, &self.last_date.0) => {
                 Ok(Some(self.last_date.1))
@@ -845,7 +896,15 @@ impl Converter for SalesConverter {
         };
         let ts = match ts {
             Ok(Some(ts)) => ts,
-            Ok(None) => return Err(RowReject::at("missing_date", c.date)),
+            // A totals row the export adds below its lines («جمع کل», "Totals:") is expected.
+            Ok(None) => {
+                return Err(
+                    match (0..rec.len()).find(|&i| is_total_label(cell(rec, Some(i)))) {
+                        Some(i) => RowReject::at(GROUP_ROW, Some(i)),
+                        None => RowReject::at("missing_date", c.date),
+                    },
+                );
+            }
             Err(ValueError::BadTime) => return Err(RowReject::at("bad_time", c.time.or(c.date))),
             Err(e) => return Err(RowReject::at(e.code(), c.date)),
         };
@@ -930,7 +989,7 @@ impl Converter for SalesConverter {
         // sums.
         let negated = (listed_return || document == DocKind::Return)
             && quantity > 0.0
-            && status.as_ref().is_none_or(|(s, _)| s != "cancelled");
+            && status.as_ref().is_none_or(|(s, _)| !never_happened(s));
         let quantity = if negated { -quantity } else { quantity };
         let line_amount = match (amount, price) {
             (Some(a), _) => a.value,
@@ -1135,6 +1194,10 @@ mod tests {
             "مرجوعی‌ها",
             "مرجوعی مهر",
             "برگشتی",
+            "گزارش مرجوعی آبان ۱۴۰۲.xlsx",
+            "Returns report.csv",
+            "Report returns Q3",
+            "لیست مرجوعی‌ها",
         ] {
             assert!(names_returns(name), "{name}");
         }
@@ -1161,6 +1224,8 @@ mod tests {
             "returnable_items.csv",
             "برگشت بلیط",
             "فروش ۱۴۰۲",
+            "گزارش فروش",
+            "Report",
             "مهر ۱۴۰۲",
             "incoming",
             "Summary",
@@ -1226,7 +1291,19 @@ mod tests {
             ("تحويل شده", "completed", false),
             ("ارسال شده", "completed", false),
             ("پرداخت\u{200c}شده", "paid", false),
-            ("در انتظار پرداخت", "pending", false),
+            ("در انتظار پرداخت", "unpaid", true),
+            ("پرداخت نشده", "unpaid", true),
+            ("انصراف از پرداخت", "unpaid", true),
+            ("در انتظار تایید پرداخت", "unpaid", true),
+            ("Pending payment", "unpaid", true),
+            ("wc-pending", "pending", false),
+            ("برگشت به پرداخت کننده", "refunded", true),
+            ("بازگشت داده شده", "refunded", true),
+            ("موفق", "paid", false),
+            ("پرداخت تایید شده است", "paid", false),
+            ("در انتظار ارسال", "pending", false),
+            ("رد شده", "cancelled", true),
+            ("Rejected", "cancelled", true),
             ("در حال انجام", "pending", false),
         ] {
             assert_eq!(normalize_status(raw), (canon.into(), is_return), "{raw}");
