@@ -561,6 +561,76 @@ fn a_gateway_statement_reads_payments_as_purchases() {
     );
 }
 
+/// A shop builder's orders list gives the order's status and its payment's: an order awaiting
+/// review whose payment never came is no purchase; a paid one keeps its order status.
+#[test]
+fn an_unpaid_payment_status_outranks_the_orders() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "شماره سفارش,تاریخ ثبت,ایمیل,مبلغ کل (تومان),وضعیت سفارش,وضعیت پرداخت\n\
+         10231,1402/08/02 10:00,a@example.com,980000,تکمیل شده,پرداخت شده\n\
+         10232,1402/08/02 18:35,b@example.com,1040000,در انتظار بررسی,پرداخت نشده\n\
+         10233,1402/08/03 09:00,c@example.com,500000,در انتظار بررسی,مسترد شده\n",
+    );
+    let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone());
+    assert_eq!(unmapped, Some(vec![]));
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "status"),
+        ["completed", "unpaid", "refunded"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(bools(&b, "is_return"), [false, true, true]);
+}
+
+/// An accounting program's invoice details (Sepidar's, Holoo's) as report tools export them: the
+/// invoice's number, date and customer on its first line only (merged down in Excel), the amount
+/// after discount beside «مبلغ کل» before it, a subtotal per invoice repeating its number and
+/// date, and a proforma in a document column headed «نوع».
+#[test]
+fn invoice_details_of_an_accounting_program() {
+    let (out, _s, _d) = ingest_text(
+        "riz_factor_foroosh.csv",
+        "شماره,تاریخ,نوع,مشتری,کد کالا,شرح کالا,مقدار,فی,مبلغ کل,تخفیف,مبلغ کل پس از تخفیف\n\
+         6101,1402/08/05,فاکتور فروش,10021,A1,چای,2,100000,200000,20000,180000\n\
+         ,,,,A2,قهوه,1,50000,50000,0,50000\n\
+         6101,1402/08/05,,,,جمع فاکتور,3,,250000,20000,230000\n\
+         6102,1402/08/06,پیش فاکتور,10022,A1,چای,5,100000,500000,0,500000\n\
+         6103,1402/08/07,برگشت از فروش,10021,A2,قهوه,1,50000,50000,0,50000\n\
+         ,,,,,جمع کل,,,,,\n",
+    );
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [180_000.0, 50_000.0, -50_000.0]);
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["6101", "6101", "6103"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        ["10021", "10021", "10021"].map(|s| Some(s.to_string()))
+    );
+    let t = times(&b);
+    assert_eq!(t[1], t[0]);
+    assert_eq!(rejected_by_reason(&out), [("group_row", 2), ("not_a_sale", 1)]);
+    assert_eq!(out.report.status, Status::Ok);
+}
+
+/// A shop till's day export lists each receipt's tender after its items: the tender is no sale.
+#[test]
+fn a_tills_tender_rows_are_no_sales() {
+    let (out, _s, _d) = ingest_text(
+        "صندوق فروشگاهی ۱۴۰۲-۱۱-۲۰.csv",
+        "شماره رسید,تاریخ,مشتری,بارکد,شرح,تعداد,فی (تومان),مبلغ (تومان)\n\
+         501,1402/11/20 10:05,09123456789,6260001,شیر,2,30000,60000\n\
+         501,1402/11/20 10:05,09123456789,6260002,نان,3,20000,60000\n\
+         501,1402/11/20 10:05,09123456789,,پرداخت با کارتخوان,,,120000\n\
+         502,1402/11/20 11:40,,6260003,پنیر,1,95000,95000\n\
+         502,1402/11/20 11:40,,,پرداخت نقدی,,,95000\n",
+    );
+    assert_eq!(rejected_by_reason(&out), [("payment_row", 2)]);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [60_000.0, 60_000.0, 95_000.0]);
+}
+
 /// Writes `text` as `name` in a temporary folder and ingests it as a sales upload.
 fn ingest_text(name: &str, text: &str) -> (IngestOutcome, tempfile::TempDir, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

@@ -278,12 +278,24 @@ pub struct LayoutColumns {
     pub alt_price: Option<usize>,
     /// [`Layout::Ebay`]'s "Total Price", for a line without its "Sold For".
     pub alt_amount: Option<usize>,
+    /// Any layout: a payment status beside the order status that was mapped ("وضعیت پرداخت"
+    /// beside "وضعیت سفارش"), whose unpaid, failed or refunded outranks the order's.
+    pub payment_status: Option<usize>,
 }
 
 impl LayoutColumns {
     fn find(layout: Layout, headers: &[String], columns: &[Option<Field>]) -> LayoutColumns {
         let at = |key: &str| headers.iter().position(|h| normalize_header(h) == key);
-        match layout {
+        let payment_status = [
+            "paymentstatus",
+            "financialstatus",
+            "zahlungsstatus",
+            "وضعیتپرداخت",
+        ]
+        .into_iter()
+        .find_map(at)
+        .filter(|&i| columns[i].is_none() && columns.contains(&Some(Field::Status)));
+        let of_layout = match layout {
             Layout::Lightspeed => LayoutColumns {
                 line_type: at("linetype"),
                 ..LayoutColumns::default()
@@ -330,6 +342,10 @@ impl LayoutColumns {
                 ..LayoutColumns::default()
             },
             _ => LayoutColumns::default(),
+        };
+        LayoutColumns {
+            payment_status,
+            ..of_layout
         }
     }
 
@@ -350,6 +366,7 @@ impl LayoutColumns {
             alt_email,
             alt_price,
             alt_amount,
+            payment_status,
         } = *self;
         [
             line_type,
@@ -364,6 +381,7 @@ impl LayoutColumns {
             alt_email,
             alt_price,
             alt_amount,
+            payment_status,
         ]
         .contains(&Some(i))
     }

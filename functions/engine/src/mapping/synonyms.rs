@@ -88,6 +88,9 @@ pub(super) const GROUPS: &[Group] = &[
             "Order", "Bestellung", "Auftrag", "Rechnung", "Beleg", "سفارش", "فاکتور", "Commande", "Facture",
         ],
     ),
+    // Holoo's and Hesabfa's invoice lists head the invoice number «شماره» alone (the row number is
+    // «ردیف»); in a customers or activity export it may be anyone's.
+    only(Dataset::Sales, OrderId, &["شماره"]),
     g(
         CustomerId,
         &[
@@ -221,7 +224,10 @@ pub(super) const GROUPS: &[Group] = &[
             "Sale Amount", "Net Sales", "Gross Sales", "Sales", "Revenue", "Net Revenue", "Gross Revenue",
             "Net Amount", "Gross Amount", "Gesamtpreis", "Positionsbetrag", "Positionssumme", "Zeilenbetrag",
             "Betrag", "Umsatz", "Umsatz netto", "Umsatz brutto", "Nettoumsatz", "Bruttoumsatz", "Nettobetrag",
-            "Bruttobetrag", "مبلغ کل", "قیمت کل", "مبلغ", "مبلغ فروش", "مبلغ خالص", "مبلغ نهایی", "فروش",
+            // Iranian invoices («صورتحساب استاندارد») give «مبلغ کل» before the discount, and
+            // after it «مبلغ کل پس از تخفیف» or «مبلغ خالص»: those first.
+            "Bruttobetrag", "مبلغ کل پس از تخفیف", "مبلغ پس از تخفیف", "مبلغ خالص", "مبلغ کل", "قیمت کل",
+            "مبلغ", "مبلغ فروش", "مبلغ نهایی", "فروش",
             "درآمد", "Montant", "Montant HT", "Montant TTC", "Total ligne", "Chiffre d'affaires",
             "Total (LC)", "Transaction Amount", "مبلغ تراکنش",
         ],
@@ -286,6 +292,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Document Type", "Doc Type", "Transaction Type", "Voucher Type", "Belegart",
             "Belegtyp", "Dokumentart", "Type de document", "Type de pièce", "نوع سند", "نوع فاکتور",
             "نوع تراکنش",
+            // Holoo's invoice list: read only when its values name invoices, as any of these.
+            "نوع",
         ],
     ),
     // ---------------------------------------------------------------------------------------------

@@ -585,7 +585,11 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "abgelehnt"
         | "refusée"
         | "ردشده"
-        | "ردشد" => "cancelled",
+        | "ردشد"
+        | "پیشنویس"
+        // IDPay's transaction states, as its panel and API word them.
+        | "پرداختناموفقبودهاست"
+        | "خطارخدادهاست" => "cancelled",
         "refunded"
         | "refund"
         | "erstattet"
@@ -604,6 +608,7 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "عودتوجه"
         // A gateway's payment sent back to the payer.
         | "برگشتبهپرداختکننده"
+        | "برگشتخوردهسیستمی"
         | "بازگشتدادهشده"
         | "remboursée"
         | "remboursé"
@@ -635,6 +640,8 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "تاییدشده"
         | "پرداختتاییدشده"
         | "پرداختتاییدشدهاست"
+        | "پرداختقبلاتاییدشدهاست"
+        | "بهدریافتکنندهواریزشد"
         | "واریزشد"
         | "payée"
         | "payé"
@@ -653,6 +660,9 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "پرداختنشده"
         | "انصرافازپرداخت"
         | "درانتظارتاییدپرداخت"
+        | "پرداختانجامنشدهاست"
+        | "بهدرگاهپرداختمنتقلشد"
+        | "بلوکهشده"
         | "enattentedepaiement"
         | "nonpayée"
         | "unbezahlt"
@@ -729,8 +739,20 @@ fn is_total_label(s: &str) -> bool {
                 | "gesamtsumme"
                 | "جمع"
                 | "جمعکل"
+                | "جمعفاکتور"
+                | "جمعکلفاکتور"
                 | "مجموع"
         )
+    })
+}
+
+/// A till's tender («پرداخت نقدی», «کارتخوان», «بازپرداخت نقدی», "Cash payment").
+fn names_a_payment(s: &str) -> bool {
+    Key::new(s).is_some_and(|k| {
+        let k = k.as_str();
+        ["پرداخت", "کارتخوان", "نقدی", "payment", "tender"]
+            .iter()
+            .any(|w| k.contains(w))
     })
 }
 
@@ -834,11 +856,12 @@ impl Converter for SalesConverter {
         let date_raw = cell(rec, c.date);
         let mut order_id = id_value(cell(rec, c.order_id));
         // Odoo leaves the order's cells blank on its further lines, which follow it directly and
-        // name a product; a total someone added below, or after a blank line, is no line.
-        // A bulk line item is its order object's, whatever its own cells (a line's `name`).
+        // name a product, and so do report tools that merge an invoice's cells down its lines
+        // (Sepidar's invoice details in Excel); a total someone added below, or after a blank
+        // line, is no line. A bulk line item is its order object's, whatever its own cells (a
+        // line's `name`).
         let continued = bulk_line
-            || self.layout == Layout::Odoo
-                && order_id.is_none()
+            || order_id.is_none()
                 && date_raw.is_empty()
                 && self.order.ts.is_some()
                 && line == self.order.line + 1
@@ -939,6 +962,18 @@ impl Converter for SalesConverter {
             p => p,
         }
         .map(|p| scaled(p, self.price_scale));
+        // Rows naming no item (no product id, no price) that a file adds between its lines: a
+        // till's tender rows («پرداخت نقدی», «پرداخت با کارتخوان») where the file has quantities
+        // and this row none, and an invoice's subtotal («جمع فاکتور») repeating its number and date.
+        if price.is_none() && cell(rec, c.product_id).is_empty() {
+            let name = text(rec, c.product_name).unwrap_or_default();
+            if is_total_label(name) {
+                return Err(RowReject::at(GROUP_ROW, c.product_name));
+            }
+            if c.quantity.is_some() && qty.is_none() && names_a_payment(name) {
+                return Err(RowReject::at(PAYMENT_ROW, c.product_name));
+            }
+        }
         let amount = match self.money(rec, c.line_amount, iranian)? {
             // eBay gives a line without its "Sold For" only its order's total.
             None if price.is_none() && self.extra.alt_amount.is_some() => {
@@ -974,7 +1009,12 @@ impl Converter for SalesConverter {
                 "partially_refunded"
             }))
         } else {
-            text(rec, c.status).map(|t| self.status(t))
+            // A payment that never came or went back outranks what the order's status says
+            // (a shop builder's "در انتظار بررسی" order whose payment is "پرداخت نشده").
+            let payment = text(rec, self.extra.payment_status)
+                .map(normalize_status)
+                .filter(|(_, counts_not)| *counts_not);
+            payment.or_else(|| text(rec, c.status).map(|t| self.status(t)))
         };
         let status = match (own_status, order_id.is_some()) {
             (Some(s), true) => {
@@ -1303,6 +1343,13 @@ mod tests {
             ("پرداخت تایید شده است", "paid", false),
             ("در انتظار ارسال", "pending", false),
             ("رد شده", "cancelled", true),
+            ("پیش نویس", "cancelled", true),
+            ("پیش\u{200c}نویس", "cancelled", true),
+            ("پرداخت انجام نشده است", "unpaid", true),
+            ("به درگاه پرداخت منتقل شد", "unpaid", true),
+            ("پرداخت ناموفق بوده است", "cancelled", true),
+            ("برگشت خورده سیستمی", "refunded", true),
+            ("به دریافت کننده واریز شد", "paid", false),
             ("Rejected", "cancelled", true),
             ("در حال انجام", "pending", false),
         ] {
