@@ -257,6 +257,7 @@ fn run(
         date_order,
         // Spreadsheets save `;`-separated text where the comma is the decimal mark.
         semicolon_separated: fmt.container == sniff::Container::Delimited && fmt.delimiter == b';',
+        title_currency: opened.title_currency,
     };
     let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
     drop(good);

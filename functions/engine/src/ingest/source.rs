@@ -42,6 +42,9 @@ pub struct Opened {
     pub sheets: Vec<SheetReport>,
     /// Sales workbooks: the source lines of sheets named as returns ([`names_returns`]).
     pub returns_lines: Vec<RangeInclusive<u64>>,
+    /// The currency the title rows above the header give the amounts in, see
+    /// [`crate::mapping::title_currency`].
+    pub title_currency: Option<&'static str>,
 }
 
 /// Opens `path` as described by `fmt` and positions it after the header row.
@@ -143,6 +146,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         .collect();
     let header_line = lines[hi];
     source.rdr.expect_fields(rows[hi].len());
+    let title_currency = crate::mapping::title_currency(rows[..hi].iter().flatten().map(String::as_str));
     source.pending = lines.into_iter().zip(rows).skip(hi + 1).collect();
     Ok(Opened {
         source: Box::new(source),
@@ -152,6 +156,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         guessed,
         sheets: Vec::new(),
         returns_lines: Vec::new(),
+        title_currency,
     })
 }
 
@@ -377,6 +382,11 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     // In the export sheet; numbered across the sheets read below, like `source_line`.
     let mut header_line = sheets[primary].rows[headers[primary].0].0;
     let guessed = headers[primary].2;
+    let title_currency = crate::mapping::title_currency(
+        sheets[primary].rows[..headers[primary].0]
+            .iter()
+            .flat_map(|(_, cells)| cells.iter().map(String::as_str)),
+    );
 
     let mut report = Vec::new();
     let mut data: Vec<(u64, Vec<String>)> = Vec::new();
@@ -467,6 +477,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         guessed,
         sheets: report,
         returns_lines,
+        title_currency,
     })
 }
 
@@ -782,6 +793,7 @@ fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         guessed,
         sheets: Vec::new(),
         returns_lines: Vec::new(),
+        title_currency: None,
     })
 }
 
@@ -1021,6 +1033,7 @@ fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         guessed,
         sheets: Vec::new(),
         returns_lines: Vec::new(),
+        title_currency: None,
     })
 }
 

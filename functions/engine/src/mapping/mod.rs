@@ -820,6 +820,27 @@ pub fn currency_word_hint(text: &str) -> Option<&'static str> {
     tokens(text).find_map(currency_word)
 }
 
+/// The currency a report's title rows give all its amounts in ("از تاریخ … مبالغ به ریال",
+/// "(ارقام به تومان)", "واحد پول: ریال", "All amounts in EUR"), when they name exactly one.
+/// Iranian accounting programs state the rial or toman there only, and the two differ tenfold.
+pub fn title_currency<'a>(cells: impl Iterator<Item = &'a str>) -> Option<&'static str> {
+    let mut found = None;
+    for cell in cells {
+        let lower = cell.to_lowercase();
+        let says_unit = ["مبالغ", "ارقام", "واحد پول", "مبلغ به", "amounts in", "currency:"]
+            .iter()
+            .any(|w| lower.contains(w));
+        let Some(code) = says_unit.then(|| currency_word_hint(cell)).flatten() else {
+            continue;
+        };
+        if found.is_some_and(|f| f != code) {
+            return None;
+        }
+        found = Some(code);
+    }
+    found
+}
+
 /// A multiplier a header puts on its amounts: "مبلغ (هزار تومان)" → 1000, "Umsatz (Mio. EUR)" →
 /// 1000000. Only counted next to a currency, so "Thousand Island Dressing" is not scaled.
 pub fn amount_scale_hint(header: &str) -> Option<u32> {
@@ -2559,6 +2580,23 @@ mod tests {
     }
 
     // --- currency --------------------------------------------------------------------------------
+
+    #[test]
+    fn currency_from_title_rows() {
+        let title = |cells: &[&str]| title_currency(cells.iter().copied());
+        assert_eq!(
+            title(&[
+                "شرکت نیک‌آوران",
+                "از تاریخ 1402/08/01 تا 1402/08/30   مبالغ به ریال"
+            ]),
+            Some("IRR")
+        );
+        assert_eq!(title(&["(ارقام به تومان)"]), Some("IRT"));
+        assert_eq!(title(&["All amounts in EUR"]), Some("EUR"));
+        // A title naming a currency without saying the amounts are in it, or naming two.
+        assert_eq!(title(&["فروشگاه تومان‌شاپ"]), None);
+        assert_eq!(title(&["مبالغ به ریال", "ارقام به تومان"]), None);
+    }
 
     #[test]
     fn currency_hints_from_headers() {

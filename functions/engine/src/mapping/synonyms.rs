@@ -226,7 +226,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Betrag", "Umsatz", "Umsatz netto", "Umsatz brutto", "Nettoumsatz", "Bruttoumsatz", "Nettobetrag",
             // Iranian invoices («صورتحساب استاندارد») give «مبلغ کل» before the discount, and
             // after it «مبلغ کل پس از تخفیف» or «مبلغ خالص»: those first.
-            "Bruttobetrag", "مبلغ کل پس از تخفیف", "مبلغ پس از تخفیف", "مبلغ خالص", "مبلغ کل", "قیمت کل",
+            "Bruttobetrag", "مبلغ کل پس از تخفیف", "مبلغ پس از تخفیف", "مبلغ خالص",
+            "مبلغ کل", "قیمت کل",
             "مبلغ", "مبلغ فروش", "مبلغ نهایی", "فروش",
             "درآمد", "Montant", "Montant HT", "Montant TTC", "Total ligne", "Chiffre d'affaires",
             "Total (LC)", "Transaction Amount", "مبلغ تراکنش",

@@ -150,6 +150,8 @@ pub struct ConvertConfig {
     /// Sales: lines of sheets, or the whole file, named as returns: positive quantities there are
     /// returns and are negated.
     pub returns_lines: Vec<std::ops::RangeInclusive<u64>>,
+    /// Sales: the currency the file's title rows give its amounts in, for amounts that say none.
+    pub title_currency: Option<&'static str>,
 }
 
 pub fn converter(

@@ -172,7 +172,8 @@ impl SalesConverter {
         let header_currency = [cols.unit_price, cols.line_amount]
             .into_iter()
             .flatten()
-            .find_map(|c| m.currency_hints.get(c).copied().flatten());
+            .find_map(|c| m.currency_hints.get(c).copied().flatten())
+            .or(cfg.title_currency);
         let scale = |c: Option<usize>| {
             c.and_then(|c| headers.get(c))
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
@@ -724,9 +725,17 @@ fn group_total(label: &str) -> bool {
             .is_some_and(|head| head.eq_ignore_ascii_case("total for "))
 }
 
-/// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product.
+/// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product. In
+/// Persian the word «جمع» or «مجموع» first says it, whatever follows («جمع کل فروش روز»).
 fn is_total_label(s: &str) -> bool {
-    Key::new(s.trim().trim_end_matches(':')).is_some_and(|k| {
+    let s = s.trim();
+    if s.split_whitespace()
+        .next()
+        .is_some_and(|w| matches!(w.trim_end_matches(':'), "جمع" | "مجموع"))
+    {
+        return true;
+    }
+    Key::new(s.trim_end_matches(':')).is_some_and(|k| {
         matches!(
             k.as_str(),
             "total"
