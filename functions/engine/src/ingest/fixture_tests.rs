@@ -630,16 +630,26 @@ fn invoice_details_of_an_accounting_program() {
 fn a_tills_tender_rows_are_no_sales() {
     let (out, _s, _d) = ingest_text(
         "صندوق فروشگاهی ۱۴۰۲-۱۱-۲۰.csv",
-        "شماره رسید,تاریخ,مشتری,بارکد,شرح,تعداد,فی (تومان),مبلغ (تومان)\n\
-         501,1402/11/20 10:05,09123456789,6260001,شیر,2,30000,60000\n\
-         501,1402/11/20 10:05,09123456789,6260002,نان,3,20000,60000\n\
-         501,1402/11/20 10:05,09123456789,,پرداخت با کارتخوان,,,120000\n\
-         502,1402/11/20 11:40,,6260003,پنیر,1,95000,95000\n\
-         502,1402/11/20 11:40,,,پرداخت نقدی,,,95000\n",
+        "شماره رسید,تاریخ,مشتری,بارکد,شرح,تعداد,فی (تومان),مبلغ (تومان),وضعیت\n\
+         501,1402/11/20 10:05,09123456789,6260001,شیر,2,30000,60000,ثبت شده\n\
+         501,1402/11/20 10:05,09123456789,6260002,نان,3,20000,60000,ثبت شده\n\
+         501,1402/11/20 10:05,09123456789,,پرداخت با کارتخوان,,,120000,ثبت شده\n\
+         502,1402/11/20 11:40,,6260003,پنیر,1,95000,95000,ثبت شده\n\
+         502,1402/11/20 11:40,,,پرداخت نقدی,,,95000,ثبت شده\n",
     );
     assert_eq!(rejected_by_reason(&out), [("payment_row", 2)]);
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [60_000.0, 60_000.0, 95_000.0]);
+    // «ثبت شده» (recorded) is no status of the vocabulary: each line counts as a purchase, and
+    // the report names the value so that a missing word for a cancelled sale would show.
+    let other = &out.report.stats.as_ref().unwrap().other_statuses;
+    assert_eq!(
+        other
+            .iter()
+            .map(|e| (e.value.as_str(), e.rows))
+            .collect::<Vec<_>>(),
+        [("ثبت شده", 3)]
+    );
 }
 
 /// Writes `text` as `name` in a temporary folder and ingests it as a sales upload.

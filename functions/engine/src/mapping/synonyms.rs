@@ -101,6 +101,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Profile ID", "Distinct ID", "Associated Contact ID", "Kundennummer", "Kunden-Nr.", "Kunden-ID",
             "Kd.-Nr.", "Kundenkonto", "Debitorennummer", "Debitor-Nr.", "Debitor", "کد مشتری", "شناسه مشتری",
             "شماره مشتری", "کد اشتراک", "شماره اشتراک", "کد طرف حساب", "شناسه کاربر", "کد کاربر",
+            "شناسه کاربری مشتری",
             "شناسه مخاطب", "کد مخاطب", "Code client", "N° client", "Numéro client", "ID client",
             "Référence client", "Sell-to Customer No", "Bill-to Customer No", "CardCode",
         ],
@@ -169,7 +170,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Article ID", "Part Number", "Material Number", "Product Number", "Variant ID", "EAN", "GTIN",
             "UPC", "Barcode", "Artikelnummer", "Artikel-Nr.", "Artikel-ID", "Art.-Nr.", "Produktnummer",
             "Produkt-ID", "Materialnummer", "کد کالا", "کد محصول", "شناسه محصول", "شناسه کالا", "شماره کالا",
-            "کد فنی", "بارکد", "Référence produit", "Réf. produit", "Code article", "Code produit",
+            "کد فنی", "بارکد", "کد تنوع", "Référence produit", "Réf. produit", "Code article", "Code produit",
         ],
     ),
     g(
@@ -180,7 +181,7 @@ pub(super) const GROUPS: &[Group] = &[
             "Article", "Artikelbezeichnung", "Artikelname", "Produktname", "Produktbezeichnung",
             "Artikelbeschreibung", "Bezeichnung", "Artikel", "Produkt", "Beschreibung", "نام کالا",
             "نام محصول", "شرح کالا", "عنوان کالا", "عنوان محصول", "نام کالا/خدمات", "شرح کالا/خدمات",
-            "کالا/خدمات", "شرح", "کالا", "محصول", "Nom du produit", "Désignation", "Libellé", "Produit",
+            "شرح کالا یا خدمات", "عنوان تنوع", "کالا/خدمات", "شرح", "کالا", "محصول", "Nom du produit", "Désignation", "Libellé", "Produit",
         ],
     ),
     g(
@@ -281,7 +282,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Order Status", "Status", "Financial Status", "Payment Status", "Fulfillment Status",
             "Bestellstatus", "Auftragsstatus", "Zahlungsstatus", "وضعیت سفارش", "وضعیت", "وضعیت پرداخت",
-            "وضعیت فاکتور", "Statut de la commande", "Statut",
+            "وضعیت فاکتور", "وضعیت مرجوعی", "Statut de la commande", "Statut",
         ],
     ),
     // Ledgers and account histories mix invoices with credit memos and payments. A bare "Type"

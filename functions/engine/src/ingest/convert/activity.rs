@@ -6,6 +6,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 
+use super::unread::UnreadValues;
 use super::*;
 use crate::values::parse_duration_seconds;
 
@@ -329,35 +330,6 @@ fn is_refusal(e: &EventText) -> bool {
 
 /// How many distinct event names a converter remembers the reading of.
 const EVENT_NAMES_CACHED: usize = 4096;
-/// What the report shows instead of an `other` value that is not an event name.
-const FREE_TEXT: &str = "(free text or rare, not shown)";
-
-/// An event name, as tools write them ("user_engagement", "Webinar registered", «ثبت نام»): short,
-/// few words, no address and no long number. Anything else may be a note about a person.
-fn looks_like_event_name(raw: &str) -> bool {
-    let mut digits = 0usize;
-    let mut longest_digits = 0usize;
-    for c in raw.chars() {
-        digits = if c.is_numeric() { digits + 1 } else { 0 };
-        longest_digits = longest_digits.max(digits);
-    }
-    // "Call with Maryam", «تماس با مریم»: a preposition before a name.
-    let about_someone = raw.split_whitespace().any(|w| {
-        matches!(
-            w.to_lowercase().as_str(),
-            "with" | "to" | "for" | "from" | "by" | "mit" | "an" | "für" | "با" | "به" | "برای" | "از"
-        )
-    });
-    raw.chars().count() <= 40
-        && !raw.contains('@')
-        && longest_digits < 3
-        && raw.split_whitespace().count() <= 4
-        && !about_someone
-}
-
-/// An `other` value is named in the report only when this many rows have it: an event name
-/// repeats, a note about one person rarely does.
-const OTHER_EVENT_MIN_ROWS: u64 = 3;
 
 /// The positive event a name speaks of, ignoring negations (those are [`normalize_event_type`]'s).
 fn positive_event(e: &EventText) -> Option<&'static str> {
@@ -479,16 +451,12 @@ fn is_no_engagement(raw: &str, e: &EventText, positive: Option<&str>) -> bool {
     }
 }
 
-/// Distinct names read as `other` that are counted; past that, new ones are not (an export with a
-/// unique id in every event name must not grow this without bound).
-const OTHER_EVENTS_COUNTED: usize = 10_000;
-
 pub struct ActivityConverter {
     cols: Cols,
     /// The event type of every row, when the file says it other than in an event column.
     implied_event: Option<&'static str>,
-    /// Rows per event name read as `other` (cut to `OTHER_EVENT_CHARS`).
-    other_events: HashMap<String, u64>,
+    /// Event names read as `other`, for the report.
+    other_events: UnreadValues,
     /// Event names already read: exports repeat a few names over millions of rows, and reading
     /// one takes a few dozen word scans.
     event_cache: HashMap<String, &'static str>,
@@ -521,7 +489,7 @@ impl ActivityConverter {
         };
         ActivityConverter {
             implied_event: m.implied_event.as_ref().map(|i| i.event_type),
-            other_events: HashMap::new(),
+            other_events: UnreadValues::default(),
             event_cache: HashMap::new(),
             dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
             cols,
@@ -587,21 +555,7 @@ impl Converter for ActivityConverter {
         if event == "other"
             && let Some(raw) = event_raw
         {
-            // CRM timelines put free text in the activity column ("Email sent to ann@x.com",
-            // "Call with Maryam"): only what reads as an event name is named in the report.
-            let name = if looks_like_event_name(raw) {
-                match raw.char_indices().nth(OTHER_EVENT_CHARS) {
-                    Some((end, _)) => &raw[..end],
-                    None => raw,
-                }
-            } else {
-                FREE_TEXT
-            };
-            if let Some(n) = self.other_events.get_mut(name) {
-                *n += 1;
-            } else if self.other_events.len() < OTHER_EVENTS_COUNTED {
-                self.other_events.insert(name.to_string(), 1);
-            }
+            self.other_events.count(raw);
         }
         let micros = ts.timestamp_micros();
         self.ts.append_value(micros);
@@ -638,28 +592,8 @@ impl Converter for ActivityConverter {
     }
 
     fn stats(&self) -> ConvertStats {
-        let mut hidden = 0;
-        let mut other: Vec<EventCount> = Vec::new();
-        for (value, &rows) in &self.other_events {
-            if rows >= OTHER_EVENT_MIN_ROWS && value != FREE_TEXT {
-                other.push(EventCount {
-                    value: value.clone(),
-                    rows,
-                });
-            } else {
-                hidden += rows;
-            }
-        }
-        if hidden > 0 {
-            other.push(EventCount {
-                value: FREE_TEXT.to_string(),
-                rows: hidden,
-            });
-        }
-        other.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value)));
-        other.truncate(OTHER_EVENTS_LISTED);
         ConvertStats {
-            other_events: other,
+            other_events: self.other_events.listed(),
             ..self.stats.snapshot()
         }
     }
@@ -823,7 +757,7 @@ mod tests {
             "ثبت نام",
             "lead.stage_changed",
         ] {
-            assert!(super::looks_like_event_name(name), "{name}");
+            assert!(super::super::unread::looks_like_event_name(name), "{name}");
         }
         for text in [
             "Email sent to ann@x.com",
@@ -834,7 +768,7 @@ mod tests {
             "Invoice 100234 paid",
             "A note that is much longer than any event name would ever be",
         ] {
-            assert!(!super::looks_like_event_name(text), "{text}");
+            assert!(!super::super::unread::looks_like_event_name(text), "{text}");
         }
     }
 

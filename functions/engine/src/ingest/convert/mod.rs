@@ -7,6 +7,7 @@ mod customers;
 mod documents;
 mod orders;
 mod sales;
+mod unread;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -87,6 +88,11 @@ pub struct ConvertStats {
     /// may be about a person) are counted under one placeholder, never shown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_events: Vec<EventCount>,
+    /// Sales: statuses kept as written, not read as one of the canonical statuses (listed as
+    /// `other_events` is): each counts as a purchase, so a word for an unpaid or cancelled order
+    /// missing from the vocabulary shows here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_statuses: Vec<EventCount>,
 }
 
 /// One event name and the rows that had it.

@@ -132,6 +132,8 @@ pub struct SalesConverter {
     last_date: (String, DateTime<Utc>),
     layout: Layout,
     extra: crate::mapping::LayoutColumns,
+    /// Statuses kept as written, for the report.
+    other_statuses: super::unread::UnreadValues,
     order: OrderCarry,
     /// The header of the rows' own time-zone column, for the report.
     zone_header: Option<String>,
@@ -223,6 +225,7 @@ impl SalesConverter {
             last_date: (String::new(), DateTime::<Utc>::MIN_UTC),
             layout: m.layout,
             extra: m.layout_columns,
+            other_statuses: Default::default(),
             order: OrderCarry::default(),
             zone_header,
             zones: Vec::new(),
@@ -710,6 +713,18 @@ fn status_word(s: &str) -> Option<&'static str> {
     })
 }
 
+/// What [`normalize_status`] reads statuses as; any other is kept as written (lower-cased).
+const CANONICAL_STATUSES: [&str; 8] = [
+    "paid",
+    "completed",
+    "pending",
+    "cancelled",
+    "unpaid",
+    "refunded",
+    "partially_refunded",
+    "returned",
+];
+
 /// A status under which an order never counted: cancelled, or never paid.
 pub(crate) fn never_happened(status: &str) -> bool {
     matches!(status, "cancelled" | "unpaid")
@@ -1025,6 +1040,11 @@ impl Converter for SalesConverter {
                 .filter(|(_, counts_not)| *counts_not);
             payment.or_else(|| text(rec, c.status).map(|t| self.status(t)))
         };
+        if let Some((s, _)) = &own_status
+            && !CANONICAL_STATUSES.contains(&s.as_str())
+        {
+            self.other_statuses.count(s);
+        }
         let status = match (own_status, order_id.is_some()) {
             (Some(s), true) => {
                 self.order.status = Some(s.clone());
@@ -1198,7 +1218,10 @@ impl Converter for SalesConverter {
     }
 
     fn stats(&self) -> ConvertStats {
-        self.stats.snapshot()
+        ConvertStats {
+            other_statuses: self.other_statuses.listed(),
+            ..self.stats.snapshot()
+        }
     }
 
     fn settings(&self) -> ParseSettings {
