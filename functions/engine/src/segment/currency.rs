@@ -159,6 +159,23 @@ impl Currencies {
                  they are converted",
                 self.used_codes().join(", ")
             ));
+        } else if let [code @ ("IRT" | "IRR")] = self.used_codes()[..]
+            && self.rows_without_currency() > 0
+        {
+            // Summed as the shop's own, as rows without a currency beside any one currency; but
+            // beside the toman or the rial it is a guess that is wrong tenfold, since shops price
+            // in tomans and their accounting programs export rials.
+            let (named, other) = if code == "IRT" {
+                ("Toman", "Rial")
+            } else {
+                ("Rial", "Toman")
+            };
+            parts.push(format!(
+                "{} sales rows name no currency and are taken to be in {named}, as the other rows are; \
+                 if their exports are in {other}, they count ten times too much or too little: give \
+                 them a currency column or the unit in the amount's header (\"مبلغ (ریال)\")",
+                self.rows_without_currency()
+            ));
         }
         (!parts.is_empty()).then(|| parts.join(". "))
     }
@@ -226,8 +243,20 @@ mod tests {
         for i in [irt, none, none] {
             c.count(i);
         }
-        assert_eq!(c.warning(), None, "beside Toman alone, that is the shop's own");
+        // Beside Toman alone, that is taken to be the shop's own, with a word of caution: Rial
+        // exports differ tenfold.
+        assert!(
+            c.warning()
+                .unwrap()
+                .contains("2 sales rows name no currency and are taken to be in Toman")
+        );
         assert_eq!(c.unit().as_deref(), Some("IRT"));
+        let mut c = Currencies::new(&BTreeMap::new());
+        let (eur, none) = (c.index(Some("EUR")), c.index(None));
+        for i in [eur, none] {
+            c.count(i);
+        }
+        assert_eq!(c.warning(), None, "beside euros alone, the shop's own");
         let mut c = Currencies::new(&BTreeMap::new());
         let (irr, irt) = (c.index(Some("IRR")), c.index(Some("IRT")));
         for i in [irr, irt] {
