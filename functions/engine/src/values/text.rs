@@ -89,15 +89,19 @@ pub(crate) fn name_key(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     let gap = |c: char| c.is_whitespace() || c == '\u{200C}';
     let dropped = |c: char| c == '\u{0640}' || (is_invisible(c) && c != '\u{200C}');
     let fold_case = !s.chars().any(|c| super::digits::digit_value(c).is_some());
+    // Whether the key writes `c` otherwise than the cell does (`after_gap`: it follows a break).
+    let rewritten = |c: char, after_gap: bool| {
+        (fold_case && c.is_uppercase())
+            || dropped(c)
+            || super::persian_letter(c) != c
+            || ascii_replacement(c).is_some()
+            || (gap(c) && (c != ' ' || after_gap))
+    };
     let mut prev_gap = false;
     let written = s.chars().all(|c| {
-        let ok = !(fold_case && c.is_uppercase())
-            && !dropped(c)
-            && super::persian_letter(c) == c
-            && ascii_replacement(c).is_none()
-            && !(gap(c) && (c != ' ' || prev_gap));
+        let same = !rewritten(c, prev_gap);
         prev_gap = gap(c);
-        ok
+        same
     });
     if written {
         return Some(std::borrow::Cow::Borrowed(s));
