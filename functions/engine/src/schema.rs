@@ -52,6 +52,7 @@ impl Dataset {
                 OrderId,
                 CustomerId,
                 Email,
+                Phone,
                 OrderDate,
                 OrderTime,
                 TimeZone,
@@ -71,6 +72,7 @@ impl Dataset {
             Dataset::Customers => &[
                 CustomerId,
                 Email,
+                Phone,
                 BirthDate,
                 Age,
                 Gender,
@@ -83,6 +85,7 @@ impl Dataset {
             Dataset::Activity => &[
                 CustomerId,
                 Email,
+                Phone,
                 EventType,
                 EventTime,
                 Page,
@@ -102,6 +105,9 @@ pub enum Field {
     OrderId,
     CustomerId,
     Email,
+    /// A phone or mobile number: read to key the customer when there is no id or email (Iranian
+    /// shops know buyers by their mobile), never written as a column of its own.
+    Phone,
     /// A date or a date-time; when a separate `OrderTime` column exists the two are combined.
     OrderDate,
     OrderTime,
@@ -143,6 +149,7 @@ impl Field {
             OrderId => "order_id",
             CustomerId => "customer_id",
             Email => "email",
+            Phone => "phone",
             OrderDate => "order_date",
             OrderTime => "order_time",
             TimeZone => "time_zone",
@@ -176,12 +183,13 @@ impl Field {
     }
 }
 
-pub const ALL_FIELDS: [Field; 28] = {
+pub const ALL_FIELDS: [Field; 29] = {
     use Field::*;
     [
         OrderId,
         CustomerId,
         Email,
+        Phone,
         OrderDate,
         OrderTime,
         TimeZone,

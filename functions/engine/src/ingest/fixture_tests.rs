@@ -794,13 +794,14 @@ fn odoo_order_lines_take_their_orders_cells() {
         strings(&b, "order_id"),
         ["S00021", "S00021", "S00023", "S00023"].map(|s| Some(s.to_string()))
     );
+    // "Customer" names the buyer: keyed as a name, in lower case.
     assert_eq!(
         strings(&b, "customer_id"),
         [
-            "Deco Addict",
-            "Deco Addict",
-            "Gemini Furniture",
-            "Gemini Furniture"
+            "deco addict",
+            "deco addict",
+            "gemini furniture",
+            "gemini furniture"
         ]
         .map(|s| Some(s.to_string()))
     );
@@ -923,14 +924,15 @@ fn quickbooks_groups_name_the_customer() {
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::QuickBooks));
     assert_eq!(rejected_by_reason(&out), [("group_row", 7)]);
     let b = batches(&out);
+    // A heading names the customer: keyed as a name column's value is.
     assert_eq!(
         strings(&b, "customer_id"),
         [
-            "Amy's Bird Sanctuary",
-            "Amy's Bird Sanctuary",
-            "Bill's Windsurf Shop",
-            "Bill's Windsurf Shop",
-            "Total Care Clinic"
+            "amy's bird sanctuary",
+            "amy's bird sanctuary",
+            "bill's windsurf shop",
+            "bill's windsurf shop",
+            "total care clinic"
         ]
         .map(|s| Some(s.to_string()))
     );
@@ -952,7 +954,7 @@ fn quickbooks_groups_name_the_customer() {
     assert_eq!(strings(&b, "product_name"), [Some("Design".to_string())]);
     assert_eq!(
         strings(&b, "customer_id"),
-        [Some("Amy's Bird Sanctuary".to_string())]
+        [Some("amy's bird sanctuary".to_string())]
     );
 }
 
@@ -2085,4 +2087,136 @@ fn the_report_counts_event_types_and_lists_unrecognised_names() {
     let (out, _s) = ingest("exports/sales/erp_orders.xlsx", &IngestOptions::default());
     let json = serde_json::to_value(&out.report).unwrap();
     assert!(json["stats"].get("event_types").is_none() && json["stats"].get("other_events").is_none());
+}
+
+/// Ingests `text` as `name` uploaded to `incoming/<dataset>/`; the customer (or contact) ids of
+/// its written rows.
+fn keys_of(dataset: Dataset, name: &str, text: &str) -> (Vec<Option<String>>, IngestOutcome) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let opts = IngestOptions {
+        dataset: Some(dataset),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, dataset.name(), name, &opts);
+    let col = if dataset == Dataset::Activity {
+        "contact_id"
+    } else {
+        "customer_id"
+    };
+    (strings(&batches(&out), col), out)
+}
+
+fn some(v: &[&str]) -> Vec<Option<String>> {
+    v.iter().map(|s| (!s.is_empty()).then(|| s.to_string())).collect()
+}
+
+/// A Basalam-style order sheet names the buyer and gives their mobile: the mobile keys the
+/// customer, written however the shop wrote it, so two «علی احمدی» with two mobiles are two
+/// customers and one mobile in three spellings is one. A row without a plausible mobile is a
+/// guest's: a name beside a mobile column keys nothing (it would make one buyer two customers).
+#[test]
+fn a_mobile_number_keys_the_buyer_before_a_name() {
+    let (keys, out) = keys_of(
+        Dataset::Sales,
+        "basalam.csv",
+        "شماره سفارش,نام مشتری,شماره موبایل,تاریخ سفارش,مبلغ (تومان)\n\
+         1,علی احمدی,09121234567,2024-01-05,100000\n\
+         2,علی احمدی,۰۹۳۵ ۱۱۱ ۲۲۳۳,2024-01-06,200000\n\
+         3,علی احمدي,+98 912 123 4567,2024-01-07,300000\n\
+         4,زهرا محمدی,00989121234567,2024-01-08,400000\n\
+         5,زهرا محمدی,,2024-01-09,500000\n\
+         6,زهرا محمدی,تماس نگیرید,2024-01-10,600000\n",
+    );
+    assert_eq!(
+        keys,
+        some(&[
+            "+989121234567",
+            "+989351112233",
+            "+989121234567",
+            "+989121234567",
+            "",
+            ""
+        ])
+    );
+    assert_eq!(out.report.stats.as_ref().and_then(|s| s.guest_rows), Some(2));
+}
+
+/// The key order is a real id, else the email, else the mobile; WooCommerce's guest id 0 falls
+/// through to both.
+#[test]
+fn a_real_id_and_an_email_key_before_a_mobile() {
+    let (keys, _) = keys_of(
+        Dataset::Sales,
+        "woo.csv",
+        "Order Number,Customer User ID,Billing Email,Billing Phone,Order Date,Order Total\n\
+         1,17,ann@x.com,09121234567,2024-01-05,10\n\
+         2,,Bob@X.com,09121234567,2024-01-06,10\n\
+         3,,,09121234567,2024-01-07,10\n\
+         4,0,,0912 123 4567,2024-01-08,10\n\
+         5,0,cy@x.com,09351112233,2024-01-09,10\n",
+    );
+    assert_eq!(
+        keys,
+        some(&["17", "bob@x.com", "+989121234567", "+989121234567", "cy@x.com"])
+    );
+}
+
+/// Customers and activity exports key people by the same rule, so they join the sales: a
+/// customer list or an SMS campaign log keyed by mobile alone is read, not rejected.
+#[test]
+fn customers_and_activity_keyed_by_mobile() {
+    let (keys, out) = keys_of(
+        Dataset::Customers,
+        "customers.csv",
+        "نام,موبایل,رضایت دریافت پیامک تبلیغاتی\n\
+         علی احمدی,۰۹۱۲۱۲۳۴۵۶۷,خیر\n\
+         زهرا محمدی,9351112233,بله\n\
+         بی‌شماره,,بله\n",
+    );
+    assert_eq!(keys, some(&["+989121234567", "+989351112233"]));
+    assert_eq!(out.report.rows.rejected, 1);
+    let (keys, _) = keys_of(
+        Dataset::Activity,
+        "sms.csv",
+        "Mobile,Event,Timestamp\n+98 912 123 4567,unsubscribe,2024-02-01 10:00\n",
+    );
+    assert_eq!(keys, some(&["+989121234567"]));
+}
+
+/// Where a name is all a file has to key buyers by, one name typed several ways (a double space,
+/// Arabic yeh or kaf, a ZWNJ, capitals) is one customer, in every dataset.
+#[test]
+fn a_name_key_is_one_customer_however_typed() {
+    let (keys, _) = keys_of(
+        Dataset::Sales,
+        "insta.csv",
+        "خریدار,تاریخ,مبلغ\n\
+         زهرا محمدی,2024-01-05,100\n\
+         زهرا  محمدي,2024-01-06,100\n\
+         محمد‌حسین كريمی,2024-01-07,100\n\
+         محمد حسین کریمی,2024-01-08,100\n\
+         Ali AHMADI,2024-01-09,100\n\
+         ali ahmadi,2024-01-10,100\n",
+    );
+    assert_eq!(
+        keys,
+        some(&[
+            "زهرا محمدی",
+            "زهرا محمدی",
+            "محمد حسین کریمی",
+            "محمد حسین کریمی",
+            "ali ahmadi",
+            "ali ahmadi"
+        ])
+    );
+    for dataset in [Dataset::Customers, Dataset::Activity] {
+        let (keys, _) = keys_of(
+            dataset,
+            "people.csv",
+            "Customer Name,Event,Timestamp\nزهرا  محمدي,page_view,2024-01-05 10:00\n",
+        );
+        assert_eq!(keys, some(&["زهرا محمدی"]), "{dataset:?}");
+    }
 }

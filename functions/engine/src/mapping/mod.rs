@@ -246,6 +246,11 @@ pub struct ColumnMapping {
     pub layout: Layout,
     /// Sales: columns the layout reads beyond the canonical fields.
     pub layout_columns: LayoutColumns,
+    /// The customer id column is one that names the customer ("Customer Name", «نام مشتری»)
+    /// by a synonym, not an id: its values are keyed as names (see
+    /// [`crate::ingest::convert::customer_key`]). A mapping file's `customer_id` is an id.
+    #[serde(skip)]
+    pub customer_named: bool,
 }
 
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
@@ -448,7 +453,7 @@ pub enum MappingError {
     BadOverride(String),
     /// A clear, human message: which required fields are missing, e.g. "no column for the order date
     /// (looked for: InvoiceDate, Order Date, Created at, تاریخ, …); headers found: a, b, c".
-    /// `missing` holds the requirements by field name, e.g. "order_date", "customer_id or email".
+    /// `missing` holds the requirements by field name, e.g. "order_date", "customer_id, email or phone".
     #[error("{message}")]
     MissingRequired {
         dataset: Dataset,
@@ -955,12 +960,18 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     {
         columns[i] = None;
     }
-    if has(&columns, Field::Email)
+    // A name keys the customer only without an email or a phone: two «علی احمدی» are two
+    // people, and their addresses or mobiles tell them apart.
+    if (has(&columns, Field::Email) || has(&columns, Field::Phone))
         && let Some(i) = columns.iter().position(|c| *c == Some(Field::CustomerId))
         && from_synonym[i] == Some(Kind::NameLike)
     {
         columns[i] = None;
     }
+    let customer_named = columns
+        .iter()
+        .zip(&from_synonym)
+        .any(|(c, k)| *c == Some(Field::CustomerId) && *k == Some(Kind::NameLike));
     if allowed.contains(&Field::LineAmount)
         && !has(&columns, Field::LineAmount)
         && !(has(&columns, Field::Quantity) && has(&columns, Field::UnitPrice))
@@ -1037,6 +1048,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
             Layout::Other
         },
         layout_columns,
+        customer_named,
     }
 }
 
@@ -1162,12 +1174,13 @@ pub fn check_required(
             }
         }
         Dataset::Customers | Dataset::Activity => {
-            if col(Field::CustomerId).is_none() && col(Field::Email).is_none() {
+            if col(Field::CustomerId).is_none() && col(Field::Email).is_none() && col(Field::Phone).is_none()
+            {
                 need(
-                    "customer_id or email",
+                    "customer_id, email or phone",
                     format!(
                         "no column identifying the customer (looked for: {})",
-                        looked_for(&[ex::CUSTOMER_ID, ex::EMAIL])
+                        looked_for(&[ex::CUSTOMER_ID, ex::EMAIL, ex::PHONE])
                     ),
                 );
             }
@@ -1488,7 +1501,7 @@ mod tests {
             ("Billing Zip", None),
             ("Billing Province", None),
             ("Billing Country", Some(Country)),
-            ("Billing Phone", None),
+            ("Billing Phone", Some(Phone)),
             ("Shipping Name", None),
             ("Shipping City", None),
             ("Shipping Country", None),
@@ -1715,7 +1728,7 @@ mod tests {
             ("نام صورتحساب", None),
             ("نام خانوادگی صورتحساب", None),
             ("ایمیل صورتحساب", Some(Email)),
-            ("تلفن صورتحساب", None),
+            ("تلفن صورتحساب", Some(Phone)),
             ("شهر صورتحساب", Some(City)),
             ("استان صورتحساب", None),
             ("کشور صورتحساب", Some(Country)),
@@ -2063,7 +2076,7 @@ mod tests {
                 ("Country", Some(Country)),
                 ("Country Code", None),
                 ("Zip", None),
-                ("Phone", None),
+                ("Phone", Some(Phone)),
                 ("Accepts Marketing", Some(MarketingConsent)),
                 ("Total Spent", None),
                 ("Total Orders", None),
@@ -2080,7 +2093,7 @@ mod tests {
                 ("Accepts Email Marketing", Some(MarketingConsent)),
                 ("Default Address City", Some(City)),
                 ("Default Address Country Code", Some(Country)),
-                ("Phone", None),
+                ("Phone", Some(Phone)),
                 ("Accepts SMS Marketing", None),
                 ("Total Spent", None),
             ],
@@ -2529,6 +2542,78 @@ mod tests {
         );
     }
 
+    /// Iranian shops know buyers by their mobile: a phone column keys the customer after a real
+    /// id and an email, and before a name (two «علی احمدی» are two people, their mobiles tell).
+    #[test]
+    fn phone_columns_key_customers_before_names() {
+        for h in [
+            "شماره موبایل",
+            "موبایل",
+            "تلفن همراه",
+            "شماره همراه",
+            "شماره تماس",
+            "تلفن",
+            "تلفن (صورتحساب)",
+            "تلفن صورتحساب",
+            "Mobile",
+            "Mobile Number",
+            "Phone",
+            "Phone Number",
+            "Billing Phone",
+            "Customer Phone",
+            "Telefon",
+            "Téléphone",
+            "Handynummer",
+            "Mobilnummer",
+        ] {
+            for d in Dataset::ALL {
+                let m = map_headers(&strings(&[h]), d, None);
+                assert_eq!(m.column_of(Phone), Some(0), "{h} in {d:?}");
+            }
+        }
+        check(
+            Dataset::Sales,
+            &[
+                ("نام مشتری", None),
+                ("شماره موبایل", Some(Phone)),
+                ("تاریخ", Some(OrderDate)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[("Customer Name", None), ("Mobile", Some(Phone))],
+        );
+        check(
+            Dataset::Activity,
+            &[("خریدار", None), ("تلفن همراه", Some(Phone))],
+        );
+        // A real id and an email stay beside it (the key falls back row by row).
+        check(
+            Dataset::Sales,
+            &[
+                ("Customer ID", Some(CustomerId)),
+                ("Email", Some(Email)),
+                ("Phone", Some(Phone)),
+            ],
+        );
+        // The billing phone is the buyer's; a shipping phone may be a gift's recipient.
+        check(
+            Dataset::Sales,
+            &[
+                ("Shipping Phone", None),
+                ("Billing Phone", Some(Phone)),
+                ("Phone", None),
+            ],
+        );
+        // A customers or activity export keyed by mobile alone is complete.
+        for d in [Dataset::Customers, Dataset::Activity] {
+            let h = strings(&["موبایل", "نوع رویداد", "زمان رویداد"]);
+            let m = map_headers(&h, d, None);
+            assert_eq!(check_required(d, &m, &h), Ok(()), "{d:?}");
+        }
+        assert_eq!(Field::from_name("phone"), Some(Phone));
+    }
+
     #[test]
     fn lone_time_column_is_the_order_date() {
         check(
@@ -2799,12 +2884,15 @@ mod tests {
         assert!(msg.ends_with(NOT_SHOWN), "{msg}");
 
         let (missing, msg) = required_error(Dataset::Customers, &["name", "colour", "size"]);
-        assert_eq!(missing, ["customer_id or email"]);
+        assert_eq!(missing, ["customer_id, email or phone"]);
         assert!(msg.contains("no column identifying the customer"), "{msg}");
         assert!(msg.ends_with(NOT_SHOWN), "{msg}");
 
         let (missing, msg) = required_error(Dataset::Activity, &["name", "colour", "size"]);
-        assert_eq!(missing, ["customer_id or email", "event_type", "event_time"]);
+        assert_eq!(
+            missing,
+            ["customer_id, email or phone", "event_type", "event_time"]
+        );
         assert!(msg.contains("event type") && msg.contains("event time"), "{msg}");
         assert!(msg.ends_with(NOT_SHOWN), "{msg}");
     }
@@ -2888,7 +2976,7 @@ mod tests {
         let (missing, _) = required_error(Dataset::Activity, &["Email", "Timestamp"]);
         assert_eq!(missing, ["event_type"]);
         let (missing, _) = required_error(Dataset::Activity, &["Event", "Date", "Page"]);
-        assert_eq!(missing, ["customer_id or email"]);
+        assert_eq!(missing, ["customer_id, email or phone"]);
     }
 
     #[test]

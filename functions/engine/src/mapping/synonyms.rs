@@ -132,6 +132,21 @@ pub(super) const GROUPS: &[Group] = &[
             "your-email",
         ],
     ),
+    // The buyer's mobile or phone: Iranian shops (Basalam, Persian WooCommerce, Instagram order
+    // sheets) often know buyers by nothing else. The billing phone is the buyer's; a shipping
+    // phone ("Shipping Phone", «تلفن گیرنده») may be a gift's recipient and is left unmapped.
+    g(
+        Phone,
+        &[
+            "Billing Phone", "Customer Phone", "Customer Mobile", "Buyer Phone", "Contact Phone",
+            "تلفن صورتحساب", "موبایل صورتحساب", "موبایل مشتری", "تلفن مشتری", "شماره موبایل مشتری",
+            "موبایل خریدار", "شماره تماس مشتری", "Mobile Number", "Mobile Phone", "Phone Number",
+            "Cell Phone", "شماره موبایل", "شماره همراه", "تلفن همراه", "شماره تلفن همراه", "شماره تماس",
+            "شماره تلفن", "Handynummer", "Mobilnummer", "Telefonnummer", "Numéro de téléphone",
+            "Téléphone mobile", "Mobile", "Phone", "Telefon", "Handy", "Téléphone", "Portable", "موبایل",
+            "همراه", "تلفن",
+        ],
+    ),
     g(
         OrderDate,
         &[
@@ -545,6 +560,7 @@ pub(super) mod examples {
         "کد مشتری",
     ];
     pub const EMAIL: &[&str] = &["Email", "E-Mail", "ایمیل"];
+    pub const PHONE: &[&str] = &["Mobile", "Phone", "شماره موبایل", "تلفن همراه"];
     pub const EVENT_TYPE: &[&str] = &[
         "Event Type",
         "Event",

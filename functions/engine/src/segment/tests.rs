@@ -2414,3 +2414,143 @@ fn products_without_ids_are_told_apart_by_name() {
     assert_eq!(rows["c1"]["multi_item_share"], "0.500", "o1 has two lines");
     assert_eq!(rows["c2"]["distinct_products"], "2");
 }
+
+/// Ingests CSV `text` as an upload of `dataset` into `dir`; the curated Parquet files.
+fn ingest_csv(dir: &Path, dataset: crate::schema::Dataset, name: &str, text: &str) -> Vec<PathBuf> {
+    let folder = dir.join(dataset.name());
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join(name);
+    std::fs::write(&path, text).unwrap();
+    let src = crate::ingest::SourceRef {
+        bucket: None,
+        key: format!("incoming/{}/{name}", dataset.name()),
+        etag: Some("e".into()),
+        version_id: None,
+        size: text.len() as u64,
+    };
+    let opts = crate::ingest::IngestOptions {
+        dataset: Some(dataset),
+        ..Default::default()
+    };
+    let staging = dir.join(format!("staging-{name}"));
+    std::fs::create_dir_all(&staging).unwrap();
+    let out = crate::ingest::ingest_file(&path, src, &opts, &staging).unwrap();
+    assert_eq!(out.report.rows.rejected, 0, "{name}");
+    out.files
+        .into_iter()
+        .filter(|f| f.key.ends_with(".parquet"))
+        .map(|f| f.path)
+        .collect()
+}
+
+/// An Iranian shop's orders, customer list and SMS log keyed by mobile, each written its own way,
+/// are one set of people: the customer list's refusal and the SMS opt-out keep those buyers off
+/// every list, the win-back list carries the one who may be contacted under the mobile key with
+/// no number in its email column (as for an email key: the id, never an address that is not
+/// one), and the BI copy hides the mobile as it hides any id.
+#[test]
+fn sales_customers_and_activity_keyed_by_mobile_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sales_csv = String::from("شماره سفارش,نام مشتری,شماره موبایل,تاریخ سفارش,مبلغ (تومان)\n");
+    // Two lapsed big spenders (one of whom refused marketing), one lapsed buyer who opted out by
+    // SMS, and recent small buyers.
+    let rows = [
+        ("علی احمدی", "09121111111", "2023-09-01", 900_000),
+        ("علی احمدي", "۰۹۱۲ ۱۱۱ ۱۱۱۱", "2023-10-01", 900_000),
+        ("زهرا محمدی", "+98 912 222 2222", "2023-09-05", 800_000),
+        ("زهرا محمدی", "9122222222", "2023-10-05", 800_000),
+        ("رضا کریمی", "0912-333-3333", "2023-09-10", 700_000),
+        ("رضا کریمی", "00989123333333", "2023-10-10", 700_000),
+        ("مریم", "09124444444", "2024-06-20", 10_000),
+        ("سارا", "09125555555", "2024-06-21", 20_000),
+        ("نگار", "09126666666", "2024-06-22", 30_000),
+    ];
+    for (i, (name, mobile, day, amount)) in rows.iter().enumerate() {
+        sales_csv.push_str(&format!("{},{name},{mobile},{day},{amount}\n", i + 1));
+    }
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "basalam.csv",
+        &sales_csv,
+    );
+    let customers = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "customers.csv",
+        "نام,موبایل,شهر,خبرنامه\n\
+         علی احمدی,+989121111111,تهران,خیر\n\
+         زهرا محمدی,۰۹۱۲۲۲۲۲۲۲۲,اصفهان,بله\n",
+    );
+    let activity = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "sms.csv",
+        "Mobile,Event,Timestamp\n0912 333 3333,unsubscribe,2024-01-02 10:00\n",
+    );
+    let out = dir.path().join("out");
+    let mut params = SegmentParams::new(date("2024-06-30"));
+    params.k = Some(2);
+    params.min_group_size = 2;
+    params.pseudonym_key = Some(PseudonymKey(b"k".to_vec()));
+    let input = SegmentInputs {
+        sales_files: sales,
+        customers_files: customers,
+        activity_files: activity,
+        previous: None,
+    };
+    run(&input, &params.check().unwrap(), &out).unwrap();
+
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "+989121111111",
+            "+989122222222",
+            "+989123333333",
+            "+989124444444",
+            "+989125555555",
+            "+989126666666"
+        ]
+    );
+    assert_eq!(customers["+989121111111"]["frequency"], "2");
+    assert_eq!(customers["+989121111111"]["marketing_consent"], "false");
+    assert_eq!(customers["+989122222222"]["marketing_consent"], "true");
+    assert_eq!(customers["+989123333333"]["marketing_consent"], "false");
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<(&str, &str)> = winback
+        .iter()
+        .map(|r| (r["customer_id"].as_str(), r["email"].as_str()))
+        .collect();
+    assert_eq!(listed, [("+989122222222", "")]);
+    for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
+        for refused in ["+989121111111", "+989123333333"] {
+            assert!(
+                read_csv(&out.join(list))
+                    .iter()
+                    .all(|r| r.values().all(|v| !v.contains(&refused[3..]))),
+                "{refused} in {list}"
+            );
+        }
+    }
+    // The BI copy carries the mobiles' pseudonyms, as it would an email's.
+    let pseudonyms = crate::privacy::Pseudonymizer::new(b"k").unwrap();
+    let mut expected: Vec<String> = ids.iter().map(|id| pseudonyms.pseudonym(id)).collect();
+    expected.sort();
+    let file = std::fs::File::open(out.join("customers.parquet")).unwrap();
+    let mut written = Vec::new();
+    for batch in ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+    {
+        let batch = batch.unwrap();
+        let col = batch.column_by_name("customer_id").unwrap();
+        let col = col.as_any().downcast_ref::<StringArray>().unwrap();
+        written.extend(col.iter().flatten().map(str::to_string));
+    }
+    written.sort();
+    assert_eq!(written, expected);
+}

@@ -8,12 +8,14 @@ pub mod date;
 pub mod digits;
 pub mod jalali;
 pub mod number;
+pub(crate) mod phone;
 pub mod text;
 
 pub use date::{DateOrder, DateParser, parse_run_date, parse_time_of_day};
 pub use digits::normalize_digits;
 pub use number::{Ambiguous, DecimalMark, NumberParser, ParsedNumber};
-pub(crate) use text::key_chars;
+pub(crate) use phone::phone_key;
+pub(crate) use text::{key_chars, name_key};
 pub use text::{normalize_gender, parse_bool, parse_duration_seconds};
 
 /// Why a cell could not be parsed. The [`ValueError::code`] strings are stable: they end up as

@@ -71,6 +71,61 @@ pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
     }
 }
 
+/// The key of a cell that *names* a customer ("Customer Name", «نام مشتری»), when a file has
+/// nothing better to key them by: one name typed several ways must be one customer. Lower case,
+/// unless the value holds a digit: "C1" or "K102" in a "Customer" column is a code, kept as
+/// written so it still meets the same code in a customers export's id column; Arabic yeh and kaf as the Persian letters (Windows-1256 software writes «محمدي»); Persian and
+/// Arabic digits as ASCII; spaces, ZWNJs and tabs between words as one space (`زهرا  محمدی`,
+/// `محمد‌حسین` and `محمد حسین` are one name); tatweel and bidi marks dropped. Alef forms and
+/// hamzas are kept ([`super::persian_letters`]): they are spelling, and the key is shown as the
+/// customer's id. Borrows when the cell is already so written. None for an empty cell or a null
+/// marker: "-" for every guest must not make one customer of all of them.
+pub(crate) fn name_key(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let s = trim_value(raw);
+    if is_null_marker(s) {
+        return None;
+    }
+    // A word break: whitespace or a ZWNJ (which joins no letters when it stands between words).
+    let gap = |c: char| c.is_whitespace() || c == '\u{200C}';
+    let dropped = |c: char| c == '\u{0640}' || (is_invisible(c) && c != '\u{200C}');
+    let fold_case = !s.chars().any(|c| super::digits::digit_value(c).is_some());
+    // Whether the key writes `c` otherwise than the cell does (`after_gap`: it follows a break).
+    let rewritten = |c: char, after_gap: bool| {
+        (fold_case && c.is_uppercase())
+            || dropped(c)
+            || super::persian_letter(c) != c
+            || ascii_replacement(c).is_some()
+            || (gap(c) && (c != ' ' || after_gap))
+    };
+    let mut prev_gap = false;
+    let written = s.chars().all(|c| {
+        let same = !rewritten(c, prev_gap);
+        prev_gap = gap(c);
+        same
+    });
+    if written {
+        return Some(std::borrow::Cow::Borrowed(s));
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().filter(|&c| !dropped(c)) {
+        if gap(c) {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            continue;
+        }
+        let c = super::persian_letter(ascii_replacement(c).unwrap_or(c));
+        if fold_case {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    // A trailing ZWNJ or tatweel left a space.
+    out.truncate(out.trim_end().len());
+    (!out.is_empty()).then_some(std::borrow::Cow::Owned(out))
+}
+
 /// Maps a gender cell onto "female", "male" or "other"; None for empty or unrecognised values
 /// (gender is optional everywhere downstream, so unknown values are dropped, not quarantined).
 pub fn normalize_gender(raw: &str) -> Option<&'static str> {
@@ -302,6 +357,37 @@ fn iso(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_name_typed_several_ways_is_one_key() {
+        let key = |s| name_key(s).map(std::borrow::Cow::into_owned);
+        for s in [
+            "زهرا  محمدي",
+            "زهرا محمدی",
+            " زهرا\tمحمدی ",
+            "زهرا\u{200C}محمدی",
+            "زهرا محمـدی",
+            "\u{200F}زهرا محمدی",
+        ] {
+            assert_eq!(key(s).as_deref(), Some("زهرا محمدی"), "{s:?}");
+        }
+        assert_eq!(key("كامران  Ahmadi").as_deref(), Some("کامران ahmadi"));
+        assert_eq!(key("ALI AHMADI").as_deref(), Some("ali ahmadi"));
+        assert_eq!(key("فروشگاه ۲").as_deref(), Some("فروشگاه 2"));
+        // A code keeps its case, so it meets the same code in an id column.
+        assert_eq!(key("C1").as_deref(), Some("C1"));
+        assert_eq!(key("K 102").as_deref(), Some("K 102"));
+        // Spelling stays: alef with madda is another letter in a name that is shown.
+        assert_ne!(key("آرش"), key("ارش"));
+        for s in ["", "-", "N/A", "\u{200C}"] {
+            assert_eq!(key(s), None, "{s:?}");
+        }
+        for s in ["ali ahmadi", "زهرا محمدی", "c1", "C1"] {
+            assert!(
+                matches!(name_key(s), Some(std::borrow::Cow::Borrowed(_))),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn bool_true() {

@@ -11,8 +11,7 @@ use super::*;
 use crate::values::parse_duration_seconds;
 
 struct Cols {
-    contact: Option<usize>,
-    email: Option<usize>,
+    key: KeyCols,
     event: Option<usize>,
     time: Option<usize>,
     page: Option<usize>,
@@ -479,8 +478,7 @@ pub struct ActivityConverter {
 impl ActivityConverter {
     pub fn new(m: &ColumnMapping, samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
-            contact: col(m, Field::CustomerId),
-            email: col(m, Field::Email),
+            key: KeyCols::of(m),
             event: col(m, Field::EventType),
             time: col(m, Field::EventTime),
             page: col(m, Field::Page),
@@ -521,8 +519,8 @@ impl Converter for ActivityConverter {
 
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         let c = &self.cols;
-        let Some(contact) = customer_key(rec, c.contact, c.email) else {
-            return Err(RowReject::at("missing_contact", c.contact.or(c.email)));
+        let Some(contact) = customer_key(rec, &c.key) else {
+            return Err(RowReject::at("missing_contact", c.key.first()));
         };
         let event_raw = text(rec, c.event);
         let event = match (self.implied_event, event_raw) {
@@ -548,7 +546,7 @@ impl Converter for ActivityConverter {
             parse_duration_seconds(cell(rec, c.duration)).map_err(|e| RowReject::at(e.code(), c.duration))?;
         self.contact.append_value(&contact);
         self.email
-            .append_option(email_value(cell(rec, c.email)).as_deref());
+            .append_option(email_value(cell(rec, c.key.email)).as_deref());
         self.event.append_value(event);
         self.event_raw.append_option(event_raw);
         *self.stats.event_types.entry(event).or_default() += 1;

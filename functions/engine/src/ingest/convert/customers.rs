@@ -10,8 +10,7 @@ use super::*;
 use crate::values::{normalize_gender, parse_bool};
 
 struct Cols {
-    customer_id: Option<usize>,
-    email: Option<usize>,
+    key: KeyCols,
     birth_date: Option<usize>,
     age: Option<usize>,
     gender: Option<usize>,
@@ -69,8 +68,7 @@ fn days(d: NaiveDate) -> i32 {
 impl CustomersConverter {
     pub fn new(m: &ColumnMapping, samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
-            customer_id: col(m, Field::CustomerId),
-            email: col(m, Field::Email),
+            key: KeyCols::of(m),
             birth_date: col(m, Field::BirthDate),
             age: col(m, Field::Age),
             gender: col(m, Field::Gender),
@@ -122,8 +120,8 @@ impl Converter for CustomersConverter {
 
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         let c = &self.cols;
-        let Some(key) = customer_key(rec, c.customer_id, c.email) else {
-            return Err(RowReject::at("missing_customer_id", c.customer_id.or(c.email)));
+        let Some(key) = customer_key(rec, &c.key) else {
+            return Err(RowReject::at("missing_customer_id", c.key.first()));
         };
         let stats = &mut self.stats;
         let mut unreadable = |column: &'static str| *stats.unreadable_values.entry(column).or_insert(0) += 1;
@@ -157,7 +155,7 @@ impl Converter for CustomersConverter {
         });
         self.customer_id.append_value(&key);
         self.email
-            .append_option(email_value(cell(rec, c.email)).as_deref());
+            .append_option(email_value(cell(rec, c.key.email)).as_deref());
         self.birth_date.append_option(birth.map(days));
         self.age.append_option(age);
         self.gender.append_option(normalize_gender(cell(rec, c.gender)));

@@ -225,14 +225,55 @@ pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
     })
 }
 
+/// The columns that key a customer (or an activity contact), in the data contract's order: a real
+/// id, else the email, else the phone. A column that *names* the customer keys them only when the
+/// file has none of these (see [`crate::mapping::map_headers`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct KeyCols {
+    pub id: Option<usize>,
+    pub email: Option<usize>,
+    pub phone: Option<usize>,
+    /// `id` is a name column ("Customer Name", «نام مشتری»): its values are folded by
+    /// [`crate::values::name_key`].
+    pub named: bool,
+}
+
+impl KeyCols {
+    pub(crate) fn of(m: &ColumnMapping) -> Self {
+        KeyCols {
+            id: col(m, Field::CustomerId),
+            email: col(m, Field::Email),
+            phone: col(m, Field::Phone),
+            named: m.customer_named,
+        }
+    }
+
+    /// The file has a column that can key a customer.
+    pub(crate) fn any(&self) -> bool {
+        self.id.is_some() || self.email.is_some() || self.phone.is_some()
+    }
+
+    /// The column to blame for a row without a key.
+    pub(crate) fn first(&self) -> Option<usize> {
+        self.id.or(self.email).or(self.phone)
+    }
+}
+
 /// Customer key: the id when there is one, else the lower-cased email (so exports keyed by email,
-/// such as Shopify's, still give customers).
-pub(crate) fn customer_key<'a>(
-    rec: &Row<'a>,
-    id_col: Option<usize>,
-    email_col: Option<usize>,
-) -> Option<Cow<'a, str>> {
-    id_value(cell(rec, id_col)).or_else(|| email_value(cell(rec, email_col)))
+/// such as Shopify's, still give customers), else the phone number in one form (Iranian shops
+/// key buyers by their mobile), see [`contact_key`]; a name column's value folded, see
+/// [`crate::values::name_key`].
+pub(crate) fn customer_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>> {
+    if k.named {
+        return crate::values::name_key(cell(rec, k.id));
+    }
+    id_value(cell(rec, k.id)).or_else(|| contact_key(rec, k))
+}
+
+/// The key of a row without a customer id (or with a guest's): its email, else its phone.
+pub(crate) fn contact_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>> {
+    email_value(cell(rec, k.email))
+        .or_else(|| k.phone.and_then(|c| crate::values::phone_key(cell(rec, Some(c)))))
 }
 
 pub(crate) fn samples_of<'a>(

@@ -17,8 +17,7 @@ use crate::values::{Ambiguous, ValueError};
 /// Source columns feeding the sales schema.
 struct Cols {
     order_id: Option<usize>,
-    customer_id: Option<usize>,
-    email: Option<usize>,
+    customer: KeyCols,
     date: Option<usize>,
     time: Option<usize>,
     time_zone: Option<usize>,
@@ -63,7 +62,7 @@ impl Builders {
         let text = |col: Option<usize>| TextColumn::new(col.is_some());
         Builders {
             order_id: text(c.order_id),
-            customer_id: TextColumn::new(customer || c.customer_id.is_some() || c.email.is_some()),
+            customer_id: TextColumn::new(customer || c.customer.any()),
             order_ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
             product_id: text(c.product_id),
             product_name: TextColumn::new(
@@ -153,8 +152,7 @@ impl SalesConverter {
     pub fn new(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
             order_id: col(m, Field::OrderId),
-            customer_id: col(m, Field::CustomerId),
-            email: col(m, Field::Email),
+            customer: KeyCols::of(m),
             date: col(m, Field::OrderDate),
             time: col(m, Field::OrderTime),
             time_zone: col(m, Field::TimeZone),
@@ -359,13 +357,21 @@ impl SalesConverter {
     fn carry_summary(&mut self, rec: &Row<'_>) -> Option<RowReject> {
         if self.extra.group.is_some() {
             let label = text(rec, self.extra.group).unwrap_or_default();
-            self.group = (self.extra.group_field.is_some() && !group_total(label)).then(|| label.to_string());
+            self.group = match self.extra.group_field {
+                _ if group_total(label) => None,
+                // A heading names the customer as a name column does: keyed alike, so that this
+                // report and one with a customer column (Sales by Product/Service Detail) give one
+                // customer.
+                Some(Field::CustomerId) => crate::values::name_key(label).map(Cow::into_owned),
+                Some(_) => Some(label.to_string()),
+                None => None,
+            };
             return None;
         }
         let c = &self.cols;
         let order_id = id_value(cell(rec, c.order_id))?;
-        let customer = customer_key(rec, c.customer_id, c.email)
-            .or_else(|| email_value(cell(rec, self.extra.alt_email)));
+        let customer =
+            customer_key(rec, &c.customer).or_else(|| email_value(cell(rec, self.extra.alt_email)));
         let status = text(rec, c.status).map(|t| self.status(t));
         self.order.enter(&order_id);
         if let Some(customer) = customer {
@@ -1124,8 +1130,8 @@ impl Converter for SalesConverter {
             || status.as_ref().is_some_and(|(_, r)| *r);
         // WooCommerce and BigCommerce write customer 0 on a guest's order: not one customer of
         // all guests. (A customers or activity export lists people, so 0 stays one there.)
-        let customer = match id_value(cell(rec, c.customer_id)) {
-            Some(id) if id == "0" => email_value(cell(rec, c.email)),
+        let customer = match id_value(cell(rec, c.customer.id)) {
+            Some(id) if id == "0" => contact_key(rec, &c.customer),
             // PayPal's refund goes from the shop to the buyer.
             None if document == DocKind::Return && self.extra.refund_email.is_some() => {
                 email_value(cell(rec, self.extra.refund_email))
@@ -1133,7 +1139,7 @@ impl Converter for SalesConverter {
             None if self.extra.group_field == Some(Field::CustomerId) => {
                 self.group.as_deref().map(Cow::Borrowed)
             }
-            _ => customer_key(rec, c.customer_id, c.email),
+            _ => customer_key(rec, &c.customer),
         };
         // An order's later lines without a buyer are the buyer's of its earlier ones.
         let customer = match (customer, order_id.is_some()) {

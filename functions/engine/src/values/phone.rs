@@ -1,0 +1,277 @@
+//! Phone numbers as customer keys. Iranian shops (Basalam, Persian WooCommerce, Instagram order
+//! sheets, payment gateways) know their buyers by their mobile number alone, written every way a
+//! person or a form can write it: `09121234567`, `۰۹۱۲ ۱۲۳ ۴۵۶۷`, `+98 912 123 4567`,
+//! `00989121234567`, or `9121234567` where a spreadsheet dropped the leading zero. One person must
+//! be one key however the number was written, so every form is brought to one:
+//!
+//! - an Iranian mobile (`09…`/`9…` followed by nine digits, also after `98`, `+98` or `0098`) is
+//!   `+989xxxxxxxxx` (E.164);
+//! - any other number written with its country (a leading `+` or `00`) is E.164, `+` and its digits;
+//! - any other number written without a country is `tel:` and its digits as written (leading
+//!   zeros kept). Without a country it cannot be put in E.164, and guessing one (+98 for an
+//!   Iranian shop) would give a German or French shop's customers wrong numbers that could meet
+//!   real Iranian ones. `tel:` keeps the same number written twice alike, and no customer number,
+//!   email or E.164 key starts with it.
+//!
+//! Anything else (letters, an extension, two numbers in one cell, fewer than seven digits, more
+//! than fifteen) is no phone number and keys nothing: a key made of it would be a guess.
+
+use std::borrow::Cow;
+
+use super::digits::digit_value;
+use super::{is_invisible, is_null_marker, trim_value};
+
+/// E.164 allows at most fifteen digits, country code included.
+const MAX_DIGITS: usize = 15;
+/// The fewest digits of a number written without its country (a local number of many
+/// countries); fewer is a code or a count, not a phone.
+const MIN_NATIONAL_DIGITS: usize = 7;
+/// The fewest digits of a number written with its country: a short national number and a
+/// one- to three-digit country code.
+const MIN_INTERNATIONAL_DIGITS: usize = 8;
+const IRAN: &[u8] = b"98";
+/// The prefix of a number written without its country.
+pub(crate) const NATIONAL_PREFIX: &str = "tel:";
+
+/// The digits of a cell and whether the number was written with its country.
+struct Digits {
+    buf: [u8; MAX_DIGITS],
+    len: usize,
+    /// A leading `+` (a leading `00` is read after the digits are collected).
+    plus: bool,
+}
+
+impl Digits {
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// The key of a phone number cell (see the module's documentation), or None when the cell holds
+/// no plausible phone number. Borrows when the cell is already in its key form (`+989121234567`),
+/// as a file written by segflow or a payment gateway is.
+pub(crate) fn phone_key(raw: &str) -> Option<Cow<'_, str>> {
+    let s = trim_value(raw);
+    if is_null_marker(s) {
+        return None;
+    }
+    let d = digits(spreadsheet_number(s))?;
+    let mut key = KeyBuf::default();
+    let all = d.as_slice();
+    let international = if d.plus {
+        Some(all)
+    } else {
+        all.strip_prefix(b"00")
+    };
+    match international {
+        Some(intl) => {
+            let intl = match intl.strip_prefix(IRAN) {
+                // "+98 0912 …": the national trunk zero written after the country code.
+                Some(rest) if rest.len() == 11 && rest.starts_with(b"09") => {
+                    key.push_str("+98");
+                    key.push_digits(&rest[1..]);
+                    return Some(key.into_cow(s));
+                }
+                _ => intl,
+            };
+            if intl.len() < MIN_INTERNATIONAL_DIGITS || intl.starts_with(b"0") {
+                return None;
+            }
+            key.push_str("+");
+            key.push_digits(intl);
+        }
+        None => match iranian_mobile(all) {
+            Some(subscriber) => {
+                key.push_str("+98");
+                key.push_digits(subscriber);
+            }
+            None if all.len() >= MIN_NATIONAL_DIGITS => {
+                key.push_str(NATIONAL_PREFIX);
+                key.push_digits(all);
+            }
+            None => return None,
+        },
+    }
+    Some(key.into_cow(s))
+}
+
+/// `9121234567.0`: a number column that a spreadsheet or pandas wrote as a float.
+fn spreadsheet_number(s: &str) -> &str {
+    match s.strip_suffix(".0") {
+        Some(head) if !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => s,
+    }
+}
+
+/// The digits of `s` in any script, with the separators people put between them (spaces, dashes,
+/// dots, slashes, parentheses, bidi marks) dropped and a `(0)` after the country code (`+49 (0)30
+/// …`) left out. None for anything else in the cell, or too many digits.
+fn digits(s: &str) -> Option<Digits> {
+    let mut d = Digits {
+        buf: [0; MAX_DIGITS],
+        len: 0,
+        plus: false,
+    };
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if let Some(v) = digit_value(c) {
+            *d.buf.get_mut(d.len)? = v + b'0';
+            d.len += 1;
+        } else if c == '+' && d.len == 0 && !d.plus {
+            d.plus = true;
+        } else if c == '('
+            && d.len > 0
+            && (d.plus || d.as_slice().starts_with(b"00"))
+            && s[i..].starts_with("(0)")
+        {
+            chars.nth(1);
+        } else if !is_separator(c) {
+            return None;
+        }
+    }
+    Some(d)
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '.' | '/' | '(' | ')' | '\u{2010}'..='\u{2015}' | '\u{2212}'
+    ) || c.is_whitespace()
+        || is_invisible(c)
+}
+
+/// The ten digits `9xxxxxxxxx` of an Iranian mobile written without `+`: `09xxxxxxxxx`,
+/// `9xxxxxxxxx` (a spreadsheet dropped the zero), `989xxxxxxxxx` or `9809xxxxxxxxx` (the country
+/// code without its `+`).
+fn iranian_mobile(d: &[u8]) -> Option<&[u8]> {
+    let subscriber = match d.len() {
+        10 => d,
+        11 => d.strip_prefix(b"0")?,
+        12 => d.strip_prefix(IRAN)?,
+        13 => d.strip_prefix(b"980")?,
+        _ => return None,
+    };
+    subscriber.starts_with(b"9").then_some(subscriber)
+}
+
+/// A key being written, on the stack: `tel:` and fifteen digits at most.
+#[derive(Default)]
+struct KeyBuf {
+    buf: [u8; NATIONAL_PREFIX.len() + MAX_DIGITS],
+    len: usize,
+}
+
+impl KeyBuf {
+    fn push_str(&mut self, s: &str) {
+        self.push_digits(s.as_bytes());
+    }
+
+    fn push_digits(&mut self, bytes: &[u8]) {
+        // The key is never longer than the buffer: at most fifteen digits were read, and a prefix
+        // replaces the digits it stands for or is `tel:`.
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+
+    /// Borrows `cell` when it is written exactly as its key.
+    fn into_cow(self, cell: &str) -> Cow<'_, str> {
+        if self.as_str() == cell {
+            Cow::Borrowed(cell)
+        } else {
+            Cow::Owned(self.as_str().to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Option<String> {
+        phone_key(s).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn an_iranian_mobile_is_one_key_however_written() {
+        for s in [
+            "09121234567",
+            "9121234567",
+            "+989121234567",
+            "00989121234567",
+            "989121234567",
+            "98 912 123 4567",
+            "+98 912 123 4567",
+            "+98 (0)912 123 4567",
+            "+98 0912 123 4567",
+            "۰۹۱۲ ۱۲۳ ۴۵۶۷",
+            "۰۹۱۲۱۲۳۴۵۶۷",
+            "٠٩١٢١٢٣٤٥٦٧",
+            "0912-123-4567",
+            "(0912) 123 4567",
+            "0912.123.4567",
+            "\u{200F}۰۹۱۲۱۲۳۴۵۶۷\u{200E}",
+            "+\u{06F9}\u{06F8}\u{06F9}\u{06F1}\u{06F2}\u{06F1}\u{06F2}\u{06F3}\u{06F4}\u{06F5}\u{06F6}\u{06F7}",
+            "9121234567.0",
+            " 0912 123 4567 ",
+        ] {
+            assert_eq!(key(s).as_deref(), Some("+989121234567"), "{s:?}");
+        }
+        assert_ne!(key("09121234567"), key("09121234568"));
+    }
+
+    #[test]
+    fn other_numbers_with_a_country_are_e164() {
+        assert_eq!(key("+49 30 1234567").as_deref(), Some("+49301234567"));
+        assert_eq!(key("0049 (0)30 1234567").as_deref(), Some("+49301234567"));
+        assert_eq!(key("+49 (0)30 1234567").as_deref(), Some("+49301234567"));
+        assert_eq!(key("+1 (415) 555-0134").as_deref(), Some("+14155550134"));
+        assert_eq!(key("+33 6 12 34 56 78").as_deref(), Some("+33612345678"));
+        // An Iranian landline keeps its area code.
+        assert_eq!(key("+98 21 8877 6655").as_deref(), Some("+982188776655"));
+    }
+
+    #[test]
+    fn other_numbers_without_a_country_keep_their_digits_apart() {
+        assert_eq!(key("021-8877 6655").as_deref(), Some("tel:02188776655"));
+        assert_eq!(key("۰۲۱ ۸۸۷۷ ۶۶۵۵").as_deref(), Some("tel:02188776655"));
+        assert_eq!(key("030 1234567").as_deref(), Some("tel:0301234567"));
+        assert_eq!(key("8877 6655").as_deref(), Some("tel:88776655"));
+        // Never an Iranian mobile's key: the country is unknown.
+        assert!(!key("06 12 34 56 78").unwrap().starts_with('+'));
+    }
+
+    #[test]
+    fn what_is_no_phone_number_keys_nothing() {
+        for s in [
+            "",
+            "-",
+            "N/A",
+            "0",
+            "123456",
+            "+98 912",
+            "+0912 123 4567",
+            "call me",
+            "0912 123 4567 ext 12",
+            "09121234567 / 09351234567",
+            "09121234567, 09351234567",
+            "ali@example.com",
+            "+98+912 123 4567",
+            "0912 123 4567 +",
+            "1234567890123456",
+        ] {
+            assert_eq!(key(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn borrows_a_cell_in_key_form() {
+        assert!(matches!(phone_key("+989121234567"), Some(Cow::Borrowed(_))));
+        assert!(matches!(phone_key("+14155550134"), Some(Cow::Borrowed(_))));
+        assert!(matches!(phone_key("09121234567"), Some(Cow::Owned(_))));
+    }
+}
