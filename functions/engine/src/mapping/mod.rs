@@ -2548,6 +2548,7 @@ mod tests {
     fn phone_columns_key_customers_before_names() {
         for h in [
             "شماره موبایل",
+            "شماره موبایل خریدار",
             "موبایل",
             "تلفن همراه",
             "شماره همراه",

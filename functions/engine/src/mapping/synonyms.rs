@@ -140,7 +140,8 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Billing Phone", "Customer Phone", "Customer Mobile", "Buyer Phone", "Contact Phone",
             "تلفن صورتحساب", "موبایل صورتحساب", "موبایل مشتری", "تلفن مشتری", "شماره موبایل مشتری",
-            "موبایل خریدار", "شماره تماس مشتری", "Mobile Number", "Mobile Phone", "Phone Number",
+            "موبایل خریدار", "شماره موبایل خریدار", "تلفن خریدار", "شماره تماس خریدار",
+            "شماره تماس مشتری", "Mobile Number", "Mobile Phone", "Phone Number",
             "Cell Phone", "شماره موبایل", "شماره همراه", "تلفن همراه", "شماره تلفن همراه", "شماره تماس",
             "شماره تلفن", "Handynummer", "Mobilnummer", "Telefonnummer", "Numéro de téléphone",
             "Téléphone mobile", "Mobile", "Phone", "Telefon", "Handy", "Téléphone", "Portable", "موبایل",
