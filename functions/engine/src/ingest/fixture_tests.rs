@@ -570,16 +570,36 @@ fn an_unpaid_payment_status_outranks_the_orders() {
         "شماره سفارش,تاریخ ثبت,ایمیل,مبلغ کل (تومان),وضعیت سفارش,وضعیت پرداخت\n\
          10231,1402/08/02 10:00,a@example.com,980000,تکمیل شده,پرداخت شده\n\
          10232,1402/08/02 18:35,b@example.com,1040000,در انتظار بررسی,پرداخت نشده\n\
-         10233,1402/08/03 09:00,c@example.com,500000,در انتظار بررسی,مسترد شده\n",
+         10233,1402/08/03 09:00,c@example.com,500000,در انتظار بررسی,مسترد شده\n\
+         10234,1402/08/03 10:00,d@example.com,700000,تکمیل شده,پرداخت نشده\n",
     );
     let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone());
     assert_eq!(unmapped, Some(vec![]));
     let b = batches(&out);
+    // A completed order paid later (on invoice) stays a sale.
     assert_eq!(
         strings(&b, "status"),
-        ["completed", "unpaid", "refunded"].map(|s| Some(s.to_string()))
+        ["completed", "unpaid", "refunded", "completed"].map(|s| Some(s.to_string()))
     );
-    assert_eq!(bools(&b, "is_return"), [false, true, true]);
+    assert_eq!(bools(&b, "is_return"), [false, true, true, false]);
+}
+
+/// Invoices with a due date are sales on credit: one awaiting payment is a sale, not an
+/// order abandoned before payment.
+#[test]
+fn an_unpaid_invoice_is_a_sale_on_credit() {
+    let (out, _s, _d) = ingest_text(
+        "invoices.csv",
+        "Invoice Number,Contact Email,Invoice Date,Due Date,Total,Status\n\
+         INV-0001,ann@example.com,2023-11-01,2023-12-01,120.00,Paid\n\
+         INV-0002,bob@example.com,2023-11-02,2023-12-02,80.00,Unpaid\n",
+    );
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "status"),
+        ["paid", "pending"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(bools(&b, "is_return"), [false, false]);
 }
 
 /// An accounting program's invoice details (Sepidar's, Holoo's) as report tools export them: the
@@ -592,36 +612,32 @@ fn invoice_details_of_an_accounting_program() {
         "riz_factor_foroosh.csv",
         "شرکت بازرگانی نیک‌آوران پارس\n\
          از تاریخ 1402/08/01 تا تاریخ 1402/08/30          مبالغ به ریال\n\
-         شماره,تاریخ,نوع,مشتری,کد کالا,شرح کالا,مقدار,فی,مبلغ کل,تخفیف,مبلغ کل پس از تخفیف\n\
+         شماره فاکتور,تاریخ,نوع,مشتری,کد کالا,شرح کالا,مقدار,فی,مبلغ کل,تخفیف,مبلغ کل پس از تخفیف\n\
          6101,1402/08/05,فاکتور فروش,10021,A1,چای,2,100000,200000,20000,180000\n\
          ,,,,A2,قهوه,1,50000,50000,0,50000\n\
          6101,1402/08/05,,,,جمع فاکتور,3,,250000,20000,230000\n\
          6102,1402/08/06,پیش فاکتور,10022,A1,چای,5,100000,500000,0,500000\n\
+         ,,,,A2,قهوه,2,50000,100000,0,100000\n\
          6103,1402/08/07,برگشت از فروش,10021,A2,قهوه,1,50000,50000,0,50000\n\
+         ,,,,A1,چای,1,100000,100000,0,100000\n\
          ,,,,,جمع کل فروش دوره,,,,,\n",
     );
     let b = batches(&out);
-    assert_eq!(floats(&b, "line_amount"), [180_000.0, 50_000.0, -50_000.0]);
-    // The title says the amounts are in rials.
+    // The proforma's second line is the proforma's, the return's the return's.
     assert_eq!(
-        strings(&b, "currency"),
-        [
-            Some("IRR".to_string()),
-            Some("IRR".to_string()),
-            Some("IRR".to_string())
-        ]
+        floats(&b, "line_amount"),
+        [180_000.0, 50_000.0, -50_000.0, -100_000.0]
     );
+    // The title says the amounts are in rials.
+    assert_eq!(strings(&b, "currency"), vec![Some("IRR".to_string()); 4]);
     assert_eq!(
         strings(&b, "order_id"),
-        ["6101", "6101", "6103"].map(|s| Some(s.to_string()))
+        ["6101", "6101", "6103", "6103"].map(|s| Some(s.to_string()))
     );
-    assert_eq!(
-        strings(&b, "customer_id"),
-        ["10021", "10021", "10021"].map(|s| Some(s.to_string()))
-    );
+    assert_eq!(strings(&b, "customer_id"), vec![Some("10021".to_string()); 4]);
     let t = times(&b);
     assert_eq!(t[1], t[0]);
-    assert_eq!(rejected_by_reason(&out), [("group_row", 2), ("not_a_sale", 1)]);
+    assert_eq!(rejected_by_reason(&out), [("group_row", 2), ("not_a_sale", 2)]);
     assert_eq!(out.report.status, Status::Ok);
 }
 

@@ -838,6 +838,13 @@ pub fn title_currency<'a>(cells: impl Iterator<Item = &'a str>) -> Option<&'stat
         let Some(code) = says_unit.then(|| currency_word_hint(cell)).flatten() else {
             continue;
         };
+        // "مبالغ به هزار ریال": thousands, which a unit without its multiplier would misread.
+        if tokens(cell).any(|t| {
+            let n = normalize_header(t);
+            SCALE_WORDS.iter().any(|(w, _)| *w == n)
+        }) {
+            return None;
+        }
         if found.is_some_and(|f| f != code) {
             return None;
         }
@@ -2682,6 +2689,9 @@ mod tests {
         // A title naming a currency without saying the amounts are in it, or naming two.
         assert_eq!(title(&["فروشگاه تومان‌شاپ"]), None);
         assert_eq!(title(&["مبالغ به ریال", "ارقام به تومان"]), None);
+        // In thousands: left to the amounts' own headers rather than read a thousand times
+        // too small.
+        assert_eq!(title(&["مبالغ به هزار ریال"]), None);
     }
 
     #[test]

@@ -88,9 +88,6 @@ pub(super) const GROUPS: &[Group] = &[
             "Order", "Bestellung", "Auftrag", "Rechnung", "Beleg", "سفارش", "فاکتور", "Commande", "Facture",
         ],
     ),
-    // Holoo's and Hesabfa's invoice lists head the invoice number «شماره» alone (the row number is
-    // «ردیف»); in a customers or activity export it may be anyone's.
-    only(Dataset::Sales, OrderId, &["شماره"]),
     g(
         CustomerId,
         &[

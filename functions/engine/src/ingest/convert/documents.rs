@@ -77,12 +77,16 @@ pub(crate) fn document_kind(
         }
         // Fees, commissions and settlements move money only, whatever else they say: a
         // commission refunded on a return («برگشت کمیسیون») is no sale either.
-        _ if money_movement(k) => DocKind::NotASale,
+        _ if money_movement(raw) => DocKind::NotASale,
         // In a ledger a refund pays out a credit memo already counted, as a payment pays an
         // invoice.
         _ if ledger && k == "refund" => DocKind::NotASale,
-        // In a statement of a gateway or marketplace account, a payment is a buyer's purchase.
-        _ if statement && payment_word(k) => DocKind::Sale,
+        // In a statement of a gateway or marketplace account, a payment is a buyer's purchase,
+        // and a payment refunded or reversed its return.
+        _ if statement && payment_word(k) => match document_word(k) {
+            Some(DocKind::Return) => DocKind::Return,
+            _ => DocKind::Sale,
+        },
         _ => document_word(k).unwrap_or(DocKind::Sale),
     }
 }
@@ -176,20 +180,17 @@ fn payment_word(k: &str) -> bool {
 }
 
 /// Money moved without a sale: a fee, a commission, a payout or settlement to the seller
-/// («کارمزد», «کمیسیون», «تسویه», «هزینه ارسال»).
-fn money_movement(k: &str) -> bool {
-    [
-        "fee",
-        "commission",
-        "payout",
-        "settlement",
-        "کارمزد",
-        "کمیسیون",
-        "تسویه",
-        "هزینه",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
+/// («کارمزد», «کمیسیون», «تسویه», «هزینه ارسال», "stripe_fee"). Whole words: "Coffee" or
+/// "Commissioned print" in a type column are products.
+fn money_movement(raw: &str) -> bool {
+    raw.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        let w = w.to_lowercase();
+        let w = w.strip_suffix('s').unwrap_or(&w);
+        matches!(w, "fee" | "commission" | "payout" | "settlement")
+            || ["کارمزد", "کمیسیون", "تسویه", "هزینه"]
+                .iter()
+                .any(|p| w.starts_with(p))
+    })
 }
 
 /// How a file's document-type column is read: only when it holds accounting documents — some
@@ -223,7 +224,7 @@ impl DocumentTypes {
         for v in values {
             let Some(key) = Key::new(v) else { continue };
             let k = key.as_str();
-            movements |= money_movement(k) || ["برگشتخرید", "استرداد"].iter().any(|w| k.contains(w));
+            movements |= money_movement(v) || ["برگشتخرید", "استرداد"].iter().any(|w| k.contains(w));
             // Only an accounting document says the column lists them: "Sale", "Refund" or
             // "Payment" alone are as often a point-of-sale's words, or a payment method.
             let document = invoice_word(k)
@@ -333,6 +334,20 @@ mod tests {
         );
         assert_eq!(paypal("Chargeback Fee", "Debit"), DocKind::NotASale);
         assert_eq!(paypal("Website Payment", "Debit"), DocKind::NotASale);
+        // The cache keys a type by its balance impact too.
+        let mut types = DocumentTypes::infer(Layout::PayPal, std::iter::empty());
+        assert_eq!(
+            types.kind(Layout::PayPal, "Payment Refund", "Debit"),
+            DocKind::Return
+        );
+        assert_eq!(
+            types.kind(Layout::PayPal, "Payment Refund", "Credit"),
+            DocKind::NotASale
+        );
+        assert_eq!(
+            types.kind(Layout::PayPal, "Payment Refund", "Debit"),
+            DocKind::Return
+        );
     }
 
     /// A gateway's or marketplace's statement: payments are purchases, refunds and reversals
@@ -345,6 +360,11 @@ mod tests {
         assert!(zarinpal.read);
         let mut kind = |raw: &str| zarinpal.kind(Layout::Other, raw, "");
         assert_eq!(kind("پرداخت"), DocKind::Sale);
+        // A payment refunded or reversed is its return, not one more payment.
+        assert_eq!(kind("Payment Refund"), DocKind::Return);
+        assert_eq!(kind("Payment reversal"), DocKind::Return);
+        assert_eq!(kind("برگشت پرداخت"), DocKind::Return);
+        assert_eq!(kind("stripe_fee"), DocKind::NotASale);
         assert_eq!(kind("بازگشت وجه"), DocKind::Return);
         assert_eq!(kind("کارمزد"), DocKind::NotASale);
         assert_eq!(kind("تسویه حساب"), DocKind::NotASale);
@@ -359,8 +379,18 @@ mod tests {
         assert_eq!(kind("خرید"), DocKind::Sale);
         assert_eq!(kind("برگشت خرید"), DocKind::Return);
         assert_eq!(kind("استرداد وجه"), DocKind::Return);
-        // Payment methods: nothing says the column lists movements of an account.
+        // Payment methods, or a café's product types: nothing says the column lists movements
+        // of an account.
         assert!(!read(&["پرداخت آنلاین", "کارت به کارت", "Bank Transfer"]).read);
+        assert!(!read(&["Coffee", "Iced Coffee", "Toffee", "Commissioned print"]).read);
+        // A statement reads its payments as sales; outside one, in a ledger of invoices, a
+        // payment pays an invoice.
+        let mut outside = read(&["فاکتور فروش", "برگشت از فروش"]);
+        assert_eq!(outside.kind(Layout::Other, "پرداخت", ""), DocKind::NotASale);
+        assert_eq!(
+            read(&["پرداخت", "کارمزد"]).kind(Layout::Other, "پرداخت", ""),
+            DocKind::Sale
+        );
         // Invoices beside payments: a ledger, whose payments pay the invoices.
         let mut ledger = read(&["فاکتور فروش", "دریافت", "کارمزد"]);
         assert_eq!(ledger.kind(Layout::Other, "پرداخت", ""), DocKind::NotASale);

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::documents::DocKind;
 use super::sales::CurrencyUnit;
 
 /// What the current order's earlier rows said, for its later rows that leave it blank. Shopify
@@ -20,6 +21,8 @@ pub(super) struct OrderCarry {
     has_customer: bool,
     pub(super) status: Option<(String, bool)>,
     pub(super) currency: Option<CurrencyUnit>,
+    /// What the order's document type says it is, when a line gave one.
+    pub(super) document: Option<DocKind>,
 }
 
 /// `a == b` for the short texts compared on every row (an order id, a date): two overlapping
@@ -56,6 +59,7 @@ impl OrderCarry {
         self.has_customer = false;
         self.status = None;
         self.currency = None;
+        self.document = None;
     }
 
     #[inline(always)]

@@ -114,6 +114,8 @@ pub struct SalesConverter {
     quantities: NumberParser,
     money: NumberParser,
     header_currency: Option<&'static str>,
+    /// The currency the report's title rows give all amounts in, for rows that name none.
+    title_currency: Option<&'static str>,
     /// The one currency (and unit size) every filled cell of the currency column names, for its
     /// blank cells.
     file_currency: Option<CurrencyUnit>,
@@ -133,6 +135,8 @@ pub struct SalesConverter {
     extra: crate::mapping::LayoutColumns,
     /// Statuses kept as written, for the report.
     other_statuses: super::unread::UnreadValues,
+    /// The file lists invoices, which may be paid later: a due date, or document types read.
+    on_credit: bool,
     order: OrderCarry,
     /// The header of the rows' own time-zone column, for the report.
     zone_header: Option<String>,
@@ -172,8 +176,7 @@ impl SalesConverter {
         let header_currency = [cols.unit_price, cols.line_amount]
             .into_iter()
             .flatten()
-            .find_map(|c| m.currency_hints.get(c).copied().flatten())
-            .or(cfg.title_currency);
+            .find_map(|c| m.currency_hints.get(c).copied().flatten());
         let scale = |c: Option<usize>| {
             c.and_then(|c| headers.get(c))
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
@@ -198,6 +201,22 @@ impl SalesConverter {
             .cloned();
         let b = Builders::new(&cols, &m.layout_columns);
         let document_types = DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type));
+        let on_credit = document_types.read
+            || headers.iter().any(|h| {
+                matches!(
+                    crate::mapping::normalize_header(h).as_str(),
+                    "duedate"
+                        | "paymentdue"
+                        | "fälligkeitsdatum"
+                        | "fälligam"
+                        | "échéance"
+                        | "dateéchéance"
+                        | "datedéchéance"
+                        | "dateecheance"
+                        | "سررسید"
+                        | "تاریخسررسید"
+                )
+            });
         let zone_header = cols
             .time_zone
             .and_then(|c| Some(crate::mapping::shown_header(headers.get(c)?, c)));
@@ -224,6 +243,8 @@ impl SalesConverter {
             layout: m.layout,
             extra: m.layout_columns,
             other_statuses: Default::default(),
+            title_currency: cfg.title_currency,
+            on_credit,
             order: OrderCarry::default(),
             zone_header,
             zones: Vec::new(),
@@ -266,6 +287,12 @@ impl SalesConverter {
         }
         if self.file_currency.is_some() {
             return self.file_currency.clone();
+        }
+        if let Some(code) = self.title_currency {
+            return Some(CurrencyUnit {
+                code: Cow::Borrowed(code),
+                scale: 1,
+            });
         }
         self.order.currency.clone().filter(|_| in_order)
     }
@@ -548,6 +575,10 @@ fn status_word(s: &str) -> Option<&'static str> {
     let key = Key::new(s)?;
     // WooCommerce's database slugs ("wc-refunded") are its statuses with a prefix.
     let key = key.as_str();
+    // Its "pending" is "Pending payment".
+    if key == "wcpending" {
+        return Some("unpaid");
+    }
     let key = key.strip_prefix("wc").filter(|k| !k.is_empty()).unwrap_or(key);
     Some(match key {
         // A failed payment is an order that never happened, as a cancelled one: WooCommerce
@@ -750,9 +781,12 @@ fn group_total(label: &str) -> bool {
 /// Persian the word «جمع» or «مجموع» first says it, whatever follows («جمع کل فروش روز»).
 fn is_total_label(s: &str) -> bool {
     let s = s.trim();
-    if s.split_whitespace()
-        .next()
-        .is_some_and(|w| matches!(w.trim_end_matches(':'), "جمع" | "مجموع"))
+    let mut words = s.split_whitespace().map(|w| w.trim_end_matches(':'));
+    if matches!(words.next(), Some("جمع" | "مجموع"))
+        && matches!(
+            words.next(),
+            None | Some("کل" | "فاکتور" | "فروش" | "روز" | "دوره" | "نهایی" | "اقلام" | "سفارش")
+        )
     {
         return true;
     }
@@ -778,12 +812,17 @@ fn is_total_label(s: &str) -> bool {
 
 /// A till's tender («پرداخت نقدی», «کارتخوان», «بازپرداخت نقدی», "Cash payment").
 fn names_a_payment(s: &str) -> bool {
-    Key::new(s).is_some_and(|k| {
-        let k = k.as_str();
-        ["پرداخت", "کارتخوان", "نقدی", "payment", "tender"]
-            .iter()
-            .any(|w| k.contains(w))
-    })
+    let words: Vec<String> = s
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let first = words.first().map(String::as_str);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    // Whole leading words: "Chicken Tenders" and "Down payment" are products.
+    matches!(first, Some("پرداخت" | "بازپرداخت" | "payment" | "tender"))
+        || has("کارتخوان")
+        || matches!(first, Some("cash" | "card")) && has("payment")
 }
 
 /// The words before "توسط" / "by" / "von" (who did it), when the cell has such a qualifier.
@@ -871,16 +910,13 @@ impl Converter for SalesConverter {
                 self.extra.line_type.or(self.extra.group).or(self.cols.order_id),
             )));
         }
-        let document = match self.document_types.read {
-            false => DocKind::Sale,
-            true => text(rec, self.cols.document_type).map_or(DocKind::Sale, |t| {
+        let own_document = match self.document_types.read {
+            false => None,
+            true => text(rec, self.cols.document_type).map(|t| {
                 self.document_types
                     .kind(self.layout, t, cell(rec, self.extra.balance_impact))
             }),
         };
-        if document == DocKind::NotASale {
-            return Err(RowReject::at(NOT_A_SALE, self.cols.document_type));
-        }
         let bulk_line = self.layout == Layout::ShopifyBulk && self.enter_bulk_parent(rec);
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
@@ -893,7 +929,7 @@ impl Converter for SalesConverter {
         let continued = bulk_line
             || order_id.is_none()
                 && date_raw.is_empty()
-                && self.order.ts.is_some()
+                && (self.order.ts.is_some() || self.order.document == Some(DocKind::NotASale))
                 && line == self.order.line + 1
                 && text(rec, c.product_name).is_some_and(|p| !is_total_label(p));
         if continued {
@@ -910,6 +946,20 @@ impl Converter for SalesConverter {
                 }
                 _ => line,
             };
+        }
+        // An invoice's type given on its first line holds for its later lines (a return's, a
+        // proforma's), as its other cells do.
+        let document = match (own_document, order_id.is_some()) {
+            (Some(d), true) => {
+                self.order.document = Some(d);
+                d
+            }
+            (Some(d), false) => d,
+            (None, true) => self.order.document.unwrap_or(DocKind::Sale),
+            (None, false) => DocKind::Sale,
+        };
+        if document == DocKind::NotASale {
+            return Err(RowReject::at(NOT_A_SALE, self.cols.document_type));
         }
         let zoned = match c.time_zone {
             Some(_) => self.row_zone(rec)?,
@@ -951,12 +1001,15 @@ impl Converter for SalesConverter {
             Ok(Some(ts)) => ts,
             // A totals row the export adds below its lines («جمع کل», "Totals:") is expected.
             Ok(None) => {
-                return Err(
-                    match (0..rec.len()).find(|&i| is_total_label(cell(rec, Some(i)))) {
-                        Some(i) => RowReject::at(GROUP_ROW, Some(i)),
-                        None => RowReject::at("missing_date", c.date),
-                    },
-                );
+                // The label is the product's, or the row's first cell (a report's "Total:").
+                let label = c
+                    .product_name
+                    .filter(|&i| !cell(rec, Some(i)).is_empty())
+                    .or_else(|| (0..rec.len()).find(|&i| !cell(rec, Some(i)).is_empty()));
+                return Err(match label.filter(|&i| is_total_label(cell(rec, Some(i)))) {
+                    Some(i) => RowReject::at(GROUP_ROW, Some(i)),
+                    None => RowReject::at("missing_date", c.date),
+                });
             }
             Err(ValueError::BadTime) => return Err(RowReject::at("bad_time", c.time.or(c.date))),
             Err(e) => return Err(RowReject::at(e.code(), c.date)),
@@ -995,7 +1048,10 @@ impl Converter for SalesConverter {
         // Rows naming no item (no product id, no price) that a file adds between its lines: a
         // till's tender rows («پرداخت نقدی», «پرداخت با کارتخوان») where the file has quantities
         // and this row none, and an invoice's subtotal («جمع فاکتور») repeating its number and date.
-        if price.is_none() && cell(rec, c.product_id).is_empty() {
+        if price.is_none()
+            && (c.unit_price.is_some() || c.product_id.is_some())
+            && cell(rec, c.product_id).is_empty()
+        {
             let name = text(rec, c.product_name).unwrap_or_default();
             if is_total_label(name) {
                 return Err(RowReject::at(GROUP_ROW, c.product_name));
@@ -1039,18 +1095,25 @@ impl Converter for SalesConverter {
                 "partially_refunded"
             }))
         } else {
-            // A payment that never came or went back outranks what the order's status says
-            // (a shop builder's "در انتظار بررسی" order whose payment is "پرداخت نشده").
+            let own = text(rec, c.status).map(|t| self.status(t));
+            // A payment that never came or went back outranks an order status that does not
+            // say otherwise (a shop builder's "در انتظار بررسی" order whose payment is "پرداخت
+            // نشده"); an order shipped or completed and paid on invoice stays a sale.
+            let undecided = own.as_ref().is_none_or(|(s, _)| s == "pending");
             let payment = text(rec, self.extra.payment_status)
-                .map(normalize_status)
-                .filter(|(_, counts_not)| *counts_not);
-            payment.or_else(|| text(rec, c.status).map(|t| self.status(t)))
+                .filter(|_| undecided)
+                .and_then(status_word)
+                .filter(|w| matches!(*w, "unpaid" | "cancelled" | "refunded" | "returned"));
+            payment.map(normalize_status).or(own)
         };
-        if let Some((s, _)) = &own_status
-            && !CANONICAL_STATUSES.contains(&s.as_str())
-        {
-            self.other_statuses.count(s);
-        }
+        // An unpaid invoice is a sale on credit, not an order abandoned before payment.
+        let own_status = match own_status {
+            Some((s, _)) if self.on_credit && s == "unpaid" => Some(("pending".to_string(), false)),
+            s => s,
+        };
+        let own_unread = own_status
+            .as_ref()
+            .is_some_and(|(s, _)| !CANONICAL_STATUSES.contains(&s.as_str()));
         let status = match (own_status, order_id.is_some()) {
             (Some(s), true) => {
                 self.order.status = Some(s.clone());
@@ -1155,6 +1218,9 @@ impl Converter for SalesConverter {
         let b = &mut self.b;
         b.order_id.append(order_id.as_deref());
         b.customer_id.append(customer.as_deref());
+        if own_unread && let Some((s, _)) = &status {
+            self.other_statuses.count(s);
+        }
         let micros = ts.timestamp_micros();
         b.order_ts.append_value(micros);
         b.product_id.append(id_value(cell(rec, c.product_id)).as_deref());
@@ -1313,6 +1379,47 @@ mod tests {
         }
     }
 
+    /// Totals and tenders are told by whole leading words: products that merely hold them are
+    /// products.
+    #[test]
+    fn totals_and_tenders_by_their_words() {
+        for label in [
+            "Total",
+            "Totals:",
+            "Grand Total",
+            "Summe",
+            "جمع",
+            "جمع کل",
+            "جمع فاکتور",
+            "جمع کل فروش دوره",
+            "مجموع",
+        ] {
+            assert!(is_total_label(label), "{label}");
+        }
+        for name in ["Total Gym", "جمع کن سیم", "جمع آوری زباله", "Sum 41 CD"] {
+            assert!(!is_total_label(name), "{name}");
+        }
+        for tender in [
+            "پرداخت نقدی",
+            "پرداخت با کارتخوان",
+            "بازپرداخت نقدی",
+            "Payment",
+            "Cash payment",
+            "Tender: Visa",
+        ] {
+            assert!(names_a_payment(tender), "{tender}");
+        }
+        for name in [
+            "Chicken Tenders",
+            "Beef Tenderloin",
+            "Down payment",
+            "Card holder",
+            "چای نقدی",
+        ] {
+            assert!(!names_a_payment(name), "{name}");
+        }
+    }
+
     #[test]
     fn statuses() {
         assert_eq!(normalize_status("Canceled"), ("cancelled".into(), true));
@@ -1374,7 +1481,7 @@ mod tests {
             ("انصراف از پرداخت", "unpaid", true),
             ("در انتظار تایید پرداخت", "unpaid", true),
             ("Pending payment", "unpaid", true),
-            ("wc-pending", "pending", false),
+            ("wc-pending", "unpaid", true),
             ("برگشت به پرداخت کننده", "refunded", true),
             ("بازگشت داده شده", "refunded", true),
             ("موفق", "paid", false),

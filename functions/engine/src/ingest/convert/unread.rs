@@ -46,13 +46,19 @@ pub(crate) struct UnreadValues(HashMap<String, u64>);
 
 impl UnreadValues {
     pub(crate) fn count(&mut self, raw: &str) {
+        let cut = match raw.char_indices().nth(OTHER_EVENT_CHARS) {
+            Some((end, _)) => &raw[..end],
+            None => raw,
+        };
+        // A value met before is counted without reading it again: exports repeat a few.
+        if let Some(n) = self.0.get_mut(cut) {
+            *n += 1;
+            return;
+        }
         // CRM timelines put free text in the activity column ("Email sent to ann@x.com", "Call
         // with Maryam"): only what reads as a name is named in the report.
         let name = if looks_like_event_name(raw) {
-            match raw.char_indices().nth(OTHER_EVENT_CHARS) {
-                Some((end, _)) => &raw[..end],
-                None => raw,
-            }
+            cut
         } else {
             FREE_TEXT
         };
