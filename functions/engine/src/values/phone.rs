@@ -55,7 +55,12 @@ pub(crate) fn phone_key(raw: &str) -> Option<Cow<'_, str>> {
     if is_null_marker(s) {
         return None;
     }
-    let d = digits(spreadsheet_number(s))?;
+    let number = spreadsheet_number(s);
+    // Only a spreadsheet drops the zero, leaving bare digits: "(917) 555-0123" is American.
+    let bare = number
+        .chars()
+        .all(|c| crate::values::digits::digit_value(c).is_some());
+    let d = digits(number)?;
     let mut key = KeyBuf::default();
     let all = d.as_slice();
     let international = if d.plus {
@@ -80,7 +85,7 @@ pub(crate) fn phone_key(raw: &str) -> Option<Cow<'_, str>> {
             key.push_str("+");
             key.push_digits(intl);
         }
-        None => match iranian_mobile(all) {
+        None => match iranian_mobile(all, bare) {
             Some(subscriber) => {
                 key.push_str("+98");
                 key.push_digits(subscriber);
@@ -143,9 +148,9 @@ fn is_separator(c: char) -> bool {
 /// The ten digits `9xxxxxxxxx` of an Iranian mobile written without `+`: `09xxxxxxxxx`,
 /// `9xxxxxxxxx` (a spreadsheet dropped the zero), `989xxxxxxxxx` or `9809xxxxxxxxx` (the country
 /// code without its `+`).
-fn iranian_mobile(d: &[u8]) -> Option<&[u8]> {
+fn iranian_mobile(d: &[u8], bare: bool) -> Option<&[u8]> {
     let subscriber = match d.len() {
-        10 => d,
+        10 if bare => d,
         11 => d.strip_prefix(b"0")?,
         12 => d.strip_prefix(IRAN)?,
         13 => d.strip_prefix(b"980")?,
@@ -243,6 +248,11 @@ mod tests {
         assert_eq!(key("8877 6655").as_deref(), Some("tel:88776655"));
         // Never an Iranian mobile's key: the country is unknown.
         assert!(!key("06 12 34 56 78").unwrap().starts_with('+'));
+        // Ten digits from 9 are an Iranian mobile without its zero only as a spreadsheet writes
+        // it, bare: written as an American number, they are one.
+        assert_eq!(key("(917) 555-0123").as_deref(), Some("tel:9175550123"));
+        assert_eq!(key("917-555-0123").as_deref(), Some("tel:9175550123"));
+        assert_eq!(key("9121234567").as_deref(), Some("+989121234567"));
     }
 
     #[test]
