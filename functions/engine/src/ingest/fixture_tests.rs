@@ -641,6 +641,36 @@ fn invoice_details_of_an_accounting_program() {
     assert_eq!(out.report.status, Status::Ok);
 }
 
+/// Accounting programs book buyers without an account to one walk-in account (Holoo's «مشتری
+/// متفرقه (نقدی)», code 10000): its sales are guests', not one huge customer's.
+#[test]
+fn a_walk_in_account_is_guests() {
+    let (out, _s, _d) = ingest_text(
+        "holoo.csv",
+        "شماره فاکتور,تاریخ,کد طرف حساب,نام طرف حساب,نام کالا,تعداد,فی\n\
+         2301,1401/05/03,10021,علی رضایی,یخچال,1,480000\n\
+         2302,1401/05/07,10000,مشتری متفرقه (نقدی),چای ساز,1,12800\n\
+         2303,1401/05/08,10000,مشتری متفرقه (نقدی),اتو,1,18500\n",
+    );
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [Some("10021".to_string()), None, None]
+    );
+    assert_eq!(out.report.stats.as_ref().unwrap().guest_rows, Some(2));
+    // A file keyed by the name itself.
+    let (out, _s, _d) = ingest_text(
+        "till.csv",
+        "Receipt No,Date,Customer Name,Item,Qty,Price\n\
+         1,2023-11-01,Ann Lee,Tea,1,4.5\n\
+         2,2023-11-01,Walk-in Customer,Tea,1,4.5\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [Some("ann lee".to_string()), None]
+    );
+}
+
 /// A shop till's day export lists each receipt's tender after its items: the tender is no sale.
 #[test]
 fn a_tills_tender_rows_are_no_sales() {

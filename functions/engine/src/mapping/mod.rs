@@ -286,6 +286,10 @@ pub struct LayoutColumns {
     /// Any layout: a payment status beside the order status that was mapped ("وضعیت پرداخت"
     /// beside "وضعیت سفارش"), whose unpaid, failed or refunded outranks the order's.
     pub payment_status: Option<usize>,
+    /// Any layout: a column naming the customer beside the id that keys them («نام طرف حساب»
+    /// beside «کد طرف حساب»), read only to tell a walk-in account (see
+    /// [`crate::values::text::names_walk_in`]).
+    pub customer_name: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -300,6 +304,12 @@ impl LayoutColumns {
         .into_iter()
         .find_map(at)
         .filter(|&i| columns[i].is_none() && columns.contains(&Some(Field::Status)));
+        let customer_name = (0..headers.len()).find(|&i| {
+            columns[i].is_none()
+                && columns.contains(&Some(Field::CustomerId))
+                && candidate(&headers[i], Dataset::Sales, layout)
+                    .is_some_and(|c| c.field == Field::CustomerId && c.kind == Kind::NameLike)
+        });
         let of_layout = match layout {
             Layout::Lightspeed => LayoutColumns {
                 line_type: at("linetype"),
@@ -350,6 +360,7 @@ impl LayoutColumns {
         };
         LayoutColumns {
             payment_status,
+            customer_name,
             ..of_layout
         }
     }
@@ -372,6 +383,7 @@ impl LayoutColumns {
             alt_price,
             alt_amount,
             payment_status,
+            customer_name,
         } = *self;
         [
             line_type,
@@ -387,6 +399,7 @@ impl LayoutColumns {
             alt_price,
             alt_amount,
             payment_status,
+            customer_name,
         ]
         .contains(&Some(i))
     }

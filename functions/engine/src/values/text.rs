@@ -46,6 +46,32 @@ impl Key {
     }
 }
 
+/// Whether a customer's name is a till's or an accounting program's account for walk-in
+/// buyers («مشتری متفرقه (نقدی)», «مشتری عمومی», "Walk-in Customer", "Cash Sale", "Laufkunde"):
+/// everyone who bought without an account, not one customer.
+pub fn names_walk_in(name: &str) -> bool {
+    let Some(key) = Key::new(name) else {
+        return false;
+    };
+    let k = key.as_str();
+    [
+        "متفرقه",
+        "مشتریعمومی",
+        "مشترینقدی",
+        "فروشنقدی",
+        "walkin",
+        "cashcustomer",
+        "cashsale",
+        "laufkunde",
+        "barverkauf",
+        "clientdepassage",
+        "clientcomptoir",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+        || matches!(k, "نقدی" | "guest" | "guestcustomer" | "anonymous")
+}
+
 /// Parses a yes/no cell. `Ok(None)` for empty cells and null markers; anything outside the
 /// vocabulary is [`ValueError::BadBool`].
 pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
@@ -357,6 +383,33 @@ fn iso(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walk_in_accounts() {
+        for name in [
+            "مشتری متفرقه (نقدی)",
+            "متفرقه",
+            "مشتري عمومي",
+            "نقدی",
+            "Walk-in Customer",
+            "WALK IN",
+            "Cash Sale",
+            "Guest",
+            "Laufkunde",
+            "Client de passage",
+        ] {
+            assert!(names_walk_in(name), "{name}");
+        }
+        for name in [
+            "Ann Lee",
+            "Guest House Ltd",
+            "نقدی‌زاده",
+            "Cashmere & Co",
+            "فروشگاه عمومی ستاره",
+        ] {
+            assert!(!names_walk_in(name), "{name}");
+        }
+    }
     #[test]
     fn a_name_typed_several_ways_is_one_key() {
         let key = |s| name_key(s).map(std::borrow::Cow::into_owned);

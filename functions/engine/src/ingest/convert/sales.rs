@@ -1204,6 +1204,14 @@ impl Converter for SalesConverter {
             }
             _ => customer_key(rec, &c.customer),
         };
+        // The account an accounting program books walk-in buyers to is everyone's: a guest.
+        let walk_in = match self.extra.customer_name {
+            Some(name) => Some(name),
+            None if c.customer.named => c.customer.id,
+            None => None,
+        }
+        .is_some_and(|i| crate::values::text::names_walk_in(cell(rec, Some(i))));
+        let customer = customer.filter(|_| !walk_in);
         // An order's later lines without a buyer are the buyer's of its earlier ones.
         let customer = match (customer, order_id.is_some()) {
             (Some(cust), true) => {
