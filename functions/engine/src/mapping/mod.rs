@@ -383,7 +383,8 @@ impl LayoutColumns {
             alt_price,
             alt_amount,
             payment_status,
-            customer_name,
+            // Feeds no field: still listed as unmapped.
+            customer_name: _,
         } = *self;
         [
             line_type,
@@ -399,7 +400,6 @@ impl LayoutColumns {
             alt_price,
             alt_amount,
             payment_status,
-            customer_name,
         ]
         .contains(&Some(i))
     }
