@@ -215,18 +215,26 @@ pub(super) struct DocumentTypes {
 const DOCUMENT_TYPES_CACHED: usize = 1024;
 
 impl DocumentTypes {
-    pub(super) fn infer<'a>(layout: Layout, values: impl Iterator<Item = &'a str>) -> DocumentTypes {
+    /// `bare`: the column is headed only "type" (Holoo's «نوع»), which may be anything's: it is
+    /// read only when a value names an invoice («فاکتور فروش»), and never as a statement.
+    pub(super) fn infer<'a>(
+        layout: Layout,
+        values: impl Iterator<Item = &'a str>,
+        bare: bool,
+    ) -> DocumentTypes {
         let mut types = DocumentTypes {
             read: matches!(layout, Layout::PayPal | Layout::Sage | Layout::StripeBalance),
             ..DocumentTypes::default()
         };
         let mut movements = false;
+        let mut invoices = false;
         for v in values {
             let Some(key) = Key::new(v) else { continue };
             let k = key.as_str();
             movements |= money_movement(v) || ["برگشتخرید", "استرداد"].iter().any(|w| k.contains(w));
             // Only an accounting document says the column lists them: "Sale", "Refund" or
             // "Payment" alone are as often a point-of-sale's words, or a payment method.
+            invoices |= invoice_word(k) || k.contains("فاکتور");
             let document = invoice_word(k)
                 || credit_note(k)
                 || ["فاکتور", "salesreceipt", "gutschrift", "avoir", "برگشتازفروش"]
@@ -239,6 +247,10 @@ impl DocumentTypes {
                 }
                 _ => {}
             }
+        }
+        if bare {
+            types.read &= invoices;
+            return types;
         }
         // Invoices make it a ledger, whose payments pay them.
         types.statement = movements && !types.read;
@@ -335,7 +347,7 @@ mod tests {
         assert_eq!(paypal("Chargeback Fee", "Debit"), DocKind::NotASale);
         assert_eq!(paypal("Website Payment", "Debit"), DocKind::NotASale);
         // The cache keys a type by its balance impact too.
-        let mut types = DocumentTypes::infer(Layout::PayPal, std::iter::empty());
+        let mut types = DocumentTypes::infer(Layout::PayPal, std::iter::empty(), false);
         assert_eq!(
             types.kind(Layout::PayPal, "Payment Refund", "Debit"),
             DocKind::Return
@@ -355,7 +367,7 @@ mod tests {
     /// methods is not read.
     #[test]
     fn statements_of_an_account() {
-        let read = |values: &[&str]| DocumentTypes::infer(Layout::Other, values.iter().copied());
+        let read = |values: &[&str]| DocumentTypes::infer(Layout::Other, values.iter().copied(), false);
         let mut zarinpal = read(&["پرداخت", "کارمزد", "تسویه", "بازگشت وجه"]);
         assert!(zarinpal.read);
         let mut kind = |raw: &str| zarinpal.kind(Layout::Other, raw, "");
@@ -383,6 +395,11 @@ mod tests {
         // of an account.
         assert!(!read(&["پرداخت آنلاین", "کارت به کارت", "Bank Transfer"]).read);
         assert!(!read(&["Coffee", "Iced Coffee", "Toffee", "Commissioned print"]).read);
+        // A column headed only «نوع» is read for invoices alone.
+        let bare = |values: &[&str]| DocumentTypes::infer(Layout::Other, values.iter().copied(), true);
+        assert!(bare(&["فاکتور فروش", "برگشت از فروش", "پیش فاکتور"]).read);
+        assert!(!bare(&["عادی", "دریافت", "برگشت از فروش", "پرداخت آنلاین"]).read);
+        assert!(!bare(&["پرداخت", "کارمزد"]).read);
         // A statement reads its payments as sales; outside one, in a ledger of invoices, a
         // payment pays an invoice.
         let mut outside = read(&["فاکتور فروش", "برگشت از فروش"]);

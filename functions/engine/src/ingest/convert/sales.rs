@@ -200,7 +200,12 @@ impl SalesConverter {
             .filter(|first| named.iter().all(|c| c == *first))
             .cloned();
         let b = Builders::new(&cols, &m.layout_columns);
-        let document_types = DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type));
+        let bare_type = cols
+            .document_type
+            .and_then(|c| headers.get(c))
+            .is_some_and(|h| crate::mapping::normalize_header(h) == "نوع");
+        let document_types =
+            DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type), bare_type);
         let on_credit = document_types.read
             || headers.iter().any(|h| {
                 matches!(
