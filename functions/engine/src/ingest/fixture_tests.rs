@@ -671,6 +671,46 @@ fn a_walk_in_account_is_guests() {
     );
 }
 
+/// A grouped report (Sepidar's invoice details as its report tool exports them): each invoice's
+/// number, date and customer in a heading above its lines, a subtotal below them.
+#[test]
+fn a_grouped_report_gives_its_headings_to_the_lines_below() {
+    let (out, _s, _d) = ingest_text(
+        "sepidar_grouped.csv",
+        "گزارش ریز فاکتورهای فروش - مبالغ به ریال,,,,\n\
+         کد کالا,شرح کالا,مقدار,فی,مبلغ کل\n\
+         شماره فاکتور: 6101   تاریخ: 1402/09/03   مشتری: 30012 - کافه آرامش,,,,\n\
+         K-1,قهوه عربیکا,2,5000000,10900000\n\
+         K-7,شکر قهوه,5,300000,1526000\n\
+         ,جمع فاکتور,,,12426000\n\
+         شماره فاکتور: 6102   تاریخ: 1402/09/05   مشتری: 30019 - رستوران بهار,,,,\n\
+         K-1,قهوه عربیکا,1,5000000,5232000\n\
+         ,جمع فاکتور,,,5232000\n",
+    );
+    assert_eq!(out.report.status, Status::Ok);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["6101", "6101", "6102"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        ["30012", "30012", "30019"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        floats(&b, "line_amount"),
+        [10_900_000.0, 1_526_000.0, 5_232_000.0]
+    );
+    assert_eq!(strings(&b, "currency"), vec![Some("IRR".to_string()); 3]);
+    let t = times(&b);
+    assert_eq!(
+        (t[0].as_str(), t[2].as_str()),
+        ("2023-11-24T00:00:00+00:00", "2023-11-26T00:00:00+00:00")
+    );
+    // Every row accounted for: the headings and subtotals are expected.
+    assert_eq!(rejected_by_reason(&out), [("group_row", 4)]);
+}
+
 /// A shop till's day export lists each receipt's tender after its items: the tender is no sale.
 #[test]
 fn a_tills_tender_rows_are_no_sales() {

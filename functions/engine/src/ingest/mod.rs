@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod delimited;
+mod grouped;
 pub mod naming;
 pub mod prefetch;
 pub mod quarantine;

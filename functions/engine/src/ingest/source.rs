@@ -11,6 +11,7 @@ use std::path::Path;
 
 use super::convert::names_returns;
 use super::delimited::{DelimitedReader, Step};
+use super::grouped::{GroupedSource, heading_labels};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
@@ -54,6 +55,23 @@ pub fn open(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>)
         Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset),
         Container::JsonLines => open_json_lines(path, fmt, limits, dataset),
         Container::JsonArray => open_json_array(path, fmt, limits, dataset),
+    }
+}
+
+/// The source as it stands, or for a grouped report ([`heading_labels`]) with the headings'
+/// labels as extra columns.
+fn grouped(
+    source: Box<dyn RecordSource>,
+    headers: &mut Vec<String>,
+    labels: Option<Vec<String>>,
+) -> Box<dyn RecordSource> {
+    match labels {
+        Some(labels) => {
+            let source = GroupedSource::new(source, &labels);
+            headers.extend(labels);
+            Box::new(source)
+        }
+        None => source,
     }
 }
 
@@ -140,16 +158,21 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         return Err(RejectReason::Empty.into());
     }
     let (hi, guessed) = pick_header(&rows, dataset);
-    let headers = rows[hi]
+    let mut headers: Vec<String> = rows[hi]
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
     let header_line = lines[hi];
     source.rdr.expect_fields(rows[hi].len());
     let title_currency = crate::mapping::title_currency(rows[..hi].iter().flatten().map(String::as_str));
+    let labels = heading_labels(
+        &headers,
+        rows[hi + 1..].iter().map(Vec::as_slice),
+        dataset.or(guessed),
+    );
     source.pending = lines.into_iter().zip(rows).skip(hi + 1).collect();
     Ok(Opened {
-        source: Box::new(source),
+        source: grouped(Box::new(source), &mut headers, labels),
         headers,
         header_line,
         preamble_rows: hi as u64,
@@ -467,10 +490,20 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         });
         offset += last;
     }
+    let mut header = header;
+    let labels = heading_labels(
+        &header,
+        data.iter().map(|(_, r)| r.as_slice()),
+        dataset.or(guessed),
+    );
     Ok(Opened {
-        source: Box::new(SheetSource {
-            rows: data.into_iter(),
-        }),
+        source: grouped(
+            Box::new(SheetSource {
+                rows: data.into_iter(),
+            }),
+            &mut header,
+            labels,
+        ),
         headers: header,
         header_line,
         preamble_rows,

@@ -1022,10 +1022,14 @@ impl Converter for SalesConverter {
                     .product_name
                     .filter(|&i| !cell(rec, Some(i)).is_empty())
                     .or_else(|| (0..rec.len()).find(|&i| !cell(rec, Some(i)).is_empty()));
-                return Err(match label.filter(|&i| is_total_label(cell(rec, Some(i)))) {
-                    Some(i) => RowReject::at(GROUP_ROW, Some(i)),
-                    None => RowReject::at("missing_date", c.date),
-                });
+                // So is a grouped report's heading, which names the lines below it.
+                let heading = || crate::ingest::grouped::group_heading(rec.iter()).is_some();
+                return Err(
+                    match label.filter(|&i| is_total_label(cell(rec, Some(i))) || heading()) {
+                        Some(i) => RowReject::at(GROUP_ROW, Some(i)),
+                        None => RowReject::at("missing_date", c.date),
+                    },
+                );
             }
             Err(ValueError::BadTime) => return Err(RowReject::at("bad_time", c.time.or(c.date))),
             Err(e) => return Err(RowReject::at(e.code(), c.date)),

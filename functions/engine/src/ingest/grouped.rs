@@ -1,0 +1,202 @@
+//! Grouped reports: accounting programs' report tools (Stimulsoft, DevExpress: Sepidar's, Holoo's
+//! invoice details) can export an invoice's number, date and customer once, in a heading row
+//! above its lines ("شماره فاکتور: 6101   تاریخ: 1402/09/03   مشتری: 30012 - کافه آرامش"),
+//! and not in the header. The headings' labels become columns of their own, which every line
+//! below a heading takes its values in; the heading rows themselves are quarantined as
+//! `group_row`.
+
+use super::rows::{Entry, Rows};
+use super::source::RecordSource;
+use crate::error::Result;
+use crate::mapping::{map_headers, normalize_header};
+use crate::schema::{Dataset, Field};
+
+/// Rows looked at for headings when a file is opened.
+const HEADING_SAMPLE: usize = 200;
+
+/// A grouped report's heading: the row's one filled cell, read as `label: value` pairs separated
+/// by a gap of two spaces or more, a tab or `|`. None for any other row.
+pub(crate) fn group_heading<'a>(cells: impl IntoIterator<Item = &'a str>) -> Option<Vec<(&'a str, String)>> {
+    let mut filled = cells.into_iter().map(str::trim).filter(|c| !c.is_empty());
+    let cell = filled.next()?;
+    if filled.next().is_some() || !cell.contains(':') {
+        return None;
+    }
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    for part in cell
+        .split(['\t', '|'])
+        .flat_map(|p| p.split("  "))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match part.split_once(':') {
+            Some((label, value)) if !label.trim().is_empty() => {
+                pairs.push((label.trim(), value.trim().to_string()));
+            }
+            // Words after a value, past a gap: still the value ("30012 - کافه  آرامش").
+            _ => {
+                let (_, value) = pairs.last_mut()?;
+                value.push(' ');
+                value.push_str(part);
+            }
+        }
+    }
+    (!pairs.is_empty()).then_some(pairs)
+}
+
+/// The labels of the sampled rows' headings that give an order's number, date or customer the
+/// header lacks, in the order first met; None when the file has no such headings.
+pub(crate) fn heading_labels<'a>(
+    headers: &[String],
+    rows: impl Iterator<Item = &'a [String]>,
+    dataset: Option<Dataset>,
+) -> Option<Vec<String>> {
+    if dataset != Some(Dataset::Sales) {
+        return None;
+    }
+    let own = map_headers(headers, Dataset::Sales, None);
+    let mut labels: Vec<String> = Vec::new();
+    for row in rows.take(HEADING_SAMPLE) {
+        let Some(pairs) = group_heading(row.iter().map(String::as_str)) else {
+            continue;
+        };
+        let names: Vec<String> = pairs.iter().map(|(l, _)| l.to_string()).collect();
+        let theirs = map_headers(&names, Dataset::Sales, None);
+        let gives = |f: Field| theirs.columns.contains(&Some(f)) && !own.columns.contains(&Some(f));
+        if !(gives(Field::OrderId) || gives(Field::OrderDate) || gives(Field::CustomerId)) {
+            continue;
+        }
+        for (name, field) in names.into_iter().zip(&theirs.columns) {
+            let new = field.is_some_and(|f| !own.columns.contains(&Some(f)));
+            if new
+                && !labels
+                    .iter()
+                    .any(|l| normalize_header(l) == normalize_header(&name))
+            {
+                labels.push(name);
+            }
+        }
+    }
+    (!labels.is_empty()).then_some(labels)
+}
+
+/// Gives every row the values of the latest heading above it, as extra cells.
+pub(crate) struct GroupedSource {
+    inner: Box<dyn RecordSource>,
+    /// The labels' normalised forms, one per extra column.
+    keys: Vec<String>,
+    current: Vec<String>,
+    scratch: Rows,
+}
+
+impl GroupedSource {
+    pub(crate) fn new(inner: Box<dyn RecordSource>, labels: &[String]) -> Self {
+        GroupedSource {
+            inner,
+            keys: labels.iter().map(|l| normalize_header(l)).collect(),
+            current: vec![String::new(); labels.len()],
+            scratch: Rows::default(),
+        }
+    }
+}
+
+/// "30012 - کافه آرامش": a code and the name it stands for; the code keys the customer.
+fn code_of(value: &str) -> &str {
+    match value.split_once(" - ") {
+        Some((code, _)) if code.chars().any(|c| c.is_numeric()) && !code.contains(' ') => code,
+        _ => value,
+    }
+}
+
+impl RecordSource for GroupedSource {
+    fn next(&mut self, out: &mut Rows) -> Result<bool> {
+        self.scratch.clear();
+        if !self.inner.next(&mut self.scratch)? {
+            return Ok(false);
+        }
+        match self.scratch.last() {
+            Some(Entry::Row(line, row)) => {
+                let heading = group_heading(row.iter()).filter(|pairs| {
+                    pairs
+                        .iter()
+                        .any(|(l, _)| self.keys.contains(&normalize_header(l)))
+                });
+                match heading {
+                    Some(pairs) => {
+                        for (key, value) in self.keys.iter().zip(&mut self.current) {
+                            value.clear();
+                            if let Some((_, v)) = pairs.iter().find(|(l, _)| normalize_header(l) == *key) {
+                                value.push_str(code_of(v));
+                            }
+                        }
+                        // The heading itself has none of them: the converter calls it a group row.
+                        out.push_cells(line, row.iter().chain(self.keys.iter().map(|_| "")));
+                    }
+                    None => out.push_cells(line, row.iter().chain(self.current.iter().map(String::as_str))),
+                }
+            }
+            Some(Entry::Bad(line, reason, detail)) => out.push_bad(line, reason, detail.to_string()),
+            None => {}
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_read_as_label_value_pairs() {
+        let h = group_heading([
+            "شماره فاکتور: 6101   تاریخ: 1402/09/03 10:15   مشتری: 30012 - کافه آرامش",
+            "",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(
+            h,
+            [
+                ("شماره فاکتور", "6101".to_string()),
+                ("تاریخ", "1402/09/03 10:15".to_string()),
+                ("مشتری", "30012 - کافه آرامش".to_string())
+            ]
+        );
+        assert_eq!(code_of("30012 - کافه آرامش"), "30012");
+        assert_eq!(code_of("کافه آرامش"), "کافه آرامش");
+        // A line, a note without a label, two filled cells: no heading.
+        assert!(group_heading(["K-1", "قهوه", "2"]).is_none());
+        assert!(group_heading(["جمع کل"]).is_none());
+        assert!(group_heading(["Invoice: 1", "x"]).is_none());
+    }
+
+    #[test]
+    fn labels_that_give_what_the_header_lacks() {
+        let headers: Vec<String> = ["کد کالا", "شرح کالا", "مقدار", "فی", "مبلغ"]
+            .map(String::from)
+            .to_vec();
+        let rows: Vec<Vec<String>> = vec![
+            vec![
+                "شماره فاکتور: 6101   تاریخ: 1402/09/03   مشتری: 30012".into(),
+                String::new(),
+            ],
+            vec!["K-1".into(), "قهوه".into()],
+            vec!["Note: prices include VAT".into(), String::new()],
+        ];
+        let labels = heading_labels(&headers, rows.iter().map(Vec::as_slice), Some(Dataset::Sales));
+        assert_eq!(
+            labels,
+            Some(vec![
+                "شماره فاکتور".to_string(),
+                "تاریخ".to_string(),
+                "مشتری".to_string()
+            ])
+        );
+        // A note alone gives nothing the header lacks.
+        let notes = [vec!["Note: prices include VAT".to_string()]];
+        assert_eq!(
+            heading_labels(&headers, notes.iter().map(Vec::as_slice), Some(Dataset::Sales)),
+            None
+        );
+    }
+}
