@@ -711,6 +711,25 @@ fn a_grouped_report_gives_its_headings_to_the_lines_below() {
     assert_eq!(rejected_by_reason(&out), [("group_row", 4)]);
 }
 
+/// A row without an order number or date below an order's line continues it only when it names
+/// no buyer of its own: another buyer's row is not that order's.
+#[test]
+fn a_row_naming_another_buyer_continues_no_order() {
+    let (out, _s, _d) = ingest_text(
+        "invoices.csv",
+        "Invoice,Date,Email,Item,Qty,Price\n\
+         INV-104,2023-11-01,anna@example.com,Tea,1,4.5\n\
+         ,,,Cups,2,3\n\
+         ,,tom@example.com,Tea,1,4.5\n",
+    );
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        [Some("INV-104".to_string()), Some("INV-104".to_string())]
+    );
+    assert_eq!(rejected_by_reason(&out), [("missing_date", 1)]);
+}
+
 /// A shop till's day export lists each receipt's tender after its items: the tender is no sale.
 #[test]
 fn a_tills_tender_rows_are_no_sales() {
@@ -1156,22 +1175,21 @@ fn etsy_orders_are_worth_their_items() {
          11/05/23,3012345678,saraklein88,3,USD,33.00,4.50,0,37.50,\n\
          12/01/23,3012345680,saraklein88,1,USD,12.50,4.50,0,17.00,0.00\n\
          12/02/23,3012345681,jonas_k,2,USD,40.00,0,0,40.00,25.00\n\
-         12/03/23,3012345682,jonas_k,1,USD,18.00,0,0,18.00,18.00\n",
+         12/03/23,3012345682,jonas_k,1,USD,18.00,0,0,18.00,18.00\n\
+         12/04/23,3012345683,jonas_k,1,USD,60.00,0,4.80,64.80,60.00\n",
     );
     assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Etsy));
     let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone());
-    assert_eq!(
-        unmapped,
-        Some(vec!["Shipping".to_string(), "Sales Tax".to_string()])
-    );
+    assert_eq!(unmapped, Some(vec!["Shipping".to_string()]));
     let b = batches(&out);
-    assert_eq!(floats(&b, "line_amount"), [33.0, 12.5, 40.0, 18.0]);
+    assert_eq!(floats(&b, "line_amount"), [33.0, 12.5, 40.0, 18.0, 60.0]);
     // An adjusted total of 0 is a refund of the whole order; one below the order total of a
     // part of it, which the file does not say (as other partial refunds, nothing is returned).
-    assert_eq!(bools(&b, "is_return"), [false, true, false, false]);
+    // An adjusted total without the tax Etsy collected is no refund.
+    assert_eq!(bools(&b, "is_return"), [false, true, false, false, false]);
     assert_eq!(
         strings(&b, "status"),
-        [None, Some("refunded"), Some("partially_refunded"), None].map(|s| s.map(String::from))
+        [None, Some("refunded"), Some("partially_refunded"), None, None].map(|s| s.map(String::from))
     );
 }
 

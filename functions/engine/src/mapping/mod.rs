@@ -273,6 +273,8 @@ pub struct LayoutColumns {
     /// "Order Total", which a partial refund leaves the adjusted total below.
     pub adjusted_total: Option<usize>,
     pub order_total: Option<usize>,
+    /// [`Layout::Etsy`]'s "Sales Tax", which the adjusted total may leave out.
+    pub sales_tax: Option<usize>,
     /// [`Layout::ShopifyBulk`]'s `id` and `__parentId`.
     pub object_id: Option<usize>,
     pub parent_id: Option<usize>,
@@ -331,6 +333,7 @@ impl LayoutColumns {
             Layout::Etsy => LayoutColumns {
                 adjusted_total: at("adjustedordertotal"),
                 order_total: at("ordertotal").filter(|&i| columns[i].is_none()),
+                sales_tax: at("salestax").filter(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
             Layout::ShopifyBulk => LayoutColumns {
@@ -377,6 +380,7 @@ impl LayoutColumns {
             void,
             adjusted_total,
             order_total,
+            sales_tax,
             object_id,
             parent_id,
             alt_email,
@@ -394,6 +398,7 @@ impl LayoutColumns {
             void,
             adjusted_total,
             order_total,
+            sales_tax,
             object_id,
             parent_id,
             alt_email,
@@ -845,9 +850,18 @@ pub fn title_currency<'a>(cells: impl Iterator<Item = &'a str>) -> Option<&'stat
     let mut found = None;
     for cell in cells {
         let lower = cell.to_lowercase();
-        let says_unit = ["مبالغ", "ارقام", "واحد پول", "مبلغ به", "amounts in", "currency:"]
-            .iter()
-            .any(|w| lower.contains(w));
+        let says_unit = [
+            "مبالغ",
+            "ارقام",
+            "واحد پول",
+            "مبلغ به",
+            "amounts in",
+            "currency:",
+            "montants en",
+            "beträge in",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
         let Some(code) = says_unit.then(|| currency_word_hint(cell)).flatten() else {
             continue;
         };

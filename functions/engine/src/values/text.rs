@@ -50,26 +50,35 @@ impl Key {
 /// buyers («مشتری متفرقه (نقدی)», «مشتری عمومی», "Walk-in Customer", "Cash Sale", "Laufkunde"):
 /// everyone who bought without an account, not one customer.
 pub fn names_walk_in(name: &str) -> bool {
-    let Some(key) = Key::new(name) else {
-        return false;
-    };
-    let k = key.as_str();
-    [
-        "متفرقه",
-        "مشتریعمومی",
-        "مشترینقدی",
-        "فروشنقدی",
-        "walkin",
-        "cashcustomer",
-        "cashsale",
-        "laufkunde",
-        "barverkauf",
-        "clientdepassage",
-        "clientcomptoir",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
-        || matches!(k, "نقدی" | "guest" | "guestcustomer" | "anonymous")
+    // The whole name, but for a note in brackets («مشتری متفرقه (نقدی)»): Walkinshaw and
+    // «فروشگاه متفرقه‌جات امید» are customers.
+    let name = name.split(['(', '[']).next().unwrap_or(name);
+    Key::new(name).is_some_and(|k| {
+        matches!(
+            k.as_str(),
+            "متفرقه"
+                | "مشتریمتفرقه"
+                | "مشتریانمتفرقه"
+                | "مشتریعمومی"
+                | "مشترینقدی"
+                | "فروشنقدی"
+                | "نقدی"
+                | "walkin"
+                | "walkincustomer"
+                | "walkincustomers"
+                | "cashcustomer"
+                | "cashsale"
+                | "cashsales"
+                | "guest"
+                | "guestcustomer"
+                | "anonymous"
+                | "laufkunde"
+                | "barverkauf"
+                | "barkunde"
+                | "clientdepassage"
+                | "clientcomptoir"
+        )
+    })
 }
 
 /// Parses a yes/no cell. `Ok(None)` for empty cells and null markers; anything outside the
@@ -406,6 +415,10 @@ mod tests {
             "نقدی‌زاده",
             "Cashmere & Co",
             "فروشگاه عمومی ستاره",
+            "Walkinshaw",
+            "John Walkington",
+            "فروشگاه متفرقه‌جات امید",
+            "شرکت فروش نقدی البرز",
         ] {
             assert!(!names_walk_in(name), "{name}");
         }

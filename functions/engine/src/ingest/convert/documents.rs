@@ -183,13 +183,25 @@ fn payment_word(k: &str) -> bool {
 /// («کارمزد», «کمیسیون», «تسویه», «هزینه ارسال», "stripe_fee"). Whole words: "Coffee" or
 /// "Commissioned print" in a type column are products.
 fn money_movement(raw: &str) -> bool {
+    has_word(
+        raw,
+        &["fee", "commission", "payout", "settlement"],
+        &["کارمزد", "کمیسیون", "تسویه", "هزینه"],
+    )
+}
+
+/// What only an account's statement lists: its fees, payouts and settlements. A commission
+/// alone is as often a sale's kind (an artist's "Commission").
+fn statement_marker(raw: &str) -> bool {
+    has_word(raw, &["fee", "payout", "settlement"], &["کارمزد", "تسویه"])
+}
+
+/// Whether `raw` holds one of `words` (a plural too) or a word starting with one of `stems`.
+fn has_word(raw: &str, words: &[&str], stems: &[&str]) -> bool {
     raw.split(|c: char| !c.is_alphanumeric()).any(|w| {
         let w = w.to_lowercase();
         let w = w.strip_suffix('s').unwrap_or(&w);
-        matches!(w, "fee" | "commission" | "payout" | "settlement")
-            || ["کارمزد", "کمیسیون", "تسویه", "هزینه"]
-                .iter()
-                .any(|p| w.starts_with(p))
+        words.contains(&w) || stems.iter().any(|p| w.starts_with(p))
     })
 }
 
@@ -231,7 +243,7 @@ impl DocumentTypes {
         for v in values {
             let Some(key) = Key::new(v) else { continue };
             let k = key.as_str();
-            movements |= money_movement(v) || ["برگشتخرید", "استرداد"].iter().any(|w| k.contains(w));
+            movements |= statement_marker(v) || ["برگشتخرید", "استرداد"].iter().any(|w| k.contains(w));
             // Only an accounting document says the column lists them: "Sale", "Refund" or
             // "Payment" alone are as often a point-of-sale's words, or a payment method.
             invoices |= invoice_word(k) || k.contains("فاکتور");
@@ -395,6 +407,8 @@ mod tests {
         // of an account.
         assert!(!read(&["پرداخت آنلاین", "کارت به کارت", "Bank Transfer"]).read);
         assert!(!read(&["Coffee", "Iced Coffee", "Toffee", "Commissioned print"]).read);
+        // An artist's sales: a commission is a kind of sale, not a statement's charge.
+        assert!(!read(&["Sale", "Commission", "Refund"]).read);
         // A column headed only «نوع» is read for invoices alone.
         let bare = |values: &[&str]| DocumentTypes::infer(Layout::Other, values.iter().copied(), true);
         assert!(bare(&["فاکتور فروش", "برگشت از فروش", "پیش فاکتور"]).read);

@@ -206,22 +206,7 @@ impl SalesConverter {
             .is_some_and(|h| crate::mapping::normalize_header(h) == "نوع");
         let document_types =
             DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type), bare_type);
-        let on_credit = document_types.read
-            || headers.iter().any(|h| {
-                matches!(
-                    crate::mapping::normalize_header(h).as_str(),
-                    "duedate"
-                        | "paymentdue"
-                        | "fälligkeitsdatum"
-                        | "fälligam"
-                        | "échéance"
-                        | "dateéchéance"
-                        | "datedéchéance"
-                        | "dateecheance"
-                        | "سررسید"
-                        | "تاریخسررسید"
-                )
-            });
+        let on_credit = document_types.read || headers.iter().any(|h| lists_invoices(h));
         let zone_header = cols
             .time_zone
             .and_then(|c| Some(crate::mapping::shown_header(headers.get(c)?, c)));
@@ -380,7 +365,10 @@ impl SalesConverter {
             return Some(true);
         }
         let total = self.money.parse(cell(rec, self.extra.order_total)).ok().flatten();
-        total.is_none_or(|t| adjusted < t.value).then_some(false)
+        // The adjusted total may leave out the sales tax Etsy collects itself.
+        let tax = self.money.parse(cell(rec, self.extra.sales_tax)).ok().flatten();
+        let kept = total.map(|t| t.value - tax.map_or(0.0, |t| t.value));
+        kept.is_none_or(|k| adjusted < k).then_some(false)
     }
 
     /// Keeps an order's cells from its summary row for the lines that follow it, or a group's
@@ -632,6 +620,10 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "refusée"
         | "ردشده"
         | "ردشد"
+        | "rejeté"
+        | "rejete"
+        | "rejetée"
+        | "paymenterror"
         | "پیشنویس"
         // IDPay's transaction states, as its panel and API word them.
         | "پرداختناموفقبودهاست"
@@ -711,8 +703,15 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "بلوکهشده"
         | "enattentedepaiement"
         | "nonpayée"
+        | "impayée"
+        | "impayee"
         | "unbezahlt"
-        | "zahlungausstehend" => "unpaid",
+        | "nichtbezahlt"
+        | "zahlungausstehend"
+        | "notpaidyet"
+        // PrestaShop's payments awaited by wire or cheque.
+        | "awaitingbankwirepayment"
+        | "awaitingcheckpayment" => "unpaid",
         // A denied payment never happened; a reversed one went back (PayPal).
         "denied" => "cancelled",
         "reversed" => "refunded",
@@ -766,6 +765,39 @@ const CANONICAL_STATUSES: [&str; 8] = [
     "partially_refunded",
     "returned",
 ];
+
+/// A header of a file of invoices, which may be paid after they are sent: a due date, or the
+/// invoice's number or date (Xero's "Awaiting Payment" is an invoice approved and sent). Headers
+/// are compared folded (`Fälligkeitsdatum` as `faelligkeitsdatum`).
+fn lists_invoices(header: &str) -> bool {
+    matches!(
+        crate::mapping::normalize_header(header).as_str(),
+        "duedate"
+            | "paymentdue"
+            | "faelligkeitsdatum"
+            | "faelligam"
+            | "faelligkeit"
+            | "zahlbarbis"
+            | "echeance"
+            | "dateecheance"
+            | "datedecheance"
+            | "سررسید"
+            | "تاریخسررسید"
+            | "invoicenumber"
+            | "invoiceno"
+            | "invoiceid"
+            | "invoicedate"
+            | "rechnungsnummer"
+            | "rechnungsnr"
+            | "rechnungsdatum"
+            | "numerodefacture"
+            | "nodefacture"
+            | "ndefacture"
+            | "numerofacture"
+            | "datedefacture"
+            | "datefacture"
+    )
+}
 
 /// A status under which an order never counted: cancelled, or never paid.
 pub(crate) fn never_happened(status: &str) -> bool {
@@ -828,17 +860,28 @@ fn is_total_label(s: &str) -> bool {
 
 /// A till's tender («پرداخت نقدی», «کارتخوان», «بازپرداخت نقدی», "Cash payment").
 fn names_a_payment(s: &str) -> bool {
-    let words: Vec<String> = s
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let first = words.first().map(String::as_str);
-    let has = |w: &str| words.iter().any(|x| x == w);
-    // Whole leading words: "Chicken Tenders" and "Down payment" are products.
-    matches!(first, Some("پرداخت" | "بازپرداخت" | "payment" | "tender"))
-        || has("کارتخوان")
-        || matches!(first, Some("cash" | "card")) && has("payment")
+    // The whole name, but for what follows a colon ("Tender: Visa"): "Chicken Tenders", "Down
+    // payment" and "Payment Card Holder" are products.
+    let name = s.split(':').next().unwrap_or(s);
+    Key::new(name).is_some_and(|k| {
+        matches!(
+            k.as_str(),
+            "payment"
+                | "cashpayment"
+                | "cardpayment"
+                | "creditcardpayment"
+                | "tender"
+                | "پرداخت"
+                | "پرداختنقدی"
+                | "پرداختکارتی"
+                | "پرداختباکارت"
+                | "پرداختباکارتخوان"
+                | "پرداختکارتخوان"
+                | "بازپرداخت"
+                | "بازپرداختنقدی"
+                | "کارتخوان"
+        )
+    })
 }
 
 /// The words before "توسط" / "by" / "von" (who did it), when the cell has such a qualifier.
@@ -945,6 +988,10 @@ impl Converter for SalesConverter {
         let continued = bulk_line
             || order_id.is_none()
                 && date_raw.is_empty()
+                // A row naming a buyer of its own is no line of another's order.
+                && cell(rec, c.customer.id).is_empty()
+                && cell(rec, c.customer.email).is_empty()
+                && cell(rec, c.customer.phone).is_empty()
                 && (self.order.ts.is_some() || self.order.document == Some(DocKind::NotASale))
                 && line == self.order.line + 1
                 && text(rec, c.product_name).is_some_and(|p| !is_total_label(p));
@@ -1435,6 +1482,7 @@ mod tests {
             "Payment",
             "Cash payment",
             "Tender: Visa",
+            "Card Payment",
         ] {
             assert!(names_a_payment(tender), "{tender}");
         }
@@ -1444,8 +1492,32 @@ mod tests {
             "Down payment",
             "Card holder",
             "چای نقدی",
+            "Payment Card Holder (engraved)",
+            "پرداخت کاری",
         ] {
             assert!(!names_a_payment(name), "{name}");
+        }
+    }
+
+    /// Headers of files of invoices, compared folded as headers are.
+    #[test]
+    fn headers_of_invoice_files() {
+        for h in [
+            "Due Date",
+            "*DueDate",
+            "Fälligkeitsdatum",
+            "Fällig am",
+            "Date d'échéance",
+            "Échéance",
+            "Invoice Number",
+            "Rechnungsnr.",
+            "N° de facture",
+            "سررسید",
+        ] {
+            assert!(lists_invoices(h), "{h}");
+        }
+        for h in ["Order Number", "Order Date", "Bestellnummer", "Name"] {
+            assert!(!lists_invoices(h), "{h}");
         }
     }
 
