@@ -288,9 +288,10 @@ pub struct LayoutColumns {
     /// Any layout: a payment status beside the order status that was mapped ("وضعیت پرداخت"
     /// beside "وضعیت سفارش"), whose unpaid, failed or refunded outranks the order's.
     pub payment_status: Option<usize>,
-    /// Any layout: a column naming the customer beside the id that keys them («نام طرف حساب»
-    /// beside «کد طرف حساب»), read only to tell a walk-in account (see
-    /// [`crate::values::text::names_walk_in`]).
+    /// Any layout: a column naming the customer beside the id, email or phone that keys them
+    /// («نام طرف حساب» beside «کد طرف حساب»), read to tell a walk-in account (see
+    /// [`crate::values::text::names_walk_in`]) and, in a file keyed by phone, to key a row
+    /// without one.
     pub customer_name: Option<usize>,
 }
 
@@ -306,9 +307,10 @@ impl LayoutColumns {
         .into_iter()
         .find_map(at)
         .filter(|&i| columns[i].is_none() && columns.contains(&Some(Field::Status)));
+        let keyed = [Field::CustomerId, Field::Email, Field::Phone].map(|f| columns.contains(&Some(f)));
         let customer_name = (0..headers.len()).find(|&i| {
             columns[i].is_none()
-                && columns.contains(&Some(Field::CustomerId))
+                && keyed.contains(&true)
                 && candidate(&headers[i], Dataset::Sales, layout)
                     .is_some_and(|c| c.field == Field::CustomerId && c.kind == Kind::NameLike)
         });

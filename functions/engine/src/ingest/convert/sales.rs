@@ -137,6 +137,9 @@ pub struct SalesConverter {
     other_statuses: super::unread::UnreadValues,
     /// The file lists invoices, which may be paid later: a due date, or document types read.
     on_credit: bool,
+    /// A file keyed by phone with a name column: each name's key (its phone) as met, for its
+    /// rows without a phone.
+    names_phones: Option<std::collections::HashMap<String, String>>,
     order: OrderCarry,
     /// The header of the rows' own time-zone column, for the report.
     zone_header: Option<String>,
@@ -200,6 +203,8 @@ impl SalesConverter {
             .filter(|first| named.iter().all(|c| c == *first))
             .cloned();
         let b = Builders::new(&cols, &m.layout_columns);
+        let names_phones = (m.layout_columns.customer_name.is_some() && cols.customer.phone.is_some())
+            .then(std::collections::HashMap::new);
         let bare_type = cols
             .document_type
             .and_then(|c| headers.get(c))
@@ -233,6 +238,7 @@ impl SalesConverter {
             layout: m.layout,
             extra: m.layout_columns,
             other_statuses: Default::default(),
+            names_phones,
             title_currency: cfg.title_currency,
             on_credit,
             order: OrderCarry::default(),
@@ -799,6 +805,10 @@ fn lists_invoices(header: &str) -> bool {
     )
 }
 
+/// Names remembered with their phone keys in one file; past that, a name without its phone is
+/// keyed by the name.
+const NAMES_PHONES_KEPT: usize = 100_000;
+
 /// A status under which an order never counted: cancelled, or never paid.
 pub(crate) fn never_happened(status: &str) -> bool {
     matches!(status, "cancelled" | "unpaid")
@@ -1287,6 +1297,25 @@ impl Converter for SalesConverter {
             }
             (None, true) => self.order.customer().map(Cow::Borrowed),
             (cust, false) => cust,
+        };
+        // A file keyed by phone whose row has none (a hand-kept sheet's repeat order): the buyer
+        // that row's name had a phone on before, else the name, rather than a guest.
+        let customer = match (&mut self.names_phones, customer) {
+            (Some(known), None) if !walk_in => crate::values::name_key(cell(rec, self.extra.customer_name))
+                .map(|name| match known.get(name.as_ref()) {
+                    Some(key) => Cow::Owned(key.clone()),
+                    None => Cow::Owned(name.into_owned()),
+                }),
+            (Some(known), Some(key)) => {
+                if known.len() < NAMES_PHONES_KEPT
+                    && let Some(name) = crate::values::name_key(cell(rec, self.extra.customer_name))
+                    && !known.contains_key(name.as_ref())
+                {
+                    known.insert(name.into_owned(), key.to_string());
+                }
+                Some(key)
+            }
+            (_, key) => key,
         };
 
         // The row is good: append every column.
