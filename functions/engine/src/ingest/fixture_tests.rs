@@ -730,6 +730,20 @@ fn a_row_naming_another_buyer_continues_no_order() {
     assert_eq!(rejected_by_reason(&out), [("missing_date", 1)]);
 }
 
+/// A footer "Total: 5,00 €" is a totals row; another note with a colon is no heading of a
+/// grouped report, and stays a row without a date.
+#[test]
+fn a_footer_note_is_no_heading() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Date,Amount\n\
+         1,2024-01-01,5\n\
+         Seller ID : teashop_us,,\n\
+         ,,Total : 5\n",
+    );
+    assert_eq!(rejected_by_reason(&out), [("group_row", 1), ("missing_date", 1)]);
+}
+
 /// A shop till's day export lists each receipt's tender after its items: the tender is no sale.
 #[test]
 fn a_tills_tender_rows_are_no_sales() {

@@ -135,6 +135,8 @@ pub struct SalesConverter {
     extra: crate::mapping::LayoutColumns,
     /// Statuses kept as written, for the report.
     other_statuses: super::unread::UnreadValues,
+    /// The headers, normalised: a grouped report's headings name some of them.
+    headers: Vec<String>,
     /// The file lists invoices, which may be paid later: a due date, or document types read.
     on_credit: bool,
     /// A file keyed by phone with a name column: each name's key (its phone) as met, for its
@@ -238,6 +240,10 @@ impl SalesConverter {
             layout: m.layout,
             extra: m.layout_columns,
             other_statuses: Default::default(),
+            headers: headers
+                .iter()
+                .map(|h| crate::mapping::normalize_header(h))
+                .collect(),
             names_phones,
             title_currency: cfg.title_currency,
             on_credit,
@@ -1079,8 +1085,15 @@ impl Converter for SalesConverter {
                     .product_name
                     .filter(|&i| !cell(rec, Some(i)).is_empty())
                     .or_else(|| (0..rec.len()).find(|&i| !cell(rec, Some(i)).is_empty()));
-                // So is a grouped report's heading, which names the lines below it.
-                let heading = || crate::ingest::grouped::group_heading(rec.iter()).is_some();
+                // So is a grouped report's heading, whose labels are the file's columns now, and
+                // a "Total: 1 234,56 €" cell; not another note ("Seller ID : teashop_us").
+                let heading = || {
+                    crate::ingest::grouped::group_heading(rec.iter()).is_some_and(|pairs| {
+                        pairs.iter().any(|(l, _)| {
+                            is_total_label(l) || self.headers.contains(&crate::mapping::normalize_header(l))
+                        })
+                    })
+                };
                 return Err(
                     match label.filter(|&i| is_total_label(cell(rec, Some(i))) || heading()) {
                         Some(i) => RowReject::at(GROUP_ROW, Some(i)),
