@@ -730,6 +730,61 @@ fn a_row_naming_another_buyer_continues_no_order() {
     assert_eq!(rejected_by_reason(&out), [("missing_date", 1)]);
 }
 
+/// A grouped report as exported by hand or by tools that trim rows: a line short of its trailing
+/// cells and a page footer («تاریخ: …», «صفحه: 2») inside an invoice keep the invoice; a
+/// «جمع فاکتور: …» subtotal is expected; a heading naming the walk-in account is guests'.
+#[test]
+fn a_grouped_report_survives_short_lines_footers_and_walk_ins() {
+    let (out, _s, _d) = ingest_text(
+        "sepidar_grouped.csv",
+        "کد کالا,شرح کالا,مقدار,فی,مبلغ کل\n\
+         شماره فاکتور: 6101   تاریخ: 1402/09/03   مشتری: 30012 - کافه آرامش,,,,\n\
+         K-1,قهوه عربیکا,2,5000000,10000000\n\
+         تاریخ: 1402/10/01   صفحه: 2,,,,\n\
+         K-7,شکر قهوه,5,300000\n\
+         جمع فاکتور: 11500000,,,,\n\
+         شماره فاکتور: 6102   تاریخ: 1402/09/05   مشتری: 10000 - مشتری متفرقه (نقدی),,,,\n\
+         K-1,قهوه عربیکا,1,5000000,5000000\n",
+    );
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["6101", "6101", "6102"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        [Some("30012".to_string()), Some("30012".to_string()), None]
+    );
+    // The short line is worth its quantity × price; the footer changed no date.
+    assert_eq!(
+        floats(&b, "line_amount"),
+        [10_000_000.0, 1_500_000.0, 5_000_000.0]
+    );
+    let t = times(&b);
+    assert_eq!(t[1], t[0]);
+    assert_eq!(
+        rejected_by_reason(&out),
+        [("group_row", 3), ("missing_date", 1)],
+        "the footer has no date of a line"
+    );
+}
+
+/// A buyer who checked out as a guest with an email is that buyer, whatever the name column
+/// says; and in a file keyed by email a row without one is a guest's, not its name's.
+#[test]
+fn a_guest_checkout_with_an_email_is_its_buyer() {
+    let (out, _s, _d) = ingest_text(
+        "orders_export.csv",
+        "Name,Email,Phone,Billing Name,Created at,Lineitem quantity,Lineitem price\n\
+         #1001,ann@example.com,,Guest,2023-11-01 10:00:00,1,10\n\
+         #1002,,,Bob Stone,2023-11-02 10:00:00,1,20\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [Some("ann@example.com".to_string()), None]
+    );
+}
+
 /// A footer "Total: 5,00 €" is a totals row; another note with a colon is no heading of a
 /// grouped report, and stays a row without a date.
 #[test]

@@ -5,7 +5,8 @@
 //! below a heading takes its values in; the heading rows themselves are quarantined as
 //! `group_row`.
 
-use super::rows::{Entry, Rows};
+use super::convert::GROUP_ROW;
+use super::rows::{Entry, Row, Rows};
 use super::source::RecordSource;
 use crate::error::Result;
 use crate::mapping::{map_headers, normalize_header};
@@ -30,7 +31,8 @@ pub(crate) fn group_heading<'a>(cells: impl IntoIterator<Item = &'a str>) -> Opt
         .filter(|p| !p.is_empty())
     {
         match part.split_once(':') {
-            Some((label, value)) if !label.trim().is_empty() => {
+            // A label has a letter: "10:15" after a date's gap is the date's time.
+            Some((label, value)) if label.chars().any(char::is_alphabetic) => {
                 pairs.push((label.trim(), value.trim().to_string()));
             }
             // Words after a value, past a gap: still the value ("30012 - کافه  آرامش").
@@ -45,17 +47,18 @@ pub(crate) fn group_heading<'a>(cells: impl IntoIterator<Item = &'a str>) -> Opt
 }
 
 /// The labels of the sampled rows' headings that give an order's number, date or customer the
-/// header lacks, in the order first met; None when the file has no such headings.
+/// header lacks, with their fields, the order number's first (it starts a group); None when the
+/// file has no such headings.
 pub(crate) fn heading_labels<'a>(
     headers: &[String],
     rows: impl Iterator<Item = &'a [String]>,
     dataset: Option<Dataset>,
-) -> Option<Vec<String>> {
+) -> Option<Vec<(String, Field)>> {
     if dataset != Some(Dataset::Sales) {
         return None;
     }
     let own = map_headers(headers, Dataset::Sales, None);
-    let mut labels: Vec<String> = Vec::new();
+    let mut labels: Vec<(String, Field)> = Vec::new();
     for row in rows.take(HEADING_SAMPLE) {
         let Some(pairs) = group_heading(row.iter().map(String::as_str)) else {
             continue;
@@ -66,46 +69,71 @@ pub(crate) fn heading_labels<'a>(
         if !(gives(Field::OrderId) || gives(Field::OrderDate) || gives(Field::CustomerId)) {
             continue;
         }
-        for (name, field) in names.into_iter().zip(&theirs.columns) {
-            let new = field.is_some_and(|f| !own.columns.contains(&Some(f)));
-            if new
-                && !labels
-                    .iter()
-                    .any(|l| normalize_header(l) == normalize_header(&name))
+        let mut given: Vec<(String, Field)> = names
+            .into_iter()
+            .zip(&theirs.columns)
+            .filter_map(|(n, f)| f.filter(|f| !own.columns.contains(&Some(*f))).map(|f| (n, f)))
+            .collect();
+        given.sort_by_key(|(_, f)| *f != Field::OrderId);
+        for (name, field) in given {
+            if !labels
+                .iter()
+                .any(|(l, _)| normalize_header(l) == normalize_header(&name))
             {
-                labels.push(name);
+                labels.push((name, field));
             }
         }
     }
     (!labels.is_empty()).then_some(labels)
 }
 
-/// Gives every row the values of the latest heading above it, as extra cells.
+/// Gives every row the values of the latest heading above it, as extra cells after the
+/// header's own.
 pub(crate) struct GroupedSource {
     inner: Box<dyn RecordSource>,
-    /// The labels' normalised forms, one per extra column.
-    keys: Vec<String>,
+    /// The header's own width: where the extra cells go, whatever a row's width.
+    width: usize,
+    /// The labels' normalised forms and fields, one per extra column; the first starts a group.
+    keys: Vec<(String, Field)>,
     current: Vec<String>,
     scratch: Rows,
 }
 
 impl GroupedSource {
-    pub(crate) fn new(inner: Box<dyn RecordSource>, labels: &[String]) -> Self {
+    pub(crate) fn new(inner: Box<dyn RecordSource>, width: usize, labels: &[(String, Field)]) -> Self {
         GroupedSource {
             inner,
-            keys: labels.iter().map(|l| normalize_header(l)).collect(),
+            width,
+            keys: labels.iter().map(|(l, f)| (normalize_header(l), *f)).collect(),
             current: vec![String::new(); labels.len()],
             scratch: Rows::default(),
         }
     }
 }
 
-/// "30012 - کافه آرامش": a code and the name it stands for; the code keys the customer.
-fn code_of(value: &str) -> &str {
+/// A heading's customer: "30012 - کافه آرامش" is a code and the name it stands for, and the code
+/// keys the customer; an accounting program's walk-in account («10000 - مشتری متفرقه (نقدی)») is
+/// no one's.
+fn customer_of(value: &str) -> &str {
     match value.split_once(" - ") {
-        Some((code, _)) if code.chars().any(|c| c.is_numeric()) && !code.contains(' ') => code,
+        Some((_, name)) if crate::values::text::names_walk_in(name) => "",
+        Some((code, _)) if code.chars().any(char::is_numeric) && !code.contains(' ') => code,
+        _ if crate::values::text::names_walk_in(value) => "",
         _ => value,
     }
+}
+
+/// The row's cells up to the header's width (blank where it is short), the extra cells, then any
+/// cells past the width, which the ingest quarantines as too many fields.
+fn padded<'a>(
+    row: Row<'a>,
+    width: usize,
+    extra: impl Iterator<Item = &'a str>,
+) -> impl Iterator<Item = &'a str> {
+    (0..width)
+        .map(move |i| row.get(i).unwrap_or(""))
+        .chain(extra)
+        .chain((width..row.len()).filter_map(move |i| row.get(i)))
 }
 
 impl RecordSource for GroupedSource {
@@ -115,26 +143,29 @@ impl RecordSource for GroupedSource {
             return Ok(false);
         }
         match self.scratch.last() {
-            Some(Entry::Row(line, row)) => {
-                let heading = group_heading(row.iter()).filter(|pairs| {
-                    pairs
-                        .iter()
-                        .any(|(l, _)| self.keys.contains(&normalize_header(l)))
-                });
-                match heading {
-                    Some(pairs) => {
-                        for (key, value) in self.keys.iter().zip(&mut self.current) {
-                            value.clear();
-                            if let Some((_, v)) = pairs.iter().find(|(l, _)| normalize_header(l) == *key) {
-                                value.push_str(code_of(v));
-                            }
+            Some(Entry::Row(line, row)) => match group_heading(row.iter()) {
+                // A heading with the group's first label starts a group; it is no line.
+                Some(pairs) if pairs.iter().any(|(l, _)| normalize_header(l) == self.keys[0].0) => {
+                    for ((key, field), value) in self.keys.iter().zip(&mut self.current) {
+                        value.clear();
+                        if let Some((_, v)) = pairs.iter().find(|(l, _)| normalize_header(l) == *key) {
+                            value.push_str(match field {
+                                Field::CustomerId => customer_of(v),
+                                _ => v,
+                            });
                         }
-                        // The heading itself has none of them: the converter calls it a group row.
-                        out.push_cells(line, row.iter().chain(self.keys.iter().map(|_| "")));
                     }
-                    None => out.push_cells(line, row.iter().chain(self.current.iter().map(String::as_str))),
+                    let text: Vec<&str> = row.iter().filter(|c| !c.trim().is_empty()).collect();
+                    out.push_bad(line, GROUP_ROW, text.join(" "));
                 }
-            }
+                // Another "label: value" note (a page footer «تاریخ: …», «جمع فاکتور: …»)
+                // changes no group and takes none of its values.
+                Some(_) => out.push_cells(line, padded(row, self.width, self.keys.iter().map(|_| ""))),
+                None => out.push_cells(
+                    line,
+                    padded(row, self.width, self.current.iter().map(String::as_str)),
+                ),
+            },
             Some(Entry::Bad(line, reason, detail)) => out.push_bad(line, reason, detail.to_string()),
             None => {}
         }
@@ -162,8 +193,12 @@ mod tests {
                 ("مشتری", "30012 - کافه آرامش".to_string())
             ]
         );
-        assert_eq!(code_of("30012 - کافه آرامش"), "30012");
-        assert_eq!(code_of("کافه آرامش"), "کافه آرامش");
+        assert_eq!(customer_of("30012 - کافه آرامش"), "30012");
+        assert_eq!(customer_of("کافه آرامش"), "کافه آرامش");
+        assert_eq!(customer_of("10000 - مشتری متفرقه (نقدی)"), "");
+        // A date's time after a gap is the date's.
+        let h = group_heading(["تاریخ: 1402/09/03  10:15   شماره فاکتور: 7"]).unwrap();
+        assert_eq!(h[0], ("تاریخ", "1402/09/03 10:15".to_string()));
         // A line, a note without a label, two filled cells: no heading.
         assert!(group_heading(["K-1", "قهوه", "2"]).is_none());
         assert!(group_heading(["جمع کل"]).is_none());
@@ -187,9 +222,9 @@ mod tests {
         assert_eq!(
             labels,
             Some(vec![
-                "شماره فاکتور".to_string(),
-                "تاریخ".to_string(),
-                "مشتری".to_string()
+                ("شماره فاکتور".to_string(), Field::OrderId),
+                ("تاریخ".to_string(), Field::OrderDate),
+                ("مشتری".to_string(), Field::CustomerId)
             ])
         );
         // A note alone gives nothing the header lacks.

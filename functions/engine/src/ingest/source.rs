@@ -63,12 +63,12 @@ pub fn open(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>)
 fn grouped(
     source: Box<dyn RecordSource>,
     headers: &mut Vec<String>,
-    labels: Option<Vec<String>>,
+    labels: Option<Vec<(String, Field)>>,
 ) -> Box<dyn RecordSource> {
     match labels {
         Some(labels) => {
-            let source = GroupedSource::new(source, &labels);
-            headers.extend(labels);
+            let source = GroupedSource::new(source, headers.len(), &labels);
+            headers.extend(labels.into_iter().map(|(l, _)| l));
             Box::new(source)
         }
         None => source,

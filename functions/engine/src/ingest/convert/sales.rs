@@ -135,8 +135,6 @@ pub struct SalesConverter {
     extra: crate::mapping::LayoutColumns,
     /// Statuses kept as written, for the report.
     other_statuses: super::unread::UnreadValues,
-    /// The headers, normalised: a grouped report's headings name some of them.
-    headers: Vec<String>,
     /// The file lists invoices, which may be paid later: a due date, or document types read.
     on_credit: bool,
     /// A file keyed by phone with a name column: each name's key (its phone) as met, for its
@@ -205,15 +203,30 @@ impl SalesConverter {
             .filter(|first| named.iter().all(|c| c == *first))
             .cloned();
         let b = Builders::new(&cols, &m.layout_columns);
-        let names_phones = (m.layout_columns.customer_name.is_some() && cols.customer.phone.is_some())
-            .then(std::collections::HashMap::new);
+        // Only a file keyed by phone: with an id or an email column, a row without them is a
+        // guest's, as the key rule says.
+        let names_phones = (m.layout_columns.customer_name.is_some()
+            && cols.customer.phone.is_some()
+            && cols.customer.id.is_none()
+            && cols.customer.email.is_none())
+        .then(std::collections::HashMap::new);
         let bare_type = cols
             .document_type
             .and_then(|c| headers.get(c))
             .is_some_and(|h| crate::mapping::normalize_header(h) == "نوع");
         let document_types =
             DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type), bare_type);
-        let on_credit = document_types.read || headers.iter().any(|h| lists_invoices(h));
+        // An invoice number beside an order number (a shop's invoicing plugin) says nothing.
+        let of_orders = headers.iter().any(|h| {
+            let h = crate::mapping::normalize_header(h);
+            ["order", "bestell", "commande", "سفارش"]
+                .iter()
+                .any(|w| h.contains(w))
+        });
+        let on_credit = document_types.read
+            || headers
+                .iter()
+                .any(|h| lists_invoices(h) && (!of_orders || is_due_date(h)));
         let zone_header = cols
             .time_zone
             .and_then(|c| Some(crate::mapping::shown_header(headers.get(c)?, c)));
@@ -240,10 +253,6 @@ impl SalesConverter {
             layout: m.layout,
             extra: m.layout_columns,
             other_statuses: Default::default(),
-            headers: headers
-                .iter()
-                .map(|h| crate::mapping::normalize_header(h))
-                .collect(),
             names_phones,
             title_currency: cfg.title_currency,
             on_credit,
@@ -782,6 +791,27 @@ const CANONICAL_STATUSES: [&str; 8] = [
 /// invoice's number or date (Xero's "Awaiting Payment" is an invoice approved and sent). Headers
 /// are compared folded (`Fälligkeitsdatum` as `faelligkeitsdatum`).
 fn lists_invoices(header: &str) -> bool {
+    is_due_date(header)
+        || matches!(
+            crate::mapping::normalize_header(header).as_str(),
+            "invoicenumber"
+                | "invoiceno"
+                | "invoiceid"
+                | "invoicedate"
+                | "rechnungsnummer"
+                | "rechnungsnr"
+                | "rechnungsdatum"
+                | "numerodefacture"
+                | "nodefacture"
+                | "ndefacture"
+                | "numerofacture"
+                | "datedefacture"
+                | "datefacture"
+        )
+}
+
+/// A due date's header: an invoice payable later.
+fn is_due_date(header: &str) -> bool {
     matches!(
         crate::mapping::normalize_header(header).as_str(),
         "duedate"
@@ -795,19 +825,6 @@ fn lists_invoices(header: &str) -> bool {
             | "datedecheance"
             | "سررسید"
             | "تاریخسررسید"
-            | "invoicenumber"
-            | "invoiceno"
-            | "invoiceid"
-            | "invoicedate"
-            | "rechnungsnummer"
-            | "rechnungsnr"
-            | "rechnungsdatum"
-            | "numerodefacture"
-            | "nodefacture"
-            | "ndefacture"
-            | "numerofacture"
-            | "datedefacture"
-            | "datefacture"
     )
 }
 
@@ -1085,14 +1102,10 @@ impl Converter for SalesConverter {
                     .product_name
                     .filter(|&i| !cell(rec, Some(i)).is_empty())
                     .or_else(|| (0..rec.len()).find(|&i| !cell(rec, Some(i)).is_empty()));
-                // So is a grouped report's heading, whose labels are the file's columns now, and
-                // a "Total: 1 234,56 €" cell; not another note ("Seller ID : teashop_us").
+                // So is a "Total : 2 413,16 €" cell; not another note ("Seller ID : teashop_us").
                 let heading = || {
-                    crate::ingest::grouped::group_heading(rec.iter()).is_some_and(|pairs| {
-                        pairs.iter().any(|(l, _)| {
-                            is_total_label(l) || self.headers.contains(&crate::mapping::normalize_header(l))
-                        })
-                    })
+                    crate::ingest::grouped::group_heading(rec.iter())
+                        .is_some_and(|pairs| pairs.iter().any(|(l, _)| is_total_label(l)))
                 };
                 return Err(
                     match label.filter(|&i| is_total_label(cell(rec, Some(i))) || heading()) {
@@ -1295,12 +1308,16 @@ impl Converter for SalesConverter {
             _ => customer_key(rec, &c.customer),
         };
         // The account an accounting program books walk-in buyers to is everyone's: a guest.
-        let walk_in = match self.extra.customer_name {
-            Some(name) => Some(name),
-            None if c.customer.named => c.customer.id,
-            None => None,
-        }
-        .is_some_and(|i| crate::values::text::names_walk_in(cell(rec, Some(i))));
+        // Only a key that is the account's (its id or its name): a guest checkout named "Guest"
+        // with an email or a mobile is that buyer's.
+        let by_account = c.customer.named || !cell(rec, c.customer.id).is_empty();
+        let walk_in = by_account
+            && match self.extra.customer_name {
+                Some(name) => Some(name),
+                None if c.customer.named => c.customer.id,
+                None => None,
+            }
+            .is_some_and(|i| crate::values::text::names_walk_in(cell(rec, Some(i))));
         let customer = customer.filter(|_| !walk_in);
         // An order's later lines without a buyer are the buyer's of its earlier ones.
         let customer = match (customer, order_id.is_some()) {
