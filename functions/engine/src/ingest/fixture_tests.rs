@@ -769,6 +769,33 @@ fn a_grouped_report_survives_short_lines_footers_and_walk_ins() {
     );
 }
 
+/// A text file's first heading may come below more lines than the header search reads: its rows
+/// are looked at further when the header has no date.
+#[test]
+fn a_grouped_reports_first_heading_may_come_late() {
+    let (out, _s, _d) = ingest_text(
+        "sepidar_grouped.csv",
+        "کد کالا,شرح کالا,مقدار,فی,مبلغ کل\n\
+         یادداشت 0,,,,\n\
+         یادداشت 1,,,,\n\
+         یادداشت 2,,,,\n\
+         یادداشت 3,,,,\n\
+         یادداشت 4,,,,\n\
+         یادداشت 5,,,,\n\
+         یادداشت 6,,,,\n\
+         یادداشت 7,,,,\n\
+         یادداشت 8,,,,\n\
+         یادداشت 9,,,,\n\
+         یادداشت 10,,,,\n\
+         یادداشت 11,,,,\n\
+         شماره فاکتور: 6101   تاریخ: 1402/09/03   مشتری: 30012,,,,\n\
+         K-1,قهوه عربیکا,2,5000000,10000000\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), [Some("6101".to_string())]);
+    assert_eq!(rejected_by_reason(&out), [("group_row", 1), ("missing_date", 12)]);
+}
+
 /// A buyer who checked out as a guest with an email is that buyer, whatever the name column
 /// says; and in a file keyed by email a row without one is a guest's, not its name's.
 #[test]

@@ -12,8 +12,18 @@ use crate::error::Result;
 use crate::mapping::{map_headers, normalize_header};
 use crate::schema::{Dataset, Field};
 
-/// Rows looked at for headings when a file is opened.
-const HEADING_SAMPLE: usize = 200;
+/// Rows below the header looked at for headings when a file is opened.
+pub(crate) const HEADING_SAMPLE: usize = 200;
+
+/// Whether a sales header lacks the order date, which a grouped report's headings give: only then
+/// are a text file's rows looked at for headings beyond those read with the header (without a
+/// date the file could not be read anyway, so reading ahead changes nothing else).
+pub(crate) fn may_be_grouped(headers: &[String], dataset: Option<Dataset>) -> bool {
+    dataset == Some(Dataset::Sales)
+        && !map_headers(headers, Dataset::Sales, None)
+            .columns
+            .contains(&Some(Field::OrderDate))
+}
 
 /// A grouped report's heading: the row's one filled cell, read as `label: value` pairs separated
 /// by a gap of two spaces or more, a tab or `|`. None for any other row.

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::convert::names_returns;
 use super::delimited::{DelimitedReader, Step};
-use super::grouped::{GroupedSource, heading_labels};
+use super::grouped::{GroupedSource, HEADING_SAMPLE, heading_labels, may_be_grouped};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
@@ -147,7 +147,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
             _ => {}
         }
     }
-    let (lines, rows): (Vec<u64>, Vec<Vec<String>>) = head
+    let (mut lines, mut rows): (Vec<u64>, Vec<Vec<String>>) = head
         .iter()
         .filter_map(|e| match e {
             Entry::Row(line, r) => Some((line, r.iter().map(str::to_string).collect())),
@@ -165,6 +165,28 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
     let header_line = lines[hi];
     source.rdr.expect_fields(rows[hi].len());
     let title_currency = crate::mapping::title_currency(rows[..hi].iter().flatten().map(String::as_str));
+    // A grouped report's first heading may come below more title or page lines than the header
+    // search reads: look further when the header lacks what headings would give.
+    if may_be_grouped(&headers, dataset.or(guessed)) {
+        let mut more = Rows::default();
+        while rows.len() < hi + 1 + HEADING_SAMPLE && source.next(&mut more)? {
+            match more.last() {
+                Some(Entry::Bad(line, ..)) => {
+                    return Err(RejectReason::Malformed {
+                        format: "text",
+                        detail: format!("line {line} is not valid UTF-8"),
+                    }
+                    .into());
+                }
+                Some(Entry::Row(line, r)) => {
+                    lines.push(line);
+                    rows.push(r.iter().map(str::to_string).collect());
+                }
+                None => {}
+            }
+            more.clear();
+        }
+    }
     let labels = heading_labels(
         &headers,
         rows[hi + 1..].iter().map(Vec::as_slice),
