@@ -1310,14 +1310,15 @@ impl Converter for SalesConverter {
         // The account an accounting program books walk-in buyers to is everyone's: a guest.
         // Only a key that is the account's (its id or its name): a guest checkout named "Guest"
         // with an email or a mobile is that buyer's.
-        let by_account = c.customer.named || !cell(rec, c.customer.id).is_empty();
-        let walk_in = by_account
-            && match self.extra.customer_name {
-                Some(name) => Some(name),
-                None if c.customer.named => c.customer.id,
-                None => None,
-            }
-            .is_some_and(|i| crate::values::text::names_walk_in(cell(rec, Some(i))));
+        let walk_in = match self.extra.customer_name {
+            Some(name) => Some(name),
+            None if c.customer.named => c.customer.id,
+            None => None,
+        }
+        .is_some_and(|i| {
+            (c.customer.named || !cell(rec, c.customer.id).is_empty())
+                && crate::values::text::names_walk_in(cell(rec, Some(i)))
+        });
         let customer = customer.filter(|_| !walk_in);
         // An order's later lines without a buyer are the buyer's of its earlier ones.
         let customer = match (customer, order_id.is_some()) {
