@@ -1332,11 +1332,16 @@ impl Converter for SalesConverter {
         // A file keyed by phone whose row has none (a hand-kept sheet's repeat order): the buyer
         // that row's name had a phone on before, else the name, rather than a guest.
         let customer = match (&mut self.names_phones, customer) {
-            (Some(known), None) if !walk_in => crate::values::name_key(cell(rec, self.extra.customer_name))
-                .map(|name| match known.get(name.as_ref()) {
-                    Some(key) => Cow::Owned(key.clone()),
-                    None => Cow::Owned(name.into_owned()),
-                }),
+            (Some(known), None)
+                if !walk_in && !crate::values::text::names_walk_in(cell(rec, self.extra.customer_name)) =>
+            {
+                crate::values::name_key(cell(rec, self.extra.customer_name)).map(|name| {
+                    match known.get(name.as_ref()) {
+                        Some(key) => Cow::Owned(key.clone()),
+                        None => Cow::Owned(name.into_owned()),
+                    }
+                })
+            }
             (Some(known), Some(key)) => {
                 if known.len() < NAMES_PHONES_KEPT
                     && let Some(name) = crate::values::name_key(cell(rec, self.extra.customer_name))
