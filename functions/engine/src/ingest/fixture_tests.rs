@@ -796,6 +796,23 @@ fn a_grouped_reports_first_heading_may_come_late() {
     assert_eq!(rejected_by_reason(&out), [("group_row", 1), ("missing_date", 12)]);
 }
 
+/// A grouped workbook with a sheet per month: the second sheet's line before its first heading
+/// belongs to no invoice of the first sheet.
+#[test]
+fn a_grouped_workbooks_sheets_start_their_own_groups() {
+    let (out, _s) = ingest("workbooks/grouped_two_sheets.xlsx", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        ["6101", "6102"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        ["30012", "30019"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(rejected_by_reason(&out), [("group_row", 2), ("missing_date", 1)]);
+}
+
 /// A buyer who checked out as a guest with an email is that buyer, whatever the name column
 /// says; and in a file keyed by email a row without one is a guest's, not its name's.
 #[test]

@@ -106,16 +106,24 @@ pub(crate) struct GroupedSource {
     /// The labels' normalised forms and fields, one per extra column; the first starts a group.
     keys: Vec<(String, Field)>,
     current: Vec<String>,
+    /// Workbooks: the line offsets where later sheets start, each starting groups afresh.
+    sheet_starts: std::collections::VecDeque<u64>,
     scratch: Rows,
 }
 
 impl GroupedSource {
-    pub(crate) fn new(inner: Box<dyn RecordSource>, width: usize, labels: &[(String, Field)]) -> Self {
+    pub(crate) fn new(
+        inner: Box<dyn RecordSource>,
+        width: usize,
+        labels: &[(String, Field)],
+        sheet_starts: Vec<u64>,
+    ) -> Self {
         GroupedSource {
             inner,
             width,
             keys: labels.iter().map(|(l, f)| (normalize_header(l), *f)).collect(),
             current: vec![String::new(); labels.len()],
+            sheet_starts: sheet_starts.into(),
             scratch: Rows::default(),
         }
     }
@@ -151,6 +159,15 @@ impl RecordSource for GroupedSource {
         self.scratch.clear();
         if !self.inner.next(&mut self.scratch)? {
             return Ok(false);
+        }
+        let line = match self.scratch.last() {
+            Some(Entry::Row(line, _) | Entry::Bad(line, ..)) => line,
+            None => 0,
+        };
+        // A later sheet's lines before its first heading belong to no invoice of the sheet before.
+        while self.sheet_starts.front().is_some_and(|&start| line > start) {
+            self.sheet_starts.pop_front();
+            self.current.iter_mut().for_each(String::clear);
         }
         match self.scratch.last() {
             Some(Entry::Row(line, row)) => match group_heading(row.iter()) {

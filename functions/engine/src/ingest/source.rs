@@ -64,10 +64,11 @@ fn grouped(
     source: Box<dyn RecordSource>,
     headers: &mut Vec<String>,
     labels: Option<Vec<(String, Field)>>,
+    sheet_starts: Vec<u64>,
 ) -> Box<dyn RecordSource> {
     match labels {
         Some(labels) => {
-            let source = GroupedSource::new(source, headers.len(), &labels);
+            let source = GroupedSource::new(source, headers.len(), &labels, sheet_starts);
             headers.extend(labels.into_iter().map(|(l, _)| l));
             Box::new(source)
         }
@@ -194,7 +195,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
     );
     source.pending = lines.into_iter().zip(rows).skip(hi + 1).collect();
     Ok(Opened {
-        source: grouped(Box::new(source), &mut headers, labels),
+        source: grouped(Box::new(source), &mut headers, labels, Vec::new()),
         headers,
         header_line,
         preamble_rows: hi as u64,
@@ -525,6 +526,12 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             }),
             &mut header,
             labels,
+            // Each sheet read after the first starts its own groups.
+            report
+                .iter()
+                .filter_map(|s| s.line_offset)
+                .filter(|&o| o > 0)
+                .collect(),
         ),
         headers: header,
         header_line,
