@@ -126,6 +126,15 @@ fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn R
     })
 }
 
+/// A line read before the header is settled that is not text: the file is not one.
+fn not_utf8(line: u64) -> EngineError {
+    RejectReason::Malformed {
+        format: "text",
+        detail: format!("line {line} is not valid UTF-8"),
+    }
+    .into()
+}
+
 fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
     let reader = decoded_reader(path, fmt, limits)?;
     let mut source = DelimitedSource {
@@ -136,13 +145,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
     let mut head = Rows::default();
     while head.len() < HEADER_SEARCH_ROWS && source.next(&mut head)? {
         match head.last() {
-            Some(Entry::Bad(line, ..)) => {
-                return Err(RejectReason::Malformed {
-                    format: "text",
-                    detail: format!("line {line} is not valid UTF-8"),
-                }
-                .into());
-            }
+            Some(Entry::Bad(line, ..)) => return Err(not_utf8(line)),
             // Usually the header: the width to check records against until the header is known.
             Some(Entry::Row(_, r)) if head.len() == 1 => source.rdr.expect_fields(r.len()),
             _ => {}
@@ -172,13 +175,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         let mut more = Rows::default();
         while rows.len() < hi + 1 + HEADING_SAMPLE && source.next(&mut more)? {
             match more.last() {
-                Some(Entry::Bad(line, ..)) => {
-                    return Err(RejectReason::Malformed {
-                        format: "text",
-                        detail: format!("line {line} is not valid UTF-8"),
-                    }
-                    .into());
-                }
+                Some(Entry::Bad(line, ..)) => return Err(not_utf8(line)),
                 Some(Entry::Row(line, r)) => {
                     lines.push(line);
                     rows.push(r.iter().map(str::to_string).collect());
