@@ -92,7 +92,7 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
     // The curated activity reaches lead scoring; the lead who unsubscribed is never listed.
     let leads = String::from_utf8(server.get("segments/latest/lead_scores.csv").await).unwrap();
     assert!(
-        leads.contains("L-1,lead1@example.com,CEO,152.00,medium"),
+        leads.contains("L-1,lead1@example.com,,CEO,152.00,medium"),
         "{leads}"
     );
     assert!(!leads.contains("L-2"), "{leads}");

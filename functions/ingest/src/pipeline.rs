@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use segflow_engine::EngineError;
 use segflow_engine::ingest::{self, IngestOptions, SourceRef, Status};
-use segflow_engine::schema::Dataset;
+use segflow_engine::schema::{Dataset, SCHEMA_VERSION};
 use segflow_storage::{ObjectMeta, ObjectStore, StorageError};
 
 /// Uploads are only ever read from here; outputs are never written below it.
@@ -114,6 +114,15 @@ pub struct SourceManifest {
     /// report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs_report: Option<String>,
+    /// The data contract version the outputs were written in (manifests from before this field
+    /// are version 1). A source written in an older one is read again when delivered again, so
+    /// re-running an upgrade over the same uploads brings the curated data up to date.
+    #[serde(default = "first_schema_version")]
+    pub schema_version: u32,
+}
+
+fn first_schema_version() -> u32 {
+    1
 }
 
 impl SourceManifest {
@@ -240,6 +249,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
         report: old.report,
         status: "deleted".into(),
         outputs_report: None,
+        schema_version: SCHEMA_VERSION,
     };
     put_manifest(output, &source_id, &tombstone).await?;
     Ok(Summary {
@@ -342,6 +352,7 @@ async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, 
         report: outcome.report_file.key.clone(),
         status: status.to_string(),
         outputs_report: outcome.report.kept_previous.clone(),
+        schema_version: SCHEMA_VERSION,
     };
     put_manifest(output, &source_id, &manifest).await?;
     Ok(Summary {
@@ -410,6 +421,7 @@ async fn record_failure<O: ObjectStore>(
         report: report_key.clone(),
         status: "failed".into(),
         outputs_report: report.kept_previous.clone(),
+        schema_version: SCHEMA_VERSION,
     };
     put_manifest(output, &source_id, &manifest).await?;
     Ok(Summary {
@@ -445,8 +457,8 @@ async fn load_manifest<O: ObjectStore>(
     })
 }
 
-/// The summary of a source whose exact version (same key and ETag/version) was already ingested,
-/// so a duplicate delivery costs one small read. It says how that version ended: a file that was
+/// The summary of a source whose exact version (same key and ETag/version) was already ingested
+/// in this data contract version, so a duplicate delivery costs one small read. It says how that version ended: a file that was
 /// rejected and is delivered again unchanged is still rejected (`error` set), so that a re-run of
 /// a folder does not report success for it.
 pub async fn previous_ingest<O: ObjectStore>(
@@ -461,6 +473,7 @@ pub async fn previous_ingest<O: ObjectStore>(
                 && m.etag.is_some()
                 && m.etag == meta.etag
                 && m.version_id == meta.version_id
+                && m.schema_version == SCHEMA_VERSION
         })
         .map(|m| Summary {
             dataset: m
@@ -525,6 +538,7 @@ mod tests {
             report: "reports/ingest/sales/a/e-e1.json".into(),
             status: "ok".into(),
             outputs_report: None,
+            schema_version: SCHEMA_VERSION,
         };
         put_manifest(&out, &source_id, &previous).await.unwrap();
 
@@ -544,5 +558,40 @@ mod tests {
             (state.status.as_str(), state.outputs),
             ("failed", previous.outputs)
         );
+    }
+
+    /// An unchanged upload is skipped only when it was read in this data contract version: after
+    /// an upgrade (a manifest without the field is version 1) delivering it again reads it again.
+    #[tokio::test]
+    async fn an_upload_read_in_an_older_contract_version_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = LocalStore::new(dir.path());
+        let meta = ObjectMeta {
+            key: "incoming/customers/crm.csv".into(),
+            size: 10,
+            etag: Some("e1".into()),
+            version_id: None,
+        };
+        let source_id = ingest::naming::source_id(&meta.key);
+        let mut manifest = serde_json::json!({
+            "source_key": meta.key,
+            "etag": "e1",
+            "version_id": null,
+            "dataset": "customers",
+            "outputs": ["curated/customers/crm.parquet"],
+            "report": "reports/ingest/customers/crm/e-e1.json",
+            "status": "ok",
+        });
+        let key = manifest_key(&source_id);
+        out.put(&key, serde_json::to_vec(&manifest).unwrap())
+            .await
+            .unwrap();
+        const { assert!(SCHEMA_VERSION > 1) };
+        assert!(previous_ingest(&out, &meta).await.unwrap().is_none());
+        manifest["schema_version"] = SCHEMA_VERSION.into();
+        out.put(&key, serde_json::to_vec(&manifest).unwrap())
+            .await
+            .unwrap();
+        assert!(previous_ingest(&out, &meta).await.unwrap().is_some());
     }
 }

@@ -2409,6 +2409,31 @@ fn customers_and_activity_keyed_by_mobile() {
     assert_eq!(keys, some(&["+989121234567"]));
 }
 
+/// A CRM keys its customers by number and lists their mobile: the mobile is kept in its key
+/// form, the way a shop keying buyers by mobile writes them, so segmentation joins the two.
+#[test]
+fn a_customers_mobile_is_kept_in_key_form_beside_its_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.csv");
+    std::fs::write(
+        &path,
+        "کد مشتری,موبایل,ایمیل\n\
+         C-1,۰۹۱۲ ۱۲۳ ۴۵۶۷,A@x.com\n\
+         C-2,,\n\
+         C-3,call me,\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "customer_id"), some(&["C-1", "C-2", "C-3"]));
+    assert_eq!(strings(&b, "phone"), some(&["+989121234567", "", ""]));
+    assert_eq!(strings(&b, "email"), some(&["a@x.com", "", ""]));
+}
+
 /// Where a name is all a file has to key buyers by, one name typed several ways (a double space,
 /// Arabic yeh or kaf, a ZWNJ, capitals) is one customer, in every dataset.
 #[test]

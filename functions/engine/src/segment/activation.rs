@@ -14,6 +14,12 @@ use super::SegmentError;
 use super::icp::Icp;
 use super::output::{Report, csv_finish, csv_row, csv_writer, fixed};
 use crate::leads::{self, Activity, LeadScore, LeadScoring};
+use crate::values::is_phone_key;
+
+/// An email or a phone key: what a person is reached at, and may refuse under.
+fn is_address(s: &str) -> bool {
+    s.contains('@') || is_phone_key(s)
+}
 
 pub(super) const IDEAL_CUSTOMERS_CSV: &str = "ideal_customers.csv";
 pub(super) const LEAD_SCORES_CSV: &str = "lead_scores.csv";
@@ -30,6 +36,8 @@ impl std::fmt::Debug for PseudonymKey {
 
 pub(super) struct LeadRow {
     pub score: LeadScore,
+    /// The contact's phone key: its id when it is one, else the matched customer's.
+    pub phone: Option<String>,
     /// `None` (and no grade) when the ideal group is withheld.
     pub fit: Option<f64>,
     pub grade: String,
@@ -38,6 +46,7 @@ pub(super) struct LeadRow {
 pub(super) struct IdealRow<'a> {
     pub id: Cow<'a, str>,
     pub email: Option<Cow<'a, str>>,
+    pub phone: Option<Cow<'a, str>>,
     pub kind: &'static str,
     pub fit: f64,
     pub reasons: String,
@@ -86,23 +95,35 @@ pub(super) fn build<'a>(
             position[record as usize] = position[buyer as usize];
         }
     }
-    let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
+    // Emails (lower-cased) and phone keys: the two never look alike.
+    let mut by_address: BTreeMap<String, usize> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
-        // The customers dataset's address, else the id of a buyer keyed by email.
-        if let Some(e) = r.email(c) {
-            // Customers are in id order: with a shared email the first id wins, deterministically.
-            by_email.entry(e.trim().to_lowercase()).or_insert(i);
+        // The customers dataset's addresses, else the id of a buyer keyed by email or phone.
+        for a in [
+            r.email(c).map(|e| e.trim().to_lowercase()),
+            r.phone(c).map(str::to_string),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            // Customers are in id order: with a shared address the first id wins, deterministically.
+            by_address.entry(a).or_insert(i);
         }
     }
+    // A contact the activity data keys by mobile is the customer with that phone.
     let matched = |contact: &str, email: Option<&str>| -> Option<usize> {
         let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
-        by_id.filter(|&i| i != usize::MAX).or_else(|| {
-            let e = email?.trim().to_lowercase();
-            by_email.get(&e).copied()
-        })
+        by_id
+            .filter(|&i| i != usize::MAX)
+            .or_else(|| by_address.get(&email?.trim().to_lowercase()).copied())
+            .or_else(|| {
+                is_phone_key(contact)
+                    .then(|| by_address.get(contact).copied())
+                    .flatten()
+            })
     };
     // Refusals of any date, under a contact id or any address: the emails given with them and
-    // contact ids that are emails.
+    // contact ids that are emails or phones.
     let refused = leads::refusals(activity);
     // Every address a refusing contact is known by in the activity data, also from its other
     // rows: an unsubscribe row often carries no email.
@@ -119,11 +140,11 @@ pub(super) fn build<'a>(
                 .iter()
                 .copied()
                 .chain(emails_of.get(contact).into_iter().flatten().copied())
-                .chain(contact.contains('@').then_some(*contact))
+                .chain(is_address(contact).then_some(*contact))
         })
         .map(|e| e.trim().to_lowercase())
         .collect();
-    let refused_address = |e: &str| e.contains('@') && refused_emails.contains(&e.trim().to_lowercase());
+    let refused_address = |e: &str| is_address(e) && refused_emails.contains(&e.trim().to_lowercase());
     // Downloads and forms weigh by job title, which activity exports often leave out while the
     // customers dataset has it: the matched customer's title fills the gap.
     let titled: Vec<Activity>;
@@ -155,8 +176,10 @@ pub(super) fn build<'a>(
             a.and_then(|a| a.marketing_consent) == Some(false)
                 || refused.contains_key(id)
                 || refused_address(id)
-                || a.and_then(|a| a.email)
-                    .is_some_and(|e| refused_address(r.strings.name(e)))
+                || [a.and_then(|a| a.email), a.and_then(|a| a.phone)]
+                    .into_iter()
+                    .flatten()
+                    .any(|e| refused_address(r.strings.name(e)))
         })
         .collect();
     for &(record, buyer) in r.merged_records {
@@ -177,17 +200,18 @@ pub(super) fn build<'a>(
             lead_of[i].get_or_insert(k);
         }
     }
-    // One person under two records (two customer numbers with one email) is one person for
-    // consent: a refusal or an unsubscribe under either stands for both, and for a lead keyed by
-    // that email.
-    let opted_emails: BTreeSet<String> = (0..n)
+    // One person under two records (two customer numbers with one email or one mobile) is one
+    // person for consent: a refusal or an unsubscribe under either stands for both, and for a
+    // lead keyed by that address.
+    let addresses = |c| [r.email(c), r.phone(c)].into_iter().flatten();
+    let opted_addresses: BTreeSet<String> = (0..n)
         .filter(|&i| opted_out[i])
-        .filter_map(|i| r.email(&r.customers[i]))
+        .flat_map(|i| addresses(&r.customers[i]))
         .map(|e| e.trim().to_lowercase())
         .collect();
-    let opted_email = |e: &str| opted_emails.contains(&e.trim().to_lowercase());
+    let opted_address = |e: &str| opted_addresses.contains(&e.trim().to_lowercase());
     for (i, c) in r.customers.iter().enumerate() {
-        if !opted_out[i] && r.email(c).is_some_and(opted_email) {
+        if !opted_out[i] && addresses(c).any(opted_address) {
             opted_out[i] = true;
         }
     }
@@ -212,6 +236,7 @@ pub(super) fn build<'a>(
             ideal.push(IdealRow {
                 id: Cow::Borrowed(r.ids.name(c.idx)),
                 email: r.email(c).map(Cow::Borrowed),
+                phone: r.phone(c).map(Cow::Borrowed),
                 kind: if c.behaviour.is_some() {
                     "customer"
                 } else {
@@ -231,12 +256,16 @@ pub(super) fn build<'a>(
         if s.email.is_none() {
             s.email = m.and_then(|i| r.email(&r.customers[i])).map(str::to_string);
         }
+        let phone = match is_phone_key(&s.contact) {
+            true => Some(s.contact.clone()),
+            false => m.and_then(|i| r.phone(&r.customers[i])).map(str::to_string),
+        };
         // `refused` holds every contact that ever unsubscribed, `s.unsubscribed` ones included.
         let blocked = refused.contains_key(s.contact.as_str())
             || refused_address(&s.contact)
             || s.email.as_deref().is_some_and(refused_address)
-            || s.email.as_deref().is_some_and(opted_email)
-            || (s.contact.contains('@') && opted_email(&s.contact))
+            || s.email.as_deref().is_some_and(opted_address)
+            || (is_address(&s.contact) && opted_address(&s.contact))
             || m.is_some_and(|i| opted_out[i]);
         if blocked {
             leads_excluded += 1;
@@ -253,6 +282,7 @@ pub(super) fn build<'a>(
                     ideal.push(IdealRow {
                         id: Cow::Owned(s.contact.clone()),
                         email: s.email.clone().map(Cow::Owned),
+                        phone: phone.clone().map(Cow::Owned),
                         kind: "lead",
                         fit: f.fit,
                         reasons: f.reasons,
@@ -267,6 +297,7 @@ pub(super) fn build<'a>(
             grade: profile_fit.map_or_else(String::new, |f| leads::grade(f, s.band)),
             fit: profile_fit,
             score: s,
+            phone,
         });
     }
     // Order: fit descending, then id and kind. Two stable sorts reach it with few id comparisons:
@@ -296,6 +327,7 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<()
             "segment_name",
             "lifecycle_stage",
             "email",
+            "phone",
         ],
     )?;
     for r in rows {
@@ -310,6 +342,7 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<()
                 r.segment,
                 r.stage,
                 r.email.as_deref().unwrap_or_default(),
+                r.phone.as_deref().unwrap_or_default(),
             ],
         )?;
     }
@@ -328,6 +361,7 @@ pub(super) fn write_lead_scores(
         [
             "contact_id",
             "email",
+            "phone",
             "job_title",
             "score",
             "band",
@@ -348,6 +382,7 @@ pub(super) fn write_lead_scores(
             [
                 s.contact.as_str(),
                 s.email.as_deref().unwrap_or_default(),
+                l.phone.as_deref().unwrap_or_default(),
                 s.job_title.as_deref().unwrap_or_default(),
                 &fixed(s.score, 2),
                 s.band.as_str(),

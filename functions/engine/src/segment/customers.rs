@@ -24,9 +24,12 @@ pub(super) struct Attrs {
     pub marketing_consent: Option<bool>,
     /// Lower-cased, to match activity contacts that carry only an email.
     pub email: Option<u32>,
+    /// In its key form (`+989121234567`, see [`crate::values::phone_key`]), to match buyers and
+    /// contacts an Iranian shop knows by their mobile alone.
+    pub phone: Option<u32>,
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "customer_id",
     "age",
     "birth_date",
@@ -37,30 +40,41 @@ const COLUMNS: [&str; 10] = [
     "job_title",
     "marketing_consent",
     "email",
+    "phone",
 ];
 
-/// Lower-cased email → customer number, from the customers files, for emails that one number
-/// alone has. Sales keyed by email are read under that number (see
-/// [`super::sales::read_sales`]).
-pub(super) fn email_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>, SegmentError> {
+/// Lower-cased email or phone key → customer number, from the customers files, for addresses that
+/// one number alone has. Sales keyed by email (Shopify) or by mobile (an Iranian shop) are read
+/// under that number (see [`super::sales::read_sales`]). Files written before the `phone` column
+/// existed give emails only.
+pub(super) fn contact_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>, SegmentError> {
     let mut files = files.to_vec();
     files.sort();
     files.dedup();
     let mut aliases: HashMap<String, Option<String>> = HashMap::new();
     for path in &files {
-        let reader = projected_reader(path, open_parquet(path)?, &["customer_id", "email"])?;
+        let reader = projected_reader(path, open_parquet(path)?, &["customer_id", "email", "phone"])?;
         for batch in reader {
             let batch = batch.map_err(|e| arrow_err(path, e))?;
-            let (Some(cid), Some(email)) = (
-                column(path, &batch, "customer_id", &DataType::Utf8, true)?,
-                column(path, &batch, "email", &DataType::Utf8, false)?,
-            ) else {
+            let Some(cid) = column(path, &batch, "customer_id", &DataType::Utf8, true)? else {
                 continue;
             };
-            let (cid, email) = (cid.as_string::<i32>(), email.as_string::<i32>());
+            let cid = cid.as_string::<i32>();
+            let email = column(path, &batch, "email", &DataType::Utf8, false)?;
+            let phone = column(path, &batch, "phone", &DataType::Utf8, false)?;
+            let (email, phone) = (
+                email.as_ref().map(|a| a.as_string::<i32>()),
+                phone.as_ref().map(|a| a.as_string::<i32>()),
+            );
             for i in 0..batch.num_rows() {
-                if let (Some(id), Some(e)) = (str_at(Some(cid), i), str_at(Some(email), i)) {
-                    let e = e.trim().to_lowercase();
+                let Some(id) = str_at(Some(cid), i) else {
+                    continue;
+                };
+                let addresses = [
+                    str_at(email, i).map(|e| e.trim().to_lowercase()),
+                    str_at(phone, i).map(str::to_string),
+                ];
+                for e in addresses.into_iter().flatten() {
                     if e != id {
                         aliases
                             .entry(e)
@@ -75,8 +89,8 @@ pub(super) fn email_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>
             }
         }
     }
-    // An email two numbers share (a family's, an office's) names neither: its purchases stay
-    // under the email.
+    // An address two numbers share (a family's, an office's) names neither: its purchases stay
+    // under the address.
     Ok(aliases.into_iter().filter_map(|(e, id)| Some((e, id?))).collect())
 }
 
@@ -86,7 +100,8 @@ pub(super) struct CustomersRead {
     pub attrs: Vec<Option<Attrs>>,
     /// Rows read.
     pub rows: u64,
-    /// Records folded into a buyer with their email: (record id, buyer id), see [`fold_by_email`].
+    /// Records folded into a buyer with their email or phone: (record id, buyer id), see
+    /// [`fold_by_contact`].
     pub merged: Vec<(u32, u32)>,
 }
 
@@ -120,8 +135,9 @@ pub(super) fn read_customers(
             let birth = column(path, &batch, "birth_date", &DataType::Date32, false)?;
             let signup = column(path, &batch, "signup_date", &DataType::Date32, false)?;
             let consent = column(path, &batch, "marketing_consent", &DataType::Boolean, false)?;
-            let email = utf8("email", false)?;
+            let (email, phone) = (utf8("email", false)?, utf8("phone", false)?);
             let email = email.as_ref().map(|a| a.as_string::<i32>());
+            let phone = phone.as_ref().map(|a| a.as_string::<i32>());
 
             let cid = cid.as_ref().map(|a| a.as_string::<i32>());
             let gender = gender.as_ref().map(|a| a.as_string::<i32>());
@@ -152,6 +168,7 @@ pub(super) fn read_customers(
                     job_title: s(job),
                     marketing_consent: consent.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
+                    phone: str_at(phone, i).map(|p| strings.intern(p)),
                 };
                 attrs[c] = Some(match earlier {
                     Some(e) => merged(row, e),
@@ -160,9 +177,9 @@ pub(super) fn read_customers(
             }
         }
     }
-    // Records that share an email are one person for consent too: the activation lists see to
-    // that (`activation::build`), for refusals here and unsubscribes alike.
-    let merged = fold_by_email(&mut attrs, known, ids, strings);
+    // Records that share an email or a phone are one person for consent too: the activation
+    // lists see to that (`activation::build`), for refusals here and unsubscribes alike.
+    let merged = fold_by_contact(&mut attrs, known, ids, strings);
     Ok(CustomersRead { attrs, rows, merged })
 }
 
@@ -185,35 +202,40 @@ fn merged(later: Attrs, earlier: Attrs) -> Attrs {
             (l, e) => l.or(e),
         },
         email: later.email.or(earlier.email),
+        phone: later.phone.or(earlier.phone),
     }
 }
 
 /// One person with two records: a buyer, and a record of the customers dataset alone (no
-/// purchases) with the buyer's email, e.g. a second registration, or the number of a buyer the
-/// sales know by email. The record folds into the buyer: it is no prospect of its own, its
-/// refusal of marketing carries over, and activity under its id counts for the buyer (the
-/// returned pairs, record → buyer, see [`super::activation`]). A buyer without attributes of its
-/// own takes the record's. `known` is the number of ids the sales interned (ids below it are
-/// buyers or returners); buyers are looked up by their record's email, or by their id when it is
-/// an email.
-fn fold_by_email(
+/// purchases) with the buyer's email or phone, e.g. a second registration, or the number of a
+/// buyer the sales know by email or mobile while two numbers have it. The record folds into the
+/// buyer: it is no prospect of its own, its refusal of marketing carries over, and activity under
+/// its id counts for the buyer (the returned pairs, record → buyer, see [`super::activation`]). A
+/// buyer without attributes of its own takes the record's. `known` is the number of ids the sales
+/// interned (ids below it are buyers or returners); buyers are looked up by their record's email
+/// and phone, or by their id when it is one.
+fn fold_by_contact(
     attrs: &mut Vec<Option<Attrs>>,
     known: usize,
     ids: &Interner,
     strings: &Interner,
 ) -> Vec<(u32, u32)> {
-    // None: two buyers have the email (a family's), and a record with it could be either's.
+    // None: two buyers have the address (a family's), and a record with it could be either's.
     let mut buyer_of: HashMap<&str, Option<usize>> = HashMap::new();
     for j in 0..known {
-        let email = match attrs.get(j).copied().flatten().and_then(|a| a.email) {
-            Some(e) => strings.name(e),
-            None => Some(ids.name(j as u32))
-                .filter(|id| id.contains('@'))
-                .unwrap_or_default(),
+        let a = attrs.get(j).copied().flatten();
+        let id = ids.name(j as u32);
+        let email = match a.and_then(|a| a.email) {
+            Some(e) => Some(strings.name(e)),
+            None => Some(id).filter(|id| id.contains('@')),
         };
-        if !email.is_empty() {
+        let phone = match a.and_then(|a| a.phone) {
+            Some(p) => Some(strings.name(p)),
+            None => Some(id).filter(|id| crate::values::is_phone_key(id)),
+        };
+        for address in [email, phone].into_iter().flatten().filter(|e| !e.is_empty()) {
             buyer_of
-                .entry(email)
+                .entry(address)
                 .and_modify(|b| {
                     if *b != Some(j) {
                         *b = None;
@@ -225,7 +247,8 @@ fn fold_by_email(
     let mut merged = Vec::new();
     for c in known..attrs.len() {
         let Some(a) = attrs[c] else { continue };
-        let Some(&Some(j)) = a.email.and_then(|e| buyer_of.get(strings.name(e))) else {
+        let buyer = |e: Option<u32>| e.and_then(|e| buyer_of.get(strings.name(e)).copied().flatten());
+        let Some(j) = buyer(a.email).or_else(|| buyer(a.phone)) else {
             continue;
         };
         if attrs.len() <= j {

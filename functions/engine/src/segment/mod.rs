@@ -322,7 +322,7 @@ pub fn run(
         cutoff: end_of_day(p.as_of, p.timezone)?,
     };
     let (mut ids, mut places, mut strings) = (Interner::default(), Interner::default(), Interner::default());
-    let aliases = customers::email_aliases(&inputs.customers_files)?;
+    let aliases = customers::contact_aliases(&inputs.customers_files)?;
     let sales = sales::read_sales(
         &inputs.sales_files,
         clock.cutoff,

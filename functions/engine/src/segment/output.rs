@@ -186,7 +186,8 @@ pub(super) struct Report<'a> {
     pub pseudonymizer: Option<&'a crate::privacy::Pseudonymizer>,
     /// The currency every amount is in, when one is known.
     pub money_unit: Option<&'a str>,
-    /// Customers-dataset records folded into a buyer with their email: (record id, buyer id).
+    /// Customers-dataset records folded into a buyer with their email or phone: (record id, buyer
+    /// id).
     pub merged_records: &'a [(u32, u32)],
 }
 
@@ -243,6 +244,18 @@ impl<'r> Report<'r> {
             .and_then(|a| a.email)
             .map(|e| strings.name(e))
             .or_else(|| id.contains('@').then_some(id))
+    }
+
+    /// The mobile or phone a marketing tool texts the customer at, in its key form
+    /// (`+989121234567`): the customers dataset's, else the id when the shop keys customers by
+    /// phone.
+    pub(super) fn phone(&self, c: &Customer) -> Option<&'r str> {
+        let (ids, strings): (&'r Interner, &'r Interner) = (self.ids, self.strings);
+        let id = ids.name(c.idx);
+        c.attrs
+            .and_then(|a| a.phone)
+            .map(|p| strings.name(p))
+            .or_else(|| crate::values::is_phone_key(id).then_some(id))
     }
 
     fn row<'a>(&'a self, c: &'a Customer) -> Row<'a> {
@@ -876,6 +889,7 @@ pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Resu
             "rfm_group",
             "segment_name",
             "email",
+            "phone",
         ],
     )?;
     for c in list {
@@ -893,6 +907,7 @@ pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Resu
                 row.rfm_group.unwrap_or_default().to_string(),
                 row.segment.map(|s| s.name.clone()).unwrap_or_default(),
                 r.email(c).unwrap_or_default().to_string(),
+                r.phone(c).unwrap_or_default().to_string(),
             ],
         )?;
     }

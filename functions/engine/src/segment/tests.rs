@@ -2520,11 +2520,18 @@ fn sales_customers_and_activity_keyed_by_mobile_join() {
     assert_eq!(customers["+989122222222"]["marketing_consent"], "true");
     assert_eq!(customers["+989123333333"]["marketing_consent"], "false");
     let winback = read_csv(&out.join("winback.csv"));
-    let listed: Vec<(&str, &str)> = winback
+    let listed: Vec<(&str, &str, &str)> = winback
         .iter()
-        .map(|r| (r["customer_id"].as_str(), r["email"].as_str()))
+        .map(|r| {
+            (
+                r["customer_id"].as_str(),
+                r["email"].as_str(),
+                r["phone"].as_str(),
+            )
+        })
         .collect();
-    assert_eq!(listed, [("+989122222222", "")]);
+    // The key is the number to text: the phone column carries it.
+    assert_eq!(listed, [("+989122222222", "", "+989122222222")]);
     for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
         for refused in ["+989121111111", "+989123333333"] {
             assert!(
@@ -2553,4 +2560,128 @@ fn sales_customers_and_activity_keyed_by_mobile_join() {
     }
     written.sort();
     assert_eq!(written, expected);
+}
+
+/// A CRM's customer list keyed by customer number with a mobile column, and a shop's orders and an
+/// SMS log keyed by the mobile alone: each buyer is the CRM's customer, with its age, city and
+/// consent, under its number. A mobile two numbers share (a family's) names neither: the
+/// purchases stay under the mobile, both records fold into that buyer, and either's refusal
+/// keeps it off the lists. Lists carry the mobile to text in `phone`.
+#[test]
+fn a_customer_list_keyed_by_number_joins_sales_keyed_by_mobile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sales_csv = String::from("شماره سفارش,شماره موبایل,تاریخ سفارش,مبلغ (تومان)\n");
+    let rows = [
+        ("09121111111", "2023-09-01", 900_000),
+        ("۰۹۱۲ ۱۱۱ ۱۱۱۱", "2023-10-01", 900_000),
+        ("+98 912 222 2222", "2023-09-05", 800_000),
+        ("9122222222", "2023-10-05", 800_000),
+        ("0912-333-3333", "2023-09-10", 700_000),
+        ("00989123333333", "2023-10-10", 700_000),
+        ("09127777777", "2023-09-12", 750_000),
+        ("09127777777", "2023-10-12", 750_000),
+        ("09124444444", "2024-06-20", 10_000),
+        ("09125555555", "2024-06-21", 20_000),
+        ("09126666666", "2024-06-22", 30_000),
+    ];
+    for (i, (mobile, day, amount)) in rows.iter().enumerate() {
+        sales_csv.push_str(&format!("{},{mobile},{day},{amount}\n", i + 1));
+    }
+    let sales = ingest_csv(dir.path(), crate::schema::Dataset::Sales, "shop.csv", &sales_csv);
+    let customers = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "کد مشتری,موبایل,سن,شهر,خبرنامه\n\
+         C-101,09121111111,35,تهران,خیر\n\
+         C-102,0912 222 2222,28,اصفهان,بله\n\
+         C-103,+98 912 333 3333,41,شیراز,بله\n\
+         C-104,09127777777,50,تبریز,بله\n\
+         C-105,۰۹۱۲۷۷۷۷۷۷۷,19,تبریز,خیر\n",
+    );
+    let activity = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "sms.csv",
+        "Mobile,Event,Timestamp\n\
+         0912 333 3333,unsubscribe,2024-01-02 10:00\n\
+         0912 222 2222,download,2024-06-02 10:00\n",
+    );
+    let out = dir.path().join("out");
+    let mut params = SegmentParams::new(date("2024-06-30"));
+    params.k = Some(2);
+    params.min_group_size = 2;
+    let input = SegmentInputs {
+        sales_files: sales,
+        customers_files: customers,
+        activity_files: activity,
+        previous: None,
+    };
+    run(&input, &params.check().unwrap(), &out).unwrap();
+
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "+989124444444",
+            "+989125555555",
+            "+989126666666",
+            "+989127777777",
+            "C-101",
+            "C-102",
+            "C-103"
+        ]
+    );
+    let c = |id: &str, col: &str| customers[id][col].clone();
+    assert_eq!(
+        (
+            c("C-102", "frequency"),
+            c("C-102", "monetary"),
+            c("C-102", "age_band")
+        ),
+        (
+            "2".into(),
+            "1600000.00".into(),
+            crate::segment::features::AGE_BANDS[1].into()
+        )
+    );
+    assert_eq!(c("C-101", "marketing_consent"), "false");
+    assert_eq!(c("C-102", "marketing_consent"), "true");
+    // Unsubscribed by SMS under the mobile.
+    assert_eq!(c("C-103", "marketing_consent"), "false");
+    // C-105's refusal holds for the mobile it shares with C-104.
+    assert_eq!(c("+989127777777", "marketing_consent"), "false");
+    assert_eq!(c("+989127777777", "frequency"), "2");
+
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<(&str, &str)> = winback
+        .iter()
+        .map(|r| (r["customer_id"].as_str(), r["phone"].as_str()))
+        .collect();
+    assert_eq!(listed, [("C-102", "+989122222222")]);
+    let ideal = read_csv(&out.join("ideal_customers.csv"));
+    let c102 = ideal.iter().find(|r| r["id"] == "C-102").expect("C-102 listed");
+    assert_eq!(c102["phone"], "+989122222222");
+    // The contact the SMS log keys by C-102's mobile is C-102, not a lead of its own.
+    assert!(ideal.iter().all(|r| r["kind"] != "lead"), "{ideal:?}");
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let contacts: Vec<(&str, &str)> = leads
+        .iter()
+        .map(|r| (r["contact_id"].as_str(), r["phone"].as_str()))
+        .collect();
+    assert_eq!(contacts, [("+989122222222", "+989122222222")]);
+    for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
+        for refused in [
+            "C-101", "C-103", "C-104", "C-105", "1111111", "3333333", "7777777",
+        ] {
+            assert!(
+                read_csv(&out.join(list))
+                    .iter()
+                    .all(|r| r.values().all(|v| !v.contains(refused))),
+                "{refused} in {list}"
+            );
+        }
+    }
 }

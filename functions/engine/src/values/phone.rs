@@ -100,6 +100,18 @@ pub(crate) fn phone_key(raw: &str) -> Option<Cow<'_, str>> {
     Some(key.into_cow(s))
 }
 
+/// Whether a customer key is a phone number's (what [`phone_key`] gives: `+` and 8–15 digits, or
+/// `tel:` and 7–15), not a customer number or an email. Customer keys are matched against
+/// customers-dataset phones only when they are.
+pub(crate) fn is_phone_key(key: &str) -> bool {
+    let (digits, min) = match (key.strip_prefix('+'), key.strip_prefix(NATIONAL_PREFIX)) {
+        (Some(d), _) => (d, MIN_INTERNATIONAL_DIGITS),
+        (_, Some(d)) => (d, MIN_NATIONAL_DIGITS),
+        _ => return false,
+    };
+    (min..=MAX_DIGITS).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// `9121234567.0`: a number column that a spreadsheet or pandas wrote as a float.
 fn spreadsheet_number(s: &str) -> &str {
     match s.strip_suffix(".0") {
@@ -283,5 +295,24 @@ mod tests {
         assert!(matches!(phone_key("+989121234567"), Some(Cow::Borrowed(_))));
         assert!(matches!(phone_key("+14155550134"), Some(Cow::Borrowed(_))));
         assert!(matches!(phone_key("09121234567"), Some(Cow::Owned(_))));
+    }
+
+    #[test]
+    fn keys_phone_numbers_give_are_told_from_customer_numbers_and_emails() {
+        for s in ["09121234567", "+1 415 555 0134", "030 1234567", "۰۹۱۲ ۱۲۳ ۴۵۶۷"] {
+            assert!(is_phone_key(&key(s).unwrap()), "{s:?}");
+        }
+        for k in [
+            "C-1001",
+            "12345",
+            "+1234",
+            "tel:123",
+            "ali@example.com",
+            "+98912x234567",
+            "",
+            "+",
+        ] {
+            assert!(!is_phone_key(k), "{k:?}");
+        }
     }
 }

@@ -25,6 +25,7 @@ pub fn customers_schema() -> SchemaRef {
     let mut fields = vec![
         ArrowField::new("customer_id", DataType::Utf8, false),
         utf8("email"),
+        utf8("phone"),
         ArrowField::new("birth_date", DataType::Date32, true),
         ArrowField::new("age", DataType::Int32, true),
         utf8("gender"),
@@ -47,6 +48,7 @@ pub struct CustomersConverter {
     tz_name: String,
     customer_id: StringBuilder,
     email: StringBuilder,
+    phone: StringBuilder,
     birth_date: Date32Builder,
     age: Int32Builder,
     gender: StringBuilder,
@@ -93,6 +95,7 @@ impl CustomersConverter {
             tz_name: cfg.timezone.name().to_string(),
             customer_id: StringBuilder::new(),
             email: StringBuilder::new(),
+            phone: StringBuilder::new(),
             birth_date: Date32Builder::new(),
             age: Int32Builder::new(),
             gender: StringBuilder::new(),
@@ -156,6 +159,13 @@ impl Converter for CustomersConverter {
         self.customer_id.append_value(&key);
         self.email
             .append_option(email_value(cell(rec, c.key.email)).as_deref());
+        // In its key form, so that sales an Iranian shop keys by mobile join this customer.
+        self.phone.append_option(
+            c.key
+                .phone
+                .and_then(|p| crate::values::phone_key(cell(rec, Some(p))))
+                .as_deref(),
+        );
         self.birth_date.append_option(birth.map(days));
         self.age.append_option(age);
         self.gender.append_option(normalize_gender(cell(rec, c.gender)));
@@ -177,6 +187,7 @@ impl Converter for CustomersConverter {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.customer_id.finish()),
             Arc::new(self.email.finish()),
+            Arc::new(self.phone.finish()),
             Arc::new(self.birth_date.finish()),
             Arc::new(self.age.finish()),
             Arc::new(self.gender.finish()),
