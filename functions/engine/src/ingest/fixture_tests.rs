@@ -2409,6 +2409,31 @@ fn customers_and_activity_keyed_by_mobile() {
     assert_eq!(keys, some(&["+989121234567"]));
 }
 
+/// Ten bare digits from 9 are an Iranian mobile whose zero a spreadsheet dropped only in a file
+/// that shows it is Iranian (Persian in its header or cells, or the same column's other numbers
+/// written in full); in an American shop's list they are the New York number they look like.
+#[test]
+fn bare_ten_digit_numbers_are_iranian_mobiles_only_in_an_iranian_file() {
+    let (keys, _) = keys_of(
+        Dataset::Sales,
+        "us.csv",
+        "Name,Phone,Date,Amount\n\
+         Amy Lee,9175550123,2024-01-05,20\n\
+         Bo Chan,(917) 555-0123,2024-01-06,20\n",
+    );
+    assert_eq!(keys, some(&["tel:9175550123", "tel:9175550123"]));
+    let (keys, _) = keys_of(
+        Dataset::Sales,
+        "ir.csv",
+        "Name,Phone,Date,Amount\n\
+         Ali,9121234567,2024-01-05,20\n\
+         Reza,0912 765 4321,2024-01-06,20\n",
+    );
+    assert_eq!(keys, some(&["+989121234567", "+989127654321"]));
+    let (keys, _) = keys_of(Dataset::Customers, "ir.csv", "موبایل,شهر\n9121234567,Tehran\n");
+    assert_eq!(keys, some(&["+989121234567"]));
+}
+
 /// A CRM keys its customers by number and lists their mobile: the mobile is kept in its key
 /// form, the way a shop keying buyers by mobile writes them, so segmentation joins the two.
 #[test]

@@ -4,8 +4,8 @@
 //! `00989121234567`, or `9121234567` where a spreadsheet dropped the leading zero. One person must
 //! be one key however the number was written, so every form is brought to one:
 //!
-//! - an Iranian mobile (`09…`/`9…` followed by nine digits, also after `98`, `+98` or `0098`) is
-//!   `+989xxxxxxxxx` (E.164);
+//! - an Iranian mobile (`09…` followed by nine digits, also after `98`, `+98` or `0098`; `9…`
+//!   and nine digits, bare, in a file that shows it is Iranian) is `+989xxxxxxxxx` (E.164);
 //! - any other number written with its country (a leading `+` or `00`) is E.164, `+` and its digits;
 //! - any other number written without a country is `tel:` and its digits as written (leading
 //!   zeros kept). Without a country it cannot be put in E.164, and guessing one (+98 for an
@@ -49,17 +49,21 @@ impl Digits {
 
 /// The key of a phone number cell (see the module's documentation), or None when the cell holds
 /// no plausible phone number. Borrows when the cell is already in its key form (`+989121234567`),
-/// as a file written by segflow or a payment gateway is.
-pub(crate) fn phone_key(raw: &str) -> Option<Cow<'_, str>> {
+/// as a file written by segflow or a payment gateway is. `bare_iranian`: ten bare digits from 9
+/// are an Iranian mobile whose zero a spreadsheet dropped; only a file that shows it is Iranian
+/// says so (see [`bare_mobiles_iranian`]), since `9175550123` is as likely a New York number
+/// typed without separators.
+pub(crate) fn phone_key(raw: &str, bare_iranian: bool) -> Option<Cow<'_, str>> {
     let s = trim_value(raw);
     if is_null_marker(s) {
         return None;
     }
     let number = spreadsheet_number(s);
     // Only a spreadsheet drops the zero, leaving bare digits: "(917) 555-0123" is American.
-    let bare = number
-        .chars()
-        .all(|c| crate::values::digits::digit_value(c).is_some());
+    let bare = bare_iranian
+        && number
+            .chars()
+            .all(|c| crate::values::digits::digit_value(c).is_some());
     let d = digits(number)?;
     let mut key = KeyBuf::default();
     let all = d.as_slice();
@@ -98,6 +102,27 @@ pub(crate) fn phone_key(raw: &str) -> Option<Cow<'_, str>> {
         },
     }
     Some(key.into_cow(s))
+}
+
+/// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`),
+/// from its sample rows: some cell is written in Persian or Arabic letters (names, cities,
+/// products), or some phone in `phones` is an Iranian mobile written in full (`0912…`, `+98…`).
+/// An American or German shop's file shows neither.
+pub(crate) fn bare_mobiles_iranian<'a>(
+    mut cells: impl Iterator<Item = &'a str>,
+    phones: impl IntoIterator<Item = &'a str>,
+) -> bool {
+    let arabic_letter = |c: char| {
+        matches!(
+            c,
+            '\u{0620}'
+                ..='\u{064A}' | '\u{067E}' | '\u{0686}' | '\u{0698}' | '\u{06A9}' | '\u{06AF}' | '\u{06CC}'
+        )
+    };
+    phones
+        .into_iter()
+        .any(|p| phone_key(p, false).is_some_and(|k| k.starts_with("+989")))
+        || cells.any(|c| c.chars().any(arabic_letter))
 }
 
 /// Whether a customer key is a phone number's (what [`phone_key`] gives: `+` and 8–15 digits, or
@@ -210,7 +235,7 @@ mod tests {
     use super::*;
 
     fn key(s: &str) -> Option<String> {
-        phone_key(s).map(Cow::into_owned)
+        phone_key(s, true).map(Cow::into_owned)
     }
 
     #[test]
@@ -265,6 +290,27 @@ mod tests {
         assert_eq!(key("(917) 555-0123").as_deref(), Some("tel:9175550123"));
         assert_eq!(key("917-555-0123").as_deref(), Some("tel:9175550123"));
         assert_eq!(key("9121234567").as_deref(), Some("+989121234567"));
+        // Bare, in a file that shows nothing Iranian, they are as likely a New York number.
+        assert_eq!(phone_key("9175550123", false).as_deref(), Some("tel:9175550123"));
+        assert_eq!(phone_key("09121234567", false).as_deref(), Some("+989121234567"));
+    }
+
+    #[test]
+    fn a_file_shows_its_bare_mobiles_are_iranian_by_its_letters_or_its_full_numbers() {
+        let iranian = |cells: &[&str], phones: &[&str]| {
+            bare_mobiles_iranian(cells.iter().copied(), phones.iter().copied())
+        };
+        assert!(iranian(&["علی احمدی", "9121234567"], &["9121234567"]));
+        assert!(iranian(&["Ali", "9121234567"], &["9121234567", "0912 765 4321"]));
+        assert!(iranian(&["Ali"], &["+98 912 765 4321"]));
+        assert!(iranian(&["كتاب"], &[]));
+        assert!(!iranian(
+            &["Amy Lee", "New York", "9175550123"],
+            &["9175550123", "(212) 555-0188"]
+        ));
+        assert!(!iranian(&["Jürgen", "Köln", "€"], &["0171 2345678"]));
+        // Digits alone say nothing: Persian digits are also written by Arabic shops.
+        assert!(!iranian(&["۱۲۳"], &["9121234567"]));
     }
 
     #[test]
@@ -292,9 +338,9 @@ mod tests {
 
     #[test]
     fn borrows_a_cell_in_key_form() {
-        assert!(matches!(phone_key("+989121234567"), Some(Cow::Borrowed(_))));
-        assert!(matches!(phone_key("+14155550134"), Some(Cow::Borrowed(_))));
-        assert!(matches!(phone_key("09121234567"), Some(Cow::Owned(_))));
+        assert!(matches!(phone_key("+989121234567", true), Some(Cow::Borrowed(_))));
+        assert!(matches!(phone_key("+14155550134", true), Some(Cow::Borrowed(_))));
+        assert!(matches!(phone_key("09121234567", true), Some(Cow::Owned(_))));
     }
 
     #[test]

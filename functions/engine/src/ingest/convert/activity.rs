@@ -476,9 +476,9 @@ pub struct ActivityConverter {
 }
 
 impl ActivityConverter {
-    pub fn new(m: &ColumnMapping, samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
+    pub fn new(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
-            key: KeyCols::of(m),
+            key: KeyCols::of(m, headers, samples),
             event: col(m, Field::EventType),
             time: col(m, Field::EventTime),
             page: col(m, Field::Page),

@@ -68,9 +68,9 @@ fn days(d: NaiveDate) -> i32 {
 }
 
 impl CustomersConverter {
-    pub fn new(m: &ColumnMapping, samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
+    pub fn new(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
-            key: KeyCols::of(m),
+            key: KeyCols::of(m, headers, samples),
             birth_date: col(m, Field::BirthDate),
             age: col(m, Field::Age),
             gender: col(m, Field::Gender),
@@ -160,12 +160,7 @@ impl Converter for CustomersConverter {
         self.email
             .append_option(email_value(cell(rec, c.key.email)).as_deref());
         // In its key form, so that sales an Iranian shop keys by mobile join this customer.
-        self.phone.append_option(
-            c.key
-                .phone
-                .and_then(|p| crate::values::phone_key(cell(rec, Some(p))))
-                .as_deref(),
-        );
+        self.phone.append_option(c.key.phone_key(rec).as_deref());
         self.birth_date.append_option(birth.map(days));
         self.age.append_option(age);
         self.gender.append_option(normalize_gender(cell(rec, c.gender)));

@@ -169,8 +169,8 @@ pub fn converter(
 ) -> Box<dyn Converter> {
     match dataset {
         Dataset::Sales => Box::new(sales::SalesConverter::new(mapping, headers, samples, cfg)),
-        Dataset::Customers => Box::new(customers::CustomersConverter::new(mapping, samples, cfg)),
-        Dataset::Activity => Box::new(activity::ActivityConverter::new(mapping, samples, cfg)),
+        Dataset::Customers => Box::new(customers::CustomersConverter::new(mapping, headers, samples, cfg)),
+        Dataset::Activity => Box::new(activity::ActivityConverter::new(mapping, headers, samples, cfg)),
     }
 }
 
@@ -236,16 +236,35 @@ pub(crate) struct KeyCols {
     /// `id` is a name column ("Customer Name", «نام مشتری»): its values are folded by
     /// [`crate::values::name_key`].
     pub named: bool,
+    /// Ten bare digits from 9 in the phone column are Iranian mobiles (see
+    /// [`crate::values::phone_key`]).
+    pub bare_iranian: bool,
 }
 
 impl KeyCols {
-    pub(crate) fn of(m: &ColumnMapping) -> Self {
+    pub(crate) fn of(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>]) -> Self {
+        let phone = col(m, Field::Phone);
         KeyCols {
             id: col(m, Field::CustomerId),
             email: col(m, Field::Email),
-            phone: col(m, Field::Phone),
+            phone,
             named: m.customer_named,
+            // Persian in the header or the cells, or a full Iranian mobile.
+            bare_iranian: phone.is_some()
+                && crate::values::bare_mobiles_iranian(
+                    headers
+                        .iter()
+                        .map(String::as_str)
+                        .chain(samples.iter().flat_map(|r| r.iter())),
+                    samples_of(samples, phone),
+                ),
         }
+    }
+
+    /// The key form of a phone cell of this file.
+    pub(crate) fn phone_key<'a>(&self, rec: &Row<'a>) -> Option<Cow<'a, str>> {
+        let c = self.phone?;
+        crate::values::phone_key(cell(rec, Some(c)), self.bare_iranian)
     }
 
     /// The file has a column that can key a customer.
@@ -272,8 +291,7 @@ pub(crate) fn customer_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str
 
 /// The key of a row without a customer id (or with a guest's): its email, else its phone.
 pub(crate) fn contact_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>> {
-    email_value(cell(rec, k.email))
-        .or_else(|| k.phone.and_then(|c| crate::values::phone_key(cell(rec, Some(c)))))
+    email_value(cell(rec, k.email)).or_else(|| k.phone_key(rec))
 }
 
 pub(crate) fn samples_of<'a>(
