@@ -584,6 +584,37 @@ fn an_unpaid_payment_status_outranks_the_orders() {
     assert_eq!(bools(&b, "is_return"), [false, true, true, false]);
 }
 
+/// Wix marks an order paid offline (at pickup, on delivery) "Not paid" until the shop records the
+/// money, which many never do: handed over ("Fulfilled", «ارسال شده»), it is a sale awaiting
+/// payment; not handed over, a checkout never paid.
+#[test]
+fn an_order_handed_over_but_not_marked_paid_is_a_sale() {
+    let (out, _s, _d) = ingest_text(
+        "wix.csv",
+        "Order number,Date created,Buyer's Email,Item's Name,Qty,Price,Payment Status,Fulfillment Status\n\
+         10001,2024-03-01,ann@example.com,Mug,1,12.00,Paid,Fulfilled\n\
+         10002,2024-03-02,bob@example.com,Mug,1,12.00,Not paid,Fulfilled\n\
+         10003,2024-03-03,cy@example.com,Mug,1,12.00,Not paid,Not fulfilled\n",
+    );
+    let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone());
+    assert_eq!(unmapped, Some(vec![]));
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "status"),
+        ["paid", "pending", "unpaid"].map(|s| Some(s.to_string()))
+    );
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "شماره سفارش,تاریخ,ایمیل,مبلغ,وضعیت پرداخت,وضعیت ارسال\n\
+         1,1402/08/02,a@example.com,1000,پرداخت نشده,ارسال شده\n\
+         2,1402/08/02,b@example.com,1000,پرداخت نشده,در انتظار ارسال\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "status"),
+        ["pending", "unpaid"].map(|s| Some(s.to_string()))
+    );
+}
+
 /// Invoices with a due date are sales on credit: one awaiting payment is a sale, not an
 /// order abandoned before payment.
 #[test]

@@ -293,6 +293,10 @@ pub struct LayoutColumns {
     /// [`crate::values::text::names_walk_in`]) and, in a file keyed by phone, to key a row
     /// without one.
     pub customer_name: Option<usize>,
+    /// Any layout: a fulfilment status beside the (payment) status that was mapped (Wix's and
+    /// Shopify's "Fulfillment Status", «وضعیت ارسال»): an order handed over is a sale, paid or
+    /// not yet.
+    pub fulfillment: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -303,6 +307,19 @@ impl LayoutColumns {
             "financialstatus",
             "zahlungsstatus",
             "وضعیتپرداخت",
+        ]
+        .into_iter()
+        .find_map(at)
+        .filter(|&i| columns[i].is_none() && columns.contains(&Some(Field::Status)));
+        let fulfillment = [
+            "fulfillmentstatus",
+            "fulfilmentstatus",
+            "shippingstatus",
+            "deliverystatus",
+            "versandstatus",
+            "lieferstatus",
+            "وضعیتارسال",
+            "وضعیتتحویل",
         ]
         .into_iter()
         .find_map(at)
@@ -366,6 +383,7 @@ impl LayoutColumns {
         LayoutColumns {
             payment_status,
             customer_name,
+            fulfillment,
             ..of_layout
         }
     }
@@ -389,6 +407,7 @@ impl LayoutColumns {
             alt_price,
             alt_amount,
             payment_status,
+            fulfillment,
             // Feeds no field: still listed as unmapped.
             customer_name: _,
         } = *self;
@@ -407,6 +426,7 @@ impl LayoutColumns {
             alt_price,
             alt_amount,
             payment_status,
+            fulfillment,
         ]
         .contains(&Some(i))
     }
@@ -1375,10 +1395,12 @@ mod tests {
             .zip(m.columns.iter().copied())
             .collect();
         assert_eq!(got, expected, "mapping of {dataset:?} headers");
+        // Columns the layout reads for its rules are no field's and not unmapped either.
         let unmapped: Vec<String> = expected
             .iter()
-            .filter(|(_, f)| f.is_none())
-            .map(|(h, _)| h.trim().to_string())
+            .enumerate()
+            .filter(|&(i, (_, f))| f.is_none() && !m.layout_columns.contains(i))
+            .map(|(_, (h, _))| h.trim().to_string())
             .collect();
         assert_eq!(m.unmapped, unmapped);
         assert_eq!(m.currency_hints.len(), headers.len());
@@ -1557,6 +1579,9 @@ mod tests {
         let m = check(Dataset::Sales, &e);
         assert_complete(Dataset::Sales, &m, &e);
         assert_eq!(m.column_of(OrderDate), Some(15));
+        let fulfillment = e.iter().position(|(h, _)| *h == "Fulfillment Status");
+        assert_eq!(m.layout_columns.fulfillment, fulfillment);
+        assert!(m.unmapped.contains(&"Lineitem fulfillment status".to_string()));
     }
 
     #[test]

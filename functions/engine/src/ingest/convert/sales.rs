@@ -1209,9 +1209,17 @@ impl Converter for SalesConverter {
                 .filter(|w| matches!(*w, "unpaid" | "cancelled" | "refunded" | "returned"));
             payment.map(normalize_status).or(own)
         };
-        // An unpaid invoice is a sale on credit, not an order abandoned before payment.
+        // An unpaid invoice is a sale on credit, not an order abandoned before payment; so is an
+        // order handed over and not marked paid (Wix's "Not paid" beside "Fulfilled": paid at
+        // pickup or on delivery, which shops seldom record).
         let own_status = match own_status {
-            Some((s, _)) if self.on_credit && s == "unpaid" => Some(("pending".to_string(), false)),
+            Some((s, _))
+                if s == "unpaid"
+                    && (self.on_credit
+                        || text(rec, self.extra.fulfillment).and_then(status_word) == Some("completed")) =>
+            {
+                Some(("pending".to_string(), false))
+            }
             s => s,
         };
         let own_unread = own_status
