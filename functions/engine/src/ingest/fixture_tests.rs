@@ -615,6 +615,29 @@ fn an_order_handed_over_but_not_marked_paid_is_a_sale() {
     );
 }
 
+/// Hesabfa's list of sales invoices, one row per invoice: «مبلغ» is the items' sum before the
+/// discount, «جمع کل» what the invoice came to after it (and tax). The total is what was sold;
+/// with products on the rows, «مبلغ» is each line's and stays the amount.
+#[test]
+fn an_invoice_lists_total_after_discount_is_its_amount() {
+    let (out, _s, _d) = ingest_text(
+        "factor_ha.csv",
+        "شماره,تاریخ,مشتری,مبلغ,تخفیف,مالیات,جمع کل,وضعیت\n\
+         1001,1402/08/02,مشتری ۱,1000000,100000,81000,981000,پرداخت شده\n\
+         1002,1402/08/03,مشتری ۲,500000,0,45000,545000,پرداخت شده\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [981000.0, 545000.0]);
+    let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone()).unwrap();
+    assert!(unmapped.contains(&"مبلغ".to_string()), "{unmapped:?}");
+    let (out, _s, _d) = ingest_text(
+        "factor_lines.csv",
+        "شماره,تاریخ,مشتری,کالا,مبلغ,تخفیف,جمع کل\n\
+         1001,1402/08/02,مشتری ۱,چای,600000,100000,900000\n\
+         1001,1402/08/02,مشتری ۱,قهوه,400000,0,900000\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [600000.0, 400000.0]);
+}
+
 /// Invoices with a due date are sales on credit: one awaiting payment is a sale, not an
 /// order abandoned before payment.
 #[test]

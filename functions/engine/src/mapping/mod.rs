@@ -1035,6 +1035,38 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     {
         columns[i] = Some(Field::LineAmount);
     }
+    // An invoice list, one row per invoice (Hesabfa's), gives a bare amount («مبلغ») before the
+    // discount beside the total after it («جمع کل»): what was sold is the total.
+    let bare_amount = |h: &str| {
+        matches!(
+            normalize_header(h).as_str(),
+            "مبلغ" | "amount" | "betrag" | "montant"
+        )
+    };
+    let discount = |h: &str| {
+        matches!(
+            normalize_header(h).as_str(),
+            "تخفیف" | "مبلغتخفیف" | "discount" | "discountamount" | "rabatt" | "remise"
+        )
+    };
+    if let Some(a) = columns.iter().position(|c| *c == Some(Field::LineAmount))
+        && from_synonym[a].is_some()
+        && bare_amount(&headers[a])
+        && ![
+            Field::Quantity,
+            Field::UnitPrice,
+            Field::ProductId,
+            Field::ProductName,
+        ]
+        .iter()
+        .any(|&f| has(&columns, f))
+        && headers.iter().any(|h| discount(h))
+        && let Some((i, _)) = best(Field::LineAmount, &[Kind::OrderTotal])
+        && columns[i].is_none()
+    {
+        columns[a] = None;
+        columns[i] = Some(Field::LineAmount);
+    }
     if allowed.contains(&Field::OrderDate)
         && !has(&columns, Field::OrderDate)
         && let Some(i) = columns.iter().position(|c| *c == Some(Field::OrderTime))
