@@ -45,9 +45,19 @@ fn ingest_upload(
     (out, staging)
 }
 
+/// The rows of the upload's own dataset.
 fn batches(out: &IngestOutcome) -> Vec<RecordBatch> {
+    let dataset = out.dataset.expect("ingested").name();
+    parquet_under(out, &format!("curated/{dataset}/"))
+}
+
+fn parquet_under(out: &IngestOutcome, prefix: &str) -> Vec<RecordBatch> {
     let mut all = Vec::new();
-    for f in out.files.iter().filter(|f| f.key.ends_with(".parquet")) {
+    for f in out
+        .files
+        .iter()
+        .filter(|f| f.key.ends_with(".parquet") && f.key.starts_with(prefix))
+    {
         let file = std::fs::File::open(&f.path).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
             .unwrap()
@@ -2486,6 +2496,50 @@ fn bare_ten_digit_numbers_are_iranian_mobiles_only_in_an_iranian_file() {
     assert_eq!(keys, some(&["+989121234567", "+989127654321"]));
     let (keys, _) = keys_of(Dataset::Customers, "ir.csv", "موبایل,شهر\n9121234567,Tehran\n");
     assert_eq!(keys, some(&["+989121234567"]));
+}
+
+/// A shop's orders keyed by customer number that also give the buyer's email and mobile
+/// (WooCommerce's customer id, billing email and phone) link each number to its addresses in a
+/// customers file of the upload's own: once per link, none for a guest (customer 0, keyed by its
+/// email) or a row without an address, and no such file for an export without addresses.
+#[test]
+fn a_sales_exports_numbers_are_linked_to_their_emails_and_mobiles() {
+    let (out, _s, _d) = ingest_text(
+        "woo.csv",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
+         1,2024-01-05,17,Ann@X.com,0912 123 4567,100\n\
+         2,2024-01-06,17,ann@x.com,09121234567,100\n\
+         3,2024-01-07,0,guest@x.com,09350000000,100\n\
+         4,2024-01-08,18,,,100\n\
+         5,2024-01-09,19,cy@x.com,,100\n\
+         6,2024-01-10,17,ann@work.com,09121234567,100\n",
+    );
+    let links = parquet_under(&out, "curated/customers/");
+    assert_eq!(strings(&links, "customer_id"), some(&["17", "19", "17"]));
+    assert_eq!(
+        strings(&links, "email"),
+        some(&["ann@x.com", "cy@x.com", "ann@work.com"])
+    );
+    assert_eq!(
+        strings(&links, "phone"),
+        some(&["+989121234567", "", "+989121234567"])
+    );
+    // Nothing else is said of them: no consent either way.
+    for col in ["marketing_consent", "age", "city", "job_title"] {
+        assert!(
+            links
+                .iter()
+                .all(|b| b.column_by_name(col).unwrap().null_count() == b.num_rows())
+        );
+    }
+    assert_eq!(ints(&links, "source_line"), [2, 6, 7]);
+    assert_eq!(out.report.outputs.len(), 2, "{:?}", out.report.outputs);
+    let (out, _s, _d) = ingest_text(
+        "erp.csv",
+        "Order Number,Order Date,Customer ID,Amount\n1,2024-01-05,17,100\n",
+    );
+    assert!(parquet_under(&out, "curated/customers/").is_empty());
+    assert!(out.files.iter().all(|f| !f.key.starts_with("curated/customers/")));
 }
 
 /// A CRM keys its customers by number and lists their mobile: the mobile is kept in its key

@@ -270,6 +270,17 @@ fn run(
         &format!("{source_id}.parquet"),
         conv.schema(),
     ));
+    // A sales export's customer numbers with their emails and phones (see `convert::contacts`):
+    // a file of its own under curated/customers, opened only when there are any.
+    let mut contacts = (dataset == Dataset::Sales).then(|| {
+        writer::PartitionedWriter::new(
+            staging,
+            &format!("curated/{}", Dataset::Customers.name()),
+            None,
+            &format!("{source_id}.parquet"),
+            convert::customers_schema(),
+        )
+    });
     let quarantine_key = format!("quarantine/{}/{}.jsonl", dataset.name(), source_id);
     let mut q = Quarantine::new(staging, quarantine_key);
     let mut ctx = RowCtx {
@@ -277,6 +288,7 @@ fn run(
         conv: conv.as_mut(),
         q: &mut q,
         out: &mut out,
+        contacts: contacts.as_mut(),
         report,
     };
     let mut chunks = held.into_iter();
@@ -299,6 +311,9 @@ fn run(
     report.parsing = Some(conv.settings());
     report.stats = Some(conv.stats());
     let mut files = out.finish()?;
+    if let Some(c) = contacts {
+        files.extend(c.finish()?);
+    }
     report.outputs = files.clone();
     if let Some(qf) = q.finish()? {
         report.quarantine = Some(qf.key.clone());
@@ -327,6 +342,7 @@ struct RowCtx<'a> {
     conv: &'a mut dyn Converter,
     q: &'a mut Quarantine,
     out: &'a mut writer::BackgroundWriter,
+    contacts: Option<&'a mut writer::PartitionedWriter>,
     report: &'a mut IngestReport,
 }
 
@@ -383,6 +399,11 @@ impl RowCtx<'_> {
     }
 
     fn flush(&mut self) -> Result<()> {
+        if let Some(c) = self.contacts.as_deref_mut()
+            && let Some(links) = self.conv.finish_contacts()?
+        {
+            c.write(&links, &[])?;
+        }
         if self.conv.buffered() == 0 {
             return Ok(());
         }

@@ -2415,6 +2415,30 @@ fn products_without_ids_are_told_apart_by_name() {
     assert_eq!(rows["c2"]["distinct_products"], "2");
 }
 
+/// The segmentation inputs of curated files, each by the dataset its key names (a sales export
+/// also writes its contact links under `curated/customers`).
+fn curated_inputs(files: Vec<PathBuf>) -> SegmentInputs {
+    let mut input = SegmentInputs {
+        sales_files: vec![],
+        customers_files: vec![],
+        activity_files: vec![],
+        previous: None,
+    };
+    for f in files {
+        let dataset = f
+            .to_string_lossy()
+            .split("/curated/")
+            .nth(1)
+            .and_then(|rest| crate::schema::Dataset::from_name(rest.split('/').next()?));
+        match dataset.expect("a curated file") {
+            crate::schema::Dataset::Sales => input.sales_files.push(f),
+            crate::schema::Dataset::Customers => input.customers_files.push(f),
+            crate::schema::Dataset::Activity => input.activity_files.push(f),
+        }
+    }
+    input
+}
+
 /// Ingests CSV `text` as an upload of `dataset` into `dir`; the curated Parquet files.
 fn ingest_csv(dir: &Path, dataset: crate::schema::Dataset, name: &str, text: &str) -> Vec<PathBuf> {
     let folder = dir.join(dataset.name());
@@ -2493,12 +2517,7 @@ fn sales_customers_and_activity_keyed_by_mobile_join() {
     params.k = Some(2);
     params.min_group_size = 2;
     params.pseudonym_key = Some(PseudonymKey(b"k".to_vec()));
-    let input = SegmentInputs {
-        sales_files: sales,
-        customers_files: customers,
-        activity_files: activity,
-        previous: None,
-    };
+    let input = curated_inputs([sales, customers, activity].concat());
     run(&input, &params.check().unwrap(), &out).unwrap();
 
     let customers = by_id(read_csv(&out.join("customers.csv")));
@@ -2611,12 +2630,7 @@ fn a_customer_list_keyed_by_number_joins_sales_keyed_by_mobile() {
     let mut params = SegmentParams::new(date("2024-06-30"));
     params.k = Some(2);
     params.min_group_size = 2;
-    let input = SegmentInputs {
-        sales_files: sales,
-        customers_files: customers,
-        activity_files: activity,
-        previous: None,
-    };
+    let input = curated_inputs([sales, customers, activity].concat());
     run(&input, &params.check().unwrap(), &out).unwrap();
 
     let customers = by_id(read_csv(&out.join("customers.csv")));
@@ -2676,6 +2690,93 @@ fn a_customer_list_keyed_by_number_joins_sales_keyed_by_mobile() {
         for refused in [
             "C-101", "C-103", "C-104", "C-105", "1111111", "3333333", "7777777",
         ] {
+            assert!(
+                read_csv(&out.join(list))
+                    .iter()
+                    .all(|r| r.values().all(|v| !v.contains(refused))),
+                "{refused} in {list}"
+            );
+        }
+    }
+}
+
+/// A shop's orders keyed by customer number that give each buyer's email and mobile: the same
+/// person checking out as a guest (customer 0, keyed by the email) or in a second shop keyed by
+/// the mobile is that customer; an unsubscribe in the newsletter tool (by email) or the SMS log
+/// (by mobile) keeps them off every list; the lists carry the addresses the orders gave.
+#[test]
+fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "woo.csv",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
+         1,2023-09-01,30,c30@x.com,09121000030,900\n\
+         2,2023-10-01,0,c30@x.com,,900\n\
+         3,2023-09-02,31,c31@x.com,09121000031,800\n\
+         4,2023-10-02,32,c32@x.com,09121000032,800\n\
+         5,2024-06-20,40,c40@x.com,,10\n\
+         6,2024-06-21,41,c41@x.com,,20\n\
+         7,2024-06-22,42,c42@x.com,,30\n",
+    );
+    let shop = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "insta.csv",
+        "شماره سفارش,تاریخ,شماره موبایل,مبلغ\n\
+         i1,2023-10-05,۰۹۱۲ ۱۰۰ ۰۰۳۲,800\n",
+    );
+    let newsletter = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "newsletter.csv",
+        "Email,Event,Timestamp\nc31@x.com,unsubscribe,2024-01-02 10:00\n",
+    );
+    let sms = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "sms.csv",
+        "Mobile,Event,Timestamp\n09121000030,STOP,2024-01-03 10:00\n",
+    );
+    let out = dir.path().join("out");
+    let mut params = SegmentParams::new(date("2024-06-30"));
+    params.k = Some(2);
+    params.min_group_size = 2;
+    let input = curated_inputs([sales, shop, newsletter, sms].concat());
+    run(&input, &params.check().unwrap(), &out).unwrap();
+
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(ids, ["30", "31", "32", "40", "41", "42"]);
+    let c = |id: &str, col: &str| customers[id][col].clone();
+    // The guest checkout and the second shop's order are theirs.
+    assert_eq!(
+        (c("30", "frequency"), c("30", "monetary")),
+        ("2".into(), "1800.00".into())
+    );
+    assert_eq!(
+        (c("32", "frequency"), c("32", "monetary")),
+        ("2".into(), "1600.00".into())
+    );
+    assert_eq!(c("30", "marketing_consent"), "false");
+    assert_eq!(c("31", "marketing_consent"), "false");
+    assert_eq!(c("32", "marketing_consent"), "");
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<(&str, &str, &str)> = winback
+        .iter()
+        .map(|r| {
+            (
+                r["customer_id"].as_str(),
+                r["email"].as_str(),
+                r["phone"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("32", "c32@x.com", "+989121000032")]);
+    for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
+        for refused in ["c30@", "c31@", "1000030", "1000031"] {
             assert!(
                 read_csv(&out.join(list))
                     .iter()

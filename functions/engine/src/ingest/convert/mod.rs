@@ -3,6 +3,7 @@
 //! append only once the row is known good.
 
 mod activity;
+mod contacts;
 mod customers;
 mod documents;
 mod orders;
@@ -143,7 +144,14 @@ pub trait Converter: Send {
     fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)>;
     fn stats(&self) -> ConvertStats;
     fn settings(&self) -> ParseSettings;
+    /// Sales: the emails and phones the rows give beside customer numbers since the last call, as
+    /// `curated/customers` rows (see [`contacts`]).
+    fn finish_contacts(&mut self) -> Result<Option<RecordBatch>> {
+        Ok(None)
+    }
 }
+
+pub use customers::customers_schema;
 
 /// What converters need besides the mapping.
 #[derive(Debug, Clone)]

@@ -153,6 +153,8 @@ pub struct SalesConverter {
     document_types: DocumentTypes,
     /// [`Layout::ShopifyBulk`]: the order objects read, by `id`, for line items further down.
     bulk_orders: HashMap<String, OrderCarry>,
+    /// A file keying buyers by number that also gives their email or phone: the links.
+    contacts: Option<super::contacts::ContactLinks>,
 }
 
 impl SalesConverter {
@@ -230,6 +232,9 @@ impl SalesConverter {
         let zone_header = cols
             .time_zone
             .and_then(|c| Some(crate::mapping::shown_header(headers.get(c)?, c)));
+        let k = &cols.customer;
+        let contacts = (k.id.is_some() && !k.named && (k.email.is_some() || k.phone.is_some()))
+            .then(super::contacts::ContactLinks::new);
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -263,6 +268,7 @@ impl SalesConverter {
             parent: String::new(),
             document_types,
             bulk_orders: HashMap::new(),
+            contacts,
         }
     }
 
@@ -1304,8 +1310,11 @@ impl Converter for SalesConverter {
             || status.as_ref().is_some_and(|(_, r)| *r);
         // WooCommerce and BigCommerce write customer 0 on a guest's order: not one customer of
         // all guests. (A customers or activity export lists people, so 0 stays one there.)
-        let customer = match id_value(cell(rec, c.customer.id)) {
+        let own_id = id_value(cell(rec, c.customer.id)).filter(|_| !c.customer.named);
+        let keyed_by_id = own_id.as_deref().is_some_and(|id| id != "0");
+        let customer = match own_id {
             Some(id) if id == "0" => contact_key(rec, &c.customer),
+            Some(id) => Some(id),
             // PayPal's refund goes from the shop to the buyer.
             None if document == DocKind::Return && self.extra.refund_email.is_some() => {
                 email_value(cell(rec, self.extra.refund_email))
@@ -1328,6 +1337,17 @@ impl Converter for SalesConverter {
                 && crate::values::text::names_walk_in(cell(rec, Some(i)))
         });
         let customer = customer.filter(|_| !walk_in);
+        if let Some(links) = &mut self.contacts
+            && keyed_by_id
+            && let Some(id) = &customer
+        {
+            links.see(
+                line,
+                id,
+                email_value(cell(rec, c.customer.email)).as_deref(),
+                c.customer.phone_key(rec).as_deref(),
+            );
+        }
         // An order's later lines without a buyer are the buyer's of its earlier ones.
         let customer = match (customer, order_id.is_some()) {
             (Some(cust), true) => {
@@ -1435,6 +1455,13 @@ impl Converter for SalesConverter {
         ];
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
         Ok((batch, std::mem::take(&mut self.months)))
+    }
+
+    fn finish_contacts(&mut self) -> Result<Option<RecordBatch>> {
+        match &mut self.contacts {
+            Some(links) => links.finish_batch(&self.source_key),
+            None => Ok(None),
+        }
     }
 
     fn stats(&self) -> ConvertStats {

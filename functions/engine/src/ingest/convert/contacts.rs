@@ -1,0 +1,99 @@
+//! The emails and phones a sales export gives beside its customer numbers (WooCommerce's
+//! customer id with its billing email and phone, an ERP's customer number with a mobile). The
+//! sales rows are keyed by the number and keep no address, so the links are written as rows of
+//! `curated/customers`: the number with that email or phone, every attribute empty. Segmentation
+//! then knows the buyer by those addresses as by a customer list's: a guest checkout or another
+//! shop keyed by the email or mobile is that customer, an unsubscribe under the address keeps
+//! them off the lists, and the lists carry the address.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder, new_null_array};
+use arrow::datatypes::SchemaRef;
+
+use super::constant_text;
+use super::customers::customers_schema;
+use crate::error::Result;
+
+/// Links remembered to write each once. A bound, not a limit: past it the memory is cleared and a
+/// link seen again is written again (a repeated row changes nothing the customers dataset says),
+/// so an export of millions of customers keeps its memory flat.
+const REMEMBERED: usize = 100_000;
+
+pub(crate) struct ContactLinks {
+    seen: HashSet<Box<str>>,
+    /// The link being looked up, reused: no allocation for a link already written.
+    key: String,
+    customer_id: StringBuilder,
+    email: StringBuilder,
+    phone: StringBuilder,
+    source_line: Int64Builder,
+    rows: usize,
+    schema: SchemaRef,
+}
+
+impl ContactLinks {
+    pub(crate) fn new() -> Self {
+        ContactLinks {
+            seen: HashSet::new(),
+            key: String::new(),
+            customer_id: StringBuilder::new(),
+            email: StringBuilder::new(),
+            phone: StringBuilder::new(),
+            source_line: Int64Builder::new(),
+            rows: 0,
+            schema: customers_schema(),
+        }
+    }
+
+    /// The customer number `id` has `email` and `phone` (keys, as the customers dataset writes
+    /// them) on `line`.
+    pub(crate) fn see(&mut self, line: u64, id: &str, email: Option<&str>, phone: Option<&str>) {
+        if email.is_none() && phone.is_none() {
+            return;
+        }
+        self.key.clear();
+        for part in [Some(id), email, phone] {
+            self.key.push_str(part.unwrap_or_default());
+            // Keys hold no control characters.
+            self.key.push('\u{1f}');
+        }
+        if self.seen.contains(self.key.as_str()) {
+            return;
+        }
+        if self.seen.len() >= REMEMBERED {
+            self.seen.clear();
+        }
+        self.seen.insert(self.key.as_str().into());
+        self.customer_id.append_value(id);
+        self.email.append_option(email);
+        self.phone.append_option(phone);
+        self.source_line.append_value(line as i64);
+        self.rows += 1;
+    }
+
+    /// The links seen since the last call, as `curated/customers` rows; None when there are none.
+    pub(crate) fn finish_batch(&mut self, source_key: &str) -> Result<Option<RecordBatch>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let columns: Vec<ArrayRef> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| -> ArrayRef {
+                match f.name().as_str() {
+                    "customer_id" => Arc::new(self.customer_id.finish()),
+                    "email" => Arc::new(self.email.finish()),
+                    "phone" => Arc::new(self.phone.finish()),
+                    "source_key" => constant_text(source_key, rows),
+                    "source_line" => Arc::new(self.source_line.finish()),
+                    _ => new_null_array(f.data_type(), rows),
+                }
+            })
+            .collect();
+        Ok(Some(RecordBatch::try_new(self.schema.clone(), columns)?))
+    }
+}
