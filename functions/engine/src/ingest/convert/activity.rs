@@ -158,7 +158,13 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     // ("STOP", «لغو»): "Paused" or «خروج» (log-out) alone are player and session events.
     let strong = words.iter().any(|w| STRONG_NEGATIONS.contains(w))
         || e.has(&["لغو", "انصراف", "توقف", "خروج", "غیرفعال", "غیر فعال"]);
-    let bare_keyword = matches!(words.as_slice(), ["stop" | "stopall" | "quit" | "لغو" | "انصراف"]);
+    // Also the other opt-out words carriers honour (`STOP ALL`, `END`, `CANCEL`, `UNSUBSCRIBE`)
+    // and «لغو11», the reply Iranian SMS panels take to stop a line's messages («لغو ۱۱»).
+    let bare_keyword = matches!(words.as_slice(), ["stop" | "stopall" | "quit" | "لغو" | "انصراف"])
+        || matches!(
+            e.joined.as_str(),
+            "stopall" | "end" | "cancel" | "لغو11" | "لغو۱۱" | "لغو١١" | "انصراف11" | "انصراف۱۱"
+        );
     // Weak words refuse only what stands beside them ("No newsletter", "Email marketing: no",
     // "Email declined"): "Signup form - no credit card" is about the card. "No" before a number
     // is an issue number ("Newsletter No. 12").
@@ -802,6 +808,12 @@ mod tests {
             "Promo code removed",
             "Listing removed",
             "Newsletter popup dismissed",
+            // Only the whole event is a carrier's opt-out word.
+            "Video end",
+            "Session end",
+            "Order cancelled",
+            "Cancel order",
+            "11",
         ] {
             assert_ne!(n(not_a_refusal), "unsubscribe", "{not_a_refusal}");
         }
@@ -847,6 +859,12 @@ mod tests {
             "Stop emails",
             "STOP",
             "لغو",
+            "STOP ALL",
+            "END",
+            "Cancel",
+            "لغو11",
+            "لغو ۱۱",
+            "لغو۱۱",
             "spam report",
             "Marked as spam",
             "complaint",
