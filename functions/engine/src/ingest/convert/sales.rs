@@ -591,6 +591,46 @@ pub fn names_returns(name: &str) -> bool {
 }
 
 /// The canonical status of a whole cell, by its vocabulary key.
+/// A fulfilment status saying the goods left the shop, wholly or in part: `Fulfilled`,
+/// `Partially fulfilled`, `Shipped`, `Delivered`, `In transit`, `Versendet`, `Expédiée`,
+/// «ارسال شد», «ارسال شده به پست», «تحویل داده شد». Not `Unfulfilled`, `Not shipped`,
+/// «ارسال نشده», «در انتظار ارسال», `Ready for pickup`.
+fn handed_over(s: &str) -> bool {
+    let Some(key) = Key::new(s) else {
+        return false;
+    };
+    let k = key.as_str();
+    let k = k.strip_prefix("partially").unwrap_or(k);
+    [
+        "fulfilled",
+        "shipped",
+        "delivered",
+        "intransit",
+        "pickedup",
+        "collected",
+    ]
+    .iter()
+    .any(|w| k.starts_with(w))
+        || [
+            "versendet",
+            "verschickt",
+            "geliefert",
+            "zugestellt",
+            "teilweiseversendet",
+            "expédié",
+            "livré",
+            "ارسالشد",
+            "ارسالگردید",
+            "تحویلشد",
+            "تحویلدادهشد",
+            "تحویلپستشد",
+            "بهپستتحویل",
+            "تحویلمشتری",
+        ]
+        .iter()
+        .any(|w| k.starts_with(w))
+}
+
 fn status_word(s: &str) -> Option<&'static str> {
     let key = Key::new(s)?;
     // WooCommerce's database slugs ("wc-refunded") are its statuses with a prefix.
@@ -1221,8 +1261,7 @@ impl Converter for SalesConverter {
         let own_status = match own_status {
             Some((s, _))
                 if s == "unpaid"
-                    && (self.on_credit
-                        || text(rec, self.extra.fulfillment).and_then(status_word) == Some("completed")) =>
+                    && (self.on_credit || text(rec, self.extra.fulfillment).is_some_and(handed_over)) =>
             {
                 Some(("pending".to_string(), false))
             }
@@ -1748,5 +1787,42 @@ mod tests {
         assert!(is_cancellation_invoice("C536379"));
         assert!(!is_cancellation_invoice("536379"));
         assert!(!is_cancellation_invoice("CA-1"));
+    }
+
+    #[test]
+    fn fulfilment_statuses_that_say_the_goods_left() {
+        for left in [
+            "Fulfilled",
+            "Partially Fulfilled",
+            "Shipped",
+            "Delivered",
+            "In transit",
+            "Picked up",
+            "Versendet",
+            "Expédiée",
+            "ارسال شد",
+            "ارسال شده",
+            "ارسال شده است",
+            "ارسال شده به پست",
+            "ارسال شده (پست پیشتاز)",
+            "تحویل داده شد",
+            "تحویل داده شده",
+            "تحویل شده",
+        ] {
+            assert!(handed_over(left), "{left}");
+        }
+        for kept in [
+            "Not fulfilled",
+            "Unfulfilled",
+            "Not shipped",
+            "Undelivered",
+            "Ready for pickup",
+            "ارسال نشده",
+            "در انتظار ارسال",
+            "آماده ارسال",
+            "",
+        ] {
+            assert!(!handed_over(kept), "{kept}");
+        }
     }
 }
