@@ -637,8 +637,16 @@ fn an_invoice_lists_total_after_discount_is_its_amount() {
          1002,1402/08/03,مشتری ۲,500000,0,45000,545000,پرداخت شده\n",
     );
     assert_eq!(floats(&batches(&out), "line_amount"), [981000.0, 545000.0]);
+    assert_eq!(strings(&batches(&out), "order_id"), some(&["1001", "1002"]));
     let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone()).unwrap();
     assert!(unmapped.contains(&"مبلغ".to_string()), "{unmapped:?}");
+    // Headers that name their unit.
+    let (out, _s, _d) = ingest_text(
+        "factor_ha_rial.csv",
+        "شماره,تاریخ,مشتری,مبلغ (ریال),تخفیف (ریال),مالیات (ریال),جمع کل (ریال)\n\
+         1001,1403/07/15,علی احمدی,1000000,100000,81000,981000\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [981000.0]);
     let (out, _s, _d) = ingest_text(
         "factor_lines.csv",
         "شماره,تاریخ,مشتری,کالا,مبلغ,تخفیف,جمع کل\n\

@@ -1037,15 +1037,17 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     }
     // An invoice list, one row per invoice (Hesabfa's), gives a bare amount («مبلغ») before the
     // discount beside the total after it («جمع کل»): what was sold is the total.
+    // Compared without a unit note: «مبلغ (ریال)», "Discount (EUR)".
+    let unnoted = |h: &str| normalize_header(h.split(['(', '[']).next().unwrap_or(h));
     let bare_amount = |h: &str| {
         matches!(
-            normalize_header(h).as_str(),
+            unnoted(h).as_str(),
             "مبلغ" | "amount" | "betrag" | "montant"
         )
     };
     let discount = |h: &str| {
         matches!(
-            normalize_header(h).as_str(),
+            unnoted(h).as_str(),
             "تخفیف" | "مبلغتخفیف" | "discount" | "discountamount" | "rabatt" | "remise"
         )
     };
