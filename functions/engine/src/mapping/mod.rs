@@ -1039,12 +1039,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     // discount beside the total after it («جمع کل»): what was sold is the total.
     // Compared without a unit note: «مبلغ (ریال)», "Discount (EUR)".
     let unnoted = |h: &str| normalize_header(h.split(['(', '[']).next().unwrap_or(h));
-    let bare_amount = |h: &str| {
-        matches!(
-            unnoted(h).as_str(),
-            "مبلغ" | "amount" | "betrag" | "montant"
-        )
-    };
+    let bare_amount = |h: &str| matches!(unnoted(h).as_str(), "مبلغ" | "amount" | "betrag" | "montant");
     let discount = |h: &str| {
         matches!(
             unnoted(h).as_str(),

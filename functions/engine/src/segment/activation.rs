@@ -21,6 +21,16 @@ fn is_address(s: &str) -> bool {
     s.contains('@') || is_phone_key(s)
 }
 
+/// An address as it is compared: an email lower-cased, an Iranian mobile keyed without its
+/// country (`tel:9121234567`) as its E.164 key (see [`crate::values::mobile_alternative`]).
+fn address_key(a: &str) -> String {
+    let a = a.trim().to_lowercase();
+    match a.starts_with(crate::values::phone::NATIONAL_PREFIX) {
+        true => crate::values::mobile_alternative(&a).unwrap_or(a),
+        false => a,
+    }
+}
+
 pub(super) const IDEAL_CUSTOMERS_CSV: &str = "ideal_customers.csv";
 pub(super) const LEAD_SCORES_CSV: &str = "lead_scores.csv";
 
@@ -99,13 +109,7 @@ pub(super) fn build<'a>(
     let mut by_address: BTreeMap<String, usize> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
         // The customers dataset's addresses, else the id of a buyer keyed by email or phone.
-        for a in [
-            r.email(c).map(|e| e.trim().to_lowercase()),
-            r.phone(c).map(str::to_string),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for a in [r.email(c), r.phone(c)].into_iter().flatten().map(address_key) {
             // Customers are in id order: with a shared address the first id wins, deterministically.
             by_address.entry(a).or_insert(i);
         }
@@ -115,10 +119,10 @@ pub(super) fn build<'a>(
         let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
         by_id
             .filter(|&i| i != usize::MAX)
-            .or_else(|| by_address.get(&email?.trim().to_lowercase()).copied())
+            .or_else(|| by_address.get(&address_key(email?)).copied())
             .or_else(|| {
                 is_phone_key(contact)
-                    .then(|| by_address.get(contact).copied())
+                    .then(|| by_address.get(&address_key(contact)).copied())
                     .flatten()
             })
     };
@@ -142,9 +146,9 @@ pub(super) fn build<'a>(
                 .chain(emails_of.get(contact).into_iter().flatten().copied())
                 .chain(is_address(contact).then_some(*contact))
         })
-        .map(|e| e.trim().to_lowercase())
+        .map(address_key)
         .collect();
-    let refused_address = |e: &str| is_address(e) && refused_emails.contains(&e.trim().to_lowercase());
+    let refused_address = |e: &str| is_address(e) && refused_emails.contains(&address_key(e));
     // Downloads and forms weigh by job title, which activity exports often leave out while the
     // customers dataset has it: the matched customer's title fills the gap.
     let titled: Vec<Activity>;
@@ -207,9 +211,9 @@ pub(super) fn build<'a>(
     let opted_addresses: BTreeSet<String> = (0..n)
         .filter(|&i| opted_out[i])
         .flat_map(|i| addresses(&r.customers[i]))
-        .map(|e| e.trim().to_lowercase())
+        .map(address_key)
         .collect();
-    let opted_address = |e: &str| opted_addresses.contains(&e.trim().to_lowercase());
+    let opted_address = |e: &str| opted_addresses.contains(&address_key(e));
     for (i, c) in r.customers.iter().enumerate() {
         if !opted_out[i] && addresses(c).any(opted_address) {
             opted_out[i] = true;

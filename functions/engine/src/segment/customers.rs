@@ -1,5 +1,6 @@
 //! The optional curated customers dataset: descriptive attributes joined onto the features.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -70,9 +71,11 @@ pub(super) fn contact_aliases(files: &[PathBuf]) -> Result<HashMap<String, Strin
                 let Some(id) = str_at(Some(cid), i) else {
                     continue;
                 };
+                // A mobile also under the key a file that shows nothing Iranian gives it.
                 let addresses = [
                     str_at(email, i).map(|e| e.trim().to_lowercase()),
                     str_at(phone, i).map(str::to_string),
+                    str_at(phone, i).and_then(crate::values::mobile_alternative),
                 ];
                 for e in addresses.into_iter().flatten() {
                     if e != id {
@@ -221,7 +224,7 @@ fn fold_by_contact(
     strings: &Interner,
 ) -> Vec<(u32, u32)> {
     // None: two buyers have the address (a family's), and a record with it could be either's.
-    let mut buyer_of: HashMap<&str, Option<usize>> = HashMap::new();
+    let mut buyer_of: HashMap<Cow<str>, Option<usize>> = HashMap::new();
     for j in 0..known {
         let a = attrs.get(j).copied().flatten();
         let id = ids.name(j as u32);
@@ -233,7 +236,16 @@ fn fold_by_contact(
             Some(p) => Some(strings.name(p)),
             None => Some(id).filter(|id| crate::values::is_phone_key(id)),
         };
-        for address in [email, phone].into_iter().flatten().filter(|e| !e.is_empty()) {
+        let alternative = phone.and_then(crate::values::mobile_alternative);
+        for address in [
+            email.map(Cow::Borrowed),
+            phone.map(Cow::Borrowed),
+            alternative.map(Cow::Owned),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|e| !e.is_empty())
+        {
             buyer_of
                 .entry(address)
                 .and_modify(|b| {

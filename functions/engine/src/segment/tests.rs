@@ -2786,3 +2786,66 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
         }
     }
 }
+
+/// An Iranian shop's English-language exports (a WooCommerce order export, an SMS panel's list)
+/// may show nothing Iranian, so their bare mobiles are keyed without a country
+/// (`tel:9121000023`); the customer list knows the same digits as Iranian mobiles. They are one
+/// person: the orders are the listed customer's, and a refusal or opt-out under either key keeps
+/// them off every list.
+#[test]
+fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let customers = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "کد مشتری,موبایل,خبرنامه\n\
+         C-20,09121000020,بله\n\
+         C-21,09121000021,بله\n\
+         C-23,09121000023,خیر\n",
+    );
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "woo.csv",
+        "Order Number,Order Date,Billing Phone,Order Total\n\
+         1,2023-09-01,9121000020,900\n\
+         2,2023-09-02,9121000021,800\n\
+         3,2023-09-03,9121000023,800\n\
+         4,2024-06-20,9121000040,10\n\
+         5,2024-06-21,9121000041,20\n",
+    );
+    let sms = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "sms.csv",
+        "Mobile,Event,Timestamp\n9121000020,unsubscribe,2024-01-03 10:00\n",
+    );
+    let out = dir.path().join("out");
+    let mut params = SegmentParams::new(date("2024-06-30"));
+    params.k = Some(2);
+    params.min_group_size = 2;
+    let input = curated_inputs([customers, sales, sms].concat());
+    run(&input, &params.check().unwrap(), &out).unwrap();
+
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(ids, ["C-20", "C-21", "C-23", "tel:9121000040", "tel:9121000041"]);
+    assert_eq!(customers["C-23"]["frequency"], "1");
+    assert_eq!(customers["C-20"]["marketing_consent"], "false");
+    assert_eq!(customers["C-23"]["marketing_consent"], "false");
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<&str> = winback.iter().map(|r| r["customer_id"].as_str()).collect();
+    assert_eq!(listed, ["C-21"]);
+    for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
+        for refused in ["C-20", "C-23", "1000020", "1000023"] {
+            assert!(
+                read_csv(&out.join(list))
+                    .iter()
+                    .all(|r| r.values().all(|v| !v.contains(refused))),
+                "{refused} in {list}"
+            );
+        }
+    }
+}

@@ -125,6 +125,21 @@ pub(crate) fn bare_mobiles_iranian<'a>(
         || cells.any(|c| c.chars().any(arabic_letter))
 }
 
+/// The other key an Iranian mobile may have: `tel:9121234567` for `+989121234567` and back. A file
+/// that shows nothing Iranian (an English export of an Iranian shop, an SMS panel's list) keys
+/// ten bare digits from 9 as `tel:`; where another file knows the same digits as an Iranian
+/// mobile, they are that mobile. An American number with those digits would have to meet an
+/// Iranian mobile with the same ten digits in one shop's data.
+pub(crate) fn mobile_alternative(key: &str) -> Option<String> {
+    let digits = |d: &str| d.len() == 10 && d.starts_with('9') && d.bytes().all(|b| b.is_ascii_digit());
+    if let Some(d) = key.strip_prefix("+98").filter(|d| digits(d)) {
+        return Some(format!("{NATIONAL_PREFIX}{d}"));
+    }
+    key.strip_prefix(NATIONAL_PREFIX)
+        .filter(|d| digits(d))
+        .map(|d| format!("+98{d}"))
+}
+
 /// Whether a customer key is a phone number's (what [`phone_key`] gives: `+` and 8–15 digits, or
 /// `tel:` and 7–15), not a customer number or an email. Customer keys are matched against
 /// customers-dataset phones only when they are.
@@ -359,6 +374,22 @@ mod tests {
             "+",
         ] {
             assert!(!is_phone_key(k), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn an_iranian_mobile_keyed_without_its_country_has_its_e164_key_as_alternative() {
+        let alt = |k: &str| mobile_alternative(k);
+        assert_eq!(alt("+989121234567").as_deref(), Some("tel:9121234567"));
+        assert_eq!(alt("tel:9121234567").as_deref(), Some("+989121234567"));
+        for none in [
+            "+982188776655",
+            "tel:02188776655",
+            "+14155550134",
+            "tel:8121234567",
+            "C-1",
+        ] {
+            assert_eq!(alt(none), None, "{none}");
         }
     }
 }
