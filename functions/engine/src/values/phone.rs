@@ -79,22 +79,27 @@ pub(crate) fn phone_key(raw: &str, bare_iranian: bool) -> Option<Cow<'_, str>> {
                 Some(rest) if rest.len() == 11 && rest.starts_with(b"09") => {
                     key.push_str("+98");
                     key.push_digits(&rest[1..]);
-                    return Some(key.into_cow(s));
+                    return (!is_placeholder(&rest[1..], 0)).then(|| key.into_cow(s));
                 }
                 _ => intl,
             };
             if intl.len() < MIN_INTERNATIONAL_DIGITS || intl.starts_with(b"0") {
                 return None;
             }
+            // The country code is one to three digits.
+            if is_placeholder(intl, 3) {
+                return None;
+            }
             key.push_str("+");
             key.push_digits(intl);
         }
         None => match iranian_mobile(all, bare) {
+            Some(subscriber) if is_placeholder(subscriber, 0) => return None,
             Some(subscriber) => {
                 key.push_str("+98");
                 key.push_digits(subscriber);
             }
-            None if all.len() >= MIN_NATIONAL_DIGITS => {
+            None if all.len() >= MIN_NATIONAL_DIGITS && !is_placeholder(all, 0) => {
                 key.push_str(NATIONAL_PREFIX);
                 key.push_digits(all);
             }
@@ -102,6 +107,27 @@ pub(crate) fn phone_key(raw: &str, bare_iranian: bool) -> Option<Cow<'_, str>> {
         },
     }
     Some(key.into_cow(s))
+}
+
+/// A number a form or a clerk put in for a buyer who gave none, which would make one customer
+/// of everyone who gave it: one digit repeated (`0000000000`, `09999999999`, `+1 111 111 1111`),
+/// seven zeros at the end (`0912 000 0000`), or a run of digits (`1234567`, `0123456789`).
+/// Round numbers that people own (`0912 111 1111`) are not: the operator's prefix differs.
+/// `prefix`: up to how many leading digits may be a country code.
+fn is_placeholder(d: &[u8], prefix: usize) -> bool {
+    let repeated = |t: &[u8]| t.len() >= MIN_NATIONAL_DIGITS && t.iter().all(|&b| b == t[0]);
+    let unzeroed = |skip: usize| {
+        let t = d.get(skip..).unwrap_or_default();
+        &t[t.iter().take_while(|&&b| b == b'0').count()..]
+    };
+    // A run is the whole number: "+49 30 1234567" is Berlin's.
+    let whole = unzeroed(0);
+    let run = whole.len() >= MIN_NATIONAL_DIGITS
+        && (b"1234567890".starts_with(whole) || b"9876543210".starts_with(whole));
+    whole.is_empty()
+        || run
+        || (0..=prefix).any(|skip| repeated(unzeroed(skip)))
+        || d.len() >= 7 && d[d.len() - 7..].iter().all(|&b| b == b'0')
 }
 
 /// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`),
@@ -391,5 +417,29 @@ mod tests {
         ] {
             assert_eq!(alt(none), None, "{none}");
         }
+    }
+
+    /// Numbers put in for buyers who gave none key nothing: they would make one customer of all
+    /// of them.
+    #[test]
+    fn placeholder_numbers_key_nothing() {
+        for s in [
+            "09120000000",
+            "09999999999",
+            "0000000000",
+            "1111111111",
+            "1234567",
+            "0123456789",
+            "+1 111 111 1111",
+            "+98 912 000 0000",
+            "00989120000000",
+            "9999999999",
+        ] {
+            assert_eq!(key(s), None, "{s:?}");
+        }
+        // Round numbers are sold and owned.
+        assert_eq!(key("0912 111 1111").as_deref(), Some("+989121111111"));
+        assert_eq!(key("0935 777 7777").as_deref(), Some("+989357777777"));
+        assert_eq!(key("+49 30 1234567").as_deref(), Some("+49301234567"));
     }
 }
