@@ -130,14 +130,19 @@ fn is_placeholder(d: &[u8], prefix: usize) -> bool {
         || d.len() >= 7 && d[d.len() - 7..].iter().all(|&b| b == b'0')
 }
 
-/// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`),
-/// from its sample rows: some cell is written in Persian or Arabic letters (names, cities,
-/// products), or some phone in `phones` is an Iranian mobile written in full (`0912…`, `+98…`).
-/// An American or German shop's file shows neither.
-pub(crate) fn bare_mobiles_iranian<'a>(
-    mut cells: impl Iterator<Item = &'a str>,
+/// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`):
+/// its header is in Persian or Arabic letters, or a quarter of its sample rows have a cell in
+/// them (names, cities, products), or its phone column has more Iranian mobiles written in full
+/// (`0912…`, `+98…`) than numbers that are clearly of elsewhere (`+1…`, `030 1234567`). One
+/// Arabic-script name or one Iranian customer does not make an American shop's list Iranian.
+pub(crate) fn bare_mobiles_iranian<'a, R>(
+    mut header: impl Iterator<Item = &'a str>,
+    rows: impl Iterator<Item = R>,
     phones: impl IntoIterator<Item = &'a str>,
-) -> bool {
+) -> bool
+where
+    R: IntoIterator<Item = &'a str>,
+{
     let arabic_letter = |c: char| {
         matches!(
             c,
@@ -145,10 +150,29 @@ pub(crate) fn bare_mobiles_iranian<'a>(
                 ..='\u{064A}' | '\u{067E}' | '\u{0686}' | '\u{0698}' | '\u{06A9}' | '\u{06AF}' | '\u{06CC}'
         )
     };
-    phones
-        .into_iter()
-        .any(|p| phone_key(p, false).is_some_and(|k| k.starts_with("+989")))
-        || cells.any(|c| c.chars().any(arabic_letter))
+    let arabic = |s: &str| s.chars().any(arabic_letter);
+    if header.any(arabic) {
+        return true;
+    }
+    let (mut total, mut written) = (0usize, 0usize);
+    for row in rows {
+        total += 1;
+        written += usize::from(row.into_iter().any(arabic));
+    }
+    if written > 0 && written * 4 >= total {
+        return true;
+    }
+    let (mut iranian, mut elsewhere) = (0usize, 0usize);
+    for p in phones {
+        match phone_key(p, false) {
+            Some(k) if k.starts_with("+989") => iranian += 1,
+            // Bare ten digits from 9 are the question, not an answer.
+            Some(k) if mobile_alternative(&k).is_some() && phone_key(p, true).is_some_and(|b| b != k) => {}
+            Some(_) => elsewhere += 1,
+            None => {}
+        }
+    }
+    iranian > elsewhere
 }
 
 /// The other key an Iranian mobile may have: `tel:9121234567` for `+989121234567` and back. A file
@@ -338,20 +362,51 @@ mod tests {
 
     #[test]
     fn a_file_shows_its_bare_mobiles_are_iranian_by_its_letters_or_its_full_numbers() {
-        let iranian = |cells: &[&str], phones: &[&str]| {
-            bare_mobiles_iranian(cells.iter().copied(), phones.iter().copied())
+        let iranian = |header: &[&str], rows: &[&[&str]], phones: &[&str]| {
+            bare_mobiles_iranian(
+                header.iter().copied(),
+                rows.iter().map(|r| r.iter().copied()),
+                phones.iter().copied(),
+            )
         };
-        assert!(iranian(&["علی احمدی", "9121234567"], &["9121234567"]));
-        assert!(iranian(&["Ali", "9121234567"], &["9121234567", "0912 765 4321"]));
-        assert!(iranian(&["Ali"], &["+98 912 765 4321"]));
-        assert!(iranian(&["كتاب"], &[]));
+        assert!(iranian(
+            &["نام", "موبایل"],
+            &[&["Ali", "9121234567"]],
+            &["9121234567"]
+        ));
+        assert!(iranian(
+            &["Name", "Phone"],
+            &[&["علی احمدی", "9121234567"]],
+            &["9121234567"]
+        ));
+        assert!(iranian(
+            &["Name", "Phone"],
+            &[&["Ali", "9121234567"], &["Reza", "0912 765 4321"]],
+            &["9121234567", "0912 765 4321"]
+        ));
+        assert!(iranian(&["Name"], &[&["كتاب"], &["Ali"], &["Reza"]], &[]));
+        let us: Vec<&[&str]> = vec![&["Amy Lee", "New York"]; 9];
         assert!(!iranian(
-            &["Amy Lee", "New York", "9175550123"],
+            &["Name", "City"],
+            &us,
             &["9175550123", "(212) 555-0188"]
         ));
-        assert!(!iranian(&["Jürgen", "Köln", "€"], &["0171 2345678"]));
+        assert!(!iranian(
+            &["Name"],
+            &[&["Jürgen", "Köln", "€"]],
+            &["0171 2345678"]
+        ));
         // Digits alone say nothing: Persian digits are also written by Arabic shops.
-        assert!(!iranian(&["۱۲۳"], &["9121234567"]));
+        assert!(!iranian(&["Name"], &[&["۱۲۳"]], &["9121234567"]));
+        // One Arabic-script name, or one Iranian buyer, in an American shop's list.
+        let mut mixed = us.clone();
+        mixed.push(&["محمد علي", "Dearborn"]);
+        assert!(!iranian(&["Name", "City"], &mixed, &["9175550123"]));
+        assert!(!iranian(
+            &["Name"],
+            &us,
+            &["+98 912 765 4321", "(212) 555-0188", "+1 917 555 0123"]
+        ));
     }
 
     #[test]

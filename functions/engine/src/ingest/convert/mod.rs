@@ -260,10 +260,8 @@ impl KeyCols {
             // Persian in the header or the cells, or a full Iranian mobile.
             bare_iranian: phone.is_some()
                 && crate::values::bare_mobiles_iranian(
-                    headers
-                        .iter()
-                        .map(String::as_str)
-                        .chain(samples.iter().flat_map(|r| r.iter())),
+                    headers.iter().map(String::as_str),
+                    samples.iter().map(Row::iter),
                     samples_of(samples, phone),
                 ),
         }
