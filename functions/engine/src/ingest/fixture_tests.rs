@@ -2419,7 +2419,8 @@ fn a_mobile_number_keys_the_buyer_before_a_name() {
          5,زهرا محمدی,,2024-01-09,500000\n\
          6,زهرا محمدی,تماس نگیرید,2024-01-10,600000\n\
          7,لیلا نقدی,,2024-01-11,700000\n\
-         8,مشتری متفرقه,,2024-01-12,800000\n",
+         8,مشتری متفرقه,,2024-01-12,800000\n\
+         9,علی احمدی,,2024-01-13,900000\n",
     );
     assert_eq!(
         keys,
@@ -2431,7 +2432,9 @@ fn a_mobile_number_keys_the_buyer_before_a_name() {
             "+989121234567",
             "+989121234567",
             "لیلا نقدی",
-            ""
+            "",
+            // «علی احمدی» had two mobiles: two people, neither of whom this row can be said to be.
+            "علی احمدی"
         ])
     );
     // The walk-in account is no name to key by.

@@ -139,7 +139,9 @@ pub struct SalesConverter {
     on_credit: bool,
     /// A file keyed by phone with a name column: each name's key (its phone) as met, for its
     /// rows without a phone.
-    names_phones: Option<std::collections::HashMap<String, String>>,
+    /// None for a name met with two phones: two people, neither of whom its rows without a phone
+    /// can be said to be.
+    names_phones: Option<std::collections::HashMap<String, Option<String>>>,
     order: OrderCarry,
     /// The header of the rows' own time-zone column, for the report.
     zone_header: Option<String>,
@@ -1404,17 +1406,25 @@ impl Converter for SalesConverter {
             {
                 crate::values::name_key(cell(rec, self.extra.customer_name)).map(|name| {
                     match known.get(name.as_ref()) {
-                        Some(key) => Cow::Owned(key.clone()),
-                        None => Cow::Owned(name.into_owned()),
+                        Some(Some(key)) => Cow::Owned(key.clone()),
+                        Some(None) | None => Cow::Owned(name.into_owned()),
                     }
                 })
             }
             (Some(known), Some(key)) => {
-                if known.len() < NAMES_PHONES_KEPT
-                    && let Some(name) = crate::values::name_key(cell(rec, self.extra.customer_name))
-                    && !known.contains_key(name.as_ref())
-                {
-                    known.insert(name.into_owned(), key.to_string());
+                if let Some(name) = crate::values::name_key(cell(rec, self.extra.customer_name)) {
+                    let room = known.len() < NAMES_PHONES_KEPT;
+                    match known.get_mut(name.as_ref()) {
+                        Some(seen) => {
+                            if seen.as_deref().is_some_and(|k| k != key.as_ref()) {
+                                *seen = None;
+                            }
+                        }
+                        None if room => {
+                            known.insert(name.into_owned(), Some(key.to_string()));
+                        }
+                        None => {}
+                    }
                 }
                 Some(key)
             }
