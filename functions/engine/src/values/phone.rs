@@ -163,9 +163,11 @@ where
         return true;
     }
     let (mut iranian, mut elsewhere) = (0usize, 0usize);
+    // Persian digits (not the Arabic ones, which Arab shops write) are an Iranian's.
+    let persian_digits = |p: &str| p.chars().any(|c| ('\u{06F0}'..='\u{06F9}').contains(&c));
     for p in phones {
         match phone_key(p, false) {
-            Some(k) if k.starts_with("+989") => iranian += 1,
+            Some(k) if k.starts_with("+989") || persian_digits(p) => iranian += 1,
             // Bare ten digits from 9 are the question, not an answer.
             Some(k) if mobile_alternative(&k).is_some() && phone_key(p, true).is_some_and(|b| b != k) => {}
             Some(_) => elsewhere += 1,
@@ -396,8 +398,11 @@ mod tests {
             &[&["Jürgen", "Köln", "€"]],
             &["0171 2345678"]
         ));
-        // Digits alone say nothing: Persian digits are also written by Arabic shops.
+        // Digits in a name column say nothing; a mobile in Persian digits is an Iranian's
+        // (Arabic shops write the Arabic ones).
         assert!(!iranian(&["Name"], &[&["۱۲۳"]], &["9121234567"]));
+        assert!(iranian(&["Name"], &[&["Ali"]], &["۹۱۲۱۲۳۴۵۶۷"]));
+        assert!(!iranian(&["Name"], &[&["Ali"]], &["٩١٢١٢٣٤٥٦٧"]));
         // One Arabic-script name, or one Iranian buyer, in an American shop's list.
         let mut mixed = us.clone();
         mixed.push(&["محمد علي", "Dearborn"]);
