@@ -647,6 +647,13 @@ fn an_invoice_lists_total_after_discount_is_its_amount() {
          1001,1403/07/15,علی احمدی,1000000,100000,81000,981000\n",
     );
     assert_eq!(floats(&batches(&out), "line_amount"), [981000.0]);
+    // With the invoice's description.
+    let (out, _s, _d) = ingest_text(
+        "factor_ha_desc.csv",
+        "شماره,تاریخ,مشتری,شرح,مبلغ,تخفیف,جمع کل\n\
+         1001,1403/07/15,علی احمدی,فروش اقساطی,1000000,100000,900000\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [900000.0]);
     let (out, _s, _d) = ingest_text(
         "factor_lines.csv",
         "شماره,تاریخ,مشتری,کالا,مبلغ,تخفیف,جمع کل\n\

@@ -1049,14 +1049,19 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     if let Some(a) = columns.iter().position(|c| *c == Some(Field::LineAmount))
         && from_synonym[a].is_some()
         && bare_amount(&headers[a])
-        && ![
-            Field::Quantity,
-            Field::UnitPrice,
-            Field::ProductId,
-            Field::ProductName,
-        ]
-        .iter()
-        .any(|&f| has(&columns, f))
+        && ![Field::Quantity, Field::UnitPrice, Field::ProductId]
+            .iter()
+            .any(|&f| has(&columns, f))
+        // A bare description («شرح») is the invoice's, not a product's.
+        && columns
+            .iter()
+            .position(|c| *c == Some(Field::ProductName))
+            .is_none_or(|p| {
+                matches!(
+                    unnoted(&headers[p]).as_str(),
+                    "شرح" | "توضیحات" | "description" | "memo" | "beschreibung"
+                )
+            })
         && headers.iter().any(|h| discount(h))
         && let Some((i, _)) = best(Field::LineAmount, &[Kind::OrderTotal])
         && columns[i].is_none()
