@@ -1415,11 +1415,8 @@ impl Converter for SalesConverter {
                 if let Some(name) = crate::values::name_key(cell(rec, self.extra.customer_name)) {
                     let room = known.len() < NAMES_PHONES_KEPT;
                     match known.get_mut(name.as_ref()) {
-                        Some(seen) => {
-                            if seen.as_deref().is_some_and(|k| k != key.as_ref()) {
-                                *seen = None;
-                            }
-                        }
+                        Some(seen) if seen.as_deref().is_some_and(|k| k != key.as_ref()) => *seen = None,
+                        Some(_) => {}
                         None if room => {
                             known.insert(name.into_owned(), Some(key.to_string()));
                         }
