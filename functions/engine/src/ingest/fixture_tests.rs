@@ -748,6 +748,22 @@ fn a_walk_in_account_is_guests() {
         strings(&batches(&out), "customer_id"),
         [Some("ann lee".to_string()), None]
     );
+    // Other names of the account; a mobile given on the walk-in's invoice is its buyer's, and
+    // the account is linked to no one's addresses.
+    let (out, _s, _d) = ingest_text(
+        "tills.csv",
+        "شماره فاکتور,تاریخ,کد مشتری,نام مشتری,موبایل,مبلغ\n\
+         1,1402/08/01,1,مشتری گذری,09121234567,100\n\
+         2,1402/08/01,1,مهمان,,100\n\
+         3,1402/08/01,1,عمومی,09351112233,100\n\
+         4,1402/08/01,7,رضا کریمی,09127654321,100\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        some(&["+989121234567", "", "+989351112233", "7"])
+    );
+    let links = parquet_under(&out, "curated/customers/");
+    assert_eq!(strings(&links, "customer_id"), some(&["7"]));
 }
 
 /// A grouped report (Sepidar's invoice details as its report tool exports them): each invoice's

@@ -114,6 +114,20 @@ pub(super) fn build<'a>(
             by_address.entry(a).or_insert(i);
         }
     }
+    // Every other address a customer number has (an old email, a second mobile), sorted so that
+    // the first id wins ties as above.
+    let mut known: Vec<(String, usize)> = r
+        .aliases
+        .iter()
+        .filter_map(|(a, id)| {
+            let i = position[r.ids.get(id)? as usize];
+            (i != usize::MAX).then(|| (address_key(a), i))
+        })
+        .collect();
+    known.sort_unstable();
+    for (a, i) in &known {
+        by_address.entry(a.clone()).or_insert(*i);
+    }
     // A contact the activity data keys by mobile is the customer with that phone.
     let matched = |contact: &str, email: Option<&str>| -> Option<usize> {
         let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
@@ -192,6 +206,12 @@ pub(super) fn build<'a>(
             opted_out[i] = true;
         }
     }
+    // An unsubscribe under any address the customer number has.
+    for (a, i) in &known {
+        if refused_emails.contains(a) {
+            opted_out[*i] = true;
+        }
+    }
     let mut lead_of: Vec<Option<usize>> = vec![None; n];
     let matches: Vec<Option<usize>> = scores
         .iter()
@@ -210,13 +230,23 @@ pub(super) fn build<'a>(
     let addresses = |c| [r.email(c), r.phone(c)].into_iter().flatten();
     let opted_addresses: BTreeSet<String> = (0..n)
         .filter(|&i| opted_out[i])
-        .flat_map(|i| addresses(&r.customers[i]))
-        .map(address_key)
+        .flat_map(|i| addresses(&r.customers[i]).map(address_key))
+        .chain(
+            known
+                .iter()
+                .filter(|(_, i)| opted_out[*i])
+                .map(|(a, _)| a.clone()),
+        )
         .collect();
     let opted_address = |e: &str| opted_addresses.contains(&address_key(e));
     for (i, c) in r.customers.iter().enumerate() {
         if !opted_out[i] && addresses(c).any(opted_address) {
             opted_out[i] = true;
+        }
+    }
+    for (a, i) in &known {
+        if opted_addresses.contains(a) {
+            opted_out[*i] = true;
         }
     }
 

@@ -30,7 +30,8 @@ pub(super) struct Attrs {
     pub phone: Option<u32>,
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 12] = [
+    "source_key",
     "customer_id",
     "age",
     "birth_date",
@@ -122,6 +123,7 @@ pub(super) fn read_customers(
     let mut attrs: Vec<Option<Attrs>> = Vec::new();
     let mut rows = 0u64;
     let known = ids.len();
+    let sales_sources = format!("incoming/{}/", crate::schema::Dataset::Sales.name());
     for path in &files {
         let reader = projected_reader(path, open_parquet(path)?, &COLUMNS)?;
         for batch in reader {
@@ -141,6 +143,8 @@ pub(super) fn read_customers(
             let (email, phone) = (utf8("email", false)?, utf8("phone", false)?);
             let email = email.as_ref().map(|a| a.as_string::<i32>());
             let phone = phone.as_ref().map(|a| a.as_string::<i32>());
+            let source = utf8("source_key", false)?;
+            let source = source.as_ref().map(|a| a.as_string::<i32>());
 
             let cid = cid.as_ref().map(|a| a.as_string::<i32>());
             let gender = gender.as_ref().map(|a| a.as_string::<i32>());
@@ -173,7 +177,16 @@ pub(super) fn read_customers(
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
                     phone: str_at(phone, i).map(|p| strings.intern(p)),
                 };
+                // A sales export's link (see `ingest::convert::contacts`) says which addresses a
+                // number has, not which one the customer now wants used: a customer list's
+                // address stands whichever file is read first.
+                let link = str_at(source, i).is_some_and(|k| k.starts_with(&sales_sources));
                 attrs[c] = Some(match earlier {
+                    Some(e) if link => Attrs {
+                        email: e.email.or(row.email),
+                        phone: e.phone.or(row.phone),
+                        ..merged(row, e)
+                    },
                     Some(e) => merged(row, e),
                     None => row,
                 });

@@ -455,6 +455,7 @@ pub fn run(
         pseudonymizer: pseudonymizer.as_ref(),
         money_unit: sales.stats.money_unit.as_deref(),
         merged_records: &merged_records,
+        aliases: &aliases,
     };
     let icp = icp::build(&report, &facts);
     tracing::debug!(elapsed_ms = ms(), "segment: ideal-customer profile built");

@@ -133,8 +133,9 @@ fn is_placeholder(d: &[u8], prefix: usize) -> bool {
 /// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`):
 /// its header is in Persian or Arabic letters, or a quarter of its sample rows have a cell in
 /// them (names, cities, products), or its phone column has more Iranian mobiles written in full
-/// (`0912…`, `+98…`) than numbers that are clearly of elsewhere (`+1…`, `030 1234567`). One
-/// Arabic-script name or one Iranian customer does not make an American shop's list Iranian.
+/// (`0912…`, `+98…`, or in Persian digits) than numbers that are clearly of elsewhere (`+1…`,
+/// `030 1234567`), and at least a quarter as many as bare ten digits from 9. One Arabic-script
+/// name or one Iranian customer does not make an American shop's list Iranian.
 pub(crate) fn bare_mobiles_iranian<'a, R>(
     mut header: impl Iterator<Item = &'a str>,
     rows: impl Iterator<Item = R>,
@@ -162,19 +163,22 @@ where
     if written > 0 && written * 4 >= total {
         return true;
     }
-    let (mut iranian, mut elsewhere) = (0usize, 0usize);
+    let (mut iranian, mut elsewhere, mut bare) = (0usize, 0usize, 0usize);
     // Persian digits (not the Arabic ones, which Arab shops write) are an Iranian's.
     let persian_digits = |p: &str| p.chars().any(|c| ('\u{06F0}'..='\u{06F9}').contains(&c));
     for p in phones {
         match phone_key(p, false) {
             Some(k) if k.starts_with("+989") || persian_digits(p) => iranian += 1,
             // Bare ten digits from 9 are the question, not an answer.
-            Some(k) if mobile_alternative(&k).is_some() && phone_key(p, true).is_some_and(|b| b != k) => {}
+            Some(k) if mobile_alternative(&k).is_some() && phone_key(p, true).is_some_and(|b| b != k) => {
+                bare += 1;
+            }
             Some(_) => elsewhere += 1,
             None => {}
         }
     }
-    iranian > elsewhere
+    // And not one Iranian buyer among a New York shop's bare 917 numbers.
+    iranian > elsewhere && iranian * 4 >= bare
 }
 
 /// The other key an Iranian mobile may have: `tel:9121234567` for `+989121234567` and back. A file
@@ -412,6 +416,9 @@ mod tests {
             &us,
             &["+98 912 765 4321", "(212) 555-0188", "+1 917 555 0123"]
         ));
+        let mut new_york = vec!["9175550100"; 12];
+        new_york.push("09121234567");
+        assert!(!iranian(&["Name"], &us, &new_york));
     }
 
     #[test]

@@ -1377,9 +1377,14 @@ impl Converter for SalesConverter {
             (c.customer.named || !cell(rec, c.customer.id).is_empty())
                 && crate::values::text::names_walk_in(cell(rec, Some(i)))
         });
-        let customer = customer.filter(|_| !walk_in);
+        // The walk-in account is no one; a mobile or email the row gives is its buyer's.
+        let customer = match walk_in {
+            true => contact_key(rec, &c.customer),
+            false => customer,
+        };
         if let Some(links) = &mut self.contacts
             && keyed_by_id
+            && !walk_in
             && let Some(id) = &customer
         {
             links.see(
