@@ -2849,3 +2849,75 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
         }
     }
 }
+
+/// A customer number known under two emails and two mobiles (the orders give an old and a new
+/// one) refuses under any of them, not only under the one the lists carry; a customer list's
+/// address is the one the lists carry, though its file is read before the orders' links. (The
+/// unsubscribe under the second email is dated after the run: lists are used now.)
+#[test]
+fn a_refusal_under_any_address_a_customer_had_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "z_woo.csv",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
+         1,2023-09-01,14,e1@x.com,09121000014,900\n\
+         2,2023-10-01,14,e2@x.com,09351000014,900\n\
+         3,2023-09-02,15,f1@x.com,09121000015,800\n\
+         4,2023-10-02,15,f2@x.com,09351000015,800\n\
+         5,2023-09-03,2,shop2@x.com,,800\n\
+         6,2023-10-03,3,shop3@x.com,,800\n\
+         7,2024-06-20,40,c40@x.com,,10\n\
+         8,2024-06-21,41,c41@x.com,,20\n",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "a_crm.csv",
+        "Customer ID,Email,Marketing Consent\n2,crm2@x.com,yes\n3,crm3@x.com,yes\n",
+    );
+    let newsletter = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "newsletter.csv",
+        "Email,Event,Timestamp\n\
+         e2@x.com,unsubscribe,2024-07-05 10:00\n\
+         shop2@x.com,unsubscribe,2024-01-02 11:00\n",
+    );
+    let sms = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "sms.csv",
+        "Mobile,Event,Timestamp\n09351000015,لغو11,2024-01-03 10:00\n",
+    );
+    let out = dir.path().join("out");
+    let mut params = SegmentParams::new(date("2024-06-30"));
+    params.k = Some(2);
+    params.min_group_size = 2;
+    let input = curated_inputs([sales, crm, newsletter, sms].concat());
+    run(&input, &params.check().unwrap(), &out).unwrap();
+
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for (id, consent) in [("14", "false"), ("15", "false"), ("2", "false"), ("3", "true")] {
+        assert_eq!(customers[id]["marketing_consent"], consent, "{id}");
+    }
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<(&str, &str)> = winback
+        .iter()
+        .map(|r| (r["customer_id"].as_str(), r["email"].as_str()))
+        .collect();
+    assert_eq!(listed, [("3", "crm3@x.com")]);
+    for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
+        for refused in [
+            "e1@", "e2@", "f1@", "f2@", "shop2@", "crm2@", "1000014", "1000015",
+        ] {
+            assert!(
+                read_csv(&out.join(list))
+                    .iter()
+                    .all(|r| r.values().all(|v| !v.contains(refused))),
+                "{refused} in {list}"
+            );
+        }
+    }
+}
