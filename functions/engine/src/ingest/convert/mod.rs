@@ -221,9 +221,23 @@ pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {
     })
 }
 
+/// An email cell's address, lower-cased: also from `Yas <yas@x.com>` and `mailto:yas@x.com`.
+/// None for anything else, and for two addresses in one cell (`a@x.com; b@x.com`): a key made of
+/// both would be no one's, and either alone a guess.
 pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
-    let s = crate::values::trim_value(raw);
-    if !s.contains('@') || s.contains(' ') {
+    let mut s = crate::values::trim_value(raw);
+    if let Some(open) = s.rfind('<')
+        && let Some(inner) = s[open + 1..].strip_suffix('>')
+    {
+        s = inner.trim();
+    }
+    if let Some(head) = s.get(..7)
+        && head.eq_ignore_ascii_case("mailto:")
+    {
+        s = &s[7..];
+    }
+    let at = s.find('@')?;
+    if at == 0 || at + 1 == s.len() || s[at + 1..].contains('@') || s.contains([' ', ';', ',', '<', '>']) {
         return None;
     }
     Some(if s.chars().any(char::is_uppercase) {
@@ -429,4 +443,37 @@ pub(crate) fn provenance_fields() -> [ArrowField; 2] {
 
 pub(crate) fn schema_of(fields: Vec<ArrowField>) -> SchemaRef {
     Arc::new(Schema::new(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_email_cell_gives_its_one_address() {
+        let e = |s| email_value(s).map(Cow::into_owned);
+        for (cell, address) in [
+            ("Ann@X.com", "ann@x.com"),
+            (" ann@x.com ", "ann@x.com"),
+            ("Yas <Yas@x.com>", "yas@x.com"),
+            ("<yas@x.com>", "yas@x.com"),
+            ("mailto:z@x.com", "z@x.com"),
+            ("MAILTO:Z@x.com", "z@x.com"),
+        ] {
+            assert_eq!(e(cell).as_deref(), Some(address), "{cell}");
+        }
+        for cell in [
+            "",
+            "-",
+            "ann",
+            "@x.com",
+            "ann@",
+            "a@x.com; b@x.com",
+            "a@x.com,b@x.com",
+            "a b@x.com",
+            "a@b@x.com",
+        ] {
+            assert_eq!(e(cell), None, "{cell}");
+        }
+    }
 }
