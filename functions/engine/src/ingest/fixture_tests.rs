@@ -2540,23 +2540,29 @@ fn bare_ten_digit_numbers_are_iranian_mobiles_only_in_an_iranian_file() {
 fn a_sales_exports_numbers_are_linked_to_their_emails_and_mobiles() {
     let (out, _s, _d) = ingest_text(
         "woo.csv",
-        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
-         1,2024-01-05,17,Ann@X.com,0912 123 4567,100\n\
-         2,2024-01-06,17,ann@x.com,09121234567,100\n\
-         3,2024-01-07,0,guest@x.com,09350000000,100\n\
-         4,2024-01-08,18,,,100\n\
-         5,2024-01-09,19,cy@x.com,,100\n\
-         6,2024-01-10,17,ann@work.com,09121234567,100\n",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total,Status\n\
+         1,2024-01-05,17,Ann@X.com,0912 123 4567,100,completed\n\
+         2,2024-01-06,17,ann@x.com,09121234567,100,completed\n\
+         3,2024-01-07,0,guest@x.com,09350000000,100,completed\n\
+         4,2024-01-08,18,,,100,completed\n\
+         5,2024-01-09,19,cy@x.com,,100,completed\n\
+         6,2024-01-10,17,ann@work.com,09121234567,100,completed\n\
+         7,2024-01-11,0,ho@x.com,09121000019,100,completed\n\
+         8,2024-01-12,20,test@x.com,09121000020,100,cancelled\n",
     );
+    // The guest keyed by its email links its mobile; the cancelled test order links no one.
     let links = parquet_under(&out, "curated/customers/");
-    assert_eq!(strings(&links, "customer_id"), some(&["17", "19", "17"]));
+    assert_eq!(
+        strings(&links, "customer_id"),
+        some(&["17", "19", "17", "ho@x.com"])
+    );
     assert_eq!(
         strings(&links, "email"),
-        some(&["ann@x.com", "cy@x.com", "ann@work.com"])
+        some(&["ann@x.com", "cy@x.com", "ann@work.com", ""])
     );
     assert_eq!(
         strings(&links, "phone"),
-        some(&["+989121234567", "", "+989121234567"])
+        some(&["+989121234567", "", "+989121234567", "+989121000019"])
     );
     // Nothing else is said of them: no consent either way.
     for col in ["marketing_consent", "age", "city", "job_title"] {
@@ -2566,7 +2572,7 @@ fn a_sales_exports_numbers_are_linked_to_their_emails_and_mobiles() {
                 .all(|b| b.column_by_name(col).unwrap().null_count() == b.num_rows())
         );
     }
-    assert_eq!(ints(&links, "source_line"), [2, 6, 7]);
+    assert_eq!(ints(&links, "source_line"), [2, 6, 7, 8]);
     assert_eq!(out.report.outputs.len(), 2, "{:?}", out.report.outputs);
     let (out, _s, _d) = ingest_text(
         "erp.csv",

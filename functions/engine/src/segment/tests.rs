@@ -2716,6 +2716,8 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
          2,2023-10-01,0,c30@x.com,,900\n\
          3,2023-09-02,31,c31@x.com,09121000031,800\n\
          4,2023-10-02,32,c32@x.com,09121000032,800\n\
+         8,2023-09-04,0,ho@x.com,09121000019,800\n\
+         9,2023-10-04,0,ho@x.com,,800\n\
          5,2024-06-20,40,c40@x.com,,10\n\
          6,2024-06-21,41,c41@x.com,,20\n\
          7,2024-06-22,42,c42@x.com,,30\n",
@@ -2737,7 +2739,9 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
         dir.path(),
         crate::schema::Dataset::Activity,
         "sms.csv",
-        "Mobile,Event,Timestamp\n09121000030,STOP,2024-01-03 10:00\n",
+        "Mobile,Event,Timestamp\n\
+         09121000030,STOP,2024-01-03 10:00\n\
+         09121000019,STOP,2024-01-04 10:00\n",
     );
     let out = dir.path().join("out");
     let mut params = SegmentParams::new(date("2024-06-30"));
@@ -2749,7 +2753,7 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
     let customers = by_id(read_csv(&out.join("customers.csv")));
     let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
     ids.sort();
-    assert_eq!(ids, ["30", "31", "32", "40", "41", "42"]);
+    assert_eq!(ids, ["30", "31", "32", "40", "41", "42", "ho@x.com"]);
     let c = |id: &str, col: &str| customers[id][col].clone();
     // The guest checkout and the second shop's order are theirs.
     assert_eq!(
@@ -2763,6 +2767,8 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
     assert_eq!(c("30", "marketing_consent"), "false");
     assert_eq!(c("31", "marketing_consent"), "false");
     assert_eq!(c("32", "marketing_consent"), "");
+    // A guest known by its email opted out by SMS from the mobile its order gave.
+    assert_eq!(c("ho@x.com", "marketing_consent"), "false");
     let winback = read_csv(&out.join("winback.csv"));
     let listed: Vec<(&str, &str, &str)> = winback
         .iter()
@@ -2776,7 +2782,7 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
         .collect();
     assert_eq!(listed, [("32", "c32@x.com", "+989121000032")]);
     for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
-        for refused in ["c30@", "c31@", "1000030", "1000031"] {
+        for refused in ["c30@", "c31@", "ho@", "1000030", "1000031", "1000019"] {
             assert!(
                 read_csv(&out.join(list))
                     .iter()

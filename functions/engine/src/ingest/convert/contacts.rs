@@ -7,6 +7,7 @@
 //! them off the lists, and the lists carry the address.
 
 use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder, new_null_array};
@@ -16,14 +17,17 @@ use super::constant_text;
 use super::customers::customers_schema;
 use crate::error::Result;
 
-/// Links remembered to write each once. A bound, not a limit: past it the memory is cleared and a
-/// link seen again is written again (a repeated row changes nothing the customers dataset says),
-/// so an export of millions of customers keeps its memory flat.
-const REMEMBERED: usize = 100_000;
+/// Links remembered to write each once, by a 64-bit hash of the link (~20 MB at most). A bound,
+/// not a limit: past it the memory is cleared and a link seen again is written again (a repeated
+/// row changes nothing the customers dataset says), so an export of millions of customers keeps
+/// its memory flat.
+const REMEMBERED: usize = 1_000_000;
 
 pub(crate) struct ContactLinks {
-    seen: HashSet<Box<str>>,
-    /// The link being looked up, reused: no allocation for a link already written.
+    /// Hashes of the links written (SipHash with fixed keys: the same on every run, so a
+    /// collision, never seen at these counts, would at least drop the same link every time).
+    seen: HashSet<u64>,
+    /// The link being looked up, reused: no allocation per row.
     key: String,
     customer_id: StringBuilder,
     email: StringBuilder,
@@ -47,9 +51,12 @@ impl ContactLinks {
         }
     }
 
-    /// The customer number `id` has `email` and `phone` (keys, as the customers dataset writes
-    /// them) on `line`.
+    /// The customer keyed `id` (a number, or an email or phone when the row has no number) has
+    /// `email` and `phone` (keys, as the customers dataset writes them) on `line`. An address
+    /// that is the key itself says nothing new.
     pub(crate) fn see(&mut self, line: u64, id: &str, email: Option<&str>, phone: Option<&str>) {
+        let email = email.filter(|e| *e != id);
+        let phone = phone.filter(|p| *p != id);
         if email.is_none() && phone.is_none() {
             return;
         }
@@ -59,13 +66,16 @@ impl ContactLinks {
             // Keys hold no control characters.
             self.key.push('\u{1f}');
         }
-        if self.seen.contains(self.key.as_str()) {
+        let mut h = DefaultHasher::new();
+        self.key.hash(&mut h);
+        let hash = h.finish();
+        if self.seen.contains(&hash) {
             return;
         }
         if self.seen.len() >= REMEMBERED {
             self.seen.clear();
         }
-        self.seen.insert(self.key.as_str().into());
+        self.seen.insert(hash);
         self.customer_id.append_value(id);
         self.email.append_option(email);
         self.phone.append_option(phone);

@@ -235,8 +235,9 @@ impl SalesConverter {
             .time_zone
             .and_then(|c| Some(crate::mapping::shown_header(headers.get(c)?, c)));
         let k = &cols.customer;
-        let contacts = (k.id.is_some() && !k.named && (k.email.is_some() || k.phone.is_some()))
-            .then(super::contacts::ContactLinks::new);
+        // Two of id, email and phone: rows keyed by one may give another.
+        let keys = [k.id.filter(|_| !k.named), k.email, k.phone];
+        let contacts = (keys.iter().flatten().count() >= 2).then(super::contacts::ContactLinks::new);
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -1352,18 +1353,19 @@ impl Converter for SalesConverter {
         // WooCommerce and BigCommerce write customer 0 on a guest's order: not one customer of
         // all guests. (A customers or activity export lists people, so 0 stays one there.)
         let own_id = id_value(cell(rec, c.customer.id)).filter(|_| !c.customer.named);
-        let keyed_by_id = own_id.as_deref().is_some_and(|id| id != "0");
-        let customer = match own_id {
-            Some(id) if id == "0" => contact_key(rec, &c.customer),
-            Some(id) => Some(id),
+        // `own_key`: the key is the row's own id, email or phone (not a name, a heading's or a
+        // refund's recipient), so the row's other addresses are that customer's.
+        let (customer, own_key) = match own_id {
+            Some(id) if id == "0" => (contact_key(rec, &c.customer), true),
+            Some(id) => (Some(id), true),
             // PayPal's refund goes from the shop to the buyer.
             None if document == DocKind::Return && self.extra.refund_email.is_some() => {
-                email_value(cell(rec, self.extra.refund_email))
+                (email_value(cell(rec, self.extra.refund_email)), false)
             }
             None if self.extra.group_field == Some(Field::CustomerId) => {
-                self.group.as_deref().map(Cow::Borrowed)
+                (self.group.as_deref().map(Cow::Borrowed), false)
             }
-            _ => customer_key(rec, &c.customer),
+            _ => (customer_key(rec, &c.customer), !c.customer.named),
         };
         // The account an accounting program books walk-in buyers to is everyone's: a guest.
         // Only a key that is the account's (its id or its name): a guest checkout named "Guest"
@@ -1382,14 +1384,17 @@ impl Converter for SalesConverter {
             true => contact_key(rec, &c.customer),
             false => customer,
         };
+        // An order that never happened (cancelled, never paid) links no one: a test or fraud
+        // order's number would become a prospect.
         if let Some(links) = &mut self.contacts
-            && keyed_by_id
+            && own_key
             && !walk_in
-            && let Some(id) = &customer
+            && let Some(key) = &customer
+            && status.as_ref().is_none_or(|(s, _)| !never_happened(s))
         {
             links.see(
                 line,
-                id,
+                key,
                 email_value(cell(rec, c.customer.email)).as_deref(),
                 c.customer.phone_key(rec).as_deref(),
             );
