@@ -302,16 +302,19 @@ pub struct LayoutColumns {
 impl LayoutColumns {
     fn find(layout: Layout, headers: &[String], columns: &[Option<Field>]) -> LayoutColumns {
         let at = |key: &str| headers.iter().position(|h| normalize_header(h) == key);
-        let payment_status = [
+        // A second status column, read beside the one mapped.
+        let beside_status = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| at(k))
+                .filter(|&i| columns[i].is_none() && columns.contains(&Some(Field::Status)))
+        };
+        let payment_status = beside_status(&[
             "paymentstatus",
             "financialstatus",
             "zahlungsstatus",
             "وضعیتپرداخت",
-        ]
-        .into_iter()
-        .find_map(at)
-        .filter(|&i| columns[i].is_none() && columns.contains(&Some(Field::Status)));
-        let fulfillment = [
+        ]);
+        let fulfillment = beside_status(&[
             "fulfillmentstatus",
             "fulfilmentstatus",
             "shippingstatus",
@@ -320,10 +323,7 @@ impl LayoutColumns {
             "lieferstatus",
             "وضعیتارسال",
             "وضعیتتحویل",
-        ]
-        .into_iter()
-        .find_map(at)
-        .filter(|&i| columns[i].is_none() && columns.contains(&Some(Field::Status)));
+        ]);
         let keyed = [Field::CustomerId, Field::Email, Field::Phone].map(|f| columns.contains(&Some(f)));
         let customer_name = (0..headers.len()).find(|&i| {
             columns[i].is_none()
