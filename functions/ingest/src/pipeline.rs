@@ -114,9 +114,11 @@ pub struct SourceManifest {
     /// report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs_report: Option<String>,
-    /// The data contract version the outputs were written in (manifests from before this field
-    /// are version 1). A source written in an older one is read again when delivered again, so
-    /// re-running an upgrade over the same uploads brings the curated data up to date.
+    /// The data contract version this version of the upload was read in (manifests from before
+    /// this field are version 1). A source read in an older one is read again when delivered
+    /// again, so re-running an upgrade over the same uploads brings the curated data up to date.
+    /// (When this version was rejected or failed, the outputs kept are an earlier version's and
+    /// may be older still.)
     #[serde(default = "first_schema_version")]
     pub schema_version: u32,
 }

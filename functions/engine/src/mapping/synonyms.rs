@@ -86,9 +86,6 @@ pub(super) const GROUPS: &[Group] = &[
             "N° de commande", "Numéro de commande", "Référence de commande", "Référence commande",
             "N° de facture", "Numéro de facture", "Document No", "Doc No", "DocNum",
             "Order", "Bestellung", "Auftrag", "Rechnung", "Beleg", "سفارش", "فاکتور", "Commande", "Facture",
-            // Hesabfa's invoice list heads the invoice number «شماره» alone: last, after every
-            // named number.
-            "شماره",
         ],
     ),
     g(

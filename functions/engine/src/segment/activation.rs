@@ -226,29 +226,43 @@ pub(super) fn build<'a>(
     }
     // One person under two records (two customer numbers with one email or one mobile) is one
     // person for consent: a refusal or an unsubscribe under either stands for both, and for a
-    // lead keyed by that address.
+    // lead keyed by that address; and so on along the chain (C1 and C2 share a mobile, C2 and
+    // C3 an email: a refusal by C1 holds for C3).
     let addresses = |c| [r.email(c), r.phone(c)].into_iter().flatten();
-    let opted_addresses: BTreeSet<String> = (0..n)
-        .filter(|&i| opted_out[i])
-        .flat_map(|i| addresses(&r.customers[i]).map(address_key))
-        .chain(
-            known
-                .iter()
-                .filter(|(_, i)| opted_out[*i])
-                .map(|(a, _)| a.clone()),
-        )
-        .collect();
-    let opted_address = |e: &str| opted_addresses.contains(&address_key(e));
+    // Only the customers with an address: most shops' have none.
+    let mut addresses_of: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
-        if !opted_out[i] && addresses(c).any(opted_address) {
-            opted_out[i] = true;
+        let list: Vec<String> = addresses(c).map(address_key).collect();
+        if !list.is_empty() {
+            addresses_of.insert(i, list);
         }
     }
     for (a, i) in &known {
-        if opted_addresses.contains(a) {
-            opted_out[*i] = true;
+        addresses_of.entry(*i).or_default().push(a.clone());
+    }
+    let mut holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (&i, list) in &addresses_of {
+        for a in list {
+            holders.entry(a.as_str()).or_default().push(i);
         }
     }
+    let mut pending: Vec<usize> = (0..n).filter(|&i| opted_out[i]).collect();
+    while let Some(i) = pending.pop() {
+        for a in addresses_of.get(&i).into_iter().flatten() {
+            for &j in holders.get(a.as_str()).into_iter().flatten() {
+                if !opted_out[j] {
+                    opted_out[j] = true;
+                    pending.push(j);
+                }
+            }
+        }
+    }
+    let opted_addresses: BTreeSet<&str> = addresses_of
+        .iter()
+        .filter(|(i, _)| opted_out[**i])
+        .flat_map(|(_, list)| list.iter().map(String::as_str))
+        .collect();
+    let opted_address = |e: &str| opted_addresses.contains(address_key(e).as_str());
 
     // Each fit depends on that customer alone: computed on all cores.
     let computed: Vec<Option<(f64, String)>> = super::par::map_range(n, |i| {

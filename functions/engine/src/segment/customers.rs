@@ -49,11 +49,16 @@ const COLUMNS: [&str; 12] = [
 /// one number alone has. Sales keyed by email (Shopify) or by mobile (an Iranian shop) are read
 /// under that number (see [`super::sales::read_sales`]). Files written before the `phone` column
 /// existed give emails only.
+///
+/// Records keyed by an address lead on: a guest checkout's link (its email → its mobile) and the
+/// number's (57 → the same email) make the mobile 57's too. An address is the one customer every
+/// path from it ends at; paths to two customer numbers (a family's email) name neither.
 pub(super) fn contact_aliases(files: &[PathBuf]) -> Result<HashMap<String, String>, SegmentError> {
     let mut files = files.to_vec();
     files.sort();
     files.dedup();
-    let mut aliases: HashMap<String, Option<String>> = HashMap::new();
+    // Address → the records that give it (a few; more is a shared inbox, and names no one).
+    let mut targets: HashMap<String, Vec<String>> = HashMap::new();
     for path in &files {
         let reader = projected_reader(path, open_parquet(path)?, &["customer_id", "email", "phone"])?;
         for batch in reader {
@@ -80,14 +85,10 @@ pub(super) fn contact_aliases(files: &[PathBuf]) -> Result<HashMap<String, Strin
                 ];
                 for e in addresses.into_iter().flatten() {
                     if e != id {
-                        aliases
-                            .entry(e)
-                            .and_modify(|a: &mut Option<String>| {
-                                if a.as_deref() != Some(id) {
-                                    *a = None;
-                                }
-                            })
-                            .or_insert_with(|| Some(id.to_string()));
+                        let ids = targets.entry(e).or_default();
+                        if ids.len() <= MAX_TARGETS && !ids.iter().any(|t| t == id) {
+                            ids.push(id.to_string());
+                        }
                     }
                 }
             }
@@ -95,7 +96,48 @@ pub(super) fn contact_aliases(files: &[PathBuf]) -> Result<HashMap<String, Strin
     }
     // An address two numbers share (a family's, an office's) names neither: its purchases stay
     // under the address.
-    Ok(aliases.into_iter().filter_map(|(e, id)| Some((e, id?))).collect())
+    Ok(targets
+        .keys()
+        .filter_map(|a| Some((a.clone(), resolve(&targets, a)?)))
+        .collect())
+}
+
+/// Records one address may name before it is taken for a shared one.
+const MAX_TARGETS: usize = 8;
+
+/// The one customer every path from `address` through `targets` ends at: a record no address
+/// leads on from (a customer number, or an address-keyed record with no other), or, when the
+/// records only lead to one another (an email-keyed record giving a mobile and a mobile-keyed
+/// one giving the email), the first of them in id order, the same from each (None for that one
+/// itself). None for two ends, or a path longer than a household's.
+fn resolve(targets: &HashMap<String, Vec<String>>, address: &str) -> Option<String> {
+    let mut seen: Vec<&str> = vec![address];
+    let mut ends: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while let Some(&a) = seen.get(i) {
+        i += 1;
+        for t in targets.get(a).into_iter().flatten() {
+            if seen.contains(&t.as_str()) {
+                continue;
+            }
+            if seen.len() > 4 * MAX_TARGETS {
+                return None;
+            }
+            seen.push(t);
+            if !targets.contains_key(t.as_str()) {
+                ends.push(t);
+            }
+        }
+    }
+    match ends.as_slice() {
+        [one] => Some(one.to_string()),
+        [] => seen
+            .iter()
+            .min()
+            .filter(|first| **first != address)
+            .map(|s| s.to_string()),
+        _ => None,
+    }
 }
 
 /// What the customers dataset says, by customer index.
@@ -185,6 +227,11 @@ pub(super) fn read_customers(
                     Some(e) if link => Attrs {
                         email: e.email.or(row.email),
                         phone: e.phone.or(row.phone),
+                        // Known since the earliest order that gave an address.
+                        signup_date: match (e.signup_date, row.signup_date) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        },
                         ..merged(row, e)
                     },
                     Some(e) => merged(row, e),
@@ -272,8 +319,14 @@ fn fold_by_contact(
     let mut merged = Vec::new();
     for c in known..attrs.len() {
         let Some(a) = attrs[c] else { continue };
-        let buyer = |e: Option<u32>| e.and_then(|e| buyer_of.get(strings.name(e)).copied().flatten());
-        let Some(j) = buyer(a.email).or_else(|| buyer(a.phone)) else {
+        let buyer = |e: Option<&str>| e.and_then(|e| buyer_of.get(e).copied().flatten());
+        // A record keyed by an address (a guest checkout's link) is that address's buyer's too.
+        let id = ids.name(c as u32);
+        let own = (id.contains('@') || crate::values::is_phone_key(id)).then_some(id);
+        let Some(j) = buyer(a.email.map(|e| strings.name(e)))
+            .or_else(|| buyer(a.phone.map(|p| strings.name(p))))
+            .or_else(|| buyer(own))
+        else {
             continue;
         };
         if attrs.len() <= j {
@@ -293,4 +346,51 @@ fn fold_by_contact(
         merged.push((c as u32, j as u32));
     }
     merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(pairs: &[(&str, &str)]) -> Vec<(String, Option<String>)> {
+        let mut targets: HashMap<String, Vec<String>> = HashMap::new();
+        for (a, id) in pairs {
+            targets.entry(a.to_string()).or_default().push(id.to_string());
+        }
+        let mut keys: Vec<&String> = targets.keys().collect();
+        keys.sort();
+        keys.into_iter()
+            .map(|a| (a.clone(), resolve(&targets, a)))
+            .collect()
+    }
+
+    fn pairs(v: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        v.iter()
+            .map(|(a, id)| (a.to_string(), id.map(str::to_string)))
+            .collect()
+    }
+
+    #[test]
+    fn an_address_is_the_one_customer_its_records_lead_to() {
+        // A guest checkout's link (email → mobile) and the number's (57 → email, 57 → mobile).
+        assert_eq!(
+            resolved(&[
+                ("ali@x.com", "57"),
+                ("+989121234567", "ali@x.com"),
+                ("+989121234567", "57")
+            ]),
+            pairs(&[("+989121234567", Some("57")), ("ali@x.com", Some("57"))])
+        );
+        // A family's email names neither number; its mobile is the mother's alone.
+        assert_eq!(
+            resolved(&[("fam@x.com", "57"), ("fam@x.com", "58"), ("+989121234567", "57")]),
+            pairs(&[("+989121234567", Some("57")), ("fam@x.com", None)])
+        );
+        // Two address-keyed records of one person: both are the first record (in id order), which
+        // needs no alias of its own.
+        assert_eq!(
+            resolved(&[("+989121234567", "ali@x.com"), ("ali@x.com", "+989121234567")]),
+            pairs(&[("+989121234567", None), ("ali@x.com", Some("+989121234567"))])
+        );
+    }
 }

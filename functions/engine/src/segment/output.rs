@@ -189,9 +189,10 @@ pub(super) struct Report<'a> {
     /// Customers-dataset records folded into a buyer with their email or phone: (record id, buyer
     /// id).
     pub merged_records: &'a [(u32, u32)],
-    /// Every email and phone the customers files give a customer number (see
-    /// [`super::customers::contact_aliases`]): a customer is reached, and refuses, under any of
-    /// them, not only under the one the lists carry.
+    /// The emails and phones the customers files give one customer number alone (see
+    /// [`super::customers::contact_aliases`]; a family's shared address names no one): a
+    /// customer is reached, and refuses, under any of them, not only under the one the lists
+    /// carry.
     pub aliases: &'a std::collections::HashMap<String, String>,
 }
 

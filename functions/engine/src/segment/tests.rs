@@ -2900,3 +2900,71 @@ fn a_refusal_under_any_address_a_customer_had_counts() {
         ],
     );
 }
+
+/// Consent follows a chain of shared addresses: C1 and C2 share a mobile, C2 and C3 an email, so
+/// C1's refusal holds for all three (one person, or one household, under three records).
+#[test]
+fn a_refusal_follows_a_chain_of_shared_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Email,Mobile,Marketing Consent\n\
+         C1,e1@x.com,09121000001,no\n\
+         C2,e2@x.com,09121000001,yes\n\
+         C3,e2@x.com,,yes\n\
+         C4,e4@x.com,09121000004,yes\n",
+    );
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "erp.csv",
+        "Order Number,Order Date,Customer ID,Amount\n\
+         1,2023-09-01,C1,900\n\
+         2,2023-09-02,C2,900\n\
+         3,2023-09-03,C3,900\n\
+         4,2023-09-04,C4,900\n\
+         5,2024-06-20,C5,10\n\
+         6,2024-06-21,C6,20\n",
+    );
+    let out = segment_curated(dir.path(), [crm, sales].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for (id, consent) in [("C1", "false"), ("C2", "false"), ("C3", "false"), ("C4", "true")] {
+        assert_eq!(customers[id]["marketing_consent"], consent, "{id}");
+    }
+    assert_off_lists(&out, &["C1", "C2", "C3", "e1@", "e2@", "1000001"]);
+    let winback = read_csv(&out.join("winback.csv"));
+    assert_eq!(winback.len(), 1);
+    assert_eq!(winback[0]["customer_id"], "C4");
+}
+
+/// Links lead on: customer 57's orders give its email, a guest checkout gives that email with a
+/// mobile, and a second shop knows the buyer by the mobile alone. All are 57's.
+#[test]
+fn an_address_linked_through_a_guest_checkout_is_the_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let woo = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "woo.csv",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
+         1,2023-09-01,57,ali@x.com,,900\n\
+         2,2023-09-20,0,ali@x.com,09121234567,900\n\
+         3,2024-06-20,40,c40@x.com,,10\n\
+         4,2024-06-21,41,c41@x.com,,20\n\
+         5,2024-06-22,42,c42@x.com,,30\n",
+    );
+    let shop = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "insta.csv",
+        "شماره سفارش,تاریخ,شماره موبایل,مبلغ\ni1,2023-10-05,۰۹۱۲ ۱۲۳ ۴۵۶۷,900\n",
+    );
+    let out = segment_curated(dir.path(), [woo, shop].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(ids, ["40", "41", "42", "57"]);
+    assert_eq!(customers["57"]["frequency"], "3");
+}

@@ -79,7 +79,9 @@ pub(crate) fn phone_key(raw: &str, bare_iranian: bool) -> Option<Cow<'_, str>> {
                 Some(rest) if rest.len() == 11 && rest.starts_with(b"09") => {
                     key.push_str("+98");
                     key.push_digits(&rest[1..]);
-                    return (!is_placeholder(&rest[1..], 0)).then(|| key.into_cow(s));
+                    let subscriber = &rest[1..];
+                    return (!is_placeholder(subscriber, 0) && !unassigned_mobile(subscriber))
+                        .then(|| key.into_cow(s));
                 }
                 _ => intl,
             };
@@ -87,14 +89,16 @@ pub(crate) fn phone_key(raw: &str, bare_iranian: bool) -> Option<Cow<'_, str>> {
                 return None;
             }
             // The country code is one to three digits.
-            if is_placeholder(intl, 3) {
+            if is_placeholder(intl, 3) || intl.strip_prefix(IRAN).is_some_and(unassigned_mobile) {
                 return None;
             }
             key.push_str("+");
             key.push_digits(intl);
         }
         None => match iranian_mobile(all, bare) {
-            Some(subscriber) if is_placeholder(subscriber, 0) => return None,
+            Some(subscriber) if is_placeholder(subscriber, 0) || unassigned_mobile(subscriber) => {
+                return None;
+            }
             Some(subscriber) => {
                 key.push_str("+98");
                 key.push_digits(subscriber);
@@ -110,10 +114,10 @@ pub(crate) fn phone_key(raw: &str, bare_iranian: bool) -> Option<Cow<'_, str>> {
 }
 
 /// A number a form or a clerk put in for a buyer who gave none, which would make one customer
-/// of everyone who gave it: one digit repeated (`0000000000`, `09999999999`, `+1 111 111 1111`),
-/// seven zeros at the end (`0912 000 0000`), or a run of digits (`1234567`, `0123456789`).
-/// Round numbers that people own (`0912 111 1111`) are not: the operator's prefix differs.
-/// `prefix`: up to how many leading digits may be a country code.
+/// of everyone who gave it: one digit repeated (`0000000000`, `09999999999`, `+1 111 111 1111`)
+/// or a run of digits (`1234567`, `0123456789`). Round numbers that people own
+/// (`0912 111 1111`) are not: the operator's prefix differs. `prefix`: up to how many leading
+/// digits may be a country code.
 fn is_placeholder(d: &[u8], prefix: usize) -> bool {
     let repeated = |t: &[u8]| t.len() >= MIN_NATIONAL_DIGITS && t.iter().all(|&b| b == t[0]);
     let unzeroed = |skip: usize| {
@@ -124,10 +128,14 @@ fn is_placeholder(d: &[u8], prefix: usize) -> bool {
     let whole = unzeroed(0);
     let run = whole.len() >= MIN_NATIONAL_DIGITS
         && (b"1234567890".starts_with(whole) || b"9876543210".starts_with(whole));
-    whole.is_empty()
-        || run
-        || (0..=prefix).any(|skip| repeated(unzeroed(skip)))
-        || d.len() >= 7 && d[d.len() - 7..].iter().all(|&b| b == b'0')
+    whole.is_empty() || run || (0..=prefix).any(|skip| repeated(unzeroed(skip)))
+}
+
+/// An Iranian mobile's ten digits `9xx` + seven zeros (`0912 000 0000`): an operator's prefix
+/// typed before the number a buyer did not give. (A landline ending in zeros, Tehran's
+/// `021 8000 0000`, is a company's.)
+fn unassigned_mobile(subscriber: &[u8]) -> bool {
+    subscriber.len() == 10 && subscriber.starts_with(b"9") && subscriber[3..].iter().all(|&b| b == b'0')
 }
 
 /// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`):
@@ -504,8 +512,10 @@ mod tests {
         ] {
             assert_eq!(key(s), None, "{s:?}");
         }
-        // Round numbers are sold and owned.
+        // Round numbers are sold and owned; a landline's zeros are a company's.
         assert_eq!(key("0912 111 1111").as_deref(), Some("+989121111111"));
+        assert_eq!(key("021 8000 0000").as_deref(), Some("tel:02180000000"));
+        assert_eq!(key("+98 21 8000 0000").as_deref(), Some("+982180000000"));
         assert_eq!(key("0935 777 7777").as_deref(), Some("+989357777777"));
         assert_eq!(key("+49 30 1234567").as_deref(), Some("+49301234567"));
     }

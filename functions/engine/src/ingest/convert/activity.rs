@@ -158,12 +158,13 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     // ("STOP", «لغو»): "Paused" or «خروج» (log-out) alone are player and session events.
     let strong = words.iter().any(|w| STRONG_NEGATIONS.contains(w))
         || e.has(&["لغو", "انصراف", "توقف", "خروج", "غیرفعال", "غیر فعال"]);
-    // Also the other opt-out words carriers honour (`STOP ALL`, `END`, `CANCEL`, `UNSUBSCRIBE`)
-    // and «لغو11», the reply Iranian SMS panels take to stop a line's messages («لغو ۱۱»).
+    // Also `STOP ALL` and «لغو11», the reply Iranian SMS panels take to stop a line's messages
+    // («لغو ۱۱»). A bare `END` or `CANCEL`, which carriers honour too, is as often a call's or a
+    // subscription's: read as a refusal it would drop every such customer from the lists.
     let bare_keyword = matches!(words.as_slice(), ["stop" | "stopall" | "quit" | "لغو" | "انصراف"])
         || matches!(
             e.joined.as_str(),
-            "stopall" | "end" | "cancel" | "لغو11" | "لغو۱۱" | "لغو١١" | "انصراف11" | "انصراف۱۱"
+            "stopall" | "لغو11" | "لغو۱۱" | "لغو١١" | "انصراف11" | "انصراف۱۱" | "انصراف١١"
         );
     // Weak words refuse only what stands beside them ("No newsletter", "Email marketing: no",
     // "Email declined"): "Signup form - no credit card" is about the card. "No" before a number
@@ -813,6 +814,8 @@ mod tests {
             "Session end",
             "Order cancelled",
             "Cancel order",
+            "End",
+            "Cancel",
             "11",
         ] {
             assert_ne!(n(not_a_refusal), "unsubscribe", "{not_a_refusal}");
@@ -860,8 +863,7 @@ mod tests {
             "STOP",
             "لغو",
             "STOP ALL",
-            "END",
-            "Cancel",
+            "انصراف١١",
             "لغو11",
             "لغو ۱۱",
             "لغو۱۱",

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder, new_null_array};
+use arrow::array::{ArrayRef, Date32Builder, Int64Builder, RecordBatch, StringBuilder, new_null_array};
 use arrow::datatypes::SchemaRef;
 
 use super::constant_text;
@@ -29,9 +29,16 @@ pub(crate) struct ContactLinks {
     seen: HashSet<u64>,
     /// The link being looked up, reused: no allocation per row.
     key: String,
+    /// The previous row's key and address cells as written, and this row's: an order's lines
+    /// repeat them, and a repeat needs no parsing or hashing.
+    last: String,
+    cells: String,
     customer_id: StringBuilder,
     email: StringBuilder,
     phone: StringBuilder,
+    /// The day of the order that gave the link, as `signup_date`: the customer was known from
+    /// then, so a run dated before it does not offer them as a prospect.
+    since: Date32Builder,
     source_line: Int64Builder,
     rows: usize,
     schema: SchemaRef,
@@ -42,19 +49,37 @@ impl ContactLinks {
         ContactLinks {
             seen: HashSet::new(),
             key: String::new(),
+            last: String::new(),
+            cells: String::new(),
             customer_id: StringBuilder::new(),
             email: StringBuilder::new(),
             phone: StringBuilder::new(),
+            since: Date32Builder::new(),
             source_line: Int64Builder::new(),
             rows: 0,
             schema: customers_schema(),
         }
     }
 
+    /// Whether the row's key and address cells are the previous row's (then [`Self::see`] has
+    /// nothing to learn from it).
+    pub(crate) fn repeats(&mut self, key: &str, email_cell: &str, phone_cell: &str) -> bool {
+        self.cells.clear();
+        for part in [key, email_cell, phone_cell] {
+            self.cells.push_str(part);
+            self.cells.push('\u{1f}');
+        }
+        if self.cells == self.last {
+            return true;
+        }
+        std::mem::swap(&mut self.cells, &mut self.last);
+        false
+    }
+
     /// The customer keyed `id` (a number, or an email or phone when the row has no number) has
-    /// `email` and `phone` (keys, as the customers dataset writes them) on `line`. An address
-    /// that is the key itself says nothing new.
-    pub(crate) fn see(&mut self, line: u64, id: &str, email: Option<&str>, phone: Option<&str>) {
+    /// `email` and `phone` (keys, as the customers dataset writes them) on `line`, an order of
+    /// `day` (days since 1970-01-01). An address that is the key itself says nothing new.
+    pub(crate) fn see(&mut self, line: u64, day: i32, id: &str, email: Option<&str>, phone: Option<&str>) {
         let email = email.filter(|e| *e != id);
         let phone = phone.filter(|p| *p != id);
         if email.is_none() && phone.is_none() {
@@ -79,6 +104,7 @@ impl ContactLinks {
         self.customer_id.append_value(id);
         self.email.append_option(email);
         self.phone.append_option(phone);
+        self.since.append_value(day);
         self.source_line.append_value(line as i64);
         self.rows += 1;
     }
@@ -98,6 +124,7 @@ impl ContactLinks {
                     "customer_id" => Arc::new(self.customer_id.finish()),
                     "email" => Arc::new(self.email.finish()),
                     "phone" => Arc::new(self.phone.finish()),
+                    "signup_date" => Arc::new(self.since.finish()),
                     "source_key" => constant_text(source_key, rows),
                     "source_line" => Arc::new(self.source_line.finish()),
                     _ => new_null_array(f.data_type(), rows),

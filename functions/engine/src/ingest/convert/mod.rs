@@ -229,6 +229,10 @@ pub(crate) fn email_value(raw: &str) -> Option<Cow<'_, str>> {
     if let Some(open) = s.rfind('<')
         && let Some(inner) = s[open + 1..].strip_suffix('>')
     {
+        // "<a@x.com> <b@x.com>": two addresses.
+        if s[..open].contains('@') {
+            return None;
+        }
         s = inner.trim();
     }
     if let Some(head) = s.get(..7)
@@ -472,6 +476,7 @@ mod tests {
             "a@x.com,b@x.com",
             "a b@x.com",
             "a@b@x.com",
+            "<a@x.com> <b@x.com>",
         ] {
             assert_eq!(e(cell), None, "{cell}");
         }

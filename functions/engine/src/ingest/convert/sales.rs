@@ -603,6 +603,14 @@ fn handed_over(s: &str) -> bool {
         return false;
     };
     let k = key.as_str();
+    // "Delivery failed", "Shipped back", «به پست تحویل نشد», «برگشت خورد»: the goods did not
+    // stay with the buyer.
+    if ["fail", "back", "return", "نشد", "برگشت", "مرجوع"]
+        .iter()
+        .any(|w| k.contains(w))
+    {
+        return false;
+    }
     let k = k.strip_prefix("partially").unwrap_or(k);
     [
         "fulfilled",
@@ -1391,9 +1399,11 @@ impl Converter for SalesConverter {
             && !walk_in
             && let Some(key) = &customer
             && status.as_ref().is_none_or(|(s, _)| !never_happened(s))
+            && !links.repeats(key, cell(rec, c.customer.email), cell(rec, c.customer.phone))
         {
             links.see(
                 line,
+                ts.timestamp().div_euclid(86_400) as i32,
                 key,
                 email_value(cell(rec, c.customer.email)).as_deref(),
                 c.customer.phone_key(rec).as_deref(),
@@ -1837,6 +1847,12 @@ mod tests {
             "ارسال نشده",
             "در انتظار ارسال",
             "آماده ارسال",
+            "به پست تحویل نشد",
+            "تحویل مشتری نشد",
+            "Delivery failed",
+            "Delivered failed",
+            "Shipped back",
+            "Returned to sender",
             "",
         ] {
             assert!(!handed_over(kept), "{kept}");
