@@ -22,13 +22,9 @@ fn is_address(s: &str) -> bool {
 }
 
 /// An address as it is compared: an email lower-cased, an Iranian mobile keyed without its
-/// country (`tel:9121234567`) as its E.164 key (see [`crate::values::mobile_alternative`]).
+/// country (`tel:9121234567`) as its E.164 key (see [`crate::values::canonical_mobile`]).
 fn address_key(a: &str) -> String {
-    let a = a.trim().to_lowercase();
-    match a.starts_with(crate::values::phone::NATIONAL_PREFIX) {
-        true => crate::values::mobile_alternative(&a).unwrap_or(a),
-        false => a,
-    }
+    crate::values::canonical_mobile(&a.trim().to_lowercase()).into_owned()
 }
 
 pub(super) const IDEAL_CUSTOMERS_CSV: &str = "ideal_customers.csv";

@@ -77,11 +77,11 @@ pub(super) fn contact_aliases(files: &[PathBuf]) -> Result<HashMap<String, Strin
                 let Some(id) = str_at(Some(cid), i) else {
                     continue;
                 };
-                // A mobile also under the key a file that shows nothing Iranian gives it.
+                // A mobile in its one form: sales keyed `tel:9…` are looked up so (see
+                // `super::sales::alias`).
                 let addresses = [
                     str_at(email, i).map(|e| e.trim().to_lowercase()),
-                    str_at(phone, i).map(str::to_string),
-                    str_at(phone, i).and_then(crate::values::mobile_alternative),
+                    str_at(phone, i).map(|p| crate::values::canonical_mobile(p).into_owned()),
                 ];
                 for e in addresses.into_iter().flatten() {
                     if e != id {
@@ -296,11 +296,9 @@ fn fold_by_contact(
             Some(p) => Some(strings.name(p)),
             None => Some(id).filter(|id| crate::values::is_phone_key(id)),
         };
-        let alternative = phone.and_then(crate::values::mobile_alternative);
         for address in [
             email.map(Cow::Borrowed),
-            phone.map(Cow::Borrowed),
-            alternative.map(Cow::Owned),
+            phone.map(crate::values::canonical_mobile),
         ]
         .into_iter()
         .flatten()
@@ -319,7 +317,14 @@ fn fold_by_contact(
     let mut merged = Vec::new();
     for c in known..attrs.len() {
         let Some(a) = attrs[c] else { continue };
-        let buyer = |e: Option<&str>| e.and_then(|e| buyer_of.get(e).copied().flatten());
+        let buyer = |e: Option<&str>| {
+            e.and_then(|e| {
+                buyer_of
+                    .get(crate::values::canonical_mobile(e).as_ref())
+                    .copied()
+                    .flatten()
+            })
+        };
         // A record keyed by an address (a guest checkout's link) is that address's buyer's too.
         let id = ids.name(c as u32);
         let own = (id.contains('@') || crate::values::is_phone_key(id)).then_some(id);

@@ -784,9 +784,7 @@ impl Prepare<'_> {
                     order_id: order_id.str(i),
                     // Under the customer it is counted for: one order exported by a shop keyed by
                     // email and by one keyed by number is one order.
-                    customer_id: customer_id
-                        .str(i)
-                        .map(|s| aliases.get(s).map_or(s, String::as_str)),
+                    customer_id: customer_id.str(i).map(|s| alias(aliases, s)),
                     ts: t,
                     product_id: product_id.str(i),
                     quantity: float_bits(qty),
@@ -828,7 +826,7 @@ impl Prepare<'_> {
                 stats.return_rows += 1;
             }
             let c = caches.customer.get(&customer_id, i, |s| {
-                s.map_or(NONE, |s| ids.intern(aliases.get(s).map_or(s, String::as_str)))
+                s.map_or(NONE, |s| ids.intern(alias(aliases, s)))
             });
             if c == NONE {
                 stats.guest_rows += 1;
@@ -1080,6 +1078,16 @@ fn batches<'a>(
             };
         batches.map(move |b| (path, b))
     })
+}
+
+/// The customer number `key` is known under (see [`super::customers::contact_aliases`]), else
+/// `key`. A mobile keyed without its country (`tel:9121234567`) is looked up in its one form.
+fn alias<'a>(aliases: &'a HashMap<String, String>, key: &'a str) -> &'a str {
+    let found = match key.starts_with(crate::values::phone::NATIONAL_PREFIX) {
+        true => aliases.get(crate::values::canonical_mobile(key).as_ref()),
+        false => aliases.get(key),
+    };
+    found.map_or(key, String::as_str)
 }
 
 /// Reads every sales file (sorted by path) and aggregates rows with `order_ts < cutoff`.

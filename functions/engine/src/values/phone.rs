@@ -204,6 +204,15 @@ pub(crate) fn mobile_alternative(key: &str) -> Option<String> {
         .map(|d| format!("+98{d}"))
 }
 
+/// A phone key in the one form two keys of the same mobile meet in: `tel:9121234567` (a bare
+/// mobile of a file that showed nothing Iranian) as `+989121234567`; any other key as it is.
+pub(crate) fn canonical_mobile(key: &str) -> Cow<'_, str> {
+    match key.starts_with(NATIONAL_PREFIX) {
+        true => mobile_alternative(key).map_or(Cow::Borrowed(key), Cow::Owned),
+        false => Cow::Borrowed(key),
+    }
+}
+
 /// Whether a customer key is a phone number's (what [`phone_key`] gives: `+` and 8–15 digits, or
 /// `tel:` and 7–15), not a customer number or an email. Customer keys are matched against
 /// customers-dataset phones only when they are.
