@@ -156,6 +156,7 @@ pub(super) struct CustomersRead {
 /// Customers first seen here are appended to `ids`.
 pub(super) fn read_customers(
     files: &[PathBuf],
+    aliases: &HashMap<String, String>,
     ids: &mut Interner,
     strings: &mut Interner,
 ) -> Result<CustomersRead, SegmentError> {
@@ -242,7 +243,7 @@ pub(super) fn read_customers(
     }
     // Records that share an email or a phone are one person for consent too: the activation
     // lists see to that (`activation::build`), for refusals here and unsubscribes alike.
-    let merged = fold_by_contact(&mut attrs, known, ids, strings);
+    let merged = fold_by_contact(&mut attrs, known, aliases, ids, strings);
     Ok(CustomersRead { attrs, rows, merged })
 }
 
@@ -280,6 +281,7 @@ fn merged(later: Attrs, earlier: Attrs) -> Attrs {
 fn fold_by_contact(
     attrs: &mut Vec<Option<Attrs>>,
     known: usize,
+    aliases: &HashMap<String, String>,
     ids: &Interner,
     strings: &Interner,
 ) -> Vec<(u32, u32)> {
@@ -328,9 +330,20 @@ fn fold_by_contact(
         // A record keyed by an address (a guest checkout's link) is that address's buyer's too.
         let id = ids.name(c as u32);
         let own = (id.contains('@') || crate::values::is_phone_key(id)).then_some(id);
-        let Some(j) = buyer(a.email.map(|e| strings.name(e)))
-            .or_else(|| buyer(a.phone.map(|p| strings.name(p))))
+        // Else an address of the record that names a buyer in `aliases`: an old email or mobile
+        // of a customer whose current one the customer list gives.
+        let aliased = |e: Option<&str>| {
+            let number = aliases.get(crate::values::canonical_mobile(e?).as_ref())?;
+            let j = ids.get(number)? as usize;
+            (j < known && j != c).then_some(j)
+        };
+        let (email, phone) = (a.email.map(|e| strings.name(e)), a.phone.map(|p| strings.name(p)));
+        let Some(j) = buyer(email)
+            .or_else(|| buyer(phone))
             .or_else(|| buyer(own))
+            .or_else(|| aliased(own))
+            .or_else(|| aliased(email))
+            .or_else(|| aliased(phone))
         else {
             continue;
         };
@@ -339,11 +352,15 @@ fn fold_by_contact(
         }
         attrs[j] = Some(match attrs[j] {
             None => a,
+            // The buyer's own attributes stand; an address it lacks is the record's (a guest
+            // checkout's mobile for a number its orders gave only the email of).
             Some(b) => Attrs {
                 marketing_consent: match (b.marketing_consent, a.marketing_consent) {
                     (Some(false), _) | (_, Some(false)) => Some(false),
                     (b, a) => b.or(a),
                 },
+                email: b.email.or(a.email),
+                phone: b.phone.or(a.phone),
                 ..b
             },
         });

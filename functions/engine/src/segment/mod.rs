@@ -349,7 +349,7 @@ pub fn run(
         attrs,
         rows: customers_rows,
         merged: merged_records,
-    } = customers::read_customers(&inputs.customers_files, &mut ids, &mut strings)?;
+    } = customers::read_customers(&inputs.customers_files, &aliases, &mut ids, &mut strings)?;
     let mut customers = features::build_customers(&sales, &attrs, &ids, &places, &clock);
     drop(attrs);
     let buyers: Vec<usize> = (0..customers.len())

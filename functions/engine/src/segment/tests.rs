@@ -2967,4 +2967,58 @@ fn an_address_linked_through_a_guest_checkout_is_the_customers() {
     ids.sort();
     assert_eq!(ids, ["40", "41", "42", "57"]);
     assert_eq!(customers["57"]["frequency"], "3");
+    // The lists carry the mobile the guest checkout gave.
+    let winback = read_csv(&out.join("winback.csv"));
+    let row = winback
+        .iter()
+        .find(|r| r["customer_id"] == "57")
+        .expect("57 listed");
+    assert_eq!(
+        (row["email"].as_str(), row["phone"].as_str()),
+        ("ali@x.com", "+989121234567")
+    );
+}
+
+/// A mailing list's record under a customer's old email is that customer, not a prospect of its
+/// own, though the customer list gives the number another email now.
+#[test]
+fn a_record_under_an_old_address_is_the_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let woo = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "woo.csv",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
+         1,2023-08-01,3,o3@x.com,09121000003,500\n\
+         2,2024-06-20,40,c40@x.com,,10\n\
+         3,2024-06-21,41,c41@x.com,,20\n\
+         4,2024-06-22,42,c42@x.com,,30\n",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Email\n3,c3@x.com\n",
+    );
+    let list = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "ml.csv",
+        "Email,Marketing Consent\no3@x.com,yes\n",
+    );
+    let out = segment_curated(dir.path(), [woo, crm, list].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(ids, ["3", "40", "41", "42"]);
+    assert_eq!(customers["3"]["marketing_consent"], "true");
+    let winback = read_csv(&out.join("winback.csv"));
+    let three = winback
+        .iter()
+        .find(|r| r["customer_id"] == "3")
+        .expect("3 listed");
+    assert_eq!(
+        (three["email"].as_str(), three["phone"].as_str()),
+        ("c3@x.com", "+989121000003")
+    );
 }
