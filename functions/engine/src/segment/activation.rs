@@ -124,6 +124,25 @@ pub(super) fn build<'a>(
     for (a, i) in &known {
         by_address.entry(a.clone()).or_insert(*i);
     }
+    // Every address each customer is known by, in compared form: the customers dataset's (or an
+    // id that is one) and those `known` adds. Only the customers with one: most shops' have none.
+    let mut addresses_of: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (i, c) in r.customers.iter().enumerate() {
+        let id = r.ids.name(c.idx);
+        let mut list: Vec<String> = [r.email(c), r.phone(c), is_address(id).then_some(id)]
+            .into_iter()
+            .flatten()
+            .map(address_key)
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        if !list.is_empty() {
+            addresses_of.insert(i, list);
+        }
+    }
+    for (a, i) in &known {
+        addresses_of.entry(*i).or_default().push(a.clone());
+    }
     // A contact the activity data keys by mobile is the customer with that phone.
     let matched = |contact: &str, email: Option<&str>| -> Option<usize> {
         let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
@@ -181,31 +200,23 @@ pub(super) fn build<'a>(
     };
     // Activity up to the end of the run date, like the sales.
     let scores = leads::score_leads(activity, cfg, cutoff_micros - 1);
+    // A refusal in the customers dataset, or an unsubscribe under the id or any address.
     let mut opted_out: Vec<bool> = r
         .customers
         .iter()
-        .map(|c| {
-            let id = r.ids.name(c.idx);
-            let a = c.attrs;
-            a.and_then(|a| a.marketing_consent) == Some(false)
-                || refused.contains_key(id)
-                || refused_address(id)
-                || [a.and_then(|a| a.email), a.and_then(|a| a.phone)]
-                    .into_iter()
-                    .flatten()
-                    .any(|e| refused_address(r.strings.name(e)))
+        .enumerate()
+        .map(|(i, c)| {
+            c.attrs.and_then(|a| a.marketing_consent) == Some(false)
+                || refused.contains_key(r.ids.name(c.idx))
+                || addresses_of
+                    .get(&i)
+                    .is_some_and(|list| list.iter().any(|a| refused_emails.contains(a)))
         })
         .collect();
     for &(record, buyer) in r.merged_records {
         let i = position[buyer as usize];
         if i != usize::MAX && refused.contains_key(r.ids.name(record)) {
             opted_out[i] = true;
-        }
-    }
-    // An unsubscribe under any address the customer number has.
-    for (a, i) in &known {
-        if refused_emails.contains(a) {
-            opted_out[*i] = true;
         }
     }
     let mut lead_of: Vec<Option<usize>> = vec![None; n];
@@ -224,18 +235,6 @@ pub(super) fn build<'a>(
     // person for consent: a refusal or an unsubscribe under either stands for both, and for a
     // lead keyed by that address; and so on along the chain (C1 and C2 share a mobile, C2 and
     // C3 an email: a refusal by C1 holds for C3).
-    let addresses = |c| [r.email(c), r.phone(c)].into_iter().flatten();
-    // Only the customers with an address: most shops' have none.
-    let mut addresses_of: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (i, c) in r.customers.iter().enumerate() {
-        let list: Vec<String> = addresses(c).map(address_key).collect();
-        if !list.is_empty() {
-            addresses_of.insert(i, list);
-        }
-    }
-    for (a, i) in &known {
-        addresses_of.entry(*i).or_default().push(a.clone());
-    }
     let mut holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (&i, list) in &addresses_of {
         for a in list {
