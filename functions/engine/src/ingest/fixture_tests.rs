@@ -2584,6 +2584,46 @@ fn a_sales_exports_numbers_are_linked_to_their_emails_and_mobiles() {
     assert!(out.files.iter().all(|f| !f.key.starts_with("curated/customers/")));
 }
 
+/// An Iranian SMS panel's inbox: the sender's mobile, the message and its date. A reply of
+/// «لغو11» is an unsubscribe; any other message is `other`, though it mentions an order.
+#[test]
+fn an_sms_panels_inbox_reads_its_refusals_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.csv");
+    std::fs::write(
+        &path,
+        "فرستنده,متن پیام,تاریخ\n\
+         09121234567,لغو11,1403/02/10 10:00\n\
+         09351112233,سلام، سفارشم کی میرسه؟,1403/02/10 11:00\n\
+         09351112233,لغو عضویت پیامک,1403/02/11 09:00\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Activity),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "activity", "inbox.csv", &opts);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "contact_id"),
+        some(&["+989121234567", "+989351112233", "+989351112233"])
+    );
+    assert_eq!(
+        strings(&b, "event_type"),
+        some(&["unsubscribe", "other", "unsubscribe"])
+    );
+    // A contact form's entries with a message field stay form submissions.
+    let path = dir.path().join("cf7.csv");
+    std::fs::write(
+        &path,
+        "your-email,your-message,Message,Submitted At\n\
+         a@x.com,hi,Where is my order?,2024-05-01 10:00\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_upload(&path, "activity", "cf7.csv", &opts);
+    assert_eq!(strings(&batches(&out), "event_type"), some(&["form_submit"]));
+}
+
 /// A CRM keys its customers by number and lists their mobile: the mobile is kept in its key
 /// form, the way a shop keying buyers by mobile writes them, so segmentation joins the two.
 #[test]

@@ -251,6 +251,10 @@ pub struct ColumnMapping {
     /// [`crate::ingest::convert::customer_key`]). A mapping file's `customer_id` is an id.
     #[serde(skip)]
     pub customer_named: bool,
+    /// Activity: the event column is a message's text (see `Kind::Message`): only refusals are
+    /// read from it.
+    #[serde(skip)]
+    pub event_from_message: bool,
 }
 
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
@@ -1069,6 +1073,18 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         columns[a] = None;
         columns[i] = Some(Field::LineAmount);
     }
+    // Not where the file says its events otherwise: a contact form's entries with a "Message"
+    // field are form submissions.
+    let event_from_message = allowed.contains(&Field::EventType)
+        && !has(&columns, Field::EventType)
+        && implied_event(headers, &columns, over).is_none()
+        && match best(Field::EventType, &[Kind::Message]) {
+            Some((i, _)) if columns[i].is_none() => {
+                columns[i] = Some(Field::EventType);
+                true
+            }
+            _ => false,
+        };
     if allowed.contains(&Field::OrderDate)
         && !has(&columns, Field::OrderDate)
         && let Some(i) = columns.iter().position(|c| *c == Some(Field::OrderTime))
@@ -1139,6 +1155,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         },
         layout_columns,
         customer_named,
+        event_from_message,
     }
 }
 

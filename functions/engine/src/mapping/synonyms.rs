@@ -20,6 +20,10 @@ pub(super) enum Kind {
     /// It becomes the line amount only when the file has no line-level amount and no quantity × unit
     /// price to compute one from, i.e. when the file has one row per order anyway.
     OrderTotal,
+    /// A message's text (an SMS panel's inbox: «متن پیام»): the event column only of an activity
+    /// export without one, and then read only for refusals («لغو11»), since a customer's
+    /// question that mentions an order is no purchase.
+    Message,
 }
 
 pub(super) struct Group {
@@ -53,6 +57,15 @@ const fn name_like(field: Field, words: &'static [&'static str]) -> Group {
         field,
         only: None,
         kind: Kind::NameLike,
+        words,
+    }
+}
+
+const fn message(words: &'static [&'static str]) -> Group {
+    Group {
+        field: Field::EventType,
+        only: Some(Dataset::Activity),
+        kind: Kind::Message,
         words,
     }
 }
@@ -370,6 +383,9 @@ pub(super) const GROUPS: &[Group] = &[
             "فعالیت", "عملیات", "اقدام",
         ],
     ),
+    message(&["متن پیام", "پیام", "متن", "پیام دریافتی", "Message", "Message Text", "SMS Text", "Nachricht"]),
+    // An SMS panel's inbox names the customer's number as the sender.
+    only(Dataset::Activity, Phone, &["شماره فرستنده", "فرستنده", "Sender", "Sender Number"]),
     g(
         EventTime,
         &[

@@ -461,6 +461,8 @@ pub struct ActivityConverter {
     cols: Cols,
     /// The event type of every row, when the file says it other than in an event column.
     implied_event: Option<&'static str>,
+    /// The event column is a message's text: only refusals are read from it.
+    message: bool,
     /// Event names read as `other`, for the report.
     other_events: UnreadValues,
     /// Event names already read: exports repeat a few names over millions of rows, and reading
@@ -494,6 +496,7 @@ impl ActivityConverter {
         };
         ActivityConverter {
             implied_event: m.implied_event.as_ref().map(|i| i.event_type),
+            message: m.event_from_message,
             other_events: UnreadValues::default(),
             event_cache: HashMap::new(),
             dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
@@ -535,7 +538,11 @@ impl Converter for ActivityConverter {
             (None, Some(raw)) => match self.event_cache.get(raw) {
                 Some(e) => e,
                 None => {
-                    let e = normalize_event_type(raw);
+                    let e = match normalize_event_type(raw) {
+                        // A message that is no refusal is no event of its own.
+                        e if self.message && e != "unsubscribe" => "other",
+                        e => e,
+                    };
                     if self.event_cache.len() < EVENT_NAMES_CACHED {
                         self.event_cache.insert(raw.to_string(), e);
                     }
