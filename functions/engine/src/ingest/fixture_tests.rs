@@ -2403,9 +2403,9 @@ fn the_report_counts_event_types_and_lists_unrecognised_names() {
     assert!(json["stats"].get("event_types").is_none() && json["stats"].get("other_events").is_none());
 }
 
-/// Ingests `text` as `name` uploaded to `incoming/<dataset>/`; the customer (or contact) ids of
-/// its written rows.
-fn keys_of(dataset: Dataset, name: &str, text: &str) -> (Vec<Option<String>>, IngestOutcome) {
+/// Ingests `text` as `name` uploaded to `incoming/<dataset>/`; the outcome and the staging folder
+/// its files are in.
+fn ingest_as(dataset: Dataset, name: &str, text: &str) -> (IngestOutcome, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
@@ -2413,7 +2413,13 @@ fn keys_of(dataset: Dataset, name: &str, text: &str) -> (Vec<Option<String>>, In
         dataset: Some(dataset),
         ..IngestOptions::default()
     };
-    let (out, _s) = ingest_upload(&path, dataset.name(), name, &opts);
+    ingest_upload(&path, dataset.name(), name, &opts)
+}
+
+/// Ingests `text` as `name` uploaded to `incoming/<dataset>/`; the customer (or contact) ids of
+/// its written rows.
+fn keys_of(dataset: Dataset, name: &str, text: &str) -> (Vec<Option<String>>, IngestOutcome) {
+    let (out, _s) = ingest_as(dataset, name, text);
     let col = if dataset == Dataset::Activity {
         "contact_id"
     } else {
@@ -2588,21 +2594,14 @@ fn a_sales_exports_numbers_are_linked_to_their_emails_and_mobiles() {
 /// «لغو11» is an unsubscribe; any other message is `other`, though it mentions an order.
 #[test]
 fn an_sms_panels_inbox_reads_its_refusals_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inbox.csv");
-    std::fs::write(
-        &path,
+    let (out, _s) = ingest_as(
+        Dataset::Activity,
+        "inbox.csv",
         "فرستنده,متن پیام,تاریخ\n\
          09121234567,لغو11,1403/02/10 10:00\n\
          09351112233,سلام، سفارشم کی میرسه؟,1403/02/10 11:00\n\
          09351112233,لغو عضویت پیامک,1403/02/11 09:00\n",
-    )
-    .unwrap();
-    let opts = IngestOptions {
-        dataset: Some(Dataset::Activity),
-        ..IngestOptions::default()
-    };
-    let (out, _s) = ingest_upload(&path, "activity", "inbox.csv", &opts);
+    );
     let b = batches(&out);
     assert_eq!(
         strings(&b, "contact_id"),
@@ -2613,14 +2612,12 @@ fn an_sms_panels_inbox_reads_its_refusals_only() {
         some(&["unsubscribe", "other", "unsubscribe"])
     );
     // A contact form's entries with a message field stay form submissions.
-    let path = dir.path().join("cf7.csv");
-    std::fs::write(
-        &path,
+    let (out, _s) = ingest_as(
+        Dataset::Activity,
+        "cf7.csv",
         "your-email,your-message,Message,Submitted At\n\
          a@x.com,hi,Where is my order?,2024-05-01 10:00\n",
-    )
-    .unwrap();
-    let (out, _s) = ingest_upload(&path, "activity", "cf7.csv", &opts);
+    );
     assert_eq!(strings(&batches(&out), "event_type"), some(&["form_submit"]));
 }
 
@@ -2628,21 +2625,14 @@ fn an_sms_panels_inbox_reads_its_refusals_only() {
 /// form, the way a shop keying buyers by mobile writes them, so segmentation joins the two.
 #[test]
 fn a_customers_mobile_is_kept_in_key_form_beside_its_number() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crm.csv");
-    std::fs::write(
-        &path,
+    let (out, _s) = ingest_as(
+        Dataset::Customers,
+        "crm.csv",
         "کد مشتری,موبایل,ایمیل\n\
          C-1,۰۹۱۲ ۱۲۳ ۴۵۶۷,A@x.com\n\
          C-2,,\n\
          C-3,call me,\n",
-    )
-    .unwrap();
-    let opts = IngestOptions {
-        dataset: Some(Dataset::Customers),
-        ..IngestOptions::default()
-    };
-    let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+    );
     let b = batches(&out);
     assert_eq!(strings(&b, "customer_id"), some(&["C-1", "C-2", "C-3"]));
     assert_eq!(strings(&b, "phone"), some(&["+989121234567", "", ""]));

@@ -2439,6 +2439,13 @@ fn curated_inputs(files: Vec<PathBuf>) -> SegmentInputs {
     input
 }
 
+/// The ids of `customers.csv` rows (see [`by_id`]), sorted.
+fn sorted_ids(customers: &HashMap<String, HashMap<String, String>>) -> Vec<&str> {
+    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
+    ids.sort();
+    ids
+}
+
 /// Segments curated `files` as of 2024-06-30 (k = 2, groups of 2 published) into `dir/out`.
 fn segment_curated(dir: &Path, files: Vec<PathBuf>) -> PathBuf {
     let out = dir.join("out");
@@ -2544,10 +2551,8 @@ fn sales_customers_and_activity_keyed_by_mobile_join() {
     run(&input, &params.check().unwrap(), &out).unwrap();
 
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
-    ids.sort();
     assert_eq!(
-        ids,
+        sorted_ids(&customers),
         [
             "+989121111111",
             "+989122222222",
@@ -2586,7 +2591,10 @@ fn sales_customers_and_activity_keyed_by_mobile_join() {
     }
     // The BI copy carries the mobiles' pseudonyms, as it would an email's.
     let pseudonyms = crate::privacy::Pseudonymizer::new(b"k").unwrap();
-    let mut expected: Vec<String> = ids.iter().map(|id| pseudonyms.pseudonym(id)).collect();
+    let mut expected: Vec<String> = sorted_ids(&customers)
+        .iter()
+        .map(|id| pseudonyms.pseudonym(id))
+        .collect();
     expected.sort();
     let file = std::fs::File::open(out.join("customers.parquet")).unwrap();
     let mut written = Vec::new();
@@ -2652,10 +2660,8 @@ fn a_customer_list_keyed_by_number_joins_sales_keyed_by_mobile() {
     let out = segment_curated(dir.path(), [sales, customers, activity].concat());
 
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
-    ids.sort();
     assert_eq!(
-        ids,
+        sorted_ids(&customers),
         [
             "+989124444444",
             "+989125555555",
@@ -2758,9 +2764,10 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
     let out = segment_curated(dir.path(), [sales, shop, newsletter, sms].concat());
 
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
-    ids.sort();
-    assert_eq!(ids, ["30", "31", "32", "40", "41", "42", "ho@x.com"]);
+    assert_eq!(
+        sorted_ids(&customers),
+        ["30", "31", "32", "40", "41", "42", "ho@x.com"]
+    );
     let c = |id: &str, col: &str| customers[id][col].clone();
     // The guest checkout and the second shop's order are theirs.
     assert_eq!(
@@ -2828,9 +2835,10 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
     let out = segment_curated(dir.path(), [customers, sales, sms].concat());
 
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
-    ids.sort();
-    assert_eq!(ids, ["C-20", "C-21", "C-23", "tel:9121000040", "tel:9121000041"]);
+    assert_eq!(
+        sorted_ids(&customers),
+        ["C-20", "C-21", "C-23", "tel:9121000040", "tel:9121000041"]
+    );
     assert_eq!(customers["C-23"]["frequency"], "1");
     assert_eq!(customers["C-20"]["marketing_consent"], "false");
     assert_eq!(customers["C-23"]["marketing_consent"], "false");
@@ -2963,9 +2971,7 @@ fn an_address_linked_through_a_guest_checkout_is_the_customers() {
     );
     let out = segment_curated(dir.path(), [woo, shop].concat());
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
-    ids.sort();
-    assert_eq!(ids, ["40", "41", "42", "57"]);
+    assert_eq!(sorted_ids(&customers), ["40", "41", "42", "57"]);
     assert_eq!(customers["57"]["frequency"], "3");
     // The lists carry the mobile the guest checkout gave.
     let winback = read_csv(&out.join("winback.csv"));
@@ -3008,9 +3014,7 @@ fn a_record_under_an_old_address_is_the_customers() {
     );
     let out = segment_curated(dir.path(), [woo, crm, list].concat());
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    let mut ids: Vec<&str> = customers.keys().map(String::as_str).collect();
-    ids.sort();
-    assert_eq!(ids, ["3", "40", "41", "42"]);
+    assert_eq!(sorted_ids(&customers), ["3", "40", "41", "42"]);
     assert_eq!(customers["3"]["marketing_consent"], "true");
     let winback = read_csv(&out.join("winback.csv"));
     let three = winback
