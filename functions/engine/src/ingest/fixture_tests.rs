@@ -2591,7 +2591,8 @@ fn a_sales_exports_numbers_are_linked_to_their_emails_and_mobiles() {
 }
 
 /// An Iranian SMS panel's inbox: the sender's mobile, the message and its date. A reply of
-/// «لغو11» is an unsubscribe; any other message is `other`, though it mentions an order.
+/// «لغو11» or a request in a sentence is an unsubscribe; any other message is `other`, though it
+/// mentions an order.
 #[test]
 fn an_sms_panels_inbox_reads_its_refusals_only() {
     let (out, _s) = ingest_as(
@@ -2600,16 +2601,17 @@ fn an_sms_panels_inbox_reads_its_refusals_only() {
         "فرستنده,متن پیام,تاریخ\n\
          09121234567,لغو11,1403/02/10 10:00\n\
          09351112233,سلام، سفارشم کی میرسه؟,1403/02/10 11:00\n\
-         09351112233,لغو عضویت پیامک,1403/02/11 09:00\n",
+         09351112233,لغو عضویت پیامک,1403/02/11 09:00\n\
+         09131112233,لطفا دیگه پیامک نفرستید,1403/02/12 09:00\n",
     );
     let b = batches(&out);
     assert_eq!(
         strings(&b, "contact_id"),
-        some(&["+989121234567", "+989351112233", "+989351112233"])
+        some(&["+989121234567", "+989351112233", "+989351112233", "+989131112233"])
     );
     assert_eq!(
         strings(&b, "event_type"),
-        some(&["unsubscribe", "other", "unsubscribe"])
+        some(&["unsubscribe", "other", "unsubscribe", "unsubscribe"])
     );
     // A contact form's entries with a message field stay form submissions.
     let (out, _s) = ingest_as(

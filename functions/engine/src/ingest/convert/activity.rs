@@ -212,6 +212,104 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     positive.unwrap_or("other")
 }
 
+/// Whether a message a contact sent (an SMS panel's inbox, read with `message`) asks for no more
+/// messages. Panels' keywords and the event vocabulary's refusals come first; past them, a
+/// refusal written as a sentence: «لطفا دیگه پیامک نفرستید», «شماره منو حذف کنید», "Please stop
+/// texting me", "wrong number". Erring here keeps a willing customer off a list; erring the
+/// other way sends messages to someone who asked for none, so any plain request to stop counts,
+/// unless the message is about an order («سفارش رو ارسال نکنید»: do not ship it yet; "stop my
+/// order"). Past tenses are complaints, not requests («چرا نفرستادید؟»: why did you not send it).
+pub fn message_refuses(raw: &str) -> bool {
+    if normalize_event_type(raw) == "unsubscribe" {
+        return true;
+    }
+    let e = EventText::new(raw);
+    let padded = format!(" {} ", e.spaced);
+    let phrase = |ps: &[&str]| ps.iter().any(|p| padded.contains(&format!(" {p} ")));
+    // Messages as what is refused («پیام ندید»: send none).
+    let messages = e.word_starting(&["text", "messag", "sms", "پیام", "تبلیغ"]) || e.has(&["اس ام اس"]);
+    let about_order = e.word_starting(&[
+        "order",
+        "package",
+        "parcel",
+        "deliver",
+        "shipment",
+        "سفارش",
+        "بسته",
+        "مرسوله",
+        "کالا",
+        "پیک",
+        "فاکتور",
+    ]);
+    // "Don't send", «نفرستید», «ارسال نکنید»: to stop sending, whatever is sent.
+    let dont_send = phrase(&[
+        "نفرستید",
+        "نفرستین",
+        "نفرست",
+        "نفرستی",
+        "ارسال نکنید",
+        "ارسال نکنین",
+        "ارسال نکن",
+        "ارسال نشود",
+        "ارسال نشه",
+        "don t send",
+        "dont send",
+        "do not send",
+        "stop sending",
+    ]);
+    // Refusing only when said of messages: «پیام ندید», «نمی‌خوام پیامک» (I don't want them).
+    let refuse_messages = phrase(&[
+        "ندید",
+        "ندین",
+        "ندهید",
+        "نده",
+        "نزنید",
+        "نزنین",
+        "نمی خوام",
+        "نمیخوام",
+        "نمی خواهم",
+        "نمیخواهم",
+        "don t",
+        "dont",
+        "do not",
+        "no more",
+        "stop",
+        "remove",
+        "حذف",
+        "لغو",
+        "انصراف",
+    ]);
+    // Requests to be left alone, about anything: «مزاحم نشوید», "remove me", "wrong number".
+    let leave_alone = phrase(&[
+        "مزاحم نشوید",
+        "مزاحم نشید",
+        "مزاحم نشین",
+        "مزاحمم نشید",
+        "مزاحم نشو",
+        "بلاک",
+        "remove me",
+        "remove my number",
+        "take me off",
+        "leave me alone",
+        "wrong number",
+        "not interested",
+        "stop texting",
+        "stop messaging",
+        "stop contacting",
+        "do not text",
+        "don t text",
+        "dont text",
+        "don t message",
+        "do not message",
+        "don t contact",
+        "dont contact",
+    ]) || (e.has(&["شماره"]) && e.has(&["حذف", "پاک"]))
+        || (e.has(&["منو", "من را", "مرا"]) && e.has(&["حذف کن", "پاک کن", "خارج کن", "بردار"]));
+    // "STOP", «لغو»: a panel's keywords with a word around them ("Stop please", «لطفا لغو»).
+    let keyword = e.word(&["stop", "unsubscribe", "لغو", "انصراف"]) && !about_order;
+    leave_alone || ((messages && refuse_messages || dont_send) && !about_order) || keyword
+}
+
 /// Words of a consent a refusal is about (prefixes, then whole words).
 const CONSENT_PREFIXES: [&str; 14] = [
     "subscri",
@@ -538,10 +636,11 @@ impl Converter for ActivityConverter {
             (None, Some(raw)) => match self.event_cache.get(raw) {
                 Some(e) => e,
                 None => {
-                    let e = match normalize_event_type(raw) {
-                        // A message that is no refusal is no event of its own.
-                        e if self.message && e != "unsubscribe" => "other",
-                        e => e,
+                    // A message that is no refusal is no event of its own.
+                    let e = match self.message {
+                        true if message_refuses(raw) => "unsubscribe",
+                        true => "other",
+                        false => normalize_event_type(raw),
                     };
                     if self.event_cache.len() < EVENT_NAMES_CACHED {
                         self.event_cache.insert(raw.to_string(), e);
@@ -879,6 +978,58 @@ mod tests {
             "complaint",
         ] {
             assert_eq!(n(refusal), "unsubscribe", "{refusal}");
+        }
+    }
+
+    /// What customers write back to an SMS panel when they want no more messages, and what
+    /// they write about their orders, which must not take them off the lists.
+    #[test]
+    fn messages_that_ask_for_no_more_messages() {
+        use super::message_refuses;
+        for refusal in [
+            "لغو11",
+            "لطفا پیامک نفرستید",
+            "دیگه پیام ندید لطفا",
+            "دیگر برای من پیامک ارسال نکنید",
+            "اینقدر اس ام اس ندید",
+            "تبلیغ نفرستین",
+            "شماره منو حذف کنید",
+            "شماره‌ام را از لیست پاک کنید",
+            "لطفا منو از لیستتون بردارید",
+            "مزاحم نشوید",
+            "نمیخوام پیامک بیاد",
+            "لطفا لغو",
+            "انصراف",
+            "Please stop texting me",
+            "STOP!!!",
+            "Stop please",
+            "Don't send me these",
+            "don't text me about my order",
+            "Remove me from your list",
+            "wrong number",
+            "No more messages",
+            "unsubscribe me",
+            "Not interested, thanks",
+        ] {
+            assert!(message_refuses(refusal), "{refusal}");
+        }
+        for message in [
+            "سلام، سفارشم کی میرسه؟",
+            "چرا سفارش من رو نفرستادید؟",
+            "هنوز ارسال نشده",
+            "سفارش رو فعلا ارسال نکنید",
+            "سفارشم رو لغو کنید",
+            "پیام دادم ولی جواب ندادید",
+            "ممنون از پیامتون",
+            "کد تخفیف کار نمیکنه",
+            "Where is my order?",
+            "Please stop my order, I ordered twice",
+            "Thanks for the message!",
+            "I never got a message about my order",
+            "No more of the blue one in stock?",
+            "Can I change the delivery address?",
+        ] {
+            assert!(!message_refuses(message), "{message}");
         }
     }
 
