@@ -2676,3 +2676,64 @@ fn a_name_key_is_one_customer_however_typed() {
         assert_eq!(keys, some(&["زهرا محمدی"]), "{dataset:?}");
     }
 }
+
+/// A hand-kept list headed `نام,شماره` (name, number): a bare «شماره» is a mobile or an invoice
+/// number, and its values say which. Mobiles key the customers and join their orders; an
+/// invoice number stays unmapped, and so does a number column beside a phone column. (Before,
+/// such a list keyed no one: every row was quarantined.)
+#[test]
+fn a_bare_number_column_of_mobiles_is_the_phone() {
+    let (out, _s) = ingest_as(
+        Dataset::Customers,
+        "مشتریان.csv",
+        "نام,شماره\n\
+         زهرا محمدی,09121234567\n\
+         علی احمدی,۰۹۳۵ ۱۱۱ ۲۲۳۳\n\
+         مریم کریمی,\n",
+    );
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        some(&["+989121234567", "+989351112233"])
+    );
+    assert_eq!(strings(&b, "phone"), some(&["+989121234567", "+989351112233"]));
+    // A name alone keys no one in a customer list: quarantined, with its reason.
+    assert_eq!(
+        out.report.rows.rejected_by_reason.get("missing_customer_id"),
+        Some(&1)
+    );
+    let m = out.report.mapping.as_ref().unwrap();
+    assert!(
+        m.used.iter().any(|(f, h)| f == "phone" && h == "شماره"),
+        "{:?}",
+        m.used
+    );
+    assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
+    // Invoice numbers, and international numbers among too many others, are no phones.
+    for (name, text) in [
+        (
+            "فروش.csv",
+            "نام,شماره,تاریخ,مبلغ\nزهرا,1001,1403/01/05,100000\nعلی,1002,1403/01/06,200000\n",
+        ),
+        (
+            "sales.csv",
+            "Name,No,Date,Amount\nA,+44 20 7946 0958,2024-01-05,10\nB,200034,2024-01-06,10\n",
+        ),
+        (
+            "both.csv",
+            "Name,Mobile,Number,Date,Amount\nA,09121234567,09351112233,2024-01-05,10\n",
+        ),
+    ] {
+        let (_, out) = keys_of(Dataset::Sales, name, text);
+        let m = out.report.mapping.as_ref().unwrap();
+        assert!(
+            m.used.iter().filter(|(f, _)| *f == "phone").count() <= 1
+                && !m
+                    .used
+                    .iter()
+                    .any(|(f, h)| f == "phone" && ["شماره", "No", "Number"].contains(&h.as_str())),
+            "{name}: {:?}",
+            m.used
+        );
+    }
+}

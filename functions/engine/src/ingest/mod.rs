@@ -183,26 +183,7 @@ fn run(
     if opts.dataset.is_some() && opts.mapping.is_none() {
         report.dataset_note = other_dataset_note(&headers, dataset);
     }
-    let cmap = mapping::map_headers(&headers, dataset, opts.mapping.as_ref());
-    report.mapping = Some(MappingReport {
-        used: cmap
-            .used(&headers)
-            .into_iter()
-            .map(|(f, h)| (f.name().to_string(), h))
-            .collect(),
-        unmapped: cmap.unmapped.clone(),
-        override_file: opts.mapping.is_some(),
-        implied_event_type: cmap.implied_event.clone(),
-        layout: Some(cmap.layout).filter(|l| *l != mapping::Layout::Other),
-    });
-    mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
-        mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),
-        e => RejectReason::MissingColumns {
-            dataset: dataset.name(),
-            source: e,
-        },
-    })?;
-
+    let mut cmap = mapping::map_headers(&headers, dataset, opts.mapping.as_ref());
     let mut src_rows = prefetch::Prefetch::spawn(opened.source);
     // The first rows decide date order and number format; they are converted like the rest.
     let mut held: Vec<prefetch::Chunk> = Vec::new();
@@ -227,6 +208,29 @@ fn run(
             Entry::Bad(..) => None,
         })
         .collect();
+    // A mapping file says what every column is.
+    if opts.mapping.is_none() {
+        cmap.phone_by_values(dataset, &headers, |i| good.iter().filter_map(move |r| r.get(i)));
+    }
+    report.mapping = Some(MappingReport {
+        used: cmap
+            .used(&headers)
+            .into_iter()
+            .map(|(f, h)| (f.name().to_string(), h))
+            .collect(),
+        unmapped: cmap.unmapped.clone(),
+        override_file: opts.mapping.is_some(),
+        implied_event_type: cmap.implied_event.clone(),
+        layout: Some(cmap.layout).filter(|l| *l != mapping::Layout::Other),
+    });
+    mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
+        mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),
+        e => RejectReason::MissingColumns {
+            dataset: dataset.name(),
+            source: e,
+        },
+    })?;
+
     let date_col = match dataset {
         Dataset::Sales => cmap.column_of(Field::OrderDate),
         Dataset::Activity => cmap.column_of(Field::EventTime),
