@@ -385,7 +385,10 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<()
                 r.segment,
                 r.stage,
                 r.email.as_deref().unwrap_or_default(),
-                r.phone.as_deref().unwrap_or_default(),
+                r.phone
+                    .as_deref()
+                    .map(crate::values::dialable)
+                    .unwrap_or_default(),
             ],
         )?;
     }
@@ -425,7 +428,10 @@ pub(super) fn write_lead_scores(
             [
                 s.contact.as_str(),
                 s.email.as_deref().unwrap_or_default(),
-                l.phone.as_deref().unwrap_or_default(),
+                l.phone
+                    .as_deref()
+                    .map(crate::values::dialable)
+                    .unwrap_or_default(),
                 s.job_title.as_deref().unwrap_or_default(),
                 &fixed(s.score, 2),
                 s.band.as_str(),

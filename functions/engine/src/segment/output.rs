@@ -912,7 +912,10 @@ pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Resu
                 row.rfm_group.unwrap_or_default().to_string(),
                 row.segment.map(|s| s.name.clone()).unwrap_or_default(),
                 r.email(c).unwrap_or_default().to_string(),
-                r.phone(c).unwrap_or_default().to_string(),
+                r.phone(c)
+                    .map(crate::values::dialable)
+                    .unwrap_or_default()
+                    .to_string(),
             ],
         )?;
     }

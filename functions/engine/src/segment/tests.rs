@@ -2848,6 +2848,41 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
     assert_off_lists(&out, &["C-20", "C-23", "1000020", "1000023"]);
 }
 
+/// A number written without its country is keyed `tel:…` (see `values::phone`), but the lists
+/// print the digits as written, for the marketing tool to dial in the shop's country; E.164
+/// numbers stay as they are.
+#[test]
+fn lists_print_a_number_without_its_country_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let activity = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "crm.csv",
+        "Phone,Event,Timestamp\n\
+         030 1234567,Form submitted,2024-06-01 10:00\n\
+         030 1234567,Whitepaper download,2024-06-02 10:00\n\
+         +49 30 7654321,Form submitted,2024-06-03 10:00\n",
+    );
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order Number,Order Date,Customer ID,Amount\n\
+         1,2024-06-01,C-1,100\n2,2024-06-02,C-2,50\n3,2024-05-02,C-3,70\n4,2024-04-02,C-4,20\n",
+    );
+    let out = segment_curated(dir.path(), [activity, sales].concat());
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let mut contacts: Vec<(&str, &str)> = leads
+        .iter()
+        .map(|r| (r["contact_id"].as_str(), r["phone"].as_str()))
+        .collect();
+    contacts.sort();
+    assert_eq!(
+        contacts,
+        [("+49307654321", "+49307654321"), ("tel:0301234567", "0301234567")]
+    );
+}
+
 /// A customer number known under two emails and two mobiles (the orders give an old and a new
 /// one) refuses under any of them, not only under the one the lists carry; a customer list's
 /// address is the one the lists carry, though its file is read before the orders' links. (The

@@ -204,6 +204,13 @@ pub(crate) fn mobile_alternative(key: &str) -> Option<String> {
         .map(|d| format!("+98{d}"))
 }
 
+/// A phone key as a list prints it for a marketing tool to dial: E.164 as it is, a number
+/// without its country as its digits as written (`tel:02188776655` → `02188776655`), which the
+/// tool reads in the shop's default country as the shop's staff would.
+pub(crate) fn dialable(key: &str) -> &str {
+    key.strip_prefix(NATIONAL_PREFIX).unwrap_or(key)
+}
+
 /// A phone key in the one form two keys of the same mobile meet in: `tel:9121234567` (a bare
 /// mobile of a file that showed nothing Iranian) as `+989121234567`; any other key as it is.
 pub(crate) fn canonical_mobile(key: &str) -> Cow<'_, str> {
