@@ -144,8 +144,10 @@ fn resolve(targets: &HashMap<String, Vec<String>>, address: &str) -> Option<Stri
 pub(super) struct CustomersRead {
     /// Attributes indexed like `ids`.
     pub attrs: Vec<Option<Attrs>>,
-    /// Rows read.
+    /// Rows read of customer lists.
     pub rows: u64,
+    /// Rows read that are a sales export's links (see `ingest::convert::contacts`).
+    pub links: u64,
     /// Records folded into a buyer with their email or phone: (record id, buyer id), see
     /// [`fold_by_contact`].
     pub merged: Vec<(u32, u32)>,
@@ -164,7 +166,7 @@ pub(super) fn read_customers(
     files.sort();
     files.dedup();
     let mut attrs: Vec<Option<Attrs>> = Vec::new();
-    let mut rows = 0u64;
+    let (mut rows, mut links) = (0u64, 0u64);
     let known = ids.len();
     let sales_sources = format!("incoming/{}/", crate::schema::Dataset::Sales.name());
     for path in &files {
@@ -200,7 +202,12 @@ pub(super) fn read_customers(
             let consent = consent.as_ref().map(|a| a.as_boolean());
 
             for i in 0..batch.num_rows() {
-                rows += 1;
+                // A sales export's link (see `ingest::convert::contacts`) says which addresses a
+                // number has, not which one the customer now wants used: a customer list's
+                // address stands whichever file is read first.
+                let link = str_at(source, i).is_some_and(|k| k.starts_with(&sales_sources));
+                rows += u64::from(!link);
+                links += u64::from(link);
                 let Some(id) = str_at(cid, i) else { continue };
                 let c = ids.intern(id) as usize;
                 if attrs.len() <= c {
@@ -220,10 +227,6 @@ pub(super) fn read_customers(
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
                     phone: str_at(phone, i).map(|p| strings.intern(p)),
                 };
-                // A sales export's link (see `ingest::convert::contacts`) says which addresses a
-                // number has, not which one the customer now wants used: a customer list's
-                // address stands whichever file is read first.
-                let link = str_at(source, i).is_some_and(|k| k.starts_with(&sales_sources));
                 attrs[c] = Some(match earlier {
                     Some(e) if link => Attrs {
                         email: e.email.or(row.email),
@@ -244,7 +247,12 @@ pub(super) fn read_customers(
     // Records that share an email or a phone are one person for consent too: the activation
     // lists see to that (`activation::build`), for refusals here and unsubscribes alike.
     let merged = fold_by_contact(&mut attrs, known, aliases, ids, strings);
-    Ok(CustomersRead { attrs, rows, merged })
+    Ok(CustomersRead {
+        attrs,
+        rows,
+        links,
+        merged,
+    })
 }
 
 /// A later row of the same customer over an earlier one: each attribute from the later row when

@@ -348,6 +348,7 @@ pub fn run(
     let customers::CustomersRead {
         attrs,
         rows: customers_rows,
+        links: customer_links,
         merged: merged_records,
     } = customers::read_customers(&inputs.customers_files, &aliases, &mut ids, &mut strings)?;
     let mut customers = features::build_customers(&sales, &attrs, &ids, &places, &clock);
@@ -536,7 +537,7 @@ pub fn run(
         &report,
         &sales.stats,
         inputs,
-        customers_rows,
+        (customers_rows, customer_links),
         &clustering,
         median_gap,
         winback.len(),
@@ -594,7 +595,8 @@ fn manifest(
     r: &Report,
     st: &sales::SalesStats,
     inputs: &SegmentInputs,
-    customers_rows: u64,
+    // Rows of customer lists, and sales exports' links (see `ingest::convert::contacts`).
+    (customers_rows, customer_links): (u64, u64),
     c: &cluster::Clustering,
     median_gap: Option<f64>,
     winback: usize,
@@ -651,6 +653,7 @@ fn manifest(
             "sales_files": st.files,
             "customers_files": inputs.customers_files.len(),
             "customers_rows_read": customers_rows,
+            "customer_links_read": customer_links,
             "rows_read": st.rows_read,
             "rows_used": st.rows_used,
             "rows_after_as_of": st.rows_after_as_of,

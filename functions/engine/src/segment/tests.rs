@@ -2796,6 +2796,11 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
         .collect();
     assert_eq!(listed, [("32", "c32@x.com", "+989121000032")]);
     assert_off_lists(&out, &["c30@", "c31@", "ho@", "1000030", "1000031", "1000019"]);
+    // The manifest counts the links apart from customer lists' rows (there are none here).
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["inputs"]["customers_rows_read"], 0);
+    assert_eq!(manifest["inputs"]["customer_links_read"], 7);
 }
 
 /// An Iranian shop's English-language exports (a WooCommerce order export, an SMS panel's list)
