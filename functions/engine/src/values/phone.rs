@@ -132,10 +132,14 @@ fn is_placeholder(d: &[u8], prefix: usize) -> bool {
 }
 
 /// An Iranian mobile's ten digits `9xx` + seven zeros (`0912 000 0000`): an operator's prefix
-/// typed before the number a buyer did not give. (A landline ending in zeros, Tehran's
-/// `021 8000 0000`, is a company's.)
+/// typed before the number a buyer did not give; or the mobile's `9` and a run of the other
+/// nine digits (`0912 345 6789`, `0987 654 3210`), what forms and clerks type for "no number".
+/// (A landline ending in zeros, Tehran's `021 8000 0000`, is a company's.)
 fn unassigned_mobile(subscriber: &[u8]) -> bool {
-    subscriber.len() == 10 && subscriber.starts_with(b"9") && subscriber[3..].iter().all(|&b| b == b'0')
+    subscriber.len() == 10
+        && subscriber.starts_with(b"9")
+        && (subscriber[3..].iter().all(|&b| b == b'0')
+            || matches!(&subscriber[1..], b"123456789" | b"876543210"))
 }
 
 /// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`):
@@ -525,6 +529,10 @@ mod tests {
             "+98 912 000 0000",
             "00989120000000",
             "9999999999",
+            "09123456789",
+            "+98 912 345 6789",
+            "۰۹۱۲۳۴۵۶۷۸۹",
+            "09876543210",
         ] {
             assert_eq!(key(s), None, "{s:?}");
         }
@@ -533,6 +541,7 @@ mod tests {
         assert_eq!(key("021 8000 0000").as_deref(), Some("tel:02180000000"));
         assert_eq!(key("+98 21 8000 0000").as_deref(), Some("+982180000000"));
         assert_eq!(key("0935 777 7777").as_deref(), Some("+989357777777"));
+        assert_eq!(key("0912 345 6780").as_deref(), Some("+989123456780"));
         assert_eq!(key("+49 30 1234567").as_deref(), Some("+49301234567"));
     }
 }
