@@ -167,6 +167,8 @@ pub(super) fn read_customers(
     files.dedup();
     let mut attrs: Vec<Option<Attrs>> = Vec::new();
     let (mut rows, mut links) = (0u64, 0u64);
+    // Per customer whose email or phone a link gave: the day that link's order was placed.
+    let mut link_days: HashMap<usize, (Option<i32>, Option<i32>)> = HashMap::new();
     let known = ids.len();
     let sales_sources = format!("incoming/{}/", crate::schema::Dataset::Sales.name());
     for path in &files {
@@ -227,19 +229,35 @@ pub(super) fn read_customers(
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
                     phone: str_at(phone, i).map(|p| strings.intern(p)),
                 };
+                let day = row.signup_date;
                 attrs[c] = Some(match earlier {
-                    Some(e) if link => Attrs {
-                        email: e.email.or(row.email),
-                        phone: e.phone.or(row.phone),
-                        // Known since the earliest order that gave an address.
-                        signup_date: match (e.signup_date, row.signup_date) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        },
-                        ..merged(row, e)
-                    },
-                    Some(e) => merged(row, e),
-                    None => row,
+                    Some(e) if link => {
+                        let shown = link_days.entry(c).or_default();
+                        Attrs {
+                            email: newest(e.email, &mut shown.0, row.email, day),
+                            phone: newest(e.phone, &mut shown.1, row.phone, day),
+                            // Known since the earliest order that gave an address.
+                            signup_date: match (e.signup_date, row.signup_date) {
+                                (Some(a), Some(b)) => Some(a.min(b)),
+                                (a, b) => a.or(b),
+                            },
+                            ..merged(row, e)
+                        }
+                    }
+                    Some(e) => {
+                        // A list's address is no link's any more.
+                        if let Some(shown) = link_days.get_mut(&c) {
+                            shown.0 = shown.0.filter(|_| row.email.is_none());
+                            shown.1 = shown.1.filter(|_| row.phone.is_none());
+                        }
+                        merged(row, e)
+                    }
+                    None => {
+                        if link {
+                            link_days.insert(c, (row.email.and(day), row.phone.and(day)));
+                        }
+                        row
+                    }
                 });
             }
         }
@@ -253,6 +271,29 @@ pub(super) fn read_customers(
         links,
         merged,
     })
+}
+
+/// The address a customer is shown with, of two its orders' links give: the one first used in
+/// the later order (a customer who changed their email is written at the new one), else the one
+/// already shown. `shown_day`: the day of the link that gave `shown`, None when a customer list
+/// did, whose address stands.
+fn newest(
+    shown: Option<u32>,
+    shown_day: &mut Option<i32>,
+    link: Option<u32>,
+    day: Option<i32>,
+) -> Option<u32> {
+    match (shown, link) {
+        (None, Some(_)) => {
+            *shown_day = day;
+            link
+        }
+        (Some(_), Some(_)) if shown_day.is_some() && day > *shown_day => {
+            *shown_day = day;
+            link
+        }
+        _ => shown,
+    }
 }
 
 /// A later row of the same customer over an earlier one: each attribute from the later row when

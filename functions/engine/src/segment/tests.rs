@@ -2853,6 +2853,45 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
     assert_off_lists(&out, &["C-20", "C-23", "1000020", "1000023"]);
 }
 
+/// A customer who changed their email or mobile between orders is written at the one their
+/// later order gave, whichever row the export lists first.
+#[test]
+fn the_lists_carry_the_address_of_a_customers_later_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "woo.csv",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
+         1,2023-08-01,30,old30@x.com,09121000030,900\n\
+         2,2023-10-01,30,new30@x.com,09121000130,900\n\
+         3,2023-10-02,31,new31@x.com,09121000131,800\n\
+         4,2023-08-02,31,old31@x.com,09121000031,800\n\
+         5,2024-06-20,40,c40@x.com,,10\n\
+         6,2024-06-21,41,c41@x.com,,20\n\
+         7,2024-06-22,42,c42@x.com,,30\n",
+    );
+    let out = segment_curated(dir.path(), sales);
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<(&str, &str, &str)> = winback
+        .iter()
+        .map(|r| {
+            (
+                r["customer_id"].as_str(),
+                r["email"].as_str(),
+                r["phone"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("30", "new30@x.com", "+989121000130"),
+            ("31", "new31@x.com", "+989121000131")
+        ]
+    );
+}
+
 /// A number written without its country is keyed `tel:…` (see `values::phone`), but the lists
 /// print the digits as written, for the marketing tool to dial in the shop's country; E.164
 /// numbers stay as they are.
