@@ -4,7 +4,6 @@
 //! in the customers dataset or unsubscribed in the activity data (they still count in every
 //! aggregate).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -49,25 +48,53 @@ pub(super) struct LeadRow {
     pub grade: String,
 }
 
-pub(super) struct IdealRow<'a> {
-    pub id: Cow<'a, str>,
-    pub email: Option<Cow<'a, str>>,
-    pub phone: Option<Cow<'a, str>>,
-    pub kind: &'static str,
+/// A row of ideal_customers.csv. A customer's row refers to the customer (its id, addresses,
+/// segment and stage are the report's): copies of them for every customer would cost the run
+/// ~20 MB at 200 k customers.
+pub(super) struct IdealRow {
+    pub who: Listed,
     pub fit: f64,
     pub reasons: String,
-    pub segment: &'a str,
-    pub stage: &'static str,
 }
 
-pub(super) struct Activation<'a> {
+pub(super) enum Listed {
+    /// A customer or prospect, by index in `Report::customers`.
+    Customer(usize),
+    /// A lead of the activity exports that is no customer.
+    Lead(Box<LeadContact>),
+}
+
+pub(super) struct LeadContact {
+    pub id: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl IdealRow {
+    fn id<'r>(&'r self, r: &'r Report) -> &'r str {
+        match &self.who {
+            Listed::Customer(i) => r.ids.name(r.customers[*i].idx),
+            Listed::Lead(l) => &l.id,
+        }
+    }
+
+    fn kind(&self, r: &Report) -> &'static str {
+        match self.who {
+            Listed::Customer(i) if r.customers[i].behaviour.is_some() => "customer",
+            Listed::Customer(_) => "prospect",
+            Listed::Lead(_) => "lead",
+        }
+    }
+}
+
+pub(super) struct Activation {
     /// Per customer (index as in `Report::customers`): fit 0–100; None for someone seen only on
     /// returns, who is neither a buyer nor a prospect to compare with the best customers.
     pub fit: Vec<Option<f64>>,
     /// Per customer: refused marketing or unsubscribed; kept out of every activation list.
     pub opted_out: Vec<bool>,
     pub leads: Vec<LeadRow>,
-    pub ideal: Vec<IdealRow<'a>>,
+    pub ideal: Vec<IdealRow>,
     /// Contacts left out of lead_scores.csv because they unsubscribed or refused marketing.
     pub leads_excluded: usize,
 }
@@ -82,12 +109,7 @@ fn engagement(s: &LeadScore, cfg: &LeadScoring) -> (f64, String) {
     )
 }
 
-pub(super) fn build<'a>(
-    r: &Report<'a>,
-    icp: &Icp,
-    activity: &[Activity],
-    cutoff_micros: i64,
-) -> Activation<'a> {
+pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros: i64) -> Activation {
     let cfg = &r.params.lead_scoring;
     let n = r.customers.len();
     // Interned customer id → position in `r.customers`.
@@ -277,18 +299,9 @@ pub(super) fn build<'a>(
             && !opted_out[i]
         {
             ideal.push(IdealRow {
-                id: Cow::Borrowed(r.ids.name(c.idx)),
-                email: r.email(c).map(Cow::Borrowed),
-                phone: r.phone(c).map(Cow::Borrowed),
-                kind: if c.behaviour.is_some() {
-                    "customer"
-                } else {
-                    "prospect"
-                },
+                who: Listed::Customer(i),
                 fit,
                 reasons,
-                segment: c.segment.map_or("", |s| r.segments[s].name.as_str()),
-                stage: c.stage.as_str(),
             });
         }
     }
@@ -323,14 +336,13 @@ pub(super) fn build<'a>(
             None => {
                 if let Some(f) = icp.lead_fit(s.job_title.as_deref(), Some(engagement(&s, cfg))) {
                     ideal.push(IdealRow {
-                        id: Cow::Owned(s.contact.clone()),
-                        email: s.email.clone().map(Cow::Owned),
-                        phone: phone.clone().map(Cow::Owned),
-                        kind: "lead",
+                        who: Listed::Lead(Box::new(LeadContact {
+                            id: s.contact.clone(),
+                            email: s.email.clone(),
+                            phone: phone.clone(),
+                        })),
                         fit: f.fit,
                         reasons: f.reasons,
-                        segment: "",
-                        stage: "",
                     });
                 }
                 icp.lead_fit(s.job_title.as_deref(), None).map(|f| f.fit)
@@ -346,7 +358,7 @@ pub(super) fn build<'a>(
     // Order: fit descending, then id and kind. Two stable sorts reach it with few id comparisons:
     // the customer rows are already in id order (a run the sort detects in one pass), so ordering
     // by id only sorts the leads and merges, and fits then reorder without comparing ids.
-    ideal.sort_by(|a, b| a.id.cmp(&b.id).then(a.kind.cmp(b.kind)));
+    ideal.sort_by(|a, b| a.id(r).cmp(b.id(r)).then(a.kind(r).cmp(b.kind(r))));
     ideal.sort_by(|a, b| b.fit.total_cmp(&a.fit));
     Activation {
         fit: fits,
@@ -357,7 +369,7 @@ pub(super) fn build<'a>(
     }
 }
 
-pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<(), SegmentError> {
+pub(super) fn write_ideal_customers(rows: &[IdealRow], r: &Report, path: &Path) -> Result<(), SegmentError> {
     let mut w = csv_writer(path)?;
     csv_row(
         path,
@@ -373,22 +385,31 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], path: &Path) -> Result<()
             "phone",
         ],
     )?;
-    for r in rows {
+    for row in rows {
+        let (segment, stage, email, phone) = match &row.who {
+            Listed::Customer(i) => {
+                let c = &r.customers[*i];
+                (
+                    c.segment.map_or("", |s| r.segments[s].name.as_str()),
+                    c.stage.as_str(),
+                    r.email(c),
+                    r.phone(c),
+                )
+            }
+            Listed::Lead(l) => ("", "", l.email.as_deref(), l.phone.as_deref()),
+        };
         csv_row(
             path,
             &mut w,
             [
-                &r.id,
-                r.kind,
-                &fixed(r.fit, 1),
-                &r.reasons,
-                r.segment,
-                r.stage,
-                r.email.as_deref().unwrap_or_default(),
-                r.phone
-                    .as_deref()
-                    .map(crate::values::dialable)
-                    .unwrap_or_default(),
+                row.id(r),
+                row.kind(r),
+                &fixed(row.fit, 1),
+                &row.reasons,
+                segment,
+                stage,
+                email.unwrap_or_default(),
+                phone.map(crate::values::dialable).unwrap_or_default(),
             ],
         )?;
     }

@@ -482,7 +482,11 @@ pub fn run(
     std::thread::scope(|s| {
         let parquet = s.spawn(|| output::write_customers_parquet(&report, &path(output::CUSTOMERS_PARQUET)));
         let lists = s.spawn(|| {
-            activation::write_ideal_customers(&activation.ideal, &path(activation::IDEAL_CUSTOMERS_CSV))?;
+            activation::write_ideal_customers(
+                &activation.ideal,
+                &report,
+                &path(activation::IDEAL_CUSTOMERS_CSV),
+            )?;
             activation::write_lead_scores(&activation.leads, p.timezone, &path(activation::LEAD_SCORES_CSV))
         });
         let csv = output::write_customers_csv(&report, &path(output::CUSTOMERS_CSV));
