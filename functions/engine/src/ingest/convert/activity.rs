@@ -219,13 +219,30 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
 /// other way sends messages to someone who asked for none, so any plain request to stop counts,
 /// unless the message is about an order («سفارش رو ارسال نکنید»: do not ship it yet; "stop my
 /// order"). Past tenses are complaints, not requests («چرا نفرستادید؟»: why did you not send it).
+/// The shop's own messages, which tell how to refuse, are no refusal.
 pub fn message_refuses(raw: &str) -> bool {
-    if normalize_event_type(raw) == "unsubscribe" {
-        return true;
-    }
     let e = EventText::new(raw);
     let padded = format!(" {} ", e.spaced);
     let phrase = |ps: &[&str]| ps.iter().any(|p| padded.contains(&format!(" {p} ")));
+    // The shop's own message (a sent-messages log read as an inbox) tells how to refuse: "Reply
+    // STOP to opt out", «برای لغو عضویت عدد ۱۱ را ارسال کنید». Read as refusals, they would take
+    // everyone the shop texted off the lists.
+    if phrase(&[
+        "reply stop",
+        "text stop",
+        "txt stop",
+        "send stop",
+        "stop to",
+        "برای لغو",
+        "جهت لغو",
+        "برای انصراف",
+        "جهت انصراف",
+    ]) {
+        return false;
+    }
+    if normalize_event_type(raw) == "unsubscribe" {
+        return true;
+    }
     // Messages as what is refused («پیام ندید»: send none).
     let messages = e.word_starting(&["text", "messag", "sms", "پیام", "تبلیغ"]) || e.has(&["اس ام اس"]);
     let about_order = e.word_starting(&[
@@ -1026,6 +1043,9 @@ mod tests {
             "Please stop my order, I ordered twice",
             "Thanks for the message!",
             "I never got a message about my order",
+            "جشنواره تخفیف ۳۰٪ فروشگاه نگین تا جمعه. برای لغو عضویت عدد ۱۱ را ارسال کنید",
+            "Black Friday: 30% off everything! Reply STOP to opt out",
+            "Your order has shipped. Txt STOP to 12345 to end messages",
             "No more of the blue one in stock?",
             "Can I change the delivery address?",
         ] {
