@@ -210,7 +210,7 @@ fn run(
         .collect();
     // A mapping file says what every column is.
     if opts.mapping.is_none() {
-        cmap.phone_by_values(dataset, &headers, |i| good.iter().filter_map(move |r| r.get(i)));
+        convert::phone_by_values(&mut cmap, dataset, &headers, &good);
     }
     report.mapping = Some(MappingReport {
         used: cmap

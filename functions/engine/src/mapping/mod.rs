@@ -493,51 +493,8 @@ impl ColumnMapping {
 
 /// Headers that say only "number": a phone in a hand-kept list (`نام,شماره`), an invoice's or
 /// an order's number elsewhere, so no synonym of either. The values tell which (see
-/// [`ColumnMapping::phone_by_values`]).
-const BARE_NUMBER: [&str; 4] = ["شماره", "number", "no", "nr"];
-
-impl ColumnMapping {
-    /// A column headed by a bare "number" is the phone when the file has no phone column and
-    /// nine in ten of its sampled filled cells are phone numbers written so that nothing else
-    /// reads like them: Iranian mobiles (`0912…`, `+98 912…`, `۰۹۱۲…`) or numbers with their
-    /// country (`+44 …`). An invoice or an order number is neither. `values`: a column's
-    /// sampled cells.
-    pub fn phone_by_values<'a, I>(
-        &mut self,
-        dataset: Dataset,
-        headers: &[String],
-        values: impl Fn(usize) -> I,
-    ) where
-        I: Iterator<Item = &'a str>,
-    {
-        if !dataset.fields().contains(&Field::Phone) || self.column_of(Field::Phone).is_some() {
-            return;
-        }
-        // `00` and digits may be a zero-padded invoice number; `0098 912…` is still a mobile.
-        let phone = |v: &str| match crate::values::phone_key(v, false) {
-            Some(k) if k.starts_with("+989") => true,
-            Some(k) => k.starts_with('+') && !v.trim_start().starts_with("00"),
-            None => false,
-        };
-        let found = (0..headers.len()).find(|&i| {
-            self.columns[i].is_none() && BARE_NUMBER.contains(&normalize_header(&headers[i]).as_str()) && {
-                let (mut filled, mut phones) = (0usize, 0usize);
-                for v in values(i).filter(|v| !v.trim().is_empty()) {
-                    filled += 1;
-                    phones += usize::from(phone(v));
-                }
-                filled > 0 && phones * 10 >= filled * 9
-            }
-        });
-        if let Some(i) = found {
-            self.columns[i] = Some(Field::Phone);
-            let shown = shown_header(&headers[i], i);
-            if let Some(u) = self.unmapped.iter().position(|h| *h == shown) {
-                self.unmapped.remove(u);
-            }
-        }
-    }
-}
+/// `ingest::convert::phone_by_values`).
+pub(crate) const BARE_NUMBER: [&str; 4] = ["شماره", "number", "no", "nr"];
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MappingError {

@@ -124,22 +124,52 @@ fn is_placeholder(d: &[u8], prefix: usize) -> bool {
         let t = d.get(skip..).unwrap_or_default();
         &t[t.iter().take_while(|&&b| b == b'0').count()..]
     };
-    // A run is the whole number: "+49 30 1234567" is Berlin's.
+    // A run is the whole number, or all of it after a country code: "+1 123 456 7890" is no
+    // one's, "+49 30 1234567" Berlin's (its run is the subscriber's part only).
+    let run = |t: &[u8], least: usize| {
+        t.len() >= least && (b"1234567890".starts_with(t) || b"9876543210".starts_with(t))
+    };
     let whole = unzeroed(0);
-    let run = whole.len() >= MIN_NATIONAL_DIGITS
-        && (b"1234567890".starts_with(whole) || b"9876543210".starts_with(whole));
-    whole.is_empty() || run || (0..=prefix).any(|skip| repeated(unzeroed(skip)))
+    whole.is_empty()
+        || run(whole, MIN_NATIONAL_DIGITS)
+        || (0..=prefix).any(|skip| repeated(unzeroed(skip)) || (skip > 0 && run(unzeroed(skip), 9)))
 }
 
 /// An Iranian mobile's ten digits `9xx` + seven zeros (`0912 000 0000`): an operator's prefix
 /// typed before the number a buyer did not give; or the mobile's `9` and a run of the other
-/// nine digits (`0912 345 6789`, `0987 654 3210`), what forms and clerks type for "no number".
+/// nine digits (`0912 345 6789`, `0901 234 5678`, `0998 765 4321`), what forms and clerks type
+/// for "no number".
 /// (A landline ending in zeros, Tehran's `021 8000 0000`, is a company's.)
 fn unassigned_mobile(subscriber: &[u8]) -> bool {
     subscriber.len() == 10
         && subscriber.starts_with(b"9")
         && (subscriber[3..].iter().all(|&b| b == b'0')
-            || matches!(&subscriber[1..], b"123456789" | b"876543210"))
+            || b"0123456789".windows(9).any(|w| w == &subscriber[1..])
+            || b"9876543210".windows(9).any(|w| w == &subscriber[1..]))
+}
+
+/// A cell that stands for no number: empty, a null marker (`-`, `N/A`), or a number put in for
+/// a buyer who gave none (see [`is_placeholder`], [`unassigned_mobile`]). Such cells say nothing
+/// about what a column holds.
+pub(crate) fn no_number(raw: &str) -> bool {
+    let s = trim_value(raw);
+    if is_null_marker(s) {
+        return true;
+    }
+    let Some(d) = digits(spreadsheet_number(s)) else {
+        return false;
+    };
+    let all = d.as_slice();
+    let intl = if d.plus {
+        Some(all)
+    } else {
+        all.strip_prefix(b"00")
+    };
+    let mobile = match intl {
+        Some(i) => i.strip_prefix(IRAN).filter(|m| m.len() == 10),
+        None => iranian_mobile(all, true),
+    };
+    all.len() >= MIN_NATIONAL_DIGITS && (is_placeholder(all, 3) || mobile.is_some_and(unassigned_mobile))
 }
 
 /// Whether a file's ten bare digits from 9 are Iranian mobiles ([`phone_key`]'s `bare_iranian`):
@@ -533,6 +563,10 @@ mod tests {
             "+98 912 345 6789",
             "۰۹۱۲۳۴۵۶۷۸۹",
             "09876543210",
+            "09012345678",
+            "09987654321",
+            "+1 123 456 7890",
+            "+1 987 654 3210",
         ] {
             assert_eq!(key(s), None, "{s:?}");
         }
@@ -542,6 +576,21 @@ mod tests {
         assert_eq!(key("+98 21 8000 0000").as_deref(), Some("+982180000000"));
         assert_eq!(key("0935 777 7777").as_deref(), Some("+989357777777"));
         assert_eq!(key("0912 345 6780").as_deref(), Some("+989123456780"));
+        assert_eq!(key("+1 212 456 7890").as_deref(), Some("+12124567890"));
+        for none in [
+            "-",
+            "N/A",
+            "",
+            "09123456789",
+            "0000000000",
+            "+98 912 000 0000",
+            "9123456789",
+        ] {
+            assert!(super::no_number(none), "{none:?}");
+        }
+        for number in ["09121234567", "1001", "INV-12", "+44 20 7946 0958", "9121234567"] {
+            assert!(!super::no_number(number), "{number:?}");
+        }
         assert_eq!(key("+49 30 1234567").as_deref(), Some("+49301234567"));
     }
 }

@@ -318,6 +318,66 @@ pub(crate) fn contact_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>
     email_value(cell(rec, k.email)).or_else(|| k.phone_key(rec))
 }
 
+/// A column headed by a bare "number" (`نام,شماره`, see [`crate::mapping::BARE_NUMBER`]) is the
+/// phone when the file has no phone column and nine in ten of its sampled cells that give a
+/// number are phone numbers written so that nothing else reads like them: Iranian mobiles
+/// (`0912…`, `+98 912…`, `۰۹۱۲…`; `912…` with its zero dropped in a file that shows it is
+/// Iranian, unless the numbers are a counter's) or numbers with their country (`+44 …`). An
+/// invoice or an order number is neither. Cells that stand for no number (`-`, `09123456789`)
+/// are left out of the count. A mapping file says what every column is: not called then.
+pub(crate) fn phone_by_values(
+    m: &mut ColumnMapping,
+    dataset: Dataset,
+    headers: &[String],
+    samples: &[Row<'_>],
+) {
+    if !dataset.fields().contains(&Field::Phone) || m.column_of(Field::Phone).is_some() {
+        return;
+    }
+    let bare_number = |i: usize| {
+        m.columns[i].is_none()
+            && crate::mapping::BARE_NUMBER.contains(&crate::mapping::normalize_header(&headers[i]).as_str())
+    };
+    let Some(i) = (0..headers.len()).find(|&i| {
+        bare_number(i) && {
+            let cells = || samples_of(samples, Some(i)).filter(|v| !crate::values::no_number(v));
+            let iranian = crate::values::bare_mobiles_iranian(
+                headers.iter().map(String::as_str),
+                samples.iter().map(Row::iter),
+                cells(),
+            );
+            // Ten digits from 9 in one narrow range are a counter's (invoices 9000000001, …).
+            let bare: Vec<u64> = cells()
+                .filter_map(|v| {
+                    let k = crate::values::phone_key(v, true)?;
+                    let dropped = crate::values::phone_key(v, false).is_some_and(|f| f != k);
+                    dropped
+                        .then(|| k.trim_start_matches("+98").parse().ok())
+                        .flatten()
+                })
+                .collect();
+            let spread = bare.iter().max().zip(bare.iter().min()).map_or(0, |(a, b)| a - b);
+            let counter = bare.len() > 1 && spread < 10_000_000;
+            // `00` and digits may be a zero-padded invoice number; `0098 912…` is still a mobile.
+            let phone = |v: &str| match crate::values::phone_key(v, iranian && !counter) {
+                Some(k) if k.starts_with("+989") => true,
+                Some(k) => k.starts_with('+') && !v.trim_start().starts_with("00"),
+                None => false,
+            };
+            let (filled, phones) =
+                cells().fold((0usize, 0usize), |(f, p), v| (f + 1, p + usize::from(phone(v))));
+            filled > 0 && phones * 10 >= filled * 9
+        }
+    }) else {
+        return;
+    };
+    m.columns[i] = Some(Field::Phone);
+    let shown = crate::mapping::shown_header(&headers[i], i);
+    if let Some(u) = m.unmapped.iter().position(|h| *h == shown) {
+        m.unmapped.remove(u);
+    }
+}
+
 pub(crate) fn samples_of<'a>(
     samples: &'a [Row<'a>],
     col: Option<usize>,
