@@ -2623,6 +2623,38 @@ fn an_sms_panels_inbox_reads_its_refusals_only() {
     assert_eq!(strings(&batches(&out), "event_type"), some(&["form_submit"]));
 }
 
+/// A messaging log gives the texts both ways (Twilio's `From,To,Body,…,Direction`, a panel's
+/// «فرستنده,گیرنده,متن پیام,تاریخ,نوع»): the shop's own messages, whose footers tell how to
+/// refuse, are quarantined as expected rows, so the shop's line is no contact and its footer no
+/// refusal; the contacts' replies are read.
+#[test]
+fn a_message_logs_outgoing_messages_are_the_shops() {
+    let (out, _s) = ingest_as(
+        Dataset::Activity,
+        "twilio.csv",
+        "From,To,Body,Status,SentDate,Direction\n\
+         +14155550101,+18005550199,STOP,received,2024-07-01 10:00:00,inbound\n\
+         +14155550102,+18005550199,Where is my order?,received,2024-07-01 11:00:00,inbound\n\
+         +18005550199,+14155550103,Sale today! Reply STOP to opt out,delivered,2024-07-01 09:00:00,outbound-api\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "contact_id"), some(&["+14155550101", "+14155550102"]));
+    assert_eq!(strings(&b, "event_type"), some(&["unsubscribe", "other"]));
+    assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
+    assert_eq!(out.report.status, crate::ingest::report::Status::Ok);
+    let (out, _s) = ingest_as(
+        Dataset::Activity,
+        "log.csv",
+        "فرستنده,گیرنده,متن پیام,تاریخ دریافت,نوع\n\
+         10004346,09121112233,جشنواره پاییزه! ۳۰٪ تخفیف. لغو۱۱,1403/07/01 10:00,ارسالی\n\
+         09121112255,10004346,لغو11,1403/07/01 10:30,دریافتی\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "contact_id"), some(&["+989121112255"]));
+    assert_eq!(strings(&b, "event_type"), some(&["unsubscribe"]));
+    assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
+}
+
 /// A CRM keys its customers by number and lists their mobile: the mobile is kept in its key
 /// form, the way a shop keying buyers by mobile writes them, so segmentation joins the two.
 #[test]

@@ -255,6 +255,10 @@ pub struct ColumnMapping {
     /// read from it.
     #[serde(skip)]
     pub event_from_message: bool,
+    /// Activity, with `event_from_message`: a message log's direction column (`Direction`,
+    /// «نوع»: inbound or outbound), whose outbound rows are the shop's own messages.
+    #[serde(skip)]
+    pub message_direction: Option<usize>,
 }
 
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
@@ -1090,6 +1094,27 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
             }
             _ => false,
         };
+    // A messaging service's log (Twilio's `From,To,Body,…,Direction`) gives the texts both ways:
+    // a received message's sender is the contact, a sent one's the shop. Only the contact's
+    // messages are read.
+    let message_direction = event_from_message.then(|| {
+        (0..n).find(|&i| {
+            columns[i].is_none()
+                && matches!(
+                    normalize_header(&headers[i]).as_str(),
+                    "direction" | "نوع" | "جهت" | "نوع پیام" | "نوع پیامک" | "message direction"
+                )
+        })
+    });
+    let message_direction = message_direction.flatten();
+    if event_from_message
+        && ![Field::CustomerId, Field::Email, Field::Phone]
+            .iter()
+            .any(|&f| has(&columns, f))
+        && let Some(i) = (0..n).find(|&i| columns[i].is_none() && normalize_header(&headers[i]) == "from")
+    {
+        columns[i] = Some(Field::Phone);
+    }
     if allowed.contains(&Field::OrderDate)
         && !has(&columns, Field::OrderDate)
         && let Some(i) = columns.iter().position(|c| *c == Some(Field::OrderTime))
@@ -1136,7 +1161,9 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .iter()
         .zip(&columns)
         .enumerate()
-        .filter(|(i, (_, f))| recognised && f.is_none() && !layout_columns.contains(*i))
+        .filter(|(i, (_, f))| {
+            recognised && f.is_none() && !layout_columns.contains(*i) && message_direction != Some(*i)
+        })
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
     let currency_hints = headers.iter().map(|h| currency_hint(h)).collect();
@@ -1161,6 +1188,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         layout_columns,
         customer_named,
         event_from_message,
+        message_direction,
     }
 }
 

@@ -383,9 +383,23 @@ pub(super) const GROUPS: &[Group] = &[
             "فعالیت", "عملیات", "اقدام",
         ],
     ),
-    message(&["متن پیام", "پیام", "متن", "پیام دریافتی", "Message", "Message Text", "SMS Text", "Nachricht"]),
-    // An SMS panel's inbox names the customer's number as the sender.
+    message(&[
+        "متن پیام", "پیام", "متن", "پیام دریافتی", "متن پیامک", "Message", "Message Text", "SMS Text", "Nachricht",
+        // Twilio's message logs.
+        "Body", "Message Body",
+    ]),
+    // An SMS panel's inbox names the customer's number as the sender (and Twilio's log `From`,
+    // read only beside a message column: `map_headers`).
     only(Dataset::Activity, Phone, &["شماره فرستنده", "فرستنده", "Sender", "Sender Number"]),
+    // When a message log's message came: received (an inbox), sent (by the contact, Twilio).
+    only(
+        Dataset::Activity,
+        EventTime,
+        &[
+            "تاریخ دریافت", "زمان دریافت", "تاریخ و زمان دریافت", "Received", "Received At", "Date Received",
+            "Sent Date", "Date Sent",
+        ],
+    ),
     g(
         EventTime,
         &[

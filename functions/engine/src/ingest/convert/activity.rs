@@ -17,6 +17,8 @@ struct Cols {
     page: Option<usize>,
     duration: Option<usize>,
     job_title: Option<usize>,
+    /// A message log's direction (see `ColumnMapping::message_direction`).
+    direction: Option<usize>,
 }
 
 pub fn activity_schema() -> SchemaRef {
@@ -448,6 +450,14 @@ pub fn message_refuses(raw: &str) -> bool {
         || (unwanted && few_words)
 }
 
+/// A message log's direction cell says the shop sent the message: Twilio's `outbound-api`,
+/// `outbound-reply`; `Sent`, `Outgoing`, `MT`; «ارسالی», «خروجی». Anything else (`inbound`,
+/// «دریافتی», empty) is the contact's.
+fn outgoing(direction: &str) -> bool {
+    let d = EventText::new(direction);
+    d.word_starting(&["outbound", "outgoing", "sent", "ارسال", "خروجی"]) || d.word(&["out", "mt"])
+}
+
 /// Words of a consent a refusal is about (prefixes, then whole words).
 const CONSENT_PREFIXES: [&str; 14] = [
     "subscri",
@@ -729,6 +739,7 @@ impl ActivityConverter {
             page: col(m, Field::Page),
             duration: col(m, Field::DurationSeconds),
             job_title: col(m, Field::JobTitle),
+            direction: m.message_direction,
         };
         ActivityConverter {
             implied_event: m.implied_event.as_ref().map(|i| i.event_type),
@@ -765,6 +776,9 @@ impl Converter for ActivityConverter {
 
     fn push(&mut self, line: u64, rec: &Row<'_>) -> std::result::Result<(), RowReject> {
         let c = &self.cols;
+        if c.direction.is_some_and(|d| outgoing(cell(rec, Some(d)))) {
+            return Err(RowReject::at(OUTGOING_MESSAGE, c.direction));
+        }
         let Some(contact) = customer_key(rec, &c.key) else {
             return Err(RowReject::at("missing_contact", c.key.first()));
         };

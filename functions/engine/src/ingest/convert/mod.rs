@@ -29,14 +29,22 @@ pub use activity::normalize_event_type;
 pub use sales::names_returns;
 pub(crate) use sales::{is_cancellation_invoice, never_happened};
 
-/// Quarantine reasons of rows that are no sale lines by the export's own account (the data
-/// contract's "Platform layouts" and "Document types"): expected, so they leave a file's status
-/// `ok`.
+/// Quarantine reasons of rows that are no sale lines (or no contact's activity) by the export's
+/// own account (the data contract's "Platform layouts" and "Document types"): expected, so they
+/// leave a file's status `ok`.
 pub(crate) const ORDER_SUMMARY: &str = "order_summary";
 pub(crate) const PAYMENT_ROW: &str = "payment_row";
 pub(crate) const GROUP_ROW: &str = "group_row";
 pub(crate) const NOT_A_SALE: &str = "not_a_sale";
-pub(crate) const EXPECTED_REJECTS: [&str; 4] = [ORDER_SUMMARY, PAYMENT_ROW, GROUP_ROW, NOT_A_SALE];
+/// A messaging log's message the shop sent: no activity of the contact's.
+pub(crate) const OUTGOING_MESSAGE: &str = "outgoing_message";
+pub(crate) const EXPECTED_REJECTS: [&str; 5] = [
+    ORDER_SUMMARY,
+    PAYMENT_ROW,
+    GROUP_ROW,
+    NOT_A_SALE,
+    OUTGOING_MESSAGE,
+];
 
 /// Why one row was rejected; `column` is the source column index when one cell is to blame.
 #[derive(Debug, Clone, PartialEq)]
