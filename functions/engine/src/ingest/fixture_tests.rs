@@ -2753,6 +2753,20 @@ fn a_bare_number_column_of_mobiles_is_the_phone() {
          سارا کریمی,9197654321\n",
     );
     assert_eq!(keys, some(&["+989121234567", "+989351112233", "+989197654321"]));
+    // A hand-kept sales sheet: its bare «نام» is the buyer's, keying a row without a mobile by
+    // the mobile its name had, else by the name.
+    let (keys, _) = keys_of(
+        Dataset::Sales,
+        "فروش دستی.csv",
+        "نام,شماره,تاریخ,مبلغ\n\
+         زهرا محمدی,09121234567,1403/01/05,100000\n\
+         علی احمدی,9351112233,1403/01/06,200000\n\
+         زهرا محمدی,,1403/02/05,50000\n\
+         رضا رضایی,-,1403/02/06,70000\n",
+    );
+    let mut keys: Vec<String> = keys.into_iter().flatten().collect();
+    keys.sort();
+    assert_eq!(keys, ["+989121234567", "+989121234567", "+989351112233", "رضا رضایی"]);
     // Invoice numbers (a counter's ten digits from 9 too), and international numbers among too
     // many others, are no phones.
     for (name, text) in [

@@ -332,7 +332,8 @@ pub(crate) fn contact_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>
 /// (`0912…`, `+98 912…`, `۰۹۱۲…`; `912…` with its zero dropped in a file that shows it is
 /// Iranian, unless the numbers are a counter's) or numbers with their country (`+44 …`). An
 /// invoice or an order number is neither. Cells that stand for no number (`-`, `09123456789`)
-/// are left out of the count. A mapping file says what every column is: not called then.
+/// are left out of the count. In a sales sheet, a bare «نام» beside it names the buyer. A mapping
+/// file says what every column is: not called then.
 pub(crate) fn phone_by_values(
     m: &mut ColumnMapping,
     dataset: Dataset,
@@ -380,9 +381,32 @@ pub(crate) fn phone_by_values(
         return;
     };
     m.columns[i] = Some(Field::Phone);
-    let shown = crate::mapping::shown_header(&headers[i], i);
-    if let Some(u) = m.unmapped.iter().position(|h| *h == shown) {
-        m.unmapped.remove(u);
+    let listed = |m: &mut ColumnMapping, i: usize| {
+        let shown = crate::mapping::shown_header(&headers[i], i);
+        if let Some(u) = m.unmapped.iter().position(|h| *h == shown) {
+            m.unmapped.remove(u);
+        }
+    };
+    listed(m, i);
+    // The hand-kept sales sheet's bare «نام» (Name) beside it is the buyer's, as a «نام مشتری»
+    // would be (a row without a mobile is its name's buyer), unless the sheet lists products,
+    // whose name it may be («کد,نام,تعداد,مبلغ»).
+    let products = [Field::ProductId, Field::ProductName]
+        .iter()
+        .any(|&f| m.column_of(f).is_some());
+    if dataset == Dataset::Sales
+        && !products
+        && m.layout_columns.customer_name.is_none()
+        && let Some(n) = (0..headers.len()).find(|&n| {
+            m.columns[n].is_none()
+                && matches!(
+                    crate::mapping::normalize_header(&headers[n]).as_str(),
+                    "نام" | "name"
+                )
+        })
+    {
+        m.layout_columns.customer_name = Some(n);
+        listed(m, n);
     }
 }
 
