@@ -2766,7 +2766,10 @@ fn a_bare_number_column_of_mobiles_is_the_phone() {
     );
     let mut keys: Vec<String> = keys.into_iter().flatten().collect();
     keys.sort();
-    assert_eq!(keys, ["+989121234567", "+989121234567", "+989351112233", "رضا رضایی"]);
+    assert_eq!(
+        keys,
+        ["+989121234567", "+989121234567", "+989351112233", "رضا رضایی"]
+    );
     // Invoice numbers (a counter's ten digits from 9 too), and international numbers among too
     // many others, are no phones.
     for (name, text) in [

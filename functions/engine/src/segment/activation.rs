@@ -26,6 +26,48 @@ fn address_key(a: &str) -> String {
     crate::values::canonical_mobile(&a.trim().to_lowercase()).into_owned()
 }
 
+/// Refused phone keys by their national digits (see [`crate::values::national_tails`]): a
+/// customer whose order gave `(415) 555-2106` (`tel:4155552106`) and who texted STOP from
+/// `+14155552106` refused. Only a key without its country meets one with it: two E.164 keys
+/// are one number exactly when they are equal.
+struct NationalRefusals<'a> {
+    /// Tails of refused keys written without their country.
+    national: BTreeSet<&'a str>,
+    /// Tails of refused E.164 keys.
+    e164: BTreeSet<&'a str>,
+}
+
+impl<'a> NationalRefusals<'a> {
+    fn of(refused: &'a BTreeSet<String>) -> Self {
+        let mut n = NationalRefusals {
+            national: BTreeSet::new(),
+            e164: BTreeSet::new(),
+        };
+        for a in refused {
+            let set = if a.starts_with('+') {
+                &mut n.e164
+            } else {
+                &mut n.national
+            };
+            set.extend(crate::values::national_tails(a));
+        }
+        n
+    }
+
+    /// `key` in compared form (see [`address_key`]).
+    fn refuses(&self, key: &str) -> bool {
+        let other = if key.starts_with('+') {
+            &self.national
+        } else {
+            &self.e164
+        };
+        !other.is_empty()
+            && crate::values::national_tails(key)
+                .iter()
+                .any(|t| other.contains(t))
+    }
+}
+
 pub(super) const IDEAL_CUSTOMERS_CSV: &str = "ideal_customers.csv";
 pub(super) const LEAD_SCORES_CSV: &str = "lead_scores.csv";
 
@@ -199,7 +241,13 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         })
         .map(address_key)
         .collect();
-    let refused_address = |e: &str| is_address(e) && refused_emails.contains(&address_key(e));
+    let national = NationalRefusals::of(&refused_emails);
+    let refused_address = |e: &str| {
+        is_address(e) && {
+            let a = address_key(e);
+            refused_emails.contains(&a) || national.refuses(&a)
+        }
+    };
     // Downloads and forms weigh by job title, which activity exports often leave out while the
     // customers dataset has it: the matched customer's title fills the gap.
     let titled: Vec<Activity>;
@@ -230,9 +278,10 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         .map(|(i, c)| {
             c.attrs.and_then(|a| a.marketing_consent) == Some(false)
                 || refused.contains_key(r.ids.name(c.idx))
-                || addresses_of
-                    .get(&i)
-                    .is_some_and(|list| list.iter().any(|a| refused_emails.contains(a)))
+                || addresses_of.get(&i).is_some_and(|list| {
+                    list.iter()
+                        .any(|a| refused_emails.contains(a) || national.refuses(a))
+                })
         })
         .collect();
     for &(record, buyer) in r.merged_records {

@@ -2853,6 +2853,44 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
     assert_off_lists(&out, &["C-20", "C-23", "1000020", "1000023"]);
 }
 
+/// An American shop's orders give the phone as typed, without its country (`tel:4155552106`);
+/// its SMS service logs the STOP from `+14155552106`. The refusal holds for the customer,
+/// though the two keys stay apart.
+#[test]
+fn a_refusal_from_a_number_with_its_country_holds_for_the_number_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "woo.csv",
+        "Order Number,Order Date,Customer User ID,Billing Email,Billing Phone,Order Total\n\
+         1,2023-09-01,106,c106@x.com,(415) 555-2106,900\n\
+         2,2023-10-01,107,c107@x.com,(415) 555-2107,900\n\
+         5,2024-06-20,40,c40@x.com,,10\n\
+         6,2024-06-21,41,c41@x.com,,20\n\
+         7,2024-06-22,42,c42@x.com,,30\n",
+    );
+    let twilio = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "twilio.csv",
+        "From,To,Body,Status,SentDate,Direction\n\
+         +14155552106,+18005550199,STOP,received,2024-01-03 10:00:00,inbound\n",
+    );
+    let listed = |out: &Path| -> Vec<String> {
+        let ideal = read_csv(&out.join("ideal_customers.csv"));
+        let mut ids: Vec<String> = ideal.iter().map(|r| r["id"].clone()).collect();
+        ids.sort();
+        ids
+    };
+    let without = segment_curated(&dir.path().join("without"), sales.clone());
+    assert!(listed(&without).contains(&"106".to_string()));
+    let out = segment_curated(dir.path(), [sales, twilio].concat());
+    assert!(!listed(&out).contains(&"106".to_string()));
+    assert!(listed(&out).contains(&"107".to_string()));
+    assert_off_lists(&out, &["c106@", "5552106"]);
+}
+
 /// A customer who changed their email or mobile between orders is written at the one their
 /// later order gave, whichever row the export lists first.
 #[test]

@@ -15,7 +15,7 @@ pub use date::{DateOrder, DateParser, parse_run_date, parse_time_of_day};
 pub use digits::normalize_digits;
 pub use number::{Ambiguous, DecimalMark, NumberParser, ParsedNumber};
 pub(crate) use phone::{
-    bare_mobiles_iranian, canonical_mobile, dialable, is_phone_key, no_number, phone_key,
+    bare_mobiles_iranian, canonical_mobile, dialable, is_phone_key, national_tails, no_number, phone_key,
 };
 pub(crate) use text::{key_chars, name_key};
 pub use text::{normalize_gender, parse_bool, parse_duration_seconds};

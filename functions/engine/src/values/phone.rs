@@ -238,6 +238,28 @@ pub(crate) fn mobile_alternative(key: &str) -> Option<String> {
         .map(|d| format!("+98{d}"))
 }
 
+/// The digits two phone keys of one number meet on when one was written without its country
+/// (`tel:4155552106`, `tel:07700900123`, as a buyer typed it into an order form) and the other
+/// with it (`+14155552106`, `+447700900123`, as an SMS service logs it): a `tel:` key's digits
+/// without trunk zeros; an E.164 key's digits whole and after a one-, two- or three-digit
+/// country code. Only tails of at least nine digits, so that short local numbers meet nothing by
+/// chance. Used for consent alone (a refusal under one form holds for the other); keys are never
+/// merged this way, since the country is a guess.
+pub(crate) fn national_tails(key: &str) -> Vec<&str> {
+    const LEAST: usize = 9;
+    if let Some(d) = key.strip_prefix(NATIONAL_PREFIX) {
+        let d = d.trim_start_matches('0');
+        return if d.len() >= LEAST { vec![d] } else { vec![] };
+    }
+    match key.strip_prefix('+') {
+        Some(d) if d.bytes().all(|b| b.is_ascii_digit()) => (0..=3)
+            .filter_map(|cc| d.get(cc..))
+            .filter(|t| t.len() >= LEAST && !t.starts_with('0'))
+            .collect(),
+        _ => vec![],
+    }
+}
+
 /// A phone key as a list prints it for a marketing tool to dial: E.164 as it is, a number
 /// without its country as its digits as written (`tel:02188776655` → `02188776655`), which the
 /// tool reads in the shop's default country as the shop's staff would.
@@ -577,6 +599,21 @@ mod tests {
         assert_eq!(key("0935 777 7777").as_deref(), Some("+989357777777"));
         assert_eq!(key("0912 345 6780").as_deref(), Some("+989123456780"));
         assert_eq!(key("+1 212 456 7890").as_deref(), Some("+12124567890"));
+    }
+
+    /// A number written without its country meets its E.164 form on the national digits.
+    #[test]
+    fn national_tails_meet_across_the_country_code() {
+        use super::national_tails as t;
+        let meet = |a: &str, b: &str| t(a).iter().any(|x| t(b).contains(x));
+        assert!(meet("tel:4155552106", "+14155552106"));
+        assert!(meet("tel:07700900123", "+447700900123"));
+        assert!(meet("tel:02188776655", "+982188776655"));
+        assert!(meet("tel:14155552106", "+14155552106"));
+        // Short local numbers meet nothing; different numbers do not meet.
+        assert!(!meet("tel:5552106", "+15552106"));
+        assert!(!meet("tel:4155552107", "+14155552106"));
+        assert!(t("C-1").is_empty() && t("a@x.com").is_empty());
         for none in [
             "-",
             "N/A",
