@@ -38,7 +38,7 @@ struct NationalRefusals<'a> {
 }
 
 impl<'a> NationalRefusals<'a> {
-    fn of(refused: &'a BTreeSet<String>) -> Self {
+    fn of(refused: impl IntoIterator<Item = &'a str>) -> Self {
         let mut n = NationalRefusals {
             national: BTreeSet::new(),
             e164: BTreeSet::new(),
@@ -241,7 +241,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         })
         .map(address_key)
         .collect();
-    let national = NationalRefusals::of(&refused_emails);
+    let national = NationalRefusals::of(refused_emails.iter().map(String::as_str));
     let refused_address = |e: &str| {
         is_address(e) && {
             let a = address_key(e);
@@ -328,7 +328,11 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         .filter(|(i, _)| opted_out[**i])
         .flat_map(|(_, list)| list.iter().map(String::as_str))
         .collect();
-    let opted_address = |e: &str| opted_addresses.contains(address_key(e).as_str());
+    let opted_national = NationalRefusals::of(opted_addresses.iter().copied());
+    let opted_address = |e: &str| {
+        let a = address_key(e);
+        opted_addresses.contains(a.as_str()) || opted_national.refuses(&a)
+    };
 
     // Each fit depends on that customer alone: computed on all cores.
     let computed: Vec<Option<(f64, String)>> = super::par::map_range(n, |i| {

@@ -2885,10 +2885,28 @@ fn a_refusal_from_a_number_with_its_country_holds_for_the_number_without() {
     };
     let without = segment_curated(&dir.path().join("without"), sales.clone());
     assert!(listed(&without).contains(&"106".to_string()));
-    let out = segment_curated(dir.path(), [sales, twilio].concat());
+    let out = segment_curated(dir.path(), [sales.clone(), twilio].concat());
     assert!(!listed(&out).contains(&"106".to_string()));
     assert!(listed(&out).contains(&"107".to_string()));
     assert_off_lists(&out, &["c106@", "5552106"]);
+    // The other way round: the customer list says no, and the SMS log's contact (a lead by its
+    // replies) is the same number with its country.
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Phone,Accepts Marketing\n107,(415) 555-2107,no\n",
+    );
+    let replies = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "replies.csv",
+        "Phone,Event,Timestamp\n\
+         +14155552107,Form submitted,2024-06-01 10:00\n\
+         +14155552107,Whitepaper download,2024-06-02 10:00\n",
+    );
+    let out = segment_curated(&dir.path().join("crm"), [sales, crm, replies].concat());
+    assert_off_lists(&out, &["c107@", "5552107"]);
 }
 
 /// A customer who changed their email or mobile between orders is written at the one their
