@@ -39,13 +39,13 @@ pub fn activity_schema() -> SchemaRef {
 /// An event name in one spelling: lower case, Arabic letter variants folded ("باز‌کردن ايميل" is
 /// "باز کردن ایمیل"), every run of characters that are not letters or digits (spaces, `-`, `_`,
 /// `.`, `/`, ZWNJ) one space; also its words and the words run together ("opt-out" is "optout").
-struct EventText {
-    spaced: String,
+pub(super) struct EventText {
+    pub(super) spaced: String,
     joined: String,
 }
 
 impl EventText {
-    fn new(raw: &str) -> Self {
+    pub(super) fn new(raw: &str) -> Self {
         let mut spaced = String::with_capacity(raw.len());
         for c in raw
             .chars()
@@ -65,12 +65,12 @@ impl EventText {
         EventText { spaced, joined }
     }
 
-    fn words(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn words(&self) -> impl Iterator<Item = &str> {
         self.spaced.split(' ')
     }
 
     /// One of the phrases occurs in the text (inside words too).
-    fn has(&self, phrases: &[&str]) -> bool {
+    pub(super) fn has(&self, phrases: &[&str]) -> bool {
         phrases.iter().any(|p| self.spaced.contains(p))
     }
 
@@ -80,12 +80,12 @@ impl EventText {
     }
 
     /// One of the words is a whole word of the text.
-    fn word(&self, words: &[&str]) -> bool {
+    pub(super) fn word(&self, words: &[&str]) -> bool {
         self.words().any(|w| words.contains(&w))
     }
 
     /// A word of the text starts with one of the prefixes.
-    fn word_starting(&self, prefixes: &[&str]) -> bool {
+    pub(super) fn word_starting(&self, prefixes: &[&str]) -> bool {
         self.words().any(|w| prefixes.iter().any(|p| w.starts_with(p)))
     }
 }
@@ -214,242 +214,6 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     positive.unwrap_or("other")
 }
 
-/// Whether a message a contact sent (an SMS panel's inbox, read with `message`) asks for no more
-/// messages: a panel's keyword («لغو11», «11لغو», `STOP`, a bare `11`), alone or nearly, or a
-/// request in a sentence: «لطفا دیگه پیامک نفرستید», «از ارسال پیامک خودداری فرمایید», «شمارمو
-/// حذف کنید», «اشتباه گرفتید», "Please stop texting me", "Take my number off your list". Erring
-/// here keeps a willing customer off a list; erring the other way sends messages to someone who
-/// asked for none. So a request about messages or about the person's number counts however it
-/// is put, while words that only may refuse ("stop", "don't send", "not interested", «لغو»)
-/// count in a reply of a few words and never in a message about an order, a payment or a
-/// product («سفارش رو ارسال نکنید», «پرداخت لغو شد», "Will the sale stop on Sunday?"). Past
-/// tenses are complaints («چرا نفرستادید؟»), and the shop's own messages, which tell how to
-/// refuse, are no refusal.
-pub fn message_refuses(raw: &str) -> bool {
-    let e = EventText::new(raw);
-    let words: Vec<&str> = e.words().filter(|w| !w.is_empty()).collect();
-    let padded = format!(" {} ", e.spaced);
-    let phrase = |ps: &[&str]| ps.iter().any(|p| padded.contains(&format!(" {p} ")));
-    // The shop's own message (a sent-messages log read as an inbox) tells how to refuse: "Reply
-    // STOP to opt out", «برای لغو عضویت عدد ۱۱ را ارسال کنید». Read as refusals, they would take
-    // everyone the shop texted off the lists.
-    if phrase(&[
-        "reply stop",
-        "text stop",
-        "txt stop",
-        "send stop",
-        "stop to",
-        "برای لغو",
-        "جهت لغو",
-        "برای انصراف",
-        "جهت انصراف",
-    ]) {
-        return false;
-    }
-    let few_words = words.len() <= 4;
-    let about_other = e.word_starting(&[
-        "order",
-        "package",
-        "parcel",
-        "deliver",
-        "shipment",
-        "invoice",
-        "item",
-        "payment",
-        "charge",
-        "card",
-        "refund",
-        "address",
-        "product",
-        "price",
-        "stock",
-        "warrant",
-        "سفارش",
-        "بسته",
-        "مرسوله",
-        "کالا",
-        "پیک",
-        "فاکتور",
-        "پرداخت",
-        "تراکنش",
-        "خرید",
-        "جنس",
-        "پول",
-        "واریز",
-        "ادرس",
-        "کارت",
-        "محصول",
-        "قیمت",
-        "پیگیری",
-        "موجود",
-    ]) || e.word(&["بار"]);
-    // A panel's keyword, however typed: «لغو11», «11لغو», «لغوو», Finglish `laghv11`, `Stopp`.
-    let keyword = |w: &str| {
-        let letters: String = w.chars().filter(|c| !c.is_numeric()).collect();
-        matches!(
-            letters.as_str(),
-            "لغو" | "لغوو" | "laghv" | "laghvv" | "انصراف" | "stop" | "stopp" | "stopall" | "unsubscribe"
-        )
-    };
-    let bare_eleven = words.len() == 1 && crate::values::normalize_digits(words[0]) == "11";
-    // «لغو شد؟» (was it cancelled?) asks; it does not refuse.
-    let passive = e.word(&["شد", "شده", "شدم", "شدن"]);
-    let nearly_alone = words.len() <= 3 && words.iter().any(|w| keyword(w)) && !passive && !about_other;
-    // A keyword and a stop mark before anything else: "STOP!!! I told you", «لغو. دیگه نفرستید».
-    let leading = raw.trim_start();
-    let lead_word: String = leading.chars().take_while(|c| c.is_alphanumeric()).collect();
-    let leading_keyword = !about_other
-        && !lead_word.is_empty()
-        && keyword(&lead_word.to_lowercase())
-        && leading[lead_word.len()..]
-            .chars()
-            .next()
-            .is_some_and(|c| matches!(c, '!' | '.' | ',' | '،' | '؛' | ';'));
-    if bare_eleven || nearly_alone || leading_keyword {
-        return true;
-    }
-    // Asked of the person's number, or of messages to them: refusals whatever else is said.
-    let my_number = e.word_starting(&["شمارم"])
-        || phrase(&[
-            "شماره من",
-            "شماره منو",
-            "شماره ام",
-            "شماره مرا",
-            "شماره من را",
-            "شماره اینجانب",
-        ]);
-    let explicit = phrase(&[
-        "remove me",
-        "remove my number",
-        "take me off",
-        "take my number off",
-        "delete my number",
-        "lose my number",
-        "opt me out",
-        "leave me alone",
-        "stop texting",
-        "stop messaging",
-        "stop contacting",
-        "quit texting",
-        "quit messaging",
-        "do not text",
-        "don t text",
-        "dont text",
-        "don t message",
-        "do not message",
-        "don t contact",
-        "dont contact",
-        "never signed up",
-        "enough texts",
-        "مزاحم نشوید",
-        "مزاحم نشید",
-        "مزاحم نشین",
-        "مزاحمم نشید",
-        "مزاحم نشو",
-        "بلاک",
-        "خارجم کنید",
-        "خارجم کن",
-        "حذفم کنید",
-        "حذفم کن",
-        "پاکم کنید",
-    ]) || (my_number && e.has(&["حذف", "پاک"]))
-        || (e.has(&["منو", "من را", "مرا"]) && e.has(&["حذف کن", "پاک کن", "خارج کن", "بردار"]));
-    // Someone who is not the customer: the shop has a wrong number.
-    let wrong_person = phrase(&[
-        "اشتباه گرفتید",
-        "اشتباه گرفتین",
-        "اشتباه گرفتی",
-        "شماره اشتباهه",
-        "شماره اشتباه است",
-        "مال من نیست",
-        "مشتری شما نیستم",
-    ]) || (few_words && phrase(&["wrong number", "wrong person"]))
-        || phrase(&[
-            "have the wrong number",
-            "got the wrong number",
-            "have a wrong number",
-        ])
-        || (words.first() == Some(&"wrong") && matches!(words.get(1), None | Some(&"number" | &"person")));
-    if explicit || (wrong_person && !about_other) {
-        return true;
-    }
-    if about_other {
-        return false;
-    }
-    // The event vocabulary's refusals: "unsubscribe me", «لغو عضویت پیامک», "This is spam"; its
-    // rules for names of a few words ("Promo stopped") only in a reply of a few words ("When
-    // does the promo stop?" asks about the promotion).
-    if is_refusal(&e) || phrase(&["is spam"]) || (few_words && normalize_event_type(raw) == "unsubscribe") {
-        return true;
-    }
-    // Messages as what is refused («پیام ندید»: send none).
-    let messages = e.word_starting(&["text", "messag", "sms", "spam", "پیام", "تبلیغ"])
-        || e.word(&["اس"])
-        || e.has(&["اس ام اس"]);
-    let unwanted = (e.has(&["مایل"]) && e.word(&["نیستم"]))
-        || (e.has(&["تمایل", "علاقه"]) && e.word(&["ندارم", "نداریم"]))
-        || phrase(&[
-            "not interested",
-            "بس کنید",
-            "بسه",
-            "بسه دیگه",
-            "عدم تمایل",
-            "عدم دریافت",
-        ]);
-    let refusing = unwanted
-        || phrase(&[
-            "ندید",
-            "ندین",
-            "ندهید",
-            "نده",
-            "نزنید",
-            "نزنین",
-            "نمی خوام",
-            "نمیخوام",
-            "نمی خام",
-            "نمیخام",
-            "نمی خواهم",
-            "نمیخواهم",
-            "ننمایید",
-            "نفرمایید",
-            "خودداری",
-            "قطع",
-            "don t",
-            "dont",
-            "do not",
-            "no more",
-            "stop",
-            "remove",
-            "حذف",
-            "لغو",
-            "انصراف",
-        ]);
-    // "Don't send", «نفرستید», «ارسال نکنید»: to stop sending, said of messages, with "any more"
-    // («دیگه»), or alone ("Please don't send" is about messages; "Don't send the blue one" not).
-    let dont_send = phrase(&[
-        "نفرستید",
-        "نفرستین",
-        "نفرست",
-        "نفرستی",
-        "ارسال نکنید",
-        "ارسال نکنین",
-        "ارسال نکن",
-        "ارسال نشود",
-        "ارسال نشه",
-        "don t send",
-        "dont send",
-        "do not send",
-        "stop sending",
-    ]);
-    // «ارسال رو متوقف کنید»: stop the sending, of whatever is sent to them.
-    let halt_sending = e.has(&["ارسال"]) && e.has(&["متوقف"]);
-    let again = e.word(&["دیگه", "دیگر", "anymore", "again"]) || phrase(&["any more"]);
-    (messages && refusing)
-        || (dont_send && (messages || again || few_words))
-        || halt_sending
-        || (unwanted && few_words)
-}
-
 /// A message log's direction cell says the shop sent the message: Twilio's `outbound-api`,
 /// `outbound-reply`; `Sent`, `Outgoing`, `MT`; «ارسالی», «خروجی». Anything else (`inbound`,
 /// «دریافتی», empty) is the contact's.
@@ -530,7 +294,7 @@ fn is_failure(e: &EventText) -> bool {
         ])
 }
 
-fn is_refusal(e: &EventText) -> bool {
+pub(super) fn is_refusal(e: &EventText) -> bool {
     // Spam and abuse reports and complaints, not every name that mentions spam ("Signup (no
     // spam)"): a complaint or an abuse report in any wording, spam when someone marked,
     // flagged or reported it.
@@ -790,7 +554,7 @@ impl Converter for ActivityConverter {
                 None => {
                     // A message that is no refusal is no event of its own.
                     let e = match self.message {
-                        true if message_refuses(raw) => "unsubscribe",
+                        true if super::message::refuses(raw) => "unsubscribe",
                         true => "other",
                         false => normalize_event_type(raw),
                     };
@@ -1130,141 +894,6 @@ mod tests {
             "complaint",
         ] {
             assert_eq!(n(refusal), "unsubscribe", "{refusal}");
-        }
-    }
-
-    /// What customers write back to an SMS panel when they want no more messages, and what
-    /// they write about their orders, which must not take them off the lists.
-    #[test]
-    fn messages_that_ask_for_no_more_messages() {
-        use super::message_refuses;
-        for refusal in [
-            "لغو11",
-            "لطفا پیامک نفرستید",
-            "دیگه پیام ندید لطفا",
-            "دیگر برای من پیامک ارسال نکنید",
-            "اینقدر اس ام اس ندید",
-            "تبلیغ نفرستین",
-            "شماره منو حذف کنید",
-            "شماره‌ام را از لیست پاک کنید",
-            "لطفا منو از لیستتون بردارید",
-            "مزاحم نشوید",
-            "نمیخوام پیامک بیاد",
-            "لطفا لغو",
-            "انصراف",
-            "Please stop texting me",
-            "STOP!!!",
-            "Stop please",
-            "Don't send me these anymore",
-            "don't text me about my order",
-            "Remove me from your list",
-            "wrong number",
-            "No more messages",
-            "unsubscribe me",
-            "Not interested, thanks",
-            // Colloquial and formal Persian.
-            "شمارمو حذف کنید",
-            "حذفم کنید",
-            "اشتباه گرفتید",
-            "شماره اشتباهه",
-            "این شماره مال من نیست",
-            "من مشتری شما نیستم",
-            "علاقه\u{200c}ای ندارم",
-            "خواهشمند است از ارسال پیامک به این شماره خودداری فرمایید",
-            "لطفاً از ارسال پیامک تبلیغاتی خودداری کنید",
-            "دیگر پیامک ارسال ننمایید",
-            "لطفا پیامک ارسال نفرمایید",
-            "مایل به دریافت پیامک نیستم",
-            "تمایلی به دریافت پیام ندارم",
-            "ارسال پیامک رو قطع کنید",
-            "بس کنید دیگه",
-            "اس نزنید",
-            "از خبرنامه خارجم کنید",
-            // The keyword typed every way.
-            "11لغو",
-            "لطفا لغو۱۱",
-            "laghv",
-            "laghv11",
-            "لغوو",
-            "۱۱",
-            "11",
-            "Stopp",
-            "STOP!!! I told you already",
-            // English.
-            "Please take my number off your list",
-            "Delete my number",
-            "Lose my number",
-            "Opt me out",
-            "No more spam",
-            "Quit texting me",
-            "Enough texts",
-            "Wrong #",
-            "Wrong person",
-            "I never signed up for this",
-            "wrong number, who is this?",
-            "This is spam",
-            "نمیخام پیام بدین",
-            "عدم تمایل به دریافت پیامک",
-            "لطفا ارسال رو متوقف کنید",
-            "You have the wrong number",
-            "I want to unsubscribe from your list please",
-        ] {
-            assert!(message_refuses(refusal), "{refusal}");
-        }
-        for message in [
-            "سلام، سفارشم کی میرسه؟",
-            "چرا سفارش من رو نفرستادید؟",
-            "هنوز ارسال نشده",
-            "سفارش رو فعلا ارسال نکنید",
-            "سفارشم رو لغو کنید",
-            "پیام دادم ولی جواب ندادید",
-            "ممنون از پیامتون",
-            "کد تخفیف کار نمیکنه",
-            "Where is my order?",
-            "Please stop my order, I ordered twice",
-            "Thanks for the message!",
-            "I never got a message about my order",
-            "جشنواره تخفیف ۳۰٪ فروشگاه نگین تا جمعه. برای لغو عضویت عدد ۱۱ را ارسال کنید",
-            "Black Friday: 30% off everything! Reply STOP to opt out",
-            "Your order has shipped. Txt STOP to 12345 to end messages",
-            // About payments, shipping and products, not messages.
-            "لطفا تا شنبه ارسال نکنید",
-            "ارسال نکنید تا پول رو واریز کنم",
-            "به آدرس قبلی ارسال نکنید",
-            "فعلا نفرستید، پول ندارم",
-            "جنس رو نفرستید، پشیمون شدم",
-            "لطفا بار رو نفرستید تا خبر بدم",
-            "پرداخت لغو شد، دوباره لینک بفرستید",
-            "پرداختم لغو شد",
-            "تراکنش لغو شد ولی پول کم شد",
-            "لغو شد؟",
-            "خرید لغو",
-            "اگه موجود نیست لغو کنید",
-            "لطفا شماره پیگیری رو حذف نکنید",
-            "Will the sale stop on Sunday?",
-            "When will the flash sale stop?",
-            "Stop by the store tomorrow?",
-            "Is the bus stop near the store?",
-            "Don't stop sending deals, love them!",
-            "Can you stop the charge on my card?",
-            "Please stop the payment",
-            "Why did you stop selling the red mug?",
-            "STOP sending me the wrong item!!",
-            "Please don't send it to my work address",
-            "Don't send the blue one",
-            "Don't send the invoice by email, text it",
-            "I'm not interested in the blue one, do you have red?",
-            "Not interested in the extended warranty",
-            "Wrong number on my order, please fix",
-            "You sent the wrong number of items",
-            "پیامک کد تخفیف رو دریافت نکردم",
-            "When does the promo stop?",
-            "Stop! I ordered the wrong size",
-            "Don't send it yet, I'm away",
-            "No more of the blue one in stock?",
-            "Can I change the delivery address?",
-        ] {
-            assert!(!message_refuses(message), "{message}");
         }
     }
 

@@ -6,6 +6,7 @@ mod activity;
 mod contacts;
 mod customers;
 mod documents;
+mod message;
 mod orders;
 mod sales;
 mod unread;
