@@ -2653,6 +2653,16 @@ fn a_message_logs_outgoing_messages_are_the_shops() {
     assert_eq!(strings(&b, "contact_id"), some(&["+989121112255"]));
     assert_eq!(strings(&b, "event_type"), some(&["unsubscribe"]));
     assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
+    // Melipayamak's names: «نوع پیام» and «تاریخ ارسال».
+    let (out, _s) = ingest_as(
+        Dataset::Activity,
+        "meli.csv",
+        "شماره,متن,تاریخ ارسال,نوع پیام\n\
+         09121112233,تخفیف ویژه! برای لغو ۱۱ ارسال کنید,1403/07/01 10:00,ارسال\n\
+         09121112266,دیگه پیامک نفرستید,1403/07/01 10:30,دریافت\n",
+    );
+    assert_eq!(strings(&batches(&out), "contact_id"), some(&["+989121112266"]));
+    assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
 }
 
 /// A CRM keys its customers by number and lists their mobile: the mobile is kept in its key
@@ -2753,6 +2763,13 @@ fn a_bare_number_column_of_mobiles_is_the_phone() {
          سارا کریمی,9197654321\n",
     );
     assert_eq!(keys, some(&["+989121234567", "+989351112233", "+989197654321"]));
+    // A Tehran shop's customers all have 0912 mobiles: millions apart, no counter.
+    let (keys, _) = keys_of(
+        Dataset::Customers,
+        "تهران.csv",
+        "نام,شماره\nزهرا,9121234567\nعلی,9125550011\nرضا,9129876501\n",
+    );
+    assert_eq!(keys, some(&["+989121234567", "+989125550011", "+989129876501"]));
     // A hand-kept sales sheet: its bare «نام» is the buyer's, keying a row without a mobile by
     // the mobile its name had, else by the name.
     let (keys, _) = keys_of(

@@ -1102,7 +1102,14 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
             columns[i].is_none()
                 && matches!(
                     normalize_header(&headers[i]).as_str(),
-                    "direction" | "نوع" | "جهت" | "نوع پیام" | "نوع پیامک" | "message direction"
+                    "direction"
+                        | "نوع"
+                        | "جهت"
+                        | "نوعپیام"
+                        | "نوعپیامک"
+                        | "جهتپیام"
+                        | "messagedirection"
+                        | "messagetype"
                 )
         })
     });

@@ -396,7 +396,8 @@ pub(super) const GROUPS: &[Group] = &[
         Dataset::Activity,
         EventTime,
         &[
-            "تاریخ دریافت", "زمان دریافت", "تاریخ و زمان دریافت", "Received", "Received At", "Date Received",
+            "تاریخ دریافت", "زمان دریافت", "تاریخ و زمان دریافت", "تاریخ ارسال", "زمان ارسال", "Received",
+            "Received At", "Date Received",
             "Sent Date", "Date Sent",
         ],
     ),

@@ -331,7 +331,7 @@ pub(crate) fn contact_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>
 /// phone when the file has no phone column and nine in ten of its sampled cells that give a
 /// number are phone numbers written so that nothing else reads like them: Iranian mobiles
 /// (`0912…`, `+98 912…`, `۰۹۱۲…`; `912…` with its zero dropped in a file that shows it is
-/// Iranian, unless the numbers are a counter's) or numbers with their country (`+44 …`). An
+/// Iranian, unless the numbers are a counter's, close together) or numbers with their country (`+44 …`). An
 /// invoice or an order number is neither. Cells that stand for no number (`-`, `09123456789`)
 /// are left out of the count. In a sales sheet, a bare «نام» beside it names the buyer. A mapping
 /// file says what every column is: not called then.
@@ -356,7 +356,7 @@ pub(crate) fn phone_by_values(
                 samples.iter().map(Row::iter),
                 cells(),
             );
-            // Ten digits from 9 in one narrow range are a counter's (invoices 9000000001, …).
+            // Ten digits from 9 in a narrow range are a counter's (invoices 9000000101, …).
             let bare: Vec<u64> = cells()
                 .filter_map(|v| {
                     let k = crate::values::phone_key(v, true)?;
@@ -366,8 +366,10 @@ pub(crate) fn phone_by_values(
                         .flatten()
                 })
                 .collect();
+            // A counter's numbers lie close together (a hundred apart on average at most); one
+            // operator's mobiles (a Tehran shop's 0912s) lie millions apart.
             let spread = bare.iter().max().zip(bare.iter().min()).map_or(0, |(a, b)| a - b);
-            let counter = bare.len() > 1 && spread < 10_000_000;
+            let counter = bare.len() > 1 && spread < 100 * bare.len() as u64;
             // `00` and digits may be a zero-padded invoice number; `0098 912…` is still a mobile.
             let phone = |v: &str| match crate::values::phone_key(v, iranian && !counter) {
                 Some(k) if k.starts_with("+989") => true,
