@@ -480,6 +480,9 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
     }
     let mut out: Vec<LeadScore> = acc
         .into_iter()
+        // A contact with nothing but events of no scored type (an SMS line's questions about
+        // orders, or the shop's own line in a message log without directions) is no lead.
+        .filter(|(_, a)| a.by_type.iter().any(|(t, (_, p))| t != "other" || *p != 0.0))
         .map(|(contact, a)| {
             // Rounded to 1/100 so float noise never moves a lead across a band edge.
             let score = (a.by_type.values().map(|(_, p)| p).sum::<f64>() * 100.0).round() / 100.0;
@@ -649,6 +652,22 @@ mod tests {
             page: page.map(str::to_string),
             job_title: title.map(str::to_string),
         }
+    }
+
+    /// A contact with nothing but unscored events (an SMS line's questions, the shop's own line
+    /// in a message log) is no lead; one with a scored event beside them is.
+    #[test]
+    fn contacts_without_scored_events_are_no_leads() {
+        let acts = vec![
+            act("+18005550199", "other", 1, None, None),
+            act("+18005550199", "other", 2, None, None),
+            act("+14155550101", "other", 1, None, None),
+            act("+14155550101", "page_view", 2, None, None),
+            act("+14155550102", "unsubscribe", 3, None, None),
+        ];
+        let leads = score_leads(&acts, &LeadScoring::default(), 10 * DAY);
+        let contacts: Vec<&str> = leads.iter().map(|l| l.contact.as_str()).collect();
+        assert_eq!(contacts, ["+14155550101", "+14155550102"]);
     }
 
     #[test]
