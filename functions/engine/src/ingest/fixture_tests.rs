@@ -2642,6 +2642,8 @@ fn a_message_logs_outgoing_messages_are_the_shops() {
     assert_eq!(strings(&b, "event_type"), some(&["unsubscribe", "other"]));
     assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
     assert_eq!(out.report.status, crate::ingest::report::Status::Ok);
+    let m = out.report.mapping.as_ref().unwrap();
+    assert_eq!(m.message_direction.as_deref(), Some("Direction"));
     let (out, _s) = ingest_as(
         Dataset::Activity,
         "log.csv",

@@ -222,6 +222,9 @@ fn run(
         override_file: opts.mapping.is_some(),
         implied_event_type: cmap.implied_event.clone(),
         layout: Some(cmap.layout).filter(|l| *l != mapping::Layout::Other),
+        message_direction: cmap
+            .message_direction
+            .map(|i| mapping::shown_header(&headers[i], i)),
     });
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),

@@ -63,6 +63,10 @@ pub struct MappingReport {
     /// `quickbooks`, `toast`, `shopify_bulk`, `sage`, `etsy`, `stripe_balance`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layout: Option<crate::mapping::Layout>,
+    /// Activity: a message log's direction column, whose outbound rows are the shop's own
+    /// messages (quarantined as `outgoing_message`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_direction: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
