@@ -290,8 +290,7 @@ const DONT_SEND: &[&str] = &[
 pub(super) fn refuses(raw: &str) -> bool {
     let e = EventText::new(raw);
     let words: Vec<&str> = e.words().filter(|w| !w.is_empty()).collect();
-    let padded = format!(" {} ", e.spaced);
-    let phrase = |ps: &[&str]| ps.iter().any(|p| padded.contains(&format!(" {p} ")));
+    let phrase = |ps: &[&str]| ps.iter().any(|p| has_phrase(&e.spaced, p));
     // And "Don't stop sending deals!" wants more.
     if phrase(INSTRUCTIONS)
         || phrase(&[
@@ -374,6 +373,16 @@ pub(super) fn refuses(raw: &str) -> bool {
         || (phrase(DONT_SEND) && !asks_to_send && (again || few_words))
         || halt_sending
         || (unwanted && few_words)
+}
+
+/// `phrase` occurs in `spaced` (words separated by single spaces) as whole words. A log may hold
+/// millions of messages, each tried against a few hundred phrases: no allocation.
+fn has_phrase(spaced: &str, phrase: &str) -> bool {
+    spaced.match_indices(phrase).any(|(at, _)| {
+        let end = at + phrase.len();
+        (at == 0 || spaced.as_bytes()[at - 1] == b' ')
+            && (end == spaced.len() || spaced.as_bytes()[end] == b' ')
+    })
 }
 
 /// A panel's keyword, however typed: «لغو11», «11لغو», «لغوو», «لغوِ», Finglish `laghv11`,
