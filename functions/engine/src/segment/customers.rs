@@ -416,7 +416,61 @@ fn fold_by_contact(
         attrs[c] = None;
         merged.push((c as u32, j as u32));
     }
+    fold_into_prospects(attrs, known, ids, strings, &mut merged);
     merged
+}
+
+/// A record keyed by an address (a newsletter tool's list keyed by email, an SMS panel's by
+/// mobile) with no purchases, whose address a customer number without purchases also has (the
+/// CRM's record of the same prospect): one person, listed once, under the number. As with
+/// buyers, an address two numbers have names neither.
+fn fold_into_prospects(
+    attrs: &mut [Option<Attrs>],
+    known: usize,
+    ids: &Interner,
+    strings: &Interner,
+    folded: &mut Vec<(u32, u32)>,
+) {
+    let is_address = |id: &str| id.contains('@') || crate::values::is_phone_key(id);
+    let mut number_of: HashMap<Cow<str>, Option<usize>> = HashMap::new();
+    for (j, a) in attrs.iter().enumerate().skip(known) {
+        let Some(a) = a else { continue };
+        if is_address(ids.name(j as u32)) {
+            continue;
+        }
+        let addresses = [
+            a.email.map(|e| Cow::Borrowed(strings.name(e))),
+            a.phone.map(|p| crate::values::canonical_mobile(strings.name(p))),
+        ];
+        for address in addresses.into_iter().flatten().filter(|e| !e.is_empty()) {
+            number_of
+                .entry(address)
+                .and_modify(|n| {
+                    if *n != Some(j) {
+                        *n = None;
+                    }
+                })
+                .or_insert(Some(j));
+        }
+    }
+    if number_of.is_empty() {
+        return;
+    }
+    for c in known..attrs.len() {
+        let Some(a) = attrs[c] else { continue };
+        let id = ids.name(c as u32);
+        if !is_address(id) {
+            continue;
+        }
+        let Some(&Some(j)) = number_of.get(crate::values::canonical_mobile(id).as_ref()) else {
+            continue;
+        };
+        let Some(p) = attrs[j] else { continue };
+        // The number's attributes stand, the record fills what it lacks; a refusal in either holds.
+        attrs[j] = Some(merged(p, a));
+        attrs[c] = None;
+        folded.push((c as u32, j as u32));
+    }
 }
 
 #[cfg(test)]

@@ -2853,6 +2853,43 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
     assert_off_lists(&out, &["C-20", "C-23", "1000020", "1000023"]);
 }
 
+/// A prospect the CRM keys by number and the newsletter tool by email is one person, once,
+/// under the number (so the lists could offer it once); a refusal in either record holds.
+#[test]
+fn a_prospect_keyed_by_number_and_by_email_is_listed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order Number,Order Date,Customer ID,Amount\n\
+         1,2024-06-01,C-1,100\n2,2024-06-02,C-2,50\n3,2024-05-02,C-3,70\n4,2024-04-02,C-4,20\n",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Email,Phone,Accepts Marketing,City\n\
+         K300,pros300@x.com,,yes,Shiraz\n\
+         K301,pros301@x.com,,yes,\n",
+    );
+    let newsletter = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "newsletter.csv",
+        "Email,Subscribed\npros300@x.com,yes\npros301@x.com,no\n",
+    );
+    let out = segment_curated(dir.path(), [sales, crm, newsletter].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(
+        sorted_ids(&customers),
+        ["C-1", "C-2", "C-3", "C-4", "K300", "K301"]
+    );
+    assert_eq!(customers["K300"]["marketing_consent"], "true");
+    assert_eq!(customers["K301"]["marketing_consent"], "false");
+    assert_off_lists(&out, &["K301", "pros301@"]);
+}
+
 /// An American shop's orders give the phone as typed, without its country (`tel:4155552106`);
 /// its SMS service logs the STOP from `+14155552106`. The refusal holds for the customer,
 /// though the two keys stay apart.
