@@ -2456,6 +2456,18 @@ fn segment_curated(dir: &Path, files: Vec<PathBuf>) -> PathBuf {
     out
 }
 
+/// A shop's orders from four buyers (`C-1` … `C-4`), the fewest a run with k = 2 segments, for
+/// tests about the lists' other people.
+fn four_buyers(dir: &Path) -> Vec<PathBuf> {
+    ingest_csv(
+        dir,
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order Number,Order Date,Customer ID,Amount\n\
+         1,2024-06-01,C-1,100\n2,2024-06-02,C-2,50\n3,2024-05-02,C-3,70\n4,2024-04-02,C-4,20\n",
+    )
+}
+
 /// No cell of an activation list holds any of `needles` (ids, addresses, a mobile's digits).
 fn assert_off_lists(out: &Path, needles: &[&str]) {
     for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
@@ -2858,13 +2870,7 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
 #[test]
 fn a_prospect_keyed_by_number_and_by_email_is_listed_once() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = ingest_csv(
-        dir.path(),
-        crate::schema::Dataset::Sales,
-        "shop.csv",
-        "Order Number,Order Date,Customer ID,Amount\n\
-         1,2024-06-01,C-1,100\n2,2024-06-02,C-2,50\n3,2024-05-02,C-3,70\n4,2024-04-02,C-4,20\n",
-    );
+    let sales = four_buyers(dir.path());
     let crm = ingest_csv(
         dir.path(),
         crate::schema::Dataset::Customers,
@@ -3000,13 +3006,7 @@ fn lists_print_a_number_without_its_country_as_written() {
          030 1234567,Whitepaper download,2024-06-02 10:00\n\
          +49 30 7654321,Form submitted,2024-06-03 10:00\n",
     );
-    let sales = ingest_csv(
-        dir.path(),
-        crate::schema::Dataset::Sales,
-        "shop.csv",
-        "Order Number,Order Date,Customer ID,Amount\n\
-         1,2024-06-01,C-1,100\n2,2024-06-02,C-2,50\n3,2024-05-02,C-3,70\n4,2024-04-02,C-4,20\n",
-    );
+    let sales = four_buyers(dir.path());
     let out = segment_curated(dir.path(), [activity, sales].concat());
     let leads = read_csv(&out.join("lead_scores.csv"));
     let mut contacts: Vec<(&str, &str)> = leads

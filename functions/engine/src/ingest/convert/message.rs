@@ -91,7 +91,7 @@ const MESSAGES: &[&str] = &[
 ];
 
 /// Refusing what they are said of, even in a message that also mentions an order («من خرید
-/// نکردم، پیام ندید»): send none, I want none, no more.
+/// نکردم، پیام ندید»): send none, I want none, no more; and [`DONT_SEND`]'s.
 const REFUSING: &[&str] = &[
     "ندید",
     "ندین",
@@ -99,12 +99,6 @@ const REFUSING: &[&str] = &[
     "نده",
     "نزنید",
     "نزنین",
-    "نفرستید",
-    "نفرستین",
-    "نفرست",
-    "نفرستی",
-    "ارسال نکنید",
-    "ارسال نکنین",
     "ننمایید",
     "نفرمایید",
     "خودداری",
@@ -115,13 +109,9 @@ const REFUSING: &[&str] = &[
     "نمی خواهم",
     "نمیخواهم",
     "ممنوع",
-    "stop sending",
     "stop texting",
     "no more",
     "no longer",
-    "don t send",
-    "dont send",
-    "do not send",
     "don t want",
     "dont want",
     "do not want",
@@ -346,7 +336,10 @@ pub(super) fn refuses(raw: &str) -> bool {
     let wrong_person =
         (phrase(WRONG_PERSON) && !phrase(&["wrong number of"])) || words == ["wrong"] || not_them;
     let asks_to_send = phrase(ASKS_TO_SEND);
-    if explicit || (wrong_person && !about_other) || (messages && phrase(REFUSING) && !asks_to_send) {
+    if explicit
+        || (wrong_person && !about_other)
+        || (messages && (phrase(REFUSING) || phrase(DONT_SEND)) && !asks_to_send)
+    {
         return true;
     }
     if about_other {
