@@ -1097,8 +1097,8 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     // A messaging service's log (Twilio's `From,To,Body,…,Direction`) gives the texts both ways:
     // a received message's sender is the contact, a sent one's the shop. Only the contact's
     // messages are read.
-    let message_direction = event_from_message.then(|| {
-        (0..n).find(|&i| {
+    let message_direction = (0..n)
+        .find(|&i| {
             columns[i].is_none()
                 && matches!(
                     normalize_header(&headers[i]).as_str(),
@@ -1112,8 +1112,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
                         | "messagetype"
                 )
         })
-    });
-    let message_direction = message_direction.flatten();
+        .filter(|_| event_from_message);
     if event_from_message
         && ![Field::CustomerId, Field::Email, Field::Phone]
             .iter()

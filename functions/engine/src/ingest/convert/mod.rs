@@ -331,10 +331,10 @@ pub(crate) fn contact_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>
 /// phone when the file has no phone column and nine in ten of its sampled cells that give a
 /// number are phone numbers written so that nothing else reads like them: Iranian mobiles
 /// (`0912…`, `+98 912…`, `۰۹۱۲…`; `912…` with its zero dropped in a file that shows it is
-/// Iranian, unless the numbers are a counter's, close together) or numbers with their country (`+44 …`). An
-/// invoice or an order number is neither. Cells that stand for no number (`-`, `09123456789`)
-/// are left out of the count. In a sales sheet, a bare «نام» beside it names the buyer. A mapping
-/// file says what every column is: not called then.
+/// Iranian, unless the numbers lie close together like a counter's) or numbers with their
+/// country (`+44 …`). An invoice or an order number is neither. Cells that stand for no number
+/// (`-`, `09123456789`) are left out of the count. In a sales sheet, a bare «نام» beside it
+/// names the buyer. A mapping file says what every column is: not called then.
 pub(crate) fn phone_by_values(
     m: &mut ColumnMapping,
     dataset: Dataset,
