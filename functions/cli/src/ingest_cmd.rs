@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail};
 use segflow_engine::ingest::IngestOptions;
 use segflow_engine::mapping::MappingOverride;
 use segflow_engine::schema::Dataset;
-use segflow_ingest_fn::config::{IngestConfig, parse_date_order};
+use segflow_ingest_fn::config::{IngestConfig, parse_date_order, parse_phone_country};
 use segflow_ingest_fn::pipeline::{self, Summary};
 use segflow_storage::{AnyStore, LocalStore, ObjectStore};
 
@@ -17,6 +17,9 @@ fn options(args: &IngestArgs) -> Result<IngestOptions> {
     }
     if let Some(o) = &args.date_order {
         opts.date_order = parse_date_order(o)?;
+    }
+    if let Some(c) = &args.phone_country {
+        opts.phone_country = Some(parse_phone_country(c)?);
     }
     if let Some(p) = &args.mapping {
         let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;

@@ -44,6 +44,11 @@ pub struct IngestArgs {
     /// SEGFLOW_DATE_ORDER, else auto.
     #[arg(long)]
     pub date_order: Option<String>,
+    /// The shop's country (US, GB, DE, IR, …): phone numbers written without one are read as
+    /// its numbers (`(415) 555-2106` is +14155552106); default: SEGFLOW_PHONE_COUNTRY, else
+    /// none (such numbers stay `tel:…`).
+    #[arg(long)]
+    pub phone_country: Option<String>,
 }
 
 #[derive(clap::Args, Clone)]

@@ -325,3 +325,28 @@ fn a_headerless_export_is_rejected_without_repeating_its_first_row() {
         );
     }
 }
+
+/// `--phone-country` names the shop's country: an unknown code is refused before anything is
+/// read, with the codes that are known.
+#[test]
+fn an_unknown_phone_country_is_refused_with_the_known_ones() {
+    let a = tempfile::tempdir().unwrap();
+    let out = segflow(&[
+        "ingest",
+        "fixtures/exports/sales",
+        "--out",
+        a.path().to_str().unwrap(),
+        "--phone-country",
+        "USA",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("phone country must be one of US, CA, GB"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(a.path()).unwrap().next().is_none(),
+        "nothing is written"
+    );
+}

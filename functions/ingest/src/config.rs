@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use segflow_engine::ingest::IngestOptions;
 use segflow_engine::ingest::sniff::Limits;
-use segflow_engine::values::DateOrder;
+use segflow_engine::values::{DateOrder, PHONE_COUNTRIES, PhoneCountry};
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -16,6 +16,9 @@ pub struct IngestConfig {
     pub timezone: chrono_tz::Tz,
     /// `SEGFLOW_DATE_ORDER`: auto | day-first | month-first, for dates like 03/04/2024.
     pub date_order: DateOrder,
+    /// `SEGFLOW_PHONE_COUNTRY`: the shop's country (`US`, `GB`, `DE`, `IR`, …), for phone
+    /// numbers written without one; unset, they stay without (`tel:…`).
+    pub phone_country: Option<PhoneCountry>,
     /// `SEGFLOW_MAX_INPUT_BYTES`: larger uploads are rejected with a report (default 20 GiB).
     pub max_input_bytes: u64,
     /// `SEGFLOW_OUTPUT_BUCKET`: where outputs go; default the bucket of the upload.
@@ -33,6 +36,7 @@ impl Default for IngestConfig {
         IngestConfig {
             timezone: chrono_tz::UTC,
             date_order: DateOrder::Auto,
+            phone_country: None,
             max_input_bytes: IngestOptions::default().max_input_bytes,
             output_bucket: None,
             tmp_dir: std::env::temp_dir(),
@@ -55,6 +59,9 @@ impl IngestConfig {
         }
         if let Some(o) = get("SEGFLOW_DATE_ORDER").filter(|s| !s.is_empty()) {
             c.date_order = parse_date_order(&o)?;
+        }
+        if let Some(p) = get("SEGFLOW_PHONE_COUNTRY").filter(|s| !s.is_empty()) {
+            c.phone_country = Some(parse_phone_country(&p)?);
         }
         if let Some(m) = get("SEGFLOW_MAX_INPUT_BYTES").filter(|s| !s.is_empty()) {
             c.max_input_bytes = m.parse().map_err(|_| {
@@ -87,6 +94,7 @@ impl IngestConfig {
         IngestOptions {
             timezone: self.timezone,
             date_order: self.date_order,
+            phone_country: self.phone_country,
             max_input_bytes: self.max_input_bytes,
             limits: Limits {
                 max_workbook_bytes: self.max_workbook_bytes,
@@ -95,6 +103,17 @@ impl IngestConfig {
             ..IngestOptions::default()
         }
     }
+}
+
+/// A country by its ISO code, as `SEGFLOW_PHONE_COUNTRY` and `--phone-country` take it.
+pub fn parse_phone_country(s: &str) -> Result<PhoneCountry, ConfigError> {
+    PhoneCountry::from_iso(s).ok_or_else(|| {
+        let known: Vec<&str> = PHONE_COUNTRIES.iter().map(|c| c.iso).collect();
+        ConfigError(format!(
+            "phone country must be one of {}, not {s:?}",
+            known.join(", ")
+        ))
+    })
 }
 
 pub fn parse_date_order(s: &str) -> Result<DateOrder, ConfigError> {
@@ -131,6 +150,10 @@ mod tests {
         let c = IngestConfig::from_lookup(env(&[("SEGFLOW_DATE_ORDER", "jalali-year-first")])).unwrap();
         assert_eq!(c.date_order, DateOrder::JalaliYearFirst);
         assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_MAX_INPUT_BYTES", "lots")])).is_err());
+        let c = IngestConfig::from_lookup(env(&[("SEGFLOW_PHONE_COUNTRY", "us")])).unwrap();
+        assert_eq!(c.engine_options().phone_country.map(|p| p.iso), Some("US"));
+        let e = IngestConfig::from_lookup(env(&[("SEGFLOW_PHONE_COUNTRY", "USA")])).unwrap_err();
+        assert!(e.to_string().contains("US, CA, GB"), "{e}");
         // In Lambda the workbook limit follows the function's memory, unless set.
         let c = IngestConfig::from_lookup(env(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1536")])).unwrap();
         assert_eq!(c.engine_options().limits.max_workbook_bytes, 512 * 1024 * 1024);

@@ -2667,6 +2667,33 @@ fn a_message_logs_outgoing_messages_are_the_shops() {
     assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
 }
 
+/// A US shop that names its country: its orders' `(415) 555-2106` is `+14155552106`, the key its
+/// SMS service gives the same person; numbers written with a country keep theirs, and numbers
+/// that fit no US number stay without one.
+#[test]
+fn a_shops_phone_country_puts_its_numbers_in_e164() {
+    let text = "Order Number,Order Date,Billing Phone,Order Total\n\
+                1,2024-01-05,(415) 555-2106,10\n\
+                2,2024-01-06,+44 20 7946 0958,10\n\
+                3,2024-01-07,555-2106,10\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("woo.csv");
+    std::fs::write(&path, text).unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        phone_country: crate::values::PhoneCountry::from_iso("US"),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "sales", "woo.csv", &opts);
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        some(&["+14155552106", "+442079460958", "tel:5552106"])
+    );
+    // Without the setting, the number keeps no country.
+    let (keys, _) = keys_of(Dataset::Sales, "woo.csv", text);
+    assert_eq!(keys[0].as_deref(), Some("tel:4155552106"));
+}
+
 /// A CRM keys its customers by number and lists their mobile: the mobile is kept in its key
 /// form, the way a shop keying buyers by mobile writes them, so segmentation joins the two.
 #[test]

@@ -47,6 +47,9 @@ pub struct IngestOptions {
     pub date_order: DateOrder,
     pub limits: sniff::Limits,
     pub max_input_bytes: u64,
+    /// The shop's country, for phone numbers written without one (see
+    /// [`crate::values::PhoneCountry`]).
+    pub phone_country: Option<crate::values::PhoneCountry>,
 }
 
 impl Default for IngestOptions {
@@ -58,6 +61,7 @@ impl Default for IngestOptions {
             date_order: DateOrder::Auto,
             limits: sniff::Limits::default(),
             max_input_bytes: 20 * 1024 * 1024 * 1024,
+            phone_country: None,
         }
     }
 }
@@ -266,6 +270,7 @@ fn run(
         // Spreadsheets save `;`-separated text where the comma is the decimal mark.
         semicolon_separated: fmt.container == sniff::Container::Delimited && fmt.delimiter == b';',
         title_currency: opened.title_currency,
+        phone_country: opts.phone_country,
     };
     let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
     drop(good);

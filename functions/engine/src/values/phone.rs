@@ -238,6 +238,91 @@ pub(crate) fn mobile_alternative(key: &str) -> Option<String> {
         .map(|d| format!("+98{d}"))
 }
 
+/// A shop's own country for numbers its exports write without one (`SEGFLOW_PHONE_COUNTRY`,
+/// `--phone-country`): a US shop's `(415) 555-2106` is then `+14155552106`, the key its SMS
+/// service's log gives the same person. Without it such numbers stay `tel:` (see the module's
+/// documentation): a country is not guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneCountry {
+    /// ISO 3166 alpha-2 code, upper case.
+    pub iso: &'static str,
+    calling: &'static str,
+    /// National numbers are written with a leading trunk `0` (`030 1234567`, `07700 900123`).
+    trunk_zero: bool,
+    /// Digits of a national significant number (the number without trunk prefix or country).
+    nsn: (usize, usize),
+}
+
+const fn country(
+    iso: &'static str,
+    calling: &'static str,
+    trunk_zero: bool,
+    nsn: (usize, usize),
+) -> PhoneCountry {
+    PhoneCountry {
+        iso,
+        calling,
+        trunk_zero,
+        nsn,
+    }
+}
+
+/// The countries a shop may name, with their numbering plans' lengths.
+pub const PHONE_COUNTRIES: &[PhoneCountry] = &[
+    country("US", "1", false, (10, 10)),
+    country("CA", "1", false, (10, 10)),
+    country("GB", "44", true, (9, 10)),
+    country("IE", "353", true, (7, 9)),
+    country("DE", "49", true, (6, 11)),
+    country("AT", "43", true, (4, 13)),
+    country("CH", "41", true, (9, 9)),
+    country("FR", "33", true, (9, 9)),
+    country("BE", "32", true, (8, 9)),
+    country("NL", "31", true, (9, 9)),
+    country("ES", "34", false, (9, 9)),
+    country("IT", "39", false, (6, 11)),
+    country("SE", "46", true, (7, 9)),
+    country("AU", "61", true, (9, 9)),
+    country("NZ", "64", true, (8, 10)),
+    country("IN", "91", true, (10, 10)),
+    country("IR", "98", true, (10, 10)),
+    country("TR", "90", true, (10, 10)),
+    country("AE", "971", true, (8, 9)),
+    country("SA", "966", true, (8, 9)),
+];
+
+impl PhoneCountry {
+    /// The country of an ISO code (any case), else None.
+    pub fn from_iso(code: &str) -> Option<PhoneCountry> {
+        PHONE_COUNTRIES
+            .iter()
+            .copied()
+            .find(|c| c.iso.eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// A key of a number written without its country (`tel:…`) in this country's E.164 form,
+    /// when its digits fit the numbering plan: the trunk zero dropped (`tel:07700900123` →
+    /// `+447700900123`), or the calling code typed without `+` (`tel:14155552106` →
+    /// `+14155552106`). Any other key, or digits that fit no number of the country, as they are.
+    pub(crate) fn apply<'a>(&self, key: Cow<'a, str>) -> Cow<'a, str> {
+        let Some(digits) = key.strip_prefix(NATIONAL_PREFIX) else {
+            return key;
+        };
+        let fits = |nsn: &str| (self.nsn.0..=self.nsn.1).contains(&nsn.len()) && !nsn.starts_with('0');
+        let nsn = match digits.strip_prefix('0') {
+            Some(rest) if self.trunk_zero => Some(rest),
+            Some(_) => None,
+            None => Some(digits),
+        }
+        .filter(|n| fits(n))
+        .or_else(|| digits.strip_prefix(self.calling).filter(|n| fits(n)));
+        match nsn {
+            Some(n) => Cow::Owned(format!("+{}{n}", self.calling)),
+            None => key,
+        }
+    }
+}
+
 /// The digits two phone keys of one number meet on when one was written without its country
 /// (`tel:4155552106`, `tel:07700900123`, as a buyer typed it into an order form) and the other
 /// with it (`+14155552106`, `+447700900123`, as an SMS service logs it): a `tel:` key's digits
@@ -599,6 +684,25 @@ mod tests {
         assert_eq!(key("0935 777 7777").as_deref(), Some("+989357777777"));
         assert_eq!(key("0912 345 6780").as_deref(), Some("+989123456780"));
         assert_eq!(key("+1 212 456 7890").as_deref(), Some("+12124567890"));
+    }
+
+    /// A shop's country puts its numbers written without one in E.164; numbers that fit no
+    /// number of the country, and keys that are not `tel:`, stay as they are.
+    #[test]
+    fn a_shops_country_completes_its_national_numbers() {
+        let us = super::PhoneCountry::from_iso("us").unwrap();
+        let gb = super::PhoneCountry::from_iso("GB").unwrap();
+        let ir = super::PhoneCountry::from_iso("IR").unwrap();
+        let k = |c: super::PhoneCountry, raw: &str| c.apply(Cow::Owned(key(raw).unwrap())).into_owned();
+        assert_eq!(k(us, "(415) 555-2106"), "+14155552106");
+        assert_eq!(k(us, "1-415-555-2106"), "+14155552106");
+        assert_eq!(k(us, "555-2106"), "tel:5552106");
+        assert_eq!(k(us, "+44 20 7946 0958"), "+442079460958");
+        assert_eq!(k(gb, "07700 900123"), "+447700900123");
+        assert_eq!(k(gb, "447700900123"), "+447700900123");
+        assert_eq!(k(ir, "021 8877 6655"), "+982188776655");
+        assert_eq!(k(ir, "09121234567"), "+989121234567");
+        assert_eq!(super::PhoneCountry::from_iso("XX"), None);
     }
 
     /// A number written without its country meets its E.164 form on the national digits.

@@ -497,7 +497,7 @@ pub struct ActivityConverter {
 impl ActivityConverter {
     pub fn new(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
-            key: KeyCols::of(m, headers, samples),
+            key: KeyCols::of(m, headers, samples, cfg),
             event: col(m, Field::EventType),
             time: col(m, Field::EventTime),
             page: col(m, Field::Page),

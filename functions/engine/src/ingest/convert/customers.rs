@@ -70,7 +70,7 @@ fn days(d: NaiveDate) -> i32 {
 impl CustomersConverter {
     pub fn new(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
-            key: KeyCols::of(m, headers, samples),
+            key: KeyCols::of(m, headers, samples, cfg),
             birth_date: col(m, Field::BirthDate),
             age: col(m, Field::Age),
             gender: col(m, Field::Gender),

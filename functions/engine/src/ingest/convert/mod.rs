@@ -175,6 +175,8 @@ pub struct ConvertConfig {
     pub returns_lines: Vec<std::ops::RangeInclusive<u64>>,
     /// Sales: the currency the file's title rows give its amounts in, for amounts that say none.
     pub title_currency: Option<&'static str>,
+    /// The shop's country, for phone numbers written without one.
+    pub phone_country: Option<crate::values::PhoneCountry>,
 }
 
 pub fn converter(
@@ -274,10 +276,17 @@ pub(crate) struct KeyCols {
     /// Ten bare digits from 9 in the phone column are Iranian mobiles (see
     /// [`crate::values::phone_key`]).
     pub bare_iranian: bool,
+    /// The shop's country, for numbers written without one.
+    pub country: Option<crate::values::PhoneCountry>,
 }
 
 impl KeyCols {
-    pub(crate) fn of(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>]) -> Self {
+    pub(crate) fn of(
+        m: &ColumnMapping,
+        headers: &[String],
+        samples: &[Row<'_>],
+        cfg: &ConvertConfig,
+    ) -> Self {
         let phone = col(m, Field::Phone);
         KeyCols {
             id: col(m, Field::CustomerId),
@@ -291,13 +300,18 @@ impl KeyCols {
                     samples.iter().map(Row::iter),
                     samples_of(samples, phone),
                 ),
+            country: cfg.phone_country,
         }
     }
 
     /// The key form of a phone cell of this file.
     pub(crate) fn phone_key<'a>(&self, rec: &Row<'a>) -> Option<Cow<'a, str>> {
         let c = self.phone?;
-        crate::values::phone_key(cell(rec, Some(c)), self.bare_iranian)
+        let key = crate::values::phone_key(cell(rec, Some(c)), self.bare_iranian)?;
+        Some(match self.country {
+            Some(country) => country.apply(key),
+            None => key,
+        })
     }
 
     /// The file has a column that can key a customer.

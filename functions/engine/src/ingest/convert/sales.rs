@@ -163,7 +163,7 @@ impl SalesConverter {
     pub fn new(m: &ColumnMapping, headers: &[String], samples: &[Row<'_>], cfg: &ConvertConfig) -> Self {
         let cols = Cols {
             order_id: col(m, Field::OrderId),
-            customer: KeyCols::of(m, headers, samples),
+            customer: KeyCols::of(m, headers, samples, cfg),
             date: col(m, Field::OrderDate),
             time: col(m, Field::OrderTime),
             time_zone: col(m, Field::TimeZone),
