@@ -2655,6 +2655,17 @@ fn a_message_logs_outgoing_messages_are_the_shops() {
     assert_eq!(strings(&b, "contact_id"), some(&["+989121112255"]));
     assert_eq!(strings(&b, "event_type"), some(&["unsubscribe"]));
     assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
+    // A log whose direction is a bare `Type` (Incoming/Outgoing), beside `From` and `Message`.
+    let (out, _s) = ingest_as(
+        Dataset::Activity,
+        "type.csv",
+        "From,To,Message,Date,Type\n\
+         +18005550199,+14155550601,Sale! Reply STOP to opt out,2024-07-01 09:00:00,Outgoing\n\
+         +14155550602,+18005550199,STOP,2024-07-01 10:00:00,Incoming\n",
+    );
+    assert_eq!(strings(&batches(&out), "contact_id"), some(&["+14155550602"]));
+    assert_eq!(strings(&batches(&out), "event_type"), some(&["unsubscribe"]));
+    assert_eq!(rejected_by_reason(&out), [("outgoing_message", 1)]);
     // Melipayamak's names: «نوع پیام» and «تاریخ ارسال».
     let (out, _s) = ingest_as(
         Dataset::Activity,

@@ -1082,6 +1082,18 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         columns[a] = None;
         columns[i] = Some(Field::LineAmount);
     }
+    // A message log's bare "Type" (Incoming/Outgoing) is its direction, not its events:
+    // Salesforce's "Type" names events where no message and sender columns stand beside it.
+    if let Some(t) = columns.iter().position(|c| *c == Some(Field::EventType))
+        && from_synonym[t].is_some()
+        && normalize_header(&headers[t]) == "type"
+        && best(Field::EventType, &[Kind::Message]).is_some_and(|(i, _)| columns[i].is_none())
+        && headers
+            .iter()
+            .any(|h| matches!(normalize_header(h).as_str(), "from" | "sender" | "فرستنده"))
+    {
+        columns[t] = None;
+    }
     // Not where the file says its events otherwise: a contact form's entries with a "Message"
     // field are form submissions.
     let event_from_message = allowed.contains(&Field::EventType)
@@ -1103,6 +1115,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
                 && matches!(
                     normalize_header(&headers[i]).as_str(),
                     "direction"
+                        | "type"
                         | "نوع"
                         | "جهت"
                         | "نوعپیام"
