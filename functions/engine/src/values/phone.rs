@@ -247,48 +247,59 @@ pub struct PhoneCountry {
     /// ISO 3166 alpha-2 code, upper case.
     pub iso: &'static str,
     calling: &'static str,
-    /// National numbers are written with a leading trunk `0` (`030 1234567`, `07700 900123`).
-    trunk_zero: bool,
+    /// National numbers are written with a leading trunk `0` (`030 1234567`, `07700 900123`),
+    /// which E.164 drops; Italy's leading `0` (`06 1234 5678`) is the number's own and stays.
+    trunk: Trunk,
     /// Digits of a national significant number (the number without trunk prefix or country).
     nsn: (usize, usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trunk {
+    /// A leading `0` is the trunk prefix.
+    Zero,
+    /// No trunk prefix; a national number never starts with `0`.
+    None,
+    /// No trunk prefix; a leading `0` is part of the number (Italy's landlines).
+    ZeroKept,
 }
 
 const fn country(
     iso: &'static str,
     calling: &'static str,
-    trunk_zero: bool,
+    trunk: Trunk,
     nsn: (usize, usize),
 ) -> PhoneCountry {
     PhoneCountry {
         iso,
         calling,
-        trunk_zero,
+        trunk,
         nsn,
     }
 }
 
 /// The countries a shop may name, with their numbering plans' lengths.
 pub const PHONE_COUNTRIES: &[PhoneCountry] = &[
-    country("US", "1", false, (10, 10)),
-    country("CA", "1", false, (10, 10)),
-    country("GB", "44", true, (9, 10)),
-    country("IE", "353", true, (7, 9)),
-    country("DE", "49", true, (6, 11)),
-    country("AT", "43", true, (4, 13)),
-    country("CH", "41", true, (9, 9)),
-    country("FR", "33", true, (9, 9)),
-    country("BE", "32", true, (8, 9)),
-    country("NL", "31", true, (9, 9)),
-    country("ES", "34", false, (9, 9)),
-    country("IT", "39", false, (6, 11)),
-    country("SE", "46", true, (7, 9)),
-    country("AU", "61", true, (9, 9)),
-    country("NZ", "64", true, (8, 10)),
-    country("IN", "91", true, (10, 10)),
-    country("IR", "98", true, (10, 10)),
-    country("TR", "90", true, (10, 10)),
-    country("AE", "971", true, (8, 9)),
-    country("SA", "966", true, (8, 9)),
+    country("US", "1", Trunk::None, (10, 10)),
+    country("CA", "1", Trunk::None, (10, 10)),
+    country("GB", "44", Trunk::Zero, (9, 10)),
+    country("IE", "353", Trunk::Zero, (7, 9)),
+    country("DE", "49", Trunk::Zero, (6, 11)),
+    country("AT", "43", Trunk::Zero, (4, 13)),
+    country("CH", "41", Trunk::Zero, (9, 9)),
+    country("FR", "33", Trunk::Zero, (9, 9)),
+    country("BE", "32", Trunk::Zero, (8, 9)),
+    country("NL", "31", Trunk::Zero, (9, 9)),
+    country("ES", "34", Trunk::None, (9, 9)),
+    country("IT", "39", Trunk::ZeroKept, (6, 11)),
+    country("SE", "46", Trunk::Zero, (7, 9)),
+    country("AU", "61", Trunk::Zero, (9, 9)),
+    country("NZ", "64", Trunk::Zero, (8, 10)),
+    country("IN", "91", Trunk::Zero, (10, 10)),
+    country("IR", "98", Trunk::Zero, (10, 10)),
+    country("TR", "90", Trunk::Zero, (10, 10)),
+    country("AE", "971", Trunk::Zero, (8, 9)),
+    country("SA", "966", Trunk::Zero, (8, 9)),
 ];
 
 impl PhoneCountry {
@@ -308,11 +319,14 @@ impl PhoneCountry {
         let Some(digits) = key.strip_prefix(NATIONAL_PREFIX) else {
             return key;
         };
-        let fits = |nsn: &str| (self.nsn.0..=self.nsn.1).contains(&nsn.len()) && !nsn.starts_with('0');
+        let fits = |nsn: &str| {
+            (self.nsn.0..=self.nsn.1).contains(&nsn.len())
+                && (self.trunk == Trunk::ZeroKept || !nsn.starts_with('0'))
+        };
         let nsn = match digits.strip_prefix('0') {
-            Some(rest) if self.trunk_zero => Some(rest),
-            Some(_) => None,
-            None => Some(digits),
+            Some(rest) if self.trunk == Trunk::Zero => Some(rest),
+            Some(_) if self.trunk == Trunk::None => None,
+            _ => Some(digits),
         }
         .filter(|n| fits(n))
         .or_else(|| digits.strip_prefix(self.calling).filter(|n| fits(n)));
@@ -702,6 +716,9 @@ mod tests {
         assert_eq!(k(gb, "447700900123"), "+447700900123");
         assert_eq!(k(ir, "021 8877 6655"), "+982188776655");
         assert_eq!(k(ir, "09121234567"), "+989121234567");
+        let it = super::PhoneCountry::from_iso("IT").unwrap();
+        assert_eq!(k(it, "06 1234 5678"), "+390612345678");
+        assert_eq!(k(it, "347 123 4567"), "+393471234567");
         assert_eq!(super::PhoneCountry::from_iso("XX"), None);
     }
 
