@@ -1757,7 +1757,12 @@ mod tests {
     /// An SMS list's consent column: a "no" there is a refusal like a newsletter's.
     #[test]
     fn sms_consent_columns() {
-        for header in ["SMS Consent", "SMS Marketing Consent", "SMS Opt-in", "Text Opt-in"] {
+        for header in [
+            "SMS Consent",
+            "SMS Marketing Consent",
+            "SMS Opt-in",
+            "Text Opt-in",
+        ] {
             check(
                 Dataset::Customers,
                 &[("Phone", Some(Phone)), (header, Some(MarketingConsent))],

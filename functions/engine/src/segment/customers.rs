@@ -432,8 +432,10 @@ fn fold_into_prospects(
     folded: &mut Vec<(u32, u32)>,
 ) {
     let is_address = |id: &str| id.contains('@') || crate::values::is_phone_key(id);
+    // Buyers' addresses too: one a buyer shares with a prospect (a family's, an office line)
+    // names neither.
     let mut number_of: HashMap<Cow<str>, Option<usize>> = HashMap::new();
-    for (j, a) in attrs.iter().enumerate().skip(known) {
+    for (j, a) in attrs.iter().enumerate() {
         let Some(a) = a else { continue };
         if is_address(ids.name(j as u32)) {
             continue;
@@ -462,9 +464,13 @@ fn fold_into_prospects(
         if !is_address(id) {
             continue;
         }
+        // A number that is a buyer's took its address records in `fold_by_contact`.
         let Some(&Some(j)) = number_of.get(crate::values::canonical_mobile(id).as_ref()) else {
             continue;
         };
+        if j < known {
+            continue;
+        }
         let Some(p) = attrs[j] else { continue };
         // The number's attributes stand, the record fills what it lacks; a refusal in either holds.
         attrs[j] = Some(merged(p, a));

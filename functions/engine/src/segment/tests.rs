@@ -2877,19 +2877,23 @@ fn a_prospect_keyed_by_number_and_by_email_is_listed_once() {
         "crm.csv",
         "Customer ID,Email,Phone,Accepts Marketing,City\n\
          K300,pros300@x.com,,yes,Shiraz\n\
-         K301,pros301@x.com,,yes,\n",
+         K301,pros301@x.com,,yes,\n\
+         C-1,fam@x.com,,yes,\n\
+         C-2,fam@x.com,,yes,\n\
+         K302,fam@x.com,,yes,\n",
     );
     let newsletter = ingest_csv(
         dir.path(),
         crate::schema::Dataset::Customers,
         "newsletter.csv",
-        "Email,Subscribed\npros300@x.com,yes\npros301@x.com,no\n",
+        "Email,Subscribed\npros300@x.com,yes\npros301@x.com,no\nfam@x.com,yes\n",
     );
     let out = segment_curated(dir.path(), [sales, crm, newsletter].concat());
     let customers = by_id(read_csv(&out.join("customers.csv")));
+    // A family's address, two buyers' and a prospect's, names none of them.
     assert_eq!(
         sorted_ids(&customers),
-        ["C-1", "C-2", "C-3", "C-4", "K300", "K301"]
+        ["C-1", "C-2", "C-3", "C-4", "K300", "K301", "K302", "fam@x.com"]
     );
     assert_eq!(customers["K300"]["marketing_consent"], "true");
     assert_eq!(customers["K301"]["marketing_consent"], "false");
