@@ -306,16 +306,38 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // person for consent: a refusal or an unsubscribe under either stands for both, and for a
     // lead keyed by that address; and so on along the chain (C1 and C2 share a mobile, C2 and
     // C3 an email: a refusal by C1 holds for C3).
+    // A number written without its country and with it (`tel:4155552106`, `+14155552106`) are
+    // one mobile for consent too (see `NationalRefusals`): holders by national digits, apart for
+    // the two forms, since only one of each meet.
     let mut holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let (mut national_holders, mut e164_holders): (BTreeMap<&str, Vec<usize>>, BTreeMap<&str, Vec<usize>>) =
+        (BTreeMap::new(), BTreeMap::new());
     for (&i, list) in &addresses_of {
         for a in list {
             holders.entry(a.as_str()).or_default().push(i);
+            let by_tail = if a.starts_with('+') {
+                &mut e164_holders
+            } else {
+                &mut national_holders
+            };
+            for t in crate::values::national_tails(a) {
+                by_tail.entry(t).or_default().push(i);
+            }
         }
     }
     let mut pending: Vec<usize> = (0..n).filter(|&i| opted_out[i]).collect();
     while let Some(i) = pending.pop() {
         for a in addresses_of.get(&i).into_iter().flatten() {
-            for &j in holders.get(a.as_str()).into_iter().flatten() {
+            let other_form = if a.starts_with('+') {
+                &national_holders
+            } else {
+                &e164_holders
+            };
+            let same_number = crate::values::national_tails(a)
+                .into_iter()
+                .filter_map(|t| other_form.get(t))
+                .flatten();
+            for &j in holders.get(a.as_str()).into_iter().flatten().chain(same_number) {
                 if !opted_out[j] {
                     opted_out[j] = true;
                     pending.push(j);

@@ -2952,8 +2952,19 @@ fn a_refusal_from_a_number_with_its_country_holds_for_the_number_without() {
          +14155552107,Form submitted,2024-06-01 10:00\n\
          +14155552107,Whitepaper download,2024-06-02 10:00\n",
     );
-    let out = segment_curated(&dir.path().join("crm"), [sales, crm, replies].concat());
+    let out = segment_curated(&dir.path().join("crm"), [sales.clone(), crm, replies].concat());
     assert_off_lists(&out, &["c107@", "5552107"]);
+    // An SMS list keyed by the number with its country refuses for the customer whose orders
+    // gave it without.
+    let sms_list = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "sms_list.csv",
+        "Phone,SMS Consent\n+1 415 555 2106,no\n",
+    );
+    let out = segment_curated(&dir.path().join("list"), [sales, sms_list].concat());
+    assert!(!listed(&out).contains(&"106".to_string()));
+    assert_off_lists(&out, &["c106@", "5552106"]);
 }
 
 /// A customer who changed their email or mobile between orders is written at the one their
