@@ -10,7 +10,7 @@ use segflow_storage::{AnyStore, LocalStore, ObjectStore};
 
 use crate::{DatasetArg, IngestArgs};
 
-fn options(args: &IngestArgs) -> Result<IngestOptions> {
+pub(crate) fn options(args: &IngestArgs) -> Result<IngestOptions> {
     let mut opts = IngestConfig::from_env()?.engine_options();
     if let Some(tz) = &args.timezone {
         opts.timezone = crate::segment_cmd::timezone(tz)?;

@@ -142,8 +142,10 @@ async fn run(cli: Cli) -> Result<()> {
             ingest,
             segment,
         } => {
-            // A mistyped segmentation setting is said before minutes of ingest, not after.
+            // A mistyped setting is said before minutes of ingest, not after; an ingest setting
+            // also before any segmentation of data already there.
             let mut config = segment_cmd::config()?;
+            ingest_cmd::options(&ingest)?;
             // One zone for the whole job: the ingest's reading of local times and the
             // segmentation's weekdays, hours and run date.
             if let Some(tz) = &ingest.timezone {

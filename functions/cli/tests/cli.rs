@@ -349,4 +349,16 @@ fn an_unknown_phone_country_is_refused_with_the_known_ones() {
         std::fs::read_dir(a.path()).unwrap().next().is_none(),
         "nothing is written"
     );
+    // Nor does `run` segment again what an output already holds.
+    let b = tempfile::tempdir().unwrap();
+    let dir = b.path().to_str().unwrap();
+    assert!(
+        segflow(&["run", "fixtures/exports", "--out", dir])
+            .status
+            .success()
+    );
+    let before = tree(b.path());
+    let out = segflow(&["run", "fixtures/exports", "--out", dir, "--phone-country", "XX"]);
+    assert!(!out.status.success());
+    assert!(tree(b.path()) == before, "the output changed");
 }
