@@ -311,6 +311,22 @@ impl PhoneCountry {
             .find(|c| c.iso.eq_ignore_ascii_case(code.trim()))
     }
 
+    /// Whether `nsn` can be a national significant number of the country: its length, and
+    /// the leading digits the plan never gives (a NANP area code or exchange from 0 or 1; a UK
+    /// number from 0, 4 or 6, a UK mobile of other than ten digits).
+    fn plausible(&self, nsn: &str) -> bool {
+        let d = nsn.as_bytes();
+        let plan = match self.iso {
+            "US" | "CA" => d.len() == 10 && d[0] >= b'2' && d[3] >= b'2',
+            "GB" => {
+                !matches!(d.first(), Some(b'0' | b'4' | b'6')) && (d.first() != Some(&b'7') || d.len() == 10)
+            }
+            _ => true,
+        };
+        plan && (self.nsn.0..=self.nsn.1).contains(&d.len())
+            && (self.trunk == Trunk::ZeroKept || !nsn.starts_with('0'))
+    }
+
     /// A key of a number written without its country (`tel:…`) in this country's E.164 form,
     /// when its digits fit the numbering plan: the trunk zero dropped (`tel:07700900123` →
     /// `+447700900123`), or the calling code typed without `+` (`tel:14155552106` →
@@ -319,17 +335,17 @@ impl PhoneCountry {
         let Some(digits) = key.strip_prefix(NATIONAL_PREFIX) else {
             return key;
         };
-        let fits = |nsn: &str| {
-            (self.nsn.0..=self.nsn.1).contains(&nsn.len())
-                && (self.trunk == Trunk::ZeroKept || !nsn.starts_with('0'))
-        };
-        let nsn = match digits.strip_prefix('0') {
-            Some(rest) if self.trunk == Trunk::Zero => Some(rest),
-            Some(_) if self.trunk == Trunk::None => None,
-            _ => Some(digits),
-        }
-        .filter(|n| fits(n))
-        .or_else(|| digits.strip_prefix(self.calling).filter(|n| fits(n)));
+        let fits = |nsn: &str| self.plausible(nsn);
+        // The calling code typed without `+` (`49 30 1234567`), else the trunk zero dropped.
+        let international = digits.strip_prefix(self.calling).filter(|n| fits(n));
+        let nsn = international.or_else(|| {
+            match digits.strip_prefix('0') {
+                Some(rest) if self.trunk == Trunk::Zero => Some(rest),
+                Some(_) if self.trunk == Trunk::None => None,
+                _ => Some(digits),
+            }
+            .filter(|n| fits(n))
+        });
         match nsn {
             Some(n) => Cow::Owned(format!("+{}{n}", self.calling)),
             None => key,
@@ -716,6 +732,14 @@ mod tests {
         assert_eq!(k(gb, "447700900123"), "+447700900123");
         assert_eq!(k(ir, "021 8877 6655"), "+982188776655");
         assert_eq!(k(ir, "09121234567"), "+989121234567");
+        // Digits no number of the plan has stay as they are.
+        assert_eq!(k(us, "415-055-2106"), "tel:4150552106");
+        assert_eq!(k(us, "(115) 555-2106"), "tel:1155552106");
+        assert_eq!(k(gb, "(415) 555-2106"), "tel:4155552106");
+        assert_eq!(k(gb, "07700 90012"), "tel:0770090012");
+        let de = super::PhoneCountry::from_iso("DE").unwrap();
+        assert_eq!(k(de, "49 30 1234567"), "+49301234567");
+        assert_eq!(k(de, "030 1234567"), "+49301234567");
         let it = super::PhoneCountry::from_iso("IT").unwrap();
         assert_eq!(k(it, "06 1234 5678"), "+390612345678");
         assert_eq!(k(it, "347 123 4567"), "+393471234567");
