@@ -310,8 +310,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // one mobile for consent too (see `NationalRefusals`): holders by national digits, apart for
     // the two forms, since only one of each meet.
     let mut holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let (mut national_holders, mut e164_holders): (BTreeMap<&str, Vec<usize>>, BTreeMap<&str, Vec<usize>>) =
-        (BTreeMap::new(), BTreeMap::new());
+    let mut national_holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut e164_holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (&i, list) in &addresses_of {
         for a in list {
             holders.entry(a.as_str()).or_default().push(i);
