@@ -219,7 +219,9 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
                 .into_owned();
             let mut meta = LocalStore::new(dir).head(&name).await?.context("file vanished")?;
             meta.key = key;
-            if let Some(previous) = pipeline::previous_ingest(&output, &meta).await? {
+            if let Some(previous) =
+                pipeline::previous_ingest(&output, &meta, opts.phone_country.map(|c| c.iso)).await?
+            {
                 summaries.push(previous);
                 continue;
             }

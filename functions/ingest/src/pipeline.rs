@@ -121,6 +121,11 @@ pub struct SourceManifest {
     /// may be older still.)
     #[serde(default = "first_schema_version")]
     pub schema_version: u32,
+    /// The shop's phone country this version was read with (`SEGFLOW_PHONE_COUNTRY`), which
+    /// decides its phone keys: read with another, an unchanged upload is read again when
+    /// delivered again, so that setting the country and re-running re-keys its numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_country: Option<String>,
 }
 
 fn first_schema_version() -> u32 {
@@ -167,7 +172,7 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
     if key.ends_with('/') {
         return Ok(Summary::skipped(key, "ignored_folder_marker"));
     }
-    if let Some(previous) = previous_ingest(output, &meta).await? {
+    if let Some(previous) = previous_ingest(output, &meta, opts.phone_country.map(|c| c.iso)).await? {
         return Ok(previous);
     }
     let work = tempfile::Builder::new()
@@ -252,6 +257,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
         status: "deleted".into(),
         outputs_report: None,
         schema_version: SCHEMA_VERSION,
+        phone_country: None,
     };
     put_manifest(output, &source_id, &tombstone).await?;
     Ok(Summary {
@@ -278,6 +284,7 @@ pub async fn process_file<O: ObjectStore>(
 struct Staged {
     meta: ObjectMeta,
     outcome: ingest::IngestOutcome,
+    phone_country: Option<&'static str>,
 }
 
 async fn stage(
@@ -299,13 +306,21 @@ async fn stage(
     let outcome = tokio::task::spawn_blocking(move || ingest::ingest_file(&file, src, &o, &staging))
         .await
         .map_err(|e| PipelineError::Join(e.to_string()))??;
-    Ok(Staged { meta, outcome })
+    Ok(Staged {
+        meta,
+        outcome,
+        phone_country: opts.phone_country.map(|c| c.iso),
+    })
 }
 
 /// Uploads a staged version's files, retires the files of the previous version it replaces, and
 /// records the version last, so a crash part-way leaves a state that the retry completes.
 async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, PipelineError> {
-    let Staged { meta, mut outcome } = staged;
+    let Staged {
+        meta,
+        mut outcome,
+        phone_country,
+    } = staged;
     let source_id = outcome.source_id.clone();
     let old = load_manifest(output, &source_id).await?;
     // A re-upload that cannot be read at all (an empty file, a changed header, a cut-off
@@ -355,6 +370,7 @@ async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, 
         status: status.to_string(),
         outputs_report: outcome.report.kept_previous.clone(),
         schema_version: SCHEMA_VERSION,
+        phone_country: phone_country.map(str::to_string),
     };
     put_manifest(output, &source_id, &manifest).await?;
     Ok(Summary {
@@ -424,6 +440,7 @@ async fn record_failure<O: ObjectStore>(
         status: "failed".into(),
         outputs_report: report.kept_previous.clone(),
         schema_version: SCHEMA_VERSION,
+        phone_country: None,
     };
     put_manifest(output, &source_id, &manifest).await?;
     Ok(Summary {
@@ -466,6 +483,7 @@ async fn load_manifest<O: ObjectStore>(
 pub async fn previous_ingest<O: ObjectStore>(
     output: &O,
     meta: &ObjectMeta,
+    phone_country: Option<&str>,
 ) -> Result<Option<Summary>, PipelineError> {
     let source_id = ingest::naming::source_id(&meta.key);
     Ok(load_manifest(output, &source_id)
@@ -476,6 +494,7 @@ pub async fn previous_ingest<O: ObjectStore>(
                 && m.etag == meta.etag
                 && m.version_id == meta.version_id
                 && m.schema_version == SCHEMA_VERSION
+                && m.phone_country.as_deref() == phone_country
         })
         .map(|m| Summary {
             dataset: m
@@ -541,6 +560,7 @@ mod tests {
             status: "ok".into(),
             outputs_report: None,
             schema_version: SCHEMA_VERSION,
+            phone_country: None,
         };
         put_manifest(&out, &source_id, &previous).await.unwrap();
 
@@ -554,7 +574,7 @@ mod tests {
         assert_eq!(report["status"], "rejected");
         assert_eq!(report["error"]["code"], "internal_error");
         assert_eq!(report["kept_previous"], "reports/ingest/sales/a/e-e1.json");
-        assert!(previous_ingest(&out, &meta).await.unwrap().is_some());
+        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_some());
         let state = load_manifest(&out, &source_id).await.unwrap().unwrap();
         assert_eq!(
             (state.status.as_str(), state.outputs),
@@ -589,11 +609,19 @@ mod tests {
             .await
             .unwrap();
         const { assert!(SCHEMA_VERSION > 1) };
-        assert!(previous_ingest(&out, &meta).await.unwrap().is_none());
+        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_none());
         manifest["schema_version"] = SCHEMA_VERSION.into();
         out.put(&key, serde_json::to_vec(&manifest).unwrap())
             .await
             .unwrap();
-        assert!(previous_ingest(&out, &meta).await.unwrap().is_some());
+        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_some());
+        // Read without a phone country: setting one reads it again, to key its numbers.
+        assert!(previous_ingest(&out, &meta, Some("US")).await.unwrap().is_none());
+        manifest["phone_country"] = "US".into();
+        out.put(&key, serde_json::to_vec(&manifest).unwrap())
+            .await
+            .unwrap();
+        assert!(previous_ingest(&out, &meta, Some("US")).await.unwrap().is_some());
+        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_none());
     }
 }
