@@ -10,15 +10,11 @@ use std::path::Path;
 use chrono::DateTime;
 
 use super::SegmentError;
+use super::customers::is_address;
 use super::icp::Icp;
 use super::output::{Report, csv_finish, csv_row, csv_writer, fixed};
 use crate::leads::{self, Activity, LeadScore, LeadScoring};
 use crate::values::is_phone_key;
-
-/// An email or a phone key: what a person is reached at, and may refuse under.
-fn is_address(s: &str) -> bool {
-    s.contains('@') || is_phone_key(s)
-}
 
 /// An address as it is compared: an email lower-cased, an Iranian mobile keyed without its
 /// country (`tel:9121234567`) as its E.164 key (see [`crate::values::canonical_mobile`]).
@@ -26,45 +22,61 @@ fn address_key(a: &str) -> String {
     crate::values::canonical_mobile(&a.trim().to_lowercase()).into_owned()
 }
 
-/// Refused phone keys by their national digits (see [`crate::values::national_tails`]): a
-/// customer whose order gave `(415) 555-2106` (`tel:4155552106`) and who texted STOP from
-/// `+14155552106` refused. Only a key without its country meets one with it: two E.164 keys
-/// are one number exactly when they are equal.
-struct NationalRefusals<'a> {
-    /// Tails of refused keys written without their country.
-    national: BTreeSet<&'a str>,
-    /// Tails of refused E.164 keys.
-    e164: BTreeSet<&'a str>,
+/// Phone keys by their national digits (see [`crate::values::national_tails`]), each with its
+/// holders: a customer whose order gave `(415) 555-2106` (`tel:4155552106`) and who texted STOP
+/// from `+14155552106` refused. Only a key without its country meets one with it (two E.164
+/// keys are one number exactly when they are equal), so the two forms are kept apart.
+#[derive(Default)]
+struct SameNumber<'a> {
+    /// Tails of keys written without their country.
+    national: BTreeMap<&'a str, Vec<usize>>,
+    /// Tails of E.164 keys.
+    e164: BTreeMap<&'a str, Vec<usize>>,
 }
 
-impl<'a> NationalRefusals<'a> {
-    fn of(refused: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut n = NationalRefusals {
-            national: BTreeSet::new(),
-            e164: BTreeSet::new(),
-        };
-        for a in refused {
-            let set = if a.starts_with('+') {
-                &mut n.e164
-            } else {
-                &mut n.national
-            };
-            set.extend(crate::values::national_tails(a));
+impl<'a> SameNumber<'a> {
+    /// `keys` in compared form (see [`address_key`]), holder 0: for asking whether a key meets
+    /// any of them.
+    fn of(keys: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut n = SameNumber::default();
+        for k in keys {
+            n.add(k, 0);
         }
         n
     }
 
-    /// `key` in compared form (see [`address_key`]).
-    fn refuses(&self, key: &str) -> bool {
+    fn add(&mut self, key: &'a str, holder: usize) {
+        let by_tail = if key.starts_with('+') {
+            &mut self.e164
+        } else {
+            &mut self.national
+        };
+        for t in crate::values::national_tails(key) {
+            by_tail.entry(t).or_default().push(holder);
+        }
+    }
+
+    /// The holders of `key`'s number written in the other form.
+    fn holders(&self, key: &str) -> Vec<usize> {
         let other = if key.starts_with('+') {
             &self.national
         } else {
             &self.e164
         };
-        !other.is_empty()
-            && crate::values::national_tails(key)
-                .iter()
-                .any(|t| other.contains(t))
+        if other.is_empty() {
+            return Vec::new();
+        }
+        crate::values::national_tails(key)
+            .into_iter()
+            .filter_map(|t| other.get(t))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    /// `key` meets one of the keys.
+    fn meets(&self, key: &str) -> bool {
+        !self.holders(key).is_empty()
     }
 }
 
@@ -241,11 +253,11 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         })
         .map(address_key)
         .collect();
-    let national = NationalRefusals::of(refused_emails.iter().map(String::as_str));
+    let national = SameNumber::of(refused_emails.iter().map(String::as_str));
     let refused_address = |e: &str| {
         is_address(e) && {
             let a = address_key(e);
-            refused_emails.contains(&a) || national.refuses(&a)
+            refused_emails.contains(&a) || national.meets(&a)
         }
     };
     // Downloads and forms weigh by job title, which activity exports often leave out while the
@@ -280,7 +292,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 || refused.contains_key(r.ids.name(c.idx))
                 || addresses_of.get(&i).is_some_and(|list| {
                     list.iter()
-                        .any(|a| refused_emails.contains(a) || national.refuses(a))
+                        .any(|a| refused_emails.contains(a) || national.meets(a))
                 })
         })
         .collect();
@@ -307,37 +319,20 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // lead keyed by that address; and so on along the chain (C1 and C2 share a mobile, C2 and
     // C3 an email: a refusal by C1 holds for C3).
     // A number written without its country and with it (`tel:4155552106`, `+14155552106`) are
-    // one mobile for consent too (see `NationalRefusals`): holders by national digits, apart for
-    // the two forms, since only one of each meet.
+    // one mobile for consent too (see `SameNumber`).
     let mut holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut national_holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut e164_holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut same_number = SameNumber::default();
     for (&i, list) in &addresses_of {
         for a in list {
             holders.entry(a.as_str()).or_default().push(i);
-            let by_tail = if a.starts_with('+') {
-                &mut e164_holders
-            } else {
-                &mut national_holders
-            };
-            for t in crate::values::national_tails(a) {
-                by_tail.entry(t).or_default().push(i);
-            }
+            same_number.add(a, i);
         }
     }
     let mut pending: Vec<usize> = (0..n).filter(|&i| opted_out[i]).collect();
     while let Some(i) = pending.pop() {
         for a in addresses_of.get(&i).into_iter().flatten() {
-            let other_form = if a.starts_with('+') {
-                &national_holders
-            } else {
-                &e164_holders
-            };
-            let same_number = crate::values::national_tails(a)
-                .into_iter()
-                .filter_map(|t| other_form.get(t))
-                .flatten();
-            for &j in holders.get(a.as_str()).into_iter().flatten().chain(same_number) {
+            let other_form = same_number.holders(a);
+            for &j in holders.get(a.as_str()).into_iter().flatten().chain(&other_form) {
                 if !opted_out[j] {
                     opted_out[j] = true;
                     pending.push(j);
@@ -350,10 +345,10 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         .filter(|(i, _)| opted_out[**i])
         .flat_map(|(_, list)| list.iter().map(String::as_str))
         .collect();
-    let opted_national = NationalRefusals::of(opted_addresses.iter().copied());
+    let opted_national = SameNumber::of(opted_addresses.iter().copied());
     let opted_address = |e: &str| {
         let a = address_key(e);
-        opted_addresses.contains(a.as_str()) || opted_national.refuses(&a)
+        opted_addresses.contains(a.as_str()) || opted_national.meets(&a)
     };
 
     // Each fit depends on that customer alone: computed on all cores.

@@ -319,6 +319,36 @@ fn merged(later: Attrs, earlier: Attrs) -> Attrs {
     }
 }
 
+/// An id that is an address (an email or a phone key), not a customer number: a guest
+/// checkout's, a newsletter tool's or an SMS panel's record.
+pub(super) fn is_address(id: &str) -> bool {
+    id.contains('@') || crate::values::is_phone_key(id)
+}
+
+/// Records `email` and `phone` (a mobile in its one form) as record `j`'s in `owner_of`; an
+/// address two records have (a family's) names neither: None.
+fn claim<'s>(
+    owner_of: &mut HashMap<Cow<'s, str>, Option<usize>>,
+    email: Option<&'s str>,
+    phone: Option<&'s str>,
+    j: usize,
+) {
+    let addresses = [
+        email.map(Cow::Borrowed),
+        phone.map(crate::values::canonical_mobile),
+    ];
+    for address in addresses.into_iter().flatten().filter(|e| !e.is_empty()) {
+        owner_of
+            .entry(address)
+            .and_modify(|o| {
+                if *o != Some(j) {
+                    *o = None;
+                }
+            })
+            .or_insert(Some(j));
+    }
+}
+
 /// One person with two records: a buyer, and a record of the customers dataset alone (no
 /// purchases) with the buyer's email or phone, e.g. a second registration, or the number of a
 /// buyer the sales know by email or mobile while two numbers have it. The record folds into the
@@ -347,23 +377,7 @@ fn fold_by_contact(
             Some(p) => Some(strings.name(p)),
             None => Some(id).filter(|id| crate::values::is_phone_key(id)),
         };
-        for address in [
-            email.map(Cow::Borrowed),
-            phone.map(crate::values::canonical_mobile),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|e| !e.is_empty())
-        {
-            buyer_of
-                .entry(address)
-                .and_modify(|b| {
-                    if *b != Some(j) {
-                        *b = None;
-                    }
-                })
-                .or_insert(Some(j));
-        }
+        claim(&mut buyer_of, email, phone, j);
     }
     let mut merged = Vec::new();
     for c in known..attrs.len() {
@@ -378,7 +392,7 @@ fn fold_by_contact(
         };
         // A record keyed by an address (a guest checkout's link) is that address's buyer's too.
         let id = ids.name(c as u32);
-        let own = (id.contains('@') || crate::values::is_phone_key(id)).then_some(id);
+        let own = is_address(id).then_some(id);
         // Else an address of the record that names a buyer in `aliases`: an old email or mobile
         // of a customer whose current one the customer list gives.
         let aliased = |e: Option<&str>| {
@@ -431,7 +445,6 @@ fn fold_into_prospects(
     strings: &Interner,
     folded: &mut Vec<(u32, u32)>,
 ) {
-    let is_address = |id: &str| id.contains('@') || crate::values::is_phone_key(id);
     // Buyers' addresses too: one a buyer shares with a prospect (a family's, an office line)
     // names neither.
     let mut number_of: HashMap<Cow<str>, Option<usize>> = HashMap::new();
@@ -440,20 +453,8 @@ fn fold_into_prospects(
         if is_address(ids.name(j as u32)) {
             continue;
         }
-        let addresses = [
-            a.email.map(|e| Cow::Borrowed(strings.name(e))),
-            a.phone.map(|p| crate::values::canonical_mobile(strings.name(p))),
-        ];
-        for address in addresses.into_iter().flatten().filter(|e| !e.is_empty()) {
-            number_of
-                .entry(address)
-                .and_modify(|n| {
-                    if *n != Some(j) {
-                        *n = None;
-                    }
-                })
-                .or_insert(Some(j));
-        }
+        let name = |s: Option<u32>| s.map(|s| strings.name(s));
+        claim(&mut number_of, name(a.email), name(a.phone), j);
     }
     if number_of.is_empty() {
         return;
