@@ -665,7 +665,8 @@ fn an_order_in_an_email_keyed_and_a_number_keyed_export_counts_once() {
         ),
         ("2", "90.00")
     );
-    assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 1);
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 1);
+    assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 0);
 }
 
 #[test]

@@ -591,6 +591,15 @@ fn warnings(st: &sales::SalesStats, p: &SegmentParams) -> Vec<String> {
             p.as_of
         ));
     }
+    if st.superseded_rows > 0 {
+        let rows = match st.superseded_rows {
+            1 => "1 order line was".to_string(),
+            n => format!("{n} order lines were"),
+        };
+        w.push(format!(
+            "{rows} left out because another upload gives the same order: the newer export of it, or the file that lists its items (an order-level file such as Etsy's Sold Orders beside its Sold Order Items)."
+        ));
+    }
     w
 }
 
@@ -663,6 +672,7 @@ fn manifest(
             "rows_after_as_of": st.rows_after_as_of,
             "rows_unusable": st.rows_unusable,
             "duplicates_dropped": st.duplicates_dropped,
+            "order_rows_superseded": st.superseded_rows,
             "rows_checked_for_duplicates": st.rows_checked_for_duplicates,
             "overlap_windows": st.overlap_windows,
             "return_rows": st.return_rows,

@@ -138,6 +138,8 @@ pub(super) struct SalesStats {
     /// Rows whose amount or quantity is not a finite number.
     pub rows_unusable: u64,
     pub duplicates_dropped: u64,
+    /// Order lines of an order another upload tells (see `Dedup::claim_orders`).
+    pub superseded_rows: u64,
     pub rows_used: u64,
     /// Rows inside a window where sources overlap, i.e. checked against the duplicate set.
     pub rows_checked_for_duplicates: u64,
@@ -263,8 +265,8 @@ struct LineKey<'a> {
     // line exported twice must hash alike in both exports.
     product_id: Option<&'a str>,
     quantity: u64,
-    unit_price: Option<u64>,
-    line_amount: u64,
+    unit_price: Option<i64>,
+    line_amount: i64,
     is_return: bool,
 }
 
@@ -399,6 +401,39 @@ struct Dedup {
     sources: Interner,
     seen: MixMap<u128, Seen>,
     more: MixMap<(u32, u128), u32>,
+    /// Which upload tells each order met in a window (see [`Dedup::claim_orders`]).
+    owners: MixMap<u128, Claim>,
+}
+
+/// An upload's claim to tell an order: an itemised one over a summary, then the newer.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Claim {
+    itemised: bool,
+    rank: u32,
+    source: u32,
+}
+
+/// The columns [`Dedup::claim_orders`] reads.
+const CLAIM_COLUMNS: [&str; 9] = [
+    "order_ts",
+    "order_id",
+    "customer_id",
+    "product_id",
+    "product_name",
+    "quantity",
+    "line_amount",
+    "is_return",
+    "source_key",
+];
+
+/// The order lines of a row, as opposed to a return: a line refunded by its status is the
+/// order's line itself (see [`Prepare::batch`]).
+fn order_line(is_return: bool, qty: f64, amount: f64) -> bool {
+    !is_return || (qty > 0.0 && amount > 0.0)
+}
+
+fn order_key(customer: &str, order: &str) -> u128 {
+    content_hash(&(customer, order))
 }
 
 impl Dedup {
@@ -408,6 +443,117 @@ impl Dedup {
             sources,
             seen: MixMap::default(),
             more: MixMap::default(),
+            owners: MixMap::default(),
+        }
+    }
+
+    /// An order that two uploads give is told by one of them, not added up from both: a newer
+    /// export of the same orders has their current status (a refund, a cancellation, an edit),
+    /// and an order-level file (Etsy's Sold Orders, a gateway's payments naming the shop's
+    /// order) adds nothing to the file that lists the order's items. So the upload that lists
+    /// the order's items wins over one that gives it in a row without a product, and among
+    /// those the newer: the one whose orders reach later (then the later key). Read before the
+    /// sales, from the rows in windows where uploads overlap; returns under their own lines
+    /// are no part of this (a returns list stands beside its orders).
+    fn claim_orders(
+        &mut self,
+        files: &[PathBuf],
+        ranges: &[Range],
+        aliases: &HashMap<String, String>,
+    ) -> Result<(), SegmentError> {
+        if self.windows.is_empty() {
+            return Ok(());
+        }
+        let mut newest: Vec<(i64, u32)> = vec![(i64::MIN, 0); self.sources.len()];
+        for r in ranges {
+            newest[r.source as usize] = (newest[r.source as usize].0.max(r.max), r.source);
+        }
+        newest.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| self.sources.name(a.1).cmp(self.sources.name(b.1)))
+        });
+        let mut rank = vec![0u32; newest.len()];
+        for (r, (_, source)) in newest.iter().enumerate() {
+            rank[*source as usize] = r as u32;
+        }
+        let text =
+            |path: &Path, batch: &RecordBatch, name: &str| column(path, batch, name, &DataType::Utf8, false);
+        for path in files {
+            let reader = projected_reader(path, open_parquet(path)?, &CLAIM_COLUMNS)?;
+            for batch in reader {
+                let batch = batch.map_err(|e| arrow_err(path, e))?;
+                let (Some(order_id), Some(customer_id), Some(source_key)) = (
+                    text(path, &batch, "order_id")?,
+                    text(path, &batch, "customer_id")?,
+                    text(path, &batch, "source_key")?,
+                ) else {
+                    continue;
+                };
+                let (product_id, product_name) = (
+                    text(path, &batch, "product_id")?,
+                    text(path, &batch, "product_name")?,
+                );
+                let number = |name| column(path, &batch, name, &DataType::Float64, true);
+                let (quantity, line_amount) = (number("quantity")?, number("line_amount")?);
+                let ts = column(path, &batch, "order_ts", &ts_type(), true)?;
+                let is_return = column(path, &batch, "is_return", &DataType::Boolean, true)?;
+                let (Some(quantity), Some(line_amount), Some(ts), Some(is_return)) =
+                    (quantity, line_amount, ts, is_return)
+                else {
+                    continue;
+                };
+                let strings = |a: &Option<ArrayRef>| a.as_ref().map(|a| a.as_string::<i32>().clone());
+                let (order_id, customer_id, source_key) = (
+                    order_id.as_string::<i32>(),
+                    customer_id.as_string::<i32>(),
+                    source_key.as_string::<i32>(),
+                );
+                let (product_id, product_name) = (strings(&product_id), strings(&product_name));
+                let (quantity, line_amount) = (
+                    quantity.as_primitive::<Float64Type>(),
+                    line_amount.as_primitive::<Float64Type>(),
+                );
+                let ts = ts.as_primitive::<TimestampMicrosecondType>();
+                let is_return = is_return.as_boolean();
+                for i in 0..batch.num_rows() {
+                    if ts.is_null(i) || !self.in_window(ts.value(i)) {
+                        continue;
+                    }
+                    let (Some(customer), Some(order)) =
+                        (str_at(Some(customer_id), i), str_at(Some(order_id), i))
+                    else {
+                        continue;
+                    };
+                    let (Some(qty), Some(amount)) = (f64_at(Some(quantity), i), f64_at(Some(line_amount), i))
+                    else {
+                        continue;
+                    };
+                    if !order_line(is_return.is_valid(i) && is_return.value(i), qty, amount) {
+                        continue;
+                    }
+                    let source = self.sources.intern(str_at(Some(source_key), i).unwrap_or(""));
+                    let claim = Claim {
+                        itemised: str_at(product_id.as_ref(), i).is_some()
+                            || str_at(product_name.as_ref(), i).is_some(),
+                        rank: rank.get(source as usize).copied().unwrap_or(0),
+                        source,
+                    };
+                    let owner = self
+                        .owners
+                        .entry(order_key(alias(aliases, customer), order))
+                        .or_insert(claim);
+                    *owner = (*owner).max(claim);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The upload that tells the order, when the order was met in a window.
+    fn owner(&self, customer: &str, order: &str) -> Option<u32> {
+        match self.owners.is_empty() {
+            true => None,
+            false => self.owners.get(&order_key(customer, order)).map(|c| c.source),
         }
     }
 
@@ -778,33 +924,57 @@ impl Prepare<'_> {
                 continue;
             }
             let ret = is_return.is_valid(i) && is_return.value(i);
+            let cur = caches.currency.get(&currency, i, |s| currencies.index(s));
+            let factor = currencies.factor(cur);
+            // A refund by status in an order-level row of an order another upload itemises:
+            // the refund is all that row adds.
+            let mut refund_only = false;
             if dedup.in_window(t) {
                 stats.rows_checked_for_duplicates += 1;
-                let key = LineKey {
-                    order_id: order_id.str(i),
-                    // Under the customer it is counted for: one order exported by a shop keyed by
-                    // email and by one keyed by number is one order.
-                    customer_id: customer_id.str(i).map(|s| alias(aliases, s)),
-                    ts: t,
-                    product_id: product_id.str(i),
-                    quantity: float_bits(qty),
-                    unit_price: f64_at(unit_price, i).map(float_bits),
-                    line_amount: float_bits(amount),
-                    is_return: ret,
-                };
+                // Under the customer it is counted for: one order exported by a shop keyed by
+                // email and by one keyed by number is one order.
+                let customer = customer_id.str(i).map(|s| alias(aliases, s));
                 let sources = &mut dedup.sources;
                 let src = caches
                     .source
                     .get(&source_key, i, |s| sources.intern(s.unwrap_or("")));
-                if dedup.is_duplicate(src, content_hash(&key)) {
-                    stats.duplicates_dropped += 1;
-                    continue;
+                let owner = match (customer, order_id.str(i)) {
+                    (Some(c), Some(o)) if order_line(ret, qty, amount) => dedup.owner(c, o),
+                    _ => None,
+                };
+                match owner {
+                    Some(owner) if owner != src => {
+                        refund_only = ret && product_id.str(i).is_none() && product_name.str(i).is_none();
+                        if !refund_only {
+                            stats.superseded_rows += 1;
+                            continue;
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        // Amounts in the unit they are counted in, to the cent's hundredth: a
+                        // re-export in Rial of a sheet kept in Toman has the same lines.
+                        let money = |x: f64| (x * factor * 10_000.0).round() as i64;
+                        let key = LineKey {
+                            order_id: order_id.str(i),
+                            customer_id: customer,
+                            ts: t,
+                            product_id: product_id.str(i),
+                            quantity: float_bits(qty),
+                            unit_price: f64_at(unit_price, i).map(money),
+                            line_amount: money(amount),
+                            is_return: ret,
+                        };
+                        if dedup.is_duplicate(src, content_hash(&key)) {
+                            stats.duplicates_dropped += 1;
+                            continue;
+                        }
+                    }
                 }
             }
             stats.rows_used += 1;
-            let cur = caches.currency.get(&currency, i, |s| currencies.index(s));
             currencies.count(cur);
-            let amount = amount * currencies.factor(cur);
+            let amount = amount * factor;
             // A return the export shows only by its status, on a positive line, is the original
             // order line itself (Shopify, WooCommerce): no purchase line elsewhere stands against
             // it. Cancelled or never paid, it never counted; refunded or returned, it was bought
@@ -814,7 +984,7 @@ impl Prepare<'_> {
                 stats.cancelled_rows += 1;
                 continue;
             }
-            let net = if reversed {
+            let net = if reversed && !refund_only {
                 0.0
             } else if ret {
                 -amount.abs()
@@ -859,7 +1029,7 @@ impl Prepare<'_> {
                     city: NONE,
                     is_return: true,
                 });
-                if !reversed {
+                if !reversed || refund_only {
                     continue;
                 }
             }
@@ -1111,7 +1281,8 @@ pub(super) fn read_sales(
     for f in &files {
         ranges.extend(file_ranges(f, &mut sources)?);
     }
-    let dedup = Dedup::new(overlap_windows(&ranges), sources);
+    let mut dedup = Dedup::new(overlap_windows(&ranges), sources);
+    dedup.claim_orders(&files, &ranges, aliases)?;
     let stats = SalesStats {
         files: files.len(),
         overlap_windows: dedup.windows.len(),

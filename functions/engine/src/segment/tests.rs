@@ -772,11 +772,12 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
     assert!(bad.check().is_err());
 }
 
+/// Lines without an order number (hand-kept sheets) are compared line by line.
 #[test]
 fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let dup = l("o1", "c1", "2024-06-01", "p1", 1.0, 100.0);
-    let other = l("o2", "c1", "2024-06-05", "p2", 1.0, 50.0);
+    let dup = l("", "c1", "2024-06-01", "p1", 1.0, 100.0);
+    let other = l("", "c1", "2024-06-05", "p2", 1.0, 50.0);
     let others: Vec<Line> = (0..4)
         .map(|i| {
             l(
@@ -793,15 +794,16 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     let mut a = vec![dup.clone(), dup.clone(), other.clone()];
     a.extend(others);
     // Source b, an overlapping export: the same lines once, plus one new line. Written without
-    // statistics so the range comes from the fallback scan.
+    // statistics so the range comes from the fallback scan. Its amount is in Rial: ten times
+    // the Toman of the other lines, the same money.
     let b = vec![
         dup.clone(),
-        other.clone(),
-        l("o3", "c1", "2024-06-07", "p3", 1.0, 7.0),
+        l("", "c1", "2024-06-05", "p2", 1.0, 500.0).in_currency("IRR"),
+        l("", "c1", "2024-06-07", "p3", 1.0, 7.0),
     ];
     // Source c does not overlap in time: its repeat of an a-line content is impossible, but a
-    // same-looking order on another day must be kept.
-    let c = vec![l("o1", "c1", "2024-06-20", "p1", 1.0, 100.0)];
+    // same-looking line on another day must be kept.
+    let c = vec![l("", "c1", "2024-06-20", "p1", 1.0, 100.0)];
     let fa = write_sales(dir.path(), "sales/order_month=2024-06/a.parquet", "a", &a);
     let no_stats = WriterProperties::builder()
         .set_statistics_enabled(EnabledStatistics::None)
@@ -822,13 +824,149 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     )
     .unwrap();
     assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 2);
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 0);
     assert_eq!(run.manifest["inputs"]["rows_read"], 11);
     assert_eq!(run.manifest["inputs"]["rows_used"], 9);
     let rows = by_id(read_csv(&out.join("customers.csv")));
-    // o1 twice from a (200) + o2 (50) + o3 from b (7) + o1 on June 20 from c (100), which shares
-    // o1's order id so it extends that order.
+    // The line twice from a (200) + the p2 line (50) + p3 from b (7) + the June 20 line from c
+    // (100); a line without an order number is an order of its own.
     assert_eq!(rows["c1"]["monetary"], "357.00");
+    assert_eq!(rows["c1"]["frequency"], "5");
+}
+
+/// Shopify exported Q1, then the first half year: the newer export has the orders' current
+/// state. An order refunded or cancelled since, or edited, counts as the newer export says, and
+/// once, whichever file is read first.
+#[test]
+fn an_order_two_exports_give_counts_as_the_newer_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let base: Vec<Line> = (0..4)
+        .map(|i| {
+            l(
+                ["y0", "y1", "y2", "y3"][i],
+                ["c2", "c3", "c4", "c5"][i],
+                "2024-02-20",
+                "p1",
+                1.0,
+                10.0,
+            )
+        })
+        .collect();
+    let mut q1 = vec![
+        l("#1", "c1", "2024-02-01", "p1", 1.0, 100.0),
+        l("#2", "c1", "2024-02-10", "p2", 2.0, 50.0),
+        l("#2", "c1", "2024-02-10", "p3", 1.0, 5.0),
+        l("#3", "c1", "2024-03-01", "p1", 1.0, 30.0).with_status("pending"),
+    ];
+    q1.extend(base.clone());
+    let mut h1 = vec![
+        l("#1", "c1", "2024-02-01", "p1", 1.0, 100.0).with_status("refunded"),
+        // #2 edited: its second item taken off.
+        l("#2", "c1", "2024-02-10", "p2", 2.0, 50.0),
+        l("#3", "c1", "2024-03-01", "p1", 1.0, 30.0).with_status("cancelled"),
+        l("#4", "c1", "2024-05-01", "p4", 1.0, 20.0),
+    ];
+    h1.extend(base);
+    // Named so that the newer export is read first.
+    let fa = write_sales(
+        dir.path(),
+        "sales/order_month=2024-02/a_h1.parquet",
+        "orders_export_2024H1.csv",
+        &h1,
+    );
+    let fb = write_sales(
+        dir.path(),
+        "sales/order_month=2024-02/b_q1.parquet",
+        "orders_export_2024Q1.csv",
+        &q1,
+    );
+    let out = dir.path().join("out");
+    let run = run(
+        &inputs(vec![fb, fa], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    // #1 bought and refunded (net 0), #2 at 50, #4 at 20; #3 never happened.
+    assert_eq!(rows["c1"]["monetary"], "70.00");
     assert_eq!(rows["c1"]["frequency"], "3");
+    // The others' orders, the same in both, count once.
+    assert_eq!(rows["c2"]["monetary"], "10.00");
+    assert_eq!(rows["c2"]["frequency"], "1");
+    // Q1's four lines of c1 and its four others.
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 8);
+    assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 0);
+    assert_eq!(run.manifest["inputs"]["net_revenue"], 110.0);
+    let warnings = run.manifest["warnings"].to_string();
+    assert!(warnings.contains("8 order lines were left out"), "{warnings}");
+}
+
+/// Etsy's Sold Orders file gives each order in one row without its items; its Sold Order Items
+/// file the items. Uploaded both, each order counts once, by its items, and the refund only the
+/// order-level file records still counts.
+#[test]
+fn an_order_level_file_beside_the_items_file_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let others: Vec<Line> = (0..4)
+        .map(|i| {
+            l(
+                ["y0", "y1", "y2", "y3"][i],
+                ["c2", "c3", "c4", "c5"][i],
+                "2024-02-20",
+                "p1",
+                1.0,
+                10.0,
+            )
+        })
+        .collect();
+    let mut orders = vec![
+        l("3301", "c1", "2024-02-01", "", 2.0, 60.0),
+        // Refunded in full (`Adjusted Order Total` 0).
+        l("3302", "c1", "2024-02-03", "", 1.0, 40.0).with_status("refunded"),
+        // An order the items file does not have.
+        l("3303", "c1", "2024-02-05", "", 1.0, 15.0),
+    ];
+    orders.extend(others.clone());
+    let mut items = vec![
+        l("3301", "c1", "2024-02-01", "p1", 1.0, 35.0),
+        l("3301", "c1", "2024-02-01", "p2", 1.0, 25.0),
+        l("3302", "c1", "2024-02-03", "p3", 1.0, 40.0),
+    ];
+    items.extend(others.into_iter().map(|o| Line {
+        product: String::new(),
+        ..o
+    }));
+    let fa = write_sales(
+        dir.path(),
+        "sales/order_month=2024-02/EtsySoldOrderItems.parquet",
+        "EtsySoldOrderItems2024.csv",
+        &items,
+    );
+    let fb = write_sales(
+        dir.path(),
+        "sales/order_month=2024-02/EtsySoldOrders.parquet",
+        "EtsySoldOrders2024.csv",
+        &orders,
+    );
+    let out = dir.path().join("out");
+    let run = run(
+        &inputs(vec![fa, fb], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    // 3301 (60) + 3302 bought and refunded (0) + 3303 (15).
+    assert_eq!(rows["c1"]["monetary"], "75.00");
+    assert_eq!(rows["c1"]["frequency"], "3");
+    // 3301 has two items: it is a multi-item order, not a third "product" from the summary.
+    assert_eq!(rows["c1"]["distinct_products"], "4");
+    // The others: the items file gives their orders without products here, so the two uploads
+    // are summaries alike and the newer (the later key, both reaching 20 Feb) tells them.
+    assert_eq!(rows["c2"]["monetary"], "10.00");
+    // 3301's row and the four others' in one of the files; 3302's row adds its refund only.
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 5);
 }
 
 #[test]
