@@ -33,8 +33,19 @@ pub(crate) fn options(args: &IngestArgs) -> Result<IngestOptions> {
     Ok(opts)
 }
 
-/// Files under a folder, in a stable order, skipping hidden files. Links to files are followed;
-/// links to folders are not (one pointing back up would never end), and are named in a warning.
+/// Whether `dir` is the root of a segflow output (`curated/` beside `reports/`, `state/` or
+/// `segments/`): `run shop --out shop/out` a second time would read its own lists back as
+/// customer lists, and a refusal in them would stand for ever.
+fn is_output_root(dir: &Path) -> bool {
+    dir.join("curated").is_dir()
+        && ["reports", "state", "segments"]
+            .iter()
+            .any(|d| dir.join(d).is_dir())
+}
+
+/// Files under a folder, in a stable order, skipping hidden files and segflow's own output
+/// folders. Links to files are followed; links to folders are not (one pointing back up would
+/// never end), and are named in a warning.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -49,6 +60,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         if p.is_dir() {
             if linked {
                 eprintln!("warning: {} is a link to a folder; not followed", p.display());
+            } else if is_output_root(&p) {
+                eprintln!(
+                    "note: {} holds segflow's outputs; not read as exports",
+                    p.display()
+                );
             } else {
                 walk(&p, out)?;
             }

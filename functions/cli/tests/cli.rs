@@ -362,3 +362,41 @@ fn an_unknown_phone_country_is_refused_with_the_known_ones() {
     assert!(!out.status.success());
     assert!(tree(b.path()) == before, "the output changed");
 }
+
+/// `run shop --out shop/out` run again does not read its own outputs back as exports: its
+/// customer lists would count as customers files, and their refusals would stand for ever.
+#[test]
+fn an_output_folder_inside_the_exports_is_not_read_as_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    for sub in ["sales", "customers", "activity"] {
+        let from = repo().join("fixtures/exports").join(sub);
+        std::fs::create_dir_all(shop.join(sub)).unwrap();
+        for e in std::fs::read_dir(&from).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, shop.join(sub).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let (shop_arg, out) = (shop.to_str().unwrap(), shop.join("out"));
+    let run = || segflow(&["run", shop_arg, "--out", out.to_str().unwrap()]);
+    assert!(run().status.success());
+    let first = std::fs::read(out.join("segments/latest/customers.csv")).unwrap();
+    let second = run();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("holds segflow's outputs; not read as exports"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("segments/latest/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["inputs"]["customers_files"], 1);
+    assert_eq!(
+        std::fs::read(out.join("segments/latest/customers.csv")).unwrap(),
+        first
+    );
+}
