@@ -246,6 +246,10 @@ const TENURE: [&str; 4] = [
 /// more often than others, and "no returns" or "returns under 30 %" as traits cut the fit's
 /// top-10 % precision in the evaluation (docs/lookalike-evaluation.md).
 const RETURNS: [&str; 1] = ["returns 30% or more of purchases"];
+/// The returns dimension: a flag, which every buyer without it does not have, rather than a value
+/// some are unknown for. Its shares are of every customer, else the flag would be held by all
+/// the customers "known" for it (shares and lift 1 whatever the counts, no weight in the fit).
+const RETURNS_DIM: usize = 13;
 const RHYTHM: [&str; 3] = [
     "reorders within 30 days",
     "reorders every 31–90 days",
@@ -356,7 +360,7 @@ impl TraitBuilder {
             t[12] = self.fixed(12, &RHYTHM, rhythm);
         }
         if b.return_rate >= NEGATIVE_RETURN_RATE {
-            t[13] = self.fixed(13, &RETURNS, 0);
+            t[RETURNS_DIM] = self.fixed(RETURNS_DIM, &RETURNS, 0);
         }
         t
     }
@@ -386,11 +390,13 @@ impl Lifts {
                 if let &Some(v) = v {
                     let e = &mut counts[d][v as usize];
                     e.1 += 1;
-                    known[d].1 += 1;
                     if group[i] {
                         e.0 += 1;
-                        known[d].0 += 1;
                     }
+                }
+                if v.is_some() || d == RETURNS_DIM {
+                    known[d].1 += 1;
+                    known[d].0 += usize::from(group[i]);
                 }
             }
         }

@@ -372,6 +372,18 @@ fn ideal_profile_traits_and_lifts() {
     );
     assert_eq!(student["lift"], round2(17.0 / 7.0));
     assert_eq!(neg["figures"]["return_rate"]["group"], 1.0);
+    // Returning 30 % or more is a flag every other buyer lacks: its base share is of all 17
+    // buyers, not of the 3 who hold it.
+    let returns = trait_row(neg, "returns", "returns 30% or more of purchases").expect("returns");
+    assert_eq!(
+        (
+            returns["group_share"].as_f64(),
+            returns["base_share"].as_f64(),
+            returns["lift"].as_f64()
+        ),
+        (Some(1.0), Some(0.176), Some(round2(17.0 / 3.0))),
+        "{returns:#}"
+    );
 
     let md = std::fs::read_to_string(s.out.join("ideal_customer_profile.md")).unwrap();
     assert!(
