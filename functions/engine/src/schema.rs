@@ -68,6 +68,7 @@ impl Dataset {
                 Channel,
                 Status,
                 DocumentType,
+                MarketingConsent,
             ],
             Dataset::Customers => &[
                 CustomerId,

@@ -1638,7 +1638,7 @@ mod tests {
             ("Paid at", None),
             ("Fulfillment Status", None),
             ("Fulfilled at", None),
-            ("Accepts Marketing", None),
+            ("Accepts Marketing", Some(MarketingConsent)),
             ("Currency", Some(Currency)),
             ("Subtotal", None),
             ("Shipping", None),
@@ -2831,7 +2831,7 @@ mod tests {
                 ("Order ID", Some(OrderId)),
                 ("Age", None),
                 ("Event Type", None),
-                ("Accepts Marketing", None),
+                ("Gender", None),
                 ("Job Title", None),
             ],
         );

@@ -2953,6 +2953,40 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
     assert_eq!(manifest["inputs"]["customer_links_read"], 7);
 }
 
+/// Shopify's orders export says at each order whether the buyer accepts marketing (on the
+/// order's first line only). A buyer who said no is kept off every list, as by a customer list's
+/// refusal, though the export keys buyers by their email and gives no other address.
+#[test]
+fn a_no_to_marketing_at_checkout_keeps_the_buyer_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "orders_export.csv",
+        "Name,Email,Financial Status,Accepts Marketing,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n\
+         #1001,a@x.com,paid,no,2023-09-01 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1001,a@x.com,,,2023-09-01 10:00:00 +0000,1,Tea,10,T-1\n\
+         #1002,b@x.com,paid,yes,2023-09-02 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1003,c@x.com,paid,yes,2023-09-03 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1004,c@x.com,paid,no,2023-09-04 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1005,d@x.com,paid,,2023-09-05 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1006,e@x.com,paid,yes,2024-06-20 10:00:00 +0000,1,Tea,10,T-1\n",
+    );
+    let out = segment_curated(dir.path(), sales);
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let consent = |id: &str| customers[id]["marketing_consent"].clone();
+    assert_eq!(consent("a@x.com"), "false");
+    assert_eq!(consent("b@x.com"), "true");
+    // A "no" at any order stands: a stale "yes" must never undo a withdrawal.
+    assert_eq!(consent("c@x.com"), "false");
+    assert_eq!(consent("d@x.com"), "");
+    assert_eq!(customers["a@x.com"]["monetary"], "50.00");
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<&str> = winback.iter().map(|r| r["customer_id"].as_str()).collect();
+    assert_eq!(listed, ["b@x.com", "d@x.com"]);
+    assert_off_lists(&out, &["a@x.com", "c@x.com"]);
+}
+
 /// An Iranian shop's English-language exports (a WooCommerce order export, an SMS panel's list)
 /// may show nothing Iranian, so their bare mobiles are keyed without a country
 /// (`tel:9121000023`); the customer list knows the same digits as Iranian mobiles. They are one

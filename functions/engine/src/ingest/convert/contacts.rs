@@ -4,13 +4,17 @@
 //! `curated/customers`: the number with that email or phone, every attribute empty. Segmentation
 //! then knows the buyer by those addresses as by a customer list's: a guest checkout or another
 //! shop keyed by the email or mobile is that customer, an unsubscribe under the address keeps
-//! them off the lists, and the lists carry the address.
+//! them off the lists, and the lists carry the address. An export's marketing consent
+//! (Shopify's `Accepts Marketing`) is written with the link, also for buyers keyed by their
+//! email: a "no" at checkout keeps them off the lists as a customer list's would.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Builder, Int64Builder, RecordBatch, StringBuilder, new_null_array};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, RecordBatch, StringBuilder, new_null_array,
+};
 use arrow::datatypes::SchemaRef;
 
 use super::constant_text;
@@ -36,6 +40,7 @@ pub(crate) struct ContactLinks {
     customer_id: StringBuilder,
     email: StringBuilder,
     phone: StringBuilder,
+    consent: BooleanBuilder,
     /// The day of the order that gave the link, as `signup_date`: the customer was known from
     /// then, so a run dated before it does not offer them as a prospect.
     since: Date32Builder,
@@ -54,6 +59,7 @@ impl ContactLinks {
             customer_id: StringBuilder::new(),
             email: StringBuilder::new(),
             phone: StringBuilder::new(),
+            consent: BooleanBuilder::new(),
             since: Date32Builder::new(),
             source_line: Int64Builder::new(),
             rows: 0,
@@ -61,11 +67,17 @@ impl ContactLinks {
         }
     }
 
-    /// Whether the row's key and address cells are the previous row's (then [`Self::see`] has
-    /// nothing to learn from it).
-    pub(crate) fn repeats(&mut self, key: &str, email_cell: &str, phone_cell: &str) -> bool {
+    /// Whether the row's key, address and consent cells are the previous row's (then
+    /// [`Self::see`] has nothing to learn from it).
+    pub(crate) fn repeats(
+        &mut self,
+        key: &str,
+        email_cell: &str,
+        phone_cell: &str,
+        consent_cell: &str,
+    ) -> bool {
         self.cells.clear();
-        for part in [key, email_cell, phone_cell] {
+        for part in [key, email_cell, phone_cell, consent_cell] {
             self.cells.push_str(part);
             self.cells.push('\u{1f}');
         }
@@ -77,16 +89,25 @@ impl ContactLinks {
     }
 
     /// The customer keyed `id` (a number, or an email or phone when the row has no number) has
-    /// `email` and `phone` (keys, as the customers dataset writes them) on `line`, an order of
-    /// `day` (days since 1970-01-01). An address that is the key itself says nothing new.
-    pub(crate) fn see(&mut self, line: u64, day: i32, id: &str, email: Option<&str>, phone: Option<&str>) {
+    /// `email` and `phone` (keys, as the customers dataset writes them) and gave `consent` on
+    /// `line`, an order of `day` (days since 1970-01-01). An address that is the key itself
+    /// says nothing new.
+    pub(crate) fn see(
+        &mut self,
+        line: u64,
+        day: i32,
+        id: &str,
+        (email, phone): (Option<&str>, Option<&str>),
+        consent: Option<bool>,
+    ) {
         let email = email.filter(|e| *e != id);
         let phone = phone.filter(|p| *p != id);
-        if email.is_none() && phone.is_none() {
+        if email.is_none() && phone.is_none() && consent.is_none() {
             return;
         }
+        let consent_part = consent.map(|c| if c { "y" } else { "n" });
         self.key.clear();
-        for part in [Some(id), email, phone] {
+        for part in [Some(id), email, phone, consent_part] {
             self.key.push_str(part.unwrap_or_default());
             // Keys hold no control characters.
             self.key.push('\u{1f}');
@@ -104,6 +125,7 @@ impl ContactLinks {
         self.customer_id.append_value(id);
         self.email.append_option(email);
         self.phone.append_option(phone);
+        self.consent.append_option(consent);
         self.since.append_value(day);
         self.source_line.append_value(line as i64);
         self.rows += 1;
@@ -124,6 +146,7 @@ impl ContactLinks {
                     "customer_id" => Arc::new(self.customer_id.finish()),
                     "email" => Arc::new(self.email.finish()),
                     "phone" => Arc::new(self.phone.finish()),
+                    "marketing_consent" => Arc::new(self.consent.finish()),
                     "signup_date" => Arc::new(self.since.finish()),
                     "source_key" => constant_text(source_key, rows),
                     "source_line" => Arc::new(self.source_line.finish()),

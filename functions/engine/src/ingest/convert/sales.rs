@@ -33,6 +33,8 @@ struct Cols {
     channel: Option<usize>,
     status: Option<usize>,
     document_type: Option<usize>,
+    /// The buyer's marketing consent at the order (Shopify's `Accepts Marketing`).
+    consent: Option<usize>,
 }
 
 struct Builders {
@@ -179,6 +181,7 @@ impl SalesConverter {
             channel: col(m, Field::Channel),
             status: col(m, Field::Status),
             document_type: col(m, Field::DocumentType),
+            consent: col(m, Field::MarketingConsent),
         };
         let header_currency = [cols.unit_price, cols.line_amount]
             .into_iter()
@@ -235,9 +238,10 @@ impl SalesConverter {
             .time_zone
             .and_then(|c| Some(crate::mapping::shown_header(headers.get(c)?, c)));
         let k = &cols.customer;
-        // Two of id, email and phone: rows keyed by one may give another.
+        // Two of id, email and phone: rows keyed by one may give another; or a consent column.
         let keys = [k.id.filter(|_| !k.named), k.email, k.phone];
-        let contacts = (keys.iter().flatten().count() >= 2).then(super::contacts::ContactLinks::new);
+        let contacts = (keys.iter().flatten().count() >= 2 || cols.consent.is_some())
+            .then(super::contacts::ContactLinks::new);
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -1399,14 +1403,27 @@ impl Converter for SalesConverter {
             && !walk_in
             && let Some(key) = &customer
             && status.as_ref().is_none_or(|(s, _)| !never_happened(s))
-            && !links.repeats(key, cell(rec, c.customer.email), cell(rec, c.customer.phone))
+            && !links.repeats(
+                key,
+                cell(rec, c.customer.email),
+                cell(rec, c.customer.phone),
+                cell(rec, c.consent),
+            )
         {
+            // As in a customer list, a consent value that cannot be read counts as a refusal.
+            let consent = crate::values::text::parse_bool(cell(rec, c.consent)).unwrap_or_else(|_| {
+                *self.stats.consent_unclear.get_or_insert(0) += 1;
+                Some(false)
+            });
             links.see(
                 line,
                 ts.timestamp().div_euclid(86_400) as i32,
                 key,
-                email_value(cell(rec, c.customer.email)).as_deref(),
-                c.customer.phone_key(rec).as_deref(),
+                (
+                    email_value(cell(rec, c.customer.email)).as_deref(),
+                    c.customer.phone_key(rec).as_deref(),
+                ),
+                consent,
             );
         }
         // An order's later lines without a buyer are the buyer's of its earlier ones.
