@@ -2860,3 +2860,124 @@ fn a_bare_number_column_of_mobiles_is_the_phone() {
         );
     }
 }
+
+/// A cell of a workbook built in a test: text, a number, or an Excel serial under a date
+/// (`yyyy-mm-dd`) or time-of-day (`hh:mm`) format.
+enum Cell {
+    T(&'static str),
+    N(f64),
+    Date(f64),
+    Time(f64),
+}
+
+/// Writes the smallest .xlsx calamine reads, with these sheets (name, rows), as `name` in `dir`.
+fn write_xlsx(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Cell>>)]) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join(name);
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut put = |entry: &str, xml: String| {
+        zip.start_file(entry, opts).unwrap();
+        zip.write_all(xml.as_bytes()).unwrap();
+    };
+    const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let (mut listed, mut rels) = (String::new(), String::new());
+    for (i, (sheet, rows)) in sheets.iter().enumerate() {
+        let n = i + 1;
+        listed.push_str(&format!(r#"<sheet name="{sheet}" sheetId="{n}" r:id="rId{n}"/>"#));
+        rels.push_str(&format!(
+            r#"<Relationship Id="rId{n}" Type="{REL}/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+        ));
+        let mut data = String::new();
+        for (r, row) in rows.iter().enumerate() {
+            data.push_str(&format!(r#"<row r="{}">"#, r + 1));
+            for (c, cell) in row.iter().enumerate() {
+                let at = format!("{}{}", (b'A' + c as u8) as char, r + 1);
+                data.push_str(&match cell {
+                    Cell::T(t) => format!(r#"<c r="{at}" t="inlineStr"><is><t>{t}</t></is></c>"#),
+                    Cell::N(v) => format!(r#"<c r="{at}"><v>{v}</v></c>"#),
+                    Cell::Date(v) => format!(r#"<c r="{at}" s="1"><v>{v}</v></c>"#),
+                    Cell::Time(v) => format!(r#"<c r="{at}" s="2"><v>{v}</v></c>"#),
+                });
+            }
+            data.push_str("</row>");
+        }
+        put(
+            &format!("xl/worksheets/sheet{n}.xml"),
+            format!(r#"<worksheet xmlns="{NS}"><sheetData>{data}</sheetData></worksheet>"#),
+        );
+    }
+    put(
+        "_rels/.rels",
+        format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+        ),
+    );
+    put(
+        "xl/workbook.xml",
+        format!(r#"<workbook xmlns="{NS}" xmlns:r="{REL}"><sheets>{listed}</sheets></workbook>"#),
+    );
+    put(
+        "xl/_rels/workbook.xml.rels",
+        format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}<Relationship Id="rIdS" Type="{REL}/styles" Target="styles.xml"/></Relationships>"#
+        ),
+    );
+    put(
+        "xl/styles.xml",
+        format!(
+            r#"<styleSheet xmlns="{NS}"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/></numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="165" applyNumberFormat="1"/></cellXfs></styleSheet>"#
+        ),
+    );
+    zip.finish().unwrap();
+    path
+}
+
+/// A workbook gives the order's date and its time of day in two cells, the time a real Excel
+/// time (a serial below 1): the order is at that time on that date.
+#[test]
+fn excel_time_of_day_cells_complete_the_date_beside_them() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, date, time, customer| {
+        vec![
+            T(id),
+            Date(date),
+            Time(time),
+            T(customer),
+            T("Tea"),
+            N(1.0),
+            N(5.0),
+        ]
+    };
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[(
+            "Orders",
+            vec![
+                [
+                    "Order ID",
+                    "Order Date",
+                    "Order Time",
+                    "Customer ID",
+                    "Product",
+                    "Quantity",
+                    "Unit Price",
+                ]
+                .map(T)
+                .into(),
+                // 2024-03-21 at 23:30, and 2024-03-22 at 08:15.
+                row("O1", 45372.0, 0.979_166_666_666_666_6, "C1"),
+                row("O2", 45373.0, 0.343_75, "C2"),
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    assert_eq!(
+        times(&batches(&out)),
+        ["2024-03-21T23:30:00+00:00", "2024-03-22T08:15:00+00:00"]
+    );
+}
