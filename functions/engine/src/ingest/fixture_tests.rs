@@ -2981,3 +2981,28 @@ fn excel_time_of_day_cells_complete_the_date_beside_them() {
         ["2024-03-21T23:30:00+00:00", "2024-03-22T08:15:00+00:00"]
     );
 }
+
+/// A Shopify bulk line item naming an order the file does not hold is no line of the order above
+/// it: it takes no other order's number, time or buyer, and is quarantined saying so.
+#[test]
+fn a_shopify_bulk_line_item_of_an_order_not_in_the_file_is_quarantined() {
+    let (out, _s, _d) = ingest_text(
+        "bulk-orders.jsonl",
+        "{\"id\": \"gid://shopify/Order/1\", \"name\": \"#101\", \"createdAt\": \"2024-05-01T10:00:00Z\", \"email\": \"a@ex.com\", \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"CAD\"}\n\
+         {\"id\": \"gid://shopify/LineItem/10\", \"title\": \"Thing\", \"quantity\": 1, \"originalUnitPrice\": \"4.50\", \"__parentId\": \"gid://shopify/Order/1\"}\n\
+         {\"id\": \"gid://shopify/LineItem/99\", \"title\": \"Orphan\", \"quantity\": 1, \"originalUnitPrice\": \"100.00\", \"__parentId\": \"gid://shopify/Order/999\"}\n\
+         {\"id\": \"gid://shopify/Order/2\", \"name\": \"#102\", \"createdAt\": \"2024-05-02T10:00:00Z\", \"email\": \"b@ex.com\", \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"CAD\"}\n\
+         {\"id\": \"gid://shopify/LineItem/20\", \"title\": \"Thing\", \"quantity\": 1, \"originalUnitPrice\": \"4.50\", \"__parentId\": \"gid://shopify/Order/2\"}\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::ShopifyBulk));
+    assert_eq!(
+        rejected_by_reason(&out),
+        [("missing_order", 1), ("order_summary", 2)]
+    );
+    // Not a row the layout expects: the file is not clean.
+    assert_eq!(out.report.status, Status::Partial);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["#101", "#102"]));
+    assert_eq!(strings(&b, "product_name"), some(&["Thing", "Thing"]));
+    assert_eq!(floats(&b, "line_amount"), [4.5, 4.5]);
+}

@@ -1067,6 +1067,12 @@ impl Converter for SalesConverter {
             }),
         };
         let bulk_line = self.layout == Layout::ShopifyBulk && self.enter_bulk_parent(rec);
+        // A line item of an order the file does not hold (or no longer remembers) has no number,
+        // time or buyer of its own: read as a row of the order above, it would be credited to
+        // another buyer.
+        if self.layout == Layout::ShopifyBulk && !bulk_line {
+            return Err(RowReject::at(MISSING_ORDER, self.extra.parent_id));
+        }
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
         let mut order_id = id_value(cell(rec, c.order_id));
