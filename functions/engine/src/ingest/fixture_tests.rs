@@ -3006,3 +3006,80 @@ fn a_shopify_bulk_line_item_of_an_order_not_in_the_file_is_quarantined() {
     assert_eq!(strings(&b, "product_name"), some(&["Thing", "Thing"]));
     assert_eq!(floats(&b, "line_amount"), [4.5, 4.5]);
 }
+
+/// A month's sheet without the currency (or status) column of the others is part of the export;
+/// one without an amount is not.
+#[test]
+fn a_monthly_sheet_without_a_currency_column_is_read() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, date, total: f64, rest: &[&'static str]| {
+        let mut r = vec![T(id), Date(date), T("C1"), T("Pen"), N(1.0), N(total)];
+        r.extend(rest.iter().map(|c| T(c)));
+        r
+    };
+    let head = |cols: &[&'static str]| cols.iter().map(|c| T(c)).collect::<Vec<_>>();
+    let path = write_xlsx(
+        dir.path(),
+        "sales.xlsx",
+        &[
+            (
+                "Jan",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Order Date",
+                        "Customer ID",
+                        "Product",
+                        "Quantity",
+                        "Total",
+                    ]),
+                    row("J1", 45292.0, 10.0, &[]),
+                ],
+            ),
+            (
+                "Feb",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Order Date",
+                        "Customer ID",
+                        "Product",
+                        "Quantity",
+                        "Total",
+                        "Status",
+                        "Currency",
+                    ]),
+                    row("F1", 45323.0, 10.0, &["Paid", "EUR"]),
+                    row("F2", 45324.0, 12.0, &["Paid", "EUR"]),
+                ],
+            ),
+            (
+                "Mar",
+                vec![
+                    head(&["Order ID", "Order Date", "Customer ID", "Product", "Quantity"]),
+                    vec![T("M1"), Date(45352.0), T("C1"), T("Pen"), N(1.0)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
+    let sheets: Vec<(&str, Option<&str>)> = out
+        .report
+        .sheets
+        .iter()
+        .map(|s| (s.name.as_str(), s.skipped))
+        .collect();
+    assert_eq!(
+        sheets,
+        [
+            ("Jan", None),
+            ("Feb", None),
+            ("Mar", Some("its header lacks columns of the export sheet"))
+        ]
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["J1", "F1", "F2"]));
+    // The one currency the file names is its blank cells'.
+    assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR", "EUR"]));
+}

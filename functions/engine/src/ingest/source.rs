@@ -581,11 +581,15 @@ fn column_order(
 }
 
 /// A field a sheet may lack while the export sheet has it: it describes rows, and no row needs it
-/// to be read.
+/// to be read. A month's sheet without the currency column has its amounts in the currency the
+/// file's other sheets name (or none, as a file without one), not no orders.
 fn descriptive(f: Field) -> bool {
     matches!(
         f,
         Field::ProductName
+            | Field::Currency
+            | Field::Gender
+            | Field::JobTitle
             | Field::Category
             | Field::Country
             | Field::City
