@@ -3083,3 +3083,24 @@ fn a_monthly_sheet_without_a_currency_column_is_read() {
     // The one currency the file names is its blank cells'.
     assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR", "EUR"]));
 }
+
+/// Quantity, unit price, a discount and a total: the line is worth its total, after its
+/// discount, where the row's numbers agree; a total that cannot be the line's (an order's,
+/// repeated on its lines) is not read.
+#[test]
+fn a_total_after_a_lines_discount_is_its_amount() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,Discount,Total\n\
+         D1,2024-06-01,C1,Pen,2,10,5,15\n\
+         D2,2024-06-02,C2,Pen,1,10,0,10\n\
+         D3,2024-06-03,C3,Ink,3,4,2,10\n\
+         D4,2024-06-04,C4,Pen,1,10,,40\n\
+         D4,2024-06-04,C4,Ink,3,10,,40\n",
+    );
+    assert_eq!(rejected_by_reason(&out), []);
+    assert_eq!(
+        floats(&batches(&out), "line_amount"),
+        [15.0, 10.0, 10.0, 10.0, 30.0]
+    );
+}
