@@ -2860,3 +2860,247 @@ fn a_bare_number_column_of_mobiles_is_the_phone() {
         );
     }
 }
+
+/// A cell of a workbook built in a test: text, a number, or an Excel serial under a date
+/// (`yyyy-mm-dd`) or time-of-day (`hh:mm`) format.
+enum Cell {
+    T(&'static str),
+    N(f64),
+    Date(f64),
+    Time(f64),
+}
+
+/// Writes the smallest .xlsx calamine reads, with these sheets (name, rows), as `name` in `dir`.
+fn write_xlsx(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Cell>>)]) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join(name);
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut put = |entry: &str, xml: String| {
+        zip.start_file(entry, opts).unwrap();
+        zip.write_all(xml.as_bytes()).unwrap();
+    };
+    const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let (mut listed, mut rels) = (String::new(), String::new());
+    for (i, (sheet, rows)) in sheets.iter().enumerate() {
+        let n = i + 1;
+        listed.push_str(&format!(r#"<sheet name="{sheet}" sheetId="{n}" r:id="rId{n}"/>"#));
+        rels.push_str(&format!(
+            r#"<Relationship Id="rId{n}" Type="{REL}/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+        ));
+        let mut data = String::new();
+        for (r, row) in rows.iter().enumerate() {
+            data.push_str(&format!(r#"<row r="{}">"#, r + 1));
+            for (c, cell) in row.iter().enumerate() {
+                let at = format!("{}{}", (b'A' + c as u8) as char, r + 1);
+                data.push_str(&match cell {
+                    Cell::T(t) => format!(r#"<c r="{at}" t="inlineStr"><is><t>{t}</t></is></c>"#),
+                    Cell::N(v) => format!(r#"<c r="{at}"><v>{v}</v></c>"#),
+                    Cell::Date(v) => format!(r#"<c r="{at}" s="1"><v>{v}</v></c>"#),
+                    Cell::Time(v) => format!(r#"<c r="{at}" s="2"><v>{v}</v></c>"#),
+                });
+            }
+            data.push_str("</row>");
+        }
+        put(
+            &format!("xl/worksheets/sheet{n}.xml"),
+            format!(r#"<worksheet xmlns="{NS}"><sheetData>{data}</sheetData></worksheet>"#),
+        );
+    }
+    put(
+        "_rels/.rels",
+        format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+        ),
+    );
+    put(
+        "xl/workbook.xml",
+        format!(r#"<workbook xmlns="{NS}" xmlns:r="{REL}"><sheets>{listed}</sheets></workbook>"#),
+    );
+    put(
+        "xl/_rels/workbook.xml.rels",
+        format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}<Relationship Id="rIdS" Type="{REL}/styles" Target="styles.xml"/></Relationships>"#
+        ),
+    );
+    put(
+        "xl/styles.xml",
+        format!(
+            r#"<styleSheet xmlns="{NS}"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/></numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="165" applyNumberFormat="1"/></cellXfs></styleSheet>"#
+        ),
+    );
+    zip.finish().unwrap();
+    path
+}
+
+/// A workbook gives the order's date and its time of day in two cells, the time a real Excel
+/// time (a serial below 1): the order is at that time on that date.
+#[test]
+fn excel_time_of_day_cells_complete_the_date_beside_them() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, date, time, customer| {
+        vec![
+            T(id),
+            Date(date),
+            Time(time),
+            T(customer),
+            T("Tea"),
+            N(1.0),
+            N(5.0),
+        ]
+    };
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[(
+            "Orders",
+            vec![
+                [
+                    "Order ID",
+                    "Order Date",
+                    "Order Time",
+                    "Customer ID",
+                    "Product",
+                    "Quantity",
+                    "Unit Price",
+                ]
+                .map(T)
+                .into(),
+                // 2024-03-21 at 23:30, and 2024-03-22 at 08:15.
+                row("O1", 45372.0, 0.979_166_666_666_666_6, "C1"),
+                row("O2", 45373.0, 0.343_75, "C2"),
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    assert_eq!(
+        times(&batches(&out)),
+        ["2024-03-21T23:30:00+00:00", "2024-03-22T08:15:00+00:00"]
+    );
+}
+
+/// A Shopify bulk line item naming an order the file does not hold is no line of the order above
+/// it: it takes no other order's number, time or buyer, and is quarantined saying so.
+#[test]
+fn a_shopify_bulk_line_item_of_an_order_not_in_the_file_is_quarantined() {
+    let (out, _s, _d) = ingest_text(
+        "bulk-orders.jsonl",
+        "{\"id\": \"gid://shopify/Order/1\", \"name\": \"#101\", \"createdAt\": \"2024-05-01T10:00:00Z\", \"email\": \"a@ex.com\", \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"CAD\"}\n\
+         {\"id\": \"gid://shopify/LineItem/10\", \"title\": \"Thing\", \"quantity\": 1, \"originalUnitPrice\": \"4.50\", \"__parentId\": \"gid://shopify/Order/1\"}\n\
+         {\"id\": \"gid://shopify/LineItem/99\", \"title\": \"Orphan\", \"quantity\": 1, \"originalUnitPrice\": \"100.00\", \"__parentId\": \"gid://shopify/Order/999\"}\n\
+         {\"id\": \"gid://shopify/Order/2\", \"name\": \"#102\", \"createdAt\": \"2024-05-02T10:00:00Z\", \"email\": \"b@ex.com\", \"displayFinancialStatus\": \"PAID\", \"currencyCode\": \"CAD\"}\n\
+         {\"id\": \"gid://shopify/LineItem/20\", \"title\": \"Thing\", \"quantity\": 1, \"originalUnitPrice\": \"4.50\", \"__parentId\": \"gid://shopify/Order/2\"}\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::ShopifyBulk));
+    assert_eq!(
+        rejected_by_reason(&out),
+        [("missing_order", 1), ("order_summary", 2)]
+    );
+    // Not a row the layout expects: the file is not clean.
+    assert_eq!(out.report.status, Status::Partial);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["#101", "#102"]));
+    assert_eq!(strings(&b, "product_name"), some(&["Thing", "Thing"]));
+    assert_eq!(floats(&b, "line_amount"), [4.5, 4.5]);
+}
+
+/// A month's sheet without the currency (or status) column of the others is part of the export;
+/// one without an amount is not.
+#[test]
+fn a_monthly_sheet_without_a_currency_column_is_read() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, date, total: f64, rest: &[&'static str]| {
+        let mut r = vec![T(id), Date(date), T("C1"), T("Pen"), N(1.0), N(total)];
+        r.extend(rest.iter().map(|c| T(c)));
+        r
+    };
+    let head = |cols: &[&'static str]| cols.iter().map(|c| T(c)).collect::<Vec<_>>();
+    let path = write_xlsx(
+        dir.path(),
+        "sales.xlsx",
+        &[
+            (
+                "Jan",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Order Date",
+                        "Customer ID",
+                        "Product",
+                        "Quantity",
+                        "Total",
+                    ]),
+                    row("J1", 45292.0, 10.0, &[]),
+                ],
+            ),
+            (
+                "Feb",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Order Date",
+                        "Customer ID",
+                        "Product",
+                        "Quantity",
+                        "Total",
+                        "Status",
+                        "Currency",
+                    ]),
+                    row("F1", 45323.0, 10.0, &["Paid", "EUR"]),
+                    row("F2", 45324.0, 12.0, &["Paid", "EUR"]),
+                ],
+            ),
+            (
+                "Mar",
+                vec![
+                    head(&["Order ID", "Order Date", "Customer ID", "Product", "Quantity"]),
+                    vec![T("M1"), Date(45352.0), T("C1"), T("Pen"), N(1.0)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
+    let sheets: Vec<(&str, Option<&str>)> = out
+        .report
+        .sheets
+        .iter()
+        .map(|s| (s.name.as_str(), s.skipped))
+        .collect();
+    assert_eq!(
+        sheets,
+        [
+            ("Jan", None),
+            ("Feb", None),
+            ("Mar", Some("its header lacks columns of the export sheet"))
+        ]
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["J1", "F1", "F2"]));
+    // The one currency the file names is its blank cells'.
+    assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR", "EUR"]));
+}
+
+/// Quantity, unit price, a discount and a total: the line is worth its total, after its
+/// discount, where the row's numbers agree; a total that cannot be the line's (an order's,
+/// repeated on its lines) is not read.
+#[test]
+fn a_total_after_a_lines_discount_is_its_amount() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,Discount,Total\n\
+         D1,2024-06-01,C1,Pen,2,10,5,15\n\
+         D2,2024-06-02,C2,Pen,1,10,0,10\n\
+         D3,2024-06-03,C3,Ink,3,4,2,10\n\
+         D4,2024-06-04,C4,Pen,1,10,,40\n\
+         D4,2024-06-04,C4,Ink,3,10,,40\n",
+    );
+    assert_eq!(rejected_by_reason(&out), []);
+    assert_eq!(
+        floats(&batches(&out), "line_amount"),
+        [15.0, 10.0, 10.0, 10.0, 30.0]
+    );
+}

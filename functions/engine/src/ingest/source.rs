@@ -261,6 +261,12 @@ fn cell_text(d: &calamine::Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
         Data::DateTime(dt) => match dt.as_datetime() {
+            // A serial below 1 has no day: it is a time-of-day cell ("Order Time" beside "Order
+            // Date"), which as a datetime would fall on Excel's day zero (1899-12-30/31) and be
+            // refused as a time.
+            Some(t) if dt.is_datetime() && (0.0..1.0).contains(&dt.as_f64()) => {
+                t.format("%H:%M:%S").to_string()
+            }
             Some(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
             None => format_float(dt.as_f64()),
         },
@@ -575,11 +581,15 @@ fn column_order(
 }
 
 /// A field a sheet may lack while the export sheet has it: it describes rows, and no row needs it
-/// to be read.
+/// to be read. A month's sheet without the currency column has its amounts in the currency the
+/// file's other sheets name (or none, as a file without one), not no orders.
 fn descriptive(f: Field) -> bool {
     matches!(
         f,
         Field::ProductName
+            | Field::Currency
+            | Field::Gender
+            | Field::JobTitle
             | Field::Category
             | Field::Country
             | Field::City
@@ -1163,6 +1173,20 @@ mod tests {
             Err(e) => panic!("unexpected error {e}"),
             Ok(_) => panic!("a zip bomb was opened"),
         }
+    }
+
+    /// .xlsx and .xls cells alike: a time-of-day cell (a serial below 1, in either date system)
+    /// is its time; a date with a time stays a date-time.
+    #[test]
+    fn an_excel_time_of_day_cell_is_a_time() {
+        use calamine::{Data, ExcelDateTime, ExcelDateTimeType::DateTime};
+        let cell =
+            |v: f64, is_1904: bool| cell_text(&Data::DateTime(ExcelDateTime::new(v, DateTime, is_1904)));
+        assert_eq!(cell(0.979_166_666_666_666_6, false), "23:30:00");
+        assert_eq!(cell(0.979_166_666_666_666_6, true), "23:30:00");
+        assert_eq!(cell(0.0, false), "00:00:00");
+        assert_eq!(cell(45_372.979_166_667, false), "2024-03-21T23:30:00");
+        assert_eq!(cell(45_372.0, false), "2024-03-21T00:00:00");
     }
 
     #[test]

@@ -305,6 +305,12 @@ pub struct LayoutColumns {
     /// Shopify's "Fulfillment Status", «وضعیت ارسال»): an order handed over is a sale, paid or
     /// not yet.
     pub fulfillment: Option<usize>,
+    /// [`Layout::Other`]: a total ("Total", "Summe", «جمع کل») and a discount column beside
+    /// quantity and unit price, without a line amount. Where a row's total is its quantity ×
+    /// price less its discount, the total is the line's value after its discount (else it may
+    /// be the order's, repeated on its lines, and is not read).
+    pub line_total: Option<usize>,
+    pub line_discount: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -388,10 +394,33 @@ impl LayoutColumns {
             },
             _ => LayoutColumns::default(),
         };
+        let has = |f: Field| columns.contains(&Some(f));
+        let line_discount = (0..headers.len())
+            .find(|&i| columns[i].is_none() && names_discount(&headers[i]))
+            .filter(|_| {
+                layout == Layout::Other
+                    && has(Field::Quantity)
+                    && has(Field::UnitPrice)
+                    && !has(Field::LineAmount)
+            });
+        // The most specific total, as `best` picks among synonyms.
+        let line_total = line_discount.and_then(|_| {
+            (0..headers.len())
+                .filter(|&i| columns[i].is_none())
+                .filter_map(|i| {
+                    let c = candidate(&headers[i], Dataset::Sales, layout)?;
+                    (c.field == Field::LineAmount && c.kind == Kind::OrderTotal)
+                        .then_some((c.rank, c.form, i))
+                })
+                .min()
+                .map(|(.., i)| i)
+        });
         LayoutColumns {
             payment_status,
             customer_name,
             fulfillment,
+            line_total,
+            line_discount: line_discount.filter(|_| line_total.is_some()),
             ..of_layout
         }
     }
@@ -416,6 +445,8 @@ impl LayoutColumns {
             alt_amount,
             payment_status,
             fulfillment,
+            line_total,
+            line_discount,
             // Feeds no field: still listed as unmapped.
             customer_name: _,
         } = *self;
@@ -435,6 +466,8 @@ impl LayoutColumns {
             alt_amount,
             payment_status,
             fulfillment,
+            line_total,
+            line_discount,
         ]
         .contains(&Some(i))
     }
@@ -1050,15 +1083,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     }
     // An invoice list, one row per invoice (Hesabfa's), gives a bare amount («مبلغ») before the
     // discount beside the total after it («جمع کل»): what was sold is the total.
-    // Compared without a unit note: «مبلغ (ریال)», "Discount (EUR)".
-    let unnoted = |h: &str| normalize_header(h.split(['(', '[']).next().unwrap_or(h));
     let bare_amount = |h: &str| matches!(unnoted(h).as_str(), "مبلغ" | "amount" | "betrag" | "montant");
-    let discount = |h: &str| {
-        matches!(
-            unnoted(h).as_str(),
-            "تخفیف" | "مبلغتخفیف" | "discount" | "discountamount" | "rabatt" | "remise"
-        )
-    };
     if let Some(a) = columns.iter().position(|c| *c == Some(Field::LineAmount))
         && from_synonym[a].is_some()
         && bare_amount(&headers[a])
@@ -1075,7 +1100,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
                     "شرح" | "توضیحات" | "description" | "memo" | "beschreibung"
                 )
             })
-        && headers.iter().any(|h| discount(h))
+        && headers.iter().any(|h| names_discount(h))
         && let Some((i, _)) = best(Field::LineAmount, &[Kind::OrderTotal])
         && columns[i].is_none()
     {
@@ -1209,6 +1234,19 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         event_from_message,
         message_direction,
     }
+}
+
+/// A header compared without a unit note: «مبلغ (ریال)», "Discount (EUR)".
+fn unnoted(h: &str) -> String {
+    normalize_header(h.split(['(', '[']).next().unwrap_or(h))
+}
+
+/// A discount column's header («تخفیف», "Discount", "Rabatt").
+fn names_discount(h: &str) -> bool {
+    matches!(
+        unnoted(h).as_str(),
+        "تخفیف" | "مبلغتخفیف" | "discount" | "discountamount" | "rabatt" | "remise"
+    )
 }
 
 /// The event type of every row of an activity export that has no event-type column but says what

@@ -46,6 +46,9 @@ pub(crate) const EXPECTED_REJECTS: [&str; 5] = [
     NOT_A_SALE,
     OUTGOING_MESSAGE,
 ];
+/// A line item naming an order (Shopify's bulk `__parentId`) that no row of the file gives: a
+/// row that cannot be placed, not an expected one.
+pub(crate) const MISSING_ORDER: &str = "missing_order";
 
 /// Why one row was rejected; `column` is the source column index when one cell is to blame.
 #[derive(Debug, Clone, PartialEq)]

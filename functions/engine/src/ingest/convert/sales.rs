@@ -124,6 +124,9 @@ pub struct SalesConverter {
     /// Multipliers from headers such as "مبلغ (هزار تومان)" (amounts in thousands).
     price_scale: f64,
     amount_scale: f64,
+    /// Those of [`crate::mapping::LayoutColumns::line_total`] and `line_discount`.
+    total_scale: f64,
+    discount_scale: f64,
     source_key: String,
     /// Source lines of sheets (or the whole file) named as returns, see [`names_returns`].
     returns_lines: Vec<std::ops::RangeInclusive<u64>>,
@@ -246,6 +249,8 @@ impl SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
             amount_scale: scale(cols.line_amount),
+            total_scale: scale(m.layout_columns.line_total),
+            discount_scale: scale(m.layout_columns.line_discount),
             dates: date_parser(samples, m, cols.date, cfg, crate::values::date::earliest_event()),
             quantities: number_parser(samples, &[cols.quantity], convention),
             money: number_parser(samples, &[cols.unit_price, cols.line_amount], convention),
@@ -1071,6 +1076,12 @@ impl Converter for SalesConverter {
             }),
         };
         let bulk_line = self.layout == Layout::ShopifyBulk && self.enter_bulk_parent(rec);
+        // A line item of an order the file does not hold (or no longer remembers) has no number,
+        // time or buyer of its own: read as a row of the order above, it would be credited to
+        // another buyer.
+        if self.layout == Layout::ShopifyBulk && !bulk_line {
+            return Err(RowReject::at(MISSING_ORDER, self.extra.parent_id));
+        }
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
         let mut order_id = id_value(cell(rec, c.order_id));
@@ -1232,6 +1243,30 @@ impl Converter for SalesConverter {
             a => a,
         }
         .map(|a| scaled(a, self.amount_scale));
+        // "Total" beside quantity, price and a discount is the line's value after its discount
+        // only where the row's own numbers say so: an order's total repeated on each of its
+        // lines is not, and those lines stay quantity × price.
+        let amount = match (amount, qty, price) {
+            (None, Some(q), Some(p)) if self.extra.line_total.is_some() => {
+                let number = |col, scale| {
+                    self.money
+                        .parse_money(cell(rec, col), iranian)
+                        .ok()
+                        .map(|n| n.map(|n| scaled(n, scale)))
+                };
+                match (
+                    number(self.extra.line_total, self.total_scale).flatten(),
+                    number(self.extra.line_discount, self.discount_scale),
+                ) {
+                    (Some(t), Some(d)) => {
+                        let after = (q.value * p.value).abs() - d.map_or(0.0, |d| d.value.abs());
+                        ((t.value.abs() - after).abs() <= 0.005 + 1e-9 * after.abs()).then_some(t)
+                    }
+                    _ => None,
+                }
+            }
+            (a, ..) => a,
+        };
         let quantity = match (qty, amount) {
             (Some(q), _) => q.value,
             // One row = one purchase of the stated amount.
