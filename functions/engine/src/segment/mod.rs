@@ -678,6 +678,7 @@ fn manifest(
             "return_rows": st.return_rows,
             "cancelled_rows": st.cancelled_rows,
             "guest_rows": st.guest_rows,
+            "returns_matched_to_orders": st.returns_matched_to_orders,
             "guest_revenue_share": guest_share,
             "net_revenue": output::round(st.total_net_revenue, 2),
             "currencies": st.currencies,

@@ -149,6 +149,8 @@ pub(super) struct SalesStats {
     pub cancelled_rows: u64,
     pub guest_rows: u64,
     pub guest_net_revenue: f64,
+    /// Returns without a buyer booked to the customer whose order they name.
+    pub returns_matched_to_orders: u64,
     pub total_net_revenue: f64,
     /// Rows used per currency as exported (see `currency.rs`).
     pub currencies: BTreeMap<String, u64>,
@@ -1001,6 +1003,25 @@ impl Prepare<'_> {
             if c == NONE {
                 stats.guest_rows += 1;
                 stats.guest_net_revenue += net;
+                // A returns list may name the order and not its buyer: the order's customer,
+                // once all orders are in, took it back (see `Orders::finish`).
+                if ret
+                    && !reversed
+                    && let Some(o) = order_id.str(i)
+                    && !crate::ingest::convert::is_cancellation_invoice(o)
+                {
+                    out.push(Line {
+                        cust: NONE,
+                        order: caches.order.get(&order_id, i, |_| str_hash(o) & !ANON),
+                        ts: t,
+                        amount,
+                        qty,
+                        product: NONE,
+                        country: NONE,
+                        city: NONE,
+                        is_return: true,
+                    });
+                }
                 continue;
             }
             let mut order = caches
@@ -1081,6 +1102,8 @@ struct Orders {
     /// The order whose lines are being read: lines of one order usually arrive together, so
     /// most lines skip the order map.
     pending: Option<((u32, u64), OrderAcc)>,
+    /// Returns without a buyer that name an order: (order key, amount), in reading order.
+    unowned_returns: Vec<(u64, f64)>,
 }
 
 impl Orders {
@@ -1092,8 +1115,13 @@ impl Orders {
             unnamed,
             returned_by_order,
             pending,
+            unowned_returns,
         } = self;
         for l in lines {
+            if l.cust == NONE {
+                unowned_returns.push((l.order, l.amount));
+                continue;
+            }
             if returned.len() <= l.cust as usize {
                 returned.resize(l.cust as usize + 1, 0.0);
                 unnamed.resize(l.cust as usize + 1, 0);
@@ -1142,9 +1170,32 @@ impl Orders {
             mut orders,
             distinct,
             unnamed,
-            returned_by_order,
+            mut returned_by_order,
+            unowned_returns,
             ..
         } = self;
+        // A return without a buyer whose order one customer placed is that customer's: a
+        // returns list keyed by order number only (an order number two customers used says
+        // neither).
+        if !unowned_returns.is_empty() {
+            let mut buyer: HashMap<u64, u32> = HashMap::new();
+            for &(cust, order) in orders.keys() {
+                buyer
+                    .entry(order)
+                    .and_modify(|c| *c = if *c == cust { cust } else { NONE })
+                    .or_insert(cust);
+            }
+            for (order, amount) in unowned_returns {
+                let Some(&cust) = buyer.get(&order).filter(|c| **c != NONE) else {
+                    continue;
+                };
+                returned[cust as usize] += amount.abs();
+                returned_by_order.entry((cust, order)).or_default().1 += amount.abs();
+                stats.guest_rows -= 1;
+                stats.guest_net_revenue += amount.abs();
+                stats.returns_matched_to_orders += 1;
+            }
+        }
         // An order refunded by its status and by a negative refund line as well (WooCommerce
         // Analytics lists both) went back once: the larger of the two is what came back, and
         // the customer's sum and the total had taken both. One value per order: the map's order

@@ -2987,6 +2987,32 @@ fn a_no_to_marketing_at_checkout_keeps_the_buyer_off_the_lists() {
     assert_off_lists(&out, &["a@x.com", "c@x.com"]);
 }
 
+/// A returns list that names the order and not its buyer: the return is the customer's who
+/// placed the order, not a guest's.
+#[test]
+fn a_return_naming_only_its_order_is_the_orders_buyers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sales = four_buyers(dir.path());
+    sales.extend(ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "Returns 2024.csv",
+        "Return Number,Order Number,Date,SKU,Quantity,Amount\n\
+         R-1,1,2024-06-05,P-1,1,40\n\
+         R-2,99,2024-06-06,P-1,1,5\n",
+    ));
+    let out = segment_curated(dir.path(), sales);
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(customers["C-1"]["monetary"], "60.00");
+    assert_eq!(customers["C-1"]["return_rate"], "0.400");
+    assert_eq!(customers["C-1"]["frequency"], "1");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["inputs"]["returns_matched_to_orders"], 1);
+    // Order 99 is no one's here: its return stays a guest's.
+    assert_eq!(manifest["inputs"]["guest_rows"], 1);
+}
+
 /// An Iranian shop's English-language exports (a WooCommerce order export, an SMS panel's list)
 /// may show nothing Iranian, so their bare mobiles are keyed without a country
 /// (`tel:9121000023`); the customer list knows the same digits as Iranian mobiles. They are one
