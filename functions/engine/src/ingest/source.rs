@@ -293,10 +293,16 @@ fn check_zip(path: &Path, limits: Limits) -> Result<()> {
         detail: format!("{e} (the workbook is cut short or damaged; upload the whole file again)"),
     })?;
     if zip.index_for_name("xl/workbook.xml").is_none() {
-        return Err(RejectReason::UnsupportedFormat(
-            "a zip archive that is not an Excel workbook (unzip it and upload the files inside)".into(),
-        )
-        .into());
+        // LibreOffice's and Numbers' spreadsheets are zip archives too; unzipping one helps no one.
+        let what = match zip.index_for_name("content.xml").is_some()
+            && zip.index_for_name("mimetype").is_some()
+        {
+            true => {
+                "an OpenDocument spreadsheet (.ods), which is not read: save it as Excel (.xlsx) or CSV (UTF-8) and upload that"
+            }
+            false => "a zip archive that is not an Excel workbook (unzip it and upload the files inside)",
+        };
+        return Err(RejectReason::UnsupportedFormat(what.into()).into());
     }
     let (mut total, mut cells) = (0u64, 0u64);
     for i in 0..zip.len() {
@@ -353,10 +359,28 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
             }
             .into());
         }
-        let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| malformed(&e))?;
+        let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| match encrypted(path) {
+            true => RejectReason::UnsupportedFormat(
+                "a password-protected workbook, which cannot be read: open it in Excel, remove the password \
+                 (File > Info > Protect Workbook > Encrypt with Password, empty) and upload it again"
+                    .into(),
+            ),
+            false => malformed(&e),
+        })?;
         nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
     };
     choose_sheets(sheets, dataset)
+}
+
+/// Whether an Excel file in a compound document is an encrypted .xlsx: Excel stores a workbook
+/// saved with a password as an `EncryptedPackage` stream, which no reader opens without it.
+fn encrypted(path: &Path) -> bool {
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    // Only read when the workbook failed to open, and within the size already checked.
+    std::fs::read(path).is_ok_and(|bytes| bytes.windows(name.len()).any(|w| w == name))
 }
 
 /// A sheet with data: its name, whether it is visible, and its non-empty rows with their 1-based
@@ -1202,6 +1226,28 @@ mod tests {
         match open(&path, &fmt, Limits::default(), None) {
             Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "unsupported_format", "{r}"),
             _ => panic!("expected a rejection"),
+        }
+    }
+
+    /// A workbook saved with a password (`fixtures/broken/password.xlsx`, encrypted as Excel
+    /// does) and a LibreOffice spreadsheet (`sheet.ods`) are refused saying what they are and
+    /// what to do, not with a reader's error or advice to unzip them.
+    #[test]
+    fn a_password_protected_workbook_and_an_ods_file_are_named_as_such() {
+        let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/broken");
+        for (name, says) in [
+            ("password.xlsx", "a password-protected workbook"),
+            ("sheet.ods", "an OpenDocument spreadsheet (.ods)"),
+        ] {
+            let path = broken.join(name);
+            let fmt = sniff::sniff(&path, name, Limits::default()).unwrap();
+            match open(&path, &fmt, Limits::default(), None) {
+                Err(EngineError::Rejected(r)) => {
+                    assert_eq!(r.code(), "unsupported_format", "{name}: {r}");
+                    assert!(r.to_string().starts_with(says), "{name}: {r}");
+                }
+                _ => panic!("{name}: expected a rejection"),
+            }
         }
     }
 }
