@@ -1403,6 +1403,23 @@ fn etsy_orders_are_worth_their_items() {
     );
 }
 
+/// Etsy's Sold Orders file names the buyer twice: `Buyer User ID` (the Etsy username, which its
+/// Sold Order Items file gives as `Buyer`) and `Buyer` (the full name). The username is the key,
+/// so the two files' orders are one customer's.
+#[test]
+fn etsy_orders_are_keyed_by_the_buyers_username() {
+    let (out, _s, _d) = ingest_text(
+        "EtsySoldOrders2024.csv",
+        "Sale Date,Order ID,Buyer User ID,Full Name,Number of Items,Currency,Order Value,Order Total,Adjusted Order Total,Buyer\n\
+         01/05/24,3100000000,jdoe88,Jane Doe,1,USD,18.00,23.44,,Jane Doe\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Etsy));
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [Some("jdoe88".to_string())]
+    );
+}
+
 /// Sage 50's day book codes its rows: SI an invoice, SC a credit note (a return, written
 /// positive), SR a receipt of money (no sale).
 #[test]

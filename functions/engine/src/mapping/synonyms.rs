@@ -106,7 +106,7 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Customer ID", "Customer Number", "Customer No", "Customer Code", "Customer Ref",
             "Customer Reference", "Customer User ID", "Customer Account", "Customer Account Number",
-            "Client ID", "Client Number", "Client Code", "Buyer ID", "User ID", "Member ID", "Account ID",
+            "Client ID", "Client Number", "Client Code", "Buyer ID", "Buyer User ID", "User ID", "Member ID", "Account ID",
             "Account Number", "Contact ID", "Lead ID", "Visitor ID", "Subscriber ID", "Person ID",
             "Profile ID", "Distinct ID", "Associated Contact ID", "Kundennummer", "Kunden-Nr.", "Kunden-ID",
             "Kd.-Nr.", "Kundenkonto", "Debitorennummer", "Debitor-Nr.", "Debitor", "کد مشتری", "شناسه مشتری",
