@@ -271,7 +271,8 @@ fn cell_text(d: &calamine::Data) -> String {
             None => format_float(dt.as_f64()),
         },
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
+        // As Excel shows it (`#N/A`, `#DIV/0!`), for the quarantine record a user looks up.
+        Data::Error(e) => e.to_string(),
     }
 }
 
@@ -1211,6 +1212,8 @@ mod tests {
         assert_eq!(cell(0.0, false), "00:00:00");
         assert_eq!(cell(45_372.979_166_667, false), "2024-03-21T23:30:00");
         assert_eq!(cell(45_372.0, false), "2024-03-21T00:00:00");
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::Div0)), "#DIV/0!");
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::NA)), "#N/A");
     }
 
     #[test]
