@@ -1420,6 +1420,31 @@ fn etsy_orders_are_keyed_by_the_buyers_username() {
     );
 }
 
+/// Amounts whose cells name their currency, in a file without a currency column: the cells
+/// that name none are in the same currency, as a currency column's blanks are.
+#[test]
+fn amounts_naming_one_currency_speak_for_the_bare_ones() {
+    let (out, _s, _d) = ingest_text(
+        "فروش.csv",
+        "شماره فاکتور,تاریخ,مشتری,مبلغ\n\
+         1,1402/07/01,علی,۱٬۲۵۰٬۰۰۰ تومان\n\
+         2,1402/07/02,رضا,۸۰۰٬۰۰۰\n\
+         3,1402/07/03,مریم,۹۰۰٬۰۰۰ تومان\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "currency"), vec![Some("IRT".to_string()); 3]);
+    assert_eq!(floats(&b, "line_amount"), [1_250_000.0, 800_000.0, 900_000.0]);
+    // Two currencies in the cells: a bare number's is not known.
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order,Date,Customer,Amount\n1,2024-01-01,a,12.50 EUR\n2,2024-01-02,b,0.99\n3,2024-01-03,c,$4\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "currency"),
+        [Some("EUR".to_string()), None, Some("USD".to_string())]
+    );
+}
+
 /// Sage 50's day book codes its rows: SI an invoice, SC a credit note (a return, written
 /// positive), SR a receipt of money (no sale).
 #[test]

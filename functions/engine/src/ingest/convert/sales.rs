@@ -208,10 +208,29 @@ impl SalesConverter {
         let named: Vec<CurrencyUnit> = samples_of(samples, cols.currency)
             .filter_map(normalize_currency)
             .collect();
+        let money = number_parser(samples, &[cols.unit_price, cols.line_amount], convention);
+        // Without a currency column, header or title, amounts whose cells name one currency
+        // («۱٬۲۵۰٬۰۰۰ تومان», "12,50 €") speak for the column's bare numbers as a currency
+        // column does for its blanks.
+        let in_cells = || -> Option<CurrencyUnit> {
+            if cols.currency.is_some() || header_currency.is_some() || cfg.title_currency.is_some() {
+                return None;
+            }
+            let codes: Vec<&'static str> = samples_of(samples, cols.line_amount)
+                .chain(samples_of(samples, cols.unit_price))
+                .filter_map(|v| money.parse(v).ok().flatten()?.currency)
+                .collect();
+            let first = *codes.first()?;
+            codes.iter().all(|c| *c == first).then_some(CurrencyUnit {
+                code: Cow::Borrowed(first),
+                scale: 1,
+            })
+        };
         let file_currency = named
             .first()
             .filter(|first| named.iter().all(|c| c == *first))
-            .cloned();
+            .cloned()
+            .or_else(in_cells);
         let b = Builders::new(&cols, &m.layout_columns);
         // Only a file keyed by phone: with an id or an email column, a row without them is a
         // guest's, as the key rule says.
@@ -253,7 +272,7 @@ impl SalesConverter {
             discount_scale: scale(m.layout_columns.line_discount),
             dates: date_parser(samples, m, cols.date, cfg, crate::values::date::earliest_event()),
             quantities: number_parser(samples, &[cols.quantity], convention),
-            money: number_parser(samples, &[cols.unit_price, cols.line_amount], convention),
+            money,
             cols,
             header_currency,
             file_currency,
