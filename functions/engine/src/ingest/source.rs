@@ -16,7 +16,7 @@ use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
 use crate::error::{EngineError, Result};
-use crate::mapping::{ColumnMapping, header_score};
+use crate::mapping::{ColumnMapping, header_score, normalize_header, sales_field};
 use crate::schema::{Dataset, Field};
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
@@ -762,6 +762,8 @@ struct JsonLinesSource {
     lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
     line_no: u64,
     headers: Vec<String>,
+    /// Orders' line items are rows ([`split_lines`]).
+    split_items: bool,
     path: std::path::PathBuf,
 }
 
@@ -794,11 +796,95 @@ impl JsonLinesSource {
     }
 }
 
-fn emit(item: JsonItem, out: &mut Rows, headers: &[String]) {
+/// The rows of one record, all under its source line: an order's line items are rows of their
+/// own (see [`split_lines`]), so a report's rows read count lines, not orders.
+fn emit(item: JsonItem, out: &mut Rows, headers: &[String], lines: bool) {
     match item {
-        JsonItem::Obj(line, o) => push_object(out, line, headers, &o),
+        JsonItem::Obj(line, o) => {
+            for row in split_lines(o, lines) {
+                match row {
+                    Ok(o) => push_object(out, line, headers, &o),
+                    Err(detail) => out.push_bad(line, "bad_json", detail),
+                }
+            }
+        }
         JsonItem::Bad(line, detail) => out.push_bad(line, "bad_json", detail),
     }
+}
+
+/// Names of an order's array of line items, normalised: Shopify's and WooCommerce's
+/// `line_items`, `lineItems`, and the usual generic ones.
+const LINE_ARRAYS: &[&str] = &["lineitems", "items", "products", "orderitems"];
+
+/// An item's fields whose bare names mean the order at its level (its id, its name): the line's
+/// are read as the item's ("item.name" is what was sold), and the order keeps its own.
+const ITEM_OWN: &[&str] = &["id", "name", "title"];
+
+/// Whether a field gives a line's own numbers (quantity, unit price, line amount or an order
+/// total): an order's such fields say nothing of one of its lines.
+fn names_line_numbers(key: &str) -> bool {
+    matches!(
+        sales_field(key),
+        Some(Field::Quantity | Field::UnitPrice | Field::LineAmount)
+    )
+}
+
+/// The key of an order's array of line items: named like one, and holding objects that give a
+/// quantity, a price or an amount. A list of bare SKUs or tags is no lines, and an order total
+/// spread over such items would be counted once per item.
+fn line_array(obj: &JsonObject) -> Option<&str> {
+    obj.iter().find_map(|(k, v)| {
+        let items = v.as_array()?;
+        let priced = items.iter().any(|i| {
+            i.as_object()
+                .is_some_and(|o| o.keys().any(|k| names_line_numbers(k)))
+        });
+        (priced && LINE_ARRAYS.contains(&normalize_header(k).as_str())).then_some(k.as_str())
+    })
+}
+
+/// A record as the rows it holds. An order with line items (Shopify's and WooCommerce's REST
+/// exports) is one row per item, read only when `lines` (sales): each carries the order's fields
+/// but its totals, which are no line's, overlaid with the item's own, which win where both name
+/// the same field. Without items (none, or an empty list) the order is one row as it stands.
+/// Only this one order is held, as the readers hold it anyway.
+fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<JsonObject, String>> {
+    let Some(key) = lines.then(|| line_array(&obj)).flatten().map(str::to_string) else {
+        return vec![Ok(obj)];
+    };
+    let Some(serde_json::Value::Array(items)) = obj.remove(&key) else {
+        return vec![Ok(obj)];
+    };
+    obj.retain(|k, _| !names_line_numbers(k));
+    // WooCommerce's REST orders are named by their `number`, else their `id`: a bare id is no
+    // order id in sales, but an order's is. Given as the number, the column its siblings use.
+    if !obj.keys().any(|k| sales_field(k) == Some(Field::OrderId))
+        && let Some(id) = obj.get("id").cloned()
+    {
+        obj.insert("number".into(), id);
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            serde_json::Value::Object(item) => {
+                let mut row = obj.clone();
+                for (k, v) in item {
+                    if ITEM_OWN.contains(&normalize_header(&k).as_str()) {
+                        row.insert(format!("item.{k}"), v);
+                    } else {
+                        row.insert(k, v);
+                    }
+                }
+                Ok(row)
+            }
+            other => Err(format!(
+                "item {} of the order's {key} is not an object: {}",
+                i + 1,
+                kind_of(&other)
+            )),
+        })
+        .collect()
 }
 
 impl RecordSource for JsonLinesSource {
@@ -806,7 +892,7 @@ impl RecordSource for JsonLinesSource {
         let Some(item) = self.read_item()? else {
             return Ok(false);
         };
-        emit(item, out, &self.headers);
+        emit(item, out, &self.headers, self.split_items);
         Ok(true)
     }
 }
@@ -831,6 +917,7 @@ impl JsonLinesSource {
             lines: BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?).lines(),
             line_no: 0,
             headers: Vec::new(),
+            split_items: false,
             path: path.to_path_buf(),
         })
     }
@@ -839,21 +926,30 @@ impl JsonLinesSource {
 /// The columns of a JSON file, from every object in it: exports leave out a key where its value
 /// is null, so a field first seen in row 5,000 (an email only registered customers have) would be
 /// lost for the whole file by a sample. A first pass reads the keys; objects are not kept.
-fn scan_keys(mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<KeyUnion> {
+fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<KeyUnion> {
     let mut keys = KeyUnion::default();
     while let Some(item) = next()? {
         if let JsonItem::Obj(_, o) = item {
-            keys.add(&o);
+            for row in split_lines(o, lines).into_iter().flatten() {
+                keys.add(&row);
+            }
         }
     }
     Ok(keys)
 }
 
+/// Whether orders' line items are rows: in sales, or where the dataset is to be guessed.
+fn reads_lines(dataset: Option<Dataset>) -> bool {
+    dataset.is_none_or(|d| d == Dataset::Sales)
+}
+
 fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    let lines = reads_lines(dataset);
     let mut scan = JsonLinesSource::open(path, fmt, limits)?;
-    let (headers, guessed) = json_headers(scan_keys(|| scan.read_item())?, dataset)?;
+    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
     let mut src = JsonLinesSource::open(path, fmt, limits)?;
     src.headers = headers.clone();
+    src.split_items = lines;
     Ok(Opened {
         source: Box::new(src),
         headers,
@@ -876,6 +972,8 @@ struct JsonArraySource {
     finished: bool,
     raw: Vec<u8>,
     headers: Vec<String>,
+    /// Orders' line items are rows ([`split_lines`]).
+    split_items: bool,
     path: std::path::PathBuf,
 }
 
@@ -1051,7 +1149,7 @@ impl RecordSource for JsonArraySource {
         let Some(item) = self.read_item()? else {
             return Ok(false);
         };
-        emit(item, out, &self.headers);
+        emit(item, out, &self.headers, self.split_items);
         Ok(true)
     }
 }
@@ -1072,6 +1170,7 @@ impl JsonArraySource {
             finished: false,
             raw: Vec::new(),
             headers: Vec::new(),
+            split_items: false,
             path: path.to_path_buf(),
         };
         if src.next_token()? != Some(b'[') {
@@ -1090,10 +1189,12 @@ fn malformed_json(detail: impl Into<String>) -> EngineError {
 }
 
 fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    let lines = reads_lines(dataset);
     let mut scan = JsonArraySource::open(path, fmt, limits)?;
-    let (headers, guessed) = json_headers(scan_keys(|| scan.read_item())?, dataset)?;
+    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
     let mut src = JsonArraySource::open(path, fmt, limits)?;
     src.headers = headers.clone();
+    src.split_items = lines;
     Ok(Opened {
         source: Box::new(src),
         headers,

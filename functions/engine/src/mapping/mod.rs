@@ -722,6 +722,12 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
     }
 }
 
+/// Sales: the field a header names by the synonym tables alone, before any layout is known (a
+/// JSON order's fields, read before its rows are).
+pub fn sales_field(header: &str) -> Option<Field> {
+    candidate(header, Dataset::Sales, Layout::Other).map(|c| c.field)
+}
+
 /// A column whose meaning the layout fixes, whatever the synonym tables say of its header.
 fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)> {
     Some(match (layout, key) {
