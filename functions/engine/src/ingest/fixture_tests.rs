@@ -2140,6 +2140,84 @@ fn nested_line_items_are_rows_of_their_order() {
     assert_eq!(strings(&b, "country"), some(&["DE", "DE", "DE"]));
 }
 
+/// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
+/// `{"data": {"items": [...]}}`): the array is read as if it were the file, pretty-printed or on
+/// one line, whatever other members (counts, links) stand beside it. Such files were refused as
+/// "no JSON objects found" or as a sales export of one column. An object holding no list of
+/// records (a settings file) is refused saying so.
+#[test]
+fn json_objects_wrapping_the_records_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let order = |i: usize| {
+        format!(
+            r#"{{"order_id": "N{i}", "order_date": "2024-03-0{i} 14:00:00", "customer_id": "10{i}", "product": "Soap", "quantity": {i}, "unit_price": "3.50"}}"#
+        )
+    };
+    let orders = [order(1), order(2)].join(",\n    ");
+    for (name, text) in [
+        (
+            "pretty.json",
+            format!("{{\n  \"count\": 2,\n  \"orders\": [\n    {orders}\n  ],\n  \"next\": null\n}}\n"),
+        ),
+        (
+            "deep.json",
+            format!(
+                r#"{{"meta": {{"page": 1}}, "data": {{"total": 2, "items": [{orders}]}}, "links": [{{"rel": "next"}}, {{"rel": "prev"}}]}}"#
+            ),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &opts);
+        assert_eq!(out.report.error.as_ref().map(|e| &e.message), None, "{name}");
+        let r = &out.report.rows;
+        assert_eq!((r.read, r.written), (2, 2), "{name}: {:?}", r.rejected_by_reason);
+        let b = batches(&out);
+        assert_eq!(floats(&b, "line_amount"), [3.5, 7.0], "{name}");
+        assert_eq!(ints(&b, "source_line"), [1, 2], "{name}");
+        let container = out.report.format.as_ref().map(|f| f.container);
+        assert_eq!(container, Some(sniff::Container::JsonArray), "{name}");
+    }
+
+    // One order on one line is a record, not a wrapper of its line items.
+    let path = dir.path().join("one.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"id": "1", "created_at": "2024-03-01T10:00:00Z", "email": "a@b.com", "items": [{"sku": "A", "quantity": 2, "price": 3}]}"#,
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "one.jsonl", &opts);
+    assert_eq!(out.report.rows.written, 1);
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [Some("a@b.com".to_string())]
+    );
+
+    for (name, text, says) in [
+        (
+            "config.json",
+            "{\n  \"version\": 2,\n  \"database\": {\"host\": \"localhost\", \"port\": 5432},\n  \"features\": [\"a\", \"b\"],\n  \"debug\": true\n}\n".to_string(),
+            "a JSON object, not a list of records (its keys: version, database, features, debug)",
+        ),
+        (
+            "two_lists.json",
+            format!(r#"{{"customers": [{{"id": 1}}], "orders": [{orders}]}}"#),
+            "several lists of records (customers, orders)",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &opts);
+        let err = out.report.error.as_ref().expect(name);
+        assert_eq!(err.code, "unsupported_format", "{name}: {}", err.message);
+        assert!(err.message.contains(says), "{name}: {}", err.message);
+    }
+}
+
 /// Persian currency words (in the currency column or after the amount) are Toman and Rial, not
 /// unknown currencies; thousand-Toman and thousand-Rial units (Persian WooCommerce's IRHT and
 /// IRHR, "هزار تومان") multiply the amounts once, wherever the unit is stated.
