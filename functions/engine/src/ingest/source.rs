@@ -16,7 +16,7 @@ use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
 use crate::error::{EngineError, Result};
-use crate::mapping::{ColumnMapping, header_score, normalize_header, sales_field};
+use crate::mapping::{ColumnMapping, header_score, normalize_header};
 use crate::schema::{Dataset, Field};
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
@@ -824,6 +824,26 @@ const LINE_ARRAYS: &[&str] = &["lineitems", "items", "products", "orderitems"];
 /// An item's fields whose bare names mean the order at its level (its id, its name): the line's
 /// are read as the item's ("item.name" is what was sold), and the order keeps its own.
 const ITEM_OWN: &[&str] = &["id", "name", "title"];
+
+/// [`crate::mapping::sales_field`], remembered: every order of a file asks it of the same few
+/// keys, and a lookup normalises the key several ways.
+fn sales_field(key: &str) -> Option<Field> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Option<Field>>> =
+            Default::default();
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(f) = seen.get(key) {
+            return *f;
+        }
+        let f = crate::mapping::sales_field(key);
+        // Keys made of data (ids as keys) would grow it without end.
+        if seen.len() < 4096 {
+            seen.insert(key.to_string(), f);
+        }
+        f
+    })
+}
 
 /// Whether a field gives a line's own numbers (quantity, unit price, line amount or an order
 /// total): an order's such fields say nothing of one of its lines.
