@@ -2098,6 +2098,168 @@ fn json_columns_come_from_every_object() {
     }
 }
 
+/// An order with a nested array of line items (Shopify's Admin API and WooCommerce's REST
+/// exports) is one row per item: the item's product, quantity and price, with the order's number,
+/// date, buyer and address. The order's total (tax and shipping included) is no line's amount, and
+/// one row per order lost every product with status ok. Rows read count the items, all under the
+/// order's source line; an order without items is one row as before.
+#[test]
+fn nested_line_items_are_rows_of_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let shopify = r##"[
+  {"id": 450789469001, "name": "#1001", "order_number": 1001, "email": "a@example.com",
+   "created_at": "2024-01-01T19:30:00-05:00", "currency": "USD", "financial_status": "paid",
+   "total_price": "35.00", "subtotal_price": "30.00", "total_tax": "5.00",
+   "customer": {"id": 207119552, "email": "a@example.com"},
+   "billing_address": {"city": "Ottawa", "country": "Canada"},
+   "line_items": [
+     {"id": 11, "sku": "IPOD-342", "title": "iPod Nano", "name": "iPod Nano - green", "quantity": 1, "price": "10.00"},
+     {"id": 12, "sku": "CASE-1", "title": "Case", "name": "Case - black", "quantity": 2, "price": "10.00"},
+     "gift wrap"
+   ]},
+  {"id": 450789469002, "name": "#1002", "order_number": 1002, "email": "b@example.com",
+   "created_at": "2024-01-02T10:00:00Z", "currency": "USD", "financial_status": "paid",
+   "total_price": "7.00", "billing_address": {"city": "Toronto", "country": "Canada"},
+   "line_items": []}
+]"##;
+    let path = dir.path().join("shopify_orders.json");
+    std::fs::write(&path, shopify).unwrap();
+    let (out, _s) = ingest_path(&path, "shopify_orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!(
+        (r.read, r.written, r.rejected),
+        (4, 3, 1),
+        "{:?}",
+        r.rejected_by_reason
+    );
+    assert_eq!(r.rejected_by_reason.get("bad_json"), Some(&1));
+    let b = batches(&out);
+    let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+    assert_eq!(strings(&b, "order_id"), some(&["1001", "1001", "1002"]));
+    assert_eq!(
+        strings(&b, "product_id"),
+        [Some("IPOD-342".into()), Some("CASE-1".into()), None]
+    );
+    assert_eq!(
+        strings(&b, "product_name"),
+        [
+            Some("iPod Nano - green".into()),
+            Some("Case - black".into()),
+            None
+        ]
+    );
+    assert_eq!(floats(&b, "quantity"), [1.0, 2.0, 1.0]);
+    assert_eq!(floats(&b, "line_amount"), [10.0, 20.0, 7.0]);
+    assert_eq!(strings(&b, "city"), some(&["Ottawa", "Ottawa", "Toronto"]));
+    assert_eq!(ints(&b, "source_line"), [1, 1, 2]);
+    let used = &out.report.mapping.as_ref().unwrap().used;
+    assert_eq!(
+        used.get("product_name").map(String::as_str),
+        Some("item.name"),
+        "{used:?}"
+    );
+
+    // WooCommerce's REST orders, as JSON Lines: the order is its `number`, the item's `id`,
+    // `name` and `total` are the line's.
+    let woo = [
+        r#"{"id": 701, "number": "W-701", "status": "processing", "currency": "EUR", "date_created": "2024-02-01T10:15:00", "total": "29.80", "customer_id": 41, "billing": {"email": "eva@example.de", "city": "Berlin", "country": "DE"}, "line_items": [{"id": 11, "name": "Kaffee", "sku": "KAF-1", "quantity": 2, "subtotal": "19.80", "total": "19.80", "price": 9.9}, {"id": 12, "name": "Tasse", "sku": "TAS-1", "quantity": 1, "subtotal": "10.00", "total": "10.00", "price": 10}]}"#,
+        r#"{"id": 702, "status": "completed", "currency": "EUR", "date_created": "2024-02-02T10:15:00", "total": "5.00", "customer_id": 42, "billing": {"email": "max@example.de", "city": "Köln", "country": "DE"}, "line_items": [{"id": 21, "name": "Tee", "sku": "TEE-1", "quantity": 1, "total": "5.00", "price": 5}]}"#,
+    ];
+    let path = dir.path().join("woo_orders.jsonl");
+    std::fs::write(&path, woo.join("\n")).unwrap();
+    let (out, _s) = ingest_path(&path, "woo_orders.jsonl", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written), (3, 3), "{:?}", r.rejected_by_reason);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["W-701", "W-701", "702"]));
+    assert_eq!(strings(&b, "product_name"), some(&["Kaffee", "Tasse", "Tee"]));
+    assert_eq!(floats(&b, "line_amount"), [19.8, 10.0, 5.0]);
+    assert_eq!(ints(&b, "source_line"), [1, 1, 2]);
+    assert_eq!(strings(&b, "country"), some(&["DE", "DE", "DE"]));
+}
+
+/// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
+/// `{"data": {"items": [...]}}`): the array is read as if it were the file, pretty-printed or on
+/// one line, whatever other members (counts, links) stand beside it. Such files were refused as
+/// "no JSON objects found" or as a sales export of one column. An object holding no list of
+/// records (a settings file) is refused saying so.
+#[test]
+fn json_objects_wrapping_the_records_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let order = |i: usize| {
+        format!(
+            r#"{{"order_id": "N{i}", "order_date": "2024-03-0{i} 14:00:00", "customer_id": "10{i}", "product": "Soap", "quantity": {i}, "unit_price": "3.50"}}"#
+        )
+    };
+    let orders = [order(1), order(2)].join(",\n    ");
+    for (name, text) in [
+        (
+            "pretty.json",
+            format!("{{\n  \"count\": 2,\n  \"orders\": [\n    {orders}\n  ],\n  \"next\": null\n}}\n"),
+        ),
+        (
+            "deep.json",
+            format!(
+                r#"{{"meta": {{"page": 1}}, "data": {{"total": 2, "items": [{orders}]}}, "links": [{{"rel": "next"}}, {{"rel": "prev"}}]}}"#
+            ),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &opts);
+        assert_eq!(out.report.error.as_ref().map(|e| &e.message), None, "{name}");
+        let r = &out.report.rows;
+        assert_eq!((r.read, r.written), (2, 2), "{name}: {:?}", r.rejected_by_reason);
+        let b = batches(&out);
+        assert_eq!(floats(&b, "line_amount"), [3.5, 7.0], "{name}");
+        assert_eq!(ints(&b, "source_line"), [1, 2], "{name}");
+        let container = out.report.format.as_ref().map(|f| f.container);
+        assert_eq!(container, Some(sniff::Container::JsonArray), "{name}");
+    }
+
+    // One order on one line is a record, not a wrapper of its line items.
+    let path = dir.path().join("one.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"id": "1", "created_at": "2024-03-01T10:00:00Z", "email": "a@b.com", "items": [{"sku": "A", "quantity": 2, "price": 3}]}"#,
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "one.jsonl", &opts);
+    assert_eq!(out.report.rows.written, 1);
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [Some("a@b.com".to_string())]
+    );
+
+    for (name, text, says) in [
+        (
+            "config.json",
+            "{\n  \"version\": 2,\n  \"database\": {\"host\": \"localhost\", \"port\": 5432},\n  \"features\": [\"a\", \"b\"],\n  \"debug\": true\n}\n".to_string(),
+            "a JSON object, not a list of records (its keys: version, database, features, debug)",
+        ),
+        (
+            "two_lists.json",
+            format!(r#"{{"customers": [{{"id": 1}}], "orders": [{orders}]}}"#),
+            "several lists of records (customers, orders)",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &opts);
+        let err = out.report.error.as_ref().expect(name);
+        assert_eq!(err.code, "unsupported_format", "{name}: {}", err.message);
+        assert!(err.message.contains(says), "{name}: {}", err.message);
+    }
+}
+
 /// Persian currency words (in the currency column or after the amount) are Toman and Rial, not
 /// unknown currencies; thousand-Toman and thousand-Rial units (Persian WooCommerce's IRHT and
 /// IRHR, "هزار تومان") multiply the amounts once, wherever the unit is stated.

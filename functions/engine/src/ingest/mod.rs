@@ -172,6 +172,9 @@ fn run(
     let fmt = sniff::sniff(input, &src.key, opts.limits)?;
     report.format = Some(fmt.clone());
     let opened = source::open(input, &fmt, opts.limits, opts.dataset)?;
+    if let (Some(c), Some(f)) = (opened.read_as, report.format.as_mut()) {
+        f.container = c;
+    }
     let headers = opened.headers;
     report.header_line = (opened.header_line > 0).then_some(opened.header_line);
     report.rows.preamble_skipped = opened.preamble_rows;

@@ -16,7 +16,7 @@ use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
 use super::sniff::{self, Container, Format, Limits, TextEncoding};
 use crate::error::{EngineError, Result};
-use crate::mapping::{ColumnMapping, header_score};
+use crate::mapping::{ColumnMapping, header_score, normalize_header};
 use crate::schema::{Dataset, Field};
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
@@ -46,6 +46,9 @@ pub struct Opened {
     /// The currency the title rows above the header give the amounts in, see
     /// [`crate::mapping::title_currency`].
     pub title_currency: Option<&'static str>,
+    /// How the file was read where the sniffed container was not it (an object wrapping a JSON
+    /// array, sniffed as JSON Lines).
+    pub read_as: Option<Container>,
 }
 
 /// Opens `path` as described by `fmt` and positions it after the header row.
@@ -54,7 +57,7 @@ pub fn open(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>)
         Container::Delimited => open_delimited(path, fmt, limits, dataset),
         Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset),
         Container::JsonLines => open_json_lines(path, fmt, limits, dataset),
-        Container::JsonArray => open_json_array(path, fmt, limits, dataset),
+        Container::JsonArray => open_json_array(path, fmt, limits, dataset, &[]),
     }
 }
 
@@ -200,6 +203,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         sheets: Vec::new(),
         returns_lines: Vec::new(),
         title_currency,
+        read_as: None,
     })
 }
 
@@ -568,6 +572,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         sheets: report,
         returns_lines,
         title_currency,
+        read_as: None,
     })
 }
 
@@ -787,6 +792,8 @@ struct JsonLinesSource {
     lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
     line_no: u64,
     headers: Vec<String>,
+    /// Orders' line items are rows ([`split_lines`]).
+    split_items: bool,
     path: std::path::PathBuf,
 }
 
@@ -819,11 +826,115 @@ impl JsonLinesSource {
     }
 }
 
-fn emit(item: JsonItem, out: &mut Rows, headers: &[String]) {
+/// The rows of one record, all under its source line: an order's line items are rows of their
+/// own (see [`split_lines`]), so a report's rows read count lines, not orders.
+fn emit(item: JsonItem, out: &mut Rows, headers: &[String], lines: bool) {
     match item {
-        JsonItem::Obj(line, o) => push_object(out, line, headers, &o),
+        JsonItem::Obj(line, o) => {
+            for row in split_lines(o, lines) {
+                match row {
+                    Ok(o) => push_object(out, line, headers, &o),
+                    Err(detail) => out.push_bad(line, "bad_json", detail),
+                }
+            }
+        }
         JsonItem::Bad(line, detail) => out.push_bad(line, "bad_json", detail),
     }
+}
+
+/// Names of an order's array of line items, normalised: Shopify's and WooCommerce's
+/// `line_items`, `lineItems`, and the usual generic ones.
+const LINE_ARRAYS: &[&str] = &["lineitems", "items", "products", "orderitems"];
+
+/// An item's fields whose bare names mean the order at its level (its id, its name): the line's
+/// are read as the item's ("item.name" is what was sold), and the order keeps its own.
+const ITEM_OWN: &[&str] = &["id", "name", "title"];
+
+/// [`crate::mapping::sales_field`], remembered: every order of a file asks it of the same few
+/// keys, and a lookup normalises the key several ways.
+fn sales_field(key: &str) -> Option<Field> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Option<Field>>> =
+            Default::default();
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(f) = seen.get(key) {
+            return *f;
+        }
+        let f = crate::mapping::sales_field(key);
+        // Keys made of data (ids as keys) would grow it without end.
+        if seen.len() < 4096 {
+            seen.insert(key.to_string(), f);
+        }
+        f
+    })
+}
+
+/// Whether a field gives a line's own numbers (quantity, unit price, line amount or an order
+/// total): an order's such fields say nothing of one of its lines.
+fn names_line_numbers(key: &str) -> bool {
+    matches!(
+        sales_field(key),
+        Some(Field::Quantity | Field::UnitPrice | Field::LineAmount)
+    )
+}
+
+/// The key of an order's array of line items: named like one, and holding objects that give a
+/// quantity, a price or an amount. A list of bare SKUs or tags is no lines, and an order total
+/// spread over such items would be counted once per item.
+fn line_array(obj: &JsonObject) -> Option<&str> {
+    obj.iter().find_map(|(k, v)| {
+        let items = v.as_array()?;
+        let priced = items.iter().any(|i| {
+            i.as_object()
+                .is_some_and(|o| o.keys().any(|k| names_line_numbers(k)))
+        });
+        (priced && LINE_ARRAYS.contains(&normalize_header(k).as_str())).then_some(k.as_str())
+    })
+}
+
+/// A record as the rows it holds. An order with line items (Shopify's and WooCommerce's REST
+/// exports) is one row per item, read only when `lines` (sales): each carries the order's fields
+/// but its totals, which are no line's, overlaid with the item's own, which win where both name
+/// the same field. Without items (none, or an empty list) the order is one row as it stands.
+/// Only this one order is held, as the readers hold it anyway.
+fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<JsonObject, String>> {
+    let Some(key) = lines.then(|| line_array(&obj)).flatten().map(str::to_string) else {
+        return vec![Ok(obj)];
+    };
+    let Some(serde_json::Value::Array(items)) = obj.remove(&key) else {
+        return vec![Ok(obj)];
+    };
+    obj.retain(|k, _| !names_line_numbers(k));
+    // WooCommerce's REST orders are named by their `number`, else their `id`: a bare id is no
+    // order id in sales, but an order's is. Given as the number, the column its siblings use.
+    if !obj.keys().any(|k| sales_field(k) == Some(Field::OrderId))
+        && let Some(id) = obj.get("id").cloned()
+    {
+        obj.insert("number".into(), id);
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            serde_json::Value::Object(item) => {
+                let mut row = obj.clone();
+                for (k, v) in item {
+                    if ITEM_OWN.contains(&normalize_header(&k).as_str()) {
+                        row.insert(format!("item.{k}"), v);
+                    } else {
+                        row.insert(k, v);
+                    }
+                }
+                Ok(row)
+            }
+            other => Err(format!(
+                "item {} of the order's {key} is not an object: {}",
+                i + 1,
+                kind_of(&other)
+            )),
+        })
+        .collect()
 }
 
 impl RecordSource for JsonLinesSource {
@@ -831,7 +942,7 @@ impl RecordSource for JsonLinesSource {
         let Some(item) = self.read_item()? else {
             return Ok(false);
         };
-        emit(item, out, &self.headers);
+        emit(item, out, &self.headers, self.split_items);
         Ok(true)
     }
 }
@@ -856,6 +967,7 @@ impl JsonLinesSource {
             lines: BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?).lines(),
             line_no: 0,
             headers: Vec::new(),
+            split_items: false,
             path: path.to_path_buf(),
         })
     }
@@ -864,21 +976,33 @@ impl JsonLinesSource {
 /// The columns of a JSON file, from every object in it: exports leave out a key where its value
 /// is null, so a field first seen in row 5,000 (an email only registered customers have) would be
 /// lost for the whole file by a sample. A first pass reads the keys; objects are not kept.
-fn scan_keys(mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<KeyUnion> {
+fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<KeyUnion> {
     let mut keys = KeyUnion::default();
     while let Some(item) = next()? {
         if let JsonItem::Obj(_, o) = item {
-            keys.add(&o);
+            for row in split_lines(o, lines).into_iter().flatten() {
+                keys.add(&row);
+            }
         }
     }
     Ok(keys)
 }
 
+/// Whether orders' line items are rows: in sales, or where the dataset is to be guessed.
+fn reads_lines(dataset: Option<Dataset>) -> bool {
+    dataset.is_none_or(|d| d == Dataset::Sales)
+}
+
 fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    if let ObjectFile::Wrapped(within) = object_file(path, fmt, limits, dataset)? {
+        return open_json_array(path, fmt, limits, dataset, &within);
+    }
+    let lines = reads_lines(dataset);
     let mut scan = JsonLinesSource::open(path, fmt, limits)?;
-    let (headers, guessed) = json_headers(scan_keys(|| scan.read_item())?, dataset)?;
+    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
     let mut src = JsonLinesSource::open(path, fmt, limits)?;
     src.headers = headers.clone();
+    src.split_items = lines;
     Ok(Opened {
         source: Box::new(src),
         headers,
@@ -888,44 +1012,48 @@ fn open_json_lines(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         sheets: Vec::new(),
         returns_lines: Vec::new(),
         title_currency: None,
+        read_as: None,
     })
 }
 
-/// A JSON array read element by element: a 300 MB export parsed whole took 11× its size in
-/// memory. Only the element being read is held (its raw bytes, then its object).
-struct JsonArraySource {
+/// A JSON text read token by token, without holding more of it than the caller keeps.
+struct Scanner {
     reader: BufReader<Box<dyn Read + Send>>,
-    /// Elements read so far (an element's `source_line` is its 1-based index).
-    index: u64,
-    /// After the opening bracket; `finished` after the closing one (or the end of a cut-off file).
-    finished: bool,
-    raw: Vec<u8>,
-    headers: Vec<String>,
+    /// Line breaks passed outside values kept whole (a pretty-printed object has some).
+    line_breaks: u64,
     path: std::path::PathBuf,
 }
 
-/// How the raw bytes of one array element ended.
-enum Element {
-    /// Complete: the bytes in `raw`.
-    Whole,
-    /// The closing bracket: no more elements.
-    End,
-    /// The file ends inside an element or before the closing bracket.
-    CutOff,
-}
+impl Scanner {
+    /// At the first byte after a byte-order mark.
+    fn open(path: &Path, fmt: &Format, limits: Limits) -> Result<Self> {
+        let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
+        let start = reader
+            .fill_buf()
+            .map_err(|e| sniff::classify_read_error(path, e))?;
+        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            reader.consume(3);
+        }
+        Ok(Scanner {
+            reader,
+            line_breaks: 0,
+            path: path.to_path_buf(),
+        })
+    }
 
-impl JsonArraySource {
-    /// The next byte that is not JSON whitespace, consumed.
-    fn next_token(&mut self) -> Result<Option<u8>> {
+    /// The next byte that is not JSON whitespace; consumed unless `peek`.
+    fn token(&mut self, peek: bool) -> Result<Option<u8>> {
         loop {
             let buf = self
                 .reader
                 .fill_buf()
                 .map_err(|e| sniff::classify_read_error(&self.path, e))?;
-            let Some(pos) = buf
+            let pos = buf
                 .iter()
-                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            else {
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+            let skipped = pos.unwrap_or(buf.len());
+            self.line_breaks += buf[..skipped].iter().filter(|&&b| b == b'\n').count() as u64;
+            let Some(pos) = pos else {
                 if buf.is_empty() {
                     return Ok(None);
                 }
@@ -934,41 +1062,30 @@ impl JsonArraySource {
                 continue;
             };
             let b = buf[pos];
-            self.reader.consume(pos + 1);
+            self.reader.consume(if peek { pos } else { pos + 1 });
             return Ok(Some(b));
         }
     }
 
-    /// Reads the raw bytes of the next element into `self.raw`: up to the comma or bracket that
-    /// ends it outside any string, nested object or array.
-    fn read_element(&mut self) -> Result<Element> {
-        self.raw.clear();
-        let first = match self.next_token()? {
-            None => return Ok(Element::CutOff),
-            Some(b']') if self.index == 0 => return Ok(Element::End),
-            Some(b) => b,
-        };
-        if self.index > 0 {
-            // Between elements: a comma, or the closing bracket.
-            match first {
-                b',' => {}
-                b']' => return Ok(Element::End),
-                _ => {
-                    return Err(malformed_json(format!(
-                        "no comma or closing bracket after element {} of the array",
-                        self.index
-                    )));
-                }
-            }
-            match self.next_token()? {
-                None => return Ok(Element::CutOff),
-                Some(b) => self.raw.push(b),
-            }
-        } else {
-            self.raw.push(first);
+    fn next_token(&mut self) -> Result<Option<u8>> {
+        self.token(false)
+    }
+
+    /// The rest of the value whose first byte, `first`, was read: up to the comma, bracket or
+    /// whitespace that ends it outside any string, nested object or array. Its bytes are
+    /// appended to `keep` (with `first`), up to `MAX_JSON_ELEMENT_BYTES`; false when the file
+    /// ends inside it.
+    fn value(
+        &mut self,
+        first: u8,
+        mut keep: Option<&mut Vec<u8>>,
+        what: &dyn Fn() -> String,
+    ) -> Result<bool> {
+        if let Some(k) = keep.as_deref_mut() {
+            k.push(first);
         }
         let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-        match self.raw[0] {
+        match first {
             b'{' | b'[' => depth = 1,
             b'"' => in_string = true,
             _ => {}
@@ -979,11 +1096,7 @@ impl JsonArraySource {
                 .fill_buf()
                 .map_err(|e| sniff::classify_read_error(&self.path, e))?;
             if buf.is_empty() {
-                return Ok(if depth == 0 && !in_string {
-                    Element::Whole
-                } else {
-                    Element::CutOff
-                });
+                return Ok(depth == 0 && !in_string);
             }
             let mut used = 0;
             let mut done = false;
@@ -998,7 +1111,8 @@ impl JsonArraySource {
                         in_string = false;
                         done = depth == 0;
                     }
-                } else if depth == 0 && matches!(b, b',' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                } else if depth == 0 && matches!(b, b',' | b']' | b'}' | b':' | b' ' | b'\t' | b'\n' | b'\r')
+                {
                     // The end of a scalar: the delimiter stays for the next call.
                     done = true;
                 } else {
@@ -1017,19 +1131,307 @@ impl JsonArraySource {
                     break;
                 }
             }
-            self.raw.extend_from_slice(&buf[..used]);
+            if let Some(k) = keep.as_deref_mut() {
+                k.extend_from_slice(&buf[..used]);
+                if k.len() > MAX_JSON_ELEMENT_BYTES {
+                    // An unbalanced bracket would otherwise take the rest of the file as one value.
+                    return Err(malformed_json(format!(
+                        "{} is larger than {MAX_JSON_ELEMENT_BYTES} bytes (an unclosed bracket or string?)",
+                        what()
+                    )));
+                }
+            }
             self.reader.consume(used);
             if done {
-                return Ok(Element::Whole);
-            }
-            if self.raw.len() > MAX_JSON_ELEMENT_BYTES {
-                // An unbalanced bracket would otherwise take the rest of the file as one element.
-                return Err(malformed_json(format!(
-                    "element {} of the array is larger than {MAX_JSON_ELEMENT_BYTES} bytes (an unclosed bracket or string?)",
-                    self.index + 1
-                )));
+                return Ok(true);
             }
         }
+    }
+
+    /// An object's key, its opening quote read, and the colon after it.
+    fn key(&mut self) -> Result<String> {
+        let mut raw = Vec::new();
+        let whole = self.value(b'"', Some(&mut raw), &|| "a key".into())?;
+        let key = whole
+            .then(|| serde_json::from_slice::<String>(&raw).ok())
+            .flatten()
+            .ok_or_else(|| malformed_json("an object's key is not a string"))?;
+        if self.next_token()? != Some(b':') {
+            return Err(malformed_json(format!("no colon after the key {key:?}")));
+        }
+        Ok(key)
+    }
+
+    /// After a member's value: true at a comma (the next key's quote read), false at the
+    /// object's closing brace.
+    fn more_members(&mut self) -> Result<bool> {
+        match self.next_token()? {
+            Some(b',') if self.next_token()? == Some(b'"') => Ok(true),
+            Some(b'}') => Ok(false),
+            None => Err(malformed_json("the file ends inside an object (cut off?)")),
+            _ => Err(malformed_json("an object's members are not separated by commas")),
+        }
+    }
+
+    /// After an object's opening brace: true at its first key's quote, false if it is empty.
+    fn first_member(&mut self) -> Result<bool> {
+        match self.next_token()? {
+            Some(b'"') => Ok(true),
+            Some(b'}') => Ok(false),
+            _ => Err(malformed_json("an object's member does not start with a key")),
+        }
+    }
+
+    /// Skips a member's value.
+    fn skip(&mut self) -> Result<()> {
+        let first = self
+            .next_token()?
+            .ok_or_else(|| malformed_json("the file ends inside an object (cut off?)"))?;
+        if self.value(first, None, &String::new)? {
+            Ok(())
+        } else {
+            Err(malformed_json("the file ends inside an object (cut off?)"))
+        }
+    }
+}
+
+/// What an object member holds, as far as finding the records goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum MemberKind {
+    /// An array whose first element is an object: records, perhaps.
+    Records,
+    Object,
+    Other,
+}
+
+struct Member {
+    key: String,
+    kind: MemberKind,
+    /// An object's members, two levels down from the top.
+    members: Vec<Member>,
+}
+
+/// Members listed per object: an object keyed by ids is no wrapper, and its keys are not kept.
+const MAX_MEMBERS: usize = 1000;
+/// Names of the array of records in an object wrapping it (`{"orders": [...]}`), normalised.
+const WRAPPER_NAMES: &[&str] = &[
+    "orders",
+    "data",
+    "items",
+    "results",
+    "records",
+    "customers",
+    "events",
+    "rows",
+    "result",
+];
+
+/// The members of the object whose opening brace was read, consumed through its closing one.
+fn members(s: &mut Scanner, depth: usize) -> Result<Vec<Member>> {
+    let mut out = Vec::new();
+    let mut more = s.first_member()?;
+    while more {
+        let key = s.key()?;
+        let first = s
+            .next_token()?
+            .ok_or_else(|| malformed_json("the file ends inside an object (cut off?)"))?;
+        let (kind, inner) = match first {
+            b'{' if depth < 2 => (MemberKind::Object, members(s, depth + 1)?),
+            b'[' | b'{' => {
+                let kind = match first {
+                    b'[' if s.token(true)? == Some(b'{') => MemberKind::Records,
+                    b'[' => MemberKind::Other,
+                    _ => MemberKind::Object,
+                };
+                if !s.value(first, None, &String::new)? {
+                    return Err(malformed_json("the file ends inside an object (cut off?)"));
+                }
+                (kind, Vec::new())
+            }
+            b => {
+                s.value(b, None, &String::new)?;
+                (MemberKind::Other, Vec::new())
+            }
+        };
+        if out.len() < MAX_MEMBERS {
+            out.push(Member {
+                key,
+                kind,
+                members: inner,
+            });
+        }
+        more = s.more_members()?;
+    }
+    Ok(out)
+}
+
+/// The keys leading to the array of records among `members`: the one array of objects in the
+/// object or its member objects, else the one of them obviously named so (`data.items` beside
+/// `links`).
+fn records_path(members: &[Member]) -> Option<Vec<String>> {
+    fn found(members: &[Member], prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for m in members {
+            let path: Vec<String> = prefix.iter().cloned().chain([m.key.clone()]).collect();
+            match m.kind {
+                MemberKind::Records => out.push(path),
+                MemberKind::Object => found(&m.members, &path, out),
+                MemberKind::Other => {}
+            }
+        }
+    }
+    let mut all = Vec::new();
+    found(members, &[], &mut all);
+    if all.len() > 1 {
+        all.retain(|p| {
+            p.last()
+                .is_some_and(|k| WRAPPER_NAMES.contains(&normalize_header(k).as_str()))
+        });
+    }
+    (all.len() == 1).then(|| all.remove(0))
+}
+
+/// How a text starting with `{` is read.
+enum ObjectFile {
+    /// JSON Lines: objects one after another (or one object that is a record itself).
+    Lines,
+    /// One object wrapping the array of records at this path of keys.
+    Wrapped(Vec<String>),
+}
+
+/// Tells JSON Lines from one object wrapping the records (`{"orders": [...]}`, as APIs answer),
+/// and refuses, saying what it is, an object that holds no list of records (a settings file).
+/// Reads the first object without keeping it; a file that is not well-formed is left to the
+/// JSON Lines reader, which quarantines what it cannot read line by line.
+fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<ObjectFile> {
+    let mut s = Scanner::open(path, fmt, limits)?;
+    if s.next_token()? != Some(b'{') {
+        return Ok(ObjectFile::Lines);
+    }
+    let members = match members(&mut s, 0) {
+        Ok(m) => m,
+        Err(EngineError::Rejected(_)) => return Ok(ObjectFile::Lines),
+        Err(e) => return Err(e),
+    };
+    let pretty = s.line_breaks > 0;
+    if s.next_token()?.is_some() {
+        return Ok(ObjectFile::Lines);
+    }
+    // Its fields as a record's columns would be, nested ones by their path ("customer.id").
+    let fields: Vec<String> = members
+        .iter()
+        .flat_map(|m| match m.kind {
+            MemberKind::Other => vec![m.key.clone()],
+            MemberKind::Object => m
+                .members
+                .iter()
+                .filter(|c| c.kind == MemberKind::Other)
+                .map(|c| format!("{}.{}", m.key, c.key))
+                .collect(),
+            MemberKind::Records => Vec::new(),
+        })
+        .collect();
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    // An order with its line items is one record, not a wrapper of its items.
+    let a_record = score(&fields, dataset).0 > 0;
+    match records_path(&members) {
+        Some(p) if !(a_record && p.len() == 1 && LINE_ARRAYS.contains(&normalize_header(&p[0]).as_str())) => {
+            return Ok(ObjectFile::Wrapped(p));
+        }
+        _ if !pretty && a_record => return Ok(ObjectFile::Lines),
+        _ => {}
+    }
+    let listed = |kind: Option<MemberKind>| {
+        let keys: Vec<&str> = members
+            .iter()
+            .filter(|m| kind.is_none_or(|k| m.kind == k))
+            .map(|m| m.key.as_str())
+            .collect();
+        let more = if keys.len() > 8 { ", …" } else { "" };
+        format!("{}{more}", keys[..keys.len().min(8)].join(", "))
+    };
+    let arrays = members.iter().filter(|m| m.kind == MemberKind::Records).count();
+    Err(RejectReason::UnsupportedFormat(if a_record {
+        format!(
+            "one JSON object printed over several lines, not a list of records (keys: {}); export the records as a JSON array or JSON Lines",
+            listed(None)
+        )
+    } else if arrays > 1 {
+        format!(
+            "a JSON object holding several lists of records ({}), and which one to read is not clear; upload one of them as a JSON array",
+            listed(Some(MemberKind::Records))
+        )
+    } else if members.is_empty() {
+        "an empty JSON object, not a list of records".into()
+    } else {
+        format!(
+            "a JSON object, not a list of records (its keys: {}); upload an export of orders, customers or events as CSV, Excel, a JSON array or JSON Lines",
+            listed(None)
+        )
+    })
+    .into())
+}
+
+/// A JSON array read element by element: a 300 MB export parsed whole took 11× its size in
+/// memory. Only the element being read is held (its raw bytes, then its object).
+struct JsonArraySource {
+    scanner: Scanner,
+    /// Elements read so far (an element's `source_line` is its 1-based index).
+    index: u64,
+    /// After the opening bracket; `finished` after the closing one (or the end of a cut-off file).
+    finished: bool,
+    /// The array is a member of an object, whose other members after it are not read.
+    wrapped: bool,
+    raw: Vec<u8>,
+    headers: Vec<String>,
+    /// Orders' line items are rows ([`split_lines`]).
+    split_items: bool,
+}
+
+/// How the raw bytes of one array element ended.
+enum Element {
+    /// Complete: the bytes in `raw`.
+    Whole,
+    /// The closing bracket: no more elements.
+    End,
+    /// The file ends inside an element or before the closing bracket.
+    CutOff,
+}
+
+impl JsonArraySource {
+    /// Reads the raw bytes of the next element into `self.raw`.
+    fn read_element(&mut self) -> Result<Element> {
+        self.raw.clear();
+        let first = match self.scanner.next_token()? {
+            None => return Ok(Element::CutOff),
+            Some(b']') if self.index == 0 => return Ok(Element::End),
+            Some(b) => b,
+        };
+        let first = if self.index > 0 {
+            // Between elements: a comma, or the closing bracket.
+            match first {
+                b',' => {}
+                b']' => return Ok(Element::End),
+                _ => {
+                    return Err(malformed_json(format!(
+                        "no comma or closing bracket after element {} of the array",
+                        self.index
+                    )));
+                }
+            }
+            match self.scanner.next_token()? {
+                None => return Ok(Element::CutOff),
+                Some(b) => b,
+            }
+        } else {
+            first
+        };
+        let index = self.index;
+        let what = move || format!("element {} of the array", index + 1);
+        Ok(if self.scanner.value(first, Some(&mut self.raw), &what)? {
+            Element::Whole
+        } else {
+            Element::CutOff
+        })
     }
 
     fn read_item(&mut self) -> Result<Option<JsonItem>> {
@@ -1042,8 +1444,9 @@ impl JsonArraySource {
             Element::End => {
                 self.finished = true;
                 // Anything but whitespace after the array (a second array pasted on) is a file
-                // this reader does not understand: refused, not half read.
-                if self.next_token()?.is_some() {
+                // this reader does not understand: refused, not half read. A wrapping object's
+                // other members (a page count, a next link) are no records.
+                if !self.wrapped && self.scanner.next_token()?.is_some() {
                     return Err(malformed_json("data after the array's closing bracket"));
                 }
                 Ok(None)
@@ -1076,33 +1479,49 @@ impl RecordSource for JsonArraySource {
         let Some(item) = self.read_item()? else {
             return Ok(false);
         };
-        emit(item, out, &self.headers);
+        emit(item, out, &self.headers, self.split_items);
         Ok(true)
     }
 }
 
 impl JsonArraySource {
-    /// Positioned after the opening bracket (after a byte-order mark and whitespace).
-    fn open(path: &Path, fmt: &Format, limits: Limits) -> Result<Self> {
-        let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
-        let start = reader
-            .fill_buf()
-            .map_err(|e| sniff::classify_read_error(path, e))?;
-        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            reader.consume(3);
+    /// Positioned after the opening bracket (after a byte-order mark and whitespace): of the
+    /// array itself, or of the one at the path of keys `within` the object wrapping it.
+    fn open(path: &Path, fmt: &Format, limits: Limits, within: &[String]) -> Result<Self> {
+        let mut scanner = Scanner::open(path, fmt, limits)?;
+        if within.is_empty() {
+            if scanner.next_token()? != Some(b'[') {
+                return Err(malformed_json("a JSON array must start with ["));
+            }
+        } else {
+            for (depth, wanted) in within.iter().enumerate() {
+                let last = depth + 1 == within.len();
+                if scanner.next_token()? != Some(b'{') || !scanner.first_member()? {
+                    return Err(malformed_json(format!("no member {wanted:?} found")));
+                }
+                loop {
+                    if scanner.key()? == *wanted {
+                        if last && scanner.next_token()? != Some(b'[') {
+                            return Err(malformed_json(format!("{wanted:?} is no array")));
+                        }
+                        break;
+                    }
+                    scanner.skip()?;
+                    if !scanner.more_members()? {
+                        return Err(malformed_json(format!("no member {wanted:?} found")));
+                    }
+                }
+            }
         }
-        let mut src = JsonArraySource {
-            reader,
+        Ok(JsonArraySource {
+            scanner,
             index: 0,
             finished: false,
+            wrapped: !within.is_empty(),
             raw: Vec::new(),
             headers: Vec::new(),
-            path: path.to_path_buf(),
-        };
-        if src.next_token()? != Some(b'[') {
-            return Err(malformed_json("a JSON array must start with ["));
-        }
-        Ok(src)
+            split_items: false,
+        })
     }
 }
 
@@ -1114,11 +1533,19 @@ fn malformed_json(detail: impl Into<String>) -> EngineError {
     .into()
 }
 
-fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
-    let mut scan = JsonArraySource::open(path, fmt, limits)?;
-    let (headers, guessed) = json_headers(scan_keys(|| scan.read_item())?, dataset)?;
-    let mut src = JsonArraySource::open(path, fmt, limits)?;
+fn open_json_array(
+    path: &Path,
+    fmt: &Format,
+    limits: Limits,
+    dataset: Option<Dataset>,
+    within: &[String],
+) -> Result<Opened> {
+    let lines = reads_lines(dataset);
+    let mut scan = JsonArraySource::open(path, fmt, limits, within)?;
+    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
+    let mut src = JsonArraySource::open(path, fmt, limits, within)?;
     src.headers = headers.clone();
+    src.split_items = lines;
     Ok(Opened {
         source: Box::new(src),
         headers,
@@ -1128,6 +1555,7 @@ fn open_json_array(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Da
         sheets: Vec::new(),
         returns_lines: Vec::new(),
         title_currency: None,
+        read_as: (fmt.container != Container::JsonArray).then_some(Container::JsonArray),
     })
 }
 

@@ -688,7 +688,12 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
     // Exactly Shopify's key: WooCommerce's orders have a "parent_id" too.
     if raw.iter().any(|h| h == "__parentId") && has("id") {
         Layout::ShopifyBulk
-    } else if keys.iter().any(|h| h.starts_with("lineitem")) {
+    } else if ["lineitemname", "lineitemquantity", "lineitemprice", "lineitemsku"]
+        .iter()
+        .any(|k| has(k))
+    {
+        // Shopify's own CSV columns: a JSON order's `line_items` array (WooCommerce's REST API)
+        // normalises alike, and its "name" is no order number.
         Layout::Shopify
     } else if has("amazonorderid") {
         Layout::Amazon
@@ -715,6 +720,12 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
     } else {
         Layout::Other
     }
+}
+
+/// Sales: the field a header names by the synonym tables alone, before any layout is known (a
+/// JSON order's fields, read before its rows are).
+pub fn sales_field(header: &str) -> Option<Field> {
+    candidate(header, Dataset::Sales, Layout::Other).map(|c| c.field)
 }
 
 /// A column whose meaning the layout fixes, whatever the synonym tables say of its header.
@@ -1781,6 +1792,14 @@ mod tests {
             Layout::ShopifyBulk
         );
         assert_eq!(of(&["id", "parent_id", "status", "total"]), Layout::Other);
+        assert_eq!(
+            of(&["Name", "Email", "Lineitem quantity", "Lineitem name"]),
+            Layout::Shopify
+        );
+        assert_eq!(
+            of(&["id", "number", "status", "total", "line_items", "billing.city"]),
+            Layout::Other
+        );
         assert_eq!(
             of(&["Date", "Receipt Number", "Line Type", "Register"]),
             Layout::Lightspeed

@@ -101,6 +101,9 @@ pub(super) const GROUPS: &[Group] = &[
             "Order", "Bestellung", "Auftrag", "Rechnung", "Beleg", "سفارش", "فاکتور", "Commande", "Facture",
         ],
     ),
+    // WooCommerce's REST API names an order by its `number`: as a bare word, the last resort of
+    // an order id.
+    only(Dataset::Sales, OrderId, &["Number"]),
     g(
         CustomerId,
         &[
@@ -282,7 +285,7 @@ pub(super) const GROUPS: &[Group] = &[
         Country,
         &[
             "Country", "Customer Country", "Billing Country", "Country Name", "Country Code",
-            "Billing Country Code", "Default Address Country", "Default Address Country Code",
+            "Billing Country Code", "Billing Address Country", "Billing Address Country Code", "Default Address Country", "Default Address Country Code",
             "Shipping Country", "Shipping Country Code", "Land", "Rechnungsland", "Ländercode",
             "Länderkennzeichen", "Lieferland", "کشور", "کشور مشتری", "کشور صورتحساب", "Pays",
         ],
@@ -290,7 +293,7 @@ pub(super) const GROUPS: &[Group] = &[
     g(
         City,
         &[
-            "City", "Customer City", "Billing City", "Town", "Default Address City", "Shipping City", "Stadt",
+            "City", "Customer City", "Billing City", "Billing Address City", "Town", "Default Address City", "Shipping City", "Stadt",
             "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری", "شهر صورتحساب", "Ville",
         ],
     ),
