@@ -844,6 +844,22 @@ struct Line {
     is_return: bool,
 }
 
+impl Line {
+    fn returned(cust: u32, order: u64, ts: i64, amount: f64, qty: f64) -> Line {
+        Line {
+            cust,
+            order,
+            ts,
+            amount,
+            qty,
+            product: NONE,
+            country: NONE,
+            city: NONE,
+            is_return: true,
+        }
+    }
+}
+
 /// First stage of the aggregation: filters, de-duplicates and counts rows and resolves their
 /// strings to interned indices. Runs in file order on its own thread, so that the interning order
 /// (first use) is the one a row-by-row reader gives.
@@ -1010,17 +1026,8 @@ impl Prepare<'_> {
                     && let Some(o) = order_id.str(i)
                     && !crate::ingest::convert::is_cancellation_invoice(o)
                 {
-                    out.push(Line {
-                        cust: NONE,
-                        order: caches.order.get(&order_id, i, |_| str_hash(o) & !ANON),
-                        ts: t,
-                        amount,
-                        qty,
-                        product: NONE,
-                        country: NONE,
-                        city: NONE,
-                        is_return: true,
-                    });
+                    let order = caches.order.get(&order_id, i, |_| str_hash(o) & !ANON);
+                    out.push(Line::returned(NONE, order, t, amount, qty));
                 }
                 continue;
             }
@@ -1039,17 +1046,7 @@ impl Prepare<'_> {
                 } else {
                     order
                 };
-                out.push(Line {
-                    cust: c,
-                    order: of_order,
-                    ts: t,
-                    amount,
-                    qty,
-                    product: NONE,
-                    country: NONE,
-                    city: NONE,
-                    is_return: true,
-                });
+                out.push(Line::returned(c, of_order, t, amount, qty));
                 if !reversed || refund_only {
                     continue;
                 }

@@ -834,6 +834,31 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     assert_eq!(rows["c1"]["frequency"], "5");
 }
 
+/// Two uploads' sales (file name, upload key, lines) of February 2024, segmented as of June 30:
+/// the run and `customers.csv` by id.
+fn two_uploads(
+    dir: &Path,
+    a: (&str, &str, &[Line]),
+    b: (&str, &str, &[Line]),
+) -> (SegmentRun, HashMap<String, HashMap<String, String>>) {
+    let files = [a, b].map(|(name, key, lines)| {
+        write_sales(
+            dir,
+            &format!("sales/order_month=2024-02/{name}.parquet"),
+            key,
+            lines,
+        )
+    });
+    let out = dir.join("out");
+    let run = run(
+        &inputs(files.to_vec(), vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    (run, by_id(read_csv(&out.join("customers.csv"))))
+}
+
 /// Shopify exported Q1, then the first half year: the newer export has the orders' current
 /// state. An order refunded or cancelled since, or edited, counts as the newer export says, and
 /// once, whichever file is read first.
@@ -868,26 +893,11 @@ fn an_order_two_exports_give_counts_as_the_newer_says() {
     ];
     h1.extend(base);
     // Named so that the newer export is read first.
-    let fa = write_sales(
+    let (run, rows) = two_uploads(
         dir.path(),
-        "sales/order_month=2024-02/a_h1.parquet",
-        "orders_export_2024H1.csv",
-        &h1,
+        ("a_h1", "orders_export_2024H1.csv", &h1),
+        ("b_q1", "orders_export_2024Q1.csv", &q1),
     );
-    let fb = write_sales(
-        dir.path(),
-        "sales/order_month=2024-02/b_q1.parquet",
-        "orders_export_2024Q1.csv",
-        &q1,
-    );
-    let out = dir.path().join("out");
-    let run = run(
-        &inputs(vec![fb, fa], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
-    let rows = by_id(read_csv(&out.join("customers.csv")));
     // #1 bought and refunded (net 0), #2 at 50, #4 at 20; #3 never happened.
     assert_eq!(rows["c1"]["monetary"], "70.00");
     assert_eq!(rows["c1"]["frequency"], "3");
@@ -937,26 +947,11 @@ fn an_order_level_file_beside_the_items_file_counts_once() {
         product: String::new(),
         ..o
     }));
-    let fa = write_sales(
+    let (run, rows) = two_uploads(
         dir.path(),
-        "sales/order_month=2024-02/EtsySoldOrderItems.parquet",
-        "EtsySoldOrderItems2024.csv",
-        &items,
+        ("EtsySoldOrderItems", "EtsySoldOrderItems2024.csv", &items),
+        ("EtsySoldOrders", "EtsySoldOrders2024.csv", &orders),
     );
-    let fb = write_sales(
-        dir.path(),
-        "sales/order_month=2024-02/EtsySoldOrders.parquet",
-        "EtsySoldOrders2024.csv",
-        &orders,
-    );
-    let out = dir.path().join("out");
-    let run = run(
-        &inputs(vec![fa, fb], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
-    let rows = by_id(read_csv(&out.join("customers.csv")));
     // 3301 (60) + 3302 bought and refunded (0) + 3303 (15).
     assert_eq!(rows["c1"]["monetary"], "75.00");
     assert_eq!(rows["c1"]["frequency"], "3");
