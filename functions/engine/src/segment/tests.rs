@@ -772,24 +772,30 @@ fn amounts_are_brought_to_one_currency_before_any_figure() {
     assert!(bad.check().is_err());
 }
 
+/// One order of 10 each by four other customers (`y0`…`y3` of `c2`…`c5`) on `day`: a run with
+/// k = 2 needs that many buyers.
+fn four_others(day: &str) -> Vec<Line> {
+    (0..4)
+        .map(|i| {
+            l(
+                ["y0", "y1", "y2", "y3"][i],
+                ["c2", "c3", "c4", "c5"][i],
+                day,
+                "p1",
+                1.0,
+                10.0,
+            )
+        })
+        .collect()
+}
+
 /// Lines without an order number (hand-kept sheets) are compared line by line.
 #[test]
 fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     let dir = tempfile::tempdir().unwrap();
     let dup = l("", "c1", "2024-06-01", "p1", 1.0, 100.0);
     let other = l("", "c1", "2024-06-05", "p2", 1.0, 50.0);
-    let others: Vec<Line> = (0..4)
-        .map(|i| {
-            l(
-                ["y0", "y1", "y2", "y3"][i],
-                ["c2", "c3", "c4", "c5"][i],
-                "2024-05-20",
-                "p1",
-                1.0,
-                10.0,
-            )
-        })
-        .collect();
+    let others = four_others("2024-05-20");
     // Source a: the line twice (a real repeat) plus another line.
     let mut a = vec![dup.clone(), dup.clone(), other.clone()];
     a.extend(others);
@@ -865,18 +871,7 @@ fn two_uploads(
 #[test]
 fn an_order_two_exports_give_counts_as_the_newer_says() {
     let dir = tempfile::tempdir().unwrap();
-    let base: Vec<Line> = (0..4)
-        .map(|i| {
-            l(
-                ["y0", "y1", "y2", "y3"][i],
-                ["c2", "c3", "c4", "c5"][i],
-                "2024-02-20",
-                "p1",
-                1.0,
-                10.0,
-            )
-        })
-        .collect();
+    let base = four_others("2024-02-20");
     let mut q1 = vec![
         l("#1", "c1", "2024-02-01", "p1", 1.0, 100.0),
         l("#2", "c1", "2024-02-10", "p2", 2.0, 50.0),
@@ -918,18 +913,7 @@ fn an_order_two_exports_give_counts_as_the_newer_says() {
 #[test]
 fn an_order_level_file_beside_the_items_file_counts_once() {
     let dir = tempfile::tempdir().unwrap();
-    let others: Vec<Line> = (0..4)
-        .map(|i| {
-            l(
-                ["y0", "y1", "y2", "y3"][i],
-                ["c2", "c3", "c4", "c5"][i],
-                "2024-02-20",
-                "p1",
-                1.0,
-                10.0,
-            )
-        })
-        .collect();
+    let others = four_others("2024-02-20");
     let mut orders = vec![
         l("3301", "c1", "2024-02-01", "", 2.0, 60.0),
         // Refunded in full (`Adjusted Order Total` 0).
