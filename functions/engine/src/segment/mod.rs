@@ -26,6 +26,7 @@ mod rfm;
 mod sales;
 #[cfg(test)]
 mod tests;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

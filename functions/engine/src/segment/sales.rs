@@ -34,6 +34,7 @@ use super::distinct::DistinctProducts;
 use super::hash::{MixMap, content_hash, str_hash};
 use super::interner::Interner;
 use super::par;
+use super::versions::{MARGIN_MICROS, Outcome, Versions, order_line};
 
 /// Marks "no value" in interned `u32` slots.
 pub(super) const NONE: u32 = u32::MAX;
@@ -190,7 +191,7 @@ const SALES_COLUMNS: [&str; 14] = [
 /// Columns read only to compare lines in windows where sources overlap.
 const DEDUP_ONLY: [&str; 2] = ["unit_price", "source_key"];
 
-fn ts_type() -> DataType {
+pub(super) fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
@@ -253,7 +254,7 @@ pub(super) fn str_at(a: Option<&StringArray>, i: usize) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-fn f64_at(a: Option<&Float64Array>, i: usize) -> Option<f64> {
+pub(super) fn f64_at(a: Option<&Float64Array>, i: usize) -> Option<f64> {
     a.filter(|a| a.is_valid(i)).map(|a| a.value(i))
 }
 
@@ -362,6 +363,11 @@ fn ranges_from_stats(
     Some(vec![Range { source, min, max }])
 }
 
+fn in_windows(windows: &[(i64, i64)], ts: i64) -> bool {
+    let i = windows.partition_point(|w| w.1 < ts);
+    windows.get(i).is_some_and(|w| w.0 <= ts)
+}
+
 /// Merged, sorted intersections of the ranges of different sources.
 fn overlap_windows(ranges: &[Range]) -> Vec<(i64, i64)> {
     let mut sorted = ranges.to_vec();
@@ -403,39 +409,8 @@ struct Dedup {
     sources: Interner,
     seen: MixMap<u128, Seen>,
     more: MixMap<(u32, u128), u32>,
-    /// Which upload tells each order met in a window (see [`Dedup::claim_orders`]).
-    owners: MixMap<u128, Claim>,
-}
-
-/// An upload's claim to tell an order: an itemised one over a summary, then the newer.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Claim {
-    itemised: bool,
-    rank: u32,
-    source: u32,
-}
-
-/// The columns [`Dedup::claim_orders`] reads.
-const CLAIM_COLUMNS: [&str; 9] = [
-    "order_ts",
-    "order_id",
-    "customer_id",
-    "product_id",
-    "product_name",
-    "quantity",
-    "line_amount",
-    "is_return",
-    "source_key",
-];
-
-/// The order lines of a row, as opposed to a return: a line refunded by its status is the
-/// order's line itself (see [`Prepare::batch`]).
-fn order_line(is_return: bool, qty: f64, amount: f64) -> bool {
-    !is_return || (qty > 0.0 && amount > 0.0)
-}
-
-fn order_key(customer: &str, order: &str) -> u128 {
-    content_hash(&(customer, order))
+    /// Which upload tells each order two uploads give (see [`super::versions`]).
+    versions: Versions,
 }
 
 impl Dedup {
@@ -445,123 +420,12 @@ impl Dedup {
             sources,
             seen: MixMap::default(),
             more: MixMap::default(),
-            owners: MixMap::default(),
-        }
-    }
-
-    /// An order that two uploads give is told by one of them, not added up from both: a newer
-    /// export of the same orders has their current status (a refund, a cancellation, an edit),
-    /// and an order-level file (Etsy's Sold Orders, a gateway's payments naming the shop's
-    /// order) adds nothing to the file that lists the order's items. So the upload that lists
-    /// the order's items wins over one that gives it in a row without a product, and among
-    /// those the newer: the one whose orders reach later (then the later key). Read before the
-    /// sales, from the rows in windows where uploads overlap; returns under their own lines
-    /// are no part of this (a returns list stands beside its orders).
-    fn claim_orders(
-        &mut self,
-        files: &[PathBuf],
-        ranges: &[Range],
-        aliases: &HashMap<String, String>,
-    ) -> Result<(), SegmentError> {
-        if self.windows.is_empty() {
-            return Ok(());
-        }
-        let mut newest: Vec<(i64, u32)> = vec![(i64::MIN, 0); self.sources.len()];
-        for r in ranges {
-            newest[r.source as usize] = (newest[r.source as usize].0.max(r.max), r.source);
-        }
-        newest.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| self.sources.name(a.1).cmp(self.sources.name(b.1)))
-        });
-        let mut rank = vec![0u32; newest.len()];
-        for (r, (_, source)) in newest.iter().enumerate() {
-            rank[*source as usize] = r as u32;
-        }
-        let text =
-            |path: &Path, batch: &RecordBatch, name: &str| column(path, batch, name, &DataType::Utf8, false);
-        for path in files {
-            let reader = projected_reader(path, open_parquet(path)?, &CLAIM_COLUMNS)?;
-            for batch in reader {
-                let batch = batch.map_err(|e| arrow_err(path, e))?;
-                let (Some(order_id), Some(customer_id), Some(source_key)) = (
-                    text(path, &batch, "order_id")?,
-                    text(path, &batch, "customer_id")?,
-                    text(path, &batch, "source_key")?,
-                ) else {
-                    continue;
-                };
-                let (product_id, product_name) = (
-                    text(path, &batch, "product_id")?,
-                    text(path, &batch, "product_name")?,
-                );
-                let number = |name| column(path, &batch, name, &DataType::Float64, true);
-                let (quantity, line_amount) = (number("quantity")?, number("line_amount")?);
-                let ts = column(path, &batch, "order_ts", &ts_type(), true)?;
-                let is_return = column(path, &batch, "is_return", &DataType::Boolean, true)?;
-                let (Some(quantity), Some(line_amount), Some(ts), Some(is_return)) =
-                    (quantity, line_amount, ts, is_return)
-                else {
-                    continue;
-                };
-                let strings = |a: &Option<ArrayRef>| a.as_ref().map(|a| a.as_string::<i32>().clone());
-                let (order_id, customer_id, source_key) = (
-                    order_id.as_string::<i32>(),
-                    customer_id.as_string::<i32>(),
-                    source_key.as_string::<i32>(),
-                );
-                let (product_id, product_name) = (strings(&product_id), strings(&product_name));
-                let (quantity, line_amount) = (
-                    quantity.as_primitive::<Float64Type>(),
-                    line_amount.as_primitive::<Float64Type>(),
-                );
-                let ts = ts.as_primitive::<TimestampMicrosecondType>();
-                let is_return = is_return.as_boolean();
-                for i in 0..batch.num_rows() {
-                    if ts.is_null(i) || !self.in_window(ts.value(i)) {
-                        continue;
-                    }
-                    let (Some(customer), Some(order)) =
-                        (str_at(Some(customer_id), i), str_at(Some(order_id), i))
-                    else {
-                        continue;
-                    };
-                    let (Some(qty), Some(amount)) = (f64_at(Some(quantity), i), f64_at(Some(line_amount), i))
-                    else {
-                        continue;
-                    };
-                    if !order_line(is_return.is_valid(i) && is_return.value(i), qty, amount) {
-                        continue;
-                    }
-                    let source = self.sources.intern(str_at(Some(source_key), i).unwrap_or(""));
-                    let claim = Claim {
-                        itemised: str_at(product_id.as_ref(), i).is_some()
-                            || str_at(product_name.as_ref(), i).is_some(),
-                        rank: rank.get(source as usize).copied().unwrap_or(0),
-                        source,
-                    };
-                    let owner = self
-                        .owners
-                        .entry(order_key(alias(aliases, customer), order))
-                        .or_insert(claim);
-                    *owner = (*owner).max(claim);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The upload that tells the order, when the order was met in a window.
-    fn owner(&self, customer: &str, order: &str) -> Option<u32> {
-        match self.owners.is_empty() {
-            true => None,
-            false => self.owners.get(&order_key(customer, order)).map(|c| c.source),
+            versions: Versions::default(),
         }
     }
 
     fn in_window(&self, ts: i64) -> bool {
-        let i = self.windows.partition_point(|w| w.1 < ts);
-        self.windows.get(i).is_some_and(|w| w.0 <= ts)
+        in_windows(&self.windows, ts)
     }
 
     /// The n-th copy (0-based) of a content within a source is the same line as the n-th copy in
@@ -956,19 +820,19 @@ impl Prepare<'_> {
                 let src = caches
                     .source
                     .get(&source_key, i, |s| sources.intern(s.unwrap_or("")));
-                let owner = match (customer, order_id.str(i)) {
-                    (Some(c), Some(o)) if order_line(ret, qty, amount) => dedup.owner(c, o),
-                    _ => None,
-                };
-                match owner {
-                    Some(owner) if owner != src => {
-                        refund_only = ret && product_id.str(i).is_none() && product_name.str(i).is_none();
-                        if !refund_only {
-                            stats.superseded_rows += 1;
-                            continue;
-                        }
+                let order = order_id.str(i).filter(|_| order_line(ret, qty, amount));
+                match order.map(|o| dedup.versions.outcome(customer, o, src)) {
+                    Some(Some(Outcome::Drop)) => {
+                        stats.superseded_rows += 1;
+                        continue;
                     }
-                    Some(_) => {}
+                    Some(Some(Outcome::RefundOnly)) if ret => refund_only = true,
+                    Some(Some(Outcome::RefundOnly)) => {
+                        stats.superseded_rows += 1;
+                        continue;
+                    }
+                    // An order's lines are versions of it, compared as such above.
+                    Some(None) => {}
                     None => {
                         // Amounts in the unit they are counted in, to the cent's hundredth: a
                         // re-export in Rial of a sheet kept in Toman has the same lines.
@@ -1198,10 +1062,21 @@ impl Orders {
         // the customer's sum and the total had taken both. One value per order: the map's order
         // does not matter there; the few orders counted twice are corrected in key order, so
         // that each sum is the same from run to run.
+        // A refund by status returns at most what the order was worth: an order-level row's
+        // refund (its total, shipping included) against the itemised order another upload gives
+        // (see `super::versions`).
         let mut twice: Vec<((u32, u64), f64)> = Vec::new();
         for (key, (by_status, by_lines)) in returned_by_order {
-            if by_status > 0.0 && by_lines > 0.0 {
-                twice.push((key, by_status.min(by_lines)));
+            let worth = orders.get(&key).map_or(f64::INFINITY, |o| o.value.max(0.0));
+            let excess = (by_status - worth).max(0.0);
+            let by_status = by_status - excess;
+            let counted_twice = if by_status > 0.0 && by_lines > 0.0 {
+                by_status.min(by_lines)
+            } else {
+                0.0
+            };
+            if excess + counted_twice > 0.0 {
+                twice.push((key, excess + counted_twice));
             }
             if let Some(o) = orders.get_mut(&key) {
                 o.returned = by_status.max(by_lines);
@@ -1300,7 +1175,7 @@ fn batches<'a>(
 
 /// The customer number `key` is known under (see [`super::customers::contact_aliases`]), else
 /// `key`. A mobile keyed without its country (`tel:9121234567`) is looked up in its one form.
-fn alias<'a>(aliases: &'a HashMap<String, String>, key: &'a str) -> &'a str {
+pub(super) fn alias<'a>(aliases: &'a HashMap<String, String>, key: &'a str) -> &'a str {
     let found = match key.starts_with(crate::values::phone::NATIONAL_PREFIX) {
         true => aliases.get(crate::values::canonical_mobile(key).as_ref()),
         false => aliases.get(key),
@@ -1329,8 +1204,29 @@ pub(super) fn read_sales(
     for f in &files {
         ranges.extend(file_ranges(f, &mut sources)?);
     }
-    let mut dedup = Dedup::new(overlap_windows(&ranges), sources);
-    dedup.claim_orders(&files, &ranges, aliases)?;
+    // Widened: two exports of one order may date it hours apart (time zones, a date without a
+    // time), so its versions may lie just outside where the exact ranges meet.
+    let widened: Vec<Range> = ranges
+        .iter()
+        .map(|r| Range {
+            min: r.min.saturating_sub(MARGIN_MICROS),
+            max: r.max.saturating_add(MARGIN_MICROS),
+            ..*r
+        })
+        .collect();
+    let mut dedup = Dedup::new(overlap_windows(&widened), sources);
+    if !dedup.windows.is_empty() {
+        let mut reach: BTreeMap<u32, i64> = BTreeMap::new();
+        for r in &ranges {
+            let e = reach.entry(r.source).or_insert(r.max);
+            *e = (*e).max(r.max);
+        }
+        let reach: Vec<(u32, i64)> = reach.into_iter().collect();
+        let windows = std::mem::take(&mut dedup.windows);
+        let in_window = |t: i64| in_windows(&windows, t);
+        dedup.versions = Versions::read(&files, in_window, &mut dedup.sources, &reach, aliases)?;
+        dedup.windows = windows;
+    }
     let stats = SalesStats {
         files: files.len(),
         overlap_windows: dedup.windows.len(),

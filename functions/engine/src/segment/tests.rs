@@ -948,6 +948,121 @@ fn an_order_level_file_beside_the_items_file_counts_once() {
     assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 5);
 }
 
+/// The same orders exported with times 8 hours apart (another time zone, or dates without times
+/// beside times): the first and last orders, just outside where the two uploads' exact ranges
+/// meet, count once too.
+#[test]
+fn versions_of_an_order_dated_hours_apart_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = |hour: &str| -> Vec<Line> {
+        ["01", "08", "15", "22", "28"]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let (order, cust) = (format!("#{i}"), format!("c{}", i % 4 + 1));
+                l(&order, &cust, &format!("2024-02-{d} {hour}"), "p1", 1.0, 10.0)
+            })
+            .collect()
+    };
+    let (run, rows) = two_uploads(
+        dir.path(),
+        ("utc", "orders_utc.csv", &orders("08:30")),
+        ("la", "orders_la.csv", &orders("00:30")),
+    );
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 5);
+    assert_eq!(run.manifest["inputs"]["net_revenue"], 50.0);
+    assert_eq!(
+        (rows["c1"]["frequency"].as_str(), rows["c1"]["monetary"].as_str()),
+        ("2", "20.00")
+    );
+}
+
+/// Two branches number their invoices from 1 each, and a customer bought at both on the same
+/// day; an order exported in two parts: versions of one order name a product in common, so
+/// these are not versions of each other and nothing is left out.
+#[test]
+fn orders_that_share_a_number_but_no_product_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = four_others("2024-02-20");
+    a.extend([
+        l("1", "c1", "2024-02-01 10:00", "mug", 1.0, 10.0),
+        l("7", "c1", "2024-02-03 10:00", "tea", 1.0, 5.0),
+    ]);
+    let b = vec![
+        l("1", "c1", "2024-02-01 17:00", "teapot", 1.0, 50.0),
+        l("7", "c1", "2024-02-03 10:00", "cup", 1.0, 7.0),
+    ];
+    let (run, rows) = two_uploads(
+        dir.path(),
+        ("vanak", "vanak.csv", &a),
+        ("tajrish", "tajrish.csv", &b),
+    );
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 0);
+    assert_eq!(rows["c1"]["monetary"], "72.00");
+}
+
+/// A full-year export and a weekly one reach the same day; only the weekly one has the refund.
+/// Statuses move one way (a refund comes after the payment), so the refund stands whichever key
+/// sorts later. A guest's order is an order like any other.
+#[test]
+fn a_refund_in_either_version_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut year = four_others("2024-02-20");
+    year.extend([
+        l("#9", "c1", "2024-02-18 10:00", "p1", 1.0, 30.0),
+        l("#8", "", "2024-02-19 10:00", "p1", 1.0, 40.0),
+        l("#7", "c1", "2024-02-26 10:00", "p1", 1.0, 20.0),
+    ]);
+    let week = vec![
+        l("#9", "c1", "2024-02-18 10:00", "p1", 1.0, 30.0).with_status("refunded"),
+        l("#8", "", "2024-02-19 10:00", "p1", 1.0, 40.0).with_status("refunded"),
+        l("#7", "c1", "2024-02-26 10:00", "p1", 1.0, 20.0),
+    ];
+    let (run, rows) = two_uploads(
+        dir.path(),
+        ("week", "orders_2024-w08.csv", &week),
+        ("year", "orders_2024.csv", &year),
+    );
+    assert_eq!(
+        (rows["c1"]["frequency"].as_str(), rows["c1"]["monetary"].as_str()),
+        ("2", "20.00")
+    );
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 3);
+    // The others' 40; the guest's order bought and refunded.
+    assert_eq!(run.manifest["inputs"]["net_revenue"], 60.0);
+}
+
+/// An order-level file says what happened to orders the items file lists: a cancellation
+/// cancels the order, and a refund of its total (shipping included) returns what the items were
+/// worth, no more.
+#[test]
+fn an_order_level_cancellation_or_refund_applies_to_the_itemised_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = four_others("2024-02-20");
+    items.extend([
+        l("5101", "c1", "2024-02-01", "p1", 1.0, 40.0),
+        l("5101", "c1", "2024-02-01", "p2", 1.0, 25.0),
+        l("5102", "c1", "2024-02-02", "p1", 1.0, 40.0),
+        l("5103", "c1", "2024-02-03", "p3", 1.0, 60.0),
+    ]);
+    let orders = vec![
+        l("5101", "c1", "2024-02-01", "", 1.0, 70.0).with_status("refunded"),
+        l("5102", "c1", "2024-02-02", "", 1.0, 45.0).with_status("cancelled"),
+        l("5103", "c1", "2024-02-03", "", 1.0, 65.0),
+    ];
+    let (_, rows) = two_uploads(
+        dir.path(),
+        ("order-items", "order-items.csv", &items),
+        ("orders", "orders.csv", &orders),
+    );
+    // 5101 bought and returned (net 0), 5102 never happened, 5103 at its items' 60.
+    assert_eq!(
+        (rows["c1"]["frequency"].as_str(), rows["c1"]["monetary"].as_str()),
+        ("2", "60.00")
+    );
+    assert_eq!(rows["c1"]["return_rate"], "0.520");
+}
+
 #[test]
 fn timezone_sets_end_of_day_weekday_and_hour() {
     let dir = tempfile::tempdir().unwrap();
