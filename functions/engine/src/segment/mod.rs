@@ -598,7 +598,7 @@ fn warnings(st: &sales::SalesStats, p: &SegmentParams) -> Vec<String> {
             n => format!("{n} order lines were"),
         };
         w.push(format!(
-            "{rows} left out because another upload gives the same order: the newer export of it, or the file that lists its items (an order-level file such as Etsy's Sold Orders beside its Sold Order Items)."
+            "{rows} left out because another upload gives the same order (overlapping exports, or an order-level file such as Etsy's Sold Orders beside its Sold Order Items): the one listing its items tells it, then the one with its later status, then the newer export."
         ));
     }
     w
