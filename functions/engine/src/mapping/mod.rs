@@ -695,6 +695,10 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         // Shopify's own CSV columns: a JSON order's `line_items` array (WooCommerce's REST API)
         // normalises alike, and its "name" is no order number.
         Layout::Shopify
+    } else if has("name") && has("ordernumber") && has("financialstatus") {
+        // Shopify's Admin API orders: the CSV export and the bulk JSONL key an order by its
+        // `name` ("#1001"), so the same orders uploaded as JSON must too, or they count twice.
+        Layout::Shopify
     } else if has("amazonorderid") {
         Layout::Amazon
     } else if has("salesrecordnumber") && has("soldfor") {
@@ -1794,6 +1798,10 @@ mod tests {
         assert_eq!(of(&["id", "parent_id", "status", "total"]), Layout::Other);
         assert_eq!(
             of(&["Name", "Email", "Lineitem quantity", "Lineitem name"]),
+            Layout::Shopify
+        );
+        assert_eq!(
+            of(&["id", "name", "order_number", "financial_status", "item.name", "quantity"]),
             Layout::Shopify
         );
         assert_eq!(
