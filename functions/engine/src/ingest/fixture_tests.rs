@@ -2184,6 +2184,34 @@ fn nested_line_items_are_rows_of_their_order() {
     assert_eq!(strings(&b, "country"), some(&["DE", "DE", "DE"]));
 }
 
+/// BigCommerce's V2 products name their order (`order_id`) and their line (`id`) beside the
+/// product (`product_id`, `sku`): the order's id is the order id for all its items, also where an
+/// item does not repeat it, and the product is the product's, not the line's.
+#[test]
+fn an_items_own_order_id_and_line_id_do_not_take_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let json = r#"[
+ {"id": 101, "date_created": "2024-03-06T12:00:00Z", "currency": "USD", "customer_id": 12,
+  "line_items": [{"id": 1, "order_id": 101, "product_id": 77, "name": "Widget", "quantity": 2, "price": "10.00"},
+                 {"id": 2, "order_id": 101, "product_id": 78, "name": "Gadget", "quantity": 1, "price": "8.00"}]},
+ {"id": 102, "date_created": "2024-03-07T12:00:00Z", "currency": "USD", "customer_id": 13,
+  "line_items": [{"id": 3, "product_id": 79, "name": "Pin", "quantity": 1, "price": "5.00"}]}
+]"#;
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, json).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written), (3, 3), "{:?}", r.rejected_by_reason);
+    let b = batches(&out);
+    let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+    assert_eq!(strings(&b, "order_id"), some(&["101", "101", "102"]));
+    assert_eq!(strings(&b, "product_id"), some(&["77", "78", "79"]));
+}
+
 /// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
 /// `{"data": {"items": [...]}}`): the array is read as if it were the file, pretty-printed or on
 /// one line, whatever other members (counts, links) stand beside it. Such files were refused as

@@ -920,7 +920,12 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<Json
             serde_json::Value::Object(item) => {
                 let mut row = obj.clone();
                 for (k, v) in item {
-                    if ITEM_OWN.contains(&normalize_header(&k).as_str()) {
+                    // An item's own order id (BigCommerce's products repeat it) is its order's at
+                    // best: over the order's it would become the file's order id column, and
+                    // orders whose items lack it would have none.
+                    if ITEM_OWN.contains(&normalize_header(&k).as_str())
+                        || sales_field(&k) == Some(Field::OrderId)
+                    {
                         row.insert(format!("item.{k}"), v);
                     } else {
                         row.insert(k, v);
