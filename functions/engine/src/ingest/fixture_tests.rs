@@ -2212,6 +2212,50 @@ fn an_items_own_order_id_and_line_id_do_not_take_over() {
     assert_eq!(strings(&b, "product_id"), some(&["77", "78", "79"]));
 }
 
+/// Shopify states a line's price before its discount and the discount beside it ("Lineitem
+/// discount"; an Admin API item's `total_discount` or `discount_allocations`): the line's value
+/// is after it, as the data contract's line_amount says.
+#[test]
+fn shopify_line_discounts_are_taken_off_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let csv = "Name,Email,Financial Status,Currency,Total,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem discount\n\
+               #1,a@x.com,paid,USD,22.00,2024-01-10 10:00:00 +0000,2,A,10.00,3.00\n\
+               #1,a@x.com,,,,2024-01-10 10:00:00 +0000,1,B,5.00,0\n\
+               #2,b@x.com,paid,USD,0.00,2024-01-11 10:00:00 +0000,1,C,5.00,5.00\n";
+    let path = dir.path().join("orders_export.csv");
+    std::fs::write(&path, csv).unwrap();
+    let (out, _s) = ingest_path(&path, "orders_export.csv", &opts);
+    assert_eq!(out.report.rows.written, 3, "{:?}", out.report.rows);
+    assert_eq!(floats(&batches(&out), "line_amount"), [17.0, 5.0, 0.0]);
+    let mapping = out.report.mapping.as_ref().unwrap();
+    assert!(
+        !mapping.unmapped.iter().any(|h| h == "Lineitem discount"),
+        "{:?}",
+        mapping.unmapped
+    );
+
+    let json = r##"{"orders": [
+  {"id": 1, "name": "#1001", "order_number": 1001, "email": "a@x.com", "financial_status": "paid",
+   "created_at": "2024-03-01T10:00:00Z", "currency": "USD", "total_price": "45.00",
+   "line_items": [
+     {"id": 11, "sku": "A", "name": "A", "quantity": 2, "price": "10.00", "total_discount": "5.00",
+      "discount_allocations": [{"amount": "5.00", "discount_application_index": 0}]},
+     {"id": 12, "sku": "B", "name": "B", "quantity": 3, "price": "10.00", "total_discount": "0.00",
+      "discount_allocations": [{"amount": "2.50"}, {"amount": "2.50"}]},
+     {"id": 13, "sku": "C", "name": "C", "quantity": 1, "price": "4.00"}
+   ]}
+]}"##;
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, json).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    assert_eq!(out.report.rows.written, 3, "{:?}", out.report.rows);
+    assert_eq!(floats(&batches(&out), "line_amount"), [15.0, 25.0, 4.0]);
+}
+
 /// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
 /// `{"data": {"items": [...]}}`): the array is read as if it were the file, pretty-printed or on
 /// one line, whatever other members (counts, links) stand beside it. Such files were refused as

@@ -917,7 +917,8 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<Json
         .into_iter()
         .enumerate()
         .map(|(i, item)| match item {
-            serde_json::Value::Object(item) => {
+            serde_json::Value::Object(mut item) => {
+                allocated_discount(&mut item);
                 let mut row = obj.clone();
                 for (k, v) in item {
                     // An item's own order id (BigCommerce's products repeat it) is its order's at
@@ -940,6 +941,27 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<Json
             )),
         })
         .collect()
+}
+
+/// Shopify's line item: its discount is its `discount_allocations`' amounts, which Shopify
+/// fills where the older `total_discount` may say 0. Both tell the same discount, so the larger
+/// is the line's `total_discount` (read as the shopify layout's item discount).
+fn allocated_discount(item: &mut JsonObject) {
+    let Some(serde_json::Value::Array(allocations)) = item.get("discount_allocations") else {
+        return;
+    };
+    let amount = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        v => v.as_f64(),
+    };
+    let allocated: f64 = allocations
+        .iter()
+        .filter_map(|a| a.get("amount").and_then(amount))
+        .sum();
+    let stated = item.get("total_discount").and_then(amount).unwrap_or(0.0);
+    if allocated > stated {
+        item.insert("total_discount".into(), allocated.to_string().into());
+    }
 }
 
 impl RecordSource for JsonLinesSource {

@@ -311,6 +311,9 @@ pub struct LayoutColumns {
     /// be the order's, repeated on its lines, and is not read).
     pub line_total: Option<usize>,
     pub line_discount: Option<usize>,
+    /// [`Layout::Shopify`]'s "Lineitem discount" (an Admin API item's `total_discount`): the
+    /// line's discount, which its quantity × price does not yet take off.
+    pub item_discount: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -377,6 +380,12 @@ impl LayoutColumns {
                     .into_iter()
                     .flatten()
                     .find(|&i| columns[i].is_none()),
+                ..LayoutColumns::default()
+            },
+            Layout::Shopify => LayoutColumns {
+                item_discount: at("lineitemdiscount")
+                    .or_else(|| at("totaldiscount"))
+                    .filter(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
             Layout::QuickBooks => LayoutColumns {
@@ -447,6 +456,7 @@ impl LayoutColumns {
             fulfillment,
             line_total,
             line_discount,
+            item_discount,
             // Feeds no field: still listed as unmapped.
             customer_name: _,
         } = *self;
@@ -468,6 +478,7 @@ impl LayoutColumns {
             fulfillment,
             line_total,
             line_discount,
+            item_discount,
         ]
         .contains(&Some(i))
     }
