@@ -2256,6 +2256,29 @@ fn shopify_line_discounts_are_taken_off_the_line() {
     assert_eq!(floats(&batches(&out), "line_amount"), [15.0, 25.0, 4.0]);
 }
 
+/// An order with two lists of lines (`line_items` and `items`) is read from `line_items`; the
+/// other list's items are quarantined, each saying so, not lost unsaid.
+#[test]
+fn an_orders_second_list_of_items_is_quarantined_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let json = r#"[{"id": 1, "number": "J1", "date_created": "2024-03-02T10:00:00Z", "currency": "USD", "customer_id": 101, "total": "999",
+  "line_items": [{"name": "A", "sku": "A", "quantity": 1, "price": "2.00"}],
+  "items": [{"name": "Z", "sku": "Z", "quantity": 9, "price": "9.00"}, {"name": "Y", "sku": "Y", "quantity": 1, "price": "1.00"}]}]"#;
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, json).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (3, 1, 2), "{r:?}");
+    assert_eq!(r.rejected_by_reason.get("other_item_array"), Some(&2));
+    let b = batches(&out);
+    assert_eq!(strings(&b, "product_id"), [Some("A".to_string())]);
+    assert_eq!(floats(&b, "line_amount"), [2.0]);
+}
+
 /// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
 /// `{"data": {"items": [...]}}`): the array is read as if it were the file, pretty-printed or on
 /// one line, whatever other members (counts, links) stand beside it. Such files were refused as

@@ -834,7 +834,7 @@ fn emit(item: JsonItem, out: &mut Rows, headers: &[String], lines: bool) {
             for row in split_lines(o, lines) {
                 match row {
                     Ok(o) => push_object(out, line, headers, &o),
-                    Err(detail) => out.push_bad(line, "bad_json", detail),
+                    Err((reason, detail)) => out.push_bad(line, reason, detail),
                 }
             }
         }
@@ -879,32 +879,72 @@ fn names_line_numbers(key: &str) -> bool {
     )
 }
 
-/// The key of an order's array of line items: named like one, and holding objects that give a
-/// quantity, a price or an amount. A list of bare SKUs or tags is no lines, and an order total
-/// spread over such items would be counted once per item.
-fn line_array(obj: &JsonObject) -> Option<&str> {
-    obj.iter().find_map(|(k, v)| {
-        let items = v.as_array()?;
-        let priced = items.iter().any(|i| {
-            i.as_object()
-                .is_some_and(|o| o.keys().any(|k| names_line_numbers(k)))
-        });
-        (priced && LINE_ARRAYS.contains(&normalize_header(k).as_str())).then_some(k.as_str())
-    })
+/// The keys of an order's arrays of line items, the preferred first (in [`LINE_ARRAYS`]' order):
+/// named like one, and holding objects that give a quantity, a price or an amount. A list of
+/// bare SKUs or tags is no lines, and an order total spread over such items would be counted
+/// once per item.
+fn line_arrays(obj: &JsonObject) -> Vec<&str> {
+    let mut found: Vec<(usize, &str)> = obj
+        .iter()
+        .filter_map(|(k, v)| {
+            let items = v.as_array()?;
+            let priced = items.iter().any(|i| {
+                i.as_object()
+                    .is_some_and(|o| o.keys().any(|k| names_line_numbers(k)))
+            });
+            let rank = LINE_ARRAYS
+                .iter()
+                .position(|a| *a == normalize_header(k))?;
+            priced.then_some((rank, k.as_str()))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, k)| k).collect()
 }
+
+/// A record's row, or why a part of it is quarantined (reason, detail).
+type SplitRow = std::result::Result<JsonObject, (&'static str, String)>;
 
 /// A record as the rows it holds. An order with line items (Shopify's and WooCommerce's REST
 /// exports) is one row per item, read only when `lines` (sales): each carries the order's fields
 /// but its totals, which are no line's, overlaid with the item's own, which win where both name
 /// the same field. Without items (none, or an empty list) the order is one row as it stands.
 /// Only this one order is held, as the readers hold it anyway.
-fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<JsonObject, String>> {
-    let Some(key) = lines.then(|| line_array(&obj)).flatten().map(str::to_string) else {
+fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<SplitRow> {
+    let keys: Vec<String> = if lines {
+        line_arrays(&obj).into_iter().map(str::to_string).collect()
+    } else {
+        Vec::new()
+    };
+    let Some((key, others)) = keys.split_first() else {
         return vec![Ok(obj)];
     };
-    let Some(serde_json::Value::Array(items)) = obj.remove(&key) else {
+    let Some(serde_json::Value::Array(items)) = obj.remove(key) else {
         return vec![Ok(obj)];
     };
+    // A second list of lines (`items` beside `line_items`) may repeat the first or hold other
+    // lines: summing both could count an order twice, and dropping one unsaid loses rows. Its
+    // items are quarantined, each saying which list was read.
+    let mut skipped = Vec::new();
+    for other in others {
+        if let Some(serde_json::Value::Array(more)) = obj.remove(other) {
+            skipped.extend(more.iter().enumerate().map(|(i, item)| {
+                let mut text = item.to_string();
+                if text.len() > 1000 {
+                    let cut = (0..=1000).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
+                    text.truncate(cut);
+                    text.push('…');
+                }
+                Err((
+                    "other_item_array",
+                    format!(
+                        "item {} of the order's {other}, beside its {key}, which were read (an order's lines are read from one list): {text}",
+                        i + 1
+                    ),
+                ))
+            }));
+        }
+    }
     obj.retain(|k, _| !names_line_numbers(k));
     // WooCommerce's REST orders are named by their `number`, else their `id`: a bare id is no
     // order id in sales, but an order's is. Given as the number, the column its siblings use.
@@ -934,12 +974,16 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<Json
                 }
                 Ok(row)
             }
-            other => Err(format!(
-                "item {} of the order's {key} is not an object: {}",
-                i + 1,
-                kind_of(&other)
+            other => Err((
+                "bad_json",
+                format!(
+                    "item {} of the order's {key} is not an object: {}",
+                    i + 1,
+                    kind_of(&other)
+                ),
             )),
         })
+        .chain(skipped)
         .collect()
 }
 
