@@ -2357,6 +2357,47 @@ fn json_objects_wrapping_the_records_are_read() {
     }
 }
 
+/// An API's empty page (`[]`, `{"orders": []}`, with or without its counts) is an empty file, said
+/// so, not a file of the wrong kind or a guessed dataset of one record; an order without items
+/// is still a record.
+#[test]
+fn empty_json_results_are_empty_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for dataset in [None, Some(Dataset::Sales)] {
+        let opts = IngestOptions {
+            dataset,
+            ..Default::default()
+        };
+        for (name, text) in [
+            ("empty.json", "[]"),
+            ("empty_pretty.json", "[\n]\n"),
+            ("wrapped.json", r#"{"orders": []}"#),
+            ("paged.json", r#"{"orders": [], "total": 0, "page": 1}"#),
+            ("nested.json", "{\n \"data\": {\"items\": []},\n \"meta\": {\"count\": 0}\n}"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let (out, _s) = ingest_path(&path, name, &opts);
+            let err = out.report.error.as_ref().expect(name);
+            assert_eq!(err.code, "empty_file", "{name}: {}", err.message);
+            assert!(err.message.contains("no records"), "{name}: {}", err.message);
+        }
+    }
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let path = dir.path().join("one.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"id": "1", "created_at": "2024-03-01T10:00:00Z", "email": "a@b.com", "total": "5.00", "items": []}"#,
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "one.jsonl", &opts);
+    assert_eq!(out.report.error.as_ref().map(|e| e.code), None);
+    assert_eq!(out.report.rows.read, 1);
+}
+
 /// Persian currency words (in the currency column or after the amount) are Toman and Rial, not
 /// unknown currencies; thousand-Toman and thousand-Rial units (Persian WooCommerce's IRHT and
 /// IRHR, "هزار تومان") multiply the amounts once, wherever the unit is stated.

@@ -1271,6 +1271,8 @@ impl Scanner {
 enum MemberKind {
     /// An array whose first element is an object: records, perhaps.
     Records,
+    /// `[]`: an empty page of records, or an order without items.
+    EmptyList,
     Object,
     Other,
 }
@@ -1310,8 +1312,11 @@ fn members(s: &mut Scanner, depth: usize) -> Result<Vec<Member>> {
             b'{' if depth < 2 => (MemberKind::Object, members(s, depth + 1)?),
             b'[' | b'{' => {
                 let kind = match first {
-                    b'[' if s.token(true)? == Some(b'{') => MemberKind::Records,
-                    b'[' => MemberKind::Other,
+                    b'[' => match s.token(true)? {
+                        Some(b'{') => MemberKind::Records,
+                        Some(b']') => MemberKind::EmptyList,
+                        _ => MemberKind::Other,
+                    },
                     _ => MemberKind::Object,
                 };
                 if !s.value(first, None, &String::new)? {
@@ -1346,7 +1351,7 @@ fn records_path(members: &[Member]) -> Option<Vec<String>> {
             match m.kind {
                 MemberKind::Records => out.push(path),
                 MemberKind::Object => found(&m.members, &path, out),
-                MemberKind::Other => {}
+                MemberKind::Other | MemberKind::EmptyList => {}
             }
         }
     }
@@ -1359,6 +1364,50 @@ fn records_path(members: &[Member]) -> Option<Vec<String>> {
         });
     }
     (all.len() == 1).then(|| all.remove(0))
+}
+
+/// The path ("data.orders") of an empty array named as a wrapper's list of records.
+fn empty_records(members: &[Member]) -> Option<String> {
+    members.iter().find_map(|m| match m.kind {
+        MemberKind::EmptyList if WRAPPER_NAMES.contains(&normalize_header(&m.key).as_str()) => {
+            Some(m.key.clone())
+        }
+        MemberKind::Object => empty_records(&m.members).map(|p| format!("{}.{p}", m.key)),
+        _ => None,
+    })
+}
+
+/// Whether a field of an object wrapping records ("total", "meta.page") is about the page of
+/// records, not a record's.
+fn names_paging(field: &str) -> bool {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    matches!(
+        normalize_header(last).as_str(),
+        "total"
+            | "totalcount"
+            | "totalpages"
+            | "totalresults"
+            | "count"
+            | "page"
+            | "pages"
+            | "perpage"
+            | "pagesize"
+            | "limit"
+            | "offset"
+            | "next"
+            | "nextpage"
+            | "prev"
+            | "previous"
+            | "cursor"
+            | "nextcursor"
+            | "hasmore"
+            | "self"
+            | "first"
+            | "last"
+            | "status"
+            | "success"
+            | "message"
+    )
 }
 
 /// How a text starting with `{` is read.
@@ -1391,11 +1440,11 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
     let fields: Vec<String> = members
         .iter()
         .flat_map(|m| match m.kind {
-            MemberKind::Other => vec![m.key.clone()],
+            MemberKind::Other | MemberKind::EmptyList => vec![m.key.clone()],
             MemberKind::Object => m
                 .members
                 .iter()
-                .filter(|c| c.kind == MemberKind::Other)
+                .filter(|c| matches!(c.kind, MemberKind::Other | MemberKind::EmptyList))
                 .map(|c| format!("{}.{}", m.key, c.key))
                 .collect(),
             MemberKind::Records => Vec::new(),
@@ -1404,7 +1453,16 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     // An order with its line items is one record, not a wrapper of its items.
     let a_record = score(&fields, dataset).0 > 0;
-    match records_path(&members) {
+    let path = records_path(&members);
+    // An API's empty page (`{"orders": [], "total": 0}`) holds no records; it is no record
+    // itself unless it has fields other than the page's.
+    if path.is_none()
+        && let Some(list) = empty_records(&members)
+        && (!a_record || fields.iter().all(|f| f == &list || names_paging(f)))
+    {
+        return Err(RejectReason::NoRecords(format!("its {list} list is empty")).into());
+    }
+    match path {
         Some(p) if !(a_record && p.len() == 1 && LINE_ARRAYS.contains(&normalize_header(&p[0]).as_str())) => {
             return Ok(ObjectFile::Wrapped(p));
         }
@@ -1613,7 +1671,16 @@ fn open_json_array(
 ) -> Result<Opened> {
     let lines = reads_lines(dataset);
     let mut scan = JsonArraySource::open(path, fmt, limits, within)?;
-    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
+    let keys = scan_keys(lines, || scan.read_item())?;
+    if scan.index == 0 {
+        return Err(RejectReason::NoRecords(if within.is_empty() {
+            "the JSON array is empty".into()
+        } else {
+            format!("its {} list is empty", within.join("."))
+        })
+        .into());
+    }
+    let (headers, guessed) = json_headers(keys, dataset)?;
     let mut src = JsonArraySource::open(path, fmt, limits, within)?;
     src.headers = headers.clone();
     src.split_items = lines;
