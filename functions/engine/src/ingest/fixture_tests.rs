@@ -2279,6 +2279,36 @@ fn an_orders_second_list_of_items_is_quarantined_not_lost() {
     assert_eq!(floats(&b, "line_amount"), [2.0]);
 }
 
+/// Which amount an item gives may change along a file: items giving only their `total` after
+/// thousands giving a price are read by their total, not quarantined for the price the first
+/// items decided on; an order without items is still read by its own total.
+#[test]
+fn items_giving_only_their_total_after_priced_ones_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let priced = (0..3000).map(|i| {
+        format!(
+            r#"{{"id": {i}, "number": "J{i}", "date_created": "2024-03-01T10:00:00Z", "currency": "USD", "customer_id": {i}, "total": "999", "line_items": [{{"name": "A", "sku": "A", "quantity": 2, "price": "2.00"}}]}}"#
+        )
+    });
+    let late = [
+        r#"{"id": 9001, "number": "L1", "date_created": "2024-03-02T10:00:00Z", "currency": "USD", "customer_id": 9001, "total": "999", "line_items": [{"name": "L", "sku": "L", "quantity": 2, "total": "7.00"}]}"#.to_string(),
+        r#"{"id": 9002, "number": "L2", "date_created": "2024-03-03T10:00:00Z", "currency": "USD", "customer_id": 9002, "total": "30.00", "line_items": []}"#.to_string(),
+    ];
+    let text = format!("[{}]", priced.chain(late).collect::<Vec<_>>().join(",\n"));
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, text).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written), (3002, 3002), "{:?}", r.rejected_by_reason);
+    let amounts = floats(&batches(&out), "line_amount");
+    assert_eq!(amounts[..2], [4.0, 4.0]);
+    assert_eq!(amounts[3000..], [7.0, 30.0]);
+}
+
 /// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
 /// `{"data": {"items": [...]}}`): the array is read as if it were the file, pretty-printed or on
 /// one line, whatever other members (counts, links) stand beside it. Such files were refused as

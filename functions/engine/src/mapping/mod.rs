@@ -291,7 +291,9 @@ pub struct LayoutColumns {
     /// [`Layout::ShopifyBulk`]'s other unit price field (`originalUnitPrice` beside
     /// `originalUnitPriceSet.shopMoney.amount`), for a line without the one read.
     pub alt_price: Option<usize>,
-    /// [`Layout::Ebay`]'s "Total Price", for a line without its "Sold For".
+    /// [`Layout::Ebay`]'s "Total Price", for a line without its "Sold For"; in JSON orders whose
+    /// items give their own `total` (read as `item.total`), an order's `total`, for an order
+    /// without items (its totals are stripped from its items' rows).
     pub alt_amount: Option<usize>,
     /// Any layout: a payment status beside the order status that was mapped ("وضعیت پرداخت"
     /// beside "وضعیت سفارش"), whose unpaid, failed or refunded outranks the order's.
@@ -399,6 +401,15 @@ impl LayoutColumns {
                 } else {
                     None
                 },
+                ..LayoutColumns::default()
+            },
+            Layout::Other => LayoutColumns {
+                alt_amount: columns
+                    .iter()
+                    .position(|c| *c == Some(Field::LineAmount))
+                    .filter(|&i| headers[i] == "item.total")
+                    .and_then(|_| headers.iter().position(|h| h == "total"))
+                    .filter(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
             _ => LayoutColumns::default(),
