@@ -2403,7 +2403,10 @@ fn empty_json_results_are_empty_files() {
             ("empty_pretty.json", "[\n]\n"),
             ("wrapped.json", r#"{"orders": []}"#),
             ("paged.json", r#"{"orders": [], "total": 0, "page": 1}"#),
-            ("nested.json", "{\n \"data\": {\"items\": []},\n \"meta\": {\"count\": 0}\n}"),
+            (
+                "nested.json",
+                "{\n \"data\": {\"items\": []},\n \"meta\": {\"count\": 0}\n}",
+            ),
         ] {
             let path = dir.path().join(name);
             std::fs::write(&path, text).unwrap();

@@ -1823,7 +1823,14 @@ mod tests {
             Layout::Shopify
         );
         assert_eq!(
-            of(&["id", "name", "order_number", "financial_status", "item.name", "quantity"]),
+            of(&[
+                "id",
+                "name",
+                "order_number",
+                "financial_status",
+                "item.name",
+                "quantity"
+            ]),
             Layout::Shopify
         );
         assert_eq!(
