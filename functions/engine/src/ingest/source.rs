@@ -794,6 +794,7 @@ struct JsonLinesSource {
     headers: Vec<String>,
     /// Orders' line items are rows ([`split_lines`]).
     split_items: bool,
+    pending: Option<Pending>,
     path: std::path::PathBuf,
 }
 
@@ -826,19 +827,35 @@ impl JsonLinesSource {
     }
 }
 
-/// The rows of one record, all under its source line: an order's line items are rows of their
-/// own (see [`split_lines`]), so a report's rows read count lines, not orders.
-fn emit(item: JsonItem, out: &mut Rows, headers: &[String], lines: bool) {
+/// The rows of a record not yet handed out, all under its source line: an order's line items
+/// are rows of their own (see [`split_lines`]), so a report's rows read count lines, not orders.
+type Pending = (u64, Box<dyn Iterator<Item = SplitRow> + Send>);
+
+/// Rows handed out per call: an order of 150,000 items as one batch was held whole by whoever
+/// reads a call's rows (header search, samples, a prefetched chunk).
+const ROWS_PER_CALL: usize = 1024;
+
+fn pending(item: JsonItem, lines: bool) -> Pending {
     match item {
-        JsonItem::Obj(line, o) => {
-            for row in split_lines(o, lines) {
-                match row {
-                    Ok(o) => push_object(out, line, headers, &o),
-                    Err((reason, detail)) => out.push_bad(line, reason, detail),
-                }
+        JsonItem::Obj(line, o) => (line, split_lines(o, lines)),
+        JsonItem::Bad(line, detail) => (line, Box::new(std::iter::once(Err(("bad_json", detail))))),
+    }
+}
+
+/// Hands out the next rows of the record being read; `None` once it has no more.
+fn emit(pending: &mut Option<Pending>, out: &mut Rows, headers: &[String]) {
+    let Some((line, rows)) = pending.as_mut() else {
+        return;
+    };
+    for _ in 0..ROWS_PER_CALL {
+        match rows.next() {
+            Some(Ok(o)) => push_object(out, *line, headers, &o),
+            Some(Err((reason, detail))) => out.push_bad(*line, reason, detail),
+            None => {
+                *pending = None;
+                return;
             }
         }
-        JsonItem::Bad(line, detail) => out.push_bad(line, "bad_json", detail),
     }
 }
 
@@ -895,9 +912,7 @@ fn line_arrays(obj: &JsonObject) -> Vec<&str> {
                 i.as_object()
                     .is_some_and(|o| o.keys().any(|k| names_line_numbers(k)))
             });
-            let rank = LINE_ARRAYS
-                .iter()
-                .position(|a| *a == normalize_header(k))?;
+            let rank = LINE_ARRAYS.iter().position(|a| *a == normalize_header(k))?;
             priced.then_some((rank, k.as_str()))
         })
         .collect();
@@ -913,41 +928,48 @@ type SplitRow = std::result::Result<JsonObject, (&'static str, String)>;
 /// but its totals, which are no line's, overlaid with the item's own, which win where both name
 /// the same field. Without items (none, or an empty list) the order is one row as it stands.
 /// Only this one order is held, as the readers hold it anyway.
-fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<SplitRow> {
-    let keys: Vec<String> = if lines {
+fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = SplitRow> + Send> {
+    let mut keys: Vec<String> = if lines {
         line_arrays(&obj).into_iter().map(str::to_string).collect()
     } else {
         Vec::new()
     };
-    let Some((key, others)) = keys.split_first() else {
-        return vec![Ok(obj)];
-    };
-    let Some(serde_json::Value::Array(items)) = obj.remove(key) else {
-        return vec![Ok(obj)];
+    if keys.is_empty() {
+        return Box::new(std::iter::once(Ok(obj)));
+    }
+    let key = keys.remove(0);
+    let Some(serde_json::Value::Array(items)) = obj.remove(&key) else {
+        return Box::new(std::iter::once(Ok(obj)));
     };
     // A second list of lines (`items` beside `line_items`) may repeat the first or hold other
     // lines: summing both could count an order twice, and dropping one unsaid loses rows. Its
     // items are quarantined, each saying which list was read.
-    let mut skipped = Vec::new();
-    for other in others {
-        if let Some(serde_json::Value::Array(more)) = obj.remove(other) {
-            skipped.extend(more.iter().enumerate().map(|(i, item)| {
-                let mut text = item.to_string();
-                if text.len() > 1000 {
-                    let cut = (0..=1000).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
-                    text.truncate(cut);
-                    text.push('…');
-                }
-                Err((
-                    "other_item_array",
-                    format!(
-                        "item {} of the order's {other}, beside its {key}, which were read (an order's lines are read from one list): {text}",
-                        i + 1
-                    ),
-                ))
-            }));
-        }
-    }
+    let others: Vec<(String, Vec<serde_json::Value>)> = keys
+        .into_iter()
+        .filter_map(|other| match obj.remove(&other) {
+            Some(serde_json::Value::Array(more)) => Some((other, more)),
+            _ => None,
+        })
+        .collect();
+    let read = key.clone();
+    let skipped = others.into_iter().flat_map(move |(other, more)| {
+        let read = read.clone();
+        more.into_iter().enumerate().map(move |(i, item)| {
+            let mut text = item.to_string();
+            if text.len() > 1000 {
+                let cut = (0..=1000).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
+                text.truncate(cut);
+                text.push('…');
+            }
+            Err((
+                "other_item_array",
+                format!(
+                    "item {} of the order's {other}, beside its {read}, which were read (an order's lines are read from one list): {text}",
+                    i + 1
+                ),
+            ))
+        })
+    });
     obj.retain(|k, _| !names_line_numbers(k));
     // WooCommerce's REST orders are named by their `number`, else their `id`: a bare id is no
     // order id in sales, but an order's is. Given as the number, the column its siblings use.
@@ -956,38 +978,36 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<SplitRow> {
     {
         obj.insert("number".into(), id);
     }
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            serde_json::Value::Object(mut item) => {
-                allocated_discount(&mut item);
-                let mut row = obj.clone();
-                for (k, v) in item {
-                    // An item's own order id (BigCommerce's products repeat it) is its order's at
-                    // best: over the order's it would become the file's order id column, and
-                    // orders whose items lack it would have none.
-                    if ITEM_OWN.contains(&normalize_header(&k).as_str())
-                        || sales_field(&k) == Some(Field::OrderId)
-                    {
-                        row.insert(format!("item.{k}"), v);
-                    } else {
-                        row.insert(k, v);
-                    }
+    // Rows are made one at a time as they are handed out, not all of an order's at once: each
+    // is a copy of the order, and 150,000 of them were held together.
+    let rows = items.into_iter().enumerate().map(move |(i, item)| match item {
+        serde_json::Value::Object(mut item) => {
+            allocated_discount(&mut item);
+            let mut row = obj.clone();
+            for (k, v) in item {
+                // An item's own order id (BigCommerce's products repeat it) is its order's at
+                // best: over the order's it would become the file's order id column, and
+                // orders whose items lack it would have none.
+                if ITEM_OWN.contains(&normalize_header(&k).as_str())
+                    || sales_field(&k) == Some(Field::OrderId)
+                {
+                    row.insert(format!("item.{k}"), v);
+                } else {
+                    row.insert(k, v);
                 }
-                Ok(row)
             }
-            other => Err((
-                "bad_json",
-                format!(
-                    "item {} of the order's {key} is not an object: {}",
-                    i + 1,
-                    kind_of(&other)
-                ),
-            )),
-        })
-        .chain(skipped)
-        .collect()
+            Ok(row)
+        }
+        other => Err((
+            "bad_json",
+            format!(
+                "item {} of the order's {key} is not an object: {}",
+                i + 1,
+                kind_of(&other)
+            ),
+        )),
+    });
+    Box::new(rows.chain(skipped))
 }
 
 /// Shopify's line item: its discount is its `discount_allocations`' amounts, which Shopify
@@ -1013,10 +1033,13 @@ fn allocated_discount(item: &mut JsonObject) {
 
 impl RecordSource for JsonLinesSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        let Some(item) = self.read_item()? else {
-            return Ok(false);
-        };
-        emit(item, out, &self.headers, self.split_items);
+        if self.pending.is_none() {
+            let Some(item) = self.read_item()? else {
+                return Ok(false);
+            };
+            self.pending = Some(pending(item, self.split_items));
+        }
+        emit(&mut self.pending, out, &self.headers);
         Ok(true)
     }
 }
@@ -1042,6 +1065,7 @@ impl JsonLinesSource {
             line_no: 0,
             headers: Vec::new(),
             split_items: false,
+            pending: None,
             path: path.to_path_buf(),
         })
     }
@@ -1054,7 +1078,7 @@ fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) ->
     let mut keys = KeyUnion::default();
     while let Some(item) = next()? {
         if let JsonItem::Obj(_, o) = item {
-            for row in split_lines(o, lines).into_iter().flatten() {
+            for row in split_lines(o, lines).flatten() {
                 keys.add(&row);
             }
         }
@@ -1517,6 +1541,7 @@ struct JsonArraySource {
     headers: Vec<String>,
     /// Orders' line items are rows ([`split_lines`]).
     split_items: bool,
+    pending: Option<Pending>,
 }
 
 /// How the raw bytes of one array element ended.
@@ -1608,10 +1633,13 @@ impl JsonArraySource {
 
 impl RecordSource for JsonArraySource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        let Some(item) = self.read_item()? else {
-            return Ok(false);
-        };
-        emit(item, out, &self.headers, self.split_items);
+        if self.pending.is_none() {
+            let Some(item) = self.read_item()? else {
+                return Ok(false);
+            };
+            self.pending = Some(pending(item, self.split_items));
+        }
+        emit(&mut self.pending, out, &self.headers);
         Ok(true)
     }
 }
@@ -1653,6 +1681,7 @@ impl JsonArraySource {
             raw: Vec::new(),
             headers: Vec::new(),
             split_items: false,
+            pending: None,
         })
     }
 }
@@ -1730,6 +1759,36 @@ mod tests {
         }
         zip.finish().unwrap();
         path
+    }
+
+    /// An order of many items is handed out a slice at a time, as any other file's rows are:
+    /// whoever reads a call's rows (header search, samples, a chunk) holds them all.
+    #[test]
+    fn an_order_of_many_items_is_read_a_slice_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<String> = (0..5000)
+            .map(|i| format!(r#"{{"sku": "S{i}", "quantity": 1, "price": "1.00"}}"#))
+            .collect();
+        let text = format!(
+            r#"[{{"number": "BIG", "date_created": "2024-03-01T10:00:00Z", "line_items": [{}]}}]"#,
+            items.join(",")
+        );
+        let path = dir.path().join("big_order.json");
+        std::fs::write(&path, text).unwrap();
+        let limits = Limits::default();
+        let fmt = sniff::sniff(&path, "big_order.json", limits).unwrap();
+        let mut opened = open(&path, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        let mut rows = Rows::default();
+        let mut calls = 0;
+        let mut total = 0;
+        while opened.source.next(&mut rows).unwrap() {
+            calls += 1;
+            assert!(rows.len() <= 1024, "{} rows in one call", rows.len());
+            total += rows.len();
+            rows.clear();
+        }
+        assert_eq!(total, 5000);
+        assert!(calls >= 5, "{calls}");
     }
 
     #[test]
