@@ -2139,7 +2139,9 @@ fn nested_line_items_are_rows_of_their_order() {
     assert_eq!(r.rejected_by_reason.get("bad_json"), Some(&1));
     let b = batches(&out);
     let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
-    assert_eq!(strings(&b, "order_id"), some(&["1001", "1001", "1002"]));
+    // The order's `name`, as Shopify's CSV export and bulk JSONL give it: the same orders
+    // uploaded both ways are one order each.
+    assert_eq!(strings(&b, "order_id"), some(&["#1001", "#1001", "#1002"]));
     assert_eq!(
         strings(&b, "product_id"),
         [Some("IPOD-342".into()), Some("CASE-1".into()), None]
@@ -2180,6 +2182,131 @@ fn nested_line_items_are_rows_of_their_order() {
     assert_eq!(floats(&b, "line_amount"), [19.8, 10.0, 5.0]);
     assert_eq!(ints(&b, "source_line"), [1, 1, 2]);
     assert_eq!(strings(&b, "country"), some(&["DE", "DE", "DE"]));
+}
+
+/// BigCommerce's V2 products name their order (`order_id`) and their line (`id`) beside the
+/// product (`product_id`, `sku`): the order's id is the order id for all its items, also where an
+/// item does not repeat it, and the product is the product's, not the line's.
+#[test]
+fn an_items_own_order_id_and_line_id_do_not_take_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let json = r#"[
+ {"id": 101, "date_created": "2024-03-06T12:00:00Z", "currency": "USD", "customer_id": 12,
+  "line_items": [{"id": 1, "order_id": 101, "product_id": 77, "name": "Widget", "quantity": 2, "price": "10.00"},
+                 {"id": 2, "order_id": 101, "product_id": 78, "name": "Gadget", "quantity": 1, "price": "8.00"}]},
+ {"id": 102, "date_created": "2024-03-07T12:00:00Z", "currency": "USD", "customer_id": 13,
+  "line_items": [{"id": 3, "product_id": 79, "name": "Pin", "quantity": 1, "price": "5.00"}]}
+]"#;
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, json).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written), (3, 3), "{:?}", r.rejected_by_reason);
+    let b = batches(&out);
+    let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+    assert_eq!(strings(&b, "order_id"), some(&["101", "101", "102"]));
+    assert_eq!(strings(&b, "product_id"), some(&["77", "78", "79"]));
+}
+
+/// Shopify states a line's price before its discount and the discount beside it ("Lineitem
+/// discount"; an Admin API item's `total_discount` or `discount_allocations`): the line's value
+/// is after it, as the data contract's line_amount says.
+#[test]
+fn shopify_line_discounts_are_taken_off_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let csv = "Name,Email,Financial Status,Currency,Total,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem discount\n\
+               #1,a@x.com,paid,USD,22.00,2024-01-10 10:00:00 +0000,2,A,10.00,3.00\n\
+               #1,a@x.com,,,,2024-01-10 10:00:00 +0000,1,B,5.00,0\n\
+               #2,b@x.com,paid,USD,0.00,2024-01-11 10:00:00 +0000,1,C,5.00,5.00\n";
+    let path = dir.path().join("orders_export.csv");
+    std::fs::write(&path, csv).unwrap();
+    let (out, _s) = ingest_path(&path, "orders_export.csv", &opts);
+    assert_eq!(out.report.rows.written, 3, "{:?}", out.report.rows);
+    assert_eq!(floats(&batches(&out), "line_amount"), [17.0, 5.0, 0.0]);
+    let mapping = out.report.mapping.as_ref().unwrap();
+    assert!(
+        !mapping.unmapped.iter().any(|h| h == "Lineitem discount"),
+        "{:?}",
+        mapping.unmapped
+    );
+
+    let json = r##"{"orders": [
+  {"id": 1, "name": "#1001", "order_number": 1001, "email": "a@x.com", "financial_status": "paid",
+   "created_at": "2024-03-01T10:00:00Z", "currency": "USD", "total_price": "45.00",
+   "line_items": [
+     {"id": 11, "sku": "A", "name": "A", "quantity": 2, "price": "10.00", "total_discount": "5.00",
+      "discount_allocations": [{"amount": "5.00", "discount_application_index": 0}]},
+     {"id": 12, "sku": "B", "name": "B", "quantity": 3, "price": "10.00", "total_discount": "0.00",
+      "discount_allocations": [{"amount": "2.50"}, {"amount": "2.50"}]},
+     {"id": 13, "sku": "C", "name": "C", "quantity": 1, "price": "4.00"}
+   ]}
+]}"##;
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, json).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    assert_eq!(out.report.rows.written, 3, "{:?}", out.report.rows);
+    assert_eq!(floats(&batches(&out), "line_amount"), [15.0, 25.0, 4.0]);
+}
+
+/// An order with two lists of lines (`line_items` and `items`) is read from `line_items`; the
+/// other list's items are quarantined, each saying so, not lost unsaid.
+#[test]
+fn an_orders_second_list_of_items_is_quarantined_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let json = r#"[{"id": 1, "number": "J1", "date_created": "2024-03-02T10:00:00Z", "currency": "USD", "customer_id": 101, "total": "999",
+  "line_items": [{"name": "A", "sku": "A", "quantity": 1, "price": "2.00"}],
+  "items": [{"name": "Z", "sku": "Z", "quantity": 9, "price": "9.00"}, {"name": "Y", "sku": "Y", "quantity": 1, "price": "1.00"}]}]"#;
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, json).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (3, 1, 2), "{r:?}");
+    assert_eq!(r.rejected_by_reason.get("other_item_array"), Some(&2));
+    let b = batches(&out);
+    assert_eq!(strings(&b, "product_id"), [Some("A".to_string())]);
+    assert_eq!(floats(&b, "line_amount"), [2.0]);
+}
+
+/// Which amount an item gives may change along a file: items giving only their `total` after
+/// thousands giving a price are read by their total, not quarantined for the price the first
+/// items decided on; an order without items is still read by its own total.
+#[test]
+fn items_giving_only_their_total_after_priced_ones_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let priced = (0..3000).map(|i| {
+        format!(
+            r#"{{"id": {i}, "number": "J{i}", "date_created": "2024-03-01T10:00:00Z", "currency": "USD", "customer_id": {i}, "total": "999", "line_items": [{{"name": "A", "sku": "A", "quantity": 2, "price": "2.00"}}]}}"#
+        )
+    });
+    let late = [
+        r#"{"id": 9001, "number": "L1", "date_created": "2024-03-02T10:00:00Z", "currency": "USD", "customer_id": 9001, "total": "999", "line_items": [{"name": "L", "sku": "L", "quantity": 2, "total": "7.00"}]}"#.to_string(),
+        r#"{"id": 9002, "number": "L2", "date_created": "2024-03-03T10:00:00Z", "currency": "USD", "customer_id": 9002, "total": "30.00", "line_items": []}"#.to_string(),
+    ];
+    let text = format!("[{}]", priced.chain(late).collect::<Vec<_>>().join(",\n"));
+    let path = dir.path().join("orders.json");
+    std::fs::write(&path, text).unwrap();
+    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written), (3002, 3002), "{:?}", r.rejected_by_reason);
+    let amounts = floats(&batches(&out), "line_amount");
+    assert_eq!(amounts[..2], [4.0, 4.0]);
+    assert_eq!(amounts[3000..], [7.0, 30.0]);
 }
 
 /// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
@@ -2258,6 +2385,50 @@ fn json_objects_wrapping_the_records_are_read() {
         assert_eq!(err.code, "unsupported_format", "{name}: {}", err.message);
         assert!(err.message.contains(says), "{name}: {}", err.message);
     }
+}
+
+/// An API's empty page (`[]`, `{"orders": []}`, with or without its counts) is an empty file, said
+/// so, not a file of the wrong kind or a guessed dataset of one record; an order without items
+/// is still a record.
+#[test]
+fn empty_json_results_are_empty_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for dataset in [None, Some(Dataset::Sales)] {
+        let opts = IngestOptions {
+            dataset,
+            ..Default::default()
+        };
+        for (name, text) in [
+            ("empty.json", "[]"),
+            ("empty_pretty.json", "[\n]\n"),
+            ("wrapped.json", r#"{"orders": []}"#),
+            ("paged.json", r#"{"orders": [], "total": 0, "page": 1}"#),
+            (
+                "nested.json",
+                "{\n \"data\": {\"items\": []},\n \"meta\": {\"count\": 0}\n}",
+            ),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let (out, _s) = ingest_path(&path, name, &opts);
+            let err = out.report.error.as_ref().expect(name);
+            assert_eq!(err.code, "empty_file", "{name}: {}", err.message);
+            assert!(err.message.contains("no records"), "{name}: {}", err.message);
+        }
+    }
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let path = dir.path().join("one.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"id": "1", "created_at": "2024-03-01T10:00:00Z", "email": "a@b.com", "total": "5.00", "items": []}"#,
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "one.jsonl", &opts);
+    assert_eq!(out.report.error.as_ref().map(|e| e.code), None);
+    assert_eq!(out.report.rows.read, 1);
 }
 
 /// Persian currency words (in the currency column or after the amount) are Toman and Rial, not

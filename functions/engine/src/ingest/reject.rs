@@ -6,6 +6,10 @@ use crate::mapping::MappingError;
 pub enum RejectReason {
     #[error("the file is empty")]
     Empty,
+    /// A file that is well-formed but lists nothing (`[]`, `{"orders": []}`): an API's empty
+    /// page, told as empty rather than as a file of the wrong kind.
+    #[error("the file holds no records: {0}")]
+    NoRecords(String),
     #[error("the file is binary data, not a text, Excel or JSON export ({0})")]
     Binary(String),
     #[error("{0}")]
@@ -46,7 +50,7 @@ impl RejectReason {
     /// Stable machine-readable code for reports and alarms.
     pub fn code(&self) -> &'static str {
         match self {
-            RejectReason::Empty => "empty_file",
+            RejectReason::Empty | RejectReason::NoRecords(_) => "empty_file",
             RejectReason::Binary(_) => "binary_file",
             RejectReason::UnsupportedFormat(_) => "unsupported_format",
             RejectReason::CompressionBomb { .. } => "compression_bomb",

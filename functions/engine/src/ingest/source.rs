@@ -794,6 +794,7 @@ struct JsonLinesSource {
     headers: Vec<String>,
     /// Orders' line items are rows ([`split_lines`]).
     split_items: bool,
+    pending: Option<Pending>,
     path: std::path::PathBuf,
 }
 
@@ -826,19 +827,35 @@ impl JsonLinesSource {
     }
 }
 
-/// The rows of one record, all under its source line: an order's line items are rows of their
-/// own (see [`split_lines`]), so a report's rows read count lines, not orders.
-fn emit(item: JsonItem, out: &mut Rows, headers: &[String], lines: bool) {
+/// The rows of a record not yet handed out, all under its source line: an order's line items
+/// are rows of their own (see [`split_lines`]), so a report's rows read count lines, not orders.
+type Pending = (u64, Box<dyn Iterator<Item = SplitRow> + Send>);
+
+/// Rows handed out per call: an order of 150,000 items as one batch was held whole by whoever
+/// reads a call's rows (header search, samples, a prefetched chunk).
+const ROWS_PER_CALL: usize = 1024;
+
+fn pending(item: JsonItem, lines: bool) -> Pending {
     match item {
-        JsonItem::Obj(line, o) => {
-            for row in split_lines(o, lines) {
-                match row {
-                    Ok(o) => push_object(out, line, headers, &o),
-                    Err(detail) => out.push_bad(line, "bad_json", detail),
-                }
+        JsonItem::Obj(line, o) => (line, split_lines(o, lines)),
+        JsonItem::Bad(line, detail) => (line, Box::new(std::iter::once(Err(("bad_json", detail))))),
+    }
+}
+
+/// Hands out the next rows of the record being read; `None` once it has no more.
+fn emit(pending: &mut Option<Pending>, out: &mut Rows, headers: &[String]) {
+    let Some((line, rows)) = pending.as_mut() else {
+        return;
+    };
+    for _ in 0..ROWS_PER_CALL {
+        match rows.next() {
+            Some(Ok(o)) => push_object(out, *line, headers, &o),
+            Some(Err((reason, detail))) => out.push_bad(*line, reason, detail),
+            None => {
+                *pending = None;
+                return;
             }
         }
-        JsonItem::Bad(line, detail) => out.push_bad(line, "bad_json", detail),
     }
 }
 
@@ -846,9 +863,12 @@ fn emit(item: JsonItem, out: &mut Rows, headers: &[String], lines: bool) {
 /// `line_items`, `lineItems`, and the usual generic ones.
 const LINE_ARRAYS: &[&str] = &["lineitems", "items", "products", "orderitems"];
 
-/// An item's fields whose bare names mean the order at its level (its id, its name): the line's
-/// are read as the item's ("item.name" is what was sold), and the order keeps its own.
-const ITEM_OWN: &[&str] = &["id", "name", "title"];
+/// An item's fields whose bare names mean the order at its level (its id, its name, its total):
+/// the line's are read as the item's ("item.name" is what was sold), and the order keeps its own.
+/// An item's `total` (WooCommerce's, after the line's discount) is thus the line's amount, read
+/// where the item gives it, beside quantity × price for items that do not: a bare "total" is an
+/// order's total, which the file's first items would decide is no line's for all of them.
+const ITEM_OWN: &[&str] = &["id", "name", "title", "total"];
 
 /// [`crate::mapping::sales_field`], remembered: every order of a file asks it of the same few
 /// keys, and a lookup normalises the key several ways.
@@ -879,32 +899,77 @@ fn names_line_numbers(key: &str) -> bool {
     )
 }
 
-/// The key of an order's array of line items: named like one, and holding objects that give a
-/// quantity, a price or an amount. A list of bare SKUs or tags is no lines, and an order total
-/// spread over such items would be counted once per item.
-fn line_array(obj: &JsonObject) -> Option<&str> {
-    obj.iter().find_map(|(k, v)| {
-        let items = v.as_array()?;
-        let priced = items.iter().any(|i| {
-            i.as_object()
-                .is_some_and(|o| o.keys().any(|k| names_line_numbers(k)))
-        });
-        (priced && LINE_ARRAYS.contains(&normalize_header(k).as_str())).then_some(k.as_str())
-    })
+/// The keys of an order's arrays of line items, the preferred first (in [`LINE_ARRAYS`]' order):
+/// named like one, and holding objects that give a quantity, a price or an amount. A list of
+/// bare SKUs or tags is no lines, and an order total spread over such items would be counted
+/// once per item.
+fn line_arrays(obj: &JsonObject) -> Vec<&str> {
+    let mut found: Vec<(usize, &str)> = obj
+        .iter()
+        .filter_map(|(k, v)| {
+            let items = v.as_array()?;
+            let priced = items.iter().any(|i| {
+                i.as_object()
+                    .is_some_and(|o| o.keys().any(|k| names_line_numbers(k)))
+            });
+            let rank = LINE_ARRAYS.iter().position(|a| *a == normalize_header(k))?;
+            priced.then_some((rank, k.as_str()))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, k)| k).collect()
 }
+
+/// A record's row, or why a part of it is quarantined (reason, detail).
+type SplitRow = std::result::Result<JsonObject, (&'static str, String)>;
 
 /// A record as the rows it holds. An order with line items (Shopify's and WooCommerce's REST
 /// exports) is one row per item, read only when `lines` (sales): each carries the order's fields
 /// but its totals, which are no line's, overlaid with the item's own, which win where both name
 /// the same field. Without items (none, or an empty list) the order is one row as it stands.
 /// Only this one order is held, as the readers hold it anyway.
-fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<JsonObject, String>> {
-    let Some(key) = lines.then(|| line_array(&obj)).flatten().map(str::to_string) else {
-        return vec![Ok(obj)];
+fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = SplitRow> + Send> {
+    let mut keys: Vec<String> = if lines {
+        line_arrays(&obj).into_iter().map(str::to_string).collect()
+    } else {
+        Vec::new()
     };
+    if keys.is_empty() {
+        return Box::new(std::iter::once(Ok(obj)));
+    }
+    let key = keys.remove(0);
     let Some(serde_json::Value::Array(items)) = obj.remove(&key) else {
-        return vec![Ok(obj)];
+        return Box::new(std::iter::once(Ok(obj)));
     };
+    // A second list of lines (`items` beside `line_items`) may repeat the first or hold other
+    // lines: summing both could count an order twice, and dropping one unsaid loses rows. Its
+    // items are quarantined, each saying which list was read.
+    let others: Vec<(String, Vec<serde_json::Value>)> = keys
+        .into_iter()
+        .filter_map(|other| match obj.remove(&other) {
+            Some(serde_json::Value::Array(more)) => Some((other, more)),
+            _ => None,
+        })
+        .collect();
+    let read = key.clone();
+    let skipped = others.into_iter().flat_map(move |(other, more)| {
+        let read = read.clone();
+        more.into_iter().enumerate().map(move |(i, item)| {
+            let mut text = item.to_string();
+            if text.len() > 1000 {
+                let cut = (0..=1000).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
+                text.truncate(cut);
+                text.push('…');
+            }
+            Err((
+                "other_item_array",
+                format!(
+                    "item {} of the order's {other}, beside its {read}, which were read (an order's lines are read from one list): {text}",
+                    i + 1
+                ),
+            ))
+        })
+    });
     obj.retain(|k, _| !names_line_numbers(k));
     // WooCommerce's REST orders are named by their `number`, else their `id`: a bare id is no
     // order id in sales, but an order's is. Given as the number, the column its siblings use.
@@ -913,36 +978,68 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Vec<std::result::Result<Json
     {
         obj.insert("number".into(), id);
     }
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            serde_json::Value::Object(item) => {
-                let mut row = obj.clone();
-                for (k, v) in item {
-                    if ITEM_OWN.contains(&normalize_header(&k).as_str()) {
-                        row.insert(format!("item.{k}"), v);
-                    } else {
-                        row.insert(k, v);
-                    }
+    // Rows are made one at a time as they are handed out, not all of an order's at once: each
+    // is a copy of the order, and 150,000 of them were held together.
+    let rows = items.into_iter().enumerate().map(move |(i, item)| match item {
+        serde_json::Value::Object(mut item) => {
+            allocated_discount(&mut item);
+            let mut row = obj.clone();
+            for (k, v) in item {
+                // An item's own order id (BigCommerce's products repeat it) is its order's at
+                // best: over the order's it would become the file's order id column, and
+                // orders whose items lack it would have none.
+                if ITEM_OWN.contains(&normalize_header(&k).as_str())
+                    || sales_field(&k) == Some(Field::OrderId)
+                {
+                    row.insert(format!("item.{k}"), v);
+                } else {
+                    row.insert(k, v);
                 }
-                Ok(row)
             }
-            other => Err(format!(
+            Ok(row)
+        }
+        other => Err((
+            "bad_json",
+            format!(
                 "item {} of the order's {key} is not an object: {}",
                 i + 1,
                 kind_of(&other)
-            )),
-        })
-        .collect()
+            ),
+        )),
+    });
+    Box::new(rows.chain(skipped))
+}
+
+/// Shopify's line item: its discount is its `discount_allocations`' amounts, which Shopify
+/// fills where the older `total_discount` may say 0. Both tell the same discount, so the larger
+/// is the line's `total_discount` (read as the shopify layout's item discount).
+fn allocated_discount(item: &mut JsonObject) {
+    let Some(serde_json::Value::Array(allocations)) = item.get("discount_allocations") else {
+        return;
+    };
+    let amount = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        v => v.as_f64(),
+    };
+    let allocated: f64 = allocations
+        .iter()
+        .filter_map(|a| a.get("amount").and_then(amount))
+        .sum();
+    let stated = item.get("total_discount").and_then(amount).unwrap_or(0.0);
+    if allocated > stated {
+        item.insert("total_discount".into(), allocated.to_string().into());
+    }
 }
 
 impl RecordSource for JsonLinesSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        let Some(item) = self.read_item()? else {
-            return Ok(false);
-        };
-        emit(item, out, &self.headers, self.split_items);
+        if self.pending.is_none() {
+            let Some(item) = self.read_item()? else {
+                return Ok(false);
+            };
+            self.pending = Some(pending(item, self.split_items));
+        }
+        emit(&mut self.pending, out, &self.headers);
         Ok(true)
     }
 }
@@ -968,6 +1065,7 @@ impl JsonLinesSource {
             line_no: 0,
             headers: Vec::new(),
             split_items: false,
+            pending: None,
             path: path.to_path_buf(),
         })
     }
@@ -980,7 +1078,7 @@ fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) ->
     let mut keys = KeyUnion::default();
     while let Some(item) = next()? {
         if let JsonItem::Obj(_, o) = item {
-            for row in split_lines(o, lines).into_iter().flatten() {
+            for row in split_lines(o, lines).flatten() {
                 keys.add(&row);
             }
         }
@@ -1200,6 +1298,8 @@ impl Scanner {
 enum MemberKind {
     /// An array whose first element is an object: records, perhaps.
     Records,
+    /// `[]`: an empty page of records, or an order without items.
+    EmptyList,
     Object,
     Other,
 }
@@ -1239,8 +1339,11 @@ fn members(s: &mut Scanner, depth: usize) -> Result<Vec<Member>> {
             b'{' if depth < 2 => (MemberKind::Object, members(s, depth + 1)?),
             b'[' | b'{' => {
                 let kind = match first {
-                    b'[' if s.token(true)? == Some(b'{') => MemberKind::Records,
-                    b'[' => MemberKind::Other,
+                    b'[' => match s.token(true)? {
+                        Some(b'{') => MemberKind::Records,
+                        Some(b']') => MemberKind::EmptyList,
+                        _ => MemberKind::Other,
+                    },
                     _ => MemberKind::Object,
                 };
                 if !s.value(first, None, &String::new)? {
@@ -1275,7 +1378,7 @@ fn records_path(members: &[Member]) -> Option<Vec<String>> {
             match m.kind {
                 MemberKind::Records => out.push(path),
                 MemberKind::Object => found(&m.members, &path, out),
-                MemberKind::Other => {}
+                MemberKind::Other | MemberKind::EmptyList => {}
             }
         }
     }
@@ -1288,6 +1391,50 @@ fn records_path(members: &[Member]) -> Option<Vec<String>> {
         });
     }
     (all.len() == 1).then(|| all.remove(0))
+}
+
+/// The path ("data.orders") of an empty array named as a wrapper's list of records.
+fn empty_records(members: &[Member]) -> Option<String> {
+    members.iter().find_map(|m| match m.kind {
+        MemberKind::EmptyList if WRAPPER_NAMES.contains(&normalize_header(&m.key).as_str()) => {
+            Some(m.key.clone())
+        }
+        MemberKind::Object => empty_records(&m.members).map(|p| format!("{}.{p}", m.key)),
+        _ => None,
+    })
+}
+
+/// Whether a field of an object wrapping records ("total", "meta.page") is about the page of
+/// records, not a record's.
+fn names_paging(field: &str) -> bool {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    matches!(
+        normalize_header(last).as_str(),
+        "total"
+            | "totalcount"
+            | "totalpages"
+            | "totalresults"
+            | "count"
+            | "page"
+            | "pages"
+            | "perpage"
+            | "pagesize"
+            | "limit"
+            | "offset"
+            | "next"
+            | "nextpage"
+            | "prev"
+            | "previous"
+            | "cursor"
+            | "nextcursor"
+            | "hasmore"
+            | "self"
+            | "first"
+            | "last"
+            | "status"
+            | "success"
+            | "message"
+    )
 }
 
 /// How a text starting with `{` is read.
@@ -1320,11 +1467,11 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
     let fields: Vec<String> = members
         .iter()
         .flat_map(|m| match m.kind {
-            MemberKind::Other => vec![m.key.clone()],
+            MemberKind::Other | MemberKind::EmptyList => vec![m.key.clone()],
             MemberKind::Object => m
                 .members
                 .iter()
-                .filter(|c| c.kind == MemberKind::Other)
+                .filter(|c| matches!(c.kind, MemberKind::Other | MemberKind::EmptyList))
                 .map(|c| format!("{}.{}", m.key, c.key))
                 .collect(),
             MemberKind::Records => Vec::new(),
@@ -1333,7 +1480,16 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     // An order with its line items is one record, not a wrapper of its items.
     let a_record = score(&fields, dataset).0 > 0;
-    match records_path(&members) {
+    let path = records_path(&members);
+    // An API's empty page (`{"orders": [], "total": 0}`) holds no records; it is no record
+    // itself unless it has fields other than the page's.
+    if path.is_none()
+        && let Some(list) = empty_records(&members)
+        && (!a_record || fields.iter().all(|f| f == &list || names_paging(f)))
+    {
+        return Err(RejectReason::NoRecords(format!("its {list} list is empty")).into());
+    }
+    match path {
         Some(p) if !(a_record && p.len() == 1 && LINE_ARRAYS.contains(&normalize_header(&p[0]).as_str())) => {
             return Ok(ObjectFile::Wrapped(p));
         }
@@ -1385,6 +1541,7 @@ struct JsonArraySource {
     headers: Vec<String>,
     /// Orders' line items are rows ([`split_lines`]).
     split_items: bool,
+    pending: Option<Pending>,
 }
 
 /// How the raw bytes of one array element ended.
@@ -1476,10 +1633,13 @@ impl JsonArraySource {
 
 impl RecordSource for JsonArraySource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        let Some(item) = self.read_item()? else {
-            return Ok(false);
-        };
-        emit(item, out, &self.headers, self.split_items);
+        if self.pending.is_none() {
+            let Some(item) = self.read_item()? else {
+                return Ok(false);
+            };
+            self.pending = Some(pending(item, self.split_items));
+        }
+        emit(&mut self.pending, out, &self.headers);
         Ok(true)
     }
 }
@@ -1521,6 +1681,7 @@ impl JsonArraySource {
             raw: Vec::new(),
             headers: Vec::new(),
             split_items: false,
+            pending: None,
         })
     }
 }
@@ -1542,7 +1703,16 @@ fn open_json_array(
 ) -> Result<Opened> {
     let lines = reads_lines(dataset);
     let mut scan = JsonArraySource::open(path, fmt, limits, within)?;
-    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
+    let keys = scan_keys(lines, || scan.read_item())?;
+    if scan.index == 0 {
+        return Err(RejectReason::NoRecords(if within.is_empty() {
+            "the JSON array is empty".into()
+        } else {
+            format!("its {} list is empty", within.join("."))
+        })
+        .into());
+    }
+    let (headers, guessed) = json_headers(keys, dataset)?;
     let mut src = JsonArraySource::open(path, fmt, limits, within)?;
     src.headers = headers.clone();
     src.split_items = lines;
@@ -1589,6 +1759,36 @@ mod tests {
         }
         zip.finish().unwrap();
         path
+    }
+
+    /// An order of many items is handed out a slice at a time, as any other file's rows are:
+    /// whoever reads a call's rows (header search, samples, a chunk) holds them all.
+    #[test]
+    fn an_order_of_many_items_is_read_a_slice_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<String> = (0..5000)
+            .map(|i| format!(r#"{{"sku": "S{i}", "quantity": 1, "price": "1.00"}}"#))
+            .collect();
+        let text = format!(
+            r#"[{{"number": "BIG", "date_created": "2024-03-01T10:00:00Z", "line_items": [{}]}}]"#,
+            items.join(",")
+        );
+        let path = dir.path().join("big_order.json");
+        std::fs::write(&path, text).unwrap();
+        let limits = Limits::default();
+        let fmt = sniff::sniff(&path, "big_order.json", limits).unwrap();
+        let mut opened = open(&path, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        let mut rows = Rows::default();
+        let mut calls = 0;
+        let mut total = 0;
+        while opened.source.next(&mut rows).unwrap() {
+            calls += 1;
+            assert!(rows.len() <= 1024, "{} rows in one call", rows.len());
+            total += rows.len();
+            rows.clear();
+        }
+        assert_eq!(total, 5000);
+        assert!(calls >= 5, "{calls}");
     }
 
     #[test]

@@ -291,7 +291,9 @@ pub struct LayoutColumns {
     /// [`Layout::ShopifyBulk`]'s other unit price field (`originalUnitPrice` beside
     /// `originalUnitPriceSet.shopMoney.amount`), for a line without the one read.
     pub alt_price: Option<usize>,
-    /// [`Layout::Ebay`]'s "Total Price", for a line without its "Sold For".
+    /// [`Layout::Ebay`]'s "Total Price", for a line without its "Sold For"; in JSON orders whose
+    /// items give their own `total` (read as `item.total`), an order's `total`, for an order
+    /// without items (its totals are stripped from its items' rows).
     pub alt_amount: Option<usize>,
     /// Any layout: a payment status beside the order status that was mapped ("وضعیت پرداخت"
     /// beside "وضعیت سفارش"), whose unpaid, failed or refunded outranks the order's.
@@ -311,6 +313,9 @@ pub struct LayoutColumns {
     /// be the order's, repeated on its lines, and is not read).
     pub line_total: Option<usize>,
     pub line_discount: Option<usize>,
+    /// [`Layout::Shopify`]'s "Lineitem discount" (an Admin API item's `total_discount`): the
+    /// line's discount, which its quantity × price does not yet take off.
+    pub item_discount: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -379,6 +384,12 @@ impl LayoutColumns {
                     .find(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
+            Layout::Shopify => LayoutColumns {
+                item_discount: at("lineitemdiscount")
+                    .or_else(|| at("totaldiscount"))
+                    .filter(|&i| columns[i].is_none()),
+                ..LayoutColumns::default()
+            },
             Layout::QuickBooks => LayoutColumns {
                 group: Some(0),
                 group_field: if !columns.contains(&Some(Field::CustomerId))
@@ -390,6 +401,15 @@ impl LayoutColumns {
                 } else {
                     None
                 },
+                ..LayoutColumns::default()
+            },
+            Layout::Other => LayoutColumns {
+                alt_amount: columns
+                    .iter()
+                    .position(|c| *c == Some(Field::LineAmount))
+                    .filter(|&i| headers[i] == "item.total")
+                    .and_then(|_| headers.iter().position(|h| h == "total"))
+                    .filter(|&i| columns[i].is_none()),
                 ..LayoutColumns::default()
             },
             _ => LayoutColumns::default(),
@@ -447,6 +467,7 @@ impl LayoutColumns {
             fulfillment,
             line_total,
             line_discount,
+            item_discount,
             // Feeds no field: still listed as unmapped.
             customer_name: _,
         } = *self;
@@ -468,6 +489,7 @@ impl LayoutColumns {
             fulfillment,
             line_total,
             line_discount,
+            item_discount,
         ]
         .contains(&Some(i))
     }
@@ -694,6 +716,10 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
     {
         // Shopify's own CSV columns: a JSON order's `line_items` array (WooCommerce's REST API)
         // normalises alike, and its "name" is no order number.
+        Layout::Shopify
+    } else if has("name") && has("ordernumber") && has("financialstatus") {
+        // Shopify's Admin API orders: the CSV export and the bulk JSONL key an order by its
+        // `name` ("#1001"), so the same orders uploaded as JSON must too, or they count twice.
         Layout::Shopify
     } else if has("amazonorderid") {
         Layout::Amazon
@@ -1794,6 +1820,17 @@ mod tests {
         assert_eq!(of(&["id", "parent_id", "status", "total"]), Layout::Other);
         assert_eq!(
             of(&["Name", "Email", "Lineitem quantity", "Lineitem name"]),
+            Layout::Shopify
+        );
+        assert_eq!(
+            of(&[
+                "id",
+                "name",
+                "order_number",
+                "financial_status",
+                "item.name",
+                "quantity"
+            ]),
             Layout::Shopify
         );
         assert_eq!(

@@ -127,6 +127,8 @@ pub struct SalesConverter {
     /// Those of [`crate::mapping::LayoutColumns::line_total`] and `line_discount`.
     total_scale: f64,
     discount_scale: f64,
+    /// That of [`crate::mapping::LayoutColumns::item_discount`].
+    item_discount_scale: f64,
     source_key: String,
     /// Source lines of sheets (or the whole file) named as returns, see [`names_returns`].
     returns_lines: Vec<std::ops::RangeInclusive<u64>>,
@@ -270,6 +272,7 @@ impl SalesConverter {
             amount_scale: scale(cols.line_amount),
             total_scale: scale(m.layout_columns.line_total),
             discount_scale: scale(m.layout_columns.line_discount),
+            item_discount_scale: scale(m.layout_columns.item_discount),
             dates: date_parser(samples, m, cols.date, cfg, crate::values::date::earliest_event()),
             quantities: number_parser(samples, &[cols.quantity], convention),
             money,
@@ -1356,6 +1359,17 @@ impl Converter for SalesConverter {
         let quantity = if negated { -quantity } else { quantity };
         let line_amount = match (amount, price) {
             (Some(a), _) => a.value,
+            // Shopify gives a line's price before its discount and the discount beside it: the
+            // line's value is what was paid for it (never below nothing, a 100 % discount is 0).
+            (None, Some(p)) if self.extra.item_discount.is_some() => {
+                let gross = quantity * p.value;
+                let discount = self
+                    .money
+                    .parse_money(cell(rec, self.extra.item_discount), iranian)
+                    .map_err(|_| RowReject::at("bad_number", self.extra.item_discount))?
+                    .map_or(0.0, |d| scaled(d, self.item_discount_scale).value.abs());
+                gross.signum() * (gross.abs() - discount).max(0.0)
+            }
             (None, Some(p)) => quantity * p.value,
             (None, None) => {
                 return Err(RowReject::at("missing_amount", c.unit_price.or(c.line_amount)));
