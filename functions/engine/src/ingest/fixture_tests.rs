@@ -2385,6 +2385,24 @@ fn json_objects_wrapping_the_records_are_read() {
         assert_eq!(err.code, "unsupported_format", "{name}: {}", err.message);
         assert!(err.message.contains(says), "{name}: {}", err.message);
     }
+
+    // A list under a name no export uses is the records beside paging alone; among other
+    // fields (segflow's own model.json) its entries are no customers.
+    let path = dir.path().join("sales_2024.json");
+    std::fs::write(&path, format!(r#"{{"sales_2024": [{orders}], "total": 2}}"#)).unwrap();
+    assert_eq!(
+        ingest_path(&path, "sales_2024.json", &opts).0.report.rows.written,
+        2
+    );
+    let path = dir.path().join("model.json");
+    std::fs::write(
+        &path,
+        r#"{"state_version": 1, "as_of": "2024-12-31", "k": 3, "feature_names": ["a", "b"], "segments": [{"id": 1, "name": "Lapsed"}, {"id": 2, "name": "Steady"}]}"#,
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "model.json", &IngestOptions::default());
+    let err = out.report.error.as_ref().expect("model.json");
+    assert_eq!(err.code, "unsupported_format", "{}", err.message);
 }
 
 /// An API's empty page (`[]`, `{"orders": []}`, with or without its counts) is an empty file, said

@@ -1324,6 +1324,15 @@ const WRAPPER_NAMES: &[&str] = &[
     "events",
     "rows",
     "result",
+    "value",
+    "contacts",
+    "transactions",
+    "sales",
+    "invoices",
+    "payments",
+    "leads",
+    "subscribers",
+    "activities",
 ];
 
 /// The members of the object whose opening brace was read, consumed through its closing one.
@@ -1384,13 +1393,35 @@ fn records_path(members: &[Member]) -> Option<Vec<String>> {
     }
     let mut all = Vec::new();
     found(members, &[], &mut all);
+    let named = |p: &Vec<String>| {
+        p.last()
+            .is_some_and(|k| WRAPPER_NAMES.contains(&normalize_header(k).as_str()))
+    };
     if all.len() > 1 {
-        all.retain(|p| {
-            p.last()
-                .is_some_and(|k| WRAPPER_NAMES.contains(&normalize_header(k).as_str()))
-        });
+        all.retain(named);
     }
-    (all.len() == 1).then(|| all.remove(0))
+    // A list under another name is the records only beside paging alone (`{"sales_2024": [...],
+    // "total": 40}`): a settings or results file (segflow's own `segments.json`) holds a list of
+    // objects among its other fields, and its entries are no customers.
+    (all.len() == 1 && (named(&all[0]) || only_paging_beside(members, &all[0]))).then(|| all.remove(0))
+}
+
+/// Whether every member beside `path`, at each level down to it, is about paging (`total`,
+/// `next`, a `meta` or `links` object).
+fn only_paging_beside(members: &[Member], path: &[String]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return true;
+    };
+    members.iter().all(|m| {
+        if m.key == *first {
+            return rest.is_empty() || only_paging_beside(&m.members, rest);
+        }
+        names_paging(&m.key)
+            || matches!(
+                normalize_header(&m.key).as_str(),
+                "meta" | "links" | "pagination" | "paging" | "metadata"
+            )
+    })
 }
 
 /// The path ("data.orders") of an empty array named as a wrapper's list of records.
