@@ -364,7 +364,9 @@ pub(super) const GROUPS: &[Group] = &[
     g(
         MarketingConsent,
         &[
-            "Accepts Email Marketing", "Accepts Marketing", "Marketing Consent", "Email Marketing Consent",
+            "Accepts Email Marketing", "Accepts Marketing", "Buyer Accepts Marketing", "Customer Accepts Marketing",
+            "Customer Email Marketing Consent State", "Email Marketing Consent State", "Marketing Consent",
+            "Email Marketing Consent",
             "Marketing Opt-in", "Email Opt-in", "Opt-in", "Newsletter", "Newsletter Subscribed",
             "Newsletter Subscription", "Email Subscribed", "Subscribed", "Subscriber", "Subscription Status",
             "GDPR Consent", "Consent", "Accepts SMS Marketing", "SMS Consent", "SMS Marketing Consent", "SMS Opt-in",

@@ -660,6 +660,11 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
             let most = (IDEAL_MAX_SHARE * buyers.len() as f64).floor() as usize;
             let (mut covered, mut taken) = (0usize, Vec::new());
             for &(s, _, n) in &ranked {
+                // A segment the continued model left empty covers no one: taken first (ranked by
+                // a value of 0 among segments of lapsed customers), it left the group empty.
+                if n == 0 {
+                    continue;
+                }
                 // A group of nearly everyone has no traits that stand out: short of the minimum
                 // share, the best segment alone is the better answer.
                 if covered >= need.max(1) || (!taken.is_empty() && covered + n > most) {

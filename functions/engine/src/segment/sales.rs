@@ -1057,29 +1057,22 @@ impl Orders {
                 stats.returns_matched_to_orders += 1;
             }
         }
-        // An order refunded by its status and by a negative refund line as well (WooCommerce
-        // Analytics lists both) went back once: the larger of the two is what came back, and
-        // the customer's sum and the total had taken both. One value per order: the map's order
-        // does not matter there; the few orders counted twice are corrected in key order, so
-        // that each sum is the same from run to run.
-        // A refund by status returns at most what the order was worth: an order-level row's
-        // refund (its total, shipping included) against the itemised order another upload gives
-        // (see `super::versions`).
+        // What came back of an order is the larger of its refund by status and its refund lines:
+        // an order refunded by its status and by a negative refund line as well (WooCommerce
+        // Analytics lists both; the shop's export beside the gateway's) went back once. And at
+        // most what the order was worth: a refund of a total with shipping returns the items.
+        // The customer's sum and the total had taken every line; the difference is corrected in
+        // key order, so that each sum is the same from run to run (the map's order is not).
         let mut twice: Vec<((u32, u64), f64)> = Vec::new();
         for (key, (by_status, by_lines)) in returned_by_order {
             let worth = orders.get(&key).map_or(f64::INFINITY, |o| o.value.max(0.0));
-            let excess = (by_status - worth).max(0.0);
-            let by_status = by_status - excess;
-            let counted_twice = if by_status > 0.0 && by_lines > 0.0 {
-                by_status.min(by_lines)
-            } else {
-                0.0
-            };
-            if excess + counted_twice > 0.0 {
-                twice.push((key, excess + counted_twice));
+            let came_back = by_status.max(by_lines).min(worth);
+            let counted_over = by_status + by_lines - came_back;
+            if counted_over > 0.0 {
+                twice.push((key, counted_over));
             }
             if let Some(o) = orders.get_mut(&key) {
-                o.returned = by_status.max(by_lines);
+                o.returned = came_back;
             }
         }
         twice.sort_unstable_by_key(|(k, _)| *k);

@@ -985,12 +985,12 @@ fn orders_that_share_a_number_but_no_product_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = four_others("2024-02-20");
     a.extend([
-        l("1", "c1", "2024-02-01 10:00", "mug", 1.0, 10.0),
-        l("7", "c1", "2024-02-03 10:00", "tea", 1.0, 5.0),
+        l("1", "c1", "2024-02-01 10:00", "mug", 1.0, 10.0).named("Mug"),
+        l("7", "c1", "2024-02-03 10:00", "tea", 1.0, 5.0).named("Tea"),
     ]);
     let b = vec![
-        l("1", "c1", "2024-02-01 17:00", "teapot", 1.0, 50.0),
-        l("7", "c1", "2024-02-03 10:00", "cup", 1.0, 7.0),
+        l("1", "c1", "2024-02-01 17:00", "teapot", 1.0, 50.0).named("Teapot"),
+        l("7", "c1", "2024-02-03 10:00", "cup", 1.0, 7.0).named("Cup"),
     ];
     let (run, rows) = two_uploads(
         dir.path(),
@@ -999,6 +999,67 @@ fn orders_that_share_a_number_but_no_product_are_kept() {
     );
     assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 0);
     assert_eq!(rows["c1"]["monetary"], "72.00");
+}
+
+/// A hand-kept sheet names its products; the shop's system export gives their codes beside the
+/// names (and its amounts in Rial): the same invoices, counted once.
+#[test]
+fn a_sheet_naming_products_and_an_export_coding_them_are_versions_of_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sheet = four_others("2024-02-20");
+    sheet.extend([
+        l("5001", "c1", "2024-02-01", "", 2.0, 900_000.0).named("قهوه عربیکا"),
+        l("5002", "c1", "2024-02-05", "", 1.0, 450_000.0).named("چای سبز"),
+    ]);
+    let system = vec![
+        l("5001", "c1", "2024-02-01 09:12", "K-101", 2.0, 9_000_000.0)
+            .named("قهوه عربیکا")
+            .in_currency("IRR"),
+        l("5002", "c1", "2024-02-05 17:40", "K-207", 1.0, 4_500_000.0)
+            .named("چای سبز")
+            .in_currency("IRR"),
+        l("5003", "c1", "2024-02-25 11:00", "K-101", 1.0, 4_500_000.0)
+            .named("قهوه عربیکا")
+            .in_currency("IRR"),
+    ];
+    let (run, rows) = two_uploads(
+        dir.path(),
+        ("sheet", "فروش.xlsx", &sheet),
+        ("system", "export.csv", &system),
+    );
+    assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 2);
+    assert_eq!(
+        (rows["c1"]["frequency"].as_str(), rows["c1"]["monetary"].as_str()),
+        ("3", "1800000.00")
+    );
+}
+
+/// Shopify says the order was refunded; PayPal lists the payment and its refund, shipping
+/// included. The order went back once, and no more than it was worth: net 0, not below.
+#[test]
+fn a_gateways_refund_beside_a_refunded_order_returns_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shop = four_others("2024-02-20");
+    shop.extend([
+        l("#100", "c1", "2024-02-02 10:00", "p1", 1.0, 30.0).with_status("refunded"),
+        l("#101", "c1", "2024-02-03 10:00", "p1", 1.0, 30.0),
+    ]);
+    let paypal = vec![
+        l("#100", "c1", "2024-02-02 11:00", "", 1.0, 35.0),
+        l("#100", "c1", "2024-02-04 09:00", "", -1.0, -35.0),
+        l("#101", "c1", "2024-02-03 11:00", "", 1.0, 35.0),
+    ];
+    let (run, rows) = two_uploads(
+        dir.path(),
+        ("shop", "orders_export.csv", &shop),
+        ("paypal", "Download.CSV", &paypal),
+    );
+    assert_eq!(
+        (rows["c1"]["frequency"].as_str(), rows["c1"]["monetary"].as_str()),
+        ("2", "30.00")
+    );
+    assert_eq!(rows["c1"]["return_rate"], "0.500");
+    assert_eq!(run.manifest["inputs"]["net_revenue"], 70.0);
 }
 
 /// A full-year export and a weekly one reach the same day; only the weekly one has the refund.
@@ -1325,6 +1386,47 @@ fn all_null_columns_and_many_row_groups_read_like_one_plain_file() {
         let b = std::fs::read_to_string(dir.path().join("ob").join(f)).unwrap();
         assert!(a == b, "{f} differs");
     }
+}
+
+/// Two years on, every customer lapsed, the continued model may leave segments empty; the
+/// ideal group is then taken from the segments that have customers, never from empty ones.
+#[test]
+fn the_ideal_group_is_never_made_of_empty_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = date("2024-06-30");
+    let s1 = write_sales(
+        dir.path(),
+        "sales/order_month=2024-06/s1.parquet",
+        "s1",
+        &three_groups(day1, &[]),
+    );
+    let first = run(
+        &inputs(vec![s1.clone()], vec![], None),
+        &checked("2024-06-30", None),
+        &dir.path().join("n1"),
+    )
+    .unwrap();
+    let later = run(
+        &inputs(vec![s1], vec![], Some(first.state.clone())),
+        &checked("2026-06-30", None),
+        &dir.path().join("n2"),
+    )
+    .unwrap();
+    assert_eq!(later.manifest["clustering"]["previous_state"], "continued");
+    let segments = &later.manifest["counts"]["segments"];
+    let icp: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("n2/ideal_customer_profile.json")).unwrap())
+            .unwrap();
+    let text = icp["ideal_rule"]["description"].as_str().unwrap().to_string();
+    for seg in &later.state.segments {
+        if segments[seg.id.to_string()] == 0 {
+            assert!(!text.contains(&seg.name), "empty {} taken: {text}", seg.name);
+        }
+    }
+    assert!(
+        later.manifest["counts"]["ideal_customers"].as_u64().unwrap() > 0,
+        "{text}"
+    );
 }
 
 #[test]

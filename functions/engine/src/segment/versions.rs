@@ -52,7 +52,7 @@ struct Version {
     itemised: bool,
     status: u8,
     ts: i64,
-    /// Sorted hashes of the products named, at most [`PRODUCTS`].
+    /// Sorted hashes of the products' codes and names, at most [`PRODUCTS`].
     products: Vec<u64>,
 }
 
@@ -230,7 +230,9 @@ fn read_file(
                 .map(|c| alias(aliases, c))
                 .unwrap_or("");
             let source = sources.intern(str_at(source_key.as_ref(), i).unwrap_or(""));
-            let product = str_at(product_id.as_ref(), i).or_else(|| str_at(product_name.as_ref(), i));
+            // Its code and its name alike: a hand-kept sheet names products, the shop's system
+            // gives codes beside the names.
+            let products = [str_at(product_id.as_ref(), i), str_at(product_name.as_ref(), i)];
             let versions = orders.entry(order_key(customer, order)).or_default();
             let v = match versions.iter_mut().position(|v| v.source == source) {
                 Some(j) => &mut versions[j],
@@ -247,7 +249,7 @@ fn read_file(
             };
             v.ts = v.ts.min(ts.value(i));
             v.status = v.status.max(status_rank(str_at(status.as_ref(), i)));
-            if let Some(p) = product {
+            for p in products.into_iter().flatten() {
                 v.itemised = true;
                 let h = str_hash(p);
                 if let Err(at) = v.products.binary_search(&h)
