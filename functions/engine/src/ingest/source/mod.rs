@@ -1,0 +1,830 @@
+//! Record readers over every supported container. Each appends rows, with their source line
+//! numbers, after the header row, to [`Rows`] (whose buffers are reused, so the hot loop does not
+//! allocate per row).
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use super::convert::names_returns;
+use super::delimited::{DelimitedReader, Step};
+use super::grouped::{GroupedSource, HEADING_SAMPLE, heading_labels, may_be_grouped};
+use super::reject::RejectReason;
+use super::rows::{Entry, Rows};
+use super::sniff::{self, Container, Format, Limits, TextEncoding};
+use crate::error::{EngineError, Result};
+use crate::mapping::{ColumnMapping, header_score, normalize_header};
+use crate::schema::{Dataset, Field};
+
+mod json;
+use json::{open_json_array, open_json_lines};
+
+/// How far down the header row is searched for (exports often put a title or blank lines on top).
+const HEADER_SEARCH_ROWS: usize = 10;
+/// The largest element of a JSON array read; a larger one is an unclosed bracket or string.
+const MAX_JSON_ELEMENT_BYTES: usize = 64 * 1024 * 1024;
+
+pub trait RecordSource: Send {
+    /// Appends the next row, or the next row that could not be decoded (with the reason it is
+    /// quarantined for), to `out`; false at the end.
+    fn next(&mut self, out: &mut Rows) -> Result<bool>;
+}
+
+pub struct Opened {
+    pub source: Box<dyn RecordSource>,
+    pub headers: Vec<String>,
+    /// Source line of the header row (1-based), 0 for JSON.
+    pub header_line: u64,
+    /// Non-empty lines above the header row (titles, notes) that are not data.
+    pub preamble_rows: u64,
+    /// The dataset the header looks most like, when the caller did not say.
+    pub guessed: Option<Dataset>,
+    /// Workbooks: which sheets were read and which skipped.
+    pub sheets: Vec<SheetReport>,
+    /// Sales workbooks: the source lines of sheets named as returns ([`names_returns`]).
+    pub returns_lines: Vec<RangeInclusive<u64>>,
+    /// The currency the title rows above the header give the amounts in, see
+    /// [`crate::mapping::title_currency`].
+    pub title_currency: Option<&'static str>,
+    /// How the file was read where the sniffed container was not it (an object wrapping a JSON
+    /// array, sniffed as JSON Lines).
+    pub read_as: Option<Container>,
+}
+
+/// Opens `path` as described by `fmt` and positions it after the header row.
+pub fn open(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    match fmt.container {
+        Container::Delimited => open_delimited(path, fmt, limits, dataset),
+        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset),
+        Container::JsonLines => open_json_lines(path, fmt, limits, dataset),
+        Container::JsonArray => open_json_array(path, fmt, limits, dataset, &[]),
+    }
+}
+
+/// The source as it stands, or for a grouped report ([`heading_labels`]) with the headings'
+/// labels as extra columns.
+fn grouped(
+    source: Box<dyn RecordSource>,
+    headers: &mut Vec<String>,
+    labels: Option<Vec<(String, Field)>>,
+    sheet_starts: Vec<u64>,
+) -> Box<dyn RecordSource> {
+    match labels {
+        Some(labels) => {
+            let source = GroupedSource::new(source, headers.len(), &labels, sheet_starts);
+            headers.extend(labels.into_iter().map(|(l, _)| l));
+            Box::new(source)
+        }
+        None => source,
+    }
+}
+
+fn score(cells: &[&str], dataset: Option<Dataset>) -> (usize, Option<Dataset>) {
+    match dataset {
+        Some(d) => (header_score(cells, d), Some(d)),
+        None => Dataset::ALL
+            .into_iter()
+            .map(|d| (header_score(cells, d), Some(d)))
+            .max_by_key(|(s, _)| *s)
+            .unwrap_or((0, None)),
+    }
+}
+
+/// Picks the header among the first rows: the one that looks most like a header of the dataset.
+/// Returns (index of header row, guessed dataset).
+fn pick_header(rows: &[Vec<String>], dataset: Option<Dataset>) -> (usize, Option<Dataset>) {
+    let mut best = (0usize, 0usize, None);
+    for (i, r) in rows.iter().enumerate() {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        let (s, d) = score(&cells, dataset);
+        if s > best.1 {
+            best = (i, s, d);
+        }
+    }
+    // Nothing recognisable: the first non-empty row is the header, and mapping will explain.
+    (best.0, if best.1 > 0 { best.2 } else { None })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delimited text
+
+struct DelimitedSource {
+    rdr: DelimitedReader<Box<dyn Read + Send>>,
+    /// Rows read while looking for the header that come after it.
+    pending: VecDeque<(u64, Vec<String>)>,
+    path: std::path::PathBuf,
+}
+
+fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn Read + Send>> {
+    let raw = sniff::open_decompressed(path, fmt.compression, limits)?;
+    Ok(match fmt.encoding {
+        // The reader drops a UTF-8 BOM itself; plain UTF-8 goes straight through without transcoding.
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => raw,
+        enc => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc.encoding()))
+                .bom_override(true)
+                .build(raw),
+        ),
+    })
+}
+
+/// A line read before the header is settled that is not text: the file is not one.
+fn not_utf8(line: u64) -> EngineError {
+    RejectReason::Malformed {
+        format: "text",
+        detail: format!("line {line} is not valid UTF-8"),
+    }
+    .into()
+}
+
+fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    let reader = decoded_reader(path, fmt, limits)?;
+    let mut source = DelimitedSource {
+        rdr: DelimitedReader::new(reader, fmt.delimiter, fmt.quote),
+        pending: VecDeque::new(),
+        path: path.to_path_buf(),
+    };
+    let mut head = Rows::default();
+    while head.len() < HEADER_SEARCH_ROWS && source.next(&mut head)? {
+        match head.last() {
+            Some(Entry::Bad(line, ..)) => return Err(not_utf8(line)),
+            // Usually the header: the width to check records against until the header is known.
+            Some(Entry::Row(_, r)) if head.len() == 1 => source.rdr.expect_fields(r.len()),
+            _ => {}
+        }
+    }
+    let (mut lines, mut rows): (Vec<u64>, Vec<Vec<String>>) = head
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Row(line, r) => Some((line, r.iter().map(str::to_string).collect())),
+            Entry::Bad(..) => None,
+        })
+        .unzip();
+    if rows.is_empty() {
+        return Err(RejectReason::Empty.into());
+    }
+    let (hi, guessed) = pick_header(&rows, dataset);
+    let mut headers: Vec<String> = rows[hi]
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let header_line = lines[hi];
+    source.rdr.expect_fields(rows[hi].len());
+    let title_currency = crate::mapping::title_currency(rows[..hi].iter().flatten().map(String::as_str));
+    // A grouped report's first heading may come below more title or page lines than the header
+    // search reads: look further when the header lacks what headings would give.
+    if may_be_grouped(&headers, dataset.or(guessed)) {
+        let mut more = Rows::default();
+        while rows.len() < hi + 1 + HEADING_SAMPLE && source.next(&mut more)? {
+            match more.last() {
+                Some(Entry::Bad(line, ..)) => return Err(not_utf8(line)),
+                Some(Entry::Row(line, r)) => {
+                    lines.push(line);
+                    rows.push(r.iter().map(str::to_string).collect());
+                }
+                None => {}
+            }
+            more.clear();
+        }
+    }
+    let labels = heading_labels(
+        &headers,
+        rows[hi + 1..].iter().map(Vec::as_slice),
+        dataset.or(guessed),
+    );
+    source.pending = lines.into_iter().zip(rows).skip(hi + 1).collect();
+    Ok(Opened {
+        source: grouped(Box::new(source), &mut headers, labels, Vec::new()),
+        headers,
+        header_line,
+        preamble_rows: hi as u64,
+        guessed,
+        sheets: Vec::new(),
+        returns_lines: Vec::new(),
+        title_currency,
+        read_as: None,
+    })
+}
+
+impl RecordSource for DelimitedSource {
+    fn next(&mut self, out: &mut Rows) -> Result<bool> {
+        if let Some((line, r)) = self.pending.pop_front() {
+            out.push_cells(line, &r);
+            return Ok(true);
+        }
+        loop {
+            match self
+                .rdr
+                .next(out)
+                .map_err(|e| sniff::classify_read_error(&self.path, e))?
+            {
+                Step::Record(_) => {
+                    // Lines of only delimiters (",,,,") are padding some tools emit, not rows.
+                    if let Some(Entry::Row(_, r)) = out.last()
+                        && r.iter().all(|c| c.trim().is_empty())
+                    {
+                        out.pop();
+                        continue;
+                    }
+                    return Ok(true);
+                }
+                Step::BadUtf8(line) => {
+                    out.push_bad(line, "bad_encoding", "row is not valid UTF-8".into());
+                    return Ok(true);
+                }
+                Step::End => return Ok(false),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Excel
+
+struct SheetSource {
+    rows: std::vec::IntoIter<(u64, Vec<String>)>,
+}
+
+impl RecordSource for SheetSource {
+    fn next(&mut self, out: &mut Rows) -> Result<bool> {
+        let Some((line, cells)) = self.rows.next() else {
+            return Ok(false);
+        };
+        out.push_cells(line, &cells);
+        Ok(true)
+    }
+}
+
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) => format_float(*f),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            // A serial below 1 has no day: it is a time-of-day cell ("Order Time" beside "Order
+            // Date"), which as a datetime would fall on Excel's day zero (1899-12-30/31) and be
+            // refused as a time.
+            Some(t) if dt.is_datetime() && (0.0..1.0).contains(&dt.as_f64()) => {
+                t.format("%H:%M:%S").to_string()
+            }
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            None => format_float(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        // As Excel shows it (`#N/A`, `#DIV/0!`), for the quarantine record a user looks up.
+        Data::Error(e) => e.to_string(),
+    }
+}
+
+fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Refuse zip bombs before calamine inflates sheets into memory.
+fn check_zip(path: &Path, limits: Limits) -> Result<()> {
+    let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
+    let compressed = f.metadata().map_err(|e| EngineError::io(path, e))?.len();
+    // An .xlsx is a zip archive whose directory is at its end: a copy cut short has none.
+    let mut zip = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| RejectReason::Malformed {
+        format: "xlsx",
+        detail: format!("{e} (the workbook is cut short or damaged; upload the whole file again)"),
+    })?;
+    if zip.index_for_name("xl/workbook.xml").is_none() {
+        // LibreOffice's and Numbers' spreadsheets are zip archives too; unzipping one helps no one.
+        let what = match zip.index_for_name("content.xml").is_some()
+            && zip.index_for_name("mimetype").is_some()
+        {
+            true => {
+                "an OpenDocument spreadsheet (.ods), which is not read: save it as Excel (.xlsx) or CSV (UTF-8) and upload that"
+            }
+            false => "a zip archive that is not an Excel workbook (unzip it and upload the files inside)",
+        };
+        return Err(RejectReason::UnsupportedFormat(what.into()).into());
+    }
+    let (mut total, mut cells) = (0u64, 0u64);
+    for i in 0..zip.len() {
+        let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed {
+            format: "xlsx",
+            detail: e.to_string(),
+        })?;
+        total = total.saturating_add(e.size());
+        let name = e.name_raw();
+        if name.starts_with(b"xl/worksheets/") || name == b"xl/sharedStrings.xml" {
+            cells = cells.saturating_add(e.size());
+        }
+    }
+    if cells > limits.max_workbook_bytes {
+        return Err(RejectReason::WorkbookTooLarge {
+            size: cells,
+            limit: limits.max_workbook_bytes,
+        }
+        .into());
+    }
+    let limit = compressed
+        .saturating_mul(limits.max_ratio)
+        .max(64 * 1024 * 1024)
+        .min(limits.max_expanded_bytes);
+    if total > limit {
+        return Err(RejectReason::CompressionBomb { compressed, limit }.into());
+    }
+    Ok(())
+}
+
+fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    use calamine::Reader;
+    let malformed = |e: &dyn std::fmt::Display| RejectReason::Malformed {
+        format: "Excel",
+        detail: e.to_string(),
+    };
+    let file = || {
+        File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| EngineError::io(path, e))
+    };
+    let sheets = if fmt.container == Container::Xlsx {
+        check_zip(path, limits)?;
+        let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(file()?).map_err(|e| malformed(&e))?;
+        nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
+    } else {
+        let size = std::fs::metadata(path)
+            .map_err(|e| EngineError::io(path, e))?
+            .len();
+        if size > limits.max_workbook_bytes {
+            return Err(RejectReason::WorkbookTooLarge {
+                size,
+                limit: limits.max_workbook_bytes,
+            }
+            .into());
+        }
+        let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| match encrypted(path) {
+            true => RejectReason::UnsupportedFormat(
+                "a password-protected workbook, which cannot be read: open it in Excel, remove the password \
+                 (File > Info > Protect Workbook > Encrypt with Password, empty) and upload it again"
+                    .into(),
+            ),
+            false => malformed(&e),
+        })?;
+        nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
+    };
+    choose_sheets(sheets, dataset)
+}
+
+/// Whether an Excel file in a compound document is an encrypted .xlsx: Excel stores a workbook
+/// saved with a password as an `EncryptedPackage` stream, which no reader opens without it.
+fn encrypted(path: &Path) -> bool {
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    // Only read when the workbook failed to open, and within the size already checked.
+    std::fs::read(path).is_ok_and(|bytes| bytes.windows(name.len()).any(|w| w == name))
+}
+
+/// A sheet with data: its name, whether it is visible, and its non-empty rows with their 1-based
+/// row numbers in the sheet.
+struct SheetRows {
+    name: String,
+    visible: bool,
+    rows: Vec<(u64, Vec<String>)>,
+}
+
+fn nonempty_sheets<RS, R>(wb: &mut R) -> std::result::Result<Vec<SheetRows>, R::Error>
+where
+    RS: Read + std::io::Seek,
+    R: calamine::Reader<RS>,
+{
+    let meta: Vec<(String, bool)> = wb
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| (s.name.clone(), s.visible == calamine::SheetVisible::Visible))
+        .collect();
+    let mut out = Vec::new();
+    for (name, visible) in meta {
+        let range = wb.worksheet_range(&name)?;
+        let start_row = range.start().map_or(0, |(r, _)| r as u64);
+        let rows: Vec<(u64, Vec<String>)> = range
+            .rows()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    start_row + i as u64 + 1,
+                    r.iter().map(cell_text).collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+            .collect();
+        if !rows.is_empty() {
+            out.push(SheetRows { name, visible, rows });
+        }
+    }
+    Ok(out)
+}
+
+/// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
+/// scratch data and backups on hidden sheets, and split long exports into a sheet per month. The
+/// export is the sheet whose header row is most like the dataset's (visible sheets first, then the
+/// first), together with every other visible sheet, before or after it, that has its columns (by header, or by the
+/// field a header maps to, in any order); the others are listed in the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus
+/// its own row number.
+fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Opened> {
+    if sheets.is_empty() {
+        return Err(RejectReason::Empty.into());
+    }
+    let headers: Vec<(usize, usize, Option<Dataset>)> = sheets
+        .iter()
+        .map(|s| {
+            let head: Vec<Vec<String>> = s
+                .rows
+                .iter()
+                .take(HEADER_SEARCH_ROWS)
+                .map(|(_, r)| r.clone())
+                .collect();
+            let (hi, guessed) = pick_header(&head, dataset);
+            let cells: Vec<&str> = head[hi].iter().map(String::as_str).collect();
+            (hi, score(&cells, guessed.or(dataset)).0, guessed)
+        })
+        .collect();
+    let primary = (0..sheets.len())
+        .max_by_key(|&i| (headers[i].1, sheets[i].visible, std::cmp::Reverse(i)))
+        .expect("at least one sheet");
+    let header = header_of_rows(&sheets[primary].rows, headers[primary].0);
+    // In the export sheet; numbered across the sheets read below, like `source_line`.
+    let mut header_line = sheets[primary].rows[headers[primary].0].0;
+    let guessed = headers[primary].2;
+    let title_currency = crate::mapping::title_currency(
+        sheets[primary].rows[..headers[primary].0]
+            .iter()
+            .flat_map(|(_, cells)| cells.iter().map(String::as_str)),
+    );
+
+    let mut report = Vec::new();
+    let mut data: Vec<(u64, Vec<String>)> = Vec::new();
+    let mut offset = 0u64;
+    let mut preamble_rows = 0u64;
+    let mut returns_lines = Vec::new();
+    let primary_visible = sheets[primary].visible;
+    // The fields the headers map to: how a later sheet's columns are found and their units read.
+    let fields = |h: &[String]| {
+        dataset
+            .or(guessed)
+            .map(|d| crate::mapping::map_headers(h, d, None))
+    };
+    let mine = fields(&header);
+    for (i, sheet) in sheets.into_iter().enumerate() {
+        // Sheets before the export sheet count like those after it: a first sheet whose header
+        // has fewer known columns (one month of several, or "Orders" before a "Returns" sheet
+        // with an extra column) is still part of the export. Cover and notes sheets lack its
+        // columns and are skipped.
+        let skipped = match i.cmp(&primary) {
+            std::cmp::Ordering::Equal => {
+                Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()]))
+            }
+            // A hidden copy is a backup, not more orders.
+            _ if primary_visible && !sheet.visible => Err("hidden"),
+            std::cmp::Ordering::Less | std::cmp::Ordering::Greater => {
+                let other = header_of_rows(&sheet.rows, headers[i].0);
+                let theirs = fields(&other);
+                column_order(&header, &other, mine.as_ref(), theirs.as_ref())
+                    .ok_or("its header lacks columns of the export sheet")
+                    .and_then(|order| {
+                        let units = sheet_units(&header, &other, &order, mine.as_ref(), theirs.as_ref())?;
+                        Ok((order, units))
+                    })
+            }
+        };
+        let (order, units): (Vec<Option<usize>>, Vec<Option<String>>) = match skipped {
+            Ok(order) => order,
+            Err(why) => {
+                report.push(SheetReport {
+                    name: sheet.name,
+                    line_offset: None,
+                    skipped: Some(why),
+                    read_as_returns: false,
+                });
+                continue;
+            }
+        };
+        let last = sheet.rows.last().map_or(0, |(r, _)| *r);
+        preamble_rows += headers[i].0 as u64;
+        data.extend(sheet.rows.into_iter().skip(headers[i].0 + 1).map(|(row, cells)| {
+            let cells = order
+                .iter()
+                .zip(&units)
+                .map(|(c, unit)| {
+                    let cell = c.and_then(|c| cells.get(c).cloned()).unwrap_or_default();
+                    match unit {
+                        Some(u) if !cell.trim().is_empty() => format!("{cell} {u}"),
+                        _ => cell,
+                    }
+                })
+                .collect();
+            (offset + row, cells)
+        }));
+        if i == primary {
+            header_line += offset;
+        }
+        // A "Returns" sheet beside the orders lists what went back, often as positive numbers.
+        let returns = dataset.or(guessed) == Some(Dataset::Sales) && names_returns(&sheet.name);
+        if returns {
+            returns_lines.push(offset + 1..=offset + last);
+        }
+        report.push(SheetReport {
+            name: sheet.name,
+            line_offset: Some(offset),
+            skipped: None,
+            read_as_returns: returns,
+        });
+        offset += last;
+    }
+    let mut header = header;
+    let labels = heading_labels(
+        &header,
+        data.iter().map(|(_, r)| r.as_slice()),
+        dataset.or(guessed),
+    );
+    Ok(Opened {
+        source: grouped(
+            Box::new(SheetSource {
+                rows: data.into_iter(),
+            }),
+            &mut header,
+            labels,
+            // Each sheet read after the first starts its own groups.
+            report
+                .iter()
+                .filter_map(|s| s.line_offset)
+                .filter(|&o| o > 0)
+                .collect(),
+        ),
+        headers: header,
+        header_line,
+        preamble_rows,
+        guessed,
+        sheets: report,
+        returns_lines,
+        title_currency,
+        read_as: None,
+    })
+}
+
+/// Where each column of the export sheet is in another sheet: under the same header, else under
+/// a header for the same field ("Invoice" for "Order ID", columns in another order). `None`
+/// when the other sheet lacks a column the export sheet maps for ids, dates, amounts or
+/// consent: it is something else (a summary). A descriptive column it lacks (status, category,
+/// place, channel, …: a "Returns" sheet with a "Reason" or "Status" column the "Orders" sheet
+/// has not) is left empty on its rows. `mine` and `theirs` are the two headers' fields, when the
+/// dataset is known.
+fn column_order(
+    export: &[String],
+    other: &[String],
+    mine: Option<&ColumnMapping>,
+    theirs: Option<&ColumnMapping>,
+) -> Option<Vec<Option<usize>>> {
+    export
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if let Some(j) = other.iter().position(|o| o == h) {
+                return Some(Some(j));
+            }
+            match mine.and_then(|m| m.columns[i]) {
+                Some(f) => match theirs?.column_of(f) {
+                    Some(j) => Some(Some(j)),
+                    None if descriptive(f) => Some(None),
+                    None => None,
+                },
+                None if mine.is_some() => Some(None),
+                // Without a dataset, only the same header names say the sheets match.
+                None => None,
+            }
+        })
+        .collect()
+}
+
+/// A field a sheet may lack while the export sheet has it: it describes rows, and no row needs it
+/// to be read. A month's sheet without the currency column has its amounts in the currency the
+/// file's other sheets name (or none, as a file without one), not no orders.
+fn descriptive(f: Field) -> bool {
+    matches!(
+        f,
+        Field::ProductName
+            | Field::Currency
+            | Field::Gender
+            | Field::JobTitle
+            | Field::Category
+            | Field::Country
+            | Field::City
+            | Field::Channel
+            | Field::Status
+            | Field::Page
+            | Field::DurationSeconds
+    )
+}
+
+/// The currency a later sheet's money columns name in their headers, where it differs from the
+/// export sheet's ("مبلغ (تومان)" under "مبلغ (ریال)": shops switch mid-year). Each cell of such
+/// a column then carries it, as if written beside the number, and a unit in the cell is read
+/// before the header's. A sheet whose amounts are scaled differently ("هزار ریال") cannot be
+/// read with the export sheet's scale and is skipped, with that reason in the report.
+fn sheet_units(
+    export: &[String],
+    other: &[String],
+    order: &[Option<usize>],
+    mine: Option<&ColumnMapping>,
+    theirs: Option<&ColumnMapping>,
+) -> std::result::Result<Vec<Option<String>>, &'static str> {
+    let (Some(mine), Some(theirs)) = (mine, theirs) else {
+        return Ok(vec![None; export.len()]);
+    };
+    let scale = |h: &str| crate::mapping::amount_scale_hint(h).unwrap_or(1);
+    (0..export.len())
+        .map(|i| {
+            let money = matches!(
+                mine.columns[i],
+                Some(crate::schema::Field::UnitPrice | crate::schema::Field::LineAmount)
+            );
+            let Some(j) = order[i].filter(|_| money) else {
+                return Ok(None);
+            };
+            if scale(&export[i]) != scale(&other[j]) {
+                return Err("its amounts are in another multiple (thousands) than the export sheet's");
+            }
+            let (a, b) = (mine.currency_hints[i], theirs.currency_hints[j]);
+            Ok(b.filter(|b| a != Some(*b)).map(str::to_string))
+        })
+        .collect()
+}
+
+fn header_of_rows(rows: &[(u64, Vec<String>)], at: usize) -> Vec<String> {
+    rows[at].1.iter().map(|h| h.trim().to_string()).collect()
+}
+
+/// How one sheet of a workbook was used, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SheetReport {
+    pub name: String,
+    /// Read: `source_line` minus this is the row number in this sheet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_offset: Option<u64>,
+    /// Not read, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<&'static str>,
+    /// Named as returns: its positive quantities were read as returns.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_as_returns: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn xlsx_with_entry(dir: &Path, name: &str, entry_bytes: usize) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let opts =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/workbook.xml", opts).unwrap();
+        zip.write_all(b"<workbook/>").unwrap();
+        zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..entry_bytes / chunk.len() {
+            zip.write_all(&chunk).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    /// An order of many items is handed out a slice at a time, as any other file's rows are:
+    /// whoever reads a call's rows (header search, samples, a chunk) holds them all.
+    #[test]
+    fn an_order_of_many_items_is_read_a_slice_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<String> = (0..5000)
+            .map(|i| format!(r#"{{"sku": "S{i}", "quantity": 1, "price": "1.00"}}"#))
+            .collect();
+        let text = format!(
+            r#"[{{"number": "BIG", "date_created": "2024-03-01T10:00:00Z", "line_items": [{}]}}]"#,
+            items.join(",")
+        );
+        let path = dir.path().join("big_order.json");
+        std::fs::write(&path, text).unwrap();
+        let limits = Limits::default();
+        let fmt = sniff::sniff(&path, "big_order.json", limits).unwrap();
+        let mut opened = open(&path, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        let mut rows = Rows::default();
+        let mut calls = 0;
+        let mut total = 0;
+        while opened.source.next(&mut rows).unwrap() {
+            calls += 1;
+            assert!(rows.len() <= 1024, "{} rows in one call", rows.len());
+            total += rows.len();
+            rows.clear();
+        }
+        assert_eq!(total, 5000);
+        assert!(calls >= 5, "{calls}");
+    }
+
+    #[test]
+    fn workbooks_too_large_to_read_in_memory_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = xlsx_with_entry(dir.path(), "big.xlsx", 3 << 20);
+        let limits = Limits {
+            max_workbook_bytes: 2 << 20,
+            ..Limits::default()
+        };
+        let fmt = sniff::sniff(&book, "big.xlsx", limits).unwrap();
+        match open(&book, &fmt, limits, None) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                assert!(r.to_string().contains("save it as CSV"), "{r}");
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        assert_eq!(Limits::workbook_bytes_for_memory(1024), 1024 * 1024 * 1024 / 3);
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_before_inflating() {
+        let dir = tempfile::tempdir().unwrap();
+        // A small ceiling keeps the test fast; the production floor is 64 MiB.
+        let limits = Limits {
+            max_expanded_bytes: 2 << 20,
+            ..Limits::default()
+        };
+        let bomb = xlsx_with_entry(dir.path(), "bomb.xlsx", 4 << 20);
+        let fmt = sniff::sniff(&bomb, "bomb.xlsx", limits).unwrap();
+        match open(&bomb, &fmt, limits, None) {
+            Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "compression_bomb"),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("a zip bomb was opened"),
+        }
+    }
+
+    /// .xlsx and .xls cells alike: a time-of-day cell (a serial below 1, in either date system)
+    /// is its time; a date with a time stays a date-time.
+    #[test]
+    fn an_excel_time_of_day_cell_is_a_time() {
+        use calamine::{Data, ExcelDateTime, ExcelDateTimeType::DateTime};
+        let cell =
+            |v: f64, is_1904: bool| cell_text(&Data::DateTime(ExcelDateTime::new(v, DateTime, is_1904)));
+        assert_eq!(cell(0.979_166_666_666_666_6, false), "23:30:00");
+        assert_eq!(cell(0.979_166_666_666_666_6, true), "23:30:00");
+        assert_eq!(cell(0.0, false), "00:00:00");
+        assert_eq!(cell(45_372.979_166_667, false), "2024-03-21T23:30:00");
+        assert_eq!(cell(45_372.0, false), "2024-03-21T00:00:00");
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::Div0)), "#DIV/0!");
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::NA)), "#N/A");
+    }
+
+    #[test]
+    fn a_plain_zip_archive_is_not_taken_for_a_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exports.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        zip.start_file("orders.csv", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(b"a,b\n1,2\n").unwrap();
+        zip.finish().unwrap();
+        let fmt = sniff::sniff(&path, "exports.zip", Limits::default()).unwrap();
+        match open(&path, &fmt, Limits::default(), None) {
+            Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "unsupported_format", "{r}"),
+            _ => panic!("expected a rejection"),
+        }
+    }
+
+    /// A workbook saved with a password (`fixtures/broken/password.xlsx`, encrypted as Excel
+    /// does) and a LibreOffice spreadsheet (`sheet.ods`) are refused saying what they are and
+    /// what to do, not with a reader's error or advice to unzip them.
+    #[test]
+    fn a_password_protected_workbook_and_an_ods_file_are_named_as_such() {
+        let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/broken");
+        for (name, says) in [
+            ("password.xlsx", "a password-protected workbook"),
+            ("sheet.ods", "an OpenDocument spreadsheet (.ods)"),
+        ] {
+            let path = broken.join(name);
+            let fmt = sniff::sniff(&path, name, Limits::default()).unwrap();
+            match open(&path, &fmt, Limits::default(), None) {
+                Err(EngineError::Rejected(r)) => {
+                    assert_eq!(r.code(), "unsupported_format", "{name}: {r}");
+                    assert!(r.to_string().starts_with(says), "{name}: {r}");
+                }
+                _ => panic!("{name}: expected a rejection"),
+            }
+        }
+    }
+}
