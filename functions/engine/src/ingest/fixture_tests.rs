@@ -739,6 +739,17 @@ fn a_walk_in_account_is_guests() {
         [Some("10021".to_string()), None, None]
     );
     assert_eq!(out.report.stats.as_ref().unwrap().guest_rows, Some(2));
+    // The account written as its code and name in the one customer column.
+    let (out, _s, _d) = ingest_text(
+        "holoo_report.csv",
+        "شماره فاکتور,تاریخ,مشتری,نام کالا,تعداد,فی\n\
+         2302,1401/05/07,10000 - مشتری متفرقه (نقدی),چای ساز,1,12800\n\
+         2304,1401/05/09,30012 - کافه آرامش,اتو,1,18500\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [None, Some("30012 - کافه آرامش".to_string())]
+    );
     // A file keyed by the name itself.
     let (out, _s, _d) = ingest_text(
         "till.csv",
@@ -1442,6 +1453,30 @@ fn amounts_naming_one_currency_speak_for_the_bare_ones() {
     assert_eq!(
         strings(&batches(&out), "currency"),
         [Some("EUR".to_string()), None, Some("USD".to_string())]
+    );
+}
+
+/// A hand-kept sheet mixing Jalali dates written year first and year last: a short date in
+/// Persian digits is Jalali, but which part is its year the column does not say, so it is
+/// quarantined rather than read as a Gregorian 2012.
+#[test]
+fn a_short_persian_date_among_both_jalali_orders_is_quarantined() {
+    let (out, _s, _d) = ingest_text(
+        "daftar.csv",
+        "شماره سفارش,تاریخ,موبایل,مبلغ (تومان)\n\
+         1,1403/05/10,09125550000,\"۱۲۵,۰۰۰\"\n\
+         2,۰۳/۰۵/۱۲,09125550001,\"۱۲۵,۰۰۰\"\n\
+         3,12/05/1403,09125550002,\"۱۲۵,۰۰۰\"\n",
+    );
+    assert_eq!(
+        out.report.rows.rejected_by_reason.get("bad_date"),
+        Some(&1),
+        "{:?}",
+        out.report.rows
+    );
+    assert_eq!(
+        strings(&batches(&out), "order_id"),
+        [Some("1".to_string()), Some("3".to_string())]
     );
 }
 

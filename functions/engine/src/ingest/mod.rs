@@ -488,6 +488,12 @@ fn decide_date_order(
         // The date parser sees the evidence itself, or there is nothing ambiguous.
         return Ok(DateOrder::Auto);
     }
+    // A column with Jalali years (`12/05/1403`) is a Persian one: its `a/b` is day and month,
+    // and its short dates the parser reads as Jalali or refuses; read as Gregorian, 1403 and the
+    // short dates would decide a month-first order that makes `۰۳/۰۵/۱۲` a day of 2012.
+    if values().any(|v| abc(v).is_some_and(|(_, _, y)| crate::values::date::JALALI_YEARS.contains(&y))) {
+        return Ok(DateOrder::Auto);
+    }
     if !whole_file_sampled {
         let mut src = reopen()?;
         let mut rows = Rows::default();

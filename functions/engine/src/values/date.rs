@@ -23,7 +23,7 @@ const MIN_YEAR: i32 = 1900;
 const MAX_YEAR: i32 = 2100;
 
 /// A four-digit year in this range is a Jalali year: no Gregorian year in range overlaps it.
-const JALALI_YEARS: std::ops::RangeInclusive<i32> = 1200..=1500;
+pub(crate) const JALALI_YEARS: std::ops::RangeInclusive<i32> = 1200..=1500;
 
 /// How to read an ambiguous `a/b/yyyy` date when the column gives no evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1021,6 +1021,11 @@ fn month_word(w: &str) -> Option<(u32, bool)> {
             Some(head) if !head.is_empty() => head,
             _ => w,
         };
+        // «امرداد» is Mordad's older, official spelling; some calendar libraries print it.
+        let w = match w {
+            "امرداد" => "مرداد",
+            w => w,
+        };
         PERSIAN_MONTHS
             .iter()
             .position(|name| word_is(w, name))
@@ -1884,6 +1889,7 @@ mod tests {
         assert_eq!(date(&p, "يكشنبه ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
         assert_eq!(date(&p, "چهار شنبه ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
         assert_eq!(date(&p, "۱۳ آبان ۰۲"), day(2023, 11, 4));
+        assert_eq!(date(&p, "۱۲ امرداد ۱۴۰۳"), date(&p, "۱۲ مرداد ۱۴۰۳"));
         assert_eq!(ok(&p, "۱۳ آبان ۱۴۰۲ ساعت ۱۴:۳۰"), utc(2023, 11, 4, 14, 30, 0));
         assert_eq!(ok(&p, "۱۳ آبان ۱۴۰۲، ۱۴:۳۰"), utc(2023, 11, 4, 14, 30, 0));
         let all = [
@@ -2448,6 +2454,29 @@ mod tests {
         assert_eq!(p.describe(), "jalali-year-first");
         // Esfand 30 only in a leap year.
         assert!(p.parse_date("02/12/30").is_err());
+    }
+
+    /// A hand-kept column mixing Jalali dates written year first and year last: a short date in
+    /// Persian digits is Jalali, but which part is its year the column does not say.
+    #[test]
+    fn a_short_persian_date_among_both_jalali_orders_is_refused() {
+        let p = DateParser::infer(
+            ["1403/05/10", "۰۳/۰۵/۱۲", "12/05/1403"],
+            DateOrder::Auto,
+            chrono_tz::UTC,
+        );
+        assert_eq!(date(&p, "12/05/1403"), day(2024, 8, 2));
+        assert!(
+            p.parse_date("۰۳/۰۵/۱۲").is_err(),
+            "{:?}",
+            p.parse_date("۰۳/۰۵/۱۲")
+        );
+        let p = DateParser::infer(
+            ["1403/05/10", "۰۳/۰۵/۱۲", "12/05/1403"],
+            DateOrder::Auto,
+            chrono_tz::Asia::Tehran,
+        );
+        assert!(p.parse("۰۳/۰۵/۱۲").is_err(), "{:?}", p.parse("۰۳/۰۵/۱۲"));
     }
 
     #[test]

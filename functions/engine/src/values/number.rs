@@ -717,6 +717,14 @@ fn decimal_group(
     let last = seps[n - 1];
     // Marks that can only be the decimal mark: one, and last.
     let decimal_only = count(Sep::ArabicDecimal) + count(Sep::Slash);
+    // ٫ twice or more can be no decimal mark: typed for ٬ ("۱٫۲۵۰٫۰۰۰"), when it groups thousands.
+    let arabic_grouped = decimal_only == count(Sep::ArabicDecimal)
+        && decimal_only > 1
+        && (1..=3).contains(&lens[0])
+        && lens[1..].iter().all(|&l| l == 3);
+    if arabic_grouped {
+        return Ok(None);
+    }
     if decimal_only > 0 {
         return if decimal_only == 1 && matches!(last, Sep::ArabicDecimal | Sep::Slash) {
             Ok(Some(n - 1))
@@ -988,6 +996,8 @@ mod tests {
         assert_eq!(val(DOT, "۱۲۳۴"), 1234.0);
         assert_bad(DOT, "۱٫۲٫۳");
         assert_bad(DOT, "۱٫۲۳۴,۵");
+        assert_eq!(cur(DOT, "۱٫۲۵۰٫۰۰۰ ریال"), (1250000.0, Some("IRR")));
+        assert_eq!(val(COMMA, "۱۲٫۵۰۰٫۰۰۰"), 12500000.0);
     }
 
     #[test]

@@ -53,6 +53,11 @@ pub fn names_walk_in(name: &str) -> bool {
     // The whole name, but for a note in brackets («مشتری متفرقه (نقدی)»): Walkinshaw and
     // «فروشگاه متفرقه‌جات امید» are customers.
     let name = name.split(['(', '[']).next().unwrap_or(name);
+    // Holoo and Sepidar write the account as its code and name: «10000 - مشتری متفرقه».
+    let name = match name.split_once(" - ") {
+        Some((code, rest)) if !code.trim().is_empty() && code.trim().chars().all(char::is_numeric) => rest,
+        _ => name,
+    };
     Key::new(name).is_some_and(|k| {
         matches!(
             k.as_str(),
@@ -405,6 +410,7 @@ mod tests {
     fn walk_in_accounts() {
         for name in [
             "مشتری متفرقه (نقدی)",
+            "10000 - مشتری متفرقه (نقدی)",
             "متفرقه",
             "مشتري عمومي",
             "نقدی",
@@ -427,6 +433,8 @@ mod tests {
             "John Walkington",
             "فروشگاه متفرقه‌جات امید",
             "شرکت فروش نقدی البرز",
+            "30012 - کافه آرامش",
+            "A1 - Guest",
         ] {
             assert!(!names_walk_in(name), "{name}");
         }
