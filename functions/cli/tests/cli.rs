@@ -400,3 +400,30 @@ fn an_output_folder_inside_the_exports_is_not_read_as_exports() {
         first
     );
 }
+
+/// With k = 3 the fixtures' best segment is 5 customers and the next by value 43 of 76 (past
+/// half): the group takes the one after that instead of stopping at 5, which is too few to
+/// publish and left the lookalike list empty.
+#[test]
+fn the_ideal_group_passes_over_a_segment_too_big_for_the_next_that_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = segflow(&[
+        "run",
+        "fixtures/exports",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--k",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("segments/latest/manifest.json")).unwrap())
+            .unwrap();
+    let counts = &manifest["counts"];
+    let (ideal, purchasers) = (
+        counts["ideal_customers"].as_u64().unwrap(),
+        counts["purchasers"].as_u64().unwrap(),
+    );
+    assert!(5 * ideal >= purchasers && 2 * ideal <= purchasers, "{counts}");
+    assert!(counts["ideal_customers_listed"].as_u64().unwrap() > 0, "{counts}");
+}

@@ -665,10 +665,14 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                 if n == 0 {
                     continue;
                 }
-                // A group of nearly everyone has no traits that stand out: short of the minimum
-                // share, the best segment alone is the better answer.
-                if covered >= need.max(1) || (!taken.is_empty() && covered + n > most) {
+                if covered >= need.max(1) {
                     break;
+                }
+                // A group of nearly everyone has no traits that stand out: a segment that would
+                // take the group past half of the purchasers is passed over for the next one
+                // that fits (short of the minimum share, the best segment alone is the answer).
+                if !taken.is_empty() && covered + n > most {
+                    continue;
                 }
                 covered += n;
                 taken.push(s);
