@@ -424,8 +424,18 @@ pub(super) fn open_json_lines(
     let mut src = JsonLinesSource::open(path, fmt, limits)?;
     src.headers = headers.clone();
     src.split_items = lines;
-    Ok(Opened {
-        source: Box::new(src),
+    Ok(opened(Box::new(src), headers, guessed, None))
+}
+
+/// A JSON file's rows: no header line, preamble, sheets or title above them.
+fn opened(
+    source: Box<dyn RecordSource>,
+    headers: Vec<String>,
+    guessed: Option<Dataset>,
+    read_as: Option<Container>,
+) -> Opened {
+    Opened {
+        source,
         headers,
         header_line: 0,
         preamble_rows: 0,
@@ -433,8 +443,8 @@ pub(super) fn open_json_lines(
         sheets: Vec::new(),
         returns_lines: Vec::new(),
         title_currency: None,
-        read_as: None,
-    })
+        read_as,
+    }
 }
 
 /// A JSON text read token by token, without holding more of it than the caller keeps.
@@ -1070,17 +1080,8 @@ pub(super) fn open_json_array(
     let mut src = JsonArraySource::open(path, fmt, limits, within)?;
     src.headers = headers.clone();
     src.split_items = lines;
-    Ok(Opened {
-        source: Box::new(src),
-        headers,
-        header_line: 0,
-        preamble_rows: 0,
-        guessed,
-        sheets: Vec::new(),
-        returns_lines: Vec::new(),
-        title_currency: None,
-        read_as: (fmt.container != Container::JsonArray).then_some(Container::JsonArray),
-    })
+    let read_as = (fmt.container != Container::JsonArray).then_some(Container::JsonArray);
+    Ok(opened(Box::new(src), headers, guessed, read_as))
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {
