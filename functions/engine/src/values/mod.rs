@@ -110,6 +110,108 @@ pub(crate) fn fold_char(c: char) -> char {
     }
 }
 
+/// A letter for each Arabic presentation form (the shape a letter takes at the start, middle or
+/// end of a word, which some SMS panels and old software store instead of the letter: «ﻟﻐﻮ» for
+/// «لغو»), and lam and alef for their ligature. Anything else is itself.
+pub(crate) fn presentation_letters(c: char) -> impl Iterator<Item = char> {
+    let (first, second) = match c {
+        '\u{FEF5}' | '\u{FEF6}' => ('\u{0644}', Some('\u{0622}')),
+        '\u{FEF7}' | '\u{FEF8}' => ('\u{0644}', Some('\u{0623}')),
+        '\u{FEF9}' | '\u{FEFA}' => ('\u{0644}', Some('\u{0625}')),
+        '\u{FEFB}' | '\u{FEFC}' => ('\u{0644}', Some('\u{0627}')),
+        '\u{FB50}'..='\u{FEFF}' => {
+            let i = PRESENTATION_FORMS.partition_point(|&(_, last, _)| last < c);
+            match PRESENTATION_FORMS.get(i) {
+                Some(&(from, _, letter)) if from <= c => (letter, None),
+                _ => (c, None),
+            }
+        }
+        _ => (c, None),
+    };
+    std::iter::once(first).chain(second)
+}
+
+/// (first form, last form, letter), sorted: generated from Unicode's compatibility mappings
+/// (NFKC) of U+FB50–U+FDFF and U+FE70–U+FEFF to single letters of the Arabic block.
+const PRESENTATION_FORMS: [(char, char, char); 76] = [
+    ('\u{FB50}', '\u{FB51}', '\u{0671}'),
+    ('\u{FB52}', '\u{FB55}', '\u{067B}'),
+    ('\u{FB56}', '\u{FB59}', '\u{067E}'),
+    ('\u{FB5A}', '\u{FB5D}', '\u{0680}'),
+    ('\u{FB5E}', '\u{FB61}', '\u{067A}'),
+    ('\u{FB62}', '\u{FB65}', '\u{067F}'),
+    ('\u{FB66}', '\u{FB69}', '\u{0679}'),
+    ('\u{FB6A}', '\u{FB6D}', '\u{06A4}'),
+    ('\u{FB6E}', '\u{FB71}', '\u{06A6}'),
+    ('\u{FB72}', '\u{FB75}', '\u{0684}'),
+    ('\u{FB76}', '\u{FB79}', '\u{0683}'),
+    ('\u{FB7A}', '\u{FB7D}', '\u{0686}'),
+    ('\u{FB7E}', '\u{FB81}', '\u{0687}'),
+    ('\u{FB82}', '\u{FB83}', '\u{068D}'),
+    ('\u{FB84}', '\u{FB85}', '\u{068C}'),
+    ('\u{FB86}', '\u{FB87}', '\u{068E}'),
+    ('\u{FB88}', '\u{FB89}', '\u{0688}'),
+    ('\u{FB8A}', '\u{FB8B}', '\u{0698}'),
+    ('\u{FB8C}', '\u{FB8D}', '\u{0691}'),
+    ('\u{FB8E}', '\u{FB91}', '\u{06A9}'),
+    ('\u{FB92}', '\u{FB95}', '\u{06AF}'),
+    ('\u{FB96}', '\u{FB99}', '\u{06B3}'),
+    ('\u{FB9A}', '\u{FB9D}', '\u{06B1}'),
+    ('\u{FB9E}', '\u{FB9F}', '\u{06BA}'),
+    ('\u{FBA0}', '\u{FBA3}', '\u{06BB}'),
+    ('\u{FBA4}', '\u{FBA5}', '\u{06C0}'),
+    ('\u{FBA6}', '\u{FBA9}', '\u{06C1}'),
+    ('\u{FBAA}', '\u{FBAD}', '\u{06BE}'),
+    ('\u{FBAE}', '\u{FBAF}', '\u{06D2}'),
+    ('\u{FBB0}', '\u{FBB1}', '\u{06D3}'),
+    ('\u{FBD3}', '\u{FBD6}', '\u{06AD}'),
+    ('\u{FBD7}', '\u{FBD8}', '\u{06C7}'),
+    ('\u{FBD9}', '\u{FBDA}', '\u{06C6}'),
+    ('\u{FBDB}', '\u{FBDC}', '\u{06C8}'),
+    ('\u{FBDE}', '\u{FBDF}', '\u{06CB}'),
+    ('\u{FBE0}', '\u{FBE1}', '\u{06C5}'),
+    ('\u{FBE2}', '\u{FBE3}', '\u{06C9}'),
+    ('\u{FBE4}', '\u{FBE7}', '\u{06D0}'),
+    ('\u{FBE8}', '\u{FBE9}', '\u{0649}'),
+    ('\u{FBFC}', '\u{FBFF}', '\u{06CC}'),
+    ('\u{FE80}', '\u{FE80}', '\u{0621}'),
+    ('\u{FE81}', '\u{FE82}', '\u{0622}'),
+    ('\u{FE83}', '\u{FE84}', '\u{0623}'),
+    ('\u{FE85}', '\u{FE86}', '\u{0624}'),
+    ('\u{FE87}', '\u{FE88}', '\u{0625}'),
+    ('\u{FE89}', '\u{FE8C}', '\u{0626}'),
+    ('\u{FE8D}', '\u{FE8E}', '\u{0627}'),
+    ('\u{FE8F}', '\u{FE92}', '\u{0628}'),
+    ('\u{FE93}', '\u{FE94}', '\u{0629}'),
+    ('\u{FE95}', '\u{FE98}', '\u{062A}'),
+    ('\u{FE99}', '\u{FE9C}', '\u{062B}'),
+    ('\u{FE9D}', '\u{FEA0}', '\u{062C}'),
+    ('\u{FEA1}', '\u{FEA4}', '\u{062D}'),
+    ('\u{FEA5}', '\u{FEA8}', '\u{062E}'),
+    ('\u{FEA9}', '\u{FEAA}', '\u{062F}'),
+    ('\u{FEAB}', '\u{FEAC}', '\u{0630}'),
+    ('\u{FEAD}', '\u{FEAE}', '\u{0631}'),
+    ('\u{FEAF}', '\u{FEB0}', '\u{0632}'),
+    ('\u{FEB1}', '\u{FEB4}', '\u{0633}'),
+    ('\u{FEB5}', '\u{FEB8}', '\u{0634}'),
+    ('\u{FEB9}', '\u{FEBC}', '\u{0635}'),
+    ('\u{FEBD}', '\u{FEC0}', '\u{0636}'),
+    ('\u{FEC1}', '\u{FEC4}', '\u{0637}'),
+    ('\u{FEC5}', '\u{FEC8}', '\u{0638}'),
+    ('\u{FEC9}', '\u{FECC}', '\u{0639}'),
+    ('\u{FECD}', '\u{FED0}', '\u{063A}'),
+    ('\u{FED1}', '\u{FED4}', '\u{0641}'),
+    ('\u{FED5}', '\u{FED8}', '\u{0642}'),
+    ('\u{FED9}', '\u{FEDC}', '\u{0643}'),
+    ('\u{FEDD}', '\u{FEE0}', '\u{0644}'),
+    ('\u{FEE1}', '\u{FEE4}', '\u{0645}'),
+    ('\u{FEE5}', '\u{FEE8}', '\u{0646}'),
+    ('\u{FEE9}', '\u{FEEC}', '\u{0647}'),
+    ('\u{FEED}', '\u{FEEE}', '\u{0648}'),
+    ('\u{FEEF}', '\u{FEF0}', '\u{0649}'),
+    ('\u{FEF1}', '\u{FEF4}', '\u{064A}'),
+];
+
 /// Arabic yeh (ي) and alef maksura (ى) as the Persian yeh ی, Arabic kaf (ك) as the Persian
 /// keheh ک: Windows-1256 software and Arabic keyboards write "تبريز" and "كرج" for the "تبریز"
 /// and "کرج" of everyone else. Narrower than [`fold_char`] (which is for lookups): alef forms and
@@ -135,6 +237,15 @@ pub(crate) fn persian_letters(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presentation_forms_are_letters() {
+        let letters = |s: &str| s.chars().flat_map(presentation_letters).collect::<String>();
+        assert_eq!(letters("ﻟﻐﻮ"), "لغو");
+        assert_eq!(letters("ﭘﯿﺎﻣﮏ ﻧﻔﺮﺳﺘﯿﺪ"), "پیامک نفرستید");
+        assert_eq!(letters("ﻻ"), "لا");
+        assert_eq!(letters("لغو 11"), "لغو 11");
+    }
 
     #[test]
     fn persian_letters_in_kept_text() {

@@ -49,6 +49,7 @@ impl EventText {
         let mut spaced = String::with_capacity(raw.len());
         for c in raw
             .chars()
+            .flat_map(crate::values::presentation_letters)
             .map(crate::values::fold_char)
             .flat_map(char::to_lowercase)
         {

@@ -426,6 +426,9 @@ mod tests {
     fn messages_that_ask_for_no_more_messages() {
         for refusal in [
             "لغو11",
+            // Stored in presentation forms, as some panels do.
+            "ﻟﻐﻮ",
+            "ﭘﯿﺎﻣﮏ ﻧﻔﺮﺳﺘﯿﺪ",
             "لطفا پیامک نفرستید",
             "دیگه پیام ندید لطفا",
             "دیگر برای من پیامک ارسال نکنید",
