@@ -133,12 +133,10 @@ impl GroupedSource {
 /// keys the customer; an accounting program's walk-in account («10000 - مشتری متفرقه (نقدی)») is
 /// no one's.
 fn customer_of(value: &str) -> &str {
-    match value.split_once(" - ") {
-        Some((_, name)) if crate::values::text::names_walk_in(name) => "",
-        Some((code, _)) if code.chars().any(char::is_numeric) && !code.contains(' ') => code,
-        _ if crate::values::text::names_walk_in(value) => "",
-        _ => value,
+    if crate::values::text::names_walk_in(value) {
+        return "";
     }
+    crate::values::text::account_code(value).unwrap_or(value)
 }
 
 /// The row's cells up to the header's width (blank where it is short), the extra cells, then any

@@ -334,7 +334,11 @@ impl KeyCols {
 /// [`crate::values::name_key`].
 pub(crate) fn customer_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str>> {
     if k.named {
-        return crate::values::name_key(cell(rec, k.id));
+        let name = cell(rec, k.id);
+        return match crate::values::text::account_code(name) {
+            Some(code) => Some(Cow::Borrowed(code)),
+            None => crate::values::name_key(name),
+        };
     }
     id_value(cell(rec, k.id)).or_else(|| contact_key(rec, k))
 }
