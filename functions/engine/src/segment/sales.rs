@@ -139,7 +139,7 @@ pub(super) struct SalesStats {
     /// Rows whose amount or quantity is not a finite number.
     pub rows_unusable: u64,
     pub duplicates_dropped: u64,
-    /// Order lines of an order another upload tells (see `Dedup::claim_orders`).
+    /// Order lines of an order another upload tells (see `super::versions`).
     pub superseded_rows: u64,
     pub rows_used: u64,
     /// Rows inside a window where sources overlap, i.e. checked against the duplicate set.
@@ -1215,10 +1215,8 @@ pub(super) fn read_sales(
             *e = (*e).max(r.max);
         }
         let reach: Vec<(u32, i64)> = reach.into_iter().collect();
-        let windows = std::mem::take(&mut dedup.windows);
-        let in_window = |t: i64| in_windows(&windows, t);
-        dedup.versions = Versions::read(&files, in_window, &mut dedup.sources, &reach, aliases)?;
-        dedup.windows = windows;
+        let (windows, sources) = (&dedup.windows, &mut dedup.sources);
+        dedup.versions = Versions::read(&files, |t| in_windows(windows, t), sources, &reach, aliases)?;
     }
     let stats = SalesStats {
         files: files.len(),

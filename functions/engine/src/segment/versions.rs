@@ -188,23 +188,15 @@ fn read_file(
         ) else {
             continue;
         };
-        let [customer_id, product_id, product_name, status, source_key] = [
-            "customer_id",
-            "product_id",
-            "product_name",
-            "status",
-            "source_key",
-        ]
-        .map(|c| text(&batch, c));
-        let [customer_id, product_id, product_name, status, source_key] =
-            [customer_id?, product_id?, product_name?, status?, source_key?];
-        let strings = |a: &Option<arrow::array::ArrayRef>| a.as_ref().map(|a| a.as_string::<i32>().clone());
+        let strings = |name| -> Result<Option<arrow::array::StringArray>, SegmentError> {
+            Ok(text(&batch, name)?.map(|a| a.as_string::<i32>().clone()))
+        };
         let (customer_id, product_id, product_name, status, source_key) = (
-            strings(&customer_id),
-            strings(&product_id),
-            strings(&product_name),
-            strings(&status),
-            strings(&source_key),
+            strings("customer_id")?,
+            strings("product_id")?,
+            strings("product_name")?,
+            strings("status")?,
+            strings("source_key")?,
         );
         let order_id = order_id.as_string::<i32>();
         let (quantity, line_amount) = (

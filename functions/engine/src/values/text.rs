@@ -50,9 +50,14 @@ impl Key {
 /// («30012 - کافه آرامش», `K102 - Ann Lee`): the code, which stands for the customer whatever the
 /// name's spelling, and is how a grouped report's heading keys them too.
 pub fn account_code(value: &str) -> Option<&str> {
-    let (code, _) = value.split_once(" - ")?;
+    account(value).map(|(code, _)| code)
+}
+
+/// An account written as its code and name: (code, name).
+fn account(value: &str) -> Option<(&str, &str)> {
+    let (code, name) = value.split_once(" - ")?;
     let code = code.trim();
-    (code.chars().any(char::is_numeric) && !code.contains(' ')).then_some(code)
+    (code.chars().any(char::is_numeric) && !code.contains(' ')).then_some((code, name))
 }
 
 /// Whether a customer's name is a till's or an accounting program's account for walk-in
@@ -63,10 +68,7 @@ pub fn names_walk_in(name: &str) -> bool {
     // «فروشگاه متفرقه‌جات امید» are customers.
     let name = name.split(['(', '[']).next().unwrap_or(name);
     // Holoo and Sepidar write the account as its code and name: «10000 - مشتری متفرقه».
-    let name = match (account_code(name), name.split_once(" - ")) {
-        (Some(_), Some((_, rest))) => rest,
-        _ => name,
-    };
+    let name = account(name).map_or(name, |(_, name)| name);
     Key::new(name).is_some_and(|k| {
         matches!(
             k.as_str(),
