@@ -109,14 +109,10 @@ enum JsonItem {
 struct JsonLinesSource {
     lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
     line_no: u64,
-    headers: Vec<String>,
-    /// Orders' line items are rows ([`split_lines`]).
-    split_items: bool,
-    pending: Option<Pending>,
     path: std::path::PathBuf,
 }
 
-impl JsonLinesSource {
+impl ReadItems for JsonLinesSource {
     fn read_item(&mut self) -> Result<Option<JsonItem>> {
         loop {
             let Some(line) = self.lines.next() else {
@@ -349,10 +345,35 @@ fn allocated_discount(item: &mut JsonObject) {
     }
 }
 
-impl RecordSource for JsonLinesSource {
+/// A JSON file's records one after another (the JSON Lines and the array reader).
+trait ReadItems: Send {
+    fn read_item(&mut self) -> Result<Option<JsonItem>>;
+}
+
+/// A JSON file's rows: each record's, or its line items' when orders are split.
+struct JsonRows<R> {
+    items: R,
+    headers: Vec<String>,
+    /// Orders' line items are rows ([`split_lines`]).
+    split_items: bool,
+    pending: Option<Pending>,
+}
+
+impl<R: ReadItems> JsonRows<R> {
+    fn new(items: R, headers: Vec<String>, split_items: bool) -> Self {
+        JsonRows {
+            items,
+            headers,
+            split_items,
+            pending: None,
+        }
+    }
+}
+
+impl<R: ReadItems> RecordSource for JsonRows<R> {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
         if self.pending.is_none() {
-            let Some(item) = self.read_item()? else {
+            let Some(item) = self.items.read_item()? else {
                 return Ok(false);
             };
             self.pending = Some(pending(item, self.split_items));
@@ -381,9 +402,6 @@ impl JsonLinesSource {
         Ok(JsonLinesSource {
             lines: BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?).lines(),
             line_no: 0,
-            headers: Vec::new(),
-            split_items: false,
-            pending: None,
             path: path.to_path_buf(),
         })
     }
@@ -421,9 +439,7 @@ pub(super) fn open_json_lines(
     let lines = reads_lines(dataset);
     let mut scan = JsonLinesSource::open(path, fmt, limits)?;
     let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
-    let mut src = JsonLinesSource::open(path, fmt, limits)?;
-    src.headers = headers.clone();
-    src.split_items = lines;
+    let src = JsonRows::new(JsonLinesSource::open(path, fmt, limits)?, headers.clone(), lines);
     Ok(opened(Box::new(src), headers, guessed, None))
 }
 
@@ -902,10 +918,6 @@ struct JsonArraySource {
     /// The array is a member of an object, whose other members after it are not read.
     wrapped: bool,
     raw: Vec<u8>,
-    headers: Vec<String>,
-    /// Orders' line items are rows ([`split_lines`]).
-    split_items: bool,
-    pending: Option<Pending>,
 }
 
 /// How the raw bytes of one array element ended.
@@ -954,7 +966,9 @@ impl JsonArraySource {
             Element::CutOff
         })
     }
+}
 
+impl ReadItems for JsonArraySource {
     fn read_item(&mut self) -> Result<Option<JsonItem>> {
         if self.finished {
             return Ok(None);
@@ -995,19 +1009,6 @@ impl JsonArraySource {
     }
 }
 
-impl RecordSource for JsonArraySource {
-    fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        if self.pending.is_none() {
-            let Some(item) = self.read_item()? else {
-                return Ok(false);
-            };
-            self.pending = Some(pending(item, self.split_items));
-        }
-        emit(&mut self.pending, out, &self.headers);
-        Ok(true)
-    }
-}
-
 impl JsonArraySource {
     /// Positioned after the opening bracket (after a byte-order mark and whitespace): of the
     /// array itself, or of the one at the path of keys `within` the object wrapping it.
@@ -1043,9 +1044,6 @@ impl JsonArraySource {
             finished: false,
             wrapped: !within.is_empty(),
             raw: Vec::new(),
-            headers: Vec::new(),
-            split_items: false,
-            pending: None,
         })
     }
 }
@@ -1077,9 +1075,11 @@ pub(super) fn open_json_array(
         .into());
     }
     let (headers, guessed) = json_headers(keys, dataset)?;
-    let mut src = JsonArraySource::open(path, fmt, limits, within)?;
-    src.headers = headers.clone();
-    src.split_items = lines;
+    let src = JsonRows::new(
+        JsonArraySource::open(path, fmt, limits, within)?,
+        headers.clone(),
+        lines,
+    );
     let read_as = (fmt.container != Container::JsonArray).then_some(Container::JsonArray);
     Ok(opened(Box::new(src), headers, guessed, read_as))
 }
