@@ -988,6 +988,19 @@ fn ingest_text(name: &str, text: &str) -> (IngestOutcome, tempfile::TempDir, tem
     (out, staging, dir)
 }
 
+/// As [`ingest_text`], read as a sales export whatever its header suggests.
+fn sales_text(name: &str, text: &str) -> (IngestOutcome, tempfile::TempDir, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let (out, staging) = ingest_path(&path, name, &opts);
+    (out, staging, dir)
+}
+
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
     out.report
         .rows
@@ -2061,9 +2074,7 @@ fn json_arrays_are_read_element_by_element() {
         r#"{"id": "2", "customer_id": "C2", "created_at": "2024-03-02T10:00:00Z", "total": 5.5, "items": [{"sku": "A"}, {"sku": "B"}]}"#,
         "\n]\n"
     );
-    let path = dir.path().join("orders.json");
-    std::fs::write(&path, whole).unwrap();
-    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let (out, _s, _d) = sales_text("orders.json", whole);
     let r = &out.report.rows;
     assert_eq!(
         (r.read, r.written, r.rejected),
@@ -2141,11 +2152,6 @@ fn json_columns_come_from_every_object() {
 /// order's source line; an order without items is one row as before.
 #[test]
 fn nested_line_items_are_rows_of_their_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = IngestOptions {
-        dataset: Some(Dataset::Sales),
-        ..Default::default()
-    };
     let shopify = r##"[
   {"id": 450789469001, "name": "#1001", "order_number": 1001, "email": "a@example.com",
    "created_at": "2024-01-01T19:30:00-05:00", "currency": "USD", "financial_status": "paid",
@@ -2162,9 +2168,7 @@ fn nested_line_items_are_rows_of_their_order() {
    "total_price": "7.00", "billing_address": {"city": "Toronto", "country": "Canada"},
    "line_items": []}
 ]"##;
-    let path = dir.path().join("shopify_orders.json");
-    std::fs::write(&path, shopify).unwrap();
-    let (out, _s) = ingest_path(&path, "shopify_orders.json", &opts);
+    let (out, _s, _d) = sales_text("shopify_orders.json", shopify);
     let r = &out.report.rows;
     assert_eq!(
         (r.read, r.written, r.rejected),
@@ -2207,9 +2211,7 @@ fn nested_line_items_are_rows_of_their_order() {
         r#"{"id": 701, "number": "W-701", "status": "processing", "currency": "EUR", "date_created": "2024-02-01T10:15:00", "total": "29.80", "customer_id": 41, "billing": {"email": "eva@example.de", "city": "Berlin", "country": "DE"}, "line_items": [{"id": 11, "name": "Kaffee", "sku": "KAF-1", "quantity": 2, "subtotal": "19.80", "total": "19.80", "price": 9.9}, {"id": 12, "name": "Tasse", "sku": "TAS-1", "quantity": 1, "subtotal": "10.00", "total": "10.00", "price": 10}]}"#,
         r#"{"id": 702, "status": "completed", "currency": "EUR", "date_created": "2024-02-02T10:15:00", "total": "5.00", "customer_id": 42, "billing": {"email": "max@example.de", "city": "Köln", "country": "DE"}, "line_items": [{"id": 21, "name": "Tee", "sku": "TEE-1", "quantity": 1, "total": "5.00", "price": 5}]}"#,
     ];
-    let path = dir.path().join("woo_orders.jsonl");
-    std::fs::write(&path, woo.join("\n")).unwrap();
-    let (out, _s) = ingest_path(&path, "woo_orders.jsonl", &opts);
+    let (out, _s, _d) = sales_text("woo_orders.jsonl", &woo.join("\n"));
     let r = &out.report.rows;
     assert_eq!((r.read, r.written), (3, 3), "{:?}", r.rejected_by_reason);
     let b = batches(&out);
@@ -2225,11 +2227,6 @@ fn nested_line_items_are_rows_of_their_order() {
 /// item does not repeat it, and the product is the product's, not the line's.
 #[test]
 fn an_items_own_order_id_and_line_id_do_not_take_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = IngestOptions {
-        dataset: Some(Dataset::Sales),
-        ..Default::default()
-    };
     let json = r#"[
  {"id": 101, "date_created": "2024-03-06T12:00:00Z", "currency": "USD", "customer_id": 12,
   "line_items": [{"id": 1, "order_id": 101, "product_id": 77, "name": "Widget", "quantity": 2, "price": "10.00"},
@@ -2237,9 +2234,7 @@ fn an_items_own_order_id_and_line_id_do_not_take_over() {
  {"id": 102, "date_created": "2024-03-07T12:00:00Z", "currency": "USD", "customer_id": 13,
   "line_items": [{"id": 3, "product_id": 79, "name": "Pin", "quantity": 1, "price": "5.00"}]}
 ]"#;
-    let path = dir.path().join("orders.json");
-    std::fs::write(&path, json).unwrap();
-    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let (out, _s, _d) = sales_text("orders.json", json);
     let r = &out.report.rows;
     assert_eq!((r.read, r.written), (3, 3), "{:?}", r.rejected_by_reason);
     let b = batches(&out);
@@ -2253,18 +2248,11 @@ fn an_items_own_order_id_and_line_id_do_not_take_over() {
 /// is after it, as the data contract's line_amount says.
 #[test]
 fn shopify_line_discounts_are_taken_off_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = IngestOptions {
-        dataset: Some(Dataset::Sales),
-        ..Default::default()
-    };
     let csv = "Name,Email,Financial Status,Currency,Total,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem discount\n\
                #1,a@x.com,paid,USD,22.00,2024-01-10 10:00:00 +0000,2,A,10.00,3.00\n\
                #1,a@x.com,,,,2024-01-10 10:00:00 +0000,1,B,5.00,0\n\
                #2,b@x.com,paid,USD,0.00,2024-01-11 10:00:00 +0000,1,C,5.00,5.00\n";
-    let path = dir.path().join("orders_export.csv");
-    std::fs::write(&path, csv).unwrap();
-    let (out, _s) = ingest_path(&path, "orders_export.csv", &opts);
+    let (out, _s, _d) = sales_text("orders_export.csv", csv);
     assert_eq!(out.report.rows.written, 3, "{:?}", out.report.rows);
     assert_eq!(floats(&batches(&out), "line_amount"), [17.0, 5.0, 0.0]);
     let mapping = out.report.mapping.as_ref().unwrap();
@@ -2285,9 +2273,7 @@ fn shopify_line_discounts_are_taken_off_the_line() {
      {"id": 13, "sku": "C", "name": "C", "quantity": 1, "price": "4.00"}
    ]}
 ]}"##;
-    let path = dir.path().join("orders.json");
-    std::fs::write(&path, json).unwrap();
-    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let (out, _s, _d) = sales_text("orders.json", json);
     assert_eq!(out.report.rows.written, 3, "{:?}", out.report.rows);
     assert_eq!(floats(&batches(&out), "line_amount"), [15.0, 25.0, 4.0]);
 }
@@ -2296,17 +2282,10 @@ fn shopify_line_discounts_are_taken_off_the_line() {
 /// other list's items are quarantined, each saying so, not lost unsaid.
 #[test]
 fn an_orders_second_list_of_items_is_quarantined_not_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = IngestOptions {
-        dataset: Some(Dataset::Sales),
-        ..Default::default()
-    };
     let json = r#"[{"id": 1, "number": "J1", "date_created": "2024-03-02T10:00:00Z", "currency": "USD", "customer_id": 101, "total": "999",
   "line_items": [{"name": "A", "sku": "A", "quantity": 1, "price": "2.00"}],
   "items": [{"name": "Z", "sku": "Z", "quantity": 9, "price": "9.00"}, {"name": "Y", "sku": "Y", "quantity": 1, "price": "1.00"}]}]"#;
-    let path = dir.path().join("orders.json");
-    std::fs::write(&path, json).unwrap();
-    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let (out, _s, _d) = sales_text("orders.json", json);
     let r = &out.report.rows;
     assert_eq!((r.read, r.written, r.rejected), (3, 1, 2), "{r:?}");
     assert_eq!(r.rejected_by_reason.get("other_item_array"), Some(&2));
@@ -2320,11 +2299,6 @@ fn an_orders_second_list_of_items_is_quarantined_not_lost() {
 /// items decided on; an order without items is still read by its own total.
 #[test]
 fn items_giving_only_their_total_after_priced_ones_are_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = IngestOptions {
-        dataset: Some(Dataset::Sales),
-        ..Default::default()
-    };
     let priced = (0..3000).map(|i| {
         format!(
             r#"{{"id": {i}, "number": "J{i}", "date_created": "2024-03-01T10:00:00Z", "currency": "USD", "customer_id": {i}, "total": "999", "line_items": [{{"name": "A", "sku": "A", "quantity": 2, "price": "2.00"}}]}}"#
@@ -2335,9 +2309,7 @@ fn items_giving_only_their_total_after_priced_ones_are_read() {
         r#"{"id": 9002, "number": "L2", "date_created": "2024-03-03T10:00:00Z", "currency": "USD", "customer_id": 9002, "total": "30.00", "line_items": []}"#.to_string(),
     ];
     let text = format!("[{}]", priced.chain(late).collect::<Vec<_>>().join(",\n"));
-    let path = dir.path().join("orders.json");
-    std::fs::write(&path, text).unwrap();
-    let (out, _s) = ingest_path(&path, "orders.json", &opts);
+    let (out, _s, _d) = sales_text("orders.json", &text);
     let r = &out.report.rows;
     assert_eq!((r.read, r.written), (3002, 3002), "{:?}", r.rejected_by_reason);
     let amounts = floats(&batches(&out), "line_amount");
