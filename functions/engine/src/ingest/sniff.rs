@@ -59,6 +59,9 @@ impl TextEncoding {
     }
 }
 
+/// LibreOffice's, Numbers' and Google's OpenDocument export: a zip archive, but no workbook.
+pub const OPEN_DOCUMENT: &str = "an OpenDocument spreadsheet (.ods), which is not read: save it as Excel (.xlsx) or CSV (UTF-8) and upload that";
+
 /// What the sniffer decided; recorded verbatim in the ingest report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Format {
@@ -237,6 +240,14 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
     if sample.starts_with(b"PK\x03\x04") {
         if compression == Compression::Gzip {
             return Err(RejectReason::UnsupportedFormat("a gzip-compressed zip archive".into()).into());
+        }
+        // OpenDocument files store their type uncompressed as the archive's first entry, so the
+        // report can say what the file is instead of calling it a workbook.
+        if sample
+            .get(30..)
+            .is_some_and(|rest| rest.starts_with(b"mimetypeapplication/vnd.oasis.opendocument"))
+        {
+            return Err(RejectReason::UnsupportedFormat(OPEN_DOCUMENT.into()).into());
         }
         fmt.container = Container::Xlsx;
         return Ok(fmt);
