@@ -1771,6 +1771,41 @@ fn a_file_named_as_returns_is_read_as_returns() {
     }
 }
 
+/// A returns list says so by its headers when its name does not: dated by the return and valued
+/// by the refund, in English or Persian, its lines are returns. An order export's refund column
+/// beside its order date is no such list, and feeds nothing.
+#[test]
+fn a_returns_list_is_known_by_its_return_date_and_refund_amount() {
+    for (csv, amount) in [
+        (
+            "Order ID,Customer ID,Return Date,Product,Quantity,Refund Amount,Currency\nA1,C1,2024-01-20,Mug,1,10.00,EUR\n",
+            -10.0,
+        ),
+        (
+            "شماره فاکتور,کد مشتری,تاریخ برگشت,تعداد برگشتی,مبلغ برگشتی (تومان)\nف-1,۱۰۱,1402/10/30,2,\"250,000\"\n",
+            -250_000.0,
+        ),
+    ] {
+        let (out, _s, _d) = ingest_text("export-2024-01.csv", csv);
+        let b = batches(&out);
+        assert_eq!(floats(&b, "line_amount"), [amount], "{csv}");
+        assert!(floats(&b, "quantity")[0] < 0.0, "{csv}");
+        assert_eq!(bools(&b, "is_return"), [true], "{csv}");
+        assert!(out.report.read_as_returns, "{csv}");
+        assert_eq!(out.report.rows.written, 1, "{csv}");
+    }
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Customer ID,Order Date,Quantity,Unit Price,Refund Amount\nA1,C1,2024-01-05,2,10.00,10.00\n",
+    );
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [20.0]);
+    assert_eq!(bools(&b, "is_return"), [false]);
+    assert!(!out.report.read_as_returns);
+    let unmapped = &out.report.mapping.as_ref().unwrap().unmapped;
+    assert_eq!(unmapped, &["Refund Amount".to_string()]);
+}
+
 /// In a returns list, a cancelled return never happened: it is not negated, and its status keeps
 /// it out of the sums (segmentation ignores positive cancelled lines).
 #[test]

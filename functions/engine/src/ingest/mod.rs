@@ -257,9 +257,12 @@ fn run(
             Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source)
         })?;
     }
-    // An upload named as returns ("incoming/sales/returns/2023-11.csv", "برگشت از فروش.xlsx")
-    // lists what went back; a "Returns" sheet of a workbook does so for its own lines.
-    let returns_lines = if dataset == Dataset::Sales && src.key.split('/').any(convert::names_returns) {
+    // An upload named as returns ("incoming/sales/returns/2023-11.csv", "برگشت از فروش.xlsx"),
+    // or dated only by its returns ("Return Date"), lists what went back; a "Returns" sheet of a
+    // workbook does so for its own lines.
+    let returns_lines = if dataset == Dataset::Sales
+        && (cmap.returns_by_header || src.key.split('/').any(convert::names_returns))
+    {
         report.read_as_returns = true;
         vec![0..=u64::MAX]
     } else {

@@ -259,6 +259,10 @@ pub struct ColumnMapping {
     /// «نوع»: inbound or outbound), whose outbound rows are the shop's own messages.
     #[serde(skip)]
     pub message_direction: Option<usize>,
+    /// Sales: the file's only date is a return's ("Return Date", «تاریخ برگشت»): every line is
+    /// a return, as in an upload named as returns.
+    #[serde(skip)]
+    pub returns_by_header: bool,
 }
 
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
@@ -1111,6 +1115,22 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .iter()
         .zip(&from_synonym)
         .any(|(c, k)| *c == Some(Field::CustomerId) && *k == Some(Kind::NameLike));
+    // A returns list (Shopify's or WooCommerce's refunds report, a «برگشت از فروش» list) dates
+    // its lines by the return and values them by the refund. Beside an order date, the same
+    // headers are an order's refund column, which its status already tells: left unmapped.
+    let returns_by_header = allowed.contains(&Field::OrderDate)
+        && !has(&columns, Field::OrderDate)
+        && best(Field::OrderDate, &[Kind::ReturnOnly]).is_some();
+    if returns_by_header {
+        for field in [Field::OrderDate, Field::Quantity, Field::LineAmount] {
+            if !has(&columns, field)
+                && let Some((i, c)) = best(field, &[Kind::ReturnOnly])
+            {
+                columns[i] = Some(field);
+                from_synonym[i] = Some(c.kind);
+            }
+        }
+    }
     if allowed.contains(&Field::LineAmount)
         && !has(&columns, Field::LineAmount)
         && !(has(&columns, Field::Quantity) && has(&columns, Field::UnitPrice))
@@ -1268,6 +1288,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         },
         layout_columns,
         customer_named,
+        returns_by_header,
         event_from_message,
         message_direction,
     }

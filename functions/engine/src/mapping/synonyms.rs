@@ -24,6 +24,11 @@ pub(super) enum Kind {
     /// export without one, and then read only for refusals («لغو11»), since a customer's
     /// question that mentions an order is no purchase.
     Message,
+    /// A returns list's own date, amount or quantity ("Return Date", "Refund Amount", «تاریخ
+    /// برگشت»). Beside an order date it is an order's refund column, which the order's status
+    /// already tells; a file whose only date is a return date is a returns list (see
+    /// [`super::ColumnMapping::returns_by_header`]).
+    ReturnOnly,
 }
 
 pub(super) struct Group {
@@ -66,6 +71,15 @@ const fn message(words: &'static [&'static str]) -> Group {
         field: Field::EventType,
         only: Some(Dataset::Activity),
         kind: Kind::Message,
+        words,
+    }
+}
+
+const fn return_only(field: Field, words: &'static [&'static str]) -> Group {
+    Group {
+        field,
+        only: Some(Dataset::Sales),
+        kind: Kind::ReturnOnly,
         words,
     }
 }
@@ -261,6 +275,33 @@ pub(super) const GROUPS: &[Group] = &[
             "مبلغ", "مبلغ فروش", "مبلغ نهایی", "فروش",
             "درآمد", "Montant", "Montant HT", "Montant TTC", "Total ligne", "Chiffre d'affaires",
             "Total (LC)", "Transaction Amount", "مبلغ تراکنش",
+        ],
+    ),
+    return_only(
+        OrderDate,
+        &[
+            "Return Date", "Returned Date", "Returned On", "Returned At", "Return Created At",
+            "Return Requested At", "Refund Date", "Refunded At", "Refunded On", "Date Refunded",
+            "Credit Note Date", "Rücksendedatum", "Retourendatum", "Erstattungsdatum",
+            "تاریخ برگشت", "تاریخ مرجوعی", "تاریخ برگشت از فروش", "Date de retour",
+            "Date de remboursement",
+        ],
+    ),
+    return_only(
+        LineAmount,
+        &[
+            "Refund Amount", "Refunded Amount", "Amount Refunded", "Refund Total", "Return Amount",
+            "Returned Amount", "Return Value", "Credit Amount", "Credit Note Amount", "Erstattungsbetrag",
+            "Rückerstattungsbetrag", "مبلغ برگشتی", "مبلغ مرجوعی", "مبلغ برگشت از فروش",
+            "Montant remboursé",
+        ],
+    ),
+    return_only(
+        Quantity,
+        &[
+            "Return Quantity", "Returned Quantity", "Quantity Returned", "Qty Returned", "Returned Qty",
+            "Return Qty", "Refunded Quantity", "Rücksendemenge", "Retourenmenge", "تعداد برگشتی",
+            "تعداد مرجوعی", "Quantité retournée",
         ],
     ),
     order_total(&[
