@@ -1806,6 +1806,24 @@ fn a_returns_list_is_known_by_its_return_date_and_refund_amount() {
     assert_eq!(unmapped, &["Refund Amount".to_string()]);
 }
 
+/// Business Central's lines in two document currencies: the amounts in the shop's own currency
+/// are read, and no line is said to be in the document's currency (a blank code, the shop's own,
+/// had taken the other line's USD).
+#[test]
+fn dynamics_lines_are_read_in_the_local_currency() {
+    let (out, _s, _d) = ingest_text(
+        "sales_lines.csv",
+        "Document No.,Sell-to Customer No.,Posting Date,No.,Description,Quantity,Unit Price,Line Amount,Currency Code,Amount (LCY)\n\
+         SI-1001,C10000,01/15/2024,1896-S,ATHENS Desk,2,500.00,1000.00,USD,920.00\n\
+         SI-1002,C20000,01/16/2024,1900-S,PARIS Chair,1,200.00,200.00,,200.00\n",
+    );
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [920.0, 200.0]);
+    assert_eq!(strings(&b, "currency"), [None, None]);
+    let unmapped = &out.report.mapping.as_ref().unwrap().unmapped;
+    assert!(unmapped.contains(&"Currency Code".to_string()), "{unmapped:?}");
+}
+
 /// In a returns list, a cancelled return never happened: it is not negated, and its status keeps
 /// it out of the sums (segmentation ignores positive cancelled lines).
 #[test]

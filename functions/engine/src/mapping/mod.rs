@@ -1115,6 +1115,31 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .iter()
         .zip(&from_synonym)
         .any(|(c, k)| *c == Some(Field::CustomerId) && *k == Some(Kind::NameLike));
+    // Dynamics' "Amount (LCY)" and SAP Business One's "Total (LC)" are in the shop's own
+    // currency, whatever the document's currency column says (blank there means that own
+    // currency): in one unit, they are what was sold. The document currency is not theirs.
+    let given = |f: Field| (0..n).any(|i| settled[i] && columns[i] == Some(f));
+    if dataset == Dataset::Sales
+        && !given(Field::LineAmount)
+        && !given(Field::Currency)
+        && let Some(i) = (0..n)
+            .filter(|&i| !settled[i] && in_local_currency(&headers[i]))
+            .filter_map(|i| {
+                cands[i]
+                    .filter(|c| c.field == Field::LineAmount)
+                    .map(|c| (c.rank, c.form, i))
+            })
+            .min()
+            .map(|(.., i)| i)
+    {
+        for (c, k) in columns.iter_mut().zip(from_synonym.iter_mut()) {
+            if matches!(*c, Some(Field::LineAmount | Field::Currency)) {
+                (*c, *k) = (None, None);
+            }
+        }
+        columns[i] = Some(Field::LineAmount);
+        from_synonym[i] = cands[i].map(|c| c.kind);
+    }
     // A returns list (Shopify's or WooCommerce's refunds report, a «برگشت از فروش» list) dates
     // its lines by the return and values them by the refund. Beside an order date, the same
     // headers are an order's refund column, which its status already tells: left unmapped.
@@ -1292,6 +1317,13 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         event_from_message,
         message_direction,
     }
+}
+
+/// An amount header noted as in the local currency: "Amount (LCY)", "Line Amount (LCY)",
+/// "Total (LC)".
+fn in_local_currency(h: &str) -> bool {
+    let upper = h.trim().to_ascii_uppercase();
+    ["(LCY)", "(LC)", " LCY"].iter().any(|note| upper.ends_with(note))
 }
 
 /// A header compared without a unit note: «مبلغ (ریال)», "Discount (EUR)".
@@ -2128,6 +2160,32 @@ mod tests {
         ];
         let m = check(Dataset::Sales, &e);
         assert_complete(Dataset::Sales, &m, &e);
+    }
+
+    /// Business Central's posted sales lines: "Line Amount" is in the document's currency (a blank
+    /// "Currency Code" meaning the shop's own), "Amount (LCY)" in the shop's own currency for
+    /// every line. The latter is read, without the document currency.
+    #[test]
+    fn dynamics_amounts_in_the_local_currency() {
+        let e = [
+            ("Document No.", Some(OrderId)),
+            ("Sell-to Customer No.", Some(CustomerId)),
+            ("Posting Date", Some(OrderDate)),
+            ("Description", Some(ProductName)),
+            ("Quantity", Some(Quantity)),
+            ("Unit Price", Some(UnitPrice)),
+            ("Line Amount", None),
+            ("Currency Code", None),
+            ("Amount (LCY)", Some(LineAmount)),
+        ];
+        let m = check(Dataset::Sales, &e);
+        assert_complete(Dataset::Sales, &m, &e);
+        // A mapping file naming the currency column keeps it, and its document amounts.
+        let headers: Vec<String> = e.iter().map(|(h, _)| h.to_string()).collect();
+        let over = MappingOverride::from_json(r#"{"columns": {"Currency Code": "currency"}}"#).unwrap();
+        let m = map_headers(&headers, Dataset::Sales, Some(&over));
+        assert_eq!(m.column_of(Currency), Some(7));
+        assert_eq!(m.column_of(LineAmount), Some(6));
     }
 
     #[test]
