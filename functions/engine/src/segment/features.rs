@@ -371,13 +371,20 @@ pub(super) fn assign_stages(customers: &mut [Customer], p: &SegmentParams) -> Op
         .filter_map(|c| c.behaviour.as_ref()?.usual_gap_days)
         .collect();
     let median_gap = median(&mut gaps);
+    // The thresholds count local calendar days: elapsed time would put a purchase 179 days
+    // before the run date past 180 days whenever the clocks went back an hour in between.
+    // A purchase on the day `lapsed_days` before the run date is more than that many days
+    // before the run date's end, at any time of that day; a first purchase `new_days` before
+    // it is not within them.
+    let today = epoch_days(p.as_of);
+    let days_before = |day: i32| i64::from(today) - i64::from(day);
     for c in customers.iter_mut() {
         c.stage = match &c.behaviour {
             // Their purchase is older than the data: a customer gone quiet, not a prospect.
             None if c.returns_only.is_some() => Stage::Lapsed,
             None => Stage::Prospect,
-            Some(b) if b.recency_days > f64::from(p.lapsed_days) => Stage::Lapsed,
-            Some(b) if b.tenure_days <= f64::from(p.new_days) => Stage::New,
+            Some(b) if days_before(b.last_day) >= i64::from(p.lapsed_days) => Stage::Lapsed,
+            Some(b) if days_before(b.first_day) < i64::from(p.new_days) => Stage::New,
             Some(b) => {
                 let expected = b.usual_gap_days.or(median_gap);
                 match expected {

@@ -1165,6 +1165,41 @@ fn timezone_sets_end_of_day_weekday_and_hour() {
     assert_eq!(c1["recency_days"], "1.9");
 }
 
+/// The lifecycle thresholds count calendar days in the job's zone: Berlin's clocks went back an
+/// hour on 27 October 2024, which made a first purchase 29 days before the run date 30.04 days
+/// old and a last one 179 days before it 180.04 days old, and so not `new` and `lapsed`.
+#[test]
+fn lifecycle_thresholds_count_days_across_a_clock_change() {
+    let dir = tempfile::tempdir().unwrap();
+    // Local midnights in Berlin (+02:00) before the change, as date-only exports store them.
+    let mut lines = vec![
+        l("n29", "new29", "2024-10-09 22:00", "p1", 1.0, 10.0),
+        l("n30", "new30", "2024-10-08 22:00", "p1", 1.0, 10.0),
+        l("a0", "lapse179", "2023-06-01 22:00", "p1", 1.0, 10.0),
+        l("a1", "lapse179", "2024-05-12 22:00", "p1", 1.0, 10.0),
+        l("b0", "lapse180", "2023-06-01 22:00", "p1", 1.0, 10.0),
+        l("b1", "lapse180", "2024-05-11 22:00", "p1", 1.0, 10.0),
+    ];
+    lines.extend((0..3).map(|i| l(&format!("x{i}"), &format!("x{i}"), "2024-11-01", "p1", 1.0, 10.0)));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let mut p = SegmentParams::new(date("2024-11-08"));
+    p.timezone = chrono_tz::Europe::Berlin;
+    p.k = Some(2);
+    let out = dir.path().join("out");
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let stage = |c: &str| rows[c]["lifecycle_stage"].clone();
+    assert_eq!(
+        [
+            stage("new29"),
+            stage("new30"),
+            stage("lapse179"),
+            stage("lapse180")
+        ],
+        ["new", "active", "active", "lapsed"]
+    );
+}
+
 /// Dates without times are stored at the first instant of the local day: the weekday is known,
 /// the hour is not.
 #[test]
