@@ -780,6 +780,38 @@ fn a_walk_in_account_is_guests() {
     assert_eq!(strings(&links, "customer_id"), some(&["7"]));
 }
 
+/// A buyer's link is dated by the order's day in the job's zone, as the segment job counts days:
+/// 01:00 on 1 June in Tehran is still 31 May in UTC, and a run dated 31 May offered the buyer,
+/// whose order it rightly left out, as a prospect.
+#[test]
+fn a_buyers_link_is_dated_by_the_local_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    std::fs::write(
+        &path,
+        "Order ID,Customer ID,Email,Order Date,Quantity,Unit Price\n1,15,e@x.example,2024-06-01 01:00,1,50\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        timezone: chrono_tz::Asia::Tehran,
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_path(&path, "orders.csv", &opts);
+    let links = parquet_under(&out, "curated/customers/");
+    let signup = links[0]
+        .column_by_name("signup_date")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow::array::Date32Array>()
+        .unwrap()
+        .value(0);
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    assert_eq!(
+        epoch + chrono::Duration::days(i64::from(signup)),
+        chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap()
+    );
+}
+
 /// A grouped report (Sepidar's invoice details as its report tool exports them): each invoice's
 /// number, date and customer in a heading above its lines, a subtotal below them.
 #[test]

@@ -150,6 +150,9 @@ pub struct SalesConverter {
     /// can be said to be.
     names_phones: Option<std::collections::HashMap<String, Option<String>>>,
     order: OrderCarry,
+    /// The job's zone (`SEGFLOW_TIMEZONE`): a link's `signup_date` is the order's day there, as
+    /// the segment job counts days.
+    job_zone: chrono_tz::Tz,
     /// The header of the rows' own time-zone column, for the report.
     zone_header: Option<String>,
     /// The time-zone cells seen, with the date parser of each: a handful per file.
@@ -296,6 +299,7 @@ impl SalesConverter {
             title_currency: cfg.title_currency,
             on_credit,
             order: OrderCarry::default(),
+            job_zone: cfg.timezone,
             zone_header,
             zones: Vec::new(),
             group: None,
@@ -1483,9 +1487,12 @@ impl Converter for SalesConverter {
                 *self.stats.consent_unclear.get_or_insert(0) += 1;
                 Some(false)
             });
+            // The local day: in Tehran an order at 01:00 on 1 June is 31 May in UTC, and a run
+            // dated 31 May would offer its buyer as a prospect.
+            let day = ts.with_timezone(&self.job_zone).date_naive();
             links.see(
                 line,
-                ts.timestamp().div_euclid(86_400) as i32,
+                (day - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32,
                 key,
                 (
                     email_value(cell(rec, c.customer.email)).as_deref(),
