@@ -812,6 +812,83 @@ fn a_buyers_link_is_dated_by_the_local_day() {
     );
 }
 
+/// The walk-in account written as the customer id itself (a till's "Walk-in Customer", a shop's
+/// "Guest"), with no name column beside it: a row with an email or a mobile is that buyer's, one
+/// with neither a guest's, not all of them one customer with everyone's spend and addresses.
+#[test]
+fn a_walk_in_account_as_the_id_is_guests() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Customer ID,Email,Phone,Order Date,Product,Quantity,Unit Price\n\
+         O1,A1,a1@example.com,,2023-01-11,P0,1,501\n\
+         O901,Walk-in Customer,g1@example.com,,2023-02-01,P1,5,900\n\
+         O902,Walk-in Customer,,+1 415 555 0177,2023-02-02,P1,5,900\n\
+         O903,Walk-in Customer,G3@Example.com,,2023-02-03,P1,5,900\n\
+         O904,Walk-in Customer,,,2023-02-04,P1,5,900\n",
+    );
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        some(&["A1", "g1@example.com", "+14155550177", "g3@example.com", ""])
+    );
+    assert_eq!(out.report.stats.as_ref().unwrap().guest_rows, Some(1));
+    // The account is linked to no one's addresses.
+    let links = parquet_under(&out, "curated/customers/");
+    assert_eq!(strings(&links, "customer_id"), some(&["A1"]));
+    // The account's other names, in any case, in the id column; a customer whose id merely
+    // holds such a word is a customer.
+    let walk_ins = [
+        "Walk-in Customer",
+        "WALK-IN CUSTOMER",
+        "walk-in customer",
+        "Walk-In",
+        "Walkin",
+        "WALKIN",
+        "Walk in customer",
+        "Walk-in Customers",
+        "Guest",
+        "GUEST",
+        "guest",
+        "Guest Customer",
+        "Cash Customer",
+        "Cash Sale",
+        "CASH SALE",
+        "Anonymous",
+        "Laufkunde",
+        "Barverkauf",
+        "Client de passage",
+        "مشتری متفرقه",
+        "مشتری متفرقه (نقدی)",
+        "10000 - مشتری متفرقه",
+        "مشتری عمومی",
+        "مهمان",
+        "نقدی",
+    ];
+    let customers = [
+        "Guesthouse Ltd",
+        "Guest House Ltd",
+        "Walkinshaw",
+        "Cashmere & Co",
+        "G-100",
+    ];
+    let mut csv = String::from("Order ID,Customer ID,Email,Order Date,Amount\n");
+    for (i, id) in walk_ins.iter().chain(&customers).enumerate() {
+        csv.push_str(&format!("{i},{id},,2023-03-01,10\n"));
+    }
+    // A walk-in row with an email is that buyer's.
+    csv.push_str("99,Guest,buyer@example.com,2023-03-02,10\n");
+    let (out, _s, _d) = ingest_text("till.csv", &csv);
+    assert_eq!(out.report.status, Status::Ok);
+    let mut expected = vec![None; walk_ins.len()];
+    expected.extend(customers.map(|c| Some(c.to_string())));
+    expected.push(Some("buyer@example.com".to_string()));
+    assert_eq!(strings(&batches(&out), "customer_id"), expected);
+    assert_eq!(
+        out.report.stats.as_ref().unwrap().guest_rows,
+        Some(walk_ins.len() as u64)
+    );
+}
+
 /// A grouped report (Sepidar's invoice details as its report tool exports them): each invoice's
 /// number, date and customer in a heading above its lines, a subtotal below them.
 #[test]

@@ -432,12 +432,24 @@ mod tests {
             "Guest",
             "Laufkunde",
             "Client de passage",
+            "Walk-In",
+            "Walkin",
+            "Walk in customer",
+            "walk-in customer",
+            "GUEST CUSTOMER",
+            "Cash Customer",
+            "cash sale",
+            "ANONYMOUS",
+            "barverkauf",
+            "10000 - مشتری متفرقه",
         ] {
             assert!(names_walk_in(name), "{name}");
         }
         for name in [
             "Ann Lee",
             "Guest House Ltd",
+            "Guesthouse Ltd",
+            "Guest Services GmbH",
             "نقدی‌زاده",
             "Cashmere & Co",
             "فروشگاه عمومی ستاره",

@@ -1437,6 +1437,9 @@ impl Converter for SalesConverter {
         // WooCommerce and BigCommerce write customer 0 on a guest's order: not one customer of
         // all guests. (A customers or activity export lists people, so 0 stays one there.)
         let own_id = id_value(cell(rec, c.customer.id)).filter(|_| !c.customer.named);
+        // The walk-in account written as the id itself ("Walk-in Customer", "Guest", «10000 -
+        // مشتری متفرقه»): as when a name column beside the id names it, below.
+        let id_walk_in = own_id.as_deref().is_some_and(crate::values::text::names_walk_in);
         // `own_key`: the key is the row's own id, email or phone (not a name, a heading's or a
         // refund's recipient), so the row's other addresses are that customer's.
         let (customer, own_key) = match own_id {
@@ -1452,17 +1455,18 @@ impl Converter for SalesConverter {
             _ => (customer_key(rec, &c.customer), !c.customer.named),
         };
         // The account an accounting program books walk-in buyers to is everyone's: a guest.
-        // Only a key that is the account's (its id or its name): a guest checkout named "Guest"
-        // with an email or a mobile is that buyer's.
-        let walk_in = match self.extra.customer_name {
-            Some(name) => Some(name),
-            None if c.customer.named => c.customer.id,
-            None => None,
-        }
-        .is_some_and(|i| {
-            (c.customer.named || !cell(rec, c.customer.id).is_empty())
-                && crate::values::text::names_walk_in(cell(rec, Some(i)))
-        });
+        // Only a key that is the account's (its id, or its name beside the id or as the key): a
+        // guest checkout named "Guest" with an email or a mobile is that buyer's.
+        let walk_in = id_walk_in
+            || match self.extra.customer_name {
+                Some(name) => Some(name),
+                None if c.customer.named => c.customer.id,
+                None => None,
+            }
+            .is_some_and(|i| {
+                (c.customer.named || !cell(rec, c.customer.id).is_empty())
+                    && crate::values::text::names_walk_in(cell(rec, Some(i)))
+            });
         // The walk-in account is no one; a mobile or email the row gives is its buyer's.
         let customer = match walk_in {
             true => contact_key(rec, &c.customer),
