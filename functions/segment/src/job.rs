@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use segflow_engine::EngineError;
-use segflow_engine::segment::{self, ModelState, SegmentInputs, SegmentParams};
+use segflow_engine::segment::{self, Previous, SegmentInputs, SegmentParams};
 use segflow_storage::{ObjectStore, StorageError};
 
 use crate::config::SegmentConfig;
@@ -148,17 +148,8 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
             default_as_of(latest, chrono::Utc::now(), config.timezone)
         }
     };
-    let previous: Option<ModelState> = match out.get(STATE_KEY).await? {
-        // A state file we cannot read only costs label stability for one night; say so.
-        Some(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!(error = %e, "previous model state unreadable; segments start afresh");
-                None
-            }
-        },
-        None => None,
-    };
+    // A state file we cannot use only costs label stability for one night; the manifest says so.
+    let previous = Previous::from_saved(out.get(STATE_KEY).await?.as_deref(), as_of);
     let mut params = SegmentParams::new(as_of);
     config.apply(&mut params);
     params.k = request.k.or(config.k);

@@ -9,7 +9,7 @@ use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::SeedableRng;
 
 use super::features::Behaviour;
-use super::{ModelState, SegmentError, SegmentParams};
+use super::{ModelState, Previous, SegmentError, SegmentParams};
 
 pub(super) const N_FEATURES: usize = 6;
 pub(super) const FEATURE_NAMES: [&str; N_FEATURES] = [
@@ -282,8 +282,12 @@ fn labels_of(rows: ArrayView2<f64>, centroids: &Array2<f64>) -> Vec<usize> {
 }
 
 /// The previous state, when it describes the same features and a usable k.
-fn usable_previous(previous: Option<&ModelState>, n: usize) -> Result<Option<&ModelState>, String> {
-    let Some(prev) = previous else { return Ok(None) };
+fn usable_previous(previous: &Previous, n: usize) -> Result<Option<&ModelState>, String> {
+    let prev = match previous {
+        Previous::None => return Ok(None),
+        Previous::Ignored(why) => return Err(why.clone()),
+        Previous::Use(prev) => prev,
+    };
     if prev.feature_names.iter().map(String::as_str).ne(FEATURE_NAMES) {
         return Err("previous state has different features".into());
     }
@@ -295,6 +299,15 @@ fn usable_previous(previous: Option<&ModelState>, n: usize) -> Result<Option<&Mo
             .any(|s| s.centroid.len() != N_FEATURES || s.centroid.iter().any(|v| !v.is_finite()))
     {
         return Err("previous state is malformed".into());
+    }
+    // Two segments under one id would be published as one.
+    let mut ids: Vec<u32> = prev.segments.iter().map(|s| s.id).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!(
+            "previous state is malformed: two segments have id {}",
+            w[0]
+        ));
     }
     if n < 2 * prev.k {
         return Err(format!(
@@ -311,7 +324,7 @@ pub(super) fn cluster(
     rows: &[[f64; N_FEATURES]],
     sample_keys: &[(u64, &str)],
     p: &SegmentParams,
-    previous: Option<&ModelState>,
+    previous: &Previous,
 ) -> Result<Clustering, SegmentError> {
     let n = rows.len();
     let scaler = Scaler::fit(rows);

@@ -193,7 +193,7 @@ pub fn evaluate_lookalike(
         sales_files: sales_files.to_vec(),
         customers_files: vec![],
         activity_files: vec![],
-        previous: None,
+        previous: super::Previous::None,
     };
     let result = super::run(&inputs, &checked, &dir).and_then(|_| scored(&dir));
     // Scratch output only: a leftover folder in the temp dir is harmless.

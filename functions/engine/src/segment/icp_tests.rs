@@ -248,7 +248,7 @@ fn setup() -> Setup {
         sales_files: vec![sales],
         customers_files: vec![customers],
         activity_files: vec![activity],
-        previous: None,
+        previous: Previous::None,
     };
     Setup {
         _dir: dir,
@@ -432,7 +432,7 @@ fn inputs_of(dir: &Path, lines: &[Line], people: &[Cust]) -> SegmentInputs {
             vec![write_customers_with_email(dir, people)]
         },
         activity_files: vec![],
-        previous: None,
+        previous: Previous::None,
     }
 }
 
@@ -553,7 +553,7 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         )],
         customers_files: vec![write_customers_with_email(dir.path(), &people)],
         activity_files: vec![write_activity(dir.path(), &acts)],
-        previous: None,
+        previous: Previous::None,
     };
     let out = dir.path().join("out");
     let run = run(&inputs, &params(2).check().unwrap(), &out).unwrap();
@@ -665,7 +665,7 @@ fn an_order_in_an_email_keyed_and_a_number_keyed_export_counts_once() {
         ],
         customers_files: vec![write_customers_with_email(dir.path(), &people)],
         activity_files: vec![],
-        previous: None,
+        previous: Previous::None,
     };
     let out = dir.path().join("out");
     let run = run(&inputs, &params(2).check().unwrap(), &out).unwrap();
@@ -753,7 +753,7 @@ fn repeated_activity_rows_score_once() {
         sales_files: s.inputs.sales_files.clone(),
         customers_files: s.inputs.customers_files.clone(),
         activity_files: vec![write_activity(s._dir.path(), &first), second],
-        previous: None,
+        previous: Previous::None,
     };
     let run = run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
     let leads = read_csv(&s.out.join("lead_scores.csv"));
@@ -839,7 +839,7 @@ fn reasons_list_only_what_raises_the_fit() {
         sales_files: s.inputs.sales_files.clone(),
         customers_files: s.inputs.customers_files.clone(),
         activity_files: vec![write_activity(s._dir.path(), &acts)],
-        previous: None,
+        previous: Previous::None,
     };
     run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
     let rows = read_csv(&s.out.join("ideal_customers.csv"));

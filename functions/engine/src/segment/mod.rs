@@ -237,6 +237,67 @@ pub struct ModelState {
     pub feature_names: Vec<String>,
     /// Sorted by id.
     pub segments: Vec<SegmentState>,
+    /// The state this run was given, when an earlier date saved it: a re-run of this date starts
+    /// from it again, not from this run's own centroids, so re-running a night gives the same
+    /// ids, names, figures and state (see [`Previous::from_saved`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Box<ModelState>>,
+}
+
+/// The saved state as a run may use it.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Previous {
+    #[default]
+    None,
+    Use(ModelState),
+    /// A state was saved but this run may not start from it; why, for the manifest.
+    Ignored(String),
+}
+
+impl Previous {
+    /// What a run dated `as_of` may start from, given the saved state file (`None` when there
+    /// is none): a state an earlier date saved. A later date's state knows orders after the run
+    /// date, and one this date saved is the run's own result; either may still hold the state
+    /// it was given, and that one is used when an earlier date saved it. So a look back is not
+    /// shaped by the future, and a re-run of a night reproduces the night.
+    pub fn from_saved(saved: Option<&[u8]>, as_of: NaiveDate) -> Previous {
+        let Some(bytes) = saved else {
+            return Previous::None;
+        };
+        let state: ModelState = match serde_json::from_slice(bytes) {
+            Ok(s) => s,
+            Err(e) => return Previous::Ignored(format!("the saved state cannot be read ({e})")),
+        };
+        if state.state_version != MODEL_STATE_VERSION {
+            return Previous::Ignored(format!(
+                "the saved state is of version {}, this segflow reads version {MODEL_STATE_VERSION}",
+                state.state_version
+            ));
+        }
+        let date = |s: &ModelState| NaiveDate::parse_from_str(&s.as_of, "%Y-%m-%d").ok();
+        let Some(saved_on) = date(&state) else {
+            return Previous::Ignored(format!(
+                "the saved state's run date {:?} cannot be read",
+                state.as_of
+            ));
+        };
+        if saved_on < as_of {
+            return Previous::Use(ModelState {
+                before: None,
+                ..state
+            });
+        }
+        match state.before {
+            Some(before) if date(&before).is_some_and(|d| d < as_of) => Previous::Use(ModelState {
+                before: None,
+                ..*before
+            }),
+            _ if saved_on == as_of => Previous::None,
+            _ => Previous::Ignored(format!(
+                "the saved state is from a run dated {saved_on}, after this run's date"
+            )),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -255,7 +316,7 @@ pub struct SegmentInputs {
     pub customers_files: Vec<PathBuf>,
     /// Curated activity (web/CRM events) for lead scoring; may be empty.
     pub activity_files: Vec<PathBuf>,
-    pub previous: Option<ModelState>,
+    pub previous: Previous,
 }
 
 pub struct SegmentRun {
@@ -383,7 +444,7 @@ pub fn run(
         let id = ids.name(customers[buyers[j]].idx);
         (hash::stable_hash(id), id)
     });
-    let clustering = cluster::cluster(&rows, &keys, p, inputs.previous.as_ref())?;
+    let clustering = cluster::cluster(&rows, &keys, p, &inputs.previous)?;
     drop(rows);
     tracing::info!(
         k = clustering.k,
@@ -537,6 +598,10 @@ pub fn run(
                 centroid: c.centroid.to_vec(),
             })
             .collect(),
+        before: match &inputs.previous {
+            Previous::Use(given) => Some(Box::new(given.clone())),
+            _ => None,
+        },
     };
     let mut manifest = manifest(
         &report,

@@ -258,7 +258,7 @@ pub(super) fn inputs(
         sales_files: sales,
         customers_files: customers,
         activity_files: vec![],
-        previous,
+        previous: previous.map_or(Previous::None, Previous::Use),
     }
 }
 
@@ -1555,6 +1555,115 @@ fn segment_ids_and_names_are_stable_across_nights() {
     }
 }
 
+/// A night run again (a retried schedule, a re-run after a fix) starts from the state the night
+/// was given, not from its own result: same ids, figures, files and state, byte for byte. A look
+/// back to an earlier date never starts from a state that knows later orders.
+#[test]
+fn a_rerun_of_a_night_reproduces_it_and_a_look_back_ignores_later_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = date("2024-06-30");
+    let s1 = write_sales(
+        dir.path(),
+        "sales/order_month=2024-06/s1.parquet",
+        "s1",
+        &three_groups(day1, &[l("late", "a00", "2024-07-01", "p1", 1.0, 150.0)]),
+    );
+    let night = |as_of: &str, saved: Option<&ModelState>, out: &str| {
+        let bytes = saved.map(|s| serde_json::to_vec_pretty(s).unwrap());
+        let inputs = SegmentInputs {
+            previous: Previous::from_saved(bytes.as_deref(), date(as_of)),
+            ..inputs(vec![s1.clone()], vec![], None)
+        };
+        run(&inputs, &checked(as_of, None), &dir.path().join(out)).unwrap()
+    };
+    let first = night("2024-06-30", None, "n1");
+    let second = night("2024-07-01", Some(&first.state), "n2");
+    assert_eq!(second.manifest["clustering"]["previous_state"], "continued");
+    let again = night("2024-07-01", Some(&second.state), "n2b");
+    assert_eq!(again.state, second.state);
+    for f in &second.files {
+        let a = std::fs::read(dir.path().join("n2").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("n2b").join(f)).unwrap();
+        assert!(a == b, "{f} differs on the re-run");
+    }
+    // The state saved on 1 July keeps the one of 30 June it was given, which a look back to
+    // 30 June may not use either: it is that date's own result.
+    let back = night("2024-06-30", Some(&second.state), "b1");
+    assert_eq!(back.manifest["clustering"]["previous_state"], "ignored");
+    assert_eq!(
+        back.manifest["clustering"]["previous_state_note"],
+        "the saved state is from a run dated 2024-07-01, after this run's date"
+    );
+    let fresh = std::fs::read(dir.path().join("n1/customers.csv")).unwrap();
+    assert!(std::fs::read(dir.path().join("b1/customers.csv")).unwrap() == fresh);
+    // A look back to a date after the state it was given starts from that one.
+    let between = Previous::from_saved(
+        Some(
+            &serde_json::to_vec(&ModelState {
+                as_of: "2024-07-05".into(),
+                ..second.state.clone()
+            })
+            .unwrap(),
+        ),
+        date("2024-07-01"),
+    );
+    assert_eq!(between, Previous::Use(first.state.clone()));
+}
+
+/// A saved state that cannot be used says why in the manifest, not only in a log line: ids may
+/// have been renumbered.
+#[test]
+fn an_unusable_saved_state_is_reported_as_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let s1 = write_sales(
+        dir.path(),
+        "s1.parquet",
+        "s1",
+        &three_groups(date("2024-06-30"), &[]),
+    );
+    let first = run(
+        &inputs(vec![s1.clone()], vec![], None),
+        &checked("2024-06-30", None),
+        &dir.path().join("n1"),
+    )
+    .unwrap();
+    let mut twins = first.state.clone();
+    twins.segments[1].id = twins.segments[0].id;
+    let cases: [(Vec<u8>, &str); 3] = [
+        (b"{not json".to_vec(), "the saved state cannot be read"),
+        (
+            serde_json::to_vec(&ModelState {
+                state_version: 99,
+                ..first.state.clone()
+            })
+            .unwrap(),
+            "the saved state is of version 99, this segflow reads version 1",
+        ),
+        (
+            serde_json::to_vec(&twins).unwrap(),
+            "previous state is malformed: two segments have id",
+        ),
+    ];
+    for (i, (bytes, says)) in cases.iter().enumerate() {
+        let inputs = SegmentInputs {
+            previous: Previous::from_saved(Some(bytes), date("2024-07-01")),
+            ..inputs(vec![s1.clone()], vec![], None)
+        };
+        let out = run(
+            &inputs,
+            &checked("2024-07-01", None),
+            &dir.path().join(format!("o{i}")),
+        )
+        .unwrap();
+        let c = &out.manifest["clustering"];
+        assert_eq!(c["previous_state"], "ignored", "{says}");
+        assert!(
+            c["previous_state_note"].as_str().unwrap().starts_with(says),
+            "{c}"
+        );
+    }
+}
+
 #[test]
 fn params_are_checked() {
     let base = || SegmentParams::new(date("2024-06-30"));
@@ -2318,7 +2427,7 @@ fn scale_200k_customers() {
             .filter(|c| c.behaviour.is_some())
             .map(|c| (hash::stable_hash(ids.name(c.idx)), ids.name(c.idx)))
             .collect();
-        let cl = cluster::cluster(&rows, &keys, &p, None).unwrap();
+        let cl = cluster::cluster(&rows, &keys, &p, &Previous::None).unwrap();
         eprintln!(
             "phase cluster (auto k = {}): cpu {:.1}s wall {:?}",
             cl.k,
@@ -2791,7 +2900,7 @@ fn curated_inputs(files: Vec<PathBuf>) -> SegmentInputs {
         sales_files: vec![],
         customers_files: vec![],
         activity_files: vec![],
-        previous: None,
+        previous: Previous::None,
     };
     for f in files {
         let dataset = f
