@@ -144,6 +144,16 @@ pub(crate) fn name_key(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     if is_null_marker(s) {
         return None;
     }
+    // A letter typed as its base and a combining mark (`u` + U+0308 for `ü`, «ا» + U+0653 for
+    // «آ»: macOS, some web forms) is the one letter: composed first. Composing again changes
+    // nothing, so the second call goes on below.
+    let combining = |c: char| matches!(c, '\u{0300}'..='\u{036F}' | '\u{0653}'..='\u{0655}');
+    if s.chars().any(combining)
+        && let std::borrow::Cow::Owned(composed) =
+            icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(s)
+    {
+        return name_key(&composed).map(|k| std::borrow::Cow::Owned(k.into_owned()));
+    }
     // A word break: whitespace or a ZWNJ (which joins no letters when it stands between words).
     let gap = |c: char| c.is_whitespace() || c == '\u{200C}';
     let dropped = |c: char| c == '\u{0640}' || (is_invisible(c) && c != '\u{200C}');
@@ -483,6 +493,13 @@ mod tests {
         assert_eq!(key("K 102").as_deref(), Some("K 102"));
         // Spelling stays: alef with madda is another letter in a name that is shown.
         assert_ne!(key("آرش"), key("ارش"));
+        // A letter and its combining mark are the composed letter.
+        assert_eq!(
+            key("Ju\u{0308}rgen Mu\u{0308}ller").as_deref(),
+            Some("jürgen müller")
+        );
+        assert_eq!(key("ا\u{0653}رش").as_deref(), key("آرش").as_deref());
+        assert_eq!(key("e\u{0301}\u{0331}").as_deref(), Some("é\u{0331}"));
         for s in ["", "-", "N/A", "\u{200C}"] {
             assert_eq!(key(s), None, "{s:?}");
         }
