@@ -3667,3 +3667,137 @@ fn a_total_after_a_lines_discount_is_its_amount() {
         [15.0, 10.0, 10.0, 10.0, 30.0]
     );
 }
+
+/// The consents of the written customers rows (None: not recorded).
+fn consents(out: &IngestOutcome) -> Vec<Option<bool>> {
+    batches(out)
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name("marketing_consent")
+                .unwrap()
+                .as_boolean()
+                .clone();
+            (0..a.len())
+                .map(move |i| a.is_valid(i).then(|| a.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Consent written as its refusal (Salesforce's "Email Opt Out", HubSpot's "Do Not Email",
+/// «لغو عضویت»): a yes there refuses, a no refuses nothing (and consents to nothing), an unclear
+/// value refuses as in a consent column.
+#[test]
+fn an_opt_out_column_refuses_by_its_yes() {
+    for (header, yes, no) in [
+        ("Email Opt Out", "true", "false"),
+        ("HasOptedOutOfEmail", "1", "0"),
+        ("Do Not Email", "yes", "no"),
+        ("Unsubscribed", "Yes", "No"),
+        ("لغو عضویت", "بله", "خیر"),
+        ("عدم دریافت پیامک", "بله", "خیر"),
+        ("Werbewiderspruch", "ja", "nein"),
+        ("Désabonné", "oui", "non"),
+    ] {
+        let (out, _s) = ingest_as(
+            Dataset::Customers,
+            "crm.csv",
+            &format!(
+                "Customer ID,Email,{header}\nS1,s1@x.com,{yes}\nS2,s2@x.com,{no}\nS3,s3@x.com,\n\
+                 S4,s4@x.com,maybe\nS5,s5@x.com,unsubscribed\n"
+            ),
+        );
+        assert_eq!(
+            consents(&out),
+            [Some(false), None, None, Some(false), Some(false)],
+            "{header}"
+        );
+        let mapping = out.report.mapping.as_ref().unwrap();
+        assert_eq!(mapping.used["marketing_consent"], header);
+        assert_eq!(mapping.opt_out, [header]);
+        assert!(mapping.unmapped.is_empty(), "{header}");
+        assert_eq!(out.report.stats.as_ref().unwrap().consent_unclear, Some(1));
+    }
+}
+
+/// Shopify's customers export: "yes" to email and "no" to SMS is a refusal (the lists would
+/// publish the phone an SMS tool texts). Consent only when no column refuses and one says yes;
+/// unknown when all are empty. An opt-out beside them counts as well.
+#[test]
+fn a_refusal_in_any_consent_column_refuses() {
+    let (out, _s) = ingest_as(
+        Dataset::Customers,
+        "customers_export.csv",
+        "Customer ID,Email,Phone,Accepts Email Marketing,Accepts SMS Marketing,Do Not Contact\n\
+         A1,a1@x.com,+14155550301,yes,no,\n\
+         A2,a2@x.com,+14155550302,no,yes,\n\
+         A3,a3@x.com,+14155550303,yes,yes,\n\
+         A4,a4@x.com,,yes,,\n\
+         A5,a5@x.com,,,,\n\
+         A6,a6@x.com,,yes,yes,true\n\
+         A7,a7@x.com,,yes,maybe,false\n\
+         A8,a8@x.com,,,,no\n",
+    );
+    assert_eq!(
+        consents(&out),
+        [
+            Some(false),
+            Some(false),
+            Some(true),
+            Some(true),
+            None,
+            Some(false),
+            Some(false),
+            None
+        ]
+    );
+    let mapping = out.report.mapping.as_ref().unwrap();
+    assert_eq!(mapping.used["marketing_consent"], "Accepts Email Marketing");
+    assert_eq!(mapping.more_consent, ["Accepts SMS Marketing", "Do Not Contact"]);
+    assert_eq!(mapping.opt_out, ["Do Not Contact"]);
+    assert!(mapping.unmapped.is_empty());
+    assert_eq!(out.report.stats.as_ref().unwrap().consent_unclear, Some(1));
+}
+
+/// A sales export's consent columns link the buyer's refusal as a customer list's do.
+#[test]
+fn a_sales_export_reads_every_consent_column() {
+    let (out, _s) = ingest_as(
+        Dataset::Sales,
+        "orders.csv",
+        "Order ID,Order Date,Customer ID,Email,Amount,Accepts Email Marketing,Accepts SMS Marketing\n\
+         1,2024-01-02,C1,c1@x.com,10,yes,no\n\
+         2,2024-01-03,C2,c2@x.com,10,yes,yes\n",
+    );
+    let links = parquet_under(&out, "curated/customers/");
+    let consent = links[0].column_by_name("marketing_consent").unwrap().as_boolean();
+    assert_eq!(
+        (0..consent.len()).map(|i| consent.value(i)).collect::<Vec<_>>(),
+        [false, true]
+    );
+}
+
+/// A mapping file says a column is an opt-out with `marketing_opt_out`.
+#[test]
+fn a_mapping_file_names_an_opt_out_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.csv");
+    std::fs::write(
+        &path,
+        "Customer ID,Email,Keine Werbung\nK1,k1@x.com,ja\nK2,k2@x.com,nein\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        mapping: Some(
+            crate::mapping::MappingOverride::from_json(
+                r#"{"columns": {"Keine Werbung": "marketing_opt_out"}}"#,
+            )
+            .unwrap(),
+        ),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+    assert_eq!(consents(&out), [Some(false), None]);
+}

@@ -219,6 +219,11 @@ fn run(
     if opts.mapping.is_none() {
         convert::phone_by_values(&mut cmap, dataset, &headers, &good);
     }
+    let shown = |cols: &[usize]| -> Vec<String> {
+        cols.iter()
+            .map(|&i| mapping::shown_header(&headers[i], i))
+            .collect()
+    };
     report.mapping = Some(MappingReport {
         used: cmap
             .used(&headers)
@@ -232,6 +237,8 @@ fn run(
         message_direction: cmap
             .message_direction
             .map(|i| mapping::shown_header(&headers[i], i)),
+        more_consent: shown(&cmap.more_consent),
+        opt_out: shown(&cmap.opt_out),
     });
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),

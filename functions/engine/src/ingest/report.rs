@@ -67,6 +67,13 @@ pub struct MappingReport {
     /// messages (quarantined as `outgoing_message`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_direction: Option<String>,
+    /// Customers and sales: consent columns read beside the one `used` names for
+    /// `marketing_consent` (a refusal in any refuses).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_consent: Vec<String>,
+    /// The consent columns read as opt-outs ("Email Opt Out"): a yes there is a refusal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub opt_out: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -100,6 +100,9 @@ pub struct MappingOverride {
 }
 
 const IGNORE: &str = "ignore";
+/// The mapping file's target for a consent column in the opposite sense ("Email Opt Out"): it
+/// feeds `marketing_consent`, a yes there a refusal.
+pub const OPT_OUT_TARGET: &str = "marketing_opt_out";
 
 impl MappingOverride {
     /// Accepts `{"columns": {"Header": "field"}, "event_type": "unsubscribe"}` (either key may be
@@ -170,6 +173,18 @@ impl MappingOverride {
                     all_field_names()
                 ))
             })?;
+            // Read as consent, an opt-out column's "true" would let every person who opted out into
+            // the lists: the worst misreading there is, so it is refused up front.
+            if canonical == Field::MarketingConsent.name()
+                && [Dataset::Customers, Dataset::Sales]
+                    .iter()
+                    .any(|&d| candidate(header, d, Layout::Other).is_some_and(|c| c.kind == Kind::OptOut))
+            {
+                return Err(bad(format!(
+                    "column \"{header}\" is an opt-out (a yes there is a refusal): map it to \
+                     \"{OPT_OUT_TARGET}\", not \"{canonical}\""
+                )));
+            }
             if let Some((first, first_target)) = seen.insert(normalize_header(header), (header, canonical))
                 && first_target != canonical
             {
@@ -206,6 +221,9 @@ fn canonical_target(t: &str) -> Option<&'static str> {
     if t == IGNORE {
         return Some(IGNORE);
     }
+    if t == OPT_OUT_TARGET {
+        return Some(OPT_OUT_TARGET);
+    }
     Field::from_name(&t).map(Field::name)
 }
 
@@ -213,6 +231,7 @@ fn all_field_names() -> String {
     crate::schema::ALL_FIELDS
         .iter()
         .map(|f| f.name())
+        .chain([OPT_OUT_TARGET])
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -263,6 +282,13 @@ pub struct ColumnMapping {
     /// a return, as in an upload named as returns.
     #[serde(skip)]
     pub returns_by_header: bool,
+    /// Customers and sales: consent columns beyond the one mapped to `marketing_consent`
+    /// (Shopify's "Accepts SMS Marketing" beside "Accepts Email Marketing", an opt-out beside a
+    /// consent column). One refusal among them refuses (the converters' `ConsentCols`).
+    pub more_consent: Vec<usize>,
+    /// The consent columns (the mapped one or more) that are opt-outs ("Email Opt Out", a
+    /// mapping file's `marketing_opt_out`): a yes there is a refusal.
+    pub opt_out: Vec<usize>,
 }
 
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
@@ -1034,6 +1060,8 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     let mut settled = vec![false; n];
 
     let mut override_conflicts = Vec::new();
+    let mut more_consent = Vec::new();
+    let mut opt_out = Vec::new();
     if let Some(over) = over {
         let targets: HashMap<String, &'static str> = over
             .columns
@@ -1045,11 +1073,22 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
                 continue;
             };
             settled[i] = true;
-            if let Some(f) = Field::from_name(target)
+            let inverted = *target == OPT_OUT_TARGET;
+            let field = if inverted {
+                Some(Field::MarketingConsent)
+            } else {
+                Field::from_name(target)
+            };
+            if let Some(f) = field
                 && allowed.contains(&f)
             {
+                if f == Field::MarketingConsent && inverted {
+                    opt_out.push(i);
+                }
                 match columns.iter().position(|c| *c == Some(f)) {
                     None => columns[i] = Some(f),
+                    // Every consent column is read: which one is meant is no guess.
+                    Some(_) if f == Field::MarketingConsent => more_consent.push(i),
                     Some(first) => override_conflicts.push(format!(
                         "\"{}\" and \"{}\" → {}",
                         display_header(&headers[first], first),
@@ -1087,7 +1126,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         if columns.contains(&Some(field)) {
             continue;
         }
-        if let Some((i, c)) = best(field, &[Kind::Plain, Kind::NameLike]) {
+        if let Some((i, c)) = best(field, &[Kind::Plain, Kind::NameLike, Kind::OptOut]) {
             columns[i] = Some(field);
             from_synonym[i] = Some(c.kind);
         }
@@ -1276,6 +1315,25 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         columns[i] = Some(Field::JobTitle);
     }
 
+    // A file may give consent in several columns (email and SMS, a consent and an opt-out): a
+    // refusal in any of them must count, so all are read, not only the best.
+    if allowed.contains(&Field::MarketingConsent) {
+        for (i, c) in cands.iter().enumerate() {
+            let Some(c) = c.filter(|c| c.field == Field::MarketingConsent) else {
+                continue;
+            };
+            if c.kind == Kind::OptOut {
+                opt_out.push(i);
+            }
+            if columns[i].is_none() && matches!(c.kind, Kind::Plain | Kind::OptOut) {
+                more_consent.push(i);
+            }
+        }
+        if !has(&columns, Field::MarketingConsent) {
+            more_consent.clear();
+        }
+    }
+
     // The cells of a row that is not a header at all are data: not repeated in the report.
     let recognised = columns.iter().any(Option::is_some) || header_row_recognised(headers);
     let layout_columns = if dataset == Dataset::Sales {
@@ -1288,7 +1346,11 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         .zip(&columns)
         .enumerate()
         .filter(|(i, (_, f))| {
-            recognised && f.is_none() && !layout_columns.contains(*i) && message_direction != Some(*i)
+            recognised
+                && f.is_none()
+                && !layout_columns.contains(*i)
+                && message_direction != Some(*i)
+                && !more_consent.contains(i)
         })
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
@@ -1316,6 +1378,8 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         returns_by_header,
         event_from_message,
         message_direction,
+        more_consent,
+        opt_out,
     }
 }
 
@@ -1630,7 +1694,9 @@ mod tests {
         let unmapped: Vec<String> = expected
             .iter()
             .enumerate()
-            .filter(|&(i, (_, f))| f.is_none() && !m.layout_columns.contains(i))
+            .filter(|&(i, (_, f))| {
+                f.is_none() && !m.layout_columns.contains(i) && !m.more_consent.contains(&i)
+            })
             .map(|(_, (h, _))| h.trim().to_string())
             .collect();
         assert_eq!(m.unmapped, unmapped);
@@ -1915,6 +1981,115 @@ mod tests {
                 &[("Phone", Some(Phone)), (header, Some(MarketingConsent))],
             );
         }
+    }
+
+    /// Opt-out columns feed the consent in the opposite sense, in every language read.
+    #[test]
+    fn opt_out_columns_are_consent_read_inverted() {
+        for header in [
+            "Email Opt Out",
+            "HasOptedOutOfEmail",
+            "Do Not Email",
+            "Do Not Contact",
+            "DoNotContact",
+            "Unsubscribed",
+            "Marketing Opt-Out",
+            "Opted Out",
+            "لغو عضویت",
+            "عدم دریافت پیامک",
+            "عدم تمایل به دریافت پیامک",
+            "Werbewiderspruch",
+            "Désabonné",
+            "Désinscrit",
+        ] {
+            for dataset in [Dataset::Customers, Dataset::Sales] {
+                let m = map_headers(&strings(&["Email", header]), dataset, None);
+                assert_eq!(m.columns[1], Some(MarketingConsent), "{header} ({dataset:?})");
+                assert_eq!(m.opt_out, [1], "{header} ({dataset:?})");
+                assert!(m.unmapped.is_empty(), "{header}: {:?}", m.unmapped);
+            }
+        }
+        // Consent headers that were not read.
+        for header in [
+            "Email Marketing",
+            "Email Subscription Status",
+            "Newsletter-Einwilligung",
+            "Einwilligung Newsletter",
+            "Consentement marketing",
+            "Opt-in newsletter",
+            "Accepte le marketing",
+            "Abonné newsletter",
+        ] {
+            let m = map_headers(&strings(&["Email", header]), Dataset::Customers, None);
+            assert_eq!(m.columns[1], Some(MarketingConsent), "{header}");
+            assert!(m.opt_out.is_empty(), "{header}");
+        }
+        // A bare "Status" is an order's or a member's, too often something else than consent.
+        let m = map_headers(&strings(&["Email", "Status"]), Dataset::Customers, None);
+        assert_eq!(m.columns[1], None);
+    }
+
+    /// Shopify's customer export gives consent to email and to SMS: both are read, and so is an
+    /// opt-out beside a consent column, none of them listed as unmapped.
+    #[test]
+    fn every_consent_column_of_a_file_is_read() {
+        let m = check(
+            Dataset::Customers,
+            &[
+                ("Customer ID", Some(CustomerId)),
+                ("Email", Some(Email)),
+                ("Accepts Email Marketing", Some(MarketingConsent)),
+                ("Accepts SMS Marketing", None),
+                ("Do Not Contact", None),
+            ],
+        );
+        assert_eq!(m.more_consent, [3, 4]);
+        assert_eq!(m.opt_out, [4]);
+        assert!(m.unmapped.is_empty());
+        // A consent column beats an opt-out for the mapped one; the opt-out is still read.
+        let m = map_headers(
+            &strings(&["Email", "Email Opt Out", "Newsletter"]),
+            Dataset::Customers,
+            None,
+        );
+        assert_eq!(m.columns, [Some(Email), None, Some(MarketingConsent)]);
+        assert_eq!((m.more_consent, m.opt_out), (vec![1], vec![1]));
+        // Activity has no consent field: an unsubscribe is an event there.
+        let m = map_headers(&strings(&["Email", "Unsubscribed"]), Dataset::Activity, None);
+        assert!(m.more_consent.is_empty() && m.opt_out.is_empty());
+    }
+
+    /// A mapping file names an opt-out column `marketing_opt_out`; naming a known opt-out
+    /// `marketing_consent` would read every "true" as consent, and is refused.
+    #[test]
+    fn a_mapping_file_can_name_an_opt_out() {
+        let over =
+            MappingOverride::from_json(r#"{"columns": {"Keine Werbung": "marketing_opt_out", "Newsletter": "Marketing Consent", "SMS": "marketing-opt-out"}}"#)
+                .unwrap();
+        assert_eq!(over.columns["Keine Werbung"], OPT_OUT_TARGET);
+        let m = check_with(
+            Dataset::Customers,
+            Some(&over),
+            &[
+                ("Email", Some(Email)),
+                ("Keine Werbung", Some(MarketingConsent)),
+                ("Newsletter", None),
+                ("SMS", None),
+            ],
+        );
+        assert_eq!(m.more_consent, [2, 3]);
+        assert_eq!(m.opt_out, [1, 3]);
+        assert!(m.override_conflicts.is_empty());
+        let err =
+            MappingOverride::from_json(r#"{"columns": {"Email Opt Out": "marketing_consent"}}"#).unwrap_err();
+        let MappingError::BadOverride(msg) = err else {
+            panic!("{err:?}")
+        };
+        assert!(msg.contains("marketing_opt_out"), "{msg}");
+        assert!(MappingOverride::from_json(r#"{"columns": {"Email Opt Out": "marketing_opt_out"}}"#).is_ok());
+        // The field list of an unknown name's error offers it.
+        let err = MappingOverride::from_json(r#"{"columns": {"X": "opt_out"}}"#).unwrap_err();
+        assert!(format!("{err:?}").contains("marketing_opt_out"), "{err:?}");
     }
 
     #[test]

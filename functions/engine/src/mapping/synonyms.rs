@@ -29,6 +29,9 @@ pub(super) enum Kind {
     /// already tells; a file whose only date is a return date is a returns list (see
     /// [`super::ColumnMapping::returns_by_header`]).
     ReturnOnly,
+    /// A consent column in the opposite sense ("Email Opt Out", "Do Not Email", «لغو عضویت»): a
+    /// yes there is a refusal (see [`crate::values::parse_opt_out`]).
+    OptOut,
 }
 
 pub(super) struct Group {
@@ -80,6 +83,15 @@ const fn return_only(field: Field, words: &'static [&'static str]) -> Group {
         field,
         only: Some(Dataset::Sales),
         kind: Kind::ReturnOnly,
+        words,
+    }
+}
+
+const fn opt_out(words: &'static [&'static str]) -> Group {
+    Group {
+        field: Field::MarketingConsent,
+        only: None,
+        kind: Kind::OptOut,
         words,
     }
 }
@@ -408,15 +420,31 @@ pub(super) const GROUPS: &[Group] = &[
             "Accepts Email Marketing", "Accepts Marketing", "Buyer Accepts Marketing", "Customer Accepts Marketing",
             "Customer Email Marketing Consent State", "Email Marketing Consent State", "Marketing Consent",
             "Email Marketing Consent",
+            "Email Marketing", "Email Subscription Status", "Email Marketing Status",
             "Marketing Opt-in", "Email Opt-in", "Opt-in", "Newsletter", "Newsletter Subscribed",
             "Newsletter Subscription", "Email Subscribed", "Subscribed", "Subscriber", "Subscription Status",
             "GDPR Consent", "Consent", "Accepts SMS Marketing", "SMS Consent", "SMS Marketing Consent", "SMS Opt-in",
             "SMS Marketing", "SMS Subscribed", "Text Opt-in", "Marketing-Einwilligung", "Werbeeinwilligung",
+            "Newsletter-Einwilligung", "Einwilligung Newsletter",
+            "Consentement marketing", "Consentement newsletter", "Opt-in newsletter", "Accepte le marketing",
+            "Accepte les emails marketing", "Abonné newsletter", "Abonné à la newsletter", "Newsletter abonné",
             "Einwilligung", "Newsletter-Anmeldung", "Newsletter abonniert", "Newsletter-Abo", "رضایت تبلیغات",
             "رضایت دریافت تبلیغات", "رضایت بازاریابی", "رضایت به بازاریابی", "اجازه بازاریابی",
             "اجازه ارسال تبلیغات", "رضایت دریافت پیامک", "دریافت پیامک", "پیامک تبلیغاتی", "دریافت خبرنامه", "عضویت خبرنامه", "عضویت در خبرنامه", "خبرنامه",
         ],
     ),
+    // Consent written as its refusal: every one of these is read beside any consent column, and
+    // a yes in it refuses (Salesforce's "Email Opt Out", HubSpot's "Unsubscribed from all email").
+    opt_out(&[
+        "Email Opt Out", "HasOptedOutOfEmail", "Email Opted Out", "Opted Out of Email",
+        "Unsubscribed from all email", "Opted out of all email", "SMS Opt Out", "Text Opt Out",
+        "Marketing Opt-Out", "Opt-Out", "Opted Out", "Unsubscribed", "Email Unsubscribed",
+        "Newsletter Unsubscribed", "Do Not Email", "Do Not Contact",
+        "Do Not Call", "Do Not Text", "Do Not Market", "Do Not Mail", "DNC", "Abgemeldet",
+        "Newsletter abgemeldet", "Werbewiderspruch", "Werbesperre", "Désabonné", "Désinscrit",
+        "Ne pas contacter", "لغو عضویت", "لغو اشتراک", "عدم دریافت پیامک", "عدم تمایل به دریافت پیامک",
+        "عدم دریافت تبلیغات", "عدم تمایل به دریافت تبلیغات", "انصراف از خبرنامه",
+    ]),
     // ---------------------------------------------------------------------------------------------
     // Activity
     g(

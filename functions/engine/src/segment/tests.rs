@@ -3403,6 +3403,51 @@ fn a_mobile_keyed_without_its_country_meets_its_iranian_key() {
     assert_off_lists(&out, &["C-20", "C-23", "1000020", "1000023"]);
 }
 
+/// A CRM's opt-out column (Salesforce's "Email Opt Out") and a Shopify export's SMS refusal
+/// beside its email consent keep those customers off every list; the others stay on.
+#[test]
+fn an_opt_out_or_any_refusing_consent_column_keeps_customers_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four lapsed big spenders, three recent small ones.
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order Number,Order Date,Customer ID,Order Total\n\
+         1,2023-09-01,C-1,900\n2,2023-09-02,C-2,900\n3,2023-09-03,C-3,900\n4,2023-09-04,C-4,900\n\
+         5,2024-06-20,40,10\n6,2024-06-21,41,20\n7,2024-06-22,42,30\n",
+    );
+    let salesforce = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "sf_contacts.csv",
+        "Customer ID,Email,Email Opt Out\nC-1,c1@x.com,true\nC-2,c2@x.com,false\n",
+    );
+    let shopify = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "customers_export.csv",
+        "Customer ID,Email,Phone,Accepts Email Marketing,Accepts SMS Marketing\n\
+         C-3,c3@x.com,+14155550303,yes,no\n\
+         C-4,c4@x.com,+14155550304,yes,yes\n",
+    );
+    let out = segment_curated(dir.path(), [sales, salesforce, shopify].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(customers["C-1"]["marketing_consent"], "false");
+    assert_eq!(customers["C-2"]["marketing_consent"], "");
+    assert_eq!(customers["C-3"]["marketing_consent"], "false");
+    assert_eq!(customers["C-4"]["marketing_consent"], "true");
+    assert_off_lists(&out, &["C-1", "c1@", "C-3", "c3@", "5550303"]);
+    let ideal: Vec<String> = read_csv(&out.join("ideal_customers.csv"))
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert!(
+        ideal.contains(&"C-2".to_string()) && ideal.contains(&"C-4".to_string()),
+        "{ideal:?}"
+    );
+}
+
 /// A prospect the CRM keys by number and the newsletter tool by email is one person, once,
 /// under the number (so the lists could offer it once); a refusal in either record holds.
 #[test]

@@ -19,7 +19,7 @@ pub(crate) use phone::{
     bare_mobiles_iranian, canonical_mobile, dialable, is_phone_key, national_tails, no_number, phone_key,
 };
 pub(crate) use text::{key_chars, name_key};
-pub use text::{normalize_gender, parse_bool, parse_duration_seconds};
+pub use text::{normalize_gender, parse_bool, parse_duration_seconds, parse_opt_out};
 
 /// Why a cell could not be parsed. The [`ValueError::code`] strings are stable: they end up as
 /// quarantine reason codes in the ingest report.

@@ -105,6 +105,83 @@ pub fn names_walk_in(name: &str) -> bool {
     })
 }
 
+/// Plain yes words: they say yes to whatever the column asks (consent, or an opt-out).
+const PLAIN_YES: &[&str] = &[
+    "yes", "y", "true", "t", "1", "1.0", "on", "ja", "j", "an", "oui", "بله", "اری", "بلی", "دارد", "✓", "✔",
+    "☑",
+];
+/// Plain no words.
+const PLAIN_NO: &[&str] = &[
+    "no",
+    "n",
+    "false",
+    "f",
+    "0",
+    "0.0",
+    "off",
+    "nein",
+    "aus",
+    "non",
+    "خیر",
+    "نه",
+    "ندارد",
+    "✗",
+    "✘",
+    "☐",
+];
+/// Words that state a subscription, whatever the column is called: an opt-out column that says
+/// "subscribed" says the person is subscribed.
+const SUBSCRIBED: &[&str] = &["optin", "optedin", "subscribed", "abonniert", "abonné", "abonne"];
+/// Words of consent given that, in an opt-out column, might be said of the opt-out ("agreed"
+/// to be left alone): a yes only in a consent column.
+const CONSENTED: &[&str] = &[
+    "consent",
+    "consented",
+    "granted",
+    "accepted",
+    "accepté",
+    "agreed",
+    "allowed",
+    "zugestimmt",
+    "موافق",
+];
+/// Words of a refusal, or of an address no one may market to (Mailchimp's `cleaned`, a bounced
+/// address; `transactional` and `nonsubscribed` contacts, who never subscribed; `pending`, a
+/// double opt-in never confirmed), whatever the column is called.
+const REFUSED: &[&str] = &[
+    "optout",
+    "optedout",
+    "notoptedin",
+    "unsubscribed",
+    "notsubscribed",
+    "neversubscribed",
+    "nonsubscribed",
+    "pending",
+    "cleaned",
+    "bounced",
+    "transactional",
+    "spamcomplaint",
+    "redacted",
+    "denied",
+    "declined",
+    "refused",
+    "refusé",
+    "rejected",
+    "revoked",
+    "withdrawn",
+    "abgemeldet",
+    "abgelehnt",
+    "widerrufen",
+    "désabonné",
+    "desabonne",
+    "désinscrit",
+    "desinscrit",
+    "مخالف",
+    "لغو",
+];
+/// Consent not recorded.
+const UNRECORDED: &[&str] = &["unknown", "unset", "notset", "unbekannt", "نامشخص", "?"];
+
 /// Parses a yes/no cell. `Ok(None)` for empty cells and null markers; anything outside the
 /// vocabulary is [`ValueError::BadBool`].
 pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
@@ -113,20 +190,42 @@ pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
         return Ok(None);
     }
     let key = Key::new(trimmed).ok_or(ValueError::BadBool)?;
-    match key.as_str() {
-        "yes" | "y" | "true" | "t" | "1" | "1.0" | "on" | "optin" | "optedin" | "subscribed" | "consent"
-        | "consented" | "granted" | "accepted" | "agreed" | "allowed" | "ja" | "j" | "an" | "zugestimmt"
-        | "abonniert" | "بله" | "اری" | "بلی" | "دارد" | "موافق" | "✓" | "✔" | "☑" => {
-            Ok(Some(true))
-        }
-        "no" | "n" | "false" | "f" | "0" | "0.0" | "off" | "optout" | "optedout" | "notoptedin"
-        | "unsubscribed" | "notsubscribed" | "neversubscribed" | "pending" | "denied" | "declined"
-        | "refused" | "rejected" | "revoked" | "withdrawn" | "nein" | "aus" | "abgemeldet" | "abgelehnt"
-        | "widerrufen" | "خیر" | "نه" | "ندارد" | "مخالف" | "لغو" | "✗" | "✘" | "☐" => {
-            Ok(Some(false))
-        }
-        "unknown" | "unset" | "notset" | "unbekannt" | "نامشخص" | "?" => Ok(None),
-        _ => Err(ValueError::BadBool),
+    let k = key.as_str();
+    let is = |words: &[&str]| words.contains(&k);
+    if is(PLAIN_YES) || is(SUBSCRIBED) || is(CONSENTED) {
+        Ok(Some(true))
+    } else if is(PLAIN_NO) || is(REFUSED) {
+        Ok(Some(false))
+    } else if is(UNRECORDED) {
+        Ok(None)
+    } else {
+        Err(ValueError::BadBool)
+    }
+}
+
+/// Parses an opt-out cell ("Email Opt Out", "Do Not Email", «لغو عضویت») into the consent it
+/// gives: a plain yes is a refusal (`Some(false)`). A plain no is `None`: the person did not opt
+/// out, which is no consent either (Salesforce writes `false` for every contact who never
+/// opted out), and the lists only leave out refusals. A word that states the subscription
+/// keeps its own sense ("unsubscribed" refuses, "subscribed" consents); a word of consent
+/// ("agreed") could be said of the opt-out and is [`ValueError::BadBool`], as is anything
+/// outside the vocabulary: the caller reads it as a refusal.
+pub fn parse_opt_out(raw: &str) -> Result<Option<bool>, ValueError> {
+    let trimmed = trim_value(raw);
+    if is_null_marker(trimmed) {
+        return Ok(None);
+    }
+    let key = Key::new(trimmed).ok_or(ValueError::BadBool)?;
+    let k = key.as_str();
+    let is = |words: &[&str]| words.contains(&k);
+    if is(PLAIN_YES) || is(REFUSED) {
+        Ok(Some(false))
+    } else if is(SUBSCRIBED) {
+        Ok(Some(true))
+    } else if is(PLAIN_NO) || is(UNRECORDED) {
+        Ok(None)
+    } else {
+        Err(ValueError::BadBool)
     }
 }
 
@@ -592,8 +691,58 @@ mod tests {
         for s in ["", "  ", "NA", "null", "N/A", "unknown", "نامشخص"] {
             assert_eq!(parse_bool(s), Ok(None), "{s:?}");
         }
-        for s in ["maybe", "2", "yess", "oui", "10", "-1", &"y".repeat(100)] {
+        for s in ["maybe", "2", "yess", "vielleicht", "10", "-1", &"y".repeat(100)] {
             assert_eq!(parse_bool(s), Err(ValueError::BadBool), "{s:?}");
+        }
+    }
+
+    /// Email marketing statuses (Mailchimp's, Shopify's, Klaviyo's) and French answers.
+    #[test]
+    fn subscription_statuses_and_french_answers() {
+        for s in ["subscribed", "SUBSCRIBED", "oui", "Oui", "abonné", "Abonne"] {
+            assert_eq!(parse_bool(s), Ok(Some(true)), "{s:?}");
+        }
+        for s in [
+            "unsubscribed",
+            "not_subscribed",
+            "NOT_SUBSCRIBED",
+            "cleaned",
+            "pending",
+            "transactional",
+            "nonsubscribed",
+            "non",
+            "désabonné",
+            "Désinscrit",
+        ] {
+            assert_eq!(parse_bool(s), Ok(Some(false)), "{s:?}");
+        }
+    }
+
+    /// An opt-out column's yes is a refusal; its no says nothing of consent.
+    #[test]
+    fn opt_out_cells() {
+        for s in ["true", "TRUE", "yes", "1", "بله", "ja", "oui", "✓"] {
+            assert_eq!(parse_opt_out(s), Ok(Some(false)), "{s:?}");
+        }
+        for s in [
+            "unsubscribed",
+            "opted out",
+            "Opt-Out",
+            "cleaned",
+            "لغو",
+            "declined",
+        ] {
+            assert_eq!(parse_opt_out(s), Ok(Some(false)), "{s:?}");
+        }
+        for s in ["false", "no", "0", "خیر", "nein", "non", "", "null", "unknown"] {
+            assert_eq!(parse_opt_out(s), Ok(None), "{s:?}");
+        }
+        for s in ["subscribed", "Opted in"] {
+            assert_eq!(parse_opt_out(s), Ok(Some(true)), "{s:?}");
+        }
+        // "Do Not Email: agreed" might be agreement to the opt-out: unclear, as anything else.
+        for s in ["agreed", "granted", "maybe", "2"] {
+            assert_eq!(parse_opt_out(s), Err(ValueError::BadBool), "{s:?}");
         }
     }
 

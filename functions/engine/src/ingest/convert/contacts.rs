@@ -69,15 +69,15 @@ impl ContactLinks {
 
     /// Whether the row's key, address and consent cells are the previous row's (then
     /// [`Self::see`] has nothing to learn from it).
-    pub(crate) fn repeats(
+    pub(crate) fn repeats<'a>(
         &mut self,
-        key: &str,
-        email_cell: &str,
-        phone_cell: &str,
-        consent_cell: &str,
+        key: &'a str,
+        email_cell: &'a str,
+        phone_cell: &'a str,
+        consent_cells: impl Iterator<Item = &'a str>,
     ) -> bool {
         self.cells.clear();
-        for part in [key, email_cell, phone_cell, consent_cell] {
+        for part in [key, email_cell, phone_cell].into_iter().chain(consent_cells) {
             self.cells.push_str(part);
             self.cells.push('\u{1f}');
         }

@@ -7,7 +7,7 @@ use arrow::datatypes::{DataType, Field as ArrowField, SchemaRef};
 use chrono::NaiveDate;
 
 use super::*;
-use crate::values::{normalize_gender, parse_bool};
+use crate::values::normalize_gender;
 
 struct Cols {
     key: KeyCols,
@@ -18,7 +18,7 @@ struct Cols {
     country: Option<usize>,
     job_title: Option<usize>,
     signup_date: Option<usize>,
-    consent: Option<usize>,
+    consent: ConsentCols,
 }
 
 pub fn customers_schema() -> SchemaRef {
@@ -78,7 +78,7 @@ impl CustomersConverter {
             country: col(m, Field::Country),
             job_title: col(m, Field::JobTitle),
             signup_date: col(m, Field::SignupDate),
-            consent: col(m, Field::MarketingConsent),
+            consent: ConsentCols::of(m),
         };
         CustomersConverter {
             birth: date_parser(samples, m, cols.birth_date, cfg, None),
@@ -152,7 +152,7 @@ impl Converter for CustomersConverter {
         };
         // An unreadable consent value must not drop the customer (and with it their refusal):
         // it counts as no consent.
-        let consent = parse_bool(cell(rec, c.consent)).unwrap_or_else(|_| {
+        let consent = c.consent.read(rec).unwrap_or_else(|_| {
             *self.stats.consent_unclear.get_or_insert(0) += 1;
             Some(false)
         });

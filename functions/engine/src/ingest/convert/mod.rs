@@ -498,6 +498,59 @@ pub(crate) fn col(m: &ColumnMapping, f: Field) -> Option<usize> {
     m.column_of(f)
 }
 
+/// The columns a row's marketing consent is read from: the one mapped to `marketing_consent`
+/// and any more the file has (see [`ColumnMapping::more_consent`]), each with whether it is an
+/// opt-out.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConsentCols(Vec<(usize, bool)>);
+
+impl ConsentCols {
+    pub(crate) fn of(m: &ColumnMapping) -> ConsentCols {
+        let cols = col(m, Field::MarketingConsent)
+            .into_iter()
+            .chain(m.more_consent.iter().copied())
+            .map(|i| (i, m.opt_out.contains(&i)))
+            .collect();
+        ConsentCols(cols)
+    }
+
+    pub(crate) fn is_some(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// The row's cells, for telling a repeated row.
+    pub(crate) fn cells<'a>(&'a self, rec: &'a Row<'a>) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().map(move |&(i, _)| cell(rec, Some(i)))
+    }
+
+    /// The row's consent: a refusal in any column refuses (a "no" to SMS beside a "yes" to
+    /// email must keep the person's phone off the lists); else a yes in any consents; else
+    /// unknown. `Err` when a cell is unclear: the caller counts it and reads it as a refusal,
+    /// so an unclear value never lets anyone into the lists.
+    pub(crate) fn read(&self, rec: &Row<'_>) -> std::result::Result<Option<bool>, crate::values::ValueError> {
+        let mut consent = None;
+        let mut unclear = None;
+        for &(i, opt_out) in &self.0 {
+            let raw = cell(rec, Some(i));
+            let read = if opt_out {
+                crate::values::parse_opt_out(raw)
+            } else {
+                crate::values::parse_bool(raw)
+            };
+            match read {
+                Ok(Some(false)) => consent = Some(false),
+                Ok(Some(true)) => consent = consent.or(Some(true)),
+                Ok(None) => {}
+                Err(e) => unclear = Some(e),
+            }
+        }
+        match unclear {
+            Some(e) => Err(e),
+            None => Ok(consent),
+        }
+    }
+}
+
 /// A string column of the output. When the file has no source for it, rows cost nothing and the
 /// batch gets an all-null array; otherwise the builder is sized from the previous batch so it
 /// does not regrow (and copy) its buffers on every batch.

@@ -34,7 +34,7 @@ struct Cols {
     status: Option<usize>,
     document_type: Option<usize>,
     /// The buyer's marketing consent at the order (Shopify's `Accepts Marketing`).
-    consent: Option<usize>,
+    consent: ConsentCols,
 }
 
 struct Builders {
@@ -189,7 +189,7 @@ impl SalesConverter {
             channel: col(m, Field::Channel),
             status: col(m, Field::Status),
             document_type: col(m, Field::DocumentType),
-            consent: col(m, Field::MarketingConsent),
+            consent: ConsentCols::of(m),
         };
         let header_currency = [cols.unit_price, cols.line_amount]
             .into_iter()
@@ -1483,11 +1483,11 @@ impl Converter for SalesConverter {
                 key,
                 cell(rec, c.customer.email),
                 cell(rec, c.customer.phone),
-                cell(rec, c.consent),
+                c.consent.cells(rec),
             )
         {
             // As in a customer list, a consent value that cannot be read counts as a refusal.
-            let consent = crate::values::text::parse_bool(cell(rec, c.consent)).unwrap_or_else(|_| {
+            let consent = c.consent.read(rec).unwrap_or_else(|_| {
                 *self.stats.consent_unclear.get_or_insert(0) += 1;
                 Some(false)
             });
