@@ -22,6 +22,18 @@ fn address_key(a: &str) -> String {
     crate::values::canonical_mobile(&a.trim().to_lowercase()).into_owned()
 }
 
+/// The mailbox an address delivers to, for consent: `ann+shop@x.example` is `ann@x.example`'s
+/// inbox, and an unsubscribe from either keeps both off the lists.
+fn inbox(key: &str) -> std::borrow::Cow<'_, str> {
+    match key.rsplit_once('@') {
+        Some((local, domain)) => match local.split_once('+') {
+            Some((user, _)) if !user.is_empty() => format!("{user}@{domain}").into(),
+            _ => key.into(),
+        },
+        None => key.into(),
+    }
+}
+
 /// Phone keys by their national digits (see [`crate::values::national_tails`]), each with its
 /// holders: a customer whose order gave `(415) 555-2106` (`tel:4155552106`) and who texted STOP
 /// from `+14155552106` refused. Only a key without its country meets one with it (two E.164
@@ -251,13 +263,13 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 .chain(emails_of.get(contact).into_iter().flatten().copied())
                 .chain(is_address(contact).then_some(*contact))
         })
-        .map(address_key)
+        .map(|a| inbox(&address_key(a)).into_owned())
         .collect();
     let national = SameNumber::of(refused_emails.iter().map(String::as_str));
     let refused_address = |e: &str| {
         is_address(e) && {
             let a = address_key(e);
-            refused_emails.contains(&a) || national.meets(&a)
+            refused_emails.contains(inbox(&a).as_ref()) || national.meets(&a)
         }
     };
     // Downloads and forms weigh by job title, which activity exports often leave out while the
@@ -292,7 +304,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 || refused.contains_key(r.ids.name(c.idx))
                 || addresses_of.get(&i).is_some_and(|list| {
                     list.iter()
-                        .any(|a| refused_emails.contains(a) || national.meets(a))
+                        .any(|a| refused_emails.contains(inbox(a).as_ref()) || national.meets(a))
                 })
         })
         .collect();

@@ -503,6 +503,45 @@ fn consent_and_unsubscribes_keep_people_off_every_list() {
     assert!(!customers["s8"]["ideal_fit"].is_empty());
 }
 
+/// `ann+shop@x.com` delivers to `ann@x.com`'s inbox: an unsubscribe from either address keeps
+/// the person off the lists, whichever of the two the sales know.
+#[test]
+fn an_unsubscribe_from_a_tagged_address_holds_for_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sales = lines();
+    for c in ["ann@x.com", "bob+news@x.com", "cat@x.com"] {
+        sales.push(l(&format!("{c}-o"), c, "2024-06-26 11:00", "p2", 1.0, 30.0));
+    }
+    let mut acts = activity_rows();
+    acts.push(("ann+shop@x.com", "", "unsubscribe", "2024-06-20 08:00", "", ""));
+    acts.push(("L-9", "Bob@x.com", "unsubscribe", "2024-06-21 08:00", "", ""));
+    let inputs = SegmentInputs {
+        sales_files: vec![write_sales(dir.path(), "s1.parquet", "s1", &sales)],
+        customers_files: vec![],
+        activity_files: vec![write_activity(dir.path(), &acts)],
+        previous: Previous::None,
+    };
+    let out = dir.path().join("out");
+    run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for (id, consent) in [
+        ("ann@x.com", "false"),
+        ("bob+news@x.com", "false"),
+        ("cat@x.com", ""),
+    ] {
+        assert_eq!(customers[id]["marketing_consent"], consent, "{id}");
+    }
+    let ideal: Vec<String> = read_csv(&out.join("ideal_customers.csv"))
+        .into_iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert!(ideal.iter().any(|id| id == "cat@x.com"), "{ideal:?}");
+    assert!(
+        !ideal.iter().any(|id| id == "ann@x.com" || id == "bob+news@x.com"),
+        "{ideal:?}"
+    );
+}
+
 /// A refusal dated after the run date still counts (lists are used now), and a person the sales
 /// know by email is the customers dataset's record with that email: one customer under its
 /// customer number, carrying its consent, listed with the address.
