@@ -111,11 +111,14 @@ fn pick_header(rows: &[Vec<String>], dataset: Option<Dataset>) -> (usize, Option
 // ---------------------------------------------------------------------------------------------
 // Delimited text
 
+/// The reason and detail of a row read that is not text.
+type BadRow = (&'static str, String);
+
 struct DelimitedSource {
     rdr: DelimitedReader<Box<dyn Read + Send>>,
     /// Rows read while looking for the header that come after it, with the reason and detail of
     /// those that are not text (shown lossily).
-    pending: VecDeque<(u64, Vec<String>, Option<(&'static str, String)>)>,
+    pending: VecDeque<(u64, Vec<String>, Option<BadRow>)>,
     path: std::path::PathBuf,
 }
 
