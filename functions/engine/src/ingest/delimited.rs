@@ -16,6 +16,7 @@ use std::io::Read;
 use csv_core::{ReadRecordResult, ReaderBuilder};
 
 use super::rows::Rows;
+use super::sniff;
 
 /// Read size; also the longest line split without the state machine.
 const BLOCK: usize = 1 << 20;
@@ -25,7 +26,8 @@ const BLOCK: usize = 1 << 20;
 pub enum Step {
     /// The record that starts on this line was appended to the rows.
     Record(u64),
-    /// The record starting on this line is not valid UTF-8; it was skipped.
+    /// The record starting on this line is not valid UTF-8 nor text in a legacy code page (see
+    /// [`push_not_utf8`]): it was appended as a bad row, its cells decoded lossily.
     BadUtf8(u64),
     End,
 }
@@ -208,7 +210,14 @@ impl<R: Read> DelimitedReader<R> {
                     out.push_line(line, s, &self.cuts);
                     Step::Record(line)
                 }
-                Err(_) => Step::BadUtf8(line),
+                Err(_) => {
+                    let cells = self.cuts.iter().copied().chain([text.len()]).scan(0, |from, to| {
+                        let cell = &text[*from..to];
+                        *from = to + 1;
+                        Some(cell)
+                    });
+                    push_not_utf8(out, line, &cells.collect::<Vec<_>>())
+                }
             };
             self.consume_line(line_end);
             return Ok(step);
@@ -260,13 +269,22 @@ impl<R: Read> DelimitedReader<R> {
                 ReadRecordResult::End => return Ok(Step::End),
             }
         }
+        let ends = &self.ends[..nends];
         let Ok(s) = std::str::from_utf8(&self.fields[..out]) else {
-            return Ok(Step::BadUtf8(line));
+            let cells: Vec<&[u8]> = ends
+                .iter()
+                .scan(0, |from, &to| {
+                    let cell = &self.fields[*from..to];
+                    *from = to;
+                    Some(cell)
+                })
+                .collect();
+            return Ok(push_not_utf8(rows, line, &cells));
         };
         // Cells end where csv_core says; with a delimiter that is not ASCII such an end can fall
         // inside a character, and the record cannot be read as text.
-        let ends = &self.ends[..nends];
         if !ends.iter().all(|&e| s.is_char_boundary(e)) {
+            rows.push_bad(line, "bad_encoding", NOT_UTF8.into());
             return Ok(Step::BadUtf8(line));
         }
         rows.push_cells(
@@ -279,6 +297,43 @@ impl<R: Read> DelimitedReader<R> {
         );
         Ok(Step::Record(line))
     }
+}
+
+const NOT_UTF8: &str = "row is not valid UTF-8";
+
+/// A record of a file read as UTF-8 that is not valid UTF-8, given as its cells' bytes. A row a
+/// Windows tool appended to a UTF-8 export (or a whole legacy file whose first accented letter
+/// lies past the sniffer's sample) holds no UTF-8 character at all: when it decodes cleanly in
+/// the code page its bytes point to (Windows-1256 for Persian or Arabic words, else Windows-1252,
+/// see [`sniff::windows_code_page`]), it is read as that, like any other row.
+/// Otherwise (UTF-8 damaged in the export, a Persian name cut in the middle of a character by a
+/// byte-limited field) it is quarantined `bad_encoding`, with its cells decoded lossily (U+FFFD
+/// for each byte that is not UTF-8) as the record, so that nothing of it is lost. Only rows that
+/// are not UTF-8 come here: valid rows pay nothing for it.
+pub(super) fn push_not_utf8(out: &mut Rows, line: u64, cells: &[&[u8]]) -> Step {
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for chunk in cells.iter().flat_map(|c| c.utf8_chunks()) {
+        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    if valid < invalid {
+        let enc = sniff::windows_code_page(&cells.join(&b","[..]));
+        if let Some(decoded) = cells
+            .iter()
+            .map(|c| enc.decode_clean(c))
+            .collect::<Option<Vec<String>>>()
+        {
+            out.push_cells(line, decoded);
+            return Step::Record(line);
+        }
+    }
+    out.push_bad_cells(
+        line,
+        "bad_encoding",
+        format!("{NOT_UTF8}: the record shows each byte that is not as \u{FFFD}"),
+        cells.iter().map(|c| String::from_utf8_lossy(c)),
+    );
+    Step::BadUtf8(line)
 }
 
 impl<R: Read> DelimitedReader<R> {
@@ -331,7 +386,20 @@ impl<R: Read> DelimitedReader<R> {
                 rows.push_line(line, text, &self.cuts);
                 Step::Record(line)
             }
-            Err(_) => Step::BadUtf8(line),
+            Err(_) => {
+                let cells: Vec<&[u8]> = self
+                    .cuts
+                    .iter()
+                    .copied()
+                    .chain([first.len()])
+                    .scan(0, |from, to| {
+                        let cell = &first[*from..to];
+                        *from = to + 1;
+                        Some(cell)
+                    })
+                    .collect();
+                push_not_utf8(rows, line, &cells)
+            }
         };
         self.consume_line(self.start + first_end);
         Ok(Some(step))
@@ -594,8 +662,8 @@ mod tests {
         }
         assert!(read_all(b"", b',', 4).is_empty());
         assert!(read_all(b"\n\r\n\n", b',', 4).is_empty());
-        // Two bytes of a byte order mark are not one: an undecodable record.
-        assert_eq!(read_all(b"\xEF\xBB", b',', 1), [(1, fields(&["<bad utf-8>"]))]);
+        // Two bytes of a byte order mark are not one: text in Windows-1252.
+        assert_eq!(read_all(b"\xEF\xBB", b',', 1), [(1, fields(&["ï»"]))]);
     }
 
     #[test]
@@ -618,7 +686,8 @@ mod tests {
 
     #[test]
     fn invalid_utf8_spoils_only_its_record() {
-        let data = b"a,b\n1,\xFF\n\"2\",\"\xFE\"\n3,ok\n";
+        // Bytes undefined in Windows-1252 (and no Persian word in Windows-1256).
+        let data = b"a,b\n1,\x81\n\"2\",\"\x8D\x9D\"\n3,ok\n";
         let got = read_all(data, b',', 1 << 20);
         assert_eq!(
             got,

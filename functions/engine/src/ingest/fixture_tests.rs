@@ -370,9 +370,10 @@ fn mapping_override_reads_a_file_the_synonyms_cannot() {
     assert_eq!(floats(&batches(&out), "line_amount"), [28.5]);
 }
 
-/// Past the sniffer's sample, so the file is read as UTF-8: a row with a byte that is not UTF-8 is
-/// quarantined under its own line, the rows around it are kept, blank lines and a quoted line
-/// break count as lines, and the counts reconcile.
+/// Past the sniffer's sample, so the file is read as UTF-8: a row in Windows-1252 is read as
+/// that; a row with a byte that is not UTF-8 nor a letter in Windows-1252 is quarantined under
+/// its own line, with its cells (the byte shown as U+FFFD); the rows around them are kept, blank
+/// lines and a quoted line break count as lines, and the counts reconcile.
 #[test]
 fn a_row_that_is_not_utf8_is_quarantined_and_the_others_kept() {
     use std::io::Write;
@@ -405,6 +406,9 @@ fn a_row_that_is_not_utf8_is_quarantined_and_the_others_kept() {
         .unwrap();
     f.write_all(b"9003,9,LAST,1,2/3/2023 10:00,5.0,1003,France\n")
         .unwrap();
+    // Line plain + 7: 0x81 is no character in Windows-1252.
+    f.write_all(b"9004,9,CAF\x81 NOIR,1,2/3/2023 10:00,5.0,1003,France\n")
+        .unwrap();
     drop(f);
     let opts = IngestOptions {
         date_order: DateOrder::MonthFirst,
@@ -414,7 +418,7 @@ fn a_row_that_is_not_utf8_is_quarantined_and_the_others_kept() {
     let rows = &out.report.rows;
     assert_eq!(
         (rows.read, rows.written, rows.rejected),
-        (plain + 3, plain + 2, 1)
+        (plain + 4, plain + 3, 1)
     );
     assert_eq!(rows.rejected_by_reason.get("bad_encoding"), Some(&1));
     let q = out
@@ -424,8 +428,10 @@ fn a_row_that_is_not_utf8_is_quarantined_and_the_others_kept() {
         .unwrap();
     let entry: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&q.path).unwrap().trim()).unwrap();
-    assert_eq!(entry["line"], plain + 2);
+    assert_eq!(entry["line"], plain + 7);
     assert_eq!(entry["reason"], "bad_encoding");
+    assert_eq!(entry["record"][2], "CAF\u{FFFD} NOIR");
+    assert_eq!(entry["record"][7], "France");
 
     let b = batches(&out);
     let ids = strings(&b, "order_id");
@@ -441,10 +447,141 @@ fn a_row_that_is_not_utf8_is_quarantined_and_the_others_kept() {
         .collect();
     let at = |id: &str| lines[ids.iter().position(|o| o.as_deref() == Some(id)).unwrap()];
     assert_eq!(
-        (at("100"), at("9002"), at("9003")),
-        (2, plain as i64 + 4, plain as i64 + 6)
+        (at("100"), at("9001"), at("9002"), at("9003")),
+        (2, plain as i64 + 2, plain as i64 + 4, plain as i64 + 6)
     );
-    assert!(strings(&b, "product_name").contains(&Some("TWO\nLINES".to_string())));
+    let names = strings(&b, "product_name");
+    assert!(names.contains(&Some("TWO\nLINES".to_string())));
+    assert!(names.contains(&Some("CAFÉ AU LAIT".to_string())));
+}
+
+fn ingest_bytes(name: &str, bytes: &[u8]) -> (IngestOutcome, tempfile::TempDir, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let (out, staging) = ingest_path(&path, name, &opts);
+    (out, staging, dir)
+}
+
+fn quarantine_lines(out: &IngestOutcome) -> Vec<serde_json::Value> {
+    out.files
+        .iter()
+        .filter(|f| f.key.starts_with("quarantine/"))
+        .flat_map(|q| {
+            std::fs::read_to_string(&q.path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A UTF-8 export with one row a Windows tool appended in Windows-1252: the file is read as
+/// UTF-8 (it had been decoded whole as Windows-1256, every accented letter an Arabic one), and
+/// that row in Windows-1252, so every row is read right.
+#[test]
+fn a_utf8_export_with_one_windows_1252_row_is_read_as_utf8() {
+    let mut bytes = b"Order ID,Customer,Order Date,Product,Quantity,Price,City\n".to_vec();
+    for i in 0..200 {
+        let city = ["Köln", "Zürich", "Málaga", "København", "Kraków"][i % 5];
+        bytes.extend_from_slice(format!("A{i},C{},2023-11-20,Crème {i},1,5.50,{city}\n", i % 9).as_bytes());
+        if i == 150 {
+            bytes.extend_from_slice(b"X1,C9,2023-11-20,Cr\xE8me br\xFBl\xE9e,1,5.50,Besan\xE7on\n");
+        }
+    }
+    let (out, _s, _d) = ingest_bytes("export.csv", &bytes);
+    assert_eq!(
+        out.report.format.as_ref().unwrap().encoding,
+        sniff::TextEncoding::Utf8
+    );
+    assert_eq!((out.report.rows.written, out.report.rows.rejected), (201, 0));
+    let b = batches(&out);
+    let names = strings(&b, "product_name");
+    assert_eq!(names[0].as_deref(), Some("Crème 0"));
+    assert!(names.contains(&Some("Crème brûlée".to_string())), "{names:?}");
+    assert!(strings(&b, "city").contains(&Some("Besançon".to_string())));
+}
+
+/// A Persian UTF-8 export whose product name a byte-limited field cut in the middle of a
+/// character: the file is read (it had been decoded as Windows-1256 and refused for want of
+/// known columns), and that row is quarantined with its cells, the cut byte as U+FFFD.
+#[test]
+fn a_persian_utf8_export_with_a_cut_character_quarantines_that_row_only() {
+    let mut bytes = "شماره فاکتور,کد مشتری,نام مشتری,تاریخ,شرح کالا,تعداد,مبلغ (تومان)\n\
+        1001,C-1,گلناز پژوهش,1402/07/01,چای سبز,2,125000\n\
+        1002,C-2,ژاله چگینی,1402/07/15,کیک شکلاتی,1,340000\n\
+        1003,C-3,محمد رضایی,1402/08/13,پنیر لیقوان,3,45000\n\
+        1004,C-4,علی,1402/08/20,زعفر"
+        .as_bytes()
+        .to_vec();
+    // «زعفران» cut after the first byte of «ا».
+    bytes.extend_from_slice(
+        b"\xD8,1,990000\n1005,C-5,\xD8\xB1\xD8\xB6\xD8\xA7,1402/08/21,\xDA\x86\xD8\xA7\xDB\x8C,1,5000\n",
+    );
+    let (out, _s, _d) = ingest_bytes("fa.csv", &bytes);
+    assert_eq!(
+        out.report.format.as_ref().unwrap().encoding,
+        sniff::TextEncoding::Utf8
+    );
+    assert_eq!((out.report.rows.written, out.report.rows.rejected), (4, 1));
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "product_name"),
+        ["چای سبز", "کیک شکلاتی", "پنیر لیقوان", "چای"].map(|s| Some(s.to_string()))
+    );
+    let q = quarantine_lines(&out);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0]["line"], 5);
+    assert_eq!(q[0]["reason"], "bad_encoding");
+    assert_eq!(q[0]["record"][2], "علی");
+    assert_eq!(q[0]["record"][4], "زعفر\u{FFFD}");
+}
+
+/// Rows in a legacy code page past the sniffer's sample (the file is read as UTF-8): a Persian
+/// row in Windows-1256 and a German one in Windows-1252 are read in those, not quarantined
+/// without their cells.
+#[test]
+fn legacy_rows_past_the_sample_are_read_in_their_code_page() {
+    let mut bytes = b"Order ID;Customer;Order Date;Product;Quantity;Price\n".to_vec();
+    for i in 0..12_000 {
+        bytes.extend_from_slice(format!("R{i};K{};30.11.2023;Tea {i};2;1,50\n", i % 90).as_bytes());
+    }
+    let (fa, _, _) = encoding_rs::WINDOWS_1256.encode("F1;K1;30.11.2023;گلناز پژوهش;1;2,00\n");
+    bytes.extend_from_slice(&fa);
+    bytes.extend_from_slice(b"D1;K2;30.11.2023;Gr\xFCner Tee \x84Spezial\x93;1;2,00\r\n");
+    let (out, _s, _d) = ingest_bytes("late.csv", &bytes);
+    assert_eq!(
+        out.report.format.as_ref().unwrap().encoding,
+        sniff::TextEncoding::Utf8
+    );
+    assert_eq!((out.report.rows.written, out.report.rows.rejected), (12_002, 0));
+    let names = strings(&batches(&out), "product_name");
+    assert!(names.contains(&Some("گلناز پژوهش".to_string())));
+    assert!(names.contains(&Some("Grüner Tee „Spezial“".to_string())));
+}
+
+/// JSON Lines saved with a UTF-8 byte order mark: its first record is read (it had been
+/// quarantined `bad_json`, and a file of one record refused).
+#[test]
+fn json_lines_with_a_byte_order_mark_keep_their_first_record() {
+    let one = "\u{FEFF}{\"order_id\": \"1\", \"created_at\": \"2024-03-01T10:00:00Z\", \"customer_id\": \"c1\", \"total\": 3.5}\n";
+    let (out, _s, _d) = ingest_bytes("one.jsonl", one.as_bytes());
+    assert_eq!((out.report.rows.written, out.report.rows.rejected), (1, 0));
+    let two = format!(
+        "{one}{}",
+        one.trim_start_matches('\u{FEFF}').replace("\"1\"", "\"2\"")
+    );
+    let (out, _s, _d) = ingest_bytes("two.jsonl", two.as_bytes());
+    assert_eq!((out.report.rows.written, out.report.rows.rejected), (2, 0));
+    assert_eq!(
+        strings(&batches(&out), "order_id"),
+        [Some("1".into()), Some("2".into())]
+    );
 }
 
 /// An upload cut short (or damaged) past the sniffer's sample fails while rows are being

@@ -191,7 +191,10 @@ impl RecordSource for GroupedSource {
                     padded(row, self.width, self.current.iter().map(String::as_str)),
                 ),
             },
-            Some(Entry::Bad(line, reason, detail)) => out.push_bad(line, reason, detail.to_string()),
+            Some(Entry::Bad(line, reason, detail, None)) => out.push_bad(line, reason, detail.to_string()),
+            Some(Entry::Bad(line, reason, detail, Some(r))) => {
+                out.push_bad_cells(line, reason, detail.to_string(), r.iter())
+            }
             None => {}
         }
         Ok(true)

@@ -324,7 +324,7 @@ fn run(
         for e in chunk.rows.iter() {
             match e {
                 Entry::Row(line, r) => ctx.row(line, &r)?,
-                Entry::Bad(line, reason, detail) => ctx.bad(line, reason, detail)?,
+                Entry::Bad(line, reason, detail, record) => ctx.bad(line, reason, detail, record.as_ref())?,
             }
         }
         if let Some(e) = chunk.error.take() {
@@ -400,9 +400,9 @@ impl RowCtx<'_> {
         }
     }
 
-    fn bad(&mut self, line: u64, reason: &'static str, detail: &str) -> Result<()> {
+    fn bad(&mut self, line: u64, reason: &'static str, detail: &str, record: Option<&Row<'_>>) -> Result<()> {
         self.report.rows.read += 1;
-        self.reject(line, reason, None, Some(detail), None)
+        self.reject(line, reason, None, Some(detail), record)
     }
 
     fn reject(

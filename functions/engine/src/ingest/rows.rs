@@ -46,14 +46,17 @@ enum Item {
         line: u64,
         reason: &'static str,
         detail: String,
+        /// The row's cells, where they could be read (as `Row`'s fields).
+        record: Option<(usize, usize, usize)>,
     },
 }
 
 /// What one item of [`Rows`] is.
 pub enum Entry<'a> {
     Row(u64, Row<'a>),
-    /// A row the reader could not decode, with its reason and detail.
-    Bad(u64, &'static str, &'a str),
+    /// A row the reader could not decode, with its reason, detail and, when it could be split
+    /// into cells (text that is not valid UTF-8, shown lossily), its cells.
+    Bad(u64, &'static str, &'a str, Option<Row<'a>>),
 }
 
 /// Rows and undecodable rows in reading order.
@@ -113,7 +116,34 @@ impl Rows {
     }
 
     pub fn push_bad(&mut self, line: u64, reason: &'static str, detail: String) {
-        self.items.push(Item::Bad { line, reason, detail });
+        self.items.push(Item::Bad {
+            line,
+            reason,
+            detail,
+            record: None,
+        });
+    }
+
+    /// A row that could not be read, with the cells it holds, for its quarantine record.
+    pub fn push_bad_cells<C: AsRef<str>>(
+        &mut self,
+        line: u64,
+        reason: &'static str,
+        detail: String,
+        cells: impl IntoIterator<Item = C>,
+    ) {
+        self.push_cells(line, cells);
+        if let Some(Item::Row {
+            start, first, last, ..
+        }) = self.items.pop()
+        {
+            self.items.push(Item::Bad {
+                line,
+                reason,
+                detail,
+                record: Some((start, first, last)),
+            });
+        }
     }
 
     /// Drops the last item (a row found to be padding after it was read).
@@ -139,7 +169,21 @@ impl Rows {
                     ends: &self.ends[*first..*last],
                 },
             ),
-            Item::Bad { line, reason, detail } => Entry::Bad(*line, reason, detail),
+            Item::Bad {
+                line,
+                reason,
+                detail,
+                record,
+            } => Entry::Bad(
+                *line,
+                reason,
+                detail,
+                record.map(|(start, first, last)| Row {
+                    text: &self.text,
+                    start,
+                    ends: &self.ends[first..last],
+                }),
+            ),
         })
     }
 
@@ -162,6 +206,7 @@ mod tests {
         rows.push_line(3, "a,,رضا,d", &[1, 2, 9]);
         rows.push_cells(4, ["a", "", "x,y", "d"]);
         rows.push_bad(5, "bad_encoding", "not UTF-8".into());
+        rows.push_bad_cells(5, "bad_encoding", "lossy".into(), ["x", "Cr\u{FFFD}me"]);
         rows.push_cells(6, ["only"]);
         rows.push_cells(7, ["dropped"]);
         rows.pop();
@@ -169,7 +214,14 @@ mod tests {
             .iter()
             .map(|e| match e {
                 Entry::Row(l, r) => (l, r.iter().collect::<Vec<_>>().join("|")),
-                Entry::Bad(l, reason, d) => (l, format!("{reason}: {d}")),
+                Entry::Bad(l, reason, d, r) => (
+                    l,
+                    format!(
+                        "{reason}: {d}{}",
+                        r.map(|r| format!(" [{}]", r.iter().collect::<Vec<_>>().join("|")))
+                            .unwrap_or_default()
+                    ),
+                ),
             })
             .collect();
         assert_eq!(
@@ -178,6 +230,7 @@ mod tests {
                 (3, "a||رضا|d".to_string()),
                 (4, "a||x,y|d".to_string()),
                 (5, "bad_encoding: not UTF-8".to_string()),
+                (5, "bad_encoding: lossy [x|Cr\u{FFFD}me]".to_string()),
                 (6, "only".to_string()),
             ]
         );

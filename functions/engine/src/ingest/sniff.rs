@@ -45,16 +45,105 @@ pub enum TextEncoding {
     Windows1252,
     #[serde(rename = "windows-1256")]
     Windows1256,
+    /// Latin-9: Windows-1252's letters, with `€` at 0xA4.
+    #[serde(rename = "iso-8859-15")]
+    Iso8859_15,
+    /// DOS Latin-1 (code page 850), as old DOS and AS/400 software in Germany still writes:
+    /// `ü` is 0x81, `ö` 0x94, `ß` 0xE1.
+    #[serde(rename = "ibm850")]
+    Ibm850,
 }
 
 impl TextEncoding {
+    /// `bytes` in this encoding, when they decode without error to text without C1 control
+    /// codes (bytes a single-byte code page leaves undefined).
+    pub fn decode_clean(self, bytes: &[u8]) -> Option<String> {
+        let text = match self {
+            TextEncoding::Ibm850 => decode_cp850(bytes),
+            enc => match enc.encoding().decode_without_bom_handling(bytes) {
+                (_, true) => return None,
+                (text, false) => text.into_owned(),
+            },
+        };
+        (!text.chars().any(|c| ('\u{80}'..='\u{9F}').contains(&c))).then_some(text)
+    }
+}
+
+/// Code page 850's characters for the bytes 0x80–0xFF.
+const CP850: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒáíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u{AD}±‗¾¶§÷¸°¨·¹³²■\u{A0}";
+
+/// Decodes code page 850 text.
+pub fn decode_cp850(bytes: &[u8]) -> String {
+    let high: Vec<char> = CP850.chars().collect();
+    bytes
+        .iter()
+        .map(|&b| {
+            if b < 0x80 {
+                b as char
+            } else {
+                high[usize::from(b - 0x80)]
+            }
+        })
+        .collect()
+}
+
+/// A reader of code page 850 text that yields it as UTF-8.
+pub struct Cp850Reader<R> {
+    inner: R,
+    high: Vec<char>,
+    raw: Vec<u8>,
+    /// Decoded bytes not yet handed out: `out[at..]`.
+    out: Vec<u8>,
+    at: usize,
+}
+
+impl<R: Read> Cp850Reader<R> {
+    pub fn new(inner: R) -> Self {
+        Cp850Reader {
+            inner,
+            high: CP850.chars().collect(),
+            raw: vec![0; 1 << 16],
+            out: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Cp850Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.out.len() {
+            let n = self.inner.read(&mut self.raw)?;
+            self.out.clear();
+            self.at = 0;
+            for &b in &self.raw[..n] {
+                if b < 0x80 {
+                    self.out.push(b);
+                } else {
+                    let mut utf8 = [0; 4];
+                    let c = self.high[usize::from(b - 0x80)].encode_utf8(&mut utf8);
+                    self.out.extend_from_slice(c.as_bytes());
+                }
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl TextEncoding {
+    /// The encoding_rs encoding; code page 850, which it lacks, is decoded by [`decode_cp850`]
+    /// and [`Cp850Reader`] instead.
     pub fn encoding(self) -> &'static encoding_rs::Encoding {
         match self {
+            TextEncoding::Ibm850 => encoding_rs::WINDOWS_1252,
             TextEncoding::Utf8 | TextEncoding::Utf8Bom => encoding_rs::UTF_8,
             TextEncoding::Utf16Le => encoding_rs::UTF_16LE,
             TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
             TextEncoding::Windows1252 => encoding_rs::WINDOWS_1252,
             TextEncoding::Windows1256 => encoding_rs::WINDOWS_1256,
+            TextEncoding::Iso8859_15 => encoding_rs::ISO_8859_15,
         }
     }
 }
@@ -376,10 +465,126 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
         Err(e) if e.error_len().is_none() => return Ok(TextEncoding::Utf8),
         Err(_) => {}
     }
-    Ok(if looks_arabic_script(s) {
+    if mostly_utf8(s) {
+        return Ok(TextEncoding::Utf8);
+    }
+    Ok(legacy_code_page(s))
+}
+
+/// A UTF-8 export with a few lines that are not UTF-8 (a row appended by a Windows tool, a
+/// Persian name cut in the middle of a character by a byte-limited field): at least twice as
+/// many lines with non-ASCII text are valid UTF-8 as are not. Legacy text almost never forms a
+/// valid UTF-8 sequence by accident, let alone a whole line of them, so in a Windows-125x file
+/// nearly every line with a non-ASCII byte is invalid. The few lines are then read one by one
+/// (see `delimited::not_utf8_row`) instead of every row being decoded in the wrong code page.
+fn mostly_utf8(s: &[u8]) -> bool {
+    let (mut good, mut bad) = (0usize, 0usize);
+    let mut lines = s.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        if line.is_ascii() {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(_) => good += 1,
+            // The sample's last line may be cut in the middle of a character.
+            Err(e) if e.error_len().is_none() && lines.peek().is_none() => {}
+            Err(_) => bad += 1,
+        }
+    }
+    good > 0 && good >= 2 * bad
+}
+
+/// The single-byte code page of text that is not UTF-8: Windows-1256 for Persian or Arabic,
+/// else ISO-8859-15 where a `¤` (its `€`) stands beside a number, else DOS code page 850 where
+/// its letters stand in words, else Windows-1252.
+fn legacy_code_page(s: &[u8]) -> TextEncoding {
+    match windows_code_page(s) {
+        TextEncoding::Windows1252 => {}
+        enc => return enc,
+    }
+    if iso_8859_15_euro(s) {
+        return TextEncoding::Iso8859_15;
+    }
+    if dos_latin(s) {
+        return TextEncoding::Ibm850;
+    }
+    TextEncoding::Windows1252
+}
+
+/// DOS code page 850 text: German or French letters at bytes that are undefined (0x81 `ü`, 0x90
+/// `É`) or punctuation (0x84 `ä` as `„`, 0x94 `ö` as `”`) in Windows-1252, between letters.
+fn dos_latin(s: &[u8]) -> bool {
+    let letter = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic());
+    let (mut dos, mut windows) = (0usize, 0usize);
+    for (i, &b) in s.iter().enumerate() {
+        if b < 0x80 {
+            continue;
+        }
+        // Inside a word: a letter on at least one side, and no space on the other.
+        let (before, after) = (i.checked_sub(1).and_then(|j| s.get(j)), s.get(i + 1));
+        let in_word = letter(before) || letter(after);
+        match b {
+            0x81 | 0x84 | 0x8E | 0x94 | 0x99 | 0x9A | 0x82 | 0x8A | 0x85 | 0x87 | 0x88 | 0x90 if in_word => {
+                dos += 1
+            }
+            // Windows-1252's own letters (é ü ö ä ß à è …) are DOS box-drawing characters.
+            0xC0..=0xFF if in_word && !matches!(b, 0xE1 | 0xE0 | 0xE2 | 0xE3 | 0xE9 | 0xC7) => windows += 1,
+            _ => {}
+        }
+    }
+    dos > windows
+}
+
+/// Windows-1256 for Persian or Arabic words, else Windows-1252: the code page of one row that is
+/// not UTF-8, too little text to tell the rarer code pages by.
+pub(crate) fn windows_code_page(s: &[u8]) -> TextEncoding {
+    if looks_arabic_script(s) && arabic_words(&decode_sample(s, TextEncoding::Windows1256)) {
         TextEncoding::Windows1256
     } else {
         TextEncoding::Windows1252
+    }
+}
+
+/// Whether text decoded as Windows-1256 reads as Persian or Arabic: more words of Arabic letters
+/// only than words mixing them with Latin ones. Latin text in another code page decoded so
+/// shows Arabic letters inside Latin words (DOS cp850's `ü`, 0x81, is Windows-1256's `پ`:
+/// `Mپller`), or none at all.
+fn arabic_words(text: &str) -> bool {
+    let (mut arabic, mut mixed) = (0usize, 0usize);
+    let (mut ar, mut latin) = (0usize, 0usize);
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_alphabetic() {
+            if matches!(c, '\u{0600}'..='\u{06FF}' | '\u{FB50}'..='\u{FEFF}') {
+                ar += 1;
+            } else {
+                latin += 1;
+            }
+            continue;
+        }
+        match (ar, latin) {
+            (0, _) => {}
+            (_, 0) if ar >= 2 => arabic += 1,
+            (_, 0) => {}
+            _ => mixed += 1,
+        }
+        (ar, latin) = (0, 0);
+    }
+    arabic > mixed
+}
+
+/// ISO-8859-15 puts `€` at 0xA4, Windows-1252's `¤`, which no export writes beside a number
+/// (`12,50 ¤`). 0x80–0x9F are control codes in ISO-8859-15, printable in Windows-1252: text
+/// with them is not ISO-8859-15.
+fn iso_8859_15_euro(s: &[u8]) -> bool {
+    if s.iter().any(|b| (0x80..=0x9F).contains(b)) {
+        return false;
+    }
+    s.iter().enumerate().any(|(i, &b)| {
+        b == 0xA4 && {
+            let before = s[..i].iter().rev().find(|&&c| c != b' ');
+            let after = s[i + 1..].iter().find(|&&c| c != b' ');
+            before.is_some_and(u8::is_ascii_digit) || after.is_some_and(u8::is_ascii_digit)
+        }
     })
 }
 
@@ -409,6 +614,9 @@ fn looks_arabic_script(s: &[u8]) -> bool {
 }
 
 fn decode_sample(s: &[u8], enc: TextEncoding) -> String {
+    if enc == TextEncoding::Ibm850 {
+        return decode_cp850(s);
+    }
     let (text, _, _) = enc.encoding().decode(s);
     text.into_owned()
 }
@@ -576,6 +784,64 @@ mod tests {
         assert_eq!(
             sniff_bytes(&cp1256, "x").unwrap().encoding,
             TextEncoding::Windows1256
+        );
+    }
+
+    /// A UTF-8 file with a few lines that are not UTF-8 is UTF-8 (those lines are read one by
+    /// one); a legacy file is never taken for Persian unless it reads as Persian words.
+    #[test]
+    fn a_few_bad_lines_leave_a_file_utf8() {
+        let mut text = b"Order,Customer,Product,City\n".to_vec();
+        for i in 0..20 {
+            text.extend_from_slice(format!("A{i},Ren\u{e9}e,Cr\u{e8}me,K\u{f6}ln\n").as_bytes());
+        }
+        text.extend_from_slice(b"X1,Ren\xE9e,Cr\xE8me,Besan\xE7on\n");
+        assert_eq!(sniff_bytes(&text, "x.csv").unwrap().encoding, TextEncoding::Utf8);
+        // Two UTF-8 lines with accents beside one in Windows-1252.
+        let mixed = b"a;b\nJ\xC3\xBCrgen;K\xC3\xB6ln\nJos\xC3\xA9;Z\xC3\xBCrich\nZo\xEB;D\xFCsseldorf\n";
+        assert_eq!(sniff_bytes(mixed, "x.csv").unwrap().encoding, TextEncoding::Utf8);
+        // A Persian name cut inside a character.
+        let mut fa = "شماره,نام,شرح\n1,گلناز پژوهش,چای سبز\n2,علی,زعفر"
+            .as_bytes()
+            .to_vec();
+        fa.extend_from_slice(b"\xD8\n");
+        assert_eq!(sniff_bytes(&fa, "x.csv").unwrap().encoding, TextEncoding::Utf8);
+        // Windows-1252 throughout stays so.
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode("Kunde;Stadt\nJürgen;Köln\nJosé;Zürich\n");
+        assert_eq!(
+            sniff_bytes(&cp1252, "x").unwrap().encoding,
+            TextEncoding::Windows1252
+        );
+        // Persian in Windows-1256, some of whose letter pairs are valid UTF-8 (بک is C8 98).
+        let (cp1256, _, _) = encoding_rs::WINDOWS_1256
+            .encode("نام,شرح\nبکتاش,کیک شکلاتی\nگلناز پژوهش,چای سبز\nمحمد رضایی,پنیر لیقوان\n");
+        assert_eq!(
+            sniff_bytes(&cp1256, "x").unwrap().encoding,
+            TextEncoding::Windows1256
+        );
+    }
+
+    #[test]
+    fn latin_code_pages_are_not_taken_for_arabic() {
+        // DOS cp850 German: ü is 0x81 (Windows-1256's پ), ö 0x94, ß 0xE1 (Windows-1256's ل).
+        let cp850 = b"Kunde;Artikel;Stadt\nJ\x81rgen M\x81ller;Gr\x81ner Tee;K\x94ln\nHans Stra\xE1er;Tee;M\x81nchen\n";
+        let f = sniff_bytes(cp850, "x").unwrap();
+        assert_eq!(f.encoding, TextEncoding::Ibm850);
+        assert_eq!(
+            decode_sample(cp850, f.encoding),
+            "Kunde;Artikel;Stadt\nJürgen Müller;Grüner Tee;Köln\nHans Straßer;Tee;München\n"
+        );
+        // ISO-8859-15: € at 0xA4, beside the amounts.
+        let latin9 = b"Artikel;Preis\nCr\xE8me br\xFBl\xE9e;12,50 \xA4\nF\xF6rmchen;\xA4 3,00\n";
+        assert_eq!(
+            sniff_bytes(latin9, "x").unwrap().encoding,
+            TextEncoding::Iso8859_15
+        );
+        // A currency sign alone, or Windows-1252's own bytes, leave Windows-1252.
+        let cp1252 = b"Artikel;Preis\nK\xF6ln \xA4;12,50\n\x84Tee\x93;1\n12 \xA4\n";
+        assert_eq!(
+            sniff_bytes(cp1252, "x").unwrap().encoding,
+            TextEncoding::Windows1252
         );
     }
 

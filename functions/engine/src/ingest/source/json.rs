@@ -398,9 +398,17 @@ fn json_headers(keys: KeyUnion, dataset: Option<Dataset>) -> Result<(Vec<String>
 }
 
 impl JsonLinesSource {
+    /// At the first byte after a byte-order mark: left in, it made the first line no JSON.
     fn open(path: &Path, fmt: &Format, limits: Limits) -> Result<Self> {
+        let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
+        let start = reader
+            .fill_buf()
+            .map_err(|e| sniff::classify_read_error(path, e))?;
+        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            reader.consume(3);
+        }
         Ok(JsonLinesSource {
-            lines: BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?).lines(),
+            lines: reader.lines(),
             line_no: 0,
             path: path.to_path_buf(),
         })

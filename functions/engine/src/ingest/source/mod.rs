@@ -111,10 +111,14 @@ fn pick_header(rows: &[Vec<String>], dataset: Option<Dataset>) -> (usize, Option
 // ---------------------------------------------------------------------------------------------
 // Delimited text
 
+/// The reason and detail of a row read that is not text.
+type BadRow = (&'static str, String);
+
 struct DelimitedSource {
     rdr: DelimitedReader<Box<dyn Read + Send>>,
-    /// Rows read while looking for the header that come after it.
-    pending: VecDeque<(u64, Vec<String>)>,
+    /// Rows read while looking for the header that come after it, with the reason and detail of
+    /// those that are not text (shown lossily).
+    pending: VecDeque<(u64, Vec<String>, Option<BadRow>)>,
     path: std::path::PathBuf,
 }
 
@@ -123,6 +127,7 @@ fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn R
     Ok(match fmt.encoding {
         // The reader drops a UTF-8 BOM itself; plain UTF-8 goes straight through without transcoding.
         TextEncoding::Utf8 | TextEncoding::Utf8Bom => raw,
+        TextEncoding::Ibm850 => Box::new(sniff::Cp850Reader::new(raw)),
         enc => Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
                 .encoding(Some(enc.encoding()))
@@ -150,24 +155,40 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
     };
     let mut head = Rows::default();
     while head.len() < HEADER_SEARCH_ROWS && source.next(&mut head)? {
-        match head.last() {
-            Some(Entry::Bad(line, ..)) => return Err(not_utf8(line)),
-            // Usually the header: the width to check records against until the header is known.
-            Some(Entry::Row(_, r)) if head.len() == 1 => source.rdr.expect_fields(r.len()),
-            _ => {}
+        // Usually the header: the width to check records against until the header is known.
+        if let Some(Entry::Row(_, r)) = head.last()
+            && head.len() == 1
+        {
+            source.rdr.expect_fields(r.len());
         }
     }
+    // A row that is not text (a Persian name cut inside a character) is neither header nor
+    // heading: it is searched as an empty row, and quarantined in its place with its cells.
+    let mut bad: Vec<Option<(&'static str, String, Vec<String>)>> = Vec::new();
     let (mut lines, mut rows): (Vec<u64>, Vec<Vec<String>>) = head
         .iter()
-        .filter_map(|e| match e {
-            Entry::Row(line, r) => Some((line, r.iter().map(str::to_string).collect())),
-            Entry::Bad(..) => None,
+        .map(|e| match e {
+            Entry::Row(line, r) => {
+                bad.push(None);
+                (line, r.iter().map(str::to_string).collect())
+            }
+            Entry::Bad(line, reason, detail, record) => {
+                let cells = record.map_or_else(Vec::new, |r| r.iter().map(str::to_string).collect());
+                bad.push(Some((reason, detail.to_string(), cells)));
+                (line, Vec::new())
+            }
         })
         .unzip();
-    if rows.is_empty() {
-        return Err(RejectReason::Empty.into());
+    let Some(first_good) = bad.iter().position(Option::is_none) else {
+        return Err(match lines.first() {
+            Some(&line) => not_utf8(line),
+            None => RejectReason::Empty.into(),
+        });
+    };
+    let (mut hi, guessed) = pick_header(&rows, dataset);
+    if bad[hi].is_some() {
+        hi = first_good;
     }
-    let (hi, guessed) = pick_header(&rows, dataset);
     let mut headers: Vec<String> = rows[hi]
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
@@ -181,8 +202,14 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         let mut more = Rows::default();
         while rows.len() < hi + 1 + HEADING_SAMPLE && source.next(&mut more)? {
             match more.last() {
-                Some(Entry::Bad(line, ..)) => return Err(not_utf8(line)),
+                Some(Entry::Bad(line, reason, detail, record)) => {
+                    let cells = record.map_or_else(Vec::new, |r| r.iter().map(str::to_string).collect());
+                    bad.push(Some((reason, detail.to_string(), cells)));
+                    lines.push(line);
+                    rows.push(Vec::new());
+                }
                 Some(Entry::Row(line, r)) => {
+                    bad.push(None);
                     lines.push(line);
                     rows.push(r.iter().map(str::to_string).collect());
                 }
@@ -196,7 +223,16 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         rows[hi + 1..].iter().map(Vec::as_slice),
         dataset.or(guessed),
     );
-    source.pending = lines.into_iter().zip(rows).skip(hi + 1).collect();
+    source.pending = lines
+        .into_iter()
+        .zip(rows)
+        .zip(bad)
+        .skip(hi + 1)
+        .map(|((line, row), bad)| match bad {
+            Some((reason, detail, cells)) => (line, cells, Some((reason, detail))),
+            None => (line, row, None),
+        })
+        .collect();
     Ok(Opened {
         source: grouped(Box::new(source), &mut headers, labels, Vec::new()),
         headers,
@@ -212,8 +248,11 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
 
 impl RecordSource for DelimitedSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
-        if let Some((line, r)) = self.pending.pop_front() {
-            out.push_cells(line, &r);
+        if let Some((line, r, bad)) = self.pending.pop_front() {
+            match bad {
+                Some((reason, detail)) => out.push_bad_cells(line, reason, detail, &r),
+                None => out.push_cells(line, &r),
+            }
             return Ok(true);
         }
         loop {
@@ -232,10 +271,8 @@ impl RecordSource for DelimitedSource {
                     }
                     return Ok(true);
                 }
-                Step::BadUtf8(line) => {
-                    out.push_bad(line, "bad_encoding", "row is not valid UTF-8".into());
-                    return Ok(true);
-                }
+                // Appended as a bad row, with its cells decoded lossily.
+                Step::BadUtf8(_) => return Ok(true),
                 Step::End => return Ok(false),
             }
         }
