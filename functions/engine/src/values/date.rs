@@ -203,6 +203,11 @@ impl DateParser {
         self.day_first
     }
 
+    /// Whether the column is written in the Jalali calendar (a Persian export).
+    pub fn is_jalali(&self) -> bool {
+        self.style == Style::Jalali || self.jalali_year_first || self.short_jalali != ShortJalali::No
+    }
+
     /// The zone naive values are interpreted in.
     pub fn tz(&self) -> Tz {
         self.tz
@@ -303,6 +308,12 @@ impl DateParser {
         let s = normalized.as_ref();
         if is_numeric(s) {
             return self.numeric(s).map(Some);
+        }
+        // An Excel serial with a decimal comma, as a German or French export writes its fraction.
+        if self.style == Style::Excel
+            && let Some(serial) = comma_serial(s)
+        {
+            return excel_serial(serial).map(Some);
         }
         let tokens = tokenize(s)?;
         let tokens = tokens.as_slice();
@@ -703,6 +714,17 @@ fn is_numeric(s: &str) -> bool {
             [b'.', frac @ ..] => frac.iter().all(u8::is_ascii_digit),
             _ => false,
         }
+}
+
+/// A number written with a decimal comma, `45234,5` (a serial with its time of day, as a
+/// spreadsheet in a decimal-comma locale saves it): 5 ASCII digits (1927 to 2173), one ',' and
+/// digits.
+fn comma_serial(s: &str) -> Option<f64> {
+    let (int, frac) = s.split_once(',')?;
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    (int.len() == 5 && digits(int) && digits(frac))
+        .then(|| format!("{int}.{frac}").parse().ok())
+        .flatten()
 }
 
 /// Nanoseconds of a fraction written as digits after the decimal point (extra digits dropped).
@@ -1444,6 +1466,11 @@ fn classify(sample: &str) -> Option<Evidence> {
             _ => None,
         };
     }
+    if let Some(serial) = comma_serial(s) {
+        return (20_000.0..=80_000.0)
+            .contains(&serial)
+            .then_some(Evidence::Style(Style::Excel));
+    }
     let tokens = tokenize(s).ok()?;
     let mut t = tokens.as_slice();
     if let Some(Ok((_, start))) = leading_time(t) {
@@ -2069,6 +2096,21 @@ mod tests {
         assert_eq!(ok(&tehran, "45234.5"), utc(2023, 11, 4, 8, 30, 0));
         // Without inference a five-digit number is not a date.
         assert_eq!(p().parse("45234"), Err(ValueError::BadDate));
+    }
+
+    /// A German or French spreadsheet writes a serial's fraction with a decimal comma.
+    #[test]
+    fn excel_serials_with_a_decimal_comma() {
+        let excel = DateParser::infer(["45234,5", "45243,75", "45250"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(excel.describe(), "excel-serial");
+        assert_eq!(ok(&excel, "45234,5"), utc(2023, 11, 4, 12, 0, 0));
+        assert_eq!(ok(&excel, "45243,75"), utc(2023, 11, 13, 18, 0, 0));
+        assert_eq!(ok(&excel, "45250"), utc(2023, 11, 20, 0, 0, 0));
+        let only_commas = DateParser::infer(["45234,5", "45243,75"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(only_commas.describe(), "excel-serial");
+        // Not in another column: "45234,5" is no date there.
+        assert_eq!(p().parse("45234,5"), Err(ValueError::BadDate));
+        assert_eq!(excel.parse("45,5"), Err(ValueError::BadDate));
     }
 
     #[test]
