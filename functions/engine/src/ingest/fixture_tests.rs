@@ -2132,6 +2132,70 @@ fn excel_serials_with_a_decimal_comma_are_dates() {
     );
 }
 
+/// German and French exports' month names are dates (`04-Okt-23`, `1. Mai 2023`,
+/// `13 févr. 2023`, `1er mai 2023`), in a Windows code page too.
+#[test]
+fn german_and_french_month_names_are_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let de = "Rechnungsnummer;Kundennummer;Rechnungsdatum;Artikel;Menge;Einzelpreis\nR1;K1;04-Okt-23;Tee;1;5,00\nR2;K2;02-Dez-23;Tee;1;5,00\nR3;K3;05-Mär-23;Tee;1;5,00\nR4;K4;1. Mai 2023;Tee;1;5,00\nR5;K5;7. Januar 2023;Tee;1;5,00\n";
+    let fr = "N° de facture;Client;Date;Produit;Quantité;Prix unitaire\nF1;C1;4 nov. 2023;Thé;1;5,00\nF2;C2;13 févr. 2023;Thé;1;5,00\nF3;C3;2 décembre 2023;Thé;1;5,00\nF4;C4;1er mai 2023;Thé;1;5,00\nF5;C5;04-juil.-23;Thé;1;5,00\n";
+    let latin1 = |t: &str| {
+        t.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect::<Vec<u8>>()
+    };
+    let cases: [(&str, Vec<u8>, &[&str]); 3] = [
+        (
+            "de.csv",
+            de.as_bytes().to_vec(),
+            &[
+                "2023-10-04",
+                "2023-12-02",
+                "2023-03-05",
+                "2023-05-01",
+                "2023-01-07",
+            ],
+        ),
+        (
+            "de_1252.csv",
+            latin1(de),
+            &[
+                "2023-10-04",
+                "2023-12-02",
+                "2023-03-05",
+                "2023-05-01",
+                "2023-01-07",
+            ],
+        ),
+        (
+            "fr.csv",
+            fr.as_bytes().to_vec(),
+            &[
+                "2023-11-04",
+                "2023-02-13",
+                "2023-12-02",
+                "2023-05-01",
+                "2023-07-04",
+            ],
+        ),
+    ];
+    for (name, bytes, days) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (out, _s) = ingest_path(&path, name, &IngestOptions::default());
+        assert_eq!(out.report.rows.rejected, 0, "{name}");
+        let got: Vec<String> = times(&batches(&out))
+            .iter()
+            .map(|t| t[..10].to_string())
+            .collect();
+        let mut want: Vec<&str> = days.to_vec();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        want.sort();
+        assert_eq!(got_sorted, want, "{name}");
+    }
+}
+
 /// A quote that opens a field and never closes (`"17 inch`, or a note in the last column) must
 /// not swallow the rows after it (here across several read buffers): its line is read as a row of
 /// its own, quote and all, and every line after it as before. A quoted field that really spans
