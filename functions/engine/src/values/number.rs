@@ -73,12 +73,10 @@ impl MarkEvidence {
 
     /// The mark the unambiguous values vote for (a tie is dot), if any carries evidence.
     pub fn decided(&self) -> Option<DecimalMark> {
-        (self.dot + self.comma > 0).then(|| {
-            if self.comma > self.dot {
-                DecimalMark::Comma
-            } else {
-                DecimalMark::Dot
-            }
+        (self.dot + self.comma > 0).then_some(if self.comma > self.dot {
+            DecimalMark::Comma
+        } else {
+            DecimalMark::Dot
         })
     }
 
