@@ -2274,6 +2274,142 @@ fn ambiguous_amounts_follow_the_file_convention() {
     }
 }
 
+/// The file's number convention is decided from all its money columns and its language: a
+/// Persian `;` export as Excel saves it on Persian Windows (`,` grouping thousands, no currency
+/// unit anywhere) reads `85,000` as 85000, in Persian digits too; an English `;` export whose
+/// `Total` writes `1,234.00` reads its `Unit Price` `1,234` as 1234; a `;` export with only
+/// ambiguous `1,234` amounts groups thousands with that comma. German exports keep their
+/// decimal comma.
+#[test]
+fn the_number_convention_is_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &[f64]); 6] = [
+        (
+            "fa_semicolon.csv",
+            "\u{feff}شماره فاکتور;کد مشتری;تاریخ فاکتور;شرح کالا;تعداد;فی\n1001;C-1;1402/07/01;چای سبز;2;85,000\n1002;C-2;1402/07/03;قهوه;1;340,000\n1003;C-1;1402/07/05;کیک;3;125,000\n1004;C-3;1402/07/09;عسل;1;999,000\n",
+            &[170000.0, 340000.0, 375000.0, 999000.0],
+        ),
+        (
+            "fa_digits.csv",
+            "شماره فاکتور;کد مشتری;تاریخ فاکتور;تعداد;فی\n۱۰۰۱;C-1;۱۴۰۲/۰۷/۰۱;۲;۸۵,۰۰۰\n۱۰۰۲;C-2;۱۴۰۲/۰۷/۰۳;۱;۳۴۰,۰۰۰\n",
+            &[170000.0, 340000.0],
+        ),
+        (
+            "en_semicolon.csv",
+            "Order ID;Customer ID;Order Date;Product;Quantity;Unit Price;Total\nA1;C1;2023-11-04;TV;1;1,234;1,234.00\nA2;C2;2023-11-05;Laptop;1;2,500;2,500.00\nA3;C3;2023-11-06;Phone;2;1,050;2,100.00\n",
+            &[1234.0, 2500.0, 2100.0],
+        ),
+        (
+            "en_semicolon_ambiguous.csv",
+            "Order ID;Customer ID;Order Date;Quantity;Unit Price\nA1;C1;2023-11-04;1;1,234\nA2;C2;2023-11-05;2;2,500\n",
+            &[1234.0, 5000.0],
+        ),
+        (
+            "de_semicolon.csv",
+            "Beleg;Datum;Kunde;Menge;Einzelpreis;Summe\n1;04.03.2024;K1;2;1.234;2.468,00\n2;05.03.2024;K2;1;12,50;12,50\n",
+            &[2468.0, 12.5],
+        ),
+        (
+            "de_semicolon_cents.csv",
+            "Beleg;Datum;Kunde;Menge;Einzelpreis\n1;04.03.2024;K1;2;5,00\n2;05.03.2024;K2;1;1.234,56\n",
+            &[10.0, 1234.56],
+        ),
+    ];
+    for (name, text, amounts) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (out, _s) = ingest_path(&path, name, &IngestOptions::default());
+        assert_eq!(out.report.rows.rejected, 0, "{name}");
+        assert_eq!(floats(&batches(&out), "line_amount"), amounts, "{name}");
+    }
+}
+
+/// A German `;` export's Excel serials with a decimal comma (`45234,5`: noon) are dates.
+#[test]
+fn excel_serials_with_a_decimal_comma_are_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("de_serial.csv");
+    std::fs::write(
+        &path,
+        "Rechnungsnummer;Kundennummer;Rechnungsdatum;Artikel;Menge;Einzelpreis\nR1;K1;45234,5;Tee;1;5,00\nR2;K2;45243,75;Tee;1;5,00\nR3;K3;45250;Tee;1;5,00\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "de_serial.csv", &IngestOptions::default());
+    assert_eq!(out.report.rows.rejected, 0);
+    assert_eq!(
+        timestamps(&batches(&out), "order_ts"),
+        [
+            "2023-11-04T12:00:00+00:00",
+            "2023-11-13T18:00:00+00:00",
+            "2023-11-20T00:00:00+00:00"
+        ]
+    );
+}
+
+/// German and French exports' month names are dates (`04-Okt-23`, `1. Mai 2023`,
+/// `13 févr. 2023`, `1er mai 2023`), in a Windows code page too.
+#[test]
+fn german_and_french_month_names_are_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let de = "Rechnungsnummer;Kundennummer;Rechnungsdatum;Artikel;Menge;Einzelpreis\nR1;K1;04-Okt-23;Tee;1;5,00\nR2;K2;02-Dez-23;Tee;1;5,00\nR3;K3;05-Mär-23;Tee;1;5,00\nR4;K4;1. Mai 2023;Tee;1;5,00\nR5;K5;7. Januar 2023;Tee;1;5,00\n";
+    let fr = "N° de facture;Client;Date;Produit;Quantité;Prix unitaire\nF1;C1;4 nov. 2023;Thé;1;5,00\nF2;C2;13 févr. 2023;Thé;1;5,00\nF3;C3;2 décembre 2023;Thé;1;5,00\nF4;C4;1er mai 2023;Thé;1;5,00\nF5;C5;04-juil.-23;Thé;1;5,00\n";
+    let latin1 = |t: &str| {
+        t.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect::<Vec<u8>>()
+    };
+    let cases: [(&str, Vec<u8>, &[&str]); 3] = [
+        (
+            "de.csv",
+            de.as_bytes().to_vec(),
+            &[
+                "2023-10-04",
+                "2023-12-02",
+                "2023-03-05",
+                "2023-05-01",
+                "2023-01-07",
+            ],
+        ),
+        (
+            "de_1252.csv",
+            latin1(de),
+            &[
+                "2023-10-04",
+                "2023-12-02",
+                "2023-03-05",
+                "2023-05-01",
+                "2023-01-07",
+            ],
+        ),
+        (
+            "fr.csv",
+            fr.as_bytes().to_vec(),
+            &[
+                "2023-11-04",
+                "2023-02-13",
+                "2023-12-02",
+                "2023-05-01",
+                "2023-07-04",
+            ],
+        ),
+    ];
+    for (name, bytes, days) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (out, _s) = ingest_path(&path, name, &IngestOptions::default());
+        assert_eq!(out.report.rows.rejected, 0, "{name}");
+        let got: Vec<String> = times(&batches(&out))
+            .iter()
+            .map(|t| t[..10].to_string())
+            .collect();
+        let mut want: Vec<&str> = days.to_vec();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        want.sort();
+        assert_eq!(got_sorted, want, "{name}");
+    }
+}
+
 /// A quote that opens a field and never closes (`"17 inch`, or a note in the last column) must
 /// not swallow the rows after it (here across several read buffers): its line is read as a row of
 /// its own, quote and all, and every line after it as before. A quoted field that really spans

@@ -1015,6 +1015,13 @@ pub fn title_currency<'a>(cells: impl Iterator<Item = &'a str>) -> Option<&'stat
     found
 }
 
+/// Whether a sales header names an amount or a price ("Total", "Unit Price", «مبلغ», "Summe"),
+/// mapped or not: such a column's numbers are written as the file's money is.
+pub fn names_money(header: &str) -> bool {
+    candidate(header, Dataset::Sales, Layout::Other)
+        .is_some_and(|c| matches!(c.field, Field::LineAmount | Field::UnitPrice))
+}
+
 /// A multiplier a header puts on its amounts: "مبلغ (هزار تومان)" → 1000, "Umsatz (Mio. EUR)" →
 /// 1000000. Only counted next to a currency, so "Thousand Island Dressing" is not scaled.
 pub fn amount_scale_hint(header: &str) -> Option<u32> {

@@ -203,6 +203,11 @@ impl DateParser {
         self.day_first
     }
 
+    /// Whether the column is written in the Jalali calendar (a Persian export).
+    pub fn is_jalali(&self) -> bool {
+        self.style == Style::Jalali || self.jalali_year_first || self.short_jalali != ShortJalali::No
+    }
+
     /// The zone naive values are interpreted in.
     pub fn tz(&self) -> Tz {
         self.tz
@@ -303,6 +308,12 @@ impl DateParser {
         let s = normalized.as_ref();
         if is_numeric(s) {
             return self.numeric(s).map(Some);
+        }
+        // An Excel serial with a decimal comma, as a German or French export writes its fraction.
+        if self.style == Style::Excel
+            && let Some(serial) = comma_serial(s)
+        {
+            return excel_serial(serial).map(Some);
         }
         let tokens = tokenize(s)?;
         let tokens = tokens.as_slice();
@@ -705,6 +716,17 @@ fn is_numeric(s: &str) -> bool {
         }
 }
 
+/// A number written with a decimal comma, `45234,5` (a serial with its time of day, as a
+/// spreadsheet in a decimal-comma locale saves it): 5 ASCII digits (1927 to 2173), one ',' and
+/// digits.
+fn comma_serial(s: &str) -> Option<f64> {
+    let (int, frac) = s.split_once(',')?;
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    (int.len() == 5 && digits(int) && digits(frac))
+        .then(|| format!("{int}.{frac}").parse().ok())
+        .flatten()
+}
+
 /// Nanoseconds of a fraction written as digits after the decimal point (extra digits dropped).
 fn fraction_nanos(frac: &str) -> u32 {
     let mut nanos = 0u32;
@@ -912,7 +934,8 @@ fn skip_mah(t: &[Tok<'_>], i: usize, persian: bool) -> usize {
 
 fn skip_ordinal(t: &[Tok<'_>], i: usize) -> usize {
     match t.get(i) {
-        Some(Tok::Word(w)) if ["st", "nd", "rd", "th"].iter().any(|o| word_is(w, o)) => i + 1,
+        // English "5th", French "1er" (le premier) and "1re".
+        Some(Tok::Word(w)) if ["st", "nd", "rd", "th", "er", "re"].iter().any(|o| word_is(w, o)) => i + 1,
         _ => i,
     }
 }
@@ -965,7 +988,10 @@ fn skip_weekday(t: &[Tok<'_>]) -> usize {
     i
 }
 
-const ENGLISH_MONTHS: [(&str, u32); 24] = [
+/// Month names and abbreviations of English, German and French exports, lowercase; a dot after
+/// an abbreviation ("Okt.", "févr.") is ignored. Umlauts and accents also in their ASCII forms
+/// ("Maerz", "fevr", "aout").
+const LATIN_MONTHS: [(&str, u32); 66] = [
     ("jan", 1),
     ("january", 1),
     ("feb", 2),
@@ -990,6 +1016,50 @@ const ENGLISH_MONTHS: [(&str, u32); 24] = [
     ("november", 11),
     ("dec", 12),
     ("december", 12),
+    // German (and Austrian "Jänner"), where they differ from the English.
+    ("januar", 1),
+    ("jän", 1),
+    ("jaen", 1),
+    ("jänner", 1),
+    ("jaenner", 1),
+    ("februar", 2),
+    ("mär", 3),
+    ("mrz", 3),
+    ("maer", 3),
+    ("märz", 3),
+    ("maerz", 3),
+    ("marz", 3),
+    ("mai", 5),
+    ("juni", 6),
+    ("juli", 7),
+    ("okt", 10),
+    ("oktober", 10),
+    ("dez", 12),
+    ("dezember", 12),
+    // French.
+    ("janv", 1),
+    ("janvier", 1),
+    ("févr", 2),
+    ("fevr", 2),
+    ("fév", 2),
+    ("fev", 2),
+    ("février", 2),
+    ("fevrier", 2),
+    ("mars", 3),
+    ("avr", 4),
+    ("avril", 4),
+    ("juin", 6),
+    ("juil", 7),
+    ("juillet", 7),
+    ("août", 8),
+    ("aout", 8),
+    ("aoû", 8),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("déc", 12),
+    ("décembre", 12),
+    ("decembre", 12),
 ];
 
 /// Jalali month names in folded spelling (Persian yeh, bare alef), in calendar order.
@@ -1008,10 +1078,10 @@ const PERSIAN_MONTHS: [&str; 12] = [
     "اسفند",
 ];
 
-/// The month number of an English or Persian month name, and whether it is Persian (Jalali).
+/// The month number of an English, German, French or Persian month name, and whether it is Persian (Jalali).
 fn month_word(w: &str) -> Option<(u32, bool)> {
     if w.as_bytes()[0].is_ascii_alphabetic() {
-        ENGLISH_MONTHS
+        LATIN_MONTHS
             .iter()
             .find(|(name, _)| word_is(w, name))
             .map(|&(_, m)| (m, false))
@@ -1033,12 +1103,16 @@ fn month_word(w: &str) -> Option<(u32, bool)> {
     }
 }
 
-/// Compares a word with a lowercase, folded name, ignoring ASCII case, dots ("Jan.", "a.m."),
+/// Compares a word with a lowercase, folded name, ignoring case, dots ("Jan.", "a.m."),
 /// ZWNJ and tatweel, and Arabic spelling variants of Persian letters.
 fn word_is(w: &str, name: &str) -> bool {
     w.chars()
         .filter(|&c| !matches!(c, '.' | '\u{200C}' | '\u{200D}' | '\u{0640}'))
-        .map(|c| fold_char(c).to_ascii_lowercase())
+        .map(|c| match fold_char(c) {
+            c if c.is_ascii() => c.to_ascii_lowercase(),
+            // "MÄR", "FÉVR."
+            c => c.to_lowercase().next().unwrap_or(c),
+        })
         .eq(name.chars().filter(|&c| c != '.'))
 }
 
@@ -1444,6 +1518,11 @@ fn classify(sample: &str) -> Option<Evidence> {
             _ => None,
         };
     }
+    if let Some(serial) = comma_serial(s) {
+        return (20_000.0..=80_000.0)
+            .contains(&serial)
+            .then_some(Evidence::Style(Style::Excel));
+    }
     let tokens = tokenize(s).ok()?;
     let mut t = tokens.as_slice();
     if let Some(Ok((_, start))) = leading_time(t) {
@@ -1794,6 +1873,50 @@ mod tests {
         }
     }
 
+    /// German and French exports write their own month names and abbreviations, with or
+    /// without the dot, umlaut and accent (or their ASCII forms), and "1er" for the first.
+    #[test]
+    fn german_and_french_month_names() {
+        let p = p();
+        for (s, want) in [
+            ("04-Okt-23", day(2023, 10, 4)),
+            ("02-Dez-23", day(2023, 12, 2)),
+            ("05-Mär-23", day(2023, 3, 5)),
+            ("05-MÄR-23", day(2023, 3, 5)),
+            ("05-Mrz-23", day(2023, 3, 5)),
+            ("5. Maerz 2023", day(2023, 3, 5)),
+            ("1. Mai 2023", day(2023, 5, 1)),
+            ("7. Januar 2023", day(2023, 1, 7)),
+            ("7. Jänner 2023", day(2023, 1, 7)),
+            ("12. Okt. 2023", day(2023, 10, 12)),
+            ("3. Juni 2023", day(2023, 6, 3)),
+            ("Juli 3, 2023", day(2023, 7, 3)),
+            ("31. Dezember 2023", day(2023, 12, 31)),
+            ("4 nov. 2023", day(2023, 11, 4)),
+            ("13 févr. 2023", day(2023, 2, 13)),
+            ("13 FÉVR. 2023", day(2023, 2, 13)),
+            ("13 fevr 2023", day(2023, 2, 13)),
+            ("2 décembre 2023", day(2023, 12, 2)),
+            ("2 déc. 2023", day(2023, 12, 2)),
+            ("1er mai 2023", day(2023, 5, 1)),
+            ("04-juil.-23", day(2023, 7, 4)),
+            ("15 août 2023", day(2023, 8, 15)),
+            ("15 aout 2023", day(2023, 8, 15)),
+            ("9 juin 2023", day(2023, 6, 9)),
+            ("9 janv. 2023", day(2023, 1, 9)),
+            ("9 avr. 2023", day(2023, 4, 9)),
+            ("9 mars 2023", day(2023, 3, 9)),
+        ] {
+            assert_eq!(date(&p, s), want, "{s}");
+        }
+        let inferred = DateParser::infer(["04-Okt-23", "1. Mai 2023"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(inferred.describe(), "month-name");
+        let inferred = DateParser::infer(["13 févr. 2023", "1er mai 2023"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(inferred.describe(), "month-name");
+        assert_eq!(p.parse("5 Foo 2023"), Err(ValueError::BadDate));
+        assert_eq!(p.parse("30 févr. 2023"), Err(ValueError::BadDate));
+    }
+
     #[test]
     fn month_names() {
         let p = p();
@@ -2069,6 +2192,21 @@ mod tests {
         assert_eq!(ok(&tehran, "45234.5"), utc(2023, 11, 4, 8, 30, 0));
         // Without inference a five-digit number is not a date.
         assert_eq!(p().parse("45234"), Err(ValueError::BadDate));
+    }
+
+    /// A German or French spreadsheet writes a serial's fraction with a decimal comma.
+    #[test]
+    fn excel_serials_with_a_decimal_comma() {
+        let excel = DateParser::infer(["45234,5", "45243,75", "45250"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(excel.describe(), "excel-serial");
+        assert_eq!(ok(&excel, "45234,5"), utc(2023, 11, 4, 12, 0, 0));
+        assert_eq!(ok(&excel, "45243,75"), utc(2023, 11, 13, 18, 0, 0));
+        assert_eq!(ok(&excel, "45250"), utc(2023, 11, 20, 0, 0, 0));
+        let only_commas = DateParser::infer(["45234,5", "45243,75"], DateOrder::Auto, Tz::UTC);
+        assert_eq!(only_commas.describe(), "excel-serial");
+        // Not in another column: "45234,5" is no date there.
+        assert_eq!(p().parse("45234,5"), Err(ValueError::BadDate));
+        assert_eq!(excel.parse("45,5"), Err(ValueError::BadDate));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod text;
 
 pub use date::{DateOrder, DateParser, parse_run_date, parse_time_of_day};
 pub use digits::normalize_digits;
-pub use number::{Ambiguous, DecimalMark, NumberParser, ParsedNumber};
+pub use number::{Ambiguous, DecimalMark, MarkEvidence, NumberParser, ParsedNumber};
 pub use phone::{PHONE_COUNTRIES, PhoneCountry};
 pub(crate) use phone::{
     bare_mobiles_iranian, canonical_mobile, dialable, is_phone_key, national_tails, no_number, phone_key,

@@ -38,6 +38,57 @@ pub enum Ambiguous {
     Decimal,
     /// As in `;`-separated (European) exports: a comma is the decimal mark, "1.234" is 1234.
     CommaDecimal,
+    /// The mark the values use groups thousands, whichever it is: "1.234" and "85,000" are
+    /// 1234 and 85000 (money in `;`-separated exports, whose list separator says nothing about
+    /// the digit grouping: Persian Windows saves `;` with `,` grouping). Values using both
+    /// ambiguously, or neither, read a decimal comma.
+    Grouping,
+}
+
+/// What the samples of one or more columns say about the decimal mark: the values that can be
+/// read one way only ("1.234,56", "12,5" for comma; "1,234.00", "12.5" for dot), and which mark
+/// the ambiguous ones ("1.234", "85,000") use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MarkEvidence {
+    dot: usize,
+    comma: usize,
+    ambiguous_dot: usize,
+    ambiguous_comma: usize,
+}
+
+impl MarkEvidence {
+    pub fn of<'a, I: IntoIterator<Item = &'a str>>(samples: I) -> Self {
+        let mut e = MarkEvidence::default();
+        for sample in samples {
+            match mark_evidence(sample) {
+                Some(DecimalMark::Dot) => e.dot += 1,
+                Some(DecimalMark::Comma) => e.comma += 1,
+                None if sample.contains(',') => e.ambiguous_comma += 1,
+                None if sample.contains('.') => e.ambiguous_dot += 1,
+                None => {}
+            }
+        }
+        e
+    }
+
+    /// The mark the unambiguous values vote for (a tie is dot), if any carries evidence.
+    pub fn decided(&self) -> Option<DecimalMark> {
+        (self.dot + self.comma > 0).then_some(if self.comma > self.dot {
+            DecimalMark::Comma
+        } else {
+            DecimalMark::Dot
+        })
+    }
+
+    /// [`Self::decided`], else what `ambiguous` says.
+    pub fn decide(&self, ambiguous: Ambiguous) -> DecimalMark {
+        self.decided().unwrap_or(match ambiguous {
+            Ambiguous::Decimal => DecimalMark::Dot,
+            Ambiguous::CommaDecimal => DecimalMark::Comma,
+            Ambiguous::Grouping if self.ambiguous_comma > self.ambiguous_dot => DecimalMark::Dot,
+            Ambiguous::Grouping => DecimalMark::Comma,
+        })
+    }
 }
 
 /// A value with a `.` or `,` that could be a decimal mark or grouping ("1.234", "12,500").
@@ -222,27 +273,7 @@ impl NumberParser {
     /// As [`Self::infer`], but a column in which every mark is ambiguous ("1.234", "12.500",
     /// "3,000") is read as the file's convention says (see [`Ambiguous`]).
     pub fn infer_with<'a, I: IntoIterator<Item = &'a str>>(samples: I, ambiguous: Ambiguous) -> Self {
-        let (mut dot, mut comma) = (0usize, 0usize);
-        for sample in samples {
-            match mark_evidence(sample) {
-                Some(DecimalMark::Dot) => dot += 1,
-                Some(DecimalMark::Comma) => comma += 1,
-                None => {}
-            }
-        }
-        let decimal = if dot + comma > 0 {
-            if comma > dot {
-                DecimalMark::Comma
-            } else {
-                DecimalMark::Dot
-            }
-        } else {
-            match ambiguous {
-                Ambiguous::Decimal => DecimalMark::Dot,
-                Ambiguous::CommaDecimal => DecimalMark::Comma,
-            }
-        };
-        NumberParser::new(decimal)
+        NumberParser::new(MarkEvidence::of(samples).decide(ambiguous))
     }
 
     /// As [`Self::parse`], for money. In Toman or Rial (`iranian`, or a currency word in the cell)
@@ -1259,6 +1290,23 @@ mod tests {
         assert_eq!(val(DOT, &long), long.parse::<f64>().unwrap());
         let groups = "1,000".repeat(20);
         assert_bad(DOT, &groups);
+    }
+
+    /// With only ambiguous values, [`Ambiguous::Grouping`] reads the mark they use as grouping;
+    /// a value that can be read one way only decides for all.
+    #[test]
+    fn grouping_reads_the_ambiguous_mark_as_thousands() {
+        let grouping = |v: &[&str]| MarkEvidence::of(v.iter().copied()).decide(Ambiguous::Grouping);
+        assert_eq!(grouping(&["85,000", "340,000"]), DecimalMark::Dot);
+        assert_eq!(grouping(&["۸۵,۰۰۰"]), DecimalMark::Dot);
+        assert_eq!(grouping(&["1.234", "12.500"]), DecimalMark::Comma);
+        assert_eq!(grouping(&["1,234", "1,234.00"]), DecimalMark::Dot);
+        assert_eq!(grouping(&["1,234", "12,50"]), DecimalMark::Comma);
+        assert_eq!(grouping(&["5"]), DecimalMark::Comma);
+        let p = NumberParser::new(grouping(&["85,000"]));
+        assert_eq!(val(p, "85,000"), 85000.0);
+        let decimal = MarkEvidence::of(["1,234"]).decide(Ambiguous::CommaDecimal);
+        assert_eq!(decimal, DecimalMark::Comma);
     }
 
     #[test]

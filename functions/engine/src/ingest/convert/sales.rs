@@ -12,7 +12,7 @@ use super::orders::{BULK_ORDERS_KEPT, OrderCarry, same_text};
 use super::*;
 use crate::mapping::Layout;
 use crate::values::text::Key;
-use crate::values::{Ambiguous, ValueError};
+use crate::values::{Ambiguous, DecimalMark, MarkEvidence, ValueError};
 
 /// Source columns feeding the sales schema.
 struct Cols {
@@ -115,6 +115,8 @@ pub struct SalesConverter {
     dates: DateParser,
     quantities: NumberParser,
     money: NumberParser,
+    /// A Persian export: its ambiguous amounts are thousands (see [`NumberParser::parse_money`]).
+    persian: bool,
     header_currency: Option<&'static str>,
     /// The currency the report's title rows give all amounts in, for rows that name none.
     title_currency: Option<&'static str>,
@@ -200,20 +202,62 @@ impl SalesConverter {
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
                 .map_or(1.0, f64::from)
         };
-        // Spreadsheets save `;`-separated text where the comma is the decimal mark. Quantities
-        // and money are separate columns with their own evidence: a weight of 0.5 kg says
-        // nothing about how prices are written.
-        let convention = if cfg.semicolon_separated {
-            Ambiguous::CommaDecimal
+        // The file's number convention, from the evidence of all its money columns (a `Total` of
+        // `1,234.00` says how the `Unit Price` beside it writes `1,234`), mapped or not. A Persian
+        // export (Persian headers, Jalali dates) never writes a decimal comma (Persian's decimal
+        // marks are `٫` and `/`): its ambiguous amounts ("85,000", "125.000") are thousands, as
+        // in Toman or Rial. Else, with only ambiguous amounts, a `;`-separated export groups
+        // thousands with the mark its values use (the data contract), another keeps a dot.
+        let date_col = date_parser(samples, m, cols.date, cfg, crate::values::date::earliest_event());
+        let persian = date_col.is_jalali()
+            || headers
+                .iter()
+                .any(|h| h.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
+        let money_cols: Vec<usize> = [
+            cols.unit_price,
+            cols.line_amount,
+            m.layout_columns.line_total,
+            m.layout_columns.line_discount,
+            m.layout_columns.item_discount,
+            m.layout_columns.order_total,
+            m.layout_columns.adjusted_total,
+            m.layout_columns.sales_tax,
+            m.layout_columns.alt_price,
+            m.layout_columns.alt_amount,
+        ]
+        .into_iter()
+        .flatten()
+        .chain((0..headers.len()).filter(|&i| {
+            m.columns.get(i).is_some_and(|f| f.is_none()) && crate::mapping::names_money(&headers[i])
+        }))
+        .collect();
+        let money_evidence = MarkEvidence::of(money_cols.iter().flat_map(|&c| samples_of(samples, Some(c))));
+        let money = NumberParser::new(if persian {
+            DecimalMark::Dot
+        } else if cfg.semicolon_separated {
+            money_evidence.decide(Ambiguous::Grouping)
         } else {
-            Ambiguous::Decimal
-        };
+            money_evidence.decide(Ambiguous::Decimal)
+        });
+        // Quantities have their own evidence first (a weight of 0.5 kg), else the money's; with
+        // neither, a `;`-separated export's is a decimal comma ("1,500" kg).
+        let quantities = NumberParser::new(if persian {
+            DecimalMark::Dot
+        } else {
+            MarkEvidence::of(samples_of(samples, cols.quantity))
+                .decided()
+                .or(money_evidence.decided())
+                .unwrap_or(if cfg.semicolon_separated {
+                    DecimalMark::Comma
+                } else {
+                    DecimalMark::Dot
+                })
+        });
         // A currency column that names one currency wherever it is filled speaks for its blanks
         // too (exports leave it empty on some rows); with two currencies, a blank says nothing.
         let named: Vec<CurrencyUnit> = samples_of(samples, cols.currency)
             .filter_map(normalize_currency)
             .collect();
-        let money = number_parser(samples, &[cols.unit_price, cols.line_amount], convention);
         // Without a currency column, header or title, amounts whose cells name one currency
         // («۱٬۲۵۰٬۰۰۰ تومان», "12,50 €") speak for the column's bare numbers as a currency
         // column does for its blanks.
@@ -276,9 +320,10 @@ impl SalesConverter {
             total_scale: scale(m.layout_columns.line_total),
             discount_scale: scale(m.layout_columns.line_discount),
             item_discount_scale: scale(m.layout_columns.item_discount),
-            dates: date_parser(samples, m, cols.date, cfg, crate::values::date::earliest_event()),
-            quantities: number_parser(samples, &[cols.quantity], convention),
+            dates: date_col,
+            quantities,
             money,
+            persian,
             cols,
             header_currency,
             file_currency,
@@ -1224,9 +1269,10 @@ impl Converter for SalesConverter {
             self.order.ts = Some(ts);
         }
         let unit = self.row_unit(cell(rec, c.currency), order_id.is_some());
-        let iranian = unit
-            .as_ref()
-            .is_some_and(|u| matches!(u.code.as_ref(), "IRT" | "IRR"));
+        let iranian = self.persian
+            || unit
+                .as_ref()
+                .is_some_and(|u| matches!(u.code.as_ref(), "IRT" | "IRR"));
         // The unit size comes from the most specific place that states one: the amount cell
         // itself ("۸۰ هزار تومان", applied by the parser), else the currency column ("IRHT",
         // "هزار تومان"), else the header ("مبلغ (هزار تومان)"). A plain code such as "IRT" says
