@@ -1168,6 +1168,18 @@ fn a_grouped_workbooks_sheets_start_their_own_groups() {
     assert_eq!(rejected_by_reason(&out), [("group_row", 2), ("missing_date", 1)]);
 }
 
+/// A count footer below the lines ("Row count: 2") is an expected row, like a totals row: the
+/// export is read `ok`, not `partial` with a missing date.
+#[test]
+fn a_row_count_footer_is_expected() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "Order ID,Customer ID,Order Date,Quantity,Unit Price\n1,C1,2024-03-01,1,10\n2,C2,2024-03-02,1,20\nRow count: 2,,,,\n",
+    );
+    assert_eq!(rejected_by_reason(&out), [("group_row", 1)]);
+    assert_eq!(out.report.rows.written, 2);
+}
+
 /// A buyer who checked out as a guest with an email is that buyer, whatever the name column
 /// says; and in a file keyed by email a row without one is a guest's, not its name's.
 #[test]

@@ -1024,6 +1024,18 @@ fn is_total_label(s: &str) -> bool {
                 | "جمعفاکتور"
                 | "جمعکلفاکتور"
                 | "مجموع"
+                // Count footers ("Row count: 2", «تعداد ردیف: ۲») close an export as totals do.
+                | "rowcount"
+                | "recordcount"
+                | "totalrows"
+                | "totalrecords"
+                | "numberofrows"
+                | "numberofrecords"
+                | "anzahlzeilen"
+                | "anzahldatensätze"
+                | "تعدادردیف"
+                | "تعدادرکورد"
+                | "تعدادسطر"
         )
     })
 }
@@ -1777,6 +1789,9 @@ mod tests {
             "جمع کل فروش دوره",
             "جمع دریافت نقدی",
             "مجموع",
+            "Row count",
+            "Record Count:",
+            "تعداد ردیف",
         ] {
             assert!(is_total_label(label), "{label}");
         }
