@@ -4,7 +4,7 @@
 use segflow_e2e::*;
 use segflow_ingest_fn::{IngestConfig, IngestHandler};
 use segflow_segment_fn::{JobError, SegmentConfig, request, run_job};
-use segflow_storage::S3Store;
+use segflow_storage::{ObjectStore, S3Store};
 
 async fn ingest_fixtures(server: &S3Server) {
     for (key, file) in [
@@ -444,4 +444,122 @@ async fn the_configured_rfm_groups_are_the_ideal_group() {
         icp["ideal"]["customers"], default_icp["ideal"]["customers"],
         "the default group is another one"
     );
+}
+
+/// Only the documented payloads start a run. A misspelt field, another service's event, a string
+/// or `null` used to run as "no date given": a full run for the data's latest day that moved
+/// `segments/latest/` back and overwrote the model state.
+#[tokio::test(flavor = "multi_thread")]
+async fn payloads_other_than_the_documented_shapes_are_refused_without_a_run() {
+    let server = S3Server::start().await;
+    ingest_fixtures(&server).await;
+    let store = server.store();
+    let cfg = config();
+    // The nightly run of 2023-12-19 (the schedule fired on the 20th).
+    let mut nightly = event("scheduled.json");
+    nightly["time"] = "2023-12-20T01:00:00Z".into();
+    let summary = segflow_segment_fn::handle(&store, &nightly, &cfg)
+        .await
+        .expect("nightly run");
+    assert_eq!(summary["as_of"], "2023-12-19");
+    let before = server.keys("segments/").await;
+    let (latest, state) = (
+        server.get("segments/latest/manifest.json").await,
+        server.get("state/segments/model.json").await,
+    );
+    for (what, payload) in [
+        ("misspelt as_of", event("on_demand_misspelt.json")),
+        ("an unknown field", event("on_demand_unknown_field.json")),
+        ("an S3 event", event("s3_put.json")),
+        (
+            "an EventBridge S3 event",
+            event("eventbridge_object_created.json"),
+        ),
+        ("a string", serde_json::json!("run please")),
+        ("null", serde_json::Value::Null),
+    ] {
+        let e = segflow_segment_fn::handle(&store, &payload, &cfg)
+            .await
+            .expect_err(what);
+        assert_eq!(e.error_type, "InvalidRequest", "{what}: {e}");
+        assert!(e.message.starts_with("invalid request: "), "{what}: {e}");
+    }
+    assert_eq!(server.keys("segments/").await, before, "nothing written");
+    assert_eq!(server.get("segments/latest/manifest.json").await, latest);
+    assert_eq!(server.get("state/segments/model.json").await, state);
+    // The documented shapes still run.
+    let summary = segflow_segment_fn::handle(&store, &event("on_demand.json"), &cfg)
+        .await
+        .expect("on-demand run");
+    assert_eq!(summary["as_of"], "2023-12-08");
+    segflow_segment_fn::handle(&store, &serde_json::json!({}), &cfg)
+        .await
+        .expect("an empty object: both fields are optional");
+}
+
+/// An unreadable object under curated/ fails the run with an error that names its key (not the
+/// spool file in /tmp it was downloaded to) and the type `CorruptCuratedObject`; nothing is
+/// published.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_curated_object_is_named_by_its_key() {
+    let server = S3Server::start().await;
+    ingest_fixtures(&server).await;
+    let store = server.store();
+    let cfg = config();
+    let junk = "curated/sales/order_month=2023-12/junk.parquet";
+    server.upload_bytes(junk, b"this is not parquet".to_vec()).await;
+    // The nightly run (the engine reads the file) and a run dated by the data (the latest
+    // order is looked up in the files' footers first).
+    for payload in [event("scheduled.json"), serde_json::json!({})] {
+        let e = segflow_segment_fn::handle(&store, &payload, &cfg)
+            .await
+            .expect_err("an unreadable object");
+        assert_eq!(e.error_type, "CorruptCuratedObject", "{e}");
+        assert!(e.message.contains(junk), "{e}");
+        assert!(
+            !e.message.contains(segflow_segment_fn::job::WORK_PREFIX)
+                && !e.message.contains(&*std::env::temp_dir().to_string_lossy()),
+            "no spool path: {e}"
+        );
+    }
+    assert!(server.keys("segments/").await.is_empty(), "nothing published");
+}
+
+/// S3 errors read as the operation, the key, the HTTP status and S3's error code, never as the
+/// SDK's Debug dump of the raw response; the retryable ones have the type `TransientStorage`.
+#[tokio::test(flavor = "multi_thread")]
+async fn storage_errors_are_short_and_typed() {
+    let server = S3Server::start().await;
+    let missing = S3Store::new(server.client.clone(), "no-such-bucket", "");
+    let e = missing.list("curated/sales/").await.expect_err("no such bucket");
+    let text = e.to_string();
+    assert!(!e.is_retryable(), "{text}");
+    assert!(
+        text.contains("ListObjectsV2 curated/sales/: HTTP 404 NoSuchBucket"),
+        "{text}"
+    );
+    for dump in ["ServiceError", "raw:", "Response {", "headers"] {
+        assert!(!text.contains(dump), "{text}");
+    }
+
+    // Nothing listening: a dispatch failure, worth a retry.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        port
+    };
+    let unreachable = S3Store::new(client_for(&format!("http://127.0.0.1:{closed}")), BUCKET, "");
+    let e = segflow_segment_fn::handle(&unreachable, &event("scheduled.json"), &config())
+        .await
+        .expect_err("S3 unreachable");
+    assert_eq!(e.error_type, "TransientStorage", "{e}");
+    assert!(
+        e.message
+            .contains("ListObjectsV2 curated/sales/: dispatch failure"),
+        "{e}"
+    );
+    for dump in ["DispatchFailure(", "ConnectorError {", "source:"] {
+        assert!(!e.message.contains(dump), "{e}");
+    }
 }

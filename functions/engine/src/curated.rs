@@ -16,7 +16,13 @@ pub fn latest_timestamp(files: &[impl AsRef<Path>], column: &str) -> Result<Opti
     for path in files {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
-        let reader = SerializedFileReader::new(file)?;
+        // The file named, as the segmentation's own reads name it.
+        let reader = SerializedFileReader::new(file).map_err(|e| {
+            EngineError::Parquet(parquet::errors::ParquetError::General(format!(
+                "{}: {e}",
+                path.display()
+            )))
+        })?;
         let meta = reader.metadata();
         let Some(idx) = meta
             .file_metadata()

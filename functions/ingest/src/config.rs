@@ -10,6 +10,16 @@ use segflow_engine::values::{DateOrder, PHONE_COUNTRIES, PhoneCountry};
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
+/// `errorType` `Config`, reported at start-up (see [`crate::lambda`]).
+impl From<ConfigError> for lambda_runtime::Diagnostic {
+    fn from(e: ConfigError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "Config".into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
     /// `SEGFLOW_TIMEZONE`: IANA zone of naive timestamps in exports (default UTC).

@@ -33,6 +33,17 @@ pub struct RetryableFailure {
     pub first: String,
 }
 
+/// `errorType` `Retryable`: Lambda retries an asynchronous invocation that fails, and only
+/// failures that may pass on a retry fail it (a file that is not an export gets a report instead).
+impl From<RetryableFailure> for lambda_runtime::Diagnostic {
+    fn from(e: RetryableFailure) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "Retryable".into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 pub struct IngestHandler<F> {
     stores: F,
     config: IngestConfig,
@@ -139,5 +150,26 @@ where
             batch_item_failures: failures,
             processed,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_direct_invocation_reaches_lambda_as_retryable() {
+        let e = RetryableFailure {
+            failed: 1,
+            total: 2,
+            first: "incoming/sales/a.csv: transient storage error: GetObject incoming/sales/a.csv: HTTP 503 SlowDown".into(),
+        };
+        let message = e.to_string();
+        let d = lambda_runtime::Diagnostic::from(e);
+        assert_eq!((d.error_type.as_str(), d.error_message), ("Retryable", message));
+        let d = lambda_runtime::Diagnostic::from(crate::config::ConfigError(
+            "SEGFLOW_TIMEZONE: unknown time zone".into(),
+        ));
+        assert_eq!(d.error_type, "Config");
     }
 }

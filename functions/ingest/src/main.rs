@@ -1,14 +1,19 @@
 //! Lambda entry point: wires the S3 client and configuration, nothing else.
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use segflow_ingest_fn::{IngestConfig, IngestHandler, pipeline};
+use std::process::ExitCode;
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use segflow_ingest_fn::{IngestConfig, IngestHandler, lambda, pipeline};
 use segflow_storage::S3Store;
 use serde_json::Value;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = IngestConfig::from_env()?;
+    let config = match IngestConfig::from_env() {
+        Ok(c) => c,
+        Err(e) => return lambda::init_failed(e).await,
+    };
     // A new process: any spool folder in the temp dir is from a run cut short.
     segflow_engine::scratch::remove_leftovers(&config.tmp_dir, pipeline::WORK_PREFIX);
     let client = S3Store::client_from_env().await;
@@ -17,9 +22,19 @@ async fn main() -> Result<(), Error> {
         config,
     );
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    let run = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let response = handler.handle(&event.payload).await?;
-        Ok::<_, Error>(serde_json::to_value(response)?)
+        serde_json::to_value(response).map_err(|e| Diagnostic {
+            error_type: "Internal".into(),
+            error_message: format!("the response: {e}"),
+        })
     }))
-    .await
+    .await;
+    match run {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("the Lambda runtime stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -47,6 +47,10 @@ pub enum JobError {
     Segment(#[from] segment::SegmentError),
     #[error("no curated sales data under curated/sales/: ingest some exports first")]
     NoSalesData,
+    /// A curated object the engine cannot read: the error names its key, not the spool file it
+    /// was downloaded to. The run fails (see [`run_job`] on why it is not skipped).
+    #[error("unreadable curated object {key}: {detail}; re-ingest the upload it came from or remove it")]
+    CuratedObject { key: String, detail: String },
     /// Features as of a day that has not come would make every customer lapsed and move
     /// `segments/latest/` ahead of the nightly runs.
     #[error("the run date {as_of} is after today ({today} in {tz}): give a date up to today")]
@@ -73,10 +77,13 @@ pub struct JobSummary {
     pub model_saved: bool,
 }
 
+/// Downloads every Parquet object under `prefix` into `dir`, noting in `spool` which key each local
+/// file holds.
 async fn fetch_parquet<S: ObjectStore>(
     store: &S,
     prefix: &str,
     dir: &Path,
+    spool: &mut Vec<(PathBuf, String)>,
 ) -> Result<Vec<PathBuf>, JobError> {
     std::fs::create_dir_all(dir).map_err(|e| JobError::Other(format!("{}: {e}", dir.display())))?;
     let mut paths = Vec::new();
@@ -90,7 +97,10 @@ async fn fetch_parquet<S: ObjectStore>(
         // Numbered in key order so the engine sees the same order as the listing.
         let dest = dir.join(format!("{i:06}.parquet"));
         match store.download(&obj.key, &dest).await {
-            Ok(_) => paths.push(dest),
+            Ok(_) => {
+                spool.push((dest.clone(), obj.key.clone()));
+                paths.push(dest);
+            }
             // A corrected upload being ingested retires its old months while we read: the
             // listing named a file that is gone, and its rows are in the new version's files.
             Err(StorageError::NotFound(_)) => {
@@ -100,6 +110,24 @@ async fn fetch_parquet<S: ObjectStore>(
         }
     }
     Ok(paths)
+}
+
+/// An engine error about a spool file, told about the curated object it holds: the local path
+/// means nothing to whoever has to fix the object. Errors about no spool file pass unchanged.
+fn name_curated_object(e: impl Into<JobError>, spool: &[(PathBuf, String)]) -> JobError {
+    let e = e.into();
+    let text = e.to_string();
+    for (path, key) in spool {
+        let path = path.to_string_lossy();
+        if text.contains(path.as_ref()) {
+            let detail = text.replace(&format!("{path}: "), "").replace(path.as_ref(), key);
+            return JobError::CuratedObject {
+                key: key.clone(),
+                detail,
+            };
+        }
+    }
+    e
 }
 
 /// The day of the latest sale, but never after today: one mistyped date (2099) would otherwise
@@ -134,16 +162,30 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         .prefix(WORK_PREFIX)
         .tempdir_in(&config.tmp_dir)
         .map_err(|e| JobError::Other(format!("{}: {e}", config.tmp_dir.display())))?;
-    let sales = fetch_parquet(data, "curated/sales/", &work.path().join("sales")).await?;
+    let mut spool = Vec::new();
+    let sales = fetch_parquet(data, "curated/sales/", &work.path().join("sales"), &mut spool).await?;
     if sales.is_empty() {
         return Err(JobError::NoSalesData);
     }
-    let customers = fetch_parquet(data, "curated/customers/", &work.path().join("customers")).await?;
-    let activity = fetch_parquet(data, "curated/activity/", &work.path().join("activity")).await?;
+    let customers = fetch_parquet(
+        data,
+        "curated/customers/",
+        &work.path().join("customers"),
+        &mut spool,
+    )
+    .await?;
+    let activity = fetch_parquet(
+        data,
+        "curated/activity/",
+        &work.path().join("activity"),
+        &mut spool,
+    )
+    .await?;
     let as_of = match request.as_of {
         Some(d) => d,
         None => {
-            let latest = segflow_engine::curated::latest_timestamp(&sales, "order_ts")?
+            let latest = segflow_engine::curated::latest_timestamp(&sales, "order_ts")
+                .map_err(|e| name_curated_object(e, &spool))?
                 .ok_or(JobError::NoSalesData)?;
             default_as_of(latest, chrono::Utc::now(), config.timezone)
         }
@@ -163,9 +205,15 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     let out_dir = work.path().join("out");
     std::fs::create_dir_all(&out_dir).map_err(|e| JobError::Other(format!("{}: {e}", out_dir.display())))?;
     let od = out_dir.clone();
+    // An unreadable curated object fails the run, naming its key. It is not skipped: a run
+    // without one month of an export would publish customers with orders missing (lapsed,
+    // on the win-back list), move `segments/latest/` and the model state, and repeat it every
+    // night while the object stays; a failed run leaves the last good outputs in place, and the
+    // error (CorruptCuratedObject) says which object to re-ingest or remove.
     let result = tokio::task::spawn_blocking(move || segment::run(&inputs, &checked, &od))
         .await
-        .map_err(|e| JobError::Other(format!("segmentation task failed: {e}")))??;
+        .map_err(|e| JobError::Other(format!("segmentation task failed: {e}")))?
+        .map_err(|e| name_curated_object(e, &spool))?;
 
     let run_prefix = format!("segments/run_date={as_of}");
     let (manifest, data_files) = result

@@ -2,7 +2,7 @@ use std::path::Path;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,7 +35,7 @@ where
         _ => false,
     };
     let code = e.code().map(str::to_string);
-    let msg = format!("{what} {key}: {}", DisplayErrorContext(&e));
+    let msg = format!("{what} {key}: {}", describe(&e));
     if matches!(code.as_deref(), Some("NoSuchKey" | "NotFound")) {
         StorageError::NotFound(key.to_string())
     } else if transient {
@@ -43,6 +43,35 @@ where
     } else {
         StorageError::Other(msg)
     }
+}
+
+/// A short, readable account of an SDK error, for messages that reach Lambda's `errorMessage`
+/// and the logs: the HTTP status, S3's error code and message for an answer, or the chain of
+/// causes for a request that got none (timeout, connection refused). Never the SDK's `Debug`
+/// dump (raw response, headers and all), which `DisplayErrorContext` appends.
+fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let SdkError::ServiceError(s) = e {
+        let status = s.raw().status().as_u16();
+        let code = s.err().code().unwrap_or("no error code");
+        return match s.err().message().filter(|m| !m.is_empty()) {
+            Some(m) => format!("HTTP {status} {code}: {m}"),
+            None => format!("HTTP {status} {code}"),
+        };
+    }
+    // The causes' own texts, outermost first, each once.
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
 }
 
 /// The SDK's hyper + rustls client with ring as the crypto provider (the SDK default, aws-lc, adds

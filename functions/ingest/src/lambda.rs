@@ -1,0 +1,100 @@
+//! Start-up failures (the same module is in both functions). lambda_runtime reports errors of invocations itself, but an error met before
+//! the runtime starts (an invalid configuration) would only end the process, and Lambda would
+//! answer every invocation with a bare `Runtime.ExitError`. [`init_failed`] prints the error on one
+//! line and posts it to the Runtime API's `/runtime/init/error`, so the invoke response and the
+//! logs say what to fix.
+
+use std::process::ExitCode;
+
+use lambda_runtime::Diagnostic;
+use lambda_runtime_api_client::{BoxError, PooledClient, body::Body, build_request};
+
+/// Reports `error` as the function's initialisation error and returns the exit code to end with.
+/// Outside Lambda (no `AWS_LAMBDA_RUNTIME_API`) it only prints.
+pub async fn init_failed(error: impl Into<Diagnostic>) -> ExitCode {
+    let error = error.into();
+    eprintln!("{}: {}", error.error_type, error.error_message);
+    if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .ok()
+        .filter(|a| !a.is_empty())
+        && let Err(e) = report_init_error(&api, &error).await
+    {
+        eprintln!("could not report the error to the Lambda Runtime API: {e}");
+    }
+    ExitCode::FAILURE
+}
+
+/// Posts `{"errorType", "errorMessage"}` to `<api>/2018-06-01/runtime/init/error`.
+pub async fn report_init_error(api: &str, diagnostic: &Diagnostic) -> Result<(), BoxError> {
+    let client = PooledClient::builder().with_endpoint(api.parse()?).build();
+    let req = build_request()
+        .method("POST")
+        .uri("/2018-06-01/runtime/init/error")
+        .header("lambda-runtime-function-error-type", "Runtime.InitError")
+        .body(Body::from(serde_json::to_vec(diagnostic)?))?;
+    let resp = client.call(req).await?;
+    if !resp.status().is_success() {
+        return Err(format!("the Runtime API answered {}", resp.status()).into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// What Lambda's Runtime API receives: a POST to /runtime/init/error with the error's type
+    /// and message as JSON.
+    #[tokio::test]
+    async fn a_start_up_error_is_posted_to_the_runtime_api() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = listener.local_addr().unwrap().to_string();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then the body up to its Content-Length.
+            loop {
+                let n = socket.read(&mut buf).await.unwrap();
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len || n == 0 {
+                        break;
+                    }
+                }
+            }
+            socket
+                .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            String::from_utf8(request).unwrap()
+        });
+        let error = Diagnostic {
+            error_type: "Config".into(),
+            error_message: "configuration: SEGFLOW_TIMEZONE: unknown time zone \"Mars/Olympus\"".into(),
+        };
+        report_init_error(&api, &error).await.expect("reported");
+        let request = server.await.unwrap();
+        assert!(
+            request.starts_with("POST /2018-06-01/runtime/init/error HTTP/1.1"),
+            "{request}"
+        );
+        let body = request.split_once("\r\n\r\n").unwrap().1;
+        let body: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"errorType": "Config",
+                "errorMessage": "configuration: SEGFLOW_TIMEZONE: unknown time zone \"Mars/Olympus\""})
+        );
+    }
+}
