@@ -339,6 +339,21 @@ async fn a_run_cut_short_leaves_no_folder_that_looks_complete() {
         .expect_err("injected failure");
     assert!(has(server.keys("segments/run_date=2023-12-08/").await, dated));
     assert!(!has(server.keys("segments/latest/").await, latest));
+    // The pointer names the complete folder, and still says which date latest/ holds: a look
+    // back meanwhile publishes its own folder only.
+    let pointer = server.json("segments/latest.json").await;
+    assert_eq!(
+        (pointer["as_of"].as_str(), pointer["folder"].as_str()),
+        (Some("2023-12-08"), Some("segments/run_date=2023-12-08/"))
+    );
+    let manifest = server.json(dated).await;
+    assert_eq!(pointer["run_id"], manifest["run_id"]);
+    let back = request::SegmentRequest {
+        as_of: chrono::NaiveDate::from_ymd_opt(2023, 11, 30),
+        ..Default::default()
+    };
+    assert!(!run_job(&store, &store, &back, &cfg).await.unwrap().latest);
+    assert_eq!(server.json("segments/latest.json").await, pointer);
 
     // Cut short while re-writing the dated folder: that folder has no manifest either.
     let failing = Hooked {

@@ -21,6 +21,10 @@ pub const STATE_KEY: &str = "state/segments/model.json";
 pub const WORK_PREFIX: &str = "segflow-segment-";
 
 const LATEST: &str = "segments/latest";
+/// Names the run folder `latest/` copies, written in one PUT before the copy starts: a tool that
+/// needs one run's files together reads them through it, whatever state a failed copy left
+/// `latest/` in.
+pub const LATEST_POINTER: &str = "segments/latest.json";
 
 /// (Glue table, file) pairs: each run's copy of the file goes to
 /// [`athena_key`]`(table, run date, file)`, one file per folder (see infra/template.yaml).
@@ -252,6 +256,13 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     out.upload_file(&format!("{run_prefix}/{manifest}"), &out_dir.join(manifest))
         .await?;
     if latest {
+        let pointer = serde_json::json!({
+            "as_of": as_of.to_string(),
+            "run_id": result.manifest["run_id"],
+            "folder": format!("{run_prefix}/"),
+        });
+        let pointer = serde_json::to_vec_pretty(&pointer).map_err(EngineError::from)?;
+        out.put(LATEST_POINTER, pointer).await?;
         let stale: Vec<String> = out
             .list(&format!("{LATEST}/"))
             .await?
@@ -284,13 +295,19 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     })
 }
 
-/// The run date `segments/latest/` holds, from its manifest.
+/// The run date `segments/latest/` holds: the pointer's, else (outputs of a version without the
+/// pointer) its manifest's. The pointer also holds while a failed copy left `latest/` without
+/// a manifest, so a look back run then does not take `latest/` over.
 async fn latest_as_of<O: ObjectStore>(out: &O) -> Result<Option<chrono::NaiveDate>, JobError> {
-    Ok(out
-        .get(&format!("{LATEST}/manifest.json"))
-        .await?
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|m| m["as_of"].as_str()?.parse().ok()))
+    let as_of = |b: Vec<u8>| {
+        serde_json::from_slice::<serde_json::Value>(&b)
+            .ok()
+            .and_then(|m| m["as_of"].as_str()?.parse().ok())
+    };
+    if let Some(d) = out.get(LATEST_POINTER).await?.and_then(as_of) {
+        return Ok(Some(d));
+    }
+    Ok(out.get(&format!("{LATEST}/manifest.json")).await?.and_then(as_of))
 }
 
 #[cfg(test)]
