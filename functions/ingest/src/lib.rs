@@ -4,7 +4,6 @@
 pub mod config;
 pub mod events;
 pub mod handler;
-pub mod lambda;
 pub mod pipeline;
 
 pub use config::IngestConfig;

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use segflow_ingest_fn::{IngestConfig, IngestHandler, lambda, pipeline};
+use segflow_ingest_fn::{IngestConfig, IngestHandler, pipeline};
+use segflow_lambda as lambda;
 use segflow_storage::S3Store;
 use serde_json::Value;
 

@@ -4,7 +4,6 @@
 pub mod config;
 pub mod handler;
 pub mod job;
-pub mod lambda;
 pub mod request;
 
 pub use config::SegmentConfig;

@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use segflow_lambda as lambda;
 use segflow_segment_fn::config::ConfigError;
-use segflow_segment_fn::{FunctionError, SegmentConfig, handle, lambda};
+use segflow_segment_fn::{FunctionError, SegmentConfig, handle};
 use segflow_storage::S3Store;
 use serde_json::Value;
 

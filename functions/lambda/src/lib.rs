@@ -1,4 +1,5 @@
-//! Start-up failures (the same module is in both functions). lambda_runtime reports errors of invocations itself, but an error met before
+//! What both Lambda functions need beyond `lambda_runtime`: start-up failures. lambda_runtime
+//! reports errors of invocations itself, but an error met before
 //! the runtime starts (an invalid configuration) would only end the process, and Lambda would
 //! answer every invocation with a bare `Runtime.ExitError`. [`init_failed`] prints the error on one
 //! line and posts it to the Runtime API's `/runtime/init/error`, so the invoke response and the
