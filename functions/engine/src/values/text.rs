@@ -64,6 +64,11 @@ fn account(value: &str) -> Option<(&str, &str)> {
 /// buyers («مشتری متفرقه (نقدی)», «مشتری عمومی», "Walk-in Customer", "Cash Sale", "Laufkunde"):
 /// everyone who bought without an account, not one customer.
 pub fn names_walk_in(name: &str) -> bool {
+    // Every sales row's id passes here: codes ("17850") and emails, most ids, are told apart
+    // without building a key.
+    if name.contains('@') || !name.chars().any(char::is_alphabetic) {
+        return false;
+    }
     // The whole name, but for a note in brackets («مشتری متفرقه (نقدی)»): Walkinshaw and
     // «فروشگاه متفرقه‌جات امید» are customers.
     let name = name.split(['(', '[']).next().unwrap_or(name);
