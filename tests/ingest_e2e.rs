@@ -4,9 +4,10 @@
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use segflow_e2e::*;
-use segflow_ingest_fn::pipeline::ingest_object;
+use segflow_engine::ingest::naming::source_id;
+use segflow_ingest_fn::pipeline::{ingest_object, manifest_key};
 use segflow_ingest_fn::{IngestConfig, IngestHandler};
-use segflow_storage::S3Store;
+use segflow_storage::{ObjectStore, S3Store};
 use serde_json::Value;
 
 fn handler(server: &S3Server) -> IngestHandler<impl Fn(&str) -> S3Store + '_> {
@@ -585,4 +586,131 @@ async fn an_upload_over_the_limit_is_reported_without_a_download() {
     let report = server.json(s.report.as_deref().unwrap()).await;
     assert_eq!(report["error"]["code"], "too_large");
     assert_eq!(server.get(UCI_KEY).await, uci().into_bytes());
+}
+
+/// Two runs on one key at once (production runs up to five instances): the run of the first
+/// version is slow to write (`slow`: its first write under that prefix waits), and meanwhile a
+/// corrected export is uploaded and its run publishes completely. Both versions have rows in the
+/// same months. The stale run must not overwrite the newer rows, leave files of its own, or take
+/// the source's manifest over: it answers `superseded`, and deleting the upload afterwards leaves
+/// no curated file behind.
+async fn a_stale_run_loses_the_race(slow: &str) {
+    let server = S3Server::start_like_aws().await;
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    let corrected = without_2022(&uci());
+    let opts = IngestConfig::default().engine_options();
+    let tmp = tempfile::tempdir().unwrap();
+    let newer: Hook = {
+        let (store, opts, dir, bytes) = (
+            server.store(),
+            opts.clone(),
+            tmp.path().to_path_buf(),
+            corrected.clone().into_bytes(),
+        );
+        Box::pin(async move {
+            store.put(UCI_KEY, bytes).await.unwrap();
+            let s = ingest_object(&store, UCI_KEY, None, &store, &opts, &dir)
+                .await
+                .unwrap();
+            assert_eq!(s.outcome, "ok");
+        })
+    };
+    let out = BeforeWrite::new(server.store(), slow, newer);
+    let s = ingest_object(&server.store(), UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.outcome, s.rows_written, s.report.as_deref()),
+        ("superseded", 0, None),
+        "{s:?}"
+    );
+
+    let current = server.store().head(UCI_KEY).await.unwrap().unwrap();
+    let state = server.json(&manifest_key(&source_id(UCI_KEY))).await;
+    assert_eq!(state["etag"].as_str(), current.etag.as_deref());
+    assert_eq!(state["status"], "ok");
+    let mut outputs: Vec<String> = state["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    outputs.sort();
+    let mut written = server.keys("curated/").await;
+    written.extend(server.keys("quarantine/").await);
+    assert_eq!(written, outputs, "files no manifest names");
+    assert!(!written.iter().any(|k| k.contains("order_month=2022-12")));
+    let mut total = 0;
+    for k in written
+        .iter()
+        .filter(|k| k.ends_with(".parquet") && k.starts_with("curated/sales/"))
+    {
+        total += rows(&read_parquet(server.get(k).await));
+    }
+    assert_eq!(total, corrected.lines().count() - 1, "the newer version's rows");
+    // Only the version that was published has a report.
+    assert_eq!(
+        server.keys("reports/ingest/").await,
+        [state["report"].as_str().unwrap()]
+    );
+
+    server.delete(UCI_KEY).await;
+    let resp = handler(&server)
+        .handle(&event("s3_delete.json"))
+        .await
+        .expect("deletion");
+    assert_eq!(resp.processed[0].outcome, "deleted");
+    assert_eq!(server.keys("curated/").await, Vec::<String>::new());
+    assert_eq!(server.keys("quarantine/").await, Vec::<String>::new());
+}
+
+/// The newer version publishes while the stale run uploads its curated files: the stale run finds
+/// its upload replaced before it records anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_run_slow_to_upload_is_superseded() {
+    a_stale_run_loses_the_race("curated/").await;
+}
+
+/// The newer version publishes after the stale run checked its upload, before it records the
+/// version: the stale run's write of the manifest fails its condition, and it stands down.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_run_slow_to_record_is_superseded() {
+    a_stale_run_loses_the_race("state/").await;
+}
+
+/// Versions' files have names of their own: a corrected upload writes beside the previous
+/// version's files and then retires them, so the manifest names exactly the files there are.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_version_has_files_of_its_own() {
+    let server = S3Server::start().await;
+    let (out, opts, tmp) = (
+        server.store(),
+        IngestConfig::default().engine_options(),
+        tempfile::tempdir().unwrap(),
+    );
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    let first = server.keys("curated/").await;
+    server
+        .upload_bytes(UCI_KEY, without_2022(&uci()).into_bytes())
+        .await;
+    ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    let second = server.keys("curated/").await;
+    assert!(!second.is_empty());
+    assert!(second.iter().all(|k| !first.contains(k)), "{first:?} {second:?}");
+    let id = source_id(UCI_KEY);
+    for k in &second {
+        let file = k.rsplit('/').next().unwrap();
+        assert!(
+            file.starts_with(&format!("{id}.e-")) && file.ends_with(".parquet"),
+            "{k}"
+        );
+    }
+    let state = server.json(&manifest_key(&id)).await;
+    assert_eq!(state["outputs"].as_array().unwrap().len(), second.len());
+    assert!(state.get("retired").is_none(), "{state}");
 }

@@ -1,6 +1,11 @@
 //! One object through the engine and back to storage: spool, skip if this version was done, convert,
-//! publish outputs, retire the previous version's files, then record the version. The manifest is
-//! written last, so a crash part-way leaves a state that the retry completes.
+//! publish outputs, record the version, then retire the previous version's files.
+//!
+//! Several runs may work on one key at once (a corrected export uploaded while the first is still
+//! converted; up to five function instances). Each version's files have names of their own, and
+//! the source manifest is only ever replaced by a compare-and-swap against the manifest the run
+//! read: a run that finds its upload replaced, or loses the swap to a run that published a newer
+//! version, removes its own files and answers `superseded`.
 
 use std::path::Path;
 
@@ -126,6 +131,11 @@ pub struct SourceManifest {
     /// delivered again, so that setting the country and re-running re-keys its numbers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_country: Option<String>,
+    /// Files of earlier versions this one replaced, to be deleted: recorded with the version, so
+    /// that a run interrupted after recording it (a timeout, an S3 error) has them deleted by the
+    /// next delivery or version. Emptied once they are gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<String>,
 }
 
 fn first_schema_version() -> u32 {
@@ -194,23 +204,90 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
     }
     let staged = match stage(&spool, meta.clone(), input.describe(), &opts, work.path()).await {
         Ok(s) => s,
-        Err(e) if e.is_defect() => return record_failure(output, &meta, opts.dataset, &e).await,
+        Err(e) if e.is_defect() => {
+            return record_failure(output, &meta, opts.dataset, &e, Some(input)).await;
+        }
         Err(e) => return Err(e),
     };
-    // A newer version uploaded, or the object deleted, while this one was converted: publishing
-    // now could overwrite the newer version's rows or bring back deleted ones, and the newer
-    // event does the publishing. (Two runs on one key overlap when a corrected export follows a
-    // large one within minutes.)
-    match input.head(key).await? {
-        Some(now) if same_version(&now, &staged.meta) => {}
-        Some(_) => return Ok(Summary::skipped(key, "superseded")),
-        None => return Ok(Summary::skipped(key, "deleted_meanwhile")),
-    }
-    publish(output, staged).await
+    publish(output, staged, Some(input)).await
 }
 
 fn same_version(a: &ObjectMeta, b: &ObjectMeta) -> bool {
     a.etag == b.etag && a.version_id == b.version_id
+}
+
+/// How many times a run re-reads the manifest after losing the compare-and-swap to another run
+/// before it gives up (with a retryable error): each loss means another run recorded a version
+/// meanwhile, so more than a few means something keeps writing it.
+const PUBLISH_ATTEMPTS: usize = 5;
+
+/// Why a version may not be recorded: the upload it was read from is no longer current. A newer
+/// version uploaded, or the object deleted, while this one was converted: publishing it now would
+/// replace the newer version's rows or bring back deleted ones, and the newer event does the
+/// publishing. `None` when it is still current, or when there is no upload to check (the CLI).
+async fn replaced<I: ObjectStore>(
+    input: Option<&I>,
+    meta: &ObjectMeta,
+) -> Result<Option<&'static str>, PipelineError> {
+    let Some(input) = input else {
+        return Ok(None);
+    };
+    Ok(match input.head(&meta.key).await? {
+        Some(now) if same_version(&now, meta) => None,
+        Some(_) => Some("superseded"),
+        None => Some("deleted_meanwhile"),
+    })
+}
+
+/// Whether `m` records exactly this version of the upload, read as it would be now.
+fn records(m: &SourceManifest, meta: &ObjectMeta, phone_country: Option<&str>) -> bool {
+    m.source_key == meta.key
+        && m.etag.is_some()
+        && m.etag == meta.etag
+        && m.version_id == meta.version_id
+        && m.schema_version == SCHEMA_VERSION
+        && m.phone_country.as_deref() == phone_country
+}
+
+/// A run that may not record its version removes what it wrote, except files the manifest names
+/// now (another run of the same version may have recorded them).
+async fn abandon<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+    written: &[String],
+) -> Result<(), PipelineError> {
+    let now = load_manifest(output, source_id).await?;
+    for k in written {
+        let listed = now
+            .as_ref()
+            .is_some_and(|m| m.outputs.contains(k) || m.report == *k || m.outputs_report.as_ref() == Some(k));
+        if !listed {
+            output.delete(k).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the files a recorded manifest retired, then records that they are gone (when the
+/// manifest has not changed meanwhile; otherwise the newer manifest carries them on).
+async fn finish_retiring<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+    manifest: &SourceManifest,
+    tag: &str,
+) -> Result<(), PipelineError> {
+    if manifest.retired.is_empty() {
+        return Ok(());
+    }
+    for k in &manifest.retired {
+        output.delete(k).await?;
+    }
+    let done = SourceManifest {
+        retired: Vec::new(),
+        ..manifest.clone()
+    };
+    put_manifest_if(output, source_id, &done, Some(tag)).await?;
+    Ok(())
 }
 
 /// An object removed from `incoming/` (deleted, or its newest version deleted): the source's rows
@@ -236,34 +313,58 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             break;
         }
     }
-    let Some((key, old)) = found else {
+    let Some((key, _)) = found else {
         return Ok(Summary::skipped(key, "missing"));
     };
     let source_id = ingest::naming::source_id(key);
-    if old.status == "deleted" {
-        return Ok(Summary::skipped(key, "duplicate"));
+    for attempt in 0..PUBLISH_ATTEMPTS {
+        // Looked at above for the first attempt. Uploaded again meanwhile (or an older version
+        // current again): that version is ingested instead.
+        if attempt > 0 && input.head(key).await?.is_some() {
+            return ingest_object(input, key, None, output, opts, tmp_root).await;
+        }
+        let Some((old, tag)) = load_manifest_tagged(output, &source_id).await? else {
+            return Ok(Summary::skipped(key, "missing"));
+        };
+        if old.status == "deleted" {
+            return Ok(Summary::skipped(key, "duplicate"));
+        }
+        // Deleted before the tombstone is recorded, so that a retry after a failure part-way
+        // finds them still listed. Each version's files have names of their own: these are the
+        // recorded version's, which a version recorded meanwhile replaces anyway.
+        for k in old.outputs.iter().chain(&old.retired) {
+            output.delete(k).await?;
+        }
+        let dataset = old.dataset.as_deref().and_then(Dataset::from_name);
+        let tombstone = SourceManifest {
+            source_key: key.to_string(),
+            etag: None,
+            version_id: None,
+            dataset: old.dataset,
+            outputs: Vec::new(),
+            report: old.report,
+            status: "deleted".into(),
+            outputs_report: None,
+            schema_version: SCHEMA_VERSION,
+            phone_country: None,
+            retired: Vec::new(),
+        };
+        if put_manifest_if(output, &source_id, &tombstone, Some(&tag)).await? {
+            return Ok(Summary {
+                dataset: dataset.map(Dataset::name),
+                ..Summary::skipped(key, "deleted")
+            });
+        }
+        // Another run recorded a version meanwhile: look again.
     }
-    for k in &old.outputs {
-        output.delete(k).await?;
-    }
-    let dataset = old.dataset.as_deref().and_then(Dataset::from_name);
-    let tombstone = SourceManifest {
-        source_key: key.to_string(),
-        etag: None,
-        version_id: None,
-        dataset: old.dataset,
-        outputs: Vec::new(),
-        report: old.report,
-        status: "deleted".into(),
-        outputs_report: None,
-        schema_version: SCHEMA_VERSION,
-        phone_country: None,
-    };
-    put_manifest(output, &source_id, &tombstone).await?;
-    Ok(Summary {
-        dataset: dataset.map(Dataset::name),
-        ..Summary::skipped(key, "deleted")
-    })
+    Err(contended(&source_id))
+}
+
+fn contended(source_id: &str) -> PipelineError {
+    PipelineError::Storage(StorageError::Transient(format!(
+        "{}: changed by other runs {PUBLISH_ATTEMPTS} times while this one tried to record its version",
+        manifest_key(source_id)
+    )))
 }
 
 /// Ingests a local file already on disk, known to the product as `meta.key`, and publishes the
@@ -277,7 +378,7 @@ pub async fn process_file<O: ObjectStore>(
     work: &Path,
 ) -> Result<Summary, PipelineError> {
     let staged = stage(file, meta, origin, opts, work).await?;
-    publish(output, staged).await
+    publish(output, staged, None::<&O>).await
 }
 
 /// One version of a source converted into local files, not yet published.
@@ -313,156 +414,256 @@ async fn stage(
     })
 }
 
-/// Uploads a staged version's files, retires the files of the previous version it replaces, and
-/// records the version last, so a crash part-way leaves a state that the retry completes.
-async fn publish<O: ObjectStore>(output: &O, staged: Staged) -> Result<Summary, PipelineError> {
+/// Publishes a staged version: uploads its files (named for this version, so no other version's
+/// are touched), checks that the upload is still this version, records the version by a
+/// compare-and-swap of the source manifest against the one read, and then deletes the files of
+/// the version it replaced. A run that finds its upload replaced, or loses the swap to a run that
+/// recorded a newer version, removes its own files and answers `superseded` (or
+/// `deleted_meanwhile`); one that loses to a run of the same version answers `duplicate`.
+async fn publish<O: ObjectStore, I: ObjectStore>(
+    output: &O,
+    staged: Staged,
+    input: Option<&I>,
+) -> Result<Summary, PipelineError> {
     let Staged {
         meta,
         mut outcome,
         phone_country,
     } = staged;
     let source_id = outcome.source_id.clone();
-    let old = load_manifest(output, &source_id).await?;
-    // A re-upload that cannot be read at all (an empty file, a changed header, a cut-off
-    // download) must not wipe the rows the last readable version gave: they stay until a
-    // readable version replaces them or the upload is deleted, and the report says so.
-    let kept = match &old {
-        Some(m) if outcome.report.status == Status::Rejected && !m.outputs.is_empty() => {
-            outcome.report.kept_previous = Some(m.rows_report().to_string());
+    let own: Vec<String> = outcome.files.iter().map(|f| f.key.clone()).collect();
+    let written: Vec<String> = own
+        .iter()
+        .cloned()
+        .chain(std::iter::once(outcome.report_file.key.clone()))
+        .collect();
+    let mut uploaded = false;
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let (old, tag) = match load_manifest_tagged(output, &source_id).await? {
+            Some((m, t)) => (Some(m), Some(t)),
+            None => (None, None),
+        };
+        if let Some(m) = old.as_ref().filter(|m| records(m, &meta, phone_country)) {
+            // Another run of this very version recorded it meanwhile (a redelivery overlapping
+            // the first delivery): its files are these files.
+            return Ok(duplicate(m, &meta.key));
+        }
+        // A re-upload that cannot be read at all (an empty file, a changed header, a cut-off
+        // download) must not wipe the rows the last readable version gave: they stay until a
+        // readable version replaces them or the upload is deleted, and the report says so.
+        let kept = match &old {
+            Some(m) if outcome.report.status == Status::Rejected && !m.outputs.is_empty() => {
+                Some((m.outputs.clone(), m.rows_report().to_string()))
+            }
+            _ => None,
+        };
+        let kept_previous = kept.as_ref().map(|(_, r)| r.clone());
+        if outcome.report.kept_previous != kept_previous {
+            outcome.report.kept_previous = kept_previous;
             let path = &outcome.report_file.path;
             std::fs::write(
                 path,
                 serde_json::to_vec_pretty(&outcome.report).map_err(EngineError::from)?,
             )
             .map_err(|e| PipelineError::Io(format!("{}: {e}", path.display())))?;
-            Some(m.outputs.clone())
         }
-        _ => None,
-    };
-    let report = &outcome.report;
-    for f in &outcome.files {
-        output.upload_file(&f.key, &f.path).await?;
-    }
-    let new_keys: Vec<String> = match &kept {
-        Some(outputs) => outputs.clone(),
-        None => outcome.files.iter().map(|f| f.key.clone()).collect(),
-    };
-    if let Some(old) = &old {
-        for stale in old.outputs.iter().filter(|k| !new_keys.contains(k)) {
-            output.delete(stale).await?;
+        if !uploaded {
+            for f in &outcome.files {
+                output.upload_file(&f.key, &f.path).await?;
+            }
+            uploaded = true;
         }
+        output
+            .upload_file(&outcome.report_file.key, &outcome.report_file.path)
+            .await?;
+        if let Some(outcome) = replaced(input, &meta).await? {
+            abandon(output, &source_id, &written).await?;
+            return Ok(Summary::skipped(&meta.key, outcome));
+        }
+        let new_keys: Vec<String> = match &kept {
+            Some((outputs, _)) => outputs.clone(),
+            None => own.clone(),
+        };
+        let retired: Vec<String> = old
+            .iter()
+            .flat_map(|m| m.outputs.iter().chain(&m.retired))
+            .filter(|k| !new_keys.contains(k))
+            .fold(Vec::new(), |mut v, k| {
+                if !v.contains(k) {
+                    v.push(k.clone());
+                }
+                v
+            });
+        let report = &outcome.report;
+        let status = match report.status {
+            Status::Ok => "ok",
+            Status::Partial => "partial",
+            Status::Rejected => "rejected",
+        };
+        let manifest = SourceManifest {
+            source_key: meta.key.clone(),
+            etag: meta.etag.clone(),
+            version_id: meta.version_id.clone(),
+            dataset: outcome.dataset.map(|d| d.name().to_string()),
+            outputs: new_keys,
+            report: outcome.report_file.key.clone(),
+            status: status.to_string(),
+            outputs_report: outcome.report.kept_previous.clone(),
+            schema_version: SCHEMA_VERSION,
+            phone_country: phone_country.map(str::to_string),
+            retired,
+        };
+        let Some(new_tag) = put_manifest_tagged(output, &source_id, &manifest, tag.as_deref()).await? else {
+            // Another run recorded a version meanwhile: read again what it recorded.
+            continue;
+        };
+        finish_retiring(output, &source_id, &manifest, &new_tag).await?;
+        return Ok(Summary {
+            key: meta.key,
+            outcome: status,
+            dataset: outcome.dataset.map(Dataset::name),
+            rows_read: report.rows.read,
+            rows_written: report.rows.written,
+            rows_rejected: report.rows.rejected,
+            report: Some(outcome.report_file.key.clone()),
+            error: report
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.code, e.message)),
+            note: report.dataset_note.clone(),
+        });
     }
-    output
-        .upload_file(&outcome.report_file.key, &outcome.report_file.path)
-        .await?;
-    let status = match report.status {
-        Status::Ok => "ok",
-        Status::Partial => "partial",
-        Status::Rejected => "rejected",
-    };
-    let manifest = SourceManifest {
-        source_key: meta.key.clone(),
-        etag: meta.etag.clone(),
-        version_id: meta.version_id.clone(),
-        dataset: outcome.dataset.map(|d| d.name().to_string()),
-        outputs: new_keys,
-        report: outcome.report_file.key.clone(),
-        status: status.to_string(),
-        outputs_report: outcome.report.kept_previous.clone(),
-        schema_version: SCHEMA_VERSION,
-        phone_country: phone_country.map(str::to_string),
-    };
-    put_manifest(output, &source_id, &manifest).await?;
-    Ok(Summary {
-        key: meta.key,
-        outcome: status,
-        dataset: outcome.dataset.map(Dataset::name),
-        rows_read: report.rows.read,
-        rows_written: report.rows.written,
-        rows_rejected: report.rows.rejected,
-        report: Some(outcome.report_file.key.clone()),
-        error: report
-            .error
-            .as_ref()
-            .map(|e| format!("{}: {}", e.code, e.message)),
-        note: report.dataset_note.clone(),
-    })
+    Err(contended(&source_id))
 }
 
 /// A defect met while converting (a panic, an Arrow or Parquet error) fails the same way on every
 /// delivery: retrying would only delay the dead-letter queue by hours and tell the user nothing.
 /// The version gets a report saying so and is recorded as done, keeping the rows of the
 /// previous version; uploading the file again (after a fix) retries it.
-async fn record_failure<O: ObjectStore>(
+async fn record_failure<O: ObjectStore, I: ObjectStore>(
     output: &O,
     meta: &ObjectMeta,
     dataset: Option<Dataset>,
     error: &PipelineError,
+    input: Option<&I>,
 ) -> Result<Summary, PipelineError> {
     tracing::error!(key = %meta.key, error = %error, "object failed with a defect; reported, not retried");
     let source_id = ingest::naming::source_id(&meta.key);
-    let old = load_manifest(output, &source_id).await?;
-    let mut report = ingest::IngestReport::new(SourceRef {
-        bucket: None,
-        key: meta.key.clone(),
-        etag: meta.etag.clone(),
-        version_id: meta.version_id.clone(),
-        size: meta.size,
-    });
-    report.status = Status::Rejected;
-    report.dataset = dataset.map(Dataset::name);
-    report.error = Some(ingest::report::ReportError {
-        code: "internal_error",
-        message: format!(
-            "segflow failed on this file ({error}); it is not retried automatically. Upload it again \
-             once the cause is fixed"
-        ),
-    });
-    report.kept_previous = old
-        .as_ref()
-        .filter(|m| !m.outputs.is_empty())
-        .map(|m| m.rows_report().to_string());
     let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
     let report_key = ingest::naming::report_key(dataset, &source_id, &version);
-    output
-        .put(
-            &report_key,
-            serde_json::to_vec_pretty(&report).map_err(EngineError::from)?,
-        )
-        .await?;
-    let manifest = SourceManifest {
-        source_key: meta.key.clone(),
-        etag: meta.etag.clone(),
-        version_id: meta.version_id.clone(),
-        dataset: dataset.map(|d| d.name().to_string()),
-        outputs: old.map(|m| m.outputs).unwrap_or_default(),
-        report: report_key.clone(),
-        status: "failed".into(),
-        outputs_report: report.kept_previous.clone(),
-        schema_version: SCHEMA_VERSION,
-        phone_country: None,
-    };
-    put_manifest(output, &source_id, &manifest).await?;
-    Ok(Summary {
-        dataset: dataset.map(Dataset::name),
-        report: Some(report_key),
-        error: report.error.map(|e| format!("{}: {}", e.code, e.message)),
-        ..Summary::skipped(&meta.key, "failed")
-    })
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let (old, tag) = match load_manifest_tagged(output, &source_id).await? {
+            Some((m, t)) => (Some(m), Some(t)),
+            None => (None, None),
+        };
+        let mut report = ingest::IngestReport::new(SourceRef {
+            bucket: None,
+            key: meta.key.clone(),
+            etag: meta.etag.clone(),
+            version_id: meta.version_id.clone(),
+            size: meta.size,
+        });
+        report.status = Status::Rejected;
+        report.dataset = dataset.map(Dataset::name);
+        report.error = Some(ingest::report::ReportError {
+            code: "internal_error",
+            message: format!(
+                "segflow failed on this file ({error}); it is not retried automatically. Upload it again \
+                 once the cause is fixed"
+            ),
+        });
+        report.kept_previous = old
+            .as_ref()
+            .filter(|m| !m.outputs.is_empty())
+            .map(|m| m.rows_report().to_string());
+        output
+            .put(
+                &report_key,
+                serde_json::to_vec_pretty(&report).map_err(EngineError::from)?,
+            )
+            .await?;
+        if let Some(outcome) = replaced(input, meta).await? {
+            abandon(output, &source_id, std::slice::from_ref(&report_key)).await?;
+            return Ok(Summary::skipped(&meta.key, outcome));
+        }
+        let manifest = SourceManifest {
+            source_key: meta.key.clone(),
+            etag: meta.etag.clone(),
+            version_id: meta.version_id.clone(),
+            dataset: dataset.map(|d| d.name().to_string()),
+            outputs: old.as_ref().map(|m| m.outputs.clone()).unwrap_or_default(),
+            report: report_key.clone(),
+            status: "failed".into(),
+            outputs_report: report.kept_previous.clone(),
+            schema_version: SCHEMA_VERSION,
+            phone_country: None,
+            retired: old.map(|m| m.retired).unwrap_or_default(),
+        };
+        if put_manifest_if(output, &source_id, &manifest, tag.as_deref()).await? {
+            return Ok(Summary {
+                dataset: dataset.map(Dataset::name),
+                report: Some(report_key),
+                error: report.error.map(|e| format!("{}: {}", e.code, e.message)),
+                ..Summary::skipped(&meta.key, "failed")
+            });
+        }
+    }
+    Err(contended(&source_id))
 }
 
-async fn put_manifest<O: ObjectStore>(
+/// Records `manifest` if the stored one is still the one read with tag `expected` (`None`: if there
+/// is none); returns the new tag, or `None` when another run wrote it meanwhile.
+async fn put_manifest_tagged<O: ObjectStore>(
     output: &O,
     source_id: &str,
     manifest: &SourceManifest,
-) -> Result<(), PipelineError> {
-    output
-        .put(
-            &manifest_key(source_id),
-            serde_json::to_vec_pretty(manifest).map_err(EngineError::from)?,
-        )
-        .await?;
-    Ok(())
+    expected: Option<&str>,
+) -> Result<Option<String>, PipelineError> {
+    let bytes = serde_json::to_vec_pretty(manifest).map_err(EngineError::from)?;
+    Ok(output.put_if(&manifest_key(source_id), bytes, expected).await?)
+}
+
+async fn put_manifest_if<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+    manifest: &SourceManifest,
+    expected: Option<&str>,
+) -> Result<bool, PipelineError> {
+    Ok(put_manifest_tagged(output, source_id, manifest, expected)
+        .await?
+        .is_some())
+}
+
+/// The manifest with its tag for [`put_manifest_if`]. An unreadable manifest is treated as absent
+/// for what it records, but its tag is kept: the swap replaces it.
+async fn load_manifest_tagged<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+) -> Result<Option<(SourceManifest, String)>, PipelineError> {
+    Ok(output
+        .get_tagged(&manifest_key(source_id))
+        .await?
+        .map(|(bytes, tag)| {
+            let m = serde_json::from_slice(&bytes).unwrap_or_else(|_| unreadable_manifest());
+            (m, tag)
+        }))
+}
+
+/// Stands in for a manifest that cannot be parsed: records nothing, so the run rewrites everything.
+fn unreadable_manifest() -> SourceManifest {
+    SourceManifest {
+        source_key: String::new(),
+        etag: None,
+        version_id: None,
+        dataset: None,
+        outputs: Vec::new(),
+        report: String::new(),
+        status: "unreadable".into(),
+        outputs_report: None,
+        schema_version: SCHEMA_VERSION,
+        phone_country: None,
+        retired: Vec::new(),
+    }
 }
 
 async fn load_manifest<O: ObjectStore>(
@@ -486,31 +687,34 @@ pub async fn previous_ingest<O: ObjectStore>(
     phone_country: Option<&str>,
 ) -> Result<Option<Summary>, PipelineError> {
     let source_id = ingest::naming::source_id(&meta.key);
-    Ok(load_manifest(output, &source_id)
-        .await?
-        .filter(|m| {
-            m.source_key == meta.key
-                && m.etag.is_some()
-                && m.etag == meta.etag
-                && m.version_id == meta.version_id
-                && m.schema_version == SCHEMA_VERSION
-                && m.phone_country.as_deref() == phone_country
-        })
-        .map(|m| Summary {
-            dataset: m
-                .dataset
-                .as_deref()
-                .and_then(Dataset::from_name)
-                .map(Dataset::name),
-            report: Some(m.report.clone()),
-            error: matches!(m.status.as_str(), "rejected" | "failed").then(|| {
-                format!(
-                    "unchanged since it was {} (see its report): fix the file and upload it again; if an option such as --dataset or --mapping is the fix, save the file again (a new modification time) so that it is read again",
-                    m.status
-                )
-            }),
-            ..Summary::skipped(&meta.key, "duplicate")
-        }))
+    let Some((m, tag)) = load_manifest_tagged(output, &source_id).await? else {
+        return Ok(None);
+    };
+    if !records(&m, meta, phone_country) {
+        return Ok(None);
+    }
+    // The run that recorded it stopped before deleting the files it replaced.
+    finish_retiring(output, &source_id, &m, &tag).await?;
+    Ok(Some(duplicate(&m, &meta.key)))
+}
+
+/// The answer for a version that `m` already records.
+fn duplicate(m: &SourceManifest, key: &str) -> Summary {
+    Summary {
+        dataset: m
+            .dataset
+            .as_deref()
+            .and_then(Dataset::from_name)
+            .map(Dataset::name),
+        report: Some(m.report.clone()),
+        error: matches!(m.status.as_str(), "rejected" | "failed").then(|| {
+            format!(
+                "unchanged since it was {} (see its report): fix the file and upload it again; if an option such as --dataset or --mapping is the fix, save the file again (a new modification time) so that it is read again",
+                m.status
+            )
+        }),
+        ..Summary::skipped(key, "duplicate")
+    }
 }
 
 #[cfg(test)]
@@ -561,11 +765,12 @@ mod tests {
             outputs_report: None,
             schema_version: SCHEMA_VERSION,
             phone_country: None,
+            retired: Vec::new(),
         };
-        put_manifest(&out, &source_id, &previous).await.unwrap();
+        assert!(put_manifest_if(&out, &source_id, &previous, None).await.unwrap());
 
         let err = PipelineError::Join("task panicked".into());
-        let s = record_failure(&out, &meta, Some(Dataset::Sales), &err)
+        let s = record_failure(&out, &meta, Some(Dataset::Sales), &err, None::<&LocalStore>)
             .await
             .unwrap();
         assert_eq!(s.outcome, "failed");
@@ -580,6 +785,46 @@ mod tests {
             (state.status.as_str(), state.outputs),
             ("failed", previous.outputs)
         );
+    }
+
+    /// A run that recorded its version but stopped before deleting the files it replaced (a
+    /// timeout): the next delivery of that version deletes them, and records that they are gone.
+    #[tokio::test]
+    async fn a_duplicate_delivery_finishes_retiring_the_replaced_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = LocalStore::new(dir.path());
+        let meta = ObjectMeta {
+            key: "incoming/sales/a.csv".into(),
+            size: 10,
+            etag: Some("e2".into()),
+            version_id: None,
+        };
+        let source_id = ingest::naming::source_id(&meta.key);
+        let old = format!("curated/sales/order_month=2024-01/{source_id}.e-11111111.parquet");
+        let new = format!("curated/sales/order_month=2024-01/{source_id}.e-22222222.parquet");
+        for k in [&old, &new] {
+            out.put(k, b"x".to_vec()).await.unwrap();
+        }
+        let recorded = SourceManifest {
+            source_key: meta.key.clone(),
+            etag: Some("e2".into()),
+            version_id: None,
+            dataset: Some("sales".into()),
+            outputs: vec![new.clone()],
+            report: "reports/ingest/sales/a/e-e2.json".into(),
+            status: "ok".into(),
+            outputs_report: None,
+            schema_version: SCHEMA_VERSION,
+            phone_country: None,
+            retired: vec![old.clone()],
+        };
+        assert!(put_manifest_if(&out, &source_id, &recorded, None).await.unwrap());
+        let s = previous_ingest(&out, &meta, None).await.unwrap().unwrap();
+        assert_eq!(s.outcome, "duplicate");
+        assert_eq!(out.get(&old).await.unwrap(), None);
+        assert!(out.get(&new).await.unwrap().is_some());
+        let state = load_manifest(&out, &source_id).await.unwrap().unwrap();
+        assert_eq!((state.outputs, state.retired), (vec![new], Vec::<String>::new()));
     }
 
     /// An unchanged upload is skipped only when it was read in this data contract version: after

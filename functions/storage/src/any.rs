@@ -46,6 +46,12 @@ impl ObjectStore for AnyStore {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         delegate!(self, s => s.get(key).await)
     }
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
+        delegate!(self, s => s.get_tagged(key).await)
+    }
+    async fn put_if(&self, key: &str, bytes: Vec<u8>, expected: Option<&str>) -> Result<Option<String>> {
+        delegate!(self, s => s.put_if(key, bytes, expected).await)
+    }
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
         delegate!(self, s => s.list(prefix).await)
     }

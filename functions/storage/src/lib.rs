@@ -60,6 +60,18 @@ pub trait ObjectStore: Send + Sync {
     /// Small objects (manifests, state): whole in memory.
     fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<()>> + Send;
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
+    /// A small object with its change tag (S3: the ETag), for a later [`ObjectStore::put_if`].
+    fn get_tagged(&self, key: &str) -> impl Future<Output = Result<Option<(Vec<u8>, String)>>> + Send;
+    /// Compare-and-swap of a small object: writes `bytes` only if the object is unchanged since it
+    /// was read with tag `expected`, or, with `None`, only if it does not exist. Returns the new
+    /// tag, or `None` when the condition failed (someone else wrote it meanwhile): nothing was
+    /// written then.
+    fn put_if(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        expected: Option<&str>,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
     /// Every object under `prefix`, sorted by key.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
     /// Deleting a missing object is not an error.

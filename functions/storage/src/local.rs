@@ -89,6 +89,14 @@ mod change_tag {
         }
         h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    /// A tag of the bytes themselves, for compare-and-swap.
+    pub fn of_content(bytes: &[u8]) -> String {
+        Sha256::digest(bytes)[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 impl ObjectStore for LocalStore {
@@ -120,6 +128,28 @@ impl ObjectStore for LocalStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StorageError::io(&p, e)),
         }
+    }
+
+    /// The tag is a hash of the content (not the size and modification time of `head`, which a
+    /// filesystem with coarse timestamps may leave unchanged by a quick rewrite).
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
+        Ok(self.get(key).await?.map(|b| {
+            let tag = change_tag::of_content(&b);
+            (b, tag)
+        }))
+    }
+
+    /// Compares with the current content's tag, then writes: atomic against readers, but not
+    /// against a second writer between the two steps. A local folder is written by one process at
+    /// a time (the CLI); concurrent writers need S3, where the condition is checked by the server.
+    async fn put_if(&self, key: &str, bytes: Vec<u8>, expected: Option<&str>) -> Result<Option<String>> {
+        let current = self.get_tagged(key).await?.map(|(_, tag)| tag);
+        if current.as_deref() != expected {
+            return Ok(None);
+        }
+        let tag = change_tag::of_content(&bytes);
+        self.write_atomic(key, |tmp| std::fs::write(tmp, &bytes))?;
+        Ok(Some(tag))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
@@ -205,6 +235,40 @@ mod tests {
         assert_eq!(block_on(store.get("latest/out.csv")).unwrap().unwrap(), b"v2");
         assert_eq!(block_on(store.get("runs/a/out.csv")).unwrap().unwrap(), b"v1");
         assert_eq!(std::fs::read_to_string(&got).unwrap(), "v1");
+    }
+
+    /// A conditional write succeeds only against the content it was read with, or, expecting
+    /// nothing, only where there is no object yet.
+    #[test]
+    fn put_if_compares_with_the_current_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let key = "state/m.json";
+        assert_eq!(block_on(store.get_tagged(key)).unwrap(), None);
+        let t1 = block_on(store.put_if(key, b"one".to_vec(), None))
+            .unwrap()
+            .expect("created");
+        assert_eq!(
+            block_on(store.put_if(key, b"again".to_vec(), None)).unwrap(),
+            None
+        );
+        let (bytes, tag) = block_on(store.get_tagged(key)).unwrap().unwrap();
+        assert_eq!((bytes.as_slice(), tag.as_str()), (&b"one"[..], t1.as_str()));
+        let t2 = block_on(store.put_if(key, b"two".to_vec(), Some(&t1)))
+            .unwrap()
+            .expect("replaced");
+        assert_ne!(t1, t2);
+        // A writer still holding the first tag lost: nothing is written.
+        assert_eq!(
+            block_on(store.put_if(key, b"stale".to_vec(), Some(&t1))).unwrap(),
+            None
+        );
+        assert_eq!(
+            block_on(store.put_if(key, b"stale".to_vec(), Some("nonsense"))).unwrap(),
+            None
+        );
+        assert_eq!(block_on(store.get(key)).unwrap().unwrap(), b"two");
+        assert_eq!(block_on(store.get_tagged(key)).unwrap().unwrap().1, t2);
     }
 
     /// An object that is a relative symbolic link (an export linked into the folder) downloads

@@ -409,6 +409,63 @@ impl ObjectStore for S3Store {
         Ok(())
     }
 
+    async fn get_tagged(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
+        let full = self.full(key);
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+        {
+            Ok(r) => {
+                let tag = r.e_tag().unwrap_or_default().to_string();
+                let data = r
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| StorageError::Transient(format!("reading {full}: {e}")))?;
+                Ok(Some((data.into_bytes().to_vec(), tag)))
+            }
+            Err(SdkError::ServiceError(s))
+                if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await =>
+            {
+                Ok(None)
+            }
+            Err(e) => match classify("GetObject", &full, e) {
+                StorageError::NotFound(_) => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// A conditional PutObject: `If-Match: <etag>` to replace, `If-None-Match: *` to create.
+    /// S3 answers 412 when the condition fails (404 when there is no object to match), and 409 when
+    /// another conditional write to the key is in flight: all mean someone else wrote it meanwhile.
+    async fn put_if(&self, key: &str, bytes: Vec<u8>, expected: Option<&str>) -> Result<Option<String>> {
+        let full = self.full(key);
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .body(ByteStream::from(bytes));
+        let req = match expected {
+            Some(tag) => req.if_match(tag),
+            None => req.if_none_match("*"),
+        };
+        match req.send().await {
+            Ok(r) => Ok(Some(r.e_tag().unwrap_or_default().to_string())),
+            Err(SdkError::ServiceError(s)) if matches!(s.raw().status().as_u16(), 409 | 412) => Ok(None),
+            // If-Match on a key that has no object (any more).
+            Err(SdkError::ServiceError(s)) if expected.is_some() && s.raw().status().as_u16() == 404 => {
+                Ok(None)
+            }
+            Err(e) => Err(classify("PutObject", &full, e)),
+        }
+    }
+
     fn describe(&self) -> String {
         if self.prefix.is_empty() {
             format!("s3://{}", self.bucket)

@@ -118,7 +118,8 @@ pub fn ingest_file(
     let version = naming::version_tag(src.etag.as_deref(), src.version_id.as_deref());
     let mut report = IngestReport::new(src.clone());
     let mut dataset = opts.dataset;
-    let files = match run(input, &src, opts, staging, &source_id, &mut report, &mut dataset) {
+    let file_stem = naming::file_stem(&source_id, &version);
+    let files = match run(input, &src, opts, staging, &file_stem, &mut report, &mut dataset) {
         Ok(files) => files,
         Err(EngineError::Rejected(reason)) => {
             report.status = Status::Rejected;
@@ -158,7 +159,7 @@ fn run(
     src: &SourceRef,
     opts: &IngestOptions,
     staging: &Path,
-    source_id: &str,
+    file_stem: &str,
     report: &mut IngestReport,
     dataset_out: &mut Option<Dataset>,
 ) -> Result<Vec<OutputFile>> {
@@ -292,7 +293,7 @@ fn run(
         staging,
         &prefix,
         conv.partition_column(),
-        &format!("{source_id}.parquet"),
+        &format!("{file_stem}.parquet"),
         conv.schema(),
     ));
     // A sales export's customer numbers with their emails and phones (see `convert::contacts`):
@@ -302,11 +303,11 @@ fn run(
             staging,
             &format!("curated/{}", Dataset::Customers.name()),
             None,
-            &format!("{source_id}.parquet"),
+            &format!("{file_stem}.parquet"),
             convert::customers_schema(),
         )
     });
-    let quarantine_key = format!("quarantine/{}/{}.jsonl", dataset.name(), source_id);
+    let quarantine_key = format!("quarantine/{}/{file_stem}.jsonl", dataset.name());
     let mut q = Quarantine::new(staging, quarantine_key);
     let mut ctx = RowCtx {
         headers: &headers,

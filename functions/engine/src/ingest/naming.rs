@@ -1,6 +1,9 @@
-//! Output names. Data files are named after the source key only, so a corrected re-upload under the
-//! same key overwrites its own files instead of adding rows beside them; reports are named after the
-//! key and the object version, so each upload keeps its own report.
+//! Output names. Data files, quarantine files and reports are named after the source key and the
+//! object version: two versions of one upload never share a key, so a run still writing an old
+//! version (two runs of one key overlap when a corrected export follows within minutes) cannot
+//! overwrite the newer version's files, and a run that loses can remove its own. Which files a
+//! source has now is recorded in its manifest (`state/ingest/sources/`), and a corrected re-upload
+//! retires the previous version's files once it has published its own.
 
 use sha2::{Digest, Sha256};
 
@@ -44,6 +47,12 @@ pub fn version_tag(etag: Option<&str>, version_id: Option<&str>) -> String {
         (_, Some(e)) if !e.is_empty() => format!("e-{}", hex8(e.trim_matches('"').as_bytes())),
         _ => "unversioned".to_string(),
     }
+}
+
+/// The name of a version's data and quarantine files, before the extension:
+/// `<source_id>.<version tag>` (e.g. `online_retail_2023-1a2b3c4d.e-9f8e7d6c`).
+pub fn file_stem(source_id: &str, version: &str) -> String {
+    format!("{source_id}.{version}")
 }
 
 /// The first 8 hex digits of the bytes' SHA-256.

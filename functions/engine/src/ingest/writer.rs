@@ -80,7 +80,7 @@ pub struct PartitionedWriter {
 }
 
 impl PartitionedWriter {
-    /// `prefix` is e.g. `curated/sales`; `file_name` e.g. `<source_id>.parquet`.
+    /// `prefix` is e.g. `curated/sales`; `file_name` e.g. `<source_id>.<version>.parquet`.
     pub fn new(
         staging: &Path,
         prefix: &str,
