@@ -2295,7 +2295,7 @@ fn ambiguous_amounts_follow_the_file_convention() {
 #[test]
 fn the_number_convention_is_the_files() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &[f64]); 6] = [
+    let cases: [(&str, &str, &[f64]); 9] = [
         (
             "fa_semicolon.csv",
             "\u{feff}شماره فاکتور;کد مشتری;تاریخ فاکتور;شرح کالا;تعداد;فی\n1001;C-1;1402/07/01;چای سبز;2;85,000\n1002;C-2;1402/07/03;قهوه;1;340,000\n1003;C-1;1402/07/05;کیک;3;125,000\n1004;C-3;1402/07/09;عسل;1;999,000\n",
@@ -2311,10 +2311,30 @@ fn the_number_convention_is_the_files() {
             "Order ID;Customer ID;Order Date;Product;Quantity;Unit Price;Total\nA1;C1;2023-11-04;TV;1;1,234;1,234.00\nA2;C2;2023-11-05;Laptop;1;2,500;2,500.00\nA3;C3;2023-11-06;Phone;2;1,050;2,100.00\n",
             &[1234.0, 2500.0, 2100.0],
         ),
+        // Only ambiguous amounts: a `;` export is written where the decimal mark is a comma
+        // (a fuel station's price per litre).
         (
-            "en_semicolon_ambiguous.csv",
-            "Order ID;Customer ID;Order Date;Quantity;Unit Price\nA1;C1;2023-11-04;1;1,234\nA2;C2;2023-11-05;2;2,500\n",
-            &[1234.0, 5000.0],
+            "de_fuel.csv",
+            "Bestellnummer;Datum;Kundennummer;Artikelnummer;Menge;Einzelpreis;Gesamtpreis\n1001;05.01.2024;K1;DIESEL;50;1,799;89,950\n1002;06.01.2024;K2;SUPER;40;1,869;74,760\n",
+            &[89.95, 74.76],
+        ),
+        // The read price column's own `1.234,56` decides, not an unread US-dollar column.
+        (
+            "de_with_usd.csv",
+            "Bestellnummer;Datum;Kundennummer;Artikelnummer;Menge;Einzelpreis;Gesamtpreis;Preis USD\n1001;05.01.2024;K1;A1;1;1.200;1.200;1,296.00\n1002;06.01.2024;K2;A2;2;1.234,56;2.469,12;1,333.32\n",
+            &[1200.0, 2469.12],
+        ),
+        // A US file's ambiguous amounts beside a euro column written the European way.
+        (
+            "us_with_eur.csv",
+            "Order ID,Customer ID,Order Date,Quantity,Unit Price,Price (EUR)\nA1,C1,2024-01-05,1,\"1,200\",\"1.104,00\"\nA2,C2,2024-01-06,2,\"2,500\",\"2.300,00\"\n",
+            &[1200.0, 5000.0],
+        ),
+        // Tab-separated, dotted day-first dates, the euro sign after the number: German.
+        (
+            "de_tab.csv",
+            "Beleg\tDatum\tKunde\tMenge\tEinzelpreis\n1\t05.01.2024\tK1\t1\t1.200 €\n2\t06.01.2024\tK2\t2\t2.500 €\n",
+            &[1200.0, 5000.0],
         ),
         (
             "de_semicolon.csv",

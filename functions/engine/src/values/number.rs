@@ -38,22 +38,14 @@ pub enum Ambiguous {
     Decimal,
     /// As in `;`-separated (European) exports: a comma is the decimal mark, "1.234" is 1234.
     CommaDecimal,
-    /// The mark the values use groups thousands, whichever it is: "1.234" and "85,000" are
-    /// 1234 and 85000 (money in `;`-separated exports, whose list separator says nothing about
-    /// the digit grouping: Persian Windows saves `;` with `,` grouping). Values using both
-    /// ambiguously, or neither, read a decimal comma.
-    Grouping,
 }
 
 /// What the samples of one or more columns say about the decimal mark: the values that can be
-/// read one way only ("1.234,56", "12,5" for comma; "1,234.00", "12.5" for dot), and which mark
-/// the ambiguous ones ("1.234", "85,000") use.
+/// read one way only ("1.234,56", "12,5" for comma; "1,234.00", "12.5" for dot).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MarkEvidence {
     dot: usize,
     comma: usize,
-    ambiguous_dot: usize,
-    ambiguous_comma: usize,
 }
 
 impl MarkEvidence {
@@ -63,8 +55,6 @@ impl MarkEvidence {
             match mark_evidence(sample) {
                 Some(DecimalMark::Dot) => e.dot += 1,
                 Some(DecimalMark::Comma) => e.comma += 1,
-                None if sample.contains(',') => e.ambiguous_comma += 1,
-                None if sample.contains('.') => e.ambiguous_dot += 1,
                 None => {}
             }
         }
@@ -85,8 +75,6 @@ impl MarkEvidence {
         self.decided().unwrap_or(match ambiguous {
             Ambiguous::Decimal => DecimalMark::Dot,
             Ambiguous::CommaDecimal => DecimalMark::Comma,
-            Ambiguous::Grouping if self.ambiguous_comma > self.ambiguous_dot => DecimalMark::Dot,
-            Ambiguous::Grouping => DecimalMark::Comma,
         })
     }
 }
@@ -1292,21 +1280,20 @@ mod tests {
         assert_bad(DOT, &groups);
     }
 
-    /// With only ambiguous values, [`Ambiguous::Grouping`] reads the mark they use as grouping;
-    /// a value that can be read one way only decides for all.
+    /// A value that can be read one way only decides for all; without one, the file's default.
     #[test]
-    fn grouping_reads_the_ambiguous_mark_as_thousands() {
-        let grouping = |v: &[&str]| MarkEvidence::of(v.iter().copied()).decide(Ambiguous::Grouping);
-        assert_eq!(grouping(&["85,000", "340,000"]), DecimalMark::Dot);
-        assert_eq!(grouping(&["۸۵,۰۰۰"]), DecimalMark::Dot);
-        assert_eq!(grouping(&["1.234", "12.500"]), DecimalMark::Comma);
-        assert_eq!(grouping(&["1,234", "1,234.00"]), DecimalMark::Dot);
-        assert_eq!(grouping(&["1,234", "12,50"]), DecimalMark::Comma);
-        assert_eq!(grouping(&["5"]), DecimalMark::Comma);
-        let p = NumberParser::new(grouping(&["85,000"]));
-        assert_eq!(val(p, "85,000"), 85000.0);
-        let decimal = MarkEvidence::of(["1,234"]).decide(Ambiguous::CommaDecimal);
-        assert_eq!(decimal, DecimalMark::Comma);
+    fn evidence_decides_else_the_default() {
+        let of = |v: &[&str], a| MarkEvidence::of(v.iter().copied()).decide(a);
+        assert_eq!(
+            of(&["1,234", "1,234.00"], Ambiguous::CommaDecimal),
+            DecimalMark::Dot
+        );
+        assert_eq!(of(&["1,234", "12,50"], Ambiguous::Decimal), DecimalMark::Comma);
+        assert_eq!(
+            of(&["1,799", "1,869"], Ambiguous::CommaDecimal),
+            DecimalMark::Comma
+        );
+        assert_eq!(of(&["1,200", "2,500"], Ambiguous::Decimal), DecimalMark::Dot);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::orders::{BULK_ORDERS_KEPT, OrderCarry, same_text};
 use super::*;
 use crate::mapping::Layout;
 use crate::values::text::Key;
-use crate::values::{Ambiguous, DecimalMark, MarkEvidence, ValueError};
+use crate::values::{DecimalMark, MarkEvidence, ValueError};
 
 /// Source columns feeding the sales schema.
 struct Cols {
@@ -202,18 +202,22 @@ impl SalesConverter {
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
                 .map_or(1.0, f64::from)
         };
-        // The file's number convention, from the evidence of all its money columns (a `Total` of
-        // `1,234.00` says how the `Unit Price` beside it writes `1,234`), mapped or not. A Persian
-        // export (Persian headers, Jalali dates) never writes a decimal comma (Persian's decimal
-        // marks are `٫` and `/`): its ambiguous amounts ("85,000", "125.000") are thousands, as
-        // in Toman or Rial. Else, with only ambiguous amounts, a `;`-separated export groups
-        // thousands with the mark its values use (the data contract), another keeps a dot.
+        // The file's number convention. A Persian export (Persian headers, Jalali dates) never
+        // writes a decimal comma (Persian's decimal marks are `٫` and `/`): its ambiguous amounts
+        // ("85,000", "125.000") are thousands, as in Toman or Rial, whatever the separator
+        // (Persian Windows saves `;` with `,` grouping). Otherwise values of the money columns
+        // read that can be read one way only decide ("1.234,56", "1,234.00"); without any, those
+        // of other columns named as amounts ("Total" beside "Unit Price"), but not of one naming
+        // a currency ("Preis USD", "Price (EUR)"): a second currency is often written in its own
+        // country's way. Without any, the file's locale: a `;` separator (Excel's where the
+        // decimal mark is a comma), day-first dotted dates (`05.01.2024`) or a euro sign after
+        // the number (`1.200 €`) read a decimal comma ("1,799" per litre), else a dot.
         let date_col = date_parser(samples, m, cols.date, cfg, crate::values::date::earliest_event());
         let persian = date_col.is_jalali()
             || headers
                 .iter()
                 .any(|h| h.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
-        let money_cols: Vec<usize> = [
+        let read_money: Vec<usize> = [
             cols.unit_price,
             cols.line_amount,
             m.layout_columns.line_total,
@@ -227,31 +231,41 @@ impl SalesConverter {
         ]
         .into_iter()
         .flatten()
-        .chain((0..headers.len()).filter(|&i| {
-            m.columns.get(i).is_some_and(|f| f.is_none()) && crate::mapping::names_money(&headers[i])
-        }))
         .collect();
-        let money_evidence = MarkEvidence::of(money_cols.iter().flat_map(|&c| samples_of(samples, Some(c))));
+        let other_money = (0..headers.len()).filter(|&i| {
+            m.columns.get(i).is_some_and(|f| f.is_none())
+                && !read_money.contains(&i)
+                && crate::mapping::names_money(&headers[i])
+                && crate::mapping::currency_hint(&headers[i]).is_none()
+        });
+        let money_evidence = MarkEvidence::of(read_money.iter().flat_map(|&c| samples_of(samples, Some(c))))
+            .decided()
+            .or_else(|| MarkEvidence::of(other_money.flat_map(|c| samples_of(samples, Some(c)))).decided());
+        let comma_locale = cfg.semicolon_separated
+            || samples_of(samples, cols.date).take(20).any(dotted_day_first)
+            || read_money
+                .iter()
+                .flat_map(|&c| samples_of(samples, Some(c)).take(20))
+                .any(|v| v.trim_end().ends_with('€') && !v.trim_start().starts_with('€'));
+        let locale_mark = if comma_locale {
+            DecimalMark::Comma
+        } else {
+            DecimalMark::Dot
+        };
         let money = NumberParser::new(if persian {
             DecimalMark::Dot
-        } else if cfg.semicolon_separated {
-            money_evidence.decide(Ambiguous::Grouping)
         } else {
-            money_evidence.decide(Ambiguous::Decimal)
+            money_evidence.unwrap_or(locale_mark)
         });
-        // Quantities have their own evidence first (a weight of 0.5 kg), else the money's; with
-        // neither, a `;`-separated export's is a decimal comma ("1,500" kg).
+        // Quantities have their own evidence first (a weight of 0.5 kg), else the money's, else
+        // the locale's ("1,500" kg in a `;` export).
         let quantities = NumberParser::new(if persian {
             DecimalMark::Dot
         } else {
             MarkEvidence::of(samples_of(samples, cols.quantity))
                 .decided()
-                .or(money_evidence.decided())
-                .unwrap_or(if cfg.semicolon_separated {
-                    DecimalMark::Comma
-                } else {
-                    DecimalMark::Dot
-                })
+                .or(money_evidence)
+                .unwrap_or(locale_mark)
         });
         // A currency column that names one currency wherever it is filled speaks for its blanks
         // too (exports leave it empty on some rows); with two currencies, a blank says nothing.
@@ -986,6 +1000,23 @@ fn group_total(label: &str) -> bool {
 
 /// A product cell that labels a totals row ("Total", "Summe", «جمع کل»), not a product. In
 /// Persian the word «جمع» or «مجموع» first says it, whatever follows («جمع کل فروش روز»).
+/// A date written day first with dots, as German, Austrian and Eastern European exports do
+/// (`05.01.2024`, `5.1.24`): the locale writes a decimal comma.
+fn dotted_day_first(v: &str) -> bool {
+    let mut parts = v.trim().split(' ').next().unwrap_or("").split('.');
+    let (Some(d), Some(m), Some(y)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    parts.next().is_none()
+        && digits(d, 1..=2)
+        && digits(m, 1..=2)
+        && (y.len() == 2 || y.len() == 4)
+        && digits(y, 2..=4)
+}
+
 fn is_total_label(s: &str) -> bool {
     let s = s.trim();
     let mut words = s.split_whitespace().map(|w| w.trim_end_matches(':'));
