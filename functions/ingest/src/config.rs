@@ -36,7 +36,7 @@ pub struct IngestConfig {
     /// `SEGFLOW_TMP_DIR`: spool folder (default the system temp dir, `/tmp` in Lambda).
     pub tmp_dir: PathBuf,
     /// `SEGFLOW_MAX_WORKBOOK_BYTES`: largest workbook (uncompressed sheet data) read; larger ones
-    /// are rejected with a report asking for CSV. Default: a third of the function's memory
+    /// are rejected with a report asking for CSV. Default: a quarter of the function's memory
     /// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets), else 4 GiB.
     pub max_workbook_bytes: u64,
 }
@@ -166,7 +166,7 @@ mod tests {
         assert!(e.to_string().contains("US, CA, GB"), "{e}");
         // In Lambda the workbook limit follows the function's memory, unless set.
         let c = IngestConfig::from_lookup(env(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1536")])).unwrap();
-        assert_eq!(c.engine_options().limits.max_workbook_bytes, 512 * 1024 * 1024);
+        assert_eq!(c.engine_options().limits.max_workbook_bytes, 384 * 1024 * 1024);
         let c = IngestConfig::from_lookup(env(&[
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1536"),
             ("SEGFLOW_MAX_WORKBOOK_BYTES", "1000"),

@@ -21,6 +21,20 @@ use super::sniff;
 /// Read size; also the longest line split without the state machine.
 const BLOCK: usize = 1 << 20;
 
+/// The most bytes of cell text one record may hold (8 MiB). A longer record (a runaway quoted
+/// cell, a dump pasted into a note) is not collected: its first cells are kept, cut (see
+/// [`KEEP_CELLS`]), the rest of it is read past, and it is quarantined `row_too_large`. Held
+/// whole, such a record cost ~6× its size by the time it was written (a 100 MB cell: 615 MB).
+pub const MAX_RECORD_BYTES: usize = 8 << 20;
+/// The fewest fields a record may have before it is cut: Excel's column limit (16,384).
+const MIN_FIELD_CAP: usize = 16 * 1024;
+/// With a header, a record may have 8 times its fields, between [`MIN_FIELD_CAP`] and this.
+const MAX_FIELD_CAP: usize = 128 * 1024;
+/// A record cut for its size keeps at most this many cells (or the header's count, if more)...
+const KEEP_CELLS: usize = 64;
+/// ...each at most this many bytes, so that its quarantine line stays small.
+pub const KEEP_CELL_BYTES: usize = 1024;
+
 /// One step of [`DelimitedReader::next`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -29,6 +43,10 @@ pub enum Step {
     /// The record starting on this line is not valid UTF-8 nor text in a legacy code page (see
     /// [`push_not_utf8`]): it was appended as a bad row, its cells decoded lossily.
     BadUtf8(u64),
+    /// The record starting on this line has more fields than any row can (`too_many_fields`) or
+    /// more than [`MAX_RECORD_BYTES`] of text (`row_too_large`): it was read past and appended
+    /// as a bad row with its first cells, cut.
+    TooLarge(u64),
     End,
 }
 
@@ -54,6 +72,8 @@ pub struct DelimitedReader<R> {
     cuts: Vec<usize>,
     /// Fields of a record, once the header is known (see [`Self::expect_fields`]).
     width: Option<usize>,
+    /// A record with more fields than this is cut (see [`field_cap`]).
+    max_fields: usize,
     /// The data read so far ends with a `\r` whose line is not counted yet (see [`line_breaks`]).
     cr_pending: bool,
 }
@@ -76,6 +96,7 @@ impl<R: Read> DelimitedReader<R> {
             ends: vec![0; 64],
             cuts: Vec::new(),
             width: None,
+            max_fields: field_cap(None),
             cr_pending: false,
         }
     }
@@ -84,6 +105,7 @@ impl<R: Read> DelimitedReader<R> {
     /// field and never closes is recognised before it stretches a record over later lines.
     pub fn expect_fields(&mut self, width: usize) {
         self.width = Some(width);
+        self.max_fields = field_cap(self.width);
     }
 
     /// Moves the unread data to the front and reads more after it. Sets `eof` when the source
@@ -198,6 +220,20 @@ impl<R: Read> DelimitedReader<R> {
                 return self.quoted(out);
             }
             let line = self.line;
+            // One compare per line: a line under `BLOCK` with more fields than any row can have
+            // (`,abc` repeated) is quarantined with its first cells, not handed up whole.
+            if self.cuts.len() >= self.max_fields {
+                let fields = self.cuts.len() + 1;
+                let cells = self.cuts.iter().copied().chain([text.len()]).scan(0, |from, to| {
+                    let cell = &text[*from..to];
+                    *from = to + 1;
+                    Some(cell)
+                });
+                let (reason, detail) = self.oversize_detail(fields, text.len());
+                push_cut(out, line, reason, detail, self.keep_cells(), cells);
+                self.consume_line(line_end);
+                return Ok(Step::TooLarge(line));
+            }
             let utf8 = if found.ascii {
                 // SAFETY: every byte is ASCII, so the bytes are valid UTF-8.
                 Ok(unsafe { std::str::from_utf8_unchecked(text) })
@@ -241,15 +277,30 @@ impl<R: Read> DelimitedReader<R> {
         }
         let line = self.line;
         let (mut out, mut nends) = (0, 0);
+        // Once the record passes a cap, the cells read so far stay as they are and the rest of
+        // the record is read into `skip` and dropped, counted in `over` (fields, bytes).
+        let mut over: Option<(usize, usize)> = None;
+        let (mut skip, mut skip_ends) = (Vec::new(), Vec::new());
         loop {
             let input = &self.buf[self.start..self.end];
-            let (res, nin, nout, nend) =
-                self.core
-                    .read_record(input, &mut self.fields[out..], &mut self.ends[nends..]);
+            let (res, nin, nout, nend) = match over {
+                None => self
+                    .core
+                    .read_record(input, &mut self.fields[out..], &mut self.ends[nends..]),
+                Some(_) => self.core.read_record(input, &mut skip, &mut skip_ends),
+            };
             self.line += line_breaks(&input[..nin], &mut self.cr_pending);
             self.start += nin;
-            out += nout;
-            nends += nend;
+            match &mut over {
+                None => {
+                    out += nout;
+                    nends += nend;
+                }
+                Some((fields, bytes)) => {
+                    *fields += nend;
+                    *bytes += nout;
+                }
+            }
             match res {
                 ReadRecordResult::InputEmpty => {
                     // An empty input tells csv_core the data ended, so only fill when there is more.
@@ -257,17 +308,43 @@ impl<R: Read> DelimitedReader<R> {
                         self.fill()?;
                     }
                 }
-                ReadRecordResult::OutputFull => {
-                    let n = self.fields.len();
-                    self.fields.resize(n * 2, 0);
+                // A check per growth of a buffer, not per row.
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull if over.is_none() => {
+                    if out >= MAX_RECORD_BYTES || nends >= self.max_fields {
+                        over = Some((nends, out));
+                        (skip, skip_ends) = (vec![0; 64 * 1024], vec![0; 1024]);
+                    } else if res == ReadRecordResult::OutputFull {
+                        let n = self.fields.len();
+                        self.fields.resize(n * 2, 0);
+                    } else {
+                        let n = self.ends.len();
+                        self.ends.resize(n * 2, 0);
+                    }
                 }
-                ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len();
-                    self.ends.resize(n * 2, 0);
-                }
+                // Skipping: `skip` is read into again.
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
                 ReadRecordResult::Record => break,
                 ReadRecordResult::End => return Ok(Step::End),
             }
+        }
+        if let Some((fields, bytes)) = over {
+            // The cell being read when the cap was hit is kept too, as far as it was read.
+            let last = nends.checked_sub(1).map_or(0, |i| self.ends[i]);
+            let cells = self.ends[..nends]
+                .iter()
+                .copied()
+                .chain((last < out).then_some(out))
+                .scan(0, |from, to| {
+                    let cell = &self.fields[*from..to];
+                    *from = to;
+                    Some(cell)
+                });
+            let (reason, detail) = self.oversize_detail(fields, bytes);
+            push_cut(rows, line, reason, detail, self.keep_cells(), cells);
+            // The buffers grown for it go back to their first size.
+            self.fields = vec![0; 4096];
+            self.ends = vec![0; 64];
+            return Ok(Step::TooLarge(line));
         }
         let ends = &self.ends[..nends];
         let Ok(s) = std::str::from_utf8(&self.fields[..out]) else {
@@ -300,6 +377,73 @@ impl<R: Read> DelimitedReader<R> {
 }
 
 const NOT_UTF8: &str = "row is not valid UTF-8";
+
+/// The most fields a record may have: 8 times the header's, between [`MIN_FIELD_CAP`] and
+/// [`MAX_FIELD_CAP`] (with the floor while the header is not known). A row with more cells than
+/// the header is quarantined `too_many_fields` anyway; this only keeps such a row from being
+/// held whole (~200 bytes a field by the time it was quarantined: a 20 MB line of `,abc`, 1 GB).
+fn field_cap(width: Option<usize>) -> usize {
+    width.map_or(MIN_FIELD_CAP, |w| {
+        w.saturating_mul(8).clamp(MIN_FIELD_CAP, MAX_FIELD_CAP)
+    })
+}
+
+impl<R> DelimitedReader<R> {
+    /// How many of a cut record's cells are kept.
+    fn keep_cells(&self) -> usize {
+        self.width.unwrap_or(0).max(KEEP_CELLS)
+    }
+
+    /// The reason and detail of a record cut for having `fields` fields and `bytes` bytes of text.
+    fn oversize_detail(&self, fields: usize, bytes: usize) -> (&'static str, String) {
+        let kept = format!(
+            "the record keeps at most its first {} cells, each cut to {KEEP_CELL_BYTES} bytes",
+            self.keep_cells()
+        );
+        if fields >= self.max_fields {
+            let header = self
+                .width
+                .map(|w| format!(" (the header has {w})"))
+                .unwrap_or_default();
+            (
+                "too_many_fields",
+                format!(
+                    "the row has {fields} fields{header}, more than the {} a row may have: {kept}",
+                    self.max_fields
+                ),
+            )
+        } else {
+            (
+                "row_too_large",
+                format!(
+                    "the row holds {bytes} bytes of text, more than the {MAX_RECORD_BYTES} bytes \
+                     (8 MiB) a row may hold: {kept}"
+                ),
+            )
+        }
+    }
+}
+
+/// Appends a record cut for its size as a bad row: its first `keep` cells, each cut to
+/// [`KEEP_CELL_BYTES`] (at a character boundary), decoded lossily.
+fn push_cut<'a>(
+    out: &mut Rows,
+    line: u64,
+    reason: &'static str,
+    detail: String,
+    keep: usize,
+    cells: impl Iterator<Item = &'a [u8]>,
+) {
+    let cells = cells.take(keep).map(|c| {
+        let mut n = c.len().min(KEEP_CELL_BYTES);
+        // Back off to the start of a UTF-8 character.
+        while n < c.len() && n > 0 && c[n] & 0xC0 == 0x80 {
+            n -= 1;
+        }
+        String::from_utf8_lossy(&c[..n])
+    });
+    out.push_bad_cells(line, reason, detail, cells);
+}
 
 /// A record of a file read as UTF-8 that is not valid UTF-8, given as its cells' bytes. A row a
 /// Windows tool appended to a UTF-8 export (or a whole legacy file whose first accented letter
@@ -574,6 +718,15 @@ mod tests {
                     out.push((l, row.iter().map(str::to_string).collect()));
                 }
                 Step::BadUtf8(l) => out.push((l, vec!["<bad utf-8>".to_string()])),
+                Step::TooLarge(l) => {
+                    let Some(Entry::Bad(line, reason, _, Some(row))) = rows.last() else {
+                        panic!("no bad row appended")
+                    };
+                    assert_eq!(line, l);
+                    let mut cells = vec![format!("<{reason}>")];
+                    cells.extend(row.iter().map(str::to_string));
+                    out.push((l, cells));
+                }
                 Step::End => return out,
             }
         }
@@ -710,5 +863,107 @@ mod tests {
         assert_eq!(got[1], (2, vec!["1".to_string(), long.clone()]));
         assert_eq!(got[2], (3, vec!["2".to_string(), long]));
         assert_eq!(got[3], (4, fields(&["3", "z"])));
+    }
+
+    /// A line of a million fields (longer than the read buffer, so csv_core's), one of 100 k
+    /// (split by the fast path) and one whose quoted cells span lines are each handed up as a
+    /// `too_many_fields` bad row of their first cells; the rows around them are read as usual.
+    #[test]
+    fn a_record_with_too_many_fields_is_cut() {
+        let header = "a,b,c,d,e,f,g,h\n";
+        let many = ",abc".repeat(1_000_000);
+        let some = ",abc".repeat(100_000);
+        let quoted = ",\"x\ny\"".repeat(20_000);
+        let data = format!("{header}1,2,3,4,5,6,7,8{many}\n2,x\n3{some}\n4{quoted}\n5,y\n");
+        let mut r = DelimitedReader::new(Trickle(data.as_bytes(), 1 << 16), b',', b'"');
+        r.expect_fields(8);
+        let mut rows = Rows::default();
+        let mut got = Vec::new();
+        loop {
+            match r.next(&mut rows).unwrap() {
+                Step::End => break,
+                step => {
+                    // The reader never holds more than the cap's worth of a record.
+                    assert!(r.ends.len() <= 2 * MIN_FIELD_CAP, "{}", r.ends.len());
+                    let e = rows.last().unwrap();
+                    got.push(match e {
+                        Entry::Row(l, row) => (step, l, String::new(), row.len(), row.get(0).map(str::len)),
+                        Entry::Bad(l, reason, detail, Some(row)) => {
+                            assert_eq!(reason, "too_many_fields");
+                            (step, l, detail.to_string(), row.len(), row.get(1).map(str::len))
+                        }
+                        Entry::Bad(..) => panic!("no cells"),
+                    });
+                }
+            }
+        }
+        let kept = "more than the 16384 a row may have: the record keeps at most its first 64 cells";
+        assert_eq!(got.len(), 6);
+        assert_eq!(got[1].0, Step::TooLarge(2));
+        assert!(
+            got[1]
+                .2
+                .starts_with("the row has 1000008 fields (the header has 8), "),
+            "{}",
+            got[1].2
+        );
+        assert!(got[1].2.contains(kept), "{}", got[1].2);
+        assert_eq!(got[1].3, 64);
+        assert_eq!((got[2].0, got[2].3), (Step::Record(3), 2));
+        assert_eq!(got[3].0, Step::TooLarge(4));
+        assert!(got[3].2.starts_with("the row has 100001 fields"), "{}", got[3].2);
+        assert_eq!(got[3].3, 64);
+        // The quoted cells' line breaks are counted: the next row is on line 20,006.
+        assert_eq!(got[4].0, Step::TooLarge(5));
+        assert!(got[4].2.starts_with("the row has 20001 fields"), "{}", got[4].2);
+        assert_eq!((got[4].3, got[4].4), (64, Some(3)));
+        assert_eq!((got[5].0, got[5].3), (Step::Record(20_006), 2));
+        // Rows of up to the cap's fields are read whole.
+        let wide = format!("{header}1{}\n", ",".repeat(MIN_FIELD_CAP - 1));
+        let got = read_all_expecting(wide.as_bytes(), b',', 1 << 20, Some(8));
+        assert_eq!(got[1].1.len(), MIN_FIELD_CAP);
+    }
+
+    /// A quoted cell larger than `MAX_RECORD_BYTES`, with line breaks in it, is read past
+    /// without being held: its row is a `row_too_large` bad row whose cells are cut.
+    #[test]
+    fn a_record_over_the_byte_cap_is_cut() {
+        let cell = "0123456789\n".repeat(MAX_RECORD_BYTES / 10);
+        let data = format!(
+            "id,note,qty\n1,ok,2\n2,\"{cell}\",3,4\n3,\"é{}\",5\n4,z,6\n",
+            "x".repeat(3 << 20)
+        );
+        for chunk in [1 << 16, 1 << 20] {
+            let got = read_all_expecting(data.as_bytes(), b',', chunk, Some(3));
+            assert_eq!(got.len(), 5, "chunk {chunk}");
+            assert_eq!(got[1], (2, fields(&["1", "ok", "2"])));
+            let (line, cut) = &got[2];
+            assert_eq!(*line, 3);
+            assert_eq!(cut[0], "<row_too_large>");
+            assert_eq!(cut[1], "2");
+            // The cell is cut; the cells after it were not reached.
+            assert_eq!(cut[2], cell[..KEEP_CELL_BYTES]);
+            assert_eq!(cut.len(), 3);
+            // A cell under the cap is read whole; the row after the cut one is on its own line.
+            assert_eq!(got[3].0, 4 + MAX_RECORD_BYTES as u64 / 10);
+            assert_eq!(got[3].1[1].len(), 2 + (3 << 20));
+            assert_eq!(
+                got[4],
+                (5 + MAX_RECORD_BYTES as u64 / 10, fields(&["4", "z", "6"]))
+            );
+        }
+        let mut r = DelimitedReader::new(data.as_bytes(), b',', b'"');
+        let mut rows = Rows::default();
+        for _ in 0..3 {
+            r.next(&mut rows).unwrap();
+        }
+        let Some(Entry::Bad(_, "row_too_large", detail, _)) = rows.last() else {
+            panic!()
+        };
+        assert!(
+            detail.starts_with("the row holds 9227463 bytes of text, more than the 8388608 bytes (8 MiB)"),
+            "{detail}"
+        );
+        assert!(r.fields.len() <= MAX_RECORD_BYTES);
     }
 }

@@ -4106,3 +4106,96 @@ fn a_mapping_file_names_an_opt_out_column() {
     let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
     assert_eq!(consents(&out), [Some(false), None]);
 }
+
+/// A row with a runaway cell (over the 8 MiB a row may hold) and one with millions of fields are
+/// quarantined with their first cells, cut, while the rows around them are written and every
+/// row is counted.
+#[test]
+fn oversized_rows_are_quarantined_cut_and_the_others_kept() {
+    use super::delimited::{KEEP_CELL_BYTES, MAX_RECORD_BYTES};
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+    let row = |id: u32, desc: &str| format!("{id},90625,{desc},1,12/1/2022 0:00,2.65,45008,Spain");
+    let text = format!(
+        "{header}{}\n{}\n{}\n{}{}\n{}\n",
+        row(1, "SET OF 6"),
+        row(2, &format!("\"{}\"", "x".repeat(MAX_RECORD_BYTES + 10))),
+        row(3, "LAMP"),
+        row(4, "MUG"),
+        ",abc".repeat(2_000_000),
+        row(5, "PEN"),
+    );
+    let (out, _s, _d) = sales_text("big.csv", &text);
+    assert_eq!(out.report.error.as_ref().map(|e| &e.message), None);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (5, 3, 2));
+    assert_eq!(
+        rejected_by_reason(&out),
+        [("row_too_large", 1), ("too_many_fields", 1)]
+    );
+    assert_eq!(
+        strings(&batches(&out), "order_id"),
+        [Some("1".into()), Some("3".into()), Some("5".into())]
+    );
+    let q = quarantine_lines(&out);
+    assert_eq!(
+        (q[0]["line"].as_u64(), q[0]["reason"].as_str()),
+        (Some(3), Some("row_too_large"))
+    );
+    let cells = q[0]["record"].as_array().unwrap();
+    assert_eq!(cells.len(), 3);
+    assert_eq!(cells[2].as_str().unwrap().len(), KEEP_CELL_BYTES);
+    assert!(q[0]["detail"].as_str().unwrap().contains("8 MiB"));
+    assert_eq!(
+        (q[1]["line"].as_u64(), q[1]["reason"].as_str()),
+        (Some(5), Some("too_many_fields"))
+    );
+    assert_eq!(q[1]["record"].as_array().unwrap().len(), 64);
+    assert!(
+        q[1]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("the row has 2000008 fields (the header has 8)"),
+        "{}",
+        q[1]["detail"]
+    );
+}
+
+/// An order whose line items make it larger than a JSON record may be is refused as too large,
+/// naming the limit and what to do, not as a malformed file: the file is valid JSON. One that
+/// never closes is still malformed.
+#[test]
+fn a_json_element_over_the_limit_is_refused_as_too_large() {
+    use super::source::MAX_JSON_ELEMENT_BYTES;
+    let item = r#"{"sku": "A1", "name": "Soap", "quantity": 1, "price": "3.50"}"#;
+    let items = vec![item; MAX_JSON_ELEMENT_BYTES / item.len() + 10].join(",");
+    let order = |id: u32, items: &str| {
+        format!(
+            r#"{{"order_id": "N{id}", "order_date": "2024-03-01", "customer_id": "7", "line_items": [{items}]}}"#
+        )
+    };
+    let text = format!(r#"{{"orders": [{}, {}]}}"#, order(1, item), order(2, &items));
+    let (out, _s, _d) = ingest_bytes("orders.json", text.as_bytes());
+    let err = out.report.error.as_ref().expect("rejected");
+    assert_eq!(err.code, "too_large");
+    assert!(
+        err.message.contains("element 2 of the array is"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message
+            .contains(&format!("more than the {MAX_JSON_ELEMENT_BYTES} bytes")),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("smaller pages, or as JSON Lines or CSV"),
+        "{}",
+        err.message
+    );
+    assert!(out.files.is_empty());
+    let cut = &text[..text.len() - 3];
+    let (out, _s, _d) = ingest_bytes("cut.json", cut.as_bytes());
+    let err = out.report.error.as_ref().expect("rejected");
+    assert_eq!(err.code, "malformed_file", "{}", err.message);
+}

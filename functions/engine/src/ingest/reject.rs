@@ -24,6 +24,12 @@ pub enum RejectReason {
         "the workbook holds {size} bytes of sheet data, more than can be read at once here ({limit} bytes); save it as CSV (UTF-8) or split it into smaller workbooks, and upload those"
     )]
     WorkbookTooLarge { size: u64, limit: u64 },
+    /// One element of a JSON array (an order with its line items, say) too large to be read
+    /// at once; the file itself may be valid JSON.
+    #[error(
+        "{what} is {size} bytes, more than the {limit} bytes one JSON record may hold to be read here; export the data in smaller pages, or as JSON Lines or CSV, and upload those"
+    )]
+    JsonElementTooLarge { what: String, size: u64, limit: u64 },
     #[error("could not tell which dataset this is (sales, customers or activity): {0}")]
     UnknownDataset(String),
     #[error("this does not look like {} {dataset} export: {source}", article(dataset))]
@@ -54,7 +60,9 @@ impl RejectReason {
             RejectReason::Binary(_) => "binary_file",
             RejectReason::UnsupportedFormat(_) => "unsupported_format",
             RejectReason::CompressionBomb { .. } => "compression_bomb",
-            RejectReason::TooLarge { .. } | RejectReason::WorkbookTooLarge { .. } => "too_large",
+            RejectReason::TooLarge { .. }
+            | RejectReason::WorkbookTooLarge { .. }
+            | RejectReason::JsonElementTooLarge { .. } => "too_large",
             RejectReason::UnknownDataset(_) => "unknown_dataset",
             RejectReason::MissingColumns { .. } => "missing_columns",
             RejectReason::Malformed { .. } => "malformed_file",

@@ -529,7 +529,9 @@ impl Scanner {
     /// The rest of the value whose first byte, `first`, was read: up to the comma, bracket or
     /// whitespace that ends it outside any string, nested object or array. Its bytes are
     /// appended to `keep` (with `first`), up to `MAX_JSON_ELEMENT_BYTES`; false when the file
-    /// ends inside it.
+    /// ends inside it. A kept value over that size is read to its end and refused
+    /// ([`RejectReason::JsonElementTooLarge`]), or, when the file ends inside it, taken for an
+    /// unclosed bracket or string.
     fn value(
         &mut self,
         first: u8,
@@ -540,6 +542,8 @@ impl Scanner {
             k.push(first);
         }
         let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        // Past the limit: the value's bytes are no longer kept, only counted.
+        let (mut over, mut size) = (false, 1u64);
         match first {
             b'{' | b'[' => depth = 1,
             b'"' => in_string = true,
@@ -551,6 +555,12 @@ impl Scanner {
                 .fill_buf()
                 .map_err(|e| sniff::classify_read_error(&self.path, e))?;
             if buf.is_empty() {
+                if over {
+                    return Err(malformed_json(format!(
+                        "{} is not closed before the file ends (an unclosed bracket or string?)",
+                        what()
+                    )));
+                }
                 return Ok(depth == 0 && !in_string);
             }
             let mut used = 0;
@@ -586,18 +596,27 @@ impl Scanner {
                     break;
                 }
             }
+            size += used as u64;
             if let Some(k) = keep.as_deref_mut() {
                 k.extend_from_slice(&buf[..used]);
                 if k.len() > MAX_JSON_ELEMENT_BYTES {
-                    // An unbalanced bracket would otherwise take the rest of the file as one value.
-                    return Err(malformed_json(format!(
-                        "{} is larger than {MAX_JSON_ELEMENT_BYTES} bytes (an unclosed bracket or string?)",
-                        what()
-                    )));
+                    // Too large to parse here (~16× its size at the peak). Whether it is a
+                    // record too large or an unbalanced bracket that would take the rest of
+                    // the file as one value is told by reading on to its end, keeping nothing.
+                    keep = None;
+                    over = true;
                 }
             }
             self.reader.consume(used);
             if done {
+                if over {
+                    return Err(RejectReason::JsonElementTooLarge {
+                        what: what(),
+                        size,
+                        limit: MAX_JSON_ELEMENT_BYTES as u64,
+                    }
+                    .into());
+                }
                 return Ok(true);
             }
         }
