@@ -4160,6 +4160,27 @@ fn oversized_rows_are_quarantined_cut_and_the_others_kept() {
     );
 }
 
+/// A JSON Lines record longer than a JSON record may be is skipped unread and quarantined as
+/// `row_too_large`; the lines around it are read (one giant line had been held whole).
+#[test]
+fn a_json_line_over_the_limit_is_quarantined_and_the_others_read() {
+    use super::source::MAX_JSON_ELEMENT_BYTES;
+    let item = r#"{"sku": "A1", "name": "Soap", "quantity": 1, "price": "3.50"}"#;
+    let items = vec![item; MAX_JSON_ELEMENT_BYTES / item.len() + 10].join(",");
+    let order = |id: u32, items: &str| {
+        format!(
+            r#"{{"order_id": "N{id}", "order_date": "2024-03-01", "customer_id": "7", "line_items": [{items}]}}"#
+        )
+    };
+    let text = format!("{}\n{}\n{}\n", order(1, item), order(2, &items), order(3, item));
+    let (out, _s, _d) = ingest_bytes("orders.jsonl", text.as_bytes());
+    assert_eq!(rejected_by_reason(&out), [("row_too_large", 1)]);
+    assert_eq!(
+        strings(&batches(&out), "order_id"),
+        ["N1", "N3"].map(|s| Some(s.to_string()))
+    );
+}
+
 /// An order whose line items make it larger than a JSON record may be is refused as too large,
 /// naming the limit and what to do, not as a malformed file: the file is valid JSON. One that
 /// never closes is still malformed.

@@ -104,30 +104,69 @@ impl KeyUnion {
 enum JsonItem {
     Obj(u64, JsonObject),
     Bad(u64, String),
+    /// A line longer than [`MAX_JSON_ELEMENT_BYTES`], skipped unread.
+    TooLarge(u64, String),
 }
 
 struct JsonLinesSource {
-    lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
+    reader: BufReader<Box<dyn Read + Send>>,
+    line: Vec<u8>,
     line_no: u64,
     path: std::path::PathBuf,
+}
+
+impl JsonLinesSource {
+    /// The next line into `self.line`, at most [`MAX_JSON_ELEMENT_BYTES`] of it: a longer one is
+    /// read to its end without being kept (one giant line must not take the function's memory).
+    /// None at the end of the file; Some(false) for a line cut.
+    fn next_line(&mut self) -> std::io::Result<Option<bool>> {
+        self.line.clear();
+        let mut whole = true;
+        loop {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                return Ok((!self.line.is_empty() || !whole).then_some(whole));
+            }
+            let (take, done) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            if whole && self.line.len() + take <= MAX_JSON_ELEMENT_BYTES {
+                self.line.extend_from_slice(&buf[..take]);
+            } else if whole {
+                whole = false;
+                self.line = Vec::new();
+            }
+            self.reader.consume(take);
+            if done {
+                return Ok(Some(whole));
+            }
+        }
+    }
 }
 
 impl ReadItems for JsonLinesSource {
     fn read_item(&mut self) -> Result<Option<JsonItem>> {
         loop {
-            let Some(line) = self.lines.next() else {
-                return Ok(None);
+            let whole = match self.next_line() {
+                Ok(Some(whole)) => whole,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(sniff::classify_read_error(&self.path, e)),
             };
             self.line_no += 1;
-            let line = match line {
-                Ok(l) => l,
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData && e.get_ref().is_none() => {
-                    return Ok(Some(JsonItem::Bad(
-                        self.line_no,
-                        "line is not valid UTF-8".into(),
-                    )));
-                }
-                Err(e) => return Err(sniff::classify_read_error(&self.path, e)),
+            if !whole {
+                return Ok(Some(JsonItem::TooLarge(
+                    self.line_no,
+                    format!(
+                        "the line is longer than {MAX_JSON_ELEMENT_BYTES} bytes and was not read: export smaller records (or CSV)"
+                    ),
+                )));
+            }
+            let Ok(line) = std::str::from_utf8(&self.line) else {
+                return Ok(Some(JsonItem::Bad(
+                    self.line_no,
+                    "line is not valid UTF-8".into(),
+                )));
             };
             let t = line.trim();
             if t.is_empty() {
@@ -153,6 +192,7 @@ fn pending(item: JsonItem, lines: bool) -> Pending {
     match item {
         JsonItem::Obj(line, o) => (line, split_lines(o, lines)),
         JsonItem::Bad(line, detail) => (line, Box::new(std::iter::once(Err(("bad_json", detail))))),
+        JsonItem::TooLarge(line, detail) => (line, Box::new(std::iter::once(Err(("row_too_large", detail))))),
     }
 }
 
@@ -408,7 +448,8 @@ impl JsonLinesSource {
             reader.consume(3);
         }
         Ok(JsonLinesSource {
-            lines: reader.lines(),
+            reader,
+            line: Vec::new(),
             line_no: 0,
             path: path.to_path_buf(),
         })
