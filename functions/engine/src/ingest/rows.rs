@@ -42,13 +42,17 @@ enum Item {
         first: usize,
         last: usize,
     },
-    Bad {
-        line: u64,
-        reason: &'static str,
-        detail: String,
-        /// The row's cells, where they could be read (as `Row`'s fields).
-        record: Option<(usize, usize, usize)>,
-    },
+    /// Boxed: rows are most items, and a slot is as wide as the widest variant.
+    Bad(Box<BadItem>),
+}
+
+#[derive(Debug, Clone)]
+struct BadItem {
+    line: u64,
+    reason: &'static str,
+    detail: String,
+    /// The row's cells, where they could be read (as `Item::Row`'s fields).
+    record: Option<(usize, usize, usize)>,
 }
 
 /// What one item of [`Rows`] is.
@@ -116,12 +120,12 @@ impl Rows {
     }
 
     pub fn push_bad(&mut self, line: u64, reason: &'static str, detail: String) {
-        self.items.push(Item::Bad {
+        self.items.push(Item::Bad(Box::new(BadItem {
             line,
             reason,
             detail,
             record: None,
-        });
+        })));
     }
 
     /// A row that could not be read, with the cells it holds, for its quarantine record.
@@ -137,12 +141,12 @@ impl Rows {
             start, first, last, ..
         }) = self.items.pop()
         {
-            self.items.push(Item::Bad {
+            self.items.push(Item::Bad(Box::new(BadItem {
                 line,
                 reason,
                 detail,
                 record: Some((start, first, last)),
-            });
+            })));
         }
     }
 
@@ -154,6 +158,7 @@ impl Rows {
         }
     }
 
+    #[inline]
     pub fn get(&self, i: usize) -> Option<Entry<'_>> {
         Some(match self.items.get(i)? {
             Item::Row {
@@ -169,22 +174,29 @@ impl Rows {
                     ends: &self.ends[*first..*last],
                 },
             ),
-            Item::Bad {
-                line,
-                reason,
-                detail,
-                record,
-            } => Entry::Bad(
-                *line,
-                reason,
-                detail,
-                record.map(|(start, first, last)| Row {
-                    text: &self.text,
-                    start,
-                    ends: &self.ends[first..last],
-                }),
-            ),
+            Item::Bad(bad) => self.bad_entry(bad),
         })
+    }
+
+    /// Out of [`Self::get`]'s way: one row in millions is bad, and `get` runs for every row.
+    #[cold]
+    fn bad_entry<'s>(&'s self, bad: &'s BadItem) -> Entry<'s> {
+        let BadItem {
+            line,
+            reason,
+            detail,
+            record,
+        } = bad;
+        Entry::Bad(
+            *line,
+            reason,
+            detail,
+            record.map(|(start, first, last)| Row {
+                text: &self.text,
+                start,
+                ends: &self.ends[first..last],
+            }),
+        )
     }
 
     pub fn last(&self) -> Option<Entry<'_>> {

@@ -63,12 +63,16 @@ fn account(value: &str) -> Option<(&str, &str)> {
 /// Whether a customer's name is a till's or an accounting program's account for walk-in
 /// buyers («مشتری متفرقه (نقدی)», «مشتری عمومی», "Walk-in Customer", "Cash Sale", "Laufkunde"):
 /// everyone who bought without an account, not one customer.
+#[inline]
 pub fn names_walk_in(name: &str) -> bool {
     // Every sales row's id passes here: codes ("17850") and emails, most ids, are told apart
-    // without building a key.
-    if name.contains('@') || !name.chars().any(char::is_alphabetic) {
-        return false;
-    }
+    // without building a key (a letter is an ASCII letter or a byte of a non-ASCII character).
+    !name.contains('@')
+        && name.bytes().any(|b| b.is_ascii_alphabetic() || b >= 0x80)
+        && names_walk_in_account(name)
+}
+
+fn names_walk_in_account(name: &str) -> bool {
     // The whole name, but for a note in brackets («مشتری متفرقه (نقدی)»): Walkinshaw and
     // «فروشگاه متفرقه‌جات امید» are customers.
     let name = name.split(['(', '[']).next().unwrap_or(name);
