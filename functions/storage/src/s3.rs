@@ -341,33 +341,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let full = self.full(key);
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&full)
-            .send()
-            .await
-        {
-            Ok(r) => {
-                let data = r
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| StorageError::Transient(format!("reading {full}: {e}")))?;
-                Ok(Some(data.into_bytes().to_vec()))
-            }
-            Err(SdkError::ServiceError(s))
-                if s.raw().status().as_u16() == 403 && self.missing_despite_403(&full).await =>
-            {
-                Ok(None)
-            }
-            Err(e) => match classify("GetObject", &full, e) {
-                StorageError::NotFound(_) => Ok(None),
-                other => Err(other),
-            },
-        }
+        Ok(self.get_tagged(key).await?.map(|(bytes, _)| bytes))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
