@@ -31,11 +31,5 @@ async fn main() -> ExitCode {
         })
     }))
     .await;
-    match run {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("the Lambda runtime stopped: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    lambda::stopped(run)
 }

@@ -10,6 +10,17 @@ use std::process::ExitCode;
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{BoxError, PooledClient, body::Body, build_request};
 
+/// The exit code once the runtime's loop has ended (it only ends on an error of its own).
+pub fn stopped<E: std::fmt::Display>(run: Result<(), E>) -> ExitCode {
+    match run {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("the Lambda runtime stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Reports `error` as the function's initialisation error and returns the exit code to end with.
 /// Outside Lambda (no `AWS_LAMBDA_RUNTIME_API`) it only prints.
 pub async fn init_failed(error: impl Into<Diagnostic>) -> ExitCode {

@@ -33,11 +33,5 @@ async fn main() -> ExitCode {
         Box::pin(handle(store, &event.payload, config)).await
     }))
     .await;
-    match run {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("the Lambda runtime stopped: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    lambda::stopped(run)
 }
