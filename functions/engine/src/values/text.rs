@@ -191,14 +191,21 @@ const REFUSED: &[&str] = &[
 /// Consent not recorded.
 const UNRECORDED: &[&str] = &["unknown", "unset", "notset", "unbekannt", "نامشخص", "?"];
 
-/// Parses a yes/no cell. `Ok(None)` for empty cells and null markers; anything outside the
-/// vocabulary is [`ValueError::BadBool`].
-pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
+/// A yes/no cell's key; `None` for an empty cell or a null marker.
+fn answer_key(raw: &str) -> Result<Option<Key>, ValueError> {
     let trimmed = trim_value(raw);
     if is_null_marker(trimmed) {
         return Ok(None);
     }
-    let key = Key::new(trimmed).ok_or(ValueError::BadBool)?;
+    Key::new(trimmed).map(Some).ok_or(ValueError::BadBool)
+}
+
+/// Parses a yes/no cell. `Ok(None)` for empty cells and null markers; anything outside the
+/// vocabulary is [`ValueError::BadBool`].
+pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
+    let Some(key) = answer_key(raw)? else {
+        return Ok(None);
+    };
     let k = key.as_str();
     let is = |words: &[&str]| words.contains(&k);
     if is(PLAIN_YES) || is(SUBSCRIBED) || is(CONSENTED) {
@@ -220,11 +227,9 @@ pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
 /// ("agreed") could be said of the opt-out and is [`ValueError::BadBool`], as is anything
 /// outside the vocabulary: the caller reads it as a refusal.
 pub fn parse_opt_out(raw: &str) -> Result<Option<bool>, ValueError> {
-    let trimmed = trim_value(raw);
-    if is_null_marker(trimmed) {
+    let Some(key) = answer_key(raw)? else {
         return Ok(None);
-    }
-    let key = Key::new(trimmed).ok_or(ValueError::BadBool)?;
+    };
     let k = key.as_str();
     let is = |words: &[&str]| words.contains(&k);
     if is(PLAIN_YES) || is(REFUSED) {
