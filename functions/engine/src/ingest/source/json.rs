@@ -437,18 +437,23 @@ fn json_headers(keys: KeyUnion, dataset: Option<Dataset>) -> Result<(Vec<String>
     Ok((headers, if s > 0 { d } else { None }))
 }
 
+/// The file's decoded text, from the first byte after a UTF-8 byte-order mark.
+fn past_bom(path: &Path, fmt: &Format, limits: Limits) -> Result<BufReader<Box<dyn Read + Send>>> {
+    let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
+    let start = reader
+        .fill_buf()
+        .map_err(|e| sniff::classify_read_error(path, e))?;
+    if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    }
+    Ok(reader)
+}
+
 impl JsonLinesSource {
     /// At the first byte after a byte-order mark: left in, it made the first line no JSON.
     fn open(path: &Path, fmt: &Format, limits: Limits) -> Result<Self> {
-        let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
-        let start = reader
-            .fill_buf()
-            .map_err(|e| sniff::classify_read_error(path, e))?;
-        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            reader.consume(3);
-        }
         Ok(JsonLinesSource {
-            reader,
+            reader: past_bom(path, fmt, limits)?,
             line: Vec::new(),
             line_no: 0,
             path: path.to_path_buf(),
@@ -523,15 +528,8 @@ struct Scanner {
 impl Scanner {
     /// At the first byte after a byte-order mark.
     fn open(path: &Path, fmt: &Format, limits: Limits) -> Result<Self> {
-        let mut reader = BufReader::with_capacity(1 << 20, decoded_reader(path, fmt, limits)?);
-        let start = reader
-            .fill_buf()
-            .map_err(|e| sniff::classify_read_error(path, e))?;
-        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            reader.consume(3);
-        }
         Ok(Scanner {
-            reader,
+            reader: past_bom(path, fmt, limits)?,
             line_breaks: 0,
             path: path.to_path_buf(),
         })
