@@ -2905,6 +2905,25 @@ mod tests {
         );
         check(Dataset::Sales, &[("Record ID", None), ("Create Date", None)]);
         check(Dataset::Customers, &[("شناسه مخاطب", Some(CustomerId))]);
+        // HubSpot's, Salesforce's and Mailchimp's contact lists: where they live, since when.
+        check(
+            Dataset::Customers,
+            &[("Record ID", Some(CustomerId)), ("Country/Region", Some(Country))],
+        );
+        check(
+            Dataset::Customers,
+            &[
+                ("Contact ID", Some(CustomerId)),
+                ("Mailing City", Some(City)),
+                ("Mailing Country", Some(Country)),
+                ("Created Date", Some(SignupDate)),
+            ],
+        );
+        check(
+            Dataset::Customers,
+            &[("Email Address", Some(Email)), ("CC", Some(Country))],
+        );
+        check(Dataset::Sales, &[("CC", None)]);
     }
 
     #[test]

@@ -341,13 +341,18 @@ pub(super) const GROUPS: &[Group] = &[
             "Billing Country Code", "Billing Address Country", "Billing Address Country Code", "Default Address Country", "Default Address Country Code",
             "Shipping Country", "Shipping Country Code", "Land", "Rechnungsland", "Ländercode",
             "Länderkennzeichen", "Lieferland", "کشور", "کشور مشتری", "کشور صورتحساب", "Pays",
+            // HubSpot's contacts, Salesforce's contacts.
+            "Country/Region", "Mailing Country", "Mailing Country Code",
         ],
     ),
+    // Mailchimp's audience export names the country code "CC"; elsewhere it is a carbon copy.
+    only(Dataset::Customers, Country, &["CC"]),
     g(
         City,
         &[
             "City", "Customer City", "Billing City", "Billing Address City", "Town", "Default Address City", "Shipping City", "Stadt",
             "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری", "شهر صورتحساب", "Ville",
+            "Mailing City",
         ],
     ),
     g(
@@ -412,6 +417,9 @@ pub(super) const GROUPS: &[Group] = &[
             "Account Created", "Create Date", "Created At", "Date Created", "Date Added", "Created", "Anmeldedatum",
             "Registriert am", "Registrierungsdatum", "Kunde seit", "Angelegt am", "Erstellt am",
             "Erstelldatum", "تاریخ عضویت", "تاریخ ثبت نام", "تاریخ ثبت", "تاریخ ایجاد",
+            // Salesforce's contacts. (Not Mailchimp's OPTIN_TIME: its unsubscribed members'
+            // export has it too, and would be taken for a customers list.)
+            "Created Date",
         ],
     ),
     g(

@@ -311,14 +311,14 @@ pub(crate) fn name_key(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
 /// Maps a gender cell onto "female", "male" or "other"; None for empty or unrecognised values
 /// (gender is optional everywhere downstream, so unknown values are dropped, not quarantined).
 pub fn normalize_gender(raw: &str) -> Option<&'static str> {
-    let key = Key::new(trim_value(raw))?;
+    // A salutation's abbreviation dot ("Mrs.") says nothing.
+    let key = Key::new(trim_value(raw).trim_end_matches('.'))?;
     match key.as_str() {
-        "f" | "female" | "woman" | "w" | "weiblich" | "frau" | "زن" | "خانم" | "مونث" => {
-            Some("female")
-        }
-        "m" | "male" | "man" | "männlich" | "maennlich" | "herr" | "مرد" | "اقا" | "مذکر" => {
-            Some("male")
-        }
+        // Salutations say it too (Salesforce's `Salutation`, «آقای» before a name).
+        "f" | "female" | "woman" | "w" | "weiblich" | "frau" | "زن" | "خانم" | "مونث" | "mrs" | "ms"
+        | "miss" | "madam" | "madame" | "mme" | "mlle" | "sra" | "señora" => Some("female"),
+        "m" | "male" | "man" | "männlich" | "maennlich" | "herr" | "مرد" | "اقا" | "مذکر" | "mr"
+        | "mister" | "monsieur" | "sr" | "señor" | "اقای" => Some("male"),
         // "d" is the German "divers" of the m/w/d forms. Persian forms say "other" («سایر»,
         // «دیگر», «غیره») or "non-binary" («نان‌باینری», «غیردودویی»), as English ones do.
         "other" | "diverse" | "divers" | "d" | "x" | "nonbinary" | "nb" | "enby" | "genderqueer" | "سایر"
@@ -763,7 +763,8 @@ mod tests {
     #[test]
     fn genders() {
         for s in [
-            "f", "F", "female", "Female", "woman", "w", "W", "weiblich", "Frau", "زن", "خانم", "مونث", "مؤنث",
+            "f", "F", "female", "Female", "woman", "w", "W", "weiblich", "Frau", "زن", "خانم", "مونث",
+            "مؤنث", "Mrs.", "Ms.", "Ms", "Miss", "Mme", "Madame",
         ] {
             assert_eq!(normalize_gender(s), Some("female"), "{s:?}");
         }
@@ -780,6 +781,10 @@ mod tests {
             "مرد",
             "آقا",
             "مذکر",
+            "Mr.",
+            "MR",
+            "Monsieur",
+            "آقای",
         ] {
             assert_eq!(normalize_gender(s), Some("male"), "{s:?}");
         }
@@ -813,7 +818,6 @@ mod tests {
             "unknown",
             "?",
             "NA",
-            "ms",
             &"f".repeat(100),
             "unspecified",
             "prefer not to say",

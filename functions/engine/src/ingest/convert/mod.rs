@@ -224,6 +224,12 @@ pub(crate) fn id_value(raw: &str) -> Option<Cow<'_, str>> {
     if crate::values::is_null_marker(raw) {
         return None;
     }
+    // Shopify writes its long numeric ids as `'7283462766787` so that Excel keeps their digits:
+    // the apostrophe is no part of the id another export gives.
+    let raw = match raw.strip_prefix('\'') {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => digits,
+        _ => raw,
+    };
     let s = normalize_digits(raw);
     let trimmed = match s.strip_suffix(".0") {
         Some(head) if !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) => Some(head.to_string()),
@@ -621,6 +627,17 @@ pub(crate) fn schema_of(fields: Vec<ArrowField>) -> SchemaRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Shopify's `'7283462766787` is the id 7283462766787; an apostrophe before anything but
+    /// digits is the id's own.
+    #[test]
+    fn an_ids_excel_apostrophe_is_dropped() {
+        let id = |s| id_value(s).map(Cow::into_owned);
+        assert_eq!(id("'7283462766787").as_deref(), Some("7283462766787"));
+        assert_eq!(id("12346.0").as_deref(), Some("12346"));
+        assert_eq!(id("'A-1").as_deref(), Some("'A-1"));
+        assert_eq!(id("'"), Some("'".to_string()));
+    }
 
     #[test]
     fn an_email_cell_gives_its_one_address() {
