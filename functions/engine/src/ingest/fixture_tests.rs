@@ -4220,3 +4220,70 @@ fn a_json_element_over_the_limit_is_refused_as_too_large() {
     let err = out.report.error.as_ref().expect("rejected");
     assert_eq!(err.code, "malformed_file", "{}", err.message);
 }
+
+/// A CRM's contacts export gives "Phone" and "Mobile", each filled for some people only: a
+/// contact without a mobile keeps the other number (so that their orders keyed by phone are
+/// theirs), and the report names the second column as read, not unmapped.
+#[test]
+fn an_empty_mobile_falls_back_to_the_other_phone_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("salesforce_contacts.csv");
+    std::fs::write(
+        &path,
+        "Contact ID,Email,Phone,Mobile\nC1,c1@x.example,+1 415 555 0132,\nC2,c2@x.example,,+1 415 555 0177\nC3,c3@x.example,+1 415 555 0150,+1 415 555 0199\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "customers", "salesforce_contacts.csv", &opts);
+    let m = out.report.mapping.as_ref().unwrap();
+    assert_eq!(m.used.get("phone").map(String::as_str), Some("Mobile"));
+    assert_eq!(m.phone_fallback.as_deref(), Some("Phone"));
+    assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
+    // The mobile where there is one.
+    assert_eq!(
+        strings(&batches(&out), "phone"),
+        [
+            Some("+14155550132".to_string()),
+            Some("+14155550177".to_string()),
+            Some("+14155550199".to_string())
+        ]
+    );
+
+    // In sales the row is keyed by whichever number it gives.
+    let path = dir.path().join("pos.csv");
+    std::fs::write(
+        &path,
+        "Order ID,Order Date,Phone,Mobile,Product,Quantity,Price\nO1,2024-06-01,+1 415 555 0132,,A,1,9\nO2,2024-06-01,,+1 415 555 0177,A,1,9\nO3,2024-06-01,,,A,1,9\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "pos.csv", &IngestOptions::default());
+    assert_eq!(
+        strings(&batches(&out), "customer_id"),
+        [
+            Some("+14155550132".to_string()),
+            Some("+14155550177".to_string()),
+            None
+        ]
+    );
+    assert_eq!(
+        out.report.mapping.as_ref().unwrap().phone_fallback.as_deref(),
+        Some("Phone")
+    );
+
+    // A mapping file that names the phone column says which one is meant.
+    let path = dir.path().join("contacts.csv");
+    std::fs::write(&path, "Contact ID,Phone,Mobile\nC1,+1 415 555 0132,\n").unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        mapping: Some(crate::mapping::MappingOverride {
+            columns: [("Mobile".to_string(), "phone".to_string())].into(),
+            ..Default::default()
+        }),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "customers", "contacts.csv", &opts);
+    assert_eq!(strings(&batches(&out), "phone"), [None]);
+}

@@ -240,6 +240,7 @@ fn run(
             .map(|i| mapping::shown_header(&headers[i], i)),
         more_consent: shown(&cmap.more_consent),
         opt_out: shown(&cmap.opt_out),
+        phone_fallback: cmap.alt_phone.map(|i| mapping::shown_header(&headers[i], i)),
     });
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),

@@ -74,6 +74,10 @@ pub struct MappingReport {
     /// The consent columns read as opt-outs ("Email Opt Out"): a yes there is a refusal.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub opt_out: Vec<String>,
+    /// Customers, sales and activity: a second phone column ("Phone" beside the "Mobile" that
+    /// `used` names for `phone`), read for a row whose mapped phone cell gives no number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_fallback: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -289,6 +289,11 @@ pub struct ColumnMapping {
     /// The consent columns (the mapped one or more) that are opt-outs ("Email Opt Out", a
     /// mapping file's `marketing_opt_out`): a yes there is a refusal.
     pub opt_out: Vec<usize>,
+    /// A second phone column beside the one mapped to `phone` (a CRM's "Phone" beside its
+    /// "Mobile", Shopify's "Phone" beside "Billing Phone"): a row whose mapped cell gives no
+    /// number is read at this one (see [`crate::ingest::convert::KeyCols::phone_key`]). Not with
+    /// a mapping file that names the phone column.
+    pub alt_phone: Option<usize>,
 }
 
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
@@ -1341,6 +1346,25 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         }
     }
 
+    // CRM exports (Salesforce's "Phone" and "Mobile", HubSpot's, Shopify's customers) give two
+    // phone columns, each filled for some people only: a row without the mobile is read at the
+    // other, rather than losing the person's number.
+    let alt_phone = columns
+        .iter()
+        .position(|c| *c == Some(Field::Phone))
+        .filter(|&p| from_synonym[p] == Some(Kind::Plain))
+        .and_then(|_| {
+            (0..n)
+                .filter(|&i| columns[i].is_none())
+                .filter_map(|i| {
+                    cands[i]
+                        .filter(|c| c.field == Field::Phone && c.kind == Kind::Plain)
+                        .map(|c| (c.rank, c.form, i))
+                })
+                .min()
+                .map(|(.., i)| i)
+        });
+
     // The cells of a row that is not a header at all are data: not repeated in the report.
     let recognised = columns.iter().any(Option::is_some) || header_row_recognised(headers);
     let layout_columns = if dataset == Dataset::Sales {
@@ -1358,6 +1382,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
                 && !layout_columns.contains(*i)
                 && message_direction != Some(*i)
                 && !more_consent.contains(i)
+                && alt_phone != Some(*i)
         })
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
@@ -1387,6 +1412,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         message_direction,
         more_consent,
         opt_out,
+        alt_phone,
     }
 }
 
@@ -1702,7 +1728,10 @@ mod tests {
             .iter()
             .enumerate()
             .filter(|&(i, (_, f))| {
-                f.is_none() && !m.layout_columns.contains(i) && !m.more_consent.contains(&i)
+                f.is_none()
+                    && !m.layout_columns.contains(i)
+                    && !m.more_consent.contains(&i)
+                    && m.alt_phone != Some(i)
             })
             .map(|(_, (h, _))| h.trim().to_string())
             .collect();
@@ -3151,8 +3180,9 @@ mod tests {
                 ("Phone", Some(Phone)),
             ],
         );
-        // The billing phone is the buyer's; a shipping phone may be a gift's recipient.
-        check(
+        // The billing phone is the buyer's; a shipping phone may be a gift's recipient. The other
+        // phone is read where the billing phone is missing.
+        let m = check(
             Dataset::Sales,
             &[
                 ("Shipping Phone", None),
@@ -3160,6 +3190,24 @@ mod tests {
                 ("Phone", None),
             ],
         );
+        assert_eq!(m.alt_phone, Some(2));
+        assert_eq!(m.unmapped, ["Shipping Phone"]);
+        // A CRM's mobile and landline: the mobile first, the other where it is empty.
+        let m = check(
+            Dataset::Customers,
+            &[
+                ("Contact ID", Some(CustomerId)),
+                ("Phone", None),
+                ("Mobile", Some(Phone)),
+            ],
+        );
+        assert_eq!(m.alt_phone, Some(1));
+        // One phone column: nothing to fall back to.
+        let m = check(
+            Dataset::Customers,
+            &[("Email", Some(Email)), ("Phone", Some(Phone))],
+        );
+        assert_eq!(m.alt_phone, None);
         // A customers or activity export keyed by mobile alone is complete.
         for d in [Dataset::Customers, Dataset::Activity] {
             let h = strings(&["موبایل", "نوع رویداد", "زمان رویداد"]);

@@ -140,6 +140,12 @@ fn resolve(targets: &HashMap<String, Vec<String>>, address: &str) -> Option<Stri
     }
 }
 
+/// Per customer: the row that last gave each descriptive attribute (age, birth date, gender,
+/// city, country, job title), counted over every customers file in path order from 1; 0 for
+/// none. Two records of one person (see [`fold_by_contact`]) give each attribute from the last
+/// row read that has one, as two rows of one record do.
+type Seen = [u32; 6];
+
 /// What the customers dataset says, by customer index.
 pub(super) struct CustomersRead {
     /// Attributes indexed like `ids`.
@@ -166,6 +172,8 @@ pub(super) fn read_customers(
     files.sort();
     files.dedup();
     let mut attrs: Vec<Option<Attrs>> = Vec::new();
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut read = 0u32;
     let (mut rows, mut links) = (0u64, 0u64);
     // Per customer whose email or phone a link gave: the day that link's order was placed.
     let mut link_days: HashMap<usize, (Option<i32>, Option<i32>)> = HashMap::new();
@@ -214,7 +222,9 @@ pub(super) fn read_customers(
                 let c = ids.intern(id) as usize;
                 if attrs.len() <= c {
                     attrs.resize(c + 1, None);
+                    seen.resize(c + 1, [0; 6]);
                 }
+                read = read.saturating_add(1);
                 let mut s = |a| str_at(a, i).map(|v| strings.intern(v));
                 let earlier = attrs[c];
                 let row = Attrs {
@@ -230,6 +240,11 @@ pub(super) fn read_customers(
                     phone: str_at(phone, i).map(|p| strings.intern(p)),
                 };
                 let day = row.signup_date;
+                for (at, given) in seen[c].iter_mut().zip(described(&row)) {
+                    if given {
+                        *at = read;
+                    }
+                }
                 attrs[c] = Some(match earlier {
                     Some(e) if link => {
                         let shown = link_days.entry(c).or_default();
@@ -264,7 +279,7 @@ pub(super) fn read_customers(
     }
     // Records that share an email or a phone are one person for consent too: the activation
     // lists see to that (`activation::build`), for refusals here and unsubscribes alike.
-    let merged = fold_by_contact(&mut attrs, known, aliases, ids, strings);
+    let merged = fold_by_contact(&mut attrs, &mut seen, known, aliases, ids, strings);
     Ok(CustomersRead {
         attrs,
         rows,
@@ -319,6 +334,55 @@ fn merged(later: Attrs, earlier: Attrs) -> Attrs {
     }
 }
 
+/// Which of the descriptive attributes (in [`Seen`]'s order) `a` gives.
+fn described(a: &Attrs) -> [bool; 6] {
+    [
+        a.age.is_some(),
+        a.birth_date.is_some(),
+        a.gender.is_some(),
+        a.city.is_some(),
+        a.country.is_some(),
+        a.job_title.is_some(),
+    ]
+}
+
+/// A record keyed by an address (a newsletter tool's list keyed by email, an SMS panel's by
+/// mobile, a guest checkout's link) folded into the customer number that has the address: two
+/// exports of one customer. Each descriptive attribute comes from the last row read that has
+/// one, whichever record it was (`seen`, updated for `into`); the number's email and mobile
+/// stand, the record's fill what it lacks; the sign-up is the earlier of the two (a link's is
+/// the day of an order, not a sign-up); a refusal in either stands.
+fn fold_record(into: Attrs, into_seen: &mut Seen, record: Attrs, record_seen: &Seen) -> Attrs {
+    fn pick<T>(into: Option<T>, at: &mut u32, record: Option<T>, record_at: u32) -> Option<T> {
+        match record {
+            Some(_) if into.is_none() || record_at > *at => {
+                *at = record_at;
+                record
+            }
+            _ => into,
+        }
+    }
+    let (s, r) = (into_seen, record_seen);
+    Attrs {
+        age: pick(into.age, &mut s[0], record.age, r[0]),
+        birth_date: pick(into.birth_date, &mut s[1], record.birth_date, r[1]),
+        gender: pick(into.gender, &mut s[2], record.gender, r[2]),
+        city: pick(into.city, &mut s[3], record.city, r[3]),
+        country: pick(into.country, &mut s[4], record.country, r[4]),
+        job_title: pick(into.job_title, &mut s[5], record.job_title, r[5]),
+        signup_date: match (into.signup_date, record.signup_date) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
+        marketing_consent: match (into.marketing_consent, record.marketing_consent) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (a, b) => a.or(b),
+        },
+        email: into.email.or(record.email),
+        phone: into.phone.or(record.phone),
+    }
+}
+
 /// An id that is an address (an email or a phone key), not a customer number: a guest
 /// checkout's, a newsletter tool's or an SMS panel's record.
 pub(super) fn is_address(id: &str) -> bool {
@@ -354,11 +418,14 @@ fn claim<'s>(
 /// buyer the sales know by email or mobile while two numbers have it. The record folds into the
 /// buyer: it is no prospect of its own, its refusal of marketing carries over, and activity under
 /// its id counts for the buyer (the returned pairs, record → buyer, see [`super::activation`]). A
-/// buyer without attributes of its own takes the record's. `known` is the number of ids the sales
-/// interned (ids below it are buyers or returners); buyers are looked up by their record's email
-/// and phone, or by their id when it is one.
+/// record keyed by the address (a newsletter list's) is another export of the buyer: its
+/// attributes count by the last row read (see [`fold_record`]). Another number's (a second
+/// registration) do only for a buyer without attributes of its own. `known` is the number of ids
+/// the sales interned (ids below it are buyers or returners); buyers are looked up by their
+/// record's email and phone, or by their id when it is one.
 fn fold_by_contact(
     attrs: &mut Vec<Option<Attrs>>,
+    seen: &mut Vec<Seen>,
     known: usize,
     aliases: &HashMap<String, String>,
     ids: &Interner,
@@ -412,9 +479,15 @@ fn fold_by_contact(
         };
         if attrs.len() <= j {
             attrs.resize(j + 1, None);
+            seen.resize(j + 1, [0; 6]);
         }
+        let record_seen = seen[c];
         attrs[j] = Some(match attrs[j] {
-            None => a,
+            None => {
+                seen[j] = record_seen;
+                a
+            }
+            Some(b) if own.is_some() => fold_record(b, &mut seen[j], a, &record_seen),
             // The buyer's own attributes stand; an address it lacks is the record's (a guest
             // checkout's mobile for a number its orders gave only the email of).
             Some(b) => Attrs {
@@ -430,16 +503,18 @@ fn fold_by_contact(
         attrs[c] = None;
         merged.push((c as u32, j as u32));
     }
-    fold_into_prospects(attrs, known, ids, strings, &mut merged);
+    fold_into_prospects(attrs, seen, known, ids, strings, &mut merged);
     merged
 }
 
 /// A record keyed by an address (a newsletter tool's list keyed by email, an SMS panel's by
 /// mobile) with no purchases, whose address a customer number without purchases also has (the
-/// CRM's record of the same prospect): one person, listed once, under the number. As with
-/// buyers, an address two numbers have names neither.
+/// CRM's record of the same prospect): one person, listed once, under the number, with each
+/// attribute from the last row read that has one (see [`fold_record`]). As with buyers, an
+/// address two numbers have names neither.
 fn fold_into_prospects(
     attrs: &mut [Option<Attrs>],
+    seen: &mut [Seen],
     known: usize,
     ids: &Interner,
     strings: &Interner,
@@ -473,8 +548,8 @@ fn fold_into_prospects(
             continue;
         }
         let Some(p) = attrs[j] else { continue };
-        // The number's attributes stand, the record fills what it lacks; a refusal in either holds.
-        attrs[j] = Some(merged(p, a));
+        let record_seen = seen[c];
+        attrs[j] = Some(fold_record(p, &mut seen[j], a, &record_seen));
         attrs[c] = None;
         folded.push((c as u32, j as u32));
     }

@@ -3483,6 +3483,57 @@ fn a_prospect_keyed_by_number_and_by_email_is_listed_once() {
     assert_off_lists(&out, &["K301", "pros301@"]);
 }
 
+/// A newsletter list keyed by email only is another export of the customer number with that
+/// email: its attributes reach that customer, each from the last row read that has one (files are
+/// read in path order), while an email two numbers share gives neither anything.
+#[test]
+fn an_email_lists_attributes_reach_the_number_with_that_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = four_buyers(dir.path());
+    let customers =
+        |name: &str, text: &str| ingest_csv(dir.path(), crate::schema::Dataset::Customers, name, text);
+    // Read first: the shop list's job title, read later, stands over it.
+    let early = customers("a_early.csv", "Email,Gender,Job Title\nq4@x.example,Male,Pilot\n");
+    let shop = customers(
+        "b_shop.csv",
+        "Customer ID,Email,City,Job Title\n\
+         C-1,q1@x.example,München,\n\
+         C-2,fam@x.example,,\n\
+         C-3,fam@x.example,,\n\
+         C-4,q4@x.example,,Engineer\n\
+         K300,pros300@x.example,,Engineer\n",
+    );
+    let newsletter = customers(
+        "m_newsletter.csv",
+        "Email Address,Job Title,Gender,Date of Birth\n\
+         Q1@x.example,Architect,Female,1980-01-05\n\
+         fam@x.example,Nurse,Male,1990-01-05\n\
+         pros300@x.example,Architect,,\n",
+    );
+    // Read last, without a job title: the newsletter's, read after the shop list's, stands.
+    let thin = customers(
+        "z_thin.csv",
+        "Customer ID,Email,City\nK300,pros300@x.example,Shiraz\n",
+    );
+    let out = segment_curated(dir.path(), [sales, early, shop, newsletter, thin].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let attrs = |id: &str| {
+        let c = &customers[id];
+        [&c["job_title"], &c["gender"], &c["age_band"], &c["main_city"]].map(String::as_str)
+    };
+    assert_eq!(attrs("C-1"), ["Architect", "female", "35-44", "München"]);
+    assert_eq!(attrs("C-4"), ["Engineer", "male", "", ""]);
+    assert_eq!(attrs("K300"), ["Architect", "", "", "Shiraz"]);
+    // The family's address names neither number: its record stays its own.
+    assert_eq!(attrs("C-2"), ["", "", "", ""]);
+    assert_eq!(attrs("C-3"), ["", "", "", ""]);
+    assert_eq!(attrs("fam@x.example"), ["Nurse", "male", "25-34", ""]);
+    assert_eq!(
+        sorted_ids(&customers),
+        ["C-1", "C-2", "C-3", "C-4", "K300", "fam@x.example"]
+    );
+}
+
 /// An American shop's orders give the phone as typed, without its country (`tel:4155552106`);
 /// its SMS service logs the STOP from `+14155552106`. The refusal holds for the customer,
 /// though the two keys stay apart.

@@ -279,6 +279,9 @@ pub(crate) struct KeyCols {
     pub id: Option<usize>,
     pub email: Option<usize>,
     pub phone: Option<usize>,
+    /// A second phone column, read where `phone`'s cell gives no number (see
+    /// [`ColumnMapping::alt_phone`]).
+    pub alt_phone: Option<usize>,
     /// `id` is a name column ("Customer Name", «نام مشتری»): its values are folded by
     /// [`crate::values::name_key`].
     pub named: bool,
@@ -297,30 +300,50 @@ impl KeyCols {
         cfg: &ConvertConfig,
     ) -> Self {
         let phone = col(m, Field::Phone);
+        let alt_phone = m.alt_phone.filter(|_| phone.is_some());
         KeyCols {
             id: col(m, Field::CustomerId),
             email: col(m, Field::Email),
             phone,
+            alt_phone,
             named: m.customer_named,
             // Persian in the header or the cells, or a full Iranian mobile.
             bare_iranian: phone.is_some()
                 && crate::values::bare_mobiles_iranian(
                     headers.iter().map(String::as_str),
                     samples.iter().map(Row::iter),
-                    samples_of(samples, phone),
+                    samples_of(samples, phone).chain(samples_of(samples, alt_phone)),
                 ),
             country: cfg.phone_country,
         }
     }
 
-    /// The key form of a phone cell of this file.
+    /// The key form of the row's phone: the phone column's, else, where that cell gives no
+    /// number (a contact with a landline and no mobile), the second phone column's.
     pub(crate) fn phone_key<'a>(&self, rec: &Row<'a>) -> Option<Cow<'a, str>> {
-        let c = self.phone?;
-        let key = crate::values::phone_key(cell(rec, Some(c)), self.bare_iranian)?;
+        let key = self
+            .phone
+            .and_then(|c| crate::values::phone_key(cell(rec, Some(c)), self.bare_iranian))
+            .or_else(|| crate::values::phone_key(cell(rec, Some(self.alt_phone?)), self.bare_iranian))?;
         Some(match self.country {
             Some(country) => country.apply(key),
             None => key,
         })
+    }
+
+    /// The phone cell [`Self::phone_key`] reads: the phone column's, else the second one's
+    /// when the first gives no number ("" without a phone column).
+    pub(crate) fn phone_cell<'a>(&self, rec: &Row<'a>) -> &'a str {
+        let first = cell(rec, self.phone);
+        match self.alt_phone {
+            Some(alt) if crate::values::phone_key(first, self.bare_iranian).is_none() => {
+                match cell(rec, Some(alt)) {
+                    "" => first,
+                    other => other,
+                }
+            }
+            _ => first,
+        }
     }
 
     /// The file has a column that can key a customer.

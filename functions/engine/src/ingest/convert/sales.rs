@@ -1210,7 +1210,7 @@ impl Converter for SalesConverter {
                 // A row naming a buyer of its own is no line of another's order.
                 && cell(rec, c.customer.id).is_empty()
                 && cell(rec, c.customer.email).is_empty()
-                && cell(rec, c.customer.phone).is_empty()
+                && c.customer.phone_cell(rec).is_empty()
                 && (self.order.ts.is_some() || self.order.document == Some(DocKind::NotASale))
                 && line == self.order.line + 1
                 && text(rec, c.product_name).is_some_and(|p| !is_total_label(p));
@@ -1571,7 +1571,7 @@ impl Converter for SalesConverter {
             && !links.repeats(
                 key,
                 cell(rec, c.customer.email),
-                cell(rec, c.customer.phone),
+                c.customer.phone_cell(rec),
                 c.consent.cells(rec),
             )
         {
