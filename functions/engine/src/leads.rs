@@ -453,17 +453,28 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
         unsubscribed: bool,
     }
     let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
-    for a in activities.iter().filter(|a| a.ts <= as_of_micros) {
-        let e = acc.entry(a.contact.as_str()).or_default();
-        if a.job_title.is_some() {
-            e.title = a.job_title.clone();
+    let counted = || activities.iter().filter(|a| a.ts <= as_of_micros);
+    // The lead's job title is decided once, before any points: the last non-empty title of its
+    // rows (in input order). Every download and form of the lead weighs by it, whichever row
+    // carried it, so lead_scores.csv explains its own score: CRM and form exports give the title
+    // on one row only, and a lead's later title replaces an earlier one.
+    for a in counted() {
+        if let Some(t) = a.job_title.as_deref().filter(|t| !t.trim().is_empty()) {
+            acc.entry(a.contact.as_str()).or_default().title = Some(t.to_string());
         }
+    }
+    let weights: BTreeMap<&str, f64> = acc
+        .iter()
+        .map(|(c, e)| (*c, cfg.title_weight(e.title.as_deref())))
+        .collect();
+    for a in counted() {
+        let e = acc.entry(a.contact.as_str()).or_default();
         if a.email.is_some() {
             e.email = a.email.clone();
         }
         let mut pts = cfg.points.get(&a.event_type).copied().unwrap_or(0.0);
         if cfg.title_weighted.iter().any(|t| t == &a.event_type) {
-            pts *= cfg.title_weight(a.job_title.as_deref());
+            pts *= weights.get(a.contact.as_str()).copied().unwrap_or(1.0);
         }
         if a.event_type == "page_view" {
             pts += cfg.page_bonus(a.page.as_deref());
@@ -737,8 +748,8 @@ mod tests {
         );
         let s = score_leads(&acts, &c, 10 * DAY);
         let by = |id: &str| s.iter().find(|l| l.contact == id).unwrap().score;
-        // form 40 + downloads 30×2 (CEO, day 2) + 30 + 30 (day 5, two files).
-        assert_eq!(by("L1"), 160.0);
+        // The lead is a CEO (the title its day-2 row gives): form 40×2 + three downloads 30×2.
+        assert_eq!(by("L1"), 260.0);
         assert_eq!(by("L2"), 40.0);
         // Kept rows stay in input order.
         let order: Vec<(&str, i64)> = acts.iter().map(|a| (a.contact.as_str(), a.ts / DAY)).collect();
@@ -838,6 +849,46 @@ mod tests {
             by("ceo").contributions_text(),
             "form_submit×1 +80, download×1 +60, page_view×1 +12"
         );
+    }
+
+    /// The title sits on one row (the CRM's or the form's): every download and form of the lead
+    /// weighs by the title the lead is listed with, not by the title of its own row.
+    #[test]
+    fn downloads_and_forms_weigh_by_the_leads_listed_title() {
+        let c = LeadScoring::default();
+        let acts = vec![
+            act("K1", "page_view", 1, Some("CEO"), Some("/blog")),
+            act("K1", "download", 1, None, Some("/wp")),
+            act("K2", "download", 1, None, Some("/wp")),
+            act("K2", "page_view", 2, Some("CEO"), Some("/blog")),
+            act("K3", "form_submit", 1, Some("Intern"), Some("/f")),
+            act("K3", "form_submit", 5, Some("CEO"), Some("/f2")),
+            // A blank title is no title.
+            act("K4", "form_submit", 1, Some("Intern"), None),
+            act("K4", "form_submit", 2, Some(" "), None),
+            // A title given after the run date is not known yet.
+            act("K5", "download", 1, None, None),
+            act("K5", "page_view", 99, Some("CEO"), None),
+        ];
+        let s = score_leads(&acts, &c, 10 * DAY);
+        let by = |id: &str| s.iter().find(|l| l.contact == id).unwrap();
+        for (id, title, score, text) in [
+            ("K1", Some("CEO"), 62.0, "download×1 +60, page_view×1 +2"),
+            ("K2", Some("CEO"), 62.0, "download×1 +60, page_view×1 +2"),
+            ("K3", Some("CEO"), 160.0, "form_submit×2 +160"),
+            ("K4", Some("Intern"), 40.0, "form_submit×2 +40"),
+            ("K5", None, 30.0, "download×1 +30"),
+        ] {
+            assert_eq!(
+                (
+                    by(id).job_title.as_deref(),
+                    by(id).score,
+                    by(id).contributions_text().as_str()
+                ),
+                (title, score, text),
+                "{id}"
+            );
+        }
     }
 
     #[test]

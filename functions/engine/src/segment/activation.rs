@@ -272,15 +272,21 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             refused_emails.contains(inbox(&a).as_ref()) || national.meets(&a)
         }
     };
-    // Downloads and forms weigh by job title, which activity exports often leave out while the
-    // customers dataset has it: the matched customer's title fills the gap.
+    // Downloads and forms weigh by the lead's job title, which activity exports often leave out
+    // while the customers dataset has it: the matched customer's title stands for a contact none
+    // of whose rows (up to the run date) gives one. A title in the activity comes first.
+    let has_title: BTreeSet<&str> = activity
+        .iter()
+        .filter(|a| a.ts < cutoff_micros && a.job_title.as_deref().is_some_and(|t| !t.trim().is_empty()))
+        .map(|a| a.contact.as_str())
+        .collect();
     let titled: Vec<Activity>;
     let activity: &[Activity] = if activity.iter().any(|a| a.job_title.is_none()) {
         titled = activity
             .iter()
             .map(|a| {
                 let mut a = a.clone();
-                if a.job_title.is_none() {
+                if a.job_title.is_none() && !has_title.contains(a.contact.as_str()) {
                     a.job_title = matched(&a.contact, a.email.as_deref())
                         .and_then(|i| r.customers[i].attrs?.job_title)
                         .map(|t| r.strings.name(t).to_string());

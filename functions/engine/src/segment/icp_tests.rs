@@ -781,6 +781,37 @@ fn lead_score_rows_and_grades() {
 
 /// Overlapping activity exports (and a row pasted twice) score each event once: L-1's download
 /// and form are delivered again by a second file and its form twice in the first.
+/// A lead's job title comes from its activity rows when any gives one, else from the customer it
+/// matches; all its downloads weigh by that one title, as the CSV lists it.
+#[test]
+fn a_leads_title_from_any_of_its_rows_weighs_all_its_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut people = customers_rows();
+    people.push(("K-7", "e7@x.com", "Owner", Some(true)));
+    people.push(("K-6", "e6@x.com", "Owner", Some(true)));
+    let mut inputs = inputs_of(dir.path(), &lines(), &people);
+    let acts: Vec<Act> = vec![
+        // The CRM row first, then a download without a title: the customers dataset's does not
+        // replace the title the activity gives.
+        ("K-7", "", "page_view", "2024-06-15 08:00", "/blog", "Intern"),
+        ("K-7", "", "download", "2024-06-15 09:00", "/whitepaper", ""),
+        ("K-6", "", "download", "2024-06-15 08:00", "/whitepaper", ""),
+    ];
+    inputs.activity_files = vec![write_activity(dir.path(), &acts)];
+    let out = dir.path().join("out");
+    run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let row = |id: &str| {
+        let r = leads.iter().find(|r| r["contact_id"] == id).expect(id);
+        (r["job_title"].clone(), r["contributions"].clone())
+    };
+    assert_eq!(
+        row("K-7"),
+        ("Intern".into(), "download×1 +15, page_view×1 +2".into())
+    );
+    assert_eq!(row("K-6"), ("Owner".into(), "download×1 +60".into()));
+}
+
 #[test]
 fn repeated_activity_rows_score_once() {
     let s = setup();
