@@ -215,6 +215,12 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     positive.unwrap_or("other")
 }
 
+/// An event name that speaks of an email or newsletter ("email_click", "newsletter_link_click").
+fn mentions_email(raw: &str) -> bool {
+    let e = EventText::new(raw).spaced.replace("e mail", "email");
+    ["mail", "newsletter", "ایمیل"].iter().any(|w| e.contains(w))
+}
+
 /// A message log's direction cell says the shop sent the message: Twilio's `outbound-api`,
 /// `outbound-reply`; `Sent`, `Outgoing`, `MT`; «ارسالی», «خروجی». Anything else (`inbound`,
 /// «دریافتی», empty) is the contact's.
@@ -474,6 +480,8 @@ pub struct ActivityConverter {
     implied_event: Option<&'static str>,
     /// The event column is a message's text: only refusals are read from it.
     message: bool,
+    /// A GA4 event export ([`crate::mapping::is_ga4_export`]): its clicks are on the site.
+    web_clicks: bool,
     /// Event names read as `other`, for the report.
     other_events: UnreadValues,
     /// Event names already read: exports repeat a few names over millions of rows, and reading
@@ -509,6 +517,7 @@ impl ActivityConverter {
         ActivityConverter {
             implied_event: m.implied_event.as_ref().map(|i| i.event_type),
             message: m.event_from_message,
+            web_clicks: crate::mapping::is_ga4_export(headers),
             other_events: UnreadValues::default(),
             event_cache: HashMap::new(),
             dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
@@ -557,7 +566,12 @@ impl Converter for ActivityConverter {
                     let e = match self.message {
                         true if super::message::refuses(raw) => "unsubscribe",
                         true => "other",
-                        false => normalize_event_type(raw),
+                        false => match normalize_event_type(raw) {
+                            // GA4's `click` (an outbound link) and its sites' own `cta_click`s
+                            // are clicks on the site; an email click there says so.
+                            "email_click" if self.web_clicks && !mentions_email(raw) => "other",
+                            e => e,
+                        },
                     };
                     if self.event_cache.len() < EVENT_NAMES_CACHED {
                         self.event_cache.insert(raw.to_string(), e);
