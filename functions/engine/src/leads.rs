@@ -58,7 +58,9 @@ fn compound(pattern: &str, value: f64) -> Rule {
 
 /// The words of a job title (or of a title pattern) in one spelling: lower case, the Arabic
 /// letters Persian text is often typed with replaced by their Persian forms (ي/ى → ی, ك → ک),
-/// tatweel dropped, and split at every non-alphanumeric character, the zero-width non-joiner
+/// tatweel dropped, German umlauts in their ASCII transcription (ä → ae, ö → oe, ü → ue, ß → ss:
+/// "Geschaeftsfuehrer" is "Geschäftsführer"), French accents dropped ("Directeur General" is
+/// "Directeur Général"), and split at every non-alphanumeric character, the zero-width non-joiner
 /// included, so "مدیر‌عامل" (ZWNJ) gives the same words as "مدیر عامل".
 fn title_words(text: &str) -> Vec<String> {
     let mut norm = String::with_capacity(text.len());
@@ -66,7 +68,27 @@ fn title_words(text: &str) -> Vec<String> {
         match c {
             // Tatweel only stretches a word on screen.
             'ـ' => {}
-            c => norm.extend(crate::values::persian_letter(c).to_lowercase()),
+            // A decomposed umlaut (a combining diaeresis after a, o or u) as the composed one.
+            '\u{0308}' if norm.ends_with(['a', 'o', 'u']) => norm.push('e'),
+            // Other combining accents, as the composed accented letters below.
+            '\u{0300}'..='\u{036F}' => {}
+            c => {
+                for lc in crate::values::persian_letter(c).to_lowercase() {
+                    match lc {
+                        'ä' | 'æ' => norm.push_str("ae"),
+                        'ö' | 'œ' => norm.push_str("oe"),
+                        'ü' => norm.push_str("ue"),
+                        'ß' => norm.push_str("ss"),
+                        'à' | 'á' | 'â' | 'ã' | 'å' => norm.push('a'),
+                        'è' | 'é' | 'ê' | 'ë' => norm.push('e'),
+                        'ì' | 'í' | 'î' | 'ï' => norm.push('i'),
+                        'ò' | 'ó' | 'ô' | 'õ' => norm.push('o'),
+                        'ù' | 'ú' | 'û' => norm.push('u'),
+                        'ç' => norm.push('c'),
+                        lc => norm.push(lc),
+                    }
+                }
+            }
         }
     }
     norm.split(|c: char| !c.is_alphanumeric())
@@ -108,6 +130,28 @@ fn without_ezafe(word: &str) -> Option<&str> {
     let base = word.strip_suffix('ی')?;
     (base.chars().count() >= 2 && base.ends_with(['ا', 'و'])).then_some(base)
 }
+
+/// Words naming an assistant or a secretary ([`LeadScoring::title_weight`]), in the spelling of
+/// [`title_words`].
+const ASSISTANTS: [&str; 14] = [
+    "assistant",
+    "assistants",
+    "assistent",
+    "assistentin",
+    "assistenz",
+    "assistante",
+    "secretary",
+    "sekretaer",
+    "sekretaerin",
+    "secretaire",
+    "pa",
+    "ea",
+    "aide",
+    "asistente",
+];
+/// The words after which an assistant's title names whom they assist: "to the CEO", "of the MD",
+/// "der Geschäftsführung", "de direction".
+const ASSISTANT_OF: [&str; 9] = ["to", "of", "for", "der", "des", "von", "vom", "de", "du"];
 
 /// The points table. Serialisable so a deployment can replace it with its own JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +203,12 @@ impl Default for LeadScoring {
                 rule("owner", 2.0),
                 rule("managing director", 2.0),
                 compound("geschäftsführer", 2.0),
+                // French: directeur général / PDG (CEO), gérant (managing owner).
+                rule("directeur general", 2.0),
+                rule("directrice generale", 2.0),
+                rule("pdg", 2.0),
+                rule("gerant", 2.0),
+                rule("gerante", 2.0),
                 // Persian titles weigh as their English equivalents, tier by tier: the same lead
                 // must score the same whichever language the CRM is in. «مدیر ارشد …» is how
                 // "Chief … Officer" is translated, so those are C-level before the generic
@@ -178,20 +228,31 @@ impl Default for LeadScoring {
                 rule("vp", 1.7),
                 rule("vice president", 1.7),
                 rule("director", 1.7),
+                rule("directeur", 1.7),
+                rule("directrice", 1.7),
                 rule("head of", 1.7),
+                // A team's leader is a lead, in German too ("Teamleiter"), before the "leiter"
+                // of a department or a sales force (head of).
+                compound("teamleiter", 1.4),
+                compound("teamleitung", 1.4),
                 compound("leiter", 1.7),
                 rule("مدیر ارشد", 1.7),
                 rule("معاون", 1.7),
                 rule("رئیس", 1.7),
                 rule("رییس", 1.7),
                 compound("manager", 1.4),
+                // Lead generation is a marketing task, no lead role.
+                rule("lead generation", 1.0),
                 rule("lead", 1.4),
+                rule("leader", 1.4),
                 rule("مدیر", 1.4),
                 rule("سرپرست", 1.4),
                 rule("intern", 0.5),
                 rule("student", 0.5),
                 rule("junior", 0.6),
                 rule("assistant", 0.7),
+                compound("assistent", 0.7),
+                compound("assistenz", 0.7),
                 rule("کارآموز", 0.5),
                 rule("دانشجو", 0.5),
                 rule("دانش آموز", 0.5),
@@ -261,10 +322,23 @@ impl LeadScoring {
     /// The weight of the first job-title rule that matches; 1.0 when none does. Title and pattern
     /// are compared in one spelling ([`title_words`]) and as whole words ([`words_match`]), except
     /// for rules marked `inside_words`, which may be part of a longer word.
+    ///
+    /// An assistant's or secretary's title names whom they assist ("Assistant to the CEO",
+    /// "Assistentin der Geschäftsführung", «دستیار مدیرعامل»): it weighs as "Assistant"
+    /// («دستیار»), whatever the title of the person assisted.
     pub fn title_weight(&self, title: Option<&str>) -> f64 {
-        let Some(words) = title.map(title_words) else {
+        let Some(mut words) = title.map(title_words) else {
             return 1.0;
         };
+        if words
+            .windows(2)
+            .any(|w| ASSISTANTS.contains(&w[0].as_str()) && ASSISTANT_OF.contains(&w[1].as_str()))
+        {
+            words = vec!["assistant".into()];
+        } else if words.len() > 1 && ["دستیار", "منشی"].contains(&words[0].as_str()) {
+            // Persian puts whom they assist after the word, its ezafe unwritten.
+            words = vec!["دستیار".into()];
+        }
         let joined: String = words.concat();
         self.job_titles
             .iter()
@@ -952,6 +1026,49 @@ mod tests {
             ("Geschäftsführer", 2.0),
             ("Projektmanager", 1.4),
             ("Student", 0.5),
+        ] {
+            assert_eq!(c.title_weight(Some(title)), weight, "{title}");
+        }
+    }
+
+    #[test]
+    fn assistants_transcriptions_team_leaders_and_french_titles() {
+        let c = LeadScoring::default();
+        for (title, weight) in [
+            // An assistant's title names whom they assist: they weigh as an assistant.
+            ("Assistant to the CEO", 0.7),
+            ("Executive Assistant to the Managing Director", 0.7),
+            ("Secretary to the CEO", 0.7),
+            ("PA to CEO", 0.7),
+            ("Assistentin der Geschäftsführung", 0.7),
+            ("Assistenz der Geschaeftsleitung", 0.7),
+            ("Geschäftsführungsassistentin", 0.7),
+            ("Assistante de direction", 0.7),
+            ("دستیار مدیرعامل", 0.7),
+            ("Deputy CEO", 2.0),
+            ("Company Secretary", 1.0),
+            // German titles however the umlauts are typed.
+            ("Geschaeftsfuehrer", 2.0),
+            ("GESCHAEFTSFUEHRERIN", 2.0),
+            ("Geschäftsführer", 2.0),
+            ("Gescha\u{308}ftsfu\u{308}hrer", 2.0),
+            // A team's lead, in English and German.
+            ("Team Lead", 1.4),
+            ("Team Leader", 1.4),
+            ("Teamleiter", 1.4),
+            ("Teamleiterin Vertrieb", 1.4),
+            ("Vertriebsleiter", 1.7),
+            ("Lead Generation Specialist", 1.0),
+            ("Lead Developer", 1.4),
+            // French.
+            ("Directeur Général", 2.0),
+            ("Directeur General", 2.0),
+            ("Directrice générale", 2.0),
+            ("PDG", 2.0),
+            ("Président-Directeur Général", 2.0),
+            ("Gérant", 2.0),
+            ("Gérante", 2.0),
+            ("Directeur commercial", 1.7),
         ] {
             assert_eq!(c.title_weight(Some(title)), weight, "{title}");
         }
