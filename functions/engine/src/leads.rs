@@ -20,6 +20,9 @@ use crate::error::{EngineError, Result};
 pub struct Activity {
     pub contact: String,
     pub email: Option<String>,
+    /// The row's mobile or phone in its key form (`+989121234567`), also when the contact is
+    /// keyed otherwise; None in files written before schema version 3.
+    pub phone: Option<String>,
     pub event_type: String,
     /// UTC microseconds.
     pub ts: i64,
@@ -682,6 +685,7 @@ pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
         let wanted = [
             "contact_id",
             "email",
+            "phone",
             "event_type",
             "event_ts",
             "page",
@@ -706,11 +710,14 @@ pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
                 .clone();
             let page = col("page")?.as_string::<i32>().clone();
             let title = col("job_title")?.as_string::<i32>().clone();
+            // Files written before schema version 3 have no phone column.
+            let phone = b.column_by_name("phone").map(|c| c.as_string::<i32>().clone());
             let opt = |a: &arrow::array::StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
             for i in 0..b.num_rows() {
                 out.push(Activity {
                     contact: contact.value(i).to_string(),
                     email: opt(&email, i),
+                    phone: phone.as_ref().and_then(|p| opt(p, i)),
                     event_type: event.value(i).to_string(),
                     ts: ts.value(i),
                     page: opt(&page, i),
@@ -732,6 +739,7 @@ mod tests {
         Activity {
             contact: contact.into(),
             email: None,
+            phone: None,
             event_type: event.into(),
             ts: day * DAY,
             page: page.map(str::to_string),
@@ -760,6 +768,7 @@ mod tests {
         let at = |contact: &str, email: Option<&str>, kind: &str, ts: i64| Activity {
             contact: contact.into(),
             email: email.map(str::to_string),
+            phone: None,
             event_type: kind.into(),
             ts,
             page: None,

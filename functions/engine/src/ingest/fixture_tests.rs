@@ -4346,3 +4346,22 @@ fn form_plugins_job_title_fields() {
 fn s(v: &[&str]) -> Vec<Option<String>> {
     v.iter().map(|c| Some(c.to_string())).collect()
 }
+
+/// Curated activity keeps the row's mobile beside an email key (schema version 3), so an SMS
+/// opt-out from that number reaches the contact.
+#[test]
+fn activity_keyed_by_email_keeps_the_rows_mobile() {
+    let (out, _s) = ingest_activity(
+        "site_activity.csv",
+        "نام,موبایل,ایمیل,رویداد,تاریخ,صفحه,سمت\n\
+         مریم احمدی,09351112233,maryam@x.ir,دانلود,2023-12-03 10:00,/ebook,کارشناس فروش\n\
+         مریم احمدی,,maryam@x.ir,ثبت فرم,2023-12-03 10:05,/demo,کارشناس فروش\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 2), "{:?}", r.error);
+    assert_eq!(r.schema_version, crate::schema::SCHEMA_VERSION);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "contact_id"), s(&["maryam@x.ir"; 2]));
+    assert_eq!(strings(&b, "phone"), [Some("+989351112233".to_string()), None]);
+}

@@ -25,6 +25,9 @@ pub fn activity_schema() -> SchemaRef {
     let mut fields = vec![
         ArrowField::new("contact_id", DataType::Utf8, false),
         utf8("email"),
+        // Since schema version 3: the row's mobile or phone, also when the contact is keyed by id
+        // or email, so a refusal from that number reaches the contact.
+        utf8("phone"),
         ArrowField::new("event_type", DataType::Utf8, false),
         utf8("event_raw"),
         ts_field("event_ts", false),
@@ -491,6 +494,7 @@ pub struct ActivityConverter {
     source_key: String,
     contact: StringBuilder,
     email: StringBuilder,
+    phone: StringBuilder,
     event: StringBuilder,
     event_raw: StringBuilder,
     ts: TimestampMicrosecondBuilder,
@@ -525,6 +529,7 @@ impl ActivityConverter {
             source_key: cfg.source_key.clone(),
             contact: StringBuilder::new(),
             email: StringBuilder::new(),
+            phone: StringBuilder::new(),
             event: StringBuilder::new(),
             event_raw: StringBuilder::new(),
             ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -591,6 +596,7 @@ impl Converter for ActivityConverter {
         self.contact.append_value(&contact);
         self.email
             .append_option(email_value(cell(rec, c.key.email)).as_deref());
+        self.phone.append_option(c.key.phone_key(rec).as_deref());
         self.event.append_value(event);
         self.event_raw.append_option(event_raw);
         *self.stats.event_types.entry(event).or_default() += 1;
@@ -618,6 +624,7 @@ impl Converter for ActivityConverter {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.contact.finish()),
             Arc::new(self.email.finish()),
+            Arc::new(self.phone.finish()),
             Arc::new(self.event.finish()),
             Arc::new(self.event_raw.finish()),
             Arc::new(self.ts.finish()),
