@@ -20,6 +20,9 @@ use crate::error::{EngineError, Result};
 pub struct Activity {
     pub contact: String,
     pub email: Option<String>,
+    /// The row's mobile or phone in its key form (`+989121234567`), also when the contact is
+    /// keyed otherwise; None in files written before schema version 3.
+    pub phone: Option<String>,
     pub event_type: String,
     /// UTC microseconds.
     pub ts: i64,
@@ -58,7 +61,9 @@ fn compound(pattern: &str, value: f64) -> Rule {
 
 /// The words of a job title (or of a title pattern) in one spelling: lower case, the Arabic
 /// letters Persian text is often typed with replaced by their Persian forms (ي/ى → ی, ك → ک),
-/// tatweel dropped, and split at every non-alphanumeric character, the zero-width non-joiner
+/// tatweel dropped, German umlauts in their ASCII transcription (ä → ae, ö → oe, ü → ue, ß → ss:
+/// "Geschaeftsfuehrer" is "Geschäftsführer"), French accents dropped ("Directeur General" is
+/// "Directeur Général"), and split at every non-alphanumeric character, the zero-width non-joiner
 /// included, so "مدیر‌عامل" (ZWNJ) gives the same words as "مدیر عامل".
 fn title_words(text: &str) -> Vec<String> {
     let mut norm = String::with_capacity(text.len());
@@ -66,7 +71,27 @@ fn title_words(text: &str) -> Vec<String> {
         match c {
             // Tatweel only stretches a word on screen.
             'ـ' => {}
-            c => norm.extend(crate::values::persian_letter(c).to_lowercase()),
+            // A decomposed umlaut (a combining diaeresis after a, o or u) as the composed one.
+            '\u{0308}' if norm.ends_with(['a', 'o', 'u']) => norm.push('e'),
+            // Other combining accents, as the composed accented letters below.
+            '\u{0300}'..='\u{036F}' => {}
+            c => {
+                for lc in crate::values::persian_letter(c).to_lowercase() {
+                    match lc {
+                        'ä' | 'æ' => norm.push_str("ae"),
+                        'ö' | 'œ' => norm.push_str("oe"),
+                        'ü' => norm.push_str("ue"),
+                        'ß' => norm.push_str("ss"),
+                        'à' | 'á' | 'â' | 'ã' | 'å' => norm.push('a'),
+                        'è' | 'é' | 'ê' | 'ë' => norm.push('e'),
+                        'ì' | 'í' | 'î' | 'ï' => norm.push('i'),
+                        'ò' | 'ó' | 'ô' | 'õ' => norm.push('o'),
+                        'ù' | 'ú' | 'û' => norm.push('u'),
+                        'ç' => norm.push('c'),
+                        lc => norm.push(lc),
+                    }
+                }
+            }
         }
     }
     norm.split(|c: char| !c.is_alphanumeric())
@@ -108,6 +133,28 @@ fn without_ezafe(word: &str) -> Option<&str> {
     let base = word.strip_suffix('ی')?;
     (base.chars().count() >= 2 && base.ends_with(['ا', 'و'])).then_some(base)
 }
+
+/// Words naming an assistant or a secretary ([`LeadScoring::title_weight`]), in the spelling of
+/// [`title_words`].
+const ASSISTANTS: [&str; 14] = [
+    "assistant",
+    "assistants",
+    "assistent",
+    "assistentin",
+    "assistenz",
+    "assistante",
+    "secretary",
+    "sekretaer",
+    "sekretaerin",
+    "secretaire",
+    "pa",
+    "ea",
+    "aide",
+    "asistente",
+];
+/// The words after which an assistant's title names whom they assist: "to the CEO", "of the MD",
+/// "der Geschäftsführung", "de direction".
+const ASSISTANT_OF: [&str; 9] = ["to", "of", "for", "der", "des", "von", "vom", "de", "du"];
 
 /// The points table. Serialisable so a deployment can replace it with its own JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +206,12 @@ impl Default for LeadScoring {
                 rule("owner", 2.0),
                 rule("managing director", 2.0),
                 compound("geschäftsführer", 2.0),
+                // French: directeur général / PDG (CEO), gérant (managing owner).
+                rule("directeur general", 2.0),
+                rule("directrice generale", 2.0),
+                rule("pdg", 2.0),
+                rule("gerant", 2.0),
+                rule("gerante", 2.0),
                 // Persian titles weigh as their English equivalents, tier by tier: the same lead
                 // must score the same whichever language the CRM is in. «مدیر ارشد …» is how
                 // "Chief … Officer" is translated, so those are C-level before the generic
@@ -178,20 +231,31 @@ impl Default for LeadScoring {
                 rule("vp", 1.7),
                 rule("vice president", 1.7),
                 rule("director", 1.7),
+                rule("directeur", 1.7),
+                rule("directrice", 1.7),
                 rule("head of", 1.7),
+                // A team's leader is a lead, in German too ("Teamleiter"), before the "leiter"
+                // of a department or a sales force (head of).
+                compound("teamleiter", 1.4),
+                compound("teamleitung", 1.4),
                 compound("leiter", 1.7),
                 rule("مدیر ارشد", 1.7),
                 rule("معاون", 1.7),
                 rule("رئیس", 1.7),
                 rule("رییس", 1.7),
                 compound("manager", 1.4),
+                // Lead generation is a marketing task, no lead role.
+                rule("lead generation", 1.0),
                 rule("lead", 1.4),
+                rule("leader", 1.4),
                 rule("مدیر", 1.4),
                 rule("سرپرست", 1.4),
                 rule("intern", 0.5),
                 rule("student", 0.5),
                 rule("junior", 0.6),
                 rule("assistant", 0.7),
+                compound("assistent", 0.7),
+                compound("assistenz", 0.7),
                 rule("کارآموز", 0.5),
                 rule("دانشجو", 0.5),
                 rule("دانش آموز", 0.5),
@@ -261,10 +325,23 @@ impl LeadScoring {
     /// The weight of the first job-title rule that matches; 1.0 when none does. Title and pattern
     /// are compared in one spelling ([`title_words`]) and as whole words ([`words_match`]), except
     /// for rules marked `inside_words`, which may be part of a longer word.
+    ///
+    /// An assistant's or secretary's title names whom they assist ("Assistant to the CEO",
+    /// "Assistentin der Geschäftsführung", «دستیار مدیرعامل»): it weighs as "Assistant"
+    /// («دستیار»), whatever the title of the person assisted.
     pub fn title_weight(&self, title: Option<&str>) -> f64 {
-        let Some(words) = title.map(title_words) else {
+        let Some(mut words) = title.map(title_words) else {
             return 1.0;
         };
+        if words
+            .windows(2)
+            .any(|w| ASSISTANTS.contains(&w[0].as_str()) && ASSISTANT_OF.contains(&w[1].as_str()))
+        {
+            words = vec!["assistant".into()];
+        } else if words.len() > 1 && ["دستیار", "منشی"].contains(&words[0].as_str()) {
+            // Persian puts whom they assist after the word, its ezafe unwritten.
+            words = vec!["دستیار".into()];
+        }
         let joined: String = words.concat();
         self.job_titles
             .iter()
@@ -453,17 +530,28 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
         unsubscribed: bool,
     }
     let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
-    for a in activities.iter().filter(|a| a.ts <= as_of_micros) {
-        let e = acc.entry(a.contact.as_str()).or_default();
-        if a.job_title.is_some() {
-            e.title = a.job_title.clone();
+    let counted = || activities.iter().filter(|a| a.ts <= as_of_micros);
+    // The lead's job title is decided once, before any points: the last non-empty title of its
+    // rows (in input order). Every download and form of the lead weighs by it, whichever row
+    // carried it, so lead_scores.csv explains its own score: CRM and form exports give the title
+    // on one row only, and a lead's later title replaces an earlier one.
+    for a in counted() {
+        if let Some(t) = a.job_title.as_deref().filter(|t| !t.trim().is_empty()) {
+            acc.entry(a.contact.as_str()).or_default().title = Some(t.to_string());
         }
+    }
+    let weights: BTreeMap<&str, f64> = acc
+        .iter()
+        .map(|(c, e)| (*c, cfg.title_weight(e.title.as_deref())))
+        .collect();
+    for a in counted() {
+        let e = acc.entry(a.contact.as_str()).or_default();
         if a.email.is_some() {
             e.email = a.email.clone();
         }
         let mut pts = cfg.points.get(&a.event_type).copied().unwrap_or(0.0);
         if cfg.title_weighted.iter().any(|t| t == &a.event_type) {
-            pts *= cfg.title_weight(a.job_title.as_deref());
+            pts *= weights.get(a.contact.as_str()).copied().unwrap_or(1.0);
         }
         if a.event_type == "page_view" {
             pts += cfg.page_bonus(a.page.as_deref());
@@ -597,6 +685,7 @@ pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
         let wanted = [
             "contact_id",
             "email",
+            "phone",
             "event_type",
             "event_ts",
             "page",
@@ -621,11 +710,14 @@ pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
                 .clone();
             let page = col("page")?.as_string::<i32>().clone();
             let title = col("job_title")?.as_string::<i32>().clone();
+            // Files written before schema version 3 have no phone column.
+            let phone = b.column_by_name("phone").map(|c| c.as_string::<i32>().clone());
             let opt = |a: &arrow::array::StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
             for i in 0..b.num_rows() {
                 out.push(Activity {
                     contact: contact.value(i).to_string(),
                     email: opt(&email, i),
+                    phone: phone.as_ref().and_then(|p| opt(p, i)),
                     event_type: event.value(i).to_string(),
                     ts: ts.value(i),
                     page: opt(&page, i),
@@ -647,6 +739,7 @@ mod tests {
         Activity {
             contact: contact.into(),
             email: None,
+            phone: None,
             event_type: event.into(),
             ts: day * DAY,
             page: page.map(str::to_string),
@@ -675,6 +768,7 @@ mod tests {
         let at = |contact: &str, email: Option<&str>, kind: &str, ts: i64| Activity {
             contact: contact.into(),
             email: email.map(str::to_string),
+            phone: None,
             event_type: kind.into(),
             ts,
             page: None,
@@ -737,8 +831,8 @@ mod tests {
         );
         let s = score_leads(&acts, &c, 10 * DAY);
         let by = |id: &str| s.iter().find(|l| l.contact == id).unwrap().score;
-        // form 40 + downloads 30×2 (CEO, day 2) + 30 + 30 (day 5, two files).
-        assert_eq!(by("L1"), 160.0);
+        // The lead is a CEO (the title its day-2 row gives): form 40×2 + three downloads 30×2.
+        assert_eq!(by("L1"), 260.0);
         assert_eq!(by("L2"), 40.0);
         // Kept rows stay in input order.
         let order: Vec<(&str, i64)> = acts.iter().map(|a| (a.contact.as_str(), a.ts / DAY)).collect();
@@ -840,6 +934,46 @@ mod tests {
         );
     }
 
+    /// The title sits on one row (the CRM's or the form's): every download and form of the lead
+    /// weighs by the title the lead is listed with, not by the title of its own row.
+    #[test]
+    fn downloads_and_forms_weigh_by_the_leads_listed_title() {
+        let c = LeadScoring::default();
+        let acts = vec![
+            act("K1", "page_view", 1, Some("CEO"), Some("/blog")),
+            act("K1", "download", 1, None, Some("/wp")),
+            act("K2", "download", 1, None, Some("/wp")),
+            act("K2", "page_view", 2, Some("CEO"), Some("/blog")),
+            act("K3", "form_submit", 1, Some("Intern"), Some("/f")),
+            act("K3", "form_submit", 5, Some("CEO"), Some("/f2")),
+            // A blank title is no title.
+            act("K4", "form_submit", 1, Some("Intern"), None),
+            act("K4", "form_submit", 2, Some(" "), None),
+            // A title given after the run date is not known yet.
+            act("K5", "download", 1, None, None),
+            act("K5", "page_view", 99, Some("CEO"), None),
+        ];
+        let s = score_leads(&acts, &c, 10 * DAY);
+        let by = |id: &str| s.iter().find(|l| l.contact == id).unwrap();
+        for (id, title, score, text) in [
+            ("K1", Some("CEO"), 62.0, "download×1 +60, page_view×1 +2"),
+            ("K2", Some("CEO"), 62.0, "download×1 +60, page_view×1 +2"),
+            ("K3", Some("CEO"), 160.0, "form_submit×2 +160"),
+            ("K4", Some("Intern"), 40.0, "form_submit×2 +40"),
+            ("K5", None, 30.0, "download×1 +30"),
+        ] {
+            assert_eq!(
+                (
+                    by(id).job_title.as_deref(),
+                    by(id).score,
+                    by(id).contributions_text().as_str()
+                ),
+                (title, score, text),
+                "{id}"
+            );
+        }
+    }
+
     #[test]
     fn strong_leads_and_grades() {
         let c = LeadScoring::default();
@@ -901,6 +1035,49 @@ mod tests {
             ("Geschäftsführer", 2.0),
             ("Projektmanager", 1.4),
             ("Student", 0.5),
+        ] {
+            assert_eq!(c.title_weight(Some(title)), weight, "{title}");
+        }
+    }
+
+    #[test]
+    fn assistants_transcriptions_team_leaders_and_french_titles() {
+        let c = LeadScoring::default();
+        for (title, weight) in [
+            // An assistant's title names whom they assist: they weigh as an assistant.
+            ("Assistant to the CEO", 0.7),
+            ("Executive Assistant to the Managing Director", 0.7),
+            ("Secretary to the CEO", 0.7),
+            ("PA to CEO", 0.7),
+            ("Assistentin der Geschäftsführung", 0.7),
+            ("Assistenz der Geschaeftsleitung", 0.7),
+            ("Geschäftsführungsassistentin", 0.7),
+            ("Assistante de direction", 0.7),
+            ("دستیار مدیرعامل", 0.7),
+            ("Deputy CEO", 2.0),
+            ("Company Secretary", 1.0),
+            // German titles however the umlauts are typed.
+            ("Geschaeftsfuehrer", 2.0),
+            ("GESCHAEFTSFUEHRERIN", 2.0),
+            ("Geschäftsführer", 2.0),
+            ("Gescha\u{308}ftsfu\u{308}hrer", 2.0),
+            // A team's lead, in English and German.
+            ("Team Lead", 1.4),
+            ("Team Leader", 1.4),
+            ("Teamleiter", 1.4),
+            ("Teamleiterin Vertrieb", 1.4),
+            ("Vertriebsleiter", 1.7),
+            ("Lead Generation Specialist", 1.0),
+            ("Lead Developer", 1.4),
+            // French.
+            ("Directeur Général", 2.0),
+            ("Directeur General", 2.0),
+            ("Directrice générale", 2.0),
+            ("PDG", 2.0),
+            ("Président-Directeur Général", 2.0),
+            ("Gérant", 2.0),
+            ("Gérante", 2.0),
+            ("Directeur commercial", 1.7),
         ] {
             assert_eq!(c.title_weight(Some(title)), weight, "{title}");
         }

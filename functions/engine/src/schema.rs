@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a Parquet column is added, removed, renamed or retyped.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The canonical event types of `curated/activity` (`event_type`), in the data contract's order.
 pub const EVENT_TYPES: [&str; 10] = [

@@ -4287,3 +4287,148 @@ fn an_empty_mobile_falls_back_to_the_other_phone_column() {
     let (out, _s) = ingest_upload(&path, "customers", "contacts.csv", &opts);
     assert_eq!(strings(&batches(&out), "phone"), [None]);
 }
+
+/// HubSpot's email-events export names the address "Recipient"; its spam report is a refusal.
+/// Its form-submissions export dates the entries by "Conversion Date": every row is a form.
+#[test]
+fn hubspot_email_events_and_form_submissions() {
+    let (out, _s) = ingest_activity(
+        "hubspot_email_events.csv",
+        "Recipient,Event type,Created,Campaign name,URL\n\
+         spam.hub@acme.example,DELIVERED,2023-12-01 08:00,Dec,\n\
+         spam.hub@acme.example,OPEN,2023-12-01 08:10,Dec,\n\
+         spam.hub@acme.example,SPAMREPORT,2023-12-01 08:12,Dec,\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 3), "{:?}", r.error);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "event_type"),
+        s(&["other", "email_open", "unsubscribe"])
+    );
+    assert_eq!(strings(&b, "email"), s(&["spam.hub@acme.example"; 3]));
+
+    let (out, _s) = ingest_activity(
+        "hubspot_form_submissions.csv",
+        "Conversion Date,Conversion Page,Form,Email,First Name,Last Name,Job Title,Company\n\
+         2023-12-02 10:00,https://acme.example/demo,Demo request,hsform1@acme.example,Hana,S,CEO,Acme\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 1), "{:?}", r.error);
+    let implied = r.mapping.as_ref().unwrap().implied_event_type.as_ref().unwrap();
+    assert_eq!(
+        (implied.event_type, implied.from.as_str()),
+        ("form_submit", "Conversion Date")
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "event_type"), s(&["form_submit"]));
+    assert_eq!(strings(&b, "page"), s(&["https://acme.example/demo"]));
+    assert_eq!(strings(&b, "job_title"), s(&["CEO"]));
+    assert_eq!(timestamps(&b, "event_ts"), ["2023-12-02T10:00:00+00:00"]);
+}
+
+/// Salesforce campaign members exported with the member status under a bare "Status"; a
+/// "Status" elsewhere (no campaign and lead or contact id beside it) is no event column.
+#[test]
+fn campaign_members_status_is_the_event_only_in_a_campaign_member_export() {
+    let (out, _s) = ingest_activity(
+        "sf_campaign_members.csv",
+        "Campaign Name,Lead ID,Contact ID,Email,Title,Status,First Responded Date\n\
+         Webinar Q4,00Q5g000001AAA,,sf1@gamma.example,VP Marketing,Responded,2023-12-03\n\
+         Webinar Q4,00Q5g000001AAB,,sf2@gamma.example,CTO,Attended,2023-12-03\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 2), "{:?}", r.error);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "event_type"), s(&["form_submit", "video_view"]));
+    assert_eq!(strings(&b, "job_title"), s(&["VP Marketing", "CTO"]));
+
+    let (out, _s) = ingest_activity(
+        "tickets.csv",
+        "Contact ID,Email,Status,Created\nC1,c1@x.example,Open,2023-12-03\n",
+        None,
+    );
+    assert_eq!(out.report.error.as_ref().unwrap().code, "missing_columns");
+}
+
+/// GA4's automatic `click` is an outbound-link click on the site, not an email click; an ESP's
+/// `click` still is.
+#[test]
+fn ga4_clicks_are_no_email_clicks() {
+    let (out, _s) = ingest_activity(
+        "ga4_events.csv",
+        "event_date,event_timestamp,event_name,user_pseudo_id,user_id,page_location,link_url\n\
+         20231201,1701421200000000,page_view,123.170,G-U100,https://shop.example/blog/x,\n\
+         20231201,1701421260000000,click,123.170,G-U100,https://shop.example/blog/x,https://partner.example/\n\
+         20231201,1701421270000000,email_link_click,123.170,G-U100,https://shop.example/blog/x,\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 3), "{:?}", r.error);
+    assert_eq!(
+        strings(&batches(&out), "event_type"),
+        s(&["page_view", "other", "email_click"])
+    );
+
+    let (out, _s) = ingest_activity(
+        "mailchimp_activity.csv",
+        "Email Address,Action,Timestamp,URL\n\
+         a@x.example,open,2023-12-01 08:00,\n\
+         a@x.example,click,2023-12-01 08:01,https://shop.example/pricing\n",
+        None,
+    );
+    assert_eq!(
+        strings(&batches(&out), "event_type"),
+        s(&["email_open", "email_click"])
+    );
+}
+
+/// Form plugins name the job-title field `your-job-title`, `job-title`, `jobtitle`, `your-title`.
+#[test]
+fn form_plugins_job_title_fields() {
+    for field in ["your-job-title", "job-title", "jobtitle", "your-title"] {
+        let (out, _s) = ingest_activity(
+            "cf7_entries.csv",
+            &format!(
+                "your-name,your-email,your-subject,{field},your-message,Date\n\
+                 Sara K,sara@delta.example,Quote request,CEO,Please send a quote,2023-12-04 12:00:00\n"
+            ),
+            None,
+        );
+        let r = &out.report;
+        assert_eq!(
+            (r.status, r.rows.written),
+            (Status::Ok, 1),
+            "{field}: {:?}",
+            r.error
+        );
+        assert_eq!(strings(&batches(&out), "job_title"), s(&["CEO"]), "{field}");
+    }
+}
+
+/// The cells of a text column, all present.
+fn s(v: &[&str]) -> Vec<Option<String>> {
+    v.iter().map(|c| Some(c.to_string())).collect()
+}
+
+/// Curated activity keeps the row's mobile beside an email key (schema version 3), so an SMS
+/// opt-out from that number reaches the contact.
+#[test]
+fn activity_keyed_by_email_keeps_the_rows_mobile() {
+    let (out, _s) = ingest_activity(
+        "site_activity.csv",
+        "نام,موبایل,ایمیل,رویداد,تاریخ,صفحه,سمت\n\
+         مریم احمدی,09351112233,maryam@x.ir,دانلود,2023-12-03 10:00,/ebook,کارشناس فروش\n\
+         مریم احمدی,,maryam@x.ir,ثبت فرم,2023-12-03 10:05,/demo,کارشناس فروش\n",
+        None,
+    );
+    let r = &out.report;
+    assert_eq!((r.status, r.rows.written), (Status::Ok, 2), "{:?}", r.error);
+    assert_eq!(r.schema_version, crate::schema::SCHEMA_VERSION);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "contact_id"), s(&["maryam@x.ir"; 2]));
+    assert_eq!(strings(&b, "phone"), [Some("+989351112233".to_string()), None]);
+}

@@ -1252,6 +1252,18 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     {
         columns[t] = None;
     }
+    // Salesforce's campaign members (`CampaignMember.Status`: "Sent", "Responded", "Attended")
+    // give what each member did under a bare "Status" when exported by API or a report. Only in
+    // such an export — a campaign column beside a lead or contact id — is it the event: elsewhere
+    // a status is an order's, a ticket's or a subscription's.
+    if dataset == Dataset::Activity
+        && !has(&columns, Field::EventType)
+        && is_campaign_member_export(headers)
+        && let Some(i) =
+            (0..n).find(|&i| !settled[i] && columns[i].is_none() && normalize_header(&headers[i]) == "status")
+    {
+        columns[i] = Some(Field::EventType);
+    }
     // Not where the file says its events otherwise: a contact form's entries with a "Message"
     // field are form submissions.
     let event_from_message = allowed.contains(&Field::EventType)
@@ -1414,6 +1426,29 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         opt_out,
         alt_phone,
     }
+}
+
+/// A campaign-member export (Salesforce's campaign members, by report or API): a campaign column
+/// beside a lead or contact id.
+fn is_campaign_member_export(headers: &[String]) -> bool {
+    let any = |keys: &[&str]| {
+        headers
+            .iter()
+            .any(|h| keys.contains(&normalize_header(h).as_str()))
+    };
+    any(&["campaign", "campaignname", "campaignid"]) && any(&["leadid", "contactid", "leadorcontactid"])
+}
+
+/// A Google Analytics 4 event export (BigQuery's `events_*` tables, or a download of one): an
+/// `event_name` column beside GA4's own `event_timestamp`, `event_date` or `user_pseudo_id`. Its
+/// automatic `click` event is an outbound-link click on the site, no email engagement.
+pub fn is_ga4_export(headers: &[String]) -> bool {
+    let any = |keys: &[&str]| {
+        headers
+            .iter()
+            .any(|h| keys.contains(&h.trim().to_lowercase().as_str()))
+    };
+    any(&["event_name"]) && any(&["event_timestamp", "event_date", "user_pseudo_id"])
 }
 
 /// An amount header noted as in the local currency: "Amount (LCY)", "Line Amount (LCY)",

@@ -171,6 +171,9 @@ pub(super) const GROUPS: &[Group] = &[
             "your-email",
         ],
     ),
+    // An email tool's event log names the address the message went to (HubSpot's email events:
+    // `Recipient,Event type,Created,…`); in an order export a recipient is the parcel's.
+    only(Dataset::Activity, Email, &["Recipient", "Recipient Email", "Recipient Address"]),
     // The buyer's mobile or phone: Iranian shops (Basalam, Persian WooCommerce, Instagram order
     // sheets) often know buyers by nothing else. The billing phone is the buyer's; a shipping
     // phone ("Shipping Phone", «تلفن گیرنده») may be a gift's recipient and is left unmapped.
@@ -405,6 +408,8 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Job Title", "Occupation", "Profession", "Job Role", "Job Function", "Position", "Role", "Job",
             "Berufsbezeichnung", "Beruf", "Tätigkeit", "Funktion", "عنوان شغلی", "شغل", "سمت", "حرفه",
+            // Form plugins' field names (Contact Form 7's `your-…` convention).
+            "your-job-title", "your-title", "your-position", "your-role",
         ],
     ),
     // "Title" is a job title in CRM customer lists; in activity exports it is usually the page title.
@@ -509,7 +514,7 @@ pub(super) const GROUPS: &[Group] = &[
         Page,
         &[
             "Page URL", "Page", "URL", "Page Path", "Path", "Page Location", "Page Path and Screen Class",
-            "Landing Page", "Page Title", "Source URL", "URI", "Link", "Seiten-URL", "Seitenpfad", "Seite", "آدرس صفحه",
+            "Landing Page", "Conversion Page", "Page Title", "Source URL", "URI", "Link", "Seiten-URL", "Seitenpfad", "Seite", "آدرس صفحه",
             "نشانی صفحه", "صفحه", "لینک", "مسیر", "آدرس",
         ],
     ),
@@ -532,11 +537,14 @@ pub(super) const UNSUBSCRIBE_TIMES: &[&str] = &[
     "تاریخ لغو عضویت", "زمان لغو عضویت", "تاریخ لغو اشتراک", "تاریخ انصراف",
 ];
 
-/// Activity: times a form entry was submitted (Gravity Forms' "Entry Date", WPForms, CF7 exports).
+/// Activity: times a form entry was submitted (Gravity Forms' "Entry Date", WPForms, CF7 exports,
+/// HubSpot's "Conversion Date").
 #[rustfmt::skip]
 pub(super) const SUBMISSION_TIMES: &[&str] = &[
     "Entry Date", "Submitted At", "Submitted On", "Submission Date", "Submission Time", "Date Submitted",
     "Form Date", "تاریخ ارسال فرم", "زمان ارسال فرم",
+    // HubSpot's form-submissions export: `Conversion Date,Conversion Page,Form,Email,…`.
+    "Conversion Date",
 ];
 
 /// Activity: columns only a form-entry export has (Contact Form 7's default fields, Gravity Forms'

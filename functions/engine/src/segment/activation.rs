@@ -247,11 +247,19 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // contact ids that are emails or phones.
     let refused = leads::refusals(activity);
     // Every address a refusing contact is known by in the activity data, also from its other
-    // rows: an unsubscribe row often carries no email.
+    // rows: an unsubscribe row often carries no email. Its mobiles too (`phone`, since schema
+    // version 3), which `phones_of` keeps in row order for the leads.
     let mut emails_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut phones_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for a in activity {
         if let Some(e) = a.email.as_deref() {
             emails_of.entry(a.contact.as_str()).or_default().insert(e);
+        }
+        if let Some(p) = a.phone.as_deref() {
+            emails_of.entry(a.contact.as_str()).or_default().insert(p);
+            let list = phones_of.entry(a.contact.as_str()).or_default();
+            list.retain(|q| *q != p);
+            list.push(p);
         }
     }
     let refused_emails: BTreeSet<String> = refused
@@ -272,15 +280,21 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             refused_emails.contains(inbox(&a).as_ref()) || national.meets(&a)
         }
     };
-    // Downloads and forms weigh by job title, which activity exports often leave out while the
-    // customers dataset has it: the matched customer's title fills the gap.
+    // Downloads and forms weigh by the lead's job title, which activity exports often leave out
+    // while the customers dataset has it: the matched customer's title stands for a contact none
+    // of whose rows (up to the run date) gives one. A title in the activity comes first.
+    let has_title: BTreeSet<&str> = activity
+        .iter()
+        .filter(|a| a.ts < cutoff_micros && a.job_title.as_deref().is_some_and(|t| !t.trim().is_empty()))
+        .map(|a| a.contact.as_str())
+        .collect();
     let titled: Vec<Activity>;
     let activity: &[Activity] = if activity.iter().any(|a| a.job_title.is_none()) {
         titled = activity
             .iter()
             .map(|a| {
                 let mut a = a.clone();
-                if a.job_title.is_none() {
+                if a.job_title.is_none() && !has_title.contains(a.contact.as_str()) {
                     a.job_title = matched(&a.contact, a.email.as_deref())
                         .and_then(|i| r.customers[i].attrs?.job_title)
                         .map(|t| r.strings.name(t).to_string());
@@ -394,9 +408,15 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         if s.email.is_none() {
             s.email = m.and_then(|i| r.email(&r.customers[i])).map(str::to_string);
         }
+        // The number the lists carry: the contact's when keyed by it, else the matched
+        // customer's, else the one its activity rows last gave.
+        let phones = phones_of.get(s.contact.as_str());
         let phone = match is_phone_key(&s.contact) {
             true => Some(s.contact.clone()),
-            false => m.and_then(|i| r.phone(&r.customers[i])).map(str::to_string),
+            false => m
+                .and_then(|i| r.phone(&r.customers[i]))
+                .or_else(|| phones.and_then(|p| p.last().copied()))
+                .map(str::to_string),
         };
         // `refused` holds every contact that ever unsubscribed, `s.unsubscribed` ones included.
         let blocked = refused.contains_key(s.contact.as_str())
@@ -404,6 +424,12 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             || s.email.as_deref().is_some_and(refused_address)
             || s.email.as_deref().is_some_and(opted_address)
             || (is_address(&s.contact) && opted_address(&s.contact))
+            // A refusal from a mobile the lead's own rows give (an SMS opt-out of a lead the
+            // website knows by email).
+            || phones
+                .into_iter()
+                .flatten()
+                .any(|p| refused_address(p) || opted_address(p))
             || m.is_some_and(|i| opted_out[i]);
         if blocked {
             leads_excluded += 1;

@@ -196,8 +196,14 @@ fn activity_rows() -> Vec<Act> {
 }
 
 fn write_activity(dir: &Path, rows: &[Act]) -> PathBuf {
+    write_activity_with_phones(dir, rows, None)
+}
+
+/// `write_activity` with each row's `phone` (schema version 3); without, the file has no phone
+/// column, as files written before.
+fn write_activity_with_phones(dir: &Path, rows: &[Act], phones: Option<&[&str]>) -> PathBuf {
     let utf8 = |n: &str| Field::new(n, DataType::Utf8, true);
-    let schema = Arc::new(Schema::new(vec![
+    let mut fields = vec![
         Field::new("contact_id", DataType::Utf8, false),
         utf8("email"),
         Field::new("event_type", DataType::Utf8, false),
@@ -208,13 +214,13 @@ fn write_activity(dir: &Path, rows: &[Act]) -> PathBuf {
         ),
         utf8("page"),
         utf8("job_title"),
-    ]));
+    ];
     let s = |f: &dyn Fn(&Act) -> &str| -> ArrayRef {
         Arc::new(StringArray::from_iter(
             rows.iter().map(|r| Some(f(r)).filter(|v| !v.is_empty())),
         ))
     };
-    let columns: Vec<ArrayRef> = vec![
+    let mut columns: Vec<ArrayRef> = vec![
         s(&|r| r.0),
         s(&|r| r.1),
         s(&|r| r.2),
@@ -225,9 +231,15 @@ fn write_activity(dir: &Path, rows: &[Act]) -> PathBuf {
         s(&|r| r.4),
         s(&|r| r.5),
     ];
+    if let Some(phones) = phones {
+        fields.push(utf8("phone"));
+        columns.push(Arc::new(StringArray::from_iter(
+            phones.iter().map(|p| Some(*p).filter(|v| !v.is_empty())),
+        )));
+    }
     write_parquet(
         &dir.join("activity/event_month=2024-06/web.parquet"),
-        schema,
+        Arc::new(Schema::new(fields)),
         columns,
     )
 }
@@ -781,6 +793,82 @@ fn lead_score_rows_and_grades() {
 
 /// Overlapping activity exports (and a row pasted twice) score each event once: L-1's download
 /// and form are delivered again by a second file and its form twice in the first.
+/// A lead's job title comes from its activity rows when any gives one, else from the customer it
+/// matches; all its downloads weigh by that one title, as the CSV lists it.
+#[test]
+fn a_leads_title_from_any_of_its_rows_weighs_all_its_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut people = customers_rows();
+    people.push(("K-7", "e7@x.com", "Owner", Some(true)));
+    people.push(("K-6", "e6@x.com", "Owner", Some(true)));
+    let mut inputs = inputs_of(dir.path(), &lines(), &people);
+    let acts: Vec<Act> = vec![
+        // The CRM row first, then a download without a title: the customers dataset's does not
+        // replace the title the activity gives.
+        ("K-7", "", "page_view", "2024-06-15 08:00", "/blog", "Intern"),
+        ("K-7", "", "download", "2024-06-15 09:00", "/whitepaper", ""),
+        ("K-6", "", "download", "2024-06-15 08:00", "/whitepaper", ""),
+    ];
+    inputs.activity_files = vec![write_activity(dir.path(), &acts)];
+    let out = dir.path().join("out");
+    run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let row = |id: &str| {
+        let r = leads.iter().find(|r| r["contact_id"] == id).expect(id);
+        (r["job_title"].clone(), r["contributions"].clone())
+    };
+    assert_eq!(
+        row("K-7"),
+        ("Intern".into(), "download×1 +15, page_view×1 +2".into())
+    );
+    assert_eq!(row("K-6"), ("Owner".into(), "download×1 +60".into()));
+}
+
+/// An SMS opt-out from the mobile a lead's own activity rows give reaches the lead, which the
+/// website knows by email; the lead's row carries that mobile when nothing else gives one.
+#[test]
+fn an_sms_opt_out_reaches_the_lead_whose_rows_give_that_mobile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = inputs_of(dir.path(), &lines(), &customers_rows());
+    let acts: Vec<Act> = vec![
+        (
+            "maryam@x.ir",
+            "maryam@x.ir",
+            "download",
+            "2024-06-12 10:00",
+            "/ebook",
+            "",
+        ),
+        (
+            "maryam@x.ir",
+            "maryam@x.ir",
+            "form_submit",
+            "2024-06-12 10:05",
+            "/demo",
+            "",
+        ),
+        ("+989351112233", "", "unsubscribe", "2024-06-16 12:00", "", ""),
+        (
+            "sara@x.ir",
+            "sara@x.ir",
+            "form_submit",
+            "2024-06-12 10:05",
+            "/demo",
+            "",
+        ),
+    ];
+    let phones = ["+989351112233", "+989351112233", "+989351112233", "+989121110000"];
+    inputs.activity_files = vec![write_activity_with_phones(dir.path(), &acts, Some(&phones))];
+    let out = dir.path().join("out");
+    run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let listed: Vec<(&str, &str)> = leads
+        .iter()
+        .map(|r| (r["contact_id"].as_str(), r["phone"].as_str()))
+        .collect();
+    assert_eq!(listed, [("sara@x.ir", "+989121110000")]);
+}
+
 #[test]
 fn repeated_activity_rows_score_once() {
     let s = setup();

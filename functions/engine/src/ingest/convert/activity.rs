@@ -25,6 +25,9 @@ pub fn activity_schema() -> SchemaRef {
     let mut fields = vec![
         ArrowField::new("contact_id", DataType::Utf8, false),
         utf8("email"),
+        // Since schema version 3: the row's mobile or phone, also when the contact is keyed by id
+        // or email, so a refusal from that number reaches the contact.
+        utf8("phone"),
         ArrowField::new("event_type", DataType::Utf8, false),
         utf8("event_raw"),
         ts_field("event_ts", false),
@@ -213,6 +216,12 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
         return "other";
     }
     positive.unwrap_or("other")
+}
+
+/// An event name that speaks of an email or newsletter ("email_click", "newsletter_link_click").
+fn mentions_email(raw: &str) -> bool {
+    let e = EventText::new(raw).spaced.replace("e mail", "email");
+    ["mail", "newsletter", "ایمیل"].iter().any(|w| e.contains(w))
 }
 
 /// A message log's direction cell says the shop sent the message: Twilio's `outbound-api`,
@@ -474,6 +483,8 @@ pub struct ActivityConverter {
     implied_event: Option<&'static str>,
     /// The event column is a message's text: only refusals are read from it.
     message: bool,
+    /// A GA4 event export ([`crate::mapping::is_ga4_export`]): its clicks are on the site.
+    web_clicks: bool,
     /// Event names read as `other`, for the report.
     other_events: UnreadValues,
     /// Event names already read: exports repeat a few names over millions of rows, and reading
@@ -483,6 +494,7 @@ pub struct ActivityConverter {
     source_key: String,
     contact: StringBuilder,
     email: StringBuilder,
+    phone: StringBuilder,
     event: StringBuilder,
     event_raw: StringBuilder,
     ts: TimestampMicrosecondBuilder,
@@ -509,6 +521,7 @@ impl ActivityConverter {
         ActivityConverter {
             implied_event: m.implied_event.as_ref().map(|i| i.event_type),
             message: m.event_from_message,
+            web_clicks: crate::mapping::is_ga4_export(headers),
             other_events: UnreadValues::default(),
             event_cache: HashMap::new(),
             dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
@@ -516,6 +529,7 @@ impl ActivityConverter {
             source_key: cfg.source_key.clone(),
             contact: StringBuilder::new(),
             email: StringBuilder::new(),
+            phone: StringBuilder::new(),
             event: StringBuilder::new(),
             event_raw: StringBuilder::new(),
             ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -557,7 +571,12 @@ impl Converter for ActivityConverter {
                     let e = match self.message {
                         true if super::message::refuses(raw) => "unsubscribe",
                         true => "other",
-                        false => normalize_event_type(raw),
+                        false => match normalize_event_type(raw) {
+                            // GA4's `click` (an outbound link) and its sites' own `cta_click`s
+                            // are clicks on the site; an email click there says so.
+                            "email_click" if self.web_clicks && !mentions_email(raw) => "other",
+                            e => e,
+                        },
                     };
                     if self.event_cache.len() < EVENT_NAMES_CACHED {
                         self.event_cache.insert(raw.to_string(), e);
@@ -577,6 +596,7 @@ impl Converter for ActivityConverter {
         self.contact.append_value(&contact);
         self.email
             .append_option(email_value(cell(rec, c.key.email)).as_deref());
+        self.phone.append_option(c.key.phone_key(rec).as_deref());
         self.event.append_value(event);
         self.event_raw.append_option(event_raw);
         *self.stats.event_types.entry(event).or_default() += 1;
@@ -604,6 +624,7 @@ impl Converter for ActivityConverter {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.contact.finish()),
             Arc::new(self.email.finish()),
+            Arc::new(self.phone.finish()),
             Arc::new(self.event.finish()),
             Arc::new(self.event_raw.finish()),
             Arc::new(self.ts.finish()),
