@@ -1168,6 +1168,33 @@ fn a_grouped_workbooks_sheets_start_their_own_groups() {
     assert_eq!(rejected_by_reason(&out), [("group_row", 2), ("missing_date", 1)]);
 }
 
+/// Xero's invoices export: "Type" tells a credit note from an invoice, and the contact's name is
+/// the customer. Zoho Books' "Invoice Status" says which invoices are void or drafts.
+#[test]
+fn xero_credit_notes_and_zoho_void_invoices() {
+    let (out, _s, _d) = ingest_text(
+        "xero_invoices.csv",
+        "ContactName,InvoiceNumber,InvoiceDate,Description,Quantity,UnitAmount,Type,Currency\n\
+         Acme Ltd,INV-001,2024-03-01,Widget,2,50,Sales invoice,GBP\n\
+         Acme Ltd,CN-0001,2024-03-05,Widget,1,50,Sales credit note,GBP\n",
+    );
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Xero));
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [100.0, -50.0]);
+    assert_eq!(bools(&b, "is_return"), [false, true]);
+    assert_eq!(strings(&b, "customer_id"), some(&["acme ltd", "acme ltd"]));
+    let (out, _s, _d) = ingest_text(
+        "zoho_invoices.csv",
+        "Invoice Date,Invoice Number,Invoice Status,Customer Name,Item Name,Quantity,Item Price\n\
+         2024-03-01,INV-000042,Paid,Acme,Widget,1,2700\n\
+         2024-03-02,INV-000043,Void,Acme,Widget,1,800\n\
+         2024-03-03,INV-000044,Draft,Acme,Widget,1,800\n",
+    );
+    let statuses = strings(&batches(&out), "status");
+    assert_eq!(statuses[1].as_deref(), Some("cancelled"), "{statuses:?}");
+    assert_eq!(statuses[2].as_deref(), Some("cancelled"), "{statuses:?}");
+}
+
 /// A count footer below the lines ("Row count: 2") is an expected row, like a totals row: the
 /// export is read `ok`, not `partial` with a missing date.
 #[test]

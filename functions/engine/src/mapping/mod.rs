@@ -722,6 +722,9 @@ pub enum Layout {
     /// Sage 50's day books and audit trail ("A/C", "N/C", "Inv Ref", "Net Amnt"): "Type" is a
     /// transaction code (SI invoice, SC credit note, SR/SA receipts and payments on account).
     Sage,
+    /// Xero's invoices export ("ContactName", "InvoiceNumber", "UnitAmount"): "Type" says
+    /// "Sales invoice" or "Sales credit note", and the customer is the contact's name.
+    Xero,
 }
 
 impl Layout {
@@ -778,6 +781,8 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         Layout::Etsy
     } else if has("ac") && has("nc") && (has("invref") || has("netamnt")) {
         Layout::Sage
+    } else if has("contactname") && has("invoicenumber") {
+        Layout::Xero
     } else {
         Layout::Other
     }
@@ -825,6 +830,9 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
         (Layout::Sage, "invref" | "ref") => (Field::OrderId, Kind::Plain),
         (Layout::Sage, "type") => (Field::DocumentType, Kind::Plain),
         (Layout::Sage, "details") => (Field::ProductName, Kind::Plain),
+        (Layout::Xero, "type") => (Field::DocumentType, Kind::Plain),
+        (Layout::Xero, "contactname") => (Field::CustomerId, Kind::NameLike),
+        (Layout::Xero, "unitamount") => (Field::UnitPrice, Kind::Plain),
         // VAT included, as a shop's own prices are.
         (Layout::Sage, "grossamnt" | "grossamount") => (Field::LineAmount, Kind::Plain),
         // Shipping included: the order's, only read when nothing line-level is.

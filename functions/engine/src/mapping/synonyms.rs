@@ -371,6 +371,8 @@ pub(super) const GROUPS: &[Group] = &[
         Status,
         &[
             "Order Status", "Status", "Financial Status", "Payment Status", "Fulfillment Status",
+            // Zoho Books, Xero, Odoo's invoices: void and draft invoices are no sales.
+            "Invoice Status",
             "Bestellstatus", "Auftragsstatus", "Zahlungsstatus", "وضعیت سفارش", "وضعیت", "وضعیت پرداخت",
             "وضعیت فاکتور", "وضعیت مرجوعی", "Statut de la commande", "Statut",
         ],

@@ -164,9 +164,10 @@ fn document_word(k: &str) -> Option<DocKind> {
     .then_some(DocKind::Sale)
 }
 
-/// A credit memo or note ("A/R Credit Memo", "Note de crédit").
+/// A credit memo or note ("A/R Credit Memo", "Note de crédit"; SAP Business One's code "CN").
 fn credit_note(k: &str) -> bool {
-    (k.contains("credit") || k.contains("crédit")) && (k.contains("memo") || k.contains("note"))
+    ((k.contains("credit") || k.contains("crédit")) && (k.contains("memo") || k.contains("note")))
+        || k == "cn"
 }
 
 fn invoice_word(k: &str) -> bool {
@@ -317,6 +318,8 @@ mod tests {
             "Remboursement",
             "برگشت از فروش",
             "Refund",
+            "CN",
+            "Sales credit note",
         ] {
             assert_eq!(kind(raw), DocKind::Return, "{raw}");
         }
