@@ -3763,6 +3763,8 @@ enum Cell {
     N(f64),
     Date(f64),
     Time(f64),
+    /// A number under a percentage format (`0%`): 0.1 shows as 10%.
+    Pct(f64),
 }
 
 /// Writes the smallest .xlsx calamine reads, with these sheets (name, rows), as `name` in `dir`.
@@ -3794,6 +3796,7 @@ fn write_xlsx(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Cell>>)]) -> Path
                     Cell::N(v) => format!(r#"<c r="{at}"><v>{v}</v></c>"#),
                     Cell::Date(v) => format!(r#"<c r="{at}" s="1"><v>{v}</v></c>"#),
                     Cell::Time(v) => format!(r#"<c r="{at}" s="2"><v>{v}</v></c>"#),
+                    Cell::Pct(v) => format!(r#"<c r="{at}" s="3"><v>{v}</v></c>"#),
                 });
             }
             data.push_str("</row>");
@@ -3822,7 +3825,7 @@ fn write_xlsx(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Cell>>)]) -> Path
     put(
         "xl/styles.xml",
         format!(
-            r#"<styleSheet xmlns="{NS}"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/></numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="165" applyNumberFormat="1"/></cellXfs></styleSheet>"#
+            r#"<styleSheet xmlns="{NS}"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/></numFmts><cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="165" applyNumberFormat="1"/><xf numFmtId="9" applyNumberFormat="1"/></cellXfs></styleSheet>"#
         ),
     );
     zip.finish().unwrap();
@@ -4458,4 +4461,197 @@ fn activity_keyed_by_email_keeps_the_rows_mobile() {
     let b = batches(&out);
     assert_eq!(strings(&b, "contact_id"), s(&["maryam@x.ir"; 2]));
     assert_eq!(strings(&b, "phone"), [Some("+989351112233".to_string()), None]);
+}
+
+/// A number pasted into a workbook's date column keeps its value and loses its date format
+/// ("General"): it is the Excel serial of a date, as the column's other cells are.
+#[test]
+fn an_unformatted_serial_in_a_workbook_date_column_is_a_date() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, date, amount| vec![T(id), date, T("K1"), T("Lamp"), N(1.0), N(amount)];
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[(
+            "Orders",
+            vec![
+                ["Order ID", "Order Date", "Customer", "Product", "Qty", "Amount"]
+                    .map(T)
+                    .into(),
+                row("1001", Date(45414.0), 80.0),
+                row("1003", N(45420.0), 59.97),
+                row("1004", Date(45418.0), 12.0),
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    assert_eq!(
+        times(&batches(&out)),
+        [
+            "2024-05-02T00:00:00+00:00",
+            "2024-05-08T00:00:00+00:00",
+            "2024-05-06T00:00:00+00:00"
+        ]
+    );
+}
+
+/// A workbook whose first sheet is blank ("Sheet1" as Excel made it) lists it as skipped, empty.
+#[test]
+fn an_empty_sheet_is_listed_as_skipped() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[
+            ("Sheet1", vec![]),
+            (
+                "Orders",
+                vec![
+                    ["Order ID", "Order Date", "Customer", "Product", "Qty", "Amount"]
+                        .map(T)
+                        .into(),
+                    vec![T("A-1"), Date(45294.0), T("c1"), T("Mug"), N(1.0), N(12.5)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    let sheets: Vec<(&str, Option<u64>, Option<&str>)> = out
+        .report
+        .sheets
+        .iter()
+        .map(|s| (s.name.as_str(), s.line_offset, s.skipped))
+        .collect();
+    assert_eq!(
+        sheets,
+        [("Sheet1", None, Some("empty")), ("Orders", Some(0), None)]
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [12.5]);
+}
+
+/// A two-row header: "Order" merged over "No." and "Date", "Line" over the line's columns. "No."
+/// names nothing alone; under "Order" it is the order number, and one order's lines stay one
+/// order.
+#[test]
+fn a_group_row_above_the_header_names_the_column_under_it() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, date, product, qty, price, amount| {
+        vec![
+            T(id),
+            Date(date),
+            T("K1"),
+            T(product),
+            N(qty),
+            N(price),
+            N(amount),
+        ]
+    };
+    let path = write_xlsx(
+        dir.path(),
+        "report.xlsx",
+        &[(
+            "Report",
+            vec![
+                vec![T("Sales report Q1 2024")],
+                vec![T("Order"), T(""), T("Customer"), T("Line"), T(""), T(""), T("")],
+                ["No.", "Date", "Customer ID", "Product", "Qty", "Price", "Amount"]
+                    .map(T)
+                    .into(),
+                row("1001", 45296.0, "Lamp", 2.0, 40.0, 80.0),
+                row("1001", 45296.0, "Shade", 1.0, 15.0, 15.0),
+                row("1002", 45297.0, "Desk", 1.0, 250.0, 250.0),
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "report.xlsx", &IngestOptions::default());
+    let m = out.report.mapping.as_ref().unwrap();
+    assert!(
+        m.used.iter().any(|(f, h)| f == "order_id" && h == "Order No."),
+        "{:?}",
+        m.used
+    );
+    assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["1001", "1001", "1002"]));
+}
+
+/// Quantity, unit price and a discount, without a line amount: the line is worth quantity × price
+/// less its discount, a percent where the header, the cell or its Excel format says so, else an
+/// amount.
+#[test]
+fn a_discount_without_a_line_amount_is_taken_off_the_line() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, qty, price, discount| {
+        vec![
+            T(id),
+            Date(45413.0),
+            T("K1"),
+            T("Lamp"),
+            N(qty),
+            N(price),
+            discount,
+        ]
+    };
+    let head = [
+        "Order ID",
+        "Order Date",
+        "Customer ID",
+        "Product",
+        "Quantity",
+        "Unit Price",
+        "Discount",
+    ];
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[(
+            "Orders",
+            vec![
+                head.map(T).into(),
+                row("1", 2.0, 100.0, Pct(0.1)),
+                row("2", 1.0, 200.0, Pct(0.0)),
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    assert_eq!(floats(&batches(&out), "line_amount"), [180.0, 200.0]);
+    let m = out.report.mapping.as_ref().unwrap();
+    assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
+
+    for (name, text, expected) in [
+        (
+            "amount.csv",
+            "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,Discount\n1,2024-05-01,K1,Lamp,2,100,20\n2,2024-05-02,K2,Desk,1,200,\n",
+            [180.0, 200.0],
+        ),
+        (
+            "written.csv",
+            "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,Discount\n1,2024-05-01,K1,Lamp,2,100,10%\n2,2024-05-02,K2,Desk,1,200,0%\n",
+            [180.0, 200.0],
+        ),
+        (
+            "header.csv",
+            "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,Discount (%)\n1,2024-05-01,K1,Lamp,2,100,10\n2,2024-05-02,K2,Desk,1,200,0\n",
+            [180.0, 200.0],
+        ),
+        (
+            "rabatt.csv",
+            "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,Rabatt %\n1,2024-05-01,K1,Lamp,2,100,10\n2,2024-05-02,K2,Desk,1,200,100\n",
+            [180.0, 0.0],
+        ),
+        (
+            "prefix.csv",
+            "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,% Discount\n1,2024-05-01,K1,Lamp,2,100,10\n2,2024-05-02,K2,Desk,1,200,0\n",
+            [180.0, 200.0],
+        ),
+    ] {
+        let (out, _s, _d) = ingest_text(name, text);
+        assert_eq!(rejected_by_reason(&out), [], "{name}");
+        assert_eq!(floats(&batches(&out), "line_amount"), expected, "{name}");
+    }
 }

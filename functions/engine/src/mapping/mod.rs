@@ -347,7 +347,13 @@ pub struct LayoutColumns {
     /// price less its discount, the total is the line's value after its discount (else it may
     /// be the order's, repeated on its lines, and is not read).
     pub line_total: Option<usize>,
+    /// Without a total, the discount column is taken off quantity × price: a percent of it where
+    /// [`LayoutColumns::discount_percent`] or the cell says so ("10%", or a workbook cell
+    /// formatted as a percentage, read as "10%"), else an amount off the line.
     pub line_discount: Option<usize>,
+    /// The discount column's header names a percent ("Discount %", "Rabatt (%)", «درصد تخفیف»):
+    /// its numbers are percents (10 is 10 %).
+    pub discount_percent: bool,
     /// [`Layout::Shopify`]'s "Lineitem discount" (an Admin API item's `total_discount`): the
     /// line's discount, which its quantity × price does not yet take off.
     pub item_discount: Option<usize>,
@@ -475,7 +481,8 @@ impl LayoutColumns {
             customer_name,
             fulfillment,
             line_total,
-            line_discount: line_discount.filter(|_| line_total.is_some()),
+            line_discount,
+            discount_percent: line_discount.is_some_and(|i| names_percent(&headers[i])),
             ..of_layout
         }
     }
@@ -503,6 +510,7 @@ impl LayoutColumns {
             line_total,
             line_discount,
             item_discount,
+            discount_percent: _,
             // Feeds no field: still listed as unmapped.
             customer_name: _,
         } = *self;
@@ -1471,12 +1479,27 @@ fn unnoted(h: &str) -> String {
     normalize_header(h.split(['(', '[']).next().unwrap_or(h))
 }
 
-/// A discount column's header («تخفیف», "Discount", "Rabatt").
-fn names_discount(h: &str) -> bool {
+/// A discount column's header («تخفیف», "Discount", "Rabatt"), or one of its percent ("Discount
+/// %", "% Discount", "Discount (%)", "Rabatt %", «تخفیف (%)», «درصد تخفیف», "Discount Percent").
+pub(crate) fn names_discount(h: &str) -> bool {
+    let bare = unnoted(&h.replace('%', ""));
     matches!(
-        unnoted(h).as_str(),
+        bare.as_str(),
         "تخفیف" | "مبلغتخفیف" | "discount" | "discountamount" | "rabatt" | "remise"
-    )
+    ) || names_percent(h)
+        && matches!(
+            bare.trim_end_matches("percent")
+                .trim_end_matches("pct")
+                .trim_start_matches("درصد")
+                .trim_end_matches("درصد"),
+            "تخفیف" | "discount" | "rabatt" | "remise"
+        )
+}
+
+/// A header naming a percent: with `%` or the word ("Discount Percent", «درصد تخفیف»).
+fn names_percent(h: &str) -> bool {
+    let n = normalize_header(h);
+    h.contains('%') || n.ends_with("percent") || n.ends_with("pct") || n.contains("درصد")
 }
 
 /// The event type of every row of an activity export that has no event-type column but says what

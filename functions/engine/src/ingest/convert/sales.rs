@@ -1463,6 +1463,22 @@ impl Converter for SalesConverter {
                     .map_or(0.0, |d| scaled(d, self.item_discount_scale).value.abs());
                 gross.signum() * (gross.abs() - discount).max(0.0)
             }
+            // A discount beside quantity and price, without a line amount or a total: the line
+            // is worth quantity × price less its discount, a percent of it or an amount.
+            (None, Some(p)) if self.extra.line_discount.is_some() && self.extra.line_total.is_none() => {
+                let gross = quantity * p.value;
+                let raw = cell(rec, self.extra.line_discount).trim();
+                let percent = self.extra.discount_percent || raw.starts_with('%') || raw.ends_with('%');
+                let discount = self
+                    .money
+                    .parse_money(raw.trim_matches('%').trim(), iranian)
+                    .map_err(|_| RowReject::at("bad_number", self.extra.line_discount))?
+                    .map_or(0.0, |d| match percent {
+                        true => gross.abs() * d.value.abs() / 100.0,
+                        false => scaled(d, self.discount_scale).value.abs(),
+                    });
+                gross.signum() * (gross.abs() - discount).max(0.0)
+            }
             (None, Some(p)) => quantity * p.value,
             (None, None) => {
                 return Err(RowReject::at("missing_amount", c.unit_price.or(c.line_amount)));

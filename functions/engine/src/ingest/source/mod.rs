@@ -195,6 +195,9 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
+    if hi > 0 && lines[hi - 1] + 1 == lines[hi] && bad[hi - 1].is_none() {
+        headers = group_header(&rows[hi - 1], headers, dataset.or(guessed));
+    }
     let header_line = lines[hi];
     source.rdr.expect_fields(rows[hi].len());
     let title_currency = crate::mapping::title_currency(rows[..hi].iter().flatten().map(String::as_str));
@@ -391,7 +394,9 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
     let sheets = if fmt.container == Container::Xlsx {
         check_zip(path, limits)?;
         let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(file()?).map_err(|e| malformed(&e))?;
-        nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
+        let is_1904 = wb.has_1904_epoch();
+        let styles = |wb: &mut calamine::Xlsx<_>, name: &str| wb.worksheet_style(name).ok();
+        workbook_sheets(&mut wb, is_1904, dataset, styles).map_err(|e| malformed(&e))?
     } else {
         let size = std::fs::metadata(path)
             .map_err(|e| EngineError::io(path, e))?
@@ -411,7 +416,8 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
             ),
             false => malformed(&e),
         })?;
-        nonempty_sheets(&mut wb).map_err(|e| malformed(&e))?
+        let is_1904 = wb.has_1904_epoch();
+        workbook_sheets(&mut wb, is_1904, dataset, |_, _| None).map_err(|e| malformed(&e))?
     };
     choose_sheets(sheets, dataset)
 }
@@ -427,19 +433,39 @@ fn encrypted(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|bytes| bytes.windows(name.len()).any(|w| w == name))
 }
 
-/// A sheet with data: its name, whether it is visible, and its non-empty rows with their 1-based
-/// row numbers in the sheet.
+/// A sheet of a workbook: its name, whether it is visible, and its non-empty rows with their
+/// 1-based row numbers in the sheet (none for an empty sheet, listed in the report as skipped).
 struct SheetRows {
     name: String,
     visible: bool,
     rows: Vec<(u64, Vec<String>)>,
 }
 
-fn nonempty_sheets<RS, R>(wb: &mut R) -> std::result::Result<Vec<SheetRows>, R::Error>
+/// Whether a field holds dates, so that a number in its column is an Excel serial.
+fn date_field(f: Field) -> bool {
+    matches!(
+        f,
+        Field::OrderDate | Field::BirthDate | Field::SignupDate | Field::EventTime
+    )
+}
+
+/// The worksheets of a workbook, in order, with their cells as text. A number in a date column
+/// (a column whose header maps to a date field) is an Excel serial in the workbook's date system,
+/// as its date-formatted cells are: a value pasted into a date column keeps its number but loses
+/// the date format ("General"), and is read as the date the other cells show. A number in a
+/// discount column formatted as a percentage (0.1 shown as "10%") is read as Excel shows it,
+/// "10%", where `styles` gives the sheet's cell formats (.xlsx).
+fn workbook_sheets<RS, R>(
+    wb: &mut R,
+    is_1904: bool,
+    dataset: Option<Dataset>,
+    styles: impl Fn(&mut R, &str) -> Option<calamine::StyleRange>,
+) -> std::result::Result<Vec<SheetRows>, R::Error>
 where
     RS: Read + std::io::Seek,
     R: calamine::Reader<RS>,
 {
+    use calamine::Data;
     let meta: Vec<(String, bool)> = wb
         .sheets_metadata()
         .iter()
@@ -450,20 +476,80 @@ where
     for (name, visible) in meta {
         let range = wb.worksheet_range(&name)?;
         let start_row = range.start().map_or(0, |(r, _)| r as u64);
-        let rows: Vec<(u64, Vec<String>)> = range
+        let (mut rows, mut at): (Vec<(u64, Vec<String>)>, Vec<usize>) = range
             .rows()
             .enumerate()
             .map(|(i, r)| {
                 (
-                    start_row + i as u64 + 1,
-                    r.iter().map(cell_text).collect::<Vec<_>>(),
+                    (
+                        start_row + i as u64 + 1,
+                        r.iter().map(cell_text).collect::<Vec<_>>(),
+                    ),
+                    i,
                 )
             })
-            .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
-            .collect();
+            .filter(|((_, cells), _)| cells.iter().any(|c| !c.trim().is_empty()))
+            .unzip();
         if !rows.is_empty() {
-            out.push(SheetRows { name, visible, rows });
+            let head: Vec<Vec<String>> = rows
+                .iter()
+                .take(HEADER_SEARCH_ROWS)
+                .map(|(_, r)| r.clone())
+                .collect();
+            let (hi, guessed) = pick_header(&head, dataset);
+            let header = header_of_rows(&rows, hi, dataset.or(guessed));
+            let discounts: Vec<usize> = (0..header.len())
+                .filter(|&c| crate::mapping::names_discount(&header[c]))
+                .collect();
+            let style = match discounts.is_empty() {
+                true => None,
+                false => styles(wb, &name),
+            };
+            if let Some(style) = style {
+                let (r0, c0) = range.start().unwrap_or((0, 0));
+                for ((_, cells), &i) in rows.iter_mut().zip(&at).skip(hi + 1) {
+                    for &c in &discounts {
+                        let Some(Data::Float(f)) = range.get((i, c)) else {
+                            continue;
+                        };
+                        let percent = style
+                            .get((r0 + i as u32, c0 + c as u32))
+                            .and_then(|s| s.number_format.as_ref())
+                            .is_some_and(|n| n.format_code.contains('%'));
+                        if percent && let Some(cell) = cells.get_mut(c) {
+                            *cell = format!("{}%", format_float((f * 1e6 * 100.0).round() / 1e6));
+                        }
+                    }
+                }
+            }
+            if let Some(d) = dataset.or(guessed) {
+                let mapped = crate::mapping::map_headers(&header, d, None);
+                let dates: Vec<usize> = (0..mapped.columns.len())
+                    .filter(|&c| mapped.columns[c].is_some_and(date_field))
+                    .collect();
+                for ((_, cells), i) in rows.iter_mut().zip(at.drain(..)).skip(hi + 1) {
+                    for &c in &dates {
+                        let serial = match range.get((i, c)) {
+                            Some(Data::Float(f)) => *f,
+                            Some(Data::Int(n)) => *n as f64,
+                            _ => continue,
+                        };
+                        // Before day one it is a time of day, not a date; past 9999 no date.
+                        if (1.0..2_958_466.0).contains(&serial)
+                            && let Some(cell) = cells.get_mut(c)
+                        {
+                            let dt = calamine::ExcelDateTime::new(
+                                serial,
+                                calamine::ExcelDateTimeType::DateTime,
+                                is_1904,
+                            );
+                            *cell = cell_text(&Data::DateTime(dt));
+                        }
+                    }
+                }
+            }
         }
+        out.push(SheetRows { name, visible, rows });
     }
     Ok(out)
 }
@@ -475,12 +561,15 @@ where
 /// field a header maps to, in any order); the others are listed in the report as skipped. Rows are numbered across the sheets read: a sheet's `line_offset` plus
 /// its own row number.
 fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Opened> {
-    if sheets.is_empty() {
+    if sheets.iter().all(|s| s.rows.is_empty()) {
         return Err(RejectReason::Empty.into());
     }
     let headers: Vec<(usize, usize, Option<Dataset>)> = sheets
         .iter()
         .map(|s| {
+            if s.rows.is_empty() {
+                return (0, 0, None);
+            }
             let head: Vec<Vec<String>> = s
                 .rows
                 .iter()
@@ -493,9 +582,14 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         })
         .collect();
     let primary = (0..sheets.len())
+        .filter(|&i| !sheets[i].rows.is_empty())
         .max_by_key(|&i| (headers[i].1, sheets[i].visible, std::cmp::Reverse(i)))
         .expect("at least one sheet");
-    let header = header_of_rows(&sheets[primary].rows, headers[primary].0);
+    let header = header_of_rows(
+        &sheets[primary].rows,
+        headers[primary].0,
+        dataset.or(headers[primary].2),
+    );
     // In the export sheet; numbered across the sheets read below, like `source_line`.
     let mut header_line = sheets[primary].rows[headers[primary].0].0;
     let guessed = headers[primary].2;
@@ -527,10 +621,12 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             std::cmp::Ordering::Equal => {
                 Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()]))
             }
+            // A blank first sheet ("Sheet1" left as Excel made it) has nothing to read.
+            _ if sheet.rows.is_empty() => Err("empty"),
             // A hidden copy is a backup, not more orders.
             _ if primary_visible && !sheet.visible => Err("hidden"),
             std::cmp::Ordering::Less | std::cmp::Ordering::Greater => {
-                let other = header_of_rows(&sheet.rows, headers[i].0);
+                let other = header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2));
                 let theirs = fields(&other);
                 column_order(&header, &other, mine.as_ref(), theirs.as_ref())
                     .ok_or("its header lacks columns of the export sheet")
@@ -703,8 +799,70 @@ fn sheet_units(
         .collect()
 }
 
-fn header_of_rows(rows: &[(u64, Vec<String>)], at: usize) -> Vec<String> {
-    rows[at].1.iter().map(|h| h.trim().to_string()).collect()
+/// The header of a sheet whose header row is `rows[at]`, with the group row directly above it
+/// read into it where it names what a column is ([`group_header`]).
+fn header_of_rows(rows: &[(u64, Vec<String>)], at: usize, dataset: Option<Dataset>) -> Vec<String> {
+    let header = rows[at].1.iter().map(|h| h.trim().to_string()).collect();
+    match at.checked_sub(1).map(|a| &rows[a]) {
+        Some((line, above)) if line + 1 == rows[at].0 => group_header(above, header, dataset),
+        _ => header,
+    }
+}
+
+/// A two-row header: a sparse group row ("Order" merged over two columns, "Customer", "Line")
+/// directly above the header row ("No.", "Date", "Customer ID", …). A group cell heads its own
+/// column and the blank ones after it (a merged cell's others are blank, and so is a group label
+/// written once). A header cell that maps to no field alone is read with its group's label before
+/// it, when that maps ("Order" + "No." is "Order No."); the others keep their own names.
+/// The row above is a group row only with at least two labels, fewer than the header's cells: a
+/// title above the header is not one.
+fn group_header(above: &[String], header: Vec<String>, dataset: Option<Dataset>) -> Vec<String> {
+    let Some(d) = dataset else { return header };
+    let filled = |r: &[String]| r.iter().filter(|c| !c.trim().is_empty()).count();
+    let labels = filled(above);
+    if labels < 2 || labels >= filled(&header) {
+        return header;
+    }
+    let mut parent: Option<&str> = None;
+    let parents: Vec<Option<&str>> = (0..header.len())
+        .map(|j| {
+            match above.get(j).map(|c| c.trim()) {
+                Some(c) if !c.is_empty() => parent = Some(c),
+                _ => {}
+            }
+            parent
+        })
+        .collect();
+    let alone = crate::mapping::map_headers(&header, d, None);
+    let mut combined = header.clone();
+    let mut tried = Vec::new();
+    for (j, h) in header.iter().enumerate() {
+        if let Some(p) = parents[j]
+            && alone.columns[j].is_none()
+            && !h.is_empty()
+            && !h.to_lowercase().contains(&p.to_lowercase())
+        {
+            combined[j] = format!("{p} {h}");
+            tried.push(j);
+        }
+    }
+    if tried.is_empty() {
+        return header;
+    }
+    let together = crate::mapping::map_headers(&combined, d, None);
+    // Only columns that now map gain their group's name, and no other column changes field.
+    let kept = (0..header.len()).all(|j| tried.contains(&j) || together.columns[j] == alone.columns[j]);
+    if !kept {
+        return header;
+    }
+    header
+        .into_iter()
+        .enumerate()
+        .map(|(j, h)| match together.columns[j] {
+            Some(_) if tried.contains(&j) => combined[j].clone(),
+            _ => h,
+        })
+        .collect()
 }
 
 /// How one sheet of a workbook was used, for the report.
