@@ -923,8 +923,11 @@ impl Prepare<'_> {
                 .product
                 .get(&product_id, i, |s| s.map_or(NONE, |p| products.intern(p)));
             if product == NONE && names {
+                // «چاي» in a windows-1256 row and «چای» in a UTF-8 one are one product.
                 product = caches.product_name.get(&product_name, i, |s| {
-                    s.map_or(NONE, |p| NAMED | product_names.intern(p))
+                    s.map_or(NONE, |p| {
+                        NAMED | product_names.intern(&crate::values::persian_letters(p))
+                    })
                 });
             }
             out.push(Line {

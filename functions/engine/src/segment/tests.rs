@@ -1664,6 +1664,31 @@ fn an_unusable_saved_state_is_reported_as_ignored() {
     }
 }
 
+/// A product known by its name only, written with Arabic yeh in one export (a windows-1256 row,
+/// «چاي سبز») and Persian yeh in another, is one product: one distinct product, and the two
+/// lines of an order are one product, not a multi-item order.
+#[test]
+fn a_products_name_in_arabic_and_persian_letters_is_one_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![
+        l("o1", "c1", "2024-06-01", "", 1.0, 10.0).named("چاي سبز"),
+        l("o1", "c1", "2024-06-01", "", 1.0, 10.0).named("چای سبز"),
+        l("o2", "c1", "2024-06-05", "", 1.0, 10.0).named("چای سبز"),
+    ];
+    lines.extend((2..6).map(|i| l(&format!("x{i}"), &format!("c{i}"), "2024-06-02", "p1", 1.0, 10.0)));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["c1"]["distinct_products"], "1");
+    assert_eq!(rows["c1"]["multi_item_share"], "0.000");
+}
+
 #[test]
 fn params_are_checked() {
     let base = || SegmentParams::new(date("2024-06-30"));

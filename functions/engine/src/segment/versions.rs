@@ -243,7 +243,7 @@ fn read_file(
             v.status = v.status.max(status_rank(str_at(status.as_ref(), i)));
             for p in products.into_iter().flatten() {
                 v.itemised = true;
-                let h = str_hash(p);
+                let h = str_hash(&crate::values::persian_letters(p));
                 if let Err(at) = v.products.binary_search(&h)
                     && v.products.len() < PRODUCTS
                 {
