@@ -622,14 +622,23 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                 Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()]))
             }
             // A blank first sheet ("Sheet1" left as Excel made it) has nothing to read.
-            _ if sheet.rows.is_empty() => Err("empty"),
+            _ if sheet.rows.is_empty() => Err("empty".to_string()),
             // A hidden copy is a backup, not more orders.
-            _ if primary_visible && !sheet.visible => Err("hidden"),
+            _ if primary_visible && !sheet.visible => Err("hidden".to_string()),
             std::cmp::Ordering::Less | std::cmp::Ordering::Greater => {
                 let other = header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2));
                 let theirs = fields(&other);
                 column_order(&header, &other, mine.as_ref(), theirs.as_ref())
-                    .ok_or("its header lacks columns of the export sheet")
+                    .map_err(|lacking| {
+                        let names: Vec<String> = lacking
+                            .iter()
+                            .map(|&c| format!("\"{}\"", crate::mapping::shown_header(&header[c], c)))
+                            .collect();
+                        format!(
+                            "its header lacks columns of the export sheet: {}",
+                            names.join(", ")
+                        )
+                    })
                     .and_then(|order| {
                         let units = sheet_units(&header, &other, &order, mine.as_ref(), theirs.as_ref())?;
                         Ok((order, units))
@@ -718,13 +727,15 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
 /// place, channel, …: a "Returns" sheet with a "Reason" or "Status" column the "Orders" sheet
 /// has not) is left empty on its rows. `mine` and `theirs` are the two headers' fields, when the
 /// dataset is known.
+/// Which of `other`'s columns is each of the export sheet's (`None`: the sheet may lack it), or
+/// the export sheet's columns the sheet lacks, for the report.
 fn column_order(
     export: &[String],
     other: &[String],
     mine: Option<&ColumnMapping>,
     theirs: Option<&ColumnMapping>,
-) -> Option<Vec<Option<usize>>> {
-    export
+) -> std::result::Result<Vec<Option<usize>>, Vec<usize>> {
+    let per: Vec<Option<Option<usize>>> = export
         .iter()
         .enumerate()
         .map(|(i, h)| {
@@ -742,7 +753,12 @@ fn column_order(
                 None => None,
             }
         })
-        .collect()
+        .collect();
+    let lacking: Vec<usize> = (0..per.len()).filter(|&i| per[i].is_none()).collect();
+    match lacking.is_empty() {
+        true => Ok(per.into_iter().flatten().collect()),
+        false => Err(lacking),
+    }
 }
 
 /// A field a sheet may lack while the export sheet has it: it describes rows, and no row needs it
@@ -776,7 +792,7 @@ fn sheet_units(
     order: &[Option<usize>],
     mine: Option<&ColumnMapping>,
     theirs: Option<&ColumnMapping>,
-) -> std::result::Result<Vec<Option<String>>, &'static str> {
+) -> std::result::Result<Vec<Option<String>>, String> {
     let (Some(mine), Some(theirs)) = (mine, theirs) else {
         return Ok(vec![None; export.len()]);
     };
@@ -791,7 +807,9 @@ fn sheet_units(
                 return Ok(None);
             };
             if scale(&export[i]) != scale(&other[j]) {
-                return Err("its amounts are in another multiple (thousands) than the export sheet's");
+                return Err(
+                    "its amounts are in another multiple (thousands) than the export sheet's".to_string(),
+                );
             }
             let (a, b) = (mine.currency_hints[i], theirs.currency_hints[j]);
             Ok(b.filter(|b| a != Some(*b)).map(str::to_string))
@@ -874,7 +892,7 @@ pub struct SheetReport {
     pub line_offset: Option<u64>,
     /// Not read, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<&'static str>,
+    pub skipped: Option<String>,
     /// Named as returns: its positive quantities were read as returns.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub read_as_returns: bool,
