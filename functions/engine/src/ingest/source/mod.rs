@@ -439,6 +439,8 @@ struct SheetRows {
     name: String,
     visible: bool,
     rows: Vec<(u64, Vec<String>)>,
+    /// Which of `rows` is the header, and the dataset it reads as (see [`pick_header`]).
+    header: (usize, Option<Dataset>),
 }
 
 /// Whether a field holds dates, so that a number in its column is an Excel serial.
@@ -490,13 +492,15 @@ where
             })
             .filter(|((_, cells), _)| cells.iter().any(|c| !c.trim().is_empty()))
             .unzip();
+        let mut picked = (0, None);
         if !rows.is_empty() {
             let head: Vec<Vec<String>> = rows
                 .iter()
                 .take(HEADER_SEARCH_ROWS)
                 .map(|(_, r)| r.clone())
                 .collect();
-            let (hi, guessed) = pick_header(&head, dataset);
+            picked = pick_header(&head, dataset);
+            let (hi, guessed) = picked;
             let header = header_of_rows(&rows, hi, dataset.or(guessed));
             let discounts: Vec<usize> = (0..header.len())
                 .filter(|&c| crate::mapping::names_discount(&header[c]))
@@ -549,7 +553,12 @@ where
                 }
             }
         }
-        out.push(SheetRows { name, visible, rows });
+        out.push(SheetRows {
+            name,
+            visible,
+            rows,
+            header: picked,
+        });
     }
     Ok(out)
 }
@@ -570,14 +579,8 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             if s.rows.is_empty() {
                 return (0, 0, None);
             }
-            let head: Vec<Vec<String>> = s
-                .rows
-                .iter()
-                .take(HEADER_SEARCH_ROWS)
-                .map(|(_, r)| r.clone())
-                .collect();
-            let (hi, guessed) = pick_header(&head, dataset);
-            let cells: Vec<&str> = head[hi].iter().map(String::as_str).collect();
+            let (hi, guessed) = s.header;
+            let cells: Vec<&str> = s.rows[hi].1.iter().map(String::as_str).collect();
             (hi, score(&cells, guessed.or(dataset)).0, guessed)
         })
         .collect();
