@@ -45,6 +45,9 @@ pub enum TextEncoding {
     Windows1252,
     #[serde(rename = "windows-1256")]
     Windows1256,
+    /// Central European (Polish, Czech, Slovak, Hungarian): `ł` is 0xB3, `ą` 0xB9, `ż` 0xBF.
+    #[serde(rename = "windows-1250")]
+    Windows1250,
     /// Latin-9: Windows-1252's letters, with `€` at 0xA4.
     #[serde(rename = "iso-8859-15")]
     Iso8859_15,
@@ -143,6 +146,7 @@ impl TextEncoding {
             TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
             TextEncoding::Windows1252 => encoding_rs::WINDOWS_1252,
             TextEncoding::Windows1256 => encoding_rs::WINDOWS_1256,
+            TextEncoding::Windows1250 => encoding_rs::WINDOWS_1250,
             TextEncoding::Iso8859_15 => encoding_rs::ISO_8859_15,
         }
     }
@@ -498,7 +502,8 @@ fn mostly_utf8(s: &[u8]) -> bool {
 
 /// The single-byte code page of text that is not UTF-8: Windows-1256 for Persian or Arabic,
 /// else ISO-8859-15 where a `¤` (its `€`) stands beside a number, else DOS code page 850 where
-/// its letters stand in words, else Windows-1252.
+/// its letters stand in words, else Windows-1250 where its letters stand in words as
+/// Windows-1252 symbols, else Windows-1252.
 fn legacy_code_page(s: &[u8]) -> TextEncoding {
     match windows_code_page(s) {
         TextEncoding::Windows1252 => {}
@@ -510,7 +515,43 @@ fn legacy_code_page(s: &[u8]) -> TextEncoding {
     if dos_latin(s) {
         return TextEncoding::Ibm850;
     }
+    if central_european(s) {
+        return TextEncoding::Windows1250;
+    }
     TextEncoding::Windows1252
+}
+
+/// Windows-1250 text: letters of Polish, Czech and Slovak at bytes that are symbols or undefined
+/// in Windows-1252, inside words: `Wroc³aw` is Wrocław (0xB3), `£ódŸ` Łódź, `Bia³ystok`,
+/// `¿ó³w` żółw, `Ťažký` (0x8D). Western text has these bytes beside digits (`£12`, `m³`) or
+/// spaces (`¿Qué?`), not between letters. The letters both code pages have, at different
+/// places (Czech `ř` is Windows-1252's `ø`), tell nothing, so Czech without `ť`, `ľ` or `ž`-like
+/// symbols stays Windows-1252.
+fn central_european(s: &[u8]) -> bool {
+    // Letters of either code page: ASCII ones and the accented range both share.
+    let letter = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0xC0);
+    let mut hits = 0usize;
+    for (i, &b) in s.iter().enumerate() {
+        if !matches!(
+            b,
+            0x8D | 0x8F | 0x9D | 0xA3 | 0xA5 | 0xAF | 0xB3 | 0xB9 | 0xBC | 0xBE | 0xBF
+        ) {
+            continue;
+        }
+        let (before, after) = (i.checked_sub(1).and_then(|j| s.get(j)), s.get(i + 1));
+        let inside = letter(before) && letter(after);
+        // Capitals start words (`£ódŸ`, `¯ory`); `¿` and `¡` open Spanish questions and `¼` `¾`
+        // follow digits, so those count only between letters.
+        let starts_word =
+            !letter(before) && letter(after) && matches!(b, 0x8D | 0x8F | 0xA3 | 0xA5 | 0xAF | 0xBC);
+        if inside || starts_word {
+            hits += 1;
+            if hits >= 2 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// DOS code page 850 text: German or French letters at bytes that are undefined (0x81 `ü`, 0x90
@@ -838,6 +879,23 @@ mod tests {
         assert_eq!(
             sniff_bytes(latin9, "x").unwrap().encoding,
             TextEncoding::Iso8859_15
+        );
+        // Polish in Windows-1250: ł, ą, ż and Ł as Windows-1252's ³ ¹ ¿ £.
+        let cp1250 =
+            b"Klient;Miasto;Kwota\nJan Ko\xB3odziej;Wroc\xB3aw;12,50\nAnna W\xB9s;\xA3\xF3d\x9F;3,00\n";
+        let f = sniff_bytes(cp1250, "x").unwrap();
+        assert_eq!(f.encoding, TextEncoding::Windows1250);
+        assert_eq!(
+            decode_sample(cp1250, f.encoding),
+            "Klient;Miasto;Kwota\nJan Kołodziej;Wrocław;12,50\nAnna Wąs;Łódź;3,00\n"
+        );
+        // Western text with those bytes beside digits and spaces: a price in pounds, cubic
+        // metres, a Spanish question, a quarter.
+        let western =
+            b"Item;Note\nTank 2 m\xB3;\xA312.50\n\xBFQu\xE9 tal?;1\xBC kg\nCaf\xE9 cr\xE8me;\xA3 3\n";
+        assert_eq!(
+            sniff_bytes(western, "x").unwrap().encoding,
+            TextEncoding::Windows1252
         );
         // A currency sign alone, or Windows-1252's own bytes, leave Windows-1252.
         let cp1252 = b"Artikel;Preis\nK\xF6ln \xA4;12,50\n\x84Tee\x93;1\n12 \xA4\n";
