@@ -4381,6 +4381,62 @@ fn campaign_members_status_is_the_event_only_in_a_campaign_member_export() {
     assert_eq!(out.report.error.as_ref().unwrap().code, "missing_columns");
 }
 
+/// A Salesforce campaign member is a contact or a lead: its row fills "Contact ID" or "Lead ID".
+/// A lead's row is keyed by its Lead ID, the id the CRM's other exports give it, not by its
+/// email (a converted lead, with both, is the contact); the report names the column as read.
+#[test]
+fn a_campaign_member_without_a_contact_id_is_keyed_by_its_lead_id() {
+    for header in [
+        "Campaign Name,Contact ID,Lead ID,Email,Mobile,Status,First Responded Date",
+        "Campaign Name,Lead ID,Contact ID,Email,Mobile,Status,First Responded Date",
+    ] {
+        let lead_first = header.contains("Lead ID,Contact");
+        let row = |contact: &str, lead: &str, rest: &str| match lead_first {
+            true => format!("Webinar,{lead},{contact},{rest}\n"),
+            false => format!("Webinar,{contact},{lead},{rest}\n"),
+        };
+        let text = [
+            format!("{header}\n"),
+            row("0035g000002BBB", "", "c@x.example,,Responded,2024-06-03"),
+            row(
+                "",
+                "00Q5g000001AAA",
+                "l@x.example,09121234567,Responded,2024-06-04",
+            ),
+            row("", "00Q5g000001AAB", ",09122222222,Sent,2024-06-05"),
+            row(
+                "0035g000002BBC",
+                "00Q5g000001AAC",
+                "v@x.example,,Attended,2024-06-06",
+            ),
+            row("", "", "n@x.example,,Responded,2024-06-07"),
+        ]
+        .concat();
+        let (out, _s) = ingest_activity("sf_campaign_members.csv", &text, None);
+        let r = &out.report;
+        assert_eq!((r.status, r.rows.written), (Status::Ok, 5), "{:?}", r.error);
+        let b = batches(&out);
+        assert_eq!(
+            strings(&b, "contact_id"),
+            s(&[
+                "0035g000002BBB",
+                "00Q5g000001AAA",
+                "00Q5g000001AAB",
+                "0035g000002BBC",
+                "n@x.example"
+            ]),
+            "{header}"
+        );
+        // The lead's email and mobile stay beside its id.
+        assert_eq!(strings(&b, "email")[1].as_deref(), Some("l@x.example"));
+        assert_eq!(strings(&b, "phone")[1].as_deref(), Some("+989121234567"));
+        let m = r.mapping.as_ref().unwrap();
+        assert_eq!(m.used.get("customer_id").map(String::as_str), Some("Contact ID"));
+        assert_eq!(m.id_fallback.as_deref(), Some("Lead ID"));
+        assert_eq!(m.unmapped, ["Campaign Name"]);
+    }
+}
+
 /// GA4's automatic `click` is an outbound-link click on the site, not an email click; an ESP's
 /// `click` still is.
 #[test]

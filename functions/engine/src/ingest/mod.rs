@@ -241,6 +241,7 @@ fn run(
         more_consent: shown(&cmap.more_consent),
         opt_out: shown(&cmap.opt_out),
         phone_fallback: cmap.alt_phone.map(|i| mapping::shown_header(&headers[i], i)),
+        id_fallback: cmap.alt_id.map(|i| mapping::shown_header(&headers[i], i)),
     });
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),

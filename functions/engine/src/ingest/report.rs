@@ -78,6 +78,10 @@ pub struct MappingReport {
     /// `used` names for `phone`), read for a row whose mapped phone cell gives no number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_fallback: Option<String>,
+    /// Activity: a second id column ("Lead ID" beside the "Contact ID" that `used` names for
+    /// `customer_id`), read for a row whose mapped id cell is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_fallback: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

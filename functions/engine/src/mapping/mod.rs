@@ -294,6 +294,11 @@ pub struct ColumnMapping {
     /// number is read at this one (see [`crate::ingest::convert::KeyCols::phone_key`]). Not with
     /// a mapping file that names the phone column.
     pub alt_phone: Option<usize>,
+    /// Activity: Salesforce's "Lead ID" beside the "Contact ID" mapped to `customer_id`: a row
+    /// whose contact id is empty (a campaign member who is a lead) is keyed by it (see
+    /// [`crate::ingest::convert::customer_key`]). Not with a mapping file that names the id
+    /// column.
+    pub alt_id: Option<usize>,
 }
 
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
@@ -1393,6 +1398,21 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
                 .map(|(.., i)| i)
         });
 
+    // Salesforce names the person of a campaign member or an activity in "Contact ID" or, for
+    // a lead, "Lead ID": a lead's row, whose contact id is empty, is keyed by the lead id its
+    // other exports give it, not by its email. A converted lead has both: it is the contact.
+    let alt_id = columns
+        .iter()
+        .position(|c| *c == Some(Field::CustomerId))
+        .filter(|&i| {
+            dataset == Dataset::Activity
+                && from_synonym[i].is_some()
+                && normalize_header(&headers[i]) == "contactid"
+        })
+        .and_then(|_| {
+            (0..n).find(|&i| !settled[i] && columns[i].is_none() && normalize_header(&headers[i]) == "leadid")
+        });
+
     // The cells of a row that is not a header at all are data: not repeated in the report.
     let recognised = columns.iter().any(Option::is_some) || header_row_recognised(headers);
     let layout_columns = if dataset == Dataset::Sales {
@@ -1411,6 +1431,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
                 && message_direction != Some(*i)
                 && !more_consent.contains(i)
                 && alt_phone != Some(*i)
+                && alt_id != Some(*i)
         })
         .map(|(i, (h, _))| shown_header(h, i))
         .collect();
@@ -1441,6 +1462,7 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         more_consent,
         opt_out,
         alt_phone,
+        alt_id,
     }
 }
 
@@ -1798,6 +1820,7 @@ mod tests {
                     && !m.layout_columns.contains(i)
                     && !m.more_consent.contains(&i)
                     && m.alt_phone != Some(i)
+                    && m.alt_id != Some(i)
             })
             .map(|(_, (h, _))| h.trim().to_string())
             .collect();
@@ -2932,6 +2955,15 @@ mod tests {
         ];
         let m = check(Dataset::Activity, &e);
         assert_complete(Dataset::Activity, &m, &e);
+        // A member without a contact id is a lead, keyed by its lead id; not when a mapping
+        // file names the id column.
+        assert_eq!(m.alt_id, Some(5));
+        let headers: Vec<String> = e.iter().map(|(h, _)| h.to_string()).collect();
+        let over = MappingOverride {
+            columns: [("Contact ID".to_string(), "customer_id".to_string())].into(),
+            ..Default::default()
+        };
+        assert_eq!(map_headers(&headers, Dataset::Activity, Some(&over)).alt_id, None);
         // HubSpot's contact activity.
         let e = [
             ("Record ID", Some(CustomerId)),

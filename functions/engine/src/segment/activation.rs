@@ -231,24 +231,9 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     for (a, i) in &known {
         addresses_of.entry(*i).or_default().push(a.clone());
     }
-    // A contact the activity data keys by mobile is the customer with that phone.
-    let matched = |contact: &str, email: Option<&str>| -> Option<usize> {
-        let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
-        by_id
-            .filter(|&i| i != usize::MAX)
-            .or_else(|| by_address.get(&address_key(email?)).copied())
-            .or_else(|| {
-                is_phone_key(contact)
-                    .then(|| by_address.get(&address_key(contact)).copied())
-                    .flatten()
-            })
-    };
-    // Refusals of any date, under a contact id or any address: the emails given with them and
-    // contact ids that are emails or phones.
-    let refused = leads::refusals(activity);
-    // Every address a refusing contact is known by in the activity data, also from its other
-    // rows: an unsubscribe row often carries no email. Its mobiles too (`phone`, since schema
-    // version 3), which `phones_of` keeps in row order for the leads.
+    // Every address a contact is known by in the activity data, also from its other rows: an
+    // unsubscribe row often carries no email. Its mobiles too (`phone`, since schema version 3),
+    // which `phones_of` keeps in row order for the leads.
     let mut emails_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut phones_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for a in activity {
@@ -262,6 +247,38 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             list.push(p);
         }
     }
+    // A CRM or website keys a contact by its own id or by email while its rows give the mobile
+    // an Iranian shop knows the buyer by: the customer with that mobile. Of mobiles that name
+    // two customers, the first id wins, as `by_address` does for one mobile two numbers share.
+    // Once per contact, so no row looks a number up.
+    let by_phone: BTreeMap<&str, usize> = phones_of
+        .iter()
+        .filter(|(contact, _)| !is_phone_key(contact))
+        .filter_map(|(contact, phones)| {
+            let i = phones
+                .iter()
+                .filter_map(|p| by_address.get(&address_key(p)).copied())
+                .min()?;
+            Some((*contact, i))
+        })
+        .collect();
+    // A contact the activity data keys by mobile is the customer with that phone; one keyed
+    // otherwise, the customer with a mobile its rows give (after its email, as before).
+    let matched = |contact: &str, email: Option<&str>| -> Option<usize> {
+        let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
+        by_id
+            .filter(|&i| i != usize::MAX)
+            .or_else(|| by_address.get(&address_key(email?)).copied())
+            .or_else(|| {
+                is_phone_key(contact)
+                    .then(|| by_address.get(&address_key(contact)).copied())
+                    .flatten()
+            })
+            .or_else(|| by_phone.get(contact).copied())
+    };
+    // Refusals of any date, under a contact id or any address: the emails given with them and
+    // contact ids that are emails or phones.
+    let refused = leads::refusals(activity);
     let refused_emails: BTreeSet<String> = refused
         .iter()
         .flat_map(|(contact, emails)| {

@@ -3872,3 +3872,90 @@ fn a_record_under_an_old_address_is_the_customers() {
         ("c3@x.com", "+989121000003")
     );
 }
+
+/// A CRM or website export keys its contacts by its own id or by email, and its rows give the
+/// mobile (`09121234567`) an Iranian shop's customer list knows the buyer by: that contact is the
+/// customer, as one matched by email is. It is no `lead` of its own in ideal_customers.csv, its
+/// lead_scores.csv row takes the customer's fit, and its download weighs by the customer's job
+/// title. A mobile two customer numbers share names the first id (as a shared email does); a
+/// contact whose mobile is a refusing customer's stays off every list; a mobile no customer has
+/// leaves the contact a lead.
+#[test]
+fn a_contact_whose_rows_give_a_customers_mobile_is_that_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four lapsed big spenders, three recent small ones.
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order Number,Order Date,Customer ID,Amount\n\
+         1,2023-09-01,C-1,900\n2,2023-10-01,C-1,900\n3,2023-09-02,C-2,800\n4,2023-10-02,C-2,800\n\
+         5,2023-09-03,C-3,700\n6,2023-10-03,C-3,700\n7,2023-09-04,C-4,750\n8,2023-10-04,C-4,750\n\
+         9,2024-06-20,40,10\n10,2024-06-21,41,20\n11,2024-06-22,42,30\n",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Mobile,Job Title,Accepts Marketing\n\
+         C-1,09121234567,CEO,yes\n\
+         C-2,09122222222,,no\n\
+         C-3,09123333333,Intern,yes\n\
+         C-4,0912 333 3333,Owner,yes\n",
+    );
+    let web = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "web.csv",
+        "Contact ID,Email,Mobile,Event,Timestamp\n\
+         CRM-7,,09121234567,Whitepaper download,2024-06-02 10:00\n\
+         CRM-8,,09122222222,Form submitted,2024-06-03 10:00\n\
+         CRM-9,,09129999999,Form submitted,2024-06-04 10:00\n",
+    );
+    let newsletter = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "newsletter.csv",
+        "Email,Mobile,Event,Timestamp\nsara@x.ir,۰۹۱۲۳۳۳۳۳۳۳,Form submitted,2024-06-05 10:00\n",
+    );
+    let out = segment_curated(dir.path(), [sales, crm, web, newsletter].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let fit = |id: &str| customers[id]["ideal_fit"].clone();
+    assert!(!fit("C-1").is_empty(), "the fit is published");
+
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let lead = |id: &str| leads.iter().find(|r| r["contact_id"] == id).expect(id);
+    let crm7 = lead("CRM-7");
+    // C-1's title (a CEO's download weighs ×2) and C-1's fit, the grade's letter.
+    assert_eq!(
+        (
+            crm7["job_title"].as_str(),
+            crm7["contributions"].as_str(),
+            crm7["phone"].as_str()
+        ),
+        ("CEO", "download×1 +60", "+989121234567")
+    );
+    assert_eq!(crm7["fit"], fit("C-1"));
+    // C-3 and C-4 share the mobile: the first id, C-3, an intern (a form weighs ×0.5).
+    let sara = lead("sara@x.ir");
+    assert_eq!(
+        (
+            sara["job_title"].as_str(),
+            sara["contributions"].as_str(),
+            sara["fit"].as_str()
+        ),
+        ("Intern", "form_submit×1 +20", fit("C-3").as_str())
+    );
+    let ideal = read_csv(&out.join("ideal_customers.csv"));
+    let listed_leads: Vec<&str> = ideal
+        .iter()
+        .filter(|r| r["kind"] == "lead")
+        .map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(listed_leads, ["CRM-9"]);
+    for id in ["C-1", "C-3", "C-4"] {
+        let row = ideal.iter().find(|r| r["id"] == id).expect(id);
+        assert_eq!(row["kind"], "customer", "{id}");
+    }
+    assert_off_lists(&out, &["C-2", "CRM-8", "2222222"]);
+}

@@ -282,6 +282,8 @@ pub(crate) struct KeyCols {
     /// A second phone column, read where `phone`'s cell gives no number (see
     /// [`ColumnMapping::alt_phone`]).
     pub alt_phone: Option<usize>,
+    /// A second id column, read where `id`'s cell is empty (see [`ColumnMapping::alt_id`]).
+    pub alt_id: Option<usize>,
     /// `id` is a name column ("Customer Name", «نام مشتری»): its values are folded by
     /// [`crate::values::name_key`].
     pub named: bool,
@@ -306,6 +308,7 @@ impl KeyCols {
             email: col(m, Field::Email),
             phone,
             alt_phone,
+            alt_id: m.alt_id,
             named: m.customer_named,
             // Persian in the header or the cells, or a full Iranian mobile.
             bare_iranian: phone.is_some()
@@ -357,7 +360,8 @@ impl KeyCols {
     }
 }
 
-/// Customer key: the id when there is one, else the lower-cased email (so exports keyed by email,
+/// Customer key: the id when there is one (a lead's id where a contact's is empty, see
+/// [`ColumnMapping::alt_id`]), else the lower-cased email (so exports keyed by email,
 /// such as Shopify's, still give customers), else the phone number in one form (Iranian shops
 /// key buyers by their mobile), see [`contact_key`]; a name column's value folded, see
 /// [`crate::values::name_key`].
@@ -369,7 +373,9 @@ pub(crate) fn customer_key<'a>(rec: &Row<'a>, k: &KeyCols) -> Option<Cow<'a, str
             None => crate::values::name_key(name),
         };
     }
-    id_value(cell(rec, k.id)).or_else(|| contact_key(rec, k))
+    id_value(cell(rec, k.id))
+        .or_else(|| id_value(cell(rec, k.alt_id)))
+        .or_else(|| contact_key(rec, k))
 }
 
 /// The key of a row without a customer id (or with a guest's): its email, else its phone.
