@@ -4,6 +4,7 @@
 //! shapes ("3.75", "2023-11-04 14:30") take allocation-free fast paths and only unusual input
 //! (Persian digits, currency signs, month names, ...) pays for the general path.
 
+pub(crate) mod country;
 pub mod date;
 pub mod digits;
 pub mod jalali;
@@ -11,6 +12,7 @@ pub mod number;
 pub(crate) mod phone;
 pub mod text;
 
+pub(crate) use country::country_shown;
 pub use date::{DateOrder, DateParser, parse_run_date, parse_time_of_day};
 pub use digits::normalize_digits;
 pub use number::{Ambiguous, DecimalMark, MarkEvidence, NumberParser, ParsedNumber};
