@@ -310,8 +310,9 @@ fn ideal_profile_traits_and_lifts() {
     assert_eq!(ideal["customers"], 4, "{ideal:#}");
     assert_eq!(ideal["suppressed"], false);
     // 4/4 of the group against 4/17 of the base: lift 17/4 = 4.25.
+    // The country is shown by its English name, however the export wrote it.
     for (name, value) in [
-        ("country", "DE"),
+        ("country", "Germany"),
         ("city", "Berlin"),
         ("purchase_pattern", "Mondays 08–12"),
         ("frequency", "2–3 orders"),
@@ -400,7 +401,7 @@ fn ideal_profile_traits_and_lifts() {
     let md = std::fs::read_to_string(s.out.join("ideal_customer_profile.md")).unwrap();
     assert!(
         md.contains(
-            "Your best customers are 4.25× as often from DE as your customers overall (100% against 24%)."
+            "Your best customers are 4.25× as often from Germany as your customers overall (100% against 24%)."
         ),
         "{md}"
     );
@@ -1410,7 +1411,7 @@ fn unknown_values_count_as_left_over() {
         (ideal["customers"].as_u64(), icp["purchasers"].as_u64()),
         (Some(6), Some(30))
     );
-    assert!(trait_row(ideal, "country", "DE").is_none(), "{ideal:#}");
+    assert!(trait_row(ideal, "country", "Germany").is_none(), "{ideal:#}");
 }
 
 /// An ideal group of every purchaser (all RFM groups named) sets no one apart: no fit, and the
@@ -1545,7 +1546,11 @@ fn one_country_written_several_ways_is_one_trait_value() {
         .filter_map(|t| t["value"].as_str())
         .collect();
     assert_eq!(countries, ["Germany"], "{ideal:#}");
-    assert_eq!(ideal["suppressed_trait_values_by_trait"].get("country"), None, "{ideal:#}");
+    assert_eq!(
+        ideal["suppressed_trait_values_by_trait"].get("country"),
+        None,
+        "{ideal:#}"
+    );
 
     // Every output names the country one way: a sales row's spelling and the customers
     // dataset's meet, and the base's most common country is Iran, 18 of 30.
@@ -1582,5 +1587,8 @@ fn an_unknown_country_keeps_its_spelling() {
     let out = dir.path().join("out");
     run(&inputs, &params(2).check().unwrap(), &out).unwrap();
     let customers = read_csv(&out.join("customers.csv"));
-    assert!(customers.iter().all(|r| r["main_country"] == "Atlantis"), "{customers:?}");
+    assert!(
+        customers.iter().all(|r| r["main_country"] == "Atlantis"),
+        "{customers:?}"
+    );
 }

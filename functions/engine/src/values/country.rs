@@ -114,27 +114,16 @@ XK XKX Kosovo|Kosova|کوزوو|كوسوفو
 ZA ZAF South Africa|Südafrika|Afrique du Sud|Zuid-Afrika|Sudáfrica|Sudafrica|Güney Afrika|آفریقای جنوبی|جنوب أفريقيا
 ";
 
-/// A country of the table.
+/// A country of the table: its ISO 3166-1 alpha-2 code (`XK` for Kosovo, which ISO has not
+/// assigned) and its English name, as outputs show it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Country {
+struct Country {
     code: &'static str,
     name: &'static str,
 }
 
-impl Country {
-    /// ISO 3166-1 alpha-2 (`XK` for Kosovo, which ISO has not assigned).
-    pub(crate) fn code(self) -> &'static str {
-        self.code
-    }
-
-    /// The English name, as outputs show the country.
-    pub(crate) fn name(self) -> &'static str {
-        self.name
-    }
-}
-
 /// The country `raw` names, in any case, with or without accents, spaces or dots.
-pub(crate) fn country(raw: &str) -> Option<Country> {
+fn country(raw: &str) -> Option<Country> {
     let mut buf = [0u8; FOLDED_MAX];
     let key = fold(raw, &mut buf)?;
     let index = index();
@@ -146,7 +135,7 @@ pub(crate) fn country(raw: &str) -> Option<Country> {
 /// else the value as written (never dropped: an unknown spelling is still a country).
 pub(crate) fn country_shown(raw: &str) -> &str {
     match country(raw) {
-        Some(c) => c.name(),
+        Some(c) => c.name,
         None => raw,
     }
 }
@@ -188,9 +177,9 @@ fn index() -> &'static Index {
 }
 
 /// The key a country is looked up by, written into `buf`: lower case, accents dropped (`ö` → `o`,
-/// `ß` → `ss`, dotless `ı` → `i`), Arabic letter variants as the Persian letters (see
-/// [`super::fold_char`]), and anything but letters and digits dropped (spaces, ZWNJ, dots,
-/// commas, hyphens, brackets, apostrophes), so that `Iran, Islamic Republic of` and
+/// `ß` → `ss`, dotless `ı` → `i`), Arabic letter variants and presentation forms as the Persian
+/// letters (see [`super::fold_char`]), and anything but letters and digits dropped (spaces, ZWNJ,
+/// dots, commas, hyphens, brackets, apostrophes), so that `Iran, Islamic Republic of` and
 /// `Iran (Islamic Republic of)` meet, as do `U.K.` and `UK`. `None` when too long for any name.
 fn fold<'b>(raw: &str, buf: &'b mut [u8; FOLDED_MAX]) -> Option<&'b str> {
     let mut len = 0;
@@ -207,7 +196,9 @@ fn fold<'b>(raw: &str, buf: &'b mut [u8; FOLDED_MAX]) -> Option<&'b str> {
         }
     } else {
         let nfd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
-        for c in nfd.normalize_iter(raw.chars()) {
+        // Presentation forms first (`ﺍﯾﺮﺍﻥ`, as some old software stores text): decomposition
+        // leaves them as they are.
+        for c in nfd.normalize_iter(raw.chars().flat_map(super::presentation_letters)) {
             let c = super::fold_char(c);
             if is_mark(c) || !c.is_alphanumeric() {
                 continue;
@@ -241,7 +232,7 @@ mod tests {
     use super::*;
 
     fn code(raw: &str) -> Option<&'static str> {
-        country(raw).map(Country::code)
+        country(raw).map(|c| c.code)
     }
 
     #[test]
@@ -341,6 +332,7 @@ mod tests {
             "جمهوری اسلامی ایران",
             "جمهوری\u{200C}اسلامی ایران",
             "ج.ا.ایران",
+            "ﺍﯾﺮﺍﻥ",
         ] {
             assert_eq!(code(raw), Some("IR"), "{raw:?}");
             assert_eq!(country_shown(raw), "Iran", "{raw:?}");
@@ -387,7 +379,10 @@ mod tests {
         for line in TABLE.lines() {
             let mut parts = line.splitn(3, ' ');
             let (a2, a3) = (parts.next().unwrap(), parts.next().unwrap());
-            assert!(a2.len() == 2 && a3.len() == 3 && a2.bytes().all(|b| b.is_ascii_uppercase()), "{line}");
+            assert!(
+                a2.len() == 2 && a3.len() == 3 && a2.bytes().all(|b| b.is_ascii_uppercase()),
+                "{line}"
+            );
             for name in parts.next().unwrap().split('|') {
                 assert_eq!(code(name), Some(a2), "{name:?}");
             }
