@@ -1,4 +1,5 @@
-//! Parsing of single cell values: numbers, dates and times, yes/no flags, genders and durations.
+//! Parsing of single cell values: numbers, dates and times, yes/no flags, genders, durations and
+//! countries.
 //!
 //! These parsers run once per cell on files of ten million rows and more, so the common ASCII
 //! shapes ("3.75", "2023-11-04 14:30") take allocation-free fast paths and only unusual input
