@@ -140,6 +140,10 @@ fn resolve(targets: &HashMap<String, Vec<String>>, address: &str) -> Option<Stri
     }
 }
 
+fn as_written(value: &str) -> &str {
+    value
+}
+
 /// Per customer: the row that last gave each descriptive attribute (age, birth date, gender,
 /// city, country, job title), counted over every customers file in path order from 1; 0 for
 /// none. Two records of one person (see [`fold_by_contact`]) give each attribute from the last
@@ -225,16 +229,17 @@ pub(super) fn read_customers(
                     seen.resize(c + 1, [0; 6]);
                 }
                 read = read.saturating_add(1);
-                let mut s = |a| str_at(a, i).map(|v| strings.intern(v));
+                let mut s = |a, shown: fn(&str) -> &str| str_at(a, i).map(|v| strings.intern(shown(v)));
                 let earlier = attrs[c];
                 let row = Attrs {
                     age: age.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     birth_date: birth.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     signup_date: signup.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
-                    gender: s(gender),
-                    city: s(city),
-                    country: s(country),
-                    job_title: s(job),
+                    gender: s(gender, as_written),
+                    city: s(city, as_written),
+                    // As the sales rows' country is read, so that the two meet.
+                    country: s(country, crate::values::country_shown),
+                    job_title: s(job, as_written),
                     marketing_consent: consent.filter(|a| a.is_valid(i)).map(|a| a.value(i)),
                     email: str_at(email, i).map(|e| strings.intern(&e.trim().to_lowercase())),
                     phone: str_at(phone, i).map(|p| strings.intern(p)),

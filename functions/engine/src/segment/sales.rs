@@ -937,9 +937,10 @@ impl Prepare<'_> {
                 amount,
                 qty,
                 product,
-                country: caches
-                    .country
-                    .get(&country, i, |s| s.map_or(NONE, |s| places.intern(s))),
+                // Once per dictionary value: `DE` and `Deutschland` are one country.
+                country: caches.country.get(&country, i, |s| {
+                    s.map_or(NONE, |s| places.intern(crate::values::country_shown(s)))
+                }),
                 city: caches
                     .city
                     .get(&city, i, |s| s.map_or(NONE, |s| places.intern(s))),

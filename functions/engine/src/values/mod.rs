@@ -1,9 +1,11 @@
-//! Parsing of single cell values: numbers, dates and times, yes/no flags, genders and durations.
+//! Parsing of single cell values: numbers, dates and times, yes/no flags, genders, durations and
+//! countries.
 //!
 //! These parsers run once per cell on files of ten million rows and more, so the common ASCII
 //! shapes ("3.75", "2023-11-04 14:30") take allocation-free fast paths and only unusual input
 //! (Persian digits, currency signs, month names, ...) pays for the general path.
 
+pub(crate) mod country;
 pub mod date;
 pub mod digits;
 pub mod jalali;
@@ -11,6 +13,7 @@ pub mod number;
 pub(crate) mod phone;
 pub mod text;
 
+pub(crate) use country::country_shown;
 pub use date::{DateOrder, DateParser, parse_run_date, parse_time_of_day};
 pub use digits::normalize_digits;
 pub use number::{Ambiguous, DecimalMark, MarkEvidence, NumberParser, ParsedNumber};
