@@ -1471,19 +1471,18 @@ fn heavy_returners_rank_below_customers_who_keep_what_they_buy() {
 fn a_best_segment_of_most_purchasers_gives_its_most_valuable_customers() {
     let as_of = date("2024-06-30");
     let mut v = Vec::new();
-    // v00–v29: 4 recent orders each of 100 + 10·c, net 400 to 1560.
+    // v00–v29: 4 recent orders each of 100 + 10·c, net 400 to 1560; but v21 two of 640, net
+    // 1280 as v22's four of 320.
     for c in 0..30 {
         let id = format!("v{c:02}");
-        for o in 0..4 {
+        let (orders, amount) = if c == 21 {
+            (2, 640.0)
+        } else {
+            (4, 100.0 + 10.0 * c as f64)
+        };
+        for o in 0..orders {
             let day = super::tests::days_ago(as_of, 2 + 7 * o + (c % 3) as i64);
-            v.push(l(
-                &format!("{id}-{o}"),
-                &id,
-                &day,
-                "p1",
-                1.0,
-                100.0 + 10.0 * c as f64,
-            ));
+            v.push(l(&format!("{id}-{o}"), &id, &day, "p1", 1.0, amount));
         }
     }
     // o00–o09: one small order long ago.
@@ -1507,12 +1506,13 @@ fn a_best_segment_of_most_purchasers_gives_its_most_valuable_customers() {
     let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
     assert_eq!(ranking[0]["customers"], 30, "{:#}", icp["ideal_rule"]);
     // At most half of the purchasers: the 8 of the best segment with the highest net revenue,
-    // v22–v29 (orders of 320 to 390).
+    // v23–v29 (orders of 330 to 390) and, of v21 and v22 tied at 1280, v21 by its id (orders of
+    // 640; v22's orders of 320 are not in the group).
     assert_eq!(icp["ideal"]["customers"], 8, "{:#}", icp["ideal_rule"]);
     assert_eq!(run.manifest["counts"]["ideal_customers"], 8);
     let f = &icp["ideal"]["figures"];
-    assert_eq!(f["min_order_value"]["group"], 320.0, "{f:#}");
-    assert_eq!(f["max_order_value"]["group"], 390.0, "{f:#}");
+    assert_eq!(f["min_order_value"]["group"], 330.0, "{f:#}");
+    assert_eq!(f["max_order_value"]["group"], 640.0, "{f:#}");
     let rule = &icp["ideal_rule"]["rule"];
     assert_eq!(rule["kind"], "top_of_segment", "{rule:#}");
     assert_eq!(rule["segment_id"], ranking[0]["segment_id"]);
