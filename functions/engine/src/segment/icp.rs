@@ -21,7 +21,7 @@ pub enum IdealRule {
     /// Segments ranked by value = median net revenue per customer × (1 − share lapsed), taken in
     /// that order until they cover at least `ideal_min_share` of the purchasing customers, never
     /// more than half of them: when the best segment alone holds more than half, its customers
-    /// with the highest net revenue, up to `ideal_min_share`.
+    /// with the highest net revenue, up to `ideal_min_share` (at least `min_group_size`).
     TopSegments,
     /// Customers in these RFM groups (names of `rfm_rules`), e.g. Champions and Loyal.
     RfmGroups(Vec<String>),
