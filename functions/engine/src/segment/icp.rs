@@ -19,7 +19,9 @@ use super::sales::SalesData;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum IdealRule {
     /// Segments ranked by value = median net revenue per customer × (1 − share lapsed), taken in
-    /// that order until they cover at least `ideal_min_share` of the purchasing customers.
+    /// that order until they cover at least `ideal_min_share` of the purchasing customers, never
+    /// more than half of them: when the best segment alone holds more than half, its customers
+    /// with the highest net revenue, up to `ideal_min_share` (at least `min_group_size`).
     TopSegments,
     /// Customers in these RFM groups (names of `rfm_rules`), e.g. Champions and Loyal.
     RfmGroups(Vec<String>),
@@ -611,7 +613,9 @@ impl Icp {
     }
 }
 
-/// Share of purchasers that segments after the best one may not push the ideal group beyond.
+/// Share of purchasers the top-segment ideal group never goes beyond: later segments that would
+/// take it past this are passed over, and a best segment larger than this gives only its most
+/// valuable customers.
 pub(super) const IDEAL_MAX_SHARE: f64 = 0.5;
 
 /// The ideal group under the configured rule, a description of the rule and, for the segment
@@ -658,37 +662,70 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
             });
             let need = (p.ideal_min_share * buyers.len() as f64).ceil() as usize;
             let most = (IDEAL_MAX_SHARE * buyers.len() as f64).floor() as usize;
-            let (mut covered, mut taken) = (0usize, Vec::new());
-            for &(s, _, n) in &ranked {
-                // A segment the continued model left empty covers no one: taken first (ranked by
-                // a value of 0 among segments of lapsed customers), it left the group empty.
-                if n == 0 {
-                    continue;
+            // A segment the continued model left empty covers no one: taken first (ranked by a
+            // value of 0 among segments of lapsed customers), it left the group empty.
+            let best = ranked.iter().find(|&&(_, _, n)| n > 0).copied();
+            let (taken, text, top_of) = match best {
+                // A group of nearly everyone has no traits that stand out: when the best segment
+                // alone holds more than half of the purchasers, the ideal customers are its most
+                // valuable ones, by net revenue (ties by id), up to the minimum share.
+                Some((s, _, n)) if n > most => {
+                    let net = |i: usize| r.customers[i].behaviour.as_ref().map_or(0.0, |b| b.monetary);
+                    let id = |i: usize| r.ids.name(r.customers[i].idx);
+                    let mut members: Vec<usize> = buyers
+                        .iter()
+                        .copied()
+                        .filter(|&i| r.customers[i].segment == Some(s))
+                        .collect();
+                    members.sort_by(|&a, &b| net(b).total_cmp(&net(a)).then_with(|| id(a).cmp(id(b))));
+                    // At least the minimum group size, so that they can be described (a smaller
+                    // group is withheld, and no fit is given), but never past half.
+                    let count = need.max(p.min_group_size).min(most).max(1);
+                    for &i in members.iter().take(count) {
+                        ideal[i] = true;
+                    }
+                    let text = format!(
+                        "Segments ranked by median net revenue per customer × (1 − share lapsed); the best, {}, holds more than half of purchasing customers ({} of {}), too many to stand out, so the ideal customers are the {} of its customers with the highest net revenue ({:.0}% of purchasing customers).",
+                        r.segments[s].name,
+                        n,
+                        buyers.len(),
+                        count,
+                        100.0 * count as f64 / buyers.len() as f64,
+                    );
+                    (vec![s], text, Some((s, count)))
                 }
-                if covered >= need.max(1) {
-                    break;
+                _ => {
+                    let (mut covered, mut taken) = (0usize, Vec::new());
+                    for &(s, _, n) in &ranked {
+                        if n == 0 {
+                            continue;
+                        }
+                        if covered >= need.max(1) {
+                            break;
+                        }
+                        // A segment that would take the group past half of the purchasers is
+                        // passed over for the next one that fits.
+                        if covered + n > most {
+                            continue;
+                        }
+                        covered += n;
+                        taken.push(s);
+                    }
+                    for &i in buyers {
+                        if r.customers[i].segment.is_some_and(|s| taken.contains(&s)) {
+                            ideal[i] = true;
+                        }
+                    }
+                    let names: Vec<&str> = taken.iter().map(|&s| r.segments[s].name.as_str()).collect();
+                    let text = format!(
+                        "Segments ranked by median net revenue per customer × (1 − share lapsed), taken in that order until they cover at least {:.0}% of purchasing customers (never more than {:.0}%): {}.",
+                        100.0 * p.ideal_min_share,
+                        100.0 * IDEAL_MAX_SHARE,
+                        names.join(", ")
+                    );
+                    (taken, text, None)
                 }
-                // A group of nearly everyone has no traits that stand out: a segment that would
-                // take the group past half of the purchasers is passed over for the next one
-                // that fits (short of the minimum share, the best segment alone is the answer).
-                if !taken.is_empty() && covered + n > most {
-                    continue;
-                }
-                covered += n;
-                taken.push(s);
-            }
-            for &i in buyers {
-                if r.customers[i].segment.is_some_and(|s| taken.contains(&s)) {
-                    ideal[i] = true;
-                }
-            }
-            let names: Vec<&str> = taken.iter().map(|&s| r.segments[s].name.as_str()).collect();
-            let text = format!(
-                "Segments ranked by median net revenue per customer × (1 − share lapsed), taken in that order until they cover at least {:.0}% of purchasing customers (no more than {:.0}% after the first): {}.",
-                100.0 * p.ideal_min_share,
-                100.0 * IDEAL_MAX_SHARE,
-                names.join(", ")
-            );
+            };
             // As in segments.csv: withheld there (small, or a small segment's complement), withheld
             // here, and listed after the others in id order: its place among them would bound
             // its value.
@@ -704,11 +741,15 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                             "ideal": taken.contains(&s) })
                 })
                 .collect();
-            (
-                ideal,
-                text,
-                json!({ "kind": "top_segments", "min_share": p.ideal_min_share, "ranking": ranking }),
-            )
+            let rule = match top_of {
+                Some((s, count)) => json!({
+                    "kind": "top_of_segment", "min_share": p.ideal_min_share,
+                    "segment_id": r.segments[s].id, "segment_name": r.segments[s].name,
+                    "customers": count, "ranking": ranking,
+                }),
+                None => json!({ "kind": "top_segments", "min_share": p.ideal_min_share, "ranking": ranking }),
+            };
+            (ideal, text, rule)
         }
     }
 }

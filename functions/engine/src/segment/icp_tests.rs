@@ -1592,3 +1592,83 @@ fn an_unknown_country_keeps_its_spelling() {
         "{customers:?}"
     );
 }
+
+/// The best segment holds 30 of the 40 purchasers (k = 2): taking it whole made the "ideal"
+/// group three quarters of the base, someone of whom nothing is known fitted at 75 and every
+/// prospect was listed as a look-alike. The ideal customers are now that segment's most
+/// valuable customers by net revenue, up to the minimum share (20 %: 8 of 40).
+#[test]
+fn a_best_segment_of_most_purchasers_gives_its_most_valuable_customers() {
+    let as_of = date("2024-06-30");
+    let mut v = Vec::new();
+    // v00–v29: 4 recent orders each of 100 + 10·c, net 400 to 1560; but v21 two of 640, net
+    // 1280 as v22's four of 320.
+    for c in 0..30 {
+        let id = format!("v{c:02}");
+        let (orders, amount) = if c == 21 {
+            (2, 640.0)
+        } else {
+            (4, 100.0 + 10.0 * c as f64)
+        };
+        for o in 0..orders {
+            let day = super::tests::days_ago(as_of, 2 + 7 * o + (c % 3) as i64);
+            v.push(l(&format!("{id}-{o}"), &id, &day, "p1", 1.0, amount));
+        }
+    }
+    // o00–o09: one small order long ago.
+    for c in 0..10 {
+        let id = format!("o{c:02}");
+        let day = super::tests::days_ago(as_of, 200 + c as i64);
+        v.push(l(&format!("{id}-o"), &id, &day, "p2", 1.0, 15.0));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A prospect the exports say nothing else about.
+    let people: Vec<Cust> = vec![("p1", "p1@x.com", "", Some(true))];
+    let out = dir.path().join("out");
+    let run = run(
+        &inputs_of(dir.path(), &v, &people),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    assert_eq!(icp["purchasers"], 40);
+    let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
+    assert_eq!(ranking[0]["customers"], 30, "{:#}", icp["ideal_rule"]);
+    // At most half of the purchasers: the 8 of the best segment with the highest net revenue,
+    // v23–v29 (orders of 330 to 390) and, of v21 and v22 tied at 1280, v21 by its id (orders of
+    // 640; v22's orders of 320 are not in the group).
+    assert_eq!(icp["ideal"]["customers"], 8, "{:#}", icp["ideal_rule"]);
+    assert_eq!(run.manifest["counts"]["ideal_customers"], 8);
+    let f = &icp["ideal"]["figures"];
+    assert_eq!(f["min_order_value"]["group"], 330.0, "{f:#}");
+    assert_eq!(f["max_order_value"]["group"], 640.0, "{f:#}");
+    let rule = &icp["ideal_rule"]["rule"];
+    assert_eq!(rule["kind"], "top_of_segment", "{rule:#}");
+    assert_eq!(rule["segment_id"], ranking[0]["segment_id"]);
+    assert_eq!(rule["min_share"], 0.2);
+    assert_eq!(rule["customers"], 8);
+    let description = icp["ideal_rule"]["description"].as_str().unwrap();
+    let name = ranking[0]["segment_name"].as_str().unwrap();
+    assert!(
+        description.contains(name) && description.contains("more than half"),
+        "{description}"
+    );
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    assert!(md.contains(description), "{md}");
+    // Someone of whom nothing is known scores the group's share, 20 (75 before), half what the
+    // best customers' look-alikes score.
+    assert_eq!(icp["fit"]["nothing_known"], 20.0, "{:#}", icp["fit"]);
+    let listed = read_csv(&out.join("ideal_customers.csv"));
+    let fit = |id: &str| -> f64 {
+        listed.iter().find(|r| r["id"] == id).unwrap()["fit"]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(fit("p1"), 20.0);
+    assert!(fit(&listed[0]["id"]) >= 40.0, "{listed:?}");
+    assert!(
+        fit("v29") >= 40.0 && fit("v00") < 20.0 && fit("o00") < 10.0,
+        "{listed:?}"
+    );
+}

@@ -140,8 +140,8 @@ impl SegmentParams {
             ));
         }
         rfm::check_rules(&self.rfm_rules).map_err(SegmentError::InvalidParams)?;
-        // Segments after the best one never take the group past half of the purchasers (a
-        // group of nearly everyone has nothing that stands out), so more could not be honoured.
+        // The top-segment group never grows past half of the purchasers (a group of nearly
+        // everyone has nothing that stands out), so more could not be honoured.
         if !(self.ideal_min_share > 0.0 && self.ideal_min_share <= icp::IDEAL_MAX_SHARE) {
             return bad(format!(
                 "the ideal group's least share of purchasers must be more than 0 and at most {}, got {}: the ideal group never grows past half of the purchasers",
