@@ -2,7 +2,9 @@
 //! by fit (`ideal_customers.csv`) and the lead scores with their fit × engagement grade
 //! (`lead_scores.csv`). Only people who may be contacted appear: no one who refused marketing
 //! in the customers dataset or unsubscribed in the activity data (they still count in every
-//! aggregate).
+//! aggregate). An email or phone is on one row of a list at most, and never one that more than
+//! [`MAX_HOLDERS_PER_ADDRESS`] people carry or an email no one can receive (see
+//! [`ListAddresses`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -20,6 +22,101 @@ use crate::values::is_phone_key;
 /// country (`tel:9121234567`) as its E.164 key (see [`crate::values::canonical_mobile`]).
 fn address_key(a: &str) -> String {
     crate::values::canonical_mobile(&a.trim().to_lowercase()).into_owned()
+}
+
+/// An address (in compared form, see [`address_key`]) that more than this many distinct people
+/// carry — customers, and leads no customer matches — is no one person's: 2 is a household
+/// (a couple's shared inbox or landline), more an office's, a placeholder a clerk typed for
+/// customers without one or the shop's own `info@`. The lists leave it out: a campaign would
+/// mail the shop or one office many times, and marketing tools merge or reject such rows.
+pub(super) const MAX_HOLDERS_PER_ADDRESS: usize = 2;
+
+/// Emails that say there is none. Kept tiny: an address more than
+/// [`MAX_HOLDERS_PER_ADDRESS`] people carry is left out anyway; these are for the one or two
+/// records that carry them.
+const PLACEHOLDER_EMAILS: [&str; 5] = [
+    "unknown@unknown.com",
+    "no@email.com",
+    "test@test.com",
+    "none@none.com",
+    "na@na.com",
+];
+
+/// Whether an email can be delivered to as written: one `@` with something before it, a domain
+/// with a dot between non-empty labels, no spaces; and not a placeholder (`noemail@…`,
+/// [`PLACEHOLDER_EMAILS`]). Ingest keeps `test@test` (it may key a customer); the lists do not
+/// carry it.
+pub(super) fn listable_email(e: &str) -> bool {
+    let e = e.trim().to_lowercase();
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !e.chars().any(char::is_whitespace)
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| !label.is_empty())
+        && local != "noemail"
+        && !PLACEHOLDER_EMAILS.contains(&e.as_str())
+}
+
+/// How many addresses a list left out, by why.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub(super) struct Blanked {
+    /// Carried by more than [`MAX_HOLDERS_PER_ADDRESS`] people.
+    pub shared: usize,
+    /// On a better-ranked row of the same list already.
+    pub duplicate: usize,
+    /// An email that cannot be delivered to or says there is none (see [`listable_email`]).
+    pub invalid: usize,
+}
+
+/// The addresses one list carries, row by row in the list's order: an address is left out when
+/// it is shared (see [`MAX_HOLDERS_PER_ADDRESS`]), invalid, or on an earlier row already (the
+/// best-ranked row keeps it).
+pub(super) struct ListAddresses<'s> {
+    shared: &'s BTreeSet<String>,
+    seen: BTreeSet<String>,
+    pub blanked: Blanked,
+}
+
+impl<'s> ListAddresses<'s> {
+    pub(super) fn new(shared: &'s BTreeSet<String>) -> Self {
+        ListAddresses {
+            shared,
+            seen: BTreeSet::new(),
+            blanked: Blanked::default(),
+        }
+    }
+
+    /// The row's email, unless left out.
+    pub(super) fn email<'a>(&mut self, e: Option<&'a str>) -> Option<&'a str> {
+        let e = e.filter(|e| !e.trim().is_empty())?;
+        if !listable_email(e) {
+            self.blanked.invalid += 1;
+            return None;
+        }
+        self.keep(e)
+    }
+
+    /// The row's phone, unless left out.
+    pub(super) fn phone<'a>(&mut self, p: Option<&'a str>) -> Option<&'a str> {
+        let p = p.filter(|p| !p.trim().is_empty())?;
+        self.keep(p)
+    }
+
+    fn keep<'a>(&mut self, a: &'a str) -> Option<&'a str> {
+        let key = address_key(a);
+        if self.shared.contains(&key) {
+            self.blanked.shared += 1;
+            None
+        } else if !self.seen.insert(key) {
+            self.blanked.duplicate += 1;
+            None
+        } else {
+            Some(a)
+        }
+    }
 }
 
 /// The mailbox an address delivers to, for consent: `ann+shop@x.example` is `ann@x.example`'s
@@ -121,6 +218,9 @@ pub(super) struct IdealRow {
     pub who: Listed,
     pub fit: f64,
     pub reasons: String,
+    /// Whether the row carries its email and its phone (see [`ListAddresses`]).
+    pub email_kept: bool,
+    pub phone_kept: bool,
 }
 
 pub(super) enum Listed {
@@ -144,6 +244,14 @@ impl IdealRow {
         }
     }
 
+    /// The email and phone the person has, before [`ListAddresses`] leaves any out.
+    fn addresses<'r>(&'r self, r: &'r Report) -> (Option<&'r str>, Option<&'r str>) {
+        match &self.who {
+            Listed::Customer(i) => (r.email(&r.customers[*i]), r.phone(&r.customers[*i])),
+            Listed::Lead(l) => (l.email.as_deref(), l.phone.as_deref()),
+        }
+    }
+
     fn kind(&self, r: &Report) -> &'static str {
         match self.who {
             Listed::Customer(i) if r.customers[i].behaviour.is_some() => "customer",
@@ -163,6 +271,11 @@ pub(super) struct Activation {
     pub ideal: Vec<IdealRow>,
     /// Contacts left out of lead_scores.csv because they unsubscribed or refused marketing.
     pub leads_excluded: usize,
+    /// Addresses (compared form) more than [`MAX_HOLDERS_PER_ADDRESS`] people carry.
+    pub shared: BTreeSet<String>,
+    /// Addresses left out of ideal_customers.csv and of lead_scores.csv.
+    pub ideal_blanked: Blanked,
+    pub leads_blanked: Blanked,
 }
 
 /// Engagement adds at most ±1 to the fit's log-odds: a lead at the strong threshold counts like
@@ -415,12 +528,17 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 who: Listed::Customer(i),
                 fit,
                 reasons,
+                email_kept: false,
+                phone_kept: false,
             });
         }
     }
     let mut lead_rows = Vec::new();
     let mut leads_excluded = 0;
-    for (mut s, m) in scores.into_iter().zip(matches) {
+    // The addresses of the leads, each with its holder: the matched customer, else the lead
+    // (numbered after the customers).
+    let mut lead_holders: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (k, (mut s, m)) in scores.into_iter().zip(matches).enumerate() {
         // The address the lists carry: the activity's, else the matched customer's.
         if s.email.is_none() {
             s.email = m.and_then(|i| r.email(&r.customers[i])).map(str::to_string);
@@ -435,6 +553,12 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 .or_else(|| phones.and_then(|p| p.last().copied()))
                 .map(str::to_string),
         };
+        for a in s.email.iter().chain(&phone) {
+            lead_holders
+                .entry(address_key(a))
+                .or_default()
+                .push(m.unwrap_or(n + k));
+        }
         // `refused` holds every contact that ever unsubscribed, `s.unsubscribed` ones included.
         let blocked = refused.contains_key(s.contact.as_str())
             || refused_address(&s.contact)
@@ -468,6 +592,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                         })),
                         fit: f.fit,
                         reasons: f.reasons,
+                        email_kept: false,
+                        phone_kept: false,
                     });
                 }
                 icp.lead_fit(s.job_title.as_deref(), None).map(|f| f.fit)
@@ -485,12 +611,61 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // by id only sorts the leads and merges, and fits then reorder without comparing ids.
     ideal.sort_by(|a, b| a.id(r).cmp(b.id(r)).then(a.kind(r).cmp(b.kind(r))));
     ideal.sort_by(|a, b| b.fit.total_cmp(&a.fit));
+
+    // Addresses more than `MAX_HOLDERS_PER_ADDRESS` people carry: customers by every address
+    // they are known by, leads by those the lists would give them.
+    let holder_count = |a: &str, customers: &[usize]| {
+        let mut all: Vec<usize> = customers
+            .iter()
+            .chain(lead_holders.get(a).into_iter().flatten())
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all.len()
+    };
+    let mut shared: BTreeSet<String> = BTreeSet::new();
+    for (a, list) in &holders {
+        let more = lead_holders.get(*a).map_or(0, Vec::len);
+        if list.len() + more > MAX_HOLDERS_PER_ADDRESS && holder_count(a, list) > MAX_HOLDERS_PER_ADDRESS {
+            shared.insert(a.to_string());
+        }
+    }
+    for (a, list) in &lead_holders {
+        if list.len() > MAX_HOLDERS_PER_ADDRESS
+            && !holders.contains_key(a.as_str())
+            && holder_count(a, &[]) > MAX_HOLDERS_PER_ADDRESS
+        {
+            shared.insert(a.clone());
+        }
+    }
+    // Each list in its own order: the best-ranked row keeps an address.
+    let mut list = ListAddresses::new(&shared);
+    for row in &mut ideal {
+        let (email, phone) = row.addresses(r);
+        let (email, phone) = (list.email(email).is_some(), list.phone(phone).is_some());
+        (row.email_kept, row.phone_kept) = (email, phone);
+    }
+    let ideal_blanked = list.blanked;
+    let mut list = ListAddresses::new(&shared);
+    for row in &mut lead_rows {
+        if list.email(row.score.email.as_deref()).is_none() {
+            row.score.email = None;
+        }
+        if list.phone(row.phone.as_deref()).is_none() {
+            row.phone = None;
+        }
+    }
+    let leads_blanked = list.blanked;
     Activation {
         fit: fits,
         opted_out,
         leads: lead_rows,
         ideal,
         leads_excluded,
+        shared,
+        ideal_blanked,
+        leads_blanked,
     }
 }
 
@@ -511,18 +686,18 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], r: &Report, path: &Path) 
         ],
     )?;
     for row in rows {
-        let (segment, stage, email, phone) = match &row.who {
+        let (segment, stage) = match &row.who {
             Listed::Customer(i) => {
                 let c = &r.customers[*i];
                 (
                     c.segment.map_or("", |s| r.segments[s].name.as_str()),
                     c.stage.as_str(),
-                    r.email(c),
-                    r.phone(c),
                 )
             }
-            Listed::Lead(l) => ("", "", l.email.as_deref(), l.phone.as_deref()),
+            Listed::Lead(_) => ("", ""),
         };
+        let (email, phone) = row.addresses(r);
+        let (email, phone) = (email.filter(|_| row.email_kept), phone.filter(|_| row.phone_kept));
         csv_row(
             path,
             &mut w,

@@ -769,11 +769,27 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     let med =
         |f: &dyn Fn(usize) -> Option<f64>| median(&mut set.iter().filter_map(|&i| f(i)).collect::<Vec<_>>());
     let mut orders: Vec<f64> = Vec::new();
+    // Per customer their largest and their smallest order.
+    let mut largest: Vec<f64> = Vec::new();
+    let mut smallest: Vec<f64> = Vec::new();
     for &i in set {
-        orders.extend_from_slice(facts.order_values(i));
+        let own = facts.order_values(i);
+        orders.extend_from_slice(own);
+        if let Some(v) = own.iter().copied().max_by(f64::total_cmp) {
+            largest.push(v);
+        }
+        if let Some(v) = own.iter().copied().min_by(f64::total_cmp) {
+            smallest.push(v);
+        }
     }
-    let min_order = orders.iter().copied().min_by(f64::total_cmp);
-    let max_order = orders.iter().copied().max_by(f64::total_cmp);
+    // Never one customer's own order: the largest order at least `min_group_size` customers
+    // reach (per customer their largest, the min_group_size-th from the top), and the smallest
+    // at least that many go down to; none when fewer customers have an order.
+    let m = r.params.min_group_size.max(1);
+    largest.sort_unstable_by(|a, b| b.total_cmp(a));
+    smallest.sort_unstable_by(f64::total_cmp);
+    let max_order = largest.get(m - 1).copied();
+    let min_order = smallest.get(m - 1).copied();
     let median_order = median(&mut orders);
     let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
     let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
@@ -816,10 +832,9 @@ fn figures(group: Stats, base: &Stats) -> Vec<Figure> {
         .collect()
 }
 
-const FIGURE_TEXT: [(&str, &str); 10] = [
-    ("min_order_value", "Smallest order"),
+/// The Markdown's names of the figures but the smallest and largest order (see [`figure_text`]).
+const FIGURE_TEXT: [(&str, &str); 8] = [
     ("median_order_value", "Median order value"),
-    ("max_order_value", "Largest order"),
     ("median_net_revenue", "Median net revenue per customer"),
     ("median_orders", "Median number of orders"),
     ("median_avg_order_value", "Median average order value"),
@@ -828,6 +843,21 @@ const FIGURE_TEXT: [(&str, &str); 10] = [
     ("return_rate", "Return rate (returned / purchased value)"),
     ("multi_item_share", "Share of multi-item orders"),
 ];
+
+/// A figure's name in the Markdown. The smallest and largest order say how many customers reach
+/// them (see [`stats`]): `m`, the minimum group size.
+fn figure_text(name: &str, m: usize) -> String {
+    let m = m.max(1);
+    match name {
+        "max_order_value" => format!("Largest order (reached by at least {m} customers)"),
+        "min_order_value" => format!("Smallest order (at least {m} customers go this low)"),
+        _ => FIGURE_TEXT
+            .iter()
+            .find(|t| t.0 == name)
+            .map_or(name, |t| t.1)
+            .to_string(),
+    }
+}
 
 /// (dimension, value, group customers, base customers, group share, base share, lift, highlighted)
 type TraitRow = (usize, String, usize, usize, f64, f64, f64, bool);
@@ -910,7 +940,7 @@ fn describe_group(
             json!({ "group": f.group.map(|v| round(v, f.decimals)), "base": f.base.map(|v| round(v, f.decimals)),
                     "ratio": ratio.map(|v| round(v, 2)), "highlight": highlight }),
         );
-        let text = FIGURE_TEXT.iter().find(|t| t.0 == f.name).map_or(f.name, |t| t.1);
+        let text = figure_text(f.name, m);
         let d = f.decimals as usize;
         let money = MONEY_FIGURES.contains(&f.name);
         let cell = |v: Option<f64>| {

@@ -533,6 +533,8 @@ pub fn run(
         .map(|i| customers[i].idx)
         .collect();
     winback.retain(|c| !opted_out.contains(&c.idx));
+    let (winback, winback_blanked, winback_dropped) =
+        output::winback_rows(&report, &winback, &activation.shared);
 
     std::fs::create_dir_all(out_dir).map_err(|source| SegmentError::Io {
         path: out_dir.to_path_buf(),
@@ -623,6 +625,12 @@ pub fn run(
     manifest["counts"]["ideal_customers_listed"] = json!(activation.ideal.len());
     manifest["counts"]["leads_scored"] = json!(activation.leads.len());
     manifest["counts"]["leads_excluded_no_consent"] = json!(activation.leads_excluded);
+    manifest["counts"]["winback_dropped_no_address"] = json!(winback_dropped);
+    manifest["counts"]["addresses_left_out"] = json!({
+        "winback": winback_blanked,
+        "ideal_customers": activation.ideal_blanked,
+        "lead_scores": activation.leads_blanked,
+    });
     manifest["counts"]["customers_opted_out"] = json!(activation.opted_out.iter().filter(|&&x| x).count());
     manifest["parameters"]["ideal_rule"] = serde_json::to_value(&p.ideal_rule)?;
     manifest["parameters"]["ideal_min_share"] = json!(p.ideal_min_share);

@@ -1,6 +1,7 @@
 //! The result files. Everything here is deterministic: rows sorted by id, floats printed with a
 //! fixed number of decimals, JSON objects with sorted keys, and no wall-clock time anywhere.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -912,7 +913,43 @@ pub(super) fn winback<'a>(r: &'a Report) -> Vec<&'a Customer> {
     list
 }
 
-pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Result<(), SegmentError> {
+/// A win-back row: the customer and the addresses the list carries.
+pub(super) struct WinbackRow<'a> {
+    pub customer: &'a Customer,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+}
+
+/// The win-back list's rows with their addresses (see [`super::activation::ListAddresses`]):
+/// a customer whose every address is left out (shared, invalid, or on a more valuable row
+/// already) cannot be contacted and is dropped; one who never had an address stays, for the
+/// shop to look up by id. Returns the rows, the addresses left out and how many were dropped.
+pub(super) fn winback_rows<'a>(
+    r: &Report<'a>,
+    list: &[&'a Customer],
+    shared: &BTreeSet<String>,
+) -> (Vec<WinbackRow<'a>>, super::activation::Blanked, usize) {
+    let mut addresses = super::activation::ListAddresses::new(shared);
+    let mut rows = Vec::with_capacity(list.len());
+    let mut dropped = 0;
+    for &c in list {
+        let (email, phone) = (r.email(c), r.phone(c));
+        let had = email.is_some() || phone.is_some();
+        let (email, phone) = (addresses.email(email), addresses.phone(phone));
+        if had && email.is_none() && phone.is_none() {
+            dropped += 1;
+            continue;
+        }
+        rows.push(WinbackRow {
+            customer: c,
+            email,
+            phone,
+        });
+    }
+    (rows, addresses.blanked, dropped)
+}
+
+pub(super) fn write_winback(r: &Report, list: &[WinbackRow], path: &Path) -> Result<(), SegmentError> {
     let mut w = csv_writer(path)?;
     csv_row(
         path,
@@ -929,8 +966,8 @@ pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Resu
             "phone",
         ],
     )?;
-    for c in list {
-        let row = r.row(c);
+    for l in list {
+        let row = r.row(l.customer);
         let b = row.b.expect("win-back customers have purchases");
         csv_row(
             path,
@@ -943,8 +980,8 @@ pub(super) fn write_winback(r: &Report, list: &[&Customer], path: &Path) -> Resu
                 fixed(b.monetary, 2),
                 row.rfm_group.unwrap_or_default().to_string(),
                 row.segment.map(|s| s.name.clone()).unwrap_or_default(),
-                r.email(c).unwrap_or_default().to_string(),
-                r.phone(c)
+                l.email.unwrap_or_default().to_string(),
+                l.phone
                     .map(crate::values::dialable)
                     .unwrap_or_default()
                     .to_string(),

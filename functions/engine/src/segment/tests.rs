@@ -2272,6 +2272,76 @@ fn order_value_thresholds_leave_out_what_came_back() {
     assert_eq!(rows["r2"]["monetary"], "150.00");
 }
 
+/// The profile's smallest and largest order are no one customer's: one customer's single order
+/// of 5,000 (or of 1) would be published to the cent. They are the largest order at least
+/// `min_group_size` customers reach (per customer their largest, the min_group_size-th from the
+/// top), and the smallest at least that many go down to.
+#[test]
+fn order_value_extremes_are_reached_by_at_least_the_minimum_group() {
+    let mut lines = Vec::new();
+    // Per customer: largest and smallest order.
+    let orders: [(&str, &[f64]); 12] = [
+        ("c01", &[5000.0, 40.0]),
+        ("c02", &[300.0, 1.0]),
+        ("c03", &[250.0, 30.0]),
+        ("c04", &[200.0, 35.0]),
+        ("c05", &[180.0]),
+        ("c06", &[160.0, 50.0]),
+        ("c07", &[150.0]),
+        ("c08", &[140.0]),
+        ("c09", &[130.0, 45.0]),
+        ("c10", &[120.0]),
+        ("c11", &[110.0]),
+        ("c12", &[100.0]),
+    ];
+    for (c, values) in orders {
+        for (k, v) in values.iter().enumerate() {
+            lines.push(l(
+                &format!("{c}-{k}"),
+                c,
+                &format!("2024-06-{:02}", 10 + k),
+                "p1",
+                1.0,
+                *v,
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.min_group_size = 3;
+    // Everyone is ideal, so that the group's figures (and the base's beside them) are shown
+    // whichever segments the clustering finds.
+    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    let f = &icp["ideal"]["figures"];
+    assert!(f.is_object(), "the ideal group is shown: {icp:#}");
+    // Largest per customer: 5000, 300, 250, … → the third is 250. Smallest per customer:
+    // 1, 30, 35, … → the third is 35.
+    assert_eq!(f["max_order_value"]["base"], 250.0, "{f:#}");
+    assert_eq!(f["min_order_value"]["base"], 35.0, "{f:#}");
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    assert!(!md.contains("5,000.00") && !md.contains("| 1.00 |"), "{md}");
+    assert!(
+        md.contains("| Largest order (reached by at least 3 customers) | "),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Smallest order (at least 3 customers go this low) | "),
+        "{md}"
+    );
+    for group in [&icp["ideal"], &icp["negative"]["profile"]] {
+        for side in ["group", "base"] {
+            for k in ["min_order_value", "max_order_value"] {
+                let v = &group["figures"][k][side];
+                assert!(v != 5000.0 && v != 1.0, "{k} {side}: {v}");
+            }
+        }
+    }
+}
+
 /// Three plainly separate groups of 8, 5 and 3 customers, each group alike in R, F and M.
 fn groups_of_8_5_and_3() -> Vec<Line> {
     let mut lines = Vec::new();
