@@ -459,12 +459,23 @@ impl Band {
     }
 }
 
-/// Fit letter from the 0–100 ideal-customer fit (A ≥ 70, B ≥ 40, else C) and engagement digit
-/// from the band (1 strong, 2 medium, 3 weak): A1 is a great fit that is highly engaged.
-pub fn grade(fit: f64, band: Band) -> String {
-    let letter = if fit >= 70.0 {
+/// Odds of resembling the best customers, relative to someone of whom nothing is known, from
+/// which a fit letter is A (×2.5 or more: several known traits the best customers have far more
+/// often) or B (×1.25 or more). Fixed fits (A ≥ 70) made the letter a measure of the ideal
+/// group's size instead: with a group of 80 % of the purchasers everyone was an A, with one of
+/// 20 % no lead ever was.
+const GRADE_A_ODDS: f64 = 2.5;
+const GRADE_B_ODDS: f64 = 1.25;
+
+/// Fit letter from the 0–100 ideal-customer fit against `nothing_known`, the fit of someone of
+/// whom nothing is known (see [`GRADE_A_ODDS`]; else C), and engagement digit from the band (1
+/// strong, 2 medium, 3 weak): A1 is a great fit that is highly engaged.
+pub fn grade(fit: f64, nothing_known: f64, band: Band) -> String {
+    let odds = |f: f64| f / (100.0 - f).max(1e-9);
+    let ratio = odds(fit.clamp(0.0, 100.0)) / odds(nothing_known.clamp(0.01, 99.99));
+    let letter = if ratio >= GRADE_A_ODDS {
         'A'
-    } else if fit >= 40.0 {
+    } else if ratio >= GRADE_B_ODDS {
         'B'
     } else {
         'C'
@@ -983,10 +994,17 @@ mod tests {
         let s = score_leads(&acts, &c, 5 * DAY);
         assert_eq!(s[0].score, 204.0, "3 × 40 × 1.7");
         assert_eq!(s[0].band, Band::Strong);
-        assert_eq!(grade(85.0, Band::Strong), "A1");
-        assert_eq!(grade(70.0, Band::Medium), "A2");
-        assert_eq!(grade(69.9, Band::Weak), "B3");
-        assert_eq!(grade(10.0, Band::Strong), "C1");
+        // Against a nothing-known fit of 20 (odds 1:4): 40 is odds 2:3, ×2.67; 25 is ×1.33.
+        assert_eq!(grade(40.0, 20.0, Band::Strong), "A1");
+        assert_eq!(grade(38.0, 20.0, Band::Medium), "B2");
+        assert_eq!(grade(25.0, 20.0, Band::Weak), "B3");
+        assert_eq!(grade(20.0, 20.0, Band::Strong), "C1");
+        assert_eq!(grade(10.0, 20.0, Band::Strong), "C1");
+        // Against 80 (odds 4:1), 83 is hardly better than anyone (×1.22): the letter follows the
+        // evidence, not the size of the ideal group.
+        assert_eq!(grade(83.0, 80.0, Band::Strong), "C1");
+        assert_eq!(grade(91.0, 80.0, Band::Strong), "A1");
+        assert_eq!(grade(100.0, 80.0, Band::Weak), "A3");
     }
 
     #[test]

