@@ -3759,6 +3759,8 @@ enum Cell {
     Time(f64),
     /// A number under a percentage format (`0%`): 0.1 shows as 10%.
     Pct(f64),
+    /// A number under this custom number format (`#,##0.00 "€"`).
+    Fmt(f64, &'static str),
 }
 
 /// Writes the smallest .xlsx calamine reads, with these sheets (name, rows), as `name` in `dir`.
@@ -3774,6 +3776,15 @@ fn write_xlsx(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Cell>>)]) -> Path
     const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
     const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     let (mut listed, mut rels) = (String::new(), String::new());
+    // The custom formats of `Fmt` cells, styled 4, 5, … after the fixed ones.
+    let mut formats: Vec<&str> = Vec::new();
+    for cell in sheets.iter().flat_map(|(_, rows)| rows.iter().flatten()) {
+        if let Cell::Fmt(_, f) = cell
+            && !formats.contains(f)
+        {
+            formats.push(f);
+        }
+    }
     for (i, (sheet, rows)) in sheets.iter().enumerate() {
         let n = i + 1;
         listed.push_str(&format!(r#"<sheet name="{sheet}" sheetId="{n}" r:id="rId{n}"/>"#));
@@ -3791,6 +3802,10 @@ fn write_xlsx(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Cell>>)]) -> Path
                     Cell::Date(v) => format!(r#"<c r="{at}" s="1"><v>{v}</v></c>"#),
                     Cell::Time(v) => format!(r#"<c r="{at}" s="2"><v>{v}</v></c>"#),
                     Cell::Pct(v) => format!(r#"<c r="{at}" s="3"><v>{v}</v></c>"#),
+                    Cell::Fmt(v, f) => {
+                        let s = 4 + formats.iter().position(|x| x == f).unwrap();
+                        format!(r#"<c r="{at}" s="{s}"><v>{v}</v></c>"#)
+                    }
                 });
             }
             data.push_str("</row>");
@@ -3816,10 +3831,25 @@ fn write_xlsx(dir: &Path, name: &str, sheets: &[(&str, Vec<Vec<Cell>>)]) -> Path
             r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}<Relationship Id="rIdS" Type="{REL}/styles" Target="styles.xml"/></Relationships>"#
         ),
     );
+    let (mut num_fmts, mut xfs) = (String::new(), String::new());
+    for (i, f) in formats.iter().enumerate() {
+        let code = f
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        num_fmts.push_str(&format!(
+            r#"<numFmt numFmtId="{}" formatCode="{code}"/>"#,
+            166 + i
+        ));
+        xfs.push_str(&format!(r#"<xf numFmtId="{}" applyNumberFormat="1"/>"#, 166 + i));
+    }
     put(
         "xl/styles.xml",
         format!(
-            r#"<styleSheet xmlns="{NS}"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/></numFmts><cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="165" applyNumberFormat="1"/><xf numFmtId="9" applyNumberFormat="1"/></cellXfs></styleSheet>"#
+            r#"<styleSheet xmlns="{NS}"><numFmts count="{}"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/>{num_fmts}</numFmts><cellXfs count="{}"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="165" applyNumberFormat="1"/><xf numFmtId="9" applyNumberFormat="1"/>{xfs}</cellXfs></styleSheet>"#,
+            2 + formats.len(),
+            4 + formats.len()
         ),
     );
     zip.finish().unwrap();
@@ -4707,4 +4737,196 @@ fn a_discount_without_a_line_amount_is_taken_off_the_line() {
         assert_eq!(rejected_by_reason(&out), [], "{name}");
         assert_eq!(floats(&batches(&out), "line_amount"), expected, "{name}");
     }
+}
+
+/// A sales sheet without a currency column, its amounts formatted with their currency
+/// (`#,##0.00 "€"`, as Excel's currency formats do): the currency shown is the row's, as if
+/// written beside the number. A workbook with a € sheet and a $ sheet keeps them apart.
+#[test]
+fn the_currency_of_an_amount_cells_number_format_is_read() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let head = || -> Vec<Cell> {
+        [
+            "Order ID",
+            "Order Date",
+            "Customer ID",
+            "Product",
+            "Quantity",
+            "Amount",
+        ]
+        .map(T)
+        .into()
+    };
+    let row = |id, amount| vec![T(id), Date(45413.0), T("K1"), T("Lamp"), N(1.0), amount];
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[
+            (
+                "EU",
+                vec![
+                    head(),
+                    row("1", Fmt(1234.5, r##"#,##0.00 "€""##)),
+                    row("2", Fmt(12.0, r##"#,##0.00\ "€";[Red]\-#,##0.00\ "€""##)),
+                    row("3", Fmt(20.0, "[$€-407] #,##0.00")),
+                    row("4", Fmt(-5.25, "#,##0.00 [$€-1]")),
+                    row(
+                        "5",
+                        Fmt(
+                            7.0,
+                            r##"_-* #,##0.00\ [$€-407]_-;\-* #,##0.00\ [$€-407]_-;_-* "-"??\ [$€-407]_-;_-@_-"##,
+                        ),
+                    ),
+                ],
+            ),
+            (
+                "US",
+                vec![
+                    head(),
+                    row("6", Fmt(30.0, r##""$"#,##0.00"##)),
+                    row("7", Fmt(40.0, "[$$-409]#,##0.00")),
+                    row(
+                        "8",
+                        Fmt(
+                            50.0,
+                            r##"_("$"* #,##0.00_);_("$"* \(#,##0.00\);_("$"* "-"??_);_(@_)"##,
+                        ),
+                    ),
+                    row("9", Fmt(60.0, "£#,##0.00")),
+                    row("10", Fmt(70.0, "[$$-1009]#,##0.00")),
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    let b = batches(&out);
+    assert_eq!(
+        floats(&b, "line_amount"),
+        [1234.5, 12.0, 20.0, -5.25, 7.0, 30.0, 40.0, 50.0, 60.0, 70.0]
+    );
+    assert_eq!(
+        strings(&b, "currency"),
+        some(&[
+            "EUR", "EUR", "EUR", "EUR", "EUR", "USD", "USD", "USD", "GBP", "CAD"
+        ])
+    );
+
+    // A unit price's format, where the line amount is worked out from it.
+    let path = write_xlsx(
+        dir.path(),
+        "prices.xlsx",
+        &[(
+            "Orders",
+            vec![
+                ["Order ID", "Order Date", "Customer ID", "Quantity", "Unit Price"]
+                    .map(T)
+                    .into(),
+                vec![
+                    T("1"),
+                    Date(45413.0),
+                    T("K1"),
+                    N(2.0),
+                    Fmt(9.5, "[$€-407] #,##0.00"),
+                ],
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "prices.xlsx", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [19.0]);
+    assert_eq!(strings(&b, "currency"), some(&["EUR"]));
+}
+
+/// Iranian shops' formats: Rial and Toman written after the number (`#,##0 "ریال"`, in an
+/// accounting format's padding), and the code in a locale tag (`[$IRR]`).
+#[test]
+fn rial_and_toman_number_formats_give_the_currency() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |id, amount| vec![T(id), Date(45413.0), T("K1"), T("Lamp"), N(1.0), amount];
+    let path = write_xlsx(
+        dir.path(),
+        "sales.xlsx",
+        &[(
+            "Sales",
+            vec![
+                [
+                    "Order ID",
+                    "Order Date",
+                    "Customer ID",
+                    "Product",
+                    "Quantity",
+                    "Amount",
+                ]
+                .map(T)
+                .into(),
+                row(
+                    "1",
+                    Fmt(1_250_000.0, r##"_-* #,##0 "ریال"_-;\-* #,##0 "ریال"_-"##),
+                ),
+                row("2", Fmt(125_000.0, r##"#,##0 "تومان""##)),
+                row("3", Fmt(2_500_000.0, "[$IRR] #,##0")),
+                row("4", Fmt(80_000.0, "#,##0\u{200f} \"تومان\"")),
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    let b = batches(&out);
+    assert_eq!(
+        floats(&b, "line_amount"),
+        [1_250_000.0, 125_000.0, 2_500_000.0, 80_000.0]
+    );
+    assert_eq!(strings(&b, "currency"), some(&["IRR", "IRT", "IRR", "IRT"]));
+}
+
+/// A format is read only where the row says nothing itself: a filled currency cell wins over
+/// it, a blank one takes it. A number or General format, or a padding `_€` (French Excel's
+/// number format aligning with currency cells), shows no currency, and none is made up.
+#[test]
+fn a_currency_column_wins_over_the_number_format_and_plain_formats_give_none() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let euro = r##"#,##0.00 "€""##;
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[(
+            "Orders",
+            vec![
+                ["Order ID", "Order Date", "Customer ID", "Amount", "Currency"]
+                    .map(T)
+                    .into(),
+                vec![T("1"), Date(45413.0), T("K1"), Fmt(10.0, euro), T("USD")],
+                vec![T("2"), Date(45413.0), T("K2"), Fmt(11.0, euro), T("")],
+                vec![T("3"), Date(45413.0), T("K3"), Fmt(12.0, euro), T("GBP")],
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    assert_eq!(strings(&batches(&out), "currency"), some(&["USD", "EUR", "GBP"]));
+
+    let path = write_xlsx(
+        dir.path(),
+        "plain.xlsx",
+        &[(
+            "Orders",
+            vec![
+                ["Order ID", "Order Date", "Customer ID", "Amount"].map(T).into(),
+                vec![T("1"), Date(45413.0), T("K1"), N(10.0)],
+                vec![T("2"), Date(45413.0), T("K2"), Fmt(11.0, "#,##0.00")],
+                vec![T("3"), Date(45413.0), T("K3"), Fmt(12.0, "General")],
+                vec![T("4"), Date(45413.0), T("K4"), Fmt(13.0, "#,##0.00 _€")],
+                vec![T("5"), Date(45413.0), T("K5"), Fmt(14.0, r##"#,##0.00 "kr""##)],
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "plain.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [10.0, 11.0, 12.0, 13.0, 14.0]);
+    assert_eq!(strings(&b, "currency"), [None, None, None, None, None]);
 }

@@ -422,6 +422,16 @@ fn is_letter(c: Option<char>) -> bool {
 }
 
 /// Whether `code` is a currency written with a bare "$".
+/// The ISO code of a currency sign or name standing alone ("€", "ریال", "us$", "IRT"), as the
+/// same token beside a number reads ([`CURRENCIES`]; a bare "$" is USD). For currency written
+/// outside the cell's text: an Excel number format's literal.
+pub fn currency_of(token: &str) -> Option<&'static str> {
+    CURRENCIES
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(token))
+        .map(|(_, code)| *code)
+}
+
 pub fn is_dollar(code: &str) -> bool {
     matches!(code, "USD" | "CAD" | "AUD" | "NZD" | "HKD" | "SGD" | "MXN")
 }

@@ -395,7 +395,18 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
         check_zip(path, limits)?;
         let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(file()?).map_err(|e| malformed(&e))?;
         let is_1904 = wb.has_1904_epoch();
-        let styles = |wb: &mut calamine::Xlsx<_>, name: &str| wb.worksheet_style(name).ok();
+        // The workbook's formats are looked at first: reading each cell's is a second pass over
+        // the sheet (a third of a large sheet's ingest), and most workbooks have none that says
+        // anything.
+        let styles = |wb: &mut calamine::Xlsx<_>, name: &str, wanted: &dyn Fn(&str) -> bool| {
+            let used = wb
+                .worksheet_cells_reader(name)
+                .ok()?
+                .styles()
+                .iter()
+                .any(|s| s.number_format.as_ref().is_some_and(|n| wanted(&n.format_code)));
+            used.then(|| wb.worksheet_style(name).ok()).flatten()
+        };
         workbook_sheets(&mut wb, is_1904, dataset, styles).map_err(|e| malformed(&e))?
     } else {
         let size = std::fs::metadata(path)
@@ -417,7 +428,8 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
             false => malformed(&e),
         })?;
         let is_1904 = wb.has_1904_epoch();
-        workbook_sheets(&mut wb, is_1904, dataset, |_, _| None).map_err(|e| malformed(&e))?
+        // Calamine gives no cell formats of an .xls: no percent or currency is read from them.
+        workbook_sheets(&mut wb, is_1904, dataset, |_, _, _| None).map_err(|e| malformed(&e))?
     };
     choose_sheets(sheets, dataset)
 }
@@ -456,12 +468,15 @@ fn date_field(f: Field) -> bool {
 /// as its date-formatted cells are: a value pasted into a date column keeps its number but loses
 /// the date format ("General"), and is read as the date the other cells show. A number in a
 /// discount column formatted as a percentage (0.1 shown as "10%") is read as Excel shows it,
-/// "10%", where `styles` gives the sheet's cell formats (.xlsx).
+/// "10%"; one in a sales amount or price column formatted with a currency has it written beside
+/// it ([`format_currency`]) where the row's currency cell is blank. `styles` gives the sheet's
+/// cell formats (.xlsx) when the workbook has a format `wanted` (the caller's test of a format
+/// code), else none.
 fn workbook_sheets<RS, R>(
     wb: &mut R,
     is_1904: bool,
     dataset: Option<Dataset>,
-    styles: impl Fn(&mut R, &str) -> Option<calamine::StyleRange>,
+    styles: impl Fn(&mut R, &str, &dyn Fn(&str) -> bool) -> Option<calamine::StyleRange>,
 ) -> std::result::Result<Vec<SheetRows>, R::Error>
 where
     RS: Read + std::io::Seek,
@@ -505,29 +520,81 @@ where
             let discounts: Vec<usize> = (0..header.len())
                 .filter(|&c| crate::mapping::names_discount(&header[c]))
                 .collect();
-            let style = match discounts.is_empty() {
+            let mapped = dataset
+                .or(guessed)
+                .map(|d| crate::mapping::map_headers(&header, d, None));
+            // Sales amounts and prices whose header names no currency: the one their cells'
+            // format shows ("12,50 €" from `#,##0.00 "€"`) is all a sheet without a currency
+            // column says about it.
+            let (money, currency_col) = match &mapped {
+                Some(m) if dataset.or(guessed) == Some(Dataset::Sales) => (
+                    (0..m.columns.len())
+                        .filter(|&c| {
+                            matches!(m.columns[c], Some(Field::UnitPrice | Field::LineAmount))
+                                && m.currency_hints.get(c).copied().flatten().is_none()
+                        })
+                        .collect(),
+                    m.column_of(Field::Currency),
+                ),
+                _ => (Vec::new(), None),
+            };
+            let wanted = |code: &str| {
+                (!discounts.is_empty() && code.contains('%'))
+                    || (!money.is_empty() && format_currency(code).is_some())
+            };
+            let style = match discounts.is_empty() && money.is_empty() {
                 true => None,
-                false => styles(wb, &name),
+                false => styles(wb, &name, &wanted),
             };
             if let Some(style) = style {
                 let (r0, c0) = range.start().unwrap_or((0, 0));
+                let format_of = |i: usize, c: usize| {
+                    style
+                        .get((r0 + i as u32, c0 + c as u32))
+                        .and_then(|s| s.number_format.as_ref())
+                        .map(|n| n.format_code.as_str())
+                };
+                // A sheet uses a few formats over many cells: each is read once.
+                let mut shown: Vec<(&str, Option<&'static str>)> = Vec::new();
                 for ((_, cells), &i) in rows.iter_mut().zip(&at).skip(hi + 1) {
                     for &c in &discounts {
                         let Some(Data::Float(f)) = range.get((i, c)) else {
                             continue;
                         };
-                        let percent = style
-                            .get((r0 + i as u32, c0 + c as u32))
-                            .and_then(|s| s.number_format.as_ref())
-                            .is_some_and(|n| n.format_code.contains('%'));
+                        let percent = format_of(i, c).is_some_and(|n| n.contains('%'));
                         if percent && let Some(cell) = cells.get_mut(c) {
                             *cell = format!("{}%", format_float((f * 1e6 * 100.0).round() / 1e6));
                         }
                     }
+                    // A filled currency cell is the row's currency, whatever the format shows.
+                    if currency_col.is_some_and(|cc| cells.get(cc).is_some_and(|v| !v.trim().is_empty())) {
+                        continue;
+                    }
+                    for &c in &money {
+                        if !matches!(range.get((i, c)), Some(Data::Float(_) | Data::Int(_))) {
+                            continue;
+                        }
+                        let Some(code) = format_of(i, c) else { continue };
+                        let currency = match shown.iter().find(|(f, _)| *f == code) {
+                            Some(&(_, currency)) => currency,
+                            None => {
+                                let currency = format_currency(code);
+                                shown.push((code, currency));
+                                currency
+                            }
+                        };
+                        // Written beside the number, as if typed there: the converter reads it as
+                        // it reads "12.50 EUR", and a currency of the row's own wins over it.
+                        if let Some(currency) = currency
+                            && let Some(cell) = cells.get_mut(c)
+                        {
+                            cell.push(' ');
+                            cell.push_str(currency);
+                        }
+                    }
                 }
             }
-            if let Some(d) = dataset.or(guessed) {
-                let mapped = crate::mapping::map_headers(&header, d, None);
+            if let Some(mapped) = mapped {
                 let dates: Vec<usize> = (0..mapped.columns.len())
                     .filter(|&c| mapped.columns[c].is_some_and(date_field))
                     .collect();
@@ -561,6 +628,116 @@ where
         });
     }
     Ok(out)
+}
+
+/// What to write beside a number to say the currency an Excel number format shows it in:
+/// `#,##0.00 "€"`, `[$€-407] #,##0.00`, `£#,##0.00`, `_-* #,##0 "ریال"_-`, `[$IRR] #,##0` give
+/// the ISO code, read with the table a currency written in a cell is ([`currency_of`]). A bare
+/// `$` stays `$`, as if typed: the converter reads it as typed dollars are (US, unless a currency
+/// column names another dollar); `$` tagged with a locale is that locale's dollar (`[$$-409]`
+/// US, `[$$-1009]` Canadian), none for a locale not known here. None for a format showing no
+/// currency (General, `#,##0.00`, a padding `_€` that only keeps columns aligned), an unknown
+/// one (`"kr"`), or two different ones.
+///
+/// [`currency_of`]: crate::values::number::currency_of
+fn format_currency(code: &str) -> Option<&'static str> {
+    let read = |token: &str| -> Option<&'static str> {
+        let token = token
+            .trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200c}'..='\u{200f}' | '\u{061c}'));
+        match token {
+            "" => None,
+            "$" => Some("$"),
+            t => crate::values::number::currency_of(t),
+        }
+    };
+    let mut found: Option<&'static str> = None;
+    let mut conflict = false;
+    let mut note = |currency: Option<&'static str>| {
+        let Some(new) = currency else { return };
+        let iso = |c: &'static str| crate::values::number::currency_of(c).unwrap_or(c);
+        match found {
+            None => found = Some(new),
+            Some(old) if iso(old) == iso(new) => {
+                // "$" and "USD" together: the code is the more exact.
+                if old == "$" {
+                    found = Some(new);
+                }
+            }
+            Some(_) => conflict = true,
+        }
+    };
+    // Characters that are the number's layout, not text shown beside it.
+    let layout = |c: char| {
+        c.is_ascii_digit()
+            || c.is_whitespace()
+            || "#?.,%+-()/:;@!^&'~{}<>=".contains(c)
+            || matches!(c, '\u{200c}'..='\u{200f}' | '\u{061c}')
+    };
+    let mut rest = code;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        rest = match c {
+            '"' => {
+                let (literal, tail) = after.split_once('"').unwrap_or((after, ""));
+                note(read(literal));
+                tail
+            }
+            '\\' => {
+                let next = after.chars().next().map_or(0, char::len_utf8);
+                note(read(&after[..next]));
+                &after[next..]
+            }
+            // `_x` leaves the width of x blank, `*x` repeats x to fill: neither shows x as text.
+            '_' | '*' => {
+                let next = after.chars().next().map_or(0, char::len_utf8);
+                &after[next..]
+            }
+            '[' => {
+                let (tag, tail) = after.split_once(']').unwrap_or((after, ""));
+                // `[$sym-LCID]`: a currency sign and the locale it is written for; other tags
+                // are colours and conditions.
+                if let Some(sign) = tag.strip_prefix('$') {
+                    let (sign, locale) = match sign.rsplit_once('-') {
+                        Some((s, l)) if !l.is_empty() && l.chars().all(|c| c.is_ascii_hexdigit()) => {
+                            (s, Some(l))
+                        }
+                        _ => (sign, None),
+                    };
+                    note(match (sign.trim(), locale) {
+                        ("$", Some(l)) => locale_dollar(l),
+                        (s, _) => read(s),
+                    });
+                }
+                tail
+            }
+            c if layout(c) => after,
+            _ => {
+                let end = rest
+                    .char_indices()
+                    .find(|&(_, c)| layout(c) || matches!(c, '"' | '\\' | '_' | '*' | '['))
+                    .map_or(rest.len(), |(i, _)| i);
+                note(read(&rest[..end]));
+                &rest[end..]
+            }
+        };
+    }
+    found.filter(|_| !conflict)
+}
+
+/// The dollar of a Windows locale id (hex) in an Excel format's `[$$-…]`, for the dollars
+/// [`currency_of`](crate::values::number::currency_of) knows; None for other locales.
+fn locale_dollar(lcid: &str) -> Option<&'static str> {
+    let id = u32::from_str_radix(lcid, 16).ok()?;
+    Some(match id {
+        0x409 | 0x540a => "USD",
+        0x1009 | 0xc0c => "CAD",
+        0xc09 => "AUD",
+        0x1409 => "NZD",
+        0xc04 | 0x3c09 => "HKD",
+        0x1004 | 0x4809 => "SGD",
+        0x80a => "MXN",
+        _ => return None,
+    })
 }
 
 /// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
@@ -1003,6 +1180,65 @@ mod tests {
         assert_eq!(cell(45_372.0, false), "2024-03-21T00:00:00");
         assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::Div0)), "#DIV/0!");
         assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::NA)), "#N/A");
+    }
+
+    /// What each kind of Excel number format says about the currency it shows.
+    #[test]
+    fn the_currency_a_number_format_shows() {
+        for (code, shown) in [
+            (r##"#,##0.00 "€""##, Some("EUR")),
+            (r##"#,##0.00\ "€";[Red]\-#,##0.00\ "€""##, Some("EUR")),
+            ("[$€-407] #,##0.00", Some("EUR")),
+            ("#,##0.00 [$€-1]", Some("EUR")),
+            ("#,##0.00 €", Some("EUR")),
+            (r##"#,##0.00 "EUR""##, Some("EUR")),
+            ("[$EUR] #,##0.00", Some("EUR")),
+            ("£#,##0.00", Some("GBP")),
+            (r##""£"#,##0.00"##, Some("GBP")),
+            // A bare dollar is left to be read as a typed one is.
+            (r##""$"#,##0.00"##, Some("$")),
+            (r##"\$#,##0.00"##, Some("$")),
+            (
+                r##"_("$"* #,##0.00_);_("$"* \(#,##0.00\);_("$"* "-"??_);_(@_)"##,
+                Some("$"),
+            ),
+            (r##""$"#,##0.00" USD""##, Some("USD")),
+            // Excel's built-in accounting format (id 44).
+            (
+                r##"_($* #,##0.00_);_($* (#,##0.00);_($* "-"??_);_(@_)"##,
+                Some("$"),
+            ),
+            ("[$$-409]#,##0.00", Some("USD")),
+            ("[$$-1009]#,##0.00", Some("CAD")),
+            ("[$$-C09]#,##0.00", Some("AUD")),
+            ("[$$-2C0A]#,##0.00", None),
+            ("US$#,##0.00", Some("USD")),
+            (
+                r##"_-* #,##0 "ریال"_-;\-* #,##0 "ریال"_-;_-* "-"_-;_-@_-"##,
+                Some("IRR"),
+            ),
+            ("[$ريال-429] #,##0", Some("IRR")),
+            ("#,##0 ریال", Some("IRR")),
+            (r##"#,##0 "تومان""##, Some("IRT")),
+            ("#,##0\u{200f} \"تومان\"", Some("IRT")),
+            (r##"#,##0" ت""##, Some("IRT")),
+            ("[$IRR] #,##0", Some("IRR")),
+            // No currency: plain numbers, dates, padding the width of a sign, unknown signs, a
+            // locale tag without one, and two currencies at once.
+            ("General", None),
+            ("#,##0.00", None),
+            ("0%", None),
+            ("yyyy-mm-dd", None),
+            ("[$-409]mmmm d, yyyy", None),
+            ("#,##0.00 _€", None),
+            ("* #,##0.00", None),
+            (r##"#,##0.00 "kr""##, None),
+            ("[Red]#,##0.00", None),
+            (r##"#,##0 "هزار تومان""##, None),
+            (r##""$"#,##0.00;"€"#,##0.00"##, None),
+        ] {
+            assert_eq!(format_currency(code), shown, "{code}");
+        }
     }
 
     #[test]
