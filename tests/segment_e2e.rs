@@ -410,7 +410,9 @@ async fn the_configured_rfm_groups_are_the_ideal_group() {
         .await
         .expect("default run");
     let default_icp = server.json("segments/latest/ideal_customer_profile.json").await;
-    assert_eq!(default_icp["ideal_rule"]["rule"]["kind"], "top_segments");
+    // The fixtures' best segment is most of their purchasers: by default its most valuable
+    // customers are the group.
+    assert_eq!(default_icp["ideal_rule"]["rule"]["kind"], "top_of_segment");
 
     let cfg = SegmentConfig::from_lookup(|k| match k {
         "SEGFLOW_DATA_BUCKET" => Some(BUCKET.into()),
