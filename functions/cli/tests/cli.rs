@@ -402,10 +402,11 @@ fn an_output_folder_inside_the_exports_is_not_read_as_exports() {
 }
 
 /// With k = 3 the fixtures' best segment is 5 customers and the next by value 43 of 76 (past
-/// half): the group takes the one after that instead of stopping at 5, which is too few to
-/// publish and left the lookalike list empty.
+/// half): the group is the 5 and the 5 best of the 43 by RFM score, the minimum group size.
+/// Stopping at 5 was too few to publish and left the lookalike list empty; passing over the 43
+/// for the worst segment made a group below the base.
 #[test]
-fn the_ideal_group_passes_over_a_segment_too_big_for_the_next_that_fits() {
+fn a_small_best_segment_is_topped_up_from_the_next_to_the_minimum_group() {
     let dir = tempfile::tempdir().unwrap();
     let out = segflow(&[
         "run",
@@ -420,10 +421,21 @@ fn the_ideal_group_passes_over_a_segment_too_big_for_the_next_that_fits() {
         serde_json::from_slice(&std::fs::read(dir.path().join("segments/latest/manifest.json")).unwrap())
             .unwrap();
     let counts = &manifest["counts"];
-    let (ideal, purchasers) = (
-        counts["ideal_customers"].as_u64().unwrap(),
-        counts["purchasers"].as_u64().unwrap(),
-    );
-    assert!(5 * ideal >= purchasers && 2 * ideal <= purchasers, "{counts}");
+    assert_eq!(counts["ideal_customers"], 10, "{counts}");
+    let icp: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("segments/latest/ideal_customer_profile.json")).unwrap(),
+    )
+    .unwrap();
+    let rule = &icp["ideal_rule"]["rule"];
+    assert_eq!(rule["kind"], "top_segments", "{rule:#}");
+    assert_eq!(rule["partial"]["customers"], 5, "{rule:#}");
+    let of_43 = rule["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["customers"] == 43)
+        .unwrap();
+    assert_eq!(rule["partial"]["segment_id"], of_43["segment_id"], "{rule:#}");
+    assert!(!icp["ideal"]["suppressed"].as_bool().unwrap(), "{icp:#}");
     assert!(counts["ideal_customers_listed"].as_u64().unwrap() > 0, "{counts}");
 }

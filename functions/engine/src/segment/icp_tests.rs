@@ -1597,23 +1597,24 @@ fn an_unknown_country_keeps_its_spelling() {
 
 /// The best segment holds 30 of the 40 purchasers (k = 2): taking it whole made the "ideal"
 /// group three quarters of the base, someone of whom nothing is known fitted at 75 and every
-/// prospect was listed as a look-alike. The ideal customers are now that segment's most
-/// valuable customers by net revenue, up to the minimum share (20 %: 8 of 40).
+/// prospect was listed as a look-alike. The ideal customers are now that segment's best by RFM
+/// score, up to the minimum share (20 %: 8 of 40): not v21, its second biggest spender, who has
+/// not bought for two months.
 #[test]
-fn a_best_segment_of_most_purchasers_gives_its_most_valuable_customers() {
+fn a_best_segment_of_most_purchasers_gives_its_best_customers_by_rfm() {
     let as_of = date("2024-06-30");
     let mut v = Vec::new();
-    // v00–v29: 4 recent orders each of 100 + 10·c, net 400 to 1560; but v21 two of 640, net
-    // 1280 as v22's four of 320.
+    // v00–v29: 4 recent orders each of 100 + 10·c, net 400 to 1560; but v21 two of 640 two
+    // months ago, net 1280.
     for c in 0..30 {
         let id = format!("v{c:02}");
-        let (orders, amount) = if c == 21 {
-            (2, 640.0)
+        let (orders, amount, first) = if c == 21 {
+            (2, 640.0, 60)
         } else {
-            (4, 100.0 + 10.0 * c as f64)
+            (4, 100.0 + 10.0 * c as f64, 2)
         };
         for o in 0..orders {
-            let day = super::tests::days_ago(as_of, 2 + 7 * o + (c % 3) as i64);
+            let day = super::tests::days_ago(as_of, first + 7 * o + (c % 3) as i64);
             v.push(l(&format!("{id}-{o}"), &id, &day, "p1", 1.0, amount));
         }
     }
@@ -1637,16 +1638,42 @@ fn a_best_segment_of_most_purchasers_gives_its_most_valuable_customers() {
     assert_eq!(icp["purchasers"], 40);
     let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
     assert_eq!(ranking[0]["customers"], 30, "{:#}", icp["ideal_rule"]);
-    // At most half of the purchasers: the 8 of the best segment with the highest net revenue,
-    // v23–v29 (orders of 330 to 390) and, of v21 and v22 tied at 1280, v21 by its id (orders of
-    // 640; v22's orders of 320 are not in the group).
+    // At most half of the purchasers: 8 of the best segment, by R + F + M, then net revenue,
+    // then id, as customers.csv scores them.
     assert_eq!(icp["ideal"]["customers"], 8, "{:#}", icp["ideal_rule"]);
     assert_eq!(run.manifest["counts"]["ideal_customers"], 8);
+    let customers = read_csv(&out.join("customers.csv"));
+    let segment = ranking[0]["segment_id"].to_string();
+    let num = |r: &std::collections::HashMap<String, String>, k: &str| r[k].parse::<f64>().unwrap();
+    let mut best: Vec<&std::collections::HashMap<String, String>> =
+        customers.iter().filter(|r| r["segment_id"] == segment).collect();
+    best.sort_by(|a, b| {
+        let rfm = |r: &std::collections::HashMap<String, String>| {
+            num(r, "rfm_r") + num(r, "rfm_f") + num(r, "rfm_m")
+        };
+        rfm(b)
+            .total_cmp(&rfm(a))
+            .then(num(b, "monetary").total_cmp(&num(a, "monetary")))
+            .then(a["customer_id"].cmp(&b["customer_id"]))
+    });
+    best.truncate(8);
+    assert!(best.iter().all(|r| r["customer_id"] != "v21"), "{best:?}");
+    let mut net: Vec<f64> = best.iter().map(|r| num(r, "monetary")).collect();
+    net.sort_by(f64::total_cmp);
     let f = &icp["ideal"]["figures"];
-    // Order values at least 2 (the minimum group) of them reach: v24's 340 and v29's 390, not
-    // v23's 330 or v21's 640 alone.
-    assert_eq!(f["min_order_value"]["group"], 340.0, "{f:#}");
-    assert_eq!(f["max_order_value"]["group"], 390.0, "{f:#}");
+    assert_eq!(
+        f["median_net_revenue"]["group"],
+        round2((net[3] + net[4]) / 2.0),
+        "{f:#}"
+    );
+    // By spend alone v21 (1280, tied with v22) would have been in.
+    let mut by_spend: Vec<&std::collections::HashMap<String, String>> =
+        customers.iter().filter(|r| r["segment_id"] == segment).collect();
+    by_spend.sort_by(|a, b| num(b, "monetary").total_cmp(&num(a, "monetary")));
+    assert!(
+        by_spend[..8].iter().any(|r| r["customer_id"] == "v21"),
+        "{by_spend:?}"
+    );
     let rule = &icp["ideal_rule"]["rule"];
     assert_eq!(rule["kind"], "top_of_segment", "{rule:#}");
     assert_eq!(rule["segment_id"], ranking[0]["segment_id"]);
@@ -1671,8 +1698,10 @@ fn a_best_segment_of_most_purchasers_gives_its_most_valuable_customers() {
     };
     assert_eq!(fit("p1"), 20.0);
     assert!(fit(&listed[0]["id"]) >= 40.0, "{listed:?}");
+    // The ideal customers score above someone of whom nothing is known, the lapsed small
+    // buyers far below.
     assert!(
-        fit("v29") >= 40.0 && fit("v00") < 20.0 && fit("o00") < 10.0,
+        best.iter().all(|r| fit(&r["customer_id"]) > 20.0) && fit("o00") < 10.0,
         "{listed:?}"
     );
 }
