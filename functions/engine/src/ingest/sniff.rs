@@ -567,11 +567,15 @@ fn dos_latin(s: &[u8]) -> bool {
         let (before, after) = (i.checked_sub(1).and_then(|j| s.get(j)), s.get(i + 1));
         let in_word = letter(before) || letter(after);
         match b {
-            0x81 | 0x84 | 0x8E | 0x94 | 0x99 | 0x9A | 0x82 | 0x8A | 0x85 | 0x87 | 0x88 | 0x90 if in_word => {
-                dos += 1
+            // DOS letters that are undefined or punctuation in Windows-1252. Not 0x8A, 0x8E and
+            // 0x9A (DOS `è`, `Ä`, `Ü`): Windows-1252 has `Š`, `Ž` and `š` there, and an English
+            // shop's `Škoda Octavia` is no DOS text.
+            0x81 | 0x84 | 0x94 | 0x99 | 0x82 | 0x85 | 0x87 | 0x88 | 0x90 if in_word => dos += 1,
+            // Windows-1252's own letters (é ü ö ä ß à è …, and `ž`, DOS `×`) are DOS
+            // box-drawing characters or symbols.
+            0xC0..=0xFF | 0x9E if in_word && !matches!(b, 0xE1 | 0xE0 | 0xE2 | 0xE3 | 0xE9 | 0xC7) => {
+                windows += 1
             }
-            // Windows-1252's own letters (é ü ö ä ß à è …) are DOS box-drawing characters.
-            0xC0..=0xFF if in_word && !matches!(b, 0xE1 | 0xE0 | 0xE2 | 0xE3 | 0xE9 | 0xC7) => windows += 1,
             _ => {}
         }
     }
@@ -888,6 +892,14 @@ mod tests {
         assert_eq!(
             decode_sample(cp1250, f.encoding),
             "Klient;Miasto;Kwota\nJan Kołodziej;Wrocław;12,50\nAnna Wąs;Łódź;3,00\n"
+        );
+        // Windows-1252 text whose accented letters are mostly Š, Ž and š (DOS è, Ä, Ü): an
+        // English shop's car parts.
+        let skoda =
+            b"Item;City\n\x8Akoda Octavia;Ko\x9Aice\n\x8Akoda Fabia;\x8Eilina\n\x8Akoda Superb;K\xF6ln\n";
+        assert_eq!(
+            sniff_bytes(skoda, "x").unwrap().encoding,
+            TextEncoding::Windows1252
         );
         // Western text with those bytes beside digits and spaces: a price in pounds, cubic
         // metres, a Spanish question, a quarter.

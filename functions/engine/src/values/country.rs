@@ -122,8 +122,23 @@ struct Country {
     name: &'static str,
 }
 
+/// Two-letter codes that are also English words: written in capitals they are the code (`IN`,
+/// `NO`), otherwise the word (`no`, `in`, `it`: a form's "none", a sentence's start), never a
+/// country.
+const CODES_THAT_ARE_WORDS: [&str; 19] = [
+    "am", "as", "at", "be", "by", "do", "go", "id", "in", "is", "it", "ma", "me", "my", "no", "on", "or",
+    "so", "us",
+];
+
 /// The country `raw` names, in any case, with or without accents, spaces or dots.
 fn country(raw: &str) -> Option<Country> {
+    let word = raw.trim();
+    if word.len() == 2
+        && !word.bytes().all(|b| b.is_ascii_uppercase())
+        && CODES_THAT_ARE_WORDS.contains(&word.to_ascii_lowercase().as_str())
+    {
+        return None;
+    }
     let mut buf = [0u8; FOLDED_MAX];
     let key = fold(raw, &mut buf)?;
     let index = index();
@@ -245,6 +260,20 @@ mod tests {
 
     fn code(raw: &str) -> Option<&'static str> {
         country(raw).map(|c| c.code)
+    }
+
+    #[test]
+    fn codes_that_are_english_words_count_in_capitals_only() {
+        assert_eq!(code("NO"), Some("NO"));
+        assert_eq!(code("IN"), Some("IN"));
+        assert_eq!(code("US"), Some("US"));
+        for word in ["no", "No", "in", "it", "It", "us", " is "] {
+            assert_eq!(code(word), None, "{word}");
+            assert_eq!(country_shown(word), word);
+        }
+        // Other codes in any case, and names whatever their length.
+        assert_eq!(code("de"), Some("DE"));
+        assert_eq!(code("uk"), Some("GB"));
     }
 
     #[test]
