@@ -2955,6 +2955,18 @@ mod tests {
         ];
         let m = check(Dataset::Activity, &e);
         assert_complete(Dataset::Activity, &m, &e);
+        // Dated by when the member joined the campaign, as Salesforce's API writes it too.
+        for created in ["Created Date", "CreatedDate"] {
+            let e = [
+                ("Campaign Name", None),
+                ("Lead ID", None),
+                ("Contact ID", Some(CustomerId)),
+                ("Email", Some(Email)),
+                ("Status", Some(EventType)),
+                (created, Some(EventTime)),
+            ];
+            check(Dataset::Activity, &e);
+        }
         // A member without a contact id is a lead, keyed by its lead id; not when a mapping
         // file names the id column.
         assert_eq!(m.alt_id, Some(5));

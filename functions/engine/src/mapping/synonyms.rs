@@ -508,8 +508,10 @@ pub(super) const GROUPS: &[Group] = &[
     g(
         EventTime,
         &[
-            "Datetime", "Created At", "Created", "Date", "Time", "Zeitstempel", "Zeitpunkt", "Datum",
-            "تاریخ و ساعت", "زمان", "تاریخ",
+            // Salesforce's `Created Date` (`CreatedDate` in its API exports): when the member joined
+            // the campaign.
+            "Datetime", "Created At", "Created", "Created Date", "Date", "Time", "Zeitstempel", "Zeitpunkt",
+            "Datum", "تاریخ و ساعت", "زمان", "تاریخ",
         ],
     ),
     g(
