@@ -199,6 +199,12 @@ fn local_plan(inputs: &[String], opts: &IngestOptions) -> Result<Vec<Vec<(PathBu
 }
 
 pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<()> {
+    check(&ingest_all(inputs, out, args).await?)
+}
+
+/// Ingests every input and prints the table: the summary of each file, those that could not be
+/// ingested among them (see [`check`]).
+pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Result<Vec<Summary>> {
     let opts = options(args)?;
     let plan = local_plan(inputs, &opts)?;
     let output = AnyStore::open(out).await;
@@ -251,6 +257,11 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
         }
     }
     print_table(&summaries);
+    Ok(summaries)
+}
+
+/// Fails when a file could not be ingested, naming each with its reason.
+pub fn check(summaries: &[Summary]) -> Result<()> {
     // A rejected file delivered again unchanged is still rejected: a re-run must not succeed.
     let rejected: Vec<&Summary> = summaries
         .iter()
@@ -270,6 +281,80 @@ pub async fn ingest(inputs: &[String], out: &str, args: &IngestArgs) -> Result<(
         );
     }
     Ok(())
+}
+
+/// Why `run` found no sales to segment after ingesting `dir` into `out`, from what its ingest gave:
+/// which files were read as sales, how many of their rows were read and rejected, and where the
+/// rejected rows (`quarantine/`) and the reports are. "Ingest some exports first" would send the
+/// user back to what they just did. A file delivered again unchanged (a re-run) is counted from
+/// the report of the ingest that read it.
+pub async fn no_sales_rows(out: &str, dir: &Path, summaries: &[Summary]) -> String {
+    let at = |key: &str| format!("{}/{key}", out.trim_end_matches('/'));
+    let list = |keys: &[String]| keys.iter().map(|k| at(k)).collect::<Vec<_>>().join(", ");
+    if summaries.is_empty() {
+        return format!("no export files under {}", dir.display());
+    }
+    let sales: Vec<&Summary> = summaries
+        .iter()
+        .filter(|s| s.dataset == Some(Dataset::Sales.name()))
+        .collect();
+    if sales.is_empty() {
+        let reports: Vec<String> = summaries.iter().filter_map(|s| s.report.clone()).collect();
+        return format!(
+            "no export was read as sales (orders), which segmentation needs{}",
+            if reports.is_empty() {
+                String::new()
+            } else {
+                format!("; see the reports in {}", list(&reports))
+            }
+        );
+    }
+    let store = AnyStore::open(out).await;
+    let (mut read, mut rejected) = (0u64, 0u64);
+    let (mut quarantine, mut reports) = (Vec::new(), Vec::new());
+    for s in sales {
+        let report = match &s.report {
+            Some(key) => store
+                .get(key)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()),
+            None => None,
+        };
+        let rows = |field: &str, fallback: u64| {
+            report
+                .as_ref()
+                .and_then(|r| r["rows"][field].as_u64())
+                .unwrap_or(fallback)
+        };
+        read += rows("read", s.rows_read);
+        rejected += rows("rejected", s.rows_rejected);
+        if let Some(q) = report.as_ref().and_then(|r| r["quarantine"].as_str()) {
+            quarantine.push(q.to_string());
+        }
+        reports.extend(s.report.clone());
+    }
+    let count = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut text = format!(
+        "the exports gave no usable sales rows: {} read, {rejected} rejected",
+        count(read, "row")
+    );
+    if !quarantine.is_empty() {
+        text += &format!("; the rejected rows are in {}", list(&quarantine));
+    }
+    if !reports.is_empty() {
+        text += &format!(
+            "; {} in {}",
+            if rejected > 0 {
+                "the reasons"
+            } else {
+                "see the report"
+            },
+            list(&reports)
+        );
+    }
+    text
 }
 
 fn print_table(summaries: &[Summary]) {

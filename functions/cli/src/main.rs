@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
+use segflow_segment_fn::JobError;
 
 #[derive(Parser)]
 #[command(
@@ -152,14 +153,27 @@ async fn run(cli: Cli) -> Result<()> {
                 config.timezone = segment_cmd::timezone(tz)?;
             }
             segflow_segment_fn::check_run_date(segment.as_of, config.timezone)?;
-            let ingested = ingest_cmd::ingest(&[dir.display().to_string()], &out, &ingest).await;
+            let (summaries, ingested) =
+                match ingest_cmd::ingest_all(&[dir.display().to_string()], &out, &ingest).await {
+                    Ok(s) => {
+                        let checked = ingest_cmd::check(&s);
+                        (Some(s), checked)
+                    }
+                    Err(e) => (None, Err(e)),
+                };
             // Segment even when some file was rejected: the other files' data is valid, and the
             // error is still reported through the exit status. When both fail, the inputs that
             // could not be ingested are usually why, so both are said.
-            match (
-                ingested,
-                segment_cmd::segment(&out, &out, &segment, &config).await,
-            ) {
+            let mut segmented = segment_cmd::segment(&out, &out, &segment, &config).await;
+            if let (Err(e), Some(summaries)) = (&segmented, &summaries)
+                && matches!(e.downcast_ref::<JobError>(), Some(JobError::NoSalesData))
+            {
+                // The ingest just ran: say what became of its sales rows.
+                segmented = Err(anyhow::anyhow!(
+                    ingest_cmd::no_sales_rows(&out, &dir, summaries).await
+                ));
+            }
+            match (ingested, segmented) {
                 (Err(i), Err(s)) => Err(anyhow::anyhow!("{i:#}\nsegmentation did not run: {s:#}")),
                 (ingested, segmented) => segmented.and(ingested),
             }

@@ -155,6 +155,81 @@ fn segment_without_data_fails_cleanly_and_writes_nothing() {
     assert!(tree(dir.path()).is_empty());
 }
 
+/// `run` on exports none of whose rows could be used says so, with where the rejected rows and the
+/// reports are, not "ingest some exports first" after the ingest it just did; it still fails.
+#[test]
+fn run_on_exports_without_a_usable_sales_row_says_where_the_rows_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let header =
+        "Name,Email,Financial Status,Currency,Created at,Lineitem quantity,Lineitem name,Lineitem price\n";
+    let run = |name: &str, rows: &str| {
+        let exports = dir.path().join(name).join("exports/sales");
+        std::fs::create_dir_all(&exports).unwrap();
+        std::fs::write(exports.join("orders.csv"), format!("{header}{rows}")).unwrap();
+        let out = dir.path().join(name).join("out");
+        let args = [
+            "run",
+            exports.parent().unwrap().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--as-of",
+            "2026-11-20",
+        ];
+        let first = segflow(&args);
+        assert!(!first.status.success());
+        // Again: the unchanged file is a duplicate, its rows still went nowhere.
+        let again = segflow(&args);
+        assert!(!again.status.success());
+        let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(err(&first), err(&again));
+        (err(&first), tree(&out))
+    };
+    let (err, files) = run(
+        "bad_dates",
+        "#1,a@x.com,paid,EUR,not a date,1,Mug,12.5\n#2,b@x.com,paid,EUR,someday,1,Tea,3\n",
+    );
+    assert!(!err.contains("ingest some exports first"), "{err}");
+    assert!(
+        err.contains("the exports gave no usable sales rows: 2 rows read, 2 rejected"),
+        "{err}"
+    );
+    for (file, _) in &files {
+        if file.starts_with("quarantine/") || file.starts_with("reports/") {
+            assert!(err.contains(file.as_str()), "{file} not named: {err}");
+        }
+    }
+    assert!(
+        files.iter().any(|(f, _)| f.starts_with("quarantine/sales/")),
+        "{files:?}"
+    );
+
+    let (err, files) = run("header_only", "");
+    assert!(!err.contains("ingest some exports first"), "{err}");
+    assert!(
+        err.contains("the exports gave no usable sales rows: 0 rows read"),
+        "{err}"
+    );
+    let report = files.iter().find(|(f, _)| f.starts_with("reports/")).unwrap();
+    assert!(err.contains(report.0.as_str()), "{err}");
+
+    // Exports without a sales file: said too.
+    let exports = dir.path().join("customers_only/exports/customers");
+    std::fs::create_dir_all(&exports).unwrap();
+    std::fs::write(exports.join("crm.csv"), "customer_id,email\nc1,a@x.com\n").unwrap();
+    let out = segflow(&[
+        "run",
+        exports.parent().unwrap().to_str().unwrap(),
+        "--out",
+        dir.path().join("customers_only/out").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no export was read as sales (orders), which segmentation needs"),
+        "{err}"
+    );
+}
+
 /// A bad segmentation setting stops `run` before the ingest, not after it.
 #[test]
 fn run_refuses_a_bad_segmentation_setting_before_ingesting() {

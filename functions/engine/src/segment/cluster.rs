@@ -9,7 +9,8 @@ use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::SeedableRng;
 
 use super::features::Behaviour;
-use super::{ModelState, Previous, SegmentError, SegmentParams};
+use super::profile;
+use super::{ModelState, Previous, SegmentError, SegmentParams, SegmentState};
 
 pub(super) const N_FEATURES: usize = 6;
 pub(super) const FEATURE_NAMES: [&str; N_FEATURES] = [
@@ -145,7 +146,8 @@ pub(super) enum PreviousUse {
 #[derive(Clone, Debug)]
 pub(super) struct Cluster {
     pub id: u32,
-    /// Carried over from the previous run; new clusters get a name from their profile later.
+    /// Carried over from the previous run; new clusters, and those the previous run saved without
+    /// a name (only ever published under a placeholder), get a name from their profile later.
     pub kept_name: Option<String>,
     /// In the transformed, unscaled feature space.
     pub centroid: [f64; N_FEATURES],
@@ -428,11 +430,14 @@ pub(super) fn cluster(
         .map(|c| scaler.unscale(c.as_slice().expect("standard")))
         .collect();
 
+    // A saved segment's name, if it has one: older versions saved the placeholder a segment
+    // with withheld figures is published under, which is no name to keep.
+    let kept = |s: &SegmentState| s.name.clone().filter(|n| *n != profile::placeholder(s.id));
     // Which previous cluster (if any) each new cluster continues.
-    let mut inherited: Vec<Option<(u32, String)>> = vec![None; k];
+    let mut inherited: Vec<Option<(u32, Option<String>)>> = vec![None; k];
     if let Some(prev) = continue_prev {
         for (i, s) in prev.segments.iter().enumerate() {
-            inherited[i] = Some((s.id, s.name.clone()));
+            inherited[i] = Some((s.id, kept(s)));
         }
     } else if let Some(prev) = prev {
         // Greedy matching on distances in today's scaled space: closest pair first.
@@ -451,7 +456,7 @@ pub(super) fn cluster(
         for (_, i, j) in pairs {
             if inherited[i].is_none() && !prev_taken[j] {
                 prev_taken[j] = true;
-                inherited[i] = Some((prev.segments[j].id, prev.segments[j].name.clone()));
+                inherited[i] = Some((prev.segments[j].id, kept(&prev.segments[j])));
             }
         }
         previous_use = PreviousUse::Matched;
@@ -469,7 +474,7 @@ pub(super) fn cluster(
     for i in 0..k {
         if let Some((id, name)) = inherited[i].take() {
             ids[i] = id;
-            names[i] = Some(name);
+            names[i] = name;
         }
     }
     for i in fresh {

@@ -303,7 +303,12 @@ impl Previous {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SegmentState {
     pub id: u32,
-    pub name: String,
+    /// The segment's name, kept by the next runs; `None` (`null`) while it has none: a segment
+    /// whose figures were withheld on every run so far was only published under a placeholder
+    /// ("Segment 3"), and gets a name from its profile on the first run that publishes them. A
+    /// named segment whose figures are withheld keeps its name here for that run.
+    #[serde(default)]
+    pub name: Option<String>,
     /// In the transformed (log1p…) but unscaled feature space, so it stays meaningful when the
     /// next run's scaler differs.
     pub centroid: Vec<f64>,
@@ -596,7 +601,12 @@ pub fn run(
             .zip(&segments)
             .map(|(c, s)| SegmentState {
                 id: c.id,
-                name: s.name.clone(),
+                // Not the placeholder a withheld segment is published under.
+                name: if s.withheld {
+                    c.kept_name.clone()
+                } else {
+                    Some(s.name.clone())
+                },
                 centroid: c.centroid.to_vec(),
             })
             .collect(),

@@ -262,9 +262,18 @@ pub(super) fn describe(
     )
 }
 
+/// The name a segment whose figures are withheld is published under: a placeholder, not a name.
+/// It is never kept from one run to the next (the state saves no name for such a segment), and
+/// one an older segflow saved is read as no name (see [`super::cluster::cluster`]).
+pub(super) fn placeholder(id: u32) -> String {
+    format!("Segment {id}")
+}
+
 /// Names for the clusters: kept names stay, others are derived from the profile and made unique
 /// with a number (higher-spending clusters claim the plain name first). A segment whose figures
-/// are withheld is named by its id: "Frequent returners" would say what its figures may not.
+/// are withheld is published under its [`placeholder`]: "Frequent returners" would say what its
+/// figures may not. Its kept name, if it has one, is still its own (the state keeps it for the
+/// night its figures are published again), so no other segment takes it.
 pub(super) fn names(
     clusters: &[Cluster],
     profiles: &[Profile],
@@ -277,13 +286,18 @@ pub(super) fn names(
         .zip(withheld)
         .map(|(c, &w)| {
             if w {
-                Some(format!("Segment {}", c.id))
+                Some(placeholder(c.id))
             } else {
                 c.kept_name.clone()
             }
         })
         .collect();
-    let mut used: std::collections::BTreeSet<String> = names.iter().flatten().cloned().collect();
+    let mut used: std::collections::BTreeSet<String> = names
+        .iter()
+        .flatten()
+        .chain(clusters.iter().filter_map(|c| c.kept_name.as_ref()))
+        .cloned()
+        .collect();
     let mut order: Vec<usize> = (0..clusters.len()).filter(|&i| names[i].is_none()).collect();
     order.sort_by(|&a, &b| {
         let m = |i: usize| profiles[i].median_monetary.unwrap_or(f64::NEG_INFINITY);
@@ -414,10 +428,15 @@ mod tests {
                 "Lapsed low spenders"
             ]
         );
-        // A segment whose figures are withheld is named by its id, kept name or not.
+        // A segment whose figures are withheld is published under its id, kept name or not; its
+        // kept name stays its own (the state keeps it), so no other segment takes it.
         assert_eq!(
             names(&clusters, &profiles, &base, &p, &[false, true, true]),
-            ["Lapsed low spenders", "Segment 2", "Segment 3"]
+            ["Lapsed low spenders (2)", "Segment 2", "Segment 3"]
+        );
+        assert_eq!(
+            names(&clusters, &profiles, &base, &p, &[false, true, false]),
+            ["Lapsed low spenders (2)", "Segment 2", "Lapsed low spenders"]
         );
         assert!(
             describe(&cases[0].0, &base, false, &p, None)

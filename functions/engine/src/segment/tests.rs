@@ -566,7 +566,12 @@ fn without_previous_state_ids_follow_centroid_spend() {
     assert_eq!(ids, vec![1, 2, 3]);
     let spend: Vec<f64> = run.state.segments.iter().map(|s| s.centroid[2]).collect();
     assert!(spend.windows(2).all(|w| w[0] >= w[1]), "{spend:?}");
-    let names: std::collections::BTreeSet<_> = run.state.segments.iter().map(|s| s.name.clone()).collect();
+    let names: std::collections::BTreeSet<_> = run
+        .state
+        .segments
+        .iter()
+        .map(|s| s.name.clone().expect("named"))
+        .collect();
     assert_eq!(names.len(), 3, "names are unique: {names:?}");
     let rows = by_id(read_csv(&dir.path().join("out/customers.csv")));
     assert_eq!(rows["a00"]["segment_id"], "1", "the high spenders are segment 1");
@@ -1453,9 +1458,9 @@ fn the_ideal_group_is_never_made_of_empty_segments() {
         serde_json::from_slice(&std::fs::read(dir.path().join("n2/ideal_customer_profile.json")).unwrap())
             .unwrap();
     let text = icp["ideal_rule"]["description"].as_str().unwrap().to_string();
-    for seg in &later.state.segments {
-        if segments[seg.id.to_string()] == 0 {
-            assert!(!text.contains(&seg.name), "empty {} taken: {text}", seg.name);
+    for (id, name, _) in published_names(&dir.path().join("n2")) {
+        if segments[id.to_string()] == 0 {
+            assert!(!text.contains(&name), "empty {name} taken: {text}");
         }
     }
     assert!(
@@ -1540,7 +1545,7 @@ fn segment_ids_and_names_are_stable_across_nights() {
     )
     .unwrap();
     assert_eq!(third.manifest["clustering"]["previous_state"], "matched");
-    let old: HashMap<u32, String> = first
+    let old: HashMap<u32, Option<String>> = first
         .state
         .segments
         .iter()
@@ -1553,6 +1558,99 @@ fn segment_ids_and_names_are_stable_across_nights() {
             None => assert!(s.id > max_old),
         }
     }
+}
+
+/// Published (id, name) pairs and whether their figures were withheld, from `segments.csv`.
+fn published_names(out: &Path) -> Vec<(u32, String, bool)> {
+    read_csv(&out.join("segments.csv"))
+        .iter()
+        .map(|r| {
+            (
+                r["segment_id"].parse().unwrap(),
+                r["segment_name"].clone(),
+                r["suppressed"] == "true",
+            )
+        })
+        .collect()
+}
+
+/// A segment whose figures are withheld is published as "Segment <id>", a placeholder that is
+/// not a name: once its figures are published it gets the descriptive name a new model would
+/// give it, and keeps that name from then on, through a night hidden again too.
+#[test]
+fn a_placeholder_name_gives_way_to_a_descriptive_one_that_then_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(
+        dir.path(),
+        "sales/order_month=2024-06/s1.parquet",
+        "s1",
+        &three_groups(date("2024-06-30"), &[]),
+    );
+    let night = |as_of: &str, min_group_size: usize, previous: Option<ModelState>, out: &str| {
+        let mut p = SegmentParams::new(date(as_of));
+        p.k = Some(3);
+        p.min_group_size = min_group_size;
+        let out = dir.path().join(out);
+        let run = run(
+            &inputs(vec![sales.clone()], vec![], previous),
+            &p.check().unwrap(),
+            &out,
+        )
+        .unwrap();
+        (run, published_names(&out))
+    };
+    let placeholder = |id: u32| format!("Segment {id}");
+    // A young shop: every segment under the minimum, all figures withheld.
+    let (first, names1) = night("2024-06-30", 50, None, "n1");
+    assert_eq!(names1.len(), 3);
+    for (id, name, hidden) in &names1 {
+        assert!(*hidden && *name == placeholder(*id), "{names1:?}");
+    }
+    // The state saves no name for them (`null`), not the placeholder.
+    assert!(
+        first.state.segments.iter().all(|s| s.name.is_none()),
+        "{:?}",
+        first.state
+    );
+    let saved = serde_json::to_value(&first.state).unwrap();
+    assert!(saved["segments"][0]["name"].is_null(), "{saved}");
+    // The next night the segments reach the minimum: descriptive names, continued ids.
+    let (second, names2) = night("2024-07-01", 10, Some(first.state.clone()), "n2");
+    assert_eq!(second.manifest["clustering"]["previous_state"], "continued");
+    let ids = |n: &[(u32, String, bool)]| n.iter().map(|x| x.0).collect::<Vec<_>>();
+    assert_eq!(ids(&names2), ids(&names1));
+    let mut distinct = std::collections::BTreeSet::new();
+    for (id, name, hidden) in &names2 {
+        assert!(!*hidden && *name != placeholder(*id), "{names2:?}");
+        assert!(!name.starts_with("Segment "), "{names2:?}");
+        assert!(distinct.insert(name.clone()), "{names2:?}");
+    }
+    // The descriptive names stay.
+    let (third, names3) = night("2024-07-02", 10, Some(second.state.clone()), "n3");
+    assert_eq!(names3, names2);
+    // Hidden for a night: published under the placeholder, the name is kept for later.
+    let (fourth, names4) = night("2024-07-03", 50, Some(third.state.clone()), "n4");
+    for (id, name, hidden) in &names4 {
+        assert!(*hidden && *name == placeholder(*id), "{names4:?}");
+    }
+    let kept: Vec<Option<String>> = names2.iter().map(|n| Some(n.1.clone())).collect();
+    let saved: Vec<Option<String>> = fourth.state.segments.iter().map(|s| s.name.clone()).collect();
+    assert_eq!(saved, kept);
+    let (_, names5) = night("2024-07-04", 10, Some(fourth.state.clone()), "n5");
+    assert_eq!(names5, names2);
+
+    // A state an older segflow saved holds the placeholders as names: read as no name.
+    let mut old = serde_json::to_value(&first.state).unwrap();
+    for s in old["segments"].as_array_mut().unwrap() {
+        s["name"] = format!("Segment {}", s["id"]).into();
+    }
+    let old = serde_json::to_vec(&old).unwrap();
+    let Previous::Use(old) = Previous::from_saved(Some(&old), date("2024-07-01")) else {
+        panic!("the older state is usable");
+    };
+    assert_eq!(old.segments[0].name.as_deref(), Some("Segment 1"));
+    let (_, names2_old) = night("2024-07-01", 10, Some(old), "n2-old");
+    assert_eq!(names2_old, names2);
 }
 
 /// A night run again (a retried schedule, a re-run after a fix) starts from the state the night
