@@ -764,15 +764,26 @@ struct Figure {
     group: Option<f64>,
     base: Option<f64>,
     decimals: i32,
+    /// Published: at least [`needed`] customers are behind it in the group and in the base.
+    shown: bool,
 }
 
-/// (name, value, decimals) of each figure of one set of purchasers.
-type Stats = Vec<(&'static str, Option<f64>, i32)>;
+/// One figure of a set of purchasers: name, value, decimals, and how many of the set's customers
+/// it is over (those who have it: repeat buyers for the days between orders).
+type Stat = (&'static str, Option<f64>, i32, usize);
+type Stats = Vec<Stat>;
+
+/// Customers a figure must be over, in the group and in the base, to be published: the minimum
+/// group size.
+fn needed(_name: &str, m: usize) -> usize {
+    m.max(1)
+}
 
 fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     let b = |i: usize| r.customers[i].behaviour.as_ref().expect("purchasers only");
     let med =
         |f: &dyn Fn(usize) -> Option<f64>| median(&mut set.iter().filter_map(|&i| f(i)).collect::<Vec<_>>());
+    let count = |f: &dyn Fn(usize) -> bool| set.iter().filter(|&&i| f(i)).count();
     let mut orders: Vec<f64> = Vec::new();
     // Per customer their largest and their smallest order.
     let mut largest: Vec<f64> = Vec::new();
@@ -787,6 +798,8 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
             smallest.push(v);
         }
     }
+    // Customers with an order they kept (not refunded whole): the order-value figures' customers.
+    let with_orders = largest.len();
     // Never one customer's own order: the largest order at least `min_group_size` customers
     // reach (per customer their largest, the min_group_size-th from the top), and the smallest
     // at least that many go down to; none when fewer customers have an order.
@@ -798,43 +811,74 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     let median_order = median(&mut orders);
     let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
     let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
+    let all = set.len();
     vec![
-        ("min_order_value", min_order, 2),
-        ("median_order_value", median_order, 2),
-        ("max_order_value", max_order, 2),
-        ("median_net_revenue", med(&|i| Some(b(i).monetary)), 2),
-        ("median_orders", med(&|i| Some(f64::from(b(i).frequency))), 1),
-        ("median_avg_order_value", med(&|i| Some(b(i).avg_order_value)), 2),
-        ("median_tenure_days", med(&|i| Some(b(i).tenure_days)), 1),
+        ("min_order_value", min_order, 2, with_orders),
+        ("median_order_value", median_order, 2, with_orders),
+        ("max_order_value", max_order, 2, with_orders),
+        ("median_net_revenue", med(&|i| Some(b(i).monetary)), 2, all),
+        ("median_orders", med(&|i| Some(f64::from(b(i).frequency))), 1, all),
+        (
+            "median_avg_order_value",
+            med(&|i| Some(b(i).avg_order_value)),
+            2,
+            all,
+        ),
+        ("median_tenure_days", med(&|i| Some(b(i).tenure_days)), 1, all),
         (
             "median_days_between_orders",
             med(&|i| b(i).days_between_orders),
             1,
+            count(&|i| b(i).days_between_orders.is_some()),
         ),
         (
             "return_rate",
             (gross > 0.0).then(|| (returned / gross).min(1.0)),
             3,
+            all,
         ),
         (
             "multi_item_share",
             super::features::multi_order_share(set.iter().map(|&i| b(i))),
             3,
+            all,
         ),
     ]
 }
 
-fn figures(group: Stats, base: &Stats) -> Vec<Figure> {
+/// The group's figures beside the base's; a figure is withheld (both sides) when fewer than
+/// [`needed`] customers are behind it on either side: 3 repeat buyers in a group of 10 would
+/// publish the median of their gaps. (The base holds the group, so in practice the group decides.)
+fn figures(group: Stats, base: &Stats, m: usize) -> Vec<Figure> {
     group
         .into_iter()
         .zip(base)
-        .map(|((name, group, decimals), &(_, base, _))| Figure {
-            name,
-            group,
-            base,
-            decimals,
+        .map(|((name, group, decimals, n_group), &(_, base, _, n_base))| {
+            let need = needed(name, m);
+            let shown = n_group >= need && n_base >= need;
+            Figure {
+                name,
+                group: group.filter(|_| shown),
+                base: base.filter(|_| shown),
+                decimals,
+                shown,
+            }
         })
         .collect()
+}
+
+/// Why a figure is not shown, for the Markdown.
+fn withheld_figure_text(name: &str, m: usize) -> String {
+    let m = m.max(1);
+    match name {
+        "median_days_between_orders" => format!(
+            "Median days between orders is not shown: fewer than {m} customers of this group ordered more than once (SEGFLOW_MIN_GROUP_SIZE={m})."
+        ),
+        _ => format!(
+            "{} is not shown: fewer than {m} customers of this group are behind it (SEGFLOW_MIN_GROUP_SIZE={m}).",
+            figure_text(name, m)
+        ),
+    }
 }
 
 /// The Markdown's names of the figures but the smallest and largest order (see [`figure_text`]).
@@ -934,12 +978,19 @@ fn describe_group(
     let mut table =
         String::from("| Figure | This group | All customers | Ratio |\n| --- | ---: | ---: | ---: |\n");
     let mut fig_sentences = Vec::new();
-    for f in figures(stats(r, facts, members), base_stats) {
+    let mut not_shown: Vec<String> = Vec::new();
+    for f in figures(stats(r, facts, members), base_stats, m) {
         let ratio = match (f.group, f.base) {
             (Some(g), Some(b)) if b.abs() > 1e-12 => Some(g / b),
             _ => None,
         };
         let highlight = ratio.is_some_and(|x| (x - 1.0).abs() >= MEDIAN_DIFF);
+        if !f.shown {
+            let why = withheld_figure_text(f.name, m);
+            if !not_shown.contains(&why) {
+                not_shown.push(why);
+            }
+        }
         fig_json.insert(
             f.name.to_string(),
             json!({ "group": f.group.map(|v| round(v, f.decimals)), "base": f.base.map(|v| round(v, f.decimals)),
@@ -1081,6 +1132,9 @@ fn describe_group(
         md.push('\n');
     }
     md.push_str(&table);
+    for why in &not_shown {
+        md.push_str(&format!("\n{why}\n"));
+    }
     let suppressed_values: usize = withheld_by_dim.iter().sum();
     let by_dim: Vec<(&str, usize)> = (0..N_DIMS)
         .filter(|&d| withheld_by_dim[d] > 0)
