@@ -773,10 +773,17 @@ struct Figure {
 type Stat = (&'static str, Option<f64>, i32, usize);
 type Stats = Vec<Stat>;
 
+/// Figures whose value is an extreme, never called out (see [`needed`]).
+const EXTREMES: [&str; 2] = ["min_order_value", "max_order_value"];
+
 /// Customers a figure must be over, in the group and in the base, to be published: the minimum
-/// group size.
-fn needed(_name: &str, m: usize) -> usize {
-    m.max(1)
+/// group size; for the smallest and largest order twice that. They are the order value `m`
+/// customers reach from the bottom and from the top, and with fewer than 2·m customers those
+/// overlap (the smallest 165 above the largest 60): they describe single customers' orders
+/// rather than the group.
+fn needed(name: &str, m: usize) -> usize {
+    let m = m.max(1);
+    if EXTREMES.contains(&name) { 2 * m } else { m }
 }
 
 fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
@@ -871,6 +878,10 @@ fn figures(group: Stats, base: &Stats, m: usize) -> Vec<Figure> {
 fn withheld_figure_text(name: &str, m: usize) -> String {
     let m = m.max(1);
     match name {
+        "min_order_value" | "max_order_value" => format!(
+            "The smallest and largest order are not shown for a group of fewer than {} customers with orders (twice SEGFLOW_MIN_GROUP_SIZE={m}): in a smaller one, the order values {m} customers reach from the bottom and from the top overlap.",
+            2 * m
+        ),
         "median_days_between_orders" => format!(
             "Median days between orders is not shown: fewer than {m} customers of this group ordered more than once (SEGFLOW_MIN_GROUP_SIZE={m})."
         ),
@@ -984,7 +995,8 @@ fn describe_group(
             (Some(g), Some(b)) if b.abs() > 1e-12 => Some(g / b),
             _ => None,
         };
-        let highlight = ratio.is_some_and(|x| (x - 1.0).abs() >= MEDIAN_DIFF);
+        // Extremes are no tendency of a group (its medians are): never called out.
+        let highlight = !EXTREMES.contains(&f.name) && ratio.is_some_and(|x| (x - 1.0).abs() >= MEDIAN_DIFF);
         if !f.shown {
             let why = withheld_figure_text(f.name, m);
             if !not_shown.contains(&why) {

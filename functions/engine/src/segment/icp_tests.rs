@@ -1963,3 +1963,54 @@ fn a_figure_over_fewer_than_the_minimum_of_its_customers_is_withheld() {
         "{ideal_md}"
     );
 }
+
+/// The smallest and largest order are the order values the minimum group size of customers
+/// reach from the bottom and from the top: in a group of fewer than twice that many they can
+/// cross (smallest 165 > largest 60), so they are shown only from twice the minimum, and never
+/// called out (extremes are no tendency of a group; its medians are).
+#[test]
+fn order_value_extremes_need_twice_the_minimum_and_are_never_called_out() {
+    let (_dir, icp, md) = run_figures(3);
+    let f = &icp["negative"]["profile"]["figures"];
+    // 6 customers, twice the minimum: shown. Their smallest order (200) is twice the base's
+    // (100), but it is not highlighted.
+    assert_eq!(
+        (
+            f["min_order_value"]["group"].as_f64(),
+            f["min_order_value"]["base"].as_f64()
+        ),
+        (Some(200.0), Some(100.0)),
+        "{f:#}"
+    );
+    for k in ["min_order_value", "max_order_value"] {
+        assert_eq!(f[k]["highlight"], false, "{k}: {f:#}");
+    }
+    let section = negative_md(&md);
+    let stands_out = &section[..section.find("| Figure |").unwrap()];
+    assert!(
+        !stands_out.contains("Smallest order") && !stands_out.contains("Largest order"),
+        "{section}"
+    );
+
+    let (_dir, icp, md) = run_figures(5);
+    let neg = &icp["negative"]["profile"];
+    assert_eq!(neg["suppressed"], false, "{neg:#}");
+    for k in ["min_order_value", "max_order_value"] {
+        let v = &neg["figures"][k];
+        assert_eq!(
+            (&v["group"], &v["base"]),
+            (&Value::Null, &Value::Null),
+            "{k}: {v:#}"
+        );
+    }
+    let section = negative_md(&md);
+    assert!(
+        section.contains("| Smallest order (at least 5 customers go this low) | – | – | – |")
+            && section.contains("not shown for a group of fewer than 10 customers"),
+        "{section}"
+    );
+    // The ideal group (16, everyone) has them.
+    let f = &icp["ideal"]["figures"];
+    assert_eq!(f["min_order_value"]["group"], 100.0, "{f:#}");
+    assert_eq!(f["max_order_value"]["group"], 200.0, "{f:#}");
+}

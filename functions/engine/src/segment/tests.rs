@@ -2258,6 +2258,9 @@ fn order_value_thresholds_leave_out_what_came_back() {
     let out = dir.path().join("out");
     let mut p = checked("2024-06-30", Some(2)).params().clone();
     p.min_group_size = 1;
+    // Everyone is ideal: the smallest and largest order are shown beside a group of at least
+    // twice the minimum group size only, whichever segments the clustering finds.
+    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
     run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
     let icp = read_json(&out.join("ideal_customer_profile.json"));
     let base = |f: &str| icp["ideal"]["figures"][f]["base"].as_f64().unwrap();
