@@ -1028,7 +1028,7 @@ fn describe_group(
         ));
         if highlight {
             fig_sentences.push(format!(
-                "- {text}: {} against {} for all customers ({}×).",
+                "{text}: {} against {} for all customers ({}×).",
                 cell(f.group),
                 cell(f.base),
                 fixed(ratio.unwrap_or(1.0), 2)
@@ -1110,7 +1110,8 @@ fn describe_group(
             .then(a.0.cmp(&b.0))
             .then(a.1.cmp(&b.1))
     });
-    let mut highlights = Vec::new();
+    // Figures first, then traits: the Markdown's "What stands out" list, which the JSON repeats.
+    let mut highlights = fig_sentences;
     for (d, v, _, _, sg, sb, lift, _) in &hl {
         let phrase = sentence_phrase(*d, v);
         let s = if *lift >= 1.0 {
@@ -1130,14 +1131,10 @@ fn describe_group(
         };
         highlights.push(s);
     }
-    if highlights.is_empty() && fig_sentences.is_empty() {
+    if highlights.is_empty() {
         md.push_str("No trait differs clearly from your customers overall.\n\n");
     } else {
         md.push_str("What stands out:\n\n");
-        for s in &fig_sentences {
-            md.push_str(s);
-            md.push('\n');
-        }
         for s in &highlights {
             md.push_str(&format!("- {s}\n"));
         }

@@ -2014,3 +2014,34 @@ fn order_value_extremes_need_twice_the_minimum_and_are_never_called_out() {
     assert_eq!(f["min_order_value"]["group"], 100.0, "{f:#}");
     assert_eq!(f["max_order_value"]["group"], 200.0, "{f:#}");
 }
+
+/// `highlights` in the JSON are the Markdown's "What stands out" sentences, figures and traits,
+/// in the same order.
+#[test]
+fn json_highlights_are_every_sentence_the_markdown_calls_out() {
+    let (_dir, icp, md) = run_figures(3);
+    let neg = &icp["negative"]["profile"];
+    let json: Vec<&str> = neg["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let section = negative_md(&md);
+    let start = section.find("What stands out:").expect("called out") + "What stands out:".len();
+    let end = section.find("| Figure |").unwrap();
+    let markdown: Vec<&str> = section[start..end]
+        .lines()
+        .filter_map(|s| s.strip_prefix("- "))
+        .collect();
+    assert_eq!(json, markdown, "{section}");
+    assert!(
+        json.iter()
+            .any(|s| s.starts_with("Median net revenue per customer: 200 against 150 ")),
+        "{json:?}"
+    );
+    assert!(
+        json.iter().any(|s| s.contains("with returns 30% or more")),
+        "{json:?}"
+    );
+}
