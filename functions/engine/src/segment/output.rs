@@ -689,14 +689,16 @@ pub(super) fn segments_json(r: &Report) -> Value {
             })
         })
         .collect();
+    // A base of fewer purchasers than the minimum is withheld whole: its net revenue too.
+    let hide_base = r.base.customers < r.params.min_group_size;
     json!({
         "as_of": r.params.as_of.to_string(),
         "money_unit": r.money_unit,
         "min_group_size": r.params.min_group_size,
         "base": {
             "customers": r.base.customers,
-            "revenue": round(r.base.revenue, 2),
-            "profile": profile_json(r.base, r.base.customers < r.params.min_group_size),
+            "revenue": if hide_base { None } else { Some(round(r.base.revenue, 2)) },
+            "profile": profile_json(r.base, hide_base),
         },
         "segments": segments,
     })

@@ -4091,3 +4091,40 @@ fn text_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
     let titles = batch.column_by_name("job_title").unwrap().as_string::<i32>();
     assert!(titles.iter().any(|t| t == Some("+CEO")));
 }
+
+/// Fewer purchasers than the minimum group size: the base's profile is withheld, and so is its
+/// net revenue (5 customers' revenue to the cent), as every segment's revenue share is.
+#[test]
+fn a_withheld_base_publishes_no_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<Line> = (1..=5)
+        .map(|i| {
+            l(
+                &format!("o{i}"),
+                &format!("c{i}"),
+                "2024-06-01",
+                "p1",
+                1.0,
+                100.0 + i as f64,
+            )
+        })
+        .collect();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.min_group_size = 10;
+    let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let segs = read_json(&out.join("segments.json"));
+    let base = &segs["base"];
+    assert_eq!(base["customers"], 5, "{segs:#}");
+    assert_eq!(base["revenue"], Value::Null, "{segs:#}");
+    assert!(
+        base["profile"].as_object().unwrap().values().all(Value::is_null),
+        "{segs:#}"
+    );
+    for s in segs["segments"].as_array().unwrap() {
+        assert_eq!(s["revenue_share"], Value::Null, "{s:#}");
+    }
+    // The manifest is for operators: its totals stay.
+    assert_eq!(run.manifest["inputs"]["net_revenue"], 515.0);
+}
