@@ -962,12 +962,12 @@ fn describe_group(
     if hide {
         if members.len() < m.max(1) {
             md.push_str(&format!(
-                "Fewer than {m} customers are in this group ({} found), so nothing more is shown to protect their privacy.\n",
+                "Fewer than {m} customers are in this group ({} found), so nothing more is shown to protect their privacy (SEGFLOW_MIN_GROUP_SIZE={m}).\n",
                 members.len()
             ));
         } else {
             md.push_str(&format!(
-                "All but {rest} of the {} customers with purchases are in this group ({} customers): set against all customers, its figures would describe those {rest}, fewer than {m}, so nothing more is shown to protect their privacy.\n",
+                "All but {rest} of the {} customers with purchases are in this group ({} customers): set against all customers, its figures would describe those {rest}, fewer than {m}, so nothing more is shown to protect their privacy (SEGFLOW_MIN_GROUP_SIZE={m}).\n",
                 base.len(),
                 members.len()
             ));
@@ -1155,7 +1155,7 @@ fn describe_group(
             .map(|(d, n)| format!("{} {n}", d.replace('_', " ")))
             .collect();
         md.push_str(&format!(
-            "\n{suppressed_values} trait values are not shown ({}): fewer than {m} customers hold them (in the group, outside it or overall), or their counts would give away such a small group.\n",
+            "\n{suppressed_values} trait values are not shown ({}): fewer than {m} customers hold them (in the group, outside it or overall), or their counts would give away such a small group (SEGFLOW_MIN_GROUP_SIZE={m}).\n",
             list.join(", ")
         ));
     }
@@ -1170,6 +1170,22 @@ fn describe_group(
         "highlights": highlights,
     });
     (json, md)
+}
+
+/// Guests' share of net revenue above which the outputs warn that they describe the rest only.
+const GUEST_WARNING_SHARE: f64 = 0.5;
+
+/// The warning a shop gets when guests (orders without a customer id) brought more than half of
+/// the net revenue (`guest_share`, as `guest_revenue_share` in the manifest): every segment and
+/// profile describes known customers only.
+pub(super) fn guest_warning(guest_share: f64) -> Option<String> {
+    (guest_share > GUEST_WARNING_SHARE).then(|| {
+        let pct = (100.0 * guest_share).round();
+        format!(
+            "Guests (orders without a customer id) brought {pct:.0}% of net revenue: the segments, the ideal customer profile and the lists describe only the {:.0}% from known customers.",
+            (100.0 - pct).max(0.0)
+        )
+    })
 }
 
 /// Says what unit the amounts are in: Rial and Toman differ tenfold, so a bare number is not enough.
@@ -1302,8 +1318,12 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                      fit is built from your best customers' traits, which are not shown here."
                 .to_string(),
         };
+        let guests = r
+            .guest_revenue_share
+            .and_then(guest_warning)
+            .map_or(String::new(), |w| format!("**{w}**\n\n"));
         let markdown = format!(
-            "# Ideal customer profile ({as_of})\n\n\
+            "# Ideal customer profile ({as_of})\n\n{guests}\
          ## Who counts as an ideal customer\n\n{rule_text}\n\n\
          A trait is called out when your best customers have it at least {hi}× as often as all customers \
          (or at most {lo}× as often), with at least {m} customers behind it; a median is called out when it \
@@ -1314,7 +1334,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
          least {neg:.0}% of what they buy: most still bring in some revenue, but less than their orders \
          suggest.\n\n{neg_md}\n\
          ## Notes\n\n\
-         - Figures over fewer than {m} customers are never shown.\n\
+         - Figures over fewer than {m} customers are never shown (the minimum group size, SEGFLOW_MIN_GROUP_SIZE={m}).\n\
          - {products_note}\n\
          - {ranking_note}\n",
             as_of = p.as_of,

@@ -187,6 +187,8 @@ pub(super) struct Report<'a> {
     pub pseudonymizer: Option<&'a crate::privacy::Pseudonymizer>,
     /// The currency every amount is in, when one is known.
     pub money_unit: Option<&'a str>,
+    /// Guests' share of net revenue (`guest_revenue_share` in the manifest).
+    pub guest_revenue_share: Option<f64>,
     /// Customers-dataset records folded into a buyer with their email or phone: (record id, buyer
     /// id).
     pub merged_records: &'a [(u32, u32)],

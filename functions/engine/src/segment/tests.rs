@@ -599,6 +599,13 @@ fn guests_are_excluded_and_their_share_reported() {
     assert!(rows.iter().all(|r| !r["customer_id"].is_empty()));
     assert_eq!(run.manifest["inputs"]["guest_revenue_share"], 0.333333);
     assert_eq!(run.manifest["inputs"]["guest_rows"], 2);
+    // A third: no warning (from more than half, see
+    // `suppression_names_its_setting_and_guest_heavy_shops_are_warned`).
+    assert!(
+        !run.manifest["warnings"].to_string().contains("Guests"),
+        "{}",
+        run.manifest["warnings"]
+    );
     assert_eq!(run.manifest["counts"]["purchasers"], 4);
 }
 
@@ -4127,4 +4134,45 @@ fn a_withheld_base_publishes_no_revenue() {
     }
     // The manifest is for operators: its totals stay.
     assert_eq!(run.manifest["inputs"]["net_revenue"], 515.0);
+}
+
+/// What is withheld names the setting that decides it; and when guests bring most of the
+/// revenue, the manifest and the profile say that the outputs describe only the rest.
+#[test]
+fn suppression_names_its_setting_and_guest_heavy_shops_are_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<Line> = (1..=5)
+        .map(|i| l(&format!("o{i}"), &format!("c{i}"), "2024-06-01", "p1", 1.0, 100.0))
+        .collect();
+    lines.push(l("g1", "", "2024-06-02", "p1", 1.0, 1500.0));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.min_group_size = 10;
+    let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    for row in read_csv(&out.join("segments.csv")) {
+        if row["customers"] != "0" {
+            assert_eq!(
+                row["description"],
+                "Fewer than 10 customers (SEGFLOW_MIN_GROUP_SIZE=10): figures suppressed.",
+                "{row:?}"
+            );
+        }
+    }
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    assert!(
+        md.contains("so nothing more is shown to protect their privacy (SEGFLOW_MIN_GROUP_SIZE=10)."),
+        "{md}"
+    );
+    // Guests: 1500 of 2000.
+    assert_eq!(run.manifest["inputs"]["guest_revenue_share"], 0.75);
+    let warnings: Vec<&str> = run.manifest["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let guest = "Guests (orders without a customer id) brought 75% of net revenue: the segments, the ideal customer profile and the lists describe only the 25% from known customers.";
+    assert!(warnings.contains(&guest), "{warnings:?}");
+    assert!(md.contains(guest), "{md}");
 }
