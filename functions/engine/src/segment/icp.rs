@@ -799,15 +799,33 @@ struct Figure {
     group: Option<f64>,
     base: Option<f64>,
     decimals: i32,
+    /// Published: at least [`needed`] customers are behind it in the group and in the base.
+    shown: bool,
 }
 
-/// (name, value, decimals) of each figure of one set of purchasers.
-type Stats = Vec<(&'static str, Option<f64>, i32)>;
+/// One figure of a set of purchasers: name, value, decimals, and how many of the set's customers
+/// it is over (those who have it: repeat buyers for the days between orders).
+type Stat = (&'static str, Option<f64>, i32, usize);
+type Stats = Vec<Stat>;
+
+/// Figures whose value is an extreme, never called out (see [`needed`]).
+const EXTREMES: [&str; 2] = ["min_order_value", "max_order_value"];
+
+/// Customers a figure must be over, in the group and in the base, to be published: the minimum
+/// group size; for the smallest and largest order twice that. They are the order value `m`
+/// customers reach from the bottom and from the top, and with fewer than 2·m customers those
+/// overlap (the smallest 165 above the largest 60): they describe single customers' orders
+/// rather than the group.
+fn needed(name: &str, m: usize) -> usize {
+    let m = m.max(1);
+    if EXTREMES.contains(&name) { 2 * m } else { m }
+}
 
 fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     let b = |i: usize| r.customers[i].behaviour.as_ref().expect("purchasers only");
     let med =
         |f: &dyn Fn(usize) -> Option<f64>| median(&mut set.iter().filter_map(|&i| f(i)).collect::<Vec<_>>());
+    let count = |f: &dyn Fn(usize) -> bool| set.iter().filter(|&&i| f(i)).count();
     let mut orders: Vec<f64> = Vec::new();
     // Per customer their largest and their smallest order.
     let mut largest: Vec<f64> = Vec::new();
@@ -822,6 +840,8 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
             smallest.push(v);
         }
     }
+    // Customers with an order they kept (not refunded whole): the order-value figures' customers.
+    let with_orders = largest.len();
     // Never one customer's own order: the largest order at least `min_group_size` customers
     // reach (per customer their largest, the min_group_size-th from the top), and the smallest
     // at least that many go down to; none when fewer customers have an order.
@@ -833,43 +853,78 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     let median_order = median(&mut orders);
     let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
     let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
+    let all = set.len();
     vec![
-        ("min_order_value", min_order, 2),
-        ("median_order_value", median_order, 2),
-        ("max_order_value", max_order, 2),
-        ("median_net_revenue", med(&|i| Some(b(i).monetary)), 2),
-        ("median_orders", med(&|i| Some(f64::from(b(i).frequency))), 1),
-        ("median_avg_order_value", med(&|i| Some(b(i).avg_order_value)), 2),
-        ("median_tenure_days", med(&|i| Some(b(i).tenure_days)), 1),
+        ("min_order_value", min_order, 2, with_orders),
+        ("median_order_value", median_order, 2, with_orders),
+        ("max_order_value", max_order, 2, with_orders),
+        ("median_net_revenue", med(&|i| Some(b(i).monetary)), 2, all),
+        ("median_orders", med(&|i| Some(f64::from(b(i).frequency))), 1, all),
+        (
+            "median_avg_order_value",
+            med(&|i| Some(b(i).avg_order_value)),
+            2,
+            all,
+        ),
+        ("median_tenure_days", med(&|i| Some(b(i).tenure_days)), 1, all),
         (
             "median_days_between_orders",
             med(&|i| b(i).days_between_orders),
             1,
+            count(&|i| b(i).days_between_orders.is_some()),
         ),
         (
             "return_rate",
             (gross > 0.0).then(|| (returned / gross).min(1.0)),
             3,
+            all,
         ),
         (
             "multi_item_share",
             super::features::multi_order_share(set.iter().map(|&i| b(i))),
             3,
+            all,
         ),
     ]
 }
 
-fn figures(group: Stats, base: &Stats) -> Vec<Figure> {
+/// The group's figures beside the base's; a figure is withheld (both sides) when fewer than
+/// [`needed`] customers are behind it on either side: 3 repeat buyers in a group of 10 would
+/// publish the median of their gaps. (The base holds the group, so in practice the group decides.)
+fn figures(group: Stats, base: &Stats, m: usize) -> Vec<Figure> {
     group
         .into_iter()
         .zip(base)
-        .map(|((name, group, decimals), &(_, base, _))| Figure {
-            name,
-            group,
-            base,
-            decimals,
+        .map(|((name, group, decimals, n_group), &(_, base, _, n_base))| {
+            let need = needed(name, m);
+            let shown = n_group >= need && n_base >= need;
+            Figure {
+                name,
+                group: group.filter(|_| shown),
+                base: base.filter(|_| shown),
+                decimals,
+                shown,
+            }
         })
         .collect()
+}
+
+/// Why a figure is not shown, for the Markdown.
+fn withheld_figure_text(name: &str, m: usize) -> String {
+    let m = m.max(1);
+    match name {
+        "min_order_value" | "max_order_value" => format!(
+            "The smallest and largest order are not shown for a group of fewer than {} customers with orders (twice SEGFLOW_MIN_GROUP_SIZE={m}): in a smaller one, the order values {m} customers reach from the bottom and from the top overlap.",
+            2 * m
+        ),
+        "median_days_between_orders" => format!(
+            "Median days between orders is not shown: fewer than {m} customers of this group ordered more than once (SEGFLOW_MIN_GROUP_SIZE={m})."
+        ),
+        _ => format!(
+            "{} is not shown: fewer than {m} customers of this group are behind it (SEGFLOW_MIN_GROUP_SIZE={m}).",
+            figure_text(name, m)
+        ),
+    }
 }
 
 /// The Markdown's names of the figures but the smallest and largest order (see [`figure_text`]).
@@ -942,12 +997,12 @@ fn describe_group(
     if hide {
         if members.len() < m.max(1) {
             md.push_str(&format!(
-                "Fewer than {m} customers are in this group ({} found), so nothing more is shown to protect their privacy.\n",
+                "Fewer than {m} customers are in this group ({} found), so nothing more is shown to protect their privacy (SEGFLOW_MIN_GROUP_SIZE={m}).\n",
                 members.len()
             ));
         } else {
             md.push_str(&format!(
-                "All but {rest} of the {} customers with purchases are in this group ({} customers): set against all customers, its figures would describe those {rest}, fewer than {m}, so nothing more is shown to protect their privacy.\n",
+                "All but {rest} of the {} customers with purchases are in this group ({} customers): set against all customers, its figures would describe those {rest}, fewer than {m}, so nothing more is shown to protect their privacy (SEGFLOW_MIN_GROUP_SIZE={m}).\n",
                 base.len(),
                 members.len()
             ));
@@ -969,12 +1024,20 @@ fn describe_group(
     let mut table =
         String::from("| Figure | This group | All customers | Ratio |\n| --- | ---: | ---: | ---: |\n");
     let mut fig_sentences = Vec::new();
-    for f in figures(stats(r, facts, members), base_stats) {
+    let mut not_shown: Vec<String> = Vec::new();
+    for f in figures(stats(r, facts, members), base_stats, m) {
         let ratio = match (f.group, f.base) {
             (Some(g), Some(b)) if b.abs() > 1e-12 => Some(g / b),
             _ => None,
         };
-        let highlight = ratio.is_some_and(|x| (x - 1.0).abs() >= MEDIAN_DIFF);
+        // Extremes are no tendency of a group (its medians are): never called out.
+        let highlight = !EXTREMES.contains(&f.name) && ratio.is_some_and(|x| (x - 1.0).abs() >= MEDIAN_DIFF);
+        if !f.shown {
+            let why = withheld_figure_text(f.name, m);
+            if !not_shown.contains(&why) {
+                not_shown.push(why);
+            }
+        }
         fig_json.insert(
             f.name.to_string(),
             json!({ "group": f.group.map(|v| round(v, f.decimals)), "base": f.base.map(|v| round(v, f.decimals)),
@@ -1000,7 +1063,7 @@ fn describe_group(
         ));
         if highlight {
             fig_sentences.push(format!(
-                "- {text}: {} against {} for all customers ({}×).",
+                "{text}: {} against {} for all customers ({}×).",
                 cell(f.group),
                 cell(f.base),
                 fixed(ratio.unwrap_or(1.0), 2)
@@ -1082,7 +1145,8 @@ fn describe_group(
             .then(a.0.cmp(&b.0))
             .then(a.1.cmp(&b.1))
     });
-    let mut highlights = Vec::new();
+    // Figures first, then traits: the Markdown's "What stands out" list, which the JSON repeats.
+    let mut highlights = fig_sentences;
     for (d, v, _, _, sg, sb, lift, _) in &hl {
         let phrase = sentence_phrase(*d, v);
         let s = if *lift >= 1.0 {
@@ -1102,20 +1166,19 @@ fn describe_group(
         };
         highlights.push(s);
     }
-    if highlights.is_empty() && fig_sentences.is_empty() {
+    if highlights.is_empty() {
         md.push_str("No trait differs clearly from your customers overall.\n\n");
     } else {
         md.push_str("What stands out:\n\n");
-        for s in &fig_sentences {
-            md.push_str(s);
-            md.push('\n');
-        }
         for s in &highlights {
             md.push_str(&format!("- {s}\n"));
         }
         md.push('\n');
     }
     md.push_str(&table);
+    for why in &not_shown {
+        md.push_str(&format!("\n{why}\n"));
+    }
     let suppressed_values: usize = withheld_by_dim.iter().sum();
     let by_dim: Vec<(&str, usize)> = (0..N_DIMS)
         .filter(|&d| withheld_by_dim[d] > 0)
@@ -1127,7 +1190,7 @@ fn describe_group(
             .map(|(d, n)| format!("{} {n}", d.replace('_', " ")))
             .collect();
         md.push_str(&format!(
-            "\n{suppressed_values} trait values are not shown ({}): fewer than {m} customers hold them (in the group, outside it or overall), or their counts would give away such a small group.\n",
+            "\n{suppressed_values} trait values are not shown ({}): fewer than {m} customers hold them (in the group, outside it or overall), or their counts would give away such a small group (SEGFLOW_MIN_GROUP_SIZE={m}).\n",
             list.join(", ")
         ));
     }
@@ -1142,6 +1205,22 @@ fn describe_group(
         "highlights": highlights,
     });
     (json, md)
+}
+
+/// Guests' share of net revenue above which the outputs warn that they describe the rest only.
+const GUEST_WARNING_SHARE: f64 = 0.5;
+
+/// The warning a shop gets when guests (orders without a customer id) brought more than half of
+/// the net revenue (`guest_share`, as `guest_revenue_share` in the manifest): every segment and
+/// profile describes known customers only.
+pub(super) fn guest_warning(guest_share: f64) -> Option<String> {
+    (guest_share > GUEST_WARNING_SHARE).then(|| {
+        let pct = (100.0 * guest_share).round();
+        format!(
+            "Guests (orders without a customer id) brought {pct:.0}% of net revenue: the segments, the ideal customer profile and the lists describe only the {:.0}% from known customers.",
+            (100.0 - pct).max(0.0)
+        )
+    })
 }
 
 /// Says what unit the amounts are in: Rial and Toman differ tenfold, so a bare number is not enough.
@@ -1274,8 +1353,12 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
                      fit is built from your best customers' traits, which are not shown here."
                 .to_string(),
         };
+        let guests = r
+            .guest_revenue_share
+            .and_then(guest_warning)
+            .map_or(String::new(), |w| format!("**{w}**\n\n"));
         let markdown = format!(
-            "# Ideal customer profile ({as_of})\n\n\
+            "# Ideal customer profile ({as_of})\n\n{guests}\
          ## Who counts as an ideal customer\n\n{rule_text}\n\n\
          A trait is called out when your best customers have it at least {hi}× as often as all customers \
          (or at most {lo}× as often), with at least {m} customers behind it; a median is called out when it \
@@ -1286,7 +1369,7 @@ pub(super) fn build(r: &Report, facts: &OrderFacts) -> Icp {
          least {neg:.0}% of what they buy: most still bring in some revenue, but less than their orders \
          suggest.\n\n{neg_md}\n\
          ## Notes\n\n\
-         - Figures over fewer than {m} customers are never shown.\n\
+         - Figures over fewer than {m} customers are never shown (the minimum group size, SEGFLOW_MIN_GROUP_SIZE={m}).\n\
          - {products_note}\n\
          - {ranking_note}\n",
             as_of = p.as_of,

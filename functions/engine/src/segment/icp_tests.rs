@@ -1886,3 +1886,191 @@ fn emails_the_lists_can_carry() {
         assert!(!activation::listable_email(e), "{e}");
     }
 }
+
+/// 16 purchasers, everyone in the ideal group (all RFM groups named): a01–a08 one order of 100;
+/// r1, r2 two orders of 100, 3 and 5 days apart; n1–n6 (the negative group: half of each order
+/// sent back) one order of 400 with 200 returned, n1 and n2 a second such order 2 days later.
+/// Repeat buyers: 4 overall, 2 in the negative group.
+fn figures_lines() -> Vec<Line> {
+    let mut v = Vec::new();
+    for i in 1..=8 {
+        let c = format!("a{i:02}");
+        v.push(l(
+            &format!("{c}-1"),
+            &c,
+            &format!("2024-06-0{i}"),
+            "p1",
+            1.0,
+            100.0,
+        ));
+    }
+    for (c, second) in [("r1", "2024-06-13"), ("r2", "2024-06-15")] {
+        v.push(l(&format!("{c}-1"), c, "2024-06-10", "p1", 1.0, 100.0));
+        v.push(l(&format!("{c}-2"), c, second, "p1", 1.0, 100.0));
+    }
+    for i in 1..=6 {
+        let c = format!("n{i}");
+        let orders: &[(&str, &str)] = if i <= 2 {
+            &[("1", "2024-06-20"), ("2", "2024-06-22")]
+        } else {
+            &[("1", "2024-06-20")]
+        };
+        for (k, d) in orders {
+            let o = format!("{c}-{k}");
+            v.push(l(&o, &c, &format!("{d} 10:00"), "p1", 2.0, 400.0));
+            v.push(l(&o, &c, &format!("{d} 18:00"), "p1", -1.0, -200.0));
+        }
+    }
+    v
+}
+
+fn run_figures(m: usize) -> (tempfile::TempDir, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = inputs_of(dir.path(), &figures_lines(), &[]);
+    let out = dir.path().join("out");
+    let mut p = params(m);
+    p.k = Some(2);
+    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
+    run(&inputs, &p.check().unwrap(), &out).unwrap();
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    (dir, icp, md)
+}
+
+/// The Markdown section of the negative group.
+fn negative_md(md: &str) -> &str {
+    let start = md.find("## Frequent returners").unwrap();
+    let end = md[start..].find("## Notes").map_or(md.len(), |e| start + e);
+    &md[start..end]
+}
+
+/// A figure only some of a group's customers have (days between orders: repeat buyers) is over
+/// those customers: under the minimum group size of them, in the group or overall, it is not
+/// published, however large the group. 2 repeat buyers among 6 said the median of their two gaps.
+#[test]
+fn a_figure_over_fewer_than_the_minimum_of_its_customers_is_withheld() {
+    let (_dir, icp, md) = run_figures(3);
+    let neg = &icp["negative"]["profile"];
+    assert_eq!(neg["customers"], 6, "{neg:#}");
+    assert_eq!(neg["suppressed"], false);
+    let gap = &neg["figures"]["median_days_between_orders"];
+    assert_eq!(
+        (&gap["group"], &gap["base"], &gap["ratio"], &gap["highlight"]),
+        (&Value::Null, &Value::Null, &Value::Null, &json!(false)),
+        "2 repeat buyers in the group: {gap:#}"
+    );
+    let section = negative_md(&md);
+    assert!(
+        section.contains("| Median days between orders | – | – | – |"),
+        "{section}"
+    );
+    assert!(
+        section.contains("Median days between orders is not shown")
+            && section.contains("SEGFLOW_MIN_GROUP_SIZE=3"),
+        "{section}"
+    );
+    // 4 repeat buyers in the ideal group (everyone): 2, 2, 3, 5 days → 2.5.
+    let gap = &icp["ideal"]["figures"]["median_days_between_orders"];
+    assert_eq!(
+        (gap["group"].as_f64(), gap["base"].as_f64()),
+        (Some(2.5), Some(2.5))
+    );
+
+    // Under a minimum of 5, the 4 repeat buyers overall are too few for any group.
+    let (_dir, icp, md) = run_figures(5);
+    assert_eq!(icp["ideal"]["suppressed"], false, "{:#}", icp["ideal"]);
+    let gap = &icp["ideal"]["figures"]["median_days_between_orders"];
+    assert_eq!(
+        (&gap["group"], &gap["base"]),
+        (&Value::Null, &Value::Null),
+        "{gap:#}"
+    );
+    let ideal_md = &md[md.find("## Your best customers").unwrap()..md.find("## Frequent returners").unwrap()];
+    assert!(
+        ideal_md.contains("| Median days between orders | – | – | – |")
+            && ideal_md.contains("Median days between orders is not shown"),
+        "{ideal_md}"
+    );
+}
+
+/// The smallest and largest order are the order values the minimum group size of customers
+/// reach from the bottom and from the top: in a group of fewer than twice that many they can
+/// cross (smallest 165 > largest 60), so they are shown only from twice the minimum, and never
+/// called out (extremes are no tendency of a group; its medians are).
+#[test]
+fn order_value_extremes_need_twice_the_minimum_and_are_never_called_out() {
+    let (_dir, icp, md) = run_figures(3);
+    let f = &icp["negative"]["profile"]["figures"];
+    // 6 customers, twice the minimum: shown. Their smallest order (200) is twice the base's
+    // (100), but it is not highlighted.
+    assert_eq!(
+        (
+            f["min_order_value"]["group"].as_f64(),
+            f["min_order_value"]["base"].as_f64()
+        ),
+        (Some(200.0), Some(100.0)),
+        "{f:#}"
+    );
+    for k in ["min_order_value", "max_order_value"] {
+        assert_eq!(f[k]["highlight"], false, "{k}: {f:#}");
+    }
+    let section = negative_md(&md);
+    let stands_out = &section[..section.find("| Figure |").unwrap()];
+    assert!(
+        !stands_out.contains("Smallest order") && !stands_out.contains("Largest order"),
+        "{section}"
+    );
+
+    let (_dir, icp, md) = run_figures(5);
+    let neg = &icp["negative"]["profile"];
+    assert_eq!(neg["suppressed"], false, "{neg:#}");
+    for k in ["min_order_value", "max_order_value"] {
+        let v = &neg["figures"][k];
+        assert_eq!(
+            (&v["group"], &v["base"]),
+            (&Value::Null, &Value::Null),
+            "{k}: {v:#}"
+        );
+    }
+    let section = negative_md(&md);
+    assert!(
+        section.contains("| Smallest order (at least 5 customers go this low) | – | – | – |")
+            && section.contains("not shown for a group of fewer than 10 customers"),
+        "{section}"
+    );
+    // The ideal group (16, everyone) has them.
+    let f = &icp["ideal"]["figures"];
+    assert_eq!(f["min_order_value"]["group"], 100.0, "{f:#}");
+    assert_eq!(f["max_order_value"]["group"], 200.0, "{f:#}");
+}
+
+/// `highlights` in the JSON are the Markdown's "What stands out" sentences, figures and traits,
+/// in the same order.
+#[test]
+fn json_highlights_are_every_sentence_the_markdown_calls_out() {
+    let (_dir, icp, md) = run_figures(3);
+    let neg = &icp["negative"]["profile"];
+    let json: Vec<&str> = neg["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let section = negative_md(&md);
+    let start = section.find("What stands out:").expect("called out") + "What stands out:".len();
+    let end = section.find("| Figure |").unwrap();
+    let markdown: Vec<&str> = section[start..end]
+        .lines()
+        .filter_map(|s| s.strip_prefix("- "))
+        .collect();
+    assert_eq!(json, markdown, "{section}");
+    assert!(
+        json.iter()
+            .any(|s| s.starts_with("Median net revenue per customer: 200 against 150 ")),
+        "{json:?}"
+    );
+    assert!(
+        json.iter().any(|s| s.contains("with returns 30% or more")),
+        "{json:?}"
+    );
+}

@@ -522,6 +522,7 @@ pub fn run(
         opted_out: Vec::new(),
         pseudonymizer: pseudonymizer.as_ref(),
         money_unit: sales.stats.money_unit.as_deref(),
+        guest_revenue_share: guest_share(&sales.stats),
         merged_records: &merged_records,
         aliases: &aliases,
     };
@@ -661,10 +662,16 @@ pub fn run(
     })
 }
 
+/// Guests' share of net revenue; `None` when there is none.
+fn guest_share(st: &sales::SalesStats) -> Option<f64> {
+    (st.total_net_revenue.abs() > 0.0).then(|| st.guest_net_revenue / st.total_net_revenue)
+}
+
 /// What a reader of the outputs should know about the inputs: amounts added across currencies,
-/// sales left out for being dated after the run date.
+/// sales left out for being dated after the run date, guests bringing most of the revenue.
 fn warnings(st: &sales::SalesStats, p: &SegmentParams) -> Vec<String> {
     let mut w: Vec<String> = st.currency_warning.iter().cloned().collect();
+    w.extend(guest_share(st).and_then(icp::guest_warning));
     if st.rows_after_as_of > 0 {
         let (rows, were) = match st.rows_after_as_of {
             1 => ("1 sales row is".to_string(), "was"),
@@ -738,8 +745,7 @@ fn manifest(
         cluster::PreviousUse::Matched => ("matched", None),
         cluster::PreviousUse::Ignored(why) => ("ignored", Some(why.as_str())),
     };
-    let guest_share = (st.total_net_revenue.abs() > 0.0)
-        .then(|| output::round(st.guest_net_revenue / st.total_net_revenue, 6));
+    let guest_share = guest_share(st).map(|s| output::round(s, 6));
     json!({
         "schema_version": crate::schema::SCHEMA_VERSION,
         "software_version": env!("CARGO_PKG_VERSION"),

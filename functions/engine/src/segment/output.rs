@@ -187,6 +187,8 @@ pub(super) struct Report<'a> {
     pub pseudonymizer: Option<&'a crate::privacy::Pseudonymizer>,
     /// The currency every amount is in, when one is known.
     pub money_unit: Option<&'a str>,
+    /// Guests' share of net revenue (`guest_revenue_share` in the manifest).
+    pub guest_revenue_share: Option<f64>,
     /// Customers-dataset records folded into a buyer with their email or phone: (record id, buyer
     /// id).
     pub merged_records: &'a [(u32, u32)],
@@ -689,14 +691,16 @@ pub(super) fn segments_json(r: &Report) -> Value {
             })
         })
         .collect();
+    // A base of fewer purchasers than the minimum is withheld whole: its net revenue too.
+    let hide_base = r.base.customers < r.params.min_group_size;
     json!({
         "as_of": r.params.as_of.to_string(),
         "money_unit": r.money_unit,
         "min_group_size": r.params.min_group_size,
         "base": {
             "customers": r.base.customers,
-            "revenue": round(r.base.revenue, 2),
-            "profile": profile_json(r.base, r.base.customers < r.params.min_group_size),
+            "revenue": if hide_base { None } else { Some(round(r.base.revenue, 2)) },
+            "profile": profile_json(r.base, hide_base),
         },
         "segments": segments,
     })

@@ -235,12 +235,13 @@ pub(super) fn describe(
         return "No customers in this segment on this run.".into();
     }
     if withheld && s.customers < p.min_group_size {
-        return format!("Fewer than {} customers: figures suppressed.", p.min_group_size);
+        let m = p.min_group_size;
+        return format!("Fewer than {m} customers (SEGFLOW_MIN_GROUP_SIZE={m}): figures suppressed.");
     }
     if withheld {
+        let m = p.min_group_size;
         return format!(
-            "Figures withheld: with them, those of a segment of fewer than {} customers could be worked out.",
-            p.min_group_size
+            "Figures withheld: with them, those of a segment of fewer than {m} customers (SEGFLOW_MIN_GROUP_SIZE={m}) could be worked out."
         );
     }
     let count = |v: Option<f64>, unit: &str| match v {

@@ -604,6 +604,13 @@ fn guests_are_excluded_and_their_share_reported() {
     assert!(rows.iter().all(|r| !r["customer_id"].is_empty()));
     assert_eq!(run.manifest["inputs"]["guest_revenue_share"], 0.333333);
     assert_eq!(run.manifest["inputs"]["guest_rows"], 2);
+    // A third: no warning (from more than half, see
+    // `suppression_names_its_setting_and_guest_heavy_shops_are_warned`).
+    assert!(
+        !run.manifest["warnings"].to_string().contains("Guests"),
+        "{}",
+        run.manifest["warnings"]
+    );
     assert_eq!(run.manifest["counts"]["purchasers"], 4);
 }
 
@@ -2356,6 +2363,9 @@ fn order_value_thresholds_leave_out_what_came_back() {
     let out = dir.path().join("out");
     let mut p = checked("2024-06-30", Some(2)).params().clone();
     p.min_group_size = 1;
+    // Everyone is ideal: the smallest and largest order are shown beside a group of at least
+    // twice the minimum group size only, whichever segments the clustering finds.
+    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
     run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
     let icp = read_json(&out.join("ideal_customer_profile.json"));
     let base = |f: &str| icp["ideal"]["figures"][f]["base"].as_f64().unwrap();
@@ -4185,4 +4195,82 @@ fn text_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
     let batch = read_parquet(&out.join("customers.parquet"));
     let titles = batch.column_by_name("job_title").unwrap().as_string::<i32>();
     assert!(titles.iter().any(|t| t == Some("+CEO")));
+}
+
+/// Fewer purchasers than the minimum group size: the base's profile is withheld, and so is its
+/// net revenue (5 customers' revenue to the cent), as every segment's revenue share is.
+#[test]
+fn a_withheld_base_publishes_no_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<Line> = (1..=5)
+        .map(|i| {
+            l(
+                &format!("o{i}"),
+                &format!("c{i}"),
+                "2024-06-01",
+                "p1",
+                1.0,
+                100.0 + i as f64,
+            )
+        })
+        .collect();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.min_group_size = 10;
+    let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let segs = read_json(&out.join("segments.json"));
+    let base = &segs["base"];
+    assert_eq!(base["customers"], 5, "{segs:#}");
+    assert_eq!(base["revenue"], Value::Null, "{segs:#}");
+    assert!(
+        base["profile"].as_object().unwrap().values().all(Value::is_null),
+        "{segs:#}"
+    );
+    for s in segs["segments"].as_array().unwrap() {
+        assert_eq!(s["revenue_share"], Value::Null, "{s:#}");
+    }
+    // The manifest is for operators: its totals stay.
+    assert_eq!(run.manifest["inputs"]["net_revenue"], 515.0);
+}
+
+/// What is withheld names the setting that decides it; and when guests bring most of the
+/// revenue, the manifest and the profile say that the outputs describe only the rest.
+#[test]
+fn suppression_names_its_setting_and_guest_heavy_shops_are_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<Line> = (1..=5)
+        .map(|i| l(&format!("o{i}"), &format!("c{i}"), "2024-06-01", "p1", 1.0, 100.0))
+        .collect();
+    lines.push(l("g1", "", "2024-06-02", "p1", 1.0, 1500.0));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.min_group_size = 10;
+    let run = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    for row in read_csv(&out.join("segments.csv")) {
+        if row["customers"] != "0" {
+            assert_eq!(
+                row["description"],
+                "Fewer than 10 customers (SEGFLOW_MIN_GROUP_SIZE=10): figures suppressed.",
+                "{row:?}"
+            );
+        }
+    }
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    assert!(
+        md.contains("so nothing more is shown to protect their privacy (SEGFLOW_MIN_GROUP_SIZE=10)."),
+        "{md}"
+    );
+    // Guests: 1500 of 2000.
+    assert_eq!(run.manifest["inputs"]["guest_revenue_share"], 0.75);
+    let warnings: Vec<&str> = run.manifest["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let guest = "Guests (orders without a customer id) brought 75% of net revenue: the segments, the ideal customer profile and the lists describe only the 25% from known customers.";
+    assert!(warnings.contains(&guest), "{warnings:?}");
+    assert!(md.contains(guest), "{md}");
 }
