@@ -120,7 +120,8 @@ impl<'s> ListAddresses<'s> {
 }
 
 /// The mailbox an address delivers to, for consent: `ann+shop@x.example` is `ann@x.example`'s
-/// inbox, and an unsubscribe from either keeps both off the lists.
+/// inbox, and a refusal or an unsubscribe from either keeps both off the lists. `key` is in
+/// compared form (see [`address_key`]); a key that is no email is itself.
 fn inbox(key: &str) -> std::borrow::Cow<'_, str> {
     match key.rsplit_once('@') {
         Some((local, domain)) => match local.split_once('+') {
@@ -474,13 +475,16 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // person for consent: a refusal or an unsubscribe under either stands for both, and for a
     // lead keyed by that address; and so on along the chain (C1 and C2 share a mobile, C2 and
     // C3 an email: a refusal by C1 holds for C3).
-    // A number written without its country and with it (`tel:4155552106`, `+14155552106`) are
-    // one mobile for consent too (see `SameNumber`).
+    // Emails meet on the inbox they deliver to (`ann+shop@x.example` is `ann@x.example`'s, see
+    // `inbox`), as an unsubscribe's do; a number written without its country and with it
+    // (`tel:4155552106`, `+14155552106`) are one mobile for consent too (see `SameNumber`).
     let mut holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut same_inbox: BTreeMap<std::borrow::Cow<'_, str>, Vec<usize>> = BTreeMap::new();
     let mut same_number = SameNumber::default();
     for (&i, list) in &addresses_of {
         for a in list {
             holders.entry(a.as_str()).or_default().push(i);
+            same_inbox.entry(inbox(a)).or_default().push(i);
             same_number.add(a, i);
         }
     }
@@ -488,7 +492,12 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     while let Some(i) = pending.pop() {
         for a in addresses_of.get(&i).into_iter().flatten() {
             let other_form = same_number.holders(a);
-            for &j in holders.get(a.as_str()).into_iter().flatten().chain(&other_form) {
+            for &j in same_inbox
+                .get(inbox(a).as_ref())
+                .into_iter()
+                .flatten()
+                .chain(&other_form)
+            {
                 if !opted_out[j] {
                     opted_out[j] = true;
                     pending.push(j);
@@ -496,15 +505,17 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             }
         }
     }
-    let opted_addresses: BTreeSet<&str> = addresses_of
+    // The inboxes and numbers of everyone who refused: a lead under another tag of such an
+    // inbox, or the number in the other form, refused too.
+    let opted_addresses: BTreeSet<std::borrow::Cow<'_, str>> = addresses_of
         .iter()
         .filter(|(i, _)| opted_out[**i])
-        .flat_map(|(_, list)| list.iter().map(String::as_str))
+        .flat_map(|(_, list)| list.iter().map(|a| inbox(a)))
         .collect();
-    let opted_national = SameNumber::of(opted_addresses.iter().copied());
+    let opted_national = SameNumber::of(opted_addresses.iter().map(|a| a.as_ref()));
     let opted_address = |e: &str| {
         let a = address_key(e);
-        opted_addresses.contains(a.as_str()) || opted_national.meets(&a)
+        opted_addresses.contains(inbox(&a).as_ref()) || opted_national.meets(&a)
     };
 
     // Each fit depends on that customer alone: computed on all cores.

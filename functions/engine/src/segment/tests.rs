@@ -3717,6 +3717,71 @@ fn a_refusal_from_a_number_with_its_country_holds_for_the_number_without() {
     assert_off_lists(&out, &["c106@", "5552106"]);
 }
 
+/// A refusal from one address of an inbox holds for every address of it (`ann@x.com`,
+/// `ann+shop@x.com`, `ANN+news@x.com`), whichever file says it: a customer list's opt-out or
+/// consent column and a checkout's `no` alike, as an activity unsubscribe does.
+#[test]
+fn a_refusal_in_the_customer_data_holds_for_every_tag_of_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "orders_export.csv",
+        "Name,Email,Financial Status,Accepts Marketing,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n\
+         #1001,ann@x.com,paid,,2023-09-01 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1002,ann+shop@x.com,paid,,2023-09-02 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1003,bob+shop@x.com,paid,,2023-09-03 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1004,Bob@x.com,paid,,2023-09-04 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1005,cat@x.com,paid,no,2023-09-05 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1006,cat+vip@x.com,paid,yes,2023-09-06 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1007,dan@x.com,paid,yes,2023-09-07 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1009,e@x.com,paid,yes,2024-06-20 10:00:00 +0000,1,Tea,10,T-1\n\
+         #1010,f@x.com,paid,yes,2024-06-21 10:00:00 +0000,1,Tea,12,T-1\n",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Email,Accepts Marketing\nann@x.com,no\nbob+shop@x.com,no\n",
+    );
+    let activity = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "web.csv",
+        "Contact ID,Email,Activity Type,Timestamp,Job Title\n\
+         L-ann,ANN+news@x.com,Form Submission,2024-06-01 10:00,CEO\n\
+         L-bob,bob+news@x.com,Form Submission,2024-06-01 10:00,CEO\n\
+         L-cat,cat@x.com,Form Submission,2024-06-01 10:00,CEO\n\
+         L-dan,dan+news@x.com,Form Submission,2024-06-01 10:00,CEO\n",
+    );
+    let out = segment_curated(dir.path(), [sales, crm, activity].concat());
+    // Every address of the three inboxes that refused is off every list, with its lead.
+    assert_off_lists(
+        &out,
+        &[
+            "ann@", "ann+", "bob@", "bob+", "Bob@", "cat@", "cat+", "L-ann", "L-bob", "L-cat",
+        ],
+    );
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for id in [
+        "ann@x.com",
+        "ann+shop@x.com",
+        "bob+shop@x.com",
+        "bob@x.com",
+        "cat@x.com",
+        "cat+vip@x.com",
+    ] {
+        assert_eq!(customers[id]["marketing_consent"], "false", "{id}");
+    }
+    // dan's inbox refused nothing: it stays.
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    assert!(leads.iter().any(|r| r["contact_id"] == "L-dan"), "{leads:?}");
+    let winback = read_csv(&out.join("winback.csv"));
+    assert!(
+        winback.iter().any(|r| r["customer_id"] == "dan@x.com"),
+        "{winback:?}"
+    );
+}
 /// A customer who changed their email or mobile between orders is written at the one their
 /// later order gave, whichever row the export lists first.
 #[test]
