@@ -4,7 +4,8 @@
 //! in the customers dataset or unsubscribed in the activity data (they still count in every
 //! aggregate). An email or phone is on one row of a list at most, and never one that more than
 //! [`MAX_HOLDERS_PER_ADDRESS`] people carry or an email no one can receive (see
-//! [`ListAddresses`]).
+//! [`ListAddresses`]); addresses are compared there as consent compares them (an email's inbox,
+//! a number with or without its country, see [`compared`] and [`SameNumber`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,14 +19,26 @@ use super::output::{Report, csv_finish, csv_row, csv_writer, fixed};
 use crate::leads::{self, Activity, LeadScore, LeadScoring};
 use crate::values::is_phone_key;
 
-/// An address as it is compared: an email lower-cased, an Iranian mobile keyed without its
+/// An address as it names a person: an email lower-cased, an Iranian mobile keyed without its
 /// country (`tel:9121234567`) as its E.164 key (see [`crate::values::canonical_mobile`]).
 fn address_key(a: &str) -> String {
     crate::values::canonical_mobile(&a.trim().to_lowercase()).into_owned()
 }
 
-/// An address (in compared form, see [`address_key`]) that more than this many distinct people
-/// carry — customers, and leads no customer matches — is no one person's: 2 is a household
+/// An address as consent and the lists compare it: [`address_key`], an email as the inbox it
+/// delivers to (`Ann+Shop@x.example` → `ann@x.example`, see [`inbox`]). A number written without
+/// its country also meets the same number with it (see [`SameNumber`]), which one key cannot say.
+fn compared(a: &str) -> String {
+    let key = address_key(a);
+    match inbox(&key) {
+        std::borrow::Cow::Borrowed(_) => key,
+        std::borrow::Cow::Owned(mailbox) => mailbox,
+    }
+}
+
+/// An address (in compared form, see [`compared`]; a number with the holders of the same number
+/// in the other form, see [`SameNumber`]) that more than this many distinct people carry —
+/// customers, and leads no customer matches — is no one person's: 2 is a household
 /// (a couple's shared inbox or landline), more an office's, a placeholder a clerk typed for
 /// customers without one or the shop's own `info@`. The lists leave it out: a campaign would
 /// mail the shop or one office many times, and marketing tools merge or reject such rows.
@@ -73,18 +86,28 @@ pub(super) struct Blanked {
 
 /// The addresses one list carries, row by row in the list's order: an address is left out when
 /// it is shared (see [`MAX_HOLDERS_PER_ADDRESS`]), invalid, or on an earlier row already (the
-/// best-ranked row keeps it).
+/// best-ranked row keeps it). Addresses are compared as consent compares them: an email by its
+/// inbox (`ann+shop@x.example` is on `ann@x.example`'s row), a number without its country by the
+/// same number with it (see [`SameNumber`]). A row that carries one prints its own.
 pub(super) struct ListAddresses<'s> {
     shared: &'s BTreeSet<String>,
     seen: BTreeSet<String>,
+    /// National tails (see [`crate::values::national_tails`]) of the numbers carried, by the form
+    /// they were written in: without their country, and E.164.
+    seen_national: BTreeSet<String>,
+    seen_e164: BTreeSet<String>,
     pub blanked: Blanked,
 }
 
 impl<'s> ListAddresses<'s> {
+    /// `shared`: the addresses in compared form (see [`compared`]) that more than
+    /// [`MAX_HOLDERS_PER_ADDRESS`] people carry, a number under each form it was written in.
     pub(super) fn new(shared: &'s BTreeSet<String>) -> Self {
         ListAddresses {
             shared,
             seen: BTreeSet::new(),
+            seen_national: BTreeSet::new(),
+            seen_e164: BTreeSet::new(),
             blanked: Blanked::default(),
         }
     }
@@ -106,21 +129,30 @@ impl<'s> ListAddresses<'s> {
     }
 
     fn keep<'a>(&mut self, a: &'a str) -> Option<&'a str> {
-        let key = address_key(a);
+        let key = compared(a);
+        let tails = crate::values::national_tails(&key);
+        // Only a number in the other form meets this one on its tails (see `SameNumber`).
+        let (own, other) = match key.starts_with('+') {
+            true => (&mut self.seen_e164, &self.seen_national),
+            false => (&mut self.seen_national, &self.seen_e164),
+        };
         if self.shared.contains(&key) {
             self.blanked.shared += 1;
             None
-        } else if !self.seen.insert(key) {
+        } else if self.seen.contains(&key) || tails.iter().any(|t| other.contains(*t)) {
             self.blanked.duplicate += 1;
             None
         } else {
+            own.extend(tails.iter().map(|t| t.to_string()));
+            self.seen.insert(key);
             Some(a)
         }
     }
 }
 
-/// The mailbox an address delivers to, for consent: `ann+shop@x.example` is `ann@x.example`'s
-/// inbox, and an unsubscribe from either keeps both off the lists.
+/// The mailbox an address delivers to, for consent and the lists: `ann+shop@x.example` is
+/// `ann@x.example`'s inbox, and a refusal or an unsubscribe from either keeps both off the lists.
+/// `key` is an [`address_key`]; a key that is no email is itself.
 fn inbox(key: &str) -> std::borrow::Cow<'_, str> {
     match key.rsplit_once('@') {
         Some((local, domain)) => match local.split_once('+') {
@@ -144,7 +176,7 @@ struct SameNumber<'a> {
 }
 
 impl<'a> SameNumber<'a> {
-    /// `keys` in compared form (see [`address_key`]), holder 0: for asking whether a key meets
+    /// `keys` in compared form (see [`compared`]), holder 0: for asking whether a key meets
     /// any of them.
     fn of(keys: impl IntoIterator<Item = &'a str>) -> Self {
         let mut n = SameNumber::default();
@@ -271,7 +303,8 @@ pub(super) struct Activation {
     pub ideal: Vec<IdealRow>,
     /// Contacts left out of lead_scores.csv because they unsubscribed or refused marketing.
     pub leads_excluded: usize,
-    /// Addresses (compared form) more than [`MAX_HOLDERS_PER_ADDRESS`] people carry.
+    /// Addresses (compared form, see [`compared`]) more than [`MAX_HOLDERS_PER_ADDRESS`] people
+    /// carry; a number counts the holders of the same number in the other form too.
     pub shared: BTreeSet<String>,
     /// Addresses left out of ideal_customers.csv and of lead_scores.csv.
     pub ideal_blanked: Blanked,
@@ -325,7 +358,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     for (a, i) in &known {
         by_address.entry(a.clone()).or_insert(*i);
     }
-    // Every address each customer is known by, in compared form: the customers dataset's (or an
+    // Every address each customer is known by, in compared form (see `compared`: an email's
+    // inbox, for consent and the lists alike): the customers dataset's (or an
     // id that is one) and those `known` adds. Only the customers with one: most shops' have none.
     let mut addresses_of: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
@@ -333,7 +367,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         let mut list: Vec<String> = [r.email(c), r.phone(c), is_address(id).then_some(id)]
             .into_iter()
             .flatten()
-            .map(address_key)
+            .map(compared)
             .collect();
         list.sort_unstable();
         list.dedup();
@@ -342,7 +376,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         }
     }
     for (a, i) in &known {
-        addresses_of.entry(*i).or_default().push(a.clone());
+        addresses_of.entry(*i).or_default().push(compared(a));
     }
     // Every address a contact is known by in the activity data, also from its other rows: an
     // unsubscribe row often carries no email. Its mobiles too (`phone`, since schema version 3),
@@ -401,13 +435,13 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 .chain(emails_of.get(contact).into_iter().flatten().copied())
                 .chain(is_address(contact).then_some(*contact))
         })
-        .map(|a| inbox(&address_key(a)).into_owned())
+        .map(compared)
         .collect();
     let national = SameNumber::of(refused_emails.iter().map(String::as_str));
     let refused_address = |e: &str| {
         is_address(e) && {
-            let a = address_key(e);
-            refused_emails.contains(inbox(&a).as_ref()) || national.meets(&a)
+            let a = compared(e);
+            refused_emails.contains(&a) || national.meets(&a)
         }
     };
     // Downloads and forms weigh by the lead's job title, which activity exports often leave out
@@ -448,7 +482,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
                 || refused.contains_key(r.ids.name(c.idx))
                 || addresses_of.get(&i).is_some_and(|list| {
                     list.iter()
-                        .any(|a| refused_emails.contains(inbox(a).as_ref()) || national.meets(a))
+                        .any(|a| refused_emails.contains(a) || national.meets(a))
                 })
         })
         .collect();
@@ -474,8 +508,9 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // person for consent: a refusal or an unsubscribe under either stands for both, and for a
     // lead keyed by that address; and so on along the chain (C1 and C2 share a mobile, C2 and
     // C3 an email: a refusal by C1 holds for C3).
-    // A number written without its country and with it (`tel:4155552106`, `+14155552106`) are
-    // one mobile for consent too (see `SameNumber`).
+    // Emails meet on the inbox they deliver to (`ann+shop@x.example` is `ann@x.example`'s, see
+    // `inbox`), as an unsubscribe's do; a number written without its country and with it
+    // (`tel:4155552106`, `+14155552106`) are one mobile for consent too (see `SameNumber`).
     let mut holders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut same_number = SameNumber::default();
     for (&i, list) in &addresses_of {
@@ -496,6 +531,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
             }
         }
     }
+    // The inboxes and numbers of everyone who refused: a lead under another tag of such an
+    // inbox, or the number in the other form, refused too.
     let opted_addresses: BTreeSet<&str> = addresses_of
         .iter()
         .filter(|(i, _)| opted_out[**i])
@@ -503,7 +540,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         .collect();
     let opted_national = SameNumber::of(opted_addresses.iter().copied());
     let opted_address = |e: &str| {
-        let a = address_key(e);
+        let a = compared(e);
         opted_addresses.contains(a.as_str()) || opted_national.meets(&a)
     };
 
@@ -555,7 +592,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         };
         for a in s.email.iter().chain(&phone) {
             lead_holders
-                .entry(address_key(a))
+                .entry(compared(a))
                 .or_default()
                 .push(m.unwrap_or(n + k));
         }
@@ -615,30 +652,41 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     ideal.sort_by(|a, b| b.fit.total_cmp(&a.fit));
 
     // Addresses more than `MAX_HOLDERS_PER_ADDRESS` people carry: customers by every address
-    // they are known by, leads by those the lists would give them.
-    let holder_count = |a: &str, customers: &[usize]| {
+    // they are known by, leads by those the lists would give them; a number's holders in the
+    // other form (with or without its country) count too, as for consent.
+    let mut lead_numbers = SameNumber::default();
+    for (a, list) in &lead_holders {
+        for &h in list {
+            lead_numbers.add(a, h);
+        }
+    }
+    let mut shared: BTreeSet<String> = BTreeSet::new();
+    for a in holders
+        .keys()
+        .copied()
+        .chain(lead_holders.keys().map(String::as_str))
+    {
+        let (customers, leads) = (holders.get(a), lead_holders.get(a));
+        let (customers_other, leads_other) = (same_number.holders(a), lead_numbers.holders(a));
+        let most = customers.map_or(0, Vec::len)
+            + leads.map_or(0, Vec::len)
+            + customers_other.len()
+            + leads_other.len();
+        if most <= MAX_HOLDERS_PER_ADDRESS || shared.contains(a) {
+            continue;
+        }
         let mut all: Vec<usize> = customers
-            .iter()
-            .chain(lead_holders.get(a).into_iter().flatten())
+            .into_iter()
+            .flatten()
+            .chain(leads.into_iter().flatten())
+            .chain(&customers_other)
+            .chain(&leads_other)
             .copied()
             .collect();
         all.sort_unstable();
         all.dedup();
-        all.len()
-    };
-    let mut shared: BTreeSet<String> = BTreeSet::new();
-    for (a, list) in &holders {
-        let more = lead_holders.get(*a).map_or(0, Vec::len);
-        if list.len() + more > MAX_HOLDERS_PER_ADDRESS && holder_count(a, list) > MAX_HOLDERS_PER_ADDRESS {
+        if all.len() > MAX_HOLDERS_PER_ADDRESS {
             shared.insert(a.to_string());
-        }
-    }
-    for (a, list) in &lead_holders {
-        if list.len() > MAX_HOLDERS_PER_ADDRESS
-            && !holders.contains_key(a.as_str())
-            && holder_count(a, &[]) > MAX_HOLDERS_PER_ADDRESS
-        {
-            shared.insert(a.clone());
         }
     }
     // Each list in its own order: the best-ranked row keeps an address.

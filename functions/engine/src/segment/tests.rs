@@ -3825,6 +3825,181 @@ fn a_refusal_from_a_number_with_its_country_holds_for_the_number_without() {
     assert_off_lists(&out, &["c106@", "5552106"]);
 }
 
+/// A refusal from one address of an inbox holds for every address of it (`ann@x.com`,
+/// `ann+shop@x.com`, `ANN+news@x.com`), whichever file says it: a customer list's opt-out or
+/// consent column and a checkout's `no` alike, as an activity unsubscribe does.
+#[test]
+fn a_refusal_in_the_customer_data_holds_for_every_tag_of_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "orders_export.csv",
+        "Name,Email,Financial Status,Accepts Marketing,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n\
+         #1001,ann@x.com,paid,,2023-09-01 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1002,ann+shop@x.com,paid,,2023-09-02 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1003,bob+shop@x.com,paid,,2023-09-03 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1004,Bob@x.com,paid,,2023-09-04 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1005,cat@x.com,paid,no,2023-09-05 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1006,cat+vip@x.com,paid,yes,2023-09-06 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1007,dan@x.com,paid,yes,2023-09-07 10:00:00 +0000,1,Mug,40,M-1\n\
+         #1009,e@x.com,paid,yes,2024-06-20 10:00:00 +0000,1,Tea,10,T-1\n\
+         #1010,f@x.com,paid,yes,2024-06-21 10:00:00 +0000,1,Tea,12,T-1\n",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Email,Accepts Marketing\nann@x.com,no\nbob+shop@x.com,no\n",
+    );
+    let activity = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "web.csv",
+        "Contact ID,Email,Activity Type,Timestamp,Job Title\n\
+         L-ann,ANN+news@x.com,Form Submission,2024-06-01 10:00,CEO\n\
+         L-bob,bob+news@x.com,Form Submission,2024-06-01 10:00,CEO\n\
+         L-cat,cat@x.com,Form Submission,2024-06-01 10:00,CEO\n\
+         L-dan,dan+news@x.com,Form Submission,2024-06-01 10:00,CEO\n",
+    );
+    let out = segment_curated(dir.path(), [sales, crm, activity].concat());
+    // Every address of the three inboxes that refused is off every list, with its lead.
+    assert_off_lists(
+        &out,
+        &[
+            "ann@", "ann+", "bob@", "bob+", "Bob@", "cat@", "cat+", "L-ann", "L-bob", "L-cat",
+        ],
+    );
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for id in [
+        "ann@x.com",
+        "ann+shop@x.com",
+        "bob+shop@x.com",
+        "bob@x.com",
+        "cat@x.com",
+        "cat+vip@x.com",
+    ] {
+        assert_eq!(customers[id]["marketing_consent"], "false", "{id}");
+    }
+    // dan's inbox refused nothing: it stays.
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    assert!(leads.iter().any(|r| r["contact_id"] == "L-dan"), "{leads:?}");
+    let winback = read_csv(&out.join("winback.csv"));
+    assert!(
+        winback.iter().any(|r| r["customer_id"] == "dan@x.com"),
+        "{winback:?}"
+    );
+}
+
+/// The lists compare addresses as consent does: an email by the inbox it delivers to
+/// (`Ann@x.com`, `ann+shop@x.com`, `ann+news@x.com` are one), a number written without its
+/// country by the same number with it (`(415) 555-2106`, `+1 415 555 2106`). Such an address
+/// is on one row of a list, and more than two people carrying it make it shared. Each row
+/// prints its own address.
+#[test]
+fn the_lists_compare_addresses_as_consent_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order Number,Order Date,Customer ID,Amount\n\
+         1,2024-06-01,C-1,100\n2,2024-06-02,C-2,50\n3,2024-05-02,C-3,70\n4,2024-04-02,C-4,20\n\
+         5,2024-06-03,C-5,30\n6,2024-06-04,C-6,40\n7,2024-06-05,C-7,60\n8,2024-06-06,C-8,80\n\
+         9,2024-06-07,C-9,90\n10,2024-06-08,C-10,10\n\
+         11,2023-09-01,A1,900\n12,2023-09-02,A2,890\n\
+         13,2023-09-03,P1,880\n14,2023-09-04,P2,870\n\
+         21,2023-09-05,U1,860\n22,2023-09-06,U2,850\n23,2023-09-07,U3,840\n24,2023-09-08,U4,830\n\
+         25,2023-09-09,H1,820\n26,2023-09-10,H2,810\n",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Email,Phone,Accepts Marketing\n\
+         A1,Ann@x.com,,yes\n\
+         A2,ann+shop@x.com,,yes\n\
+         P1,Pat+Shop@x.com,,yes\n\
+         P2,pat@x.com,,yes\n\
+         U1,,(415) 555-2106,yes\n\
+         U2,,+1 415 555 2106,yes\n\
+         U3,,415.555.2106,yes\n\
+         U4,,+14155552106,yes\n\
+         H1,,(415) 555-2107,yes\n\
+         H2,,+1 415 555 2107,yes\n",
+    );
+    let activity = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "web.csv",
+        "Contact ID,Email,Activity Type,Timestamp,Job Title\n\
+         L-ann,ANN+news@x.com,Form Submission,2024-06-01 10:00,CEO\n",
+    );
+    let out = segment_curated(dir.path(), [sales, crm, activity].concat());
+    // Ann's inbox has three holders (two customers and a lead), the first number four: no list
+    // carries them. Pat's inbox and the second number are a household's: the better-ranked row
+    // carries each, under its own address; the other row has nothing left and is dropped.
+    let winback = read_csv(&out.join("winback.csv"));
+    let listed: Vec<(&str, &str, &str)> = winback
+        .iter()
+        .map(|r| {
+            (
+                r["customer_id"].as_str(),
+                r["email"].as_str(),
+                r["phone"].as_str(),
+            )
+        })
+        .collect();
+    // (Ingest lower-cases emails; P1's is printed as its own, not as the inbox.)
+    assert_eq!(listed, [("P1", "pat+shop@x.com", ""), ("H1", "", "4155552107")]);
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let lead: Vec<(&str, &str)> = leads
+        .iter()
+        .map(|r| (r["contact_id"].as_str(), r["email"].as_str()))
+        .collect();
+    assert_eq!(lead, [("L-ann", "")]);
+    let ideal = read_csv(&out.join("ideal_customers.csv"));
+    let carried = |needle: &str| -> Vec<String> {
+        ideal
+            .iter()
+            .filter(|r| r["email"].to_lowercase().contains(needle) || r["phone"].contains(needle))
+            .map(|r| r["id"].clone())
+            .collect()
+    };
+    assert_eq!(carried("ann"), Vec::<String>::new());
+    assert_eq!(carried("5552106"), Vec::<String>::new());
+    assert_eq!(carried("pat"), ["P1"]);
+    assert_eq!(carried("5552107"), ["H1"]);
+    let counts = &read_json(&out.join("manifest.json"))["counts"];
+    assert_eq!(counts["winback_dropped_no_address"], 8, "{counts:#}");
+    assert_eq!(
+        counts["addresses_left_out"]["winback"],
+        serde_json::json!({"shared": 6, "duplicate": 2, "invalid": 0})
+    );
+    assert_eq!(
+        counts["addresses_left_out"]["lead_scores"],
+        serde_json::json!({"shared": 1, "duplicate": 0, "invalid": 0})
+    );
+}
+
+/// Within one list, an address compared as consent compares it is on one row, whichever form
+/// comes first; two E.164 numbers are one only when equal.
+#[test]
+fn a_list_carries_an_inbox_or_a_number_once_in_any_form() {
+    let shared = std::collections::BTreeSet::new();
+    let mut list = activation::ListAddresses::new(&shared);
+    assert_eq!(list.email(Some("ann+shop@x.com")), Some("ann+shop@x.com"));
+    assert_eq!(list.email(Some("ANN@x.com")), None);
+    assert_eq!(list.email(Some("ann+news@x.com")), None);
+    assert_eq!(list.email(Some("anna@x.com")), Some("anna@x.com"));
+    assert_eq!(list.phone(Some("+14155552106")), Some("+14155552106"));
+    assert_eq!(list.phone(Some("tel:4155552106")), None);
+    assert_eq!(list.phone(Some("+444155552106")), Some("+444155552106"));
+    assert_eq!(list.phone(Some("tel:4155552107")), Some("tel:4155552107"));
+    assert_eq!(list.phone(Some("+14155552107")), None);
+    assert_eq!(list.blanked.duplicate, 4);
+}
+
 /// A customer who changed their email or mobile between orders is written at the one their
 /// later order gave, whichever row the export lists first.
 #[test]
