@@ -699,7 +699,7 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
             // minimum share when it is the best segment, else the minimum group size (a distinct
             // best segment is not diluted with another's customers only to reach the share).
             // A segment the continued model left empty covers no one.
-            let (mut covered, mut taken, mut partial) = (0usize, Vec::new(), None);
+            let (mut covered, mut taken, mut partial, mut stopped_by) = (0usize, Vec::new(), None, None);
             for &(s, _, n) in &ranked {
                 if n == 0 {
                     continue;
@@ -713,6 +713,7 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                         _ => p.min_group_size.saturating_sub(covered).min(most - covered),
                     };
                     if count == 0 {
+                        stopped_by = Some(s);
                         break;
                     }
                     taken.push(s);
@@ -753,12 +754,24 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                     count,
                     r.segments[s].name,
                 ),
-                None => format!(
-                    "{ranked_by}, taken in that order until they cover at least {:.0}% of purchasing customers (never more than {:.0}%): {}.",
-                    100.0 * p.ideal_min_share,
-                    100.0 * IDEAL_MAX_SHARE,
-                    names.join(", ")
-                ),
+                None => {
+                    let mut text = format!(
+                        "{ranked_by}, taken in that order until they cover at least {:.0}% of purchasing customers (never more than {:.0}%): {}",
+                        100.0 * p.ideal_min_share,
+                        100.0 * IDEAL_MAX_SHARE,
+                        names.join(", ")
+                    );
+                    // Short of the share: say why the group stops there.
+                    if let Some(next) = stopped_by {
+                        text.push_str(&format!(
+                            "; the next, {}, would take the group past half, so it stops at {:.0}%",
+                            r.segments[next].name,
+                            100.0 * covered as f64 / buyers.len() as f64
+                        ));
+                    }
+                    text.push('.');
+                    text
+                }
             };
             let top_of = partial.map(|(s, _, count)| (s, count, names.is_empty()));
             // As in segments.csv: withheld there (small, or a small segment's complement), withheld

@@ -524,17 +524,26 @@ where
 /// machine. Such a cell is written with a leading apostrophe, as OWASP recommends. Numbers and
 /// phone numbers (`-12.50`, `+989121234567`, `+1 (415) 555-2106`) stay as they are: a sign
 /// before digits is no formula, and marketing tools need the `+` of a phone number.
+#[inline]
 fn spreadsheet_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match cell.first() {
+        Some(b'=' | b'@' | b'\t' | b'\r' | b'+' | b'-') => formula_safe(cell),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+/// [`spreadsheet_safe`] for a cell that starts with a formula character: every cell of
+/// `customers.csv` passes the check above, few get here.
+#[cold]
+fn formula_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let number = |rest: &[u8]| {
         rest.iter().any(u8::is_ascii_digit)
             && rest
                 .iter()
                 .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b' ' | b'(' | b')' | b'-'))
     };
-    match cell.first() {
-        Some(b'=' | b'@' | b'\t' | b'\r') => {}
-        Some(b'+' | b'-') if cell.len() > 1 && !number(&cell[1..]) => {}
-        _ => return std::borrow::Cow::Borrowed(cell),
+    if matches!(cell[0], b'+' | b'-') && (cell.len() == 1 || number(&cell[1..])) {
+        return std::borrow::Cow::Borrowed(cell);
     }
     let mut safe = Vec::with_capacity(cell.len() + 1);
     safe.push(b'\'');

@@ -2268,6 +2268,16 @@ fn a_small_best_segment_is_not_diluted_into_the_whole_base() {
     assert_eq!(icp["ideal"]["customers"], 6, "{:#}", icp["ideal_rule"]);
     let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
     assert_eq!(ranking.iter().filter(|s| s["ideal"] == true).count(), 1);
+    // The sentence says why the group is short of the 20 %.
+    let description = icp["ideal_rule"]["description"].as_str().unwrap();
+    assert!(
+        description.ends_with(&format!(
+            ": {}; the next, {}, would take the group past half, so it stops at 13%.",
+            ranking[0]["segment_name"].as_str().unwrap(),
+            ranking[1]["segment_name"].as_str().unwrap()
+        )),
+        "{description}"
+    );
 }
 
 #[test]

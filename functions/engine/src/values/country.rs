@@ -122,18 +122,18 @@ struct Country {
     name: &'static str,
 }
 
-/// Two-letter codes that are also English words: written in capitals they are the code (`IN`,
-/// `NO`), otherwise the word (`no`, `in`, `it`: a form's "none", a sentence's start), never a
-/// country.
-const CODES_THAT_ARE_WORDS: [&str; 19] = [
+/// Codes that are also words (English, French, Spanish): written in capitals they are the code
+/// (`IN`, `NO`, `CAN`), otherwise the word (`no`, `in`, `it`, `and`, `can`: a form's "none", a
+/// sentence's start), never a country.
+const CODES_THAT_ARE_WORDS: [&str; 31] = [
     "am", "as", "at", "be", "by", "do", "go", "id", "in", "is", "it", "ma", "me", "my", "no", "on", "or",
-    "so", "us",
+    "so", "us", "and", "are", "arm", "can", "col", "est", "fin", "ind", "lie", "mar", "nor", "pol",
 ];
 
 /// The country `raw` names, in any case, with or without accents, spaces or dots.
 fn country(raw: &str) -> Option<Country> {
     let word = raw.trim();
-    if word.len() == 2
+    if (2..=3).contains(&word.len())
         && !word.bytes().all(|b| b.is_ascii_uppercase())
         && CODES_THAT_ARE_WORDS.contains(&word.to_ascii_lowercase().as_str())
     {
@@ -263,11 +263,14 @@ mod tests {
     }
 
     #[test]
-    fn codes_that_are_english_words_count_in_capitals_only() {
+    fn codes_that_are_words_count_in_capitals_only() {
         assert_eq!(code("NO"), Some("NO"));
         assert_eq!(code("IN"), Some("IN"));
         assert_eq!(code("US"), Some("US"));
-        for word in ["no", "No", "in", "it", "It", "us", " is "] {
+        assert_eq!(code("CAN"), Some("CA"));
+        for word in [
+            "no", "No", "in", "it", "It", "us", " is ", "and", "can", "Can", "fin", "nor",
+        ] {
             assert_eq!(code(word), None, "{word}");
             assert_eq!(country_shown(word), word);
         }
