@@ -528,8 +528,13 @@ fn legacy_code_page(s: &[u8]) -> TextEncoding {
 /// places (Czech `ř` is Windows-1252's `ø`), tell nothing, so Czech without `ť`, `ľ` or `ž`-like
 /// symbols stays Windows-1252.
 fn central_european(s: &[u8]) -> bool {
-    // Letters of either code page: ASCII ones and the accented range both share.
-    let letter = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0xC0);
+    // Letters of either code page: ASCII ones, the accented range both share, and Windows-1250's
+    // Š Ś Ť Ž Ź š ś ť ž ź below it (`Piešťany`: ť after š).
+    let letter = |b: Option<&u8>| {
+        b.is_some_and(|&b| {
+            b.is_ascii_alphabetic() || b >= 0xC0 || matches!(b, 0x8A | 0x8C..=0x8F | 0x9A | 0x9C..=0x9F)
+        })
+    };
     let mut hits = 0usize;
     for (i, &b) in s.iter().enumerate() {
         if !matches!(
@@ -540,6 +545,10 @@ fn central_european(s: &[u8]) -> bool {
         }
         let (before, after) = (i.checked_sub(1).and_then(|j| s.get(j)), s.get(i + 1));
         let inside = letter(before) && letter(after);
+        // Ť, Ź and ť are undefined in Windows-1252: one inside a word is enough.
+        if inside && matches!(b, 0x8D | 0x8F | 0x9D) {
+            return true;
+        }
         // Capitals start words (`£ódŸ`, `¯ory`); `¿` and `¡` open Spanish questions and `¼` `¾`
         // follow digits, so those count only between letters.
         let starts_word =
@@ -900,6 +909,14 @@ mod tests {
         assert_eq!(
             sniff_bytes(skoda, "x").unwrap().encoding,
             TextEncoding::Windows1252
+        );
+        // Slovak: ť (0x9D, undefined in Windows-1252) after š in Piešťany.
+        let slovak = b"Mesto;Suma\nPie\x9A\x9Dany;12,50\nBratislava;3,00\n";
+        let f = sniff_bytes(slovak, "x").unwrap();
+        assert_eq!(f.encoding, TextEncoding::Windows1250);
+        assert_eq!(
+            decode_sample(slovak, f.encoding),
+            "Mesto;Suma\nPiešťany;12,50\nBratislava;3,00\n"
         );
         // Western text with those bytes beside digits and spaces: a price in pounds, cubic
         // metres, a Spanish question, a quarter.
