@@ -896,11 +896,15 @@ mod tests {
         // Polish in Windows-1250: ł, ą, ż and Ł as Windows-1252's ³ ¹ ¿ £.
         let cp1250 =
             b"Klient;Miasto;Kwota\nJan Ko\xB3odziej;Wroc\xB3aw;12,50\nAnna W\xB9s;\xA3\xF3d\x9F;3,00\n";
-        let f = sniff_bytes(cp1250, "x").unwrap();
-        assert_eq!(f.encoding, TextEncoding::Windows1250);
-        assert_eq!(
-            decode_sample(cp1250, f.encoding),
-            "Klient;Miasto;Kwota\nJan Kołodziej;Wrocław;12,50\nAnna Wąs;Łódź;3,00\n"
+        // Detected as Windows-1250, and decoded so.
+        let reads_1250 = |bytes: &[u8], text: &str| {
+            let f = sniff_bytes(bytes, "x").unwrap();
+            assert_eq!(f.encoding, TextEncoding::Windows1250, "{text}");
+            assert_eq!(decode_sample(bytes, f.encoding), text);
+        };
+        reads_1250(
+            cp1250,
+            "Klient;Miasto;Kwota\nJan Kołodziej;Wrocław;12,50\nAnna Wąs;Łódź;3,00\n",
         );
         // Windows-1252 text whose accented letters are mostly Š, Ž and š (DOS è, Ä, Ü): an
         // English shop's car parts.
@@ -912,12 +916,7 @@ mod tests {
         );
         // Slovak: ť (0x9D, undefined in Windows-1252) after š in Piešťany.
         let slovak = b"Mesto;Suma\nPie\x9A\x9Dany;12,50\nBratislava;3,00\n";
-        let f = sniff_bytes(slovak, "x").unwrap();
-        assert_eq!(f.encoding, TextEncoding::Windows1250);
-        assert_eq!(
-            decode_sample(slovak, f.encoding),
-            "Mesto;Suma\nPiešťany;12,50\nBratislava;3,00\n"
-        );
+        reads_1250(slovak, "Mesto;Suma\nPiešťany;12,50\nBratislava;3,00\n");
         // Western text with those bytes beside digits and spaces: a price in pounds, cubic
         // metres, a Spanish question, a quarter.
         let western =

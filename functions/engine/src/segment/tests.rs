@@ -3180,6 +3180,14 @@ fn four_buyers(dir: &Path) -> Vec<PathBuf> {
     )
 }
 
+/// winback.csv's rows as (customer_id, email, phone).
+fn winback_rows(out: &Path) -> Vec<[String; 3]> {
+    read_csv(&out.join("winback.csv"))
+        .into_iter()
+        .map(|mut r| ["customer_id", "email", "phone"].map(|k| r.remove(k).unwrap_or_default()))
+        .collect()
+}
+
 /// No cell of an activation list holds any of `needles` (ids, addresses, a mobile's digits).
 fn assert_off_lists(out: &Path, needles: &[&str]) {
     for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
@@ -3290,19 +3298,9 @@ fn sales_customers_and_activity_keyed_by_mobile_join() {
     assert_eq!(customers["+989121111111"]["marketing_consent"], "false");
     assert_eq!(customers["+989122222222"]["marketing_consent"], "true");
     assert_eq!(customers["+989123333333"]["marketing_consent"], "false");
-    let winback = read_csv(&out.join("winback.csv"));
-    let listed: Vec<(&str, &str, &str)> = winback
-        .iter()
-        .map(|r| {
-            (
-                r["customer_id"].as_str(),
-                r["email"].as_str(),
-                r["phone"].as_str(),
-            )
-        })
-        .collect();
+    let listed = winback_rows(&out);
     // The key is the number to text: the phone column carries it.
-    assert_eq!(listed, [("+989122222222", "", "+989122222222")]);
+    assert_eq!(listed, [["+989122222222", "", "+989122222222"]]);
     for list in ["winback.csv", "ideal_customers.csv", "lead_scores.csv"] {
         for refused in ["+989121111111", "+989123333333"] {
             assert!(
@@ -3507,18 +3505,8 @@ fn a_sales_exports_own_emails_and_mobiles_link_its_customers() {
     assert_eq!(c("32", "marketing_consent"), "");
     // A guest known by its email opted out by SMS from the mobile its order gave.
     assert_eq!(c("ho@x.com", "marketing_consent"), "false");
-    let winback = read_csv(&out.join("winback.csv"));
-    let listed: Vec<(&str, &str, &str)> = winback
-        .iter()
-        .map(|r| {
-            (
-                r["customer_id"].as_str(),
-                r["email"].as_str(),
-                r["phone"].as_str(),
-            )
-        })
-        .collect();
-    assert_eq!(listed, [("32", "c32@x.com", "+989121000032")]);
+    let listed = winback_rows(&out);
+    assert_eq!(listed, [["32", "c32@x.com", "+989121000032"]]);
     assert_off_lists(&out, &["c30@", "c31@", "ho@", "1000030", "1000031", "1000019"]);
     // The manifest counts the links apart from customer lists' rows (there are none here).
     let manifest: serde_json::Value =
@@ -3949,19 +3937,9 @@ fn the_lists_compare_addresses_as_consent_does() {
     // Ann's inbox has three holders (two customers and a lead), the first number four: no list
     // carries them. Pat's inbox and the second number are a household's: the better-ranked row
     // carries each, under its own address; the other row has nothing left and is dropped.
-    let winback = read_csv(&out.join("winback.csv"));
-    let listed: Vec<(&str, &str, &str)> = winback
-        .iter()
-        .map(|r| {
-            (
-                r["customer_id"].as_str(),
-                r["email"].as_str(),
-                r["phone"].as_str(),
-            )
-        })
-        .collect();
+    let listed = winback_rows(&out);
     // (Ingest lower-cases emails; P1's is printed as its own, not as the inbox.)
-    assert_eq!(listed, [("P1", "pat+shop@x.com", ""), ("H1", "", "4155552107")]);
+    assert_eq!(listed, [["P1", "pat+shop@x.com", ""], ["H1", "", "4155552107"]]);
     let leads = read_csv(&out.join("lead_scores.csv"));
     let lead: Vec<(&str, &str)> = leads
         .iter()
@@ -4029,22 +4007,12 @@ fn the_lists_carry_the_address_of_a_customers_later_order() {
          7,2024-06-22,42,c42@x.com,,30\n",
     );
     let out = segment_curated(dir.path(), sales);
-    let winback = read_csv(&out.join("winback.csv"));
-    let listed: Vec<(&str, &str, &str)> = winback
-        .iter()
-        .map(|r| {
-            (
-                r["customer_id"].as_str(),
-                r["email"].as_str(),
-                r["phone"].as_str(),
-            )
-        })
-        .collect();
+    let listed = winback_rows(&out);
     assert_eq!(
         listed,
         [
-            ("30", "new30@x.com", "+989121000130"),
-            ("31", "new31@x.com", "+989121000131")
+            ["30", "new30@x.com", "+989121000130"],
+            ["31", "new31@x.com", "+989121000131"]
         ]
     );
 }
