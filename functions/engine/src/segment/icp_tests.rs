@@ -1422,7 +1422,7 @@ fn unknown_values_count_as_left_over() {
 fn an_ideal_group_of_everyone_publishes_no_fit() {
     let s = setup();
     let mut p = params(2);
-    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
+    super::tests::everyone_ideal(&mut p);
     run(&s.inputs, &p.check().unwrap(), &s.out).unwrap();
     let icp = read_json(&s.out.join("ideal_customer_profile.json"));
     assert_eq!(icp["ideal"]["customers"], icp["purchasers"]);
@@ -1930,7 +1930,7 @@ fn run_figures(m: usize) -> (tempfile::TempDir, Value, String) {
     let out = dir.path().join("out");
     let mut p = params(m);
     p.k = Some(2);
-    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
+    super::tests::everyone_ideal(&mut p);
     run(&inputs, &p.check().unwrap(), &out).unwrap();
     let icp = read_json(&out.join("ideal_customer_profile.json"));
     let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();

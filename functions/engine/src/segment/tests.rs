@@ -249,6 +249,29 @@ pub(super) fn checked(as_of: &str, k: Option<usize>) -> CheckedParams {
     p.check().expect("valid params")
 }
 
+/// Every RFM group named as ideal: the whole base is the ideal group, so that its figures (and
+/// the base's beside them) are shown whichever segments the clustering finds.
+pub(super) fn everyone_ideal(p: &mut SegmentParams) {
+    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
+}
+
+/// Segments `lines` as of 2024-06-30 (k = 2) with everyone ideal (see [`everyone_ideal`]): the
+/// folder (kept alive), the output folder and the profile's JSON.
+fn run_everyone_ideal(
+    lines: &[Line],
+    min_group_size: usize,
+) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.min_group_size = min_group_size;
+    everyone_ideal(&mut p);
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    (dir, out, icp)
+}
+
 pub(super) fn inputs(
     sales: Vec<PathBuf>,
     customers: Vec<PathBuf>,
@@ -2368,16 +2391,9 @@ fn order_value_thresholds_leave_out_what_came_back() {
         l("x4", "x4", "2024-06-04", "p1", 1.0, 120.0),
         l("C7", "x4", "2024-06-09", "p1", -1.0, -120.0),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
-    let out = dir.path().join("out");
-    let mut p = checked("2024-06-30", Some(2)).params().clone();
-    p.min_group_size = 1;
     // Everyone is ideal: the smallest and largest order are shown beside a group of at least
-    // twice the minimum group size only, whichever segments the clustering finds.
-    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
-    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
-    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    // twice the minimum group size only.
+    let (_dir, out, icp) = run_everyone_ideal(&lines, 1);
     let base = |f: &str| icp["ideal"]["figures"][f]["base"].as_f64().unwrap();
     // Kept: 100 (r1), 150 (r2), 80, 90, 110, 120 (x4's return is under an id of its own).
     assert_eq!(base("max_order_value"), 150.0, "{:#}", icp["ideal"]["figures"]);
@@ -2424,16 +2440,7 @@ fn order_value_extremes_are_reached_by_at_least_the_minimum_group() {
             ));
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
-    let out = dir.path().join("out");
-    let mut p = checked("2024-06-30", Some(2)).params().clone();
-    p.min_group_size = 3;
-    // Everyone is ideal, so that the group's figures (and the base's beside them) are shown
-    // whichever segments the clustering finds.
-    p.ideal_rule = IdealRule::RfmGroups(p.rfm_rules.iter().map(|r| r.name.clone()).collect());
-    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
-    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    let (_dir, out, icp) = run_everyone_ideal(&lines, 3);
     let f = &icp["ideal"]["figures"];
     assert!(f.is_object(), "the ideal group is shown: {icp:#}");
     // Largest per customer: 5000, 300, 250, … → the third is 250. Smallest per customer:
