@@ -767,9 +767,8 @@ async fn a_daily_export_takes_the_date_order_its_weekly_export_showed() {
         line(3, "11/5/2026 14:30"),
         line(5, "11/5/2026 18:00")
     );
-    let other = format!(
-        "Order ID,Order Date,Customer,Quantity,Price\n7,11/5/2026 14:30,c7,1,2.50\n8,11/5/2026 15:00,c8,1,2.50\n"
-    );
+    let other = "Order ID,Order Date,Customer,Quantity,Price\n7,11/5/2026 14:30,c7,1,2.50\n8,11/5/2026 15:00,c8,1,2.50\n"
+        .to_string();
     let server = S3Server::start().await;
     let (out, opts, tmp) = (
         server.store(),

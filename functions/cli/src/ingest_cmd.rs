@@ -268,7 +268,7 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
             )
             .await?;
             if s.date_order_guessed.is_some() {
-                guessed.push((summaries.len(), Again::File(file.clone(), meta, o)));
+                guessed.push((summaries.len(), Again::File(file.clone(), meta, Box::new(o))));
             }
             summaries.push(s);
         }
@@ -311,7 +311,11 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
 /// A file to read again once its layout's date order is known.
 enum Again {
     Object(String, String),
-    File(std::path::PathBuf, segflow_storage::ObjectMeta, IngestOptions),
+    File(
+        std::path::PathBuf,
+        segflow_storage::ObjectMeta,
+        Box<IngestOptions>,
+    ),
 }
 
 /// Fails when a file could not be ingested, naming each with its reason.
