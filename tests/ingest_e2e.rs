@@ -714,3 +714,104 @@ async fn each_version_has_files_of_its_own() {
     assert_eq!(state["outputs"].as_array().unwrap().len(), second.len());
     assert!(state.get("retired").is_none(), "{state}");
 }
+
+/// The `order_ts` of the curated sales rows of sources whose files' keys hold `key_part`, sorted.
+async fn order_ts(server: &S3Server, key_part: &str) -> Vec<String> {
+    let mut ts = Vec::new();
+    for k in server
+        .keys("curated/sales/")
+        .await
+        .iter()
+        .filter(|k| k.contains(key_part))
+    {
+        for b in read_parquet(server.get(k).await) {
+            let col = b
+                .column_by_name("order_ts")
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>();
+            ts.extend(
+                col.iter()
+                    .flatten()
+                    .map(|v| chrono::DateTime::from_timestamp_micros(v).unwrap().to_rfc3339()),
+            );
+        }
+    }
+    ts.sort();
+    ts
+}
+
+/// A US shop's weekly export (its 11/13 says the month comes first) and its daily export of the
+/// 5th (only 11/5/2026, which reads both ways): the daily takes the order the weekly showed, its
+/// report says so, and another system's daily in the same bucket does not take it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_export_takes_the_date_order_its_weekly_export_showed() {
+    const HEADER: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
+    let line = |n: u32, date: &str| format!("{n},A1,Mug,1,{date},2.50,100{n},United States");
+    let weekly: String = std::iter::once(HEADER.to_string())
+        .chain(
+            [
+                "10/30/2026 09:00",
+                "11/2/2026 10:00",
+                "11/5/2026 14:30",
+                "11/13/2026 16:00",
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| line(i as u32 + 1, d)),
+        )
+        .map(|l| l + "\n")
+        .collect();
+    let daily = format!(
+        "{}\n{}\n{}\n",
+        HEADER.to_lowercase(),
+        line(3, "11/5/2026 14:30"),
+        line(5, "11/5/2026 18:00")
+    );
+    let other = "Order ID,Order Date,Customer,Quantity,Price\n7,11/5/2026 14:30,c7,1,2.50\n8,11/5/2026 15:00,c8,1,2.50\n"
+        .to_string();
+    let server = S3Server::start().await;
+    let (out, opts, tmp) = (
+        server.store(),
+        IngestConfig::default().engine_options(),
+        tempfile::tempdir().unwrap(),
+    );
+    let keys = [
+        "incoming/sales/weekly/week_ending_2026-11-13.csv",
+        "incoming/sales/daily/2026-11-05.csv",
+        "incoming/sales/pos/2026-11-05.csv",
+    ];
+    for (key, body) in keys.iter().zip([weekly, daily, other]) {
+        server.upload_bytes(key, body.into_bytes()).await;
+        let s = ingest_object(&out, key, None, &out, &opts, tmp.path())
+            .await
+            .unwrap();
+        assert_eq!(s.outcome, "ok", "{s:?}");
+    }
+    let weekly_report = report_for(&server, "week_ending").await;
+    assert_eq!(weekly_report["parsing"]["date_order_from"], "unambiguous_value");
+    let daily_id = source_id(keys[1]);
+    let daily_report = report_for(&server, &daily_id).await;
+    assert_eq!(daily_report["parsing"]["date_format"], "month-first");
+    assert_eq!(daily_report["parsing"]["date_order_from"], "earlier_upload");
+    assert_eq!(daily_report["parsing"]["date_order_learned_from"], keys[0]);
+    assert!(daily_report.get("warnings").is_none(), "{daily_report}");
+    assert_eq!(
+        order_ts(&server, &daily_id).await,
+        ["2026-11-05T14:30:00+00:00", "2026-11-05T18:00:00+00:00"]
+    );
+    // Another system's export: its own layout, nothing learned for it, read day-first and warned.
+    let pos_report = report_for(&server, &source_id(keys[2])).await;
+    assert_eq!(pos_report["parsing"]["date_format"], "day-first");
+    assert_eq!(pos_report["parsing"]["date_order_from"], "default");
+    let warning = pos_report["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("\"Order Date\"") && warning.contains("SEGFLOW_DATE_ORDER=month-first"),
+        "{warning}"
+    );
+    let state = server.json("state/ingest/date_orders.json").await;
+    let layouts = state["layouts"].as_object().unwrap();
+    assert_eq!(layouts.len(), 1, "{state}");
+    let (_, learned) = layouts.iter().next().unwrap();
+    assert_eq!(learned["order"], "month-first");
+    assert_eq!(learned["learned_from"], keys[0]);
+}

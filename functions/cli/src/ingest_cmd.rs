@@ -210,6 +210,10 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
     let output = AnyStore::open(out).await;
     let work = tempfile::tempdir()?;
     let mut summaries: Vec<Summary> = Vec::new();
+    // Files whose dates were read day-first for want of evidence, by their place in `summaries`:
+    // a file after them in this run may show their layout's order (the weekly export sorts after
+    // the daily one), and they are read again then.
+    let mut guessed: Vec<(usize, Again)> = Vec::new();
     for (input, planned) in inputs.iter().zip(plan) {
         if let Some((bucket, prefix)) = segflow_storage::parse_s3_uri(input) {
             let store = AnyStore::open(&format!("s3://{bucket}")).await;
@@ -227,8 +231,11 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
                 bail!("{input}: no such object or prefix");
             }
             for key in keys {
-                summaries
-                    .push(pipeline::ingest_object(&store, &key, None, &output, &opts, work.path()).await?);
+                let s = pipeline::ingest_object(&store, &key, None, &output, &opts, work.path()).await?;
+                if s.date_order_guessed.is_some() {
+                    guessed.push((summaries.len(), Again::Object(bucket.clone(), key)));
+                }
+                summaries.push(s);
             }
             continue;
         }
@@ -242,7 +249,8 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
             let mut meta = LocalStore::new(dir).head(&name).await?.context("file vanished")?;
             meta.key = key;
             if let Some(previous) =
-                pipeline::previous_ingest(&output, &meta, opts.phone_country.map(|c| c.iso)).await?
+                pipeline::previous_ingest(&output, &meta, opts.phone_country.map(|c| c.iso), opts.date_order)
+                    .await?
             {
                 summaries.push(previous);
                 continue;
@@ -250,14 +258,64 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
             let mut o = opts.clone();
             o.dataset = o.dataset.or_else(|| pipeline::dataset_of_key(&meta.key));
             let job = tempfile::tempdir_in(work.path())?;
-            summaries.push(
-                pipeline::process_file(&file, meta, file.display().to_string(), &output, &o, job.path())
-                    .await?,
-            );
+            let s = pipeline::process_file(
+                &file,
+                meta.clone(),
+                file.display().to_string(),
+                &output,
+                &o,
+                job.path(),
+            )
+            .await?;
+            if s.date_order_guessed.is_some() {
+                guessed.push((summaries.len(), Again::File(file.clone(), meta, Box::new(o))));
+            }
+            summaries.push(s);
+        }
+    }
+    for (i, again) in guessed {
+        // Read again only when the order is known now (`previous_ingest` says whether).
+        let s = match again {
+            Again::Object(bucket, key) => {
+                let store = AnyStore::open(&format!("s3://{bucket}")).await;
+                pipeline::ingest_object(&store, &key, None, &output, &opts, work.path()).await?
+            }
+            Again::File(file, meta, o) => {
+                match pipeline::previous_ingest(&output, &meta, o.phone_country.map(|c| c.iso), o.date_order)
+                    .await?
+                {
+                    Some(_) => continue,
+                    None => {
+                        let job = tempfile::tempdir_in(work.path())?;
+                        pipeline::process_file(
+                            &file,
+                            meta,
+                            file.display().to_string(),
+                            &output,
+                            &o,
+                            job.path(),
+                        )
+                        .await?
+                    }
+                }
+            }
+        };
+        if s.outcome != "duplicate" {
+            summaries[i] = s;
         }
     }
     print_table(&summaries);
     Ok(summaries)
+}
+
+/// A file to read again once its layout's date order is known.
+enum Again {
+    Object(String, String),
+    File(
+        std::path::PathBuf,
+        segflow_storage::ObjectMeta,
+        Box<IngestOptions>,
+    ),
 }
 
 /// Fails when a file could not be ingested, naming each with its reason.
@@ -376,6 +434,9 @@ fn print_table(summaries: &[Summary]) {
     for s in summaries {
         if let Some(note) = &s.note {
             eprintln!("note: {}: {note}", s.key);
+        }
+        for w in &s.warnings {
+            eprintln!("warning: {}: {w}", s.key);
         }
     }
 }

@@ -514,3 +514,101 @@ fn a_small_best_segment_is_topped_up_from_the_next_to_the_minimum_group() {
     assert!(!icp["ideal"]["suppressed"].as_bool().unwrap(), "{icp:#}");
     assert!(counts["ideal_customers_listed"].as_u64().unwrap() > 0, "{counts}");
 }
+
+/// A US shop's exports in one folder: the daily export of the 5th (only 11/5/2026, which reads
+/// both ways) sorts before the weekly one whose 11/13 shows the month comes first. The daily is
+/// read again once the weekly has shown the order; another system's daily, of its own layout, is
+/// read day-first with a warning, and read again month-first once the order is set.
+#[test]
+fn a_daily_export_takes_the_order_its_weekly_export_showed_in_the_same_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
+    let line = |n: u32, date: &str| format!("{n},A1,Mug,1,{date},2.50,100{n},United States\n");
+    let write = |rel: &str, text: String| {
+        let p = shop.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "sales/weekly/week.csv",
+        format!(
+            "{header}\n{}{}{}",
+            line(1, "10/30/2026 09:00"),
+            line(2, "11/5/2026 14:30"),
+            line(3, "11/13/2026 16:00")
+        ),
+    );
+    write(
+        "sales/daily/2026-11-05.csv",
+        format!(
+            "{header}\n{}{}",
+            line(2, "11/5/2026 14:30"),
+            line(4, "11/5/2026 18:00")
+        ),
+    );
+    write(
+        "sales/pos/2026-11-05.csv",
+        "Order ID,Order Date,Customer,Quantity,Price\n7,11/5/2026 14:30,c7,1,2.50\n".to_string(),
+    );
+    let out = dir.path().join("out");
+    let ingest = |extra: &[&str]| {
+        let mut args = vec!["ingest", shop.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        args.extend(extra);
+        let run = segflow(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    // The report of the source whose key ends with `key_end`, and the months its rows fell in.
+    let source = |key_end: &str| -> (serde_json::Value, Vec<String>) {
+        let report = tree(&out.join("reports/ingest/sales"))
+            .into_iter()
+            .map(|(_, b)| serde_json::from_slice::<serde_json::Value>(&b).unwrap())
+            .find(|r| r["source"]["key"].as_str().unwrap().ends_with(key_end))
+            .unwrap_or_else(|| panic!("no report for {key_end}"));
+        let mut months: Vec<String> = report["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["key"].as_str().unwrap().split('/').nth(2).unwrap().to_string())
+            .collect();
+        months.sort();
+        (report, months)
+    };
+    let err = ingest(&[]);
+    let (daily, months) = source("daily/2026-11-05.csv");
+    assert_eq!(months, ["order_month=2026-11"], "{daily}");
+    assert_eq!(daily["parsing"]["date_format"], "month-first");
+    assert_eq!(daily["parsing"]["date_order_from"], "earlier_upload");
+    assert_eq!(
+        daily["parsing"]["date_order_learned_from"],
+        "incoming/sales/weekly/week.csv"
+    );
+    assert_eq!(daily["stats"]["min_ts"], "2026-11-05T14:30:00Z");
+    // The May file of its first reading is gone: only the other system's export has one.
+    let may = tree(&out.join("curated/sales/order_month=2026-05"));
+    assert_eq!(may.len(), 1, "{may:?}");
+    let (pos, months) = source("pos/2026-11-05.csv");
+    assert_eq!(months, ["order_month=2026-05"], "{pos}");
+    assert_eq!(pos["parsing"]["date_order_from"], "default");
+    assert!(
+        err.contains("warning: incoming/sales/pos/2026-11-05.csv: the dates in \"Order Date\"")
+            && err.contains("--date-order month-first"),
+        "{err}"
+    );
+    assert!(!err.contains("daily/2026-11-05.csv: the dates"), "{err}");
+    // Unchanged, without an order: nothing is read again, nothing warned again.
+    ingest(&[]);
+    assert_eq!(source("pos/2026-11-05.csv").1, ["order_month=2026-05"]);
+    // With the order set, the file read by default is read again.
+    let err = ingest(&["--date-order", "month-first"]);
+    let (pos, months) = source("pos/2026-11-05.csv");
+    assert_eq!(months, ["order_month=2026-11"], "{pos}");
+    assert_eq!(pos["parsing"]["date_order_from"], "configuration");
+    assert!(!err.contains("warning:"), "{err}");
+    let curated = tree(&out.join("curated/sales"));
+    assert!(
+        !curated.iter().any(|(p, _)| p.starts_with("order_month=2026-05")),
+        "{curated:?}"
+    );
+}

@@ -7,13 +7,15 @@
 //! read: a run that finds its upload replaced, or loses the swap to a run that published a newer
 //! version, removes its own files and answers `superseded`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use segflow_engine::EngineError;
-use segflow_engine::ingest::{self, IngestOptions, SourceRef, Status};
+use segflow_engine::ingest::{self, DateEvidence, IngestOptions, LearnedOrder, SourceRef, Status};
 use segflow_engine::schema::{Dataset, SCHEMA_VERSION};
+use segflow_engine::values::DateOrder;
 use segflow_storage::{ObjectMeta, ObjectStore, StorageError};
 
 /// Uploads are only ever read from here; outputs are never written below it.
@@ -87,6 +89,13 @@ pub struct Summary {
     /// The report's `dataset_note`: a given dataset the header contradicts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The report's `warnings` (dates read day-first because nothing told their order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The dates were read day-first for want of anything telling their order: the export layout
+    /// ([`ingest::date_layout_key`]) whose learned order would have them read again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_order_guessed: Option<String>,
 }
 
 impl Summary {
@@ -101,6 +110,8 @@ impl Summary {
             report: None,
             error: None,
             note: None,
+            warnings: Vec::new(),
+            date_order_guessed: None,
         }
     }
 }
@@ -136,6 +147,11 @@ pub struct SourceManifest {
     /// next delivery or version. Emptied once they are gone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<String>,
+    /// This version's dates were read day-first for want of anything telling their order: the
+    /// export layout ([`ingest::date_layout_key`]) under which a later upload, or the
+    /// configuration, may tell it. Delivered again once one does, the version is read again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_order_guessed: Option<String>,
 }
 
 fn first_schema_version() -> u32 {
@@ -151,6 +167,119 @@ impl SourceManifest {
 
 pub fn manifest_key(source_id: &str) -> String {
     format!("state/ingest/sources/{source_id}.json")
+}
+
+/// The date orders uploads showed by their own dates, by export layout: one object for all
+/// layouts, replaced by compare-and-swap so that no run loses another layout's entry.
+pub const DATE_ORDERS_KEY: &str = "state/ingest/date_orders.json";
+
+/// `state/ingest/date_orders.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DateOrders {
+    /// [`ingest::date_layout_key`] → the order its uploads showed.
+    #[serde(default)]
+    pub layouts: BTreeMap<String, LayoutOrder>,
+}
+
+/// The date order uploads of one export layout showed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayoutOrder {
+    /// `day-first` or `month-first`.
+    pub order: DateOrder,
+    /// The date column's header.
+    pub date_column: String,
+    /// The upload whose dates showed it (the last to show it, when uploads disagreed).
+    pub learned_from: String,
+}
+
+/// The learned date orders with their tag for [`ObjectStore::put_if`]. An unreadable object is
+/// treated as empty, its tag kept: the next recorded order replaces it.
+async fn load_date_orders<O: ObjectStore>(output: &O) -> Result<(DateOrders, Option<String>), PipelineError> {
+    Ok(match output.get_tagged(DATE_ORDERS_KEY).await? {
+        Some((bytes, tag)) => (serde_json::from_slice(&bytes).unwrap_or_default(), Some(tag)),
+        None => (DateOrders::default(), None),
+    })
+}
+
+/// `opts` with the date orders earlier uploads showed, when the configuration leaves the order to
+/// the data.
+async fn with_learned_orders<O: ObjectStore>(
+    output: &O,
+    opts: &IngestOptions,
+) -> Result<IngestOptions, PipelineError> {
+    let mut opts = opts.clone();
+    if opts.date_order == DateOrder::Auto {
+        let (orders, _) = load_date_orders(output).await?;
+        opts.learned_date_orders = orders
+            .layouts
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    LearnedOrder {
+                        order: v.order,
+                        source_key: v.learned_from,
+                    },
+                )
+            })
+            .collect();
+    }
+    Ok(opts)
+}
+
+/// Remembers the date order a published upload showed by its own dates, for later uploads of its
+/// layout whose dates cannot tell. Evidence from one shop's system agrees, so the last writer
+/// wins for its layout; the compare-and-swap keeps the other layouts' entries.
+async fn record_date_order<O: ObjectStore>(
+    output: &O,
+    evidence: &DateEvidence,
+    source_key: &str,
+) -> Result<(), PipelineError> {
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let (mut orders, tag) = load_date_orders(output).await?;
+        if orders
+            .layouts
+            .get(&evidence.layout)
+            .is_some_and(|l| l.order == evidence.order)
+        {
+            return Ok(());
+        }
+        orders.layouts.insert(
+            evidence.layout.clone(),
+            LayoutOrder {
+                order: evidence.order,
+                date_column: evidence.date_column.clone(),
+                learned_from: source_key.to_string(),
+            },
+        );
+        let bytes = serde_json::to_vec_pretty(&orders).map_err(EngineError::from)?;
+        if output
+            .put_if(DATE_ORDERS_KEY, bytes, tag.as_deref())
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+    }
+    Err(PipelineError::Storage(StorageError::Transient(format!(
+        "{DATE_ORDERS_KEY}: changed by other runs {PUBLISH_ATTEMPTS} times while this one tried to record a date order"
+    ))))
+}
+
+/// Whether a version whose dates were read day-first for want of evidence would now be read
+/// otherwise: the configuration gives an order, or an upload of its layout has shown one.
+async fn order_now_known<O: ObjectStore>(
+    output: &O,
+    m: &SourceManifest,
+    date_order: DateOrder,
+) -> Result<bool, PipelineError> {
+    let Some(layout) = &m.date_order_guessed else {
+        return Ok(false);
+    };
+    if date_order != DateOrder::Auto {
+        return Ok(true);
+    }
+    Ok(load_date_orders(output).await?.0.layouts.contains_key(layout))
 }
 
 /// The dataset a trigger key belongs to: `incoming/<dataset>/...`.
@@ -182,7 +311,9 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
     if key.ends_with('/') {
         return Ok(Summary::skipped(key, "ignored_folder_marker"));
     }
-    if let Some(previous) = previous_ingest(output, &meta, opts.phone_country.map(|c| c.iso)).await? {
+    if let Some(previous) =
+        previous_ingest(output, &meta, opts.phone_country.map(|c| c.iso), opts.date_order).await?
+    {
         return Ok(previous);
     }
     let work = tempfile::Builder::new()
@@ -198,7 +329,7 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
     } else {
         input.download(key, &spool).await?
     };
-    let mut opts = opts.clone();
+    let mut opts = with_learned_orders(output, opts).await?;
     if opts.dataset.is_none() {
         opts.dataset = dataset_of_key(key);
     }
@@ -284,6 +415,7 @@ async fn finish_retiring<O: ObjectStore>(
     }
     let done = SourceManifest {
         retired: Vec::new(),
+        date_order_guessed: None,
         ..manifest.clone()
     };
     put_manifest_if(output, source_id, &done, Some(tag)).await?;
@@ -348,6 +480,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             schema_version: SCHEMA_VERSION,
             phone_country: None,
             retired: Vec::new(),
+            date_order_guessed: None,
         };
         if put_manifest_if(output, &source_id, &tombstone, Some(&tag)).await? {
             return Ok(Summary {
@@ -377,7 +510,8 @@ pub async fn process_file<O: ObjectStore>(
     opts: &IngestOptions,
     work: &Path,
 ) -> Result<Summary, PipelineError> {
-    let staged = stage(file, meta, origin, opts, work).await?;
+    let opts = with_learned_orders(output, opts).await?;
+    let staged = stage(file, meta, origin, &opts, work).await?;
     publish(output, staged, None::<&O>).await
 }
 
@@ -443,7 +577,14 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             Some((m, t)) => (Some(m), Some(t)),
             None => (None, None),
         };
-        if let Some(m) = old.as_ref().filter(|m| records(m, &meta, phone_country)) {
+        // A version read day-first for want of evidence is read again once an order is known:
+        // this run's reading replaces it.
+        let settles_guess =
+            |m: &SourceManifest| m.date_order_guessed.is_some() && outcome.date_order_guessed.is_none();
+        if let Some(m) = old
+            .as_ref()
+            .filter(|m| records(m, &meta, phone_country) && !settles_guess(m))
+        {
             // Another run of this very version recorded it meanwhile (a redelivery overlapping
             // the first delivery): its files are these files.
             return Ok(duplicate(m, &meta.key));
@@ -512,12 +653,19 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             schema_version: SCHEMA_VERSION,
             phone_country: phone_country.map(str::to_string),
             retired,
+            date_order_guessed: outcome.date_order_guessed.clone(),
         };
         let Some(new_tag) = put_manifest_tagged(output, &source_id, &manifest, tag.as_deref()).await? else {
             // Another run recorded a version meanwhile: read again what it recorded.
             continue;
         };
         finish_retiring(output, &source_id, &manifest, &new_tag).await?;
+        if let Some(evidence) = &outcome.date_evidence
+            && let Err(e) = record_date_order(output, evidence, &meta.key).await
+        {
+            // The upload is published; only later uploads of its layout miss the order.
+            tracing::warn!(key = %meta.key, error = %e, "could not record the date order the upload showed");
+        }
         return Ok(Summary {
             key: meta.key,
             outcome: status,
@@ -531,6 +679,8 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
                 .as_ref()
                 .map(|e| format!("{}: {}", e.code, e.message)),
             note: report.dataset_note.clone(),
+            warnings: report.warnings.clone(),
+            date_order_guessed: outcome.date_order_guessed.clone(),
         });
     }
     Err(contended(&source_id))
@@ -598,6 +748,7 @@ async fn record_failure<O: ObjectStore, I: ObjectStore>(
             schema_version: SCHEMA_VERSION,
             phone_country: None,
             retired: old.map(|m| m.retired).unwrap_or_default(),
+            date_order_guessed: None,
         };
         if put_manifest_if(output, &source_id, &manifest, tag.as_deref()).await? {
             return Ok(Summary {
@@ -663,6 +814,7 @@ fn unreadable_manifest() -> SourceManifest {
         schema_version: SCHEMA_VERSION,
         phone_country: None,
         retired: Vec::new(),
+        date_order_guessed: None,
     }
 }
 
@@ -685,12 +837,13 @@ pub async fn previous_ingest<O: ObjectStore>(
     output: &O,
     meta: &ObjectMeta,
     phone_country: Option<&str>,
+    date_order: DateOrder,
 ) -> Result<Option<Summary>, PipelineError> {
     let source_id = ingest::naming::source_id(&meta.key);
     let Some((m, tag)) = load_manifest_tagged(output, &source_id).await? else {
         return Ok(None);
     };
-    if !records(&m, meta, phone_country) {
+    if !records(&m, meta, phone_country) || order_now_known(output, &m, date_order).await? {
         return Ok(None);
     }
     // The run that recorded it stopped before deleting the files it replaced.
@@ -766,6 +919,7 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             phone_country: None,
             retired: Vec::new(),
+            date_order_guessed: None,
         };
         assert!(put_manifest_if(&out, &source_id, &previous, None).await.unwrap());
 
@@ -779,7 +933,12 @@ mod tests {
         assert_eq!(report["status"], "rejected");
         assert_eq!(report["error"]["code"], "internal_error");
         assert_eq!(report["kept_previous"], "reports/ingest/sales/a/e-e1.json");
-        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_some());
+        assert!(
+            previous_ingest(&out, &meta, None, DateOrder::Auto)
+                .await
+                .unwrap()
+                .is_some()
+        );
         let state = load_manifest(&out, &source_id).await.unwrap().unwrap();
         assert_eq!(
             (state.status.as_str(), state.outputs),
@@ -817,9 +976,13 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             phone_country: None,
             retired: vec![old.clone()],
+            date_order_guessed: None,
         };
         assert!(put_manifest_if(&out, &source_id, &recorded, None).await.unwrap());
-        let s = previous_ingest(&out, &meta, None).await.unwrap().unwrap();
+        let s = previous_ingest(&out, &meta, None, DateOrder::Auto)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(s.outcome, "duplicate");
         assert_eq!(out.get(&old).await.unwrap(), None);
         assert!(out.get(&new).await.unwrap().is_some());
@@ -854,19 +1017,44 @@ mod tests {
             .await
             .unwrap();
         const { assert!(SCHEMA_VERSION > 1) };
-        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_none());
+        assert!(
+            previous_ingest(&out, &meta, None, DateOrder::Auto)
+                .await
+                .unwrap()
+                .is_none()
+        );
         manifest["schema_version"] = SCHEMA_VERSION.into();
         out.put(&key, serde_json::to_vec(&manifest).unwrap())
             .await
             .unwrap();
-        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_some());
+        assert!(
+            previous_ingest(&out, &meta, None, DateOrder::Auto)
+                .await
+                .unwrap()
+                .is_some()
+        );
         // Read without a phone country: setting one reads it again, to key its numbers.
-        assert!(previous_ingest(&out, &meta, Some("US")).await.unwrap().is_none());
+        assert!(
+            previous_ingest(&out, &meta, Some("US"), DateOrder::Auto)
+                .await
+                .unwrap()
+                .is_none()
+        );
         manifest["phone_country"] = "US".into();
         out.put(&key, serde_json::to_vec(&manifest).unwrap())
             .await
             .unwrap();
-        assert!(previous_ingest(&out, &meta, Some("US")).await.unwrap().is_some());
-        assert!(previous_ingest(&out, &meta, None).await.unwrap().is_none());
+        assert!(
+            previous_ingest(&out, &meta, Some("US"), DateOrder::Auto)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            previous_ingest(&out, &meta, None, DateOrder::Auto)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }

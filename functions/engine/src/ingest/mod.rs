@@ -15,8 +15,11 @@ pub mod sniff;
 pub mod source;
 pub mod writer;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
+
+use serde::Serialize;
 
 pub use reject::RejectReason;
 pub use report::{IngestReport, SourceRef, Status};
@@ -50,6 +53,105 @@ pub struct IngestOptions {
     /// The shop's country, for phone numbers written without one (see
     /// [`crate::values::PhoneCountry`]).
     pub phone_country: Option<crate::values::PhoneCountry>,
+    /// Date orders earlier uploads showed, by export layout ([`date_layout_key`]): used for a file
+    /// whose own dates read both ways, when `date_order` is `Auto`.
+    pub learned_date_orders: BTreeMap<String, LearnedOrder>,
+}
+
+/// The order of `a/b/yyyy` dates an earlier upload of one export layout showed by its own dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnedOrder {
+    /// [`DateOrder::DayFirst`] or [`DateOrder::MonthFirst`].
+    pub order: DateOrder,
+    /// The key of the upload that showed it.
+    pub source_key: String,
+}
+
+/// What a file's own dates showed about their order, to be remembered for its export layout (see
+/// [`IngestOptions::learned_date_orders`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateEvidence {
+    /// [`date_layout_key`] of the file.
+    pub layout: String,
+    /// [`DateOrder::DayFirst`] or [`DateOrder::MonthFirst`].
+    pub order: DateOrder,
+    /// The date column's header, for people reading the state.
+    pub date_column: String,
+}
+
+/// Where the order of a file's `a/b/yyyy` dates came from (the report's `parsing.date_order_from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrderFrom {
+    /// A value that reads one way only (`13/01/2023`), in the file.
+    UnambiguousValue,
+    /// The file's dates run in date order read this way only.
+    Chronology,
+    /// An earlier upload of the same export layout showed it by its own dates.
+    EarlierUpload,
+    /// `SEGFLOW_DATE_ORDER` / `--date-order`.
+    Configuration,
+    /// The platform layout's own order (Toast, QuickBooks and PayPal write the month first).
+    Layout,
+    /// Nothing told: read day-first, and the report warns.
+    Default,
+}
+
+/// How a file's `a/b/yyyy` dates are read, and why (see [`decide_date_order`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateOrderDecision {
+    /// The order handed to the date parser (`Auto`: the parser sees the evidence itself, or there
+    /// is nothing to decide).
+    pub order: DateOrder,
+    /// Why; `None` when there was nothing to decide (no ambiguous date, Jalali dates).
+    pub from: Option<DateOrderFrom>,
+    /// The day or month order the file's own dates show, when they decided it (an unambiguous
+    /// value, all such values agreeing, or the chronology test): worth remembering for the layout.
+    pub evidence: Option<DateOrder>,
+}
+
+impl DateOrderDecision {
+    fn undecided() -> Self {
+        DateOrderDecision {
+            order: DateOrder::Auto,
+            from: None,
+            evidence: None,
+        }
+    }
+
+    fn by_evidence(order: DateOrder, parser_order: DateOrder, from: DateOrderFrom) -> Self {
+        DateOrderDecision {
+            order: parser_order,
+            from: Some(from),
+            evidence: matches!(order, DateOrder::DayFirst | DateOrder::MonthFirst).then_some(order),
+        }
+    }
+}
+
+/// The export layout a file's date order is remembered under: its dataset, its header names
+/// (trimmed, lower-cased, sorted, duplicates once) and its date column's header, hashed. A shop's
+/// daily and weekly exports of one system share it; another system's file does not.
+pub fn date_layout_key(dataset: Dataset, headers: &[String], date_col: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let norm = |h: &str| h.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let mut names: Vec<String> = headers
+        .iter()
+        .map(|h| norm(h))
+        .filter(|h| !h.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut h = Sha256::new();
+    h.update(dataset.name());
+    h.update([0]);
+    h.update(norm(headers.get(date_col).map_or("", String::as_str)));
+    for n in &names {
+        h.update([0x1f]);
+        h.update(n);
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hex}", dataset.name())
 }
 
 impl Default for IngestOptions {
@@ -62,6 +164,7 @@ impl Default for IngestOptions {
             limits: sniff::Limits::default(),
             max_input_bytes: 20 * 1024 * 1024 * 1024,
             phone_country: None,
+            learned_date_orders: BTreeMap::new(),
         }
     }
 }
@@ -102,6 +205,11 @@ pub struct IngestOutcome {
     pub files: Vec<OutputFile>,
     pub source_id: String,
     pub dataset: Option<Dataset>,
+    /// The date order the file's own dates showed, to remember for its layout.
+    pub date_evidence: Option<DateEvidence>,
+    /// The file's dates were read day-first for want of anything telling their order (the
+    /// report warns): the [`date_layout_key`] under which a later upload may tell it.
+    pub date_order_guessed: Option<String>,
 }
 
 /// Ingests the local file `input` (a copy of the object `src`) into `staging`.
@@ -119,7 +227,17 @@ pub fn ingest_file(
     let mut report = IngestReport::new(src.clone());
     let mut dataset = opts.dataset;
     let file_stem = naming::file_stem(&source_id, &version);
-    let files = match run(input, &src, opts, staging, &file_stem, &mut report, &mut dataset) {
+    let mut dates = DatesOutcome::default();
+    let files = match run(
+        input,
+        &src,
+        opts,
+        staging,
+        &file_stem,
+        &mut report,
+        &mut dataset,
+        &mut dates,
+    ) {
         Ok(files) => files,
         Err(EngineError::Rejected(reason)) => {
             report.status = Status::Rejected;
@@ -133,6 +251,7 @@ pub fn ingest_file(
             }
             report.outputs.clear();
             report.quarantine = None;
+            dates = DatesOutcome::default();
             Vec::new()
         }
         Err(e) => return Err(e),
@@ -151,9 +270,19 @@ pub fn ingest_file(
         files,
         source_id,
         dataset,
+        date_evidence: dates.evidence,
+        date_order_guessed: dates.guessed,
     })
 }
 
+/// What [`run`] learned about the file's date order, for [`IngestOutcome`].
+#[derive(Default)]
+struct DatesOutcome {
+    evidence: Option<DateEvidence>,
+    guessed: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run(
     input: &Path,
     src: &SourceRef,
@@ -162,6 +291,7 @@ fn run(
     file_stem: &str,
     report: &mut IngestReport,
     dataset_out: &mut Option<Dataset>,
+    dates: &mut DatesOutcome,
 ) -> Result<Vec<OutputFile>> {
     if src.size > opts.max_input_bytes {
         return Err(RejectReason::TooLarge {
@@ -257,15 +387,50 @@ fn run(
         Dataset::Customers => None,
     };
     let mut date_order = opts.date_order;
+    let mut order_from =
+        (date_col.is_some() && opts.date_order != DateOrder::Auto).then_some(DateOrderFrom::Configuration);
+    let mut learned_from = None;
+    let mut order_warning = None;
     if let (Some(dc), DateOrder::Auto) = (date_col, opts.date_order) {
         let persian = headers.iter().any(|h| h.chars().any(is_arabic_script))
             || good
                 .iter()
                 .filter_map(|r| r.get(dc))
                 .any(|v| v.chars().any(is_arabic_script));
-        date_order = decide_date_order(&good, dc, persian, whole_file_sampled, || {
-            Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source)
-        })?;
+        let layout_key = date_layout_key(dataset, &headers, dc);
+        // A platform whose layout fixes the order (Toast writes the month first) needs no other
+        // upload to tell it.
+        let learned = (cmap.layout.date_order() == DateOrder::Auto)
+            .then(|| opts.learned_date_orders.get(&layout_key))
+            .flatten();
+        let decision = decide_date_order(
+            &good,
+            dc,
+            persian,
+            whole_file_sampled,
+            learned.map(|l| l.order),
+            || Ok(source::open(input, &fmt, opts.limits, Some(dataset))?.source),
+        )?;
+        date_order = decision.order;
+        order_from = decision.from;
+        match decision.from {
+            Some(DateOrderFrom::EarlierUpload) => learned_from = learned.map(|l| l.source_key.clone()),
+            Some(DateOrderFrom::Default) if cmap.layout.date_order() != DateOrder::Auto => {
+                order_from = Some(DateOrderFrom::Layout);
+            }
+            Some(DateOrderFrom::Default) => {
+                let header = mapping::shown_header(&headers[dc], dc);
+                let example = good.iter().filter_map(|r| r.get(dc)).find(|v| looks_ambiguous(v));
+                order_warning = example.map(|v| undecided_order_warning(&header, v));
+                dates.guessed = Some(layout_key.clone());
+            }
+            _ => {}
+        }
+        dates.evidence = decision.evidence.map(|order| DateEvidence {
+            layout: layout_key,
+            order,
+            date_column: headers[dc].trim().to_string(),
+        });
     }
     // An upload named as returns ("incoming/sales/returns/2023-11.csv", "برگشت از فروش.xlsx"),
     // or dated only by its returns ("Return Date"), lists what went back; a "Returns" sheet of a
@@ -336,7 +501,19 @@ fn run(
         src_rows.recycle(chunk);
     }
     ctx.flush()?;
-    report.parsing = Some(conv.settings());
+    let mut parsing = conv.settings();
+    // The order matters only to dates written `a/b/yyyy`.
+    if matches!(
+        parsing.date_format,
+        "day-first" | "month-first" | "jalali-year-first" | "jalali-day-first"
+    ) {
+        parsing.date_order_from = order_from;
+        parsing.date_order_learned_from = learned_from;
+        report.warnings.extend(order_warning);
+    } else {
+        dates.guessed = None;
+    }
+    report.parsing = Some(parsing);
     report.stats = Some(conv.stats());
     let mut files = out.finish()?;
     if let Some(c) = contacts {
@@ -479,33 +656,66 @@ fn abc(v: &str) -> Option<(u32, u32, i32)> {
 /// be read one way (`13/01`) decides, first in the sample, then — for a file larger than the
 /// sample — further down the file; else the reading under which the dates run closest to
 /// chronological order (exports are written in date order: 12/2 … 12/9 is a week of December, not
-/// eight months of 2011); else the configured default. In a Persian export (`persian`: Persian
+/// eight months of 2011); else the order an earlier upload of the same export layout showed by its
+/// own dates (`learned`: a daily file of the 5th has only dates that read both ways, the weekly
+/// export of the same system had a 13th); else the default (day-first, [`DateOrderFrom::Default`],
+/// which the report warns about). In a Persian export (`persian`: Persian
 /// headers or digits) whose dates all have two-digit parts, Persian software's `yy/mm/dd` with a
 /// Jalali year ("02/07/15" is 1402/07/15) is a third reading, by the same test. Before all
 /// that, short dates in Persian digits are Jalali, year first or last
 /// ([`crate::values::date::persian_short_order`]).
-fn decide_date_order(
+///
+/// The decision says whether the file's own dates decided it (`evidence`), for the caller to
+/// remember for the layout.
+pub fn decide_date_order(
     sample: &[Row<'_>],
     col: usize,
     persian: bool,
     whole_file_sampled: bool,
+    learned: Option<DateOrder>,
     reopen: impl FnOnce() -> Result<Box<dyn RecordSource>>,
-) -> Result<DateOrder> {
+) -> Result<DateOrderDecision> {
     let values = || sample.iter().filter_map(|r| r.get(col));
     let today = chrono::Utc::now().date_naive();
     let since = crate::values::date::earliest_event();
     if persian && let Some(order) = crate::values::date::persian_short_order(values(), today, since) {
-        return Ok(order);
+        return Ok(DateOrderDecision {
+            order,
+            from: None,
+            evidence: None,
+        });
     }
-    if values().any(|v| order_evidence(v).is_some()) || !values().any(looks_ambiguous) {
-        // The date parser sees the evidence itself, or there is nothing ambiguous.
-        return Ok(DateOrder::Auto);
+    let (mut day_first, mut month_first) = (0usize, 0usize);
+    for v in values() {
+        match order_evidence(v) {
+            Some(DateOrder::DayFirst) => day_first += 1,
+            Some(_) => month_first += 1,
+            None => {}
+        }
+    }
+    if day_first + month_first > 0 {
+        // The date parser sees the evidence itself (the majority wins); only evidence that agrees
+        // is worth remembering.
+        let shown = match (day_first, month_first) {
+            (_, 0) => DateOrder::DayFirst,
+            (0, _) => DateOrder::MonthFirst,
+            _ => DateOrder::Auto,
+        };
+        return Ok(DateOrderDecision::by_evidence(
+            shown,
+            DateOrder::Auto,
+            DateOrderFrom::UnambiguousValue,
+        ));
+    }
+    if !values().any(looks_ambiguous) {
+        // Nothing ambiguous.
+        return Ok(DateOrderDecision::undecided());
     }
     // A column with Jalali years (`12/05/1403`) is a Persian one: its `a/b` is day and month,
     // and its short dates the parser reads as Jalali or refuses; read as Gregorian, 1403 and the
     // short dates would decide a month-first order that makes `۰۳/۰۵/۱۲` a day of 2012.
     if values().any(|v| abc(v).is_some_and(|(_, _, y)| crate::values::date::JALALI_YEARS.contains(&y))) {
-        return Ok(DateOrder::Auto);
+        return Ok(DateOrderDecision::undecided());
     }
     if !whole_file_sampled {
         let mut src = reopen()?;
@@ -514,7 +724,11 @@ fn decide_date_order(
             if let Some(Entry::Row(_, r)) = rows.last()
                 && let Some(order) = r.get(col).and_then(order_evidence)
             {
-                return Ok(order);
+                return Ok(DateOrderDecision::by_evidence(
+                    order,
+                    order,
+                    DateOrderFrom::UnambiguousValue,
+                ));
             }
             rows.clear();
         }
@@ -544,10 +758,47 @@ fn decide_date_order(
         .filter_map(|(j, o)| j.map(|j| (j, *o)))
         .min_by_key(|(j, _)| *j);
     Ok(match best {
-        // A tie says nothing: the configured default decides.
-        Some((j, order)) if readings.iter().filter(|(k, _)| *k == Some(j)).count() == 1 => order,
-        _ => DateOrder::Auto,
+        Some((j, order)) if readings.iter().filter(|(k, _)| *k == Some(j)).count() == 1 => {
+            DateOrderDecision::by_evidence(order, order, DateOrderFrom::Chronology)
+        }
+        // A tie says nothing: an earlier upload of the layout decides, else the default.
+        _ => match learned {
+            Some(order @ (DateOrder::DayFirst | DateOrder::MonthFirst)) => DateOrderDecision {
+                order,
+                from: Some(DateOrderFrom::EarlierUpload),
+                evidence: None,
+            },
+            _ => DateOrderDecision {
+                order: DateOrder::Auto,
+                from: Some(DateOrderFrom::Default),
+                evidence: None,
+            },
+        },
     })
+}
+
+/// The report's warning for dates read day-first because nothing told their order.
+fn undecided_order_warning(header: &str, example: &str) -> String {
+    let read = |day_first: bool| {
+        abc(example)
+            .and_then(|(a, b, y)| {
+                let (d, m) = if day_first { (a, b) } else { (b, a) };
+                chrono::NaiveDate::from_ymd_opt(y, m, d)
+            })
+            .map(|d| d.format("%-d %B %Y").to_string())
+    };
+    let readings = match (read(true), read(false)) {
+        (Some(d), Some(m)) => format!(" ({d} day-first, {m} month-first)"),
+        _ => String::new(),
+    };
+    format!(
+        "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
+         neither this file, an earlier upload of the same export layout, nor the configuration tells \
+         which: they were read day-first. If the shop writes the month first, set \
+         SEGFLOW_DATE_ORDER=month-first (segflow ingest --date-order month-first) and ingest the file \
+         again; an upload of this layout whose dates tell the order (a 13th or later) also settles it",
+        example.trim()
+    )
 }
 
 /// Letters of the Arabic script, in which Persian is written (and Persian digits).
@@ -584,53 +835,180 @@ mod tests {
             "12/9/2011 12:50",
         ]);
         assert_eq!(
-            decide_date_order(&list(&week_of_december), 0, false, true, never).unwrap(),
+            decide_date_order(&list(&week_of_december), 0, false, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::MonthFirst
         );
         let early_days = recs(&["01.02.2023", "03.02.2023", "07.02.2023", "10.02.2023"]);
         assert_eq!(
-            decide_date_order(&list(&early_days), 0, false, true, never).unwrap(),
+            decide_date_order(&list(&early_days), 0, false, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::DayFirst
         );
         let evidence = recs(&["12/2/2011", "12/13/2011"]);
         assert_eq!(
-            decide_date_order(&list(&evidence), 0, false, true, never).unwrap(),
+            decide_date_order(&list(&evidence), 0, false, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::Auto
         );
         let one_value = recs(&["05/06/2023"]);
         assert_eq!(
-            decide_date_order(&list(&one_value), 0, false, true, never).unwrap(),
+            decide_date_order(&list(&one_value), 0, false, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::Auto
         );
         // Short Jalali dates (1402/07/15 … 1402/12/29): read as d/m/yy or m/d/yy they jump
         // between 2001 and 2029.
         let short_jalali = recs(&["02/07/15", "02/08/01", "02/09/20", "02/12/29"]);
         assert_eq!(
-            decide_date_order(&list(&short_jalali), 0, true, true, never).unwrap(),
+            decide_date_order(&list(&short_jalali), 0, true, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::JalaliYearFirst
         );
         // Only in a Persian export: elsewhere the two Gregorian readings compete as before.
         assert_ne!(
-            decide_date_order(&list(&short_jalali), 0, false, true, never).unwrap(),
+            decide_date_order(&list(&short_jalali), 0, false, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::JalaliYearFirst
         );
         // Two-digit years in Persian digits are Jalali, year first or last as the dates run.
         let day_first = recs(&["۱۵/۰۷/۰۲", "۲۰/۰۷/۰۲", "۰۳/۰۸/۰۲", "۲۹/۱۲/۰۲"]);
         assert_eq!(
-            decide_date_order(&list(&day_first), 0, true, true, never).unwrap(),
+            decide_date_order(&list(&day_first), 0, true, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::JalaliDayFirst
         );
         let year_first = recs(&["۰۲/۰۷/۱۵", "۰۲/۰۸/۰۱", "۰۲/۰۹/۲۰"]);
         assert_eq!(
-            decide_date_order(&list(&year_first), 0, true, true, never).unwrap(),
+            decide_date_order(&list(&year_first), 0, true, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::JalaliYearFirst
         );
         // Gregorian short dates in a Persian export keep their reading (a week of December 2011).
         let week = recs(&["12/02/11", "12/05/11", "12/07/11", "12/09/11"]);
         assert_eq!(
-            decide_date_order(&list(&week), 0, true, true, never).unwrap(),
+            decide_date_order(&list(&week), 0, true, true, None, never)
+                .unwrap()
+                .order,
             DateOrder::MonthFirst
         );
+    }
+
+    fn recs(vals: &[&str]) -> Rows {
+        let mut rows = Rows::default();
+        for (i, v) in vals.iter().enumerate() {
+            rows.push_cells(i as u64 + 2, [*v]);
+        }
+        rows
+    }
+
+    fn rows_of(rows: &Rows) -> Vec<Row<'_>> {
+        rows.iter()
+            .filter_map(|e| match e {
+                Entry::Row(_, r) => Some(r),
+                Entry::Bad(..) => None,
+            })
+            .collect()
+    }
+
+    fn decide(vals: &[&str], learned: Option<DateOrder>) -> DateOrderDecision {
+        let rows = recs(vals);
+        let never = || -> Result<Box<dyn RecordSource>> { panic!("whole file was sampled") };
+        decide_date_order(&rows_of(&rows), 0, false, true, learned, never).unwrap()
+    }
+
+    /// A daily export of the 5th of November (US style, month first) reads both ways and its one
+    /// day runs in date order either way: the order an earlier upload of its layout showed decides,
+    /// and says so; without one it is the default, which the report warns about.
+    #[test]
+    fn an_earlier_upload_decides_what_the_file_cannot() {
+        let one_day = ["11/5/2026 09:10", "11/5/2026 14:30", "11/5/2026 18:02"];
+        assert_eq!(
+            decide(&one_day, Some(DateOrder::MonthFirst)),
+            DateOrderDecision {
+                order: DateOrder::MonthFirst,
+                from: Some(DateOrderFrom::EarlierUpload),
+                evidence: None,
+            }
+        );
+        assert_eq!(
+            decide(&one_day, None),
+            DateOrderDecision {
+                order: DateOrder::Auto,
+                from: Some(DateOrderFrom::Default),
+                evidence: None,
+            }
+        );
+        // The file's own evidence outranks the earlier upload, and is worth remembering.
+        let weekly = ["10/30/2026 10:00", "11/2/2026 11:00", "11/13/2026 12:00"];
+        assert_eq!(
+            decide(&weekly, Some(DateOrder::DayFirst)),
+            DateOrderDecision {
+                order: DateOrder::Auto,
+                from: Some(DateOrderFrom::UnambiguousValue),
+                evidence: Some(DateOrder::MonthFirst),
+            }
+        );
+        let week_of_december = ["12/2/2011 8:26", "12/5/2011 9:00", "12/9/2011 12:50"];
+        assert_eq!(
+            decide(&week_of_december, Some(DateOrder::DayFirst)),
+            DateOrderDecision {
+                order: DateOrder::MonthFirst,
+                from: Some(DateOrderFrom::Chronology),
+                evidence: Some(DateOrder::MonthFirst),
+            }
+        );
+        // Values that contradict each other are read by their majority, and teach nothing.
+        let mixed = decide(&["13/01/2023", "14/01/2023", "01/13/2023"], None);
+        assert_eq!(
+            (mixed.from, mixed.evidence),
+            (Some(DateOrderFrom::UnambiguousValue), None)
+        );
+        // Nothing ambiguous: nothing to decide, nothing to say.
+        assert_eq!(decide(&["2026-11-05"], Some(DateOrder::MonthFirst)).from, None);
+    }
+
+    #[test]
+    fn the_layout_key_is_the_header_whatever_its_order_and_case() {
+        let h = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let weekly = date_layout_key(Dataset::Sales, &h(&["InvoiceNo", "InvoiceDate", "Quantity"]), 1);
+        let daily = date_layout_key(Dataset::Sales, &h(&["quantity ", "InvoiceNo", "invoicedate"]), 2);
+        assert_eq!(weekly, daily);
+        assert!(weekly.starts_with("sales-"), "{weekly}");
+        let other = date_layout_key(Dataset::Sales, &h(&["Order ID", "Order Date", "Quantity"]), 1);
+        assert_ne!(weekly, other);
+        assert_ne!(
+            weekly,
+            date_layout_key(
+                Dataset::Activity,
+                &h(&["InvoiceNo", "InvoiceDate", "Quantity"]),
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn the_warning_names_the_column_an_example_and_the_setting() {
+        let w = undecided_order_warning("InvoiceDate", " 11/5/2026 14:30");
+        for part in [
+            "\"InvoiceDate\"",
+            "\"11/5/2026 14:30\"",
+            "11 May 2026 day-first",
+            "5 November 2026 month-first",
+            "read day-first",
+            "SEGFLOW_DATE_ORDER=month-first",
+            "--date-order month-first",
+        ] {
+            assert!(w.contains(part), "{part} not in {w}");
+        }
     }
 
     #[test]

@@ -124,6 +124,10 @@ pub struct IngestReport {
     /// is the report of the version they came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept_previous: Option<String>,
+    /// What the user should know although the file was read: dates read day-first because
+    /// nothing told their order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub duration_ms: u64,
 }
 
@@ -148,6 +152,7 @@ impl IngestReport {
             outputs: Vec::new(),
             quarantine: None,
             kept_previous: None,
+            warnings: Vec::new(),
             duration_ms: 0,
         }
     }

@@ -650,6 +650,8 @@ impl Converter for ActivityConverter {
     fn settings(&self) -> ParseSettings {
         ParseSettings {
             date_format: self.dates.describe(),
+            date_order_from: None,
+            date_order_learned_from: None,
             decimal_mark: None,
             timezone: self.dates.zone_label(),
         }

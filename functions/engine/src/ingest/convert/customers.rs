@@ -205,6 +205,8 @@ impl Converter for CustomersConverter {
     fn settings(&self) -> ParseSettings {
         ParseSettings {
             date_format: self.birth.describe(),
+            date_order_from: None,
+            date_order_learned_from: None,
             decimal_mark: None,
             timezone: self.tz_name.clone(),
         }

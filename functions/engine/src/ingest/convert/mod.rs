@@ -142,6 +142,12 @@ impl ConvertStats {
 #[derive(Debug, Clone, Serialize)]
 pub struct ParseSettings {
     pub date_format: &'static str,
+    /// Dates written `a/b/yyyy`: what decided their order (see [`super::DateOrderFrom`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_order_from: Option<super::DateOrderFrom>,
+    /// With `date_order_from: earlier_upload`: the key of the upload that showed the order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_order_learned_from: Option<String>,
     pub decimal_mark: Option<crate::values::DecimalMark>,
     pub timezone: String,
 }

@@ -1741,6 +1741,8 @@ impl Converter for SalesConverter {
     fn settings(&self) -> ParseSettings {
         ParseSettings {
             date_format: self.dates.describe(),
+            date_order_from: None,
+            date_order_learned_from: None,
             decimal_mark: Some(self.money.decimal),
             timezone: match &self.zone_header {
                 Some(h) => format!("per row ({h}), else {}", self.dates.zone_label()),
