@@ -105,8 +105,8 @@ pub struct DateOrderDecision {
     pub order: DateOrder,
     /// Why; `None` when there was nothing to decide (no ambiguous date, Jalali dates).
     pub from: Option<DateOrderFrom>,
-    /// The day or month order the file's own dates show, when they decided it (an unambiguous
-    /// value, all such values agreeing, or the chronology test): worth remembering for the layout.
+    /// The day or month order the file's unambiguous values show, all agreeing (`13/01/2023`):
+    /// worth remembering for the layout. Never the chronology test's, which is too weak.
     pub evidence: Option<DateOrder>,
 }
 
@@ -654,19 +654,19 @@ fn abc(v: &str) -> Option<(u32, u32, i32)> {
 
 /// How to read `a/b/yyyy` dates when the configuration says `auto`. In order: a value that can only
 /// be read one way (`13/01`) decides, first in the sample, then — for a file larger than the
-/// sample — further down the file; else the reading under which the dates run closest to
-/// chronological order (exports are written in date order: 12/2 … 12/9 is a week of December, not
-/// eight months of 2011); else the order an earlier upload of the same export layout showed by its
-/// own dates (`learned`: a daily file of the 5th has only dates that read both ways, the weekly
-/// export of the same system had a 13th); else the default (day-first, [`DateOrderFrom::Default`],
-/// which the report warns about). In a Persian export (`persian`: Persian
+/// sample — further down the file; else the order an earlier upload of the same export layout
+/// showed by such a value (`learned`: a daily file of the 5th has only dates that read both ways,
+/// the weekly export of the same system had a 13th); else the reading under which the dates run
+/// closest to chronological order (exports are written in date order: 12/2 … 12/9 is a week of
+/// December, not eight months of 2011), for this file only; else the default (day-first,
+/// [`DateOrderFrom::Default`], which the report warns about). In a Persian export (`persian`: Persian
 /// headers or digits) whose dates all have two-digit parts, Persian software's `yy/mm/dd` with a
 /// Jalali year ("02/07/15" is 1402/07/15) is a third reading, by the same test. Before all
 /// that, short dates in Persian digits are Jalali, year first or last
 /// ([`crate::values::date::persian_short_order`]).
 ///
-/// The decision says whether the file's own dates decided it (`evidence`), for the caller to
-/// remember for the layout.
+/// The decision says whether an unambiguous value of the file decided it (`evidence`), for the
+/// caller to remember for the layout; the chronology test is too weak to remember.
 pub fn decide_date_order(
     sample: &[Row<'_>],
     col: usize,
@@ -733,6 +733,15 @@ pub fn decide_date_order(
             rows.clear();
         }
     }
+    // An earlier upload of the layout showed the order by an unambiguous value: stronger than
+    // the chronology test, which dates a few months apart pass both ways.
+    if let Some(order @ (DateOrder::DayFirst | DateOrder::MonthFirst)) = learned {
+        return Ok(DateOrderDecision {
+            order,
+            from: Some(DateOrderFrom::EarlierUpload),
+            evidence: None,
+        });
+    }
     let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| {
         crate::values::date::chronology(values().filter(|v| abc(v).is_some()), read)
     };
@@ -758,21 +767,20 @@ pub fn decide_date_order(
         .filter_map(|(j, o)| j.map(|j| (j, *o)))
         .min_by_key(|(j, _)| *j);
     Ok(match best {
+        // Decided by chronology: weak evidence, used for this file only and never remembered
+        // for the layout.
         Some((j, order)) if readings.iter().filter(|(k, _)| *k == Some(j)).count() == 1 => {
-            DateOrderDecision::by_evidence(order, order, DateOrderFrom::Chronology)
-        }
-        // A tie says nothing: an earlier upload of the layout decides, else the default.
-        _ => match learned {
-            Some(order @ (DateOrder::DayFirst | DateOrder::MonthFirst)) => DateOrderDecision {
+            DateOrderDecision {
                 order,
-                from: Some(DateOrderFrom::EarlierUpload),
+                from: Some(DateOrderFrom::Chronology),
                 evidence: None,
-            },
-            _ => DateOrderDecision {
-                order: DateOrder::Auto,
-                from: Some(DateOrderFrom::Default),
-                evidence: None,
-            },
+            }
+        }
+        // A tie says nothing: the default.
+        _ => DateOrderDecision {
+            order: DateOrder::Auto,
+            from: Some(DateOrderFrom::Default),
+            evidence: None,
         },
     })
 }
@@ -959,11 +967,11 @@ mod tests {
         );
         let week_of_december = ["12/2/2011 8:26", "12/5/2011 9:00", "12/9/2011 12:50"];
         assert_eq!(
-            decide(&week_of_december, Some(DateOrder::DayFirst)),
+            decide(&week_of_december, None),
             DateOrderDecision {
                 order: DateOrder::MonthFirst,
                 from: Some(DateOrderFrom::Chronology),
-                evidence: Some(DateOrder::MonthFirst),
+                evidence: None,
             }
         );
         // Values that contradict each other are read by their majority, and teach nothing.
@@ -974,6 +982,46 @@ mod tests {
         );
         // Nothing ambiguous: nothing to decide, nothing to say.
         assert_eq!(decide(&["2026-11-05"], Some(DateOrder::MonthFirst)).from, None);
+    }
+
+    /// The chronology test is weak evidence: dates a few months apart often run in date order
+    /// both ways (2/3, 5/6, 9/10 is March, June, October day-first and February, May, September
+    /// month-first). It decides only what nothing stronger does, and is never remembered for the
+    /// layout: the order an unambiguous value of an earlier upload showed beats it.
+    #[test]
+    fn a_learned_order_beats_chronology_and_chronology_is_not_learned() {
+        let returns = ["2/3/2026 10:00", "5/6/2026 11:00", "9/10/2026 12:00"];
+        let alone = decide(&returns, None);
+        assert_eq!(alone.from, Some(DateOrderFrom::Chronology), "{alone:?}");
+        assert_eq!(alone.evidence, None, "chronology must not be remembered");
+        for learned in [DateOrder::DayFirst, DateOrder::MonthFirst] {
+            assert_eq!(
+                decide(&returns, Some(learned)),
+                DateOrderDecision {
+                    order: learned,
+                    from: Some(DateOrderFrom::EarlierUpload),
+                    evidence: None,
+                }
+            );
+        }
+        // A week of December read month-first by its chronology; a day-first layout reads it
+        // day-first (2 December … 9 December is as plausible as February … September).
+        let week_of_december = ["12/2/2011 8:26", "12/5/2011 9:00", "12/9/2011 12:50"];
+        assert_eq!(
+            decide(&week_of_december, Some(DateOrder::DayFirst)).order,
+            DateOrder::DayFirst
+        );
+        // Configuration > the file's unambiguous values > the learned order > chronology >
+        // default: an unambiguous value still beats the learned order, and is remembered.
+        let with_13th = ["2/3/2026 10:00", "13/6/2026 11:00"];
+        assert_eq!(
+            decide(&with_13th, Some(DateOrder::MonthFirst)),
+            DateOrderDecision {
+                order: DateOrder::Auto,
+                from: Some(DateOrderFrom::UnambiguousValue),
+                evidence: Some(DateOrder::DayFirst),
+            }
+        );
     }
 
     #[test]
