@@ -210,9 +210,10 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
     let output = AnyStore::open(out).await;
     let work = tempfile::tempdir()?;
     let mut summaries: Vec<Summary> = Vec::new();
-    // Files whose dates were read day-first for want of evidence, by their place in `summaries`:
-    // a file after them in this run may show their layout's order (the weekly export sorts after
-    // the daily one), and they are read again then.
+    // Files whose dates were read day-first for want of evidence, in this run or an earlier one
+    // (skipped now as unchanged), by their place in `summaries`: a file after them in this run may
+    // show their layout's order (the weekly export sorts after the daily one, or was added since
+    // the last run), and they are read again then.
     let mut guessed: Vec<(usize, Again)> = Vec::new();
     for (input, planned) in inputs.iter().zip(plan) {
         if let Some((bucket, prefix)) = segflow_storage::parse_s3_uri(input) {
@@ -248,15 +249,18 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
                 .into_owned();
             let mut meta = LocalStore::new(dir).head(&name).await?.context("file vanished")?;
             meta.key = key;
+            let mut o = opts.clone();
+            o.dataset = o.dataset.or_else(|| pipeline::dataset_of_key(&meta.key));
             if let Some(previous) =
                 pipeline::previous_ingest(&output, &meta, opts.phone_country.map(|c| c.iso), opts.date_order)
                     .await?
             {
+                if previous.date_order_guessed.is_some() {
+                    guessed.push((summaries.len(), Again::File(file.clone(), meta, Box::new(o))));
+                }
                 summaries.push(previous);
                 continue;
             }
-            let mut o = opts.clone();
-            o.dataset = o.dataset.or_else(|| pipeline::dataset_of_key(&meta.key));
             let job = tempfile::tempdir_in(work.path())?;
             let s = pipeline::process_file(
                 &file,

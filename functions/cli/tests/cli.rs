@@ -612,3 +612,102 @@ fn a_daily_export_takes_the_order_its_weekly_export_showed_in_the_same_run() {
         "{curated:?}"
     );
 }
+
+/// A US shop's export with the dates of one day (`11/5/2026`, which reads both ways) in the
+/// layout of `InvoiceDate` exports, and the weekly one whose `11/13` shows the month comes first.
+fn us_exports(shop: &Path) -> (impl Fn(&str), impl Fn(&str)) {
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
+    let line = |n: u32, date: &str| format!("{n},A1,Mug,1,{date},2.50,100{n},United States\n");
+    let write = |shop: &Path, rel: &str, text: String| {
+        let p = shop.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let (s1, s2) = (shop.to_path_buf(), shop.to_path_buf());
+    let daily = move |rel: &str| {
+        write(
+            &s1,
+            rel,
+            format!(
+                "{header}\n{}{}",
+                line(2, "11/5/2026 14:30"),
+                line(4, "11/5/2026 18:00")
+            ),
+        )
+    };
+    let weekly = move |rel: &str| {
+        write(
+            &s2,
+            rel,
+            format!(
+                "{header}\n{}{}{}",
+                line(1, "10/30/2026 09:00"),
+                line(2, "11/5/2026 14:30"),
+                line(3, "11/13/2026 16:00")
+            ),
+        )
+    };
+    (daily, weekly)
+}
+
+/// The current report of the source whose key ends with `key_end` under `out` (the one its
+/// manifest names), and the months its current rows fall in.
+fn sales_report(out: &Path, key_end: &str) -> (serde_json::Value, Vec<String>) {
+    let manifest = tree(&out.join("state/ingest/sources"))
+        .into_iter()
+        .map(|(_, b)| serde_json::from_slice::<serde_json::Value>(&b).unwrap())
+        .find(|m| m["source_key"].as_str().unwrap().ends_with(key_end))
+        .unwrap_or_else(|| panic!("no manifest for {key_end}"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(manifest["report"].as_str().unwrap())).unwrap())
+            .unwrap();
+    let mut months: Vec<String> = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o.as_str().unwrap().split('/').nth(2).map(str::to_string))
+        .filter(|m| m.starts_with("order_month="))
+        .collect();
+    months.sort();
+    months.dedup();
+    (report, months)
+}
+
+fn ingest_into(inputs: &[&Path], out: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["ingest"];
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend(extra);
+    let run = segflow(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    String::from_utf8_lossy(&run.stderr).into_owned()
+}
+
+/// Night 1 the folder holds only the daily export (read day-first, warned); night 2 the weekly is
+/// added and `segflow ingest` runs over the same folder: the daily, unchanged and so skipped in
+/// the first pass, is read again month-first once the weekly has shown the order.
+#[test]
+fn a_daily_guessed_in_an_earlier_run_is_read_again_when_a_later_run_learns_its_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    let out = dir.path().join("out");
+    let (daily, weekly) = us_exports(&shop);
+    daily("sales/daily/2026-11-05.csv");
+    let err = ingest_into(&[&shop], &out, &[]);
+    assert!(err.contains("daily/2026-11-05.csv: the dates"), "{err}");
+    assert_eq!(
+        sales_report(&out, "daily/2026-11-05.csv").1,
+        ["order_month=2026-05"]
+    );
+    weekly("sales/weekly/week.csv");
+    let err = ingest_into(&[&shop], &out, &[]);
+    let (report, months) = sales_report(&out, "daily/2026-11-05.csv");
+    assert_eq!(months, ["order_month=2026-11"], "{report}");
+    assert_eq!(report["parsing"]["date_order_from"], "earlier_upload");
+    assert!(!err.contains("warning:"), "{err}");
+    assert!(
+        tree(&out.join("curated/sales"))
+            .iter()
+            .all(|(p, _)| !p.starts_with("order_month=2026-05"))
+    );
+}

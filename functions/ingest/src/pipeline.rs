@@ -93,7 +93,8 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// The dates were read day-first for want of anything telling their order: the export layout
-    /// ([`ingest::date_layout_key`]) whose learned order would have them read again.
+    /// ([`ingest::date_layout_key`]) whose learned order would have them read again. Also set on
+    /// a `duplicate` whose recorded version was read so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_order_guessed: Option<String>,
 }
@@ -866,6 +867,9 @@ fn duplicate(m: &SourceManifest, key: &str) -> Summary {
                 m.status
             )
         }),
+        // Read day-first for want of an order: a caller that learns one later (the CLI's second
+        // pass over a folder) reads it again.
+        date_order_guessed: m.date_order_guessed.clone(),
         ..Summary::skipped(key, "duplicate")
     }
 }
