@@ -711,3 +711,52 @@ fn a_daily_guessed_in_an_earlier_run_is_read_again_when_a_later_run_learns_its_o
             .all(|(p, _)| !p.starts_with("order_month=2026-05"))
     );
 }
+
+/// A daily export read month-first by the order its weekly export showed is read again when the
+/// configuration then says day-first (`--date-order` or `SEGFLOW_DATE_ORDER`): the configuration
+/// always wins, also over an unchanged file's earlier reading.
+#[test]
+fn a_configured_order_reads_again_a_file_read_by_a_learned_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    let out = dir.path().join("out");
+    let (daily, weekly) = us_exports(&shop);
+    weekly("sales/week.csv");
+    daily("sales/2026-11-05.csv");
+    let daily_file = shop.join("sales/2026-11-05.csv");
+    ingest_into(&[&shop.join("sales/week.csv")], &out, &[]);
+    ingest_into(&[&daily_file], &out, &[]);
+    let (report, months) = sales_report(&out, "sales/2026-11-05.csv");
+    assert_eq!(report["parsing"]["date_order_from"], "earlier_upload", "{report}");
+    assert_eq!(months, ["order_month=2026-11"]);
+    ingest_into(&[&daily_file], &out, &["--date-order", "day-first"]);
+    let (report, months) = sales_report(&out, "sales/2026-11-05.csv");
+    assert_eq!(report["parsing"]["date_order_from"], "configuration", "{report}");
+    assert_eq!(months, ["order_month=2026-05"]);
+    // The same order again: unchanged, not read again.
+    let run = segflow(&[
+        "ingest",
+        daily_file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--date-order",
+        "day-first",
+    ]);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("duplicate"));
+    // Back to month-first by the environment.
+    let run = Command::new(env!("CARGO_BIN_EXE_segflow"))
+        .args([
+            "ingest",
+            daily_file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("SEGFLOW_DATE_ORDER", "month-first")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        sales_report(&out, "sales/2026-11-05.csv").1,
+        ["order_month=2026-11"]
+    );
+}

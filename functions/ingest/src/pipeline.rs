@@ -13,7 +13,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use segflow_engine::EngineError;
-use segflow_engine::ingest::{self, DateEvidence, IngestOptions, LearnedOrder, SourceRef, Status};
+use segflow_engine::ingest::{
+    self, DateEvidence, DateOrderFrom, IngestOptions, LearnedOrder, SourceRef, Status,
+};
 use segflow_engine::schema::{Dataset, SCHEMA_VERSION};
 use segflow_engine::values::DateOrder;
 use segflow_storage::{ObjectMeta, ObjectStore, StorageError};
@@ -153,6 +155,14 @@ pub struct SourceManifest {
     /// configuration, may tell it. Delivered again once one does, the version is read again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_order_guessed: Option<String>,
+    /// The order this version's `a/b/yyyy` dates were read in (`day-first`, `month-first`, …):
+    /// a configured order other than `auto` that differs reads an unchanged upload again when it
+    /// is delivered again, unless its own unambiguous values decided it (`date_order_from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_order: Option<DateOrder>,
+    /// What decided `date_order` (the report's `parsing.date_order_from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_order_from: Option<DateOrderFrom>,
 }
 
 fn first_schema_version() -> u32 {
@@ -281,6 +291,31 @@ async fn order_now_known<O: ObjectStore>(
         return Ok(true);
     }
     Ok(load_date_orders(output).await?.0.layouts.contains_key(layout))
+}
+
+/// Whether the configured date order (not `auto`) would read a recorded version's dates otherwise:
+/// they were read in the other order, by anything but the file's own unambiguous values (which
+/// the configuration does not override: `11/13/2026` is month-first whatever it says).
+fn configured_otherwise(m: &SourceManifest, date_order: DateOrder) -> bool {
+    let day_or_month = |o: &DateOrder| matches!(o, DateOrder::DayFirst | DateOrder::MonthFirst);
+    day_or_month(&date_order)
+        && m.date_order
+            .as_ref()
+            .is_some_and(|o| day_or_month(o) && *o != date_order)
+        && m.date_order_from != Some(DateOrderFrom::UnambiguousValue)
+}
+
+/// The order a report's `a/b/yyyy` dates were read in, and what decided it.
+fn date_reading(report: &ingest::IngestReport) -> Option<(DateOrder, Option<DateOrderFrom>)> {
+    let p = report.parsing.as_ref()?;
+    let order = match p.date_format {
+        "day-first" => DateOrder::DayFirst,
+        "month-first" => DateOrder::MonthFirst,
+        "jalali-year-first" => DateOrder::JalaliYearFirst,
+        "jalali-day-first" => DateOrder::JalaliDayFirst,
+        _ => return None,
+    };
+    Some((order, p.date_order_from))
 }
 
 /// The dataset a trigger key belongs to: `incoming/<dataset>/...`.
@@ -482,6 +517,8 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             phone_country: None,
             retired: Vec::new(),
             date_order_guessed: None,
+            date_order: None,
+            date_order_from: None,
         };
         if put_manifest_if(output, &source_id, &tombstone, Some(&tag)).await? {
             return Ok(Summary {
@@ -521,6 +558,8 @@ struct Staged {
     meta: ObjectMeta,
     outcome: ingest::IngestOutcome,
     phone_country: Option<&'static str>,
+    /// The configured date order it was read with.
+    date_order: DateOrder,
 }
 
 async fn stage(
@@ -546,6 +585,7 @@ async fn stage(
         meta,
         outcome,
         phone_country: opts.phone_country.map(|c| c.iso),
+        date_order: opts.date_order,
     })
 }
 
@@ -564,6 +604,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         meta,
         mut outcome,
         phone_country,
+        date_order,
     } = staged;
     let source_id = outcome.source_id.clone();
     let own: Vec<String> = outcome.files.iter().map(|f| f.key.clone()).collect();
@@ -582,10 +623,9 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         // this run's reading replaces it.
         let settles_guess =
             |m: &SourceManifest| m.date_order_guessed.is_some() && outcome.date_order_guessed.is_none();
-        if let Some(m) = old
-            .as_ref()
-            .filter(|m| records(m, &meta, phone_country) && !settles_guess(m))
-        {
+        if let Some(m) = old.as_ref().filter(|m| {
+            records(m, &meta, phone_country) && !settles_guess(m) && !configured_otherwise(m, date_order)
+        }) {
             // Another run of this very version recorded it meanwhile (a redelivery overlapping
             // the first delivery): its files are these files.
             return Ok(duplicate(m, &meta.key));
@@ -637,6 +677,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
                 v
             });
         let report = &outcome.report;
+        let read_order = date_reading(report);
         let status = match report.status {
             Status::Ok => "ok",
             Status::Partial => "partial",
@@ -655,6 +696,8 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             phone_country: phone_country.map(str::to_string),
             retired,
             date_order_guessed: outcome.date_order_guessed.clone(),
+            date_order: read_order.map(|(o, _)| o),
+            date_order_from: read_order.and_then(|(_, f)| f),
         };
         let Some(new_tag) = put_manifest_tagged(output, &source_id, &manifest, tag.as_deref()).await? else {
             // Another run recorded a version meanwhile: read again what it recorded.
@@ -750,6 +793,8 @@ async fn record_failure<O: ObjectStore, I: ObjectStore>(
             phone_country: None,
             retired: old.map(|m| m.retired).unwrap_or_default(),
             date_order_guessed: None,
+            date_order: None,
+            date_order_from: None,
         };
         if put_manifest_if(output, &source_id, &manifest, tag.as_deref()).await? {
             return Ok(Summary {
@@ -816,6 +861,8 @@ fn unreadable_manifest() -> SourceManifest {
         phone_country: None,
         retired: Vec::new(),
         date_order_guessed: None,
+        date_order: None,
+        date_order_from: None,
     }
 }
 
@@ -844,7 +891,10 @@ pub async fn previous_ingest<O: ObjectStore>(
     let Some((m, tag)) = load_manifest_tagged(output, &source_id).await? else {
         return Ok(None);
     };
-    if !records(&m, meta, phone_country) || order_now_known(output, &m, date_order).await? {
+    if !records(&m, meta, phone_country)
+        || configured_otherwise(&m, date_order)
+        || order_now_known(output, &m, date_order).await?
+    {
         return Ok(None);
     }
     // The run that recorded it stopped before deleting the files it replaced.
@@ -924,6 +974,8 @@ mod tests {
             phone_country: None,
             retired: Vec::new(),
             date_order_guessed: None,
+            date_order: None,
+            date_order_from: None,
         };
         assert!(put_manifest_if(&out, &source_id, &previous, None).await.unwrap());
 
@@ -981,6 +1033,8 @@ mod tests {
             phone_country: None,
             retired: vec![old.clone()],
             date_order_guessed: None,
+            date_order: None,
+            date_order_from: None,
         };
         assert!(put_manifest_if(&out, &source_id, &recorded, None).await.unwrap());
         let s = previous_ingest(&out, &meta, None, DateOrder::Auto)
@@ -1060,5 +1114,55 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    /// A version read in one order by anything but its own unambiguous values is read again when
+    /// the configuration gives the other one; `auto`, the same order, or an order the file's own
+    /// values decided (`11/13/2026`, which no configuration reads day-first) keep it.
+    #[tokio::test]
+    async fn a_configured_order_reads_again_a_version_read_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = LocalStore::new(dir.path());
+        let meta = ObjectMeta {
+            key: "incoming/sales/daily.csv".into(),
+            size: 10,
+            etag: Some("e1".into()),
+            version_id: None,
+        };
+        let source_id = ingest::naming::source_id(&meta.key);
+        let key = manifest_key(&source_id);
+        let mut manifest = serde_json::json!({
+            "source_key": meta.key,
+            "etag": "e1",
+            "dataset": "sales",
+            "outputs": [],
+            "report": "reports/ingest/sales/daily/e-e1.json",
+            "status": "ok",
+            "schema_version": SCHEMA_VERSION,
+            "date_order": "month-first",
+            "date_order_from": "earlier_upload",
+        });
+        let skipped = |order| {
+            let (out, meta) = (&out, &meta);
+            async move { previous_ingest(out, meta, None, order).await.unwrap().is_some() }
+        };
+        out.put(&key, serde_json::to_vec(&manifest).unwrap())
+            .await
+            .unwrap();
+        assert!(skipped(DateOrder::Auto).await);
+        assert!(skipped(DateOrder::MonthFirst).await);
+        assert!(!skipped(DateOrder::DayFirst).await);
+        manifest["date_order_from"] = "unambiguous_value".into();
+        out.put(&key, serde_json::to_vec(&manifest).unwrap())
+            .await
+            .unwrap();
+        assert!(skipped(DateOrder::DayFirst).await);
+        // Recorded before the field: nothing to compare.
+        manifest.as_object_mut().unwrap().remove("date_order");
+        manifest.as_object_mut().unwrap().remove("date_order_from");
+        out.put(&key, serde_json::to_vec(&manifest).unwrap())
+            .await
+            .unwrap();
+        assert!(skipped(DateOrder::DayFirst).await);
     }
 }

@@ -80,7 +80,7 @@ pub struct DateEvidence {
 }
 
 /// Where the order of a file's `a/b/yyyy` dates came from (the report's `parsing.date_order_from`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DateOrderFrom {
     /// A value that reads one way only (`13/01/2023`), in the file.
