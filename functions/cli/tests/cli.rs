@@ -760,3 +760,49 @@ fn a_configured_order_reads_again_a_file_read_by_a_learned_order() {
         ["order_month=2026-11"]
     );
 }
+
+/// Two systems with the same header names, one writing the month first (a US shop's weekly
+/// export, `11/13/2026`), the other the day first (a UK shop's, `13/01/2026`): their uploads
+/// disagree on the layout's order, so a later daily of that layout whose dates read both ways gets
+/// no learned order — it is read day-first with the warning, which says the uploads disagree —
+/// rather than the order of whichever was ingested last.
+#[test]
+fn uploads_of_one_layout_that_disagree_teach_no_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    let out = dir.path().join("out");
+    let (daily, weekly) = us_exports(&shop);
+    weekly("sales/us_week.csv");
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
+    std::fs::write(
+        shop.join("sales/uk_week.csv"),
+        format!(
+            "{header}\n1,A1,Mug,1,13/01/2026 10:00,4.00,2001,United Kingdom\n2,A1,Mug,1,14/01/2026 10:00,4.00,2002,United Kingdom\n"
+        ),
+    )
+    .unwrap();
+    daily("sales/2026-11-05.csv");
+    ingest_into(&[&shop.join("sales/us_week.csv")], &out, &[]);
+    ingest_into(&[&shop.join("sales/uk_week.csv")], &out, &[]);
+    let err = ingest_into(&[&shop.join("sales/2026-11-05.csv")], &out, &[]);
+    let (report, months) = sales_report(&out, "sales/2026-11-05.csv");
+    assert_eq!(report["parsing"]["date_order_from"], "default", "{report}");
+    assert_eq!(months, ["order_month=2026-05"]);
+    assert!(err.contains("disagree"), "{err}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("state/ingest/date_orders.json")).unwrap()).unwrap();
+    let entry = state["layouts"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(entry["order"], "month-first", "{state}");
+    assert_eq!(entry["learned_from"], "incoming/sales/us_week.csv", "{state}");
+    assert_eq!(entry["disagreed_by"], "incoming/sales/uk_week.csv", "{state}");
+    // The configuration settles it.
+    ingest_into(
+        &[&shop.join("sales/2026-11-05.csv")],
+        &out,
+        &["--date-order", "month-first"],
+    );
+    assert_eq!(
+        sales_report(&out, "sales/2026-11-05.csv").1,
+        ["order_month=2026-11"]
+    );
+}

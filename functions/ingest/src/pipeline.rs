@@ -199,8 +199,13 @@ pub struct LayoutOrder {
     pub order: DateOrder,
     /// The date column's header.
     pub date_column: String,
-    /// The upload whose dates showed it (the last to show it, when uploads disagreed).
+    /// The upload whose unambiguous values showed it.
     pub learned_from: String,
+    /// An upload whose unambiguous values showed the other order (two systems with the same
+    /// header names): the layout's uploads disagree, and later files of the layout whose dates
+    /// cannot tell get no learned order (the default, with a warning saying so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreed_by: Option<String>,
 }
 
 /// The learned date orders with their tag for [`ObjectStore::put_if`]. An unreadable object is
@@ -230,6 +235,7 @@ async fn with_learned_orders<O: ObjectStore>(
                     LearnedOrder {
                         order: v.order,
                         source_key: v.learned_from,
+                        disagreed_by: v.disagreed_by,
                     },
                 )
             })
@@ -238,9 +244,11 @@ async fn with_learned_orders<O: ObjectStore>(
     Ok(opts)
 }
 
-/// Remembers the date order a published upload showed by its own dates, for later uploads of its
-/// layout whose dates cannot tell. Evidence from one shop's system agrees, so the last writer
-/// wins for its layout; the compare-and-swap keeps the other layouts' entries.
+/// Remembers the date order a published upload showed by its unambiguous values, for later uploads
+/// of its layout whose dates cannot tell. Evidence from one shop's system agrees: an upload that
+/// shows the other order (another system with the same header names) marks the layout as
+/// disagreeing rather than replacing its order, unless it is the upload that showed it (corrected).
+/// The compare-and-swap keeps the other layouts' entries.
 async fn record_date_order<O: ObjectStore>(
     output: &O,
     evidence: &DateEvidence,
@@ -248,21 +256,20 @@ async fn record_date_order<O: ObjectStore>(
 ) -> Result<(), PipelineError> {
     for _ in 0..PUBLISH_ATTEMPTS {
         let (mut orders, tag) = load_date_orders(output).await?;
-        if orders
-            .layouts
-            .get(&evidence.layout)
-            .is_some_and(|l| l.order == evidence.order)
-        {
-            return Ok(());
-        }
-        orders.layouts.insert(
-            evidence.layout.clone(),
-            LayoutOrder {
+        let entry = match orders.layouts.get(&evidence.layout) {
+            Some(l) if l.order == evidence.order || l.disagreed_by.is_some() => return Ok(()),
+            Some(l) if l.learned_from != source_key => LayoutOrder {
+                disagreed_by: Some(source_key.to_string()),
+                ..l.clone()
+            },
+            _ => LayoutOrder {
                 order: evidence.order,
                 date_column: evidence.date_column.clone(),
                 learned_from: source_key.to_string(),
+                disagreed_by: None,
             },
-        );
+        };
+        orders.layouts.insert(evidence.layout.clone(), entry);
         let bytes = serde_json::to_vec_pretty(&orders).map_err(EngineError::from)?;
         if output
             .put_if(DATE_ORDERS_KEY, bytes, tag.as_deref())
@@ -290,7 +297,12 @@ async fn order_now_known<O: ObjectStore>(
     if date_order != DateOrder::Auto {
         return Ok(true);
     }
-    Ok(load_date_orders(output).await?.0.layouts.contains_key(layout))
+    Ok(load_date_orders(output)
+        .await?
+        .0
+        .layouts
+        .get(layout)
+        .is_some_and(|l| l.disagreed_by.is_none()))
 }
 
 /// Whether the configured date order (not `auto`) would read a recorded version's dates otherwise:

@@ -65,6 +65,10 @@ pub struct LearnedOrder {
     pub order: DateOrder,
     /// The key of the upload that showed it.
     pub source_key: String,
+    /// Another upload of the layout whose unambiguous values showed the other order (two systems
+    /// with the same header names): the layout's uploads disagree, and no order is taken from
+    /// them.
+    pub disagreed_by: Option<String>,
 }
 
 /// What a file's own dates showed about their order, to be remembered for its export layout (see
@@ -400,9 +404,16 @@ fn run(
         let layout_key = date_layout_key(dataset, &headers, dc);
         // A platform whose layout fixes the order (Toast writes the month first) needs no other
         // upload to tell it.
-        let learned = (cmap.layout.date_order() == DateOrder::Auto)
+        let known = (cmap.layout.date_order() == DateOrder::Auto)
             .then(|| opts.learned_date_orders.get(&layout_key))
             .flatten();
+        // Uploads of the layout that disagree teach nothing: not whichever was recorded first.
+        let learned = known.filter(|l| l.disagreed_by.is_none());
+        let disagreement = known.and_then(|l| {
+            l.disagreed_by
+                .as_ref()
+                .map(|other| (l.order, l.source_key.clone(), other.clone()))
+        });
         let decision = decide_date_order(
             &good,
             dc,
@@ -421,7 +432,7 @@ fn run(
             Some(DateOrderFrom::Default) => {
                 let header = mapping::shown_header(&headers[dc], dc);
                 let example = good.iter().filter_map(|r| r.get(dc)).find(|v| looks_ambiguous(v));
-                order_warning = example.map(|v| undecided_order_warning(&header, v));
+                order_warning = example.map(|v| undecided_order_warning(&header, v, disagreement.as_ref()));
                 dates.guessed = Some(layout_key.clone());
             }
             _ => {}
@@ -785,8 +796,13 @@ pub fn decide_date_order(
     })
 }
 
-/// The report's warning for dates read day-first because nothing told their order.
-fn undecided_order_warning(header: &str, example: &str) -> String {
+/// The report's warning for dates read day-first because nothing told their order; `disagreement`:
+/// the layout's recorded order, the upload that showed it and the one that showed the other.
+fn undecided_order_warning(
+    header: &str,
+    example: &str,
+    disagreement: Option<&(DateOrder, String, String)>,
+) -> String {
     let read = |day_first: bool| {
         abc(example)
             .and_then(|(a, b, y)| {
@@ -799,14 +815,37 @@ fn undecided_order_warning(header: &str, example: &str) -> String {
         (Some(d), Some(m)) => format!(" ({d} day-first, {m} month-first)"),
         _ => String::new(),
     };
-    format!(
-        "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
-         neither this file, an earlier upload of the same export layout, nor the configuration tells \
-         which: they were read day-first. If the shop writes the month first, set \
-         SEGFLOW_DATE_ORDER=month-first (segflow ingest --date-order month-first) and ingest the file \
-         again; an upload of this layout whose dates tell the order (a 13th or later) also settles it",
-        example.trim()
-    )
+    let name = |o: DateOrder| {
+        if o == DateOrder::MonthFirst {
+            "month-first"
+        } else {
+            "day-first"
+        }
+    };
+    match disagreement {
+        Some((order, by, other)) => format!(
+            "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
+             neither this file nor the configuration tells which, and the uploads of this export layout \
+             disagree ({by} showed {}, {other} {}: two systems with the same columns?): they were read \
+             day-first. Set SEGFLOW_DATE_ORDER=day-first or month-first (segflow ingest --date-order …) \
+             for this shop's files and ingest the file again",
+            example.trim(),
+            name(*order),
+            name(if *order == DateOrder::MonthFirst {
+                DateOrder::DayFirst
+            } else {
+                DateOrder::MonthFirst
+            }),
+        ),
+        None => format!(
+            "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
+             neither this file, an earlier upload of the same export layout, nor the configuration tells \
+             which: they were read day-first. If the shop writes the month first, set \
+             SEGFLOW_DATE_ORDER=month-first (segflow ingest --date-order month-first) and ingest the file \
+             again; an upload of this layout whose dates tell the order (a 13th or later) also settles it",
+            example.trim()
+        ),
+    }
 }
 
 /// Letters of the Arabic script, in which Persian is written (and Persian digits).
@@ -1045,7 +1084,7 @@ mod tests {
 
     #[test]
     fn the_warning_names_the_column_an_example_and_the_setting() {
-        let w = undecided_order_warning("InvoiceDate", " 11/5/2026 14:30");
+        let w = undecided_order_warning("InvoiceDate", " 11/5/2026 14:30", None);
         for part in [
             "\"InvoiceDate\"",
             "\"11/5/2026 14:30\"",
@@ -1054,6 +1093,20 @@ mod tests {
             "read day-first",
             "SEGFLOW_DATE_ORDER=month-first",
             "--date-order month-first",
+        ] {
+            assert!(w.contains(part), "{part} not in {w}");
+        }
+        let disagree = (
+            DateOrder::MonthFirst,
+            "incoming/sales/us.csv".to_string(),
+            "incoming/sales/uk.csv".to_string(),
+        );
+        let w = undecided_order_warning("InvoiceDate", "11/5/2026", Some(&disagree));
+        for part in [
+            "uploads of this export layout disagree",
+            "incoming/sales/us.csv showed month-first, incoming/sales/uk.csv day-first",
+            "read day-first",
+            "SEGFLOW_DATE_ORDER",
         ] {
             assert!(w.contains(part), "{part} not in {w}");
         }
