@@ -208,13 +208,47 @@ pub struct LayoutOrder {
     pub disagreed_by: Option<String>,
 }
 
-/// The learned date orders with their tag for [`ObjectStore::put_if`]. An unreadable object is
-/// treated as empty, its tag kept: the next recorded order replaces it.
-async fn load_date_orders<O: ObjectStore>(output: &O) -> Result<(DateOrders, Option<String>), PipelineError> {
-    Ok(match output.get_tagged(DATE_ORDERS_KEY).await? {
-        Some((bytes, tag)) => (serde_json::from_slice(&bytes).unwrap_or_default(), Some(tag)),
-        None => (DateOrders::default(), None),
-    })
+/// The learned date orders with their tag for [`ObjectStore::put_if`], read entry by entry: an
+/// entry that cannot be read (an order other than day-first or month-first, a missing field) is
+/// logged and skipped, the others kept — and a recorded order writes back only those. An object
+/// that cannot be read at all is treated as empty, its tag kept (the next recorded order replaces
+/// it), and the third value says why.
+async fn load_date_orders<O: ObjectStore>(
+    output: &O,
+) -> Result<(DateOrders, Option<String>, Option<String>), PipelineError> {
+    let Some((bytes, tag)) = output.get_tagged(DATE_ORDERS_KEY).await? else {
+        return Ok((DateOrders::default(), None, None));
+    };
+    let layouts = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut o)) => match o.remove("layouts") {
+            None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
+            Some(serde_json::Value::Object(l)) => Ok(l),
+            Some(_) => Err("\"layouts\" is not an object".to_string()),
+        },
+        Ok(_) => Err("not a JSON object".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let layouts = match layouts {
+        Ok(l) => l,
+        Err(e) => {
+            let error = format!("{DATE_ORDERS_KEY}: {e}");
+            tracing::warn!(%error, "the learned date orders cannot be read; none are used");
+            return Ok((DateOrders::default(), Some(tag), Some(error)));
+        }
+    };
+    let mut orders = DateOrders::default();
+    for (layout, entry) in layouts {
+        match serde_json::from_value::<LayoutOrder>(entry) {
+            Ok(l) if matches!(l.order, DateOrder::DayFirst | DateOrder::MonthFirst) => {
+                orders.layouts.insert(layout, l);
+            }
+            Ok(l) => {
+                tracing::warn!(%layout, order = ?l.order, "{DATE_ORDERS_KEY}: entry skipped: not day-first or month-first")
+            }
+            Err(e) => tracing::warn!(%layout, error = %e, "{DATE_ORDERS_KEY}: entry skipped: cannot be read"),
+        }
+    }
+    Ok((orders, Some(tag), None))
 }
 
 /// `opts` with the date orders earlier uploads showed, when the configuration leaves the order to
@@ -225,7 +259,8 @@ async fn with_learned_orders<O: ObjectStore>(
 ) -> Result<IngestOptions, PipelineError> {
     let mut opts = opts.clone();
     if opts.date_order == DateOrder::Auto {
-        let (orders, _) = load_date_orders(output).await?;
+        let (orders, _, error) = load_date_orders(output).await?;
+        opts.learned_date_orders_error = error;
         opts.learned_date_orders = orders
             .layouts
             .into_iter()
@@ -255,7 +290,7 @@ async fn record_date_order<O: ObjectStore>(
     source_key: &str,
 ) -> Result<(), PipelineError> {
     for _ in 0..PUBLISH_ATTEMPTS {
-        let (mut orders, tag) = load_date_orders(output).await?;
+        let (mut orders, tag, _) = load_date_orders(output).await?;
         let entry = match orders.layouts.get(&evidence.layout) {
             Some(l) if l.order == evidence.order || l.disagreed_by.is_some() => return Ok(()),
             Some(l) if l.learned_from != source_key => LayoutOrder {
@@ -1176,5 +1211,50 @@ mod tests {
             .await
             .unwrap();
         assert!(skipped(DateOrder::DayFirst).await);
+    }
+
+    /// One malformed entry of the learned date orders is skipped, not the whole state: the other
+    /// layouts keep their orders, and recording a new one keeps them. A state that cannot be read
+    /// at all is said so to the engine, for its warning.
+    #[tokio::test]
+    async fn a_malformed_date_order_entry_loses_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = LocalStore::new(dir.path());
+        let state = serde_json::json!({"layouts": {
+            "sales-good": {"order": "month-first", "date_column": "InvoiceDate", "learned_from": "incoming/sales/w.csv"},
+            "sales-bad": {"order": "sideways", "date_column": "Date"},
+            "sales-auto": {"order": "auto", "date_column": "Date", "learned_from": "incoming/sales/x.csv"},
+        }});
+        out.put(DATE_ORDERS_KEY, serde_json::to_vec(&state).unwrap())
+            .await
+            .unwrap();
+        let opts = with_learned_orders(&out, &IngestOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            opts.learned_date_orders.keys().collect::<Vec<_>>(),
+            ["sales-good"]
+        );
+        assert_eq!(opts.learned_date_orders_error, None);
+        let evidence = DateEvidence {
+            layout: "sales-new".into(),
+            order: DateOrder::DayFirst,
+            date_column: "Order Date".into(),
+        };
+        record_date_order(&out, &evidence, "incoming/sales/uk.csv")
+            .await
+            .unwrap();
+        let written: serde_json::Value =
+            serde_json::from_slice(&out.get(DATE_ORDERS_KEY).await.unwrap().unwrap()).unwrap();
+        let keys: Vec<&String> = written["layouts"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["sales-good", "sales-new"], "{written}");
+
+        out.put(DATE_ORDERS_KEY, b"{not json".to_vec()).await.unwrap();
+        let opts = with_learned_orders(&out, &IngestOptions::default())
+            .await
+            .unwrap();
+        assert!(opts.learned_date_orders.is_empty());
+        let error = opts.learned_date_orders_error.unwrap();
+        assert!(error.contains(DATE_ORDERS_KEY), "{error}");
     }
 }

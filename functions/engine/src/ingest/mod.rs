@@ -56,6 +56,9 @@ pub struct IngestOptions {
     /// Date orders earlier uploads showed, by export layout ([`date_layout_key`]): used for a file
     /// whose own dates read both ways, when `date_order` is `Auto`.
     pub learned_date_orders: BTreeMap<String, LearnedOrder>,
+    /// Why the learned date orders could not be read at all (the state object is not JSON), for
+    /// the warning of a file whose dates cannot tell their order.
+    pub learned_date_orders_error: Option<String>,
 }
 
 /// The order of `a/b/yyyy` dates an earlier upload of one export layout showed by its own dates.
@@ -169,6 +172,7 @@ impl Default for IngestOptions {
             max_input_bytes: 20 * 1024 * 1024 * 1024,
             phone_country: None,
             learned_date_orders: BTreeMap::new(),
+            learned_date_orders_error: None,
         }
     }
 }
@@ -432,7 +436,12 @@ fn run(
             Some(DateOrderFrom::Default) => {
                 let header = mapping::shown_header(&headers[dc], dc);
                 let example = good.iter().filter_map(|r| r.get(dc)).find(|v| looks_ambiguous(v));
-                order_warning = example.map(|v| undecided_order_warning(&header, v, disagreement.as_ref()));
+                let unlearned = match (&disagreement, &opts.learned_date_orders_error) {
+                    (Some(d), _) => Unlearned::Disagree(d),
+                    (None, Some(e)) if known.is_none() => Unlearned::Unreadable(e),
+                    _ => Unlearned::Nothing,
+                };
+                order_warning = example.map(|v| undecided_order_warning(&header, v, unlearned));
                 dates.guessed = Some(layout_key.clone());
             }
             _ => {}
@@ -796,13 +805,20 @@ pub fn decide_date_order(
     })
 }
 
-/// The report's warning for dates read day-first because nothing told their order; `disagreement`:
-/// the layout's recorded order, the upload that showed it and the one that showed the other.
-fn undecided_order_warning(
-    header: &str,
-    example: &str,
-    disagreement: Option<&(DateOrder, String, String)>,
-) -> String {
+/// Why no earlier upload told a file's date order, for [`undecided_order_warning`].
+#[derive(Clone, Copy)]
+enum Unlearned<'a> {
+    /// No upload of the layout showed it.
+    Nothing,
+    /// The layout's uploads disagree: its recorded order, the upload that showed it and the one
+    /// that showed the other.
+    Disagree(&'a (DateOrder, String, String)),
+    /// The learned orders could not be read at all: why.
+    Unreadable(&'a str),
+}
+
+/// The report's warning for dates read day-first because nothing told their order.
+fn undecided_order_warning(header: &str, example: &str, unlearned: Unlearned<'_>) -> String {
     let read = |day_first: bool| {
         abc(example)
             .and_then(|(a, b, y)| {
@@ -822,8 +838,8 @@ fn undecided_order_warning(
             "day-first"
         }
     };
-    match disagreement {
-        Some((order, by, other)) => format!(
+    match unlearned {
+        Unlearned::Disagree((order, by, other)) => format!(
             "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
              neither this file nor the configuration tells which, and the uploads of this export layout \
              disagree ({by} showed {}, {other} {}: two systems with the same columns?): they were read \
@@ -837,7 +853,15 @@ fn undecided_order_warning(
                 DateOrder::MonthFirst
             }),
         ),
-        None => format!(
+        Unlearned::Unreadable(error) => format!(
+            "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
+             neither this file nor the configuration tells which, and the orders earlier uploads showed \
+             could not be read ({error}): they were read day-first. If the shop writes the month first, \
+             set SEGFLOW_DATE_ORDER=month-first (segflow ingest --date-order month-first) and ingest the \
+             file again",
+            example.trim()
+        ),
+        Unlearned::Nothing => format!(
             "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
              neither this file, an earlier upload of the same export layout, nor the configuration tells \
              which: they were read day-first. If the shop writes the month first, set \
@@ -1084,7 +1108,7 @@ mod tests {
 
     #[test]
     fn the_warning_names_the_column_an_example_and_the_setting() {
-        let w = undecided_order_warning("InvoiceDate", " 11/5/2026 14:30", None);
+        let w = undecided_order_warning("InvoiceDate", " 11/5/2026 14:30", Unlearned::Nothing);
         for part in [
             "\"InvoiceDate\"",
             "\"11/5/2026 14:30\"",
@@ -1101,7 +1125,7 @@ mod tests {
             "incoming/sales/us.csv".to_string(),
             "incoming/sales/uk.csv".to_string(),
         );
-        let w = undecided_order_warning("InvoiceDate", "11/5/2026", Some(&disagree));
+        let w = undecided_order_warning("InvoiceDate", "11/5/2026", Unlearned::Disagree(&disagree));
         for part in [
             "uploads of this export layout disagree",
             "incoming/sales/us.csv showed month-first, incoming/sales/uk.csv day-first",
@@ -1110,6 +1134,18 @@ mod tests {
         ] {
             assert!(w.contains(part), "{part} not in {w}");
         }
+        let w = undecided_order_warning(
+            "InvoiceDate",
+            "11/5/2026",
+            Unlearned::Unreadable("state/ingest/date_orders.json: EOF while parsing"),
+        );
+        for part in [
+            "could not be read (state/ingest/date_orders.json: EOF while parsing)",
+            "read day-first",
+        ] {
+            assert!(w.contains(part), "{part} not in {w}");
+        }
+        assert!(!w.contains("neither this file, an earlier upload"), "{w}");
     }
 
     #[test]
