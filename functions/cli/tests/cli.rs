@@ -806,3 +806,32 @@ fn uploads_of_one_layout_that_disagree_teach_no_order() {
         ["order_month=2026-11"]
     );
 }
+
+/// `--date-order day-first` cannot make `11/13/2026` a day-first date: the file's own values read
+/// it month-first, and the report says that they decided, not the configuration. Ingested again
+/// with the same setting, the file is unchanged (not read again each time).
+#[test]
+fn values_that_overrule_the_configured_order_are_named_as_what_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    let out = dir.path().join("out");
+    let (_, weekly) = us_exports(&shop);
+    weekly("sales/week.csv");
+    let file = shop.join("sales/week.csv");
+    ingest_into(&[&file], &out, &["--date-order", "day-first"]);
+    let (report, _) = sales_report(&out, "sales/week.csv");
+    assert_eq!(report["parsing"]["date_format"], "month-first", "{report}");
+    assert_eq!(
+        report["parsing"]["date_order_from"], "unambiguous_value",
+        "{report}"
+    );
+    let run = segflow(&[
+        "ingest",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--date-order",
+        "day-first",
+    ]);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("duplicate"));
+}

@@ -96,7 +96,8 @@ pub enum DateOrderFrom {
     Chronology,
     /// An earlier upload of the same export layout showed it by its own dates.
     EarlierUpload,
-    /// `SEGFLOW_DATE_ORDER` / `--date-order`.
+    /// `SEGFLOW_DATE_ORDER` / `--date-order` (unless the file's own values overrule it:
+    /// `11/13/2026` is month-first whatever it says, and that is `UnambiguousValue`).
     Configuration,
     /// The platform layout's own order (Toast, QuickBooks and PayPal write the month first).
     Layout,
@@ -527,7 +528,19 @@ fn run(
         parsing.date_format,
         "day-first" | "month-first" | "jalali-year-first" | "jalali-day-first"
     ) {
-        parsing.date_order_from = order_from;
+        // A configured order the file's own values overrule (`--date-order day-first` cannot make
+        // `11/13/2026` a day-first date): they decided, and the report says so.
+        let configured = match opts.date_order {
+            DateOrder::DayFirst => Some("day-first"),
+            DateOrder::MonthFirst => Some("month-first"),
+            _ => None,
+        };
+        parsing.date_order_from = match (order_from, configured) {
+            (Some(DateOrderFrom::Configuration), Some(c)) if c != parsing.date_format => {
+                Some(DateOrderFrom::UnambiguousValue)
+            }
+            (from, _) => from,
+        };
         parsing.date_order_learned_from = learned_from;
         report.warnings.extend(order_warning);
     } else {
