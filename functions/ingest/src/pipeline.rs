@@ -498,7 +498,6 @@ async fn finish_retiring<O: ObjectStore>(
     }
     let done = SourceManifest {
         retired: Vec::new(),
-        date_order_guessed: None,
         ..manifest.clone()
     };
     put_manifest_if(output, source_id, &done, Some(tag)).await?;
@@ -1256,5 +1255,56 @@ mod tests {
         assert!(opts.learned_date_orders.is_empty());
         let error = opts.learned_date_orders_error.unwrap();
         assert!(error.contains(DATE_ORDERS_KEY), "{error}");
+    }
+
+    /// A version read day-first for want of an order that replaced an earlier version keeps its
+    /// mark once the replaced files are deleted: it is still read again when its layout's order
+    /// becomes known.
+    #[tokio::test]
+    async fn finishing_retiring_keeps_the_guessed_date_order_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = LocalStore::new(dir.path());
+        let meta = ObjectMeta {
+            key: "incoming/sales/daily.csv".into(),
+            size: 10,
+            etag: Some("e2".into()),
+            version_id: None,
+        };
+        let source_id = ingest::naming::source_id(&meta.key);
+        let old = format!("curated/sales/order_month=2026-05/{source_id}.e-11111111.parquet");
+        out.put(&old, b"x".to_vec()).await.unwrap();
+        let recorded = SourceManifest {
+            source_key: meta.key.clone(),
+            etag: Some("e2".into()),
+            version_id: None,
+            dataset: Some("sales".into()),
+            outputs: Vec::new(),
+            report: "reports/ingest/sales/daily/e-e2.json".into(),
+            status: "ok".into(),
+            outputs_report: None,
+            schema_version: SCHEMA_VERSION,
+            phone_country: None,
+            retired: vec![old.clone()],
+            date_order_guessed: Some("sales-0123456789abcdef".into()),
+            date_order: Some(DateOrder::DayFirst),
+            date_order_from: Some(DateOrderFrom::Default),
+        };
+        assert!(put_manifest_if(&out, &source_id, &recorded, None).await.unwrap());
+        let s = previous_ingest(&out, &meta, None, DateOrder::Auto)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.date_order_guessed, recorded.date_order_guessed);
+        assert_eq!(out.get(&old).await.unwrap(), None);
+        let state = load_manifest(&out, &source_id).await.unwrap().unwrap();
+        assert_eq!(state.retired, Vec::<String>::new());
+        assert_eq!(state.date_order_guessed, recorded.date_order_guessed);
+        // Configured now: read again.
+        assert!(
+            previous_ingest(&out, &meta, None, DateOrder::MonthFirst)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
