@@ -776,7 +776,7 @@ pub fn decide_date_order(
         });
     }
     let jumps = |read: &dyn Fn(&str) -> Option<chrono::NaiveDate>| {
-        crate::values::date::chronology(values().filter(|v| abc(v).is_some()), read)
+        crate::values::date::in_order(values().filter(|v| abc(v).is_some()), read)
     };
     let gregorian = |day_first: bool| {
         move |v: &str| {
@@ -795,14 +795,22 @@ pub fn decide_date_order(
             DateOrder::JalaliYearFirst,
         ),
     ];
-    let best = readings
+    // Only a reading under which the dates run in one direction (exports are sorted by date,
+    // oldest or newest first); of several, the one whose consecutive rows are closest in time
+    // (12/2 … 12/9 is a week of December, not eight months). A file in no date order says
+    // nothing: read by the default, with the warning.
+    let in_order: Vec<(i64, DateOrder)> = readings
         .iter()
-        .filter_map(|(j, o)| j.map(|j| (j, *o)))
-        .min_by_key(|(j, _)| *j);
+        .filter_map(|(j, o)| match j {
+            Some((true, days)) => Some((*days, *o)),
+            _ => None,
+        })
+        .collect();
+    let best = in_order.iter().min_by_key(|(days, _)| *days).copied();
     Ok(match best {
         // Decided by chronology: weak evidence, used for this file only and never remembered
         // for the layout.
-        Some((j, order)) if readings.iter().filter(|(k, _)| *k == Some(j)).count() == 1 => {
+        Some((days, order)) if in_order.iter().filter(|(d, _)| *d == days).count() == 1 => {
             DateOrderDecision {
                 order,
                 from: Some(DateOrderFrom::Chronology),
@@ -930,6 +938,32 @@ mod tests {
                 .unwrap()
                 .order,
             DateOrder::DayFirst
+        );
+        // Only a reading under which the dates run in one direction counts, not the one whose
+        // dates lie closest together: 3 Jan, 3 Feb, 12 Jan go back.
+        let order_of = |vals: &[&str]| {
+            let rows = recs(vals);
+            let d = decide_date_order(&list(&rows), 0, false, true, None, never).unwrap();
+            (d.order, d.from)
+        };
+        let chronology = Some(DateOrderFrom::Chronology);
+        assert_eq!(
+            order_of(&["3/1/2026", "3/2/2026", "12/1/2026"]),
+            (DateOrder::MonthFirst, chronology)
+        );
+        assert_eq!(
+            order_of(&["1/3/2026", "2/3/2026", "1/12/2026"]),
+            (DateOrder::DayFirst, chronology)
+        );
+        // Newest first is an order too.
+        assert_eq!(
+            order_of(&["12/1/2026", "3/2/2026", "3/1/2026"]),
+            (DateOrder::MonthFirst, chronology)
+        );
+        // In no order either way: nothing decides.
+        assert_eq!(
+            order_of(&["1/2/2026", "3/1/2026", "2/3/2026"]),
+            (DateOrder::Auto, Some(DateOrderFrom::Default))
         );
         let evidence = recs(&["12/2/2011", "12/13/2011"]);
         assert_eq!(

@@ -830,6 +830,27 @@ pub(crate) fn short_jalali(v: &str, year_first: bool) -> Option<NaiveDate> {
     jalali_to_gregorian(expand_jalali_year(y), m, d)
 }
 
+/// Whether the dates run in one direction under a reading (never both forwards and backwards
+/// from one row to the next: an export sorted by date, newest first or last), and the days
+/// between consecutive dates (see [`chronology`]); None when a value is no date under it.
+pub(crate) fn in_order<'a>(
+    values: impl Iterator<Item = &'a str>,
+    read: &dyn Fn(&str) -> Option<NaiveDate>,
+) -> Option<(bool, i64)> {
+    let (mut prev, mut total, mut forwards, mut backwards) = (None::<NaiveDate>, 0i64, false, false);
+    for v in values.filter(|v| !v.trim().is_empty()) {
+        let date = read(v)?;
+        if let Some(p) = prev {
+            let step = (date - p).num_days();
+            forwards |= step > 0;
+            backwards |= step < 0;
+            total += step.abs();
+        }
+        prev = Some(date);
+    }
+    Some((!(forwards && backwards), total))
+}
+
 /// Days between consecutive dates under one reading; None when a value is no date under it.
 pub(crate) fn chronology<'a>(
     values: impl Iterator<Item = &'a str>,
