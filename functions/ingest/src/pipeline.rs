@@ -292,12 +292,21 @@ async fn record_date_order<O: ObjectStore>(
     for _ in 0..PUBLISH_ATTEMPTS {
         let (mut orders, tag, _) = load_date_orders(output).await?;
         let entry = match orders.layouts.get(&evidence.layout) {
-            Some(l) if l.order == evidence.order || l.disagreed_by.is_some() => return Ok(()),
-            Some(l) if l.learned_from != source_key => LayoutOrder {
+            Some(l) if l.order == evidence.order => return Ok(()),
+            // The upload that showed the order, corrected: its new order stands, and agrees
+            // with whichever upload disagreed (there are two orders only).
+            Some(l) if l.learned_from == source_key => LayoutOrder {
+                order: evidence.order,
+                date_column: evidence.date_column.clone(),
+                learned_from: source_key.to_string(),
+                disagreed_by: None,
+            },
+            Some(l) if l.disagreed_by.is_some() => return Ok(()),
+            Some(l) => LayoutOrder {
                 disagreed_by: Some(source_key.to_string()),
                 ..l.clone()
             },
-            _ => LayoutOrder {
+            None => LayoutOrder {
                 order: evidence.order,
                 date_column: evidence.date_column.clone(),
                 learned_from: source_key.to_string(),
@@ -1255,6 +1264,47 @@ mod tests {
         assert!(opts.learned_date_orders.is_empty());
         let error = opts.learned_date_orders_error.unwrap();
         assert!(error.contains(DATE_ORDERS_KEY), "{error}");
+    }
+
+    /// Another system's upload of the same layout showing the other order marks the layout as
+    /// disagreeing; the upload that taught the order, corrected, then replaces it (and agrees
+    /// with the other one), also while the layout is marked.
+    #[tokio::test]
+    async fn the_upload_that_taught_an_order_corrects_it_also_while_another_disagrees() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = LocalStore::new(dir.path());
+        let shows = |order| DateEvidence {
+            layout: "sales-x".into(),
+            order,
+            date_column: "Date".into(),
+        };
+        let entry = || async {
+            let written: serde_json::Value =
+                serde_json::from_slice(&out.get(DATE_ORDERS_KEY).await.unwrap().unwrap()).unwrap();
+            written["layouts"]["sales-x"].clone()
+        };
+        record_date_order(&out, &shows(DateOrder::MonthFirst), "incoming/sales/us_week.csv")
+            .await
+            .unwrap();
+        record_date_order(&out, &shows(DateOrder::DayFirst), "incoming/sales/uk_week.csv")
+            .await
+            .unwrap();
+        let e = entry().await;
+        assert_eq!(
+            (e["order"].as_str(), e["disagreed_by"].as_str()),
+            (Some("month-first"), Some("incoming/sales/uk_week.csv")),
+            "{e}"
+        );
+        record_date_order(&out, &shows(DateOrder::DayFirst), "incoming/sales/us_week.csv")
+            .await
+            .unwrap();
+        let e = entry().await;
+        assert_eq!(
+            (e["order"].as_str(), e["learned_from"].as_str()),
+            (Some("day-first"), Some("incoming/sales/us_week.csv")),
+            "{e}"
+        );
+        assert!(e["disagreed_by"].is_null(), "{e}");
     }
 
     /// A version read day-first for want of an order that replaced an earlier version keeps its
