@@ -759,6 +759,24 @@ fn a_configured_order_reads_again_a_file_read_by_a_learned_order() {
         sales_report(&out, "sales/2026-11-05.csv").1,
         ["order_month=2026-11"]
     );
+    // A customer list has no dates to read either way: a configured order leaves it unchanged.
+    let crm = shop.join("customers/crm.csv");
+    std::fs::create_dir_all(crm.parent().unwrap()).unwrap();
+    std::fs::write(&crm, "Customer ID,Email\nC-1,c1@x.com\n").unwrap();
+    ingest_into(&[&crm], &out, &[]);
+    let run = segflow(&[
+        "ingest",
+        crm.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--date-order",
+        "month-first",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("duplicate"),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
 }
 
 /// Two systems with the same header names, one writing the month first (a US shop's weekly

@@ -293,13 +293,13 @@ async fn record_date_order<O: ObjectStore>(
         let (mut orders, tag, _) = load_date_orders(output).await?;
         let entry = match orders.layouts.get(&evidence.layout) {
             Some(l) if l.order == evidence.order => return Ok(()),
-            // The upload that showed the order, corrected: its new order stands, and agrees
-            // with whichever upload disagreed (there are two orders only).
+            // The upload that showed the order, corrected: its new order stands. A disagreement
+            // stays marked: the upload that disagreed may have been corrected too.
             Some(l) if l.learned_from == source_key => LayoutOrder {
                 order: evidence.order,
                 date_column: evidence.date_column.clone(),
                 learned_from: source_key.to_string(),
-                disagreed_by: None,
+                disagreed_by: l.disagreed_by.clone(),
             },
             Some(l) if l.disagreed_by.is_some() => return Ok(()),
             Some(l) => LayoutOrder {
@@ -361,9 +361,12 @@ fn configured_otherwise(m: &SourceManifest, date_order: DateOrder) -> bool {
         && m.date_order_from != Some(DateOrderFrom::UnambiguousValue)
 }
 
-/// The order a report's `a/b/yyyy` dates were read in, and what decided it.
+/// The order a report's `a/b/yyyy` dates were read in, and what decided it. None for a file
+/// that has no such dates to read (a customer list, ISO dates): nothing decided their order, and
+/// a changed configuration would read them alike.
 fn date_reading(report: &ingest::IngestReport) -> Option<(DateOrder, Option<DateOrderFrom>)> {
     let p = report.parsing.as_ref()?;
+    p.date_order_from?;
     let order = match p.date_format {
         "day-first" => DateOrder::DayFirst,
         "month-first" => DateOrder::MonthFirst,
@@ -1267,8 +1270,8 @@ mod tests {
     }
 
     /// Another system's upload of the same layout showing the other order marks the layout as
-    /// disagreeing; the upload that taught the order, corrected, then replaces it (and agrees
-    /// with the other one), also while the layout is marked.
+    /// disagreeing; the upload that taught the order, corrected, then replaces it also while the
+    /// layout is marked, and the mark stays (the other upload may have been corrected as well).
     #[tokio::test]
     async fn the_upload_that_taught_an_order_corrects_it_also_while_another_disagrees() {
         let dir = tempfile::tempdir().unwrap();
@@ -1300,11 +1303,18 @@ mod tests {
             .unwrap();
         let e = entry().await;
         assert_eq!(
-            (e["order"].as_str(), e["learned_from"].as_str()),
-            (Some("day-first"), Some("incoming/sales/us_week.csv")),
+            (
+                e["order"].as_str(),
+                e["learned_from"].as_str(),
+                e["disagreed_by"].as_str()
+            ),
+            (
+                Some("day-first"),
+                Some("incoming/sales/us_week.csv"),
+                Some("incoming/sales/uk_week.csv")
+            ),
             "{e}"
         );
-        assert!(e["disagreed_by"].is_null(), "{e}");
     }
 
     /// A version read day-first for want of an order that replaced an earlier version keeps its
