@@ -683,6 +683,34 @@ fn ingest_into(inputs: &[&Path], out: &Path, extra: &[&str]) -> String {
     String::from_utf8_lossy(&run.stderr).into_owned()
 }
 
+/// A monthly file whose dates run in order both ways (1/5 … 10/5/2026) is read by its chronology,
+/// the nearer reading: 1–10 May. When a later run's weekly export shows the layout month-first by
+/// a value (`11/13/2026`), the file is read again by that: 5 January to 5 October, as if the
+/// weekly had arrived first.
+#[test]
+fn a_file_read_by_its_chronology_is_read_again_when_its_layout_shows_the_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    let out = dir.path().join("out");
+    let (_, weekly) = us_exports(&shop);
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
+    let renewals: String = (1..=10)
+        .map(|m| format!("{m},A1,Mug,1,{m}/5/2026 09:00,2.50,200{m},United States\n"))
+        .collect();
+    std::fs::create_dir_all(shop.join("sales")).unwrap();
+    std::fs::write(shop.join("sales/renewals.csv"), format!("{header}\n{renewals}")).unwrap();
+    ingest_into(&[&shop], &out, &[]);
+    let (report, months) = sales_report(&out, "sales/renewals.csv");
+    assert_eq!(report["parsing"]["date_order_from"], "chronology", "{report}");
+    assert_eq!(months, ["order_month=2026-05"]);
+    weekly("sales/week.csv");
+    ingest_into(&[&shop], &out, &[]);
+    let (report, months) = sales_report(&out, "sales/renewals.csv");
+    assert_eq!(report["parsing"]["date_order_from"], "earlier_upload", "{report}");
+    assert_eq!(months.len(), 10, "{months:?}");
+    assert_eq!(months[0], "order_month=2026-01");
+}
+
 /// Night 1 the folder holds only the daily export (read day-first, warned); night 2 the weekly is
 /// added and `segflow ingest` runs over the same folder: the daily, unchanged and so skipped in
 /// the first pass, is read again month-first once the weekly has shown the order.

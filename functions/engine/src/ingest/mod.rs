@@ -216,8 +216,9 @@ pub struct IngestOutcome {
     pub dataset: Option<Dataset>,
     /// The date order the file's own dates showed, to remember for its layout.
     pub date_evidence: Option<DateEvidence>,
-    /// The file's dates were read day-first for want of anything telling their order (the
-    /// report warns): the [`date_layout_key`] under which a later upload may tell it.
+    /// The file's dates were read by their chronology, or day-first for want of anything telling
+    /// their order (the report warns): the [`date_layout_key`] under which a later upload may
+    /// tell it, and the file is then read again by it.
     pub date_order_guessed: Option<String>,
 }
 
@@ -431,6 +432,10 @@ fn run(
         order_from = decision.from;
         match decision.from {
             Some(DateOrderFrom::EarlierUpload) => learned_from = learned.map(|l| l.source_key.clone()),
+            // Weak evidence: once an upload of the layout shows the order by a value, the file is
+            // read again by it, whichever arrived first (a monthly file dated 1/5 … 10/5 runs in
+            // order both ways).
+            Some(DateOrderFrom::Chronology) => dates.guessed = Some(layout_key.clone()),
             Some(DateOrderFrom::Default) if cmap.layout.date_order() != DateOrder::Auto => {
                 order_from = Some(DateOrderFrom::Layout);
             }
