@@ -861,11 +861,13 @@ fn stats(r: &Report, facts: &OrderFacts, set: &[usize]) -> Stats {
     // Never one customer's own order: the largest order at least `min_group_size` customers
     // reach (per customer their largest, the min_group_size-th from the top), and the smallest
     // at least that many go down to; none when fewer customers have an order.
+    // A selection, not a sort, as for the medians: the base holds every purchaser.
     let m = r.params.min_group_size.max(1);
-    largest.sort_unstable_by(|a, b| b.total_cmp(a));
-    smallest.sort_unstable_by(f64::total_cmp);
-    let max_order = largest.get(m - 1).copied();
-    let min_order = smallest.get(m - 1).copied();
+    let nth = |values: &mut [f64], cmp: fn(&f64, &f64) -> std::cmp::Ordering| {
+        (values.len() >= m).then(|| *values.select_nth_unstable_by(m - 1, cmp).1)
+    };
+    let max_order = nth(&mut largest, |a, b| b.total_cmp(a));
+    let min_order = nth(&mut smallest, f64::total_cmp);
     let median_order = median(&mut orders);
     let gross: f64 = set.iter().map(|&i| b(i).gross).sum();
     let returned: f64 = set.iter().map(|&i| b(i).returned).sum();
