@@ -210,10 +210,10 @@ pub async fn ingest_all(inputs: &[String], out: &str, args: &IngestArgs) -> Resu
     let output = AnyStore::open(out).await;
     let work = tempfile::tempdir()?;
     let mut summaries: Vec<Summary> = Vec::new();
-    // Files whose dates were read day-first for want of evidence, in this run or an earlier one
-    // (skipped now as unchanged), by their place in `summaries`: a file after them in this run may
-    // show their layout's order (the weekly export sorts after the daily one, or was added since
-    // the last run), and they are read again then.
+    // Files whose dates were read by their chronology or day-first for want of evidence, in this
+    // run or an earlier one (skipped now as unchanged), by their place in `summaries`: a file
+    // after them in this run may show their layout's order (the weekly export sorts after the
+    // daily one, or was added since the last run), and they are read again then.
     let mut guessed: Vec<(usize, Again)> = Vec::new();
     for (input, planned) in inputs.iter().zip(plan) {
         if let Some((bucket, prefix)) = segflow_storage::parse_s3_uri(input) {

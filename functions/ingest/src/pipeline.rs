@@ -94,8 +94,9 @@ pub struct Summary {
     /// The report's `warnings` (dates read day-first because nothing told their order).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    /// The dates were read day-first for want of anything telling their order: the export layout
-    /// ([`ingest::date_layout_key`]) whose learned order would have them read again. Also set on
+    /// The dates were read by their chronology, or day-first for want of anything telling their
+    /// order: the export layout ([`ingest::date_layout_key`]) whose learned order would have them
+    /// read again. Also set on
     /// a `duplicate` whose recorded version was read so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_order_guessed: Option<String>,
@@ -150,8 +151,8 @@ pub struct SourceManifest {
     /// next delivery or version. Emptied once they are gone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<String>,
-    /// This version's dates were read day-first for want of anything telling their order: the
-    /// export layout ([`ingest::date_layout_key`]) under which a later upload, or the
+    /// This version's dates were read by their chronology, or day-first for want of anything
+    /// telling their order: the export layout ([`ingest::date_layout_key`]) under which a later upload, or the
     /// configuration, may tell it. Delivered again once one does, the version is read again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_order_guessed: Option<String>,
@@ -328,8 +329,8 @@ async fn record_date_order<O: ObjectStore>(
     ))))
 }
 
-/// Whether a version whose dates were read day-first for want of evidence would now be read
-/// otherwise: the configuration gives an order, or an upload of its layout has shown one.
+/// Whether a version whose dates were read by their chronology or day-first for want of evidence
+/// would now be read by something stronger: the configuration gives an order, or an upload of its layout has shown one.
 async fn order_now_known<O: ObjectStore>(
     output: &O,
     m: &SourceManifest,
@@ -677,8 +678,8 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             Some((m, t)) => (Some(m), Some(t)),
             None => (None, None),
         };
-        // A version read day-first for want of evidence is read again once an order is known:
-        // this run's reading replaces it.
+        // A version read by its chronology or day-first for want of evidence is read again once
+        // an order is known: this run's reading replaces it.
         let settles_guess =
             |m: &SourceManifest| m.date_order_guessed.is_some() && outcome.date_order_guessed.is_none();
         if let Some(m) = old.as_ref().filter(|m| {
