@@ -421,7 +421,6 @@ fn is_letter(c: Option<char>) -> bool {
     c.is_some_and(|c| c.is_alphabetic() || c == '\u{0640}')
 }
 
-/// Whether `code` is a currency written with a bare "$".
 /// The ISO code of a currency sign or name standing alone ("€", "ریال", "us$", "IRT"), as the
 /// same token beside a number reads ([`CURRENCIES`]; a bare "$" is USD). For currency written
 /// outside the cell's text: an Excel number format's literal.
@@ -432,6 +431,7 @@ pub fn currency_of(token: &str) -> Option<&'static str> {
         .map(|(_, code)| *code)
 }
 
+/// Whether `code` is a currency written with a bare "$".
 pub fn is_dollar(code: &str) -> bool {
     matches!(code, "USD" | "CAD" | "AUD" | "NZD" | "HKD" | "SGD" | "MXN")
 }
