@@ -4930,3 +4930,22 @@ fn a_currency_column_wins_over_the_number_format_and_plain_formats_give_none() {
     assert_eq!(floats(&b, "line_amount"), [10.0, 11.0, 12.0, 13.0, 14.0]);
     assert_eq!(strings(&b, "currency"), [None, None, None, None, None]);
 }
+
+/// An Indian shop's export groups its rupee amounts in lakhs and crores (`1,00,000`): they are
+/// read as the numbers they are, as its western-grouped amounts are, not quarantined.
+#[test]
+fn amounts_grouped_in_lakhs_are_read() {
+    let csv = "Order ID,Order Date,Customer ID,Amount\n\
+               1,2024-05-01,K1,\"₹1,00,000.00\"\n\
+               2,2024-05-01,K2,\"12,34,567.89\"\n\
+               3,2024-05-02,K3,\"-2,50,000\"\n\
+               4,2024-05-02,K4,\"1,500.00\"\n\
+               5,2024-05-03,K5,\"10,00,00,000\"\n";
+    let (out, _s, _d) = ingest_bytes("orders.csv", csv.as_bytes());
+    assert_eq!(rejected_by_reason(&out), []);
+    let b = batches(&out);
+    assert_eq!(
+        floats(&b, "line_amount"),
+        [100_000.0, 1_234_567.89, -250_000.0, 1_500.0, 100_000_000.0]
+    );
+}

@@ -678,7 +678,14 @@ fn parse_magnitude(s: &str, mark: DecimalMark) -> Result<f64, ValueError> {
         let grouped = (1..=3).contains(&lens[0])
             && digits[0] != b'0'
             && (1..int_end).all(|j| lens[j] == 3 && seps[j].thousands_class() == class);
-        if !grouped {
+        // Tried only once the usual grouping has failed, so the common path pays nothing.
+        let lakh = || {
+            exponent.is_empty()
+                && ascii_digits
+                && indian_grouping(&lens[..int_end], &seps[..int_end], digits[0])
+                && decimal_at.is_none_or(|at| seps[at] == Sep::Dot)
+        };
+        if !grouped && !lakh() {
             return Err(bad);
         }
     }
@@ -727,6 +734,21 @@ fn parse_magnitude(s: &str, mark: DecimalMark) -> Result<f64, ValueError> {
         .parse()
         .map_err(|_| bad)?;
     if value.is_finite() { Ok(value) } else { Err(bad) }
+}
+
+/// Indian grouping of an integer part, as lakhs and crores are written (`1,00,000`,
+/// `12,34,56,789`): commas only, the last group of three digits, the ones before it of two,
+/// the first of one or two. Needs three groups or more: with two, `1,234` is grouped either way.
+/// ASCII digits only: a `۱,۲۰,۰۰۰` in a Persian export is more likely a typo than a lakh, and
+/// stays quarantined.
+fn indian_grouping(lens: &[usize], seps: &[Sep], first_digit: u8) -> bool {
+    let n = lens.len();
+    n >= 3
+        && first_digit != b'0'
+        && (1..=2).contains(&lens[0])
+        && lens[n - 1] == 3
+        && lens[1..n - 1].iter().all(|&l| l == 2)
+        && seps[1..].iter().all(|&s| s == Sep::Comma)
 }
 
 /// Index of the digit group that starts the fraction, if any. Only the last separator can be
@@ -1275,9 +1297,78 @@ mod tests {
         }
     }
 
+    /// Lakhs and crores: commas grouping by two before the last three digits.
     #[test]
-    fn indian_grouping_is_rejected() {
-        assert_bad(DOT, "1,23,456.00");
+    fn indian_grouping() {
+        for p in [DOT, COMMA] {
+            assert_eq!(val(p, "1,00,000"), 100_000.0);
+            assert_eq!(val(p, "1,23,456.00"), 123_456.0);
+            assert_eq!(val(p, "12,34,567.89"), 1_234_567.89);
+            assert_eq!(val(p, "-2,50,000"), -250_000.0);
+            assert_eq!(val(p, "(2,50,000)"), -250_000.0);
+            assert_eq!(val(p, "10,00,00,000"), 100_000_000.0);
+            assert_eq!(val(p, "1,23,45,678.5"), 12_345_678.5);
+            assert_eq!(cur(p, "₹1,00,000.00"), (100_000.0, Some("INR")));
+            assert_eq!(cur(p, "INR 12,34,567"), (1_234_567.0, Some("INR")));
+        }
+        // A repeated comma groups, so a lakh says the file's decimal mark is a dot.
+        assert_eq!(
+            MarkEvidence::of(["1,00,000", "12,34,567.89"]).decided(),
+            Some(DecimalMark::Dot)
+        );
+        // Anything but that exact pattern stays unread.
+        for s in [
+            "123,45,678",    // a first group of three
+            "1,2,34,567",    // a group of one inside
+            "1,23,4567",     // a last group of four
+            "1,234,56",      // a last group of two
+            "1,23,45",       // a last group of two
+            "0,12,345",      // a leading zero
+            "1.00.000",      // dots
+            "1 00 000",      // spaces
+            "1'00'000",      // apostrophes
+            "1,00,000,00",   // a group of two after the last three
+            "1,00,000.00,5", // grouping after the decimal part
+            "1,00,000e3",    // an exponent
+            "۱,۰۰,۰۰۰",      // Persian digits
+            "1،00،000",      // the Arabic comma
+            "1,00,000,50",
+        ] {
+            assert_bad(DOT, s);
+        }
+        // A comma decimal after lakh grouping is no Indian number.
+        assert_bad(COMMA, "1.00.000,50");
+        assert_bad(DOT, "1,00,000,5");
+    }
+
+    /// What read before reads the same: lakh grouping only fills a gap.
+    #[test]
+    fn indian_grouping_changes_no_other_number() {
+        assert_eq!(val(DOT, "1,000"), 1000.0);
+        assert_eq!(val(DOT, "12,345"), 12345.0);
+        assert_eq!(val(DOT, "1,234,567.89"), 1_234_567.89);
+        assert_eq!(val(DOT, "1,000,000"), 1_000_000.0);
+        assert_eq!(val(COMMA, "1.234,56"), 1234.56);
+        assert_eq!(val(COMMA, "1.234.567"), 1_234_567.0);
+        assert_eq!(val(COMMA, "1,5"), 1.5);
+        assert_eq!(val(DOT, "12,5"), 12.5);
+        assert_eq!(val(COMMA, "1,234"), 1.234);
+        assert_eq!(val(DOT, "1,234"), 1234.0);
+        assert_eq!(val(DOT, "1234,567"), 1234.567);
+        assert_eq!(val(DOT, "12٬500٬000"), 12_500_000.0);
+        assert_eq!(val(DOT, "۸۷۰،۰۰۰"), 870_000.0);
+        assert_eq!(val(DOT, "۱٫۲۵۰٫۰۰۰"), 1_250_000.0);
+        assert_eq!(val(DOT, "۱۲٫۵"), 12.5);
+        assert_eq!(val(DOT, "۱۲/۵"), 12.5);
+        assert_eq!(cur(DOT, "۱۲,۵۰۰,۰۰۰ تومان"), (12_500_000.0, Some("IRT")));
+        assert_eq!(val(DOT, "1 234 567"), 1_234_567.0);
+        let money = |p: NumberParser, s: &str| p.parse_money(s, true).unwrap().unwrap().value;
+        assert_eq!(money(COMMA, "85,000"), 85_000.0);
+        assert_eq!(money(DOT, "125.000"), 125_000.0);
+        for s in ["1,23,4", "1,2,3", "0,123,456", "1,,234"] {
+            assert_bad(DOT, s);
+        }
+        assert_bad(COMMA, "1,2,3");
     }
 
     #[test]
