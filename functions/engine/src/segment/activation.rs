@@ -358,6 +358,16 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     for (a, i) in &known {
         by_address.entry(a.clone()).or_insert(*i);
     }
+    // The customers' emails by the inbox they deliver to, as consent compares them: a lead whose
+    // rows give `ann+news@x.example` is the customer `ann@x.example`. Only where no customer has
+    // the address as written; of customers sharing an inbox, the first id.
+    let mut by_inbox: BTreeMap<String, usize> = BTreeMap::new();
+    for (a, &i) in by_address.iter().filter(|(a, _)| a.contains('@')) {
+        by_inbox
+            .entry(inbox(a).into_owned())
+            .and_modify(|j| *j = (*j).min(i))
+            .or_insert(i);
+    }
     // Every address each customer is known by, in compared form (see `compared`: an email's
     // inbox, for consent and the lists alike): the customers dataset's (or an
     // id that is one) and those `known` adds. Only the customers with one: most shops' have none.
@@ -415,7 +425,13 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         let by_id = r.ids.get(contact).map(|idx| position[idx as usize]);
         by_id
             .filter(|&i| i != usize::MAX)
-            .or_else(|| by_address.get(&address_key(email?)).copied())
+            .or_else(|| {
+                let key = address_key(email?);
+                by_address
+                    .get(&key)
+                    .or_else(|| by_inbox.get(inbox(&key).as_ref()))
+                    .copied()
+            })
             .or_else(|| {
                 is_phone_key(contact)
                     .then(|| by_address.get(&address_key(contact)).copied())

@@ -827,6 +827,78 @@ fn a_leads_title_from_any_of_its_rows_weighs_all_its_downloads() {
     assert_eq!(row("K-6"), ("Owner".into(), "download×1 +60".into()));
 }
 
+/// A lead whose rows give a tagged address (`ann+news@x.example`) is the customer with the
+/// inbox it delivers to (`ann@x.example`), as consent compares them: it takes that customer's
+/// job title. An address a customer has as written still names that customer, not the first
+/// holder of its inbox.
+#[test]
+fn a_lead_under_a_tagged_address_is_the_customer_of_its_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut people = customers_rows();
+    people.extend([
+        ("K-6", "ann@x.example", "Owner", Some(true)),
+        ("K-5", "bob@x.example", "Owner", Some(true)),
+        ("K-3", "cat@x.example", "Engineer", Some(true)),
+        ("K-4", "cat+shop@x.example", "Owner", Some(true)),
+    ]);
+    let mut inputs = inputs_of(dir.path(), &lines(), &people);
+    let acts: Vec<Act> = vec![
+        // A CRM id whose rows give the tagged address, in other letter case.
+        (
+            "L-7",
+            "Ann+News@x.example",
+            "download",
+            "2024-06-15 08:00",
+            "/whitepaper",
+            "",
+        ),
+        // A newsletter tool keying the contact by the tagged address itself.
+        (
+            "bob+shop@x.example",
+            "bob+shop@x.example",
+            "download",
+            "2024-06-15 09:00",
+            "/ebook",
+            "",
+        ),
+        (
+            "L-8",
+            "cat+shop@x.example",
+            "download",
+            "2024-06-15 10:00",
+            "/ebook",
+            "",
+        ),
+    ];
+    inputs.activity_files = vec![write_activity(dir.path(), &acts)];
+    let out = dir.path().join("out");
+    run(&inputs, &params(2).check().unwrap(), &out).unwrap();
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    let row = |id: &str| {
+        let r = leads.iter().find(|r| r["contact_id"] == id).expect(id);
+        (
+            r["job_title"].as_str(),
+            r["contributions"].as_str(),
+            r["email"].as_str(),
+        )
+    };
+    assert_eq!(
+        row("L-7"),
+        ("Owner", "download×1 +60", "Ann+News@x.example"),
+        "L-7 is K-6"
+    );
+    assert_eq!(
+        row("bob+shop@x.example"),
+        ("Owner", "download×1 +60", "bob+shop@x.example"),
+        "the contact is K-5"
+    );
+    assert_eq!(
+        row("L-8"),
+        ("Owner", "download×1 +60", "cat+shop@x.example"),
+        "K-4 has the address as written; K-3 (an Engineer) only its inbox"
+    );
+}
+
 /// An SMS opt-out from the mobile a lead's own activity rows give reaches the lead, which the
 /// website knows by email; the lead's row carries that mobile when nothing else gives one.
 #[test]

@@ -3899,8 +3899,9 @@ fn a_refusal_in_the_customer_data_holds_for_every_tag_of_the_inbox() {
 /// The lists compare addresses as consent does: an email by the inbox it delivers to
 /// (`Ann@x.com`, `ann+shop@x.com`, `ann+news@x.com` are one), a number written without its
 /// country by the same number with it (`(415) 555-2106`, `+1 415 555 2106`). Such an address
-/// is on one row of a list, and more than two people carrying it make it shared. Each row
-/// prints its own address.
+/// is on one row of a list, and more than two people carrying it make it shared, leads no
+/// customer matches among them; a lead under a tag of a customer's inbox is that customer, no
+/// holder of its own. Each row prints its own address.
 #[test]
 fn the_lists_compare_addresses_as_consent_does() {
     let dir = tempfile::tempdir().unwrap();
@@ -3938,21 +3939,40 @@ fn the_lists_compare_addresses_as_consent_does() {
         crate::schema::Dataset::Activity,
         "web.csv",
         "Contact ID,Email,Activity Type,Timestamp,Job Title\n\
-         L-ann,ANN+news@x.com,Form Submission,2024-06-01 10:00,CEO\n",
+         L-ann,ANN+news@x.com,Form Submission,2024-06-01 10:00,CEO\n\
+         L-kim1,kim+a@x.com,Form Submission,2024-06-02 10:00,\n\
+         L-kim2,kim+b@x.com,Form Submission,2024-06-03 10:00,\n\
+         L-kim3,Kim@x.com,Form Submission,2024-06-04 10:00,\n",
     );
     let out = segment_curated(dir.path(), [sales, crm, activity].concat());
-    // Ann's inbox has three holders (two customers and a lead), the first number four: no list
-    // carries them. Pat's inbox and the second number are a household's: the better-ranked row
-    // carries each, under its own address; the other row has nothing left and is dropped.
+    // Kim's inbox has three holders (leads no customer matches), the first number four: no list
+    // carries them. Ann's inbox (A1 and A2: L-ann, under one of its tags, is A1), Pat's and the
+    // second number are a household's: the better-ranked row carries each, under its own
+    // address; the other row has nothing left and is dropped.
     let listed = winback_rows(&out);
     // (Ingest lower-cases emails; P1's is printed as its own, not as the inbox.)
-    assert_eq!(listed, [["P1", "pat+shop@x.com", ""], ["H1", "", "4155552107"]]);
+    assert_eq!(
+        listed,
+        [
+            ["A1", "ann@x.com", ""],
+            ["P1", "pat+shop@x.com", ""],
+            ["H1", "", "4155552107"]
+        ]
+    );
     let leads = read_csv(&out.join("lead_scores.csv"));
     let lead: Vec<(&str, &str)> = leads
         .iter()
         .map(|r| (r["contact_id"].as_str(), r["email"].as_str()))
         .collect();
-    assert_eq!(lead, [("L-ann", "")]);
+    assert_eq!(
+        lead,
+        [
+            ("L-ann", "ann+news@x.com"),
+            ("L-kim1", ""),
+            ("L-kim2", ""),
+            ("L-kim3", "")
+        ]
+    );
     let ideal = read_csv(&out.join("ideal_customers.csv"));
     let carried = |needle: &str| -> Vec<String> {
         ideal
@@ -3961,19 +3981,20 @@ fn the_lists_compare_addresses_as_consent_does() {
             .map(|r| r["id"].clone())
             .collect()
     };
-    assert_eq!(carried("ann"), Vec::<String>::new());
+    assert_eq!(carried("ann"), ["A1"]);
+    assert_eq!(carried("kim"), Vec::<String>::new());
     assert_eq!(carried("5552106"), Vec::<String>::new());
     assert_eq!(carried("pat"), ["P1"]);
     assert_eq!(carried("5552107"), ["H1"]);
     let counts = &read_json(&out.join("manifest.json"))["counts"];
-    assert_eq!(counts["winback_dropped_no_address"], 8, "{counts:#}");
+    assert_eq!(counts["winback_dropped_no_address"], 7, "{counts:#}");
     assert_eq!(
         counts["addresses_left_out"]["winback"],
-        serde_json::json!({"shared": 6, "duplicate": 2, "invalid": 0})
+        serde_json::json!({"shared": 4, "duplicate": 3, "invalid": 0})
     );
     assert_eq!(
         counts["addresses_left_out"]["lead_scores"],
-        serde_json::json!({"shared": 1, "duplicate": 0, "invalid": 0})
+        serde_json::json!({"shared": 3, "duplicate": 0, "invalid": 0})
     );
 }
 
