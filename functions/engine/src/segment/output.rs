@@ -1,5 +1,6 @@
 //! The result files. Everything here is deterministic: rows sorted by id, floats printed with a
-//! fixed number of decimals, JSON objects with sorted keys, and no wall-clock time anywhere.
+//! fixed number of decimals, JSON objects with sorted keys (numeric keys in numeric order), and
+//! no wall-clock time anywhere.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -1004,14 +1005,72 @@ pub(super) fn write_winback(r: &Report, list: &[WinbackRow], path: &Path) -> Res
 }
 
 pub(super) fn write_json(path: &Path, value: &Value) -> Result<(), SegmentError> {
-    let mut bytes = serde_json::to_vec_pretty(value)?;
+    let mut bytes = serde_json::to_vec_pretty(&Written(value))?;
     bytes.push(b'\n');
     std::fs::write(path, bytes).map_err(|e| io_err(path, e))
+}
+
+/// A JSON value as the result files write it. serde_json's objects order their keys as text,
+/// which puts a `k` or segment id of 10 before 2 (`silhouette_by_k`); an object whose keys are
+/// all whole numbers is written in numeric order instead, as people read it. Only the order of
+/// the text changes: the value, and a reader's view of it, are the same.
+struct Written<'a>(&'a Value);
+
+impl serde::Serialize for Written<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self.0 {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                if entries.iter().all(|(k, _)| is_whole_number(k)) {
+                    // Without leading zeros, a shorter number is the smaller one.
+                    entries.sort_by(|a, b| (a.0.len(), a.0).cmp(&(b.0.len(), b.0)));
+                }
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k, &Written(v))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => s.collect_seq(items.iter().map(Written)),
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// `0`, `7`, `10`; not `07`, `-1`, `1.5` or the empty key, which keep the text order.
+fn is_whole_number(k: &str) -> bool {
+    !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) && (k == "0" || !k.starts_with('0'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_objects_keyed_by_numbers_are_written_in_numeric_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        let value = json!({
+            "b": {"10": 0.5, "2": 0.1, "3": null, "9": [{"11": 1, "1": 2}]},
+            "a": {"10": 1, "2": 2, "x": 3},
+            "c": {"07": 1, "10": 2, "2": 3},
+        });
+        write_json(&path, &value).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let compact: String = text.split_whitespace().collect();
+        assert_eq!(
+            compact,
+            concat!(
+                r#"{"a":{"10":1,"2":2,"x":3},"#,
+                r#""b":{"2":0.1,"3":null,"9":[{"1":2,"11":1}],"10":0.5},"#,
+                r#""c":{"07":1,"10":2,"2":3}}"#
+            ),
+            "{text}"
+        );
+        // The same value read back.
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+    }
 
     #[test]
     fn cells_a_spreadsheet_would_run_as_formulas_get_an_apostrophe() {

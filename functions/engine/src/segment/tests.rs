@@ -1337,6 +1337,17 @@ fn same_inputs_give_byte_identical_outputs() {
     assert_eq!(r1.manifest["clustering"]["k_chosen_by"], "silhouette");
     let scores = r1.manifest["clustering"]["silhouette_by_k"].as_object().unwrap();
     assert_eq!(scores.len(), 9, "k = 2..=10 all tried: {scores:?}");
+    // Written as people read them: 2, 3, …, 10 (serde_json orders keys as text, 10 before 2).
+    let text = std::fs::read_to_string(dir.path().join("o1").join("manifest.json")).unwrap();
+    for map in ["silhouette_by_k", "smallest_segment_by_k"] {
+        let body = text.split(&format!("\"{map}\": {{")).nth(1).unwrap();
+        let body = &body[..body.find('}').unwrap()];
+        let keys: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"')?.split('"').next())
+            .collect();
+        assert_eq!(keys, ["2", "3", "4", "5", "6", "7", "8", "9", "10"], "{map}");
+    }
     // The run id names the content: the same run gets the same id, other parameters another.
     let id = r1.manifest["run_id"].as_str().unwrap();
     assert!(id.starts_with("2024-06-30-") && id.len() == 19, "{id}");
