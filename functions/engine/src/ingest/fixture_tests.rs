@@ -4949,3 +4949,45 @@ fn amounts_grouped_in_lakhs_are_read() {
         [100_000.0, 1_234_567.89, -250_000.0, 1_500.0, 100_000_000.0]
     );
 }
+
+/// A refused OpenDocument spreadsheet's report gives its container as `ods`, whether its type
+/// is stored as its archive's first entry (LibreOffice) or only its directory shows it.
+#[test]
+fn a_refused_opendocument_spreadsheets_container_is_ods() {
+    use std::io::Write;
+    let (out, _s) = ingest("broken/sheet.ods", &IngestOptions::default());
+    assert_eq!(
+        refusal_and_container(&out),
+        ("unsupported_format".into(), "ods".into())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The type after the content: as some zip tools rewrite an .ods.
+    let path = dir.path().join("rewritten.ods");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    zip.start_file("content.xml", opts).unwrap();
+    zip.write_all(b"<office:document-content/>").unwrap();
+    zip.start_file("mimetype", opts).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    zip.finish().unwrap();
+    let (out, _s) = ingest_path(&path, "rewritten.ods", &IngestOptions::default());
+    assert_eq!(
+        refusal_and_container(&out),
+        ("unsupported_format".into(), "ods".into())
+    );
+    let message = &out.report.error.as_ref().unwrap().message;
+    assert!(message.contains("OpenDocument"), "{message}");
+}
+
+/// A refused file's error code and `format.container`, as its report writes them.
+fn refusal_and_container(out: &IngestOutcome) -> (String, String) {
+    let report = serde_json::to_value(&out.report).unwrap();
+    (
+        report["error"]["code"].as_str().expect("rejected").to_string(),
+        report["format"]["container"]
+            .as_str()
+            .expect("a container")
+            .to_string(),
+    )
+}

@@ -312,10 +312,13 @@ fn run(
     }
     let fmt = sniff::sniff(input, &src.key, opts.limits)?;
     report.format = Some(fmt.clone());
-    let opened = source::open(input, &fmt, opts.limits, opts.dataset)?;
-    if let (Some(c), Some(f)) = (opened.read_as, report.format.as_mut()) {
+    let mut read_as = None;
+    let opened = source::open_as(input, &fmt, opts.limits, opts.dataset, &mut read_as);
+    let read_as = read_as.or(opened.as_ref().ok().and_then(|o| o.read_as));
+    if let (Some(c), Some(f)) = (read_as, report.format.as_mut()) {
         f.container = c;
     }
+    let opened = opened?;
     let headers = opened.headers;
     report.header_line = (opened.header_line > 0).then_some(opened.header_line);
     report.rows.preamble_skipped = opened.preamble_rows;

@@ -27,6 +27,8 @@ pub enum Container {
     Delimited,
     Xlsx,
     Xls,
+    /// An OpenDocument spreadsheet: named in the report of its refusal, never read.
+    Ods,
     JsonLines,
     JsonArray,
 }
@@ -337,14 +339,15 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
             return Err(RejectReason::UnsupportedFormat("a gzip-compressed zip archive".into()).into());
         }
         // OpenDocument files store their type uncompressed as the archive's first entry, so the
-        // report can say what the file is instead of calling it a workbook.
-        if sample
+        // report can say what the file is instead of calling it a workbook. One whose type is
+        // not there is told by its archive's directory when opened (see `source::open_as`).
+        fmt.container = match sample
             .get(30..)
             .is_some_and(|rest| rest.starts_with(b"mimetypeapplication/vnd.oasis.opendocument"))
         {
-            return Err(RejectReason::UnsupportedFormat(OPEN_DOCUMENT.into()).into());
-        }
-        fmt.container = Container::Xlsx;
+            true => Container::Ods,
+            false => Container::Xlsx,
+        };
         return Ok(fmt);
     }
     if sample.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {

@@ -58,9 +58,23 @@ pub struct Opened {
 
 /// Opens `path` as described by `fmt` and positions it after the header row.
 pub fn open(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+    open_as(path, fmt, limits, dataset, &mut None)
+}
+
+/// [`open`], setting `read_as` where the file is found to be another container than the sniffed
+/// one before it is refused: an OpenDocument spreadsheet whose type is not its archive's first
+/// entry (sniffed as a workbook), so that its report names what it is.
+pub fn open_as(
+    path: &Path,
+    fmt: &Format,
+    limits: Limits,
+    dataset: Option<Dataset>,
+    read_as: &mut Option<Container>,
+) -> Result<Opened> {
     match fmt.container {
         Container::Delimited => open_delimited(path, fmt, limits, dataset),
-        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset),
+        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset, read_as),
+        Container::Ods => Err(RejectReason::UnsupportedFormat(sniff::OPEN_DOCUMENT.into()).into()),
         Container::JsonLines => open_json_lines(path, fmt, limits, dataset),
         Container::JsonArray => open_json_array(path, fmt, limits, dataset, &[]),
     }
@@ -334,7 +348,7 @@ fn format_float(f: f64) -> String {
 }
 
 /// Refuse zip bombs before calamine inflates sheets into memory.
-fn check_zip(path: &Path, limits: Limits) -> Result<()> {
+fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Result<()> {
     let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
     let compressed = f.metadata().map_err(|e| EngineError::io(path, e))?.len();
     // An .xlsx is a zip archive whose directory is at its end: a copy cut short has none.
@@ -346,7 +360,10 @@ fn check_zip(path: &Path, limits: Limits) -> Result<()> {
         // LibreOffice's and Numbers' spreadsheets are zip archives too; unzipping one helps no one.
         let what =
             match zip.index_for_name("content.xml").is_some() && zip.index_for_name("mimetype").is_some() {
-                true => sniff::OPEN_DOCUMENT,
+                true => {
+                    *read_as = Some(Container::Ods);
+                    sniff::OPEN_DOCUMENT
+                }
                 false => "a zip archive that is not an Excel workbook (unzip it and upload the files inside)",
             };
         return Err(RejectReason::UnsupportedFormat(what.into()).into());
@@ -380,7 +397,13 @@ fn check_zip(path: &Path, limits: Limits) -> Result<()> {
     Ok(())
 }
 
-fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>) -> Result<Opened> {
+fn open_sheet(
+    path: &Path,
+    fmt: &Format,
+    limits: Limits,
+    dataset: Option<Dataset>,
+    read_as: &mut Option<Container>,
+) -> Result<Opened> {
     use calamine::Reader;
     let malformed = |e: &dyn std::fmt::Display| RejectReason::Malformed {
         format: "Excel",
@@ -392,7 +415,7 @@ fn open_sheet(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset
             .map_err(|e| EngineError::io(path, e))
     };
     let sheets = if fmt.container == Container::Xlsx {
-        check_zip(path, limits)?;
+        check_zip(path, limits, read_as)?;
         let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(file()?).map_err(|e| malformed(&e))?;
         let is_1904 = wb.has_1904_epoch();
         // The workbook's formats are looked at first: reading each cell's is a second pass over
@@ -1260,12 +1283,15 @@ mod tests {
     /// A workbook saved with a password (`fixtures/broken/password.xlsx`, encrypted as Excel
     /// does) and a LibreOffice spreadsheet (`sheet.ods`) are refused saying what they are and
     /// what to do, not with a reader's error or advice to unzip them. The spreadsheet is known by
-    /// its first bytes, so the report does not call it an `xlsx` container either.
+    /// its first bytes, so the report calls its container `ods`, not `xlsx`.
     #[test]
     fn a_password_protected_workbook_and_an_ods_file_are_named_as_such() {
         let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/broken");
         let path = broken.join("password.xlsx");
         let fmt = sniff::sniff(&path, "password.xlsx", Limits::default()).unwrap();
+        let ods = broken.join("sheet.ods");
+        let ods_fmt = sniff::sniff(&ods, "sheet.ods", Limits::default()).unwrap();
+        assert_eq!(ods_fmt.container, Container::Ods);
         let refusals = [
             (
                 "password.xlsx",
@@ -1273,7 +1299,7 @@ mod tests {
             ),
             (
                 "sheet.ods",
-                sniff::sniff(&broken.join("sheet.ods"), "sheet.ods", Limits::default()).map(|_| ()),
+                open(&ods, &ods_fmt, Limits::default(), None).map(|_| ()),
             ),
         ];
         for ((name, got), says) in refusals.into_iter().zip([
