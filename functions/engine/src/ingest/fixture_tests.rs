@@ -4991,3 +4991,39 @@ fn refusal_and_container(out: &IngestOutcome) -> (String, String) {
             .to_string(),
     )
 }
+
+/// A refused object wrapping a list of records (`{"orders": [...]}`) gives its container as the
+/// `json_array` it wraps, as when it is read, not the `json_lines` it was sniffed as: when its
+/// list is empty (an API's empty page) or one of its records is too large.
+#[test]
+fn a_refused_wrapped_json_files_container_is_json_array() {
+    let (out, _s, _d) = ingest_bytes("page.json", br#"{"orders": [], "total": 0}"#);
+    assert_eq!(
+        refusal_and_container(&out),
+        ("empty_file".into(), "json_array".into())
+    );
+    let big = format!(
+        r#"{{"orders": [{{"id": 1, "created_at": "2024-05-01", "total": "1", "note": "{}"}}]}}"#,
+        "x".repeat(16 * 1024 * 1024)
+    );
+    let (out, _s, _d) = ingest_bytes("big.json", big.as_bytes());
+    assert_eq!(
+        refusal_and_container(&out),
+        ("too_large".into(), "json_array".into())
+    );
+    // Refused for its columns, as before.
+    let (out, _s, _d) = ingest_bytes("other.json", br#"{"orders": [{"foo": 1, "bar": 2}]}"#);
+    assert_eq!(
+        refusal_and_container(&out),
+        ("missing_columns".into(), "json_array".into())
+    );
+    // A settings object wraps no records: it stays what it was sniffed as.
+    let (out, _s, _d) = ingest_bytes(
+        "settings.json",
+        b"{\n  \"theme\": \"dark\",\n  \"lang\": \"en\"\n}\n",
+    );
+    assert_eq!(
+        refusal_and_container(&out),
+        ("unsupported_format".into(), "json_lines".into())
+    );
+}

@@ -314,7 +314,6 @@ fn run(
     report.format = Some(fmt.clone());
     let mut read_as = None;
     let opened = source::open_as(input, &fmt, opts.limits, opts.dataset, &mut read_as);
-    let read_as = read_as.or(opened.as_ref().ok().and_then(|o| o.read_as));
     if let (Some(c), Some(f)) = (read_as, report.format.as_mut()) {
         f.container = c;
     }

@@ -486,24 +486,29 @@ pub(super) fn open_json_lines(
     fmt: &Format,
     limits: Limits,
     dataset: Option<Dataset>,
+    read_as: &mut Option<Container>,
 ) -> Result<Opened> {
-    if let ObjectFile::Wrapped(within) = object_file(path, fmt, limits, dataset)? {
-        return open_json_array(path, fmt, limits, dataset, &within);
+    match object_file(path, fmt, limits, dataset)? {
+        ObjectFile::Lines => {}
+        // A wrapped array is read, and refused, as the array it wraps.
+        ObjectFile::Wrapped(within) => {
+            *read_as = Some(Container::JsonArray);
+            return open_json_array(path, fmt, limits, dataset, &within);
+        }
+        ObjectFile::EmptyPage(list) => {
+            *read_as = Some(Container::JsonArray);
+            return Err(RejectReason::NoRecords(format!("its {list} list is empty")).into());
+        }
     }
     let lines = reads_lines(dataset);
     let mut scan = JsonLinesSource::open(path, fmt, limits)?;
     let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
     let src = JsonRows::new(JsonLinesSource::open(path, fmt, limits)?, headers.clone(), lines);
-    Ok(opened(Box::new(src), headers, guessed, None))
+    Ok(opened(Box::new(src), headers, guessed))
 }
 
 /// A JSON file's rows: no header line, preamble, sheets or title above them.
-fn opened(
-    source: Box<dyn RecordSource>,
-    headers: Vec<String>,
-    guessed: Option<Dataset>,
-    read_as: Option<Container>,
-) -> Opened {
+fn opened(source: Box<dyn RecordSource>, headers: Vec<String>, guessed: Option<Dataset>) -> Opened {
     Opened {
         source,
         headers,
@@ -513,7 +518,6 @@ fn opened(
         sheets: Vec::new(),
         returns_lines: Vec::new(),
         title_currency: None,
-        read_as,
     }
 }
 
@@ -889,6 +893,9 @@ enum ObjectFile {
     Lines,
     /// One object wrapping the array of records at this path of keys.
     Wrapped(Vec<String>),
+    /// An API's empty page (`{"orders": [], "total": 0}`): a wrapper whose list (named here) is
+    /// empty.
+    EmptyPage(String),
 }
 
 /// Tells JSON Lines from one object wrapping the records (`{"orders": [...]}`, as APIs answer),
@@ -933,7 +940,7 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
         && let Some(list) = empty_records(&members)
         && (!a_record || fields.iter().all(|f| f == &list || names_paging(f)))
     {
-        return Err(RejectReason::NoRecords(format!("its {list} list is empty")).into());
+        return Ok(ObjectFile::EmptyPage(list));
     }
     match path {
         Some(p) if !(a_record && p.len() == 1 && LINE_ARRAYS.contains(&normalize_header(&p[0]).as_str())) => {
@@ -1146,8 +1153,7 @@ pub(super) fn open_json_array(
         headers.clone(),
         lines,
     );
-    let read_as = (fmt.container != Container::JsonArray).then_some(Container::JsonArray);
-    Ok(opened(Box::new(src), headers, guessed, read_as))
+    Ok(opened(Box::new(src), headers, guessed))
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {

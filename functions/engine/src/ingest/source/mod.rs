@@ -51,9 +51,6 @@ pub struct Opened {
     /// The currency the title rows above the header give the amounts in, see
     /// [`crate::mapping::title_currency`].
     pub title_currency: Option<&'static str>,
-    /// How the file was read where the sniffed container was not it (an object wrapping a JSON
-    /// array, sniffed as JSON Lines).
-    pub read_as: Option<Container>,
 }
 
 /// Opens `path` as described by `fmt` and positions it after the header row.
@@ -62,8 +59,9 @@ pub fn open(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dataset>)
 }
 
 /// [`open`], setting `read_as` where the file is found to be another container than the sniffed
-/// one before it is refused: an OpenDocument spreadsheet whose type is not its archive's first
-/// entry (sniffed as a workbook), so that its report names what it is.
+/// one: an object wrapping a JSON array (sniffed as JSON Lines), an OpenDocument spreadsheet
+/// whose type is not its archive's first entry (sniffed as a workbook). Set before the file is
+/// refused too, so that its report names what it is.
 pub fn open_as(
     path: &Path,
     fmt: &Format,
@@ -75,7 +73,7 @@ pub fn open_as(
         Container::Delimited => open_delimited(path, fmt, limits, dataset),
         Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset, read_as),
         Container::Ods => Err(RejectReason::UnsupportedFormat(sniff::OPEN_DOCUMENT.into()).into()),
-        Container::JsonLines => open_json_lines(path, fmt, limits, dataset),
+        Container::JsonLines => open_json_lines(path, fmt, limits, dataset, read_as),
         Container::JsonArray => open_json_array(path, fmt, limits, dataset, &[]),
     }
 }
@@ -261,7 +259,6 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         sheets: Vec::new(),
         returns_lines: Vec::new(),
         title_currency,
-        read_as: None,
     })
 }
 
@@ -919,7 +916,6 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         sheets: report,
         returns_lines,
         title_currency,
-        read_as: None,
     })
 }
 
