@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::features::{Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, median};
 use super::interner::Interner;
-use super::output::{Report, fixed, round};
+use super::output::{Report, fixed, markdown_safe, round};
 use super::sales::SalesData;
 
 /// Which customers form the ideal group.
@@ -1163,32 +1163,36 @@ fn describe_group(
             .then(a.0.cmp(&b.0))
             .then(a.1.cmp(&b.1))
     });
-    // Figures first, then traits: the Markdown's "What stands out" list, which the JSON repeats.
-    let mut highlights = fig_sentences;
+    // Figures first, then traits: the Markdown's "What stands out" list, which the JSON repeats
+    // with the values as exported (the Markdown escapes them: a reader renders it).
+    let mut highlights = fig_sentences.clone();
+    let mut md_highlights = fig_sentences;
     for (d, v, _, _, sg, sb, lift, _) in &hl {
-        let phrase = sentence_phrase(*d, v);
-        let s = if *lift >= 1.0 {
-            format!(
-                "{who} are {}× as often {phrase} as your customers overall ({:.0}% against {:.0}%).",
-                fixed(*lift, 2),
-                100.0 * sg,
-                100.0 * sb
-            )
-        } else {
-            format!(
-                "{who} are less often {phrase}: {:.0}% against {:.0}% overall ({}×).",
-                100.0 * sg,
-                100.0 * sb,
-                fixed(*lift, 2)
-            )
+        let sentence = |phrase: String| {
+            if *lift >= 1.0 {
+                format!(
+                    "{who} are {}× as often {phrase} as your customers overall ({:.0}% against {:.0}%).",
+                    fixed(*lift, 2),
+                    100.0 * sg,
+                    100.0 * sb
+                )
+            } else {
+                format!(
+                    "{who} are less often {phrase}: {:.0}% against {:.0}% overall ({}×).",
+                    100.0 * sg,
+                    100.0 * sb,
+                    fixed(*lift, 2)
+                )
+            }
         };
-        highlights.push(s);
+        highlights.push(sentence(sentence_phrase(*d, v)));
+        md_highlights.push(sentence(sentence_phrase(*d, &markdown_safe(v))));
     }
-    if highlights.is_empty() {
+    if md_highlights.is_empty() {
         md.push_str("No trait differs clearly from your customers overall.\n\n");
     } else {
         md.push_str("What stands out:\n\n");
-        for s in &highlights {
+        for s in &md_highlights {
             md.push_str(&format!("- {s}\n"));
         }
         md.push('\n');

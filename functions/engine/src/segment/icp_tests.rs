@@ -2146,3 +2146,64 @@ fn json_highlights_are_every_sentence_the_markdown_calls_out() {
         "{json:?}"
     );
 }
+
+/// A city from a web form that is HTML, a link or an image (`<img onerror=…>`,
+/// `[click](javascript:…)`) is escaped in the Markdown profile, which wikis and dashboards
+/// render, and stays as exported in the JSON, whose readers get plain text: the ideal group (the
+/// 6 who bought last, under a minimum of 3) all live there, 6 of the 30 purchasers.
+#[test]
+fn values_from_the_uploads_open_no_html_or_link_in_the_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let city = "<img src=x onerror=alert(1)> [click](javascript:alert(1))";
+    let mut lines = Vec::new();
+    for i in 0..30 {
+        let c = format!("c{i:02}");
+        let (day, at) = if i < 6 {
+            ("2024-06-28", city)
+        } else {
+            ("2024-05-01", "Tehran")
+        };
+        lines.push(l(&format!("{c}-a"), &c, day, "p1", 1.0, 10.0 + i as f64).at("", at));
+    }
+    let inputs = inputs_of(dir.path(), &lines, &[]);
+    let out = dir.path().join("out");
+    let mut p = params(3);
+    p.k = Some(2);
+    p.rfm_rules = vec![
+        RfmRule {
+            name: "Top".into(),
+            r: (5, 5),
+            f: (1, 5),
+        },
+        RfmRule {
+            name: "Rest".into(),
+            r: (1, 5),
+            f: (1, 5),
+        },
+    ];
+    p.ideal_rule = IdealRule::RfmGroups(vec!["Top".into()]);
+    run(&inputs, &p.check().unwrap(), &out).unwrap();
+
+    let icp = read_json(&out.join("ideal_customer_profile.json"));
+    let ideal = &icp["ideal"];
+    assert!(trait_row(ideal, "city", city).is_some(), "{ideal:#}");
+    let said = |s: &&Value| {
+        s.as_str()
+            .is_some_and(|s| s.contains(" in <img src=x onerror=alert(1)> [click]"))
+    };
+    assert!(
+        ideal["highlights"].as_array().unwrap().iter().any(|s| said(&s)),
+        "the JSON keeps the value as exported: {ideal:#}"
+    );
+    let md = std::fs::read_to_string(out.join("ideal_customer_profile.md")).unwrap();
+    assert!(
+        md.contains(
+            r"in \<img src=x onerror=alert(1)\> \[click\](javascript:alert(1)) as your customers overall"
+        ),
+        "{md}"
+    );
+    assert!(
+        !md.contains(" <img") && !md.contains(" [click]"),
+        "nowhere unescaped: {md}"
+    );
+}

@@ -551,6 +551,28 @@ fn formula_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(safe)
 }
 
+/// A value from the uploads (a city, a country, a job title) as text in the Markdown profile.
+/// Wikis and dashboards render that file, and a web form's `<img src=x onerror=…>` or
+/// `![](http://tracker.example/pixel)` in a job title would run or load there. The characters
+/// that open HTML, links, images, code, emphasis and table cells are backslash-escaped
+/// (CommonMark's escape), and a line break or other control character, which could start a block
+/// of its own, becomes a space. `R&D`, `Frankfurt (Oder)`, non-Latin scripts stay as written: a
+/// parenthesis makes a link only after `]`, and an entity renders as text.
+pub(super) fn markdown_safe(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// One CSV row built in a reused buffer: the customers file has ~30 fields per customer, and a
 /// `String` per field was a large share of the output phase's allocations.
 #[derive(Default)]
@@ -1098,6 +1120,33 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(safe(cell), written, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn values_in_the_markdown_open_no_html_link_or_image() {
+        for (value, written) in [
+            ("<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)\\>"),
+            (
+                "[click me](javascript:alert(1))",
+                "\\[click me\\](javascript:alert(1))",
+            ),
+            (
+                "![px](http://evil.example/pixel.png) | col",
+                "\\!\\[px\\](http://evil.example/pixel.png) \\| col",
+            ),
+            (
+                "*bold* _it_ `code` ~x~ a\\b",
+                "\\*bold\\* \\_it\\_ \\`code\\` \\~x\\~ a\\\\b",
+            ),
+            ("CEO\n# Heading\r\n- item", "CEO # Heading  - item"),
+            // Ordinary values stay as they are.
+            ("R&D Manager", "R&D Manager"),
+            ("Frankfurt (Oder)", "Frankfurt (Oder)"),
+            ("مدیر عامل", "مدیر عامل"),
+            ("", ""),
+        ] {
+            assert_eq!(markdown_safe(value), written, "{value:?}");
         }
     }
 
