@@ -25,6 +25,8 @@ TEMPLATE = Path(os.environ.get("SEGFLOW_TEMPLATE", INFRA / "template.yaml"))
 TRIGGER_PREFIXES = {"incoming/sales/", "incoming/customers/", "incoming/activity/"}
 TRIGGER_EVENTS = {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
 OUTPUT_PREFIXES = {"curated/", "quarantine/", "reports/", "segments/", "state/"}
+# A nightly run's customer-level files: kept for RunHistoryDays.
+RUN_HISTORY_PREFIXES = {"segments/run_date=", "segments/athena/segment_customers/"}
 
 # What each function may do in the data bucket: action -> key prefixes.
 INGEST_S3 = {
@@ -260,10 +262,16 @@ def check_lifecycle(t: dict) -> None:
     quarantine = by_prefix.get("quarantine/")
     assert quarantine and quarantine.get("ExpirationInDays"), "quarantine/ never expires"
     assert any(r.get("AbortIncompleteMultipartUpload") for r in rules), "incomplete multipart uploads are never aborted"
-    # Only quarantined rows may expire; uploads, curated data and segments are the product.
+    # Copies of the whole customer base with contact lists, one per night, must age out.
+    for prefix in RUN_HISTORY_PREFIXES:
+        rule = by_prefix.get(prefix)
+        assert rule and rule.get("ExpirationInDays"), f"{prefix} (every night's customer files) never expires"
+    # Only those and quarantined rows may expire; uploads, curated data, state, the summaries and
+    # segments/latest/ are the product.
     for prefix, rule in by_prefix.items():
         if rule.get("ExpirationInDays") or rule.get("ExpirationDate"):
-            assert prefix == "quarantine/", f"lifecycle rule {rule['Id']} deletes current objects under {prefix!r}"
+            assert prefix == "quarantine/" or prefix in RUN_HISTORY_PREFIXES, \
+                f"lifecycle rule {rule['Id']} deletes current objects under {prefix!r}"
 
 
 def check_role_s3_permissions(t: dict) -> None:
@@ -326,13 +334,31 @@ def dead_letter_targets(t: dict) -> set[str]:
     return targets
 
 
+def tls_only_queues(t: dict) -> set[str]:
+    """Queues a queue policy denies every request that is not over TLS."""
+    covered: set[str] = set()
+    for policy in resources(t, "AWS::SQS::QueuePolicy").values():
+        p = policy["Properties"]
+        for st in statements(p["PolicyDocument"]):
+            insecure = st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+            if (st.get("Effect") == "Deny" and st.get("Principal") in ("*", {"AWS": "*"})
+                    and "sqs:*" in as_list(st.get("Action")) and str(insecure).lower() == "false"):
+                denied: set[str] = set()
+                for r in as_list(st.get("Resource")):
+                    denied |= references(r)
+                covered |= set().union(*(references(q) for q in as_list(p["Queues"]))) & denied
+    return covered
+
+
 def check_queues(t: dict) -> None:
     queues = resources(t, "AWS::SQS::Queue")
     dlqs = dead_letter_targets(t)
     assert queues, "no queues"
+    tls = tls_only_queues(t)
     for qid, q in queues.items():
         p = q["Properties"]
         assert p.get("SqsManagedSseEnabled") is True or p.get("KmsMasterKeyId"), f"{qid} is not encrypted"
+        assert qid in tls, f"{qid} accepts requests without TLS"
         if qid in dlqs:
             assert "RedrivePolicy" not in p, f"dead-letter queue {qid} redrives further"
             assert p.get("MessageRetentionPeriod") == 1209600, f"dead-letter queue {qid} keeps messages < 14 days"
@@ -735,6 +761,16 @@ REGRESSIONS = {
         check_lifecycle,
         lambda t: _res(t, "DataBucket")["LifecycleConfiguration"]["Rules"][1].update(ExpirationInDays=30),
     ),
+    "run history kept forever": (
+        check_lifecycle,
+        lambda t: [r.pop("ExpirationInDays") for r in _res(t, "DataBucket")["LifecycleConfiguration"]["Rules"]
+                   if r.get("Prefix") == "segments/run_date="],
+    ),
+    "latest segments expire": (
+        check_lifecycle,
+        lambda t: _res(t, "DataBucket")["LifecycleConfiguration"]["Rules"].append(
+            {"Id": "x", "Status": "Enabled", "Prefix": "segments/latest/", "ExpirationInDays": 30}),
+    ),
     "quarantine kept forever": (
         check_lifecycle,
         lambda t: _res(t, "DataBucket")["LifecycleConfiguration"]["Rules"][2].pop("ExpirationInDays"),
@@ -786,6 +822,10 @@ REGRESSIONS = {
     "unencrypted queue": (
         check_queues,
         lambda t: _res(t, "IngestDeadLetterQueue").pop("SqsManagedSseEnabled"),
+    ),
+    "dead-letter queue without TLS": (
+        check_queues,
+        lambda t: _res(t, "DeadLetterQueuePolicy")["Queues"].pop(),
     ),
     "stray queue": (
         check_queues,

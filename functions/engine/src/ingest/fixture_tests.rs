@@ -2873,6 +2873,17 @@ fn json_objects_wrapping_the_records_are_read() {
             format!(r#"{{"customers": [{{"id": 1}}], "orders": [{orders}]}}"#),
             "several lists of records (customers, orders)",
         ),
+        // Keyed by customers' emails or push ids (Firebase): the keys are values, never shown.
+        (
+            "firebase_customers.json",
+            "{\n  \"alice.secret@victim.example\": {\"plan\": \"pro\"},\n  \"bob.hidden@victim.example\": {\"plan\": \"free\"}\n}\n".to_string(),
+            "a JSON object, not a list of records (2 keys, not shown: they look like ids or addresses, not names)",
+        ),
+        (
+            "firebase_push_ids.json",
+            "{\n  \"-Mx3kQ9aZ1\": {\"plan\": \"pro\"},\n  \"user_12345\": {\"plan\": \"free\"},\n  \"version\": 2\n}\n".to_string(),
+            "(3 keys, not shown: they look like ids or addresses, not names)",
+        ),
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
@@ -2880,6 +2891,7 @@ fn json_objects_wrapping_the_records_are_read() {
         let err = out.report.error.as_ref().expect(name);
         assert_eq!(err.code, "unsupported_format", "{name}: {}", err.message);
         assert!(err.message.contains(says), "{name}: {}", err.message);
+        assert!(!err.message.contains("victim") && !err.message.contains("12345"), "{}", err.message);
     }
 
     // A list under a name no export uses is the records beside paging alone; among other

@@ -949,35 +949,57 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
         _ if !pretty && a_record => return Ok(ObjectFile::Lines),
         _ => {}
     }
-    let listed = |kind: Option<MemberKind>| {
+    // "`label`: the keys", or how many there are when they must not be shown.
+    let listed = |kind: Option<MemberKind>, label: &str| {
         let keys: Vec<&str> = members
             .iter()
             .filter(|m| kind.is_none_or(|k| m.kind == k))
             .map(|m| m.key.as_str())
             .collect();
+        let shown = &keys[..keys.len().min(8)];
+        // An object keyed by its records' ids or emails (Firebase's export) would put customers'
+        // values in the report and the logs: keys are named only when they all read as names.
+        if !shown.iter().all(|k| names_a_field(k)) {
+            return format!(
+                "{} keys, not shown: they look like ids or addresses, not names",
+                keys.len()
+            );
+        }
         let more = if keys.len() > 8 { ", …" } else { "" };
-        format!("{}{more}", keys[..keys.len().min(8)].join(", "))
+        format!("{label}{}{more}", shown.join(", "))
     };
     let arrays = members.iter().filter(|m| m.kind == MemberKind::Records).count();
     Err(RejectReason::UnsupportedFormat(if a_record {
         format!(
-            "one JSON object printed over several lines, not a list of records (keys: {}); export the records as a JSON array or JSON Lines",
-            listed(None)
+            "one JSON object printed over several lines, not a list of records ({}); export the records as a JSON array or JSON Lines",
+            listed(None, "keys: ")
         )
     } else if arrays > 1 {
         format!(
             "a JSON object holding several lists of records ({}), and which one to read is not clear; upload one of them as a JSON array",
-            listed(Some(MemberKind::Records))
+            listed(Some(MemberKind::Records), "")
         )
     } else if members.is_empty() {
         "an empty JSON object, not a list of records".into()
     } else {
         format!(
-            "a JSON object, not a list of records (its keys: {}); upload an export of orders, customers or events as CSV, Excel, a JSON array or JSON Lines",
-            listed(None)
+            "a JSON object, not a list of records ({}); upload an export of orders, customers or events as CSV, Excel, a JSON array or JSON Lines",
+            listed(None, "its keys: ")
         )
     })
     .into())
+}
+
+/// Whether an object's key reads as a field or list name (`version`, `line_items`, `Order Date`,
+/// `تاریخ`), not as a value: a letter first, then letters, digits, spaces, `_` or `-`, at most
+/// three digits (`address2`, not `user_12345` or a UUID), and short.
+fn names_a_field(key: &str) -> bool {
+    key.chars().next().is_some_and(char::is_alphabetic)
+        && key.chars().count() <= 40
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ' '))
+        && key.chars().filter(char::is_ascii_digit).count() <= 3
 }
 
 /// A JSON array read element by element: a 300 MB export parsed whole took 11× its size in
