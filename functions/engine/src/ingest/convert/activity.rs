@@ -491,7 +491,7 @@ pub struct ActivityConverter {
     /// one takes a few dozen word scans.
     event_cache: HashMap<String, &'static str>,
     dates: DateParser,
-    source_key: String,
+    source_key: ConstantText,
     contact: StringBuilder,
     email: StringBuilder,
     phone: StringBuilder,
@@ -526,7 +526,7 @@ impl ActivityConverter {
             event_cache: HashMap::new(),
             dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
             cols,
-            source_key: cfg.source_key.clone(),
+            source_key: ConstantText::new(&cfg.source_key),
             contact: StringBuilder::new(),
             email: StringBuilder::new(),
             phone: StringBuilder::new(),
@@ -631,7 +631,7 @@ impl Converter for ActivityConverter {
             Arc::new(self.page.finish()),
             Arc::new(self.duration.finish()),
             Arc::new(self.job_title.finish()),
-            constant_text(&self.source_key, self.months.len()),
+            self.source_key.rows(self.months.len()),
             Arc::new(self.source_line.finish()),
         ];
         Ok((

@@ -629,11 +629,43 @@ impl TextColumn {
 }
 
 /// A column with the same value on every row (the upload's key): built once per batch rather than
-/// appended per row.
+/// appended per row, in buffers of its final size (growing one value by value copied it over
+/// and over).
 pub(crate) fn constant_text(value: &str, rows: usize) -> ArrayRef {
-    Arc::new(arrow::array::StringArray::from_iter_values(std::iter::repeat_n(
-        value, rows,
-    )))
+    let offsets = arrow::buffer::OffsetBuffer::<i32>::from_lengths(std::iter::repeat_n(value.len(), rows));
+    let values = arrow::buffer::Buffer::from(value.repeat(rows).into_bytes());
+    Arc::new(arrow::array::StringArray::new(offsets, values, None))
+}
+
+/// [`constant_text`] for a converter's batches: built for the largest batch yet and handed out
+/// as slices of it, so a batch costs no copy of the value per row.
+pub(crate) struct ConstantText {
+    value: String,
+    column: Option<ArrayRef>,
+}
+
+impl ConstantText {
+    pub(crate) fn new(value: &str) -> Self {
+        ConstantText {
+            value: value.to_string(),
+            column: None,
+        }
+    }
+
+    pub(crate) fn value(&self) -> &str {
+        &self.value
+    }
+
+    pub(crate) fn rows(&mut self, rows: usize) -> ArrayRef {
+        match &self.column {
+            Some(c) if c.len() >= rows => c.slice(0, rows),
+            _ => {
+                let c = constant_text(&self.value, rows);
+                self.column = Some(c.clone());
+                c
+            }
+        }
+    }
 }
 
 pub(crate) fn utf8(name: &str) -> ArrowField {

@@ -131,7 +131,7 @@ pub struct SalesConverter {
     discount_scale: f64,
     /// That of [`crate::mapping::LayoutColumns::item_discount`].
     item_discount_scale: f64,
-    source_key: String,
+    source_key: ConstantText,
     /// Source lines of sheets (or the whole file) named as returns, see [`names_returns`].
     returns_lines: Vec<std::ops::RangeInclusive<u64>>,
     b: Builders,
@@ -341,7 +341,7 @@ impl SalesConverter {
             cols,
             header_currency,
             file_currency,
-            source_key: cfg.source_key.clone(),
+            source_key: ConstantText::new(&cfg.source_key),
             returns_lines: cfg.returns_lines.clone(),
             months: Vec::new(),
             stats: ConvertStats {
@@ -1717,7 +1717,7 @@ impl Converter for SalesConverter {
             b.channel.finish(n),
             b.status.finish(n),
             Arc::new(b.is_return.finish()),
-            constant_text(&self.source_key, n),
+            self.source_key.rows(n),
             Arc::new(b.source_line.finish()),
         ];
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
@@ -1726,7 +1726,7 @@ impl Converter for SalesConverter {
 
     fn finish_contacts(&mut self) -> Result<Option<RecordBatch>> {
         match &mut self.contacts {
-            Some(links) => links.finish_batch(&self.source_key),
+            Some(links) => links.finish_batch(self.source_key.value()),
             None => Ok(None),
         }
     }
