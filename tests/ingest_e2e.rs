@@ -815,3 +815,143 @@ async fn a_daily_export_takes_the_date_order_its_weekly_export_showed() {
     assert_eq!(learned["order"], "month-first");
     assert_eq!(learned["learned_from"], keys[0]);
 }
+
+/// A real S3 notification (the shape of `fixtures/events/s3_put.json`) of uploads of `keys`.
+fn s3_put_of(keys: &[&str]) -> Value {
+    let mut event = event("s3_put.json");
+    let template = event["Records"][0].clone();
+    event["Records"] = keys
+        .iter()
+        .map(|k| {
+            let mut r = template.clone();
+            r["s3"]["object"]["key"] = (*k).into();
+            r
+        })
+        .collect();
+    event
+}
+
+/// A US shop's daily export of November `day` (every date up to the 12th reads both ways).
+fn us_daily(day: u32) -> (String, Vec<u8>) {
+    let key = format!("incoming/sales/daily/2026-11-{day:02}.csv");
+    let body = format!(
+        "Invoice,Date,Customer,Amount\n{day}01,11/{day}/2026 09:00,c1,12.50\n{day}02,11/{day}/2026 17:30,c2,8.00\n"
+    );
+    (key, body.into_bytes())
+}
+
+/// Invocation 1: the dailies of 3–5 November, all read day-first for want of an order (March to
+/// May) and listed to be read again. Returns their keys and the layout they are listed under.
+async fn three_guessed_dailies(
+    h: &IngestHandler<impl Fn(&str) -> S3Store>,
+    server: &S3Server,
+) -> (Vec<String>, String) {
+    let mut keys = Vec::new();
+    for day in 3..=5 {
+        let (key, body) = us_daily(day);
+        server.upload_bytes(&key, body).await;
+        keys.push(key);
+    }
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let resp = h.handle(&s3_put_of(&refs)).await.expect("handled");
+    let outcomes: Vec<&str> = resp.processed.iter().map(|s| s.outcome).collect();
+    assert_eq!(outcomes, ["ok", "ok", "ok"], "{:?}", resp.processed);
+    assert!(resp.reread.is_empty(), "{:?}", resp.reread);
+    assert_eq!(
+        order_ts(server, &source_id(&keys[0])).await,
+        ["2026-03-11T09:00:00+00:00", "2026-03-11T17:30:00+00:00"]
+    );
+    let layout = resp.processed[0].date_order_guessed.clone().unwrap();
+    let state = server.json("state/ingest/date_orders.json").await;
+    assert_eq!(state["guessed"][&layout], serde_json::json!(keys), "{state}");
+    (keys, layout)
+}
+
+/// The first three dailies are read again month-first, as the response, their reports, their
+/// manifests, their Parquet files and the emptied list show.
+async fn assert_dailies_in_november(server: &S3Server, resp_reread: &Value, keys: &[String], teller: &str) {
+    let listed: Vec<(&str, &str, &str, &str)> = resp_reread
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["key"].as_str().unwrap(),
+                s["outcome"].as_str().unwrap(),
+                s["date_order_from"].as_str().unwrap(),
+                s["date_order_learned_from"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<_> = keys
+        .iter()
+        .map(|k| (k.as_str(), "ok", "earlier_upload", teller))
+        .collect();
+    assert_eq!(listed, expected);
+    for (key, day) in keys.iter().zip(3..) {
+        let id = source_id(key);
+        assert_eq!(
+            order_ts(server, &id).await,
+            [
+                format!("2026-11-{day:02}T09:00:00+00:00"),
+                format!("2026-11-{day:02}T17:30:00+00:00")
+            ]
+        );
+        let state = server.json(&manifest_key(&id)).await;
+        assert!(state.get("date_order_guessed").is_none(), "{state}");
+        let report = server.json(state["report"].as_str().unwrap()).await;
+        assert_eq!(report["parsing"]["date_order_from"], "earlier_upload", "{report}");
+        assert_eq!(report["parsing"]["date_order_learned_from"], teller, "{report}");
+        assert!(report.get("warnings").is_none(), "{report}");
+    }
+    assert_eq!(
+        server.keys("curated/sales/order_month=2026-03/").await,
+        Vec::<String>::new()
+    );
+    let state = server.json("state/ingest/date_orders.json").await;
+    assert!(state.get("guessed").is_none(), "{state}");
+}
+
+/// Dailies of 3–5 November uploaded before the shop's export showed its order are read again by
+/// the invocation of the 13th's daily, which shows it: not only when S3 delivers them again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_invocation_that_learns_a_date_order_reads_the_guessed_dailies_again() {
+    let server = S3Server::start().await;
+    let h = handler_with(&server, IngestConfig::default());
+    let (keys, _) = three_guessed_dailies(&h, &server).await;
+    let (teller, body) = us_daily(13);
+    server.upload_bytes(&teller, body).await;
+    let resp = h.handle(&s3_put_of(&[&teller])).await.expect("handled");
+    let resp = serde_json::to_value(&resp).unwrap();
+    assert_eq!(resp["processed"][0]["outcome"], "ok", "{resp}");
+    assert_eq!(
+        resp["processed"][0]["date_order_from"], "unambiguous_value",
+        "{resp}"
+    );
+    assert_dailies_in_november(&server, &resp["reread"], &keys, &teller).await;
+}
+
+/// An invocation without time left for the re-reads leaves them listed; the next invocation (here
+/// the same event delivered again) reads them.
+#[tokio::test(flavor = "multi_thread")]
+async fn re_reads_an_invocation_has_no_time_for_are_done_by_the_next() {
+    let server = S3Server::start().await;
+    let h = handler_with(&server, IngestConfig::default());
+    let (keys, layout) = three_guessed_dailies(&h, &server).await;
+    let (teller, body) = us_daily(13);
+    server.upload_bytes(&teller, body).await;
+    let event = s3_put_of(&[&teller]);
+    let resp = h
+        .handle_until(&event, Some(std::time::SystemTime::now()))
+        .await
+        .expect("handled");
+    assert_eq!(resp.processed[0].outcome, "ok");
+    assert!(resp.reread.is_empty(), "{:?}", resp.reread);
+    let state = server.json("state/ingest/date_orders.json").await;
+    assert_eq!(state["guessed"][&layout], serde_json::json!(keys), "{state}");
+    let far = std::time::SystemTime::now() + std::time::Duration::from_secs(900);
+    let resp = h.handle_until(&event, Some(far)).await.expect("handled");
+    assert_eq!(resp.processed[0].outcome, "duplicate");
+    let resp = serde_json::to_value(&resp).unwrap();
+    assert_dailies_in_november(&server, &resp["reread"], &keys, &teller).await;
+}

@@ -2,6 +2,8 @@
 //! pipeline for each (an upload is ingested, a deletion retracts the source's rows), and answers
 //! in the shape the invoker expects (SQS partial batch failures).
 
+use std::time::{Duration, SystemTime};
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,6 +25,17 @@ pub struct Response {
     #[serde(rename = "batchItemFailures")]
     pub batch_item_failures: Vec<BatchItemFailure>,
     pub processed: Vec<Summary>,
+    /// Uploads read again after this invocation's own objects because their export layout's date
+    /// order became known (see [`pipeline::reread_guessed`]), in the shape of `processed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reread: Vec<Summary>,
+}
+
+/// The time the re-reads of an invocation may take, of what is left before its deadline: a tenth
+/// (at least 5 s) is kept back, for a re-read that takes longer than the one before it and for
+/// answering, since an invocation cut off by its timeout is retried whole.
+pub fn reread_budget(remaining: Duration) -> Duration {
+    remaining.saturating_sub((remaining / 10).max(Duration::from_secs(5)))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +72,22 @@ where
         IngestHandler { stores, config }
     }
 
+    /// [`Self::handle_until`] without a deadline: the uploads listed to be read again are all read.
     pub async fn handle(&self, payload: &Value) -> Result<Response, RetryableFailure> {
+        self.handle_until(payload, None).await
+    }
+
+    /// Handles an invocation due to end at `deadline` (the Lambda context's): after the event's own
+    /// objects, uploads read before their layout's date order was known are read again while
+    /// [`reread_budget`] of the time left lasts; the rest wait for a later invocation.
+    pub async fn handle_until(
+        &self,
+        payload: &Value,
+        deadline: Option<SystemTime>,
+    ) -> Result<Response, RetryableFailure> {
         let (invocation, items) = events::parse(payload);
+        // (input bucket, output bucket) of the objects, for the re-reads.
+        let mut buckets: Vec<(String, String)> = Vec::new();
         let mut failures: Vec<BatchItemFailure> = Vec::new();
         let mut processed = Vec::new();
         let mut first_error = None;
@@ -84,8 +111,13 @@ where
                 processed.push(Summary::skipped(&obj.key, "ignored_outside_incoming"));
                 continue;
             }
+            let output_bucket = self.config.output_bucket.as_deref().unwrap_or(&obj.bucket);
+            let pair = (obj.bucket.clone(), output_bucket.to_string());
+            if !buckets.contains(&pair) {
+                buckets.push(pair);
+            }
             let input = (self.stores)(&obj.bucket);
-            let output = (self.stores)(self.config.output_bucket.as_deref().unwrap_or(&obj.bucket));
+            let output = (self.stores)(output_bucket);
             let result = if obj.removed {
                 pipeline::sync_removed(
                     &input,
@@ -138,6 +170,19 @@ where
                 }
             }
         }
+        let mut reread = Vec::new();
+        for (input_bucket, output_bucket) in &buckets {
+            let budget =
+                deadline.map(|d| reread_budget(d.duration_since(SystemTime::now()).unwrap_or_default()));
+            let (input, output) = ((self.stores)(input_bucket), (self.stores)(output_bucket));
+            match pipeline::reread_guessed(&input, &output, &opts, &self.config.tmp_dir, budget).await {
+                Ok(s) => reread.extend(s),
+                // The event's own objects are done: the list waits for the next invocation.
+                Err(e) => {
+                    tracing::warn!(bucket = %output_bucket, error = %e, "uploads read before their date order was known not read again")
+                }
+            }
+        }
         if invocation == Invocation::Direct && !failures.is_empty() {
             // Direct (async) invocations are retried by Lambda only when the handler fails.
             return Err(RetryableFailure {
@@ -149,6 +194,7 @@ where
         Ok(Response {
             batch_item_failures: failures,
             processed,
+            reread,
         })
     }
 }
@@ -171,5 +217,13 @@ mod tests {
             "SEGFLOW_TIMEZONE: unknown time zone".into(),
         ));
         assert_eq!(d.error_type, "Config");
+    }
+
+    #[test]
+    fn re_reads_leave_a_tenth_of_the_time_left_and_at_least_five_seconds() {
+        let s = Duration::from_secs;
+        assert_eq!(reread_budget(s(900)), s(810));
+        assert_eq!(reread_budget(s(40)), s(35));
+        assert_eq!(reread_budget(s(3)), Duration::ZERO);
     }
 }

@@ -24,7 +24,9 @@ async fn main() -> ExitCode {
     );
     let handler = &handler;
     let run = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let response = handler.handle(&event.payload).await?;
+        let response = handler
+            .handle_until(&event.payload, Some(event.context.deadline()))
+            .await?;
         serde_json::to_value(response).map_err(|e| Diagnostic {
             error_type: "Internal".into(),
             error_message: format!("the response: {e}"),

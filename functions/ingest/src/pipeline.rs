@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +101,13 @@ pub struct Summary {
     /// a `duplicate` whose recorded version was read so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_order_guessed: Option<String>,
+    /// The report's `parsing.date_order_from` of the version read now: `earlier_upload` on a file
+    /// [`reread_guessed`] read again because its layout's order became known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_order_from: Option<DateOrderFrom>,
+    /// The report's `parsing.date_order_learned_from`: the upload that showed the order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_order_learned_from: Option<String>,
 }
 
 impl Summary {
@@ -116,6 +124,8 @@ impl Summary {
             note: None,
             warnings: Vec::new(),
             date_order_guessed: None,
+            date_order_from: None,
+            date_order_learned_from: None,
         }
     }
 }
@@ -191,7 +201,20 @@ pub struct DateOrders {
     /// [`ingest::date_layout_key`] → the order its uploads showed.
     #[serde(default)]
     pub layouts: BTreeMap<String, LayoutOrder>,
+    /// [`ingest::date_layout_key`] → the keys of the uploads whose current version was read by
+    /// their chronology or day-first while the layout had no entry in `layouts`, oldest first: once
+    /// it has one, [`reread_guessed`] reads them again. An index, so that no run lists every source
+    /// manifest to find them (a shop has thousands); only uploads read before their layout's order
+    /// was known are ever added, at most [`MAX_GUESSED_PER_LAYOUT`] per layout.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub guessed: BTreeMap<String, Vec<String>>,
 }
+
+/// Uploads listed in [`DateOrders::guessed`] per layout. A daily export shows its order within
+/// twelve days (the 13th); a layout that never does (a monthly file dated the 1st) would grow the
+/// object every run loads without end. Past this, an upload is not listed (logged), and is read
+/// again only when delivered again.
+pub const MAX_GUESSED_PER_LAYOUT: usize = 500;
 
 /// The date order uploads of one export layout showed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,12 +243,16 @@ async fn load_date_orders<O: ObjectStore>(
     let Some((bytes, tag)) = output.get_tagged(DATE_ORDERS_KEY).await? else {
         return Ok((DateOrders::default(), None, None));
     };
+    let mut guessed = None;
     let layouts = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(serde_json::Value::Object(mut o)) => match o.remove("layouts") {
-            None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
-            Some(serde_json::Value::Object(l)) => Ok(l),
-            Some(_) => Err("\"layouts\" is not an object".to_string()),
-        },
+        Ok(serde_json::Value::Object(mut o)) => {
+            guessed = o.remove("guessed");
+            match o.remove("layouts") {
+                None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
+                Some(serde_json::Value::Object(l)) => Ok(l),
+                Some(_) => Err("\"layouts\" is not an object".to_string()),
+            }
+        }
         Ok(_) => Err("not a JSON object".to_string()),
         Err(e) => Err(e.to_string()),
     };
@@ -237,7 +264,10 @@ async fn load_date_orders<O: ObjectStore>(
             return Ok((DateOrders::default(), Some(tag), Some(error)));
         }
     };
-    let mut orders = DateOrders::default();
+    let mut orders = DateOrders {
+        guessed: guessed_index(guessed),
+        ..DateOrders::default()
+    };
     for (layout, entry) in layouts {
         match serde_json::from_value::<LayoutOrder>(entry) {
             Ok(l) if matches!(l.order, DateOrder::DayFirst | DateOrder::MonthFirst) => {
@@ -250,6 +280,58 @@ async fn load_date_orders<O: ObjectStore>(
         }
     }
     Ok((orders, Some(tag), None))
+}
+
+/// [`DateOrders::guessed`] read layout by layout, as the orders are: a layout whose list cannot be
+/// read (not a list of keys) is logged and dropped — its uploads are then read again only when
+/// delivered again —, the others kept.
+fn guessed_index(value: Option<serde_json::Value>) -> BTreeMap<String, Vec<String>> {
+    let map = match value {
+        None | Some(serde_json::Value::Null) => return BTreeMap::new(),
+        Some(serde_json::Value::Object(m)) => m,
+        Some(_) => {
+            tracing::warn!("{DATE_ORDERS_KEY}: \"guessed\" skipped: not an object");
+            return BTreeMap::new();
+        }
+    };
+    map.into_iter()
+        .filter_map(|(layout, keys)| match serde_json::from_value::<Vec<String>>(keys) {
+            Ok(keys) if !keys.is_empty() => Some((layout, keys)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(%layout, error = %e, "{DATE_ORDERS_KEY}: guessed uploads skipped: not a list of keys");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Changes the learned date orders by compare-and-swap, so that runs at once keep each other's
+/// changes: `change` is applied to the object as read and says whether it changed it (nothing is
+/// written otherwise). Returns whether it was written; `what` names the change in the error of a
+/// run that keeps losing the swap.
+async fn update_date_orders<O: ObjectStore>(
+    output: &O,
+    what: &str,
+    mut change: impl FnMut(&mut DateOrders) -> bool,
+) -> Result<bool, PipelineError> {
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let (mut orders, tag, _) = load_date_orders(output).await?;
+        if !change(&mut orders) {
+            return Ok(false);
+        }
+        let bytes = serde_json::to_vec_pretty(&orders).map_err(EngineError::from)?;
+        if output
+            .put_if(DATE_ORDERS_KEY, bytes, tag.as_deref())
+            .await?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Err(PipelineError::Storage(StorageError::Transient(format!(
+        "{DATE_ORDERS_KEY}: changed by other runs {PUBLISH_ATTEMPTS} times while this one tried to {what}"
+    ))))
 }
 
 /// `opts` with the date orders earlier uploads showed, when the configuration leaves the order to
@@ -290,10 +372,9 @@ async fn record_date_order<O: ObjectStore>(
     evidence: &DateEvidence,
     source_key: &str,
 ) -> Result<(), PipelineError> {
-    for _ in 0..PUBLISH_ATTEMPTS {
-        let (mut orders, tag, _) = load_date_orders(output).await?;
+    update_date_orders(output, "record a date order", |orders| {
         let entry = match orders.layouts.get(&evidence.layout) {
-            Some(l) if l.order == evidence.order => return Ok(()),
+            Some(l) if l.order == evidence.order => return false,
             // The upload that showed the order, corrected: its new order stands. A disagreement
             // stays marked: the upload that disagreed may have been corrected too.
             Some(l) if l.learned_from == source_key => LayoutOrder {
@@ -302,7 +383,7 @@ async fn record_date_order<O: ObjectStore>(
                 learned_from: source_key.to_string(),
                 disagreed_by: l.disagreed_by.clone(),
             },
-            Some(l) if l.disagreed_by.is_some() => return Ok(()),
+            Some(l) if l.disagreed_by.is_some() => return false,
             Some(l) => LayoutOrder {
                 disagreed_by: Some(source_key.to_string()),
                 ..l.clone()
@@ -315,18 +396,57 @@ async fn record_date_order<O: ObjectStore>(
             },
         };
         orders.layouts.insert(evidence.layout.clone(), entry);
-        let bytes = serde_json::to_vec_pretty(&orders).map_err(EngineError::from)?;
-        if output
-            .put_if(DATE_ORDERS_KEY, bytes, tag.as_deref())
-            .await?
-            .is_some()
-        {
-            return Ok(());
-        }
+        true
+    })
+    .await?;
+    Ok(())
+}
+
+/// Moves `key` in [`DateOrders::guessed`] from the layout its previous version was listed under
+/// (`from`) to the one its current version is to be listed under (`to`; `None`: not listed — read
+/// by a known order, failed, deleted). An upload is not listed under a layout whose uploads
+/// disagree (no learned order will come to read it again), nor past [`MAX_GUESSED_PER_LAYOUT`].
+async fn index_guess<O: ObjectStore>(
+    output: &O,
+    key: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(), PipelineError> {
+    if from.is_none() && to.is_none() {
+        return Ok(());
     }
-    Err(PipelineError::Storage(StorageError::Transient(format!(
-        "{DATE_ORDERS_KEY}: changed by other runs {PUBLISH_ATTEMPTS} times while this one tried to record a date order"
-    ))))
+    update_date_orders(output, "list the uploads read before their date order was known", |orders| {
+        let to = to.filter(|l| orders.layouts.get(*l).is_none_or(|e| e.disagreed_by.is_none()));
+        let mut changed = false;
+        for layout in from.into_iter().filter(|l| Some(*l) != to) {
+            if let Some(keys) = orders.guessed.get_mut(layout)
+                && let Some(i) = keys.iter().position(|k| k == key)
+            {
+                keys.remove(i);
+                if keys.is_empty() {
+                    orders.guessed.remove(layout);
+                }
+                changed = true;
+            }
+        }
+        if let Some(layout) = to {
+            let keys = orders.guessed.entry(layout.to_string()).or_default();
+            if !keys.iter().any(|k| k == key) {
+                if keys.len() < MAX_GUESSED_PER_LAYOUT {
+                    keys.push(key.to_string());
+                    changed = true;
+                } else {
+                    tracing::warn!(%key, %layout, limit = MAX_GUESSED_PER_LAYOUT, "upload not listed to be read again once its layout's date order is known: the layout lists the most it may");
+                }
+            }
+            if keys.is_empty() {
+                orders.guessed.remove(layout);
+            }
+        }
+        changed
+    })
+    .await?;
+    Ok(())
 }
 
 /// Whether a version whose dates were read by their chronology or day-first for want of evidence
@@ -342,12 +462,22 @@ async fn order_now_known<O: ObjectStore>(
     if date_order != DateOrder::Auto {
         return Ok(true);
     }
-    Ok(load_date_orders(output)
-        .await?
-        .0
-        .layouts
+    let (orders, _, _) = load_date_orders(output).await?;
+    if let Some(l) = orders.layouts.get(layout) {
+        return Ok(l.disagreed_by.is_none());
+    }
+    // Still unknown. A version not listed to be read again (the run that read it could not list
+    // it, or it was read before the list existed) is listed now, so that this delivery of it is
+    // the last one needed.
+    if !orders
+        .guessed
         .get(layout)
-        .is_some_and(|l| l.disagreed_by.is_none()))
+        .is_some_and(|keys| keys.contains(&m.source_key))
+        && let Err(e) = index_guess(output, &m.source_key, None, Some(layout)).await
+    {
+        tracing::warn!(key = %m.source_key, error = %e, "could not list the upload to be read again once its date order is known");
+    }
+    Ok(false)
 }
 
 /// Whether the configured date order (not `auto`) would read a recorded version's dates otherwise:
@@ -437,6 +567,122 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
         Err(e) => return Err(e),
     };
     publish(output, staged, Some(input)).await
+}
+
+/// Reads again the uploads listed in [`DateOrders::guessed`] under layouts whose order is known
+/// now — an upload of the layout showed it by a value, or the configuration gives one —, from
+/// `input` (the bucket their keys are in), oldest first, while `budget` lasts (`None`: no limit).
+/// Each is taken off the list before it is read: one whose upload is gone (`missing`), has
+/// changed or fails is not tried again by a later run (its summary and a warning say so; uploading
+/// it again reads it). So a source that cannot be read, or that a timeout cuts off, costs one
+/// attempt, not one per run. What the budget leaves stays listed for a later run.
+///
+/// Err only when the list itself cannot be read or changed; a source's own failure is its
+/// summary (`reread_failed`).
+pub async fn reread_guessed<I: ObjectStore, O: ObjectStore>(
+    input: &I,
+    output: &O,
+    opts: &IngestOptions,
+    tmp_root: &Path,
+    budget: Option<Duration>,
+) -> Result<Vec<Summary>, PipelineError> {
+    let start = Instant::now();
+    let mut done = Vec::new();
+    // The longest read so far: the next one is started only if that much is left.
+    let mut longest = Duration::ZERO;
+    // A bound on the loop whatever other runs do to the list meanwhile.
+    let mut rounds = None;
+    loop {
+        let (orders, tag, _) = load_date_orders(output).await?;
+        let known = |layout: &str| {
+            opts.date_order != DateOrder::Auto
+                || orders
+                    .layouts
+                    .get(layout)
+                    .is_some_and(|l| l.disagreed_by.is_none())
+        };
+        let mut due = orders
+            .guessed
+            .iter()
+            .filter(|(layout, _)| known(layout))
+            .flat_map(|(layout, keys)| keys.iter().map(move |k| (layout, k)));
+        let Some((layout, key)) = due.next() else {
+            break;
+        };
+        let left = rounds.get_or_insert(due.count() + 1 + PUBLISH_ATTEMPTS);
+        if *left == 0 {
+            break;
+        }
+        *left -= 1;
+        let (layout, key) = (layout.clone(), key.clone());
+        if let Some(budget) = budget {
+            let estimate = longest.max(last_read_time(output, &key).await);
+            if start.elapsed() + estimate >= budget {
+                tracing::info!(%key, "read again by a later run: this one's time is up");
+                break;
+            }
+        }
+        let mut claimed = orders;
+        let keys = claimed.guessed.entry(layout.clone()).or_default();
+        keys.retain(|k| *k != key);
+        if keys.is_empty() {
+            claimed.guessed.remove(&layout);
+        }
+        let bytes = serde_json::to_vec_pretty(&claimed).map_err(EngineError::from)?;
+        if output
+            .put_if(DATE_ORDERS_KEY, bytes, tag.as_deref())
+            .await?
+            .is_none()
+        {
+            // Another run changed the list (and may have taken this source): look again.
+            continue;
+        }
+        let began = Instant::now();
+        let summary = match ingest_object(input, &key, None, output, opts, tmp_root).await {
+            Ok(s) if s.outcome == "missing" => {
+                tracing::info!(%key, "listed to be read again, but the upload is gone: dropped from the list");
+                s
+            }
+            Ok(s) => {
+                tracing::info!(
+                    %key,
+                    outcome = s.outcome,
+                    rows_read = s.rows_read,
+                    rows_written = s.rows_written,
+                    rows_rejected = s.rows_rejected,
+                    date_order_from = ?s.date_order_from,
+                    "read again: its layout's date order is known now"
+                );
+                s
+            }
+            Err(e) => {
+                tracing::warn!(%key, error = %e, "could not read again the upload read before its layout's date order was known; not tried again until it is uploaded again");
+                Summary {
+                    error: Some(e.to_string()),
+                    ..Summary::skipped(&key, "reread_failed")
+                }
+            }
+        };
+        longest = longest.max(began.elapsed());
+        done.push(summary);
+    }
+    Ok(done)
+}
+
+/// How long reading a source again may take: twice its last read (the report's `duration_ms`,
+/// which leaves out the download and uploads). Zero when there is no report to tell.
+async fn last_read_time<O: ObjectStore>(output: &O, key: &str) -> Duration {
+    let Ok(Some(m)) = load_manifest(output, &ingest::naming::source_id(key)).await else {
+        return Duration::ZERO;
+    };
+    let ms = match output.get(&m.report).await {
+        Ok(Some(bytes)) => serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|r| r["duration_ms"].as_u64())
+            .unwrap_or(0),
+        _ => 0,
+    };
+    Duration::from_millis(ms.saturating_mul(2))
 }
 
 fn same_version(a: &ObjectMeta, b: &ObjectMeta) -> bool {
@@ -563,6 +809,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             output.delete(k).await?;
         }
         let dataset = old.dataset.as_deref().and_then(Dataset::from_name);
+        let was_guessed = old.date_order_guessed.clone();
         let tombstone = SourceManifest {
             source_key: key.to_string(),
             etag: None,
@@ -580,6 +827,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             date_order_from: None,
         };
         if put_manifest_if(output, &source_id, &tombstone, Some(&tag)).await? {
+            unlist_guess(output, key, was_guessed.as_deref()).await;
             return Ok(Summary {
                 dataset: dataset.map(Dataset::name),
                 ..Summary::skipped(key, "deleted")
@@ -588,6 +836,14 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
         // Another run recorded a version meanwhile: look again.
     }
     Err(contended(&source_id))
+}
+
+/// Takes a source whose version is no longer read by a guess off [`DateOrders::guessed`]. A
+/// failure only leaves it listed: read again later, it is a duplicate (or missing) and dropped.
+async fn unlist_guess<O: ObjectStore>(output: &O, key: &str, layout: Option<&str>) {
+    if let Err(e) = index_guess(output, key, layout, None).await {
+        tracing::warn!(%key, error = %e, "could not take the upload off the list of uploads to read again once their date order is known");
+    }
 }
 
 fn contended(source_id: &str) -> PipelineError {
@@ -619,6 +875,11 @@ struct Staged {
     phone_country: Option<&'static str>,
     /// The configured date order it was read with.
     date_order: DateOrder,
+    /// The layout to list the version under in [`DateOrders::guessed`]: its dates were guessed
+    /// while the layout had no entry at all. Guessed with one (its uploads disagree, or a
+    /// platform layout such as Toast's reads by its own order), it would be read the same way
+    /// again: listed, it would only cost a run a read for nothing.
+    list_guess: Option<String>,
 }
 
 async fn stage(
@@ -640,11 +901,16 @@ async fn stage(
     let outcome = tokio::task::spawn_blocking(move || ingest::ingest_file(&file, src, &o, &staging))
         .await
         .map_err(|e| PipelineError::Join(e.to_string()))??;
+    let list_guess = outcome
+        .date_order_guessed
+        .clone()
+        .filter(|l| !opts.learned_date_orders.contains_key(l));
     Ok(Staged {
         meta,
         outcome,
         phone_country: opts.phone_country.map(|c| c.iso),
         date_order: opts.date_order,
+        list_guess,
     })
 }
 
@@ -664,6 +930,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         mut outcome,
         phone_country,
         date_order,
+        list_guess,
     } = staged;
     let source_id = outcome.source_id.clone();
     let own: Vec<String> = outcome.files.iter().map(|f| f.key.clone()).collect();
@@ -769,6 +1036,11 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             // The upload is published; only later uploads of its layout miss the order.
             tracing::warn!(key = %meta.key, error = %e, "could not record the date order the upload showed");
         }
+        let was_guessed = old.as_ref().and_then(|m| m.date_order_guessed.as_deref());
+        if let Err(e) = index_guess(output, &meta.key, was_guessed, list_guess.as_deref()).await {
+            // Published; a delivery of it again while its order is unknown lists it.
+            tracing::warn!(key = %meta.key, error = %e, "could not update the list of uploads to read again once their date order is known");
+        }
         return Ok(Summary {
             key: meta.key,
             outcome: status,
@@ -784,6 +1056,11 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             note: report.dataset_note.clone(),
             warnings: report.warnings.clone(),
             date_order_guessed: outcome.date_order_guessed.clone(),
+            date_order_from: report.parsing.as_ref().and_then(|p| p.date_order_from),
+            date_order_learned_from: report
+                .parsing
+                .as_ref()
+                .and_then(|p| p.date_order_learned_from.clone()),
         });
     }
     Err(contended(&source_id))
@@ -839,6 +1116,7 @@ async fn record_failure<O: ObjectStore, I: ObjectStore>(
             abandon(output, &source_id, std::slice::from_ref(&report_key)).await?;
             return Ok(Summary::skipped(&meta.key, outcome));
         }
+        let was_guessed = old.as_ref().and_then(|m| m.date_order_guessed.clone());
         let manifest = SourceManifest {
             source_key: meta.key.clone(),
             etag: meta.etag.clone(),
@@ -856,6 +1134,9 @@ async fn record_failure<O: ObjectStore, I: ObjectStore>(
             date_order_from: None,
         };
         if put_manifest_if(output, &source_id, &manifest, tag.as_deref()).await? {
+            // Not read again by a learned order: this version fails whatever the order, and only
+            // an upload again (after a fix) reads it.
+            unlist_guess(output, &meta.key, was_guessed.as_deref()).await;
             return Ok(Summary {
                 dataset: dataset.map(Dataset::name),
                 report: Some(report_key),
@@ -1367,5 +1648,383 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+}
+
+/// Uploads read before their export layout's date order was known, read again once it is.
+#[cfg(test)]
+mod reread_tests {
+    use super::*;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use segflow_storage::LocalStore;
+
+    const HEADER: &str = "Invoice,Date,Customer,Amount";
+
+    /// A US shop's daily export of November `day`: every date reads both ways up to the 12th.
+    fn daily(day: u32) -> (String, Vec<u8>) {
+        let key = format!("incoming/sales/daily/2026-11-{day:02}.csv");
+        let body =
+            format!("{HEADER}\n{day}01,11/{day}/2026 09:00,c1,12.50\n{day}02,11/{day}/2026 17:30,c2,8.00\n");
+        (key, body.into_bytes())
+    }
+
+    struct Shop {
+        dir: tempfile::TempDir,
+        tmp: tempfile::TempDir,
+        store: LocalStore,
+    }
+
+    impl Shop {
+        fn new() -> Shop {
+            let dir = tempfile::tempdir().unwrap();
+            let store = LocalStore::new(dir.path());
+            Shop {
+                dir,
+                tmp: tempfile::tempdir().unwrap(),
+                store,
+            }
+        }
+
+        /// Uploads `body` under `key` and runs the ingest of it, as one invocation's own object.
+        async fn upload(&self, key: &str, body: Vec<u8>) -> Summary {
+            self.store.put(key, body).await.unwrap();
+            self.deliver(key).await
+        }
+
+        /// Runs the ingest of `key` as it is (a delivery of the same version again).
+        async fn deliver(&self, key: &str) -> Summary {
+            ingest_object(
+                &self.store,
+                key,
+                None,
+                &self.store,
+                &IngestOptions::default(),
+                self.tmp.path(),
+            )
+            .await
+            .unwrap()
+        }
+
+        async fn reread(&self, budget: Option<Duration>) -> Vec<Summary> {
+            reread_guessed(
+                &self.store,
+                &self.store,
+                &IngestOptions::default(),
+                self.tmp.path(),
+                budget,
+            )
+            .await
+            .unwrap()
+        }
+
+        async fn orders(&self) -> DateOrders {
+            load_date_orders(&self.store).await.unwrap().0
+        }
+
+        async fn manifest(&self, key: &str) -> SourceManifest {
+            load_manifest(&self.store, &ingest::naming::source_id(key))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+
+        /// The days (`yyyy-mm-dd`) of the `order_ts` of the curated sales rows `key` has now,
+        /// read back from its Parquet files.
+        async fn order_days(&self, key: &str) -> Vec<String> {
+            let mut days = Vec::new();
+            for k in self.manifest(key).await.outputs {
+                if !k.starts_with("curated/sales/") {
+                    continue;
+                }
+                let file = std::fs::File::open(self.dir.path().join(&k)).unwrap();
+                let reader = SerializedFileReader::new(file).unwrap();
+                for row in reader.get_row_iter(None).unwrap() {
+                    let row = row.unwrap();
+                    let (_, ts) = row
+                        .get_column_iter()
+                        .find(|(name, _)| name.as_str() == "order_ts")
+                        .unwrap();
+                    days.push(ts.to_string()[..10].to_string());
+                }
+            }
+            days.sort();
+            days
+        }
+    }
+
+    /// Three dailies of 3–5 November read day-first (March to May) for want of an order, listed
+    /// under their layout; then the daily of the 13th shows the month comes first.
+    async fn three_guessed_dailies_then_the_13th() -> (Shop, Vec<String>, String) {
+        let shop = Shop::new();
+        let mut keys = Vec::new();
+        let mut layout = None;
+        for day in 3..=5 {
+            let (key, body) = daily(day);
+            let s = shop.upload(&key, body).await;
+            assert_eq!(s.outcome, "ok", "{s:?}");
+            assert!(s.date_order_guessed.is_some(), "{s:?}");
+            layout = s.date_order_guessed;
+            keys.push(key);
+            // Nothing known yet: nothing to read again.
+            assert_eq!(shop.reread(None).await, []);
+        }
+        let layout = layout.unwrap();
+        assert_eq!(shop.order_days(&keys[0]).await, ["2026-03-11", "2026-03-11"]);
+        let orders = shop.orders().await;
+        assert_eq!(orders.guessed.get(&layout), Some(&keys));
+        let (teller, body) = daily(13);
+        let s = shop.upload(&teller, body).await;
+        assert_eq!(
+            (s.outcome, s.date_order_from, s.date_order_guessed),
+            ("ok", Some(DateOrderFrom::UnambiguousValue), None)
+        );
+        assert_eq!(shop.orders().await.layouts[&layout].order, DateOrder::MonthFirst);
+        (shop, keys, teller)
+    }
+
+    async fn assert_read_again_in_november(shop: &Shop, keys: &[String], teller: &str, reread: &[Summary]) {
+        let read: Vec<(&str, &str, Option<DateOrderFrom>, Option<&str>)> = reread
+            .iter()
+            .map(|s| {
+                (
+                    s.key.as_str(),
+                    s.outcome,
+                    s.date_order_from,
+                    s.date_order_learned_from.as_deref(),
+                )
+            })
+            .collect();
+        let expected: Vec<_> = keys
+            .iter()
+            .map(|k| (k.as_str(), "ok", Some(DateOrderFrom::EarlierUpload), Some(teller)))
+            .collect();
+        assert_eq!(read, expected);
+        for (key, day) in keys.iter().zip(3..) {
+            let d = format!("2026-11-{day:02}");
+            assert_eq!(shop.order_days(key).await, [d.clone(), d], "{key}");
+            let m = shop.manifest(key).await;
+            assert_eq!(m.date_order_guessed, None, "{key}");
+            assert_eq!(m.date_order_from, Some(DateOrderFrom::EarlierUpload), "{key}");
+            let report: serde_json::Value =
+                serde_json::from_slice(&shop.store.get(&m.report).await.unwrap().unwrap()).unwrap();
+            assert_eq!(report["parsing"]["date_order_learned_from"], teller, "{report}");
+        }
+        // The March to May files of the first reading are gone.
+        for month in ["2026-03", "2026-04", "2026-05"] {
+            let left = shop
+                .store
+                .list(&format!("curated/sales/order_month={month}/"))
+                .await
+                .unwrap();
+            assert!(left.is_empty(), "{left:?}");
+        }
+        assert!(shop.orders().await.guessed.is_empty());
+        let state: serde_json::Value =
+            serde_json::from_slice(&shop.store.get(DATE_ORDERS_KEY).await.unwrap().unwrap()).unwrap();
+        assert!(state.get("guessed").is_none(), "{state}");
+    }
+
+    /// The dailies of 3–5 November, read day-first before the 13th showed the order, are read
+    /// again month-first by the run that learned it, without being delivered again.
+    #[tokio::test]
+    async fn dailies_read_before_their_order_was_known_are_read_again_once_it_is() {
+        let (shop, keys, teller) = three_guessed_dailies_then_the_13th().await;
+        let reread = shop.reread(None).await;
+        assert_read_again_in_november(&shop, &keys, &teller, &reread).await;
+        // Done: a later run has nothing to read again, and a delivery of one is a duplicate.
+        assert_eq!(shop.reread(None).await, []);
+        assert_eq!(shop.deliver(&keys[0]).await.outcome, "duplicate");
+    }
+
+    /// A run whose time is up reads nothing again and leaves the list as it was; the next run
+    /// reads them.
+    #[tokio::test]
+    async fn what_a_run_has_no_time_for_a_later_run_reads_again() {
+        let (shop, keys, teller) = three_guessed_dailies_then_the_13th().await;
+        let layout = shop.manifest(&keys[0]).await.date_order_guessed.unwrap();
+        assert_eq!(shop.reread(Some(Duration::ZERO)).await, []);
+        assert_eq!(shop.orders().await.guessed.get(&layout), Some(&keys));
+        assert_eq!(shop.order_days(&keys[1]).await, ["2026-04-11", "2026-04-11"]);
+        let reread = shop.reread(Some(Duration::from_secs(3600))).await;
+        assert_read_again_in_november(&shop, &keys, &teller, &reread).await;
+    }
+
+    /// A listed upload deleted since (its deletion not processed here) is dropped from the list
+    /// without an error; the others are read again.
+    #[tokio::test]
+    async fn a_listed_upload_that_is_gone_is_dropped_from_the_list() {
+        let (shop, keys, _) = three_guessed_dailies_then_the_13th().await;
+        shop.store.delete(&keys[1]).await.unwrap();
+        let reread = shop.reread(None).await;
+        let outcomes: Vec<(&str, &str)> = reread.iter().map(|s| (s.key.as_str(), s.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                (keys[0].as_str(), "ok"),
+                (keys[1].as_str(), "missing"),
+                (keys[2].as_str(), "ok")
+            ]
+        );
+        assert!(shop.orders().await.guessed.is_empty());
+        assert_eq!(shop.reread(None).await, []);
+    }
+
+    /// A listed upload whose reading fails (here: no spool folder) is taken off the list and
+    /// not tried again by every later run.
+    #[tokio::test]
+    async fn a_listed_upload_that_fails_to_read_again_is_tried_once() {
+        let (shop, keys, _) = three_guessed_dailies_then_the_13th().await;
+        let gone = shop.tmp.path().join("no-such-folder");
+        let run = |tmp: std::path::PathBuf| {
+            let shop = &shop;
+            async move {
+                reread_guessed(&shop.store, &shop.store, &IngestOptions::default(), &tmp, None)
+                    .await
+                    .unwrap()
+            }
+        };
+        let failed = run(gone.clone()).await;
+        assert_eq!(failed.len(), 3, "{failed:?}");
+        assert!(
+            failed
+                .iter()
+                .all(|s| s.outcome == "reread_failed" && s.error.is_some()),
+            "{failed:?}"
+        );
+        assert!(shop.orders().await.guessed.is_empty());
+        assert_eq!(run(gone).await, []);
+        // Still as first read: an upload again reads them.
+        assert_eq!(
+            shop.manifest(&keys[0]).await.date_order,
+            Some(DateOrder::DayFirst)
+        );
+    }
+
+    /// Only uploads read while their layout had no entry are listed: under a layout whose
+    /// uploads disagree no learned order comes, and a version read otherwise, deleted or failed
+    /// is taken off.
+    #[tokio::test]
+    async fn the_list_holds_only_versions_read_before_their_order_was_known() {
+        let shop = Shop::new();
+        let (a, body) = daily(3);
+        let layout = shop.upload(&a, body).await.date_order_guessed.unwrap();
+        let (b, body) = daily(4);
+        shop.upload(&b, body).await;
+        assert_eq!(shop.orders().await.guessed[&layout], [a.clone(), b.clone()]);
+        // Corrected with a date that tells: read month-first by its own values, off the list.
+        let told = format!("{HEADER}\n1,11/3/2026 09:00,c1,12.50\n2,11/14/2026 09:00,c1,1.00\n");
+        assert_eq!(shop.upload(&a, told.into_bytes()).await.date_order_guessed, None);
+        // Deleted: off the list.
+        shop.store.delete(&b).await.unwrap();
+        let s = sync_removed(
+            &shop.store,
+            &b,
+            None,
+            &shop.store,
+            &IngestOptions::default(),
+            shop.tmp.path(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.outcome, "deleted");
+        assert!(shop.orders().await.guessed.is_empty());
+        // Another system's upload of the layout disagrees: a file read day-first then is not
+        // listed, since no learned order will read it otherwise.
+        let uk = format!("{HEADER}\n1,13/11/2026 09:00,c1,1.00\n");
+        shop.upload("incoming/sales/uk/week.csv", uk.into_bytes()).await;
+        assert!(shop.orders().await.layouts[&layout].disagreed_by.is_some());
+        let (c, body) = daily(5);
+        assert_eq!(
+            shop.upload(&c, body).await.date_order_guessed.as_ref(),
+            Some(&layout)
+        );
+        assert!(shop.orders().await.guessed.is_empty());
+        assert_eq!(shop.reread(None).await, []);
+    }
+
+    /// A file read by its chronology although its layout's order was known (Toast's layout
+    /// reads by its own order, not a learned one) would be read the same way again: it is not
+    /// listed, or a run would read it again for nothing.
+    #[tokio::test]
+    async fn a_guess_made_with_its_layouts_order_known_is_not_listed() {
+        let shop = Shop::new();
+        let header = "Location,Order Id,Order #,Order Date,Item Selection Id,Menu Item,Gross Price,Discount,Net Price,Qty,Void?";
+        let rows: String = (1..=10)
+            .map(|m| {
+                format!("Downtown,4000{m},{m},{m}/5/26 7:30 PM,400{m},Burger,30.00,0.00,30.00,1,False\n")
+            })
+            .collect();
+        let key = "incoming/sales/toast/ItemSelectionDetails.csv";
+        let s = shop.upload(key, format!("{header}\n{rows}").into_bytes()).await;
+        assert_eq!(s.date_order_from, Some(DateOrderFrom::Chronology), "{s:?}");
+        let layout = s.date_order_guessed.unwrap();
+        assert_eq!(shop.orders().await.guessed[&layout], [key]);
+        // Another Toast export showed the layout's order: the file is read again, by its
+        // chronology as before, and not listed again.
+        let evidence = DateEvidence {
+            layout: layout.clone(),
+            order: DateOrder::MonthFirst,
+            date_column: "Order Date".into(),
+        };
+        record_date_order(&shop.store, &evidence, "incoming/sales/toast/week.csv")
+            .await
+            .unwrap();
+        let reread = shop.reread(None).await;
+        let read: Vec<_> = reread
+            .iter()
+            .map(|s| (s.outcome, s.date_order_guessed.as_ref()))
+            .collect();
+        assert_eq!(read, [("duplicate", Some(&layout))]);
+        assert!(shop.orders().await.guessed.is_empty());
+        let other = "incoming/sales/toast/ItemSelectionDetails-2.csv";
+        let s = shop.upload(other, format!("{header}\n{rows}").into_bytes()).await;
+        assert_eq!(s.date_order_guessed.as_ref(), Some(&layout));
+        assert!(shop.orders().await.guessed.is_empty());
+        assert_eq!(shop.reread(None).await, []);
+    }
+
+    /// A version read before its layout's order was known but not listed (the run could not
+    /// write the list, or it was read by a version before the list) is listed when delivered
+    /// again unchanged.
+    #[tokio::test]
+    async fn a_delivery_of_an_unlisted_guessed_version_lists_it() {
+        let shop = Shop::new();
+        let (a, body) = daily(3);
+        let layout = shop.upload(&a, body).await.date_order_guessed.unwrap();
+        shop.store.delete(DATE_ORDERS_KEY).await.unwrap();
+        assert_eq!(shop.deliver(&a).await.outcome, "duplicate");
+        assert_eq!(shop.orders().await.guessed[&layout], [a]);
+    }
+
+    /// The list of a layout stops growing at its bound; a malformed list loses only its layout.
+    #[tokio::test]
+    async fn a_layouts_list_is_bounded_and_read_layout_by_layout() {
+        let shop = Shop::new();
+        let full: Vec<String> = (0..MAX_GUESSED_PER_LAYOUT)
+            .map(|i| format!("incoming/sales/{i}.csv"))
+            .collect();
+        let state = serde_json::json!({
+            "layouts": {},
+            "guessed": {"sales-full": full, "sales-bad": "incoming/sales/x.csv"},
+        });
+        shop.store
+            .put(DATE_ORDERS_KEY, serde_json::to_vec(&state).unwrap())
+            .await
+            .unwrap();
+        index_guess(
+            &shop.store,
+            "incoming/sales/one-more.csv",
+            None,
+            Some("sales-full"),
+        )
+        .await
+        .unwrap();
+        index_guess(&shop.store, "incoming/sales/y.csv", None, Some("sales-other"))
+            .await
+            .unwrap();
+        let orders = shop.orders().await;
+        assert_eq!(orders.guessed["sales-full"], full);
+        assert_eq!(orders.guessed["sales-other"], ["incoming/sales/y.csv"]);
+        assert!(!orders.guessed.contains_key("sales-bad"));
     }
 }
