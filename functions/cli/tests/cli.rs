@@ -881,3 +881,80 @@ fn values_that_overrule_the_configured_order_are_named_as_what_decided() {
     ]);
     assert!(String::from_utf8_lossy(&run.stdout).contains("duplicate"));
 }
+
+/// The security review's case: unsubscribes whose date is `n/a`, empty or impossible are
+/// quarantined, and `run` still keeps those customers off every list (the segment job reads the
+/// refusals the ingest kept under `curated/refusals/`), as it does one with a readable date.
+#[test]
+fn run_keeps_unsubscribes_without_a_readable_date_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    for d in ["sales", "customers", "activity"] {
+        std::fs::create_dir_all(exports.join(d)).unwrap();
+    }
+    let mut crm = String::from("Customer ID,Email,Accepts Marketing\n");
+    let mut orders = String::from("Order ID,Order Date,Customer ID,Quantity,Unit Price\n");
+    for i in 0..12 {
+        crm.push_str(&format!("C{i:02},user{i}@shop.example,yes\n"));
+        for k in 0..=(i % 3) {
+            orders.push_str(&format!(
+                "O{i}-{k},2023-{:02}-{:02},C{i:02},1,{}.50\n",
+                1 + (i + k) % 11,
+                1 + (i * 7 + k) % 28,
+                20 + i * 13 + k * 5
+            ));
+        }
+    }
+    std::fs::write(exports.join("customers/crm.csv"), crm).unwrap();
+    std::fs::write(exports.join("sales/orders.csv"), orders).unwrap();
+    std::fs::write(
+        exports.join("activity/events.csv"),
+        "Email,Activity Type,Timestamp\n\
+         user1@shop.example,Unsubscribe,n/a\n\
+         user2@shop.example,Unsubscribe,\n\
+         user3@shop.example,Unsubscribe,31/31/2023\n\
+         user4@shop.example,Unsubscribe,2023-10-05 10:00\n\
+         user5@shop.example,Page View,2023-10-05 10:00\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = segflow(&["run", exports.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let latest = out.join("segments/latest");
+    let read = |name: &str| String::from_utf8(std::fs::read(latest.join(name)).unwrap()).unwrap();
+    let customers = read("customers.csv");
+    let header: Vec<&str> = customers.lines().next().unwrap().split(',').collect();
+    let consent_at = header.iter().position(|h| *h == "marketing_consent").unwrap();
+    let consent = |id: &str| -> String {
+        let row = customers
+            .lines()
+            .find(|l| l.split(',').next() == Some(id))
+            .unwrap_or_else(|| panic!("{id} not in customers.csv"));
+        row.split(',').nth(consent_at).unwrap().to_string()
+    };
+    for id in ["C01", "C02", "C03", "C04"] {
+        assert_eq!(consent(id), "false", "{id}");
+        for list in ["ideal_customers.csv", "winback.csv", "lead_scores.csv"] {
+            let text = read(list);
+            assert!(
+                !text
+                    .lines()
+                    .any(|l| l.split(',').next() == Some(id) || l.contains(&format!("user{}@", &id[2..]))),
+                "{id} in {list}"
+            );
+        }
+    }
+    // Lists are not empty: the page view's contact, who refused nothing, is scored.
+    assert_eq!(consent("C05"), "true");
+    assert!(read("lead_scores.csv").contains("user5@shop.example"));
+    let quarantine = tree(&out)
+        .into_iter()
+        .find(|(k, _)| k.starts_with("quarantine/activity/"))
+        .unwrap();
+    let kept = String::from_utf8(quarantine.1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"refusal_kept\":true"))
+        .count();
+    assert_eq!(kept, 3);
+}

@@ -24,7 +24,7 @@ pub struct Activity {
     /// keyed otherwise; None in files written before schema version 3.
     pub phone: Option<String>,
     pub event_type: String,
-    /// UTC microseconds.
+    /// UTC microseconds; [`UNDATED`] for a refusal kept without a time.
     pub ts: i64,
     pub page: Option<String>,
     pub job_title: Option<String>,
@@ -616,6 +616,14 @@ pub fn score_leads(activities: &[Activity], cfg: &LeadScoring, as_of_micros: i64
 /// email; not when rows of two ids carry it (a shared inbox). Returns how many rows moved. Run before [`dedup_activity`], so
 /// one event exported by both tools counts once.
 pub fn unify_contacts(activities: &mut [Activity]) -> usize {
+    unify_contacts_with(activities, &mut [])
+}
+
+/// [`unify_contacts`], moving `refusals` (kept from quarantined rows, see `curated/refusals`)
+/// as the activity's own rows move, without letting them say which id has an email: a sales
+/// export's customer number is no contact id, and beside a CRM id with the same email it would
+/// make that inbox look shared.
+pub fn unify_contacts_with(activities: &mut [Activity], refusals: &mut [Activity]) -> usize {
     // None: two ids carry the email (a shared inbox, info@…): whose the rows are is unknown.
     let mut id_of_email: BTreeMap<String, Option<String>> = BTreeMap::new();
     for a in activities.iter() {
@@ -631,7 +639,11 @@ pub fn unify_contacts(activities: &mut [Activity]) -> usize {
         }
     }
     let mut moved = 0;
-    for a in activities.iter_mut().filter(|a| a.contact.contains('@')) {
+    for a in activities
+        .iter_mut()
+        .chain(refusals.iter_mut())
+        .filter(|a| a.contact.contains('@'))
+    {
         if let Some(Some(id)) = id_of_email.get(&a.contact.trim().to_lowercase()) {
             let email = std::mem::replace(&mut a.contact, id.clone());
             a.email.get_or_insert(email);
@@ -687,7 +699,14 @@ pub fn dedup_activity(activities: &mut Vec<Activity>) -> usize {
     dropped
 }
 
-/// Reads curated activity Parquet files (in the given order).
+/// The time of an event without one (a refusal kept from a row quarantined for its date, see
+/// `curated/refusals`): after any run date, so it is never scored nor cut off, and refuses as
+/// any unsubscribe does, whatever its date. A dateless refusal is the latest word: no earlier
+/// or later "yes" undoes it (no "yes" undoes any refusal).
+pub const UNDATED: i64 = i64::MAX;
+
+/// Reads curated activity Parquet files (in the given order); a row without a time is
+/// [`UNDATED`].
 pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
     let mut out = Vec::new();
     for path in files {
@@ -730,7 +749,7 @@ pub fn read_activity(files: &[PathBuf]) -> Result<Vec<Activity>> {
                     email: opt(&email, i),
                     phone: phone.as_ref().and_then(|p| opt(p, i)),
                     event_type: event.value(i).to_string(),
-                    ts: ts.value(i),
+                    ts: if ts.is_valid(i) { ts.value(i) } else { UNDATED },
                     page: opt(&page, i),
                     job_title: opt(&title, i),
                 });
@@ -772,6 +791,42 @@ mod tests {
         let leads = score_leads(&acts, &LeadScoring::default(), 10 * DAY);
         let contacts: Vec<&str> = leads.iter().map(|l| l.contact.as_str()).collect();
         assert_eq!(contacts, ["+14155550101", "+14155550102"]);
+    }
+
+    /// Refusals kept from quarantined rows move to the id whose rows carry their email, as the
+    /// activity's own rows do; but a sales export's customer number with an email is no contact
+    /// id of the activity: beside the CRM's id with the same email it must not make the inbox
+    /// look shared and keep the newsletter's rows from their contact.
+    #[test]
+    fn refusals_move_to_their_contact_without_saying_who_has_an_email() {
+        let at = |contact: &str, email: Option<&str>, kind: &str, ts: i64| Activity {
+            contact: contact.into(),
+            email: email.map(str::to_string),
+            phone: None,
+            event_type: kind.into(),
+            ts,
+            page: None,
+            job_title: None,
+        };
+        let mut acts = vec![
+            at("crm-7", Some("ann@x.example"), "download", 1),
+            at("ann@x.example", None, "newsletter_signup", 2),
+            at("crm-8", Some("bob@x.example"), "download", 3),
+        ];
+        let mut refusals = vec![
+            at("C-21", Some("ann@x.example"), "unsubscribe", UNDATED),
+            at("bob@x.example", Some("bob@x.example"), "unsubscribe", UNDATED),
+        ];
+        assert_eq!(unify_contacts_with(&mut acts, &mut refusals), 2);
+        let contacts = |a: &[Activity]| -> Vec<String> { a.iter().map(|a| a.contact.clone()).collect() };
+        assert_eq!(contacts(&acts), ["crm-7", "crm-7", "crm-8"]);
+        assert_eq!(contacts(&refusals), ["C-21", "crm-8"]);
+        // Never scored: an undated refusal is after any run date.
+        let leads = score_leads(&[acts, refusals].concat(), &LeadScoring::default(), 10 * DAY);
+        assert!(
+            leads.iter().all(|l| !l.unsubscribed && l.contact != "C-21"),
+            "{leads:?}"
+        );
     }
 
     #[test]

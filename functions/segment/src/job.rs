@@ -185,6 +185,15 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         &mut spool,
     )
     .await?;
+    // Refusals kept from rows ingest quarantined (an unsubscribe without a readable date): no
+    // dataset of their own, read for consent beside the activity.
+    let refusals = fetch_parquet(
+        data,
+        &format!("{}/", segflow_engine::ingest::convert::REFUSALS_PREFIX),
+        &work.path().join("refusals"),
+        &mut spool,
+    )
+    .await?;
     let as_of = match request.as_of {
         Some(d) => d,
         None => {
@@ -204,6 +213,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         sales_files: sales,
         customers_files: customers,
         activity_files: activity,
+        refusal_files: refusals,
         previous,
     };
     let out_dir = work.path().join("out");

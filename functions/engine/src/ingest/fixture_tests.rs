@@ -5039,3 +5039,95 @@ fn a_refused_wrapped_json_files_container_is_json_array() {
         ("unsupported_format".into(), "json_lines".into())
     );
 }
+
+/// The refusals an upload kept from its quarantined rows (`curated/refusals`): contact, email
+/// and phone of each.
+fn refusals_of(out: &IngestOutcome) -> Vec<(Option<String>, Option<String>, Option<String>)> {
+    let b = parquet_under(out, &format!("{}/", convert::REFUSALS_PREFIX));
+    let (contact, email, phone) = (
+        strings(&b, "contact_id"),
+        strings(&b, "email"),
+        strings(&b, "phone"),
+    );
+    assert!(
+        strings(&b, "event_type")
+            .iter()
+            .all(|e| e.as_deref() == Some("unsubscribe"))
+    );
+    assert!(b.iter().all(|b| {
+        let ts = b.column_by_name("event_ts").unwrap();
+        ts.null_count() == ts.len()
+    }));
+    contact
+        .into_iter()
+        .zip(email)
+        .zip(phone)
+        .map(|((c, e), p)| (c, e, p))
+        .collect()
+}
+
+/// An SMS log: a STOP whose time cannot be read still refuses, kept under the sender's number;
+/// the shop's own outgoing message is its line's, never a refusal, whatever it says.
+#[test]
+fn a_message_logs_refusal_is_kept_and_the_shops_own_message_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sms.csv");
+    std::fs::write(
+        &path,
+        "From,To,Message,Date,Direction\n\
+         +14155550101,+18005550199,STOP,n/a,inbound\n\
+         +18005550199,+14155550102,STOP,n/a,outbound-api\n\
+         +14155550103,+18005550199,When does my order ship?,2024-06-01 10:00,inbound\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Activity),
+        ..Default::default()
+    };
+    let (out, _staging) = ingest_upload(&path, "activity", "sms.csv", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected, r.refusals_kept), (3, 1, 2, 1));
+    let q = quarantine_lines(&out);
+    let said: Vec<(&str, bool)> = q
+        .iter()
+        .map(|q| (q["reason"].as_str().unwrap(), q["refusal_kept"] == true))
+        .collect();
+    assert_eq!(said, [("missing_date", true), ("outgoing_message", false)]);
+    assert_eq!(
+        refusals_of(&out),
+        [(Some("+14155550101".into()), None, Some("+14155550101".into()))]
+    );
+}
+
+/// A file whose every row is quarantined fills no batch of written rows: its refusals are
+/// written as they come, every one of them.
+#[test]
+fn every_refusal_of_a_file_of_quarantined_rows_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unsubscribed.csv");
+    let mut text = String::from("Email,Activity Type,Timestamp\n");
+    let n = BATCH_ROWS + 10;
+    for i in 0..n {
+        text.push_str(&format!("u{i}@x.example,Unsubscribe,n/a\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Activity),
+        ..Default::default()
+    };
+    let (out, _staging) = ingest_upload(&path, "activity", "unsubscribed.csv", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.written, r.rejected, r.refusals_kept), (0, n as u64, n as u64));
+    let kept = refusals_of(&out);
+    assert_eq!(kept.len(), n);
+    assert_eq!(
+        kept[n - 1].0.as_deref(),
+        Some(format!("u{}@x.example", n - 1).as_str())
+    );
+    let file = out
+        .files
+        .iter()
+        .find(|f| f.key.starts_with(convert::REFUSALS_PREFIX))
+        .unwrap();
+    assert_eq!(file.rows, n as u64);
+}

@@ -502,6 +502,18 @@ fn run(
             convert::customers_schema(),
         )
     });
+    // Refusals of rows quarantined (see `convert::refusals`): a file of its own under
+    // curated/refusals, opened only when there are any. Customer lists quarantine only rows
+    // without a key, which can refuse under none.
+    let mut refusals = (dataset != Dataset::Customers).then(|| {
+        writer::PartitionedWriter::new(
+            staging,
+            convert::REFUSALS_PREFIX,
+            None,
+            &format!("{file_stem}.parquet"),
+            convert::refusals_schema(),
+        )
+    });
     let quarantine_key = format!("quarantine/{}/{file_stem}.jsonl", dataset.name());
     let mut q = Quarantine::new(staging, quarantine_key);
     let mut ctx = RowCtx {
@@ -510,6 +522,7 @@ fn run(
         q: &mut q,
         out: &mut out,
         contacts: contacts.as_mut(),
+        refusals: refusals.as_mut(),
         report,
     };
     let mut chunks = held.into_iter();
@@ -559,6 +572,9 @@ fn run(
     if let Some(c) = contacts {
         files.extend(c.finish()?);
     }
+    if let Some(r) = refusals {
+        files.extend(r.finish()?);
+    }
     report.outputs = files.clone();
     if let Some(qf) = q.finish()? {
         report.quarantine = Some(qf.key.clone());
@@ -588,6 +604,7 @@ struct RowCtx<'a> {
     q: &'a mut Quarantine,
     out: &'a mut writer::BackgroundWriter,
     contacts: Option<&'a mut writer::PartitionedWriter>,
+    refusals: Option<&'a mut writer::PartitionedWriter>,
     report: &'a mut IngestReport,
 }
 
@@ -615,7 +632,16 @@ impl RowCtx<'_> {
                         rec.get(c).unwrap_or(""),
                     )
                 });
-                self.reject(line, rr.reason, column, None, Some(rec))
+                // The row stays rejected; a refusal it carries is kept apart.
+                let kept = self.refusals.is_some() && self.conv.keep_refusal(line, rec, rr.reason);
+                if kept {
+                    self.report.rows.refusals_kept += 1;
+                    // A file whose every row is quarantined never fills a batch of written rows.
+                    if self.conv.refusals_buffered() >= BATCH_ROWS {
+                        self.flush_refusals()?;
+                    }
+                }
+                self.reject_row(line, rr.reason, column, None, Some(rec), kept)
             }
         }
     }
@@ -633,6 +659,19 @@ impl RowCtx<'_> {
         detail: Option<&str>,
         rec: Option<&Row<'_>>,
     ) -> Result<()> {
+        self.reject_row(line, reason, column, detail, rec, false)
+    }
+
+    /// `refusal_kept`: the row's refusal of marketing was kept (see `convert::refusals`).
+    fn reject_row(
+        &mut self,
+        line: u64,
+        reason: &str,
+        column: Option<(&str, &str)>,
+        detail: Option<&str>,
+        rec: Option<&Row<'_>>,
+        refusal_kept: bool,
+    ) -> Result<()> {
         self.report.rows.rejected += 1;
         *self
             .report
@@ -640,7 +679,16 @@ impl RowCtx<'_> {
             .rejected_by_reason
             .entry(reason.to_string())
             .or_insert(0) += 1;
-        self.q.reject(line, reason, column, detail, rec)
+        self.q.reject(line, reason, column, detail, rec, refusal_kept)
+    }
+
+    fn flush_refusals(&mut self) -> Result<()> {
+        if let Some(r) = self.refusals.as_deref_mut()
+            && let Some(refusals) = self.conv.finish_refusals()?
+        {
+            r.write(&refusals, &[])?;
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -649,6 +697,7 @@ impl RowCtx<'_> {
         {
             c.write(&links, &[])?;
         }
+        self.flush_refusals()?;
         if self.conv.buffered() == 0 {
             return Ok(());
         }

@@ -22,6 +22,10 @@ struct Entry<'a> {
     detail: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     record: Option<Vec<&'a str>>,
+    /// The row's refusal of marketing was kept although the row was not (see
+    /// `convert::refusals`): the person stays off the lists.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    refusal_kept: bool,
 }
 
 pub struct Quarantine {
@@ -60,6 +64,7 @@ impl Quarantine {
         column: Option<(&str, &str)>,
         detail: Option<&str>,
         record: Option<&Row<'_>>,
+        refusal_kept: bool,
     ) -> Result<()> {
         let entry = Entry {
             line,
@@ -68,6 +73,7 @@ impl Quarantine {
             value: column.map(|c| c.1),
             detail,
             record: record.map(|r| r.iter().collect()),
+            refusal_kept,
         };
         let path = self.path.clone();
         let out = self.out()?;

@@ -44,8 +44,16 @@ pub struct RowCounts {
     pub written: u64,
     pub rejected: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Of the rows rejected, those whose refusal of marketing (an unsubscribe, a "no" at
+    /// checkout) was kept in `curated/refusals` although the row was not: left out when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refusals_kept: u64,
     /// Non-empty lines above the header row (report titles and notes).
     pub preamble_skipped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize)]

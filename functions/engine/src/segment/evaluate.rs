@@ -193,6 +193,7 @@ pub fn evaluate_lookalike(
         sales_files: sales_files.to_vec(),
         customers_files: vec![],
         activity_files: vec![],
+        refusal_files: vec![],
         previous: super::Previous::None,
     };
     let result = super::run(&inputs, &checked, &dir).and_then(|_| scored(&dir));

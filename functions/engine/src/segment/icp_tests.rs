@@ -260,6 +260,7 @@ fn setup() -> Setup {
         sales_files: vec![sales],
         customers_files: vec![customers],
         activity_files: vec![activity],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     Setup {
@@ -445,6 +446,7 @@ fn inputs_of(dir: &Path, lines: &[Line], people: &[Cust]) -> SegmentInputs {
             vec![write_customers_with_email(dir, people)]
         },
         activity_files: vec![],
+        refusal_files: vec![],
         previous: Previous::None,
     }
 }
@@ -532,6 +534,7 @@ fn an_unsubscribe_from_a_tagged_address_holds_for_the_inbox() {
         sales_files: vec![write_sales(dir.path(), "s1.parquet", "s1", &sales)],
         customers_files: vec![],
         activity_files: vec![write_activity(dir.path(), &acts)],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     let out = dir.path().join("out");
@@ -605,6 +608,7 @@ fn later_refusals_and_people_known_by_email_stay_off_the_lists() {
         )],
         customers_files: vec![write_customers_with_email(dir.path(), &people)],
         activity_files: vec![write_activity(dir.path(), &acts)],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     let out = dir.path().join("out");
@@ -717,6 +721,7 @@ fn an_order_in_an_email_keyed_and_a_number_keyed_export_counts_once() {
         ],
         customers_files: vec![write_customers_with_email(dir.path(), &people)],
         activity_files: vec![],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     let out = dir.path().join("out");
@@ -955,6 +960,7 @@ fn repeated_activity_rows_score_once() {
         sales_files: s.inputs.sales_files.clone(),
         customers_files: s.inputs.customers_files.clone(),
         activity_files: vec![write_activity(s._dir.path(), &first), second],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     let run = run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
@@ -1041,6 +1047,7 @@ fn reasons_list_only_what_raises_the_fit() {
         sales_files: s.inputs.sales_files.clone(),
         customers_files: s.inputs.customers_files.clone(),
         activity_files: vec![write_activity(s._dir.path(), &acts)],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
@@ -1826,6 +1833,7 @@ fn lists_carry_each_address_once_and_no_shared_or_invalid_one() {
         )],
         customers_files: vec![write_customers_with_email(dir.path(), &custs)],
         activity_files: vec![write_activity_with_phones(dir.path(), &acts, Some(&phones))],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     let out = dir.path().join("out");
@@ -1923,6 +1931,7 @@ fn a_refusal_by_one_holder_of_a_shared_address_keeps_all_out() {
         )],
         customers_files: vec![write_customers_with_email(dir.path(), &custs)],
         activity_files: vec![write_activity(dir.path(), &activity_rows())],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     let out = dir.path().join("out");

@@ -321,6 +321,10 @@ pub struct SegmentInputs {
     pub customers_files: Vec<PathBuf>,
     /// Curated activity (web/CRM events) for lead scoring; may be empty.
     pub activity_files: Vec<PathBuf>,
+    /// `curated/refusals`: refusals kept from rows ingest quarantined (unsubscribes without a
+    /// readable time, a "no" at checkout on a row without a readable amount), read for consent
+    /// only; may be empty.
+    pub refusal_files: Vec<PathBuf>,
     pub previous: Previous,
 }
 
@@ -506,8 +510,17 @@ pub fn run(
     activity_files.sort();
     activity_files.dedup();
     let mut activity = crate::leads::read_activity(&activity_files)?;
-    crate::leads::unify_contacts(&mut activity);
+    let mut refusal_files = inputs.refusal_files.clone();
+    refusal_files.sort();
+    refusal_files.dedup();
+    // Refusals kept from quarantined rows join their contact's id as its other rows do, but are
+    // no events to count once: each stands, whatever address it gives.
+    let mut refusals = crate::leads::read_activity(&refusal_files)?;
+    crate::leads::unify_contacts_with(&mut activity, &mut refusals);
     let activity_duplicates = crate::leads::dedup_activity(&mut activity);
+    let activity_events = activity.len();
+    let refusals_read = refusals.len();
+    activity.append(&mut refusals);
 
     let mut report = Report {
         params: p,
@@ -629,8 +642,10 @@ pub fn run(
     let ideal_count = icp.ideal.iter().filter(|&&x| x).count();
     let negative_count = icp.negative.iter().filter(|&&x| x).count();
     manifest["inputs"]["activity_files"] = json!(activity_files.len());
-    manifest["inputs"]["activity_events"] = json!(activity.len());
+    manifest["inputs"]["activity_events"] = json!(activity_events);
     manifest["inputs"]["activity_duplicates_dropped"] = json!(activity_duplicates);
+    manifest["inputs"]["refusal_files"] = json!(refusal_files.len());
+    manifest["inputs"]["refusals_read"] = json!(refusals_read);
     manifest["counts"]["ideal_customers"] = json!(ideal_count);
     manifest["counts"]["negative_value_customers"] = json!(negative_count);
     manifest["counts"]["ideal_customers_listed"] = json!(activation.ideal.len());

@@ -281,6 +281,7 @@ pub(super) fn inputs(
         sales_files: sales,
         customers_files: customers,
         activity_files: vec![],
+        refusal_files: vec![],
         previous: previous.map_or(Previous::None, Previous::Use),
     }
 }
@@ -3152,14 +3153,20 @@ fn curated_inputs(files: Vec<PathBuf>) -> SegmentInputs {
         sales_files: vec![],
         customers_files: vec![],
         activity_files: vec![],
+        refusal_files: vec![],
         previous: Previous::None,
     };
     for f in files {
-        let dataset = f
+        let folder = f
             .to_string_lossy()
             .split("/curated/")
             .nth(1)
-            .and_then(|rest| crate::schema::Dataset::from_name(rest.split('/').next()?));
+            .and_then(|rest| Some(rest.split('/').next()?.to_string()));
+        if folder.as_deref() == crate::ingest::convert::REFUSALS_PREFIX.strip_prefix("curated/") {
+            input.refusal_files.push(f);
+            continue;
+        }
+        let dataset = folder.and_then(|f| crate::schema::Dataset::from_name(&f));
         match dataset.expect("a curated file") {
             crate::schema::Dataset::Sales => input.sales_files.push(f),
             crate::schema::Dataset::Customers => input.customers_files.push(f),
@@ -4465,4 +4472,224 @@ fn suppression_names_its_setting_and_guest_heavy_shops_are_warned() {
     let guest = "Guests (orders without a customer id) brought 75% of net revenue: the segments, the ideal customer profile and the lists describe only the 25% from known customers.";
     assert!(warnings.contains(&guest), "{warnings:?}");
     assert!(md.contains(guest), "{md}");
+}
+
+/// Ingests CSV `text` as [`ingest_csv`] does, some of whose rows are quarantined: the curated
+/// Parquet files, the report's row counts (checked to reconcile with the quarantine file) and
+/// the quarantine lines.
+fn ingest_csv_quarantining(
+    dir: &Path,
+    dataset: crate::schema::Dataset,
+    name: &str,
+    text: &str,
+) -> (
+    Vec<PathBuf>,
+    crate::ingest::report::RowCounts,
+    Vec<serde_json::Value>,
+) {
+    let folder = dir.join(dataset.name());
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join(name);
+    std::fs::write(&path, text).unwrap();
+    let src = crate::ingest::SourceRef {
+        bucket: None,
+        key: format!("incoming/{}/{name}", dataset.name()),
+        etag: Some("e".into()),
+        version_id: None,
+        size: text.len() as u64,
+    };
+    let opts = crate::ingest::IngestOptions {
+        dataset: Some(dataset),
+        ..Default::default()
+    };
+    let staging = dir.join(format!("staging-{name}"));
+    std::fs::create_dir_all(&staging).unwrap();
+    let out = crate::ingest::ingest_file(&path, src, &opts, &staging).unwrap();
+    let rows = out.report.rows.clone();
+    assert_eq!(
+        rows.read,
+        rows.written + rows.rejected,
+        "{name}: rows must reconcile"
+    );
+    let quarantined: Vec<serde_json::Value> = out
+        .files
+        .iter()
+        .filter(|f| f.key.starts_with("quarantine/"))
+        .flat_map(|f| {
+            std::fs::read_to_string(&f.path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        quarantined.len() as u64,
+        rows.rejected,
+        "{name}: one quarantine line per rejected row"
+    );
+    let written: u64 = out
+        .files
+        .iter()
+        .filter(|f| f.key.starts_with(&format!("curated/{}/", dataset.name())))
+        .map(|f| f.rows)
+        .sum();
+    assert_eq!(
+        written, rows.written,
+        "{name}: rows written are the dataset's Parquet rows"
+    );
+    let files = out
+        .files
+        .into_iter()
+        .filter(|f| f.key.ends_with(".parquet"))
+        .map(|f| f.path)
+        .collect();
+    (files, rows, quarantined)
+}
+
+/// The lines of quarantine lines that say their refusal was kept.
+fn refusals_kept(quarantined: &[serde_json::Value]) -> Vec<u64> {
+    quarantined
+        .iter()
+        .filter(|q| q["refusal_kept"] == true)
+        .map(|q| q["line"].as_u64().unwrap())
+        .collect()
+}
+
+/// An unsubscribe counts whatever its date, also one whose date is missing, `n/a` or no date at
+/// all: the row is quarantined (its time cannot be read) and counted as rejected, but the
+/// refusal stays, and the customer is off every list. A page view quarantined the same way
+/// refuses nothing, and a contact's two dateless refusals are no duplicate events.
+#[test]
+fn an_unsubscribe_whose_date_cannot_be_read_keeps_the_customer_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = four_buyers(dir.path());
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Email,Accepts Marketing\n\
+         C-1,c1@x.example,yes\nC-2,c2@x.example,yes\nC-3,c3@x.example,yes\nC-4,c4@x.example,yes\n",
+    );
+    let (activity, rows, quarantined) = ingest_csv_quarantining(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "events.csv",
+        "Email,Activity Type,Timestamp\n\
+         c1@x.example,Unsubscribe,\n\
+         C2@X.example,Unsubscribe,n/a\n\
+         c3@x.example,Unsubscribe,31/31/2023\n\
+         c4@x.example,Page View,n/a\n\
+         ,Unsubscribe,n/a\n\
+         c4@x.example,Page View,2024-06-01 10:00\n\
+         c1@x.example,Unsubscribe,not a date\n",
+    );
+    assert_eq!((rows.read, rows.written, rows.rejected), (7, 1, 6));
+    assert_eq!(rows.refusals_kept, 4);
+    assert_eq!(refusals_kept(&quarantined), [2, 3, 4, 8]);
+    let reasons: Vec<&str> = quarantined
+        .iter()
+        .map(|q| q["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "missing_date",
+            "missing_date",
+            "bad_date",
+            "missing_date",
+            "missing_contact",
+            "bad_date"
+        ]
+    );
+    let out = segment_curated(dir.path(), [sales, crm, activity].concat());
+    assert_off_lists(&out, &["C-1", "c1@", "C-2", "c2@", "C-3", "c3@"]);
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for id in ["C-1", "C-2", "C-3"] {
+        assert_eq!(customers[id]["marketing_consent"], "false", "{id}");
+    }
+    assert_eq!(customers["C-4"]["marketing_consent"], "true");
+    let ideal = read_csv(&out.join("ideal_customers.csv"));
+    assert!(
+        ideal.iter().any(|r| r["id"] == "C-4"),
+        "the page view refused nothing"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["inputs"]["refusal_files"], 1);
+    assert_eq!(manifest["inputs"]["refusals_read"], 4);
+    assert_eq!(manifest["inputs"]["activity_events"], 1);
+    assert_eq!(manifest["inputs"]["activity_duplicates_dropped"], 0);
+}
+
+/// A sales export's consent column: a "no" at checkout on a row quarantined for its amount or
+/// its date still keeps the buyer off the lists (the customer list's older "yes" does not
+/// stand), as a "no" on a row that is read does. Only refusals are kept: a "yes" on a
+/// quarantined row records no consent, and the walk-in account refuses for no one. A guest
+/// checkout's refusal is kept under its email.
+#[test]
+fn a_no_at_checkout_on_a_quarantined_row_keeps_the_buyer_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Email,Accepts Marketing\n\
+         C-1,c1@x.example,yes\nC-2,c2@x.example,yes\nC-3,c3@x.example,yes\nC-4,c4@x.example,yes\n",
+    );
+    let (sales, rows, quarantined) = ingest_csv_quarantining(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order Number,Order Date,Customer ID,Email,Accepts Marketing,Amount\n\
+         1,2024-06-01,C-1,c1@x.example,yes,100\n\
+         2,2024-06-02,C-2,c2@x.example,yes,50\n\
+         3,2024-05-02,C-3,c3@x.example,yes,70\n\
+         4,2024-04-02,C-4,c4@x.example,yes,20\n\
+         5,2024-06-03,C-5,c5@x.example,,40\n\
+         6,2024-06-04,C-1,c1@x.example,no,abc\n\
+         7,31/31/2024,C-2,c2@x.example,no,10\n\
+         8,2024-06-05,C-3,c3@x.example,no,15\n\
+         9,2024-06-06,C-5,c5@x.example,yes,abc\n\
+         10,2024-06-07,Walk-in Customer,,no,abc\n\
+         11,2024-06-08,0,guest@x.example,no,abc\n",
+    );
+    assert_eq!((rows.read, rows.written, rows.rejected), (11, 6, 5));
+    assert_eq!(rows.refusals_kept, 3);
+    assert_eq!(refusals_kept(&quarantined), [7, 8, 12]);
+    let refusals: Vec<PathBuf> = sales
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("/curated/refusals/"))
+        .cloned()
+        .collect();
+    let kept = crate::leads::read_activity(&refusals).unwrap();
+    let kept: Vec<(&str, Option<&str>, &str, bool)> = kept
+        .iter()
+        .map(|a| {
+            (
+                a.contact.as_str(),
+                a.email.as_deref(),
+                a.event_type.as_str(),
+                a.ts == crate::leads::UNDATED,
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("C-1", Some("c1@x.example"), "unsubscribe", true),
+            ("C-2", Some("c2@x.example"), "unsubscribe", true),
+            ("guest@x.example", Some("guest@x.example"), "unsubscribe", true),
+        ]
+    );
+    let out = segment_curated(dir.path(), [crm, sales].concat());
+    assert_off_lists(&out, &["C-1", "c1@", "C-2", "c2@", "C-3", "c3@", "guest@"]);
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    for id in ["C-1", "C-2", "C-3"] {
+        assert_eq!(customers[id]["marketing_consent"], "false", "{id}");
+    }
+    assert_eq!(customers["C-4"]["marketing_consent"], "true");
+    // The quarantined "yes" is no consent: C-5's stays unrecorded (`marketing_consent` is the
+    // consent the lists obey).
+    assert_eq!(customers["C-5"]["marketing_consent"], "");
 }

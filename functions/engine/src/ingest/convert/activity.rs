@@ -492,6 +492,8 @@ pub struct ActivityConverter {
     event_cache: HashMap<String, &'static str>,
     dates: DateParser,
     source_key: ConstantText,
+    /// Unsubscribes of rows quarantined (see [`super::refusals`]).
+    refusals: super::refusals::Refusals,
     contact: StringBuilder,
     email: StringBuilder,
     phone: StringBuilder,
@@ -527,6 +529,7 @@ impl ActivityConverter {
             dates: date_parser(samples, m, cols.time, cfg, crate::values::date::earliest_event()),
             cols,
             source_key: ConstantText::new(&cfg.source_key),
+            refusals: super::refusals::Refusals::new(),
             contact: StringBuilder::new(),
             email: StringBuilder::new(),
             phone: StringBuilder::new(),
@@ -541,6 +544,34 @@ impl ActivityConverter {
             stats: ConvertStats::default(),
             schema: activity_schema(),
         }
+    }
+
+    /// The row's event type, from the file's implied one or the event cell; None without either.
+    #[inline]
+    fn event_of(&mut self, event_raw: Option<&str>) -> Option<&'static str> {
+        let raw = match (self.implied_event, event_raw) {
+            (Some(implied), _) => return Some(implied),
+            (None, Some(raw)) => raw,
+            (None, None) => return None,
+        };
+        if let Some(e) = self.event_cache.get(raw) {
+            return Some(e);
+        }
+        // A message that is no refusal is no event of its own.
+        let e = match self.message {
+            true if super::message::refuses(raw) => "unsubscribe",
+            true => "other",
+            false => match normalize_event_type(raw) {
+                // GA4's `click` (an outbound link) and its sites' own `cta_click`s are clicks on
+                // the site; an email click there says so.
+                "email_click" if self.web_clicks && !mentions_email(raw) => "other",
+                e => e,
+            },
+        };
+        if self.event_cache.len() < EVENT_NAMES_CACHED {
+            self.event_cache.insert(raw.to_string(), e);
+        }
+        Some(e)
     }
 }
 
@@ -562,30 +593,10 @@ impl Converter for ActivityConverter {
             return Err(RowReject::at("missing_contact", c.key.first()));
         };
         let event_raw = text(rec, c.event);
-        let event = match (self.implied_event, event_raw) {
-            (Some(implied), _) => implied,
-            (None, Some(raw)) => match self.event_cache.get(raw) {
-                Some(e) => e,
-                None => {
-                    // A message that is no refusal is no event of its own.
-                    let e = match self.message {
-                        true if super::message::refuses(raw) => "unsubscribe",
-                        true => "other",
-                        false => match normalize_event_type(raw) {
-                            // GA4's `click` (an outbound link) and its sites' own `cta_click`s
-                            // are clicks on the site; an email click there says so.
-                            "email_click" if self.web_clicks && !mentions_email(raw) => "other",
-                            e => e,
-                        },
-                    };
-                    if self.event_cache.len() < EVENT_NAMES_CACHED {
-                        self.event_cache.insert(raw.to_string(), e);
-                    }
-                    e
-                }
-            },
-            (None, None) => return Err(RowReject::at("missing_event_type", c.event)),
+        let Some(event) = self.event_of(event_raw) else {
+            return Err(RowReject::at("missing_event_type", self.cols.event));
         };
+        let c = &self.cols;
         let ts = match self.dates.parse(cell(rec, c.time)) {
             Ok(Some(ts)) => ts,
             Ok(None) => return Err(RowReject::at("missing_date", c.time)),
@@ -638,6 +649,41 @@ impl Converter for ActivityConverter {
             RecordBatch::try_new(self.schema.clone(), columns)?,
             std::mem::take(&mut self.months),
         ))
+    }
+
+    /// An unsubscribe whose time (or duration) cannot be read still refuses: "an unsubscribe
+    /// counts whatever its date". Not the shop's own message (`outgoing_message`, "Reply STOP
+    /// to opt out"), and not a row without a contact.
+    fn keep_refusal(&mut self, line: u64, rec: &Row<'_>, reason: &str) -> bool {
+        if reason == OUTGOING_MESSAGE {
+            return false;
+        }
+        let Some(contact) = customer_key(rec, &self.cols.key) else {
+            return false;
+        };
+        let event_raw = text(rec, self.cols.event);
+        if self.event_of(event_raw) != Some("unsubscribe") {
+            return false;
+        }
+        let k = &self.cols.key;
+        self.refusals.keep(
+            line,
+            &contact,
+            (
+                email_value(cell(rec, k.email)).as_deref(),
+                k.phone_key(rec).as_deref(),
+            ),
+            event_raw,
+        );
+        true
+    }
+
+    fn finish_refusals(&mut self) -> Result<Option<RecordBatch>> {
+        self.refusals.finish_batch(self.source_key.value())
+    }
+
+    fn refusals_buffered(&self) -> usize {
+        self.refusals.buffered()
     }
 
     fn stats(&self) -> ConvertStats {

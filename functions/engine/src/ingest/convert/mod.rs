@@ -8,6 +8,7 @@ mod customers;
 mod documents;
 mod message;
 mod orders;
+mod refusals;
 mod sales;
 mod unread;
 
@@ -27,6 +28,7 @@ use crate::values::date::RowZone;
 use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
 
 pub use activity::normalize_event_type;
+pub use refusals::{REFUSALS_PREFIX, refusals_schema};
 pub use sales::names_returns;
 pub(crate) use sales::{is_cancellation_invoice, never_happened};
 
@@ -166,6 +168,20 @@ pub trait Converter: Send {
     /// `curated/customers` rows (see [`contacts`]).
     fn finish_contacts(&mut self) -> Result<Option<RecordBatch>> {
         Ok(None)
+    }
+    /// A row [`Self::push`] rejected for `reason`: when it carries a refusal of marketing under a
+    /// key, keeps the refusal (see [`refusals`]) and says so. Called for rejected rows only, so
+    /// the rows that are written pay nothing for it.
+    fn keep_refusal(&mut self, _line: u64, _rec: &Row<'_>, _reason: &str) -> bool {
+        false
+    }
+    /// The refusals kept since the last call, as `curated/refusals` rows.
+    fn finish_refusals(&mut self) -> Result<Option<RecordBatch>> {
+        Ok(None)
+    }
+    /// How many refusals [`Self::finish_refusals`] would return.
+    fn refusals_buffered(&self) -> usize {
+        0
     }
 }
 

@@ -169,6 +169,8 @@ pub struct SalesConverter {
     bulk_orders: HashMap<String, OrderCarry>,
     /// A file keying buyers by number that also gives their email or phone: the links.
     contacts: Option<super::contacts::ContactLinks>,
+    /// A file with a consent column: the refusals of rows quarantined (see [`super::refusals`]).
+    refusals: Option<super::refusals::Refusals>,
 }
 
 impl SalesConverter {
@@ -327,6 +329,7 @@ impl SalesConverter {
         let keys = [k.id.filter(|_| !k.named), k.email, k.phone];
         let contacts = (keys.iter().flatten().count() >= 2 || cols.consent.is_some())
             .then(super::contacts::ContactLinks::new);
+        let refusals = cols.consent.is_some().then(super::refusals::Refusals::new);
         SalesConverter {
             b,
             price_scale: scale(cols.unit_price),
@@ -366,6 +369,29 @@ impl SalesConverter {
             document_types,
             bulk_orders: HashMap::new(),
             contacts,
+            refusals,
+        }
+    }
+
+    /// The key a quarantined row's refusal is kept under: the buyer's own number, else its
+    /// email or mobile, as a written row links them (see [`super::contacts`]). None for a
+    /// file keyed by names, and for the walk-in account and guest number `0` without an
+    /// address: a name, a heading or everyone's account is no one who can refuse.
+    fn own_key<'a>(&self, rec: &Row<'a>) -> Option<Cow<'a, str>> {
+        let k = &self.cols.customer;
+        if k.named {
+            return None;
+        }
+        let own_id = id_value(cell(rec, k.id));
+        let walk_in = own_id.as_deref().is_some_and(crate::values::text::names_walk_in)
+            || self.extra.customer_name.is_some_and(|i| {
+                !cell(rec, k.id).is_empty() && crate::values::text::names_walk_in(cell(rec, Some(i)))
+            });
+        match own_id {
+            _ if walk_in => contact_key(rec, k),
+            Some(id) if id == "0" => contact_key(rec, k),
+            Some(id) => Some(id),
+            None => customer_key(rec, k),
         }
     }
 
@@ -1729,6 +1755,50 @@ impl Converter for SalesConverter {
             Some(links) => links.finish_batch(self.source_key.value()),
             None => Ok(None),
         }
+    }
+
+    /// A "no" at checkout (or an opt-out, or a consent value that cannot be read, as on a
+    /// written row) on a row quarantined for its date, amount or anything else still refuses:
+    /// a customer list's refusal stands on a row whose other cells cannot be read, and so does
+    /// this one. A "yes" is not kept: only refusals are.
+    fn keep_refusal(&mut self, line: u64, rec: &Row<'_>, _reason: &str) -> bool {
+        if self.refusals.is_none() {
+            return false;
+        }
+        let refused = match self.cols.consent.read(rec) {
+            Ok(consent) => consent == Some(false),
+            Err(_) => {
+                *self.stats.consent_unclear.get_or_insert(0) += 1;
+                true
+            }
+        };
+        if !refused {
+            return false;
+        }
+        let Some(key) = self.own_key(rec) else {
+            return false;
+        };
+        let c = &self.cols.customer;
+        let email = email_value(cell(rec, c.email));
+        let phone = c.phone_key(rec);
+        let Some(refusals) = &mut self.refusals else {
+            return false;
+        };
+        refusals.keep(line, &key, (email.as_deref(), phone.as_deref()), None);
+        true
+    }
+
+    fn finish_refusals(&mut self) -> Result<Option<RecordBatch>> {
+        match &mut self.refusals {
+            Some(r) => r.finish_batch(self.source_key.value()),
+            None => Ok(None),
+        }
+    }
+
+    fn refusals_buffered(&self) -> usize {
+        self.refusals
+            .as_ref()
+            .map_or(0, super::refusals::Refusals::buffered)
     }
 
     fn stats(&self) -> ConvertStats {
