@@ -5131,3 +5131,32 @@ fn every_refusal_of_a_file_of_quarantined_rows_is_kept() {
         .unwrap();
     assert_eq!(file.rows, n as u64);
 }
+
+/// A "no" at checkout on an order that never happened (cancelled, unpaid) links no one, but
+/// still refuses: it is kept in `curated/refusals`, as from a row that could not be read. The
+/// row itself is written (it counts in no refusal of a quarantined row), and a "yes" on a
+/// cancelled order keeps nothing.
+#[test]
+fn a_no_at_checkout_on_a_cancelled_order_still_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    std::fs::write(
+        &path,
+        "Order ID,Customer ID,Email,Status,Accepts Marketing,Order Date,Amount\n\
+         1001,C30,c30@x.example,Cancelled,no,2024-06-01,10.00\n\
+         1002,C31,c31@x.example,Cancelled,yes,2024-06-01,12.00\n\
+         1003,C32,c32@x.example,Paid,no,2024-06-01,14.00\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Sales),
+        ..Default::default()
+    };
+    let (out, _staging) = ingest_upload(&path, "sales", "orders.csv", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected, r.refusals_kept), (3, 3, 0, 0));
+    assert_eq!(
+        refusals_of(&out),
+        [(Some("C30".into()), Some("c30@x.example".into()), None)]
+    );
+}

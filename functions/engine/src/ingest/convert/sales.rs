@@ -395,6 +395,34 @@ impl SalesConverter {
         }
     }
 
+    /// The refusal a row carries in a file with a consent column: whether its consent cell could
+    /// not be read (which counts as a refusal), and, when it refuses, the key it is kept under with
+    /// the row's email and mobile in their key forms.
+    #[allow(clippy::type_complexity)]
+    fn refusal<'a>(
+        &self,
+        rec: &Row<'a>,
+    ) -> (
+        bool,
+        Option<(Cow<'a, str>, Option<Cow<'a, str>>, Option<Cow<'a, str>>)>,
+    ) {
+        if self.refusals.is_none() {
+            return (false, None);
+        }
+        let (refused, unclear) = match self.cols.consent.read(rec) {
+            Ok(consent) => (consent == Some(false), false),
+            Err(_) => (true, true),
+        };
+        if !refused {
+            return (unclear, None);
+        }
+        let c = &self.cols.customer;
+        let found = self
+            .own_key(rec)
+            .map(|key| (key, email_value(cell(rec, c.email)), c.phone_key(rec)));
+        (unclear, found)
+    }
+
     /// A money cell; `iranian`: the row is in Toman or Rial (see [`NumberParser::parse_money`]).
     // Inlined: a parsed number returned through memory and copied on, padding and all, stalled
     // on every row (about 4 % of an ingest's CPU in the profile).
@@ -1636,6 +1664,17 @@ impl Converter for SalesConverter {
                 consent,
             );
         }
+        // An order that never happened still carries its buyer's word: a "no" at checkout on a
+        // cancelled or unpaid order refuses, as it would on a row that could not be read.
+        if own_key && !walk_in && status.as_ref().is_some_and(|(s, _)| never_happened(s)) {
+            let (unclear, refusal) = self.refusal(rec);
+            if unclear {
+                *self.stats.consent_unclear.get_or_insert(0) += 1;
+            }
+            if let (Some((key, email, phone)), Some(r)) = (refusal, &mut self.refusals) {
+                r.keep(line, &key, (email.as_deref(), phone.as_deref()), None);
+            }
+        }
         // An order's later lines without a buyer are the buyer's of its earlier ones.
         let customer = match (customer, order_id.is_some()) {
             (Some(cust), true) => {
@@ -1760,32 +1799,20 @@ impl Converter for SalesConverter {
     /// A "no" at checkout (or an opt-out, or a consent value that cannot be read, as on a
     /// written row) on a row quarantined for its date, amount or anything else still refuses:
     /// a customer list's refusal stands on a row whose other cells cannot be read, and so does
-    /// this one. A "yes" is not kept: only refusals are.
+    /// this one. So does one on the written row of an order that never happened (cancelled,
+    /// unpaid), which links no one. A "yes" is not kept: only refusals are.
     fn keep_refusal(&mut self, line: u64, rec: &Row<'_>, _reason: &str) -> bool {
-        if self.refusals.is_none() {
-            return false;
+        let (unclear, refusal) = self.refusal(rec);
+        if unclear {
+            *self.stats.consent_unclear.get_or_insert(0) += 1;
         }
-        let refused = match self.cols.consent.read(rec) {
-            Ok(consent) => consent == Some(false),
-            Err(_) => {
-                *self.stats.consent_unclear.get_or_insert(0) += 1;
+        match (refusal, &mut self.refusals) {
+            (Some((key, email, phone)), Some(r)) => {
+                r.keep(line, &key, (email.as_deref(), phone.as_deref()), None);
                 true
             }
-        };
-        if !refused {
-            return false;
+            _ => false,
         }
-        let Some(key) = self.own_key(rec) else {
-            return false;
-        };
-        let c = &self.cols.customer;
-        let email = email_value(cell(rec, c.email));
-        let phone = c.phone_key(rec);
-        let Some(refusals) = &mut self.refusals else {
-            return false;
-        };
-        refusals.keep(line, &key, (email.as_deref(), phone.as_deref()), None);
-        true
     }
 
     fn finish_refusals(&mut self) -> Result<Option<RecordBatch>> {
