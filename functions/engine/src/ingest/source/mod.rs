@@ -344,6 +344,15 @@ fn format_float(f: f64) -> String {
     }
 }
 
+/// The most cells the rows read from a workbook may hold, each row as wide as its sheet: twice
+/// the workbook limit at the 24 bytes an empty cell's text takes. Sheet XML takes at least 15
+/// bytes a cell (`<c><v>1</v></c>`), so a workbook within the limit whose rows are filled stays
+/// below this; only sheets that are mostly gaps reach it, and those cost calamine's grid 32 bytes
+/// a cell more (every row, not only those with data) and ended the process for want of memory.
+fn max_grid_cells(limits: Limits) -> u64 {
+    limits.max_workbook_bytes.saturating_mul(2) / std::mem::size_of::<String>() as u64
+}
+
 /// Refuse zip bombs before calamine inflates sheets into memory.
 fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Result<()> {
     let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
@@ -427,7 +436,9 @@ fn open_sheet(
                 .any(|s| s.number_format.as_ref().is_some_and(|n| wanted(&n.format_code)));
             used.then(|| wb.worksheet_style(name).ok()).flatten()
         };
-        workbook_sheets(&mut wb, is_1904, dataset, styles).map_err(|e| malformed(&e))?
+        let read =
+            |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name).map_err(|e| malformed(&e).into());
+        workbook_sheets(&mut wb, is_1904, dataset, limits, read, styles)?
     } else {
         let size = std::fs::metadata(path)
             .map_err(|e| EngineError::io(path, e))?
@@ -448,8 +459,13 @@ fn open_sheet(
             false => malformed(&e),
         })?;
         let is_1904 = wb.has_1904_epoch();
+        let read = |wb: &mut calamine::Xls<_>, name: &str| {
+            wb.worksheet_range(name)
+                .map(|r| SheetCells::from_range(&r))
+                .map_err(|e| malformed(&e).into())
+        };
         // Calamine gives no cell formats of an .xls: no percent or currency is read from them.
-        workbook_sheets(&mut wb, is_1904, dataset, |_, _, _| None).map_err(|e| malformed(&e))?
+        workbook_sheets(&mut wb, is_1904, dataset, limits, read, |_, _, _| None)?
     };
     choose_sheets(sheets, dataset)
 }
@@ -463,6 +479,126 @@ fn encrypted(path: &Path) -> bool {
         .collect();
     // Only read when the workbook failed to open, and within the size already checked.
     std::fs::read(path).is_ok_and(|bytes| bytes.windows(name.len()).any(|w| w == name))
+}
+
+/// The cells of a sheet that hold something, row by row. Unlike calamine's `Range` (every cell
+/// between the first and the last used one), rows and cells with nothing in them take no memory:
+/// a lone value at `XFD1048576` is one cell here, not 17 billion (549 GB as a `Range`).
+#[derive(Default)]
+struct SheetCells {
+    /// Row and column (0-based) of the first row and of the first column that hold anything.
+    start: (u32, u32),
+    /// The last column that holds anything.
+    end_col: u32,
+    /// Each row that holds a cell: its row (0-based) and its cells as (column, value), in column
+    /// order.
+    rows: Vec<(u32, Vec<(u32, calamine::Data)>)>,
+}
+
+impl SheetCells {
+    /// From (row, column, value) of the cells that hold something, in any order; of two at one
+    /// place the later is kept, as calamine does.
+    fn new(mut cells: Vec<(u32, u32, calamine::Data)>) -> Self {
+        // Excel writes cells in order, so this stable sort finds them sorted.
+        cells.sort_by_key(|&(r, c, _)| (r, c));
+        let (mut first_col, mut end_col) = (u32::MAX, 0);
+        let mut rows: Vec<(u32, Vec<(u32, calamine::Data)>)> = Vec::new();
+        for (r, c, d) in cells {
+            first_col = first_col.min(c);
+            end_col = end_col.max(c);
+            match rows.last_mut() {
+                Some((row, cells)) if *row == r => match cells.last_mut() {
+                    Some((col, v)) if *col == c => *v = d,
+                    _ => cells.push((c, d)),
+                },
+                _ => rows.push((r, vec![(c, d)])),
+            }
+        }
+        match rows.first() {
+            Some(&(r, _)) => SheetCells {
+                start: (r, first_col),
+                end_col,
+                rows,
+            },
+            None => SheetCells::default(),
+        }
+    }
+
+    /// An .xls sheet, which calamine only gives as a `Range`.
+    fn from_range(range: &calamine::Range<calamine::Data>) -> Self {
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        SheetCells::new(
+            range
+                .used_cells()
+                .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone()))
+                .collect(),
+        )
+    }
+
+    /// Columns from the first to the last that hold anything.
+    fn width(&self) -> usize {
+        match self.rows.is_empty() {
+            true => 0,
+            false => (self.end_col - self.start.1) as usize + 1,
+        }
+    }
+
+    /// The cell of row `i` (of [`SheetCells::rows`]) in column `c` (0 being the first column that
+    /// holds anything).
+    fn get(&self, i: usize, c: usize) -> Option<&calamine::Data> {
+        let cells = &self.rows.get(i)?.1;
+        let col = self.start.1.checked_add(u32::try_from(c).ok()?)?;
+        let at = cells.binary_search_by_key(&col, |&(c, _)| c).ok()?;
+        Some(&cells[at].1)
+    }
+
+    /// The cells the sheet spans, as Excel names them (`A1:XFD1048576`).
+    fn range_name(&self) -> String {
+        let last = self.rows.last().map_or(0, |&(r, _)| r);
+        format!(
+            "{}{}:{}{}",
+            column_name(self.start.1),
+            self.start.0 as u64 + 1,
+            column_name(self.end_col),
+            last as u64 + 1
+        )
+    }
+}
+
+/// Excel's name of a 0-based column: A, Z, AA, XFD.
+fn column_name(col: u32) -> String {
+    let mut n = col as u64 + 1;
+    let mut name = Vec::new();
+    while n > 0 {
+        name.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+/// The cells of an .xlsx sheet that hold something, read one at a time. Calamine's
+/// `worksheet_range` puts every cell between the first and the last used one in a grid before
+/// anything can be checked: a 1.6 KB workbook with a value at `XFD1048576` ended the process.
+/// Cells with nothing in them (formatting only) are skipped, as calamine skips them.
+fn xlsx_cells<RS: Read + std::io::Seek>(
+    wb: &mut calamine::Xlsx<RS>,
+    name: &str,
+) -> std::result::Result<SheetCells, calamine::XlsxError> {
+    let mut reader = match wb.worksheet_cells_reader(name) {
+        Ok(reader) => reader,
+        // Listed as a worksheet but something else (a chart): nothing to read, as for calamine.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(SheetCells::default()),
+        Err(e) => return Err(e),
+    };
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell()? {
+        if !matches!(cell.get_value(), calamine::DataRef::Empty) {
+            let (r, c) = cell.get_position();
+            cells.push((r, c, calamine::Data::from(cell.get_value().clone())));
+        }
+    }
+    Ok(SheetCells::new(cells))
 }
 
 /// A sheet of a workbook: its name, whether it is visible, and its non-empty rows with their
@@ -491,13 +627,20 @@ fn date_field(f: Field) -> bool {
 /// "10%"; one in a sales amount or price column formatted with a currency has it written beside
 /// it ([`format_currency`]) where the row's currency cell is blank. `styles` gives the sheet's
 /// cell formats (.xlsx) when the workbook has a format `wanted` (the caller's test of a format
-/// code), else none.
+/// code), else none. `read` gives a sheet's cells.
+///
+/// Each row read is as wide as its sheet (from its first to its last used column), so rows of a
+/// few cells far apart hold many: once the rows of all sheets would hold more than
+/// [`max_grid_cells`], the workbook is refused ([`RejectReason::SheetTooLarge`]) before the row
+/// that would pass it is made.
 fn workbook_sheets<RS, R>(
     wb: &mut R,
     is_1904: bool,
     dataset: Option<Dataset>,
+    limits: Limits,
+    read: impl Fn(&mut R, &str) -> Result<SheetCells>,
     styles: impl Fn(&mut R, &str, &dyn Fn(&str) -> bool) -> Option<calamine::StyleRange>,
-) -> std::result::Result<Vec<SheetRows>, R::Error>
+) -> Result<Vec<SheetRows>>
 where
     RS: Read + std::io::Seek,
     R: calamine::Reader<RS>,
@@ -509,24 +652,40 @@ where
         .filter(|s| s.typ == calamine::SheetType::WorkSheet)
         .map(|s| (s.name.clone(), s.visible == calamine::SheetVisible::Visible))
         .collect();
+    let max_cells = max_grid_cells(limits);
+    let mut held = 0u64;
     let mut out = Vec::new();
     for (name, visible) in meta {
-        let range = wb.worksheet_range(&name)?;
-        let start_row = range.start().map_or(0, |(r, _)| r as u64);
-        let (mut rows, mut at): (Vec<(u64, Vec<String>)>, Vec<usize>) = range
-            .rows()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    (
-                        start_row + i as u64 + 1,
-                        r.iter().map(cell_text).collect::<Vec<_>>(),
-                    ),
-                    i,
-                )
-            })
-            .filter(|((_, cells), _)| cells.iter().any(|c| !c.trim().is_empty()))
-            .unzip();
+        let sheet = read(wb, &name)?;
+        let width = sheet.width();
+        let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+        let mut at: Vec<usize> = Vec::new();
+        for (i, (r, cells)) in sheet.rows.iter().enumerate() {
+            let texts: Vec<(usize, String)> = cells
+                .iter()
+                .map(|(c, d)| ((c - sheet.start.1) as usize, cell_text(d)))
+                .collect();
+            if texts.iter().all(|(_, t)| t.trim().is_empty()) {
+                continue;
+            }
+            held = held.saturating_add(width as u64);
+            if held > max_cells {
+                return Err(RejectReason::SheetTooLarge {
+                    sheet: name,
+                    range: sheet.range_name(),
+                    rows: sheet.rows.len() as u64,
+                    columns: width as u64,
+                    limit: max_cells,
+                }
+                .into());
+            }
+            let mut row = vec![String::new(); width];
+            for (c, t) in texts {
+                row[c] = t;
+            }
+            rows.push((*r as u64 + 1, row));
+            at.push(i);
+        }
         let mut picked = (0, None);
         if !rows.is_empty() {
             let head: Vec<Vec<String>> = rows
@@ -567,10 +726,9 @@ where
                 false => styles(wb, &name, &wanted),
             };
             if let Some(style) = style {
-                let (r0, c0) = range.start().unwrap_or((0, 0));
                 let format_of = |i: usize, c: usize| {
                     style
-                        .get((r0 + i as u32, c0 + c as u32))
+                        .get((sheet.rows[i].0, sheet.start.1 + c as u32))
                         .and_then(|s| s.number_format.as_ref())
                         .map(|n| n.format_code.as_str())
                 };
@@ -578,7 +736,7 @@ where
                 let mut shown: Vec<(&str, Option<&'static str>)> = Vec::new();
                 for ((_, cells), &i) in rows.iter_mut().zip(&at).skip(hi + 1) {
                     for &c in &discounts {
-                        let Some(Data::Float(f)) = range.get((i, c)) else {
+                        let Some(Data::Float(f)) = sheet.get(i, c) else {
                             continue;
                         };
                         let percent = format_of(i, c).is_some_and(|n| n.contains('%'));
@@ -591,7 +749,7 @@ where
                         continue;
                     }
                     for &c in &money {
-                        if !matches!(range.get((i, c)), Some(Data::Float(_) | Data::Int(_))) {
+                        if !matches!(sheet.get(i, c), Some(Data::Float(_) | Data::Int(_))) {
                             continue;
                         }
                         let Some(code) = format_of(i, c) else { continue };
@@ -620,7 +778,7 @@ where
                     .collect();
                 for ((_, cells), i) in rows.iter_mut().zip(at.drain(..)).skip(hi + 1) {
                     for &c in &dates {
-                        let serial = match range.get((i, c)) {
+                        let serial = match sheet.get(i, c) {
                             Some(Data::Float(f)) => *f,
                             Some(Data::Int(n)) => *n as f64,
                             _ => continue,
@@ -1116,6 +1274,143 @@ mod tests {
         }
         zip.finish().unwrap();
         path
+    }
+
+    /// A workbook of one sheet whose `<sheetData>` is `rows`, with `extra` parts beside it.
+    fn xlsx_of(dir: &Path, name: &str, rows: &str, extra: &[(&str, &[u8])]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let opts =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let rel = |id: &str, kind: &str, target: &str| {
+            format!(
+                r#"<Relationship Id="{id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}" Target="{target}"/>"#
+            )
+        };
+        let rels = |inner: String| {
+            format!(
+                r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{inner}</Relationships>"#
+            )
+        };
+        let parts: [(&str, String); 4] = [
+            ("_rels/.rels", rels(rel("rId1", "officeDocument", "xl/workbook.xml"))),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Orders" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+                    .into(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                rels(rel("rId1", "worksheet", "worksheets/sheet1.xml")),
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                format!(
+                    r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+                ),
+            ),
+        ];
+        for (part, text) in parts {
+            zip.start_file(part, opts).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        for (part, bytes) in extra {
+            zip.start_file(*part, opts).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    const ORDERS_HEADER: &str = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Order ID</t></is></c><c r="B1" t="inlineStr"><is><t>Order Date</t></is></c><c r="C1" t="inlineStr"><is><t>Amount</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>A-1</t></is></c><c r="B2"><v>45000</v></c><c r="C2"><v>12.5</v></c></row>"#;
+
+    fn rows_of(opened: &mut Opened) -> Vec<(u64, Vec<String>)> {
+        let mut rows = Rows::default();
+        while opened.source.next(&mut rows).unwrap() {}
+        rows.iter()
+            .map(|e| match e {
+                Entry::Row(line, cells) => (line, cells.iter().map(str::to_string).collect()),
+                Entry::Bad(line, ..) => (line, Vec::new()),
+            })
+            .collect()
+    }
+
+    /// A value at the last cell Excel has (`XFD1048576`) below a small export made calamine
+    /// allocate a grid of 17 billion cells (549 GB) and end the process. Only rows that hold
+    /// something are read, so the workbook is read, in a few MB; a cell with nothing in it
+    /// (formatting only) there changes nothing at all.
+    #[test]
+    fn a_stray_cell_at_the_far_corner_of_a_sheet_is_read_without_a_grid_of_the_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 4 << 20,
+            ..Limits::default()
+        };
+        let far = format!(r#"{ORDERS_HEADER}<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#);
+        let book = xlsx_of(dir.path(), "far.xlsx", &far, &[]);
+        let fmt = sniff::sniff(&book, "far.xlsx", limits).unwrap();
+        let mut opened = open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        assert_eq!(opened.headers.len(), 16_384);
+        assert_eq!(&opened.headers[..3], ["Order ID", "Order Date", "Amount"]);
+        let rows = rows_of(&mut opened);
+        assert_eq!(
+            rows.len(),
+            2,
+            "{:?}",
+            rows.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            (rows[0].0, &rows[0].1[..3]),
+            (2, &["A-1", "2023-03-15T00:00:00", "12.5"].map(String::from)[..])
+        );
+        assert_eq!((rows[1].0, rows[1].1[16_383].as_str()), (1_048_576, "1"));
+
+        let styled = format!(r#"{ORDERS_HEADER}<row r="1048576"><c r="XFD1048576" s="0"/></row>"#);
+        let book = xlsx_of(dir.path(), "styled.xlsx", &styled, &[]);
+        let mut opened = open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        assert_eq!(opened.headers, ["Order ID", "Order Date", "Amount"]);
+        assert_eq!(rows_of(&mut opened).len(), 1);
+    }
+
+    /// Rows of one stray cell each, far to the right: few bytes of XML, but every row read is as
+    /// wide as the sheet. Past the limit the workbook is refused, naming the sheet and the cells
+    /// it spans, before the rows are made.
+    #[test]
+    fn a_sheet_of_gaps_too_wide_to_read_is_refused_naming_its_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        // 2 MiB of cells' text allowed: 87,381 cells, 5 rows of 16,384 fit and 6 do not.
+        assert_eq!(max_grid_cells(limits), 87_381);
+        let sheet = |rows: u32| {
+            let far: String = (3..3 + rows)
+                .map(|r| format!(r#"<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>"#))
+                .collect();
+            format!("{ORDERS_HEADER}{far}")
+        };
+        let fits = xlsx_of(dir.path(), "fits.xlsx", &sheet(3), &[]);
+        let fmt = sniff::sniff(&fits, "fits.xlsx", limits).unwrap();
+        assert!(open(&fits, &fmt, limits, Some(Dataset::Sales)).is_ok());
+        let gaps = xlsx_of(dir.path(), "gaps.xlsx", &sheet(4), &[]);
+        match open(&gaps, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                let text = r.to_string();
+                assert!(
+                    text.starts_with("sheet \"Orders\" spans A1:XFD6: its 6 rows"),
+                    "{text}"
+                );
+                assert!(text.contains("save the sheet as CSV"), "{text}");
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(16_383), "XFD");
     }
 
     /// An order of many items is handed out a slice at a time, as any other file's rows are:
