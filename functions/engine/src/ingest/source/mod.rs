@@ -374,21 +374,21 @@ fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Re
             };
         return Err(RejectReason::UnsupportedFormat(what.into()).into());
     }
-    let (mut total, mut cells) = (0u64, 0u64);
+    // Every part counts, as the zip declares it uncompressed, not only the sheets and shared
+    // strings: calamine also parses the styles (78 MB of upload holding 2.1 GB of number formats
+    // peaked at 8.8 GB), the workbook and its relationships, and finds parts by relationship and
+    // by name in any case (`XL/SharedStrings.xml`), so a part's name does not say it is unread.
+    let mut total = 0u64;
     for i in 0..zip.len() {
         let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed {
             format: "xlsx",
             detail: e.to_string(),
         })?;
         total = total.saturating_add(e.size());
-        let name = e.name_raw();
-        if name.starts_with(b"xl/worksheets/") || name == b"xl/sharedStrings.xml" {
-            cells = cells.saturating_add(e.size());
-        }
     }
-    if cells > limits.max_workbook_bytes {
+    if total > limits.max_workbook_bytes {
         return Err(RejectReason::WorkbookTooLarge {
-            size: cells,
+            size: total,
             limit: limits.max_workbook_bytes,
         }
         .into());
@@ -1411,6 +1411,46 @@ mod tests {
         assert_eq!(column_name(25), "Z");
         assert_eq!(column_name(26), "AA");
         assert_eq!(column_name(16_383), "XFD");
+    }
+
+    /// A workbook of a few cells whose styles part holds more than the limit (number formats by
+    /// the million: 78 MB uploaded peaked at 8.8 GB) is refused as too large, as a sheet that
+    /// size is, before anything is parsed.
+    #[test]
+    fn a_styles_part_over_the_workbook_limit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 2 << 20,
+            ..Limits::default()
+        };
+        let formats: String = (0..60_000)
+            .map(|i| format!(r#"<numFmt numFmtId="{}" formatCode="0.00"/>"#, 200 + i))
+            .collect();
+        let styles = format!(
+            r#"<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts>{formats}</numFmts></styleSheet>"#
+        );
+        assert!(styles.len() > 2 << 20);
+        let book = xlsx_of(
+            dir.path(),
+            "styles.xlsx",
+            ORDERS_HEADER,
+            &[("xl/styles.xml", styles.as_bytes())],
+        );
+        let fmt = sniff::sniff(&book, "styles.xlsx", limits).unwrap();
+        match open(&book, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                assert!(r.to_string().contains("save it as CSV"), "{r}");
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        // Within the limit, the same workbook is read.
+        let roomy = Limits {
+            max_workbook_bytes: 4 << 20,
+            ..limits
+        };
+        assert!(open(&book, &fmt, roomy, Some(Dataset::Sales)).is_ok());
     }
 
     /// An order of many items is handed out a slice at a time, as any other file's rows are:
