@@ -10,7 +10,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 
 use super::convert::names_returns;
-use super::delimited::{DelimitedReader, Step};
+use super::delimited::{DelimitedReader, MAX_RECORD_BYTES, Step};
 use super::grouped::{GroupedSource, HEADING_SAMPLE, heading_labels, may_be_grouped};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
@@ -151,11 +151,24 @@ fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn R
     })
 }
 
-/// A line read before the header is settled that is not text: the file is not one.
-fn not_utf8(line: u64) -> EngineError {
+/// Why a file none of whose first lines is a row (each `bad` with its reason) is not read,
+/// from the first: not text, or too long or too wide to be a row. `ended_at` is the line the
+/// reader stopped at, when the file ended before the header search did: still line 1, the file
+/// has no line break at all (a 1.1 GB file of one line was called "not valid UTF-8").
+fn unreadable(line: u64, reason: &str, ended_at: Option<u64>) -> EngineError {
+    let detail = match reason {
+        "row_too_large" if ended_at == Some(1) => format!(
+            "it has no line break, and its one line holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
+        ),
+        "row_too_large" => format!(
+            "line {line} is too long: it holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
+        ),
+        "too_many_fields" => format!("line {line} has more fields than a row may have"),
+        _ => format!("line {line} is not valid UTF-8"),
+    };
     RejectReason::Malformed {
         format: "text",
-        detail: format!("line {line} is not valid UTF-8"),
+        detail,
     }
     .into()
 }
@@ -168,7 +181,12 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         path: path.to_path_buf(),
     };
     let mut head = Rows::default();
-    while head.len() < HEADER_SEARCH_ROWS && source.next(&mut head)? {
+    let mut ended_at = None;
+    while head.len() < HEADER_SEARCH_ROWS {
+        if !source.next(&mut head)? {
+            ended_at = Some(source.rdr.line());
+            break;
+        }
         // Usually the header: the width to check records against until the header is known.
         if let Some(Entry::Row(_, r)) = head.last()
             && head.len() == 1
@@ -194,9 +212,9 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         })
         .unzip();
     let Some(first_good) = bad.iter().position(Option::is_none) else {
-        return Err(match lines.first() {
-            Some(&line) => not_utf8(line),
-            None => RejectReason::Empty.into(),
+        return Err(match (lines.first(), bad.first()) {
+            (Some(&line), Some(Some((reason, ..)))) => unreadable(line, reason, ended_at),
+            _ => RejectReason::Empty.into(),
         });
     };
     let (mut hi, guessed) = pick_header(&rows, dataset);
@@ -1451,6 +1469,38 @@ mod tests {
             ..limits
         };
         assert!(open(&book, &fmt, roomy, Some(Dataset::Sales)).is_ok());
+    }
+
+    /// A text file whose first lines are all too long to be rows is refused saying so: as one
+    /// line without any line break, or as a line too long; neither is "not valid UTF-8".
+    #[test]
+    fn a_file_of_lines_too_long_is_refused_as_such_not_as_bad_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "a".repeat(MAX_RECORD_BYTES + 1000);
+        for (name, text, says) in [
+            (
+                "one_line.csv",
+                long.clone(),
+                "the file is not readable as text: it has no line break, and its one line holds more than the 8388608 bytes (8 MiB)",
+            ),
+            (
+                "long_lines.csv",
+                format!("{long}\n{long}\n"),
+                "the file is not readable as text: line 1 is too long: it holds more than the 8388608 bytes (8 MiB)",
+            ),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let fmt = sniff::sniff(&path, name, Limits::default()).unwrap();
+            match open(&path, &fmt, Limits::default(), None) {
+                Err(EngineError::Rejected(r)) => {
+                    assert_eq!(r.code(), "malformed_file", "{name}: {r}");
+                    assert!(r.to_string().starts_with(says), "{name}: {r}");
+                }
+                Err(e) => panic!("{name}: unexpected error {e}"),
+                Ok(_) => panic!("{name}: opened"),
+            }
+        }
     }
 
     /// An order of many items is handed out a slice at a time, as any other file's rows are:
