@@ -78,34 +78,21 @@ where
                     continue;
                 }
             };
-            if !obj.key.starts_with(pipeline::TRIGGER_PREFIX) {
-                // Defence in depth: a misconfigured trigger must never make us eat our own outputs.
-                tracing::warn!(key = %obj.key, "object outside incoming/ ignored");
+            if !pipeline::is_trigger_key(&obj.key) {
+                // Defence in depth: a misconfigured trigger must never make us eat our own outputs,
+                // nor a forged event read a file as another dataset than its folder's.
+                tracing::warn!(key = %obj.key, "object outside incoming/<dataset>/ ignored");
                 processed.push(Summary::skipped(&obj.key, "ignored_outside_incoming"));
                 continue;
             }
+            // The other reading of the key is tried when the key is missing: it must be one too.
+            let alt_key = obj.alt_key.as_deref().filter(|k| pipeline::is_trigger_key(k));
             let input = (self.stores)(&obj.bucket);
             let output = (self.stores)(self.config.output_bucket.as_deref().unwrap_or(&obj.bucket));
             let result = if obj.removed {
-                pipeline::sync_removed(
-                    &input,
-                    &obj.key,
-                    obj.alt_key.as_deref(),
-                    &output,
-                    &opts,
-                    &self.config.tmp_dir,
-                )
-                .await
+                pipeline::sync_removed(&input, &obj.key, alt_key, &output, &opts, &self.config.tmp_dir).await
             } else {
-                pipeline::ingest_object(
-                    &input,
-                    &obj.key,
-                    obj.alt_key.as_deref(),
-                    &output,
-                    &opts,
-                    &self.config.tmp_dir,
-                )
-                .await
+                pipeline::ingest_object(&input, &obj.key, alt_key, &output, &opts, &self.config.tmp_dir).await
             };
             match result {
                 Ok(summary) => {

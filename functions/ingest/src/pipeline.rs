@@ -378,6 +378,21 @@ fn date_reading(report: &ingest::IngestReport) -> Option<(DateOrder, Option<Date
     Some((order, p.date_order_from))
 }
 
+/// Whether `key` is one the trigger delivers: under `incoming/sales/`, `incoming/customers/` or
+/// `incoming/activity/` exactly, with no `.` or `..` segment. The S3 notification's filters let
+/// nothing else through, but a direct invocation or a hand-written SQS message can name any key:
+/// `incoming/other/x.csv` would be read as whatever its header says, and
+/// `incoming/customers/../sales/pii.csv` (the sales upload) as customers.
+pub fn is_trigger_key(key: &str) -> bool {
+    let Some((folder, _)) = key
+        .strip_prefix(TRIGGER_PREFIX)
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return false;
+    };
+    Dataset::from_name(folder).is_some() && !key.split('/').any(|s| s == "." || s == "..")
+}
+
 /// The dataset a trigger key belongs to: `incoming/<dataset>/...`.
 pub fn dataset_of_key(key: &str) -> Option<Dataset> {
     let rest = key.strip_prefix(TRIGGER_PREFIX)?;
@@ -987,6 +1002,32 @@ fn duplicate(m: &SourceManifest, key: &str) -> Summary {
 mod tests {
     use super::*;
     use segflow_storage::LocalStore;
+
+    #[test]
+    fn trigger_keys_are_under_a_dataset_folder_without_dot_segments() {
+        for key in [
+            "incoming/sales/a.csv",
+            "incoming/customers/shopA/2024/crm.xlsx",
+            "incoming/activity/فروش ۱۴۰۲.csv",
+            "incoming/sales/",
+            "incoming/sales/v1..v2.csv",
+            "incoming/sales/.hidden.csv",
+        ] {
+            assert!(is_trigger_key(key), "{key}");
+        }
+        for key in [
+            "incoming/other/x.csv",
+            "incoming/Sales/x.csv",
+            "incoming/x.csv",
+            "incoming/sales",
+            "incoming/customers/../sales/pii.csv",
+            "incoming/sales/./x.csv",
+            "incoming/sales/..",
+            "curated/sales/x.parquet",
+        ] {
+            assert!(!is_trigger_key(key), "{key}");
+        }
+    }
 
     #[test]
     fn only_our_own_failures_are_defects() {
