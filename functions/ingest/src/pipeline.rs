@@ -16,6 +16,7 @@ use segflow_engine::EngineError;
 use segflow_engine::ingest::{
     self, DateEvidence, DateOrderFrom, IngestOptions, LearnedOrder, SourceRef, Status,
 };
+use segflow_engine::printable::Printable;
 use segflow_engine::schema::{Dataset, SCHEMA_VERSION};
 use segflow_engine::values::DateOrder;
 use segflow_storage::{ObjectMeta, ObjectStore, StorageError};
@@ -233,7 +234,7 @@ async fn load_date_orders<O: ObjectStore>(
         Ok(l) => l,
         Err(e) => {
             let error = format!("{DATE_ORDERS_KEY}: {e}");
-            tracing::warn!(%error, "the learned date orders cannot be read; none are used");
+            tracing::warn!(error = %Printable(&error), "the learned date orders cannot be read; none are used");
             return Ok((DateOrders::default(), Some(tag), Some(error)));
         }
     };
@@ -244,9 +245,11 @@ async fn load_date_orders<O: ObjectStore>(
                 orders.layouts.insert(layout, l);
             }
             Ok(l) => {
-                tracing::warn!(%layout, order = ?l.order, "{DATE_ORDERS_KEY}: entry skipped: not day-first or month-first")
+                tracing::warn!(layout = %Printable(&layout), order = ?l.order, "{DATE_ORDERS_KEY}: entry skipped: not day-first or month-first")
             }
-            Err(e) => tracing::warn!(%layout, error = %e, "{DATE_ORDERS_KEY}: entry skipped: cannot be read"),
+            Err(e) => {
+                tracing::warn!(layout = %Printable(&layout), error = %Printable(&e.to_string()), "{DATE_ORDERS_KEY}: entry skipped: cannot be read")
+            }
         }
     }
     Ok((orders, Some(tag), None))
@@ -782,7 +785,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             && let Err(e) = record_date_order(output, evidence, &meta.key).await
         {
             // The upload is published; only later uploads of its layout miss the order.
-            tracing::warn!(key = %meta.key, error = %e, "could not record the date order the upload showed");
+            tracing::warn!(key = %Printable(&meta.key), error = %Printable(&e.to_string()), "could not record the date order the upload showed");
         }
         return Ok(Summary {
             key: meta.key,
@@ -815,7 +818,7 @@ async fn record_failure<O: ObjectStore, I: ObjectStore>(
     error: &PipelineError,
     input: Option<&I>,
 ) -> Result<Summary, PipelineError> {
-    tracing::error!(key = %meta.key, error = %error, "object failed with a defect; reported, not retried");
+    tracing::error!(key = %Printable(&meta.key), error = %Printable(&error.to_string()), "object failed with a defect; reported, not retried");
     let source_id = ingest::naming::source_id(&meta.key);
     let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
     let report_key = ingest::naming::report_key(dataset, &source_id, &version);
