@@ -36,6 +36,12 @@ pub enum RejectReason {
         columns: u64,
         limit: u64,
     },
+    /// A sheet whose cells repeat long shared strings: small as XML, each reference is a copy of
+    /// the text once read.
+    #[error(
+        "sheet \"{sheet}\" holds more than {limit} bytes of text once its shared strings are written into its cells (a long text repeated in many cells), more than can be read at once here; save the sheet as CSV (UTF-8), and upload it again"
+    )]
+    SheetTextTooLarge { sheet: String, limit: u64 },
     /// One element of a JSON array (an order with its line items, say) too large to be read
     /// at once; the file itself may be valid JSON.
     #[error(
@@ -75,6 +81,7 @@ impl RejectReason {
             RejectReason::TooLarge { .. }
             | RejectReason::WorkbookTooLarge { .. }
             | RejectReason::SheetTooLarge { .. }
+            | RejectReason::SheetTextTooLarge { .. }
             | RejectReason::JsonElementTooLarge { .. } => "too_large",
             RejectReason::UnknownDataset(_) => "unknown_dataset",
             RejectReason::MissingColumns { .. } => "missing_columns",

@@ -371,6 +371,13 @@ fn max_grid_cells(limits: Limits) -> u64 {
     limits.max_workbook_bytes.saturating_mul(2) / std::mem::size_of::<String>() as u64
 }
 
+/// The most bytes of cell text read from a workbook: twice the workbook limit. Only shared
+/// strings make the text larger than the XML it comes from, and a workbook past this held it
+/// twice (calamine's copy and ours) and more than its memory.
+fn max_text_bytes(limits: Limits) -> u64 {
+    limits.max_workbook_bytes.saturating_mul(2)
+}
+
 /// Refuse zip bombs before calamine inflates sheets into memory.
 fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Result<()> {
     let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
@@ -454,8 +461,7 @@ fn open_sheet(
                 .any(|s| s.number_format.as_ref().is_some_and(|n| wanted(&n.format_code)));
             used.then(|| wb.worksheet_style(name).ok()).flatten()
         };
-        let read =
-            |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name).map_err(|e| malformed(&e).into());
+        let read = |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name, limits);
         workbook_sheets(&mut wb, is_1904, dataset, limits, read, styles)?
     } else {
         let size = std::fs::metadata(path)
@@ -599,22 +605,49 @@ fn column_name(col: u32) -> String {
 /// `worksheet_range` puts every cell between the first and the last used one in a grid before
 /// anything can be checked: a 1.6 KB workbook with a value at `XFD1048576` ended the process.
 /// Cells with nothing in them (formatting only) are skipped, as calamine skips them.
+///
+/// A cell that refers to a shared string is a copy of it once read: a 53 KB workbook whose 3,000
+/// cells name one string of 1 MB needed 3 GB. The text read is counted as it is read, and past
+/// [`max_text_bytes`] the sheet is refused ([`RejectReason::SheetTextTooLarge`]).
 fn xlsx_cells<RS: Read + std::io::Seek>(
     wb: &mut calamine::Xlsx<RS>,
     name: &str,
-) -> std::result::Result<SheetCells, calamine::XlsxError> {
+    limits: Limits,
+) -> Result<SheetCells> {
+    let malformed = |e: calamine::XlsxError| -> EngineError {
+        RejectReason::Malformed {
+            format: "Excel",
+            detail: e.to_string(),
+        }
+        .into()
+    };
     let mut reader = match wb.worksheet_cells_reader(name) {
         Ok(reader) => reader,
         // Listed as a worksheet but something else (a chart): nothing to read, as for calamine.
         Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(SheetCells::default()),
-        Err(e) => return Err(e),
+        Err(e) => return Err(malformed(e)),
     };
+    let max_text = max_text_bytes(limits);
+    let mut text = 0u64;
     let mut cells = Vec::new();
-    while let Some(cell) = reader.next_cell()? {
-        if !matches!(cell.get_value(), calamine::DataRef::Empty) {
-            let (r, c) = cell.get_position();
-            cells.push((r, c, calamine::Data::from(cell.get_value().clone())));
+    while let Some(cell) = reader.next_cell().map_err(malformed)? {
+        use calamine::DataRef;
+        let value = cell.get_value();
+        text = text.saturating_add(match value {
+            DataRef::Empty => continue,
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
+            DataRef::SharedString(s) => s.len() as u64,
+            _ => 0,
+        });
+        if text > max_text {
+            return Err(RejectReason::SheetTextTooLarge {
+                sheet: name.to_string(),
+                limit: max_text,
+            }
+            .into());
         }
+        let (r, c) = cell.get_position();
+        cells.push((r, c, calamine::Data::from(value.clone())));
     }
     Ok(SheetCells::new(cells))
 }
@@ -670,8 +703,8 @@ where
         .filter(|s| s.typ == calamine::SheetType::WorkSheet)
         .map(|s| (s.name.clone(), s.visible == calamine::SheetVisible::Visible))
         .collect();
-    let max_cells = max_grid_cells(limits);
-    let mut held = 0u64;
+    let (max_cells, max_text) = (max_grid_cells(limits), max_text_bytes(limits));
+    let (mut held, mut text) = (0u64, 0u64);
     let mut out = Vec::new();
     for (name, visible) in meta {
         let sheet = read(wb, &name)?;
@@ -685,6 +718,17 @@ where
                 .collect();
             if texts.iter().all(|(_, t)| t.trim().is_empty()) {
                 continue;
+            }
+            // The text of every sheet read is kept until the export sheets are chosen.
+            text = texts
+                .iter()
+                .fold(text, |n, (_, t)| n.saturating_add(t.len() as u64));
+            if text > max_text {
+                return Err(RejectReason::SheetTextTooLarge {
+                    sheet: name,
+                    limit: max_text,
+                }
+                .into());
             }
             held = held.saturating_add(width as u64);
             if held > max_cells {
@@ -1469,6 +1513,52 @@ mod tests {
             ..limits
         };
         assert!(open(&book, &fmt, roomy, Some(Dataset::Sales)).is_ok());
+    }
+
+    /// Cells that each name one long shared string are each a copy of it once read: a 53 KB
+    /// workbook needed 3 GB and ended the process. Past twice the workbook limit of text the sheet
+    /// is refused while it is read; the same workbook with fewer such cells is read.
+    #[test]
+    fn a_long_shared_string_repeated_in_many_cells_is_refused_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        assert_eq!(max_text_bytes(limits), 2 << 20);
+        let shared = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>"#,
+            "x".repeat(64 * 1024)
+        );
+        let book = |name: &str, cells: u32| {
+            let rows: String = (3..3 + cells)
+                .map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c><c r="C{r}"><v>1</v></c><c r="D{r}" t="s"><v>0</v></c></row>"#))
+                .collect();
+            xlsx_of(
+                dir.path(),
+                name,
+                &format!("{ORDERS_HEADER}{rows}"),
+                &[("xl/sharedStrings.xml", shared.as_bytes())],
+            )
+        };
+        // 40 copies of 64 KiB (2.5 MiB) from 70 KB of parts.
+        let repeated = book("repeated.xlsx", 40);
+        let fmt = sniff::sniff(&repeated, "repeated.xlsx", limits).unwrap();
+        match open(&repeated, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                assert!(
+                    r.to_string()
+                        .starts_with("sheet \"Orders\" holds more than 2097152 bytes of text"),
+                    "{r}"
+                );
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        let few = book("few.xlsx", 20);
+        let mut opened = open(&few, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        assert_eq!(rows_of(&mut opened).len(), 21);
     }
 
     /// A text file whose first lines are all too long to be rows is refused saying so: as one
