@@ -338,6 +338,58 @@ async fn eventbridge_and_test_events() {
     assert!(resp.processed.is_empty() && resp.batch_item_failures.is_empty());
 }
 
+/// An event naming a key the S3 notification's filters never let through (only a direct
+/// invocation or a hand-written SQS message can) is answered `ignored_outside_incoming`, and
+/// nothing is read: not a folder other than the three datasets' (read as whatever its header
+/// said), nor a path through `..` (the sales upload read as customers) or `.`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_event_outside_the_dataset_folders_is_ignored() {
+    let server = S3Server::start().await;
+    let sales = fixture("exports/sales/Online Retail 2023.csv");
+    server.upload("incoming/other/x.csv", &sales).await;
+    server.upload("incoming/sales/pii.csv", &sales).await;
+    let record = |key: &str| {
+        serde_json::json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 10}}})
+    };
+    let forged = [
+        "incoming/other/x.csv",
+        "incoming/customers/../sales/pii.csv",
+        "incoming/customers/%2E%2E/sales/pii.csv",
+        "incoming/sales/./pii.csv",
+        "incoming/Sales/pii.csv",
+        "incoming/pii.csv",
+    ];
+    let payload = serde_json::json!({"Records": forged.iter().map(|k| record(k)).collect::<Vec<_>>()});
+    let resp = handler(&server).handle(&payload).await.expect("handled");
+    let outcomes: Vec<(&str, &str)> = resp
+        .processed
+        .iter()
+        .map(|s| (s.key.as_str(), s.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("incoming/other/x.csv", "ignored_outside_incoming"),
+            ("incoming/customers/../sales/pii.csv", "ignored_outside_incoming"),
+            ("incoming/customers/../sales/pii.csv", "ignored_outside_incoming"),
+            ("incoming/sales/./pii.csv", "ignored_outside_incoming"),
+            ("incoming/Sales/pii.csv", "ignored_outside_incoming"),
+            ("incoming/pii.csv", "ignored_outside_incoming"),
+        ]
+    );
+    assert!(resp.batch_item_failures.is_empty());
+    assert!(server.keys("curated/").await.is_empty());
+    assert!(server.keys("reports/").await.is_empty());
+
+    // The same upload under its own key is read.
+    let resp = handler(&server)
+        .handle(&serde_json::json!({"Records": [record("incoming/sales/pii.csv")]}))
+        .await
+        .expect("handled");
+    assert_eq!(resp.processed[0].outcome, "ok", "{:?}", resp.processed);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn broken_files_get_readable_reports_and_rows_reconcile() {
     let server = S3Server::start().await;

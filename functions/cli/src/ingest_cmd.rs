@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use segflow_engine::ingest::IngestOptions;
 use segflow_engine::mapping::MappingOverride;
+use segflow_engine::printable::Printable;
 use segflow_engine::schema::Dataset;
 use segflow_ingest_fn::config::{IngestConfig, parse_date_order, parse_phone_country};
 use segflow_ingest_fn::pipeline::{self, Summary};
@@ -59,12 +60,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let linked = e.file_type().is_ok_and(|t| t.is_symlink());
         if p.is_dir() {
             if linked {
-                eprintln!("warning: {} is a link to a folder; not followed", p.display());
+                eprintln!("warning: {} is a link to a folder; not followed", shown(&p));
             } else if is_output_root(&p) {
-                eprintln!(
-                    "note: {} holds segflow's outputs; not read as exports",
-                    p.display()
-                );
+                eprintln!("note: {} holds segflow's outputs; not read as exports", shown(&p));
             } else {
                 walk(&p, out)?;
             }
@@ -170,9 +168,11 @@ fn local_plan(inputs: &[String], opts: &IngestOptions) -> Result<Vec<Vec<(PathBu
             let real = file.canonicalize().unwrap_or_else(|_| file.clone());
             match keyed.get(&real) {
                 Some(other) if *other != key => bail!(
-                    "{} is given twice, which would store it as {other} and as {key}: pass it once \
+                    "{} is given twice, which would store it as {} and as {}: pass it once \
                      (keys are the path below the folder you pass, so pass the same folder each time)",
-                    file.display()
+                    shown(&file),
+                    Printable(other),
+                    Printable(&key)
                 ),
                 Some(_) => {}
                 None => {
@@ -181,10 +181,11 @@ fn local_plan(inputs: &[String], opts: &IngestOptions) -> Result<Vec<Vec<(PathBu
             }
             match seen.get(&key) {
                 Some(first) if !same(first, &file) => bail!(
-                    "{} and {} would both be stored as {key} and overwrite each other: rename one, or \
+                    "{} and {} would both be stored as {} and overwrite each other: rename one, or \
                      ingest the folder that holds both",
-                    first.display(),
-                    file.display()
+                    shown(first),
+                    shown(&file),
+                    Printable(&key)
                 ),
                 Some(_) => {}
                 None => {
@@ -334,7 +335,13 @@ pub fn check(summaries: &[Summary]) -> Result<()> {
     if !rejected.is_empty() {
         let lines: Vec<String> = rejected
             .iter()
-            .map(|s| format!("  {}: {}", s.key, s.error.as_deref().unwrap_or("rejected")))
+            .map(|s| {
+                format!(
+                    "  {}: {}",
+                    Printable(&s.key),
+                    Printable(s.error.as_deref().unwrap_or("rejected"))
+                )
+            })
             .collect();
         bail!(
             "{} input(s) could not be ingested (see their reports):\n{}",
@@ -351,10 +358,10 @@ pub fn check(summaries: &[Summary]) -> Result<()> {
 /// user back to what they just did. A file delivered again unchanged (a re-run) is counted from
 /// the report of the ingest that read it.
 pub async fn no_sales_rows(out: &str, dir: &Path, summaries: &[Summary]) -> String {
-    let at = |key: &str| format!("{}/{key}", out.trim_end_matches('/'));
+    let at = |key: &str| format!("{}/{}", out.trim_end_matches('/'), Printable(key));
     let list = |keys: &[String]| keys.iter().map(|k| at(k)).collect::<Vec<_>>().join(", ");
     if summaries.is_empty() {
-        return format!("no export files under {}", dir.display());
+        return format!("no export files under {}", shown(dir));
     }
     let sales: Vec<&Summary> = summaries
         .iter()
@@ -419,6 +426,13 @@ pub async fn no_sales_rows(out: &str, dir: &Path, summaries: &[Summary]) -> Stri
     text
 }
 
+/// A path as printed: a file name may hold line breaks and escape sequences, which are escaped
+/// so that they cannot forge a line of the table or of a message, nor reach the terminal.
+fn shown(path: &Path) -> String {
+    Printable(&path.display().to_string()).to_string()
+}
+
+/// Keys (file names) are printed with their control characters escaped, see [`shown`].
 fn print_table(summaries: &[Summary]) {
     println!(
         "{:<10} {:<10} {:>10} {:>10} {:>10}  source",
@@ -432,15 +446,15 @@ fn print_table(summaries: &[Summary]) {
             s.rows_read,
             s.rows_written,
             s.rows_rejected,
-            s.key
+            Printable(&s.key)
         );
     }
     for s in summaries {
         if let Some(note) = &s.note {
-            eprintln!("note: {}: {note}", s.key);
+            eprintln!("note: {}: {}", Printable(&s.key), Printable(note));
         }
         for w in &s.warnings {
-            eprintln!("warning: {}: {w}", s.key);
+            eprintln!("warning: {}: {}", Printable(&s.key), Printable(w));
         }
     }
 }

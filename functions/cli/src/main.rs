@@ -116,7 +116,12 @@ async fn main() -> std::process::ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Messages quote file names and keys, and what a rejected file holds: their control
+            // characters are escaped, and only the message's own line breaks kept.
+            eprintln!(
+                "error: {}",
+                segflow_engine::printable::printable_lines(&format!("{e:#}"))
+            );
             std::process::ExitCode::FAILURE
         }
     }

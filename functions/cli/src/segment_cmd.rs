@@ -39,7 +39,7 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs, config: &Segment
     // how every figure reads: said where the person running the job looks, not only in the file.
     for w in summary.manifest["warnings"].as_array().into_iter().flatten() {
         if let Some(w) = w.as_str() {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", segflow_engine::printable::Printable(w));
         }
     }
     if !summary.latest {

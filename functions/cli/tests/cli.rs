@@ -958,3 +958,59 @@ fn run_keeps_unsubscribes_without_a_readable_date_off_the_lists() {
         .count();
     assert_eq!(kept, 3);
 }
+
+/// A file name with a line break and escape sequences is printed with them escaped, in the
+/// result table and in the message naming the rejected input: it cannot forge a line of either,
+/// nor clear the terminal. A Persian name is printed as it is.
+#[test]
+fn control_characters_in_file_names_are_escaped_in_the_table_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = dir.path().join("in/sales");
+    std::fs::create_dir_all(&sales).unwrap();
+    let evil = "evil\nERROR injected \u{1b}[2J\u{1b}[31mred.csv";
+    std::fs::write(sales.join(evil), "colour,size\nred,large\n").unwrap();
+    let persian = "فروش\u{200c}های ۱۴۰۲.csv";
+    std::fs::write(
+        sales.join(persian),
+        "Order ID,Order Date,Amount\nA-1,2024-03-01,12.50\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = segflow(&[
+        "ingest",
+        dir.path().join("in").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(!run.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("ERROR")),
+            "a forged line: {text}"
+        );
+    }
+    let shown = r"incoming/sales/evil\nERROR injected \u{1b}[2J\u{1b}[31mred.csv";
+    // The header, then one line per file.
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("rejected") && l.ends_with(shown)),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.ends_with(&format!("incoming/sales/{persian}"))),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("  {shown}: missing_columns")),
+        "{stderr}"
+    );
+}

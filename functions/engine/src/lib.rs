@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod leads;
 pub mod mapping;
 pub mod memory;
+pub mod printable;
 pub mod privacy;
 pub mod schema;
 pub mod scratch;

@@ -35,7 +35,7 @@ pub struct IngestConfig {
     pub output_bucket: Option<String>,
     /// `SEGFLOW_TMP_DIR`: spool folder (default the system temp dir, `/tmp` in Lambda).
     pub tmp_dir: PathBuf,
-    /// `SEGFLOW_MAX_WORKBOOK_BYTES`: largest workbook (uncompressed sheet data) read; larger ones
+    /// `SEGFLOW_MAX_WORKBOOK_BYTES`: largest workbook (all its parts uncompressed) read; larger ones
     /// are rejected with a report asking for CSV. Default: a quarter of the function's memory
     /// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets), else 4 GiB.
     pub max_workbook_bytes: u64,

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde_json::Value;
 
+use segflow_engine::printable::Printable;
 use segflow_storage::ObjectStore;
 
 use crate::config::IngestConfig;
@@ -96,18 +97,19 @@ where
             let obj = match &item.outcome {
                 Parsed::Object(o) => o,
                 Parsed::Ignored(why) => {
-                    tracing::info!(reason = %why, "event ignored");
+                    tracing::info!(reason = %Printable(why), "event ignored");
                     continue;
                 }
                 Parsed::Unreadable(why) => {
                     // Retrying an unreadable payload can never succeed: log it and acknowledge.
-                    tracing::error!(reason = %why, "unreadable event acknowledged without work");
+                    tracing::error!(reason = %Printable(why), "unreadable event acknowledged without work");
                     continue;
                 }
             };
-            if !obj.key.starts_with(pipeline::TRIGGER_PREFIX) {
-                // Defence in depth: a misconfigured trigger must never make us eat our own outputs.
-                tracing::warn!(key = %obj.key, "object outside incoming/ ignored");
+            if !pipeline::is_trigger_key(&obj.key) {
+                // Defence in depth: a misconfigured trigger must never make us eat our own outputs,
+                // nor a forged event read a file as another dataset than its folder's.
+                tracing::warn!(key = %Printable(&obj.key), "object outside incoming/<dataset>/ ignored");
                 processed.push(Summary::skipped(&obj.key, "ignored_outside_incoming"));
                 continue;
             }
@@ -116,33 +118,19 @@ where
             if !buckets.contains(&pair) {
                 buckets.push(pair);
             }
+            // The other reading of the key is tried when the key is missing: it must be one too.
+            let alt_key = obj.alt_key.as_deref().filter(|k| pipeline::is_trigger_key(k));
             let input = (self.stores)(&obj.bucket);
             let output = (self.stores)(output_bucket);
             let result = if obj.removed {
-                pipeline::sync_removed(
-                    &input,
-                    &obj.key,
-                    obj.alt_key.as_deref(),
-                    &output,
-                    &opts,
-                    &self.config.tmp_dir,
-                )
-                .await
+                pipeline::sync_removed(&input, &obj.key, alt_key, &output, &opts, &self.config.tmp_dir).await
             } else {
-                pipeline::ingest_object(
-                    &input,
-                    &obj.key,
-                    obj.alt_key.as_deref(),
-                    &output,
-                    &opts,
-                    &self.config.tmp_dir,
-                )
-                .await
+                pipeline::ingest_object(&input, &obj.key, alt_key, &output, &opts, &self.config.tmp_dir).await
             };
             match result {
                 Ok(summary) => {
                     tracing::info!(
-                        key = %summary.key,
+                        key = %Printable(&summary.key),
                         outcome = summary.outcome,
                         dataset = summary.dataset,
                         rows_read = summary.rows_read,
@@ -153,8 +141,15 @@ where
                     processed.push(summary);
                 }
                 Err(e) => {
-                    tracing::error!(key = %obj.key, error = %e, retryable = e.is_retryable(), "object failed");
-                    first_error.get_or_insert_with(|| format!("{}: {e}", obj.key));
+                    let error = e.to_string();
+                    tracing::error!(
+                        key = %Printable(&obj.key),
+                        error = %Printable(&error),
+                        retryable = e.is_retryable(),
+                        "object failed"
+                    );
+                    first_error
+                        .get_or_insert_with(|| format!("{}: {}", Printable(&obj.key), Printable(&error)));
                     if let Some(id) = &item.message_id {
                         let f = BatchItemFailure {
                             item_identifier: id.clone(),
@@ -202,6 +197,74 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// In the text log format (the default), a key is logged as it is but for its control
+    /// characters: a line break in a key cannot start a forged log line, nor an escape sequence
+    /// reach the terminal of whoever reads the log. Persian keys stay readable.
+    #[tokio::test]
+    async fn control_characters_in_keys_are_escaped_in_text_logs() {
+        use lambda_runtime::tracing::subscriber;
+        #[derive(Clone, Default)]
+        struct Captured(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log = Captured::default();
+        let writer = log.clone();
+        let _guard = tracing::subscriber::set_default(
+            subscriber::fmt()
+                .without_time()
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let handler = IngestHandler::new(
+            |_: &str| segflow_storage::LocalStore::new(dir.path()),
+            IngestConfig::default(),
+        );
+        let keys = [
+            "incoming/sales/evil\nERROR injected line\u{1b}[2J.csv",
+            "incoming/other/evil\r\nERROR injected\u{9b}31m.csv",
+            "incoming/sales/فروش\u{200c}های ۱۴۰۲.csv",
+        ];
+        let records: Vec<Value> = keys
+            .iter()
+            .map(|k| {
+                serde_json::json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": "b"}, "object": {"key": k}}})
+            })
+            .collect();
+        let resp = handler
+            .handle(&serde_json::json!({ "Records": records }))
+            .await
+            .unwrap();
+        let outcomes: Vec<&str> = resp.processed.iter().map(|s| s.outcome).collect();
+        assert_eq!(outcomes, ["missing", "ignored_outside_incoming", "missing"]);
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(!text.contains(['\u{1b}', '\u{9b}', '\r']), "{text:?}");
+        assert!(
+            lines[0].contains(r"key=incoming/sales/evil\nERROR injected line\u{1b}[2J.csv"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains(r"key=incoming/other/evil\r\nERROR injected\u{9b}31m.csv"),
+            "{text}"
+        );
+        assert!(
+            lines[2].contains("key=incoming/sales/فروش\u{200c}های ۱۴۰۲.csv"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_failed_direct_invocation_reaches_lambda_as_retryable() {

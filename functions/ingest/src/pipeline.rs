@@ -17,6 +17,7 @@ use segflow_engine::EngineError;
 use segflow_engine::ingest::{
     self, DateEvidence, DateOrderFrom, IngestOptions, LearnedOrder, SourceRef, Status,
 };
+use segflow_engine::printable::Printable;
 use segflow_engine::schema::{Dataset, SCHEMA_VERSION};
 use segflow_engine::values::DateOrder;
 use segflow_storage::{ObjectMeta, ObjectStore, StorageError};
@@ -260,7 +261,7 @@ async fn load_date_orders<O: ObjectStore>(
         Ok(l) => l,
         Err(e) => {
             let error = format!("{DATE_ORDERS_KEY}: {e}");
-            tracing::warn!(%error, "the learned date orders cannot be read; none are used");
+            tracing::warn!(error = %Printable(&error), "the learned date orders cannot be read; none are used");
             return Ok((DateOrders::default(), Some(tag), Some(error)));
         }
     };
@@ -274,9 +275,11 @@ async fn load_date_orders<O: ObjectStore>(
                 orders.layouts.insert(layout, l);
             }
             Ok(l) => {
-                tracing::warn!(%layout, order = ?l.order, "{DATE_ORDERS_KEY}: entry skipped: not day-first or month-first")
+                tracing::warn!(layout = %Printable(&layout), order = ?l.order, "{DATE_ORDERS_KEY}: entry skipped: not day-first or month-first")
             }
-            Err(e) => tracing::warn!(%layout, error = %e, "{DATE_ORDERS_KEY}: entry skipped: cannot be read"),
+            Err(e) => {
+                tracing::warn!(layout = %Printable(&layout), error = %Printable(&e.to_string()), "{DATE_ORDERS_KEY}: entry skipped: cannot be read")
+            }
         }
     }
     Ok((orders, Some(tag), None))
@@ -506,6 +509,21 @@ fn date_reading(report: &ingest::IngestReport) -> Option<(DateOrder, Option<Date
         _ => return None,
     };
     Some((order, p.date_order_from))
+}
+
+/// Whether `key` is one the trigger delivers: under `incoming/sales/`, `incoming/customers/` or
+/// `incoming/activity/` exactly, with no `.` or `..` segment. The S3 notification's filters let
+/// nothing else through, but a direct invocation or a hand-written SQS message can name any key:
+/// `incoming/other/x.csv` would be read as whatever its header says, and
+/// `incoming/customers/../sales/pii.csv` (the sales upload) as customers.
+pub fn is_trigger_key(key: &str) -> bool {
+    let Some((folder, _)) = key
+        .strip_prefix(TRIGGER_PREFIX)
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return false;
+    };
+    Dataset::from_name(folder).is_some() && !key.split('/').any(|s| s == "." || s == "..")
 }
 
 /// The dataset a trigger key belongs to: `incoming/<dataset>/...`.
@@ -1034,7 +1052,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             && let Err(e) = record_date_order(output, evidence, &meta.key).await
         {
             // The upload is published; only later uploads of its layout miss the order.
-            tracing::warn!(key = %meta.key, error = %e, "could not record the date order the upload showed");
+            tracing::warn!(key = %Printable(&meta.key), error = %Printable(&e.to_string()), "could not record the date order the upload showed");
         }
         let was_guessed = old.as_ref().and_then(|m| m.date_order_guessed.as_deref());
         if let Err(e) = index_guess(output, &meta.key, was_guessed, list_guess.as_deref()).await {
@@ -1077,7 +1095,7 @@ async fn record_failure<O: ObjectStore, I: ObjectStore>(
     error: &PipelineError,
     input: Option<&I>,
 ) -> Result<Summary, PipelineError> {
-    tracing::error!(key = %meta.key, error = %error, "object failed with a defect; reported, not retried");
+    tracing::error!(key = %Printable(&meta.key), error = %Printable(&error.to_string()), "object failed with a defect; reported, not retried");
     let source_id = ingest::naming::source_id(&meta.key);
     let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
     let report_key = ingest::naming::report_key(dataset, &source_id, &version);
@@ -1268,6 +1286,32 @@ fn duplicate(m: &SourceManifest, key: &str) -> Summary {
 mod tests {
     use super::*;
     use segflow_storage::LocalStore;
+
+    #[test]
+    fn trigger_keys_are_under_a_dataset_folder_without_dot_segments() {
+        for key in [
+            "incoming/sales/a.csv",
+            "incoming/customers/shopA/2024/crm.xlsx",
+            "incoming/activity/فروش ۱۴۰۲.csv",
+            "incoming/sales/",
+            "incoming/sales/v1..v2.csv",
+            "incoming/sales/.hidden.csv",
+        ] {
+            assert!(is_trigger_key(key), "{key}");
+        }
+        for key in [
+            "incoming/other/x.csv",
+            "incoming/Sales/x.csv",
+            "incoming/x.csv",
+            "incoming/sales",
+            "incoming/customers/../sales/pii.csv",
+            "incoming/sales/./x.csv",
+            "incoming/sales/..",
+            "curated/sales/x.parquet",
+        ] {
+            assert!(!is_trigger_key(key), "{key}");
+        }
+    }
 
     #[test]
     fn only_our_own_failures_are_defects() {

@@ -111,7 +111,7 @@ pub async fn handle<S: ObjectStore>(
     }
     .await;
     if let Err(e) = &result {
-        tracing::error!(error_type = e.error_type, error = %e.message, "segmentation failed");
+        tracing::error!(error_type = e.error_type, error = %segflow_engine::printable::Printable(&e.message), "segmentation failed");
     }
     result
 }

@@ -108,7 +108,7 @@ async fn fetch_parquet<S: ObjectStore>(
             // A corrected upload being ingested retires its old months while we read: the
             // listing named a file that is gone, and its rows are in the new version's files.
             Err(StorageError::NotFound(_)) => {
-                tracing::warn!(key = %obj.key, "curated file removed while the run read; skipped");
+                tracing::warn!(key = %segflow_engine::printable::Printable(&obj.key), "curated file removed while the run read; skipped");
             }
             Err(e) => return Err(e.into()),
         }

@@ -15,6 +15,19 @@ const PART_BYTES: usize = 16 * 1024 * 1024;
 /// Downloads interrupted mid-stream are restarted this many times before giving up.
 const DOWNLOAD_ATTEMPTS: u32 = 3;
 
+/// `text` with its control characters (and Unicode line separators) escaped, `\n` for a line
+/// break: as `segflow_engine::printable` shows text, which this crate does not depend on.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            true => out.extend(c.escape_debug()),
+            false => out.push(c),
+        }
+    }
+    out
+}
+
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
@@ -295,7 +308,10 @@ impl ObjectStore for S3Store {
         loop {
             match self.download_once(key, dest).await {
                 Err(e) if e.is_retryable() && attempt < DOWNLOAD_ATTEMPTS => {
-                    tracing::warn!(attempt, error = %e, "download interrupted, retrying");
+                    // The error names the key, which may hold any character: a line break in it must
+                    // not start a line of its own in the log.
+                    let error = escape_controls(&e.to_string());
+                    tracing::warn!(attempt, %error, "download interrupted, retrying");
                     tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt))).await;
                     attempt += 1;
                 }
@@ -446,5 +462,18 @@ impl ObjectStore for S3Store {
         } else {
             format!("s3://{}/{}", self.bucket, self.prefix)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_in_a_logged_error_are_escaped() {
+        assert_eq!(
+            super::escape_controls(
+                "GetObject incoming/sales/x\nERROR \u{1b}[2J فروش\u{200c}ها.csv: HTTP 503"
+            ),
+            "GetObject incoming/sales/x\\nERROR \\u{1b}[2J فروش\u{200c}ها.csv: HTTP 503"
+        );
     }
 }

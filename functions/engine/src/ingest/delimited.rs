@@ -101,6 +101,11 @@ impl<R: Read> DelimitedReader<R> {
         }
     }
 
+    /// The line the next record starts on (1-based): 1 until a line break is read past.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// Tells the reader how many fields a record has (the header's). With it, a quote that opens a
     /// field and never closes is recognised before it stretches a record over later lines.
     pub fn expect_fields(&mut self, width: usize) {

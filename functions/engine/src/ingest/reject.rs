@@ -21,9 +21,27 @@ pub enum RejectReason {
     #[error("the file is {size} bytes, above the configured limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error(
-        "the workbook holds {size} bytes of sheet data, more than can be read at once here ({limit} bytes); save it as CSV (UTF-8) or split it into smaller workbooks, and upload those"
+        "the workbook holds {size} bytes of sheets, shared strings, styles and other parts (uncompressed), more than can be read at once here ({limit} bytes); save it as CSV (UTF-8) or split it into smaller workbooks, and upload those"
     )]
     WorkbookTooLarge { size: u64, limit: u64 },
+    /// A sheet whose used cells are few but far apart (a stray value at `XFD1048576`): read
+    /// row by row, its rows that hold anything times its columns are more cells than fit.
+    #[error(
+        "sheet \"{sheet}\" spans {range}: its {rows} rows with data × {columns} columns are more cells than can be read at once here ({limit} cells); delete what lies outside the data (a stray value far below or to the right of it) or save the sheet as CSV (UTF-8), and upload it again"
+    )]
+    SheetTooLarge {
+        sheet: String,
+        range: String,
+        rows: u64,
+        columns: u64,
+        limit: u64,
+    },
+    /// A sheet whose cells repeat long shared strings: small as XML, each reference is a copy of
+    /// the text once read.
+    #[error(
+        "sheet \"{sheet}\" holds more than {limit} bytes of text once its shared strings are written into its cells (a long text repeated in many cells), more than can be read at once here; save the sheet as CSV (UTF-8), and upload it again"
+    )]
+    SheetTextTooLarge { sheet: String, limit: u64 },
     /// One element of a JSON array (an order with its line items, say) too large to be read
     /// at once; the file itself may be valid JSON.
     #[error(
@@ -62,6 +80,8 @@ impl RejectReason {
             RejectReason::CompressionBomb { .. } => "compression_bomb",
             RejectReason::TooLarge { .. }
             | RejectReason::WorkbookTooLarge { .. }
+            | RejectReason::SheetTooLarge { .. }
+            | RejectReason::SheetTextTooLarge { .. }
             | RejectReason::JsonElementTooLarge { .. } => "too_large",
             RejectReason::UnknownDataset(_) => "unknown_dataset",
             RejectReason::MissingColumns { .. } => "missing_columns",

@@ -187,10 +187,10 @@ pub struct Limits {
     pub max_expanded_bytes: u64,
     /// Largest decompressed/compressed ratio accepted once past 64 MiB of output.
     pub max_ratio: u64,
-    /// Largest workbook accepted, counted as its sheets' uncompressed XML (or an `.xls` file's
-    /// size). Excel readers hold a whole sheet in memory, about 3× that size at the peak (356 MB
-    /// of sheet XML: 1,061 MB peak RSS), so a larger workbook would end the process for want of
-    /// memory, with no report.
+    /// Largest workbook accepted, counted as all its parts uncompressed (sheets, shared strings,
+    /// styles, …; or an `.xls` file's size). Excel readers hold a whole sheet, and the styles and
+    /// shared strings, in memory, about 3× their size at the peak (356 MB of sheet XML: 1,061 MB
+    /// peak RSS), so a larger workbook would end the process for want of memory, with no report.
     pub max_workbook_bytes: u64,
 }
 

@@ -10,7 +10,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 
 use super::convert::names_returns;
-use super::delimited::{DelimitedReader, Step};
+use super::delimited::{DelimitedReader, MAX_RECORD_BYTES, Step};
 use super::grouped::{GroupedSource, HEADING_SAMPLE, heading_labels, may_be_grouped};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
@@ -157,11 +157,24 @@ fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn R
     })
 }
 
-/// A line read before the header is settled that is not text: the file is not one.
-fn not_utf8(line: u64) -> EngineError {
+/// Why a file none of whose first lines is a row (each `bad` with its reason) is not read,
+/// from the first: not text, or too long or too wide to be a row. `ended_at` is the line the
+/// reader stopped at, when the file ended before the header search did: still line 1, the file
+/// has no line break at all (a 1.1 GB file of one line was called "not valid UTF-8").
+fn unreadable(line: u64, reason: &str, ended_at: Option<u64>) -> EngineError {
+    let detail = match reason {
+        "row_too_large" if ended_at == Some(1) => format!(
+            "it has no line break, and its one line holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
+        ),
+        "row_too_large" => format!(
+            "line {line} is too long: it holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
+        ),
+        "too_many_fields" => format!("line {line} has more fields than a row may have"),
+        _ => format!("line {line} is not valid UTF-8"),
+    };
     RejectReason::Malformed {
         format: "text",
-        detail: format!("line {line} is not valid UTF-8"),
+        detail,
     }
     .into()
 }
@@ -174,7 +187,12 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         path: path.to_path_buf(),
     };
     let mut head = Rows::default();
-    while head.len() < HEADER_SEARCH_ROWS && source.next(&mut head)? {
+    let mut ended_at = None;
+    while head.len() < HEADER_SEARCH_ROWS {
+        if !source.next(&mut head)? {
+            ended_at = Some(source.rdr.line());
+            break;
+        }
         // Usually the header: the width to check records against until the header is known.
         if let Some(Entry::Row(_, r)) = head.last()
             && head.len() == 1
@@ -200,9 +218,9 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         })
         .unzip();
     let Some(first_good) = bad.iter().position(Option::is_none) else {
-        return Err(match lines.first() {
-            Some(&line) => not_utf8(line),
-            None => RejectReason::Empty.into(),
+        return Err(match (lines.first(), bad.first()) {
+            (Some(&line), Some(Some((reason, ..)))) => unreadable(line, reason, ended_at),
+            _ => RejectReason::Empty.into(),
         });
     };
     let (mut hi, guessed) = pick_header(&rows, dataset);
@@ -350,6 +368,22 @@ fn format_float(f: f64) -> String {
     }
 }
 
+/// The most cells the rows read from a workbook may hold, each row as wide as its sheet: twice
+/// the workbook limit at the 24 bytes an empty cell's text takes. Sheet XML takes at least 15
+/// bytes a cell (`<c><v>1</v></c>`), so a workbook within the limit whose rows are filled stays
+/// below this; only sheets that are mostly gaps reach it, and those cost calamine's grid 32 bytes
+/// a cell more (every row, not only those with data) and ended the process for want of memory.
+fn max_grid_cells(limits: Limits) -> u64 {
+    limits.max_workbook_bytes.saturating_mul(2) / std::mem::size_of::<String>() as u64
+}
+
+/// The most bytes of cell text read from a workbook: twice the workbook limit. Only shared
+/// strings make the text larger than the XML it comes from, and a workbook past this held it
+/// twice (calamine's copy and ours) and more than its memory.
+fn max_text_bytes(limits: Limits) -> u64 {
+    limits.max_workbook_bytes.saturating_mul(2)
+}
+
 /// Refuse zip bombs before calamine inflates sheets into memory.
 fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Result<()> {
     let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
@@ -371,21 +405,21 @@ fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Re
             };
         return Err(RejectReason::UnsupportedFormat(what.into()).into());
     }
-    let (mut total, mut cells) = (0u64, 0u64);
+    // Every part counts, as the zip declares it uncompressed, not only the sheets and shared
+    // strings: calamine also parses the styles (78 MB of upload holding 2.1 GB of number formats
+    // peaked at 8.8 GB), the workbook and its relationships, and finds parts by relationship and
+    // by name in any case (`XL/SharedStrings.xml`), so a part's name does not say it is unread.
+    let mut total = 0u64;
     for i in 0..zip.len() {
         let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed {
             format: "xlsx",
             detail: e.to_string(),
         })?;
         total = total.saturating_add(e.size());
-        let name = e.name_raw();
-        if name.starts_with(b"xl/worksheets/") || name == b"xl/sharedStrings.xml" {
-            cells = cells.saturating_add(e.size());
-        }
     }
-    if cells > limits.max_workbook_bytes {
+    if total > limits.max_workbook_bytes {
         return Err(RejectReason::WorkbookTooLarge {
-            size: cells,
+            size: total,
             limit: limits.max_workbook_bytes,
         }
         .into());
@@ -433,7 +467,8 @@ fn open_sheet(
                 .any(|s| s.number_format.as_ref().is_some_and(|n| wanted(&n.format_code)));
             used.then(|| wb.worksheet_style(name).ok()).flatten()
         };
-        workbook_sheets(&mut wb, is_1904, dataset, styles).map_err(|e| malformed(&e))?
+        let read = |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name, limits);
+        workbook_sheets(&mut wb, is_1904, dataset, limits, read, styles)?
     } else {
         let size = std::fs::metadata(path)
             .map_err(|e| EngineError::io(path, e))?
@@ -454,8 +489,13 @@ fn open_sheet(
             false => malformed(&e),
         })?;
         let is_1904 = wb.has_1904_epoch();
+        let read = |wb: &mut calamine::Xls<_>, name: &str| {
+            wb.worksheet_range(name)
+                .map(|r| SheetCells::from_range(&r))
+                .map_err(|e| malformed(&e).into())
+        };
         // Calamine gives no cell formats of an .xls: no percent or currency is read from them.
-        workbook_sheets(&mut wb, is_1904, dataset, |_, _, _| None).map_err(|e| malformed(&e))?
+        workbook_sheets(&mut wb, is_1904, dataset, limits, read, |_, _, _| None)?
     };
     choose_sheets(sheets, dataset)
 }
@@ -469,6 +509,153 @@ fn encrypted(path: &Path) -> bool {
         .collect();
     // Only read when the workbook failed to open, and within the size already checked.
     std::fs::read(path).is_ok_and(|bytes| bytes.windows(name.len()).any(|w| w == name))
+}
+
+/// The cells of a sheet that hold something, row by row. Unlike calamine's `Range` (every cell
+/// between the first and the last used one), rows and cells with nothing in them take no memory:
+/// a lone value at `XFD1048576` is one cell here, not 17 billion (549 GB as a `Range`).
+#[derive(Default)]
+struct SheetCells {
+    /// Row and column (0-based) of the first row and of the first column that hold anything.
+    start: (u32, u32),
+    /// The last column that holds anything.
+    end_col: u32,
+    /// Each row that holds a cell: its row (0-based) and its cells as (column, value), in column
+    /// order.
+    rows: Vec<(u32, Vec<(u32, calamine::Data)>)>,
+}
+
+impl SheetCells {
+    /// From (row, column, value) of the cells that hold something, in any order; of two at one
+    /// place the later is kept, as calamine does.
+    fn new(mut cells: Vec<(u32, u32, calamine::Data)>) -> Self {
+        // Excel writes cells in order, so this stable sort finds them sorted.
+        cells.sort_by_key(|&(r, c, _)| (r, c));
+        let (mut first_col, mut end_col) = (u32::MAX, 0);
+        let mut rows: Vec<(u32, Vec<(u32, calamine::Data)>)> = Vec::new();
+        for (r, c, d) in cells {
+            first_col = first_col.min(c);
+            end_col = end_col.max(c);
+            match rows.last_mut() {
+                Some((row, cells)) if *row == r => match cells.last_mut() {
+                    Some((col, v)) if *col == c => *v = d,
+                    _ => cells.push((c, d)),
+                },
+                _ => rows.push((r, vec![(c, d)])),
+            }
+        }
+        match rows.first() {
+            Some(&(r, _)) => SheetCells {
+                start: (r, first_col),
+                end_col,
+                rows,
+            },
+            None => SheetCells::default(),
+        }
+    }
+
+    /// An .xls sheet, which calamine only gives as a `Range`.
+    fn from_range(range: &calamine::Range<calamine::Data>) -> Self {
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        SheetCells::new(
+            range
+                .used_cells()
+                .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone()))
+                .collect(),
+        )
+    }
+
+    /// Columns from the first to the last that hold anything.
+    fn width(&self) -> usize {
+        match self.rows.is_empty() {
+            true => 0,
+            false => (self.end_col - self.start.1) as usize + 1,
+        }
+    }
+
+    /// The cell of row `i` (of [`SheetCells::rows`]) in column `c` (0 being the first column that
+    /// holds anything).
+    fn get(&self, i: usize, c: usize) -> Option<&calamine::Data> {
+        let cells = &self.rows.get(i)?.1;
+        let col = self.start.1.checked_add(u32::try_from(c).ok()?)?;
+        let at = cells.binary_search_by_key(&col, |&(c, _)| c).ok()?;
+        Some(&cells[at].1)
+    }
+
+    /// The cells the sheet spans, as Excel names them (`A1:XFD1048576`).
+    fn range_name(&self) -> String {
+        let last = self.rows.last().map_or(0, |&(r, _)| r);
+        format!(
+            "{}{}:{}{}",
+            column_name(self.start.1),
+            self.start.0 as u64 + 1,
+            column_name(self.end_col),
+            last as u64 + 1
+        )
+    }
+}
+
+/// Excel's name of a 0-based column: A, Z, AA, XFD.
+fn column_name(col: u32) -> String {
+    let mut n = col as u64 + 1;
+    let mut name = Vec::new();
+    while n > 0 {
+        name.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+/// The cells of an .xlsx sheet that hold something, read one at a time. Calamine's
+/// `worksheet_range` puts every cell between the first and the last used one in a grid before
+/// anything can be checked: a 1.6 KB workbook with a value at `XFD1048576` ended the process.
+/// Cells with nothing in them (formatting only) are skipped, as calamine skips them.
+///
+/// A cell that refers to a shared string is a copy of it once read: a 53 KB workbook whose 3,000
+/// cells name one string of 1 MB needed 3 GB. The text read is counted as it is read, and past
+/// [`max_text_bytes`] the sheet is refused ([`RejectReason::SheetTextTooLarge`]).
+fn xlsx_cells<RS: Read + std::io::Seek>(
+    wb: &mut calamine::Xlsx<RS>,
+    name: &str,
+    limits: Limits,
+) -> Result<SheetCells> {
+    let malformed = |e: calamine::XlsxError| -> EngineError {
+        RejectReason::Malformed {
+            format: "Excel",
+            detail: e.to_string(),
+        }
+        .into()
+    };
+    let mut reader = match wb.worksheet_cells_reader(name) {
+        Ok(reader) => reader,
+        // Listed as a worksheet but something else (a chart): nothing to read, as for calamine.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(SheetCells::default()),
+        Err(e) => return Err(malformed(e)),
+    };
+    let max_text = max_text_bytes(limits);
+    let mut text = 0u64;
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(malformed)? {
+        use calamine::DataRef;
+        let value = cell.get_value();
+        text = text.saturating_add(match value {
+            DataRef::Empty => continue,
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
+            DataRef::SharedString(s) => s.len() as u64,
+            _ => 0,
+        });
+        if text > max_text {
+            return Err(RejectReason::SheetTextTooLarge {
+                sheet: name.to_string(),
+                limit: max_text,
+            }
+            .into());
+        }
+        let (r, c) = cell.get_position();
+        cells.push((r, c, calamine::Data::from(value.clone())));
+    }
+    Ok(SheetCells::new(cells))
 }
 
 /// A sheet of a workbook: its name, whether it is visible, and its non-empty rows with their
@@ -497,13 +684,20 @@ fn date_field(f: Field) -> bool {
 /// "10%"; one in a sales amount or price column formatted with a currency has it written beside
 /// it ([`format_currency`]) where the row's currency cell is blank. `styles` gives the sheet's
 /// cell formats (.xlsx) when the workbook has a format `wanted` (the caller's test of a format
-/// code), else none.
+/// code), else none. `read` gives a sheet's cells.
+///
+/// Each row read is as wide as its sheet (from its first to its last used column), so rows of a
+/// few cells far apart hold many: once the rows of all sheets would hold more than
+/// [`max_grid_cells`], the workbook is refused ([`RejectReason::SheetTooLarge`]) before the row
+/// that would pass it is made.
 fn workbook_sheets<RS, R>(
     wb: &mut R,
     is_1904: bool,
     dataset: Option<Dataset>,
+    limits: Limits,
+    read: impl Fn(&mut R, &str) -> Result<SheetCells>,
     styles: impl Fn(&mut R, &str, &dyn Fn(&str) -> bool) -> Option<calamine::StyleRange>,
-) -> std::result::Result<Vec<SheetRows>, R::Error>
+) -> Result<Vec<SheetRows>>
 where
     RS: Read + std::io::Seek,
     R: calamine::Reader<RS>,
@@ -515,24 +709,51 @@ where
         .filter(|s| s.typ == calamine::SheetType::WorkSheet)
         .map(|s| (s.name.clone(), s.visible == calamine::SheetVisible::Visible))
         .collect();
+    let (max_cells, max_text) = (max_grid_cells(limits), max_text_bytes(limits));
+    let (mut held, mut text) = (0u64, 0u64);
     let mut out = Vec::new();
     for (name, visible) in meta {
-        let range = wb.worksheet_range(&name)?;
-        let start_row = range.start().map_or(0, |(r, _)| r as u64);
-        let (mut rows, mut at): (Vec<(u64, Vec<String>)>, Vec<usize>) = range
-            .rows()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    (
-                        start_row + i as u64 + 1,
-                        r.iter().map(cell_text).collect::<Vec<_>>(),
-                    ),
-                    i,
-                )
-            })
-            .filter(|((_, cells), _)| cells.iter().any(|c| !c.trim().is_empty()))
-            .unzip();
+        let sheet = read(wb, &name)?;
+        let width = sheet.width();
+        let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+        let mut at: Vec<usize> = Vec::new();
+        for (i, (r, cells)) in sheet.rows.iter().enumerate() {
+            let texts: Vec<(usize, String)> = cells
+                .iter()
+                .map(|(c, d)| ((c - sheet.start.1) as usize, cell_text(d)))
+                .collect();
+            if texts.iter().all(|(_, t)| t.trim().is_empty()) {
+                continue;
+            }
+            // The text of every sheet read is kept until the export sheets are chosen.
+            text = texts
+                .iter()
+                .fold(text, |n, (_, t)| n.saturating_add(t.len() as u64));
+            if text > max_text {
+                return Err(RejectReason::SheetTextTooLarge {
+                    sheet: name,
+                    limit: max_text,
+                }
+                .into());
+            }
+            held = held.saturating_add(width as u64);
+            if held > max_cells {
+                return Err(RejectReason::SheetTooLarge {
+                    sheet: name,
+                    range: sheet.range_name(),
+                    rows: sheet.rows.len() as u64,
+                    columns: width as u64,
+                    limit: max_cells,
+                }
+                .into());
+            }
+            let mut row = vec![String::new(); width];
+            for (c, t) in texts {
+                row[c] = t;
+            }
+            rows.push((*r as u64 + 1, row));
+            at.push(i);
+        }
         let mut picked = (0, None);
         if !rows.is_empty() {
             let head: Vec<Vec<String>> = rows
@@ -573,10 +794,9 @@ where
                 false => styles(wb, &name, &wanted),
             };
             if let Some(style) = style {
-                let (r0, c0) = range.start().unwrap_or((0, 0));
                 let format_of = |i: usize, c: usize| {
                     style
-                        .get((r0 + i as u32, c0 + c as u32))
+                        .get((sheet.rows[i].0, sheet.start.1 + c as u32))
                         .and_then(|s| s.number_format.as_ref())
                         .map(|n| n.format_code.as_str())
                 };
@@ -584,7 +804,7 @@ where
                 let mut shown: Vec<(&str, Option<&'static str>)> = Vec::new();
                 for ((_, cells), &i) in rows.iter_mut().zip(&at).skip(hi + 1) {
                     for &c in &discounts {
-                        let Some(Data::Float(f)) = range.get((i, c)) else {
+                        let Some(Data::Float(f)) = sheet.get(i, c) else {
                             continue;
                         };
                         let percent = format_of(i, c).is_some_and(|n| n.contains('%'));
@@ -597,7 +817,7 @@ where
                         continue;
                     }
                     for &c in &money {
-                        if !matches!(range.get((i, c)), Some(Data::Float(_) | Data::Int(_))) {
+                        if !matches!(sheet.get(i, c), Some(Data::Float(_) | Data::Int(_))) {
                             continue;
                         }
                         let Some(code) = format_of(i, c) else { continue };
@@ -626,7 +846,7 @@ where
                     .collect();
                 for ((_, cells), i) in rows.iter_mut().zip(at.drain(..)).skip(hi + 1) {
                     for &c in &dates {
-                        let serial = match range.get((i, c)) {
+                        let serial = match sheet.get(i, c) {
                             Some(Data::Float(f)) => *f,
                             Some(Data::Int(n)) => *n as f64,
                             _ => continue,
@@ -1122,6 +1342,261 @@ mod tests {
         }
         zip.finish().unwrap();
         path
+    }
+
+    /// A workbook of one sheet whose `<sheetData>` is `rows`, with `extra` parts beside it.
+    fn xlsx_of(dir: &Path, name: &str, rows: &str, extra: &[(&str, &[u8])]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let opts =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let rel = |id: &str, kind: &str, target: &str| {
+            format!(
+                r#"<Relationship Id="{id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}" Target="{target}"/>"#
+            )
+        };
+        let rels = |inner: String| {
+            format!(
+                r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{inner}</Relationships>"#
+            )
+        };
+        let parts: [(&str, String); 4] = [
+            ("_rels/.rels", rels(rel("rId1", "officeDocument", "xl/workbook.xml"))),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Orders" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+                    .into(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                rels(rel("rId1", "worksheet", "worksheets/sheet1.xml")),
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                format!(
+                    r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+                ),
+            ),
+        ];
+        for (part, text) in parts {
+            zip.start_file(part, opts).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        for (part, bytes) in extra {
+            zip.start_file(*part, opts).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    const ORDERS_HEADER: &str = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Order ID</t></is></c><c r="B1" t="inlineStr"><is><t>Order Date</t></is></c><c r="C1" t="inlineStr"><is><t>Amount</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>A-1</t></is></c><c r="B2"><v>45000</v></c><c r="C2"><v>12.5</v></c></row>"#;
+
+    fn rows_of(opened: &mut Opened) -> Vec<(u64, Vec<String>)> {
+        let mut rows = Rows::default();
+        while opened.source.next(&mut rows).unwrap() {}
+        rows.iter()
+            .map(|e| match e {
+                Entry::Row(line, cells) => (line, cells.iter().map(str::to_string).collect()),
+                Entry::Bad(line, ..) => (line, Vec::new()),
+            })
+            .collect()
+    }
+
+    /// A value at the last cell Excel has (`XFD1048576`) below a small export made calamine
+    /// allocate a grid of 17 billion cells (549 GB) and end the process. Only rows that hold
+    /// something are read, so the workbook is read, in a few MB; a cell with nothing in it
+    /// (formatting only) there changes nothing at all.
+    #[test]
+    fn a_stray_cell_at_the_far_corner_of_a_sheet_is_read_without_a_grid_of_the_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 4 << 20,
+            ..Limits::default()
+        };
+        let far = format!(r#"{ORDERS_HEADER}<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#);
+        let book = xlsx_of(dir.path(), "far.xlsx", &far, &[]);
+        let fmt = sniff::sniff(&book, "far.xlsx", limits).unwrap();
+        let mut opened = open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        assert_eq!(opened.headers.len(), 16_384);
+        assert_eq!(&opened.headers[..3], ["Order ID", "Order Date", "Amount"]);
+        let rows = rows_of(&mut opened);
+        assert_eq!(
+            rows.len(),
+            2,
+            "{:?}",
+            rows.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            (rows[0].0, &rows[0].1[..3]),
+            (2, &["A-1", "2023-03-15T00:00:00", "12.5"].map(String::from)[..])
+        );
+        assert_eq!((rows[1].0, rows[1].1[16_383].as_str()), (1_048_576, "1"));
+
+        let styled = format!(r#"{ORDERS_HEADER}<row r="1048576"><c r="XFD1048576" s="0"/></row>"#);
+        let book = xlsx_of(dir.path(), "styled.xlsx", &styled, &[]);
+        let mut opened = open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        assert_eq!(opened.headers, ["Order ID", "Order Date", "Amount"]);
+        assert_eq!(rows_of(&mut opened).len(), 1);
+    }
+
+    /// Rows of one stray cell each, far to the right: few bytes of XML, but every row read is as
+    /// wide as the sheet. Past the limit the workbook is refused, naming the sheet and the cells
+    /// it spans, before the rows are made.
+    #[test]
+    fn a_sheet_of_gaps_too_wide_to_read_is_refused_naming_its_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        // 2 MiB of cells' text allowed: 87,381 cells, 5 rows of 16,384 fit and 6 do not.
+        assert_eq!(max_grid_cells(limits), 87_381);
+        let sheet = |rows: u32| {
+            let far: String = (3..3 + rows)
+                .map(|r| format!(r#"<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>"#))
+                .collect();
+            format!("{ORDERS_HEADER}{far}")
+        };
+        let fits = xlsx_of(dir.path(), "fits.xlsx", &sheet(3), &[]);
+        let fmt = sniff::sniff(&fits, "fits.xlsx", limits).unwrap();
+        assert!(open(&fits, &fmt, limits, Some(Dataset::Sales)).is_ok());
+        let gaps = xlsx_of(dir.path(), "gaps.xlsx", &sheet(4), &[]);
+        match open(&gaps, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                let text = r.to_string();
+                assert!(
+                    text.starts_with("sheet \"Orders\" spans A1:XFD6: its 6 rows"),
+                    "{text}"
+                );
+                assert!(text.contains("save the sheet as CSV"), "{text}");
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(16_383), "XFD");
+    }
+
+    /// A workbook of a few cells whose styles part holds more than the limit (number formats by
+    /// the million: 78 MB uploaded peaked at 8.8 GB) is refused as too large, as a sheet that
+    /// size is, before anything is parsed.
+    #[test]
+    fn a_styles_part_over_the_workbook_limit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 2 << 20,
+            ..Limits::default()
+        };
+        let formats: String = (0..60_000)
+            .map(|i| format!(r#"<numFmt numFmtId="{}" formatCode="0.00"/>"#, 200 + i))
+            .collect();
+        let styles = format!(
+            r#"<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts>{formats}</numFmts></styleSheet>"#
+        );
+        assert!(styles.len() > 2 << 20);
+        let book = xlsx_of(
+            dir.path(),
+            "styles.xlsx",
+            ORDERS_HEADER,
+            &[("xl/styles.xml", styles.as_bytes())],
+        );
+        let fmt = sniff::sniff(&book, "styles.xlsx", limits).unwrap();
+        match open(&book, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                assert!(r.to_string().contains("save it as CSV"), "{r}");
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        // Within the limit, the same workbook is read.
+        let roomy = Limits {
+            max_workbook_bytes: 4 << 20,
+            ..limits
+        };
+        assert!(open(&book, &fmt, roomy, Some(Dataset::Sales)).is_ok());
+    }
+
+    /// Cells that each name one long shared string are each a copy of it once read: a 53 KB
+    /// workbook needed 3 GB and ended the process. Past twice the workbook limit of text the sheet
+    /// is refused while it is read; the same workbook with fewer such cells is read.
+    #[test]
+    fn a_long_shared_string_repeated_in_many_cells_is_refused_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        assert_eq!(max_text_bytes(limits), 2 << 20);
+        let shared = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>"#,
+            "x".repeat(64 * 1024)
+        );
+        let book = |name: &str, cells: u32| {
+            let rows: String = (3..3 + cells)
+                .map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c><c r="C{r}"><v>1</v></c><c r="D{r}" t="s"><v>0</v></c></row>"#))
+                .collect();
+            xlsx_of(
+                dir.path(),
+                name,
+                &format!("{ORDERS_HEADER}{rows}"),
+                &[("xl/sharedStrings.xml", shared.as_bytes())],
+            )
+        };
+        // 40 copies of 64 KiB (2.5 MiB) from 70 KB of parts.
+        let repeated = book("repeated.xlsx", 40);
+        let fmt = sniff::sniff(&repeated, "repeated.xlsx", limits).unwrap();
+        match open(&repeated, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "too_large");
+                assert!(
+                    r.to_string()
+                        .starts_with("sheet \"Orders\" holds more than 2097152 bytes of text"),
+                    "{r}"
+                );
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        let few = book("few.xlsx", 20);
+        let mut opened = open(&few, &fmt, limits, Some(Dataset::Sales)).unwrap();
+        assert_eq!(rows_of(&mut opened).len(), 21);
+    }
+
+    /// A text file whose first lines are all too long to be rows is refused saying so: as one
+    /// line without any line break, or as a line too long; neither is "not valid UTF-8".
+    #[test]
+    fn a_file_of_lines_too_long_is_refused_as_such_not_as_bad_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "a".repeat(MAX_RECORD_BYTES + 1000);
+        for (name, text, says) in [
+            (
+                "one_line.csv",
+                long.clone(),
+                "the file is not readable as text: it has no line break, and its one line holds more than the 8388608 bytes (8 MiB)",
+            ),
+            (
+                "long_lines.csv",
+                format!("{long}\n{long}\n"),
+                "the file is not readable as text: line 1 is too long: it holds more than the 8388608 bytes (8 MiB)",
+            ),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let fmt = sniff::sniff(&path, name, Limits::default()).unwrap();
+            match open(&path, &fmt, Limits::default(), None) {
+                Err(EngineError::Rejected(r)) => {
+                    assert_eq!(r.code(), "malformed_file", "{name}: {r}");
+                    assert!(r.to_string().starts_with(says), "{name}: {r}");
+                }
+                Err(e) => panic!("{name}: unexpected error {e}"),
+                Ok(_) => panic!("{name}: opened"),
+            }
+        }
     }
 
     /// An order of many items is handed out a slice at a time, as any other file's rows are:
