@@ -5027,3 +5027,5 @@ fn a_refused_wrapped_json_files_container_is_json_array() {
         ("unsupported_format".into(), "json_lines".into())
     );
 }
+
+mod refunds;
