@@ -6,6 +6,111 @@ fn some(v: &[&str]) -> Vec<Option<String>> {
     v.iter().map(|s| Some(s.to_string())).collect()
 }
 
+/// Shopify's REST orders with their refunds (the bundled fixture): a line refunded in part is a
+/// return line of its product at its `subtotal` (not the transaction's total, which adds tax), on
+/// the refund's date; an order refunded whole likewise, its shipping quarantined apart; a refund of
+/// money only (a transaction, no line) one return line of that money without a product; a refund
+/// of shipping only no return line at all. Before, every line of these orders counted as bought.
+#[test]
+fn shopify_rest_refunds_are_return_lines_of_their_order() {
+    let (out, _s) = ingest("exports/sales/shopify_orders.json", &IngestOptions::default());
+    let r = &out.report.rows;
+    assert_eq!(
+        (r.read, r.written, r.rejected),
+        (10, 8, 2),
+        "{:?}",
+        r.rejected_by_reason
+    );
+    assert_eq!(rejected_by_reason(&out), [("shipping_refund", 2)]);
+    // Shipping given back is no product return: expected, the file is read in full.
+    assert_eq!(out.report.status, Status::Ok);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        some(&[
+            "#2001", "#2001", "#2001", "#2002", "#2002", "#2003", "#2003", "#2004"
+        ])
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        some(&["7301", "7301", "7301", "7302", "7302", "7301", "7301", "7303"])
+    );
+    assert_eq!(
+        strings(&b, "product_id"),
+        [
+            Some("901".to_string()),
+            Some("902".into()),
+            Some("902".into()),
+            Some("903".into()),
+            Some("903".into()),
+            Some("904".into()),
+            None,
+            Some("905".into())
+        ]
+    );
+    assert_eq!(
+        floats(&b, "quantity"),
+        [2.0, 1.0, -1.0, 1.0, -1.0, 2.0, -1.0, 1.0]
+    );
+    assert_eq!(
+        floats(&b, "line_amount"),
+        [60.0, 40.0, -40.0, 25.0, -25.0, 30.0, -10.0, 20.0]
+    );
+    // The order refunded whole is a return by its status on its own line as well; segmentation
+    // counts what came back of it once (the larger of the two).
+    assert_eq!(
+        bools(&b, "is_return"),
+        [false, false, true, true, true, false, true, false]
+    );
+    assert_eq!(
+        times(&b),
+        [
+            "2023-11-06T15:15:00+00:00",
+            "2023-11-06T15:15:00+00:00",
+            "2023-11-14T14:30:00+00:00",
+            "2023-11-09T21:40:00+00:00",
+            "2023-11-12T16:00:00+00:00",
+            "2023-11-20T13:05:00+00:00",
+            "2023-11-24T18:45:00+00:00",
+            "2023-11-27T17:00:00+00:00"
+        ]
+    );
+    // A return line stands under its order's element, as the order's items do.
+    assert_eq!(ints(&b, "source_line"), [1, 1, 1, 2, 2, 3, 3, 4]);
+    let stats = out.report.stats.as_ref().unwrap();
+    assert_eq!((stats.refund_lines, stats.returns), (Some(3), Some(4)));
+    let mapping = out.report.mapping.as_ref().unwrap();
+    assert_eq!(
+        mapping.used.get("line_amount"),
+        None,
+        "the refunds' amounts are no column of the orders: {:?}",
+        mapping.used
+    );
+    for h in ["refunds", "refund_line.quantity", "refund_line.amount"] {
+        assert!(
+            !mapping.unmapped.iter().any(|u| u == h),
+            "{h}: {:?}",
+            mapping.unmapped
+        );
+    }
+    let quarantined = quarantine_lines(&out);
+    let details: Vec<&str> = quarantined
+        .iter()
+        .map(|q| q["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "refund 1 of the order (id 8102) also gave back 5 of shipping, which is no product return",
+            "refund 1 of the order (id 8104) gave back 5 of shipping, which is no product return"
+        ]
+    );
+    assert_eq!(
+        quarantined.iter().map(|q| q["line"].as_u64()).collect::<Vec<_>>(),
+        [Some(2), Some(4)]
+    );
+}
+
 /// Shopify's GraphQL orders name their refund lines in a connection (`nodes` or `edges`), value
 /// them by `subtotalSet.shopMoney.amount`, embed the `lineItem` and date the refund `createdAt`.
 #[test]
