@@ -5160,3 +5160,5 @@ fn a_no_at_checkout_on_a_cancelled_order_still_refuses() {
         [(Some("C30".into()), Some("c30@x.example".into()), None)]
     );
 }
+
+mod refunds;

@@ -301,6 +301,13 @@ pub struct ColumnMapping {
     pub alt_id: Option<usize>,
 }
 
+/// Columns the JSON reader gives the return lines it makes of an order's nested refunds (see
+/// `ingest::source::json::refunds`): the refunded quantity and amount, each a plain number.
+/// Read by these names only, never as synonyms (taken for the file's amount column, they would
+/// value its sales by nothing), and their cell marks a row as such a return line.
+pub const REFUND_QUANTITY: &str = "refund_line.quantity";
+pub const REFUND_AMOUNT: &str = "refund_line.amount";
+
 /// Columns a platform layout reads beyond the canonical fields (not listed as unmapped).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct LayoutColumns {
@@ -362,6 +369,10 @@ pub struct LayoutColumns {
     /// [`Layout::Shopify`]'s "Lineitem discount" (an Admin API item's `total_discount`): the
     /// line's discount, which its quantity × price does not yet take off.
     pub item_discount: Option<usize>,
+    /// Any layout: [`REFUND_QUANTITY`] and [`REFUND_AMOUNT`], of the return lines made of JSON
+    /// orders' nested refunds.
+    pub refund_quantity: Option<usize>,
+    pub refund_amount: Option<usize>,
 }
 
 impl LayoutColumns {
@@ -481,10 +492,13 @@ impl LayoutColumns {
                 .min()
                 .map(|(.., i)| i)
         });
+        let exactly = |name: &str| headers.iter().position(|h| h == name);
         LayoutColumns {
             payment_status,
             customer_name,
             fulfillment,
+            refund_quantity: exactly(REFUND_QUANTITY),
+            refund_amount: exactly(REFUND_AMOUNT),
             line_total,
             line_discount,
             discount_percent: line_discount.is_some_and(|i| names_percent(&headers[i])),
@@ -515,6 +529,8 @@ impl LayoutColumns {
             line_total,
             line_discount,
             item_discount,
+            refund_quantity,
+            refund_amount,
             discount_percent: _,
             // Feeds no field: still listed as unmapped.
             customer_name: _,
@@ -538,6 +554,8 @@ impl LayoutColumns {
             line_total,
             line_discount,
             item_discount,
+            refund_quantity,
+            refund_amount,
         ]
         .contains(&Some(i))
     }
@@ -1786,6 +1804,27 @@ pub fn header_score(cells: &[&str], dataset: Dataset) -> usize {
 mod tests {
     use super::*;
     use Field::*;
+
+    /// The columns of JSON orders' return lines feed no field, whatever synonyms come to
+    /// match, and are read by the sales converter, so not listed as unmapped.
+    #[test]
+    fn refund_line_columns_are_read_by_their_names_only() {
+        let headers = strings(&[
+            "number",
+            "date_created",
+            "customer_id",
+            "quantity",
+            "price",
+            REFUND_QUANTITY,
+            REFUND_AMOUNT,
+        ]);
+        let m = map_headers(&headers, Dataset::Sales, None);
+        assert_eq!(m.columns[5..], [None, None]);
+        assert_eq!(m.column_of(LineAmount), None);
+        assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
+        let extra = m.layout_columns;
+        assert_eq!((extra.refund_quantity, extra.refund_amount), (Some(5), Some(6)));
+    }
 
     fn strings(headers: &[&str]) -> Vec<String> {
         headers.iter().map(|h| h.to_string()).collect()

@@ -3205,6 +3205,66 @@ fn four_buyers(dir: &Path) -> Vec<PathBuf> {
     )
 }
 
+/// A JSON order's nested refunds net its buyer's revenue: an order of 100 with 40 refunded (a
+/// line of it sent back) leaves 60 and a return rate of 0.4; an order refunded whole, which is
+/// also a return by its status, leaves nothing, not less (what came back counts once).
+#[test]
+fn json_orders_nested_refunds_net_the_buyers_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    let order = |id: u32, customer: u32, day: &str, status: &str, items: &str, refunds: &str| {
+        format!(
+            r#"{{"id": {id}, "name": "{id}", "order_number": {id}, "email": "c{customer}@example.com", "financial_status": "{status}", "created_at": "2024-06-{day}T10:00:00Z", "currency": "EUR", "customer": {{"id": {customer}}}, "line_items": [{items}], "refunds": [{refunds}]}}"#
+        )
+    };
+    let orders = [
+        order(
+            1,
+            701,
+            "01",
+            "partially_refunded",
+            r#"{"id": 11, "sku": "A", "quantity": 1, "price": "60.00"}, {"id": 12, "sku": "B", "quantity": 1, "price": "40.00"}"#,
+            r#"{"id": 91, "created_at": "2024-06-05T10:00:00Z", "refund_line_items": [{"line_item_id": 12, "quantity": 1, "subtotal": "40.00"}], "transactions": [{"kind": "refund", "status": "success", "amount": "40.00"}]}"#,
+        ),
+        order(
+            2,
+            702,
+            "02",
+            "refunded",
+            r#"{"id": 21, "sku": "A", "quantity": 1, "price": "30.00"}"#,
+            r#"{"id": 92, "created_at": "2024-06-04T10:00:00Z", "refund_line_items": [{"line_item_id": 21, "quantity": 1, "subtotal": "30.00"}]}"#,
+        ),
+        order(
+            3,
+            703,
+            "03",
+            "paid",
+            r#"{"id": 31, "sku": "A", "quantity": 1, "price": "70.00"}"#,
+            "",
+        ),
+        order(
+            4,
+            704,
+            "04",
+            "paid",
+            r#"{"id": 41, "sku": "B", "quantity": 1, "price": "20.00"}"#,
+            "",
+        ),
+    ];
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "orders.json",
+        &format!("{{\"orders\": [{}]}}", orders.join(",\n")),
+    );
+    let out = segment_curated(dir.path(), sales);
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(sorted_ids(&rows), ["701", "702", "703", "704"]);
+    assert_eq!(rows["701"]["monetary"], "60.00");
+    assert_eq!(rows["701"]["return_rate"], "0.400");
+    assert_eq!(rows["702"]["monetary"], "0.00");
+    assert_eq!(rows["703"]["monetary"], "70.00");
+}
+
 /// winback.csv's rows as (customer_id, email, phone).
 fn winback_rows(out: &Path) -> Vec<[String; 3]> {
     read_csv(&out.join("winback.csv"))

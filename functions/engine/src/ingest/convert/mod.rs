@@ -41,12 +41,24 @@ pub(crate) const GROUP_ROW: &str = "group_row";
 pub(crate) const NOT_A_SALE: &str = "not_a_sale";
 /// A messaging log's message the shop sent: no activity of the contact's.
 pub(crate) const OUTGOING_MESSAGE: &str = "outgoing_message";
-pub(crate) const EXPECTED_REJECTS: [&str; 5] = [
+/// A JSON order's refund that gave back shipping only (or a refund's shipping part): no product
+/// went back, so it is no return line.
+pub(crate) const SHIPPING_REFUND: &str = "shipping_refund";
+/// A JSON order's refund that gives back no product and no money (Shopify records one when an
+/// unpaid order is cancelled and restocked).
+pub(crate) const EMPTY_REFUND: &str = "empty_refund";
+/// A return line of a JSON order's refund where the order never counted (cancelled, unpaid): its
+/// lines add nothing, so taking its refund off would leave the buyer below what they paid.
+pub(crate) const CANCELLED_ORDER_REFUND: &str = "cancelled_order_refund";
+pub(crate) const EXPECTED_REJECTS: [&str; 8] = [
     ORDER_SUMMARY,
     PAYMENT_ROW,
     GROUP_ROW,
     NOT_A_SALE,
     OUTGOING_MESSAGE,
+    SHIPPING_REFUND,
+    EMPTY_REFUND,
+    CANCELLED_ORDER_REFUND,
 ];
 /// A line item naming an order (Shopify's bulk `__parentId`) that no row of the file gives: a
 /// row that cannot be placed, not an expected one.
@@ -81,6 +93,9 @@ pub struct ConvertStats {
     /// as returns (included in `returns`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listed_returns: Option<u64>,
+    /// Sales: return lines read from JSON orders' nested refunds (included in `returns`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_lines: Option<u64>,
     /// Sales: rows without a customer (guest checkouts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_rows: Option<u64>,

@@ -531,6 +531,23 @@ impl SalesConverter {
         normalize_status(raw)
     }
 
+    /// A return line the JSON reader made of an order's nested refund: its refunded quantity
+    /// and, where the refund gives it, amount (as counts, whatever sign the export used).
+    fn refund_line(&self, rec: &Row<'_>) -> Result<Option<(f64, Option<f64>)>, RowReject> {
+        let number = |col: Option<usize>| {
+            let raw = cell(rec, col).trim();
+            match raw.parse::<f64>() {
+                _ if raw.is_empty() => Ok(None),
+                Ok(n) if n.is_finite() => Ok(Some(n.abs())),
+                _ => Err(RowReject::at("bad_number", col)),
+            }
+        };
+        let Some(quantity) = number(self.extra.refund_quantity)? else {
+            return Ok(None);
+        };
+        Ok(Some((quantity, number(self.extra.refund_amount)?)))
+    }
+
     /// Etsy fills an order's "Adjusted Order Total" only when it refunds some of it: whether
     /// the refund was whole (an adjusted total of 0), else partial (below the order total).
     fn etsy_refund(&self, rec: &Row<'_>) -> Option<bool> {
@@ -1436,16 +1453,34 @@ impl Converter for SalesConverter {
             }
             (a, ..) => a,
         };
-        let quantity = match (qty, amount) {
-            (Some(q), _) => q.value,
+        // A refund's return line is worth what the refund gave back, not what the item's own
+        // columns (the sale's) say.
+        let refunded = self.refund_line(rec)?;
+        let amount = match refunded {
+            Some((_, amount)) => amount.map(|value| {
+                scaled(
+                    crate::values::ParsedNumber {
+                        value,
+                        currency: None,
+                        scaled: false,
+                    },
+                    1.0,
+                )
+            }),
+            None => amount,
+        };
+        let quantity = match (refunded, qty, amount) {
+            // 0 − q: a refund of no pieces (money only) is 0, not −0.
+            (Some((q, _)), ..) => 0.0 - q,
+            (None, Some(q), _) => q.value,
             // One row = one purchase of the stated amount.
-            (None, Some(_)) => 1.0,
+            (None, None, Some(_)) => 1.0,
             // Without a quantity column a row is one purchase of its amount: that is what is
             // missing.
-            (None, None) if c.quantity.is_none() => {
+            (None, None, None) if c.quantity.is_none() => {
                 return Err(RowReject::at("missing_amount", c.line_amount.or(c.unit_price)));
             }
-            (None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
+            (None, None, None) => return Err(RowReject::at("missing_quantity", c.quantity)),
         };
         // Toast marks a voided item "Void?" True.
         let voided = self.layout == Layout::Toast
@@ -1497,6 +1532,10 @@ impl Converter for SalesConverter {
             (None, true) => self.order.status.clone(),
             (s, false) => s,
         };
+        // An order that never counted (cancelled, never paid) has nothing to take a refund off.
+        if refunded.is_some() && status.as_ref().is_some_and(|(s, _)| never_happened(s)) {
+            return Err(RowReject::at(CANCELLED_ORDER_REFUND, c.status));
+        }
         // A row of a sheet or file named as returns, or a credit memo, went back, whatever its
         // sign. A cancelled return never happened: left positive, its status keeps it out of the
         // sums.
@@ -1506,6 +1545,9 @@ impl Converter for SalesConverter {
         let quantity = if negated { -quantity } else { quantity };
         let line_amount = match (amount, price) {
             (Some(a), _) => a.value,
+            // A refund that gives no amount gave back the item's price for each piece: the
+            // discounts beside it are the sale's.
+            (None, Some(p)) if refunded.is_some() => quantity * p.value,
             // Shopify gives a line's price before its discount and the discount beside it: the
             // line's value is what was paid for it (never below nothing, a 100 % discount is 0).
             (None, Some(p)) if self.extra.item_discount.is_some() => {
@@ -1540,7 +1582,11 @@ impl Converter for SalesConverter {
         };
         // Some systems sign a return twice (−2 × −10) or give its refund as a positive amount;
         // either way money went back, and net revenue must fall.
-        let line_amount = if quantity < 0.0 {
+        let line_amount = if refunded.is_some() {
+            // Whatever sign the export gave it (WooCommerce writes "-10.00"); 0 − a keeps a
+            // refund of nothing at 0, not −0.
+            0.0 - line_amount.abs()
+        } else if quantity < 0.0 {
             -line_amount.abs()
         } else {
             line_amount
@@ -1589,7 +1635,8 @@ impl Converter for SalesConverter {
                 });
             }
         }
-        let is_return = quantity < 0.0
+        let is_return = refunded.is_some()
+            || quantity < 0.0
             || line_amount < 0.0
             || order_id.as_deref().is_some_and(is_cancellation_invoice)
             || status.as_ref().is_some_and(|(_, r)| *r);
@@ -1747,6 +1794,9 @@ impl Converter for SalesConverter {
         }
         if negated && listed_return {
             *self.stats.listed_returns.get_or_insert(0) += 1;
+        }
+        if refunded.is_some() {
+            *self.stats.refund_lines.get_or_insert(0) += 1;
         }
         if customer.is_none() {
             *self.stats.guest_rows.get_or_insert(0) += 1;

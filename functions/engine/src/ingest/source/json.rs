@@ -1,8 +1,10 @@
 //! JSON exports: arrays (also wrapped in an object, as APIs answer) read element by element, and
 //! JSON Lines; nested objects become columns named by their path, an order's nested line items
-//! rows of their own.
+//! rows of their own, and its nested refunds return lines ([`refunds`]).
 
 use super::*;
+
+mod refunds;
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
 
@@ -278,23 +280,34 @@ fn line_arrays(obj: &JsonObject) -> Vec<&str> {
 type SplitRow = std::result::Result<JsonObject, (&'static str, String)>;
 
 /// A record as the rows it holds. An order with line items (Shopify's and WooCommerce's REST
-/// exports) is one row per item, read only when `lines` (sales): each carries the order's fields
-/// but its totals, which are no line's, overlaid with the item's own, which win where both name
-/// the same field. Without items (none, or an empty list) the order is one row as it stands.
-/// Only this one order is held, as the readers hold it anyway.
+/// exports) is one row per item: each carries the order's fields but its totals, which are no
+/// line's, overlaid with the item's own, which win where both name the same field. Without items
+/// (none, or an empty list) the order is one row as it stands. In sales an order's nested refunds
+/// are return lines after its items (see [`refunds`]). Only this one order is held, as the
+/// readers hold it anyway.
 fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = SplitRow> + Send> {
-    let mut keys: Vec<String> = if lines {
-        line_arrays(&obj).into_iter().map(str::to_string).collect()
-    } else {
-        Vec::new()
-    };
-    if keys.is_empty() {
+    if !lines {
         return Box::new(std::iter::once(Ok(obj)));
     }
-    let key = keys.remove(0);
-    let Some(serde_json::Value::Array(items)) = obj.remove(&key) else {
-        return Box::new(std::iter::once(Ok(obj)));
+    let refunds = refunds::take(&mut obj);
+    let mut keys: Vec<String> = line_arrays(&obj).into_iter().map(str::to_string).collect();
+    let items = match keys.first().map(|k| obj.remove(k)) {
+        Some(Some(serde_json::Value::Array(items))) => Some(items),
+        _ => None,
     };
+    let Some(mut items) = items else {
+        // An order read by its own total: its refunds are returns of it all the same.
+        let returns = refunds::lines(refunds, &mut []);
+        if returns.is_empty() {
+            return Box::new(std::iter::once(Ok(obj)));
+        }
+        let mut base = obj.clone();
+        base.retain(|k, _| !names_line_numbers(k));
+        let returned = returns.into_iter().map(move |r| r.map(|l| l.row(&base)));
+        return Box::new(std::iter::once(Ok(obj)).chain(returned));
+    };
+    let returns = refunds::lines(refunds, &mut items);
+    let key = keys.remove(0);
     // A second list of lines (`items` beside `line_items`) may repeat the first or hold other
     // lines: summing both could count an order twice, and dropping one unsaid loses rows. Its
     // items are quarantined, each saying which list was read.
@@ -332,6 +345,12 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
     {
         obj.insert("number".into(), id);
     }
+    // The order as its return lines start from: copied only for an order with refunds.
+    let base = if returns.is_empty() {
+        JsonObject::new()
+    } else {
+        obj.clone()
+    };
     // Rows are made one at a time as they are handed out, not all of an order's at once: each
     // is a copy of the order, and 150,000 of them were held together.
     let rows = items.into_iter().enumerate().map(move |(i, item)| match item {
@@ -339,16 +358,7 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
             allocated_discount(&mut item);
             let mut row = obj.clone();
             for (k, v) in item {
-                // An item's own order id (BigCommerce's products repeat it) is its order's at
-                // best: over the order's it would become the file's order id column, and
-                // orders whose items lack it would have none.
-                if ITEM_OWN.contains(&normalize_header(&k).as_str())
-                    || sales_field(&k) == Some(Field::OrderId)
-                {
-                    row.insert(format!("item.{k}"), v);
-                } else {
-                    row.insert(k, v);
-                }
+                row.insert(item_key(&k), v);
             }
             Ok(row)
         }
@@ -361,7 +371,19 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
             ),
         )),
     });
-    Box::new(rows.chain(skipped))
+    let returned = returns.into_iter().map(move |r| r.map(|l| l.row(&base)));
+    Box::new(rows.chain(returned).chain(skipped))
+}
+
+/// The key an item's field takes in its row. An item's own order id (BigCommerce's products
+/// repeat it) is its order's at best: over the order's it would become the file's order id
+/// column, and orders whose items lack it would have none.
+fn item_key(k: &str) -> String {
+    if ITEM_OWN.contains(&normalize_header(k).as_str()) || sales_field(k) == Some(Field::OrderId) {
+        format!("item.{k}")
+    } else {
+        k.to_string()
+    }
 }
 
 /// Shopify's line item: its discount is its `discount_allocations`' amounts, which Shopify
