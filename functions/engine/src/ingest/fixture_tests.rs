@@ -331,6 +331,22 @@ fn same_input_gives_byte_identical_parquet() {
     }
 }
 
+/// The report too: it carried the read's duration, so no two runs wrote the same bytes.
+#[test]
+fn same_input_gives_byte_identical_reports() {
+    for rel in [
+        "exports/sales/Online Retail 2023.csv",
+        "exports/sales/erp_orders.xlsx",
+    ] {
+        let (a, _sa) = ingest(rel, &IngestOptions::default());
+        let (b, _sb) = ingest(rel, &IngestOptions::default());
+        assert_eq!(a.report_file.key, b.report_file.key);
+        let bytes = std::fs::read(&a.report_file.path).unwrap();
+        assert_eq!(bytes, std::fs::read(&b.report_file.path).unwrap(), "{rel}");
+        assert!(!String::from_utf8(bytes).unwrap().contains("duration"), "{rel}");
+    }
+}
+
 #[test]
 fn mapping_override_reads_a_file_the_synonyms_cannot() {
     let dir = tempfile::tempdir().unwrap();
