@@ -436,6 +436,14 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
     if s.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Ok(TextEncoding::Utf8Bom);
     }
+    // Before UTF-16: UTF-32's little-endian BOM starts with UTF-16's, and read as UTF-16 its
+    // text comes out with a NUL after every character, into ids and emails.
+    if let Some(order) = utf32(s) {
+        return Err(RejectReason::UnsupportedFormat(format!(
+            "UTF-32 text ({order}), which is not read: save it as CSV UTF-8 (or UTF-16) and upload that"
+        ))
+        .into());
+    }
     if s.starts_with(&[0xFF, 0xFE]) {
         return Ok(TextEncoding::Utf16Le);
     }
@@ -478,6 +486,36 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
         return Ok(TextEncoding::Utf8);
     }
     Ok(legacy_code_page(s))
+}
+
+/// UTF-32 text, by its BOM or, without one, by its four-byte units: a character of any script
+/// in use (below U+10000, as every letter of an export is) has two NUL bytes on one side of each
+/// unit and something on the other. NUL padding in a legacy file comes in runs that leave no such
+/// pattern in nine units of ten.
+fn utf32(s: &[u8]) -> Option<&'static str> {
+    if s.starts_with(&[0xFF, 0xFE, 0x00, 0x00]) {
+        return Some("little-endian");
+    }
+    if s.starts_with(&[0x00, 0x00, 0xFE, 0xFF]) {
+        return Some("big-endian");
+    }
+    let units = s[..s.len().min(4096)].chunks_exact(4);
+    let n = units.len();
+    if n < 4 {
+        return None;
+    }
+    let (mut le, mut be) = (0usize, 0usize);
+    for u in units {
+        le += usize::from(u[2] == 0 && u[3] == 0 && (u[0] | u[1]) != 0);
+        be += usize::from(u[0] == 0 && u[1] == 0 && (u[2] | u[3]) != 0);
+    }
+    if le * 10 >= n * 9 {
+        Some("little-endian")
+    } else if be * 10 >= n * 9 {
+        Some("big-endian")
+    } else {
+        None
+    }
 }
 
 /// A UTF-8 export with a few lines that are not UTF-8 (a row appended by a Windows tool, a
@@ -800,6 +838,56 @@ mod tests {
     fn title_line_above_table_does_not_confuse() {
         let f = sniff_bytes(b"Sales report, 2023\n\na;b;c\n1;2;3\n4;5;6\n7;8;9\n", "x.csv").unwrap();
         assert_eq!(f.delimiter, b';');
+    }
+
+    /// UTF-32 with or without its BOM, either byte order, Latin or Persian text: refused
+    /// saying what it is, never read as UTF-16 with a NUL after every character. UTF-16 and
+    /// NUL-padded legacy text are not taken for it.
+    #[test]
+    fn utf32_is_refused_not_read_as_utf16() {
+        let texts = [
+            "Customer ID,Email,City\nC1,a@x.example,Berlin\nC2,b@x.example,Köln\n",
+            "کد مشتری,ایمیل,شهر\nC1,a@x.example,تهران\n",
+        ];
+        for text in texts {
+            let le: Vec<u8> = text.chars().flat_map(|c| u32::from(c).to_le_bytes()).collect();
+            let be: Vec<u8> = text.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
+            for (bytes, order) in [
+                (
+                    [0xFF, 0xFE, 0, 0].iter().chain(&le).copied().collect::<Vec<u8>>(),
+                    "little-endian",
+                ),
+                (
+                    [0, 0, 0xFE, 0xFF].iter().chain(&be).copied().collect(),
+                    "big-endian",
+                ),
+                (le.clone(), "little-endian"),
+                (be.clone(), "big-endian"),
+            ] {
+                let e = sniff_bytes(&bytes, "customers.csv").unwrap_err();
+                assert!(
+                    matches!(&e, EngineError::Rejected(RejectReason::UnsupportedFormat(m))
+                        if m.starts_with(&format!("UTF-32 text ({order})")) && m.contains("UTF-8")),
+                    "{e}"
+                );
+            }
+            let utf16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            assert_eq!(
+                sniff_bytes(&utf16, "x.csv").unwrap().encoding,
+                TextEncoding::Utf16Le
+            );
+        }
+        // Fields padded to width with NULs, as legacy exports leave them: still one-byte text.
+        let mut padded = Vec::new();
+        for i in 0..40 {
+            padded.extend_from_slice(format!("C{i:03},").as_bytes());
+            padded.extend_from_slice(&[0; 6]);
+            padded.extend_from_slice(b",12.50\n");
+        }
+        assert_eq!(
+            sniff_bytes(&padded, "x.csv").unwrap().encoding,
+            TextEncoding::Utf8
+        );
     }
 
     #[test]
