@@ -5132,3 +5132,36 @@ fn a_file_spanning_more_months_than_open_writers_lists_every_file() {
         );
     }
 }
+
+/// Blank lines above the header, more than the 256 KiB the sniffer reads (the fuzz review's file
+/// was refused as empty), after a BOM, in CRLF, or above one JSON Lines record: read past. A file
+/// of nothing but blank lines is still empty.
+#[test]
+fn blank_lines_above_the_header_are_read_past_however_many() {
+    let header = "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,2,2023-01-05,1.50,C1\n";
+    let blank = "\n".repeat(256 * 1024);
+    let (out, _s, _d) = ingest_bytes("blank.csv", format!("{blank}{header}").as_bytes());
+    assert_eq!(out.report.status, report::Status::Ok, "{:?}", out.report.error);
+    assert_eq!(out.report.header_line, Some(256 * 1024 + 1));
+    assert_eq!(out.report.rows.written, 1);
+
+    let crlf = "\r\n".repeat(200_000);
+    let semicolons = "InvoiceNo;Quantity;InvoiceDate;UnitPrice;CustomerID\r\n1;2;2023-01-05;1,50;C1\r\n";
+    let bytes = [&b"\xEF\xBB\xBF"[..], crlf.as_bytes(), semicolons.as_bytes()].concat();
+    let (out, _s, _d) = ingest_bytes("bom.csv", &bytes);
+    let f = out.report.format.as_ref().unwrap();
+    assert_eq!(
+        (f.encoding, f.delimiter, f.crlf),
+        (sniff::TextEncoding::Utf8Bom, b';', true)
+    );
+    assert_eq!(floats(&batches(&out), "unit_price"), [1.5]);
+
+    let record =
+        r#"{"order_id":"1","customer_id":"C1","order_date":"2023-01-05","quantity":2,"unit_price":1.5}"#;
+    let (out, _s, _d) = ingest_bytes("one.jsonl", format!("{blank}{record}\n").as_bytes());
+    assert_eq!(out.report.status, report::Status::Ok, "{:?}", out.report.error);
+    assert_eq!(out.report.rows.written, 1);
+
+    let (out, _s, _d) = ingest_bytes("nothing.csv", blank.repeat(2).as_bytes());
+    assert_eq!(out.report.error.as_ref().unwrap().code, "empty_file");
+}

@@ -360,6 +360,39 @@ fn read_prefix(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The first `max` bytes of the text, passing over blank lines above it however many there are
+/// (the readers skip them too): a file whose first 256 KiB are line breaks, and a header and rows
+/// below them, is no empty file. Only when the whole prefix is ASCII whitespace, after a UTF-8
+/// BOM if any: UTF-16's line breaks hold NULs, and its units must stay aligned.
+fn read_sample(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
+    let mut sample = read_prefix(r.by_ref(), max)?;
+    let bom = if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    if sample.len() < max || !sample[bom..].iter().all(u8::is_ascii_whitespace) {
+        return Ok(sample);
+    }
+    sample.truncate(bom);
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => return Ok(sample),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(at) = chunk[..n].iter().position(|b| !b.is_ascii_whitespace()) {
+            sample.extend_from_slice(&chunk[at..n]);
+            let rest = max.saturating_sub(sample.len());
+            r.take(rest as u64).read_to_end(&mut sample)?;
+            sample.truncate(max);
+            return Ok(sample);
+        }
+    }
+}
+
 /// Detects the format of the file at `path`. `name` (the source key) is used only as a tie-breaker
 /// hint, never trusted over the bytes.
 pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
@@ -377,7 +410,7 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
     };
     let sample = {
         let r = open_decompressed(path, compression, limits)?;
-        read_prefix(r, SAMPLE_BYTES).map_err(|e| classify_read_error(path, e))?
+        read_sample(r, SAMPLE_BYTES).map_err(|e| classify_read_error(path, e))?
     };
     if sample.is_empty() {
         return Err(RejectReason::Empty.into());
