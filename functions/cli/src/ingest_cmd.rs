@@ -46,7 +46,8 @@ fn is_output_root(dir: &Path) -> bool {
 
 /// Files under a folder, in a stable order, skipping hidden files and segflow's own output
 /// folders. Links to files are followed; links to folders are not (one pointing back up would
-/// never end), and are named in a warning.
+/// never end), and are named in a warning. So are pipes, sockets, devices and broken links: no
+/// export, and reading a pipe would wait for a writer that may never come.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -66,8 +67,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             } else {
                 walk(&p, out)?;
             }
-        } else {
+        } else if p.is_file() {
             out.push(p);
+        } else {
+            eprintln!(
+                "warning: {} is not a regular file (a pipe, socket or device, or a broken link); skipped",
+                p.display()
+            );
         }
     }
     Ok(())
@@ -133,6 +139,8 @@ fn local_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
     } else if path.is_file() {
         let root = path.parent().unwrap_or(Path::new("")).to_path_buf();
         Ok((root, vec![path]))
+    } else if path.exists() {
+        bail!("{input}: not a regular file or folder (a pipe, socket or device)");
     } else {
         bail!("{input}: no such file or folder");
     }
@@ -523,6 +531,31 @@ mod tests {
         let mut files = Vec::new();
         walk(dir.path(), &mut files).unwrap();
         assert_eq!(files, [sales.join("a.csv"), sales.join("b.csv")]);
+    }
+
+    /// A pipe or socket in a folder (the fuzz review's FIFO stopped the whole run with "file
+    /// vanished") and a broken link are skipped with a warning; the files beside them are read.
+    /// Given by name, such a file is refused saying what it is.
+    #[cfg(unix)]
+    #[test]
+    fn pipes_sockets_and_broken_links_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let sales = dir.path().join("sales");
+        std::fs::create_dir_all(&sales).unwrap();
+        std::fs::write(sales.join("a.csv"), "x").unwrap();
+        let fifo = sales.join("p.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let _socket = std::os::unix::net::UnixListener::bind(sales.join("s.csv")).unwrap();
+        std::os::unix::fs::symlink(sales.join("gone.csv"), sales.join("t.csv")).unwrap();
+        let mut files = Vec::new();
+        walk(dir.path(), &mut files).unwrap();
+        assert_eq!(files, [sales.join("a.csv")]);
+        let err = local_files(&fifo.display().to_string()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("not a regular file or folder (a pipe, socket or device)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -687,20 +687,56 @@ pub async fn reread_guessed<I: ObjectStore, O: ObjectStore>(
     Ok(done)
 }
 
-/// How long reading a source again may take: twice its last read (the report's `duration_ms`,
-/// which leaves out the download and uploads). Zero when there is no report to tell.
+/// How long reading a source again may take, from what its last read's report says the upload
+/// is: its size (`source.size`) over the slowest throughput of its kind, plus [`REREAD_FIXED`].
+/// Zero when there is no report to tell. The report carries no read time: it would differ from
+/// run to run, and reports are byte-identical.
 async fn last_read_time<O: ObjectStore>(output: &O, key: &str) -> Duration {
     let Ok(Some(m)) = load_manifest(output, &ingest::naming::source_id(key)).await else {
         return Duration::ZERO;
     };
-    let ms = match output.get(&m.report).await {
+    match output.get(&m.report).await {
         Ok(Some(bytes)) => serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
-            .and_then(|r| r["duration_ms"].as_u64())
-            .unwrap_or(0),
-        _ => 0,
-    };
-    Duration::from_millis(ms.saturating_mul(2))
+            .and_then(|r| {
+                let size = r["source"]["size"].as_u64()?;
+                let format = &r["format"];
+                Some(reread_estimate(
+                    size,
+                    format["container"].as_str(),
+                    format["compression"].as_str() == Some("gzip"),
+                ))
+            })
+            .unwrap_or_default(),
+        _ => Duration::ZERO,
+    }
+}
+
+/// What every read costs whatever its size: the manifest, the object's head and download, the
+/// staged uploads, the conditional writes, each a request of tens to hundreds of milliseconds.
+const REREAD_FIXED: Duration = Duration::from_secs(2);
+
+/// Bytes per second of the upload (as stored: compressed, for gzip and workbooks) a read gets
+/// through at least in the smallest function this deploys (1,024 MB, about 0.6 of a vCPU),
+/// download included. Measured on two cores (BENCHMARKS.md), CSV converts at ~300 MB/s; these
+/// are ten times and more below that share, so that a re-read started is seldom cut off.
+fn reread_bytes_per_second(container: Option<&str>, gzip: bool) -> u64 {
+    const MB: u64 = 1_000_000;
+    match (container, gzip) {
+        // Excel's XML, unzipped and parsed cell by cell, is several times the file.
+        (Some("xlsx" | "xls") | None, _) => MB,
+        // About five to ten times as many bytes to read as were downloaded.
+        (_, true) => 2 * MB,
+        (Some("json_lines" | "json_array"), false) => 5 * MB,
+        (_, false) => 10 * MB,
+    }
+}
+
+/// [`last_read_time`] of an upload of `size` bytes stored as `container` (the report's
+/// `format.container`; `None` when it gives none, a file refused before it was sniffed).
+fn reread_estimate(size: u64, container: Option<&str>, gzip: bool) -> Duration {
+    let per_second = reread_bytes_per_second(container, gzip);
+    REREAD_FIXED + Duration::from_millis(size.saturating_mul(1000) / per_second)
 }
 
 fn same_version(a: &ObjectMeta, b: &ObjectMeta) -> bool {
@@ -1891,6 +1927,35 @@ mod reread_tests {
         assert_eq!(shop.order_days(&keys[1]).await, ["2026-04-11", "2026-04-11"]);
         let reread = shop.reread(Some(Duration::from_secs(3600))).await;
         assert_read_again_in_november(&shop, &keys, &teller, &reread).await;
+    }
+
+    /// A run starts a re-read only when what is left of its budget exceeds the file's estimate
+    /// from its size (at least the requests every read makes): with one second left, the three
+    /// small dailies stay listed for a later run, untouched.
+    #[tokio::test]
+    async fn a_reread_starts_only_when_its_estimate_fits_the_budget() {
+        let (shop, keys, teller) = three_guessed_dailies_then_the_13th().await;
+        let layout = shop.manifest(&keys[0]).await.date_order_guessed.unwrap();
+        assert_eq!(shop.reread(Some(Duration::from_secs(1))).await, []);
+        assert_eq!(shop.orders().await.guessed.get(&layout), Some(&keys));
+        let reread = shop.reread(Some(REREAD_FIXED * 4)).await;
+        assert_read_again_in_november(&shop, &keys, &teller, &reread).await;
+    }
+
+    /// The estimate grows with the upload's size and is slower per byte for compressed and
+    /// spreadsheet uploads, whose bytes expand when read.
+    #[test]
+    fn reread_estimates_follow_size_and_container() {
+        let secs = |size, container, gzip| reread_estimate(size, container, gzip).as_secs_f64();
+        assert_eq!(secs(0, Some("delimited"), false), 2.0);
+        assert_eq!(secs(100_000_000, Some("delimited"), false), 12.0);
+        assert_eq!(secs(100_000_000, Some("json_lines"), false), 22.0);
+        assert_eq!(secs(100_000_000, Some("delimited"), true), 52.0);
+        assert_eq!(secs(100_000_000, Some("xlsx"), false), 102.0);
+        // A report without a format (refused before it was sniffed): as slow as a workbook.
+        assert_eq!(secs(100_000_000, None, false), 102.0);
+        // No overflow, however large the size a report gives.
+        assert!(secs(u64::MAX, Some("xlsx"), false) > 1e9);
     }
 
     /// A listed upload deleted since (its deletion not processed here) is dropped from the list

@@ -267,7 +267,17 @@ pub fn ingest_file(
         Err(e) => return Err(e),
     };
     report.dataset = dataset.map(Dataset::name);
-    report.duration_ms = start.elapsed().as_millis() as u64;
+    // Logged, not reported: a report holds what the file gave, so that reading it again gives
+    // the same bytes.
+    tracing::info!(
+        key = %src.key,
+        status = ?report.status,
+        rows_read = report.rows.read,
+        rows_written = report.rows.written,
+        rows_rejected = report.rows.rejected,
+        duration_ms = start.elapsed().as_millis() as u64,
+        "ingest: file read"
+    );
     let key = naming::report_key(dataset, &source_id, &version);
     let path = staging.join(&key);
     if let Some(dir) = path.parent() {

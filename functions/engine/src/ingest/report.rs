@@ -136,7 +136,6 @@ pub struct IngestReport {
     /// nothing told their order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    pub duration_ms: u64,
 }
 
 impl IngestReport {
@@ -161,7 +160,6 @@ impl IngestReport {
             quarantine: None,
             kept_previous: None,
             warnings: Vec::new(),
-            duration_ms: 0,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! small one.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde::Serialize;
@@ -290,7 +290,7 @@ pub fn open_decompressed(
     Ok(match compression {
         Compression::None => Box::new(reader),
         Compression::Gzip => Box::new(BombGuard {
-            inner: flate2::bufread::MultiGzDecoder::new(reader),
+            inner: GzMembers::new(reader),
             produced: 0,
             compressed,
             limits,
@@ -298,10 +298,99 @@ pub fn open_decompressed(
     })
 }
 
+/// The members of a gzip file one after another, as `gzip -d` reads them, and then zero bytes
+/// up to the end: tape and block-device copies, and some upload tools, pad a file to a whole
+/// block with them. Anything else after a member that is not another member is damage (an
+/// error, as before); so is anything but zeros after the first zero.
+struct GzMembers<R: BufRead> {
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: BufRead> GzMembers<R> {
+    fn new(inner: R) -> Self {
+        GzMembers {
+            member: Some(flate2::bufread::GzDecoder::new(inner)),
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member is whole; its decoder read nothing past its trailer.
+            let mut rest = self.member.take().expect("checked above").into_inner();
+            let mut padded = false;
+            loop {
+                let data = rest.fill_buf()?;
+                let Some(first) = data.first() else {
+                    return Ok(0);
+                };
+                if *first != 0 && !padded {
+                    break;
+                }
+                match data.iter().position(|&b| b != 0) {
+                    None => {
+                        let len = data.len();
+                        rest.consume(len);
+                        padded = true;
+                    }
+                    Some(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "data after the zero bytes that follow the compressed data",
+                        ));
+                    }
+                }
+            }
+            self.member = Some(flate2::bufread::GzDecoder::new(rest));
+        }
+    }
+}
+
 fn read_prefix(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(max.min(1 << 16));
     r.by_ref().take(max as u64).read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// The first `max` bytes of the text, passing over blank lines above it however many there are
+/// (the readers skip them too): a file whose first 256 KiB are line breaks, and a header and rows
+/// below them, is no empty file. Only when the whole prefix is ASCII whitespace, after a UTF-8
+/// BOM if any: UTF-16's line breaks hold NULs, and its units must stay aligned.
+fn read_sample(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
+    let mut sample = read_prefix(r.by_ref(), max)?;
+    let bom = if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    if sample.len() < max || !sample[bom..].iter().all(u8::is_ascii_whitespace) {
+        return Ok(sample);
+    }
+    sample.truncate(bom);
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => return Ok(sample),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(at) = chunk[..n].iter().position(|b| !b.is_ascii_whitespace()) {
+            sample.extend_from_slice(&chunk[at..n]);
+            let rest = max.saturating_sub(sample.len());
+            r.take(rest as u64).read_to_end(&mut sample)?;
+            sample.truncate(max);
+            return Ok(sample);
+        }
+    }
 }
 
 /// Detects the format of the file at `path`. `name` (the source key) is used only as a tie-breaker
@@ -321,7 +410,7 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
     };
     let sample = {
         let r = open_decompressed(path, compression, limits)?;
-        read_prefix(r, SAMPLE_BYTES).map_err(|e| classify_read_error(path, e))?
+        read_sample(r, SAMPLE_BYTES).map_err(|e| classify_read_error(path, e))?
     };
     if sample.is_empty() {
         return Err(RejectReason::Empty.into());
@@ -436,6 +525,14 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
     if s.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Ok(TextEncoding::Utf8Bom);
     }
+    // Before UTF-16: UTF-32's little-endian BOM starts with UTF-16's, and read as UTF-16 its
+    // text comes out with a NUL after every character, into ids and emails.
+    if let Some(order) = utf32(s) {
+        return Err(RejectReason::UnsupportedFormat(format!(
+            "UTF-32 text ({order}), which is not read: save it as CSV UTF-8 (or UTF-16) and upload that"
+        ))
+        .into());
+    }
     if s.starts_with(&[0xFF, 0xFE]) {
         return Ok(TextEncoding::Utf16Le);
     }
@@ -478,6 +575,36 @@ fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
         return Ok(TextEncoding::Utf8);
     }
     Ok(legacy_code_page(s))
+}
+
+/// UTF-32 text, by its BOM or, without one, by its four-byte units: a character of any script
+/// in use (below U+10000, as every letter of an export is) has two NUL bytes on one side of each
+/// unit and something on the other. NUL padding in a legacy file comes in runs that leave no such
+/// pattern in nine units of ten.
+fn utf32(s: &[u8]) -> Option<&'static str> {
+    if s.starts_with(&[0xFF, 0xFE, 0x00, 0x00]) {
+        return Some("little-endian");
+    }
+    if s.starts_with(&[0x00, 0x00, 0xFE, 0xFF]) {
+        return Some("big-endian");
+    }
+    let units = s[..s.len().min(4096)].chunks_exact(4);
+    let n = units.len();
+    if n < 4 {
+        return None;
+    }
+    let (mut le, mut be) = (0usize, 0usize);
+    for u in units {
+        le += usize::from(u[2] == 0 && u[3] == 0 && (u[0] | u[1]) != 0);
+        be += usize::from(u[0] == 0 && u[1] == 0 && (u[2] | u[3]) != 0);
+    }
+    if le * 10 >= n * 9 {
+        Some("little-endian")
+    } else if be * 10 >= n * 9 {
+        Some("big-endian")
+    } else {
+        None
+    }
 }
 
 /// A UTF-8 export with a few lines that are not UTF-8 (a row appended by a Windows tool, a
@@ -802,6 +929,56 @@ mod tests {
         assert_eq!(f.delimiter, b';');
     }
 
+    /// UTF-32 with or without its BOM, either byte order, Latin or Persian text: refused
+    /// saying what it is, never read as UTF-16 with a NUL after every character. UTF-16 and
+    /// NUL-padded legacy text are not taken for it.
+    #[test]
+    fn utf32_is_refused_not_read_as_utf16() {
+        let texts = [
+            "Customer ID,Email,City\nC1,a@x.example,Berlin\nC2,b@x.example,Köln\n",
+            "کد مشتری,ایمیل,شهر\nC1,a@x.example,تهران\n",
+        ];
+        for text in texts {
+            let le: Vec<u8> = text.chars().flat_map(|c| u32::from(c).to_le_bytes()).collect();
+            let be: Vec<u8> = text.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
+            for (bytes, order) in [
+                (
+                    [0xFF, 0xFE, 0, 0].iter().chain(&le).copied().collect::<Vec<u8>>(),
+                    "little-endian",
+                ),
+                (
+                    [0, 0, 0xFE, 0xFF].iter().chain(&be).copied().collect(),
+                    "big-endian",
+                ),
+                (le.clone(), "little-endian"),
+                (be.clone(), "big-endian"),
+            ] {
+                let e = sniff_bytes(&bytes, "customers.csv").unwrap_err();
+                assert!(
+                    matches!(&e, EngineError::Rejected(RejectReason::UnsupportedFormat(m))
+                        if m.starts_with(&format!("UTF-32 text ({order})")) && m.contains("UTF-8")),
+                    "{e}"
+                );
+            }
+            let utf16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            assert_eq!(
+                sniff_bytes(&utf16, "x.csv").unwrap().encoding,
+                TextEncoding::Utf16Le
+            );
+        }
+        // Fields padded to width with NULs, as legacy exports leave them: still one-byte text.
+        let mut padded = Vec::new();
+        for i in 0..40 {
+            padded.extend_from_slice(format!("C{i:03},").as_bytes());
+            padded.extend_from_slice(&[0; 6]);
+            padded.extend_from_slice(b",12.50\n");
+        }
+        assert_eq!(
+            sniff_bytes(&padded, "x.csv").unwrap().encoding,
+            TextEncoding::Utf8
+        );
+    }
+
     #[test]
     fn encodings() {
         assert_eq!(
@@ -957,6 +1134,50 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(b"a;b\n1;2\n").unwrap();
         let f = sniff_bytes(&gz.finish().unwrap(), "x.csv.gz").unwrap();
+        assert_eq!((f.compression, f.delimiter), (Compression::Gzip, b';'));
+    }
+
+    /// Members one after another, then zero padding (as `gzip -d` accepts): read whole. Other
+    /// bytes after a member, or after the padding, are damage. Small buffers make the padding
+    /// span several reads.
+    #[test]
+    fn gzip_members_and_trailing_zeros() {
+        let member = |text: &str| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(text.as_bytes()).unwrap();
+            gz.finish().unwrap()
+        };
+        let read = |bytes: &[u8], capacity: usize| {
+            let mut out = Vec::new();
+            GzMembers::new(BufReader::with_capacity(capacity, bytes))
+                .read_to_end(&mut out)
+                .map(|_| String::from_utf8(out).unwrap())
+        };
+        let two = [member("a,b\n"), member("1,2\n")].concat();
+        for capacity in [3, 64, 1 << 20] {
+            assert_eq!(read(&two, capacity).unwrap(), "a,b\n1,2\n");
+            let padded = [two.clone(), vec![0; 1000]].concat();
+            assert_eq!(read(&padded, capacity).unwrap(), "a,b\n1,2\n", "{capacity}");
+            for tail in [
+                &b"x"[..],
+                &[0, 0, 0, 7][..],
+                &[0; 10].iter().chain(b"\x1f\x8b").copied().collect::<Vec<_>>(),
+            ] {
+                let bad = [two.clone(), tail.to_vec()].concat();
+                let e = read(&bad, capacity).unwrap_err();
+                assert!(
+                    matches!(
+                        e.kind(),
+                        io::ErrorKind::InvalidData
+                            | io::ErrorKind::InvalidInput
+                            | io::ErrorKind::UnexpectedEof
+                    ),
+                    "{e}"
+                );
+            }
+        }
+        // Through the sniffer, as the fuzz review's file was refused as damaged.
+        let f = sniff_bytes(&[member("a;b\n1;2\n"), vec![0; 600]].concat(), "x.csv.gz").unwrap();
         assert_eq!((f.compression, f.delimiter), (Compression::Gzip, b';'));
     }
 

@@ -1,6 +1,11 @@
 //! Parquet output, one file per (dataset, partition, source): `curated/<dataset>/[<col>=<value>/]<name>.parquet`.
 //! Writers are opened lazily per partition and their buffered row groups are flushed when the total
-//! buffered size passes a budget, so memory stays bounded however the rows are spread over months.
+//! buffered size passes a budget. At most [`MAX_OPEN_WRITERS`] are open at once: a writer holds
+//! its column encoders (~0.4 MB) and a file descriptor whether it has buffered a row or a
+//! million, so a file spanning thousands of months (a column of numbers read as Excel serials)
+//! took 800 MB and more descriptors than a Lambda has. Past the cap the writer written least
+//! recently is closed, and its partition, should it come again, continues in a file of its own
+//! (`<name>-2.parquet`, `-3`, …). Memory then stays bounded however the rows are spread over months.
 //! [`BackgroundWriter`] runs the encoding on its own thread: Parquet encoding and compression take
 //! about a third of an ingest, and the other core is busy parsing.
 
@@ -28,6 +33,10 @@ use crate::error::{EngineError, Result};
 pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 /// Total bytes the open writers may buffer before the biggest one is flushed.
 pub const WRITER_MEMORY_BUDGET: usize = 96 * 1024 * 1024;
+/// Writers (files) open at once: ~50 MB of column encoders at most, and well under the 1,024
+/// descriptors of a Lambda. An export unsorted by date keeps one file per month up to ten
+/// years; past that, months far apart in the file take several files each.
+pub const MAX_OPEN_WRITERS: usize = 128;
 
 /// Settings of every Parquet file segflow writes.
 pub fn writer_properties() -> WriterProperties {
@@ -70,13 +79,29 @@ pub struct OutputFile {
     pub rows: u64,
 }
 
+/// One open file of a partition.
+struct Open {
+    key: String,
+    w: ArrowWriter<File>,
+    rows: u64,
+    /// When it was last written, in writes: the smallest is closed first.
+    used: u64,
+}
+
 pub struct PartitionedWriter {
     staging: PathBuf,
     prefix: String,
     partition_column: Option<&'static str>,
     file_name: String,
     schema: SchemaRef,
-    writers: BTreeMap<i32, (String, ArrowWriter<File>, u64)>,
+    writers: BTreeMap<i32, Open>,
+    max_open: usize,
+    /// Files closed to make room for another partition's.
+    closed: Vec<OutputFile>,
+    /// Files each partition has had, to name the next (a few bytes per month, not a writer).
+    files: BTreeMap<i32, u32>,
+    writes: u64,
+    most_open: usize,
 }
 
 impl PartitionedWriter {
@@ -95,28 +120,91 @@ impl PartitionedWriter {
             file_name: file_name.to_string(),
             schema,
             writers: BTreeMap::new(),
+            max_open: MAX_OPEN_WRITERS,
+            closed: Vec::new(),
+            files: BTreeMap::new(),
+            writes: 0,
+            most_open: 0,
         }
     }
 
-    fn key_for(&self, part: i32) -> String {
+    /// Another cap on open writers than [`MAX_OPEN_WRITERS`] (at least 1).
+    pub fn with_max_open(mut self, max_open: usize) -> Self {
+        self.max_open = max_open.max(1);
+        self
+    }
+
+    /// The most writers that were open at once.
+    pub fn most_open(&self) -> usize {
+        self.most_open
+    }
+
+    /// The key of a partition's `n`th file: `<name>.parquet`, then `<name>-2.parquet`, …
+    fn key_for(&self, part: i32, n: u32) -> String {
+        let name = match (n, self.file_name.rsplit_once('.')) {
+            (1, _) => self.file_name.clone(),
+            (n, Some((stem, ext))) => format!("{stem}-{n}.{ext}"),
+            (n, None) => format!("{}-{n}", self.file_name),
+        };
         match self.partition_column {
-            Some(c) => format!("{}/{}={}/{}", self.prefix, c, month_label(part), self.file_name),
-            None => format!("{}/{}", self.prefix, self.file_name),
+            Some(c) => format!("{}/{}={}/{name}", self.prefix, c, month_label(part)),
+            None => format!("{}/{name}", self.prefix),
         }
     }
 
-    fn writer(&mut self, part: i32) -> Result<&mut (String, ArrowWriter<File>, u64)> {
+    fn writer(&mut self, part: i32) -> Result<&mut Open> {
+        self.writes += 1;
         if !self.writers.contains_key(&part) {
-            let key = self.key_for(part);
+            if self.writers.len() >= self.max_open {
+                self.close_least_recent()?;
+            }
+            let n = {
+                let n = self.files.entry(part).or_default();
+                *n += 1;
+                *n
+            };
+            let key = self.key_for(part, n);
             let path = self.staging.join(&key);
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
             }
             let file = File::create(&path).map_err(|e| EngineError::io(&path, e))?;
             let w = ArrowWriter::try_new(file, self.schema.clone(), Some(curated_writer_properties()))?;
-            self.writers.insert(part, (key, w, 0));
+            self.writers.insert(
+                part,
+                Open {
+                    key,
+                    w,
+                    rows: 0,
+                    used: 0,
+                },
+            );
+            self.most_open = self.most_open.max(self.writers.len());
         }
-        Ok(self.writers.get_mut(&part).expect("inserted above"))
+        let open = self.writers.get_mut(&part).expect("inserted above");
+        open.used = self.writes;
+        Ok(open)
+    }
+
+    /// Closes the writer written least recently (the same one on every run: writes come in the
+    /// file's order, so outputs stay byte-identical).
+    fn close_least_recent(&mut self) -> Result<()> {
+        let Some(part) = self.writers.iter().min_by_key(|(_, o)| o.used).map(|(p, _)| *p) else {
+            return Ok(());
+        };
+        let open = self.writers.remove(&part).expect("found above");
+        self.closed.push(self.close(open)?);
+        Ok(())
+    }
+
+    fn close(&self, open: Open) -> Result<OutputFile> {
+        open.w.close()?;
+        let path = self.staging.join(&open.key);
+        Ok(OutputFile {
+            key: open.key,
+            path,
+            rows: open.rows,
+        })
     }
 
     /// Writes a batch whose rows belong to `parts[i]` (ignored when unpartitioned).
@@ -125,14 +213,14 @@ impl PartitionedWriter {
             return Ok(());
         }
         if self.partition_column.is_none() {
-            let (_, w, n) = self.writer(0)?;
-            w.write(batch)?;
-            *n += batch.num_rows() as u64;
+            let o = self.writer(0)?;
+            o.w.write(batch)?;
+            o.rows += batch.num_rows() as u64;
         } else if parts.iter().all(|p| *p == parts[0]) {
             // Exports are usually in date order: most batches fall in one month, no copy needed.
-            let (_, w, n) = self.writer(parts[0])?;
-            w.write(batch)?;
-            *n += batch.num_rows() as u64;
+            let o = self.writer(parts[0])?;
+            o.w.write(batch)?;
+            o.rows += batch.num_rows() as u64;
         } else {
             let mut groups: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
             for (i, p) in parts.iter().enumerate() {
@@ -140,9 +228,9 @@ impl PartitionedWriter {
             }
             for (p, idx) in groups {
                 let sub = take_record_batch(batch, &UInt32Array::from(idx))?;
-                let (_, w, n) = self.writer(p)?;
-                w.write(&sub)?;
-                *n += sub.num_rows() as u64;
+                let o = self.writer(p)?;
+                o.w.write(&sub)?;
+                o.rows += sub.num_rows() as u64;
             }
         }
         self.enforce_budget()
@@ -150,32 +238,27 @@ impl PartitionedWriter {
 
     fn enforce_budget(&mut self) -> Result<()> {
         loop {
-            let total: usize = self.writers.values().map(|(_, w, _)| w.memory_size()).sum();
+            let total: usize = self.writers.values().map(|o| o.w.memory_size()).sum();
             if total <= WRITER_MEMORY_BUDGET {
                 return Ok(());
             }
-            let Some((_, (_, w, _))) = self
-                .writers
-                .iter_mut()
-                .max_by_key(|(_, (_, w, _))| w.memory_size())
-            else {
+            let Some((_, o)) = self.writers.iter_mut().max_by_key(|(_, o)| o.w.memory_size()) else {
                 return Ok(());
             };
-            if w.memory_size() == 0 {
+            if o.w.memory_size() == 0 {
                 return Ok(());
             }
-            w.flush()?;
+            o.w.flush()?;
         }
     }
 
-    /// Closes every file; returns them in key order.
-    pub fn finish(self) -> Result<Vec<OutputFile>> {
-        let mut out = Vec::new();
-        for (_, (key, w, rows)) in self.writers {
-            w.close()?;
-            let path = self.staging.join(&key);
-            out.push(OutputFile { key, path, rows });
+    /// Closes every file; returns them all, those closed early included, in key order.
+    pub fn finish(mut self) -> Result<Vec<OutputFile>> {
+        let mut out = std::mem::take(&mut self.closed);
+        for open in std::mem::take(&mut self.writers).into_values() {
+            out.push(self.close(open)?);
         }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
 }
@@ -287,6 +370,81 @@ mod tests {
             ]
         );
         assert!(files.iter().all(|f| f.path.is_file()));
+    }
+
+    /// A file spanning more months than writers may be open: never more open than the cap,
+    /// every row in a listed file, a month that comes again continues in `-2`, `-3` files, and
+    /// the same input gives the same files byte for byte.
+    #[test]
+    fn open_writers_stay_under_the_cap_however_many_months() {
+        let write = |dir: &Path| {
+            let b = batch(300);
+            let mut w = PartitionedWriter::new(dir, "curated/t", Some("m"), "s.e-1.parquet", b.schema())
+                .with_max_open(8);
+            // 300 months in each batch, twice over: months leave the open set and come back.
+            let parts: Vec<i32> = (0..300).map(|i| 24_000 + i).collect();
+            w.write(&b, &parts).unwrap();
+            w.write(&b, &parts).unwrap();
+            // One month alone, then again after others: the least recently written is closed.
+            w.write(&b, &[24_000; 300]).unwrap();
+            assert_eq!(w.most_open(), 8);
+            w.finish().unwrap()
+        };
+        let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let files = write(d1.path());
+        assert_eq!(files.iter().map(|f| f.rows).sum::<u64>(), 900);
+        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
+        assert!(keys.windows(2).all(|k| k[0] < k[1]), "sorted, no key twice");
+        let first: Vec<(&str, u64)> = files
+            .iter()
+            .filter(|f| f.key.contains("m=2000-01/"))
+            .map(|f| (f.key.as_str(), f.rows))
+            .collect();
+        assert_eq!(
+            first,
+            [
+                ("curated/t/m=2000-01/s.e-1-2.parquet", 1),
+                ("curated/t/m=2000-01/s.e-1-3.parquet", 300),
+                ("curated/t/m=2000-01/s.e-1.parquet", 1)
+            ]
+        );
+        // Every file on disk is listed, and every listed file holds its rows.
+        let on_disk = walk(d1.path());
+        assert_eq!(on_disk.len(), files.len());
+        for f in &files {
+            let r = parquet::file::reader::SerializedFileReader::new(File::open(&f.path).unwrap()).unwrap();
+            use parquet::file::reader::FileReader;
+            assert_eq!(
+                r.metadata().file_metadata().num_rows() as u64,
+                f.rows,
+                "{}",
+                f.key
+            );
+        }
+        let again = write(d2.path());
+        assert_eq!(again.len(), files.len());
+        for (a, b) in files.iter().zip(&again) {
+            assert_eq!(a.key, b.key);
+            assert_eq!(
+                std::fs::read(&a.path).unwrap(),
+                std::fs::read(&b.path).unwrap(),
+                "{}",
+                a.key
+            );
+        }
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
     }
 
     /// The data contract: no min/max on ids and product names, statistics elsewhere, and

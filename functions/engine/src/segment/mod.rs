@@ -424,13 +424,24 @@ pub fn run(
     } = customers::read_customers(&inputs.customers_files, &aliases, &mut ids, &mut strings)?;
     let mut customers = features::build_customers(&sales, &attrs, &ids, &places, &clock);
     drop(attrs);
-    let buyers: Vec<usize> = (0..customers.len())
+    // Lines at or beyond `IMPLAUSIBLE_AMOUNT` are left out when read, but a currency rate can
+    // still carry a customer's sums past what a float holds, and one infinite feature fails
+    // every k-means fit, night after night. Such a customer keeps their figures and gets no
+    // segment; the manifest says how many.
+    let (buyers, unclustered): (Vec<usize>, Vec<usize>) = (0..customers.len())
         .filter(|&i| customers[i].behaviour.is_some())
-        .collect();
+        .partition(|&i| {
+            let b = customers[i].behaviour.as_ref().expect("buyer");
+            cluster::transform(b).iter().all(|x| x.is_finite())
+        });
     let min_buyers = 2 * p.k.unwrap_or(2);
     if buyers.len() < min_buyers {
+        let left_out = match unclustered.len() {
+            0 => String::new(),
+            n => format!(", {n} more whose figures are too large to cluster"),
+        };
         return Err(SegmentError::NoData(format!(
-            "only {} customers with purchases on or before {} ({} guest rows excluded); segmentation needs at least {min_buyers}",
+            "only {} customers with purchases on or before {} ({} guest rows excluded{left_out}); segmentation needs at least {min_buyers}",
             buyers.len(),
             p.as_of,
             st.guest_rows
@@ -661,6 +672,18 @@ pub fn run(
     manifest["parameters"]["ideal_rule"] = serde_json::to_value(&p.ideal_rule)?;
     manifest["parameters"]["ideal_min_share"] = json!(p.ideal_min_share);
     manifest["parameters"]["lead_scoring"] = serde_json::to_value(&p.lead_scoring)?;
+    if !unclustered.is_empty() {
+        let (who, have) = match unclustered.len() {
+            1 => ("1 customer".to_string(), "has"),
+            n => (format!("{n} customers"), "have"),
+        };
+        let note = format!(
+            "{who} {have} figures too large to compare (sums of their lines, converted by SEGFLOW_CURRENCY_RATES, beyond what a number holds) and {have} no segment: check their lines and the rates."
+        );
+        if let Some(w) = manifest["warnings"].as_array_mut() {
+            w.push(json!(note));
+        }
+    }
     // Whether ids were replaced, never the key.
     manifest["privacy"] = json!({ "customer_ids_pseudonymized": report.pseudonymizer.is_some() });
     // Names this run's content, not its clock: the same inputs and parameters give the same id

@@ -4753,3 +4753,137 @@ fn a_no_at_checkout_on_a_quarantined_row_keeps_the_buyer_off_the_lists() {
     // consent the lists obey).
     assert_eq!(customers["C-5"]["marketing_consent"], "");
 }
+
+/// The fuzz review's file: two lines of quantity 1e308 for one customer were read, and every
+/// nightly k-means fit then failed on the infinite sum ("No inertia improvement (-inf)"); an
+/// amount of 10^29 took all of the revenue. Ingest quarantines such lines (a Rial invoice of
+/// 10^12 stays a sale) and segmentation runs.
+#[test]
+fn lines_of_implausible_size_are_quarantined_and_segmentation_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("sales");
+    std::fs::create_dir_all(&folder).unwrap();
+    let csv = folder.join("two_huge_quantities.csv");
+    std::fs::write(
+        &csv,
+        "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n\
+         1,1,2023-05-01,2,C1\n\
+         2,1,2023-05-02,3,C2\n\
+         3,1,2023-05-03,4,C3\n\
+         4,2,2023-05-04,5,C4\n\
+         5,1e308,2023-05-05,1,C5\n\
+         6,1e308,2023-05-06,1,C5\n\
+         7,1,2023-05-06,2,C6\n\
+         8,1,2023-05-06,99999999999999999999999999999,C7\n\
+         9,1,2023-05-06,999999999999,C8\n",
+    )
+    .unwrap();
+    let src = crate::ingest::SourceRef {
+        bucket: None,
+        key: "incoming/sales/two_huge_quantities.csv".into(),
+        etag: Some("e".into()),
+        version_id: None,
+        size: std::fs::metadata(&csv).unwrap().len(),
+    };
+    let staging = dir.path().join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    let opts = crate::ingest::IngestOptions::default();
+    let out = crate::ingest::ingest_file(&csv, src, &opts, &staging).unwrap();
+    let rows = &out.report.rows;
+    assert_eq!((rows.read, rows.written, rows.rejected), (9, 6, 3));
+    assert_eq!(
+        rows.rejected_by_reason,
+        BTreeMap::from([("implausible_amount".to_string(), 3)])
+    );
+    assert_eq!(out.report.status, crate::ingest::report::Status::Partial);
+    let quarantine = out.files.iter().find(|f| f.key.ends_with(".jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&quarantine.path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let blamed: Vec<(u64, &str, &str)> = lines
+        .iter()
+        .map(|q| {
+            (
+                q["line"].as_u64().unwrap(),
+                q["column"].as_str().unwrap(),
+                q["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        blamed,
+        [
+            (6, "Quantity", "1e308"),
+            (7, "Quantity", "1e308"),
+            (9, "UnitPrice", "99999999999999999999999999999")
+        ]
+    );
+    let curated: Vec<PathBuf> = out
+        .files
+        .iter()
+        .filter(|f| f.key.starts_with("curated/sales/"))
+        .map(|f| f.path.clone())
+        .collect();
+    let seg = dir.path().join("out");
+    let run = run(
+        &inputs(curated, vec![], None),
+        &checked("2023-05-06", Some(2)),
+        &seg,
+    )
+    .unwrap();
+    assert_eq!(run.manifest["inputs"]["rows_used"], 6);
+    let customers = by_id(read_csv(&seg.join("customers.csv")));
+    assert!(!customers.contains_key("C5") && !customers.contains_key("C7"));
+    assert_eq!(customers["C8"]["monetary"], "999999999999.00");
+    assert!(customers.values().all(|c| !c["segment_id"].is_empty()));
+}
+
+/// Curated lines beyond the bound (ingested before it existed, or written by another tool) are
+/// left out as unusable; sums that still overflow (a currency rate at the edge of what a float
+/// holds) leave their customer without a segment and the run with a warning, never a failed fit.
+#[test]
+fn figures_too_large_to_cluster_never_fail_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = "2024-06-01";
+    let mut lines = vec![
+        l("h1", "huge", d, "p1", 1e308, 1e308),
+        l("h2", "huge", d, "p1", 1e308, 1e308),
+        l("n1", "nan", d, "p1", 1.0, f64::NAN),
+    ];
+    lines.extend((1..=6).map(|i| l(&format!("o{i}"), &format!("c{i}"), d, "p1", 1.0, 10.0 * i as f64)));
+    let sales = write_sales(dir.path(), "old.parquet", "s1", &lines);
+    let out = dir.path().join("out1");
+    let run1 = run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    assert_eq!(run1.manifest["inputs"]["rows_unusable"], 3);
+    assert!(!by_id(read_csv(&out.join("customers.csv"))).contains_key("huge"));
+
+    // Each line is plausible in its own currency; the configured rate is not.
+    let mut lines = vec![
+        l("e1", "euro", d, "p1", 1.0, 1e14).in_currency("EUR"),
+        l("e2", "euro", d, "p1", 1.0, 1e14).in_currency("EUR"),
+    ];
+    lines.extend((1..=6).map(|i| l(&format!("o{i}"), &format!("c{i}"), d, "p1", 1.0, 10.0 * i as f64)));
+    let sales = write_sales(dir.path(), "rates.parquet", "s2", &lines);
+    let out = dir.path().join("out2");
+    let mut p = checked("2024-06-30", Some(2)).params().clone();
+    p.currency_rates = parse_currency_rates("EUR=1e300,IRT=1").unwrap();
+    let run2 = run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let warnings = run2.manifest["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("1 customer has figures too large to compare")),
+        "{warnings:?}"
+    );
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["euro"]["segment_id"], "");
+    assert!((1..=6).all(|i| !rows[&format!("c{i}")]["segment_id"].is_empty()));
+}

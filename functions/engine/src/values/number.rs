@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 use super::digits::digit_value;
 use super::{ValueError, is_null_marker, trim_value};
 
+/// The magnitude from which a sales line's quantity, unit price or amount (in the file's
+/// currency unit, after a header's or cell's multiplier) is no sale of a shop: a typo, a cell
+/// pasted from another column (an IBAN, a card number), or a value made to break the sums. A big
+/// Iranian B2B invoice reaches 10^12 Rial; this leaves a thousand times that. Ingest quarantines
+/// such a line (`implausible_amount`), and segmentation leaves out any curated line beyond it
+/// (written before the check existed, or by another tool), so sums over a customer's lines stay
+/// far from what a float can hold.
+pub const IMPLAUSIBLE_AMOUNT: f64 = 1e15;
+
 /// Which character separates the integer part from the fraction in a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

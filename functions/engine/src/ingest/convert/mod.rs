@@ -60,6 +60,10 @@ pub(crate) const EXPECTED_REJECTS: [&str; 8] = [
     EMPTY_REFUND,
     CANCELLED_ORDER_REFUND,
 ];
+/// A sales line whose quantity, unit price or amount is at or beyond
+/// [`crate::values::number::IMPLAUSIBLE_AMOUNT`]: no shop's sale, and one such line would take
+/// all of a customer's (or the shop's) revenue, or overflow the sums segmentation clusters on.
+pub(crate) const IMPLAUSIBLE: &str = "implausible_amount";
 /// A line item naming an order (Shopify's bulk `__parentId`) that no row of the file gives: a
 /// row that cannot be placed, not an expected one.
 pub(crate) const MISSING_ORDER: &str = "missing_order";

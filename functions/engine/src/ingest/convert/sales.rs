@@ -11,6 +11,7 @@ use super::documents::{DocKind, DocumentTypes};
 use super::orders::{BULK_ORDERS_KEPT, OrderCarry, same_text};
 use super::*;
 use crate::mapping::Layout;
+use crate::values::number::IMPLAUSIBLE_AMOUNT;
 use crate::values::text::Key;
 use crate::values::{DecimalMark, MarkEvidence, ValueError};
 
@@ -1593,6 +1594,17 @@ impl Converter for SalesConverter {
         };
         if !quantity.is_finite() || !line_amount.is_finite() {
             return Err(RowReject::at("bad_number", c.quantity));
+        }
+        // Finished numbers only: one comparison each, nothing on the parse path. A price over
+        // the bound with a quantity of 0 would still be no sale anyone made.
+        if quantity.abs() >= IMPLAUSIBLE_AMOUNT {
+            return Err(RowReject::at(IMPLAUSIBLE, c.quantity));
+        }
+        if price.is_some_and(|p| p.value.abs() >= IMPLAUSIBLE_AMOUNT) {
+            return Err(RowReject::at(IMPLAUSIBLE, c.unit_price));
+        }
+        if line_amount.abs() >= IMPLAUSIBLE_AMOUNT {
+            return Err(RowReject::at(IMPLAUSIBLE, c.line_amount.or(c.unit_price)));
         }
         let column_unit = unit.unwrap_or(CurrencyUnit {
             code: Cow::Borrowed(""),

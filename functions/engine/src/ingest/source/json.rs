@@ -929,6 +929,8 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
     if s.next_token()? != Some(b'{') {
         return Ok(ObjectFile::Lines);
     }
+    // Blank lines above the object print nothing over several lines.
+    s.line_breaks = 0;
     let members = match members(&mut s, 0) {
         Ok(m) => m,
         Err(EngineError::Rejected(_)) => return Ok(ObjectFile::Lines),
