@@ -534,11 +534,18 @@ impl SalesConverter {
 
     /// A return line the JSON reader made of an order's nested refund: its refunded quantity
     /// and, where the refund gives it, amount (as counts, whatever sign the export used).
+    #[inline]
     fn refund_line(&self, rec: &Row<'_>) -> Result<Option<(f64, Option<f64>)>, RowReject> {
+        // Only the JSON reader's refund lines have the column: every other row returns here.
+        if self.extra.refund_quantity.is_none() {
+            return Ok(None);
+        }
         let number = |col: Option<usize>| {
             let raw = cell(rec, col).trim();
+            if raw.is_empty() {
+                return Ok(None);
+            }
             match raw.parse::<f64>() {
-                _ if raw.is_empty() => Ok(None),
                 Ok(n) if n.is_finite() => Ok(Some(n.abs())),
                 _ => Err(RowReject::at("bad_number", col)),
             }
