@@ -10,7 +10,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber();
+    segflow_lambda::init_logging();
     let config = match IngestConfig::from_env() {
         Ok(c) => c,
         Err(e) => return lambda::init_failed(e).await,

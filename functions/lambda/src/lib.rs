@@ -1,4 +1,5 @@
-//! What both Lambda functions need beyond `lambda_runtime`: start-up failures. lambda_runtime
+//! What both Lambda functions need beyond `lambda_runtime`: logging ([`init_logging`]) and
+//! start-up failures. lambda_runtime
 //! reports errors of invocations itself, but an error met before
 //! the runtime starts (an invalid configuration) would only end the process, and Lambda would
 //! answer every invocation with a bare `Runtime.ExitError`. [`init_failed`] prints the error on one
@@ -9,6 +10,45 @@ use std::process::ExitCode;
 
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{BoxError, PooledClient, body::Body, build_request};
+
+/// Logs as `lambda_runtime::tracing::init_default_subscriber` does (stdout, no time or target,
+/// JSON when `AWS_LAMBDA_LOG_FORMAT` is `JSON`, the level of `AWS_LAMBDA_LOG_LEVEL`, else
+/// `RUST_LOG`, else INFO), but filtered by target and level only: its `EnvFilter` brings a regex
+/// engine, 0.7 MB of each bootstrap, for span and field filters the functions never need.
+pub fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok();
+    let format = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .without_time()
+        .with_writer(std::io::stdout);
+    let registry = tracing_subscriber::registry().with(log_filter(level.as_deref()));
+    match std::env::var("AWS_LAMBDA_LOG_FORMAT") {
+        Ok(f) if f.eq_ignore_ascii_case("json") => registry.with(format.json()).init(),
+        _ => registry.with(format).init(),
+    }
+}
+
+/// The filter a log level setting gives: a level (`DEBUG`, `warn`), or targets with levels
+/// (`warn,segflow_engine=debug`); INFO when unset or unreadable.
+pub fn log_filter(setting: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let Some(s) = setting.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Targets::new().with_default(LevelFilter::INFO);
+    };
+    if let Ok(level) = s.parse::<LevelFilter>() {
+        return Targets::new().with_default(level);
+    }
+    // Targets without a level for the rest (`segflow_engine=debug`) leave the rest at INFO.
+    let targets = s.parse::<Targets>().unwrap_or_default();
+    match targets.default_level() {
+        Some(_) => targets,
+        None => targets.with_default(LevelFilter::INFO),
+    }
+}
 
 /// The exit code once the runtime's loop has ended (it only ends on an error of its own).
 pub fn stopped<E: std::fmt::Display>(run: Result<(), E>) -> ExitCode {
@@ -53,6 +93,36 @@ pub async fn report_init_error(api: &str, diagnostic: &Diagnostic) -> Result<(),
 
 #[cfg(test)]
 mod tests {
+
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+
+    /// What a filter lets through, for a target at each level.
+    fn passes(f: &Targets, target: &str) -> Vec<Level> {
+        [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE]
+            .into_iter()
+            .filter(|l| f.would_enable(target, l))
+            .collect()
+    }
+
+    /// Lambda's log level setting (upper case, as the console writes it), `RUST_LOG`'s forms, and
+    /// INFO for anything else, as lambda_runtime's default subscriber reads them.
+    #[test]
+    fn log_levels_read_as_lambda_runtime_reads_them() {
+        let info = vec![Level::ERROR, Level::WARN, Level::INFO];
+        assert_eq!(passes(&log_filter(None), "segflow_engine"), info);
+        assert_eq!(passes(&log_filter(Some("")), "x"), info);
+        assert_eq!(passes(&log_filter(Some("no such level!")), "x"), info);
+        assert_eq!(passes(&log_filter(Some("INFO")), "x"), info);
+        assert_eq!(
+            passes(&log_filter(Some("WARN")), "x"),
+            [Level::ERROR, Level::WARN]
+        );
+        assert_eq!(passes(&log_filter(Some("debug")), "x").len(), 4);
+        let mixed = log_filter(Some("warn,segflow_engine=debug"));
+        assert_eq!(passes(&mixed, "segflow_engine::segment").len(), 4);
+        assert_eq!(passes(&mixed, "aws_smithy_runtime"), [Level::ERROR, Level::WARN]);
+    }
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> ExitCode {
     segflow_engine::memory::release_freed_memory_promptly();
-    lambda_runtime::tracing::init_default_subscriber();
+    segflow_lambda::init_logging();
     let config = match SegmentConfig::from_env().and_then(|c| match c.data_bucket.clone() {
         Some(bucket) => Ok((c, bucket)),
         None => Err(ConfigError(
