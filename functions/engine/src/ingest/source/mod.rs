@@ -10,7 +10,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 
 use super::convert::names_returns;
-use super::delimited::{DelimitedReader, MAX_RECORD_BYTES, Step};
+use super::delimited::{DelimitedReader, KEEP_CELL_BYTES, MAX_RECORD_BYTES, Step};
 use super::grouped::{GroupedSource, HEADING_SAMPLE, heading_labels, may_be_grouped};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
@@ -324,16 +324,30 @@ impl RecordSource for DelimitedSource {
 
 struct SheetSource {
     rows: std::vec::IntoIter<(u64, Vec<String>)>,
+    /// The rows among `rows` that are quarantined whatever they hold, by line, in order.
+    bad: std::iter::Peekable<std::vec::IntoIter<BadLine>>,
 }
+
+/// A workbook row quarantined as it is read: its line, reason and detail.
+type BadLine = (u64, &'static str, String);
 
 impl RecordSource for SheetSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
         let Some((line, cells)) = self.rows.next() else {
             return Ok(false);
         };
-        out.push_cells(line, &cells);
+        while self.bad.next_if(|b| b.0 < line).is_some() {}
+        match self.bad.next_if(|b| b.0 == line) {
+            Some((_, reason, detail)) => out.push_bad_cells(line, reason, detail, &cells),
+            None => out.push_cells(line, &cells),
+        }
         Ok(true)
     }
+}
+
+/// `text` cut to at most [`KEEP_CELL_BYTES`], at a character boundary.
+fn cut_cell(text: &str) -> &str {
+    &text[..text.floor_char_boundary(KEEP_CELL_BYTES)]
 }
 
 fn cell_text(d: &calamine::Data) -> String {
@@ -526,6 +540,10 @@ struct SheetCells {
     /// allocation for the sheet, not one per row (200,000 small ones fragmented the heap: a third
     /// more memory than calamine's grid for a dense sheet).
     cells: Vec<(u32, calamine::Data)>,
+    /// Cells of more text than a whole row may hold, kept cut ([`cut_cell`]): (row, column, bytes
+    /// left out), by position. Their rows are quarantined `row_too_large` in any case; a copy of
+    /// such a cell per step (cells, text, rows, Parquet) took a 200 MB cell to 1.4 GB.
+    long: Vec<(u32, u32, u64)>,
 }
 
 impl SheetCells {
@@ -600,12 +618,21 @@ impl SheetCells {
     /// An .xls sheet, which calamine only gives as a `Range`.
     fn from_range(range: &calamine::Range<calamine::Data>) -> Self {
         let (r0, c0) = range.start().unwrap_or((0, 0));
-        SheetCells::new(
+        let mut long = Vec::new();
+        let mut sheet = SheetCells::new(
             range
                 .used_cells()
-                .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone()))
+                .map(|(r, c, d)| {
+                    let (r, c) = (r0 + r as u32, c0 + c as u32);
+                    match d {
+                        calamine::Data::String(s) => (r, c, held_string(s, r, c, &mut long)),
+                        d => (r, c, d.clone()),
+                    }
+                })
                 .collect(),
-        )
+        );
+        sheet.long = long;
+        sheet
     }
 
     /// Columns from the first to the last that hold anything.
@@ -636,6 +663,17 @@ impl SheetCells {
             last as u64 + 1
         )
     }
+}
+
+/// The text of the cell at (`r`, `c`) as it is held: whole, or cut when it holds more than a row
+/// may ([`MAX_RECORD_BYTES`]), noted in `long`.
+fn held_string(s: &str, r: u32, c: u32, long: &mut Vec<(u32, u32, u64)>) -> calamine::Data {
+    if s.len() <= MAX_RECORD_BYTES {
+        return calamine::Data::String(s.to_string());
+    }
+    let kept = cut_cell(s);
+    long.push((r, c, (s.len() - kept.len()) as u64));
+    calamine::Data::String(kept.to_string())
 }
 
 /// Excel's name of a 0-based column: A, Z, AA, XFD.
@@ -680,13 +718,22 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
     let mut text = 0u64;
     let mut sheet = SheetCells::default();
     let mut unordered = Vec::new();
+    let mut long = Vec::new();
     while let Some(cell) = reader.next_cell().map_err(malformed)? {
         use calamine::DataRef;
         let value = cell.get_value();
+        let string = match value {
+            DataRef::String(s) => Some(s.as_str()),
+            DataRef::SharedString(s) => Some(*s),
+            _ => None,
+        };
+        // As held: a cell too long for any row is kept cut.
         text = text.saturating_add(match value {
             DataRef::Empty => continue,
-            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
-            DataRef::SharedString(s) => s.len() as u64,
+            DataRef::String(_) | DataRef::SharedString(_) => {
+                string.map_or(0, |s| s.len().min(MAX_RECORD_BYTES)) as u64
+            }
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
             _ => 0,
         });
         if text > max_text {
@@ -697,7 +744,10 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
             .into());
         }
         let (r, c) = cell.get_position();
-        let d = calamine::Data::from(value.clone());
+        let d = match string {
+            Some(s) => held_string(s, r, c, &mut long),
+            None => calamine::Data::from(value.clone()),
+        };
         // Excel writes cells row by row, left to right: they go straight into their rows, and a
         // list to sort is made only for a file that writes them otherwise, so a sheet's cells
         // are not held twice.
@@ -713,10 +763,13 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
             unordered.push((r, c, d));
         }
     }
-    Ok(match unordered.is_empty() {
+    let mut sheet = match unordered.is_empty() {
         true => sheet.finish(),
         false => SheetCells::new(unordered),
-    })
+    };
+    long.sort_unstable();
+    sheet.long = long;
+    Ok(sheet)
 }
 
 /// A sheet of a workbook: its name, whether it is visible, and its non-empty rows with their
@@ -727,6 +780,8 @@ struct SheetRows {
     rows: Vec<(u64, Vec<String>)>,
     /// Which of `rows` is the header, and the dataset it reads as (see [`pick_header`]).
     header: (usize, Option<Dataset>),
+    /// Rows of `rows` to quarantine whatever they hold, by row number, in order.
+    bad: Vec<BadLine>,
 }
 
 /// Whether a field holds dates, so that a number in its column is an Excel serial.
@@ -777,14 +832,36 @@ where
         let sheet = read(wb, &name)?;
         let width = sheet.width();
         let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+        let mut bad = Vec::new();
         let mut at: Vec<usize> = Vec::new();
+        let mut long = sheet.long.iter().peekable();
         for (i, (r, cells)) in sheet.rows().enumerate() {
-            let texts: Vec<(usize, String)> = cells
+            let mut texts: Vec<(usize, String)> = cells
                 .iter()
                 .map(|(c, d)| ((c - sheet.start.1) as usize, cell_text(d)))
                 .collect();
             if texts.iter().all(|(_, t)| t.trim().is_empty()) {
                 continue;
+            }
+            // A row of more text than a CSV row may hold is quarantined as one would be, with its
+            // cells cut; the sheet's other rows are read.
+            while long.next_if(|l| l.0 < r).is_some() {}
+            let mut bytes = texts.iter().map(|(_, t)| t.len() as u64).sum::<u64>();
+            while let Some(&(_, _, left_out)) = long.next_if(|l| l.0 == r) {
+                bytes = bytes.saturating_add(left_out);
+            }
+            if bytes > MAX_RECORD_BYTES as u64 {
+                for (_, t) in &mut texts {
+                    t.truncate(cut_cell(t).len());
+                }
+                bad.push((
+                    r as u64 + 1,
+                    "row_too_large",
+                    format!(
+                        "the row holds {bytes} bytes of text, more than the {MAX_RECORD_BYTES} bytes \
+                         (8 MiB) a row may hold: its cells are kept cut to {KEEP_CELL_BYTES} bytes"
+                    ),
+                ));
             }
             // The text of every sheet read is kept until the export sheets are chosen.
             text = texts
@@ -932,6 +1009,7 @@ where
             visible,
             rows,
             header: picked,
+            bad,
         });
     }
     Ok(out)
@@ -1088,6 +1166,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
 
     let mut report = Vec::new();
     let mut data: Vec<(u64, Vec<String>)> = Vec::new();
+    let mut bad: Vec<BadLine> = Vec::new();
     let mut offset = 0u64;
     let mut preamble_rows = 0u64;
     let mut returns_lines = Vec::new();
@@ -1145,6 +1224,14 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             }
         };
         let last = sheet.rows.last().map_or(0, |(r, _)| *r);
+        let header_row = sheet.rows[headers[i].0].0;
+        bad.extend(
+            sheet
+                .bad
+                .into_iter()
+                .filter(|b| b.0 > header_row)
+                .map(|(row, reason, detail)| (offset + row, reason, detail)),
+        );
         preamble_rows += headers[i].0 as u64;
         data.extend(sheet.rows.into_iter().skip(headers[i].0 + 1).map(|(row, cells)| {
             let cells = order
@@ -1186,6 +1273,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         source: grouped(
             Box::new(SheetSource {
                 rows: data.into_iter(),
+                bad: bad.into_iter().peekable(),
             }),
             &mut header,
             labels,
@@ -1677,6 +1765,88 @@ mod tests {
         let few = book("few.xlsx", 20);
         let mut opened = open(&few, &fmt, limits, Some(Dataset::Sales)).unwrap();
         assert_eq!(rows_of(&mut opened).len(), 21);
+    }
+
+    /// Every row read, as (line, reason of a quarantined row, cells).
+    fn entries_of(opened: &mut Opened) -> Vec<(u64, Option<String>, Vec<String>)> {
+        let mut rows = Rows::default();
+        while opened.source.next(&mut rows).unwrap() {}
+        let cells = |r: super::super::rows::Row<'_>| r.iter().map(str::to_string).collect();
+        rows.iter()
+            .map(|e| match e {
+                Entry::Row(line, r) => (line, None, cells(r)),
+                Entry::Bad(line, reason, detail, r) => (
+                    line,
+                    Some(format!("{reason}: {detail}")),
+                    r.map_or_else(Vec::new, cells),
+                ),
+            })
+            .collect()
+    }
+
+    /// A workbook row of more text than a CSV row may hold (one runaway cell, from the shared
+    /// strings, or several long ones) is quarantined `row_too_large` with its cells cut, as a CSV
+    /// row is, and the rows around it are read. A 200 MB cell had been written into Parquet as a
+    /// product name (1.4 GB at the peak).
+    #[test]
+    fn a_workbook_row_over_the_row_limit_is_quarantined_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits::default();
+        let shared = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>"#,
+            "x".repeat(MAX_RECORD_BYTES + 10)
+        );
+        let row = |r: u32, extra: &str| {
+            format!(
+                r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c><c r="C{r}"><v>1</v></c>{extra}</row>"#
+            )
+        };
+        let half = "y".repeat(MAX_RECORD_BYTES / 2 + 1);
+        let rows = [
+            ORDERS_HEADER.to_string(),
+            row(3, r#"<c r="D3" t="s"><v>0</v></c>"#),
+            row(
+                4,
+                &format!(r#"<c r="D4" t="inlineStr"><is><t>{half}</t></is></c><c r="E4" t="inlineStr"><is><t>{half}</t></is></c>"#),
+            ),
+            row(5, ""),
+        ]
+        .concat();
+        let book = xlsx_of(
+            dir.path(),
+            "long.xlsx",
+            &rows,
+            &[("xl/sharedStrings.xml", shared.as_bytes())],
+        );
+        let fmt = sniff::sniff(&book, "long.xlsx", limits).unwrap();
+        let got = entries_of(&mut open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap());
+        let lines: Vec<(u64, Option<&str>)> = got
+            .iter()
+            .map(|(l, bad, _)| (*l, bad.as_deref().map(|b| b.split(':').next().unwrap())))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (2, None),
+                (3, Some("row_too_large")),
+                (4, Some("row_too_large")),
+                (5, None)
+            ]
+        );
+        let detail = got[1].1.as_deref().unwrap();
+        assert!(
+            detail.contains(&format!(
+                "the row holds {} bytes of text",
+                MAX_RECORD_BYTES + 10 + 9
+            )),
+            "{detail}"
+        );
+        for (_, _, cells) in &got[1..3] {
+            assert_eq!(cells[0].len(), 3);
+            assert!(cells.iter().all(|c| c.len() <= KEEP_CELL_BYTES));
+            assert_eq!(cells[3].len(), KEEP_CELL_BYTES);
+        }
+        assert_eq!(got[3].2, ["A-5", "2023-03-15T00:00:00", "1", "", ""]);
     }
 
     /// A text file whose first lines are all too long to be rows is refused saying so: as one
