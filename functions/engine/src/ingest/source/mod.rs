@@ -544,6 +544,9 @@ struct SheetCells {
     /// left out), by position. Their rows are quarantined `row_too_large` in any case; a copy of
     /// such a cell per step (cells, text, rows, Parquet) took a 200 MB cell to 1.4 GB.
     long: Vec<(u32, u32, u64)>,
+    /// Cells whose value could not be read, (row, column, why), by position; each holds an empty
+    /// cell in `cells`.
+    unreadable: Vec<(u32, u32, String)>,
 }
 
 impl SheetCells {
@@ -676,6 +679,11 @@ fn held_string(s: &str, r: u32, c: u32, long: &mut Vec<(u32, u32, u64)>) -> cala
     calamine::Data::String(kept.to_string())
 }
 
+/// Excel's name of a cell from its 0-based row and column: A1, XFD1048576.
+fn cell_name(r: u32, c: u32) -> String {
+    format!("{}{}", column_name(c), r as u64 + 1)
+}
+
 /// Excel's name of a 0-based column: A, Z, AA, XFD.
 fn column_name(col: u32) -> String {
     let mut n = col as u64 + 1;
@@ -696,70 +704,115 @@ fn column_name(col: u32) -> String {
 /// A cell that refers to a shared string is a copy of it once read: a 53 KB workbook whose 3,000
 /// cells name one string of 1 MB needed 3 GB. The text read is counted as it is read, and past
 /// [`max_text_bytes`] the sheet is refused ([`RejectReason::SheetTextTooLarge`]).
+///
+/// A cell whose value does not fit its type (`t="n"` holding `abc`, a shared string index past
+/// the table) is one cell's fault, not the workbook's: calamine's reader stops at it with an
+/// error and can go on past it. Where the error gives the cell's text (a boolean or error cell),
+/// the cell is that text; else it is listed in [`SheetCells::unreadable`] and its row quarantined.
+/// Any other error refuses the workbook, naming the sheet and the last cell read.
 fn xlsx_cells<RS: Read + std::io::Seek>(
     wb: &mut calamine::Xlsx<RS>,
     name: &str,
     limits: Limits,
 ) -> Result<SheetCells> {
-    let malformed = |e: calamine::XlsxError| -> EngineError {
+    let malformed = |e: calamine::XlsxError, after: Option<(u32, u32)>| -> EngineError {
+        let at = after.map_or_else(String::new, |(r, c)| format!(", after cell {}", cell_name(r, c)));
         RejectReason::Malformed {
             format: "Excel",
-            detail: e.to_string(),
+            detail: format!("sheet \"{name}\"{at}: {e}"),
         }
         .into()
-    };
-    let mut reader = match wb.worksheet_cells_reader(name) {
-        Ok(reader) => reader,
-        // Listed as a worksheet but something else (a chart): nothing to read, as for calamine.
-        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(SheetCells::default()),
-        Err(e) => return Err(malformed(e)),
     };
     let max_text = max_text_bytes(limits);
     let mut text = 0u64;
     let mut sheet = SheetCells::default();
     let mut unordered = Vec::new();
     let mut long = Vec::new();
-    while let Some(cell) = reader.next_cell().map_err(malformed)? {
-        use calamine::DataRef;
-        let value = cell.get_value();
-        let string = match value {
-            DataRef::String(s) => Some(s.as_str()),
-            DataRef::SharedString(s) => Some(*s),
-            _ => None,
+    // Cells calamine could not read, by their place among the sheet's cells, with its error.
+    let mut failed: Vec<(usize, calamine::XlsxError)> = Vec::new();
+    {
+        let mut reader = match wb.worksheet_cells_reader(name) {
+            Ok(reader) => reader,
+            // Listed as a worksheet but something else (a chart): nothing to read, as for calamine.
+            Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(SheetCells::default()),
+            Err(e) => return Err(malformed(e, None)),
         };
-        // As held: a cell too long for any row is kept cut.
-        text = text.saturating_add(match value {
-            DataRef::Empty => continue,
-            DataRef::String(_) | DataRef::SharedString(_) => {
-                string.map_or(0, |s| s.len().min(MAX_RECORD_BYTES)) as u64
-            }
-            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
-            _ => 0,
-        });
-        if text > max_text {
-            return Err(RejectReason::SheetTextTooLarge {
-                sheet: name.to_string(),
-                limit: max_text,
-            }
-            .into());
-        }
-        let (r, c) = cell.get_position();
-        let d = match string {
-            Some(s) => held_string(s, r, c, &mut long),
-            None => calamine::Data::from(value.clone()),
-        };
-        // Excel writes cells row by row, left to right: they go straight into their rows, and a
-        // list to sort is made only for a file that writes them otherwise, so a sheet's cells
-        // are not held twice.
-        if unordered.is_empty() {
-            match sheet.push(r, c, d) {
-                Ok(()) => continue,
-                Err(d) => {
-                    unordered = std::mem::take(&mut sheet).into_cells();
-                    unordered.push((r, c, d));
+        let mut last = None;
+        for at in 0.. {
+            let cell = match reader.next_cell() {
+                Ok(Some(cell)) => cell,
+                Ok(None) => break,
+                Err(e) if cell_value_error(&e) => {
+                    failed.push((at, e));
+                    continue;
                 }
+                Err(e) => return Err(malformed(e, last)),
+            };
+            use calamine::DataRef;
+            let value = cell.get_value();
+            let (r, c) = cell.get_position();
+            last = Some((r, c));
+            let string = match value {
+                DataRef::String(s) => Some(s.as_str()),
+                DataRef::SharedString(s) => Some(*s),
+                _ => None,
+            };
+            // As held: a cell too long for any row is kept cut.
+            text = text.saturating_add(match value {
+                DataRef::Empty => continue,
+                DataRef::String(_) | DataRef::SharedString(_) => {
+                    string.map_or(0, |s| s.len().min(MAX_RECORD_BYTES)) as u64
+                }
+                DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
+                _ => 0,
+            });
+            if text > max_text {
+                return Err(RejectReason::SheetTextTooLarge {
+                    sheet: name.to_string(),
+                    limit: max_text,
+                }
+                .into());
             }
-        } else {
+            let d = match string {
+                Some(s) => held_string(s, r, c, &mut long),
+                None => calamine::Data::from(value.clone()),
+            };
+            // Excel writes cells row by row, left to right: they go straight into their rows, and a
+            // list to sort is made only for a file that writes them otherwise, so a sheet's cells
+            // are not held twice.
+            if unordered.is_empty() {
+                match sheet.push(r, c, d) {
+                    Ok(()) => continue,
+                    Err(d) => {
+                        unordered = std::mem::take(&mut sheet).into_cells();
+                        unordered.push((r, c, d));
+                    }
+                }
+            } else {
+                unordered.push((r, c, d));
+            }
+        }
+    }
+    let mut unreadable = Vec::new();
+    if !failed.is_empty() {
+        // The error does not say where the cell is: a second pass that reads no values (only
+        // formulas) gives every cell's place, in the same order.
+        let places =
+            cell_places(wb, name, failed.iter().map(|(at, _)| *at)).map_err(|e| malformed(e, None))?;
+        if unordered.is_empty() {
+            unordered = std::mem::take(&mut sheet).into_cells();
+        }
+        for ((r, c), (_, e)) in places.into_iter().zip(failed) {
+            let d = match e {
+                calamine::XlsxError::Unrecognized { val, .. } | calamine::XlsxError::CellError(val) => {
+                    held_string(&val, r, c, &mut long)
+                }
+                e => {
+                    unreadable.push((r, c, unreadable_cell(name, r, c, &e)));
+                    // Holds the row's place: a row of only this cell is still quarantined.
+                    calamine::Data::Empty
+                }
+            };
             unordered.push((r, c, d));
         }
     }
@@ -769,7 +822,61 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
     };
     long.sort_unstable();
     sheet.long = long;
+    unreadable.sort_unstable_by_key(|u| (u.0, u.1));
+    sheet.unreadable = unreadable;
     Ok(sheet)
+}
+
+/// Whether calamine's reader failed on one cell's value, and can read on past it: it has read the
+/// value's text and stops before the cell's end, which the next call skips to.
+fn cell_value_error(e: &calamine::XlsxError) -> bool {
+    use calamine::XlsxError as E;
+    match e {
+        E::ParseFloat(_) | E::CellError(_) | E::CellTAttribute(_) => true,
+        E::Unrecognized { typ, .. } => *typ == "boolean cell value",
+        E::Unexpected(what) => what.contains("shared strings"),
+        _ => false,
+    }
+}
+
+/// The (row, column) of the sheet's cells at the places `wanted` (in order) among its cells.
+fn cell_places<RS: Read + std::io::Seek>(
+    wb: &mut calamine::Xlsx<RS>,
+    name: &str,
+    wanted: impl Iterator<Item = usize>,
+) -> std::result::Result<Vec<(u32, u32)>, calamine::XlsxError> {
+    let mut reader = wb.worksheet_cells_reader(name)?;
+    let mut places = Vec::new();
+    let mut at = 0;
+    for want in wanted {
+        loop {
+            let cell = reader
+                .next_formula()?
+                .ok_or(calamine::XlsxError::Unexpected("a cell read before is missing"))?;
+            at += 1;
+            if at - 1 == want {
+                places.push(cell.get_position());
+                break;
+            }
+        }
+    }
+    Ok(places)
+}
+
+/// Why the cell at (`r`, `c`) of sheet `sheet` could not be read, for its row's quarantine line.
+fn unreadable_cell(sheet: &str, r: u32, c: u32, e: &calamine::XlsxError) -> String {
+    let cell = cell_name(r, c);
+    let what = match e {
+        calamine::XlsxError::ParseFloat(_) => {
+            "is stored as a number but holds something else, whose text the workbook reader does not \
+             give (type the value again in Excel)"
+                .to_string()
+        }
+        calamine::XlsxError::Unexpected(_) => "names a shared text the workbook does not have".to_string(),
+        calamine::XlsxError::CellTAttribute(t) => format!("has a type Excel does not write (t=\"{t}\")"),
+        e => format!("cannot be read: {e}"),
+    };
+    format!("cell {cell} of sheet \"{sheet}\" {what}")
 }
 
 /// A sheet of a workbook: its name, whether it is visible, and its non-empty rows with their
@@ -835,12 +942,18 @@ where
         let mut bad = Vec::new();
         let mut at: Vec<usize> = Vec::new();
         let mut long = sheet.long.iter().peekable();
+        let mut unreadable = sheet.unreadable.iter().peekable();
         for (i, (r, cells)) in sheet.rows().enumerate() {
             let mut texts: Vec<(usize, String)> = cells
                 .iter()
                 .map(|(c, d)| ((c - sheet.start.1) as usize, cell_text(d)))
                 .collect();
-            if texts.iter().all(|(_, t)| t.trim().is_empty()) {
+            while unreadable.next_if(|u| u.0 < r).is_some() {}
+            let mut why = Vec::new();
+            while let Some(u) = unreadable.next_if(|u| u.0 == r) {
+                why.push(u.2.as_str());
+            }
+            if why.is_empty() && texts.iter().all(|(_, t)| t.trim().is_empty()) {
                 continue;
             }
             // A row of more text than a CSV row may hold is quarantined as one would be, with its
@@ -862,6 +975,12 @@ where
                          (8 MiB) a row may hold: its cells are kept cut to {KEEP_CELL_BYTES} bytes"
                     ),
                 ));
+            } else if let Some(first) = why.first() {
+                let more = match why.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more cells of the row)", n - 1),
+                };
+                bad.push((r as u64 + 1, "bad_cell", format!("{first}{more}")));
             }
             // The text of every sheet read is kept until the export sheets are chosen.
             text = texts
@@ -1847,6 +1966,100 @@ mod tests {
             assert_eq!(cells[3].len(), KEEP_CELL_BYTES);
         }
         assert_eq!(got[3].2, ["A-5", "2023-03-15T00:00:00", "1", "", ""]);
+    }
+
+    /// A cell whose value does not fit its type rejected the whole workbook ("Parse float error",
+    /// no sheet or cell named). Now such a cell is read as its text where calamine's error gives
+    /// it (a boolean or error cell), else its row is quarantined `bad_cell` naming the cell,
+    /// even a row holding nothing else; the rows around it are read. An error that is not one
+    /// cell's still refuses the workbook, naming the sheet and the last cell read.
+    #[test]
+    fn a_cell_whose_value_does_not_fit_its_type_costs_its_row_not_the_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits::default();
+        let row = |r: u32, amount: &str, extra: &str| {
+            format!(
+                r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c>{amount}{extra}</row>"#
+            )
+        };
+        let good = |r: u32| row(r, &format!(r#"<c r="C{r}"><v>{r}</v></c>"#), "");
+        let rows = [
+            ORDERS_HEADER.to_string(),
+            row(3, r#"<c r="C3" t="n"><v>abc</v></c>"#, ""),
+            good(4),
+            row(
+                5,
+                r#"<c r="C5"><v>5</v></c>"#,
+                r#"<c r="D5" t="b"><v>banana</v></c><c r="E5" t="e"><v>#OOPS!</v></c>"#,
+            ),
+            row(
+                6,
+                r#"<c r="C6" t="s"><v>7</v></c>"#,
+                r#"<c r="D6" t="x"><v>1</v></c>"#,
+            ),
+            r#"<row r="7"><c r="C7" t="n"><v>1,5</v></c></row>"#.to_string(),
+            good(8),
+        ]
+        .concat();
+        let book = xlsx_of(dir.path(), "cells.xlsx", &rows, &[]);
+        let fmt = sniff::sniff(&book, "cells.xlsx", limits).unwrap();
+        let got = entries_of(&mut open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap());
+        let shown: Vec<(u64, Option<&str>, Vec<&str>)> = got
+            .iter()
+            .map(|(l, bad, cells)| (*l, bad.as_deref(), cells.iter().map(String::as_str).collect()))
+            .collect();
+        let day = "2023-03-15T00:00:00";
+        assert_eq!(
+            shown,
+            [
+                (2, None, vec!["A-1", day, "12.5", "", ""]),
+                (
+                    3,
+                    Some(
+                        "bad_cell: cell C3 of sheet \"Orders\" is stored as a number but holds something else, \
+                         whose text the workbook reader does not give (type the value again in Excel)"
+                    ),
+                    vec!["A-3", day, "", "", ""]
+                ),
+                (4, None, vec!["A-4", day, "4", "", ""]),
+                (5, None, vec!["A-5", day, "5", "banana", "#OOPS!"]),
+                (
+                    6,
+                    Some(
+                        "bad_cell: cell C6 of sheet \"Orders\" names a shared text the workbook does not have \
+                         (and 1 more cells of the row)"
+                    ),
+                    vec!["A-6", day, "", "", ""]
+                ),
+                (
+                    7,
+                    Some(
+                        "bad_cell: cell C7 of sheet \"Orders\" is stored as a number but holds something else, \
+                         whose text the workbook reader does not give (type the value again in Excel)"
+                    ),
+                    vec!["", "", "", "", ""]
+                ),
+                (8, None, vec!["A-8", day, "8", "", ""]),
+            ]
+        );
+
+        let broken = xlsx_of(
+            dir.path(),
+            "broken.xlsx",
+            &format!(r#"{ORDERS_HEADER}<row r="3"><c r="A3"><x>1</x></c></row>"#),
+            &[],
+        );
+        match open(&broken, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "malformed_file");
+                assert!(
+                    r.to_string().contains(r#"sheet "Orders", after cell C2: "#),
+                    "{r}"
+                );
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
     }
 
     /// A text file whose first lines are all too long to be rows is refused saying so: as one
