@@ -160,8 +160,9 @@ fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn R
 /// Why a file none of whose first lines is a row (each `bad` with its reason) is not read,
 /// from the first: not text, or too long or too wide to be a row. `ended_at` is the line the
 /// reader stopped at, when the file ended before the header search did: still line 1, the file
-/// has no line break at all (a 1.1 GB file of one line was called "not valid UTF-8").
-fn unreadable(line: u64, reason: &str, ended_at: Option<u64>) -> EngineError {
+/// has no line break at all (a 1.1 GB file of one line was called "not valid UTF-8"). `why` is the
+/// reader's detail of the first line.
+fn unreadable(line: u64, reason: &str, why: &str, ended_at: Option<u64>) -> EngineError {
     let detail = match reason {
         "row_too_large" if ended_at == Some(1) => format!(
             "it has no line break, and its one line holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
@@ -169,7 +170,14 @@ fn unreadable(line: u64, reason: &str, ended_at: Option<u64>) -> EngineError {
         "row_too_large" => format!(
             "line {line} is too long: it holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
         ),
-        "too_many_fields" => format!("line {line} has more fields than a row may have"),
+        // The reader's count and limit ("the row has 16385 fields, more than the 16384 …"),
+        // without what a quarantined row keeps.
+        "too_many_fields" => format!(
+            "line {line} has too many columns to be the header or a row: {}",
+            why.split_once(": ")
+                .map_or(why, |(count, _)| count)
+                .replacen("the row has", "it has", 1)
+        ),
         _ => format!("line {line} is not valid UTF-8"),
     };
     RejectReason::Malformed {
@@ -219,7 +227,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         .unzip();
     let Some(first_good) = bad.iter().position(Option::is_none) else {
         return Err(match (lines.first(), bad.first()) {
-            (Some(&line), Some(Some((reason, ..)))) => unreadable(line, reason, ended_at),
+            (Some(&line), Some(Some((reason, why, _)))) => unreadable(line, reason, why, ended_at),
             _ => RejectReason::Empty.into(),
         });
     };
@@ -2063,7 +2071,8 @@ mod tests {
     }
 
     /// A text file whose first lines are all too long to be rows is refused saying so: as one
-    /// line without any line break, or as a line too long; neither is "not valid UTF-8".
+    /// line without any line break, as a line too long, or as a header of more columns than a row
+    /// may have, with the limit; none is "not valid UTF-8".
     #[test]
     fn a_file_of_lines_too_long_is_refused_as_such_not_as_bad_utf8() {
         let dir = tempfile::tempdir().unwrap();
@@ -2078,6 +2087,17 @@ mod tests {
                 "long_lines.csv",
                 format!("{long}\n{long}\n"),
                 "the file is not readable as text: line 1 is too long: it holds more than the 8388608 bytes (8 MiB)",
+            ),
+            // Plain ASCII: it was called "not valid UTF-8", then "more fields than a row may have".
+            (
+                "wide.csv",
+                format!(
+                    "{}\n{}\n",
+                    (0..16_385).map(|i| format!("c{i}")).collect::<Vec<_>>().join(","),
+                    ",1".repeat(16_384)
+                ),
+                "the file is not readable as text: line 1 has too many columns to be the header or a row: \
+                 it has 16385 fields, more than the 16384 a row may have",
             ),
         ] {
             let path = dir.path().join(name);
