@@ -138,12 +138,20 @@ struct DelimitedSource {
 
 fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn Read + Send>> {
     let plain = matches!(fmt.encoding, TextEncoding::Utf8 | TextEncoding::Utf8Bom);
+    // A UTF-16 byte order mark before text that is not UTF-16 is skipped: it is no text, and
+    // the decoder would take it for the file's encoding.
+    let skip = if fmt.ignored_bom.is_some() { 2 } else { 0 };
     if plain && fmt.compression == sniff::Compression::None {
         // The readers ask for a megabyte at a time themselves: a buffer in between would copy
         // every byte of the file once more.
-        return Ok(Box::new(File::open(path).map_err(|e| EngineError::io(path, e))?));
+        let mut file = File::open(path).map_err(|e| EngineError::io(path, e))?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(skip))
+            .map_err(|e| EngineError::io(path, e))?;
+        return Ok(Box::new(file));
     }
-    let raw = sniff::open_decompressed(path, fmt.compression, limits)?;
+    let mut raw = sniff::open_decompressed(path, fmt.compression, limits)?;
+    std::io::copy(&mut raw.by_ref().take(skip), &mut std::io::sink())
+        .map_err(|e| sniff::classify_read_error(path, e))?;
     Ok(match fmt.encoding {
         // The reader drops a UTF-8 BOM itself; plain UTF-8 goes straight through without transcoding.
         TextEncoding::Utf8 | TextEncoding::Utf8Bom => raw,
@@ -1892,6 +1900,35 @@ mod tests {
         let few = book("few.xlsx", 20);
         let mut opened = open(&few, &fmt, limits, Some(Dataset::Sales)).unwrap();
         assert_eq!(rows_of(&mut opened).len(), 21);
+    }
+
+    /// A UTF-8 file that starts with a UTF-16 byte order mark (`FF FE`) was read as UTF-16 into
+    /// one garbage column and refused `missing_columns`: the mark is skipped and the rows read,
+    /// also gzip-compressed, whose reader cannot seek past it.
+    #[test]
+    fn a_utf16_bom_before_utf8_text_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            b"\xFF\xFEInvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,2,2023-01-05,1.50,C\xC3\xB6\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text).unwrap();
+        for (name, bytes) in [("bom.csv", text.to_vec()), ("bom.csv.gz", gz.finish().unwrap())] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let fmt = sniff::sniff(&path, name, Limits::default()).unwrap();
+            assert_eq!(fmt.ignored_bom, Some("utf-16le"), "{name}");
+            let mut opened = open(&path, &fmt, Limits::default(), None).unwrap();
+            assert_eq!(opened.headers[0], "InvoiceNo", "{name}");
+            assert_eq!(opened.guessed, Some(Dataset::Sales), "{name}");
+            assert_eq!(
+                rows_of(&mut opened),
+                [(
+                    2,
+                    ["1", "2", "2023-01-05", "1.50", "Cö"].map(String::from).to_vec()
+                )],
+                "{name}"
+            );
+        }
     }
 
     /// Every row read, as (line, reason of a quarantined row, cells).
