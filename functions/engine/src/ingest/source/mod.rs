@@ -71,10 +71,24 @@ pub fn open_as(
 ) -> Result<Opened> {
     match fmt.container {
         Container::Delimited => open_delimited(path, fmt, limits, dataset),
-        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset, read_as),
+        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset, read_as, None),
         Container::Ods => Err(RejectReason::UnsupportedFormat(sniff::OPEN_DOCUMENT.into()).into()),
         Container::JsonLines => open_json_lines(path, fmt, limits, dataset, read_as),
         Container::JsonArray => open_json_array(path, fmt, limits, dataset, &[]),
+    }
+}
+
+/// The dataset the header of the file at `path` looks most like ([`Opened::guessed`]), read as
+/// little as that takes: a workbook's sheets only as far as their header search, not whole (the
+/// CLI guessed a loose workbook's dataset by reading it all, then read it again to ingest it).
+pub fn guess(path: &Path, fmt: &Format, limits: Limits) -> Option<Dataset> {
+    match fmt.container {
+        Container::Xlsx | Container::Xls => {
+            open_sheet(path, fmt, limits, None, &mut None, Some(HEADER_SEARCH_ROWS))
+                .ok()?
+                .guessed
+        }
+        _ => open(path, fmt, limits, None).ok()?.guessed,
     }
 }
 
@@ -470,6 +484,7 @@ fn open_sheet(
     limits: Limits,
     dataset: Option<Dataset>,
     read_as: &mut Option<Container>,
+    first_rows: Option<usize>,
 ) -> Result<Opened> {
     use calamine::Reader;
     let malformed = |e: &dyn std::fmt::Display| RejectReason::Malformed {
@@ -497,8 +512,8 @@ fn open_sheet(
                 .any(|s| s.number_format.as_ref().is_some_and(|n| wanted(&n.format_code)));
             used.then(|| wb.worksheet_style(name).ok()).flatten()
         };
-        let read = |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name, limits);
-        workbook_sheets(&mut wb, is_1904, dataset, limits, read, styles)?
+        let read = |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name, limits, first_rows);
+        workbook_sheets(&mut wb, is_1904, dataset, limits, first_rows, read, styles)?
     } else {
         let size = std::fs::metadata(path)
             .map_err(|e| EngineError::io(path, e))?
@@ -525,7 +540,9 @@ fn open_sheet(
                 .map_err(|e| malformed(&e).into())
         };
         // Calamine gives no cell formats of an .xls: no percent or currency is read from them.
-        workbook_sheets(&mut wb, is_1904, dataset, limits, read, |_, _, _| None)?
+        workbook_sheets(&mut wb, is_1904, dataset, limits, first_rows, read, |_, _, _| {
+            None
+        })?
     };
     choose_sheets(sheets, dataset)
 }
@@ -726,10 +743,14 @@ fn column_name(col: u32) -> String {
 /// error and can go on past it. Where the error gives the cell's text (a boolean or error cell),
 /// the cell is that text; else it is listed in [`SheetCells::unreadable`] and its row quarantined.
 /// Any other error refuses the workbook, naming the sheet and the last cell read.
+///
+/// With `first_rows`, reading stops before the first cell of a row past that many rows with
+/// text, while the cells come in order (as Excel writes them).
 fn xlsx_cells<RS: Read + std::io::Seek>(
     wb: &mut calamine::Xlsx<RS>,
     name: &str,
     limits: Limits,
+    first_rows: Option<usize>,
 ) -> Result<SheetCells> {
     let malformed = |e: calamine::XlsxError, after: Option<(u32, u32)>| -> EngineError {
         let at = after.map_or_else(String::new, |(r, c)| format!(", after cell {}", cell_name(r, c)));
@@ -746,6 +767,8 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
     let mut long = Vec::new();
     // Cells calamine could not read, by their place among the sheet's cells, with its error.
     let mut failed: Vec<(usize, calamine::XlsxError)> = Vec::new();
+    // Rows with text so far, and the last of them.
+    let (mut filled, mut last_filled) = (0usize, None);
     {
         let mut reader = match wb.worksheet_cells_reader(name) {
             Ok(reader) => reader,
@@ -773,6 +796,16 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
                 DataRef::SharedString(s) => Some(*s),
                 _ => None,
             };
+            if let Some(wanted) = first_rows
+                && unordered.is_empty()
+                && last_filled != Some(r)
+                && has_text(value)
+            {
+                if filled == wanted {
+                    break;
+                }
+                (filled, last_filled) = (filled + 1, Some(r));
+            }
             // As held: a cell too long for any row is kept cut.
             text = text.saturating_add(match value {
                 DataRef::Empty => continue,
@@ -841,6 +874,17 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
     unreadable.sort_unstable_by_key(|u| (u.0, u.1));
     sheet.unreadable = unreadable;
     Ok(sheet)
+}
+
+/// Whether a cell's text is more than blanks, as [`workbook_sheets`] reads a row with text.
+fn has_text(value: &calamine::DataRef<'_>) -> bool {
+    use calamine::DataRef;
+    match value {
+        DataRef::Empty => false,
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => !s.trim().is_empty(),
+        DataRef::SharedString(s) => !s.trim().is_empty(),
+        _ => true,
+    }
 }
 
 /// Whether calamine's reader failed on one cell's value, and can read on past it: it has read the
@@ -929,11 +973,15 @@ fn date_field(f: Field) -> bool {
 /// few cells far apart hold many: once the rows of all sheets would hold more than
 /// [`max_grid_cells`], the workbook is refused ([`RejectReason::SheetTooLarge`]) before the row
 /// that would pass it is made.
+///
+/// With `first_rows`, only that many rows with text of each sheet are read (the header search),
+/// and cell formats are not (they change cells below the header only).
 fn workbook_sheets<RS, R>(
     wb: &mut R,
     is_1904: bool,
     dataset: Option<Dataset>,
     limits: Limits,
+    first_rows: Option<usize>,
     read: impl Fn(&mut R, &str) -> Result<SheetCells>,
     styles: impl Fn(&mut R, &str, &dyn Fn(&str) -> bool) -> Option<calamine::StyleRange>,
 ) -> Result<Vec<SheetRows>>
@@ -969,16 +1017,24 @@ where
             while let Some(u) = unreadable.next_if(|u| u.0 == r) {
                 why.push(u.2.as_str());
             }
-            if why.is_empty() && texts.iter().all(|(_, t)| t.trim().is_empty()) {
+            while long.next_if(|l| l.0 < r).is_some() {}
+            let mut left_out = 0u64;
+            while let Some(&(_, _, n)) = long.next_if(|l| l.0 == r) {
+                left_out = left_out.saturating_add(n);
+            }
+            if why.is_empty() && left_out == 0 && texts.iter().all(|(_, t)| t.trim().is_empty()) {
                 continue;
+            }
+            if first_rows.is_some_and(|n| rows.len() == n) {
+                break;
             }
             // A row of more text than a CSV row may hold is quarantined as one would be, with its
             // cells cut; the sheet's other rows are read.
-            while long.next_if(|l| l.0 < r).is_some() {}
-            let mut bytes = texts.iter().map(|(_, t)| t.len() as u64).sum::<u64>();
-            while let Some(&(_, _, left_out)) = long.next_if(|l| l.0 == r) {
-                bytes = bytes.saturating_add(left_out);
-            }
+            let bytes = texts
+                .iter()
+                .map(|(_, t)| t.len() as u64)
+                .sum::<u64>()
+                .saturating_add(left_out);
             if bytes > MAX_RECORD_BYTES as u64 {
                 for (_, t) in &mut texts {
                     t.truncate(cut_cell(t).len());
@@ -1062,7 +1118,7 @@ where
                 (!discounts.is_empty() && code.contains('%'))
                     || (!money.is_empty() && format_currency(code).is_some())
             };
-            let style = match discounts.is_empty() && money.is_empty() {
+            let style = match (discounts.is_empty() && money.is_empty()) || first_rows.is_some() {
                 true => None,
                 false => styles(wb, &name, &wanted),
             };
@@ -1929,6 +1985,49 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    /// The CLI guesses a loose workbook's dataset before ingesting it: it read every sheet whole
+    /// for that, then again for the ingest. The guess reads each sheet only as far as the header
+    /// search: a workbook whose rows below would refuse it for their size is not read that far,
+    /// and the guess is the one opening it gives.
+    #[test]
+    fn a_workbook_is_read_only_to_its_header_for_the_dataset_guess() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let shared = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>"#,
+            "x".repeat(64 * 1024)
+        );
+        let title = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Sales 2024</t></is></c></row>"#;
+        let header = r#"<row r="3"><c r="A3" t="inlineStr"><is><t>Order ID</t></is></c><c r="B3" t="inlineStr"><is><t>Order Date</t></is></c><c r="C3" t="inlineStr"><is><t>Amount</t></is></c></row>"#;
+        let book = |name: &str, cells: u32| {
+            let rows: String = (5..5 + cells)
+                .map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c><c r="C{r}"><v>1</v></c><c r="D{r}" t="s"><v>0</v></c></row>"#))
+                .collect();
+            xlsx_of(
+                dir.path(),
+                name,
+                &format!("{title}{header}{rows}"),
+                &[("xl/sharedStrings.xml", shared.as_bytes())],
+            )
+        };
+        let few = book("few.xlsx", 20);
+        let fmt = sniff::sniff(&few, "few.xlsx", limits).unwrap();
+        let opened = open(&few, &fmt, limits, None).unwrap();
+        assert_eq!((opened.guessed, opened.header_line), (Some(Dataset::Sales), 3));
+        assert_eq!(guess(&few, &fmt, limits), Some(Dataset::Sales));
+        // 40 copies of 64 KiB are more text than the limit lets a sheet hold.
+        let many = book("many.xlsx", 40);
+        match open(&many, &fmt, limits, None) {
+            Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "too_large", "{r}"),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        assert_eq!(guess(&many, &fmt, limits), Some(Dataset::Sales));
     }
 
     /// Every row read, as (line, reason of a quarantined row, cells).
