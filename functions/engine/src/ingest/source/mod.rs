@@ -20,6 +20,7 @@ use crate::mapping::{ColumnMapping, header_score, normalize_header};
 use crate::schema::{Dataset, Field};
 
 mod json;
+mod xls;
 use json::{open_json_array, open_json_lines};
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
@@ -525,6 +526,10 @@ fn open_sheet(
             }
             .into());
         }
+        xls::check(
+            &std::fs::read(path).map_err(|e| EngineError::io(path, e))?,
+            limits,
+        )?;
         let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| match encrypted(path) {
             true => RejectReason::UnsupportedFormat(
                 "a password-protected workbook, which cannot be read: open it in Excel, remove the password \
