@@ -814,9 +814,10 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
             // As held: a cell too long for any row is kept cut.
             text = text.saturating_add(match value {
                 DataRef::Empty => continue,
-                DataRef::String(_) | DataRef::SharedString(_) => {
-                    string.map_or(0, |s| s.len().min(MAX_RECORD_BYTES)) as u64
-                }
+                DataRef::String(_) | DataRef::SharedString(_) => string.map_or(0, |s| match s.len() {
+                    n if n > MAX_RECORD_BYTES => cut_cell(s).len(),
+                    n => n,
+                }) as u64,
                 DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
                 _ => 0,
             });
@@ -2115,6 +2116,24 @@ mod tests {
             assert_eq!(cells[3].len(), KEEP_CELL_BYTES);
         }
         assert_eq!(got[3].2, ["A-5", "2023-03-15T00:00:00", "1", "", ""]);
+        // Held cut, such cells count as what is held against the sheet's text: three copies of
+        // the 8 MiB string would pass twice a 10 MiB workbook limit, their cut ends do not.
+        let tight = Limits {
+            max_workbook_bytes: 10 << 20,
+            ..limits
+        };
+        let copies = (3..6)
+            .map(|r| row(r, &format!(r#"<c r="D{r}" t="s"><v>0</v></c>"#)))
+            .collect::<String>();
+        let book = xlsx_of(
+            dir.path(),
+            "copies.xlsx",
+            &format!("{ORDERS_HEADER}{copies}"),
+            &[("xl/sharedStrings.xml", shared.as_bytes())],
+        );
+        let got = entries_of(&mut open(&book, &fmt, tight, Some(Dataset::Sales)).unwrap());
+        let bad = got.iter().filter(|(_, bad, _)| bad.is_some()).count();
+        assert_eq!((got.len(), bad), (4, 3));
     }
 
     /// A cell whose value does not fit its type rejected the whole workbook ("Parse float error",
