@@ -184,7 +184,7 @@ impl Default for IngestOptions {
 /// no header row looks like a dataset's.
 pub fn guess_dataset(input: &Path, key: &str, limits: sniff::Limits) -> Option<Dataset> {
     let fmt = sniff::sniff(input, key, limits).ok()?;
-    source::open(input, &fmt, limits, None).ok()?.guessed
+    source::guess(input, &fmt, limits)
 }
 
 /// When the header matches another dataset's columns more than the given one's.

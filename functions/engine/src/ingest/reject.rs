@@ -36,6 +36,18 @@ pub enum RejectReason {
         columns: u64,
         limit: u64,
     },
+    /// An `.xls` file whose sheets the reader would lay out larger than fits, before reading any
+    /// cell: cells far apart (its grid spans them all), a declared size, shared strings copied.
+    #[error(
+        "sheet \"{sheet}\"{range} would take the workbook's sheets to {bytes} bytes as the .xls reader lays them out (a grid of every cell from the first to the last, shared texts copied into each cell), more than can be read at once here ({limit} bytes); delete what lies outside the data (a stray value far below or to the right of it), or save the workbook as .xlsx or CSV (UTF-8), and upload it again"
+    )]
+    XlsTooLarge {
+        sheet: String,
+        /// " spans A1:IV65536 and", or empty when it holds no cell.
+        range: String,
+        bytes: u64,
+        limit: u64,
+    },
     /// A sheet whose cells repeat long shared strings: small as XML, each reference is a copy of
     /// the text once read.
     #[error(
@@ -82,6 +94,7 @@ impl RejectReason {
             | RejectReason::WorkbookTooLarge { .. }
             | RejectReason::SheetTooLarge { .. }
             | RejectReason::SheetTextTooLarge { .. }
+            | RejectReason::XlsTooLarge { .. }
             | RejectReason::JsonElementTooLarge { .. } => "too_large",
             RejectReason::UnknownDataset(_) => "unknown_dataset",
             RejectReason::MissingColumns { .. } => "missing_columns",

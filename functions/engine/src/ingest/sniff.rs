@@ -170,6 +170,11 @@ pub struct Format {
     pub quote: u8,
     /// Windows line endings; the CSV reader reports their line numbers one short (see source.rs).
     pub crlf: bool,
+    /// A UTF-16 byte order mark (`utf-16le` for `FF FE`, `utf-16be` for `FE FF`) the file starts
+    /// with, though the text after it is not UTF-16 (see [`stray_utf16_bom`]): skipped, and the
+    /// text read in `encoding`. Left out of the report otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored_bom: Option<&'static str>,
 }
 
 fn ser_byte<S: serde::Serializer>(b: &u8, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -422,6 +427,7 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
         delimiter: b',',
         quote: b'"',
         crlf: false,
+        ignored_bom: None,
     };
     if sample.starts_with(b"PK\x03\x04") {
         if compression == Compression::Gzip {
@@ -446,8 +452,10 @@ pub fn sniff(path: &Path, name: &str, limits: Limits) -> Result<Format> {
     if let Some(kind) = binary_signature(&sample) {
         return Err(RejectReason::Binary(kind.into()).into());
     }
-    fmt.encoding = detect_encoding(&sample)?;
-    let text = decode_sample(&sample, fmt.encoding);
+    fmt.ignored_bom = stray_utf16_bom(&sample);
+    let sample = &sample[if fmt.ignored_bom.is_some() { 2 } else { 0 }..];
+    fmt.encoding = detect_encoding(sample)?;
+    let text = decode_sample(sample, fmt.encoding);
     if text.chars().all(char::is_whitespace) {
         return Err(RejectReason::Empty.into());
     }
@@ -519,6 +527,20 @@ fn binary_signature(s: &[u8]) -> Option<&'static str> {
     SIGS.iter()
         .find(|(sig, _)| s.starts_with(sig))
         .map(|(_, name)| *name)
+}
+
+/// The UTF-16 byte order mark `s` starts with, when the text after it cannot be UTF-16: it has
+/// line breaks and no NUL byte. UTF-16 writes a line break, as every ASCII character (delimiters,
+/// digits), with a NUL byte beside it; a tool that put `FF FE` before UTF-8 text (or a file cut
+/// and joined) had it read as UTF-16 into one garbage column, refused as `missing_columns`.
+fn stray_utf16_bom(s: &[u8]) -> Option<&'static str> {
+    let bom = match s {
+        [0xFF, 0xFE, ..] => "utf-16le",
+        [0xFE, 0xFF, ..] => "utf-16be",
+        _ => return None,
+    };
+    let rest = &s[2..];
+    (memchr::memchr(b'\n', rest).is_some() && memchr::memchr(0, rest).is_none()).then_some(bom)
 }
 
 fn detect_encoding(s: &[u8]) -> Result<TextEncoding> {
@@ -1006,6 +1028,19 @@ mod tests {
         assert_eq!((f.encoding, f.delimiter), (TextEncoding::Utf16Le, b'\t'));
         let be: Vec<u8> = fa.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
         assert_eq!(sniff_bytes(&be, "x.txt").unwrap().encoding, TextEncoding::Utf16Be);
+        assert_eq!(f.ignored_bom, None);
+        // A UTF-16 BOM before text that has line breaks and no NUL byte is not UTF-16: the BOM
+        // is skipped and the rest read as any text is, as UTF-8 or in a code page.
+        let f = sniff_bytes(b"\xFF\xFEInvoiceNo,Quantity\n1,2\n", "x.csv").unwrap();
+        assert_eq!(
+            (f.encoding, f.delimiter, f.ignored_bom),
+            (TextEncoding::Utf8, b',', Some("utf-16le"))
+        );
+        let f = sniff_bytes(b"\xFE\xFFName;Stra\xDFe\nA;B\n", "x.csv").unwrap();
+        assert_eq!(
+            (f.encoding, f.delimiter, f.ignored_bom),
+            (TextEncoding::Windows1252, b';', Some("utf-16be"))
+        );
         // Persian in UTF-8 has no 0x06 or NUL bytes: still UTF-8.
         assert_eq!(
             sniff_bytes(fa.as_bytes(), "x.txt").unwrap().encoding,

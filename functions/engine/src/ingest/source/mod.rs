@@ -10,7 +10,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 
 use super::convert::names_returns;
-use super::delimited::{DelimitedReader, MAX_RECORD_BYTES, Step};
+use super::delimited::{DelimitedReader, KEEP_CELL_BYTES, MAX_RECORD_BYTES, Step};
 use super::grouped::{GroupedSource, HEADING_SAMPLE, heading_labels, may_be_grouped};
 use super::reject::RejectReason;
 use super::rows::{Entry, Rows};
@@ -20,6 +20,7 @@ use crate::mapping::{ColumnMapping, header_score, normalize_header};
 use crate::schema::{Dataset, Field};
 
 mod json;
+mod xls;
 use json::{open_json_array, open_json_lines};
 
 /// How far down the header row is searched for (exports often put a title or blank lines on top).
@@ -71,10 +72,24 @@ pub fn open_as(
 ) -> Result<Opened> {
     match fmt.container {
         Container::Delimited => open_delimited(path, fmt, limits, dataset),
-        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset, read_as),
+        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset, read_as, None),
         Container::Ods => Err(RejectReason::UnsupportedFormat(sniff::OPEN_DOCUMENT.into()).into()),
         Container::JsonLines => open_json_lines(path, fmt, limits, dataset, read_as),
         Container::JsonArray => open_json_array(path, fmt, limits, dataset, &[]),
+    }
+}
+
+/// The dataset the header of the file at `path` looks most like ([`Opened::guessed`]), read as
+/// little as that takes: a workbook's sheets only as far as their header search, not whole (the
+/// CLI guessed a loose workbook's dataset by reading it all, then read it again to ingest it).
+pub fn guess(path: &Path, fmt: &Format, limits: Limits) -> Option<Dataset> {
+    match fmt.container {
+        Container::Xlsx | Container::Xls => {
+            open_sheet(path, fmt, limits, None, &mut None, Some(HEADER_SEARCH_ROWS))
+                .ok()?
+                .guessed
+        }
+        _ => open(path, fmt, limits, None).ok()?.guessed,
     }
 }
 
@@ -138,12 +153,20 @@ struct DelimitedSource {
 
 fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn Read + Send>> {
     let plain = matches!(fmt.encoding, TextEncoding::Utf8 | TextEncoding::Utf8Bom);
+    // A UTF-16 byte order mark before text that is not UTF-16 is skipped: it is no text, and
+    // the decoder would take it for the file's encoding.
+    let skip = if fmt.ignored_bom.is_some() { 2 } else { 0 };
     if plain && fmt.compression == sniff::Compression::None {
         // The readers ask for a megabyte at a time themselves: a buffer in between would copy
         // every byte of the file once more.
-        return Ok(Box::new(File::open(path).map_err(|e| EngineError::io(path, e))?));
+        let mut file = File::open(path).map_err(|e| EngineError::io(path, e))?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(skip))
+            .map_err(|e| EngineError::io(path, e))?;
+        return Ok(Box::new(file));
     }
-    let raw = sniff::open_decompressed(path, fmt.compression, limits)?;
+    let mut raw = sniff::open_decompressed(path, fmt.compression, limits)?;
+    std::io::copy(&mut raw.by_ref().take(skip), &mut std::io::sink())
+        .map_err(|e| sniff::classify_read_error(path, e))?;
     Ok(match fmt.encoding {
         // The reader drops a UTF-8 BOM itself; plain UTF-8 goes straight through without transcoding.
         TextEncoding::Utf8 | TextEncoding::Utf8Bom => raw,
@@ -160,8 +183,9 @@ fn decoded_reader(path: &Path, fmt: &Format, limits: Limits) -> Result<Box<dyn R
 /// Why a file none of whose first lines is a row (each `bad` with its reason) is not read,
 /// from the first: not text, or too long or too wide to be a row. `ended_at` is the line the
 /// reader stopped at, when the file ended before the header search did: still line 1, the file
-/// has no line break at all (a 1.1 GB file of one line was called "not valid UTF-8").
-fn unreadable(line: u64, reason: &str, ended_at: Option<u64>) -> EngineError {
+/// has no line break at all (a 1.1 GB file of one line was called "not valid UTF-8"). `why` is the
+/// reader's detail of the first line.
+fn unreadable(line: u64, reason: &str, why: &str, ended_at: Option<u64>) -> EngineError {
     let detail = match reason {
         "row_too_large" if ended_at == Some(1) => format!(
             "it has no line break, and its one line holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
@@ -169,7 +193,14 @@ fn unreadable(line: u64, reason: &str, ended_at: Option<u64>) -> EngineError {
         "row_too_large" => format!(
             "line {line} is too long: it holds more than the {MAX_RECORD_BYTES} bytes (8 MiB) of text a row may hold"
         ),
-        "too_many_fields" => format!("line {line} has more fields than a row may have"),
+        // The reader's count and limit ("the row has 16385 fields, more than the 16384 …"),
+        // without what a quarantined row keeps.
+        "too_many_fields" => format!(
+            "line {line} has too many columns to be the header or a row: {}",
+            why.split_once(": ")
+                .map_or(why, |(count, _)| count)
+                .replacen("the row has", "it has", 1)
+        ),
         _ => format!("line {line} is not valid UTF-8"),
     };
     RejectReason::Malformed {
@@ -219,7 +250,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         .unzip();
     let Some(first_good) = bad.iter().position(Option::is_none) else {
         return Err(match (lines.first(), bad.first()) {
-            (Some(&line), Some(Some((reason, ..)))) => unreadable(line, reason, ended_at),
+            (Some(&line), Some(Some((reason, why, _)))) => unreadable(line, reason, why, ended_at),
             _ => RejectReason::Empty.into(),
         });
     };
@@ -324,16 +355,30 @@ impl RecordSource for DelimitedSource {
 
 struct SheetSource {
     rows: std::vec::IntoIter<(u64, Vec<String>)>,
+    /// The rows among `rows` that are quarantined whatever they hold, by line, in order.
+    bad: std::iter::Peekable<std::vec::IntoIter<BadLine>>,
 }
+
+/// A workbook row quarantined as it is read: its line, reason and detail.
+type BadLine = (u64, &'static str, String);
 
 impl RecordSource for SheetSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
         let Some((line, cells)) = self.rows.next() else {
             return Ok(false);
         };
-        out.push_cells(line, &cells);
+        while self.bad.next_if(|b| b.0 < line).is_some() {}
+        match self.bad.next_if(|b| b.0 == line) {
+            Some((_, reason, detail)) => out.push_bad_cells(line, reason, detail, &cells),
+            None => out.push_cells(line, &cells),
+        }
         Ok(true)
     }
+}
+
+/// `text` cut to at most [`KEEP_CELL_BYTES`], at a character boundary.
+fn cut_cell(text: &str) -> &str {
+    &text[..text.floor_char_boundary(KEEP_CELL_BYTES)]
 }
 
 fn cell_text(d: &calamine::Data) -> String {
@@ -440,6 +485,7 @@ fn open_sheet(
     limits: Limits,
     dataset: Option<Dataset>,
     read_as: &mut Option<Container>,
+    first_rows: Option<usize>,
 ) -> Result<Opened> {
     use calamine::Reader;
     let malformed = |e: &dyn std::fmt::Display| RejectReason::Malformed {
@@ -467,8 +513,8 @@ fn open_sheet(
                 .any(|s| s.number_format.as_ref().is_some_and(|n| wanted(&n.format_code)));
             used.then(|| wb.worksheet_style(name).ok()).flatten()
         };
-        let read = |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name, limits);
-        workbook_sheets(&mut wb, is_1904, dataset, limits, read, styles)?
+        let read = |wb: &mut calamine::Xlsx<_>, name: &str| xlsx_cells(wb, name, limits, first_rows);
+        workbook_sheets(&mut wb, is_1904, dataset, limits, first_rows, read, styles)?
     } else {
         let size = std::fs::metadata(path)
             .map_err(|e| EngineError::io(path, e))?
@@ -480,6 +526,10 @@ fn open_sheet(
             }
             .into());
         }
+        xls::check(
+            &std::fs::read(path).map_err(|e| EngineError::io(path, e))?,
+            limits,
+        )?;
         let mut wb: calamine::Xls<_> = calamine::Xls::new(file()?).map_err(|e| match encrypted(path) {
             true => RejectReason::UnsupportedFormat(
                 "a password-protected workbook, which cannot be read: open it in Excel, remove the password \
@@ -495,7 +545,9 @@ fn open_sheet(
                 .map_err(|e| malformed(&e).into())
         };
         // Calamine gives no cell formats of an .xls: no percent or currency is read from them.
-        workbook_sheets(&mut wb, is_1904, dataset, limits, read, |_, _, _| None)?
+        workbook_sheets(&mut wb, is_1904, dataset, limits, first_rows, read, |_, _, _| {
+            None
+        })?
     };
     choose_sheets(sheets, dataset)
 }
@@ -526,6 +578,13 @@ struct SheetCells {
     /// allocation for the sheet, not one per row (200,000 small ones fragmented the heap: a third
     /// more memory than calamine's grid for a dense sheet).
     cells: Vec<(u32, calamine::Data)>,
+    /// Cells of more text than a whole row may hold, kept cut ([`cut_cell`]): (row, column, bytes
+    /// left out), by position. Their rows are quarantined `row_too_large` in any case; a copy of
+    /// such a cell per step (cells, text, rows, Parquet) took a 200 MB cell to 1.4 GB.
+    long: Vec<(u32, u32, u64)>,
+    /// Cells whose value could not be read, (row, column, why), by position; each holds an empty
+    /// cell in `cells`.
+    unreadable: Vec<(u32, u32, String)>,
 }
 
 impl SheetCells {
@@ -600,12 +659,21 @@ impl SheetCells {
     /// An .xls sheet, which calamine only gives as a `Range`.
     fn from_range(range: &calamine::Range<calamine::Data>) -> Self {
         let (r0, c0) = range.start().unwrap_or((0, 0));
-        SheetCells::new(
+        let mut long = Vec::new();
+        let mut sheet = SheetCells::new(
             range
                 .used_cells()
-                .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone()))
+                .map(|(r, c, d)| {
+                    let (r, c) = (r0 + r as u32, c0 + c as u32);
+                    match d {
+                        calamine::Data::String(s) => (r, c, held_string(s, r, c, &mut long)),
+                        d => (r, c, d.clone()),
+                    }
+                })
                 .collect(),
-        )
+        );
+        sheet.long = long;
+        sheet
     }
 
     /// Columns from the first to the last that hold anything.
@@ -638,6 +706,22 @@ impl SheetCells {
     }
 }
 
+/// The text of the cell at (`r`, `c`) as it is held: whole, or cut when it holds more than a row
+/// may ([`MAX_RECORD_BYTES`]), noted in `long`.
+fn held_string(s: &str, r: u32, c: u32, long: &mut Vec<(u32, u32, u64)>) -> calamine::Data {
+    if s.len() <= MAX_RECORD_BYTES {
+        return calamine::Data::String(s.to_string());
+    }
+    let kept = cut_cell(s);
+    long.push((r, c, (s.len() - kept.len()) as u64));
+    calamine::Data::String(kept.to_string())
+}
+
+/// Excel's name of a cell from its 0-based row and column: A1, XFD1048576.
+fn cell_name(r: u32, c: u32) -> String {
+    format!("{}{}", column_name(c), r as u64 + 1)
+}
+
 /// Excel's name of a 0-based column: A, Z, AA, XFD.
 fn column_name(col: u32) -> String {
     let mut n = col as u64 + 1;
@@ -658,65 +742,207 @@ fn column_name(col: u32) -> String {
 /// A cell that refers to a shared string is a copy of it once read: a 53 KB workbook whose 3,000
 /// cells name one string of 1 MB needed 3 GB. The text read is counted as it is read, and past
 /// [`max_text_bytes`] the sheet is refused ([`RejectReason::SheetTextTooLarge`]).
+///
+/// A cell whose value does not fit its type (`t="n"` holding `abc`, a shared string index past
+/// the table) is one cell's fault, not the workbook's: calamine's reader stops at it with an
+/// error and can go on past it. Where the error gives the cell's text (a boolean or error cell),
+/// the cell is that text; else it is listed in [`SheetCells::unreadable`] and its row quarantined.
+/// Any other error refuses the workbook, naming the sheet and the last cell read.
+///
+/// With `first_rows`, reading stops before the first cell of a row past that many rows with
+/// text, while the cells come in order (as Excel writes them).
 fn xlsx_cells<RS: Read + std::io::Seek>(
     wb: &mut calamine::Xlsx<RS>,
     name: &str,
     limits: Limits,
+    first_rows: Option<usize>,
 ) -> Result<SheetCells> {
-    let malformed = |e: calamine::XlsxError| -> EngineError {
+    let malformed = |e: calamine::XlsxError, after: Option<(u32, u32)>| -> EngineError {
+        let at = after.map_or_else(String::new, |(r, c)| format!(", after cell {}", cell_name(r, c)));
         RejectReason::Malformed {
             format: "Excel",
-            detail: e.to_string(),
+            detail: format!("sheet \"{name}\"{at}: {e}"),
         }
         .into()
-    };
-    let mut reader = match wb.worksheet_cells_reader(name) {
-        Ok(reader) => reader,
-        // Listed as a worksheet but something else (a chart): nothing to read, as for calamine.
-        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(SheetCells::default()),
-        Err(e) => return Err(malformed(e)),
     };
     let max_text = max_text_bytes(limits);
     let mut text = 0u64;
     let mut sheet = SheetCells::default();
     let mut unordered = Vec::new();
-    while let Some(cell) = reader.next_cell().map_err(malformed)? {
-        use calamine::DataRef;
-        let value = cell.get_value();
-        text = text.saturating_add(match value {
-            DataRef::Empty => continue,
-            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
-            DataRef::SharedString(s) => s.len() as u64,
-            _ => 0,
-        });
-        if text > max_text {
-            return Err(RejectReason::SheetTextTooLarge {
-                sheet: name.to_string(),
-                limit: max_text,
-            }
-            .into());
-        }
-        let (r, c) = cell.get_position();
-        let d = calamine::Data::from(value.clone());
-        // Excel writes cells row by row, left to right: they go straight into their rows, and a
-        // list to sort is made only for a file that writes them otherwise, so a sheet's cells
-        // are not held twice.
-        if unordered.is_empty() {
-            match sheet.push(r, c, d) {
-                Ok(()) => continue,
-                Err(d) => {
-                    unordered = std::mem::take(&mut sheet).into_cells();
-                    unordered.push((r, c, d));
+    let mut long = Vec::new();
+    // Cells calamine could not read, by their place among the sheet's cells, with its error.
+    let mut failed: Vec<(usize, calamine::XlsxError)> = Vec::new();
+    // Rows with text so far, and the last of them.
+    let (mut filled, mut last_filled) = (0usize, None);
+    {
+        let mut reader = match wb.worksheet_cells_reader(name) {
+            Ok(reader) => reader,
+            // Listed as a worksheet but something else (a chart): nothing to read, as for calamine.
+            Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(SheetCells::default()),
+            Err(e) => return Err(malformed(e, None)),
+        };
+        let mut last = None;
+        for at in 0.. {
+            let cell = match reader.next_cell() {
+                Ok(Some(cell)) => cell,
+                Ok(None) => break,
+                Err(e) if cell_value_error(&e) => {
+                    failed.push((at, e));
+                    continue;
                 }
+                Err(e) => return Err(malformed(e, last)),
+            };
+            use calamine::DataRef;
+            let value = cell.get_value();
+            let (r, c) = cell.get_position();
+            last = Some((r, c));
+            let string = match value {
+                DataRef::String(s) => Some(s.as_str()),
+                DataRef::SharedString(s) => Some(*s),
+                _ => None,
+            };
+            if let Some(wanted) = first_rows
+                && unordered.is_empty()
+                && last_filled != Some(r)
+                && has_text(value)
+            {
+                if filled == wanted {
+                    break;
+                }
+                (filled, last_filled) = (filled + 1, Some(r));
             }
-        } else {
+            // As held: a cell too long for any row is kept cut.
+            text = text.saturating_add(match value {
+                DataRef::Empty => continue,
+                DataRef::String(_) | DataRef::SharedString(_) => string.map_or(0, |s| match s.len() {
+                    n if n > MAX_RECORD_BYTES => cut_cell(s).len(),
+                    n => n,
+                }) as u64,
+                DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len() as u64,
+                _ => 0,
+            });
+            if text > max_text {
+                return Err(RejectReason::SheetTextTooLarge {
+                    sheet: name.to_string(),
+                    limit: max_text,
+                }
+                .into());
+            }
+            let d = match string {
+                Some(s) => held_string(s, r, c, &mut long),
+                None => calamine::Data::from(value.clone()),
+            };
+            // Excel writes cells row by row, left to right: they go straight into their rows, and a
+            // list to sort is made only for a file that writes them otherwise, so a sheet's cells
+            // are not held twice.
+            if unordered.is_empty() {
+                match sheet.push(r, c, d) {
+                    Ok(()) => continue,
+                    Err(d) => {
+                        unordered = std::mem::take(&mut sheet).into_cells();
+                        unordered.push((r, c, d));
+                    }
+                }
+            } else {
+                unordered.push((r, c, d));
+            }
+        }
+    }
+    let mut unreadable = Vec::new();
+    if !failed.is_empty() {
+        // The error does not say where the cell is: a second pass that reads no values (only
+        // formulas) gives every cell's place, in the same order.
+        let places =
+            cell_places(wb, name, failed.iter().map(|(at, _)| *at)).map_err(|e| malformed(e, None))?;
+        if unordered.is_empty() {
+            unordered = std::mem::take(&mut sheet).into_cells();
+        }
+        for ((r, c), (_, e)) in places.into_iter().zip(failed) {
+            let d = match e {
+                calamine::XlsxError::Unrecognized { val, .. } | calamine::XlsxError::CellError(val) => {
+                    held_string(&val, r, c, &mut long)
+                }
+                e => {
+                    unreadable.push((r, c, unreadable_cell(name, r, c, &e)));
+                    // Holds the row's place: a row of only this cell is still quarantined.
+                    calamine::Data::Empty
+                }
+            };
             unordered.push((r, c, d));
         }
     }
-    Ok(match unordered.is_empty() {
+    let mut sheet = match unordered.is_empty() {
         true => sheet.finish(),
         false => SheetCells::new(unordered),
-    })
+    };
+    long.sort_unstable();
+    sheet.long = long;
+    unreadable.sort_unstable_by_key(|u| (u.0, u.1));
+    sheet.unreadable = unreadable;
+    Ok(sheet)
+}
+
+/// Whether a cell's text is more than blanks, as [`workbook_sheets`] reads a row with text.
+fn has_text(value: &calamine::DataRef<'_>) -> bool {
+    use calamine::DataRef;
+    match value {
+        DataRef::Empty => false,
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => !s.trim().is_empty(),
+        DataRef::SharedString(s) => !s.trim().is_empty(),
+        _ => true,
+    }
+}
+
+/// Whether calamine's reader failed on one cell's value, and can read on past it: it has read the
+/// value's text and stops before the cell's end, which the next call skips to.
+fn cell_value_error(e: &calamine::XlsxError) -> bool {
+    use calamine::XlsxError as E;
+    match e {
+        E::ParseFloat(_) | E::CellError(_) | E::CellTAttribute(_) => true,
+        E::Unrecognized { typ, .. } => *typ == "boolean cell value",
+        E::Unexpected(what) => what.contains("shared strings"),
+        _ => false,
+    }
+}
+
+/// The (row, column) of the sheet's cells at the places `wanted` (in order) among its cells.
+fn cell_places<RS: Read + std::io::Seek>(
+    wb: &mut calamine::Xlsx<RS>,
+    name: &str,
+    wanted: impl Iterator<Item = usize>,
+) -> std::result::Result<Vec<(u32, u32)>, calamine::XlsxError> {
+    let mut reader = wb.worksheet_cells_reader(name)?;
+    let mut places = Vec::new();
+    let mut at = 0;
+    for want in wanted {
+        loop {
+            let cell = reader
+                .next_formula()?
+                .ok_or(calamine::XlsxError::Unexpected("a cell read before is missing"))?;
+            at += 1;
+            if at - 1 == want {
+                places.push(cell.get_position());
+                break;
+            }
+        }
+    }
+    Ok(places)
+}
+
+/// Why the cell at (`r`, `c`) of sheet `sheet` could not be read, for its row's quarantine line.
+fn unreadable_cell(sheet: &str, r: u32, c: u32, e: &calamine::XlsxError) -> String {
+    let cell = cell_name(r, c);
+    let what = match e {
+        calamine::XlsxError::ParseFloat(_) => {
+            "is stored as a number but holds something else, whose text the workbook reader does not \
+             give (type the value again in Excel)"
+                .to_string()
+        }
+        calamine::XlsxError::Unexpected(_) => "names a shared text the workbook does not have".to_string(),
+        calamine::XlsxError::CellTAttribute(t) => format!("has a type Excel does not write (t=\"{t}\")"),
+        e => format!("cannot be read: {e}"),
+    };
+    format!("cell {cell} of sheet \"{sheet}\" {what}")
 }
 
 /// A sheet of a workbook: its name, whether it is visible, and its non-empty rows with their
@@ -727,6 +953,8 @@ struct SheetRows {
     rows: Vec<(u64, Vec<String>)>,
     /// Which of `rows` is the header, and the dataset it reads as (see [`pick_header`]).
     header: (usize, Option<Dataset>),
+    /// Rows of `rows` to quarantine whatever they hold, by row number, in order.
+    bad: Vec<BadLine>,
 }
 
 /// Whether a field holds dates, so that a number in its column is an Excel serial.
@@ -751,11 +979,15 @@ fn date_field(f: Field) -> bool {
 /// few cells far apart hold many: once the rows of all sheets would hold more than
 /// [`max_grid_cells`], the workbook is refused ([`RejectReason::SheetTooLarge`]) before the row
 /// that would pass it is made.
+///
+/// With `first_rows`, only that many rows with text of each sheet are read (the header search),
+/// and cell formats are not (they change cells below the header only).
 fn workbook_sheets<RS, R>(
     wb: &mut R,
     is_1904: bool,
     dataset: Option<Dataset>,
     limits: Limits,
+    first_rows: Option<usize>,
     read: impl Fn(&mut R, &str) -> Result<SheetCells>,
     styles: impl Fn(&mut R, &str, &dyn Fn(&str) -> bool) -> Option<calamine::StyleRange>,
 ) -> Result<Vec<SheetRows>>
@@ -777,14 +1009,56 @@ where
         let sheet = read(wb, &name)?;
         let width = sheet.width();
         let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+        let mut bad = Vec::new();
         let mut at: Vec<usize> = Vec::new();
+        let mut long = sheet.long.iter().peekable();
+        let mut unreadable = sheet.unreadable.iter().peekable();
         for (i, (r, cells)) in sheet.rows().enumerate() {
-            let texts: Vec<(usize, String)> = cells
+            let mut texts: Vec<(usize, String)> = cells
                 .iter()
                 .map(|(c, d)| ((c - sheet.start.1) as usize, cell_text(d)))
                 .collect();
-            if texts.iter().all(|(_, t)| t.trim().is_empty()) {
+            while unreadable.next_if(|u| u.0 < r).is_some() {}
+            let mut why = Vec::new();
+            while let Some(u) = unreadable.next_if(|u| u.0 == r) {
+                why.push(u.2.as_str());
+            }
+            while long.next_if(|l| l.0 < r).is_some() {}
+            let mut left_out = 0u64;
+            while let Some(&(_, _, n)) = long.next_if(|l| l.0 == r) {
+                left_out = left_out.saturating_add(n);
+            }
+            if why.is_empty() && left_out == 0 && texts.iter().all(|(_, t)| t.trim().is_empty()) {
                 continue;
+            }
+            if first_rows.is_some_and(|n| rows.len() == n) {
+                break;
+            }
+            // A row of more text than a CSV row may hold is quarantined as one would be, with its
+            // cells cut; the sheet's other rows are read.
+            let bytes = texts
+                .iter()
+                .map(|(_, t)| t.len() as u64)
+                .sum::<u64>()
+                .saturating_add(left_out);
+            if bytes > MAX_RECORD_BYTES as u64 {
+                for (_, t) in &mut texts {
+                    t.truncate(cut_cell(t).len());
+                }
+                bad.push((
+                    r as u64 + 1,
+                    "row_too_large",
+                    format!(
+                        "the row holds {bytes} bytes of text, more than the {MAX_RECORD_BYTES} bytes \
+                         (8 MiB) a row may hold: its cells are kept cut to {KEEP_CELL_BYTES} bytes"
+                    ),
+                ));
+            } else if let Some(first) = why.first() {
+                let more = match why.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more cells of the row)", n - 1),
+                };
+                bad.push((r as u64 + 1, "bad_cell", format!("{first}{more}")));
             }
             // The text of every sheet read is kept until the export sheets are chosen.
             text = texts
@@ -850,7 +1124,7 @@ where
                 (!discounts.is_empty() && code.contains('%'))
                     || (!money.is_empty() && format_currency(code).is_some())
             };
-            let style = match discounts.is_empty() && money.is_empty() {
+            let style = match (discounts.is_empty() && money.is_empty()) || first_rows.is_some() {
                 true => None,
                 false => styles(wb, &name, &wanted),
             };
@@ -932,6 +1206,7 @@ where
             visible,
             rows,
             header: picked,
+            bad,
         });
     }
     Ok(out)
@@ -1088,6 +1363,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
 
     let mut report = Vec::new();
     let mut data: Vec<(u64, Vec<String>)> = Vec::new();
+    let mut bad: Vec<BadLine> = Vec::new();
     let mut offset = 0u64;
     let mut preamble_rows = 0u64;
     let mut returns_lines = Vec::new();
@@ -1145,6 +1421,14 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             }
         };
         let last = sheet.rows.last().map_or(0, |(r, _)| *r);
+        let header_row = sheet.rows[headers[i].0].0;
+        bad.extend(
+            sheet
+                .bad
+                .into_iter()
+                .filter(|b| b.0 > header_row)
+                .map(|(row, reason, detail)| (offset + row, reason, detail)),
+        );
         preamble_rows += headers[i].0 as u64;
         data.extend(sheet.rows.into_iter().skip(headers[i].0 + 1).map(|(row, cells)| {
             let cells = order
@@ -1186,6 +1470,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         source: grouped(
             Box::new(SheetSource {
                 rows: data.into_iter(),
+                bad: bad.into_iter().peekable(),
             }),
             &mut header,
             labels,
@@ -1679,8 +1964,275 @@ mod tests {
         assert_eq!(rows_of(&mut opened).len(), 21);
     }
 
+    /// A UTF-8 file that starts with a UTF-16 byte order mark (`FF FE`) was read as UTF-16 into
+    /// one garbage column and refused `missing_columns`: the mark is skipped and the rows read,
+    /// also gzip-compressed, whose reader cannot seek past it.
+    #[test]
+    fn a_utf16_bom_before_utf8_text_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            b"\xFF\xFEInvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,2,2023-01-05,1.50,C\xC3\xB6\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text).unwrap();
+        for (name, bytes) in [("bom.csv", text.to_vec()), ("bom.csv.gz", gz.finish().unwrap())] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let fmt = sniff::sniff(&path, name, Limits::default()).unwrap();
+            assert_eq!(fmt.ignored_bom, Some("utf-16le"), "{name}");
+            let mut opened = open(&path, &fmt, Limits::default(), None).unwrap();
+            assert_eq!(opened.headers[0], "InvoiceNo", "{name}");
+            assert_eq!(opened.guessed, Some(Dataset::Sales), "{name}");
+            assert_eq!(
+                rows_of(&mut opened),
+                [(
+                    2,
+                    ["1", "2", "2023-01-05", "1.50", "Cö"].map(String::from).to_vec()
+                )],
+                "{name}"
+            );
+        }
+    }
+
+    /// The CLI guesses a loose workbook's dataset before ingesting it: it read every sheet whole
+    /// for that, then again for the ingest. The guess reads each sheet only as far as the header
+    /// search: a workbook whose rows below would refuse it for their size is not read that far,
+    /// and the guess is the one opening it gives.
+    #[test]
+    fn a_workbook_is_read_only_to_its_header_for_the_dataset_guess() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let shared = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>"#,
+            "x".repeat(64 * 1024)
+        );
+        let title = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Sales 2024</t></is></c></row>"#;
+        let header = r#"<row r="3"><c r="A3" t="inlineStr"><is><t>Order ID</t></is></c><c r="B3" t="inlineStr"><is><t>Order Date</t></is></c><c r="C3" t="inlineStr"><is><t>Amount</t></is></c></row>"#;
+        let book = |name: &str, cells: u32| {
+            let rows: String = (5..5 + cells)
+                .map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c><c r="C{r}"><v>1</v></c><c r="D{r}" t="s"><v>0</v></c></row>"#))
+                .collect();
+            xlsx_of(
+                dir.path(),
+                name,
+                &format!("{title}{header}{rows}"),
+                &[("xl/sharedStrings.xml", shared.as_bytes())],
+            )
+        };
+        let few = book("few.xlsx", 20);
+        let fmt = sniff::sniff(&few, "few.xlsx", limits).unwrap();
+        let opened = open(&few, &fmt, limits, None).unwrap();
+        assert_eq!((opened.guessed, opened.header_line), (Some(Dataset::Sales), 3));
+        assert_eq!(guess(&few, &fmt, limits), Some(Dataset::Sales));
+        // 40 copies of 64 KiB are more text than the limit lets a sheet hold.
+        let many = book("many.xlsx", 40);
+        match open(&many, &fmt, limits, None) {
+            Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "too_large", "{r}"),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+        assert_eq!(guess(&many, &fmt, limits), Some(Dataset::Sales));
+    }
+
+    /// Every row read, as (line, reason of a quarantined row, cells).
+    fn entries_of(opened: &mut Opened) -> Vec<(u64, Option<String>, Vec<String>)> {
+        let mut rows = Rows::default();
+        while opened.source.next(&mut rows).unwrap() {}
+        let cells = |r: super::super::rows::Row<'_>| r.iter().map(str::to_string).collect();
+        rows.iter()
+            .map(|e| match e {
+                Entry::Row(line, r) => (line, None, cells(r)),
+                Entry::Bad(line, reason, detail, r) => (
+                    line,
+                    Some(format!("{reason}: {detail}")),
+                    r.map_or_else(Vec::new, cells),
+                ),
+            })
+            .collect()
+    }
+
+    /// A workbook row of more text than a CSV row may hold (one runaway cell, from the shared
+    /// strings, or several long ones) is quarantined `row_too_large` with its cells cut, as a CSV
+    /// row is, and the rows around it are read. A 200 MB cell had been written into Parquet as a
+    /// product name (1.4 GB at the peak).
+    #[test]
+    fn a_workbook_row_over_the_row_limit_is_quarantined_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits::default();
+        let shared = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>"#,
+            "x".repeat(MAX_RECORD_BYTES + 10)
+        );
+        let row = |r: u32, extra: &str| {
+            format!(
+                r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c><c r="C{r}"><v>1</v></c>{extra}</row>"#
+            )
+        };
+        let half = "y".repeat(MAX_RECORD_BYTES / 2 + 1);
+        let rows = [
+            ORDERS_HEADER.to_string(),
+            row(3, r#"<c r="D3" t="s"><v>0</v></c>"#),
+            row(
+                4,
+                &format!(r#"<c r="D4" t="inlineStr"><is><t>{half}</t></is></c><c r="E4" t="inlineStr"><is><t>{half}</t></is></c>"#),
+            ),
+            row(5, ""),
+        ]
+        .concat();
+        let book = xlsx_of(
+            dir.path(),
+            "long.xlsx",
+            &rows,
+            &[("xl/sharedStrings.xml", shared.as_bytes())],
+        );
+        let fmt = sniff::sniff(&book, "long.xlsx", limits).unwrap();
+        let got = entries_of(&mut open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap());
+        let lines: Vec<(u64, Option<&str>)> = got
+            .iter()
+            .map(|(l, bad, _)| (*l, bad.as_deref().map(|b| b.split(':').next().unwrap())))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (2, None),
+                (3, Some("row_too_large")),
+                (4, Some("row_too_large")),
+                (5, None)
+            ]
+        );
+        let detail = got[1].1.as_deref().unwrap();
+        assert!(
+            detail.contains(&format!(
+                "the row holds {} bytes of text",
+                MAX_RECORD_BYTES + 10 + 9
+            )),
+            "{detail}"
+        );
+        for (_, _, cells) in &got[1..3] {
+            assert_eq!(cells[0].len(), 3);
+            assert!(cells.iter().all(|c| c.len() <= KEEP_CELL_BYTES));
+            assert_eq!(cells[3].len(), KEEP_CELL_BYTES);
+        }
+        assert_eq!(got[3].2, ["A-5", "2023-03-15T00:00:00", "1", "", ""]);
+        // Held cut, such cells count as what is held against the sheet's text: three copies of
+        // the 8 MiB string would pass twice a 10 MiB workbook limit, their cut ends do not.
+        let tight = Limits {
+            max_workbook_bytes: 10 << 20,
+            ..limits
+        };
+        let copies = (3..6)
+            .map(|r| row(r, &format!(r#"<c r="D{r}" t="s"><v>0</v></c>"#)))
+            .collect::<String>();
+        let book = xlsx_of(
+            dir.path(),
+            "copies.xlsx",
+            &format!("{ORDERS_HEADER}{copies}"),
+            &[("xl/sharedStrings.xml", shared.as_bytes())],
+        );
+        let got = entries_of(&mut open(&book, &fmt, tight, Some(Dataset::Sales)).unwrap());
+        let bad = got.iter().filter(|(_, bad, _)| bad.is_some()).count();
+        assert_eq!((got.len(), bad), (4, 3));
+    }
+
+    /// A cell whose value does not fit its type rejected the whole workbook ("Parse float error",
+    /// no sheet or cell named). Now such a cell is read as its text where calamine's error gives
+    /// it (a boolean or error cell), else its row is quarantined `bad_cell` naming the cell,
+    /// even a row holding nothing else; the rows around it are read. An error that is not one
+    /// cell's still refuses the workbook, naming the sheet and the last cell read.
+    #[test]
+    fn a_cell_whose_value_does_not_fit_its_type_costs_its_row_not_the_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits::default();
+        let row = |r: u32, amount: &str, extra: &str| {
+            format!(
+                r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A-{r}</t></is></c><c r="B{r}"><v>45000</v></c>{amount}{extra}</row>"#
+            )
+        };
+        let good = |r: u32| row(r, &format!(r#"<c r="C{r}"><v>{r}</v></c>"#), "");
+        let rows = [
+            ORDERS_HEADER.to_string(),
+            row(3, r#"<c r="C3" t="n"><v>abc</v></c>"#, ""),
+            good(4),
+            row(
+                5,
+                r#"<c r="C5"><v>5</v></c>"#,
+                r#"<c r="D5" t="b"><v>banana</v></c><c r="E5" t="e"><v>#OOPS!</v></c>"#,
+            ),
+            row(
+                6,
+                r#"<c r="C6" t="s"><v>7</v></c>"#,
+                r#"<c r="D6" t="x"><v>1</v></c>"#,
+            ),
+            r#"<row r="7"><c r="C7" t="n"><v>1,5</v></c></row>"#.to_string(),
+            good(8),
+        ]
+        .concat();
+        let book = xlsx_of(dir.path(), "cells.xlsx", &rows, &[]);
+        let fmt = sniff::sniff(&book, "cells.xlsx", limits).unwrap();
+        let got = entries_of(&mut open(&book, &fmt, limits, Some(Dataset::Sales)).unwrap());
+        let shown: Vec<(u64, Option<&str>, Vec<&str>)> = got
+            .iter()
+            .map(|(l, bad, cells)| (*l, bad.as_deref(), cells.iter().map(String::as_str).collect()))
+            .collect();
+        let day = "2023-03-15T00:00:00";
+        assert_eq!(
+            shown,
+            [
+                (2, None, vec!["A-1", day, "12.5", "", ""]),
+                (
+                    3,
+                    Some(
+                        "bad_cell: cell C3 of sheet \"Orders\" is stored as a number but holds something else, \
+                         whose text the workbook reader does not give (type the value again in Excel)"
+                    ),
+                    vec!["A-3", day, "", "", ""]
+                ),
+                (4, None, vec!["A-4", day, "4", "", ""]),
+                (5, None, vec!["A-5", day, "5", "banana", "#OOPS!"]),
+                (
+                    6,
+                    Some(
+                        "bad_cell: cell C6 of sheet \"Orders\" names a shared text the workbook does not have \
+                         (and 1 more cells of the row)"
+                    ),
+                    vec!["A-6", day, "", "", ""]
+                ),
+                (
+                    7,
+                    Some(
+                        "bad_cell: cell C7 of sheet \"Orders\" is stored as a number but holds something else, \
+                         whose text the workbook reader does not give (type the value again in Excel)"
+                    ),
+                    vec!["", "", "", "", ""]
+                ),
+                (8, None, vec!["A-8", day, "8", "", ""]),
+            ]
+        );
+
+        let broken = xlsx_of(
+            dir.path(),
+            "broken.xlsx",
+            &format!(r#"{ORDERS_HEADER}<row r="3"><c r="A3"><x>1</x></c></row>"#),
+            &[],
+        );
+        match open(&broken, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "malformed_file");
+                assert!(
+                    r.to_string().contains(r#"sheet "Orders", after cell C2: "#),
+                    "{r}"
+                );
+            }
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+    }
+
     /// A text file whose first lines are all too long to be rows is refused saying so: as one
-    /// line without any line break, or as a line too long; neither is "not valid UTF-8".
+    /// line without any line break, as a line too long, or as a header of more columns than a row
+    /// may have, with the limit; none is "not valid UTF-8".
     #[test]
     fn a_file_of_lines_too_long_is_refused_as_such_not_as_bad_utf8() {
         let dir = tempfile::tempdir().unwrap();
@@ -1695,6 +2247,17 @@ mod tests {
                 "long_lines.csv",
                 format!("{long}\n{long}\n"),
                 "the file is not readable as text: line 1 is too long: it holds more than the 8388608 bytes (8 MiB)",
+            ),
+            // Plain ASCII: it was called "not valid UTF-8", then "more fields than a row may have".
+            (
+                "wide.csv",
+                format!(
+                    "{}\n{}\n",
+                    (0..16_385).map(|i| format!("c{i}")).collect::<Vec<_>>().join(","),
+                    ",1".repeat(16_384)
+                ),
+                "the file is not readable as text: line 1 has too many columns to be the header or a row: \
+                 it has 16385 fields, more than the 16384 a row may have",
             ),
         ] {
             let path = dir.path().join(name);
