@@ -21,7 +21,7 @@ pub enum RejectReason {
     #[error("the file is {size} bytes, above the configured limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error(
-        "the workbook holds {size} bytes of sheets, shared strings, styles and other parts (uncompressed), more than can be read at once here ({limit} bytes); save it as CSV (UTF-8) or split it into smaller workbooks, and upload those"
+        "the workbook holds {size} bytes of sheets, shared strings, styles and other parts (uncompressed, with what its styles and shared strings take once read), more than can be read at once here ({limit} bytes); save it as CSV (UTF-8) or split it into smaller workbooks, and upload those"
     )]
     WorkbookTooLarge { size: u64, limit: u64 },
     /// A sheet whose used cells are few but far apart (a stray value at `XFD1048576`): read

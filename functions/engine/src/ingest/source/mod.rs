@@ -429,6 +429,41 @@ fn max_text_bytes(limits: Limits) -> u64 {
     limits.max_workbook_bytes.saturating_mul(2)
 }
 
+/// What calamine holds per element of the styles part (a format, a font, an `xf` record): 225 MB
+/// of `<xf/>`, 45 million records, peaked at 6.7 GB, about 150 bytes each.
+const STYLE_ELEMENT_BYTES: u64 = 128;
+/// What it holds per shared string beyond the text: a `String` and its allocation (225 MB of
+/// `<si/>`, 45 million empty strings, peaked at 1.06 GB).
+const SHARED_STRING_BYTES: u64 = 24;
+
+/// Occurrences of `tag` (`<`, `<si`) in a part read as it inflates; `<sst` and `<si>` are told
+/// apart by the byte after the tag (`<si` then `>`, `/` or a space).
+fn count_tags(part: &mut impl Read, tag: &[u8]) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut carry: Vec<u8> = Vec::new();
+    let mut n = 0u64;
+    loop {
+        let got = part.read(&mut buf)?;
+        let at_end = got == 0;
+        carry.extend_from_slice(&buf[..got]);
+        let need = tag.len() + usize::from(tag.len() > 1);
+        let mut i = 0;
+        while i + need <= carry.len() {
+            if carry[i..].starts_with(tag)
+                && (tag.len() == 1
+                    || matches!(carry[i + tag.len()], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                n += 1;
+            }
+            i += 1;
+        }
+        if at_end {
+            return Ok(n);
+        }
+        carry.drain(..i);
+    }
+}
+
 /// Refuse zip bombs before calamine inflates sheets into memory.
 fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Result<()> {
     let f = File::open(path).map_err(|e| EngineError::io(path, e))?;
@@ -455,12 +490,34 @@ fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Re
     // peaked at 8.8 GB), the workbook and its relationships, and finds parts by relationship and
     // by name in any case (`XL/SharedStrings.xml`), so a part's name does not say it is unread.
     let mut total = 0u64;
+    let mut parsed_whole = Vec::new();
     for i in 0..zip.len() {
         let e = zip.by_index_raw(i).map_err(|e| RejectReason::Malformed {
             format: "xlsx",
             detail: e.to_string(),
         })?;
         total = total.saturating_add(e.size());
+        let name = e.name().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+        if name.ends_with("styles.xml") || name.ends_with("sharedstrings.xml") {
+            parsed_whole.push((i, name.ends_with("styles.xml")));
+        }
+    }
+    // Calamine holds the styles and the shared strings whole, at more than their XML's size
+    // for small entries: 225 MB of `<xf/>` took 6.7 GB, of `<si/>` 1.06 GB. Their entries are
+    // counted (only when the parts fit at all) and what they take added.
+    if total <= limits.max_workbook_bytes {
+        for (i, styles) in parsed_whole {
+            let mut part = zip.by_index(i).map_err(|e| RejectReason::Malformed {
+                format: "xlsx",
+                detail: e.to_string(),
+            })?;
+            let (tag, cost): (&[u8], u64) = match styles {
+                true => (b"<", STYLE_ELEMENT_BYTES),
+                false => (b"<si", SHARED_STRING_BYTES),
+            };
+            let n = count_tags(&mut part, tag).map_err(|e| EngineError::io(path, e))?;
+            total = total.saturating_add(n.saturating_mul(cost));
+        }
     }
     if total > limits.max_workbook_bytes {
         return Err(RejectReason::WorkbookTooLarge {
@@ -1878,6 +1935,46 @@ mod tests {
         assert_eq!(column_name(16_383), "XFD");
     }
 
+    /// Calamine holds every styles record and shared string as a struct or a `String`, however
+    /// few bytes its XML takes (`<xf/>`, `<si/>`: 2.3 MB of upload holding 225 MB of them took
+    /// 6.7 GB): a workbook whose parts fit the limit as bytes is refused when what they take
+    /// once read does not, and read when it does.
+    #[test]
+    fn styles_and_shared_strings_count_what_they_take_once_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_workbook_bytes: 8 << 20,
+            ..Limits::default()
+        };
+        let styles = format!(
+            r#"<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs>{}</cellXfs></styleSheet>"#,
+            "<xf/>".repeat(200_000)
+        );
+        let strings = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>"#,
+            "<si/>".repeat(600_000)
+        );
+        // 1 MB and 3 MB of XML: within the 8 MB as bytes, not as 200,000 records and 600,000 strings.
+        assert!(styles.len() < 2 << 20 && strings.len() < 4 << 20);
+        for (name, part, body) in [
+            ("styles.xlsx", "xl/styles.xml", &styles),
+            ("strings.xlsx", "xl/sharedStrings.xml", &strings),
+        ] {
+            let book = xlsx_of(dir.path(), name, ORDERS_HEADER, &[(part, body.as_bytes())]);
+            let fmt = sniff::sniff(&book, name, limits).unwrap();
+            match open(&book, &fmt, limits, Some(Dataset::Sales)) {
+                Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "too_large", "{name}: {r}"),
+                Err(e) => panic!("{name}: unexpected error {e}"),
+                Ok(_) => panic!("{name}: opened"),
+            }
+            let roomy = Limits {
+                max_workbook_bytes: 64 << 20,
+                ..Limits::default()
+            };
+            assert!(open(&book, &fmt, roomy, Some(Dataset::Sales)).is_ok(), "{name}");
+        }
+    }
+
     /// A workbook of a few cells whose styles part holds more than the limit (number formats by
     /// the million: 78 MB uploaded peaked at 8.8 GB) is refused as too large, as a sheet that
     /// size is, before anything is parsed.
@@ -1910,9 +2007,10 @@ mod tests {
             Err(e) => panic!("unexpected error {e}"),
             Ok(_) => panic!("opened"),
         }
-        // Within the limit, the same workbook is read.
+        // Within the limit (its 60,000 formats counted as read, not only as XML), the same
+        // workbook is read.
         let roomy = Limits {
-            max_workbook_bytes: 4 << 20,
+            max_workbook_bytes: 16 << 20,
             ..limits
         };
         assert!(open(&book, &fmt, roomy, Some(Dataset::Sales)).is_ok());
