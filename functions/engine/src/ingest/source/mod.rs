@@ -779,6 +779,10 @@ fn cell_name(r: u32, c: u32) -> String {
     format!("{}{}", column_name(c), r as u64 + 1)
 }
 
+/// Columns and rows of Excel's grid (`XFD1048576`).
+const EXCEL_COLUMNS: u32 = 16_384;
+const EXCEL_ROWS: u32 = 1_048_576;
+
 /// Excel's name of a 0-based column: A, Z, AA, XFD.
 fn column_name(col: u32) -> String {
     let mut n = col as u64 + 1;
@@ -853,6 +857,20 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
             let value = cell.get_value();
             let (r, c) = cell.get_position();
             last = Some((r, c));
+            // Excel's grid ends at XFD1048576; a reference beyond it is no Excel's (a 2 KB file
+            // with a value in column 5,500,000 listed that many columns in its report and peaked
+            // at 1.4 GB).
+            if c >= EXCEL_COLUMNS || r >= EXCEL_ROWS {
+                return Err(RejectReason::Malformed {
+                    format: "Excel",
+                    detail: format!(
+                        "sheet \"{name}\" has a cell at row {} of column {}, outside Excel's grid (XFD1048576): the workbook is damaged or was not written by a spreadsheet program; save it again from Excel or as CSV (UTF-8)",
+                        r as u64 + 1,
+                        c as u64 + 1
+                    ),
+                }
+                .into());
+            }
             let string = match value {
                 DataRef::String(s) => Some(s.as_str()),
                 DataRef::SharedString(s) => Some(*s),
@@ -1804,6 +1822,40 @@ mod tests {
                 Entry::Bad(line, ..) => (line, Vec::new()),
             })
             .collect()
+    }
+
+    /// A reference past Excel's last column or row (`XFE3`, row 1048577) is no Excel file's: the
+    /// workbook is refused as damaged, naming the sheet and the cell, not read as millions of
+    /// columns; `XFD1048576` itself is Excel's and read.
+    #[test]
+    fn a_cell_outside_excels_grid_refuses_the_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits::default();
+        for (name, cell, refused) in [
+            ("xfe.xlsx", r#"<row r="3"><c r="XFE3"><v>1</v></c></row>"#, true),
+            (
+                "far_row.xlsx",
+                r#"<row r="1048577"><c r="A1048577"><v>1</v></c></row>"#,
+                true,
+            ),
+            (
+                "last.xlsx",
+                r#"<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
+                false,
+            ),
+        ] {
+            let book = xlsx_of(dir.path(), name, &format!("{ORDERS_HEADER}{cell}"), &[]);
+            let fmt = sniff::sniff(&book, name, limits).unwrap();
+            match open(&book, &fmt, limits, Some(Dataset::Sales)) {
+                Err(EngineError::Rejected(r)) if refused => {
+                    assert_eq!(r.code(), "malformed_file", "{name}: {r}");
+                    assert!(r.to_string().contains("outside Excel's grid"), "{name}: {r}");
+                }
+                Ok(_) if !refused => {}
+                Err(e) => panic!("{name}: {e}"),
+                Ok(_) => panic!("{name}: opened"),
+            }
+        }
     }
 
     /// Excel writes a sheet's cells row by row, left to right, and they are read into their rows
