@@ -2895,6 +2895,12 @@ fn json_objects_wrapping_the_records_are_read() {
             "{\n  \"alice.secret@victim.example\": {\"plan\": \"pro\"},\n  \"bob.hidden@victim.example\": {\"plan\": \"free\"}\n}\n".to_string(),
             "a JSON object, not a list of records (2 keys, not shown: they look like ids or addresses, not names)",
         ),
+        // Keyed by people's names, in any script or case.
+        (
+            "names.json",
+            "{\n  \"Anna Schmidt\": {\"plan\": \"pro\"},\n  \"Bob\": {\"plan\": \"free\"},\n  \"مریم\": {\"plan\": \"free\"}\n}\n".to_string(),
+            "(3 keys, not shown: they look like ids or addresses, not names)",
+        ),
         (
             "firebase_push_ids.json",
             "{\n  \"-Mx3kQ9aZ1\": {\"plan\": \"pro\"},\n  \"user_12345\": {\"plan\": \"free\"},\n  \"version\": 2\n}\n".to_string(),
@@ -2907,7 +2913,13 @@ fn json_objects_wrapping_the_records_are_read() {
         let err = out.report.error.as_ref().expect(name);
         assert_eq!(err.code, "unsupported_format", "{name}: {}", err.message);
         assert!(err.message.contains(says), "{name}: {}", err.message);
-        assert!(!err.message.contains("victim") && !err.message.contains("12345"), "{}", err.message);
+        assert!(
+            ["victim", "12345", "Anna", "Bob", "مریم"]
+                .iter()
+                .all(|v| !err.message.contains(v)),
+            "{}",
+            err.message
+        );
     }
 
     // A list under a name no export uses is the records beside paging alone; among other

@@ -1014,16 +1014,22 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
     .into())
 }
 
-/// Whether an object's key reads as a field or list name (`version`, `line_items`, `Order Date`,
-/// `تاریخ`), not as a value: a letter first, then letters, digits, spaces, `_` or `-`, at most
-/// three digits (`address2`, not `user_12345` or a UUID), and short.
+/// Whether an object's key reads as a field or list name, never as a person's name, id or
+/// address: a column name segflow knows (`Order Date`, `تاریخ`), else a programmer's identifier
+/// (`version`, `line_items`, `createdAt`): lower case first, no spaces, at most three digits
+/// (`address2`, not `user_12345` or a UUID), short. `Anna Schmidt`, `Anna`, `مریم` and
+/// `cust_AnnaSchmidt`-like keys of many are values, never listed.
 fn names_a_field(key: &str) -> bool {
-    key.chars().next().is_some_and(char::is_alphabetic)
-        && key.chars().count() <= 40
+    let known = crate::schema::Dataset::ALL
+        .iter()
+        .any(|d| crate::mapping::header_score(&[key], *d) > 0);
+    let identifier = key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && key.len() <= 40
         && key
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ' '))
-        && key.chars().filter(char::is_ascii_digit).count() <= 3
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && key.chars().filter(char::is_ascii_digit).count() <= 3;
+    known || identifier
 }
 
 /// A JSON array read element by element: a 300 MB export parsed whole took 11× its size in
