@@ -558,11 +558,29 @@ fn formula_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// (CommonMark's escape), and a line break or other control character, which could start a block
 /// of its own, becomes a space. `R&D`, `Frankfurt (Oder)`, non-Latin scripts stay as written: a
 /// parenthesis makes a link only after `]`, and an entity renders as text.
+///
+/// A bare address (`https://…`, `www.…`), which GitHub's Markdown turns into a link by itself, has
+/// its `:` or `.` escaped too: the text shows, nothing links.
 pub(super) fn markdown_safe(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
+    for (i, c) in value.char_indices() {
+        let rest = &value[i..];
+        let before = &value[..i];
+        let autolink = match c {
+            ':' => rest.starts_with("://"),
+            '.' => {
+                before.len() >= 3
+                    && before[before.len() - 3..].eq_ignore_ascii_case("www")
+                    && !before[..before.len() - 3].ends_with(|p: char| p.is_alphanumeric())
+            }
+            _ => false,
+        };
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ if autolink => {
                 out.push('\\');
                 out.push(c);
             }
@@ -1133,13 +1151,17 @@ mod tests {
             ),
             (
                 "![px](http://evil.example/pixel.png) | col",
-                "\\!\\[px\\](http://evil.example/pixel.png) \\| col",
+                "\\!\\[px\\](http\\://evil.example/pixel.png) \\| col",
             ),
             (
                 "*bold* _it_ `code` ~x~ a\\b",
                 "\\*bold\\* \\_it\\_ \\`code\\` \\~x\\~ a\\\\b",
             ),
             ("CEO\n# Heading\r\n- item", "CEO # Heading  - item"),
+            // Addresses GitHub's Markdown would link by themselves.
+            ("https://evil.example/login", "https\\://evil.example/login"),
+            ("Visit WWW.evil.example now", "Visit WWW\\.evil.example now"),
+            ("the www. prefix in fewwww.x", "the www\\. prefix in fewwww.x"),
             // Ordinary values stay as they are.
             ("R&D Manager", "R&D Manager"),
             ("Frankfurt (Oder)", "Frankfurt (Oder)"),
