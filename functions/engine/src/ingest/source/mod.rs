@@ -72,7 +72,9 @@ pub fn open_as(
 ) -> Result<Opened> {
     match fmt.container {
         Container::Delimited => open_delimited(path, fmt, limits, dataset),
-        Container::Xlsx | Container::Xls => open_sheet(path, fmt, limits, dataset, read_as, None),
+        Container::Xlsx | Container::Xls => {
+            contained(|| open_sheet(path, fmt, limits, dataset, read_as, None))
+        }
         Container::Ods => Err(RejectReason::UnsupportedFormat(sniff::OPEN_DOCUMENT.into()).into()),
         Container::JsonLines => open_json_lines(path, fmt, limits, dataset, read_as),
         Container::JsonArray => open_json_array(path, fmt, limits, dataset, &[]),
@@ -85,7 +87,7 @@ pub fn open_as(
 pub fn guess(path: &Path, fmt: &Format, limits: Limits) -> Option<Dataset> {
     match fmt.container {
         Container::Xlsx | Container::Xls => {
-            open_sheet(path, fmt, limits, None, &mut None, Some(HEADER_SEARCH_ROWS))
+            contained(|| open_sheet(path, fmt, limits, None, &mut None, Some(HEADER_SEARCH_ROWS)))
                 .ok()?
                 .guessed
         }
@@ -777,6 +779,21 @@ fn held_string(s: &str, r: u32, c: u32, long: &mut Vec<(u32, u32, u64)>) -> cala
 /// Excel's name of a cell from its 0-based row and column: A1, XFD1048576.
 fn cell_name(r: u32, c: u32) -> String {
     format!("{}{}", column_name(c), r as u64 + 1)
+}
+
+/// Runs a third-party reader over an upload. Calamine parses untrusted bytes, and a damaged
+/// record can make it panic (an index past a record's end in an `.xls`): that is the file's
+/// fault, not the run's, so it refuses the file as malformed, with a report, instead of failing
+/// the invocation's other uploads and sending the message round its retries to the dead-letter
+/// queue. A build with `panic = "abort"` (the CLI's `dist`) still ends there.
+fn contained<T>(read: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(RejectReason::Malformed {
+            format: "Excel",
+            detail: "its reader stopped on a damaged part of the workbook; open it in Excel and save it again, or save it as CSV (UTF-8), and upload that".into(),
+        }
+        .into())
+    })
 }
 
 /// Columns and rows of Excel's grid (`XFD1048576`).
@@ -1822,6 +1839,22 @@ mod tests {
                 Entry::Bad(line, ..) => (line, Vec::new()),
             })
             .collect()
+    }
+
+    /// A reader that panics on a damaged workbook refuses that file, as malformed, and nothing
+    /// else: the panic does not reach the run.
+    #[test]
+    fn a_panicking_reader_refuses_its_file_as_malformed() {
+        let refused: Result<()> =
+            contained(|| panic!("index out of bounds: the len is 4 but the index is 9"));
+        match refused {
+            Err(EngineError::Rejected(r)) => {
+                assert_eq!(r.code(), "malformed_file");
+                assert!(r.to_string().contains("damaged part of the workbook"), "{r}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(contained(|| Ok(7)).unwrap(), 7);
     }
 
     /// A reference past Excel's last column or row (`XFE3`, row 1048577) is no Excel file's: the
