@@ -486,16 +486,20 @@ impl JsonLinesSource {
 /// The columns of a JSON file, from every object in it: exports leave out a key where its value
 /// is null, so a field first seen in row 5,000 (an email only registered customers have) would be
 /// lost for the whole file by a sample. A first pass reads the keys; objects are not kept.
-fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<KeyUnion> {
+/// Also whether any record is an order read by its line items or with nested refunds
+/// ([`Opened::itemised_orders`]).
+fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<(KeyUnion, bool)> {
     let mut keys = KeyUnion::default();
+    let mut itemised = false;
     while let Some(item) = next()? {
         if let JsonItem::Obj(_, o) = item {
+            itemised = itemised || (lines && (!line_arrays(&o).is_empty() || refunds::has(&o)));
             for row in split_lines(o, lines).flatten() {
                 keys.add(&row);
             }
         }
     }
-    Ok(keys)
+    Ok((keys, itemised))
 }
 
 /// Whether orders' line items are rows: in sales, or where the dataset is to be guessed.
@@ -524,14 +528,21 @@ pub(super) fn open_json_lines(
     }
     let lines = reads_lines(dataset);
     let mut scan = JsonLinesSource::open(path, fmt, limits)?;
-    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
+    let (keys, itemised) = scan_keys(lines, || scan.read_item())?;
+    let (headers, guessed) = json_headers(keys, dataset)?;
     let src = JsonRows::new(JsonLinesSource::open(path, fmt, limits)?, headers.clone(), lines);
-    Ok(opened(Box::new(src), headers, guessed))
+    Ok(opened(Box::new(src), headers, guessed, itemised))
 }
 
 /// A JSON file's rows: no header line, preamble, sheets or title above them.
-fn opened(source: Box<dyn RecordSource>, headers: Vec<String>, guessed: Option<Dataset>) -> Opened {
+fn opened(
+    source: Box<dyn RecordSource>,
+    headers: Vec<String>,
+    guessed: Option<Dataset>,
+    itemised_orders: bool,
+) -> Opened {
     Opened {
+        itemised_orders,
         source,
         headers,
         header_line: 0,
@@ -1184,7 +1195,7 @@ pub(super) fn open_json_array(
 ) -> Result<Opened> {
     let lines = reads_lines(dataset);
     let mut scan = JsonArraySource::open(path, fmt, limits, within)?;
-    let keys = scan_keys(lines, || scan.read_item())?;
+    let (keys, itemised) = scan_keys(lines, || scan.read_item())?;
     if scan.index == 0 {
         return Err(RejectReason::NoRecords(if within.is_empty() {
             "the JSON array is empty".into()
@@ -1199,7 +1210,7 @@ pub(super) fn open_json_array(
         headers.clone(),
         lines,
     );
-    Ok(opened(Box::new(src), headers, guessed))
+    Ok(opened(Box::new(src), headers, guessed, itemised))
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {
