@@ -289,6 +289,7 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
     if !lines {
         return Box::new(std::iter::once(Ok(obj)));
     }
+    cancelled_status(&mut obj);
     let refunds = refunds::take(&mut obj);
     let mut keys: Vec<String> = line_arrays(&obj).into_iter().map(str::to_string).collect();
     let items = match keys.first().map(|k| obj.remove(k)) {
@@ -373,6 +374,46 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
     });
     let returned = returns.into_iter().map(move |r| r.map(|l| l.row(&base)));
     Box::new(rows.chain(returned).chain(skipped))
+}
+
+/// Shopify's orders say a cancellation by `cancelled_at` (`cancelledAt`), not by their status:
+/// a cancelled order refunded keeps `financial_status: refunded`, and counted as bought and
+/// returned. Such an order's statuses read `cancelled` (its refunds are then quarantined
+/// `cancelled_order_refund`), unless one says already that it never counted (`unpaid`). An order
+/// of items without a status column gets one.
+fn cancelled_status(order: &mut JsonObject) {
+    let cancelled = order.iter().any(|(k, v)| {
+        normalize_header(k) == "cancelledat"
+            && match v {
+                serde_json::Value::Null => false,
+                serde_json::Value::String(s) => !s.trim().is_empty(),
+                _ => true,
+            }
+    });
+    if !cancelled {
+        return;
+    }
+    let is_status =
+        |k: &str| sales_field(k) == Some(Field::Status) || normalize_header(k) == "displayfinancialstatus";
+    let never_counted = order.iter().any(|(k, v)| {
+        is_status(k)
+            && v.as_str().is_some_and(|s| {
+                crate::ingest::convert::never_happened(&crate::ingest::convert::normalize_status(s).0)
+            })
+    });
+    if never_counted {
+        return;
+    }
+    let mut found = false;
+    for (k, v) in order.iter_mut() {
+        if is_status(k) {
+            *v = "cancelled".into();
+            found = true;
+        }
+    }
+    if !found && !line_arrays(order).is_empty() {
+        order.insert("status".into(), "cancelled".into());
+    }
 }
 
 /// The key an item's field takes in its row. An item's own order id (BigCommerce's products
