@@ -5300,3 +5300,34 @@ fn blank_lines_above_the_header_are_read_past_however_many() {
     let (out, _s, _d) = ingest_bytes("nothing.csv", blank.repeat(2).as_bytes());
     assert_eq!(out.report.error.as_ref().unwrap().code, "empty_file");
 }
+
+/// A price so large that the line's amount overflows (2 × 1e308), or that parses to infinity
+/// itself (401 digits), is an implausible price: it was quarantined `bad_number` naming the
+/// quantity, whose value was fine. A line whose quantity and price are each under the bound but whose
+/// product is over it is an implausible amount, named by its price column.
+#[test]
+fn an_overflowing_line_amount_is_implausible_not_a_bad_quantity() {
+    let huge = format!("1{}", "0".repeat(400));
+    let csv = format!(
+        "InvoiceNo,InvoiceDate,CustomerID,Quantity,UnitPrice\n\
+         1,2023-05-05,A,2,1e308\n\
+         2,2023-05-05,B,1,{huge}\n\
+         3,2023-05-05,C,100000000,100000000\n\
+         4,2023-05-05,D,1,10\n"
+    );
+    let (out, _s, _d) = sales_text("sales.csv", &csv);
+    assert_eq!(rejected_by_reason(&out), [("implausible_amount", 3)]);
+    let q = quarantine_lines(&out);
+    let named: Vec<(&str, &str)> = q
+        .iter()
+        .map(|l| (l["column"].as_str().unwrap(), l["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("UnitPrice", "1e308"),
+            ("UnitPrice", huge.as_str()),
+            ("UnitPrice", "100000000")
+        ]
+    );
+}

@@ -472,10 +472,10 @@ fn run(
     }
     // An upload named as returns ("incoming/sales/returns/2023-11.csv", "برگشت از فروش.xlsx"),
     // or dated only by its returns ("Return Date"), lists what went back; a "Returns" sheet of a
-    // workbook does so for its own lines.
-    let returns_lines = if dataset == Dataset::Sales
-        && (cmap.returns_by_header || src.key.split('/').any(convert::names_returns))
-    {
+    // workbook does so for its own lines. JSON orders with their items or refunds say per
+    // record what went back ("refunds.json" of Shopify orders is orders).
+    let named_returns = !opened.itemised_orders && src.key.split('/').any(convert::names_returns);
+    let returns_lines = if dataset == Dataset::Sales && (cmap.returns_by_header || named_returns) {
         report.read_as_returns = true;
         vec![0..=u64::MAX]
     } else {

@@ -30,7 +30,7 @@ use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
 pub use activity::normalize_event_type;
 pub use refusals::{REFUSALS_PREFIX, refusals_schema};
 pub use sales::names_returns;
-pub(crate) use sales::{is_cancellation_invoice, never_happened};
+pub(crate) use sales::{is_cancellation_invoice, never_happened, normalize_status};
 
 /// Quarantine reasons of rows that are no sale lines (or no contact's activity) by the export's
 /// own account (the data contract's "Platform layouts" and "Document types"): expected, so they

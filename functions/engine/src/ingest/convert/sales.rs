@@ -1599,11 +1599,10 @@ impl Converter for SalesConverter {
         } else {
             line_amount
         };
-        if !quantity.is_finite() || !line_amount.is_finite() {
-            return Err(RowReject::at("bad_number", c.quantity));
-        }
         // Finished numbers only: one comparison each, nothing on the parse path. A price over
-        // the bound with a quantity of 0 would still be no sale anyone made.
+        // the bound with a quantity of 0 would still be no sale anyone made. Sizes before the
+        // NaN check: a 400-digit price parses to infinity and 2 × 1e308 overflows to it, which
+        // is an implausible price or amount, not a bad quantity.
         if quantity.abs() >= IMPLAUSIBLE_AMOUNT {
             return Err(RowReject::at(IMPLAUSIBLE, c.quantity));
         }
@@ -1612,6 +1611,9 @@ impl Converter for SalesConverter {
         }
         if line_amount.abs() >= IMPLAUSIBLE_AMOUNT {
             return Err(RowReject::at(IMPLAUSIBLE, c.line_amount.or(c.unit_price)));
+        }
+        if quantity.is_nan() || line_amount.is_nan() {
+            return Err(RowReject::at("bad_number", c.quantity));
         }
         let column_unit = unit.unwrap_or(CurrencyUnit {
             code: Cow::Borrowed(""),

@@ -209,3 +209,62 @@ fn refund_lines_without_a_subtotal_and_refunds_of_nothing() {
     assert_eq!(floats(&b, "line_amount"), [12.0, 27.0, -15.0]);
     assert_eq!(floats(&b, "unit_price"), [12.0, 7.5, 7.5]);
 }
+
+/// A Shopify orders export saved as "refunds.json" is orders all the same: its items are what
+/// was bought and its nested refunds what went back. Read as a returns list by its name, its
+/// items were negated beside the refund lines, and a buyer of 100 refunded 40 came to −140.
+/// A flat JSON list of lines so named is still a returns list.
+#[test]
+fn json_orders_named_as_refunds_are_orders() {
+    let json = r##"{"orders": [
+  {"id": 1, "name": "#5001", "order_number": 5001, "email": "a@example.com", "financial_status": "partially_refunded",
+   "created_at": "2024-03-01T10:00:00Z", "currency": "USD", "customer": {"id": 9001},
+   "line_items": [{"id": 11, "sku": "A", "name": "A", "quantity": 1, "price": "100.00", "total_discount": "0.00"}],
+   "refunds": [{"id": 51, "created_at": "2024-03-04T10:00:00Z", "refund_line_items": [{"id": 61, "line_item_id": 11, "quantity": 1, "subtotal": 40.0}], "transactions": []}]}
+]}"##;
+    for name in ["refunds.json", "shopify_refunds.json"] {
+        let (out, _s, _d) = sales_text(name, json);
+        let b = batches(&out);
+        assert_eq!(floats(&b, "quantity"), [1.0, -1.0], "{name}");
+        assert_eq!(floats(&b, "line_amount"), [100.0, -40.0], "{name}");
+        assert!(!out.report.read_as_returns, "{name}");
+        assert_eq!(out.report.stats.as_ref().unwrap().listed_returns, None, "{name}");
+    }
+    let flat = r#"[{"order_id": "R-1", "customer_id": "9001", "date": "2024-03-04", "sku": "A", "quantity": 1, "amount": 40}]"#;
+    let (out, _s, _d) = sales_text("refunds.json", flat);
+    assert_eq!(floats(&batches(&out), "line_amount"), [-40.0]);
+    assert!(out.report.read_as_returns);
+}
+
+/// Shopify says an order was cancelled by its `cancelled_at`, not its `financial_status`: a
+/// cancelled order refunded whole counted as bought and returned (frequency 1, return rate 1).
+/// Its lines are now cancelled and its refund quarantined; an order whose `cancelled_at` is null
+/// is untouched, and a GraphQL order without a status column is cancelled by its `cancelledAt`.
+#[test]
+fn shopify_cancelled_at_cancels_the_order() {
+    let json = r##"{"orders": [
+  {"id": 1, "name": "#6001", "order_number": 6001, "email": "a@example.com", "financial_status": "refunded",
+   "cancelled_at": "2024-03-02T10:00:00Z", "created_at": "2024-03-01T10:00:00Z", "currency": "USD",
+   "line_items": [{"id": 11, "sku": "A", "name": "A", "quantity": 1, "price": "50.00"}],
+   "refunds": [{"id": 51, "created_at": "2024-03-02T10:00:00Z", "refund_line_items": [{"id": 61, "line_item_id": 11, "quantity": 1, "subtotal": 50.0}]}]},
+  {"id": 2, "name": "#6002", "order_number": 6002, "email": "b@example.com", "financial_status": "paid",
+   "cancelled_at": null, "created_at": "2024-03-01T10:00:00Z", "currency": "USD",
+   "line_items": [{"id": 12, "sku": "B", "name": "B", "quantity": 1, "price": "20.00"}]}
+]}"##;
+    let (out, _s, _d) = sales_text("orders.json", json);
+    let r = &out.report.rows;
+    assert_eq!(
+        (r.read, r.written, r.rejected),
+        (3, 2, 1),
+        "{:?}",
+        r.rejected_by_reason
+    );
+    assert_eq!(rejected_by_reason(&out), [("cancelled_order_refund", 1)]);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "status"), some(&["cancelled", "paid"]));
+    assert_eq!(floats(&b, "line_amount"), [50.0, 20.0]);
+
+    let gql = r##"{"id": "gid://shopify/Order/7", "name": "#6003", "email": "c@example.com", "createdAt": "2024-03-01T10:00:00Z", "cancelledAt": "2024-03-01T12:00:00Z", "lineItems": [{"sku": "C", "name": "C", "quantity": 2, "price": "5.00"}]}"##;
+    let (out, _s, _d) = sales_text("orders.jsonl", gql);
+    assert_eq!(strings(&batches(&out), "status"), some(&["cancelled"]));
+}

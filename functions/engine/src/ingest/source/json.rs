@@ -289,6 +289,7 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
     if !lines {
         return Box::new(std::iter::once(Ok(obj)));
     }
+    cancelled_status(&mut obj);
     let refunds = refunds::take(&mut obj);
     let mut keys: Vec<String> = line_arrays(&obj).into_iter().map(str::to_string).collect();
     let items = match keys.first().map(|k| obj.remove(k)) {
@@ -373,6 +374,46 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
     });
     let returned = returns.into_iter().map(move |r| r.map(|l| l.row(&base)));
     Box::new(rows.chain(returned).chain(skipped))
+}
+
+/// Shopify's orders say a cancellation by `cancelled_at` (`cancelledAt`), not by their status:
+/// a cancelled order refunded keeps `financial_status: refunded`, and counted as bought and
+/// returned. Such an order's statuses read `cancelled` (its refunds are then quarantined
+/// `cancelled_order_refund`), unless one says already that it never counted (`unpaid`). An order
+/// of items without a status column gets one.
+fn cancelled_status(order: &mut JsonObject) {
+    let cancelled = order.iter().any(|(k, v)| {
+        normalize_header(k) == "cancelledat"
+            && match v {
+                serde_json::Value::Null => false,
+                serde_json::Value::String(s) => !s.trim().is_empty(),
+                _ => true,
+            }
+    });
+    if !cancelled {
+        return;
+    }
+    let is_status =
+        |k: &str| sales_field(k) == Some(Field::Status) || normalize_header(k) == "displayfinancialstatus";
+    let never_counted = order.iter().any(|(k, v)| {
+        is_status(k)
+            && v.as_str().is_some_and(|s| {
+                crate::ingest::convert::never_happened(&crate::ingest::convert::normalize_status(s).0)
+            })
+    });
+    if never_counted {
+        return;
+    }
+    let mut found = false;
+    for (k, v) in order.iter_mut() {
+        if is_status(k) {
+            *v = "cancelled".into();
+            found = true;
+        }
+    }
+    if !found && !line_arrays(order).is_empty() {
+        order.insert("status".into(), "cancelled".into());
+    }
 }
 
 /// The key an item's field takes in its row. An item's own order id (BigCommerce's products
@@ -486,16 +527,20 @@ impl JsonLinesSource {
 /// The columns of a JSON file, from every object in it: exports leave out a key where its value
 /// is null, so a field first seen in row 5,000 (an email only registered customers have) would be
 /// lost for the whole file by a sample. A first pass reads the keys; objects are not kept.
-fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<KeyUnion> {
+/// Also whether any record is an order read by its line items or with nested refunds
+/// ([`Opened::itemised_orders`]).
+fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<(KeyUnion, bool)> {
     let mut keys = KeyUnion::default();
+    let mut itemised = false;
     while let Some(item) = next()? {
         if let JsonItem::Obj(_, o) = item {
+            itemised = itemised || (lines && (!line_arrays(&o).is_empty() || refunds::has(&o)));
             for row in split_lines(o, lines).flatten() {
                 keys.add(&row);
             }
         }
     }
-    Ok(keys)
+    Ok((keys, itemised))
 }
 
 /// Whether orders' line items are rows: in sales, or where the dataset is to be guessed.
@@ -524,14 +569,21 @@ pub(super) fn open_json_lines(
     }
     let lines = reads_lines(dataset);
     let mut scan = JsonLinesSource::open(path, fmt, limits)?;
-    let (headers, guessed) = json_headers(scan_keys(lines, || scan.read_item())?, dataset)?;
+    let (keys, itemised) = scan_keys(lines, || scan.read_item())?;
+    let (headers, guessed) = json_headers(keys, dataset)?;
     let src = JsonRows::new(JsonLinesSource::open(path, fmt, limits)?, headers.clone(), lines);
-    Ok(opened(Box::new(src), headers, guessed))
+    Ok(opened(Box::new(src), headers, guessed, itemised))
 }
 
 /// A JSON file's rows: no header line, preamble, sheets or title above them.
-fn opened(source: Box<dyn RecordSource>, headers: Vec<String>, guessed: Option<Dataset>) -> Opened {
+fn opened(
+    source: Box<dyn RecordSource>,
+    headers: Vec<String>,
+    guessed: Option<Dataset>,
+    itemised_orders: bool,
+) -> Opened {
     Opened {
+        itemised_orders,
         source,
         headers,
         header_line: 0,
@@ -1190,7 +1242,7 @@ pub(super) fn open_json_array(
 ) -> Result<Opened> {
     let lines = reads_lines(dataset);
     let mut scan = JsonArraySource::open(path, fmt, limits, within)?;
-    let keys = scan_keys(lines, || scan.read_item())?;
+    let (keys, itemised) = scan_keys(lines, || scan.read_item())?;
     if scan.index == 0 {
         return Err(RejectReason::NoRecords(if within.is_empty() {
             "the JSON array is empty".into()
@@ -1205,7 +1257,7 @@ pub(super) fn open_json_array(
         headers.clone(),
         lines,
     );
-    Ok(opened(Box::new(src), headers, guessed))
+    Ok(opened(Box::new(src), headers, guessed, itemised))
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {

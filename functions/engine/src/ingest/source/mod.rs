@@ -52,6 +52,10 @@ pub struct Opened {
     /// The currency the title rows above the header give the amounts in, see
     /// [`crate::mapping::title_currency`].
     pub title_currency: Option<&'static str>,
+    /// JSON: some record is an order read by its line items or listing nested refunds. Such a
+    /// file says by its records what was bought and what went back, so its name does not make
+    /// it a returns list: negating its items as well would count each refund twice.
+    pub itemised_orders: bool,
 }
 
 /// Opens `path` as described by `fmt` and positions it after the header row.
@@ -316,6 +320,7 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
         sheets: Vec::new(),
         returns_lines: Vec::new(),
         title_currency,
+        itemised_orders: false,
     })
 }
 
@@ -1580,6 +1585,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         sheets: report,
         returns_lines,
         title_currency,
+        itemised_orders: false,
     })
 }
 

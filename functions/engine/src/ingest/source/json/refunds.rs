@@ -51,6 +51,13 @@ pub(super) fn take(order: &mut JsonObject) -> Option<Value> {
     order.remove(&key)
 }
 
+/// Whether an order lists refunds ([`take`] would find them).
+pub(super) fn has(order: &JsonObject) -> bool {
+    order
+        .iter()
+        .any(|(k, v)| normalize_header(k) == "refunds" && list(v).is_some())
+}
+
 /// The return lines of an order's `refunds` and of its items' own (taken out of `items`, whose
 /// rows they are not). An item's own refunds tell the money the order's refunds of a bare total
 /// tell again (WooCommerce lists both): where items give theirs, such order refunds are not read.
