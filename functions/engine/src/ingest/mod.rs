@@ -970,21 +970,7 @@ mod tests {
 
     #[test]
     fn chronology_decides_when_no_value_is_unambiguous() {
-        let recs = |vals: &[&str]| -> Rows {
-            let mut rows = Rows::default();
-            for (i, v) in vals.iter().enumerate() {
-                rows.push_cells(i as u64 + 2, [*v]);
-            }
-            rows
-        };
-        fn list(rows: &Rows) -> Vec<Row<'_>> {
-            rows.iter()
-                .filter_map(|e| match e {
-                    Entry::Row(_, r) => Some(r),
-                    Entry::Bad(..) => None,
-                })
-                .collect()
-        }
+        let list = rows_of;
         let never = || -> Result<Box<dyn RecordSource>> { panic!("whole file was sampled") };
         let week_of_december = recs(&[
             "12/2/2011 8:26",
