@@ -2882,7 +2882,7 @@ fn json_objects_wrapping_the_records_are_read() {
         (
             "config.json",
             "{\n  \"version\": 2,\n  \"database\": {\"host\": \"localhost\", \"port\": 5432},\n  \"features\": [\"a\", \"b\"],\n  \"debug\": true\n}\n".to_string(),
-            "a JSON object, not a list of records (its keys: version, database, features, debug)",
+            "a JSON object, not a list of records (4 keys, not shown: none of them a column name segflow knows (they may be values))",
         ),
         (
             "two_lists.json",
@@ -2893,18 +2893,23 @@ fn json_objects_wrapping_the_records_are_read() {
         (
             "firebase_customers.json",
             "{\n  \"alice.secret@victim.example\": {\"plan\": \"pro\"},\n  \"bob.hidden@victim.example\": {\"plan\": \"free\"}\n}\n".to_string(),
-            "a JSON object, not a list of records (2 keys, not shown: they look like ids or addresses, not names)",
+            "a JSON object, not a list of records (2 keys, not shown: none of them a column name segflow knows (they may be values))",
         ),
-        // Keyed by people's names, in any script or case.
+        // Keyed by people's names, in any script, case or spelling.
+        (
+            "lower_names.json",
+            "{\n  \"anna\": {\"plan\": \"pro\"},\n  \"anna_schmidt\": {\"plan\": \"free\"},\n  \"annaSchmidt\": {\"plan\": \"free\"}\n}\n".to_string(),
+            "(3 keys, not shown: none of them a column name segflow knows (they may be values))",
+        ),
         (
             "names.json",
             "{\n  \"Anna Schmidt\": {\"plan\": \"pro\"},\n  \"Bob\": {\"plan\": \"free\"},\n  \"مریم\": {\"plan\": \"free\"}\n}\n".to_string(),
-            "(3 keys, not shown: they look like ids or addresses, not names)",
+            "(3 keys, not shown: none of them a column name segflow knows (they may be values))",
         ),
         (
             "firebase_push_ids.json",
             "{\n  \"-Mx3kQ9aZ1\": {\"plan\": \"pro\"},\n  \"user_12345\": {\"plan\": \"free\"},\n  \"version\": 2\n}\n".to_string(),
-            "(3 keys, not shown: they look like ids or addresses, not names)",
+            "(3 keys, not shown: none of them a column name segflow knows (they may be values))",
         ),
     ] {
         let path = dir.path().join(name);
@@ -2914,7 +2919,7 @@ fn json_objects_wrapping_the_records_are_read() {
         assert_eq!(err.code, "unsupported_format", "{name}: {}", err.message);
         assert!(err.message.contains(says), "{name}: {}", err.message);
         assert!(
-            ["victim", "12345", "Anna", "Bob", "مریم"]
+            ["victim", "12345", "Anna", "anna", "Bob", "مریم"]
                 .iter()
                 .all(|v| !err.message.contains(v)),
             "{}",

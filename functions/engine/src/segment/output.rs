@@ -560,7 +560,8 @@ fn formula_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// parenthesis makes a link only after `]`, and an entity renders as text.
 ///
 /// A bare address (`https://…`, `www.…`), which GitHub's Markdown turns into a link by itself, has
-/// its `:` or `.` escaped too: the text shows, nothing links.
+/// its `:` or `.` escaped too, and an `@` is followed by a zero-width space (no escape stops an
+/// email address from being linked): the text shows, nothing links.
 pub(super) fn markdown_safe(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for (i, c) in value.char_indices() {
@@ -583,6 +584,12 @@ pub(super) fn markdown_safe(value: &str) -> String {
             _ if autolink => {
                 out.push('\\');
                 out.push(c);
+            }
+            // An email address is linked whatever is escaped; a zero-width space after its `@`
+            // ends the match, and the text reads the same.
+            '@' => {
+                out.push('@');
+                out.push('\u{200B}');
             }
             c if c.is_control() => out.push(' '),
             c => out.push(c),
@@ -1162,6 +1169,7 @@ mod tests {
             ("https://evil.example/login", "https\\://evil.example/login"),
             ("Visit WWW.evil.example now", "Visit WWW\\.evil.example now"),
             ("the www. prefix in fewwww.x", "the www\\. prefix in fewwww.x"),
+            ("mailto:bob+x@evil.example", "mailto:bob+x@\u{200B}evil.example"),
             // Ordinary values stay as they are.
             ("R&D Manager", "R&D Manager"),
             ("Frankfurt (Oder)", "Frankfurt (Oder)"),

@@ -1033,11 +1033,11 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
             .map(|m| m.key.as_str())
             .collect();
         let shown = &keys[..keys.len().min(8)];
-        // An object keyed by its records' ids or emails (Firebase's export) would put customers'
-        // values in the report and the logs: keys are named only when they all read as names.
+        // An object keyed by its records' ids, names or emails (Firebase's export) would put
+        // customers in the report and the logs: keys are named only when all are known names.
         if !shown.iter().all(|k| names_a_field(k)) {
             return format!(
-                "{} keys, not shown: they look like ids or addresses, not names",
+                "{} keys, not shown: none of them a column name segflow knows (they may be values)",
                 keys.len()
             );
         }
@@ -1066,22 +1066,18 @@ fn object_file(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Datase
     .into())
 }
 
-/// Whether an object's key reads as a field or list name, never as a person's name, id or
-/// address: a column name segflow knows (`Order Date`, `تاریخ`), else a programmer's identifier
-/// (`version`, `line_items`, `createdAt`): lower case first, no spaces, at most three digits
-/// (`address2`, not `user_12345` or a UUID), short. `Anna Schmidt`, `Anna`, `مریم` and
-/// `cust_AnnaSchmidt`-like keys of many are values, never listed.
+/// Whether an object's key may be shown: a column name segflow knows (`Order Date`, `تاریخ`, in
+/// any dataset), or a list or paging name of an API's wrapper (`orders`, `line_items`, `total`).
+/// Any other key may be a value (`anna`, `anna_schmidt`, an email, a push id): an object keyed by
+/// its records' ids, names or emails would put customers in the report and the logs.
 fn names_a_field(key: &str) -> bool {
-    let known = crate::schema::Dataset::ALL
+    let normalized = normalize_header(key);
+    crate::schema::Dataset::ALL
         .iter()
-        .any(|d| crate::mapping::header_score(&[key], *d) > 0);
-    let identifier = key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && key.len() <= 40
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && key.chars().filter(char::is_ascii_digit).count() <= 3;
-    known || identifier
+        .any(|d| crate::mapping::header_score(&[key], *d) > 0)
+        || WRAPPER_NAMES.contains(&normalized.as_str())
+        || LINE_ARRAYS.contains(&normalized.as_str())
+        || names_paging(key)
 }
 
 /// A JSON array read element by element: a 300 MB export parsed whole took 11× its size in

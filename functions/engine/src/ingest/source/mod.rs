@@ -443,9 +443,10 @@ const STYLE_ELEMENT_BYTES: u64 = 128;
 /// `<si/>`, 45 million empty strings, peaked at 1.06 GB).
 const SHARED_STRING_BYTES: u64 = 24;
 
-/// Occurrences of `tag` (`<`, `<si`) in a part read as it inflates; `<sst` and `<si>` are told
-/// apart by the byte after the tag (`<si` then `>`, `/` or a space).
-fn count_tags(part: &mut impl Read, tag: &[u8]) -> std::io::Result<u64> {
+/// Elements in a part read as it inflates: every element (`local` None), or those whose local
+/// name is `local` (`si`), with or without a namespace prefix (`<x:si/>`, as some writers give
+/// every element).
+fn count_elements(part: &mut impl Read, local: Option<&[u8]>) -> std::io::Result<u64> {
     let mut buf = vec![0u8; 1 << 16];
     let mut carry: Vec<u8> = Vec::new();
     let mut n = 0u64;
@@ -453,21 +454,36 @@ fn count_tags(part: &mut impl Read, tag: &[u8]) -> std::io::Result<u64> {
         let got = part.read(&mut buf)?;
         let at_end = got == 0;
         carry.extend_from_slice(&buf[..got]);
-        let need = tag.len() + usize::from(tag.len() > 1);
         let mut i = 0;
-        while i + need <= carry.len() {
-            if carry[i..].starts_with(tag)
-                && (tag.len() == 1
-                    || matches!(carry[i + tag.len()], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n'))
-            {
+        while let Some(at) = carry[i..].iter().position(|&b| b == b'<') {
+            let open = i + at;
+            // The element's name runs to a space, `>` or `/`; a name cut off by the chunk's end
+            // is read with the next chunk.
+            let name_end = carry[open + 1..]
+                .iter()
+                .position(|b| matches!(b, b' ' | b'>' | b'/' | b'\t' | b'\r' | b'\n'))
+                .map(|p| open + 1 + p);
+            let Some(name_end) = name_end.or(at_end.then_some(carry.len())) else {
+                break;
+            };
+            let name = &carry[open + 1..name_end];
+            let start_tag = name.first().is_some_and(|b| !matches!(b, b'/' | b'?' | b'!'));
+            let local_name = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+            if start_tag && local.is_none_or(|l| local_name == l) {
                 n += 1;
             }
-            i += 1;
+            i = name_end;
         }
         if at_end {
             return Ok(n);
         }
-        carry.drain(..i);
+        // Keep an element whose name is not complete yet.
+        let keep = carry
+            .iter()
+            .rposition(|&b| b == b'<')
+            .filter(|&p| p >= i)
+            .unwrap_or(carry.len());
+        carry.drain(..keep);
     }
 }
 
@@ -518,11 +534,18 @@ fn check_zip(path: &Path, limits: Limits, read_as: &mut Option<Container>) -> Re
                 format: "xlsx",
                 detail: e.to_string(),
             })?;
-            let (tag, cost): (&[u8], u64) = match styles {
-                true => (b"<", STYLE_ELEMENT_BYTES),
-                false => (b"<si", SHARED_STRING_BYTES),
+            let (local, cost): (Option<&[u8]>, u64) = match styles {
+                true => (None, STYLE_ELEMENT_BYTES),
+                false => (Some(b"si"), SHARED_STRING_BYTES),
             };
-            let n = count_tags(&mut part, tag).map_err(|e| EngineError::io(path, e))?;
+            // A part that cannot be inflated (a bad checksum) is the file's fault, as calamine's
+            // own errors on it are.
+            let n = count_elements(&mut part, local).map_err(|e| RejectReason::Malformed {
+                format: "xlsx",
+                detail: format!(
+                    "{e} (the workbook is damaged; save it again from Excel, or as CSV, and upload that)"
+                ),
+            })?;
             total = total.saturating_add(n.saturating_mul(cost));
         }
     }
@@ -1845,6 +1868,55 @@ mod tests {
                 Entry::Bad(line, ..) => (line, Vec::new()),
             })
             .collect()
+    }
+
+    /// Elements are counted by their local name, with or without a prefix, across the chunks the
+    /// part is read in; end tags, declarations and `<sst>` are not shared strings.
+    #[test]
+    fn elements_are_counted_by_local_name_across_chunks() {
+        let xml = format!(
+            "<?xml version=\"1.0\"?><x:sst xmlns:x=\"m\"><x:si/><si><t>a</t></si>{}<si\n/></x:sst>",
+            "<x:si><x:t/></x:si>".repeat(20_000)
+        );
+        let count = |local: Option<&[u8]>| count_elements(&mut xml.as_bytes(), local).unwrap();
+        assert_eq!(count(Some(b"si")), 20_003);
+        assert_eq!(count(Some(b"t")), 20_001);
+        // Every start tag: sst, the 20,003 strings and their 20,001 texts.
+        assert_eq!(count(None), 40_005);
+    }
+
+    /// A styles part whose data is damaged (its checksum fails as it inflates) refuses that
+    /// workbook as malformed, as calamine's own errors do; it is no error of the run, which
+    /// would stop the other files of a folder or an invocation.
+    #[test]
+    fn a_damaged_styles_part_refuses_its_workbook_not_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let styles = format!(
+            r#"<?xml version="1.0"?><styleSheet xmlns="m"><cellXfs>{}</cellXfs></styleSheet>"#,
+            "<xf numFmtId=\"0\"/>".repeat(2_000)
+        );
+        let book = xlsx_of(
+            dir.path(),
+            "crc.xlsx",
+            ORDERS_HEADER,
+            &[("xl/styles.xml", styles.as_bytes())],
+        );
+        let mut bytes = std::fs::read(&book).unwrap();
+        // The local header of xl/styles.xml, then its data: one byte of it flipped.
+        let name = b"xl/styles.xml";
+        let at = bytes.windows(name.len()).position(|w| w == name).unwrap();
+        let header = at - 30;
+        let extra = u16::from_le_bytes([bytes[header + 28], bytes[header + 29]]) as usize;
+        let data = at + name.len() + extra;
+        bytes[data + 20] ^= 0x5a;
+        std::fs::write(&book, bytes).unwrap();
+        let limits = Limits::default();
+        let fmt = sniff::sniff(&book, "crc.xlsx", limits).unwrap();
+        match open(&book, &fmt, limits, Some(Dataset::Sales)) {
+            Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "malformed_file", "{r}"),
+            Err(e) => panic!("an error of the run: {e}"),
+            Ok(_) => panic!("opened"),
+        }
     }
 
     /// A reader that panics on a damaged workbook refuses that file, as malformed, and nothing
