@@ -5301,6 +5301,50 @@ fn blank_lines_above_the_header_are_read_past_however_many() {
     assert_eq!(out.report.error.as_ref().unwrap().code, "empty_file");
 }
 
+/// The same in UTF-16, either byte order, with a BOM or without (the verify review's file of
+/// 300 KiB of blank lines was refused as empty): the blanks are skipped a whole unit at a time.
+#[test]
+fn utf16_blank_lines_above_the_header_are_read_past() {
+    let text = format!(
+        "{}InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\r\n1,2,2023-01-05,1.50,C1\r\n",
+        "\r\n".repeat(80_000)
+    );
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (name, bytes, encoding) in [
+        (
+            "le_bom.csv",
+            [&[0xFF, 0xFE][..], &le].concat(),
+            sniff::TextEncoding::Utf16Le,
+        ),
+        (
+            "be_bom.csv",
+            [&[0xFE, 0xFF][..], &be].concat(),
+            sniff::TextEncoding::Utf16Be,
+        ),
+        ("le.csv", le.clone(), sniff::TextEncoding::Utf16Le),
+        ("be.csv", be.clone(), sniff::TextEncoding::Utf16Be),
+    ] {
+        let (out, _s, _d) = ingest_bytes(name, &bytes);
+        assert_eq!(
+            out.report.status,
+            report::Status::Ok,
+            "{name}: {:?}",
+            out.report.error
+        );
+        assert_eq!(out.report.format.as_ref().unwrap().encoding, encoding, "{name}");
+        assert_eq!(out.report.rows.written, 1, "{name}");
+        assert_eq!(floats(&batches(&out), "unit_price"), [1.5], "{name}");
+    }
+    let nothing: Vec<u8> = "\n"
+        .repeat(200_000)
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let (out, _s, _d) = ingest_bytes("nothing16.csv", &[&[0xFF, 0xFE][..], &nothing].concat());
+    assert_eq!(out.report.error.as_ref().unwrap().code, "empty_file");
+}
+
 /// A price so large that the line's amount overflows (2 × 1e308), or that parses to infinity
 /// itself (401 digits), is an implausible price: it was quarantined `bad_number` naming the
 /// quantity, whose value was fine. A line whose quantity and price are each under the bound but whose
