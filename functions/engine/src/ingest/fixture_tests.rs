@@ -5375,3 +5375,48 @@ fn an_overflowing_line_amount_is_implausible_not_a_bad_quantity() {
         ]
     );
 }
+
+/// Shopify's GraphQL orders (`data.orders.edges[].node`, line items as `nodes` or `edges`, prices
+/// as `originalUnitPriceSet.shopMoney.amount`) were refused `missing_columns`: read as the REST
+/// orders are, one row per line item.
+#[test]
+fn shopify_graphql_orders_are_read_by_their_line_items() {
+    let money = |amount: &str| format!(r#"{{"shopMoney":{{"amount":"{amount}","currencyCode":"USD"}}}}"#);
+    let order = |id: u32, email: &str, items: String| {
+        format!(
+            r##"{{"node":{{"id":"gid://shopify/Order/{id}","name":"#{id}","createdAt":"2023-11-05T10:00:00Z","customer":{{"id":"gid://shopify/Customer/{id}","email":"{email}"}},"lineItems":{items}}}}}"##
+        )
+    };
+    let item = |sku: &str, qty: u32, price: &str| {
+        format!(
+            r#"{{"sku":"{sku}","name":"{sku} mug","quantity":{qty},"originalUnitPriceSet":{}}}"#,
+            money(price)
+        )
+    };
+    let nodes = format!(r#"{{"nodes":[{}]}}"#, item("GA", 2, "30.0"));
+    let edges = format!(
+        r#"{{"edges":[{{"node":{}}},{{"node":{}}}]}}"#,
+        item("GB", 1, "12.5"),
+        item("GC", 3, "4.0")
+    );
+    let file = format!(
+        r#"{{"data":{{"orders":{{"edges":[{},{}],"pageInfo":{{"hasNextPage":false}}}}}}}}"#,
+        order(501, "a@ex.com", nodes),
+        order(502, "b@ex.com", edges)
+    );
+    let (out, _s, _d) = ingest_bytes("orders.json", file.as_bytes());
+    assert_eq!(out.report.status, report::Status::Ok, "{:?}", out.report.error);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "unit_price"), [30.0, 12.5, 4.0]);
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.0, 3.0]);
+    let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+    assert_eq!(strings(&b, "product_id"), some(&["GA", "GB", "GC"]));
+    assert_eq!(strings(&b, "product_name"), some(&["GA mug", "GB mug", "GC mug"]));
+    let customers = strings(&b, "customer_id");
+    assert!(
+        customers[1] == customers[2] && customers[0] != customers[1],
+        "{customers:?}"
+    );
+    // Keyed by `name`, as Shopify's CSV export keys the same orders.
+    assert_eq!(strings(&b, "order_id"), some(&["#501", "#502", "#502"]));
+}
