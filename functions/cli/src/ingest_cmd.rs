@@ -135,7 +135,7 @@ fn local_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
     let mut files = Vec::new();
     if path.is_dir() {
         walk(&path, &mut files)?;
-        Ok((path, files))
+        Ok((path, linked_twins_skipped(files)))
     } else if path.is_file() {
         let root = path.parent().unwrap_or(Path::new("")).to_path_buf();
         Ok((root, vec![path]))
@@ -144,6 +144,37 @@ fn local_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
     } else {
         bail!("{input}: no such file or folder");
     }
+}
+
+/// The walked files less links to a file the walk also reaches: one file under two keys would
+/// store its rows twice, and refusing the run (as for a file passed twice) would stop every
+/// other export over a link the user may not know is there. The file kept is the one reached
+/// without a link, else the first link in walk order, so the key does not depend on which one
+/// `read_dir` lists first.
+fn linked_twins_skipped(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let is_link = |p: &Path| p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let mut keeper: std::collections::HashMap<PathBuf, &PathBuf> = std::collections::HashMap::new();
+    for file in &files {
+        let slot = keeper.entry(real(file)).or_insert(file);
+        if is_link(slot) && !is_link(file) {
+            *slot = file;
+        }
+    }
+    let mut kept = Vec::with_capacity(files.len());
+    for file in &files {
+        let first = keeper[&real(file)];
+        if first == file {
+            kept.push(file.clone());
+        } else {
+            eprintln!(
+                "warning: {} is a link to {}, which this folder also holds; skipped",
+                shown(file),
+                shown(first)
+            );
+        }
+    }
+    kept
 }
 
 /// The local files of each input (none for `s3://` inputs) with their keys, walked once. Two
@@ -556,6 +587,29 @@ mod tests {
             err.ends_with("not a regular file or folder (a pipe, socket or device)"),
             "{err}"
         );
+    }
+
+    /// A link to a file of the same folder is skipped whichever of the two the walk meets first,
+    /// and the real file keeps its own key; two links to one outside file keep the first.
+    #[test]
+    fn links_to_a_file_the_walk_also_reaches_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let sales = dir.path().join("sales");
+        std::fs::create_dir_all(sales.join("sub")).unwrap();
+        std::fs::write(sales.join("m.csv"), "x").unwrap();
+        std::os::unix::fs::symlink("m.csv", sales.join("a_link.csv")).unwrap();
+        std::os::unix::fs::symlink("m.csv", sales.join("z_link.csv")).unwrap();
+        std::os::unix::fs::symlink("../m.csv", sales.join("sub").join("b.csv")).unwrap();
+        std::fs::write(outside.path().join("o.csv"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("o.csv"), sales.join("o1.csv")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("o.csv"), sales.join("o2.csv")).unwrap();
+        let root = dir.path().display().to_string();
+        let (_, files) = local_files(&root).unwrap();
+        assert_eq!(files, [sales.join("m.csv"), sales.join("o1.csv")]);
+        let plan = local_plan(&[root], &IngestOptions::default()).unwrap();
+        let keys: Vec<&str> = plan[0].iter().map(|(_, k)| k.as_str()).collect();
+        assert_eq!(keys, ["incoming/sales/m.csv", "incoming/sales/o1.csv"]);
     }
 
     #[test]

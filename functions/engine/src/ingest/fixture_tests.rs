@@ -5306,6 +5306,50 @@ fn blank_lines_above_the_header_are_read_past_however_many() {
     assert_eq!(out.report.error.as_ref().unwrap().code, "empty_file");
 }
 
+/// The same in UTF-16, either byte order, with a BOM or without (the verify review's file of
+/// 300 KiB of blank lines was refused as empty): the blanks are skipped a whole unit at a time.
+#[test]
+fn utf16_blank_lines_above_the_header_are_read_past() {
+    let text = format!(
+        "{}InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID\r\n1,2,2023-01-05,1.50,C1\r\n",
+        "\r\n".repeat(80_000)
+    );
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (name, bytes, encoding) in [
+        (
+            "le_bom.csv",
+            [&[0xFF, 0xFE][..], &le].concat(),
+            sniff::TextEncoding::Utf16Le,
+        ),
+        (
+            "be_bom.csv",
+            [&[0xFE, 0xFF][..], &be].concat(),
+            sniff::TextEncoding::Utf16Be,
+        ),
+        ("le.csv", le.clone(), sniff::TextEncoding::Utf16Le),
+        ("be.csv", be.clone(), sniff::TextEncoding::Utf16Be),
+    ] {
+        let (out, _s, _d) = ingest_bytes(name, &bytes);
+        assert_eq!(
+            out.report.status,
+            report::Status::Ok,
+            "{name}: {:?}",
+            out.report.error
+        );
+        assert_eq!(out.report.format.as_ref().unwrap().encoding, encoding, "{name}");
+        assert_eq!(out.report.rows.written, 1, "{name}");
+        assert_eq!(floats(&batches(&out), "unit_price"), [1.5], "{name}");
+    }
+    let nothing: Vec<u8> = "\n"
+        .repeat(200_000)
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let (out, _s, _d) = ingest_bytes("nothing16.csv", &[&[0xFF, 0xFE][..], &nothing].concat());
+    assert_eq!(out.report.error.as_ref().unwrap().code, "empty_file");
+}
+
 /// A price so large that the line's amount overflows (2 × 1e308), or that parses to infinity
 /// itself (401 digits), is an implausible price: it was quarantined `bad_number` naming the
 /// quantity, whose value was fine. A line whose quantity and price are each under the bound but whose
@@ -5335,4 +5379,49 @@ fn an_overflowing_line_amount_is_implausible_not_a_bad_quantity() {
             ("UnitPrice", "100000000")
         ]
     );
+}
+
+/// Shopify's GraphQL orders (`data.orders.edges[].node`, line items as `nodes` or `edges`, prices
+/// as `originalUnitPriceSet.shopMoney.amount`) were refused `missing_columns`: read as the REST
+/// orders are, one row per line item.
+#[test]
+fn shopify_graphql_orders_are_read_by_their_line_items() {
+    let money = |amount: &str| format!(r#"{{"shopMoney":{{"amount":"{amount}","currencyCode":"USD"}}}}"#);
+    let order = |id: u32, email: &str, items: String| {
+        format!(
+            r##"{{"node":{{"id":"gid://shopify/Order/{id}","name":"#{id}","createdAt":"2023-11-05T10:00:00Z","customer":{{"id":"gid://shopify/Customer/{id}","email":"{email}"}},"lineItems":{items}}}}}"##
+        )
+    };
+    let item = |sku: &str, qty: u32, price: &str| {
+        format!(
+            r#"{{"sku":"{sku}","name":"{sku} mug","quantity":{qty},"originalUnitPriceSet":{}}}"#,
+            money(price)
+        )
+    };
+    let nodes = format!(r#"{{"nodes":[{}]}}"#, item("GA", 2, "30.0"));
+    let edges = format!(
+        r#"{{"edges":[{{"node":{}}},{{"node":{}}}]}}"#,
+        item("GB", 1, "12.5"),
+        item("GC", 3, "4.0")
+    );
+    let file = format!(
+        r#"{{"data":{{"orders":{{"edges":[{},{}],"pageInfo":{{"hasNextPage":false}}}}}}}}"#,
+        order(501, "a@ex.com", nodes),
+        order(502, "b@ex.com", edges)
+    );
+    let (out, _s, _d) = ingest_bytes("orders.json", file.as_bytes());
+    assert_eq!(out.report.status, report::Status::Ok, "{:?}", out.report.error);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "unit_price"), [30.0, 12.5, 4.0]);
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.0, 3.0]);
+    let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+    assert_eq!(strings(&b, "product_id"), some(&["GA", "GB", "GC"]));
+    assert_eq!(strings(&b, "product_name"), some(&["GA mug", "GB mug", "GC mug"]));
+    let customers = strings(&b, "customer_id");
+    assert!(
+        customers[1] == customers[2] && customers[0] != customers[1],
+        "{customers:?}"
+    );
+    // Keyed by `name`, as Shopify's CSV export keys the same orders.
+    assert_eq!(strings(&b, "order_id"), some(&["#501", "#502", "#502"]));
 }

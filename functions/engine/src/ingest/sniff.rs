@@ -367,20 +367,22 @@ fn read_prefix(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
 
 /// The first `max` bytes of the text, passing over blank lines above it however many there are
 /// (the readers skip them too): a file whose first 256 KiB are line breaks, and a header and rows
-/// below them, is no empty file. Only when the whole prefix is ASCII whitespace, after a UTF-8
-/// BOM if any: UTF-16's line breaks hold NULs, and its units must stay aligned.
+/// below them, is no empty file. Only when the whole prefix is blank in one encoding: bytes of
+/// ASCII whitespace after a UTF-8 BOM if any, or UTF-16 units of it (either byte order, BOM or
+/// not), skipped whole so the units after them stay aligned.
 fn read_sample(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
     let mut sample = read_prefix(r.by_ref(), max)?;
-    let bom = if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        3
-    } else {
-        0
-    };
-    if sample.len() < max || !sample[bom..].iter().all(u8::is_ascii_whitespace) {
+    if sample.len() < max {
         return Ok(sample);
     }
+    let Some((bom, blank)) = blank_prefix(&sample) else {
+        return Ok(sample);
+    };
+    let unit = blank.width();
     sample.truncate(bom);
     let mut chunk = vec![0; 64 * 1024];
+    // The bytes of a unit a read split, ahead of the next read's.
+    let mut data = Vec::new();
     loop {
         let n = match r.read(&mut chunk) {
             Ok(0) => return Ok(sample),
@@ -388,14 +390,60 @@ fn read_sample(mut r: impl Read, max: usize) -> io::Result<Vec<u8>> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        if let Some(at) = chunk[..n].iter().position(|b| !b.is_ascii_whitespace()) {
-            sample.extend_from_slice(&chunk[at..n]);
+        data.extend_from_slice(&chunk[..n]);
+        let whole = data.len() / unit * unit;
+        if let Some(at) = data[..whole].chunks_exact(unit).position(|u| !blank.is(u)) {
+            sample.extend_from_slice(&data[at * unit..]);
             let rest = max.saturating_sub(sample.len());
             r.take(rest as u64).read_to_end(&mut sample)?;
             sample.truncate(max);
             return Ok(sample);
         }
+        data.drain(..whole);
     }
+}
+
+/// A blank character in one of the encodings [`read_sample`] reads past blank lines in.
+#[derive(Clone, Copy)]
+enum Blank {
+    Byte,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Blank {
+    fn width(self) -> usize {
+        match self {
+            Blank::Byte => 1,
+            Blank::Utf16Le | Blank::Utf16Be => 2,
+        }
+    }
+
+    fn is(self, unit: &[u8]) -> bool {
+        match (self, unit) {
+            (Blank::Byte, [b]) => b.is_ascii_whitespace(),
+            (Blank::Utf16Le, [b, 0]) | (Blank::Utf16Be, [0, b]) => b.is_ascii_whitespace(),
+            _ => false,
+        }
+    }
+}
+
+/// The length of the BOM a wholly blank `sample` starts with, and the encoding of its blanks;
+/// None when something in it is not blank (or a unit would straddle its end).
+fn blank_prefix(sample: &[u8]) -> Option<(usize, Blank)> {
+    let candidates: [(&[u8], Blank); 6] = [
+        (&[0xEF, 0xBB, 0xBF], Blank::Byte),
+        (&[0xFF, 0xFE], Blank::Utf16Le),
+        (&[0xFE, 0xFF], Blank::Utf16Be),
+        (&[], Blank::Byte),
+        (&[], Blank::Utf16Le),
+        (&[], Blank::Utf16Be),
+    ];
+    candidates.into_iter().find_map(|(bom, blank)| {
+        let rest = sample.strip_prefix(bom)?;
+        (rest.len() % blank.width() == 0 && rest.chunks_exact(blank.width()).all(|u| blank.is(u)))
+            .then_some((bom.len(), blank))
+    })
 }
 
 /// Detects the format of the file at `path`. `name` (the source key) is used only as a tie-breaker

@@ -790,6 +790,9 @@ fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
         // Shopify's Admin API orders: the CSV export and the bulk JSONL key an order by its
         // `name` ("#1001"), so the same orders uploaded as JSON must too, or they count twice.
         Layout::Shopify
+    } else if has("name") && raw.iter().any(|h| h.ends_with("Set.shopMoney.amount")) {
+        // Shopify's GraphQL orders (money as `…Set.shopMoney.amount`): keyed by `name` too.
+        Layout::Shopify
     } else if has("amazonorderid") {
         Layout::Amazon
     } else if has("salesrecordnumber") && has("soldfor") {
@@ -929,6 +932,17 @@ fn header_forms(h: &str) -> Vec<String> {
     // A unit written as a word: "Amount USD", "Betrag in EUR", "مبلغ به تومان".
     if let Some(rest) = without_currency(h) {
         push(&mut forms, normalize_header(&rest));
+    }
+    // Shopify's GraphQL writes money as a bag in two currencies: `originalUnitPriceSet.shopMoney.
+    // amount` is the shop's `originalUnitPrice`, and its `currencyCode` that amount's currency.
+    if let Some(bag) = h.strip_suffix(".shopMoney.amount") {
+        let field = bag.rsplit('.').next().unwrap_or(bag);
+        push(
+            &mut forms,
+            normalize_header(field.strip_suffix("Set").unwrap_or(field)),
+        );
+    } else if h.ends_with("Set.shopMoney.currencyCode") {
+        push(&mut forms, normalize_header("Currency Code"));
     }
     // A nested JSON field ("order.customer.id"): its last two keys, and those two the other way
     // round, which is how Persian says it ("مشتری.کد" is the "کد مشتری", the customer's code).
@@ -2114,6 +2128,10 @@ mod tests {
                 "item.name",
                 "quantity"
             ]),
+            Layout::Shopify
+        );
+        assert_eq!(
+            of(&["id", "name", "createdAt", "originalUnitPriceSet.shopMoney.amount"]),
             Layout::Shopify
         );
         assert_eq!(

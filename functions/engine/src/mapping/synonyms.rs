@@ -264,6 +264,8 @@ pub(super) const GROUPS: &[Group] = &[
         UnitPrice,
         &[
             "Unit Price", "Price per Unit", "Price Each", "Item Price", "Lineitem price", "Item Cost",
+            // Shopify's GraphQL line item: the price before discounts, as its CSV's "Lineitem price".
+            "Original Unit Price",
             "Sale Price", "Selling Price", "Sales Price", "Einzelpreis", "Stückpreis", "Preis pro Stück",
             "Einzelpreis netto", "Einzelpreis brutto", "E-Preis", "Verkaufspreis", "VK-Preis", "قیمت واحد",
             "قیمت هر واحد", "فی", "مبلغ واحد", "فی واحد", "بهای واحد",

@@ -141,6 +141,10 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("CNY", "CNY"),
     ("INR", "INR"),
     ("₹", "INR"),
+    // Rupees as Indian invoices abbreviate them ("Rs. 1,00,000", "Rs 500/-"); the dotted one
+    // first, else its dot would be left before the number.
+    ("Rs.", "INR"),
+    ("Rs", "INR"),
     ("ZAR", "ZAR"),
     ("TRY", "TRY"),
     ("₺", "TRY"),
@@ -371,6 +375,7 @@ impl NumberParser {
         let mut parenthesised = false;
         let mut currency = None;
         let mut scale = None;
+        let mut no_paise = false;
         // Sign, currency and parentheses nest in every order in the wild ("-$5", "$-5", "$(5)",
         // "(5 €)", "5-"), so peel them off until nothing changes, each at most once.
         loop {
@@ -378,6 +383,12 @@ impl NumberParser {
             if !parenthesised && s.len() >= 2 && s.starts_with('(') && s.ends_with(')') {
                 parenthesised = true;
                 s = trim_value(&s[1..s.len() - 1]);
+            }
+            // "/-" after an Indian amount says "and no paise" ("1,00,000/-"); before the sign,
+            // which would take its dash for a trailing minus.
+            if !no_paise && let Some(rest) = s.strip_suffix("/-") {
+                no_paise = true;
+                s = trim_value(rest);
             }
             if currency.is_none()
                 && let Some((code, rest)) = strip_code_with_symbol(s).or_else(|| strip_currency(s))
@@ -828,6 +839,12 @@ fn slash_is_a_fraction(int: &[u8], fraction: &[u8]) -> bool {
 
 /// What one sample says about the column's decimal mark.
 fn mark_evidence(s: &str) -> Option<DecimalMark> {
+    // The dot of "Rs." abbreviates; left in, "Rs. 1,00,000" would vote for a decimal comma.
+    let s = s.trim_start();
+    let s = match s.get(..3) {
+        Some(rs) if rs.eq_ignore_ascii_case("rs.") => &s[3..],
+        _ => s,
+    };
     let (mut dots, mut commas) = (0usize, 0usize);
     let (mut last_dot, mut last_comma) = (None, None);
     for (i, c) in s.char_indices() {
@@ -1348,6 +1365,30 @@ mod tests {
         // A comma decimal after lakh grouping is no Indian number.
         assert_bad(COMMA, "1.00.000,50");
         assert_bad(DOT, "1,00,000,5");
+    }
+
+    /// Indian invoices write rupees as "Rs." or "Rs" and close an amount with "/-" (no paise).
+    #[test]
+    fn rupees_and_no_paise() {
+        for p in [DOT, COMMA] {
+            assert_eq!(cur(p, "Rs. 1,00,000"), (100_000.0, Some("INR")));
+            assert_eq!(cur(p, "rs.1,00,000"), (100_000.0, Some("INR")));
+            assert_eq!(cur(p, "Rs 500/-"), (500.0, Some("INR")));
+            assert_eq!(cur(p, "1,00,000/-"), (100_000.0, None));
+            assert_eq!(cur(p, "₹ 1,250.00/-"), (1_250.0, Some("INR")));
+            assert_eq!(cur(p, "INR 2,50,000/-"), (250_000.0, Some("INR")));
+            assert_eq!(cur(p, "-Rs. 500/-"), (-500.0, Some("INR")));
+            assert_eq!(cur(p, "500 Rs"), (500.0, Some("INR")));
+        }
+        // "Rs." is no vote for a decimal comma: its lakh is dot-decimal evidence.
+        assert_eq!(
+            MarkEvidence::of(["Rs. 1,00,000", "Rs. 2,50,000", "1,250.00/-"]).decided(),
+            Some(DecimalMark::Dot)
+        );
+        // Only as a whole word, and "/-" once.
+        for s in ["2 hrs", "Rsx 5", "5/-/-", "/-", "Rs."] {
+            assert_bad(DOT, s);
+        }
     }
 
     /// What read before reads the same: lakh grouping only fills a gap.

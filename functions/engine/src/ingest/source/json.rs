@@ -276,6 +276,31 @@ fn line_arrays(obj: &JsonObject) -> Vec<&str> {
     found.into_iter().map(|(_, k)| k).collect()
 }
 
+/// An order's line items as Shopify's GraphQL gives them, a connection (`{"nodes": [...]}` or
+/// `{"edges": [{"node": ...}]}`), made the array the REST exports give, so they are read as
+/// lines alike.
+fn unwrap_connections(obj: &mut JsonObject) {
+    for (k, v) in obj.iter_mut() {
+        let serde_json::Value::Object(o) = v else {
+            continue;
+        };
+        if !LINE_ARRAYS.contains(&normalize_header(k).as_str()) {
+            continue;
+        }
+        let items = if let Some(serde_json::Value::Array(nodes)) = o.get_mut("nodes") {
+            std::mem::take(nodes)
+        } else if let Some(serde_json::Value::Array(edges)) = o.get_mut("edges") {
+            edges
+                .iter_mut()
+                .filter_map(|e| e.get_mut("node").map(serde_json::Value::take))
+                .collect()
+        } else {
+            continue;
+        };
+        *v = serde_json::Value::Array(items);
+    }
+}
+
 /// A record's row, or why a part of it is quarantined (reason, detail).
 type SplitRow = std::result::Result<JsonObject, (&'static str, String)>;
 
@@ -286,11 +311,18 @@ type SplitRow = std::result::Result<JsonObject, (&'static str, String)>;
 /// are return lines after its items (see [`refunds`]). Only this one order is held, as the
 /// readers hold it anyway.
 fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = SplitRow> + Send> {
+    // A GraphQL connection's edge (`{"node": {...}}`, `data.orders.edges`) is its node.
+    if obj.len() == 1
+        && let Some(serde_json::Value::Object(node)) = obj.get_mut("node")
+    {
+        obj = std::mem::take(node);
+    }
     if !lines {
         return Box::new(std::iter::once(Ok(obj)));
     }
     cancelled_status(&mut obj);
     let refunds = refunds::take(&mut obj);
+    unwrap_connections(&mut obj);
     let mut keys: Vec<String> = line_arrays(&obj).into_iter().map(str::to_string).collect();
     let items = match keys.first().map(|k| obj.remove(k)) {
         Some(Some(serde_json::Value::Array(items))) => Some(items),
@@ -912,7 +944,7 @@ fn only_paging_beside(members: &[Member], path: &[String]) -> bool {
         names_paging(&m.key)
             || matches!(
                 normalize_header(&m.key).as_str(),
-                "meta" | "links" | "pagination" | "paging" | "metadata"
+                "meta" | "links" | "pagination" | "paging" | "metadata" | "pageinfo"
             )
     })
 }
