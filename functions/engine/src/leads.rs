@@ -793,13 +793,9 @@ mod tests {
         assert_eq!(contacts, ["+14155550101", "+14155550102"]);
     }
 
-    /// Refusals kept from quarantined rows move to the id whose rows carry their email, as the
-    /// activity's own rows do; but a sales export's customer number with an email is no contact
-    /// id of the activity: beside the CRM's id with the same email it must not make the inbox
-    /// look shared and keep the newsletter's rows from their contact.
-    #[test]
-    fn refusals_move_to_their_contact_without_saying_who_has_an_email() {
-        let at = |contact: &str, email: Option<&str>, kind: &str, ts: i64| Activity {
+    /// An event of `contact` (with `email`) of `kind` at `ts`, nothing else known.
+    fn at(contact: &str, email: Option<&str>, kind: &str, ts: i64) -> Activity {
+        Activity {
             contact: contact.into(),
             email: email.map(str::to_string),
             phone: None,
@@ -807,7 +803,15 @@ mod tests {
             ts,
             page: None,
             job_title: None,
-        };
+        }
+    }
+
+    /// Refusals kept from quarantined rows move to the id whose rows carry their email, as the
+    /// activity's own rows do; but a sales export's customer number with an email is no contact
+    /// id of the activity: beside the CRM's id with the same email it must not make the inbox
+    /// look shared and keep the newsletter's rows from their contact.
+    #[test]
+    fn refusals_move_to_their_contact_without_saying_who_has_an_email() {
         let mut acts = vec![
             at("crm-7", Some("ann@x.example"), "download", 1),
             at("ann@x.example", None, "newsletter_signup", 2),
@@ -831,15 +835,6 @@ mod tests {
 
     #[test]
     fn one_person_keyed_by_id_in_one_export_and_by_email_in_another_is_one_lead() {
-        let at = |contact: &str, email: Option<&str>, kind: &str, ts: i64| Activity {
-            contact: contact.into(),
-            email: email.map(str::to_string),
-            phone: None,
-            event_type: kind.into(),
-            ts,
-            page: None,
-            job_title: None,
-        };
         let mut acts = vec![
             at("P-1", Some("P1@ir.example"), "download", 1),
             at("p1@ir.example", None, "newsletter_signup", 2),
