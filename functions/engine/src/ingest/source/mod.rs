@@ -677,18 +677,27 @@ struct SheetCells {
 impl SheetCells {
     /// From (row, column, value) of the cells that hold something, in any order; of two at one
     /// place the later is kept, as calamine does.
-    fn new(mut cells: Vec<(u32, u32, calamine::Data)>) -> Self {
+    fn new(cells: Vec<(u32, u32, calamine::Data)>) -> Self {
+        Self::with_first_repeat(cells).0
+    }
+
+    /// [`SheetCells::new`], and the first place that held two cells: no spreadsheet program
+    /// writes one, and a reference past row 4,294,967,295 lands on one (calamine's row number
+    /// wraps round: `A4294967299` is `A3`, and overwrote a header cell).
+    fn with_first_repeat(mut cells: Vec<(u32, u32, calamine::Data)>) -> (Self, Option<(u32, u32)>) {
         cells.sort_by_key(|&(r, c, _)| (r, c));
         let mut sheet = SheetCells::default();
+        let mut repeat = None;
         for (r, c, d) in cells {
             if let Err(d) = sheet.push(r, c, d) {
                 // The same place again (sorted, nothing else comes before the last cell).
+                repeat = repeat.or(Some((r, c)));
                 if let Some(last) = sheet.cells.last_mut() {
                     last.1 = d;
                 }
             }
         }
-        sheet.finish()
+        (sheet.finish(), repeat)
     }
 
     /// Appends a cell that comes after every cell so far (in a later row, or further right in the
@@ -993,7 +1002,19 @@ fn xlsx_cells<RS: Read + std::io::Seek>(
     }
     let mut sheet = match unordered.is_empty() {
         true => sheet.finish(),
-        false => SheetCells::new(unordered),
+        false => match SheetCells::with_first_repeat(unordered) {
+            (sheet, None) => sheet,
+            (_, Some((r, c))) => {
+                return Err(RejectReason::Malformed {
+                    format: "Excel",
+                    detail: format!(
+                        "sheet \"{name}\" has two cells at {}, which no spreadsheet program writes (a row number past Excel's grid wraps round onto an earlier row): the workbook is damaged; save it again from Excel or as CSV (UTF-8)",
+                        cell_name(r, c)
+                    ),
+                }
+                .into());
+            }
+        },
     };
     long.sort_unstable();
     sheet.long = long;
@@ -1971,8 +1992,9 @@ mod tests {
 
     /// Excel writes a sheet's cells row by row, left to right, and they are read into their rows
     /// as they come; a file that writes them in another order (rows backwards, a cell before its
-    /// left neighbour, one place twice) reads the same as the ordered one, the later of two cells
-    /// at one place winning, as in calamine.
+    /// left neighbour) reads the same as the ordered one. One place given twice (which a row
+    /// number past the grid makes, wrapping round: `A4294967299` is `A3`) refuses the workbook
+    /// as damaged, naming the cell, rather than let one cell overwrite another.
     #[test]
     fn cells_written_out_of_order_read_as_in_order() {
         let dir = tempfile::tempdir().unwrap();
@@ -1999,12 +2021,7 @@ mod tests {
             header,
             row(
                 2,
-                &[
-                    cell("A2", "A-0"),
-                    cell("B2", "2023-03-15"),
-                    cell("C2", "12.5"),
-                    cell("A2", "A-1"),
-                ],
+                &[cell("B2", "2023-03-15"), cell("A2", "A-1"), cell("C2", "12.5")],
             ),
         ]
         .concat();
@@ -2018,6 +2035,31 @@ mod tests {
         assert_eq!(headers, ["Order ID", "Order Date", "Amount"]);
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert_eq!(read("shuffled.xlsx", &shuffled), (headers, rows));
+        for (name, twice) in [
+            ("twice.xlsx", row(4, &[cell("A3", "A-2"), cell("A3", "A-3")])),
+            (
+                "wrapped.xlsx",
+                format!(r#"<row r="4294967299">{}</row>"#, cell("A4294967299", "C2")),
+            ),
+        ] {
+            let rows = format!("{ordered}{twice}");
+            let book = xlsx_of(dir.path(), name, &rows, &[]);
+            let fmt = sniff::sniff(&book, name, limits).unwrap();
+            match open(&book, &fmt, limits, Some(Dataset::Sales)) {
+                // A wrapped row number overflows in calamine: in a build with overflow checks
+                // (these tests) its reader panics, which refuses the file too.
+                Err(EngineError::Rejected(r)) => {
+                    assert_eq!(r.code(), "malformed_file", "{name}: {r}");
+                    let said = ["two cells at A3", "damaged part of the workbook"];
+                    assert!(said.iter().any(|s| r.to_string().contains(s)), "{name}: {r}");
+                    if name == "twice.xlsx" {
+                        assert!(r.to_string().contains(said[0]), "{r}");
+                    }
+                }
+                Err(e) => panic!("{name}: {e}"),
+                Ok(_) => panic!("{name}: opened"),
+            }
+        }
     }
 
     /// A value at the last cell Excel has (`XFD1048576`) below a small export made calamine
