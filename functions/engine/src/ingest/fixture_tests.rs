@@ -5388,8 +5388,9 @@ fn an_overflowing_line_amount_is_implausible_not_a_bad_quantity() {
 fn shopify_graphql_orders_are_read_by_their_line_items() {
     let money = |amount: &str| format!(r#"{{"shopMoney":{{"amount":"{amount}","currencyCode":"USD"}}}}"#);
     let order = |id: u32, email: &str, items: String| {
+        let paid = if id == 501 { "PAID" } else { "REFUNDED" };
         format!(
-            r##"{{"node":{{"id":"gid://shopify/Order/{id}","name":"#{id}","createdAt":"2023-11-05T10:00:00Z","customer":{{"id":"gid://shopify/Customer/{id}","email":"{email}"}},"lineItems":{items}}}}}"##
+            r##"{{"node":{{"id":"gid://shopify/Order/{id}","name":"#{id}","createdAt":"2023-11-05T10:00:00Z","displayFinancialStatus":"{paid}","customer":{{"id":"gid://shopify/Customer/{id}","email":"{email}"}},"lineItems":{items}}}}}"##
         )
     };
     let item = |sku: &str, qty: u32, price: &str| {
@@ -5424,4 +5425,6 @@ fn shopify_graphql_orders_are_read_by_their_line_items() {
     );
     // Keyed by `name`, as Shopify's CSV export keys the same orders.
     assert_eq!(strings(&b, "order_id"), some(&["#501", "#502", "#502"]));
+    // The order's financial status is its status, as in a bulk export.
+    assert_eq!(strings(&b, "status"), some(&["paid", "refunded", "refunded"]));
 }

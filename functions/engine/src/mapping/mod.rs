@@ -855,7 +855,8 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
             | "originalunitpricesetshopmoneyamount"
             | "discountedunitpricesetshopmoneyamount",
         ) => (Field::UnitPrice, Kind::Plain),
-        (Layout::ShopifyBulk, "displayfinancialstatus") => (Field::Status, Kind::Plain),
+        // Shopify's GraphQL orders, bulk or paged, give the order's financial status here.
+        (Layout::ShopifyBulk | Layout::Shopify, "displayfinancialstatus") => (Field::Status, Kind::Plain),
         (Layout::Etsy, "ordervalue") => (Field::LineAmount, Kind::Plain),
         (Layout::StripeBalance, "type") => (Field::DocumentType, Kind::Plain),
         // The charge, refund or payout the movement belongs to ("ch_…"), not a sales channel.
