@@ -302,7 +302,7 @@ fn guessed_index(value: Option<serde_json::Value>) -> BTreeMap<String, Vec<Strin
             Ok(keys) if !keys.is_empty() => Some((layout, keys)),
             Ok(_) => None,
             Err(e) => {
-                tracing::warn!(%layout, error = %e, "{DATE_ORDERS_KEY}: guessed uploads skipped: not a list of keys");
+                tracing::warn!(layout = %Printable(&layout), error = %Printable(&e.to_string()), "{DATE_ORDERS_KEY}: guessed uploads skipped: not a list of keys");
                 None
             }
         })
@@ -439,7 +439,7 @@ async fn index_guess<O: ObjectStore>(
                     keys.push(key.to_string());
                     changed = true;
                 } else {
-                    tracing::warn!(%key, %layout, limit = MAX_GUESSED_PER_LAYOUT, "upload not listed to be read again once its layout's date order is known: the layout lists the most it may");
+                    tracing::warn!(key = %Printable(key), layout = %Printable(layout), limit = MAX_GUESSED_PER_LAYOUT, "upload not listed to be read again once its layout's date order is known: the layout lists the most it may");
                 }
             }
             if keys.is_empty() {
@@ -478,7 +478,7 @@ async fn order_now_known<O: ObjectStore>(
         .is_some_and(|keys| keys.contains(&m.source_key))
         && let Err(e) = index_guess(output, &m.source_key, None, Some(layout)).await
     {
-        tracing::warn!(key = %m.source_key, error = %e, "could not list the upload to be read again once its date order is known");
+        tracing::warn!(key = %Printable(&m.source_key), error = %Printable(&e.to_string()), "could not list the upload to be read again once its date order is known");
     }
     Ok(false)
 }
@@ -636,7 +636,7 @@ pub async fn reread_guessed<I: ObjectStore, O: ObjectStore>(
         if let Some(budget) = budget {
             let estimate = longest.max(last_read_time(output, &key).await);
             if start.elapsed() + estimate >= budget {
-                tracing::info!(%key, "read again by a later run: this one's time is up");
+                tracing::info!(key = %Printable(&key), "read again by a later run: this one's time is up");
                 break;
             }
         }
@@ -658,7 +658,7 @@ pub async fn reread_guessed<I: ObjectStore, O: ObjectStore>(
         let began = Instant::now();
         let summary = match ingest_object(input, &key, None, output, opts, tmp_root).await {
             Ok(s) if s.outcome == "missing" => {
-                tracing::info!(%key, "listed to be read again, but the upload is gone: dropped from the list");
+                tracing::info!(key = %Printable(&key), "listed to be read again, but the upload is gone: dropped from the list");
                 s
             }
             Ok(s) => {
@@ -674,7 +674,7 @@ pub async fn reread_guessed<I: ObjectStore, O: ObjectStore>(
                 s
             }
             Err(e) => {
-                tracing::warn!(%key, error = %e, "could not read again the upload read before its layout's date order was known; not tried again until it is uploaded again");
+                tracing::warn!(key = %Printable(&key), error = %Printable(&e.to_string()), "could not read again the upload read before its layout's date order was known; not tried again until it is uploaded again");
                 Summary {
                     error: Some(e.to_string()),
                     ..Summary::skipped(&key, "reread_failed")
@@ -896,7 +896,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
 /// failure only leaves it listed: read again later, it is a duplicate (or missing) and dropped.
 async fn unlist_guess<O: ObjectStore>(output: &O, key: &str, layout: Option<&str>) {
     if let Err(e) = index_guess(output, key, layout, None).await {
-        tracing::warn!(%key, error = %e, "could not take the upload off the list of uploads to read again once their date order is known");
+        tracing::warn!(key = %Printable(key), error = %Printable(&e.to_string()), "could not take the upload off the list of uploads to read again once their date order is known");
     }
 }
 
@@ -1093,7 +1093,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         let was_guessed = old.as_ref().and_then(|m| m.date_order_guessed.as_deref());
         if let Err(e) = index_guess(output, &meta.key, was_guessed, list_guess.as_deref()).await {
             // Published; a delivery of it again while its order is unknown lists it.
-            tracing::warn!(key = %meta.key, error = %e, "could not update the list of uploads to read again once their date order is known");
+            tracing::warn!(key = %Printable(&meta.key), error = %Printable(&e.to_string()), "could not update the list of uploads to read again once their date order is known");
         }
         return Ok(Summary {
             key: meta.key,
