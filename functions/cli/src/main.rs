@@ -109,15 +109,10 @@ enum Cmd {
 async fn main() -> std::process::ExitCode {
     // `RUST_LOG` as targets and levels (`info`, `segflow_engine=debug,warn`): an `EnvFilter`'s
     // span and field filters need a regex engine, a fifth of the binary's margin under 20 MB.
-    // Targets named without a level for the rest (`segflow_engine=debug`) leave it at WARN.
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok())
-        .unwrap_or_default();
-    let filter = match filter.default_level() {
-        Some(_) => filter,
-        None => filter.with_default(tracing::Level::WARN),
-    };
+    let filter = segflow_lambda::log_filter(
+        std::env::var("RUST_LOG").ok().as_deref(),
+        tracing_subscriber::filter::LevelFilter::WARN,
+    );
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     tracing_subscriber::registry()

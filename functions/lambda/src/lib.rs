@@ -25,7 +25,10 @@ pub fn init_logging() {
         .with_target(false)
         .without_time()
         .with_writer(std::io::stdout);
-    let registry = tracing_subscriber::registry().with(log_filter(level.as_deref()));
+    let registry = tracing_subscriber::registry().with(log_filter(
+        level.as_deref(),
+        tracing_subscriber::filter::LevelFilter::INFO,
+    ));
     match std::env::var("AWS_LAMBDA_LOG_FORMAT") {
         Ok(f) if f.eq_ignore_ascii_case("json") => registry.with(format.json()).init(),
         _ => registry.with(format).init(),
@@ -33,20 +36,23 @@ pub fn init_logging() {
 }
 
 /// The filter a log level setting gives: a level (`DEBUG`, `warn`), or targets with levels
-/// (`warn,segflow_engine=debug`); INFO when unset or unreadable.
-pub fn log_filter(setting: Option<&str>) -> tracing_subscriber::filter::Targets {
+/// (`warn,segflow_engine=debug`); `default` when unset or unreadable, and for the targets a
+/// setting names no level for. The command line reads `RUST_LOG` with it too (WARN by default).
+pub fn log_filter(
+    setting: Option<&str>,
+    default: tracing_subscriber::filter::LevelFilter,
+) -> tracing_subscriber::filter::Targets {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     let Some(s) = setting.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Targets::new().with_default(LevelFilter::INFO);
+        return Targets::new().with_default(default);
     };
     if let Ok(level) = s.parse::<LevelFilter>() {
         return Targets::new().with_default(level);
     }
-    // Targets without a level for the rest (`segflow_engine=debug`) leave the rest at INFO.
     let targets = s.parse::<Targets>().unwrap_or_default();
     match targets.default_level() {
         Some(_) => targets,
-        None => targets.with_default(LevelFilter::INFO),
+        None => targets.with_default(default),
     }
 }
 
@@ -95,7 +101,9 @@ pub async fn report_init_error(api: &str, diagnostic: &Diagnostic) -> Result<(),
 mod tests {
 
     use tracing::Level;
-    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+
+    const INFO: LevelFilter = LevelFilter::INFO;
 
     /// What a filter lets through, for a target at each level.
     fn passes(f: &Targets, target: &str) -> Vec<Level> {
@@ -110,18 +118,26 @@ mod tests {
     #[test]
     fn log_levels_read_as_lambda_runtime_reads_them() {
         let info = vec![Level::ERROR, Level::WARN, Level::INFO];
-        assert_eq!(passes(&log_filter(None), "segflow_engine"), info);
-        assert_eq!(passes(&log_filter(Some("")), "x"), info);
-        assert_eq!(passes(&log_filter(Some("no such level!")), "x"), info);
-        assert_eq!(passes(&log_filter(Some("INFO")), "x"), info);
+        assert_eq!(passes(&log_filter(None, INFO), "segflow_engine"), info);
+        assert_eq!(passes(&log_filter(Some(""), INFO), "x"), info);
+        assert_eq!(passes(&log_filter(Some("no such level!"), INFO), "x"), info);
+        assert_eq!(passes(&log_filter(Some("INFO"), INFO), "x"), info);
         assert_eq!(
-            passes(&log_filter(Some("WARN")), "x"),
+            passes(&log_filter(Some("WARN"), INFO), "x"),
             [Level::ERROR, Level::WARN]
         );
-        assert_eq!(passes(&log_filter(Some("debug")), "x").len(), 4);
-        let mixed = log_filter(Some("warn,segflow_engine=debug"));
+        assert_eq!(passes(&log_filter(Some("debug"), INFO), "x").len(), 4);
+        let mixed = log_filter(Some("warn,segflow_engine=debug"), INFO);
         assert_eq!(passes(&mixed, "segflow_engine::segment").len(), 4);
         assert_eq!(passes(&mixed, "aws_smithy_runtime"), [Level::ERROR, Level::WARN]);
+        // The command line's default, WARN, for what a setting leaves open.
+        let cli = log_filter(Some("segflow_engine=debug"), LevelFilter::WARN);
+        assert_eq!(passes(&cli, "segflow_engine").len(), 4);
+        assert_eq!(passes(&cli, "aws_config"), [Level::ERROR, Level::WARN]);
+        assert_eq!(
+            passes(&log_filter(None, LevelFilter::WARN), "x"),
+            [Level::ERROR, Level::WARN]
+        );
     }
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
