@@ -12,12 +12,10 @@ use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, RecordBatch, StringBuilder, new_null_array,
-};
+use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, RecordBatch, StringBuilder};
 use arrow::datatypes::SchemaRef;
 
-use super::constant_text;
+use super::batch_by_name;
 use super::customers::customers_schema;
 use crate::error::Result;
 
@@ -137,23 +135,17 @@ impl ContactLinks {
             return Ok(None);
         }
         let rows = std::mem::take(&mut self.rows);
-        let columns: Vec<ArrayRef> = self
-            .schema
-            .fields()
-            .iter()
-            .map(|f| -> ArrayRef {
-                match f.name().as_str() {
-                    "customer_id" => Arc::new(self.customer_id.finish()),
-                    "email" => Arc::new(self.email.finish()),
-                    "phone" => Arc::new(self.phone.finish()),
-                    "marketing_consent" => Arc::new(self.consent.finish()),
-                    "signup_date" => Arc::new(self.since.finish()),
-                    "source_key" => constant_text(source_key, rows),
-                    "source_line" => Arc::new(self.source_line.finish()),
-                    _ => new_null_array(f.data_type(), rows),
-                }
+        batch_by_name(&self.schema, rows, source_key, |name| -> Option<ArrayRef> {
+            Some(match name {
+                "customer_id" => Arc::new(self.customer_id.finish()),
+                "email" => Arc::new(self.email.finish()),
+                "phone" => Arc::new(self.phone.finish()),
+                "marketing_consent" => Arc::new(self.consent.finish()),
+                "signup_date" => Arc::new(self.since.finish()),
+                "source_line" => Arc::new(self.source_line.finish()),
+                _ => return None,
             })
-            .collect();
-        Ok(Some(RecordBatch::try_new(self.schema.clone(), columns)?))
+        })
+        .map(Some)
     }
 }

@@ -672,6 +672,26 @@ pub(crate) fn constant_text(value: &str, rows: usize) -> ArrayRef {
     Arc::new(arrow::array::StringArray::new(offsets, values, None))
 }
 
+/// A batch of `rows` in `schema`: the columns `column` gives by name, the upload's key in
+/// `source_key`, nulls in every other (the rows a converter keeps beside its own: contact links,
+/// refusals).
+pub(crate) fn batch_by_name(
+    schema: &SchemaRef,
+    rows: usize,
+    source_key: &str,
+    mut column: impl FnMut(&str) -> Option<ArrayRef>,
+) -> Result<RecordBatch> {
+    let columns: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.name().as_str() {
+            "source_key" => constant_text(source_key, rows),
+            name => column(name).unwrap_or_else(|| new_null_array(f.data_type(), rows)),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
 /// [`constant_text`] for a converter's batches: built for the largest batch yet and handed out
 /// as slices of it, so a batch costs no copy of the value per row.
 pub(crate) struct ConstantText {

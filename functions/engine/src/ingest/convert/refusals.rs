@@ -10,11 +10,11 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder, new_null_array};
+use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
 use arrow::datatypes::{Field as ArrowField, SchemaRef};
 
 use super::activity::activity_schema;
-use super::{constant_text, schema_of};
+use super::{batch_by_name, constant_text, schema_of};
 use crate::error::Result;
 
 /// Where the refusals go, beside the datasets' folders; one file per source version.
@@ -86,24 +86,18 @@ impl Refusals {
             return Ok(None);
         }
         let rows = std::mem::take(&mut self.rows);
-        let columns: Vec<ArrayRef> = self
-            .schema
-            .fields()
-            .iter()
-            .map(|f| -> ArrayRef {
-                match f.name().as_str() {
-                    "contact_id" => Arc::new(self.contact.finish()),
-                    "email" => Arc::new(self.email.finish()),
-                    "phone" => Arc::new(self.phone.finish()),
-                    "event_type" => constant_text("unsubscribe", rows),
-                    "event_raw" => Arc::new(self.event_raw.finish()),
-                    "source_key" => constant_text(source_key, rows),
-                    "source_line" => Arc::new(self.source_line.finish()),
-                    _ => new_null_array(f.data_type(), rows),
-                }
+        batch_by_name(&self.schema, rows, source_key, |name| -> Option<ArrayRef> {
+            Some(match name {
+                "contact_id" => Arc::new(self.contact.finish()),
+                "email" => Arc::new(self.email.finish()),
+                "phone" => Arc::new(self.phone.finish()),
+                "event_type" => constant_text("unsubscribe", rows),
+                "event_raw" => Arc::new(self.event_raw.finish()),
+                "source_line" => Arc::new(self.source_line.finish()),
+                _ => return None,
             })
-            .collect();
-        Ok(Some(RecordBatch::try_new(self.schema.clone(), columns)?))
+        })
+        .map(Some)
     }
 }
 
