@@ -188,6 +188,14 @@ impl PartitionedWriter {
 
     /// Closes the writer written least recently (the same one on every run: writes come in the
     /// file's order, so outputs stay byte-identical).
+    /// Writes `batch` to partition `part`'s open file, counting its rows.
+    fn write_to(&mut self, part: i32, batch: &RecordBatch) -> Result<()> {
+        let o = self.writer(part)?;
+        o.w.write(batch)?;
+        o.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
     fn close_least_recent(&mut self) -> Result<()> {
         let Some(part) = self.writers.iter().min_by_key(|(_, o)| o.used).map(|(p, _)| *p) else {
             return Ok(());
@@ -213,14 +221,10 @@ impl PartitionedWriter {
             return Ok(());
         }
         if self.partition_column.is_none() {
-            let o = self.writer(0)?;
-            o.w.write(batch)?;
-            o.rows += batch.num_rows() as u64;
+            self.write_to(0, batch)?;
         } else if parts.iter().all(|p| *p == parts[0]) {
             // Exports are usually in date order: most batches fall in one month, no copy needed.
-            let o = self.writer(parts[0])?;
-            o.w.write(batch)?;
-            o.rows += batch.num_rows() as u64;
+            self.write_to(parts[0], batch)?;
         } else {
             let mut groups: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
             for (i, p) in parts.iter().enumerate() {
@@ -228,9 +232,7 @@ impl PartitionedWriter {
             }
             for (p, idx) in groups {
                 let sub = take_record_batch(batch, &UInt32Array::from(idx))?;
-                let o = self.writer(p)?;
-                o.w.write(&sub)?;
-                o.rows += sub.num_rows() as u64;
+                self.write_to(p, &sub)?;
             }
         }
         self.enforce_budget()
