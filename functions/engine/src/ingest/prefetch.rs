@@ -11,11 +11,16 @@ use super::rows::Rows;
 use super::source::RecordSource;
 use crate::error::EngineError;
 
-/// Rows per chunk: large enough that channel traffic is negligible, small enough that a few
-/// chunks in flight hold little memory.
+/// Rows per chunk: large enough that channel traffic is negligible.
 const CHUNK_ROWS: usize = 4096;
-/// Chunks read ahead of the consumer.
-const AHEAD: usize = 2;
+/// A chunk also ends at this much memory (text, cell bounds, row slots), so wide exports, whose
+/// rows are ten times the benchmark's, hold no more in flight than narrow ones.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks read ahead of the consumer: ~64 k narrow rows, ~16 MiB at most. The reader shares two
+/// cores with the converter and the Parquet writer; with two chunks ahead it was starved while
+/// the other two ran and the converter then waited for it, a fifth of the cores idle. Sixteen
+/// absorb those stretches: the 10 M-row benchmark converts 8 % faster (BENCHMARKS.md).
+const AHEAD: usize = 16;
 
 /// Rows in reading order, then the error that stopped the reading, if one did.
 #[derive(Default)]
@@ -40,10 +45,15 @@ impl Prefetch {
             .name("record-reader".into())
             .spawn(move || {
                 loop {
-                    let mut chunk = recycled.try_recv().unwrap_or_default();
+                    let mut chunk = recycled
+                        .try_recv()
+                        .ok()
+                        // One huge row must not keep its buffers alive in every chunk.
+                        .filter(|c| c.rows.capacity_bytes() <= 4 * CHUNK_BYTES)
+                        .unwrap_or_default();
                     chunk.rows.clear();
                     let mut finished = false;
-                    while chunk.rows.len() < CHUNK_ROWS {
+                    while chunk.rows.len() < CHUNK_ROWS && chunk.rows.bytes() < CHUNK_BYTES {
                         match inner.next(&mut chunk.rows) {
                             Ok(true) => {}
                             Ok(false) => finished = true,
@@ -198,5 +208,29 @@ mod tests {
         let chunk = p.next_chunk().expect("a chunk");
         assert!(matches!(chunk.rows.get(0), Some(Entry::Row(1, _))));
         drop(p); // joins the reader; a hang here would fail the test run
+    }
+
+    /// Rows of 10 kB each: a chunk ends near `CHUNK_BYTES`, not at `CHUNK_ROWS`, so what is in
+    /// flight stays bounded however wide the export.
+    struct Wide(u64);
+
+    impl RecordSource for Wide {
+        fn next(&mut self, out: &mut Rows) -> Result<bool> {
+            self.0 += 1;
+            out.push_cells(self.0, ["x".repeat(10_000)]);
+            Ok(true)
+        }
+    }
+
+    #[test]
+    fn wide_rows_make_short_chunks() {
+        let mut p = Prefetch::spawn(Box::new(Wide(0)));
+        for _ in 0..3 {
+            let chunk = p.next_chunk().expect("a chunk");
+            let rows = chunk.rows.len();
+            assert!((100..=110).contains(&rows), "{rows} rows");
+            assert!(chunk.rows.bytes() < CHUNK_BYTES + 11_000);
+            p.recycle(chunk);
+        }
     }
 }

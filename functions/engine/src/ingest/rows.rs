@@ -86,6 +86,18 @@ impl Rows {
         self.items.is_empty()
     }
 
+    /// Memory the rows use (text, cell bounds, row slots; not bad rows' boxed details).
+    pub fn bytes(&self) -> usize {
+        self.text.len() + self.ends.len() * size_of::<usize>() + self.items.len() * size_of::<Item>()
+    }
+
+    /// Memory the buffers hold, used or not.
+    pub fn capacity_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.ends.capacity() * size_of::<usize>()
+            + self.items.capacity() * size_of::<Item>()
+    }
+
     /// A line whose cells end at the byte offsets `cuts` (separators) and at its end.
     pub fn push_line(&mut self, line_no: u64, line: &str, cuts: &[usize]) {
         let start = self.text.len();
