@@ -281,9 +281,23 @@ impl NumberParser {
     /// a value whose only separator could be either ("125.000", "12,000") is thousands: those
     /// currencies have no fractions in practice. Decided per value, so a quantity of 0.5 or a
     /// euro row in the same column changes nothing.
+    ///
+    /// Slashes: Iranian prices are also written with a slash between thousands ("۱/۲۰۰/۰۰۰
+    /// تومان"), the slash that elsewhere types the Persian decimal mark ("۱۲/۵"). Two or more
+    /// slashes between groups of three digits can only be grouping, in any file; in Toman or Rial
+    /// one is enough ("3/750" is 3,750 as "125.000" is 125,000), while "12/5" stays 12.5.
     #[inline]
     pub fn parse_money(&self, raw: &str, iranian: bool) -> Result<Option<ParsedNumber>, ValueError> {
-        let parsed = self.parse(raw)?;
+        if iranian && let Some(plain) = slash_thousands(raw, 1) {
+            return self.parse(&plain);
+        }
+        let parsed = match self.parse(raw) {
+            Err(e) => match slash_thousands(raw, 2) {
+                Some(plain) => self.parse(&plain)?,
+                None => return Err(e),
+            },
+            Ok(parsed) => parsed,
+        };
         match parsed {
             Some(n) if (iranian || matches!(n.currency, Some("IRT" | "IRR"))) && ambiguous_mark(raw) => {
                 // The mark the value uses is grouping, so the decimal mark is the other one.
@@ -819,6 +833,45 @@ fn decimal_group(
     // meant as the decimal mark.
     let looks_grouped = n == 2 && lens[1] == 3 && (1..=3).contains(&lens[0]) && first_digit != b'0';
     Ok(if looks_grouped { None } else { Some(n - 1) })
+}
+
+/// `raw` without its slashes, when its one run of digits and slashes has at least `min_slashes`
+/// of them and reads as thousands grouped by slashes: 1–3 digits (not starting with 0), then
+/// groups of exactly three ("1/200/000", "۳/۷۵۰"). Dates ("1402/08/13", "13/08/1402") never do.
+fn slash_thousands(raw: &str, min_slashes: usize) -> Option<String> {
+    if !raw.contains('/') {
+        return None;
+    }
+    let is_part = |c: char| c == '/' || digit_value(c).is_some();
+    let start = raw.find(is_part)?;
+    let len = raw[start..]
+        .find(|c: char| !is_part(c))
+        .unwrap_or(raw.len() - start);
+    let run = &raw[start..start + len];
+    // A second run with a slash ("1/200 - 3/400") is not one amount.
+    if raw[start + len..].contains('/') {
+        return None;
+    }
+    let mut groups = run.split('/');
+    let first = groups.next()?;
+    let first_digits = first.chars().count();
+    let leading_zero = first.chars().next().and_then(digit_value) == Some(0);
+    let mut slashes = 0;
+    for g in groups {
+        if g.chars().count() != 3 {
+            return None;
+        }
+        slashes += 1;
+    }
+    if slashes < min_slashes || !(1..=3).contains(&first_digits) || leading_zero {
+        return None;
+    }
+    Some(format!(
+        "{}{}{}",
+        &raw[..start],
+        run.replace('/', ""),
+        &raw[start + len..]
+    ))
 }
 
 /// Whether `int/fraction` (ASCII digit values) reads as a vulgar fraction: a single non-zero
@@ -1419,6 +1472,42 @@ mod tests {
             assert_bad(DOT, s);
         }
         assert_bad(COMMA, "1,2,3");
+    }
+
+    /// Slashes between thousands: always when there are two or more, and in Toman or Rial also
+    /// one; a slash before fewer or more than three digits stays the decimal mark, and dates,
+    /// vulgar fractions and two amounts in a cell stay unreadable.
+    #[test]
+    fn slashes_between_thousands() {
+        for p in [DOT, COMMA] {
+            let money = |s: &str, iranian| p.parse_money(s, iranian).map(|n| n.map(|n| n.value));
+            for iranian in [false, true] {
+                assert_eq!(money("1/200/000", iranian), Ok(Some(1_200_000.0)));
+                assert_eq!(money("۱/۲۰۰/۰۰۰", iranian), Ok(Some(1_200_000.0)));
+                assert_eq!(money("-3/500/000", iranian), Ok(Some(-3_500_000.0)));
+                assert_eq!(money("12/5", iranian), Ok(Some(12.5)));
+                assert_eq!(money("۱۲/۵", iranian), Ok(Some(12.5)));
+                for bad in [
+                    "1402/08/13",
+                    "13/08/1402",
+                    "1/200/00",
+                    "01/200/000",
+                    "1/200 - 3/400",
+                    "1/2/3",
+                ] {
+                    assert!(money(bad, iranian).is_err(), "{bad} {iranian}");
+                }
+            }
+            let toman = p.parse_money("۱/۲۰۰/۰۰۰ تومان", false).unwrap().unwrap();
+            assert_eq!((toman.value, toman.currency), (1_200_000.0, Some("IRT")));
+            // One slash: thousands in Toman or Rial; elsewhere the decimal mark, or a fraction.
+            assert_eq!(money("3/750", true), Ok(Some(3750.0)));
+            assert_eq!(money("۳/۷۵۰", true), Ok(Some(3750.0)));
+            assert_eq!(money("12/500", true), Ok(Some(12_500.0)));
+            assert_eq!(money("12/500", false), Ok(Some(12.5)));
+            assert!(money("3/750", false).is_err());
+            assert!(money("1/2", true).is_err());
+        }
     }
 
     #[test]
