@@ -1687,7 +1687,11 @@ impl Converter for SalesConverter {
             None if self.extra.group_field == Some(Field::CustomerId) => {
                 (self.group.as_deref().map(Cow::Borrowed), false)
             }
-            _ => (customer_key(rec, &c.customer), !c.customer.named),
+            // Shopify's GraphQL orders: the customer's email where the order gives none.
+            _ => (
+                customer_key(rec, &c.customer).or_else(|| email_value(cell(rec, self.extra.alt_email))),
+                !c.customer.named,
+            ),
         };
         // The account an accounting program books walk-in buyers to is everyone's: a guest.
         // Only a key that is the account's (its id, or its name beside the id or as the key): a

@@ -416,3 +416,31 @@ fn shopify_bulk_refunds_inside_the_order_line_are_return_lines() {
     assert_eq!(ints(&b, "source_line"), [1, 2, 4]);
     assert_eq!(out.report.stats.as_ref().unwrap().refund_lines, Some(1));
 }
+
+/// Shopify's GraphQL orders read page by page (`customer { id email }`) are keyed by the email,
+/// as the bulk export and Shopify's CSV export of the same orders are, not by the customer's gid:
+/// otherwise one buyer was two customers depending on the export. An order without its own
+/// `email` is keyed by its customer's.
+#[test]
+fn shopify_graphql_orders_are_keyed_by_email_as_the_other_exports() {
+    let gql = r##"{"data": {"orders": {"edges": [
+  {"node": {"id": "gid://shopify/Order/1", "name": "#1001", "createdAt": "2023-11-05T19:30:00Z", "email": "Sara@Example.com", "displayFinancialStatus": "PAID", "customer": {"id": "gid://shopify/Customer/9", "email": "sara@example.com"}, "lineItems": {"nodes": [{"sku": "MUG-1", "name": "Mug", "quantity": 2, "originalUnitPriceSet": {"shopMoney": {"amount": "12.50", "currencyCode": "CAD"}}}]}}},
+  {"node": {"id": "gid://shopify/Order/2", "name": "#1002", "createdAt": "2023-11-06T10:00:00Z", "email": null, "displayFinancialStatus": "PAID", "customer": {"id": "gid://shopify/Customer/10", "email": "joe@example.com"}, "lineItems": {"nodes": [{"sku": "TEA-1", "name": "Tea", "quantity": 1, "originalUnitPriceSet": {"shopMoney": {"amount": "8.00", "currencyCode": "CAD"}}}]}}}
+]}}}"##;
+    let (out, _s, _d) = sales_text("orders.json", gql);
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Shopify));
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        some(&["sara@example.com", "joe@example.com"])
+    );
+    let bulk = [
+        r##"{"id":"gid://shopify/Order/1","name":"#1001","createdAt":"2023-11-05T19:30:00Z","email":"sara@example.com","customer":{"id":"gid://shopify/Customer/9"},"displayFinancialStatus":"PAID","currencyCode":"CAD"}"##,
+        r##"{"id":"gid://shopify/LineItem/1","sku":"MUG-1","title":"Mug","quantity":2,"originalUnitPrice":"12.50","__parentId":"gid://shopify/Order/1"}"##,
+    ];
+    let (bulk, _s, _d) = sales_text("bulk-orders.jsonl", &bulk.join("\n"));
+    assert_eq!(
+        strings(&batches(&bulk), "customer_id"),
+        some(&["sara@example.com"])
+    );
+}
