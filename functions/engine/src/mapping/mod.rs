@@ -333,7 +333,8 @@ pub struct LayoutColumns {
     /// [`Layout::ShopifyBulk`]'s `id` and `__parentId`.
     pub object_id: Option<usize>,
     pub parent_id: Option<usize>,
-    /// [`Layout::ShopifyBulk`]'s `customer.email`, for an order without its own `email`.
+    /// [`Layout::ShopifyBulk`]'s (and Shopify's GraphQL orders') `customer.email`, for an order
+    /// without its own `email`.
     pub alt_email: Option<usize>,
     /// [`Layout::ShopifyBulk`]'s other unit price field (`originalUnitPrice` beside
     /// `originalUnitPriceSet.shopMoney.amount`), for a line without the one read.
@@ -445,6 +446,10 @@ impl LayoutColumns {
                 item_discount: at("lineitemdiscount")
                     .or_else(|| at("totaldiscount"))
                     .filter(|&i| columns[i].is_none()),
+                // GraphQL orders are keyed by email as the bulk export's are: the customer's
+                // where the order gives none of its own.
+                alt_email: at("customeremail")
+                    .filter(|&i| columns[i].is_none() && shopify_graphql(layout, headers)),
                 ..LayoutColumns::default()
             },
             Layout::QuickBooks => LayoutColumns {
@@ -767,6 +772,16 @@ impl Layout {
             _ => crate::values::DateOrder::Auto,
         }
     }
+}
+
+/// Shopify's GraphQL orders read page by page (not a bulk export): the [`Layout::Shopify`] of
+/// GraphQL's own fields, money as `…Set.shopMoney.amount` or the `displayFinancialStatus`.
+fn shopify_graphql(layout: Layout, headers: &[String]) -> bool {
+    layout == Layout::Shopify
+        && headers.iter().any(|h| {
+            let h = h.trim();
+            h.ends_with("Set.shopMoney.amount") || h == "displayFinancialStatus"
+        })
 }
 
 fn layout(headers: impl IntoIterator<Item = impl AsRef<str>>) -> Layout {
@@ -1199,12 +1214,15 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
     }
 
     let has = |columns: &[Option<Field>], f: Field| columns.contains(&Some(f));
-    // Shopify's bulk output names a customer by a gid only when the order has an account: the
-    // email, as in Shopify's CSV export, keys every buyer alike.
-    if layout == Layout::ShopifyBulk
+    // Shopify's GraphQL orders, bulk or paged, name a customer by a gid only when the order has
+    // an account, and Shopify's CSV export of the same orders gives no customer id at all: the
+    // email keys every buyer alike, whichever of the three exports the orders come in (a
+    // mapping file that names the customer id column still wins).
+    if (layout == Layout::ShopifyBulk || shopify_graphql(layout, headers))
         && dataset == Dataset::Sales
         && has(&columns, Field::Email)
         && let Some(i) = columns.iter().position(|c| *c == Some(Field::CustomerId))
+        && !settled[i]
     {
         columns[i] = None;
     }

@@ -26,6 +26,7 @@ use crate::mapping::ColumnMapping;
 use crate::schema::{Dataset, Field};
 use crate::values::date::RowZone;
 use crate::values::{DateOrder, DateParser, NumberParser, normalize_digits};
+pub(crate) use orders::BULK_ORDERS_KEPT;
 
 pub use activity::normalize_event_type;
 pub use refusals::{REFUSALS_PREFIX, refusals_schema};

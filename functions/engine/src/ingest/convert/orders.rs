@@ -82,7 +82,7 @@ impl OrderCarry {
 }
 
 /// How many of a bulk file's latest order objects are kept for line items that come later.
-pub(super) const BULK_ORDERS_KEPT: usize = 1 << 16;
+pub(crate) const BULK_ORDERS_KEPT: usize = 1 << 16;
 
 #[cfg(test)]
 mod tests {

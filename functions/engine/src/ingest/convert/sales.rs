@@ -1277,6 +1277,14 @@ impl Converter for SalesConverter {
         }
         let c = &self.cols;
         let date_raw = cell(rec, c.date);
+        // A bulk refund's return line is a line of its order dated by the refund (see the JSON
+        // reader's `bulk`): its own date, which is not the order's for the lines after it.
+        let own_date = bulk_line
+            && !date_raw.is_empty()
+            && self
+                .extra
+                .refund_quantity
+                .is_some_and(|i| !cell(rec, Some(i)).is_empty());
         let mut order_id = id_value(cell(rec, c.order_id));
         // Odoo leaves the order's cells blank on its further lines, which follow it directly and
         // name a product, and so do report tools that merge an invoice's cells down its lines
@@ -1332,7 +1340,7 @@ impl Converter for SalesConverter {
             .unwrap_or(&self.dates);
         // The lines of one order repeat its timestamp: parse each distinct run once.
         let ts = match c.time {
-            _ if continued => Ok(self.order.ts),
+            _ if continued && !own_date => Ok(self.order.ts),
             // An order's later line without a date is at the order's time: WooCommerce's order
             // export can fill the order's cells on its first line only.
             _ if date_raw.is_empty()
@@ -1387,7 +1395,7 @@ impl Converter for SalesConverter {
             .parse_quantity(cell(rec, c.quantity))
             .map_err(|_| RowReject::at("bad_number", c.quantity))?;
         let listed_return = self.returns_lines.iter().any(|r| r.contains(&line));
-        if order_id.is_some() {
+        if order_id.is_some() && !own_date {
             self.order.ts = Some(ts);
         }
         let unit = self.row_unit(cell(rec, c.currency), order_id.is_some());
@@ -1679,7 +1687,11 @@ impl Converter for SalesConverter {
             None if self.extra.group_field == Some(Field::CustomerId) => {
                 (self.group.as_deref().map(Cow::Borrowed), false)
             }
-            _ => (customer_key(rec, &c.customer), !c.customer.named),
+            // Shopify's GraphQL orders: the customer's email where the order gives none.
+            _ => (
+                customer_key(rec, &c.customer).or_else(|| email_value(cell(rec, self.extra.alt_email))),
+                !c.customer.named,
+            ),
         };
         // The account an accounting program books walk-in buyers to is everyone's: a guest.
         // Only a key that is the account's (its id, or its name beside the id or as the key): a

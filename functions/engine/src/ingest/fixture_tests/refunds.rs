@@ -268,3 +268,179 @@ fn shopify_cancelled_at_cancels_the_order() {
     let (out, _s, _d) = sales_text("orders.jsonl", gql);
     assert_eq!(strings(&batches(&out), "status"), some(&["cancelled"]));
 }
+
+/// Shopify's bulk operation output gives a Refund object on a line of its own naming its order
+/// by `__parentId`, and each of its refund line items on a further line naming the refund. They
+/// are return lines of that order, as the nested refunds are: the item refunded (embedded, or
+/// remembered from its own line by `lineItem.id`), negative, on the refund's date, the buyer the
+/// order's. A refund of money only (no refund line follows it) is one return line of its
+/// `totalRefundedSet`; a refund of shipping only none. A refund line of a refund the file does
+/// not give is quarantined, never read as another order's. Before, the order counted as bought
+/// whole and the refund lines were quarantined as lines of an unknown order.
+#[test]
+fn shopify_bulk_refund_lines_are_return_lines_of_their_order() {
+    let lines = [
+        r##"{"id":"gid://shopify/Order/5001","name":"#5001","createdAt":"2024-04-01T10:00:00Z","email":"Nina@Example.com","displayFinancialStatus":"PARTIALLY_REFUNDED","currencyCode":"EUR"}"##,
+        r##"{"id":"gid://shopify/LineItem/71","sku":"MUG-1","title":"Mug","quantity":2,"originalUnitPriceSet":{"shopMoney":{"amount":"12.50"}},"__parentId":"gid://shopify/Order/5001"}"##,
+        r##"{"id":"gid://shopify/LineItem/72","sku":"TEA-1","title":"Tea","quantity":1,"originalUnitPriceSet":{"shopMoney":{"amount":"8.00"}},"__parentId":"gid://shopify/Order/5001"}"##,
+        r##"{"id":"gid://shopify/Refund/901","createdAt":"2024-04-05T09:00:00Z","totalRefundedSet":{"shopMoney":{"amount":"20.50"}},"__parentId":"gid://shopify/Order/5001"}"##,
+        r##"{"id":"gid://shopify/RefundLineItem/1","quantity":1,"restockType":"RETURN","lineItem":{"id":"gid://shopify/LineItem/71","sku":"MUG-1"},"subtotalSet":{"shopMoney":{"amount":"12.50"}},"__parentId":"gid://shopify/Refund/901"}"##,
+        r##"{"id":"gid://shopify/Order/5002","name":"#5002","createdAt":"2024-04-02T10:00:00Z","email":"omar@example.com","displayFinancialStatus":"PARTIALLY_REFUNDED","currencyCode":"EUR"}"##,
+        r##"{"id":"gid://shopify/LineItem/81","sku":"POT-1","title":"Pot","quantity":1,"originalUnitPriceSet":{"shopMoney":{"amount":"45.00"}},"__parentId":"gid://shopify/Order/5002"}"##,
+        r##"{"id":"gid://shopify/Refund/902","createdAt":"2024-04-06T09:00:00Z","totalRefundedSet":{"shopMoney":{"amount":"10.00"}},"__parentId":"gid://shopify/Order/5002"}"##,
+        r##"{"id":"gid://shopify/RefundLineItem/2","quantity":1,"restockType":"NO_RESTOCK","lineItem":{"id":"gid://shopify/LineItem/72"},"__parentId":"gid://shopify/Refund/901"}"##,
+        r##"{"id":"gid://shopify/Refund/903","createdAt":"2024-04-07T09:00:00Z","totalRefundedSet":{"shopMoney":{"amount":"5.00"}},"__parentId":"gid://shopify/Order/5002"}"##,
+        r##"{"subtotalAmountSet":{"shopMoney":{"amount":"5.00"}},"__parentId":"gid://shopify/Refund/903"}"##,
+        r##"{"id":"gid://shopify/RefundLineItem/3","quantity":1,"lineItem":{"id":"gid://shopify/LineItem/99","sku":"GHOST"},"subtotalSet":{"shopMoney":{"amount":"3.00"}},"__parentId":"gid://shopify/Refund/999"}"##,
+    ];
+    let (out, _s, _d) = sales_text("bulk-orders.jsonl", &lines.join("\n"));
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::ShopifyBulk));
+    let r = &out.report.rows;
+    assert_eq!(
+        (r.read, r.written, r.rejected),
+        (12, 6, 6),
+        "{:?}",
+        r.rejected_by_reason
+    );
+    assert_eq!(
+        rejected_by_reason(&out),
+        [("missing_order", 1), ("order_summary", 3), ("shipping_refund", 2)]
+    );
+    // The refund line of a refund the file does not give is no row the layout expects.
+    assert_eq!(out.report.status, Status::Partial);
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "order_id"),
+        some(&["#5001", "#5001", "#5001", "#5002", "#5001", "#5002"])
+    );
+    assert_eq!(
+        strings(&b, "customer_id"),
+        some(&[
+            "nina@example.com",
+            "nina@example.com",
+            "nina@example.com",
+            "omar@example.com",
+            "nina@example.com",
+            "omar@example.com"
+        ])
+    );
+    assert_eq!(
+        strings(&b, "product_id"),
+        [
+            Some("MUG-1".to_string()),
+            Some("TEA-1".into()),
+            Some("MUG-1".into()),
+            Some("POT-1".into()),
+            Some("TEA-1".into()),
+            None
+        ]
+    );
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.0, -1.0, 1.0, -1.0, -1.0]);
+    // The refund line without a subtotal is worth the remembered item's price.
+    assert_eq!(floats(&b, "line_amount"), [25.0, 8.0, -12.5, 45.0, -8.0, -10.0]);
+    assert_eq!(bools(&b, "is_return"), [false, false, true, false, true, true]);
+    assert_eq!(
+        times(&b),
+        [
+            "2024-04-01T10:00:00+00:00",
+            "2024-04-01T10:00:00+00:00",
+            "2024-04-05T09:00:00+00:00",
+            "2024-04-02T10:00:00+00:00",
+            "2024-04-05T09:00:00+00:00",
+            "2024-04-06T09:00:00+00:00"
+        ]
+    );
+    // The refund of money only is known to be one when the file ends: its line, given last.
+    assert_eq!(ints(&b, "source_line"), [2, 3, 5, 7, 9, 8]);
+    let stats = out.report.stats.as_ref().unwrap();
+    assert_eq!(stats.refund_lines, Some(3));
+    let q = quarantine_lines(&out);
+    let reasons: Vec<(u64, &str)> = q
+        .iter()
+        .map(|q| (q["line"].as_u64().unwrap(), q["reason"].as_str().unwrap()))
+        .collect();
+    assert!(reasons.contains(&(12, "missing_order")), "{reasons:?}");
+    assert!(reasons.contains(&(4, "order_summary")), "{reasons:?}");
+    assert!(reasons.contains(&(10, "shipping_refund")), "{reasons:?}");
+    assert!(reasons.contains(&(11, "shipping_refund")), "{reasons:?}");
+    let missing = q.iter().find(|q| q["line"] == 12).unwrap();
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("gid://shopify/Refund/999"),
+        "{missing}"
+    );
+    let mapping = out.report.mapping.as_ref().unwrap();
+    for h in ["refund_line.quantity", "refund_line.amount", "lineItem.id"] {
+        assert!(
+            !mapping.unmapped.iter().any(|u| u == h),
+            "{h}: {:?}",
+            mapping.unmapped
+        );
+    }
+}
+
+/// `Order.refunds` is a list, not a connection: a bulk query gives an order's refunds inside the
+/// order's own line (Shopify refuses a connection within a list, so without their refund lines).
+/// Each is a return line of its money, as in a paged export; it was quarantined with its order
+/// object as `order_summary`, and the order counted as bought whole.
+#[test]
+fn shopify_bulk_refunds_inside_the_order_line_are_return_lines() {
+    let lines = [
+        r##"{"id":"gid://shopify/Order/6001","name":"#6001","createdAt":"2024-05-01T10:00:00Z","email":"lea@example.com","displayFinancialStatus":"PARTIALLY_REFUNDED","currencyCode":"USD","refunds":[{"id":"gid://shopify/Refund/61","createdAt":"2024-05-03T12:00:00Z","totalRefundedSet":{"shopMoney":{"amount":"15.00","currencyCode":"USD"}}}]}"##,
+        r##"{"id":"gid://shopify/LineItem/601","sku":"LAMP","title":"Lamp","quantity":1,"originalUnitPriceSet":{"shopMoney":{"amount":"60.00"}},"__parentId":"gid://shopify/Order/6001"}"##,
+        r##"{"id":"gid://shopify/Order/6002","name":"#6002","createdAt":"2024-05-02T10:00:00Z","email":"max@example.com","displayFinancialStatus":"PAID","currencyCode":"USD","refunds":[]}"##,
+        r##"{"id":"gid://shopify/LineItem/602","sku":"SHADE","title":"Shade","quantity":2,"originalUnitPriceSet":{"shopMoney":{"amount":"9.00"}},"__parentId":"gid://shopify/Order/6002"}"##,
+    ];
+    let (out, _s, _d) = sales_text("bulk-orders.jsonl", &lines.join("\n"));
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::ShopifyBulk));
+    assert_eq!(rejected_by_reason(&out), [("order_summary", 2)]);
+    assert_eq!(out.report.status, Status::Ok);
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["#6001", "#6001", "#6002"]));
+    assert_eq!(
+        strings(&b, "customer_id"),
+        some(&["lea@example.com", "lea@example.com", "max@example.com"])
+    );
+    assert_eq!(floats(&b, "quantity"), [-1.0, 1.0, 2.0]);
+    assert_eq!(floats(&b, "line_amount"), [-15.0, 60.0, 18.0]);
+    assert_eq!(
+        times(&b),
+        [
+            "2024-05-03T12:00:00+00:00",
+            "2024-05-01T10:00:00+00:00",
+            "2024-05-02T10:00:00+00:00"
+        ]
+    );
+    assert_eq!(ints(&b, "source_line"), [1, 2, 4]);
+    assert_eq!(out.report.stats.as_ref().unwrap().refund_lines, Some(1));
+}
+
+/// Shopify's GraphQL orders read page by page (`customer { id email }`) are keyed by the email,
+/// as the bulk export and Shopify's CSV export of the same orders are, not by the customer's gid:
+/// otherwise one buyer was two customers depending on the export. An order without its own
+/// `email` is keyed by its customer's.
+#[test]
+fn shopify_graphql_orders_are_keyed_by_email_as_the_other_exports() {
+    let gql = r##"{"data": {"orders": {"edges": [
+  {"node": {"id": "gid://shopify/Order/1", "name": "#1001", "createdAt": "2023-11-05T19:30:00Z", "email": "Sara@Example.com", "displayFinancialStatus": "PAID", "customer": {"id": "gid://shopify/Customer/9", "email": "sara@example.com"}, "lineItems": {"nodes": [{"sku": "MUG-1", "name": "Mug", "quantity": 2, "originalUnitPriceSet": {"shopMoney": {"amount": "12.50", "currencyCode": "CAD"}}}]}}},
+  {"node": {"id": "gid://shopify/Order/2", "name": "#1002", "createdAt": "2023-11-06T10:00:00Z", "email": null, "displayFinancialStatus": "PAID", "customer": {"id": "gid://shopify/Customer/10", "email": "joe@example.com"}, "lineItems": {"nodes": [{"sku": "TEA-1", "name": "Tea", "quantity": 1, "originalUnitPriceSet": {"shopMoney": {"amount": "8.00", "currencyCode": "CAD"}}}]}}}
+]}}}"##;
+    let (out, _s, _d) = sales_text("orders.json", gql);
+    assert_eq!(layout_of(&out), Some(crate::mapping::Layout::Shopify));
+    let b = batches(&out);
+    assert_eq!(
+        strings(&b, "customer_id"),
+        some(&["sara@example.com", "joe@example.com"])
+    );
+    let bulk = [
+        r##"{"id":"gid://shopify/Order/1","name":"#1001","createdAt":"2023-11-05T19:30:00Z","email":"sara@example.com","customer":{"id":"gid://shopify/Customer/9"},"displayFinancialStatus":"PAID","currencyCode":"CAD"}"##,
+        r##"{"id":"gid://shopify/LineItem/1","sku":"MUG-1","title":"Mug","quantity":2,"originalUnitPrice":"12.50","__parentId":"gid://shopify/Order/1"}"##,
+    ];
+    let (bulk, _s, _d) = sales_text("bulk-orders.jsonl", &bulk.join("\n"));
+    assert_eq!(
+        strings(&batches(&bulk), "customer_id"),
+        some(&["sara@example.com"])
+    );
+}

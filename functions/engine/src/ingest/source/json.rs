@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod bulk;
 mod refunds;
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
@@ -182,31 +183,44 @@ impl ReadItems for JsonLinesSource {
     }
 }
 
-/// The rows of a record not yet handed out, all under its source line: an order's line items
+/// The rows of a record not yet handed out, each under its source line: an order's line items
 /// are rows of their own (see [`split_lines`]), so a report's rows read count lines, not orders.
-type Pending = (u64, Box<dyn Iterator<Item = SplitRow> + Send>);
+/// (A Shopify bulk refund's rows may stand under an earlier line, see [`bulk`].)
+type Pending = Box<dyn Iterator<Item = (u64, SplitRow)> + Send>;
 
 /// Rows handed out per call: an order of 150,000 items as one batch was held whole by whoever
 /// reads a call's rows (header search, samples, a prefetched chunk).
 const ROWS_PER_CALL: usize = 1024;
 
-fn pending(item: JsonItem, lines: bool) -> Pending {
+/// A record's rows. In sales (`lines`), a Shopify bulk export's refund lines are read with the
+/// refunds they belong to (see [`bulk`]); `bulk_file`: the file is such an export, whose order
+/// objects' nested refunds name their order as its line items do.
+fn pending(item: JsonItem, lines: bool, bulk: &mut bulk::Bulk, bulk_file: bool) -> Pending {
     match item {
-        JsonItem::Obj(line, o) => (line, split_lines(o, lines)),
-        JsonItem::Bad(line, detail) => (line, Box::new(std::iter::once(Err(("bad_json", detail))))),
-        JsonItem::TooLarge(line, detail) => (line, Box::new(std::iter::once(Err(("row_too_large", detail))))),
+        JsonItem::Obj(line, o) => {
+            let o = match lines {
+                true => match bulk.take(line, o) {
+                    Ok(rows) => return Box::new(rows.into_iter()),
+                    Err(o) => o,
+                },
+                false => o,
+            };
+            Box::new(split_lines(o, lines, bulk_file).map(move |r| (line, r)))
+        }
+        JsonItem::Bad(line, detail) => Box::new(std::iter::once((line, Err(("bad_json", detail))))),
+        JsonItem::TooLarge(line, detail) => Box::new(std::iter::once((line, Err(("row_too_large", detail))))),
     }
 }
 
 /// Hands out the next rows of the record being read; `None` once it has no more.
 fn emit(pending: &mut Option<Pending>, out: &mut Rows, headers: &[String]) {
-    let Some((line, rows)) = pending.as_mut() else {
+    let Some(rows) = pending.as_mut() else {
         return;
     };
     for _ in 0..ROWS_PER_CALL {
         match rows.next() {
-            Some(Ok(o)) => push_object(out, *line, headers, &o),
-            Some(Err((reason, detail))) => out.push_bad(*line, reason, detail),
+            Some((line, Ok(o))) => push_object(out, line, headers, &o),
+            Some((line, Err((reason, detail)))) => out.push_bad(line, reason, detail),
             None => {
                 *pending = None;
                 return;
@@ -308,9 +322,15 @@ type SplitRow = std::result::Result<JsonObject, (&'static str, String)>;
 /// exports) is one row per item: each carries the order's fields but its totals, which are no
 /// line's, overlaid with the item's own, which win where both name the same field. Without items
 /// (none, or an empty list) the order is one row as it stands. In sales an order's nested refunds
-/// are return lines after its items (see [`refunds`]). Only this one order is held, as the
+/// are return lines after its items (see [`refunds`]); in a Shopify bulk export (`bulk_file`),
+/// an order object's return lines name it by `__parentId`, as its line items on their own lines
+/// do, so they are read as its lines, not as its summary. Only this one order is held, as the
 /// readers hold it anyway.
-fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = SplitRow> + Send> {
+fn split_lines(
+    mut obj: JsonObject,
+    lines: bool,
+    bulk_file: bool,
+) -> Box<dyn Iterator<Item = SplitRow> + Send> {
     // A GraphQL connection's edge (`{"node": {...}}`, `data.orders.edges`) is its node.
     if obj.len() == 1
         && let Some(serde_json::Value::Object(node)) = obj.get_mut("node")
@@ -328,6 +348,11 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
         Some(Some(serde_json::Value::Array(items))) => Some(items),
         _ => None,
     };
+    // A bulk order object (no `__parentId` of its own): its return lines name it.
+    let parent = obj
+        .get("id")
+        .filter(|_| bulk_file && !obj.contains_key(refunds::BULK_PARENT))
+        .cloned();
     let Some(mut items) = items else {
         // An order read by its own total: its refunds are returns of it all the same.
         let returns = refunds::lines(refunds, &mut []);
@@ -336,6 +361,9 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
         }
         let mut base = obj.clone();
         base.retain(|k, _| !names_line_numbers(k));
+        if let Some(id) = parent {
+            base.insert(refunds::BULK_PARENT.into(), id);
+        }
         let returned = returns.into_iter().map(move |r| r.map(|l| l.row(&base)));
         return Box::new(std::iter::once(Ok(obj)).chain(returned));
     };
@@ -382,7 +410,11 @@ fn split_lines(mut obj: JsonObject, lines: bool) -> Box<dyn Iterator<Item = Spli
     let base = if returns.is_empty() {
         JsonObject::new()
     } else {
-        obj.clone()
+        let mut base = obj.clone();
+        if let Some(id) = parent {
+            base.insert(refunds::BULK_PARENT.into(), id);
+        }
+        base
     };
     // Rows are made one at a time as they are handed out, not all of an order's at once: each
     // is a copy of the order, and 150,000 of them were held together.
@@ -492,15 +524,24 @@ struct JsonRows<R> {
     /// Orders' line items are rows ([`split_lines`]).
     split_items: bool,
     pending: Option<Pending>,
+    bulk: bulk::Bulk,
+    /// A Shopify bulk export: its columns hold `__parentId`.
+    bulk_file: bool,
+    /// The records are read and the bulk refunds' last rows handed out.
+    done: bool,
 }
 
 impl<R: ReadItems> JsonRows<R> {
     fn new(items: R, headers: Vec<String>, split_items: bool) -> Self {
+        let bulk_file = headers.iter().any(|h| h == refunds::BULK_PARENT);
         JsonRows {
             items,
             headers,
             split_items,
             pending: None,
+            bulk: bulk::Bulk::default(),
+            bulk_file,
+            done: false,
         }
     }
 }
@@ -508,10 +549,16 @@ impl<R: ReadItems> JsonRows<R> {
 impl<R: ReadItems> RecordSource for JsonRows<R> {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
         if self.pending.is_none() {
-            let Some(item) = self.items.read_item()? else {
+            if self.done {
                 return Ok(false);
-            };
-            self.pending = Some(pending(item, self.split_items));
+            }
+            self.pending = Some(match self.items.read_item()? {
+                Some(item) => pending(item, self.split_items, &mut self.bulk, self.bulk_file),
+                None => {
+                    self.done = true;
+                    Box::new(self.bulk.finish().into_iter())
+                }
+            });
         }
         emit(&mut self.pending, out, &self.headers);
         Ok(true)
@@ -564,15 +611,27 @@ impl JsonLinesSource {
 fn scan_keys(lines: bool, mut next: impl FnMut() -> Result<Option<JsonItem>>) -> Result<(KeyUnion, bool)> {
     let mut keys = KeyUnion::default();
     let mut itemised = false;
+    // The rows as the second pass makes them (a bulk order object's return lines would only add
+    // `__parentId`, which a bulk file's other lines give anyway).
+    let mut bulk = bulk::Bulk::default();
     while let Some(item) = next()? {
-        if let JsonItem::Obj(_, o) = item {
-            itemised = itemised || (lines && (!line_arrays(&o).is_empty() || refunds::has(&o)));
-            for row in split_lines(o, lines).flatten() {
-                keys.add(&row);
+        if let JsonItem::Obj(_, o) = &item {
+            itemised = itemised || (lines && (!line_arrays(o).is_empty() || refunds::has(o)));
+        }
+        if matches!(item, JsonItem::Obj(..)) {
+            for (_, row) in pending(item, lines, &mut bulk, false) {
+                if let Ok(row) = row {
+                    keys.add(&row);
+                }
             }
         }
     }
-    Ok((keys, itemised))
+    for (_, row) in bulk.finish() {
+        if let Ok(row) = row {
+            keys.add(&row);
+        }
+    }
+    Ok((keys, itemised || bulk.returns))
 }
 
 /// Whether orders' line items are rows: in sales, or where the dataset is to be guessed.

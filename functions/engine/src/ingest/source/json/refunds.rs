@@ -13,8 +13,19 @@ type Value = serde_json::Value;
 /// A return line: what it lays over its order's fields (the refunded item's product, the
 /// refunded quantity and amount), and the refund's own date.
 pub(super) struct ReturnLine {
-    fields: JsonObject,
-    date: Option<Value>,
+    pub(super) fields: JsonObject,
+    pub(super) date: Option<Value>,
+}
+
+/// How a refunded item's fields are named in its return line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Keys {
+    /// As in its order's rows: `item.title`, `item.id` beside the order's own (see [`item_key`]).
+    Nested,
+    /// As a Shopify bulk export's line item lines name them (`title`, `sku`), so the return line
+    /// fills the columns its item's line does; without the item's `id` and `name` (the bulk
+    /// layout's order id), which are the line's, not the return's.
+    Bulk,
 }
 
 /// A return line, or why a refund (or part of one) is quarantined (reason, detail).
@@ -39,7 +50,23 @@ impl ReturnLine {
         row.extend(self.fields);
         row
     }
+
+    /// The row of a return line in a Shopify bulk export: naming its order by `__parentId`, as
+    /// the order's line items do (the converter gives it the order's number, buyer and status),
+    /// dated by the refund's `createdAt` where it gives one.
+    pub(super) fn bulk_row(self, order: &str) -> JsonObject {
+        let mut row = JsonObject::new();
+        row.insert(BULK_PARENT.into(), order.into());
+        if let Some(date) = self.date {
+            row.insert("createdAt".into(), date);
+        }
+        row.extend(self.fields);
+        row
+    }
 }
+
+/// The key by which a Shopify bulk export's line names the object it belongs to.
+pub(super) const BULK_PARENT: &str = "__parentId";
 
 /// Takes an order's list of refunds out of it: left in, it was a column of JSON text that fed
 /// nothing. None where the order has none.
@@ -77,6 +104,7 @@ pub(super) fn lines(refunds: Option<Value>, items: &mut [Value]) -> Vec<Refunded
                         Some(item),
                         quantity(r),
                         money(r, &["refund_total", "total", "subtotal", "amount"]),
+                        Keys::Nested,
                     ),
                     date: refund_date(r),
                 }),
@@ -89,7 +117,14 @@ pub(super) fn lines(refunds: Option<Value>, items: &mut [Value]) -> Vec<Refunded
     let refunds = refunds.as_ref().and_then(list).unwrap_or_default();
     for (n, refund) in refunds.into_iter().enumerate() {
         match refund.as_object() {
-            Some(r) => order_refund(r, n + 1, items, itemised, &mut out),
+            Some(r) => order_refund(
+                r,
+                &refund_name(r, n + 1),
+                &of_items(items),
+                itemised,
+                Keys::Nested,
+                &mut out,
+            ),
             None => out.push(Err(not_an_object(
                 format!("refund {} of the order", n + 1),
                 refund,
@@ -102,18 +137,21 @@ pub(super) fn lines(refunds: Option<Value>, items: &mut [Value]) -> Vec<Refunded
 /// One refund of the order's `refunds`: a return line per refunded item where it lists them
 /// (then its transactions are the same money, not added), else one line of the money it gave
 /// back. Shipping given back is no product return: quarantined apart.
-fn order_refund(r: &JsonObject, n: usize, items: &[Value], itemised: bool, out: &mut Vec<Refunded>) {
+pub(super) fn order_refund<'i>(
+    r: &JsonObject,
+    named: &str,
+    item: &dyn Fn(&Value) -> Option<&'i JsonObject>,
+    itemised: bool,
+    keys: Keys,
+    out: &mut Vec<Refunded>,
+) {
     let date = refund_date(r);
     let shipping = shipping(r);
-    let named = refund_name(r, n);
-    let refund_lines = ["refund_line_items", "refundLineItems"]
-        .iter()
-        .find_map(|k| r.get(*k).and_then(list))
-        .unwrap_or_default();
+    let refund_lines = refund_lines(r);
     if !refund_lines.is_empty() {
         for (i, line) in refund_lines.into_iter().enumerate() {
             out.push(match line.as_object() {
-                Some(l) => Ok(refund_line(l, items, date.clone())),
+                Some(l) => Ok(refund_line(l, item, date.clone(), keys)),
                 None => Err(not_an_object(format!("line {} of {named}", i + 1), line)),
             });
         }
@@ -130,23 +168,10 @@ fn order_refund(r: &JsonObject, n: usize, items: &[Value], itemised: bool, out: 
     if itemised && transactions.is_none() {
         return;
     }
-    let given = transactions.or_else(|| {
-        money(
-            r,
-            &[
-                "total",
-                "amount",
-                "totalRefundedSet.shopMoney.amount",
-                "totalRefunded.amount",
-            ],
-        )
-    });
+    let given = transactions.or_else(|| refund_total(r));
     let goods = given.map_or(0.0, |g| cents(g.abs() - shipping));
     if goods > 0.0 {
-        out.push(Ok(ReturnLine {
-            fields: line_fields(None, 1.0, Some(goods)),
-            date,
-        }));
+        out.push(Ok(money_line(goods, date, keys)));
     }
     if shipping > 0.0 {
         out.push(Err((
@@ -161,11 +186,56 @@ fn order_refund(r: &JsonObject, n: usize, items: &[Value], itemised: bool, out: 
     }
 }
 
+/// A refund's lines (Shopify REST `refund_line_items`, GraphQL `refundLineItems`), where it
+/// lists them.
+pub(super) fn refund_lines(r: &JsonObject) -> Vec<&Value> {
+    ["refund_line_items", "refundLineItems"]
+        .iter()
+        .find_map(|k| r.get(*k).and_then(list))
+        .unwrap_or_default()
+}
+
+/// The money a refund says it gave back in all (its transactions aside).
+pub(super) fn refund_total(r: &JsonObject) -> Option<f64> {
+    money(
+        r,
+        &[
+            "total",
+            "amount",
+            "totalRefundedSet.shopMoney.amount",
+            "totalRefunded.amount",
+        ],
+    )
+}
+
+/// The return line of a refund that names no item: one piece of the money it gave back.
+pub(super) fn money_line(goods: f64, date: Option<Value>, keys: Keys) -> ReturnLine {
+    ReturnLine {
+        fields: line_fields(None, 1.0, Some(goods), keys),
+        date,
+    }
+}
+
+/// The order's item with this `id`, for [`order_refund`].
+fn of_items<'a>(items: &'a [Value]) -> impl Fn(&Value) -> Option<&'a JsonObject> + 'a {
+    move |id| {
+        items
+            .iter()
+            .filter_map(Value::as_object)
+            .find(|item| item.get("id").is_some_and(|own| same_id(own, id)))
+    }
+}
+
 /// A refund line item: the item it names (by `line_item_id`, or the `line_item`/`lineItem` it
-/// embeds, the order's own item where the ids agree), its quantity, and its `subtotal` (after
-/// the line's discount, before tax, as the items' rows are valued); without one the converter
-/// values it at the item's unit price.
-fn refund_line(l: &JsonObject, items: &[Value], date: Option<Value>) -> ReturnLine {
+/// embeds, the order's own item where the ids agree: `item` finds it), its quantity, and its
+/// `subtotal` (after the line's discount, before tax, as the items' rows are valued); without
+/// one the converter values it at the item's unit price.
+pub(super) fn refund_line<'i>(
+    l: &JsonObject,
+    item: &dyn Fn(&Value) -> Option<&'i JsonObject>,
+    date: Option<Value>,
+    keys: Keys,
+) -> ReturnLine {
     let embedded = ["line_item", "lineItem"]
         .iter()
         .find_map(|k| l.get(*k).and_then(Value::as_object));
@@ -173,12 +243,7 @@ fn refund_line(l: &JsonObject, items: &[Value], date: Option<Value>) -> ReturnLi
         .get("line_item_id")
         .or_else(|| embedded.and_then(|e| e.get("id")))
         .filter(|v| !v.is_null());
-    let of_order = id.and_then(|id| {
-        items
-            .iter()
-            .filter_map(Value::as_object)
-            .find(|item| item.get("id").is_some_and(|own| same_id(own, id)))
-    });
+    let of_order: Option<&JsonObject> = id.and_then(item);
     let amount = money(
         l,
         &[
@@ -188,7 +253,7 @@ fn refund_line(l: &JsonObject, items: &[Value], date: Option<Value>) -> ReturnLi
         ],
     );
     ReturnLine {
-        fields: line_fields(of_order.or(embedded), quantity(l), amount),
+        fields: line_fields(of_order.or(embedded), quantity(l), amount, keys),
         date,
     }
 }
@@ -196,7 +261,7 @@ fn refund_line(l: &JsonObject, items: &[Value], date: Option<Value>) -> ReturnLi
 /// What a return line lays over its order: the item's fields as its own row has them (its
 /// product, name and unit price; not its quantity or value, which are the sale's), and the
 /// refunded quantity and amount in columns of their own.
-fn line_fields(item: Option<&JsonObject>, quantity: f64, amount: Option<f64>) -> JsonObject {
+fn line_fields(item: Option<&JsonObject>, quantity: f64, amount: Option<f64>, keys: Keys) -> JsonObject {
     let mut fields = JsonObject::new();
     for (k, v) in item.into_iter().flatten() {
         if matches!(sales_field(k), Some(Field::Quantity | Field::LineAmount))
@@ -204,7 +269,15 @@ fn line_fields(item: Option<&JsonObject>, quantity: f64, amount: Option<f64>) ->
         {
             continue;
         }
-        fields.insert(item_key(k), v.clone());
+        match keys {
+            Keys::Nested => {
+                fields.insert(item_key(k), v.clone());
+            }
+            Keys::Bulk if matches!(k.as_str(), "id" | "name" | BULK_PARENT) => {}
+            Keys::Bulk => {
+                fields.insert(k.clone(), v.clone());
+            }
+        }
     }
     fields.insert(REFUND_QUANTITY.into(), quantity.into());
     if let Some(a) = amount {
@@ -215,38 +288,41 @@ fn line_fields(item: Option<&JsonObject>, quantity: f64, amount: Option<f64>) ->
 
 /// The money a refund's transactions of kind `refund` gave back, those that failed aside; None
 /// without such a transaction.
-fn refund_transactions(r: &JsonObject) -> Option<f64> {
+pub(super) fn refund_transactions(r: &JsonObject) -> Option<f64> {
     let mut total = None;
     for t in r.get("transactions").and_then(list).unwrap_or_default() {
-        let Some(t) = t.as_object() else {
-            continue;
-        };
-        let is = |key: &str, word: &str| {
-            t.get(key)
-                .and_then(Value::as_str)
-                .is_some_and(|s| s.eq_ignore_ascii_case(word))
-        };
-        // A pending, failed or errored transaction gave nothing back.
-        if !is("kind", "refund") || t.get("status").is_some_and(|_| !is("status", "success")) {
-            continue;
-        }
-        if let Some(a) = money(
-            t,
-            &[
-                "amount",
-                "amount_set.shop_money.amount",
-                "amountSet.shopMoney.amount",
-            ],
-        ) {
-            *total.get_or_insert(0.0) += a.abs();
+        if let Some(a) = t.as_object().and_then(refunded_by) {
+            *total.get_or_insert(0.0) += a;
         }
     }
     total.map(cents)
 }
 
+/// What one transaction gave back: its amount if it is a refund that did not fail.
+pub(super) fn refunded_by(t: &JsonObject) -> Option<f64> {
+    let is = |key: &str, word: &str| {
+        t.get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case(word))
+    };
+    // A pending, failed or errored transaction gave nothing back.
+    if !is("kind", "refund") || t.get("status").is_some_and(|_| !is("status", "success")) {
+        return None;
+    }
+    money(
+        t,
+        &[
+            "amount",
+            "amount_set.shop_money.amount",
+            "amountSet.shopMoney.amount",
+        ],
+    )
+    .map(f64::abs)
+}
+
 /// The shipping a refund gave back: Shopify's `order_adjustments` of kind `shipping_refund`
 /// (their tax too: the transaction paid it), and GraphQL's `refundShippingLines`.
-fn shipping(r: &JsonObject) -> f64 {
+pub(super) fn shipping(r: &JsonObject) -> f64 {
     let adjustments = r.get("order_adjustments").and_then(list).unwrap_or_default();
     let adjusted: f64 = adjustments
         .into_iter()
@@ -277,11 +353,11 @@ fn shipping(r: &JsonObject) -> f64 {
 }
 
 /// A refunded quantity, as a count (1 where the refund gives none).
-fn quantity(r: &JsonObject) -> f64 {
+pub(super) fn quantity(r: &JsonObject) -> f64 {
     r.get("quantity").and_then(number).map_or(1.0, f64::abs)
 }
 
-fn refund_date(r: &JsonObject) -> Option<Value> {
+pub(super) fn refund_date(r: &JsonObject) -> Option<Value> {
     ["created_at", "createdAt", "date_created"]
         .iter()
         .filter_map(|k| r.get(*k))
@@ -290,7 +366,7 @@ fn refund_date(r: &JsonObject) -> Option<Value> {
 }
 
 /// "refund 2 of the order (id 726)", for a quarantined row's detail.
-fn refund_name(r: &JsonObject, n: usize) -> String {
+pub(super) fn refund_name(r: &JsonObject, n: usize) -> String {
     match r.get("id").map(value_text).filter(|id| !id.is_empty()) {
         Some(id) => format!("refund {n} of the order (id {id})"),
         None => format!("refund {n} of the order"),
@@ -303,7 +379,7 @@ fn not_an_object(what: String, v: &Value) -> (&'static str, String) {
 
 /// A list as APIs give one: an array, or a GraphQL connection (`{"nodes": [...]}`,
 /// `{"edges": [{"node": ...}]}`).
-fn list(v: &Value) -> Option<Vec<&Value>> {
+pub(super) fn list(v: &Value) -> Option<Vec<&Value>> {
     match v {
         Value::Array(a) => Some(a.iter().collect()),
         Value::Object(o) => match (o.get("nodes"), o.get("edges")) {
@@ -316,7 +392,7 @@ fn list(v: &Value) -> Option<Vec<&Value>> {
 }
 
 /// The first of `paths` (dotted into nested objects) that holds a number.
-fn money(obj: &JsonObject, paths: &[&str]) -> Option<f64> {
+pub(super) fn money(obj: &JsonObject, paths: &[&str]) -> Option<f64> {
     paths.iter().find_map(|p| lookup(obj, p).and_then(number))
 }
 
@@ -331,7 +407,7 @@ fn number(v: &Value) -> Option<f64> {
 }
 
 /// Sums of money to a hundredth of a cent: 30.3 − 5.1 is 25.2, not 25.199999999999996.
-fn cents(x: f64) -> f64 {
+pub(super) fn cents(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
