@@ -23,6 +23,7 @@ use super::SegmentError;
 use super::features::{Behaviour, Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, from_epoch_days};
 use super::interner::Interner;
 use super::profile::{Profile, withheld};
+use super::rfm::rank_value;
 use super::{RfmRule, SegmentParams};
 
 pub(super) const CUSTOMERS_PARQUET: &str = "customers.parquet";
@@ -956,18 +957,22 @@ pub(super) fn write_rfm_matrix(r: &Report, path: &Path) -> Result<(), SegmentErr
 /// return a large share of what they buy are the negative-value profile's, not worth a campaign
 /// however much they once bought.
 pub(super) fn winback<'a>(r: &'a Report) -> Vec<&'a Customer> {
+    // Spend compared as the M score ranks it: 0.1 + 0.2 and 0.3 are one value, so a customer
+    // exactly at the median is not left out, nor ordered apart, by the last bits of a sum.
+    let m = |c: &Customer| c.behaviour.as_ref().map_or(0.0, |b| rank_value(b.monetary));
+    let median = rank_value(r.median_monetary);
     let mut list: Vec<&Customer> = r
         .customers
         .iter()
         .filter(|c| c.stage == Stage::Lapsed)
         .filter(|c| {
-            c.behaviour.as_ref().is_some_and(|b| {
-                b.monetary >= r.median_monetary && b.return_rate < super::icp::NEGATIVE_RETURN_RATE
-            })
+            c.behaviour
+                .as_ref()
+                .is_some_and(|b| b.return_rate < super::icp::NEGATIVE_RETURN_RATE)
+                && m(c) >= median
         })
         .filter(|c| c.attrs.and_then(|a| a.marketing_consent) != Some(false))
         .collect();
-    let m = |c: &Customer| c.behaviour.as_ref().map_or(0.0, |b| b.monetary);
     // Customers are already in id order and the sort is stable: equal spend stays in id order.
     list.sort_by(|a, b| m(b).total_cmp(&m(a)));
     list

@@ -683,6 +683,38 @@ fn winback_leaves_out_heavy_returners() {
     );
 }
 
+/// Spend at the median is at the median however its sum was reached: 0.10 + 0.20 and 0.30 are
+/// one value for the win-back cut and its order (equal spend in customer id order), as for the M
+/// score.
+#[test]
+fn winback_compares_spend_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = vec![
+        l("o1", "x1", "2023-01-10", "a", 1.0, 0.10),
+        l("o1", "x1", "2023-01-10", "b", 1.0, 0.20),
+        l("o2", "x2", "2023-01-15", "a", 1.0, 0.10),
+        l("o2", "x2", "2023-01-15", "b", 1.0, 0.20),
+        l("o3", "a0", "2023-01-11", "a", 1.0, 0.30),
+        l("o4", "l1", "2023-01-12", "a", 1.0, 0.05),
+        l("o5", "p1", "2023-01-14", "a", 1.0, 7.00),
+    ];
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2023-12-31", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    for id in ["x1", "x2", "a0"] {
+        assert_eq!(rows[id]["monetary"], "0.30", "{id}");
+        assert_eq!(rows[id]["rfm_m"], rows["a0"]["rfm_m"], "{id}");
+    }
+    let ids: Vec<String> = winback_rows(&out).into_iter().map(|[id, ..]| id).collect();
+    assert_eq!(ids, ["p1", "a0", "x1", "x2"]);
+}
+
 #[test]
 fn returns_are_netted_and_not_orders() {
     let dir = tempfile::tempdir().unwrap();
