@@ -976,6 +976,38 @@ fn repeated_activity_rows_score_once() {
     assert_eq!(run.manifest["inputs"]["activity_events"], activity_rows().len());
 }
 
+/// Activity after the run date is not scored (a form of next week is no engagement yet) and is
+/// counted in the manifest, as sales rows after it are.
+#[test]
+fn activity_after_the_run_date_is_counted_not_scored() {
+    let s = setup();
+    let mut rows = activity_rows();
+    rows.push((
+        "L-FUT",
+        "future@example.com",
+        "form_submit",
+        "2024-07-05 10:00",
+        "/demo",
+        "CEO",
+    ));
+    let inputs = SegmentInputs {
+        sales_files: s.inputs.sales_files.clone(),
+        customers_files: s.inputs.customers_files.clone(),
+        activity_files: vec![write_activity(s._dir.path(), &rows)],
+        refusal_files: vec![],
+        previous: Previous::None,
+    };
+    let run = run(&inputs, &params(2).check().unwrap(), &s.out).unwrap();
+    let leads = read_csv(&s.out.join("lead_scores.csv"));
+    assert!(leads.iter().all(|r| r["contact_id"] != "L-FUT"));
+    assert!(leads.iter().any(|r| r["contact_id"] == "L-1"));
+    // This one and the shared rows' event of 2 July.
+    let after = rows.iter().filter(|r| r.3 > "2024-06-30 24").count();
+    assert_eq!(after, 2);
+    assert_eq!(run.manifest["inputs"]["activity_after_as_of"], after);
+    assert_eq!(run.manifest["inputs"]["activity_events"], rows.len());
+}
+
 #[test]
 fn fit_ranks_ideal_like_people_first_with_reasons() {
     let s = setup();

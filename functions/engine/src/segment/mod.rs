@@ -530,6 +530,8 @@ pub fn run(
     crate::leads::unify_contacts_with(&mut activity, &mut refusals);
     let activity_duplicates = crate::leads::dedup_activity(&mut activity);
     let activity_events = activity.len();
+    // Scored only up to the run date (see `activation::build`); counted, as sales rows are.
+    let activity_after_as_of = activity.iter().filter(|a| a.ts >= clock.cutoff).count();
     let refusals_read = refusals.len();
     activity.append(&mut refusals);
 
@@ -654,6 +656,7 @@ pub fn run(
     let negative_count = icp.negative.iter().filter(|&&x| x).count();
     manifest["inputs"]["activity_files"] = json!(activity_files.len());
     manifest["inputs"]["activity_events"] = json!(activity_events);
+    manifest["inputs"]["activity_after_as_of"] = json!(activity_after_as_of);
     manifest["inputs"]["activity_duplicates_dropped"] = json!(activity_duplicates);
     manifest["inputs"]["refusal_files"] = json!(refusal_files.len());
     manifest["inputs"]["refusals_read"] = json!(refusals_read);
