@@ -494,13 +494,16 @@ fn run(
     let mut conv = convert::converter(dataset, &cmap, &headers, &good, &cfg);
     drop(good);
     let prefix = format!("curated/{}", dataset.name());
-    let mut out = writer::BackgroundWriter::spawn(writer::PartitionedWriter::new(
-        staging,
-        &prefix,
-        conv.partition_column(),
-        &format!("{file_stem}.parquet"),
-        conv.schema(),
-    ));
+    let mut out = writer::BackgroundWriter::spawn(
+        writer::PartitionedWriter::new(
+            staging,
+            &prefix,
+            conv.partition_column(),
+            &format!("{file_stem}.parquet"),
+            conv.schema(),
+        )
+        .for_source(&src.key),
+    );
     // A sales export's customer numbers with their emails and phones (see `convert::contacts`):
     // a file of its own under curated/customers, opened only when there are any.
     let mut contacts = (dataset == Dataset::Sales).then(|| {
@@ -511,6 +514,7 @@ fn run(
             &format!("{file_stem}.parquet"),
             convert::customers_schema(),
         )
+        .for_source(&src.key)
     });
     // Refusals of rows quarantined (see `convert::refusals`): a file of its own under
     // curated/refusals, opened only when there are any. Customer lists quarantine only rows
@@ -523,6 +527,7 @@ fn run(
             &format!("{file_stem}.parquet"),
             convert::refusals_schema(),
         )
+        .for_source(&src.key)
     });
     let quarantine_key = format!("quarantine/{}/{file_stem}.jsonl", dataset.name());
     let mut q = Quarantine::new(staging, quarantine_key);

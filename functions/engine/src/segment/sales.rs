@@ -35,6 +35,7 @@ use super::hash::{MixMap, content_hash, str_hash};
 use super::interner::Interner;
 use super::par;
 use super::versions::{MARGIN_MICROS, Outcome, Versions, order_line};
+use crate::ingest::writer::SOURCE_KEY_METADATA;
 use crate::values::number::IMPLAUSIBLE_AMOUNT;
 
 /// Marks "no value" in interned `u32` slots.
@@ -336,7 +337,15 @@ fn ranges_from_stats(
     let cols = builder.parquet_schema().columns();
     let ts_idx = cols.iter().position(|c| c.path().string() == "order_ts")?;
     let sk_idx = cols.iter().position(|c| c.path().string() == "source_key")?;
-    let mut key: Option<Vec<u8>> = None;
+    // Files of this version name their upload in their metadata; earlier ones by min = max
+    // statistics of `source_key`.
+    let named = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|e| e.key == SOURCE_KEY_METADATA))
+        .and_then(|e| e.value.as_deref());
+    let mut key: Option<Vec<u8>> = named.map(|k| k.as_bytes().to_vec());
     let (mut min, mut max) = (i64::MAX, i64::MIN);
     for rg in builder.metadata().row_groups() {
         if rg.num_rows() == 0 {
@@ -347,6 +356,9 @@ fn ranges_from_stats(
         };
         min = min.min(*ts.min_opt()?);
         max = max.max(*ts.max_opt()?);
+        if named.is_some() {
+            continue;
+        }
         let Some(Statistics::ByteArray(sk)) = rg.column(sk_idx).statistics() else {
             return None;
         };
@@ -361,6 +373,10 @@ fn ranges_from_stats(
         }
     }
     let Some(key) = key else { return Some(Vec::new()) };
+    // A file without rows has no range, whatever its metadata names.
+    if min > max {
+        return Some(Vec::new());
+    }
     let source = sources.intern(std::str::from_utf8(&key).ok()?);
     Some(vec![Range { source, min, max }])
 }
@@ -1308,6 +1324,57 @@ pub(super) fn read_sales(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A curated file names its upload in its metadata (no `source_key` statistics): its range
+    /// comes from the footer, with no column read; without either it is scanned.
+    #[test]
+    fn a_curated_files_range_comes_from_its_footer() {
+        use arrow::array::{ArrayRef, StringArray, TimestampMicrosecondArray};
+        use arrow::datatypes::{Field, Schema};
+        let dir = tempfile::tempdir().unwrap();
+        let schema = std::sync::Arc::new(Schema::new(vec![
+            Field::new(
+                "order_ts",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new("source_key", DataType::Utf8, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                std::sync::Arc::new(TimestampMicrosecondArray::from(vec![30, 10, 20]).with_timezone("UTC"))
+                    as ArrayRef,
+                std::sync::Arc::new(StringArray::from(vec!["incoming/sales/a.csv"; 3])),
+            ],
+        )
+        .unwrap();
+        let write = |name: &str, named: bool| {
+            let w =
+                crate::ingest::writer::PartitionedWriter::new(dir.path(), "c", None, name, schema.clone());
+            let mut w = if named {
+                w.for_source("incoming/sales/a.csv")
+            } else {
+                w
+            };
+            w.write(&batch, &[]).unwrap();
+            w.finish().unwrap().remove(0).path
+        };
+        let mut sources = Interner::default();
+        let named = open_parquet(&write("named.parquet", true)).unwrap();
+        let ranges = ranges_from_stats(&named, &mut sources).expect("from the footer");
+        assert_eq!(ranges.len(), 1);
+        assert_eq!((ranges[0].min, ranges[0].max), (10, 30));
+        assert_eq!(sources.name(ranges[0].source), "incoming/sales/a.csv");
+        // Unnamed and without statistics on the key: left to the scan.
+        let unnamed = write("unnamed.parquet", false);
+        assert!(ranges_from_stats(&open_parquet(&unnamed).unwrap(), &mut sources).is_none());
+        let scanned = file_ranges(&unnamed, &mut sources).unwrap();
+        assert_eq!(
+            (scanned[0].min, scanned[0].max, scanned[0].source),
+            (10, 30, ranges[0].source)
+        );
+    }
 
     #[test]
     fn windows_only_where_different_sources_overlap() {
