@@ -19,22 +19,38 @@ pub(super) enum Ties {
 /// block (see [`Ties`]), which plain quantile cuts on a sorted list would not give them.
 pub(super) fn quintile_scores(values: &[f64], ties: Ties) -> Vec<u8> {
     let n = values.len();
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    values
-        .iter()
-        .map(|&v| {
-            let smaller = sorted.partition_point(|&x| x < v);
-            let p = match ties {
-                Ties::Lowest => smaller,
-                Ties::Middle => {
-                    let block = sorted[smaller..].partition_point(|&x| x <= v);
-                    smaller + block / 2
-                }
-            };
-            1 + (5 * p / n) as u8
-        })
-        .collect()
+    // The customers in value order, walked block by block of equal values: one sort, where a
+    // binary search per customer in a sorted copy cost as much again in cache misses.
+    let mut order: Vec<u32> = (0..u32::try_from(n).expect("customers fit u32")).collect();
+    // NaN (never a feature) last, where it counts as smaller than nothing, as `<` says.
+    order.sort_unstable_by(|&a, &b| {
+        let (x, y) = (values[a as usize], values[b as usize]);
+        x.is_nan()
+            .cmp(&y.is_nan())
+            .then_with(|| x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal))
+    });
+    let mut scores = vec![1u8; n];
+    let mut start = 0;
+    while start < n {
+        let v = values[order[start] as usize];
+        // `==`: -0.0 and 0.0 are one value; a NaN is a block of its own and keeps score 1.
+        let len = order[start..]
+            .iter()
+            .take_while(|&&i| values[i as usize] == v)
+            .count()
+            .max(1);
+        let p = match ties {
+            Ties::Lowest => start,
+            Ties::Middle => start + len / 2,
+        };
+        if !v.is_nan() {
+            for &i in &order[start..start + len] {
+                scores[i as usize] = 1 + (5 * p / n) as u8;
+            }
+        }
+        start += len;
+    }
+    scores
 }
 
 /// Money totals reached through different summation orders can differ in the last bits; ranking

@@ -364,6 +364,51 @@ fn quintile_scores_give_ties_equal_scores() {
     assert_eq!(q(&recency, Lowest)[70], 4, "the lowest of the block would be 4");
 }
 
+/// The scores are those of the definition — position p of n (ascending) scores 1 + ⌊5p / n⌋,
+/// p the count of smaller values (plus half the block of equal ones for `Middle`) — on values
+/// with many ties, signed zeros and a NaN.
+#[test]
+fn quintile_scores_follow_their_definition() {
+    use rfm::Ties::{Lowest, Middle};
+    let reference = |values: &[f64], ties| -> Vec<u8> {
+        let n = values.len();
+        values
+            .iter()
+            .map(|&v| {
+                let smaller = values.iter().filter(|&&x| x < v).count();
+                let equal = values.iter().filter(|&&x| x == v).count();
+                let p = match ties {
+                    Lowest => smaller,
+                    Middle => smaller + equal / 2,
+                };
+                1 + (5 * p / n) as u8
+            })
+            .collect()
+    };
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for n in [1usize, 2, 3, 7, 50, 333] {
+        let mut values: Vec<f64> = (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 12) as f64 - 4.0
+            })
+            .collect();
+        values[0] = -0.0;
+        if n > 2 {
+            values[n / 2] = f64::NAN;
+        }
+        for ties in [Lowest, Middle] {
+            assert_eq!(
+                rfm::quintile_scores(&values, ties),
+                reference(&values, ties),
+                "{n} {ties:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn golden_rfm_lifecycle_and_winback() {
     let dir = tempfile::tempdir().unwrap();
