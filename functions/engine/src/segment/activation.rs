@@ -373,8 +373,8 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     // id that is one) and those `known` adds. Only the customers with one: most shops' have none.
     let mut addresses_of: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (i, c) in r.customers.iter().enumerate() {
-        let id = r.ids.name(c.idx);
-        let mut list: Vec<String> = [r.email(c), r.phone(c), is_address(id).then_some(id)]
+        let id = r.ids.may_hold_addresses().then(|| r.ids.name(c.idx));
+        let mut list: Vec<String> = [r.email(c), r.phone(c), id.filter(|id| is_address(id))]
             .into_iter()
             .flatten()
             .map(compared)

@@ -7,6 +7,7 @@
 //! holds the length, so it is exact, not a hash.
 
 use super::hash::MixMap;
+use crate::values::phone::NATIONAL_PREFIX;
 
 /// Longest string packed into a [`u128`] key (the last byte holds the length).
 const SHORT: usize = 15;
@@ -34,6 +35,8 @@ pub(super) struct Interner {
     short: MixMap<u128, u32>,
     long: MixMap<Box<str>, u32>,
     names: Vec<Box<str>>,
+    /// Some name could be an email or a phone key (see [`Self::may_hold_addresses`]).
+    addresses: bool,
 }
 
 impl Interner {
@@ -43,6 +46,7 @@ impl Interner {
         }
         let i = u32::try_from(self.names.len()).expect("fewer than 4 billion distinct values");
         self.names.push(s.into());
+        self.addresses |= s.contains('@') || s.starts_with('+') || s.starts_with(NATIONAL_PREFIX);
         match packed(s) {
             Some(k) => self.short.insert(k, i),
             None => self.long.insert(s.into(), i),
@@ -64,6 +68,13 @@ impl Interner {
 
     pub(super) fn len(&self) -> usize {
         self.names.len()
+    }
+
+    /// Whether some name holds `@` or starts with `+` or `tel:`, as every email and phone key
+    /// does. Most shops key customers by number: then no id is an address, and the lists need
+    /// not read each customer's id to tell (a cache miss per customer, several times over).
+    pub(super) fn may_hold_addresses(&self) -> bool {
+        self.addresses
     }
 }
 
@@ -98,6 +109,22 @@ mod tests {
         // A trailing NUL or a prefix is another string, not the same packed key.
         assert_eq!(t.get("a\0\0"), None);
         assert_eq!(t.get("fifteen-bytes!"), None);
+    }
+
+    /// Numbers and names hold no address; one email, `+` number or `tel:` key among them does,
+    /// and every address `is_address` knows is one of those.
+    #[test]
+    fn knows_whether_a_name_may_be_an_address() {
+        for address in ["ann@x.example", "+989121234567", "tel:02188776655"] {
+            let mut t = Interner::default();
+            for n in ["145933", "C-1", "sara", "0912 123 4567"] {
+                t.intern(n);
+            }
+            assert!(!t.may_hold_addresses());
+            t.intern(address);
+            assert!(t.may_hold_addresses(), "{address}");
+            assert!(super::super::customers::is_address(address), "{address}");
+        }
     }
 
     #[test]

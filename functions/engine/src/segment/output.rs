@@ -252,7 +252,8 @@ impl<'r> Report<'r> {
         match c.attrs.as_ref().and_then(|a| a.email) {
             Some(e) => Some(strings.name(e)),
             // Looked at only when needed: the id string is a cache miss per customer.
-            None => Some(ids.name(c.idx)).filter(|id| id.contains('@')),
+            None if ids.may_hold_addresses() => Some(ids.name(c.idx)).filter(|id| id.contains('@')),
+            None => None,
         }
     }
 
@@ -263,7 +264,10 @@ impl<'r> Report<'r> {
         let (ids, strings): (&'r Interner, &'r Interner) = (self.ids, self.strings);
         match c.attrs.as_ref().and_then(|a| a.phone) {
             Some(p) => Some(strings.name(p)),
-            None => Some(ids.name(c.idx)).filter(|id| crate::values::is_phone_key(id)),
+            None if ids.may_hold_addresses() => {
+                Some(ids.name(c.idx)).filter(|id| crate::values::is_phone_key(id))
+            }
+            None => None,
         }
     }
 
