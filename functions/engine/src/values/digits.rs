@@ -27,8 +27,12 @@ pub(crate) fn ascii_replacement(c: char) -> Option<char> {
 /// Rewrites Persian and Arabic-Indic digits to ASCII, the Arabic decimal separator (U+066B) to
 /// '.' and the Arabic thousands separator (U+066C) to ','. Borrows when nothing changes.
 pub fn normalize_digits(s: &str) -> Cow<'_, str> {
-    // Every character rewritten here is encoded with lead byte 0xD9 or 0xDB, so one byte scan
-    // settles the (overwhelmingly common) ASCII case. Those are lead bytes, hence char boundaries.
+    // ASCII, the overwhelmingly common case, is settled a word at a time.
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
+    // Every character rewritten here is encoded with lead byte 0xD9 or 0xDB. Those are lead
+    // bytes, hence char boundaries.
     let Some(lead) = s.bytes().position(|b| b == 0xD9 || b == 0xDB) else {
         return Cow::Borrowed(s);
     };
