@@ -19,7 +19,7 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks read ahead of the consumer: ~64 k narrow rows, ~16 MiB at most. The reader shares two
 /// cores with the converter and the Parquet writer; with two chunks ahead it was starved while
 /// the other two ran and the converter then waited for it, a fifth of the cores idle. Sixteen
-/// absorb those stretches: the 10 M-row benchmark converts 8 % faster (BENCHMARKS.md).
+/// absorb those stretches: the 10 M-row benchmark converts 9 % faster (BENCHMARKS.md).
 const AHEAD: usize = 16;
 
 /// Rows in reading order, then the error that stopped the reading, if one did.
