@@ -2996,7 +2996,7 @@ fn empty_json_results_are_empty_files() {
 #[test]
 fn persian_currency_words_and_thousand_units() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &[f64], &[&str]); 7] = [
+    let cases: [(&str, &str, &[f64], &[&str]); 8] = [
         (
             "words.csv",
             "Order,Date,Customer,Amount,Currency\n1,2024-03-04,K1,1250000,ریال ایران\n2,2024-03-04,K2,125000,تومان ایران\n3,2024-03-04,K3,125000,ت\n4,2024-03-04,K4,125000,تومن\n5,2024-03-04,K5,125,هزار تومان\n6,2024-03-04,K6,125,IRHT\n7,2024-03-04,K7,1250,IRHR\n",
@@ -3051,6 +3051,13 @@ fn persian_currency_words_and_thousand_units() {
             "شماره فاکتور,کد مشتری,تاریخ,مبلغ (تومان)\n1,C-1,1402/07/15,3/750\n2,C-2,1402/07/16,۱/۲۰۰/۰۰۰\n3,C-3,1402/07/17,12/5\n4,C-4,1402/07/17,۳/۵۰۰/۰۰۰\n",
             &[3_750.0, 1_200_000.0, 12.5, 3_500_000.0],
             &["IRT", "IRT", "IRT", "IRT"],
+        ),
+        // An English export whose cells name Toman or Rial, two currencies: each cell's own.
+        (
+            "cell_words_slashes.csv",
+            "Order ID,Customer ID,Order Date,Product,Quantity,Unit Price\n1,A1,2023-11-04,x,1,12/500 تومان\n2,A2,2023-11-04,x,1,1/000 ریال\n3,A3,2023-11-04,x,1,3/750 تومان\n",
+            &[12_500.0, 1_000.0, 3_750.0],
+            &["IRT", "IRR", "IRT"],
         ),
     ];
     for (name, text, amounts, currencies) in cases {

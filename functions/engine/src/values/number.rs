@@ -288,8 +288,16 @@ impl NumberParser {
     /// one is enough ("3/750" is 3,750 as "125.000" is 125,000), while "12/5" stays 12.5.
     #[inline]
     pub fn parse_money(&self, raw: &str, iranian: bool) -> Result<Option<ParsedNumber>, ValueError> {
-        if iranian && let Some(plain) = slash_thousands(raw, 1) {
-            return self.parse(&plain);
+        if let Some(plain) = slash_thousands(raw, 1) {
+            if iranian {
+                return self.parse(&plain);
+            }
+            // The cell may name Toman or Rial itself ("12/500 تومان"), whatever the file's rows do.
+            if let Ok(Some(n)) = self.parse(&plain)
+                && matches!(n.currency, Some("IRT" | "IRR"))
+            {
+                return Ok(Some(n));
+            }
         }
         let parsed = match self.parse(raw) {
             Err(e) => match slash_thousands(raw, 2) {
@@ -1500,6 +1508,16 @@ mod tests {
             }
             let toman = p.parse_money("۱/۲۰۰/۰۰۰ تومان", false).unwrap().unwrap();
             assert_eq!((toman.value, toman.currency), (1_200_000.0, Some("IRT")));
+            // A cell naming Toman or Rial is in Toman or Rial, in any file.
+            for (raw, v, c) in [
+                ("12/500 تومان", 12_500.0, "IRT"),
+                ("3/750 تومان", 3_750.0, "IRT"),
+                ("1/000 ریال", 1_000.0, "IRR"),
+                ("12/5 تومان", 12.5, "IRT"),
+            ] {
+                let n = p.parse_money(raw, false).unwrap().unwrap();
+                assert_eq!((n.value, n.currency), (v, Some(c)), "{raw}");
+            }
             // One slash: thousands in Toman or Rial; elsewhere the decimal mark, or a fraction.
             assert_eq!(money("3/750", true), Ok(Some(3750.0)));
             assert_eq!(money("۳/۷۵۰", true), Ok(Some(3750.0)));
