@@ -12,7 +12,7 @@
 //! of money only gives its return line then (or, past [`REFUNDS_KEPT`] refunds, when the memory
 //! starts afresh), under its own line.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::refunds::{self, BULK_PARENT, Keys};
 use super::*;
@@ -22,6 +22,7 @@ use crate::ingest::convert::{
 
 type Value = serde_json::Value;
 
+const ORDER_GID: &str = "gid://shopify/Order/";
 const REFUND_GID: &str = "gid://shopify/Refund/";
 const LINE_ITEM_GID: &str = "gid://shopify/LineItem/";
 /// Refunds remembered for the lines that name them: as many as the converter remembers orders.
@@ -56,12 +57,17 @@ struct Refund {
     /// A refund line item of it was read: its return lines are those, and its own line was
     /// quarantined as its summary.
     itemised: bool,
+    /// Its order's line came before it (the converter checks the orders of return lines; a
+    /// refund that gives no return line is checked here).
+    order_known: bool,
 }
 
 /// What a bulk file's lines read so far say of its refunds.
 #[derive(Default)]
 pub(super) struct Bulk {
     refunds: HashMap<String, Refund>,
+    /// Orders read, as many as the converter remembers (see [`Refund::order_known`]).
+    orders: HashSet<String>,
     line_items: HashMap<String, JsonObject>,
     line_item_bytes: usize,
     /// Whether a return line was made: the file holds orders with refunds (see
@@ -74,6 +80,14 @@ impl Bulk {
     /// to be read as it stands (a line item is remembered for the refund lines naming it by id).
     pub(super) fn take(&mut self, line: u64, obj: JsonObject) -> std::result::Result<BulkRows, JsonObject> {
         let Some(parent) = obj.get(BULK_PARENT).and_then(Value::as_str) else {
+            if let Some(id) = obj.get("id").and_then(Value::as_str)
+                && id.starts_with(ORDER_GID)
+            {
+                if self.orders.len() >= BULK_ORDERS_KEPT {
+                    self.orders.clear();
+                }
+                self.orders.insert(kept(id));
+            }
             return Err(obj);
         };
         let id = obj.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -118,13 +132,14 @@ impl Bulk {
             out = self.finish();
         }
         let refund = Refund {
-            order,
             date: refunds::refund_date(r).map(kept_date),
             line,
             total: refunds::refund_total(r),
             transactions: None,
             shipping: refunds::shipping(r),
             itemised: false,
+            order_known: self.orders.contains(&order),
+            order,
         };
         // The same refund twice: the first one's money is not lost unsaid.
         if let Some(before) = self.refunds.insert(id.clone(), refund) {
@@ -252,7 +267,14 @@ impl Bulk {
         let named = format!("refund {id} of order {}", r.order);
         let given = r.transactions.or(r.total);
         let goods = given.map_or(0.0, |g| refunds::cents(g.abs() - r.shipping));
-        let row = if goods > 0.0 {
+        let row = if goods <= 0.0 && !r.order_known {
+            Err((
+                MISSING_ORDER,
+                format!(
+                    "{named}, which no line before it gives (or, past {BULK_ORDERS_KEPT} orders, no longer remembered)"
+                ),
+            ))
+        } else if goods > 0.0 {
             self.returns = true;
             Ok(refunds::money_line(goods, r.date, Keys::Bulk).bulk_row(&r.order))
         } else if r.shipping > 0.0 {
@@ -364,8 +386,41 @@ mod tests {
         ));
         assert!(bulk.take(2, item).is_err(), "a line item is read as it stands");
         assert!(bulk.line_items.is_empty());
-        // The refund of nothing is quarantined when the file ends.
+        // The refund of nothing, of an order the file never gave, is quarantined when it ends.
         let rest = bulk.finish();
-        assert!(matches!(&rest[..], [(1, Err((EMPTY_REFUND, _)))]));
+        assert!(matches!(&rest[..], [(1, Err((MISSING_ORDER, _)))]));
+    }
+
+    /// A refund that gives no return line (nothing, or shipping only) is quarantined for what it
+    /// gave back when its order came before it, and as `missing_order` when none did, as its
+    /// return lines would be.
+    #[test]
+    fn a_refund_of_no_goods_names_its_unknown_order() {
+        let mut bulk = Bulk::default();
+        let order =
+            obj(r##"{"id":"gid://shopify/Order/1","name":"#1001","createdAt":"2024-04-01T09:00:00Z"}"##);
+        assert!(bulk.take(1, order).is_err(), "an order line is read as it stands");
+        let nothing = |n: u32, order: u32| {
+            obj(&format!(
+                r#"{{"id":"gid://shopify/Refund/{n}","createdAt":"2024-04-05T09:00:00Z","__parentId":"gid://shopify/Order/{order}"}}"#
+            ))
+        };
+        assert!(bulk.take(2, nothing(1, 1)).unwrap().is_empty());
+        assert!(bulk.take(3, nothing(2, 998)).unwrap().is_empty());
+        let shipping = obj(
+            r#"{"id":"gid://shopify/Refund/3","createdAt":"2024-04-05T09:00:00Z","refundShippingLines":{"nodes":[{"subtotalAmountSet":{"shopMoney":{"amount":"4.00"}}}]},"__parentId":"gid://shopify/Order/999"}"#,
+        );
+        let rows = bulk.take(4, shipping).unwrap();
+        let rest = bulk.finish();
+        let reasons: Vec<(u64, &str)> = rows
+            .iter()
+            .chain(&rest)
+            .map(|(l, r)| (*l, r.as_ref().err().map_or("ok", |e| e.0)))
+            .collect();
+        assert_eq!(
+            reasons,
+            [(2, EMPTY_REFUND), (3, MISSING_ORDER), (4, MISSING_ORDER)],
+            "{rows:?} {rest:?}"
+        );
     }
 }
