@@ -288,23 +288,22 @@ impl NumberParser {
     /// one is enough ("3/750" is 3,750 as "125.000" is 125,000), while "12/5" stays 12.5.
     #[inline]
     pub fn parse_money(&self, raw: &str, iranian: bool) -> Result<Option<ParsedNumber>, ValueError> {
-        if let Some(plain) = slash_thousands(raw, 1) {
+        let grouped = slash_thousands(raw);
+        if let Some((plain, _)) = &grouped {
             if iranian {
-                return self.parse(&plain);
+                return self.parse(plain);
             }
             // The cell may name Toman or Rial itself ("12/500 تومان"), whatever the file's rows do.
-            if let Ok(Some(n)) = self.parse(&plain)
+            if let Ok(Some(n)) = self.parse(plain)
                 && matches!(n.currency, Some("IRT" | "IRR"))
             {
                 return Ok(Some(n));
             }
         }
-        let parsed = match self.parse(raw) {
-            Err(e) => match slash_thousands(raw, 2) {
-                Some(plain) => self.parse(&plain)?,
-                None => return Err(e),
-            },
-            Ok(parsed) => parsed,
+        let parsed = match (self.parse(raw), grouped) {
+            (Ok(parsed), _) => parsed,
+            (Err(_), Some((plain, slashes))) if slashes >= 2 => self.parse(&plain)?,
+            (Err(e), _) => return Err(e),
         };
         match parsed {
             Some(n) if (iranian || matches!(n.currency, Some("IRT" | "IRR"))) && ambiguous_mark(raw) => {
@@ -843,10 +842,10 @@ fn decimal_group(
     Ok(if looks_grouped { None } else { Some(n - 1) })
 }
 
-/// `raw` without its slashes, when its one run of digits and slashes has at least `min_slashes`
-/// of them and reads as thousands grouped by slashes: 1–3 digits (not starting with 0), then
-/// groups of exactly three ("1/200/000", "۳/۷۵۰"). Dates ("1402/08/13", "13/08/1402") never do.
-fn slash_thousands(raw: &str, min_slashes: usize) -> Option<String> {
+/// `raw` without its slashes, and how many it had, when its one run of digits and slashes reads
+/// as thousands grouped by slashes: 1–3 digits (not starting with 0), then groups of exactly
+/// three ("1/200/000", "۳/۷۵۰"). Dates ("1402/08/13", "13/08/1402") never do.
+fn slash_thousands(raw: &str) -> Option<(String, usize)> {
     if !raw.contains('/') {
         return None;
     }
@@ -871,15 +870,11 @@ fn slash_thousands(raw: &str, min_slashes: usize) -> Option<String> {
         }
         slashes += 1;
     }
-    if slashes < min_slashes || !(1..=3).contains(&first_digits) || leading_zero {
+    if slashes == 0 || !(1..=3).contains(&first_digits) || leading_zero {
         return None;
     }
-    Some(format!(
-        "{}{}{}",
-        &raw[..start],
-        run.replace('/', ""),
-        &raw[start + len..]
-    ))
+    let plain = format!("{}{}{}", &raw[..start], run.replace('/', ""), &raw[start + len..]);
+    Some((plain, slashes))
 }
 
 /// Whether `int/fraction` (ASCII digit values) reads as a vulgar fraction: a single non-zero
