@@ -15,7 +15,7 @@ use chrono::DateTime;
 use super::SegmentError;
 use super::customers::is_address;
 use super::icp::Icp;
-use super::output::{Report, csv_finish, csv_row, csv_writer, fixed};
+use super::output::{Report, csv_finish, csv_row, csv_writer, fixed, push_fixed};
 use crate::leads::{self, Activity, LeadScore, LeadScoring};
 use crate::values::is_phone_key;
 
@@ -751,7 +751,10 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], r: &Report, path: &Path) 
             "phone",
         ],
     )?;
+    let mut fit = String::new();
     for row in rows {
+        fit.clear();
+        push_fixed(&mut fit, row.fit, 1);
         let (segment, stage) = match &row.who {
             Listed::Customer(i) => {
                 let c = &r.customers[*i];
@@ -770,7 +773,7 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], r: &Report, path: &Path) 
             [
                 row.id(r),
                 row.kind(r),
-                &fixed(row.fit, 1),
+                &fit,
                 &row.reasons,
                 segment,
                 stage,

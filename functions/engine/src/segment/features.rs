@@ -139,6 +139,16 @@ pub(super) fn hour_band(hour: u32) -> usize {
     }
 }
 
+/// [`mode_by_name`] of the known (not [`NONE`]) `values`, gathered in `scratch` (as long as they).
+fn mode_of(scratch: &mut [u32], values: impl Iterator<Item = u32>, names: &Interner) -> Option<u32> {
+    let mut k = 0;
+    for v in values.filter(|&v| v != NONE) {
+        scratch[k] = v;
+        k += 1;
+    }
+    mode_by_name(&mut scratch[..k], names)
+}
+
 /// Most frequent value; ties go to the alphabetically first name.
 fn mode_by_name(values: &mut [u32], names: &Interner) -> Option<u32> {
     values.sort_unstable();
@@ -211,11 +221,16 @@ fn behaviour(orders: &[Order], sales: &SalesData, places: &Interner, clock: &Clo
         }
     }
     let usual_gap_days = usual_gap(orders);
-    let mut scratch: Vec<u32> = orders.iter().map(|o| o.country).filter(|&v| v != NONE).collect();
-    let country = mode_by_name(&mut scratch, places);
-    scratch.clear();
-    scratch.extend(orders.iter().map(|o| o.city).filter(|&v| v != NONE));
-    let city = mode_by_name(&mut scratch, places);
+    // On the stack for most customers, as in `usual_gap`.
+    let (mut small, mut large) = ([0u32; 64], Vec::new());
+    let scratch: &mut [u32] = if n <= small.len() {
+        &mut small[..n]
+    } else {
+        large.resize(n, 0);
+        &mut large
+    };
+    let country = mode_of(scratch, orders.iter().map(|o| o.country), places);
+    let city = mode_of(scratch, orders.iter().map(|o| o.city), places);
 
     let returned = sales.returned[c];
     let days = |micros: i64| micros as f64 / MICROS_PER_DAY;

@@ -531,14 +531,17 @@ impl Scoring {
     /// not reasons for it).
     fn fit(&self, traits: &Traits, engagement: Option<(f64, String)>) -> Fit {
         let mut raw = 0.0;
-        let mut parts: Vec<(f64, &str)> = Vec::with_capacity(N_DIMS + 1);
+        // On the stack: this runs for every customer and lead.
+        let mut parts = [(0.0, ""); N_DIMS + 1];
+        let mut n = 0;
         for (d, v) in traits.iter().enumerate() {
             if let &Some(v) = v
                 && let Some((c, phrase)) = &self.per_value[d][v as usize]
             {
                 raw += c;
                 if let Some(phrase) = phrase {
-                    parts.push((*c, phrase));
+                    parts[n] = (*c, phrase.as_str());
+                    n += 1;
                 }
             }
         }
@@ -547,15 +550,18 @@ impl Scoring {
             // Engagement is a reason by the rule for traits: when, as a factor on the odds, it
             // would show above ×1.0. Not for a negative score (an unsubscribe), nor for a few
             // page views that barely move the fit.
-            if *c > 0.0 && fixed(c.exp(), 1) != fixed(1.0, 1) {
-                parts.push((*c, e));
+            if *c > 0.0 && round(c.exp(), 1) != 1.0 {
+                parts[n] = (*c, e.as_str());
+                n += 1;
             }
         }
+        let parts = &mut parts[..n];
         let fit = round(100.0 / (1.0 + (-(self.prior + TERM_WEIGHT * raw)).exp()), 1);
         // Largest effect first; the phrase breaks ties so the order never depends on the input order.
         parts.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        let mut reasons = String::new();
-        for (_, phrase) in parts.iter().take(3) {
+        let top = &parts[..n.min(3)];
+        let mut reasons = String::with_capacity(top.iter().map(|(_, phrase)| phrase.len() + 2).sum());
+        for (_, phrase) in top {
             if !reasons.is_empty() {
                 reasons.push_str("; ");
             }

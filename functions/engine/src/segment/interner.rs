@@ -34,7 +34,10 @@ pub(super) struct Interner {
     // The fast hasher matters here, and the keys are our own data, not attacker-chosen.
     short: MixMap<u128, u32>,
     long: MixMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
+    /// All names, one after another: a box per name was an allocation per customer.
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<usize>,
     /// Some name could be an email or a phone key (see [`Self::may_hold_addresses`]).
     addresses: bool,
 }
@@ -44,8 +47,9 @@ impl Interner {
         if let Some(i) = self.get(s) {
             return i;
         }
-        let i = u32::try_from(self.names.len()).expect("fewer than 4 billion distinct values");
-        self.names.push(s.into());
+        let i = u32::try_from(self.ends.len()).expect("fewer than 4 billion distinct values");
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
         self.addresses |= s.contains('@') || s.starts_with('+') || s.starts_with(NATIONAL_PREFIX);
         match packed(s) {
             Some(k) => self.short.insert(k, i),
@@ -63,11 +67,13 @@ impl Interner {
     }
 
     pub(super) fn name(&self, i: u32) -> &str {
-        &self.names[i as usize]
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
     }
 
     pub(super) fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 
     /// Whether some name holds `@` or starts with `+` or `tel:`, as every email and phone key

@@ -57,7 +57,7 @@ pub(super) fn fixed(v: f64, decimals: usize) -> String {
 }
 
 /// [`fixed`], appended to `buf`.
-fn push_fixed(buf: &mut String, v: f64, decimals: usize) {
+pub(super) fn push_fixed(buf: &mut String, v: f64, decimals: usize) {
     if push_fixed_fast(buf, v, decimals) {
         return;
     }
@@ -427,10 +427,10 @@ fn customers_batch(
         rr.append_option(row.rfm.map(|x| i32::from(x.0)));
         rf.append_option(row.rfm.map(|x| i32::from(x.1)));
         rm.append_option(row.rfm.map(|x| i32::from(x.2)));
-        code.append_option(
-            row.rfm
-                .map(|x| itoa::Buffer::new().format(rfm_cell(x)).to_owned()),
-        );
+        match row.rfm {
+            Some(x) => code.append_value(itoa::Buffer::new().format(rfm_cell(x))),
+            None => code.append_null(),
+        }
         group.append_option(row.rfm_group);
         stage.append_value(row.stage);
         recency.append_option(b.map(|b| b.recency_days));
