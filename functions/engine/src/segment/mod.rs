@@ -573,32 +573,33 @@ pub fn run(
         source,
     })?;
     let path = |name: &str| out_dir.join(name);
-    // The three largest outputs, side by side: Parquet encoding, and CSV formatting of the
-    // customers and of the ranked lists.
+    // The three largest outputs side by side (Parquet encoding, and CSV formatting of the
+    // customers and of the ranked lists), the small files after the lists, which finish first:
+    // written after the others, they ran on one core while the other idled.
     std::thread::scope(|s| {
         let parquet = s.spawn(|| output::write_customers_parquet(&report, &path(output::CUSTOMERS_PARQUET)));
-        let lists = s.spawn(|| {
+        let rest = s.spawn(|| {
             activation::write_ideal_customers(
                 &activation.ideal,
                 &report,
                 &path(activation::IDEAL_CUSTOMERS_CSV),
             )?;
-            activation::write_lead_scores(&activation.leads, p.timezone, &path(activation::LEAD_SCORES_CSV))
+            activation::write_lead_scores(&activation.leads, p.timezone, &path(activation::LEAD_SCORES_CSV))?;
+            output::write_segments_csv(&report, &path(output::SEGMENTS_CSV))?;
+            output::write_segments_parquet(&report, &path(output::SEGMENTS_PARQUET))?;
+            output::write_json(&path(output::SEGMENTS_JSON), &output::segments_json(&report))?;
+            output::write_rfm_matrix(&report, &path(output::RFM_MATRIX_CSV))?;
+            output::write_winback(&report, &winback, &path(output::WINBACK_CSV))?;
+            output::write_json(&path(icp::ICP_JSON), &icp.json)?;
+            std::fs::write(path(icp::ICP_MD), icp.markdown.as_bytes()).map_err(|source| SegmentError::Io {
+                path: path(icp::ICP_MD),
+                source,
+            })
         });
         let csv = output::write_customers_csv(&report, &path(output::CUSTOMERS_CSV));
-        par::join(parquet).and(par::join(lists)).and(csv)
+        par::join(parquet).and(par::join(rest)).and(csv)
     })?;
-    tracing::debug!(elapsed_ms = ms(), "segment: customer files written");
-    output::write_segments_csv(&report, &path(output::SEGMENTS_CSV))?;
-    output::write_segments_parquet(&report, &path(output::SEGMENTS_PARQUET))?;
-    output::write_json(&path(output::SEGMENTS_JSON), &output::segments_json(&report))?;
-    output::write_rfm_matrix(&report, &path(output::RFM_MATRIX_CSV))?;
-    output::write_winback(&report, &winback, &path(output::WINBACK_CSV))?;
-    output::write_json(&path(icp::ICP_JSON), &icp.json)?;
-    std::fs::write(path(icp::ICP_MD), icp.markdown.as_bytes()).map_err(|source| SegmentError::Io {
-        path: path(icp::ICP_MD),
-        source,
-    })?;
+    tracing::debug!(elapsed_ms = ms(), "segment: output files written");
 
     // In the order the manifest and the CLI list them.
     let mut files: Vec<String> = [
