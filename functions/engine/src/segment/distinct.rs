@@ -36,9 +36,9 @@ impl DistinctProducts {
             list.sort_unstable();
             let len = dedup_sorted(list);
             self.lists[c].len = len;
-            // Grow unless compaction freed at least half, so each compaction is paid for by as
-            // many appends as the list holds.
-            if len == 0 || len > s.cap / 2 {
+            // A new list gets room; a full one grows unless compaction freed at least half, so
+            // each compaction is paid for by as many appends as the list holds.
+            if s.cap == 0 || len > s.cap / 2 {
                 self.grow(c);
             }
         }
