@@ -288,9 +288,6 @@ pub(super) fn build_customers(
     clock: &Clock,
 ) -> Vec<Customer> {
     let runs: Vec<&[Order]> = sales.orders.chunk_by(|a, b| a.cust == b.cust).collect();
-    // Each customer's behaviour depends on their orders alone: computed on all cores.
-    let mut computed: Vec<Option<Behaviour>> =
-        super::par::map_range(runs.len(), |j| Some(behaviour(runs[j], sales, places, clock)));
     let mut run_of = vec![u32::MAX; ids.len()];
     for (j, run) in runs.iter().enumerate() {
         run_of[run[0].cust as usize] = j as u32;
@@ -310,15 +307,18 @@ pub(super) fn build_customers(
     // compared only for long ids sharing their first bytes. Ids are distinct, so an unstable sort
     // gives the one order there is.
     keep.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ids.name(a.1).cmp(ids.name(b.1))));
-    keep.into_iter()
-        .map(|(_, i)| Customer {
+    // Each customer depends on their own orders alone: built on all cores, in place. Behaviours
+    // computed first and moved into customers after took a single-threaded pass of copying.
+    super::par::map_range(keep.len(), |j| {
+        let i = keep[j].1;
+        // `u32::MAX` (no orders) is past the end of `runs`.
+        let run = runs.get(run_of[i as usize] as usize);
+        Customer {
             idx: i,
-            // `u32::MAX` (no orders) is past the end of `computed`.
-            behaviour: computed
-                .get_mut(run_of[i as usize] as usize)
-                .and_then(Option::take),
+            behaviour: run.map(|run| behaviour(run, sales, places, clock)),
             attrs: attrs.get(i as usize).copied().flatten(),
-            returns_only: (run_of[i as usize] == u32::MAX)
+            returns_only: run
+                .is_none()
                 .then(|| sales.returned.get(i as usize).copied())
                 .flatten()
                 .filter(|&r| r > 0.0)
@@ -326,8 +326,8 @@ pub(super) fn build_customers(
             rfm: None,
             stage: Stage::Prospect,
             segment: None,
-        })
-        .collect()
+        }
+    })
 }
 
 /// The median (mean of the middle two for an even count). Reorders `values`: a selection, not a

@@ -428,12 +428,12 @@ pub fn run(
     // still carry a customer's sums past what a float holds, and one infinite feature fails
     // every k-means fit, night after night. Such a customer keeps their figures and gets no
     // segment; the manifest says how many.
+    let transformed: Vec<Option<[f64; cluster::N_FEATURES]>> = par::map_range(customers.len(), |i| {
+        customers[i].behaviour.as_ref().map(cluster::transform)
+    });
     let (buyers, unclustered): (Vec<usize>, Vec<usize>) = (0..customers.len())
-        .filter(|&i| customers[i].behaviour.is_some())
-        .partition(|&i| {
-            let b = customers[i].behaviour.as_ref().expect("buyer");
-            cluster::transform(b).iter().all(|x| x.is_finite())
-        });
+        .filter(|&i| transformed[i].is_some())
+        .partition(|&i| transformed[i].is_some_and(|row| row.iter().all(|x| x.is_finite())));
     let min_buyers = 2 * p.k.unwrap_or(2);
     if buyers.len() < min_buyers {
         let left_out = match unclustered.len() {
@@ -457,8 +457,8 @@ pub fn run(
         "segment: features computed"
     );
 
-    let b = |i: usize| customers[i].behaviour.as_ref().expect("buyer");
-    let rows: Vec<_> = buyers.iter().map(|&i| cluster::transform(b(i))).collect();
+    let rows: Vec<_> = buyers.iter().map(|&i| transformed[i].expect("buyer")).collect();
+    drop(transformed);
     // A SHA-256 per customer: on all cores.
     let keys: Vec<(u64, &str)> = par::map_range(buyers.len(), |j| {
         let id = ids.name(customers[buyers[j]].idx);
@@ -552,53 +552,69 @@ pub fn run(
         merged_records: &merged_records,
         aliases: &aliases,
     };
-    let icp = icp::build(&report, &facts);
-    tracing::debug!(elapsed_ms = ms(), "segment: ideal-customer profile built");
-    let activation = activation::build(&report, &icp, &activity, clock.cutoff);
-    tracing::debug!(elapsed_ms = ms(), "segment: fits and lead scores computed");
-    report.ideal_fit = activation.fit.clone();
-    report.opted_out = activation.opted_out.clone();
-    let mut winback = output::winback(&report);
-    // Unsubscribing in the activity data counts as refusing marketing.
-    let opted_out: std::collections::HashSet<u32> = (0..customers.len())
-        .filter(|&i| activation.opted_out[i])
-        .map(|i| customers[i].idx)
-        .collect();
-    winback.retain(|c| !opted_out.contains(&c.idx));
-    let (winback, winback_blanked, winback_dropped) =
-        output::winback_rows(&report, &winback, &activation.shared);
+    let (icp, activation, (winback_len, winback_blanked, winback_dropped)) =
+        std::thread::scope(|s| -> Result<_, SegmentError> {
+            // Most of customers.parquet is known now: encoded beside the ideal-customer profile
+            // and the lists, which keep one core busy for much of their time.
+            let snapshot = report.clone();
+            let early = s.spawn(move || output::CustomerColumns::encode(&snapshot));
+            let icp = icp::build(&report, &facts);
+            tracing::debug!(elapsed_ms = ms(), "segment: ideal-customer profile built");
+            let activation = activation::build(&report, &icp, &activity, clock.cutoff);
+            tracing::debug!(elapsed_ms = ms(), "segment: fits and lead scores computed");
+            report.ideal_fit = activation.fit.clone();
+            report.opted_out = activation.opted_out.clone();
+            let report = &report;
+            let mut winback = output::winback(report);
+            // Unsubscribing in the activity data counts as refusing marketing.
+            let opted_out: std::collections::HashSet<u32> = (0..customers.len())
+                .filter(|&i| activation.opted_out[i])
+                .map(|i| customers[i].idx)
+                .collect();
+            winback.retain(|c| !opted_out.contains(&c.idx));
+            let (winback, winback_blanked, winback_dropped) =
+                output::winback_rows(report, &winback, &activation.shared);
 
-    std::fs::create_dir_all(out_dir).map_err(|source| SegmentError::Io {
-        path: out_dir.to_path_buf(),
-        source,
-    })?;
-    let path = |name: &str| out_dir.join(name);
-    // The three largest outputs side by side (Parquet encoding, and CSV formatting of the
-    // customers and of the ranked lists), the small files after the lists, which finish first:
-    // written after the others, they ran on one core while the other idled.
-    std::thread::scope(|s| {
-        let parquet = s.spawn(|| output::write_customers_parquet(&report, &path(output::CUSTOMERS_PARQUET)));
-        let rest = s.spawn(|| {
-            activation::write_ideal_customers(
-                &activation.ideal,
-                &report,
-                &path(activation::IDEAL_CUSTOMERS_CSV),
-            )?;
-            activation::write_lead_scores(&activation.leads, p.timezone, &path(activation::LEAD_SCORES_CSV))?;
-            output::write_segments_csv(&report, &path(output::SEGMENTS_CSV))?;
-            output::write_segments_parquet(&report, &path(output::SEGMENTS_PARQUET))?;
-            output::write_json(&path(output::SEGMENTS_JSON), &output::segments_json(&report))?;
-            output::write_rfm_matrix(&report, &path(output::RFM_MATRIX_CSV))?;
-            output::write_winback(&report, &winback, &path(output::WINBACK_CSV))?;
-            output::write_json(&path(icp::ICP_JSON), &icp.json)?;
-            std::fs::write(path(icp::ICP_MD), icp.markdown.as_bytes()).map_err(|source| SegmentError::Io {
-                path: path(icp::ICP_MD),
+            std::fs::create_dir_all(out_dir).map_err(|source| SegmentError::Io {
+                path: out_dir.to_path_buf(),
                 source,
-            })
-        });
-        let csv = output::write_customers_csv(&report, &path(output::CUSTOMERS_CSV));
-        par::join(parquet).and(par::join(rest)).and(csv)
-    })?;
+            })?;
+            let path = |name: &str| out_dir.join(name);
+            // The three largest outputs side by side (the rest of customers.parquet, and CSV
+            // formatting of the customers and of the ranked lists), the small files after the
+            // lists, which finish first: written after the others, they ran on one core while
+            // the other idled.
+            std::thread::scope(|s| {
+                let parquet = s.spawn(|| par::join(early)?.finish(report, &path(output::CUSTOMERS_PARQUET)));
+                let rest = s.spawn(|| {
+                    activation::write_ideal_customers(
+                        &activation.ideal,
+                        report,
+                        &path(activation::IDEAL_CUSTOMERS_CSV),
+                    )?;
+                    activation::write_lead_scores(
+                        &activation.leads,
+                        p.timezone,
+                        &path(activation::LEAD_SCORES_CSV),
+                    )?;
+                    output::write_segments_csv(report, &path(output::SEGMENTS_CSV))?;
+                    output::write_segments_parquet(report, &path(output::SEGMENTS_PARQUET))?;
+                    output::write_json(&path(output::SEGMENTS_JSON), &output::segments_json(report))?;
+                    output::write_rfm_matrix(report, &path(output::RFM_MATRIX_CSV))?;
+                    output::write_winback(report, &winback, &path(output::WINBACK_CSV))?;
+                    output::write_json(&path(icp::ICP_JSON), &icp.json)?;
+                    std::fs::write(path(icp::ICP_MD), icp.markdown.as_bytes()).map_err(|source| {
+                        SegmentError::Io {
+                            path: path(icp::ICP_MD),
+                            source,
+                        }
+                    })
+                });
+                let csv = output::write_customers_csv(report, &path(output::CUSTOMERS_CSV));
+                par::join(parquet).and(par::join(rest)).and(csv)
+            })?;
+            Ok((icp, activation, (winback.len(), winback_blanked, winback_dropped)))
+        })?;
     tracing::debug!(elapsed_ms = ms(), "segment: output files written");
 
     // In the order the manifest and the CLI list them.
@@ -650,7 +666,7 @@ pub fn run(
         (customers_rows, customer_links),
         &clustering,
         median_gap,
-        winback.len(),
+        winback_len,
         &files,
     );
     let ideal_count = icp.ideal.iter().filter(|&&x| x).count();

@@ -9,6 +9,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::ingest::writer::ROW_GROUP_ROWS;
 use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, RecordBatch,
     StringBuilder,
@@ -16,6 +17,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::Datelike;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, compute_leaves};
 use parquet::schema::types::ColumnPath;
 use serde_json::{Value, json};
 
@@ -169,6 +171,7 @@ fn rfm_cell((r, f, m): (u8, u8, u8)) -> u32 {
 }
 
 /// Everything the writers need to know about the run.
+#[derive(Clone)]
 pub(super) struct Report<'a> {
     pub params: &'a SegmentParams,
     pub customers: &'a [Customer],
@@ -295,7 +298,7 @@ impl<'r> Report<'r> {
             age_band: a.and_then(|a| age_band(a, self.params.as_of)),
             gender: s(a.and_then(|a| a.gender)),
             job_title: s(a.and_then(|a| a.job_title)),
-            consent: a.and_then(|a| a.marketing_consent),
+            consent: recorded_consent(c),
         }
     }
 }
@@ -343,14 +346,13 @@ pub(super) fn customers_schema() -> SchemaRef {
 /// once (they were the peak of a run's memory, beside the other two customer files' writers).
 const CUSTOMER_BATCH_ROWS: usize = 32 * 1024;
 
-pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), SegmentError> {
-    let schema = customers_schema();
-    let file = File::create(path).map_err(|e| io_err(path, e))?;
+/// The properties of `customers.parquet`.
+fn customers_properties() -> parquet::file::properties::WriterProperties {
     // One id per row, and money amounts and day counts that rarely repeat (recency, tenure and
     // gaps have a distinct value for more than half of the customers, in days and fractions of
     // one): a dictionary would only be built to be dropped again when it overflows, and zstd
     // packs their plain pages 7 % smaller (6.52 against 7.03 MB for 198,153 customers).
-    let props = [
+    [
         "customer_id",
         "monetary",
         "avg_order_value",
@@ -364,13 +366,89 @@ pub(super) fn write_customers_parquet(r: &Report, path: &Path) -> Result<(), Seg
         crate::ingest::writer::writer_properties().into_builder(),
         |b, c| b.set_column_dictionary_enabled(ColumnPath::from(c), false),
     )
-    .build();
-    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-    let (order, pseudonyms) = customer_order(r);
-    for rows in order.chunks(CUSTOMER_BATCH_ROWS) {
-        w.write(&customers_batch(r, rows, pseudonyms.as_deref(), &schema)?)?;
+    .build()
+}
+
+/// The last columns of `customers.parquet`, `marketing_consent` and `ideal_fit`: the only ones
+/// the activation lists decide (who opted out, how well each customer fits).
+const LATE_COLUMNS: usize = 2;
+
+/// `customers.parquet` in two steps. [`Self::encode`] encodes every column but the
+/// [`LATE_COLUMNS`] while the ideal-customer profile and the lists are computed, which keep
+/// one core busy for much of their time; [`Self::finish`] encodes those two once the lists
+/// are known and writes the file. The bytes are those of one `ArrowWriter` fed whole batches:
+/// the same writers, the same batches, the same row groups.
+pub(super) struct CustomerColumns {
+    /// The customers in file order (see [`customer_order`]).
+    order: Vec<u32>,
+    /// Per row group: its encoded early columns, and the writers of its late columns.
+    groups: Vec<(Vec<ArrowColumnChunk>, Vec<ArrowColumnWriter>)>,
+}
+
+impl CustomerColumns {
+    /// Reads neither `r.opted_out` nor `r.ideal_fit`.
+    pub(super) fn encode(r: &Report) -> Result<CustomerColumns, SegmentError> {
+        let schema = customers_schema();
+        // The factory needs the schema and the properties alone: the file is created by
+        // `finish`, so that a run failing before its outputs leaves no half-written file.
+        let (_, factory) =
+            ArrowWriter::try_new(std::io::sink(), schema.clone(), Some(customers_properties()))?
+                .into_serialized_writer()?;
+        let early = schema.fields().len() - LATE_COLUMNS;
+        let (order, pseudonyms) = customer_order(r);
+        let mut groups = Vec::new();
+        for (g, group) in order.chunks(ROW_GROUP_ROWS).enumerate() {
+            let mut writers = factory.create_column_writers(g)?;
+            let late = writers.split_off(early);
+            for rows in group.chunks(CUSTOMER_BATCH_ROWS) {
+                let columns = early_columns(r, rows, pseudonyms.as_deref());
+                write_leaves(&schema.fields()[..early], &columns, &mut writers)?;
+            }
+            let chunks = writers
+                .into_iter()
+                .map(ArrowColumnWriter::close)
+                .collect::<Result<_, _>>()?;
+            groups.push((chunks, late));
+        }
+        Ok(CustomerColumns { order, groups })
     }
-    w.close()?;
+
+    pub(super) fn finish(self, r: &Report, path: &Path) -> Result<(), SegmentError> {
+        let schema = customers_schema();
+        let late_fields = &schema.fields()[schema.fields().len() - LATE_COLUMNS..];
+        let file = File::create(path).map_err(|e| io_err(path, e))?;
+        let (mut w, _) = ArrowWriter::try_new(file, schema.clone(), Some(customers_properties()))?
+            .into_serialized_writer()?;
+        for (group, (early, mut late)) in self.order.chunks(ROW_GROUP_ROWS).zip(self.groups) {
+            for rows in group.chunks(CUSTOMER_BATCH_ROWS) {
+                write_leaves(late_fields, &late_columns(r, rows), &mut late)?;
+            }
+            let mut rg = w.next_row_group()?;
+            for chunk in early {
+                chunk.append_to_row_group(&mut rg)?;
+            }
+            for writer in late {
+                writer.close()?.append_to_row_group(&mut rg)?;
+            }
+            rg.close()?;
+        }
+        w.close()?;
+        Ok(())
+    }
+}
+
+/// Writes `columns` (of `fields`) to their writers, one per leaf, as `ArrowWriter` does.
+fn write_leaves(
+    fields: &[arrow::datatypes::FieldRef],
+    columns: &[ArrayRef],
+    writers: &mut [ArrowColumnWriter],
+) -> Result<(), SegmentError> {
+    let mut writers = writers.iter_mut();
+    for (field, column) in fields.iter().zip(columns) {
+        for leaf in compute_leaves(field, column)? {
+            writers.next().expect("a writer per leaf").write(&leaf)?;
+        }
+    }
     Ok(())
 }
 
@@ -398,13 +476,9 @@ fn customer_order(r: &Report) -> (Vec<u32>, Option<Vec<String>>) {
     (order, Some(pseudonyms))
 }
 
-/// The rows of `customers.parquet` for the customers at `rows` (indexes, in file order).
-fn customers_batch(
-    r: &Report,
-    rows: &[u32],
-    pseudonyms: Option<&[String]>,
-    schema: &SchemaRef,
-) -> Result<RecordBatch, SegmentError> {
+/// The columns of `customers.parquet` but the [`LATE_COLUMNS`], for the customers at `rows`
+/// (indexes, in file order).
+fn early_columns(r: &Report, rows: &[u32], pseudonyms: Option<&[String]>) -> Vec<ArrayRef> {
     let n = rows.len();
     let s = || StringBuilder::with_capacity(n, n * 8);
     let (mut id, mut seg_name, mut code, mut group, mut stage) = (s(), s(), s(), s(), s());
@@ -421,8 +495,6 @@ fn customers_batch(
     let (mut recency, mut monetary, mut aov, mut tenure, mut gap, mut items, mut multi, mut ret) =
         (f(), f(), f(), f(), f(), f(), f(), f());
     let (mut first, mut last) = (Date32Builder::with_capacity(n), Date32Builder::with_capacity(n));
-    let mut consent = BooleanBuilder::with_capacity(n);
-    let mut fit = f();
     for &i in rows {
         let i = i as usize;
         let row = r.row(&r.customers[i]);
@@ -431,7 +503,6 @@ fn customers_batch(
             Some(p) => id.append_value(&p[i]),
             None => id.append_value(row.customer_id),
         }
-        fit.append_option(r.ideal_fit.get(i).copied().flatten());
         seg_id.append_option(row.segment.map(|s| i32::try_from(s.id).unwrap_or(i32::MAX)));
         seg_name.append_option(row.segment.map(|s| s.name.as_str()));
         rr.append_option(row.rfm.map(|x| i32::from(x.0)));
@@ -464,9 +535,8 @@ fn customers_batch(
         age.append_option(row.age_band);
         gender.append_option(row.gender);
         job.append_option(row.job_title);
-        consent.append_option(r.consent(i, row.consent));
     }
-    let columns: Vec<ArrayRef> = vec![
+    vec![
         Arc::new(id.finish()),
         Arc::new(seg_id.finish()),
         Arc::new(seg_name.finish()),
@@ -495,10 +565,24 @@ fn customers_batch(
         Arc::new(age.finish()),
         Arc::new(gender.finish()),
         Arc::new(job.finish()),
-        Arc::new(consent.finish()),
-        Arc::new(fit.finish()),
-    ];
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+    ]
+}
+
+/// The consent the customer's record gives.
+fn recorded_consent(c: &Customer) -> Option<bool> {
+    c.attrs.as_ref().and_then(|a| a.marketing_consent)
+}
+
+/// The [`LATE_COLUMNS`] for the customers at `rows`.
+fn late_columns(r: &Report, rows: &[u32]) -> [ArrayRef; LATE_COLUMNS] {
+    let mut consent = BooleanBuilder::with_capacity(rows.len());
+    let mut fit = Float64Builder::with_capacity(rows.len());
+    for &i in rows {
+        let i = i as usize;
+        consent.append_option(r.consent(i, recorded_consent(&r.customers[i])));
+        fit.append_option(r.ideal_fit.get(i).copied().flatten());
+    }
+    [Arc::new(consent.finish()), Arc::new(fit.finish())]
 }
 
 /// A CSV file being written: UTF-8 with a BOM, comma-separated, `\n` after each row, a field

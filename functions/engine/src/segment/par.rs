@@ -10,7 +10,9 @@ pub(super) fn threads() -> usize {
     thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
-/// `(0..n).map(f).collect()`, computed on up to [`threads`] threads.
+/// `(0..n).map(f).collect()`, computed on up to [`threads`] threads. Each thread writes its
+/// part straight into the result: collecting parts and concatenating them copied every value
+/// once more, 40 MB of freshly faulted pages for the customers of a 200,000-customer run.
 pub(super) fn map_range<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let parts = threads().min(n / 1024).max(1);
     if parts == 1 {
@@ -18,16 +20,27 @@ pub(super) fn map_range<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec
     }
     let f = &f;
     let chunk = n.div_ceil(parts);
+    let mut out: Vec<T> = Vec::with_capacity(n);
     thread::scope(|s| {
-        let handles: Vec<_> = (0..parts)
-            .map(|p| s.spawn(move || (p * chunk..n.min((p + 1) * chunk)).map(f).collect::<Vec<T>>()))
+        let handles: Vec<_> = out.spare_capacity_mut()[..n]
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(p, slots)| {
+                s.spawn(move || {
+                    for (k, slot) in slots.iter_mut().enumerate() {
+                        slot.write(f(p * chunk + k));
+                    }
+                })
+            })
             .collect();
-        let mut out = Vec::with_capacity(n);
-        for h in handles {
-            out.extend(join(h));
-        }
-        out
-    })
+        // A panic is carried on before the length is set: the values written are leaked, never
+        // read.
+        handles.into_iter().for_each(join);
+    });
+    // SAFETY: every thread returned, so each of the `n` slots (the chunks cover `0..n`) was
+    // written exactly once.
+    unsafe { out.set_len(n) };
+    out
 }
 
 /// The result of a scoped thread; a panic in it is a bug, carried to the caller unchanged.
@@ -43,6 +56,11 @@ mod tests {
             assert_eq!(
                 super::map_range(n, |i| i * 3),
                 (0..n).map(|i| i * 3).collect::<Vec<_>>()
+            );
+            // Values that own memory: each written once, none dropped twice.
+            assert_eq!(
+                super::map_range(n, |i| i.to_string()),
+                (0..n).map(|i| i.to_string()).collect::<Vec<_>>()
             );
         }
     }
