@@ -580,13 +580,11 @@ pub fn run(
                 source,
             })?;
             let path = |name: &str| out_dir.join(name);
-            // The three largest outputs side by side (the rest of customers.parquet, and CSV
-            // formatting of the customers and of the ranked lists), the small files after the
-            // lists, which finish first: written after the others, they ran on one core while
-            // the other idled.
+            // The three largest outputs side by side: the ranked lists, customers.csv, and the
+            // rest of customers.parquet, which its early part leaves the shortest, so the small
+            // files follow it.
             std::thread::scope(|s| {
-                let parquet = s.spawn(|| par::join(early)?.finish(report, &path(output::CUSTOMERS_PARQUET)));
-                let rest = s.spawn(|| {
+                let lists = s.spawn(|| {
                     activation::write_ideal_customers(
                         &activation.ideal,
                         report,
@@ -596,7 +594,10 @@ pub fn run(
                         &activation.leads,
                         p.timezone,
                         &path(activation::LEAD_SCORES_CSV),
-                    )?;
+                    )
+                });
+                let rest = s.spawn(|| {
+                    par::join(early)?.finish(report, &path(output::CUSTOMERS_PARQUET))?;
                     output::write_segments_csv(report, &path(output::SEGMENTS_CSV))?;
                     output::write_segments_parquet(report, &path(output::SEGMENTS_PARQUET))?;
                     output::write_json(&path(output::SEGMENTS_JSON), &output::segments_json(report))?;
@@ -611,7 +612,7 @@ pub fn run(
                     })
                 });
                 let csv = output::write_customers_csv(report, &path(output::CUSTOMERS_CSV));
-                par::join(parquet).and(par::join(rest)).and(csv)
+                par::join(lists).and(par::join(rest)).and(csv)
             })?;
             Ok((icp, activation, (winback.len(), winback_blanked, winback_dropped)))
         })?;
