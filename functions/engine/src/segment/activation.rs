@@ -14,7 +14,7 @@ use chrono::DateTime;
 
 use super::SegmentError;
 use super::customers::is_address;
-use super::icp::Icp;
+use super::icp::{Engagement, Icp, Reasons};
 use super::output::{Report, csv_finish, csv_row, csv_writer, fixed, push_fixed};
 use crate::leads::{self, Activity, LeadScore, LeadScoring};
 use crate::values::is_phone_key;
@@ -249,7 +249,7 @@ pub(super) struct LeadRow {
 pub(super) struct IdealRow {
     pub who: Listed,
     pub fit: f64,
-    pub reasons: String,
+    pub reasons: Reasons,
     /// Whether the row carries its email and its phone (see [`ListAddresses`]).
     pub email_kept: bool,
     pub phone_kept: bool,
@@ -313,12 +313,12 @@ pub(super) struct Activation {
 
 /// Engagement adds at most ±1 to the fit's log-odds: a lead at the strong threshold counts like
 /// one strongly typical trait.
-fn engagement(s: &LeadScore, cfg: &LeadScoring) -> (f64, String) {
-    let c = (s.score / cfg.strong_above.max(1.0)).clamp(-1.0, 1.0);
-    (
-        c,
-        format!("engagement {} points ({})", fixed(s.score, 0), s.band.as_str()),
-    )
+fn engagement(s: &LeadScore, cfg: &LeadScoring) -> Engagement {
+    Engagement {
+        effect: (s.score / cfg.strong_above.max(1.0)).clamp(-1.0, 1.0),
+        score: s.score,
+        band: s.band,
+    }
 }
 
 pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros: i64) -> Activation {
@@ -561,7 +561,7 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     };
 
     // Each fit depends on that customer alone: computed on all cores.
-    let computed: Vec<Option<(f64, String)>> = super::par::map_range(n, |i| {
+    let computed: Vec<Option<(f64, Reasons)>> = super::par::map_range(n, |i| {
         let f = match r.customers[i].behaviour {
             Some(_) => icp.buyer_fit(r, i),
             None => icp.customer_fit(i, lead_of[i].map(|k| engagement(&scores[k], cfg))),
@@ -735,7 +735,12 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
     }
 }
 
-pub(super) fn write_ideal_customers(rows: &[IdealRow], r: &Report, path: &Path) -> Result<(), SegmentError> {
+pub(super) fn write_ideal_customers(
+    rows: &[IdealRow],
+    icp: &Icp,
+    r: &Report,
+    path: &Path,
+) -> Result<(), SegmentError> {
     let mut w = csv_writer(path)?;
     csv_row(
         path,
@@ -751,10 +756,12 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], r: &Report, path: &Path) 
             "phone",
         ],
     )?;
-    let mut fit = String::new();
+    let (mut fit, mut reasons) = (String::new(), String::new());
     for row in rows {
         fit.clear();
         push_fixed(&mut fit, row.fit, 1);
+        reasons.clear();
+        icp.push_reasons(&row.reasons, &mut reasons);
         let (segment, stage) = match &row.who {
             Listed::Customer(i) => {
                 let c = &r.customers[*i];
@@ -774,7 +781,7 @@ pub(super) fn write_ideal_customers(rows: &[IdealRow], r: &Report, path: &Path) 
                 row.id(r),
                 row.kind(r),
                 &fit,
-                &row.reasons,
+                &reasons,
                 segment,
                 stage,
                 email.unwrap_or_default(),

@@ -587,6 +587,7 @@ pub fn run(
                 let lists = s.spawn(|| {
                     activation::write_ideal_customers(
                         &activation.ideal,
+                        &icp,
                         report,
                         &path(activation::IDEAL_CUSTOMERS_CSV),
                     )?;
