@@ -9,7 +9,6 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ingest::writer::ROW_GROUP_ROWS;
 use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, RecordBatch,
     StringBuilder,
@@ -27,6 +26,7 @@ use super::interner::Interner;
 use super::profile::{Profile, withheld};
 use super::rfm::rank_value;
 use super::{RfmRule, SegmentParams};
+use crate::ingest::writer::ROW_GROUP_ROWS;
 
 pub(super) const CUSTOMERS_PARQUET: &str = "customers.parquet";
 pub(super) const CUSTOMERS_CSV: &str = "customers.csv";
@@ -347,7 +347,7 @@ pub(super) fn customers_schema() -> SchemaRef {
 const CUSTOMER_BATCH_ROWS: usize = 32 * 1024;
 
 /// The properties of `customers.parquet`.
-fn customers_properties() -> parquet::file::properties::WriterProperties {
+pub(super) fn customers_properties() -> parquet::file::properties::WriterProperties {
     // One id per row, and money amounts and day counts that rarely repeat (recency, tenure and
     // gaps have a distinct value for more than half of the customers, in days and fractions of
     // one): a dictionary would only be built to be dropped again when it overflows, and zstd

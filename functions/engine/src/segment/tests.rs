@@ -2110,6 +2110,41 @@ fn no_data_fails_clearly_and_writes_nothing() {
     assert!(!out.exists(), "nothing written");
 }
 
+/// customers.parquet is encoded in two steps (most columns beside the ideal-customer profile, the
+/// consent and the fit once the lists decide them): its bytes are still those one `ArrowWriter`
+/// writes from its rows.
+#[test]
+fn customers_parquet_is_what_one_writer_writes_from_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let path = out.join("customers.parquet");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+    let schema = reader.schema().clone();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names[names.len() - 2..],
+        ["marketing_consent", "ideal_fit"],
+        "the late columns are last"
+    );
+    let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+    let fits = batches[0].column_by_name("ideal_fit").unwrap();
+    assert!(fits.null_count() < fits.len(), "fits were written");
+    let mut again = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut again, schema, Some(output::customers_properties())).unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), again);
+}
+
 #[test]
 fn customers_parquet_has_the_documented_types() {
     let dir = tempfile::tempdir().unwrap();
