@@ -63,6 +63,12 @@ fn base_properties() -> WriterPropertiesBuilder {
 /// `source_key` on every row).
 pub const SOURCE_KEY_METADATA: &str = "segflow.source_key";
 
+/// The key-value metadata entry of a curated file that counts its lines without a product id. The
+/// files keep no statistics on product ids, null counts included (see
+/// [`curated_writer_properties`]), and the segment job reads product names, the product of a line
+/// without an id, only from files that have such lines.
+pub const PRODUCT_ID_NULLS_METADATA: &str = "segflow.product_id_nulls";
+
 /// The curated files: as [`writer_properties`], without min/max statistics on the ids and product
 /// names, which never prune a month's rows (they are not sorted) and cost a comparison of every
 /// value, about a tenth of the encoding time; nor on `source_key`, the same in every row of a
@@ -100,6 +106,8 @@ struct Open {
     key: String,
     w: ArrowWriter<File>,
     rows: u64,
+    /// Rows without a product id (see [`PRODUCT_ID_NULLS_METADATA`]).
+    product_id_nulls: u64,
     /// When it was last written, in writes: the smallest is closed first.
     used: u64,
 }
@@ -110,6 +118,8 @@ pub struct PartitionedWriter {
     partition_column: Option<&'static str>,
     file_name: String,
     schema: SchemaRef,
+    /// The schema's `product_id` column, where it has one.
+    product_id: Option<usize>,
     props: WriterProperties,
     writers: BTreeMap<i32, Open>,
     max_open: usize,
@@ -135,6 +145,7 @@ impl PartitionedWriter {
             prefix: prefix.to_string(),
             partition_column,
             file_name: file_name.to_string(),
+            product_id: schema.index_of("product_id").ok(),
             schema,
             props: curated_writer_properties(None),
             writers: BTreeMap::new(),
@@ -200,6 +211,7 @@ impl PartitionedWriter {
                     key,
                     w,
                     rows: 0,
+                    product_id_nulls: 0,
                     used: 0,
                 },
             );
@@ -214,9 +226,11 @@ impl PartitionedWriter {
     /// file's order, so outputs stay byte-identical).
     /// Writes `batch` to partition `part`'s open file, counting its rows.
     fn write_to(&mut self, part: i32, batch: &RecordBatch) -> Result<()> {
+        let nulls = self.product_id.map_or(0, |c| batch.column(c).null_count() as u64);
         let o = self.writer(part)?;
         o.w.write(batch)?;
         o.rows += batch.num_rows() as u64;
+        o.product_id_nulls += nulls;
         Ok(())
     }
 
@@ -229,7 +243,13 @@ impl PartitionedWriter {
         Ok(())
     }
 
-    fn close(&self, open: Open) -> Result<OutputFile> {
+    fn close(&self, mut open: Open) -> Result<OutputFile> {
+        if self.product_id.is_some() {
+            open.w.append_key_value_metadata(KeyValue::new(
+                PRODUCT_ID_NULLS_METADATA.to_string(),
+                open.product_id_nulls.to_string(),
+            ));
+        }
         open.w.close()?;
         let path = self.staging.join(&open.key);
         Ok(OutputFile {

@@ -35,7 +35,7 @@ use super::hash::{MixMap, content_hash, str_hash};
 use super::interner::Interner;
 use super::par;
 use super::versions::{MARGIN_MICROS, Outcome, Versions, order_line};
-use crate::ingest::writer::SOURCE_KEY_METADATA;
+use crate::ingest::writer::{PRODUCT_ID_NULLS_METADATA, SOURCE_KEY_METADATA};
 use crate::values::number::IMPLAUSIBLE_AMOUNT;
 
 /// Marks "no value" in interned `u32` slots.
@@ -502,6 +502,10 @@ pub(super) fn all_null(meta: &ParquetMetaData, rg: usize, column: &str) -> bool 
 /// (the common case, and the benchmark's) decode no extra column. The ids are left out of the
 /// read where the row group has none: an empty dictionary would make the reader rebuild every
 /// batch.
+///
+/// Where nothing says whether some line lacks an id (no statistics, no count in the metadata:
+/// curated by a version before the count, or written by another tool), both are read: reading
+/// ids alone counted each named line of a file mixing ids and names as a product of its own.
 fn product_columns(file: &File, meta: &ParquetMetaData, rg: usize) -> Result<(bool, bool), ParquetError> {
     let group = meta.row_group(rg);
     let Some(ids) = group
@@ -516,10 +520,24 @@ fn product_columns(file: &File, meta: &ParquetMetaData, rg: usize) -> Result<(bo
         Some(n) if n as i64 == group.num_rows() => (false, true),
         Some(_) => (true, true),
         // The curated files keep no statistics on product ids (see `curated_writer_properties`):
-        // a dictionary without entries means no line has one.
+        // a dictionary without entries means no line has one, and the file's metadata counts
+        // the lines without one.
         None if empty_dictionary(file, ids, group.num_rows())? => (false, true),
-        None => (true, false),
+        None if product_id_nulls(meta) == Some(0) => (true, false),
+        None => (true, true),
     })
+}
+
+/// The count of lines without a product id that a curated file's metadata gives.
+fn product_id_nulls(meta: &ParquetMetaData) -> Option<u64> {
+    meta.file_metadata()
+        .key_value_metadata()?
+        .iter()
+        .find(|e| e.key == PRODUCT_ID_NULLS_METADATA)?
+        .value
+        .as_deref()?
+        .parse()
+        .ok()
 }
 
 /// Whether the column chunk is dictionary encoded with an empty dictionary, i.e. holds only

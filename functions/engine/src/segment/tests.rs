@@ -112,6 +112,22 @@ fn write_sales_with(
     lines: &[Line],
     props: WriterProperties,
 ) -> PathBuf {
+    let batch = sales_batch(source_key, lines);
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(&path).expect("create"),
+        batch.schema(),
+        Some(props),
+    )
+    .expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    path
+}
+
+/// `lines` as ingest's curated sales columns.
+fn sales_batch(source_key: &str, lines: &[Line]) -> RecordBatch {
     let utf8 = |n: &str, null| Field::new(n, DataType::Utf8, null);
     let schema = Arc::new(Schema::new(vec![
         utf8("order_id", true),
@@ -169,14 +185,7 @@ fn write_sales_with(
         Arc::new(StringArray::from_iter_values(lines.iter().map(|_| source_key))),
         Arc::new(Int64Array::from_iter_values(0..lines.len() as i64)),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, Some(props))
-        .expect("writer");
-    w.write(&batch).expect("write");
-    w.close().expect("close");
-    path
+    RecordBatch::try_new(schema, columns).expect("batch")
 }
 
 pub(super) fn write_sales(dir: &Path, rel: &str, source_key: &str, lines: &[Line]) -> PathBuf {
@@ -1879,6 +1888,68 @@ fn an_unusable_saved_state_is_reported_as_ignored() {
             "{c}"
         );
     }
+}
+
+/// A file mixing lines with product ids and lines that name their product only: a named product
+/// bought three times is one product, however the file tells whether some line lacks an id
+/// (statistics; the count ingest writes in the metadata; nothing, as from another tool).
+#[test]
+fn named_lines_beside_coded_ones_count_by_name() {
+    let mut lines = vec![
+        l("o1", "c1", "2024-06-01", "p1", 1.0, 10.0),
+        l("o2", "c1", "2024-06-03", "", 1.0, 5.0).named("Tea"),
+        l("o3", "c1", "2024-06-05", "", 1.0, 5.0).named("Tea"),
+        l("o4", "c1", "2024-06-07", "", 1.0, 5.0).named("Tea"),
+    ];
+    lines.extend((2..6).map(|i| l(&format!("x{i}"), &format!("c{i}"), "2024-06-02", "p1", 1.0, 10.0)));
+    let dir = tempfile::tempdir().unwrap();
+    let by_writer = |rel: &str, lines: &[Line]| {
+        let batch = sales_batch("s1", lines);
+        let mut w =
+            crate::ingest::writer::PartitionedWriter::new(dir.path(), rel, None, "s.parquet", batch.schema())
+                .for_source("s1");
+        w.write(&batch, &[]).unwrap();
+        w.finish().unwrap().remove(0).path
+    };
+    let files = [
+        ("statistics", write_sales(dir.path(), "a.parquet", "s1", &lines)),
+        (
+            "no statistics",
+            write_sales_with(
+                dir.path(),
+                "b.parquet",
+                "s1",
+                &lines,
+                crate::ingest::writer::curated_writer_properties(Some("s1")),
+            ),
+        ),
+        ("ingest's writer", by_writer("c", &lines)),
+    ];
+    for (how, sales) in files {
+        let out = dir.path().join(format!("out-{how}"));
+        run(
+            &inputs(vec![sales], vec![], None),
+            &checked("2024-06-30", Some(2)),
+            &out,
+        )
+        .unwrap();
+        let rows = by_id(read_csv(&out.join("customers.csv")));
+        assert_eq!(rows["c1"]["distinct_products"], "2", "{how}");
+    }
+    // The count: 3 lines without an id, and 0 in a file where every line has one, which is
+    // then read without its names.
+    let count = |path: &Path| {
+        let r = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
+        r.metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .unwrap()
+            .iter()
+            .find(|e| e.key == crate::ingest::writer::PRODUCT_ID_NULLS_METADATA)
+            .and_then(|e| e.value.clone())
+    };
+    assert_eq!(count(&by_writer("d", &lines)).as_deref(), Some("3"));
+    assert_eq!(count(&by_writer("e", &lines[..1])).as_deref(), Some("0"));
 }
 
 /// A product known by its name only, written with Arabic yeh in one export (a windows-1256 row,
