@@ -711,12 +711,7 @@ fn winback_leaves_out_heavy_returners() {
     lines.extend((1..=4).map(|i| l(&format!("a{i}"), &format!("a{i}"), "2024-06-20", "p1", 1.0, 10.0)));
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    run(
-        &inputs(vec![sales], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
+    run_k2(sales, &out);
     let rows = by_id(read_csv(&out.join("customers.csv")));
     for id in ["w1", "w2", "w3", "w4"] {
         assert_eq!(rows[id]["lifecycle_stage"], "lapsed", "{id}");
@@ -1927,12 +1922,7 @@ fn named_lines_beside_coded_ones_count_by_name() {
     ];
     for (how, sales) in files {
         let out = dir.path().join(format!("out-{how}"));
-        run(
-            &inputs(vec![sales], vec![], None),
-            &checked("2024-06-30", Some(2)),
-            &out,
-        )
-        .unwrap();
+        run_k2(sales, &out);
         let rows = by_id(read_csv(&out.join("customers.csv")));
         assert_eq!(rows["c1"]["distinct_products"], "2", "{how}");
     }
@@ -1966,12 +1956,7 @@ fn a_products_name_in_arabic_and_persian_letters_is_one_product() {
     lines.extend((2..6).map(|i| l(&format!("x{i}"), &format!("c{i}"), "2024-06-02", "p1", 1.0, 10.0)));
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    run(
-        &inputs(vec![sales], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
+    run_k2(sales, &out);
     let rows = by_id(read_csv(&out.join("customers.csv")));
     assert_eq!(rows["c1"]["distinct_products"], "1");
     assert_eq!(rows["c1"]["multi_item_share"], "0.000");
@@ -2181,20 +2166,31 @@ fn no_data_fails_clearly_and_writes_nothing() {
     assert!(!out.exists(), "nothing written");
 }
 
+/// `sales` segmented with k = 2 as of 2024-06-30 into `out`.
+fn run_k2(sales: PathBuf, out: &Path) {
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        out,
+    )
+    .unwrap();
+}
+
+/// The golden lines segmented by [`run_k2`]; the output folder.
+fn golden_run(dir: &Path) -> PathBuf {
+    let sales = write_sales(dir, "s.parquet", "s1", &golden_lines());
+    let out = dir.join("out");
+    run_k2(sales, &out);
+    out
+}
+
 /// customers.parquet is encoded in two steps (most columns beside the ideal-customer profile, the
 /// consent and the fit once the lists decide them): its bytes are still those one `ArrowWriter`
 /// writes from its rows.
 #[test]
 fn customers_parquet_is_what_one_writer_writes_from_its_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
-    let out = dir.path().join("out");
-    run(
-        &inputs(vec![sales], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
+    let out = golden_run(dir.path());
     let path = out.join("customers.parquet");
     let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
     let schema = reader.schema().clone();
@@ -2219,14 +2215,7 @@ fn customers_parquet_is_what_one_writer_writes_from_its_rows() {
 #[test]
 fn customers_parquet_has_the_documented_types() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = write_sales(dir.path(), "s.parquet", "s1", &golden_lines());
-    let out = dir.path().join("out");
-    run(
-        &inputs(vec![sales], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
+    let out = golden_run(dir.path());
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(out.join("customers.parquet")).unwrap())
             .unwrap();
@@ -2475,12 +2464,7 @@ fn a_small_best_segment_is_not_diluted_into_the_whole_base() {
     let dir = tempfile::tempdir().unwrap();
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    run(
-        &inputs(vec![sales], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
+    run_k2(sales, &out);
     let icp = read_json(&out.join("ideal_customer_profile.json"));
     // Under the 20 % asked for, but the next segment would make it everyone.
     assert_eq!(icp["ideal"]["customers"], 6, "{:#}", icp["ideal_rule"]);
@@ -3105,12 +3089,7 @@ fn customers_parquet_money_agrees_with_the_csv() {
     ]);
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    run(
-        &inputs(vec![sales], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
+    run_k2(sales, &out);
     let batch = read_parquet(&out.join("customers.parquet"));
     let ids = batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
     let money = |col: &str, id: &str| {
@@ -3188,12 +3167,7 @@ fn at_risk_compares_with_the_median_gap() {
     }
     let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
     let out = dir.path().join("out");
-    run(
-        &inputs(vec![sales], vec![], None),
-        &checked("2024-06-30", Some(2)),
-        &out,
-    )
-    .unwrap();
+    run_k2(sales, &out);
     let rows = by_id(read_csv(&out.join("customers.csv")));
     assert_eq!(
         rows["g1"]["days_between_orders"], "16.0",
