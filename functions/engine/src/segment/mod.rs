@@ -560,7 +560,8 @@ pub fn run(
     let (icp, activation, (winback_len, winback_blanked, winback_dropped)) =
         std::thread::scope(|s| -> Result<_, SegmentError> {
             // Most of customers.parquet is known now: encoded beside the ideal-customer profile
-            // and the lists, which keep one core busy for much of their time.
+            // and the lists, which keep one core busy for much of their time, from a copy of the
+            // report without the fits and refusals the lists add to it.
             let snapshot = report.clone();
             let early = s.spawn(move || output::CustomerColumns::encode(&snapshot));
             let icp = icp::build(&report, &facts);

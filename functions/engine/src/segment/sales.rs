@@ -339,12 +339,7 @@ fn ranges_from_stats(
     let sk_idx = cols.iter().position(|c| c.path().string() == "source_key")?;
     // Files of this version name their upload in their metadata; earlier ones by min = max
     // statistics of `source_key`.
-    let named = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|e| e.key == SOURCE_KEY_METADATA))
-        .and_then(|e| e.value.as_deref());
+    let named = metadata_value(builder.metadata(), SOURCE_KEY_METADATA);
     let mut key: Option<Vec<u8>> = named.map(|k| k.as_bytes().to_vec());
     let (mut min, mut max) = (i64::MAX, i64::MIN);
     for rg in builder.metadata().row_groups() {
@@ -520,24 +515,22 @@ fn product_columns(file: &File, meta: &ParquetMetaData, rg: usize) -> Result<(bo
         Some(n) if n as i64 == group.num_rows() => (false, true),
         Some(_) => (true, true),
         // The curated files keep no statistics on product ids (see `curated_writer_properties`):
-        // a dictionary without entries means no line has one, and the file's metadata counts
-        // the lines without one.
+        // their metadata counts the lines without one, and a dictionary without entries means
+        // that no line has one.
+        None if metadata_value(meta, PRODUCT_ID_NULLS_METADATA) == Some("0") => (true, false),
         None if empty_dictionary(file, ids, group.num_rows())? => (false, true),
-        None if product_id_nulls(meta) == Some(0) => (true, false),
         None => (true, true),
     })
 }
 
-/// The count of lines without a product id that a curated file's metadata gives.
-fn product_id_nulls(meta: &ParquetMetaData) -> Option<u64> {
+/// The value of the file's key-value metadata entry `key`.
+fn metadata_value<'m>(meta: &'m ParquetMetaData, key: &str) -> Option<&'m str> {
     meta.file_metadata()
         .key_value_metadata()?
         .iter()
-        .find(|e| e.key == PRODUCT_ID_NULLS_METADATA)?
+        .find(|e| e.key == key)?
         .value
-        .as_deref()?
-        .parse()
-        .ok()
+        .as_deref()
 }
 
 /// Whether the column chunk is dictionary encoded with an empty dictionary, i.e. holds only
