@@ -929,6 +929,15 @@ impl Prepare<'_> {
             let mut order = caches
                 .order
                 .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
+            // A line without an order id is an order of its own. One that its status says was
+            // refunded is returned from that order: keyed with it, so that the order counts as
+            // refunded whole (left out of the profiles' order values), as an order with an id
+            // does.
+            let bought_and_returned = reversed && !refund_only;
+            if order == ANON && bought_and_returned {
+                *anon_orders += 1;
+                order = ANON | *anon_orders;
+            }
             if ret {
                 // Keyed only when the export gives an id, and one that can be its order's: a
                 // cancellation invoice ("C536379") is a document of its own.
@@ -942,7 +951,7 @@ impl Prepare<'_> {
                     order
                 };
                 out.push(Line::returned(c, of_order, t, amount, qty));
-                if !reversed || refund_only {
+                if !bought_and_returned {
                     continue;
                 }
             }
