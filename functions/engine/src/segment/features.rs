@@ -106,6 +106,48 @@ pub(super) struct Customer {
     pub segment: Option<usize>,
 }
 
+/// Where a customer's country or city comes from: their orders (interned in the run's places) or
+/// the customers dataset (in its strings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Place {
+    Orders(u32),
+    List(u32),
+}
+
+impl Place {
+    pub(super) fn name<'a>(self, places: &'a Interner, strings: &'a Interner) -> &'a str {
+        match self {
+            Place::Orders(i) => places.name(i),
+            Place::List(i) => strings.name(i),
+        }
+    }
+}
+
+impl Customer {
+    /// The customer's country and city: their orders' (the most common), each filled in from
+    /// the customers dataset where the orders give none, unless the dataset's place is another
+    /// than the orders': its Berlin beside orders from France is no city of theirs, nor its
+    /// Germany the country of orders from Paris.
+    pub(super) fn places(&self, places: &Interner, strings: &Interner) -> (Option<Place>, Option<Place>) {
+        let b = self.behaviour.as_ref();
+        let a = self.attrs.as_ref();
+        let (orders_country, orders_city) = (b.and_then(|b| b.country), b.and_then(|b| b.city));
+        let (list_country, list_city) = (a.and_then(|a| a.country), a.and_then(|a| a.city));
+        let another = |orders: Option<u32>, list: Option<u32>| matches!((orders, list), (Some(o), Some(l)) if places.name(o) != strings.name(l));
+        let country = orders_country.map(Place::Orders).or_else(|| {
+            list_country
+                .filter(|_| !another(orders_city, list_city))
+                .map(Place::List)
+        });
+        let city = orders_city.map(Place::Orders).or_else(|| {
+            list_city
+                .filter(|_| !another(orders_country, list_country))
+                .map(Place::List)
+        });
+        (country, city)
+    }
+}
+
 /// Facts about the run date every feature needs.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Clock {
@@ -149,7 +191,7 @@ fn mode_of(scratch: &mut [u32], values: impl Iterator<Item = u32>, names: &Inter
     mode_by_name(&mut scratch[..k], names)
 }
 
-/// Most frequent value; ties go to the alphabetically first name.
+/// Most frequent value; ties go to the name first in code-point order (`str` order).
 fn mode_by_name(values: &mut [u32], names: &Interner) -> Option<u32> {
     values.sort_unstable();
     let mut best: Option<(usize, u32)> = None;

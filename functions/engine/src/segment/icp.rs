@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::features::{Customer, HOUR_BANDS, Stage, WEEKDAYS, age_band, median};
+use super::features::{Customer, HOUR_BANDS, Place, Stage, WEEKDAYS, age_band, median};
 use super::interner::Interner;
 use super::output::{Report, fixed, markdown_safe, round};
 use super::sales::SalesData;
@@ -289,17 +289,17 @@ impl TraitBuilder {
         Some(self.phrase(d, k, || phrases[k].to_string()))
     }
 
-    /// Dimension `d` (0 country, 1 city): the sales rows' value, else the customers dataset's
-    /// (as in customers.csv).
-    fn place(&mut self, r: &Report, d: usize, sales: Option<u32>, customers: Option<u32>) -> Option<u32> {
+    /// Dimension `d` (0 country, 1 city) of a place as customers.csv gives it (see
+    /// `Customer::places`).
+    fn place(&mut self, r: &Report, d: usize, place: Option<Place>) -> Option<u32> {
         let values = &mut self.values.0[d];
-        if let Some(i) = sales {
-            return Some(
-                *self.sales_places[d][i as usize].get_or_insert_with(|| values.intern(r.places.name(i))),
-            );
-        }
-        customers.map(|i| {
-            *self.customer_places[d][i as usize].get_or_insert_with(|| values.intern(r.strings.name(i)))
+        Some(match place? {
+            Place::Orders(i) => {
+                *self.sales_places[d][i as usize].get_or_insert_with(|| values.intern(r.places.name(i)))
+            }
+            Place::List(i) => {
+                *self.customer_places[d][i as usize].get_or_insert_with(|| values.intern(r.strings.name(i)))
+            }
         })
     }
 
@@ -308,8 +308,9 @@ impl TraitBuilder {
         let b = c.behaviour.as_ref();
         let a = c.attrs.as_ref();
         let mut t: Traits = Default::default();
-        t[0] = self.place(r, 0, b.and_then(|b| b.country), a.and_then(|a| a.country));
-        t[1] = self.place(r, 1, b.and_then(|b| b.city), a.and_then(|a| a.city));
+        let (country, city) = c.places(r.places, r.strings);
+        t[0] = self.place(r, 0, country);
+        t[1] = self.place(r, 1, city);
         let v = &mut self.values.0;
         t[2] = a
             .and_then(|a| age_band(a, r.params.as_of))

@@ -278,6 +278,7 @@ impl<'r> Report<'r> {
         let b = c.behaviour.as_ref();
         let a = c.attrs.as_ref();
         let s = |i: Option<u32>| i.map(|i| self.strings.name(i));
+        let (country, city) = c.places(self.places, self.strings);
         Row {
             customer_id: self.ids.name(c.idx),
             segment: c.segment.map(|i| &self.segments[i]),
@@ -286,15 +287,8 @@ impl<'r> Report<'r> {
             stage: c.stage.as_str(),
             b,
             monetary: b.map(|b| b.monetary).or(c.returns_only),
-            // The customers dataset fills in where the sales rows carry no place.
-            main_country: b
-                .and_then(|b| b.country)
-                .map(|i| self.places.name(i))
-                .or_else(|| s(a.and_then(|a| a.country))),
-            main_city: b
-                .and_then(|b| b.city)
-                .map(|i| self.places.name(i))
-                .or_else(|| s(a.and_then(|a| a.city))),
+            main_country: country.map(|p| p.name(self.places, self.strings)),
+            main_city: city.map(|p| p.name(self.places, self.strings)),
             age_band: a.and_then(|a| age_band(a, self.params.as_of)),
             gender: s(a.and_then(|a| a.gender)),
             job_title: s(a.and_then(|a| a.job_title)),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::hash::Hash;
 
 use super::cluster::Cluster;
-use super::features::{Customer, Stage, median};
+use super::features::{Customer, Place, Stage, median};
 use super::hash::MixMap;
 use super::interner::Interner;
 use super::{RfmRule, SegmentParams};
@@ -34,14 +34,7 @@ pub(super) struct Profile {
     pub top_rfm_group: Option<String>,
 }
 
-/// Where a place name is interned: the sales rows or the customers dataset.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Source {
-    Sales(u32),
-    Customers(u32),
-}
-
-/// Most common value, ties alphabetical, when at least `min` customers hold it: a place held by
+/// Most common value, ties to the first in code-point order, when at least `min` customers hold it: a place held by
 /// fewer would point at them. Values are counted by key (an interned index) and names compared
 /// only between the few distinct keys; keys with the same name count as one value.
 fn top<'a, K: Hash + Eq>(
@@ -57,7 +50,7 @@ fn top<'a, K: Hash + Eq>(
     for (k, n) in by_key {
         *counts.entry(name(&k)).or_default() += n;
     }
-    // max_by_key returns the last maximum; iterate in reverse so the alphabetically first wins.
+    // max_by_key returns the last maximum; iterate in reverse so the first name wins.
     counts
         .into_iter()
         .rev()
@@ -75,14 +68,8 @@ pub(super) fn profile<'a>(
     rules: &[RfmRule],
     min_group_size: usize,
 ) -> Profile {
-    // The sales rows' place, else the customers dataset's (as in customers.csv).
-    let place = |sales: Option<u32>, customers: Option<u32>| {
-        sales.map(Source::Sales).or(customers.map(Source::Customers))
-    };
-    let place_name = |s: &Source| match *s {
-        Source::Sales(i) => places.name(i),
-        Source::Customers(i) => strings.name(i),
-    };
+    // As in customers.csv (see `Customer::places`).
+    let place_name = |p: &Place| p.name(places, strings);
     let buyers = || {
         members
             .clone()
@@ -116,12 +103,12 @@ pub(super) fn profile<'a>(
         multi_item_share: super::features::multi_order_share(buyers().map(|(_, b)| b)),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
         top_country: top(
-            buyers().filter_map(|(c, b)| place(b.country, c.attrs.and_then(|a| a.country))),
+            buyers().filter_map(|(c, _)| c.places(places, strings).0),
             place_name,
             min_group_size,
         ),
         top_city: top(
-            buyers().filter_map(|(c, b)| place(b.city, c.attrs.and_then(|a| a.city))),
+            buyers().filter_map(|(c, _)| c.places(places, strings).1),
             place_name,
             min_group_size,
         ),

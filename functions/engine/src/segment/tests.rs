@@ -1942,6 +1942,39 @@ fn named_lines_beside_coded_ones_count_by_name() {
     assert_eq!(count(&by_writer("e", &lines[..1])).as_deref(), Some("0"));
 }
 
+/// The customers dataset fills in a country or city the orders do not give, but not one beside
+/// another place the orders give: its Iranian city is no city of a customer whose orders are
+/// German, nor its Iran the country of orders from Berlin.
+#[test]
+fn the_customer_lists_place_fills_in_only_where_it_agrees_with_the_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = vec![
+        l("o1", "k1", "2024-06-01", "p1", 1.0, 10.0).at("DE", ""),
+        l("o2", "k2", "2024-06-01", "p1", 1.0, 10.0).at("", ""),
+        l("o3", "k3", "2024-06-01", "p1", 1.0, 10.0).at("IR", ""),
+        l("o4", "k4", "2024-06-01", "p1", 1.0, 10.0).at("", "Berlin"),
+    ];
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    // Every record of the list is in Iran ("IR"), in Shiraz.
+    let people: Vec<CustRow> = ["k1", "k2", "k3", "k4"]
+        .map(|id| (id, None, None, "", "Shiraz", "", None, None))
+        .to_vec();
+    let customers = write_customers(dir.path(), "c.parquet", &people);
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![customers], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let place = |id: &str| (rows[id]["main_country"].as_str(), rows[id]["main_city"].as_str());
+    assert_eq!(place("k1"), ("Germany", ""));
+    assert_eq!(place("k2"), ("Iran", "Shiraz"));
+    assert_eq!(place("k3"), ("Iran", "Shiraz"));
+    assert_eq!(place("k4"), ("", "Berlin"));
+}
+
 /// A product known by its name only, written with Arabic yeh in one export (a windows-1256 row,
 /// «چاي سبز») and Persian yeh in another, is one product: one distinct product, and the two
 /// lines of an order are one product, not a multi-item order.
