@@ -2996,7 +2996,7 @@ fn empty_json_results_are_empty_files() {
 #[test]
 fn persian_currency_words_and_thousand_units() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &[f64], &[&str]); 8] = [
+    let cases: [(&str, &str, &[f64], &[&str]); 9] = [
         (
             "words.csv",
             "Order,Date,Customer,Amount,Currency\n1,2024-03-04,K1,1250000,ریال ایران\n2,2024-03-04,K2,125000,تومان ایران\n3,2024-03-04,K3,125000,ت\n4,2024-03-04,K4,125000,تومن\n5,2024-03-04,K5,125,هزار تومان\n6,2024-03-04,K6,125,IRHT\n7,2024-03-04,K7,1250,IRHR\n",
@@ -3050,6 +3050,14 @@ fn persian_currency_words_and_thousand_units() {
             "slashes.csv",
             "شماره فاکتور,کد مشتری,تاریخ,مبلغ (تومان)\n1,C-1,1402/07/15,3/750\n2,C-2,1402/07/16,۱/۲۰۰/۰۰۰\n3,C-3,1402/07/17,12/5\n4,C-4,1402/07/17,۳/۵۰۰/۰۰۰\n",
             &[3_750.0, 1_200_000.0, 12.5, 3_500_000.0],
+            &["IRT", "IRT", "IRT", "IRT"],
+        ),
+        // The decimal mark ٫ typed between thousands: once is thousands in Toman, as beside it
+        // twice; before fewer than three digits it stays the decimal mark.
+        (
+            "arabic_marks.csv",
+            "شماره فاکتور,تاریخ,کد مشتری,نام کالا,تعداد,فی (تومان)\n1,1402/08/01,C-1,چای,1,۱٫۲۵۰٫۰۰۰\n2,1402/08/01,C-1,چای,1,۸۵٫۰۰۰\n3,1402/08/01,C-1,چای,1,۸۵/۰۰۰\n4,1402/08/01,C-1,چای,1,۱۲٫۵\n",
+            &[1_250_000.0, 85_000.0, 85_000.0, 12.5],
             &["IRT", "IRT", "IRT", "IRT"],
         ),
         // An English export whose cells name Toman or Rial, two currencies: each cell's own.

@@ -285,7 +285,9 @@ impl NumberParser {
     /// Slashes: Iranian prices are also written with a slash between thousands ("۱/۲۰۰/۰۰۰
     /// تومان"), the slash that elsewhere types the Persian decimal mark ("۱۲/۵"). Two or more
     /// slashes between groups of three digits can only be grouping, in any file; in Toman or Rial
-    /// one is enough ("3/750" is 3,750 as "125.000" is 125,000), while "12/5" stays 12.5.
+    /// one is enough ("3/750" is 3,750 as "125.000" is 125,000), while "12/5" stays 12.5. So is
+    /// the decimal mark `٫` itself: "۸۵٫۰۰۰" in Toman is 85,000, as "۱٫۲۵۰٫۰۰۰" beside it is
+    /// 1,250,000 (read as 85 it made a price a thousandth of itself).
     #[inline]
     pub fn parse_money(&self, raw: &str, iranian: bool) -> Result<Option<ParsedNumber>, ValueError> {
         let grouped = slash_thousands(raw);
@@ -842,26 +844,35 @@ fn decimal_group(
     Ok(if looks_grouped { None } else { Some(n - 1) })
 }
 
-/// `raw` without its slashes, and how many it had, when its one run of digits and slashes reads
-/// as thousands grouped by slashes: 1–3 digits (not starting with 0), then groups of exactly
-/// three ("1/200/000", "۳/۷۵۰"). Dates ("1402/08/13", "13/08/1402") never do.
+/// `raw` without its grouping marks, and how many it had, when its one run of digits and marks
+/// reads as thousands grouped by the marks Persian keyboards type for the decimal mark, the
+/// slash or `٫` itself: 1–3 digits (not starting with 0), then groups of exactly three
+/// ("1/200/000", "۳/۷۵۰", "۸۵٫۰۰۰"). Dates ("1402/08/13", "13/08/1402") never do.
 fn slash_thousands(raw: &str) -> Option<(String, usize)> {
     // Every money cell asks: a byte loop, as `str::contains` calls memchr, whose set-up cost
-    // more than the few bytes of an amount (~1 % of a convert's instructions).
-    if !raw.bytes().any(|b| b == b'/') {
+    // more than the few bytes of an amount (~1 % of a convert's instructions). 0xAB ends `٫`
+    // (U+066B) in UTF-8, and other characters too: the mark is told below.
+    if !raw.bytes().any(|b| b == b'/' || b == 0xAB) {
         return None;
     }
-    let is_part = |c: char| c == '/' || digit_value(c).is_some();
+    let mark = if raw.contains('/') {
+        '/'
+    } else if raw.contains('\u{066B}') {
+        '\u{066B}'
+    } else {
+        return None;
+    };
+    let is_part = |c: char| c == mark || digit_value(c).is_some();
     let start = raw.find(is_part)?;
     let len = raw[start..]
         .find(|c: char| !is_part(c))
         .unwrap_or(raw.len() - start);
     let run = &raw[start..start + len];
-    // A second run with a slash ("1/200 - 3/400") is not one amount.
-    if raw[start + len..].contains('/') {
+    // A second run with a mark ("1/200 - 3/400") is not one amount.
+    if raw[start + len..].contains(mark) {
         return None;
     }
-    let mut groups = run.split('/');
+    let mut groups = run.split(mark);
     let first = groups.next()?;
     let first_digits = first.chars().count();
     let leading_zero = first.chars().next().and_then(digit_value) == Some(0);
@@ -875,7 +886,12 @@ fn slash_thousands(raw: &str) -> Option<(String, usize)> {
     if slashes == 0 || !(1..=3).contains(&first_digits) || leading_zero {
         return None;
     }
-    let plain = format!("{}{}{}", &raw[..start], run.replace('/', ""), &raw[start + len..]);
+    let plain = format!(
+        "{}{}{}",
+        &raw[..start],
+        run.replace(mark, ""),
+        &raw[start + len..]
+    );
     Some((plain, slashes))
 }
 
@@ -1522,6 +1538,16 @@ mod tests {
             assert_eq!(money("12/500", false), Ok(Some(12.5)));
             assert!(money("3/750", false).is_err());
             assert!(money("1/2", true).is_err());
+            // The decimal mark ٫ once before three digits: thousands in Toman or Rial, as the
+            // slash; elsewhere, and before fewer or more digits, the decimal mark.
+            assert_eq!(money("۸۵٫۰۰۰", true), Ok(Some(85_000.0)));
+            assert_eq!(money("۸۵٫۰۰۰", false), Ok(Some(85.0)));
+            assert_eq!(money("۱۲٫۵", true), Ok(Some(12.5)));
+            assert_eq!(money("۱٫۲۵۰٫۰۰۰", true), Ok(Some(1_250_000.0)));
+            let n = p.parse_money("۸۵٫۰۰۰ تومان", false).unwrap().unwrap();
+            assert_eq!((n.value, n.currency), (85_000.0, Some("IRT")));
+            let n = p.parse_money("۸۵۰٫۰۰۰ ریال", false).unwrap().unwrap();
+            assert_eq!((n.value, n.currency), (850_000.0, Some("IRR")));
         }
     }
 
