@@ -875,6 +875,36 @@ fn invoice_details_of_an_accounting_program() {
     assert_eq!(out.report.status, Status::Ok);
 }
 
+/// The same invoice details without the column after the discount: «مبلغ کل» is before it,
+/// so the discount comes off where the amount is quantity × price; an amount already net of it
+/// is kept, and a percent discount is a percent of the amount.
+#[test]
+fn an_amount_before_its_discount_has_the_discount_taken_off() {
+    let (out, _s, _d) = ingest_text(
+        "mablagh_kol.csv",
+        "شماره فاکتور,تاریخ,کد مشتری,نام کالا,تعداد,فی (تومان),مبلغ کل,تخفیف\n\
+         1,1402/08/01,C-1,چای,2,\"100,000\",\"200,000\",\"20,000\"\n\
+         2,1402/08/01,C-1,قهوه,1,\"50,000\",\"50,000\",\n\
+         3,1402/08/02,C-2,چای,2,\"100,000\",\"180,000\",\"20,000\"\n\
+         4,1402/08/03,C-3,چای,2,\"100,000\",\"200,000\",10%\n",
+    );
+    assert_eq!(
+        out.report.rows.rejected, 0,
+        "{:?}",
+        out.report.rows.rejected_by_reason
+    );
+    assert_eq!(
+        floats(&batches(&out), "line_amount"),
+        [180_000.0, 50_000.0, 180_000.0, 180_000.0]
+    );
+    // An English `Amount` beside a discount is the line's value as exported.
+    let (out, _s, _d) = ingest_text(
+        "amount.csv",
+        "Order,Date,Customer,Product,Quantity,Price,Amount,Discount\n1,2024-01-05,C-1,tea,2,100,200,20\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [200.0]);
+}
+
 /// Accounting programs book buyers without an account to one walk-in account (Holoo's «مشتری
 /// متفرقه (نقدی)», code 10000): its sales are guests', not one huge customer's.
 #[test]

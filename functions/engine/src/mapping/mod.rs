@@ -367,6 +367,10 @@ pub struct LayoutColumns {
     /// The discount column's header names a percent ("Discount %", "Rabatt (%)", «درصد تخفیف»):
     /// its numbers are percents (10 is 10 %).
     pub discount_percent: bool,
+    /// The line amount read is the line's value before its discount («مبلغ کل», «قیمت کل» of
+    /// Iranian invoices, beside «تخفیف»), and [`LayoutColumns::line_discount`] comes off it on
+    /// each row whose amount is its quantity × price.
+    pub amount_before_discount: bool,
     /// [`Layout::Shopify`]'s "Lineitem discount" (an Admin API item's `total_discount`): the
     /// line's discount, which its quantity × price does not yet take off.
     pub item_discount: Option<usize>,
@@ -477,13 +481,19 @@ impl LayoutColumns {
             _ => LayoutColumns::default(),
         };
         let has = |f: Field| columns.contains(&Some(f));
+        // Iranian invoices give «مبلغ کل» before the discount (the after-discount headers are
+        // read first when the file has them).
+        let amount_before_discount = columns
+            .iter()
+            .position(|c| *c == Some(Field::LineAmount))
+            .is_some_and(|i| matches!(unnoted(&headers[i]).as_str(), "مبلغکل" | "قیمتکل"));
         let line_discount = (0..headers.len())
             .find(|&i| columns[i].is_none() && names_discount(&headers[i]))
             .filter(|_| {
                 layout == Layout::Other
                     && has(Field::Quantity)
                     && has(Field::UnitPrice)
-                    && !has(Field::LineAmount)
+                    && (!has(Field::LineAmount) || amount_before_discount)
             });
         // The most specific total, as `best` picks among synonyms.
         let line_total = line_discount.and_then(|_| {
@@ -507,6 +517,7 @@ impl LayoutColumns {
             line_total,
             line_discount,
             discount_percent: line_discount.is_some_and(|i| names_percent(&headers[i])),
+            amount_before_discount: amount_before_discount && line_discount.is_some(),
             ..of_layout
         }
     }
@@ -537,6 +548,7 @@ impl LayoutColumns {
             refund_quantity,
             refund_amount,
             discount_percent: _,
+            amount_before_discount: _,
             // Feeds no field: still listed as unmapped.
             customer_name: _,
         } = *self;

@@ -439,6 +439,22 @@ impl SalesConverter {
             .map_err(|_| RowReject::at("bad_number", c))
     }
 
+    /// A row's line discount cell (see [`crate::mapping::LayoutColumns::line_discount`]), and
+    /// whether it is a percent: the header or the cell says so ("10%").
+    fn line_discount(
+        &self,
+        rec: &Row<'_>,
+        iranian: bool,
+    ) -> Result<Option<(crate::values::ParsedNumber, bool)>, RowReject> {
+        let raw = cell(rec, self.extra.line_discount).trim();
+        let percent = self.extra.discount_percent || raw.starts_with('%') || raw.ends_with('%');
+        Ok(self
+            .money
+            .parse_money(raw.trim_matches('%').trim(), iranian)
+            .map_err(|_| RowReject::at("bad_number", self.extra.line_discount))?
+            .map(|d| (d, percent)))
+    }
+
     /// The currency a row's amounts are in unless a cell names its own: the currency cell, else
     /// the header's, else the one the column names everywhere else in the file, else that of the
     /// same order's earlier line (Shopify fills only an order's first line).
@@ -1416,6 +1432,17 @@ impl Converter for SalesConverter {
             },
             ..n
         };
+        // What the line discount takes off a line worth `gross` (≥ 0) before it: a percent of
+        // it, or an amount.
+        // (`this`: the converter, lent for the call only; the row's status is set in between.)
+        let discount_off = |this: &Self, gross: f64| -> Result<f64, RowReject> {
+            Ok(this
+                .line_discount(rec, iranian)?
+                .map_or(0.0, |(d, percent)| match percent {
+                    true => gross * d.value.abs() / 100.0,
+                    false => scaled(d, this.discount_scale).value.abs(),
+                }))
+        };
         let price = match self.money(rec, c.unit_price, iranian)? {
             // Shopify's bulk output gives a line's price in one of two fields.
             None if self.extra.alt_price.is_some() => self.money(rec, self.extra.alt_price, iranian)?,
@@ -1466,6 +1493,22 @@ impl Converter for SalesConverter {
                     }
                     _ => None,
                 }
+            }
+            (a, ..) => a,
+        };
+        // «مبلغ کل» is the line's value before its discount: the discount beside it comes off
+        // where the row's own numbers say so (the amount is quantity × price), as it comes off
+        // quantity × price without an amount.
+        let amount = match (amount, qty, price) {
+            (Some(a), Some(q), Some(p)) if self.extra.amount_before_discount => {
+                let gross = (q.value * p.value).abs();
+                Some(match (a.value.abs() - gross).abs() <= 0.005 + 1e-9 * gross {
+                    true => crate::values::ParsedNumber {
+                        value: a.value.signum() * (gross - discount_off(self, gross)?).max(0.0),
+                        ..a
+                    },
+                    false => a,
+                })
             }
             (a, ..) => a,
         };
@@ -1579,17 +1622,7 @@ impl Converter for SalesConverter {
             // is worth quantity × price less its discount, a percent of it or an amount.
             (None, Some(p)) if self.extra.line_discount.is_some() && self.extra.line_total.is_none() => {
                 let gross = quantity * p.value;
-                let raw = cell(rec, self.extra.line_discount).trim();
-                let percent = self.extra.discount_percent || raw.starts_with('%') || raw.ends_with('%');
-                let discount = self
-                    .money
-                    .parse_money(raw.trim_matches('%').trim(), iranian)
-                    .map_err(|_| RowReject::at("bad_number", self.extra.line_discount))?
-                    .map_or(0.0, |d| match percent {
-                        true => gross.abs() * d.value.abs() / 100.0,
-                        false => scaled(d, self.discount_scale).value.abs(),
-                    });
-                gross.signum() * (gross.abs() - discount).max(0.0)
+                gross.signum() * (gross.abs() - discount_off(self, gross.abs())?).max(0.0)
             }
             (None, Some(p)) => quantity * p.value,
             (None, None) => {
