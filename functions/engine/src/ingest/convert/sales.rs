@@ -861,6 +861,10 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "quotationsent"
         | "draft"
         | "لغوگردید"
+        // «لغو سفارش», «سفارش لغو شد»: the order cancelled.
+        | "لغوسفارش"
+        | "سفارشلغوشد"
+        | "سفارشلغوشده"
         | "fehlgeschlagen"
         | "لغو"
         | "لغوشده"
@@ -930,6 +934,11 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "مرجوعشد"
         | "عودت"
         | "عودتشده"
+        // «عودت داده شد», «برگشت داده شد»: the goods given back.
+        | "عودتدادهشد"
+        | "عودتدادهشده"
+        | "برگشتدادهشد"
+        | "برگشتدادهشده"
         | "برگشتازفروش"
         | "برگشتی"
         | "برگشتشده"
@@ -2110,6 +2119,12 @@ mod tests {
     fn statuses() {
         assert_eq!(normalize_status("Canceled"), ("cancelled".into(), true));
         assert_eq!(normalize_status("لغو شده"), ("cancelled".into(), true));
+        for raw in ["لغو سفارش", "سفارش لغو شد", "سفارش لغو‌شده"] {
+            assert_eq!(normalize_status(raw), ("cancelled".into(), true), "{raw}");
+        }
+        for raw in ["عودت داده شد", "عودت داده‌شده", "برگشت داده شد"] {
+            assert_eq!(normalize_status(raw), ("returned".into(), true), "{raw}");
+        }
         assert_eq!(
             normalize_status("partially_refunded"),
             ("partially_refunded".into(), false)
