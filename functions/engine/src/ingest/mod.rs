@@ -930,7 +930,16 @@ fn undecided_order_warning(header: &str, example: &str, unlearned: Unlearned<'_>
             "day-first"
         }
     };
-    match unlearned {
+    // A Persian export's `a/b/yy` may be Jalali, year first (`02/08/01` for 1402/08/01), which
+    // neither reading above is.
+    let jalali = match header.chars().any(is_arabic_script) {
+        true => {
+            "; if they are Jalali dates with the year first (\"02/08/01\" for 1402/08/01), set \
+             SEGFLOW_DATE_ORDER=jalali-year-first (segflow ingest --date-order jalali-year-first) instead"
+        }
+        false => "",
+    };
+    let warning = match unlearned {
         Unlearned::Disagree((order, by, other)) => format!(
             "the dates in \"{header}\" read both day-first and month-first, such as \"{}\"{readings}, and \
              neither this file nor the configuration tells which, and the uploads of this export layout \
@@ -961,7 +970,8 @@ fn undecided_order_warning(header: &str, example: &str, unlearned: Unlearned<'_>
              again; an upload of this layout whose dates tell the order (a 13th or later) also settles it",
             example.trim()
         ),
-    }
+    };
+    warning + jalali
 }
 
 /// Letters of the Arabic script, in which Persian is written (and Persian digits).
@@ -1250,6 +1260,10 @@ mod tests {
             assert!(w.contains(part), "{part} not in {w}");
         }
         assert!(!w.contains("neither this file, an earlier upload"), "{w}");
+        assert!(!w.contains("jalali"), "an English header: {w}");
+        // A Persian export's `a/b/yy` may be Jalali with the year first.
+        let w = undecided_order_warning("تاریخ", "02/08/01", Unlearned::Nothing);
+        assert!(w.contains("SEGFLOW_DATE_ORDER=jalali-year-first"), "{w}");
     }
 
     #[test]
