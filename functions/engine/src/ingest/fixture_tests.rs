@@ -875,6 +875,27 @@ fn invoice_details_of_an_accounting_program() {
     assert_eq!(out.report.status, Status::Ok);
 }
 
+/// A `C` before an invoice number marks a cancellation where the file numbers its invoices with
+/// digits (UCI Online Retail: 536365, then C536379), not in a shop that numbers its orders
+/// "C1001": read so, all its sales were returns.
+#[test]
+fn c_numbers_are_cancellations_only_beside_plain_invoice_numbers() {
+    let (out, _s, _d) = ingest_text(
+        "c_orders.csv",
+        "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price\n\
+         C1001,2024-01-05,K1,tea,2,10\n\
+         c1002,2024-01-06,K2,tea,1,10\n",
+    );
+    assert_eq!(bools(&batches(&out), "is_return"), [false, false]);
+    let (out, _s, _d) = ingest_text(
+        "uci.csv",
+        "InvoiceNo,InvoiceDate,CustomerID,StockCode,Quantity,UnitPrice\n\
+         536365,2024-01-05,17850,85123A,6,2.55\n\
+         C536379,2024-01-06,17850,85123A,1,2.55\n",
+    );
+    assert_eq!(bools(&batches(&out), "is_return"), [false, true]);
+}
+
 /// The same invoice details without the column after the discount: «مبلغ کل» is before it,
 /// so the discount comes off where the amount is quantity × price; an amount already net of it
 /// is kept, and a percent discount is a percent of the amount.

@@ -153,6 +153,9 @@ pub struct SalesConverter {
     /// can be said to be.
     names_phones: Option<std::collections::HashMap<String, Option<String>>>,
     order: OrderCarry,
+    /// An order id of digits alone has been read: the file numbers its invoices so, and a
+    /// `C`-prefixed one beside them is a cancellation (see [`is_cancellation_invoice`]).
+    plain_invoices: bool,
     /// The job's zone (`SEGFLOW_TIMEZONE`): a link's `signup_date` is the order's day there, as
     /// the segment job counts days.
     job_zone: chrono_tz::Tz,
@@ -362,6 +365,7 @@ impl SalesConverter {
             title_currency: cfg.title_currency,
             on_credit,
             order: OrderCarry::default(),
+            plain_invoices: false,
             job_zone: cfg.timezone,
             zone_header,
             zones: Vec::new(),
@@ -1261,8 +1265,9 @@ pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
     plain(Cow::Borrowed(code))
 }
 
+/// UCI-style: "C536379" marks a cancellation of invoice 536379, in a file that numbers its
+/// invoices with digits alone (ingest asks that too).
 pub(crate) fn is_cancellation_invoice(order_id: &str) -> bool {
-    // UCI-style: "C536379" marks a cancellation of an invoice.
     let b = order_id.as_bytes();
     b.len() > 1 && (b[0] == b'C' || b[0] == b'c') && b[1..].iter().all(u8::is_ascii_digit)
 }
@@ -1330,6 +1335,7 @@ impl Converter for SalesConverter {
             order_id = Some(Cow::Owned(self.order.id.clone()));
         }
         if let Some(o) = order_id.as_deref() {
+            self.plain_invoices |= o.bytes().all(|b| b.is_ascii_digit());
             self.order.enter(o);
             // The line the row ends on: an Odoo description may hold line breaks.
             self.order.line = match self.layout {
@@ -1709,7 +1715,8 @@ impl Converter for SalesConverter {
         let is_return = refunded.is_some()
             || quantity < 0.0
             || line_amount < 0.0
-            || order_id.as_deref().is_some_and(is_cancellation_invoice)
+            // A shop that numbers its orders "C1001", "C1002" cancels none by it.
+            || self.plain_invoices && order_id.as_deref().is_some_and(is_cancellation_invoice)
             || status.as_ref().is_some_and(|(_, r)| *r);
         // WooCommerce and BigCommerce write customer 0 on a guest's order: not one customer of
         // all guests. (A customers or activity export lists people, so 0 stays one there.)
