@@ -907,7 +907,8 @@ fn an_amount_before_its_discount_has_the_discount_taken_off() {
          1,1402/08/01,C-1,چای,2,\"100,000\",\"200,000\",\"20,000\"\n\
          2,1402/08/01,C-1,قهوه,1,\"50,000\",\"50,000\",\n\
          3,1402/08/02,C-2,چای,2,\"100,000\",\"180,000\",\"20,000\"\n\
-         4,1402/08/03,C-3,چای,2,\"100,000\",\"200,000\",10%\n",
+         4,1402/08/03,C-3,چای,2,\"100,000\",\"200,000\",10%\n\
+         5,1402/08/03,C-3,چای,2,\"100,000\",\"200,000\",۱۰٪\n",
     );
     assert_eq!(
         out.report.rows.rejected, 0,
@@ -916,7 +917,7 @@ fn an_amount_before_its_discount_has_the_discount_taken_off() {
     );
     assert_eq!(
         floats(&batches(&out), "line_amount"),
-        [180_000.0, 50_000.0, 180_000.0, 180_000.0]
+        [180_000.0, 50_000.0, 180_000.0, 180_000.0, 180_000.0]
     );
     // An English `Amount` beside a discount is the line's value as exported.
     let (out, _s, _d) = ingest_text(

@@ -1567,7 +1567,7 @@ fn unnoted(h: &str) -> String {
 /// A discount column's header («تخفیف», "Discount", "Rabatt"), or one of its percent ("Discount
 /// %", "% Discount", "Discount (%)", "Rabatt %", «تخفیف (%)», «درصد تخفیف», "Discount Percent").
 pub(crate) fn names_discount(h: &str) -> bool {
-    let bare = unnoted(&h.replace('%', ""));
+    let bare = unnoted(&h.replace(['%', '٪'], ""));
     matches!(
         bare.as_str(),
         "تخفیف" | "مبلغتخفیف" | "discount" | "discountamount" | "rabatt" | "remise"
@@ -1584,7 +1584,7 @@ pub(crate) fn names_discount(h: &str) -> bool {
 /// A header naming a percent: with `%` or the word ("Discount Percent", «درصد تخفیف»).
 fn names_percent(h: &str) -> bool {
     let n = normalize_header(h);
-    h.contains('%') || n.ends_with("percent") || n.ends_with("pct") || n.contains("درصد")
+    h.contains(['%', '٪']) || n.ends_with("percent") || n.ends_with("pct") || n.contains("درصد")
 }
 
 /// The event type of every row of an activity export that has no event-type column but says what

@@ -451,10 +451,12 @@ impl SalesConverter {
         iranian: bool,
     ) -> Result<Option<(crate::values::ParsedNumber, bool)>, RowReject> {
         let raw = cell(rec, self.extra.line_discount).trim();
-        let percent = self.extra.discount_percent || raw.starts_with('%') || raw.ends_with('%');
+        // "10%", "%10", «۱۰٪» (the Persian percent sign).
+        const PERCENT: [char; 2] = ['%', '٪'];
+        let percent = self.extra.discount_percent || raw.starts_with(PERCENT) || raw.ends_with(PERCENT);
         Ok(self
             .money
-            .parse_money(raw.trim_matches('%').trim(), iranian)
+            .parse_money(raw.trim_matches(PERCENT).trim(), iranian)
             .map_err(|_| RowReject::at("bad_number", self.extra.line_discount))?
             .map(|d| (d, percent)))
     }
