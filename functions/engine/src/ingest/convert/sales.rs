@@ -1337,7 +1337,9 @@ impl Converter for SalesConverter {
             order_id = Some(Cow::Owned(self.order.id.clone()));
         }
         if let Some(o) = order_id.as_deref() {
-            self.plain_invoices |= o.bytes().all(|b| b.is_ascii_digit());
+            if !self.plain_invoices {
+                self.plain_invoices = o.bytes().all(|b| b.is_ascii_digit());
+            }
             self.order.enter(o);
             // The line the row ends on: an Odoo description may hold line breaks.
             self.order.line = match self.layout {
