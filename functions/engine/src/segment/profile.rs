@@ -34,8 +34,8 @@ pub(super) struct Profile {
     pub top_rfm_group: Option<String>,
 }
 
-/// Most common value, ties to the first in code-point order, when at least `min` customers hold it: a place held by
-/// fewer would point at them. Values are counted by key (an interned index) and names compared
+/// Most common value, ties to the first in code-point order, when at least `min` customers hold
+/// it: a place held by fewer would point at them. Values are counted by key (an interned index) and names compared
 /// only between the few distinct keys; keys with the same name count as one value.
 fn top<'a, K: Hash + Eq>(
     keys: impl Iterator<Item = K>,
@@ -68,7 +68,6 @@ pub(super) fn profile<'a>(
     rules: &[RfmRule],
     min_group_size: usize,
 ) -> Profile {
-    // As in customers.csv (see `Customer::places`).
     let place_name = |p: &Place| p.name(places, strings);
     let buyers = || {
         members
@@ -82,6 +81,9 @@ pub(super) fn profile<'a>(
     let med = |f: &dyn Fn(&super::features::Behaviour) -> f64| {
         median(&mut buyers().map(|(_, b)| f(b)).collect::<Vec<_>>())
     };
+    // As in customers.csv (see `Customer::places`): each customer's country and city told once.
+    let (countries, cities): (Vec<Option<Place>>, Vec<Option<Place>>) =
+        buyers().map(|(c, _)| c.places(places, strings)).unzip();
     let gross: f64 = buyers().map(|(_, b)| b.gross).sum();
     let returned: f64 = buyers().map(|(_, b)| b.returned).sum();
     Profile {
@@ -102,16 +104,8 @@ pub(super) fn profile<'a>(
         ),
         multi_item_share: super::features::multi_order_share(buyers().map(|(_, b)| b)),
         new_share: Some(buyers().filter(|(c, _)| c.stage == Stage::New).count() as f64 / n as f64),
-        top_country: top(
-            buyers().filter_map(|(c, _)| c.places(places, strings).0),
-            place_name,
-            min_group_size,
-        ),
-        top_city: top(
-            buyers().filter_map(|(c, _)| c.places(places, strings).1),
-            place_name,
-            min_group_size,
-        ),
+        top_country: top(countries.into_iter().flatten(), place_name, min_group_size),
+        top_city: top(cities.into_iter().flatten(), place_name, min_group_size),
         top_rfm_group: top(
             buyers().filter_map(|(c, _)| c.rfm.map(|r| r.group)),
             |&g| rules[g].name.as_str(),
