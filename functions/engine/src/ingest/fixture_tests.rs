@@ -2873,6 +2873,33 @@ fn items_giving_only_their_total_after_priced_ones_are_read() {
     assert_eq!(amounts[3000..], [7.0, 30.0]);
 }
 
+/// An order whose number fields are null (a draft or POS order beside numbered ones) is named
+/// by its `id`, as one without the fields is: its lines are one order, not each a purchase.
+#[test]
+fn a_json_order_with_a_null_number_is_named_by_its_id() {
+    let order = |id: u32, number: &str| {
+        format!(
+            r#"{{"id": {id}, "order_number": {number}, "name": null, "created_at": "2024-03-01T10:15:00Z", "currency": "EUR", "customer_id": {id}, "line_items": [{{"sku": "MUG", "quantity": 1, "price": "10.00"}}, {{"sku": "POT", "quantity": 1, "price": "40.00"}}]}}"#
+        )
+    };
+    for (numbers, want) in [
+        (["1001", "null"], ["1001", "1001", "9002", "9002"]),
+        (["null", "null"], ["9001", "9001", "9002", "9002"]),
+        (["\"\"", "1002"], ["9001", "9001", "1002", "1002"]),
+    ] {
+        let text = format!("[{},{}]", order(9001, numbers[0]), order(9002, numbers[1]));
+        let (out, _s, _d) = sales_text("orders.json", &text);
+        assert_eq!(
+            out.report.rows.written, 4,
+            "{:?}",
+            out.report.rows.rejected_by_reason
+        );
+        let got = strings(&batches(&out), "order_id");
+        let want: Vec<Option<String>> = want.iter().map(|w| Some(w.to_string())).collect();
+        assert_eq!(got, want, "{numbers:?}");
+    }
+}
+
 /// An API's answer wraps the records in an object (`{"orders": [...]}`, Shopify's Admin API;
 /// `{"data": {"items": [...]}}`): the array is read as if it were the file, pretty-printed or on
 /// one line, whatever other members (counts, links) stand beside it. Such files were refused as
@@ -3131,6 +3158,51 @@ fn persian_currency_words_and_thousand_units() {
         let got: Vec<Option<String>> = currencies.iter().map(|c| Some(c.to_string())).collect();
         assert_eq!(strings(&b, "currency"), got, "{name}");
     }
+}
+
+/// A price header in Toman beside an amount header in Rial: the rows are the amount's currency,
+/// and the prices (and an amount worked out from them) are converted at Toman's fixed 10 Rial.
+/// Two currencies with no fixed rate between them are not converted, and the report says so.
+#[test]
+fn price_and_amount_headers_in_different_currencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.csv");
+    std::fs::write(
+        &path,
+        "شماره فاکتور,کد مشتری,تاریخ,تعداد,فی (تومان),مبلغ (ریال)\n1,C-1,1402/07/15,2,\"125,000\",\"2,500,000\"\n2,C-2,1402/07/16,1,\"80,000\",\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "mixed.csv", &IngestOptions::default());
+    assert_eq!(
+        out.report.rows.rejected, 0,
+        "{:?}",
+        out.report.rows.rejected_by_reason
+    );
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [2_500_000.0, 800_000.0]);
+    assert_eq!(floats(&b, "unit_price"), [1_250_000.0, 800_000.0]);
+    assert_eq!(
+        strings(&b, "currency"),
+        [Some("IRR".to_string()), Some("IRR".to_string())]
+    );
+    assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
+
+    let path = dir.path().join("usd_eur.csv");
+    std::fs::write(
+        &path,
+        "Order,Date,Customer,Qty,Price (USD),Amount (EUR)\n1,2024-03-04,K1,2,10.00,18.40\n",
+    )
+    .unwrap();
+    let (out, _s) = ingest_path(&path, "usd_eur.csv", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [18.4]);
+    assert_eq!(floats(&b, "unit_price"), [10.0]);
+    assert_eq!(strings(&b, "currency"), [Some("EUR".to_string())]);
+    let w = out.report.warnings.join("\n");
+    assert!(
+        w.contains("\"Price (USD)\" names USD") && w.contains("labelled EUR"),
+        "{w}"
+    );
 }
 
 /// A unit word after a quantity ("۲ عدد", "2 pcs") is read as the count, not quarantined.
@@ -4020,6 +4092,44 @@ fn excel_time_of_day_cells_complete_the_date_beside_them() {
     assert_eq!(
         times(&batches(&out)),
         ["2024-03-21T23:30:00+00:00", "2024-03-22T08:15:00+00:00"]
+    );
+}
+
+/// A date format on the quantity and amount cells (formats copied across a sheet) shows dates
+/// where the cells hold numbers: the numbers are read, not quarantined as `bad_number`.
+#[test]
+fn numbers_under_a_date_format_in_number_columns_are_read_as_numbers() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_xlsx(
+        dir.path(),
+        "orders.xlsx",
+        &[(
+            "Orders",
+            vec![
+                [
+                    "Order ID",
+                    "Order Date",
+                    "Customer ID",
+                    "Product",
+                    "Quantity",
+                    "Line Total",
+                ]
+                .map(T)
+                .into(),
+                vec![T("O1"), Date(45372.0), T("C1"), T("Tea"), Date(2.0), Date(20.0)],
+                vec![T("O2"), Date(45373.0), T("C2"), T("Tea"), N(1.0), Date(40.5)],
+            ],
+        )],
+    );
+    let (out, _s) = ingest_path(&path, "orders.xlsx", &IngestOptions::default());
+    assert_eq!(rejected_by_reason(&out), []);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.0]);
+    assert_eq!(floats(&b, "line_amount"), [20.0, 40.5]);
+    assert_eq!(
+        times(&b),
+        ["2024-03-21T00:00:00+00:00", "2024-03-22T00:00:00+00:00"]
     );
 }
 

@@ -581,6 +581,7 @@ fn run(
     } else {
         dates.guessed = None;
     }
+    report.warnings.extend(conv.warnings());
     report.parsing = Some(parsing);
     report.stats = Some(conv.stats());
     let mut files = out.finish()?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use arrow::array::{RecordBatch, UInt32Array};
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
@@ -69,6 +69,12 @@ pub const SOURCE_KEY_METADATA: &str = "segflow.source_key";
 /// without an id, only from files that have such lines.
 pub const PRODUCT_ID_NULLS_METADATA: &str = "segflow.product_id_nulls";
 
+/// The key-value metadata entry of a curated sales file that counts its purchase lines whose order
+/// number is `C` and digits (`C1001`). Such a number is a cancellation invoice in UCI's export
+/// (`C536379`, a return), a shop's own order number where ingest read it as a sale: the segment
+/// job then keys that number's return lines to the order (see `segment::sales`).
+pub const C_NUMBERED_ORDERS_METADATA: &str = "segflow.c_numbered_orders";
+
 /// The curated files: as [`writer_properties`], without min/max statistics on the ids and product
 /// names, which never prune a month's rows (they are not sorted) and cost a comparison of every
 /// value, about a tenth of the encoding time; nor on `source_key`, the same in every row of a
@@ -108,8 +114,32 @@ struct Open {
     rows: u64,
     /// Rows without a product id (see [`PRODUCT_ID_NULLS_METADATA`]).
     product_id_nulls: u64,
+    /// See [`C_NUMBERED_ORDERS_METADATA`].
+    c_numbered_orders: u64,
     /// When it was last written, in writes: the smallest is closed first.
     used: u64,
+}
+
+/// The rows of `batch` that are no return and whose order number (column `id`) is `C` and
+/// digits. Only the first byte of most numbers is looked at: this runs on every row written.
+fn c_numbered_orders(batch: &RecordBatch, id: usize, ret: usize) -> u64 {
+    let (Some(ids), Some(ret)) = (
+        batch.column(id).as_string_opt::<i32>(),
+        batch.column(ret).as_boolean_opt(),
+    ) else {
+        return 0;
+    };
+    let (offsets, bytes) = (ids.value_offsets(), ids.value_data());
+    (0..ids.len())
+        .filter(|&i| {
+            let start = offsets[i] as usize;
+            offsets[i + 1] as usize > start
+                && bytes[start] | 0x20 == b'c'
+                && ids.is_valid(i)
+                && !(ret.is_valid(i) && ret.value(i))
+                && crate::ingest::convert::is_cancellation_invoice(ids.value(i))
+        })
+        .count() as u64
 }
 
 pub struct PartitionedWriter {
@@ -120,6 +150,8 @@ pub struct PartitionedWriter {
     schema: SchemaRef,
     /// The schema's `product_id` column, where it has one.
     product_id: Option<usize>,
+    /// The schema's `order_id` and `is_return` columns, where it has both.
+    orders: Option<(usize, usize)>,
     props: WriterProperties,
     writers: BTreeMap<i32, Open>,
     max_open: usize,
@@ -146,6 +178,10 @@ impl PartitionedWriter {
             partition_column,
             file_name: file_name.to_string(),
             product_id: schema.index_of("product_id").ok(),
+            orders: schema
+                .index_of("order_id")
+                .ok()
+                .zip(schema.index_of("is_return").ok()),
             schema,
             props: curated_writer_properties(None),
             writers: BTreeMap::new(),
@@ -212,6 +248,7 @@ impl PartitionedWriter {
                     w,
                     rows: 0,
                     product_id_nulls: 0,
+                    c_numbered_orders: 0,
                     used: 0,
                 },
             );
@@ -227,10 +264,14 @@ impl PartitionedWriter {
     /// Writes `batch` to partition `part`'s open file, counting its rows.
     fn write_to(&mut self, part: i32, batch: &RecordBatch) -> Result<()> {
         let nulls = self.product_id.map_or(0, |c| batch.column(c).null_count() as u64);
+        let c_numbered = self
+            .orders
+            .map_or(0, |(id, ret)| c_numbered_orders(batch, id, ret));
         let o = self.writer(part)?;
         o.w.write(batch)?;
         o.rows += batch.num_rows() as u64;
         o.product_id_nulls += nulls;
+        o.c_numbered_orders += c_numbered;
         Ok(())
     }
 
@@ -248,6 +289,12 @@ impl PartitionedWriter {
             open.w.append_key_value_metadata(KeyValue::new(
                 PRODUCT_ID_NULLS_METADATA.to_string(),
                 open.product_id_nulls.to_string(),
+            ));
+        }
+        if self.orders.is_some() {
+            open.w.append_key_value_metadata(KeyValue::new(
+                C_NUMBERED_ORDERS_METADATA.to_string(),
+                open.c_numbered_orders.to_string(),
             ));
         }
         open.w.close()?;

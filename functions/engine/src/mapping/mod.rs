@@ -381,6 +381,20 @@ pub struct LayoutColumns {
 }
 
 impl LayoutColumns {
+    /// The columns of money the converter reads besides the price and the amount.
+    pub fn money(&self) -> [Option<usize>; 8] {
+        [
+            self.line_total,
+            self.line_discount,
+            self.item_discount,
+            self.order_total,
+            self.adjusted_total,
+            self.sales_tax,
+            self.alt_price,
+            self.alt_amount,
+        ]
+    }
+
     fn find(layout: Layout, headers: &[String], columns: &[Option<Field>]) -> LayoutColumns {
         let at = |key: &str| headers.iter().position(|h| normalize_header(h) == key);
         // A second status column, read beside the one mapped.

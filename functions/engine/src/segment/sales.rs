@@ -35,7 +35,7 @@ use super::hash::{MixMap, content_hash, str_hash};
 use super::interner::Interner;
 use super::par;
 use super::versions::{MARGIN_MICROS, Outcome, Versions, order_line};
-use crate::ingest::writer::{PRODUCT_ID_NULLS_METADATA, SOURCE_KEY_METADATA};
+use crate::ingest::writer::{C_NUMBERED_ORDERS_METADATA, PRODUCT_ID_NULLS_METADATA, SOURCE_KEY_METADATA};
 use crate::values::number::IMPLAUSIBLE_AMOUNT;
 
 /// Marks "no value" in interned `u32` slots.
@@ -124,13 +124,71 @@ impl OrderAcc {
     }
 }
 
-fn flush(orders: &mut MixMap<(u32, u64), OrderAcc>, key: (u32, u64), acc: OrderAcc) {
-    match orders.entry(key) {
-        std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(&acc),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(acc);
+/// Files `acc` under its order (see [`flush`]), noting a later order under the same number.
+fn put(
+    orders: &mut MixMap<(u32, u64), OrderAcc>,
+    renumbered: &mut MixMap<(u32, u64), Vec<u64>>,
+    key: (u32, u64),
+    acc: OrderAcc,
+) {
+    let k = flush(orders, key, acc);
+    if k != key {
+        let later = renumbered.entry(key).or_default();
+        if !later.contains(&k.1) {
+            later.push(k.1);
         }
     }
+}
+
+/// Which of the orders under one number (`key`'s and the `later` ones) a return made at `at`
+/// took back: the last one placed by then (a day's leeway for a date without a time), else the
+/// first.
+fn refunded_order(
+    orders: &MixMap<(u32, u64), OrderAcc>,
+    key: (u32, u64),
+    later: &[u64],
+    at: i64,
+) -> (u32, u64) {
+    const DAY: i64 = 86_400_000_000;
+    std::iter::once(key.1)
+        .chain(later.iter().copied())
+        .filter_map(|k| Some((orders.get(&(key.0, k))?.ts, k)))
+        .filter(|(ts, _)| *ts <= at.saturating_add(DAY))
+        .max()
+        .map_or(key, |(_, k)| (key.0, k))
+}
+
+/// Lines of one customer's order number further apart than this (90 days) are orders of their
+/// own: a shop that numbers its invoices afresh each (fiscal) year gives a customer invoice 57 of
+/// two years, and merged into one, the second purchase would vanish into the first one's date.
+/// The lines of one order lie hours or days apart at most (a date without a time, shipments).
+const ORDER_SPAN_MICROS: i64 = 90 * 86_400_000_000;
+
+/// The key of the `n`th (from 1) later order under the number whose key is `order` (see
+/// [`ORDER_SPAN_MICROS`]): another order id's key, as far as the map can tell.
+fn renumbered(order: u64, n: u32) -> u64 {
+    content_hash(&(order, n)) as u64 & !ANON
+}
+
+/// Adds `acc`, lines of order `key`, to the order they belong to: the one of that number within
+/// [`ORDER_SPAN_MICROS`], else a new one. Returns the key it went under.
+fn flush(orders: &mut MixMap<(u32, u64), OrderAcc>, key: (u32, u64), acc: OrderAcc) -> (u32, u64) {
+    use std::collections::hash_map::Entry;
+    let mut k = key;
+    for n in 1.. {
+        match orders.entry(k) {
+            Entry::Occupied(mut e) if e.get().ts.abs_diff(acc.ts) <= ORDER_SPAN_MICROS as u64 => {
+                e.get_mut().merge(&acc);
+                break;
+            }
+            Entry::Occupied(_) => k = (key.0, renumbered(key.1, n)),
+            Entry::Vacant(e) => {
+                e.insert(acc);
+                break;
+            }
+        }
+    }
+    k
 }
 
 #[derive(Debug, Default, Clone)]
@@ -575,10 +633,12 @@ fn all_dictionary_pages(meta: &ParquetMetaData, column: &str) -> bool {
 /// file's types. One reader per row group keeps every batch inside one column chunk: a batch
 /// that straddled two chunks would hold two dictionaries, and the Parquet reader would rebuild
 /// it by hashing every value of the batch.
+/// Also whether the file's metadata counts purchase lines numbered `C` and digits (see
+/// [`SalesFile`]).
 fn sales_readers(
     path: &Path,
     columns: &[&str],
-) -> Result<Vec<parquet::arrow::arrow_reader::ParquetRecordBatchReader>, SegmentError> {
+) -> Result<(Vec<parquet::arrow::arrow_reader::ParquetRecordBatchReader>, bool), SegmentError> {
     let file = File::open(path).map_err(|source| SegmentError::Io {
         path: path.to_path_buf(),
         source,
@@ -603,7 +663,9 @@ fn sales_readers(
     let options = ArrowReaderOptions::new().with_schema(Arc::new(schema));
     let meta =
         ArrowReaderMetadata::try_new(meta.metadata().clone(), options).map_err(|e| parquet_err(path, e))?;
-    (0..meta.metadata().num_row_groups())
+    let c_numbered_orders =
+        metadata_value(meta.metadata(), C_NUMBERED_ORDERS_METADATA).is_some_and(|n| n != "0");
+    let readers = (0..meta.metadata().num_row_groups())
         .map(|rg| {
             let file = file.try_clone().map_err(|source| SegmentError::Io {
                 path: path.to_path_buf(),
@@ -627,7 +689,8 @@ fn sales_readers(
                 .with_row_groups(vec![rg]);
             projected_reader(path, builder, &read)
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((readers, c_numbered_orders))
 }
 
 /// A string column as read by [`sales_readers`] (dictionary or `Utf8`), cast to `Utf8` when a
@@ -775,8 +838,13 @@ struct Prepare<'a> {
 
 impl Prepare<'_> {
     /// Appends the usable lines of known customers in `batch` to `out`.
-    fn batch(&mut self, path: &Path, batch: &RecordBatch, out: &mut Vec<Line>) -> Result<(), SegmentError> {
-        let cols = Columns::of(path, batch)?;
+    fn batch(
+        &mut self,
+        file: SalesFile,
+        batch: &RecordBatch,
+        out: &mut Vec<Line>,
+    ) -> Result<(), SegmentError> {
+        let cols = Columns::of(file.path, batch)?;
         let Prepare {
             cutoff,
             dedup,
@@ -814,6 +882,10 @@ impl Prepare<'_> {
         let line_amount = cols.line_amount.as_primitive::<Float64Type>();
         let ts = cols.ts.as_primitive::<TimestampMicrosecondType>();
         let is_return: &BooleanArray = cols.is_return.as_boolean();
+        // `C536379` cancels an invoice in UCI's export, a return no order of the file names; a
+        // shop that numbers its orders `C1001` returns one of them under its own number.
+        let cancellation =
+            |o: &str| !file.c_numbered_orders && crate::ingest::convert::is_cancellation_invoice(o);
 
         for i in 0..batch.num_rows() {
             stats.rows_read += 1;
@@ -870,7 +942,10 @@ impl Prepare<'_> {
                         let money = |x: f64| (x * factor * 10_000.0).round() as i64;
                         let key = LineKey {
                             order_id: order_id.str(i),
-                            customer_id: customer,
+                            // A return naming its order is that order's buyer's (see
+                            // `Orders::finish`): a returns list without buyers beside the shop's
+                            // export naming them lists the same returns.
+                            customer_id: customer.filter(|_| !(ret && order_id.str(i).is_some())),
                             ts: t,
                             product_id: product_id.str(i),
                             quantity: float_bits(qty),
@@ -919,7 +994,7 @@ impl Prepare<'_> {
                 if ret
                     && !reversed
                     && let Some(o) = order_id.str(i)
-                    && !crate::ingest::convert::is_cancellation_invoice(o)
+                    && !cancellation(o)
                 {
                     let order = caches.order.get(&order_id, i, |_| str_hash(o) & !ANON);
                     out.push(Line::returned(NONE, order, t, amount, qty));
@@ -941,11 +1016,7 @@ impl Prepare<'_> {
             if ret {
                 // Keyed only when the export gives an id, and one that can be its order's: a
                 // cancellation invoice ("C536379") is a document of its own.
-                let of_order = if order == ANON
-                    || order_id
-                        .str(i)
-                        .is_some_and(crate::ingest::convert::is_cancellation_invoice)
-                {
+                let of_order = if order == ANON || order_id.str(i).is_some_and(cancellation) {
                     ANON
                 } else {
                     order
@@ -1001,14 +1072,26 @@ struct Orders {
     /// own (as for multi-item orders).
     unnamed: Vec<u32>,
     /// Returned value by (customer, order id) for return lines that carry an order id, as
-    /// (refunded by status on the order's own positive lines, returned by negative lines); set
-    /// against the orders once all lines are in (a return may be read before its order).
-    returned_by_order: MixMap<(u32, u64), (f64, f64)>,
+    /// (refunded by status on the order's own positive lines, returned by negative lines, the
+    /// latest return's time); set against the orders once all lines are in (a return may be
+    /// read before its order).
+    returned_by_order: MixMap<(u32, u64), Returned>,
+    /// The keys of the later orders under one customer's order number (see [`ORDER_SPAN_MICROS`]),
+    /// by the number's own key.
+    renumbered: MixMap<(u32, u64), Vec<u64>>,
     /// The order whose lines are being read: lines of one order usually arrive together, so
     /// most lines skip the order map.
     pending: Option<((u32, u64), OrderAcc)>,
     /// Returns without a buyer that name an order: (order key, amount), in reading order.
     unowned_returns: Vec<(u64, f64)>,
+}
+
+/// What came back of one order: see [`Orders::returned_by_order`].
+#[derive(Clone, Copy, Default)]
+struct Returned {
+    by_status: f64,
+    by_lines: f64,
+    latest: i64,
 }
 
 impl Orders {
@@ -1019,9 +1102,11 @@ impl Orders {
             distinct,
             unnamed,
             returned_by_order,
+            renumbered,
             pending,
             unowned_returns,
         } = self;
+
         for l in lines {
             if l.cust == NONE {
                 unowned_returns.push((l.order, l.amount));
@@ -1034,20 +1119,23 @@ impl Orders {
             if l.is_return {
                 returned[l.cust as usize] += l.amount.abs();
                 if l.order != ANON {
-                    let (by_status, by_lines) = returned_by_order.entry((l.cust, l.order)).or_default();
+                    let r = returned_by_order.entry((l.cust, l.order)).or_default();
                     if l.amount > 0.0 {
-                        *by_status += l.amount;
+                        r.by_status += l.amount;
                     } else {
-                        *by_lines -= l.amount;
+                        r.by_lines -= l.amount;
                     }
+                    r.latest = r.latest.max(l.ts);
                 }
                 continue;
             }
             let key = (l.cust, l.order);
-            if pending.as_ref().is_some_and(|(k, _)| *k != key)
+            if pending
+                .as_ref()
+                .is_some_and(|(k, o)| *k != key || o.ts.abs_diff(l.ts) > ORDER_SPAN_MICROS as u64)
                 && let Some((k, acc)) = pending.take()
             {
-                flush(orders, k, acc);
+                put(orders, renumbered, k, acc);
             }
             let (_, o) = pending.get_or_insert_with(|| (key, OrderAcc::new(l.ts)));
             o.add_line(l.ts, l.amount, l.qty, l.product);
@@ -1067,7 +1155,7 @@ impl Orders {
 
     fn finish(mut self, customers: usize, mut stats: SalesStats) -> SalesData {
         if let Some((k, acc)) = self.pending.take() {
-            flush(&mut self.orders, k, acc);
+            put(&mut self.orders, &mut self.renumbered, k, acc);
         }
         let mut returned = self.returned;
         returned.resize(customers, 0.0);
@@ -1076,6 +1164,7 @@ impl Orders {
             distinct,
             unnamed,
             mut returned_by_order,
+            renumbered,
             unowned_returns,
             ..
         } = self;
@@ -1095,7 +1184,7 @@ impl Orders {
                     continue;
                 };
                 returned[cust as usize] += amount.abs();
-                returned_by_order.entry((cust, order)).or_default().1 += amount.abs();
+                returned_by_order.entry((cust, order)).or_default().by_lines += amount.abs();
                 stats.guest_rows -= 1;
                 stats.guest_net_revenue += amount.abs();
                 stats.returns_matched_to_orders += 1;
@@ -1108,7 +1197,14 @@ impl Orders {
         // The customer's sum and the total had taken every line; the difference is corrected in
         // key order, so that each sum is the same from run to run (the map's order is not).
         let mut twice: Vec<((u32, u64), f64)> = Vec::new();
-        for (key, (by_status, by_lines)) in returned_by_order {
+        for (key, r) in returned_by_order {
+            let Returned {
+                by_status, by_lines, ..
+            } = r;
+            let key = match renumbered.get(&key) {
+                Some(later) => refunded_order(&orders, key, later, r.latest),
+                None => key,
+            };
             let worth = orders.get(&key).map_or(f64::INFINITY, |o| o.value.max(0.0));
             let came_back = by_status.max(by_lines).min(worth);
             let counted_over = by_status + by_lines - came_back;
@@ -1189,24 +1285,43 @@ fn sorted_orders(orders: MixMap<(u32, u64), OrderAcc>) -> Vec<Order> {
 /// more peak memory; 16 gained ~3 % more for another 11 MB.
 const BATCHES_IN_FLIGHT: usize = 8;
 
+/// A sales file, and what its metadata says of all its lines.
+#[derive(Clone, Copy)]
+struct SalesFile<'a> {
+    path: &'a Path,
+    /// Some purchase line has an order number of `C` and digits (see
+    /// [`C_NUMBERED_ORDERS_METADATA`]): such numbers are the shop's order numbers, not UCI's
+    /// cancellation invoices.
+    c_numbered_orders: bool,
+}
+
 /// Every batch of `files` in order, each with its file; reading stops after the first error.
 fn batches<'a>(
     files: &'a [PathBuf],
     columns: &'a [&'a str],
-) -> impl Iterator<Item = (&'a Path, Result<RecordBatch, SegmentError>)> {
+) -> impl Iterator<Item = (SalesFile<'a>, Result<RecordBatch, SegmentError>)> {
     files.iter().flat_map(|path| {
         let path = path.as_path();
-        let batches: Box<dyn Iterator<Item = Result<RecordBatch, SegmentError>> + Send> =
-            match sales_readers(path, columns) {
-                Ok(readers) => Box::new(
+        let (batches, c_numbered_orders): (
+            Box<dyn Iterator<Item = Result<RecordBatch, SegmentError>> + Send>,
+            _,
+        ) = match sales_readers(path, columns) {
+            Ok((readers, c_numbered_orders)) => (
+                Box::new(
                     readers
                         .into_iter()
                         .flatten()
                         .map(move |b| b.map_err(|e| arrow_err(path, e))),
                 ),
-                Err(e) => Box::new(std::iter::once(Err(e))),
-            };
-        batches.map(move |b| (path, b))
+                c_numbered_orders,
+            ),
+            Err(e) => (Box::new(std::iter::once(Err(e))), false),
+        };
+        let file = SalesFile {
+            path,
+            c_numbered_orders,
+        };
+        batches.map(move |b| (file, b))
     })
 }
 
@@ -1289,9 +1404,9 @@ pub(super) fn read_sales(
     let mut orders = Orders::default();
     if par::threads() == 1 {
         let mut lines = Vec::new();
-        for (path, batch) in batches(&files, &columns) {
+        for (file, batch) in batches(&files, &columns) {
             lines.clear();
-            prepare.batch(path, &batch?, &mut lines)?;
+            prepare.batch(file, &batch?, &mut lines)?;
             orders.add(&lines);
         }
     } else {
@@ -1315,11 +1430,11 @@ pub(super) fn read_sales(
             // Line buffers go back to the preparing stage: fresh ones would be fresh pages.
             let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<Vec<Line>>(BATCHES_IN_FLIGHT + 2);
             let prepared = s.spawn(move || -> Result<(), SegmentError> {
-                for (path, batch) in batch_rx {
+                for (file, batch) in batch_rx {
                     let batch = batch?;
                     let mut lines = free_rx.try_recv().unwrap_or_default();
                     lines.clear();
-                    prepare.batch(path, &batch, &mut lines)?;
+                    prepare.batch(file, &batch, &mut lines)?;
                     if line_tx.send(lines).is_err() {
                         break;
                     }
@@ -1344,6 +1459,46 @@ pub(super) fn read_sales(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line(order: u64, day: i64, amount: f64) -> Line {
+        Line {
+            cust: 0,
+            order,
+            ts: day * 86_400_000_000,
+            amount,
+            qty: amount.signum(),
+            product: 1,
+            country: NONE,
+            city: NONE,
+            is_return: amount < 0.0,
+        }
+    }
+
+    /// One number, two orders a year apart: each return is set against the order it followed.
+    #[test]
+    fn a_return_under_a_number_used_twice_takes_back_the_order_before_it() {
+        for refund_day in [400, 10] {
+            let mut orders = Orders::default();
+            orders.add(&[line(7, 0, 100.0), line(7, 1, 50.0), line(7, 365, 80.0)]);
+            orders.add(&[line(7, refund_day, -30.0)]);
+            let data = orders.finish(1, SalesStats::default());
+            let got: Vec<(i64, f64, f64)> = data
+                .orders
+                .iter()
+                .map(|o| (o.ts / 86_400_000_000, o.value, o.returned))
+                .collect();
+            let (first, second) = if refund_day > 365 {
+                (0.0, 30.0)
+            } else {
+                (30.0, 0.0)
+            };
+            assert_eq!(
+                got,
+                [(0, 150.0, first), (365, 80.0, second)],
+                "refund on day {refund_day}"
+            );
+        }
+    }
 
     /// A curated file names its upload in its metadata (no `source_key` statistics): its range
     /// comes from the footer, with no column read; without either it is scanned.

@@ -982,6 +982,34 @@ fn two_uploads(
     (run, by_id(read_csv(&out.join("customers.csv"))))
 }
 
+/// A warehouse's returns list names the order, not its buyer; the shop's export lists the same
+/// return under the buyer: one return, whichever file is read first.
+#[test]
+fn a_return_listed_with_and_without_its_buyer_counts_once() {
+    for flip in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shop = four_others("2024-02-20");
+        shop.extend([
+            l("1002", "c1", "2024-02-02", "A", 2.0, 20.0),
+            l("1002", "c1", "2024-02-02", "B", 1.0, 5.0),
+            l("1002", "c1", "2024-02-25", "A", -2.0, -20.0),
+        ]);
+        let warehouse = [l("1002", "", "2024-02-25", "A", -2.0, -20.0)];
+        let (a, b) = (
+            ("shop", "shop.csv", &shop[..]),
+            ("returns", "returns.csv", &warehouse[..]),
+        );
+        let (run, rows) = if flip {
+            two_uploads(dir.path(), b, a)
+        } else {
+            two_uploads(dir.path(), a, b)
+        };
+        assert_eq!(run.manifest["inputs"]["duplicates_dropped"], 1, "flip {flip}");
+        assert_eq!(rows["c1"]["monetary"], "5.00", "flip {flip}");
+        assert_eq!(rows["c1"]["return_rate"], "0.800", "flip {flip}");
+    }
+}
+
 /// Shopify exported Q1, then the first half year: the newer export has the orders' current
 /// state. An order refunded or cancelled since, or edited, counts as the newer export says, and
 /// once, whichever file is read first.
@@ -1116,6 +1144,44 @@ fn orders_that_share_a_number_but_no_product_are_kept() {
     );
     assert_eq!(run.manifest["inputs"]["order_rows_superseded"], 0);
     assert_eq!(rows["c1"]["monetary"], "72.00");
+}
+
+/// A shop that numbers its invoices afresh each year gives a customer invoice 1 twice, months
+/// apart: two orders, the later one the last purchase, whether the export lists the two apart or
+/// side by side (sorted by customer). Merged, the customer was a lapsed one-time buyer.
+#[test]
+fn an_invoice_number_used_again_a_year_later_is_another_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![
+        l("1", "c1", "2022-11-10", "p1", 1.0, 100.0),
+        l("1", "c1", "2022-11-10", "p2", 1.0, 20.0),
+        l("1", "c6", "2023-06-20", "p1", 1.0, 30.0),
+        l("1", "c6", "2022-11-12", "p2", 1.0, 40.0),
+    ];
+    lines.extend(four_others("2023-05-01"));
+    lines.extend([
+        l("1", "c1", "2023-06-20", "p1", 1.0, 80.0),
+        // Invoice 1 of 2022 again, its second shipment dated days after it: the same order.
+        l("1", "c1", "2022-11-14", "p3", 1.0, 5.0),
+    ]);
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    let mut p = checked("2023-07-01", Some(2)).params().clone();
+    p.min_group_size = 1;
+    run(&inputs(vec![sales], vec![], None), &p.check().unwrap(), &out).unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    for c in ["c1", "c6"] {
+        assert_eq!(rows[c]["frequency"], "2", "{c}");
+        assert_eq!(rows[c]["recency_days"], "11.5", "{c}");
+        assert_ne!(rows[c]["lifecycle_stage"], "lapsed", "{c}");
+    }
+    assert_eq!(rows["c1"]["monetary"], "205.00");
+    assert_eq!(
+        rows["c1"]["multi_item_share"], "0.500",
+        "2022's three products, 2023's one"
+    );
+    let winback = read_csv(&out.join("winback.csv"));
+    assert!(winback.iter().all(|r| r["id"] != "c1" && r["id"] != "c6"));
 }
 
 /// A hand-kept sheet names its products; the shop's system export gives their codes beside the
@@ -1940,6 +2006,47 @@ fn named_lines_beside_coded_ones_count_by_name() {
     };
     assert_eq!(count(&by_writer("d", &lines)).as_deref(), Some("3"));
     assert_eq!(count(&by_writer("e", &lines[..1])).as_deref(), Some("0"));
+}
+
+/// A shop that numbers its orders `C1001` refunds `C1002` by its status and by a refund line: the
+/// two are set against the order, which went back once. In UCI's export, where `C` numbers are
+/// cancellation invoices of their own, no purchase line has such a number (ingest's writer counts
+/// them in each file's metadata), and the returns stay no order's.
+#[test]
+fn a_shop_numbering_its_orders_with_c_refunds_an_order_once() {
+    let mut lines = vec![
+        l("C1001", "c1", "2024-06-01", "p1", 1.0, 100.0),
+        l("C1002", "c1", "2024-06-05", "p2", 1.0, 50.0).with_status("refunded"),
+        l("C1002", "c1", "2024-06-07", "p2", -1.0, -50.0),
+    ];
+    lines.extend(four_others("2024-06-02"));
+    let dir = tempfile::tempdir().unwrap();
+    let batch = sales_batch("s1", &lines);
+    let mut w =
+        crate::ingest::writer::PartitionedWriter::new(dir.path(), "c", None, "s.parquet", batch.schema())
+            .for_source("s1");
+    w.write(&batch, &[]).unwrap();
+    let sales = w.finish().unwrap().remove(0).path;
+    let meta = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&sales).unwrap()).unwrap();
+    let count = meta
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .unwrap()
+        .iter()
+        .find(|e| e.key == crate::ingest::writer::C_NUMBERED_ORDERS_METADATA)
+        .and_then(|e| e.value.clone());
+    assert_eq!(count.as_deref(), Some("1"), "C1001's line; C1002's are returns");
+    let out = dir.path().join("out");
+    run_k2(sales, &out);
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["c1"]["monetary"], "100.00", "C1002 refunded once");
+    // The same lines in a file whose metadata counts none: UCI's meaning, each return on its own.
+    let uci = write_sales(dir.path(), "uci.parquet", "s1", &lines);
+    let out = dir.path().join("out-uci");
+    run_k2(uci, &out);
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["c1"]["monetary"], "50.00");
 }
 
 /// The customers dataset fills in a country or city the orders do not give, but not one beside

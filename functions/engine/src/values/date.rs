@@ -1150,6 +1150,26 @@ fn meridiem(w: &str) -> Option<bool> {
     }
 }
 
+/// The am/pm marker starting at `t[i]` and how many words it takes: one ("PM", "ب.ظ",
+/// «بعدازظهر») or, as Persian software spells it out, three («بعد از ظهر», «قبل از ظهر»).
+fn meridiem_at(t: &[Tok<'_>], i: usize) -> Option<(bool, usize)> {
+    let Some(Tok::Word(w)) = t.get(i) else {
+        return None;
+    };
+    if let Some(is_pm) = meridiem(w) {
+        return Some((is_pm, 1));
+    }
+    let [Some(Tok::Word(a)), Some(Tok::Word(b))] = [t.get(i + 1), t.get(i + 2)] else {
+        return None;
+    };
+    let is_pm = match (word_is(w, "بعد"), word_is(w, "قبل")) {
+        (true, _) => true,
+        (_, true) => false,
+        _ => return None,
+    };
+    (word_is(a, "از") && word_is(b, "ظهر")).then_some((is_pm, 3))
+}
+
 /// After the date: nothing, or an optional 'T' / ',' / '-' / "at" / "ساعت" and a time
 /// ("1402/07/15 - 14:30", as Persian shop software writes it).
 fn time_after_date(
@@ -1227,13 +1247,11 @@ fn parse_clock(t: &[Tok<'_>], mut i: usize) -> Result<(NaiveTime, usize), ValueE
             }
         }
     }
-    let mut pm = None;
-    if let Some(Tok::Word(w)) = t.get(i)
-        && let Some(is_pm) = meridiem(w)
-    {
-        pm = Some(is_pm);
-        i += 1;
+    let pm = meridiem_at(t, i);
+    if let Some((_, words)) = pm {
+        i += words;
     }
+    let pm = pm.map(|(is_pm, _)| is_pm);
     if !has_minutes && pm.is_none() {
         return Err(bad);
     }
@@ -1982,6 +2000,10 @@ mod tests {
         assert_eq!(ok(&p, "2023-11-04 02:30 ق.ظ"), utc(2023, 11, 4, 2, 30, 0));
         assert_eq!(ok(&p, "2023-11-04 09:30 صبح"), utc(2023, 11, 4, 9, 30, 0));
         assert_eq!(ok(&p, "2023-11-04 05:30 عصر"), utc(2023, 11, 4, 17, 30, 0));
+        // Spelt out in three words, as Persian accounting software prints it.
+        assert_eq!(ok(&p, "2023-11-04 02:30 بعد از ظهر"), utc(2023, 11, 4, 14, 30, 0));
+        assert_eq!(ok(&p, "2023-11-04 11:30 قبل از ظهر"), utc(2023, 11, 4, 11, 30, 0));
+        assert_eq!(p.parse("2023-11-04 02:30 بعد از"), Err(ValueError::BadTime));
         assert_eq!(p.parse("2023-11-04 13:30 PM"), Err(ValueError::BadTime));
         assert_eq!(p.parse("2023-11-04 25:00"), Err(ValueError::BadTime));
         assert_eq!(p.parse("2023-11-04 14:60"), Err(ValueError::BadTime));
@@ -2511,6 +2533,9 @@ mod tests {
         assert_eq!(t("۰۲:۳۰ ق.ظ"), hms(2, 30, 0));
         assert_eq!(t("10:00 صبح"), hms(10, 0, 0));
         assert_eq!(t("4:00 عصر"), hms(16, 0, 0));
+        assert_eq!(t("۰۲:۳۰ بعد از ظهر"), hms(14, 30, 0));
+        assert_eq!(t("۰۹:۱۵ قبل از ظهر"), hms(9, 15, 0));
+        assert_eq!(t("۰۲:۳۰ بعد\u{200c}از\u{200c}ظهر"), hms(14, 30, 0));
         assert_eq!(t("T14:30"), hms(14, 30, 0));
         assert_eq!(t("14:30:15.5").nanosecond(), 500_000_000);
         for s in [

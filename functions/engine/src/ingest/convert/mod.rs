@@ -184,6 +184,10 @@ pub trait Converter: Send {
     fn finish_batch(&mut self) -> Result<(RecordBatch, Vec<i32>)>;
     fn stats(&self) -> ConvertStats;
     fn settings(&self) -> ParseSettings;
+    /// What the report should tell about how the file was read, beyond its settings.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Sales: the emails and phones the rows give beside customer numbers since the last call, as
     /// `curated/customers` rows (see [`contacts`]).
     fn finish_contacts(&mut self) -> Result<Option<RecordBatch>> {

@@ -121,6 +121,9 @@ pub struct SalesConverter {
     header_currency: Option<&'static str>,
     /// The currency the report's title rows give all amounts in, for rows that name none.
     title_currency: Option<&'static str>,
+    /// Money columns whose headers name another currency than the row's, with no fixed rate
+    /// between the two (see [`Converter::warnings`]).
+    currency_warnings: Vec<String>,
     /// The one currency (and unit size) every filled cell of the currency column names, for its
     /// blank cells.
     file_currency: Option<CurrencyUnit>,
@@ -199,15 +202,44 @@ impl SalesConverter {
             document_type: col(m, Field::DocumentType),
             consent: ConsentCols::of(m),
         };
-        let header_currency = [cols.unit_price, cols.line_amount]
-            .into_iter()
-            .flatten()
-            .find_map(|c| m.currency_hints.get(c).copied().flatten());
+        let hint = |c: Option<usize>| c.and_then(|c| m.currency_hints.get(c).copied().flatten());
+        // The line's amount is the money that counts: where its header and the price's name
+        // different currencies («فی (تومان)» beside «مبلغ (ریال)»), the amount's labels the row.
+        let header_currency = hint(cols.line_amount).or_else(|| hint(cols.unit_price));
+        let mut currency_warnings = Vec::new();
+        // Each money column's multiplier into the row's unit: its header's ("هزار تومان"), and
+        // Toman's 10 Rial where its header names the other of the two.
         let scale = |c: Option<usize>| {
-            c.and_then(|c| headers.get(c))
+            let own = c
+                .and_then(|c| headers.get(c))
                 .and_then(|h| crate::mapping::amount_scale_hint(h))
-                .map_or(1.0, f64::from)
+                .map_or(1.0, f64::from);
+            own * hint(c)
+                .zip(header_currency)
+                .and_then(|(from, to)| fixed_rate(from, to))
+                .unwrap_or(1.0)
         };
+        for c in [
+            cols.unit_price,
+            m.layout_columns.line_total,
+            m.layout_columns.line_discount,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let (Some(own), Some(row)) = (hint(Some(c)), header_currency)
+                && fixed_rate(own, row).is_none()
+            {
+                currency_warnings.push(format!(
+                    "\"{}\" names {own} and \"{}\" names {row}: the rows are labelled {row}, the \
+                     currency of their amounts, and the values of \"{}\" were kept as written, in {own}",
+                    crate::mapping::shown_header(&headers[c], c),
+                    cols.line_amount
+                        .map_or_else(String::new, |a| crate::mapping::shown_header(&headers[a], a)),
+                    crate::mapping::shown_header(&headers[c], c),
+                ));
+            }
+        }
         // The file's number convention. A Persian export (Persian headers, Jalali dates) never
         // writes a decimal comma (Persian's decimal marks are `٫` and `/`): its ambiguous amounts
         // ("85,000", "125.000") are thousands, as in Toman or Rial, whatever the separator
@@ -223,21 +255,11 @@ impl SalesConverter {
             || headers
                 .iter()
                 .any(|h| h.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
-        let read_money: Vec<usize> = [
-            cols.unit_price,
-            cols.line_amount,
-            m.layout_columns.line_total,
-            m.layout_columns.line_discount,
-            m.layout_columns.item_discount,
-            m.layout_columns.order_total,
-            m.layout_columns.adjusted_total,
-            m.layout_columns.sales_tax,
-            m.layout_columns.alt_price,
-            m.layout_columns.alt_amount,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let read_money: Vec<usize> = [cols.unit_price, cols.line_amount]
+            .into_iter()
+            .chain(m.layout_columns.money())
+            .flatten()
+            .collect();
         let other_money = (0..headers.len()).filter(|&i| {
             m.columns.get(i).is_some_and(|f| f.is_none())
                 && !read_money.contains(&i)
@@ -363,6 +385,7 @@ impl SalesConverter {
             other_statuses: Default::default(),
             names_phones,
             title_currency: cfg.title_currency,
+            currency_warnings,
             on_credit,
             order: OrderCarry::default(),
             plain_invoices: false,
@@ -1269,6 +1292,16 @@ pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
 
 /// UCI-style: "C536379" marks a cancellation of invoice 536379, in a file that numbers its
 /// invoices with digits alone (ingest asks that too).
+/// How many of `to` one `from` is, where that never changes: one Toman is ten Rial.
+fn fixed_rate(from: &str, to: &str) -> Option<f64> {
+    match (from, to) {
+        _ if from == to => Some(1.0),
+        ("IRT", "IRR") => Some(10.0),
+        ("IRR", "IRT") => Some(0.1),
+        _ => None,
+    }
+}
+
 pub(crate) fn is_cancellation_invoice(order_id: &str) -> bool {
     let b = order_id.as_bytes();
     b.len() > 1 && (b[0] == b'C' || b[0] == b'c') && b[1..].iter().all(u8::is_ascii_digit)
@@ -1969,6 +2002,10 @@ impl Converter for SalesConverter {
             other_statuses: self.other_statuses.listed(),
             ..self.stats.snapshot()
         }
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.currency_warnings.clone()
     }
 
     fn settings(&self) -> ParseSettings {

@@ -238,6 +238,11 @@ const LINE_ARRAYS: &[&str] = &["lineitems", "items", "products", "orderitems"];
 /// An item's `total` (WooCommerce's, after the line's discount) is thus the line's amount, read
 /// where the item gives it, beside quantity × price for items that do not: a bare "total" is an
 /// order's total, which the file's first items would decide is no line's for all of them.
+/// A JSON value that says nothing: null, or text of spaces only.
+fn blank(v: &serde_json::Value) -> bool {
+    v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
 const ITEM_OWN: &[&str] = &["id", "name", "title", "total"];
 
 /// [`crate::mapping::sales_field`], remembered: every order of a file asks it of the same few
@@ -400,11 +405,22 @@ fn split_lines(
     });
     obj.retain(|k, _| !names_line_numbers(k));
     // WooCommerce's REST orders are named by their `number`, else their `id`: a bare id is no
-    // order id in sales, but an order's is. Given as the number, the column its siblings use.
-    if !obj.keys().any(|k| sales_field(k) == Some(Field::OrderId))
-        && let Some(id) = obj.get("id").cloned()
-    {
-        obj.insert("number".into(), id);
+    // order id in sales, but an order's is. Given as the number, the column its siblings use; or
+    // as the number fields the order leaves null (`"order_number": null`), where its siblings
+    // give theirs: else each of its lines would be a purchase of its own.
+    if let Some(id) = obj.get("id").filter(|v| !blank(v)).cloned() {
+        let numbers: Vec<(String, bool)> = obj
+            .iter()
+            .filter(|(k, _)| sales_field(k) == Some(Field::OrderId))
+            .map(|(k, v)| (k.clone(), blank(v)))
+            .collect();
+        if numbers.is_empty() {
+            obj.insert("number".into(), id);
+        } else if numbers.iter().all(|(_, blank)| *blank) {
+            for (k, _) in numbers {
+                obj.insert(k, id.clone());
+            }
+        }
     }
     // The order as its return lines start from: copied only for an order with refunds.
     let base = if returns.is_empty() {

@@ -1106,6 +1106,13 @@ fn date_field(f: Field) -> bool {
     )
 }
 
+fn number_field(f: Field) -> bool {
+    matches!(
+        f,
+        Field::Quantity | Field::UnitPrice | Field::LineAmount | Field::Age | Field::DurationSeconds
+    )
+}
+
 /// The worksheets of a workbook, in order, with their cells as text. A number in a date column
 /// (a column whose header maps to a date field) is an Excel serial in the workbook's date system,
 /// as its date-formatted cells are: a value pasted into a date column keeps its number but loses
@@ -1320,6 +1327,22 @@ where
                 let dates: Vec<usize> = (0..mapped.columns.len())
                     .filter(|&c| mapped.columns[c].is_some_and(date_field))
                     .collect();
+                // A date format on a number column (an accident of copying formats) shows a date
+                // where the cell holds the quantity or the amount: the number is what was meant.
+                let numbers: Vec<usize> = (0..mapped.columns.len())
+                    .filter(|&c| mapped.columns[c].is_some_and(number_field))
+                    .chain(mapped.layout_columns.money().into_iter().flatten())
+                    .chain(discounts.iter().copied())
+                    .collect();
+                for ((_, cells), &i) in rows.iter_mut().zip(&at).skip(hi + 1) {
+                    for &c in &numbers {
+                        if let Some(Data::DateTime(dt)) = sheet.get(i, c)
+                            && let Some(cell) = cells.get_mut(c)
+                        {
+                            *cell = format_float(dt.as_f64());
+                        }
+                    }
+                }
                 for ((_, cells), i) in rows.iter_mut().zip(at.drain(..)).skip(hi + 1) {
                     for &c in &dates {
                         let serial = match sheet.get(i, c) {
