@@ -632,9 +632,8 @@ fn all_dictionary_pages(meta: &ParquetMetaData, column: &str) -> bool {
 /// all dictionary encoded as dictionary arrays (see [`super::dict`]); other columns keep the
 /// file's types. One reader per row group keeps every batch inside one column chunk: a batch
 /// that straddled two chunks would hold two dictionaries, and the Parquet reader would rebuild
-/// it by hashing every value of the batch.
-/// Also whether the file's metadata counts purchase lines numbered `C` and digits (see
-/// [`SalesFile`]).
+/// it by hashing every value of the batch. Also whether the file's metadata counts purchase lines
+/// numbered `C` and digits (see [`SalesFile`]).
 fn sales_readers(
     path: &Path,
     columns: &[&str],
@@ -1106,7 +1105,6 @@ impl Orders {
             pending,
             unowned_returns,
         } = self;
-
         for l in lines {
             if l.cust == NONE {
                 unowned_returns.push((l.order, l.amount));

@@ -205,7 +205,11 @@ impl SalesConverter {
         let hint = |c: Option<usize>| c.and_then(|c| m.currency_hints.get(c).copied().flatten());
         // The line's amount is the money that counts: where its header and the price's name
         // different currencies («فی (تومان)» beside «مبلغ (ریال)»), the amount's labels the row.
-        let header_currency = hint(cols.line_amount).or_else(|| hint(cols.unit_price));
+        let labelled_by = [cols.line_amount, cols.unit_price]
+            .into_iter()
+            .flatten()
+            .find(|&c| hint(Some(c)).is_some());
+        let header_currency = hint(labelled_by);
         let mut currency_warnings = Vec::new();
         // Each money column's multiplier into the row's unit: its header's ("هزار تومان"), and
         // Toman's 10 Rial where its header names the other of the two.
@@ -234,8 +238,7 @@ impl SalesConverter {
                     "\"{}\" names {own} and \"{}\" names {row}: the rows are labelled {row}, the \
                      currency of their amounts, and the values of \"{}\" were kept as written, in {own}",
                     crate::mapping::shown_header(&headers[c], c),
-                    cols.line_amount
-                        .map_or_else(String::new, |a| crate::mapping::shown_header(&headers[a], a)),
+                    labelled_by.map_or_else(String::new, |a| crate::mapping::shown_header(&headers[a], a)),
                     crate::mapping::shown_header(&headers[c], c),
                 ));
             }
@@ -1290,8 +1293,6 @@ pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
     plain(Cow::Borrowed(code))
 }
 
-/// UCI-style: "C536379" marks a cancellation of invoice 536379, in a file that numbers its
-/// invoices with digits alone (ingest asks that too).
 /// How many of `to` one `from` is, where that never changes: one Toman is ten Rial.
 fn fixed_rate(from: &str, to: &str) -> Option<f64> {
     match (from, to) {
@@ -1302,6 +1303,8 @@ fn fixed_rate(from: &str, to: &str) -> Option<f64> {
     }
 }
 
+/// UCI-style: "C536379" marks a cancellation of invoice 536379, in a file that numbers its
+/// invoices with digits alone (ingest asks that too).
 pub(crate) fn is_cancellation_invoice(order_id: &str) -> bool {
     let b = order_id.as_bytes();
     b.len() > 1 && (b[0] == b'C' || b[0] == b'c') && b[1..].iter().all(u8::is_ascii_digit)

@@ -233,16 +233,16 @@ fn emit(pending: &mut Option<Pending>, out: &mut Rows, headers: &[String]) {
 /// `line_items`, `lineItems`, and the usual generic ones.
 const LINE_ARRAYS: &[&str] = &["lineitems", "items", "products", "orderitems"];
 
-/// An item's fields whose bare names mean the order at its level (its id, its name, its total):
-/// the line's are read as the item's ("item.name" is what was sold), and the order keeps its own.
-/// An item's `total` (WooCommerce's, after the line's discount) is thus the line's amount, read
-/// where the item gives it, beside quantity × price for items that do not: a bare "total" is an
-/// order's total, which the file's first items would decide is no line's for all of them.
 /// A JSON value that says nothing: null, or text of spaces only.
 fn blank(v: &serde_json::Value) -> bool {
     v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())
 }
 
+/// An item's fields whose bare names mean the order at its level (its id, its name, its total):
+/// the line's are read as the item's ("item.name" is what was sold), and the order keeps its own.
+/// An item's `total` (WooCommerce's, after the line's discount) is thus the line's amount, read
+/// where the item gives it, beside quantity × price for items that do not: a bare "total" is an
+/// order's total, which the file's first items would decide is no line's for all of them.
 const ITEM_OWN: &[&str] = &["id", "name", "title", "total"];
 
 /// [`crate::mapping::sales_field`], remembered: every order of a file asks it of the same few

@@ -1106,6 +1106,7 @@ fn date_field(f: Field) -> bool {
     )
 }
 
+/// Fields whose cells are numbers, whatever format a workbook shows them in.
 fn number_field(f: Field) -> bool {
     matches!(
         f,
