@@ -4312,6 +4312,41 @@ fn an_opt_out_column_refuses_by_its_yes() {
     }
 }
 
+/// When someone unsubscribed, in a customer list (Mailchimp's unsubscribed members, `UNSUB_TIME`;
+/// a list of opt-out dates): a time there is a refusal, not a clear one refused as unclear; an
+/// empty cell says nothing. Such files were read with no consent at all.
+#[test]
+fn an_opt_out_time_in_a_customer_list_refuses() {
+    for (header, when) in [
+        ("UNSUB_TIME", "2025-03-04 11:22:33"),
+        ("Opt-out date", "2025-06-01"),
+        ("Unsubscribed At", "03/04/2025"),
+        ("تاریخ لغو عضویت", "۱۴۰۴/۰۱/۱۵"),
+    ] {
+        let (out, _s) = ingest_as(
+            Dataset::Customers,
+            "members.csv",
+            &format!(
+                "Email Address,First Name,{header}
+u1@x.com,Ann,{when}
+u2@x.com,Bo,
+u3@x.com,Cy,yes
+"
+            ),
+        );
+        assert_eq!(consents(&out), [Some(false), None, Some(false)], "{header}");
+        assert_eq!(
+            out.report.mapping.as_ref().unwrap().used["marketing_consent"],
+            header
+        );
+        assert_eq!(
+            out.report.stats.as_ref().unwrap().consent_unclear.unwrap_or(0),
+            0,
+            "{header}"
+        );
+    }
+}
+
 /// Shopify's customers export: "yes" to email and "no" to SMS is a refusal (the lists would
 /// publish the phone an SMS tool texts). Consent only when no column refuses and one says yes;
 /// unknown when all are empty. An opt-out beside them counts as well.

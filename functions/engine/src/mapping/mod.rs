@@ -1122,6 +1122,14 @@ pub fn names_money(header: &str) -> bool {
         .is_some_and(|c| matches!(c.field, Field::LineAmount | Field::UnitPrice))
 }
 
+/// Whether a header names when someone unsubscribed (`UNSUB_TIME`, "Opt-out Date", «تاریخ لغو
+/// عضویت»): as a consent column, any time in it is a refusal.
+pub fn names_unsubscribe_time(header: &str) -> bool {
+    header_forms(header)
+        .iter()
+        .any(|k| UNSUBSCRIBE_TIMES.iter().any(|w| normalize_header(w) == *k))
+}
+
 /// A multiplier a header puts on its amounts: "مبلغ (هزار تومان)" → 1000, "Umsatz (Mio. EUR)" →
 /// 1000000. Only counted next to a currency, so "Thousand Island Dressing" is not scaled.
 pub fn amount_scale_hint(header: &str) -> Option<u32> {
@@ -2925,6 +2933,12 @@ mod tests {
                 ("تاریخ ثبت‌نام", Some(SignupDate)),
             ],
         );
+        // The usual Persian CRM headers of a job title.
+        for title in ["سمت شغلی", "پست سازمانی", "سمت سازمانی"] {
+            for dataset in [Dataset::Customers, Dataset::Activity] {
+                check(dataset, &[("ایمیل", Some(Email)), (title, Some(JobTitle))]);
+            }
+        }
     }
 
     #[test]

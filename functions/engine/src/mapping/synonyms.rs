@@ -411,7 +411,7 @@ pub(super) const GROUPS: &[Group] = &[
         JobTitle,
         &[
             "Job Title", "Occupation", "Profession", "Job Role", "Job Function", "Position", "Role", "Job",
-            "Berufsbezeichnung", "Beruf", "Tätigkeit", "Funktion", "عنوان شغلی", "شغل", "سمت", "حرفه",
+            "Berufsbezeichnung", "Beruf", "Tätigkeit", "Funktion", "عنوان شغلی", "سمت شغلی", "سمت سازمانی", "پست سازمانی", "عنوان سمت", "شغل", "سمت", "حرفه",
             // Form plugins' field names (Contact Form 7's `your-…` convention).
             "your-job-title", "your-title", "your-position", "your-role",
         ],
@@ -462,6 +462,10 @@ pub(super) const GROUPS: &[Group] = &[
         "Ne pas contacter", "لغو عضویت", "لغو اشتراک", "عدم دریافت پیامک", "عدم تمایل به دریافت پیامک",
         "عدم دریافت تبلیغات", "عدم تمایل به دریافت تبلیغات", "انصراف از خبرنامه",
     ]),
+    // When the person unsubscribed (Mailchimp's unsubscribed members, `UNSUB_TIME`; a list's
+    // "Opt-out date"): in a customer list, a time there is a refusal (see
+    // `crate::ingest::convert::ConsentCols`). Activity reads it as the unsubscribe's time.
+    opt_out(UNSUBSCRIBE_TIMES),
     // ---------------------------------------------------------------------------------------------
     // Activity
     g(

@@ -200,7 +200,19 @@ pub fn parse_rates(text: &str) -> Result<BTreeMap<String, f64>, String> {
         if !(rate.is_finite() && rate > 0.0) {
             return Err(format!("{code}: the rate must be a positive number"));
         }
-        out.insert(code, rate);
+        if out.insert(code.clone(), rate).is_some() {
+            return Err(format!("{code} is given twice"));
+        }
+    }
+    // A Rial is a tenth of a Toman, whatever else: two rates that say otherwise would value one
+    // purchase by the currency it was paid in.
+    if let (Some(&toman), Some(&rial)) = (out.get("IRT"), out.get("IRR"))
+        && ((toman / rial) / 10.0 - 1.0).abs() > 1e-9
+    {
+        return Err(format!(
+            "IRT={toman} and IRR={rial} disagree: a Rial is a tenth of a Toman, so give one of the two \
+             (either converts both)"
+        ));
     }
     Ok(out)
 }
@@ -300,8 +312,21 @@ mod tests {
     #[test]
     fn rates_are_validated() {
         assert_eq!(parse_rates("").unwrap().len(), 0);
-        for bad in ["EUR", "EURO=1", "EUR=x", "EUR=0", "EUR=-1", "EUR=inf"] {
+        for bad in [
+            "EUR",
+            "EURO=1",
+            "EUR=x",
+            "EUR=0",
+            "EUR=-1",
+            "EUR=inf",
+            // A typo's trap: which one would hold?
+            "EUR=1,eur=2",
+            // A Rial is a tenth of a Toman: rates that disagree value one purchase twice.
+            "IRT=0.00002,IRR=0.000001",
+        ] {
             assert!(parse_rates(bad).is_err(), "{bad}");
         }
+        let both = parse_rates("IRT=0.00002,IRR=0.000002").unwrap();
+        assert_eq!(both.len(), 2);
     }
 }

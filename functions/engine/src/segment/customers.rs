@@ -30,6 +30,19 @@ pub(super) struct Attrs {
     pub phone: Option<u32>,
 }
 
+impl Attrs {
+    /// Whether the record says anything of the person beyond their addresses, consent and
+    /// signup (which the sales' link rows date at the first order).
+    fn describes(&self) -> bool {
+        self.age.is_some()
+            || self.birth_date.is_some()
+            || self.gender.is_some()
+            || self.city.is_some()
+            || self.country.is_some()
+            || self.job_title.is_some()
+    }
+}
+
 const COLUMNS: [&str; 12] = [
     "source_key",
     "customer_id",
@@ -375,16 +388,25 @@ fn fold_record(into: Attrs, into_seen: &mut Seen, record: Attrs, record_seen: &S
         city: pick(into.city, &mut s[3], record.city, r[3]),
         country: pick(into.country, &mut s[4], record.country, r[4]),
         job_title: pick(into.job_title, &mut s[5], record.job_title, r[5]),
-        signup_date: match (into.signup_date, record.signup_date) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        },
-        marketing_consent: match (into.marketing_consent, record.marketing_consent) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (a, b) => a.or(b),
-        },
+        signup_date: earliest(into.signup_date, record.signup_date),
+        marketing_consent: refusal_wins(into.marketing_consent, record.marketing_consent),
         email: into.email.or(record.email),
         phone: into.phone.or(record.phone),
+    }
+}
+
+fn earliest(a: Option<i32>, b: Option<i32>) -> Option<i32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One person's consent from two records: a refusal in either refuses; else either's yes.
+fn refusal_wins(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (a, b) => a.or(b),
     }
 }
 
@@ -493,13 +515,22 @@ fn fold_by_contact(
                 a
             }
             Some(b) if own.is_some() => fold_record(b, &mut seen[j], a, &record_seen),
+            // A buyer whom only the sales' link rows describe (an email beside the number)
+            // has no attributes of its own: the second registration's are the person's.
+            Some(b) if !b.describes() => {
+                seen[j] = record_seen;
+                Attrs {
+                    marketing_consent: refusal_wins(b.marketing_consent, a.marketing_consent),
+                    email: b.email.or(a.email),
+                    phone: b.phone.or(a.phone),
+                    signup_date: earliest(b.signup_date, a.signup_date),
+                    ..a
+                }
+            }
             // The buyer's own attributes stand; an address it lacks is the record's (a guest
             // checkout's mobile for a number its orders gave only the email of).
             Some(b) => Attrs {
-                marketing_consent: match (b.marketing_consent, a.marketing_consent) {
-                    (Some(false), _) | (_, Some(false)) => Some(false),
-                    (b, a) => b.or(a),
-                },
+                marketing_consent: refusal_wins(b.marketing_consent, a.marketing_consent),
                 email: b.email.or(a.email),
                 phone: b.phone.or(a.phone),
                 ..b

@@ -94,6 +94,11 @@ impl OrderAcc {
     fn add_line(&mut self, ts: i64, amount: f64, qty: f64, product: u32) {
         self.ts = self.ts.min(ts);
         self.value += amount;
+        if amount < 0.0 {
+            // A discount on the order (ingest keeps "Discount" and "Coupon" lines as purchase
+            // lines of negative value): it lowers the order's value and is no item.
+            return;
+        }
         self.units += qty;
         if self.lines == 0 {
             self.first_product = product;
@@ -106,11 +111,17 @@ impl OrderAcc {
 
     /// Adds lines of the same order that arrived apart from the first ones.
     fn merge(&mut self, o: &OrderAcc) {
-        self.multi = self.multi
-            || o.multi
-            || self.first_product == NONE
-            || o.first_product == NONE
-            || self.first_product != o.first_product;
+        // Either part may hold no item, only a discount line.
+        if self.lines == 0 {
+            self.first_product = o.first_product;
+            self.multi = o.multi;
+        } else if o.lines > 0 {
+            self.multi = self.multi
+                || o.multi
+                || self.first_product == NONE
+                || o.first_product == NONE
+                || self.first_product != o.first_product;
+        }
         self.ts = self.ts.min(o.ts);
         self.value += o.value;
         self.units += o.units;
@@ -1143,7 +1154,9 @@ impl Orders {
             if o.city == NONE {
                 o.city = l.city;
             }
-            if l.product != NONE {
+            if l.amount < 0.0 {
+                // A discount line (see `OrderAcc::add_line`): no product bought.
+            } else if l.product != NONE {
                 distinct.insert(l.cust, l.product);
             } else {
                 unnamed[l.cust as usize] += 1;

@@ -4151,6 +4151,88 @@ fn an_email_lists_attributes_reach_the_number_with_that_email() {
     );
 }
 
+/// The CRM keeps its own record of a buyer (HubSpot's `Record ID`) with the email the orders
+/// give: a second registration. The buyer's only other record is the orders' link of number and
+/// email, which says nothing of the person, so the CRM's attributes are the buyer's; where the
+/// buyer's own list describes them, theirs stand.
+#[test]
+fn a_second_registration_describes_a_buyer_only_the_orders_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order ID,Order Date,Customer ID,Email,Total
+         1,2024-05-01,5005,u5@x.example,100
+         2,2024-05-02,5006,u6@x.example,100
+         3,2024-05-03,5007,u7@x.example,100
+         4,2024-05-04,5008,u8@x.example,100
+",
+    );
+    let own = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "a_shop_customers.csv",
+        "Customer ID,Email,Job Title
+5006,u6@x.example,Engineer
+",
+    );
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "hubspot.csv",
+        "Record ID,Email,Job Title,Gender,Date of Birth
+         90005,u5@x.example,CEO,female,1980-01-01
+         90006,u6@x.example,CTO,male,1970-01-01
+",
+    );
+    let out = segment_curated(dir.path(), [sales, own, crm].concat());
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let attrs = |id: &str| {
+        let c = &customers[id];
+        [&c["job_title"], &c["gender"], &c["age_band"]].map(String::as_str)
+    };
+    assert_eq!(attrs("5005"), ["CEO", "female", "35-44"]);
+    assert_eq!(attrs("5006"), ["Engineer", "", ""]);
+    assert_eq!(sorted_ids(&customers), ["5005", "5006", "5007", "5008"]);
+}
+
+/// A till's or an ERP's discount on an order, a "Discount" or «تخفیف» line at a negative price:
+/// the order is worth less, and nothing came back. It was read as a return, so a coupon of a
+/// third of the order put its buyer among the frequent returners.
+#[test]
+fn a_discount_line_lowers_its_order_and_is_no_return() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "till.csv",
+        "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price
+         1,2024-06-01,C-1,Teapot,1,100
+         1,2024-06-01,C-1,Discount 30%,1,-30
+         2,2024-06-02,C-2,Teapot,1,100
+         3,2024-06-03,C-3,Teapot,1,100
+         3,2024-06-03,C-3,Teapot,1,-100
+         4,2024-06-04,C-4,Tea,2,10
+         5,2024-06-05,C-5,کتری,1,200000
+         5,2024-06-05,C-5,کد تخفیف یلدا,1,-20000
+",
+    );
+    let out = segment_curated(dir.path(), sales);
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    let c = |id: &str, col: &str| customers[id][col].clone();
+    assert_eq!(c("C-1", "monetary"), "70.00");
+    assert_eq!(c("C-1", "avg_order_value"), "70.00");
+    assert_eq!(c("C-1", "return_rate"), "0.000");
+    assert_eq!(c("C-1", "items_per_order"), "1.00");
+    assert_eq!(c("C-1", "multi_item_share"), "0.000");
+    assert_eq!(c("C-1", "distinct_products"), "1");
+    assert_eq!(c("C-5", "monetary"), "180000.00");
+    assert_eq!(c("C-5", "return_rate"), "0.000");
+    // A negative line of a product is still its return.
+    assert_eq!(c("C-3", "return_rate"), "1.000");
+}
+
 /// An American shop's orders give the phone as typed, without its country (`tel:4155552106`);
 /// its SMS service logs the STOP from `+14155552106`. The refusal holds for the customer,
 /// though the two keys stay apart.

@@ -123,8 +123,13 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     if e.word(&["dismissed", "dismiss", "closed", "ignored"]) {
         return "other";
     }
-    // "e-mail" is one word here, so "Keine E-Mails" has its negation beside its object.
-    let text = e.spaced.replace("e mail", "email");
+    // "e-mail" is one word here, so "Keine E-Mails" has its negation beside its object; and so is
+    // "opt-in", which a refusal may be about ("Opt-in revoked", "Email opt-in: false").
+    let text = e
+        .spaced
+        .replace("e mail", "email")
+        .replace("opted in", "optedin")
+        .replace("opt in", "optin");
     let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
     let persian_consent = e.has(&[
         "خبرنامه",
@@ -249,7 +254,16 @@ const CONSENT_PREFIXES: [&str; 14] = [
     "sms",
     "message",
 ];
-const CONSENT_WORDS: [&str; 6] = ["list", "contact", "calls", "call", "emails", "newsletters"];
+const CONSENT_WORDS: [&str; 8] = [
+    "list",
+    "contact",
+    "calls",
+    "call",
+    "emails",
+    "newsletters",
+    "optin",
+    "optedin",
+];
 /// Refuse what they are said of, wherever it stands in the name.
 const STRONG_NEGATIONS: [&str; 16] = [
     "stop",
@@ -271,9 +285,10 @@ const STRONG_NEGATIONS: [&str; 16] = [
 ];
 const PREPOSITIONS: [&str; 9] = ["from", "of", "to", "for", "von", "aus", "از", "به", "the"];
 /// Refuse only the consent standing beside them.
-const WEAK_NEGATIONS: [&str; 17] = [
+const WEAK_NEGATIONS: [&str; 18] = [
     "no",
     "not",
+    "false",
     "never",
     "nein",
     "declined",
@@ -787,9 +802,17 @@ mod tests {
             "Removed from list",
             "Not subscribed",
             "Kein Newsletter",
+            // A revoked or false opt-in: the opt-in is what is refused.
+            "Opt-in revoked",
+            "Revoked opt-in",
+            "Opt-in withdrawn",
+            "Email opt-in: false",
+            "Opted-in: false",
         ] {
             assert_eq!(n(refusal), "unsubscribe", "{refusal}");
         }
+        assert_eq!(n("Email opt-in: true"), "newsletter_signup");
+        assert_eq!(n("Opt-in"), "newsletter_signup");
     }
 
     /// «لغو دریافت خبرنامه» holds «خبرنامه» (newsletter) but is the opt-out from it.

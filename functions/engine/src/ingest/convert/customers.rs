@@ -78,7 +78,7 @@ impl CustomersConverter {
             country: col(m, Field::Country),
             job_title: col(m, Field::JobTitle),
             signup_date: col(m, Field::SignupDate),
-            consent: ConsentCols::of(m),
+            consent: ConsentCols::of(m, headers),
         };
         CustomersConverter {
             birth: date_parser(samples, m, cols.birth_date, cfg, None),

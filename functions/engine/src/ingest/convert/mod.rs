@@ -580,17 +580,40 @@ pub(crate) fn col(m: &ColumnMapping, f: Field) -> Option<usize> {
 }
 
 /// The columns a row's marketing consent is read from: the one mapped to `marketing_consent`
-/// and any more the file has (see [`ColumnMapping::more_consent`]), each with whether it is an
-/// opt-out.
+/// and any more the file has (see [`ColumnMapping::more_consent`]), each with how it says it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ConsentCols(Vec<(usize, bool)>);
+pub(crate) struct ConsentCols(Vec<(usize, Says)>);
+
+/// How a consent column says its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Says {
+    /// Yes is consent.
+    Consent,
+    /// Yes is a refusal ("Email Opt Out").
+    OptOut,
+    /// When the person unsubscribed (`UNSUB_TIME`, "Opt-out date"): a time, or a yes, is a
+    /// refusal; empty or a no says nothing.
+    OptOutTime,
+}
 
 impl ConsentCols {
-    pub(crate) fn of(m: &ColumnMapping) -> ConsentCols {
+    pub(crate) fn of(m: &ColumnMapping, headers: &[String]) -> ConsentCols {
         let cols = col(m, Field::MarketingConsent)
             .into_iter()
             .chain(m.more_consent.iter().copied())
-            .map(|i| (i, m.opt_out.contains(&i)))
+            .map(|i| {
+                let says = match m.opt_out.contains(&i) {
+                    false => Says::Consent,
+                    true if headers
+                        .get(i)
+                        .is_some_and(|h| crate::mapping::names_unsubscribe_time(h)) =>
+                    {
+                        Says::OptOutTime
+                    }
+                    true => Says::OptOut,
+                };
+                (i, says)
+            })
             .collect();
         ConsentCols(cols)
     }
@@ -611,12 +634,12 @@ impl ConsentCols {
     pub(crate) fn read(&self, rec: &Row<'_>) -> std::result::Result<Option<bool>, crate::values::ValueError> {
         let mut consent = None;
         let mut unclear = None;
-        for &(i, opt_out) in &self.0 {
+        for &(i, says) in &self.0 {
             let raw = cell(rec, Some(i));
-            let read = if opt_out {
-                crate::values::parse_opt_out(raw)
-            } else {
-                crate::values::parse_bool(raw)
+            let read = match says {
+                Says::Consent => crate::values::parse_bool(raw),
+                Says::OptOut => crate::values::parse_opt_out(raw),
+                Says::OptOutTime => crate::values::parse_opt_out(raw).or(Ok(Some(false))),
             };
             match read {
                 Ok(Some(false)) => consent = Some(false),

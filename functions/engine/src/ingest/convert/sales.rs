@@ -200,7 +200,7 @@ impl SalesConverter {
             channel: col(m, Field::Channel),
             status: col(m, Field::Status),
             document_type: col(m, Field::DocumentType),
-            consent: ConsentCols::of(m),
+            consent: ConsentCols::of(m, headers),
         };
         let hint = |c: Option<usize>| c.and_then(|c| m.currency_hints.get(c).copied().flatten());
         // The line's amount is the money that counts: where its header and the price's name
@@ -1207,6 +1207,33 @@ fn is_total_label(s: &str) -> bool {
     })
 }
 
+/// A product that is a discount on its order ("Discount", "Coupon SUMMER10", "Rabatt 10 %",
+/// «تخفیف», «کد تخفیف»): its first word says so.
+fn names_a_discount(s: &str) -> bool {
+    let mut words = s
+        .split(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | '_' | '(' | '\u{200c}'))
+        .filter(|w| !w.is_empty())
+        .map(Key::new);
+    let (Some(Some(first)), second) = (words.next(), words.next().flatten()) else {
+        return false;
+    };
+    matches!(
+        first.as_str(),
+        "discount"
+            | "discounts"
+            | "coupon"
+            | "voucher"
+            | "promo"
+            | "promotion"
+            | "rabatt"
+            | "gutschein"
+            | "remise"
+            | "réduction"
+            | "تخفیف"
+            | "کوپن"
+    ) || (matches!(first.as_str(), "کد" | "بن") && second.is_some_and(|w| w.as_str() == "تخفیف"))
+}
+
 /// A till's tender («پرداخت نقدی», «کارتخوان», «بازپرداخت نقدی», "Cash payment").
 fn names_a_payment(s: &str) -> bool {
     // The whole name, but for what follows a colon ("Tender: Visa"): "Chicken Tenders", "Down
@@ -1752,9 +1779,19 @@ impl Converter for SalesConverter {
                 });
             }
         }
+        // A line of an order that takes money off it (Odoo's and many tills' "Discount" or
+        // "Coupon" product at a negative price) lowers the order's value: no return of anything.
+        let discount_line = quantity > 0.0
+            && line_amount < 0.0
+            && order_id.is_some()
+            && refunded.is_none()
+            && [text(rec, c.product_name), text(rec, c.product_id)]
+                .into_iter()
+                .flatten()
+                .any(names_a_discount);
         let is_return = refunded.is_some()
             || quantity < 0.0
-            || line_amount < 0.0
+            || (line_amount < 0.0 && !discount_line)
             // A shop that numbers its orders "C1001", "C1002" cancels none by it.
             || self.plain_invoices && order_id.as_deref().is_some_and(is_cancellation_invoice)
             || status.as_ref().is_some_and(|(_, r)| *r);
