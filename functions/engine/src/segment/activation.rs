@@ -426,7 +426,10 @@ pub(super) fn build(r: &Report, icp: &Icp, activity: &[Activity], cutoff_micros:
         by_id
             .filter(|&i| i != usize::MAX)
             .or_else(|| {
-                let key = address_key(email?);
+                // A contact keyed by its email (GA4's `user_id`, a form tool's) with no email
+                // column is that email's.
+                let email = email.or_else(|| Some(contact).filter(|c| c.contains('@')))?;
+                let key = address_key(email);
                 by_address
                     .get(&key)
                     .or_else(|| by_inbox.get(inbox(&key).as_ref()))

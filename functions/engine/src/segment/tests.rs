@@ -4233,6 +4233,39 @@ fn a_discount_line_lowers_its_order_and_is_no_return() {
     assert_eq!(c("C-3", "return_rate"), "1.000");
 }
 
+/// GA4 keys its events by `user_id`, which a shop sets to the customer's email: the contact is
+/// the customer with that email, listed once, not also as a lead of its own.
+#[test]
+fn a_contact_keyed_by_its_email_alone_is_the_customer_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order ID,Order Date,Customer ID,Email,Total
+         1,2024-06-01,5005,u5@x.example,100
+         2,2024-06-02,5006,u6@x.example,100
+         3,2024-06-03,5007,u7@x.example,100
+         4,2024-06-04,5008,u8@x.example,100
+",
+    );
+    let ga4 = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "ga4.csv",
+        "event_date,event_timestamp,event_name,user_pseudo_id,user_id,page_location
+         20240610,1718013600000000,file_download,1.1,U6@x.example,https://shop.example/cat.pdf
+",
+    );
+    let out = segment_curated(dir.path(), [sales, ga4].concat());
+    let ideal = read_csv(&out.join("ideal_customers.csv"));
+    let ids: Vec<&str> = ideal.iter().map(|r| r["id"].as_str()).collect();
+    assert!(!ids.iter().any(|id| id.contains('@')), "{ids:?}");
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    assert_eq!(leads.len(), 1);
+    assert_eq!(leads[0]["email"], "u6@x.example");
+}
+
 /// An American shop's orders give the phone as typed, without its country (`tel:4155552106`);
 /// its SMS service logs the STOP from `+14155552106`. The refusal holds for the customer,
 /// though the two keys stay apart.
