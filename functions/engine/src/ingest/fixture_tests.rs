@@ -4327,11 +4327,10 @@ fn an_opt_out_time_in_a_customer_list_refuses() {
             Dataset::Customers,
             "members.csv",
             &format!(
-                "Email Address,First Name,{header}
-u1@x.com,Ann,{when}
-u2@x.com,Bo,
-u3@x.com,Cy,yes
-"
+                "Email Address,First Name,{header}\n\
+                 u1@x.com,Ann,{when}\n\
+                 u2@x.com,Bo,\n\
+                 u3@x.com,Cy,yes\n"
             ),
         );
         assert_eq!(consents(&out), [Some(false), None, Some(false)], "{header}");

@@ -4162,29 +4162,26 @@ fn a_second_registration_describes_a_buyer_only_the_orders_know() {
         dir.path(),
         crate::schema::Dataset::Sales,
         "shop.csv",
-        "Order ID,Order Date,Customer ID,Email,Total
-         1,2024-05-01,5005,u5@x.example,100
-         2,2024-05-02,5006,u6@x.example,100
-         3,2024-05-03,5007,u7@x.example,100
-         4,2024-05-04,5008,u8@x.example,100
-",
+        "Order ID,Order Date,Customer ID,Email,Total\n\
+         1,2024-05-01,5005,u5@x.example,100\n\
+         2,2024-05-02,5006,u6@x.example,100\n\
+         3,2024-05-03,5007,u7@x.example,100\n\
+         4,2024-05-04,5008,u8@x.example,100\n",
     );
     let own = ingest_csv(
         dir.path(),
         crate::schema::Dataset::Customers,
         "a_shop_customers.csv",
-        "Customer ID,Email,Job Title
-5006,u6@x.example,Engineer
-",
+        "Customer ID,Email,Job Title\n\
+         5006,u6@x.example,Engineer\n",
     );
     let crm = ingest_csv(
         dir.path(),
         crate::schema::Dataset::Customers,
         "hubspot.csv",
-        "Record ID,Email,Job Title,Gender,Date of Birth
-         90005,u5@x.example,CEO,female,1980-01-01
-         90006,u6@x.example,CTO,male,1970-01-01
-",
+        "Record ID,Email,Job Title,Gender,Date of Birth\n\
+         90005,u5@x.example,CEO,female,1980-01-01\n\
+         90006,u6@x.example,CTO,male,1970-01-01\n",
     );
     let out = segment_curated(dir.path(), [sales, own, crm].concat());
     let customers = by_id(read_csv(&out.join("customers.csv")));
@@ -4207,16 +4204,15 @@ fn a_discount_line_lowers_its_order_and_is_no_return() {
         dir.path(),
         crate::schema::Dataset::Sales,
         "till.csv",
-        "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price
-         1,2024-06-01,C-1,Teapot,1,100
-         1,2024-06-01,C-1,Discount 30%,1,-30
-         2,2024-06-02,C-2,Teapot,1,100
-         3,2024-06-03,C-3,Teapot,1,100
-         3,2024-06-03,C-3,Teapot,1,-100
-         4,2024-06-04,C-4,Tea,2,10
-         5,2024-06-05,C-5,کتری,1,200000
-         5,2024-06-05,C-5,کد تخفیف یلدا,1,-20000
-",
+        "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price\n\
+         1,2024-06-01,C-1,Teapot,1,100\n\
+         1,2024-06-01,C-1,Discount 30%,1,-30\n\
+         2,2024-06-02,C-2,Teapot,1,100\n\
+         3,2024-06-03,C-3,Teapot,1,100\n\
+         3,2024-06-03,C-3,Teapot,1,-100\n\
+         4,2024-06-04,C-4,Tea,2,10\n\
+         5,2024-06-05,C-5,کتری,1,200000\n\
+         5,2024-06-05,C-5,کد تخفیف یلدا,1,-20000\n",
     );
     let out = segment_curated(dir.path(), sales);
     let customers = by_id(read_csv(&out.join("customers.csv")));
@@ -4242,20 +4238,18 @@ fn a_contact_keyed_by_its_email_alone_is_the_customer_with_it() {
         dir.path(),
         crate::schema::Dataset::Sales,
         "shop.csv",
-        "Order ID,Order Date,Customer ID,Email,Total
-         1,2024-06-01,5005,u5@x.example,100
-         2,2024-06-02,5006,u6@x.example,100
-         3,2024-06-03,5007,u7@x.example,100
-         4,2024-06-04,5008,u8@x.example,100
-",
+        "Order ID,Order Date,Customer ID,Email,Total\n\
+         1,2024-06-01,5005,u5@x.example,100\n\
+         2,2024-06-02,5006,u6@x.example,100\n\
+         3,2024-06-03,5007,u7@x.example,100\n\
+         4,2024-06-04,5008,u8@x.example,100\n",
     );
     let ga4 = ingest_csv(
         dir.path(),
         crate::schema::Dataset::Activity,
         "ga4.csv",
-        "event_date,event_timestamp,event_name,user_pseudo_id,user_id,page_location
-         20240610,1718013600000000,file_download,1.1,U6@x.example,https://shop.example/cat.pdf
-",
+        "event_date,event_timestamp,event_name,user_pseudo_id,user_id,page_location\n\
+         20240610,1718013600000000,file_download,1.1,U6@x.example,https://shop.example/cat.pdf\n",
     );
     let out = segment_curated(dir.path(), [sales, ga4].concat());
     let ideal = read_csv(&out.join("ideal_customers.csv"));
