@@ -3693,6 +3693,17 @@ fn an_sms_panels_inbox_reads_its_refusals_only() {
         strings(&b, "event_type"),
         some(&["unsubscribe", "other", "unsubscribe", "unsubscribe"])
     );
+    // Other panels name the sender «ارسال کننده» or «از شماره».
+    for header in ["ارسال کننده", "از شماره"] {
+        let (out, _s) = ingest_as(
+            Dataset::Activity,
+            "inbox.csv",
+            &format!("{header},متن پیام,تاریخ\n09121234567,لغو11,1403/02/10 10:00\n"),
+        );
+        let b = batches(&out);
+        assert_eq!(strings(&b, "contact_id"), some(&["+989121234567"]), "{header}");
+        assert_eq!(strings(&b, "event_type"), some(&["unsubscribe"]), "{header}");
+    }
     // A contact form's entries with a message field stay form submissions.
     let (out, _s) = ingest_as(
         Dataset::Activity,

@@ -934,26 +934,106 @@ fn layout_field(layout: Layout, header: &str, key: &str) -> Option<(Field, Kind)
 
 fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate> {
     let table = table(dataset);
-    header_forms(header)
-        .into_iter()
-        .enumerate()
-        .find_map(|(form, key)| {
-            let special = layout_field(layout, header, &key);
-            if let Some((field, kind)) = special.filter(|_| dataset == Dataset::Sales) {
-                return Some(Candidate {
-                    field,
-                    kind,
-                    rank: 0,
-                    form,
-                });
-            }
-            table.get(&key).map(|e| Candidate {
-                field: e.field,
-                kind: e.kind,
-                rank: e.rank,
+    let forms = header_forms(header);
+    let found = forms.iter().enumerate().find_map(|(form, key)| {
+        let special = layout_field(layout, header, key);
+        if let Some((field, kind)) = special.filter(|_| dataset == Dataset::Sales) {
+            return Some(Candidate {
+                field,
+                kind,
+                rank: 0,
                 form,
-            })
+            });
+        }
+        table.get(key).map(|e| Candidate {
+            field: e.field,
+            kind: e.kind,
+            rank: e.rank,
+            form,
         })
+    });
+    found.or_else(|| {
+        let kind =
+            consent_by_words(header).filter(|_| dataset.fields().contains(&Field::MarketingConsent))?;
+        Some(Candidate {
+            field: Field::MarketingConsent,
+            kind,
+            // After every listed header of consent.
+            rank: u16::MAX,
+            form: forms.len(),
+        })
+    })
+}
+
+/// A header no synonym lists that still names a marketing consent by its words: what is sent
+/// (SMS, a newsletter, promotions) and a word of wanting it («اشتراک خبرنامه», «تمایل به دریافت
+/// پیامک», «دریافت اس ام اس», "SMS marketing permission"): a consent column, or an opt-out one
+/// where a negation stands in it («عدم ...», "Do not send SMS"). Missed, such a column let every
+/// refusal in it onto the lists. Not a header of a date, time or count («تاریخ ارسال پیامک»).
+fn consent_by_words(header: &str) -> Option<Kind> {
+    let h = normalize_header(header);
+    let has = |words: &[&str]| words.iter().any(|w| h.contains(&normalize_header(w)));
+    let sent = has(&[
+        "پیامک",
+        "اس ام اس",
+        "sms",
+        "خبرنامه",
+        "newsletter",
+        "تبلیغ",
+        "promotion",
+        "بازاریابی",
+        "marketing",
+        "textmessage",
+    ]);
+    let wanted = has(&[
+        "دریافت",
+        "اشتراک",
+        "عضویت",
+        "تمایل",
+        "مایل",
+        "اجازه",
+        "رضایت",
+        "موافقت",
+        "ارسال",
+        "consent",
+        "optin",
+        "permission",
+        "accept",
+        "agree",
+        "allow",
+        "subscri",
+        "wants",
+    ]);
+    // «شماره دریافت پیامک» is the number the messages go to; "Subscribed At" a time.
+    let not_a_flag = has(&[
+        "تاریخ",
+        "زمان",
+        "ساعت",
+        "تعداد",
+        "شماره",
+        "متن",
+        "date",
+        "time",
+        "count",
+        "number",
+    ]) || h.ends_with("at");
+    let negated = has(&[
+        "عدم",
+        "لغو",
+        "انصراف",
+        "مخالفت",
+        "نمیخواهد",
+        "donot",
+        "dont",
+        "optout",
+        "unsubscri",
+        "refus",
+    ]);
+    match (sent && !not_a_flag, negated, wanted) {
+        (true, true, _) => Some(Kind::OptOut),
+        (true, false, true) => Some(Kind::Plain),
+        _ => None,
+    }
 }
 
 /// The normalised keys a header is looked up under, most literal first.
@@ -1352,9 +1432,12 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         && from_synonym[t].is_some()
         && normalize_header(&headers[t]) == "type"
         && best(Field::EventType, &[Kind::Message]).is_some_and(|(i, _)| columns[i].is_none())
-        && headers
-            .iter()
-            .any(|h| matches!(normalize_header(h).as_str(), "from" | "sender" | "فرستنده"))
+        && headers.iter().any(|h| {
+            matches!(
+                normalize_header(h).as_str(),
+                "from" | "sender" | "فرستنده" | "ارسالکننده" | "ازشماره"
+            )
+        })
     {
         columns[t] = None;
     }
@@ -2933,6 +3016,37 @@ mod tests {
                 ("تاریخ ثبت‌نام", Some(SignupDate)),
             ],
         );
+        // Consent headers no synonym lists, read by their words; an opt-out by its negation;
+        // a date, a count or a number of such messages is none.
+        for (header, kind) in [
+            ("اشتراک خبرنامه", Some(Kind::Plain)),
+            ("دریافت پیامک تبلیغاتی", Some(Kind::Plain)),
+            ("تمایل به دریافت پیامک", Some(Kind::Plain)),
+            ("اجازه ارسال پیامک", Some(Kind::Plain)),
+            ("مایل به دریافت پیامک", Some(Kind::Plain)),
+            ("دریافت اس ام اس", Some(Kind::Plain)),
+            ("دريافت پيامك تبليغاتي", Some(Kind::Plain)),
+            ("SMS marketing permission", Some(Kind::Plain)),
+            ("Wants newsletter", Some(Kind::Plain)),
+            ("عدم ارسال پیامک تبلیغاتی", Some(Kind::OptOut)),
+            ("Do not send SMS marketing", Some(Kind::OptOut)),
+            ("تاریخ ارسال پیامک", None),
+            ("شماره دریافت پیامک", None),
+            ("تعداد پیامک دریافتی", None),
+            ("Newsletter opt-in date", None),
+            ("Newsletter consent at", None),
+            ("Marketing campaign", None),
+        ] {
+            assert_eq!(consent_by_words(header), kind, "{header}");
+        }
+        let m = map_headers(
+            &strings(&["کد مشتری", "موبایل", "اشتراک خبرنامه", "عدم ارسال پیامک تبلیغاتی"]),
+            Dataset::Customers,
+            None,
+        );
+        assert_eq!(m.column_of(MarketingConsent), Some(2));
+        assert_eq!((m.more_consent.clone(), m.opt_out.clone()), (vec![3], vec![3]));
+        assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
         // The usual Persian CRM headers of a job title.
         for title in ["سمت شغلی", "پست سازمانی", "سمت سازمانی"] {
             for dataset in [Dataset::Customers, Dataset::Activity] {

@@ -486,7 +486,7 @@ pub(super) const GROUPS: &[Group] = &[
     ]),
     // An SMS panel's inbox names the customer's number as the sender (and Twilio's log `From`,
     // read only beside a message column: `map_headers`).
-    only(Dataset::Activity, Phone, &["شماره فرستنده", "فرستنده", "Sender", "Sender Number"]),
+    only(Dataset::Activity, Phone, &["شماره فرستنده", "فرستنده", "ارسال کننده", "شماره ارسال کننده", "از شماره", "Sender", "Sender Number"]),
     // When a message log's message came: received (an inbox), sent (by the contact, Twilio).
     only(
         Dataset::Activity,

@@ -116,8 +116,9 @@ fn names_walk_in_account(name: &str) -> bool {
 
 /// Plain yes words: they say yes to whatever the column asks (consent, or an opt-out).
 const PLAIN_YES: &[&str] = &[
-    "yes", "y", "true", "t", "1", "1.0", "on", "ja", "j", "an", "oui", "بله", "اری", "بلی", "دارد", "✓", "✔",
-    "☑",
+    "yes", "y", "true", "t", "1", "1.0", "on", "ja", "j", "an", "oui", "بله", "اری", "اره", "بلی", "دارد",
+    // «فعال» / «غیرفعال»: on and off, as Persian CRMs and WooCommerce plugins show a setting.
+    "فعال", "✓", "✔", "☑",
 ];
 /// Plain no words.
 const PLAIN_NO: &[&str] = &[
@@ -134,6 +135,7 @@ const PLAIN_NO: &[&str] = &[
     "خیر",
     "نه",
     "ندارد",
+    "غیرفعال",
     "✗",
     "✘",
     "☐",
@@ -658,6 +660,8 @@ mod tests {
             "on",
             "Accepted",
             "موافق",
+            "فعال",
+            "آره",
         ] {
             assert_eq!(parse_bool(s), Ok(Some(true)), "{s:?}");
         }
@@ -695,6 +699,9 @@ mod tests {
             "pending",
             "abgelehnt",
             "مخالف",
+            "غیرفعال",
+            "غیر فعال",
+            "غير‌فعال",
         ] {
             assert_eq!(parse_bool(s), Ok(Some(false)), "{s:?}");
         }

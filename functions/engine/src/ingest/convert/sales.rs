@@ -981,6 +981,8 @@ fn status_word(s: &str) -> Option<&'static str> {
         "paid"
         | "bezahlt"
         | "پرداختشده"
+        | "پرداختشد"
+        | "پرداختگردید"
         | "موفق"
         | "پرداختموفق"
         | "تاییدشده"
@@ -2265,6 +2267,7 @@ mod tests {
             ("تحويل شده", "completed", false),
             ("ارسال شده", "completed", false),
             ("پرداخت\u{200c}شده", "paid", false),
+            ("پرداخت شد", "paid", false),
             ("در انتظار پرداخت", "unpaid", true),
             ("پرداخت نشده", "unpaid", true),
             ("انصراف از پرداخت", "unpaid", true),
