@@ -169,6 +169,11 @@ fn refunded_order(
         .map_or(key, |(_, k)| (key.0, k))
 }
 
+/// The order key of a customer's lines without an order id at time `ts`: [`ANON`] with the time.
+fn anon_order(ts: i64) -> u64 {
+    ANON | (ts as u64 & !ANON)
+}
+
 /// Lines of one customer's order number further apart than this (90 days) are orders of their
 /// own: a shop that numbers its invoices afresh each (fiscal) year gives a customer invoice 57 of
 /// two years, and merged into one, the second purchase would vanish into the first one's date.
@@ -799,7 +804,8 @@ struct Caches {
 #[derive(Clone, Copy)]
 struct Line {
     cust: u32,
-    /// `str_hash` of the order id, or [`ANON`] with a sequence number for lines without one.
+    /// `str_hash` of the order id, or [`ANON`] with the time for lines without one (see
+    /// [`anon_order`]).
     order: u64,
     ts: i64,
     amount: f64,
@@ -841,7 +847,6 @@ struct Prepare<'a> {
     /// Products known by name only: their own indices, marked [`NAMED`], so that a name never
     /// counts as the product whose id happens to be spelt alike.
     product_names: Interner,
-    anon_orders: u64,
     caches: Caches,
     currencies: Currencies,
 }
@@ -864,7 +869,6 @@ impl Prepare<'_> {
             places,
             products,
             product_names,
-            anon_orders,
             caches,
             currencies,
         } = self;
@@ -1014,19 +1018,20 @@ impl Prepare<'_> {
             let mut order = caches
                 .order
                 .get(&order_id, i, |s| s.map_or(ANON, |o| str_hash(o) & !ANON));
-            // A line without an order id is an order of its own. One that its status says was
-            // refunded is returned from that order: keyed with it, so that the order counts as
-            // refunded whole (left out of the profiles' order values), as an order with an id
-            // does.
+            // Lines without an order id are one order per time of the customer's: a hand-kept
+            // sheet's three products bought together are one purchase, not three. One that its
+            // status says was refunded is returned from that order: keyed with it, so that what
+            // came back is set against the order, as for an order with an id.
             let bought_and_returned = reversed && !refund_only;
-            if order == ANON && bought_and_returned {
-                *anon_orders += 1;
-                order = ANON | *anon_orders;
+            if order == ANON {
+                order = anon_order(t);
             }
             if ret {
                 // Keyed only when the export gives an id, and one that can be its order's: a
                 // cancellation invoice ("C536379") is a document of its own.
-                let of_order = if order == ANON || order_id.str(i).is_some_and(cancellation) {
+                let of_order = if (order_id.str(i).is_none() && !bought_and_returned)
+                    || order_id.str(i).is_some_and(cancellation)
+                {
                     ANON
                 } else {
                     order
@@ -1035,10 +1040,6 @@ impl Prepare<'_> {
                 if !bought_and_returned {
                     continue;
                 }
-            }
-            if order == ANON {
-                *anon_orders += 1;
-                order = ANON | *anon_orders;
             }
             let mut product = caches
                 .product
@@ -1402,7 +1403,6 @@ pub(super) fn read_sales(
         places,
         products: Interner::default(),
         product_names: Interner::default(),
-        anon_orders: 0,
         caches: Caches::default(),
         currencies: Currencies::new(currency_rates),
     };

@@ -952,9 +952,9 @@ fn lines_repeated_across_sources_count_once_within_a_source_twice() {
     assert_eq!(run.manifest["inputs"]["rows_used"], 9);
     let rows = by_id(read_csv(&out.join("customers.csv")));
     // The line twice from a (200) + the p2 line (50) + p3 from b (7) + the June 20 line from c
-    // (100); a line without an order number is an order of its own.
+    // (100); lines without an order number are one order per time: four.
     assert_eq!(rows["c1"]["monetary"], "357.00");
-    assert_eq!(rows["c1"]["frequency"], "5");
+    assert_eq!(rows["c1"]["frequency"], "4");
 }
 
 /// Two uploads' sales (file name, upload key, lines) of February 2024, segmented as of June 30:
@@ -4258,6 +4258,40 @@ fn a_contact_keyed_by_its_email_alone_is_the_customer_with_it() {
     let leads = read_csv(&out.join("lead_scores.csv"));
     assert_eq!(leads.len(), 1);
     assert_eq!(leads[0]["email"], "u6@x.example");
+}
+
+/// A sheet kept by hand gives no order numbers: a customer's lines of one time are one order
+/// (three products bought together), lines of other times other orders. Each line was an order
+/// of its own, so a buyer of four baskets counted as a frequent buyer of eleven items.
+#[test]
+fn lines_without_an_order_number_are_one_order_per_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![
+        l("", "c1", "2024-06-01 10:00", "p1", 1.0, 10.0),
+        l("", "c1", "2024-06-01 10:00", "p2", 2.0, 20.0),
+        l("", "c1", "2024-06-01 10:00", "p3", 1.0, 30.0),
+        l("", "c1", "2024-06-01 18:00", "p1", 1.0, 10.0),
+        l("", "c9", "2024-06-01 10:00", "p1", 1.0, 10.0),
+        // Refunded by its status: taken back from its own order, the 06-03 one.
+        l("", "c1", "2024-06-03 10:00", "p4", 1.0, 40.0).with_status("refunded"),
+        l("", "c1", "2024-06-03 10:00", "p5", 1.0, 60.0),
+    ];
+    lines.extend(four_others("2024-06-02"));
+    let sales = write_sales(dir.path(), "s.parquet", "s1", &lines);
+    let out = dir.path().join("out");
+    run(
+        &inputs(vec![sales], vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let c = |id: &str, col: &str| rows[id][col].clone();
+    assert_eq!(c("c1", "frequency"), "3");
+    assert_eq!(c("c1", "items_per_order"), "2.33", "(4 + 1 + 2) / 3");
+    assert_eq!(c("c1", "multi_item_share"), "0.667");
+    assert_eq!(c("c1", "monetary"), "130.00", "170 bought, 40 back");
+    assert_eq!(c("c9", "frequency"), "1");
 }
 
 /// An American shop's orders give the phone as typed, without its country (`tel:4155552106`);
