@@ -3047,6 +3047,11 @@ mod tests {
         assert_eq!(m.column_of(MarketingConsent), Some(2));
         assert_eq!((m.more_consent.clone(), m.opt_out.clone()), (vec![3], vec![3]));
         assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
+        // A marketplace's report names the buyer's city by where the parcel goes.
+        check(
+            Dataset::Sales,
+            &[("شماره سفارش", Some(OrderId)), ("شهر مقصد", Some(City))],
+        );
         // The usual Persian CRM headers of a job title.
         for title in ["سمت شغلی", "پست سازمانی", "سمت سازمانی"] {
             for dataset in [Dataset::Customers, Dataset::Activity] {

@@ -356,7 +356,7 @@ pub(super) const GROUPS: &[Group] = &[
         City,
         &[
             "City", "Customer City", "Billing City", "Billing Address City", "Town", "Default Address City", "Shipping City", "Stadt",
-            "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری", "شهر صورتحساب", "Ville",
+            "Ort", "Wohnort", "Rechnungsort", "Lieferort", "شهر", "شهر مشتری", "شهر صورتحساب", "شهر مقصد", "شهر گیرنده", "شهر تحویل", "Ville",
             "Mailing City",
         ],
     ),

@@ -1099,6 +1099,27 @@ const PERSIAN_MONTHS: [&str; 12] = [
     "اسفند",
 ];
 
+/// The Jalali months as they are written in Latin letters, with the usual variants.
+const JALALI_LATIN: [(&str, u32); 17] = [
+    ("farvardin", 1),
+    ("ordibehesht", 2),
+    ("khordad", 3),
+    ("tir", 4),
+    ("mordad", 5),
+    ("amordad", 5),
+    ("shahrivar", 6),
+    ("mehr", 7),
+    ("aban", 8),
+    ("azar", 9),
+    ("dey", 10),
+    ("dei", 10),
+    ("bahman", 11),
+    ("esfand", 12),
+    ("espand", 12),
+    ("khordaad", 3),
+    ("shahrivaar", 6),
+];
+
 /// The month number of an English, German, French or Persian month name, and whether it is Persian (Jalali).
 fn month_word(w: &str) -> Option<(u32, bool)> {
     if w.as_bytes()[0].is_ascii_alphabetic() {
@@ -1106,6 +1127,13 @@ fn month_word(w: &str) -> Option<(u32, bool)> {
             .iter()
             .find(|(name, _)| word_is(w, name))
             .map(|&(_, m)| (m, false))
+            .or_else(|| {
+                // The Jalali months in Latin letters ("20 Mehr 1403", "1 Farvardin 1402").
+                JALALI_LATIN
+                    .iter()
+                    .find(|(name, _)| word_is(w, name))
+                    .map(|&(_, m)| (m, true))
+            })
     } else {
         // "مهرماه", "مهر‌ماه": the month name with "ماه" (month) run on, with or without a ZWNJ.
         let w = match w.strip_suffix("ماه") {
@@ -2048,6 +2076,11 @@ mod tests {
         assert_eq!(date(&p, "۳۱ شهریور ۱۴۰۲"), day(2023, 9, 22));
         assert_eq!(date(&p, "۳۱ شهريور ۱۴۰۲"), day(2023, 9, 22));
         assert_eq!(date(&p, "۱ مهر ۱۴۰۲"), day(2023, 9, 23));
+        // In Latin letters, as English-language Iranian software writes them.
+        assert_eq!(date(&p, "1 Mehr 1402"), day(2023, 9, 23));
+        assert_eq!(date(&p, "20 mehr 1403"), day(2024, 10, 11));
+        assert_eq!(date(&p, "29 Esfand 1402"), day(2024, 3, 19));
+        assert_eq!(date(&p, "Dey 5, 1402"), day(2023, 12, 26));
         assert_eq!(date(&p, "۱ دی ۱۴۰۲"), day(2023, 12, 22));
         assert_eq!(date(&p, "شنبه ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
         assert_eq!(date(&p, "سه شنبه، ۱۳ آبان ۱۴۰۲"), day(2023, 11, 4));
