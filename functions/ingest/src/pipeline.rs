@@ -663,7 +663,7 @@ pub async fn reread_guessed<I: ObjectStore, O: ObjectStore>(
             }
             Ok(s) => {
                 tracing::info!(
-                    %key,
+                    key = %Printable(&key),
                     outcome = s.outcome,
                     rows_read = s.rows_read,
                     rows_written = s.rows_written,
@@ -952,9 +952,13 @@ async fn stage(
         size: meta.size,
     };
     let (file, o) = (file.to_path_buf(), opts.clone());
-    let outcome = tokio::task::spawn_blocking(move || ingest::ingest_file(&file, src, &o, &staging))
-        .await
-        .map_err(|e| PipelineError::Join(e.to_string()))??;
+    // The engine's log lines go where the handler's go, on the blocking pool's thread too.
+    let logs = tracing::dispatcher::get_default(Clone::clone);
+    let outcome = tokio::task::spawn_blocking(move || {
+        tracing::dispatcher::with_default(&logs, || ingest::ingest_file(&file, src, &o, &staging))
+    })
+    .await
+    .map_err(|e| PipelineError::Join(e.to_string()))??;
     let list_guess = outcome
         .date_order_guessed
         .clone()

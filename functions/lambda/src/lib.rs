@@ -43,18 +43,40 @@ pub fn log_filter(
     default: tracing_subscriber::filter::LevelFilter,
 ) -> tracing_subscriber::filter::Targets {
     use tracing_subscriber::filter::{LevelFilter, Targets};
-    let Some(s) = setting.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Targets::new().with_default(default);
+    let targets = match setting.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Targets::new().with_default(default),
+        Some(s) => match s.parse::<LevelFilter>() {
+            Ok(level) => Targets::new().with_default(level),
+            Err(_) => {
+                let targets = s.parse::<Targets>().unwrap_or_default();
+                match targets.default_level() {
+                    Some(_) => targets,
+                    None => targets.with_default(default),
+                }
+            }
+        },
     };
-    if let Ok(level) = s.parse::<LevelFilter>() {
-        return Targets::new().with_default(level);
-    }
-    let targets = s.parse::<Targets>().unwrap_or_default();
-    match targets.default_level() {
-        Some(_) => targets,
-        None => targets.with_default(default),
-    }
+    // Logs never hold customer rows, at any level.
+    WIRE_CRATES
+        .iter()
+        .fold(targets, |t, c| match t.would_enable(c, &tracing::Level::TRACE) {
+            true => t.with_target(*c, LevelFilter::DEBUG),
+            false => t,
+        })
 }
+
+/// Crates under the S3 client whose TRACE level prints what goes over the wire (hyper's "remaining
+/// chunk data": the bodies put and got, curated rows and quarantined lines among them): capped at
+/// DEBUG whatever the setting.
+const WIRE_CRATES: [&str; 7] = [
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+    "aws_smithy_runtime",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+];
 
 /// The exit code once the runtime's loop has ended (it only ends on an error of its own).
 pub fn stopped<E: std::fmt::Display>(run: Result<(), E>) -> ExitCode {
@@ -138,6 +160,14 @@ mod tests {
             passes(&log_filter(None, LevelFilter::WARN), "x"),
             [Level::ERROR, Level::WARN]
         );
+        // TRACE everywhere but where the wire's bytes would be printed.
+        let trace = log_filter(Some("TRACE"), INFO);
+        assert_eq!(passes(&trace, "segflow_engine").len(), 5);
+        for wire in ["hyper::proto::h1::decode", "h2", "aws_smithy_runtime::client"] {
+            assert_eq!(passes(&trace, wire).len(), 4, "{wire}");
+        }
+        assert_eq!(passes(&log_filter(Some("hyper=trace"), INFO), "hyper").len(), 4);
+        assert_eq!(passes(&log_filter(Some("WARN"), INFO), "hyper").len(), 2);
     }
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -270,7 +270,8 @@ pub fn ingest_file(
     // Logged, not reported: a report holds what the file gave, so that reading it again gives
     // the same bytes.
     tracing::info!(
-        key = %src.key,
+        // Escaped: a key's control characters would forge log lines.
+        key = %crate::printable::Printable(&src.key),
         status = ?report.status,
         rows_read = report.rows.read,
         rows_written = report.rows.written,
