@@ -123,12 +123,15 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
     // On demand with an explicit date and k: the date's folder is replaced and latest moves to
     // it, but the model state stays the nightly's: a one-off k must not become the next night's.
     let state = server.get("state/segments/model.json").await;
+    let athena = athena_copies(&server, "2023-12-08").await;
     let req = request::parse(&event("on_demand.json"), cfg.timezone).unwrap();
     assert_eq!(req.k, Some(4));
     let summary = run_job(&store, &store, &req, &cfg).await.expect("on-demand run");
     assert_eq!(summary.as_of.to_string(), "2023-12-08");
     assert!(summary.latest && !summary.model_saved);
     assert_eq!(server.get("state/segments/model.json").await, state);
+    // Nor do the Athena tables show the experiment as that night's segments.
+    assert_eq!(athena_copies(&server, "2023-12-08").await, athena);
     let segments = server.json("segments/latest/segments.json").await;
     let n = segments
         .as_array()
@@ -142,8 +145,28 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
         server.get("segments/run_date=2023-12-08/customers.csv").await
     );
     assert_ne!(first_customers.len(), 0);
-    // The second run of the same date replaced the copies: still one file per folder.
+    // The nightly run again: it replaces the date's folder and the Athena copies, still one file
+    // per folder, the run's own.
+    let req = request::parse(&event("scheduled.json"), cfg.timezone).unwrap();
+    run_job(&store, &store, &req, &cfg)
+        .await
+        .expect("scheduled run again");
+    assert_eq!(server.get("segments/latest/customers.csv").await, first_customers);
     check_athena_tables(&server, "2023-12-08").await;
+}
+
+/// The bytes of the segment tables' files for one run date, by key.
+async fn athena_copies(server: &S3Server, run_date: &str) -> Vec<(String, Vec<u8>)> {
+    let mut copies = Vec::new();
+    for key in server.keys("segments/athena/").await {
+        if key.contains(&format!("/run_date={run_date}/")) {
+            let bytes = server.get(&key).await;
+            copies.push((key, bytes));
+        }
+    }
+    let keys: Vec<&String> = copies.iter().map(|(k, _)| k).collect();
+    assert_eq!(copies.len(), 2, "{keys:?}");
+    copies
 }
 
 /// What Athena reads: under each Glue table's location (infra/athena_tables.json, which the

@@ -249,7 +249,9 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     // keep serving rows that are gone.
     let published = latest_as_of(out).await?;
     let latest = request.scheduled || request.as_of.is_none() || published.is_none_or(|d| as_of >= d);
-    let model_saved = latest && request.k.is_none_or(|k| config.k == Some(k));
+    // An on-demand k other than the configured one is an experiment.
+    let experiment = request.k.is_some_and(|k| config.k != Some(k));
+    let model_saved = latest && !experiment;
 
     // A re-run of a date replaces its folder: its manifest goes first, so a failure part-way
     // leaves a folder without one (incomplete), not one that mixes two runs.
@@ -258,8 +260,9 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         out.upload_file(&format!("{run_prefix}/{name}"), &out_dir.join(name))
             .await?;
     }
-    // The Glue tables' copies, before the manifest too.
-    for (table, name) in ATHENA_TABLES {
+    // The Glue tables' copies, before the manifest too. Not an experiment's: the dashboards
+    // reading them by date would show its segments as that night's, with nothing to tell.
+    for (table, name) in ATHENA_TABLES.iter().filter(|_| !experiment) {
         out.upload_file(&athena_key(table, as_of, name), &out_dir.join(name))
             .await?;
     }
