@@ -439,7 +439,7 @@ def check_functions(t: dict) -> None:
     assert all(rates.match(v) for v in ["", "EUR=1", "EUR=1,GBP=1.17", "eur=1, IRT=0.00002"])
     assert not any(rates.match(v) for v in ["EUR", "EURO=1", "EUR=1;GBP=2"])
     ingest_env = props(t, "IngestFunction")["Environment"]["Variables"]
-    for key in ("SEGFLOW_TIMEZONE", "SEGFLOW_DATE_ORDER", "SEGFLOW_PHONE_COUNTRY", "SEGFLOW_MAX_INPUT_BYTES", "RUST_LOG"):
+    for key in ("SEGFLOW_TIMEZONE", "SEGFLOW_DATE_ORDER", "SEGFLOW_PHONE_COUNTRY", "SEGFLOW_MAX_INPUT_BYTES", "SEGFLOW_QUERYABLE_FROM_YEAR", "RUST_LOG"):
         assert key in ingest_env, key
     # The countries the ingest function knows, and no others (an unknown one fails every upload).
     engine = (INFRA.parent / "functions/engine/src/values/phone.rs").read_text()

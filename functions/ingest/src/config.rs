@@ -39,6 +39,9 @@ pub struct IngestConfig {
     /// are rejected with a report asking for CSV. Default: a quarter of the function's memory
     /// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets), else 4 GiB.
     pub max_workbook_bytes: u64,
+    /// `SEGFLOW_QUERYABLE_FROM_YEAR`: the first year the Athena tables show (the template's
+    /// `ProjectionStartYear`); an upload with rows before it gets a warning in its report.
+    pub queryable_from_year: Option<i32>,
 }
 
 impl Default for IngestConfig {
@@ -51,6 +54,7 @@ impl Default for IngestConfig {
             output_bucket: None,
             tmp_dir: std::env::temp_dir(),
             max_workbook_bytes: Limits::default().max_workbook_bytes,
+            queryable_from_year: None,
         }
     }
 }
@@ -97,6 +101,11 @@ impl IngestConfig {
                 ))
             })?;
         }
+        if let Some(y) = get("SEGFLOW_QUERYABLE_FROM_YEAR").filter(|s| !s.is_empty()) {
+            c.queryable_from_year = Some(y.parse().ok().filter(|y| (1000..=9999).contains(y)).ok_or_else(
+                || ConfigError(format!("SEGFLOW_QUERYABLE_FROM_YEAR: expected a year, got {y:?}")),
+            )?);
+        }
         Ok(c)
     }
 
@@ -106,6 +115,7 @@ impl IngestConfig {
             date_order: self.date_order,
             phone_country: self.phone_country,
             max_input_bytes: self.max_input_bytes,
+            queryable_from_year: self.queryable_from_year,
             limits: Limits {
                 max_workbook_bytes: self.max_workbook_bytes,
                 ..Limits::default()
@@ -173,5 +183,8 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.max_workbook_bytes, 1000);
+        let c = IngestConfig::from_lookup(env(&[("SEGFLOW_QUERYABLE_FROM_YEAR", "2010")])).unwrap();
+        assert_eq!(c.engine_options().queryable_from_year, Some(2010));
+        assert!(IngestConfig::from_lookup(env(&[("SEGFLOW_QUERYABLE_FROM_YEAR", "ten")])).is_err());
     }
 }

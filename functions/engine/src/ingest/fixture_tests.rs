@@ -4144,6 +4144,43 @@ fn numbers_under_a_date_format_in_number_columns_are_read_as_numbers() {
     );
 }
 
+/// Rows dated before the first year the query tables show are stored, and the report says they
+/// are not queryable there (Athena's partition projection starts at `ProjectionStartYear`).
+#[test]
+fn rows_before_the_queryable_years_are_named_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.csv");
+    std::fs::write(
+        &path,
+        "Order ID,Order Date,Customer ID,Amount\n1,2008-03-01,C-1,10\n2,2012-05-01,C-2,10\n",
+    )
+    .unwrap();
+    let warned = |year: Option<i32>| {
+        let opts = IngestOptions {
+            queryable_from_year: year,
+            ..IngestOptions::default()
+        };
+        let (out, _s) = ingest_path(&path, "old.csv", &opts);
+        assert_eq!(out.report.rows.written, 2);
+        out.report
+            .warnings
+            .iter()
+            .find(|w| w.contains("ProjectionStartYear"))
+            .cloned()
+    };
+    let w = warned(Some(2010)).expect("a warning");
+    assert!(
+        w.starts_with("rows dated from 2008-03-01 are before 2010-01"),
+        "{w}"
+    );
+    assert!(
+        w.ends_with("lower ProjectionStartYear to 2008 to see them"),
+        "{w}"
+    );
+    assert_eq!(warned(Some(2008)), None);
+    assert_eq!(warned(None), None);
+}
+
 /// A Shopify bulk line item naming an order the file does not hold is no line of the order above
 /// it: it takes no other order's number, time or buyer, and is quarantined saying so.
 #[test]

@@ -59,6 +59,10 @@ pub struct IngestOptions {
     /// Why the learned date orders could not be read at all (the state object is not JSON), for
     /// the warning of a file whose dates cannot tell their order.
     pub learned_date_orders_error: Option<String>,
+    /// The first year the shop's query tables show (Athena's partition projection starts in its
+    /// January): a file with rows before it gets a warning, as those rows are stored but not
+    /// visible there.
+    pub queryable_from_year: Option<i32>,
 }
 
 /// The order of `a/b/yyyy` dates an earlier upload of one export layout showed by its own dates.
@@ -174,6 +178,7 @@ impl Default for IngestOptions {
             phone_country: None,
             learned_date_orders: BTreeMap::new(),
             learned_date_orders_error: None,
+            queryable_from_year: None,
         }
     }
 }
@@ -583,8 +588,20 @@ fn run(
         dates.guessed = None;
     }
     report.warnings.extend(conv.warnings());
+    let stats = conv.stats();
+    if let (Some(year), Some(first)) = (opts.queryable_from_year, stats.min_ts)
+        && chrono::Datelike::year(&first) < year
+    {
+        report.warnings.push(format!(
+            "rows dated from {} are before {year}-01, where the query tables (Athena) start: they are \
+             stored and segmented, but queries do not show them; lower ProjectionStartYear to {} to \
+             see them",
+            first.format("%Y-%m-%d"),
+            chrono::Datelike::year(&first),
+        ));
+    }
     report.parsing = Some(parsing);
-    report.stats = Some(conv.stats());
+    report.stats = Some(stats);
     let mut files = out.finish()?;
     if let Some(c) = contacts {
         files.extend(c.finish()?);
