@@ -3165,39 +3165,27 @@ fn persian_currency_words_and_thousand_units() {
 /// Two currencies with no fixed rate between them are not converted, and the report says so.
 #[test]
 fn price_and_amount_headers_in_different_currencies() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mixed.csv");
-    std::fs::write(
-        &path,
-        "شماره فاکتور,کد مشتری,تاریخ,تعداد,فی (تومان),مبلغ (ریال)\n1,C-1,1402/07/15,2,\"125,000\",\"2,500,000\"\n2,C-2,1402/07/16,1,\"80,000\",\n",
-    )
-    .unwrap();
-    let (out, _s) = ingest_path(&path, "mixed.csv", &IngestOptions::default());
-    assert_eq!(
-        out.report.rows.rejected, 0,
-        "{:?}",
-        out.report.rows.rejected_by_reason
+    let (out, _s, _d) = ingest_text(
+        "mixed.csv",
+        "شماره فاکتور,کد مشتری,تاریخ,تعداد,فی (تومان),مبلغ (ریال)\n\
+         1,C-1,1402/07/15,2,\"125,000\",\"2,500,000\"\n\
+         2,C-2,1402/07/16,1,\"80,000\",\n",
     );
+    assert_eq!(rejected_by_reason(&out), []);
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [2_500_000.0, 800_000.0]);
     assert_eq!(floats(&b, "unit_price"), [1_250_000.0, 800_000.0]);
-    assert_eq!(
-        strings(&b, "currency"),
-        [Some("IRR".to_string()), Some("IRR".to_string())]
-    );
+    assert_eq!(strings(&b, "currency"), some(&["IRR", "IRR"]));
     assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
 
-    let path = dir.path().join("usd_eur.csv");
-    std::fs::write(
-        &path,
+    let (out, _s, _d) = ingest_text(
+        "usd_eur.csv",
         "Order,Date,Customer,Qty,Price (USD),Amount (EUR)\n1,2024-03-04,K1,2,10.00,18.40\n",
-    )
-    .unwrap();
-    let (out, _s) = ingest_path(&path, "usd_eur.csv", &IngestOptions::default());
+    );
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [18.4]);
     assert_eq!(floats(&b, "unit_price"), [10.0]);
-    assert_eq!(strings(&b, "currency"), [Some("EUR".to_string())]);
+    assert_eq!(strings(&b, "currency"), some(&["EUR"]));
     let w = out.report.warnings.join("\n");
     assert!(
         w.contains("\"Price (USD)\" names USD") && w.contains("labelled EUR"),

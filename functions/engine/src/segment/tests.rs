@@ -3515,6 +3515,20 @@ fn four_buyers(dir: &Path) -> Vec<PathBuf> {
     )
 }
 
+/// Four buyers (`5005` … `5008`, `u5@x.example` …) of a shop whose orders give each one's email.
+fn four_buyers_with_emails(dir: &Path) -> Vec<PathBuf> {
+    ingest_csv(
+        dir,
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order ID,Order Date,Customer ID,Email,Total\n\
+         1,2024-05-01,5005,u5@x.example,100\n\
+         2,2024-05-02,5006,u6@x.example,100\n\
+         3,2024-05-03,5007,u7@x.example,100\n\
+         4,2024-05-04,5008,u8@x.example,100\n",
+    )
+}
+
 /// A JSON order's nested refunds net its buyer's revenue: an order of 100 with 40 refunded (a
 /// line of it sent back) leaves 60 and a return rate of 0.4; an order refunded whole, which is
 /// also a return by its status, leaves nothing, not less (what came back counts once).
@@ -4158,16 +4172,7 @@ fn an_email_lists_attributes_reach_the_number_with_that_email() {
 #[test]
 fn a_second_registration_describes_a_buyer_only_the_orders_know() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = ingest_csv(
-        dir.path(),
-        crate::schema::Dataset::Sales,
-        "shop.csv",
-        "Order ID,Order Date,Customer ID,Email,Total\n\
-         1,2024-05-01,5005,u5@x.example,100\n\
-         2,2024-05-02,5006,u6@x.example,100\n\
-         3,2024-05-03,5007,u7@x.example,100\n\
-         4,2024-05-04,5008,u8@x.example,100\n",
-    );
+    let sales = four_buyers_with_emails(dir.path());
     let own = ingest_csv(
         dir.path(),
         crate::schema::Dataset::Customers,
@@ -4234,16 +4239,7 @@ fn a_discount_line_lowers_its_order_and_is_no_return() {
 #[test]
 fn a_contact_keyed_by_its_email_alone_is_the_customer_with_it() {
     let dir = tempfile::tempdir().unwrap();
-    let sales = ingest_csv(
-        dir.path(),
-        crate::schema::Dataset::Sales,
-        "shop.csv",
-        "Order ID,Order Date,Customer ID,Email,Total\n\
-         1,2024-06-01,5005,u5@x.example,100\n\
-         2,2024-06-02,5006,u6@x.example,100\n\
-         3,2024-06-03,5007,u7@x.example,100\n\
-         4,2024-06-04,5008,u8@x.example,100\n",
-    );
+    let sales = four_buyers_with_emails(dir.path());
     let ga4 = ingest_csv(
         dir.path(),
         crate::schema::Dataset::Activity,
