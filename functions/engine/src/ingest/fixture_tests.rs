@@ -4382,6 +4382,33 @@ fn an_opt_out_time_in_a_customer_list_refuses() {
     }
 }
 
+/// Ages as CRMs write them: with their unit ("34 years", «۲۹ سال», "41 Jahre"), and 0 where no
+/// age is kept (a placeholder, not a baby: it put every such customer in the youngest band).
+#[test]
+fn ages_with_their_unit_are_read_and_zero_is_none() {
+    let (out, _s) = ingest_as(
+        Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Age\nA,34 years\nB,۲۹ سال\nC,41 Jahre\nD,0\nE,52\nF,\n",
+    );
+    assert_eq!(rejected_by_reason(&out), []);
+    let ages: Vec<Option<i32>> = batches(&out)
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name("age")
+                .unwrap()
+                .as_primitive::<arrow::datatypes::Int32Type>()
+                .clone();
+            (0..a.len())
+                .map(move |i| a.is_valid(i).then(|| a.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(ages, [Some(34), Some(29), Some(41), None, Some(52), None]);
+    assert_eq!(out.report.stats.as_ref().unwrap().unreadable_values.get("age"), None);
+}
+
 /// Shopify's customers export: "yes" to email and "no" to SMS is a refusal (the lists would
 /// publish the phone an SMS tool texts). Consent only when no column refuses and one says yes;
 /// unknown when all are empty. An opt-out beside them counts as well.

@@ -63,6 +63,16 @@ pub struct CustomersConverter {
     schema: SchemaRef,
 }
 
+/// An age with its unit written after it ("34 years", «۲۹ سال», "41 Jahre"): the number.
+fn without_age_unit(raw: &str) -> &str {
+    const UNITS: [&str; 9] = ["years", "year", "yrs", "yr", "y", "jahre", "ans", "سال", "ساله"];
+    let t = raw.trim();
+    match t.rsplit_once(char::is_whitespace) {
+        Some((n, unit)) if UNITS.iter().any(|u| unit.eq_ignore_ascii_case(u)) => n.trim_end(),
+        _ => t,
+    }
+}
+
 fn days(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
@@ -142,7 +152,9 @@ impl Converter for CustomersConverter {
                 unreadable("signup_date");
                 None
             });
-        let age = match self.ages.parse(cell(rec, c.age)) {
+        let age = match self.ages.parse(without_age_unit(cell(rec, c.age))) {
+            // 0 is the placeholder of CRMs that keep no age: no buyer is under a year old.
+            Ok(Some(n)) if n.value == 0.0 => None,
             Ok(Some(n)) if (0.0..=130.0).contains(&n.value) => Some(n.value.floor() as i32),
             Ok(None) => None,
             Ok(Some(_)) | Err(_) => {
