@@ -4366,10 +4366,16 @@ fn an_opt_out_time_in_a_customer_list_refuses() {
                 "Email Address,First Name,{header}\n\
                  u1@x.com,Ann,{when}\n\
                  u2@x.com,Bo,\n\
-                 u3@x.com,Cy,yes\n"
+                 u3@x.com,Cy,yes\n\
+                 u4@x.com,Di,0000-00-00 00:00:00\n\
+                 u5@x.com,Ed,Never\n"
             ),
         );
-        assert_eq!(consents(&out), [Some(false), None, Some(false)], "{header}");
+        assert_eq!(
+            consents(&out),
+            [Some(false), None, Some(false), None, None],
+            "{header}"
+        );
         assert_eq!(
             out.report.mapping.as_ref().unwrap().used["marketing_consent"],
             header
@@ -4380,6 +4386,20 @@ fn an_opt_out_time_in_a_customer_list_refuses() {
             "{header}"
         );
     }
+}
+
+/// A consent column no synonym lists, read by its header's words («اشتراک خبرنامه»): its plain
+/// answers count, «خیر» a refusal; other values say nothing, as such a header may be about
+/// something else (an unclear value of a listed consent column refuses).
+#[test]
+fn a_consent_column_read_by_its_words_counts_plain_answers_only() {
+    let (out, _s) = ingest_as(
+        Dataset::Customers,
+        "crm.csv",
+        "کد مشتری,اشتراک خبرنامه\n1,بله\n2,خیر\n3,popup\n4,\n",
+    );
+    assert_eq!(consents(&out), [Some(true), Some(false), None, None]);
+    assert_eq!(out.report.stats.as_ref().unwrap().consent_unclear.unwrap_or(0), 0);
 }
 
 /// Ages as CRMs write them: with their unit ("34 years", «۲۹ سال», "41 Jahre"), and 0 where no
@@ -4406,7 +4426,10 @@ fn ages_with_their_unit_are_read_and_zero_is_none() {
         })
         .collect();
     assert_eq!(ages, [Some(34), Some(29), Some(41), None, Some(52), None]);
-    assert_eq!(out.report.stats.as_ref().unwrap().unreadable_values.get("age"), None);
+    assert_eq!(
+        out.report.stats.as_ref().unwrap().unreadable_values.get("age"),
+        None
+    );
 }
 
 /// Shopify's customers export: "yes" to email and "no" to SMS is a refusal (the lists would

@@ -953,8 +953,8 @@ fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate
         })
     });
     found.or_else(|| {
-        let kind =
-            consent_by_words(header).filter(|_| dataset.fields().contains(&Field::MarketingConsent))?;
+        // Customer lists only: a sales export's columns about messages are the order's.
+        let kind = consent_by_words(header).filter(|_| dataset == Dataset::Customers)?;
         Some(Candidate {
             field: Field::MarketingConsent,
             kind,
@@ -969,71 +969,98 @@ fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate
 /// (SMS, a newsletter, promotions) and a word of wanting it («اشتراک خبرنامه», «تمایل به دریافت
 /// پیامک», «دریافت اس ام اس», "SMS marketing permission"): a consent column, or an opt-out one
 /// where a negation stands in it («عدم ...», "Do not send SMS"). Missed, such a column let every
-/// refusal in it onto the lists. Not a header of a date, time or count («تاریخ ارسال پیامک»).
+/// refusal in it onto the lists; read, its values count only where they are a plain yes or no
+/// (see `crate::ingest::convert::ConsentCols`), so a column misread here refuses no one. Not a
+/// header of a date, a count, a source or a reason («تاریخ ارسال پیامک», "SMS Consent Method"),
+/// nor one naming both answers ("Opt-in/Opt-out").
 fn consent_by_words(header: &str) -> Option<Kind> {
     let h = normalize_header(header);
-    let has = |words: &[&str]| words.iter().any(|w| h.contains(&normalize_header(w)));
-    let sent = has(&[
-        "پیامک",
-        "اس ام اس",
+    let words: Vec<String> = tokens(header).map(normalize_header).collect();
+    let word = |ws: &[&str]| words.iter().any(|w| ws.contains(&w.as_str()));
+    let has = |ps: &[&str]| ps.iter().any(|p| h.contains(&normalize_header(p)));
+    let sent = word(&[
         "sms",
-        "خبرنامه",
         "newsletter",
-        "تبلیغ",
-        "promotion",
-        "بازاریابی",
+        "newsletters",
         "marketing",
-        "textmessage",
-    ]);
-    let wanted = has(&[
-        "دریافت",
-        "اشتراک",
-        "عضویت",
-        "تمایل",
-        "مایل",
-        "اجازه",
-        "رضایت",
-        "موافقت",
-        "ارسال",
+        "promotional",
+        "promotions",
+    ]) || has(&["پیامک", "اس ام اس", "خبرنامه", "تبلیغ", "بازاریابی"]);
+    let wanted = word(&[
         "consent",
         "optin",
         "permission",
-        "accept",
+        "permissions",
+        "subscribed",
+        "subscribe",
+        "subscription",
+        "accepts",
         "agree",
+        "agreed",
         "allow",
-        "subscri",
+        "allowed",
         "wants",
-    ]);
-    // «شماره دریافت پیامک» is the number the messages go to; "Subscribed At" a time.
-    let not_a_flag = has(&[
+    ]) || h.contains("optin")
+        || has(&[
+            "اشتراک",
+            "عضویت",
+            "تمایل",
+            "مایل",
+            "اجازه",
+            "رضایت",
+            "موافقت",
+            "دریافت",
+        ]);
+    let negated = word(&["not", "dont", "unsubscribe", "unsubscribed", "optout"])
+        || has(&["donot", "optout", "عدم", "لغو", "انصراف", "مخالفت", "نمیخواهد"]);
+    let not_a_flag = word(&[
+        "date",
+        "time",
+        "at",
+        "count",
+        "number",
+        "cost",
+        "fee",
+        "source",
+        "method",
+        "level",
+        "link",
+        "url",
+        "reason",
+        "type",
+        "id",
+        "text",
+        "template",
+        "campaign",
+        "collected",
+        "from",
+        "by",
+    ]) || has(&[
         "تاریخ",
         "زمان",
         "ساعت",
         "تعداد",
         "شماره",
         "متن",
-        "date",
-        "time",
-        "count",
-        "number",
-    ]) || h.ends_with("at");
-    let negated = has(&[
-        "عدم",
-        "لغو",
-        "انصراف",
-        "مخالفت",
-        "نمیخواهد",
-        "donot",
-        "dont",
-        "optout",
-        "unsubscri",
-        "refus",
+        "هزینه",
+        "لینک",
+        "دلیل",
+        "منبع",
+        "روش",
     ]);
-    match (sent && !not_a_flag, negated, wanted) {
+    // "Opt-in/Opt-out", «دریافت یا عدم دریافت»: which answer a yes gives, the header cannot say.
+    let both = negated && (header.contains('/') || word(&["or", "یا"]) || (wanted && h.contains("optin")));
+    match (sent && !not_a_flag && !both, negated, wanted) {
         (true, true, _) => Some(Kind::OptOut),
         (true, false, true) => Some(Kind::Plain),
         _ => None,
     }
+}
+
+/// Whether a consent header is read by its words (see [`consent_by_words`]), not a synonym.
+pub fn consent_by_words_only(header: &str) -> bool {
+    candidate(header, Dataset::Customers, Layout::Other)
+        .is_some_and(|c| c.field == Field::MarketingConsent && c.rank == u16::MAX)
 }
 
 /// The normalised keys a header is looked up under, most literal first.
@@ -3036,6 +3063,25 @@ mod tests {
             ("Newsletter opt-in date", None),
             ("Newsletter consent at", None),
             ("Marketing campaign", None),
+            // Columns about the messages, their source or cost, or naming both answers.
+            ("ارسال پیامک", None),
+            ("وضعیت ارسال پیامک", None),
+            ("هزینه ارسال پیامک", None),
+            ("Marketing Allowance", None),
+            ("Promotional Agreement", None),
+            ("SMS Opt-in Source", None),
+            ("SMS Unsubscribe Link", None),
+            ("Newsletter Subscription Source", None),
+            ("SMS Consent Method", None),
+            ("Marketing Opt-in Level", None),
+            ("SMS marketing consent collected from", None),
+            ("لینک لغو اشتراک خبرنامه", None),
+            ("دلیل لغو اشتراک خبرنامه", None),
+            ("SMS marketing opt-in/opt-out", None),
+            ("Newsletter subscribe/unsubscribe", None),
+            ("اشتراک/لغو اشتراک خبرنامه", None),
+            ("دریافت یا عدم دریافت پیامک", None),
+            ("Marketing Permissions", Some(Kind::Plain)),
         ] {
             assert_eq!(consent_by_words(header), kind, "{header}");
         }

@@ -1095,6 +1095,8 @@ struct Orders {
     pending: Option<((u32, u64), OrderAcc)>,
     /// Returns without a buyer that name an order: (order key, amount), in reading order.
     unowned_returns: Vec<(u64, f64)>,
+    /// Some purchase line was a discount (negative): orders of discount lines alone may exist.
+    discount_lines: bool,
 }
 
 /// What came back of one order: see [`Orders::returned_by_order`].
@@ -1116,6 +1118,7 @@ impl Orders {
             renumbered,
             pending,
             unowned_returns,
+            discount_lines,
         } = self;
         for l in lines {
             if l.cust == NONE {
@@ -1157,6 +1160,7 @@ impl Orders {
             }
             if l.amount < 0.0 {
                 // A discount line (see `OrderAcc::add_line`): no product bought.
+                *discount_lines = true;
             } else if l.product != NONE {
                 distinct.insert(l.cust, l.product);
             } else {
@@ -1171,6 +1175,22 @@ impl Orders {
         }
         let mut returned = self.returned;
         returned.resize(customers, 0.0);
+        // An "order" of discount lines alone (a coupon line whose items another upload gives, or
+        // none) bought nothing: what it took off is money back, as a return line's is. In key
+        // order, so that the sums are the same from run to run.
+        let mut discounts: Vec<((u32, u64), f64)> = Vec::new();
+        if self.discount_lines {
+            self.orders.retain(|&key, o| {
+                if o.lines == 0 {
+                    discounts.push((key, o.value));
+                }
+                o.lines > 0
+            });
+        }
+        discounts.sort_unstable_by_key(|(k, _)| *k);
+        for ((cust, _), value) in discounts {
+            returned[cust as usize] -= value;
+        }
         let Orders {
             mut orders,
             distinct,

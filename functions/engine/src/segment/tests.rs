@@ -4217,7 +4217,11 @@ fn a_discount_line_lowers_its_order_and_is_no_return() {
          3,2024-06-03,C-3,Teapot,1,-100\n\
          4,2024-06-04,C-4,Tea,2,10\n\
          5,2024-06-05,C-5,کتری,1,200000\n\
-         5,2024-06-05,C-5,کد تخفیف یلدا,1,-20000\n",
+         5,2024-06-05,C-5,کد تخفیف یلدا,1,-20000\n\
+         6,2024-06-06,C-6,Tea,1,50\n\
+         7,2024-06-07,C-6,Coupon,1,-10\n\
+         8,2024-06-08,C-7,Voucher 50 EUR,1,50\n\
+         9,2024-06-09,C-7,Voucher 50 EUR,1,-50\n",
     );
     let out = segment_curated(dir.path(), sales);
     let customers = by_id(read_csv(&out.join("customers.csv")));
@@ -4230,8 +4234,12 @@ fn a_discount_line_lowers_its_order_and_is_no_return() {
     assert_eq!(c("C-1", "distinct_products"), "1");
     assert_eq!(c("C-5", "monetary"), "180000.00");
     assert_eq!(c("C-5", "return_rate"), "0.000");
-    // A negative line of a product is still its return.
+    // A negative line of a product is still its return, a voucher one too.
     assert_eq!(c("C-3", "return_rate"), "1.000");
+    assert_eq!(c("C-7", "return_rate"), "1.000");
+    // A coupon line alone is no order: the money it took off came back.
+    assert_eq!(c("C-6", "frequency"), "1");
+    assert_eq!(c("C-6", "monetary"), "40.00");
 }
 
 /// GA4 keys its events by `user_id`, which a shop sets to the customer's email: the contact is

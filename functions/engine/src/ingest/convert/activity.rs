@@ -208,6 +208,15 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
                 .filter_map(|j| words.get(j))
                 .any(|w| consent_word(w))
     }) || ((0..words.len()).any(weak_at) && persian_consent);
+    // A field's value written into the name ("Email opt-in: false"): a refusal where the field
+    // is a consent; elsewhere ("spam=false", "is_test: false") it negates nothing. Cookie
+    // consent is no consent to marketing.
+    let false_consent = matches!(words.as_slice(), [.., field, "false"] if consent_word(field))
+        && !words.contains(&"cookie")
+        && !words.contains(&"cookies");
+    if false_consent {
+        return "unsubscribe";
+    }
     let negated = strong || bare_keyword || (0..words.len()).any(weak_at);
     if negated {
         let refusal = bare_keyword || (strong && about_consent) || (weak_about_consent && !engagement);
@@ -285,10 +294,9 @@ const STRONG_NEGATIONS: [&str; 16] = [
 ];
 const PREPOSITIONS: [&str; 9] = ["from", "of", "to", "for", "von", "aus", "از", "به", "the"];
 /// Refuse only the consent standing beside them.
-const WEAK_NEGATIONS: [&str; 18] = [
+const WEAK_NEGATIONS: [&str; 17] = [
     "no",
     "not",
-    "false",
     "never",
     "nein",
     "declined",
@@ -813,6 +821,11 @@ mod tests {
         }
         assert_eq!(n("Email opt-in: true"), "newsletter_signup");
         assert_eq!(n("Opt-in"), "newsletter_signup");
+        // "false" is a field's value: it refuses only a consent field.
+        assert_eq!(n("Contact form submitted (spam=false)"), "form_submit");
+        assert_eq!(n("Newsletter signup (is_test: false)"), "newsletter_signup");
+        assert_eq!(n("Email opt-in double: false"), "newsletter_signup");
+        assert_ne!(n("Cookie consent: false"), "unsubscribe");
     }
 
     /// «لغو دریافت خبرنامه» holds «خبرنامه» (newsletter) but is the opt-out from it.

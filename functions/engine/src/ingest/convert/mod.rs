@@ -594,6 +594,10 @@ enum Says {
     /// When the person unsubscribed (`UNSUB_TIME`, "Opt-out date"): a time, or a yes, is a
     /// refusal; empty or a no says nothing.
     OptOutTime,
+    /// A column read by its header's words, not a listed header (see
+    /// [`crate::mapping::consent_by_words_only`]), as a consent (`false`) or an opt-out (`true`):
+    /// only a plain answer counts, as the header may be about something else.
+    ByWords { opt_out: bool },
 }
 
 impl ConsentCols {
@@ -602,7 +606,12 @@ impl ConsentCols {
             .into_iter()
             .chain(m.more_consent.iter().copied())
             .map(|i| {
-                let says = match m.opt_out.contains(&i) {
+                let opt_out = m.opt_out.contains(&i);
+                let by_words = headers
+                    .get(i)
+                    .is_some_and(|h| crate::mapping::consent_by_words_only(h));
+                let says = match opt_out {
+                    _ if by_words => Says::ByWords { opt_out },
                     false => Says::Consent,
                     true if headers
                         .get(i)
@@ -639,7 +648,13 @@ impl ConsentCols {
             let read = match says {
                 Says::Consent => crate::values::parse_bool(raw),
                 Says::OptOut => crate::values::parse_opt_out(raw),
-                Says::OptOutTime => crate::values::parse_opt_out(raw).or(Ok(Some(false))),
+                Says::ByWords { opt_out: false } => crate::values::parse_bool(raw).or(Ok(None)),
+                Says::ByWords { opt_out: true } => crate::values::parse_opt_out(raw).or(Ok(None)),
+                // A time refuses; a placeholder does not ("Never", MySQL's zero date).
+                Says::OptOutTime => crate::values::parse_opt_out(raw).or(Ok(raw
+                    .chars()
+                    .any(|c| c.is_numeric() && c.to_digit(10).is_none_or(|d| d != 0))
+                    .then_some(false))),
             };
             match read {
                 Ok(Some(false)) => consent = Some(false),

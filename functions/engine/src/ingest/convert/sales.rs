@@ -1210,7 +1210,8 @@ fn is_total_label(s: &str) -> bool {
 }
 
 /// A product that is a discount on its order ("Discount", "Coupon SUMMER10", "Rabatt 10 %",
-/// «تخفیف», «کد تخفیف»): its first word says so.
+/// «تخفیف», «کد تخفیف»): its first word says so. Such a line is one only at a negative price
+/// (or without one): a positive price with a negative amount is a return of what was bought.
 fn names_a_discount(s: &str) -> bool {
     let mut words = s
         .split(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | '_' | '(' | '\u{200c}'))
@@ -1219,20 +1220,10 @@ fn names_a_discount(s: &str) -> bool {
     let (Some(Some(first)), second) = (words.next(), words.next().flatten()) else {
         return false;
     };
+    // Not "Voucher" or "Promo": gift vouchers and promotion packs are products, returned as any.
     matches!(
         first.as_str(),
-        "discount"
-            | "discounts"
-            | "coupon"
-            | "voucher"
-            | "promo"
-            | "promotion"
-            | "rabatt"
-            | "gutschein"
-            | "remise"
-            | "réduction"
-            | "تخفیف"
-            | "کوپن"
+        "discount" | "discounts" | "coupon" | "rabatt" | "remise" | "réduction" | "تخفیف"
     ) || (matches!(first.as_str(), "کد" | "بن") && second.is_some_and(|w| w.as_str() == "تخفیف"))
 }
 
@@ -1785,6 +1776,7 @@ impl Converter for SalesConverter {
         // "Coupon" product at a negative price) lowers the order's value: no return of anything.
         let discount_line = quantity > 0.0
             && line_amount < 0.0
+            && price.is_none_or(|p| p.value < 0.0)
             && order_id.is_some()
             && refunded.is_none()
             && [text(rec, c.product_name), text(rec, c.product_id)]

@@ -1106,11 +1106,12 @@ fn date_field(f: Field) -> bool {
     )
 }
 
-/// Fields whose cells are numbers, whatever format a workbook shows them in.
+/// Fields whose cells are numbers, whatever format a workbook shows them in. Not a duration: one
+/// formatted as a time (`hh:mm:ss`) is read as the time it shows.
 fn number_field(f: Field) -> bool {
     matches!(
         f,
-        Field::Quantity | Field::UnitPrice | Field::LineAmount | Field::Age | Field::DurationSeconds
+        Field::Quantity | Field::UnitPrice | Field::LineAmount | Field::Age
     )
 }
 
