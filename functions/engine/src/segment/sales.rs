@@ -648,12 +648,11 @@ fn all_dictionary_pages(meta: &ParquetMetaData, column: &str) -> bool {
 /// all dictionary encoded as dictionary arrays (see [`super::dict`]); other columns keep the
 /// file's types. One reader per row group keeps every batch inside one column chunk: a batch
 /// that straddled two chunks would hold two dictionaries, and the Parquet reader would rebuild
-/// it by hashing every value of the batch. Also whether the file's metadata counts purchase lines
-/// numbered `C` and digits (see [`SalesFile`]).
+/// it by hashing every value of the batch.
 fn sales_readers(
     path: &Path,
     columns: &[&str],
-) -> Result<(Vec<parquet::arrow::arrow_reader::ParquetRecordBatchReader>, bool), SegmentError> {
+) -> Result<Vec<parquet::arrow::arrow_reader::ParquetRecordBatchReader>, SegmentError> {
     let file = File::open(path).map_err(|source| SegmentError::Io {
         path: path.to_path_buf(),
         source,
@@ -678,9 +677,7 @@ fn sales_readers(
     let options = ArrowReaderOptions::new().with_schema(Arc::new(schema));
     let meta =
         ArrowReaderMetadata::try_new(meta.metadata().clone(), options).map_err(|e| parquet_err(path, e))?;
-    let c_numbered_orders =
-        metadata_value(meta.metadata(), C_NUMBERED_ORDERS_METADATA).is_some_and(|n| n != "0");
-    let readers = (0..meta.metadata().num_row_groups())
+    (0..meta.metadata().num_row_groups())
         .map(|rg| {
             let file = file.try_clone().map_err(|source| SegmentError::Io {
                 path: path.to_path_buf(),
@@ -704,8 +701,16 @@ fn sales_readers(
                 .with_row_groups(vec![rg]);
             projected_reader(path, builder, &read)
         })
-        .collect::<Result<_, _>>()?;
-    Ok((readers, c_numbered_orders))
+        .collect()
+}
+
+/// Whether the file's purchase lines number some orders `C` and digits (see
+/// [`C_NUMBERED_ORDERS_METADATA`]): then such numbers are a shop's order numbers, in every file of
+/// the run (a refund may come in another month's file or upload than its order), not UCI's
+/// cancellation invoices.
+fn numbers_orders_with_c(path: &Path) -> Result<bool, SegmentError> {
+    let builder = open_parquet(path)?;
+    Ok(metadata_value(builder.metadata(), C_NUMBERED_ORDERS_METADATA).is_some_and(|n| n != "0"))
 }
 
 /// A string column as read by [`sales_readers`] (dictionary or `Utf8`), cast to `Utf8` when a
@@ -849,17 +854,14 @@ struct Prepare<'a> {
     product_names: Interner,
     caches: Caches,
     currencies: Currencies,
+    /// See [`numbers_orders_with_c`].
+    c_numbered_orders: bool,
 }
 
 impl Prepare<'_> {
     /// Appends the usable lines of known customers in `batch` to `out`.
-    fn batch(
-        &mut self,
-        file: SalesFile,
-        batch: &RecordBatch,
-        out: &mut Vec<Line>,
-    ) -> Result<(), SegmentError> {
-        let cols = Columns::of(file.path, batch)?;
+    fn batch(&mut self, path: &Path, batch: &RecordBatch, out: &mut Vec<Line>) -> Result<(), SegmentError> {
+        let cols = Columns::of(path, batch)?;
         let Prepare {
             cutoff,
             dedup,
@@ -871,6 +873,7 @@ impl Prepare<'_> {
             product_names,
             caches,
             currencies,
+            c_numbered_orders,
         } = self;
         let order_id = StrColumn::new(&cols.order_id);
         let customer_id = StrColumn::new(&cols.customer_id);
@@ -898,8 +901,8 @@ impl Prepare<'_> {
         let is_return: &BooleanArray = cols.is_return.as_boolean();
         // `C536379` cancels an invoice in UCI's export, a return no order of the file names; a
         // shop that numbers its orders `C1001` returns one of them under its own number.
-        let cancellation =
-            |o: &str| !file.c_numbered_orders && crate::ingest::convert::is_cancellation_invoice(o);
+        let c_numbered_orders = *c_numbered_orders;
+        let cancellation = |o: &str| !c_numbered_orders && crate::ingest::convert::is_cancellation_invoice(o);
 
         for i in 0..batch.num_rows() {
             stats.rows_read += 1;
@@ -1317,43 +1320,24 @@ fn sorted_orders(orders: MixMap<(u32, u64), OrderAcc>) -> Vec<Order> {
 /// more peak memory; 16 gained ~3 % more for another 11 MB.
 const BATCHES_IN_FLIGHT: usize = 8;
 
-/// A sales file, and what its metadata says of all its lines.
-#[derive(Clone, Copy)]
-struct SalesFile<'a> {
-    path: &'a Path,
-    /// Some purchase line has an order number of `C` and digits (see
-    /// [`C_NUMBERED_ORDERS_METADATA`]): such numbers are the shop's order numbers, not UCI's
-    /// cancellation invoices.
-    c_numbered_orders: bool,
-}
-
 /// Every batch of `files` in order, each with its file; reading stops after the first error.
 fn batches<'a>(
     files: &'a [PathBuf],
     columns: &'a [&'a str],
-) -> impl Iterator<Item = (SalesFile<'a>, Result<RecordBatch, SegmentError>)> {
+) -> impl Iterator<Item = (&'a Path, Result<RecordBatch, SegmentError>)> {
     files.iter().flat_map(|path| {
         let path = path.as_path();
-        let (batches, c_numbered_orders): (
-            Box<dyn Iterator<Item = Result<RecordBatch, SegmentError>> + Send>,
-            _,
-        ) = match sales_readers(path, columns) {
-            Ok((readers, c_numbered_orders)) => (
-                Box::new(
+        let batches: Box<dyn Iterator<Item = Result<RecordBatch, SegmentError>> + Send> =
+            match sales_readers(path, columns) {
+                Ok(readers) => Box::new(
                     readers
                         .into_iter()
                         .flatten()
                         .map(move |b| b.map_err(|e| arrow_err(path, e))),
                 ),
-                c_numbered_orders,
-            ),
-            Err(e) => (Box::new(std::iter::once(Err(e))), false),
-        };
-        let file = SalesFile {
-            path,
-            c_numbered_orders,
-        };
-        batches.map(move |b| (file, b))
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
+        batches.map(move |b| (path, b))
     })
 }
 
@@ -1425,6 +1409,11 @@ pub(super) fn read_sales(
         product_names: Interner::default(),
         caches: Caches::default(),
         currencies: Currencies::new(currency_rates),
+        c_numbered_orders: files
+            .iter()
+            .map(|f| numbers_orders_with_c(f))
+            .collect::<Result<Vec<bool>, _>>()?
+            .contains(&true),
     };
     // Without windows where sources overlap, no line is compared with another: the columns only
     // the duplicate check reads are not decoded at all.
@@ -1435,9 +1424,9 @@ pub(super) fn read_sales(
     let mut orders = Orders::default();
     if par::threads() == 1 {
         let mut lines = Vec::new();
-        for (file, batch) in batches(&files, &columns) {
+        for (path, batch) in batches(&files, &columns) {
             lines.clear();
-            prepare.batch(file, &batch?, &mut lines)?;
+            prepare.batch(path, &batch?, &mut lines)?;
             orders.add(&lines);
         }
     } else {
@@ -1461,11 +1450,11 @@ pub(super) fn read_sales(
             // Line buffers go back to the preparing stage: fresh ones would be fresh pages.
             let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<Vec<Line>>(BATCHES_IN_FLIGHT + 2);
             let prepared = s.spawn(move || -> Result<(), SegmentError> {
-                for (file, batch) in batch_rx {
+                for (path, batch) in batch_rx {
                     let batch = batch?;
                     let mut lines = free_rx.try_recv().unwrap_or_default();
                     lines.clear();
-                    prepare.batch(file, &batch, &mut lines)?;
+                    prepare.batch(path, &batch, &mut lines)?;
                     if line_tx.send(lines).is_err() {
                         break;
                     }

@@ -2047,6 +2047,32 @@ fn a_shop_numbering_its_orders_with_c_refunds_an_order_once() {
     run_k2(uci, &out);
     let rows = by_id(read_csv(&out.join("customers.csv")));
     assert_eq!(rows["c1"]["monetary"], "50.00");
+    // The refund line in a file of its own (another month, another upload), which counts no
+    // C-numbered sale: the shop's numbers are order numbers in every file of the run.
+    let (sales, refund) = lines.split_at(2);
+    let by_writer = |name: &str, lines: &[Line]| {
+        let batch = sales_batch("s1", lines);
+        let mut w = crate::ingest::writer::PartitionedWriter::new(
+            dir.path(),
+            name,
+            None,
+            "s.parquet",
+            batch.schema(),
+        )
+        .for_source(name);
+        w.write(&batch, &[]).unwrap();
+        w.finish().unwrap().remove(0).path
+    };
+    let files = vec![by_writer("a", sales), by_writer("b", refund)];
+    let out = dir.path().join("out-apart");
+    run(
+        &inputs(files, vec![], None),
+        &checked("2024-06-30", Some(2)),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    assert_eq!(rows["c1"]["monetary"], "100.00", "C1002 refunded once");
 }
 
 /// The customers dataset fills in a country or city the orders do not give, but not one beside
