@@ -135,6 +135,9 @@ impl OrderAcc {
     }
 }
 
+/// (customer, order key, time of the return): see [`Orders::returned_by_order`].
+type ReturnKey = (u32, u64, i64);
+
 /// Files `acc` under its order (see [`flush`]), noting a later order under the same number.
 fn put(
     orders: &mut MixMap<(u32, u64), OrderAcc>,
@@ -1085,29 +1088,21 @@ struct Orders {
     /// Per customer: purchase lines with neither a product id nor a name, each a product of its
     /// own (as for multi-item orders).
     unnamed: Vec<u32>,
-    /// Returned value by (customer, order id) for return lines that carry an order id, as
-    /// (refunded by status on the order's own positive lines, returned by negative lines, the
-    /// latest return's time); set against the orders once all lines are in (a return may be
-    /// read before its order).
-    returned_by_order: MixMap<(u32, u64), Returned>,
+    /// Returned value by (customer, order id, time of the return) for return lines that carry an
+    /// order id, as (refunded by status on the order's own positive lines, returned by negative
+    /// lines); set against the orders once all lines are in (a return may be read before its
+    /// order), each against the order of its number it followed (see [`ORDER_SPAN_MICROS`]).
+    returned_by_order: MixMap<ReturnKey, (f64, f64)>,
     /// The keys of the later orders under one customer's order number (see [`ORDER_SPAN_MICROS`]),
     /// by the number's own key.
     renumbered: MixMap<(u32, u64), Vec<u64>>,
     /// The order whose lines are being read: lines of one order usually arrive together, so
     /// most lines skip the order map.
     pending: Option<((u32, u64), OrderAcc)>,
-    /// Returns without a buyer that name an order: (order key, amount), in reading order.
-    unowned_returns: Vec<(u64, f64)>,
+    /// Returns without a buyer that name an order: (order key, amount, time), in reading order.
+    unowned_returns: Vec<(u64, f64, i64)>,
     /// Some purchase line was a discount (negative): orders of discount lines alone may exist.
     discount_lines: bool,
-}
-
-/// What came back of one order: see [`Orders::returned_by_order`].
-#[derive(Clone, Copy, Default)]
-struct Returned {
-    by_status: f64,
-    by_lines: f64,
-    latest: i64,
 }
 
 impl Orders {
@@ -1125,7 +1120,7 @@ impl Orders {
         } = self;
         for l in lines {
             if l.cust == NONE {
-                unowned_returns.push((l.order, l.amount));
+                unowned_returns.push((l.order, l.amount, l.ts));
                 continue;
             }
             if returned.len() <= l.cust as usize {
@@ -1135,13 +1130,12 @@ impl Orders {
             if l.is_return {
                 returned[l.cust as usize] += l.amount.abs();
                 if l.order != ANON {
-                    let r = returned_by_order.entry((l.cust, l.order)).or_default();
+                    let (by_status, by_lines) = returned_by_order.entry((l.cust, l.order, l.ts)).or_default();
                     if l.amount > 0.0 {
-                        r.by_status += l.amount;
+                        *by_status += l.amount;
                     } else {
-                        r.by_lines -= l.amount;
+                        *by_lines -= l.amount;
                     }
-                    r.latest = r.latest.max(l.ts);
                 }
                 continue;
             }
@@ -1198,28 +1192,65 @@ impl Orders {
             mut orders,
             distinct,
             unnamed,
-            mut returned_by_order,
+            returned_by_order,
             renumbered,
             unowned_returns,
             ..
         } = self;
+        // Each return against its order: under a number used again (see `ORDER_SPAN_MICROS`), the
+        // one it followed. Summed in key order, so that each sum is the same from run to run.
+        let mut returns: Vec<_> = returned_by_order.into_iter().collect();
+        returns.sort_unstable_by_key(|(k, _)| *k);
+        let mut by_order: MixMap<(u32, u64), (f64, f64)> = MixMap::default();
+        for ((cust, order, at), (by_status, by_lines)) in returns {
+            let key = match renumbered.get(&(cust, order)) {
+                Some(later) => refunded_order(&orders, (cust, order), later, at),
+                None => (cust, order),
+            };
+            let e = by_order.entry(key).or_default();
+            e.0 += by_status;
+            e.1 += by_lines;
+        }
         // A return without a buyer whose order one customer placed is that customer's: a
-        // returns list keyed by order number only (an order number two customers used says
-        // neither).
+        // returns list keyed by order number only. Of a number used again, the order placed last
+        // by the return's day; an order number two customers used at about one time (two
+        // branches numbering alike) says neither.
         if !unowned_returns.is_empty() {
-            let mut buyer: HashMap<u64, u32> = HashMap::new();
-            for &(cust, order) in orders.keys() {
-                buyer
-                    .entry(order)
-                    .and_modify(|c| *c = if *c == cust { cust } else { NONE })
-                    .or_insert(cust);
+            let wanted: std::collections::HashSet<u64> = unowned_returns.iter().map(|r| r.0).collect();
+            let base_of: HashMap<(u32, u64), u64> = renumbered
+                .iter()
+                .flat_map(|(&(c, base), later)| later.iter().map(move |&k| ((c, k), base)))
+                .collect();
+            let mut placed: HashMap<u64, Vec<(i64, u32, u64)>> = HashMap::new();
+            for (&(cust, okey), o) in &orders {
+                let base = base_of.get(&(cust, okey)).copied().unwrap_or(okey);
+                if wanted.contains(&base) {
+                    placed.entry(base).or_default().push((o.ts, cust, okey));
+                }
             }
-            for (order, amount) in unowned_returns {
-                let Some(&cust) = buyer.get(&order).filter(|c| **c != NONE) else {
+            for orders_of in placed.values_mut() {
+                orders_of.sort_unstable();
+            }
+            const DAY: i64 = 86_400_000_000;
+            for (order, amount, at) in unowned_returns {
+                let Some(candidates) = placed.get(&order) else {
                     continue;
                 };
+                let Some(&(ts, cust, okey)) = candidates
+                    .iter()
+                    .rfind(|(ts, ..)| *ts <= at.saturating_add(DAY))
+                    .or_else(|| candidates.first())
+                else {
+                    continue;
+                };
+                if candidates
+                    .iter()
+                    .any(|&(t, c, _)| c != cust && t.abs_diff(ts) <= ORDER_SPAN_MICROS as u64)
+                {
+                    continue;
+                }
                 returned[cust as usize] += amount.abs();
-                returned_by_order.entry((cust, order)).or_default().by_lines += amount.abs();
+                by_order.entry((cust, okey)).or_default().1 += amount.abs();
                 stats.guest_rows -= 1;
                 stats.guest_net_revenue += amount.abs();
                 stats.returns_matched_to_orders += 1;
@@ -1232,14 +1263,7 @@ impl Orders {
         // The customer's sum and the total had taken every line; the difference is corrected in
         // key order, so that each sum is the same from run to run (the map's order is not).
         let mut twice: Vec<((u32, u64), f64)> = Vec::new();
-        for (key, r) in returned_by_order {
-            let Returned {
-                by_status, by_lines, ..
-            } = r;
-            let key = match renumbered.get(&key) {
-                Some(later) => refunded_order(&orders, key, later, r.latest),
-                None => key,
-            };
+        for (key, (by_status, by_lines)) in by_order {
             let worth = orders.get(&key).map_or(f64::INFINITY, |o| o.value.max(0.0));
             let came_back = by_status.max(by_lines).min(worth);
             let counted_over = by_status + by_lines - came_back;

@@ -4225,6 +4225,59 @@ fn a_second_registration_describes_a_buyer_only_the_orders_know() {
     assert_eq!(sorted_ids(&customers), ["5005", "5006", "5007", "5008"]);
 }
 
+/// Returns under an invoice number used again a year later: each goes back against the order it
+/// followed, also when the returns list names no buyer and another customer had the number the
+/// year before (and the shop's export lists the same return under its buyer).
+#[test]
+fn returns_under_a_number_used_again_go_to_the_order_they_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "shop.csv",
+        "Order ID,Customer ID,Order Date,Product ID,Quantity,Line Total\n\
+         57,c1,2023-01-10,Tea,1,100\n\
+         57,c1,2023-01-20,Tea,-1,-30\n\
+         57,c1,2024-01-10,Cake,1,80\n\
+         57,c1,2024-01-15,Cake,-1,-70\n\
+         58,cA,2023-01-10,T1,1,100\n\
+         58,cB,2024-01-10,T1,1,100\n\
+         58,cB,2024-01-20,T1,-1,-100\n\
+         60,c2,2024-01-07,Tea,1,30\n\
+         61,c3,2024-01-08,Tea,1,30\n",
+    );
+    let returns = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "returns.csv",
+        "Order ID,Return Date,Product ID,Quantity,Line Total\n58,2024-01-20,T1,-1,-100\n",
+    );
+    let out = dir.path().join("out");
+    let mut params = SegmentParams::new(date("2024-02-01"));
+    params.k = Some(2);
+    params.min_group_size = 1;
+    run(
+        &curated_inputs([shop, returns].concat()),
+        &params.check().unwrap(),
+        &out,
+    )
+    .unwrap();
+    let rows = by_id(read_csv(&out.join("customers.csv")));
+    let c = |id: &str, col: &str| rows[id][col].clone();
+    assert_eq!(
+        (c("c1", "monetary"), c("c1", "return_rate")),
+        ("80.00".into(), "0.556".into())
+    );
+    assert_eq!(
+        (c("cB", "monetary"), c("cB", "return_rate")),
+        ("0.00".into(), "1.000".into())
+    );
+    assert_eq!(
+        (c("cA", "monetary"), c("cA", "return_rate")),
+        ("100.00".into(), "0.000".into())
+    );
+}
+
 /// A till's or an ERP's discount on an order, a "Discount" or «تخفیف» line at a negative price:
 /// the order is worth less, and nothing came back. It was read as a return, so a coupon of a
 /// third of the order put its buyer among the frequent returners.
