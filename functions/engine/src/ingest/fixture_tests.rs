@@ -4169,6 +4169,39 @@ fn rows_before_the_queryable_years_are_named_in_the_report() {
     assert_eq!(warned(None), None);
 }
 
+/// An activity workbook's durations, formatted as a time (`hh:mm:ss`) or as elapsed time past a
+/// day (`[h]:mm:ss`, `[mm]:ss`): the time they show, in seconds.
+#[test]
+fn workbook_durations_read_as_the_time_they_show() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let row = |email, d: Cell| vec![T(email), T("video_view"), Date(45372.0), d];
+    let path = write_xlsx(
+        dir.path(),
+        "views.xlsx",
+        &[(
+            "Views",
+            vec![
+                ["Email", "Event", "Date", "Duration"].map(T).into(),
+                row("a@x.com", Fmt(205.0 / 86_400.0, "hh:mm:ss")),
+                row("b@x.com", Fmt(0.5 / 24.0, "[h]:mm:ss")),
+                row("c@x.com", Fmt(50.0 / 24.0, "[h]:mm:ss")),
+                row("d@x.com", Fmt(90.0 / 1440.0, "[mm]:ss")),
+            ],
+        )],
+    );
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Activity),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_path(&path, "views.xlsx", &opts);
+    assert_eq!(rejected_by_reason(&out), []);
+    assert_eq!(
+        floats(&batches(&out), "duration_seconds"),
+        [205.0, 1800.0, 180_000.0, 5400.0]
+    );
+}
+
 /// A Shopify bulk line item naming an order the file does not hold is no line of the order above
 /// it: it takes no other order's number, time or buyer, and is quarantined saying so.
 #[test]
@@ -4368,12 +4401,14 @@ fn an_opt_out_time_in_a_customer_list_refuses() {
                  u2@x.com,Bo,\n\
                  u3@x.com,Cy,yes\n\
                  u4@x.com,Di,0000-00-00 00:00:00\n\
-                 u5@x.com,Ed,Never\n"
+                 u5@x.com,Ed,Never\n\
+                 u6@x.com,Fa,1970-01-01 00:00:00\n\
+                 u7@x.com,Gi,۰۰۰۰-۰۰-۰۰\n"
             ),
         );
         assert_eq!(
             consents(&out),
-            [Some(false), None, Some(false), None, None],
+            [Some(false), None, Some(false), None, None, None, None],
             "{header}"
         );
         assert_eq!(

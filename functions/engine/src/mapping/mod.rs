@@ -974,34 +974,48 @@ fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate
 /// header of a date, a count, a source or a reason («تاریخ ارسال پیامک», "SMS Consent Method"),
 /// nor one naming both answers ("Opt-in/Opt-out").
 fn consent_by_words(header: &str) -> Option<Kind> {
-    let h = normalize_header(header);
-    let words: Vec<String> = tokens(header).map(normalize_header).collect();
-    let word = |ws: &[&str]| words.iter().any(|w| ws.contains(&w.as_str()));
-    let has = |ps: &[&str]| ps.iter().any(|p| h.contains(&normalize_header(p)));
-    let sent = word(&[
+    // Words, not substrings: «روش» (method) stands inside «فروشگاه», «زمان» inside «سازمان».
+    let words: Vec<String> = tokens(header)
+        .flat_map(|t| t.split('\u{200c}'))
+        .map(normalize_header)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let h = words.concat();
+    let is = |ws: &[&str]| words.iter().any(|w| ws.iter().any(|x| normalize_header(x) == *w));
+    let starts = |ws: &[&str]| {
+        words
+            .iter()
+            .any(|w| ws.iter().any(|x| w.starts_with(&normalize_header(x))))
+    };
+    let sent = is(&[
         "sms",
+        "text",
         "newsletter",
         "newsletters",
         "marketing",
         "promotional",
         "promotions",
-    ]) || has(&["پیامک", "اس ام اس", "خبرنامه", "تبلیغ", "بازاریابی"]);
-    let wanted = word(&[
+    ]) || starts(&["پیامک", "خبرنامه", "تبلیغ", "بازاریابی"])
+        || h.contains(&normalize_header("اس ام اس"));
+    let wanted = is(&[
         "consent",
         "optin",
         "permission",
         "permissions",
         "subscribed",
         "subscribe",
+        "subscriber",
         "subscription",
+        "accept",
         "accepts",
+        "accepted",
         "agree",
         "agreed",
         "allow",
         "allowed",
         "wants",
     ]) || h.contains("optin")
-        || has(&[
+        || starts(&[
             "اشتراک",
             "عضویت",
             "تمایل",
@@ -1011,12 +1025,26 @@ fn consent_by_words(header: &str) -> Option<Kind> {
             "موافقت",
             "دریافت",
         ]);
-    let negated = word(&["not", "dont", "unsubscribe", "unsubscribed", "optout"])
-        || has(&["donot", "optout", "عدم", "لغو", "انصراف", "مخالفت", "نمیخواهد"]);
-    let not_a_flag = word(&[
+    let negated = is(&[
+        "not",
+        "dont",
+        "unsubscribe",
+        "unsubscribed",
+        "optout",
+        "out",
+        "revoked",
+        "withdrawn",
+        "cancelled",
+        "canceled",
+        "declined",
+        "removed",
+    ]) || h.contains("donot")
+        || h.contains("optout")
+        || starts(&["عدم", "لغو", "انصراف", "مخالفت", "نمیخواهد"]);
+    let last = words.last().map(String::as_str);
+    let not_a_flag = is(&[
         "date",
         "time",
-        "at",
         "count",
         "number",
         "cost",
@@ -1029,13 +1057,9 @@ fn consent_by_words(header: &str) -> Option<Kind> {
         "reason",
         "type",
         "id",
-        "text",
         "template",
         "campaign",
         "collected",
-        "from",
-        "by",
-    ]) || has(&[
         "تاریخ",
         "زمان",
         "ساعت",
@@ -1047,9 +1071,12 @@ fn consent_by_words(header: &str) -> Option<Kind> {
         "دلیل",
         "منبع",
         "روش",
-    ]);
-    // "Opt-in/Opt-out", «دریافت یا عدم دریافت»: which answer a yes gives, the header cannot say.
-    let both = negated && (header.contains('/') || word(&["or", "یا"]) || (wanted && h.contains("optin")));
+    ]) || matches!(last, Some("at" | "on"));
+    // "Opt-in/Opt-out", «دریافت یا عدم دریافت»: which answer a yes gives, the header cannot say. A
+    // bracket's "(Y/N)" only lists the answers.
+    let unbracketed = strip_brackets(header);
+    let alternatives = unbracketed.contains('/') || is(&["or", "یا"]);
+    let both = negated && wanted && alternatives;
     match (sent && !not_a_flag && !both, negated, wanted) {
         (true, true, _) => Some(Kind::OptOut),
         (true, false, true) => Some(Kind::Plain),
@@ -3082,6 +3109,23 @@ mod tests {
             ("اشتراک/لغو اشتراک خبرنامه", None),
             ("دریافت یا عدم دریافت پیامک", None),
             ("Marketing Permissions", Some(Kind::Plain)),
+            // A second review's list: refusals and consents the first rules missed or misread.
+            ("عدم دریافت پیامک تبلیغاتی فروشگاه", Some(Kind::OptOut)),
+            ("تمایل به دریافت خبرنامه فروشگاه", Some(Kind::Plain)),
+            ("Newsletter opt-out (Y/N)", Some(Kind::OptOut)),
+            ("لغو اشتراک خبرنامه (بله/خیر)", Some(Kind::OptOut)),
+            ("Do not send SMS or email", Some(Kind::OptOut)),
+            ("عدم ارسال پیامک یا ایمیل تبلیغاتی", Some(Kind::OptOut)),
+            ("Unsubscribed from newsletter", Some(Kind::OptOut)),
+            ("SMS Consent Revoked", Some(Kind::OptOut)),
+            ("Marketing Consent Withdrawn", Some(Kind::OptOut)),
+            ("Newsletter Subscription Cancelled", Some(Kind::OptOut)),
+            ("Text Marketing Consent", Some(Kind::Plain)),
+            ("Subscribed to newsletter at checkout", Some(Kind::Plain)),
+            ("Accept Marketing", Some(Kind::Plain)),
+            ("Newsletter Subscriber", Some(Kind::Plain)),
+            ("عضویت در خبرنامه سازمانی", Some(Kind::Plain)),
+            ("Marketing SMS opt-in/out", None),
         ] {
             assert_eq!(consent_by_words(header), kind, "{header}");
         }

@@ -4302,6 +4302,18 @@ fn a_discount_line_lowers_its_order_and_is_no_return() {
          8,2024-06-08,C-7,Voucher 50 EUR,1,50\n\
          9,2024-06-09,C-7,Voucher 50 EUR,1,-50\n",
     );
+    // A voucher's negative price is a discount; without a price, such a line is a return.
+    let priced = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Sales,
+        "priced.csv",
+        "Order ID,Order Date,Customer ID,Product,Quantity,Unit Price,Line Total\n\
+         20,2024-06-10,C-8,Teapot,1,100,100\n\
+         20,2024-06-10,C-8,Voucher WELCOME,1,-10,-10\n\
+         21,2024-06-11,C-9,Teapot,1,100,100\n\
+         21,2024-06-11,C-9,Gutschein SOMMER10,1,-10,-10\n",
+    );
+    let sales = [sales, priced].concat();
     let out = segment_curated(dir.path(), sales);
     let customers = by_id(read_csv(&out.join("customers.csv")));
     let c = |id: &str, col: &str| customers[id][col].clone();
@@ -4319,6 +4331,13 @@ fn a_discount_line_lowers_its_order_and_is_no_return() {
     // A coupon line alone is no order: the money it took off came back.
     assert_eq!(c("C-6", "frequency"), "1");
     assert_eq!(c("C-6", "monetary"), "40.00");
+    for id in ["C-8", "C-9"] {
+        assert_eq!(
+            (c(id, "monetary"), c(id, "return_rate")),
+            ("90.00".into(), "0.000".into()),
+            "{id}"
+        );
+    }
 }
 
 /// GA4 keys its events by `user_id`, which a shop sets to the customer's email: the contact is

@@ -111,6 +111,13 @@ impl EventText {
 /// 5. Positive events by keyword.
 pub fn normalize_event_type(raw: &str) -> &'static str {
     let e = EventText::new(raw);
+    // A refusal's field set to false ("Unsubscribed: false", "hs_email_optout: false"): no
+    // refusal, and nothing else either.
+    if let Some(field) = e.spaced.strip_suffix(" false")
+        && is_refusal(&EventText::new(field))
+    {
+        return "other";
+    }
     if is_refusal(&e) {
         return "unsubscribe";
     }
@@ -212,8 +219,12 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     // is a consent; elsewhere ("spam=false", "is_test: false") it negates nothing. Cookie
     // consent is no consent to marketing.
     let false_consent = matches!(words.as_slice(), [.., field, "false"] if consent_word(field))
-        && !words.contains(&"cookie")
-        && !words.contains(&"cookies");
+        && !words.iter().any(|w| {
+            matches!(
+                *w,
+                "cookie" | "cookies" | "ad" | "ads" | "personalization" | "analytics"
+            )
+        });
     if false_consent {
         return "unsubscribe";
     }
@@ -826,6 +837,16 @@ mod tests {
         assert_eq!(n("Newsletter signup (is_test: false)"), "newsletter_signup");
         assert_eq!(n("Email opt-in double: false"), "newsletter_signup");
         assert_ne!(n("Cookie consent: false"), "unsubscribe");
+        assert_ne!(n("ad_personalization consent false"), "unsubscribe");
+        // A refusal's own field, false, refuses nothing.
+        for not_refused in [
+            "Unsubscribed: false",
+            "Opt-out: false",
+            "opt_out=false",
+            "hs_email_optout: false",
+        ] {
+            assert_eq!(n(not_refused), "other", "{not_refused}");
+        }
     }
 
     /// «لغو دریافت خبرنامه» holds «خبرنامه» (newsletter) but is the opt-out from it.

@@ -584,6 +584,17 @@ pub(crate) fn col(m: &ColumnMapping, f: Field) -> Option<usize> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ConsentCols(Vec<(usize, Says)>);
 
+/// An unsubscribe-time cell that is no yes or no: a time refuses (`Some(false)`); a placeholder
+/// does not ("Never", MySQL's zero date `0000-00-00`, the epoch `1970-01-01`, Excel's `1900-01-01`).
+fn unsubscribed_at(raw: &str) -> Option<bool> {
+    let v = crate::values::digits::normalize_digits(raw.trim());
+    let placeholder = ["1970-01-01", "1900-01-01", "1899-12-30", "1899-12-31"]
+        .iter()
+        .any(|p| v.starts_with(p))
+        || !v.bytes().any(|b| matches!(b, b'1'..=b'9'));
+    (!placeholder).then_some(false)
+}
+
 /// How a consent column says its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Says {
@@ -650,11 +661,7 @@ impl ConsentCols {
                 Says::OptOut => crate::values::parse_opt_out(raw),
                 Says::ByWords { opt_out: false } => crate::values::parse_bool(raw).or(Ok(None)),
                 Says::ByWords { opt_out: true } => crate::values::parse_opt_out(raw).or(Ok(None)),
-                // A time refuses; a placeholder does not ("Never", MySQL's zero date).
-                Says::OptOutTime => crate::values::parse_opt_out(raw).or(Ok(raw
-                    .chars()
-                    .any(|c| c.is_numeric() && c.to_digit(10).is_none_or(|d| d != 0))
-                    .then_some(false))),
+                Says::OptOutTime => crate::values::parse_opt_out(raw).or(Ok(unsubscribed_at(raw))),
             };
             match read {
                 Ok(Some(false)) => consent = Some(false),

@@ -1211,8 +1211,11 @@ fn is_total_label(s: &str) -> bool {
 
 /// A product that is a discount on its order ("Discount", "Coupon SUMMER10", "Rabatt 10 %",
 /// «تخفیف», «کد تخفیف»): its first word says so. Such a line is one only at a negative price
-/// (or without one): a positive price with a negative amount is a return of what was bought.
-fn names_a_discount(s: &str) -> bool {
+/// (or without one): a positive price with a negative amount is a return of what was bought. At
+/// a negative price (`priced`) a voucher or promotion code is one too ("Voucher WELCOME",
+/// "Gutschein SOMMER10", «کوپن تخفیف»): no product sells below nothing; without a price, "Promo
+/// Pack" may be a product returned.
+fn names_a_discount(s: &str, priced: bool) -> bool {
     let mut words = s
         .split(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | '_' | '(' | '\u{200c}'))
         .filter(|w| !w.is_empty())
@@ -1220,11 +1223,12 @@ fn names_a_discount(s: &str) -> bool {
     let (Some(Some(first)), second) = (words.next(), words.next().flatten()) else {
         return false;
     };
-    // Not "Voucher" or "Promo": gift vouchers and promotion packs are products, returned as any.
+    let first = first.as_str();
     matches!(
-        first.as_str(),
+        first,
         "discount" | "discounts" | "coupon" | "rabatt" | "remise" | "réduction" | "تخفیف"
-    ) || (matches!(first.as_str(), "کد" | "بن") && second.is_some_and(|w| w.as_str() == "تخفیف"))
+    ) || (matches!(first, "کد" | "بن") && second.is_some_and(|w| w.as_str() == "تخفیف"))
+        || (priced && matches!(first, "voucher" | "promo" | "promotion" | "gutschein" | "کوپن"))
 }
 
 /// A till's tender («پرداخت نقدی», «کارتخوان», «بازپرداخت نقدی», "Cash payment").
@@ -1782,7 +1786,7 @@ impl Converter for SalesConverter {
             && [text(rec, c.product_name), text(rec, c.product_id)]
                 .into_iter()
                 .flatten()
-                .any(names_a_discount);
+                .any(|name| names_a_discount(name, price.is_some()));
         let is_return = refunded.is_some()
             || quantity < 0.0
             || (line_amount < 0.0 && !discount_line)

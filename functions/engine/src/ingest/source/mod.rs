@@ -396,6 +396,16 @@ fn cell_text(d: &calamine::Data) -> String {
         Data::Float(f) => format_float(*f),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
+        // Elapsed time (`[h]:mm:ss`, `[mm]:ss`): hours past a day's 24, as Excel shows it.
+        Data::DateTime(dt) if dt.is_duration() => {
+            let ms = (dt.as_f64() * 86_400_000.0).round() as i64;
+            let (s, ms) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+            let clock = format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+            match ms {
+                0 => clock,
+                ms => format!("{clock}.{ms:03}"),
+            }
+        }
         Data::DateTime(dt) => match dt.as_datetime() {
             // A serial below 1 has no day: it is a time-of-day cell ("Order Time" beside "Order
             // Date"), which as a datetime would fall on Excel's day zero (1899-12-30/31) and be
