@@ -42,6 +42,7 @@ use crate::values::number::IMPLAUSIBLE_AMOUNT;
 pub(super) const NONE: u32 = u32::MAX;
 
 pub(super) const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+const DAY_MICROS: i64 = 86_400_000_000;
 
 const BATCH_ROWS: usize = 8192;
 
@@ -163,11 +164,10 @@ fn refunded_order(
     later: &[u64],
     at: i64,
 ) -> (u32, u64) {
-    const DAY: i64 = 86_400_000_000;
     std::iter::once(key.1)
         .chain(later.iter().copied())
         .filter_map(|k| Some((orders.get(&(key.0, k))?.ts, k)))
-        .filter(|(ts, _)| *ts <= at.saturating_add(DAY))
+        .filter(|(ts, _)| *ts <= at.saturating_add(DAY_MICROS))
         .max()
         .map_or(key, |(_, k)| (key.0, k))
 }
@@ -181,7 +181,7 @@ fn anon_order(ts: i64) -> u64 {
 /// own: a shop that numbers its invoices afresh each (fiscal) year gives a customer invoice 57 of
 /// two years, and merged into one, the second purchase would vanish into the first one's date.
 /// The lines of one order lie hours or days apart at most (a date without a time, shipments).
-const ORDER_SPAN_MICROS: i64 = 90 * 86_400_000_000;
+const ORDER_SPAN_MICROS: i64 = 90 * DAY_MICROS;
 
 /// The key of the `n`th (from 1) later order under the number whose key is `order` (see
 /// [`ORDER_SPAN_MICROS`]): another order id's key, as far as the map can tell.
@@ -1231,14 +1231,13 @@ impl Orders {
             for orders_of in placed.values_mut() {
                 orders_of.sort_unstable();
             }
-            const DAY: i64 = 86_400_000_000;
             for (order, amount, at) in unowned_returns {
                 let Some(candidates) = placed.get(&order) else {
                     continue;
                 };
                 let Some(&(ts, cust, okey)) = candidates
                     .iter()
-                    .rfind(|(ts, ..)| *ts <= at.saturating_add(DAY))
+                    .rfind(|(ts, ..)| *ts <= at.saturating_add(DAY_MICROS))
                     .or_else(|| candidates.first())
                 else {
                     continue;
@@ -1508,7 +1507,7 @@ mod tests {
         Line {
             cust: 0,
             order,
-            ts: day * 86_400_000_000,
+            ts: day * DAY_MICROS,
             amount,
             qty: amount.signum(),
             product: 1,
@@ -1529,7 +1528,7 @@ mod tests {
             let got: Vec<(i64, f64, f64)> = data
                 .orders
                 .iter()
-                .map(|o| (o.ts / 86_400_000_000, o.value, o.returned))
+                .map(|o| (o.ts / DAY_MICROS, o.value, o.returned))
                 .collect();
             let (first, second) = if refund_day > 365 {
                 (0.0, 30.0)
