@@ -218,7 +218,12 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     // A field's value written into the name ("Email opt-in: false"): a refusal where the field
     // is a consent; elsewhere ("spam=false", "is_test: false") it negates nothing. Cookie
     // consent is no consent to marketing.
-    let false_consent = matches!(words.as_slice(), [.., field, "false"] if consent_word(field))
+    // "Email opt-in: false", or with the field's own word after it ("Consent given: false").
+    let false_consent = (matches!(words.as_slice(), [.., field, "false"] if consent_word(field))
+        || matches!(
+            words.as_slice(),
+            [.., field, "given" | "granted" | "status" | "accepted", "false"] if consent_word(field)
+        ))
         && !words.iter().any(|w| {
             matches!(
                 *w,
@@ -838,6 +843,8 @@ mod tests {
         assert_eq!(n("Email opt-in double: false"), "newsletter_signup");
         assert_ne!(n("Cookie consent: false"), "unsubscribe");
         assert_ne!(n("ad_personalization consent false"), "unsubscribe");
+        assert_eq!(n("Consent given: false"), "unsubscribe");
+        assert_eq!(n("Marketing consent status: false"), "unsubscribe");
         // A refusal's own field, false, refuses nothing.
         for not_refused in [
             "Unsubscribed: false",
