@@ -156,20 +156,28 @@ fn put(
 }
 
 /// Which of the orders under one number (`key`'s and the `later` ones) a return made at `at`
-/// took back: the last one placed by then (a day's leeway for a date without a time), else the
-/// first.
+/// took back (see [`followed`]); `key` when none of them is left.
 fn refunded_order(
     orders: &MixMap<(u32, u64), OrderAcc>,
     key: (u32, u64),
     later: &[u64],
     at: i64,
 ) -> (u32, u64) {
-    std::iter::once(key.1)
+    let placed = std::iter::once(key.1)
         .chain(later.iter().copied())
-        .filter_map(|k| Some((orders.get(&(key.0, k))?.ts, k)))
+        .filter_map(|k| Some((orders.get(&(key.0, k))?.ts, k)));
+    followed(placed, at).map_or(key, |(_, k)| (key.0, k))
+}
+
+/// Of the orders under one number, as (time placed, which), the one a return made at `at`
+/// followed: the last placed by the return's day (a day's leeway for a date without a time), else
+/// the first.
+fn followed<T: Ord + Copy>(placed: impl Iterator<Item = (i64, T)> + Clone, at: i64) -> Option<(i64, T)> {
+    placed
+        .clone()
         .filter(|(ts, _)| *ts <= at.saturating_add(DAY_MICROS))
         .max()
-        .map_or(key, |(_, k)| (key.0, k))
+        .or_else(|| placed.min())
 }
 
 /// The order key of a customer's lines without an order id at time `ts`: [`ANON`] with the time.
@@ -1228,17 +1236,11 @@ impl Orders {
                     placed.entry(base).or_default().push((o.ts, cust, okey));
                 }
             }
-            for orders_of in placed.values_mut() {
-                orders_of.sort_unstable();
-            }
             for (order, amount, at) in unowned_returns {
                 let Some(candidates) = placed.get(&order) else {
                     continue;
                 };
-                let Some(&(ts, cust, okey)) = candidates
-                    .iter()
-                    .rfind(|(ts, ..)| *ts <= at.saturating_add(DAY_MICROS))
-                    .or_else(|| candidates.first())
+                let Some((ts, (cust, okey))) = followed(candidates.iter().map(|&(t, c, k)| (t, (c, k))), at)
                 else {
                     continue;
                 };
