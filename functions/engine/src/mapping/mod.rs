@@ -954,7 +954,9 @@ fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate
     });
     found.or_else(|| {
         // Customer lists only: a sales export's columns about messages are the order's.
-        let kind = consent_by_words(header).filter(|_| dataset == Dataset::Customers)?;
+        let kind = (dataset == Dataset::Customers)
+            .then(|| consent_by_words(header))
+            .flatten()?;
         Some(Candidate {
             field: Field::MarketingConsent,
             kind,
