@@ -1346,7 +1346,7 @@ where
                     .chain(mapped.layout_columns.money().into_iter().flatten())
                     .chain(discounts.iter().copied())
                     .collect();
-                for ((_, cells), &i) in rows.iter_mut().zip(&at).skip(hi + 1) {
+                for ((_, cells), i) in rows.iter_mut().zip(at.drain(..)).skip(hi + 1) {
                     for &c in &numbers {
                         if let Some(Data::DateTime(dt)) = sheet.get(i, c)
                             && let Some(cell) = cells.get_mut(c)
@@ -1354,8 +1354,6 @@ where
                             *cell = format_float(dt.as_f64());
                         }
                     }
-                }
-                for ((_, cells), i) in rows.iter_mut().zip(at.drain(..)).skip(hi + 1) {
                     for &c in &dates {
                         let serial = match sheet.get(i, c) {
                             Some(Data::Float(f)) => *f,
