@@ -375,11 +375,13 @@ struct Range {
 }
 
 /// Ranges from the row-group statistics when they are conclusive (one source key, exact
-/// microsecond min/max); otherwise from a scan of the two columns.
-fn file_ranges(path: &Path, sources: &mut Interner) -> Result<Vec<Range>, SegmentError> {
+/// microsecond min/max); otherwise from a scan of the two columns. Also, from the same footer,
+/// whether the file numbers orders with `C` (see [`numbers_orders_with_c`]).
+fn file_ranges(path: &Path, sources: &mut Interner) -> Result<(Vec<Range>, bool), SegmentError> {
     let builder = open_parquet(path)?;
+    let c_numbered = numbers_orders_with_c(builder.metadata());
     if let Some(r) = ranges_from_stats(&builder, sources) {
-        return Ok(r);
+        return Ok((r, c_numbered));
     }
     let reader = projected_reader(path, builder, &["order_ts", "source_key"])?;
     let mut by_source: std::collections::BTreeMap<u32, (i64, i64)> = Default::default();
@@ -402,10 +404,11 @@ fn file_ranges(path: &Path, sources: &mut Interner) -> Result<Vec<Range>, Segmen
             e.1 = e.1.max(t);
         }
     }
-    Ok(by_source
+    let ranges = by_source
         .into_iter()
         .map(|(source, (min, max))| Range { source, min, max })
-        .collect())
+        .collect();
+    Ok((ranges, c_numbered))
 }
 
 fn ranges_from_stats(
@@ -719,9 +722,8 @@ fn sales_readers(
 /// [`C_NUMBERED_ORDERS_METADATA`]): then such numbers are a shop's order numbers, in every file of
 /// the run (a refund may come in another month's file or upload than its order), not UCI's
 /// cancellation invoices.
-fn numbers_orders_with_c(path: &Path) -> Result<bool, SegmentError> {
-    let builder = open_parquet(path)?;
-    Ok(metadata_value(builder.metadata(), C_NUMBERED_ORDERS_METADATA).is_some_and(|n| n != "0"))
+fn numbers_orders_with_c(meta: &ParquetMetaData) -> bool {
+    metadata_value(meta, C_NUMBERED_ORDERS_METADATA).is_some_and(|n| n != "0")
 }
 
 /// A string column as read by [`sales_readers`] (dictionary or `Utf8`), cast to `Utf8` when a
@@ -1394,8 +1396,11 @@ pub(super) fn read_sales(
 
     let mut sources = Interner::default();
     let mut ranges = Vec::new();
+    let mut c_numbered_orders = false;
     for f in &files {
-        ranges.extend(file_ranges(f, &mut sources)?);
+        let (r, c_numbered) = file_ranges(f, &mut sources)?;
+        ranges.extend(r);
+        c_numbered_orders |= c_numbered;
     }
     // Widened: two exports of one order may date it hours apart (time zones, a date without a
     // time), so its versions may lie just outside where the exact ranges meet.
@@ -1434,11 +1439,7 @@ pub(super) fn read_sales(
         product_names: Interner::default(),
         caches: Caches::default(),
         currencies: Currencies::new(currency_rates),
-        c_numbered_orders: files
-            .iter()
-            .map(|f| numbers_orders_with_c(f))
-            .collect::<Result<Vec<bool>, _>>()?
-            .contains(&true),
+        c_numbered_orders,
     };
     // Without windows where sources overlap, no line is compared with another: the columns only
     // the duplicate check reads are not decoded at all.
@@ -1589,7 +1590,7 @@ mod tests {
         // Unnamed and without statistics on the key: left to the scan.
         let unnamed = write("unnamed.parquet", false);
         assert!(ranges_from_stats(&open_parquet(&unnamed).unwrap(), &mut sources).is_none());
-        let scanned = file_ranges(&unnamed, &mut sources).unwrap();
+        let (scanned, _) = file_ranges(&unnamed, &mut sources).unwrap();
         assert_eq!(
             (scanned[0].min, scanned[0].max, scanned[0].source),
             (10, 30, ranges[0].source)
