@@ -228,8 +228,16 @@ impl Default for LeadScoring {
                 rule("موسس", 2.0),
                 rule("مؤسس", 2.0),
                 rule("مالک", 2.0),
+                // German owners: the shop's or firm's proprietor.
+                rule("inhaber", 2.0),
+                rule("inhaberin", 2.0),
+                compound("geschäftsinhaber", 2.0),
+                compound("firmeninhaber", 2.0),
                 rule("vp", 1.7),
                 rule("vice president", 1.7),
+                // A president heads the company (after "vice president", which the first
+                // matching rule would otherwise weigh as one).
+                rule("president", 2.0),
                 rule("director", 1.7),
                 rule("directeur", 1.7),
                 rule("directrice", 1.7),
@@ -333,9 +341,16 @@ impl LeadScoring {
         let Some(mut words) = title.map(title_words) else {
             return 1.0;
         };
+        // Also an assistant named last, after whom they assist ("CEO Assistant", "Executive
+        // Assistant"): in English the last noun says what the person is. Not a secretary: a
+        // "Company Secretary" or "General Secretary" is an officer.
         if words
             .windows(2)
             .any(|w| ASSISTANTS.contains(&w[0].as_str()) && ASSISTANT_OF.contains(&w[1].as_str()))
+            || (words.len() > 1
+                && words
+                    .last()
+                    .is_some_and(|w| ASSISTANTS.contains(&w.as_str()) && !w.starts_with("sec")))
         {
             words = vec!["assistant".into()];
         } else if words.len() > 1 && ["دستیار", "منشی"].contains(&words[0].as_str()) {
@@ -1124,6 +1139,20 @@ mod tests {
             ("دستیار مدیرعامل", 0.7),
             ("Deputy CEO", 2.0),
             ("Company Secretary", 1.0),
+            // Whom they assist named first.
+            ("CEO Assistant", 0.7),
+            ("CEO's Assistant", 0.7),
+            ("Marketing Director PA", 0.7),
+            ("Assistant Manager", 1.4),
+            // Heads of the firm, in English and German; a vice president is one rung below.
+            ("President", 2.0),
+            ("President & Founder", 2.0),
+            ("Vice President Sales", 1.7),
+            ("Vice-President", 1.7),
+            ("Inhaber", 2.0),
+            ("Inhaberin", 2.0),
+            ("Geschäftsinhaber", 2.0),
+            ("Assistant to the President", 0.7),
             // German titles however the umlauts are typed.
             ("Geschaeftsfuehrer", 2.0),
             ("GESCHAEFTSFUEHRERIN", 2.0),

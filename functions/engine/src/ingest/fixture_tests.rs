@@ -5471,6 +5471,46 @@ fn a_message_logs_refusal_is_kept_and_the_shops_own_message_is_not() {
     );
 }
 
+/// An activity export's opt-out column (Salesforce's campaign members' "Email Opt Out") keeps
+/// the refusal of each contact it names once, also from a row quarantined for its date; the
+/// events are written as usual. A bare consent header beside the events ("Newsletter") counts
+/// only a plain answer: a newsletter's name there refuses no one.
+#[test]
+fn an_activity_exports_opt_out_column_keeps_its_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("members.csv");
+    std::fs::write(
+        &path,
+        "Campaign Name,Lead ID,Email,Member Status,Created Date,Email Opt Out,Newsletter\n\
+         Webinar Q2,00Q1,ann@corp.example,Responded,2024-06-03,1,June issue\n\
+         Webinar Q3,00Q1,ann@corp.example,Responded,2024-07-03,1,\n\
+         Webinar Q2,00Q2,bob@corp.example,Responded,2024-06-03,0,June issue\n\
+         Webinar Q2,00Q5,eve@corp.example,Responded,n/a,true,\n\
+         Webinar Q2,00Q6,fay@corp.example,Responded,2024-06-04,,no\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Activity),
+        ..Default::default()
+    };
+    let (out, _staging) = ingest_upload(&path, "activity", "members.csv", &opts);
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected, r.refusals_kept), (5, 4, 1, 1));
+    let m = out.report.mapping.as_ref().unwrap();
+    assert_eq!(m.more_consent, ["Email Opt Out", "Newsletter"]);
+    assert_eq!(m.opt_out, ["Email Opt Out"]);
+    assert!(
+        !m.unmapped.iter().any(|h| h.contains("Opt Out")),
+        "{:?}",
+        m.unmapped
+    );
+    let kept: Vec<Option<String>> = refusals_of(&out).into_iter().map(|(c, ..)| c).collect();
+    assert_eq!(
+        kept,
+        [Some("00Q1".into()), Some("00Q5".into()), Some("00Q6".into())]
+    );
+}
+
 /// A file whose every row is quarantined fills no batch of written rows: its refusals are
 /// written as they come, every one of them.
 #[test]

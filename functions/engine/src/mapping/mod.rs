@@ -1330,6 +1330,15 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
             } else {
                 Field::from_name(target)
             };
+            // Activity has no consent field of its own, but a consent column there refuses as
+            // elsewhere (see below): a mapping file may name one.
+            if dataset == Dataset::Activity && field == Some(Field::MarketingConsent) {
+                if inverted {
+                    opt_out.push(i);
+                }
+                more_consent.push(i);
+                continue;
+            }
             if let Some(f) = field
                 && allowed.contains(&f)
             {
@@ -1600,6 +1609,30 @@ pub fn map_headers(headers: &[String], dataset: Dataset, over: Option<&MappingOv
         }
         if !has(&columns, Field::MarketingConsent) {
             more_consent.clear();
+        }
+    }
+    // An activity export may carry its contacts' consent beside their events (Salesforce's
+    // campaign members with "Email Opt Out", HubSpot's form submissions with "Unsubscribed from
+    // all email"): the event is what happened, the column what the person said about marketing.
+    // Left unread, an opted-out contact would be scored and listed. Read as a customer list
+    // reads it (only refusals are kept, see `crate::ingest::convert::ConsentCols`); the event
+    // time's own column ("Opt-out date" of an unsubscribes list) is already mapped.
+    if dataset == Dataset::Activity {
+        for (i, h) in headers.iter().enumerate() {
+            if settled[i] || columns[i].is_some() || more_consent.contains(&i) {
+                continue;
+            }
+            let Some(c) = candidate(h, Dataset::Customers, layout).filter(|c| {
+                c.field == Field::MarketingConsent
+                    && matches!(c.kind, Kind::Plain | Kind::OptOut)
+                    && c.rank != u16::MAX
+            }) else {
+                continue;
+            };
+            if c.kind == Kind::OptOut {
+                opt_out.push(i);
+            }
+            more_consent.push(i);
         }
     }
 
@@ -2428,9 +2461,50 @@ mod tests {
         );
         assert_eq!(m.columns, [Some(Email), None, Some(MarketingConsent)]);
         assert_eq!((m.more_consent, m.opt_out), (vec![1], vec![1]));
-        // Activity has no consent field: an unsubscribe is an event there.
-        let m = map_headers(&strings(&["Email", "Unsubscribed"]), Dataset::Activity, None);
-        assert!(m.more_consent.is_empty() && m.opt_out.is_empty());
+        // Activity has no consent field, but its consent columns are read beside the events
+        // (Salesforce's campaign members, HubSpot's form submissions), also one a mapping file
+        // names; not the unsubscribe time an unsubscribes list dates its rows by.
+        let m = map_headers(
+            &strings(&[
+                "Campaign Name",
+                "Lead ID",
+                "Email",
+                "Member Status",
+                "Created Date",
+                "Email Opt Out",
+            ]),
+            Dataset::Activity,
+            None,
+        );
+        assert_eq!((m.more_consent, m.opt_out), (vec![5], vec![5]));
+        let m = map_headers(
+            &strings(&[
+                "Email",
+                "Activity Type",
+                "Timestamp",
+                "Unsubscribed from all email",
+                "Newsletter",
+            ]),
+            Dataset::Activity,
+            None,
+        );
+        assert_eq!((m.more_consent, m.opt_out), (vec![3, 4], vec![3]));
+        assert!(m.unmapped.is_empty(), "{:?}", m.unmapped);
+        let over =
+            MappingOverride::from_json(r#"{"columns": {"Keine Werbung": "marketing_opt_out"}}"#).unwrap();
+        let m = map_headers(
+            &strings(&["Email", "Event", "Timestamp", "Keine Werbung"]),
+            Dataset::Activity,
+            Some(&over),
+        );
+        assert_eq!((m.more_consent, m.opt_out), (vec![3], vec![3]));
+        let m = map_headers(
+            &strings(&["Email Address", "UNSUB_TIME"]),
+            Dataset::Activity,
+            None,
+        );
+        assert_eq!(m.columns[1], Some(EventTime));
+        assert!(m.more_consent.is_empty());
     }
 
     /// A mapping file names an opt-out column `marketing_opt_out`; naming a known opt-out

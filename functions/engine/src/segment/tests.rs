@@ -4105,6 +4105,42 @@ fn an_opt_out_or_any_refusing_consent_column_keeps_customers_off_the_lists() {
     );
 }
 
+/// An activity export that gives its contacts' consent beside their events (Salesforce's
+/// campaign members with "Email Opt Out", HubSpot's form submissions with "Unsubscribed from all
+/// email"): the events score, but an opted-out contact is on no list; a contact whose column
+/// says no opt-out is listed.
+#[test]
+fn an_opt_out_column_in_an_activity_export_keeps_contacts_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = four_buyers(dir.path());
+    let salesforce = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "sf_members.csv",
+        "Campaign Name,Lead ID,Contact ID,Title,Email,Member Status,Created Date,Email Opt Out\n\
+         Webinar Q2,00Q1,,VP Marketing,ann@corp.example,Responded,2024-06-03,1\n\
+         Webinar Q2,00Q2,,VP Marketing,bob@corp.example,Responded,2024-06-03,0\n",
+    );
+    let hubspot = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "hubspot_form.csv",
+        "Contact ID,Email,Activity Type,Timestamp,Page URL,Unsubscribed from all email\n\
+         H-1,hana@corp.example,Form Submission,2024-06-01 10:00,/demo,true\n\
+         H-2,hugo@corp.example,Form Submission,2024-06-01 11:00,/demo,false\n",
+    );
+    let out = segment_curated(dir.path(), [sales, salesforce, hubspot].concat());
+    assert_off_lists(&out, &["00Q1", "ann@", "H-1", "hana@"]);
+    let scored: Vec<String> = read_csv(&out.join("lead_scores.csv"))
+        .iter()
+        .map(|r| r["contact_id"].clone())
+        .collect();
+    assert!(
+        scored.contains(&"00Q2".to_string()) && scored.contains(&"H-2".to_string()),
+        "{scored:?}"
+    );
+}
+
 /// A prospect the CRM keys by number and the newsletter tool by email is one person, once,
 /// under the number (so the lists could offer it once); a refusal in either record holds.
 #[test]

@@ -248,6 +248,17 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     positive.unwrap_or("other")
 }
 
+/// An event of a GA4 export: its `click` (an outbound link) and its sites' own `cta_click`s are
+/// clicks on the site, not in an email, unless the name says so; its `sign_up` is an account
+/// made (GA4's recommended event), a form filled in, unless it names a newsletter.
+fn ga4_event_type(raw: &str) -> &'static str {
+    match normalize_event_type(raw) {
+        "email_click" if !mentions_email(raw) => "other",
+        "newsletter_signup" if !mentions_email(raw) => "form_submit",
+        e => e,
+    }
+}
+
 /// An event name that speaks of an email or newsletter ("email_click", "newsletter_link_click").
 fn mentions_email(raw: &str) -> bool {
     let e = EventText::new(raw).spaced.replace("e mail", "email");
@@ -398,18 +409,47 @@ const EVENT_NAMES_CACHED: usize = 4096;
 
 /// The positive event a name speaks of, ignoring negations (those are [`normalize_event_type`]'s).
 fn positive_event(e: &EventText) -> Option<&'static str> {
+    let signs_up =
+        e.has(&["subscrib", "sign up", "signup", "opt in", "opted in", "عضویت"]) || e.has_joined(&["optin"]);
+    let registers = signs_up || e.word_starting(&["regist", "anmeld"]) || e.has(&["ثبت نام"]);
+    // A newsletter named without a word of signing up is an issue of it: opening it, clicking
+    // in it, downloading it or viewing its page is that engagement ("Opened email: June
+    // Newsletter", «کلیک روی لینک خبرنامه»), and the shop sending or delivering it is none of the
+    // contact's ("Newsletter sent"). Read as sign-ups, a weekly newsletter made every
+    // recipient a strong lead within months.
+    let issue = e.has(&["newsletter", "خبرنامه"]) && !signs_up && !e.has(&["ثبت نام"]);
+    let engaged = e.word_starting(&[
+        "open",
+        "read",
+        "click",
+        "view",
+        "visit",
+        "page",
+        "download",
+        "watch",
+        "geöffnet",
+        "geklickt",
+    ]) || e.has(&["باز", "کلیک", "مشاهده", "بازدید", "دانلود", "خوانده"]);
+    if issue && !engaged && is_delivery(e) {
+        return None;
+    }
     Some(
-        if e.has(&[
-            "newsletter",
-            "subscrib",
-            "sign up",
-            "signup",
-            "opt in",
-            "opted in",
-            "خبرنامه",
-            "عضویت",
-        ]) || e.has_joined(&["optin"])
+        // A webinar, workshop or event one registers for: the registration is a form filled in
+        // ("Webinar registration", «ثبت نام در وبینار»); attending it is a view (below).
+        if registers
+            && e.has(&[
+                "webinar",
+                "workshop",
+                "seminar",
+                "conference",
+                "وبینار",
+                "کارگاه",
+                "سمینار",
+                "همایش",
+            ])
         {
+            "form_submit"
+        } else if (e.has(&["newsletter", "خبرنامه"]) && !(issue && engaged)) || signs_up {
             "newsletter_signup"
         } else if e.has(&["download", "دانلود", "herunterlad"]) {
             "download"
@@ -451,10 +491,29 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
             "page_view"
         } else if e.has(&["purchase", "order", "kauf", "bestell", "خرید", "سفارش"]) {
             "purchase"
+        } else if registers {
+            // An account or a registration made on the site ("Registration", «ثبت نام»).
+            "form_submit"
         } else {
             return None;
         },
     )
+}
+
+/// The shop's own message went out: sent, delivered, queued ("Newsletter sent", «خبرنامه ارسال
+/// شد»), which says nothing the contact did.
+fn is_delivery(e: &EventText) -> bool {
+    e.word_starting(&[
+        "sent",
+        "send",
+        "deliver",
+        "queued",
+        "schedul",
+        "dispatch",
+        "processed",
+        "zugestellt",
+    ]) || e.word(&["versendet", "gesendet", "verschickt"])
+        || e.has(&["ارسال", "تحویل"])
 }
 
 /// Failures, and tracking events that come with (or instead of) an engagement without being one.
@@ -531,8 +590,14 @@ pub struct ActivityConverter {
     event_cache: HashMap<String, &'static str>,
     dates: DateParser,
     source_key: ConstantText,
-    /// Unsubscribes of rows quarantined (see [`super::refusals`]).
+    /// Unsubscribes of rows quarantined (see [`super::refusals`]), and the refusals of the
+    /// file's consent columns.
     refusals: super::refusals::Refusals,
+    /// Consent or opt-out columns beside the events ("Email Opt Out"): a refusal there is kept
+    /// in `curated/refusals`, whatever the row's event.
+    consent: ConsentCols,
+    /// Contacts whose refusal of a consent column is kept already: once per file is enough.
+    refused: std::collections::HashSet<String>,
     contact: StringBuilder,
     email: StringBuilder,
     phone: StringBuilder,
@@ -569,6 +634,8 @@ impl ActivityConverter {
             cols,
             source_key: ConstantText::new(&cfg.source_key),
             refusals: super::refusals::Refusals::new(),
+            consent: ConsentCols::beside_events(m, headers),
+            refused: std::collections::HashSet::new(),
             contact: StringBuilder::new(),
             email: StringBuilder::new(),
             phone: StringBuilder::new(),
@@ -600,17 +667,45 @@ impl ActivityConverter {
         let e = match self.message {
             true if super::message::refuses(raw) => "unsubscribe",
             true => "other",
-            false => match normalize_event_type(raw) {
-                // GA4's `click` (an outbound link) and its sites' own `cta_click`s are clicks on
-                // the site; an email click there says so.
-                "email_click" if self.web_clicks && !mentions_email(raw) => "other",
-                e => e,
+            false => match self.web_clicks {
+                true => ga4_event_type(raw),
+                false => normalize_event_type(raw),
             },
         };
         if self.event_cache.len() < EVENT_NAMES_CACHED {
             self.event_cache.insert(raw.to_string(), e);
         }
         Some(e)
+    }
+
+    /// Keeps the refusal the row's consent columns say (a yes in "Email Opt Out", a no in a
+    /// consent column, a value of an opt-out that cannot be read), once per contact; whether one
+    /// was kept.
+    fn keep_consent_refusal(&mut self, line: u64, rec: &Row<'_>, contact: &str) -> bool {
+        if !self.consent.is_some() {
+            return false;
+        }
+        let refused = match self.consent.read(rec) {
+            Ok(consent) => consent == Some(false),
+            Err(_) => {
+                *self.stats.consent_unclear.get_or_insert(0) += 1;
+                true
+            }
+        };
+        if !refused || !self.refused.insert(contact.to_string()) {
+            return false;
+        }
+        let k = &self.cols.key;
+        self.refusals.keep(
+            line,
+            contact,
+            (
+                email_value(cell(rec, k.email)).as_deref(),
+                k.phone_key(rec).as_deref(),
+            ),
+            None,
+        );
+        true
     }
 }
 
@@ -663,6 +758,7 @@ impl Converter for ActivityConverter {
         self.source_line.append_value(line as i64);
         self.months.push(month_key(ts));
         self.stats.see_ts(micros);
+        self.keep_consent_refusal(line, rec, &contact);
         Ok(())
     }
 
@@ -691,8 +787,9 @@ impl Converter for ActivityConverter {
     }
 
     /// An unsubscribe whose time (or duration) cannot be read still refuses: "an unsubscribe
-    /// counts whatever its date". Not the shop's own message (`outgoing_message`, "Reply STOP
-    /// to opt out"), and not a row without a contact.
+    /// counts whatever its date", and so does a refusal in the row's consent columns. Not the
+    /// shop's own message (`outgoing_message`, "Reply STOP to opt out"), and not a row without
+    /// a contact.
     fn keep_refusal(&mut self, line: u64, rec: &Row<'_>, reason: &str) -> bool {
         if reason == OUTGOING_MESSAGE {
             return false;
@@ -702,7 +799,7 @@ impl Converter for ActivityConverter {
         };
         let event_raw = text(rec, self.cols.event);
         if self.event_of(event_raw) != Some("unsubscribe") {
-            return false;
+            return self.keep_consent_refusal(line, rec, &contact);
         }
         let k = &self.cols.key;
         self.refusals.keep(
@@ -1055,8 +1152,47 @@ mod tests {
         assert_eq!(n("file_download"), "download");
         assert_eq!(n("form_submit"), "form_submit");
         assert_eq!(n("generate_lead"), "form_submit");
-        assert_eq!(n("sign_up"), "newsletter_signup");
         assert_eq!(n("purchase"), "purchase");
+        // In a GA4 export, `sign_up` is an account made; a newsletter's sign-up says so.
+        assert_eq!(super::ga4_event_type("sign_up"), "form_submit");
+        assert_eq!(super::ga4_event_type("newsletter_sign_up"), "newsletter_signup");
+        assert_eq!(super::ga4_event_type("click"), "other");
+        assert_eq!(super::ga4_event_type("email_link_click"), "email_click");
+        assert_eq!(super::ga4_event_type("form_submit"), "form_submit");
+    }
+
+    /// A newsletter named without a sign-up word is an issue of it: what the contact did with
+    /// it is that engagement, and the shop sending it is nothing the contact did.
+    #[test]
+    fn a_newsletters_issue_is_no_sign_up() {
+        for (raw, want) in [
+            ("Newsletter sent", "other"),
+            ("Newsletter delivered", "other"),
+            ("خبرنامه ارسال شد", "other"),
+            ("Opened email: June Newsletter", "email_open"),
+            ("Newsletter opened", "email_open"),
+            ("Clicked link in newsletter", "email_click"),
+            ("Page view: /newsletter", "page_view"),
+            ("Downloaded newsletter PDF", "download"),
+            ("باز کردن ایمیل خبرنامه", "email_open"),
+            ("کلیک روی لینک خبرنامه", "email_click"),
+            // Sign-ups, however the name puts them.
+            ("Newsletter", "newsletter_signup"),
+            ("Newsletter Sign-up", "newsletter_signup"),
+            ("Subscribed to newsletter", "newsletter_signup"),
+            ("Newsletter subscription", "newsletter_signup"),
+            // Seeing the sign-up page is no sign-up.
+            ("Newsletter subscription page viewed", "page_view"),
+            ("Signup form submitted", "newsletter_signup"),
+            ("عضویت در خبرنامه", "newsletter_signup"),
+            ("ثبت\u{200c}نام در خبرنامه", "newsletter_signup"),
+            // Refusals and non-events stay what they were.
+            ("Newsletter unsubscribed", "unsubscribe"),
+            ("Newsletter not opened", "other"),
+            ("Stop newsletter", "unsubscribe"),
+        ] {
+            assert_eq!(n(raw), want, "{raw}");
+        }
     }
 
     /// Other tools' names for the positive events.
@@ -1076,9 +1212,13 @@ mod tests {
             ("ثبت درخواست", "form_submit"),
             ("تکمیل فرم", "form_submit"),
             ("ثبت\u{200c}نام در خبرنامه", "newsletter_signup"),
-            // As "Webinar registration".
-            ("ثبت\u{200c}نام در وبینار", "video_view"),
-            ("Webinar registration", "video_view"),
+            // A registration is a form filled in; attending is a view.
+            ("ثبت\u{200c}نام در وبینار", "form_submit"),
+            ("Webinar registration", "form_submit"),
+            ("Registered for webinar", "form_submit"),
+            ("Webinar sign-up", "form_submit"),
+            ("Registration", "form_submit"),
+            ("Webinar watched", "video_view"),
             ("Double opt-in", "newsletter_signup"),
             ("ثبت سفارش", "purchase"),
             // "form" is a word, not part of one.

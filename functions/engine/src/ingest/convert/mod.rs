@@ -638,6 +638,20 @@ impl ConsentCols {
         ConsentCols(cols)
     }
 
+    /// As [`Self::of`], for an activity export, where a consent column is read beside the
+    /// events: there a bare consent header ("Newsletter", "Subscribed") may as well name what the
+    /// event was about, so only its plain yes or no counts. Opt-outs ("Email Opt Out") and
+    /// unsubscribe times are read as everywhere.
+    pub(crate) fn beside_events(m: &ColumnMapping, headers: &[String]) -> ConsentCols {
+        let mut cols = ConsentCols::of(m, headers);
+        for (_, says) in &mut cols.0 {
+            if *says == Says::Consent {
+                *says = Says::ByWords { opt_out: false };
+            }
+        }
+        cols
+    }
+
     pub(crate) fn is_some(&self) -> bool {
         !self.0.is_empty()
     }
