@@ -41,6 +41,18 @@ pub(super) const LIFT_HIGH: f64 = 1.3;
 pub(super) const LIFT_LOW: f64 = 0.77;
 /// Medians that differ by at least this share are highlighted.
 pub(super) const MEDIAN_DIFF: f64 = 0.25;
+/// Whether a trait's lift is called out, judged as printed (two decimals): a lift of 1.296 is
+/// shown as 1.3, and a reader applying the rule to it expects the highlight.
+pub(super) fn lift_highlighted(lift: f64) -> bool {
+    let shown = round(lift, 2);
+    shown >= LIFT_HIGH || shown <= LIFT_LOW
+}
+
+/// Whether a figure's ratio to the base is called out, judged as printed (two decimals).
+fn ratio_highlighted(ratio: f64) -> bool {
+    (round(ratio, 2) - 1.0).abs() >= MEDIAN_DIFF
+}
+
 /// Pseudo-customers that pull the lift of thinly supported values towards 1 in the fit score.
 const SMOOTHING: f64 = 10.0;
 /// Largest |ln lift| one trait can add to the fit: no single trait decides it.
@@ -776,9 +788,15 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
             // minimum share when it is the best segment, else the minimum group size (a distinct
             // best segment is not diluted with another's customers only to reach the share).
             // A segment the continued model left empty covers no one.
+            // As in segments.csv: withheld there (small, or a small segment's complement), withheld
+            // here. A segment under the minimum size is no part of the group either: its being
+            // taken, or named in the order taken, would bound the value of those few customers
+            // as its place in the ranking would. (A small segment's complement is no small
+            // group: it may be taken, and only its figures are withheld.)
+            let hidden = |s: usize, n: usize| n < p.min_group_size || r.segments[s].withheld;
             let (mut covered, mut taken, mut partial, mut stopped_by) = (0usize, Vec::new(), None, None);
             for &(s, _, n) in &ranked {
-                if n == 0 {
+                if n == 0 || n < p.min_group_size {
                     continue;
                 }
                 if covered >= need.max(1) {
@@ -851,10 +869,8 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                 }
             };
             let top_of = partial.map(|(s, _, count)| (s, count, names.is_empty()));
-            // As in segments.csv: withheld there (small, or a small segment's complement), withheld
-            // here, and listed after the others in id order: its place among them would bound
-            // its value.
-            let hidden = |s: usize, n: usize| n < p.min_group_size || r.segments[s].withheld;
+            // Withheld segments are listed after the others, in id order: their place among them
+            // would bound their value.
             let mut listed: Vec<&(usize, f64, usize)> = ranked.iter().collect();
             listed.sort_by_key(|&&(s, _, n)| hidden(s, n).then_some(r.segments[s].id));
             let ranking: Vec<Value> = listed
@@ -1123,7 +1139,7 @@ fn describe_group(
             _ => None,
         };
         // Extremes are no tendency of a group (its medians are): never called out.
-        let highlight = !EXTREMES.contains(&f.name) && ratio.is_some_and(|x| (x - 1.0).abs() >= MEDIAN_DIFF);
+        let highlight = !EXTREMES.contains(&f.name) && ratio.is_some_and(ratio_highlighted);
         if !f.shown {
             let why = withheld_figure_text(f.name, m);
             if !not_shown.contains(&why) {
@@ -1217,7 +1233,7 @@ fn describe_group(
             *suppressed_values += 1;
         }
         for (v, g, b, sg, sb, lift) in candidates {
-            let highlight = lift >= LIFT_HIGH || lift <= LIFT_LOW;
+            let highlight = lift_highlighted(lift);
             let shown = shown(values, display, d, v).to_string();
             rows.push((d, shown, g, b, sg, sb, lift, highlight));
         }

@@ -460,13 +460,13 @@ fn small_groups_are_suppressed() {
     let s = setup();
     run(&s.inputs, &params(5).check().unwrap(), &s.out).unwrap();
     let icp = read_json(&s.out.join("ideal_customer_profile.json"));
-    assert_eq!(icp["ideal"]["customers"], 4);
-    assert_eq!(icp["ideal"]["suppressed"], true);
-    assert_eq!(icp["ideal"]["figures"], Value::Null);
-    assert_eq!(icp["ideal"]["traits"].as_array().unwrap().len(), 0);
+    // The best segment by value has 4 customers, under the minimum of 5: withheld in
+    // segments.csv, and no part of the ideal group, which is the best 5 of the next segment.
+    assert_eq!(icp["ideal_rule"]["rule"]["kind"], "top_of_segment");
+    assert_eq!(icp["ideal"]["customers"], 5);
     assert_eq!(icp["negative"]["profile"]["suppressed"], true);
-    let md = std::fs::read_to_string(s.out.join("ideal_customer_profile.md")).unwrap();
-    assert!(!md.contains("Berlin") && !md.contains("1500"), "{md}");
+    assert_eq!(icp["negative"]["profile"]["figures"], Value::Null);
+    assert_eq!(icp["negative"]["profile"]["traits"].as_array().unwrap().len(), 0);
     // The segment ranking hides the value of segments under the threshold too, and lists them
     // last (their place among the others would bound their value).
     let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
@@ -478,6 +478,13 @@ fn small_groups_are_suppressed() {
     let hidden: Vec<bool> = ranking.iter().map(|s| s["value"].is_null()).collect();
     assert!(hidden.windows(2).all(|w| w[0] <= w[1]), "{hidden:?}");
     assert!(hidden.contains(&true) && hidden.contains(&false), "{hidden:?}");
+    // Nor is a segment under the minimum taken into the ideal group or named in the order
+    // taken: that would tell where it ranks.
+    let said = icp["ideal_rule"]["description"].as_str().unwrap();
+    for seg in ranking.iter().filter(|s| s["customers"].as_u64().unwrap() < 5) {
+        assert_eq!(seg["ideal"], false, "{seg}");
+        assert!(!said.contains(seg["segment_name"].as_str().unwrap()), "{said}");
+    }
 }
 
 #[test]
@@ -1391,7 +1398,8 @@ fn nothing_known_scores_the_share_of_ideal_customers() {
 #[test]
 fn a_withheld_ideal_group_publishes_no_fit() {
     let s = setup();
-    run(&s.inputs, &params(5).check().unwrap(), &s.out).unwrap();
+    // 17 purchasers: the group, at most half of them, is under the minimum of 9.
+    run(&s.inputs, &params(9).check().unwrap(), &s.out).unwrap();
     let icp = read_json(&s.out.join("ideal_customer_profile.json"));
     assert_eq!(icp["ideal"]["suppressed"], true);
     assert_eq!(icp["fit"]["published"], false);
@@ -2247,4 +2255,14 @@ fn values_from_the_uploads_open_no_html_or_link_in_the_markdown() {
         !md.contains(" <img") && !md.contains(" [click]"),
         "nowhere unescaped: {md}"
     );
+}
+
+/// A lift or ratio is highlighted as printed: 1.296 shows as 1.3 and 0.7703 as 0.77, both on
+/// the rule's bounds; 1.294 shows as 1.29, inside them.
+#[test]
+fn highlights_follow_the_printed_rounding() {
+    use super::icp::lift_highlighted;
+    assert!(lift_highlighted(1.296) && lift_highlighted(0.7703) && lift_highlighted(1.3));
+    assert!(!lift_highlighted(1.294) && !lift_highlighted(0.7751) && !lift_highlighted(1.0));
+    assert!(lift_highlighted(0.5) && lift_highlighted(2.0));
 }
