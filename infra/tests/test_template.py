@@ -30,7 +30,7 @@ RUN_HISTORY_PREFIXES = {"segments/run_date=", "segments/athena/segment_customers
 
 # What each function may do in the data bucket: action -> key prefixes.
 INGEST_S3 = {
-    "s3:GetObject": {"incoming/", "state/ingest/"},
+    "s3:GetObject": {"incoming/", "state/ingest/", "reports/ingest/"},
     "s3:GetObjectVersion": {"incoming/"},
     "s3:PutObject": {"state/ingest/", "curated/", "quarantine/", "reports/ingest/"},
     "s3:AbortMultipartUpload": {"state/ingest/", "curated/", "quarantine/", "reports/ingest/"},
@@ -412,8 +412,17 @@ def check_functions(t: dict) -> None:
         assert "ReservedConcurrentExecutions" in p
         assert p.get("Tracing") == "Active"
         assert p.get("LoggingConfig", {}).get("LogFormat") == "JSON", f"{fid}: logs must be structured JSON"
+        # Lambda drops JSON lines below ApplicationLogLevel (INFO unset) and passes it on as
+        # AWS_LAMBDA_LOG_LEVEL: LogLevel must reach it.
+        assert p["LoggingConfig"].get("ApplicationLogLevel") == {
+            "Fn::FindInMap": ["LogLevels", {"Ref": "LogLevel"}, "Application"]
+        }, f"{fid}: LogLevel does not reach Lambda's log-level filter"
         for key in ("MemorySize", "Timeout", "EphemeralStorage"):
             assert key in p, f"{fid}: {key} missing"
+    levels = t["Mappings"]["LogLevels"]
+    assert {k: v["Application"] for k, v in levels.items()} == {
+        v: v.upper() for v in t["Parameters"]["LogLevel"]["AllowedValues"]
+    }
     ingest_storage = t["Parameters"]["IngestEphemeralStorageSize"]
     assert int(ingest_storage["Default"]) >= 10240, "ingest needs the largest /tmp for multi-GB uploads"
     seg_env = props(t, "SegmentFunction")["Environment"]["Variables"]
@@ -454,7 +463,17 @@ def check_scheduler(t: dict) -> None:
     (s,) = schedules.values()
     p = s["Properties"]
     assert is_ref(p["ScheduleExpression"], "ScheduleExpression")
-    assert is_ref(p.get("ScheduleExpressionTimezone"), "ScheduleTimezone")
+    # Read in ScheduleTimezone, else (empty, the default) in the shop's own zone: a run read in
+    # UTC for a Los Angeles shop would start before its midnight and lag a day.
+    assert p.get("ScheduleExpressionTimezone") == {
+        "Fn::If": ["ScheduleInDataTimezone", {"Ref": "DataTimezone"}, {"Ref": "ScheduleTimezone"}]
+    }, p.get("ScheduleExpressionTimezone")
+    assert t["Conditions"]["ScheduleInDataTimezone"] == {"Fn::Equals": [{"Ref": "ScheduleTimezone"}, ""]}
+    assert t["Parameters"]["ScheduleTimezone"]["Default"] == ""
+    # The default time exists every night: 02:00-02:59 is skipped on the spring-forward night in
+    # European and American zones, and the scheduler then runs nothing, without an error.
+    default = re.match(r"cron\((\S+) (\S+) ", t["Parameters"]["ScheduleExpression"]["Default"])
+    assert default and default.group(2) != "2", t["Parameters"]["ScheduleExpression"]["Default"]
     target = p["Target"]
     assert is_getatt(target["Arn"], "SegmentFunction")
     # The segment function recognises the nightly run by an EventBridge-style
@@ -866,6 +885,18 @@ REGRESSIONS = {
     "scheduler sends an empty payload": (
         check_scheduler,
         lambda t: _res(t, "NightlySegmentSchedule")["Target"].update(Input="{}"),
+    ),
+    "log level not passed to Lambda": (
+        check_functions,
+        lambda t: _res(t, "IngestFunction")["LoggingConfig"].pop("ApplicationLogLevel"),
+    ),
+    "nightly run in the hour daylight saving skips": (
+        check_scheduler,
+        lambda t: t["Parameters"]["ScheduleExpression"].update(Default="cron(30 2 * * ? *)"),
+    ),
+    "schedule in UTC whatever the shop's zone": (
+        check_scheduler,
+        lambda t: _res(t, "NightlySegmentSchedule").update(ScheduleExpressionTimezone={"Ref": "ScheduleTimezone"}),
     ),
     "scheduler without time zone": (
         check_scheduler,
