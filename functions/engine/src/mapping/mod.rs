@@ -2408,6 +2408,14 @@ mod tests {
             "Werbewiderspruch",
             "Désabonné",
             "Désinscrit",
+            // Intercom's users and leads.
+            "Unsubscribed from Emails",
+            "Unsubscribed from email",
+            "Marked Email as Spam",
+            // Brevo's contacts.
+            "emailBlacklisted",
+            "SMS Blacklisted",
+            "Blocklisted",
         ] {
             for dataset in [Dataset::Customers, Dataset::Sales] {
                 let m = map_headers(&strings(&["Email", header]), dataset, None);
@@ -3318,6 +3326,40 @@ mod tests {
         map_headers(&strings(headers), dataset, over)
             .implied_event
             .map(|i| (i.event_type, i.from))
+    }
+
+    /// Salesforce fills a campaign member's `First Responded Date` for responders only: its
+    /// `Created Date` dates every member. Meta's lead-ads download (`created_time`, a form's
+    /// `form_name`) is a file of form submissions.
+    #[test]
+    fn campaign_members_and_meta_lead_ads_are_dated_for_every_row() {
+        let h = [
+            "Campaign Name",
+            "Lead ID",
+            "Contact ID",
+            "Status",
+            "First Responded Date",
+            "Created Date",
+        ];
+        let m = map_headers(&strings(&h), Dataset::Activity, None);
+        assert_eq!(m.columns[5], Some(EventTime));
+        assert_eq!(m.columns[4], None);
+        let h = [
+            "id",
+            "created_time",
+            "ad_id",
+            "form_id",
+            "form_name",
+            "email",
+            "full_name",
+            "phone_number",
+        ];
+        let m = map_headers(&strings(&h), Dataset::Activity, None);
+        assert_eq!(m.columns[1], Some(EventTime));
+        assert_eq!(
+            implied(Dataset::Activity, &h, None),
+            Some(("form_submit", "form_name".into()))
+        );
     }
 
     #[test]

@@ -454,7 +454,12 @@ pub(super) const GROUPS: &[Group] = &[
     // a yes in it refuses (Salesforce's "Email Opt Out", HubSpot's "Unsubscribed from all email").
     opt_out(&[
         "Email Opt Out", "HasOptedOutOfEmail", "Email Opted Out", "Opted Out of Email",
-        "Unsubscribed from all email", "Opted out of all email", "SMS Opt Out", "Text Opt Out",
+        "Unsubscribed from all email", "Opted out of all email",
+        // Intercom's users and leads: unsubscribed, and a spam report, the strongest refusal.
+        "Unsubscribed from Emails", "Unsubscribed from email", "Marked Email as Spam",
+        // Brevo (Sendinblue): a blocklisted contact unsubscribed or was blocked from sending.
+        "Email Blacklisted", "SMS Blacklisted", "Blacklisted",
+        "Email Blocklisted", "SMS Blocklisted", "Blocklisted", "SMS Opt Out", "Text Opt Out",
         "Marketing Opt-Out", "Opt-Out", "Opted Out", "Unsubscribed", "Email Unsubscribed",
         "Newsletter Unsubscribed", "Do Not Email", "Do Not Contact",
         "Do Not Call", "Do Not Text", "Do Not Market", "Do Not Mail", "DNC", "Abgemeldet",
@@ -502,8 +507,8 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Event Time", "Event Timestamp", "Event Date", "Activity Date", "Activity Time", "Occurred At",
             "Timestamp", "Visit Time", "Visit Date",
-            // Mautic's contact timeline; Salesforce campaign members.
-            "Date Added", "First Responded Date", "زمان رویداد", "تاریخ رویداد", "زمان فعالیت",
+            // Mautic's contact timeline.
+            "Date Added", "زمان رویداد", "تاریخ رویداد", "زمان فعالیت",
         ],
     ),
     // Times that say what happened: in an export without an event-type column, every row is that
@@ -515,9 +520,11 @@ pub(super) const GROUPS: &[Group] = &[
         EventTime,
         &[
             // Salesforce's `Created Date` (`CreatedDate` in its API exports): when the member joined
-            // the campaign.
-            "Datetime", "Created At", "Created", "Created Date", "Date", "Time", "Zeitstempel", "Zeitpunkt",
-            "Datum", "تاریخ و ساعت", "زمان", "تاریخ",
+            // the campaign; its `First Responded Date` only after it, as Salesforce fills that for
+            // responders only (read first, every other member's row had no date). Meta's lead-ads
+            // downloads: `created_time`.
+            "Datetime", "Created At", "Created", "Created Date", "Created Time", "First Responded Date", "Date",
+            "Time", "Zeitstempel", "Zeitpunkt", "Datum", "تاریخ و ساعت", "زمان", "تاریخ",
         ],
     ),
     g(

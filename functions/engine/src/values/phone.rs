@@ -58,6 +58,9 @@ pub(crate) fn phone_key(raw: &str, bare_iranian: bool) -> Option<Cow<'_, str>> {
     if is_null_marker(s) {
         return None;
     }
+    // Meta's lead-ads downloads write every phone as `p:+989351112233` (and ids as `l:…`), so
+    // that a spreadsheet keeps it as text.
+    let s = s.strip_prefix("p:").unwrap_or(s);
     let number = spreadsheet_number(s);
     // Only a spreadsheet drops the zero, leaving bare digits: "(917) 555-0123" is American.
     let bare = bare_iranian
@@ -526,6 +529,8 @@ mod tests {
             "+\u{06F9}\u{06F8}\u{06F9}\u{06F1}\u{06F2}\u{06F1}\u{06F2}\u{06F3}\u{06F4}\u{06F5}\u{06F6}\u{06F7}",
             "9121234567.0",
             " 0912 123 4567 ",
+            // Meta's lead-ads downloads.
+            "p:+989121234567",
         ] {
             assert_eq!(key(s).as_deref(), Some("+989121234567"), "{s:?}");
         }
