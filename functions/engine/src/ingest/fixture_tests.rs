@@ -4307,6 +4307,102 @@ fn a_monthly_sheet_without_a_currency_column_is_read() {
     assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR", "EUR"]));
 }
 
+/// Monthly sheets whose amounts are in other columns (January's quantity and price, February's
+/// with a line total too, March's line total alone) are one export: every row is read, each by
+/// the amounts its own sheet gives. (They had been skipped but the sheet with the most columns,
+/// and their rows lost with the upload reported `ok`.) A summary sheet is still skipped, quietly;
+/// a sheet of orders without their dates is skipped with a warning that counts its rows.
+#[test]
+fn monthly_sheets_with_other_amount_columns_are_all_read() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let head = |cols: &[&'static str]| cols.iter().map(|c| T(c)).collect::<Vec<_>>();
+    let path = write_xlsx(
+        dir.path(),
+        "sales.xlsx",
+        &[
+            (
+                "Jan",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Customer",
+                        "Order Date",
+                        "Product",
+                        "Qty",
+                        "Unit Price",
+                    ]),
+                    vec![T("J1"), T("C1"), Date(45292.0), T("Pen"), N(2.0), N(3.0)],
+                ],
+            ),
+            (
+                "Feb",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Customer",
+                        "Order Date",
+                        "Product",
+                        "Qty",
+                        "Unit Price",
+                        "Line Total",
+                    ]),
+                    vec![T("F1"), T("C2"), Date(45323.0), T("Pen"), N(1.0), N(4.0), N(4.0)],
+                    vec![T("F2"), T("C3"), Date(45324.0), T("Ink"), N(3.0), N(5.0), N(15.0)],
+                ],
+            ),
+            (
+                "Mar",
+                vec![
+                    head(&["Order ID", "Customer", "Order Date", "Product", "Line Total"]),
+                    vec![T("M1"), T("C1"), Date(45352.0), T("Pen"), N(7.5)],
+                ],
+            ),
+            (
+                "Summary",
+                vec![head(&["Month", "Revenue"]), vec![T("2024-01"), N(6.0)]],
+            ),
+            (
+                "Apr",
+                vec![
+                    head(&["Order ID", "Customer", "Product", "Line Total"]),
+                    vec![T("A1"), T("C1"), T("Pen"), N(2.0)],
+                    vec![T("A2"), T("C2"), T("Pen"), N(2.0)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
+    let skipped: Vec<(&str, bool)> = out
+        .report
+        .sheets
+        .iter()
+        .map(|s| (s.name.as_str(), s.skipped.is_some()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("Jan", false),
+            ("Feb", false),
+            ("Mar", false),
+            ("Summary", true),
+            ("Apr", true)
+        ]
+    );
+    assert_eq!(
+        out.report.warnings,
+        [
+            "sheet \"Apr\" (2 rows) was not read: its header lacks columns of the export sheet: \"Order Date\", \"Qty\", \"Unit Price\"; give it the export sheet's columns, or upload it as a file of its own"
+        ]
+    );
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (4, 4, 0));
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["J1", "F1", "F2", "M1"]));
+    assert_eq!(floats(&b, "line_amount"), [6.0, 4.0, 15.0, 7.5]);
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.0, 3.0, 1.0]);
+}
+
 /// Quantity, unit price, a discount and a total: the line is worth its total, after its
 /// discount, where the row's numbers agree; a total that cannot be the line's (an order's,
 /// repeated on its lines) is not read.

@@ -337,6 +337,15 @@ fn run(
     let headers = opened.headers;
     report.header_line = (opened.header_line > 0).then_some(opened.header_line);
     report.rows.preamble_skipped = opened.preamble_rows;
+    // A skipped sheet of the dataset's rows: said where the upload's problems are read.
+    report.warnings.extend(opened.sheets.iter().filter_map(|s| {
+        Some(format!(
+            "sheet \"{}\" ({} rows) was not read: {}; give it the export sheet's columns, or upload it as a file of its own",
+            s.name,
+            s.rows_not_read?,
+            s.skipped.as_deref().unwrap_or_default()
+        ))
+    }));
     report.sheets = opened.sheets;
     let dataset = opts.dataset.or(opened.guessed).ok_or_else(|| {
         RejectReason::UnknownDataset(format!(

@@ -1496,6 +1496,9 @@ fn locale_dollar(lcid: &str) -> Option<&'static str> {
     })
 }
 
+/// Why a sheet is skipped when it lacks columns of the export sheet, before their names.
+const LACKS_COLUMNS: &str = "its header lacks columns of the export sheet: ";
+
 /// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
 /// scratch data and backups on hidden sheets, and split long exports into a sheet per month. The
 /// export is the sheet whose header row is most like the dataset's (visible sheets first, then the
@@ -1521,7 +1524,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         .filter(|&i| !sheets[i].rows.is_empty())
         .max_by_key(|&i| (headers[i].1, sheets[i].visible, std::cmp::Reverse(i)))
         .expect("at least one sheet");
-    let header = header_of_rows(
+    let mut header = header_of_rows(
         &sheets[primary].rows,
         headers[primary].0,
         dataset.or(headers[primary].2),
@@ -1548,7 +1551,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             .or(guessed)
             .map(|d| crate::mapping::map_headers(h, d, None))
     };
-    let mine = fields(&header);
+    let mut mine = fields(&header);
     for (i, sheet) in sheets.into_iter().enumerate() {
         // Sheets before the export sheet count like those after it: a first sheet whose header
         // has fewer known columns (one month of several, or "Orders" before a "Returns" sheet
@@ -1565,16 +1568,34 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             std::cmp::Ordering::Less | std::cmp::Ordering::Greater => {
                 let other = header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2));
                 let theirs = fields(&other);
-                column_order(&header, &other, mine.as_ref(), theirs.as_ref())
+                let (mut order, mut lacking) = column_order(&header, &other, mine.as_ref(), theirs.as_ref());
+                // A month's sheet that gives its amounts other columns than the export sheet
+                // (line totals only, or prices without totals) is still that export's: read
+                // with what it has (the amounts it lacks empty on its rows, as on a row that
+                // leaves them blank), its other amount columns added to the file's.
+                if let Some(added) = other_amounts(
+                    &lacking,
+                    &other,
+                    mine.as_ref(),
+                    theirs.as_ref(),
+                    dataset.or(guessed),
+                ) {
+                    for j in added {
+                        header.push(other[j].clone());
+                        order.push(Some(j));
+                    }
+                    mine = fields(&header);
+                    lacking.clear();
+                }
+                (lacking.is_empty())
+                    .then_some(order)
+                    .ok_or(lacking)
                     .map_err(|lacking| {
                         let names: Vec<String> = lacking
                             .iter()
                             .map(|&c| format!("\"{}\"", crate::mapping::shown_header(&header[c], c)))
                             .collect();
-                        format!(
-                            "its header lacks columns of the export sheet: {}",
-                            names.join(", ")
-                        )
+                        format!("{LACKS_COLUMNS}{}", names.join(", "))
                     })
                     .and_then(|order| {
                         let units = sheet_units(&header, &other, &order, mine.as_ref(), theirs.as_ref())?;
@@ -1585,10 +1606,32 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         let (order, units): (Vec<Option<usize>>, Vec<Option<String>>) = match skipped {
             Ok(order) => order,
             Err(why) => {
+                // A sheet of orders (or people, or events) in columns the export sheet's cannot
+                // take: its rows are not read, and the report's warnings say so, not only its
+                // sheet list. A cover, notes or summary sheet is skipped quietly.
+                let data_rows = sheet.rows.len().saturating_sub(headers[i].0 + 1) as u64;
+                let rows_not_read = (data_rows > 0 && why.starts_with(LACKS_COLUMNS))
+                    .then(|| header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2)))
+                    .and_then(|other| fields(&other))
+                    .filter(|t| {
+                        [
+                            Field::OrderId,
+                            Field::OrderDate,
+                            Field::CustomerId,
+                            Field::Email,
+                            Field::EventTime,
+                        ]
+                        .iter()
+                        .filter(|&&f| t.column_of(f).is_some())
+                        .count()
+                            >= 2
+                    })
+                    .map(|_| data_rows);
                 report.push(SheetReport {
                     name: sheet.name,
                     line_offset: None,
                     skipped: Some(why),
+                    rows_not_read,
                     read_as_returns: false,
                 });
                 continue;
@@ -1630,6 +1673,7 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
             name: sheet.name,
             line_offset: Some(offset),
             skipped: None,
+            rows_not_read: None,
             read_as_returns: returns,
         });
         offset += last;
@@ -1680,7 +1724,7 @@ fn column_order(
     other: &[String],
     mine: Option<&ColumnMapping>,
     theirs: Option<&ColumnMapping>,
-) -> std::result::Result<Vec<Option<usize>>, Vec<usize>> {
+) -> (Vec<Option<usize>>, Vec<usize>) {
     let per: Vec<Option<Option<usize>>> = export
         .iter()
         .enumerate()
@@ -1701,10 +1745,36 @@ fn column_order(
         })
         .collect();
     let lacking: Vec<usize> = (0..per.len()).filter(|&i| per[i].is_none()).collect();
-    match lacking.is_empty() {
-        true => Ok(per.into_iter().flatten().collect()),
-        false => Err(lacking),
+    (per.into_iter().map(Option::flatten).collect(), lacking)
+}
+
+/// A sheet that lacks only amount columns of the export sheet (quantity, unit price, line
+/// amount) and is an export of the dataset on its own (its header has every field the dataset
+/// needs, as a month's sheet with line totals beside months with prices): the columns of its
+/// amounts the export sheet has not, to add to the file's header. None for any other sheet
+/// lacking columns (a summary by month, notes), which is skipped.
+fn other_amounts(
+    lacking: &[usize],
+    other: &[String],
+    mine: Option<&ColumnMapping>,
+    theirs: Option<&ColumnMapping>,
+    dataset: Option<Dataset>,
+) -> Option<Vec<usize>> {
+    let (mine, theirs, dataset) = (mine?, theirs?, dataset?);
+    let amount = |f: Option<Field>| matches!(f, Some(Field::Quantity | Field::UnitPrice | Field::LineAmount));
+    if lacking.is_empty()
+        || !lacking.iter().all(|&c| amount(mine.columns[c]))
+        || crate::mapping::check_required(dataset, theirs, other).is_err()
+    {
+        return None;
     }
+    Some(
+        (0..other.len())
+            .filter(|&j| {
+                amount(theirs.columns[j]) && theirs.columns[j].is_some_and(|f| mine.column_of(f).is_none())
+            })
+            .collect(),
+    )
 }
 
 /// A field a sheet may lack while the export sheet has it: it describes rows, and no row needs it
@@ -1839,6 +1909,10 @@ pub struct SheetReport {
     /// Not read, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// A skipped sheet that looks like an export of the dataset (an order id and a date, a
+    /// customer id and an email, …): its rows below the header, none of them read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_not_read: Option<u64>,
     /// Named as returns: its positive quantities were read as returns.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub read_as_returns: bool,
