@@ -1354,6 +1354,60 @@ fn sales_text(name: &str, text: &str) -> (IngestOutcome, tempfile::TempDir, temp
     (out, staging, dir)
 }
 
+/// Python's `json.dumps` writes a float that is no number as `NaN` or `Infinity`, and a number
+/// may be too large for a double: such a value is read as its text, in that field only. `NaN`
+/// in a field nobody reads spoils nothing; in the price it is an empty price, and an infinite
+/// or overlong amount a number refused, each row quarantined with its value. (Each such record
+/// had been `bad_json`, and a file of only such records refused as holding none.)
+#[test]
+fn json_non_numbers_are_read_as_text_in_their_field_only() {
+    for (name, text) in [
+        (
+            "orders.jsonl",
+            "{\"order_id\":\"A\",\"order_date\":\"2024-01-01\",\"unit_price\":2.5,\"quantity\":1,\"discount\":NaN}\n\
+             {\"order_id\":\"B\",\"order_date\":\"2024-01-02\",\"unit_price\":NaN,\"quantity\":1,\"discount\":0}\n\
+             {\"order_id\":\"C\",\"order_date\":\"2024-01-03\",\"unit_price\":1e400,\"quantity\":1,\"discount\":-Infinity}\n\
+             {\"order_id\":\"D\",\"order_date\":\"2024-01-04\",\"unit_price\":Infinity,\"quantity\":1,\"note\":\"NaN in text\"}\n",
+        ),
+        (
+            "orders.json",
+            "[{\"order_id\":\"A\",\"order_date\":\"2024-01-01\",\"unit_price\":2.5,\"quantity\":1,\"discount\":NaN},\n\
+              {\"order_id\":\"B\",\"order_date\":\"2024-01-02\",\"unit_price\":NaN,\"quantity\":1,\"discount\":0},\n\
+              {\"order_id\":\"C\",\"order_date\":\"2024-01-03\",\"unit_price\":1e400,\"quantity\":1,\"discount\":-Infinity},\n\
+              {\"order_id\":\"D\",\"order_date\":\"2024-01-04\",\"unit_price\":Infinity,\"quantity\":1,\"note\":\"NaN in text\"}]",
+        ),
+    ] {
+        let (out, _s, _d) = sales_text(name, text);
+        let r = &out.report.rows;
+        assert_eq!(
+            (r.read, r.written, r.rejected),
+            (4, 1, 3),
+            "{name}: {:?}",
+            r.rejected_by_reason
+        );
+        assert_eq!(r.rejected_by_reason.get("bad_json"), None, "{name}");
+        let q: Vec<(String, String)> = quarantine_lines(&out)
+            .iter()
+            .map(|q| {
+                (
+                    q["reason"].as_str().unwrap().to_string(),
+                    q["value"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            q,
+            [
+                ("missing_amount".to_string(), "NaN".to_string()),
+                ("bad_number".to_string(), "1e400".to_string()),
+                ("bad_number".to_string(), "Infinity".to_string()),
+            ],
+            "{name}"
+        );
+        assert_eq!(floats(&batches(&out), "line_amount"), [2.5], "{name}");
+    }
+}
+
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
     out.report
         .rows

@@ -9,6 +9,82 @@ mod refunds;
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
 
+/// A record as JSON, or as the JSON its writer meant: Python's `json.dumps` writes a float that
+/// is no number as `NaN`, `Infinity` or `-Infinity` (its default), and a number past what a
+/// double holds (`1e400`, a price of a million digits) is no JSON number serde can read. One such
+/// value, in any field, made the whole record `bad_json`, and a file whose every record has one
+/// was refused as holding no records. Such a value is read as its text, as a CSV cell would be
+/// (`NaN` is then an empty value, `Infinity` or `1e400` in an amount a number refused as
+/// implausible), and the rest of the record as written. Anything else wrong stays the error it
+/// was.
+fn lenient<T: serde::de::DeserializeOwned>(raw: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(raw).or_else(|e| match repaired(raw) {
+        Some(fixed) => serde_json::from_slice(&fixed).map_err(|_| e),
+        None => Err(e),
+    })
+}
+
+/// `raw` with its non-numbers and its numbers too large for a double, outside strings, made
+/// strings; None when it has neither.
+fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len() + 16);
+    let (mut i, mut changed) = (0, false);
+    while i < raw.len() {
+        match raw[i] {
+            b'"' => {
+                // A string, escapes and all, copied as it is.
+                let start = i;
+                i += 1;
+                while i < raw.len() && raw[i] != b'"' {
+                    i += if raw[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(raw.len());
+                out.extend_from_slice(&raw[start..i]);
+            }
+            b'N' | b'I' | b'-'
+                if [&b"NaN"[..], b"Infinity", b"-Infinity"]
+                    .iter()
+                    .any(|w| raw[i..].starts_with(w)) =>
+            {
+                let w = [&b"NaN"[..], b"Infinity", b"-Infinity"]
+                    .into_iter()
+                    .find(|w| raw[i..].starts_with(w))
+                    .expect("matched");
+                out.push(b'"');
+                out.extend_from_slice(w);
+                out.push(b'"');
+                i += w.len();
+                changed = true;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while i < raw.len() && matches!(raw[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                    i += 1;
+                }
+                let token = &raw[start..i];
+                let finite = std::str::from_utf8(token)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .is_some_and(f64::is_finite);
+                if finite {
+                    out.extend_from_slice(token);
+                } else {
+                    out.push(b'"');
+                    out.extend_from_slice(token);
+                    out.push(b'"');
+                    changed = true;
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
 /// Nested objects are read as columns named by their path ("customer.id"), this deep.
 const JSON_NESTING: usize = 3;
 /// At most this many columns from nested objects.
@@ -175,7 +251,7 @@ impl ReadItems for JsonLinesSource {
             if t.is_empty() {
                 continue;
             }
-            return Ok(Some(match serde_json::from_str::<JsonObject>(t) {
+            return Ok(Some(match lenient::<JsonObject>(t.as_bytes()) {
                 Ok(o) => JsonItem::Obj(self.line_no, o),
                 Err(e) => JsonItem::Bad(self.line_no, e.to_string()),
             }));
@@ -1274,16 +1350,14 @@ impl ReadItems for JsonArraySource {
             ))),
             Element::Whole => {
                 self.index += 1;
-                Ok(Some(
-                    match serde_json::from_slice::<serde_json::Value>(&self.raw) {
-                        Ok(serde_json::Value::Object(o)) => JsonItem::Obj(line, o),
-                        Ok(other) => JsonItem::Bad(
-                            line,
-                            format!("array element is not an object: {}", kind_of(&other)),
-                        ),
-                        Err(e) => JsonItem::Bad(line, e.to_string()),
-                    },
-                ))
+                Ok(Some(match lenient::<serde_json::Value>(&self.raw) {
+                    Ok(serde_json::Value::Object(o)) => JsonItem::Obj(line, o),
+                    Ok(other) => JsonItem::Bad(
+                        line,
+                        format!("array element is not an object: {}", kind_of(&other)),
+                    ),
+                    Err(e) => JsonItem::Bad(line, e.to_string()),
+                }))
             }
         }
     }
