@@ -623,13 +623,16 @@ where
             line.push(b',');
         }
         let f = spreadsheet_safe(f.as_ref());
-        if f.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        // A NUL byte (kept from an upload, as a text cell may hold it) is left out: import tools
+        // cut the value there or refuse the file.
+        if f.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r' | 0)) {
             line.push(b'"');
             for &b in f.iter() {
-                if b == b'"' {
-                    line.push(b'"');
+                match b {
+                    b'"' => line.extend_from_slice(b"\"\""),
+                    0 => {}
+                    b => line.push(b),
                 }
-                line.push(b);
             }
             line.push(b'"');
         } else {
@@ -1312,6 +1315,10 @@ mod tests {
             String::from_utf8(ours).unwrap(),
             String::from_utf8(theirs.into_inner().unwrap()).unwrap()
         );
+        // A NUL byte kept from an upload is left out of the field, however it is placed.
+        let mut line = Vec::new();
+        push_csv_row(&mut line, ["L\0=1+1#46", "\0", "a,\0b"]);
+        assert_eq!(line, b"\"L=1+1#46\",\"\",\"a,b\"\n");
     }
 
     #[test]
