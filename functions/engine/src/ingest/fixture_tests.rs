@@ -1408,6 +1408,53 @@ fn json_non_numbers_are_read_as_text_in_their_field_only() {
     }
 }
 
+/// A GA4 BigQuery export (one event per line, its parameters a list of key and typed value)
+/// gives each event's page in `event_params`' `page_location`: read as the page, so a pricing
+/// page's view earns its bonus.
+#[test]
+fn a_ga4_bigquery_exports_page_is_its_page_location_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events_20240603.json");
+    std::fs::write(
+        &path,
+        "{\"event_timestamp\":\"1717400000000000\",\"event_name\":\"page_view\",\"user_id\":\"c1@x.example\",\"user_pseudo_id\":\"1.2\",\
+         \"event_params\":[{\"key\":\"page_location\",\"value\":{\"string_value\":\"https://shop.example/pricing\",\"int_value\":null}},\
+         {\"key\":\"ga_session_id\",\"value\":{\"int_value\":123}}]}\n\
+         {\"event_timestamp\":\"1717400060000000\",\"event_name\":\"page_view\",\"user_id\":\"c2@x.example\",\"user_pseudo_id\":\"1.3\",\
+         \"event_params\":[]}\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Activity),
+        ..Default::default()
+    };
+    let (out, _staging) = ingest_upload(&path, "activity", "events_20240603.json", &opts);
+    assert_eq!(out.report.rows.written, 2);
+    let b = parquet_under(&out, "curated/activity/");
+    assert_eq!(
+        strings(&b, "page"),
+        [Some("https://shop.example/pricing".into()), None]
+    );
+}
+
+/// Two columns under one name: the first is read, and the report's warnings say which and that
+/// the other is not (it was only listed as unmapped, under the very name of the column read).
+#[test]
+fn two_columns_of_one_name_are_a_warning() {
+    let (out, _s, _d) = sales_text(
+        "orders.csv",
+        "order_id,order_date,unit_price,Unit Price ,quantity\n1,2024-01-01,1.00,100.00,1\n",
+    );
+    assert_eq!(out.report.rows.written, 1);
+    assert_eq!(
+        out.report.warnings,
+        [
+            "columns 3 and 4 are both named \"unit_price\": column 3 is read as unit_price, column 4 is not read"
+        ]
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [1.0]);
+}
+
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
     out.report
         .rows

@@ -410,6 +410,31 @@ fn run(
         phone_fallback: cmap.alt_phone.map(|i| mapping::shown_header(&headers[i], i)),
         id_fallback: cmap.alt_id.map(|i| mapping::shown_header(&headers[i], i)),
     });
+    // Two columns under one name (`unit_price,unit_price`, `Email, Email `): the first mapped is
+    // read, and which one that is, and that the other is not, is said where problems are read.
+    for (i, f) in cmap.columns.iter().enumerate() {
+        let Some(f) = f else { continue };
+        let name = mapping::normalize_header(&headers[i]);
+        for j in (0..headers.len()).filter(|&j| {
+            j != i
+                && cmap.columns[j].is_none()
+                && !cmap.more_consent.contains(&j)
+                && !cmap.layout_columns.contains(j)
+                && ![cmap.alt_phone, cmap.alt_id, cmap.message_direction].contains(&Some(j))
+                && !name.is_empty()
+                && mapping::normalize_header(&headers[j]) == name
+        }) {
+            report.warnings.push(format!(
+                "columns {} and {} are both named \"{}\": column {} is read as {}, column {} is not read",
+                i.min(j) + 1,
+                i.max(j) + 1,
+                mapping::shown_header(&headers[i], i),
+                i + 1,
+                f.name(),
+                j + 1
+            ));
+        }
+    }
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),
         e => RejectReason::MissingColumns {

@@ -536,7 +536,7 @@ impl LayoutColumns {
         }
     }
 
-    fn contains(&self, i: usize) -> bool {
+    pub(crate) fn contains(&self, i: usize) -> bool {
         // Destructured, not read field by field: a column added to the struct and forgotten
         // here would be listed as unmapped, and the compiler now says so.
         let LayoutColumns {
@@ -1121,6 +1121,10 @@ fn header_forms(h: &str) -> Vec<String> {
         );
     } else if h.ends_with("Set.shopMoney.currencyCode") {
         push(&mut forms, normalize_header("Currency Code"));
+    }
+    // A GA4 BigQuery export's event parameter ("event_params.page_location"): its own name.
+    if let Some(param) = h.strip_prefix("event_params.") {
+        push(&mut forms, normalize_header(param));
     }
     // A nested JSON field ("order.customer.id"): its last two keys, and those two the other way
     // round, which is how Persian says it ("مشتری.کد" is the "کد مشتری", the customer's code).

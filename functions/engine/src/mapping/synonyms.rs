@@ -477,6 +477,8 @@ pub(super) const GROUPS: &[Group] = &[
         EventType,
         &[
             "Event Type", "Event Name", "Event", "Activity Type", "Activity", "Action", "Action Type",
+            // Klaviyo calls its event types metrics.
+            "Metric Name", "Metric",
             "Interaction Type", "Interaction", "Engagement Type", "Event Category",
             // Salesforce campaign members: what the member did ("Opened", "Responded").
             "Member Status", "Type", "Ereignistyp",

@@ -409,8 +409,18 @@ const EVENT_NAMES_CACHED: usize = 4096;
 
 /// The positive event a name speaks of, ignoring negations (those are [`normalize_event_type`]'s).
 fn positive_event(e: &EventText) -> Option<&'static str> {
-    let signs_up =
-        e.has(&["subscrib", "sign up", "signup", "opt in", "opted in", "عضویت"]) || e.has_joined(&["optin"]);
+    // Also consent given to messages (Klaviyo's "Consented to Receive SMS").
+    let signs_up = e.has(&[
+        "subscrib",
+        "sign up",
+        "signup",
+        "opt in",
+        "opted in",
+        "consented to",
+        "consent given",
+        "consent granted",
+        "عضویت",
+    ]) || e.has_joined(&["optin"]);
     let registers = signs_up || e.word_starting(&["regist", "anmeld"]) || e.has(&["ثبت نام"]);
     // A newsletter named without a word of signing up is an issue of it: opening it, clicking
     // in it, downloading it or viewing its page is that engagement ("Opened email: June
@@ -1185,6 +1195,8 @@ mod tests {
             ("Newsletter subscription page viewed", "page_view"),
             ("Signup form submitted", "newsletter_signup"),
             ("عضویت در خبرنامه", "newsletter_signup"),
+            ("Consented to Receive SMS", "newsletter_signup"),
+            ("Consent withdrawn", "unsubscribe"),
             ("ثبت\u{200c}نام در خبرنامه", "newsletter_signup"),
             // Refusals and non-events stay what they were.
             ("Newsletter unsubscribed", "unsubscribe"),

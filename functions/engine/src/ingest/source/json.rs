@@ -85,6 +85,34 @@ fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
     changed.then_some(out)
 }
 
+/// A GA4 BigQuery export's event parameters, a list of `{"key": …, "value": {"string_value":
+/// …}}` pairs, as the object they stand for: `event_params.page_location` is then a column, read
+/// as the page (see `crate::mapping`), as the page of a GA4 export from the interface is. Only
+/// a list whose every element is such a pair; a parameter's value is the one typed value it has.
+fn with_params_unpacked(mut obj: JsonObject) -> JsonObject {
+    use serde_json::Value;
+    let Some(Value::Array(params)) = obj.get("event_params") else {
+        return obj;
+    };
+    let pair = |p: &Value| {
+        let p = p.as_object()?;
+        let key = p.get("key")?.as_str()?;
+        let value = match p.get("value")? {
+            Value::Object(typed) => typed
+                .values()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null),
+            v => v.clone(),
+        };
+        Some((key.to_string(), value))
+    };
+    if let Some(pairs) = params.iter().map(pair).collect::<Option<JsonObject>>() {
+        obj.insert("event_params".into(), Value::Object(pairs));
+    }
+    obj
+}
+
 /// Nested objects are read as columns named by their path ("customer.id"), this deep.
 const JSON_NESTING: usize = 3;
 /// At most this many columns from nested objects.
@@ -252,7 +280,7 @@ impl ReadItems for JsonLinesSource {
                 continue;
             }
             return Ok(Some(match lenient::<JsonObject>(t.as_bytes()) {
-                Ok(o) => JsonItem::Obj(self.line_no, o),
+                Ok(o) => JsonItem::Obj(self.line_no, with_params_unpacked(o)),
                 Err(e) => JsonItem::Bad(self.line_no, e.to_string()),
             }));
         }
@@ -1351,7 +1379,7 @@ impl ReadItems for JsonArraySource {
             Element::Whole => {
                 self.index += 1;
                 Ok(Some(match lenient::<serde_json::Value>(&self.raw) {
-                    Ok(serde_json::Value::Object(o)) => JsonItem::Obj(line, o),
+                    Ok(serde_json::Value::Object(o)) => JsonItem::Obj(line, with_params_unpacked(o)),
                     Ok(other) => JsonItem::Bad(
                         line,
                         format!("array element is not an object: {}", kind_of(&other)),
