@@ -1455,6 +1455,23 @@ fn two_columns_of_one_name_are_a_warning() {
     assert_eq!(floats(&batches(&out), "line_amount"), [1.0]);
 }
 
+/// A value with the delimiter in it, unquoted, shifts its row: quarantined `too_many_fields`, its
+/// `detail` saying how many fields it has against the header.
+#[test]
+fn a_shifted_row_says_how_many_fields_it_has() {
+    let (out, _s, _d) = sales_text(
+        "orders.csv",
+        "order_id,order_date,product,amount\n1,2024-01-01,Mug, blue,5.00\n2,2024-01-02,Pen,1.00\n",
+    );
+    let q = quarantine_lines(&out);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0]["reason"], "too_many_fields");
+    assert_eq!(
+        q[0]["detail"],
+        "the row has 5 fields, the header 4: a value holding the delimiter without quotes shifted it"
+    );
+}
+
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
     out.report
         .rows

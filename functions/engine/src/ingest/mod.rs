@@ -683,7 +683,12 @@ impl RowCtx<'_> {
         // trusted column by column.
         if rec.len() > self.headers.len() && rec.iter().skip(self.headers.len()).any(|c| !c.trim().is_empty())
         {
-            return self.reject(line, "too_many_fields", None, None, Some(rec));
+            let detail = format!(
+                "the row has {} fields, the header {}: a value holding the delimiter without quotes shifted it",
+                rec.len(),
+                self.headers.len()
+            );
+            return self.reject(line, "too_many_fields", None, Some(&detail), Some(rec));
         }
         match self.conv.push(line, rec) {
             Ok(()) => {
