@@ -849,6 +849,11 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                     count,
                     r.segments[s].name,
                 ),
+                // Every segment under the minimum size: none may be taken (see `hidden`).
+                None if names.is_empty() => format!(
+                    "{ranked_by}: no segment has at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE), so none is taken and there is no ideal group.",
+                    p.min_group_size
+                ),
                 None => {
                     let mut text = format!(
                         "{ranked_by}, taken in that order until they cover at least {:.0}% of purchasing customers (never more than {:.0}%): {}",

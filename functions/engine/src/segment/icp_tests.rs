@@ -2266,3 +2266,25 @@ fn highlights_follow_the_printed_rounding() {
     assert!(!lift_highlighted(1.294) && !lift_highlighted(0.7751) && !lift_highlighted(1.0));
     assert!(lift_highlighted(0.5) && lift_highlighted(2.0));
 }
+
+/// When every segment is under the minimum group size, none is taken: the description says so
+/// (it had ended in an empty list, "…: .") and the group is empty and withheld.
+#[test]
+fn no_segment_large_enough_makes_no_ideal_group() {
+    let s = setup();
+    run(&s.inputs, &params(11).check().unwrap(), &s.out).unwrap();
+    let icp = read_json(&s.out.join("ideal_customer_profile.json"));
+    let said = icp["ideal_rule"]["description"].as_str().unwrap();
+    assert!(
+        said.ends_with("no segment has at least 11 purchasing customers (SEGFLOW_MIN_GROUP_SIZE), so none is taken and there is no ideal group."),
+        "{said}"
+    );
+    assert_eq!(icp["ideal"]["customers"], 0);
+    assert_eq!(icp["ideal"]["suppressed"], true);
+    let ranking = icp["ideal_rule"]["rule"]["ranking"].as_array().unwrap();
+    assert!(
+        ranking
+            .iter()
+            .all(|s| s["ideal"] == false && s["value"].is_null())
+    );
+}
