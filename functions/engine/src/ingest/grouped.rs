@@ -186,6 +186,18 @@ impl RecordSource for GroupedSource {
                 // Another "label: value" note (a page footer «تاریخ: …», «جمع فاکتور: …»)
                 // changes no group and takes none of its values.
                 Some(_) => out.push_cells(line, padded(row, self.width, self.keys.iter().map(|_| ""))),
+                // A totals row (an invoice's «جمع فاکتور | | | 10 | | 15000000», the report's «جمع
+                // کل» footer): its first filled cell says so. Given the group's number, date and
+                // customer it would read as one more line of the invoice above, its sum counted
+                // again.
+                None if (0..self.width)
+                    .map(|i| row.get(i).unwrap_or("").trim())
+                    .find(|c| !c.is_empty())
+                    .is_some_and(crate::ingest::convert::is_total_label) =>
+                {
+                    let text: Vec<&str> = row.iter().filter(|c| !c.trim().is_empty()).collect();
+                    out.push_bad(line, GROUP_ROW, text.join(" "));
+                }
                 None => out.push_cells(
                     line,
                     padded(row, self.width, self.current.iter().map(String::as_str)),

@@ -31,7 +31,7 @@ pub(crate) use orders::BULK_ORDERS_KEPT;
 pub use activity::normalize_event_type;
 pub use refusals::{REFUSALS_PREFIX, refusals_schema};
 pub use sales::names_returns;
-pub(crate) use sales::{is_cancellation_invoice, never_happened, normalize_status};
+pub(crate) use sales::{is_cancellation_invoice, is_total_label, never_happened, normalize_status};
 
 /// Quarantine reasons of rows that are no sale lines (or no contact's activity) by the export's
 /// own account (the data contract's "Platform layouts" and "Document types"): expected, so they

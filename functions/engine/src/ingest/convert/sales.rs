@@ -1155,7 +1155,7 @@ fn dotted_day_first(v: &str) -> bool {
         && digits(y, 2..=4)
 }
 
-fn is_total_label(s: &str) -> bool {
+pub(crate) fn is_total_label(s: &str) -> bool {
     let s = s.trim();
     let mut words = s.split_whitespace().map(|w| w.trim_end_matches(':'));
     if matches!(words.next(), Some("جمع" | "مجموع"))
@@ -1470,11 +1470,10 @@ impl Converter for SalesConverter {
                     .product_name
                     .filter(|&i| !cell(rec, Some(i)).is_empty())
                     .or_else(|| (0..rec.len()).find(|&i| !cell(rec, Some(i)).is_empty()));
-                // So is a "Total : 2 413,16 €" cell; not another note ("Seller ID : teashop_us").
-                let heading = || {
-                    crate::ingest::grouped::group_heading(rec.iter())
-                        .is_some_and(|pairs| pairs.iter().any(|(l, _)| is_total_label(l)))
-                };
+                // So is a row of one "label: value" cell: a "Total : 2 413,16 €", a report's page
+                // footer («تاریخ چاپ: 1403/04/01    صفحه: 1 از 1», "Printed: … Page 1 of 3"), a
+                // note ("Seller ID : teashop_us"), none of them a line.
+                let heading = || crate::ingest::grouped::group_heading(rec.iter()).is_some();
                 return Err(
                     match label.filter(|&i| is_total_label(cell(rec, Some(i))) || heading()) {
                         Some(i) => RowReject::at(GROUP_ROW, Some(i)),
