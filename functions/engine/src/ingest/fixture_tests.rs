@@ -790,9 +790,9 @@ fn an_invoice_lists_total_after_discount_is_its_amount() {
          1002,1402/08/03,مشتری ۲,500000,0,45000,545000,پرداخت شده\n",
     );
     assert_eq!(floats(&batches(&out), "line_amount"), [981000.0, 545000.0]);
-    // A bare «شماره» is not read as the invoice number: in a hand-kept sheet it is the buyer's
-    // mobile. One row per invoice, each is its own purchase all the same.
-    assert_eq!(strings(&batches(&out), "order_id"), some(&["", ""]));
+    // A bare «شماره» holding no mobiles is the invoice's number (in a hand-kept sheet it may be
+    // the buyer's mobile, and is read so): two invoices of one customer on one day stay two.
+    assert_eq!(strings(&batches(&out), "order_id"), some(&["1001", "1002"]));
     let unmapped = out.report.mapping.as_ref().map(|m| m.unmapped.clone()).unwrap();
     assert!(unmapped.contains(&"مبلغ".to_string()), "{unmapped:?}");
     // Headers that name their unit.
@@ -1307,6 +1307,44 @@ fn a_grouped_reports_totals_rows_are_no_sales() {
     assert_eq!(strings(&b, "order_id"), some(&["6101", "6102"]));
     assert_eq!(floats(&b, "line_amount"), [3_000_000.0, 15_000_000.0]);
     assert_eq!(rejected_by_reason(&out), [("group_row", 4)]);
+}
+
+/// Iranian invoices as accounting programs export them: a bare «مبلغ» beside «تخفیف» is before
+/// the discount (it comes off where the amount is quantity × price), Sepidar's «خالص» is the net;
+/// Hesabfa's invoice list names the customer «مخاطب» and numbers the invoice under a bare
+/// «شماره»; WooCommerce Analytics' Persian labels give «فروش خالص» and «آیتم‌های فروخته شده».
+#[test]
+fn iranian_accounting_exports_amounts_numbers_and_customers() {
+    let (out, _s, _d) = ingest_text(
+        "invoice_lines.csv",
+        "شماره فاکتور,تاریخ,کد مشتری,نام کالا,مقدار,مبلغ واحد,مبلغ,تخفیف\n\
+         901,1403/02/01,501,قهوه,10,\"1,500,000\",\"15,000,000\",\"1,500,000\"\n\
+         902,1403/02/01,502,چای,2,\"1,000,000\",\"1,800,000\",\"200,000\"\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [13_500_000.0, 1_800_000.0]);
+    let (out, _s, _d) = ingest_text(
+        "sepidar.csv",
+        "شماره فاکتور,تاریخ,کد مشتری,نام کالا,مقدار,مبلغ واحد,مبلغ,تخفیف,اضافات,خالص\n\
+         901,1403/02/01,501,قهوه,10,\"1,500,000\",\"15,000,000\",\"1,500,000\",0,\"13,500,000\"\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [13_500_000.0]);
+    let (out, _s, _d) = ingest_text(
+        "hesabfa.csv",
+        "شماره,تاریخ,مخاطب,مبلغ,تخفیف,جمع کل\n1001,1403/02/01,کافه آرامش,\"10,000,000\",\"190,000\",\"9,810,000\"\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["1001"]));
+    assert_eq!(strings(&b, "customer_id"), some(&["کافه آرامش"]));
+    assert_eq!(floats(&b, "line_amount"), [9_810_000.0]);
+    let (out, _s, _d) = ingest_text(
+        "wc-orders-report.csv",
+        "تاریخ,سفارش #,وضعیت,مشتری,نوع مشتری,محصول(ها),آیتم‌های فروخته شده,کوپن(ها),فروش خالص\n\
+         1403-02-01,2001,تکمیل شده,علی رضایی,جدید,قهوه,2,,\"300,000\"\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["2001"]));
+    assert_eq!(floats(&b, "line_amount"), [300_000.0]);
+    assert_eq!(floats(&b, "quantity"), [2.0]);
 }
 
 /// A footer "Total: 5,00 €" is a totals row; another note with a colon alone on its row is no

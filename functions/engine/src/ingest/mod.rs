@@ -386,6 +386,7 @@ fn run(
     // A mapping file says what every column is.
     if opts.mapping.is_none() {
         convert::phone_by_values(&mut cmap, dataset, &headers, &good);
+        convert::order_number_by_values(&mut cmap, dataset, &headers, &good);
     }
     let shown = |cols: &[usize]| -> Vec<String> {
         cols.iter()

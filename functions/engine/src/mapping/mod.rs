@@ -495,12 +495,13 @@ impl LayoutColumns {
             _ => LayoutColumns::default(),
         };
         let has = |f: Field| columns.contains(&Some(f));
-        // Iranian invoices give «مبلغ کل» before the discount (the after-discount headers are
-        // read first when the file has them).
+        // Iranian invoices give «مبلغ کل» (or a bare «مبلغ») before the discount (the
+        // after-discount headers, «مبلغ خالص», «خالص», are read first when the file has them).
+        // The discount comes off only on rows where the amount is quantity × price.
         let amount_before_discount = columns
             .iter()
             .position(|c| *c == Some(Field::LineAmount))
-            .is_some_and(|i| matches!(unnoted(&headers[i]).as_str(), "مبلغکل" | "قیمتکل"));
+            .is_some_and(|i| matches!(unnoted(&headers[i]).as_str(), "مبلغکل" | "قیمتکل" | "مبلغ"));
         let line_discount = (0..headers.len())
             .find(|&i| columns[i].is_none() && names_discount(&headers[i]))
             .filter(|_| {

@@ -158,6 +158,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Customer", "Customer Name", "Client", "Client Name", "Buyer", "Buyer Name", "Billing Name",
             "Kunde", "Kundenname", "Käufer", "مشتری", "نام مشتری", "خریدار", "نام خریدار", "طرف حساب",
             "نام طرف حساب", "Nom du client", "Nom client",
+            // Hesabfa's invoice lists name the customer «مخاطب» (contact).
+            "مخاطب", "نام مخاطب",
         ],
     ),
     g(
@@ -258,6 +260,8 @@ pub(super) const GROUPS: &[Group] = &[
             "Order Quantity", "Units Sold", "Items Sold", "Number of Items", "Units", "Pieces", "Pcs",
             "Menge", "Anzahl", "Stück", "Stückzahl", "Stk", "Bestellmenge", "Verkaufsmenge", "تعداد", "مقدار",
             "تعداد کالا", "تعداد سفارش", "تعداد فروش", "تعداد خرید", "Quantité", "Qté",
+            // WooCommerce Analytics' "Items sold" in its Persian labels.
+            "آیتم‌های فروخته شده", "تعداد فروخته شده", "اقلام فروخته شده",
         ],
     ),
     g(
@@ -288,8 +292,10 @@ pub(super) const GROUPS: &[Group] = &[
             // Iranian invoices («صورتحساب استاندارد») give «مبلغ کل» before the discount, and
             // after it «مبلغ کل پس از تخفیف» or «مبلغ خالص»: those first.
             "Bruttobetrag", "مبلغ کل پس از تخفیف", "مبلغ پس از تخفیف", "مبلغ خالص",
-            "مبلغ کل", "قیمت کل",
-            "مبلغ", "مبلغ فروش", "مبلغ نهایی", "فروش",
+            // Sepidar's line net beside «مبلغ», «تخفیف», «اضافات»; WooCommerce Analytics' "Net
+            // Sales" in its Persian labels.
+            "خالص", "فروش خالص", "مبلغ کل", "قیمت کل",
+            "مبلغ", "مبلغ فروش", "مبلغ نهایی", "فروش", "فروش ناخالص", "قیمت نهایی",
             "درآمد", "Montant", "Montant HT", "Montant TTC", "Total ligne", "Chiffre d'affaires",
             "Total (LC)", "Transaction Amount", "مبلغ تراکنش",
         ],
@@ -328,7 +334,8 @@ pub(super) const GROUPS: &[Group] = &[
         "Endbetrag", "Summe", "Gesamt", "Zwischensumme",
         // Persian WooCommerce's "Order Total" and "Order Total Amount" first, as in English.
         "مجموع سفارش", "مبلغ کل سفارش", "جمع کل", "جمع فاکتور", "مبلغ فاکتور", "مبلغ سفارش",
-        "مبلغ قابل پرداخت", "جمع", "Total TTC", "Total HT", "Montant total", "Total commande",
+        "مبلغ قابل پرداخت", "جمع کل سفارش", "جمع سفارش", "مجموع", "مبلغ پرداختی", "مبلغ پرداخت شده",
+        "جمع", "Total TTC", "Total HT", "Montant total", "Total commande",
     ]),
     g(
         Currency,

@@ -515,6 +515,43 @@ pub(crate) fn phone_by_values(
     }
 }
 
+/// A sales export without an order number column whose bare «شماره» / `Number` / `No` column
+/// (left unmapped: no mobiles in it, see [`phone_by_values`]) holds document numbers is numbered
+/// by it: Hesabfa's invoice list (`شماره,تاریخ,مخاطب,مبلغ,تخفیف,جمع کل`) names each invoice so.
+/// Without it every invoice was a guest's line of no order.
+pub(crate) fn order_number_by_values(
+    m: &mut ColumnMapping,
+    dataset: Dataset,
+    headers: &[String],
+    samples: &[Row<'_>],
+) {
+    if dataset != Dataset::Sales || m.column_of(Field::OrderId).is_some() {
+        return;
+    }
+    let document_number = |v: &str| {
+        let v = crate::values::digits::normalize_digits(v);
+        v.len() <= 20
+            && v.chars().any(|c| c.is_ascii_digit())
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '_'))
+    };
+    let Some(i) = (0..headers.len()).find(|&i| {
+        m.columns[i].is_none()
+            && crate::mapping::BARE_NUMBER.contains(&crate::mapping::normalize_header(&headers[i]).as_str())
+            && {
+                let (filled, numbers) = samples_of(samples, Some(i)).fold((0usize, 0usize), |(f, n), v| {
+                    (f + 1, n + usize::from(document_number(v)))
+                });
+                filled > 0 && numbers * 10 >= filled * 9
+            }
+    }) else {
+        return;
+    };
+    m.columns[i] = Some(Field::OrderId);
+    let shown = crate::mapping::shown_header(&headers[i], i);
+    m.unmapped.retain(|h| *h != shown);
+}
+
 pub(crate) fn samples_of<'a>(
     samples: &'a [Row<'a>],
     col: Option<usize>,
