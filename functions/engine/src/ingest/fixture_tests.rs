@@ -4538,12 +4538,21 @@ fn monthly_sheets_with_other_amount_columns_are_all_read() {
                 "Summary",
                 vec![head(&["Month", "Revenue"]), vec![T("2024-01"), N(6.0)]],
             ),
+            // The orders of the lines above, one row each with its total: no lines, however
+            // many columns it shares (read, each order would count twice).
+            (
+                "Orders",
+                vec![
+                    head(&["Order ID", "Customer", "Order Date", "Line Total"]),
+                    vec![T("F2"), T("C3"), Date(45324.0), N(15.0)],
+                ],
+            ),
             (
                 "Apr",
                 vec![
-                    head(&["Order ID", "Customer", "Product", "Line Total"]),
-                    vec![T("A1"), T("C1"), T("Pen"), N(2.0)],
-                    vec![T("A2"), T("C2"), T("Pen"), N(2.0)],
+                    head(&["Order ID", "Order Date", "Product", "Line Total"]),
+                    vec![T("A1"), Date(45383.0), T("Pen"), N(2.0)],
+                    vec![T("A2"), Date(45384.0), T("Pen"), N(2.0)],
                 ],
             ),
         ],
@@ -4562,13 +4571,15 @@ fn monthly_sheets_with_other_amount_columns_are_all_read() {
             ("Feb", false),
             ("Mar", false),
             ("Summary", true),
+            ("Orders", true),
             ("Apr", true)
         ]
     );
     assert_eq!(
         out.report.warnings,
         [
-            "sheet \"Apr\" (2 rows) was not read: its header lacks columns of the export sheet: \"Order Date\", \"Qty\", \"Unit Price\"; give it the export sheet's columns, or upload it as a file of its own"
+            "sheet \"Orders\" (1 row) was not read: its header lacks columns of the export sheet: \"Qty\", \"Unit Price\"; give it the export sheet's columns, or upload it as a file of its own",
+            "sheet \"Apr\" (2 rows) was not read: its header lacks columns of the export sheet: \"Customer\", \"Qty\", \"Unit Price\"; give it the export sheet's columns, or upload it as a file of its own"
         ]
     );
     let r = &out.report.rows;
@@ -4577,6 +4588,46 @@ fn monthly_sheets_with_other_amount_columns_are_all_read() {
     assert_eq!(strings(&b, "order_id"), some(&["J1", "F1", "F2", "M1"]));
     assert_eq!(floats(&b, "line_amount"), [6.0, 4.0, 15.0, 7.5]);
     assert_eq!(floats(&b, "quantity"), [2.0, 1.0, 3.0, 1.0]);
+    // A month whose amounts name another currency than the export sheet's is not merged: its
+    // added cells would carry no currency, and its rows be read in the other's.
+    let path = write_xlsx(
+        dir.path(),
+        "fx.xlsx",
+        &[
+            (
+                "Jan",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Customer",
+                        "Order Date",
+                        "Product",
+                        "Qty",
+                        "Unit Price (EUR)",
+                    ]),
+                    vec![T("J1"), T("C1"), Date(45292.0), T("Pen"), N(2.0), N(3.0)],
+                    vec![T("J2"), T("C2"), Date(45293.0), T("Ink"), N(1.0), N(4.0)],
+                ],
+            ),
+            (
+                "Feb",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Customer",
+                        "Order Date",
+                        "Product",
+                        "Line Total (USD)",
+                    ]),
+                    vec![T("F1"), T("C2"), Date(45323.0), T("Pen"), N(4.0)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "fx.xlsx", &IngestOptions::default());
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["J1", "J2"]));
+    assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR"]));
 }
 
 /// Quantity, unit price, a discount and a total: the line is worth its total, after its

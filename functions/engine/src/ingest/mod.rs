@@ -339,10 +339,11 @@ fn run(
     report.rows.preamble_skipped = opened.preamble_rows;
     // A skipped sheet of the dataset's rows: said where the upload's problems are read.
     report.warnings.extend(opened.sheets.iter().filter_map(|s| {
+        let rows = s.rows_not_read?;
         Some(format!(
-            "sheet \"{}\" ({} rows) was not read: {}; give it the export sheet's columns, or upload it as a file of its own",
+            "sheet \"{}\" ({rows} row{}) was not read: {}; give it the export sheet's columns, or upload it as a file of its own",
             s.name,
-            s.rows_not_read?,
+            if rows == 1 { "" } else { "s" },
             s.skipped.as_deref().unwrap_or_default()
         ))
     }));

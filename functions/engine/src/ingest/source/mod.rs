@@ -1614,17 +1614,9 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                     .then(|| header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2)))
                     .and_then(|other| fields(&other))
                     .filter(|t| {
-                        [
-                            Field::OrderId,
-                            Field::OrderDate,
-                            Field::CustomerId,
-                            Field::Email,
-                            Field::EventTime,
-                        ]
-                        .iter()
-                        .filter(|&&f| t.column_of(f).is_some())
-                        .count()
-                            >= 2
+                        let has = |fs: &[Field]| fs.iter().any(|&f| t.column_of(f).is_some());
+                        has(&[Field::OrderDate, Field::EventTime, Field::SignupDate])
+                            && has(&[Field::OrderId, Field::CustomerId, Field::Email, Field::Phone])
                     })
                     .map(|_| data_rows);
                 report.push(SheetReport {
@@ -1749,10 +1741,13 @@ fn column_order(
 }
 
 /// A sheet that lacks only amount columns of the export sheet (quantity, unit price, line
-/// amount) and is an export of the dataset on its own (its header has every field the dataset
-/// needs, as a month's sheet with line totals beside months with prices): the columns of its
-/// amounts the export sheet has not, to add to the file's header. None for any other sheet
-/// lacking columns (a summary by month, notes), which is skipped.
+/// amount) and is an export of the dataset on its own, line by line as the export sheet is (its
+/// header has every field the dataset needs and a product column, as a month's sheet with line
+/// totals beside months with prices): the columns of its amounts the export sheet has not, to
+/// add to the file's header. None for any other sheet lacking columns (a summary by month, an
+/// order-level sheet of totals beside the lines, notes), which is skipped, and for one whose
+/// amounts are in a currency its headers name other than the export sheet's (its added cells
+/// would carry none, and the rows be read in the other sheet's).
 fn other_amounts(
     lacking: &[usize],
     other: &[String],
@@ -1762,9 +1757,24 @@ fn other_amounts(
 ) -> Option<Vec<usize>> {
     let (mine, theirs, dataset) = (mine?, theirs?, dataset?);
     let amount = |f: Option<Field>| matches!(f, Some(Field::Quantity | Field::UnitPrice | Field::LineAmount));
+    let lines = |m: &ColumnMapping| {
+        [Field::ProductId, Field::ProductName]
+            .iter()
+            .any(|&f| m.column_of(f).is_some())
+    };
+    let named = |m: &ColumnMapping| -> std::collections::BTreeSet<&'static str> {
+        (0..m.columns.len())
+            .filter(|&c| matches!(m.columns[c], Some(Field::UnitPrice | Field::LineAmount)))
+            .filter_map(|c| m.currency_hints.get(c).copied().flatten())
+            .collect()
+    };
     if lacking.is_empty()
         || !lacking.iter().all(|&c| amount(mine.columns[c]))
+        || !lines(mine)
+        || !lines(theirs)
+        || !(0..theirs.columns.len()).any(|c| amount(theirs.columns[c]))
         || crate::mapping::check_required(dataset, theirs, other).is_err()
+        || named(mine) != named(theirs)
     {
         return None;
     }
