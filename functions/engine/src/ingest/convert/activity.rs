@@ -254,7 +254,7 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
 fn ga4_event_type(raw: &str) -> &'static str {
     match normalize_event_type(raw) {
         "email_click" if !mentions_email(raw) => "other",
-        "newsletter_signup" if !mentions_email(raw) => "form_submit",
+        "newsletter_signup" if EventText::new(raw).spaced == "sign up" => "form_submit",
         e => e,
     }
 }
@@ -440,24 +440,38 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
         "geöffnet",
         "geklickt",
     ]) || e.has(&["باز", "کلیک", "مشاهده", "بازدید", "دانلود", "خوانده"]);
-    if issue && !engaged && is_delivery(e) {
+    let event = e.has(&[
+        "webinar",
+        "workshop",
+        "seminar",
+        "conference",
+        "وبینار",
+        "کارگاه",
+        "سمینار",
+        "همایش",
+    ]);
+    // The shop's own message about them: a newsletter sent or received, a registration's
+    // confirmation or reminder sent, a webinar's reminder. Nothing the contact did.
+    // (Not a sign-up's own words: "Consented to receive SMS" is the contact's.)
+    if (issue || (registers && !signs_up) || event) && !engaged && is_delivery(e) {
+        return None;
+    }
+    // An issue passed on or printed, or named by its number ("Newsletter issue #12", "Newsletter
+    // No. 12"): no sign-up, and no engagement the scores count.
+    if issue
+        && !engaged
+        && (e.word_starting(&["forward", "shar", "print", "issue", "edition", "ausgabe"])
+            || e.words().any(|w| w.chars().all(|c| c.is_numeric())))
+    {
         return None;
     }
     Some(
+        // A registration's page seen is a page view, also a webinar's.
+        if registers && !signs_up && e.word_starting(&["page", "visit", "view"]) {
+            "page_view"
         // A webinar, workshop or event one registers for: the registration is a form filled in
         // ("Webinar registration", «ثبت نام در وبینار»); attending it is a view (below).
-        if registers
-            && e.has(&[
-                "webinar",
-                "workshop",
-                "seminar",
-                "conference",
-                "وبینار",
-                "کارگاه",
-                "سمینار",
-                "همایش",
-            ])
-        {
+        } else if registers && event {
             "form_submit"
         } else if (e.has(&["newsletter", "خبرنامه"]) && !(issue && engaged)) || signs_up {
             "newsletter_signup"
@@ -510,8 +524,9 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
     )
 }
 
-/// The shop's own message went out: sent, delivered, queued ("Newsletter sent", «خبرنامه ارسال
-/// شد»), which says nothing the contact did.
+/// The shop's own message went out: sent, delivered, queued, received, a reminder ("Newsletter
+/// sent", "Registration reminder", «خبرنامه ارسال شد», «خبرنامه دریافت شد»), which says nothing
+/// the contact did.
 fn is_delivery(e: &EventText) -> bool {
     e.word_starting(&[
         "sent",
@@ -522,8 +537,10 @@ fn is_delivery(e: &EventText) -> bool {
         "dispatch",
         "processed",
         "zugestellt",
-    ]) || e.word(&["versendet", "gesendet", "verschickt"])
-        || e.has(&["ارسال", "تحویل"])
+        "receiv",
+        "remind",
+    ]) || e.word(&["versendet", "gesendet", "verschickt", "erinnerung"])
+        || e.has(&["ارسال", "تحویل", "دریافت شد", "یادآوری"])
 }
 
 /// Failures, and tracking events that come with (or instead of) an engagement without being one.
@@ -1166,6 +1183,9 @@ mod tests {
         // In a GA4 export, `sign_up` is an account made; a newsletter's sign-up says so.
         assert_eq!(super::ga4_event_type("sign_up"), "form_submit");
         assert_eq!(super::ga4_event_type("newsletter_sign_up"), "newsletter_signup");
+        for signup in ["subscribe", "opt_in", "double_opt_in", "sms_signup"] {
+            assert_eq!(super::ga4_event_type(signup), "newsletter_signup", "{signup}");
+        }
         assert_eq!(super::ga4_event_type("click"), "other");
         assert_eq!(super::ga4_event_type("email_link_click"), "email_click");
         assert_eq!(super::ga4_event_type("form_submit"), "form_submit");
@@ -1179,6 +1199,13 @@ mod tests {
             ("Newsletter sent", "other"),
             ("Newsletter delivered", "other"),
             ("خبرنامه ارسال شد", "other"),
+            ("Newsletter received", "other"),
+            ("خبرنامه دریافت شد", "other"),
+            ("Newsletter forwarded", "other"),
+            ("Newsletter shared", "other"),
+            ("Newsletter issue #12", "other"),
+            ("Newsletter No. 12", "other"),
+            ("دریافت خبرنامه", "newsletter_signup"),
             ("Opened email: June Newsletter", "email_open"),
             ("Newsletter opened", "email_open"),
             ("Clicked link in newsletter", "email_click"),
@@ -1231,6 +1258,15 @@ mod tests {
             ("Webinar sign-up", "form_submit"),
             ("Registration", "form_submit"),
             ("Webinar watched", "video_view"),
+            // What the shop sends about a registration is nothing the contact did; its page
+            // seen is a page view.
+            ("Registration reminder sent", "other"),
+            ("Registration confirmation email sent", "other"),
+            ("Webinar registration confirmation sent", "other"),
+            ("Webinar reminder", "other"),
+            ("Webinar registration page viewed", "page_view"),
+            ("Registration page viewed", "page_view"),
+            ("Registration confirmed", "form_submit"),
             ("Double opt-in", "newsletter_signup"),
             ("ثبت سفارش", "purchase"),
             // "form" is a word, not part of one.
