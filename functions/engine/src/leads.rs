@@ -228,16 +228,11 @@ impl Default for LeadScoring {
                 rule("موسس", 2.0),
                 rule("مؤسس", 2.0),
                 rule("مالک", 2.0),
-                // German owners: the shop's or firm's proprietor.
-                rule("inhaber", 2.0),
-                rule("inhaberin", 2.0),
-                compound("geschäftsinhaber", 2.0),
-                compound("firmeninhaber", 2.0),
+                // German owners: the shop's or firm's proprietor (Inhaberin, Mitinhaber,
+                // Geschäftsinhaber).
+                compound("inhaber", 2.0),
                 rule("vp", 1.7),
                 rule("vice president", 1.7),
-                // A president heads the company (after "vice president", which the first
-                // matching rule would otherwise weigh as one).
-                rule("president", 2.0),
                 rule("director", 1.7),
                 rule("directeur", 1.7),
                 rule("directrice", 1.7),
@@ -356,6 +351,11 @@ impl LeadScoring {
         } else if words.len() > 1 && ["دستیار", "منشی"].contains(&words[0].as_str()) {
             // Persian puts whom they assist after the word, its ezafe unwritten.
             words = vec!["دستیار".into()];
+        }
+        // A president heads the firm when the title starts with the word ("President",
+        // "President & CEO"); a "Student Council President" or "Past President" does not.
+        if words.first().is_some_and(|w| w == "president") {
+            return 2.0;
         }
         let joined: String = words.concat();
         self.job_titles
@@ -1152,6 +1152,10 @@ mod tests {
             ("Inhaber", 2.0),
             ("Inhaberin", 2.0),
             ("Geschäftsinhaber", 2.0),
+            ("Mitinhaber", 2.0),
+            ("Student Council President", 0.5),
+            ("Past President", 1.0),
+            ("Chapter President", 1.0),
             ("Assistant to the President", 0.7),
             // German titles however the umlauts are typed.
             ("Geschaeftsfuehrer", 2.0),

@@ -622,17 +622,25 @@ where
         if n > 0 {
             line.push(b',');
         }
-        let f = spreadsheet_safe(f.as_ref());
         // A NUL byte (kept from an upload, as a text cell may hold it) is left out: import tools
-        // cut the value there or refuse the file.
-        if f.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r' | 0)) {
+        // cut the value there or refuse the file. Before the formula check, which a leading NUL
+        // would otherwise hide a formula from.
+        let f = f.as_ref();
+        let without_nul: Vec<u8>;
+        let f = if f.contains(&0) {
+            without_nul = f.iter().copied().filter(|&b| b != 0).collect();
+            &without_nul[..]
+        } else {
+            f
+        };
+        let f = spreadsheet_safe(f);
+        if f.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
             line.push(b'"');
             for &b in f.iter() {
-                match b {
-                    b'"' => line.extend_from_slice(b"\"\""),
-                    0 => {}
-                    b => line.push(b),
+                if b == b'"' {
+                    line.push(b'"');
                 }
+                line.push(b);
             }
             line.push(b'"');
         } else {
@@ -1315,10 +1323,11 @@ mod tests {
             String::from_utf8(ours).unwrap(),
             String::from_utf8(theirs.into_inner().unwrap()).unwrap()
         );
-        // A NUL byte kept from an upload is left out of the field, however it is placed.
+        // A NUL byte kept from an upload is left out of the field, however it is placed, and
+        // hides no formula.
         let mut line = Vec::new();
-        push_csv_row(&mut line, ["L\0=1+1#46", "\0", "a,\0b"]);
-        assert_eq!(line, b"\"L=1+1#46\",\"\",\"a,b\"\n");
+        push_csv_row(&mut line, ["L\0=1+1#46", "\0", "a,\0b", "\0=HYPERLINK(1)"]);
+        assert_eq!(line, b"L=1+1#46,,\"a,b\",'=HYPERLINK(1)\n");
     }
 
     #[test]
