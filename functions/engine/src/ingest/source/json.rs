@@ -24,13 +24,28 @@ fn lenient<T: serde::de::DeserializeOwned>(raw: &[u8]) -> serde_json::Result<T> 
     })
 }
 
-/// `raw` with its non-numbers and its numbers too large for a double, outside strings, made
-/// strings; None when it has neither.
+/// `raw` with its non-numbers and its numbers too large for a double, where a value stands
+/// outside strings, made strings; None when it has neither. Only a value in JSON's number
+/// grammar that overflows is quoted, and `NaN`, `Infinity`, `-Infinity` only as a value: every
+/// other fault (`1.2.3`, `-`, `{NaN: 1}`) is left for the parser to refuse.
 fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
+    const NON_NUMBERS: [&[u8]; 3] = [b"NaN", b"Infinity", b"-Infinity"];
     let mut out = Vec::with_capacity(raw.len() + 16);
     let (mut i, mut changed) = (0, false);
+    // Open containers (`{` or `[`) and the last byte outside a string that was no whitespace:
+    // a value follows `:`, `[`, or `,` in an array.
+    let mut open: Vec<u8> = Vec::new();
+    let mut last = 0u8;
+    let is_value =
+        |last: u8, open: &[u8]| matches!(last, b':' | b'[') || (last == b',' && open.last() == Some(&b'['));
+    let quote = |out: &mut Vec<u8>, token: &[u8]| {
+        out.push(b'"');
+        out.extend_from_slice(token);
+        out.push(b'"');
+    };
     while i < raw.len() {
-        match raw[i] {
+        let b = raw[i];
+        match b {
             b'"' => {
                 // A string, escapes and all, copied as it is.
                 let start = i;
@@ -40,49 +55,88 @@ fn repaired(raw: &[u8]) -> Option<Vec<u8>> {
                 }
                 i = (i + 1).min(raw.len());
                 out.extend_from_slice(&raw[start..i]);
+                last = b'"';
+                continue;
             }
-            b'N' | b'I' | b'-'
-                if [&b"NaN"[..], b"Infinity", b"-Infinity"]
-                    .iter()
-                    .any(|w| raw[i..].starts_with(w)) =>
-            {
-                let w = [&b"NaN"[..], b"Infinity", b"-Infinity"]
-                    .into_iter()
-                    .find(|w| raw[i..].starts_with(w))
-                    .expect("matched");
-                out.push(b'"');
-                out.extend_from_slice(w);
-                out.push(b'"');
-                i += w.len();
-                changed = true;
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                i += 1;
-                while i < raw.len() && matches!(raw[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
-                    i += 1;
+            b'N' | b'I' | b'-' if is_value(last, &open) => {
+                if let Some(w) = NON_NUMBERS.iter().find(|w| raw[i..].starts_with(w)) {
+                    let end = i + w.len();
+                    // A whole token: `NaNa` or `Infinity1` is no value.
+                    if raw.get(end).is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                        quote(&mut out, w);
+                        i = end;
+                        last = b'0';
+                        changed = true;
+                        continue;
+                    }
                 }
-                let token = &raw[start..i];
-                let finite = std::str::from_utf8(token)
+            }
+            _ => {}
+        }
+        if matches!(b, b'-' | b'0'..=b'9') && is_value(last, &open) {
+            let start = i;
+            while i < raw.len() && matches!(raw[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                i += 1;
+            }
+            let token = &raw[start..i];
+            let overflows = json_number(token)
+                && std::str::from_utf8(token)
                     .ok()
                     .and_then(|t| t.parse::<f64>().ok())
-                    .is_some_and(f64::is_finite);
-                if finite {
-                    out.extend_from_slice(token);
-                } else {
-                    out.push(b'"');
-                    out.extend_from_slice(token);
-                    out.push(b'"');
-                    changed = true;
-                }
+                    .is_some_and(|v| v.is_infinite());
+            if overflows {
+                quote(&mut out, token);
+                changed = true;
+            } else {
+                out.extend_from_slice(token);
             }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+            last = b'0';
+            continue;
         }
+        match b {
+            b'{' | b'[' => open.push(b),
+            b'}' | b']' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            last = b;
+        }
+        out.push(b);
+        i += 1;
     }
     changed.then_some(out)
+}
+
+/// Whether `t` is a number in JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn json_number(t: &[u8]) -> bool {
+    let digits = |t: &[u8]| t.iter().take_while(|b| b.is_ascii_digit()).count();
+    let t = t.strip_prefix(b"-").unwrap_or(t);
+    let int = digits(t);
+    if int == 0 || (int > 1 && t[0] == b'0') {
+        return false;
+    }
+    let mut t = &t[int..];
+    if let Some(frac) = t.strip_prefix(b".") {
+        let n = digits(frac);
+        if n == 0 {
+            return false;
+        }
+        t = &frac[n..];
+    }
+    if let Some(exp) = t.strip_prefix(b"e").or_else(|| t.strip_prefix(b"E")) {
+        let exp = exp
+            .strip_prefix(b"+")
+            .or_else(|| exp.strip_prefix(b"-"))
+            .unwrap_or(exp);
+        let n = digits(exp);
+        if n == 0 {
+            return false;
+        }
+        t = &exp[n..];
+    }
+    t.is_empty()
 }
 
 /// A GA4 BigQuery export's event parameters, a list of `{"key": …, "value": {"string_value":
@@ -1473,5 +1527,44 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "string",
         serde_json::Value::Array(_) => "array",
         serde_json::Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{json_number, repaired};
+
+    fn fixed(raw: &str) -> Option<String> {
+        repaired(raw.as_bytes()).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    /// Only a value that JSON's grammar would take but a double cannot hold, or a non-number where
+    /// a value stands, is quoted; every other fault is left for the parser to refuse.
+    #[test]
+    fn only_non_numbers_and_overflowing_numbers_are_quoted() {
+        assert_eq!(fixed(r#"{"a": NaN}"#).as_deref(), Some(r#"{"a": "NaN"}"#));
+        assert_eq!(
+            fixed(r#"{"a": [1, NaN, Infinity, -Infinity]}"#).as_deref(),
+            Some(r#"{"a": [1, "NaN", "Infinity", "-Infinity"]}"#)
+        );
+        assert_eq!(
+            fixed(r#"{"a": 1e400, "b": -1E+400}"#).as_deref(),
+            Some(r#"{"a": "1e400", "b": "-1E+400"}"#)
+        );
+        for left in [
+            r#"{"a": "NaN", "b": "1e400 \" NaN"}"#,
+            r#"{"d": -}"#,
+            r#"{"d": -1-2}"#,
+            r#"{"d": 1e5e5}"#,
+            r#"{"p": 1.2.3}"#,
+            r#"{NaN: 1}"#,
+            r#"{"a": 1, NaN: 2}"#,
+            r#"{"a": NaNa}"#,
+            r#"{"a": Infinity1}"#,
+            r#"{"a": 1e308}"#,
+        ] {
+            assert_eq!(fixed(left), None, "{left}");
+        }
+        assert!(json_number(b"-0.5e-3") && json_number(b"12") && !json_number(b"012") && !json_number(b"1."));
     }
 }
