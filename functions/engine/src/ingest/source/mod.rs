@@ -1670,7 +1670,6 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
         });
         offset += last;
     }
-    let mut header = header;
     let labels = heading_labels(
         &header,
         data.iter().map(|(_, r)| r.as_slice()),
