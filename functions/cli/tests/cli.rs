@@ -478,12 +478,12 @@ fn an_output_folder_inside_the_exports_is_not_read_as_exports() {
     );
 }
 
-/// With k = 3 the fixtures' best segment is 5 customers and the next by value 45 of 79 (past
-/// half): the group is the 5 and the 5 best of the 45 by RFM score, the minimum group size.
-/// Stopping at 5 was too few to publish and left the lookalike list empty; passing over the 45
-/// for the worst segment made a group below the base.
+/// With k = 3 the fixtures' best segment is 5 customers, under the minimum group size (10): it is
+/// not taken (its place would tell where those few rank), and the next by value, 45 of 79, is
+/// past half: the group is its 16 best by RFM score (20 % of the purchasers), published, and the
+/// lookalike list is not empty. The description says which segments were ranked.
 #[test]
-fn a_small_best_segment_is_topped_up_from_the_next_to_the_minimum_group() {
+fn a_best_segment_under_the_minimum_is_not_taken_and_the_next_gives_its_best() {
     let dir = tempfile::tempdir().unwrap();
     let out = segflow(&[
         "run",
@@ -498,21 +498,27 @@ fn a_small_best_segment_is_topped_up_from_the_next_to_the_minimum_group() {
         serde_json::from_slice(&std::fs::read(dir.path().join("segments/latest/manifest.json")).unwrap())
             .unwrap();
     let counts = &manifest["counts"];
-    assert_eq!(counts["ideal_customers"], 10, "{counts}");
+    assert_eq!(counts["ideal_customers"], 16, "{counts}");
     let icp: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("segments/latest/ideal_customer_profile.json")).unwrap(),
     )
     .unwrap();
     let rule = &icp["ideal_rule"]["rule"];
-    assert_eq!(rule["kind"], "top_segments", "{rule:#}");
-    assert_eq!(rule["partial"]["customers"], 5, "{rule:#}");
-    let of_45 = rule["ranking"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["customers"] == 45)
-        .unwrap();
-    assert_eq!(rule["partial"]["segment_id"], of_45["segment_id"], "{rule:#}");
+    assert_eq!(rule["kind"], "top_of_segment", "{rule:#}");
+    assert_eq!(rule["customers"], 16, "{rule:#}");
+    let ranking = rule["ranking"].as_array().unwrap();
+    let of_45 = ranking.iter().find(|s| s["customers"] == 45).unwrap();
+    assert_eq!(rule["segment_id"], of_45["segment_id"], "{rule:#}");
+    let of_5 = ranking.iter().find(|s| s["customers"] == 5).unwrap();
+    assert_eq!(
+        (&of_5["ideal"], &of_5["value"]),
+        (&serde_json::json!(false), &serde_json::Value::Null)
+    );
+    let said = icp["ideal_rule"]["description"].as_str().unwrap();
+    assert!(
+        said.starts_with("Segments of at least 10 purchasing customers"),
+        "{said}"
+    );
     assert!(!icp["ideal"]["suppressed"].as_bool().unwrap(), "{icp:#}");
     assert!(counts["ideal_customers_listed"].as_u64().unwrap() > 0, "{counts}");
 }

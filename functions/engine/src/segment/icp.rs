@@ -831,7 +831,17 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                 .filter(|&&s| partial.is_none_or(|(t, _, _)| t != s))
                 .map(|&s| r.segments[s].name.as_str())
                 .collect();
-            let ranked_by = "Segments ranked by median net revenue per customer × (1 − share lapsed)";
+            // Which segments may be taken is said whenever one may not: "the best" is the best of
+            // those.
+            let ranked_by = match ranked.iter().any(|&(_, _, n)| n > 0 && n < p.min_group_size) {
+                true => format!(
+                    "Segments of at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE) ranked by median net revenue per customer × (1 − share lapsed)",
+                    p.min_group_size
+                ),
+                false => {
+                    "Segments ranked by median net revenue per customer × (1 − share lapsed)".to_string()
+                }
+            };
             let text = match partial {
                 Some((s, n, count)) if names.is_empty() => format!(
                     "{ranked_by}; the best, {}, holds more than half of purchasing customers ({} of {}), too many to stand out, so the ideal customers are the {} of its customers with the best RFM scores (recency + frequency + monetary, ties by net revenue; {:.0}% of purchasing customers).",
@@ -851,7 +861,7 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                 ),
                 // Every segment under the minimum size: none may be taken (see `hidden`).
                 None if names.is_empty() => format!(
-                    "{ranked_by}: no segment has at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE), so none is taken and there is no ideal group.",
+                    "Segments ranked by median net revenue per customer × (1 − share lapsed): no segment has at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE), so none is taken and there is no ideal group.",
                     p.min_group_size
                 ),
                 None => {
