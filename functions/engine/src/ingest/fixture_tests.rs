@@ -1530,6 +1530,24 @@ fn a_shifted_row_says_how_many_fields_it_has() {
     );
 }
 
+/// A currency cell naming another currency than the amount's header (`مبلغ (تومان)` over
+/// `ریال` cells, ten times apart) is read as the cell says, and the report's warnings say so.
+#[test]
+fn a_currency_cell_against_the_headers_currency_is_a_warning() {
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "شماره سفارش,تاریخ,مبلغ (تومان),واحد پول\n1,1403/02/01,1000,ریال\n2,1403/02/02,2000,\n3,1403/02/03,3000,ریال\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "currency"), some(&["IRR", "IRT", "IRR"]));
+    assert_eq!(
+        out.report.warnings,
+        [
+            "the amounts' header names IRT, but the currency column names another currency on 2 rows (first: line 2, IRR): those rows are read in the currency their cell names"
+        ]
+    );
+}
+
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
     out.report
         .rows

@@ -124,6 +124,10 @@ pub struct SalesConverter {
     /// Money columns whose headers name another currency than the row's, with no fixed rate
     /// between the two (see [`Converter::warnings`]).
     currency_warnings: Vec<String>,
+    /// Rows whose currency cell names another currency than the amount's header, and the first
+    /// of them (line, the cell's code): read in the cell's, as documented, and said in the
+    /// report, as a Toman header over Rial cells is ten times apart.
+    cell_over_header: (u64, Option<(u64, String)>),
     /// The one currency (and unit size) every filled cell of the currency column names, for its
     /// blank cells.
     file_currency: Option<CurrencyUnit>,
@@ -389,6 +393,7 @@ impl SalesConverter {
             names_phones,
             title_currency: cfg.title_currency,
             currency_warnings,
+            cell_over_header: (0, None),
             on_credit,
             order: OrderCarry::default(),
             plain_invoices: false,
@@ -1493,6 +1498,14 @@ impl Converter for SalesConverter {
             self.order.ts = Some(ts);
         }
         let unit = self.row_unit(cell(rec, c.currency), order_id.is_some());
+        if let (Some(u), Some(header)) = (&unit, self.header_currency)
+            && u.code != header
+            && !cell(rec, c.currency).is_empty()
+        {
+            let seen = &mut self.cell_over_header;
+            seen.0 += 1;
+            seen.1.get_or_insert_with(|| (line, u.code.to_string()));
+        }
         let iranian = self.persian
             || unit
                 .as_ref()
@@ -2042,7 +2055,15 @@ impl Converter for SalesConverter {
     }
 
     fn warnings(&self) -> Vec<String> {
-        self.currency_warnings.clone()
+        let mut warnings = self.currency_warnings.clone();
+        if let (n, Some((line, code))) = &self.cell_over_header {
+            warnings.push(format!(
+                "the amounts' header names {}, but the currency column names another currency on {n} row{} (first: line {line}, {code}): those rows are read in the currency their cell names",
+                self.header_currency.unwrap_or_default(),
+                if *n == 1 { "" } else { "s" },
+            ));
+        }
+        warnings
     }
 
     fn settings(&self) -> ParseSettings {
