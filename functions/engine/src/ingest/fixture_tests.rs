@@ -1548,6 +1548,32 @@ fn a_currency_cell_against_the_headers_currency_is_a_warning() {
     );
 }
 
+/// A bare number column is an order number only when it holds document numbers that can be
+/// orders: not a line-level export's row counter (quantities, and a number new on every line:
+/// read as orders, every line was a purchase), not a second column of mobiles beside a phone.
+#[test]
+fn a_bare_number_column_of_row_counts_or_mobiles_is_no_order_number() {
+    let (out, _s, _d) = ingest_text(
+        "lines.csv",
+        "No,Date,Customer Email,Product,Quantity,Price\n\
+         1,2024-01-01,a@x.example,Pen,1,2\n2,2024-01-01,a@x.example,Ink,1,3\n3,2024-01-02,b@x.example,Pen,1,2\n",
+    );
+    assert_eq!(strings(&batches(&out), "order_id"), [None, None, None]);
+    let (out, _s, _d) = ingest_text(
+        "lines.csv",
+        "No,Date,Customer Email,Product,Quantity,Price\n\
+         1,2024-01-01,a@x.example,Pen,1,2\n1,2024-01-01,a@x.example,Ink,1,3\n2,2024-01-02,b@x.example,Pen,1,2\n",
+    );
+    assert_eq!(strings(&batches(&out), "order_id"), some(&["1", "1", "2"]));
+    let (out, _s, _d) = ingest_text(
+        "customers_orders.csv",
+        "نام,تلفن,شماره,تاریخ,مبلغ\n\
+         علی,02188776655,09121234567,1403/02/01,1000\n\
+         رضا,02188776656,09351234567,1403/02/02,2000\n",
+    );
+    assert_eq!(strings(&batches(&out), "order_id"), [None, None]);
+}
+
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
     out.report
         .rows
@@ -4646,6 +4672,30 @@ fn monthly_sheets_with_other_amount_columns_are_all_read() {
     let b = batches(&out);
     assert_eq!(strings(&b, "order_id"), some(&["J1", "J2"]));
     assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR"]));
+    // Invoice lists without products (a hand-kept sheet per month) merge as line lists do.
+    let path = write_xlsx(
+        dir.path(),
+        "invoices.xlsx",
+        &[
+            (
+                "Jan",
+                vec![
+                    head(&["Date", "Invoice", "Email", "Qty", "Price"]),
+                    vec![Date(45292.0), T("I1"), T("a@x.example"), N(2.0), N(3.0)],
+                    vec![Date(45293.0), T("I2"), T("b@x.example"), N(1.0), N(4.0)],
+                ],
+            ),
+            (
+                "Feb",
+                vec![
+                    head(&["Date", "Invoice", "Email", "Amount"]),
+                    vec![Date(45323.0), T("I3"), T("a@x.example"), N(9.0)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "invoices.xlsx", &IngestOptions::default());
+    assert_eq!(floats(&batches(&out), "line_amount"), [6.0, 4.0, 9.0]);
 }
 
 /// Quantity, unit price, a discount and a total: the line is worth its total, after its

@@ -453,7 +453,15 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
     // The shop's own message about them: a newsletter sent or received, a registration's
     // confirmation or reminder sent, a webinar's reminder. Nothing the contact did.
     // (Not a sign-up's own words: "Consented to receive SMS" is the contact's.)
-    if (issue || (registers && !signs_up) || event) && !engaged && is_delivery(e) {
+    // A newsletter received is the shop's delivery, a registration received the contact's own;
+    // a webinar's reminder is the shop's, a registration after one the contact's.
+    let received = e.word_starting(&["receiv"]) || e.has(&["دریافت شد"]);
+    let reminder = e.word_starting(&["remind"]) || e.word(&["erinnerung"]) || e.has(&["یادآوری"]);
+    if !engaged
+        && ((issue && (is_delivery(e) || received))
+            || (registers && !signs_up && is_delivery(e))
+            || (event && !registers && (is_delivery(e) || reminder)))
+    {
         return None;
     }
     // An issue passed on or printed, or named by its number ("Newsletter issue #12", "Newsletter
@@ -466,8 +474,14 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
         return None;
     }
     Some(
-        // A registration's page seen is a page view, also a webinar's.
-        if registers && !signs_up && e.word_starting(&["page", "visit", "view"]) {
+        // A registration's page seen is a page view, also a webinar's: a page viewed or
+        // visited, and no form sent on it.
+        if registers
+            && !signs_up
+            && e.word_starting(&["page"])
+            && e.word_starting(&["view", "visit", "seen"])
+            && !e.has(&["submit", "form"])
+        {
             "page_view"
         // A webinar, workshop or event one registers for: the registration is a form filled in
         // ("Webinar registration", «ثبت نام در وبینار»); attending it is a view (below).
@@ -524,9 +538,8 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
     )
 }
 
-/// The shop's own message went out: sent, delivered, queued, received, a reminder ("Newsletter
-/// sent", "Registration reminder", «خبرنامه ارسال شد», «خبرنامه دریافت شد»), which says nothing
-/// the contact did.
+/// The shop's own message went out: sent, delivered, queued ("Newsletter sent", «خبرنامه ارسال
+/// شد»), which says nothing the contact did.
 fn is_delivery(e: &EventText) -> bool {
     e.word_starting(&[
         "sent",
@@ -537,10 +550,8 @@ fn is_delivery(e: &EventText) -> bool {
         "dispatch",
         "processed",
         "zugestellt",
-        "receiv",
-        "remind",
-    ]) || e.word(&["versendet", "gesendet", "verschickt", "erinnerung"])
-        || e.has(&["ارسال", "تحویل", "دریافت شد", "یادآوری"])
+    ]) || e.word(&["versendet", "gesendet", "verschickt"])
+        || e.has(&["ارسال", "تحویل"])
 }
 
 /// Failures, and tracking events that come with (or instead of) an engagement without being one.
@@ -1267,6 +1278,17 @@ mod tests {
             ("Webinar registration page viewed", "page_view"),
             ("Registration page viewed", "page_view"),
             ("Registration confirmed", "form_submit"),
+            // The contact's own registration, however it was reached.
+            ("Registration received", "form_submit"),
+            ("Webinar registration received", "form_submit"),
+            ("Registered after reminder", "form_submit"),
+            (
+                "Form submission: Webinar registration landing page",
+                "form_submit",
+            ),
+            ("Submitted registration form on landing page", "form_submit"),
+            ("Registration form submitted - contact page", "form_submit"),
+            ("Registered for webinar from Facebook page", "form_submit"),
             ("Double opt-in", "newsletter_signup"),
             ("ثبت سفارش", "purchase"),
             // "form" is a word, not part of one.

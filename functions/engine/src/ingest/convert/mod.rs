@@ -535,14 +535,25 @@ pub(crate) fn order_number_by_values(
             && v.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '_'))
     };
+    let mobile = |v: &str| crate::values::phone_key(v, true).is_some_and(|k| k.starts_with('+'));
+    let lines = m.column_of(Field::Quantity).is_some();
     let Some(i) = (0..headers.len()).find(|&i| {
         m.columns[i].is_none()
             && crate::mapping::BARE_NUMBER.contains(&crate::mapping::normalize_header(&headers[i]).as_str())
             && {
-                let (filled, numbers) = samples_of(samples, Some(i)).fold((0usize, 0usize), |(f, n), v| {
-                    (f + 1, n + usize::from(document_number(v)))
-                });
-                filled > 0 && numbers * 10 >= filled * 9
+                let (filled, numbers, mobiles) =
+                    samples_of(samples, Some(i)).fold((0usize, 0usize, 0usize), |(f, n, p), v| {
+                        (
+                            f + 1,
+                            n + usize::from(document_number(v)),
+                            p + usize::from(mobile(v)),
+                        )
+                    });
+                let repeats = || {
+                    let mut seen = std::collections::HashSet::new();
+                    samples_of(samples, Some(i)).any(|v| !seen.insert(v))
+                };
+                filled > 0 && numbers * 10 >= filled * 9 && mobiles * 2 < filled && (!lines || repeats())
             }
     }) else {
         return;

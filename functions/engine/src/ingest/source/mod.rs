@@ -1740,9 +1740,9 @@ fn column_order(
 }
 
 /// A sheet that lacks only amount columns of the export sheet (quantity, unit price, line
-/// amount) and is an export of the dataset on its own, line by line as the export sheet is (its
-/// header has every field the dataset needs and a product column, as a month's sheet with line
-/// totals beside months with prices): the columns of its amounts the export sheet has not, to
+/// amount) and is an export of the dataset on its own, of the export sheet's grain (its header
+/// has every field the dataset needs, and a product column if and only if the export sheet has
+/// one; a month's sheet with line totals beside months with prices): the columns of its amounts the export sheet has not, to
 /// add to the file's header. None for any other sheet lacking columns (a summary by month, an
 /// order-level sheet of totals beside the lines, notes), which is skipped, and for one whose
 /// amounts are in a currency its headers name other than the export sheet's (its added cells
@@ -1769,8 +1769,7 @@ fn other_amounts(
     };
     if lacking.is_empty()
         || !lacking.iter().all(|&c| amount(mine.columns[c]))
-        || !lines(mine)
-        || !lines(theirs)
+        || lines(mine) != lines(theirs)
         || !(0..theirs.columns.len()).any(|c| amount(theirs.columns[c]))
         || crate::mapping::check_required(dataset, theirs, other).is_err()
         || named(mine) != named(theirs)
