@@ -1501,7 +1501,7 @@ fn a_ga4_bigquery_exports_page_is_its_page_location_parameter() {
 fn two_columns_of_one_name_are_a_warning() {
     let (out, _s, _d) = sales_text(
         "orders.csv",
-        "order_id,order_date,unit_price,Unit Price ,quantity\n1,2024-01-01,1.00,100.00,1\n",
+        "order_id,order_date,unit_price,Unit_Price ,quantity\n1,2024-01-01,1.00,100.00,1\n",
     );
     assert_eq!(out.report.rows.written, 1);
     assert_eq!(

@@ -412,11 +412,14 @@ fn run(
         phone_fallback: cmap.alt_phone.map(|i| mapping::shown_header(&headers[i], i)),
         id_fallback: cmap.alt_id.map(|i| mapping::shown_header(&headers[i], i)),
     });
-    // Two columns under one name (`unit_price,unit_price`, `Email, Email `): the first mapped is
-    // read, and which one that is, and that the other is not, is said where problems are read.
+    // Two columns under one name (`unit_price,unit_price`, `Email, Email `, `order_id,Order_ID`):
+    // the first mapped is read, and which one that is, and that the other is not, is said where
+    // problems are read. The names as written, but for case and spaces around them: a JSON
+    // record's `customer_id` beside its `customer.id` are two fields, the top-level one read by
+    // design.
     for (i, f) in cmap.columns.iter().enumerate() {
         let Some(f) = f else { continue };
-        let name = mapping::normalize_header(&headers[i]);
+        let name = headers[i].trim().to_lowercase();
         for j in (0..headers.len()).filter(|&j| {
             j != i
                 && cmap.columns[j].is_none()
@@ -424,7 +427,7 @@ fn run(
                 && !cmap.layout_columns.contains(j)
                 && ![cmap.alt_phone, cmap.alt_id, cmap.message_direction].contains(&Some(j))
                 && !name.is_empty()
-                && mapping::normalize_header(&headers[j]) == name
+                && headers[j].trim().to_lowercase() == name
         }) {
             report.warnings.push(format!(
                 "columns {} and {} are both named \"{}\": column {} is read as {}, column {} is not read",
