@@ -1574,6 +1574,22 @@ fn a_bare_number_column_of_row_counts_or_mobiles_is_no_order_number() {
     assert_eq!(strings(&batches(&out), "order_id"), [None, None]);
 }
 
+/// A DATEV booking batch (`EXTF` first line) is no sales export: refused with what it is, not
+/// read as sales with its bookings as amounts and its `DDMM` dates as bad rows.
+#[test]
+fn a_datev_booking_batch_is_refused_for_what_it_is() {
+    let (out, _s, _d) = ingest_text(
+        "EXTF_Buchungsstapel.csv",
+        "\"EXTF\";700;21;\"Buchungsstapel\";12;20250101120000000;;\"RE\";\"\";\"\";12345;67890;20250101;4;20250101;20251231;\"Umsatz\"\n\
+         Umsatz (ohne Soll/Haben-Kz);Soll/Haben-Kennzeichen;WKZ Umsatz;Konto;Gegenkonto (ohne BU-Schlüssel);Belegdatum;Belegfeld 1;Buchungstext\n\
+         119,00;S;EUR;10001;8400;0201;RE-1001;Rechnung Kunde A\n",
+    );
+    assert_eq!(out.report.status, Status::Rejected);
+    let e = out.report.error.as_ref().unwrap();
+    assert_eq!(e.code, "unsupported_format");
+    assert!(e.message.contains("DATEV"), "{}", e.message);
+}
+
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {
     out.report
         .rows

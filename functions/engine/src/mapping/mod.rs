@@ -2417,6 +2417,12 @@ mod tests {
             "Unsubscribed from Emails",
             "Unsubscribed from email",
             "Marked Email as Spam",
+            // German and French refusals of advertising.
+            "Keine Werbung",
+            "Kein Newsletter",
+            "Robinsonliste",
+            "Refus publicité",
+            "Opposition prospection",
             // Brevo's contacts.
             "emailBlacklisted",
             "SMS Blacklisted",
@@ -3531,6 +3537,27 @@ mod tests {
             unsub("Opt-out date")
         );
         assert_eq!(
+            implied(a, &["E-Mail", "Abgemeldet am"], None),
+            unsub("Abgemeldet am")
+        );
+        // In a customer list, such a column refuses by its times.
+        let m = map_headers(
+            &strings(&[
+                "Kundennummer",
+                "E-Mail",
+                "Newsletter",
+                "Keine Werbung",
+                "Abgemeldet am",
+            ]),
+            Dataset::Customers,
+            None,
+        );
+        assert_eq!(
+            (m.more_consent.clone(), m.opt_out.clone()),
+            (vec![3, 4], vec![3, 4])
+        );
+        assert!(names_unsubscribe_time("Abgemeldet am") && names_unsubscribe_time("Désabonné le"));
+        assert_eq!(
             implied(a, &["ایمیل", "تاریخ لغو عضویت"], None),
             unsub("تاریخ لغو عضویت")
         );
@@ -3657,7 +3684,25 @@ mod tests {
         // On a tie the first column wins.
         check(
             Dataset::Sales,
-            &[("Betrag (netto)", Some(LineAmount)), ("Betrag (brutto)", None)],
+            &[("Amount (1)", Some(LineAmount)), ("Amount (2)", None)],
+        );
+        // German and French amounts with VAT are what the customer paid: read before those
+        // without, whatever the column order.
+        for (net, gross) in [
+            ("Betrag (netto)", "Betrag (brutto)"),
+            ("Nettobetrag", "Bruttobetrag"),
+            ("Montant HT", "Montant TTC"),
+            ("Gesamt Netto", "Gesamt Brutto"),
+        ] {
+            check(Dataset::Sales, &[(net, None), (gross, Some(LineAmount))]);
+            check(Dataset::Sales, &[(gross, Some(LineAmount)), (net, None)]);
+        }
+        check(
+            Dataset::Sales,
+            &[
+                ("Einzelpreis Netto", None),
+                ("Einzelpreis Brutto", Some(UnitPrice)),
+            ],
         );
     }
 

@@ -271,11 +271,11 @@ pub(super) const GROUPS: &[Group] = &[
             // Shopify's GraphQL line item: the price before discounts, as its CSV's "Lineitem price".
             "Original Unit Price",
             "Sale Price", "Selling Price", "Sales Price", "Einzelpreis", "Stückpreis", "Preis pro Stück",
-            "Einzelpreis netto", "Einzelpreis brutto", "E-Preis", "Verkaufspreis", "VK-Preis", "قیمت واحد",
+            "Einzelpreis brutto", "Einzelpreis netto", "VK Brutto", "Prix TTC", "E-Preis", "Verkaufspreis", "VK-Preis", "قیمت واحد",
             "قیمت هر واحد", "فی", "مبلغ واحد", "فی واحد", "بهای واحد",
             // Persian WooCommerce's "Item Price" and "Item Cost", in the English order.
             "قیمت مورد", "هزینه مورد", "قیمت کالا", "قیمت محصول", "قیمت فروش", "Prix unitaire",
-            "Prix unitaire HT", "Prix unitaire TTC", "Prix de vente",
+            "Prix unitaire TTC", "Prix unitaire HT", "Prix de vente",
             // Generic
             "Price", "Preis", "قیمت", "Rate", "Prix",
         ],
@@ -287,16 +287,21 @@ pub(super) const GROUPS: &[Group] = &[
             "Line Total", "Line Amount", "Lineitem total", "Item Total", "Line Subtotal", "Line Revenue",
             "Item Revenue", "Extended Price", "Ext Price", "Total Price", "Amount", "Sales Amount",
             "Sale Amount", "Net Sales", "Gross Sales", "Sales", "Revenue", "Net Revenue", "Gross Revenue",
-            "Net Amount", "Gross Amount", "Gesamtpreis", "Positionsbetrag", "Positionssumme", "Zeilenbetrag",
-            "Betrag", "Umsatz", "Umsatz netto", "Umsatz brutto", "Nettoumsatz", "Bruttoumsatz", "Nettobetrag",
+            "Net Amount", "Gross Amount",
+            // German and French amounts with VAT (brutto, TTC) before those without (netto, HT):
+            // what the customer paid, as English exports' amounts are.
+            "Bruttobetrag", "Betrag brutto", "Gesamt brutto", "Summe brutto",
+            "Gesamtbetrag brutto", "Umsatz brutto", "Bruttoumsatz", "Brutto", "Montant TTC", "Total ligne TTC",
+            "Gesamtpreis", "Positionsbetrag", "Positionssumme", "Zeilenbetrag",
+            "Betrag", "Umsatz", "Umsatz netto", "Nettoumsatz", "Nettobetrag",
             // Iranian invoices («صورتحساب استاندارد») give «مبلغ کل» before the discount, and
             // after it «مبلغ کل پس از تخفیف» or «مبلغ خالص»: those first.
-            "Bruttobetrag", "مبلغ کل پس از تخفیف", "مبلغ پس از تخفیف", "مبلغ خالص",
+            "مبلغ کل پس از تخفیف", "مبلغ پس از تخفیف", "مبلغ خالص",
             // Sepidar's line net beside «مبلغ», «تخفیف», «اضافات»; WooCommerce Analytics' "Net
             // Sales" in its Persian labels.
             "خالص", "فروش خالص", "مبلغ کل", "قیمت کل",
             "مبلغ", "مبلغ فروش", "مبلغ نهایی", "فروش", "فروش ناخالص", "قیمت نهایی",
-            "درآمد", "Montant", "Montant HT", "Montant TTC", "Total ligne", "Chiffre d'affaires",
+            "درآمد", "Montant", "Montant HT", "Total ligne", "Chiffre d'affaires",
             "Total (LC)", "Transaction Amount", "مبلغ تراکنش",
         ],
     ),
@@ -331,7 +336,7 @@ pub(super) const GROUPS: &[Group] = &[
         "Order Total", "Order Total Amount", "Total", "Grand Total", "Total Amount", "Invoice Total",
         "Invoice Amount", "Order Amount", "Order Value", "Total Paid", "Amount Paid", "Subtotal",
         "Order Subtotal", "Order Subtotal Amount", "Gesamtbetrag", "Gesamtsumme", "Rechnungsbetrag",
-        "Endbetrag", "Summe", "Gesamt", "Zwischensumme",
+        "Endbetrag", "Bestellwert", "Summe", "Gesamt", "Zwischensumme", "Total payé",
         // Persian WooCommerce's "Order Total" and "Order Total Amount" first, as in English.
         "مجموع سفارش", "مبلغ کل سفارش", "جمع کل", "جمع فاکتور", "مبلغ فاکتور", "مبلغ سفارش",
         "مبلغ قابل پرداخت", "جمع کل سفارش", "جمع سفارش", "مجموع", "مبلغ پرداختی", "مبلغ پرداخت شده",
@@ -383,7 +388,8 @@ pub(super) const GROUPS: &[Group] = &[
             // Zoho Books, Xero, Odoo's invoices: void and draft invoices are no sales.
             "Invoice Status",
             "Bestellstatus", "Auftragsstatus", "Zahlungsstatus", "وضعیت سفارش", "وضعیت", "وضعیت پرداخت",
-            "وضعیت فاکتور", "وضعیت مرجوعی", "Statut de la commande", "Statut",
+            "وضعیت فاکتور", "وضعیت مرجوعی", "Statut de la commande", "Statut", "État de la commande",
+            "État",
         ],
     ),
     // Ledgers and account histories mix invoices with credit memos and payments. A bare "Type"
@@ -471,7 +477,11 @@ pub(super) const GROUPS: &[Group] = &[
         "Newsletter Unsubscribed", "Do Not Email", "Do Not Contact",
         "Do Not Call", "Do Not Text", "Do Not Market", "Do Not Mail", "DNC", "Abgemeldet",
         "Newsletter abgemeldet", "Werbewiderspruch", "Werbesperre", "Désabonné", "Désinscrit",
-        "Ne pas contacter", "لغو عضویت", "لغو اشتراک", "عدم دریافت پیامک", "عدم تمایل به دریافت پیامک",
+        "Ne pas contacter",
+        // German and French refusals of advertising, and the Robinson list (people who want none).
+        "Keine Werbung", "Widerspruch Werbung", "Kein Newsletter", "Newsletter-Abmeldung", "Werbeverbot",
+        "Robinsonliste", "Sperrvermerk Werbung", "Werbesperre Email", "Refus publicité", "Opposition prospection",
+        "Opposition à la prospection", "لغو عضویت", "لغو اشتراک", "عدم دریافت پیامک", "عدم تمایل به دریافت پیامک",
         "عدم دریافت تبلیغات", "عدم تمایل به دریافت تبلیغات", "انصراف از خبرنامه",
     ]),
     // When the person unsubscribed (Mailchimp's unsubscribed members, `UNSUB_TIME`; a list's
@@ -561,6 +571,8 @@ pub(super) const UNSUBSCRIBE_TIMES: &[&str] = &[
     "UNSUB_TIME", "Unsubscribed At", "Unsubscribed On", "Unsubscribed Date", "Unsubscribe Date",
     "Unsubscribe Time", "Opt-out Date", "Opt-out Time", "Opted Out At", "Opted Out Date", "Abmeldedatum",
     "تاریخ لغو عضویت", "زمان لغو عضویت", "تاریخ لغو اشتراک", "تاریخ انصراف",
+    // German and French: when the person unsubscribed.
+    "Abgemeldet am", "Abmeldung am", "Désabonné le", "Date de désabonnement", "Date de désinscription",
 ];
 
 /// Activity: times a form entry was submitted (Gravity Forms' "Entry Date", WPForms, CF7 exports,

@@ -142,7 +142,16 @@ const PLAIN_NO: &[&str] = &[
 ];
 /// Words that state a subscription, whatever the column is called: an opt-out column that says
 /// "subscribed" says the person is subscribed.
-const SUBSCRIBED: &[&str] = &["optin", "optedin", "subscribed", "abonniert", "abonné", "abonne"];
+const SUBSCRIBED: &[&str] = &[
+    "optin",
+    "optedin",
+    "subscribed",
+    "abonniert",
+    "angemeldet",
+    "abonné",
+    "abonne",
+    "inscrit",
+];
 /// Words of consent given that, in an opt-out column, might be said of the opt-out ("agreed"
 /// to be left alone): a yes only in a consent column.
 const CONSENTED: &[&str] = &[
@@ -662,6 +671,8 @@ mod tests {
             "موافق",
             "فعال",
             "آره",
+            "angemeldet",
+            "inscrit",
         ] {
             assert_eq!(parse_bool(s), Ok(Some(true)), "{s:?}");
         }

@@ -932,6 +932,10 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "rejete"
         | "rejetée"
         | "paymenterror"
+        // Shopware's cancelled state, a draft, a payment error.
+        | "abgebrochen"
+        | "entwurf"
+        | "erreurdepaiement"
         | "پیشنویس"
         // IDPay's transaction states, as its panel and API word them.
         | "پرداختناموفقبودهاست"
@@ -940,6 +944,7 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "refund"
         | "erstattet"
         | "rückerstattet"
+        | "zurückerstattet"
         | "مسترد"
         | "مستردشده"
         | "مستردشد"
@@ -965,6 +970,8 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "return"
         | "retoure"
         | "zurückgesendet"
+        | "retourniert"
+        | "zurückgegeben"
         | "مرجوع"
         | "مرجوعی"
         | "مرجوعشده"
@@ -1023,7 +1030,12 @@ fn status_word(s: &str) -> Option<&'static str> {
         | "unbezahlt"
         | "nichtbezahlt"
         | "zahlungausstehend"
+        | "ausstehendezahlung"
         | "notpaidyet"
+        // PrestaShop's French "awaiting bank wire / cheque payment".
+        | "enattentedepaiementparvirementbancaire"
+        | "enattentedepaiementparchèque"
+        | "enattentedepaiementparcheque"
         // PrestaShop's payments awaited by wire or cheque.
         | "awaitingbankwirepayment"
         | "awaitingcheckpayment" => "unpaid",
@@ -1033,6 +1045,8 @@ fn status_word(s: &str) -> Option<&'static str> {
         // Part of the order went back, not this line: which part the export does not say.
         "partiallyrefunded"
         | "rembourséepartiellement"
+        | "remboursépartiellement"
+        | "partiellementremboursé"
         | "partiellementremboursée"
         | "teilweiseerstattet"
         | "teilerstattet" => "partially_refunded",
@@ -2247,6 +2261,16 @@ mod tests {
             ("Retourné", "returned", true),
             ("Livrée", "completed", false),
             ("En attente", "pending", false),
+            // Shopware's, JTL's and PrestaShop's German and French words.
+            ("Zurückerstattet", "refunded", true),
+            ("Retourniert", "returned", true),
+            ("Zurückgegeben", "returned", true),
+            ("Abgebrochen", "cancelled", true),
+            ("Entwurf", "cancelled", true),
+            ("Ausstehende Zahlung", "unpaid", true),
+            ("Erreur de paiement", "cancelled", true),
+            ("En attente de paiement par virement bancaire", "unpaid", true),
+            ("Remboursé partiellement", "partially_refunded", false),
         ] {
             assert_eq!(normalize_status(raw), (canon.into(), is_return), "{raw}");
         }

@@ -260,6 +260,21 @@ fn open_delimited(path: &Path, fmt: &Format, limits: Limits, dataset: Option<Dat
             _ => RejectReason::Empty.into(),
         });
     };
+    // DATEV's export format (its `EXTF` or `DTVF` first line: a Buchungsstapel, the bookings an
+    // accountant imports) holds account bookings, not orders or people: read as sales, its
+    // `Umsatz` became amounts and its `DDMM` dates bad rows.
+    if rows
+        .first()
+        .and_then(|r| r.first())
+        .is_some_and(|c| matches!(c.trim().trim_start_matches('\u{feff}'), "EXTF" | "DTVF"))
+    {
+        return Err(RejectReason::UnsupportedFormat(
+            "a DATEV export (its first line says EXTF): account bookings for an accountant, not the shop's orders or \
+             customers; export the orders from the shop or ERP instead"
+                .into(),
+        )
+        .into());
+    }
     let (mut hi, guessed) = pick_header(&rows, dataset);
     if bad[hi].is_some() {
         hi = first_good;
