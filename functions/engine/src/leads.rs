@@ -265,7 +265,15 @@ impl Default for LeadScoring {
                 rule("دستیار", 0.7),
                 // A president heads the firm ("President & CEO", "Co-President"): last, so that a
                 // "Vice President" (×1.7 above) or a "Student Council President" (a student) is
-                // read first.
+                // read first; a past one, or one of a chapter, class or parents' association, is
+                // neutral.
+                rule("past president", 1.0),
+                rule("former president", 1.0),
+                rule("retired president", 1.0),
+                rule("ex president", 1.0),
+                rule("chapter president", 1.0),
+                rule("class president", 1.0),
+                rule("pta president", 1.0),
                 rule("president", 2.0),
             ])
             .collect(),
@@ -1155,6 +1163,10 @@ mod tests {
             ("Student Council President", 0.5),
             ("Co-President", 2.0),
             ("Company President", 2.0),
+            ("Past President", 1.0),
+            ("Former President", 1.0),
+            ("Chapter President", 1.0),
+            ("PTA President", 1.0),
             ("Assistant to the President", 0.7),
             // German titles however the umlauts are typed.
             ("Geschaeftsfuehrer", 2.0),

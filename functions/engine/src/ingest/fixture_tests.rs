@@ -1511,6 +1511,15 @@ fn two_columns_of_one_name_are_a_warning() {
         ]
     );
     assert_eq!(floats(&batches(&out), "line_amount"), [1.0]);
+    // Names compare as the mapping reads them: `Email` and `E-Mail` are one name.
+    let (out, _s, _d) = sales_text(
+        "orders.csv",
+        "order_id,order_date,amount,Email,E-Mail\n1,2024-01-01,5,a@x.example,b@x.example\n",
+    );
+    assert_eq!(
+        out.report.warnings,
+        ["columns 4 and 5 are both named \"Email\": column 4 is read as email, column 5 is not read"]
+    );
 }
 
 /// A value with the delimiter in it, unquoted, shifts its row: quarantined `too_many_fields`, its
@@ -1565,6 +1574,18 @@ fn a_bare_number_column_of_row_counts_or_mobiles_is_no_order_number() {
          1,2024-01-01,a@x.example,Pen,1,2\n1,2024-01-01,a@x.example,Ink,1,3\n2,2024-01-02,b@x.example,Pen,1,2\n",
     );
     assert_eq!(strings(&batches(&out), "order_id"), some(&["1", "1", "2"]));
+    // Lines counted within each invoice: 1, 2 on each date.
+    let (out, _s, _d) = ingest_text(
+        "lines.csv",
+        "Date,Email,No,Product,Quantity,Price\n\
+         2024-01-01,a@x.example,1,Pen,1,2\n2024-01-01,a@x.example,2,Ink,1,3\n\
+         2024-01-02,b@x.example,1,Pen,1,2\n2024-01-02,b@x.example,2,Ink,1,3\n\
+         2024-01-03,a@x.example,1,Pen,1,2\n2024-01-03,a@x.example,2,Ink,1,3\n",
+    );
+    assert_eq!(
+        strings(&batches(&out), "order_id"),
+        [None, None, None, None, None, None]
+    );
     let (out, _s, _d) = ingest_text(
         "customers_orders.csv",
         "نام,تلفن,شماره,تاریخ,مبلغ\n\
@@ -1588,6 +1609,24 @@ fn a_datev_booking_batch_is_refused_for_what_it_is() {
     let e = out.report.error.as_ref().unwrap();
     assert_eq!(e.code, "unsupported_format");
     assert!(e.message.contains("DATEV"), "{}", e.message);
+}
+
+/// A currency cell that is a null marker (`N/A`, `-`) names no currency: the row takes the
+/// header's, with no warning; a header's `R$` is Brazil's real, not US dollars.
+#[test]
+fn null_currency_cells_and_lettered_dollars_in_headers() {
+    let (out, _s, _d) = sales_text(
+        "orders.csv",
+        "order_id,order_date,Total (EUR),Currency\n1,2024-01-01,5,N/A\n2,2024-01-02,6,EUR\n3,2024-01-03,7,-\n",
+    );
+    assert_eq!(strings(&batches(&out), "currency"), some(&["EUR", "EUR", "EUR"]));
+    assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
+    let (out, _s, _d) = sales_text(
+        "orders.csv",
+        "order_id,order_date,Total (R$),Currency\n1,2024-01-01,5,BRL\n",
+    );
+    assert_eq!(strings(&batches(&out), "currency"), some(&["BRL"]));
+    assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
 }
 
 fn rejected_by_reason(out: &IngestOutcome) -> Vec<(&str, u64)> {

@@ -412,14 +412,18 @@ fn run(
         phone_fallback: cmap.alt_phone.map(|i| mapping::shown_header(&headers[i], i)),
         id_fallback: cmap.alt_id.map(|i| mapping::shown_header(&headers[i], i)),
     });
-    // Two columns under one name (`unit_price,unit_price`, `Email, Email `, `order_id,Order_ID`):
-    // the first mapped is read, and which one that is, and that the other is not, is said where
-    // problems are read. The names as written, but for case and spaces around them: a JSON
-    // record's `customer_id` beside its `customer.id` are two fields, the top-level one read by
-    // design.
+    // Two columns under one name (`unit_price,unit_price`, `Order ID`/`order_id`, `Email`/
+    // `E-Mail`): the first mapped is read, and which one that is, and that the other is not, is
+    // said where problems are read. Names compare as the mapping reads them, but a JSON record's
+    // nested path (`customer.id` beside `customer_id`) is a field of its own, the top-level one
+    // read by design.
+    let dup_name = |h: &str| match h.contains('.') {
+        true => h.trim().to_lowercase(),
+        false => mapping::normalize_header(h),
+    };
     for (i, f) in cmap.columns.iter().enumerate() {
         let Some(f) = f else { continue };
-        let name = headers[i].trim().to_lowercase();
+        let name = dup_name(&headers[i]);
         for j in (0..headers.len()).filter(|&j| {
             j != i
                 && cmap.columns[j].is_none()
@@ -427,7 +431,7 @@ fn run(
                 && !cmap.layout_columns.contains(j)
                 && ![cmap.alt_phone, cmap.alt_id, cmap.message_direction].contains(&Some(j))
                 && !name.is_empty()
-                && headers[j].trim().to_lowercase() == name
+                && dup_name(&headers[j]) == name
         }) {
             report.warnings.push(format!(
                 "columns {} and {} are both named \"{}\": column {} is read as {}, column {} is not read",

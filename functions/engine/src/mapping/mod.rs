@@ -1204,7 +1204,32 @@ fn without_currency(h: &str) -> Option<String> {
 /// 10 rials, which Iranian shops price in), "قیمت (ریال)" → IRR, "Amount USD" → USD.
 pub fn currency_hint(header: &str) -> Option<&'static str> {
     currency_word_hint(header).or_else(|| {
-        header.chars().find_map(|c| {
+        header.char_indices().find_map(|(i, c)| {
+            // A dollar written with its country's letters ("Total (R$)", "A$", "CA$") is that
+            // dollar, or none the reader knows: not US dollars.
+            if c == '$' {
+                let letters: String = header[..i]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if !letters.is_empty() {
+                    return match letters.to_ascii_uppercase().as_str() {
+                        "US" => Some("USD"),
+                        "R" => Some("BRL"),
+                        "A" | "AU" => Some("AUD"),
+                        "C" | "CA" => Some("CAD"),
+                        "NZ" => Some("NZD"),
+                        "HK" => Some("HKD"),
+                        "S" => Some("SGD"),
+                        "MX" => Some("MXN"),
+                        _ => None,
+                    };
+                }
+            }
             CURRENCY_SIGNS
                 .iter()
                 .find(|(s, _)| *s == c)

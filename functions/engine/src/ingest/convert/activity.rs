@@ -453,14 +453,17 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
     // The shop's own message about them: a newsletter sent or received, a registration's
     // confirmation or reminder sent, a webinar's reminder. Nothing the contact did.
     // (Not a sign-up's own words: "Consented to receive SMS" is the contact's.)
-    // A newsletter received is the shop's delivery, a registration received the contact's own;
-    // a webinar's reminder is the shop's, a registration after one the contact's.
+    // What the shop sends: a delivery, a reminder ("Registration reminder", «یادآوری وبینار»;
+    // the text's آ is folded to ا), and a newsletter or a webinar's invitation or recording
+    // received. A registration received, or one made after a reminder, is the contact's own.
     let received = e.word_starting(&["receiv"]) || e.has(&["دریافت شد"]);
-    let reminder = e.word_starting(&["remind"]) || e.word(&["erinnerung"]) || e.has(&["یادآوری"]);
+    let reminder = (e.word_starting(&["remind"]) || e.word(&["erinnerung"]) || e.has(&["یاداوری"]))
+        && !e.word(&["after", "nach", "following"]);
+    let sent = is_delivery(e) || reminder;
     if !engaged
-        && ((issue && (is_delivery(e) || received))
-            || (registers && !signs_up && is_delivery(e))
-            || (event && !registers && (is_delivery(e) || reminder)))
+        && ((issue && (sent || received))
+            || (registers && !signs_up && sent)
+            || (event && !registers && (sent || received)))
     {
         return None;
     }
@@ -1282,6 +1285,16 @@ mod tests {
             ("Registration received", "form_submit"),
             ("Webinar registration received", "form_submit"),
             ("Registered after reminder", "form_submit"),
+            ("Registration reminder", "other"),
+            ("Webinar registration reminder", "other"),
+            ("Reminder: webinar registration", "other"),
+            ("Anmeldung Erinnerung", "other"),
+            ("Newsletter reminder", "other"),
+            ("Webinar invitation received", "other"),
+            ("Webinar recording received", "other"),
+            ("یادآوری وبینار", "other"),
+            ("یادآوری ثبت نام وبینار", "other"),
+            ("ثبت نام وبینار دریافت شد", "form_submit"),
             (
                 "Form submission: Webinar registration landing page",
                 "form_submit",

@@ -516,9 +516,14 @@ pub(crate) fn phone_by_values(
 }
 
 /// A sales export without an order number column whose bare «شماره» / `Number` / `No` column
-/// (left unmapped: no mobiles in it, see [`phone_by_values`]) holds document numbers is numbered
-/// by it: Hesabfa's invoice list (`شماره,تاریخ,مخاطب,مبلغ,تخفیف,جمع کل`) names each invoice so.
-/// Without it every invoice was a guest's line of no order.
+/// (left unmapped, see [`phone_by_values`]) holds document numbers is numbered by it: Hesabfa's
+/// invoice list (`شماره,تاریخ,مخاطب,مبلغ,تخفیف,جمع کل`) names each invoice so. Without it every
+/// invoice was a guest's line of no order. Not a column of mobiles (a second number column
+/// beside a phone column), and not a line-level export's line counter: where the file has
+/// quantities, its lines are an order's only if some number repeats (an order of several
+/// lines), and a number that comes back on other dates (lines counted within each invoice, 1, 2,
+/// 1, 2) counts something else. Read as orders, such counters made each line a purchase, or
+/// one purchase of many days' lines.
 pub(crate) fn order_number_by_values(
     m: &mut ColumnMapping,
     dataset: Dataset,
@@ -553,7 +558,31 @@ pub(crate) fn order_number_by_values(
                     let mut seen = std::collections::HashSet::new();
                     samples_of(samples, Some(i)).any(|v| !seen.insert(v))
                 };
-                filled > 0 && numbers * 10 >= filled * 9 && mobiles * 2 < filled && (!lines || repeats())
+                // An order's number stays on its date: one that comes back on other dates
+                // (lines counted within each invoice, 1, 2, 1, 2; a counter restarting each
+                // month) counts something else.
+                let dated = || {
+                    let date = m.column_of(Field::OrderDate);
+                    let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+                    let (mut again, mut elsewhere) = (0usize, 0usize);
+                    for r in samples {
+                        let (v, d) = (cell(r, Some(i)), cell(r, date));
+                        if v.is_empty() {
+                            continue;
+                        }
+                        match first.insert(v, d) {
+                            Some(before) if before != d => elsewhere += 1,
+                            Some(_) => again += 1,
+                            None => {}
+                        }
+                    }
+                    elsewhere * 10 <= (again + elsewhere)
+                };
+                filled > 0
+                    && numbers * 10 >= filled * 9
+                    && mobiles * 2 < filled
+                    && (!lines || repeats())
+                    && dated()
             }
     }) else {
         return;

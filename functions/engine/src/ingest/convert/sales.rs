@@ -1302,7 +1302,8 @@ pub struct CurrencyUnit {
 /// would. Other values are kept upper-cased ("R$" stays "R$": its "$" is no US dollar).
 pub fn normalize_currency(raw: &str) -> Option<CurrencyUnit> {
     let t = raw.trim();
-    if t.is_empty() {
+    // A null marker ("N/A", "-") names no currency: the row takes the header's or the file's.
+    if crate::values::is_null_marker(t) {
         return None;
     }
     let plain = |code: Cow<'static, str>| Some(CurrencyUnit { code, scale: 1 });
