@@ -450,12 +450,11 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
         "سمینار",
         "همایش",
     ]);
-    // The shop's own message about them: a newsletter sent or received, a registration's
-    // confirmation or reminder sent, a webinar's reminder. Nothing the contact did.
-    // (Not a sign-up's own words: "Consented to receive SMS" is the contact's.)
-    // What the shop sends: a delivery, a reminder ("Registration reminder", «یادآوری وبینار»;
-    // the text's آ is folded to ا), and a newsletter or a webinar's invitation or recording
-    // received. A registration received, or one made after a reminder, is the contact's own.
+    // What the shop sends about them is nothing the contact did: a delivery, a reminder
+    // ("Registration reminder", «یادآوری وبینار»; the text's آ is folded to ا), and a newsletter
+    // or a webinar's invitation or recording received. A registration received, or one made
+    // after a reminder, is the contact's own, and so is a sign-up in its own words ("Consented
+    // to receive SMS").
     let received = e.word_starting(&["receiv"]) || e.has(&["دریافت شد"]);
     let reminder = (e.word_starting(&["remind"]) || e.word(&["erinnerung"]) || e.has(&["یاداوری"]))
         && !e.word(&["after", "nach", "following"]);
