@@ -152,6 +152,12 @@ fn padded<'a>(
         .chain((width..row.len()).filter_map(move |i| row.get(i)))
 }
 
+/// A row set aside as a heading or totals row, as one text: its filled cells.
+fn filled_text(row: &Row<'_>) -> String {
+    let text: Vec<&str> = row.iter().filter(|c| !c.trim().is_empty()).collect();
+    text.join(" ")
+}
+
 impl RecordSource for GroupedSource {
     fn next(&mut self, out: &mut Rows) -> Result<bool> {
         self.scratch.clear();
@@ -180,8 +186,7 @@ impl RecordSource for GroupedSource {
                             });
                         }
                     }
-                    let text: Vec<&str> = row.iter().filter(|c| !c.trim().is_empty()).collect();
-                    out.push_bad(line, GROUP_ROW, text.join(" "));
+                    out.push_bad(line, GROUP_ROW, filled_text(&row));
                 }
                 // Another "label: value" note (a page footer «تاریخ: …», «جمع فاکتور: …»)
                 // changes no group and takes none of its values.
@@ -195,8 +200,7 @@ impl RecordSource for GroupedSource {
                     .find(|c| !c.is_empty())
                     .is_some_and(crate::ingest::convert::is_total_label) =>
                 {
-                    let text: Vec<&str> = row.iter().filter(|c| !c.trim().is_empty()).collect();
-                    out.push_bad(line, GROUP_ROW, text.join(" "));
+                    out.push_bad(line, GROUP_ROW, filled_text(&row));
                 }
                 None => out.push_cells(
                     line,

@@ -425,11 +425,11 @@ fn run(
         let Some(f) = f else { continue };
         let name = dup_name(&headers[i]);
         for j in (0..headers.len()).filter(|&j| {
+            // Not read: listed as unmapped, as the mapping lists the columns it reads no way
+            // (not a second consent or phone column, nor one a layout reads).
             j != i
                 && cmap.columns[j].is_none()
-                && !cmap.more_consent.contains(&j)
-                && !cmap.layout_columns.contains(j)
-                && ![cmap.alt_phone, cmap.alt_id, cmap.message_direction].contains(&Some(j))
+                && cmap.unmapped.contains(&mapping::shown_header(&headers[j], j))
                 && !name.is_empty()
                 && dup_name(&headers[j]) == name
         }) {

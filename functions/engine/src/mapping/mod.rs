@@ -537,7 +537,7 @@ impl LayoutColumns {
         }
     }
 
-    pub(crate) fn contains(&self, i: usize) -> bool {
+    fn contains(&self, i: usize) -> bool {
         // Destructured, not read field by field: a column added to the struct and forgotten
         // here would be listed as unmapped, and the compiler now says so.
         let LayoutColumns {

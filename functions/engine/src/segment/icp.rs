@@ -833,14 +833,13 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                 .collect();
             // Which segments may be taken is said whenever one may not: "the best" is the best of
             // those.
+            let value = "median net revenue per customer × (1 − share lapsed)";
             let ranked_by = match ranked.iter().any(|&(_, _, n)| n > 0 && n < p.min_group_size) {
                 true => format!(
-                    "Segments of at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE) ranked by median net revenue per customer × (1 − share lapsed)",
+                    "Segments of at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE) ranked by {value}",
                     p.min_group_size
                 ),
-                false => {
-                    "Segments ranked by median net revenue per customer × (1 − share lapsed)".to_string()
-                }
+                false => format!("Segments ranked by {value}"),
             };
             let text = match partial {
                 Some((s, n, count)) if names.is_empty() => format!(
@@ -859,9 +858,9 @@ fn select_ideal(r: &Report, buyers: &[usize]) -> (Vec<bool>, String, Value) {
                     count,
                     r.segments[s].name,
                 ),
-                // Every segment under the minimum size: none may be taken (see `hidden`).
+                // Every segment under the minimum size: none may be taken.
                 None if names.is_empty() => format!(
-                    "Segments ranked by median net revenue per customer × (1 − share lapsed): no segment has at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE), so none is taken and there is no ideal group.",
+                    "Segments ranked by {value}: no segment has at least {} purchasing customers (SEGFLOW_MIN_GROUP_SIZE), so none is taken and there is no ideal group.",
                     p.min_group_size
                 ),
                 None => {

@@ -250,7 +250,8 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
 
 /// An event of a GA4 export: its `click` (an outbound link) and its sites' own `cta_click`s are
 /// clicks on the site, not in an email, unless the name says so; its `sign_up` is an account
-/// made (GA4's recommended event), a form filled in, unless it names a newsletter.
+/// made (GA4's recommended event), a form filled in (its other sign-ups, `newsletter_sign_up`,
+/// `subscribe`, `sms_signup`, stay sign-ups).
 fn ga4_event_type(raw: &str) -> &'static str {
     match normalize_event_type(raw) {
         "email_click" if !mentions_email(raw) => "other",
@@ -427,7 +428,8 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
     // Newsletter", «کلیک روی لینک خبرنامه»), and the shop sending or delivering it is none of the
     // contact's ("Newsletter sent"). Read as sign-ups, a weekly newsletter made every
     // recipient a strong lead within months.
-    let issue = e.has(&["newsletter", "خبرنامه"]) && !signs_up && !e.has(&["ثبت نام"]);
+    let newsletter = e.has(&["newsletter", "خبرنامه"]);
+    let issue = newsletter && !signs_up && !e.has(&["ثبت نام"]);
     let engaged = e.word_starting(&[
         "open",
         "read",
@@ -489,7 +491,7 @@ fn positive_event(e: &EventText) -> Option<&'static str> {
         // ("Webinar registration", «ثبت نام در وبینار»); attending it is a view (below).
         } else if registers && event {
             "form_submit"
-        } else if (e.has(&["newsletter", "خبرنامه"]) && !(issue && engaged)) || signs_up {
+        } else if (newsletter && !(issue && engaged)) || signs_up {
             "newsletter_signup"
         } else if e.has(&["download", "دانلود", "herunterlad"]) {
             "download"
@@ -735,6 +737,13 @@ impl ActivityConverter {
         if !refused || !self.refused.insert(contact.to_string()) {
             return false;
         }
+        self.keep(line, rec, contact, None);
+        true
+    }
+
+    /// Keeps a refusal of the contact keyed `contact` on `line`, with the row's email and phone
+    /// in their key forms; `event_raw`, the event as exported, None for a consent cell.
+    fn keep(&mut self, line: u64, rec: &Row<'_>, contact: &str, event_raw: Option<&str>) {
         let k = &self.cols.key;
         self.refusals.keep(
             line,
@@ -743,9 +752,8 @@ impl ActivityConverter {
                 email_value(cell(rec, k.email)).as_deref(),
                 k.phone_key(rec).as_deref(),
             ),
-            None,
+            event_raw,
         );
-        true
     }
 }
 
@@ -841,16 +849,7 @@ impl Converter for ActivityConverter {
         if self.event_of(event_raw) != Some("unsubscribe") {
             return self.keep_consent_refusal(line, rec, &contact);
         }
-        let k = &self.cols.key;
-        self.refusals.keep(
-            line,
-            &contact,
-            (
-                email_value(cell(rec, k.email)).as_deref(),
-                k.phone_key(rec).as_deref(),
-            ),
-            event_raw,
-        );
+        self.keep(line, rec, &contact, event_raw);
         true
     }
 

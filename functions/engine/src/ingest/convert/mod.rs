@@ -542,48 +542,39 @@ pub(crate) fn order_number_by_values(
     };
     let mobile = |v: &str| crate::values::phone_key(v, true).is_some_and(|k| k.starts_with('+'));
     let lines = m.column_of(Field::Quantity).is_some();
+    let date = m.column_of(Field::OrderDate);
     let Some(i) = (0..headers.len()).find(|&i| {
-        m.columns[i].is_none()
-            && crate::mapping::BARE_NUMBER.contains(&crate::mapping::normalize_header(&headers[i]).as_str())
-            && {
-                let (filled, numbers, mobiles) =
-                    samples_of(samples, Some(i)).fold((0usize, 0usize, 0usize), |(f, n, p), v| {
-                        (
-                            f + 1,
-                            n + usize::from(document_number(v)),
-                            p + usize::from(mobile(v)),
-                        )
-                    });
-                let repeats = || {
-                    let mut seen = std::collections::HashSet::new();
-                    samples_of(samples, Some(i)).any(|v| !seen.insert(v))
-                };
-                // An order's number stays on its date: one that comes back on other dates
-                // (lines counted within each invoice, 1, 2, 1, 2; a counter restarting each
-                // month) counts something else.
-                let dated = || {
-                    let date = m.column_of(Field::OrderDate);
-                    let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
-                    let (mut again, mut elsewhere) = (0usize, 0usize);
-                    for r in samples {
-                        let (v, d) = (cell(r, Some(i)), cell(r, date));
-                        if v.is_empty() {
-                            continue;
-                        }
-                        match first.insert(v, d) {
-                            Some(before) if before != d => elsewhere += 1,
-                            Some(_) => again += 1,
-                            None => {}
-                        }
-                    }
-                    elsewhere * 10 <= (again + elsewhere)
-                };
-                filled > 0
-                    && numbers * 10 >= filled * 9
-                    && mobiles * 2 < filled
-                    && (!lines || repeats())
-                    && dated()
+        if m.columns[i].is_some()
+            || !crate::mapping::BARE_NUMBER.contains(&crate::mapping::normalize_header(&headers[i]).as_str())
+        {
+            return false;
+        }
+        // One pass over the samples: how many cells are document numbers and mobiles, and of
+        // the numbers seen again, how many on the date they were first seen on. An order's number
+        // stays on its date: one that comes back on other dates (lines counted within each
+        // invoice, 1, 2, 1, 2; a counter restarting each month) counts something else.
+        let (mut filled, mut numbers, mut mobiles, mut again, mut elsewhere) = (0usize, 0, 0, 0, 0);
+        let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for r in samples {
+            let v = cell(r, Some(i));
+            if v.is_empty() {
+                continue;
             }
+            filled += 1;
+            numbers += usize::from(document_number(v));
+            mobiles += usize::from(mobile(v));
+            let d = cell(r, date);
+            match first.insert(v, d) {
+                Some(before) if before != d => elsewhere += 1,
+                Some(_) => again += 1,
+                None => {}
+            }
+        }
+        filled > 0
+            && numbers * 10 >= filled * 9
+            && mobiles * 2 < filled
+            && (!lines || again + elsewhere > 0)
+            && elsewhere * 10 <= again + elsewhere
     }) else {
         return;
     };

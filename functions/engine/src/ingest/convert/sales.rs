@@ -1513,9 +1513,9 @@ impl Converter for SalesConverter {
             self.order.ts = Some(ts);
         }
         let unit = self.row_unit(cell(rec, c.currency), order_id.is_some());
+        // With a header currency, a unit of another code can only be the cell's (see `row_unit`).
         if let (Some(u), Some(header)) = (&unit, self.header_currency)
             && u.code != header
-            && !cell(rec, c.currency).is_empty()
         {
             let seen = &mut self.cell_over_header;
             seen.0 += 1;

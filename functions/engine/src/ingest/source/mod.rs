@@ -1511,9 +1511,6 @@ fn locale_dollar(lcid: &str) -> Option<&'static str> {
     })
 }
 
-/// Why a sheet is skipped when it lacks columns of the export sheet, before their names.
-const LACKS_COLUMNS: &str = "its header lacks columns of the export sheet: ";
-
 /// Which sheets of a workbook are the export. Workbooks open with cover or notes sheets, keep
 /// scratch data and backups on hidden sheets, and split long exports into a sheet per month. The
 /// export is the sheet whose header row is most like the dataset's (visible sheets first, then the
@@ -1577,9 +1574,9 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                 Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()]))
             }
             // A blank first sheet ("Sheet1" left as Excel made it) has nothing to read.
-            _ if sheet.rows.is_empty() => Err("empty".to_string()),
+            _ if sheet.rows.is_empty() => Err(("empty".to_string(), false)),
             // A hidden copy is a backup, not more orders.
-            _ if primary_visible && !sheet.visible => Err("hidden".to_string()),
+            _ if primary_visible && !sheet.visible => Err(("hidden".to_string(), false)),
             std::cmp::Ordering::Less | std::cmp::Ordering::Greater => {
                 let other = header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2));
                 let theirs = fields(&other);
@@ -1610,30 +1607,34 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                             .iter()
                             .map(|&c| format!("\"{}\"", crate::mapping::shown_header(&header[c], c)))
                             .collect();
-                        format!("{LACKS_COLUMNS}{}", names.join(", "))
+                        // A sheet of orders (or people, or events) in columns the export sheet's
+                        // cannot take: its rows are not read, and the report's warnings say so
+                        // (see below). A cover, notes or summary sheet is skipped quietly.
+                        let export_like = theirs.as_ref().is_some_and(|t| {
+                            let has = |fs: &[Field]| fs.iter().any(|&f| t.column_of(f).is_some());
+                            has(&[Field::OrderDate, Field::EventTime, Field::SignupDate])
+                                && has(&[Field::OrderId, Field::CustomerId, Field::Email, Field::Phone])
+                        });
+                        (
+                            format!(
+                                "its header lacks columns of the export sheet: {}",
+                                names.join(", ")
+                            ),
+                            export_like,
+                        )
                     })
                     .and_then(|order| {
-                        let units = sheet_units(&header, &other, &order, mine.as_ref(), theirs.as_ref())?;
+                        let units = sheet_units(&header, &other, &order, mine.as_ref(), theirs.as_ref())
+                            .map_err(|why| (why, false))?;
                         Ok((order, units))
                     })
             }
         };
         let (order, units): (Vec<Option<usize>>, Vec<Option<String>>) = match skipped {
             Ok(order) => order,
-            Err(why) => {
-                // A sheet of orders (or people, or events) in columns the export sheet's cannot
-                // take: its rows are not read, and the report's warnings say so, not only its
-                // sheet list. A cover, notes or summary sheet is skipped quietly.
+            Err((why, export_like)) => {
                 let data_rows = sheet.rows.len().saturating_sub(headers[i].0 + 1) as u64;
-                let rows_not_read = (data_rows > 0 && why.starts_with(LACKS_COLUMNS))
-                    .then(|| header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2)))
-                    .and_then(|other| fields(&other))
-                    .filter(|t| {
-                        let has = |fs: &[Field]| fs.iter().any(|&f| t.column_of(f).is_some());
-                        has(&[Field::OrderDate, Field::EventTime, Field::SignupDate])
-                            && has(&[Field::OrderId, Field::CustomerId, Field::Email, Field::Phone])
-                    })
-                    .map(|_| data_rows);
+                let rows_not_read = (export_like && data_rows > 0).then_some(data_rows);
                 report.push(SheetReport {
                     name: sheet.name,
                     line_offset: None,
@@ -1757,8 +1758,8 @@ fn column_order(
 /// A sheet that lacks only amount columns of the export sheet (quantity, unit price, line
 /// amount) and is an export of the dataset on its own, of the export sheet's grain (its header
 /// has every field the dataset needs, and a product column if and only if the export sheet has
-/// one; a month's sheet with line totals beside months with prices): the columns of its amounts the export sheet has not, to
-/// add to the file's header. None for any other sheet lacking columns (a summary by month, an
+/// one; a month's sheet with line totals beside months with prices): the columns of its amounts
+/// the export sheet has not, to add to the file's header. None for any other sheet lacking columns (a summary by month, an
 /// order-level sheet of totals beside the lines, notes), which is skipped, and for one whose
 /// amounts are in a currency its headers name other than the export sheet's (its added cells
 /// would carry none, and the rows be read in the other sheet's).
@@ -1932,8 +1933,9 @@ pub struct SheetReport {
     /// Not read, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
-    /// A skipped sheet that looks like an export of the dataset (an order id and a date, a
-    /// customer id and an email, …): its rows below the header, none of them read.
+    /// A sheet skipped for lacking the export sheet's columns that looks like an export of the
+    /// dataset (a date beside an order id, a customer id, an email or a phone): its rows below
+    /// the header, none of them read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows_not_read: Option<u64>,
     /// Named as returns: its positive quantities were read as returns.
