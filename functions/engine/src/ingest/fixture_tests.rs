@@ -1552,9 +1552,28 @@ fn a_currency_cell_against_the_headers_currency_is_a_warning() {
     assert_eq!(
         out.report.warnings,
         [
-            "the amounts' header names IRT, but the currency column names another currency on 2 rows (first: line 2, IRR): those rows are read in the currency their cell names"
+            "the amounts' header names IRT, but the currency column names another currency or unit on 2 rows (first: line 2, IRR): those rows are read in the currency and unit their cell names"
         ]
     );
+    // The same currency in thousands (Persian WooCommerce's `IRHT`) under a Toman header: read
+    // ×1000, said in the report; a header in thousands over it agrees, and says nothing.
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "شماره سفارش,تاریخ,مبلغ (تومان),واحد پول\n1,1403/02/01,80,IRHT\n2,1403/02/02,2000,IRT\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [80_000.0, 2000.0]);
+    assert_eq!(
+        out.report.warnings,
+        [
+            "the amounts' header names IRT, but the currency column names another currency or unit on 1 row (first: line 2, IRT ×1000): those rows are read in the currency and unit their cell names"
+        ]
+    );
+    let (out, _s, _d) = ingest_text(
+        "orders.csv",
+        "شماره سفارش,تاریخ,مبلغ (هزار تومان),واحد پول\n1,1403/02/01,80,IRHT\n2,1403/02/02,2,\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [80_000.0, 2000.0]);
+    assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
 }
 
 /// A bare number column is an order number only when it holds document numbers that can be

@@ -92,6 +92,11 @@ pub fn curated_writer_properties(source_key: Option<&str>) -> WriterProperties {
     .fold(base_properties(), |b, c| {
         b.set_column_statistics_enabled(ColumnPath::from(c), EnabledStatistics::None)
     })
+    // An order's lines are adjacent and its number is rarely seen again: a dictionary of order
+    // numbers costs an interning of every value and compresses worse than the plain run of them
+    // (10 M rows: -2 % of the convert's instructions, curated files -5 %). Customer ids keep
+    // theirs, which the segment job resolves once per dictionary value instead of per order.
+    .set_column_dictionary_enabled(ColumnPath::from("order_id"), false)
     .set_key_value_metadata(
         source_key.map(|k| vec![KeyValue::new(SOURCE_KEY_METADATA.to_string(), k.to_string())]),
     )
@@ -541,8 +546,8 @@ mod tests {
     }
 
     /// The data contract: no min/max on ids, product names and the upload's key (named once in
-    /// the file's metadata instead), statistics elsewhere, and `source_line` delta-encoded
-    /// without a dictionary.
+    /// the file's metadata instead), statistics elsewhere, `order_id` without a dictionary, and
+    /// `source_line` delta-encoded without one.
     #[test]
     fn curated_files_follow_the_documented_encodings() {
         use arrow::array::StringArray;
@@ -608,6 +613,8 @@ mod tests {
                 .statistics()
                 .is_none_or(|s| s.min_bytes_opt().is_none())
         );
+        assert!(col("order_id").dictionary_page_offset().is_none());
+        assert!(col("product_name").dictionary_page_offset().is_some());
         let country = col("country").statistics().expect("country statistics");
         assert_eq!(country.min_bytes_opt(), Some(&b"c0"[..]));
         let line = col("source_line");

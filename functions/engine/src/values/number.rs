@@ -340,7 +340,8 @@ impl NumberParser {
     pub fn parse(&self, raw: &str) -> Result<Option<ParsedNumber>, ValueError> {
         if let Some(value) = self.parse_fast(raw.trim_ascii()) {
             return Ok(Some(ParsedNumber {
-                value,
+                // `-0` is 0: a negative zero would print as "-0" and sort before 0.
+                value: value + 0.0,
                 currency: None,
                 scaled: false,
             }));
@@ -446,7 +447,7 @@ impl NumberParser {
             return Err(ValueError::BadNumber);
         }
         let value = if negative || parenthesised {
-            -magnitude
+            0.0 - magnitude
         } else {
             magnitude
         };
@@ -1549,6 +1550,17 @@ mod tests {
             let n = p.parse_money("۸۵۰٫۰۰۰ ریال", false).unwrap().unwrap();
             assert_eq!((n.value, n.currency), (850_000.0, Some("IRR")));
         }
+    }
+
+    /// A zero written with a sign is 0, not −0.0 (which prints "-0" and sorts first), on the fast
+    /// path and the general one.
+    #[test]
+    fn a_signed_zero_is_zero() {
+        for s in ["-0", "-0.00", "-0,00", "(0)", "-$0.00", "0-", "-۰"] {
+            let v = val(if s.contains(',') { COMMA } else { DOT }, s);
+            assert!(v == 0.0 && v.is_sign_positive(), "{s:?} -> {v:?}");
+        }
+        assert_eq!(val(DOT, "-2.5"), -2.5);
     }
 
     #[test]

@@ -1513,13 +1513,22 @@ impl Converter for SalesConverter {
             self.order.ts = Some(ts);
         }
         let unit = self.row_unit(cell(rec, c.currency), order_id.is_some());
-        // With a header currency, a unit of another code can only be the cell's (see `row_unit`).
+        // With a header currency, a unit of another code can only be the cell's (see `row_unit`);
+        // so is one of the same code in another unit size (`IRHT`, thousands of Toman, under a
+        // Toman header): read ×1000, which the report must say.
         if let (Some(u), Some(header)) = (&unit, self.header_currency)
-            && u.code != header
+            && (u.code != header
+                || (u.scale != 1 && ![self.price_scale, self.amount_scale].contains(&f64::from(u.scale))))
         {
             let seen = &mut self.cell_over_header;
             seen.0 += 1;
-            seen.1.get_or_insert_with(|| (line, u.code.to_string()));
+            seen.1.get_or_insert_with(|| {
+                let named = match u.scale {
+                    1 => u.code.to_string(),
+                    s => format!("{} ×{s}", u.code),
+                };
+                (line, named)
+            });
         }
         let iranian = self.persian
             || unit
@@ -2073,7 +2082,7 @@ impl Converter for SalesConverter {
         let mut warnings = self.currency_warnings.clone();
         if let (n, Some((line, code))) = &self.cell_over_header {
             warnings.push(format!(
-                "the amounts' header names {}, but the currency column names another currency on {n} row{} (first: line {line}, {code}): those rows are read in the currency their cell names",
+                "the amounts' header names {}, but the currency column names another currency or unit on {n} row{} (first: line {line}, {code}): those rows are read in the currency and unit their cell names",
                 self.header_currency.unwrap_or_default(),
                 if *n == 1 { "" } else { "s" },
             ));
