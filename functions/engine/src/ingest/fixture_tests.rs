@@ -4601,6 +4601,44 @@ fn a_monthly_sheet_without_a_currency_column_is_read() {
     assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR", "EUR"]));
 }
 
+/// A month's sheet whose only amount is a bare `Total` beside months with quantity and price:
+/// merged, its `Total` is its lines' amount, as in the sheet alone (beside a price column in the
+/// merged header, "Total" had been read as nothing, and the month's rows quarantined
+/// `missing_quantity`).
+#[test]
+fn a_month_sheet_with_a_bare_total_keeps_it_as_its_line_amount() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let head = |cols: &[&'static str]| cols.iter().map(|c| T(c)).collect::<Vec<_>>();
+    let path = write_xlsx(
+        dir.path(),
+        "sales.xlsx",
+        &[
+            (
+                "Jan",
+                vec![
+                    head(&["Order ID", "Customer", "Order Date", "Product", "Qty", "Unit Price"]),
+                    vec![T("J1"), T("C1"), Date(45292.0), T("Pen"), N(2.0), N(3.0)],
+                ],
+            ),
+            (
+                "Feb",
+                vec![
+                    head(&["Order ID", "Customer", "Order Date", "Product", "Total"]),
+                    vec![T("F1"), T("C2"), Date(45323.0), T("Pen"), N(7.5)],
+                    vec![T("F2"), T("C3"), Date(45324.0), T("Ink"), N(2.5)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
+    let r = &out.report.rows;
+    assert_eq!((r.read, r.written, r.rejected), (3, 3, 0), "{:?}", out.report);
+    let b = batches(&out);
+    assert_eq!(floats(&b, "line_amount"), [6.0, 7.5, 2.5]);
+    assert_eq!(floats(&b, "quantity"), [2.0, 1.0, 1.0]);
+}
+
 /// Monthly sheets whose amounts are in other columns (January's quantity and price, February's
 /// with a line total too, March's line total alone) are one export: every row is read, each by
 /// the amounts its own sheet gives. (They had been skipped but the sheet with the most columns,

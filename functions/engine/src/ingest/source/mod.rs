@@ -1592,11 +1592,27 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                     theirs.as_ref(),
                     dataset.or(guessed),
                 ) {
-                    for j in added {
+                    let first = header.len();
+                    for &j in &added {
                         header.push(other[j].clone());
                         order.push(Some(j));
                     }
                     mine = fields(&header);
+                    // Among the export sheet's amounts a header may read otherwise than in its
+                    // own sheet (a bare "Total" beside a price is no line amount): such a column
+                    // is named by the field it is in its sheet.
+                    if let (Some(m), Some(t)) = (&mine, &theirs) {
+                        let mut renamed = false;
+                        for (p, &j) in (first..).zip(&added) {
+                            if let Some(f) = t.columns[j].filter(|&f| m.columns[p] != Some(f)) {
+                                header[p] = f.name().to_string();
+                                renamed = true;
+                            }
+                        }
+                        if renamed {
+                            mine = fields(&header);
+                        }
+                    }
                     lacking.clear();
                 }
                 (lacking.is_empty())
