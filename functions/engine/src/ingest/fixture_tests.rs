@@ -4617,7 +4617,14 @@ fn a_month_sheet_with_a_bare_total_keeps_it_as_its_line_amount() {
             (
                 "Jan",
                 vec![
-                    head(&["Order ID", "Customer", "Order Date", "Product", "Qty", "Unit Price"]),
+                    head(&[
+                        "Order ID",
+                        "Customer",
+                        "Order Date",
+                        "Product",
+                        "Qty",
+                        "Unit Price",
+                    ]),
                     vec![T("J1"), T("C1"), Date(45292.0), T("Pen"), N(2.0), N(3.0)],
                 ],
             ),
