@@ -455,6 +455,12 @@ def check_functions(t: dict) -> None:
     known = set(re.findall(r'country\("([A-Z]{2})"', engine))
     assert set(t["Parameters"]["IngestPhoneCountry"]["AllowedValues"]) == known | {""}
     assert t["Parameters"]["PseudonymKey"].get("NoEcho") is True, "the pseudonym key parameter must be NoEcho"
+    # The function refuses a key shorter than 16 bytes: the template must not deploy one.
+    key = re.compile(t["Parameters"]["PseudonymKey"]["AllowedPattern"])
+    assert key.fullmatch("") and key.fullmatch("0123456789abcdef")
+    assert not key.fullmatch("s3cret")
+    config = (INFRA.parent / "functions/segment/src/config.rs").read_text()
+    assert "const PSEUDONYM_KEY_MIN_BYTES: usize = 16;" in config
 
 
 def check_scheduler(t: dict) -> None:

@@ -118,6 +118,7 @@ impl SegmentConfig {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let raw = &get;
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let mut c = SegmentConfig {
             data_bucket: get("SEGFLOW_DATA_BUCKET"),
@@ -189,8 +190,7 @@ impl SegmentConfig {
                 "SEGFLOW_IDEAL_MIN_SHARE sizes the default ideal group (the top segments) and has no effect with SEGFLOW_IDEAL_RFM_GROUPS: set one of them".into(),
             ));
         }
-        // Not trimmed beyond the emptiness check: the key is exactly what the deployment set.
-        c.pseudonym_key = get("SEGFLOW_PSEUDONYM_KEY").map(String::into_bytes);
+        c.pseudonym_key = pseudonym_key(raw("SEGFLOW_PSEUDONYM_KEY"))?;
         c.validate()?;
         Ok(c)
     }
@@ -252,6 +252,26 @@ impl SegmentConfig {
     }
 }
 
+/// Shortest pseudonym key taken: HMAC pseudonyms of guessable ids (`C0001`, mobile numbers) are
+/// only as secret as the key, and a short one is found by trying them all.
+const PSEUDONYM_KEY_MIN_BYTES: usize = 16;
+
+/// `SEGFLOW_PSEUDONYM_KEY` as set. Set but blank, or short, is refused rather than read as unset:
+/// a secret that resolved to nothing would otherwise publish real ids to BI without a word. Not
+/// trimmed beyond that: the key is exactly what the deployment set.
+fn pseudonym_key(v: Option<String>) -> Result<Option<Vec<u8>>, ConfigError> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Err(ConfigError(
+            "SEGFLOW_PSEUDONYM_KEY is set but empty: set a key (e.g. `openssl rand -hex 32`), or unset it to keep real ids".into(),
+        )),
+        Some(v) if v.len() < PSEUDONYM_KEY_MIN_BYTES => Err(ConfigError(format!(
+            "SEGFLOW_PSEUDONYM_KEY is shorter than {PSEUDONYM_KEY_MIN_BYTES} bytes: such a key is guessed by trying them all (e.g. `openssl rand -hex 32` makes one)"
+        ))),
+        Some(v) => Ok(Some(v.into_bytes())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,10 +296,18 @@ mod tests {
         );
         assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_K").then(|| "six".into())).is_err());
         assert!(SegmentConfig::from_lookup(|k| (k == "SEGFLOW_TIMEZONE").then(|| "Nowhere".into())).is_err());
-        let c =
-            SegmentConfig::from_lookup(|k| (k == "SEGFLOW_PSEUDONYM_KEY").then(|| "s3cret".into())).unwrap();
-        assert_eq!(c.pseudonym_key.as_deref(), Some(&b"s3cret"[..]));
+        let key = |v: &str| {
+            let v = v.to_string();
+            SegmentConfig::from_lookup(move |k| (k == "SEGFLOW_PSEUDONYM_KEY").then(|| v.clone()))
+        };
+        let c = key("s3cret-s3cret-s3cret").unwrap();
+        assert_eq!(c.pseudonym_key.as_deref(), Some(&b"s3cret-s3cret-s3cret"[..]));
         assert!(!format!("{c:?}").contains("s3cret"), "the key is never printed");
+        // Set but blank (a secret that resolved to nothing) or short: refused, not unset.
+        for v in ["", "  ", "s3cret"] {
+            let e = key(v).unwrap_err().to_string();
+            assert!(e.contains("SEGFLOW_PSEUDONYM_KEY") && !e.contains("s3cret"), "{e}");
+        }
         assert_eq!(SegmentConfig::default().pseudonym_key, None);
         let c =
             SegmentConfig::from_lookup(|k| (k == "SEGFLOW_CURRENCY_RATES").then(|| "eur=1, GBP=1.17".into()))
