@@ -316,6 +316,35 @@ async fn sqs_batch_reports_only_retryable_failures() {
     );
 }
 
+/// A direct invocation whose objects cannot be read for a cause retries cannot fix (the server
+/// refuses the function's signature, as S3 refuses a role without the grant) fails as `Storage`,
+/// not `Retryable`, and counts the objects it tried, not the events it ignored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_direct_invocation_failing_for_good_is_no_retryable_error() {
+    let server = S3Server::start().await;
+    let mut payload = event("s3_put.json");
+    let ignored = serde_json::json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put"});
+    payload["Records"].as_array_mut().unwrap().push(ignored);
+    let h = IngestHandler::new(
+        |bucket: &str| {
+            S3Store::new(
+                client_signing_with(&server.endpoint, "not-the-secret"),
+                bucket,
+                "",
+            )
+        },
+        IngestConfig::default(),
+    );
+    let e = h.handle(&payload).await.expect_err("the objects failed");
+    assert_eq!((e.failed, e.retryable, e.total), (2, 0, 2));
+    assert_eq!(e.error_type(), "Storage");
+    let message = e.to_string();
+    assert!(
+        message.starts_with("2 of 2 objects failed, 0 of them with errors a retry may pass; first: "),
+        "{message}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn eventbridge_and_test_events() {
     let server = S3Server::start().await;

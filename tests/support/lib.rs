@@ -35,11 +35,17 @@ pub struct S3Server {
 }
 
 pub fn client_for(endpoint: &str) -> aws_sdk_s3::Client {
+    client_signing_with(endpoint, SECRET_KEY)
+}
+
+/// A client that signs with `secret`: with another than the server's, every request is refused
+/// (403), as a role without the grant is.
+pub fn client_signing_with(endpoint: &str, secret: &str) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-central-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+        .credentials_provider(Credentials::new(ACCESS_KEY, secret, None, None, "tests"))
         .force_path_style(true)
         .http_client(segflow_storage::https_client())
         .build();

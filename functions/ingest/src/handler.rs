@@ -39,20 +39,38 @@ pub fn reread_budget(remaining: Duration) -> Duration {
     remaining.saturating_sub((remaining / 10).max(Duration::from_secs(5)))
 }
 
+/// Objects of a direct invocation that failed: storage errors, never a bad file (that gets a
+/// report instead). The invocation fails so that Lambda retries it and, once its retries are
+/// spent, hands the event to the on-failure destination for a replay.
 #[derive(Debug, thiserror::Error)]
-#[error("{failed} of {total} objects failed with retryable errors; first: {first}")]
-pub struct RetryableFailure {
+#[error(
+    "{failed} of {total} objects failed, {retryable} of them with errors a retry may pass; first: {first}"
+)]
+pub struct ObjectsFailed {
     pub failed: usize,
+    /// Of `failed`, those whose error may pass on a retry (throttling, a 5xx, a network error).
+    pub retryable: usize,
+    /// The objects the invocation tried, not counting events it ignored.
     pub total: usize,
     pub first: String,
 }
 
-/// `errorType` `Retryable`: Lambda retries an asynchronous invocation that fails, and only
-/// failures that may pass on a retry fail it (a file that is not an export gets a report instead).
-impl From<RetryableFailure> for lambda_runtime::Diagnostic {
-    fn from(e: RetryableFailure) -> Self {
+impl ObjectsFailed {
+    /// `Retryable` when some error may pass on a retry; else `Storage` (AccessDenied, a missing
+    /// bucket or key grant), which retries cannot fix: the cause must be.
+    pub fn error_type(&self) -> &'static str {
+        if self.retryable > 0 {
+            "Retryable"
+        } else {
+            "Storage"
+        }
+    }
+}
+
+impl From<ObjectsFailed> for lambda_runtime::Diagnostic {
+    fn from(e: ObjectsFailed) -> Self {
         lambda_runtime::Diagnostic {
-            error_type: "Retryable".into(),
+            error_type: e.error_type().into(),
             error_message: e.to_string(),
         }
     }
@@ -74,7 +92,7 @@ where
     }
 
     /// [`Self::handle_until`] without a deadline: the uploads listed to be read again are all read.
-    pub async fn handle(&self, payload: &Value) -> Result<Response, RetryableFailure> {
+    pub async fn handle(&self, payload: &Value) -> Result<Response, ObjectsFailed> {
         self.handle_until(payload, None).await
     }
 
@@ -85,13 +103,14 @@ where
         &self,
         payload: &Value,
         deadline: Option<SystemTime>,
-    ) -> Result<Response, RetryableFailure> {
+    ) -> Result<Response, ObjectsFailed> {
         let (invocation, items) = events::parse(payload);
         // (input bucket, output bucket) of the objects, for the re-reads.
         let mut buckets: Vec<(String, String)> = Vec::new();
         let mut failures: Vec<BatchItemFailure> = Vec::new();
         let mut processed = Vec::new();
         let mut first_error = None;
+        let (mut tried, mut retryable) = (0, 0);
         let opts = self.config.engine_options();
         for item in &items {
             let obj = match &item.outcome {
@@ -113,6 +132,7 @@ where
                 processed.push(Summary::skipped(&obj.key, "ignored_outside_incoming"));
                 continue;
             }
+            tried += 1;
             let output_bucket = self.config.output_bucket.as_deref().unwrap_or(&obj.bucket);
             let pair = (obj.bucket.clone(), output_bucket.to_string());
             if !buckets.contains(&pair) {
@@ -148,6 +168,7 @@ where
                         retryable = e.is_retryable(),
                         "object failed"
                     );
+                    retryable += usize::from(e.is_retryable());
                     first_error
                         .get_or_insert_with(|| format!("{}: {}", Printable(&obj.key), Printable(&error)));
                     if let Some(id) = &item.message_id {
@@ -180,9 +201,10 @@ where
         }
         if invocation == Invocation::Direct && !failures.is_empty() {
             // Direct (async) invocations are retried by Lambda only when the handler fails.
-            return Err(RetryableFailure {
+            return Err(ObjectsFailed {
                 failed: failures.len(),
-                total: items.len(),
+                retryable,
+                total: tried,
                 first: first_error.unwrap_or_default(),
             });
         }
@@ -200,8 +222,9 @@ mod tests {
 
     #[test]
     fn a_failed_direct_invocation_reaches_lambda_as_retryable() {
-        let e = RetryableFailure {
+        let e = ObjectsFailed {
             failed: 1,
+            retryable: 1,
             total: 2,
             first: "incoming/sales/a.csv: transient storage error: GetObject incoming/sales/a.csv: HTTP 503 SlowDown".into(),
         };

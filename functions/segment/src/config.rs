@@ -306,7 +306,10 @@ mod tests {
         // Set but blank (a secret that resolved to nothing) or short: refused, not unset.
         for v in ["", "  ", "s3cret"] {
             let e = key(v).unwrap_err().to_string();
-            assert!(e.contains("SEGFLOW_PSEUDONYM_KEY") && !e.contains("s3cret"), "{e}");
+            assert!(
+                e.contains("SEGFLOW_PSEUDONYM_KEY") && !e.contains("s3cret"),
+                "{e}"
+            );
         }
         assert_eq!(SegmentConfig::default().pseudonym_key, None);
         let c =

@@ -615,7 +615,10 @@ mod tests {
                 .is_none_or(|s| s.min_bytes_opt().is_none())
         );
         for c in ["source_key", "email"] {
-            assert!(col(c).statistics().is_none_or(|s| s.min_bytes_opt().is_none()), "{c}");
+            assert!(
+                col(c).statistics().is_none_or(|s| s.min_bytes_opt().is_none()),
+                "{c}"
+            );
         }
         assert!(col("order_id").dictionary_page_offset().is_none());
         assert!(col("product_name").dictionary_page_offset().is_some());
