@@ -5,7 +5,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use segflow_e2e::*;
 use segflow_engine::ingest::naming::source_id;
-use segflow_ingest_fn::pipeline::{ingest_object, manifest_key};
+use segflow_ingest_fn::pipeline::{ingest_object, manifest_key, pending_prefix, sync_removed};
 use segflow_ingest_fn::{IngestConfig, IngestHandler};
 use segflow_storage::{ObjectStore, S3Store};
 use serde_json::Value;
@@ -506,6 +506,7 @@ async fn a_version_replaced_while_converting_is_not_published() {
         upload_during_download: Some(corrected.clone().into_bytes()),
         fail_upload_of: None,
         delete_after_list: None,
+        fail_put_if_under: None,
     };
     let opts = IngestConfig::default().engine_options();
     let tmp = tempfile::tempdir().unwrap();
@@ -522,6 +523,137 @@ async fn a_version_replaced_while_converting_is_not_published() {
         .unwrap();
     assert_eq!(s.outcome, "ok");
     assert_eq!(s.rows_written as usize, corrected.lines().count() - 1);
+}
+
+/// The curated and quarantine files no manifest lists.
+async fn unlisted(server: &S3Server, key: &str) -> Vec<String> {
+    let state = server.json(&manifest_key(&source_id(key))).await;
+    let listed: Vec<&str> = state["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let mut files = server.keys("curated/").await;
+    files.extend(server.keys("quarantine/").await);
+    files.retain(|k| !listed.contains(&k.as_str()));
+    files
+}
+
+/// A run cut off between its uploads and its manifest (here S3 refuses the manifest's write; a
+/// timeout does the same) leaves curated files no manifest lists, which the segment job and
+/// Athena would count beside the next version's. Its note of them lets a later run of the source
+/// delete them, once the note is older than any run can last (a younger one may be of a run
+/// still uploading, whose files are left to it).
+#[tokio::test(flavor = "multi_thread")]
+async fn files_of_a_run_cut_off_before_its_manifest_are_deleted_by_a_later_run() {
+    let server = S3Server::start().await;
+    let (out, opts, tmp) = (
+        server.store(),
+        IngestConfig::default().engine_options(),
+        tempfile::tempdir().unwrap(),
+    );
+    server.upload_bytes(UCI_KEY, uci().into_bytes()).await;
+    let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "ok");
+
+    // The second version's run uploads its files and fails to record them.
+    server
+        .upload_bytes(UCI_KEY, without_2022(&uci()).into_bytes())
+        .await;
+    let failing = Hooked {
+        inner: server.store(),
+        upload_during_download: None,
+        fail_upload_of: None,
+        delete_after_list: None,
+        fail_put_if_under: Some("state/ingest/sources/".into()),
+    };
+    let e = ingest_object(&out, UCI_KEY, None, &failing, &opts, tmp.path())
+        .await
+        .expect_err("the manifest's write failed");
+    assert!(e.is_retryable(), "{e}");
+    let orphans = unlisted(&server, UCI_KEY).await;
+    assert!(!orphans.is_empty());
+    let notes = server.keys(&pending_prefix(&source_id(UCI_KEY))).await;
+    assert_eq!(notes.len(), 1);
+
+    // A third version, at once: the note is young, its files are left alone.
+    let third = uci().replace("WHITE HANGING HEART", "WHITE HEART");
+    server.upload_bytes(UCI_KEY, third.clone().into_bytes()).await;
+    let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "ok");
+    assert_eq!(unlisted(&server, UCI_KEY).await, orphans);
+    assert_eq!(server.keys(&pending_prefix(&source_id(UCI_KEY))).await, notes);
+
+    // Half an hour later (the note made old), the next delivery of the source deletes them.
+    let mut note: Value = server.json(&notes[0]).await;
+    note["since"] = 0.into();
+    server
+        .upload_bytes(&notes[0], serde_json::to_vec(&note).unwrap())
+        .await;
+    let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "duplicate");
+    assert_eq!(unlisted(&server, UCI_KEY).await, Vec::<String>::new());
+    assert!(server.keys("state/ingest/pending/").await.is_empty());
+    let mut total = 0;
+    for k in server.keys("curated/sales/").await {
+        total += rows(&read_parquet(server.get(&k).await));
+    }
+    assert_eq!(total, third.lines().count() - 1, "the third version's rows only");
+}
+
+/// Two upload keys whose source ids are equal (same file name, same 32-bit hash): the second is
+/// refused, naming the first, and the first's rows stay (reading it replaced them).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_whose_source_id_is_taken_is_refused_and_replaces_nothing() {
+    // Found by trying keys: both are `export-565ec460`.
+    let (first, second) = (
+        "incoming/sales/store-969/export.csv",
+        "incoming/sales/store-162890/export.csv",
+    );
+    assert_eq!(source_id(first), source_id(second));
+    let server = S3Server::start().await;
+    let (out, opts, tmp) = (
+        server.store(),
+        IngestConfig::default().engine_options(),
+        tempfile::tempdir().unwrap(),
+    );
+    server.upload_bytes(first, uci().into_bytes()).await;
+    server
+        .upload_bytes(second, without_2022(&uci()).into_bytes())
+        .await;
+    let s = ingest_object(&out, first, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "ok");
+    let curated = server.keys("curated/").await;
+    let s = ingest_object(&out, second, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "rejected");
+    let error = s.error.unwrap();
+    assert!(
+        error.starts_with("source_id_taken:") && error.contains(first),
+        "{error}"
+    );
+    assert_eq!(server.keys("curated/").await, curated);
+    assert_eq!(
+        server.json(&manifest_key(&source_id(first))).await["source_key"],
+        first
+    );
+    // Deleting the refused upload leaves the other's rows.
+    server.delete(second).await;
+    let s = sync_removed(&out, second, None, &out, &opts, tmp.path())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, "missing");
+    assert_eq!(server.keys("curated/").await, curated);
 }
 
 /// An unreadable re-upload (here an empty file) is reported, and the rows of the last readable
@@ -652,6 +784,7 @@ async fn an_upload_over_the_limit_is_reported_without_a_download() {
         upload_during_download: Some(b"changed".to_vec()),
         fail_upload_of: None,
         delete_after_list: None,
+        fail_put_if_under: None,
     };
     let opts = IngestConfig {
         max_input_bytes: 1000,
@@ -756,7 +889,7 @@ async fn a_stale_run_slow_to_upload_is_superseded() {
 /// version: the stale run's write of the manifest fails its condition, and it stands down.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stale_run_slow_to_record_is_superseded() {
-    a_stale_run_loses_the_race("state/").await;
+    a_stale_run_loses_the_race("state/ingest/sources/").await;
 }
 
 /// Versions' files have names of their own: a corrected upload writes beside the previous

@@ -356,6 +356,7 @@ async fn a_run_cut_short_leaves_no_folder_that_looks_complete() {
         upload_during_download: None,
         fail_upload_of: Some("segments/latest/customers.csv".into()),
         delete_after_list: None,
+        fail_put_if_under: None,
     };
     run_job(&store, &failing, &nightly, &cfg)
         .await
@@ -411,6 +412,7 @@ async fn a_curated_file_removed_while_the_run_reads_is_skipped() {
         upload_during_download: None,
         fail_upload_of: None,
         delete_after_list: Some(gone),
+        fail_put_if_under: None,
     };
     let store = server.store();
     let cfg = config();

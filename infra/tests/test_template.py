@@ -34,7 +34,7 @@ INGEST_S3 = {
     "s3:GetObjectVersion": {"incoming/"},
     "s3:PutObject": {"state/ingest/", "curated/", "quarantine/", "reports/ingest/"},
     "s3:AbortMultipartUpload": {"state/ingest/", "curated/", "quarantine/", "reports/ingest/"},
-    "s3:DeleteObject": {"curated/", "quarantine/", "reports/ingest/"},
+    "s3:DeleteObject": {"curated/", "quarantine/", "reports/ingest/", "state/ingest/pending/"},
     "s3:ListBucket": {"state/ingest/", "incoming/"},
 }
 SEGMENT_S3 = {

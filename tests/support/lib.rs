@@ -204,6 +204,8 @@ pub struct Hooked {
     pub fail_upload_of: Option<String>,
     /// After a listing, this key is deleted (a corrected upload retiring a month meanwhile).
     pub delete_after_list: Option<String>,
+    /// Conditional writes of keys under this prefix fail (S3 answering 503 to the manifest).
+    pub fail_put_if_under: Option<String>,
 }
 
 impl ObjectStore for Hooked {
@@ -240,6 +242,13 @@ impl ObjectStore for Hooked {
         bytes: Vec<u8>,
         expected: Option<&str>,
     ) -> segflow_storage::Result<Option<String>> {
+        if self
+            .fail_put_if_under
+            .as_deref()
+            .is_some_and(|p| key.starts_with(p))
+        {
+            return Err(StorageError::Transient(format!("injected failure writing {key}")));
+        }
         self.inner.put_if(key, bytes, expected).await
     }
     async fn list(&self, prefix: &str) -> segflow_storage::Result<Vec<ObjectMeta>> {

@@ -182,6 +182,14 @@ fn first_schema_version() -> u32 {
 }
 
 impl SourceManifest {
+    /// Whether `key` is one of the files this manifest keeps: a data or quarantine file, or a
+    /// report.
+    fn lists(&self, key: &str) -> bool {
+        self.outputs.iter().any(|k| k == key)
+            || self.report == key
+            || self.outputs_report.as_deref() == Some(key)
+    }
+
     /// The report of the version whose rows `outputs` hold.
     fn rows_report(&self) -> &str {
         self.outputs_report.as_deref().unwrap_or(&self.report)
@@ -190,6 +198,83 @@ impl SourceManifest {
 
 pub fn manifest_key(source_id: &str) -> String {
     format!("state/ingest/sources/{source_id}.json")
+}
+
+/// Where a run notes the files it is about to upload until its manifest records them:
+/// `state/ingest/pending/<source_id>/<version>.json`. A run cut off between its uploads and its
+/// manifest (a timeout, an error, its retries spent) leaves files under `curated/` that no
+/// manifest lists, which the segment job and Athena would count beside the version that replaces
+/// it; the next run that records a version of the source deletes them by the note.
+pub fn pending_prefix(source_id: &str) -> String {
+    format!("state/ingest/pending/{source_id}/")
+}
+
+/// A run's note of the files it uploads (see [`pending_prefix`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingNote {
+    pub keys: Vec<String>,
+    /// When the run wrote it, in Unix seconds.
+    pub since: u64,
+}
+
+/// A note older than this is of a run that has ended (Lambda stops a run at 15 minutes): its
+/// files are no run's to record any more. A younger one may be of a run still uploading, whose
+/// files a newer run must leave alone (that run finds itself superseded and removes them).
+pub const PENDING_STALE: Duration = Duration::from_secs(30 * 60);
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+async fn note_pending<O: ObjectStore>(output: &O, note: &str, keys: &[String]) -> Result<(), PipelineError> {
+    let body = PendingNote {
+        keys: keys.to_vec(),
+        since: unix_now(),
+    };
+    output
+        .put(note, serde_json::to_vec(&body).map_err(EngineError::from)?)
+        .await?;
+    Ok(())
+}
+
+/// After `manifest` is recorded: removes this run's note (`own`), and the files of stale notes of
+/// the source that the manifest does not list, with those notes. Best effort: the version is
+/// published, and what is left is found again by the source's next run.
+async fn clear_pending<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+    own: Option<&str>,
+    manifest: &SourceManifest,
+) {
+    let result: Result<(), PipelineError> = async {
+        let now = unix_now();
+        for note in output.list(&pending_prefix(source_id)).await? {
+            if Some(note.key.as_str()) != own {
+                let Some(bytes) = output.get(&note.key).await? else {
+                    continue;
+                };
+                // An unreadable note names no files: it goes once stale, as an empty one would.
+                let n: PendingNote = serde_json::from_slice(&bytes).unwrap_or(PendingNote {
+                    keys: Vec::new(),
+                    since: 0,
+                });
+                if now.saturating_sub(n.since) < PENDING_STALE.as_secs() {
+                    continue;
+                }
+                for k in n.keys.iter().filter(|k| !manifest.lists(k)) {
+                    output.delete(k).await?;
+                }
+            }
+            output.delete(&note.key).await?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(source_id, error = %Printable(&e.to_string()), "could not clear the notes of files uploaded before their manifest");
+    }
 }
 
 /// The date orders uploads showed by their own dates, by export layout: one object for all
@@ -555,6 +640,11 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
     if key.ends_with('/') {
         return Ok(Summary::skipped(key, "ignored_folder_marker"));
     }
+    if let Some(m) = load_manifest(output, &ingest::naming::source_id(key)).await?
+        && let Some(other) = taken_by(&m, key)
+    {
+        return Ok(id_taken(key, other));
+    }
     if let Some(previous) =
         previous_ingest(output, &meta, opts.phone_country.map(|c| c.iso), opts.date_order).await?
     {
@@ -785,10 +875,7 @@ async fn abandon<O: ObjectStore>(
 ) -> Result<(), PipelineError> {
     let now = load_manifest(output, source_id).await?;
     for k in written {
-        let listed = now
-            .as_ref()
-            .is_some_and(|m| m.outputs.contains(k) || m.report == *k || m.outputs_report.as_ref() == Some(k));
-        if !listed {
+        if !now.as_ref().is_some_and(|m| m.lists(k)) {
             output.delete(k).await?;
         }
     }
@@ -835,7 +922,9 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
         if input.head(k).await?.is_some() {
             return ingest_object(input, k, None, output, opts, tmp_root).await;
         }
-        if let Some(m) = load_manifest(output, &ingest::naming::source_id(k)).await? {
+        if let Some(m) = load_manifest(output, &ingest::naming::source_id(k)).await?
+            && taken_by(&m, k).is_none()
+        {
             found = Some((k, m));
             break;
         }
@@ -850,7 +939,10 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
         if attempt > 0 && input.head(key).await?.is_some() {
             return ingest_object(input, key, None, output, opts, tmp_root).await;
         }
-        let Some((old, tag)) = load_manifest_tagged(output, &source_id).await? else {
+        let Some((old, tag)) = load_manifest_tagged(output, &source_id)
+            .await?
+            .filter(|(m, _)| taken_by(m, key).is_none())
+        else {
             return Ok(Summary::skipped(key, "missing"));
         };
         if old.status == "deleted" {
@@ -881,6 +973,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             date_order_from: None,
         };
         if put_manifest_if(output, &source_id, &tombstone, Some(&tag)).await? {
+            clear_pending(output, &source_id, None, &tombstone).await;
             unlist_guess(output, key, was_guessed.as_deref()).await;
             return Ok(Summary {
                 dataset: dataset.map(Dataset::name),
@@ -998,6 +1091,11 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         .chain(std::iter::once(outcome.report_file.key.clone()))
         .collect();
     let mut uploaded = false;
+    let note = format!(
+        "{}{}.json",
+        pending_prefix(&source_id),
+        ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref())
+    );
     for _ in 0..PUBLISH_ATTEMPTS {
         let (old, tag) = match load_manifest_tagged(output, &source_id).await? {
             Some((m, t)) => (Some(m), Some(t)),
@@ -1005,6 +1103,14 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         };
         // A version read by its chronology or day-first for want of evidence is read again once
         // an order is known: this run's reading replaces it.
+        if let Some(other) = old.as_ref().and_then(|m| taken_by(m, &meta.key)) {
+            // The other upload's first run recorded it while this one converted.
+            if uploaded {
+                abandon(output, &source_id, &written).await?;
+                output.delete(&note).await?;
+            }
+            return Ok(id_taken(&meta.key, other));
+        }
         let settles_guess =
             |m: &SourceManifest| m.date_order_guessed.is_some() && outcome.date_order_guessed.is_none();
         if let Some(m) = old.as_ref().filter(|m| {
@@ -1012,6 +1118,9 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         }) {
             // Another run of this very version recorded it meanwhile (a redelivery overlapping
             // the first delivery): its files are these files.
+            if uploaded {
+                output.delete(&note).await?;
+            }
             return Ok(duplicate(m, &meta.key));
         }
         // A re-upload that cannot be read at all (an empty file, a changed header, a cut-off
@@ -1034,6 +1143,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             .map_err(|e| PipelineError::Io(format!("{}: {e}", path.display())))?;
         }
         if !uploaded {
+            note_pending(output, &note, &written).await?;
             for f in &outcome.files {
                 output.upload_file(&f.key, &f.path).await?;
             }
@@ -1044,6 +1154,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             .await?;
         if let Some(outcome) = replaced(input, &meta).await? {
             abandon(output, &source_id, &written).await?;
+            output.delete(&note).await?;
             return Ok(Summary::skipped(&meta.key, outcome));
         }
         let new_keys: Vec<String> = match &kept {
@@ -1088,6 +1199,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             continue;
         };
         finish_retiring(output, &source_id, &manifest, &new_tag).await?;
+        clear_pending(output, &source_id, Some(&note), &manifest).await;
         if let Some(evidence) = &outcome.date_evidence
             && let Err(e) = record_date_order(output, evidence, &meta.key).await
         {
@@ -1144,6 +1256,9 @@ async fn record_failure<O: ObjectStore, I: ObjectStore>(
             Some((m, t)) => (Some(m), Some(t)),
             None => (None, None),
         };
+        if let Some(other) = old.as_ref().and_then(|m| taken_by(m, &meta.key)) {
+            return Ok(id_taken(&meta.key, other));
+        }
         let mut report = ingest::IngestReport::new(SourceRef {
             bucket: None,
             key: meta.key.clone(),
@@ -1295,9 +1410,32 @@ pub async fn previous_ingest<O: ObjectStore>(
     {
         return Ok(None);
     }
-    // The run that recorded it stopped before deleting the files it replaced.
+    // The run that recorded it stopped before deleting the files it replaced, or an earlier
+    // run before recording its own.
     finish_retiring(output, &source_id, &m, &tag).await?;
+    clear_pending(output, &source_id, None, &m).await;
     Ok(Some(duplicate(&m, &meta.key)))
+}
+
+/// The other upload whose manifest holds the id `key` has too (see [`id_taken`]), if any. An
+/// unreadable manifest names none and is replaced.
+fn taken_by<'m>(m: &'m SourceManifest, key: &str) -> Option<&'m str> {
+    Some(m.source_key.as_str()).filter(|k| !k.is_empty() && *k != key)
+}
+
+/// Two upload keys with one source id (the file's name and 32 bits of its key's hash: about one
+/// pair in a million among 100 uploads of one file name in different folders). Read, the upload
+/// would replace the other's rows: it is refused instead, and renaming it reads it.
+fn id_taken(key: &str, other: &str) -> Summary {
+    tracing::error!(key = %Printable(key), other = %Printable(other), "upload not read: its source id is another upload's");
+    Summary {
+        error: Some(format!(
+            "source_id_taken: this upload's id ({}) is that of {} already: reading it would replace that upload's rows. Rename the file (or its folder) and upload it again",
+            ingest::naming::source_id(key),
+            Printable(other)
+        )),
+        ..Summary::skipped(key, "rejected")
+    }
 }
 
 /// The answer for a version that `m` already records.
