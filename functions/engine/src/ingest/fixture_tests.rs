@@ -5034,6 +5034,64 @@ fn a_sales_export_reads_every_consent_column() {
     );
 }
 
+/// Consent and opt-out headers as CRMs and shop plugins write them (a privacy review found each
+/// unread, and the people who refused in them on the lists): each refusal is read.
+#[test]
+fn common_consent_headers_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for (header, no) in [
+        ("Unsubscribe", "Y"),
+        ("Email subscription", "Unsubscribed"),
+        ("Opted In", "no"),
+        ("Email Consent", "no"),
+        ("Permission to email", "no"),
+        ("Consent Status", "opted_out"),
+        ("Receive offers", "no"),
+        ("E-Mail-Werbung erlaubt", "nein"),
+        ("Contact Permission", "no"),
+        ("Marketing Emails", "no"),
+        ("Email Permission Status", "unsubscribed"),
+    ] {
+        let path = dir.path().join("crm.csv");
+        std::fs::write(&path, format!("Email,{header}\na@x.com,{no}\nb@x.com,\n")).unwrap();
+        let opts = IngestOptions {
+            dataset: Some(Dataset::Customers),
+            ..IngestOptions::default()
+        };
+        let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+        assert_eq!(consents(&out), [Some(false), None], "{header}");
+        assert!(out.report.warnings.is_empty(), "{header}: {:?}", out.report.warnings);
+    }
+}
+
+/// A column that may hold consent but that no rule reads ("Email Status", "Communication
+/// preference") is a report warning, naming it: its refusals keep no one off the lists. A
+/// date of consent or a source is not.
+#[test]
+fn an_unread_column_that_may_hold_consent_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.csv");
+    std::fs::write(
+        &path,
+        "Email,Email Status,Communication preference,Consent Date,Signup Source\na@x.com,unsubscribed,none,2024-01-01,web\n",
+    )
+    .unwrap();
+    let opts = IngestOptions {
+        dataset: Some(Dataset::Customers),
+        ..IngestOptions::default()
+    };
+    let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+    let warned: Vec<&str> = out
+        .report
+        .warnings
+        .iter()
+        .filter_map(|w| w.strip_prefix("column \""))
+        .filter_map(|w| w.split('"').next())
+        .collect();
+    assert_eq!(warned, ["Email Status", "Communication preference"], "{:?}", out.report.warnings);
+    assert!(out.report.warnings[0].contains("the refusals in it do not keep anyone off the lists"));
+}
+
 /// A mapping file says a column is an opt-out with `marketing_opt_out`.
 #[test]
 fn a_mapping_file_names_an_opt_out_column() {

@@ -444,6 +444,16 @@ fn run(
             ));
         }
     }
+    // A column that may hold consent or its refusal, read no way: its refusals would not keep
+    // anyone off the lists, and nothing else would tell.
+    for (j, h) in headers.iter().enumerate() {
+        let shown = mapping::shown_header(h, j);
+        if cmap.columns[j].is_none() && cmap.unmapped.contains(&shown) && mapping::may_be_consent(h) {
+            report.warnings.push(format!(
+                "column \"{shown}\" may record marketing consent or its refusal, but is not read: the refusals in it do not keep anyone off the lists. If it does, rename it \"Marketing Consent\" (a yes consents) or \"Opt-Out\" (a yes refuses), or name it marketing_consent or marketing_opt_out in a mapping file, and upload the file again"
+            ));
+        }
+    }
     mapping::check_required(dataset, &cmap, &headers).map_err(|e| match e {
         mapping::MappingError::BadOverride(m) => RejectReason::MappingConflict(m),
         e => RejectReason::MissingColumns {

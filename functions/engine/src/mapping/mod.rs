@@ -1044,8 +1044,25 @@ fn consent_by_words(header: &str) -> Option<Kind> {
     ]) || h.contains("donot")
         || h.contains("optout")
         || starts(&["عدم", "لغو", "انصراف", "مخالفت", "نمیخواهد"]);
+    let not_a_flag = not_a_flag(&words);
+    // "Opt-in/Opt-out", «دریافت یا عدم دریافت»: which answer a yes gives, the header cannot say. A
+    // bracket's "(Y/N)" only lists the answers.
+    let unbracketed = strip_brackets(header);
+    let alternatives = unbracketed.contains('/') || is(&["or", "یا"]);
+    let both = negated && wanted && alternatives;
+    match (sent && !not_a_flag && !both, negated, wanted) {
+        (true, true, _) => Some(Kind::OptOut),
+        (true, false, true) => Some(Kind::Plain),
+        _ => None,
+    }
+}
+
+/// A header's words (normalised) name a date, a count, a source, a reason, an id or the like of
+/// something, not a yes or no: «تاریخ ارسال پیامک», "SMS Consent Method", "Opted Out At".
+fn not_a_flag(words: &[String]) -> bool {
+    let is = |ws: &[&str]| words.iter().any(|w| ws.iter().any(|x| normalize_header(x) == *w));
     let last = words.last().map(String::as_str);
-    let not_a_flag = is(&[
+    is(&[
         "date",
         "time",
         "count",
@@ -1074,17 +1091,62 @@ fn consent_by_words(header: &str) -> Option<Kind> {
         "دلیل",
         "منبع",
         "روش",
-    ]) || matches!(last, Some("at" | "on"));
-    // "Opt-in/Opt-out", «دریافت یا عدم دریافت»: which answer a yes gives, the header cannot say. A
-    // bracket's "(Y/N)" only lists the answers.
-    let unbracketed = strip_brackets(header);
-    let alternatives = unbracketed.contains('/') || is(&["or", "یا"]);
-    let both = negated && wanted && alternatives;
-    match (sent && !not_a_flag && !both, negated, wanted) {
-        (true, true, _) => Some(Kind::OptOut),
-        (true, false, true) => Some(Kind::Plain),
-        _ => None,
-    }
+    ]) || matches!(last, Some("at" | "on"))
+}
+
+/// Whether a header no rule reads may hold marketing consent or its refusal ("Email Status",
+/// "Communication preference: none", "GDPR", «رضایت مشتری»): a word of consent, subscription,
+/// permission or refusal, and none of a date, source or reason. Such a column left unread lets
+/// the refusals in it onto the lists, so the report warns about it.
+pub fn may_be_consent(header: &str) -> bool {
+    let words: Vec<String> = tokens(header)
+        .flat_map(|t| t.split('\u{200c}'))
+        .map(normalize_header)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let h = words.concat();
+    let starts = |ws: &[&str]| {
+        words
+            .iter()
+            .any(|w| ws.iter().any(|x| w.starts_with(&normalize_header(x))))
+    };
+    let consent = starts(&[
+        "consent",
+        "optin",
+        "optout",
+        "opted",
+        "unsubscri",
+        "subscri",
+        "permission",
+        "newsletter",
+        "gdpr",
+        "dsgvo",
+        "dnc",
+        "blocklist",
+        "blacklist",
+        "suppress",
+        "preference",
+        "einwilligung",
+        "werb",
+        "abmeld",
+        "abgemeldet",
+        "consentement",
+        "desabonn",
+        "désabonn",
+        "desinscri",
+        "désinscri",
+        "robinson",
+        "رضایت",
+        "انصراف",
+        "خبرنامه",
+        "تبلیغ",
+    ]) || h.contains("optin")
+        || h.contains("optout")
+        || h.contains("donot")
+        // "Email Status: unsubscribed", a bare "Marketing": yes or no to what is sent.
+        || (starts(&["email", "mail", "sms"]) && words.iter().any(|w| w == "status"))
+        || words == ["marketing"];
+    consent && !not_a_flag(&words)
 }
 
 /// Whether a consent header is read by its words (see [`consent_by_words`]), not a synonym.

@@ -449,7 +449,11 @@ pub(super) const GROUPS: &[Group] = &[
         &[
             "Accepts Email Marketing", "Accepts Marketing", "Buyer Accepts Marketing", "Customer Accepts Marketing",
             "Customer Email Marketing Consent State", "Email Marketing Consent State", "Marketing Consent",
-            "Email Marketing Consent",
+            "Email Marketing Consent", "Email Consent", "Opted In", "Email Opted In", "Email Permission",
+            "Email Permission Status", "Permission to Email", "Email Subscription", "Marketing Emails",
+            "Contact Permission", "Marketing Permission", "Receive Offers", "Receive Marketing",
+            "Consent Status", "Marketing Consent Status", "E-Mail-Werbung erlaubt", "Werbung erlaubt",
+            "E-Mail-Werbung", "Werbeerlaubnis",
             "Email Marketing", "Email Subscription Status", "Email Marketing Status",
             "Marketing Opt-in", "Email Opt-in", "Opt-in", "Newsletter", "Newsletter Subscribed",
             "Newsletter Subscription", "Email Subscribed", "Subscribed", "Subscriber", "Subscription Status",
@@ -473,7 +477,7 @@ pub(super) const GROUPS: &[Group] = &[
         // Brevo (Sendinblue): a blocklisted contact unsubscribed or was blocked from sending.
         "Email Blacklisted", "SMS Blacklisted", "Blacklisted",
         "Email Blocklisted", "SMS Blocklisted", "Blocklisted", "SMS Opt Out", "Text Opt Out",
-        "Marketing Opt-Out", "Opt-Out", "Opted Out", "Unsubscribed", "Email Unsubscribed",
+        "Marketing Opt-Out", "Opt-Out", "Opted Out", "Unsubscribed", "Email Unsubscribed", "Unsubscribe",
         "Newsletter Unsubscribed", "Do Not Email", "Do Not Contact",
         "Do Not Call", "Do Not Text", "Do Not Market", "Do Not Mail", "DNC", "Abgemeldet",
         "Newsletter abgemeldet", "Werbewiderspruch", "Werbesperre", "Désabonné", "Désinscrit",
