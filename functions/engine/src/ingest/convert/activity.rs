@@ -179,7 +179,7 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     // Also `STOP ALL` and «لغو11», the reply Iranian SMS panels take to stop a line's messages
     // («لغو ۱۱»). A bare `END` or `CANCEL`, which carriers honour too, is as often a call's or a
     // subscription's: read as a refusal it would drop every such customer from the lists.
-    let bare_keyword = matches!(words.as_slice(), ["stop" | "stopall" | "quit" | "لغو" | "انصراف"])
+    let bare_keyword = matches!(words.as_slice(), ["stop" | "stopall" | "quit" | "لغو" | "انصراف" | "استاپ"])
         || matches!(
             e.joined.as_str(),
             "stopall" | "لغو11" | "لغو۱۱" | "لغو١١" | "انصراف11" | "انصراف۱۱" | "انصراف١١"
@@ -275,8 +275,9 @@ fn outgoing(direction: &str) -> bool {
 }
 
 /// Words of a consent a refusal is about (prefixes, then whole words).
-const CONSENT_PREFIXES: [&str; 14] = [
+const CONSENT_PREFIXES: [&str; 15] = [
     "subscri",
+    "permission",
     "newsletter",
     "mailing",
     "marketing",
@@ -403,6 +404,35 @@ pub(super) fn is_refusal(e: &EventText) -> bool {
             "unsubscri",
         ])
         || e.word(&["dnc"])
+        // French unsubscribes; a block or suppression list (Brevo, SendGrid, Mailchimp) no
+        // message may reach; mail marked as junk; an objection to marketing (GDPR Art. 21) or a
+        // request to erase the person, after which no list may hold them.
+        || e.word_starting(&[
+            "désinscri",
+            "desinscri",
+            "désabonn",
+            "desabonn",
+            "blocklist",
+            "blacklist",
+        ])
+        // Not a sales call's "pricing objection": an objection to marketing or processing.
+        || e.has(&[
+            "objection to marketing",
+            "objection to direct marketing",
+            "objection to processing",
+            "objected to marketing",
+            "marketing objection",
+            "suppression list",
+            "suppressed",
+            "as junk",
+            "marked junk",
+            "right to object",
+            "deletion request",
+            "erasure",
+            "right to be forgotten",
+            "preference none",
+            "preferences none",
+        ])
 }
 
 /// How many distinct event names a converter remembers the reading of.
@@ -962,6 +992,20 @@ mod tests {
             "Removed from list",
             "Not subscribed",
             "Kein Newsletter",
+            // A privacy review's: French, block and suppression lists, junk, objections and
+            // erasure requests, a permission removed, «استاپ» (STOP in Persian letters).
+            "Désinscription",
+            "Désabonnement newsletter",
+            "Blocklisted",
+            "Added to suppression list",
+            "Marked as junk",
+            "Right to object",
+            "Objection to marketing",
+            "Marketing permission removed",
+            "Email preference: none",
+            "GDPR deletion request",
+            "استاپ",
+            "Objected to marketing",
             // A revoked or false opt-in: the opt-in is what is refused.
             "Opt-in revoked",
             "Revoked opt-in",
@@ -1074,6 +1118,10 @@ mod tests {
     #[test]
     fn refusals_are_told_from_names_that_only_mention_a_negation() {
         for not_a_refusal in [
+            // A sales call about an objection, a blocked (failed) delivery, a permission given.
+            "Call: handled pricing objection",
+            "Email blocked",
+            "Marketing permission granted",
             "Newsletter No. 12 opened",
             "Newsletter no 5 clicked",
             "خروج",
