@@ -186,18 +186,21 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
 }
 
 /// Which groups of a published breakdown have their figures withheld, given each group's size:
-/// those under `min` customers and, when that leaves exactly one non-empty group hidden, the
-/// smallest other non-empty group too (complementary suppression). One hidden group alone gives
-/// itself away: its revenue share is one minus the others', its average follows from the total.
+/// those under `min` customers and, while the hidden groups hold between 1 and `min` − 1
+/// customers together, the smallest shown group too (complementary suppression). The hidden
+/// groups' figures together follow from the base's less the published ones (their revenue share
+/// is one minus the others'): together they must be a group of `min` at least, or two hidden
+/// segments of 3 and 2 give away those five customers' revenue.
 pub(super) fn withheld(sizes: &[usize], min: usize) -> Vec<bool> {
     let mut hide: Vec<bool> = sizes.iter().map(|&n| n < min).collect();
-    let hidden_with_customers = sizes.iter().filter(|&&n| n > 0 && n < min).count();
-    if hidden_with_customers == 1 {
+    let hidden = |hide: &[bool]| (0..sizes.len()).filter(|&i| hide[i]).map(|i| sizes[i]).sum::<usize>();
+    while (1..min).contains(&hidden(&hide)) {
         let smallest_shown = (0..sizes.len())
             .filter(|&i| !hide[i])
             .min_by_key(|&i| (sizes[i], i));
-        if let Some(i) = smallest_shown {
-            hide[i] = true;
+        match smallest_shown {
+            Some(i) => hide[i] = true,
+            None => break,
         }
     }
     hide
@@ -320,13 +323,17 @@ mod tests {
     }
 
     #[test]
-    fn one_hidden_group_takes_the_smallest_shown_one_with_it() {
+    fn hidden_groups_under_the_minimum_together_take_the_smallest_shown_one_with_them() {
         // Alone, the 3-customer group's revenue share would be one minus the others'.
         assert_eq!(withheld(&[40, 3, 25, 12], 10), [false, true, false, true]);
         // Ties go to the first; empty groups hide nothing and are not taken as the partner.
         assert_eq!(withheld(&[0, 12, 5, 12], 10), [true, true, true, false]);
-        // Two hidden groups already cover each other; none hidden, nothing to cover.
+        // Two hidden groups of 10 together cover each other; none hidden, nothing to cover.
         assert_eq!(withheld(&[4, 30, 6, 20], 10), [true, false, true, false]);
+        // Two hidden groups of fewer than 10 together (3 and 2: their revenue follows from the
+        // base's less the rest) take the smallest shown one with them.
+        assert_eq!(withheld(&[3, 2, 40, 25], 10), [true, true, false, true]);
+        assert_eq!(withheld(&[4, 5, 30, 20, 0], 10), [true, true, false, true, true]);
         assert_eq!(withheld(&[30, 0, 20], 10), [false, true, false]);
         // Nothing else to hide: the base is then under the minimum and withheld as well.
         assert_eq!(withheld(&[3], 10), [true]);
