@@ -826,7 +826,7 @@ impl Converter for ActivityConverter {
         if event == "other"
             && let Some(raw) = event_raw
         {
-            self.other_events.count(raw);
+            self.other_events.count(raw, Some(&contact));
         }
         let micros = ts.timestamp_micros();
         self.ts.append_value(micros);
