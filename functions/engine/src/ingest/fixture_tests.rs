@@ -1378,7 +1378,10 @@ fn a_tills_tender_rows_are_no_sales() {
     );
     assert_eq!(rejected_by_reason(&out), [("payment_row", 2)]);
     let b = batches(&out);
-    assert_eq!(floats(&b, "line_amount"), [60_000.0, 60_000.0, 95_000.0, 30_000.0]);
+    assert_eq!(
+        floats(&b, "line_amount"),
+        [60_000.0, 60_000.0, 95_000.0, 30_000.0]
+    );
     // «ثبت شده» (recorded) is no status of the vocabulary: each line counts as a purchase, and
     // the report names the value (held by three people: two customers and a guest's order) so
     // that a missing word for a cancelled sale would show.
@@ -4609,6 +4612,55 @@ fn a_monthly_sheet_without_a_currency_column_is_read() {
     assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR", "EUR"]));
 }
 
+/// A visible sheet that continues the orders without a header row is not read (its columns
+/// cannot be told), but the report says so with all its rows, instead of an `ok` with them lost.
+/// A notes sheet is skipped quietly.
+#[test]
+fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_xlsx(
+        dir.path(),
+        "sales.xlsx",
+        &[
+            (
+                "Sheet1",
+                vec![
+                    vec![T("Order ID"), T("Order Date"), T("Customer"), T("Amount")],
+                    vec![T("1001"), Date(45292.0), T("C1"), N(10.0)],
+                ],
+            ),
+            (
+                "Sheet2",
+                (0..4)
+                    .map(|i| {
+                        vec![
+                            T(["1002", "1003", "1004", "1005"][i]),
+                            Date(45300.0 + i as f64),
+                            T("C2"),
+                            N(10.0),
+                        ]
+                    })
+                    .collect(),
+            ),
+            (
+                "Notes",
+                vec![vec![T("Exported by the shop"), T("see the first sheet")]],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
+    assert_eq!(out.report.rows.written, 1);
+    assert_eq!(
+        out.report.warnings,
+        [
+            "sheet \"Sheet2\" (4 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own"
+        ]
+    );
+    let notes = out.report.sheets.iter().find(|s| s.name == "Notes").unwrap();
+    assert!(notes.skipped.is_some() && notes.rows_not_read.is_none());
+}
+
 /// A month's sheet whose only amount is a bare `Total` beside months with quantity and price:
 /// merged, its `Total` is its lines' amount, as in the sheet alone (beside a price column in the
 /// merged header, "Total" had been read as nothing, and the month's rows quarantined
@@ -5068,7 +5120,11 @@ fn common_consent_headers_are_read() {
         };
         let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
         assert_eq!(consents(&out), [Some(false), None], "{header}");
-        assert!(out.report.warnings.is_empty(), "{header}: {:?}", out.report.warnings);
+        assert!(
+            out.report.warnings.is_empty(),
+            "{header}: {:?}",
+            out.report.warnings
+        );
     }
 }
 
@@ -5096,7 +5152,12 @@ fn an_unread_column_that_may_hold_consent_is_a_warning() {
         .filter_map(|w| w.strip_prefix("column \""))
         .filter_map(|w| w.split('"').next())
         .collect();
-    assert_eq!(warned, ["Email Status", "Communication preference"], "{:?}", out.report.warnings);
+    assert_eq!(
+        warned,
+        ["Email Status", "Communication preference"],
+        "{:?}",
+        out.report.warnings
+    );
     assert!(out.report.warnings[0].contains("the refusals in it do not keep anyone off the lists"));
 }
 

@@ -193,7 +193,12 @@ fn base_name(s: &Profile, base: &Profile, p: &SegmentParams) -> &'static str {
 /// segments of 3 and 2 give away those five customers' revenue.
 pub(super) fn withheld(sizes: &[usize], min: usize) -> Vec<bool> {
     let mut hide: Vec<bool> = sizes.iter().map(|&n| n < min).collect();
-    let hidden = |hide: &[bool]| (0..sizes.len()).filter(|&i| hide[i]).map(|i| sizes[i]).sum::<usize>();
+    let hidden = |hide: &[bool]| {
+        (0..sizes.len())
+            .filter(|&i| hide[i])
+            .map(|i| sizes[i])
+            .sum::<usize>()
+    };
     while (1..min).contains(&hidden(&hide)) {
         let smallest_shown = (0..sizes.len())
             .filter(|&i| !hide[i])

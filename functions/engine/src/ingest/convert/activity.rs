@@ -179,11 +179,13 @@ pub fn normalize_event_type(raw: &str) -> &'static str {
     // Also `STOP ALL` and «لغو11», the reply Iranian SMS panels take to stop a line's messages
     // («لغو ۱۱»). A bare `END` or `CANCEL`, which carriers honour too, is as often a call's or a
     // subscription's: read as a refusal it would drop every such customer from the lists.
-    let bare_keyword = matches!(words.as_slice(), ["stop" | "stopall" | "quit" | "لغو" | "انصراف" | "استاپ"])
-        || matches!(
-            e.joined.as_str(),
-            "stopall" | "لغو11" | "لغو۱۱" | "لغو١١" | "انصراف11" | "انصراف۱۱" | "انصراف١١"
-        );
+    let bare_keyword = matches!(
+        words.as_slice(),
+        ["stop" | "stopall" | "quit" | "لغو" | "انصراف" | "استاپ"]
+    ) || matches!(
+        e.joined.as_str(),
+        "stopall" | "لغو11" | "لغو۱۱" | "لغو١١" | "انصراف11" | "انصراف۱۱" | "انصراف١١"
+    );
     // Weak words refuse only what stands beside them ("No newsletter", "Email marketing: no",
     // "Email declined"): "Signup form - no credit card" is about the card. "No" before a number
     // is an issue number ("Newsletter No. 12").

@@ -1960,7 +1960,8 @@ impl Converter for SalesConverter {
         b.customer_id.append(customer.as_deref());
         if own_unread && let Some((s, _)) = &status {
             // A guest's order is someone other than the other guests'.
-            self.other_statuses.count(s, customer.as_deref().or(order_id.as_deref()));
+            self.other_statuses
+                .count(s, customer.as_deref().or(order_id.as_deref()));
         }
         let micros = ts.timestamp_micros();
         b.order_ts.append_value(micros);

@@ -1576,9 +1576,9 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                 Ok(((0..header.len()).map(Some).collect(), vec![None; header.len()]))
             }
             // A blank first sheet ("Sheet1" left as Excel made it) has nothing to read.
-            _ if sheet.rows.is_empty() => Err(("empty".to_string(), false)),
+            _ if sheet.rows.is_empty() => Err(("empty".to_string(), 0)),
             // A hidden copy is a backup, not more orders.
-            _ if primary_visible && !sheet.visible => Err(("hidden".to_string(), false)),
+            _ if primary_visible && !sheet.visible => Err(("hidden".to_string(), 0)),
             std::cmp::Ordering::Less | std::cmp::Ordering::Greater => {
                 let other = header_of_rows(&sheet.rows, headers[i].0, dataset.or(headers[i].2));
                 let theirs = fields(&other);
@@ -1633,26 +1633,36 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                             has(&[Field::OrderDate, Field::EventTime, Field::SignupDate])
                                 && has(&[Field::OrderId, Field::CustomerId, Field::Email, Field::Phone])
                         });
+                        let after_header = sheet.rows.len().saturating_sub(headers[i].0 + 1) as u64;
+                        let not_read = match export_like {
+                            true => after_header,
+                            false if continues_without_header(&other, mine.as_ref(), theirs.as_ref()) => {
+                                return (
+                                    "it has no header row (its first row is data)".to_string(),
+                                    after_header + 1,
+                                );
+                            }
+                            false => 0,
+                        };
                         (
                             format!(
                                 "its header lacks columns of the export sheet: {}",
                                 names.join(", ")
                             ),
-                            export_like,
+                            not_read,
                         )
                     })
                     .and_then(|order| {
                         let units = sheet_units(&header, &other, &order, mine.as_ref(), theirs.as_ref())
-                            .map_err(|why| (why, false))?;
+                            .map_err(|why| (why, 0))?;
                         Ok((order, units))
                     })
             }
         };
         let (order, units): (Vec<Option<usize>>, Vec<Option<String>>) = match skipped {
             Ok(order) => order,
-            Err((why, export_like)) => {
-                let data_rows = sheet.rows.len().saturating_sub(headers[i].0 + 1) as u64;
-                let rows_not_read = (export_like && data_rows > 0).then_some(data_rows);
+            Err((why, not_read)) => {
+                let rows_not_read = (not_read > 0).then_some(not_read);
                 report.push(SheetReport {
                     name: sheet.name,
                     line_offset: None,
@@ -1817,6 +1827,34 @@ fn other_amounts(
             })
             .collect(),
     )
+}
+
+/// Whether a sheet whose first row reads as no header continues the export sheet's rows without
+/// one (a month pasted below no header, a "Sheet2" of more orders): that row, taken column by
+/// column as the export sheet's, has a number where the export sheet has its date and a value
+/// where it has its order, customer or email. Its rows are then not read, and the report says so
+/// with their count; a notes or chart sheet is skipped quietly.
+fn continues_without_header(
+    first: &[String],
+    mine: Option<&ColumnMapping>,
+    theirs: Option<&ColumnMapping>,
+) -> bool {
+    let (Some(mine), Some(theirs)) = (mine, theirs) else {
+        return false;
+    };
+    if theirs.columns.iter().any(Option::is_some) {
+        return false;
+    }
+    let cell = |f: &[Field]| {
+        f.iter()
+            .find_map(|&f| mine.column_of(f))
+            .and_then(|c| first.get(c))
+            .map(|v| v.trim())
+    };
+    cell(&[Field::OrderDate, Field::EventTime, Field::SignupDate])
+        .is_some_and(|v| v.chars().any(|c| c.is_numeric()))
+        && cell(&[Field::OrderId, Field::CustomerId, Field::Email, Field::Phone])
+            .is_some_and(|v| !v.is_empty())
 }
 
 /// A field a sheet may lack while the export sheet has it: it describes rows, and no row needs it
