@@ -4612,6 +4612,35 @@ fn a_monthly_sheet_without_a_currency_column_is_read() {
     assert_eq!(strings(&b, "currency"), some(&["EUR", "EUR", "EUR"]));
 }
 
+/// A visible copy of the orders sheet ("Orders (2)", as Excel names a copy) is read once: its
+/// orders had counted twice. A sheet of other orders under the same header is read.
+#[test]
+fn a_visible_copy_of_a_sheet_is_read_once() {
+    use Cell::*;
+    let dir = tempfile::tempdir().unwrap();
+    let orders = |ids: &[&'static str]| {
+        let mut rows = vec![vec![T("Order ID"), T("Order Date"), T("Customer"), T("Amount")]];
+        rows.extend(ids.iter().map(|&id| vec![T(id), Date(45292.0), T("C1"), N(10.0)]));
+        rows
+    };
+    let path = write_xlsx(
+        dir.path(),
+        "sales.xlsx",
+        &[
+            ("Orders", orders(&["1", "2"])),
+            ("Orders (2)", orders(&["1", "2"])),
+            ("More", orders(&["3"])),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
+    assert_eq!(strings(&batches(&out), "order_id"), some(&["1", "2", "3"]));
+    let copy = out.report.sheets.iter().find(|s| s.name == "Orders (2)").unwrap();
+    assert_eq!(
+        copy.skipped.as_deref(),
+        Some("a copy of sheet \"Orders\", read once")
+    );
+}
+
 /// A visible sheet that continues the orders without a header row is not read (its columns
 /// cannot be told), but the report says so with all its rows, instead of an `ok` with them lost.
 /// A notes sheet is skipped quietly.

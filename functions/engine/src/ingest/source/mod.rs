@@ -1558,6 +1558,8 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
     let mut offset = 0u64;
     let mut preamble_rows = 0u64;
     let mut returns_lines = Vec::new();
+    // The sheets read: their rows' count and hash from the header down, and name.
+    let mut read_sheets: Vec<((usize, u64), String)> = Vec::new();
     let primary_visible = sheets[primary].visible;
     // The fields the headers map to: how a later sheet's columns are found and their units read.
     let fields = |h: &[String]| {
@@ -1673,6 +1675,27 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                 continue;
             }
         };
+        // A visible copy of a sheet read already ("Orders (2)", Excel's name for a copy) would
+        // count every order twice: the same header and cells, row by row.
+        let content = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for (_, cells) in &sheet.rows[headers[i].0..] {
+                cells.hash(&mut h);
+            }
+            (sheet.rows.len() - headers[i].0, h.finish())
+        };
+        if let Some((_, original)) = read_sheets.iter().find(|(c, _)| *c == content) {
+            report.push(SheetReport {
+                name: sheet.name,
+                line_offset: None,
+                skipped: Some(format!("a copy of sheet \"{original}\", read once")),
+                rows_not_read: None,
+                read_as_returns: false,
+            });
+            continue;
+        }
+        read_sheets.push((content, sheet.name.clone()));
         let last = sheet.rows.last().map_or(0, |(r, _)| *r);
         let header_row = sheet.rows[headers[i].0].0;
         bad.extend(
