@@ -526,7 +526,7 @@ pub struct LeadScore {
 }
 
 impl LeadScore {
-    /// e.g. "form_submit×1 +80, download×2 +120, page_view×5 +30".
+    /// e.g. "download×2 +120, form_submit×1 +80, page_view×5 +30".
     pub fn contributions_text(&self) -> String {
         self.contributions
             .iter()
