@@ -2535,13 +2535,13 @@ mod tests {
                 &[("xl/sharedStrings.xml", shared.as_bytes())],
             )
         };
-        let few = book("few.xlsx", 20);
+        let few = book("few.xlsx", 10);
         let fmt = sniff::sniff(&few, "few.xlsx", limits).unwrap();
         let opened = open(&few, &fmt, limits, None).unwrap();
         assert_eq!((opened.guessed, opened.header_line), (Some(Dataset::Sales), 3));
         assert_eq!(guess(&few, &fmt, limits), Some(Dataset::Sales));
-        // 40 copies of 64 KiB are more text than the limit lets a sheet hold.
-        let many = book("many.xlsx", 40);
+        // 20 copies of 64 KiB are more text than the limit lets a sheet hold.
+        let many = book("many.xlsx", 20);
         match open(&many, &fmt, limits, None) {
             Err(EngineError::Rejected(r)) => assert_eq!(r.code(), "too_large", "{r}"),
             Err(e) => panic!("unexpected error {e}"),
