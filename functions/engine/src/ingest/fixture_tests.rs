@@ -1544,6 +1544,32 @@ fn a_shifted_row_says_how_many_fields_it_has() {
     );
 }
 
+/// An invoice cancelled by a cancellation invoice (sevDesk, lexoffice): the invoice stays in the
+/// list marked "Storniert", which keeps it from counting, so the "Stornorechnung" is no return
+/// (read as one, it took the 84 € off the customer a second time: −84 € for an invoice never
+/// paid). Without a status column to carry the cancellation, it stays the invoice's return.
+#[test]
+fn a_cancellation_invoice_beside_its_cancelled_invoice_takes_nothing_off() {
+    let (out, _s, _d) = ingest_text(
+        "rechnungen.csv",
+        "Rechnungsnummer;Rechnungsdatum;Kundennummer;Rechnungstyp;Status;Betrag brutto\n\
+         RE-1001;01.03.2024;K1;Rechnung;Storniert;84,00\n\
+         SR-1001;05.03.2024;K1;Stornorechnung;Bezahlt;-84,00\n\
+         RE-1002;06.03.2024;K2;Rechnung;Bezahlt;50,00\n",
+    );
+    let b = batches(&out);
+    assert_eq!(strings(&b, "order_id"), some(&["RE-1001", "RE-1002"]));
+    assert_eq!(strings(&b, "status"), some(&["cancelled", "paid"]));
+    assert_eq!(rejected_by_reason(&out), [("not_a_sale", 1)]);
+    let (out, _s, _d) = ingest_text(
+        "rechnungen.csv",
+        "Rechnungsnummer;Rechnungsdatum;Kundennummer;Rechnungstyp;Betrag brutto\n\
+         RE-1001;01.03.2024;K1;Rechnung;84,00\n\
+         SR-1001;05.03.2024;K1;Stornorechnung;-84,00\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [84.0, -84.0]);
+}
+
 /// A currency cell naming another currency than the amount's header (`مبلغ (تومان)` over
 /// `ریال` cells, ten times apart) is read as the cell says, and the report's warnings say so.
 #[test]

@@ -399,7 +399,8 @@ pub(super) const GROUPS: &[Group] = &[
         DocumentType,
         &[
             "Document Type", "Doc Type", "Transaction Type", "Voucher Type", "Belegart",
-            "Belegtyp", "Dokumentart", "Type de document", "Type de pièce", "نوع سند", "نوع فاکتور",
+            "Belegtyp", "Dokumentart", "Dokumenttyp", "Rechnungstyp", "Rechnungsart", "Invoice Type",
+            "Type de document", "Type de pièce", "Type de facture", "نوع سند", "نوع فاکتور",
             "نوع تراکنش",
             // Holoo's invoice list: read only when its values name invoices, as any of these.
             "نوع",

@@ -218,6 +218,10 @@ pub(super) struct DocumentTypes {
     pub(super) read: bool,
     pub(super) ledger: bool,
     statement: bool,
+    /// The file has a status column, where an invoice cancelled by a cancellation invoice is
+    /// marked so ("Storniert"): that cancellation invoice (sevDesk's and lexoffice's
+    /// "Stornorechnung") is then no return of anything counted, see [`cancellation_document`].
+    pub(super) status_cancels: bool,
     /// Types already read, by type and balance impact: ledgers repeat a few types over many
     /// rows, and reading one takes a few dozen word scans.
     cache: HashMap<String, DocKind>,
@@ -280,12 +284,29 @@ impl DocumentTypes {
         if let Some(&kind) = self.cache.get(self.key.as_str()) {
             return kind;
         }
-        let kind = document_kind(layout, raw, balance_impact, self.ledger, self.statement);
+        let kind = match document_kind(layout, raw, balance_impact, self.ledger, self.statement) {
+            DocKind::Return if self.status_cancels && cancellation_document(raw) => DocKind::NotASale,
+            kind => kind,
+        };
         if self.cache.len() < DOCUMENT_TYPES_CACHED {
             self.cache.insert(self.key.clone(), kind);
         }
         kind
     }
+}
+
+/// A document that cancels an invoice whole (German invoicing's "Stornorechnung", "Storno",
+/// a "Cancellation invoice", a French "Facture d'annulation"), not a credit note for goods sent
+/// back. The invoice it cancels stays in the list, marked cancelled in its status, which already
+/// keeps it from counting: read as a return too, it took the invoice's amount off its buyer a
+/// second time (a customer at −84 € for an invoice of 84 € cancelled).
+fn cancellation_document(raw: &str) -> bool {
+    Key::new(raw).is_some_and(|k| {
+        let k = k.as_str();
+        ["storno", "stornier", "cancellationinvoice", "annulation"]
+            .iter()
+            .any(|w| k.contains(w))
+    })
 }
 
 #[cfg(test)]

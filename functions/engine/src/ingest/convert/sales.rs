@@ -341,8 +341,9 @@ impl SalesConverter {
             .document_type
             .and_then(|c| headers.get(c))
             .is_some_and(|h| crate::mapping::normalize_header(h) == "نوع");
-        let document_types =
+        let mut document_types =
             DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type), bare_type);
+        document_types.status_cancels = cols.status.is_some();
         // An invoice number beside an order number (a shop's invoicing plugin) says nothing.
         let of_orders = headers.iter().any(|h| {
             let h = crate::mapping::normalize_header(h);
