@@ -423,6 +423,34 @@ pub fn run(
         merged: merged_records,
     } = customers::read_customers(&inputs.customers_files, &aliases, &mut ids, &mut strings)?;
     let mut customers = features::build_customers(&sales, &attrs, &ids, &places, &clock);
+    // A customers-dataset record dated after the run (a sign-up the day after with "no
+    // marketing") is no customer of the run yet, but its refusal stands for the lists, which are
+    // used now: it joins the refusals, under its id and addresses.
+    let late_refusals: Vec<crate::leads::Activity> = {
+        let mut in_run = vec![false; attrs.len()];
+        for c in &customers {
+            if let Some(k) = in_run.get_mut(c.idx as usize) {
+                *k = true;
+            }
+        }
+        attrs
+            .iter()
+            .enumerate()
+            .filter(|&(i, a)| !in_run[i] && a.is_some_and(|a| a.marketing_consent == Some(false)))
+            .filter_map(|(i, a)| {
+                let a = (*a)?;
+                Some(crate::leads::Activity {
+                    contact: ids.name(i as u32).to_string(),
+                    email: a.email.map(|e| strings.name(e).to_string()),
+                    phone: a.phone.map(|p| strings.name(p).to_string()),
+                    event_type: "unsubscribe".into(),
+                    ts: crate::leads::UNDATED,
+                    page: None,
+                    job_title: None,
+                })
+            })
+            .collect()
+    };
     drop(attrs);
     // Lines at or beyond `IMPLAUSIBLE_AMOUNT` are left out when read, but a currency rate can
     // still carry a customer's sums past what a float holds, and one infinite feature fails
@@ -539,6 +567,7 @@ pub fn run(
     let activity_after_as_of = activity.iter().filter(|a| a.ts >= clock.cutoff).count();
     let refusals_read = refusals.len();
     activity.append(&mut refusals);
+    activity.extend(late_refusals);
 
     let mut report = Report {
         params: p,

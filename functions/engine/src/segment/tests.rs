@@ -4499,6 +4499,41 @@ fn a_refusal_from_a_number_with_its_country_holds_for_the_number_without() {
     assert_off_lists(&out, &["c106@", "5552106"]);
 }
 
+/// A customers-dataset record signed up after the run date (a sign-up the day after, ticking "no
+/// marketing") is no customer of that run, but its refusal keeps its lead off the lists, by id
+/// and by address: a multi-night review found such people in `lead_scores.csv` and
+/// `ideal_customers.csv` with their email.
+#[test]
+fn a_refusal_signed_up_after_the_run_date_still_keeps_the_lead_off_the_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let sales = four_buyers(dir.path());
+    let crm = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Customers,
+        "crm.csv",
+        "Customer ID,Email,Signup Date,Accepts Marketing\n\
+         L-777,ann@shop-test.example,2024-11-15,no\n\
+         L-780,bea@shop-test.example,2024-11-15,no\n\
+         L-779,dan@shop-test.example,2024-11-15,yes\n",
+    );
+    let activity = ingest_csv(
+        dir.path(),
+        crate::schema::Dataset::Activity,
+        "web.csv",
+        "Contact ID,Email,Activity Type,Timestamp,Job Title\n\
+         L-777,ann@shop-test.example,Form Submission,2024-06-01 10:00,CEO\n\
+         W-1,bea@shop-test.example,Form Submission,2024-06-01 10:00,CEO\n\
+         L-779,dan@shop-test.example,Form Submission,2024-06-01 10:00,CEO\n",
+    );
+    let out = segment_curated(dir.path(), [sales, crm, activity].concat());
+    assert_off_lists(&out, &["L-777", "ann@", "W-1", "bea@"]);
+    let leads = read_csv(&out.join("lead_scores.csv"));
+    assert!(leads.iter().any(|r| r["contact_id"] == "L-779"), "{leads:?}");
+    // Not a customer of the run: none of the three is in customers.csv.
+    let customers = by_id(read_csv(&out.join("customers.csv")));
+    assert!(["L-777", "L-779", "L-780"].iter().all(|id| !customers.contains_key(*id)));
+}
+
 /// A refusal from one address of an inbox holds for every address of it (`ann@x.com`,
 /// `ann+shop@x.com`, `ANN+news@x.com`), whichever file says it: a customer list's opt-out or
 /// consent column and a checkout's `no` alike, as an activity unsubscribe does.
