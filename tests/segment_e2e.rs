@@ -325,6 +325,7 @@ async fn a_backdated_run_leaves_latest_and_the_model_alone() {
         ..Default::default()
     };
     assert!(run_job(&store, &store, &ahead, &cfg).await.unwrap().latest);
+    let state = server.get("state/segments/model.json").await;
     let summary = run_job(&store, &store, &request::SegmentRequest::default(), &cfg)
         .await
         .expect("run as of the data");
@@ -332,6 +333,11 @@ async fn a_backdated_run_leaves_latest_and_the_model_alone() {
     assert!(summary.latest);
     let manifest = server.json("segments/latest/manifest.json").await;
     assert_eq!(manifest["as_of"], "2023-12-08");
+    // But the model state stays the later date's: the next night continues from it, not from
+    // this run's fresh fit (which renamed the segments for good).
+    assert!(!summary.model_saved);
+    assert_eq!(summary.later_state, chrono::NaiveDate::from_ymd_opt(2023, 12, 20));
+    assert_eq!(server.get("state/segments/model.json").await, state);
 }
 
 /// A run cut short while replacing a folder leaves it without a manifest (incomplete), never

@@ -44,6 +44,10 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs, config: &Segment
     }
     if !summary.latest {
         println!("segments/latest/ keeps its later run date; this run is only in its dated folder");
+    } else if let Some(later) = summary.later_state {
+        println!(
+            "the model state was not saved: the saved one is from a later run date ({later}), which the next run continues from"
+        );
     } else if !summary.model_saved {
         println!(
             "the model state was not saved: k differs from the configured one, so the next run continues as before"

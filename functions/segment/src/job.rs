@@ -77,8 +77,10 @@ pub struct JobSummary {
     pub latest: bool,
     /// Whether the model state was saved for the next run to continue from: not for a run that
     /// moved no `latest/`, nor for an on-demand k other than the configured one (an experiment
-    /// must not become the nightly's k).
+    /// must not become the nightly's k), nor when the saved state is from a later run date.
     pub model_saved: bool,
+    /// The run date of the saved state, when it is later than this run's (kept, not replaced).
+    pub later_state: Option<chrono::NaiveDate>,
 }
 
 /// Downloads every Parquet object under `prefix` into `dir`, noting in `spool` which key each local
@@ -204,7 +206,16 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         }
     };
     // A state file we cannot use only costs label stability for one night; the manifest says so.
-    let previous = Previous::from_saved(out.get(STATE_KEY).await?.as_deref(), as_of);
+    let saved = out.get(STATE_KEY).await?;
+    // A state saved by a later date: this run does not start from it (see `Previous`), nor
+    // replaces it, whatever its date came from (a run dated by the data lands before the
+    // night's when that day has no orders yet): the next night continues from that state, not
+    // from one fitted afresh, which would rename its segments for good.
+    let later_state = saved
+        .as_deref()
+        .and_then(segment::saved_run_date)
+        .filter(|&d| d > as_of);
+    let previous = Previous::from_saved(saved.as_deref(), as_of);
     let mut params = SegmentParams::new(as_of);
     config.apply(&mut params);
     params.k = request.k.or(config.k);
@@ -251,7 +262,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     let latest = request.scheduled || request.as_of.is_none() || published.is_none_or(|d| as_of >= d);
     // An on-demand k other than the configured one is an experiment.
     let experiment = request.k.is_some_and(|k| config.k != Some(k));
-    let model_saved = latest && !experiment;
+    let model_saved = latest && !experiment && later_state.is_none();
 
     // A re-run of a date replaces its folder: its manifest goes first, so a failure part-way
     // leaves a folder without one (incomplete), not one that mixes two runs.
@@ -305,6 +316,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         manifest: result.manifest,
         latest,
         model_saved,
+        later_state,
     })
 }
 

@@ -184,7 +184,10 @@ pub(super) struct Clustering {
 fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     // The features' own width, unrolled: summed left to right as the loop below (and linfa) sum.
     const _: () = assert!(N_FEATURES == 6, "the unrolled sum names six terms");
-    if let (Ok(a), Ok(b)) = (<&[f64; N_FEATURES]>::try_from(a), <&[f64; N_FEATURES]>::try_from(b)) {
+    if let (Ok(a), Ok(b)) = (
+        <&[f64; N_FEATURES]>::try_from(a),
+        <&[f64; N_FEATURES]>::try_from(b),
+    ) {
         let d = |i: usize| (a[i] - b[i]) * (a[i] - b[i]);
         return d(0) + d(1) + d(2) + d(3) + d(4) + d(5);
     }

@@ -254,6 +254,16 @@ pub enum Previous {
     Ignored(String),
 }
 
+/// The run date of a saved state, when it can be read.
+pub fn saved_run_date(bytes: &[u8]) -> Option<NaiveDate> {
+    #[derive(Deserialize)]
+    struct Dated {
+        as_of: String,
+    }
+    let d: Dated = serde_json::from_slice(bytes).ok()?;
+    NaiveDate::parse_from_str(&d.as_of, "%Y-%m-%d").ok()
+}
+
 impl Previous {
     /// What a run dated `as_of` may start from, given the saved state file (`None` when there
     /// is none): a state an earlier date saved. A later date's state knows orders after the run

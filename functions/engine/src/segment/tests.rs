@@ -4531,7 +4531,11 @@ fn a_refusal_signed_up_after_the_run_date_still_keeps_the_lead_off_the_lists() {
     assert!(leads.iter().any(|r| r["contact_id"] == "L-779"), "{leads:?}");
     // Not a customer of the run: none of the three is in customers.csv.
     let customers = by_id(read_csv(&out.join("customers.csv")));
-    assert!(["L-777", "L-779", "L-780"].iter().all(|id| !customers.contains_key(*id)));
+    assert!(
+        ["L-777", "L-779", "L-780"]
+            .iter()
+            .all(|id| !customers.contains_key(*id))
+    );
 }
 
 /// A refusal from one address of an inbox holds for every address of it (`ann@x.com`,
