@@ -120,30 +120,43 @@ async fn scheduled_then_on_demand_runs_publish_dated_folders_and_latest() {
     );
     let first_customers = server.get("segments/latest/customers.csv").await;
 
-    // On demand with an explicit date and k: the date's folder is replaced and latest moves to
-    // it, but the model state stays the nightly's: a one-off k must not become the next night's.
+    // On demand with an explicit date and a k other than the configured one: an experiment,
+    // published in a folder of its own. The night's folder, latest/, the Athena tables and the
+    // model state keep the nightly's segments: one answer per date, and a one-off k does not
+    // become the next night's.
     let state = server.get("state/segments/model.json").await;
     let athena = athena_copies(&server, "2023-12-08").await;
+    let night: Vec<Vec<u8>> = {
+        let mut files = Vec::new();
+        for k in server.keys("segments/run_date=2023-12-08/").await {
+            files.push(server.get(&k).await);
+        }
+        files
+    };
     let req = request::parse(&event("on_demand.json"), cfg.timezone).unwrap();
     assert_eq!(req.k, Some(4));
     let summary = run_job(&store, &store, &req, &cfg).await.expect("on-demand run");
     assert_eq!(summary.as_of.to_string(), "2023-12-08");
-    assert!(summary.latest && !summary.model_saved);
+    assert!(!summary.latest && !summary.model_saved);
+    assert_eq!(summary.experiment, Some(4));
+    assert_eq!(summary.run_prefix, "segments/experiments/k=4/run_date=2023-12-08");
     assert_eq!(server.get("state/segments/model.json").await, state);
-    // Nor do the Athena tables show the experiment as that night's segments.
     assert_eq!(athena_copies(&server, "2023-12-08").await, athena);
-    let segments = server.json("segments/latest/segments.json").await;
+    assert_eq!(server.get("segments/latest/customers.csv").await, first_customers);
+    let mut after = Vec::new();
+    for k in server.keys("segments/run_date=2023-12-08/").await {
+        after.push(server.get(&k).await);
+    }
+    assert_eq!(after, night, "the night's folder is the nightly's");
+    let segments = server
+        .json("segments/experiments/k=4/run_date=2023-12-08/segments.json")
+        .await;
     let n = segments
         .as_array()
         .or_else(|| segments["segments"].as_array())
         .map(Vec::len)
         .unwrap();
     assert_eq!(n, 4, "{segments}");
-    // Same data, same date, same seed: the files are identical to the dated copy.
-    assert_eq!(
-        server.get("segments/latest/customers.csv").await,
-        server.get("segments/run_date=2023-12-08/customers.csv").await
-    );
     assert_ne!(first_customers.len(), 0);
     // The nightly run again: it replaces the date's folder and the Athena copies, still one file
     // per folder, the run's own.

@@ -26,7 +26,7 @@ TRIGGER_PREFIXES = {"incoming/sales/", "incoming/customers/", "incoming/activity
 TRIGGER_EVENTS = {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
 OUTPUT_PREFIXES = {"curated/", "quarantine/", "reports/", "segments/", "state/"}
 # A nightly run's customer-level files: kept for RunHistoryDays.
-RUN_HISTORY_PREFIXES = {"segments/run_date=", "segments/athena/segment_customers/"}
+RUN_HISTORY_PREFIXES = {"segments/run_date=", "segments/athena/segment_customers/", "segments/experiments/"}
 
 # What each function may do in the data bucket: action -> key prefixes.
 INGEST_S3 = {
@@ -41,7 +41,7 @@ SEGMENT_S3 = {
     "s3:GetObject": {"curated/", "state/segments/", "segments/"},
     "s3:PutObject": {"segments/", "state/segments/"},
     "s3:AbortMultipartUpload": {"segments/", "state/segments/"},
-    "s3:DeleteObject": {"segments/latest/", "segments/run_date=*/manifest.json"},
+    "s3:DeleteObject": {"segments/latest/", "segments/run_date=*/manifest.json", "segments/experiments/*/manifest.json"},
     "s3:ListBucket": {"curated/", "state/segments/", "segments/"},
 }
 EXPECTED_S3 = {"IngestRole": INGEST_S3, "SegmentRole": SEGMENT_S3}

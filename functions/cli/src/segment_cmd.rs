@@ -42,15 +42,15 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs, config: &Segment
             eprintln!("warning: {}", segflow_engine::printable::Printable(w));
         }
     }
-    if !summary.latest {
+    if let Some(k) = summary.experiment {
+        println!(
+            "k = {k} is not the configured k (SEGFLOW_K): an experiment, in its own folder only; segments/latest/, the run date's folder and the model state keep the nightly run's"
+        );
+    } else if !summary.latest {
         println!("segments/latest/ keeps its later run date; this run is only in its dated folder");
     } else if let Some(later) = summary.later_state {
         println!(
             "the model state was not saved: the saved one is from a later run date ({later}), which the next run continues from"
-        );
-    } else if !summary.model_saved {
-        println!(
-            "the model state was not saved: k differs from the configured one, so the next run continues as before"
         );
     }
     Ok(())

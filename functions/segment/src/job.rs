@@ -21,6 +21,8 @@ pub const STATE_KEY: &str = "state/segments/model.json";
 pub const WORK_PREFIX: &str = "segflow-segment-";
 
 const LATEST: &str = "segments/latest";
+/// Where an experiment's runs go: `segments/experiments/k=<k>/run_date=<date>/`.
+pub const EXPERIMENTS: &str = "segments/experiments";
 /// Names the run folder `latest/` copies, written in one PUT before the copy starts: a tool that
 /// needs one run's files together reads them through it, whatever state a failed copy left
 /// `latest/` in.
@@ -73,7 +75,8 @@ pub struct JobSummary {
     pub run_prefix: String,
     pub files: Vec<String>,
     pub manifest: serde_json::Value,
-    /// Whether `segments/latest/` now holds this run: not when it already holds a later run date.
+    /// Whether `segments/latest/` now holds this run: not when it already holds a later run
+    /// date, nor for an experiment.
     pub latest: bool,
     /// Whether the model state was saved for the next run to continue from: not for a run that
     /// moved no `latest/`, nor for an on-demand k other than the configured one (an experiment
@@ -81,6 +84,9 @@ pub struct JobSummary {
     pub model_saved: bool,
     /// The run date of the saved state, when it is later than this run's (kept, not replaced).
     pub later_state: Option<chrono::NaiveDate>,
+    /// The run's k when it is an experiment (an on-demand k other than the configured one),
+    /// published under `segments/experiments/` only.
+    pub experiment: Option<usize>,
 }
 
 /// Downloads every Parquet object under `prefix` into `dir`, noting in `spool` which key each local
@@ -240,7 +246,15 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         .map_err(|e| JobError::Other(format!("segmentation task failed: {e}")))?
         .map_err(|e| name_curated_object(e, &spool))?;
 
-    let run_prefix = format!("segments/run_date={as_of}");
+    // An on-demand k other than the configured one is an experiment: its files go to a folder
+    // of their own, so the night's folder, `latest/` and the Athena copies keep the nightly's
+    // segments (an experiment on the night's date had replaced its folder and `latest/` while
+    // the dashboards kept the night's: two answers for one date).
+    let experiment = request.k.filter(|&k| config.k != Some(k));
+    let run_prefix = match experiment {
+        Some(k) => format!("{EXPERIMENTS}/k={k}/run_date={as_of}"),
+        None => format!("segments/run_date={as_of}"),
+    };
     let (manifest, data_files) = result
         .files
         .split_last()
@@ -259,10 +273,9 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     // date, the data's latest day may be earlier than the last run's, and `latest/` must not
     // keep serving rows that are gone.
     let published = latest_as_of(out).await?;
-    let latest = request.scheduled || request.as_of.is_none() || published.is_none_or(|d| as_of >= d);
-    // An on-demand k other than the configured one is an experiment.
-    let experiment = request.k.is_some_and(|k| config.k != Some(k));
-    let model_saved = latest && !experiment && later_state.is_none();
+    let latest = experiment.is_none()
+        && (request.scheduled || request.as_of.is_none() || published.is_none_or(|d| as_of >= d));
+    let model_saved = latest && later_state.is_none();
 
     // A re-run of a date replaces its folder: its manifest goes first, so a failure part-way
     // leaves a folder without one (incomplete), not one that mixes two runs.
@@ -273,7 +286,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
     }
     // The Glue tables' copies, before the manifest too. Not an experiment's: the dashboards
     // reading them by date would show its segments as that night's, with nothing to tell.
-    for (table, name) in ATHENA_TABLES.iter().filter(|_| !experiment) {
+    for (table, name) in ATHENA_TABLES.iter().filter(|_| experiment.is_none()) {
         out.upload_file(&athena_key(table, as_of, name), &out_dir.join(name))
             .await?;
     }
@@ -317,6 +330,7 @@ pub async fn run_job<D: ObjectStore, O: ObjectStore>(
         latest,
         model_saved,
         later_state,
+        experiment,
     })
 }
 
