@@ -284,6 +284,11 @@ impl Previous {
                 state.state_version
             ));
         }
+        // Ids are published as int32 (`segment_id` in the Parquet files): a larger one, from a
+        // hand-edited state, would read one id in the CSV and another in the Parquet.
+        if let Some(s) = state.segments.iter().find(|s| i32::try_from(s.id).is_err()) {
+            return Previous::Ignored(format!("the saved state's segment id {} is out of range", s.id));
+        }
         let date = |s: &ModelState| NaiveDate::parse_from_str(&s.as_of, "%Y-%m-%d").ok();
         let Some(saved_on) = date(&state) else {
             return Previous::Ignored(format!(

@@ -1916,7 +1916,9 @@ fn an_unusable_saved_state_is_reported_as_ignored() {
     .unwrap();
     let mut twins = first.state.clone();
     twins.segments[1].id = twins.segments[0].id;
-    let cases: [(Vec<u8>, &str); 3] = [
+    let mut huge = first.state.clone();
+    huge.segments[0].id = 3_000_000_000;
+    let cases: [(Vec<u8>, &str); 4] = [
         (b"{not json".to_vec(), "the saved state cannot be read"),
         (
             serde_json::to_vec(&ModelState {
@@ -1929,6 +1931,11 @@ fn an_unusable_saved_state_is_reported_as_ignored() {
         (
             serde_json::to_vec(&twins).unwrap(),
             "previous state is malformed: two segments have id",
+        ),
+        // Published as int32: a larger id read one way in the CSV and another in the Parquet.
+        (
+            serde_json::to_vec(&huge).unwrap(),
+            "the saved state's segment id 3000000000 is out of range",
         ),
     ];
     for (i, (bytes, says)) in cases.iter().enumerate() {
