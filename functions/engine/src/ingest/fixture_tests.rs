@@ -5181,6 +5181,29 @@ fn common_consent_headers_are_read() {
             out.report.warnings
         );
     }
+    // What else tools write under these headers refuses no one (a review found each read as a
+    // refusal): a date, a kind of consent, a frequency, a channel, a count, a link. Words of
+    // consent given are consent.
+    for (header, value, read) in [
+        ("Opted In", "2023-05-01", None),
+        ("Email Permission Status", "Implicit", None),
+        ("Email Permission Status", "Explicit", Some(true)),
+        ("Consent Status", "Given", Some(true)),
+        ("Consent Status", "Confirmed", Some(true)),
+        ("Email Subscription", "Weekly", None),
+        ("Contact Permission", "Email", None),
+        ("Marketing Emails", "12", None),
+        ("Unsubscribe", "https://shop.example/unsubscribe?u=1", None),
+    ] {
+        let path = dir.path().join("crm.csv");
+        std::fs::write(&path, format!("Email,{header}\na@x.com,{value}\n")).unwrap();
+        let opts = IngestOptions {
+            dataset: Some(Dataset::Customers),
+            ..IngestOptions::default()
+        };
+        let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+        assert_eq!(consents(&out), [read], "{header}: {value}");
+    }
 }
 
 /// A column that may hold consent but that no rule reads ("Email Status", "Communication

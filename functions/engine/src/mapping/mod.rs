@@ -1149,10 +1149,16 @@ pub fn may_be_consent(header: &str) -> bool {
     consent && !not_a_flag(&words)
 }
 
-/// Whether a consent header is read by its words (see [`consent_by_words`]), not a synonym.
+/// Whether a consent header is read by its words (see [`consent_by_words`]), not a synonym, or
+/// is one of [`synonyms::LENIENT_CONSENT_HEADERS`] or [`synonyms::LENIENT_OPT_OUT_HEADERS`]:
+/// only a plain answer in it counts.
 pub fn consent_by_words_only(header: &str) -> bool {
     candidate(header, Dataset::Customers, Layout::Other)
         .is_some_and(|c| c.field == Field::MarketingConsent && c.rank == u16::MAX)
+        || synonyms::LENIENT_CONSENT_HEADERS
+            .iter()
+            .chain(synonyms::LENIENT_OPT_OUT_HEADERS)
+            .any(|l| normalize_header(l) == normalize_header(header))
 }
 
 /// The normalised keys a header is looked up under, most literal first.

@@ -445,16 +445,14 @@ pub(super) const GROUPS: &[Group] = &[
             "Created Date",
         ],
     ),
+    // Read as consent only where a cell is a plain answer (see `LENIENT_CONSENT_HEADERS`).
+    g(MarketingConsent, LENIENT_CONSENT_HEADERS),
     g(
         MarketingConsent,
         &[
             "Accepts Email Marketing", "Accepts Marketing", "Buyer Accepts Marketing", "Customer Accepts Marketing",
             "Customer Email Marketing Consent State", "Email Marketing Consent State", "Marketing Consent",
-            "Email Marketing Consent", "Email Consent", "Opted In", "Email Opted In", "Email Permission",
-            "Email Permission Status", "Permission to Email", "Email Subscription", "Marketing Emails",
-            "Contact Permission", "Marketing Permission", "Receive Offers", "Receive Marketing",
-            "Consent Status", "Marketing Consent Status", "E-Mail-Werbung erlaubt", "Werbung erlaubt",
-            "E-Mail-Werbung", "Werbeerlaubnis",
+            "Email Marketing Consent",
             "Email Marketing", "Email Subscription Status", "Email Marketing Status",
             "Marketing Opt-in", "Email Opt-in", "Opt-in", "Newsletter", "Newsletter Subscribed",
             "Newsletter Subscription", "Email Subscribed", "Subscribed", "Subscriber", "Subscription Status",
@@ -478,7 +476,7 @@ pub(super) const GROUPS: &[Group] = &[
         // Brevo (Sendinblue): a blocklisted contact unsubscribed or was blocked from sending.
         "Email Blacklisted", "SMS Blacklisted", "Blacklisted",
         "Email Blocklisted", "SMS Blocklisted", "Blocklisted", "SMS Opt Out", "Text Opt Out",
-        "Marketing Opt-Out", "Opt-Out", "Opted Out", "Unsubscribed", "Email Unsubscribed", "Unsubscribe",
+        "Marketing Opt-Out", "Opt-Out", "Opted Out", "Unsubscribed", "Email Unsubscribed",
         "Newsletter Unsubscribed", "Do Not Email", "Do Not Contact",
         "Do Not Call", "Do Not Text", "Do Not Market", "Do Not Mail", "DNC", "Abgemeldet",
         "Newsletter abgemeldet", "Werbewiderspruch", "Werbesperre", "Désabonné", "Désinscrit",
@@ -489,6 +487,9 @@ pub(super) const GROUPS: &[Group] = &[
         "Opposition à la prospection", "لغو عضویت", "لغو اشتراک", "عدم دریافت پیامک", "عدم تمایل به دریافت پیامک",
         "عدم دریافت تبلیغات", "عدم تمایل به دریافت تبلیغات", "انصراف از خبرنامه",
     ]),
+    // A bare "Unsubscribe": a flag in some lists, a link to the unsubscribe page in others; only
+    // a plain answer counts (see `LENIENT_CONSENT_HEADERS`).
+    opt_out(LENIENT_OPT_OUT_HEADERS),
     // When the person unsubscribed (Mailchimp's unsubscribed members, `UNSUB_TIME`; a list's
     // "Opt-out date"): in a customer list, a time there is a refusal (see
     // `crate::ingest::convert::ConsentCols`). Activity reads it as the unsubscribe's time.
@@ -741,3 +742,34 @@ pub(super) mod examples {
         "زمان رویداد",
     ];
 }
+
+/// Consent and opt-out headers whose cells are read only where they are a plain answer (yes, no,
+/// a word of the vocabulary), and record nothing otherwise: tools put other things under them
+/// ("Opted In": the opt-in's date; "Email Permission Status": Implicit or Explicit; "Email
+/// Subscription": Weekly; "Marketing Emails": a count; "Unsubscribe": a link). Read like the
+/// consent columns named by their words (`crate::ingest::convert::ConsentCols`), such a value
+/// refuses no one, where a listed consent column's unclear value refuses.
+pub const LENIENT_CONSENT_HEADERS: &[&str] = &[
+    "Email Consent",
+    "Opted In",
+    "Email Opted In",
+    "Email Permission",
+    "Email Permission Status",
+    "Permission to Email",
+    "Email Subscription",
+    "Marketing Emails",
+    "Contact Permission",
+    "Marketing Permission",
+    "Receive Offers",
+    "Receive Marketing",
+    "Consent Status",
+    "Marketing Consent Status",
+    "E-Mail-Werbung erlaubt",
+    "Werbung erlaubt",
+    "E-Mail-Werbung",
+    "Werbeerlaubnis",
+];
+
+/// Opt-out headers read the same way: a bare "Unsubscribe" is a flag in some lists and a link to
+/// the unsubscribe page in others.
+pub const LENIENT_OPT_OUT_HEADERS: &[&str] = &["Unsubscribe"];

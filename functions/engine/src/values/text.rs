@@ -157,6 +157,10 @@ const SUBSCRIBED: &[&str] = &[
 const CONSENTED: &[&str] = &[
     "consent",
     "consented",
+    "given",
+    "confirmed",
+    "express",
+    "explicit",
     "granted",
     "accepted",
     "accepté",

@@ -277,9 +277,8 @@ fn outgoing(direction: &str) -> bool {
 }
 
 /// Words of a consent a refusal is about (prefixes, then whole words).
-const CONSENT_PREFIXES: [&str; 15] = [
+const CONSENT_PREFIXES: [&str; 14] = [
     "subscri",
-    "permission",
     "newsletter",
     "mailing",
     "marketing",
@@ -406,35 +405,62 @@ pub(super) fn is_refusal(e: &EventText) -> bool {
             "unsubscri",
         ])
         || e.word(&["dnc"])
-        // French unsubscribes; a block or suppression list (Brevo, SendGrid, Mailchimp) no
-        // message may reach; mail marked as junk; an objection to marketing (GDPR Art. 21) or a
-        // request to erase the person, after which no list may hold them.
-        || e.word_starting(&[
-            "désinscri",
-            "desinscri",
-            "désabonn",
-            "desabonn",
-            "blocklist",
-            "blacklist",
-        ])
-        // Not a sales call's "pricing objection": an objection to marketing or processing.
+        || listed_refusal(e)
+}
+
+/// Refusals named by a phrase a review of CRMs and mail tools found, each only as said (a
+/// contact put on a block or suppression list, mail marked as junk, an objection to marketing,
+/// an erasure request, French unsubscribes) and never when the name also undoes or denies it
+/// ("Removed from suppression list", "Unsuppressed", "Not marked as junk", "Erasure request
+/// withdrawn", "Objection to processing rejected"), nor a system's own suppression ("Notification
+/// suppressed (quiet hours)") or another preference ("Shipping preference: none").
+fn listed_refusal(e: &EventText) -> bool {
+    let said = e.word_starting(&["désinscri", "desinscri", "désabonn", "desabonn"])
+        || e.word(&["blocklisted", "blacklisted"])
         || e.has(&[
+            "added to blocklist",
+            "added to blacklist",
+            "added to suppression",
+            "added to the suppression",
+            "marked as junk",
+            "reported as junk",
+            "right to object",
             "objection to marketing",
             "objection to direct marketing",
             "objection to processing",
             "objected to marketing",
             "marketing objection",
-            "suppression list",
-            "suppressed",
-            "as junk",
-            "marked junk",
-            "right to object",
             "deletion request",
-            "erasure",
+            "erasure request",
             "right to be forgotten",
-            "preference none",
-            "preferences none",
-        ])
+            "email preference none",
+            "email preferences none",
+            "marketing preference none",
+            "marketing preferences none",
+            "communication preference none",
+            "communication preferences none",
+            "marketing permission removed",
+            "marketing permission revoked",
+            "marketing permission withdrawn",
+            "email permission removed",
+            "email permission revoked",
+            "email permission withdrawn",
+        ]);
+    let undone = e.has(&["removed from", "not ", "explained", "informed"])
+        || e.word_starting(&[
+            "unsuppress",
+            "unblock",
+            "cancel",
+            "withdr",
+            "reject",
+            "declin",
+            "revers",
+            "undo",
+            "undone",
+            "restor",
+            "lifted",
+        ]);
+    said && !undone
 }
 
 /// How many distinct event names a converter remembers the reading of.
@@ -1120,10 +1146,29 @@ mod tests {
     #[test]
     fn refusals_are_told_from_names_that_only_mention_a_negation() {
         for not_a_refusal in [
-            // A sales call about an objection, a blocked (failed) delivery, a permission given.
+            // A sales call about an objection, a blocked (failed) delivery, a permission given;
+            // refusals undone or denied, a system's own suppressions, an app's permissions, and
+            // another preference (a review of the first version of these rules found each).
             "Call: handled pricing objection",
             "Email blocked",
             "Marketing permission granted",
+            "Removed from suppression list",
+            "Unsuppressed",
+            "Removed from blocklist",
+            "Removed from blacklist",
+            "Notification suppressed (quiet hours)",
+            "Message suppressed: frequency cap",
+            "Bounce suppressed",
+            "Password reset email suppressed",
+            "Push permission denied",
+            "Location permission denied",
+            "Permission not granted",
+            "Account deletion request cancelled",
+            "Erasure request withdrawn",
+            "Not marked as junk",
+            "Shipping preference: none",
+            "Objection to processing rejected",
+            "Right to object explained in call",
             "Newsletter No. 12 opened",
             "Newsletter no 5 clicked",
             "خروج",
