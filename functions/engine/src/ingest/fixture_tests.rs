@@ -4759,6 +4759,47 @@ fn a_month_sheet_with_a_bare_total_keeps_it_as_its_line_amount() {
     let b = batches(&out);
     assert_eq!(floats(&b, "line_amount"), [6.0, 7.5, 2.5]);
     assert_eq!(floats(&b, "quantity"), [2.0, 1.0, 1.0]);
+    // Its unit stays with it: amounts in thousands in both months are read in thousands (named
+    // by the field alone, the month had been skipped as "in another multiple", its rows lost).
+    let path = write_xlsx(
+        dir.path(),
+        "thousands.xlsx",
+        &[
+            (
+                "Jan",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Customer",
+                        "Order Date",
+                        "Product",
+                        "Qty",
+                        "Unit Price (USD thousands)",
+                    ]),
+                    vec![T("J1"), T("C1"), Date(45292.0), T("Pen"), N(2.0), N(3.0)],
+                ],
+            ),
+            (
+                "Feb",
+                vec![
+                    head(&[
+                        "Order ID",
+                        "Customer",
+                        "Order Date",
+                        "Product",
+                        "Total (USD thousands)",
+                    ]),
+                    vec![T("F1"), T("C2"), Date(45323.0), T("Pen"), N(7.0)],
+                ],
+            ),
+        ],
+    );
+    let (out, _s) = ingest_path(&path, "thousands.xlsx", &IngestOptions::default());
+    assert_eq!(floats(&batches(&out), "line_amount"), [6000.0, 7000.0]);
+    assert_eq!(
+        out.report.mapping.as_ref().unwrap().used["line_amount"],
+        "line_amount (Total (USD thousands))"
+    );
 }
 
 /// Monthly sheets whose amounts are in other columns (January's quantity and price, February's

@@ -1604,12 +1604,14 @@ fn choose_sheets(sheets: Vec<SheetRows>, dataset: Option<Dataset>) -> Result<Ope
                     mine = fields(&header);
                     // Among the export sheet's amounts a header may read otherwise than in its
                     // own sheet (a bare "Total" beside a price is no line amount): such a column
-                    // is named by the field it is in its sheet.
+                    // is named by the field it is in its sheet, its own header after it in
+                    // brackets, whose unit and currency still read ("line_amount (Total (هزار
+                    // تومان))").
                     if let (Some(m), Some(t)) = (&mine, &theirs) {
                         let mut renamed = false;
                         for (p, &j) in (first..).zip(&added) {
                             if let Some(f) = t.columns[j].filter(|&f| m.columns[p] != Some(f)) {
-                                header[p] = f.name().to_string();
+                                header[p] = format!("{} ({})", f.name(), header[p]);
                                 renamed = true;
                             }
                         }
