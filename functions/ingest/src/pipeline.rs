@@ -239,19 +239,36 @@ async fn note_pending<O: ObjectStore>(output: &O, note: &str, keys: &[String]) -
     Ok(())
 }
 
-/// After `manifest` is recorded: removes this run's note (`own`), and the files of stale notes of
-/// the source that the manifest does not list, with those notes. Best effort: the version is
-/// published, and what is left is found again by the source's next run.
+/// Removes a run's own note once its files are recorded or removed. Best effort: left behind,
+/// the note is cleared by a later run of the source (and an ingest role without the grant to
+/// delete notes, before the template is redeployed, still publishes).
+async fn drop_note<O: ObjectStore>(output: &O, note: &str) {
+    if let Err(e) = output.delete(note).await {
+        tracing::warn!(note, error = %Printable(&e.to_string()), "could not remove a run's note of its files");
+    }
+}
+
+/// After `manifest` is recorded: removes this run's note (`own`), and the data and quarantine
+/// files of stale notes of the source that the manifest does not list, with those notes; not a
+/// note of `current`, the version the upload is now (a run of it may still be uploading those
+/// very files: it records or removes them itself), nor a report (a replaced version's stays).
+/// Best effort: the version is published, and what is left is found again by the source's next
+/// run.
 async fn clear_pending<O: ObjectStore>(
     output: &O,
     source_id: &str,
     own: Option<&str>,
+    current: Option<&str>,
     manifest: &SourceManifest,
 ) {
     let result: Result<(), PipelineError> = async {
         let now = unix_now();
+        let current = current.map(|v| format!("{}{v}.json", pending_prefix(source_id)));
         for note in output.list(&pending_prefix(source_id)).await? {
             if Some(note.key.as_str()) != own {
+                if current.as_deref() == Some(note.key.as_str()) {
+                    continue;
+                }
                 let Some(bytes) = output.get(&note.key).await? else {
                     continue;
                 };
@@ -263,7 +280,9 @@ async fn clear_pending<O: ObjectStore>(
                 if now.saturating_sub(n.since) < PENDING_STALE.as_secs() {
                     continue;
                 }
-                for k in n.keys.iter().filter(|k| !manifest.lists(k)) {
+                for k in n.keys.iter().filter(|k| {
+                    !manifest.lists(k) && (k.starts_with("curated/") || k.starts_with("quarantine/"))
+                }) {
                     output.delete(k).await?;
                 }
             }
@@ -973,7 +992,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             date_order_from: None,
         };
         if put_manifest_if(output, &source_id, &tombstone, Some(&tag)).await? {
-            clear_pending(output, &source_id, None, &tombstone).await;
+            clear_pending(output, &source_id, None, None, &tombstone).await;
             unlist_guess(output, key, was_guessed.as_deref()).await;
             return Ok(Summary {
                 dataset: dataset.map(Dataset::name),
@@ -1091,35 +1110,34 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         .chain(std::iter::once(outcome.report_file.key.clone()))
         .collect();
     let mut uploaded = false;
-    let note = format!(
-        "{}{}.json",
-        pending_prefix(&source_id),
-        ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref())
-    );
+    let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
+    let note = format!("{}{version}.json", pending_prefix(&source_id));
     for _ in 0..PUBLISH_ATTEMPTS {
         let (old, tag) = match load_manifest_tagged(output, &source_id).await? {
             Some((m, t)) => (Some(m), Some(t)),
             None => (None, None),
         };
-        // A version read by its chronology or day-first for want of evidence is read again once
-        // an order is known: this run's reading replaces it.
         if let Some(other) = old.as_ref().and_then(|m| taken_by(m, &meta.key)) {
             // The other upload's first run recorded it while this one converted.
             if uploaded {
                 abandon(output, &source_id, &written).await?;
-                output.delete(&note).await?;
+                drop_note(output, &note).await;
             }
             return Ok(id_taken(&meta.key, other));
         }
+        // A version read by its chronology or day-first for want of evidence is read again once
+        // an order is known: this run's reading replaces it.
         let settles_guess =
             |m: &SourceManifest| m.date_order_guessed.is_some() && outcome.date_order_guessed.is_none();
         if let Some(m) = old.as_ref().filter(|m| {
             records(m, &meta, phone_country) && !settles_guess(m) && !configured_otherwise(m, date_order)
         }) {
             // Another run of this very version recorded it meanwhile (a redelivery overlapping
-            // the first delivery): its files are these files.
+            // the first delivery): its files are these files, but for any its own reading put
+            // elsewhere (its dates read in another order: other months), which go.
             if uploaded {
-                output.delete(&note).await?;
+                abandon(output, &source_id, &written).await?;
+                drop_note(output, &note).await;
             }
             return Ok(duplicate(m, &meta.key));
         }
@@ -1154,7 +1172,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             .await?;
         if let Some(outcome) = replaced(input, &meta).await? {
             abandon(output, &source_id, &written).await?;
-            output.delete(&note).await?;
+            drop_note(output, &note).await;
             return Ok(Summary::skipped(&meta.key, outcome));
         }
         let new_keys: Vec<String> = match &kept {
@@ -1199,7 +1217,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             continue;
         };
         finish_retiring(output, &source_id, &manifest, &new_tag).await?;
-        clear_pending(output, &source_id, Some(&note), &manifest).await;
+        clear_pending(output, &source_id, Some(&note), Some(&version), &manifest).await;
         if let Some(evidence) = &outcome.date_evidence
             && let Err(e) = record_date_order(output, evidence, &meta.key).await
         {
@@ -1413,7 +1431,8 @@ pub async fn previous_ingest<O: ObjectStore>(
     // The run that recorded it stopped before deleting the files it replaced, or an earlier
     // run before recording its own.
     finish_retiring(output, &source_id, &m, &tag).await?;
-    clear_pending(output, &source_id, None, &m).await;
+    let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
+    clear_pending(output, &source_id, None, Some(&version), &m).await;
     Ok(Some(duplicate(&m, &meta.key)))
 }
 
