@@ -1544,6 +1544,19 @@ fn a_shifted_row_says_how_many_fields_it_has() {
     );
 }
 
+/// A return line whose amount is an unsigned 0, or a free item returned (−2 × 0.00), stores 0,
+/// not −0.0.
+#[test]
+fn a_returned_zero_is_stored_as_zero() {
+    let (out, _s, _d) = ingest_text(
+        "zero.csv",
+        "order_id,order_date,product,quantity,unit_price,line_total\n1,2024-01-01,Gift,-2,0.00,0\n2,2024-01-01,Gift,-1,0.00,\n",
+    );
+    let amounts = floats(&batches(&out), "line_amount");
+    assert_eq!(amounts, [0.0, 0.0]);
+    assert!(amounts.iter().all(|a| a.is_sign_positive()), "{amounts:?}");
+}
+
 /// An invoice cancelled by a cancellation invoice (sevDesk, lexoffice): the invoice stays in the
 /// list marked "Storniert", which keeps it from counting, so the "Stornorechnung" is no return
 /// (read as one, it took the 84 € off the customer a second time: −84 € for an invoice never

@@ -1973,9 +1973,11 @@ impl Converter for SalesConverter {
         };
         b.product_name.append(product_name);
         b.category.append(text(rec, c.category));
-        b.quantity.append_value(quantity);
-        b.unit_price.append_option(price.map(|p| p.value));
-        b.line_amount.append_value(line_amount);
+        // `+ 0.0`: a zero negated as a return's, or multiplied by a negative quantity, is 0, not
+        // −0 (which prints "-0" and sorts before 0).
+        b.quantity.append_value(quantity + 0.0);
+        b.unit_price.append_option(price.map(|p| p.value + 0.0));
+        b.line_amount.append_value(line_amount + 0.0);
         b.currency.append(currency.as_deref());
         b.country.append(grouped_text(rec, c.country).as_deref());
         b.city.append(grouped_text(rec, c.city).as_deref());
