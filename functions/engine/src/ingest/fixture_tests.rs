@@ -4715,6 +4715,15 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
                 "Notes",
                 vec![vec![T("Exported by the shop"), T("see the first sheet")]],
             ),
+            // Summaries by month and by quarter, without headers either: no orders.
+            (
+                "By month",
+                vec![
+                    vec![T("2024-01"), T("Berlin"), N(10.0)],
+                    vec![T("2024-02"), T("Paris"), N(12.0)],
+                ],
+            ),
+            ("Pivot", vec![vec![N(2024.0), T("Q1"), N(30.0)]]),
         ],
     );
     let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
@@ -4725,8 +4734,13 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
             "sheet \"Sheet2\" (4 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own"
         ]
     );
-    let notes = out.report.sheets.iter().find(|s| s.name == "Notes").unwrap();
-    assert!(notes.skipped.is_some() && notes.rows_not_read.is_none());
+    for quiet in ["Notes", "By month", "Pivot"] {
+        let sheet = out.report.sheets.iter().find(|s| s.name == quiet).unwrap();
+        assert!(
+            sheet.skipped.is_some() && sheet.rows_not_read.is_none(),
+            "{quiet}"
+        );
+    }
 }
 
 /// A month's sheet whose only amount is a bare `Total` beside months with quantity and price:

@@ -1856,9 +1856,11 @@ fn other_amounts(
 
 /// Whether a sheet whose first row reads as no header continues the export sheet's rows without
 /// one (a month pasted below no header, a "Sheet2" of more orders): that row, taken column by
-/// column as the export sheet's, has a number where the export sheet has its date and a value
-/// where it has its order, customer or email. Its rows are then not read, and the report says so
-/// with their count; a notes or chart sheet is skipped quietly.
+/// column as the export sheet's, fills about as many of its mapped columns (one fewer at most),
+/// has a whole date where the export sheet has its date (three groups of digits: `2024-01-05`,
+/// `1402/10/15`; not a month, `2024-01`, nor a year) and a value where it has its order,
+/// customer or email. Its rows are then not read, and the report says so with their count; a
+/// notes, summary or pivot sheet is skipped quietly.
 fn continues_without_header(
     first: &[String],
     mine: Option<&ColumnMapping>,
@@ -1876,8 +1878,21 @@ fn continues_without_header(
             .and_then(|c| first.get(c))
             .map(|v| v.trim())
     };
-    cell(&[Field::OrderDate, Field::EventTime, Field::SignupDate])
-        .is_some_and(|v| v.chars().any(|c| c.is_numeric()))
+    let whole_date = |v: &str| {
+        v.split(|c: char| !c.is_numeric())
+            .filter(|g| !g.is_empty())
+            .count()
+            >= 3
+    };
+    let mapped: Vec<usize> = (0..mine.columns.len())
+        .filter(|&c| mine.columns[c].is_some())
+        .collect();
+    let filled = mapped
+        .iter()
+        .filter(|&&c| first.get(c).is_some_and(|v| !v.trim().is_empty()))
+        .count();
+    filled + 1 >= mapped.len()
+        && cell(&[Field::OrderDate, Field::EventTime, Field::SignupDate]).is_some_and(whole_date)
         && cell(&[Field::OrderId, Field::CustomerId, Field::Email, Field::Phone])
             .is_some_and(|v| !v.is_empty())
 }
