@@ -5276,14 +5276,16 @@ fn common_consent_headers_are_read() {
 
 /// A column that may hold consent but that no rule reads ("Email Status", "Communication
 /// preference") is a report warning, naming it: its refusals keep no one off the lists. A
-/// date of consent or a source is not.
+/// date of consent or a source is not, nor a subscription plan, another preference or an app's
+/// permissions (a review found each warned about).
 #[test]
 fn an_unread_column_that_may_hold_consent_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.csv");
     std::fs::write(
         &path,
-        "Email,Email Status,Communication preference,Consent Date,Signup Source\na@x.com,unsubscribed,none,2024-01-01,web\n",
+        "Email,Email Status,Communication preference,Consent Date,Signup Source,Subscription Plan,Subscription Interval,Size Preference,Delivery Preference,Permissions,Newsletter Topic,Contact Preference\n\
+         a@x.com,cleaned,none,2024-01-01,web,Pro,monthly,M,evening,admin,Recipes,call\n",
     )
     .unwrap();
     let opts = IngestOptions {

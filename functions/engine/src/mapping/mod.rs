@@ -1110,24 +1110,21 @@ pub fn may_be_consent(header: &str) -> bool {
             .iter()
             .any(|w| ws.iter().any(|x| w.starts_with(&normalize_header(x))))
     };
+    // Words that say consent or its refusal whatever else the header says.
     let consent = starts(&[
         "consent",
         "optin",
         "optout",
         "opted",
         "unsubscri",
-        "subscri",
-        "permission",
-        "newsletter",
         "gdpr",
         "dsgvo",
         "dnc",
         "blocklist",
         "blacklist",
-        "suppress",
-        "preference",
         "einwilligung",
-        "werb",
+        "werbung",
+        "werbe",
         "abmeld",
         "abgemeldet",
         "consentement",
@@ -1138,15 +1135,32 @@ pub fn may_be_consent(header: &str) -> bool {
         "robinson",
         "رضایت",
         "انصراف",
-        "خبرنامه",
-        "تبلیغ",
     ]) || h.contains("optin")
         || h.contains("optout")
         || h.contains("donot")
+        // A subscription, permission or preference only of what is sent ("Communication
+        // preference", "SMS permission"; not a "Subscription Plan", a "Delivery Preference", an
+        // app's "Permissions").
+        || (starts(&["subscri", "permission", "preference"])
+            && starts(&["email", "mail", "sms", "text", "marketing", "newsletter", "communication", "promo", "خبرنامه", "پیامک", "تبلیغ"]))
         // "Email Status: unsubscribed", a bare "Marketing": yes or no to what is sent.
         || (starts(&["email", "mail", "sms"]) && words.iter().any(|w| w == "status"))
         || words == ["marketing"];
-    consent && !not_a_flag(&words)
+    let about_something_else = words.iter().any(|w| {
+        [
+            "topic",
+            "plan",
+            "interval",
+            "frequency",
+            "size",
+            "delivery",
+            "shipping",
+            "language",
+            "format",
+        ]
+        .contains(&w.as_str())
+    });
+    consent && !about_something_else && !not_a_flag(&words)
 }
 
 /// Whether a consent header is read by its words (see [`consent_by_words`]), not a synonym, or
