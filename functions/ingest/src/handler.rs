@@ -50,19 +50,22 @@ pub struct ObjectsFailed {
     pub failed: usize,
     /// Of `failed`, those whose error may pass on a retry (throttling, a 5xx, a network error).
     pub retryable: usize,
+    /// Of `failed`, those that are defects of segflow's (see `PipelineError::is_defect`).
+    pub defects: usize,
     /// The objects the invocation tried, not counting events it ignored.
     pub total: usize,
     pub first: String,
 }
 
 impl ObjectsFailed {
-    /// `Retryable` when some error may pass on a retry; else `Storage` (AccessDenied, a missing
-    /// bucket or key grant), which retries cannot fix: the cause must be.
+    /// `Retryable` when some error may pass on a retry; else `Internal` when one is a defect of
+    /// segflow's; else `Storage` (AccessDenied, a missing bucket or key grant), which retries
+    /// cannot fix: the cause must be.
     pub fn error_type(&self) -> &'static str {
-        if self.retryable > 0 {
-            "Retryable"
-        } else {
-            "Storage"
+        match (self.retryable, self.defects) {
+            (1.., _) => "Retryable",
+            (0, 1..) => "Internal",
+            (0, 0) => "Storage",
         }
     }
 }
@@ -110,7 +113,7 @@ where
         let mut failures: Vec<BatchItemFailure> = Vec::new();
         let mut processed = Vec::new();
         let mut first_error = None;
-        let (mut tried, mut retryable) = (0, 0);
+        let (mut tried, mut retryable, mut defects) = (0, 0, 0);
         let opts = self.config.engine_options();
         for item in &items {
             let obj = match &item.outcome {
@@ -169,6 +172,7 @@ where
                         "object failed"
                     );
                     retryable += usize::from(e.is_retryable());
+                    defects += usize::from(!e.is_retryable() && e.is_defect());
                     first_error
                         .get_or_insert_with(|| format!("{}: {}", Printable(&obj.key), Printable(&error)));
                     if let Some(id) = &item.message_id {
@@ -204,6 +208,7 @@ where
             return Err(ObjectsFailed {
                 failed: failures.len(),
                 retryable,
+                defects,
                 total: tried,
                 first: first_error.unwrap_or_default(),
             });
@@ -225,12 +230,27 @@ mod tests {
         let e = ObjectsFailed {
             failed: 1,
             retryable: 1,
+            defects: 0,
             total: 2,
             first: "incoming/sales/a.csv: transient storage error: GetObject incoming/sales/a.csv: HTTP 503 SlowDown".into(),
         };
         let message = e.to_string();
         let d = lambda_runtime::Diagnostic::from(e);
         assert_eq!((d.error_type.as_str(), d.error_message), ("Retryable", message));
+        let kind = |retryable, defects| {
+            ObjectsFailed {
+                failed: 2,
+                retryable,
+                defects,
+                total: 2,
+                first: String::new(),
+            }
+            .error_type()
+        };
+        assert_eq!(
+            [kind(1, 1), kind(0, 1), kind(0, 0)],
+            ["Retryable", "Internal", "Storage"]
+        );
         let d = lambda_runtime::Diagnostic::from(crate::config::ConfigError(
             "SEGFLOW_TIMEZONE: unknown time zone".into(),
         ));
