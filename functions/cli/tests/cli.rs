@@ -485,14 +485,13 @@ fn an_output_folder_inside_the_exports_is_not_read_as_exports() {
 #[test]
 fn a_best_segment_under_the_minimum_is_not_taken_and_the_next_gives_its_best() {
     let dir = tempfile::tempdir().unwrap();
-    let out = segflow(&[
-        "run",
-        "fixtures/exports",
-        "--out",
-        dir.path().to_str().unwrap(),
-        "--k",
-        "3",
-    ]);
+    // The configured k (a `--k` other than it is an experiment, in a folder of its own).
+    let out = Command::new(env!("CARGO_BIN_EXE_segflow"))
+        .args(["run", "fixtures/exports", "--out", dir.path().to_str().unwrap()])
+        .env("SEGFLOW_K", "3")
+        .current_dir(repo())
+        .output()
+        .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("segments/latest/manifest.json")).unwrap())
