@@ -978,18 +978,10 @@ fn candidate(header: &str, dataset: Dataset, layout: Layout) -> Option<Candidate
 /// nor one naming both answers ("Opt-in/Opt-out").
 fn consent_by_words(header: &str) -> Option<Kind> {
     // Words, not substrings: «روش» (method) stands inside «فروشگاه», «زمان» inside «سازمان».
-    let words: Vec<String> = tokens(header)
-        .flat_map(|t| t.split('\u{200c}'))
-        .map(normalize_header)
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = header_words(header);
     let h = words.concat();
     let is = |ws: &[&str]| words.iter().any(|w| ws.iter().any(|x| normalize_header(x) == *w));
-    let starts = |ws: &[&str]| {
-        words
-            .iter()
-            .any(|w| ws.iter().any(|x| w.starts_with(&normalize_header(x))))
-    };
+    let starts = |ws: &[&str]| any_starts(&words, ws);
     let sent = is(&[
         "sms",
         "text",
@@ -1057,6 +1049,22 @@ fn consent_by_words(header: &str) -> Option<Kind> {
     }
 }
 
+/// A header's words, normalised, split at spaces and ZWNJs.
+fn header_words(header: &str) -> Vec<String> {
+    tokens(header)
+        .flat_map(|t| t.split('\u{200c}'))
+        .map(normalize_header)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether a word starts with one of `prefixes` (normalised).
+fn any_starts(words: &[String], prefixes: &[&str]) -> bool {
+    words
+        .iter()
+        .any(|w| prefixes.iter().any(|x| w.starts_with(&normalize_header(x))))
+}
+
 /// A header's words (normalised) name a date, a count, a source, a reason, an id or the like of
 /// something, not a yes or no: «تاریخ ارسال پیامک», "SMS Consent Method", "Opted Out At".
 fn not_a_flag(words: &[String]) -> bool {
@@ -1099,17 +1107,9 @@ fn not_a_flag(words: &[String]) -> bool {
 /// permission or refusal, and none of a date, source or reason. Such a column left unread lets
 /// the refusals in it onto the lists, so the report warns about it.
 pub fn may_be_consent(header: &str) -> bool {
-    let words: Vec<String> = tokens(header)
-        .flat_map(|t| t.split('\u{200c}'))
-        .map(normalize_header)
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = header_words(header);
     let h = words.concat();
-    let starts = |ws: &[&str]| {
-        words
-            .iter()
-            .any(|w| ws.iter().any(|x| w.starts_with(&normalize_header(x))))
-    };
+    let starts = |ws: &[&str]| any_starts(&words, ws);
     // Words that say consent or its refusal whatever else the header says.
     let consent = starts(&[
         "consent",
