@@ -5222,6 +5222,16 @@ fn a_sales_export_reads_every_consent_column() {
 #[test]
 fn common_consent_headers_are_read() {
     let dir = tempfile::tempdir().unwrap();
+    let customers = |text: String| {
+        let path = dir.path().join("crm.csv");
+        std::fs::write(&path, text).unwrap();
+        let opts = IngestOptions {
+            dataset: Some(Dataset::Customers),
+            ..IngestOptions::default()
+        };
+        // With its staging folder, which holds the files.
+        ingest_upload(&path, "customers", "crm.csv", &opts)
+    };
     for (header, no) in [
         ("Unsubscribe", "Y"),
         ("Email subscription", "Unsubscribed"),
@@ -5235,13 +5245,7 @@ fn common_consent_headers_are_read() {
         ("Marketing Emails", "no"),
         ("Email Permission Status", "unsubscribed"),
     ] {
-        let path = dir.path().join("crm.csv");
-        std::fs::write(&path, format!("Email,{header}\na@x.com,{no}\nb@x.com,\n")).unwrap();
-        let opts = IngestOptions {
-            dataset: Some(Dataset::Customers),
-            ..IngestOptions::default()
-        };
-        let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+        let (out, _s) = customers(format!("Email,{header}\na@x.com,{no}\nb@x.com,\n"));
         assert_eq!(consents(&out), [Some(false), None], "{header}");
         assert!(
             out.report.warnings.is_empty(),
@@ -5263,13 +5267,7 @@ fn common_consent_headers_are_read() {
         ("Marketing Emails", "12", None),
         ("Unsubscribe", "https://shop.example/unsubscribe?u=1", None),
     ] {
-        let path = dir.path().join("crm.csv");
-        std::fs::write(&path, format!("Email,{header}\na@x.com,{value}\n")).unwrap();
-        let opts = IngestOptions {
-            dataset: Some(Dataset::Customers),
-            ..IngestOptions::default()
-        };
-        let (out, _s) = ingest_upload(&path, "customers", "crm.csv", &opts);
+        let (out, _s) = customers(format!("Email,{header}\na@x.com,{value}\n"));
         assert_eq!(consents(&out), [read], "{header}: {value}");
     }
 }
