@@ -218,9 +218,11 @@ pub(super) struct DocumentTypes {
     pub(super) read: bool,
     pub(super) ledger: bool,
     statement: bool,
-    /// The file has a status column, where an invoice cancelled by a cancellation invoice is
-    /// marked so ("Storniert"): that cancellation invoice (sevDesk's and lexoffice's
-    /// "Stornorechnung") is then no return of anything counted, see [`cancellation_document`].
+    /// The file's status column marks invoices cancelled ("Storniert") in its first rows, as
+    /// sevDesk and lexoffice mark an invoice a cancellation invoice ("Stornorechnung") cancels:
+    /// that cancellation invoice is then no return of anything counted, see
+    /// [`cancellation_document`]. A status column of payments alone (paid, open) marks none, and
+    /// there the cancellation invoice stays its invoice's return.
     pub(super) status_cancels: bool,
     /// Types already read, by type and balance impact: ledgers repeat a few types over many
     /// rows, and reading one takes a few dozen word scans.
@@ -303,9 +305,12 @@ impl DocumentTypes {
 fn cancellation_document(raw: &str) -> bool {
     Key::new(raw).is_some_and(|k| {
         let k = k.as_str();
+        // A partial cancellation ("Teilstornorechnung") cancels part of an invoice that stays
+        // counted: that part is a return.
         ["storno", "stornier", "cancellationinvoice", "annulation"]
             .iter()
             .any(|w| k.contains(w))
+            && !["teilstorn", "partial", "partiel"].iter().any(|w| k.contains(w))
     })
 }
 

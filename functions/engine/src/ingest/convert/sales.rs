@@ -343,7 +343,10 @@ impl SalesConverter {
             .is_some_and(|h| crate::mapping::normalize_header(h) == "نوع");
         let mut document_types =
             DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type), bare_type);
-        document_types.status_cancels = cols.status.is_some();
+        // The file marks invoices cancelled in their status ("Storniert"), not only paid or
+        // open: there a cancellation invoice takes nothing off (see `DocumentTypes`).
+        document_types.status_cancels =
+            samples_of(samples, cols.status).any(|v| status_word(v) == Some("cancelled"));
         // An invoice number beside an order number (a shop's invoicing plugin) says nothing.
         let of_orders = headers.iter().any(|h| {
             let h = crate::mapping::normalize_header(h);
