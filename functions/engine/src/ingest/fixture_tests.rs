@@ -5285,6 +5285,12 @@ fn common_consent_headers_are_read() {
         ("Contact Permission", "Email", None),
         ("Marketing Emails", "12", None),
         ("Unsubscribe", "https://shop.example/unsubscribe?u=1", None),
+        // Refusals in words, which a header read by plain answers still reads.
+        ("Consent Status", "Not given", Some(false)),
+        ("Consent Status", "No consent", Some(false)),
+        ("Consent Status", "Do not email", Some(false)),
+        ("Werbeerlaubnis", "keine", Some(false)),
+        ("Werbeerlaubnis", "erteilt", Some(true)),
     ] {
         let (out, _s) = customers(format!("Email,{header}\na@x.com,{value}\n"));
         assert_eq!(consents(&out), [read], "{header}: {value}");
@@ -5301,8 +5307,8 @@ fn an_unread_column_that_may_hold_consent_is_a_warning() {
     let path = dir.path().join("crm.csv");
     std::fs::write(
         &path,
-        "Email,Email Status,Communication preference,Consent Date,Signup Source,Subscription Plan,Subscription Interval,Size Preference,Delivery Preference,Permissions,Newsletter Topic,Contact Preference\n\
-         a@x.com,cleaned,none,2024-01-01,web,Pro,monthly,M,evening,admin,Recipes,call\n",
+        "Email,Email Status,Communication preference,Newsletter Status,Subscription,Suppression Status,Permission,Consent Date,Signup Source,Subscription Plan,Subscription Interval,Size Preference,Delivery Preference,Permissions,Newsletter Topic,Contact Preference\n\
+         a@x.com,cleaned,none,cleaned,cleaned,cleaned,cleaned,2024-01-01,web,Pro,monthly,M,evening,admin,Recipes,call\n",
     )
     .unwrap();
     let opts = IngestOptions {
@@ -5319,7 +5325,14 @@ fn an_unread_column_that_may_hold_consent_is_a_warning() {
         .collect();
     assert_eq!(
         warned,
-        ["Email Status", "Communication preference"],
+        [
+            "Email Status",
+            "Communication preference",
+            "Newsletter Status",
+            "Subscription",
+            "Suppression Status",
+            "Permission"
+        ],
         "{:?}",
         out.report.warnings
     );

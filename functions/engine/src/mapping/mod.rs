@@ -1135,13 +1135,19 @@ pub fn may_be_consent(header: &str) -> bool {
         "robinson",
         "رضایت",
         "انصراف",
+        // A subscription, a newsletter, a suppression: but not a subscription's plan or
+        // interval, a newsletter's topic (below).
+        "subscri",
+        "newsletter",
+        "suppress",
+        "خبرنامه",
     ]) || h.contains("optin")
         || h.contains("optout")
         || h.contains("donot")
-        // A subscription, permission or preference only of what is sent ("Communication
-        // preference", "SMS permission"; not a "Subscription Plan", a "Delivery Preference", an
-        // app's "Permissions").
-        || (starts(&["subscri", "permission", "preference"])
+        || words == ["permission"]
+        // A permission or preference only of what is sent ("Communication preference", "SMS
+        // permission"; not a "Delivery Preference", an app's "Permissions").
+        || (starts(&["permission", "preference"])
             && starts(&["email", "mail", "sms", "text", "marketing", "newsletter", "communication", "promo", "خبرنامه", "پیامک", "تبلیغ"]))
         // "Email Status: unsubscribed", a bare "Marketing": yes or no to what is sent.
         || (starts(&["email", "mail", "sms"]) && words.iter().any(|w| w == "status"))

@@ -161,6 +161,7 @@ const CONSENTED: &[&str] = &[
     "confirmed",
     "express",
     "explicit",
+    "erteilt",
     "granted",
     "accepted",
     "accepté",
@@ -173,6 +174,14 @@ const CONSENTED: &[&str] = &[
 /// address; `transactional` and `nonsubscribed` contacts, who never subscribed; `pending`, a
 /// double opt-in never confirmed), whatever the column is called.
 const REFUSED: &[&str] = &[
+    // A consent column's refusal in words ("Not given", "No consent", "Do not email", «keine»).
+    "notgiven",
+    "noconsent",
+    "donotemail",
+    "donotcontact",
+    "keine",
+    "nichterteilt",
+    "verweigert",
     "optout",
     "optedout",
     "notoptedin",
