@@ -607,45 +607,45 @@ async fn files_of_a_run_cut_off_before_its_manifest_are_deleted_by_a_later_run()
     }
     assert_eq!(total, third.lines().count() - 1, "the third version's rows only");
 
-    // An old note of the version the upload is now is left alone: a run of it (a redrive) may be
-    // uploading those very files, and records or removes them itself. Nor is a report deleted.
-    let current = server.json(&manifest_key(&source_id(UCI_KEY))).await;
-    let version = current["report"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .trim_end_matches(".json")
-        .to_string();
+    // Old notes of any version go with their data files, the upload's current version's too
+    // (their runs are over); but not a file a young note lists (a run uploading it now), nor a
+    // report.
     let prefix = pending_prefix(&source_id(UCI_KEY));
-    let mine = "curated/sales/order_month=2011-01/uploading.parquet";
+    let (dead, uploading) = (
+        "curated/sales/order_month=2011-02/dead.parquet",
+        "curated/sales/order_month=2011-01/uploading.parquet",
+    );
     let report = "reports/ingest/sales/old/e-0.json";
-    for k in [mine, report, "curated/sales/order_month=2011-02/orphan.parquet"] {
+    for k in [dead, uploading, report] {
         server.upload_bytes(k, b"x".to_vec()).await;
     }
-    let old_note =
-        |keys: &[&str]| serde_json::to_vec(&serde_json::json!({"keys": keys, "since": 0})).unwrap();
-    server
-        .upload_bytes(&format!("{prefix}{version}.json"), old_note(&[mine]))
-        .await;
+    let note = |keys: &[&str], since: u64| {
+        serde_json::to_vec(&serde_json::json!({"keys": keys, "since": since})).unwrap()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     server
         .upload_bytes(
-            &format!("{prefix}e-00000000.json"),
-            old_note(&[report, "curated/sales/order_month=2011-02/orphan.parquet"]),
+            &format!("{prefix}e-1-a.json"),
+            note(&[dead, uploading, report], 0),
         )
+        .await;
+    server
+        .upload_bytes(&format!("{prefix}e-1-b.json"), note(&[uploading], now))
         .await;
     let s = ingest_object(&out, UCI_KEY, None, &out, &opts, tmp.path())
         .await
         .unwrap();
     assert_eq!(s.outcome, "duplicate");
     let left = server.keys("").await;
+    assert!(!left.contains(&dead.to_string()), "{left:?}");
     assert!(
-        left.contains(&mine.to_string()) && left.contains(&report.to_string()),
+        left.contains(&uploading.to_string()) && left.contains(&report.to_string()),
         "{left:?}"
     );
-    assert!(!left.iter().any(|k| k.ends_with("orphan.parquet")), "{left:?}");
-    assert_eq!(server.keys(&prefix).await, [format!("{prefix}{version}.json")]);
+    assert_eq!(server.keys(&prefix).await, [format!("{prefix}e-1-b.json")]);
 }
 
 /// Two upload keys whose source ids are equal (same file name, same 32-bit hash): the second is

@@ -222,6 +222,17 @@ pub struct PendingNote {
 /// files a newer run must leave alone (that run finds itself superseded and removes them).
 pub const PENDING_STALE: Duration = Duration::from_secs(30 * 60);
 
+/// A name part no other run takes: the process, the time, and a counter.
+fn run_nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    format!("{:x}{:x}{n:x}", std::process::id(), nanos)
+}
+
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -248,45 +259,59 @@ async fn drop_note<O: ObjectStore>(output: &O, note: &str) {
     }
 }
 
+/// The source's notes, each with its content (an unreadable one names no files and dates from
+/// 1970: it goes once found).
+async fn read_notes<O: ObjectStore>(
+    output: &O,
+    source_id: &str,
+) -> Result<Vec<(String, PendingNote)>, PipelineError> {
+    let mut notes = Vec::new();
+    for note in output.list(&pending_prefix(source_id)).await? {
+        if let Some(bytes) = output.get(&note.key).await? {
+            let n = serde_json::from_slice(&bytes).unwrap_or(PendingNote {
+                keys: Vec::new(),
+                since: 0,
+            });
+            notes.push((note.key, n));
+        }
+    }
+    Ok(notes)
+}
+
 /// After `manifest` is recorded: removes this run's note (`own`), and the data and quarantine
 /// files of stale notes of the source that the manifest does not list, with those notes; not a
-/// note of `current`, the version the upload is now (a run of it may still be uploading those
-/// very files: it records or removes them itself), nor a report (a replaced version's stays).
-/// Best effort: the version is published, and what is left is found again by the source's next
-/// run.
+/// file a young note lists (a run still uploading it, read again just before), nor a report (a
+/// replaced version's stays). Best effort: the version is published, and what is left is found
+/// again by the source's next run.
 async fn clear_pending<O: ObjectStore>(
     output: &O,
     source_id: &str,
     own: Option<&str>,
-    current: Option<&str>,
     manifest: &SourceManifest,
 ) {
     let result: Result<(), PipelineError> = async {
-        let now = unix_now();
-        let current = current.map(|v| format!("{}{v}.json", pending_prefix(source_id)));
-        for note in output.list(&pending_prefix(source_id)).await? {
-            if Some(note.key.as_str()) != own {
-                if current.as_deref() == Some(note.key.as_str()) {
-                    continue;
-                }
-                let Some(bytes) = output.get(&note.key).await? else {
-                    continue;
-                };
-                // An unreadable note names no files: it goes once stale, as an empty one would.
-                let n: PendingNote = serde_json::from_slice(&bytes).unwrap_or(PendingNote {
-                    keys: Vec::new(),
-                    since: 0,
-                });
-                if now.saturating_sub(n.since) < PENDING_STALE.as_secs() {
-                    continue;
-                }
-                for k in n.keys.iter().filter(|k| {
-                    !manifest.lists(k) && (k.starts_with("curated/") || k.starts_with("quarantine/"))
-                }) {
-                    output.delete(k).await?;
-                }
+        let stale = |n: &PendingNote| unix_now().saturating_sub(n.since) >= PENDING_STALE.as_secs();
+        if let Some(own) = own {
+            output.delete(own).await?;
+        }
+        for (note, n) in read_notes(output, source_id).await? {
+            if Some(note.as_str()) == own || !stale(&n) {
+                continue;
             }
-            output.delete(&note.key).await?;
+            let young: std::collections::BTreeSet<String> = read_notes(output, source_id)
+                .await?
+                .into_iter()
+                .filter(|(_, n)| !stale(n))
+                .flat_map(|(_, n)| n.keys)
+                .collect();
+            for k in n.keys.iter().filter(|k| {
+                !manifest.lists(k)
+                    && !young.contains(k.as_str())
+                    && (k.starts_with("curated/") || k.starts_with("quarantine/"))
+            }) {
+                output.delete(k).await?;
+            }
+            output.delete(&note).await?;
         }
         Ok(())
     }
@@ -992,7 +1017,7 @@ pub async fn sync_removed<I: ObjectStore, O: ObjectStore>(
             date_order_from: None,
         };
         if put_manifest_if(output, &source_id, &tombstone, Some(&tag)).await? {
-            clear_pending(output, &source_id, None, None, &tombstone).await;
+            clear_pending(output, &source_id, None, &tombstone).await;
             unlist_guess(output, key, was_guessed.as_deref()).await;
             return Ok(Summary {
                 dataset: dataset.map(Dataset::name),
@@ -1110,8 +1135,13 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         .chain(std::iter::once(outcome.report_file.key.clone()))
         .collect();
     let mut uploaded = false;
-    let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
-    let note = format!("{}{version}.json", pending_prefix(&source_id));
+    // A name of this run's own: two runs of one version (a redelivery, a re-read) keep a note each.
+    let note = format!(
+        "{}{}-{}.json",
+        pending_prefix(&source_id),
+        ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref()),
+        run_nonce()
+    );
     for _ in 0..PUBLISH_ATTEMPTS {
         let (old, tag) = match load_manifest_tagged(output, &source_id).await? {
             Some((m, t)) => (Some(m), Some(t)),
@@ -1134,11 +1164,9 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         }) {
             // Another run of this very version recorded it meanwhile (a redelivery overlapping
             // the first delivery): its files are these files, but for any its own reading put
-            // elsewhere (its dates read in another order: other months), which go.
-            if uploaded {
-                abandon(output, &source_id, &written).await?;
-                drop_note(output, &note).await;
-            }
+            // elsewhere (its dates read in another order: other months). Those are left to its
+            // note: a later run deletes what the manifest then does not list (deleted now, with
+            // this manifest, they might be a third run's it records meanwhile).
             return Ok(duplicate(m, &meta.key));
         }
         // A re-upload that cannot be read at all (an empty file, a changed header, a cut-off
@@ -1217,7 +1245,7 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
             continue;
         };
         finish_retiring(output, &source_id, &manifest, &new_tag).await?;
-        clear_pending(output, &source_id, Some(&note), Some(&version), &manifest).await;
+        clear_pending(output, &source_id, Some(&note), &manifest).await;
         if let Some(evidence) = &outcome.date_evidence
             && let Err(e) = record_date_order(output, evidence, &meta.key).await
         {
@@ -1431,8 +1459,7 @@ pub async fn previous_ingest<O: ObjectStore>(
     // The run that recorded it stopped before deleting the files it replaced, or an earlier
     // run before recording its own.
     finish_retiring(output, &source_id, &m, &tag).await?;
-    let version = ingest::naming::version_tag(meta.etag.as_deref(), meta.version_id.as_deref());
-    clear_pending(output, &source_id, None, Some(&version), &m).await;
+    clear_pending(output, &source_id, None, &m).await;
     Ok(Some(duplicate(&m, &meta.key)))
 }
 
