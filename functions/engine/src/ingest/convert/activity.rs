@@ -410,13 +410,24 @@ pub(super) fn is_refusal(e: &EventText) -> bool {
 
 /// Refusals named by a phrase a review of CRMs and mail tools found, each only as said (a
 /// contact put on a block or suppression list, mail marked as junk, an objection to marketing,
-/// an erasure request, French unsubscribes) and never when the name also undoes or denies it
-/// ("Removed from suppression list", "Unsuppressed", "Not marked as junk", "Erasure request
-/// withdrawn", "Objection to processing rejected"), nor a system's own suppression ("Notification
-/// suppressed (quiet hours)") or another preference ("Shipping preference: none").
+/// an erasure request, French unsubscribes) and never when the name undoes it ("Removed from
+/// suppression list", "Unsuppressed", "Not marked as junk", "Erasure request withdrawn",
+/// "Objection to processing rejected", "Désabonnement annulé"), nor a system's own suppression
+/// ("Notification suppressed (quiet hours)") or another preference ("Shipping preference: none").
+/// A refusal missed lists someone who said no; one read wrongly only leaves someone off: where
+/// a name is unclear ("Erasure request (account cancelled)"), it refuses.
 fn listed_refusal(e: &EventText) -> bool {
-    let said = e.word_starting(&["désinscri", "desinscri", "désabonn", "desabonn"])
+    let system = e.word_starting(&[
+        "notif", "messag", "bounc", "password", "reset", "quiet", "frequen", "cap", "push", "alert",
+        "product", "order",
+    ]);
+    let said = e.word_starting(&["désinscri", "desinscri", "désabonn", "desabonn", "erasure"])
         || e.word(&["blocklisted", "blacklisted"])
+        || (e.word(&["suppressed"]) && !system)
+        || matches!(
+            e.spaced.trim(),
+            "permission withdrawn" | "permission revoked" | "permission removed"
+        )
         || e.has(&[
             "added to blocklist",
             "added to blacklist",
@@ -431,7 +442,6 @@ fn listed_refusal(e: &EventText) -> bool {
             "objected to marketing",
             "marketing objection",
             "deletion request",
-            "erasure request",
             "right to be forgotten",
             "email preference none",
             "email preferences none",
@@ -446,20 +456,19 @@ fn listed_refusal(e: &EventText) -> bool {
             "email permission revoked",
             "email permission withdrawn",
         ]);
-    let undone = e.has(&["removed from", "not ", "explained", "informed"])
-        || e.word_starting(&[
-            "unsuppress",
-            "unblock",
-            "cancel",
-            "withdr",
-            "reject",
-            "declin",
-            "revers",
-            "undo",
-            "undone",
-            "restor",
-            "lifted",
-        ]);
+    // Undone: said and then taken back, or denied ("not", a whole word: "cannot send" is no
+    // denial).
+    let undone = e.has(&[
+        "removed from",
+        "request withdrawn",
+        "request cancelled",
+        "request canceled",
+        "request rejected",
+        "objection rejected",
+        "objection withdrawn",
+        "explained",
+    ]) || e.word(&["not", "annulé", "annule", "rejected", "lifted"])
+        || e.word_starting(&["unsuppress", "unblock", "undo"]);
     said && !undone
 }
 
@@ -1034,6 +1043,19 @@ mod tests {
             "GDPR deletion request",
             "استاپ",
             "Objected to marketing",
+            // A second review's: refusals that say more, or say it otherwise.
+            "Blocklisted - cannot send",
+            "Added to suppression list: cannot email",
+            "GDPR deletion request - customer informed",
+            "Erasure request (account cancelled)",
+            "Right to be forgotten - cancel account",
+            "GDPR erasure",
+            "Request for erasure",
+            "Contact requested erasure",
+            "Manually suppressed",
+            "Suppressed from email",
+            "Contact suppressed",
+            "Permission withdrawn",
             // A revoked or false opt-in: the opt-in is what is refused.
             "Opt-in revoked",
             "Revoked opt-in",
@@ -1169,6 +1191,7 @@ mod tests {
             "Shipping preference: none",
             "Objection to processing rejected",
             "Right to object explained in call",
+            "Désabonnement annulé",
             "Newsletter No. 12 opened",
             "Newsletter no 5 clicked",
             "خروج",
