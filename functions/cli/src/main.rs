@@ -58,7 +58,9 @@ pub struct SegmentArgs {
     /// default: the day of the latest order, never after today.
     #[arg(long, value_parser = segflow_engine::values::parse_run_date)]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Number of clusters (2–10); default: SEGFLOW_K, else chosen automatically.
+    /// Number of clusters (2–10); default: SEGFLOW_K, else chosen automatically. A k other than
+    /// SEGFLOW_K is an experiment, written to segments/experiments/k=<k>/ only (set SEGFLOW_K to
+    /// make it the run's k).
     #[arg(long, value_parser = clap::value_parser!(u8).range(2..=10))]
     pub k: Option<u8>,
 }

@@ -44,7 +44,7 @@ pub async fn segment(data: &str, out: &str, args: &SegmentArgs, config: &Segment
     }
     if let Some(k) = summary.experiment {
         println!(
-            "k = {k} is not the configured k (SEGFLOW_K): an experiment, in its own folder only; segments/latest/, the run date's folder and the model state keep the nightly run's"
+            "k = {k} is not the configured k (SEGFLOW_K): an experiment, written to its own folder only; segments/latest/, the run date's folder and the model state are left as they are (set SEGFLOW_K={k} to make it the run's k)"
         );
     } else if !summary.latest {
         println!("segments/latest/ keeps its later run date; this run is only in its dated folder");
