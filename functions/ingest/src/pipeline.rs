@@ -201,7 +201,7 @@ pub fn manifest_key(source_id: &str) -> String {
 }
 
 /// Where a run notes the files it is about to upload until its manifest records them:
-/// `state/ingest/pending/<source_id>/<version>.json`. A run cut off between its uploads and its
+/// `state/ingest/pending/<source_id>/<version>-<run>.json`. A run cut off between its uploads and its
 /// manifest (a timeout, an error, its retries spent) leaves files under `curated/` that no
 /// manifest lists, which the segment job and Athena would count beside the version that replaces
 /// it; the next run that records a version of the source deletes them by the note.
@@ -683,11 +683,6 @@ pub async fn ingest_object<I: ObjectStore, O: ObjectStore>(
     };
     if key.ends_with('/') {
         return Ok(Summary::skipped(key, "ignored_folder_marker"));
-    }
-    if let Some(m) = load_manifest(output, &ingest::naming::source_id(key)).await?
-        && let Some(other) = taken_by(&m, key)
-    {
-        return Ok(id_taken(key, other));
     }
     if let Some(previous) =
         previous_ingest(output, &meta, opts.phone_country.map(|c| c.iso), opts.date_order).await?
@@ -1439,7 +1434,8 @@ async fn load_manifest<O: ObjectStore>(
 /// The summary of a source whose exact version (same key and ETag/version) was already ingested
 /// in this data contract version, so a duplicate delivery costs one small read. It says how that version ended: a file that was
 /// rejected and is delivered again unchanged is still rejected (`error` set), so that a re-run of
-/// a folder does not report success for it.
+/// a folder does not report success for it. Also the refusal of an upload whose source id another
+/// upload's manifest holds (see [`id_taken`]), read from the same manifest.
 pub async fn previous_ingest<O: ObjectStore>(
     output: &O,
     meta: &ObjectMeta,
@@ -1450,6 +1446,9 @@ pub async fn previous_ingest<O: ObjectStore>(
     let Some((m, tag)) = load_manifest_tagged(output, &source_id).await? else {
         return Ok(None);
     };
+    if let Some(other) = taken_by(&m, &meta.key) {
+        return Ok(Some(id_taken(&meta.key, other)));
+    }
     if !records(&m, meta, phone_country)
         || configured_otherwise(&m, date_order)
         || order_now_known(output, &m, date_order).await?
