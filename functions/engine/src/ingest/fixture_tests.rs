@@ -4730,6 +4730,14 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
                     })
                     .collect(),
             ),
+            // Guests' orders (no customer) with dates written with the month's name.
+            (
+                "Sheet3",
+                vec![
+                    vec![T("1006"), T("06 Jan 2024"), T(""), N(10.0)],
+                    vec![T("1007"), T("Jan 7, 2024"), T(""), N(10.0)],
+                ],
+            ),
             (
                 "Notes",
                 vec![vec![T("Exported by the shop"), T("see the first sheet")]],
@@ -4750,7 +4758,8 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
     assert_eq!(
         out.report.warnings,
         [
-            "sheet \"Sheet2\" (4 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own"
+            "sheet \"Sheet2\" (4 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own",
+            "sheet \"Sheet3\" (2 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own"
         ]
     );
     for quiet in ["Notes", "By month", "Pivot"] {

@@ -1856,10 +1856,11 @@ fn other_amounts(
 
 /// Whether a sheet whose first row reads as no header continues the export sheet's rows without
 /// one (a month pasted below no header, a "Sheet2" of more orders): that row, taken column by
-/// column as the export sheet's, fills about as many of its mapped columns (one fewer at most),
-/// has a whole date where the export sheet has its date (three groups of digits: `2024-01-05`,
-/// `1402/10/15`; not a month, `2024-01`, nor a year) and a value where it has its order,
-/// customer or email. Its rows are then not read, and the report says so with their count; a
+/// column as the export sheet's, fills half its mapped columns at least (a guest's order leaves
+/// email, phone and city empty), has a whole date where the export sheet has its date (three
+/// groups of digits, `2024-01-05`, `1402/10/15`, or a day and a year beside a month's name,
+/// `06 Jan 2024`; not a month, `2024-01`, `Jan 2024`, nor a year) and a value where it has its
+/// order, customer or email. Its rows are then not read, and the report says so with their count; a
 /// notes, summary or pivot sheet is skipped quietly.
 fn continues_without_header(
     first: &[String],
@@ -1879,10 +1880,14 @@ fn continues_without_header(
             .map(|v| v.trim())
     };
     let whole_date = |v: &str| {
-        v.split(|c: char| !c.is_numeric())
+        let groups: Vec<&str> = v
+            .split(|c: char| !c.is_numeric())
             .filter(|g| !g.is_empty())
-            .count()
-            >= 3
+            .collect();
+        let month_name = v
+            .split(|c: char| !c.is_alphabetic())
+            .any(|w| w.chars().count() >= 3);
+        groups.len() >= 3 || (groups.len() == 2 && month_name && groups.iter().any(|g| g.len() == 4))
     };
     let mapped: Vec<usize> = (0..mine.columns.len())
         .filter(|&c| mine.columns[c].is_some())
@@ -1891,7 +1896,8 @@ fn continues_without_header(
         .iter()
         .filter(|&&c| first.get(c).is_some_and(|v| !v.trim().is_empty()))
         .count();
-    filled + 1 >= mapped.len()
+    2 * filled >= mapped.len()
+        && filled >= 2
         && cell(&[Field::OrderDate, Field::EventTime, Field::SignupDate]).is_some_and(whole_date)
         && cell(&[Field::OrderId, Field::CustomerId, Field::Email, Field::Phone])
             .is_some_and(|v| !v.is_empty())
