@@ -1600,6 +1600,24 @@ fn a_cancellation_invoice_beside_its_cancelled_invoice_takes_nothing_off() {
          TS-1002;07.03.2024;K2;Teilstornorechnung;Offen;-40,00\n",
     );
     assert_eq!(floats(&batches(&out), "line_amount"), [84.0, 100.0, -40.0]);
+    // A draft, or a partial cancellation worded otherwise, is no cancelled invoice's mark: the
+    // cancellation invoices stay returns.
+    let (out, _s, _d) = ingest_text(
+        "rechnungen.csv",
+        "Rechnungsnummer;Rechnungsdatum;Kundennummer;Rechnungstyp;Status;Betrag brutto\n\
+         RE-1001;01.03.2024;K1;Rechnung;Bezahlt;84,00\n\
+         RE-1009;02.03.2024;K9;Rechnung;Entwurf;10,00\n\
+         SR-1001;05.03.2024;K1;Stornorechnung;Bezahlt;-84,00\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [84.0, 10.0, -84.0]);
+    let (out, _s, _d) = ingest_text(
+        "rechnungen.csv",
+        "Rechnungsnummer;Rechnungsdatum;Kundennummer;Rechnungstyp;Status;Betrag brutto\n\
+         RE-1001;01.03.2024;K1;Rechnung;Storniert;84,00\n\
+         RE-1002;06.03.2024;K2;Rechnung;Offen;100,00\n\
+         TS-1002;07.03.2024;K2;Storno (teilweise);Offen;-40,00\n",
+    );
+    assert_eq!(floats(&batches(&out), "line_amount"), [84.0, 100.0, -40.0]);
 }
 
 /// A currency cell naming another currency than the amount's header (`مبلغ (تومان)` over

@@ -310,7 +310,9 @@ fn cancellation_document(raw: &str) -> bool {
         ["storno", "stornier", "cancellationinvoice", "annulation"]
             .iter()
             .any(|w| k.contains(w))
-            && !["teilstorn", "partial", "partiel"].iter().any(|w| k.contains(w))
+            && !["teilstorn", "teilweise", "partial", "partiel"]
+                .iter()
+                .any(|w| k.contains(w))
     })
 }
 

@@ -345,8 +345,7 @@ impl SalesConverter {
             DocumentTypes::infer(m.layout, samples_of(samples, cols.document_type), bare_type);
         // The file marks invoices cancelled in their status ("Storniert"), not only paid or
         // open: there a cancellation invoice takes nothing off (see `DocumentTypes`).
-        document_types.status_cancels =
-            samples_of(samples, cols.status).any(|v| status_word(v) == Some("cancelled"));
+        document_types.status_cancels = samples_of(samples, cols.status).any(cancelled_invoice);
         // An invoice number beside an order number (a shop's invoicing plugin) says nothing.
         let of_orders = headers.iter().any(|h| {
             let h = crate::mapping::normalize_header(h);
@@ -870,6 +869,31 @@ fn handed_over(s: &str) -> bool {
         ]
         .iter()
         .any(|w| k.starts_with(w))
+}
+
+/// A status saying an invoice was cancelled (by a cancellation invoice, as German invoicing
+/// does: "Storniert"), not one that never was a sale for another reason (a draft, a quote, a
+/// failed payment), which the same canonical `cancelled` also covers.
+fn cancelled_invoice(s: &str) -> bool {
+    Key::new(s).is_some_and(|k| {
+        matches!(
+            k.as_str(),
+            "storniert"
+                | "storno"
+                | "cancelled"
+                | "canceled"
+                | "void"
+                | "voided"
+                | "annulliert"
+                | "annulée"
+                | "annulé"
+                | "annulee"
+                | "annule"
+                | "ابطال"
+                | "ابطالشده"
+                | "باطلشده"
+        )
+    })
 }
 
 fn status_word(s: &str) -> Option<&'static str> {
