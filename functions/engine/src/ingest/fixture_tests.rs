@@ -5318,6 +5318,13 @@ fn common_consent_headers_are_read() {
         ("Consent Status", "Do not email", Some(false)),
         ("Werbeerlaubnis", "keine", Some(false)),
         ("Werbeerlaubnis", "erteilt", Some(true)),
+        ("Werbung erlaubt", "Nicht erlaubt", Some(false)),
+        ("Consent Status", "Consent withdrawn", Some(false)),
+        ("Consent Status", "Not consented", Some(false)),
+        ("Consent Status", "لغو شده", Some(false)),
+        // Under an opt-out header the same words deny the opt-out: no refusal.
+        ("Unsubscribe", "Not given", None),
+        ("Unsubscribe", "keine", None),
     ] {
         let (out, _s) = customers(format!("Email,{header}\na@x.com,{value}\n"));
         assert_eq!(consents(&out), [read], "{header}: {value}");

@@ -174,14 +174,8 @@ const CONSENTED: &[&str] = &[
 /// address; `transactional` and `nonsubscribed` contacts, who never subscribed; `pending`, a
 /// double opt-in never confirmed), whatever the column is called.
 const REFUSED: &[&str] = &[
-    // A consent column's refusal in words ("Not given", "No consent", "Do not email", «keine»).
-    "notgiven",
-    "noconsent",
     "donotemail",
     "donotcontact",
-    "keine",
-    "nichterteilt",
-    "verweigert",
     "optout",
     "optedout",
     "notoptedin",
@@ -212,6 +206,32 @@ const REFUSED: &[&str] = &[
     "مخالف",
     "لغو",
 ];
+/// A consent column's refusal in words ("Not given", "No consent", "Consent withdrawn", «keine
+/// Einwilligung», «عدم رضایت»). Only there: under an opt-out header ("Werbesperre: keine", no
+/// block) the same words deny the opt-out, and say nothing.
+const CONSENT_REFUSED: &[&str] = &[
+    "notgiven",
+    "noconsent",
+    "noconsentgiven",
+    "notconsented",
+    "consentwithdrawn",
+    "consentrevoked",
+    "notgranted",
+    "keine",
+    "keineeinwilligung",
+    "nichterteilt",
+    "nichterlaubt",
+    "verweigert",
+    "widersprochen",
+    "nonconsenti",
+    "refus",
+    "pasdeconsentement",
+    "retiré",
+    "retire",
+    "عدمرضایت",
+    "رضایتندارد",
+    "لغوشده",
+];
 /// Consent not recorded.
 const UNRECORDED: &[&str] = &["unknown", "unset", "notset", "unbekannt", "نامشخص", "?"];
 
@@ -234,7 +254,7 @@ pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
     let is = |words: &[&str]| words.contains(&k);
     if is(PLAIN_YES) || is(SUBSCRIBED) || is(CONSENTED) {
         Ok(Some(true))
-    } else if is(PLAIN_NO) || is(REFUSED) {
+    } else if is(PLAIN_NO) || is(REFUSED) || is(CONSENT_REFUSED) {
         Ok(Some(false))
     } else if is(UNRECORDED) {
         Ok(None)
@@ -260,7 +280,7 @@ pub fn parse_opt_out(raw: &str) -> Result<Option<bool>, ValueError> {
         Ok(Some(false))
     } else if is(SUBSCRIBED) {
         Ok(Some(true))
-    } else if is(PLAIN_NO) || is(UNRECORDED) {
+    } else if is(PLAIN_NO) || is(UNRECORDED) || is(CONSENT_REFUSED) {
         Ok(None)
     } else {
         Err(ValueError::BadBool)
