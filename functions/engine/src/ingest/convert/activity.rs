@@ -417,22 +417,23 @@ pub(super) fn is_refusal(e: &EventText) -> bool {
 /// A refusal missed lists someone who said no; one read wrongly only leaves someone off: where
 /// a name is unclear ("Erasure request (account cancelled)"), it refuses.
 fn listed_refusal(e: &EventText) -> bool {
-    let system = e.word_starting(&[
-        "notif", "messag", "bounc", "password", "reset", "quiet", "frequen", "cap", "push", "alert",
-        "product", "order",
-    ]);
-    let said = e.word_starting(&["désinscri", "desinscri", "désabonn", "desabonn", "erasure"])
+    let said = e.word_starting(&["désinscri", "desinscri", "désabonn", "desabonn"])
         || e.word(&["blocklisted", "blacklisted"])
-        || (e.word(&["suppressed"]) && !system)
         || matches!(
             e.spaced.trim(),
-            "permission withdrawn" | "permission revoked" | "permission removed"
+            "permission withdrawn" | "permission revoked" | "permission removed" | "gdpr erasure"
         )
         || e.has(&[
             "added to blocklist",
             "added to blacklist",
             "added to suppression",
             "added to the suppression",
+            // A contact suppressed, not a system's send ("Duplicate suppressed", "Email
+            // suppressed (daily limit)").
+            "manually suppressed",
+            "contact suppressed",
+            "subscriber suppressed",
+            "suppressed from",
             "marked as junk",
             "reported as junk",
             "right to object",
@@ -441,8 +442,28 @@ fn listed_refusal(e: &EventText) -> bool {
             "objection to processing",
             "objected to marketing",
             "marketing objection",
+            // An erasure asked for, not a page or a paper about erasure.
             "deletion request",
+            "erasure request",
+            "request for erasure",
+            "requested erasure",
+            "erasure requested",
+            "right to erasure",
             "right to be forgotten",
+            // German, French and Persian objections and erasure requests.
+            "werbewiderspruch",
+            "widerspruch gegen werbung",
+            "löschantrag",
+            "datenlöschung beantragt",
+            "löschung beantragt",
+            "opposition à la prospection",
+            "opposition a la prospection",
+            "demande d'effacement",
+            "demande d effacement",
+            "droit à l'oubli",
+            "droit à l oubli",
+            "droit a l oubli",
+            "درخواست حذف اطلاعات",
             "email preference none",
             "email preferences none",
             "marketing preference none",
@@ -456,18 +477,32 @@ fn listed_refusal(e: &EventText) -> bool {
             "email permission revoked",
             "email permission withdrawn",
         ]);
-    // Undone: said and then taken back, or denied ("not", a whole word: "cannot send" is no
-    // denial).
+    // Undone: said and then taken back, or denied, by a phrase about the refusal itself ("a
+    // customer not interested", "cannot send", "data removed from CRM" undo nothing).
     let undone = e.has(&[
-        "removed from",
+        "removed from suppression",
+        "removed from the suppression",
+        "removed from blocklist",
+        "removed from blacklist",
+        "removed from the blocklist",
+        "removed from the blacklist",
+        "not marked",
+        "not added",
+        "not suppressed",
+        "not blocklisted",
+        "not blacklisted",
         "request withdrawn",
         "request cancelled",
         "request canceled",
         "request rejected",
         "objection rejected",
         "objection withdrawn",
+        "désabonnement annulé",
+        "desabonnement annule",
+        "désinscription annulée",
+        "desinscription annulee",
         "explained",
-    ]) || e.word(&["not", "annulé", "annule", "rejected", "lifted"])
+    ]) || e.word(&["rejected", "lifted"])
         || e.word_starting(&["unsuppress", "unblock", "undo"]);
     said && !undone
 }
@@ -1056,6 +1091,21 @@ mod tests {
             "Suppressed from email",
             "Contact suppressed",
             "Permission withdrawn",
+            // A third review's: refusals that name more, and in German, French and Persian.
+            "Désinscription - abonnement annulé",
+            "Désabonnement (abonnement annulé)",
+            "Erasure request: removed from all lists",
+            "GDPR deletion request - data removed from CRM",
+            "Suppressed from marketing messages",
+            "Marketing objection - customer not interested",
+            "Werbewiderspruch",
+            "Widerspruch gegen Werbung",
+            "Löschantrag (DSGVO)",
+            "Datenlöschung beantragt",
+            "Opposition à la prospection",
+            "Demande d'effacement RGPD",
+            "Droit à l'oubli",
+            "درخواست حذف اطلاعات",
             // A revoked or false opt-in: the opt-in is what is refused.
             "Opt-in revoked",
             "Revoked opt-in",
@@ -1192,6 +1242,16 @@ mod tests {
             "Objection to processing rejected",
             "Right to object explained in call",
             "Désabonnement annulé",
+            // A third review's: system suppressions, pages and papers about erasure.
+            "Duplicate suppressed",
+            "Event suppressed (duplicate)",
+            "Sync suppressed",
+            "Workflow email suppressed (contact in another workflow)",
+            "Send suppressed - outside business hours",
+            "Email suppressed (daily limit)",
+            "Viewed erasure policy",
+            "Downloaded data erasure whitepaper",
+            "Webinar: GDPR erasure best practices",
             "Newsletter No. 12 opened",
             "Newsletter no 5 clicked",
             "خروج",
