@@ -626,9 +626,20 @@ async fn files_of_a_run_cut_off_before_its_manifest_are_deleted_by_a_later_run()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    // The stale note is of the version the upload is now (a run of it cut off), named as runs
+    // name theirs.
+    let recorded = server.json(&manifest_key(&source_id(UCI_KEY))).await;
+    let version = recorded["report"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".json")
+        .to_string();
     server
         .upload_bytes(
-            &format!("{prefix}e-1-a.json"),
+            &format!("{prefix}{version}-a.json"),
             note(&[dead, uploading, report], 0),
         )
         .await;

@@ -222,6 +222,11 @@ pub struct PendingNote {
 /// files a newer run must leave alone (that run finds itself superseded and removes them).
 pub const PENDING_STALE: Duration = Duration::from_secs(30 * 60);
 
+/// How often a run writes its note again while it uploads, well within [`PENDING_STALE`]. The
+/// note's time is the writer's clock: a machine whose clock runs 30 minutes behind the others'
+/// writes notes that look old to them at once.
+const NOTE_REFRESH: Duration = Duration::from_secs(5 * 60);
+
 /// A name part no other run takes: the process, the time, and a counter.
 fn run_nonce() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -1185,7 +1190,14 @@ async fn publish<O: ObjectStore, I: ObjectStore>(
         }
         if !uploaded {
             note_pending(output, &note, &written).await?;
+            let mut noted = Instant::now();
             for f in &outcome.files {
+                // Kept young while the uploads last (a slow link from the CLI has no 15-minute
+                // cap): an old note's files are a run's that ended, which another run deletes.
+                if noted.elapsed() > NOTE_REFRESH {
+                    note_pending(output, &note, &written).await?;
+                    noted = Instant::now();
+                }
                 output.upload_file(&f.key, &f.path).await?;
             }
             uploaded = true;
