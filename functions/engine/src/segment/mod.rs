@@ -451,9 +451,8 @@ pub fn run(
         attrs
             .iter()
             .enumerate()
-            .filter(|&(i, a)| !in_run[i] && a.is_some_and(|a| a.marketing_consent == Some(false)))
             .filter_map(|(i, a)| {
-                let a = (*a)?;
+                let a = a.filter(|a| !in_run[i] && a.marketing_consent == Some(false))?;
                 Some(crate::leads::Activity {
                     contact: ids.name(i as u32).to_string(),
                     email: a.email.map(|e| strings.name(e).to_string()),
