@@ -5322,9 +5322,12 @@ fn common_consent_headers_are_read() {
         ("Consent Status", "Consent withdrawn", Some(false)),
         ("Consent Status", "Not consented", Some(false)),
         ("Consent Status", "لغو شده", Some(false)),
-        // Under an opt-out header the same words deny the opt-out: no refusal.
-        ("Unsubscribe", "Not given", None),
+        // Under an opt-out header they refuse too, but «keine» (no block) says nothing.
+        ("Unsubscribe", "Consent withdrawn", Some(false)),
         ("Unsubscribe", "keine", None),
+        ("Email Opt Out", "No consent", Some(false)),
+        ("Werbesperre", "keine", None),
+        ("Werbesperre", "Widersprochen", Some(false)),
     ] {
         let (out, _s) = customers(format!("Email,{header}\na@x.com,{value}\n"));
         assert_eq!(consents(&out), [read], "{header}: {value}");

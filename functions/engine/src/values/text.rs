@@ -207,8 +207,8 @@ const REFUSED: &[&str] = &[
     "لغو",
 ];
 /// A consent column's refusal in words ("Not given", "No consent", "Consent withdrawn", «keine
-/// Einwilligung», «عدم رضایت»). Only there: under an opt-out header ("Werbesperre: keine", no
-/// block) the same words deny the opt-out, and say nothing.
+/// Einwilligung», «عدم رضایت»); under an opt-out header too, but for «keine» ("Werbesperre:
+/// keine", no block), which says nothing there.
 const CONSENT_REFUSED: &[&str] = &[
     "notgiven",
     "noconsent",
@@ -280,8 +280,12 @@ pub fn parse_opt_out(raw: &str) -> Result<Option<bool>, ValueError> {
         Ok(Some(false))
     } else if is(SUBSCRIBED) {
         Ok(Some(true))
-    } else if is(PLAIN_NO) || is(UNRECORDED) || is(CONSENT_REFUSED) {
+    } else if k == "keine" || is(PLAIN_NO) || is(UNRECORDED) {
+        // «keine» under an opt-out ("Werbesperre: keine") is no block.
         Ok(None)
+    } else if is(CONSENT_REFUSED) {
+        // Words naming consent refused ("Consent withdrawn") refuse under any header.
+        Ok(Some(false))
     } else {
         Err(ValueError::BadBool)
     }
