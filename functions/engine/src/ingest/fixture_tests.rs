@@ -4769,6 +4769,10 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
                 ],
             ),
             ("Pivot", vec![vec![N(2024.0), T("Q1"), N(30.0)]]),
+            (
+                "By week",
+                vec![vec![T("W1"), T("Week 1 2024"), T("Berlin"), N(30.0)]],
+            ),
         ],
     );
     let (out, _s) = ingest_path(&path, "sales.xlsx", &IngestOptions::default());
@@ -4780,7 +4784,7 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
             "sheet \"Sheet3\" (2 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own"
         ]
     );
-    for quiet in ["Notes", "By month", "Pivot"] {
+    for quiet in ["Notes", "By month", "Pivot", "By week"] {
         let sheet = out.report.sheets.iter().find(|s| s.name == quiet).unwrap();
         assert!(
             sheet.skipped.is_some() && sheet.rows_not_read.is_none(),

@@ -417,53 +417,82 @@ pub(super) fn is_refusal(e: &EventText) -> bool {
 /// A refusal missed lists someone who said no; one read wrongly only leaves someone off: where
 /// a name is unclear ("Erasure request (account cancelled)"), it refuses.
 fn listed_refusal(e: &EventText) -> bool {
+    // A system's suppressed send ("Duplicate suppressed", "Email suppressed (daily limit)").
+    let system_send = e.word_starting(&[
+        "notif", "messag", "bounc", "password", "reset", "quiet", "frequen", "cap", "push", "alert",
+        "duplicat", "sync", "workflow", "limit", "hours", "test", "event", "send",
+    ]);
+    // A page, a paper or a course about erasure or objection, not one asked for.
+    let content = e.word_starting(&[
+        "view",
+        "page",
+        "download",
+        "guide",
+        "faq",
+        "article",
+        "read",
+        "webinar",
+        "policy",
+        "whitepaper",
+        "practice",
+        "click",
+        "blog",
+        "learn",
+        "video",
+    ]);
     let said = e.word_starting(&["désinscri", "desinscri", "désabonn", "desabonn"])
         || e.word(&["blocklisted", "blacklisted"])
+        || (e.word(&["suppressed"]) && !system_send)
+        || (!content
+            && (e.word_starting(&[
+                "erasure",
+                "löschantrag",
+                "löschanfrage",
+                "datenlöschung",
+                "effacement",
+            ]) || e.has(&[
+                "right to object",
+                "deletion request",
+                "right to be forgotten",
+                "löschung der daten",
+                "antrag auf löschung",
+                "widerspruch werbung",
+                "widerspruch gegen werbung",
+                "werbung widersprochen",
+                "werbewiderspruch",
+                "suppression des données",
+                "suppression des donnees",
+                "opposition au démarchage",
+                "opposition au demarchage",
+                "opposition à la prospection",
+                "opposition a la prospection",
+                "droit à l'oubli",
+                "droit à l oubli",
+                "droit a l oubli",
+                "درخواست حذف",
+                "مخالفت با دریافت تبلیغات",
+            ])))
         || matches!(
             e.spaced.trim(),
-            "permission withdrawn" | "permission revoked" | "permission removed" | "gdpr erasure"
+            "permission withdrawn" | "permission revoked" | "permission removed"
         )
         || e.has(&[
             "added to blocklist",
             "added to blacklist",
             "added to suppression",
             "added to the suppression",
-            // A contact suppressed, not a system's send ("Duplicate suppressed", "Email
-            // suppressed (daily limit)").
+            // A contact suppressed, also from messages (a system's send is not: above).
             "manually suppressed",
             "contact suppressed",
             "subscriber suppressed",
             "suppressed from",
             "marked as junk",
             "reported as junk",
-            "right to object",
             "objection to marketing",
             "objection to direct marketing",
             "objection to processing",
             "objected to marketing",
             "marketing objection",
-            // An erasure asked for, not a page or a paper about erasure.
-            "deletion request",
-            "erasure request",
-            "request for erasure",
-            "requested erasure",
-            "erasure requested",
-            "right to erasure",
-            "right to be forgotten",
-            // German, French and Persian objections and erasure requests.
-            "werbewiderspruch",
-            "widerspruch gegen werbung",
-            "löschantrag",
-            "datenlöschung beantragt",
-            "löschung beantragt",
-            "opposition à la prospection",
-            "opposition a la prospection",
-            "demande d'effacement",
-            "demande d effacement",
-            "droit à l'oubli",
-            "droit à l oubli",
-            "droit a l oubli",
-            "درخواست حذف اطلاعات",
             "email preference none",
             "email preferences none",
             "marketing preference none",
@@ -501,8 +530,10 @@ fn listed_refusal(e: &EventText) -> bool {
         "desabonnement annule",
         "désinscription annulée",
         "desinscription annulee",
+        "suppression lifted",
+        "block lifted",
         "explained",
-    ]) || e.word(&["rejected", "lifted"])
+    ]) || (e.has(&["objection"]) && e.word(&["rejected", "withdrawn"]))
         || e.word_starting(&["unsuppress", "unblock", "undo"]);
     said && !undone
 }
@@ -1106,6 +1137,30 @@ mod tests {
             "Demande d'effacement RGPD",
             "Droit à l'oubli",
             "درخواست حذف اطلاعات",
+            // A fourth review's: suppressions and erasures in other words, and in German,
+            // French and Persian.
+            "Suppressed at customer's request",
+            "Email suppressed at customer request",
+            "Suppressed: GDPR",
+            "Suppressed by admin",
+            "Suppressed (manual)",
+            "Suppressed",
+            "Erasure",
+            "Erasure completed",
+            "GDPR erasure completed",
+            "Data erasure completed",
+            "Antrag auf Löschung",
+            "Datenlöschung",
+            "Widerspruch Werbung",
+            "Werbung widersprochen",
+            "Löschung der Daten angefordert",
+            "Löschanfrage",
+            "Demande de suppression des données",
+            "Opposition au démarchage",
+            "Effacement des données demandé",
+            "درخواست حذف داده‌ها",
+            "مخالفت با دریافت تبلیغات",
+            "Blacklisted - rejected all marketing",
             // A revoked or false opt-in: the opt-in is what is refused.
             "Opt-in revoked",
             "Revoked opt-in",
@@ -1252,6 +1307,12 @@ mod tests {
             "Viewed erasure policy",
             "Downloaded data erasure whitepaper",
             "Webinar: GDPR erasure best practices",
+            // A fourth review's: pages and papers about the rights.
+            "Viewed right to erasure page",
+            "Downloaded: Right to erasure guide",
+            "Clicked: Right to be forgotten FAQ",
+            "Page view: /gdpr/right-to-be-forgotten",
+            "Read article: Right to object",
             "Newsletter No. 12 opened",
             "Newsletter no 5 clicked",
             "خروج",

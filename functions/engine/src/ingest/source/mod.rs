@@ -1884,9 +1884,19 @@ fn continues_without_header(
             .split(|c: char| !c.is_numeric())
             .filter(|g| !g.is_empty())
             .collect();
-        let month_name = v
-            .split(|c: char| !c.is_alphabetic())
-            .any(|w| w.chars().count() >= 3);
+        // A month's name, in English, German or French, or its abbreviation ("Week 1 2024" is
+        // no date).
+        let month_name = v.split(|c: char| !c.is_alphabetic()).any(|w| {
+            let w = w.to_lowercase();
+            w.chars().count() >= 3
+                && [
+                    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+                    "mär", "mae", "mai", "okt", "dez", "janv", "fév", "fev", "avr", "juin", "juil", "aoû",
+                    "aou", "déc",
+                ]
+                .iter()
+                .any(|m| w.starts_with(m))
+        });
         groups.len() >= 3 || (groups.len() == 2 && month_name && groups.iter().any(|g| g.len() == 4))
     };
     let mapped: Vec<usize> = (0..mine.columns.len())
