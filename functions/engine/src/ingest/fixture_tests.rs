@@ -5332,6 +5332,8 @@ fn common_consent_headers_are_read() {
         ("Email Opt Out", "No consent", Some(false)),
         ("Werbesperre", "keine", None),
         ("Werbesperre", "Widersprochen", Some(false)),
+        ("Werbewiderspruch", "nicht erteilt", None),
+        ("Email Opt Out", "Not given", None),
     ] {
         let (out, _s) = customers(format!("Email,{header}\na@x.com,{value}\n"));
         assert_eq!(consents(&out), [read], "{header}: {value}");

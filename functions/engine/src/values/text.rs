@@ -206,21 +206,19 @@ const REFUSED: &[&str] = &[
     "مخالف",
     "لغو",
 ];
-/// A consent column's refusal in words ("Not given", "No consent", "Consent withdrawn", «keine
-/// Einwilligung», «عدم رضایت»); under an opt-out header too, but for «keine» ("Werbesperre:
-/// keine", no block), which says nothing there.
+/// A consent column's "no" in words ("Not given", "Nicht erteilt", «keine»): under an opt-out
+/// header the same words deny the opt-out ("Werbewiderspruch: nicht erteilt", no objection
+/// given), and say nothing there.
+const NOT_GIVEN: &[&str] = &["notgiven", "notgranted", "keine", "nichterteilt", "nichterlaubt"];
+/// Refusals that name consent ("No consent", "Consent withdrawn", «keine Einwilligung», «عدم
+/// رضایت»): a refusal under any header.
 const CONSENT_REFUSED: &[&str] = &[
-    "notgiven",
     "noconsent",
     "noconsentgiven",
     "notconsented",
     "consentwithdrawn",
     "consentrevoked",
-    "notgranted",
-    "keine",
     "keineeinwilligung",
-    "nichterteilt",
-    "nichterlaubt",
     "verweigert",
     "widersprochen",
     "nonconsenti",
@@ -254,7 +252,7 @@ pub fn parse_bool(raw: &str) -> Result<Option<bool>, ValueError> {
     let is = |words: &[&str]| words.contains(&k);
     if is(PLAIN_YES) || is(SUBSCRIBED) || is(CONSENTED) {
         Ok(Some(true))
-    } else if is(PLAIN_NO) || is(REFUSED) || is(CONSENT_REFUSED) {
+    } else if is(PLAIN_NO) || is(REFUSED) || is(NOT_GIVEN) || is(CONSENT_REFUSED) {
         Ok(Some(false))
     } else if is(UNRECORDED) {
         Ok(None)
@@ -280,8 +278,8 @@ pub fn parse_opt_out(raw: &str) -> Result<Option<bool>, ValueError> {
         Ok(Some(false))
     } else if is(SUBSCRIBED) {
         Ok(Some(true))
-    } else if k == "keine" || is(PLAIN_NO) || is(UNRECORDED) {
-        // «keine» under an opt-out ("Werbesperre: keine") is no block.
+    } else if is(NOT_GIVEN) || is(PLAIN_NO) || is(UNRECORDED) {
+        // "Werbesperre: keine", "Werbewiderspruch: nicht erteilt": no block, no objection.
         Ok(None)
     } else if is(CONSENT_REFUSED) {
         // Words naming consent refused ("Consent withdrawn") refuse under any header.
