@@ -4748,10 +4748,12 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
                     })
                     .collect(),
             ),
-            // Guests' orders (no customer) with dates written with the month's name.
+            // Guests' orders (no customer) with dates written with the month's name (a Jalali
+            // month's first: the sheet is told by its first row).
             (
                 "Sheet3",
                 vec![
+                    vec![T("1008"), T("15 فروردین 1403"), T(""), N(10.0)],
                     vec![T("1006"), T("06 Jan 2024"), T(""), N(10.0)],
                     vec![T("1007"), T("Jan 7, 2024"), T(""), N(10.0)],
                 ],
@@ -4781,7 +4783,7 @@ fn a_sheet_of_orders_without_a_header_is_a_warning_with_its_rows() {
         out.report.warnings,
         [
             "sheet \"Sheet2\" (4 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own",
-            "sheet \"Sheet3\" (2 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own"
+            "sheet \"Sheet3\" (3 rows) was not read: it has no header row (its first row is data); give it the export sheet's columns, or upload it as a file of its own"
         ]
     );
     for quiet in ["Notes", "By month", "Pivot", "By week"] {

@@ -422,40 +422,49 @@ fn listed_refusal(e: &EventText) -> bool {
         "notif", "messag", "bounc", "password", "reset", "quiet", "frequen", "cap", "push", "alert",
         "duplicat", "sync", "workflow", "limit", "hours", "test", "event", "send",
     ]);
-    // A page, a paper or a course about erasure or objection, not one asked for.
-    let content = e.word_starting(&[
-        "view",
-        "page",
-        "download",
-        "guide",
-        "faq",
-        "article",
-        "read",
-        "webinar",
-        "policy",
-        "whitepaper",
-        "practice",
-        "click",
-        "blog",
-        "learn",
-        "video",
-    ]);
+    // A page, a paper or a course about erasure or objection, not one asked for (a request
+    // named is one, whatever page it came through).
+    let content = !e.word_starting(&["request", "beantrag", "antrag", "demande", "angefordert"])
+        && !e.has(&["درخواست"])
+        && (e.word(&["read"])
+            || e.word_starting(&[
+                "view",
+                "page",
+                "download",
+                "guide",
+                "faq",
+                "article",
+                "webinar",
+                "policy",
+                "whitepaper",
+                "practice",
+                "click",
+                "blog",
+                "learn",
+                "video",
+            ]));
     let said = e.word_starting(&["désinscri", "desinscri", "désabonn", "desabonn"])
         || e.word(&["blocklisted", "blacklisted"])
-        || (e.word(&["suppressed"]) && !system_send)
+        || (e.word(&["suppressed"])
+            && (!system_send || e.has(&["suppressed via", "synced from", "after customer"])))
         || (!content
-            && (e.word_starting(&[
-                "erasure",
-                "löschantrag",
-                "löschanfrage",
-                "datenlöschung",
-                "effacement",
-            ]) || e.has(&[
+            && (e.word_starting(&["erasure", "datenlöschung", "effacement"])
+                // A request to delete the person's data, not a review or an order.
+                || (e.word_starting(&["löschantrag", "löschanfrage"])
+                    && !e.word_starting(&["bewertung", "produkt", "bestell", "kommentar", "review"]))
+                || e.has(&[
                 "right to object",
                 "deletion request",
                 "right to be forgotten",
                 "löschung der daten",
+                "löschung beantragt",
+                "löschung angefordert",
                 "antrag auf löschung",
+                "widerspruch nach art",
+                "art. 21",
+                "art 21 dsgvo",
+                "droit d'opposition",
+                "droit d opposition",
                 "widerspruch werbung",
                 "widerspruch gegen werbung",
                 "werbung widersprochen",
@@ -469,18 +478,22 @@ fn listed_refusal(e: &EventText) -> bool {
                 "droit à l'oubli",
                 "droit à l oubli",
                 "droit a l oubli",
-                "درخواست حذف",
+                "درخواست حذف اطلاعات",
+                "درخواست حذف داده",
+                "درخواست حذف حساب",
                 "مخالفت با دریافت تبلیغات",
             ])))
         || matches!(
             e.spaced.trim(),
-            "permission withdrawn" | "permission revoked" | "permission removed"
+            "permission withdrawn" | "permission revoked" | "permission removed" | "suppression list"
         )
         || e.has(&[
             "added to blocklist",
             "added to blacklist",
             "added to suppression",
             "added to the suppression",
+            "on suppression list",
+            "on the suppression list",
             // A contact suppressed, also from messages (a system's send is not: above).
             "manually suppressed",
             "contact suppressed",
@@ -534,6 +547,7 @@ fn listed_refusal(e: &EventText) -> bool {
         "block lifted",
         "explained",
     ]) || (e.has(&["objection"]) && e.word(&["rejected", "withdrawn"]))
+        || e.word(&["lifted"])
         || e.word_starting(&["unsuppress", "unblock", "undo"]);
     said && !undone
 }
@@ -1161,6 +1175,20 @@ mod tests {
             "درخواست حذف داده‌ها",
             "مخالفت با دریافت تبلیغات",
             "Blacklisted - rejected all marketing",
+            // A fifth review's: requests made through a page, other wordings.
+            "Deletion request submitted via privacy policy page",
+            "Erasure request via privacy page",
+            "Right to be forgotten request (web page)",
+            "Erasure request - ready for processing",
+            "Deletion request viewed by DPO",
+            "Löschung beantragt",
+            "Widerspruch nach Art. 21 DSGVO",
+            "Droit d'opposition exercé",
+            "On suppression list",
+            "Suppression list",
+            "Suppressed via HubSpot sync",
+            "Suppressed (synced from Salesforce)",
+            "Suppressed after customer message",
             // A revoked or false opt-in: the opt-in is what is refused.
             "Opt-in revoked",
             "Revoked opt-in",
@@ -1313,6 +1341,12 @@ mod tests {
             "Clicked: Right to be forgotten FAQ",
             "Page view: /gdpr/right-to-be-forgotten",
             "Read article: Right to object",
+            // A fifth review's: deletions of an order, a product or a review, and a block lifted.
+            "درخواست حذف سفارش",
+            "درخواست حذف محصول",
+            "درخواست حذف نظر",
+            "Löschanfrage Bewertung",
+            "Blacklisted - lifted",
             "Newsletter No. 12 opened",
             "Newsletter no 5 clicked",
             "خروج",
