@@ -1120,6 +1120,12 @@ const JALALI_LATIN: [(&str, u32); 17] = [
     ("shahrivaar", 6),
 ];
 
+/// Whether a word is a month's name or abbreviation that dates are read with (English, German,
+/// French, Jalali in Persian or Latin letters).
+pub(crate) fn is_month_name(w: &str) -> bool {
+    !w.is_empty() && month_word(w).is_some()
+}
+
 /// The month number of an English, German, French or Persian month name, and whether it is Persian (Jalali).
 fn month_word(w: &str) -> Option<(u32, bool)> {
     if w.as_bytes()[0].is_ascii_alphabetic() {

@@ -1884,46 +1884,10 @@ fn continues_without_header(
             .split(|c: char| !c.is_numeric())
             .filter(|g| !g.is_empty())
             .collect();
-        // A month's name, in English, German or French, or its abbreviation, or a Jalali
-        // month's, in Persian or Latin letters ("15 فروردین 1403"; "Week 1 2024" is no date).
-        let month_name = v.split(|c: char| !c.is_alphabetic()).any(|w| {
-            let w = w.to_lowercase();
-            (w.chars().count() >= 3
-                && [
-                    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-                    "mär", "mae", "mai", "okt", "dez", "janv", "fév", "fev", "avr", "juin", "juil", "aoû",
-                    "aou", "déc",
-                ]
-                .iter()
-                .any(|m| w.starts_with(m)))
-                || [
-                    "فروردین",
-                    "اردیبهشت",
-                    "خرداد",
-                    "تیر",
-                    "مرداد",
-                    "شهریور",
-                    "مهر",
-                    "آبان",
-                    "آذر",
-                    "دی",
-                    "بهمن",
-                    "اسفند",
-                    "farvardin",
-                    "ordibehesht",
-                    "khordad",
-                    "tir",
-                    "mordad",
-                    "shahrivar",
-                    "mehr",
-                    "aban",
-                    "azar",
-                    "dey",
-                    "bahman",
-                    "esfand",
-                ]
-                .contains(&w.as_str())
-        });
+        // A month's name, as dates are read with ("15 فروردین 1403"; "Week 1 2024" is no date).
+        let month_name = v
+            .split(|c: char| !c.is_alphabetic())
+            .any(crate::values::date::is_month_name);
         groups.len() >= 3 || (groups.len() == 2 && month_name && groups.iter().any(|g| g.len() == 4))
     };
     let mapped: Vec<usize> = (0..mine.columns.len())
