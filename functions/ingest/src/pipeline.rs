@@ -204,7 +204,8 @@ pub fn manifest_key(source_id: &str) -> String {
 /// `state/ingest/pending/<source_id>/<version>-<run>.json`. A run cut off between its uploads and its
 /// manifest (a timeout, an error, its retries spent) leaves files under `curated/` that no
 /// manifest lists, which the segment job and Athena would count beside the version that replaces
-/// it; the next run that records a version of the source deletes them by the note.
+/// it; the next run that records, re-delivers or deletes the source deletes them by the note
+/// once it is stale (see [`clear_pending`]).
 pub fn pending_prefix(source_id: &str) -> String {
     format!("state/ingest/pending/{source_id}/")
 }
